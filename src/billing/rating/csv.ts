@@ -1,10 +1,16 @@
 /**
- * A strict RFC 4180 reader that remembers the line each record starts on. Records end at LF,
- * CRLF or CR; fields may be quoted ("" is a quote inside a quoted field) and quoted fields may
- * span lines. Lines that are completely empty are skipped. A leading byte-order mark is ignored.
+ * RFC 4180 CSV, reader and writer as exact mirrors of each other.
  *
- * Written here rather than taken from csv-parse because error messages must name the exact line,
- * and csv-parse counts a CRLF inside a quoted field as two lines.
+ * The reader is strict and remembers the line each record starts on. Records end at LF, CRLF or
+ * CR; fields may be quoted ("" is a quote inside a quoted field) and quoted fields may span
+ * lines. Lines that are completely empty are skipped. A leading byte-order mark is ignored.
+ * The writer quotes exactly the fields holding a character the reader treats specially
+ * (comma, quote, CR, LF) and ends every record with LF.
+ *
+ * Kept here rather than taken from csv-parse / csv-stringify because error messages must name
+ * the exact line (csv-parse counts a CRLF inside a quoted field as two lines) and because
+ * csv-stringify leaves a lone CR unquoted when the record delimiter is set explicitly, which
+ * this reader (like most) takes as a line end.
  */
 
 export interface CsvRecord {
@@ -87,4 +93,16 @@ export function readCsv(input: string): CsvRead {
     records.push({ line: recordLine, fields });
   }
   return { ok: true, records };
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** Writes records as CSV text, one LF-terminated line per record (more where a field holds a line end). */
+export function writeCsv(records: readonly (readonly string[])[]): string {
+  let text = '';
+  for (const fields of records) {
+    text += fields.map((field) => (NEEDS_QUOTES.test(field) ? `"${field.replaceAll('"', '""')}"` : field)).join(',');
+    text += '\n';
+  }
+  return text;
 }

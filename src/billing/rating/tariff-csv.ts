@@ -5,8 +5,7 @@
  * all-or-nothing: any error means no rates, and each error names its line (header = line 1) and
  * column. Export writes the same format, so importing an export gives back the same rates.
  */
-import { stringify } from 'csv-stringify/sync';
-import { readCsv } from './csv-reader.ts';
+import { readCsv, writeCsv } from './csv.ts';
 import { formatDecimalMicros, parseDecimalMicros } from './money.ts';
 import {
   assertValidRate, CONNECTION_FEE_POLICIES, DEFAULT_CONNECTION_FEE_POLICY, describeWindow,
@@ -229,5 +228,5 @@ export function tariffToCsv(rates: readonly Rate[]): string {
     rate.effectiveUntil === null ? '' : rate.effectiveUntil.toISOString(),
     rate.connectionFeePolicy,
   ]);
-  return stringify([[...TARIFF_CSV_COLUMNS], ...rows], { record_delimiter: '\n' });
+  return writeCsv([TARIFF_CSV_COLUMNS, ...rows]);
 }
