@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { assertMicros } from '../money.ts';
+import { BalanceKeys } from './keys.ts';
+
+/**
+ * The live balance store: every operation is one Lua script, atomic and idempotent, and every
+ * balance change appends its ledger event (and CDR) to the account's shard stream in the same
+ * script. Expected outcomes (no credit, limit reached, duplicate) are returned as values.
+ */
+
+const LUA_DIR = new URL('./lua/', import.meta.url);
+const COMMON = readFileSync(new URL('common.lua', LUA_DIR), 'utf8');
+const SCRIPTS = {
+  ssReserve: { file: 'reserve.lua', keys: 3 },
+  ssExtend: { file: 'extend.lua', keys: 3 },
+  ssSettle: { file: 'settle.lua', keys: 4 },
+  ssRelease: { file: 'release.lua', keys: 3 },
+  ssCredit: { file: 'credit.lua', keys: 3 },
+  ssCdrOnly: { file: 'cdr-only.lua', keys: 2 },
+  ssSyncAccount: { file: 'sync-account.lua', keys: 1 },
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+
+export type RefusalReason =
+  | 'insufficient_credit' | 'daily_cap' | 'too_many_calls' | 'unknown_account'
+  | 'account_suspended' | 'account_closed' | 'call_ended' | 'unknown_call';
+
+export type ReserveResult =
+  | { ok: true; amount: number; available: number; duplicate: boolean }
+  | { ok: false; reason: RefusalReason; available?: number };
+
+export type ExtendResult =
+  | { ok: true; amount: number; totalReserved: number }
+  | { ok: false; reason: RefusalReason; totalReserved?: number; available?: number };
+
+export type SettleResult =
+  | { ok: true; debited: number; unrecovered: number; balanceAfter: number; duplicate: boolean }
+  | { ok: false; reason: 'unknown_account' };
+
+export type CreditResult =
+  | { ok: true; balanceAfter: number; duplicate: boolean }
+  | { ok: false; reason: 'unknown_account' | 'account_closed' | 'idempotency_conflict' };
+
+export interface AccountLimits {
+  accountId: number;
+  creditFloor: number;
+  maxConcurrentCalls: number;
+  dailySpendCap: number | null;
+  status: 'active' | 'suspended' | 'closed';
+}
+
+export interface RebuildState { balance: number; reserved: number; openCalls: number; spentToday: number }
+
+export interface LiveBalance {
+  accountId: number;
+  balance: number;
+  reserved: number;
+  available: number;
+  callsInProgress: number;
+  spentToday: number;
+  creditFloor: number;
+  status: string;
+}
+
+/** The CDR as it travels in the stream (JSON); times are epoch milliseconds. */
+export interface CdrRecord {
+  callId: string;
+  accountId: number | null;
+  kind: 'device' | 'access_number' | 'did' | 'other';
+  cli: string | null;
+  sourceIp: string | null;
+  accessNumber: string | null;
+  device: string | null;
+  dialledNumber: string | null;
+  destination: string | null;
+  startTime: number;
+  answerTime: number | null;
+  endTime: number;
+  durationMs: number;
+  billedSeconds: number;
+  ratePrefix: string | null;
+  pricePerMinute: number | null;
+  cost: number;
+  currency: string | null;
+  disposition: string;
+  sipCode: number | null;
+  sipReason: string | null;
+  carrier: string | null;
+}
+
+export interface BalanceStoreOptions {
+  namespace: string;
+  shards: number;
+  now?: () => number;
+  /** How long settled-call and top-up markers are kept for idempotency. */
+  settledTtlSeconds?: number;
+  creditMarkerTtlSeconds?: number;
+}
+
+type ScriptFn = (...args: (string | number)[]) => Promise<(string | number)[]>;
+
+const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+const num = (v: string | number | undefined): number => Number(v ?? 0);
+const CALL_ID = /^[\x21-\x7e]{1,256}$/;
+const IDEM_KEY = /^[\x21-\x7e]{1,128}$/;
+
+export class BalanceStore {
+  readonly keys: BalanceKeys;
+  private readonly now: () => number;
+  private readonly settledTtl: number;
+  private readonly creditTtl: number;
+
+  constructor(private readonly redis: Redis, opts: BalanceStoreOptions) {
+    this.keys = new BalanceKeys(opts.namespace, opts.shards);
+    this.now = opts.now ?? Date.now;
+    this.settledTtl = opts.settledTtlSeconds ?? 7 * 86400;
+    this.creditTtl = opts.creditMarkerTtlSeconds ?? 400 * 86400;
+    for (const [name, s] of Object.entries(SCRIPTS)) {
+      if (!(name in redis)) {
+        redis.defineCommand(name, { numberOfKeys: s.keys, lua: `${COMMON}\n${readFileSync(new URL(s.file, LUA_DIR), 'utf8')}` });
+      }
+    }
+  }
+
+  private run(name: ScriptName, ...args: (string | number)[]): Promise<(string | number)[]> {
+    return (this.redis as unknown as Record<ScriptName, ScriptFn>)[name](...args);
+  }
+
+  /** Create or update the account's limits; its balance is set only when it is new, or when `rebuildBalance` is given. */
+  async syncAccount(l: AccountLimits, opts: { openingBalance?: number; rebuild?: RebuildState } = {}): Promise<'created' | 'updated' | 'rebuilt'> {
+    assertMicros(l.creditFloor, 'creditFloor');
+    if (l.dailySpendCap !== null) assertMicros(l.dailySpendCap, 'dailySpendCap', { nonNegative: true });
+    const rb = opts.rebuild;
+    const bal = assertMicros(rb?.balance ?? opts.openingBalance ?? 0, 'balance');
+    const [r] = await this.run('ssSyncAccount', this.keys.account(l.accountId),
+      l.creditFloor, l.maxConcurrentCalls, l.dailySpendCap ?? -1, l.status, bal, rb ? '1' : '0',
+      rb?.reserved ?? 0, rb?.openCalls ?? 0, isoDay(this.now()), rb?.spentToday ?? 0);
+    return r as 'created' | 'updated' | 'rebuilt';
+  }
+
+  /** Open calls per account, from the call hashes (for a rebuild that must keep them). */
+  async openReservations(): Promise<Map<number, { reserved: number; calls: number }>> {
+    const out = new Map<number, { reserved: number; calls: number }>();
+    for (let shard = 0; shard < this.keys.shards; shard++) {
+      const ids = await this.redis.zrange(this.keys.openCalls(shard), '0', '-1');
+      for (const callId of ids) {
+        const [acct, rsv, state] = await this.redis.hmget(this.keys.callInShard(shard, callId), 'acct', 'rsv', 'state');
+        if (state !== 'reserved' || acct === null) continue;
+        const id = Number(acct);
+        const cur = out.get(id) ?? { reserved: 0, calls: 0 };
+        cur.reserved += Number(rsv ?? 0);
+        cur.calls += 1;
+        out.set(id, cur);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Authorise a call and reserve its first slice. Reserves `want` micro-units, or what is
+   * available if that is less but at least `min` (the cost of the first billable unit).
+   * `deadline` is when the slice runs out (epoch ms): the sweeper's cue for a lost call.
+   */
+  async reserve(accountId: number, callId: string, min: number, want: number, deadline: number): Promise<ReserveResult> {
+    this.checkCall(callId);
+    assertMicros(min, 'min', { nonNegative: true });
+    assertMicros(want, 'want', { nonNegative: true });
+    if (want < min) throw new RangeError('want must be >= min');
+    const now = this.now();
+    const r = await this.run('ssReserve', this.keys.account(accountId), this.keys.call(accountId, callId),
+      this.keys.openCalls(this.keys.shardOf(accountId)), callId, accountId, min, want, isoDay(now), now, deadline);
+    if (r[0] === 'ok') return { ok: true, amount: num(r[1]), available: num(r[2]), duplicate: false };
+    if (r[0] === 'duplicate') return { ok: true, amount: num(r[1]), available: num(r[1]), duplicate: true };
+    return { ok: false, reason: r[0] as RefusalReason, ...(r[1] !== undefined && /^\d+$/.test(String(r[1])) ? { available: num(r[1]) } : {}) };
+  }
+
+  /** Add the next slice to an open call's reservation. */
+  async extend(accountId: number, callId: string, min: number, want: number, deadline: number): Promise<ExtendResult> {
+    this.checkCall(callId);
+    assertMicros(min, 'min', { nonNegative: true });
+    assertMicros(want, 'want', { nonNegative: true });
+    const r = await this.run('ssExtend', this.keys.account(accountId), this.keys.call(accountId, callId),
+      this.keys.openCalls(this.keys.shardOf(accountId)), callId, min, want, isoDay(this.now()), deadline);
+    if (r[0] === 'ok') return { ok: true, amount: num(r[1]), totalReserved: num(r[2]) };
+    const out: ExtendResult = { ok: false, reason: r[0] as RefusalReason };
+    if (r[1] !== undefined && /^\d+$/.test(String(r[1]))) out.totalReserved = num(r[1]);
+    if (r[2] !== undefined) out.available = num(r[2]);
+    return out;
+  }
+
+  /**
+   * Settle a call exactly once with its final cost and CDR. A second settle of the same call id
+   * changes nothing and returns the first result with duplicate = true.
+   */
+  async settle(accountId: number, cdr: CdrRecord): Promise<SettleResult> {
+    this.checkCall(cdr.callId);
+    assertMicros(cdr.cost, 'cost', { nonNegative: true });
+    const now = this.now();
+    const r = await this.run('ssSettle', this.keys.account(accountId), this.keys.call(accountId, cdr.callId),
+      this.keys.openCalls(this.keys.shardOf(accountId)), this.keys.stream(this.keys.shardOf(accountId)),
+      cdr.callId, accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl);
+    if (r[0] === 'ok' || r[0] === 'duplicate') {
+      return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
+    }
+    return { ok: false, reason: 'unknown_account' };
+  }
+
+  /** Give back an open call's reservation with no charge and no CDR. */
+  async release(accountId: number, callId: string): Promise<{ released: number; duplicate: boolean } | { released: 0; unknown: true }> {
+    this.checkCall(callId);
+    const r = await this.run('ssRelease', this.keys.account(accountId), this.keys.call(accountId, callId),
+      this.keys.openCalls(this.keys.shardOf(accountId)), callId, this.settledTtl);
+    if (r[0] === 'unknown_call') return { released: 0, unknown: true };
+    return { released: r[0] === 'ok' ? num(r[1]) : 0, duplicate: r[0] === 'duplicate' };
+  }
+
+  /** A CDR for a call tied to no account, exactly once per call id. */
+  async recordCdr(cdr: CdrRecord): Promise<{ duplicate: boolean }> {
+    this.checkCall(cdr.callId);
+    const shard = this.keys.shardOfCallId(cdr.callId);
+    const r = await this.run('ssCdrOnly', this.keys.cdrMarker(shard, cdr.callId), this.keys.stream(shard),
+      cdr.callId, this.now(), JSON.stringify({ ...cdr, accountId: null, cost: 0 }), this.settledTtl);
+    return { duplicate: r[0] === 'duplicate' };
+  }
+
+  /** Credit a top-up exactly once per idempotency key. */
+  async topUp(accountId: number, key: string, amount: number, provider: string, providerReference: string): Promise<CreditResult> {
+    assertMicros(amount, 'amount', { positive: true });
+    return this.credit('topup', accountId, key, amount, provider, providerReference, '');
+  }
+
+  /** Operator adjustment (signed, non-zero) with a reason, exactly once per adjustment id. */
+  async adjust(accountId: number, adjustmentId: string, amount: number, reason: string): Promise<CreditResult> {
+    assertMicros(amount, 'amount');
+    if (amount === 0) throw new RangeError('amount must not be zero');
+    if (reason.trim().length === 0 || reason.length > 500) throw new RangeError('reason must be 1-500 characters');
+    return this.credit('adjust', accountId, adjustmentId, amount, '', '', reason);
+  }
+
+  private async credit(kind: 'topup' | 'adjust', accountId: number, key: string, amount: number, provider: string, ref: string, reason: string): Promise<CreditResult> {
+    if (!IDEM_KEY.test(key)) throw new RangeError('idempotency key must be 1-128 printable characters without spaces');
+    const shard = this.keys.shardOf(accountId);
+    const r = await this.run('ssCredit', this.keys.account(accountId), this.keys.creditMarker(accountId, kind, key), this.keys.stream(shard),
+      kind, key, accountId, amount, this.now(), this.creditTtl, provider, ref, reason);
+    if (r[0] === 'ok') return { ok: true, balanceAfter: num(r[1]), duplicate: false };
+    if (r[0] === 'duplicate') return { ok: true, balanceAfter: num(r[1]), duplicate: true };
+    return { ok: false, reason: r[0] as 'unknown_account' | 'account_closed' | 'idempotency_conflict' };
+  }
+
+  async get(accountId: number): Promise<LiveBalance | undefined> {
+    const v = await this.redis.hmget(this.keys.account(accountId), 'bal', 'rsv', 'floor', 'calls', 'day', 'dayspent', 'status');
+    if (v[0] === null) return undefined;
+    const balance = num(v[0] ?? 0), reserved = num(v[1] ?? 0), floor = num(v[2] ?? 0);
+    return {
+      accountId, balance, reserved, creditFloor: floor,
+      available: balance - reserved - floor,
+      callsInProgress: num(v[3] ?? 0),
+      spentToday: v[4] === isoDay(this.now()) ? num(v[5] ?? 0) : 0,
+      status: v[6] ?? 'active',
+    };
+  }
+
+  /** Open calls whose reservation deadline has passed, per shard (for the stale-call sweeper). */
+  async overdueCalls(before: number, limit = 100): Promise<{ shard: number; callId: string; deadline: number }[]> {
+    const out: { shard: number; callId: string; deadline: number }[] = [];
+    for (let shard = 0; shard < this.keys.shards && out.length < limit; shard++) {
+      const r = await this.redis.zrangebyscore(this.keys.openCalls(shard), '-inf', before, 'WITHSCORES', 'LIMIT', 0, limit - out.length);
+      for (let i = 0; i + 1 < r.length; i += 2) out.push({ shard, callId: r[i]!, deadline: Number(r[i + 1]) });
+    }
+    return out;
+  }
+
+  private checkCall(callId: string): void {
+    if (!CALL_ID.test(callId)) throw new RangeError('call id must be 1-256 printable characters without spaces');
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Configuration: one defaults table, one schema, validated at start-up and frozen.
+ * process.env is read here and nowhere else (the composition root passes the result down).
+ * A bad or missing variable stops the process with a message naming it.
+ */
+
+type Kind = 'string' | 'int' | 'url' | 'secret' | 'enum' | 'bool';
+
+interface Setting {
+  env: string;
+  kind: Kind;
+  default?: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  minLength?: number;
+  doc: string;
+}
+
+const SCHEMA = {
+  databaseUrl: { env: 'DATABASE_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:5432/softswitch', doc: 'PostgreSQL connection string' },
+  databaseSchema: { env: 'DATABASE_SCHEMA', kind: 'string', default: 'public', doc: 'PostgreSQL schema holding the tables' },
+  redisUrl: { env: 'REDIS_URL', kind: 'url', default: 'redis://127.0.0.1:6379', doc: 'Redis connection string' },
+  redisNamespace: { env: 'REDIS_NAMESPACE', kind: 'string', default: 'ss', doc: 'prefix of every Redis key' },
+  redisShards: { env: 'REDIS_SHARDS', kind: 'int', default: '16', min: 1, max: 1024, doc: 'number of balance shards (hash tags); fixed for the life of a deployment' },
+  httpHost: { env: 'HTTP_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the HTTP server listens on' },
+  httpPort: { env: 'HTTP_PORT', kind: 'int', default: '8080', min: 0, max: 65535, doc: 'HTTP port' },
+  logLevel: { env: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level' },
+  pinPepper: { env: 'PIN_PEPPER', kind: 'secret', minLength: 32, doc: 'server-side key for PIN HMACs (at least 32 characters); never in the repo' },
+  ledgerBatchSize: { env: 'LEDGER_BATCH_SIZE', kind: 'int', default: '1000', min: 1, max: 20000, doc: 'events per ledger-writer batch' },
+  ledgerBlockMs: { env: 'LEDGER_BLOCK_MS', kind: 'int', default: '1000', min: 10, max: 60000, doc: 'how long the ledger writer blocks waiting for events' },
+  ledgerClaimIdleMs: { env: 'LEDGER_CLAIM_IDLE_MS', kind: 'int', default: '30000', min: 100, max: 3600000, doc: 'pending events idle this long are reclaimed from a dead writer' },
+  ledgerConsumer: { env: 'LEDGER_CONSUMER', kind: 'string', default: '', doc: 'consumer name of this ledger writer (default: host-pid)' },
+  reservationSliceSeconds: { env: 'RESERVATION_SLICE_SECONDS', kind: 'int', default: '60', min: 6, max: 3600, doc: 'seconds of call time reserved per slice' },
+  maxCallSeconds: { env: 'MAX_CALL_SECONDS', kind: 'int', default: '14400', min: 60, max: 172800, doc: 'hard maximum duration of any call (stale-call guard)' },
+  demoSeed: { env: 'DEMO_SEED', kind: 'bool', default: 'false', doc: 'create the demo customer and account at start' },
+} as const satisfies Record<string, Setting>;
+
+type Schema = typeof SCHEMA;
+type ValueOf<S extends Setting> = S['kind'] extends 'int' ? number : S['kind'] extends 'bool' ? boolean : string;
+export type Config = { readonly [K in keyof Schema]: ValueOf<Schema[K]> };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parseOne(s: Setting, raw: string | undefined, problems: string[]): string | number | boolean | undefined {
+  const value = raw === undefined || raw === '' ? s.default : raw;
+  if (value === undefined) {
+    problems.push(`${s.env} is required: ${s.doc}`);
+    return undefined;
+  }
+  switch (s.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(value)) { problems.push(`${s.env}=${JSON.stringify(value)} is not an integer`); return undefined; }
+      const n = Number(value);
+      if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) {
+        problems.push(`${s.env}=${n} is out of range [${s.min}, ${s.max}]`);
+        return undefined;
+      }
+      return n;
+    }
+    case 'bool':
+      if (!['true', 'false', '1', '0'].includes(value)) { problems.push(`${s.env} must be true or false`); return undefined; }
+      return value === 'true' || value === '1';
+    case 'url':
+      try { new URL(value); } catch { problems.push(`${s.env} is not a valid URL`); return undefined; }
+      return value;
+    case 'enum':
+      if (!s.values?.includes(value)) { problems.push(`${s.env}=${JSON.stringify(value)} must be one of ${s.values?.join(', ')}`); return undefined; }
+      return value;
+    case 'secret':
+      if (s.minLength !== undefined && value.length < s.minLength) { problems.push(`${s.env} must be at least ${s.minLength} characters`); return undefined; }
+      return value;
+    default:
+      return value;
+  }
+}
+
+/** Reads, validates, cross-checks and freezes the configuration. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SCHEMA) as [string, Setting][]) {
+    out[key] = parseOne(setting, env[setting.env], problems);
+  }
+  if (problems.length === 0) {
+    if ((out.reservationSliceSeconds as number) >= (out.maxCallSeconds as number)) {
+      problems.push('RESERVATION_SLICE_SECONDS must be smaller than MAX_CALL_SECONDS');
+    }
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(out.redisNamespace as string)) problems.push('REDIS_NAMESPACE must be 1-32 characters of [A-Za-z0-9_-]');
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as Config;
+}
+
+/** The documented settings, for docs/operations.md and --help output. */
+export function describeSettings(): { env: string; default: string | undefined; doc: string }[] {
+  return Object.values(SCHEMA as Record<string, Setting>).map((s) => ({ env: s.env, default: s.default, doc: s.doc }));
+}

@@ -1,0 +1,40 @@
+/**
+ * The error registry: every error the service reports has a stable code (equal to its key), an
+ * HTTP status and, where a SIP request can fail with it, a SIP status and reason phrase.
+ * test/unit/errors.test.ts checks codes are unique, equal to their keys and documented in
+ * docs/errors.md.
+ */
+export interface ErrorSpec { code: string; http: number; sip?: [number, string]; message: string }
+
+export const ERRORS = {
+  VALIDATION_FAILED: { code: 'VALIDATION_FAILED', http: 400, sip: [400, 'Bad Request'], message: 'the request is not valid' },
+  INVALID_AMOUNT: { code: 'INVALID_AMOUNT', http: 400, message: 'amount must be an integer number of micro-units' },
+  INVALID_PIN: { code: 'INVALID_PIN', http: 400, message: 'a PIN is 6 to 12 digits' },
+  INVALID_CLI: { code: 'INVALID_CLI', http: 400, message: 'a caller ID must be an E.164 number (+ and 7 to 15 digits)' },
+  INVALID_TARIFF_CSV: { code: 'INVALID_TARIFF_CSV', http: 400, message: 'the tariff CSV has errors; nothing was imported' },
+  UNKNOWN_ACCOUNT: { code: 'UNKNOWN_ACCOUNT', http: 404, sip: [404, 'Not Found'], message: 'no such account' },
+  UNKNOWN_CUSTOMER: { code: 'UNKNOWN_CUSTOMER', http: 404, message: 'no such customer' },
+  UNKNOWN_TARIFF: { code: 'UNKNOWN_TARIFF', http: 404, message: 'no such tariff' },
+  CLI_TAKEN: { code: 'CLI_TAKEN', http: 409, message: 'that caller ID is registered to another account' },
+  PIN_TAKEN: { code: 'PIN_TAKEN', http: 409, message: 'that PIN is not available' },
+  IDEMPOTENCY_CONFLICT: { code: 'IDEMPOTENCY_CONFLICT', http: 409, message: 'the idempotency key was used for a different request' },
+  ACCOUNT_CLOSED: { code: 'ACCOUNT_CLOSED', http: 409, sip: [403, 'Account Closed'], message: 'the account is closed' },
+  ACCOUNT_SUSPENDED: { code: 'ACCOUNT_SUSPENDED', http: 409, sip: [403, 'Account Suspended'], message: 'the account is suspended' },
+  INSUFFICIENT_CREDIT: { code: 'INSUFFICIENT_CREDIT', http: 402, sip: [402, 'Insufficient Credit'], message: 'not enough credit' },
+  DAILY_CAP_REACHED: { code: 'DAILY_CAP_REACHED', http: 402, sip: [403, 'Daily Spend Limit Reached'], message: 'the daily spend limit is reached' },
+  TOO_MANY_CALLS: { code: 'TOO_MANY_CALLS', http: 429, sip: [486, 'Too Many Calls In Progress'], message: 'the concurrent-call limit is reached' },
+  NO_RATE: { code: 'NO_RATE', http: 404, sip: [404, 'No Rate For Destination'], message: 'no rate for that destination' },
+  SERVICE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', http: 503, sip: [503, 'Service Unavailable'], message: 'a dependency is unavailable' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An expected failure carrying its registry entry (caught and turned into HTTP/SIP responses). */
+export class AppError extends Error {
+  readonly spec: ErrorSpec;
+  constructor(readonly code: ErrorCode, readonly detail?: string, readonly extra?: Record<string, unknown>) {
+    super(detail ?? ERRORS[code].message);
+    this.name = 'AppError';
+    this.spec = ERRORS[code];
+  }
+}

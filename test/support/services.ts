@@ -1,0 +1,56 @@
+/**
+ * Isolation for tests against the real Redis and Postgres: each test file gets its own Postgres
+ * schema (migrated) and its own Redis key namespace, so files run in parallel without touching
+ * each other. Everything is removed again in teardown().
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import pino from 'pino';
+import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { createPool } from '../../src/db/pool.ts';
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/softswitch_test';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEST_PEPPER = 'test-pepper-0123456789-abcdefghijklmnop';
+
+export interface TestServices {
+  id: string;
+  schema: string;
+  namespace: string;
+  pool: pg.Pool;
+  redis: Redis;
+  store: BalanceStore;
+  logger: pino.Logger;
+  newRedis(): Redis;
+  teardown(): Promise<void>;
+}
+
+export async function setupServices(label: string, opts: { shards?: number; now?: () => number } = {}): Promise<TestServices> {
+  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const schema = `t_${id}`;
+  const namespace = `t:${id}`;
+  const pool = createPool(TEST_DATABASE_URL, schema, 8);
+  await migrate(pool, schema);
+  const extra: Redis[] = [];
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const store = new BalanceStore(redis, { namespace, shards: opts.shards ?? 4, ...(opts.now ? { now: opts.now } : {}) });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  return {
+    id, schema, namespace, pool, redis, store, logger,
+    newRedis() { const r = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 }); extra.push(r); return r; },
+    async teardown() {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+        if (keys.length) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      for (const r of extra) r.disconnect();
+      redis.disconnect();
+      await pool.query(`drop schema if exists "${schema}" cascade`);
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import net from 'node:net';
+
+/**
+ * A loopback TCP proxy in front of a real server (Postgres here) that a test can take down and
+ * bring back: `down()` refuses new connections and cuts the open ones, `pause()` keeps them open
+ * but stops forwarding (a hung server), `up()` restores service.
+ */
+export class TcpProxy {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private paused = false;
+  port = 0;
+
+  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+
+  async up(port = this.port): Promise<number> {
+    this.paused = false;
+    if (this.server) return this.port;
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, this.targetHost);
+      this.sockets.add(client); this.sockets.add(upstream);
+      const gate = (from: net.Socket, to: net.Socket) => from.on('data', (d) => { if (!this.paused) to.write(d); });
+      gate(client, upstream); gate(upstream, client);
+      const close = () => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream); };
+      client.on('error', close); upstream.on('error', close); client.on('close', close); upstream.on('close', close);
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    this.server = server;
+    this.port = (server.address() as net.AddressInfo).port;
+    return this.port;
+  }
+
+  pause(): void { this.paused = true; }
+
+  async down(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    for (const sock of this.sockets) sock.destroy();
+    this.sockets.clear();
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
