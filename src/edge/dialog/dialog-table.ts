@@ -1,0 +1,54 @@
+/**
+ * All dialogs, by dialogId (spec §6), and the lookup of the dialog an incoming request belongs to
+ * (RFC 3261 §12.2.2: Call-ID, local tag = To-tag, remote tag = From-tag).
+ */
+import type { SipRequest } from '../message/index.ts';
+import type { Dialog} from './dialog.ts';
+import { DialogState, dialogIdOf } from './dialog.ts';
+
+export class DialogTable {
+  private readonly byId = new Map<string, Dialog>();
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: string): Dialog | undefined {
+    return this.byId.get(id);
+  }
+
+  add(dialog: Dialog): void {
+    this.byId.set(dialog.id, dialog);
+    dialog.whenTerminated(() => {
+      if (this.byId.get(dialog.id) === dialog) this.byId.delete(dialog.id);
+    });
+  }
+
+  /** Terminates and forgets the dialog. */
+  remove(dialog: Dialog): void {
+    dialog.transition(DialogState.Terminated);
+  }
+
+  /**
+   * The dialog a request from the network belongs to. A UAS dialog is named by the peer's tag
+   * (its From-tag) and our tag is the request's To-tag; a UAC dialog is named by our tag, which
+   * the peer puts in its To.
+   */
+  findForRequest(request: SipRequest): Dialog | undefined {
+    const callId = request.callId;
+    const fromTag = request.fromTag;
+    const toTag = request.toTag;
+    if (callId === undefined || toTag === undefined) return undefined;
+    if (fromTag !== undefined) {
+      const uas = this.byId.get(dialogIdOf(callId, fromTag));
+      if (uas !== undefined && uas.role === 'uas' && uas.localTag === toTag) return uas;
+    }
+    const uac = this.byId.get(dialogIdOf(callId, toTag));
+    if (uac !== undefined && uac.role === 'uac' && (uac.remoteTag === undefined || uac.remoteTag === fromTag)) return uac;
+    return undefined;
+  }
+
+  values(): IterableIterator<Dialog> {
+    return this.byId.values();
+  }
+}
