@@ -2,7 +2,6 @@
  * Money is integer micro-units (1e-6 of the account currency). These guards are the only place
  * that decides what a valid amount is; every amount from the network or the API passes one.
  */
-export const MICROS_PER_UNIT = 1_000_000;
 /** Largest amount accepted anywhere: 10^15 micro-units (a billion currency units). */
 export const MAX_MICROS = 1_000_000_000_000_000;
 
@@ -17,21 +16,4 @@ export function assertMicros(v: unknown, what: string, opts: { positive?: boolea
   return v;
 }
 
-/** Decimal currency string ("12.5", "-0.000001") → micro-units, by string manipulation only. */
-export function parseDecimalMicros(text: string): number | undefined {
-  const m = /^(-)?(\d{1,10})(?:\.(\d{1,6}))?$/.exec(text.trim());
-  if (!m) return undefined;
-  const units = Number(m[2]);
-  const frac = Number((m[3] ?? '').padEnd(6, '0'));
-  const v = units * MICROS_PER_UNIT + frac;
-  return m[1] ? -v : v;
-}
-
-/** micro-units → fixed 6-decimal string, without floats. */
-export function formatMicros(v: number): string {
-  const neg = v < 0;
-  const a = Math.abs(v);
-  const units = Math.trunc(a / MICROS_PER_UNIT);
-  const frac = a - units * MICROS_PER_UNIT;
-  return `${neg ? '-' : ''}${units}.${String(frac).padStart(6, '0')}`;
-}
+// Decimal text <-> micro-units conversions live in ./rating/money.ts (parseDecimalMicros, formatDecimalMicros).

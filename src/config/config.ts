@@ -34,6 +34,10 @@ const SCHEMA = {
   reservationSliceSeconds: { env: 'RESERVATION_SLICE_SECONDS', kind: 'int', default: '60', min: 6, max: 3600, doc: 'seconds of call time reserved per slice' },
   maxCallSeconds: { env: 'MAX_CALL_SECONDS', kind: 'int', default: '14400', min: 60, max: 172800, doc: 'hard maximum duration of any call (stale-call guard)' },
   demoSeed: { env: 'DEMO_SEED', kind: 'bool', default: 'false', doc: 'create the demo customer and account at start' },
+  demoPin: { env: 'DEMO_PIN', kind: 'string', default: '', doc: 'PIN of the demo account when it is created (random if empty)' },
+  demoPassword: { env: 'DEMO_PASSWORD', kind: 'string', default: '', doc: 'self-care password of the demo account when it is created (random if empty)' },
+  demoSipPassword: { env: 'DEMO_SIP_PASSWORD', kind: 'string', default: '', doc: 'SIP password of the demo device when it is created (random if empty)' },
+  sipRealm: { env: 'SIP_REALM', kind: 'string', default: 'softswitch.local', doc: 'SIP digest realm' },
 } as const satisfies Record<string, Setting>;
 
 type Schema = typeof SCHEMA;

@@ -1,0 +1,60 @@
+import type { BalanceStore, CdrRecord, RefusalReason } from '../balance/balance-store.ts';
+import { billableSecondsFromMs, billedSeconds, callCost } from '../rating/index.ts';
+import type { Rate } from '../rating/index.ts';
+import { secondsCovered, sliceCost } from './credit-plan.ts';
+
+export type Authorisation =
+  | { ok: true; maxSeconds: number; coveredSeconds: number; reserved: number }
+  | { ok: false; reason: RefusalReason; maxSeconds: 0 };
+
+/**
+ * Per-call credit control over the balance store:
+ *   authorise+reserve → extend (each slice, before the last one runs out) → settle (exactly once).
+ * Timers belong to the caller (the SIP call); this class only does the money.
+ */
+export class CallCredit {
+  constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number }) {}
+
+  /** How long could this account talk at this rate right now (no reservation made). */
+  async simulate(accountId: number, rate: Rate): Promise<number> {
+    const live = await this.store.get(accountId);
+    if (!live || live.status !== 'active') return 0;
+    return secondsCovered(rate, live.available, this.opts.maxCallSeconds);
+  }
+
+  /** Authorise the call and reserve its first slice. maxSeconds is what the whole available credit would buy. */
+  async authorise(accountId: number, callId: string, rate: Rate): Promise<Authorisation> {
+    const { min, want } = sliceCost(rate, 0, this.opts.sliceSeconds);
+    const r = await this.store.reserve(accountId, callId, min, want, Date.now() + this.opts.sliceSeconds * 1000);
+    if (!r.ok) return { ok: false, reason: r.reason, maxSeconds: 0 };
+    return {
+      ok: true,
+      reserved: r.amount,
+      coveredSeconds: secondsCovered(rate, r.amount, this.opts.maxCallSeconds),
+      maxSeconds: secondsCovered(rate, r.available, this.opts.maxCallSeconds),
+    };
+  }
+
+  /** Reserve the next slice; returns the seconds the call is now covered for (unchanged if refused). */
+  async extend(accountId: number, callId: string, rate: Rate, coveredSeconds: number): Promise<{ ok: boolean; coveredSeconds: number; reason?: RefusalReason }> {
+    const { min, want } = sliceCost(rate, coveredSeconds, this.opts.sliceSeconds);
+    const r = await this.store.extend(accountId, callId, Math.max(min, 1), Math.max(want, 1), Date.now() + this.opts.sliceSeconds * 1000 * 2);
+    if (!r.ok) return { ok: false, coveredSeconds, reason: r.reason };
+    return { ok: true, coveredSeconds: secondsCovered(rate, r.totalReserved, this.opts.maxCallSeconds) };
+  }
+
+  /** Rate the finished call and settle it (idempotent on the call id). */
+  async settle(accountId: number, rate: Rate | null, cdr: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>) {
+    const answeredMs = cdr.answerTime === null ? 0 : Math.max(0, cdr.endTime - cdr.answerTime);
+    const d = billableSecondsFromMs(answeredMs);
+    const answered = cdr.answerTime !== null;
+    const cost = rate && answered ? callCost(rate, d, answered) : 0;
+    return this.store.settle(accountId, {
+      ...cdr,
+      billedSeconds: rate && answered ? billedSeconds(rate, d) : 0,
+      cost,
+      ratePrefix: rate?.prefix ?? null,
+      pricePerMinute: rate?.pricePerMinute ?? null,
+    });
+  }
+}

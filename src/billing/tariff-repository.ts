@@ -1,0 +1,82 @@
+import type pg from 'pg';
+import { AppError } from '../errors.ts';
+import { parseTariffCsv, Tariff, tariffToCsv } from './rating/index.ts';
+import type { Rate, TariffCsvError } from './rating/index.ts';
+
+interface RateRow {
+  prefix: string; description: string; price_per_minute: number; connection_fee: number; minimum_seconds: number;
+  initial_increment: number; subsequent_increment: number; effective_from: Date; effective_until: Date | null;
+  connection_fee_policy: 'answered' | 'always';
+}
+
+const toRate = (r: RateRow): Rate => ({
+  prefix: r.prefix, description: r.description, pricePerMinute: r.price_per_minute, connectionFee: r.connection_fee,
+  minimumSeconds: r.minimum_seconds, initialIncrement: r.initial_increment, subsequentIncrement: r.subsequent_increment,
+  effectiveFrom: r.effective_from, effectiveUntil: r.effective_until, connectionFeePolicy: r.connection_fee_policy,
+});
+
+/** Tariffs (rate decks) in Postgres: all-or-nothing CSV import, export, and loading for lookup. */
+export class TariffRepository {
+  private readonly cache = new Map<string, { tariff: Tariff; loadedAt: number }>();
+
+  constructor(private readonly pool: pg.Pool, private readonly cacheMs = 30_000) {}
+
+  /**
+   * Replaces the tariff's rates with the CSV's, in one transaction. Any error (by line and
+   * column) and nothing changes.
+   */
+  async importCsv(tariffId: string, name: string, currency: string, csv: string): Promise<{ imported: number } | { errors: TariffCsvError[] }> {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(tariffId)) throw new AppError('VALIDATION_FAILED', 'tariff id must be 1-64 of [A-Za-z0-9_.-]');
+    if (!/^[A-Z]{3}$/.test(currency)) throw new AppError('VALIDATION_FAILED', 'currency must be an ISO 4217 code');
+    const parsed = parseTariffCsv(csv);
+    if (!parsed.ok) return { errors: parsed.errors };
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(
+        `insert into tariffs (id, name, currency) values ($1, $2, $3)
+         on conflict (id) do update set name = excluded.name, currency = excluded.currency`, [tariffId, name, currency]);
+      await client.query('delete from rates where tariff_id = $1', [tariffId]);
+      const r = parsed.rates;
+      await client.query(
+        `insert into rates (tariff_id, prefix, description, price_per_minute, connection_fee, minimum_seconds,
+                            initial_increment, subsequent_increment, effective_from, effective_until, connection_fee_policy)
+         select $1, * from unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::int[],
+                                  $9::timestamptz[], $10::timestamptz[], $11::text[])`,
+        [tariffId, r.map((x) => x.prefix), r.map((x) => x.description), r.map((x) => x.pricePerMinute), r.map((x) => x.connectionFee),
+          r.map((x) => x.minimumSeconds), r.map((x) => x.initialIncrement), r.map((x) => x.subsequentIncrement),
+          r.map((x) => x.effectiveFrom), r.map((x) => x.effectiveUntil), r.map((x) => x.connectionFeePolicy)]);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback');
+      throw err;
+    } finally {
+      client.release();
+    }
+    this.cache.delete(tariffId);
+    return { imported: parsed.rates.length };
+  }
+
+  async rates(tariffId: string): Promise<Rate[]> {
+    const { rows: t } = await this.pool.query('select 1 from tariffs where id = $1', [tariffId]);
+    if (t.length === 0) throw new AppError('UNKNOWN_TARIFF');
+    const { rows } = await this.pool.query<RateRow>(
+      `select prefix, description, price_per_minute, connection_fee, minimum_seconds, initial_increment,
+              subsequent_increment, effective_from, effective_until, connection_fee_policy
+         from rates where tariff_id = $1 order by prefix, effective_from`, [tariffId]);
+    return rows.map(toRate);
+  }
+
+  async exportCsv(tariffId: string): Promise<string> {
+    return tariffToCsv(await this.rates(tariffId));
+  }
+
+  /** The tariff for lookups, cached for a short while (a re-import invalidates it in this process). */
+  async load(tariffId: string, now = Date.now()): Promise<Tariff> {
+    const hit = this.cache.get(tariffId);
+    if (hit && now - hit.loadedAt < this.cacheMs) return hit.tariff;
+    const tariff = new Tariff(tariffId, await this.rates(tariffId));
+    this.cache.set(tariffId, { tariff, loadedAt: now });
+    return tariff;
+  }
+}

@@ -1,0 +1,45 @@
+import { readFile } from 'node:fs/promises';
+import type pg from 'pg';
+import type { AccountService } from '../accounts/account-service.ts';
+import type { BalanceStore } from '../billing/balance/balance-store.ts';
+import type { TariffRepository } from '../billing/tariff-repository.ts';
+
+export const DEMO = {
+  tariffId: 'demo',
+  accountNumber: '100000001',
+  username: 'demo',
+  cli: '+447700900001',
+  sipUsername: 'demo1000',
+  credit: 10_000_000,           // 10.00 GBP in micro-units
+} as const;
+
+export interface DemoResult {
+  created: boolean;
+  accountId: number;
+  pin?: string;                 // only when just created: shown once, never stored or logged
+  password?: string;
+  sipPassword?: string;
+}
+
+/**
+ * The demo data set: a tariff, a customer with a funded calling account, a PIN, a registered
+ * caller ID and SIP credentials. Created once; later starts find it and change nothing.
+ */
+export async function seedDemo(pool: pg.Pool, accounts: AccountService, tariffs: TariffRepository, balances: BalanceStore, secrets: { password: string; sipPassword: string; pin: string; realm: string }): Promise<DemoResult> {
+  const { rows } = await pool.query<{ id: number }>('select id from accounts where number = $1', [DEMO.accountNumber]);
+  if (rows[0]) return { created: false, accountId: rows[0].id };
+  const csv = await readFile(new URL('./demo-tariff.csv', import.meta.url), 'utf8');
+  const imported = await tariffs.importCsv(DEMO.tariffId, 'Demo tariff', 'GBP', csv);
+  if ('errors' in imported) throw new Error(`demo tariff invalid: ${JSON.stringify(imported.errors)}`);
+  const customerId = await accounts.createCustomer({ name: 'Demo Customer', email: 'demo@example.invalid', country: 'GB', phoneNumbers: [DEMO.cli] });
+  const account = await accounts.createAccount({
+    customerId, currency: 'GBP', tariffId: DEMO.tariffId, number: DEMO.accountNumber, username: DEMO.username,
+    password: secrets.password, maxConcurrentCalls: 2, dailySpendCap: 5_000_000,
+  });
+  const pin = await accounts.issuePin(account.id, secrets.pin);
+  await accounts.addCli(account.id, DEMO.cli, true);
+  await accounts.setSipPassword(account.id, DEMO.sipUsername, secrets.realm, secrets.sipPassword);
+  const top = await balances.topUp(account.id, `demo-opening-${account.id}`, DEMO.credit, 'demo', 'opening-credit');
+  if (!top.ok) throw new Error(`demo top-up failed: ${top.reason}`);
+  return { created: true, accountId: account.id, pin, password: secrets.password, sipPassword: secrets.sipPassword };
+}

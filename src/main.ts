@@ -1,0 +1,125 @@
+/**
+ * Composition root: reads the configuration, builds every component and wires them together.
+ * Nothing below this file reads process.env or constructs another component's dependencies.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { AccountService } from './accounts/account-service.ts';
+import { generatePin } from './accounts/secrets.ts';
+import { buildHttpServer } from './api/http-server.ts';
+import { BalanceStore } from './billing/balance/balance-store.ts';
+import { TariffRepository } from './billing/tariff-repository.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
+import type { Config } from './config/config.ts';
+import { migrate } from './db/migrate.ts';
+import { createPool } from './db/pool.ts';
+import { DEMO, seedDemo } from './demo/demo-seed.ts';
+import { LedgerWriter } from './ledger/ledger-writer.ts';
+import { PostgresLedgerSink } from './ledger/postgres-ledger-sink.ts';
+import { createLogger } from './observability/logger.ts';
+
+async function connectRedis(url: string, name: string): Promise<Redis> {
+  const r = new Redis(url, { connectionName: name, lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  await withDeadline(r.connect(), 5000, `Redis at ${url} did not answer within 5 s`);
+  return r;
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(message)), ms); })]).finally(() => clearTimeout(t));
+}
+
+export async function start(config: Config) {
+  const log = createLogger(config.logLevel);
+  const pool = createPool(config.databaseUrl, config.databaseSchema);
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
+  await withDeadline(pool.query('select 1'), 5000, `Postgres at ${new URL(config.databaseUrl).host} did not answer within 5 s`);
+  const applied = await migrate(pool, config.databaseSchema);
+  log.info({ applied }, 'migrations applied');
+
+  const redis = await connectRedis(config.redisUrl, 'softswitch');
+  const writerRedis = await connectRedis(config.redisUrl, 'softswitch-ledger');
+  const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
+  const accounts = new AccountService(pool, balances, config.pinPepper);
+  const tariffs = new TariffRepository(pool);
+
+  const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
+    streams: balances.keys.allStreams(), deadLetterStream: `${config.redisNamespace}:deadletter`,
+    consumer: config.ledgerConsumer, batchSize: config.ledgerBatchSize, blockMs: config.ledgerBlockMs,
+    claimIdleMs: config.ledgerClaimIdleMs, logger: log,
+  });
+  writer.start();
+
+  let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
+  if (config.demoSeed) {
+    demo = await seedDemo(pool, accounts, tariffs, balances, {
+      pin: config.demoPin || generatePin(8),
+      password: config.demoPassword || randomBytes(9).toString('base64url'),
+      sipPassword: config.demoSipPassword || randomBytes(9).toString('base64url'),
+      realm: config.sipRealm,
+    });
+  }
+
+  const http = buildHttpServer({
+    logger: log, balances,
+    durableBalance: async (id) => (await pool.query<{ balance: number }>('select balance from accounts where id = $1', [id])).rows[0]?.balance,
+    checks: {
+      postgres: async () => { await pool.query('select 1'); },
+      redis: async () => { await redis.ping(); },
+    },
+  });
+  await http.listen({ host: config.httpHost, port: config.httpPort });
+  const address = http.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.httpPort;
+  log.info({ port }, 'softswitch started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    log.info('shutting down');
+    await http.close();
+    await writer.stop();
+    redis.disconnect();
+    writerRedis.disconnect();
+    await pool.end();
+  })());
+  return { log, port, demo, stop, balances, accounts, pool };
+}
+
+function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo']>, port: number): void {
+  const lines = d.created
+    ? [
+      `Demo account ${DEMO.accountNumber} created (id ${d.accountId}), balance 10.00 GBP.`,
+      `  self-care login: ${DEMO.username} / ${d.password}`,
+      `  PIN (shown once): ${d.pin}`,
+      `  caller ID registered for PIN-less calls: ${DEMO.cli}`,
+      `  SIP device: ${DEMO.sipUsername} / ${d.sipPassword}`,
+    ]
+    : [`Demo account ${DEMO.accountNumber} exists (id ${d.accountId}); its PIN and passwords were shown when it was created.`];
+  process.stdout.write(`\n${lines.join('\n')}\n  live balance: curl -s http://127.0.0.1:${port}/v1/accounts/${d.accountId}/balance\n  health:       curl -s http://127.0.0.1:${port}/ready\n\n`);
+}
+
+const isEntry = import.meta.url === `file://${process.argv[1]}`;
+if (isEntry) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  start(config).then((app) => {
+    if (app.demo) printDemo(app.demo, app.port);
+    const onSignal = (sig: string) => {
+      app.log.info({ signal: sig }, 'signal received');
+      void app.stop().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  }, (err: Error) => {
+    process.stderr.write(`softswitch failed to start: ${err.message}\n`);
+    process.exit(1);
+  });
+}
