@@ -12,3 +12,8 @@ export { TransactionLayer, type SendRequestOptions, type TransactionLayerOptions
 export { TransactionStateError } from './transaction-state-error.ts';
 export { systemClock, type Clock, type TimerHandle } from './clock.ts';
 export { timerSettings, type TimerSettings } from './timer-settings.ts';
+export { serverKey, clientKey } from './transaction-layer.ts';
+export { InviteServerTransaction, IstState } from './invite-server-transaction.ts';
+export { NonInviteServerTransaction, NistState } from './non-invite-server-transaction.ts';
+export { InviteClientTransaction, IctState } from './invite-client-transaction.ts';
+export { NonInviteClientTransaction, NictState } from './non-invite-client-transaction.ts';

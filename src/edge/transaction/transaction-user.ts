@@ -15,7 +15,7 @@
  * INVITE client transaction itself; the ACK for a 2xx and 2xx retransmissions are dialog
  * business and go out with `TransactionLayer.sendStateless()`.
  */
-import type { SipRequest, SipResponse } from '../message/index.ts';
+import type { SipParseError, SipRequest, SipResponse } from '../message/index.ts';
 import type { SendResult, SourceInfo, Target, TransportError } from '../transport/index.ts';
 
 /** What the TU sees of a server transaction. */
@@ -101,4 +101,9 @@ export interface TransactionUser {
   onServerTransportError(transaction: ServerTransaction, error: TransportError): void;
   /** The server transaction reached Terminated and was forgotten. */
   onServerTerminated(transaction: ServerTransaction): void;
+  /**
+   * A message that failed to parse (already answered 400/505 statelessly when it was a request
+   * that carried enough to form a response, and `answered` says so). For logging and metrics.
+   */
+  onMalformed?(error: SipParseError, source: SourceInfo, answered: boolean): void;
 }

@@ -43,13 +43,14 @@ export function stampReceived(request: SipRequest, source: SourceInfo, alwaysRpo
  * present (RFC 3581 §4), else the sent-by port (default 5060).
  */
 export function responseTarget(via: Via | undefined, source: SourceInfo): Target {
+  const local = { address: source.localAddress, port: source.localPort };
   if (via === undefined) {
-    return { protocol: source.protocol, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId };
+    return { protocol: source.protocol, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId, local };
   }
   const address = via.received ?? source.remoteAddress;
   if (source.protocol === 'tcp') {
-    return { protocol: 'tcp', address, port: via.port ?? 5060, connectionId: source.connectionId };
+    return { protocol: 'tcp', address, port: via.port ?? 5060, connectionId: source.connectionId, local };
   }
   const port = via.rport !== undefined ? (via.rport ?? source.remotePort) : (via.port ?? 5060);
-  return { protocol: 'udp', address, port };
+  return { protocol: 'udp', address, port, local };
 }

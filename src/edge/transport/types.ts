@@ -31,6 +31,12 @@ export interface Target {
    * §18.2.2). If it has closed, the transport connects to address:port instead.
    */
   readonly connectionId?: number;
+  /**
+   * Send from this local listening point when one matches (responses leave from the socket
+   * the request arrived on). Otherwise the first listening point of the right protocol and
+   * address family is used.
+   */
+  readonly local?: { readonly address: string; readonly port: number };
 }
 
 /** A configured local listening point. */
