@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TariffRepository } from '../../src/billing/tariff-repository.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { AppError } from '../../src/errors.ts';
+import { accountsOf, fundedAccount } from '../support/fixtures.ts';
+import { setupServices } from '../support/services.ts';
+import type { TestServices } from '../support/services.ts';
+
+let s: TestServices;
+beforeAll(async () => { s = await setupServices('accounts'); });
+afterAll(async () => { await s.teardown(); });
+
+const HEADER = 'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy';
+
+async function snapshot() {
+  const { rows } = await s.pool.query(`select (select count(*) from pins)::int as pins, (select count(*) from authorised_clis)::int as clis,
+    (select count(*) from rates)::int as rates, (select count(*) from accounts)::int as accounts, (select count(*) from customers)::int as customers`);
+  return rows[0];
+}
+
+describe('accounts: bad input is refused with a clear error and changes nothing', () => {
+  it('a PIN shorter than 6 digits', async () => {
+    const a = await fundedAccount(s, 0);
+    const before = await snapshot();
+    await expect(accountsOf(s).issuePin(a.id, '12345')).rejects.toMatchObject({ code: 'INVALID_PIN' });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('an unknown account', async () => {
+    const before = await snapshot();
+    await expect(accountsOf(s).issuePin(424242, '123456')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(accountsOf(s).addCli(424242, '+447700900999')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('a caller ID that is not E.164, or registered to another account', async () => {
+    const a = await fundedAccount(s, 0);
+    const b = await fundedAccount(s, 0);
+    await accountsOf(s).addCli(a.id, '+447700900111');
+    const before = await snapshot();
+    await expect(accountsOf(s).addCli(b.id, '07700900111')).rejects.toMatchObject({ code: 'INVALID_CLI' });
+    await expect(accountsOf(s).addCli(b.id, '+447700900111')).rejects.toMatchObject({ code: 'CLI_TAKEN' });
+    expect(await snapshot()).toEqual(before);
+    expect(await accountsOf(s).findAccountByCli('+447700900111')).toBe(a.id);
+  });
+
+  it('an account with an unknown tariff, a bad currency or a non-integer limit', async () => {
+    const svc = accountsOf(s);
+    const customerId = await svc.createCustomer({ name: 'Bad Input' });
+    const before = await snapshot();
+    await expect(svc.createAccount({ customerId, currency: 'GBP', tariffId: 'nope' })).rejects.toMatchObject({ code: 'UNKNOWN_TARIFF' });
+    await expect(svc.createAccount({ customerId, currency: 'gbp' })).rejects.toBeInstanceOf(AppError);
+    await expect(svc.createAccount({ customerId, currency: 'GBP', creditFloor: 0.5 })).rejects.toThrow(RangeError);
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('PINs', () => {
+  it('are found by their keyed hash, never stored in clear, and rotation revokes the old one', async () => {
+    const a = await fundedAccount(s, 0);
+    const svc = accountsOf(s);
+    const pin = await svc.issuePin(a.id, '73920184');
+    expect(await svc.findAccountByPin(pin)).toBe(a.id);
+    const { rows } = await s.pool.query(`select encode(pin_hmac, 'hex') as h from pins where account_id = $1`, [a.id]);
+    expect(JSON.stringify(rows)).not.toContain('73920184');
+    const next = await svc.issuePin(a.id);
+    expect(next).toMatch(/^[1-9][0-9]{7}$/);
+    expect(await svc.findAccountByPin('73920184')).toBeUndefined();
+    expect(await svc.findAccountByPin(next)).toBe(a.id);
+  });
+
+  it('a PIN in use elsewhere is refused without saying whose', async () => {
+    const a = await fundedAccount(s, 0);
+    const b = await fundedAccount(s, 0);
+    await accountsOf(s).issuePin(a.id, '55501234');
+    await expect(accountsOf(s).issuePin(b.id, '55501234')).rejects.toMatchObject({ code: 'PIN_TAKEN', message: 'that PIN is not available' });
+  });
+});
+
+describe('tariffs', () => {
+  it('imports all or nothing, names line and column, and exports what it imported', async () => {
+    const repo = new TariffRepository(s.pool);
+    const good = `${HEADER}\n44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n447,UK mobile,0.05,0.01,0,60,1,2026-01-01T00:00:00.000Z,,answered\n`;
+    expect(await repo.importCsv('t1', 'Tariff 1', 'GBP', good)).toEqual({ imported: 2 });
+    const before = await snapshot();
+    const bad = `${HEADER}\n44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n33,FR,-1,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n`;
+    const r = await repo.importCsv('t1', 'Tariff 1', 'GBP', bad);
+    expect(r).toMatchObject({ errors: [{ line: 3, column: 'price_per_minute' }] });
+    expect(await snapshot()).toEqual(before);
+    const csv = await repo.exportCsv('t1');
+    expect(await repo.importCsv('t2', 'Copy', 'GBP', csv)).toEqual({ imported: 2 });
+    expect(await repo.exportCsv('t2')).toBe(csv);
+    const tariff = await repo.load('t1');
+    expect(tariff.lookup('447700900123', new Date('2026-06-01'))?.pricePerMinute).toBe(50_000);
+    expect(tariff.lookup('33123456789', new Date('2026-06-01'))).toBeUndefined();
+    await expect(repo.exportCsv('nope')).rejects.toMatchObject({ code: 'UNKNOWN_TARIFF' });
+  });
+});
+
+describe('migrations', () => {
+  it('are idempotent and create CDR partitions on demand', async () => {
+    expect(await migrate(s.pool, s.schema)).toEqual([]);
+    const { rows } = await s.pool.query(`select ensure_cdr_partition('2027-02-15T10:00:00Z') as p1, ensure_cdr_partition('2027-02-28T23:59:59Z') as p2`);
+    expect(rows[0]).toEqual({ p1: 'cdrs_2027_02', p2: 'cdrs_2027_02' });
+    const { rows: parts } = await s.pool.query(`select count(*)::int as n from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'cdrs_2027_02'`, [s.schema]);
+    expect(parts[0].n).toBe(1);
+  });
+});

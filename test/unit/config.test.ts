@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
+
+const base = { PIN_PEPPER: 'x'.repeat(32) };
+
+describe('configuration', () => {
+  it('applies the defaults and freezes the result', () => {
+    const c = loadConfig(base);
+    expect(c.httpPort).toBe(8080);
+    expect(c.redisShards).toBe(16);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('stops with a message naming a missing secret', () => {
+    expect(() => loadConfig({})).toThrow(/PIN_PEPPER is required/);
+  });
+
+  it('names every bad variable at once', () => {
+    try {
+      loadConfig({ ...base, HTTP_PORT: '70000', LOG_LEVEL: 'loud', REDIS_URL: 'not a url', DEMO_SEED: 'maybe' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const msg = (err as ConfigError).message;
+      for (const name of ['HTTP_PORT', 'LOG_LEVEL', 'REDIS_URL', 'DEMO_SEED']) expect(msg).toContain(name);
+    }
+  });
+
+  it('rejects a short pepper and a non-integer', () => {
+    expect(() => loadConfig({ PIN_PEPPER: 'short' })).toThrow(/PIN_PEPPER must be at least 32/);
+    expect(() => loadConfig({ ...base, LEDGER_BATCH_SIZE: '1.5' })).toThrow(/LEDGER_BATCH_SIZE/);
+  });
+
+  it('cross-checks the reservation slice against the maximum call duration', () => {
+    expect(() => loadConfig({ ...base, RESERVATION_SLICE_SECONDS: '600', MAX_CALL_SECONDS: '300' })).toThrow(/RESERVATION_SLICE_SECONDS must be smaller/);
+  });
+});
