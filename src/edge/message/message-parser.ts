@@ -8,7 +8,7 @@
  * at the edge with a 400 (§8.2.6.1 needs Via, From, To, Call-ID and CSeq to form one).
  */
 import { headerKey } from './header-names.ts';
-import { isToken, parseCSeq, parseNameAddr, parseVia } from './grammar.ts';
+import { isToken } from './grammar.ts';
 import { SipParseError, type SipParseErrorCode } from './sip-parse-error.ts';
 import { SipRequest } from './sip-request.ts';
 import { SipResponse } from './sip-response.ts';
@@ -89,16 +89,11 @@ export function parseMessage(data: Buffer | string, options: ParseOptions = {}):
   let firstError: SipParseError | undefined;
   const headers = message.headers;
   let pos = lineEnd + 1;
-  let current: { name: string; value: string; raw: string; folded: boolean } | undefined;
-  const flush = (): void => {
-    if (current === undefined) return;
-    const value = current.value.trim();
-    const h: SipHeader = current.folded
-      ? { name: current.name, key: headerKey(current.name), value }
-      : { name: current.name, key: headerKey(current.name), value, raw: current.raw };
-    headers.push(h);
-    current = undefined;
-  };
+  // The header being read (kept in locals rather than a closure: this is the hot loop).
+  let curName: string | undefined;
+  let curValue = '';
+  let curRaw = '';
+  let curFolded = false;
   while (pos < headerText.length) {
     let nl = headerText.indexOf('\n', pos);
     if (nl < 0) nl = headerText.length;
@@ -107,15 +102,16 @@ export function parseMessage(data: Buffer | string, options: ParseOptions = {}):
     if (line.length === 0) continue;
     const c0 = line.charCodeAt(0);
     if (c0 === SP || c0 === HTAB) {
-      if (current === undefined) {
+      if (curName === undefined) {
         firstError ??= new SipParseError('BAD_HEADER', 'Continuation line without a header');
         continue;
       }
-      current.value = current.value.trimEnd() + ' ' + line.trim();
-      current.folded = true;
+      curValue = curValue.trimEnd() + ' ' + line.trim();
+      curFolded = true;
       continue;
     }
-    flush();
+    if (curName !== undefined) pushHeader(headers, curName, curValue, curRaw, curFolded);
+    curName = undefined;
     const colon = line.indexOf(':');
     if (colon <= 0) {
       firstError ??= new SipParseError('BAD_HEADER', 'Malformed header line');
@@ -128,15 +124,15 @@ export function parseMessage(data: Buffer | string, options: ParseOptions = {}):
       firstError ??= new SipParseError('BAD_HEADER', 'Malformed header name');
       continue;
     }
-    current = { name, value: line.slice(colon + 1), raw: line, folded: false };
+    curName = name;
+    curValue = line.slice(colon + 1);
+    curRaw = line;
+    curFolded = false;
   }
-  flush();
+  if (curName !== undefined) pushHeader(headers, curName, curValue, curRaw, curFolded);
 
-  const partial = (code: SipParseErrorCode, reason: string): ParseResult =>
-    ({ ok: false, error: new SipParseError(code, reason, message) });
-
-  if (firstError !== undefined && !lenient) return partial(firstError.code, firstError.message);
-  if (!complete && !lenient) return partial('INCOMPLETE_HEADERS', 'Header block not terminated by an empty line');
+  if (firstError !== undefined && !lenient) return partialResult(firstError.code, firstError.message, message);
+  if (!complete && !lenient) return partialResult('INCOMPLETE_HEADERS', 'Header block not terminated by an empty line', message);
 
   // ---- body (§7.4, §18.3, §20.14)
   const available = buf.length - bodyStart;
@@ -144,11 +140,11 @@ export function parseMessage(data: Buffer | string, options: ParseOptions = {}):
   if (lenient) {
     message.body = available > 0 ? buf.subarray(bodyStart) : EMPTY;
   } else {
-    if (message.count('content-length') > 1) return partial('DUPLICATE_HEADER', 'Duplicate Content-Length header');
+    if (message.count('content-length') > 1) return partialResult('DUPLICATE_HEADER', 'Duplicate Content-Length header', message);
     if (clText !== undefined) {
       const cl = parseDecimal(clText);
-      if (cl === undefined) return partial('BAD_CONTENT_LENGTH', 'Invalid Content-Length');
-      if (cl > available) return partial('TRUNCATED_BODY', 'Body shorter than Content-Length');
+      if (cl === undefined) return partialResult('BAD_CONTENT_LENGTH', 'Invalid Content-Length', message);
+      if (cl > available) return partialResult('TRUNCATED_BODY', 'Body shorter than Content-Length', message);
       message.body = cl > 0 ? buf.subarray(bodyStart, bodyStart + cl) : EMPTY;
       message.wireLength = bodyStart + cl;
     } else {
@@ -159,9 +155,18 @@ export function parseMessage(data: Buffer | string, options: ParseOptions = {}):
 
   if (!lenient) {
     const problem = checkMandatory(message);
-    if (problem !== undefined) return partial(problem[0], problem[1]);
+    if (problem !== undefined) return partialResult(problem[0], problem[1], message);
   }
   return { ok: true, message };
+}
+
+function pushHeader(headers: SipHeader[], name: string, rawValue: string, raw: string, folded: boolean): void {
+  const value = rawValue.trim();
+  headers.push(folded ? { name, key: headerKey(name), value } : { name, key: headerKey(name), value, raw });
+}
+
+function partialResult(code: SipParseErrorCode, reason: string, message: SipMessage): ParseResult {
+  return { ok: false, error: new SipParseError(code, reason, message) };
 }
 
 function fail(code: SipParseErrorCode, reason: string): ParseResult {
@@ -217,31 +222,37 @@ function parseDecimal(text: string): number | undefined {
   return n;
 }
 
-const SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards'] as const;
+/** Headers that may appear only once (§20: their grammar is not a list). */
+function isSingle(key: string): boolean {
+  return key === 'from' || key === 'to' || key === 'call-id' || key === 'cseq' || key === 'max-forwards';
+}
 
 function checkMandatory(m: SipMessage): [SipParseErrorCode, string] | undefined {
   if (m.kind === 'request') {
     const colon = m.uri.indexOf(':');
     if (colon <= 0 || !isToken(m.uri.slice(0, colon))) return ['BAD_REQUEST_URI', 'Malformed Request-URI'];
   }
-  const via = m.get('via');
-  if (via === undefined) return ['MISSING_HEADER', 'Missing Via header'];
-  const vias = m.getAll('via');
-  if (vias.length === 0 || parseVia(vias[0] as string) === undefined) return ['BAD_VIA', 'Malformed Via header'];
-  for (const key of SINGLE) {
-    if (m.count(key) > 1) return ['DUPLICATE_HEADER', `Duplicate ${displayName(key)} header`];
+  let via = false;
+  let seen = '';
+  for (const h of m.headers) {
+    const key = h.key;
+    if (key === 'via') via = true;
+    else if (isSingle(key)) {
+      if (seen.indexOf(`|${key}|`) >= 0) return ['DUPLICATE_HEADER', `Duplicate ${displayName(key)} header`];
+      seen += `|${key}|`;
+    }
   }
-  const from = m.get('from');
-  if (from === undefined) return ['MISSING_HEADER', 'Missing From header'];
-  if (parseNameAddr(from) === undefined) return ['BAD_FROM', 'Malformed From header'];
-  const to = m.get('to');
-  if (to === undefined) return ['MISSING_HEADER', 'Missing To header'];
-  if (parseNameAddr(to) === undefined) return ['BAD_TO', 'Malformed To header'];
-  const callId = m.get('call-id');
+  // The accessors below parse and cache, so later reads cost nothing.
+  if (!via) return ['MISSING_HEADER', 'Missing Via header'];
+  if (m.topVia === undefined) return ['BAD_VIA', 'Malformed Via header'];
+  if (!m.has('from')) return ['MISSING_HEADER', 'Missing From header'];
+  if (m.from === undefined) return ['BAD_FROM', 'Malformed From header'];
+  if (!m.has('to')) return ['MISSING_HEADER', 'Missing To header'];
+  if (m.to === undefined) return ['BAD_TO', 'Malformed To header'];
+  const callId = m.callId;
   if (callId === undefined || callId.length === 0) return ['MISSING_HEADER', 'Missing Call-ID header'];
-  const cseqText = m.get('cseq');
-  if (cseqText === undefined) return ['MISSING_HEADER', 'Missing CSeq header'];
-  const cseq = parseCSeq(cseqText);
+  if (!m.has('cseq')) return ['MISSING_HEADER', 'Missing CSeq header'];
+  const cseq = m.cseq;
   if (cseq === undefined) return ['BAD_CSEQ', 'Malformed CSeq header'];
   if (m.kind === 'request' && cseq.method !== m.method) return ['CSEQ_METHOD_MISMATCH', 'CSeq method does not match the request method'];
   if (m.has('max-forwards') && m.maxForwards === undefined) return ['BAD_MAX_FORWARDS', 'Malformed Max-Forwards header'];
