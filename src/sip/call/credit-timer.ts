@@ -1,0 +1,94 @@
+/**
+ * Credit-control timing of one answered call. From the answer instant it keeps the call covered:
+ *
+ *   answer ──── covered − lead ──▶ extend ──ok──▶ (reschedule with the new cover)
+ *                                        └─refused─▶ warn at covered − warn ─▶ cut at covered
+ *   (and, whatever the credit, cut at the hard maximum duration)
+ *
+ * The cut fires `cutMarginMs` before the covered second so that the billed duration (rounded
+ * up to whole seconds) is exactly the covered one and the balance lands on the floor, not past it.
+ */
+export interface TimerPort {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: TimerPort = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface CreditTimerOptions {
+  answeredAt: number;
+  coveredSeconds: number;
+  maxCallSeconds: number;
+  leadSeconds: number;        // extend this long before the cover runs out
+  warnSeconds: number;        // warn this long before a cut for lack of credit
+  cutMarginMs?: number;
+  extend: (coveredSeconds: number) => Promise<{ ok: boolean; coveredSeconds: number }>;
+  warn?: (secondsLeft: number) => void;
+  cut: (reason: 'credit_exhausted' | 'max_duration') => void;
+  timers?: TimerPort;
+  onError?: (err: unknown) => void;
+}
+
+export class CreditTimer {
+  private covered: number;
+  private handles: unknown[] = [];
+  private stopped = false;
+  private readonly t: TimerPort;
+  private readonly margin: number;
+
+  constructor(private readonly o: CreditTimerOptions) {
+    this.t = o.timers ?? realTimers;
+    this.covered = Math.min(o.coveredSeconds, o.maxCallSeconds);
+    this.margin = o.cutMarginMs ?? 250;
+    this.at(o.maxCallSeconds * 1000, () => this.finish('max_duration'));
+    this.plan();
+  }
+
+  get coveredSeconds(): number { return this.covered; }
+
+  stop(): void {
+    this.stopped = true;
+    for (const h of this.handles) this.t.clearTimeout(h);
+    this.handles = [];
+  }
+
+  private at(offsetMs: number, fn: () => void): void {
+    const delay = Math.max(0, this.o.answeredAt + offsetMs - this.t.now());
+    this.handles.push(this.t.setTimeout(() => { if (!this.stopped) fn(); }, delay));
+  }
+
+  private plan(): void {
+    if (this.covered >= this.o.maxCallSeconds) return;       // the hard limit comes first
+    const extendAt = Math.max(0, this.covered - this.o.leadSeconds) * 1000;
+    this.at(extendAt, () => void this.tryExtend());
+  }
+
+  private async tryExtend(): Promise<void> {
+    let r: { ok: boolean; coveredSeconds: number };
+    try {
+      r = await this.o.extend(this.covered);
+    } catch (err) {
+      this.o.onError?.(err);
+      r = { ok: false, coveredSeconds: this.covered };        // Redis unreachable: keep the cover we hold
+    }
+    if (this.stopped) return;
+    if (r.ok && r.coveredSeconds > this.covered) {
+      this.covered = Math.min(r.coveredSeconds, this.o.maxCallSeconds);
+      this.plan();
+      return;
+    }
+    const warnAt = (this.covered - this.o.warnSeconds) * 1000;
+    if (this.o.warn && this.covered > this.o.warnSeconds) this.at(warnAt, () => this.o.warn!(this.o.warnSeconds));
+    this.at(Math.max(0, this.covered * 1000 - this.margin), () => this.finish('credit_exhausted'));
+  }
+
+  private finish(reason: 'credit_exhausted' | 'max_duration'): void {
+    this.stop();
+    this.o.cut(reason);
+  }
+}

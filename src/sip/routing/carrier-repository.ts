@@ -1,0 +1,55 @@
+import type pg from 'pg';
+import type { TariffRepository } from '../../billing/tariff-repository.ts';
+import type { Carrier, Gateway } from './route-plan.ts';
+
+interface GatewayRow {
+  id: number; carrier_id: string; address: string; port: number; transport: 'udp' | 'tcp'; priority: number; weight: number;
+  tech_prefix: string; auth_username: string | null; auth_password: string | null;
+}
+
+/**
+ * Carriers, gateways and trusted carrier addresses from Postgres, cached for a short while (the
+ * per-call path reads memory, not the database).
+ */
+export class CarrierRepository {
+  private cached: { at: number; carriers: Carrier[] } | undefined;
+
+  constructor(private readonly pool: pg.Pool, private readonly tariffs: TariffRepository, private readonly cacheMs = 10_000) {}
+
+  async carriers(now = Date.now()): Promise<Carrier[]> {
+    return (await this.load(now)).carriers;
+  }
+
+  /** The carrier a source address belongs to, if it is a trusted carrier address. */
+  async carrierForAddress(address: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ carrier_id: string }>(
+      `select ca.carrier_id from carrier_addresses ca join carriers c on c.id = ca.carrier_id
+        where c.enabled and $1::inet <<= ca.network limit 1`, [address]);
+    return rows[0]?.carrier_id;
+  }
+
+  invalidate(): void { this.cached = undefined; }
+
+  private async load(now: number) {
+    if (this.cached && now - this.cached.at < this.cacheMs) return this.cached;
+    const { rows: cs } = await this.pool.query<{ id: string; tariff_id: string | null }>('select id, tariff_id from carriers where enabled order by id');
+    const { rows: ps } = await this.pool.query<{ carrier_id: string; prefix: string }>('select carrier_id, prefix from carrier_prefixes');
+    const { rows: gs } = await this.pool.query<GatewayRow>('select * from gateways where enabled order by id');
+    const carriers: Carrier[] = [];
+    for (const c of cs) {
+      const tariff = c.tariff_id ? await this.tariffs.load(c.tariff_id) : undefined;
+      carriers.push({
+        id: c.id,
+        prefixes: ps.filter((p) => p.carrier_id === c.id).map((p) => p.prefix),
+        gateways: gs.filter((g) => g.carrier_id === c.id).map((g): Gateway => ({
+          id: g.id, carrierId: g.carrier_id, address: g.address, port: g.port, transport: g.transport, priority: g.priority,
+          weight: g.weight, techPrefix: g.tech_prefix,
+          ...(g.auth_username && g.auth_password ? { auth: { username: g.auth_username, password: g.auth_password } } : {}),
+        })),
+        ...(tariff ? { buyRate: (d: string) => tariff.lookup(d, new Date())?.pricePerMinute } : {}),
+      });
+    }
+    this.cached = { at: now, carriers };
+    return this.cached;
+  }
+}

@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CreditTimer } from '../../src/sip/call/credit-timer.ts';
+
+beforeEach(() => { vi.useFakeTimers({ now: 1_000_000 }); });
+afterEach(() => { vi.useRealTimers(); });
+
+const timers = { now: () => Date.now(), setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+
+describe('credit timer', () => {
+  it('extends before the cover runs out, then warns and cuts at the last covered second', async () => {
+    const covers = [120, 150];
+    const extend = vi.fn(async (_c: number) => (covers.length ? { ok: true, coveredSeconds: covers.shift()! } : { ok: false, coveredSeconds: 150 }));
+    const cut = vi.fn();
+    const warn = vi.fn();
+    new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 14_400, leadSeconds: 10, warnSeconds: 30, extend, warn, cut, timers });
+    await vi.advanceTimersByTimeAsync(50_000);
+    expect(extend).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(60_000);               // t = 110 s
+    expect(extend).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(30_000);               // t = 140 s: refused at 140
+    expect(extend).toHaveBeenCalledTimes(3);
+    expect(warn).not.toHaveBeenCalled();
+    expect(cut).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(9_749);                // t = 149.749 s
+    expect(cut).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);                    // t = 149.750 s
+    expect(cut).toHaveBeenCalledWith('credit_exhausted');
+  });
+
+  it('warns warnSeconds before the cut when there is time to', async () => {
+    const cut = vi.fn(); const warn = vi.fn();
+    new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 120, maxCallSeconds: 14_400, leadSeconds: 60, warnSeconds: 30, extend: async () => ({ ok: false, coveredSeconds: 120 }), warn, cut, timers });
+    await vi.advanceTimersByTimeAsync(89_999);
+    expect(warn).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(warn).toHaveBeenCalledWith(30);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(cut).toHaveBeenCalledWith('credit_exhausted');
+  });
+
+  it('cuts at the hard maximum duration whatever the credit', async () => {
+    const cut = vi.fn();
+    new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 100, leadSeconds: 10, warnSeconds: 5, extend: async () => ({ ok: true, coveredSeconds: 10_000 }), cut, timers });
+    await vi.advanceTimersByTimeAsync(100_000);
+    expect(cut).toHaveBeenCalledTimes(1);
+    expect(cut).toHaveBeenCalledWith('max_duration');
+  });
+
+  it('keeps the cover it holds when the extension fails with an error, and stops cleanly', async () => {
+    const cut = vi.fn(); const onError = vi.fn();
+    const t = new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 1000, leadSeconds: 10, warnSeconds: 5, extend: async () => { throw new Error('redis down'); }, cut, onError, timers });
+    await vi.advanceTimersByTimeAsync(50_000);
+    expect(onError).toHaveBeenCalled();
+    t.stop();
+    await vi.advanceTimersByTimeAsync(2_000_000);
+    expect(cut).not.toHaveBeenCalled();
+  });
+});
