@@ -3,7 +3,8 @@
  *
  * Method: build a tariff of 100,000 distinct random prefixes (2..9 digits), a fifth of them with
  * two or three consecutive effective windows; pre-generate 1,000,000 destination numbers
- * (90 % extend a tariff prefix to 11..15 digits, 10 % are random 11-digit numbers that may miss);
+ * (90 % extend a tariff prefix to 11..15 digits, 10 % are 11-digit numbers starting with 0 that
+ * no prefix matches, so the whole number is walked and the lookup misses);
  * warm up; then
  *   1. time every lookup on its own with process.hrtime.bigint (includes the timer's own cost,
  *      reported separately as timer_overhead_ns) → per-lookup p50/p99/p99.9/max;
@@ -14,7 +15,7 @@
  * Run: npx tsx scripts/bench/rating-lookup.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Tariff, type Rate } from '../../src/billing/rating/index.ts';
 
 const PREFIXES = 100_000;
@@ -53,8 +54,8 @@ function buildRates(): Rate[] {
   };
   for (const prefix of prefixes) {
     const windows = random() < 0.2 ? integer(2, 3) : 1;
-    // Windows end on 2025-01-01, 2025-07-01 (when there are three), then run open-ended.
-    const starts = [Date.UTC(2024, 0, 1), Date.UTC(2025, 0, 1), Date.UTC(2025, 6, 1)].slice(3 - windows);
+    // Consecutive windows starting 2024-01-01, then 2025-01-01 and 2025-07-01; the last is open-ended.
+    const starts = [Date.UTC(2024, 0, 1), Date.UTC(2025, 0, 1), Date.UTC(2025, 6, 1)].slice(0, windows);
     starts.forEach((start, i) => {
       const next = starts[i + 1];
       rates.push({
@@ -86,7 +87,7 @@ for (let i = 0; i < LOOKUPS; i++) {
     const prefix = prefixList[integer(0, prefixList.length - 1)] as string;
     numbers[i] = prefix + digits(integer(11, 15) - prefix.length);
   } else {
-    numbers[i] = String(integer(1, 9)) + digits(10);
+    numbers[i] = `0${digits(10)}`;
   }
 }
 const instants = [new Date(Date.UTC(2024, 5, 1)), new Date(Date.UTC(2025, 2, 1)), new Date(Date.UTC(2025, 8, 1))];
@@ -138,6 +139,7 @@ const result = {
   date: new Date().toISOString(),
   node: process.version,
   cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
+  load_average_1m: round(loadavg()[0] ?? 0, 2),
   tariff: { prefixes: PREFIXES, rates: tariff.size, build_ms: round(Number(built - tariffStart) / 1e6, 1), generate_ms: round(Number(tariffStart - buildStart) / 1e6, 1) },
   lookups: LOOKUPS,
   hit_rate: round(hits / (2 * LOOKUPS)),
