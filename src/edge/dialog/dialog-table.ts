@@ -3,21 +3,20 @@
  * (RFC 3261 §12.2.2: Call-ID, local tag = To-tag, remote tag = From-tag).
  */
 import type { SipRequest } from '../message/index.ts';
-import type { Dialog} from './dialog.ts';
-import { DialogState, dialogIdOf } from './dialog.ts';
+import { DialogState, dialogIdOf, type Dialog, type DialogOwner } from './dialog.ts';
 
-export class DialogTable {
-  private readonly byId = new Map<string, Dialog>();
+export class DialogTable<O extends DialogOwner = DialogOwner> {
+  private readonly byId = new Map<string, Dialog<O>>();
 
   get size(): number {
     return this.byId.size;
   }
 
-  get(id: string): Dialog | undefined {
+  get(id: string): Dialog<O> | undefined {
     return this.byId.get(id);
   }
 
-  add(dialog: Dialog): void {
+  add(dialog: Dialog<O>): void {
     this.byId.set(dialog.id, dialog);
     dialog.whenTerminated(() => {
       if (this.byId.get(dialog.id) === dialog) this.byId.delete(dialog.id);
@@ -25,7 +24,7 @@ export class DialogTable {
   }
 
   /** Terminates and forgets the dialog. */
-  remove(dialog: Dialog): void {
+  remove(dialog: Dialog<O>): void {
     dialog.transition(DialogState.Terminated);
   }
 
@@ -34,7 +33,7 @@ export class DialogTable {
    * (its From-tag) and our tag is the request's To-tag; a UAC dialog is named by our tag, which
    * the peer puts in its To.
    */
-  findForRequest(request: SipRequest): Dialog | undefined {
+  findForRequest(request: SipRequest): Dialog<O> | undefined {
     const callId = request.callId;
     const fromTag = request.fromTag;
     const toTag = request.toTag;
@@ -48,7 +47,7 @@ export class DialogTable {
     return undefined;
   }
 
-  values(): IterableIterator<Dialog> {
+  values(): IterableIterator<Dialog<O>> {
     return this.byId.values();
   }
 }

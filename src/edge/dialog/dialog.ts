@@ -40,7 +40,7 @@ export interface DialogTransport {
   readonly connectionId: number;
 }
 
-export interface DialogInit {
+export interface DialogInit<O extends DialogOwner = DialogOwner> {
   readonly role: 'uas' | 'uac';
   readonly callId: string;
   readonly localTag: string;
@@ -58,7 +58,7 @@ export interface DialogInit {
   readonly routeSet: readonly string[];
   readonly localContact: string;
   readonly transport: DialogTransport;
-  readonly owner: DialogOwner;
+  readonly owner: O;
   /** txnId of the INVITE that created it (the ACK of the initial 2xx is delivered with it, §4.6). */
   readonly inviteTxnId: string;
 }
@@ -67,7 +67,7 @@ export function dialogIdOf(callId: string, tag: string): string {
   return `${callId};from-tag=${tag}`;
 }
 
-export class Dialog {
+export class Dialog<O extends DialogOwner = DialogOwner> {
   readonly id: string;
   readonly role: 'uas' | 'uac';
   readonly callId: string;
@@ -81,13 +81,21 @@ export class Dialog {
   routeSet: readonly string[];
   localContact: string;
   transport: DialogTransport;
-  owner: DialogOwner;
+  owner: O;
   readonly inviteTxnId: string;
+  /** UAS: our 2xx to an INVITE waits for its ACK (§4.4); stop() ends the retransmissions. */
+  awaitingAck: { readonly seq: number; readonly txnId: string; readonly stop: () => void } | undefined;
+  /** UAC: CSeq of the INVITE whose 2xx the app still has to ACK (§5.3). */
+  pendingAckSeq: number | undefined;
+  /** UAC: the app cancelled the INVITE but a 2xx crossed the CANCEL (§4.8, ACK-BYE). */
+  cancelRace = false;
+  /** UAC: re-sends the last ACK when a 2xx retransmission arrives (§5.3, Timer D). */
+  resendAck: (() => void) | undefined;
   private stateValue = DialogState.Early;
   /** Called once when the dialog reaches Terminated (timers to stop, tables to clean). */
   private readonly onTerminated: Array<() => void> = [];
 
-  constructor(init: DialogInit) {
+  constructor(init: DialogInit<O>) {
     this.id = dialogIdOf(init.callId, init.idTag);
     this.role = init.role;
     this.callId = init.callId;

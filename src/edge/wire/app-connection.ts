@@ -24,7 +24,10 @@ export class AppConnection {
   /** Verbs this connection registered (§3.1: a set per connection, so `route` is idempotent). */
   readonly verbs = new Set<string>();
   private readonly decoder: FrameDecoder;
-  private queue: string[] = [];
+  /** Frames in event order; `undefined` marks a reserved slot not yet filled (see reserve()). */
+  private queue: Array<string | undefined> = [];
+  /** Absolute index of queue[0] among all frames ever queued (for reserved slots). */
+  private base = 0;
   private flushScheduled = false;
   private closed = false;
 
@@ -49,10 +52,35 @@ export class AppConnection {
   send(payload: string): void {
     if (this.closed) return;
     this.queue.push(encodeFrame(payload));
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(() => this.flush());
     }
+  }
+
+  /**
+   * Reserves the next place in the output order for a reply whose content is known only later
+   * (e.g. R6/R7 after the SIP message went out). Frames queued after the reservation wait
+   * behind it, which keeps §1.7: R6 before the responses to that request, R7 of a 2xx before
+   * the ACK. The returned function must be called exactly once.
+   */
+  reserve(): (payload: string) => void {
+    if (this.closed) return () => undefined;
+    const index = this.base + this.queue.length;
+    this.queue.push(undefined);
+    let filled = false;
+    return (payload: string) => {
+      if (filled || this.closed) return;
+      filled = true;
+      const at = index - this.base;
+      if (at < 0 || at >= this.queue.length) return;
+      this.queue[at] = encodeFrame(payload);
+      if (at === 0) this.scheduleFlush();
+    };
   }
 
   /** §9.1: every `NO` reply is followed by closing the connection. */
@@ -71,12 +99,16 @@ export class AppConnection {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.queue.length === 0 || this.socket.destroyed) {
+    if (this.socket.destroyed) {
       this.queue = [];
       return;
     }
-    const data = this.queue.length === 1 ? (this.queue[0] as string) : this.queue.join('');
-    this.queue = [];
+    let n = 0;
+    while (n < this.queue.length && this.queue[n] !== undefined) n++;
+    if (n === 0) return;
+    const data = n === 1 ? (this.queue[0] as string) : this.queue.slice(0, n).join('');
+    this.queue = n === this.queue.length ? [] : this.queue.slice(n);
+    this.base += n;
     this.socket.write(data);
   }
 
