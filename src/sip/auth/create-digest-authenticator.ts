@@ -1,0 +1,35 @@
+/** Wires a DigestAuthenticator from its parts: Postgres credentials behind a cache, stateless nonces, Redis nonce counts. */
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { CachedCredentialStore } from './cached-credential-store.ts';
+import { DigestAuthenticator } from './digest-authenticator.ts';
+import { NonceIssuer } from './nonce-issuer.ts';
+import { RedisNonceUseTracker } from './nonce-use-tracker.ts';
+import { PgCredentialStore } from './pg-credential-store.ts';
+
+export interface DigestAuthOptions {
+  redis: Redis;
+  pool: pg.Pool;
+  /** Redis key prefix. */
+  namespace: string;
+  realm: string;
+  /** Server secret (>= 32 bytes) keying nonces and the dummy HA1 of unknown users; the same on every instance. */
+  key: string;
+  /** Default 300 000 (5 minutes). */
+  nonceLifetimeMs?: number;
+  /** Default 30 000; 0 disables caching. */
+  credentialCacheMs?: number;
+  now: () => number;
+}
+
+export function createDigestAuthenticator(o: DigestAuthOptions): DigestAuthenticator {
+  const pgStore = new PgCredentialStore(o.pool);
+  const cacheMs = o.credentialCacheMs ?? 30_000;
+  return new DigestAuthenticator({
+    realm: o.realm,
+    credentials: cacheMs > 0 ? new CachedCredentialStore(pgStore, { ttlMs: cacheMs, maxEntries: 10_000, now: o.now }) : pgStore,
+    nonces: new NonceIssuer({ key: `nonce:${o.key}`, lifetimeMs: o.nonceLifetimeMs ?? 300_000, now: o.now }),
+    nonceUses: new RedisNonceUseTracker(o.redis, o.namespace),
+    dummyKey: `dummy:${o.key}`,
+  });
+}

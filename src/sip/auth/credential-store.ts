@@ -1,0 +1,10 @@
+/** The port the digest authenticator reads SIP credentials through: HA1 digests only, never a password. */
+export interface SipCredentials {
+  readonly accountId: number;
+  readonly ha1Md5: string;
+  readonly ha1Sha256: string;
+}
+
+export interface CredentialStore {
+  findCredentials(username: string, realm: string): Promise<SipCredentials | undefined>;
+}

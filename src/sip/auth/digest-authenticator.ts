@@ -1,0 +1,117 @@
+/**
+ * Digest authentication of a SIP request (RFC 3261 §22, RFC 7616), for REGISTER (401 /
+ * WWW-Authenticate) and INVITE (407 / Proxy-Authenticate) alike.
+ *
+ *   no credentials for our realm ─────────────────────────▶ challenge
+ *   malformed credentials ────────────────────────────────▶ malformed (400)
+ *   nonce not ours (bad MAC) ─────────────────────────────▶ challenge
+ *   response wrong, or user unknown (same work, same answer) ▶ forbidden (403)
+ *   response right, nonce expired ────────────────────────▶ challenge, stale=true
+ *   response right, nonce count not increasing / reused ──▶ challenge, stale=true (replay refused)
+ *   response right, nonce fresh and count new ────────────▶ authenticated
+ */
+import { createHmac } from 'node:crypto';
+import { parseCredentials } from './digest-credentials-parser.ts';
+import type { DigestCredentials } from './digest-credentials-parser.ts';
+import { algorithmOf, digestLength, digestResponse, sameDigest } from './digest-algorithm.ts';
+import type { DigestAlgorithm } from './digest-algorithm.ts';
+import { buildChallenges } from './digest-challenge.ts';
+import type { CredentialStore } from './credential-store.ts';
+import type { NonceIssuer } from './nonce-issuer.ts';
+import type { NonceUseTracker } from './nonce-use-tracker.ts';
+
+export interface DigestRequest {
+  method: string;
+  /** Values of the Authorization (or Proxy-Authorization) header; empty when absent. */
+  authorization: readonly string[];
+}
+
+export type AuthResult =
+  | { kind: 'authenticated'; accountId: number; username: string; algorithm: DigestAlgorithm }
+  | { kind: 'challenge'; stale: boolean; challenges: string[] }
+  | { kind: 'forbidden'; username: string }
+  | { kind: 'malformed'; reason: string };
+
+export interface DigestAuthenticatorOptions {
+  realm: string;
+  credentials: CredentialStore;
+  nonces: NonceIssuer;
+  nonceUses: NonceUseTracker;
+  /** Key for the dummy HA1 of unknown users (so their digest costs the same work). */
+  dummyKey: string | Buffer;
+}
+
+const NC = /^[0-9a-fA-F]{8}$/;
+
+export class DigestAuthenticator {
+  constructor(private readonly opts: DigestAuthenticatorOptions) {}
+
+  get realm(): string {
+    return this.opts.realm;
+  }
+
+  /** A fresh challenge (401/407 header values). */
+  challenge(stale = false): AuthResult & { kind: 'challenge' } {
+    return { kind: 'challenge', stale, challenges: buildChallenges({ realm: this.opts.realm, nonce: this.opts.nonces.issue(this.opts.realm), stale }) };
+  }
+
+  async authenticate(req: DigestRequest): Promise<AuthResult> {
+    if (req.authorization.length === 0) return this.challenge();
+    const parsed = parseCredentials(req.authorization);
+    if (!parsed.ok) return { kind: 'malformed', reason: parsed.reason };
+    const ours = parsed.credentials.filter((c): c is DigestCredentials => c.scheme === 'digest' && c.params.get('realm') === this.opts.realm);
+    if (ours.length === 0) return this.challenge();
+    // Prefer a credential whose algorithm we support, SHA-256 first.
+    const supported = ours
+      .map((c) => ({ c, algorithm: algorithmOf(c.params.get('algorithm')) }))
+      .filter((x): x is { c: DigestCredentials; algorithm: DigestAlgorithm } => x.algorithm !== undefined)
+      .sort((a, b) => (a.algorithm === 'SHA-256' ? 0 : 1) - (b.algorithm === 'SHA-256' ? 0 : 1));
+    const chosen = supported[0];
+    if (!chosen) return this.challenge();
+    return this.verify(req.method, chosen.c, chosen.algorithm);
+  }
+
+  private async verify(method: string, cred: DigestCredentials, algorithm: DigestAlgorithm): Promise<AuthResult> {
+    const p = cred.params;
+    const username = p.get('username');
+    const nonce = p.get('nonce');
+    const uri = p.get('uri');
+    const response = p.get('response');
+    if (!username || !nonce || !uri || response === undefined) return { kind: 'malformed', reason: 'credentials lack username, nonce, uri or response' };
+    if (username.length > 128 || uri.length > 1024) return { kind: 'malformed', reason: 'credentials too long' };
+    if (!/^[0-9a-fA-F]*$/.test(response)) return { kind: 'malformed', reason: 'response is not hex' };
+    if (p.get('userhash')?.toLowerCase() === 'true') return { kind: 'malformed', reason: 'userhash is not supported' };
+    const qopParam = p.get('qop');
+    let qop: { nc: string; cnonce: string } | undefined;
+    let count = 0;
+    if (qopParam !== undefined) {
+      if (qopParam.toLowerCase() !== 'auth') return { kind: 'malformed', reason: `qop ${qopParam} is not offered` };
+      const nc = p.get('nc');
+      const cnonce = p.get('cnonce');
+      if (!nc || !NC.test(nc) || !cnonce) return { kind: 'malformed', reason: 'qop=auth needs nc (8 hex digits) and cnonce' };
+      qop = { nc, cnonce };
+      count = parseInt(nc, 16);
+      if (count === 0) return { kind: 'malformed', reason: 'nc must start at 00000001' };
+    }
+
+    const nonceCheck = this.opts.nonces.check(this.opts.realm, nonce);
+    if (nonceCheck.kind === 'invalid') return this.challenge();
+
+    const stored = await this.opts.credentials.findCredentials(username, this.opts.realm);
+    // Unknown users cost the same digest as known ones, against a per-user dummy HA1.
+    const ha1 = stored ? (algorithm === 'MD5' ? stored.ha1Md5 : stored.ha1Sha256) : this.dummyHa1(username, algorithm);
+    const expected = digestResponse({ algorithm, ha1, method, uri, nonce, ...(qop ? { qop } : {}) });
+    const right = response.length === digestLength(algorithm) && sameDigest(expected, response);
+    if (!right || !stored) return { kind: 'forbidden', username };
+
+    if (nonceCheck.kind === 'expired') return this.challenge(true);
+    const fresh = await this.opts.nonceUses.accept(nonce, count, nonceCheck.remainingMs);
+    if (!fresh) return this.challenge(true);
+    return { kind: 'authenticated', accountId: stored.accountId, username, algorithm };
+  }
+
+  private dummyHa1(username: string, algorithm: DigestAlgorithm): string {
+    const h = createHmac('sha256', this.opts.dummyKey).update(`dummy-ha1:${username}`).digest('hex');
+    return h.slice(0, digestLength(algorithm));
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Per-account call rate limit (calls per second): a counter per account and fixed window in
+ * Redis, raised and checked by one script, so every app instance shares the limit.
+ */
+import type { Redis } from 'ioredis';
+
+const SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+`;
+
+export interface CallRateGuardOptions {
+  namespace: string;
+  /** Calls allowed per window per account; >= 1. */
+  limit: number;
+  /** Window length (ms); 1000 for calls per second. */
+  windowMs?: number;
+  now: () => number;
+}
+
+export type CallRateCheck =
+  | { kind: 'allowed'; count: number }
+  | { kind: 'limited'; count: number; retryAfterMs: number };
+
+type WithScript = Redis & { sipCallRate(key: string, ttl: string): Promise<number> };
+
+export class CallRateGuard {
+  private readonly redis: WithScript;
+  private readonly windowMs: number;
+
+  constructor(redis: Redis, private readonly opts: CallRateGuardOptions) {
+    if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new RangeError('limit must be a positive integer');
+    this.windowMs = opts.windowMs ?? 1000;
+    if (!Number.isInteger(this.windowMs) || this.windowMs < 1) throw new RangeError('windowMs must be a positive integer');
+    if (!('sipCallRate' in redis)) redis.defineCommand('sipCallRate', { numberOfKeys: 1, lua: SCRIPT });
+    this.redis = redis as WithScript;
+  }
+
+  /** Counts one call attempt of the account and says whether it is within the limit. */
+  async check(accountId: number): Promise<CallRateCheck> {
+    const now = this.opts.now();
+    const window = Math.floor(now / this.windowMs);
+    const key = `${this.opts.namespace}:sip:cps:{acct:${accountId}}:${window}`;
+    const count = await this.redis.sipCallRate(key, String(this.windowMs * 2 + 1000));
+    if (count <= this.opts.limit) return { kind: 'allowed', count };
+    return { kind: 'limited', count, retryAfterMs: (window + 1) * this.windowMs - now };
+  }
+}

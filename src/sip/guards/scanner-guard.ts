@@ -1,0 +1,37 @@
+/** Refuses requests from known SIP scanners, recognised by their User-Agent (case-insensitive substring). */
+import { refuse } from './guard-action.ts';
+import type { GuardAction } from './guard-action.ts';
+import type { SipMiddleware } from '../registrar/sip-types.ts';
+
+export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
+  'friendly-scanner', 'sipvicious', 'sipcli', 'vaxsipuseragent', 'sip-scan', 'sipscan',
+  'sundayddr', 'iwar', 'pplsip', 'smap', 'sipsak-scan', 'voip-scan',
+];
+
+export type ScannerCheck = { kind: 'allowed' } | { kind: 'scanner'; match: string };
+
+export class ScannerGuard {
+  private readonly patterns: string[];
+
+  constructor(userAgents: readonly string[] = DEFAULT_SCANNER_USER_AGENTS) {
+    this.patterns = userAgents.map((u) => u.trim().toLowerCase()).filter((u) => u.length > 0);
+  }
+
+  check(userAgent: string | undefined): ScannerCheck {
+    if (userAgent === undefined) return { kind: 'allowed' };
+    const ua = userAgent.toLowerCase();
+    const match = this.patterns.find((p) => ua.includes(p));
+    return match === undefined ? { kind: 'allowed' } : { kind: 'scanner', match };
+  }
+}
+
+/** Middleware: `srf.use('register', [refuseScanners(guard, 'drop'), …])`. */
+export function refuseScanners(guard: ScannerGuard, action: GuardAction = 'drop'): SipMiddleware {
+  return (req, res, next) => {
+    if (guard.check(req.get('user-agent')).kind === 'scanner') {
+      refuse(res, action);
+      return;
+    }
+    next();
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * The slice of drachtio-srf's Request and Response the SIP middleware uses, so handlers are
+ * typed and unit tests can pass plain fakes. drachtio-srf's objects satisfy these structurally.
+ */
+
+export interface SipRequest {
+  readonly method: string;
+  readonly uri: string;
+  /** Address, port and transport the request came from (drachtio meta). */
+  readonly source_address: string;
+  readonly source_port: number;
+  readonly protocol: string;
+  /** A header's value (repeated headers joined by commas), or undefined when absent. Name is case-insensitive. */
+  get(name: string): string | undefined;
+}
+
+export interface SipSendOptions {
+  headers?: Record<string, string>;
+}
+
+export interface SipResponse {
+  send(status: number, reason?: string, opts?: SipSendOptions): void;
+}
+
+export type SipNext = (err?: unknown) => void;
+
+/** A drachtio-srf middleware: answer, or call next() to pass on (next(err) for a bug). */
+export type SipMiddleware = (req: SipRequest, res: SipResponse, next: SipNext) => void;
