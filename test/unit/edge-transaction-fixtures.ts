@@ -1,6 +1,7 @@
 /** Test doubles for the transaction layer: a hand-driven clock and a recording transport. */
 import { parseMessage, serialiseMessage, type SipMessage, type SipRequest, type SipResponse, type SipParseError } from '../../src/edge/message/index.ts';
-import { TransportError, type ListenPoint, type SendResult, type SourceInfo, type Target, type TransportPort } from '../../src/edge/transport/index.ts';
+import type { TransportError} from '../../src/edge/transport/index.ts';
+import { type ListenPoint, type SendResult, type SourceInfo, type Target, type TransportPort } from '../../src/edge/transport/index.ts';
 import type {
   Clock, ClientTransaction, ClientTransactionUser, ServerTransaction, TimeoutTimer, TransactionUser,
 } from '../../src/edge/transaction/index.ts';
