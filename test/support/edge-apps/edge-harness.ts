@@ -1,0 +1,83 @@
+/**
+ * Starts an in-process edge on a random loopback address and random free ports, with short
+ * RFC 3261 timers, so e2e test files run in parallel and never wait 32 s.
+ */
+import Srf from 'drachtio-srf';
+import { buildEdgeConfig, type EdgeConfig, type EdgeTimers } from '../../../src/edge/config/edge-config.ts';
+import { EdgeServer } from '../../../src/edge/core/edge-server.ts';
+import { randomLoopback, randomPort } from './ports.ts';
+
+export const SECRET = 'cymru';
+
+export interface TestEdge {
+  readonly edge: EdgeServer;
+  readonly config: EdgeConfig;
+  readonly ip: string;
+  readonly sipPort: number;
+  readonly adminPort: number;
+  /** `ip:port` of the SIP listening points, for sipp's remote argument. */
+  readonly sipHostport: string;
+  stop(): Promise<void>;
+}
+
+export interface TestEdgeOptions {
+  readonly timers?: Partial<EdgeTimers>;
+  readonly ip?: string;
+  readonly rateLimitPerSource?: number;
+}
+
+/** Short timers by default: T1 = 50 ms, so 64·T1 (Timer B/F/H) is 3.2 s. */
+export const FAST_TIMERS: Partial<EdgeTimers> = { t1Ms: 50, t2Ms: 400, t4Ms: 500, pendingRequestMs: 6400 };
+
+export async function startEdge(options: TestEdgeOptions = {}): Promise<TestEdge> {
+  const ip = options.ip ?? randomLoopback();
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = randomPort();
+    const config = buildEdgeConfig({
+      sip: [{ protocol: 'udp', host: ip, port }, { protocol: 'tcp', host: ip, port }],
+      admin: { host: ip, port: 0, secret: SECRET },
+      timers: { ...FAST_TIMERS, ...options.timers },
+      rateLimitPerSource: options.rateLimitPerSource ?? 0,
+      logLevel: 'silent',
+    });
+    const edge = new EdgeServer(config);
+    try {
+      const addresses = await edge.start();
+      return {
+        edge, config, ip, sipPort: port, adminPort: addresses.admin.port, sipHostport: `${ip}:${port}`,
+        stop: () => edge.stop(),
+      };
+    } catch (err) {
+      lastError = err;
+      await edge.stop().catch(() => undefined);
+    }
+  }
+  throw new Error(`could not start the edge: ${String(lastError)}`);
+}
+
+/** A drachtio-srf app connected to the edge (resolves once authenticated). */
+export async function connectApp(edge: TestEdge): Promise<Srf> {
+  const srf = new Srf();
+  await new Promise<void>((resolve, reject) => {
+    srf.once('connect', (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+    srf.connect({ host: edge.ip, port: edge.adminPort, secret: SECRET });
+  });
+  return srf;
+}
+
+/** Waits until `predicate` holds, checking after every event-loop turn (bounded by `timeoutMs`). */
+export async function until(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A promise with its resolve function, for events a test waits for. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => { resolve = r; });
+  return { promise, resolve };
+}
