@@ -15,7 +15,7 @@
  */
 import type { Redis } from 'ioredis';
 import { refuse } from './guard-action.ts';
-import type { GuardAction } from './guard-action.ts';
+import type { RefusalOptions } from './guard-action.ts';
 import type { SipMiddleware } from '../registrar/sip-types.ts';
 
 const RECORD = `
@@ -119,11 +119,11 @@ export class AuthFailureGuard {
   }
 }
 
-/** Middleware: refuses every request from a banned source. `srf.use('register', [refuseBannedSources(guard), …])`. */
-export function refuseBannedSources(guard: AuthFailureGuard, action: GuardAction = 'reject'): SipMiddleware {
+/** Middleware (answers 403 by default): `srf.use('register', [refuseBannedSources(guard), …])`. */
+export function refuseBannedSources(guard: AuthFailureGuard, opts: RefusalOptions = {}): SipMiddleware {
   return (req, res, next) => {
     guard.check(req.source_address).then((r) => {
-      if (r.kind === 'banned') refuse(res, action);
+      if (r.kind === 'banned') refuse(req, res, opts, 'reject', `source banned until ${new Date(r.until).toISOString()}`);
       else next();
     }, next);
   };

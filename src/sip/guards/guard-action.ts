@@ -1,12 +1,19 @@
 /**
  * What a guard does with a refused request: `reject` answers 403, `drop` sends nothing (a
  * scanner learns nothing, not even that a SIP server is there; the SIP server's transaction
- * simply times out).
+ * simply times out). `onRefused` sees every refusal (for logs and metrics) before it happens.
  */
-import type { SipResponse } from '../registrar/sip-types.ts';
+import type { SipRequest, SipResponse } from '../registrar/sip-types.ts';
 
 export type GuardAction = 'reject' | 'drop';
 
-export function refuse(res: SipResponse, action: GuardAction, reason = 'Forbidden'): void {
-  if (action === 'reject') res.send(403, reason);
+export interface RefusalOptions {
+  /** Default: 'reject' for banned sources, 'drop' for scanners. */
+  action?: GuardAction;
+  onRefused?: (req: SipRequest, why: string) => void;
+}
+
+export function refuse(req: SipRequest, res: SipResponse, opts: RefusalOptions, fallback: GuardAction, why: string): void {
+  opts.onRefused?.(req, why);
+  if ((opts.action ?? fallback) === 'reject') res.send(403, 'Forbidden');
 }

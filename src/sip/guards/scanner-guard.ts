@@ -1,6 +1,6 @@
 /** Refuses requests from known SIP scanners, recognised by their User-Agent (case-insensitive substring). */
 import { refuse } from './guard-action.ts';
-import type { GuardAction } from './guard-action.ts';
+import type { RefusalOptions } from './guard-action.ts';
 import type { SipMiddleware } from '../registrar/sip-types.ts';
 
 export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
@@ -25,11 +25,12 @@ export class ScannerGuard {
   }
 }
 
-/** Middleware: `srf.use('register', [refuseScanners(guard, 'drop'), …])`. */
-export function refuseScanners(guard: ScannerGuard, action: GuardAction = 'drop'): SipMiddleware {
+/** Middleware (drops by default): `srf.use('register', [refuseScanners(guard), …])`. */
+export function refuseScanners(guard: ScannerGuard, opts: RefusalOptions = {}): SipMiddleware {
   return (req, res, next) => {
-    if (guard.check(req.get('user-agent')).kind === 'scanner') {
-      refuse(res, action);
+    const r = guard.check(req.get('user-agent'));
+    if (r.kind === 'scanner') {
+      refuse(req, res, opts, 'drop', `scanner user agent (${r.match})`);
       return;
     }
     next();
