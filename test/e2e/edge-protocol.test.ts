@@ -7,6 +7,7 @@ import { encodeFrame } from '../../src/edge/wire/frame-decoder.ts';
 import { RawAdminClient } from '../support/edge-apps/raw-admin-client.ts';
 import { SECRET, connectApp, startEdge, type TestEdge } from '../support/edge-apps/edge-harness.ts';
 import { runSipp } from '../support/edge-apps/sipp-runner.ts';
+import { asResponse } from '../support/edge-apps/srf-views.ts';
 
 let edge: TestEdge;
 beforeAll(async () => { edge = await startEdge(); });
@@ -136,10 +137,10 @@ describe('edge admin protocol', () => {
   it('treats duplicate route commands as one registration: one delivery per request (E.1, §3.1)', async () => {
     const srf = await connectApp(edge);
     let deliveries = 0;
-    srf.options((_req, res) => { deliveries++; res.send(200); });
+    srf.options((_req, res) => { deliveries++; asResponse(res).send(200); });
     // srf re-sends all verbs when one is added later (its bug); register twice more on purpose.
-    srf.register((_req, res) => res.send(200));
-    srf.info((_req, res) => res.send(200));
+    srf.register((_req, res) => asResponse(res).send(200));
+    srf.info((_req, res) => asResponse(res).send(200));
     const result = await runSipp({ scenario: 'uac-options.xml', localIp: edge.ip, remote: edge.sipHostport, calls: 3, rate: 10, timeoutSec: 10 });
     expect(result.errors).toBe('');
     expect(result.code).toBe(0);

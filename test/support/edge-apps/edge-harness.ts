@@ -6,6 +6,7 @@ import Srf from 'drachtio-srf';
 import { buildEdgeConfig, type EdgeConfig, type EdgeTimers } from '../../../src/edge/config/edge-config.ts';
 import { EdgeServer } from '../../../src/edge/core/edge-server.ts';
 import { randomLoopback, randomPort } from './ports.ts';
+import type { SrfApp } from './srf-views.ts';
 
 export const SECRET = 'cymru';
 
@@ -57,13 +58,13 @@ export async function startEdge(options: TestEdgeOptions = {}): Promise<TestEdge
 }
 
 /** A drachtio-srf app connected to the edge (resolves once authenticated). */
-export async function connectApp(edge: TestEdge): Promise<Srf> {
+export async function connectApp(edge: TestEdge): Promise<SrfApp> {
   const srf = new Srf();
   await new Promise<void>((resolve, reject) => {
     srf.once('connect', (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
     srf.connect({ host: edge.ip, port: edge.adminPort, secret: SECRET });
   });
-  return srf;
+  return srf as unknown as SrfApp;
 }
 
 /** Waits until `predicate` holds, checking after every event-loop turn (bounded by `timeoutMs`). */
