@@ -15,6 +15,14 @@ export type Authorisation =
 export class CallCredit {
   constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number }) {}
 
+  /**
+   * When an open reservation counts as abandoned if nobody has touched it: two slices plus the
+   * longest ringing time, so a live call always extends (and moves it) well before.
+   */
+  private deadline(): number {
+    return Date.now() + (2 * this.opts.sliceSeconds + 180) * 1000;
+  }
+
   /** How long could this account talk at this rate right now (no reservation made). */
   async simulate(accountId: number, rate: Rate): Promise<number> {
     const live = await this.store.get(accountId);
@@ -25,7 +33,7 @@ export class CallCredit {
   /** Authorise the call and reserve its first slice. maxSeconds is what the whole available credit would buy. */
   async authorise(accountId: number, callId: string, rate: Rate): Promise<Authorisation> {
     const { min, want } = sliceCost(rate, 0, this.opts.sliceSeconds);
-    const r = await this.store.reserve(accountId, callId, min, want, Date.now() + this.opts.sliceSeconds * 1000);
+    const r = await this.store.reserve(accountId, callId, min, want, this.deadline());
     if (!r.ok) return { ok: false, reason: r.reason, maxSeconds: 0 };
     return {
       ok: true,
@@ -38,7 +46,7 @@ export class CallCredit {
   /** Reserve the next slice; returns the seconds the call is now covered for (unchanged if refused). */
   async extend(accountId: number, callId: string, rate: Rate, coveredSeconds: number): Promise<{ ok: boolean; coveredSeconds: number; reason?: RefusalReason }> {
     const { min, want } = sliceCost(rate, coveredSeconds, this.opts.sliceSeconds);
-    const r = await this.store.extend(accountId, callId, Math.max(min, 1), Math.max(want, 1), Date.now() + this.opts.sliceSeconds * 1000 * 2);
+    const r = await this.store.extend(accountId, callId, Math.max(min, 1), Math.max(want, 1), this.deadline());
     if (!r.ok) return { ok: false, coveredSeconds, reason: r.reason };
     return { ok: true, coveredSeconds: secondsCovered(rate, r.totalReserved, this.opts.maxCallSeconds) };
   }
