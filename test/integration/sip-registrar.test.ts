@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sipHa1 } from '../../src/accounts/secrets.ts';
 import { createDigestAuthenticator } from '../../src/sip/auth/create-digest-authenticator.ts';
 import { digestResponse } from '../../src/sip/auth/digest-algorithm.ts';
+import { PgCredentialStore } from '../../src/sip/auth/pg-credential-store.ts';
 import type { DigestAlgorithm } from '../../src/sip/auth/digest-algorithm.ts';
 import { parseCredentials } from '../../src/sip/auth/digest-credentials-parser.ts';
 import { BindingStore } from '../../src/sip/registrar/binding-store.ts';
@@ -285,5 +286,18 @@ describe('REGISTER: bad requests', () => {
   it('passes requests other than REGISTER to the next middleware', async () => {
     const req = { ...registerRequest({ user: 'x', cseq: 1 }), method: 'OPTIONS' };
     expect((await call(handler, req)).passed).toBe(true);
+  });
+});
+
+describe('Postgres credential store', () => {
+  it('finds the HA1 digests written by setSipPassword, and nothing for unknown users, other realms or closed accounts', async () => {
+    const { user, accountId } = await newUser();
+    const pgStore = new PgCredentialStore(s.pool);
+    const ha1 = sipHa1(user, REALM, PASSWORD);
+    expect(await pgStore.findCredentials(user, REALM)).toEqual({ accountId, ha1Md5: ha1.md5, ha1Sha256: ha1.sha256 });
+    expect(await pgStore.findCredentials('nobody_here', REALM)).toBeUndefined();
+    expect(await pgStore.findCredentials(user, 'other.realm')).toBeUndefined();
+    await s.pool.query("update accounts set status = 'closed' where id = $1", [accountId]);
+    expect(await pgStore.findCredentials(user, REALM)).toBeUndefined();
   });
 });
