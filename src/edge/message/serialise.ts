@@ -3,29 +3,17 @@
  * byte for byte as received; Content-Length always states the body's byte length (added when
  * absent, corrected when wrong).
  */
-import { headerLine } from './sip-message-base.ts';
 import type { SipRequest } from './sip-request.ts';
 import type { SipResponse } from './sip-response.ts';
 
 /** The header block (start line, headers, blank line) as text. */
 export function serialiseHead(message: SipRequest | SipResponse): string {
-  const bodyLength = message.body.length;
-  let out = message.startLine() + '\r\n';
-  let hasLength = false;
-  for (const h of message.headers) {
-    if (h.key === 'content-length') {
-      if (hasLength) continue;
-      hasLength = true;
-    }
-    out += headerLine(h, bodyLength) + '\r\n';
-  }
-  if (!hasLength) out += `Content-Length: ${bodyLength}\r\n`;
-  return out + '\r\n';
+  return message.head();
 }
 
 /** The whole message as it goes on the wire. */
 export function serialiseMessage(message: SipRequest | SipResponse): Buffer {
-  const head = serialiseHead(message);
+  const head = message.head();
   const headLength = Buffer.byteLength(head, 'utf8');
   const out = Buffer.allocUnsafe(headLength + message.body.length);
   out.write(head, 0, 'utf8');

@@ -216,12 +216,28 @@ export abstract class SipMessageBase {
     return this;
   }
 
-  /** The message as UTF-8 text (start line, headers, body). See serialise() for bytes. */
-  toString(): string {
+  /**
+   * Start line, headers and the blank line, as text. Unchanged headers are written as received;
+   * Content-Length always states the body's byte length (added when absent, a duplicate dropped).
+   */
+  head(): string {
+    const bodyLength = this.body.length;
     let out = this.startLine() + '\r\n';
-    for (const h of this.headers) out += headerLine(h, this.body.length) + '\r\n';
-    if (!this.headers.some((h) => h.key === 'content-length')) out += `Content-Length: ${this.body.length}\r\n`;
-    return out + '\r\n' + this.bodyText;
+    let hasLength = false;
+    for (const h of this.headers) {
+      if (h.key === 'content-length') {
+        if (hasLength) continue;
+        hasLength = true;
+      }
+      out += headerLine(h, bodyLength) + '\r\n';
+    }
+    if (!hasLength) out += `Content-Length: ${bodyLength}\r\n`;
+    return out + '\r\n';
+  }
+
+  /** The message as UTF-8 text (head and body). serialiseMessage gives the bytes. */
+  toString(): string {
+    return this.head() + this.bodyText;
   }
 }
 

@@ -34,7 +34,12 @@ export class SipParseError extends Error {
   readonly status: number;
 
   constructor(code: SipParseErrorCode, message: string, partial?: SipRequest | SipResponse) {
+    // A parse error is an expected outcome, returned and never thrown: skip the stack trace,
+    // which would cost more than the parse itself under a flood of garbage.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.code = code;
     this.partial = partial;
     this.status = code === 'UNSUPPORTED_VERSION' ? 505 : 400;
