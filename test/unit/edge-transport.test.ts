@@ -353,3 +353,31 @@ describe('edge transport: response target rules', () => {
     expect(responseTarget(topVia('SIP/2.0/TCP host.example:5070;branch=z9hG4bK1').topVia, tcp)).toMatchObject({ protocol: 'tcp', address: '192.0.2.7', port: 5070, connectionId: 12 });
   });
 });
+
+describe('edge transport: errors above the transport', () => {
+  it('hands an exception thrown by the user to onUserError and keeps receiving', async () => {
+    const errors: unknown[] = [];
+    const transport = new SipTransport({ listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], onUserError: (e) => errors.push(e) });
+    const user = new Recorder();
+    let first = true;
+    const throwing: TransportUser = {
+      onMessage: (m, s) => {
+        if (first) {
+          first = false;
+          throw new Error('bug above');
+        }
+        user.onMessage(m, s);
+      },
+      onMalformed: (e, s) => user.onMalformed(e, s),
+    };
+    await transport.start(throwing);
+    cleanups.push(() => transport.stop());
+    const client = await udpClient('udp4', '127.0.0.1');
+    const port = transport.listenPoints()[0]?.port ?? 0;
+    client.send(request('boom'), port, '127.0.0.1');
+    client.send(request('fine'), port, '127.0.0.1');
+    await user.until(1);
+    expect(errors).toHaveLength(1);
+    expect(user.messages[0]?.message.callId).toBe('fine');
+  });
+});

@@ -40,6 +40,11 @@ export interface SipTransportOptions {
   readonly idleTimeoutMs?: number;
   /** Add `;rport=<port>` to the top Via of every received request, as the reference server does (default true). */
   readonly alwaysRport?: boolean;
+  /**
+   * Where an exception thrown by the TransportUser while handling a received message goes (a
+   * bug above this layer). Without it the exception propagates out of the socket handler.
+   */
+  readonly onUserError?: (error: unknown, source: SourceInfo) => void;
 }
 
 type Endpoint = UdpEndpoint | TcpEndpoint;
@@ -164,6 +169,19 @@ export class SipTransport implements TransportPort {
     const user = this.user;
     if (user === undefined) return;
     if (this.rateLimiter !== undefined && !this.rateLimiter(source)) return;
+    const onUserError = this.options.onUserError;
+    if (onUserError === undefined) {
+      this.deliver(user, data, source);
+      return;
+    }
+    try {
+      this.deliver(user, data, source);
+    } catch (error) {
+      onUserError(error, source);
+    }
+  }
+
+  private deliver(user: TransportUser, data: Buffer, source: SourceInfo): void {
     const result = parseMessage(data);
     if (!result.ok) {
       // Stray CRLFs between datagrams are keep-alives, not errors.

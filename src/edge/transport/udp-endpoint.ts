@@ -7,6 +7,8 @@ export interface UdpEndpointEvents {
   onSocketError(endpoint: UdpEndpoint, error: Error): void;
 }
 
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export class UdpEndpoint {
   private readonly socket: Socket;
   private point: ListenPoint;
@@ -30,6 +32,14 @@ export class UdpEndpoint {
       this.socket.bind({ address: this.point.address, port: this.point.port, exclusive: true }, () => {
         this.socket.off('error', onError);
         this.point = { ...this.point, port: this.socket.address().port };
+        // Bursts at hundreds of calls per second overflow the default socket buffers; the kernel
+        // caps these at its configured maximum.
+        try {
+          this.socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
+          this.socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
+        } catch {
+          // Not fatal: the defaults still work at lower rates.
+        }
         resolve();
       });
     });
