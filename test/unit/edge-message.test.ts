@@ -289,6 +289,8 @@ describe('edge message: malformed input gives a typed error with a partial', () 
     if (!r.ok) {
       expect(r.error.code).toBe('UNSUPPORTED_VERSION');
       expect(r.error.status).toBe(505);
+      const partial = r.error.partial;
+      expect(partial?.kind === 'request' && canFormResponse(partial)).toBe(true);
     }
   });
 });

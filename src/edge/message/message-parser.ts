@@ -82,8 +82,17 @@ export function parseMessage(data: Buffer | string, options: ParseOptions = {}):
   let lineEnd = headerText.indexOf('\n');
   if (lineEnd < 0) lineEnd = headerText.length;
   const startLine = stripCr(headerText, 0, lineEnd);
-  const message = parseStartLine(startLine);
-  if (message instanceof SipParseError) return { ok: false, error: message };
+  const parsedStart = parseStartLine(startLine);
+  let versionError: SipParseError | undefined;
+  let message: SipMessage;
+  if (parsedStart instanceof SipParseError) {
+    // A request line with another SIP version: read the headers anyway, so a 505 can be formed.
+    if (parsedStart.partial === undefined) return { ok: false, error: parsedStart };
+    versionError = parsedStart;
+    message = parsedStart.partial;
+  } else {
+    message = parsedStart;
+  }
 
   // ---- headers
   let firstError: SipParseError | undefined;
@@ -131,6 +140,7 @@ export function parseMessage(data: Buffer | string, options: ParseOptions = {}):
   }
   if (curName !== undefined) pushHeader(headers, curName, curValue, curRaw, curFolded);
 
+  if (versionError !== undefined) return partialResult(versionError.code, versionError.message, message);
   if (firstError !== undefined && !lenient) return partialResult(firstError.code, firstError.message, message);
   if (!complete && !lenient) return partialResult('INCOMPLETE_HEADERS', 'Header block not terminated by an empty line', message);
 
