@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the softswitch on this machine: local Redis and PostgreSQL (installed/started when
-# missing), migrations, the ledger writer, the HTTP API and a demo account. Ctrl-C stops it.
+# missing), the embedded SIP edge (its own process), migrations, the SIP application, the ledger
+# writer, the HTTP API and a demo account. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -8,4 +9,17 @@ WANT_SIPP=0 SOFTSWITCH_DATABASES=softswitch scripts/ensure-services.sh
 . scripts/local-env.sh
 export DEMO_SEED=${DEMO_SEED:-true}
 export LOG_LEVEL=${LOG_LEVEL:-info}
-exec node --import tsx src/main.ts
+export SIP_LISTEN=${SIP_LISTEN:-udp/127.0.0.1:5060,tcp/127.0.0.1:5060}
+export DRACHTIO_PORT=${DRACHTIO_PORT:-9022}
+
+EDGE_SIP_LISTEN="$SIP_LISTEN" EDGE_ADMIN_PORT="$DRACHTIO_PORT" EDGE_SECRET="$DRACHTIO_SECRET" EDGE_LOG_LEVEL=${EDGE_LOG_LEVEL:-warn} \
+  node bin/softswitch-edge.js &
+edge_pid=$!
+node --import tsx src/main.ts &
+app_pid=$!
+stop() { kill -TERM "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; kill -TERM "$edge_pid" 2>/dev/null || true; wait "$edge_pid" 2>/dev/null || true; }
+trap 'stop; exit 0' INT TERM
+echo "SIP edge listening on $SIP_LISTEN (control port $DRACHTIO_PORT)"
+wait -n "$edge_pid" "$app_pid" || true
+stop
+exit 1

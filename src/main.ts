@@ -8,6 +8,7 @@ import { AccountService } from './accounts/account-service.ts';
 import { generatePin } from './accounts/secrets.ts';
 import { buildHttpServer } from './api/http-server.ts';
 import { BalanceStore } from './billing/balance/balance-store.ts';
+import { CallCredit } from './billing/credit/call-credit.ts';
 import { TariffRepository } from './billing/tariff-repository.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import type { Config } from './config/config.ts';
@@ -17,6 +18,7 @@ import { DEMO, seedDemo } from './demo/demo-seed.ts';
 import { LedgerWriter } from './ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from './ledger/postgres-ledger-sink.ts';
 import { createLogger } from './observability/logger.ts';
+import { createSipApp } from './sip/sip-app.ts';
 
 async function connectRedis(url: string, name: string): Promise<Redis> {
   const r = new Redis(url, { connectionName: name, lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(n * 200, 2000) });
@@ -60,6 +62,24 @@ export async function start(config: Config) {
     });
   }
 
+  let sip: ReturnType<typeof createSipApp> | undefined;
+  if (config.sipEnabled) {
+    const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds });
+    sip = createSipApp({
+      log, pool, redis, accounts, tariffs, credit,
+      settings: {
+        drachtio: { host: config.drachtioHost, port: config.drachtioPort, secret: config.drachtioSecret },
+        realm: config.sipRealm, nonceKey: config.sipNonceKey, namespace: config.redisNamespace,
+        routingMode: config.routingMode as 'least_cost' | 'priority', noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,
+        maxCallSeconds: config.maxCallSeconds, extendLeadSeconds: config.creditExtendLeadSeconds, warnSeconds: config.creditWarnSeconds,
+        registrar: { minExpires: config.registrarMinExpires, maxExpires: config.registrarMaxExpires, maxContacts: config.registrarMaxContacts },
+        guards: { failureThreshold: config.authFailureThreshold, banSeconds: config.authBanSeconds, action: config.authBanAction as 'reject' | 'drop', accountCps: config.accountCpsLimit },
+      },
+    });
+    // not fatal: drachtio-srf keeps retrying until the SIP server answers
+    sip.connect().catch((err: Error) => log.warn({ err: err.message }, 'SIP server not reachable yet; retrying'));
+  }
+
   const http = buildHttpServer({
     logger: log, balances,
     durableBalance: async (id) => (await pool.query<{ balance: number }>('select balance from accounts where id = $1', [id])).rows[0]?.balance,
@@ -76,6 +96,7 @@ export async function start(config: Config) {
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     log.info('shutting down');
+    sip?.stop();
     await http.close();
     await writer.stop();
     redis.disconnect();

@@ -38,6 +38,22 @@ const SCHEMA = {
   demoPassword: { env: 'DEMO_PASSWORD', kind: 'string', default: '', doc: 'self-care password of the demo account when it is created (random if empty)' },
   demoSipPassword: { env: 'DEMO_SIP_PASSWORD', kind: 'string', default: '', doc: 'SIP password of the demo device when it is created (random if empty)' },
   sipRealm: { env: 'SIP_REALM', kind: 'string', default: 'softswitch.local', doc: 'SIP digest realm' },
+  sipEnabled: { env: 'SIP_ENABLED', kind: 'bool', default: 'true', doc: 'run the SIP application (connects to the SIP server)' },
+  drachtioHost: { env: 'DRACHTIO_HOST', kind: 'string', default: '127.0.0.1', doc: 'SIP server (drachtio-server or the embedded edge) control address' },
+  drachtioPort: { env: 'DRACHTIO_PORT', kind: 'int', default: '9022', min: 1, max: 65535, doc: 'SIP server control port' },
+  drachtioSecret: { env: 'DRACHTIO_SECRET', kind: 'secret', minLength: 8, doc: 'shared secret of the SIP server control connection' },
+  sipNonceKey: { env: 'SIP_NONCE_KEY', kind: 'secret', minLength: 32, doc: 'key that signs digest nonces; the same on every app instance' },
+  routingMode: { env: 'ROUTING_MODE', kind: 'enum', default: 'least_cost', values: ['least_cost', 'priority'], doc: 'carrier order: least cost (by buy rate) or gateway priority' },
+  noAnswerTimeoutSeconds: { env: 'NO_ANSWER_TIMEOUT_SECONDS', kind: 'int', default: '60', min: 5, max: 300, doc: 'ringing time per gateway before trying the next' },
+  creditExtendLeadSeconds: { env: 'CREDIT_EXTEND_LEAD_SECONDS', kind: 'int', default: '15', min: 1, max: 600, doc: 'extend a call reservation this long before it runs out' },
+  creditWarnSeconds: { env: 'CREDIT_WARN_SECONDS', kind: 'int', default: '60', min: 0, max: 600, doc: 'warn a caller this long before credit runs out' },
+  registrarMinExpires: { env: 'REGISTRAR_MIN_EXPIRES', kind: 'int', default: '60', min: 1, max: 86400, doc: 'shortest registration accepted (423 below)' },
+  registrarMaxExpires: { env: 'REGISTRAR_MAX_EXPIRES', kind: 'int', default: '3600', min: 60, max: 604800, doc: 'longest registration granted' },
+  registrarMaxContacts: { env: 'REGISTRAR_MAX_CONTACTS', kind: 'int', default: '5', min: 1, max: 100, doc: 'registered contacts per SIP user' },
+  authFailureThreshold: { env: 'AUTH_FAILURE_THRESHOLD', kind: 'int', default: '10', min: 1, max: 10000, doc: 'SIP authentication failures per source per minute before a ban' },
+  authBanSeconds: { env: 'AUTH_BAN_SECONDS', kind: 'int', default: '900', min: 1, max: 604800, doc: 'how long a banned source is refused' },
+  authBanAction: { env: 'AUTH_BAN_ACTION', kind: 'enum', default: 'reject', values: ['reject', 'drop'], doc: 'banned sources and scanners: 403 or silence' },
+  accountCpsLimit: { env: 'ACCOUNT_CPS_LIMIT', kind: 'int', default: '5', min: 1, max: 10000, doc: 'new calls per second per account' },
 } as const satisfies Record<string, Setting>;
 
 type Schema = typeof SCHEMA;
@@ -96,6 +112,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push('RESERVATION_SLICE_SECONDS must be smaller than MAX_CALL_SECONDS');
     }
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(out.redisNamespace as string)) problems.push('REDIS_NAMESPACE must be 1-32 characters of [A-Za-z0-9_-]');
+    if ((out.registrarMinExpires as number) > (out.registrarMaxExpires as number)) problems.push('REGISTRAR_MIN_EXPIRES must not exceed REGISTRAR_MAX_EXPIRES');
+    if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number)) problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 
-const base = { PIN_PEPPER: 'x'.repeat(32) };
+const base = { PIN_PEPPER: 'x'.repeat(32), DRACHTIO_SECRET: 'cymru-secret', SIP_NONCE_KEY: 'n'.repeat(32) };
 
 describe('configuration', () => {
   it('applies the defaults and freezes the result', () => {
@@ -27,7 +27,7 @@ describe('configuration', () => {
   });
 
   it('rejects a short pepper and a non-integer', () => {
-    expect(() => loadConfig({ PIN_PEPPER: 'short' })).toThrow(/PIN_PEPPER must be at least 32/);
+    expect(() => loadConfig({ ...base, PIN_PEPPER: 'short' })).toThrow(/PIN_PEPPER must be at least 32/);
     expect(() => loadConfig({ ...base, LEDGER_BATCH_SIZE: '1.5' })).toThrow(/LEDGER_BATCH_SIZE/);
   });
 

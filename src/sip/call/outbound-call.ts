@@ -75,7 +75,7 @@ export class OutboundCall {
   constructor(private readonly deps: OutboundCallDeps) {}
 
   async handle(req: B2bRequest, res: B2bResponse, account: Account, facts: Omit<CallFacts, 'accountId' | 'currency' | 'callId'>, dialled: string): Promise<void> {
-    const call = new PrepaidCall({ ...facts, callId: req.callId, accountId: account.id, currency: account.currency, dialledNumber: dialled }, Date.now());
+    const call = new PrepaidCall({ ...facts, callId: req.callId, accountId: account.id, currency: account.currency }, Date.now());
     const log = this.deps.log.child({ callId: req.callId, accountId: account.id });
     let cancelled = false;
     const onCancel = () => { cancelled = true; };

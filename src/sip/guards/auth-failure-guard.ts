@@ -16,7 +16,7 @@
 import type { Redis } from 'ioredis';
 import { refuse } from './guard-action.ts';
 import type { RefusalOptions } from './guard-action.ts';
-import type { SipMiddleware } from '../registrar/sip-types.ts';
+import type { SipMiddleware } from '../sip-types.ts';
 
 const RECORD = `
 local n = redis.call('INCR', KEYS[1])

@@ -3,7 +3,7 @@
  * scanner learns nothing, not even that a SIP server is there; the SIP server's transaction
  * simply times out). `onRefused` sees every refusal (for logs and metrics) before it happens.
  */
-import type { SipRequest, SipResponse } from '../registrar/sip-types.ts';
+import type { SipRequest, SipResponse } from '../sip-types.ts';
 
 export type GuardAction = 'reject' | 'drop';
 

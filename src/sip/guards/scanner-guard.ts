@@ -1,7 +1,7 @@
 /** Refuses requests from known SIP scanners, recognised by their User-Agent (case-insensitive substring). */
 import { refuse } from './guard-action.ts';
 import type { RefusalOptions } from './guard-action.ts';
-import type { SipMiddleware } from '../registrar/sip-types.ts';
+import type { SipMiddleware } from '../sip-types.ts';
 
 export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
   'friendly-scanner', 'sipvicious', 'sipcli', 'vaxsipuseragent', 'sip-scan', 'sipscan',

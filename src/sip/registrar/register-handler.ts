@@ -23,7 +23,7 @@ import type { Binding, BindingStore, BindingUpdate, WhenFull } from './binding-s
 import type { NameAddr } from './contact-parser.ts';
 import { parseDeltaSeconds, readRegisterRequest } from './register-request.ts';
 import type { RegisterRequest } from './register-request.ts';
-import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
+import type { SipMiddleware, SipRequest, SipResponse } from '../sip-types.ts';
 
 export interface RegistrarLogger {
   info(obj: object, msg: string): void;

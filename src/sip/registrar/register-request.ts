@@ -5,7 +5,7 @@
  */
 import { parseContactHeader, parseNameAddr } from './contact-parser.ts';
 import type { NameAddr, ParseResult } from './contact-parser.ts';
-import type { SipRequest } from './sip-types.ts';
+import type { SipRequest } from '../sip-types.ts';
 
 export interface RegisterRequest {
   /** User part of the To URI (compared with the authenticated username). */

@@ -1,0 +1,30 @@
+import type { AuthFailureGuard } from '../guards/auth-failure-guard.ts';
+import type { SipRequest, SipResponse } from '../sip-types.ts';
+import type { DigestAuthenticator } from './digest-authenticator.ts';
+import { repeatedHeader } from './digest-challenge.ts';
+
+export type InviteIdentity = { accountId: number; username: string };
+
+/**
+ * Digest authentication of a device's INVITE (RFC 3261 §22.3: 407 with Proxy-Authenticate).
+ * Resolves with the caller's identity, or undefined once it has answered the request itself
+ * (challenge, 403 counted as an authentication failure, or 400 for malformed credentials).
+ */
+export async function authenticateInvite(req: SipRequest, res: SipResponse, auth: DigestAuthenticator, failures?: AuthFailureGuard): Promise<InviteIdentity | undefined> {
+  const header = req.get('Proxy-Authorization');
+  const r = await auth.authenticate({ method: req.method, authorization: header === undefined ? [] : [header] });
+  switch (r.kind) {
+    case 'authenticated':
+      return { accountId: r.accountId, username: r.username };
+    case 'challenge':
+      res.send(407, 'Proxy Authentication Required', { headers: { 'Proxy-Authenticate': repeatedHeader('Proxy-Authenticate', r.challenges) } });
+      return undefined;
+    case 'forbidden':
+      await failures?.recordFailure(req.source_address, r.username);
+      res.send(403, 'Forbidden');
+      return undefined;
+    case 'malformed':
+      res.send(400, `Bad Proxy-Authorization: ${r.reason}`.slice(0, 120));
+      return undefined;
+  }
+}

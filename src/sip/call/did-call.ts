@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import type { CallCredit } from '../../billing/credit/call-credit.ts';
+import type { Binding } from '../registrar/binding-store.ts';
+import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from './outbound-call.ts';
+import { CallState, PrepaidCall } from './prepaid-call.ts';
+
+export interface ForkSrf {
+  createUAC(uri: string, opts: Record<string, unknown>, cbs: { cbRequest?: (err: unknown, req: UacRequest) => void; cbProvisional?: (res: { status: number; body?: string }) => void }): Promise<SipDialog & { remote: { sdp: string } }>;
+  createUAS(req: B2bRequest, res: B2bResponse, opts: { localSdp: string }): Promise<SipDialog>;
+}
+
+export interface DidCallDeps {
+  srf: ForkSrf;
+  credit: CallCredit;
+  log: Logger;
+  ringTimeoutMs: number;
+  /** The live bindings of the account's devices the number rings. */
+  bindingsFor(accountId: number, sipUsername: string | null): Promise<Binding[]>;
+}
+
+/** Where to send a request for a binding: its Contact, through the address it registered from (NAT). */
+export function forkTarget(b: Binding): { uri: string; proxy: string } {
+  const host = b.source.address.includes(':') ? `[${b.source.address}]` : b.source.address;
+  return { uri: b.uri, proxy: `sip:${host}:${b.source.port};transport=${b.source.transport.toLowerCase()}` };
+}
+
+/**
+ * A call from a carrier to a personal number: ring every registered device at once; the first to
+ * answer gets the call and the others are CANCELled (RFC 3261 §16.7 parallel forking, done as a
+ * B2BUA). 480 when no device is registered. The CDR is written on the account with cost 0.
+ */
+export class DidCall {
+  constructor(private readonly deps: DidCallDeps) {}
+
+  async handle(req: B2bRequest, res: B2bResponse, did: { number: string; accountId: number; sipUsername: string | null }, facts: { cli: string | null; sourceIp: string | null; carrier: string | null }): Promise<void> {
+    const log = this.deps.log.child({ callId: req.callId, accountId: did.accountId });
+    const call = new PrepaidCall({ callId: req.callId, accountId: did.accountId, kind: 'did', cli: facts.cli, sourceIp: facts.sourceIp,
+      accessNumber: null, device: null, dialledNumber: did.number, currency: null }, Date.now());
+    call.destination = did.number.replace(/^\+/, '');
+    call.carrier = facts.carrier;
+    const bindings = await this.deps.bindingsFor(did.accountId, did.sipUsername);
+    if (bindings.length === 0) {
+      res.send(480, 'Temporarily Unavailable');
+      call.sipCode = 480; call.sipReason = 'Temporarily Unavailable'; call.disposition = 'unavailable';
+      return this.settle(call, log);
+    }
+    call.to(CallState.Reserved);
+    call.to(CallState.Ringing);
+    const pending = new Set<UacRequest>();
+    let answered = false;
+    let cancelled = false;
+    let ringing = false;
+    req.on('cancel', () => {
+      cancelled = true;
+      for (const r of pending) { try { r.cancel(); } catch { /* already final */ } }
+      res.send(487, 'Request Terminated');
+    });
+    const ringTimer = setTimeout(() => { for (const r of pending) { try { r.cancel(); } catch { /* final */ } } }, this.deps.ringTimeoutMs);
+    const legs = bindings.map((b) => {
+      const t = forkTarget(b);
+      let mine: UacRequest | undefined;
+      return this.deps.srf.createUAC(t.uri, { proxy: t.proxy, localSdp: req.body, callingNumber: facts.cli ?? 'anonymous' }, {
+        cbRequest: (_err, r) => { mine = r; pending.add(r); },
+        cbProvisional: (p) => {
+          if (!ringing && !answered && !cancelled && (p.status === 180 || p.status === 183)) { ringing = true; res.send(180, 'Ringing'); }
+        },
+      }).then((dialog) => {
+        if (mine) pending.delete(mine);
+        if (answered || cancelled) { void Promise.resolve(dialog.destroy()).catch(() => undefined); throw new Error('lost the race'); }
+        answered = true;
+        for (const r of pending) { try { r.cancel(); } catch { /* final */ } }
+        return dialog;
+      }, (err: unknown) => { if (mine) pending.delete(mine); throw err; });
+    });
+    let uac: (SipDialog & { remote: { sdp: string } }) | undefined;
+    try {
+      uac = await Promise.any(legs);
+    } catch (agg) {
+      clearTimeout(ringTimer);
+      const statuses = ((agg as AggregateError).errors ?? []).map((e: unknown) => (e as { status?: number }).status ?? 500);
+      if (!cancelled) {
+        const busy = statuses.includes(486) || statuses.includes(600);
+        res.send(busy ? 486 : 480, busy ? 'Busy Here' : 'Temporarily Unavailable');
+        call.sipCode = busy ? 486 : 480; call.disposition = busy ? 'busy' : 'no_answer';
+      } else {
+        call.sipCode = 487; call.disposition = 'cancelled';
+      }
+      return this.settle(call, log);
+    }
+    clearTimeout(ringTimer);
+    const uas = await this.deps.srf.createUAS(req, res, { localSdp: uac.remote.sdp });
+    call.to(CallState.Answered);
+    call.answerTime = Date.now();
+    call.sipCode = 200; call.disposition = 'answered';
+    log.info({ devices: bindings.length }, 'personal-number call answered');
+    let ended = false;
+    const end = () => { if (!ended) { ended = true; void this.settle(call, log); } };
+    uas.on('destroy', () => { void Promise.resolve(uac!.destroy()).catch(() => undefined); end(); });
+    uac.on('destroy', () => { void Promise.resolve(uas.destroy()).catch(() => undefined); end(); });
+  }
+
+  private async settle(call: PrepaidCall, log: Logger): Promise<void> {
+    if (!call.beginSettling(Date.now())) return;
+    try {
+      await this.deps.credit.settle(call.facts.accountId, null, call.cdr());
+      call.to(CallState.Settled);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'writing the personal-number CDR failed');
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The SIP application on drachtio-srf. It never speaks SIP on a socket: the SIP server
+ * (drachtio-server in production, the embedded edge otherwise) does. The call flows read as
+ * middleware lists per verb:
+ *
+ *   REGISTER: refuse scanners → refuse banned sources → registrar (digest 401, bindings)
+ *   INVITE:   refuse scanners → refuse banned sources → from a carrier address?
+ *               yes: personal number (fork to devices) | unknown number 404
+ *               no:  digest 407 → call rate → outbound prepaid call (rate, reserve, route, supervise, settle)
+ *   OPTIONS:  200 (keep-alive)
+ */
+import Srf from 'drachtio-srf';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/account-service.ts';
+import type { CallCredit } from '../billing/credit/call-credit.ts';
+import type { TariffRepository } from '../billing/tariff-repository.ts';
+import { authenticateInvite } from './auth/authenticate-invite.ts';
+import { createDigestAuthenticator } from './auth/create-digest-authenticator.ts';
+import { DidCall } from './call/did-call.ts';
+import type { ForkSrf } from './call/did-call.ts';
+import { OutboundCall } from './call/outbound-call.ts';
+import type { B2bRequest, B2bResponse, B2bSrf } from './call/outbound-call.ts';
+import { AuthFailureGuard, refuseBannedSources } from './guards/auth-failure-guard.ts';
+import { CallRateGuard } from './guards/call-rate-guard.ts';
+import { refuseScanners, ScannerGuard } from './guards/scanner-guard.ts';
+import { BindingStore } from './registrar/binding-store.ts';
+import { createRegisterHandler } from './registrar/register-handler.ts';
+import { Blocklist } from './routing/blocklist.ts';
+import { CarrierRepository } from './routing/carrier-repository.ts';
+import type { RoutingMode } from './routing/route-plan.ts';
+import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
+
+export interface SipSettings {
+  drachtio: { host: string; port: number; secret: string };
+  realm: string;
+  nonceKey: string;
+  namespace: string;
+  routingMode: RoutingMode;
+  noAnswerTimeoutSeconds: number;
+  maxCallSeconds: number;
+  extendLeadSeconds: number;
+  warnSeconds: number;
+  registrar: { minExpires: number; maxExpires: number; maxContacts: number };
+  guards: { failureThreshold: number; banSeconds: number; action: 'reject' | 'drop'; accountCps: number };
+}
+
+export interface SipAppDeps {
+  settings: SipSettings;
+  log: Logger;
+  pool: pg.Pool;
+  redis: Redis;
+  accounts: AccountService;
+  tariffs: TariffRepository;
+  credit: CallCredit;
+  now?: () => number;
+}
+
+type FullRequest = SipRequest & B2bRequest & { readonly callingNumber?: string };
+type FullResponse = SipResponse & B2bResponse;
+
+/** The part of drachtio-srf's Srf this app uses (its bundled typings are incomplete). */
+interface SrfApi {
+  use(verb: string, mw: SipMiddleware): void;
+  register(handler: SipMiddleware): void;
+  options(handler: (req: SipRequest, res: SipResponse) => void): void;
+  invite(handler: (req: FullRequest, res: FullResponse) => void): void;
+  connect(opts: { host: string; port: number; secret: string }): void;
+  disconnect(): void;
+  on(event: string, fn: (...a: never[]) => void): void;
+  once(event: string, fn: (...a: never[]) => void): void;
+  removeListener(event: string, fn: (...a: never[]) => void): void;
+}
+
+/** User part of a SIP/tel URI (the dialled number), or undefined. */
+export function userOf(uri: string): string | undefined {
+  const m = /^(?:sips?:([^@;?]+)@|tel:([^;?]+))/i.exec(uri);
+  const user = m?.[1] ?? m?.[2];
+  return user === undefined ? undefined : decodeURIComponent(user);
+}
+
+function asE164(user: string): string | undefined {
+  const digits = user.replace(/^\+/, '');
+  return /^[1-9][0-9]{6,14}$/.test(digits) ? `+${digits}` : undefined;
+}
+
+export function createSipApp(deps: SipAppDeps) {
+  const { settings: s, log, pool, redis } = deps;
+  const now = deps.now ?? Date.now;
+  const srf = new Srf() as unknown as SrfApi;
+  const carriers = new CarrierRepository(pool, deps.tariffs);
+  const blocklist = new Blocklist(pool);
+  const authenticator = createDigestAuthenticator({ redis, pool, namespace: s.namespace, realm: s.realm, key: s.nonceKey, now });
+  const bindings = new BindingStore(redis, { namespace: s.namespace, now });
+  const failures = new AuthFailureGuard(redis, {
+    namespace: s.namespace, windowMs: 60_000, sourceThreshold: s.guards.failureThreshold, usernameThreshold: 0, banMs: s.guards.banSeconds * 1000, now,
+  });
+  const scanners = new ScannerGuard();
+  const callRate = new CallRateGuard(redis, { namespace: s.namespace, limit: s.guards.accountCps, now });
+  const onRefused = (req: SipRequest, why: string) => log.info({ source: req.source_address, why }, 'request refused by a guard');
+  const guards: SipMiddleware[] = [
+    refuseScanners(scanners, { action: s.guards.action, onRefused }),
+    refuseBannedSources(failures, { action: s.guards.action, onRefused }),
+  ];
+
+  const outbound = new OutboundCall({
+    srf: srf as unknown as B2bSrf, credit: deps.credit, log: log.child({ component: 'sip.call.outbound' }),
+    tariff: (id) => deps.tariffs.load(id), carriers: () => carriers.carriers(), isBlocked: (d) => blocklist.isBlocked(d),
+    settings: {
+      routingMode: s.routingMode, noAnswerTimeoutMs: s.noAnswerTimeoutSeconds * 1000, maxCallSeconds: s.maxCallSeconds,
+      extendLeadSeconds: s.extendLeadSeconds, warnSeconds: s.warnSeconds,
+    },
+  });
+  const didCall = new DidCall({
+    srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,
+    bindingsFor: async (accountId, sipUsername) => {
+      const { rows } = await pool.query<{ username: string; realm: string }>(
+        'select username, realm from sip_credentials where account_id = $1 and ($2::text is null or username = $2)', [accountId, sipUsername]);
+      return (await Promise.all(rows.map((r) => bindings.bindingsOf(`${r.username}@${r.realm}`)))).flat();
+    },
+  });
+
+  for (const g of guards) { srf.use('register', g); srf.use('invite', g); }
+  srf.register(createRegisterHandler({
+    authenticator, bindings, failures, now, logger: log.child({ component: 'sip.registrar' }),
+    minExpires: s.registrar.minExpires, maxExpires: s.registrar.maxExpires, maxContacts: s.registrar.maxContacts,
+  }));
+
+  srf.options((_req, res) => res.send(200));
+
+  srf.invite((req, res) => {
+    handleInvite(req, res).catch((err: unknown) => {
+      log.error({ callId: req.callId, err: (err as Error).stack }, 'INVITE handling failed');
+      try { res.send(500, 'Server Internal Error'); } catch { /* already answered */ }
+    });
+  });
+
+  async function handleInvite(req: FullRequest, res: FullResponse): Promise<void> {
+    const carrier = await carriers.carrierForAddress(req.source_address);
+    if (carrier) {
+      const number = asE164(userOf(req.uri) ?? '');
+      const { rows } = number
+        ? await pool.query<{ accountId: number; sipUsername: string | null }>('select account_id as "accountId", sip_username as "sipUsername" from dids where number = $1', [number])
+        : { rows: [] };
+      if (!number || !rows[0]) { res.send(404, 'Number Not Found'); return; }
+      await didCall.handle(req, res, { number, ...rows[0] }, { cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null, sourceIp: req.source_address, carrier });
+      return;
+    }
+    const id = await authenticateInvite(req, res, authenticator, failures);
+    if (!id) return;
+    const rate = await callRate.check(id.accountId);
+    if (rate.kind !== 'allowed') { res.send(503, 'Call Rate Limit Exceeded', { headers: { 'Retry-After': '1' } }); return; }
+    const dialled = userOf(req.uri);
+    if (!dialled) { res.send(400, 'Bad Request-URI'); return; }
+    const account = await deps.accounts.get(id.accountId);
+    await outbound.handle(req, res, account, {
+      kind: 'device', cli: req.callingNumber ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
+    }, dialled);
+  }
+
+  return {
+    srf,
+    bindings,
+    carriers,
+    blocklist,
+    /** Connects to the SIP server; drachtio-srf reconnects by itself when the connection drops. */
+    connect(): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error) => { srf.removeListener('connect', onConnect); reject(err); };
+        const onConnect = () => { srf.removeListener('error', onError); log.info({ server: `${s.drachtio.host}:${s.drachtio.port}` }, 'connected to the SIP server'); resolve(); };
+        srf.once('connect', onConnect);
+        srf.once('error', onError);
+        srf.connect({ host: s.drachtio.host, port: s.drachtio.port, secret: s.drachtio.secret });
+        srf.on('error', (err: Error) => log.warn({ err: err.message }, 'SIP server connection error'));
+      });
+    },
+    stop(): void { srf.disconnect(); },
+  };
+}
