@@ -7,7 +7,7 @@ import { CallRateGuard } from '../../src/sip/guards/call-rate-guard.ts';
 import { ScannerGuard, refuseScanners } from '../../src/sip/guards/scanner-guard.ts';
 import { BindingStore } from '../../src/sip/registrar/binding-store.ts';
 import { createRegisterHandler } from '../../src/sip/registrar/register-handler.ts';
-import type { SipMiddleware, SipRequest, SipSendOptions } from '../../src/sip/registrar/sip-types.ts';
+import type { SipMiddleware, SipRequest, SipSendOptions } from '../../src/sip/sip-types.ts';
 import { accountsOf, fundedAccount } from '../support/fixtures.ts';
 import { setupServices } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';

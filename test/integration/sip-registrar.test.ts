@@ -1,6 +1,6 @@
 /**
  * The REGISTER handler against real Redis and Postgres, driven with request/response objects
- * built to the drachtio-srf interface (src/sip/registrar/sip-types.ts). Fake clock, no sleeps.
+ * built to the drachtio-srf interface (src/sip/sip-types.ts). Fake clock, no sleeps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sipHa1 } from '../../src/accounts/secrets.ts';
@@ -12,7 +12,7 @@ import { parseCredentials } from '../../src/sip/auth/digest-credentials-parser.t
 import { BindingStore } from '../../src/sip/registrar/binding-store.ts';
 import { createRegisterHandler } from '../../src/sip/registrar/register-handler.ts';
 import type { RegisterHandlerOptions } from '../../src/sip/registrar/register-handler.ts';
-import type { SipMiddleware, SipRequest, SipSendOptions } from '../../src/sip/registrar/sip-types.ts';
+import type { SipMiddleware, SipRequest, SipSendOptions } from '../../src/sip/sip-types.ts';
 import { accountsOf, fundedAccount } from '../support/fixtures.ts';
 import { setupServices } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';

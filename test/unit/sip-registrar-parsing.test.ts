@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseContactHeader, parseNameAddr, parseSipUri } from '../../src/sip/registrar/contact-parser.ts';
 import { bindingKey } from '../../src/sip/registrar/register-handler.ts';
 import { readRegisterRequest } from '../../src/sip/registrar/register-request.ts';
-import type { SipRequest } from '../../src/sip/registrar/sip-types.ts';
+import type { SipRequest } from '../../src/sip/sip-types.ts';
 
 describe('contact parser', () => {
   it('reads a name-addr with display name, URI parameters and quoted header parameters', () => {
