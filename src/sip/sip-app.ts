@@ -18,10 +18,12 @@ import type { CallCredit } from '../billing/credit/call-credit.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
 import { authenticateInvite } from './auth/authenticate-invite.ts';
 import { createDigestAuthenticator } from './auth/create-digest-authenticator.ts';
+import type { DigestAlgorithm } from './auth/digest-algorithm.ts';
 import { DidCall } from './call/did-call.ts';
 import type { ForkSrf } from './call/did-call.ts';
 import { OutboundCall } from './call/outbound-call.ts';
 import type { B2bRequest, B2bResponse, B2bSrf } from './call/outbound-call.ts';
+import type { PrepaidCall } from './call/prepaid-call.ts';
 import { AuthFailureGuard, refuseBannedSources } from './guards/auth-failure-guard.ts';
 import { CallRateGuard } from './guards/call-rate-guard.ts';
 import { refuseScanners, ScannerGuard } from './guards/scanner-guard.ts';
@@ -30,12 +32,15 @@ import { createRegisterHandler } from './registrar/register-handler.ts';
 import { Blocklist } from './routing/blocklist.ts';
 import { CarrierRepository } from './routing/carrier-repository.ts';
 import type { RoutingMode } from './routing/route-plan.ts';
+import { callIdOf } from './sip-types.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
 
 export interface SipSettings {
   drachtio: { host: string; port: number; secret: string };
   realm: string;
   nonceKey: string;
+  /** Digest challenge order (default SHA-256, MD5); see DigestAuthenticatorOptions.algorithms. */
+  digestAlgorithms?: readonly DigestAlgorithm[];
   namespace: string;
   routingMode: RoutingMode;
   noAnswerTimeoutSeconds: number;
@@ -55,6 +60,13 @@ export interface SipAppDeps {
   tariffs: TariffRepository;
   credit: CallCredit;
   now?: () => number;
+  /** Observers of call progress (metrics, tests); optional. */
+  events?: CallEvents;
+}
+
+export interface CallEvents {
+  answered?(call: PrepaidCall): void;
+  settled?(call: PrepaidCall, result: unknown): void;
 }
 
 type FullRequest = SipRequest & B2bRequest & { readonly callingNumber?: string };
@@ -85,13 +97,21 @@ function asE164(user: string): string | undefined {
   return /^[1-9][0-9]{6,14}$/.test(digits) ? `+${digits}` : undefined;
 }
 
+function observers(e: CallEvents | undefined) {
+  return {
+    ...(e?.answered ? { onAnswered: (c: PrepaidCall) => e.answered!(c) } : {}),
+    ...(e?.settled ? { onSettled: (c: PrepaidCall, r: unknown) => e.settled!(c, r) } : {}),
+  };
+}
+
 export function createSipApp(deps: SipAppDeps) {
   const { settings: s, log, pool, redis } = deps;
   const now = deps.now ?? Date.now;
   const srf = new Srf() as unknown as SrfApi;
   const carriers = new CarrierRepository(pool, deps.tariffs);
   const blocklist = new Blocklist(pool);
-  const authenticator = createDigestAuthenticator({ redis, pool, namespace: s.namespace, realm: s.realm, key: s.nonceKey, now });
+  const authenticator = createDigestAuthenticator({ redis, pool, namespace: s.namespace, realm: s.realm, key: s.nonceKey, now,
+    ...(s.digestAlgorithms ? { algorithms: s.digestAlgorithms } : {}) });
   const bindings = new BindingStore(redis, { namespace: s.namespace, now });
   const failures = new AuthFailureGuard(redis, {
     namespace: s.namespace, windowMs: 60_000, sourceThreshold: s.guards.failureThreshold, usernameThreshold: 0, banMs: s.guards.banSeconds * 1000, now,
@@ -107,6 +127,7 @@ export function createSipApp(deps: SipAppDeps) {
   const outbound = new OutboundCall({
     srf: srf as unknown as B2bSrf, credit: deps.credit, log: log.child({ component: 'sip.call.outbound' }),
     tariff: (id) => deps.tariffs.load(id), carriers: () => carriers.carriers(), isBlocked: (d) => blocklist.isBlocked(d),
+    ...observers(deps.events),
     settings: {
       routingMode: s.routingMode, noAnswerTimeoutMs: s.noAnswerTimeoutSeconds * 1000, maxCallSeconds: s.maxCallSeconds,
       extendLeadSeconds: s.extendLeadSeconds, warnSeconds: s.warnSeconds,
@@ -114,6 +135,7 @@ export function createSipApp(deps: SipAppDeps) {
   });
   const didCall = new DidCall({
     srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,
+    ...observers(deps.events),
     bindingsFor: async (accountId, sipUsername) => {
       const { rows } = await pool.query<{ username: string; realm: string }>(
         'select username, realm from sip_credentials where account_id = $1 and ($2::text is null or username = $2)', [accountId, sipUsername]);
@@ -131,12 +153,14 @@ export function createSipApp(deps: SipAppDeps) {
 
   srf.invite((req, res) => {
     handleInvite(req, res).catch((err: unknown) => {
-      log.error({ callId: req.callId, err: (err as Error).stack }, 'INVITE handling failed');
+      log.error({ callId: req.get('Call-ID'), err: (err as Error).stack }, 'INVITE handling failed');
       try { res.send(500, 'Server Internal Error'); } catch { /* already answered */ }
     });
   });
 
   async function handleInvite(req: FullRequest, res: FullResponse): Promise<void> {
+    const callId = callIdOf(req);
+    if (!callId) { res.send(400, 'Bad Call-ID'); return; }
     const carrier = await carriers.carrierForAddress(req.source_address);
     if (carrier) {
       const number = asE164(userOf(req.uri) ?? '');
@@ -144,7 +168,7 @@ export function createSipApp(deps: SipAppDeps) {
         ? await pool.query<{ accountId: number; sipUsername: string | null }>('select account_id as "accountId", sip_username as "sipUsername" from dids where number = $1', [number])
         : { rows: [] };
       if (!number || !rows[0]) { res.send(404, 'Number Not Found'); return; }
-      await didCall.handle(req, res, { number, ...rows[0] }, { cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null, sourceIp: req.source_address, carrier });
+      await didCall.handle(req, res, { number, ...rows[0] }, { callId, cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null, sourceIp: req.source_address, carrier });
       return;
     }
     const id = await authenticateInvite(req, res, authenticator, failures);
@@ -155,7 +179,7 @@ export function createSipApp(deps: SipAppDeps) {
     if (!dialled) { res.send(400, 'Bad Request-URI'); return; }
     const account = await deps.accounts.get(id.accountId);
     await outbound.handle(req, res, account, {
-      kind: 'device', cli: req.callingNumber ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
+      callId, kind: 'device', cli: req.callingNumber ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
     }, dialled);
   }
 

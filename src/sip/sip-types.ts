@@ -26,3 +26,9 @@ export type SipNext = (err?: unknown) => void;
 
 /** A drachtio-srf middleware: answer, or call next() to pass on (next(err) for a bug). */
 export type SipMiddleware = (req: SipRequest, res: SipResponse, next: SipNext) => void;
+
+/** The request's Call-ID (drachtio-srf requests expose it only as a header), or undefined when absent or unusable as a call key. */
+export function callIdOf(req: { get(name: string): string | undefined }): string | undefined {
+  const id = req.get('Call-ID')?.trim();
+  return id !== undefined && /^[\x21-\x7e]{1,256}$/.test(id) ? id : undefined;
+}

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { CachedCredentialStore } from './cached-credential-store.ts';
+import type { DigestAlgorithm } from './digest-algorithm.ts';
 import { DigestAuthenticator } from './digest-authenticator.ts';
 import { NonceIssuer } from './nonce-issuer.ts';
 import { RedisNonceUseTracker } from './nonce-use-tracker.ts';
@@ -19,7 +20,14 @@ export interface DigestAuthOptions {
   nonceLifetimeMs?: number;
   /** Default 30 000; 0 disables caching. */
   credentialCacheMs?: number;
+  /** Challenge order; default SHA-256, MD5. */
+  algorithms?: readonly DigestAlgorithm[];
   now: () => number;
+}
+
+/** The nonce issuer every instance sharing `key` builds: any of them validates the others' nonces. */
+export function nonceIssuerFor(key: string, lifetimeMs: number, now: () => number): NonceIssuer {
+  return new NonceIssuer({ key: `nonce:${key}`, lifetimeMs, now });
 }
 
 export function createDigestAuthenticator(o: DigestAuthOptions): DigestAuthenticator {
@@ -28,8 +36,9 @@ export function createDigestAuthenticator(o: DigestAuthOptions): DigestAuthentic
   return new DigestAuthenticator({
     realm: o.realm,
     credentials: cacheMs > 0 ? new CachedCredentialStore(pgStore, { ttlMs: cacheMs, maxEntries: 10_000, now: o.now }) : pgStore,
-    nonces: new NonceIssuer({ key: `nonce:${o.key}`, lifetimeMs: o.nonceLifetimeMs ?? 300_000, now: o.now }),
+    nonces: nonceIssuerFor(o.key, o.nonceLifetimeMs ?? 300_000, o.now),
     nonceUses: new RedisNonceUseTracker(o.redis, o.namespace),
     dummyKey: `dummy:${o.key}`,
+    ...(o.algorithms ? { algorithms: o.algorithms } : {}),
   });
 }

@@ -39,6 +39,12 @@ export interface DigestAuthenticatorOptions {
   nonceUses: NonceUseTracker;
   /** Key for the dummy HA1 of unknown users (so their digest costs the same work). */
   dummyKey: string | Buffer;
+  /**
+   * Algorithms challenged with, in order (default SHA-256, MD5). Many devices answer only the
+   * first challenge and fail on SHA-256; listing MD5 first serves them. Credentials with any
+   * supported algorithm are accepted whatever this says.
+   */
+  algorithms?: readonly DigestAlgorithm[];
 }
 
 const NC = /^[0-9a-fA-F]{8}$/;
@@ -52,7 +58,9 @@ export class DigestAuthenticator {
 
   /** A fresh challenge (401/407 header values). */
   challenge(stale = false): AuthResult & { kind: 'challenge' } {
-    return { kind: 'challenge', stale, challenges: buildChallenges({ realm: this.opts.realm, nonce: this.opts.nonces.issue(this.opts.realm), stale }) };
+    return { kind: 'challenge', stale, challenges: buildChallenges({
+      realm: this.opts.realm, nonce: this.opts.nonces.issue(this.opts.realm), stale, ...(this.opts.algorithms ? { algorithms: this.opts.algorithms } : {}),
+    }) };
   }
 
   async authenticate(req: DigestRequest): Promise<AuthResult> {

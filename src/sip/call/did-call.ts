@@ -14,6 +14,9 @@ export interface DidCallDeps {
   credit: CallCredit;
   log: Logger;
   ringTimeoutMs: number;
+  /** Called when a call is answered and with every finished call (for metrics and tests). */
+  onAnswered?: (call: PrepaidCall) => void;
+  onSettled?: (call: PrepaidCall, result: unknown) => void;
   /** The live bindings of the account's devices the number rings. */
   bindingsFor(accountId: number, sipUsername: string | null): Promise<Binding[]>;
 }
@@ -32,9 +35,10 @@ export function forkTarget(b: Binding): { uri: string; proxy: string } {
 export class DidCall {
   constructor(private readonly deps: DidCallDeps) {}
 
-  async handle(req: B2bRequest, res: B2bResponse, did: { number: string; accountId: number; sipUsername: string | null }, facts: { cli: string | null; sourceIp: string | null; carrier: string | null }): Promise<void> {
-    const log = this.deps.log.child({ callId: req.callId, accountId: did.accountId });
-    const call = new PrepaidCall({ callId: req.callId, accountId: did.accountId, kind: 'did', cli: facts.cli, sourceIp: facts.sourceIp,
+  async handle(req: B2bRequest, res: B2bResponse, did: { number: string; accountId: number; sipUsername: string | null },
+    facts: { callId: string; cli: string | null; sourceIp: string | null; carrier: string | null }): Promise<void> {
+    const log = this.deps.log.child({ callId: facts.callId, accountId: did.accountId });
+    const call = new PrepaidCall({ callId: facts.callId, accountId: did.accountId, kind: 'did', cli: facts.cli, sourceIp: facts.sourceIp,
       accessNumber: null, device: null, dialledNumber: did.number, currency: null }, Date.now());
     call.destination = did.number.replace(/^\+/, '');
     call.carrier = facts.carrier;
@@ -93,6 +97,7 @@ export class DidCall {
     call.answerTime = Date.now();
     call.sipCode = 200; call.disposition = 'answered';
     log.info({ devices: bindings.length }, 'personal-number call answered');
+    this.deps.onAnswered?.(call);
     let ended = false;
     const end = () => { if (!ended) { ended = true; void this.settle(call, log); } };
     uas.on('destroy', () => { void Promise.resolve(uac!.destroy()).catch(() => undefined); end(); });
@@ -102,8 +107,9 @@ export class DidCall {
   private async settle(call: PrepaidCall, log: Logger): Promise<void> {
     if (!call.beginSettling(Date.now())) return;
     try {
-      await this.deps.credit.settle(call.facts.accountId, null, call.cdr());
+      const r = await this.deps.credit.settle(call.facts.accountId, null, call.cdr());
       call.to(CallState.Settled);
+      this.deps.onSettled?.(call, r);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'writing the personal-number CDR failed');
     }

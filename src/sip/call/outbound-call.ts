@@ -16,7 +16,7 @@ import type { CallFacts } from './prepaid-call.ts';
 
 /** What the outbound leg needs of drachtio-srf (its objects satisfy these structurally). */
 export interface B2bRequest {
-  readonly callId: string;
+  get(name: string): string | undefined;
   readonly body?: string;
   on(event: 'cancel', fn: (req: unknown) => void): void;
   removeAllListeners(event: string): void;
@@ -44,6 +44,8 @@ export interface OutboundCallDeps {
     extendLeadSeconds: number;
     warnSeconds: number;
   };
+  /** Called when a call is answered (for metrics and tests). */
+  onAnswered?: (call: PrepaidCall) => void;
   /** Called with every finished call (for metrics and tests). */
   onSettled?: (call: PrepaidCall, result: unknown) => void;
 }
@@ -74,9 +76,9 @@ function statusOf(err: unknown): number {
 export class OutboundCall {
   constructor(private readonly deps: OutboundCallDeps) {}
 
-  async handle(req: B2bRequest, res: B2bResponse, account: Account, facts: Omit<CallFacts, 'accountId' | 'currency' | 'callId'>, dialled: string): Promise<void> {
-    const call = new PrepaidCall({ ...facts, callId: req.callId, accountId: account.id, currency: account.currency }, Date.now());
-    const log = this.deps.log.child({ callId: req.callId, accountId: account.id });
+  async handle(req: B2bRequest, res: B2bResponse, account: Account, facts: Omit<CallFacts, 'accountId' | 'currency'>, dialled: string): Promise<void> {
+    const call = new PrepaidCall({ ...facts, accountId: account.id, currency: account.currency }, Date.now());
+    const log = this.deps.log.child({ callId: facts.callId, accountId: account.id });
     let cancelled = false;
     const onCancel = () => { cancelled = true; };
     req.on('cancel', onCancel);
@@ -100,7 +102,7 @@ export class OutboundCall {
     if (!rate) return refuse('NO_RATE');
     call.rate = rate;
 
-    const auth = await this.deps.credit.authorise(account.id, req.callId, rate);
+    const auth = await this.deps.credit.authorise(account.id, facts.callId, rate);
     if (!auth.ok) return refuse(REFUSAL_CODE[auth.reason]);
     call.to(CallState.Reserved);
     log.info({ destination, prefix: rate.prefix, maxSeconds: auth.maxSeconds }, 'call authorised');
@@ -111,6 +113,7 @@ export class OutboundCall {
 
     const outcome = await this.connect(req, res, call, routes, log, onCancel, () => cancelled);
     if (!outcome) return this.settle(call, log);
+    this.deps.onAnswered?.(call);
     this.supervise(call, rate, auth.coveredSeconds, outcome.uas, outcome.uac, log);
   }
 

@@ -1,0 +1,319 @@
+/**
+ * The SIP application end to end: an isolated Postgres schema and Redis namespace, a seeded
+ * tariff, carriers whose gateways are sipp UAS instances on their own loopback address, an
+ * embedded edge, and createSipApp connected to it, with short credit timers (6 s slices,
+ * extend 2 s before the cover runs out). sipp plays devices and carriers.
+ *
+ *   sipp device ──▶ edge (127.0.0.a) ◀── drachtio wire ── createSipApp ──▶ Redis / Postgres
+ *                       │
+ *                       └──▶ sipp carrier gateways (127.0.0.c, trusted carrier address)
+ *
+ * Every wait is for an event (a call answered or settled, sipp exiting), bounded by a deadline.
+ */
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AccountService } from '../../src/accounts/account-service.ts';
+import type { Account, NewAccount } from '../../src/accounts/account-service.ts';
+import { CallCredit } from '../../src/billing/credit/call-credit.ts';
+import { TariffRepository } from '../../src/billing/tariff-repository.ts';
+import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
+import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
+import type { PrepaidCall } from '../../src/sip/call/prepaid-call.ts';
+import { createSipApp } from '../../src/sip/sip-app.ts';
+import type { SipSettings } from '../../src/sip/sip-app.ts';
+import { SECRET, startEdge } from './edge-apps/edge-harness.ts';
+import type { TestEdge } from './edge-apps/edge-harness.ts';
+import { randomPort } from './edge-apps/ports.ts';
+import { setupServices, TEST_PEPPER } from './services.ts';
+import type { TestServices } from './services.ts';
+
+export const APP_SCENARIO_DIR = resolve(import.meta.dirname, '../sipp/app');
+export const REALM = 'sip.test';
+export const NONCE_KEY = 'sip-app-harness-nonce-key-0123456789abcdef';
+
+/**
+ * The retail tariff (prices in currency units per minute, converted to micro-units on import):
+ *   44    UK          0.60/min, per second        → 10 000 µ/s
+ *   4477  UK mobile   0.60/min, per minute (60/60) → a started minute costs 600 000 µ
+ *   4490  UK premium  3.00/min (blocklisted)
+ */
+export const RATE_PER_SECOND = 10_000;
+export const MINUTE_RATE = 600_000;
+const TARIFF_CSV = [
+  'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy',
+  '44,UK,0.6,0,0,1,1,2020-01-01T00:00:00.000Z,,answered',
+  '4477,UK mobile,0.6,0,0,60,60,2020-01-01T00:00:00.000Z,,answered',
+  '4490,UK premium,3,0,0,1,1,2020-01-01T00:00:00.000Z,,answered',
+].join('\n');
+
+export interface HarnessOptions {
+  sliceSeconds?: number;
+  extendLeadSeconds?: number;
+  maxCallSeconds?: number;
+  noAnswerTimeoutSeconds?: number;
+  failureThreshold?: number;
+  banSeconds?: number;
+  accountCps?: number;
+  /** Gateways of the one carrier, in priority order (lower first). Default two. */
+  gateways?: number;
+  logLevel?: string;
+}
+
+export interface SippRun {
+  readonly code: number | null;
+  readonly errors: string;
+  readonly stdout: string;
+}
+
+export interface SippProc {
+  readonly port: number;
+  readonly done: Promise<SippRun>;
+  kill(): void;
+}
+
+export interface SippArgs {
+  /** File in test/sipp/app; `{{name}}` placeholders are replaced from `vars` (for attributes, which sipp never substitutes). */
+  scenario: string;
+  ip: string;
+  port?: number;
+  /** `host:port` to send to (UAC scenarios). */
+  remote?: string;
+  /** Request-URI user part ([service]). */
+  service?: string;
+  /** Digest credentials sipp answers a 401/407 with. */
+  user?: string;
+  password?: string;
+  calls?: number;
+  rate?: number;
+  /** Default pause length (ms) of `<pause/>` in the scenario. */
+  pauseMs?: number;
+  timeoutSec?: number;
+  /** `-key name value`: [name] in message text. */
+  keys?: Record<string, string>;
+  vars?: Record<string, string>;
+  extra?: string[];
+}
+
+/** Runs one sipp scenario, bounded by -m and -timeout, errors collected with -trace_err. */
+export function startAppSipp(a: SippArgs): SippProc {
+  const dir = mkdtempSync(join(tmpdir(), 'sip-app-sipp-'));
+  let xml = readFileSync(join(APP_SCENARIO_DIR, a.scenario), 'utf8');
+  for (const [k, v] of Object.entries(a.vars ?? {})) xml = xml.replaceAll(`{{${k}}}`, v);
+  const file = join(dir, a.scenario);
+  writeFileSync(file, xml);
+  const port = a.port ?? randomPort();
+  const errorFile = join(dir, 'errors.log');
+  const args = [
+    '-sf', file, '-i', a.ip, '-p', String(port), '-mp', String(randomPort()),
+    '-m', String(a.calls ?? 1), '-timeout', `${a.timeoutSec ?? 20}s`, '-timeout_error',
+    '-trace_err', '-error_file', errorFile, '-nostdin', '-t', 'u1',
+    '-s', a.service ?? 'service', '-au', a.user ?? 'nobody', '-ap', a.password ?? 'nothing',
+    '-d', String(a.pauseMs ?? 1000),
+  ];
+  if (a.rate !== undefined) args.push('-r', String(a.rate));
+  for (const [k, v] of Object.entries({ user: a.user ?? 'nobody', expires: '3600', ...a.keys })) args.push('-key', k, v);
+  if (a.extra) args.push(...a.extra);
+  if (a.remote) args.push(a.remote);
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  const collect = (d: Buffer) => { stdout += d.toString(); if (stdout.length > 200_000) stdout = stdout.slice(-100_000); };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const done = new Promise<SippRun>((res) => {
+    child.on('exit', (code) => res({ code, errors: existsSync(errorFile) ? readFileSync(errorFile, 'utf8') : '', stdout }));
+    child.on('error', (err) => res({ code: -1, errors: String(err), stdout }));
+  });
+  return { port, done, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
+}
+
+export function runAppSipp(a: SippArgs): Promise<SippRun> {
+  return startAppSipp(a).done;
+}
+
+/** A loopback address not equal to any of `taken`. */
+function otherLoopback(taken: readonly string[]): string {
+  for (;;) {
+    const ip = `127.0.0.${2 + Math.floor(Math.random() * 248)}`;
+    if (!taken.includes(ip)) return ip;
+  }
+}
+
+export interface Device { account: Account; username: string; password: string }
+
+export interface MoneyReport {
+  accountId: number;
+  topUps: number;
+  costs: number;
+  unrecovered: number;
+  redisBalance: number;
+  postgresBalance: number;
+  reserved: number;
+  callsInProgress: number;
+  duplicateCdrs: number;
+}
+
+export class SipAppHarness {
+  readonly events = new EventEmitter();
+  readonly answered: PrepaidCall[] = [];
+  readonly settled: PrepaidCall[] = [];
+  readonly accountsSvc: AccountService;
+  readonly tariffs: TariffRepository;
+  readonly credit: CallCredit;
+  readonly writer: LedgerWriter;
+  /** Gateway ports of the carrier 'carrier-a' on carrierIp, in priority order. */
+  readonly gatewayPorts: number[] = [];
+  readonly accountIds: number[] = [];
+  private app!: ReturnType<typeof createSipApp>;
+  private edgeRef!: TestEdge;
+  private seq = 0;
+
+  private constructor(readonly s: TestServices, readonly opts: HarnessOptions, readonly carrierIp: string) {
+    this.accountsSvc = new AccountService(s.pool, s.store, TEST_PEPPER);
+    this.tariffs = new TariffRepository(s.pool);
+    this.credit = new CallCredit(s.store, { sliceSeconds: opts.sliceSeconds ?? 6, maxCallSeconds: opts.maxCallSeconds ?? 60 });
+    this.writer = new LedgerWriter(s.newRedis(), new PostgresLedgerSink(s.pool), {
+      streams: s.store.keys.allStreams(), deadLetterStream: `${s.namespace}:deadletter`, logger: s.logger,
+    });
+  }
+
+  static async start(label: string, opts: HarnessOptions = {}): Promise<SipAppHarness> {
+    const s = await setupServices(label);
+    const edge = await startEdge();
+    const h = new SipAppHarness(s, opts, otherLoopback([edge.ip]));
+    h.edgeRef = edge;
+    const imported = await h.tariffs.importCsv('retail', 'Retail', 'GBP', TARIFF_CSV);
+    if (!('imported' in imported)) throw new Error(`tariff import failed: ${JSON.stringify(imported)}`);
+    await s.pool.query(`insert into carriers (id, name) values ('carrier-a', 'Carrier A')`);
+    await s.pool.query(`insert into carrier_prefixes (carrier_id, prefix) values ('carrier-a', '')`);
+    await s.pool.query(`insert into carrier_addresses (carrier_id, network) values ('carrier-a', $1)`, [`${h.carrierIp}/32`]);
+    for (let i = 0; i < (opts.gateways ?? 2); i++) {
+      const port = randomPort();
+      h.gatewayPorts.push(port);
+      await s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, $4)', ['carrier-a', h.carrierIp, port, 10 * (i + 1)]);
+    }
+    await s.pool.query(`insert into destination_blocklist (prefix, reason) values ('4490', 'premium rate')`);
+    const logger = opts.logLevel ? s.logger.child({}, { level: opts.logLevel }) : s.logger;
+    const settings: SipSettings = {
+      drachtio: { host: edge.ip, port: edge.adminPort, secret: SECRET },
+      // sipp answers only the first challenge and knows only MD5; SHA-256 is tested with precomputed credentials
+      realm: REALM, nonceKey: NONCE_KEY, digestAlgorithms: ['MD5', 'SHA-256'], namespace: s.namespace, routingMode: 'priority',
+      noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5, maxCallSeconds: opts.maxCallSeconds ?? 60,
+      extendLeadSeconds: opts.extendLeadSeconds ?? 2, warnSeconds: 0,
+      registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
+      guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
+    };
+    h.app = createSipApp({
+      settings, log: logger, pool: s.pool, redis: s.redis, accounts: h.accountsSvc, tariffs: h.tariffs, credit: h.credit,
+      events: {
+        answered: (c) => { h.answered.push(c); h.events.emit('answered', c); },
+        settled: (c) => { h.settled.push(c); h.events.emit('settled', c); },
+      },
+    });
+    await h.app.connect();
+    return h;
+  }
+
+  get edge(): TestEdge { return this.edgeRef; }
+  get sip(): ReturnType<typeof createSipApp> { return this.app; }
+  /** Loopback address devices send from (the edge's own; not a carrier address). */
+  get deviceIp(): string { return this.edgeRef.ip; }
+  get remote(): string { return this.edgeRef.sipHostport; }
+
+  /** An account on the retail tariff with SIP credentials, funded by a top-up of `credit` micro-units. */
+  async device(credit: number, over: Partial<NewAccount> = {}): Promise<Device> {
+    const customerId = await this.accountsSvc.createCustomer({ name: 'SIP Test Customer' });
+    const account = await this.accountsSvc.createAccount({ customerId, currency: 'GBP', tariffId: 'retail', maxConcurrentCalls: 10, country: 'GB', ...over });
+    if (credit > 0) {
+      const r = await this.s.store.topUp(account.id, `opening-${account.id}`, credit, 'test', `ref-${account.id}`);
+      if (!r.ok) throw new Error(`top-up failed: ${r.reason}`);
+    }
+    const username = `dev${account.id}x${++this.seq}`;
+    const password = `pw-${username}-0123456789`;
+    await this.accountsSvc.setSipPassword(account.id, username, REALM, password);
+    this.accountIds.push(account.id);
+    return { account, username, password };
+  }
+
+  /** Resolves with the `n`th call settled after `from` settlements (from = settled.length before the call). */
+  waitSettled(count: number, timeoutMs = 20_000): Promise<PrepaidCall[]> {
+    return this.waitFor('settled', this.settled, count, timeoutMs);
+  }
+
+  waitAnswered(count: number, timeoutMs = 20_000): Promise<PrepaidCall[]> {
+    return this.waitFor('answered', this.answered, count, timeoutMs);
+  }
+
+  private waitFor(event: string, list: PrepaidCall[], count: number, timeoutMs: number): Promise<PrepaidCall[]> {
+    if (list.length >= count) return Promise.resolve(list.slice());
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => { this.events.off(event, on); rej(new Error(`timed out waiting for ${count} ${event} calls (have ${list.length})`)); }, timeoutMs);
+      const on = () => {
+        if (list.length < count) return;
+        clearTimeout(t);
+        this.events.off(event, on);
+        res(list.slice());
+      };
+      this.events.on(event, on);
+    });
+  }
+
+  /** Moves every settled event into Postgres. */
+  async drain(): Promise<void> {
+    await this.writer.drain();
+  }
+
+  /** Money invariant of one account after draining: top-ups − Σ cost = balance in Redis and Postgres; nothing reserved. */
+  async money(accountId: number): Promise<MoneyReport> {
+    await this.drain();
+    const live = await this.s.store.get(accountId);
+    const q = async (sql: string) => Number((await this.s.pool.query<{ v: string }>(sql, [accountId])).rows[0]?.v ?? 0);
+    return {
+      accountId,
+      topUps: await q('select coalesce(sum(amount), 0) as v from topups where account_id = $1'),
+      costs: await q('select coalesce(sum(cost - unrecovered), 0) as v from cdrs where account_id = $1'),
+      unrecovered: await q('select coalesce(sum(unrecovered), 0) as v from cdrs where account_id = $1'),
+      redisBalance: live?.balance ?? Number.NaN,
+      postgresBalance: await q('select balance as v from accounts where id = $1'),
+      reserved: live?.reserved ?? Number.NaN,
+      callsInProgress: live?.callsInProgress ?? Number.NaN,
+      duplicateCdrs: await q('select count(*) as v from (select call_id from cdrs where account_id = $1 group by call_id having count(*) > 1) d'),
+    };
+  }
+
+  async cdrs(accountId: number): Promise<CdrRow[]> {
+    await this.drain();
+    const { rows } = await this.s.pool.query<CdrRow>(
+      `select call_id as "callId", kind, disposition, sip_code as "sipCode", billed_seconds as "billedSeconds", duration_ms::int as "durationMs",
+              cost::bigint as cost, destination, carrier, device, host(source_ip) as "sourceIp", dialled_number as "dialledNumber", rate_prefix as "ratePrefix"
+         from cdrs where account_id = $1 order by start_time`, [accountId]);
+    return rows.map((r) => ({ ...r, cost: Number(r.cost) }));
+  }
+
+  /** A sipp device (default: on the devices' address, sending to the edge). */
+  sipp(a: Omit<SippArgs, 'ip'> & { ip?: string }): SippProc {
+    return startAppSipp({ ip: this.deviceIp, remote: this.remote, ...a });
+  }
+
+  run(a: Omit<SippArgs, 'ip'> & { ip?: string }): Promise<SippRun> {
+    return this.sipp(a).done;
+  }
+
+  /** A sipp carrier UAS on gateway `i` (0 = first priority). */
+  carrier(i: number, scenario: string, a: Partial<SippArgs> = {}): SippProc {
+    return startAppSipp({ scenario, ip: this.carrierIp, port: this.gatewayPorts[i]!, timeoutSec: 20, ...a });
+  }
+
+  async stop(): Promise<void> {
+    this.app.stop();
+    await this.edgeRef.stop();
+    await this.s.teardown();
+  }
+}
+
+export interface CdrRow {
+  callId: string; kind: string; disposition: string; sipCode: number | null; billedSeconds: number; durationMs: number; cost: number;
+  destination: string | null; carrier: string | null; device: string | null; sourceIp: string | null; dialledNumber: string | null; ratePrefix: string | null;
+}
