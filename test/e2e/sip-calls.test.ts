@@ -54,4 +54,80 @@ describe('device calls', () => {
     expect(cdr.cost).toBe(cdr.billedSeconds * RATE_PER_SECOND);
     expect(cdr.durationMs).toBeGreaterThan(2400);
   });
+
+  it('callee hangs up: the carrier BYE ends both legs, CDR rated', async () => {
+    const before = h.settled.length;
+    const carrier = h.carrier(0, 'uas-answer-send-bye.xml', { pauseMs: 1500 });
+    const caller = h.run({ scenario: 'device-call-recv-bye.xml', service: `+${UK}`, user: dev.username, password: dev.password });
+    clean(await caller, await carrier.done);
+    await h.waitSettled(before + 1);
+    const cdr = await lastCdr(dev);
+    expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, destination: UK });
+    expect(cdr.billedSeconds).toBeGreaterThanOrEqual(2);
+    expect(cdr.billedSeconds).toBeLessThanOrEqual(3);
+    expect(cdr.cost).toBe(cdr.billedSeconds * RATE_PER_SECOND);
+  });
+
+  it('CANCEL before answer: 487 to the caller, CANCEL to the carrier, CDR with cost 0', async () => {
+    const before = h.settled.length;
+    const carrier = h.carrier(0, 'uas-ring-recv-cancel.xml');
+    const caller = h.run({ scenario: 'device-call-cancel.xml', service: `0${UK.slice(2)}`, user: dev.username, password: dev.password });
+    clean(await caller, await carrier.done);
+    await h.waitSettled(before + 1);
+    expect(await lastCdr(dev)).toMatchObject({ disposition: 'cancelled', sipCode: 487, cost: 0, billedSeconds: 0, destination: UK });
+  });
+
+  it('486 from the carrier is passed to the caller and not retried', async () => {
+    const before = h.settled.length;
+    const carrier = h.carrier(0, 'uas-refuse.xml', { vars: { status: '486', reason: 'Busy Here' } });
+    const caller = h.run({ scenario: 'device-call-refused.xml', service: `00${UK}`, user: dev.username, password: dev.password, vars: { status: '486', reason: 'Busy Here' } });
+    clean(await caller, await carrier.done);
+    await h.waitSettled(before + 1);
+    expect(await lastCdr(dev)).toMatchObject({ disposition: 'busy', sipCode: 486, cost: 0 });
+  });
+
+  it('503 from the first gateway: failover to the second, which answers', async () => {
+    const before = h.settled.length;
+    const first = h.carrier(0, 'uas-refuse.xml', { vars: { status: '503', reason: 'Service Unavailable' } });
+    const second = h.carrier(1, 'uas-answer-recv-bye.xml');
+    const caller = h.run({ scenario: 'device-call.xml', service: `00${UK}`, user: dev.username, password: dev.password, pauseMs: 1000 });
+    clean(await caller, await first.done, await second.done);
+    await h.waitSettled(before + 1);
+    const cdr = await lastCdr(dev);
+    expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, carrier: 'carrier-a' });
+    expect(cdr.cost).toBe(cdr.billedSeconds * RATE_PER_SECOND);
+  });
+
+  it('every gateway failing: one clear 503 to the caller', async () => {
+    const before = h.settled.length;
+    const first = h.carrier(0, 'uas-refuse.xml', { vars: { status: '503', reason: 'Service Unavailable' } });
+    const second = h.carrier(1, 'uas-refuse.xml', { vars: { status: '500', reason: 'Server Internal Error' } });
+    const caller = h.run({ scenario: 'device-call-refused.xml', service: `00${UK}`, user: dev.username, password: dev.password, vars: { status: '503', reason: 'All Routes Failed' } });
+    clean(await caller, await first.done, await second.done);
+    await h.waitSettled(before + 1);
+    expect(await lastCdr(dev)).toMatchObject({ disposition: 'failed', sipCode: 503, cost: 0 });
+  });
+
+  it('a blocklisted destination is refused before any carrier is tried', async () => {
+    const before = h.settled.length;
+    const caller = h.run({ scenario: 'device-call-refused.xml', service: '00449098765432', user: dev.username, password: dev.password, vars: { status: '403', reason: 'Destination Blocked' } });
+    clean(await caller);
+    await h.waitSettled(before + 1);
+    expect(await lastCdr(dev)).toMatchObject({ disposition: 'refused', sipCode: 403, cost: 0, destination: '449098765432' });
+  });
+
+  it('a destination without a rate is refused with 404', async () => {
+    const before = h.settled.length;
+    const caller = h.run({ scenario: 'device-call-refused.xml', service: '0033123456789', user: dev.username, password: dev.password, vars: { status: '404', reason: 'No Rate For Destination' } });
+    clean(await caller);
+    await h.waitSettled(before + 1);
+    expect(await lastCdr(dev)).toMatchObject({ disposition: 'refused', sipCode: 404, cost: 0 });
+  });
+
+  it('a wrong password on INVITE gets 403 and no call', async () => {
+    const before = h.settled.length;
+    const caller = h.run({ scenario: 'device-call-refused.xml', service: `00${UK}`, user: dev.username, password: 'wrong-password-123', vars: { status: '403', reason: 'Forbidden' } });
+    clean(await caller);
+    expect(h.settled.length).toBe(before);
+  });
 });
