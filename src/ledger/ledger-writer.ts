@@ -40,7 +40,7 @@ type RawEntries = [string, [string, string[]][]][] | null;
 export class LedgerWriter {
   readonly group: string;
   readonly consumer: string;
-  private readonly batchSize: number;
+  private readonly perStream: number;
   private readonly blockMs: number;
   private readonly claimIdleMs: number;
   private readonly maxBackoffMs: number;
@@ -60,7 +60,7 @@ export class LedgerWriter {
   ) {
     this.group = opts.group ?? 'ledger';
     this.consumer = opts.consumer || `${hostname()}-${process.pid}`;
-    this.batchSize = opts.batchSize ?? 1000;
+    this.perStream = Math.max(1, Math.ceil((opts.batchSize ?? 1000) / Math.max(1, opts.streams.length)));
     this.blockMs = opts.blockMs ?? 1000;
     this.claimIdleMs = opts.claimIdleMs ?? 30_000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 10_000;
@@ -140,7 +140,8 @@ export class LedgerWriter {
 
   private async read(id: '0' | '>', block: boolean): Promise<LedgerEvent[]> {
     const streams = this.opts.streams;
-    const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', this.batchSize];
+    // COUNT applies to each stream: share the batch between them so a batch stays batchSize events
+    const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', this.perStream];
     if (block) args.push('BLOCK', this.blockMs);
     args.push('STREAMS', ...streams, ...streams.map(() => id));
     const res = (await (this.redis as unknown as { xreadgroup(...a: (string | number)[]): Promise<RawEntries> }).xreadgroup(...args));
@@ -150,7 +151,7 @@ export class LedgerWriter {
   private async claimIdle(idleMs = this.claimIdleMs): Promise<LedgerEvent[]> {
     const out: LedgerEvent[] = [];
     for (const s of this.opts.streams) {
-      const r = (await this.redis.xautoclaim(s, this.group, this.consumer, idleMs, '0-0', 'COUNT', this.batchSize)) as [string, [string, string[]][]];
+      const r = (await this.redis.xautoclaim(s, this.group, this.consumer, idleMs, '0-0', 'COUNT', this.perStream)) as [string, [string, string[]][]];
       if (r[1].length > 0) this.log.info({ stream: s, count: r[1].length }, 'reclaimed pending events of an idle writer');
       out.push(...(await this.decodeAll([[s, r[1]]])));
     }

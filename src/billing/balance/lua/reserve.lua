@@ -16,8 +16,7 @@ local avail, why = spendable(a, day)
 if avail < minAmt then return { why, s(math.max(avail, 0)) } end
 local amt = want
 if avail < amt then amt = avail end
-redis.call('HINCRBY', KEYS[1], 'rsv', s(amt))
-redis.call('HINCRBY', KEYS[1], 'calls', 1)
+redis.call('HSET', KEYS[1], 'rsv', s(a.rsv + amt), 'calls', s(a.calls + 1))
 redis.call('HSET', KEYS[2], 'acct', ARGV[2], 'rsv', s(amt), 'state', 'reserved', 'created', now, 'deadline', deadline)
 redis.call('ZADD', KEYS[3], deadline, callId)
 return { 'ok', s(amt), s(avail) }
