@@ -114,6 +114,8 @@ export class ResponseSender {
     if (isInvite && status >= 300 && dialog !== undefined && record.origin === 'new') this.ctx.dialogs.remove(dialog);
     if (final) this.ctx.serverRequests.remove(record);
 
+    // A PRACK can arrive before the send completes: start the reliable retransmission first.
+    if (reliable && rseq !== undefined) this.sendReliably(record, response, rseq);
     const fill = conn.reserve();
     let result;
     try {
@@ -122,7 +124,6 @@ export class ResponseSender {
       return fill(failurePayload(msgId, 'NOK', UNKNOWN_TRANSACTION));
     }
     if (!result.ok) return fill(failurePayload(msgId, 'NOK', 'transport for response has been shutdown or closed'));
-    if (reliable && rseq !== undefined && final === false) this.sendReliably(record, response, rseq);
     const sent = messageBytes(response);
     fill(responseSentPayload(msgId, {
       bytes: result.bytes,

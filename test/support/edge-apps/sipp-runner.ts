@@ -4,6 +4,8 @@
  * port and media port, so test files can run in parallel.
  */
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,6 +44,8 @@ export interface SippResult {
 
 export interface SippProcess {
   readonly localPort: number;
+  /** Resolves once sipp has bound its SIP port (UAS scenarios must be listening before a call). */
+  readonly listening: Promise<void>;
   /** Resolves when sipp exits (it always exits: -m and -timeout bound it). */
   readonly done: Promise<SippResult>;
   kill(): void;
@@ -79,10 +83,32 @@ export function startSipp(opts: SippOptions): SippProcess {
     });
     child.on('error', (err) => resolveDone({ code: -1, errors: String(err), stdout }));
   });
-  return { localPort, done, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
+  let exited = false;
+  void done.then(() => { exited = true; });
+  const listening = waitBound(opts.localIp, localPort, opts.transport ?? 'udp', () => exited);
+  return { localPort, done, listening, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
 }
 
 /** Runs a scenario to completion. */
 export function runSipp(opts: SippOptions): Promise<SippResult> {
   return startSipp(opts).done;
+}
+
+/** Polls until something is bound to ip:port (UDP: our bind fails with EADDRINUSE; TCP: connect succeeds). */
+async function waitBound(ip: string, port: number, transport: 'udp' | 'tcp', gaveUp: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !gaveUp()) {
+    const bound = await new Promise<boolean>((resolve) => {
+      if (transport === 'tcp') {
+        const s = connect({ host: ip, port }, () => { s.destroy(); resolve(true); });
+        s.on('error', () => resolve(false));
+      } else {
+        const s = createSocket('udp4');
+        s.once('error', (err: NodeJS.ErrnoException) => { s.close(); resolve(err.code === 'EADDRINUSE'); });
+        s.bind(port, ip, () => { s.close(); resolve(false); });
+      }
+    });
+    if (bound) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
