@@ -4,7 +4,7 @@ import type { BalanceStore, AccountLimits } from '../billing/balance/balance-sto
 import { assertMicros } from '../billing/money.ts';
 import { AppError } from '../errors.ts';
 import { isE164 } from './e164.ts';
-import { generatePin, hashPassword, isValidPin, pinHmac, sipHa1 } from './secrets.ts';
+import { generatePin, hashPassword, isValidPin, pinHmac, sipHa1, verifyPassword } from './secrets.ts';
 
 export type AccountKind = 'calling_account' | 'chatpin';
 export type AccountStatus = 'active' | 'suspended' | 'closed';
@@ -171,6 +171,100 @@ export class AccountService {
        on conflict (username, realm) do update set ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256
        where sip_credentials.account_id = excluded.account_id`,
       [accountId, username, realm, ha1.md5, ha1.sha256]);
+  }
+
+  /** Changes limits and tariff; the live store sees them at once. Unset fields stay as they are. */
+  async updateAccount(accountId: number, ch: { tariffId?: string | null; maxConcurrentCalls?: number; dailySpendCap?: number | null; creditFloor?: number }): Promise<Account> {
+    if (ch.creditFloor !== undefined) assertMicros(ch.creditFloor, 'creditFloor');
+    if (ch.dailySpendCap != null) assertMicros(ch.dailySpendCap, 'dailySpendCap', { nonNegative: true });
+    if (ch.maxConcurrentCalls !== undefined && (!Number.isInteger(ch.maxConcurrentCalls) || ch.maxConcurrentCalls < 0 || ch.maxConcurrentCalls > 1000)) {
+      throw new AppError('VALIDATION_FAILED', 'maxConcurrentCalls must be 0-1000');
+    }
+    const current = await this.get(accountId);
+    if (current.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
+    let rows: Account[];
+    try {
+      ({ rows } = await this.pool.query<Account>(
+        `update accounts set tariff_id = $2, max_concurrent_calls = $3, daily_spend_cap = $4, credit_floor = $5, updated_at = now()
+         where id = $1 returning ${ROW}`,
+        [accountId, ch.tariffId === undefined ? current.tariffId : ch.tariffId, ch.maxConcurrentCalls ?? current.maxConcurrentCalls,
+          ch.dailySpendCap === undefined ? current.dailySpendCap : ch.dailySpendCap, ch.creditFloor ?? current.creditFloor]));
+    } catch (err) {
+      throw translatePg(err);
+    }
+    await this.balances.syncAccount(limitsOf(rows[0]!));
+    return rows[0]!;
+  }
+
+  /** Revokes the account's PIN (if any); returns whether one was active. */
+  async revokePin(accountId: number): Promise<boolean> {
+    await this.get(accountId);
+    const { rowCount } = await this.pool.query('update pins set revoked_at = now() where account_id = $1 and revoked_at is null', [accountId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** Metadata of the account's PINs (never the PIN or its hash). */
+  async pinHistory(accountId: number): Promise<{ createdAt: Date; revokedAt: Date | null }[]> {
+    const { rows } = await this.pool.query<{ createdAt: Date; revokedAt: Date | null }>(
+      'select created_at as "createdAt", revoked_at as "revokedAt" from pins where account_id = $1 order by id', [accountId]);
+    return rows;
+  }
+
+  async pinMatches(accountId: number, pin: string): Promise<boolean> {
+    return isValidPin(pin) && (await this.findAccountByPin(pin)) === accountId;
+  }
+
+  async listClis(accountId: number): Promise<{ cli: string; verifiedAt: Date | null; createdAt: Date }[]> {
+    const { rows } = await this.pool.query<{ cli: string; verifiedAt: Date | null; createdAt: Date }>(
+      'select cli, verified_at as "verifiedAt", created_at as "createdAt" from authorised_clis where account_id = $1 order by created_at, cli', [accountId]);
+    return rows;
+  }
+
+  async removeCli(accountId: number, cli: string): Promise<void> {
+    const { rowCount } = await this.pool.query('delete from authorised_clis where account_id = $1 and cli = $2', [accountId, cli]);
+    if (!rowCount) throw new AppError('UNKNOWN_CLI');
+  }
+
+  async listSipCredentials(accountId: number): Promise<{ username: string; realm: string; createdAt: Date }[]> {
+    const { rows } = await this.pool.query<{ username: string; realm: string; createdAt: Date }>(
+      'select username, realm, created_at as "createdAt" from sip_credentials where account_id = $1 order by username', [accountId]);
+    return rows;
+  }
+
+  async removeSipCredential(accountId: number, username: string): Promise<void> {
+    const { rowCount } = await this.pool.query('delete from sip_credentials where account_id = $1 and username = $2', [accountId, username]);
+    if (!rowCount) throw new AppError('NOT_FOUND', 'no such SIP username on this account');
+  }
+
+  /** Whether a SIP username is free or already this account's (setSipPassword silently keeps other accounts' rows). */
+  async sipUsernameOwner(username: string, realm: string): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ accountId: number }>(
+      'select account_id as "accountId" from sip_credentials where username = $1 and realm = $2', [username, realm]);
+    return rows[0]?.accountId;
+  }
+
+  /** Self-care login: the account id when username and password match an account that is not closed. */
+  async verifyLogin(username: string, password: string): Promise<{ accountId: number; customerId: number } | undefined> {
+    const { rows } = await this.pool.query<{ id: number; customerId: number; passwordHash: string | null; status: AccountStatus }>(
+      'select id, customer_id as "customerId", password_hash as "passwordHash", status from accounts where username = $1', [username]);
+    const row = rows[0];
+    if (!row || !row.passwordHash || row.status === 'closed') {
+      await hashPassword(password);   // same work either way: no timing hint that the username exists
+      return undefined;
+    }
+    return (await verifyPassword(password, row.passwordHash)) ? { accountId: row.id, customerId: row.customerId } : undefined;
+  }
+
+  async passwordMatches(accountId: number, password: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ passwordHash: string | null }>('select password_hash as "passwordHash" from accounts where id = $1', [accountId]);
+    const h = rows[0]?.passwordHash;
+    return h ? verifyPassword(password, h) : false;
+  }
+
+  async setPassword(accountId: number, password: string): Promise<void> {
+    if (password.length < 10 || password.length > 200) throw new AppError('VALIDATION_FAILED', 'password must be 10-200 characters');
+    const { rowCount } = await this.pool.query('update accounts set password_hash = $2, updated_at = now() where id = $1', [accountId, await hashPassword(password)]);
+    if (!rowCount) throw new AppError('UNKNOWN_ACCOUNT');
   }
 }
 

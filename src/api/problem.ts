@@ -1,21 +1,36 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 
-/** Every error leaves the API as application/problem+json (RFC 9457) with a stable code. */
+const BY_STATUS: Record<number, ErrorCode> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED' };
+
+/**
+ * Every error leaves the API as application/problem+json (RFC 9457) with a stable code from the
+ * registry. 5xx are logged at error (with the stack), client errors at info.
+ */
 export function problemHandler(err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply): void {
   let status = 500;
-  let code = 'INTERNAL';
-  let detail = 'internal error';
+  let code: string = ERRORS.INTERNAL.code;
+  let detail: string = ERRORS.INTERNAL.message;
+  let errors: unknown[] | undefined;
+  const fe = err as FastifyError;
   if (err instanceof AppError) {
     status = err.spec.http; code = err.code; detail = err.message;
-  } else if ((err as FastifyError).validation) {
+    if (Array.isArray(err.extra?.errors)) errors = err.extra.errors as unknown[];
+    if (typeof err.extra?.retryAfter === 'number') void reply.header('retry-after', String(err.extra.retryAfter));
+  } else if (fe.validation) {
     status = 400; code = ERRORS.VALIDATION_FAILED.code; detail = err.message;
-  } else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500) {
-    status = (err as FastifyError).statusCode!; code = (err as FastifyError).code ?? 'BAD_REQUEST'; detail = err.message;
+  } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    status = fe.statusCode; code = BY_STATUS[status] ?? ERRORS.VALIDATION_FAILED.code;
+    detail = status === 400 && fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'the body is not valid JSON' : err.message;
   }
   if (status >= 500) req.log.error({ err }, 'request failed');
-  else req.log.info({ code, detail }, 'request refused');
+  else req.log.info({ code, status }, 'request refused');
   void reply.status(status).type('application/problem+json').send({
-    type: `about:blank#${code}`, title: code, status, code, detail, instance: req.url,
+    type: `about:blank#${code}`, title: code, status, code, detail, instance: req.url.split('?')[0], ...(errors ? { errors } : {}),
   });
+}
+
+export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): void {
+  problemHandler(new AppError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply);
 }

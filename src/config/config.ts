@@ -54,6 +54,21 @@ const SCHEMA = {
   authBanSeconds: { env: 'AUTH_BAN_SECONDS', kind: 'int', default: '900', min: 1, max: 604800, doc: 'how long a banned source is refused' },
   authBanAction: { env: 'AUTH_BAN_ACTION', kind: 'enum', default: 'reject', values: ['reject', 'drop'], doc: 'banned sources and scanners: 403 or silence' },
   accountCpsLimit: { env: 'ACCOUNT_CPS_LIMIT', kind: 'int', default: '5', min: 1, max: 10000, doc: 'new calls per second per account' },
+  apiHost: { env: 'API_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the account API process listens on' },
+  apiPort: { env: 'API_PORT', kind: 'int', default: '8081', min: 0, max: 65535, doc: 'port of the account API process (0: any free port)' },
+  apiTrustProxy: { env: 'API_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'take the client address from X-Forwarded-For (only behind a trusted proxy)' },
+  apiRateLimit: { env: 'API_RATE_LIMIT', kind: 'int', default: '100', min: 1, max: 1000000, doc: 'requests per second per API key (per API process; bursts up to twice this)' },
+  apiKeyCacheMs: { env: 'API_KEY_CACHE_MS', kind: 'int', default: '5000', min: 0, max: 300000, doc: 'how long a verified API key is cached (a key revoked by the CLI stops working within this time)' },
+  durableBalanceCacheMs: { env: 'DURABLE_BALANCE_CACHE_MS', kind: 'int', default: '1000', min: 0, max: 60000, doc: 'how long the API caches the Postgres balance shown beside the live one' },
+  sessionTtlSeconds: { env: 'SESSION_TTL_SECONDS', kind: 'int', default: '900', min: 60, max: 86400, doc: 'lifetime of a self-care session token' },
+  loginMaxFailures: { env: 'LOGIN_MAX_FAILURES', kind: 'int', default: '5', min: 1, max: 1000, doc: 'failed self-care logins per username within the window before logins are refused' },
+  loginMaxFailuresPerSource: { env: 'LOGIN_MAX_FAILURES_PER_SOURCE', kind: 'int', default: '20', min: 1, max: 100000, doc: 'failed self-care logins per client address within the window before logins are refused' },
+  loginWindowSeconds: { env: 'LOGIN_WINDOW_SECONDS', kind: 'int', default: '900', min: 1, max: 86400, doc: 'window of the login throttle' },
+  paymentProvider: { env: 'PAYMENT_PROVIDER', kind: 'enum', default: 'test', values: ['test'], doc: 'payment provider for auto top-up (test: the local test provider)' },
+  autoTopUpIntervalMs: { env: 'AUTO_TOPUP_INTERVAL_MS', kind: 'int', default: '60000', min: 0, max: 86400000, doc: 'how often the API process checks auto top-up thresholds (0: never; the CLI can run it)' },
+  cdrRetentionMonths: { env: 'CDR_RETENTION_MONTHS', kind: 'int', default: '12', min: 1, max: 240, doc: 'call records are kept this many months, then their monthly partition is dropped' },
+  contactRetentionYears: { env: 'CONTACT_RETENTION_YEARS', kind: 'int', default: '6', min: 1, max: 50, doc: 'contact data of closed customers is erased this many years after closure' },
+  paymentReferenceRetentionMonths: { env: 'PAYMENT_REFERENCE_RETENTION_MONTHS', kind: 'int', default: '24', min: 1, max: 240, doc: 'payment-provider references of top-ups are dropped after this many months' },
 } as const satisfies Record<string, Setting>;
 
 type Schema = typeof SCHEMA;

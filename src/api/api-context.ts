@@ -1,0 +1,100 @@
+import type { FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/account-service.ts';
+import { ApiKeyStore } from '../accounts/api-keys.ts';
+import type { Scope } from '../accounts/api-keys.ts';
+import { AutoTopUp } from '../accounts/auto-topup.ts';
+import { CallRecords } from '../accounts/call-records.ts';
+import { CliRequests } from '../accounts/cli-requests.ts';
+import { Consents } from '../accounts/consents.ts';
+import { CustomerDirectory } from '../accounts/customer-directory.ts';
+import type { PaymentProvider } from '../accounts/payments/payment-provider.ts';
+import type { BalanceStore } from '../billing/balance/balance-store.ts';
+import type { TariffRepository } from '../billing/tariff-repository.ts';
+import { AuditLog } from '../privacy/audit-log.ts';
+import { Restriction } from '../privacy/restriction.ts';
+import type { RetentionPolicy } from '../privacy/retention.ts';
+import { CustomerSessions } from './customer-sessions.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+/** Who may call a route: anyone, a customer session, or an API key with this scope. */
+export type Access = 'public' | 'customer' | Scope;
+
+declare module 'fastify' {
+  interface FastifyContextConfig { access?: Access }
+  interface FastifyRequest { principal?: Principal }
+}
+
+/** What the composition root hands the API. */
+export interface ApiDeps {
+  log: Logger;
+  pool: pg.Pool;
+  redis: Redis;
+  balances: BalanceStore;
+  accounts: AccountService;
+  tariffs: TariffRepository;
+  payments: PaymentProvider;
+  settings: ApiSettings;
+}
+
+export interface ApiSettings {
+  namespace: string;
+  realm: string;
+  rateLimit: number;
+  apiKeyCacheMs: number;
+  durableBalanceCacheMs: number;
+  trustProxy: boolean;
+  session: { ttlSeconds: number; maxFailures: number; maxFailuresPerSource: number; windowSeconds: number };
+  retention: RetentionPolicy;
+  balanceStreamIntervalMs?: number;   // how often the balance event stream looks for a change (default 1000)
+}
+
+export type Principal =
+  | { kind: 'operator'; keyId: string; scopes: Scope[]; actor: string }
+  | { kind: 'customer'; accountId: number; customerId: number; token: string; actor: string };
+
+/** The services the routes use, built once per API instance. */
+export interface ApiContext extends ApiDeps {
+  keys: ApiKeyStore;
+  directory: CustomerDirectory;
+  records: CallRecords;
+  cliRequests: CliRequests;
+  consents: Consents;
+  autoTopUp: AutoTopUp;
+  restriction: Restriction;
+  sessions: CustomerSessions;
+  audit: AuditLog;
+  limiter: RateLimiter;
+  keyCache: Map<string, { id: string; scopes: Scope[]; until: number }>;
+}
+
+export function buildContext(d: ApiDeps): ApiContext {
+  return {
+    ...d,
+    keys: new ApiKeyStore(d.pool),
+    directory: new CustomerDirectory(d.pool),
+    records: new CallRecords(d.pool),
+    cliRequests: new CliRequests(d.pool, d.accounts),
+    consents: new Consents(d.pool),
+    autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.log.child({ component: 'auto-topup' })),
+    restriction: new Restriction(d.pool, d.accounts),
+    sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),
+    audit: new AuditLog(d.pool),
+    limiter: new RateLimiter(d.settings.rateLimit),
+    keyCache: new Map(),
+  };
+}
+
+/** The operator or customer behind a request (set by the access hook). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new Error('route has no access rule');
+  return req.principal;
+}
+
+export function customerOf(req: FastifyRequest): Extract<Principal, { kind: 'customer' }> {
+  const p = principalOf(req);
+  if (p.kind !== 'customer') throw new Error('customer route reached without a customer session');
+  return p;
+}

@@ -1,0 +1,89 @@
+/**
+ * The account API as its own process (so HTTP load never slows call handling):
+ *   node --import tsx src/api/api-main.ts
+ * It reads the same environment as the rest of the service (src/config/config.ts), listens on
+ * API_HOST:API_PORT, applies pending migrations, and runs the auto top-up check every
+ * AUTO_TOPUP_INTERVAL_MS. SIGINT/SIGTERM close it gracefully.
+ */
+import { Redis } from 'ioredis';
+import { AccountService } from '../accounts/account-service.ts';
+import { TestPaymentProvider } from '../accounts/payments/test-payment-provider.ts';
+import { BalanceStore } from '../billing/balance/balance-store.ts';
+import { TariffRepository } from '../billing/tariff-repository.ts';
+import { ConfigError, loadConfig } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
+import { migrate } from '../db/migrate.ts';
+import { createPool } from '../db/pool.ts';
+import { createLogger } from '../observability/logger.ts';
+import { buildApi } from './api-app.ts';
+import type { ApiSettings } from './api-context.ts';
+
+export function apiSettingsOf(config: Config): ApiSettings {
+  return {
+    namespace: config.redisNamespace, realm: config.sipRealm, rateLimit: config.apiRateLimit, apiKeyCacheMs: config.apiKeyCacheMs,
+    durableBalanceCacheMs: config.durableBalanceCacheMs, trustProxy: config.apiTrustProxy,
+    session: { ttlSeconds: config.sessionTtlSeconds, maxFailures: config.loginMaxFailures, maxFailuresPerSource: config.loginMaxFailuresPerSource, windowSeconds: config.loginWindowSeconds },
+    retention: { cdrMonths: config.cdrRetentionMonths, contactYears: config.contactRetentionYears, paymentReferenceMonths: config.paymentReferenceRetentionMonths },
+  };
+}
+
+export async function startApi(config: Config) {
+  const log = createLogger(config.logLevel, 'softswitch-api');
+  const pool = createPool(config.databaseUrl, config.databaseSchema, 16);
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
+  await migrate(pool, config.databaseSchema);
+  const redis = new Redis(config.redisUrl, { connectionName: 'softswitch-api', lazyConnect: true, maxRetriesPerRequest: 3 });
+  await redis.connect();
+  const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
+  const accounts = new AccountService(pool, balances, config.pinPepper);
+  const { app, ctx } = await buildApi({
+    log, pool, redis, balances, accounts, tariffs: new TariffRepository(pool), payments: new TestPaymentProvider(), settings: apiSettingsOf(config),
+  });
+  await app.listen({ host: config.apiHost, port: config.apiPort });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.apiPort;
+  log.info({ host: config.apiHost, port }, 'account API listening');
+
+  let autoTimer: NodeJS.Timeout | undefined;
+  const autoTopUps = async () => {
+    try {
+      const r = await ctx.autoTopUp.run();
+      if (r.charged || r.failed) log.info(r, 'auto top-up run');
+    } catch (err) {
+      log.error({ err }, 'auto top-up run failed');
+    }
+    autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
+  };
+  if (config.autoTopUpIntervalMs > 0) autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    if (autoTimer) clearTimeout(autoTimer);
+    await app.close();
+    redis.disconnect();
+    await pool.end();
+  })());
+  return { app, port, log, stop };
+}
+
+const isEntry = import.meta.url === `file://${process.argv[1]}`;
+if (isEntry) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) { process.stderr.write(`${err.message}\n`); process.exit(2); }
+    throw err;
+  }
+  startApi(config).then((api) => {
+    const onSignal = (signal: string) => {
+      api.log.info({ signal }, 'account API shutting down');
+      void api.stop().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  }, (err: Error) => {
+    process.stderr.write(`account API failed to start: ${err.message}\n`);
+    process.exit(1);
+  });
+}

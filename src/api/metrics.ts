@@ -1,0 +1,63 @@
+import client from 'prom-client';
+import type { ApiContext } from './api-context.ts';
+
+/**
+ * Prometheus metrics of the API process. HTTP latency is measured here; the call and ledger
+ * figures are read from Redis at scrape time (they are shared state, the same whichever API
+ * process is scraped): calls in progress from the open-call indexes, ledger-writer lag as the
+ * events not yet written to Postgres (the shard streams hold exactly those) and the age of the
+ * oldest, and the dead letters. Counters only the SIP process sees (calls per second, SIP
+ * authentication failures, reservation refusals) belong to that process's own registry.
+ */
+export interface ApiMetrics {
+  registry: client.Registry;
+  httpDuration: client.Histogram<'method' | 'route' | 'status'>;
+}
+
+export function createMetrics(ctx: ApiContext): ApiMetrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'softswitch_api_' });
+  const keys = ctx.balances.keys;
+  const httpDuration = new client.Histogram({
+    name: 'softswitch_http_request_duration_seconds', help: 'HTTP request latency of the account API',
+    labelNames: ['method', 'route', 'status'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  new client.Gauge({
+    name: 'softswitch_calls_in_progress', help: 'calls holding a credit reservation (all SIP app instances)', registers: [registry],
+    async collect() {
+      const p = ctx.redis.pipeline();
+      for (let s = 0; s < keys.shards; s++) p.zcard(keys.openCalls(s));
+      const r = (await p.exec()) ?? [];
+      this.set(r.reduce((n, [, v]) => n + Number(v ?? 0), 0));
+    },
+  });
+  new client.Gauge({
+    name: 'softswitch_ledger_pending_events', help: 'balance events not yet written to Postgres (ledger-writer lag)', registers: [registry],
+    async collect() {
+      const p = ctx.redis.pipeline();
+      for (const st of keys.allStreams()) p.xlen(st);
+      const r = (await p.exec()) ?? [];
+      this.set(r.reduce((n, [, v]) => n + Number(v ?? 0), 0));
+    },
+  });
+  new client.Gauge({
+    name: 'softswitch_ledger_lag_seconds', help: 'age of the oldest balance event not yet written to Postgres', registers: [registry],
+    async collect() {
+      const p = ctx.redis.pipeline();
+      for (const st of keys.allStreams()) p.xrange(st, '-', '+', 'COUNT', 1);
+      const r = (await p.exec()) ?? [];
+      let oldest = Infinity;
+      for (const [, v] of r) {
+        const first = (v as [string, string[]][] | null)?.[0]?.[0];
+        if (first) oldest = Math.min(oldest, Number(first.split('-')[0]));
+      }
+      this.set(oldest === Infinity ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+    },
+  });
+  new client.Gauge({
+    name: 'softswitch_ledger_dead_letters', help: 'events Postgres refused, kept in the dead-letter stream', registers: [registry],
+    async collect() { this.set(Number(await ctx.redis.xlen(`${ctx.settings.namespace}:deadletter`))); },
+  });
+  return { registry, httpDuration };
+}

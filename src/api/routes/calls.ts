@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors.ts';
+import { principalOf } from '../api-context.ts';
+import type { ApiContext } from '../api-context.ts';
+import { id } from '../schemas.ts';
+import { sipCommandsChannel } from '../sip-commands.ts';
+import type { HangupCommand } from '../sip-commands.ts';
+import { audit } from './common.ts';
+
+const TAG = ['calls'];
+const liveCall = {
+  type: 'object',
+  properties: {
+    callId: { type: 'string' }, accountId: { type: ['integer', 'null'] }, state: { type: 'string' }, reserved: { type: 'integer' },
+    startedAt: { type: ['string', 'null'], format: 'date-time' }, reservedUntil: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as const;
+
+interface LiveCall { callId: string; accountId: number | null; state: string; reserved: number; startedAt: Date | null; reservedUntil: Date | null }
+
+/** Every call holding a reservation, from the open-call index of each balance shard. */
+async function liveCalls(ctx: ApiContext, accountId?: number): Promise<LiveCall[]> {
+  const keys = ctx.balances.keys;
+  const shards = accountId === undefined ? Array.from({ length: keys.shards }, (_, i) => i) : [keys.shardOf(accountId)];
+  const out: LiveCall[] = [];
+  for (const shard of shards) {
+    const ids = await ctx.redis.zrange(keys.openCalls(shard), '0', '-1');
+    if (ids.length === 0) continue;
+    const p = ctx.redis.pipeline();
+    for (const callId of ids) p.hmget(keys.callInShard(shard, callId), 'acct', 'rsv', 'state', 'created', 'deadline');
+    const rows = (await p.exec()) ?? [];
+    ids.forEach((callId, i) => {
+      const v = rows[i]?.[1] as (string | null)[] | undefined;
+      if (!v || v[2] === null) return;
+      const acct = v[0] == null ? null : Number(v[0]);
+      if (accountId !== undefined && acct !== accountId) return;
+      out.push({
+        callId, accountId: acct, state: v[2] ?? 'unknown', reserved: Number(v[1] ?? 0),
+        startedAt: v[3] ? new Date(Number(v[3])) : null, reservedUntil: v[4] ? new Date(Number(v[4])) : null,
+      });
+    });
+  }
+  return out.sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
+}
+
+/** Live calls (from Redis) and hanging one up (a command to the SIP application). */
+export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Querystring: { accountId?: number } }>('/v1/calls', {
+    config: { access: 'read' },
+    schema: {
+      tags: TAG, summary: 'Calls in progress (holding a credit reservation)',
+      querystring: { type: 'object', additionalProperties: false, properties: { accountId: id } },
+      response: { 200: { type: 'object', properties: { items: { type: 'array', items: liveCall } } } },
+    },
+  }, async (req) => ({ items: await liveCalls(ctx, req.query.accountId) }));
+
+  app.delete<{ Params: { callId: string } }>('/v1/calls/:callId', {
+    config: { access: 'admin' },
+    schema: {
+      tags: TAG, summary: 'Hang up a call: the SIP application ends it and settles it',
+      params: { type: 'object', required: ['callId'], additionalProperties: false, properties: { callId: { type: 'string', pattern: '^[\\x21-\\x7e]{1,256}$' } } },
+      response: { 202: { type: 'object', properties: { callId: { type: 'string' }, accountId: { type: ['integer', 'null'] }, receivers: { type: 'integer', description: 'SIP application instances that received the command' } } } },
+    },
+  }, async (req, reply) => {
+    const call = (await liveCalls(ctx)).find((c) => c.callId === req.params.callId);
+    if (!call) throw new AppError('UNKNOWN_CALL');
+    const command: HangupCommand = { op: 'hangup', callId: call.callId, accountId: call.accountId, requestedBy: principalOf(req).actor, at: Date.now() };
+    const receivers = await ctx.redis.publish(sipCommandsChannel(ctx.settings.namespace), JSON.stringify(command));
+    await audit(ctx, req, 'call.hangup', { accountId: call.accountId });
+    return reply.status(202).send({ callId: call.callId, accountId: call.accountId, receivers });
+  });
+}

@@ -1,0 +1,64 @@
+import type pg from 'pg';
+import { limitsOf } from '../accounts/account-service.ts';
+import type { AccountService } from '../accounts/account-service.ts';
+import type { BalanceStore } from '../billing/balance/balance-store.ts';
+import { AppError } from '../errors.ts';
+import { AuditLog } from './audit-log.ts';
+
+/**
+ * Right to erasure. In one transaction: contact data overwritten (name 'erased', everything
+ * else null), the customer's accounts closed and stripped of username and password, PINs,
+ * caller IDs, caller-ID requests, SIP credentials, personal numbers, auto top-up tokens and
+ * consents deleted, payment references dropped. Call records are kept (the law requires them for
+ * their retention period) but unlinked: account id and device name are cleared, so nothing
+ * leads from a record to the person; they go when their monthly partition is dropped. Then the
+ * live store learns the accounts are closed and their self-care sessions are ended.
+ * Idempotent: erasing an erased customer changes nothing more.
+ */
+export interface ErasureResult { customerId: number; alreadyErased: boolean; accountsClosed: number; callRecordsUnlinked: number }
+
+export async function eraseCustomer(
+  deps: { pool: pg.Pool; accounts: AccountService; balances: BalanceStore; endSessions?: (accountId: number) => Promise<void> },
+  customerId: number, actor: string, client?: pg.PoolClient,
+): Promise<ErasureResult> {
+  const db = client ?? await deps.pool.connect();
+  let result: ErasureResult;
+  let accountIds: number[];
+  try {
+    await db.query('begin');
+    const { rows } = await db.query<{ erased: boolean }>('select erased_at is not null as erased from customers where id = $1 for update', [customerId]);
+    if (!rows[0]) throw new AppError('UNKNOWN_CUSTOMER');
+    const { rows: accts } = await db.query<{ id: number; status: string }>('select id, status from accounts where customer_id = $1 for update', [customerId]);
+    accountIds = accts.map((a) => a.id);
+    await db.query(
+      `update customers set name = 'erased', email = null, address_line1 = null, address_line2 = null, city = null, postal_code = null,
+         country = null, phone_numbers = '{}', email_verified_at = null, restriction_suspended = '{}',
+         erased_at = coalesce(erased_at, now()), closed_at = coalesce(closed_at, now()), updated_at = now() where id = $1`, [customerId]);
+    await db.query(
+      `update accounts set status = 'closed', closed_at = coalesce(closed_at, now()), username = null, password_hash = null, updated_at = now()
+        where customer_id = $1`, [customerId]);
+    for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups']) {
+      await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
+    }
+    await db.query('delete from marketing_consents where customer_id = $1', [customerId]);
+    await db.query('update topups set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
+    const unlinked = await db.query('update cdrs set account_id = null, device = null where account_id = any($1)', [accountIds]);
+    result = {
+      customerId, alreadyErased: rows[0].erased,
+      accountsClosed: accts.filter((a) => a.status !== 'closed').length, callRecordsUnlinked: unlinked.rowCount ?? 0,
+    };
+    await new AuditLog(db).write({ actor, action: 'customer.erase', customerId, detail: { ...result } });
+    await db.query('commit');
+  } catch (err) {
+    await db.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    if (!client) (db as pg.PoolClient).release();
+  }
+  for (const id of accountIds) {
+    await deps.balances.syncAccount(limitsOf(await deps.accounts.get(id)));
+    await deps.endSessions?.(id);
+  }
+  return result;
+}
+

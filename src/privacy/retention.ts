@@ -1,0 +1,66 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { AuditLog } from './audit-log.ts';
+
+/**
+ * Retention jobs. Each is idempotent (a second run finds nothing more to do), logged, written to
+ * the audit log, and runnable by hand (`softswitch retention ...`). `now` is a parameter so the
+ * jobs can be tested against any date.
+ *
+ * - call records: monthly partitions of `cdrs` whose whole month is older than the retention
+ *   period are dropped (a partition for month M is dropped once M's last instant is older than
+ *   `months` months before now);
+ * - contact data of closed customers: erased `years` after closure (the erasure of eraseCustomer);
+ * - payment references: the provider's reference on top-ups older than `months`, and the saved
+ *   payment tokens of accounts closed longer than that, are removed.
+ */
+export interface RetentionPolicy { cdrMonths: number; contactYears: number; paymentReferenceMonths: number }
+
+function monthsBefore(now: Date, months: number): Date {
+  const d = new Date(now.getTime());
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return d;
+}
+
+export async function cdrPartitions(pool: pg.Pool): Promise<{ name: string; monthStart: Date }[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+       join pg_namespace n on n.oid = p.relnamespace where p.relname = 'cdrs' and n.nspname = current_schema() order by c.relname`);
+  return rows.flatMap((r) => {
+    const m = /^cdrs_(\d{4})_(\d{2})$/.exec(r.name);
+    return m ? [{ name: r.name, monthStart: new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)) }] : [];
+  });
+}
+
+export async function dropExpiredCdrPartitions(pool: pg.Pool, now: Date, months: number, log?: Logger): Promise<string[]> {
+  const cutoff = monthsBefore(now, months);
+  const dropped: string[] = [];
+  for (const p of await cdrPartitions(pool)) {
+    const monthEnd = new Date(Date.UTC(p.monthStart.getUTCFullYear(), p.monthStart.getUTCMonth() + 1, 1));
+    if (monthEnd > cutoff) continue;
+    await pool.query(`drop table if exists "${p.name}"`);
+    dropped.push(p.name);
+    log?.info({ partition: p.name }, 'retention: call-record partition dropped');
+  }
+  if (dropped.length) await new AuditLog(pool).write({ actor: 'retention', action: 'retention.cdr_partitions_dropped', detail: { partitions: dropped, months } });
+  return dropped;
+}
+
+export async function closedCustomersDue(pool: pg.Pool, now: Date, years: number): Promise<number[]> {
+  const { rows } = await pool.query<{ id: number }>(
+    'select id from customers where closed_at is not null and erased_at is null and closed_at < $1 order by id', [monthsBefore(now, years * 12)]);
+  return rows.map((r) => r.id);
+}
+
+export async function dropExpiredPaymentReferences(pool: pg.Pool, now: Date, months: number, log?: Logger): Promise<{ topUps: number; tokens: number }> {
+  const cutoff = monthsBefore(now, months);
+  const t = await pool.query('update topups set provider_reference = null where provider_reference is not null and created_at < $1', [cutoff]);
+  const k = await pool.query(
+    `delete from auto_topups where account_id in (select id from accounts where status = 'closed' and closed_at < $1)`, [cutoff]);
+  const r = { topUps: t.rowCount ?? 0, tokens: k.rowCount ?? 0 };
+  if (r.topUps || r.tokens) {
+    log?.info(r, 'retention: payment references dropped');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.payment_references_dropped', detail: { ...r, months } });
+  }
+  return r;
+}

@@ -1,0 +1,81 @@
+/**
+ * The account API built in-process against this file's own Postgres schema and Redis namespace
+ * (test/support/services.ts), with keys for each scope and a captured log.
+ */
+import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pino from 'pino';
+import { AccountService } from '../../src/accounts/account-service.ts';
+import type { Account } from '../../src/accounts/account-service.ts';
+import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-provider.ts';
+import { buildApi } from '../../src/api/api-app.ts';
+import type { ApiContext, ApiSettings } from '../../src/api/api-context.ts';
+import { TariffRepository } from '../../src/billing/tariff-repository.ts';
+import { setupServices, TEST_PEPPER } from '../support/services.ts';
+import type { TestServices } from '../support/services.ts';
+
+export interface Harness {
+  s: TestServices;
+  app: FastifyInstance;
+  ctx: ApiContext;
+  accounts: AccountService;
+  payments: TestPaymentProvider;
+  keys: { admin: string; billing: string; read: string };
+  logs: string[];
+  call(method: string, url: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string>; payload?: string }): Promise<LightMyRequestResponse>;
+  customerWithAccount(opts?: { username?: string; password?: string; email?: string; credit?: number }): Promise<{ customerId: number; account: Account }>;
+  close(): Promise<void>;
+}
+
+export const PROBLEM = 'application/problem+json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function testSettings(namespace: string, over: Partial<ApiSettings> = {}): ApiSettings {
+  return {
+    namespace, realm: 'test.local', rateLimit: 100_000, apiKeyCacheMs: 0, durableBalanceCacheMs: 0, trustProxy: false,
+    session: { ttlSeconds: 900, maxFailures: 5, maxFailuresPerSource: 20, windowSeconds: 900 },
+    retention: { cdrMonths: 12, contactYears: 6, paymentReferenceMonths: 24 },
+    balanceStreamIntervalMs: 50,
+    ...over,
+  };
+}
+
+export async function harness(label: string, over: Partial<ApiSettings> = {}): Promise<Harness> {
+  const s = await setupServices(label);
+  const logs: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const log = pino({ level: 'trace' }, sink);
+  const accounts = new AccountService(s.pool, s.store, TEST_PEPPER);
+  const payments = new TestPaymentProvider();
+  const { app, ctx } = await buildApi({
+    log, pool: s.pool, redis: s.redis, balances: s.store, accounts, tariffs: new TariffRepository(s.pool), payments, settings: testSettings(s.namespace, over),
+  });
+  await app.ready();
+  const keys = {
+    admin: (await ctx.keys.create('admin', ['admin'], 'test')).key,
+    billing: (await ctx.keys.create('billing', ['billing'], 'test')).key,
+    read: (await ctx.keys.create('read', ['read'], 'test')).key,
+  };
+  let n = 0;
+  const h: Harness = {
+    s, app, ctx, accounts, payments, keys, logs,
+    call(method, url, o = {}) {
+      const key = o.key === undefined ? keys.admin : o.key;
+      const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...o.headers };
+      return app.inject({ method: method as 'GET', url, headers, ...(o.body !== undefined ? { payload: o.body as object } : {}), ...(o.payload !== undefined ? { payload: o.payload } : {}) });
+    },
+    async customerWithAccount(o = {}) {
+      n++;
+      const customerId = await accounts.createCustomer({ name: `Customer ${n}`, email: o.email ?? `c${n}-${s.id}@example.invalid`, addressLine1: `${n} High Street`, city: 'Leeds', postalCode: 'LS1 1AA', country: 'GB', phoneNumbers: [`+4477009${String(n).padStart(5, '0')}`] });
+      const account = await accounts.createAccount({ customerId, currency: 'GBP', username: o.username ?? `user${n}_${s.id}`.slice(0, 64), password: o.password ?? 'correct horse battery' });
+      if (o.credit) await s.store.topUp(account.id, `open-${account.id}`, o.credit, 'test', `ref-open-${account.id}`);
+      return { customerId, account };
+    },
+    async close() { await app.close(); await s.teardown(); },
+  };
+  return h;
+}
+
+export function body(r: LightMyRequestResponse): Record<string, unknown> {
+  return r.json() as Record<string, unknown>;
+}
