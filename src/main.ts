@@ -9,6 +9,7 @@ import { generatePin } from './accounts/secrets.ts';
 import { buildHttpServer } from './api/http-server.ts';
 import { BalanceStore } from './billing/balance/balance-store.ts';
 import { CallCredit } from './billing/credit/call-credit.ts';
+import { StaleCallSweeper } from './billing/credit/stale-call-sweeper.ts';
 import { TariffRepository } from './billing/tariff-repository.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import type { Config } from './config/config.ts';
@@ -62,6 +63,9 @@ export async function start(config: Config) {
     });
   }
 
+  const sweeper = new StaleCallSweeper(balances, log.child({ component: 'billing.sweeper' }), { intervalMs: config.sweeperIntervalSeconds * 1000 });
+  sweeper.start();
+
   let sip: ReturnType<typeof createSipApp> | undefined;
   if (config.sipEnabled) {
     const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds });
@@ -97,6 +101,7 @@ export async function start(config: Config) {
   const stop = () => (stopping ??= (async () => {
     log.info('shutting down');
     sip?.stop();
+    sweeper.stop();
     await http.close();
     await writer.stop();
     redis.disconnect();

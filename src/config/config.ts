@@ -53,6 +53,7 @@ const SCHEMA = {
   authFailureThreshold: { env: 'AUTH_FAILURE_THRESHOLD', kind: 'int', default: '10', min: 1, max: 10000, doc: 'SIP authentication failures per source per minute before a ban' },
   authBanSeconds: { env: 'AUTH_BAN_SECONDS', kind: 'int', default: '900', min: 1, max: 604800, doc: 'how long a banned source is refused' },
   authBanAction: { env: 'AUTH_BAN_ACTION', kind: 'enum', default: 'reject', values: ['reject', 'drop'], doc: 'banned sources and scanners: 403 or silence' },
+  sweeperIntervalSeconds: { env: 'SWEEPER_INTERVAL_SECONDS', kind: 'int', default: '15', min: 1, max: 3600, doc: 'how often abandoned calls (their process died) are looked for and settled' },
   accountCpsLimit: { env: 'ACCOUNT_CPS_LIMIT', kind: 'int', default: '5', min: 1, max: 10000, doc: 'new calls per second per account' },
   apiHost: { env: 'API_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the account API process listens on' },
   apiPort: { env: 'API_PORT', kind: 'int', default: '8081', min: 0, max: 65535, doc: 'port of the account API process (0: any free port)' },

@@ -19,6 +19,7 @@ const SCRIPTS = {
   ssCredit: { file: 'credit.lua', keys: 3 },
   ssCdrOnly: { file: 'cdr-only.lua', keys: 2 },
   ssSyncAccount: { file: 'sync-account.lua', keys: 1 },
+  ssAnswered: { file: 'answered.lua', keys: 1 },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -181,7 +182,7 @@ export class BalanceStore {
     assertMicros(min, 'min', { nonNegative: true });
     assertMicros(want, 'want', { nonNegative: true });
     const r = await this.run('ssExtend', this.keys.account(accountId), this.keys.call(accountId, callId),
-      this.keys.openCalls(this.keys.shardOf(accountId)), callId, min, want, isoDay(this.now()), deadline);
+      this.keys.openCalls(this.keys.shardOf(accountId)), callId, min, want, isoDay(this.now()), deadline, this.now());
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), totalReserved: num(r[2]) };
     const out: ExtendResult = { ok: false, reason: r[0] as RefusalReason };
     if (r[1] !== undefined && /^\d+$/.test(String(r[1]))) out.totalReserved = num(r[1]);
@@ -204,6 +205,24 @@ export class BalanceStore {
       return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
     }
     return { ok: false, reason: 'unknown_account' };
+  }
+
+  /** Records an open call's answer, rate and CDR facts, so a sweeper can settle it if its process dies. */
+  async markAnswered(accountId: number, callId: string, answeredAt: number, rateJson: string, factsJson: string): Promise<boolean> {
+    this.checkCall(callId);
+    const r = await this.run('ssAnswered', this.keys.call(accountId, callId), answeredAt, rateJson, factsJson);
+    return r[0] === 'ok';
+  }
+
+  /** The sweeper's view of an open call (undefined once settled or released). */
+  async openCall(shard: number, callId: string): Promise<{ accountId: number; answeredAt: number | null; seenAt: number | null; created: number; rateJson: string | null; factsJson: string | null } | undefined> {
+    const [state, acct, answered, seen, created, rate, facts] = await this.redis.hmget(this.keys.callInShard(shard, callId),
+      'state', 'acct', 'answered', 'seen', 'created', 'rate', 'facts');
+    if (state !== 'reserved' || acct === null) return undefined;
+    return {
+      accountId: Number(acct), answeredAt: answered === null ? null : Number(answered), seenAt: seen === null ? null : Number(seen),
+      created: Number(created ?? 0), rateJson: rate ?? null, factsJson: facts ?? null,
+    };
   }
 
   /** Give back an open call's reservation with no charge and no CDR. */

@@ -51,6 +51,14 @@ export class CallCredit {
     return { ok: true, coveredSeconds: secondsCovered(rate, r.totalReserved, this.opts.maxCallSeconds) };
   }
 
+  /**
+   * The call was answered: record when, at which rate, and its CDR facts beside the reservation,
+   * so that if this process dies the sweeper (in any instance) can settle it.
+   */
+  async answered(accountId: number, callId: string, rate: Rate, answeredAt: number, facts: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>): Promise<void> {
+    await this.store.markAnswered(accountId, callId, answeredAt, JSON.stringify(rate), JSON.stringify(facts));
+  }
+
   /** Rate the finished call and settle it (idempotent on the call id). */
   async settle(accountId: number, rate: Rate | null, cdr: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>) {
     const answeredMs = cdr.answerTime === null ? 0 : Math.max(0, cdr.endTime - cdr.answerTime);

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StaleCallSweeper } from '../../src/billing/credit/stale-call-sweeper.ts';
+import type { Rate } from '../../src/billing/rating/index.ts';
+import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
+import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
+import { cdrFor, fundedAccount } from '../support/fixtures.ts';
+import { setupServices } from '../support/services.ts';
+import type { TestServices } from '../support/services.ts';
+
+let s: TestServices;
+beforeAll(async () => { s = await setupServices('sweeper'); });
+afterAll(async () => { await s.teardown(); });
+
+const rate: Rate = {
+  prefix: '44', description: 'UK', pricePerMinute: 60_000, connectionFee: 5_000, minimumSeconds: 0, initialIncrement: 1,
+  subsequentIncrement: 1, effectiveFrom: new Date('2026-01-01T00:00:00Z'), effectiveUntil: null, connectionFeePolicy: 'answered',
+};
+
+describe('stale-call sweeper', () => {
+  it('settles an answered call whose process died, charging answer → last sign of life, once', async () => {
+    const a = await fundedAccount(s, 1_000_000);
+    const t0 = Date.now() - 120_000;                                   // answered two minutes ago
+    await s.store.reserve(a.id, 'lost-1', 1, 100_000, t0 + 60_000);
+    const facts = { ...cdrFor('lost-1', a.id, 0), startTime: t0 - 5_000 };
+    await s.store.markAnswered(a.id, 'lost-1', t0, JSON.stringify(rate), JSON.stringify(facts));
+    await s.store.extend(a.id, 'lost-1', 1, 50_000, t0 + 90_000);         // last sign of life: now; deadline already past
+    const seen = Number(await s.redis.hget(s.store.keys.call(a.id, 'lost-1'), 'seen'));
+    await s.store.reserve(a.id, 'live-1', 1, 10_000, Date.now() + 600_000); // a healthy call: untouched
+    await s.store.reserve(a.id, 'never-answered', 1, 10_000, t0 + 1);
+
+    const sweeper = new StaleCallSweeper(s.store, s.logger, { intervalMs: 1000, now: () => Date.now() });
+    expect(await sweeper.sweep()).toBe(2);
+    expect(await sweeper.sweep()).toBe(0);
+    const live = (await s.store.get(a.id))!;
+    expect(live).toMatchObject({ reserved: 10_000, callsInProgress: 1 });
+
+    await new LedgerWriter(s.newRedis(), new PostgresLedgerSink(s.pool), { streams: s.store.keys.allStreams(), deadLetterStream: `${s.namespace}:dl`, logger: s.logger }).drain();
+    const { rows } = await s.pool.query<{ call_id: string; cost: number; disposition: string; billed_seconds: number }>(
+      `select call_id, cost, disposition, billed_seconds from cdrs where account_id = $1 order by call_id`, [a.id]);
+    const seconds = Math.ceil((seen - t0) / 1000);
+    expect(rows).toEqual([
+      { call_id: 'lost-1', cost: 5_000 + seconds * 1_000, disposition: 'abandoned', billed_seconds: seconds },
+      { call_id: 'never-answered', cost: 0, disposition: 'abandoned', billed_seconds: 0 },
+    ]);
+    expect(live.balance).toBe(1_000_000 - 5_000 - seconds * 1_000);
+  });
+});
