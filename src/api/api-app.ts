@@ -40,7 +40,7 @@ function validators() {
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body : other).compile(schema);
 }
 
-export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; ctx: ApiContext }> {
+export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; ctx: ApiContext; routes: { method: string; url: string; access: string }[] }> {
   const ctx = buildContext(deps);
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
@@ -65,8 +65,10 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
     if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {};
   });
 
+  const routes: { method: string; url: string; access: string }[] = [];
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
+    for (const method of [route.method].flat()) if (method !== 'HEAD' && access) routes.push({ method, url: route.url, access });
     const schema = (route.schema ??= {}) as Record<string, unknown>;
     schema.response = { ...(schema.response as object | undefined), '4xx': problem, '5xx': problem };
     if (access && access !== 'public') {
@@ -110,7 +112,7 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   routingRoutes(app, ctx);
   privacyRoutes(app, ctx);
   selfCareRoutes(app, ctx);
-  return { app, ctx };
+  return { app, ctx, routes };
 }
 
 async function authenticate(ctx: ApiContext, req: FastifyRequest): Promise<Principal | undefined> {

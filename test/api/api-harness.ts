@@ -17,6 +17,7 @@ import type { TestServices } from '../support/services.ts';
 export interface Harness {
   s: TestServices;
   app: FastifyInstance;
+  routes: { method: string; url: string; access: string }[];
   ctx: ApiContext;
   accounts: AccountService;
   payments: TestPaymentProvider;
@@ -47,7 +48,7 @@ export async function harness(label: string, over: Partial<ApiSettings> = {}): P
   const log = pino({ level: 'trace' }, sink);
   const accounts = new AccountService(s.pool, s.store, TEST_PEPPER);
   const payments = new TestPaymentProvider();
-  const { app, ctx } = await buildApi({
+  const { app, ctx, routes } = await buildApi({
     log, pool: s.pool, redis: s.redis, balances: s.store, accounts, tariffs: new TariffRepository(s.pool), payments, settings: testSettings(s.namespace, over),
   });
   await app.ready();
@@ -58,7 +59,7 @@ export async function harness(label: string, over: Partial<ApiSettings> = {}): P
   };
   let n = 0;
   const h: Harness = {
-    s, app, ctx, accounts, payments, keys, logs,
+    s, app, routes, ctx, accounts, payments, keys, logs,
     call(method, url, o = {}) {
       const key = o.key === undefined ? keys.admin : o.key;
       const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...o.headers };

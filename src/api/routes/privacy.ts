@@ -4,7 +4,7 @@ import type { MarketingList } from '../../accounts/consents.ts';
 import { AppError } from '../../errors.ts';
 import { exportPersonalData } from '../../privacy/data-export.ts';
 import { eraseCustomer } from '../../privacy/erasure.ts';
-import { closedCustomersDue, dropExpiredCdrPartitions, dropExpiredPaymentReferences } from '../../privacy/retention.ts';
+import { runRetention } from '../../privacy/retention-jobs.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { customerIdParams, dateTime, nullableDateTime } from '../schemas.ts';
@@ -108,7 +108,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }, async (req) => {
     const now = req.body.now ? new Date(req.body.now) : new Date();
     if (now.getTime() > Date.now() + 60_000) throw new AppError('VALIDATION_FAILED', 'now may not be in the future');
-    return runRetention(ctx, now, req.body.jobs ?? ['cdrs', 'contacts', 'payments'], principalOf(req).actor);
+    return runRetention({ ...ctx, policy: ctx.settings.retention, endSessions: (id) => ctx.sessions.endAll(id) }, now, req.body.jobs ?? ['cdrs', 'contacts', 'payments'], principalOf(req).actor);
   });
 }
 
@@ -119,18 +119,3 @@ export const retentionSchema = {
     paymentReferences: { type: 'object', properties: { topUps: { type: 'integer' }, tokens: { type: 'integer' } } },
   },
 } as const;
-
-export async function runRetention(ctx: Pick<ApiContext, 'pool' | 'log' | 'accounts' | 'balances' | 'settings'> & { endSessions?: (id: number) => Promise<void> }, now: Date, jobs: string[], actor: string) {
-  const p = ctx.settings.retention;
-  const out: { droppedPartitions: string[]; erasedCustomers: number[]; paymentReferences: { topUps: number; tokens: number } } = { droppedPartitions: [], erasedCustomers: [], paymentReferences: { topUps: 0, tokens: 0 } };
-  if (jobs.includes('cdrs')) out.droppedPartitions = await dropExpiredCdrPartitions(ctx.pool, now, p.cdrMonths, ctx.log);
-  if (jobs.includes('contacts')) {
-    for (const id of await closedCustomersDue(ctx.pool, now, p.contactYears)) {
-      await eraseCustomer(ctx, id, `retention(${actor})`);
-      out.erasedCustomers.push(id);
-      ctx.log.info({ customerId: id }, 'retention: closed customer\'s contact data erased');
-    }
-  }
-  if (jobs.includes('payments')) out.paymentReferences = await dropExpiredPaymentReferences(ctx.pool, now, p.paymentReferenceMonths, ctx.log);
-  return out;
-}
