@@ -90,12 +90,39 @@ export class LedgerWriter {
     await this.loop;
   }
 
+  /**
+   * The running loop overlaps the two halves of the work: while one batch is being written to
+   * Postgres, the next is read and decoded from Redis. Only one write is in flight at a time (back
+   * pressure, and batches reach Postgres in order). After a failed write the entries read ahead
+   * are dropped from memory (they stay pending) and the loop re-reads its own pending entries.
+   */
   private async run(): Promise<void> {
     await this.ensureGroups();
+    let recovering = true;                       // first, whatever this consumer left pending
+    let inflight: Promise<void> | undefined;
+    let failed: unknown;
     while (this.running) {
       try {
-        const n = await this.step(true);
-        if (n >= 0) this.failures = 0;
+        let entries: LedgerEvent[] = [];
+        if (recovering) {
+          if (inflight) await inflight;
+          entries = await this.read('0', false);
+          if (entries.length === 0) recovering = false;
+        }
+        if (entries.length === 0 && Date.now() - this.lastClaim >= Math.min(this.claimIdleMs, 5000)) {
+          this.lastClaim = Date.now();
+          entries = await this.claimIdle();
+        }
+        if (entries.length === 0 && !recovering) entries = await this.read('>', true);
+        if (inflight) await inflight;
+        if (failed !== undefined) {
+          const err = failed;
+          failed = undefined;
+          recovering = true;
+          throw err;
+        }
+        if (entries.length === 0) continue;
+        inflight = this.writeBatch(entries).then(() => { this.failures = 0; }, (err: unknown) => { failed = err; });
       } catch (err) {
         this.failures++;
         const delay = Math.min(this.maxBackoffMs, 100 * 2 ** Math.min(this.failures, 10));
@@ -103,6 +130,7 @@ export class LedgerWriter {
         await this.sleep(delay);
       }
     }
+    await inflight;
   }
 
   /**
