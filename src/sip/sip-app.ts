@@ -3,8 +3,8 @@
  * (drachtio-server in production, the embedded edge otherwise) does. The call flows read as
  * middleware lists per verb:
  *
- *   REGISTER: refuse scanners → refuse banned sources → registrar (digest 401, bindings)
- *   INVITE:   refuse scanners → refuse banned sources → from a carrier address?
+ *   REGISTER: refuse oversized → refuse scanners → refuse banned sources → registrar (digest 401, bindings)
+ *   INVITE:   refuse oversized → refuse scanners → refuse banned sources → from a carrier address?
  *               yes: personal number (fork to devices) | unknown number 404
  *               no:  digest 407 → call rate → outbound prepaid call (rate, reserve, route, supervise, settle)
  *   OPTIONS:  200 (keep-alive)
@@ -27,6 +27,7 @@ import type { PrepaidCall } from './call/prepaid-call.ts';
 import { AuthFailureGuard, refuseBannedSources } from './guards/auth-failure-guard.ts';
 import { CallRateGuard } from './guards/call-rate-guard.ts';
 import { refuseScanners, ScannerGuard } from './guards/scanner-guard.ts';
+import { DEFAULT_MAX_HEADER_BYTES, refuseOversized } from './guards/size-guard.ts';
 import { BindingStore } from './registrar/binding-store.ts';
 import { createRegisterHandler } from './registrar/register-handler.ts';
 import { Blocklist } from './routing/blocklist.ts';
@@ -48,6 +49,8 @@ export interface SipSettings {
   extendLeadSeconds: number;
   warnSeconds: number;
   registrar: { minExpires: number; maxExpires: number; maxContacts: number };
+  /** Larger header sections are refused with 400 (default 8192 bytes). */
+  maxHeaderBytes?: number;
   guards: { failureThreshold: number; banSeconds: number; action: 'reject' | 'drop'; accountCps: number };
 }
 
@@ -120,6 +123,7 @@ export function createSipApp(deps: SipAppDeps) {
   const callRate = new CallRateGuard(redis, { namespace: s.namespace, limit: s.guards.accountCps, now });
   const onRefused = (req: SipRequest, why: string) => log.info({ source: req.source_address, why }, 'request refused by a guard');
   const guards: SipMiddleware[] = [
+    refuseOversized(s.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, onRefused),
     refuseScanners(scanners, { action: s.guards.action, onRefused }),
     refuseBannedSources(failures, { action: s.guards.action, onRefused }),
   ];

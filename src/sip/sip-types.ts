@@ -10,6 +10,8 @@ export interface SipRequest {
   readonly source_address: string;
   readonly source_port: number;
   readonly protocol: string;
+  /** The request as received (drachtio-srf keeps it); absent in unit-test fakes. */
+  readonly raw?: string;
   /** A header's value (repeated headers joined by commas), or undefined when absent. Name is case-insensitive. */
   get(name: string): string | undefined;
 }

@@ -1,0 +1,71 @@
+/**
+ * Calls to personal numbers (DIDs) through the edge: a carrier's INVITE from its trusted address
+ * rings every registered device of the account at once; the first to answer gets the call, the
+ * other is CANCELled; 480 when none is registered; 404 for a number nobody has.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { randomPort } from '../support/edge-apps/ports.ts';
+import { startAppSipp, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device, SippRun } from '../support/sip-app-harness.ts';
+
+const DID = '+441632000777';
+let h: SipAppHarness;
+let dev: Device;
+
+beforeAll(async () => {
+  h = await SipAppHarness.start('sipdid');
+  dev = await h.device(1_000_000);
+  await h.s.pool.query('insert into dids (number, account_id) values ($1, $2)', [DID, dev.account.id]);
+});
+afterAll(async () => { await h.stop(); });
+afterEach(async () => {
+  const m = await h.money(dev.account.id);
+  expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, duplicateCdrs: 0, redisBalance: 1_000_000, postgresBalance: 1_000_000, costs: 0 });
+});
+
+function clean(...runs: SippRun[]): void {
+  for (const r of runs) {
+    expect(r.errors, r.stdout.slice(-2000)).toBe('');
+    expect(r.code).toBe(0);
+  }
+}
+
+/** The carrier, calling from its trusted address. */
+function carrierCall(scenario: string, service: string, extra: { vars?: Record<string, string>; pauseMs?: number } = {}) {
+  return startAppSipp({ scenario, ip: h.carrierIp, remote: h.remote, service, timeoutSec: 20, ...extra }).done;
+}
+
+describe('calls to a personal number', () => {
+  it('480 when no device is registered', async () => {
+    const before = h.settled.length;
+    clean(await carrierCall('did-call-refused.xml', DID, { vars: { status: '480' } }));
+    await h.waitSettled(before + 1);
+    expect((await h.cdrs(dev.account.id)).at(-1)).toMatchObject({ kind: 'did', disposition: 'unavailable', sipCode: 480, cost: 0 });
+  });
+
+  it('forks to two registered devices: one answers, the other gets CANCEL', async () => {
+    const [p1, p2] = [randomPort(), randomPort()];
+    // each device registers from the port it then listens on (the binding's source address is where calls go)
+    clean(await h.run({ scenario: 'register.xml', user: dev.username, password: dev.password, port: p1 }));
+    clean(await h.run({ scenario: 'register.xml', user: dev.username, password: dev.password, port: p2 }));
+    expect(await h.sip.bindings.bindingsOf(`${dev.username}@sip.test`)).toHaveLength(2);
+    const before = h.settled.length;
+    const answers = h.sipp({ scenario: 'uas-answer-recv-bye.xml', port: p1, remote: undefined });
+    const rings = h.sipp({ scenario: 'uas-ring-recv-cancel.xml', port: p2, remote: undefined });
+    const carrier = carrierCall('did-call.xml', DID, { pauseMs: 1000 });
+    clean(await carrier, await answers.done, await rings.done);
+    await h.waitSettled(before + 1);
+    const cdr = (await h.cdrs(dev.account.id)).at(-1);
+    expect(cdr).toMatchObject({ kind: 'did', disposition: 'answered', sipCode: 200, cost: 0, carrier: 'carrier-a', sourceIp: h.carrierIp, dialledNumber: DID });
+    expect(cdr!.durationMs).toBeGreaterThanOrEqual(900);
+  });
+
+  it('a number nobody has gets 404 from the carrier side', async () => {
+    clean(await carrierCall('did-call-refused.xml', '+441632000999', { vars: { status: '404' } }));
+  });
+
+  it('the same INVITE from an untrusted address is challenged like any device (407)', async () => {
+    const r = await h.run({ scenario: 'device-call-refused.xml', service: DID, user: 'nobody', password: 'nothing-at-all', vars: { status: '403', reason: 'Forbidden' } });
+    clean(r);
+  });
+});
