@@ -1,0 +1,99 @@
+/**
+ * The embedded media server: answers callers with an RTP endpoint in this process. Loopback or
+ * any configured local address; ports from a range; one shared pacing clock for all sessions.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory,
+} from '../media-port.ts';
+import { MediaNotAcceptableError } from '../media-port.ts';
+import { EmbeddedSession } from './embedded-session.ts';
+import type { SessionHost } from './embedded-session.ts';
+import { PacingClock } from './pacing-clock.ts';
+import { PortAllocator } from './port-allocator.ts';
+import { PromptStore } from './prompt-store.ts';
+import { RtpLeg } from './rtp-leg.ts';
+import { buildAnswer, negotiate, parseSdp, SdpError } from './sdp.ts';
+import type { Negotiated } from './sdp.ts';
+
+export interface EmbeddedMediaOptions {
+  /** drachtio-srf (its createUAS answers the caller). */
+  uas: UasFactory;
+  /** Local address for RTP (bound and advertised). Default 127.0.0.1. */
+  address?: string;
+  portMin: number;
+  portMax: number;
+  /** The folder holding <lang>/prepaid/*.wav (freeswitch/sounds). */
+  soundsDir: string;
+  language?: string;
+  /** No RTP from a side for this long → 'rtp-timeout'. 0 disables. Default 30 s. */
+  rtpTimeoutMs?: number;
+  /** Shared pacing clock (tests pass one with a fake ClockPort). */
+  clock?: PacingClock;
+}
+
+export class EmbeddedMediaServer implements MediaServer {
+  readonly ports: PortAllocator;
+  readonly clock: PacingClock;
+  private readonly prompts: PromptStore;
+  private readonly sessions = new Set<EmbeddedSession>();
+  private readonly host: SessionHost;
+  private readonly address: string;
+
+  constructor(private readonly opts: EmbeddedMediaOptions) {
+    this.address = opts.address ?? '127.0.0.1';
+    this.ports = new PortAllocator({ address: this.address, min: opts.portMin, max: opts.portMax });
+    this.clock = opts.clock ?? new PacingClock();
+    this.prompts = new PromptStore(opts.soundsDir);
+    this.host = {
+      clock: this.clock,
+      prompts: this.prompts,
+      rtpTimeoutMs: opts.rtpTimeoutMs ?? 30_000,
+      openLeg: () => this.openLeg(),
+      closeLeg: (leg) => this.closeLeg(leg),
+      ended: (s) => { this.sessions.delete(s); },
+    };
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async answer(req: InviteRequest, res: InviteResponse, opts: AnswerOptions = {}): Promise<MediaSession> {
+    let offer: Negotiated;
+    try {
+      if (req.body === undefined || req.body.trim() === '') throw new SdpError('no SDP offer (late offer is not supported)');
+      offer = negotiate(parseSdp(req.body));
+    } catch (err) {
+      if (err instanceof SdpError) throw new MediaNotAcceptableError(err.message);
+      throw err;
+    }
+    const leg = await this.openLeg();
+    leg.setNegotiated(offer);
+    try {
+      const localSdp = buildAnswer(offer, leg.address, leg.port);
+      const dialog = await this.opts.uas.createUAS(req, res, { localSdp, ...(opts.headers === undefined ? {} : { headers: opts.headers }) });
+      const session = new EmbeddedSession(randomUUID(), dialog, leg, this.host, opts.language ?? this.opts.language ?? 'en');
+      this.sessions.add(session);
+      return session;
+    } catch (err) {
+      await this.closeLeg(leg);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions].map((s) => s.destroy()));
+    await this.ports.closeAll();
+  }
+
+  private async openLeg(): Promise<RtpLeg> {
+    const { port, socket } = await this.ports.allocate();
+    return new RtpLeg(socket, port, this.address, () => this.clock.now());
+  }
+
+  private async closeLeg(leg: RtpLeg): Promise<void> {
+    leg.close();
+    await this.ports.release(leg.port);
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The media port: what the IVR and the B2BUA need of a media server. Two implementations satisfy
+ * it and are checked by one shared behaviour suite (test/unit/media-port-contract.ts):
+ *
+ * - src/media/embedded: an RTP endpoint in this process (G.711, RFC 4733, SIP INFO DTMF), used in
+ *   development, single-host deployments and every test;
+ * - src/media/freeswitch: FreeSWITCH driven through drachtio-fsmrf (production).
+ *
+ * A call through the media layer:
+ *
+ * ```
+ *   answer(req, res) ──▶ session ──▶ play / collect … ──▶ createLeg() ──▶ leg.localSdp ──▶ carrier INVITE
+ *                                                                        leg.setRemoteSdp(answer SDP)
+ *                          bridge(leg) ──▶ inject(warning) … ──▶ release() ──▶ play / collect … ──▶ destroy()
+ * ```
+ *
+ * Expected outcomes (a timeout, a hangup during a prompt) are values; only broken invariants and
+ * resource errors (MediaPortsExhaustedError, which the SIP side turns into 503) are thrown.
+ */
+import type { PromptName } from './prompts/catalog.ts';
+
+/** A DTMF key. */
+export type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
+
+/** Something to play: a prompt from the catalog, or a stretch of silence. */
+export type Prompt = PromptName | { silenceMs: number };
+
+export interface PlayOptions {
+  /** Stop at the first DTMF key (the key is reported and consumed). Default false. */
+  interruptible?: boolean;
+  /** Repeat the list until stopped by the next operation (ringback). Default false. */
+  loop?: boolean;
+}
+
+export type PlayResult =
+  | { kind: 'done' }
+  | { kind: 'interrupted'; digit: Digit }
+  /** Superseded by another play, collect, bridge or destroy. */
+  | { kind: 'stopped' }
+  | { kind: 'hangup' };
+
+/**
+ * Digit collection with the semantics of FreeSWITCH's play_and_get_digits, so both
+ * implementations agree: each try flushes earlier keys, plays `prompts` (the first key stops
+ * them and counts), then waits up to `firstDigitMs` for a key and `interDigitMs` between keys.
+ * A try succeeds on the terminator or when `max` keys are in, or at an inter-digit timeout with at
+ * least `min` keys; anything else fails the try, plays `retryPrompts`, and tries again.
+ */
+export interface CollectOptions {
+  min: number;
+  max: number;
+  /** Keys that end the entry (not included in the digits). Default '#'. */
+  terminators?: string;
+  firstDigitMs: number;
+  interDigitMs: number;
+  /** Extra tries after the first. Default 0. */
+  retries?: number;
+  prompts?: readonly Prompt[];
+  retryPrompts?: readonly Prompt[];
+}
+
+export type CollectResult =
+  | { kind: 'digits'; digits: string; terminator?: string }
+  | { kind: 'timeout' }
+  | { kind: 'stopped' }
+  | { kind: 'hangup' };
+
+export type DtmfSource = 'rfc4733' | 'info' | 'media-server';
+
+export interface DtmfEvent { digit: Digit; source: DtmfSource; durationMs?: number }
+
+/** Which side of the session went quiet. */
+export type MediaLegName = 'caller' | 'outbound';
+
+export type EndReason = 'caller-hangup' | 'destroyed' | 'media-server-hangup';
+
+export interface MediaSessionEvents {
+  dtmf: (e: DtmfEvent) => void;
+  /** No RTP from that side for the configured time (reported once per silence). The session stays up: the owner decides. */
+  'rtp-timeout': (e: { leg: MediaLegName; silentMs: number }) => void;
+  /** The session is over (caller hung up, destroyed); all its media resources are released. */
+  ended: (e: { reason: EndReason }) => void;
+}
+
+/**
+ * The media side of an outbound (carrier) leg: offer `localSdp` in the outbound INVITE, then
+ * give the carrier's answer (or early-media) SDP to `setRemoteSdp`.
+ */
+export interface MediaLeg {
+  readonly localSdp: string;
+  setRemoteSdp(sdp: string): Promise<void>;
+}
+
+/** One answered caller. */
+export interface MediaSession {
+  readonly id: string;
+  /** The caller's SIP dialog (drachtio-srf Dialog): the session hangs it up on destroy. */
+  readonly dialog: CallerDialog;
+  play(prompts: readonly Prompt[], opts?: PlayOptions): Promise<PlayResult>;
+  collect(opts: CollectOptions): Promise<CollectResult>;
+  /** Media for an outbound leg (not yet connected to the caller). One at a time. */
+  createLeg(): Promise<MediaLeg>;
+  /** Connect the caller with the leg (stops any playback). */
+  bridge(leg: MediaLeg): Promise<void>;
+  /** Play into the caller's direction of a bridged call (the far end goes on hearing the caller). Resolves when accepted. */
+  inject(prompts: readonly Prompt[]): Promise<void>;
+  /** Disconnect and free the outbound leg's media; the caller stays on the session (for another call). */
+  release(): Promise<void>;
+  /** A SIP INFO the caller sent in this dialog: DTMF bodies are consumed (returns true). Wired automatically by answer(). */
+  receiveInfo(contentType: string | undefined, body: string | undefined): boolean;
+  /** Hang up the caller (if still there) and free everything. Idempotent. */
+  destroy(): Promise<void>;
+  on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): void;
+  off<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): void;
+}
+
+export interface AnswerOptions {
+  /** Headers for the 200 OK to the caller. */
+  headers?: Record<string, string>;
+  /** Prompt language (a folder under freeswitch/sounds). Default the server's. */
+  language?: string;
+}
+
+/** The port. */
+export interface MediaServer {
+  /** Answer an INVITE with the media endpoint's SDP. Throws MediaPortsExhaustedError (→ 503) when no media port is free. */
+  answer(req: InviteRequest, res: InviteResponse, opts?: AnswerOptions): Promise<MediaSession>;
+  /** Sessions currently open. */
+  readonly sessionCount: number;
+  /** Destroy every session and release the server's resources. */
+  close(): Promise<void>;
+}
+
+// ---- The slice of drachtio-srf the media layer uses (its objects satisfy these structurally).
+
+export interface InviteRequest {
+  readonly body?: string;
+  get(name: string): string | undefined;
+}
+export interface InviteResponse { send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void }
+
+export interface InfoRequest { get(name: string): string | undefined; readonly body?: string }
+export interface InfoResponse { send(status: number, reason?: string): void }
+
+export interface CallerDialog {
+  on(event: 'destroy', fn: () => void): unknown;
+  on(event: 'info', fn: (req: InfoRequest, res: InfoResponse) => void): unknown;
+  destroy(): Promise<unknown> | unknown;
+}
+
+/** drachtio-srf's createUAS, used by the embedded server to answer. */
+export interface UasFactory {
+  createUAS(req: InviteRequest, res: InviteResponse, opts: { localSdp: string; headers?: Record<string, string> }): Promise<CallerDialog>;
+}
+
+/** Thrown by answer() or createLeg() when the RTP port range is used up: answer the caller 503. */
+export class MediaPortsExhaustedError extends Error {
+  readonly sipStatus = 503 as const;
+  readonly sipReason = 'Media Ports Exhausted' as const;
+  constructor(readonly range: readonly [number, number]) {
+    super(`no free RTP port in ${range[0]}-${range[1]}`);
+    this.name = 'MediaPortsExhaustedError';
+  }
+}
+
+/** Thrown when the caller's SDP offers nothing the endpoint can use: answer 488. */
+export class MediaNotAcceptableError extends Error {
+  readonly sipStatus = 488 as const;
+  readonly sipReason = 'Not Acceptable Here' as const;
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'MediaNotAcceptableError';
+  }
+}
+
+const DIGITS = new Set('0123456789*#ABCD');
+export function isDigit(s: string): s is Digit {
+  return s.length === 1 && DIGITS.has(s);
+}
