@@ -67,8 +67,9 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
 
   const routes: { method: string; url: string; access: string }[] = [];
   app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, access: 'public' };   // the rendered OpenAPI document
     const access = route.config?.access;
-    for (const method of [route.method].flat()) if (method !== 'HEAD' && access) routes.push({ method, url: route.url, access });
+    for (const method of [route.method].flat()) if (method !== 'HEAD' && access && !route.url.startsWith('/docs')) routes.push({ method, url: route.url, access });
     const schema = (route.schema ??= {}) as Record<string, unknown>;
     schema.response = { ...(schema.response as object | undefined), '4xx': problem, '5xx': problem };
     if (access && access !== 'public') {

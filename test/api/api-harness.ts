@@ -24,6 +24,7 @@ export interface Harness {
   keys: { admin: string; billing: string; read: string };
   logs: string[];
   call(method: string, url: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string>; payload?: string }): Promise<LightMyRequestResponse>;
+  directoryEmail(customerId: number): Promise<string>;
   customerWithAccount(opts?: { username?: string; password?: string; email?: string; credit?: number }): Promise<{ customerId: number; account: Account }>;
   close(): Promise<void>;
 }
@@ -72,6 +73,7 @@ export async function harness(label: string, over: Partial<ApiSettings> = {}): P
       if (o.credit) await s.store.topUp(account.id, `open-${account.id}`, o.credit, 'test', `ref-open-${account.id}`);
       return { customerId, account };
     },
+    async directoryEmail(customerId) { return (await ctx.directory.get(customerId)).email ?? ''; },
     async close() { await app.close(); await s.teardown(); },
   };
   return h;
@@ -79,4 +81,21 @@ export async function harness(label: string, over: Partial<ApiSettings> = {}): P
 
 export function body(r: LightMyRequestResponse): Record<string, unknown> {
   return r.json() as Record<string, unknown>;
+}
+
+/** Asserts a problem+json response: status, content type and the exact body (detail as given, or any string). */
+export function expectProblem(expect: (v: unknown) => { toBe(x: unknown): void; toEqual(x: unknown): void }, r: LightMyRequestResponse, status: number, code: string, detail?: string): void {
+  expect(r.statusCode).toBe(status);
+  expect(r.headers['content-type']).toBe(PROBLEM);
+  const b = r.json() as Record<string, unknown>;
+  expect({ ...b, detail: detail === undefined ? typeof b.detail : b.detail, errors: undefined }).toEqual({
+    type: `about:blank#${code}`, title: code, status, code, detail: detail ?? 'string', instance: r.raw.req.url?.split('?')[0], errors: undefined,
+  });
+}
+
+/** Every row of every table in the file's schema, for "nothing changed" checks. */
+export async function snapshot(s: TestServices, tables = ['customers', 'accounts', 'pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'topups', 'auto_topups', 'marketing_consents', 'api_keys', 'carriers', 'gateways', 'dids', 'access_numbers', 'tariffs', 'rates']): Promise<string> {
+  const out: Record<string, unknown> = {};
+  for (const t of tables) out[t] = (await s.pool.query(`select * from ${t} order by 1`)).rows;
+  return JSON.stringify(out);
 }
