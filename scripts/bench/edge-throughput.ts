@@ -102,7 +102,8 @@ async function throughput(rate: number): Promise<Record<string, unknown>> {
   const appCpu = (cpuTicks(app.pid!) - a0) / CLK / stats.wallSec;
   await stop(app);
   await stop(edge);
-  const result = { rate, calls: rate * duration, ...stats, raw: undefined, edgeCpuCores: +edgeCpu.toFixed(3), appCpuCores: +appCpu.toFixed(3),
+  const retransmissionsByMessage = Object.fromEntries(Object.entries(stats.raw).filter(([k, v]) => /Retrans/.test(k) && k !== 'Retransmissions(C)' && /\(C\)/.test(k) && Number(v) > 0));
+  const result = { rate, calls: rate * duration, ...stats, raw: undefined, retransmissionsByMessage, loadAverage: (await import('node:os')).loadavg()[0], edgeCpuCores: +edgeCpu.toFixed(3), appCpuCores: +appCpu.toFixed(3),
     clean: stats.failed === 0 && stats.successful === rate * duration && stats.retransmissions === 0 };
   console.log(JSON.stringify(result));
   return result;
