@@ -5,8 +5,8 @@
  *   Signal=5                                   5
  *   Duration=160
  */
-import { isDigit } from '../media-port.ts';
-import type { Digit } from '../media-port.ts';
+import { isDigit } from './media-port.ts';
+import type { Digit } from './media-port.ts';
 
 export interface InfoDtmf { digit: Digit; durationMs?: number }
 

@@ -17,7 +17,7 @@ import type {
   PlayOptions, PlayResult, Prompt,
 } from '../media-port.ts';
 import { DigitEntry } from './digit-entry.ts';
-import { parseDtmfInfo } from './dtmf-info.ts';
+import { parseDtmfInfo } from '../dtmf-info.ts';
 import { ALAW_TO_ULAW, ULAW_TO_ALAW, mapBytes } from './g711.ts';
 import type { PacingClock } from './pacing-clock.ts';
 import type { PromptStore } from './prompt-store.ts';

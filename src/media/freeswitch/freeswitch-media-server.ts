@@ -1,0 +1,310 @@
+/**
+ * The media port over FreeSWITCH, through drachtio-fsmrf:
+ *
+ * | port                 | FreeSWITCH                                                              |
+ * |----------------------|-------------------------------------------------------------------------|
+ * | answer               | MediaServer#connectCaller (FS answers with its SDP), media_timeout set  |
+ * | play                 | Endpoint#play (file list); interruptible: first DTMF event → uuid_break |
+ * | collect              | Endpoint#playCollect (play_and_get_digits)                              |
+ * | createLeg / leg SDP  | MediaServer#createEndpoint (3pcc: FS offers) / Endpoint#modify(answer)  |
+ * | bridge / release     | uuid_bridge / uuid_transfer to park, then the leg's endpoint destroyed  |
+ * | inject               | uuid_broadcast <uuid> <files> aleg                                      |
+ * | receiveInfo          | uuid_recv_dtmf (the key enters FS as if received on the channel)       |
+ * | rtp-timeout          | FS hangs up with MEDIA_TIMEOUT → reported, then the session ends        |
+ *
+ * The caller's INFO reaches this process (the caller's dialog is ours), so INFO DTMF is passed
+ * into FreeSWITCH with uuid_recv_dtmf; RFC 4733 keys arrive in FreeSWITCH directly.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type {
+  AnswerOptions, CallerDialog, CollectOptions, CollectResult, InviteRequest, InviteResponse, MediaLeg, MediaServer,
+  MediaSession, MediaSessionEvents, PlayOptions, PlayResult, Prompt,
+} from '../media-port.ts';
+import { isDigit } from '../media-port.ts';
+import { promptPath } from '../prompts/catalog.ts';
+import { parseDtmfInfo } from '../dtmf-info.ts';
+import type { FsEndpoint, FsMediaServer } from './fsmrf-types.ts';
+
+export interface FreeSwitchMediaOptions {
+  /** A connected drachtio-fsmrf MediaServer (mrf.connect(...)). */
+  ms: FsMediaServer;
+  /** The sounds folder as FreeSWITCH sees it (holds <lang>/prepaid/*.wav). */
+  soundsDir: string;
+  language?: string;
+  /** FreeSWITCH media_timeout in ms (0 disables). Default 30 s. */
+  rtpTimeoutMs?: number;
+}
+
+/** FreeSWITCH file strings for prompts. */
+export function fsFiles(soundsDir: string, language: string, prompts: readonly Prompt[]): string[] {
+  return prompts.map((p) => (typeof p === 'object' ? `silence_stream://${Math.max(0, Math.round(p.silenceMs))}` : `${soundsDir}/${promptPath(language, p)}`));
+}
+
+/** One FreeSWITCH argument holding a list of files (play_and_get_digits, uuid_broadcast). */
+export function fsFileString(files: readonly string[]): string {
+  if (files.length === 1) return files[0] ?? '';
+  return `file_string://${files.join('!')}`;
+}
+
+enum FsState { Idle = 'idle', Bridged = 'bridged', Ended = 'ended' }
+
+class FsLeg implements MediaLeg {
+  constructor(readonly endpoint: FsEndpoint) {}
+  get localSdp(): string {
+    return this.endpoint.local.sdp;
+  }
+  async setRemoteSdp(sdp: string): Promise<void> {
+    await this.endpoint.modify(sdp);
+  }
+}
+
+class FreeSwitchSession implements MediaSession {
+  private state = FsState.Idle;
+  private readonly events = new EventEmitter();
+  private leg: FsLeg | undefined;
+  /** Stops the running play/collect. */
+  private cancelOp: ((r: 'stopped' | 'hangup') => void) | undefined;
+  private interrupt: ((digit: string) => void) | undefined;
+  private ending: Promise<void> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly dialog: CallerDialog,
+    private readonly ep: FsEndpoint,
+    private readonly ms: FsMediaServer,
+    private readonly files: (prompts: readonly Prompt[]) => string[],
+    private readonly rtpTimeoutMs: number,
+    private readonly onEnded: (s: FreeSwitchSession) => void,
+  ) {
+    ep.on('dtmf', (e) => {
+      const digit = e.dtmf.toUpperCase();
+      if (!isDigit(digit)) return;
+      const durationMs = e.duration === undefined ? undefined : Number(e.duration) / 8;
+      this.events.emit('dtmf', durationMs === undefined || !Number.isFinite(durationMs) ? { digit, source: 'media-server' } : { digit, source: 'media-server', durationMs });
+      this.interrupt?.(digit);
+    });
+    ep.on('destroy', (e) => {
+      if (e.reason === 'MEDIA_TIMEOUT') this.events.emit('rtp-timeout', { leg: 'caller', silentMs: this.rtpTimeoutMs });
+      void this.end('media-server-hangup');
+    });
+    dialog.on('destroy', () => { void this.end('caller-hangup'); });
+    dialog.on('info', (req, res) => {
+      this.receiveInfo(req.get('Content-Type'), req.body);
+      res.send(200);
+    });
+  }
+
+  on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): void {
+    this.events.on(event, fn);
+  }
+  off<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): void {
+    this.events.off(event, fn);
+  }
+
+  private stopOp(r: 'stopped' | 'hangup'): void {
+    const c = this.cancelOp;
+    this.cancelOp = undefined;
+    c?.(r);
+  }
+
+  private async breakMedia(): Promise<void> {
+    try {
+      await this.ep.api('uuid_break', `${this.ep.uuid} all`);
+    } catch {
+      // the channel is gone
+    }
+  }
+
+  async play(prompts: readonly Prompt[], opts: PlayOptions = {}): Promise<PlayResult> {
+    if (this.state === FsState.Ended) return { kind: 'hangup' };
+    if (this.state === FsState.Bridged) throw new Error('media session: play while bridged (use inject)');
+    this.stopOp('stopped');
+    const files = this.files(prompts);
+    return new Promise<PlayResult>((resolve) => {
+      let settled = false;
+      const settle = (r: PlayResult): void => {
+        if (settled) return;
+        settled = true;
+        if (this.cancelOp === cancel) this.cancelOp = undefined;
+        if (this.interrupt === onKey) this.interrupt = undefined;
+        resolve(r);
+      };
+      const cancel = (r: 'stopped' | 'hangup'): void => {
+        settle({ kind: r });
+        if (r === 'stopped') void this.breakMedia();
+      };
+      const onKey = (digit: string): void => {
+        if (!isDigit(digit)) return;
+        settle({ kind: 'interrupted', digit });
+        void this.breakMedia();
+      };
+      this.cancelOp = cancel;
+      if (opts.interruptible === true) this.interrupt = onKey;
+      void (async () => {
+        try {
+          do {
+            await this.ep.play(files);
+          } while (opts.loop === true && !settled && !this.isEnded());
+          settle(this.isEnded() ? { kind: 'hangup' } : { kind: 'done' });
+        } catch {
+          settle({ kind: 'hangup' });
+        }
+      })();
+    });
+  }
+
+  async collect(opts: CollectOptions): Promise<CollectResult> {
+    if (this.state === FsState.Ended) return { kind: 'hangup' };
+    if (this.state === FsState.Bridged) throw new Error('media session: collect while bridged');
+    this.stopOp('stopped');
+    const prompts = opts.prompts ?? [];
+    const file = prompts.length === 0 ? 'silence_stream://10' : fsFileString(this.files(prompts));
+    const retryFiles = opts.retryPrompts ?? [];
+    return new Promise<CollectResult>((resolve) => {
+      let settled = false;
+      const settle = (r: CollectResult): void => {
+        if (settled) return;
+        settled = true;
+        if (this.cancelOp === cancel) this.cancelOp = undefined;
+        resolve(r);
+      };
+      const cancel = (r: 'stopped' | 'hangup'): void => {
+        settle({ kind: r });
+        if (r === 'stopped') void this.breakMedia();
+      };
+      this.cancelOp = cancel;
+      this.ep.playCollect({
+        file,
+        min: opts.min,
+        max: opts.max,
+        tries: 1 + (opts.retries ?? 0),
+        timeout: opts.firstDigitMs,
+        digitTimeout: opts.interDigitMs,
+        terminators: opts.terminators ?? '#',
+        invalidFile: retryFiles.length === 0 ? 'silence_stream://250' : fsFileString(this.files(retryFiles)),
+        regexp: '^[0-9*#ABCD]+$',
+      }).then((r) => {
+        if (this.isEnded()) return settle({ kind: 'hangup' });
+        const digits = r.digits ?? '';
+        if (digits === '') return settle({ kind: 'timeout' });
+        const t = r.terminatorUsed;
+        settle(t === undefined || t === '' ? { kind: 'digits', digits } : { kind: 'digits', digits, terminator: t });
+      }, () => settle({ kind: 'hangup' }));
+    });
+  }
+
+  receiveInfo(contentType: string | undefined, body: string | undefined): boolean {
+    const key = parseDtmfInfo(contentType, body);
+    if (key === undefined) return false;
+    if (this.state !== FsState.Ended) void this.ep.api('uuid_recv_dtmf', `${this.ep.uuid} ${key.digit}`).catch(() => undefined);
+    return true;
+  }
+
+  async createLeg(): Promise<MediaLeg> {
+    if (this.state === FsState.Ended) throw new Error('media session: createLeg after end');
+    if (this.leg !== undefined) throw new Error('media session: an outbound leg already exists (release it first)');
+    const endpoint = await this.ms.createEndpoint();
+    if (this.isEnded()) {
+      await endpoint.destroy();
+      throw new Error('media session: ended while opening a leg');
+    }
+    if (this.rtpTimeoutMs > 0) await endpoint.set('media_timeout', String(this.rtpTimeoutMs));
+    endpoint.on('destroy', (e) => {
+      if (e.reason === 'MEDIA_TIMEOUT') this.events.emit('rtp-timeout', { leg: 'outbound', silentMs: this.rtpTimeoutMs });
+    });
+    this.leg = new FsLeg(endpoint);
+    return this.leg;
+  }
+
+  async bridge(leg: MediaLeg): Promise<void> {
+    if (leg !== this.leg || !(leg instanceof FsLeg)) throw new Error('media session: bridge to a leg this session did not create');
+    if (this.state !== FsState.Idle) throw new Error(`media session: illegal transition ${this.state} → bridged`);
+    this.stopOp('stopped');
+    await this.ep.bridge(leg.endpoint);
+    this.state = FsState.Bridged;
+  }
+
+  async inject(prompts: readonly Prompt[]): Promise<void> {
+    if (this.state === FsState.Ended) return;
+    await this.ep.api('uuid_broadcast', `${this.ep.uuid} ${fsFileString(this.files(prompts))} aleg`);
+  }
+
+  async release(): Promise<void> {
+    const leg = this.leg;
+    this.leg = undefined;
+    if (this.state === FsState.Bridged) {
+      this.state = FsState.Idle;
+      try {
+        await this.ep.unbridge();
+      } catch {
+        // the bridge was already gone (the leg hung up)
+      }
+    }
+    if (leg !== undefined) {
+      leg.endpoint.removeAllListeners('destroy');
+      await leg.endpoint.destroy();
+    }
+  }
+
+  destroy(): Promise<void> {
+    return this.end('destroyed');
+  }
+
+  private isEnded(): boolean {
+    return this.state === FsState.Ended;
+  }
+
+  private end(reason: 'destroyed' | 'caller-hangup' | 'media-server-hangup'): Promise<void> {
+    if (this.ending !== undefined) return this.ending;
+    this.ending = (async () => {
+      this.stopOp(reason === 'destroyed' ? 'stopped' : 'hangup');
+      this.state = FsState.Ended;
+      this.interrupt = undefined;
+      const leg = this.leg;
+      this.leg = undefined;
+      const quietly = async (f: () => unknown): Promise<void> => {
+        try { await f(); } catch { /* already gone */ }
+      };
+      this.ep.removeAllListeners('destroy');
+      await Promise.all([
+        quietly(() => this.ep.destroy()),
+        ...(leg === undefined ? [] : [quietly(() => leg.endpoint.destroy())]),
+        ...(reason === 'caller-hangup' ? [] : [quietly(() => this.dialog.destroy())]),
+      ]);
+      this.onEnded(this);
+      this.events.emit('ended', { reason });
+    })();
+    return this.ending;
+  }
+}
+
+export class FreeSwitchMediaServer implements MediaServer {
+  private readonly sessions = new Set<FreeSwitchSession>();
+
+  constructor(private readonly opts: FreeSwitchMediaOptions) {}
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async answer(req: InviteRequest, res: InviteResponse, opts: AnswerOptions = {}): Promise<MediaSession> {
+    const { endpoint, dialog } = await this.opts.ms.connectCaller(req, res, opts.headers === undefined ? {} : { headers: opts.headers });
+    const timeout = this.opts.rtpTimeoutMs ?? 30_000;
+    const language = opts.language ?? this.opts.language ?? 'en';
+    const session = new FreeSwitchSession(randomUUID(), dialog, endpoint, this.opts.ms, (p) => fsFiles(this.opts.soundsDir, language, p), timeout, (s) => { this.sessions.delete(s); });
+    this.sessions.add(session);
+    if (timeout > 0) {
+      try {
+        await endpoint.set('media_timeout', String(timeout));
+      } catch {
+        // the caller hung up already: the session ends by its events
+      }
+    }
+    return session;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions].map((s) => s.destroy()));
+  }
+}
