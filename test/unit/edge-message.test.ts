@@ -275,6 +275,15 @@ describe('edge message: malformed input gives a typed error with a partial', () 
     expect(canFormResponse(r2.error.partial)).toBe(false);
   });
 
+  it('a request without To gets a 400 naming the problem, its To made from the Request-URI', () => {
+    const r = parseMessage(INVITE.replace(/\r\nTo: [^\r]*/, ''));
+    if (r.ok || r.error.partial?.kind !== 'request') throw new Error('expected a partial request');
+    expect(canFormResponse(r.error.partial)).toBe(true);
+    const text = serialiseMessage(createResponse(r.error.partial, 400, { reason: r.error.message })).toString();
+    expect(text).toMatch(/^SIP\/2\.0 400 Missing To header\r\n/);
+    expect(text).toContain(`\r\nTo: <${r.error.partial.uri}>\r\n`);
+  });
+
   it('garbage and bad start lines give no partial', () => {
     for (const bad of ['', '\r\n\r\n', 'hello', 'INVITE\r\n\r\n', 'SIP/2.0 2000 OK\r\n\r\n', '\u0000\u0001\u0002 x y\r\n\r\n']) {
       const r = parseMessage(bad);

@@ -48,6 +48,9 @@ export function createResponse(request: SipRequest, status: number, options: Res
     } else {
       headers.push(to);
     }
+  } else {
+    // only for a 4xx to a request that lacked its To: name the Request-URI so the response is well-formed
+    headers.push({ name: 'To', key: 'to', value: `<${request.uri}>` });
   }
   copy('call-id');
   copy('cseq');
@@ -63,7 +66,8 @@ export function createResponse(request: SipRequest, status: number, options: Res
 
 /** Whether a (possibly partial) request carries what createResponse needs for a valid response. */
 export function canFormResponse(request: SipRequest): boolean {
-  return request.topVia !== undefined && request.from !== undefined && request.to !== undefined
+  // A missing To is tolerated: the 400 that says so names the Request-URI in its To (createResponse).
+  return request.topVia !== undefined && request.from !== undefined
     && request.callId !== undefined && request.callId.length > 0 && request.cseq !== undefined;
 }
 
