@@ -244,7 +244,7 @@ describe('embedded endpoint over loopback', () => {
 
   it('every socket is closed after destroy and after a caller hangup: the same ports bind again', async () => {
     const { server, uas } = await setup({ portMax: MIN + 4 });
-    const sessions = [];
+    const sessions: { session: MediaSession; dialog: FakeDialog }[] = [];
     for (let i = 0; i < 2; i++) sessions.push((await call(server, uas, await peer())));
     await sessions[0]?.session.createLeg();
     expect(server.ports.used).toBe(3);
