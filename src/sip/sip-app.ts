@@ -13,7 +13,7 @@ import Srf from 'drachtio-srf';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
+import type { Account, AccountService } from '../accounts/account-service.ts';
 import type { CallCredit } from '../billing/credit/call-credit.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
 import { authenticateInvite } from './auth/authenticate-invite.ts';
@@ -70,6 +70,8 @@ export interface SipAppDeps {
 export interface CallEvents {
   answered?(call: PrepaidCall): void;
   settled?(call: PrepaidCall, result: unknown): void;
+  /** An outbound INVITE was handed to the SIP server `sinceInviteMs` after the caller's INVITE reached the app. */
+  bLegSent?(call: PrepaidCall, sinceInviteMs: number): void;
 }
 
 type FullRequest = SipRequest & B2bRequest & { readonly callingNumber?: string };
@@ -100,10 +102,13 @@ function asE164(user: string): string | undefined {
   return /^[1-9][0-9]{6,14}$/.test(digits) ? `+${digits}` : undefined;
 }
 
+const ACCOUNT_CACHE_MS = 5_000;
+
 function observers(e: CallEvents | undefined) {
   return {
     ...(e?.answered ? { onAnswered: (c: PrepaidCall) => e.answered!(c) } : {}),
     ...(e?.settled ? { onSettled: (c: PrepaidCall, r: unknown) => e.settled!(c, r) } : {}),
+    ...(e?.bLegSent ? { onBLegSent: (c: PrepaidCall, ms: number) => e.bLegSent!(c, ms) } : {}),
   };
 }
 
@@ -162,7 +167,21 @@ export function createSipApp(deps: SipAppDeps) {
     });
   });
 
+  // Account facts (tariff, country, status) change rarely and the reservation script checks the
+  // status atomically in Redis anyway, so the per-call Postgres read is cached for a few seconds.
+  const accountCache = new Map<number, { at: number; account: Account }>();
+  async function accountOf(accountId: number): Promise<Account> {
+    const t = now();
+    const hit = accountCache.get(accountId);
+    if (hit && t - hit.at < ACCOUNT_CACHE_MS) return hit.account;
+    const account = await deps.accounts.get(accountId);
+    if (accountCache.size >= 10_000) accountCache.clear();
+    accountCache.set(accountId, { at: t, account });
+    return account;
+  }
+
   async function handleInvite(req: FullRequest, res: FullResponse): Promise<void> {
+    const receivedAt = performance.now();
     const callId = callIdOf(req);
     if (!callId) { res.send(400, 'Bad Call-ID'); return; }
     const carrier = await carriers.carrierForAddress(req.source_address);
@@ -181,10 +200,10 @@ export function createSipApp(deps: SipAppDeps) {
     if (rate.kind !== 'allowed') { res.send(503, 'Call Rate Limit Exceeded', { headers: { 'Retry-After': '1' } }); return; }
     const dialled = userOf(req.uri);
     if (!dialled) { res.send(400, 'Bad Request-URI'); return; }
-    const account = await deps.accounts.get(id.accountId);
+    const account = await accountOf(id.accountId);
     await outbound.handle(req, res, account, {
       callId, kind: 'device', cli: req.callingNumber ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
-    }, dialled);
+    }, dialled, receivedAt);
   }
 
   return {

@@ -46,6 +46,8 @@ export interface OutboundCallDeps {
   };
   /** Called when a call is answered (for metrics and tests). */
   onAnswered?: (call: PrepaidCall) => void;
+  /** Called when an outbound INVITE is handed to the SIP server, with the milliseconds since the caller's INVITE reached the app. */
+  onBLegSent?: (call: PrepaidCall, sinceInviteMs: number) => void;
   /** Called with every finished call (for metrics and tests). */
   onSettled?: (call: PrepaidCall, result: unknown) => void;
 }
@@ -76,7 +78,8 @@ function statusOf(err: unknown): number {
 export class OutboundCall {
   constructor(private readonly deps: OutboundCallDeps) {}
 
-  async handle(req: B2bRequest, res: B2bResponse, account: Account, facts: Omit<CallFacts, 'accountId' | 'currency'>, dialled: string): Promise<void> {
+  async handle(req: B2bRequest, res: B2bResponse, account: Account, facts: Omit<CallFacts, 'accountId' | 'currency'>, dialled: string,
+    receivedAt = performance.now()): Promise<void> {
     const call = new PrepaidCall({ ...facts, accountId: account.id, currency: account.currency }, Date.now());
     const log = this.deps.log.child({ callId: facts.callId, accountId: account.id });
     let cancelled = false;
@@ -111,14 +114,15 @@ export class OutboundCall {
     if (routes.length === 0) return refuse('NO_ROUTE');
     if (cancelled) { call.sipCode = 487; call.sipReason = 'Request Terminated'; call.disposition = 'cancelled'; return this.settle(call, log); }
 
-    const outcome = await this.connect(req, res, call, routes, log, onCancel, () => cancelled);
+    const outcome = await this.connect(req, res, call, routes, log, onCancel, () => cancelled, receivedAt);
     if (!outcome) return this.settle(call, log);
     this.deps.onAnswered?.(call);
     this.supervise(call, rate, auth.coveredSeconds, outcome.uas, outcome.uac, log);
   }
 
   /** Tries the routes in order; resolves with the two dialogs, or undefined once the caller has had a final failure. */
-  private async connect(req: B2bRequest, res: B2bResponse, call: PrepaidCall, routes: RouteAttempt[], log: Logger, onCancel: () => void, cancelled: () => boolean) {
+  private async connect(req: B2bRequest, res: B2bResponse, call: PrepaidCall, routes: RouteAttempt[], log: Logger, onCancel: () => void,
+    cancelled: () => boolean, receivedAt: number) {
     let lastStatus = 503;
     let lastReason = 'Service Unavailable';
     for (const [i, route] of routes.entries()) {
@@ -137,6 +141,7 @@ export class OutboundCall {
           ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
         }, {
           cbRequest: (_err, uacReq) => {
+            this.deps.onBLegSent?.(call, performance.now() - receivedAt);
             timer = setTimeout(() => { timedOut = true; try { uacReq.cancel(); } catch { /* already final */ } }, this.deps.settings.noAnswerTimeoutMs);
           },
         });

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import type pg from 'pg';
 import type { TariffRepository } from '../../billing/tariff-repository.ts';
 import type { Carrier, Gateway } from './route-plan.ts';
@@ -12,7 +13,7 @@ interface GatewayRow {
  * per-call path reads memory, not the database).
  */
 export class CarrierRepository {
-  private cached: { at: number; carriers: Carrier[] } | undefined;
+  private cached: { at: number; carriers: Carrier[]; addresses: { carrierId: string; list: BlockList }[] } | undefined;
 
   constructor(private readonly pool: pg.Pool, private readonly tariffs: TariffRepository, private readonly cacheMs = 10_000) {}
 
@@ -20,12 +21,12 @@ export class CarrierRepository {
     return (await this.load(now)).carriers;
   }
 
-  /** The carrier a source address belongs to, if it is a trusted carrier address. */
-  async carrierForAddress(address: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ carrier_id: string }>(
-      `select ca.carrier_id from carrier_addresses ca join carriers c on c.id = ca.carrier_id
-        where c.enabled and $1::inet <<= ca.network limit 1`, [address]);
-    return rows[0]?.carrier_id;
+  /** The carrier a source address belongs to, if it is a trusted carrier address (matched in memory). */
+  async carrierForAddress(address: string, now = Date.now()): Promise<string | undefined> {
+    const family = isIP(address);
+    if (family === 0) return undefined;
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    return (await this.load(now)).addresses.find((a) => a.list.check(address, type))?.carrierId;
   }
 
   invalidate(): void { this.cached = undefined; }
@@ -49,7 +50,17 @@ export class CarrierRepository {
         ...(tariff ? { buyRate: (d: string) => tariff.lookup(d, new Date())?.pricePerMinute } : {}),
       });
     }
-    this.cached = { at: now, carriers };
+    const { rows: as } = await this.pool.query<{ carrier_id: string; network: string }>(
+      'select ca.carrier_id, ca.network::text as network from carrier_addresses ca join carriers c on c.id = ca.carrier_id where c.enabled order by ca.carrier_id');
+    const lists = new Map<string, BlockList>();
+    for (const a of as) {
+      const [net, bits] = a.network.split('/');
+      const type = isIP(net ?? '') === 6 ? 'ipv6' : 'ipv4';
+      let list = lists.get(a.carrier_id);
+      if (!list) { list = new BlockList(); lists.set(a.carrier_id, list); }
+      list.addSubnet(net!, Number(bits ?? (type === 'ipv4' ? 32 : 128)), type);
+    }
+    this.cached = { at: now, carriers, addresses: [...lists].map(([carrierId, list]) => ({ carrierId, list })) };
     return this.cached;
   }
 }
