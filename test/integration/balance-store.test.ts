@@ -19,6 +19,16 @@ describe('reserve', () => {
     expect(live).toMatchObject({ balance: 1_000_000, reserved: 1_000_000, available: 0, callsInProgress: 2 });
   });
 
+  it('a Call-ID reused by another account is another call: it never touches the first one\'s reservation', async () => {
+    const a = await fundedAccount(s, 1_000_000);
+    const b = await fundedAccount(s, 1_000_000);
+    await s.store.reserve(a.id, 'shared-cid', 1, 300_000, deadline());
+    expect(await s.store.reserve(b.id, 'shared-cid', 1, 200_000, deadline())).toMatchObject({ ok: true, amount: 200_000, duplicate: false });
+    expect(await s.store.settle(b.id, cdrFor('shared-cid', b.id, 50_000))).toMatchObject({ ok: true, debited: 50_000, duplicate: false });
+    expect(await s.store.get(a.id)).toMatchObject({ reserved: 300_000, callsInProgress: 1, balance: 1_000_000 });
+    expect(await s.store.settle(a.id, cdrFor('shared-cid', a.id, 70_000))).toMatchObject({ ok: true, debited: 70_000, duplicate: false });
+  });
+
   it('is idempotent on the call id', async () => {
     const a = await fundedAccount(s, 1_000_000);
     await s.store.reserve(a.id, 'dup1', 1, 300_000, deadline());
@@ -82,7 +92,7 @@ describe('settle', () => {
     expect(await s.store.settle(a.id, cdrFor('s1', a.id, 250_000))).toEqual({ ok: true, debited: 250_000, unrecovered: 0, balanceAfter: 750_000, duplicate: true });
     expect(await s.store.get(a.id)).toMatchObject({ balance: 750_000, reserved: 0, callsInProgress: 0 });
     const events = await s.redis.xrange(s.store.keys.stream(s.store.keys.shardOf(a.id)), '-', '+');
-    expect(events.filter(([, f]) => f.includes('call:s1'))).toHaveLength(1);
+    expect(events.filter(([, f]) => f.includes(`call:${a.id}:s1`))).toHaveLength(1);
   });
 
   it('never debits below the floor: a cost beyond what the account holds is recorded as unrecovered', async () => {

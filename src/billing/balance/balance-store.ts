@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { assertMicros } from '../money.ts';
-import { BalanceKeys } from './keys.ts';
+import { BalanceKeys, openCallMember, parseOpenCallMember } from './keys.ts';
 
 /**
  * The live balance store: every operation is one Lua script, atomic and idempotent, and every
@@ -145,8 +145,8 @@ export class BalanceStore {
     const out = new Map<number, { reserved: number; calls: number }>();
     for (let shard = 0; shard < this.keys.shards; shard++) {
       const ids = await this.redis.zrange(this.keys.openCalls(shard), '0', '-1');
-      for (const callId of ids) {
-        const [acct, rsv, state] = await this.redis.hmget(this.keys.callInShard(shard, callId), 'acct', 'rsv', 'state');
+      for (const member of ids) {
+        const [acct, rsv, state] = await this.redis.hmget(this.keys.callInShard(shard, member), 'acct', 'rsv', 'state');
         if (state !== 'reserved' || acct === null) continue;
         const id = Number(acct);
         const cur = out.get(id) ?? { reserved: 0, calls: 0 };
@@ -170,7 +170,7 @@ export class BalanceStore {
     if (want < min) throw new RangeError('want must be >= min');
     const now = this.now();
     const r = await this.run('ssReserve', this.keys.account(accountId), this.keys.call(accountId, callId),
-      this.keys.openCalls(this.keys.shardOf(accountId)), callId, accountId, min, want, isoDay(now), now, deadline);
+      this.keys.openCalls(this.keys.shardOf(accountId)), openCallMember(accountId, callId), accountId, min, want, isoDay(now), now, deadline);
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), available: num(r[2]), duplicate: false };
     if (r[0] === 'duplicate') return { ok: true, amount: num(r[1]), available: num(r[1]), duplicate: true };
     return { ok: false, reason: r[0] as RefusalReason, ...(r[1] !== undefined && /^\d+$/.test(String(r[1])) ? { available: num(r[1]) } : {}) };
@@ -182,7 +182,7 @@ export class BalanceStore {
     assertMicros(min, 'min', { nonNegative: true });
     assertMicros(want, 'want', { nonNegative: true });
     const r = await this.run('ssExtend', this.keys.account(accountId), this.keys.call(accountId, callId),
-      this.keys.openCalls(this.keys.shardOf(accountId)), callId, min, want, isoDay(this.now()), deadline, this.now());
+      this.keys.openCalls(this.keys.shardOf(accountId)), openCallMember(accountId, callId), min, want, isoDay(this.now()), deadline, this.now());
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), totalReserved: num(r[2]) };
     const out: ExtendResult = { ok: false, reason: r[0] as RefusalReason };
     if (r[1] !== undefined && /^\d+$/.test(String(r[1]))) out.totalReserved = num(r[1]);
@@ -200,7 +200,7 @@ export class BalanceStore {
     const now = this.now();
     const r = await this.run('ssSettle', this.keys.account(accountId), this.keys.call(accountId, cdr.callId),
       this.keys.openCalls(this.keys.shardOf(accountId)), this.keys.stream(this.keys.shardOf(accountId)),
-      cdr.callId, accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl);
+      openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId);
     if (r[0] === 'ok' || r[0] === 'duplicate') {
       return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
     }
@@ -215,12 +215,14 @@ export class BalanceStore {
   }
 
   /** The sweeper's view of an open call (undefined once settled or released). */
-  async openCall(shard: number, callId: string): Promise<{ accountId: number; answeredAt: number | null; seenAt: number | null; created: number; rateJson: string | null; factsJson: string | null } | undefined> {
-    const [state, acct, answered, seen, created, rate, facts] = await this.redis.hmget(this.keys.callInShard(shard, callId),
+  async openCall(shard: number, member: string): Promise<{ accountId: number; callId: string; answeredAt: number | null; seenAt: number | null; created: number; rateJson: string | null; factsJson: string | null } | undefined> {
+    const id = parseOpenCallMember(member);
+    if (!id) return undefined;
+    const [state, acct, answered, seen, created, rate, facts] = await this.redis.hmget(this.keys.callInShard(shard, member),
       'state', 'acct', 'answered', 'seen', 'created', 'rate', 'facts');
     if (state !== 'reserved' || acct === null) return undefined;
     return {
-      accountId: Number(acct), answeredAt: answered === null ? null : Number(answered), seenAt: seen === null ? null : Number(seen),
+      accountId: id.accountId, callId: id.callId, answeredAt: answered === null ? null : Number(answered), seenAt: seen === null ? null : Number(seen),
       created: Number(created ?? 0), rateJson: rate ?? null, factsJson: facts ?? null,
     };
   }
@@ -229,7 +231,7 @@ export class BalanceStore {
   async release(accountId: number, callId: string): Promise<{ released: number; duplicate: boolean } | { released: 0; unknown: true }> {
     this.checkCall(callId);
     const r = await this.run('ssRelease', this.keys.account(accountId), this.keys.call(accountId, callId),
-      this.keys.openCalls(this.keys.shardOf(accountId)), callId, this.settledTtl);
+      this.keys.openCalls(this.keys.shardOf(accountId)), openCallMember(accountId, callId), this.settledTtl);
     if (r[0] === 'unknown_call') return { released: 0, unknown: true };
     return { released: r[0] === 'ok' ? num(r[1]) : 0, duplicate: r[0] === 'duplicate' };
   }
@@ -281,11 +283,11 @@ export class BalanceStore {
   }
 
   /** Open calls whose reservation deadline has passed, per shard (for the stale-call sweeper). */
-  async overdueCalls(before: number, limit = 100): Promise<{ shard: number; callId: string; deadline: number }[]> {
-    const out: { shard: number; callId: string; deadline: number }[] = [];
+  async overdueCalls(before: number, limit = 100): Promise<{ shard: number; member: string; deadline: number }[]> {
+    const out: { shard: number; member: string; deadline: number }[] = [];
     for (let shard = 0; shard < this.keys.shards && out.length < limit; shard++) {
       const r = await this.redis.zrangebyscore(this.keys.openCalls(shard), '-inf', before, 'WITHSCORES', 'LIMIT', 0, limit - out.length);
-      for (let i = 0; i + 1 < r.length; i += 2) out.push({ shard, callId: r[i]!, deadline: Number(r[i + 1]) });
+      for (let i = 0; i + 1 < r.length; i += 2) out.push({ shard, member: r[i]!, deadline: Number(r[i + 1]) });
     }
     return out;
   }

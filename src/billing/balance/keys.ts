@@ -22,12 +22,17 @@ export class BalanceKeys {
     return `${this.tag(this.shardOf(accountId))}:acct:${accountId}`;
   }
 
+  /**
+   * A call is identified by its account and SIP Call-ID together: a Call-ID presented by another
+   * account (by accident or on purpose) is another call and can never touch this reservation.
+   */
   call(accountId: number, callId: string): string {
-    return this.callInShard(this.shardOf(accountId), callId);
+    return this.callInShard(this.shardOf(accountId), openCallMember(accountId, callId));
   }
 
-  callInShard(shard: number, callId: string): string {
-    return `${this.tag(shard)}:call:${callId}`;
+  /** The call hash for an open-call index member (`<account id>:<call id>`). */
+  callInShard(shard: number, member: string): string {
+    return `${this.tag(shard)}:call:${member}`;
   }
 
   openCalls(shard: number): string {
@@ -56,4 +61,16 @@ export class BalanceKeys {
     for (let i = 0; i < callId.length; i++) h = (h * 31 + callId.charCodeAt(i)) >>> 0;
     return h % this.shards;
   }
+}
+
+/** Member of the open-call index: `<account id>:<call id>`. */
+export function openCallMember(accountId: number, callId: string): string {
+  return `${accountId}:${callId}`;
+}
+
+export function parseOpenCallMember(member: string): { accountId: number; callId: string } | undefined {
+  const i = member.indexOf(':');
+  if (i <= 0) return undefined;
+  const accountId = Number(member.slice(0, i));
+  return Number.isSafeInteger(accountId) ? { accountId, callId: member.slice(i + 1) } : undefined;
 }

@@ -32,9 +32,10 @@ export class StaleCallSweeper {
   private async pass(): Promise<number> {
     const now = (this.opts.now ?? Date.now)();
     let settled = 0;
-    for (const { shard, callId } of await this.store.overdueCalls(now, 500)) {
-      const call = await this.store.openCall(shard, callId);
+    for (const { shard, member } of await this.store.overdueCalls(now, 500)) {
+      const call = await this.store.openCall(shard, member);
       if (!call) continue;
+      const callId = call.callId;
       const rate = call.rateJson ? reviveRate(call.rateJson) : null;
       const facts = call.factsJson ? (JSON.parse(call.factsJson) as Partial<CdrRecord>) : {};
       const answeredAt = call.answeredAt;

@@ -1,7 +1,7 @@
 -- Extend an open call's reservation by the next slice (or what is left, if at least the minimum).
 -- KEYS: 1 account hash, 2 call hash, 3 open-calls zset
--- ARGV: 1 call id, 2 min amount, 3 wanted amount, 4 day, 5 new deadline ms, 6 now ms (the call was alive)
-local callId, minAmt, want, day, deadline = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
+-- ARGV: 1 open-call member (account:call id), 2 min amount, 3 wanted amount, 4 day, 5 new deadline ms, 6 now ms (the call was alive)
+local member, minAmt, want, day, deadline = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local st = redis.call('HGET', KEYS[2], 'state')
 if not st then return { 'unknown_call' } end
 if st ~= 'reserved' then return { 'call_ended', st } end
@@ -15,5 +15,5 @@ if avail < amt then amt = avail end
 redis.call('HINCRBY', KEYS[1], 'rsv', s(amt))
 local total = redis.call('HINCRBY', KEYS[2], 'rsv', s(amt))
 redis.call('HSET', KEYS[2], 'deadline', deadline, 'seen', ARGV[6])
-redis.call('ZADD', KEYS[3], deadline, callId)
+redis.call('ZADD', KEYS[3], deadline, member)
 return { 'ok', s(amt), s(total) }

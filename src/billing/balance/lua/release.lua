@@ -1,6 +1,6 @@
 -- Give back an open call's reservation without a charge or CDR (the call never started).
 -- KEYS: 1 account hash, 2 call hash, 3 open-calls zset
--- ARGV: 1 call id, 2 ttl seconds
+-- ARGV: 1 open-call member (account:call id), 2 ttl seconds
 local st = redis.call('HGET', KEYS[2], 'state')
 if not st then return { 'unknown_call' } end
 if st ~= 'reserved' then return { 'duplicate', st } end

@@ -1,8 +1,8 @@
 -- Authorise a call and reserve its first slice: atomic check of status, concurrent-call limit,
 -- credit floor and daily cap, then the reservation. Idempotent on the call id.
 -- KEYS: 1 account hash, 2 call hash, 3 open-calls zset
--- ARGV: 1 call id, 2 account id, 3 min amount, 4 wanted amount, 5 day (YYYY-MM-DD), 6 now ms, 7 deadline ms
-local callId, minAmt, want, day, now, deadline = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
+-- ARGV: 1 open-call member (account:call id), 2 account id, 3 min amount, 4 wanted amount, 5 day (YYYY-MM-DD), 6 now ms, 7 deadline ms
+local member, minAmt, want, day, now, deadline = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 local st = redis.call('HGET', KEYS[2], 'state')
 if st then
   if st == 'reserved' then return { 'duplicate', redis.call('HGET', KEYS[2], 'rsv') } end
@@ -18,5 +18,5 @@ local amt = want
 if avail < amt then amt = avail end
 redis.call('HSET', KEYS[1], 'rsv', s(a.rsv + amt), 'calls', s(a.calls + 1))
 redis.call('HSET', KEYS[2], 'acct', ARGV[2], 'rsv', s(amt), 'state', 'reserved', 'created', now, 'deadline', deadline)
-redis.call('ZADD', KEYS[3], deadline, callId)
+redis.call('ZADD', KEYS[3], deadline, member)
 return { 'ok', s(amt), s(avail) }
