@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the softswitch on this machine: local Redis and PostgreSQL (installed/started when
 # missing), the embedded SIP edge (its own process), migrations, the SIP application, the ledger
-# writer, the HTTP API and a demo account. Ctrl-C stops everything.
+# writer, the account API (its own process) and a demo account. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -17,9 +17,15 @@ EDGE_SIP_LISTEN="$SIP_LISTEN" EDGE_ADMIN_PORT="$DRACHTIO_PORT" EDGE_SECRET="$DRA
 edge_pid=$!
 node --import tsx src/main.ts &
 app_pid=$!
-stop() { kill -TERM "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; kill -TERM "$edge_pid" 2>/dev/null || true; wait "$edge_pid" 2>/dev/null || true; }
+node --import tsx src/api/api-main.ts &
+api_pid=$!
+stop() {
+  kill -TERM "$app_pid" "$api_pid" 2>/dev/null || true
+  wait "$app_pid" "$api_pid" 2>/dev/null || true
+  kill -TERM "$edge_pid" 2>/dev/null || true; wait "$edge_pid" 2>/dev/null || true
+}
 trap 'stop; exit 0' INT TERM
 echo "SIP edge listening on $SIP_LISTEN (control port $DRACHTIO_PORT)"
-wait -n "$edge_pid" "$app_pid" || true
+wait -n "$edge_pid" "$app_pid" "$api_pid" || true
 stop
 exit 1

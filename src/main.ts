@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { AccountService } from './accounts/account-service.ts';
+import { ApiKeyStore } from './accounts/api-keys.ts';
 import { generatePin } from './accounts/secrets.ts';
 import { buildHttpServer } from './api/http-server.ts';
 import { BalanceStore } from './billing/balance/balance-store.ts';
@@ -55,7 +56,7 @@ export async function start(config: Config) {
 
   let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
   if (config.demoSeed) {
-    demo = await seedDemo(pool, accounts, tariffs, balances, {
+    demo = await seedDemo(pool, accounts, tariffs, balances, new ApiKeyStore(pool), {
       pin: config.demoPin || generatePin(8),
       password: config.demoPassword || randomBytes(9).toString('base64url'),
       sipPassword: config.demoSipPassword || randomBytes(9).toString('base64url'),
@@ -67,6 +68,7 @@ export async function start(config: Config) {
   sweeper.start();
 
   let sip: ReturnType<typeof createSipApp> | undefined;
+  let subscriber: Redis | undefined;
   if (config.sipEnabled) {
     const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds });
     sip = createSipApp({
@@ -74,6 +76,7 @@ export async function start(config: Config) {
       settings: {
         drachtio: { host: config.drachtioHost, port: config.drachtioPort, secret: config.drachtioSecret },
         realm: config.sipRealm, nonceKey: config.sipNonceKey, namespace: config.redisNamespace,
+        digestAlgorithms: config.sipDigestAlgorithms.split(',').map((a) => a.trim() as 'SHA-256' | 'MD5'), maxHeaderBytes: config.sipMaxHeaderBytes,
         routingMode: config.routingMode as 'least_cost' | 'priority', noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,
         maxCallSeconds: config.maxCallSeconds, extendLeadSeconds: config.creditExtendLeadSeconds, warnSeconds: config.creditWarnSeconds,
         registrar: { minExpires: config.registrarMinExpires, maxExpires: config.registrarMaxExpires, maxContacts: config.registrarMaxContacts },
@@ -85,8 +88,7 @@ export async function start(config: Config) {
   }
 
   const http = buildHttpServer({
-    logger: log, balances,
-    durableBalance: async (id) => (await pool.query<{ balance: number }>('select balance from accounts where id = $1', [id])).rows[0]?.balance,
+    logger: log,
     checks: {
       postgres: async () => { await pool.query('select 1'); },
       redis: async () => { await redis.ping(); },
@@ -101,6 +103,7 @@ export async function start(config: Config) {
   const stop = () => (stopping ??= (async () => {
     log.info('shutting down');
     sip?.stop();
+    subscriber?.disconnect();
     sweeper.stop();
     await http.close();
     await writer.stop();
@@ -111,17 +114,25 @@ export async function start(config: Config) {
   return { log, port, demo, stop, balances, accounts, pool };
 }
 
-function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo']>, port: number): void {
+function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo']>, config: Config): void {
+  const api = `http://${config.apiHost}:${config.apiPort}`;
   const lines = d.created
     ? [
-      `Demo account ${DEMO.accountNumber} created (id ${d.accountId}), balance 10.00 GBP.`,
-      `  self-care login: ${DEMO.username} / ${d.password}`,
-      `  PIN (shown once): ${d.pin}`,
+      `Demo account ${DEMO.accountNumber} created (id ${d.accountId}), balance 10.00 GBP. Shown once, note them:`,
+      `  self-care login:  ${DEMO.username} / ${d.password}`,
+      `  PIN:              ${d.pin}`,
       `  caller ID registered for PIN-less calls: ${DEMO.cli}`,
-      `  SIP device: ${DEMO.sipUsername} / ${d.sipPassword}`,
+      `  SIP device:       ${DEMO.sipUsername} / ${d.sipPassword}  (realm ${config.sipRealm}; register to sip:127.0.0.1:5060)`,
+      `  access number:    ${DEMO.accessNumber} (from the demo carrier ${DEMO.carrier.address}); outbound calls go to a test carrier at ${DEMO.carrier.address}:${DEMO.carrier.port}: sipp -sn uas -i ${DEMO.carrier.address} -p ${DEMO.carrier.port}`,
+      `  operator API key: ${d.apiKey}`,
+      `  live balance:     curl -s -H "Authorization: Bearer ${d.apiKey}" ${api}/v1/accounts/${d.accountId}/balance`,
+      `  top up 5.00:      curl -s -X POST -H "Authorization: Bearer ${d.apiKey}" -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' -d '{"amount":5000000}' ${api}/v1/accounts/${d.accountId}/topups`,
     ]
-    : [`Demo account ${DEMO.accountNumber} exists (id ${d.accountId}); its PIN and passwords were shown when it was created.`];
-  process.stdout.write(`\n${lines.join('\n')}\n  live balance: curl -s http://127.0.0.1:${port}/v1/accounts/${d.accountId}/balance\n  health:       curl -s http://127.0.0.1:${port}/ready\n\n`);
+    : [
+      `Demo account ${DEMO.accountNumber} exists (id ${d.accountId}); its PIN, passwords and API key were shown when it was created.`,
+      `  new API key: npm run -s cli -- api-key create mine billing`,
+    ];
+  process.stdout.write(`\n${lines.join('\n')}\n  API documentation: ${api}/docs\n  readiness:         curl -s http://${config.httpHost}:${config.httpPort}/ready\n\n`);
 }
 
 const isEntry = import.meta.url === `file://${process.argv[1]}`;
@@ -137,7 +148,7 @@ if (isEntry) {
     throw err;
   }
   start(config).then((app) => {
-    if (app.demo) printDemo(app.demo, app.port);
+    if (app.demo) printDemo(app.demo, config);
     const onSignal = (sig: string) => {
       app.log.info({ signal: sig }, 'signal received');
       void app.stop().then(() => process.exit(0), () => process.exit(1));

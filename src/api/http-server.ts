@@ -1,28 +1,17 @@
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { BalanceStore } from '../billing/balance/balance-store.ts';
-import { AppError } from '../errors.ts';
 import { problemHandler } from './problem.ts';
 
 export interface HttpDeps {
   logger: Logger;
-  balances: BalanceStore;
-  durableBalance(accountId: number): Promise<number | undefined>;
   checks: Record<string, () => Promise<void>>;   // readiness checks by name
 }
 
-const balanceSchema = {
-  type: 'object',
-  required: ['accountId', 'balance', 'reserved', 'available', 'callsInProgress', 'durableBalance'],
-  properties: {
-    accountId: { type: 'integer' }, balance: { type: 'integer' }, reserved: { type: 'integer' }, available: { type: 'integer' },
-    callsInProgress: { type: 'integer' }, spentToday: { type: 'integer' }, creditFloor: { type: 'integer' }, status: { type: 'string' },
-    durableBalance: { type: ['integer', 'null'] }, unit: { type: 'string' },
-  },
-} as const;
-
-/** The HTTP surface of this stage: health, readiness and live balance. The full API builds on it. */
+/**
+ * The SIP application process's own HTTP surface: health and readiness for load balancers and
+ * orchestrators. The account API runs as its own process (src/api/api-main.ts).
+ */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger });
   app.setErrorHandler(problemHandler);
@@ -37,17 +26,6 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       try { await check(); results[name] = 'ok'; } catch (err) { ok = false; results[name] = (err as Error).message; }
     }
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks: results });
-  });
-
-  app.get<{ Params: { accountId: number } }>('/v1/accounts/:accountId/balance', {
-    schema: {
-      params: { type: 'object', required: ['accountId'], properties: { accountId: { type: 'integer', minimum: 1 } } },
-      response: { 200: balanceSchema },
-    },
-  }, async (req) => {
-    const live = await deps.balances.get(req.params.accountId);
-    if (!live) throw new AppError('UNKNOWN_ACCOUNT');
-    return { ...live, durableBalance: (await deps.durableBalance(req.params.accountId)) ?? null, unit: 'micro' };
   });
 
   return app;

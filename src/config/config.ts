@@ -38,6 +38,8 @@ const SCHEMA = {
   demoPassword: { env: 'DEMO_PASSWORD', kind: 'string', default: '', doc: 'self-care password of the demo account when it is created (random if empty)' },
   demoSipPassword: { env: 'DEMO_SIP_PASSWORD', kind: 'string', default: '', doc: 'SIP password of the demo device when it is created (random if empty)' },
   sipRealm: { env: 'SIP_REALM', kind: 'string', default: 'softswitch.local', doc: 'SIP digest realm' },
+  sipDigestAlgorithms: { env: 'SIP_DIGEST_ALGORITHMS', kind: 'string', default: 'SHA-256,MD5', doc: 'digest algorithms offered in challenges, in order (SHA-256, MD5); some devices answer only the first' },
+  sipMaxHeaderBytes: { env: 'SIP_MAX_HEADER_BYTES', kind: 'int', default: '8192', min: 1024, max: 65535, doc: 'requests with a larger header section get 400' },
   sipEnabled: { env: 'SIP_ENABLED', kind: 'bool', default: 'true', doc: 'run the SIP application (connects to the SIP server)' },
   drachtioHost: { env: 'DRACHTIO_HOST', kind: 'string', default: '127.0.0.1', doc: 'SIP server (drachtio-server or the embedded edge) control address' },
   drachtioPort: { env: 'DRACHTIO_PORT', kind: 'int', default: '9022', min: 1, max: 65535, doc: 'SIP server control port' },
@@ -128,6 +130,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push('RESERVATION_SLICE_SECONDS must be smaller than MAX_CALL_SECONDS');
     }
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(out.redisNamespace as string)) problems.push('REDIS_NAMESPACE must be 1-32 characters of [A-Za-z0-9_-]');
+    const algs = String(out.sipDigestAlgorithms).split(',').map((a) => a.trim());
+    if (algs.length === 0 || algs.some((a) => a !== 'SHA-256' && a !== 'MD5') || new Set(algs).size !== algs.length) problems.push('SIP_DIGEST_ALGORITHMS must list SHA-256 and/or MD5, comma-separated, each once');
     if ((out.registrarMinExpires as number) > (out.registrarMaxExpires as number)) problems.push('REGISTRAR_MIN_EXPIRES must not exceed REGISTRAR_MAX_EXPIRES');
     if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number)) problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { parseOpenCallMember } from '../../billing/balance/keys.ts';
 import { AppError } from '../../errors.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { id } from '../schemas.ts';
-import { sipCommandsChannel } from '../sip-commands.ts';
-import type { HangupCommand } from '../sip-commands.ts';
+import { sipCommandsChannel } from '../../sip/sip-commands.ts';
+import type { HangupCommand } from '../../sip/sip-commands.ts';
 import { audit } from './common.ts';
 
 const TAG = ['calls'];
@@ -27,9 +28,10 @@ async function liveCalls(ctx: ApiContext, accountId?: number): Promise<LiveCall[
     const ids = await ctx.redis.zrange(keys.openCalls(shard), '0', '-1');
     if (ids.length === 0) continue;
     const p = ctx.redis.pipeline();
-    for (const callId of ids) p.hmget(keys.callInShard(shard, callId), 'acct', 'rsv', 'state', 'created', 'deadline');
+    for (const member of ids) p.hmget(keys.callInShard(shard, member), 'acct', 'rsv', 'state', 'created', 'deadline');
     const rows = (await p.exec()) ?? [];
-    ids.forEach((callId, i) => {
+    ids.forEach((member, i) => {
+      const callId = parseOpenCallMember(member)?.callId ?? member;
       const v = rows[i]?.[1] as (string | null)[] | undefined;
       if (!v || v[2] === null) return;
       const acct = v[0] == null ? null : Number(v[0]);
