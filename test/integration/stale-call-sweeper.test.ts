@@ -22,7 +22,7 @@ describe('stale-call sweeper', () => {
     const t0 = Date.now() - 120_000;                                   // answered two minutes ago
     await s.store.reserve(a.id, 'lost-1', 1, 100_000, t0 + 60_000);
     const facts = { ...cdrFor('lost-1', a.id, 0), startTime: t0 - 5_000 };
-    await s.store.markAnswered(a.id, 'lost-1', t0, JSON.stringify(rate), JSON.stringify(facts));
+    await s.store.markAnswered(a.id, 'lost-1', t0, JSON.stringify(rate), JSON.stringify(facts), t0 + 60_000);
     await s.store.extend(a.id, 'lost-1', 1, 50_000, t0 + 90_000);         // last sign of life: now; deadline already past
     const seen = Number(await s.redis.hget(s.store.keys.call(a.id, 'lost-1'), 'seen'));
     await s.store.reserve(a.id, 'live-1', 1, 10_000, Date.now() + 600_000); // a healthy call: untouched

@@ -19,7 +19,7 @@ const SCRIPTS = {
   ssCredit: { file: 'credit.lua', keys: 3 },
   ssCdrOnly: { file: 'cdr-only.lua', keys: 2 },
   ssSyncAccount: { file: 'sync-account.lua', keys: 1 },
-  ssAnswered: { file: 'answered.lua', keys: 1 },
+  ssAnswered: { file: 'answered.lua', keys: 2 },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -208,9 +208,10 @@ export class BalanceStore {
   }
 
   /** Records an open call's answer, rate and CDR facts, so a sweeper can settle it if its process dies. */
-  async markAnswered(accountId: number, callId: string, answeredAt: number, rateJson: string, factsJson: string): Promise<boolean> {
+  async markAnswered(accountId: number, callId: string, answeredAt: number, rateJson: string, factsJson: string, deadline: number): Promise<boolean> {
     this.checkCall(callId);
-    const r = await this.run('ssAnswered', this.keys.call(accountId, callId), answeredAt, rateJson, factsJson);
+    const r = await this.run('ssAnswered', this.keys.call(accountId, callId), this.keys.openCalls(this.keys.shardOf(accountId)),
+      answeredAt, rateJson, factsJson, openCallMember(accountId, callId), deadline);
     return r[0] === 'ok';
   }
 

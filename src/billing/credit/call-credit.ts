@@ -3,6 +3,11 @@ import { billableSecondsFromMs, billedSeconds, callCost } from '../rating/index.
 import type { Rate } from '../rating/index.ts';
 import { secondsCovered, sliceCost } from './credit-plan.ts';
 
+/** Slack on every reservation deadline (clock differences, a slow extension). */
+const DEADLINE_GRACE_SECONDS = 15;
+/** How long a reserved call may ring (all gateways tried) before its reservation counts as abandoned. */
+const RING_ALLOWANCE_SECONDS = 300;
+
 export type Authorisation =
   | { ok: true; maxSeconds: number; coveredSeconds: number; reserved: number }
   | { ok: false; reason: RefusalReason; maxSeconds: 0 };
@@ -16,11 +21,14 @@ export class CallCredit {
   constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number }) {}
 
   /**
-   * When an open reservation counts as abandoned if nobody has touched it: two slices plus the
-   * longest ringing time, so a live call always extends (and moves it) well before.
+   * When an open reservation counts as abandoned if nobody touches it. A live call moves its
+   * deadline at every extension, which comes one slice after the last; so the deadline is one
+   * slice plus a grace period ahead. Before the answer the ringing time is allowed for as well.
+   * A call whose process died is therefore settled by a sweeper about one slice after its last
+   * sign of life.
    */
-  private deadline(): number {
-    return Date.now() + (2 * this.opts.sliceSeconds + 180) * 1000;
+  private deadline(ringing = false): number {
+    return Date.now() + (this.opts.sliceSeconds + DEADLINE_GRACE_SECONDS + (ringing ? RING_ALLOWANCE_SECONDS : 0)) * 1000;
   }
 
   /** How long could this account talk at this rate right now (no reservation made). */
@@ -33,7 +41,7 @@ export class CallCredit {
   /** Authorise the call and reserve its first slice. maxSeconds is what the whole available credit would buy. */
   async authorise(accountId: number, callId: string, rate: Rate): Promise<Authorisation> {
     const { min, want } = sliceCost(rate, 0, this.opts.sliceSeconds);
-    const r = await this.store.reserve(accountId, callId, min, want, this.deadline());
+    const r = await this.store.reserve(accountId, callId, min, want, this.deadline(true));
     if (!r.ok) return { ok: false, reason: r.reason, maxSeconds: 0 };
     return {
       ok: true,
@@ -56,7 +64,7 @@ export class CallCredit {
    * so that if this process dies the sweeper (in any instance) can settle it.
    */
   async answered(accountId: number, callId: string, rate: Rate, answeredAt: number, facts: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>): Promise<void> {
-    await this.store.markAnswered(accountId, callId, answeredAt, JSON.stringify(rate), JSON.stringify(facts));
+    await this.store.markAnswered(accountId, callId, answeredAt, JSON.stringify(rate), JSON.stringify(facts), this.deadline());
   }
 
   /** Rate the finished call and settle it (idempotent on the call id). */
