@@ -1,5 +1,5 @@
 /**
- * Commands the API sends to the SIP application over Redis pub/sub. The SIP app subscribes to
+ * Commands the SIP application accepts over Redis pub/sub (the API sends them). The SIP app subscribes to
  * `sipCommandsChannel(namespace)` and parses each message as a `SipCommand` (JSON).
  *
  *   channel  <namespace>:sip:commands
