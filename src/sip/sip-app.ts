@@ -5,8 +5,9 @@
  *
  *   REGISTER: refuse oversized → refuse scanners → refuse banned sources → registrar (digest 401, bindings)
  *   INVITE:   refuse oversized → refuse scanners → refuse banned sources → from a carrier address?
- *               yes: personal number (fork to devices) | unknown number 404
- *               no:  digest 407 → call rate → outbound prepaid call (rate, reserve, route, supervise, settle)
+ *               yes: access number (IVR in the media server) | personal number (fork to devices) | unknown number 404
+ *               no:  to an access number 403 (they are reached through carriers only)
+ *                    | digest 407 → call rate → outbound prepaid call (rate, reserve, route, supervise, settle)
  *   OPTIONS:  200 (keep-alive)
  */
 import Srf from 'drachtio-srf';
@@ -19,6 +20,8 @@ import type { TariffRepository } from '../billing/tariff-repository.ts';
 import { authenticateInvite } from './auth/authenticate-invite.ts';
 import { createDigestAuthenticator } from './auth/create-digest-authenticator.ts';
 import type { DigestAlgorithm } from './auth/digest-algorithm.ts';
+import type { MediaServer, UasFactory } from '../media/media-port.ts';
+import { CallControl } from './call/call-control.ts';
 import { DidCall } from './call/did-call.ts';
 import type { ForkSrf } from './call/did-call.ts';
 import { OutboundCall } from './call/outbound-call.ts';
@@ -33,6 +36,12 @@ import { createRegisterHandler } from './registrar/register-handler.ts';
 import { Blocklist } from './routing/blocklist.ts';
 import { CarrierRepository } from './routing/carrier-repository.ts';
 import type { RoutingMode } from './routing/route-plan.ts';
+import { AccessNumberCall } from './ivr/access-number-call.ts';
+import { callerIdentity } from './ivr/caller-identity.ts';
+import type { IvrState } from './ivr/ivr-state.ts';
+import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
+import type { IvrSettings } from './ivr/ivr-settings.ts';
+import { PinLockout } from './ivr/pin-lockout.ts';
 import { callIdOf } from './sip-types.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
 
@@ -52,6 +61,8 @@ export interface SipSettings {
   /** Larger header sections are refused with 400 (default 8192 bytes). */
   maxHeaderBytes?: number;
   guards: { failureThreshold: number; banSeconds: number; action: 'reject' | 'drop'; accountCps: number };
+  /** The access-number IVR (defaults: DEFAULT_IVR_SETTINGS). */
+  ivr?: Partial<IvrSettings>;
 }
 
 export interface SipAppDeps {
@@ -63,6 +74,13 @@ export interface SipAppDeps {
   tariffs: TariffRepository;
   credit: CallCredit;
   now?: () => number;
+  /**
+   * The media server for the access-number IVR, made from the app's drachtio-srf (the embedded
+   * endpoint answers callers with its createUAS). Without one, access-number calls get 503.
+   */
+  media?: (srf: UasFactory) => MediaServer;
+  /** Live available credit (the balance store), for the IVR's balance announcement. */
+  balances?: { get(accountId: number): Promise<{ available: number } | undefined> };
   /** Observers of call progress (metrics, tests); optional. */
   events?: CallEvents;
 }
@@ -72,6 +90,8 @@ export interface CallEvents {
   settled?(call: PrepaidCall, result: unknown): void;
   /** An outbound INVITE was handed to the SIP server `sinceInviteMs` after the caller's INVITE reached the app. */
   bLegSent?(call: PrepaidCall, sinceInviteMs: number): void;
+  /** An access-number caller's IVR entered a state. */
+  ivrState?(callId: string, state: IvrState): void;
 }
 
 type FullRequest = SipRequest & B2bRequest & { readonly callingNumber?: string };
@@ -133,14 +153,28 @@ export function createSipApp(deps: SipAppDeps) {
     refuseBannedSources(failures, { action: s.guards.action, onRefused }),
   ];
 
-  const outbound = new OutboundCall({
-    srf: srf as unknown as B2bSrf, credit: deps.credit, log: log.child({ component: 'sip.call.outbound' }),
+  const { onBLegSent, ...settledAnswered } = observers(deps.events);
+  // one rating / authorisation / routing / supervision / settling path for device and access-number calls
+  const control = new CallControl({
+    credit: deps.credit, log: log.child({ component: 'sip.call' }),
     tariff: (id) => deps.tariffs.load(id), carriers: () => carriers.carriers(), isBlocked: (d) => blocklist.isBlocked(d),
-    ...observers(deps.events),
+    ...settledAnswered,
     settings: {
       routingMode: s.routingMode, noAnswerTimeoutMs: s.noAnswerTimeoutSeconds * 1000, maxCallSeconds: s.maxCallSeconds,
       extendLeadSeconds: s.extendLeadSeconds, warnSeconds: s.warnSeconds,
     },
+  });
+  const outbound = new OutboundCall({
+    srf: srf as unknown as B2bSrf, control, log: log.child({ component: 'sip.call.outbound' }), ...(onBLegSent ? { onBLegSent } : {}),
+  });
+  const media = deps.media?.(srf as unknown as UasFactory);
+  const ivrSettings: IvrSettings = { ...DEFAULT_IVR_SETTINGS, ...s.ivr };
+  const accessNumbers = media === undefined ? undefined : new AccessNumberCall({
+    srf: srf as unknown as ForkSrf, media, control, accounts: deps.accounts,
+    balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
+    lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
+    settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
+    ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
   });
   const didCall = new DidCall({
     srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,
@@ -180,13 +214,35 @@ export function createSipApp(deps: SipAppDeps) {
     return account;
   }
 
+  // access numbers change rarely: read them at most every few seconds
+  let accessCache: { at: number; numbers: Map<string, { number: string; language: string }> } | undefined;
+  async function accessNumberOf(number: string): Promise<{ number: string; language: string } | undefined> {
+    const t = now();
+    if (!accessCache || t - accessCache.at >= ACCOUNT_CACHE_MS) {
+      const { rows } = await pool.query<{ number: string; language: string }>('select number, language from access_numbers');
+      accessCache = { at: t, numbers: new Map(rows.map((r) => [r.number, r])) };
+    }
+    return accessCache.numbers.get(number);
+  }
+
   async function handleInvite(req: FullRequest, res: FullResponse): Promise<void> {
     const receivedAt = performance.now();
     const callId = callIdOf(req);
     if (!callId) { res.send(400, 'Bad Call-ID'); return; }
     const carrier = await carriers.carrierForAddress(req.source_address);
+    const called = asE164(userOf(req.uri) ?? '');
+    const access = called === undefined ? undefined : await accessNumberOf(called);
+    if (access && !carrier) { res.send(403, 'Access Number Only Via Carrier'); return; }
+    if (access && carrier) {
+      if (!accessNumbers) { res.send(503, 'No Media Server'); return; }
+      await accessNumbers.handle(req, res, {
+        callId, accessNumber: access.number, language: access.language, sourceIp: req.source_address, carrierId: carrier,
+        identity: callerIdentity((name) => req.get(name)),
+      });
+      return;
+    }
     if (carrier) {
-      const number = asE164(userOf(req.uri) ?? '');
+      const number = called;
       const { rows } = number
         ? await pool.query<{ accountId: number; sipUsername: string | null }>('select account_id as "accountId", sip_username as "sipUsername" from dids where number = $1', [number])
         : { rows: [] };
@@ -211,6 +267,8 @@ export function createSipApp(deps: SipAppDeps) {
     bindings,
     carriers,
     blocklist,
+    /** The IVR's media server (when one was given). */
+    media,
     /** Connects to the SIP server; drachtio-srf reconnects by itself when the connection drops. */
     connect(): Promise<void> {
       return new Promise((resolve, reject) => {
@@ -222,6 +280,6 @@ export function createSipApp(deps: SipAppDeps) {
         srf.on('error', (err: Error) => log.warn({ err: err.message }, 'SIP server connection error'));
       });
     },
-    stop(): void { srf.disconnect(); },
+    stop(): void { srf.disconnect(); void media?.close(); },
   };
 }

@@ -21,7 +21,10 @@ import { CallCredit } from '../../src/billing/credit/call-credit.ts';
 import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
+import { EmbeddedMediaServer } from '../../src/media/embedded/embedded-media-server.ts';
 import type { PrepaidCall } from '../../src/sip/call/prepaid-call.ts';
+import type { IvrState } from '../../src/sip/ivr/ivr-state.ts';
+import type { IvrSettings } from '../../src/sip/ivr/ivr-settings.ts';
 import { createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
 import { SECRET, startEdge } from './edge-apps/edge-harness.ts';
@@ -57,6 +60,11 @@ export interface HarnessOptions {
   failureThreshold?: number;
   banSeconds?: number;
   accountCps?: number;
+  /** Seconds before a cut for lack of credit at which the caller is warned (default 0: no warning). */
+  warnSeconds?: number;
+  /** The embedded media server for access-number calls (none: access numbers get 503). */
+  media?: { portMin: number; portMax: number; rtpTimeoutMs?: number };
+  ivr?: Partial<IvrSettings>;
   /** Gateways of the one carrier, in priority order (lower first). Default two. */
   gateways?: number;
   logLevel?: string;
@@ -159,6 +167,8 @@ export class SipAppHarness {
   readonly events = new EventEmitter();
   readonly answered: PrepaidCall[] = [];
   readonly settled: PrepaidCall[] = [];
+  /** Every IVR state entered, in order. */
+  readonly ivrStates: { callId: string; state: IvrState }[] = [];
   readonly accountsSvc: AccountService;
   readonly tariffs: TariffRepository;
   readonly credit: CallCredit;
@@ -201,13 +211,17 @@ export class SipAppHarness {
       // sipp answers only the first challenge and knows only MD5; SHA-256 is tested with precomputed credentials
       realm: REALM, nonceKey: NONCE_KEY, digestAlgorithms: ['MD5', 'SHA-256'], namespace: s.namespace, routingMode: 'priority',
       noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5, maxCallSeconds: opts.maxCallSeconds ?? 60,
-      extendLeadSeconds: opts.extendLeadSeconds ?? 2, warnSeconds: 0,
+      extendLeadSeconds: opts.extendLeadSeconds ?? 2, warnSeconds: opts.warnSeconds ?? 0,
+      ...(opts.ivr ? { ivr: opts.ivr } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
     h.app = createSipApp({
       settings, log: logger, pool: s.pool, redis: s.redis, accounts: h.accountsSvc, tariffs: h.tariffs, credit: h.credit,
+      balances: s.store,
+      ...(opts.media ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) } : {}),
       events: {
+        ivrState: (callId, state) => { h.ivrStates.push({ callId, state }); h.events.emit('ivr', callId, state); },
         answered: (c) => { h.answered.push(c); h.events.emit('answered', c); },
         settled: (c) => { h.settled.push(c); h.events.emit('settled', c); },
       },
@@ -306,7 +320,23 @@ export class SipAppHarness {
     return startAppSipp({ scenario, ip: this.carrierIp, port: this.gatewayPorts[i]!, timeoutSec: 20, ...a });
   }
 
+  /** Resolves when the IVR of `callId` enters `state` (or has already). */
+  waitIvrState(callId: string, state: IvrState, timeoutMs = 20_000): Promise<void> {
+    if (this.ivrStates.some((e) => e.callId === callId && e.state === state)) return Promise.resolve();
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => { this.events.off('ivr', on); rej(new Error(`timed out waiting for IVR ${callId} to reach ${state}`)); }, timeoutMs);
+      const on = (id: string, st: IvrState) => {
+        if (id !== callId || st !== state) return;
+        clearTimeout(t);
+        this.events.off('ivr', on);
+        res();
+      };
+      this.events.on('ivr', on);
+    });
+  }
+
   async stop(): Promise<void> {
+    await this.app.media?.close();
     this.app.stop();
     await this.edgeRef.stop();
     await this.s.teardown();

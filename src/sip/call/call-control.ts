@@ -1,0 +1,240 @@
+import type { Logger } from 'pino';
+import type { Account } from '../../accounts/account-service.ts';
+import { normaliseNumber } from '../../accounts/e164.ts';
+import type { RefusalReason } from '../../billing/balance/balance-store.ts';
+import type { CallCredit } from '../../billing/credit/call-credit.ts';
+import type { Rate, Tariff } from '../../billing/rating/index.ts';
+import { sipStatusOf } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { planRoutes } from '../routing/route-plan.ts';
+import type { Carrier, RouteAttempt, RoutingMode } from '../routing/route-plan.ts';
+import { CreditTimer } from './credit-timer.ts';
+import type { TimerPort } from './credit-timer.ts';
+import { dialPlanFor } from './dial-plans.ts';
+import { CallState } from './prepaid-call.ts';
+import type { PrepaidCall } from './prepaid-call.ts';
+
+/**
+ * What every outbound prepaid call shares, whichever way the caller arrived (a device's INVITE,
+ * or a caller in the access-number IVR):
+ *
+ *   authorise:  normalise → account status → blocklist → rate → reserve (CallCredit) → plan routes
+ *   dial:       the routes in order, a no-answer deadline each, next route on 408/5xx
+ *   supervise:  extend ahead of the cover, warn, cut at the covered second or the hard maximum
+ *   settle:     exactly once, with the CDR, however the call ended
+ *
+ * How a leg is placed (a B2BUA for devices, a UAC leg bridged in the media server for the IVR) is
+ * the caller's: dial() takes one attempt function per route.
+ */
+export interface CallControlDeps {
+  credit: CallCredit;
+  tariff(tariffId: string): Promise<Tariff>;
+  carriers(): Promise<Carrier[]>;
+  isBlocked(destination: string): Promise<boolean>;
+  log: Logger;
+  timers?: TimerPort;
+  settings: {
+    routingMode: RoutingMode;
+    noAnswerTimeoutMs: number;
+    maxCallSeconds: number;
+    extendLeadSeconds: number;
+    warnSeconds: number;
+  };
+  /** Called when a call is answered (for metrics and tests). */
+  onAnswered?: (call: PrepaidCall) => void;
+  /** Called with every finished call (for metrics and tests). */
+  onSettled?: (call: PrepaidCall, result: unknown) => void;
+}
+
+export type Authorised = { ok: true; rate: Rate; maxSeconds: number; coveredSeconds: number; routes: RouteAttempt[] };
+export type Refused = { ok: false; code: ErrorCode; detail?: string };
+
+export type DialOutcome<T> =
+  | { kind: 'answered'; value: T; route: RouteAttempt }
+  | { kind: 'cancelled' }
+  /** Every route failed: the status to give the caller (the callee's own for 4xx/6xx, 503 when all gateways failed). */
+  | { kind: 'failed'; status: number; reason: string };
+
+/** One try on one route. Call `sent` with a way to cancel the request once it is on the wire (starts the no-answer deadline). */
+export type DialAttempt<T> = (route: RouteAttempt, sent: (cancel: () => void) => void) => Promise<T>;
+
+/** How a supervised call's legs are hung up when the credit or the hard maximum runs out, and how the caller is warned. */
+export type CutReason = 'credit_exhausted' | 'max_duration' | 'hangup_requested';
+
+export interface SupervisedLegs {
+  hangUp(reason: CutReason): void;
+  warn?(secondsLeft: number): void;
+}
+
+export interface Supervision {
+  /** The call ended (a BYE, a media timeout…): stop the timers and settle once. Later calls do nothing. */
+  end(disposition: string): Promise<void>;
+  readonly ended: boolean;
+}
+
+const REFUSAL_CODE: Record<RefusalReason, ErrorCode> = {
+  insufficient_credit: 'INSUFFICIENT_CREDIT', daily_cap: 'DAILY_CAP_REACHED', too_many_calls: 'TOO_MANY_CALLS',
+  unknown_account: 'UNKNOWN_ACCOUNT', account_suspended: 'ACCOUNT_SUSPENDED', account_closed: 'ACCOUNT_CLOSED',
+  call_ended: 'SERVICE_UNAVAILABLE', unknown_call: 'SERVICE_UNAVAILABLE',
+};
+
+/** Final responses that mean "try the next gateway" (RFC 3261 §16.7 style serial forking). */
+function isRetryable(status: number): boolean {
+  return status === 408 || status >= 500;
+}
+
+function statusOf(err: unknown): number {
+  const s = (err as { status?: unknown }).status;
+  return typeof s === 'number' ? s : 500;
+}
+
+export class CallControl {
+  /** Answered calls this process supervises, by account and Call-ID: what ends each one on request. */
+  private readonly live = new Map<string, Map<number, () => void>>();
+
+  constructor(private readonly deps: CallControlDeps) {}
+
+  /**
+   * Ends an answered call this process holds (BYE to its legs, settled as usual); false when it
+   * holds no such call. With an account, only that account's call of that Call-ID.
+   */
+  hangup(callId: string, accountId: number | null): boolean {
+    const byAccount = this.live.get(callId);
+    if (!byAccount) return false;
+    const cuts = accountId === null ? [...byAccount.values()] : [byAccount.get(accountId)].filter((c) => c !== undefined);
+    for (const cut of cuts) cut();
+    return cuts.length > 0;
+  }
+
+  /** Screens, rates and authorises `dialled` for the account; on success the first slice is reserved (settle releases it). */
+  async authorise(call: PrepaidCall, account: Account, dialled: string, log: Logger): Promise<Authorised | Refused> {
+    const e164 = normaliseNumber(dialled, dialPlanFor(account.country));
+    if (!e164) return { ok: false, code: 'VALIDATION_FAILED', detail: 'destination is not a diallable number' };
+    const destination = e164.slice(1);
+    call.destination = destination;
+    if (account.status !== 'active') return { ok: false, code: account.status === 'closed' ? 'ACCOUNT_CLOSED' : 'ACCOUNT_SUSPENDED' };
+    if (await this.deps.isBlocked(destination)) return { ok: false, code: 'DESTINATION_BLOCKED' };
+    if (!account.tariffId) return { ok: false, code: 'NO_RATE', detail: 'account has no tariff' };
+    const rate = (await this.deps.tariff(account.tariffId)).lookup(destination, new Date(call.startTime));
+    if (!rate) return { ok: false, code: 'NO_RATE' };
+    call.rate = rate;
+
+    const auth = await this.deps.credit.authorise(account.id, call.facts.callId, rate);
+    if (!auth.ok) return { ok: false, code: REFUSAL_CODE[auth.reason] };
+    call.to(CallState.Reserved);
+    log.info({ destination, prefix: rate.prefix, maxSeconds: auth.maxSeconds }, 'call authorised');
+    const routes = planRoutes(await this.deps.carriers(), destination, this.deps.settings.routingMode);
+    if (routes.length === 0) return { ok: false, code: 'NO_ROUTE' };
+    return { ok: true, rate, maxSeconds: auth.maxSeconds, coveredSeconds: auth.coveredSeconds, routes };
+  }
+
+  /** Records a refusal on the call (CDR facts) and gives the SIP status and reason for it. */
+  refused(call: PrepaidCall, code: ErrorCode, log: Logger, detail?: string): [number, string] {
+    const [status, reason] = sipStatusOf(code);
+    log.info({ code, detail }, 'call refused');
+    call.sipCode = status; call.sipReason = reason; call.disposition = 'refused';
+    return [status, reason];
+  }
+
+  /** Tries the routes in order until one answers, the caller gives up, or a failure is final. */
+  async dial<T>(call: PrepaidCall, routes: readonly RouteAttempt[], attempt: DialAttempt<T>, cancelled: () => boolean, log: Logger): Promise<DialOutcome<T>> {
+    let lastStatus = 503;
+    let lastReason = 'Service Unavailable';
+    const markCancelled = (): DialOutcome<T> => {
+      call.sipCode = 487; call.sipReason = 'Request Terminated'; call.disposition = 'cancelled';
+      return { kind: 'cancelled' };
+    };
+    for (const [i, route] of routes.entries()) {
+      if (cancelled()) break;
+      call.to(CallState.Ringing);
+      call.carrier = route.carrierId;
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      try {
+        const value = await attempt(route, (cancel) => {
+          timer = setTimeout(() => { timedOut = true; try { cancel(); } catch { /* already final */ } }, this.deps.settings.noAnswerTimeoutMs);
+        });
+        clearTimeout(timer);
+        call.to(CallState.Answered);
+        call.answerTime = Date.now();
+        call.sipCode = 200; call.sipReason = 'OK'; call.disposition = 'answered';
+        log.info({ carrier: route.carrierId, gateway: route.gateway.id }, 'call answered');
+        return { kind: 'answered', value, route };
+      } catch (err) {
+        clearTimeout(timer);
+        const status = timedOut ? 408 : statusOf(err);
+        lastStatus = status;
+        lastReason = (err as { reason?: string }).reason ?? (timedOut ? 'Request Timeout' : 'Failed');
+        log.info({ carrier: route.carrierId, gateway: route.gateway.id, status, attempt: i + 1 }, 'outbound attempt failed');
+        if (cancelled() || status === 487) return markCancelled();
+        if (!isRetryable(status)) break;
+      }
+    }
+    if (cancelled()) return markCancelled();
+    const [status, reason] = isRetryable(lastStatus) ? [503, 'All Routes Failed'] : [lastStatus, lastReason];
+    call.sipCode = status; call.sipReason = reason; call.disposition = status === 486 || status === 600 ? 'busy' : 'failed';
+    return { kind: 'failed', status, reason };
+  }
+
+  /** Keeps an answered call covered: extends ahead, warns, hangs the legs up at the covered second; settles once when it ends. */
+  supervise(call: PrepaidCall, rate: Rate, coveredSeconds: number, legs: SupervisedLegs, log: Logger): Supervision {
+    this.deps.onAnswered?.(call);
+    let ended = false;
+    let settled: Promise<void> = Promise.resolve();
+    const { callId, accountId } = call.facts;
+    const end = (disposition: string): Promise<void> => {
+      if (ended) return settled;
+      ended = true;
+      timer.stop();
+      const byAccount = this.live.get(callId);
+      if (byAccount?.get(accountId) === cutOnRequest) byAccount.delete(accountId);
+      if (byAccount?.size === 0) this.live.delete(callId);
+      call.disposition = disposition;
+      settled = this.settle(call, log);
+      return settled;
+    };
+    const timer = new CreditTimer({
+      answeredAt: call.answerTime!, coveredSeconds, maxCallSeconds: this.deps.settings.maxCallSeconds,
+      leadSeconds: this.deps.settings.extendLeadSeconds, warnSeconds: this.deps.settings.warnSeconds,
+      ...(this.deps.timers ? { timers: this.deps.timers } : {}),
+      extend: (c) => this.deps.credit.extend(call.facts.accountId, call.facts.callId, rate, c),
+      ...(legs.warn ? { warn: (s: number) => { log.info({ secondsLeft: s }, 'warning the caller'); legs.warn!(s); } } : {}),
+      cut: (reason) => {
+        log.info({ reason }, 'ending call');
+        legs.hangUp(reason);
+        void end(reason);
+      },
+      onError: (err) => log.warn({ err: (err as Error).message }, 'extending the reservation failed'),
+    });
+    const cutOnRequest = () => {
+      if (ended) return;
+      log.info('ending call on request');
+      legs.hangUp('hangup_requested');
+      void end('hangup_requested');
+    };
+    const byAccount = this.live.get(callId) ?? new Map<number, () => void>();
+    byAccount.set(accountId, cutOnRequest);
+    this.live.set(callId, byAccount);
+    return { end, get ended() { return ended; } };
+  }
+
+  /** Settles the call once (later calls do nothing); a failure leaves the reservation to the sweeper. */
+  async settle(call: PrepaidCall, log: Logger): Promise<void> {
+    if (!call.beginSettling(Date.now())) return;
+    try {
+      const r = await this.deps.credit.settle(call.facts.accountId, call.rate, call.cdr());
+      call.to(CallState.Settled);
+      log.info({ disposition: call.disposition, result: r }, 'call settled');
+      this.deps.onSettled?.(call, r);
+    } catch (err) {
+      // the reservation stays in Redis with its deadline: the sweeper settles it
+      log.error({ err: (err as Error).message }, 'settling failed; left to the sweeper');
+    }
+  }
+}
+
+/** The Reason header (RFC 3326) for a call the switch ended. */
+export function cutReasonHeader(reason: CutReason | 'rtp_timeout'): Record<string, string> {
+  const cause = reason === 'credit_exhausted' ? 17 : reason === 'rtp_timeout' ? 41 : reason === 'hangup_requested' ? 16 : 102;
+  return { Reason: `Q.850;cause=${cause};text="${reason}"` };
+}

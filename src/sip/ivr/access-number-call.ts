@@ -1,0 +1,359 @@
+import type { Logger } from 'pino';
+import type { Account, AccountService } from '../../accounts/account-service.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { MediaNotAcceptableError, MediaPortsExhaustedError } from '../../media/media-port.ts';
+import type { CollectResult, MediaLeg, MediaServer, MediaSession, PlayResult, Prompt } from '../../media/media-port.ts';
+import type { PromptName } from '../../media/prompts/catalog.ts';
+import { phraseBook } from '../../media/prompts/phrases.ts';
+import type { PhraseBook } from '../../media/prompts/phrases.ts';
+import { cutReasonHeader } from '../call/call-control.ts';
+import type { Authorised, CallControl } from '../call/call-control.ts';
+import type { ForkSrf } from '../call/did-call.ts';
+import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from '../call/outbound-call.ts';
+import { CallState, PrepaidCall } from '../call/prepaid-call.ts';
+import type { CallerIdentity } from './caller-identity.ts';
+import { IvrState, nextIvrState } from './ivr-state.ts';
+import type { IvrEventType } from './ivr-state.ts';
+import type { IvrSettings } from './ivr-settings.ts';
+import type { LockSubject, PinLockout } from './pin-lockout.ts';
+
+type UacDialog = SipDialog & { remote: { sdp: string } };
+
+export interface AccessNumberDeps {
+  srf: Pick<ForkSrf, 'createUAC'>;
+  media: MediaServer;
+  control: CallControl;
+  accounts: Pick<AccountService, 'findAccountByPin' | 'findAccountByCli' | 'addCli' | 'get' | 'listClis'>;
+  /** Live available credit (Redis), for the balance announcement. */
+  balances: { get(accountId: number): Promise<{ available: number } | undefined> };
+  lockout: PinLockout;
+  settings: IvrSettings;
+  log: Logger;
+  /** Each state the IVR enters (for tests and metrics). */
+  onState?: (callId: string, state: IvrState) => void;
+}
+
+/** One call to an access number, as it reached the app from a trusted carrier. */
+export interface AccessCallFacts {
+  callId: string;
+  accessNumber: string;
+  language: string;
+  sourceIp: string;
+  carrierId: string;
+  identity: CallerIdentity;
+}
+
+const REFUSAL_PROMPT: Partial<Record<ErrorCode, PromptName>> = {
+  INSUFFICIENT_CREDIT: 'insufficient-credit',
+  DAILY_CAP_REACHED: 'insufficient-credit',
+  VALIDATION_FAILED: 'unknown-destination',
+  NO_RATE: 'unknown-destination',
+  DESTINATION_BLOCKED: 'destination-not-allowed',
+};
+
+/** The IVR of the access numbers: answers the caller with the media server and runs the state machine (ivr-state.ts) until it ends. */
+export class AccessNumberCall {
+  constructor(private readonly deps: AccessNumberDeps) {}
+
+  async handle(req: B2bRequest, res: B2bResponse, facts: AccessCallFacts): Promise<void> {
+    const log = this.deps.log.child({ callId: facts.callId, accessNumber: facts.accessNumber });
+    let session: MediaSession;
+    try {
+      session = await this.deps.media.answer(req, res, { language: facts.language });
+    } catch (err) {
+      if (err instanceof MediaPortsExhaustedError || err instanceof MediaNotAcceptableError) {
+        log.warn({ err: err.message }, 'access-number call refused by the media server');
+        res.send(err.sipStatus, err.sipReason);
+        return;
+      }
+      throw err;
+    }
+    await new IvrRun(this.deps, session, facts, log).run();
+  }
+}
+
+/** What the current outbound call holds while it is dialled and connected. */
+interface Outbound { call: PrepaidCall; auth: Authorised; leg?: MediaLeg; uac?: UacDialog }
+
+class IvrRun {
+  private state = IvrState.Welcome;
+  private account: Account | undefined;
+  private byPin = false;
+  private refusal: PromptName = 'call-failed';
+  private destination = '';
+  private seq = 0;
+  private outbound: Outbound | undefined;
+  private callerGone = false;
+  private pendingUac: UacRequest | undefined;
+  private interruptConnected: ((why: 'rtp-timeout' | 'caller-gone') => void) | undefined;
+  private readonly phrases: PhraseBook;
+
+  constructor(private readonly d: AccessNumberDeps, private readonly session: MediaSession, private readonly f: AccessCallFacts,
+    private readonly log: Logger) {
+    this.phrases = phraseBook(f.language);
+  }
+
+  async run(): Promise<void> {
+    this.session.on('ended', () => {
+      this.callerGone = true;
+      try { this.pendingUac?.cancel(); } catch { /* already final */ }
+      this.interruptConnected?.('caller-gone');
+    });
+    this.session.on('rtp-timeout', (e) => {
+      this.log.info({ leg: e.leg, silentMs: e.silentMs }, 'RTP timeout: hanging up');
+      if (this.interruptConnected) this.interruptConnected('rtp-timeout');
+      else { this.callerGone = true; void this.session.destroy(); }
+    });
+    try {
+      while (this.state !== IvrState.Ended) {
+        this.d.onState?.(this.f.callId, this.state);
+        const event: IvrEventType = this.callerGone && this.state !== IvrState.Connected ? 'hangup' : await this.act();
+        this.state = nextIvrState(this.state, event);
+      }
+    } finally {
+      // a call still open (a bug, or the caller left between steps) is settled; the caller is hung up
+      if (this.outbound && this.outbound.call.state !== CallState.Settled && this.outbound.call.state !== CallState.Settling) {
+        if (this.outbound.uac) void Promise.resolve(this.outbound.uac.destroy()).catch(() => undefined);
+        await this.d.control.settle(this.outbound.call, this.log);
+      }
+      await this.session.destroy();
+      this.d.onState?.(this.f.callId, IvrState.Ended);
+    }
+  }
+
+  private act(): Promise<IvrEventType> {
+    switch (this.state) {
+      case IvrState.Welcome: return this.welcome();
+      case IvrState.PinEntry: return this.pinEntry();
+      case IvrState.OfferCli: return this.offerCli();
+      case IvrState.Balance: return this.balance();
+      case IvrState.Destination: return this.destinationEntry();
+      case IvrState.Authorising: return this.authorise();
+      case IvrState.Dialling: return this.dial();
+      case IvrState.Connected: return this.connected();
+      case IvrState.AnotherCall: return this.anotherCall();
+      case IvrState.Refusal: return this.say([this.refusal]);
+      case IvrState.Goodbye: return this.say(['goodbye']);
+      case IvrState.Ended: throw new Error('the IVR has ended');
+    }
+  }
+
+  private gone(r: PlayResult | CollectResult): boolean {
+    return r.kind === 'hangup' || r.kind === 'stopped' || this.callerGone;
+  }
+
+  private async say(prompts: readonly Prompt[]): Promise<IvrEventType> {
+    return this.gone(await this.session.play(prompts)) ? 'hangup' : 'done';
+  }
+
+  private refuse(prompt: PromptName): IvrEventType {
+    this.refusal = prompt;
+    return 'refused';
+  }
+
+  private get cliSubject(): LockSubject[] {
+    return this.f.identity.cli ? [{ cli: this.f.identity.cli }] : [];
+  }
+
+  private async welcome(): Promise<IvrEventType> {
+    const { cli, withheld } = this.f.identity;
+    const lookup = (async () => {
+      if (!cli) return undefined;
+      const id = await this.d.accounts.findAccountByCli(cli);
+      return id === undefined ? undefined : this.d.accounts.get(id);
+    })();
+    if (this.gone(await this.session.play(['welcome']))) return 'hangup';
+    const owner = await lookup;
+    if (owner && owner.status === 'active' && !withheld) {
+      this.account = owner;
+      this.log.info({ accountId: owner.id }, 'logged in by caller ID');
+      return 'cli-login';
+    }
+    if (cli && (await this.d.lockout.isLocked({ cli }))) return this.refuse('pin-locked');
+    return 'pin-needed';
+  }
+
+  private async pinEntry(): Promise<IvrEventType> {
+    const { cli } = this.f.identity;
+    const owner = cli ? await this.d.accounts.findAccountByCli(cli) : undefined;
+    const subjects: LockSubject[] = [...this.cliSubject, ...(owner === undefined ? [] : [{ accountId: owner }])];
+    for (let attempt = 0; attempt < this.d.settings.pinTries; attempt++) {
+      const r = await this.session.collect({
+        min: 6, max: 12, terminators: '#', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs,
+        prompts: attempt === 0 ? ['enter-pin'] : ['pin-incorrect', 'enter-pin'],
+      });
+      if (this.gone(r)) return 'hangup';
+      if (r.kind !== 'digits') continue;
+      const accountId = await this.d.accounts.findAccountByPin(r.digits);
+      if (accountId !== undefined) {
+        if (await this.d.lockout.isLocked({ accountId })) return this.refuse('pin-locked');
+        this.account = await this.d.accounts.get(accountId);
+        this.byPin = true;
+        for (const s of this.cliSubject) await this.d.lockout.succeeded(s);
+        this.log.info({ accountId }, 'logged in by PIN');
+        return 'pin-accepted';
+      }
+      this.log.info({ attempt: attempt + 1 }, 'wrong PIN');
+      if (await this.d.lockout.fail(subjects)) {
+        this.log.warn({ cli }, 'too many wrong PINs: locked');
+        return this.refuse('pin-locked');
+      }
+    }
+    return this.refuse('pin-incorrect');
+  }
+
+  /** After a PIN login, the calling number may be registered for PIN-less login (press 1). */
+  private async offerCli(): Promise<IvrEventType> {
+    const { cli, withheld } = this.f.identity;
+    const a = this.account!;
+    const allowed = this.d.settings.cliRegistration === 'all' || (this.d.settings.cliRegistration === 'calling_account' && a.kind === 'calling_account');
+    if (!this.byPin || !allowed || !cli || withheld || a.status !== 'active') return 'done';
+    if ((await this.d.accounts.findAccountByCli(cli)) !== undefined) return 'done';
+    if ((await this.d.accounts.listClis(a.id)).length >= this.d.settings.maxClis) return 'done';
+    const r = await this.session.collect({ min: 1, max: 1, terminators: '', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs, prompts: ['register-cli'] });
+    if (this.gone(r)) return 'hangup';
+    if (r.kind !== 'digits' || r.digits !== '1') return 'done';
+    try {
+      await this.d.accounts.addCli(a.id, cli, true);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'CLI_TAKEN') throw err;
+      return 'done';
+    }
+    this.log.info({ accountId: a.id }, 'caller ID registered for PIN-less login');
+    return this.say(['cli-registered']);
+  }
+
+  private async balance(): Promise<IvrEventType> {
+    if (!this.d.settings.announceBalance) return 'done';
+    const live = await this.d.balances.get(this.account!.id);
+    return this.say(this.phrases.balance(Math.max(0, live?.available ?? 0), this.account!.currency));
+  }
+
+  private async destinationEntry(): Promise<IvrEventType> {
+    const r = await this.session.collect({
+      min: 3, max: 20, terminators: '#', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs,
+      retries: 1, prompts: ['enter-destination'],
+    });
+    if (this.gone(r)) return 'hangup';
+    if (r.kind !== 'digits') return 'no-destination';
+    this.destination = r.digits;
+    return 'destination';
+  }
+
+  private async authorise(): Promise<IvrEventType> {
+    const a = this.account!;
+    this.seq += 1;
+    const callId = this.seq === 1 ? this.f.callId : `${this.f.callId}/${this.seq}`;
+    const call = new PrepaidCall({
+      callId, accountId: a.id, kind: 'access_number', cli: this.f.identity.cli, sourceIp: this.f.sourceIp, accessNumber: this.f.accessNumber,
+      device: null, dialledNumber: this.destination, currency: a.currency,
+    }, Date.now());
+    const log = this.log.child({ callId, accountId: a.id });
+    const auth = await this.d.control.authorise(call, a, this.destination, log);
+    if (!auth.ok) {
+      this.d.control.refused(call, auth.code, log, auth.detail);
+      await this.d.control.settle(call, log);
+      return this.refuse(REFUSAL_PROMPT[auth.code] ?? 'call-failed');
+    }
+    this.outbound = { call, auth };
+    if (this.callerGone) return 'hangup';
+    return this.say(this.phrases.minutes(Math.floor(auth.maxSeconds / 60))).then((e) => (e === 'done' ? 'authorised' : e));
+  }
+
+  private async failOutbound(status: number, reason: string): Promise<IvrEventType> {
+    const o = this.outbound!;
+    o.call.sipCode = status; o.call.sipReason = reason; o.call.disposition = 'failed';
+    await this.d.control.settle(o.call, this.log);
+    await this.session.release();
+    return this.refuse('call-failed');
+  }
+
+  private async dial(): Promise<IvrEventType> {
+    const o = this.outbound!;
+    const log = this.log.child({ callId: o.call.facts.callId });
+    try {
+      o.leg = await this.session.createLeg();
+    } catch (err) {
+      if (this.callerGone) { await this.d.control.settle(o.call, log); return 'hangup'; }
+      if (!(err instanceof MediaPortsExhaustedError)) throw err;
+      log.warn({ err: err.message }, 'no media port for the outbound leg');
+      return this.failOutbound(503, 'Media Ports Exhausted');
+    }
+    const leg = o.leg;
+    let ringing = true;
+    void this.session.play(['connecting']).then((r) => {
+      if (r.kind === 'done' && ringing) void this.session.play(['tones/ringback'], { loop: true });
+    });
+    const outcome = await this.d.control.dial(o.call, o.auth.routes, (route, sent) => this.d.srf.createUAC(route.uri, {
+      localSdp: leg.localSdp,
+      callingNumber: this.f.identity.withheld ? 'anonymous' : (this.f.identity.cli ?? 'anonymous'),
+      ...(this.f.identity.withheld ? { headers: { Privacy: 'id' } } : {}),
+      ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
+    }, {
+      cbRequest: (_err, r) => { this.pendingUac = r; sent(() => r.cancel()); },
+    }), () => this.callerGone, log);
+    ringing = false;
+    this.pendingUac = undefined;
+    if (outcome.kind === 'cancelled') { await this.d.control.settle(o.call, log); return 'hangup'; }
+    if (outcome.kind === 'failed') {
+      await this.d.control.settle(o.call, log);
+      await this.session.release();
+      return this.refuse('call-failed');
+    }
+    const uac = outcome.value;
+    o.uac = uac;
+    if (this.callerGone) {
+      void Promise.resolve(uac.destroy()).catch(() => undefined);
+      await this.d.control.settle(o.call, log);
+      return 'hangup';
+    }
+    try {
+      await leg.setRemoteSdp(uac.remote.sdp);
+      await this.session.bridge(leg);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'bridging the outbound leg failed');
+      void Promise.resolve(uac.destroy()).catch(() => undefined);
+      return this.failOutbound(488, 'Not Acceptable Here');
+    }
+    return 'answered';
+  }
+
+  private connected(): Promise<IvrEventType> {
+    const o = this.outbound!;
+    const uac = o.uac!;
+    const log = this.log.child({ callId: o.call.facts.callId });
+    const warning: Prompt[] = this.d.settings.warning === 'beep' ? ['tones/beep'] : ['one-minute-remaining'];
+    return new Promise<IvrEventType>((resolve) => {
+      let finished = false;
+      const finish = (event: IvrEventType, disposition: string) => {
+        if (finished) return;
+        finished = true;
+        this.interruptConnected = undefined;
+        // the leg's media is freed before anything else is played to the caller
+        void supervision.end(disposition).then(() => this.session.release()).then(() => resolve(event), () => resolve('hangup'));
+      };
+      const supervision = this.d.control.supervise(o.call, o.auth.rate, o.auth.coveredSeconds, {
+        hangUp: (reason) => {
+          void Promise.resolve(uac.destroy({ headers: cutReasonHeader(reason) })).catch(() => undefined);
+          queueMicrotask(() => finish('cut', reason));
+        },
+        warn: () => { void this.session.inject(warning).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warning not injected')); },
+      }, log);
+      uac.on('destroy', () => finish('far-end-hangup', 'answered'));
+      this.interruptConnected = (why) => {
+        void Promise.resolve(uac.destroy(why === 'rtp-timeout' ? { headers: cutReasonHeader('rtp_timeout') } : undefined)).catch(() => undefined);
+        finish('hangup', why === 'rtp-timeout' ? 'rtp_timeout' : 'answered');
+      };
+      if (this.callerGone) this.interruptConnected('caller-gone');
+    });
+  }
+
+  private async anotherCall(): Promise<IvrEventType> {
+    this.outbound = undefined;
+    await this.session.release();
+    if (!this.d.settings.anotherCall || this.callerGone) return this.callerGone ? 'hangup' : 'done';
+    const r = await this.session.collect({ min: 1, max: 1, terminators: '', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs, prompts: ['another-call'] });
+    if (this.gone(r)) return 'hangup';
+    return r.kind === 'digits' && r.digits === '1' ? 'another' : 'done';
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Who is calling an access number, as the carrier presented it: the caller ID (E.164, from
+ * P-Asserted-Identity when present, else From) and whether the caller withheld it (RFC 3323
+ * Privacy: id/user/header, or an anonymous From, RFC 3325 §9.3).
+ */
+export interface CallerIdentity {
+  /** E.164 with '+', or null when absent or not a number. */
+  cli: string | null;
+  withheld: boolean;
+}
+
+function userOfNameAddr(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /<?(?:sips?|tel):([^@;>?]+)/i.exec(value);
+  return m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
+}
+
+function asE164(user: string | undefined): string | null {
+  if (user === undefined) return null;
+  const digits = user.replace(/[-.() ]/g, '').replace(/^\+/, '');
+  return /^[1-9][0-9]{6,14}$/.test(digits) ? `+${digits}` : null;
+}
+
+export function callerIdentity(get: (name: string) => string | undefined): CallerIdentity {
+  const from = get('From');
+  const fromUser = userOfNameAddr(from);
+  const privacy = (get('Privacy') ?? '').toLowerCase().split(/[;,\s]+/);
+  const anonymousFrom = fromUser === undefined || /^anonymous$/i.test(fromUser) || /anonymous\.invalid/i.test(from ?? '');
+  const withheld = anonymousFrom || privacy.includes('id') || privacy.includes('user') || privacy.includes('header');
+  const cli = asE164(userOfNameAddr(get('P-Asserted-Identity'))) ?? asE164(anonymousFrom ? undefined : fromUser);
+  return { cli, withheld };
+}

@@ -1,0 +1,36 @@
+/** How the access-number IVR behaves (config: IVR_* settings). */
+export interface IvrSettings {
+  /** Say the balance after login. */
+  announceBalance: boolean;
+  /** After the far end hangs up, offer another call without logging in again. */
+  anotherCall: boolean;
+  /** Which accounts may register the calling number for PIN-less login from the IVR after a PIN login. */
+  cliRegistration: 'off' | 'calling_account' | 'all';
+  /** The most caller IDs an account may hold for the IVR to offer registering one more. */
+  maxClis: number;
+  /** Wait for the first key of an entry, then between keys. */
+  firstDigitMs: number;
+  interDigitMs: number;
+  /** PIN tries per call. */
+  pinTries: number;
+  /** Wrong PINs (per caller ID, per account) within the window before a lock, and the lock's length. */
+  lockThreshold: number;
+  lockWindowMs: number;
+  lockMs: number;
+  /** What is injected into a connected call before the credit runs out. */
+  warning: 'prompt' | 'beep';
+}
+
+export const DEFAULT_IVR_SETTINGS: IvrSettings = {
+  announceBalance: true,
+  anotherCall: true,
+  cliRegistration: 'calling_account',
+  maxClis: 5,
+  firstDigitMs: 8000,
+  interDigitMs: 4000,
+  pinTries: 3,
+  lockThreshold: 5,
+  lockWindowMs: 3_600_000,
+  lockMs: 1_800_000,
+  warning: 'prompt',
+};

@@ -1,0 +1,254 @@
+/**
+ * A caller on the phone network reaching an access number through a carrier: a small SIP UAC over
+ * UDP (INVITE with SDP, ACK, BYE, INFO; answers the edge's BYE) bound to the carrier's address,
+ * plus an RTP socket (test/support/media/rtp-peer.ts) that sends 20 ms frames of silence, RFC 4733
+ * key presses, and records what it hears. What it heard is compared with the prompt files
+ * (PromptStore frames), so a test asserts the exact prompt sequence.
+ *
+ * Every wait is for an event (a response, a BYE, audio arriving), bounded by a deadline.
+ */
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { PromptStore } from '../../src/media/embedded/prompt-store.ts';
+import { isDigit } from '../../src/media/media-port.ts';
+import type { Prompt } from '../../src/media/media-port.ts';
+import { RtpPeer } from './media/rtp-peer.ts';
+
+const SOUNDS_DIR = path.resolve(import.meta.dirname, '../../freeswitch/sounds');
+const store = new PromptStore(SOUNDS_DIR);
+
+/** The PCMU bytes the caller hears for a prompt list. */
+export function promptAudio(prompts: readonly Prompt[]): Buffer {
+  return Buffer.concat(store.frames('en', prompts, 'PCMU'));
+}
+
+interface SipMessage { first: string; headers: Map<string, string[]>; body: string }
+
+function parse(text: string): SipMessage {
+  const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+  const [first = '', ...lines] = head.split('\r\n');
+  const headers = new Map<string, string[]>();
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    if (i < 0) continue;
+    const name = l.slice(0, i).trim().toLowerCase();
+    headers.set(name, [...(headers.get(name) ?? []), l.slice(i + 1).trim()]);
+  }
+  return { first, headers, body };
+}
+
+const h1 = (m: SipMessage, name: string): string => m.headers.get(name)?.[0] ?? '';
+
+export interface IvrCallOptions {
+  /** Address to send from (a trusted carrier address, or any other). */
+  ip: string;
+  /** The edge, `ip:port`. */
+  edge: string;
+  /** The access number dialled (Request-URI user). */
+  to: string;
+  /** From user: the caller ID ('anonymous' for a withheld one). */
+  from: string;
+  headers?: Record<string, string>;
+}
+
+export class IvrCaller {
+  readonly callId = `ivr-${randomBytes(8).toString('hex')}`;
+  /** Final response to the INVITE. */
+  status = 0;
+  reason = '';
+  /** The BYE the switch sent (its Reason header), once it came. */
+  bye: { reason: string } | undefined;
+  private readonly events = new EventEmitter();
+  private readonly tag = randomBytes(4).toString('hex');
+  private remoteTag = '';
+  private remoteTarget = '';
+  private cseq = 1;
+  private audioTimer: NodeJS.Timeout | undefined;
+  private cursor = 0;
+
+  private constructor(private readonly sip: Socket, readonly rtp: RtpPeer, private readonly o: IvrCallOptions) {
+    sip.on('message', (buf) => this.onMessage(parse(buf.toString())));
+  }
+
+  /** Places the call; resolves once the INVITE has a final response (RTP starts on 200). */
+  static async call(o: IvrCallOptions, timeoutMs = 10_000): Promise<IvrCaller> {
+    const sip = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sip.bind(0, o.ip, () => resolve()));
+    const rtp = await RtpPeer.open();
+    const c = new IvrCaller(sip, rtp, o);
+    const final = c.next((m) => /^SIP\/2\.0 [2-6]\d\d/.test(m.first) && h1(m, 'cseq').endsWith('INVITE'), timeoutMs);
+    c.send(c.request('INVITE', `sip:${o.to}@${o.edge}`, c.branch(), rtp.sdp(['PCMU', 'PCMA']), o.headers));
+    const res = await final;
+    const [, code = '0', reason = ''] = /^SIP\/2\.0 (\d{3}) ?(.*)$/.exec(res.first) ?? [];
+    c.status = Number(code);
+    c.reason = reason;
+    if (c.status === 200) {
+      c.rtp.useSdp(res.body);
+      c.startAudio();
+    }
+    return c;
+  }
+
+  private get sipAddress(): { address: string; port: number } { return this.sip.address(); }
+  private branch(): string { return `z9hG4bK${randomBytes(6).toString('hex')}`; }
+
+  private request(method: string, uri: string, branch: string, body = '', extra: Record<string, string> = {}, cseq = this.cseq): string {
+    const { address, port } = this.sipAddress;
+    const lines = [
+      `${method} ${uri} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${address}:${port};branch=${branch};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:${this.o.from}@${address}>;tag=${this.tag}`,
+      `To: <sip:${this.o.to}@${this.o.edge}>${this.remoteTag ? `;tag=${this.remoteTag}` : ''}`,
+      `Call-ID: ${this.callId}`,
+      `CSeq: ${cseq} ${method === 'ACK' ? 'ACK' : method}`,
+      `Contact: <sip:caller@${address}:${port}>`,
+      ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
+      ...(body ? ['Content-Type: ' + (method === 'INFO' ? 'application/dtmf-relay' : 'application/sdp')] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+    ];
+    return `${lines.join('\r\n')}\r\n\r\n${body}`;
+  }
+
+  private send(text: string): void {
+    const [host = '', port = '0'] = this.o.edge.split(':');
+    this.sip.send(text, Number(port), host);
+  }
+
+  private onMessage(m: SipMessage): void {
+    if (m.first.startsWith('SIP/2.0')) {
+      const code = Number(m.first.slice(8, 11));
+      const cseq = h1(m, 'cseq');
+      if (cseq.endsWith('INVITE') && code >= 200) {
+        const to = h1(m, 'to');
+        this.remoteTag = /;tag=([^;>\s]+)/.exec(to)?.[1] ?? this.remoteTag;
+        if (code < 300) {
+          this.remoteTarget = /<([^>]+)>/.exec(h1(m, 'contact'))?.[1] ?? `sip:${this.o.to}@${this.o.edge}`;
+          this.send(this.request('ACK', this.remoteTarget, this.branch(), '', {}, 1));
+        } else {
+          // ACK for a failure belongs to the INVITE transaction (same branch)
+          const via = h1(m, 'via');
+          const branch = /branch=([^;\s]+)/.exec(via)?.[1] ?? this.branch();
+          this.send(this.request('ACK', `sip:${this.o.to}@${this.o.edge}`, branch, '', {}, 1));
+        }
+      }
+      this.events.emit('message', m);
+      return;
+    }
+    // a request from the switch: answer 200 (BYE, INFO, OPTIONS)
+    const method = m.first.split(' ')[0] ?? '';
+    const res = ['SIP/2.0 200 OK', ...(m.headers.get('via') ?? []).map((v) => `Via: ${v}`), `From: ${h1(m, 'from')}`, `To: ${h1(m, 'to')}`,
+      `Call-ID: ${h1(m, 'call-id')}`, `CSeq: ${h1(m, 'cseq')}`, 'Content-Length: 0'].join('\r\n');
+    this.send(`${res}\r\n\r\n`);
+    if (method === 'BYE') {
+      this.stopAudio();
+      this.bye = { reason: h1(m, 'reason') };
+      this.events.emit('bye');
+    }
+    this.events.emit('message', m);
+  }
+
+  private next(pred: (m: SipMessage) => boolean, timeoutMs: number): Promise<SipMessage> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => { this.events.off('message', on); reject(new Error(`${this.callId}: no matching SIP message in ${timeoutMs} ms`)); }, timeoutMs);
+      const on = (m: SipMessage) => { if (!pred(m)) return; clearTimeout(t); this.events.off('message', on); resolve(m); };
+      this.events.on('message', on);
+    });
+  }
+
+  /** Sends a 20 ms silence frame every 20 ms (a live caller), until stopAudio or hangup. */
+  startAudio(): void {
+    this.audioTimer ??= setInterval(() => { try { this.rtp.sendAudio(0); } catch { /* socket closed */ } }, 20);
+  }
+
+  /** The caller goes quiet (no RTP at all). */
+  stopAudio(): void {
+    clearInterval(this.audioTimer);
+    this.audioTimer = undefined;
+  }
+
+  /** Keys as RFC 4733 events (start, updates, three end packets; `duplicate` sends every packet twice). */
+  press(keys: string, opts: { duplicate?: boolean } = {}): void {
+    for (const k of keys) {
+      if (!isDigit(k)) throw new Error(`not a key: ${k}`);
+      this.rtp.pressKey(k, opts);
+    }
+  }
+
+  /** One key as SIP INFO (application/dtmf-relay). */
+  async info(key: string, timeoutMs = 5000): Promise<void> {
+    this.cseq += 1;
+    const ok = this.next((m) => h1(m, 'cseq') === `${this.cseq} INFO`, timeoutMs);
+    this.send(this.request('INFO', this.remoteTarget, this.branch(), `Signal=${key}\r\nDuration=160\r\n`));
+    await ok;
+  }
+
+  /** Everything heard (PCMU payload) so far. */
+  heard(): Buffer {
+    return this.rtp.audio(0);
+  }
+
+  /**
+   * Waits until `prompts` have been heard, starting exactly where the last expectation ended
+   * (or, with `anywhere`, starting anywhere after it), and moves past them.
+   */
+  async expectHeard(prompts: readonly Prompt[], opts: { anywhere?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const expected = promptAudio(prompts);
+    const found = (): number => {
+      const all = this.heard();
+      if (opts.anywhere === true) return all.indexOf(expected, this.cursor);
+      return all.length >= this.cursor + expected.length ? this.cursor : -1;
+    };
+    await this.rtp.waitFor(() => found() >= 0, opts.timeoutMs ?? 20_000);
+    const at = found();
+    const got = this.heard().subarray(at, at + expected.length);
+    if (!got.equals(expected)) {
+      const diff = got.findIndex((b, i) => b !== expected[i]);
+      throw new Error(`heard audio differs from ${JSON.stringify(prompts)} at byte ${diff} of ${expected.length} (offset ${at})`);
+    }
+    this.cursor = at + expected.length;
+  }
+
+  /** Waits for the first frames of a prompt after the cursor (e.g. a collect's prompt has started), without moving the cursor. */
+  async waitPrompt(prompt: Prompt, timeoutMs = 20_000): Promise<void> {
+    const frames = store.frames('en', [prompt], 'PCMU');
+    // the first frame that is not pure silence identifies the prompt
+    const marker = frames.find((f) => f.some((b) => b !== 0xff && b !== 0x7f)) ?? frames[0]!;
+    await this.rtp.waitFor(() => this.heard().indexOf(marker, this.cursor) >= 0, timeoutMs);
+  }
+
+  /** Skips what was heard so far. */
+  skipHeard(): void {
+    this.cursor = this.heard().length;
+  }
+
+  /** Resolves when the switch hangs up (BYE), with its Reason header. */
+  async waitBye(timeoutMs = 20_000): Promise<{ reason: string }> {
+    if (this.bye) return this.bye;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => { this.events.off('bye', on); reject(new Error(`${this.callId}: no BYE in ${timeoutMs} ms`)); }, timeoutMs);
+      const on = () => { clearTimeout(t); resolve(); };
+      this.events.once('bye', on);
+    });
+    return this.bye!;
+  }
+
+  /** The caller hangs up (BYE; resolves on its 200). */
+  async hangup(timeoutMs = 5000): Promise<void> {
+    this.stopAudio();
+    if (this.bye || this.status !== 200) return;
+    this.cseq += 1;
+    const ok = this.next((m) => h1(m, 'cseq') === `${this.cseq} BYE`, timeoutMs);
+    this.send(this.request('BYE', this.remoteTarget, this.branch()));
+    await ok;
+  }
+
+  async close(): Promise<void> {
+    this.stopAudio();
+    await this.rtp.close();
+    await new Promise<void>((resolve) => this.sip.close(() => resolve()));
+  }
+}
