@@ -1,62 +1,243 @@
 /**
- * Operator commands. Exit codes: 0 done, 1 failed or (reconcile) a difference found, 2 bad usage
- * or configuration. --json prints machine-readable output.
+ * Operator commands (bin/softswitch.js; `npm run cli -- <command>`).
+ *
+ * Exit codes: 0 done; 1 refused or failed (unknown account, PIN taken, a dependency down,
+ * reconcile found a difference, a hang-up nobody received); 2 bad usage or configuration.
+ * --json prints one JSON document on stdout; on failure, {"error":{"code","message"}} on stderr.
  */
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
+import type pg from 'pg';
 import { AccountService } from '../accounts/account-service.ts';
+import type { AccountKind } from '../accounts/account-service.ts';
 import { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { Scope } from '../accounts/api-keys.ts';
 import { AutoTopUp } from '../accounts/auto-topup.ts';
 import { TestPaymentProvider } from '../accounts/payments/test-payment-provider.ts';
 import { apiSettingsOf } from '../api/api-main.ts';
-import { runRetention } from '../privacy/retention-jobs.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
 import { ConfigError, describeSettings, loadConfig } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
+import { AppError } from '../errors.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../ledger/postgres-ledger-sink.ts';
 import { rebuildBalances, reconcile } from '../ledger/reconcile.ts';
 import { createLogger } from '../observability/logger.ts';
+import { AuditLog } from '../privacy/audit-log.ts';
+import { runRetention } from '../privacy/retention-jobs.ts';
+import { formatMicros, parseMajorAmount } from './amount.ts';
+import { Options, parseArgs, parseId, UsageError } from './args.ts';
+import { listLiveCalls, publishHangup } from './live-calls.ts';
 
 const USAGE = `usage: softswitch <command> [--json]
-  migrate                                   apply pending database migrations
+customers and accounts
+  customer create <name> [--email=E] [--phone=+E164[,+E164...]] [--country=CC]
+                                            create a customer; prints its id
+  account create <customer id> <CUR> [--tariff=ID] [--kind=calling_account|chatpin] [--max-calls=N]
+                 [--daily-cap=AMOUNT] [--credit-floor=AMOUNT] [--number=N] [--username=U]
+                                            create a calling account (balance 0)
+  account show <account id>                 the account, its live and durable balance, its calls in progress
+  pin issue <account id> [--pin=DIGITS]     issue a PIN (the previous one stops working); shown only now
+  topup <account id> <AMOUNT> --key=KEY [--reference=REF]
+                                            credit AMOUNT (account currency, e.g. 5 or 12.50) exactly once per KEY
+  caller-id add <account id> <+E164> [--verified]
+                                            register a caller ID for PIN-less calls
+calls
+  calls list [--account=ID]                 calls in progress (holding a credit reservation)
+  calls hangup <call id> [--account=ID]     ask the SIP application holding the call to end it (it settles as usual)
+money and data
   reconcile                                 write pending ledger events, then compare Redis and Postgres balances (exit 1 on any difference)
   rebuild-balances                          rebuild live balances in Redis from Postgres (keeps open reservations)
   import-tariff <id> <name> <CUR> <file>    replace a tariff's rates with a CSV (all or nothing)
   export-tariff <id>                        print a tariff as CSV
-  api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin); the key is printed once
-  api-key revoke <id>                       revoke an API key
-  api-key list                              list API keys (never their secrets)
   retention [cdrs|contacts|payments]... [--now=ISO]
                                             run the retention jobs (all by default); idempotent
   auto-topup                                charge and credit accounts below their auto top-up threshold once
+  migrate                                   apply pending database migrations
+access and settings
+  api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin); the key is printed once
+  api-key revoke <id>                       revoke an API key
+  api-key list                              list API keys (never their secrets)
   settings                                  list the environment variables the service reads`;
 
-async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const nowArg = argv.find((a) => a.startsWith('--now='))?.slice(6);
-  const args = argv.filter((a) => a !== '--json' && !a.startsWith('--now='));
-  const [command, ...rest] = args;
+interface Ctx {
+  config: Config;
+  pool: pg.Pool;
+  redis: Redis;
+  store: BalanceStore;
+  accounts: AccountService;
+  out: (human: string, data: unknown) => void;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const ACTOR = 'cli';
+
+function words(args: string[], count: number, names: string[]): string[] {
+  if (args.length < count) throw new UsageError(`missing ${names.slice(args.length, count).join(', ')}`);
+  if (args.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(args[names.length])}`);
+  return args;
+}
+
+async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[], opts: Map<string, string | true>): Promise<number> {
+  const { accounts, store, out } = ctx;
+  if (sub === 'create') {
+    const o = new Options(opts, ['tariff', 'kind', 'max-calls', 'daily-cap', 'credit-floor', 'number', 'username']);
+    const [customer, currency] = words(rest, 2, ['customer id', 'currency']);
+    const kind = o.string('kind') ?? 'calling_account';
+    if (kind !== 'calling_account' && kind !== 'chatpin') throw new UsageError('--kind must be calling_account or chatpin');
+    const cap = o.string('daily-cap');
+    const floor = o.string('credit-floor');
+    const number = o.string('number');
+    if (number !== undefined && !/^\d{4,20}$/.test(number)) throw new UsageError('--number must be 4-20 digits');
+    const a = await accounts.createAccount({
+      customerId: parseId(customer, 'customer id'), currency: currency!, kind: kind as AccountKind, tariffId: o.string('tariff') ?? null,
+      maxConcurrentCalls: o.int('max-calls', 0, 1000), dailySpendCap: cap === undefined ? null : parseMajorAmount(cap, '--daily-cap', { allowZero: true }),
+      creditFloor: floor === undefined ? 0 : parseMajorAmount(floor, '--credit-floor', { allowNegative: true, allowZero: true }),
+      number, username: o.string('username') ?? null,
+    });
+    await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.create', customerId: a.customerId, accountId: a.id });
+    out(`account ${a.id} (number ${a.number}) created for customer ${a.customerId}: ${a.currency}, tariff ${a.tariffId ?? 'none'}, at most ${a.maxConcurrentCalls} calls at once`, a);
+    return 0;
+  }
+  if (sub === 'show') {
+    new Options(opts, []);
+    const [id] = words(rest, 1, ['account id']);
+    const a = await accounts.get(parseId(id, 'account id'));
+    const live = await store.get(a.id);
+    const calls = await listLiveCalls(ctx.redis, store.keys, a.id);
+    await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.read', customerId: a.customerId, accountId: a.id });
+    out([
+      `account ${a.id} (number ${a.number}), customer ${a.customerId}, ${a.status}, ${a.kind}, tariff ${a.tariffId ?? 'none'}`,
+      `  live balance     ${live ? `${formatMicros(live.balance)} ${a.currency} (available ${formatMicros(live.available)}, reserved ${formatMicros(live.reserved)})` : 'not in Redis (run rebuild-balances)'}`,
+      `  durable balance  ${formatMicros(a.balance)} ${a.currency} (Postgres; behind the live one by what the ledger writer has not written yet)`,
+      `  limits           ${a.maxConcurrentCalls} calls at once, daily cap ${a.dailySpendCap === null ? 'none' : formatMicros(a.dailySpendCap)}, credit floor ${formatMicros(a.creditFloor)}`,
+      `  calls now        ${calls.length}${calls.map((c) => `\n    ${c.callId}  ${c.answered ? 'answered' : 'setting up'}  reserved ${formatMicros(c.reserved)}`).join('')}`,
+    ].join('\n'), { account: a, live: live ?? null, calls });
+    return 0;
+  }
+  throw new UsageError('account: create or show');
+}
+
+async function run(argv: string[], json: boolean): Promise<number> {
+  const parsed = parseArgs(argv);
+  const [command, ...rest] = parsed.words;
   const out = (human: string, data: unknown) => process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
-  if (!command || command === 'help' || command === '--help') { process.stdout.write(`${USAGE}\n`); return command ? 0 : 2; }
-  if (command === 'settings') { out(describeSettings().map((s) => `${s.env.padEnd(28)} ${s.default ?? '(required)'}  ${s.doc}`).join('\n'), describeSettings()); return 0; }
+  if (!command || command === 'help' || parsed.options.has('help')) { process.stdout.write(`${USAGE}\n`); return command || parsed.options.has('help') ? 0 : 2; }
+  if (command === 'settings') {
+    new Options(parsed.options, []);
+    out(describeSettings().map((s) => `${s.env.padEnd(34)} ${s.default ?? '(required)'}  ${s.doc}`).join('\n'), describeSettings());
+    return 0;
+  }
+  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup'];
+  if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
 
   const config = loadConfig();
   const log = createLogger(json ? 'silent' : 'warn');
   const pool = createPool(config.databaseUrl, config.databaseSchema, 4);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  pool.on('error', () => { /* reported by the failing query */ });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: (n) => (n > 2 ? null : 200) });
+  redis.on('error', () => { /* reported by the failing command */ });
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
+  const accounts = new AccountService(pool, store, config.pinPepper);
+  const ctx: Ctx = { config, pool, redis, store, accounts, out };
+  const [sub, ...args] = rest;
   try {
     switch (command) {
+      case 'customer': {
+        if (sub !== 'create') throw new UsageError('customer: create');
+        const o = new Options(parsed.options, ['email', 'phone', 'country']);
+        const [name] = words(args, 1, ['name']);
+        const country = o.string('country');
+        if (country !== undefined && !/^[A-Z]{2}$/.test(country)) throw new UsageError('--country must be an ISO 3166 code such as GB');
+        const id = await accounts.createCustomer({ name: name!, email: o.string('email') ?? null, phoneNumbers: o.string('phone')?.split(',') ?? [], country: country ?? null });
+        await new AuditLog(pool).write({ actor: ACTOR, action: 'customer.create', customerId: id });
+        out(`customer ${id} created`, { customerId: id });
+        return 0;
+      }
+      case 'account':
+        return await accountCommands(ctx, sub, args, parsed.options);
+      case 'pin': {
+        if (sub !== 'issue') throw new UsageError('pin: issue');
+        const o = new Options(parsed.options, ['pin']);
+        const [id] = words(args, 1, ['account id']);
+        const accountId = parseId(id, 'account id');
+        const pin = await accounts.issuePin(accountId, o.string('pin'));
+        await new AuditLog(pool).write({ actor: ACTOR, action: 'pin.issue', accountId });
+        out(`PIN for account ${accountId} (shown only now; the previous PIN no longer works):\n${pin}`, { accountId, pin });
+        return 0;
+      }
+      case 'topup': {
+        const o = new Options(parsed.options, ['key', 'reference']);
+        const [id, amountText] = words(sub === undefined ? [] : [sub, ...args], 2, ['account id', 'amount']);
+        const accountId = parseId(id, 'account id');
+        const amount = parseMajorAmount(amountText, 'amount');
+        const key = o.string('key');
+        if (key === undefined) throw new UsageError('--key=KEY is required: a top-up is credited once per key, so a repeated command cannot credit twice');
+        if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(key)) throw new UsageError('--key must be 1-64 of [A-Za-z0-9_.:-]');
+        const reference = o.string('reference') ?? '';
+        if (reference.length > 128 || /\s/.test(reference)) throw new UsageError('--reference must be at most 128 characters without spaces');
+        const a = await accounts.get(accountId);
+        const r = await store.topUp(accountId, `cli-${accountId}-${key}`, amount, 'operator', reference);
+        if (!r.ok) throw new AppError(r.reason === 'account_closed' ? 'ACCOUNT_CLOSED' : r.reason === 'unknown_account' ? 'UNKNOWN_ACCOUNT' : 'IDEMPOTENCY_CONFLICT',
+          r.reason === 'idempotency_conflict' ? `key ${key} was already used for a different amount` : undefined);
+        if (!r.duplicate) await new AuditLog(pool).write({ actor: ACTOR, action: 'topup', customerId: a.customerId, accountId, detail: { amount } });
+        out(r.duplicate
+          ? `top-up ${key} was already credited; nothing changed. Balance ${formatMicros(r.balanceAfter)} ${a.currency}`
+          : `${formatMicros(amount)} ${a.currency} credited to account ${accountId}; balance ${formatMicros(r.balanceAfter)} ${a.currency}`,
+        { accountId, amount, currency: a.currency, balanceAfter: r.balanceAfter, key, replayed: r.duplicate });
+        return 0;
+      }
+      case 'caller-id': {
+        if (sub !== 'add') throw new UsageError('caller-id: add');
+        const o = new Options(parsed.options, ['verified']);
+        const [id, cli] = words(args, 2, ['account id', 'caller ID']);
+        if (!E164.test(cli!)) throw new AppError('INVALID_CLI', `${cli} is not an E.164 number (+ and 7 to 15 digits)`);
+        const accountId = parseId(id, 'account id');
+        const verified = o.flag('verified');
+        await accounts.addCli(accountId, cli!, verified);
+        await new AuditLog(pool).write({ actor: ACTOR, action: 'cli.add', accountId, detail: { verified } });
+        out(`caller ID ${cli} registered to account ${accountId}${verified ? ' (verified)' : ''}`, { accountId, cli, verified });
+        return 0;
+      }
+      case 'calls': {
+        const o = new Options(parsed.options, ['account']);
+        const accountId = o.int('account', 1);
+        if (sub === 'list') {
+          words(args, 0, []);
+          const calls = await listLiveCalls(redis, store.keys, accountId);
+          out(calls.length === 0 ? 'no calls in progress' : calls.map((c) =>
+            `${c.callId}  account ${c.accountId ?? '-'}  ${c.answered ? 'answered  ' : 'setting up'}  reserved ${formatMicros(c.reserved)}  since ${c.startedAt ?? '?'}  until ${c.reservedUntil ?? '?'}`).join('\n'), calls);
+          return 0;
+        }
+        if (sub === 'hangup') {
+          const [callId] = words(args, 1, ['call id']);
+          const matches = (await listLiveCalls(redis, store.keys, accountId)).filter((c) => c.callId === callId);
+          if (matches.length === 0) throw new AppError('UNKNOWN_CALL', `no call ${callId} in progress${accountId ? ` on account ${accountId}` : ''}`);
+          if (matches.length > 1) throw new UsageError(`call id ${callId} is in progress on accounts ${matches.map((m) => m.accountId).join(', ')}: give --account=ID`);
+          const call = matches[0]!;
+          const receivers = await publishHangup(redis, config.redisNamespace, call, ACTOR);
+          await new AuditLog(pool).write({ actor: ACTOR, action: 'call.hangup', accountId: call.accountId });
+          if (receivers === 0) {
+            process.stderr.write(json ? `${JSON.stringify({ error: { code: 'NO_SIP_APPLICATION', message: 'no SIP application process is listening for commands; the call was not hung up' } })}\n`
+              : 'error: no SIP application process is listening for commands; the call was not hung up (the sweeper settles it once its reservation lapses)\n');
+            return 1;
+          }
+          out(`hang-up of ${callId} sent to ${receivers} SIP application process${receivers === 1 ? '' : 'es'}; the one holding the call ends and settles it`, { callId, accountId: call.accountId, receivers });
+          return 0;
+        }
+        throw new UsageError('calls: list or hangup');
+      }
       case 'migrate': {
+        new Options(parsed.options, []);
         const applied = await migrate(pool, config.databaseSchema);
         out(applied.length ? `applied: ${applied.join(', ')}` : 'up to date', { applied });
         return 0;
       }
       case 'reconcile': {
+        new Options(parsed.options, []);
         const writer = new LedgerWriter(redis.duplicate(), new PostgresLedgerSink(pool), {
           streams: store.keys.allStreams(), deadLetterStream: `${config.redisNamespace}:deadletter`, consumer: 'reconcile', logger: log,
         });
@@ -69,54 +250,66 @@ async function main(argv: string[]): Promise<number> {
         return r.differences.length === 0 ? 0 : 1;
       }
       case 'rebuild-balances': {
+        new Options(parsed.options, []);
         const n = await rebuildBalances(pool, redis, store);
         out(`${n} accounts rebuilt`, { rebuilt: n });
         return 0;
       }
       case 'import-tariff': {
-        const [id, name, currency, file] = rest;
-        if (!id || !name || !currency || !file) { process.stderr.write(`${USAGE}\n`); return 2; }
-        const r = await new TariffRepository(pool).importCsv(id, name, currency, await readFile(file, 'utf8'));
+        new Options(parsed.options, []);
+        const [id, name, currency, file] = words(rest, 4, ['tariff id', 'name', 'currency', 'file']);
+        let csv: string;
+        try { csv = await readFile(file!, 'utf8'); } catch (err) { throw new UsageError(`cannot read ${file}: ${(err as Error).message}`); }
+        const r = await new TariffRepository(pool).importCsv(id!, name!, currency!, csv);
         if ('errors' in r) {
-          out(r.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n'), r);
+          if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+          else process.stderr.write(`${r.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n')}\nnothing was imported\n`);
           return 1;
         }
         out(`${r.imported} rates imported into tariff ${id}`, r);
         return 0;
       }
       case 'export-tariff': {
-        const [id] = rest;
-        if (!id) { process.stderr.write(`${USAGE}\n`); return 2; }
-        process.stdout.write(await new TariffRepository(pool).exportCsv(id));
+        new Options(parsed.options, []);
+        const [id] = words(rest, 1, ['tariff id']);
+        process.stdout.write(await new TariffRepository(pool).exportCsv(id!));
         return 0;
       }
       case 'api-key': {
+        new Options(parsed.options, []);
         const keys = new ApiKeyStore(pool);
-        const [sub, a1, a2] = rest;
-        if (sub === 'create' && a1 && a2) {
-          const { key, info } = await keys.create(a1, a2.split(',') as Scope[], 'cli');
+        if (sub === 'create') {
+          const [name, scopes] = words(args, 2, ['name', 'scopes']);
+          const list = scopes!.split(',');
+          const bad = list.filter((s) => !['read', 'billing', 'admin'].includes(s));
+          if (bad.length) throw new UsageError(`unknown scope ${bad.join(', ')} (scopes: read, billing, admin)`);
+          const { key, info } = await keys.create(name!, list as Scope[], ACTOR);
           out(`API key ${info.id} (${info.scopes.join(', ')}) created; it is shown only now:\n${key}`, { key, ...info });
           return 0;
         }
-        if (sub === 'revoke' && a1) {
-          const info = await keys.revoke(a1);
+        if (sub === 'revoke') {
+          const [id] = words(args, 1, ['key id']);
+          const info = await keys.revoke(id!);
           out(`API key ${info.id} revoked at ${info.revokedAt?.toISOString()}`, info);
           return 0;
         }
         if (sub === 'list') {
+          words(args, 0, []);
           const all = await keys.list();
           out(all.map((k) => `${k.id}  ${k.name.padEnd(24)} ${k.scopes.join(',').padEnd(18)} ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`).join('\n'), all);
           return 0;
         }
-        process.stderr.write(`${USAGE}\n`);
-        return 2;
+        throw new UsageError('api-key: create, revoke or list');
       }
       case 'retention': {
+        const o = new Options(parsed.options, ['now']);
         const jobs = rest.length ? rest : ['cdrs', 'contacts', 'payments'];
+        const nowArg = o.string('now');
         const now = nowArg ? new Date(nowArg) : new Date();
-        if (Number.isNaN(now.getTime()) || jobs.some((j) => !['cdrs', 'contacts', 'payments'].includes(j))) { process.stderr.write(`${USAGE}\n`); return 2; }
-        const accounts = new AccountService(pool, store, config.pinPepper);
-        const r = await runRetention({ pool, log, accounts, balances: store, policy: apiSettingsOf(config).retention }, now, jobs, 'cli');
+        if (Number.isNaN(now.getTime())) throw new UsageError('--now must be an ISO date-time');
+        const unknown = jobs.filter((j) => !['cdrs', 'contacts', 'payments'].includes(j));
+        if (unknown.length) throw new UsageError(`unknown retention job ${unknown.join(', ')} (jobs: cdrs, contacts, payments)`);
+        const r = await runRetention({ pool, log, accounts, balances: store, policy: apiSettingsOf(config).retention }, now, jobs, ACTOR);
         out([
           `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,
           `closed customers erased: ${r.erasedCustomers.length}`,
@@ -125,13 +318,13 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'auto-topup': {
+        new Options(parsed.options, []);
         const r = await new AutoTopUp(pool, store, new TestPaymentProvider(), log).run();
         out(`${r.checked} accounts checked, ${r.charged} charged, ${r.failed} failed`, r);
         return r.failed ? 1 : 0;
       }
       default:
-        process.stderr.write(`unknown command ${command}\n${USAGE}\n`);
-        return 2;
+        throw new UsageError(`unknown command ${command}`);
     }
   } finally {
     redis.disconnect();
@@ -139,7 +332,24 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: Error) => {
-  process.stderr.write(`${err instanceof ConfigError ? '' : 'error: '}${err.message}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+/** A failure as the operator reads it, and its exit code. */
+function describeFailure(err: unknown): { code: string; message: string; exit: number } {
+  if (err instanceof UsageError) return { code: 'USAGE', message: err.message, exit: 2 };
+  if (err instanceof ConfigError) return { code: 'CONFIGURATION', message: err.message, exit: 2 };
+  if (err instanceof AppError) return { code: err.code, message: err.message, exit: 1 };
+  const e = err as { code?: string; message?: string; address?: string; port?: number };
+  if (e.code === 'ECONNREFUSED' || e.code === 'ETIMEDOUT' || e.code === 'ENOTFOUND' || /Connection is closed|max retries|Reached the max retries/i.test(e.message ?? '')) {
+    return { code: 'UNAVAILABLE', message: `a dependency is not reachable (${e.message ?? e.code}); check REDIS_URL and DATABASE_URL`, exit: 1 };
+  }
+  if (err instanceof RangeError) return { code: 'VALIDATION_FAILED', message: err.message, exit: 1 };
+  return { code: 'INTERNAL', message: e.message ?? String(err), exit: 1 };
+}
+
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+run(argv, json).then((code) => process.exit(code), (err: unknown) => {
+  const f = describeFailure(err);
+  if (json) process.stderr.write(`${JSON.stringify({ error: { code: f.code, message: f.message } })}\n`);
+  else process.stderr.write(`error: ${f.code === 'USAGE' || f.code === 'CONFIGURATION' || f.code === 'UNAVAILABLE' || f.code === 'INTERNAL' ? '' : `${f.code}: `}${f.message}\n${f.code === 'USAGE' ? 'run softswitch help for the commands\n' : ''}`);
+  process.exit(f.exit);
 });

@@ -1,0 +1,216 @@
+// The operator CLI run as an operator runs it (node --import tsx src/cli/main.ts), against this
+// file's own Postgres schema and Redis namespace: outputs, --json, error messages and exit codes.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { AccountService } from '../../src/accounts/account-service.ts';
+import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
+import { parseSipCommand, sipCommandsChannel } from '../../src/sip/sip-commands.ts';
+import { setupServices, TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
+import type { TestServices } from '../support/services.ts';
+
+let s: TestServices;
+let ns = '';
+let store: BalanceStore;
+let env: NodeJS.ProcessEnv;
+
+interface Run { code: number; stdout: string; stderr: string; json: () => unknown }
+
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...env, ...extraEnv }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as unknown });
+    });
+  });
+}
+const errorOf = (r: Run) => (JSON.parse(r.stderr) as { error: { code: string; message: string } }).error;
+
+beforeAll(async () => {
+  s = await setupServices('cli', { shards: 4 });
+  ns = s.namespace.replace(/[^A-Za-z0-9_-]/g, '_');
+  store = new BalanceStore(s.redis, { namespace: ns, shards: 4 });
+  env = {
+    ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: s.schema, REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: ns, REDIS_SHARDS: '4',
+    PIN_PEPPER: TEST_PEPPER, DRACHTIO_SECRET: 'cli-test-secret', SIP_NONCE_KEY: 'n'.repeat(32), LOG_LEVEL: 'silent',
+  };
+}, 60_000);
+
+afterAll(async () => {
+  if (!s) return;
+  let cursor = '0';
+  do {
+    const [next, keys] = await s.redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
+    if (keys.length) await s.redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await s.teardown();
+});
+
+describe('operator CLI', () => {
+  let customerId = 0;
+  let accountId = 0;
+  let otherAccountId = 0;
+
+  it('creates a customer and two accounts (--json and human output)', async () => {
+    const c = await cli(['customer', 'create', 'Ada Operator', '--email=ada@example.com', '--phone=+447700900001', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    customerId = (c.json() as { customerId: number }).customerId;
+    expect(customerId).toBeGreaterThan(0);
+
+    const [a, b] = await Promise.all([
+      cli(['account', 'create', String(customerId), 'GBP', '--max-calls=3', '--daily-cap=20.50', '--json']),
+      cli(['account', 'create', String(customerId), 'GBP']),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    const acct = a.json() as { id: number; maxConcurrentCalls: number; dailySpendCap: number; currency: string };
+    expect(acct).toMatchObject({ maxConcurrentCalls: 3, dailySpendCap: 20_500_000, currency: 'GBP' });
+    accountId = acct.id;
+    expect(b.code, b.stderr).toBe(0);
+    const m = /^account (\d+) \(number \d+\) created for customer (\d+)/.exec(b.stdout);
+    expect(m?.[2]).toBe(String(customerId));
+    otherAccountId = Number(m![1]);
+    // the live store knows the account's limits at once
+    expect((await store.get(accountId))?.balance).toBe(0);
+  });
+
+  it('issues a PIN that finds the account, shown once', async () => {
+    const r = await cli(['pin', 'issue', String(accountId), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { pin } = r.json() as { pin: string };
+    expect(pin).toMatch(/^\d{6,12}$/);
+    const accounts = new AccountService(s.pool, store, TEST_PEPPER);
+    expect(await accounts.findAccountByPin(pin)).toBe(accountId);
+    const bad = await cli(['pin', 'issue', String(accountId), '--pin=12', '--json']);
+    expect(bad.code).toBe(1);
+    expect(errorOf(bad).code).toBe('INVALID_PIN');
+  });
+
+  it('tops up exactly once per key, in the account currency, with integer micro-units', async () => {
+    const first = await cli(['topup', String(accountId), '5.25', '--key=order-1', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json()).toMatchObject({ amount: 5_250_000, balanceAfter: 5_250_000, replayed: false, currency: 'GBP' });
+    const again = await cli(['topup', String(accountId), '5.25', '--key=order-1']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('already credited; nothing changed');
+    const [conflict, noKey, badAmount, unknown] = await Promise.all([
+      cli(['topup', String(accountId), '6', '--key=order-1', '--json']),
+      cli(['topup', String(accountId), '5']),
+      cli(['topup', String(accountId), '1.2345678', '--key=x']),
+      cli(['topup', '999999', '1', '--key=x', '--json']),
+    ]);
+    expect(conflict.code).toBe(1);
+    expect(errorOf(conflict).code).toBe('IDEMPOTENCY_CONFLICT');
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('--key=KEY is required');
+    expect(badAmount.code).toBe(2);
+    expect(badAmount.stderr).toContain('at most 6 decimals');
+    expect(unknown.code).toBe(1);
+    expect(errorOf(unknown).code).toBe('UNKNOWN_ACCOUNT');
+    expect((await store.get(accountId))?.balance).toBe(5_250_000);
+  });
+
+  it('registers a caller ID once across accounts', async () => {
+    const ok = await cli(['caller-id', 'add', String(accountId), '+447700900123', '--verified']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const [taken, invalid] = await Promise.all([
+      cli(['caller-id', 'add', String(otherAccountId), '+447700900123', '--json']),
+      cli(['caller-id', 'add', String(accountId), '07700900123']),
+    ]);
+    expect(taken.code).toBe(1);
+    expect(errorOf(taken).code).toBe('CLI_TAKEN');
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^error: INVALID_CLI: 07700900123 is not an E\.164 number/);
+    const { rows } = await s.pool.query('select account_id, verified_at from authorised_clis where cli = $1', ['+447700900123']);
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0].account_id)).toBe(accountId);
+    expect(rows[0].verified_at).not.toBeNull();
+  });
+
+  it('lists live calls, shows the account, and publishes a hang-up to the SIP applications', async () => {
+    const deadline = Date.now() + 60_000;
+    const r = await store.reserve(accountId, 'cli-call-1@test', 1000, 100_000, deadline);
+    expect(r.ok).toBe(true);
+    const sub = new Redis(TEST_REDIS_URL);
+    const received: string[] = [];
+    sub.on('message', (_ch: string, m: string) => received.push(m));
+    await sub.subscribe(sipCommandsChannel(ns));
+    try {
+      const [list, show] = await Promise.all([cli(['calls', 'list', '--json']), cli(['account', 'show', String(accountId)])]);
+      expect(list.code, list.stderr).toBe(0);
+      const calls = list.json() as { callId: string; accountId: number; answered: boolean; reserved: number }[];
+      expect(calls).toEqual([expect.objectContaining({ callId: 'cli-call-1@test', accountId, answered: false })]);
+      expect(calls[0]!.reserved).toBeGreaterThan(0);
+      expect(show.code, show.stderr).toBe(0);
+      expect(show.stdout).toContain('live balance     5.25 GBP');
+      expect(show.stdout).toContain('calls now        1');
+      expect(show.stdout).toContain('cli-call-1@test');
+
+      const hang = await cli(['calls', 'hangup', 'cli-call-1@test', '--json']);
+      expect(hang.code, hang.stderr).toBe(0);
+      expect(hang.json()).toEqual({ callId: 'cli-call-1@test', accountId, receivers: 1 });
+      await expect.poll(() => received.length).toBe(1);
+      expect(parseSipCommand(received[0]!)).toMatchObject({ op: 'hangup', callId: 'cli-call-1@test', accountId, requestedBy: 'cli' });
+    } finally {
+      sub.disconnect();
+    }
+    // nobody listening: the operator is told the call was not hung up
+    const [unheard, unknown] = await Promise.all([
+      cli(['calls', 'hangup', 'cli-call-1@test']),
+      cli(['calls', 'hangup', 'no-such-call', '--json']),
+    ]);
+    expect(unheard.code).toBe(1);
+    expect(unheard.stderr).toContain('no SIP application process is listening');
+    expect(unknown.code).toBe(1);
+    expect(errorOf(unknown).code).toBe('UNKNOWN_CALL');
+    await store.release(accountId, 'cli-call-1@test');
+  });
+
+  it('imports a tariff all or nothing and reports the bad line', async () => {
+    const dir = tmpdir();
+    const bad = path.join(dir, `cli-test-${process.pid}-bad.csv`);
+    await writeFile(bad, 'prefix,price_per_minute\n44,abc\n');
+    const r = await cli(['import-tariff', 'T-CLI', 'Test', 'GBP', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/line \d+.*\nnothing was imported/s);
+    const missing = await cli(['import-tariff', 'T-CLI', 'Test', 'GBP', path.join(dir, 'does-not-exist.csv')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read');
+  });
+
+  it('refuses bad usage and bad configuration with exit code 2 and says why', async () => {
+    const [unknownCommand, unknownOption, missingArg, badConfig, help] = await Promise.all([
+      cli(['frobnicate']),
+      cli(['calls', 'list', '--acount=1']),
+      cli(['account', 'create', '12']),
+      cli(['account', 'show', '1'], { PIN_PEPPER: 'short' }),
+      cli(['help']),
+    ]);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain('unknown command frobnicate');
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain('unknown option --acount (this command takes --account)');
+    expect(missingArg.code).toBe(2);
+    expect(missingArg.stderr).toContain('missing currency');
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toContain('PIN_PEPPER must be at least 32 characters');
+    expect(help.code).toBe(0);
+    for (const c of ['customer create', 'account create', 'pin issue', 'topup', 'caller-id add', 'import-tariff', 'calls list', 'calls hangup',
+      'rebuild-balances', 'reconcile', 'retention', 'api-key create', 'api-key revoke']) expect(help.stdout).toContain(c);
+  });
+
+  it('reports an unreachable Redis as a failure (exit 1), not a hang', async () => {
+    const r = await cli(['calls', 'list', '--json'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(r.code).toBe(1);
+    expect(errorOf(r).code).toBe('UNAVAILABLE');
+  });
+
+  it('reconciles after all this: Redis and Postgres agree', async () => {
+    const r = await cli(['reconcile', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect((r.json() as { differences: unknown[] }).differences).toEqual([]);
+  });
+});
