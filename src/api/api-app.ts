@@ -28,6 +28,7 @@ import { routingRoutes } from './routes/routing-data.ts';
 import { selfCareRoutes } from './routes/self-care.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tariffRoutes } from './routes/tariffs.ts';
+import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
 
 
@@ -113,6 +114,7 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   routingRoutes(app, ctx);
   privacyRoutes(app, ctx);
   selfCareRoutes(app, ctx);
+  await registerWebPages(app, ctx);
   return { app, ctx, routes };
 }
 

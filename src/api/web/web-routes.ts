@@ -1,0 +1,55 @@
+/**
+ * The web pages, served by the API process on the same origin: customer self-care under /my,
+ * the operator console under /console, static assets under /web/assets. Server-rendered HTML;
+ * one small script adds live updates (docs/web.md explains the choice).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../api-context.ts';
+import { customerPages } from './customer-pages.ts';
+import { html } from './html.ts';
+import { parseMultipart } from './multipart.ts';
+import { operatorPages } from './operator-pages.ts';
+import { OperatorSessions } from './operator-sessions.ts';
+import { T, pageRoute, sendPage } from './web-kit.ts';
+import type { Web } from './web-kit.ts';
+import { securityHeaders } from './web-security.ts';
+
+/** How long an operator console session lasts. */
+export const OPERATOR_SESSION_SECONDS = 8 * 3600;
+
+const ASSETS: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+
+export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(new URL(`./assets/${name}`, import.meta.url)) }]));
+  const assetVersion = createHash('sha256').update(Buffer.concat([...files.values()].map((f) => f.body))).digest('hex').slice(0, 12);
+  const web: Web = { app, ctx, operators: new OperatorSessions(ctx.redis, ctx.settings.namespace, OPERATOR_SESSION_SECONDS), assetVersion };
+
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+      const out: Record<string, string> = {};
+      for (const [k, v] of new URLSearchParams(String(body))) if (!(k in out)) out[k] = v;
+      done(null, out);
+    });
+    scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: 20 * 1024 * 1024 }, (req, body, done) => {
+      const parsed = parseMultipart(body as Buffer, String(req.headers['content-type']));
+      done(null, parsed ?? {});
+    });
+    scope.setErrorHandler((err, req, reply) => {
+      req.log.error({ err }, 'web page failed');
+      return sendPage(web, req, reply, { title: T(req).common.error, status: 500, body: html`<p><a href="/my">${T(req).common.backHome}</a></p>` });
+    });
+
+    scope.get('/web/assets/:name', pageRoute('Static assets of the web pages (script and stylesheet)'), async (req, reply) => {
+      const f = files.get((req.params as { name: string }).name);
+      securityHeaders(reply);
+      if (!f) return reply.status(404).type('text/plain').send('not found');
+      return reply.header('cache-control', 'public, max-age=86400').type(f.type).send(f.body);
+    });
+
+    scope.get('/my/', pageRoute('Customer pages'), async (_req, reply) => reply.redirect('/my', 303));
+    customerPages(web, scope);
+    operatorPages(web, scope);
+  });
+}
