@@ -215,8 +215,11 @@ export class IvrCaller {
   /** Waits for the first frames of a prompt after the cursor (e.g. a collect's prompt has started), without moving the cursor. */
   async waitPrompt(prompt: Prompt, timeoutMs = 20_000): Promise<void> {
     const frames = store.frames('en', [prompt], 'PCMU');
-    // the first frame that is not pure silence identifies the prompt
-    const marker = frames.find((f) => f.some((b) => b !== 0xff && b !== 0x7f)) ?? frames[0]!;
+    // the loudest frame (most mu-law bytes of large magnitude) and the next identify the prompt
+    const loud = (f: Buffer) => f.reduce((n, b) => n + ((b & 0x7f) < 0x30 ? 1 : 0), 0);
+    let best = 0;
+    frames.forEach((f, i) => { if (i < frames.length - 1 && loud(f) > loud(frames[best]!)) best = i; });
+    const marker = Buffer.concat(frames.slice(best, best + 2));
     await this.rtp.waitFor(() => this.heard().indexOf(marker, this.cursor) >= 0, timeoutMs);
   }
 

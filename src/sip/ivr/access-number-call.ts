@@ -280,10 +280,9 @@ class IvrRun {
       return this.failOutbound(503, 'Media Ports Exhausted');
     }
     const leg = o.leg;
-    let ringing = true;
-    void this.session.play(['connecting']).then((r) => {
-      if (r.kind === 'done' && ringing) void this.session.play(['tones/ringback'], { loop: true });
-    });
+    if (this.gone(await this.session.play(['connecting']))) { await this.d.control.settle(o.call, log); return 'hangup'; }
+    // ringback while the carrier rings; bridging stops it
+    void this.session.play(['tones/ringback'], { loop: true });
     const outcome = await this.d.control.dial(o.call, o.auth.routes, (route, sent) => this.d.srf.createUAC(route.uri, {
       localSdp: leg.localSdp,
       callingNumber: this.f.identity.withheld ? 'anonymous' : (this.f.identity.cli ?? 'anonymous'),
@@ -292,7 +291,6 @@ class IvrRun {
     }, {
       cbRequest: (_err, r) => { this.pendingUac = r; sent(() => r.cancel()); },
     }), () => this.callerGone, log);
-    ringing = false;
     this.pendingUac = undefined;
     if (outcome.kind === 'cancelled') { await this.d.control.settle(o.call, log); return 'hangup'; }
     if (outcome.kind === 'failed') {

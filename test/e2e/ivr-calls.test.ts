@@ -1,0 +1,239 @@
+/**
+ * Access numbers end to end: a caller on the phone network (test/support/ivr-caller.ts: SIP from
+ * a trusted carrier address through the embedded edge, RTP with RFC 4733 keys) reaches the IVR
+ * in the embedded media server, logs in by caller ID or PIN, keys a destination, and is bridged to
+ * a sipp carrier. What the caller hears is compared with the prompt files; every call's CDR and
+ * the money invariant are checked.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { phraseBook } from '../../src/media/prompts/phrases.ts';
+import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
+import { IvrCaller } from '../support/ivr-caller.ts';
+import { RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { randomPort } from '../support/edge-apps/ports.ts';
+
+const ACCESS = '+441632000100';
+const UK = '441632960001';
+const en = phraseBook('en');
+let h: SipAppHarness;
+const callers: IvrCaller[] = [];
+let cliSeq = 0;
+
+beforeAll(async () => {
+  const base = 2 * Math.floor(randomPort() / 2);
+  h = await SipAppHarness.start('ivrcalls', {
+    sliceSeconds: 6, extendLeadSeconds: 2, warnSeconds: 3, ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
+    media: { portMin: base, portMax: base + 40 },
+    ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
+  });
+  await h.s.pool.query(`insert into access_numbers (number, language, description) values ($1, 'en', 'test access number')`, [ACCESS]);
+});
+afterAll(async () => {
+  await Promise.all(callers.map((c) => c.close()));
+  await h.stop();
+});
+afterEach(async () => {
+  for (const id of h.accountIds) {
+    const m = await h.money(id);
+    expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, unrecovered: 0, duplicateCdrs: 0 });
+    expect(m.topUps - m.costs).toBe(m.redisBalance);
+    expect(m.postgresBalance).toBe(m.redisBalance);
+  }
+  expect(h.sip.media?.sessionCount).toBe(0);
+});
+
+/** A caller ID nobody has registered yet. */
+function freshCli(): string {
+  return `+4479009${String(process.pid % 100).padStart(2, '0')}${String(++cliSeq).padStart(3, '0')}`;
+}
+
+async function dialIn(from: string, opts: { headers?: Record<string, string>; ip?: string } = {}): Promise<IvrCaller> {
+  const c = await IvrCaller.call({ ip: opts.ip ?? h.carrierIp, edge: h.remote, to: ACCESS, from, ...(opts.headers ? { headers: opts.headers } : {}) });
+  callers.push(c);
+  return c;
+}
+
+async function account(credit: number): Promise<Device & { pin: string }> {
+  const d = await h.device(credit);
+  return { ...d, pin: await h.accountsSvc.issuePin(d.account.id) };
+}
+
+function clean(...runs: SippRun[]): void {
+  for (const r of runs) {
+    expect(r.errors, r.stdout.slice(-2000)).toBe('');
+    expect(r.code).toBe(0);
+  }
+}
+
+interface IvrCdr { callId: string; kind: string; disposition: string; cli: string | null; accessNumber: string | null; dialledNumber: string | null; billedSeconds: number; cost: number; sipCode: number | null }
+async function ivrCdrs(accountId: number): Promise<IvrCdr[]> {
+  await h.drain();
+  const { rows } = await h.s.pool.query<IvrCdr>(
+    `select call_id as "callId", kind, disposition, cli, access_number as "accessNumber", dialled_number as "dialledNumber",
+            billed_seconds as "billedSeconds", cost::int as cost, sip_code as "sipCode"
+       from cdrs where account_id = $1 order by start_time`, [accountId]);
+  return rows;
+}
+
+/** Waits for a collect's prompt to start, then keys (the keys stop the prompt). */
+async function keyAt(c: IvrCaller, prompt: Parameters<IvrCaller['waitPrompt']>[0], keys: string, duplicate = false): Promise<void> {
+  await c.waitPrompt(prompt);
+  c.skipHeard();
+  c.press(keys, { duplicate });
+}
+
+describe('access numbers', () => {
+  it('PIN-less: a registered caller ID from the carrier hears welcome, balance, the destination prompt, the minutes, and is bridged; CDR names the access number and caller ID', async () => {
+    const dev = await account(1_000_000);                       // £1.00: 100 s at 0.60/min
+    const cli = freshCli();
+    await h.accountsSvc.addCli(dev.account.id, cli, true);
+    const before = h.settled.length;
+    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 30 });
+    const c = await dialIn(cli);
+    expect(c.status).toBe(200);
+    // the whole greeting, exactly as the prompt files say it, with nothing between
+    await c.expectHeard(['welcome', ...en.balance(1_000_000, 'GBP'), 'enter-destination']);
+    c.press(`00${UK}#`);
+    await c.expectHeard([...en.minutes(1), 'connecting']);
+    await h.waitIvrState(c.callId, IvrState.Connected);
+    await c.hangup();
+    clean(await carrier.done);
+    await h.waitSettled(before + 1);
+    await h.waitIvrState(c.callId, IvrState.Ended);
+    const [cdr] = await ivrCdrs(dev.account.id);
+    expect(cdr).toMatchObject({ callId: c.callId, kind: 'access_number', disposition: 'answered', cli, accessNumber: ACCESS, dialledNumber: `00${UK}`, sipCode: 200 });
+    expect(cdr!.cost).toBe(cdr!.billedSeconds * RATE_PER_SECOND);
+  });
+
+  it('PIN login with a wrong PIN first, the right one sent with duplicated RFC 4733 packets; the far end hangs up and a second call is placed without logging in again', async () => {
+    const dev = await account(2_000_000);
+    const cli = freshCli();
+    const before = h.settled.length;
+    const carrier = h.carrier(0, 'uas-answer-send-bye.xml', { calls: 2, timeoutSec: 40 });
+    const c = await dialIn(cli);
+    await c.expectHeard(['welcome']);
+    await keyAt(c, 'enter-pin', '99999999#');
+    await keyAt(c, 'pin-incorrect', `${dev.pin}#`, true);      // each packet twice: every key still counts once
+    await keyAt(c, 'register-cli', '2');                        // not now
+    await keyAt(c, 'enter-destination', `00${UK}#`);
+    await h.waitIvrState(c.callId, IvrState.Connected);
+    await keyAt(c, 'another-call', '1');                        // the carrier hung up: another call
+    await keyAt(c, 'enter-destination', `00${UK}#`);
+    await h.waitSettled(before + 2);
+    await c.waitPrompt('another-call');
+    await c.hangup();
+    clean(await carrier.done);
+    await h.waitIvrState(c.callId, IvrState.Ended);
+    const cdrs = await ivrCdrs(dev.account.id);
+    expect(cdrs.map((r) => [r.callId, r.disposition, r.kind, r.cli])).toEqual([
+      [c.callId, 'answered', 'access_number', cli], [`${c.callId}/2`, 'answered', 'access_number', cli],
+    ]);
+    expect(await h.accountsSvc.findAccountByCli(cli)).toBeUndefined();
+  });
+
+  it('after a PIN login the caller registers the calling number (press 1); the next call from it logs in without a PIN', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    const c = await dialIn(cli);
+    await keyAt(c, 'enter-pin', `${dev.pin}#`);
+    await keyAt(c, 'register-cli', '1');
+    await c.expectHeard(['cli-registered'], { anywhere: true });
+    await c.hangup();
+    await h.waitIvrState(c.callId, IvrState.Ended);
+    expect(await h.accountsSvc.findAccountByCli(cli)).toBe(dev.account.id);
+    const again = await dialIn(cli);
+    await again.expectHeard(['welcome', ...en.balance(1_000_000, 'GBP')]);
+    expect(h.ivrStates.filter((e) => e.callId === again.callId).map((e) => e.state).slice(0, 2)).toEqual([IvrState.Welcome, IvrState.Balance]);
+    await again.hangup();
+    await h.waitIvrState(again.callId, IvrState.Ended);
+  });
+
+  it('a withheld caller ID (Privacy: id) is asked for a PIN even when it is registered', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    await h.accountsSvc.addCli(dev.account.id, cli, true);
+    const c = await dialIn(cli, { headers: { Privacy: 'id' } });
+    await c.expectHeard(['welcome', 'enter-pin']);
+    await c.hangup();
+    await h.waitIvrState(c.callId, IvrState.Ended);
+    expect(h.ivrStates.filter((e) => e.callId === c.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.PinEntry, IvrState.Ended]);
+  });
+
+  it('an access number is not reachable from an address that is not a trusted carrier: 403, whatever the caller ID', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    await h.accountsSvc.addCli(dev.account.id, cli, true);
+    const c = await dialIn(cli, { ip: h.deviceIp });
+    expect([c.status, c.reason]).toEqual([403, 'Access Number Only Via Carrier']);
+    expect(h.ivrStates.some((e) => e.callId === c.callId)).toBe(false);
+  });
+
+  it('wrong PINs count across calls per caller ID: three tries per call, then locked for the cool-down (told so), even for the right PIN', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    const first = await dialIn(cli);
+    await keyAt(first, 'enter-pin', '11111111#');
+    await keyAt(first, 'pin-incorrect', '22222222#');
+    await keyAt(first, 'pin-incorrect', '33333333#');
+    await first.expectHeard(['pin-incorrect', 'goodbye'], { anywhere: true });
+    await first.waitBye();
+    const second = await dialIn(cli);                           // the fourth wrong PIN reaches the threshold
+    await keyAt(second, 'enter-pin', '44444444#');
+    await second.expectHeard(['pin-locked', 'goodbye'], { anywhere: true });
+    await second.waitBye();
+    const third = await dialIn(cli);                            // locked: not even asked
+    await third.expectHeard(['welcome', 'pin-locked', 'goodbye']);
+    await third.waitBye();
+    await h.waitIvrState(third.callId, IvrState.Ended);
+    expect(h.ivrStates.filter((e) => e.callId === third.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.Refusal, IvrState.Goodbye, IvrState.Ended]);
+    expect(await ivrCdrs(dev.account.id)).toEqual([]);
+  });
+
+  it('a warning is injected before the credit runs out and the call is cut at the affordable second', async () => {
+    const dev = await account(9 * RATE_PER_SECOND);             // 9 s: a 6 s slice, then 3 s more; warned 3 s before the end
+    const cli = freshCli();
+    await h.accountsSvc.addCli(dev.account.id, cli, true);
+    const before = h.settled.length;
+    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 30 });
+    const c = await dialIn(cli);
+    await keyAt(c, 'enter-destination', `00${UK}#`);
+    await c.expectHeard([...en.minutes(0), 'connecting'], { anywhere: true });
+    await h.waitIvrState(c.callId, IvrState.Connected);
+    await c.expectHeard(['one-minute-remaining'], { anywhere: true, timeoutMs: 15_000 });
+    await c.expectHeard(['goodbye'], { anywhere: true, timeoutMs: 15_000 });
+    await c.waitBye();
+    clean(await carrier.done);
+    await h.waitSettled(before + 1);
+    const [cdr] = await ivrCdrs(dev.account.id);
+    expect(cdr).toMatchObject({ disposition: 'credit_exhausted', billedSeconds: 9, cost: 9 * RATE_PER_SECOND });
+    expect((await h.s.store.get(dev.account.id))!.balance).toBe(0);
+  });
+
+  it('insufficient credit, unknown destination, blocked destination and carrier failure: each its own prompt, a clean hangup and a CDR', async () => {
+    const cases: { credit: number; dial: string; prompt: 'insufficient-credit' | 'unknown-destination' | 'destination-not-allowed' | 'call-failed'; code: number }[] = [
+      { credit: 0, dial: `00${UK}`, prompt: 'insufficient-credit', code: 402 },
+      { credit: 1_000_000, dial: '0033123456789', prompt: 'unknown-destination', code: 404 },
+      { credit: 1_000_000, dial: '00449012345678', prompt: 'destination-not-allowed', code: 403 },
+      { credit: 1_000_000, dial: `00${UK}`, prompt: 'call-failed', code: 503 },
+    ];
+    for (const k of cases) {
+      const dev = await account(k.credit);
+      const cli = freshCli();
+      await h.accountsSvc.addCli(dev.account.id, cli, true);
+      const gateways = k.prompt === 'call-failed'
+        ? [0, 1].map((i) => h.carrier(i, 'uas-refuse.xml', { vars: { status: '503', reason: 'Service Unavailable' }, timeoutSec: 20 }))
+        : [];
+      const before = h.settled.length;
+      const c = await dialIn(cli);
+      await keyAt(c, 'enter-destination', `${k.dial}#`);
+      await c.expectHeard([k.prompt, 'goodbye'], { anywhere: true });
+      await c.waitBye();
+      for (const g of gateways) clean(await g.done);
+      await h.waitSettled(before + 1);
+      await h.waitIvrState(c.callId, IvrState.Ended);
+      const [cdr] = await ivrCdrs(dev.account.id);
+      expect(cdr, k.prompt).toMatchObject({ kind: 'access_number', sipCode: k.code, cost: 0, cli, accessNumber: ACCESS, dialledNumber: k.dial });
+    }
+  }, 90_000);
+});
