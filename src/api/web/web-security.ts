@@ -9,7 +9,7 @@
  *   pre-session cookie plays the same part (double submit). POSTs whose Origin names another
  *   site are refused as well.
  * - Every page: a Content-Security-Policy with no inline script or style, no framing, forms only
- *   to this origin; no caching of personal pages; no referrer.
+ *   to this origin; no caching of personal pages; no referrer to other sites.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -24,7 +24,7 @@ export function securityHeaders(reply: FastifyReply): void {
     'content-security-policy': CSP,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    'referrer-policy': 'same-origin',   // no-referrer would make browsers send "Origin: null" on our own form posts
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
     'permissions-policy': 'camera=(), microphone=(), geolocation=()',

@@ -1,0 +1,199 @@
+/**
+ * The web pages in headless Chromium against the API on a loopback port (own Postgres schema and
+ * Redis namespace). A call is settled through the BalanceStore exactly as the SIP app settles
+ * one (reserve, then settle with its CDR), and the ledger writer moves the CDR to Postgres.
+ */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
+import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
+import { harness } from '../api/api-harness.ts';
+import type { Harness } from '../api/api-harness.ts';
+import { cdrFor } from '../support/fixtures.ts';
+import { hasChromium, launch, screenshot, seriousViolations } from './browser-support.ts';
+
+const PASSWORD = 'correct horse battery';
+
+if (!hasChromium) console.warn('web page tests skipped: /usr/bin/chromium is missing (apt-get install -y chromium; .ci/run installs it)');
+
+describe.skipIf(!hasChromium)('web pages in a browser', () => {
+  let h: Harness;
+  let base: string;
+  let browser: Browser;
+  let customerCtx: BrowserContext;
+  let operatorCtx: BrowserContext;
+  let me: Page;
+  let op: Page;
+  let a: Awaited<ReturnType<Harness['customerWithAccount']>>;
+  let b: Awaited<ReturnType<Harness['customerWithAccount']>>;
+  const cspErrors: string[] = [];
+  const axeReport: Record<string, unknown[]> = {};
+
+  async function drain(): Promise<void> {
+    await new LedgerWriter(h.s.newRedis(), new PostgresLedgerSink(h.s.pool), {
+      streams: h.s.store.keys.allStreams(), deadLetterStream: `${h.s.namespace}:deadletter`, consumer: 'web', logger: h.s.logger,
+    }).drain();
+  }
+
+  /** Loads a page, checks it with axe-core and saves a screenshot. */
+  async function visit(page: Page, path: string, name: string): Promise<void> {
+    await page.goto(`${base}${path}`);
+    await page.waitForSelector('h1');
+    axeReport[name] = await seriousViolations(page);
+    await screenshot(page, name);
+  }
+
+  const available = (page: Page) => page.locator('[data-field="available"]').first();
+
+  beforeAll(async () => {
+    h = await harness('webpages');
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    a = await h.customerWithAccount({ username: 'web_alice', password: PASSWORD, credit: 5_000_000 });
+    b = await h.customerWithAccount({ username: 'web_bob', password: PASSWORD, credit: 1_000_000 });
+    await h.accounts.issuePin(a.account.id, '246810');
+    await h.accounts.addCli(b.account.id, '+447700900555', true);
+    browser = await launch();
+    customerCtx = await browser.newContext({ acceptDownloads: true, locale: 'en-GB' });
+    operatorCtx = await browser.newContext({ acceptDownloads: true, locale: 'en-GB' });
+    me = await customerCtx.newPage();
+    op = await operatorCtx.newPage();
+    for (const p of [me, op]) p.setDefaultTimeout(15_000);
+    for (const p of [me, op]) p.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it('a customer logs in and sees the balance in the account currency', async () => {
+    await visit(me, '/my/login', 'customer-login');
+    await me.fill('#username', 'web_alice');
+    await me.fill('#password', 'wrong password');
+    await me.click('button[type=submit]');
+    await me.waitForSelector('p.error');
+    expect(await me.textContent('p.error')).toContain('Login failed');
+    await me.fill('#username', 'web_alice');
+    await me.fill('#password', PASSWORD);
+    await Promise.all([me.waitForURL(`${base}/my`), me.click('main button[type=submit]')]);
+    const cookie = (await customerCtx.cookies()).find((c) => c.name === 'ss_sess');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(await available(me).textContent()).toBe('£5.00');
+    axeReport['customer-home'] = await seriousViolations(me);
+    await screenshot(me, 'customer-home');
+  });
+
+  it('the balance drops live when a call is settled, and the call is listed', async () => {
+    await me.waitForSelector('[data-balance-stream][data-live="on"]');
+    const callId = `web-call-${a.account.id}`;
+    const start = Date.now() - 70_000;
+    const r = await h.s.store.reserve(a.account.id, callId, 0, 2_000_000, Date.now() + 60_000);
+    expect(r.ok).toBe(true);
+    await me.waitForFunction(() => document.querySelector('[data-field="callsInProgress"]')?.textContent === '1');
+    await h.s.store.settle(a.account.id, cdrFor(callId, a.account.id, 1_234_567, { startTime: start, dialledNumber: '00441632960001', currency: 'GBP' }));
+    await me.waitForFunction(() => document.querySelector('[data-field="available"]')?.textContent === '£3.77');   // 5.000000 - 1.234567 = 3.765433, shown rounded
+    await drain();
+    await visit(me, '/my/calls', 'customer-calls');
+    expect(await me.textContent('table')).toContain('00441632960001');
+    expect(await me.textContent('table')).toContain('£1.23');
+    await me.fill('#number', '999');
+    await Promise.all([me.waitForURL(/number=999/), me.click('form.filters button')]);
+    expect(await me.textContent('main')).toContain('No calls match.');
+    await me.goto(`${base}/my/calls`);
+    const [download] = await Promise.all([me.waitForEvent('download'), me.click('a[href^="/my/calls.csv"]')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\r\n')[0]).toContain('callId');
+    expect(csv).toContain(callId);
+  });
+
+  it('an operator logs in with an API key, finds the account and tops it up; the customer sees it live', async () => {
+    await visit(op, '/console/login', 'console-login');
+    await op.fill('#key', h.keys.admin);
+    await Promise.all([op.waitForURL(`${base}/console`), op.click('main button[type=submit]')]);
+    axeReport['console-dashboard'] = await seriousViolations(op);
+    await screenshot(op, 'console-dashboard');
+    await visit(op, `/console/accounts?by=number&q=${a.account.number}`, 'console-search');
+    await Promise.all([op.waitForURL(`${base}/console/accounts/${a.account.id}`), op.click(`a[href="/console/accounts/${a.account.id}"]`)]);
+    axeReport['console-account'] = await seriousViolations(op);
+    await screenshot(op, 'console-account');
+    expect(await op.textContent('main')).toContain('1 High Street');
+    await me.goto(`${base}/my`);
+    await me.waitForSelector('[data-balance-stream][data-live="on"]');
+    expect(await available(me).textContent()).toBe('£3.77');
+    await op.fill('#topup-amount', '2.50');
+    await Promise.all([op.waitForURL(/m=console\.topupDone/), op.click('form[action$="/topup"] button')]);
+    await me.waitForFunction(() => document.querySelector('[data-field="available"]')?.textContent === '£6.27');
+    const audit = await h.s.pool.query(`select count(*)::int as n from audit_log where action = 'customer.get' and customer_id = $1`, [a.customerId]).catch(() => ({ rows: [{ n: -1 }] }));
+    expect(audit.rows[0]?.n).not.toBe(0);
+  });
+
+  it('the customer changes the PIN: the new one finds the account, the old one does not', async () => {
+    await visit(me, '/my/security', 'customer-security');
+    await me.fill('#currentPin', '246810');
+    await me.fill('#newPin', '13572468');
+    await me.click('form[action="/my/pin"] button');
+    await me.waitForSelector('[data-testid="new-pin"]');
+    expect(await me.textContent('[data-testid="new-pin"]')).toBe('13572468');
+    expect(await h.accounts.findAccountByPin('246810')).toBeUndefined();
+    expect(await h.accounts.findAccountByPin('13572468')).toBe(a.account.id);
+  });
+
+  it('forged and cross-customer requests fail', async () => {
+    const api = me.context().request;
+    const noToken = await api.post(`${base}/my/pin`, { form: { newPin: '11112222', currentPin: '13572468' }, maxRedirects: 0 });
+    expect(noToken.status()).toBe(403);
+    const csrf = await me.getAttribute('form[action="/my/pin"] input[name=_csrf]', 'value');
+    const otherSite = await api.post(`${base}/my/pin`, { form: { _csrf: csrf!, newPin: '11112222', currentPin: '13572468' }, headers: { origin: 'http://evil.example' }, maxRedirects: 0 });
+    expect(otherSite.status()).toBe(403);
+    expect(await h.accounts.findAccountByPin('13572468')).toBe(a.account.id);
+    // a customer cannot remove another customer's caller ID, nor reach the console
+    const remove = await api.post(`${base}/my/caller-ids/remove`, { form: { _csrf: csrf!, cli: '+447700900555' }, maxRedirects: 0 });
+    expect(remove.status()).toBe(303);
+    expect((await h.accounts.listClis(b.account.id)).map((c) => c.cli)).toEqual(['+447700900555']);
+    const consolePage = await api.get(`${base}/console/accounts/${b.account.id}`, { maxRedirects: 0 });
+    expect([consolePage.status(), consolePage.headers().location]).toEqual([303, '/console/login']);
+    const stream = await api.get(`${base}/console/accounts/${b.account.id}/balance/events`, { maxRedirects: 0 });
+    expect(stream.status()).toBe(401);
+    const exported = await api.get(`${base}/my/export`);
+    const doc = JSON.stringify(await exported.json());
+    expect(doc).toContain('web_alice');
+    expect(doc).not.toContain('web_bob');
+    // an API call with the session cookie but no bearer token is refused by the API itself
+    expect((await api.get(`${base}/v1/self`)).status()).toBe(401);
+  });
+
+  it('every other page renders, passes axe-core and runs no inline script', { timeout: 90_000 }, async () => {
+    for (const [path, name] of [['/my/caller-ids', 'customer-caller-ids'], ['/my/devices', 'customer-devices'], ['/my/top-ups', 'customer-top-ups'], ['/my/privacy', 'customer-privacy']] as const) {
+      await visit(me, path, name);
+    }
+    await me.goto(`${base}/my/caller-ids`);
+    await me.fill('#cli', '+447700900777');
+    await Promise.all([me.waitForURL(/callerIds\.requestedOk/), me.click('form[action="/my/caller-ids"] button')]);
+    expect(await me.textContent('main')).toContain('+447700900777');
+    for (const [path, name] of [['/console/cli-requests', 'console-cli-requests'], ['/console/calls', 'console-calls'], ['/console/tariffs', 'console-tariffs'], ['/console/routing', 'console-routing']] as const) {
+      await visit(op, path, name);
+    }
+    await Promise.all([op.waitForURL(/m=console\.decided/), op.click('form[action$="/approve"] button')]);
+    expect((await h.accounts.listClis(a.account.id)).map((c) => c.cli)).toEqual(['+447700900777']);
+    await op.goto(`${base}/console/tariffs`);
+    await op.fill('#tid', 'web-demo');
+    await op.fill('#tname', 'Web demo');
+    await op.setInputFiles('#tfile', { name: 'rates.csv', mimeType: 'text/csv', buffer: Buffer.from('prefix,price_per_minute\n44,not-a-number\n') });
+    await op.click('form[enctype] button');
+    await op.waitForSelector('p.error');
+    expect(await op.textContent('main')).toContain('Line');
+    await screenshot(op, 'console-tariff-errors');
+    expect(axeReport).toEqual(Object.fromEntries(Object.keys(axeReport).map((k) => [k, []])));
+    expect(cspErrors).toEqual([]);
+  });
+
+  it('logging out ends the session', async () => {
+    await me.goto(`${base}/my`);
+    await Promise.all([me.waitForURL(/\/my\/login/), me.click('form[action="/my/logout"] button')]);
+    const r = await me.context().request.get(`${base}/my`, { maxRedirects: 0 });
+    expect(r.status()).toBe(303);
+  });
+});
