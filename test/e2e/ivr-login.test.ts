@@ -1,0 +1,137 @@
+/**
+ * Access numbers end to end, logging in (the calls themselves: ivr-calls.test.ts): a caller on the phone network (test/support/ivr-caller.ts: SIP from
+ * a trusted carrier address through the embedded edge, RTP with RFC 4733 keys) reaches the IVR
+ * in the embedded media server, logs in by caller ID or PIN, keys a destination, and is bridged to
+ * a sipp carrier. What the caller hears is compared with the prompt files; every call's CDR and
+ * the money invariant are checked.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { phraseBook } from '../../src/media/prompts/phrases.ts';
+import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
+import { IvrCaller } from '../support/ivr-caller.ts';
+import { SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
+import { randomPort } from '../support/edge-apps/ports.ts';
+
+const ACCESS = '+441632000100';
+const en = phraseBook('en');
+let h: SipAppHarness;
+const callers: IvrCaller[] = [];
+let cliSeq = 0;
+
+beforeAll(async () => {
+  const base = 2 * Math.floor(randomPort() / 2);
+  h = await SipAppHarness.start('ivrlogin', {
+    sliceSeconds: 6, extendLeadSeconds: 2, warnSeconds: 3, ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
+    media: { portMin: base, portMax: base + 40 },
+    ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
+  });
+  await h.s.pool.query(`insert into access_numbers (number, language, description) values ($1, 'en', 'test access number')`, [ACCESS]);
+});
+afterAll(async () => {
+  await Promise.all(callers.map((c) => c.close()));
+  await h.stop();
+});
+afterEach(async () => {
+  for (const id of h.accountIds) {
+    const m = await h.money(id);
+    expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, unrecovered: 0, duplicateCdrs: 0 });
+    expect(m.topUps - m.costs).toBe(m.redisBalance);
+    expect(m.postgresBalance).toBe(m.redisBalance);
+  }
+  expect(h.sip.media?.sessionCount).toBe(0);
+});
+
+/** A caller ID nobody has registered yet. */
+function freshCli(): string {
+  return `+4479009${String(process.pid % 100).padStart(2, '0')}${String(++cliSeq).padStart(3, '0')}`;
+}
+
+async function dialIn(from: string, opts: { headers?: Record<string, string>; ip?: string } = {}): Promise<IvrCaller> {
+  const c = await IvrCaller.call({ ip: opts.ip ?? h.carrierIp, edge: h.remote, to: ACCESS, from, ...(opts.headers ? { headers: opts.headers } : {}) });
+  callers.push(c);
+  return c;
+}
+
+async function account(credit: number): Promise<Device & { pin: string }> {
+  const d = await h.device(credit);
+  return { ...d, pin: await h.accountsSvc.issuePin(d.account.id) };
+}
+
+interface IvrCdr { callId: string; kind: string; disposition: string; cli: string | null; accessNumber: string | null; dialledNumber: string | null; billedSeconds: number; cost: number; sipCode: number | null }
+async function ivrCdrs(accountId: number): Promise<IvrCdr[]> {
+  await h.drain();
+  const { rows } = await h.s.pool.query<IvrCdr>(
+    `select call_id as "callId", kind, disposition, cli, access_number as "accessNumber", dialled_number as "dialledNumber",
+            billed_seconds as "billedSeconds", cost::int as cost, sip_code as "sipCode"
+       from cdrs where account_id = $1 order by start_time`, [accountId]);
+  return rows;
+}
+
+/** Waits for a collect's prompt to start, then keys (the keys stop the prompt). */
+async function keyAt(c: IvrCaller, prompt: Parameters<IvrCaller['waitPrompt']>[0], keys: string, duplicate = false): Promise<void> {
+  await c.waitPrompt(prompt);
+  c.skipHeard();
+  c.press(keys, { duplicate });
+}
+
+describe('access numbers: login', () => {
+  it('after a PIN login the caller registers the calling number (press 1); the next call from it logs in without a PIN', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    const c = await dialIn(cli);
+    await keyAt(c, 'enter-pin', `${dev.pin}#`);
+    await keyAt(c, 'register-cli', '1');
+    await c.expectHeard(['cli-registered'], { anywhere: true });
+    await c.hangup();
+    await h.waitIvrState(c.callId, IvrState.Ended);
+    expect(await h.accountsSvc.findAccountByCli(cli)).toBe(dev.account.id);
+    const again = await dialIn(cli);
+    await again.expectHeard(['welcome', ...en.balance(1_000_000, 'GBP')]);
+    expect(h.ivrStates.filter((e) => e.callId === again.callId).map((e) => e.state).slice(0, 2)).toEqual([IvrState.Welcome, IvrState.Balance]);
+    await again.hangup();
+    await h.waitIvrState(again.callId, IvrState.Ended);
+  });
+
+  it('a withheld caller ID (Privacy: id) is asked for a PIN even when it is registered', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    await h.accountsSvc.addCli(dev.account.id, cli, true);
+    const c = await dialIn(cli, { headers: { Privacy: 'id' } });
+    await c.expectHeard(['welcome', 'enter-pin']);
+    await c.hangup();
+    await h.waitIvrState(c.callId, IvrState.Ended);
+    expect(h.ivrStates.filter((e) => e.callId === c.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.PinEntry, IvrState.Ended]);
+  });
+
+  it('an access number is not reachable from an address that is not a trusted carrier: 403, whatever the caller ID', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    await h.accountsSvc.addCli(dev.account.id, cli, true);
+    const c = await dialIn(cli, { ip: h.deviceIp });
+    expect([c.status, c.reason]).toEqual([403, 'Access Number Only Via Carrier']);
+    expect(h.ivrStates.some((e) => e.callId === c.callId)).toBe(false);
+  });
+
+  it('wrong PINs count across calls per caller ID: three tries per call, then locked for the cool-down (told so), even for the right PIN', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    const first = await dialIn(cli);
+    await keyAt(first, 'enter-pin', '11111111#');
+    await keyAt(first, 'pin-incorrect', '22222222#');
+    await keyAt(first, 'pin-incorrect', '33333333#');
+    await first.expectHeard(['pin-incorrect', 'goodbye'], { anywhere: true });
+    await first.waitBye();
+    const second = await dialIn(cli);                           // the fourth wrong PIN reaches the threshold
+    await keyAt(second, 'enter-pin', '44444444#');
+    await second.expectHeard(['pin-locked', 'goodbye'], { anywhere: true });
+    await second.waitBye();
+    const third = await dialIn(cli);                            // locked: not even asked
+    await third.expectHeard(['welcome', 'pin-locked', 'goodbye']);
+    await third.waitBye();
+    await h.waitIvrState(third.callId, IvrState.Ended);
+    expect(h.ivrStates.filter((e) => e.callId === third.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.Refusal, IvrState.Goodbye, IvrState.Ended]);
+    expect(await ivrCdrs(dev.account.id)).toEqual([]);
+  });
+
+});
