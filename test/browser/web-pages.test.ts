@@ -176,6 +176,7 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     for (const [path, name] of [['/console/cli-requests', 'console-cli-requests'], ['/console/calls', 'console-calls'], ['/console/tariffs', 'console-tariffs'], ['/console/routing', 'console-routing']] as const) {
       await visit(op, path, name);
     }
+    await op.goto(`${base}/console/cli-requests`);
     await Promise.all([op.waitForURL(/m=console\.decided/), op.click('form[action$="/approve"] button')]);
     expect((await h.accounts.listClis(a.account.id)).map((c) => c.cli)).toEqual(['+447700900777']);
     await op.goto(`${base}/console/tariffs`);
