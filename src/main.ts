@@ -20,6 +20,7 @@ import { DEMO, seedDemo } from './demo/demo-seed.ts';
 import { LedgerWriter } from './ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from './ledger/postgres-ledger-sink.ts';
 import { createLogger } from './observability/logger.ts';
+import { EmbeddedMediaServer } from './media/embedded/embedded-media-server.ts';
 import { createSipApp } from './sip/sip-app.ts';
 
 async function connectRedis(url: string, name: string): Promise<Redis> {
@@ -72,7 +73,12 @@ export async function start(config: Config) {
   if (config.sipEnabled) {
     const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds });
     sip = createSipApp({
-      log, pool, redis, accounts, tariffs, credit,
+      log, pool, redis, accounts, tariffs, credit, balances,
+      // access numbers: prompts and DTMF in the embedded RTP endpoint (FreeSWITCH: src/media/freeswitch)
+      media: (uas) => new EmbeddedMediaServer({
+        uas, address: config.mediaRtpAddress, portMin: config.mediaRtpPortMin, portMax: config.mediaRtpPortMax,
+        rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000, soundsDir: config.mediaSoundsDir,
+      }),
       settings: {
         drachtio: { host: config.drachtioHost, port: config.drachtioPort, secret: config.drachtioSecret },
         realm: config.sipRealm, nonceKey: config.sipNonceKey, namespace: config.redisNamespace,
@@ -80,6 +86,13 @@ export async function start(config: Config) {
         routingMode: config.routingMode as 'least_cost' | 'priority', noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,
         maxCallSeconds: config.maxCallSeconds, extendLeadSeconds: config.creditExtendLeadSeconds, warnSeconds: config.creditWarnSeconds,
         registrar: { minExpires: config.registrarMinExpires, maxExpires: config.registrarMaxExpires, maxContacts: config.registrarMaxContacts },
+        ivr: {
+          announceBalance: config.ivrAnnounceBalance, anotherCall: config.ivrAnotherCall,
+          cliRegistration: config.ivrCliRegistration as 'off' | 'calling_account' | 'all', maxClis: config.ivrMaxClis,
+          firstDigitMs: config.ivrFirstDigitSeconds * 1000, interDigitMs: config.ivrInterDigitSeconds * 1000,
+          lockThreshold: config.ivrPinLockThreshold, lockWindowMs: config.ivrPinLockWindowSeconds * 1000, lockMs: config.ivrPinLockSeconds * 1000,
+          warning: config.ivrWarning as 'prompt' | 'beep',
+        },
         guards: { failureThreshold: config.authFailureThreshold, banSeconds: config.authBanSeconds, action: config.authBanAction as 'reject' | 'drop', accountCps: config.accountCpsLimit },
       },
     });

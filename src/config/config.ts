@@ -54,6 +54,21 @@ const SCHEMA = {
   registrarMaxContacts: { env: 'REGISTRAR_MAX_CONTACTS', kind: 'int', default: '5', min: 1, max: 100, doc: 'registered contacts per SIP user' },
   authFailureThreshold: { env: 'AUTH_FAILURE_THRESHOLD', kind: 'int', default: '10', min: 1, max: 10000, doc: 'SIP authentication failures per source per minute before a ban' },
   authBanSeconds: { env: 'AUTH_BAN_SECONDS', kind: 'int', default: '900', min: 1, max: 604800, doc: 'how long a banned source is refused' },
+  mediaRtpAddress: { env: 'MEDIA_RTP_ADDRESS', kind: 'string', default: '127.0.0.1', doc: 'address the embedded media server binds RTP to and advertises in SDP' },
+  mediaRtpPortMin: { env: 'MEDIA_RTP_PORT_MIN', kind: 'int', default: '20000', min: 1024, max: 65534, doc: 'lowest RTP port of the embedded media server (even ports are used)' },
+  mediaRtpPortMax: { env: 'MEDIA_RTP_PORT_MAX', kind: 'int', default: '29999', min: 1025, max: 65535, doc: 'highest RTP port of the embedded media server; a full range answers callers 503' },
+  mediaRtpTimeoutSeconds: { env: 'MEDIA_RTP_TIMEOUT_SECONDS', kind: 'int', default: '30', min: 0, max: 3600, doc: 'no RTP from a side this long hangs an access-number call up and settles it (0: never)' },
+  mediaSoundsDir: { env: 'MEDIA_SOUNDS_DIR', kind: 'string', default: 'freeswitch/sounds', doc: 'folder holding <language>/prepaid/*.wav prompts' },
+  ivrAnnounceBalance: { env: 'IVR_ANNOUNCE_BALANCE', kind: 'bool', default: 'true', doc: 'access numbers: say the balance after login' },
+  ivrAnotherCall: { env: 'IVR_ANOTHER_CALL', kind: 'bool', default: 'true', doc: 'access numbers: after the far end hangs up, offer another call without logging in again' },
+  ivrCliRegistration: { env: 'IVR_CLI_REGISTRATION', kind: 'enum', default: 'calling_account', values: ['off', 'calling_account', 'all'], doc: 'which accounts may register the calling number for PIN-less login from the IVR after a PIN login' },
+  ivrMaxClis: { env: 'IVR_MAX_CLIS', kind: 'int', default: '5', min: 1, max: 100, doc: 'the IVR offers to register a caller ID only while the account holds fewer than this' },
+  ivrFirstDigitSeconds: { env: 'IVR_FIRST_DIGIT_SECONDS', kind: 'int', default: '8', min: 1, max: 60, doc: 'access numbers: wait for the first key of a PIN or number' },
+  ivrInterDigitSeconds: { env: 'IVR_INTER_DIGIT_SECONDS', kind: 'int', default: '4', min: 1, max: 30, doc: 'access numbers: wait between keys' },
+  ivrPinLockThreshold: { env: 'IVR_PIN_LOCK_THRESHOLD', kind: 'int', default: '5', min: 1, max: 1000, doc: 'wrong PINs per caller ID (and per account) within the window before the lock' },
+  ivrPinLockWindowSeconds: { env: 'IVR_PIN_LOCK_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window in which wrong PINs are counted' },
+  ivrPinLockSeconds: { env: 'IVR_PIN_LOCK_SECONDS', kind: 'int', default: '1800', min: 1, max: 604800, doc: 'how long a caller ID (or account) stays locked after too many wrong PINs' },
+  ivrWarning: { env: 'IVR_WARNING', kind: 'enum', default: 'prompt', values: ['prompt', 'beep'], doc: 'access numbers: what is played into the call CREDIT_WARN_SECONDS before the credit runs out' },
   authBanAction: { env: 'AUTH_BAN_ACTION', kind: 'enum', default: 'reject', values: ['reject', 'drop'], doc: 'banned sources and scanners: 403 or silence' },
   sweeperIntervalSeconds: { env: 'SWEEPER_INTERVAL_SECONDS', kind: 'int', default: '15', min: 1, max: 3600, doc: 'how often abandoned calls (their process died) are looked for and settled' },
   accountCpsLimit: { env: 'ACCOUNT_CPS_LIMIT', kind: 'int', default: '5', min: 1, max: 10000, doc: 'new calls per second per account' },
@@ -132,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(out.redisNamespace as string)) problems.push('REDIS_NAMESPACE must be 1-32 characters of [A-Za-z0-9_-]');
     const algs = String(out.sipDigestAlgorithms).split(',').map((a) => a.trim());
     if (algs.length === 0 || algs.some((a) => a !== 'SHA-256' && a !== 'MD5') || new Set(algs).size !== algs.length) problems.push('SIP_DIGEST_ALGORITHMS must list SHA-256 and/or MD5, comma-separated, each once');
+    if ((out.mediaRtpPortMin as number) + 2 > (out.mediaRtpPortMax as number)) problems.push('MEDIA_RTP_PORT_MIN must be at least 2 below MEDIA_RTP_PORT_MAX');
     if ((out.registrarMinExpires as number) > (out.registrarMaxExpires as number)) problems.push('REGISTRAR_MIN_EXPIRES must not exceed REGISTRAR_MAX_EXPIRES');
     if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number)) problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
