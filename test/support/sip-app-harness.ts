@@ -29,7 +29,7 @@ import { createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
 import { SECRET, startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
-import { randomPort } from './edge-apps/ports.ts';
+import { randomPort, sippErrors } from './edge-apps/ports.ts';
 import { setupServices, TEST_PEPPER } from './services.ts';
 import type { TestServices } from './services.ts';
 
@@ -131,7 +131,7 @@ export function startAppSipp(a: SippArgs): SippProc {
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const done = new Promise<SippRun>((res) => {
-    child.on('exit', (code) => res({ code, errors: existsSync(errorFile) ? readFileSync(errorFile, 'utf8') : '', stdout }));
+    child.on('exit', (code) => res({ code, errors: existsSync(errorFile) ? sippErrors(readFileSync(errorFile, 'utf8')) : '', stdout }));
     child.on('error', (err) => res({ code: -1, errors: String(err), stdout }));
   });
   return { port, done, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomPort } from './ports.ts';
+import { randomPort, sippErrors } from './ports.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../sipp/edge');
 
@@ -78,7 +78,7 @@ export function startSipp(opts: SippOptions): SippProcess {
   child.stderr.on('data', (d: Buffer) => { stdout += d.toString(); });
   const done = new Promise<SippResult>((resolveDone) => {
     child.on('exit', (code) => {
-      const errors = existsSync(errorFile) ? readFileSync(errorFile, 'utf8') : '';
+      const errors = existsSync(errorFile) ? sippErrors(readFileSync(errorFile, 'utf8')) : '';
       resolveDone({ code, errors, stdout });
     });
     child.on('error', (err) => resolveDone({ code: -1, errors: String(err), stdout }));
