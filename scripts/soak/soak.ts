@@ -1,0 +1,93 @@
+/**
+ * Long-form soak and fault run, by hand:
+ *   npx tsx scripts/soak/soak.ts --duration=30m --cps=20 --hold=20 [--fault-every=5m] [--postgres-down=60]
+ *
+ * Two SIP application processes (child processes) on one embedded edge, sharing Redis and
+ * Postgres (the test services of test/support/services.ts, in a schema of their own), a steady
+ * sipp load of prepaid device calls answered by a sipp carrier. Every --fault-every, in turn:
+ * one app process SIGKILLed and restarted; Postgres taken away for --postgres-down seconds.
+ * RSS of each app process is sampled every 10 s. At the end the load stops, every call must be
+ * settled, every event written, and for each account: top-ups − Σ cost = balance in Redis and in
+ * Postgres, nothing reserved, no duplicate CDR. Prints a JSON report; exit 1 if an invariant fails.
+ * (Redis restarts and edge restarts are not part of this run: they would disturb every other
+ * user of the shared Redis and the in-process edge; see docs/operations.md.)
+ */
+import { RATE_PER_SECOND, SoakHarness } from '../../test/soak/soak-harness.ts';
+import type { Sipp } from '../../test/soak/soak-harness.ts';
+
+function arg(name: string, fallback: string): string {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+}
+function seconds(text: string): number {
+  const m = /^(\d+)(s|m|h)?$/.exec(text);
+  if (!m) throw new Error(`bad duration ${text} (e.g. 90s, 30m, 2h)`);
+  return Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
+}
+
+const durationS = seconds(arg('duration', '30m'));
+const cps = Number(arg('cps', '20'));
+const holdS = Number(arg('hold', '20'));
+const faultEveryS = seconds(arg('fault-every', '5m'));
+const postgresDownS = Number(arg('postgres-down', '60'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<number> {
+  const h = await SoakHarness.start('soaklong');
+  const report: Record<string, unknown> = { startedAt: new Date().toISOString(), durationS, cps, holdS, faultEveryS, postgresDownS };
+  const rss: { at: number; rss: Record<string, number> }[] = [];
+  const faults: { at: number; fault: string }[] = [];
+  let carrier: Sipp | undefined;
+  const loads: Sipp[] = [];
+  try {
+    await Promise.all([h.startApp('app-1'), h.startApp('app-2')]);
+    const started = Date.now();
+    const calls = Math.ceil(durationS * cps) + 100;
+    carrier = h.carrier(calls * 2, durationS + holdS + 120);
+    // one account per 5 calls per second (sipp rates are whole calls per second)
+    const devices = await Promise.all(Array.from({ length: Math.max(1, Math.floor(cps / 5)) }, () => h.device(1_000_000 * RATE_PER_SECOND, 1000)));
+    const rate = Math.max(1, Math.round(cps / devices.length));
+    for (const d of devices) loads.push(h.calls(d, { calls: Math.ceil(durationS * rate), rate, holdMs: holdS * 1000, timeoutSec: durationS + holdS + 60, limit: 100_000 }));
+    const sampler = setInterval(() => rss.push({ at: Math.round((Date.now() - started) / 1000), rss: h.rss() }), 10_000);
+    let n = 0;
+    while (Date.now() - started < durationS * 1000) {
+      await sleep(Math.min(faultEveryS * 1000, durationS * 1000 - (Date.now() - started)));
+      if (Date.now() - started >= durationS * 1000) break;
+      const at = Math.round((Date.now() - started) / 1000);
+      if (n++ % 2 === 0) {
+        const victim = h.apps.filter((a) => a.child.exitCode === null && a.child.signalCode === null)[0]!;
+        await victim.kill('SIGKILL');
+        faults.push({ at, fault: `${victim.name} killed` });
+        await h.startApp(`${victim.name}-r${n}`);
+      } else {
+        await h.pgProxy.down();
+        faults.push({ at, fault: `Postgres away for ${postgresDownS} s` });
+        await sleep(postgresDownS * 1000);
+        await h.pgProxy.up();
+      }
+    }
+    const results = await Promise.all(loads.map((l) => l.done));
+    clearInterval(sampler);
+    await h.until(async () => (await h.live()).length === 0, 120_000, 'every call settled', 1000);
+    await h.until(async () => (await h.unwritten()) === 0, 120_000, 'every event written', 1000);
+    const money = await Promise.all(devices.map((d) => h.money(d.accountId)));
+    const broken = money.filter((m) => m.topUps - m.costs !== m.redisBalance || m.postgresBalance !== m.redisBalance || m.reserved !== 0 || m.callsInProgress !== 0 || m.duplicateCdrs !== 0);
+    const first = rss.find((r) => Object.keys(r.rss).length > 0)?.rss ?? {};
+    const last = rss.at(-1)?.rss ?? {};
+    Object.assign(report, {
+      finishedAt: new Date().toISOString(), faults, sippExitCodes: results.map((r) => r.code),
+      cdrs: money.reduce((a, m) => a + m.cdrs, 0), answeredCdrs: money.reduce((a, m) => a + m.answeredCdrs, 0),
+      rssKb: { first, last, samples: rss.length }, moneyInvariantBroken: broken,
+    });
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return broken.length === 0 ? 0 : 1;
+  } finally {
+    for (const l of loads) l.kill();
+    carrier?.kill();
+    await h.stop();
+  }
+}
+
+main().then((code) => process.exit(code), (err: Error) => {
+  process.stderr.write(`soak failed: ${err.message}\n`);
+  process.exit(1);
+});
