@@ -98,6 +98,8 @@ export async function start(config: Config) {
     });
     // not fatal: drachtio-srf keeps retrying until the SIP server answers
     sip.connect().catch((err: Error) => log.warn({ err: err.message }, 'SIP server not reachable yet; retrying'));
+    subscriber = await connectRedis(config.redisUrl, 'softswitch-commands');
+    await sip.listenForCommands(subscriber);
   }
 
   const http = buildHttpServer({

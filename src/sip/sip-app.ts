@@ -43,6 +43,7 @@ import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
 import type { IvrSettings } from './ivr/ivr-settings.ts';
 import { PinLockout } from './ivr/pin-lockout.ts';
 import { callIdOf } from './sip-types.ts';
+import { parseSipCommand, sipCommandsChannel } from './sip-commands.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
 
 export interface SipSettings {
@@ -279,6 +280,18 @@ export function createSipApp(deps: SipAppDeps) {
         srf.connect({ host: s.drachtio.host, port: s.drachtio.port, secret: s.drachtio.secret });
         srf.on('error', (err: Error) => log.warn({ err: err.message }, 'SIP server connection error'));
       });
+    },
+    /** Hang-up commands from the API (Redis pub/sub); every instance listens, the one holding the call acts. */
+    async listenForCommands(subscriber: Redis): Promise<void> {
+      const channel = sipCommandsChannel(s.namespace);
+      subscriber.on('message', (ch: string, message: string) => {
+        if (ch !== channel) return;
+        const cmd = parseSipCommand(message);
+        if (!cmd) { log.warn({ channel }, 'unknown SIP command ignored'); return; }
+        const done = outbound.hangup(cmd.callId, cmd.accountId);
+        if (done) log.info({ callId: cmd.callId, accountId: cmd.accountId, requestedBy: cmd.requestedBy }, 'call hung up on request');
+      });
+      await subscriber.subscribe(channel);
     },
     stop(): void { srf.disconnect(); void media?.close(); },
   };

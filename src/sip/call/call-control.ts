@@ -179,6 +179,9 @@ export class CallControl {
   /** Keeps an answered call covered: extends ahead, warns, hangs the legs up at the covered second; settles once when it ends. */
   supervise(call: PrepaidCall, rate: Rate, coveredSeconds: number, legs: SupervisedLegs, log: Logger): Supervision {
     this.deps.onAnswered?.(call);
+    // beside the reservation, what a sweeper needs to settle this call if this process dies
+    void this.deps.credit.answered(call.facts.accountId, call.facts.callId, rate, call.answerTime!, call.cdr())
+      .catch((err: Error) => log.warn({ err: err.message }, 'recording the answer for the sweeper failed'));
     let ended = false;
     let settled: Promise<void> = Promise.resolve();
     const { callId, accountId } = call.facts;
@@ -235,6 +238,7 @@ export class CallControl {
 
 /** The Reason header (RFC 3326) for a call the switch ended. */
 export function cutReasonHeader(reason: CutReason | 'rtp_timeout'): Record<string, string> {
-  const cause = reason === 'credit_exhausted' ? 17 : reason === 'rtp_timeout' ? 41 : reason === 'hangup_requested' ? 16 : 102;
+  // Q.850: 16 normal clearing (credit used up, operator hang-up), 41 temporary failure (media lost), 102 timer expiry (hard maximum)
+  const cause = reason === 'credit_exhausted' || reason === 'hangup_requested' ? 16 : reason === 'rtp_timeout' ? 41 : 102;
   return { Reason: `Q.850;cause=${cause};text="${reason}"` };
 }

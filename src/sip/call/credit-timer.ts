@@ -5,8 +5,9 @@
  *                                        └─refused─▶ warn at covered − warn ─▶ cut at covered
  *   (and, whatever the credit, cut at the hard maximum duration)
  *
- * The cut fires `cutMarginMs` before the covered second so that the billed duration (rounded
- * up to whole seconds) is exactly the covered one and the balance lands on the floor, not past it.
+ * The cut fires `cutMarginMs` before the covered second (and before the hard maximum) so that the
+ * billed duration (rounded up to whole seconds) is exactly the covered one and the balance lands
+ * on the floor, not past it.
  */
 export interface TimerPort {
   now(): number;
@@ -45,7 +46,8 @@ export class CreditTimer {
     this.t = o.timers ?? realTimers;
     this.covered = Math.min(o.coveredSeconds, o.maxCallSeconds);
     this.margin = o.cutMarginMs ?? 250;
-    this.at(o.maxCallSeconds * 1000, () => this.finish('max_duration'));
+    // the hard limit too is cut a margin early, so that the billed duration is the limit itself
+    this.at(Math.max(0, o.maxCallSeconds * 1000 - this.margin), () => this.finish('max_duration'));
     this.plan();
   }
 

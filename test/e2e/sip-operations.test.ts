@@ -1,0 +1,87 @@
+/**
+ * Calls ended from outside the call: an operator's hang-up (the API publishes a command on Redis,
+ * the SIP app holding the call ends both legs and settles it), and the hard maximum duration that
+ * applies whatever the credit (stale-call guard).
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sipCommandsChannel } from '../../src/sip/sip-commands.ts';
+import type { HangupCommand } from '../../src/sip/sip-commands.ts';
+import { RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { SippRun } from '../support/sip-app-harness.ts';
+import { TEST_REDIS_URL } from '../support/services.ts';
+
+const UK = '441632960001';
+
+function clean(...runs: SippRun[]): void {
+  for (const r of runs) {
+    expect(r.errors, r.stdout.slice(-2000)).toBe('');
+    expect(r.code).toBe(0);
+  }
+}
+
+async function moneyHolds(h: SipAppHarness): Promise<void> {
+  for (const id of h.accountIds) {
+    const m = await h.money(id);
+    expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, unrecovered: 0, duplicateCdrs: 0 });
+    expect(m.topUps - m.costs).toBe(m.redisBalance);
+    expect(m.postgresBalance).toBe(m.redisBalance);
+  }
+}
+
+describe('an operator hangs up a call', () => {
+  let h: SipAppHarness;
+  let subscriber: Redis;
+  beforeAll(async () => {
+    h = await SipAppHarness.start('sipops', { sliceSeconds: 6, extendLeadSeconds: 2 });
+    subscriber = new Redis(TEST_REDIS_URL);
+    await h.sip.listenForCommands(subscriber);
+  });
+  afterAll(async () => { subscriber.disconnect(); await h.stop(); });
+
+  it('the command reaches the app holding the call: both legs get BYE, the call settles once with what was talked', async () => {
+    const dev = await h.device(600 * RATE_PER_SECOND);
+    const before = h.settled.length;
+    const answeredBefore = h.answered.length;
+    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 30 });
+    const caller = h.sipp({ scenario: 'device-call-recv-bye.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 30 });
+    const [answered] = (await h.waitAnswered(answeredBefore + 1)).slice(-1);
+    const cmd: HangupCommand = { op: 'hangup', callId: answered!.facts.callId, accountId: dev.account.id, requestedBy: 'test', at: Date.now() };
+    expect(await h.s.redis.publish(sipCommandsChannel(h.s.namespace), JSON.stringify(cmd))).toBeGreaterThanOrEqual(1);
+    clean(await caller.done, await carrier.done);
+    const [settled] = (await h.waitSettled(before + 1)).slice(-1);
+    expect(settled!.disposition).toBe('hangup_requested');
+    const [cdr] = await h.cdrs(dev.account.id);
+    expect(cdr).toMatchObject({ disposition: 'hangup_requested' });
+    expect(cdr!.cost).toBe(cdr!.billedSeconds * RATE_PER_SECOND);
+    await moneyHolds(h);
+  });
+
+  it('a command for a call this app does not hold changes nothing', async () => {
+    const cmd: HangupCommand = { op: 'hangup', callId: 'no-such-call', accountId: 1, requestedBy: 'test', at: Date.now() };
+    const before = h.settled.length;
+    await h.s.redis.publish(sipCommandsChannel(h.s.namespace), JSON.stringify(cmd));
+    await h.s.redis.publish(sipCommandsChannel(h.s.namespace), 'not json');
+    expect(h.settled.length).toBe(before);
+    await moneyHolds(h);
+  });
+});
+
+describe('the hard maximum call duration', () => {
+  let h: SipAppHarness;
+  beforeAll(async () => { h = await SipAppHarness.start('sipmax', { sliceSeconds: 6, extendLeadSeconds: 2, maxCallSeconds: 4 }); });
+  afterAll(async () => { await h.stop(); });
+
+  it('ends a call with plenty of credit at the limit and bills exactly that', async () => {
+    const dev = await h.device(600 * RATE_PER_SECOND);
+    const before = h.settled.length;
+    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 30 });
+    const caller = h.sipp({ scenario: 'device-call-recv-bye.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 30 });
+    clean(await caller.done, await carrier.done);
+    const [settled] = (await h.waitSettled(before + 1)).slice(-1);
+    expect(settled!.disposition).toBe('max_duration');
+    const [cdr] = await h.cdrs(dev.account.id);
+    expect(cdr).toMatchObject({ disposition: 'max_duration', billedSeconds: 4, cost: 4 * RATE_PER_SECOND });
+    await moneyHolds(h);
+  });
+});
