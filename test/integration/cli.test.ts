@@ -56,7 +56,7 @@ describe('operator CLI', () => {
   let otherAccountId = 0;
 
   it('creates a customer and two accounts (--json and human output)', async () => {
-    const c = await cli(['customer', 'create', 'Ada Operator', '--email=ada@example.com', '--phone=+447700900001', '--json']);
+    const c = await cli(['customer', 'create', 'Example Customer Ltd', '--email=billing@example.com', '--phone=+447700900001', '--json']);
     expect(c.code, c.stderr).toBe(0);
     customerId = (c.json() as { customerId: number }).customerId;
     expect(customerId).toBeGreaterThan(0);
