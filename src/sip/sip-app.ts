@@ -115,7 +115,8 @@ interface SrfApi {
 export function userOf(uri: string): string | undefined {
   const m = /^(?:sips?:([^@;?]+)@|tel:([^;?]+))/i.exec(uri);
   const user = m?.[1] ?? m?.[2];
-  return user === undefined ? undefined : decodeURIComponent(user);
+  if (user === undefined) return undefined;
+  try { return decodeURIComponent(user); } catch { return undefined; }   // a malformed escape: no usable number
 }
 
 function asE164(user: string): string | undefined {

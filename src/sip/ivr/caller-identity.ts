@@ -9,10 +9,15 @@ export interface CallerIdentity {
   withheld: boolean;
 }
 
+/** Percent-decoding that never throws: a malformed escape leaves the text as it came. */
+function safeDecode(s: string): string {
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
 function userOfNameAddr(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const m = /<?(?:sips?|tel):([^@;>?]+)/i.exec(value);
-  return m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
+  return m?.[1] === undefined ? undefined : safeDecode(m[1]);
 }
 
 function asE164(user: string | undefined): string | null {
