@@ -105,12 +105,9 @@ describe('two SIP application processes under faults', () => {
     expect((await h.money(fresh[0])).answeredCdrs).toBe(fresh[1]);
   }, 60_000);
 
-  // The sweeper charges an abandoned call from its answer to its last extension only when the SIP
-  // application recorded the answer (CallCredit.answered → BalanceStore.markAnswered). The SIP
-  // application does not call it yet, so a killed process's calls are settled as unanswered, at no
-  // cost. This test states the intended behaviour and is expected to fail until that call is made;
-  // vitest reports it as passing while it fails.
-  it.fails('charges the killed process\'s answered calls up to their last extension', async () => {
+  // The sweeper charges an abandoned call from its answer to its last extension (the SIP app
+  // records the answer with CallCredit.answered).
+  it('charges the killed process\'s answered calls up to their last extension', async () => {
     expect(killedCalls.length).toBeGreaterThan(0);
     const { rows } = await h.s.pool.query<{ billed: number }>('select billed_seconds as billed from cdrs where call_id = any($1)', [killedCalls]);
     expect(rows).toHaveLength(killedCalls.length);

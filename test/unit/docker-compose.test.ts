@@ -174,8 +174,9 @@ describe('docker-compose.yml', () => {
     expect(envOf(services.ledger!).SIP_ENABLED).toBe('false');
   });
 
-  it('points the SIP app at FreeSWITCH for media when the app has media settings', () => {
-    const media = settings.filter((s) => /^(FREESWITCH|MEDIA|FSMRF|ESL)_/.test(s.env));
+  it('points the SIP app at FreeSWITCH for media when the app has FreeSWITCH settings', () => {
+    // MEDIA_RTP_* and MEDIA_SOUNDS_DIR configure the embedded media server; FreeSWITCH settings would name it
+    const media = settings.filter((s) => /^(FREESWITCH|FSMRF|ESL|MEDIA_SERVER)_?/.test(s.env));
     for (const [name, s] of sipApps) {
       const env = envOf(s);
       for (const m of media.filter((x) => /_(HOST|ADDRESS)$/.test(x.env))) expect(env[m.env], `${name}: ${m.env}`).toBe('freeswitch');
