@@ -21,6 +21,7 @@ import { LedgerWriter } from './ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from './ledger/postgres-ledger-sink.ts';
 import { createLogger } from './observability/logger.ts';
 import { EmbeddedMediaServer } from './media/embedded/embedded-media-server.ts';
+import { connectFreeSwitch } from './media/freeswitch/connect-freeswitch.ts';
 import { createSipApp } from './sip/sip-app.ts';
 
 async function connectRedis(url: string, name: string): Promise<Redis> {
@@ -74,11 +75,19 @@ export async function start(config: Config) {
     const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds });
     sip = createSipApp({
       log, pool, redis, accounts, tariffs, credit, balances,
-      // access numbers: prompts and DTMF in the embedded RTP endpoint (FreeSWITCH: src/media/freeswitch)
-      media: (uas) => new EmbeddedMediaServer({
-        uas, address: config.mediaRtpAddress, portMin: config.mediaRtpPortMin, portMax: config.mediaRtpPortMax,
-        rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000, soundsDir: config.mediaSoundsDir,
-      }),
+      // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf
+      media: config.mediaServer === 'freeswitch'
+        ? (srf) => connectFreeSwitch(srf, {
+          host: config.freeswitchHost, port: config.freeswitchEslPort, secret: config.freeswitchEslPassword,
+          listenAddress: config.freeswitchListenAddress, listenPort: config.freeswitchListenPort,
+          ...(config.freeswitchAdvertisedAddress ? { advertisedAddress: config.freeswitchAdvertisedAddress } : {}),
+          soundsDir: config.freeswitchSoundsDir, rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000,
+          onError: (err) => log.warn({ err: err.message }, 'FreeSWITCH not reachable; retrying'),
+        })
+        : (uas) => new EmbeddedMediaServer({
+          uas, address: config.mediaRtpAddress, portMin: config.mediaRtpPortMin, portMax: config.mediaRtpPortMax,
+          rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000, soundsDir: config.mediaSoundsDir,
+        }),
       settings: {
         drachtio: { host: config.drachtioHost, port: config.drachtioPort, secret: config.drachtioSecret },
         realm: config.sipRealm, nonceKey: config.sipNonceKey, namespace: config.redisNamespace,

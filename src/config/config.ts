@@ -54,6 +54,14 @@ const SCHEMA = {
   registrarMaxContacts: { env: 'REGISTRAR_MAX_CONTACTS', kind: 'int', default: '5', min: 1, max: 100, doc: 'registered contacts per SIP user' },
   authFailureThreshold: { env: 'AUTH_FAILURE_THRESHOLD', kind: 'int', default: '10', min: 1, max: 10000, doc: 'SIP authentication failures per source per minute before a ban' },
   authBanSeconds: { env: 'AUTH_BAN_SECONDS', kind: 'int', default: '900', min: 1, max: 604800, doc: 'how long a banned source is refused' },
+  mediaServer: { env: 'MEDIA_SERVER', kind: 'enum', default: 'embedded', values: ['embedded', 'freeswitch'], doc: 'media for access-number calls: the embedded RTP endpoint or FreeSWITCH through drachtio-fsmrf' },
+  freeswitchHost: { env: 'FREESWITCH_HOST', kind: 'string', default: '127.0.0.1', doc: 'FreeSWITCH event socket address (MEDIA_SERVER=freeswitch)' },
+  freeswitchEslPort: { env: 'FREESWITCH_ESL_PORT', kind: 'int', default: '8021', min: 1, max: 65535, doc: 'FreeSWITCH event socket port' },
+  freeswitchEslPassword: { env: 'FREESWITCH_ESL_PASSWORD', kind: 'string', default: '', doc: 'FreeSWITCH event socket password (required with MEDIA_SERVER=freeswitch)' },
+  freeswitchListenAddress: { env: 'FREESWITCH_LISTEN_ADDRESS', kind: 'string', default: '0.0.0.0', doc: 'where the app accepts FreeSWITCH outbound event-socket connections' },
+  freeswitchListenPort: { env: 'FREESWITCH_LISTEN_PORT', kind: 'int', default: '8085', min: 0, max: 65535, doc: 'port for FreeSWITCH outbound event-socket connections' },
+  freeswitchAdvertisedAddress: { env: 'FREESWITCH_ADVERTISED_ADDRESS', kind: 'string', default: '', doc: 'address FreeSWITCH uses to reach the app (default: the listen address)' },
+  freeswitchSoundsDir: { env: 'FREESWITCH_SOUNDS_DIR', kind: 'string', default: '/usr/share/freeswitch/sounds', doc: 'the prompts folder as FreeSWITCH sees it (holds <language>/prepaid/*.wav)' },
   mediaRtpAddress: { env: 'MEDIA_RTP_ADDRESS', kind: 'string', default: '127.0.0.1', doc: 'address the embedded media server binds RTP to and advertises in SDP' },
   mediaRtpPortMin: { env: 'MEDIA_RTP_PORT_MIN', kind: 'int', default: '20000', min: 1024, max: 65534, doc: 'lowest RTP port of the embedded media server (even ports are used)' },
   mediaRtpPortMax: { env: 'MEDIA_RTP_PORT_MAX', kind: 'int', default: '29999', min: 1025, max: 65535, doc: 'highest RTP port of the embedded media server; a full range answers callers 503' },
@@ -147,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(out.redisNamespace as string)) problems.push('REDIS_NAMESPACE must be 1-32 characters of [A-Za-z0-9_-]');
     const algs = String(out.sipDigestAlgorithms).split(',').map((a) => a.trim());
     if (algs.length === 0 || algs.some((a) => a !== 'SHA-256' && a !== 'MD5') || new Set(algs).size !== algs.length) problems.push('SIP_DIGEST_ALGORITHMS must list SHA-256 and/or MD5, comma-separated, each once');
+    if (out.mediaServer === 'freeswitch' && String(out.freeswitchEslPassword).length < 8) problems.push('FREESWITCH_ESL_PASSWORD (at least 8 characters) is required with MEDIA_SERVER=freeswitch');
     if ((out.mediaRtpPortMin as number) + 2 > (out.mediaRtpPortMax as number)) problems.push('MEDIA_RTP_PORT_MIN must be at least 2 below MEDIA_RTP_PORT_MAX');
     if ((out.registrarMinExpires as number) > (out.registrarMaxExpires as number)) problems.push('REGISTRAR_MIN_EXPIRES must not exceed REGISTRAR_MAX_EXPIRES');
     if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number)) problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');

@@ -8,13 +8,13 @@ import { userOf } from '../../src/sip/sip-app.ts';
 describe('IVR state machine', () => {
   it('PIN-less path: welcome → balance → destination → authorising → dialling → connected → another call → goodbye → ended', () => {
     const events: IvrEventType[] = ['cli-login', 'done', 'destination', 'authorised', 'answered', 'far-end-hangup', 'done', 'done'];
-    let s = IvrState.Welcome;
+    let s: IvrState = IvrState.Welcome;
     const seen = [s];
     for (const e of events) { s = nextIvrState(s, e); seen.push(s); }
     expect(seen).toEqual(['welcome', 'balance', 'destination', 'authorising', 'dialling', 'connected', 'another-call', 'goodbye', 'ended']);
   });
   it('PIN path with a refusal: welcome → pin-entry → offer-cli → balance → destination → authorising → refusal → goodbye', () => {
-    let s = IvrState.Welcome;
+    let s: IvrState = IvrState.Welcome;
     for (const e of ['pin-needed', 'pin-accepted', 'done', 'done', 'destination', 'refused', 'done'] as IvrEventType[]) s = nextIvrState(s, e);
     expect(s).toBe(IvrState.Goodbye);
   });
