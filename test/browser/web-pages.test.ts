@@ -116,8 +116,15 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     await visit(op, '/console/login', 'console-login');
     await op.fill('#key', h.keys.admin);
     await Promise.all([op.waitForURL(`${base}/console`), op.click('main button[type=submit]')]);
+    await op.waitForSelector('[data-dashboard-stream][data-live="on"]');
+    expect(await op.textContent('[data-field="callsInProgress"]')).toBe('0');
+    const dashCall = `web-dash-${a.account.id}`;
+    expect((await h.s.store.reserve(a.account.id, dashCall, 0, 100_000, Date.now() + 60_000)).ok).toBe(true);
+    await op.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#act-h + .table-wrap tbody')?.textContent?.includes('£3.67') === true);
+    expect(await op.textContent('[data-field="callsInProgress"]')).toBe('1');
     axeReport['console-dashboard'] = await seriousViolations(op);
     await screenshot(op, 'console-dashboard');
+    await h.s.store.release(a.account.id, dashCall);
     await visit(op, `/console/accounts?by=number&q=${a.account.number}`, 'console-search');
     await Promise.all([op.waitForURL(`${base}/console/accounts/${a.account.id}`), op.click(`a[href="/console/accounts/${a.account.id}"]`)]);
     axeReport['console-account'] = await seriousViolations(op);

@@ -75,8 +75,8 @@ function show(web: Web, req: FastifyRequest, reply: FastifyReply, me: Me, curren
 
 const money = (t: Texts, me: Me, micros: unknown): string => formatMoney(Number(micros ?? 0), me.currency, t.locale);
 
-function callsTable(t: Texts, me: Me, items: Record<string, unknown>[]): Html {
-  if (items.length === 0) return html`<p>${t.calls.none}</p>`;
+function callsTable(t: Texts, me: Me, items: Record<string, unknown>[], empty = t.calls.none): Html {
+  if (items.length === 0) return html`<p>${empty}</p>`;
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${t.calls.caption}"><table>
     <caption>${t.calls.caption}</caption>
     <thead><tr><th scope="col">${t.calls.start}</th><th scope="col">${t.calls.dialled}</th><th scope="col">${t.calls.cli}</th><th scope="col">${t.calls.duration}</th><th scope="col" class="num">${t.calls.cost}</th><th scope="col">${t.calls.result}</th></tr></thead>
@@ -162,7 +162,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       </section>
       <section aria-labelledby="last-h">
         <h2 id="last-h">${t.home.lastCalls}</h2>
-        ${callsTable(t, me, calls.json.items ?? [])}
+        ${callsTable(t, me, calls.json.items ?? [], t.home.noCalls)}
         <p><a href="/my/calls">${t.home.allCalls}</a></p>
       </section>`,
     });

@@ -24,7 +24,7 @@ const en = {
   },
   home: {
     title: 'Your account', account: 'Account number', balance: 'Balance', available: 'Available to spend', reserved: 'Held for calls in progress',
-    callsInProgress: 'Calls in progress', lastCalls: 'Last calls', allCalls: 'All calls', status: 'Account status',
+    callsInProgress: 'Calls in progress', lastCalls: 'Last calls', noCalls: 'No calls yet.', allCalls: 'All calls', status: 'Account status',
   },
   calls: {
     title: 'Call history', from: 'From (date)', to: 'To (date, inclusive)', number: 'Number (dialled or caller ID)', filter: 'Show calls', csv: 'Download CSV',
