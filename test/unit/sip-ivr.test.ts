@@ -9,7 +9,7 @@ describe('IVR state machine', () => {
   it('PIN-less path: welcome → balance → destination → authorising → dialling → connected → another call → goodbye → ended', () => {
     const events: IvrEventType[] = ['cli-login', 'done', 'destination', 'authorised', 'answered', 'far-end-hangup', 'done', 'done'];
     let s: IvrState = IvrState.Welcome;
-    const seen = [s];
+    const seen: IvrState[] = [s];
     for (const e of events) { s = nextIvrState(s, e); seen.push(s); }
     expect(seen).toEqual(['welcome', 'balance', 'destination', 'authorising', 'dialling', 'connected', 'another-call', 'goodbye', 'ended']);
   });
