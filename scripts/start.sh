@@ -12,8 +12,10 @@ export LOG_LEVEL=${LOG_LEVEL:-info}
 export SIP_LISTEN=${SIP_LISTEN:-udp/127.0.0.1:5060,tcp/127.0.0.1:5060}
 export DRACHTIO_PORT=${DRACHTIO_PORT:-9022}
 
+# the SIP server runs in a session of its own: Ctrl-C reaches the app first, which drains its calls
+# (BYEs still need the SIP server), and the SIP server is stopped last
 EDGE_SIP_LISTEN="$SIP_LISTEN" EDGE_ADMIN_PORT="$DRACHTIO_PORT" EDGE_SECRET="$DRACHTIO_SECRET" EDGE_LOG_LEVEL=${EDGE_LOG_LEVEL:-warn} \
-  node bin/softswitch-edge.js &
+  setsid node bin/softswitch-edge.js &
 edge_pid=$!
 node --import tsx src/main.ts &
 app_pid=$!

@@ -126,6 +126,10 @@ export async function start(config: Config) {
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     log.info('shutting down');
+    if (sip) {
+      log.info({ calls: sip.callsInProgress, deadlineSeconds: config.shutdownDrainSeconds }, 'draining calls');
+      await sip.drain(config.shutdownDrainSeconds * 1000);
+    }
     sip?.stop();
     subscriber?.disconnect();
     sweeper.stop();

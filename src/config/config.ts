@@ -78,6 +78,7 @@ const SCHEMA = {
   ivrPinLockSeconds: { env: 'IVR_PIN_LOCK_SECONDS', kind: 'int', default: '1800', min: 1, max: 604800, doc: 'how long a caller ID (or account) stays locked after too many wrong PINs' },
   ivrWarning: { env: 'IVR_WARNING', kind: 'enum', default: 'prompt', values: ['prompt', 'beep'], doc: 'access numbers: what is played into the call CREDIT_WARN_SECONDS before the credit runs out' },
   authBanAction: { env: 'AUTH_BAN_ACTION', kind: 'enum', default: 'reject', values: ['reject', 'drop'], doc: 'banned sources and scanners: 403 or silence' },
+  shutdownDrainSeconds: { env: 'SHUTDOWN_DRAIN_SECONDS', kind: 'int', default: '30', min: 0, max: 86400, doc: 'on SIGTERM/SIGINT, how long calls in progress may go on before they are hung up and settled' },
   sweeperIntervalSeconds: { env: 'SWEEPER_INTERVAL_SECONDS', kind: 'int', default: '15', min: 1, max: 3600, doc: 'how often abandoned calls (their process died) are looked for and settled' },
   accountCpsLimit: { env: 'ACCOUNT_CPS_LIMIT', kind: 'int', default: '5', min: 1, max: 10000, doc: 'new calls per second per account' },
   apiHost: { env: 'API_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the account API process listens on' },

@@ -196,8 +196,14 @@ export function createSipApp(deps: SipAppDeps) {
 
   srf.options((_req, res) => res.send(200));
 
+  // graceful shutdown: once draining, new calls are refused (503 with Retry-After) so that the SIP
+  // server or the caller tries elsewhere; calls in progress go on until they end or the deadline
+  let draining = false;
+  let inflight = 0;
   srf.invite((req, res) => {
-    handleInvite(req, res).catch((err: unknown) => {
+    if (draining) { res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '5' } }); return; }
+    inflight++;
+    handleInvite(req, res).finally(() => { inflight--; }).catch((err: unknown) => {
       log.error({ callId: req.get('Call-ID'), err: (err as Error).stack }, 'INVITE handling failed');
       try { res.send(500, 'Server Internal Error'); } catch { /* already answered */ }
     });
@@ -294,6 +300,22 @@ export function createSipApp(deps: SipAppDeps) {
       });
       await subscriber.subscribe(channel);
     },
+    /**
+     * Stops taking calls and lets those in progress finish; at the deadline the rest are hung up
+     * (BYE to both legs) and settled. Resolves with how many had to be cut.
+     */
+    async drain(deadlineMs: number): Promise<{ cut: number }> {
+      draining = true;
+      const busy = () => control.liveCount > 0 || inflight > 0;
+      const until = Date.now() + deadlineMs;
+      while (busy() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      const cut = control.hangupAll();
+      const settleUntil = Date.now() + 5000;
+      while (busy() && Date.now() < settleUntil) await new Promise((r) => setTimeout(r, 50));
+      if (cut > 0) log.warn({ cut }, 'calls still up at the shutdown deadline were hung up and settled');
+      return { cut };
+    },
+    get callsInProgress(): number { return control.liveCount + inflight; },
     stop(): void { srf.disconnect(); void media?.close(); },
   };
 }

@@ -85,3 +85,28 @@ describe('the hard maximum call duration', () => {
     await moneyHolds(h);
   });
 });
+
+describe('graceful shutdown', () => {
+  let h: SipAppHarness;
+  beforeAll(async () => { h = await SipAppHarness.start('sipdrain', { sliceSeconds: 6, extendLeadSeconds: 2 }); });
+  afterAll(async () => { await h.stop(); });
+
+  it('refuses new calls with 503, lets the call in progress go on until the deadline, then hangs it up and settles it', async () => {
+    const dev = await h.device(600 * RATE_PER_SECOND);
+    const before = h.settled.length;
+    const answeredBefore = h.answered.length;
+    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 30 });
+    const caller = h.sipp({ scenario: 'device-call-recv-bye.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 30 });
+    await h.waitAnswered(answeredBefore + 1);
+    const drained = h.sip.drain(1500);
+    const refused = await h.sipp({ scenario: 'device-call-unavailable.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 15 }).done;
+    clean(refused);
+    expect(h.settled.length).toBe(before);                       // the call in progress is still up
+    expect(await drained).toEqual({ cut: 1 });
+    clean(await caller.done, await carrier.done);
+    const [settled] = (await h.waitSettled(before + 1)).slice(-1);
+    expect(settled!.disposition).toBe('hangup_requested');
+    expect(h.sip.callsInProgress).toBe(0);
+    await moneyHolds(h);
+  });
+});

@@ -106,6 +106,20 @@ export class CallControl {
     return cuts.length > 0;
   }
 
+  /** Answered calls this process supervises now. */
+  get liveCount(): number {
+    let n = 0;
+    for (const byAccount of this.live.values()) n += byAccount.size;
+    return n;
+  }
+
+  /** Ends every supervised call (BYE to both legs; each settles as usual); how many it ended. */
+  hangupAll(): number {
+    const cuts = [...this.live.values()].flatMap((byAccount) => [...byAccount.values()]);
+    for (const cut of cuts) cut();
+    return cuts.length;
+  }
+
   /** Screens, rates and authorises `dialled` for the account; on success the first slice is reserved (settle releases it). */
   async authorise(call: PrepaidCall, account: Account, dialled: string, log: Logger): Promise<Authorised | Refused> {
     const e164 = normaliseNumber(dialled, dialPlanFor(account.country));
