@@ -316,6 +316,10 @@ export function createSipApp(deps: SipAppDeps) {
       return { cut };
     },
     get callsInProgress(): number { return control.liveCount + inflight; },
-    stop(): void { srf.disconnect(); void media?.close(); },
+    stop(): void {
+      // drachtio-srf throws when the connection is down (reconnecting): there is nothing to close then
+      try { srf.disconnect(); } catch { /* not connected */ }
+      void media?.close();
+    },
   };
 }

@@ -1,10 +1,12 @@
 /**
  * Calls ended from outside the call: an operator's hang-up (the API publishes a command on Redis,
  * the SIP app holding the call ends both legs and settles it), and the hard maximum duration that
- * applies whatever the credit (stale-call guard).
+ * applies whatever the credit (stale-call guard); graceful shutdown; reconnecting to a restarted
+ * SIP server.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { sipCommandsChannel } from '../../src/sip/sip-commands.ts';
 import type { HangupCommand } from '../../src/sip/sip-commands.ts';
 import { RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
@@ -107,6 +109,37 @@ describe('graceful shutdown', () => {
     const [settled] = (await h.waitSettled(before + 1)).slice(-1);
     expect(settled!.disposition).toBe('hangup_requested');
     expect(h.sip.callsInProgress).toBe(0);
+    await moneyHolds(h);
+  });
+});
+
+describe('the app and the SIP server', () => {
+  let h: SipAppHarness;
+  let edge2: EdgeServer | undefined;
+  beforeAll(async () => { h = await SipAppHarness.start('sipreconnect', { sliceSeconds: 6, extendLeadSeconds: 2 }); });
+  afterAll(async () => { await h.stop(); await edge2?.stop(); });
+
+  async function oneCall(accountId: number, username: string, password: string): Promise<void> {
+    const before = h.settled.length;
+    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 20 });
+    const caller = h.sipp({ scenario: 'device-call.xml', service: `00${UK}`, user: username, password, timeoutSec: 20, pauseMs: 200 });
+    clean(await caller.done, await carrier.done);
+    const [settled] = (await h.waitSettled(before + 1)).slice(-1);
+    expect(settled!.facts.accountId).toBe(accountId);
+  }
+
+  it('the app reconnects by itself when the SIP server restarts, and calls flow again', async () => {
+    const dev = await h.device(600 * RATE_PER_SECOND);
+    await oneCall(dev.account.id, dev.username, dev.password);
+    const config = h.edge.config;
+    const adminPort = h.edge.adminPort;
+    const srf = h.sip.srf as unknown as { once(event: 'connect', fn: () => void): void };
+    const reconnected = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
+    await h.edge.stop();
+    edge2 = new EdgeServer({ ...config, admin: { ...config.admin, port: adminPort } });
+    await edge2.start();
+    await reconnected;
+    await oneCall(dev.account.id, dev.username, dev.password);
     await moneyHolds(h);
   });
 });
