@@ -93,6 +93,18 @@ describe('access numbers: login', () => {
     await h.waitIvrState(again.callId, IvrState.Ended);
   });
 
+  it('keys sent as SIP INFO (application/dtmf-relay) log in as RFC 4733 keys do', async () => {
+    const dev = await account(1_000_000);
+    const c = await dialIn(freshCli());
+    await c.waitPrompt('enter-pin');
+    c.skipHeard();
+    for (const key of `${dev.pin}#`) await c.info(key);
+    await c.waitPrompt('register-cli');
+    await c.hangup();
+    await h.waitIvrState(c.callId, IvrState.Ended);
+    expect(h.ivrStates.filter((e) => e.callId === c.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.PinEntry, IvrState.OfferCli, IvrState.Ended]);
+  });
+
   it('a withheld caller ID (Privacy: id) is asked for a PIN even when it is registered', async () => {
     const dev = await account(1_000_000);
     const cli = freshCli();
