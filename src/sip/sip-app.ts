@@ -266,7 +266,7 @@ export function createSipApp(deps: SipAppDeps) {
     if (!dialled) { res.send(400, 'Bad Request-URI'); return; }
     const account = await accountOf(id.accountId);
     await outbound.handle(req, res, account, {
-      callId, kind: 'device', cli: req.callingNumber ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
+      callId, kind: 'device', cli: asE164(req.callingNumber ?? '') ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
     }, dialled, receivedAt);
   }
 
