@@ -228,6 +228,7 @@ describe('docker-compose.yml', () => {
     const subnet = compose.networks!.voip!.ipam!.config![0]!;
     expect(vars.get('mrf_sip_ip')).toBe(fsIp);
     expect(vars.get('mrf_rtp_ip')).toBe(fsIp);
+    expect(vars.get('mrf_ext_rtp_ip')).toBe(SAMPLE_ENV.SIP_PUBLIC_IP);       // callers are told the public address
     expect(inCidr(drachtioIp, vars.get('drachtio_cidr')!)).toBe(true);
     expect(inCidr(ipOf(services.redis!) ?? '172.28.0.200', vars.get('drachtio_cidr')!)).toBe(false);
     // the app services get dynamic addresses from ip_range: all must be allowed on the event socket
