@@ -19,3 +19,13 @@ export function normaliseNumber(raw: string, plan: { countryCode: string; intern
   else return undefined;
   return isE164(out) ? out : undefined;
 }
+
+/**
+ * The E.164 number a SIP user part or presented number stands for, written with or without '+'
+ * (carriers send both) and with visual separators; undefined when it is not one.
+ */
+export function e164FromUser(user: string | undefined): string | undefined {
+  if (user === undefined) return undefined;
+  const digits = user.replace(/[-.() ]/g, '').replace(/^\+/, '');
+  return /^[1-9][0-9]{6,14}$/.test(digits) ? `+${digits}` : undefined;
+}

@@ -11,6 +11,7 @@
  *   OPTIONS:  200 (keep-alive)
  */
 import Srf from 'drachtio-srf';
+import { e164FromUser } from '../accounts/e164.ts';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -119,10 +120,6 @@ export function userOf(uri: string): string | undefined {
   try { return decodeURIComponent(user); } catch { return undefined; }   // a malformed escape: no usable number
 }
 
-function asE164(user: string): string | undefined {
-  const digits = user.replace(/^\+/, '');
-  return /^[1-9][0-9]{6,14}$/.test(digits) ? `+${digits}` : undefined;
-}
 
 const ACCOUNT_CACHE_MS = 5_000;
 
@@ -238,7 +235,7 @@ export function createSipApp(deps: SipAppDeps) {
     const callId = callIdOf(req);
     if (!callId) { res.send(400, 'Bad Call-ID'); return; }
     const carrier = await carriers.carrierForAddress(req.source_address);
-    const called = asE164(userOf(req.uri) ?? '');
+    const called = e164FromUser(userOf(req.uri) ?? '');
     const access = called === undefined ? undefined : await accessNumberOf(called);
     if (access && !carrier) { res.send(403, 'Access Number Only Via Carrier'); return; }
     if (access && carrier) {
@@ -266,7 +263,7 @@ export function createSipApp(deps: SipAppDeps) {
     if (!dialled) { res.send(400, 'Bad Request-URI'); return; }
     const account = await accountOf(id.accountId);
     await outbound.handle(req, res, account, {
-      callId, kind: 'device', cli: asE164(req.callingNumber ?? '') ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
+      callId, kind: 'device', cli: e164FromUser(req.callingNumber ?? '') ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
     }, dialled, receivedAt);
   }
 

@@ -1,3 +1,5 @@
+import { e164FromUser } from '../../accounts/e164.ts';
+
 /**
  * Who is calling an access number, as the carrier presented it: the caller ID (E.164, from
  * P-Asserted-Identity when present, else From) and whether the caller withheld it (RFC 3323
@@ -20,11 +22,7 @@ function userOfNameAddr(value: string | undefined): string | undefined {
   return m?.[1] === undefined ? undefined : safeDecode(m[1]);
 }
 
-function asE164(user: string | undefined): string | null {
-  if (user === undefined) return null;
-  const digits = user.replace(/[-.() ]/g, '').replace(/^\+/, '');
-  return /^[1-9][0-9]{6,14}$/.test(digits) ? `+${digits}` : null;
-}
+const asE164 = (user: string | undefined): string | null => e164FromUser(user) ?? null;
 
 export function callerIdentity(get: (name: string) => string | undefined): CallerIdentity {
   const from = get('From');
