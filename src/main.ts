@@ -160,7 +160,7 @@ function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo']>, co
       `Demo account ${DEMO.accountNumber} exists (id ${d.accountId}); its PIN, passwords and API key were shown when it was created.`,
       `  new API key: npm run -s cli -- api-key create mine billing`,
     ];
-  process.stdout.write(`\n${lines.join('\n')}\n  API documentation: ${api}/docs\n  readiness:         curl -s http://${config.httpHost}:${config.httpPort}/ready\n\n`);
+  process.stdout.write(`\n${lines.join('\n')}\n  customer pages:    ${api}/my   operator console: ${api}/console (log in with an API key)\n  API documentation: ${api}/docs\n  readiness:         curl -s http://${config.httpHost}:${config.httpPort}/ready\n\n`);
 }
 
 const isEntry = import.meta.url === `file://${process.argv[1]}`;
