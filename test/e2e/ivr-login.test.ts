@@ -5,58 +5,24 @@
  * a sipp carrier. What the caller hears is compared with the prompt files; every call's CDR and
  * the money invariant are checked.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { phraseBook } from '../../src/media/prompts/phrases.ts';
 import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
-import { IvrCaller } from '../support/ivr-caller.ts';
-import { SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device } from '../support/sip-app-harness.ts';
-import { randomPort } from '../support/edge-apps/ports.ts';
+import type { IvrCaller } from '../support/ivr-caller.ts';
+import { ivrSuite } from '../support/ivr-suite.ts';
+import type { SipAppHarness } from '../support/sip-app-harness.ts';
 
 const ACCESS = '+441632000100';
 const en = phraseBook('en');
-let h: SipAppHarness;
-const callers: IvrCaller[] = [];
-let cliSeq = 0;
 
-beforeAll(async () => {
-  const base = 2 * Math.floor(randomPort() / 2);
-  h = await SipAppHarness.start('ivrlogin', {
+const suite = ivrSuite('ivrlogin', ACCESS, (base) => ({
     sliceSeconds: 6, extendLeadSeconds: 2, warnSeconds: 3, ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
     media: { portMin: base, portMax: base + 40 },
     ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
-  });
-  await h.s.pool.query(`insert into access_numbers (number, language, description) values ($1, 'en', 'test access number')`, [ACCESS]);
-});
-afterAll(async () => {
-  await Promise.all(callers.map((c) => c.close()));
-  await h.stop();
-});
-afterEach(async () => {
-  for (const id of h.accountIds) {
-    const m = await h.money(id);
-    expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, unrecovered: 0, duplicateCdrs: 0 });
-    expect(m.topUps - m.costs).toBe(m.redisBalance);
-    expect(m.postgresBalance).toBe(m.redisBalance);
-  }
-  expect(h.sip.media?.sessionCount).toBe(0);
-});
-
-/** A caller ID nobody has registered yet. */
-function freshCli(): string {
-  return `+4479009${String(process.pid % 100).padStart(2, '0')}${String(++cliSeq).padStart(3, '0')}`;
-}
-
-async function dialIn(from: string, opts: { headers?: Record<string, string>; ip?: string } = {}): Promise<IvrCaller> {
-  const c = await IvrCaller.call({ ip: opts.ip ?? h.carrierIp, edge: h.remote, to: ACCESS, from, ...(opts.headers ? { headers: opts.headers } : {}) });
-  callers.push(c);
-  return c;
-}
-
-async function account(credit: number): Promise<Device & { pin: string }> {
-  const d = await h.device(credit);
-  return { ...d, pin: await h.accountsSvc.issuePin(d.account.id) };
-}
+  }));
+const { dialIn, freshCli, account } = suite;
+let h: SipAppHarness;
+beforeAll(() => { h = suite.h; });
 
 interface IvrCdr { callId: string; kind: string; disposition: string; cli: string | null; accessNumber: string | null; dialledNumber: string | null; billedSeconds: number; cost: number; sipCode: number | null }
 async function ivrCdrs(accountId: number): Promise<IvrCdr[]> {

@@ -3,45 +3,22 @@
  * (two ports), so the next caller gets 503 and nothing leaks; an RTP timeout (1.5 s) on a
  * bridged call hangs both legs up and settles it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
-import { IvrCaller } from '../support/ivr-caller.ts';
-import { randomPort } from '../support/edge-apps/ports.ts';
-import { SipAppHarness } from '../support/sip-app-harness.ts';
+import { ivrSuite } from '../support/ivr-suite.ts';
+import type { SipAppHarness } from '../support/sip-app-harness.ts';
 
 const ACCESS = '+441632000200';
 const UK = '441632960001';
-let h: SipAppHarness;
-const callers: IvrCaller[] = [];
 
-beforeAll(async () => {
-  const base = 2 * Math.floor(randomPort() / 2);
-  h = await SipAppHarness.start('ivrmedia', {
+const suite = ivrSuite('ivrmedia', ACCESS, (base) => ({
     sliceSeconds: 6, extendLeadSeconds: 2,
     media: { portMin: base, portMax: base + 3, rtpTimeoutMs: 1500 },     // even ports base, base+2: one caller and one outbound leg
     ivr: { firstDigitMs: 4000, interDigitMs: 1500 },
-  });
-  await h.s.pool.query(`insert into access_numbers (number, language, description) values ($1, 'en', 'test access number')`, [ACCESS]);
-});
-afterAll(async () => {
-  await Promise.all(callers.map((c) => c.close()));
-  await h.stop();
-});
-afterEach(async () => {
-  for (const id of h.accountIds) {
-    const m = await h.money(id);
-    expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, unrecovered: 0, duplicateCdrs: 0 });
-    expect(m.topUps - m.costs).toBe(m.redisBalance);
-    expect(m.postgresBalance).toBe(m.redisBalance);
-  }
-  expect(h.sip.media?.sessionCount).toBe(0);
-});
-
-async function dialIn(from: string): Promise<IvrCaller> {
-  const c = await IvrCaller.call({ ip: h.carrierIp, edge: h.remote, to: ACCESS, from });
-  callers.push(c);
-  return c;
-}
+  }));
+const { dialIn } = suite;
+let h: SipAppHarness;
+beforeAll(() => { h = suite.h; });
 
 describe('access numbers: media limits', () => {
   it('a bridged call whose RTP stops is hung up on both sides and settled; with the port range in use the next caller gets 503, and nothing leaks', async () => {

@@ -16,17 +16,7 @@ beforeAll(async () => {
   dev = await h.device(5_000_000);
 });
 afterAll(async () => { await h.stop(); });
-afterEach(async () => {
-  for (const id of h.accountIds) {
-    const m = await h.money(id);
-    expect(m.reserved).toBe(0);
-    expect(m.callsInProgress).toBe(0);
-    expect(m.unrecovered).toBe(0);
-    expect(m.duplicateCdrs).toBe(0);
-    expect(m.topUps - m.costs).toBe(m.redisBalance);
-    expect(m.postgresBalance).toBe(m.redisBalance);
-  }
-});
+afterEach(async () => { await h.expectMoneyInvariant(); });
 
 function clean(...runs: SippRun[]): void {
   for (const r of runs) {

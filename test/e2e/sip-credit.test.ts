@@ -14,12 +14,7 @@ let h: SipAppHarness;
 beforeAll(async () => { h = await SipAppHarness.start('sipcredit', { sliceSeconds: 6, extendLeadSeconds: 2 }); });
 afterAll(async () => { await h.stop(); });
 afterEach(async () => {
-  for (const id of h.accountIds) {
-    const m = await h.money(id);
-    expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, unrecovered: 0, duplicateCdrs: 0 });
-    expect(m.topUps - m.costs).toBe(m.redisBalance);
-    expect(m.postgresBalance).toBe(m.redisBalance);
-  }
+  await h.expectMoneyInvariant();
 });
 
 function clean(...runs: SippRun[]): void {

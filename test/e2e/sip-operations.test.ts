@@ -22,14 +22,6 @@ function clean(...runs: SippRun[]): void {
   }
 }
 
-async function moneyHolds(h: SipAppHarness): Promise<void> {
-  for (const id of h.accountIds) {
-    const m = await h.money(id);
-    expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, unrecovered: 0, duplicateCdrs: 0 });
-    expect(m.topUps - m.costs).toBe(m.redisBalance);
-    expect(m.postgresBalance).toBe(m.redisBalance);
-  }
-}
 
 describe('an operator hangs up a call', () => {
   let h: SipAppHarness;
@@ -56,7 +48,7 @@ describe('an operator hangs up a call', () => {
     const [cdr] = await h.cdrs(dev.account.id);
     expect(cdr).toMatchObject({ disposition: 'hangup_requested' });
     expect(cdr!.cost).toBe(cdr!.billedSeconds * RATE_PER_SECOND);
-    await moneyHolds(h);
+    await h.expectMoneyInvariant();
   });
 
   it('a command for a call this app does not hold changes nothing', async () => {
@@ -65,7 +57,7 @@ describe('an operator hangs up a call', () => {
     await h.s.redis.publish(sipCommandsChannel(h.s.namespace), JSON.stringify(cmd));
     await h.s.redis.publish(sipCommandsChannel(h.s.namespace), 'not json');
     expect(h.settled.length).toBe(before);
-    await moneyHolds(h);
+    await h.expectMoneyInvariant();
   });
 });
 
@@ -84,7 +76,7 @@ describe('the hard maximum call duration', () => {
     expect(settled!.disposition).toBe('max_duration');
     const [cdr] = await h.cdrs(dev.account.id);
     expect(cdr).toMatchObject({ disposition: 'max_duration', billedSeconds: 4, cost: 4 * RATE_PER_SECOND });
-    await moneyHolds(h);
+    await h.expectMoneyInvariant();
   });
 });
 
@@ -109,7 +101,7 @@ describe('graceful shutdown', () => {
     const [settled] = (await h.waitSettled(before + 1)).slice(-1);
     expect(settled!.disposition).toBe('hangup_requested');
     expect(h.sip.callsInProgress).toBe(0);
-    await moneyHolds(h);
+    await h.expectMoneyInvariant();
   });
 });
 
@@ -140,6 +132,6 @@ describe('the app and the SIP server', () => {
     await edge2.start();
     await reconnected;
     await oneCall(dev.account.id, dev.username, dev.password);
-    await moneyHolds(h);
+    await h.expectMoneyInvariant();
   });
 });

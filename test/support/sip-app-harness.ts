@@ -10,6 +10,7 @@
  *
  * Every wait is for an event (a call answered or settled, sipp exiting), bounded by a deadline.
  */
+import { expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -295,6 +296,16 @@ export class SipAppHarness {
       callsInProgress: live?.callsInProgress ?? Number.NaN,
       duplicateCdrs: await q('select count(*) as v from (select call_id from cdrs where account_id = $1 group by call_id having count(*) > 1) d'),
     };
+  }
+
+  /** After each test: for every account made, nothing reserved, no call open, one CDR per call, and top-ups − Σ cost = balance in Redis and in Postgres. */
+  async expectMoneyInvariant(): Promise<void> {
+    for (const id of this.accountIds) {
+      const m = await this.money(id);
+      expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, unrecovered: 0, duplicateCdrs: 0 });
+      expect(m.topUps - m.costs).toBe(m.redisBalance);
+      expect(m.postgresBalance).toBe(m.redisBalance);
+    }
   }
 
   async cdrs(accountId: number): Promise<CdrRow[]> {
