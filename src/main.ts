@@ -20,6 +20,7 @@ import { DEMO, seedDemo } from './demo/demo-seed.ts';
 import { LedgerWriter } from './ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from './ledger/postgres-ledger-sink.ts';
 import { createLogger } from './observability/logger.ts';
+import { createSipMetrics } from './observability/sip-metrics.ts';
 import { EmbeddedMediaServer } from './media/embedded/embedded-media-server.ts';
 import { connectFreeSwitch } from './media/freeswitch/connect-freeswitch.ts';
 import { createSipApp } from './sip/sip-app.ts';
@@ -71,10 +72,11 @@ export async function start(config: Config) {
 
   let sip: ReturnType<typeof createSipApp> | undefined;
   let subscriber: Redis | undefined;
+  const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
     const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds });
     sip = createSipApp({
-      log, pool, redis, accounts, tariffs, credit, balances,
+      log, pool, redis, accounts, tariffs, credit, balances, events: metrics.events,
       // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf
       media: config.mediaServer === 'freeswitch'
         ? (srf) => connectFreeSwitch(srf, {
@@ -113,6 +115,7 @@ export async function start(config: Config) {
 
   const http = buildHttpServer({
     logger: log,
+    metrics: () => metrics.registry.metrics(),
     checks: {
       postgres: async () => { await pool.query('select 1'); },
       redis: async () => { await redis.ping(); },

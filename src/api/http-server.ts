@@ -5,6 +5,8 @@ import { problemHandler } from './problem.ts';
 
 export interface HttpDeps {
   logger: Logger;
+  /** Prometheus text exposition of the process's metrics. */
+  metrics?: () => Promise<string>;
   checks: Record<string, () => Promise<void>>;   // readiness checks by name
 }
 
@@ -27,6 +29,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     }
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks: results });
   });
+
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(await metrics()));
+  }
 
   return app;
 }

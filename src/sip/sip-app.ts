@@ -94,6 +94,10 @@ export interface CallEvents {
   bLegSent?(call: PrepaidCall, sinceInviteMs: number): void;
   /** An access-number caller's IVR entered a state. */
   ivrState?(callId: string, state: IvrState): void;
+  /** A new INVITE reached the app (calls per second). */
+  invite?(): void;
+  /** A SIP digest authentication failed (wrong password or unknown user). */
+  authFailure?(): void;
 }
 
 type FullRequest = SipRequest & B2bRequest & { readonly callingNumber?: string };
@@ -142,6 +146,7 @@ export function createSipApp(deps: SipAppDeps) {
   const bindings = new BindingStore(redis, { namespace: s.namespace, now });
   const failures = new AuthFailureGuard(redis, {
     namespace: s.namespace, windowMs: 60_000, sourceThreshold: s.guards.failureThreshold, usernameThreshold: 0, banMs: s.guards.banSeconds * 1000, now,
+    ...(deps.events?.authFailure ? { onFailure: () => deps.events!.authFailure!() } : {}),
   });
   const scanners = new ScannerGuard();
   const callRate = new CallRateGuard(redis, { namespace: s.namespace, limit: s.guards.accountCps, now });
@@ -198,6 +203,7 @@ export function createSipApp(deps: SipAppDeps) {
   let draining = false;
   let inflight = 0;
   srf.invite((req, res) => {
+    deps.events?.invite?.();
     if (draining) { res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '5' } }); return; }
     inflight++;
     handleInvite(req, res).finally(() => { inflight--; }).catch((err: unknown) => {

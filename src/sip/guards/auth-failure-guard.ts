@@ -45,6 +45,8 @@ export interface AuthFailureGuardOptions {
   /** Addresses never counted or banned (trusted carriers, monitoring). */
   exemptSources?: readonly string[];
   now: () => number;
+  /** Told of every counted failure (metrics). */
+  onFailure?: (source: string, username: string | undefined) => void;
 }
 
 export type BanCheck =
@@ -96,6 +98,7 @@ export class AuthFailureGuard {
   /** Counts one failed authentication (wrong password or unknown user). */
   async recordFailure(source: string, username: string | undefined): Promise<FailureOutcome> {
     if (this.exempt.has(source)) return { sourceFailures: 0, usernameFailures: 0, banned: false };
+    this.opts.onFailure?.(source, username);
     const now = this.opts.now();
     const window = Math.floor(now / this.opts.windowMs);
     const until = now + this.opts.banMs;
