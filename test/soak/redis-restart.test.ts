@@ -30,6 +30,7 @@ async function startRedis(): Promise<void> {
   server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always',
     '--save', '', '--dir', dir, '--logfile', join(dir, 'redis.log')], { stdio: 'ignore' });
   const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
   for (let i = 0; i < 100; i++) {
     try { await probe.connect(); if ((await probe.ping()) === 'PONG') break; } catch { /* not yet */ }
     probe.disconnect();
