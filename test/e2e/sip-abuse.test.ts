@@ -33,16 +33,8 @@ function clean(...runs: SippRun[]): void {
 }
 
 /** A request written out in full; sipp fills in addresses, branch, tags and Call-ID. */
-/** 400, or silence: sipp notes the receive timeout it was told to expect, and nothing else. */
-function answeredOrIgnored(r: SippRun): void {
-  const events = r.errors.split('\n').filter((l) => /^\d{4}-/.test(l));
-  for (const e of events) expect(e).toMatch(/receive timeout on message .*jumping to label/);
-  // sipp counts a call that took its timeout branch as failed (exit 1)
-  expect(r.code).toBe(events.length === 0 ? 0 : 1);
-}
-
-function raw(lines: string[], status: string, scenario = 'raw-request.xml') {
-  return h.run({ scenario, user: dev.username, vars: { message: lines.map((l) => `      ${l}`).join('\n'), status } });
+function raw(lines: string[], status: string) {
+  return h.run({ scenario: 'raw-request.xml', user: dev.username, vars: { message: lines.map((l) => `      ${l}`).join('\n'), status } });
 }
 
 const via = 'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]';
@@ -59,15 +51,14 @@ describe('abuse', () => {
     clean(await h.run({ scenario: 'register-once.xml', user: dev.username, vars: { status: '401' } }));
   });
 
-  // The edge does not answer a request without To (it cannot copy it into a response); see docs/edge-requests.md.
-  it('REGISTER without a To header: 400 or no answer, nothing registered', async () => {
-    answeredOrIgnored(await raw(['REGISTER sip:[remote_ip]:[remote_port] SIP/2.0', via, from, 'Call-ID: [call_id]', 'CSeq: 1 REGISTER',
-      'Contact: <sip:[user]@[local_ip]:[local_port]>', 'Max-Forwards: 70', 'Content-Length: 0', ''], '400', 'raw-request-unanswerable.xml'));
+  it('REGISTER without a To header: 400 Missing To header, nothing registered', async () => {
+    clean(await raw(['REGISTER sip:[remote_ip]:[remote_port] SIP/2.0', via, from, 'Call-ID: [call_id]', 'CSeq: 1 REGISTER',
+      'Contact: <sip:[user]@[local_ip]:[local_port]>', 'Max-Forwards: 70', 'Content-Length: 0', ''], '400'));
   });
 
-  it('INVITE without a To header: 400 or no answer, no call', async () => {
-    answeredOrIgnored(await raw(['INVITE sip:00441632960001@[remote_ip]:[remote_port] SIP/2.0', via, from, 'Call-ID: [call_id]', 'CSeq: 1 INVITE',
-      'Contact: <sip:[user]@[local_ip]:[local_port]>', 'Max-Forwards: 70', 'Content-Length: 0', ''], '400', 'raw-request-unanswerable.xml'));
+  it('INVITE without a To header: 400 Missing To header, no call', async () => {
+    clean(await raw(['INVITE sip:00441632960001@[remote_ip]:[remote_port] SIP/2.0', via, from, 'Call-ID: [call_id]', 'CSeq: 1 INVITE',
+      'Contact: <sip:[user]@[local_ip]:[local_port]>', 'Max-Forwards: 70', 'Content-Length: 0', ''], '400'));
   });
 
   it('REGISTER with an unparseable Contact: 400', async () => {
