@@ -75,7 +75,14 @@ export class TariffRepository {
   async load(tariffId: string, now = Date.now()): Promise<Tariff> {
     const hit = this.cache.get(tariffId);
     if (hit && now - hit.loadedAt < this.cacheMs) return hit.tariff;
-    const tariff = new Tariff(tariffId, await this.rates(tariffId));
+    let rates: Rate[];
+    try {
+      rates = await this.rates(tariffId);
+    } catch (err) {
+      if (hit && !(err instanceof AppError)) return hit.tariff;   // Postgres unreachable: keep rating with the last good copy
+      throw err;
+    }
+    const tariff = new Tariff(tariffId, rates);
     this.cache.set(tariffId, { tariff, loadedAt: now });
     return tariff;
   }

@@ -12,6 +12,7 @@
  */
 import Srf from 'drachtio-srf';
 import { e164FromUser } from '../accounts/e164.ts';
+import { AppError } from '../errors.ts';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -219,7 +220,13 @@ export function createSipApp(deps: SipAppDeps) {
     const t = now();
     const hit = accountCache.get(accountId);
     if (hit && t - hit.at < ACCOUNT_CACHE_MS) return hit.account;
-    const account = await deps.accounts.get(accountId);
+    let account: Account;
+    try {
+      account = await deps.accounts.get(accountId);
+    } catch (err) {
+      if (hit && !(err instanceof AppError)) return hit.account;   // Postgres unreachable: the last copy (Redis checks status anyway)
+      throw err;
+    }
     if (accountCache.size >= 10_000) accountCache.clear();
     accountCache.set(accountId, { at: t, account });
     return account;

@@ -11,6 +11,7 @@
  * Used by test/soak/*.test.ts (short, bounded, in CI) and scripts/soak/soak.ts (long, by hand).
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,7 +150,12 @@ export class SoakHarness {
       cwd: ROOT, env: { ...process.env, ...this.appEnv, LEDGER_CONSUMER: name, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log: string[] = [];
-    const keep = (line: string) => { log.push(line); if (log.length > 2000) log.splice(0, 1000); };
+    const logFile = process.env.SOAK_LOG_DIR ? join(process.env.SOAK_LOG_DIR, `${name}.log`) : undefined;
+    const keep = (line: string) => {
+      log.push(line);
+      if (log.length > 2000) log.splice(0, 1000);
+      if (logFile) appendFileSync(logFile, `${line}\n`);
+    };
     createInterface({ input: child.stdout! }).on('line', keep);
     createInterface({ input: child.stderr! }).on('line', keep);
     const exited = new Promise<void>((res) => child.once('exit', () => res()));

@@ -25,12 +25,15 @@ export class CachedCredentialStore implements CredentialStore {
     const key = `${realm}\u0000${username}`;
     const hit = this.entries.get(key);
     if (hit && hit.until > this.opts.now()) return hit.value;
-    if (hit) this.entries.delete(key);
     const inFlight = this.pending.get(key);
     if (inFlight) return inFlight;
+    // an expired entry still answers while the database is unreachable (stale rather than refuse)
     const p = this.inner.findCredentials(username, realm).then((value) => {
       this.store(key, value);
       return value;
+    }, (err: unknown) => {
+      if (hit) return hit.value;
+      throw err;
     }).finally(() => this.pending.delete(key));
     this.pending.set(key, p);
     return p;

@@ -31,8 +31,18 @@ export class CarrierRepository {
 
   invalidate(): void { this.cached = undefined; }
 
+  /** Reloads every cacheMs; while Postgres is unreachable the last good copy keeps serving calls. */
   private async load(now: number) {
     if (this.cached && now - this.cached.at < this.cacheMs) return this.cached;
+    try {
+      return await this.reload(now);
+    } catch (err) {
+      if (this.cached) return this.cached;
+      throw err;
+    }
+  }
+
+  private async reload(now: number) {
     const { rows: cs } = await this.pool.query<{ id: string; tariff_id: string | null }>('select id, tariff_id from carriers where enabled order by id');
     const { rows: ps } = await this.pool.query<{ carrier_id: string; prefix: string }>('select carrier_id, prefix from carrier_prefixes');
     const { rows: gs } = await this.pool.query<GatewayRow>('select * from gateways where enabled order by id');
