@@ -8,8 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { phraseBook } from '../../src/media/prompts/phrases.ts';
 import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
-import type { IvrCaller } from '../support/ivr-caller.ts';
-import { ivrSuite } from '../support/ivr-suite.ts';
+import { ivrSuite, keyAt } from '../support/ivr-suite.ts';
 import type { SipAppHarness } from '../support/sip-app-harness.ts';
 
 const ACCESS = '+441632000100';
@@ -20,26 +19,10 @@ const suite = ivrSuite('ivrlogin', ACCESS, (base) => ({
     media: { portMin: base, portMax: base + 40 },
     ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
   }));
-const { dialIn, freshCli, account } = suite;
+const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;
 beforeAll(() => { h = suite.h; });
 
-interface IvrCdr { callId: string; kind: string; disposition: string; cli: string | null; accessNumber: string | null; dialledNumber: string | null; billedSeconds: number; cost: number; sipCode: number | null }
-async function ivrCdrs(accountId: number): Promise<IvrCdr[]> {
-  await h.drain();
-  const { rows } = await h.s.pool.query<IvrCdr>(
-    `select call_id as "callId", kind, disposition, cli, access_number as "accessNumber", dialled_number as "dialledNumber",
-            billed_seconds as "billedSeconds", cost::int as cost, sip_code as "sipCode"
-       from cdrs where account_id = $1 order by start_time`, [accountId]);
-  return rows;
-}
-
-/** Waits for a collect's prompt to start, then keys (the keys stop the prompt). */
-async function keyAt(c: IvrCaller, prompt: Parameters<IvrCaller['waitPrompt']>[0], keys: string, duplicate = false): Promise<void> {
-  await c.waitPrompt(prompt);
-  c.skipHeard();
-  c.press(keys, { duplicate });
-}
 
 describe('access numbers: login', () => {
   it('after a PIN login the caller registers the calling number (press 1); the next call from it logs in without a PIN', async () => {

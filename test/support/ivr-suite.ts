@@ -18,6 +18,17 @@ export interface IvrSuite {
   dialIn(from: string, opts?: { headers?: Record<string, string>; ip?: string }): Promise<IvrCaller>;
   /** A funded account with SIP credentials and a PIN. */
   account(credit: number): Promise<Device & { pin: string }>;
+  /** The account's CDRs in Postgres (after draining the streams), oldest first. */
+  ivrCdrs(accountId: number): Promise<IvrCdr[]>;
+}
+
+export interface IvrCdr { callId: string; kind: string; disposition: string; cli: string | null; accessNumber: string | null; dialledNumber: string | null; billedSeconds: number; cost: number; sipCode: number | null }
+
+/** Waits for a collect's prompt to start, then keys (the keys stop the prompt). */
+export async function keyAt(c: IvrCaller, prompt: Parameters<IvrCaller['waitPrompt']>[0], keys: string, duplicate = false): Promise<void> {
+  await c.waitPrompt(prompt);
+  c.skipHeard();
+  c.press(keys, { duplicate });
 }
 
 /** Registers the hooks; `options` receives the even first port of the file's media range. */
@@ -45,6 +56,14 @@ export function ivrSuite(label: string, access: string, options: (mediaBase: num
       const c = await IvrCaller.call({ ip: opts.ip ?? harness!.carrierIp, edge: harness!.remote, to: access, from, ...(opts.headers ? { headers: opts.headers } : {}) });
       callers.push(c);
       return c;
+    },
+    async ivrCdrs(accountId) {
+      await harness!.drain();
+      const { rows } = await harness!.s.pool.query<IvrCdr>(
+        `select call_id as "callId", kind, disposition, cli, access_number as "accessNumber", dialled_number as "dialledNumber",
+                billed_seconds as "billedSeconds", cost::int as cost, sip_code as "sipCode"
+           from cdrs where account_id = $1 order by start_time`, [accountId]);
+      return rows;
     },
     async account(credit) {
       const d = await harness!.device(credit);
