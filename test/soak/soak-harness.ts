@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +26,7 @@ import { buildEdgeConfig } from '../../src/edge/config/edge-config.ts';
 import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { FAST_TIMERS } from '../support/edge-apps/edge-harness.ts';
 import { randomLoopback, randomPort } from '../support/edge-apps/ports.ts';
+import { spawnSipp } from '../support/sipp-process.ts';
 import { setupServices, TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
@@ -193,7 +194,7 @@ export class SoakHarness {
 
   /** Device calls to `service`: answered calls talk `holdMs` and hang up; refusals (486) end at once. */
   calls(d: Device, opts: { calls: number; rate?: number; holdMs: number; service?: string; timeoutSec?: number; limit?: number }): Sipp {
-    return this.sipp(join(SCENARIOS, 'device-call-or-busy.xml'), this.edge.ip, randomPort(), [
+    return this.sipp(join(SCENARIOS, 'device-call-or-busy.xml'), this.edge.ip, undefined, [
       '-s', opts.service ?? UK, '-au', d.username, '-ap', d.password, '-key', 'user', d.username,
       '-m', String(opts.calls), '-r', String(opts.rate ?? 10), '-l', String(opts.limit ?? opts.calls), '-d', String(opts.holdMs),
       '-timeout', `${opts.timeoutSec ?? 60}s`, this.edge.sipHostport,
@@ -202,7 +203,7 @@ export class SoakHarness {
 
   /** One INVITE challenged and acknowledged: the SIP server's round-robin moves on by one request. */
   shiftRoundRobin(d: Device): Promise<{ code: number | null; stdout: string; errors: string }> {
-    return this.sipp(join(SCENARIOS, 'invite-challenge.xml'), this.edge.ip, randomPort(), [
+    return this.sipp(join(SCENARIOS, 'invite-challenge.xml'), this.edge.ip, undefined, [
       '-s', UK, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1', '-timeout', '20s', this.edge.sipHostport,
     ]).done;
   }
@@ -217,22 +218,12 @@ export class SoakHarness {
     return this.sipp(CARRIER_SCENARIO, this.carrierIp, this.gatewayPort, ['-m', String(calls), '-l', '100000', '-timeout', `${timeoutSec}s`]);
   }
 
-  private sipp(scenario: string, ip: string, port: number, args: string[]): Sipp {
+  private sipp(scenario: string, ip: string, port: number | undefined, args: string[]): Sipp {
     const dir = mkdtempSync(join(tmpdir(), 'soak-sipp-'));
     const file = join(dir, 'scenario.xml');
     writeFileSync(file, readFileSync(scenario, 'utf8'));
-    const errorFile = join(dir, 'errors.log');
-    const child = spawn('sipp', ['-sf', file, '-i', ip, '-p', String(port), '-mp', String(randomPort()), '-t', 'u1', '-nostdin',
-      '-trace_err', '-error_file', errorFile, '-timeout_error', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    const collect = (b: Buffer) => { stdout += b.toString(); if (stdout.length > 100_000) stdout = stdout.slice(-50_000); };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const done = new Promise<{ code: number | null; stdout: string; errors: string }>((res) => {
-      child.on('exit', (code) => res({ code, stdout, errors: existsSync(errorFile) ? readFileSync(errorFile, 'utf8') : '' }));
-      child.on('error', (err) => res({ code: -1, stdout, errors: String(err) }));
-    });
-    return { done, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
+    const child = spawnSipp({ ip, port, args: ['-sf', file, '-timeout_error', ...args], cwd: dir, rawErrors: true });
+    return { done: child.done, kill: () => child.kill() };
   }
 
   live(accountId?: number): Promise<LiveCall[]> {

@@ -11,9 +11,8 @@
  * Every wait is for an event (a call answered or settled, sipp exiting), bounded by a deadline.
  */
 import { expect } from 'vitest';
-import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AccountService } from '../../src/accounts/account-service.ts';
@@ -30,7 +29,9 @@ import { createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
 import { SECRET, startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
-import { randomPort, sippErrors } from './edge-apps/ports.ts';
+import { randomPort } from './edge-apps/ports.ts';
+import { spawnSipp } from './sipp-process.ts';
+import type { SippRun } from './sipp-process.ts';
 import { setupServices, TEST_PEPPER } from './services.ts';
 import type { TestServices } from './services.ts';
 
@@ -71,11 +72,7 @@ export interface HarnessOptions {
   logLevel?: string;
 }
 
-export interface SippRun {
-  readonly code: number | null;
-  readonly errors: string;
-  readonly stdout: string;
-}
+export type { SippRun };
 
 export interface SippProc {
   readonly port: number;
@@ -113,12 +110,9 @@ export function startAppSipp(a: SippArgs): SippProc {
   for (const [k, v] of Object.entries(a.vars ?? {})) xml = xml.replaceAll(`{{${k}}}`, v);
   const file = join(dir, a.scenario);
   writeFileSync(file, xml);
-  const port = a.port ?? randomPort();
-  const errorFile = join(dir, 'errors.log');
   const args = [
-    '-sf', file, '-i', a.ip, '-p', String(port), '-mp', String(randomPort()),
+    '-sf', file,
     '-m', String(a.calls ?? 1), '-timeout', `${a.timeoutSec ?? 20}s`, '-timeout_error',
-    '-trace_err', '-error_file', errorFile, '-nostdin', '-t', 'u1',
     '-s', a.service ?? 'service', '-au', a.user ?? 'nobody', '-ap', a.password ?? 'nothing',
     '-d', String(a.pauseMs ?? 1000),
   ];
@@ -126,16 +120,8 @@ export function startAppSipp(a: SippArgs): SippProc {
   for (const [k, v] of Object.entries({ user: a.user ?? 'nobody', expires: '3600', ...a.keys })) args.push('-key', k, v);
   if (a.extra) args.push(...a.extra);
   if (a.remote) args.push(a.remote);
-  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  const collect = (d: Buffer) => { stdout += d.toString(); if (stdout.length > 200_000) stdout = stdout.slice(-100_000); };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  const done = new Promise<SippRun>((res) => {
-    child.on('exit', (code) => res({ code, errors: existsSync(errorFile) ? sippErrors(readFileSync(errorFile, 'utf8')) : '', stdout }));
-    child.on('error', (err) => res({ code: -1, errors: String(err), stdout }));
-  });
-  return { port, done, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
+  const child = spawnSipp({ ip: a.ip, port: a.port, args, cwd: dir });
+  return { get port() { return child.port; }, done: child.done, kill: () => child.kill() };
 }
 
 export function runAppSipp(a: SippArgs): Promise<SippRun> {
