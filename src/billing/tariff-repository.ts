@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { RefreshingCache } from '../common/refreshing-cache.ts';
 import { AppError } from '../errors.ts';
 import { parseTariffCsv, Tariff, tariffToCsv } from './rating/index.ts';
 import type { Rate, TariffCsvError } from './rating/index.ts';
@@ -17,9 +18,11 @@ const toRate = (r: RateRow): Rate => ({
 
 /** Tariffs (rate decks) in Postgres: all-or-nothing CSV import, export, and loading for lookup. */
 export class TariffRepository {
-  private readonly cache = new Map<string, { tariff: Tariff; loadedAt: number }>();
+  private readonly cache: RefreshingCache<string, Tariff>;
 
-  constructor(private readonly pool: pg.Pool, private readonly cacheMs = 30_000) {}
+  constructor(private readonly pool: pg.Pool, cacheMs = 30_000) {
+    this.cache = new RefreshingCache(async (id) => new Tariff(id, await this.rates(id)), { ttlMs: cacheMs, maxEntries: 1_000 });
+  }
 
   /**
    * Replaces the tariff's rates with the CSV's, in one transaction. Any error (by line and
@@ -71,19 +74,11 @@ export class TariffRepository {
     return tariffToCsv(await this.rates(tariffId));
   }
 
-  /** The tariff for lookups, cached for a short while (a re-import invalidates it in this process). */
-  async load(tariffId: string, now = Date.now()): Promise<Tariff> {
-    const hit = this.cache.get(tariffId);
-    if (hit && now - hit.loadedAt < this.cacheMs) return hit.tariff;
-    let rates: Rate[];
-    try {
-      rates = await this.rates(tariffId);
-    } catch (err) {
-      if (hit && !(err instanceof AppError)) return hit.tariff;   // Postgres unreachable: keep rating with the last good copy
-      throw err;
-    }
-    const tariff = new Tariff(tariffId, rates);
-    this.cache.set(tariffId, { tariff, loadedAt: now });
-    return tariff;
+  /**
+   * The tariff for lookups, cached for a short while (a re-import invalidates it in this
+   * process); while Postgres is unreachable the last good copy keeps rating calls.
+   */
+  load(tariffId: string): Promise<Tariff> {
+    return this.cache.get(tariffId);
   }
 }

@@ -12,11 +12,10 @@
  */
 import Srf from 'drachtio-srf';
 import { e164FromUser } from '../accounts/e164.ts';
-import { AppError } from '../errors.ts';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Account, AccountService } from '../accounts/account-service.ts';
+import type { AccountService } from '../accounts/account-service.ts';
 import type { CallCredit } from '../billing/credit/call-credit.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
 import { authenticateInvite } from './auth/authenticate-invite.ts';
@@ -47,6 +46,8 @@ import { PinLockout } from './ivr/pin-lockout.ts';
 import { callIdOf } from './sip-types.ts';
 import { parseSipCommand, sipCommandsChannel } from './sip-commands.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
+import { RefreshingCache } from '../common/refreshing-cache.ts';
+import { NumberDirectory } from './routing/number-directory.ts';
 
 export interface SipSettings {
   drachtio: { host: string; port: number; secret: string };
@@ -215,33 +216,8 @@ export function createSipApp(deps: SipAppDeps) {
 
   // Account facts (tariff, country, status) change rarely and the reservation script checks the
   // status atomically in Redis anyway, so the per-call Postgres read is cached for a few seconds.
-  const accountCache = new Map<number, { at: number; account: Account }>();
-  async function accountOf(accountId: number): Promise<Account> {
-    const t = now();
-    const hit = accountCache.get(accountId);
-    if (hit && t - hit.at < ACCOUNT_CACHE_MS) return hit.account;
-    let account: Account;
-    try {
-      account = await deps.accounts.get(accountId);
-    } catch (err) {
-      if (hit && !(err instanceof AppError)) return hit.account;   // Postgres unreachable: the last copy (Redis checks status anyway)
-      throw err;
-    }
-    if (accountCache.size >= 10_000) accountCache.clear();
-    accountCache.set(accountId, { at: t, account });
-    return account;
-  }
-
-  // access numbers change rarely: read them at most every few seconds
-  let accessCache: { at: number; numbers: Map<string, { number: string; language: string }> } | undefined;
-  async function accessNumberOf(number: string): Promise<{ number: string; language: string } | undefined> {
-    const t = now();
-    if (!accessCache || t - accessCache.at >= ACCOUNT_CACHE_MS) {
-      const { rows } = await pool.query<{ number: string; language: string }>('select number, language from access_numbers');
-      accessCache = { at: t, numbers: new Map(rows.map((r) => [r.number, r])) };
-    }
-    return accessCache.numbers.get(number);
-  }
+  const accounts = new RefreshingCache((accountId: number) => deps.accounts.get(accountId), { ttlMs: ACCOUNT_CACHE_MS, now });
+  const numbers = new NumberDirectory(pool, { cacheMs: ACCOUNT_CACHE_MS, now });
 
   async function handleInvite(req: FullRequest, res: FullResponse): Promise<void> {
     const receivedAt = performance.now();
@@ -249,7 +225,7 @@ export function createSipApp(deps: SipAppDeps) {
     if (!callId) { res.send(400, 'Bad Call-ID'); return; }
     const carrier = await carriers.carrierForAddress(req.source_address);
     const called = e164FromUser(userOf(req.uri) ?? '');
-    const access = called === undefined ? undefined : await accessNumberOf(called);
+    const access = called === undefined ? undefined : await numbers.accessNumber(called);
     if (access && !carrier) { res.send(403, 'Access Number Only Via Carrier'); return; }
     if (access && carrier) {
       if (!accessNumbers) { res.send(503, 'No Media Server'); return; }
@@ -261,11 +237,9 @@ export function createSipApp(deps: SipAppDeps) {
     }
     if (carrier) {
       const number = called;
-      const { rows } = number
-        ? await pool.query<{ accountId: number; sipUsername: string | null }>('select account_id as "accountId", sip_username as "sipUsername" from dids where number = $1', [number])
-        : { rows: [] };
-      if (!number || !rows[0]) { res.send(404, 'Number Not Found'); return; }
-      await didCall.handle(req, res, { number, ...rows[0] }, { callId, cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null, sourceIp: req.source_address, carrier });
+      const owner = number === undefined ? undefined : await numbers.personalNumber(number);
+      if (!number || !owner) { res.send(404, 'Number Not Found'); return; }
+      await didCall.handle(req, res, { number, ...owner }, { callId, cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null, sourceIp: req.source_address, carrier });
       return;
     }
     const id = await authenticateInvite(req, res, authenticator, failures);
@@ -274,7 +248,7 @@ export function createSipApp(deps: SipAppDeps) {
     if (rate.kind !== 'allowed') { res.send(503, 'Call Rate Limit Exceeded', { headers: { 'Retry-After': '1' } }); return; }
     const dialled = userOf(req.uri);
     if (!dialled) { res.send(400, 'Bad Request-URI'); return; }
-    const account = await accountOf(id.accountId);
+    const account = await accounts.get(id.accountId);
     await outbound.handle(req, res, account, {
       callId, kind: 'device', cli: e164FromUser(req.callingNumber ?? '') ?? null, sourceIp: req.source_address, accessNumber: null, device: id.username, dialledNumber: dialled,
     }, dialled, receivedAt);

@@ -1,24 +1,27 @@
 import type pg from 'pg';
+import { RefreshingCache } from '../../common/refreshing-cache.ts';
 
-/** Destination prefixes nobody may call (premium-rate, known fraud ranges), cached in memory. */
+interface PrefixSet { prefixes: Set<string>; maxLen: number }
+
+/**
+ * Destination prefixes nobody may call (premium-rate, known fraud ranges), reloaded every
+ * `cacheMs`; while Postgres is unreachable the last good list keeps screening calls.
+ */
 export class Blocklist {
-  private cached: { at: number; prefixes: Set<string>; maxLen: number } | undefined;
+  private readonly cache: RefreshingCache<'all', PrefixSet>;
 
-  constructor(private readonly pool: pg.Pool, private readonly cacheMs = 30_000) {}
+  constructor(private readonly pool: pg.Pool, cacheMs = 30_000) {
+    this.cache = new RefreshingCache(async () => {
+      const { rows } = await this.pool.query<{ prefix: string }>('select prefix from destination_blocklist');
+      return { prefixes: new Set(rows.map((r) => r.prefix)), maxLen: Math.max(0, ...rows.map((r) => r.prefix.length)) };
+    }, { ttlMs: cacheMs });
+  }
 
-  async isBlocked(destination: string, now = Date.now()): Promise<boolean> {
-    if (!this.cached || now - this.cached.at >= this.cacheMs) {
-      try {
-        const { rows } = await this.pool.query<{ prefix: string }>('select prefix from destination_blocklist');
-        this.cached = { at: now, prefixes: new Set(rows.map((r) => r.prefix)), maxLen: Math.max(0, ...rows.map((r) => r.prefix.length)) };
-      } catch (err) {
-        if (!this.cached) throw err;          // Postgres unreachable: the last good list keeps screening calls
-      }
-    }
-    const { prefixes, maxLen } = this.cached;
+  async isBlocked(destination: string): Promise<boolean> {
+    const { prefixes, maxLen } = await this.cache.get('all');
     for (let n = Math.min(maxLen, destination.length); n >= 1; n--) if (prefixes.has(destination.slice(0, n))) return true;
     return false;
   }
 
-  invalidate(): void { this.cached = undefined; }
+  invalidate(): void { this.cache.clear(); }
 }

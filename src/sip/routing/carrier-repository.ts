@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import type pg from 'pg';
 import type { TariffRepository } from '../../billing/tariff-repository.ts';
+import { RefreshingCache } from '../../common/refreshing-cache.ts';
 import type { Carrier, Gateway } from './route-plan.ts';
 
 interface GatewayRow {
@@ -8,41 +9,35 @@ interface GatewayRow {
   tech_prefix: string; auth_username: string | null; auth_password: string | null;
 }
 
+interface CarrierSet { carriers: Carrier[]; addresses: { carrierId: string; list: BlockList }[] }
+
 /**
- * Carriers, gateways and trusted carrier addresses from Postgres, cached for a short while (the
- * per-call path reads memory, not the database).
+ * Carriers, gateways and trusted carrier addresses from Postgres, reloaded every `cacheMs` (the
+ * per-call path reads memory, not the database; while Postgres is unreachable the last good copy
+ * keeps serving calls).
  */
 export class CarrierRepository {
-  private cached: { at: number; carriers: Carrier[]; addresses: { carrierId: string; list: BlockList }[] } | undefined;
+  private readonly cache: RefreshingCache<'all', CarrierSet>;
 
-  constructor(private readonly pool: pg.Pool, private readonly tariffs: TariffRepository, private readonly cacheMs = 10_000) {}
+  constructor(private readonly pool: pg.Pool, private readonly tariffs: TariffRepository, cacheMs = 10_000) {
+    this.cache = new RefreshingCache(() => this.reload(), { ttlMs: cacheMs });
+  }
 
-  async carriers(now = Date.now()): Promise<Carrier[]> {
-    return (await this.load(now)).carriers;
+  async carriers(): Promise<Carrier[]> {
+    return (await this.cache.get('all')).carriers;
   }
 
   /** The carrier a source address belongs to, if it is a trusted carrier address (matched in memory). */
-  async carrierForAddress(address: string, now = Date.now()): Promise<string | undefined> {
+  async carrierForAddress(address: string): Promise<string | undefined> {
     const family = isIP(address);
     if (family === 0) return undefined;
     const type = family === 4 ? 'ipv4' : 'ipv6';
-    return (await this.load(now)).addresses.find((a) => a.list.check(address, type))?.carrierId;
+    return (await this.cache.get('all')).addresses.find((a) => a.list.check(address, type))?.carrierId;
   }
 
-  invalidate(): void { this.cached = undefined; }
+  invalidate(): void { this.cache.clear(); }
 
-  /** Reloads every cacheMs; while Postgres is unreachable the last good copy keeps serving calls. */
-  private async load(now: number) {
-    if (this.cached && now - this.cached.at < this.cacheMs) return this.cached;
-    try {
-      return await this.reload(now);
-    } catch (err) {
-      if (this.cached) return this.cached;
-      throw err;
-    }
-  }
-
-  private async reload(now: number) {
+  private async reload(): Promise<CarrierSet> {
     const { rows: cs } = await this.pool.query<{ id: string; tariff_id: string | null }>('select id, tariff_id from carriers where enabled order by id');
     const { rows: ps } = await this.pool.query<{ carrier_id: string; prefix: string }>('select carrier_id, prefix from carrier_prefixes');
     const { rows: gs } = await this.pool.query<GatewayRow>('select * from gateways where enabled order by id');
@@ -70,7 +65,6 @@ export class CarrierRepository {
       if (!list) { list = new BlockList(); lists.set(a.carrier_id, list); }
       list.addSubnet(net!, Number(bits ?? (type === 'ipv4' ? 32 : 128)), type);
     }
-    this.cached = { at: now, carriers, addresses: [...lists].map(([carrierId, list]) => ({ carrierId, list })) };
-    return this.cached;
+    return { carriers, addresses: [...lists].map(([carrierId, list]) => ({ carrierId, list })) };
   }
 }

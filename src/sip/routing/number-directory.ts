@@ -1,0 +1,37 @@
+import type pg from 'pg';
+import { RefreshingCache } from '../../common/refreshing-cache.ts';
+
+export interface AccessNumber { number: string; language: string }
+export interface PersonalNumber { accountId: number; sipUsername: string | null }
+
+/**
+ * The numbers carriers deliver to us: access numbers (to the IVR) and personal numbers (DIDs, to
+ * an account's devices). Both are read from Postgres at most every `cacheMs` per number, and the
+ * last good answer keeps routing calls while Postgres is unreachable.
+ */
+export class NumberDirectory {
+  private readonly access: RefreshingCache<'all', Map<string, AccessNumber>>;
+  private readonly dids: RefreshingCache<string, PersonalNumber | undefined>;
+
+  constructor(pool: pg.Pool, opts: { cacheMs: number; now?: () => number }) {
+    this.access = new RefreshingCache(async () => {
+      const { rows } = await pool.query<AccessNumber>('select number, language from access_numbers');
+      return new Map(rows.map((r) => [r.number, r]));
+    }, { ttlMs: opts.cacheMs, now: opts.now });
+    this.dids = new RefreshingCache(async (number) => {
+      const { rows } = await pool.query<PersonalNumber>(
+        'select account_id as "accountId", sip_username as "sipUsername" from dids where number = $1', [number]);
+      return rows[0];
+    }, { ttlMs: opts.cacheMs, now: opts.now });
+  }
+
+  /** The access number `e164` (an IVR entry point), if it is one. */
+  async accessNumber(e164: string): Promise<AccessNumber | undefined> {
+    return (await this.access.get('all')).get(e164);
+  }
+
+  /** The account a personal number `e164` belongs to, if any. */
+  personalNumber(e164: string): Promise<PersonalNumber | undefined> {
+    return this.dids.get(e164);
+  }
+}
