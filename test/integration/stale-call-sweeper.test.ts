@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallCredit } from '../../src/billing/credit/call-credit.ts';
 import { StaleCallSweeper } from '../../src/billing/credit/stale-call-sweeper.ts';
 import type { Rate } from '../../src/billing/rating/index.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
@@ -43,5 +44,32 @@ describe('stale-call sweeper', () => {
       { call_id: 'never-answered', cost: 0, disposition: 'abandoned', billed_seconds: 0 },
     ]);
     expect(live.balance).toBe(1_000_000 - 5_000 - seconds * 1_000);
+  });
+
+  it('a ringing call is kept alive by its process; once the signs stop it is swept one slice later at no cost', async () => {
+    const a = await fundedAccount(s, 1_000_000);
+    const credit = new CallCredit(s.store, { sliceSeconds: 30, maxCallSeconds: 3600 });
+    const member = `${a.id}:ringing-1`;
+    const zset = s.store.keys.openCalls(s.store.keys.shardOf(a.id));
+    const before = Date.now();
+    expect((await credit.authorise(a.id, 'ringing-1', rate)).ok).toBe(true);
+    const first = Number(await s.redis.zscore(zset, member));
+    // one slice plus the grace ahead, not minutes of ringing allowance
+    expect(first).toBeGreaterThanOrEqual(before + 45_000);
+    expect(first).toBeLessThanOrEqual(Date.now() + 45_000);
+    expect(credit.keepAliveEveryMs).toBe(10_000);
+
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await credit.keepAlive(a.id, 'ringing-1')).toBe(true);
+    const moved = Number(await s.redis.zscore(zset, member));
+    expect(moved).toBeGreaterThan(first);
+
+    const sweeper = new StaleCallSweeper(s.store, s.logger, { intervalMs: 1000, now: () => moved - 1 });
+    expect(await sweeper.sweep()).toBe(0);                              // still alive
+    const later = new StaleCallSweeper(s.store, s.logger, { intervalMs: 1000, now: () => moved + 1 });
+    expect(await later.sweep()).toBe(1);                                // its process went quiet
+    expect(await credit.keepAlive(a.id, 'ringing-1')).toBe(false);      // settled: a late sign changes nothing
+    expect(await s.redis.zscore(zset, member)).toBeNull();
+    expect(await s.store.get(a.id)).toMatchObject({ balance: 1_000_000, reserved: 0, callsInProgress: 0 });
   });
 });

@@ -20,6 +20,7 @@ const SCRIPTS = {
   ssCdrOnly: { file: 'cdr-only.lua', keys: 2 },
   ssSyncAccount: { file: 'sync-account.lua', keys: 1 },
   ssAnswered: { file: 'answered.lua', keys: 2 },
+  ssKeepAlive: { file: 'keep-alive.lua', keys: 2 },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -212,6 +213,17 @@ export class BalanceStore {
     this.checkCall(callId);
     const r = await this.run('ssAnswered', this.keys.call(accountId, callId), this.keys.openCalls(this.keys.shardOf(accountId)),
       answeredAt, rateJson, factsJson, openCallMember(accountId, callId), deadline);
+    return r[0] === 'ok';
+  }
+
+  /**
+   * A sign of life for an open call that is not answered yet (ringing, or in the IVR): its
+   * deadline moves forward to `deadline` (never back). False once the call is settled.
+   */
+  async keepAlive(accountId: number, callId: string, deadline: number): Promise<boolean> {
+    this.checkCall(callId);
+    const r = await this.run('ssKeepAlive', this.keys.call(accountId, callId), this.keys.openCalls(this.keys.shardOf(accountId)),
+      openCallMember(accountId, callId), deadline, this.now());
     return r[0] === 'ok';
   }
 

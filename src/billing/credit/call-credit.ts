@@ -5,8 +5,6 @@ import { secondsCovered, sliceCost } from './credit-plan.ts';
 
 /** Slack on every reservation deadline (clock differences, a slow extension). */
 const DEADLINE_GRACE_SECONDS = 15;
-/** How long a reserved call may ring (all gateways tried) before its reservation counts as abandoned. */
-const RING_ALLOWANCE_SECONDS = 300;
 
 export type Authorisation =
   | { ok: true; maxSeconds: number; coveredSeconds: number; reserved: number }
@@ -21,14 +19,24 @@ export class CallCredit {
   constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number }) {}
 
   /**
-   * When an open reservation counts as abandoned if nobody touches it. A live call moves its
-   * deadline at every extension, which comes one slice after the last; so the deadline is one
-   * slice plus a grace period ahead. Before the answer the ringing time is allowed for as well.
-   * A call whose process died is therefore settled by a sweeper about one slice after its last
-   * sign of life.
+   * When an open reservation counts as abandoned if nobody touches it. An answered call moves
+   * its deadline at every extension, which comes one slice after the last; a call not answered
+   * yet (ringing, or its caller still in the IVR) is kept alive by its process every
+   * `keepAliveEveryMs`. So the deadline is one slice plus a grace period ahead, and a call whose
+   * process died is settled by a sweeper about one slice after its last sign of life, ringing or not.
    */
-  private deadline(ringing = false): number {
-    return Date.now() + (this.opts.sliceSeconds + DEADLINE_GRACE_SECONDS + (ringing ? RING_ALLOWANCE_SECONDS : 0)) * 1000;
+  private deadline(): number {
+    return Date.now() + (this.opts.sliceSeconds + DEADLINE_GRACE_SECONDS) * 1000;
+  }
+
+  /** How often a process signals that its unanswered calls are alive (a third of the slice, at most 20 s). */
+  get keepAliveEveryMs(): number {
+    return Math.min(20_000, Math.max(1_000, Math.floor(this.opts.sliceSeconds * 1000 / 3)));
+  }
+
+  /** A sign of life for an authorised call that is not answered yet; false once it is settled. */
+  keepAlive(accountId: number, callId: string): Promise<boolean> {
+    return this.store.keepAlive(accountId, callId, this.deadline());
   }
 
   /** How long could this account talk at this rate right now (no reservation made). */
@@ -41,7 +49,7 @@ export class CallCredit {
   /** Authorise the call and reserve its first slice. maxSeconds is what the whole available credit would buy. */
   async authorise(accountId: number, callId: string, rate: Rate): Promise<Authorisation> {
     const { min, want } = sliceCost(rate, 0, this.opts.sliceSeconds);
-    const r = await this.store.reserve(accountId, callId, min, want, this.deadline(true));
+    const r = await this.store.reserve(accountId, callId, min, want, this.deadline());
     if (!r.ok) return { ok: false, reason: r.reason, maxSeconds: 0 };
     return {
       ok: true,

@@ -88,9 +88,14 @@ function statusOf(err: unknown): number {
   return typeof s === 'number' ? s : 500;
 }
 
+/** No unanswered call rings, or waits in the IVR, longer than this (all routes tried, with time to spare). */
+const KEEP_ALIVE_LIMIT_MS = 15 * 60_000;
+
 export class CallControl {
   /** Answered calls this process supervises, by account and Call-ID: what ends each one on request. */
   private readonly live = new Map<string, Map<number, () => void>>();
+  /** Sign-of-life timers of authorised calls not answered yet. */
+  private readonly keepAlives = new Map<PrepaidCall, NodeJS.Timeout>();
 
   constructor(private readonly deps: CallControlDeps) {}
 
@@ -136,6 +141,7 @@ export class CallControl {
     const auth = await this.deps.credit.authorise(account.id, call.facts.callId, rate);
     if (!auth.ok) return { ok: false, code: REFUSAL_CODE[auth.reason] };
     call.to(CallState.Reserved);
+    this.keepAlive(call, log);
     log.info({ destination, prefix: rate.prefix, maxSeconds: auth.maxSeconds }, 'call authorised');
     const routes = planRoutes(await this.deps.carriers(), destination, this.deps.settings.routingMode);
     if (routes.length === 0) return { ok: false, code: 'NO_ROUTE' };
@@ -190,8 +196,32 @@ export class CallControl {
     return { kind: 'failed', status, reason };
   }
 
+  /**
+   * Until the call is answered or settled, its reservation is kept alive from here (see
+   * CallCredit.deadline): if this process dies while the call rings, the sweeper of any other
+   * process settles it about one slice later. The signs stop after KEEP_ALIVE_LIMIT_MS, so a
+   * call this process lost track of is left to the sweeper too.
+   */
+  private keepAlive(call: PrepaidCall, log: Logger): void {
+    const { accountId, callId } = call.facts;
+    const until = Date.now() + KEEP_ALIVE_LIMIT_MS;
+    const timer = setInterval(() => {
+      if (Date.now() > until) { this.stopKeepAlive(call); return; }
+      void this.deps.credit.keepAlive(accountId, callId).then((open) => { if (!open) this.stopKeepAlive(call); },
+        (err: Error) => log.warn({ err: err.message }, 'keeping the reservation alive failed'));
+    }, this.deps.credit.keepAliveEveryMs);
+    timer.unref();
+    this.keepAlives.set(call, timer);
+  }
+
+  private stopKeepAlive(call: PrepaidCall): void {
+    clearInterval(this.keepAlives.get(call));
+    this.keepAlives.delete(call);
+  }
+
   /** Keeps an answered call covered: extends ahead, warns, hangs the legs up at the covered second; settles once when it ends. */
   supervise(call: PrepaidCall, rate: Rate, coveredSeconds: number, legs: SupervisedLegs, log: Logger): Supervision {
+    this.stopKeepAlive(call);
     this.deps.onAnswered?.(call);
     // beside the reservation, what a sweeper needs to settle this call if this process dies
     void this.deps.credit.answered(call.facts.accountId, call.facts.callId, rate, call.answerTime!, call.cdr())
@@ -237,6 +267,7 @@ export class CallControl {
 
   /** Settles the call once (later calls do nothing); a failure leaves the reservation to the sweeper. */
   async settle(call: PrepaidCall, log: Logger): Promise<void> {
+    this.stopKeepAlive(call);
     if (!call.beginSettling(Date.now())) return;
     try {
       const r = await this.deps.credit.settle(call.facts.accountId, call.rate, call.cdr());
