@@ -4,11 +4,6 @@
  * (SIGKILL) and restart; calls open across the restart settle once; every CDR reaches Postgres
  * once and Redis and Postgres agree afterwards.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountService } from '../../src/accounts/account-service.ts';
@@ -16,51 +11,26 @@ import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { reconcile } from '../../src/ledger/reconcile.ts';
-import { randomPort } from '../support/edge-apps/ports.ts';
 import { cdrFor } from '../support/fixtures.ts';
+import { PrivateRedis } from '../support/private-redis.ts';
 import { setupServices, TEST_PEPPER } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
 let s: TestServices;
-let dir: string;
-let port: number;
-let server: ChildProcess | undefined;
-
-async function startRedis(): Promise<void> {
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always',
-    '--save', '', '--dir', dir, '--logfile', join(dir, 'redis.log')], { stdio: 'ignore' });
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  for (let i = 0; i < 100; i++) {
-    try { await probe.connect(); if ((await probe.ping()) === 'PONG') break; } catch { /* not yet */ }
-    probe.disconnect();
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  probe.disconnect();
-}
-
-async function crashRedis(): Promise<void> {
-  const p = server!;
-  const gone = new Promise((r) => p.once('exit', r));
-  p.kill('SIGKILL');
-  await gone;
-}
+const server = new PrivateRedis('always');
 
 beforeAll(async () => {
   s = await setupServices('redisrestart');
-  dir = mkdtempSync(join(tmpdir(), 'softswitch-redis-'));
-  port = randomPort();
-  await startRedis();
+  await server.start();
 });
 afterAll(async () => {
-  server?.kill('SIGTERM');
+  await server.stop();
   await s.teardown();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Redis crashes and restarts with AOF', () => {
   it('loses no money, no reservation and no CDR; open calls settle once afterwards', async () => {
-    const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 20 });
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 20 });
     redis.on('error', () => undefined);                 // refused while the server is down: ioredis reconnects
     const store = new BalanceStore(redis, { namespace: s.namespace, shards: 4 });
     const accounts = new AccountService(s.pool, store, TEST_PEPPER);
@@ -73,8 +43,8 @@ describe('Redis crashes and restarts with AOF', () => {
     const before = await store.get(a.id);
     expect(before).toMatchObject({ balance: 935_000, reserved: 100_000, callsInProgress: 1 });
 
-    await crashRedis();
-    await startRedis();
+    await server.crash();
+    await server.start();
 
     expect(await store.get(a.id)).toEqual(before);                                   // live money and the open reservation
     expect(await store.settle(a.id, cdrFor('c1', a.id, 40_000))).toMatchObject({ duplicate: true });   // settled markers kept

@@ -26,6 +26,7 @@ import { buildEdgeConfig } from '../../src/edge/config/edge-config.ts';
 import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { FAST_TIMERS } from '../support/edge-apps/edge-harness.ts';
 import { randomLoopback, randomPort } from '../support/edge-apps/ports.ts';
+import { PrivateRedis } from '../support/private-redis.ts';
 import { spawnSipp } from '../support/sipp-process.ts';
 import { setupServices, TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
@@ -46,24 +47,28 @@ const TARIFF_CSV = [
 /** The app's configuration wants a secret of at least 8 characters. */
 export const SECRET = 'soak-edge-secret';
 
-export interface SoakEdge { readonly ip: string; readonly adminPort: number; readonly sipHostport: string; stop(): Promise<void> }
+export interface SoakEdge { readonly ip: string; readonly sipPort: number; readonly adminPort: number; readonly sipHostport: string; stop(): Promise<void> }
 
-/** An edge on a random loopback address and free ports, short transaction timers. */
-export async function startSoakEdge(): Promise<SoakEdge> {
-  const ip = randomLoopback();
+/**
+ * An edge on a random loopback address and free ports, short transaction timers; or, to restart
+ * one, on the address and ports of the one before (the apps reconnect to the same control port).
+ */
+export async function startSoakEdge(at?: { ip: string; sipPort: number; adminPort: number }): Promise<SoakEdge> {
+  const ip = at?.ip ?? randomLoopback();
   let lastError: unknown;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = randomPort();
+  for (let attempt = 0; attempt < (at ? 50 : 20); attempt++) {
+    const port = at?.sipPort ?? randomPort();
     const edge = new EdgeServer(buildEdgeConfig({
       sip: [{ protocol: 'udp', host: ip, port }, { protocol: 'tcp', host: ip, port }],
-      admin: { host: ip, port: 0, secret: SECRET }, timers: FAST_TIMERS, rateLimitPerSource: 0, logLevel: 'silent',
+      admin: { host: ip, port: at?.adminPort ?? 0, secret: SECRET }, timers: FAST_TIMERS, rateLimitPerSource: 0, logLevel: 'silent',
     }));
     try {
       const addresses = await edge.start();
-      return { ip, adminPort: addresses.admin.port, sipHostport: `${ip}:${port}`, stop: () => edge.stop() };
+      return { ip, sipPort: port, adminPort: addresses.admin.port, sipHostport: `${ip}:${port}`, stop: () => edge.stop() };
     } catch (err) {
       lastError = err;
       await edge.stop().catch(() => undefined);
+      if (at) await new Promise((r) => setTimeout(r, 100));   // the old sockets may take a moment to go
     }
   }
   throw new Error(`could not start the edge: ${String(lastError)}`);
@@ -109,14 +114,23 @@ export class SoakHarness {
   readonly accounts: AccountService;
   private seq = 0;
 
-  private constructor(readonly s: TestServices, readonly edge: SoakEdge, readonly pgProxy: TcpProxy, readonly namespace: string,
-    readonly carrierIp: string, readonly appEnv: Record<string, string>) {
+  private constructor(readonly s: TestServices, private currentEdge: SoakEdge, readonly pgProxy: TcpProxy, readonly namespace: string,
+    readonly carrierIp: string, readonly appEnv: Record<string, string>, readonly redisServer: PrivateRedis | undefined) {
     this.store = new BalanceStore(s.redis, { namespace, shards: 4 });
     this.accounts = new AccountService(s.pool, this.store, TEST_PEPPER);
   }
 
-  static async start(label: string, env: Record<string, string> = {}): Promise<SoakHarness> {
-    const s = await setupServices(label, { shards: 4 });
+  get edge(): SoakEdge { return this.currentEdge; }
+
+  /**
+   * `ownRedis`: the run gets a Redis of its own (AOF, appendfsync always) that restartRedis() can
+   * crash and restart; otherwise the machine's shared test Redis.
+   */
+  static async start(label: string, env: Record<string, string> = {}, opts: { ownRedis?: boolean } = {}): Promise<SoakHarness> {
+    const redisServer = opts.ownRedis ? new PrivateRedis('always') : undefined;
+    await redisServer?.start();
+    const redisUrl = redisServer?.url ?? TEST_REDIS_URL;
+    const s = await setupServices(label, { shards: 4, redisUrl });
     const namespace = s.namespace.replace(/[^A-Za-z0-9_-]/g, '_');
     const edge = await startSoakEdge();
     const pg = new URL(TEST_DATABASE_URL);
@@ -127,7 +141,7 @@ export class SoakHarness {
     proxied.port = String(proxy.port);
     const carrierIp = loopbackNot([edge.ip]);
     const appEnv = {
-      DATABASE_URL: proxied.toString(), DATABASE_SCHEMA: s.schema, REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: namespace, REDIS_SHARDS: '4',
+      DATABASE_URL: proxied.toString(), DATABASE_SCHEMA: s.schema, REDIS_URL: redisUrl, REDIS_NAMESPACE: namespace, REDIS_SHARDS: '4',
       PIN_PEPPER: TEST_PEPPER, SIP_NONCE_KEY: 'soak-nonce-key-0123456789-abcdefghijkl', SIP_REALM: REALM, SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
       DRACHTIO_HOST: edge.ip, DRACHTIO_PORT: String(edge.adminPort), DRACHTIO_SECRET: SECRET, SIP_ENABLED: 'true',
       HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', LOG_LEVEL: 'info', ROUTING_MODE: 'priority', NO_ANSWER_TIMEOUT_SECONDS: '5',
@@ -135,7 +149,7 @@ export class SoakHarness {
       SWEEPER_INTERVAL_SECONDS: '1', LEDGER_CLAIM_IDLE_MS: '2000', LEDGER_BLOCK_MS: '200', ACCOUNT_CPS_LIMIT: '1000', AUTH_FAILURE_THRESHOLD: '10000',
       ...env,
     };
-    const h = new SoakHarness(s, edge, proxy, namespace, carrierIp, appEnv);
+    const h = new SoakHarness(s, edge, proxy, namespace, carrierIp, appEnv, redisServer);
     const imported = await new TariffRepository(s.pool).importCsv('retail', 'Retail', 'GBP', TARIFF_CSV);
     if (!('imported' in imported)) throw new Error(`tariff import failed: ${JSON.stringify(imported)}`);
     await s.pool.query(`insert into carriers (id, name) values ('carrier-a', 'Carrier A')`);
@@ -278,6 +292,20 @@ export class SoakHarness {
     return out;
   }
 
+  /** Crashes the run's own Redis (SIGKILL) and starts it again from its AOF. */
+  async restartRedis(): Promise<void> {
+    if (!this.redisServer) throw new Error('restartRedis needs SoakHarness.start(..., { ownRedis: true })');
+    await this.redisServer.crash();
+    await this.redisServer.start();
+  }
+
+  /** Stops the SIP server and starts a new one on the same address and ports; the apps reconnect by themselves. */
+  async restartEdge(): Promise<void> {
+    const { ip, sipPort, adminPort } = this.currentEdge;
+    await this.currentEdge.stop();
+    this.currentEdge = await startSoakEdge({ ip, sipPort, adminPort });
+  }
+
   async stop(): Promise<void> {
     for (const a of this.apps) await a.kill('SIGTERM').catch(() => undefined);
     await this.edge.stop();
@@ -289,5 +317,6 @@ export class SoakHarness {
       cursor = next;
     } while (cursor !== '0');
     await this.s.teardown();
+    await this.redisServer?.stop();
   }
 }
