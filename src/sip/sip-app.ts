@@ -268,6 +268,15 @@ export function createSipApp(deps: SipAppDeps) {
         const onConnect = () => { srf.removeListener('error', onError); log.info({ server: `${s.drachtio.host}:${s.drachtio.port}` }, 'connected to the SIP server'); resolve(); };
         srf.once('connect', onConnect);
         srf.once('error', onError);
+        // every later 'connect' is drachtio-srf's reconnect: the server may have restarted and lost our dialogs
+        let connectedBefore = false;
+        srf.on('connect', () => {
+          if (connectedBefore) {
+            log.info('reconnected to the SIP server; checking the calls in progress');
+            void control.checkAfterReconnect(log).catch((err: Error) => log.warn({ err: err.message }, 'checking calls after a reconnect failed'));
+          }
+          connectedBefore = true;
+        });
         srf.connect({ host: s.drachtio.host, port: s.drachtio.port, secret: s.drachtio.secret });
         srf.on('error', (err: Error) => log.warn({ err: err.message }, 'SIP server connection error'));
       });

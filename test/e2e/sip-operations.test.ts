@@ -135,3 +135,46 @@ describe('the app and the SIP server', () => {
     await h.expectMoneyInvariant();
   });
 });
+
+describe('a SIP server restart during a call', () => {
+  let h: SipAppHarness;
+  let edge2: EdgeServer | undefined;
+  beforeAll(async () => { h = await SipAppHarness.start('sipsiglost', { sliceSeconds: 6, extendLeadSeconds: 2 }); });
+  afterAll(async () => { await h.stop(); await edge2?.stop(); });
+
+  it('the restarted server holds no dialog: after reconnecting the app ends the call and settles it up to then', async () => {
+    const dev = await h.device(600 * RATE_PER_SECOND);
+    const before = h.settled.length;
+    const answeredBefore = h.answered.length;
+    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 30 });
+    const caller = h.sipp({ scenario: 'device-call-recv-bye.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 30 });
+    try {
+      const [answered] = (await h.waitAnswered(answeredBefore + 1)).slice(-1);
+      await new Promise((r) => setTimeout(r, 1200));             // talk a little
+      const config = h.edge.config;
+      const adminPort = h.edge.adminPort;
+      const srf = h.sip.srf as unknown as { once(event: 'connect', fn: () => void): void };
+      const reconnected = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
+      await h.edge.stop();
+      edge2 = new EdgeServer({ ...config, admin: { ...config.admin, port: adminPort } });
+      await edge2.start();
+      await reconnected;
+      const reconnectedAt = Date.now();
+      const [settled] = (await h.waitSettled(before + 1)).slice(-1);
+      expect(settled!.facts.callId).toBe(answered!.facts.callId);
+      expect(settled!.disposition).toBe('signalling_lost');
+      const [cdr] = await h.cdrs(dev.account.id);
+      expect(cdr).toMatchObject({ disposition: 'signalling_lost' });
+      // billed from the answer to when the loss was found, not on until the credit or the maximum
+      const talked = Math.ceil((reconnectedAt - answered!.answerTime!) / 1000);
+      expect(cdr!.billedSeconds).toBeGreaterThanOrEqual(2);
+      expect(cdr!.billedSeconds).toBeLessThanOrEqual(talked + 2);
+      expect(cdr!.cost).toBe(cdr!.billedSeconds * RATE_PER_SECOND);
+      expect(h.sip.callsInProgress).toBe(0);
+      await h.expectMoneyInvariant();
+    } finally {
+      caller.kill();                                             // both ends still wait for a BYE nobody can send
+      carrier.kill();
+    }
+  });
+});

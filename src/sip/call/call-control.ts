@@ -59,12 +59,20 @@ export type DialOutcome<T> =
 export type DialAttempt<T> = (route: RouteAttempt, sent: (cancel: () => void) => void) => Promise<T>;
 
 /** How a supervised call's legs are hung up when the credit or the hard maximum runs out, and how the caller is warned. */
-export type CutReason = 'credit_exhausted' | 'max_duration' | 'hangup_requested';
+export type CutReason = 'credit_exhausted' | 'max_duration' | 'hangup_requested' | 'signalling_lost';
 
 export interface SupervisedLegs {
   hangUp(reason: CutReason): void;
   warn?(secondsLeft: number): void;
+  /**
+   * Whether the SIP server still holds the call's dialog (asked after a reconnect to it): false
+   * when a restarted server no longer knows it, or the far end answers 481.
+   */
+  stillUp?(): Promise<boolean>;
 }
+
+/** How a supervised call is ended from outside, and asked whether its signalling survived. */
+interface LiveCall { cut(reason: Extract<CutReason, 'hangup_requested' | 'signalling_lost'>): void; stillUp?: () => Promise<boolean> }
 
 export interface Supervision {
   /** The call ended (a BYE, a media timeout…): stop the timers and settle once. Later calls do nothing. */
@@ -93,7 +101,7 @@ const KEEP_ALIVE_LIMIT_MS = 15 * 60_000;
 
 export class CallControl {
   /** Answered calls this process supervises, by account and Call-ID: what ends each one on request. */
-  private readonly live = new Map<string, Map<number, () => void>>();
+  private readonly live = new Map<string, Map<number, LiveCall>>();
   /** Sign-of-life timers of authorised calls not answered yet. */
   private readonly keepAlives = new Map<PrepaidCall, NodeJS.Timeout>();
 
@@ -106,9 +114,28 @@ export class CallControl {
   hangup(callId: string, accountId: number | null): boolean {
     const byAccount = this.live.get(callId);
     if (!byAccount) return false;
-    const cuts = accountId === null ? [...byAccount.values()] : [byAccount.get(accountId)].filter((c) => c !== undefined);
-    for (const cut of cuts) cut();
-    return cuts.length > 0;
+    const calls = accountId === null ? [...byAccount.values()] : [byAccount.get(accountId)].filter((c) => c !== undefined);
+    for (const c of calls) c.cut('hangup_requested');
+    return calls.length > 0;
+  }
+
+  /**
+   * After the connection to the SIP server came back: asks about every supervised call whether
+   * the server still holds its dialog. A restarted server holds none, so those calls can no longer
+   * be cut or hear a BYE; they are ended here and settled up to now instead of running on until
+   * the credit or the hard maximum stops them. Resolves with how many were ended.
+   */
+  async checkAfterReconnect(log: Logger): Promise<number> {
+    const calls = [...this.live.values()].flatMap((byAccount) => [...byAccount.values()]);
+    const lost = await Promise.all(calls.map(async (c) => {
+      if (!c.stillUp) return false;
+      const up = await c.stillUp().catch(() => false);
+      if (!up) c.cut('signalling_lost');
+      return !up;
+    }));
+    const n = lost.filter(Boolean).length;
+    if (n > 0) log.warn({ calls: n }, 'calls whose dialogs the SIP server no longer holds were ended and settled');
+    return n;
   }
 
   /** Answered calls this process supervises now. */
@@ -120,9 +147,9 @@ export class CallControl {
 
   /** Ends every supervised call (BYE to both legs; each settles as usual); how many it ended. */
   hangupAll(): number {
-    const cuts = [...this.live.values()].flatMap((byAccount) => [...byAccount.values()]);
-    for (const cut of cuts) cut();
-    return cuts.length;
+    const calls = [...this.live.values()].flatMap((byAccount) => [...byAccount.values()]);
+    for (const c of calls) c.cut('hangup_requested');
+    return calls.length;
   }
 
   /** Screens, rates and authorises `dialled` for the account; on success the first slice is reserved (settle releases it). */
@@ -234,7 +261,7 @@ export class CallControl {
       ended = true;
       timer.stop();
       const byAccount = this.live.get(callId);
-      if (byAccount?.get(accountId) === cutOnRequest) byAccount.delete(accountId);
+      if (byAccount?.get(accountId) === cutFromOutside) byAccount.delete(accountId);
       if (byAccount?.size === 0) this.live.delete(callId);
       call.disposition = disposition;
       settled = this.settle(call, log);
@@ -253,14 +280,17 @@ export class CallControl {
       },
       onError: (err) => log.warn({ err: (err as Error).message }, 'extending the reservation failed'),
     });
-    const cutOnRequest = () => {
-      if (ended) return;
-      log.info('ending call on request');
-      legs.hangUp('hangup_requested');
-      void end('hangup_requested');
+    const cutFromOutside: LiveCall = {
+      cut: (reason) => {
+        if (ended) return;
+        log.info({ reason }, reason === 'signalling_lost' ? 'ending call: the SIP server lost its dialog' : 'ending call on request');
+        legs.hangUp(reason);
+        void end(reason);
+      },
+      ...(legs.stillUp ? { stillUp: () => legs.stillUp!() } : {}),
     };
-    const byAccount = this.live.get(callId) ?? new Map<number, () => void>();
-    byAccount.set(accountId, cutOnRequest);
+    const byAccount = this.live.get(callId) ?? new Map<number, LiveCall>();
+    byAccount.set(accountId, cutFromOutside);
     this.live.set(callId, byAccount);
     return { end, get ended() { return ended; } };
   }
@@ -283,7 +313,7 @@ export class CallControl {
 
 /** The Reason header (RFC 3326) for a call the switch ended. */
 export function cutReasonHeader(reason: CutReason | 'rtp_timeout'): Record<string, string> {
-  // Q.850: 16 normal clearing (credit used up, operator hang-up), 41 temporary failure (media lost), 102 timer expiry (hard maximum)
-  const cause = reason === 'credit_exhausted' || reason === 'hangup_requested' ? 16 : reason === 'rtp_timeout' ? 41 : 102;
+  // Q.850: 16 normal clearing (credit used up, operator hang-up), 41 temporary failure (media or signalling lost), 102 timer expiry (hard maximum)
+  const cause = reason === 'credit_exhausted' || reason === 'hangup_requested' ? 16 : reason === 'rtp_timeout' || reason === 'signalling_lost' ? 41 : 102;
   return { Reason: `Q.850;cause=${cause};text="${reason}"` };
 }

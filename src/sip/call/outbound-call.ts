@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Account } from '../../accounts/account-service.ts';
 import { cutReasonHeader } from './call-control.ts';
 import type { CallControl } from './call-control.ts';
+import { dialogStillUp } from './dialog-probe.ts';
 import { PrepaidCall } from './prepaid-call.ts';
 import type { CallFacts } from './prepaid-call.ts';
 
@@ -13,7 +14,11 @@ export interface B2bRequest {
   removeAllListeners(event: string): void;
 }
 export interface B2bResponse { send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void }
-export interface SipDialog { on(event: 'destroy', fn: () => void): void; destroy(opts?: { headers?: Record<string, string> }): Promise<unknown> | void }
+export interface SipDialog {
+  on(event: 'destroy', fn: () => void): void;
+  destroy(opts?: { headers?: Record<string, string> }): Promise<unknown> | void;
+  request(opts: { method: string }): Promise<{ status: number }>;
+}
 export interface UacRequest { cancel(opts?: unknown): void }
 export interface B2bSrf {
   createB2BUA(req: B2bRequest, res: B2bResponse, uri: string, opts: Record<string, unknown>,
@@ -84,6 +89,7 @@ export class OutboundCall {
         void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
         void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
       },
+      stillUp: () => dialogStillUp(uac),
     }, log);
     uas.on('destroy', () => { void Promise.resolve(uac.destroy()).catch(() => undefined); void supervision.end('answered'); });
     uac.on('destroy', () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });

@@ -8,6 +8,7 @@ import { phraseBook } from '../../media/prompts/phrases.ts';
 import type { PhraseBook } from '../../media/prompts/phrases.ts';
 import { cutReasonHeader } from '../call/call-control.ts';
 import type { Authorised, CallControl } from '../call/call-control.ts';
+import { dialogStillUp } from '../call/dialog-probe.ts';
 import type { ForkSrf } from '../call/did-call.ts';
 import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from '../call/outbound-call.ts';
 import { CallState, PrepaidCall } from '../call/prepaid-call.ts';
@@ -336,6 +337,7 @@ class IvrRun {
           queueMicrotask(() => finish('cut', reason));
         },
         warn: () => { void this.session.inject(warning).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warning not injected')); },
+        stillUp: () => dialogStillUp(uac),
       }, log);
       uac.on('destroy', () => finish('far-end-hangup', 'answered'));
       this.interruptConnected = (why) => {
