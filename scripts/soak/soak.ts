@@ -3,14 +3,17 @@
  *   npx tsx scripts/soak/soak.ts --duration=30m --cps=20 --hold=20 [--fault-every=5m] [--postgres-down=60]
  *
  * Two SIP application processes (child processes) on one embedded edge, sharing Redis and
- * Postgres (the test services of test/support/services.ts, in a schema of their own), a steady
- * sipp load of prepaid device calls answered by a sipp carrier. Every --fault-every, in turn:
- * one app process SIGKILLed and restarted; Postgres taken away for --postgres-down seconds.
- * RSS of each app process is sampled every 10 s. At the end the load stops, every call must be
- * settled, every event written, and for each account: top-ups − Σ cost = balance in Redis and in
- * Postgres, nothing reserved, no duplicate CDR. Prints a JSON report; exit 1 if an invariant fails.
- * (Redis restarts and edge restarts are not part of this run: they would disturb every other
- * user of the shared Redis and the in-process edge; see docs/operations.md.)
+ * Postgres (Postgres: the test database, in a schema of its own; Redis: one of the run's own, with
+ * AOF, when the redis fault is on), a steady sipp load of prepaid device calls answered by a sipp
+ * carrier. Every --fault-every, the next of --faults in turn (default all four):
+ *   app       one app process SIGKILLed (its ledger writer with it) and a new one started
+ *   postgres  Postgres taken away for --postgres-down seconds
+ *   redis     Redis SIGKILLed and restarted from its AOF (appendfsync always)
+ *   edge      the SIP server stopped and a new one started on the same ports
+ * RSS of each app process and of this runner (the edge runs in it) is sampled every 10 s. At the
+ * end the load stops, every call must be settled, every event written, and for each account:
+ * top-ups − Σ cost = balance in Redis and in Postgres, nothing reserved, no duplicate CDR.
+ * Prints a JSON report; exit 1 if an invariant fails.
  */
 import { RATE_PER_SECOND, SoakHarness } from '../../test/soak/soak-harness.ts';
 import type { Sipp } from '../../test/soak/soak-harness.ts';
@@ -29,11 +32,16 @@ const cps = Number(arg('cps', '20'));
 const holdS = Number(arg('hold', '20'));
 const faultEveryS = seconds(arg('fault-every', '5m'));
 const postgresDownS = Number(arg('postgres-down', '60'));
+const FAULTS = ['app', 'postgres', 'redis', 'edge'] as const;
+type Fault = typeof FAULTS[number];
+const faultList = arg('faults', FAULTS.join(',')).split(',').filter((f) => f !== '');
+for (const f of faultList) if (!(FAULTS as readonly string[]).includes(f)) throw new Error(`unknown fault ${f} (one of ${FAULTS.join(', ')})`);
+const faultsInTurn = faultList as Fault[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<number> {
-  const h = await SoakHarness.start('soaklong');
-  const report: Record<string, unknown> = { startedAt: new Date().toISOString(), durationS, cps, holdS, faultEveryS, postgresDownS };
+  const h = await SoakHarness.start('soaklong', {}, { ownRedis: faultsInTurn.includes('redis') });
+  const report: Record<string, unknown> = { startedAt: new Date().toISOString(), durationS, cps, holdS, faultEveryS, postgresDownS, faultsInTurn };
   const rss: { at: number; rss: Record<string, number> }[] = [];
   const faults: { at: number; fault: string }[] = [];
   let carrier: Sipp | undefined;
@@ -47,22 +55,31 @@ async function main(): Promise<number> {
     const devices = await Promise.all(Array.from({ length: Math.max(1, Math.floor(cps / 5)) }, () => h.device(1_000_000 * RATE_PER_SECOND, 1000)));
     const rate = Math.max(1, Math.round(cps / devices.length));
     for (const d of devices) loads.push(h.calls(d, { calls: Math.ceil(durationS * rate), rate, holdMs: holdS * 1000, timeoutSec: durationS + holdS + 60, limit: 100_000 }));
-    const sampler = setInterval(() => rss.push({ at: Math.round((Date.now() - started) / 1000), rss: h.rss() }), 10_000);
+    const sampler = setInterval(() => rss.push({ at: Math.round((Date.now() - started) / 1000), rss: { ...h.rss(), 'runner+edge': Math.round(process.memoryUsage().rss / 1024) } }), 10_000);
     let n = 0;
     while (Date.now() - started < durationS * 1000) {
       await sleep(Math.min(faultEveryS * 1000, durationS * 1000 - (Date.now() - started)));
       if (Date.now() - started >= durationS * 1000) break;
       const at = Math.round((Date.now() - started) / 1000);
-      if (n++ % 2 === 0) {
+      const fault = faultsInTurn[n++ % faultsInTurn.length];
+      if (fault === 'app') {
         const victim = h.apps.filter((a) => a.child.exitCode === null && a.child.signalCode === null)[0]!;
         await victim.kill('SIGKILL');
         faults.push({ at, fault: `${victim.name} killed` });
         await h.startApp(`${victim.name}-r${n}`);
-      } else {
+      } else if (fault === 'postgres') {
         await h.pgProxy.down();
         faults.push({ at, fault: `Postgres away for ${postgresDownS} s` });
         await sleep(postgresDownS * 1000);
         await h.pgProxy.up();
+      } else if (fault === 'redis') {
+        const t = Date.now();
+        await h.restartRedis();
+        faults.push({ at, fault: `Redis killed and restarted from AOF (${Date.now() - t} ms)` });
+      } else if (fault === 'edge') {
+        const t = Date.now();
+        await h.restartEdge();
+        faults.push({ at, fault: `SIP server restarted (${Date.now() - t} ms)` });
       }
     }
     const results = await Promise.all(loads.map((l) => l.done));
