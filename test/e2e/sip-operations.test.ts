@@ -22,6 +22,18 @@ function clean(...runs: SippRun[]): void {
   }
 }
 
+/** Stops the harness's SIP server and starts a new one on its ports; resolves once the app has reconnected. */
+async function restartEdge(h: SipAppHarness): Promise<EdgeServer> {
+  const config = h.edge.config;
+  const adminPort = h.edge.adminPort;
+  const srf = h.sip.srf as unknown as { once(event: 'connect', fn: () => void): void };
+  const reconnected = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
+  await h.edge.stop();
+  const edge = new EdgeServer({ ...config, admin: { ...config.admin, port: adminPort } });
+  await edge.start();
+  await reconnected;
+  return edge;
+}
 
 describe('an operator hangs up a call', () => {
   let h: SipAppHarness;
@@ -123,14 +135,7 @@ describe('the app and the SIP server', () => {
   it('the app reconnects by itself when the SIP server restarts, and calls flow again', async () => {
     const dev = await h.device(600 * RATE_PER_SECOND);
     await oneCall(dev.account.id, dev.username, dev.password);
-    const config = h.edge.config;
-    const adminPort = h.edge.adminPort;
-    const srf = h.sip.srf as unknown as { once(event: 'connect', fn: () => void): void };
-    const reconnected = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
-    await h.edge.stop();
-    edge2 = new EdgeServer({ ...config, admin: { ...config.admin, port: adminPort } });
-    await edge2.start();
-    await reconnected;
+    edge2 = await restartEdge(h);
     await oneCall(dev.account.id, dev.username, dev.password);
     await h.expectMoneyInvariant();
   });
@@ -151,14 +156,7 @@ describe('a SIP server restart during a call', () => {
     try {
       const [answered] = (await h.waitAnswered(answeredBefore + 1)).slice(-1);
       await new Promise((r) => setTimeout(r, 1200));             // talk a little
-      const config = h.edge.config;
-      const adminPort = h.edge.adminPort;
-      const srf = h.sip.srf as unknown as { once(event: 'connect', fn: () => void): void };
-      const reconnected = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
-      await h.edge.stop();
-      edge2 = new EdgeServer({ ...config, admin: { ...config.admin, port: adminPort } });
-      await edge2.start();
-      await reconnected;
+      edge2 = await restartEdge(h);
       const reconnectedAt = Date.now();
       const [settled] = (await h.waitSettled(before + 1)).slice(-1);
       expect(settled!.facts.callId).toBe(answered!.facts.callId);

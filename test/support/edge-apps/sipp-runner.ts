@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSipp } from '../sipp-process.ts';
-import type { SippRun } from '../sipp-process.ts';
+import type { SippChild, SippRun } from '../sipp-process.ts';
 
 export const SCENARIO_DIR = resolve(import.meta.dirname, '../../sipp/edge');
 
@@ -36,14 +36,8 @@ export interface SippOptions {
 
 export type SippResult = SippRun;
 
-export interface SippProcess {
-  readonly localPort: number;
-  /** Resolves once sipp has bound its SIP port (UAS scenarios must be listening before a call). */
-  readonly listening: Promise<void>;
-  /** Resolves when sipp exits (it always exits: -m and -timeout bound it). */
-  readonly done: Promise<SippResult>;
-  kill(): void;
-}
+/** A running sipp (see SippChild); `localPort` is its SIP port. */
+export type SippProcess = Omit<SippChild, 'port'> & { readonly localPort: number };
 
 export function startSipp(opts: SippOptions): SippProcess {
   const args = [
