@@ -101,7 +101,7 @@ export async function start(config: Config) {
           announceBalance: config.ivrAnnounceBalance, anotherCall: config.ivrAnotherCall,
           cliRegistration: config.ivrCliRegistration as 'off' | 'calling_account' | 'all', maxClis: config.ivrMaxClis,
           firstDigitMs: config.ivrFirstDigitSeconds * 1000, interDigitMs: config.ivrInterDigitSeconds * 1000,
-          lockThreshold: config.ivrPinLockThreshold, lockWindowMs: config.ivrPinLockWindowSeconds * 1000, lockMs: config.ivrPinLockSeconds * 1000,
+          lockThreshold: config.ivrPinLockThreshold, anonymousLockThreshold: config.ivrPinLockAnonymousThreshold, lockWindowMs: config.ivrPinLockWindowSeconds * 1000, lockMs: config.ivrPinLockSeconds * 1000,
           warning: config.ivrWarning as 'prompt' | 'beep',
         },
         guards: { failureThreshold: config.authFailureThreshold, banSeconds: config.authBanSeconds, action: config.authBanAction as 'reject' | 'drop', accountCps: config.accountCpsLimit },

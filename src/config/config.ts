@@ -74,6 +74,7 @@ const SCHEMA = {
   ivrFirstDigitSeconds: { env: 'IVR_FIRST_DIGIT_SECONDS', kind: 'int', default: '8', min: 1, max: 60, doc: 'access numbers: wait for the first key of a PIN or number' },
   ivrInterDigitSeconds: { env: 'IVR_INTER_DIGIT_SECONDS', kind: 'int', default: '4', min: 1, max: 30, doc: 'access numbers: wait between keys' },
   ivrPinLockThreshold: { env: 'IVR_PIN_LOCK_THRESHOLD', kind: 'int', default: '5', min: 1, max: 1000, doc: 'wrong PINs per caller ID (and per account) within the window before the lock' },
+  ivrPinLockAnonymousThreshold: { env: 'IVR_PIN_LOCK_ANONYMOUS_THRESHOLD', kind: 'int', default: '20', min: 1, max: 100000, doc: 'wrong PINs within the window from callers with no caller ID, per access number, before such callers are locked out' },
   ivrPinLockWindowSeconds: { env: 'IVR_PIN_LOCK_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window in which wrong PINs are counted' },
   ivrPinLockSeconds: { env: 'IVR_PIN_LOCK_SECONDS', kind: 'int', default: '1800', min: 1, max: 604800, doc: 'how long a caller ID (or account) stays locked after too many wrong PINs' },
   ivrWarning: { env: 'IVR_WARNING', kind: 'enum', default: 'prompt', values: ['prompt', 'beep'], doc: 'access numbers: what is played into the call CREDIT_WARN_SECONDS before the credit runs out' },

@@ -178,7 +178,7 @@ export function createSipApp(deps: SipAppDeps) {
   const accessNumbers = media === undefined ? undefined : new AccessNumberCall({
     srf: srf as unknown as ForkSrf, media, control, accounts: deps.accounts,
     balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
-    lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
+    lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, anonymousThreshold: ivrSettings.anonymousLockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
     settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
     ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
   });

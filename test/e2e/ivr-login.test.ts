@@ -17,7 +17,7 @@ const en = phraseBook('en');
 const suite = ivrSuite('ivrlogin', ACCESS, (base) => ({
     sliceSeconds: 6, extendLeadSeconds: 2, warnSeconds: 3, ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
     media: { portMin: base, portMax: base + 40 },
-    ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
+    ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, anonymousLockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
   }));
 const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;
@@ -95,4 +95,22 @@ describe('access numbers: login', () => {
     expect(await ivrCdrs(dev.account.id)).toEqual([]);
   });
 
+  it('callers with no caller ID share one count per access number: calling again and again does not give endless guesses', async () => {
+    const first = await dialIn('anonymous');
+    await keyAt(first, 'enter-pin', '11111111#');
+    await keyAt(first, 'pin-incorrect', '22222222#');
+    await keyAt(first, 'pin-incorrect', '33333333#');
+    await first.expectHeard(['pin-incorrect', 'goodbye'], { anywhere: true });
+    await first.waitBye();
+    const second = await dialIn('anonymous');                   // another anonymous caller: the fourth wrong PIN locks them all out
+    await keyAt(second, 'enter-pin', '44444444#');
+    await second.expectHeard(['pin-locked', 'goodbye'], { anywhere: true });
+    await second.waitBye();
+    const third = await dialIn('anonymous');
+    await third.expectHeard(['welcome', 'pin-locked', 'goodbye']);
+    await third.waitBye();
+    const withNumber = await dialIn(freshCli());                // a caller who shows a number is still asked for a PIN
+    await withNumber.expectHeard(['welcome', 'enter-pin'], { anywhere: true });
+    await withNumber.hangup();
+  }, 60_000);
 });

@@ -152,8 +152,9 @@ class IvrRun {
     return 'refused';
   }
 
-  private get cliSubject(): LockSubject[] {
-    return this.f.identity.cli ? [{ cli: this.f.identity.cli }] : [];
+  /** Whom a wrong PIN counts against besides the account: the caller ID, or all callers with none on this access number. */
+  private get callerSubject(): LockSubject {
+    return this.f.identity.cli ? { cli: this.f.identity.cli } : { anonymousOn: this.f.accessNumber };
   }
 
   private async welcome(): Promise<IvrEventType> {
@@ -170,14 +171,14 @@ class IvrRun {
       this.log.info({ accountId: owner.id }, 'logged in by caller ID');
       return 'cli-login';
     }
-    if (cli && (await this.d.lockout.isLocked({ cli }))) return this.refuse('pin-locked');
+    if (await this.d.lockout.isLocked(this.callerSubject)) return this.refuse('pin-locked');
     return 'pin-needed';
   }
 
   private async pinEntry(): Promise<IvrEventType> {
     const { cli } = this.f.identity;
     const owner = cli ? await this.d.accounts.findAccountByCli(cli) : undefined;
-    const subjects: LockSubject[] = [...this.cliSubject, ...(owner === undefined ? [] : [{ accountId: owner }])];
+    const subjects: LockSubject[] = [this.callerSubject, ...(owner === undefined ? [] : [{ accountId: owner }])];
     for (let attempt = 0; attempt < this.d.settings.pinTries; attempt++) {
       const r = await this.session.collect({
         min: 6, max: 12, terminators: '#', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs,
@@ -190,7 +191,7 @@ class IvrRun {
         if (await this.d.lockout.isLocked({ accountId })) return this.refuse('pin-locked');
         this.account = await this.d.accounts.get(accountId);
         this.byPin = true;
-        for (const s of this.cliSubject) await this.d.lockout.succeeded(s);
+        if (cli) await this.d.lockout.succeeded({ cli });   // an anonymous success clears nothing: it is not one caller
         this.log.info({ accountId }, 'logged in by PIN');
         return 'pin-accepted';
       }

@@ -15,6 +15,8 @@ export interface IvrSettings {
   pinTries: number;
   /** Wrong PINs (per caller ID, per account) within the window before a lock, and the lock's length. */
   lockThreshold: number;
+  /** Wrong PINs within the window from callers with no caller ID, per access number, before those callers are locked out. */
+  anonymousLockThreshold: number;
   lockWindowMs: number;
   lockMs: number;
   /** What is injected into a connected call before the credit runs out. */
@@ -30,6 +32,7 @@ export const DEFAULT_IVR_SETTINGS: IvrSettings = {
   interDigitMs: 4000,
   pinTries: 3,
   lockThreshold: 5,
+  anonymousLockThreshold: 20,
   lockWindowMs: 3_600_000,
   lockMs: 1_800_000,
   warning: 'prompt',

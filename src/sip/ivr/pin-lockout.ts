@@ -2,7 +2,9 @@ import type { Redis } from 'ioredis';
 
 /**
  * Wrong PINs counted across calls in Redis, per caller ID and per account (the account the caller
- * ID is registered to, when it is). A counter lives for `windowMs` from its first failure; at
+ * ID is registered to, when it is). Callers who present no caller ID at all share one subject per
+ * access number, with a threshold of its own (`anonymousThreshold`, higher): without it, calling
+ * again and again with no number would give unlimited guesses, three at a time. A counter lives for `windowMs` from its first failure; at
  * `threshold` failures its subject is locked for `lockMs` and the counter starts again. One Lua
  * script per failure, so two calls failing at once cannot both slip under the threshold.
  * Keys carry a hash tag per subject (Redis Cluster).
@@ -17,15 +19,15 @@ if n >= tonumber(ARGV[2]) then
 end
 return 0`;
 
-export type LockSubject = { cli: string } | { accountId: number };
+export type LockSubject = { cli: string } | { accountId: number } | { anonymousOn: string };
 
-export interface PinLockoutOptions { namespace: string; threshold: number; windowMs: number; lockMs: number }
+export interface PinLockoutOptions { namespace: string; threshold: number; anonymousThreshold: number; windowMs: number; lockMs: number }
 
 export class PinLockout {
   constructor(private readonly redis: Redis, private readonly o: PinLockoutOptions) {}
 
   private keys(s: LockSubject): [fails: string, lock: string] {
-    const tag = 'cli' in s ? `{ivrpin:cli:${s.cli}}` : `{ivrpin:acct:${s.accountId}}`;
+    const tag = 'cli' in s ? `{ivrpin:cli:${s.cli}}` : 'accountId' in s ? `{ivrpin:acct:${s.accountId}}` : `{ivrpin:anon:${s.anonymousOn}}`;
     return [`${this.o.namespace}:${tag}:fails`, `${this.o.namespace}:${tag}:locked`];
   }
 
@@ -38,7 +40,8 @@ export class PinLockout {
     let locked = false;
     for (const s of subjects) {
       const [fails, lock] = this.keys(s);
-      const r = await this.redis.eval(FAIL, 2, fails, lock, this.o.windowMs, this.o.threshold, this.o.lockMs);
+      const threshold = 'anonymousOn' in s ? this.o.anonymousThreshold : this.o.threshold;
+      const r = await this.redis.eval(FAIL, 2, fails, lock, this.o.windowMs, threshold, this.o.lockMs);
       if (r === 1) locked = true;
     }
     return locked;
