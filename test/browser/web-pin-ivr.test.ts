@@ -1,0 +1,74 @@
+/**
+ * A PIN changed on the self-care page is the PIN an access-number call takes: the customer
+ * changes it in the browser, then calls the access number (embedded edge and media, keys as
+ * RFC 4733): the old PIN is refused, the new one logs in.
+ */
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-provider.ts';
+import { buildApi } from '../../src/api/api-app.ts';
+import { TariffRepository } from '../../src/billing/tariff-repository.ts';
+import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
+import { testSettings } from '../api/api-harness.ts';
+import { ivrSuite, keyAt } from '../support/ivr-suite.ts';
+import { hasChromium, launch, screenshot } from './browser-support.ts';
+
+const PASSWORD = 'correct horse battery';
+const suite = ivrSuite('webpinivr', '+441632000177', (base) => ({
+  media: { portMin: base, portMax: base + 20 },
+  ivr: { firstDigitMs: 4000, interDigitMs: 1500 },
+}));
+
+describe.skipIf(!hasChromium)('a PIN changed on the web page, used on an access-number call', () => {
+  let browser: Browser;
+  let base: string;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    const h = suite.h;
+    const { app } = await buildApi({
+      log: pino({ level: 'silent' }), pool: h.s.pool, redis: h.s.redis, balances: h.s.store, accounts: h.accountsSvc,
+      tariffs: new TariffRepository(h.s.pool), payments: new TestPaymentProvider(), settings: testSettings(h.s.namespace),
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    close = () => app.close();
+    browser = await launch();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await close?.();
+  });
+
+  it('the old PIN is refused and the new one logs in', { timeout: 90_000 }, async () => {
+    const h = suite.h;
+    const dev = await h.device(2_000_000, { username: 'webpin_user', password: PASSWORD });
+    const oldPin = await h.accountsSvc.issuePin(dev.account.id);
+    const newPin = '86420975';
+
+    const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${base}/my/login`);
+    await page.fill('#username', 'webpin_user');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(`${base}/my`), page.click('main button[type=submit]')]);
+    await page.goto(`${base}/my/security`);
+    await page.fill('#currentPin', oldPin);
+    await page.fill('#newPin', newPin);
+    await page.click('form[action="/my/pin"] button');
+    await page.waitForSelector('[data-testid="new-pin"]');
+    expect(await page.textContent('[data-testid="new-pin"]')).toBe(newPin);
+    await screenshot(page, 'customer-pin-changed');
+
+    const c = await suite.dialIn(suite.freshCli());
+    await keyAt(c, 'enter-pin', `${oldPin}#`);
+    await keyAt(c, 'pin-incorrect', `${newPin}#`);
+    await c.waitPrompt('register-cli');                           // logged in: offered to register the number
+    await c.hangup();
+    await h.waitIvrState(c.callId, IvrState.Ended);
+    expect(h.ivrStates.filter((e) => e.callId === c.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.PinEntry, IvrState.OfferCli, IvrState.Ended]);
+  });
+});
