@@ -47,6 +47,7 @@ import { callIdOf } from './sip-types.ts';
 import { parseSipCommand, sipCommandsChannel } from './sip-commands.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
 import { RefreshingCache } from '../common/refreshing-cache.ts';
+import { CallRateCounter } from '../observability/call-rate.ts';
 import { NumberDirectory } from './routing/number-directory.ts';
 
 export interface SipSettings {
@@ -146,6 +147,7 @@ export function createSipApp(deps: SipAppDeps) {
   const authenticator = createDigestAuthenticator({ redis, pool, namespace: s.namespace, realm: s.realm, key: s.nonceKey, now,
     ...(s.digestAlgorithms ? { algorithms: s.digestAlgorithms } : {}) });
   const bindings = new BindingStore(redis, { namespace: s.namespace, now });
+  const callCounter = new CallRateCounter(redis, s.namespace);
   const failures = new AuthFailureGuard(redis, {
     namespace: s.namespace, windowMs: 60_000, sourceThreshold: s.guards.failureThreshold, usernameThreshold: 0, banMs: s.guards.banSeconds * 1000, now,
     ...(deps.events?.authFailure ? { onFailure: () => deps.events!.authFailure!() } : {}),
@@ -229,6 +231,7 @@ export function createSipApp(deps: SipAppDeps) {
     if (access && !carrier) { res.send(403, 'Access Number Only Via Carrier'); return; }
     if (access && carrier) {
       if (!accessNumbers) { res.send(503, 'No Media Server'); return; }
+      callCounter.record();
       await accessNumbers.handle(req, res, {
         callId, accessNumber: access.number, language: access.language, sourceIp: req.source_address, carrierId: carrier,
         identity: callerIdentity((name) => req.get(name)),
@@ -239,11 +242,13 @@ export function createSipApp(deps: SipAppDeps) {
       const number = called;
       const owner = number === undefined ? undefined : await numbers.personalNumber(number);
       if (!number || !owner) { res.send(404, 'Number Not Found'); return; }
+      callCounter.record();
       await didCall.handle(req, res, { number, ...owner }, { callId, cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null, sourceIp: req.source_address, carrier });
       return;
     }
     const id = await authenticateInvite(req, res, authenticator, failures);
     if (!id) return;
+    callCounter.record();
     const rate = await callRate.check(id.accountId);
     if (rate.kind !== 'allowed') { res.send(503, 'Call Rate Limit Exceeded', { headers: { 'Retry-After': '1' } }); return; }
     const dialled = userOf(req.uri);

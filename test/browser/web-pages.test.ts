@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
+import { CallRateCounter } from '../../src/observability/call-rate.ts';
 import { harness } from '../api/api-harness.ts';
 import type { Harness } from '../api/api-harness.ts';
 import { cdrFor } from '../support/fixtures.ts';
@@ -118,6 +119,10 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     await Promise.all([op.waitForURL(`${base}/console`), op.click('main button[type=submit]')]);
     await op.waitForSelector('[data-dashboard-stream][data-live="on"]');
     expect(await op.textContent('[data-field="callsInProgress"]')).toBe('0');
+    expect(await op.textContent('[data-field="callsPerSecond"]')).toBe('0.0');
+    const counter = new CallRateCounter(h.s.redis, h.s.namespace);
+    for (let i = 0; i < 20; i++) counter.record(Date.now() - 2_000);   // as the SIP apps count new calls
+    await op.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-field="callsPerSecond"]')?.textContent === '2.0');
     const dashCall = `web-dash-${a.account.id}`;
     expect((await h.s.store.reserve(a.account.id, dashCall, 0, 100_000, Date.now() + 60_000)).ok).toBe(true);
     await op.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#act-h + .table-wrap tbody')?.textContent?.includes('£3.67') === true);

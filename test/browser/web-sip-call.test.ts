@@ -12,6 +12,7 @@ import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-pr
 import { buildApi } from '../../src/api/api-app.ts';
 import { formatMoney } from '../../src/api/web/money-format.ts';
 import { TariffRepository } from '../../src/billing/tariff-repository.ts';
+import { CallRateCounter } from '../../src/observability/call-rate.ts';
 import { testSettings } from '../api/api-harness.ts';
 import { SipAppHarness } from '../support/sip-app-harness.ts';
 import { TEST_PEPPER } from '../support/services.ts';
@@ -66,6 +67,8 @@ describe.skipIf(!hasChromium)('a SIP call seen on the web page', () => {
     const [run, carrierRun] = await Promise.all([caller, carrier.done]);
     expect([run.code, carrierRun.code]).toEqual([0, 0]);
     await h.waitSettled(before + 1);
+    // the SIP app counted the call where the operator console reads calls per second
+    expect(await new CallRateCounter(h.s.redis, h.s.namespace).perSecond(60)).toBeGreaterThan(0);
     const live = (await h.s.store.get(dev.account.id))!;
     expect(live.balance).toBeLessThan(5_000_000);
     await fieldIs('callsInProgress', '0');

@@ -15,6 +15,7 @@ import {
 } from './web-kit.ts';
 import type { ApiResult, PageOpts, Web } from './web-kit.ts';
 import { clearCookie, csrfFor, csrfValid, preSession, readCookies, sameOrigin, securityHeaders, setCookie } from './web-security.ts';
+import { CallRateCounter } from '../../observability/call-rate.ts';
 
 export const OPERATOR_COOKIE = 'ss_op';
 
@@ -81,6 +82,7 @@ function outcome(r: ApiResult, okId: string): { id: string; kind: 'm' | 'e' } {
 
 export function operatorPages(web: Web, app: FastifyInstance): void {
   const { ctx } = web;
+  const callRate = new CallRateCounter(ctx.redis, ctx.settings.namespace);
   const back = (reply: FastifyReply, path: string, o: { id: string; kind: 'm' | 'e' }) => redirect(reply, withMessage(path, o.id, o.kind));
 
   app.get('/console/login', pageRoute('Operator console login (API key)'), async (req, reply) => {
@@ -144,8 +146,9 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const { rows: low } = withLow ? await ctx.pool.query<{ id: number; number: string; balance: string; currency: string; creditFloor: string }>(
       `select id, number, balance, currency, credit_floor as "creditFloor" from accounts
         where status = 'active' and balance - credit_floor < 1000000 order by balance - credit_floor limit 10`) : { rows: [] };
+    const cps = await callRate.perSecond(10);
     return {
-      callsInProgress: String(items.length), ledgerPending: String(pending), ledgerLag: oldest === Infinity ? '0' : String(Math.max(0, Math.round((Date.now() - oldest) / 1000))),
+      callsInProgress: String(items.length), callsPerSecond: cps.toFixed(1), ledgerPending: String(pending), ledgerLag: oldest === Infinity ? '0' : String(Math.max(0, Math.round((Date.now() - oldest) / 1000))),
       active: active.map((a) => ({ id: a.id, available: a.available, calls: a.callsInProgress })),
       low: low.map((a) => ({ id: a.id, number: a.number, balance: formatMoney(BigInt(a.balance), a.currency, t.locale) })),
     };
@@ -153,7 +156,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
 
   const activeRows = (d: Pick<Awaited<ReturnType<typeof dashboard>>, 'active'>) => d.active.map((a) => html`<tr><td><a href="/console/accounts/${a.id}">${a.id}</a></td><td class="num">${a.available}</td><td class="num">${a.calls}</td></tr>`);
 
-  app.get('/console', pageRoute('Operator dashboard: calls in progress, balances, ledger-writer lag'), async (req, reply) => {
+  app.get('/console', pageRoute('Operator dashboard: calls in progress, calls per second, balances, ledger-writer lag'), async (req, reply) => {
     const op = await signedIn(web, req, reply);
     if (!op) return reply;
     const t = T(req);
@@ -164,6 +167,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       body: html`<div data-dashboard-stream="/console/events">
       <dl class="facts card">
         <dt>${c.callsInProgress}</dt><dd class="big" data-field="callsInProgress">${d.callsInProgress}</dd>
+        <dt>${c.callsPerSecond}</dt><dd data-field="callsPerSecond">${d.callsPerSecond}</dd>
         <dt>${c.ledgerPending}</dt><dd data-field="ledgerPending">${d.ledgerPending}</dd>
         <dt>${c.ledgerLag}</dt><dd data-field="ledgerLag">${d.ledgerLag}</dd>
       </dl>

@@ -71,7 +71,7 @@ const en = {
   },
   console: {
     loginTitle: 'Operator console', loginIntro: 'Log in with an operator API key. The console can do what the key\'s scopes allow.', key: 'API key', loginFailed: 'Login failed. Check the key.',
-    dashboard: 'Dashboard', callsInProgress: 'Calls in progress', ledgerPending: 'Ledger events not yet written', ledgerLag: 'Ledger writer lag (seconds)',
+    dashboard: 'Dashboard', callsInProgress: 'Calls in progress', callsPerSecond: 'New calls per second (last 10 s)', ledgerPending: 'Ledger events not yet written', ledgerLag: 'Ledger writer lag (seconds)',
     activeAccounts: 'Accounts with calls in progress', lowAccounts: 'Accounts near their credit floor', noneActive: 'No calls in progress.',
     searchTitle: 'Accounts', searchBy: 'Search by', query: 'Search for', byNumber: 'Account number', byEmail: 'E-mail', byCli: 'Caller ID', bySip: 'SIP username',
     results: 'Results', noResults: 'No account matches.', number: 'Number', customer: 'Customer', currency: 'Currency',
