@@ -19,7 +19,7 @@ export class CallRateCounter {
   /** Counts one new call (fire and forget: a lost count never holds up or fails a call). */
   record(now = Date.now()): void {
     const key = this.key(Math.floor(now / 1000));
-    this.redis.multi().incr(key).expire(key, KEEP_SECONDS).exec().catch(() => undefined);
+    this.redis.pipeline().incr(key).expire(key, KEEP_SECONDS).exec().catch(() => undefined);
   }
 
   /** Calls per second over the last `windowSeconds` whole seconds (the current, partial one left out). */
