@@ -3,8 +3,7 @@
  * API's GET /v1/calls), and the hang-up command published to the SIP applications.
  */
 import type { Redis } from 'ioredis';
-import type { BalanceKeys } from '../billing/balance/keys.ts';
-import { parseOpenCallMember } from '../billing/balance/keys.ts';
+import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { sipCommandsChannel } from '../sip/sip-commands.ts';
 import type { HangupCommand } from '../sip/sip-commands.ts';
 
@@ -18,29 +17,13 @@ export interface LiveCall {
   reservedUntil: string | null;
 }
 
-const iso = (v: string | null | undefined) => (v ? new Date(Number(v)).toISOString() : null);
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export async function listLiveCalls(redis: Redis, keys: BalanceKeys, accountId?: number): Promise<LiveCall[]> {
-  const shards = accountId === undefined ? Array.from({ length: keys.shards }, (_, i) => i) : [keys.shardOf(accountId)];
-  const out: LiveCall[] = [];
-  for (const shard of shards) {
-    const members = await redis.zrange(keys.openCalls(shard), '0', '-1');
-    if (members.length === 0) continue;
-    const p = redis.pipeline();
-    for (const member of members) p.hmget(keys.callInShard(shard, member), 'acct', 'rsv', 'state', 'created', 'deadline', 'answered');
-    const rows = (await p.exec()) ?? [];
-    members.forEach((member, i) => {
-      const v = rows[i]?.[1] as (string | null)[] | undefined;
-      if (!v || v[2] === null) return;
-      const acct = v[0] == null ? null : Number(v[0]);
-      if (accountId !== undefined && acct !== accountId) return;
-      out.push({
-        callId: parseOpenCallMember(member)?.callId ?? member, accountId: acct, state: v[2] ?? 'unknown', reserved: Number(v[1] ?? 0),
-        answered: v[5] != null, startedAt: iso(v[3]), reservedUntil: iso(v[4]),
-      });
-    });
-  }
-  return out.sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
+export async function listLiveCalls(store: BalanceStore, accountId?: number): Promise<LiveCall[]> {
+  return (await store.listOpenCalls(accountId)).map((c) => ({
+    callId: c.callId, accountId: c.accountId, state: c.state, reserved: c.reserved, answered: c.answeredAt !== null,
+    startedAt: iso(c.createdAt), reservedUntil: iso(c.deadline),
+  }));
 }
 
 /** Publishes a hang-up; returns how many SIP application processes received it. */

@@ -107,7 +107,7 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
     const [id] = words(rest, 1, ['account id']);
     const a = await accounts.get(parseId(id, 'account id'));
     const live = await store.get(a.id);
-    const calls = await listLiveCalls(ctx.redis, store.keys, a.id);
+    const calls = await listLiveCalls(store, a.id);
     await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.read', customerId: a.customerId, accountId: a.id });
     out([
       `account ${a.id} (number ${a.number}), customer ${a.customerId}, ${a.status}, ${a.kind}, tariff ${a.tariffId ?? 'none'}`,
@@ -207,14 +207,14 @@ async function run(argv: string[], json: boolean): Promise<number> {
         const accountId = o.int('account', 1);
         if (sub === 'list') {
           words(args, 0, []);
-          const calls = await listLiveCalls(redis, store.keys, accountId);
+          const calls = await listLiveCalls(store, accountId);
           out(calls.length === 0 ? 'no calls in progress' : calls.map((c) =>
             `${c.callId}  account ${c.accountId ?? '-'}  ${c.answered ? 'answered  ' : 'setting up'}  reserved ${formatMicros(c.reserved)}  since ${c.startedAt ?? '?'}  until ${c.reservedUntil ?? '?'}`).join('\n'), calls);
           return 0;
         }
         if (sub === 'hangup') {
           const [callId] = words(args, 1, ['call id']);
-          const matches = (await listLiveCalls(redis, store.keys, accountId)).filter((c) => c.callId === callId);
+          const matches = (await listLiveCalls(store, accountId)).filter((c) => c.callId === callId);
           if (matches.length === 0) throw new AppError('UNKNOWN_CALL', `no call ${callId} in progress${accountId ? ` on account ${accountId}` : ''}`);
           if (matches.length > 1) throw new UsageError(`call id ${callId} is in progress on accounts ${matches.map((m) => m.accountId).join(', ')}: give --account=ID`);
           const call = matches[0]!;

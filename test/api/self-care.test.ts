@@ -57,6 +57,23 @@ describe('own data only', () => {
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
   });
 
+  it('lists own calls in progress only: ringing without a number, then answered with the number dialled', async () => {
+    const me = await session({ credit: 3_000_000 });
+    const other = await session({ credit: 3_000_000 });
+    expect(body(await h.call('GET', '/v1/self/calls/live', { key: me.token }))).toEqual({ items: [] });
+    const t0 = Date.now();
+    expect((await h.s.store.reserve(me.account.id, 'live-self-1', 1, 10_000, t0 + 60_000)).ok).toBe(true);
+    expect((await h.s.store.reserve(other.account.id, 'live-other-1', 1, 10_000, t0 + 60_000)).ok).toBe(true);
+    expect(body(await h.call('GET', '/v1/self/calls/live', { key: me.token }))).toEqual({ items: [{ state: 'ringing', dialledNumber: null, startedAt: expect.any(String), answeredAt: null }] });
+    await h.s.store.markAnswered(me.account.id, 'live-self-1', t0 + 1_000, '{}', JSON.stringify({ dialledNumber: '00441632960001' }), t0 + 60_000);
+    expect(body(await h.call('GET', '/v1/self/calls/live', { key: me.token }))).toEqual({
+      items: [{ state: 'answered', dialledNumber: '00441632960001', startedAt: expect.any(String), answeredAt: new Date(t0 + 1_000).toISOString() }],
+    });
+    await h.s.store.release(me.account.id, 'live-self-1');
+    await h.s.store.release(other.account.id, 'live-other-1');
+    expect(body(await h.call('GET', '/v1/self/calls/live', { key: me.token }))).toEqual({ items: [] });
+  });
+
   it('a customer cannot reach another customer\'s data through any route', async () => {
     const a = await session();
     const b = await session();

@@ -241,7 +241,7 @@ export class SoakHarness {
   }
 
   live(accountId?: number): Promise<LiveCall[]> {
-    return listLiveCalls(this.s.redis, this.store.keys, accountId);
+    return listLiveCalls(this.store, accountId);
   }
 
   /** Waits until `predicate` holds, polling every `everyMs`; throws with `what` after `timeoutMs`. */

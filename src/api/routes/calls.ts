@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { parseOpenCallMember } from '../../billing/balance/keys.ts';
 import { AppError } from '../../errors.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
@@ -21,28 +20,10 @@ interface LiveCall { callId: string; accountId: number | null; state: string; re
 
 /** Every call holding a reservation, from the open-call index of each balance shard. */
 async function liveCalls(ctx: ApiContext, accountId?: number): Promise<LiveCall[]> {
-  const keys = ctx.balances.keys;
-  const shards = accountId === undefined ? Array.from({ length: keys.shards }, (_, i) => i) : [keys.shardOf(accountId)];
-  const out: LiveCall[] = [];
-  for (const shard of shards) {
-    const ids = await ctx.redis.zrange(keys.openCalls(shard), '0', '-1');
-    if (ids.length === 0) continue;
-    const p = ctx.redis.pipeline();
-    for (const member of ids) p.hmget(keys.callInShard(shard, member), 'acct', 'rsv', 'state', 'created', 'deadline');
-    const rows = (await p.exec()) ?? [];
-    ids.forEach((member, i) => {
-      const callId = parseOpenCallMember(member)?.callId ?? member;
-      const v = rows[i]?.[1] as (string | null)[] | undefined;
-      if (!v || v[2] === null) return;
-      const acct = v[0] == null ? null : Number(v[0]);
-      if (accountId !== undefined && acct !== accountId) return;
-      out.push({
-        callId, accountId: acct, state: v[2] ?? 'unknown', reserved: Number(v[1] ?? 0),
-        startedAt: v[3] ? new Date(Number(v[3])) : null, reservedUntil: v[4] ? new Date(Number(v[4])) : null,
-      });
-    });
-  }
-  return out.sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
+  return (await ctx.balances.listOpenCalls(accountId)).map((c) => ({
+    callId: c.callId, accountId: c.accountId, state: c.state, reserved: c.reserved,
+    startedAt: c.createdAt === null ? null : new Date(c.createdAt), reservedUntil: c.deadline === null ? null : new Date(c.deadline),
+  }));
 }
 
 /** Live calls (from Redis) and hanging one up (a command to the SIP application). */

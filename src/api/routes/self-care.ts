@@ -16,6 +16,23 @@ import type { CdrQuery } from './money.ts';
 import { consentsSchema, erasureSchema, exportSchema, listParams, restrictionSchema } from './privacy.ts';
 
 const TAG = ['self-care'];
+const myLiveCall = {
+  type: 'object',
+  properties: {
+    state: { type: 'string', enum: ['ringing', 'answered'] }, dialledNumber: { type: ['string', 'null'] },
+    startedAt: nullableDateTime, answeredAt: nullableDateTime,
+  },
+} as const;
+
+/** The customer's own calls in progress, without internal identifiers. */
+export async function myLiveCalls(ctx: ApiContext, accountId: number) {
+  return (await ctx.balances.listOpenCalls(accountId)).map((c) => ({
+    state: c.answeredAt === null ? 'ringing' as const : 'answered' as const,
+    dialledNumber: c.dialledNumber,
+    startedAt: c.createdAt === null ? null : new Date(c.createdAt).toISOString(),
+    answeredAt: c.answeredAt === null ? null : new Date(c.answeredAt).toISOString(),
+  }));
+}
 const password = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const autoTopUp = {
   type: 'object',
@@ -90,6 +107,14 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     config: { access: 'customer' },
     schema: { tags: TAG, summary: 'My live balance', response: { 200: liveBalance } },
   }, async (req) => balanceOf(ctx, customerOf(req).accountId));
+
+  app.get('/v1/self/calls/live', {
+    config: { access: 'customer' },
+    schema: {
+      tags: TAG, summary: 'My calls in progress (ringing or answered); the number is known once answered',
+      response: { 200: { type: 'object', properties: { items: { type: 'array', items: myLiveCall } } } },
+    },
+  }, async (req) => ({ items: await myLiveCalls(ctx, customerOf(req).accountId) }));
 
   app.get<{ Querystring: CdrQuery }>('/v1/self/cdrs', {
     config: { access: 'customer' },

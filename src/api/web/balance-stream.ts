@@ -13,8 +13,10 @@ export async function balanceView(ctx: ApiContext, accountId: number, locale: st
 /**
  * Server-sent `balance` events for a page: now, then at every change (polled like the API's own
  * balance stream); ends when `stillAllowed` says the session is gone, or the page closes.
+ * `extra` adds fields of the page's own (already rendered and escaped) to each event.
  */
-export function streamBalanceView(ctx: ApiContext, reply: FastifyReply, accountId: number, locale: string, stillAllowed: () => Promise<boolean>): void {
+export function streamBalanceView(ctx: ApiContext, reply: FastifyReply, accountId: number, locale: string, stillAllowed: () => Promise<boolean>,
+  extra?: () => Promise<Record<string, string>>): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' });
@@ -29,7 +31,7 @@ export function streamBalanceView(ctx: ApiContext, reply: FastifyReply, accountI
     if (stopped) return;
     try {
       if (!(await stillAllowed())) { res.write('event: ended\ndata: {}\n\n'); stop(); res.end(); return; }
-      const json = JSON.stringify(await balanceView(ctx, accountId, locale));
+      const json = JSON.stringify({ ...(await balanceView(ctx, accountId, locale)), ...(extra ? await extra() : {}) });
       if (json !== last) { last = json; idle = 0; res.write(`event: balance\ndata: ${json}\n\n`); }
       else if ((idle += interval) >= 15_000) { idle = 0; res.write(': keep-alive\n\n'); }
     } catch {

@@ -16,6 +16,7 @@ import {
 } from './web-kit.ts';
 import type { ApiResult, PageOpts, Web } from './web-kit.ts';
 import { clearCookie, csrfFor, csrfValid, preSession, readCookies, sameOrigin, securityHeaders, setCookie } from './web-security.ts';
+import { myLiveCalls } from '../routes/self-care.ts';
 
 export const CUSTOMER_COOKIE = 'ss_sess';
 
@@ -84,6 +85,14 @@ function callsTable(t: Texts, me: Me, items: Record<string, unknown>[], empty = 
   </table></div>`;
 }
 
+type MyLiveCall = Awaited<ReturnType<typeof myLiveCalls>>[number];
+
+/** Rows of the calls-in-progress table (also sent, rendered and escaped here, by the live stream). */
+function liveCallRows(t: Texts, calls: readonly MyLiveCall[]): Html[] {
+  if (calls.length === 0) return [html`<tr><td colspan="3">${t.home.noLiveCalls}</td></tr>`];
+  return calls.map((c) => html`<tr><td>${c.dialledNumber ?? ''}</td><td>${c.state === 'answered' ? t.home.answered : t.home.ringing}</td><td>${dateTimeText(t, c.answeredAt ?? c.startedAt)}</td></tr>`);
+}
+
 /** Dates from the filter form (YYYY-MM-DD, "to" inclusive) as the API's time range. */
 function cdrFilter(q: Record<string, unknown>): { params: URLSearchParams; ok: boolean; values: { from: string; to: string; number: string } } {
   const values = { from: String(q.from ?? ''), to: String(q.to ?? ''), number: String(q.number ?? '').replace(/[\s-]/g, '') };
@@ -144,7 +153,11 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const me = await signedIn(web, req, reply);
     if (!me) return reply;
     const t = T(req);
-    const [b, calls] = await Promise.all([balanceView(ctx, me.accountId, t.locale), callApi<{ items: Record<string, unknown>[] }>(web, req, 'GET', '/v1/self/cdrs?limit=5', { bearer: me.token })]);
+    const [b, calls, live] = await Promise.all([
+      balanceView(ctx, me.accountId, t.locale),
+      callApi<{ items: Record<string, unknown>[] }>(web, req, 'GET', '/v1/self/cdrs?limit=5', { bearer: me.token }),
+      myLiveCalls(ctx, me.accountId),
+    ]);
     return show(web, req, reply, me, '/my', {
       title: t.home.title,
       body: html`
@@ -160,6 +173,14 @@ export function customerPages(web: Web, app: FastifyInstance): void {
         </dl>
         <p class="hint">${t.common.liveHint}</p>
       </section>
+      <section aria-labelledby="live-h">
+        <h2 id="live-h">${t.home.callsInProgress}</h2>
+        <div class="table-wrap" tabindex="0" role="region" aria-label="${t.home.callsInProgress}"><table>
+          <caption>${t.home.callsInProgress}</caption>
+          <thead><tr><th scope="col">${t.home.liveNumber}</th><th scope="col">${t.home.liveState}</th><th scope="col">${t.home.liveSince}</th></tr></thead>
+          <tbody data-live-calls>${liveCallRows(t, live)}</tbody>
+        </table></div>
+      </section>
       <section aria-labelledby="last-h">
         <h2 id="last-h">${t.home.lastCalls}</h2>
         ${callsTable(t, me, calls.json.items ?? [], t.home.noCalls)}
@@ -172,7 +193,9 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const token = readCookies(req).get(CUSTOMER_COOKIE);
     const s = token ? await ctx.sessions.get(token) : undefined;
     if (!token || !s) { securityHeaders(reply); return reply.status(401).type('text/plain').send('log in first'); }
-    streamBalanceView(ctx, reply, s.accountId, T(req).locale, async () => (await ctx.sessions.get(token)) !== undefined);
+    const t = T(req);
+    streamBalanceView(ctx, reply, s.accountId, t.locale, async () => (await ctx.sessions.get(token)) !== undefined,
+      async () => ({ liveCallsHtml: liveCallRows(t, await myLiveCalls(ctx, s.accountId)).map(String).join('') }));
   });
 
   app.get('/my/calls', pageRoute('Call history with date and number filters, paged'), async (req, reply) => {

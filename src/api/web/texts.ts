@@ -25,6 +25,7 @@ const en = {
   home: {
     title: 'Your account', account: 'Account number', balance: 'Balance', available: 'Available to spend', reserved: 'Held for calls in progress',
     callsInProgress: 'Calls in progress', lastCalls: 'Last calls', noCalls: 'No calls yet.', allCalls: 'All calls', status: 'Account status',
+    liveNumber: 'Number dialled', liveState: 'State', liveSince: 'Since', ringing: 'Ringing', answered: 'Talking', noLiveCalls: 'None right now.',
   },
   calls: {
     title: 'Call history', from: 'From (date)', to: 'To (date, inclusive)', number: 'Number (dialled or caller ID)', filter: 'Show calls', csv: 'Download CSV',

@@ -36,6 +36,28 @@ export type ExtendResult =
   | { ok: true; amount: number; totalReserved: number }
   | { ok: false; reason: RefusalReason; totalReserved?: number; available?: number };
 
+/** A call holding a reservation, as listOpenCalls reads it (times in epoch ms). */
+export interface OpenCallView {
+  callId: string;
+  accountId: number | null;
+  state: string;
+  reserved: number;
+  createdAt: number | null;
+  deadline: number | null;
+  answeredAt: number | null;
+  dialledNumber: string | null;
+}
+
+function dialledNumberOf(factsJson: string | null): string | null {
+  if (factsJson === null) return null;
+  try {
+    const f = JSON.parse(factsJson) as { dialledNumber?: unknown };
+    return typeof f.dialledNumber === 'string' ? f.dialledNumber : null;
+  } catch {
+    return null;
+  }
+}
+
 export type SettleResult =
   | { ok: true; debited: number; unrecovered: number; balanceAfter: number; duplicate: boolean }
   | { ok: false; reason: 'unknown_account' };
@@ -238,6 +260,34 @@ export class BalanceStore {
       accountId: id.accountId, callId: id.callId, answeredAt: answered === null ? null : Number(answered), seenAt: seen === null ? null : Number(seen),
       created: Number(created ?? 0), rateJson: rate ?? null, factsJson: facts ?? null,
     };
+  }
+
+  /**
+   * Calls holding a reservation (ringing or answered), from the open-call index of every shard,
+   * or of the account's shard only; oldest first. The dialled number is known once answered.
+   */
+  async listOpenCalls(accountId?: number): Promise<OpenCallView[]> {
+    const shards = accountId === undefined ? Array.from({ length: this.keys.shards }, (_, i) => i) : [this.keys.shardOf(accountId)];
+    const out: OpenCallView[] = [];
+    for (const shard of shards) {
+      const members = await this.redis.zrange(this.keys.openCalls(shard), '0', '-1');
+      if (members.length === 0) continue;
+      const p = this.redis.pipeline();
+      for (const member of members) p.hmget(this.keys.callInShard(shard, member), 'acct', 'rsv', 'state', 'created', 'deadline', 'answered', 'facts');
+      const rows = (await p.exec()) ?? [];
+      members.forEach((member, i) => {
+        const v = rows[i]?.[1] as (string | null)[] | undefined;
+        if (!v || v[2] === null) return;
+        const acct = v[0] === null ? null : Number(v[0]);
+        if (accountId !== undefined && acct !== accountId) return;
+        out.push({
+          callId: parseOpenCallMember(member)?.callId ?? member, accountId: acct, state: v[2] ?? 'unknown', reserved: Number(v[1] ?? 0),
+          createdAt: v[3] ? Number(v[3]) : null, deadline: v[4] ? Number(v[4]) : null, answeredAt: v[5] ? Number(v[5]) : null,
+          dialledNumber: dialledNumberOf(v[6] ?? null),
+        });
+      });
+    }
+    return out.sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
   }
 
   /** Give back an open call's reservation with no charge and no CDR. */
