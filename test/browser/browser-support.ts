@@ -6,8 +6,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-provider.ts';
+import { buildApi } from '../../src/api/api-app.ts';
+import { TariffRepository } from '../../src/billing/tariff-repository.ts';
+import { testSettings } from '../api/api-harness.ts';
+import type { SipAppHarness } from '../support/sip-app-harness.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = 'test-artifacts';
@@ -38,4 +45,22 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+}
+
+/** The account API and web pages over a SIP app harness's Postgres schema and Redis namespace, on a free port. */
+export async function serveApiFor(h: SipAppHarness): Promise<{ base: string; close: () => Promise<void> }> {
+  const { app } = await buildApi({
+    log: pino({ level: 'silent' }), pool: h.s.pool, redis: h.s.redis, balances: h.s.store, accounts: h.accountsSvc,
+    tariffs: new TariffRepository(h.s.pool), payments: new TestPaymentProvider(), settings: testSettings(h.s.namespace),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+}
+
+/** Logs a customer in on /my/login and waits for the home page. */
+export async function customerLogin(page: Page, base: string, username: string, password: string): Promise<void> {
+  await page.goto(`${base}/my/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${base}/my`), page.click('main button[type=submit]')]);
 }

@@ -3,17 +3,11 @@
  * changes it in the browser, then calls the access number (embedded edge and media, keys as
  * RFC 4733): the old PIN is refused, the new one logs in.
  */
-import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-provider.ts';
-import { buildApi } from '../../src/api/api-app.ts';
-import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
-import { testSettings } from '../api/api-harness.ts';
 import { ivrSuite, keyAt } from '../support/ivr-suite.ts';
-import { hasChromium, launch, screenshot } from './browser-support.ts';
+import { customerLogin, hasChromium, launch, screenshot, serveApiFor } from './browser-support.ts';
 
 const PASSWORD = 'correct horse battery';
 const suite = ivrSuite('webpinivr', '+441632000177', (base) => ({
@@ -27,14 +21,7 @@ describe.skipIf(!hasChromium)('a PIN changed on the web page, used on an access-
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const h = suite.h;
-    const { app } = await buildApi({
-      log: pino({ level: 'silent' }), pool: h.s.pool, redis: h.s.redis, balances: h.s.store, accounts: h.accountsSvc,
-      tariffs: new TariffRepository(h.s.pool), payments: new TestPaymentProvider(), settings: testSettings(h.s.namespace),
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    close = () => app.close();
+    ({ base, close } = await serveApiFor(suite.h));
     browser = await launch();
   }, 60_000);
 
@@ -51,10 +38,7 @@ describe.skipIf(!hasChromium)('a PIN changed on the web page, used on an access-
 
     const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
     page.setDefaultTimeout(20_000);
-    await page.goto(`${base}/my/login`);
-    await page.fill('#username', 'webpin_user');
-    await page.fill('#password', PASSWORD);
-    await Promise.all([page.waitForURL(`${base}/my`), page.click('main button[type=submit]')]);
+    await customerLogin(page, base, 'webpin_user', PASSWORD);
     await page.goto(`${base}/my/security`);
     await page.fill('#currentPin', oldPin);
     await page.fill('#newPin', newPin);

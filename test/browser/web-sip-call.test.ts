@@ -3,20 +3,12 @@
  * device and calls through the embedded edge to a sipp carrier; the home page shows the call in
  * progress and then the lower balance without a reload, and the call history lists it.
  */
-import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountService } from '../../src/accounts/account-service.ts';
-import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-provider.ts';
-import { buildApi } from '../../src/api/api-app.ts';
 import { formatMoney } from '../../src/api/web/money-format.ts';
-import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { CallRateCounter } from '../../src/observability/call-rate.ts';
-import { testSettings } from '../api/api-harness.ts';
 import { SipAppHarness } from '../support/sip-app-harness.ts';
-import { TEST_PEPPER } from '../support/services.ts';
-import { hasChromium, launch, screenshot } from './browser-support.ts';
+import { customerLogin, hasChromium, launch, screenshot, serveApiFor } from './browser-support.ts';
 
 const PASSWORD = 'correct horse battery';
 const UK = '441632960001';
@@ -29,13 +21,7 @@ describe.skipIf(!hasChromium)('a SIP call seen on the web page', () => {
 
   beforeAll(async () => {
     h = await SipAppHarness.start('websip');
-    const { app } = await buildApi({
-      log: pino({ level: 'silent' }), pool: h.s.pool, redis: h.s.redis, balances: h.s.store, accounts: new AccountService(h.s.pool, h.s.store, TEST_PEPPER),
-      tariffs: new TariffRepository(h.s.pool), payments: new TestPaymentProvider(), settings: testSettings(h.s.namespace),
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    close = () => app.close();
+    ({ base, close } = await serveApiFor(h));
     browser = await launch();
   }, 60_000);
 
@@ -49,10 +35,7 @@ describe.skipIf(!hasChromium)('a SIP call seen on the web page', () => {
     const dev = await h.device(5_000_000, { username: 'websip_user', password: PASSWORD });
     const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
     page.setDefaultTimeout(20_000);
-    await page.goto(`${base}/my/login`);
-    await page.fill('#username', 'websip_user');
-    await page.fill('#password', PASSWORD);
-    await Promise.all([page.waitForURL(`${base}/my`), page.click('main button[type=submit]')]);
+    await customerLogin(page, base, 'websip_user', PASSWORD);
     await page.waitForSelector('[data-balance-stream][data-live="on"]');
     expect(await page.textContent('[data-field="available"]')).toBe('£5.00');
 
