@@ -38,6 +38,7 @@ import { Blocklist } from './routing/blocklist.ts';
 import { CarrierRepository } from './routing/carrier-repository.ts';
 import type { RoutingMode } from './routing/route-plan.ts';
 import { AccessNumberCall } from './ivr/access-number-call.ts';
+import type { AccessNumberDeps } from './ivr/access-number-call.ts';
 import { callerIdentity } from './ivr/caller-identity.ts';
 import type { IvrState } from './ivr/ivr-state.ts';
 import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
@@ -175,10 +176,35 @@ export function createSipApp(deps: SipAppDeps) {
   const outbound = new OutboundCall({
     srf: srf as unknown as B2bSrf, control, log: log.child({ component: 'sip.call.outbound' }), ...(onBLegSent ? { onBLegSent } : {}),
   });
+  // Account facts (tariff, country, status) change rarely and the reservation script checks the
+  // status atomically in Redis anyway, so the per-call Postgres read is cached for a few seconds.
+  const accounts = new RefreshingCache((accountId: number) => deps.accounts.get(accountId), { ttlMs: ACCOUNT_CACHE_MS, now });
+  const numbers = new NumberDirectory(pool, { cacheMs: ACCOUNT_CACHE_MS, now });
+  // Who owns a caller ID (PIN-less login): read every time (a CLI just registered must work on the
+  // next call), but the last answer still serves while Postgres is unreachable. PINs are not kept.
+  const cliOwners = new RefreshingCache((cli: string) => deps.accounts.findAccountByCli(cli), { ttlMs: 0, now });
+  const ivrAccounts: AccessNumberDeps['accounts'] = {
+    findAccountByPin: (pin) => deps.accounts.findAccountByPin(pin),
+    findAccountByCli: (cli) => cliOwners.get(cli),
+    get: (id) => accounts.get(id),
+    listClis: (id) => deps.accounts.listClis(id),
+    addCli: async (id, cli, verified) => {
+      const r = await deps.accounts.addCli(id, cli, verified);
+      cliOwners.delete(cli);
+      return r;
+    },
+  };
+  // The devices a personal number rings: their SIP usernames, cached like the numbers themselves.
+  const deviceUsers = new RefreshingCache(async (key: string) => {
+    const [accountId, sipUsername] = JSON.parse(key) as [number, string | null];
+    const { rows } = await pool.query<{ username: string; realm: string }>(
+      'select username, realm from sip_credentials where account_id = $1 and ($2::text is null or username = $2)', [accountId, sipUsername]);
+    return rows;
+  }, { ttlMs: ACCOUNT_CACHE_MS, now });
   const media = deps.media?.(srf as unknown as UasFactory);
   const ivrSettings: IvrSettings = { ...DEFAULT_IVR_SETTINGS, ...s.ivr };
   const accessNumbers = media === undefined ? undefined : new AccessNumberCall({
-    srf: srf as unknown as ForkSrf, media, control, accounts: deps.accounts,
+    srf: srf as unknown as ForkSrf, media, control, accounts: ivrAccounts,
     balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
     lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, anonymousThreshold: ivrSettings.anonymousLockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
     settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
@@ -188,9 +214,8 @@ export function createSipApp(deps: SipAppDeps) {
     srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,
     ...observers(deps.events),
     bindingsFor: async (accountId, sipUsername) => {
-      const { rows } = await pool.query<{ username: string; realm: string }>(
-        'select username, realm from sip_credentials where account_id = $1 and ($2::text is null or username = $2)', [accountId, sipUsername]);
-      return (await Promise.all(rows.map((r) => bindings.bindingsOf(`${r.username}@${r.realm}`)))).flat();
+      const users = await deviceUsers.get(JSON.stringify([accountId, sipUsername]));
+      return (await Promise.all(users.map((r) => bindings.bindingsOf(`${r.username}@${r.realm}`)))).flat();
     },
   });
 
@@ -215,11 +240,6 @@ export function createSipApp(deps: SipAppDeps) {
       try { res.send(500, 'Server Internal Error'); } catch { /* already answered */ }
     });
   });
-
-  // Account facts (tariff, country, status) change rarely and the reservation script checks the
-  // status atomically in Redis anyway, so the per-call Postgres read is cached for a few seconds.
-  const accounts = new RefreshingCache((accountId: number) => deps.accounts.get(accountId), { ttlMs: ACCOUNT_CACHE_MS, now });
-  const numbers = new NumberDirectory(pool, { cacheMs: ACCOUNT_CACHE_MS, now });
 
   async function handleInvite(req: FullRequest, res: FullResponse): Promise<void> {
     const receivedAt = performance.now();

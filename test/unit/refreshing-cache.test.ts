@@ -79,4 +79,15 @@ describe('refreshing cache', () => {
     await cache.get('a');
     expect(src.loads).toBe(4);
   });
+
+  it('with a TTL of 0 every read asks the source, and the last answer serves only while it is unreachable', async () => {
+    const src = source();
+    const cache = new RefreshingCache(src.load, { ttlMs: 0 });
+    expect(await cache.get('a')).toBe('a@1');
+    src.version = 2;
+    expect(await cache.get('a')).toBe('a@2');
+    expect(src.loads).toBe(2);
+    src.down = true;
+    expect(await cache.get('a')).toBe('a@2');
+  });
 });
