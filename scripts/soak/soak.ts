@@ -13,8 +13,10 @@
  * RSS of each app process and of this runner (the edge runs in it) is sampled every 10 s. At the
  * end the load stops, every call must be settled, every event written, and for each account:
  * top-ups − Σ cost = balance in Redis and in Postgres, nothing reserved, no duplicate CDR.
- * Prints a JSON report; exit 1 if an invariant fails.
+ * Prints a JSON report (RSS per process: first, last, peak, growth) and writes it with every RSS
+ * sample to bench-results/soak.json; exit 1 if an invariant fails.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { RATE_PER_SECOND, SoakHarness } from '../../test/soak/soak-harness.ts';
 import type { Sipp } from '../../test/soak/soak-harness.ts';
 
@@ -88,14 +90,23 @@ async function main(): Promise<number> {
     await h.until(async () => (await h.unwritten()) === 0, 120_000, 'every event written', 1000);
     const money = await Promise.all(devices.map((d) => h.money(d.accountId)));
     const broken = money.filter((m) => m.topUps - m.costs !== m.redisBalance || m.postgresBalance !== m.redisBalance || m.reserved !== 0 || m.callsInProgress !== 0 || m.duplicateCdrs !== 0);
-    const first = rss.find((r) => Object.keys(r.rss).length > 0)?.rss ?? {};
-    const last = rss.at(-1)?.rss ?? {};
+    // per process over its own life: first and last sample, peak, and growth (last − first)
+    const perProcess: Record<string, { firstAtS: number; lastAtS: number; firstKb: number; lastKb: number; maxKb: number; growthKb: number; samples: number }> = {};
+    for (const sample of rss) {
+      for (const [name, kb] of Object.entries(sample.rss)) {
+        const p = perProcess[name];
+        if (!p) perProcess[name] = { firstAtS: sample.at, lastAtS: sample.at, firstKb: kb, lastKb: kb, maxKb: kb, growthKb: 0, samples: 1 };
+        else Object.assign(p, { lastAtS: sample.at, lastKb: kb, maxKb: Math.max(p.maxKb, kb), growthKb: kb - p.firstKb, samples: p.samples + 1 });
+      }
+    }
     Object.assign(report, {
       finishedAt: new Date().toISOString(), faults, sippExitCodes: results.map((r) => r.code),
       cdrs: money.reduce((a, m) => a + m.cdrs, 0), answeredCdrs: money.reduce((a, m) => a + m.answeredCdrs, 0),
-      rssKb: { first, last, samples: rss.length }, moneyInvariantBroken: broken,
+      rssKb: perProcess, moneyInvariantBroken: broken,
     });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    mkdirSync('bench-results', { recursive: true });
+    writeFileSync('bench-results/soak.json', `${JSON.stringify({ ...report, rssSamples: rss }, null, 2)}\n`);
     return broken.length === 0 ? 0 : 1;
   } finally {
     for (const l of loads) l.kill();
