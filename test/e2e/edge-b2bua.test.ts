@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectApp, startEdge, type TestEdge } from '../support/edge-apps/edge-harness.ts';
 import { runSipp, startSipp, type SippResult } from '../support/edge-apps/sipp-runner.ts';
 import { asDialog, asRequest, type SrfApp } from '../support/edge-apps/srf-views.ts';
-import { randomPort } from '../support/edge-apps/ports.ts';
 
 let edge: TestEdge;
 let srf: SrfApp;
@@ -31,9 +30,9 @@ afterAll(async () => { srf.disconnect(); await edge.stop(); });
 
 async function call(aScenario: string, bScenario: string, opts: Record<string, unknown> = {}): Promise<[SippResult, SippResult]> {
   extraOpts = opts;
-  bPort = randomPort();
-  const b = startSipp({ scenario: bScenario, localIp: edge.ip, localPort: bPort, timeoutSec: 15 });
+  const b = startSipp({ scenario: bScenario, localIp: edge.ip, timeoutSec: 15 });   // a random port, retried if taken
   await b.listening;
+  bPort = b.localPort;
   const a = runSipp({ scenario: aScenario, localIp: edge.ip, remote: edge.sipHostport, timeoutSec: 15 });
   return Promise.all([a, b.done]);
 }
@@ -76,9 +75,9 @@ describe('edge B2BUA', () => {
 
   it('over TCP on the A leg', async () => {
     extraOpts = {};
-    bPort = randomPort();
-    const b = startSipp({ scenario: 'uas-answer-recv-bye.xml', localIp: edge.ip, localPort: bPort, timeoutSec: 15 });
+    const b = startSipp({ scenario: 'uas-answer-recv-bye.xml', localIp: edge.ip, timeoutSec: 15 });
     await b.listening;
+    bPort = b.localPort;
     const a = await runSipp({ scenario: 'uac-bye.xml', localIp: edge.ip, remote: edge.sipHostport, transport: 'tcp', timeoutSec: 15 });
     expectClean([a, await b.done]);
   });

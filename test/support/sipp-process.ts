@@ -7,8 +7,7 @@
  * retried with another port; a port the caller fixed (a UAS another party must reach) is not.
  */
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomPort, sippErrors } from './edge-apps/ports.ts';
@@ -54,6 +53,7 @@ export function spawnSipp(opts: SippSpawnOptions): SippChild {
   let killed = false;
   let kill: () => void = () => undefined;
   let exited = false;
+  let childPid: number | undefined;
 
   const attempt = (tries: number): Promise<SippRun> => new Promise<SippRun>((resolveRun) => {
     const errorFile = join(cwd, `errors-${tries}.log`);
@@ -62,6 +62,7 @@ export function spawnSipp(opts: SippSpawnOptions): SippChild {
       '-t', transport === 'tcp' ? 't1' : 'u1', '-nostdin', '-trace_err', '-error_file', errorFile,
       ...opts.args,
     ], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    childPid = child.pid;
     kill = () => { killed = true; if (child.exitCode === null) child.kill('SIGKILL'); };
     let stdout = '';
     const collect = (d: Buffer) => { stdout += d.toString(); if (stdout.length > 200_000) stdout = stdout.slice(-100_000); };
@@ -81,39 +82,50 @@ export function spawnSipp(opts: SippSpawnOptions): SippChild {
 
   const done = attempt(1);
   void done.then(() => { exited = true; });
-  const listening = waitBound(opts.ip, () => port, transport, () => exited);
+  const listening = waitBound(opts.ip, () => port, transport, () => childPid, () => exited);
   return { get port() { return port; }, listening, done, kill: () => kill() };
 }
 
 /**
- * Polls until something is bound to ip:port. TCP: a connect succeeds. UDP: the socket shows in
- * /proc/net/udp (probing by binding the port ourselves could take it from sipp just as it starts).
+ * Polls until the sipp process itself has bound ip:port: the socket shows in /proc/net (UDP:
+ * bound; TCP: listening) and its inode is one of the process's open files. Neither binding the
+ * port to probe it (that could take it from sipp as it starts) nor a socket of another process on
+ * the port (the reason sipp may fail and retry) counts.
  */
-async function waitBound(ip: string, port: () => number, transport: 'udp' | 'tcp', gaveUp: () => boolean): Promise<void> {
+async function waitBound(ip: string, port: () => number, transport: 'udp' | 'tcp', pid: () => number | undefined, gaveUp: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && !gaveUp()) {
-    const bound = transport === 'udp'
-      ? udpBound(ip, port())
-      : await new Promise<boolean>((resolve) => {
-        const s = connect({ host: ip, port: port() }, () => { s.destroy(); resolve(true); });
-        s.on('error', () => resolve(false));
-      });
-    if (bound) return;
+    const p = pid();
+    if (p !== undefined && boundBy(p, ip, port(), transport)) return;
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-function udpBound(ip: string, port: number): boolean {
+function boundBy(pid: number, ip: string, port: number, transport: 'udp' | 'tcp'): boolean {
   const want = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   const addr = ip.includes(':') ? null : ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
-  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+  const inodes = new Set<string>();
+  for (const table of transport === 'udp' ? ['/proc/net/udp', '/proc/net/udp6'] : ['/proc/net/tcp', '/proc/net/tcp6']) {
     if (!existsSync(table)) continue;
     for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
+      const f = line.trim().split(/\s+/);
+      const local = f[1];
       if (!local?.endsWith(want)) continue;
+      if (transport === 'tcp' && f[3] !== '0A') continue;                 // LISTEN
       const host = local.slice(0, -want.length);
-      if (addr === null || host === addr || /^0+$/.test(host)) return true;
+      if (addr === null || host === addr || /^0+$/.test(host)) inodes.add(f[9] ?? '');
     }
   }
+  if (inodes.size === 0) return false;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSafe(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1]!)) return true;
+    }
+  } catch { /* the process is gone */ }
   return false;
+}
+
+function readlinkSafe(path: string): string {
+  try { return readlinkSync(path); } catch { return ''; }
 }
