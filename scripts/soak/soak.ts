@@ -41,6 +41,15 @@ for (const f of faultList) if (!(FAULTS as readonly string[]).includes(f)) throw
 const faultsInTurn = faultList as Fault[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The cumulative successful and failed calls of sipp's last statistics screen. */
+function sippTotals(stdout: string): { successful: number; failed: number } {
+  const last = (label: string) => {
+    const all = [...stdout.matchAll(new RegExp(`${label}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))];
+    return Number(all.at(-1)?.[1] ?? 0);
+  };
+  return { successful: last('Successful call'), failed: last('Failed call') };
+}
+
 async function main(): Promise<number> {
   const h = await SoakHarness.start('soaklong', {}, { ownRedis: faultsInTurn.includes('redis') });
   const report: Record<string, unknown> = { startedAt: new Date().toISOString(), durationS, cps, holdS, faultEveryS, postgresDownS, faultsInTurn };
@@ -101,6 +110,7 @@ async function main(): Promise<number> {
     }
     Object.assign(report, {
       finishedAt: new Date().toISOString(), faults, sippExitCodes: results.map((r) => r.code),
+      deviceCalls: results.map((r) => sippTotals(r.stdout)).reduce((a, t) => ({ successful: a.successful + t.successful, failed: a.failed + t.failed }), { successful: 0, failed: 0 }),
       cdrs: money.reduce((a, m) => a + m.cdrs, 0), answeredCdrs: money.reduce((a, m) => a + m.answeredCdrs, 0),
       rssKb: perProcess, moneyInvariantBroken: broken,
     });
