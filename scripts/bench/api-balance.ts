@@ -17,6 +17,7 @@ import { ApiKeyStore } from '../../src/accounts/api-keys.ts';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
+import { deleteNamespace } from '../../test/support/redis-namespace.ts';
 
 const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
 const seconds = arg('seconds', 10), connections = arg('connections', 64), nAccounts = arg('accounts', 1000);
@@ -73,12 +74,7 @@ mkdirSync('bench-results', { recursive: true });
 writeFileSync('bench-results/api-balance.json', `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-  if (keys.length) await redis.del(...keys);
-  cursor = next;
-} while (cursor !== '0');
+await deleteNamespace(redis, namespace);
 await pool.query(`drop schema "${schema}" cascade`);
 await pool.end();
 redis.disconnect();

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/accounts/api-keys.ts';
 import { accountsOf } from '../support/fixtures.ts';
+import { deleteNamespace } from '../support/redis-namespace.ts';
 import { setupServices, TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
@@ -45,13 +46,7 @@ afterAll(async () => {
   }
   if (s) {
     // the process used a sanitised namespace; remove its keys too
-    const ns = s.namespace.replace(/[^A-Za-z0-9_-]/g, '_');
-    let cursor = '0';
-    do {
-      const [next, keys] = await s.redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
-      if (keys.length) await s.redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteNamespace(s.redis, s.namespace.replace(/[^A-Za-z0-9_-]/g, '_'));
     await s.teardown();
   }
 });

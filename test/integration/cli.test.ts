@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { parseSipCommand, sipCommandsChannel } from '../../src/sip/sip-commands.ts';
+import { deleteNamespace } from '../support/redis-namespace.ts';
 import { setupServices, TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
@@ -41,12 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!s) return;
-  let cursor = '0';
-  do {
-    const [next, keys] = await s.redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
-    if (keys.length) await s.redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteNamespace(s.redis, ns);
   await s.teardown();
 });
 

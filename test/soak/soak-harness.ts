@@ -26,7 +26,10 @@ import { buildEdgeConfig } from '../../src/edge/config/edge-config.ts';
 import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { FAST_TIMERS } from '../support/edge-apps/edge-harness.ts';
 import { randomLoopback, randomPort } from '../support/edge-apps/ports.ts';
+import { moneyReport } from '../support/money-report.ts';
+import type { MoneyReport } from '../support/money-report.ts';
 import { PrivateRedis } from '../support/private-redis.ts';
+import { deleteNamespace } from '../support/redis-namespace.ts';
 import { spawnSipp } from '../support/sipp-process.ts';
 import { setupServices, TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
@@ -87,18 +90,7 @@ export interface Device { accountId: number; username: string; password: string 
 
 export interface Sipp { readonly done: Promise<{ code: number | null; stdout: string; errors: string }>; kill(): void }
 
-export interface MoneyCheck {
-  accountId: number;
-  topUps: number;
-  costs: number;
-  redisBalance: number;
-  postgresBalance: number;
-  reserved: number;
-  callsInProgress: number;
-  cdrs: number;
-  answeredCdrs: number;
-  duplicateCdrs: number;
-}
+export type MoneyCheck = MoneyReport;
 
 function loopbackNot(taken: string[]): string {
   for (;;) {
@@ -263,20 +255,7 @@ export class SoakHarness {
 
   /** The money invariant of one account, read without writing anything: the apps' ledger writers must have done it. */
   async money(accountId: number): Promise<MoneyCheck> {
-    const live = await this.store.get(accountId);
-    const q = async (sql: string) => Number((await this.s.pool.query<{ v: string }>(sql, [accountId])).rows[0]?.v ?? 0);
-    return {
-      accountId,
-      topUps: await q('select coalesce(sum(amount), 0) as v from topups where account_id = $1'),
-      costs: await q('select coalesce(sum(cost - unrecovered), 0) as v from cdrs where account_id = $1'),
-      redisBalance: live?.balance ?? Number.NaN,
-      postgresBalance: await q('select balance as v from accounts where id = $1'),
-      reserved: live?.reserved ?? Number.NaN,
-      callsInProgress: live?.callsInProgress ?? Number.NaN,
-      cdrs: await q('select count(*) as v from cdrs where account_id = $1'),
-      answeredCdrs: await q(`select count(*) as v from cdrs where account_id = $1 and billed_seconds > 0`),
-      duplicateCdrs: await q('select count(*) as v from (select call_id from cdrs where account_id = $1 group by call_id having count(*) > 1) d'),
-    };
+    return moneyReport(this.s.pool, this.store, accountId);
   }
 
   /** Resident set size of each app process (kB), from /proc. */
@@ -310,12 +289,7 @@ export class SoakHarness {
     for (const a of this.apps) await a.kill('SIGTERM').catch(() => undefined);
     await this.edge.stop();
     await this.pgProxy.down();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.s.redis.scan(cursor, 'MATCH', `${this.namespace}:*`, 'COUNT', 1000);
-      if (keys.length) await this.s.redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteNamespace(this.s.redis, this.namespace);
     await this.s.teardown();
     await this.redisServer?.stop();
   }

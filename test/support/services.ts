@@ -10,6 +10,7 @@ import pino from 'pino';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
+import { deleteNamespace } from './redis-namespace.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/softswitch_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,12 +43,7 @@ export async function setupServices(label: string, opts: { shards?: number; now?
     id, schema, namespace, pool, redis, store, logger,
     newRedis() { const r = new Redis(redisUrl, { maxRetriesPerRequest: 2 }); extra.push(r); return r; },
     async teardown() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteNamespace(redis, namespace);
       for (const r of extra) r.disconnect();
       redis.disconnect();
       await pool.query(`drop schema if exists "${schema}" cascade`);

@@ -130,17 +130,7 @@ export function statsDelta(before: CommandStats, after: CommandStats, only?: str
   return out;
 }
 
-/** Deletes every key of a namespace (SCAN MATCH ns:* + UNLINK). Returns how many were removed. */
-export async function deleteNamespace(redis: Redis, namespace: string): Promise<number> {
-  let cursor = '0';
-  let removed = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 5000);
-    if (keys.length > 0) removed += await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return removed;
-}
+export { deleteNamespace } from '../../../test/support/redis-namespace.ts';
 
 /** A plausible answered-call CDR (about 500 bytes of JSON, like production ones). */
 export function benchCdr(callId: string, accountId: number, cost: number, startTime: number): CdrRecord {
