@@ -30,6 +30,8 @@ import type { SipSettings } from '../../src/sip/sip-app.ts';
 import { SECRET, startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
 import { randomPort } from './edge-apps/ports.ts';
+import { moneyReport } from './money-report.ts';
+import type { MoneyReport } from './money-report.ts';
 import { spawnSipp } from './sipp-process.ts';
 import type { SippRun } from './sipp-process.ts';
 import { setupServices, TEST_PEPPER } from './services.ts';
@@ -138,17 +140,7 @@ function otherLoopback(taken: readonly string[]): string {
 
 export interface Device { account: Account; username: string; password: string }
 
-export interface MoneyReport {
-  accountId: number;
-  topUps: number;
-  costs: number;
-  unrecovered: number;
-  redisBalance: number;
-  postgresBalance: number;
-  reserved: number;
-  callsInProgress: number;
-  duplicateCdrs: number;
-}
+export type { MoneyReport };
 
 export class SipAppHarness {
   readonly events = new EventEmitter();
@@ -269,19 +261,7 @@ export class SipAppHarness {
   /** Money invariant of one account after draining: top-ups − Σ cost = balance in Redis and Postgres; nothing reserved. */
   async money(accountId: number): Promise<MoneyReport> {
     await this.drain();
-    const live = await this.s.store.get(accountId);
-    const q = async (sql: string) => Number((await this.s.pool.query<{ v: string }>(sql, [accountId])).rows[0]?.v ?? 0);
-    return {
-      accountId,
-      topUps: await q('select coalesce(sum(amount), 0) as v from topups where account_id = $1'),
-      costs: await q('select coalesce(sum(cost - unrecovered), 0) as v from cdrs where account_id = $1'),
-      unrecovered: await q('select coalesce(sum(unrecovered), 0) as v from cdrs where account_id = $1'),
-      redisBalance: live?.balance ?? Number.NaN,
-      postgresBalance: await q('select balance as v from accounts where id = $1'),
-      reserved: live?.reserved ?? Number.NaN,
-      callsInProgress: live?.callsInProgress ?? Number.NaN,
-      duplicateCdrs: await q('select count(*) as v from (select call_id from cdrs where account_id = $1 group by call_id having count(*) > 1) d'),
-    };
+    return moneyReport(this.s.pool, this.s.store, accountId);
   }
 
   /** After each test: for every account made, nothing reserved, no call open, one CDR per call, and top-ups − Σ cost = balance in Redis and in Postgres. */
