@@ -194,13 +194,6 @@ export function createSipApp(deps: SipAppDeps) {
       return r;
     },
   };
-  // The devices a personal number rings: their SIP usernames, cached like the numbers themselves.
-  const deviceUsers = new RefreshingCache(async (key: string) => {
-    const [accountId, sipUsername] = JSON.parse(key) as [number, string | null];
-    const { rows } = await pool.query<{ username: string; realm: string }>(
-      'select username, realm from sip_credentials where account_id = $1 and ($2::text is null or username = $2)', [accountId, sipUsername]);
-    return rows;
-  }, { ttlMs: ACCOUNT_CACHE_MS, now });
   const media = deps.media?.(srf as unknown as UasFactory);
   const ivrSettings: IvrSettings = { ...DEFAULT_IVR_SETTINGS, ...s.ivr };
   const accessNumbers = media === undefined ? undefined : new AccessNumberCall({
@@ -214,7 +207,7 @@ export function createSipApp(deps: SipAppDeps) {
     srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,
     ...observers(deps.events),
     bindingsFor: async (accountId, sipUsername) => {
-      const users = await deviceUsers.get(JSON.stringify([accountId, sipUsername]));
+      const users = await numbers.devicesOf(accountId, sipUsername);
       return (await Promise.all(users.map((r) => bindings.bindingsOf(`${r.username}@${r.realm}`)))).flat();
     },
   });

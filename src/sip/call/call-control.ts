@@ -126,8 +126,7 @@ export class CallControl {
    * the credit or the hard maximum stops them. Resolves with how many were ended.
    */
   async checkAfterReconnect(log: Logger): Promise<number> {
-    const calls = [...this.live.values()].flatMap((byAccount) => [...byAccount.values()]);
-    const lost = await Promise.all(calls.map(async (c) => {
+    const lost = await Promise.all(this.allLive().map(async (c) => {
       if (!c.stillUp) return false;
       const up = await c.stillUp().catch(() => false);
       if (!up) c.cut('signalling_lost');
@@ -147,9 +146,13 @@ export class CallControl {
 
   /** Ends every supervised call (BYE to both legs; each settles as usual); how many it ended. */
   hangupAll(): number {
-    const calls = [...this.live.values()].flatMap((byAccount) => [...byAccount.values()]);
+    const calls = this.allLive();
     for (const c of calls) c.cut('hangup_requested');
     return calls.length;
+  }
+
+  private allLive(): LiveCall[] {
+    return [...this.live.values()].flatMap((byAccount) => [...byAccount.values()]);
   }
 
   /** Screens, rates and authorises `dialled` for the account; on success the first slice is reserved (settle releases it). */

@@ -3,15 +3,18 @@ import { RefreshingCache } from '../../common/refreshing-cache.ts';
 
 export interface AccessNumber { number: string; language: string }
 export interface PersonalNumber { accountId: number; sipUsername: string | null }
+export interface DeviceUser { username: string; realm: string }
 
 /**
  * The numbers carriers deliver to us: access numbers (to the IVR) and personal numbers (DIDs, to
- * an account's devices). Both are read from Postgres at most every `cacheMs` per number, and the
- * last good answer keeps routing calls while Postgres is unreachable.
+ * an account's devices), and the SIP users a personal number rings. All are read from Postgres
+ * at most every `cacheMs` per key, and the last good answer keeps routing calls while Postgres is
+ * unreachable.
  */
 export class NumberDirectory {
   private readonly access: RefreshingCache<'all', Map<string, AccessNumber>>;
   private readonly dids: RefreshingCache<string, PersonalNumber | undefined>;
+  private readonly devices: RefreshingCache<string, DeviceUser[]>;
 
   constructor(pool: pg.Pool, opts: { cacheMs: number; now?: () => number }) {
     this.access = new RefreshingCache(async () => {
@@ -23,6 +26,12 @@ export class NumberDirectory {
         'select account_id as "accountId", sip_username as "sipUsername" from dids where number = $1', [number]);
       return rows[0];
     }, { ttlMs: opts.cacheMs, now: opts.now });
+    this.devices = new RefreshingCache(async (key) => {
+      const [accountId, sipUsername] = JSON.parse(key) as [number, string | null];
+      const { rows } = await pool.query<DeviceUser>(
+        'select username, realm from sip_credentials where account_id = $1 and ($2::text is null or username = $2)', [accountId, sipUsername]);
+      return rows;
+    }, { ttlMs: opts.cacheMs, now: opts.now });
   }
 
   /** The access number `e164` (an IVR entry point), if it is one. */
@@ -33,5 +42,10 @@ export class NumberDirectory {
   /** The account a personal number `e164` belongs to, if any. */
   personalNumber(e164: string): Promise<PersonalNumber | undefined> {
     return this.dids.get(e164);
+  }
+
+  /** The SIP users a personal number of `accountId` rings: the one it names, or all the account's. */
+  devicesOf(accountId: number, sipUsername: string | null): Promise<DeviceUser[]> {
+    return this.devices.get(JSON.stringify([accountId, sipUsername]));
   }
 }
