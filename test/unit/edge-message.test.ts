@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type {
   SipRequest} from '../../src/edge/message/index.ts';
 import {
-  createAckForNon2xx, createCancel, createResponse, generateBranch, generateCallId, generateTag,
+  createAckForNon2xx, createCancel, createResponse, generateBranch, generateCallId, generateTag, randomToken,
   parseCSeq, parseMessage, parseNameAddr, parseUri, parseVia, serialiseMessage, splitHeaderValues, SipResponse, canFormResponse, reasonPhrase, type SipMessage,
 } from '../../src/edge/message/index.ts';
 
@@ -356,6 +356,15 @@ describe('edge message: builders and identifiers', () => {
     for (const t of tags) expect(t).toMatch(/^[A-Za-z0-9]{13}$/);
     expect(generateBranch()).toMatch(/^z9hG4bK[A-Za-z0-9]{13}$/);
     expect(generateCallId()).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('random tokens stay well-formed across many refills of the random pool (rejected bytes included)', () => {
+    const bad: string[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      const t = randomToken(13);
+      if (!/^[A-Za-z0-9]{13}$/.test(t)) bad.push(t);
+    }
+    expect(bad).toEqual([]);
   });
 
   it('header mutation keeps typed accessors in step', () => {

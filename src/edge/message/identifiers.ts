@@ -10,23 +10,22 @@ const POOL_SIZE = 4096;
 let pool = randomBytes(POOL_SIZE);
 let offset = 0;
 
-/** `length` random characters from [A-Za-z0-9] (about 5.95 bits each). */
-export function randomToken(length: number): string {
-  if (offset + length > POOL_SIZE) {
+function nextByte(): number {
+  if (offset >= POOL_SIZE) {
     pool = randomBytes(POOL_SIZE);
     offset = 0;
   }
+  return pool[offset++]!;
+}
+
+/** `length` random characters from [A-Za-z0-9] (about 5.95 bits each). */
+export function randomToken(length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) {
-    // 248 = 4 * 62: rejecting values above it keeps the distribution uniform.
-    let b = pool[offset++] as number;
-    while (b >= 248) {
-      if (offset >= POOL_SIZE) {
-        pool = randomBytes(POOL_SIZE);
-        offset = 0;
-      }
-      b = pool[offset++] as number;
-    }
+    // 248 = 4 * 62: rejecting values above it keeps the distribution uniform. Rejected bytes are
+    // drawn too, so the pool is refilled wherever it runs out, not only between tokens.
+    let b = nextByte();
+    while (b >= 248) b = nextByte();
     out += ALPHABET[b % 62];
   }
   return out;
