@@ -162,10 +162,7 @@ export class NetworkRequestRouter implements TransactionUser {
   onStrayResponse(response: SipResponse, _source: SourceInfo): void {
     // A 2xx retransmission after the INVITE client transaction ended: re-send our ACK (§5.3).
     if (response.status < 200 || response.status >= 300 || response.cseq?.method !== 'INVITE') return;
-    const callId = response.callId;
-    const fromTag = response.fromTag;
-    if (callId === undefined || fromTag === undefined) return;
-    this.ctx.dialogs.get(`${callId};from-tag=${fromTag}`)?.resendAck?.();
+    this.ctx.dialogs.findForResponse(response)?.resendAck?.();
   }
 
   onServerTimeout(transaction: ServerTransaction, _timer: TimeoutTimer): void {
