@@ -65,6 +65,7 @@ export class EdgeServer {
     });
     const late: { network?: NetworkRequestRouter } = {};
     const user = {
+      screen: (...a: Parameters<NetworkRequestRouter['screen']>) => late.network?.screen(...a),
       onRequest: (...a: Parameters<NetworkRequestRouter['onRequest']>) => late.network?.onRequest(...a),
       onAck: (...a: Parameters<NetworkRequestRouter['onAck']>) => late.network?.onAck(...a),
       onCancel: (...a: Parameters<NetworkRequestRouter['onCancel']>) => late.network?.onCancel(...a),

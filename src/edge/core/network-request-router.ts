@@ -11,6 +11,7 @@ import { newRequestPayload, sipPayload } from '../wire/server-frames.ts';
 import type { EdgeContext, EdgeDialog } from './edge-context.ts';
 import type { DialogTerminator } from './dialog-terminator.ts';
 import { messageText } from './message-text.ts';
+import { SPAMMER_REASON, SPAMMER_STATUS, spammerMatch } from './spammer-screen.ts';
 import type { ServerRequestRecord } from './server-request-table.ts';
 
 /** §4.2 step 7: methods delivered as new requests. */
@@ -18,6 +19,16 @@ const DELIVERABLE = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO',
 
 export class NetworkRequestRouter implements TransactionUser {
   constructor(private readonly ctx: EdgeContext, private readonly terminator: DialogTerminator) {}
+
+  /** §4.2 step 3: a request outside any dialog from a listed scanner is declined before the 100 Trying. */
+  screen(request: SipRequest, source: SourceInfo): { status: number; reason: string } | undefined {
+    if (this.ctx.config.spammers.length === 0) return undefined;
+    if (request.toTag !== undefined && this.ctx.dialogs.findForRequest(request) !== undefined) return undefined;
+    const match = spammerMatch(request, this.ctx.config.spammers);
+    if (match === undefined) return undefined;
+    this.ctx.log.info('detected potential spammer', { source: `${source.remoteAddress}:${source.remotePort}`, value: match, method: request.method });
+    return { status: SPAMMER_STATUS, reason: SPAMMER_REASON };
+  }
 
   onRequest(transaction: ServerTransaction, request: SipRequest, source: SourceInfo): void {
     try {

@@ -4,7 +4,7 @@
  * stateless messages. It is the transport's user.
  */
 import {
-  BRANCH_MAGIC_COOKIE, bracketHost, canFormResponse, createResponse, generateBranch, stripBrackets,
+  BRANCH_MAGIC_COOKIE, bracketHost, canFormResponse, createResponse, generateBranch, generateTag, stripBrackets,
   type SipMessage, type SipParseError, type SipRequest, type SipResponse,
 } from '../message/index.ts';
 import { responseTarget, type ListenPoint, type SendResult, type SourceInfo, type Target, type TransportPort, type TransportUser } from '../transport/index.ts';
@@ -108,6 +108,12 @@ export class TransactionLayer implements TransportUser {
       // §9.2: the CANCEL matches the INVITE transaction by the §17.2.3 rules, method aside.
       const invite = this.servers.get(serverKey(request, 'INVITE'));
       this.user.onCancel(request, source, cancelTxn, invite instanceof InviteServerTransaction && !invite.terminated ? invite : undefined);
+      return;
+    }
+    const refusal = this.user.screen?.(request, source);
+    if (refusal !== undefined) {
+      const response = createResponse(request, refusal.status, { reason: refusal.reason, toTag: generateTag() });
+      void this.transport.send(response, responseTarget(request.topVia, source));
       return;
     }
     const txn = method === 'INVITE'

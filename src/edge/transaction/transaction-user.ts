@@ -79,6 +79,12 @@ export interface ClientTransactionUser {
 
 /** Reports about server transactions and requests that match none (given to TransactionLayer). */
 export interface TransactionUser {
+  /**
+   * Asked before a new request (not ACK, not CANCEL, not a retransmission) creates a server
+   * transaction: a status and reason here answer it statelessly at once (no 100 Trying, no
+   * transaction, never reported), as drachtio-server declines spammers.
+   */
+  screen?(request: SipRequest, source: SourceInfo): { readonly status: number; readonly reason: string } | undefined;
   /** A new request (not ACK, not CANCEL) created `transaction`. For INVITE, 100 Trying is already sent. */
   onRequest(transaction: ServerTransaction, request: SipRequest, source: SourceInfo): void;
   /**
