@@ -61,8 +61,9 @@ export class AdminServer {
     });
   }
 
+  /** Stops accepting and terminates every connection; never waits for a peer to close its side. */
   async close(): Promise<void> {
-    for (const c of [...this.connections]) c.close();
+    for (const c of [...this.connections]) c.terminate();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
