@@ -102,18 +102,19 @@ export class TransactionLayer implements TransportUser {
       else existing.receiveRequest();
       return;
     }
+    const verdict = this.user.screen?.(request, source);
+    if (verdict === 'taken') return;
+    if (verdict !== undefined) {
+      const response = createResponse(request, verdict.status, { reason: verdict.reason, toTag: generateTag() });
+      void this.transport.send(response, responseTarget(request.topVia, source));
+      return;
+    }
     if (method === 'CANCEL') {
       const cancelTxn = new NonInviteServerTransaction(key, request, source, this.ctx, this.user);
       this.servers.set(key, cancelTxn);
       // §9.2: the CANCEL matches the INVITE transaction by the §17.2.3 rules, method aside.
       const invite = this.servers.get(serverKey(request, 'INVITE'));
       this.user.onCancel(request, source, cancelTxn, invite instanceof InviteServerTransaction && !invite.terminated ? invite : undefined);
-      return;
-    }
-    const refusal = this.user.screen?.(request, source);
-    if (refusal !== undefined) {
-      const response = createResponse(request, refusal.status, { reason: refusal.reason, toTag: generateTag() });
-      void this.transport.send(response, responseTarget(request.topVia, source));
       return;
     }
     const txn = method === 'INVITE'

@@ -77,14 +77,18 @@ export interface ClientTransactionUser {
   onTerminated?(transaction: ClientTransaction): void;
 }
 
+/** What {@link TransactionUser.screen} decides for a new request. */
+export type ScreenVerdict = { readonly status: number; readonly reason: string } | 'taken';
+
 /** Reports about server transactions and requests that match none (given to TransactionLayer). */
 export interface TransactionUser {
   /**
-   * Asked before a new request (not ACK, not CANCEL, not a retransmission) creates a server
-   * transaction: a status and reason here answer it statelessly at once (no 100 Trying, no
-   * transaction, never reported), as drachtio-server declines spammers.
+   * Asked before a new request (not ACK, not a retransmission; CANCEL included) creates a server
+   * transaction. A status and reason answer it statelessly at once (no 100 Trying, no
+   * transaction, never reported), as drachtio-server declines spammers; `taken` means the TU
+   * handles it statelessly itself (a request it forwards as a proxy). Undefined: go on.
    */
-  screen?(request: SipRequest, source: SourceInfo): { readonly status: number; readonly reason: string } | undefined;
+  screen?(request: SipRequest, source: SourceInfo): ScreenVerdict | undefined;
   /** A new request (not ACK, not CANCEL) created `transaction`. For INVITE, 100 Trying is already sent. */
   onRequest(transaction: ServerTransaction, request: SipRequest, source: SourceInfo): void;
   /**

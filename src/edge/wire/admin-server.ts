@@ -8,14 +8,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppConnection } from './app-connection.ts';
-import type { AppCommand, SipCommand } from './app-command.ts';
+import type { AppCommand, ProxyCommand, SipCommand } from './app-command.ts';
 import { RouteRegistry } from './route-registry.ts';
 import { responsePayload } from './server-frames.ts';
 
 /** What the SIP core must provide to the admin server. */
 export interface AdminCommandHandler {
   onSip(connection: AppConnection, command: SipCommand): void;
-  onProxy(connection: AppConnection, msgId: string, txnId: string): void;
+  onProxy(connection: AppConnection, command: ProxyCommand): void;
   onConnectionClosed(connection: AppConnection): void;
 }
 
@@ -114,7 +114,7 @@ export class AdminServer {
         return this.handler.onSip(connection, command);
       case 'proxy':
         if (!this.handler) return connection.send(responsePayload(command.msgId, ['NOK', 'server not ready']));
-        return this.handler.onProxy(connection, command.msgId, command.txnId);
+        return this.handler.onProxy(connection, command);
     }
   }
 
