@@ -123,6 +123,25 @@ describe('edge proxy: targets and forking', () => {
     expect((await proxied()).connected).toBe(true);
   });
 
+  it('the caller CANCELs while the target rings: 200 and 487 to the caller, CANCEL to the target', async () => {
+    const c = await target('uas-cancel.xml');
+    plan = { destinations: [uri(c)], opts: {} };
+    expectClean(await caller('uac-cancel-after-180.xml'), await c.done);
+    const r = await proxied();
+    expect(r.connected).toBe(false);
+    expect(r.finalStatus).toBe(487);
+  });
+
+  it('provisionalTimeout: a target silent past the timeout is given up and the next one tried', async () => {
+    const c = await target('uas-silent.xml');
+    const b = await target('uas-answer-no-rr.xml');
+    plan = { destinations: [uri(c), uri(b)], opts: { provisionalTimeout: '200ms' } };
+    expectClean(await caller('uac-proxy-norr.xml'), await c.done, await b.done);
+    const r = await proxied();
+    expect(r.connected).toBe(true);
+    expect(r.responses.flatMap((x) => x.msgs.map((m) => m.status))).toEqual([200]);
+  });
+
   it('no target can be tried: the caller still gets a final response (500) and the app NOK', async () => {
     plan = { destinations: [`sip:bob@${edge.ip}:5999;transport=sctp`], opts: {} };
     expectClean(await caller('uac-expect-500.xml'));
