@@ -14,6 +14,7 @@ import { deferred } from '../support/edge-apps/edge-harness.ts';
 import { randomLoopback, randomPort } from '../support/edge-apps/ports.ts';
 import { startSipp, type SippProcess } from '../support/edge-apps/sipp-runner.ts';
 import { SDP, asDialog, type SrfApp } from '../support/edge-apps/srf-views.ts';
+import { onlyOnEdge } from '../support/sip-server-under-test.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/softswitch-edge.js');
 const SECRET = 'process-test';
@@ -71,7 +72,7 @@ function halfOpenPeer(edge: EdgeProcess): Promise<{ socket: Socket; ended: Promi
 const cleanups: Array<() => void> = [];
 afterEach(() => { for (const c of cleanups.splice(0)) c(); });
 
-describe.each(['udp', 'tcp'] as const)('edge process SIGTERM with a call up (%s)', (transport) => {
+describe.skipIf(onlyOnEdge).each(['udp', 'tcp'] as const)('edge process SIGTERM with a call up (%s)', (transport) => {
   it('exits with status 0 at once: no drain, no wait for a peer that holds its connection open', async () => {
     const edge = await spawnEdge();
     cleanups.push(() => { if (edge.child.exitCode === null) edge.child.kill('SIGKILL'); });
