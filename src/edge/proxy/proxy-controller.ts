@@ -46,7 +46,14 @@ export class ProxyController {
     const options = parseProxyCommand(tokens, body);
     const core = new ProxyCore(this.ctx, transaction, request, conn, msgId, options, () => this.cores.delete(transaction.id));
     this.cores.set(transaction.id, core);
-    if (!(await core.start())) core.failToStart();
+    let started = false;
+    try {
+      started = await core.start();
+    } catch (err) {
+      this.ctx.log.error('proxy failed to start', { err: String(err), callId: request.callId });
+    }
+    // Whatever could not be proxied still gets a final response (500) and the app a NOK.
+    if (!started) core.failToStart();
   }
 
   /** A CANCEL matching a proxied INVITE's server transaction; false when it is not ours. */
