@@ -172,6 +172,13 @@ export class ProxyCore {
     }
     this.clearProvisionalTimer(b);
     b.final = response;
+    if (status < 300 && this.upstreamFinal) {
+      // §16.7 step 5: every 2xx goes upstream, also one from a fork that lost (the caller's UA
+      // ACKs and BYEs it) or one that crossed the caller's CANCEL.
+      b.state = 'done';
+      this.relayUpstream(response);
+      return;
+    }
     this.report(response, source);
     if (status < 300) {
       b.state = 'done';
@@ -279,10 +286,17 @@ export class ProxyCore {
     }
   }
 
-  /** 2xx retransmissions: through the transaction while it lasts, else statelessly by the Via. */
+  /** A 2xx after the first final: through the transaction if it takes it, else statelessly by the Via. */
   private relayUpstream(response: SipResponse): void {
     const copy = withoutTopVia(response);
-    if (!this.upstream.terminated) return this.respondUpstream(copy);
+    if (!this.upstream.terminated) {
+      try {
+        void this.upstream.respond(copy);
+        return;
+      } catch {
+        // the transaction has completed with a non-2xx (487 after a CANCEL): send it statelessly
+      }
+    }
     const via = copy.topVia;
     if (via !== undefined) void this.ctx.layer.sendStateless(copy, viaTarget(via));
   }
