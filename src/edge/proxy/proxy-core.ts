@@ -72,7 +72,8 @@ export class ProxyCore {
   /** Launches the first target (serial) or all (simultaneous); false when none could be tried. */
   async start(): Promise<boolean> {
     const started = await this.startRequests();
-    if (started === 0 && !this.branches.some((b) => isLive(b))) return false;
+    // A CANCEL that came while the first target was being resolved has answered the caller already.
+    if (started === 0 && !this.branches.some((b) => isLive(b))) return this.cancelled;
     if (!this.options.fullResponse) this.sendDone();
     return true;
   }
