@@ -19,14 +19,18 @@ type ProxySrf = SrfApp & { proxyRequest(req: unknown, dest: string | string[], o
 
 let edge: TestEdge;
 let srf: ProxySrf;
-let plan: { destinations: string[]; opts: Record<string, unknown> } = { destinations: [], opts: {} };
+type Plan = { destinations: string[]; opts: Record<string, unknown> };
+let plan: Plan = { destinations: [], opts: {} };
+/** Plans for the next INVITEs, in order (then `plan`). */
+let nextPlans: Plan[] = [];
 let outcome: Promise<ProxyResult | Error> = Promise.resolve(new Error('no call yet'));
 
 beforeAll(async () => {
   edge = await startEdge();
   srf = await connectApp(edge) as ProxySrf;
   srf.invite((req) => {
-    outcome = srf.proxyRequest(req, plan.destinations, plan.opts).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    const p = nextPlans.shift() ?? plan;
+    outcome = srf.proxyRequest(req, p.destinations, p.opts).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   });
 });
 afterAll(async () => { srf.disconnect(); await edge.stop(); });
@@ -140,6 +144,21 @@ describe('edge proxy: targets and forking', () => {
     const r = await proxied();
     expect(r.connected).toBe(true);
     expect(r.responses.flatMap((x) => x.msgs.map((m) => m.status))).toEqual([200]);
+  });
+
+  it('a 407 from a target ends the search; the retry with credentials goes to that target alone (§7 step 2)', async () => {
+    const b = await target('uas-answer-no-rr.xml'); // never reached: the search stops at the challenge
+    const c = await target('uas-407-then-200.xml');
+    nextPlans = [{ destinations: [uri(c), uri(b)], opts: {} }, { destinations: [uri(b)], opts: {} }];
+    try {
+      expectClean(await caller('uac-proxy-auth.xml'), await c.done);
+      const r = await proxied();
+      expect(r.connected).toBe(true);
+      expect(r.responses.flatMap((x) => x.msgs.map((m) => m.status))).toEqual([200]);
+    } finally {
+      nextPlans = [];
+      b.kill();
+    }
   });
 
   it('no target can be tried: the caller still gets a final response (500) and the app NOK', async () => {

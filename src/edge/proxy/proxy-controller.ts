@@ -16,6 +16,7 @@ import { contactUri } from '../dialog/dialog.ts';
 import type { EdgeContext } from '../core/edge-context.ts';
 import type { AppConnection } from '../wire/app-connection.ts';
 import { failurePayload } from '../wire/server-frames.ts';
+import { ChallengeMemory } from './challenge-memory.ts';
 import { parseProxyCommand } from './proxy-command.ts';
 import { ProxyCore } from './proxy-core.ts';
 import { viaTarget, withoutTopVia } from './via-stack.ts';
@@ -23,8 +24,11 @@ import { viaTarget, withoutTopVia } from './via-stack.ts';
 export class ProxyController {
   /** Live proxy cores by the id of the caller's server transaction (for its CANCEL). */
   private readonly cores = new Map<string, ProxyCore>();
+  private readonly challenges: ChallengeMemory;
 
-  constructor(private readonly ctx: EdgeContext) {}
+  constructor(private readonly ctx: EdgeContext) {
+    this.challenges = new ChallengeMemory(ctx.clock);
+  }
 
   get size(): number {
     return this.cores.size;
@@ -43,8 +47,12 @@ export class ProxyController {
       void transaction.respond(createResponse(request, 483, { toTag: generateTag() }));
       return conn.send(failurePayload(msgId, 'NOK', 'Rejected with 483 Too Many Hops due to Max-Forwards value of 0'));
     }
-    const options = parseProxyCommand(tokens, body);
-    const core = new ProxyCore(this.ctx, transaction, request, conn, msgId, options, () => this.cores.delete(transaction.id));
+    const parsed = parseProxyCommand(tokens, body);
+    // §7 step 2: credentials answering a challenge go to the target that challenged, alone.
+    const challenger = this.challenges.targetFor(request);
+    const options = challenger === undefined ? parsed : { ...parsed, destinations: [challenger] };
+    const core = new ProxyCore(this.ctx, transaction, request, conn, msgId, options, () => this.cores.delete(transaction.id),
+      (response, target) => this.challenges.remember(response, target));
     this.cores.set(transaction.id, core);
     let started = false;
     try {

@@ -61,6 +61,8 @@ export class ProxyCore {
     private readonly appMsgId: string,
     private readonly options: ProxyOptions,
     private readonly onFinished: (core: ProxyCore) => void,
+    /** Remembers a 401/407 challenge from a target; true when the response carried one. */
+    private readonly rememberChallenge: (response: SipResponse, target: string) => boolean,
   ) {
     this.branches = options.destinations.map((target) => newBranch(target));
   }
@@ -196,6 +198,12 @@ export class ProxyCore {
       return;
     }
     b.state = 'failed';
+    if ((status === 401 || status === 407) && this.rememberChallenge(response, b.target)) {
+      // The reference stops at a challenge: no further target, the best response (the challenge
+      // unless a 6xx came) goes to the caller, whose retry is sent to this target (§7 step 2).
+      for (const other of this.branches) if (other.state === 'not-started') other.state = 'gone';
+      return this.forwardBestResponse();
+    }
     if (status < 400 && this.options.followRedirects) this.addRedirectTargets(b, response);
     await this.startRequests();
     if (this.searching && this.exhausted()) this.forwardBestResponse();
