@@ -150,7 +150,11 @@ export class ProxyCore {
   private userFor(b: Branch): ClientTransactionUser {
     return {
       onResponse: (response, transaction, source) => { void this.onResponse(b, response, transaction, source); },
-      onTimeout: () => { void this.onNoAnswer(b); },
+      onTimeout: (_transaction, timer) => {
+        // §16.8: Timer C (a provisional, then no final for 185 s) CANCELs the branch.
+        if (timer === 'C' && b.state === 'proceeding') this.sendCancel(b);
+        void this.onNoAnswer(b);
+      },
       onTransportError: () => { void this.onNoAnswer(b); },
     };
   }
@@ -209,7 +213,7 @@ export class ProxyCore {
     if (this.searching && this.exhausted()) this.forwardBestResponse();
   }
 
-  /** Timer B/F or a transport failure: the target is gone without an answer. */
+  /** Timer B/C/F or a transport failure: the target is gone without a final answer. */
   private async onNoAnswer(b: Branch): Promise<void> {
     this.clearProvisionalTimer(b);
     if (b.state !== 'calling' && b.state !== 'proceeding') return;
