@@ -182,8 +182,9 @@ export class NetworkRequestRouter implements TransactionUser {
     return dialog !== undefined && dialog.role === 'uas' && dialog.awaitingAck !== undefined ? dialog : undefined;
   }
 
-  onStrayResponse(response: SipResponse, _source: SourceInfo): void {
-    if (this.proxies.relayResponse(response, _source)) return;
+  onStrayResponse(response: SipResponse, source: SourceInfo): void {
+    // A response to a request we forwarded statelessly (record-routed dialog): on to the next Via.
+    if (this.proxies.relayResponse(response, source)) return;
     // A 2xx retransmission after the INVITE client transaction ended: re-send our ACK (§5.3).
     if (response.status < 200 || response.status >= 300 || response.cseq?.method !== 'INVITE') return;
     this.ctx.dialogs.findForResponse(response)?.resendAck?.();

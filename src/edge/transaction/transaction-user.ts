@@ -4,7 +4,8 @@
  * reports through.
  *
  * Server side: every request that is not a retransmission and not an ACK creates a server
- * transaction and is reported with onRequest (CANCEL with onCancel). INVITE server
+ * transaction and is reported with onRequest (CANCEL with onCancel), unless the TU's screen()
+ * answers it statelessly first or takes it (a scanner declined, a request a proxy forwards). INVITE server
  * transactions send `100 Trying` themselves before onRequest, as drachtio-server does.
  * Retransmitted requests never reach the TU: the transaction re-sends its last response.
  * The TU answers through `transaction.respond()`.
