@@ -27,7 +27,7 @@ import type { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import type { IvrSettings } from '../../src/sip/ivr/ivr-settings.ts';
 import { createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
-import { SECRET, startEdge } from './edge-apps/edge-harness.ts';
+import { startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
 import { randomPort } from './edge-apps/ports.ts';
 import { moneyReport } from './money-report.ts';
@@ -186,7 +186,7 @@ export class SipAppHarness {
     await s.pool.query(`insert into destination_blocklist (prefix, reason) values ('4490', 'premium rate')`);
     const logger = opts.logLevel ? s.logger.child({}, { level: opts.logLevel }) : s.logger;
     const settings: SipSettings = {
-      drachtio: { host: edge.ip, port: edge.adminPort, secret: SECRET },
+      drachtio: { host: edge.ip, port: edge.adminPort, secret: edge.secret },
       // sipp answers only the first challenge and knows only MD5; SHA-256 is tested with precomputed credentials
       realm: REALM, nonceKey: NONCE_KEY, digestAlgorithms: ['MD5', 'SHA-256'], namespace: s.namespace, routingMode: 'priority',
       noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5, maxCallSeconds: opts.maxCallSeconds ?? 60,

@@ -245,6 +245,8 @@ describe('edge message: malformed input gives a typed error with a partial', () 
     ['missing Via', INVITE.replace(/Via: [^\r]*\r\n/, ''), 'MISSING_HEADER'],
     ['bad CSeq', INVITE.replace('CSeq: 1 INVITE', 'CSeq: one INVITE'), 'BAD_CSEQ'],
     ['CSeq method mismatch', INVITE.replace('CSeq: 1 INVITE', 'CSeq: 1 BYE'), 'CSEQ_METHOD_MISMATCH'],
+    ['CSeq INVITE on a BYE', INVITE.replace('INVITE sip:', 'BYE sip:'), 'CSEQ_METHOD_MISMATCH'],
+    ['CSeq ACK on an INVITE', INVITE.replace('CSeq: 1 INVITE', 'CSeq: 1 ACK'), 'CSEQ_METHOD_MISMATCH'],
     ['duplicate From', INVITE.replace('To:', 'From: <sip:x@y>;tag=2\r\nTo:'), 'DUPLICATE_HEADER'],
     ['bad From', INVITE.replace('From: <sip:peer@127.0.0.1:5173>', 'From: <sip:peer@127'), 'BAD_FROM'],
     ['bad Content-Length', INVITE.replace('Content-Length:   5', 'Content-Length: four'), 'BAD_CONTENT_LENGTH'],
@@ -263,6 +265,14 @@ describe('edge message: malformed input gives a typed error with a partial', () 
       expect(r.error.partial?.kind).toBe('request');
     });
   }
+
+  it('an ACK with `CSeq: <n> INVITE` is accepted, as the reference\'s stack does', () => {
+    const r = parseMessage(INVITE.replace('INVITE sip:', 'ACK sip:'));
+    expect(r.ok).toBe(true);
+    if (!r.ok || r.message.kind !== 'request') throw new Error('expected a request');
+    expect((r.message as SipRequest).method).toBe('ACK');
+    expect(r.message.cseq).toEqual({ seq: 1, method: 'INVITE' });
+  });
 
   it('a partial with Via, From, To, Call-ID and CSeq can form a 400', () => {
     const r = parseMessage(INVITE.replace('Max-Forwards: 70', 'Max-Forwards: lots'));

@@ -1,7 +1,11 @@
 /**
  * `softswitch-edge`: the embedded edge as its own process (so SIP parsing and the app do not
  * share one core). Reads its configuration from EDGE_* environment variables and CLI flags
- * (see src/edge/config/edge-config.ts), starts, and stops cleanly on SIGINT/SIGTERM.
+ * (see src/edge/config/edge-config.ts), starts, and stops on SIGINT/SIGTERM the way
+ * drachtio-server does: at once, with calls up. Nothing is drained and no BYE is sent (the app,
+ * reconnecting to the next server, ends the calls it finds orphaned); sockets are closed without
+ * waiting for peers (a control connection gets at most TERMINATE_GRACE_MS to take what was
+ * already written).
  */
 import { EDGE_USAGE, EdgeConfigError, loadEdgeConfig } from '../config/edge-config.ts';
 import { EdgeServer } from '../core/edge-server.ts';

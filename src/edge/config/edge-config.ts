@@ -14,6 +14,8 @@
  *   EDGE_MAX_FRAME_BYTES [--max-frame-bytes]   largest admin frame accepted (1 MiB)
  *   EDGE_MAX_SIP_BYTES   [--max-sip-bytes]     largest SIP message accepted (65535)
  *   EDGE_RATE_LIMIT_PER_SOURCE [--rate-limit]  messages per second per source IP, 0 = off (default 0)
+ *   EDGE_SPAMMER_USER_AGENTS [--spammer-user-agents]  comma-separated User-Agent substrings answered
+ *                        603 Decline by the edge (default: the list of sip-config/drachtio.conf.xml; empty = off)
  *   EDGE_LOG_LEVEL       [--log-level]         silent|error|warn|info|debug (default info)
  */
 
@@ -36,6 +38,19 @@ export interface EdgeTimers {
   readonly pendingRequestMs: number;
 }
 
+/**
+ * drachtio-server's `<spammers>`: a request outside any dialog whose header contains one of
+ * `values` (case-sensitive substring; for To and From the URI user part) is answered
+ * `603 Decline` by the server itself, whatever action the configuration names.
+ */
+export interface SpammerRule {
+  readonly header: 'user-agent' | 'to' | 'from';
+  readonly values: readonly string[];
+}
+
+/** The scanners sip-config/drachtio.conf.xml lists, so the edge and drachtio-server answer alike. */
+export const DEFAULT_SPAMMER_USER_AGENTS: readonly string[] = ['sip-cli', 'sipcli', 'friendly-scanner', 'sipvicious', 'VaxSIPUserAgent'];
+
 export interface EdgeConfig {
   readonly sip: readonly SipListen[];
   readonly externalIp: string;
@@ -45,6 +60,8 @@ export interface EdgeConfig {
   readonly maxSipMessageBytes: number;
   /** Messages per second allowed per source IP; 0 disables the limiter. */
   readonly rateLimitPerSource: number;
+  /** Requests matching a rule get 603 Decline from the edge (spec §4.2 step 3). */
+  readonly spammers: readonly SpammerRule[];
   readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   /** Reported in R1 token 5; must look like `vX.Y.Z` ≥ v0.8.2 so srf pings (spec §2.1). */
   readonly version: string;
@@ -61,6 +78,7 @@ export const EDGE_DEFAULTS: EdgeConfig = Object.freeze({
   maxFrameBytes: 1024 * 1024,
   maxSipMessageBytes: 65535,
   rateLimitPerSource: 0,
+  spammers: Object.freeze([Object.freeze({ header: 'user-agent' as const, values: Object.freeze([...DEFAULT_SPAMMER_USER_AGENTS]) })]),
   logLevel: 'info' as const,
   version: 'v0.9.10-edge',
 });
@@ -91,6 +109,7 @@ export interface EdgeConfigInput {
   maxFrameBytes?: number;
   maxSipMessageBytes?: number;
   rateLimitPerSource?: number;
+  spammers?: readonly SpammerRule[];
   logLevel?: EdgeConfig['logLevel'];
 }
 
@@ -104,6 +123,7 @@ export function buildEdgeConfig(input: EdgeConfigInput = {}): EdgeConfig {
     maxFrameBytes: input.maxFrameBytes ?? EDGE_DEFAULTS.maxFrameBytes,
     maxSipMessageBytes: input.maxSipMessageBytes ?? EDGE_DEFAULTS.maxSipMessageBytes,
     rateLimitPerSource: input.rateLimitPerSource ?? EDGE_DEFAULTS.rateLimitPerSource,
+    spammers: input.spammers ?? EDGE_DEFAULTS.spammers,
     logLevel: input.logLevel ?? EDGE_DEFAULTS.logLevel,
     version: EDGE_DEFAULTS.version,
   };
@@ -123,6 +143,10 @@ export function buildEdgeConfig(input: EdgeConfigInput = {}): EdgeConfig {
   int('max frame bytes', cfg.maxFrameBytes, 65536, 16 * 1024 * 1024);
   int('max SIP message bytes', cfg.maxSipMessageBytes, 1024, 1024 * 1024);
   int('rate limit per source', cfg.rateLimitPerSource, 0, 1_000_000);
+  for (const rule of cfg.spammers) {
+    if (!['user-agent', 'to', 'from'].includes(rule.header)) problems.push(`spammer rule header must be user-agent, to or from, got ${rule.header}`);
+    if (rule.values.some((v) => v.length === 0)) problems.push('spammer values must not be empty strings');
+  }
   if (!['silent', 'error', 'warn', 'info', 'debug'].includes(cfg.logLevel)) problems.push(`unknown log level ${cfg.logLevel}`);
   if (problems.length > 0) throw new EdgeConfigError(problems);
   return deepFreeze(cfg);
@@ -149,6 +173,7 @@ const FLAG_TO_ENV: Readonly<Record<string, string>> = {
   '--max-frame-bytes': 'EDGE_MAX_FRAME_BYTES',
   '--max-sip-bytes': 'EDGE_MAX_SIP_BYTES',
   '--rate-limit': 'EDGE_RATE_LIMIT_PER_SOURCE',
+  '--spammer-user-agents': 'EDGE_SPAMMER_USER_AGENTS',
   '--log-level': 'EDGE_LOG_LEVEL',
 };
 
@@ -163,10 +188,12 @@ export const EDGE_USAGE = `usage: softswitch-edge [options]
   --max-frame-bytes N          largest control frame (default 1048576)
   --max-sip-bytes N            largest SIP message (default 65535)
   --rate-limit N               messages/s per source IP (0 = off)
+  --spammer-user-agents A,B    User-Agent substrings answered 603 Decline ('' = none)
   --log-level LEVEL            silent|error|warn|info|debug
 Every flag has an environment variable: EDGE_SIP_LISTEN, EDGE_EXTERNAL_IP, EDGE_ADMIN_HOST,
 EDGE_ADMIN_PORT, EDGE_SECRET (or DRACHTIO_SECRET), EDGE_T1_MS, EDGE_T2_MS, EDGE_T4_MS,
-EDGE_PENDING_TIMEOUT_MS, EDGE_MAX_FRAME_BYTES, EDGE_MAX_SIP_BYTES, EDGE_RATE_LIMIT_PER_SOURCE, EDGE_LOG_LEVEL.`;
+EDGE_PENDING_TIMEOUT_MS, EDGE_MAX_FRAME_BYTES, EDGE_MAX_SIP_BYTES, EDGE_RATE_LIMIT_PER_SOURCE,
+EDGE_SPAMMER_USER_AGENTS, EDGE_LOG_LEVEL.`;
 
 /** Reads the environment and argv (CLI flags override variables) into a validated config. */
 export function loadEdgeConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[]): EdgeConfig {
@@ -228,6 +255,11 @@ export function loadEdgeConfig(env: Readonly<Record<string, string | undefined>>
   const mfb = num('EDGE_MAX_FRAME_BYTES'); if (mfb !== undefined) input.maxFrameBytes = mfb;
   const msb = num('EDGE_MAX_SIP_BYTES'); if (msb !== undefined) input.maxSipMessageBytes = msb;
   const rl = num('EDGE_RATE_LIMIT_PER_SOURCE'); if (rl !== undefined) input.rateLimitPerSource = rl;
+  const spammerAgents = values.EDGE_SPAMMER_USER_AGENTS;
+  if (spammerAgents !== undefined) {
+    const agents = spammerAgents.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+    input.spammers = agents.length === 0 ? [] : [{ header: 'user-agent', values: agents }];
+  }
   if (values.EDGE_LOG_LEVEL) input.logLevel = values.EDGE_LOG_LEVEL as EdgeConfig['logLevel'];
   if (problems.length > 0) throw new EdgeConfigError(problems);
   return buildEdgeConfig(input);

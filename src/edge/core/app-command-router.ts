@@ -9,7 +9,8 @@
  */
 import { parseMessage, SipRequest, SipResponse } from '../message/index.ts';
 import type { AdminCommandHandler } from '../wire/admin-server.ts';
-import type { SipCommand } from '../wire/app-command.ts';
+import type { ProxyCommand, SipCommand } from '../wire/app-command.ts';
+import type { ProxyController } from '../proxy/proxy-controller.ts';
 import type { AppConnection } from '../wire/app-connection.ts';
 import { failurePayload } from '../wire/server-frames.ts';
 import type { EdgeContext } from './edge-context.ts';
@@ -21,6 +22,7 @@ export class AppCommandRouter implements AdminCommandHandler {
     private readonly ctx: EdgeContext,
     private readonly responses: ResponseSender,
     private readonly requests: UacRequestSender,
+    private readonly proxies: ProxyController,
   ) {}
 
   onSip(conn: AppConnection, command: SipCommand): void {
@@ -50,9 +52,12 @@ export class AppCommandRouter implements AdminCommandHandler {
     return this.requests.sendNew(conn, msgId, message, command.routeUri);
   }
 
-  /** §7 is not implemented: the edge does not proxy (see docs/architecture-edge.md). */
-  onProxy(conn: AppConnection, msgId: string, txnId: string): void {
-    conn.send(failurePayload(msgId, 'NOK', `proxy is not supported by this server (transaction ${txnId})`));
+  /** §7: the pending request is proxied (stateful; see ProxyController). */
+  onProxy(conn: AppConnection, command: ProxyCommand): void {
+    this.proxies.proxy(conn, command.msgId, command.txnId, command.tokens, command.body).catch((err: unknown) => {
+      this.ctx.log.error('proxy command failed', { err: String(err) });
+      conn.send(failurePayload(command.msgId, 'NOK', `Server error: ${String(err)}`));
+    });
   }
 
   /**

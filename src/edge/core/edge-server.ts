@@ -21,6 +21,7 @@ import { LocalAddresses } from './local-addresses.ts';
 import { NetworkRequestRouter } from './network-request-router.ts';
 import { NextHopResolver } from './next-hop-resolver.ts';
 import { RateLimiterHook } from './rate-limiter-hook.ts';
+import { ProxyController } from '../proxy/proxy-controller.ts';
 import { ResponseSender } from './response-sender.ts';
 import { ServerRequestTable } from './server-request-table.ts';
 import { UacRequestSender } from './uac-request-sender.ts';
@@ -43,6 +44,7 @@ export class EdgeServer {
   readonly rateLimiter: RateLimiterHook;
   private readonly ctx: EdgeContext;
   private readonly network: NetworkRequestRouter;
+  private readonly proxies: ProxyController;
   private started = false;
 
   constructor(private readonly config: EdgeConfig, options: EdgeServerOptions = {}) {
@@ -65,6 +67,7 @@ export class EdgeServer {
     });
     const late: { network?: NetworkRequestRouter } = {};
     const user = {
+      screen: (...a: Parameters<NetworkRequestRouter['screen']>) => late.network?.screen(...a),
       onRequest: (...a: Parameters<NetworkRequestRouter['onRequest']>) => late.network?.onRequest(...a),
       onAck: (...a: Parameters<NetworkRequestRouter['onAck']>) => late.network?.onAck(...a),
       onCancel: (...a: Parameters<NetworkRequestRouter['onCancel']>) => late.network?.onCancel(...a),
@@ -84,11 +87,12 @@ export class EdgeServer {
       routes: this.admin.routes, resolver: new NextHopResolver(this.transport), local,
     };
     const terminator = new DialogTerminator(this.ctx);
-    this.network = new NetworkRequestRouter(this.ctx, terminator);
+    this.proxies = new ProxyController(this.ctx);
+    this.network = new NetworkRequestRouter(this.ctx, terminator, this.proxies);
     late.network = this.network;
     const clientResponses = new ClientResponseHandler(this.ctx);
     const requests = new UacRequestSender(this.ctx, clientResponses, terminator);
-    this.admin.setHandler(new AppCommandRouter(this.ctx, new ResponseSender(this.ctx, terminator), requests));
+    this.admin.setHandler(new AppCommandRouter(this.ctx, new ResponseSender(this.ctx, terminator), requests, this.proxies));
   }
 
   /** Binds the SIP listening points, then the admin port. */
@@ -109,8 +113,9 @@ export class EdgeServer {
   }
 
   /** Live state sizes, for tests and metrics. */
-  get stats(): { dialogs: number; serverRequests: number; clientRequests: number; connections: number } {
+  get stats(): { dialogs: number; serverRequests: number; clientRequests: number; connections: number; proxies: number } {
     return {
+      proxies: this.proxies.size,
       dialogs: this.dialogs.size,
       serverRequests: this.ctx.serverRequests.size,
       clientRequests: this.ctx.clientRequests.size,

@@ -6,18 +6,36 @@
 import { randomUUID } from 'node:crypto';
 import { createResponse, generateTag, type SipRequest, type SipResponse } from '../message/index.ts';
 import type { SourceInfo, TransportError } from '../transport/index.ts';
-import type { ServerTransaction, TimeoutTimer, TransactionUser } from '../transaction/index.ts';
+import type { ScreenVerdict, ServerTransaction, TimeoutTimer, TransactionUser } from '../transaction/index.ts';
+import type { ProxyController } from '../proxy/proxy-controller.ts';
 import { newRequestPayload, sipPayload } from '../wire/server-frames.ts';
 import type { EdgeContext, EdgeDialog } from './edge-context.ts';
 import type { DialogTerminator } from './dialog-terminator.ts';
 import { messageText } from './message-text.ts';
+import { SPAMMER_REASON, SPAMMER_STATUS, spammerMatch } from './spammer-screen.ts';
 import type { ServerRequestRecord } from './server-request-table.ts';
 
 /** §4.2 step 7: methods delivered as new requests. */
 const DELIVERABLE = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
 
 export class NetworkRequestRouter implements TransactionUser {
-  constructor(private readonly ctx: EdgeContext, private readonly terminator: DialogTerminator) {}
+  constructor(private readonly ctx: EdgeContext, private readonly terminator: DialogTerminator, private readonly proxies: ProxyController) {}
+
+  /**
+   * Before a server transaction exists, in the reference's order: §4.2 step 3, a request outside
+   * any dialog from a listed scanner is declined (before the 100 Trying); step 4, a request in a
+   * dialog the edge record-routed as a proxy is forwarded statelessly.
+   */
+  screen(request: SipRequest, source: SourceInfo): ScreenVerdict | undefined {
+    const ownDialog = request.toTag !== undefined && this.ctx.dialogs.findForRequest(request) !== undefined;
+    if (ownDialog) return undefined;
+    const match = this.ctx.config.spammers.length === 0 ? undefined : spammerMatch(request, this.ctx.config.spammers);
+    if (match !== undefined) {
+      this.ctx.log.info('detected potential spammer', { source: `${source.remoteAddress}:${source.remotePort}`, value: match, method: request.method });
+      return { status: SPAMMER_STATUS, reason: SPAMMER_REASON };
+    }
+    return this.proxies.takeRouted(request) ? 'taken' : undefined;
+  }
 
   onRequest(transaction: ServerTransaction, request: SipRequest, source: SourceInfo): void {
     try {
@@ -106,7 +124,11 @@ export class NetworkRequestRouter implements TransactionUser {
   /** §4.6: the ACK for our 2xx is delivered (format B, empty proto); ACKs for non-2xx never get here. */
   onAck(request: SipRequest, source: SourceInfo, _transaction: ServerTransaction | undefined): void {
     const dialog = this.ctx.dialogs.findForRequest(request);
-    if (dialog === undefined) return; // §4.2: ACK with no match is discarded
+    if (dialog === undefined) {
+      // §4.2: the ACK of a 2xx in a dialog we record-routed is forwarded; any other is discarded.
+      this.proxies.takeRouted(request);
+      return;
+    }
     const waiting = dialog.awaitingAck;
     const seq = request.cseq?.seq;
     if (waiting === undefined || seq !== waiting.seq) return; // a retransmitted ACK
@@ -119,6 +141,7 @@ export class NetworkRequestRouter implements TransactionUser {
 
   /** §4.5: CANCEL, three cases. */
   onCancel(cancel: SipRequest, source: SourceInfo, cancelTransaction: ServerTransaction, invite: ServerTransaction | undefined): void {
+    if (invite !== undefined && this.proxies.cancel(cancel, cancelTransaction, invite)) return; // §4.2 step 5
     const record = invite === undefined ? undefined : this.ctx.serverRequests.byServerTransaction(invite);
     if (invite === undefined || record === undefined) {
       // (c) after our 200 but before the ACK: 481 to the CANCEL, BYE the caller, tell the app.
@@ -159,13 +182,12 @@ export class NetworkRequestRouter implements TransactionUser {
     return dialog !== undefined && dialog.role === 'uas' && dialog.awaitingAck !== undefined ? dialog : undefined;
   }
 
-  onStrayResponse(response: SipResponse, _source: SourceInfo): void {
+  onStrayResponse(response: SipResponse, source: SourceInfo): void {
+    // A response to a request we forwarded statelessly (record-routed dialog): on to the next Via.
+    if (this.proxies.relayResponse(response, source)) return;
     // A 2xx retransmission after the INVITE client transaction ended: re-send our ACK (§5.3).
     if (response.status < 200 || response.status >= 300 || response.cseq?.method !== 'INVITE') return;
-    const callId = response.callId;
-    const fromTag = response.fromTag;
-    if (callId === undefined || fromTag === undefined) return;
-    this.ctx.dialogs.get(`${callId};from-tag=${fromTag}`)?.resendAck?.();
+    this.ctx.dialogs.findForResponse(response)?.resendAck?.();
   }
 
   onServerTimeout(transaction: ServerTransaction, _timer: TimeoutTimer): void {

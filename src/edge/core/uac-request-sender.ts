@@ -102,12 +102,14 @@ export class UacRequestSender {
 
   /**
    * §5.3: the ACK for a 2xx the app received: the dialog's From/To/Call-ID, the INVITE's CSeq
-   * number, a new branch, sent without a transaction; kept to answer 2xx retransmissions. An ACK
-   * for a failure is refused with NOK and never goes on the wire (the ICT already ACKed it, E.12).
+   * number, a new branch, sent without a transaction; kept to answer 2xx retransmissions. This
+   * holds for the initial INVITE and for re-INVITEs, whichever side created the dialog (the app's
+   * re-INVITE towards a caller is ACKed like one towards a callee). An ACK for a failure is refused
+   * with NOK and never goes on the wire (the ICT already ACKed it, E.12).
    */
   private async sendAck(conn: AppConnection, msgId: string, dialog: EdgeDialog, app: SipRequest): Promise<void> {
     const seq = dialog.pendingAckSeq;
-    if (dialog.role !== 'uac' || seq === undefined) return conn.send(failurePayload(msgId, 'NOK', ACK_NOT_SENT));
+    if (seq === undefined) return conn.send(failurePayload(msgId, 'NOK', ACK_NOT_SENT));
     dialog.pendingAckSeq = undefined;
     const fill = conn.reserve();
     const resolved = await this.ctx.resolver.resolve(nextHopUri(dialog), dialog.transport);

@@ -47,6 +47,21 @@ export class DialogTable<O extends DialogOwner = DialogOwner> {
     return undefined;
   }
 
+  /**
+   * The dialog a response to one of our requests belongs to (a 2xx retransmission to re-ACK):
+   * our tag is its From-tag, the peer's its To-tag. A UAC dialog is named by our tag, a UAS
+   * dialog by the peer's.
+   */
+  findForResponse(response: { readonly callId: string | undefined; readonly fromTag: string | undefined; readonly toTag: string | undefined }): Dialog<O> | undefined {
+    const { callId, fromTag, toTag } = response;
+    if (callId === undefined || fromTag === undefined) return undefined;
+    const uac = this.byId.get(dialogIdOf(callId, fromTag));
+    if (uac !== undefined && uac.role === 'uac') return uac;
+    if (toTag === undefined) return undefined;
+    const uas = this.byId.get(dialogIdOf(callId, toTag));
+    return uas !== undefined && uas.role === 'uas' && uas.localTag === fromTag ? uas : undefined;
+  }
+
   values(): IterableIterator<Dialog<O>> {
     return this.byId.values();
   }

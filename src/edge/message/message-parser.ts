@@ -264,7 +264,9 @@ function checkMandatory(m: SipMessage): [SipParseErrorCode, string] | undefined 
   if (!m.has('cseq')) return ['MISSING_HEADER', 'Missing CSeq header'];
   const cseq = m.cseq;
   if (cseq === undefined) return ['BAD_CSEQ', 'Malformed CSeq header'];
-  if (m.kind === 'request' && cseq.method !== m.method) return ['CSEQ_METHOD_MISMATCH', 'CSeq method does not match the request method'];
+  // Some UAs ACK with `CSeq: <n> INVITE`; the reference's stack takes it as the ACK (issue 13).
+  const ackOfInvite = m.kind === 'request' && m.method === 'ACK' && cseq.method === 'INVITE';
+  if (m.kind === 'request' && cseq.method !== m.method && !ackOfInvite) return ['CSEQ_METHOD_MISMATCH', 'CSeq method does not match the request method'];
   if (m.has('max-forwards') && m.maxForwards === undefined) return ['BAD_MAX_FORWARDS', 'Malformed Max-Forwards header'];
   return undefined;
 }

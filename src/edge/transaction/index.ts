@@ -7,7 +7,7 @@
  *   layer.sendRequest(req, target, { onResponse, onTimeout, onTransportError })
  *   layer.sendStateless(ackFor2xx, target)
  */
-export type { ClientTransaction, ClientTransactionUser, ServerTransaction, TimeoutTimer, TransactionUser } from './transaction-user.ts';
+export type { ClientTransaction, ClientTransactionUser, ScreenVerdict, ServerTransaction, TimeoutTimer, TransactionUser } from './transaction-user.ts';
 export { TransactionLayer, type SendRequestOptions, type TransactionLayerOptions } from './transaction-layer.ts';
 export { TransactionStateError } from './transaction-state-error.ts';
 export { systemClock, type Clock, type TimerHandle } from './clock.ts';

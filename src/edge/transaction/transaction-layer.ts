@@ -4,7 +4,7 @@
  * stateless messages. It is the transport's user.
  */
 import {
-  BRANCH_MAGIC_COOKIE, bracketHost, canFormResponse, createResponse, generateBranch, stripBrackets,
+  BRANCH_MAGIC_COOKIE, bracketHost, canFormResponse, createResponse, generateBranch, generateTag, stripBrackets,
   type SipMessage, type SipParseError, type SipRequest, type SipResponse,
 } from '../message/index.ts';
 import { responseTarget, type ListenPoint, type SendResult, type SourceInfo, type Target, type TransportPort, type TransportUser } from '../transport/index.ts';
@@ -100,6 +100,13 @@ export class TransactionLayer implements TransportUser {
     if (existing !== undefined) {
       if (existing instanceof InviteServerTransaction) existing.receiveInvite();
       else existing.receiveRequest();
+      return;
+    }
+    const verdict = this.user.screen?.(request, source);
+    if (verdict === 'taken') return;
+    if (verdict !== undefined) {
+      const response = createResponse(request, verdict.status, { reason: verdict.reason, toTag: generateTag() });
+      void this.transport.send(response, responseTarget(request.topVia, source));
       return;
     }
     if (method === 'CANCEL') {

@@ -4,7 +4,8 @@
  * reports through.
  *
  * Server side: every request that is not a retransmission and not an ACK creates a server
- * transaction and is reported with onRequest (CANCEL with onCancel). INVITE server
+ * transaction and is reported with onRequest (CANCEL with onCancel), unless the TU's screen()
+ * answers it statelessly first or takes it (a scanner declined, a request a proxy forwards). INVITE server
  * transactions send `100 Trying` themselves before onRequest, as drachtio-server does.
  * Retransmitted requests never reach the TU: the transaction re-sends its last response.
  * The TU answers through `transaction.respond()`.
@@ -77,8 +78,18 @@ export interface ClientTransactionUser {
   onTerminated?(transaction: ClientTransaction): void;
 }
 
+/** What {@link TransactionUser.screen} decides for a new request. */
+export type ScreenVerdict = { readonly status: number; readonly reason: string } | 'taken';
+
 /** Reports about server transactions and requests that match none (given to TransactionLayer). */
 export interface TransactionUser {
+  /**
+   * Asked before a new request (not ACK, not a retransmission; CANCEL included) creates a server
+   * transaction. A status and reason answer it statelessly at once (no 100 Trying, no
+   * transaction, never reported), as drachtio-server declines spammers; `taken` means the TU
+   * handles it statelessly itself (a request it forwards as a proxy). Undefined: go on.
+   */
+  screen?(request: SipRequest, source: SourceInfo): ScreenVerdict | undefined;
   /** A new request (not ACK, not CANCEL) created `transaction`. For INVITE, 100 Trying is already sent. */
   onRequest(transaction: ServerTransaction, request: SipRequest, source: SourceInfo): void;
   /**

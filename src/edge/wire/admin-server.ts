@@ -8,14 +8,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppConnection } from './app-connection.ts';
-import type { AppCommand, SipCommand } from './app-command.ts';
+import type { AppCommand, ProxyCommand, SipCommand } from './app-command.ts';
 import { RouteRegistry } from './route-registry.ts';
 import { responsePayload } from './server-frames.ts';
 
 /** What the SIP core must provide to the admin server. */
 export interface AdminCommandHandler {
   onSip(connection: AppConnection, command: SipCommand): void;
-  onProxy(connection: AppConnection, msgId: string, txnId: string): void;
+  onProxy(connection: AppConnection, command: ProxyCommand): void;
   onConnectionClosed(connection: AppConnection): void;
 }
 
@@ -61,8 +61,9 @@ export class AdminServer {
     });
   }
 
+  /** Stops accepting and terminates every connection; never waits for a peer to close its side. */
   async close(): Promise<void> {
-    for (const c of [...this.connections]) c.close();
+    for (const c of [...this.connections]) c.terminate();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -113,7 +114,7 @@ export class AdminServer {
         return this.handler.onSip(connection, command);
       case 'proxy':
         if (!this.handler) return connection.send(responsePayload(command.msgId, ['NOK', 'server not ready']));
-        return this.handler.onProxy(connection, command.msgId, command.txnId);
+        return this.handler.onProxy(connection, command);
     }
   }
 

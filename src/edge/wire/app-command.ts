@@ -11,9 +11,19 @@ export type AppCommand =
   | { readonly type: 'remove_route'; readonly msgId: string; readonly verb: string }
   | { readonly type: 'ping'; readonly msgId: string }
   | SipCommand
-  | { readonly type: 'proxy'; readonly msgId: string; readonly txnId: string; readonly tokens: readonly string[]; readonly body: string }
+  | ProxyCommand
   /** A command the parser rejects: answered `NO|<reason>`, then the connection is closed (§1.6 R5). */
   | { readonly type: 'invalid'; readonly msgId: string; readonly reason: string };
+
+/** §7: `<msgId>|proxy|<txnId>|<rr>|<full>|<follow>|<fork>|<provTimeout>|<finalTimeout>|<dest…>` + body. */
+export interface ProxyCommand {
+  readonly type: 'proxy';
+  readonly msgId: string;
+  readonly txnId: string;
+  /** The tokens after txnId: rr, full, follow, fork, provTimeout, finalTimeout, destinations. */
+  readonly tokens: readonly string[];
+  readonly body: string;
+}
 
 /** §5: `<msgId>|sip|<txnId>|<dialogId>[|<routeUri>]CRLF<SIP message>` */
 export interface SipCommand {

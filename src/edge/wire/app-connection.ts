@@ -17,6 +17,9 @@ export interface AppConnectionEvents {
 
 let nextConnectionId = 1;
 
+/** How long a closing control connection may take to pass on what was written (shutdown only). */
+export const TERMINATE_GRACE_MS = 250;
+
 export class AppConnection {
   readonly id = nextConnectionId++;
   authenticated = false;
@@ -95,6 +98,20 @@ export class AppConnection {
     this.flush();
     this.socket.end();
     this.markClosed();
+  }
+
+  /**
+   * Shutdown: like close(), but never waits for the peer. The socket is destroyed once what was
+   * written has gone to the kernel, or after {@link TERMINATE_GRACE_MS} when the peer does not
+   * read, so a stuck or half-open app cannot hold the server up.
+   */
+  terminate(): void {
+    const socket = this.socket;
+    this.close();
+    if (socket.destroyed) return;
+    const destroy = (): void => { socket.destroy(); };
+    socket.once('finish', destroy);
+    setTimeout(destroy, TERMINATE_GRACE_MS).unref();
   }
 
   private flush(): void {

@@ -1,21 +1,29 @@
 /**
- * Starts an in-process edge on a random loopback address and random free ports, with short
- * RFC 3261 timers, so e2e test files run in parallel and never wait 32 s.
+ * Starts the SIP server a test file talks to: by default an in-process edge on a random loopback
+ * address and random free ports, with short RFC 3261 timers, so e2e test files run in parallel
+ * and never wait 32 s; with TEST_SIP_SERVER=drachtio a real drachtio-server instead
+ * (test/support/sip-server-under-test.ts).
  */
 import Srf from 'drachtio-srf';
 import { buildEdgeConfig, type EdgeConfig, type EdgeTimers } from '../../../src/edge/config/edge-config.ts';
 import { EdgeServer } from '../../../src/edge/core/edge-server.ts';
+import { startDrachtioServer } from '../drachtio-server-process.ts';
+import { SIP_SERVER } from '../sip-server-under-test.ts';
 import { randomLoopback, randomPort } from './ports.ts';
 import type { SrfApp } from './srf-views.ts';
 
 export const SECRET = 'cymru';
 
 export interface TestEdge {
-  readonly edge: EdgeServer;
-  readonly config: EdgeConfig;
+  /** `edge`: the in-process edge; `drachtio`: a real drachtio-server (its internals are not visible). */
+  readonly kind: 'edge' | 'drachtio';
+  /** The in-process edge (undefined on drachtio-server; see {@link edgeOf}). */
+  readonly edge: EdgeServer | undefined;
+  readonly config: EdgeConfig | undefined;
   readonly ip: string;
   readonly sipPort: number;
   readonly adminPort: number;
+  readonly secret: string;
   /** `ip:port` of the SIP listening points, for sipp's remote argument. */
   readonly sipHostport: string;
   stop(): Promise<void>;
@@ -30,7 +38,22 @@ export interface TestEdgeOptions {
 /** Short timers by default: T1 = 50 ms, so 64·T1 (Timer B/F/H) is 3.2 s. */
 export const FAST_TIMERS: Partial<EdgeTimers> = { t1Ms: 50, t2Ms: 400, t4Ms: 500, pendingRequestMs: 6400 };
 
+/** The in-process edge of a test, for tests of its internals (they run only on the edge: `it.skipIf(onlyOnEdge)`). */
+export function edgeOf(t: TestEdge): EdgeServer {
+  if (t.edge === undefined) throw new Error('this test needs the embedded edge; it cannot look inside drachtio-server');
+  return t.edge;
+}
+
 export async function startEdge(options: TestEdgeOptions = {}): Promise<TestEdge> {
+  if (SIP_SERVER.kind === 'unavailable') throw new Error(`SIP server not available: ${SIP_SERVER.reason}`);
+  if (SIP_SERVER.kind === 'drachtio') {
+    if ('bin' in SIP_SERVER) {
+      const d = await startDrachtioServer(SIP_SERVER.bin, SECRET);
+      return { kind: 'drachtio', edge: undefined, config: undefined, ip: d.ip, sipPort: d.sipPort, adminPort: d.adminPort, secret: d.secret, sipHostport: `${d.ip}:${d.sipPort}`, stop: () => d.stop() };
+    }
+    const { admin, sip, secret } = SIP_SERVER;
+    return { kind: 'drachtio', edge: undefined, config: undefined, ip: sip.host, sipPort: sip.port, adminPort: admin.port, secret, sipHostport: `${sip.host}:${sip.port}`, stop: () => Promise.resolve() };
+  }
   const ip = options.ip ?? randomLoopback();
   let lastError: unknown;
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -46,7 +69,7 @@ export async function startEdge(options: TestEdgeOptions = {}): Promise<TestEdge
     try {
       const addresses = await edge.start();
       return {
-        edge, config, ip, sipPort: port, adminPort: addresses.admin.port, sipHostport: `${ip}:${port}`,
+        kind: 'edge', edge, config, ip, sipPort: port, adminPort: addresses.admin.port, secret: SECRET, sipHostport: `${ip}:${port}`,
         stop: () => edge.stop(),
       };
     } catch (err) {
@@ -62,7 +85,7 @@ export async function connectApp(edge: TestEdge): Promise<SrfApp> {
   const srf = new Srf();
   await new Promise<void>((resolve, reject) => {
     srf.once('connect', (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-    srf.connect({ host: edge.ip, port: edge.adminPort, secret: SECRET });
+    srf.connect({ host: edge.ip, port: edge.adminPort, secret: edge.secret });
   });
   return srf as unknown as SrfApp;
 }

@@ -10,6 +10,8 @@ export interface DialogView {
   readonly remote: { readonly sdp: string };
   on(event: 'destroy', cb: (msg: unknown, reason?: string) => void): void;
   on(event: 'ack' | 'info' | 'modify', cb: (req: RequestView, res: ResponseView) => void): void;
+  /** Sends a re-INVITE with `sdp` (srf ACKs the 200 itself); resolves with the remote SDP. */
+  modify(sdp: string): Promise<string>;
   destroy(opts?: { headers?: Record<string, string> }): Promise<unknown>;
   request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<ResponseView>;
 }
@@ -24,7 +26,7 @@ export interface RequestView {
 
 export interface ResponseView {
   readonly status: number;
-  send(status: number, opts?: { headers?: Record<string, string>; body?: string }, cb?: (err: unknown) => void): void;
+  send(status: number, opts?: { headers?: Record<string, string>; body?: string }, cb?: (err: unknown) => void, fnAck?: (ack: unknown) => void): void;
   send(status: number, reason: string, opts?: { headers?: Record<string, string>; body?: string }, cb?: (err: unknown) => void): void;
   get(name: string): string;
 }
