@@ -6,7 +6,7 @@ import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import {
   account, accountIdParams, currency, customer, customerFields, customerIdParams, dateTime, decodeCursor, e164, encodeCursor, id, isId,
-  micros, nonNegativeMicros, nullableDateTime, page, pageQuery, pin,
+  micros, nonNegativeMicros, nullableDateTime, page, pageQuery,
 } from '../schemas.ts';
 import { audit } from './common.ts';
 
@@ -171,20 +171,35 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }
 
   // PINs: issued (shown once), rotated by issuing again, revoked; never readable afterwards.
-  app.post<{ Params: { accountId: number }; Body: { pin?: string } | undefined }>('/v1/accounts/:accountId/pin', {
+  app.post<{ Params: { accountId: number } }>('/v1/accounts/:accountId/pin', {
     config: { access: 'admin' },
     schema: {
-      tags: TAG, summary: 'Issue or rotate the account\'s PIN (the previous one is revoked). The PIN is in this response only.',
+      tags: TAG, summary: 'Issue or rotate the account\'s PIN, chosen at random (the previous one and the caller IDs registered with it at the IVR are revoked). The PIN is in this response only.',
       params: accountIdParams,
-      body: { type: 'object', additionalProperties: false, properties: { pin } },
+      body: { type: 'object', additionalProperties: false, properties: {} },
       response: { 201: { type: 'object', required: ['accountId', 'pin'], properties: { accountId: { type: 'integer' }, pin: { type: 'string' } } } },
     },
   }, async (req, reply) => {
     const a = await ctx.accounts.get(req.params.accountId);
     if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
-    const issued = await ctx.accounts.issuePin(a.id, req.body?.pin);
+    const issued = await ctx.accounts.issuePin(a.id);
     await audit(ctx, req, 'pin.issue', { customerId: a.customerId, accountId: a.id });
     return reply.status(201).send({ accountId: a.id, pin: issued });
+  });
+
+  app.post<{ Params: { accountId: number } }>('/v1/accounts/:accountId/compromised', {
+    config: { access: 'admin' },
+    schema: {
+      tags: TAG, summary: 'Suspected compromise: revoke the PIN and the caller IDs registered at the IVR, and end every self-care session (caller IDs an operator approved stay)',
+      params: accountIdParams,
+      response: { 200: { type: 'object', properties: { accountId: { type: 'integer' }, pinRevoked: { type: 'boolean' }, callerIdsRevoked: { type: 'integer' } } } },
+    },
+  }, async (req) => {
+    const a = await ctx.accounts.get(req.params.accountId);
+    const r = await ctx.accounts.revokeCredentials(a.id);
+    await ctx.sessions.endAll(a.id);
+    await audit(ctx, req, 'account.compromised', { customerId: a.customerId, accountId: a.id }, r);
+    return { accountId: a.id, ...r };
   });
 
   app.delete<{ Params: { accountId: number } }>('/v1/accounts/:accountId/pin', {

@@ -103,12 +103,10 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const pre = readCookies(req).get('ss_pre');
     if (!sameOrigin(req) || !csrfValid(pre, field(req.body, '_csrf'))) return redirect(reply, withMessage('/console/login', 'common.csrf', 'e'));
     const key = field(req.body, 'key').trim();
-    if (!(await ctx.sessions.loginAllowed(`console@${req.ip}`, req.ip))) return redirect(reply, withMessage('/console/login', 'console.loginFailed', 'e'));
+    if (!(await ctx.sessions.loginAttempt(`console@${req.ip}`, req.ip))) return redirect(reply, withMessage('/console/login', 'console.loginFailed', 'e'));
     const v = /^sk_[\x21-\x7e]{1,197}$/.test(key) ? await ctx.keys.verify(key) : undefined;
-    if (!v) {
-      await ctx.sessions.loginFailed(`console@${req.ip}`, req.ip);
-      return redirect(reply, withMessage('/console/login', 'console.loginFailed', 'e'));
-    }
+    if (!v) return redirect(reply, withMessage('/console/login', 'console.loginFailed', 'e'));
+    await ctx.sessions.loginSucceeded(`console@${req.ip}`, req.ip);
     const token = await web.operators.create({ apiKey: key, keyId: v.id, scopes: v.scopes });
     await ctx.audit.write({ actor: `apikey:${v.id}`, action: 'console.login' });
     setCookie(req, reply, OPERATOR_COOKIE, token, web.operators.ttl());
