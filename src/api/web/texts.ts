@@ -33,18 +33,19 @@ const en = {
     badFilter: 'Check the filter: dates as YYYY-MM-DD and the number as digits (an optional leading +).', caption: 'Calls, newest first',
   },
   security: {
-    title: 'PIN and password', pinTitle: 'Change your PIN', pinIntro: 'Prove it is you with your current PIN or your password. Leave the new PIN empty to get a random one.',
-    currentPin: 'Current PIN', orPassword: 'or your password', newPin: 'New PIN (6 to 12 digits, optional)', pinSubmit: 'Change PIN',
+    title: 'PIN and password', pinTitle: 'Change your PIN', pinIntro: 'Prove it is you with your current PIN or your password, and we give you a new random PIN. Numbers you registered from a call with the old PIN stop calling without one.',
+    currentPin: 'Current PIN', orPassword: 'or your password', pinSubmit: 'Get a new PIN',
     newPinIs: 'Your new PIN is', pinOnce: 'Write it down now: it is shown only this once. Your old PIN no longer works.',
     pwTitle: 'Change your password', currentPassword: 'Current password', newPassword: 'New password (at least 10 characters)', pwSubmit: 'Change password',
-    pwChanged: 'Your password has been changed. Your other sessions have ended.', wrong: 'The current PIN or password is wrong.', badPin: 'A PIN is 6 to 12 digits.',
-    badPassword: 'The new password must have at least 10 characters.',
+    pwChanged: 'Your password has been changed. Your other sessions have ended.', wrong: 'The current PIN or password is wrong.',
+    badPassword: 'The new password must have at least 10 characters.', passwordRule: 'At least 10 characters; not a common password, a run like abcdefghij, or one character repeated.',
   },
   callerIds: {
     title: 'Caller IDs', intro: 'Phones whose number is registered here can call the access numbers without a PIN. A new number is checked and approved by our staff before it works.',
     authorised: 'Approved numbers', pending: 'Waiting for approval', number: 'Phone number (international format, e.g. +447700900123)', add: 'Ask to add this number',
     requested: 'Requested', verified: 'Approved', requestedOk: 'Your request was sent. The number works once our staff approve it.', removed: 'The number was removed.',
     withdraw: 'Withdraw', bad: 'Enter the number in international format: + then 7 to 15 digits.', refused: 'That number cannot be added.',
+    fromCall: 'Registered from a call', confirm: 'Confirm', confirmed: 'The number is confirmed: it can call without a PIN.',
   },
   devices: {
     title: 'SIP devices', intro: 'Phones, adapters and apps log in to our SIP service with these usernames.', username: 'SIP username', realm: 'Domain',
@@ -56,7 +57,7 @@ const en = {
     title: 'Top-ups', autoTitle: 'Automatic top-up', autoIntro: 'When your available credit falls below the threshold, we charge the amount to your saved payment method.',
     enabled: 'Automatic top-up on', threshold: 'Threshold', amountLabel: 'Top-up amount', token: 'Payment token from the payment page (leave empty to keep the saved one)',
     saved: 'Automatic top-up saved.', bad: 'Check the amounts (for example 5.00) and the payment token.', hasToken: 'Payment method saved', lastCharge: 'Last charge',
-    history: 'Top-up history', none: 'No top-ups yet.', kind: 'Kind',
+    history: 'Top-up history', none: 'No top-ups yet.', kind: 'Kind', lastResult: 'Last result', attempts: 'Recent charge attempts',
   },
   privacy: {
     title: 'Privacy', prefs: 'Marketing e-mails', prefsIntro: 'Choose which e-mails you want from us. You can change this at any time.',
