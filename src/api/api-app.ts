@@ -18,7 +18,7 @@ import { AppError } from '../errors.ts';
 import { buildContext } from './api-context.ts';
 import type { ApiContext, ApiDeps, Principal } from './api-context.ts';
 import { createMetrics } from './metrics.ts';
-import { notFoundHandler, problemHandler } from './problem.ts';
+import { clientProblem, notFoundHandler, problemHandler } from './problem.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { callRoutes } from './routes/calls.ts';
 import { keyRoutes } from './routes/api-keys.ts';
@@ -49,6 +49,10 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
     trustProxy: deps.settings.trustProxy,
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
+    // errors before routing (a URL that cannot be decoded) and on the socket (431, 414, malformed
+    // HTTP) are problem+json too
+    frameworkErrors: (err, req, reply) => problemHandler(err, req, reply),
+    clientErrorHandler: clientProblem,
   });
   app.setValidatorCompiler(validators());
   app.setErrorHandler(problemHandler);

@@ -4,6 +4,8 @@
  * reach their own account. Where the API has no self-care route (SIP devices, top-up history),
  * the page reads the account of the session directly and writes the audit row itself.
  */
+import { AppError } from '../../errors.ts';
+import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BindingStore } from '../../sip/registrar/binding-store.ts';
 import { balanceView, streamBalanceView } from './balance-stream.ts';
@@ -192,7 +194,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
   app.get('/my/balance/events', pageRoute('Server-sent events: the live balance, formatted'), async (req, reply) => {
     const token = readCookies(req).get(CUSTOMER_COOKIE);
     const s = token ? await ctx.sessions.get(token) : undefined;
-    if (!token || !s) { securityHeaders(reply); return reply.status(401).type('text/plain').send('log in first'); }
+    if (!token || !s) { securityHeaders(reply); problemHandler(new AppError('UNAUTHENTICATED', 'log in first'), req, reply); return reply; }
     const t = T(req);
     streamBalanceView(ctx, reply, s.accountId, t.locale, async () => (await ctx.sessions.get(token)) !== undefined,
       async () => ({ liveCallsHtml: liveCallRows(t, await myLiveCalls(ctx, s.accountId)).map(String).join('') }));

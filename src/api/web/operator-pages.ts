@@ -3,6 +3,8 @@
  * action goes through the account API with that key, so the key's scopes (read, billing, admin)
  * decide what works, and the API writes the audit rows (viewing a customer is audited there).
  */
+import { AppError } from '../../errors.ts';
+import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { balanceView, streamBalanceView } from './balance-stream.ts';
@@ -182,7 +184,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
   app.get('/console/events', pageRoute('Server-sent events: dashboard figures every second'), async (req, reply) => {
     const token = readCookies(req).get(OPERATOR_COOKIE);
     const s = await web.operators.get(token);
-    if (!token || !s) { securityHeaders(reply); return reply.status(401).type('text/plain').send('log in first'); }
+    if (!token || !s) { securityHeaders(reply); problemHandler(new AppError('UNAUTHENTICATED', 'log in first'), req, reply); return reply; }
     const op: Op = { token, csrf: '', ...s };
     reply.hijack();
     const res = reply.raw;
@@ -315,7 +317,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const s = await web.operators.get(token);
     const id = accountIdOf(req);
     const probe = s && id ? await callApi(web, req, 'GET', `/v1/accounts/${id}/balance`, { bearer: s.apiKey }) : undefined;
-    if (!token || !s || !id || probe?.status !== 200) { securityHeaders(reply); return reply.status(probe?.status === 404 ? 404 : 401).type('text/plain').send('not available'); }
+    if (!token || !s || !id || probe?.status !== 200) { securityHeaders(reply); problemHandler(new AppError(probe?.status === 404 ? 'UNKNOWN_ACCOUNT' : 'UNAUTHENTICATED', 'not available'), req, reply); return reply; }
     streamBalanceView(ctx, reply, id, T(req).locale, async () => (await web.operators.get(token)) !== undefined);
   });
 

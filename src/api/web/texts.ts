@@ -13,7 +13,7 @@ const en = {
   common: {
     save: 'Save', yes: 'yes', no: 'no', none: 'None.', remove: 'Remove', search: 'Search', next: 'Next page', first: 'First page',
     status: 'Status', actions: 'Actions', created: 'Created', when: 'When', amount: 'Amount', balanceAfter: 'Balance after', reference: 'Reference', reason: 'Reason',
-    confirm: 'Are you sure?', error: 'Something went wrong. Please try again.', notFound: 'Page not found.', backHome: 'Go to the home page',
+    confirm: 'Are you sure?', error: 'Something went wrong. Please try again.', badRequest: 'The request could not be understood. Go back and try again.', notFound: 'Page not found.', backHome: 'Go to the home page',
     csrf: 'This form has expired. Please reload the page and try again.', unavailable: 'Not shown: the service does not record it.',
     liveHint: 'Updates live without reloading.', live: 'live',
   },
