@@ -74,7 +74,10 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
     schema: { tags: TAG, summary: 'Close a customer and all their accounts (starts the contact-data retention period)', params: customerIdParams, response: { 200: customer } },
   }, async (req) => {
     await ctx.directory.get(req.params.customerId);
-    for (const a of await ctx.directory.accountsOf(req.params.customerId)) if (a.status !== 'closed') await ctx.accounts.setStatus(a.id, 'closed');
+    for (const a of await ctx.directory.accountsOf(req.params.customerId)) {
+      if (a.status !== 'closed') await ctx.accounts.setStatus(a.id, 'closed');
+      await ctx.sessions.endAll(a.id);
+    }
     await ctx.directory.markClosed(req.params.customerId);
     await audit(ctx, req, 'customer.close', { customerId: req.params.customerId });
     return ctx.directory.get(req.params.customerId);
@@ -165,6 +168,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const current = await ctx.accounts.get(req.params.accountId);
       if (current.status === 'closed' && status !== 'closed') throw new AppError('ACCOUNT_CLOSED');
       const a = current.status === status ? current : await ctx.accounts.setStatus(current.id, status as AccountStatus);
+      if (status !== 'active') await ctx.sessions.endAll(a.id);   // self-care sessions end with the account (a new login is refused)
       await audit(ctx, req, `account.${verb}`, { customerId: a.customerId, accountId: a.id });
       return a;
     });

@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import { exportPersonalData } from '../../privacy/data-export.ts';
 import { eraseCustomer } from '../../privacy/erasure.ts';
 import { customerOf } from '../api-context.ts';
+import { customerMayAct } from '../customer-access.ts';
 import type { ApiContext } from '../api-context.ts';
 import {
   account, callRecord, cdrQuery, customer, customerFields, dateTime, e164, liveBalance, nonNegativeMicros, nullableDateTime, page, positiveMicros,
@@ -74,6 +75,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const who = await ctx.accounts.verifyLogin(username, pw);
     if (!who) throw new AppError('LOGIN_FAILED');
     await ctx.sessions.loginSucceeded(username, req.ip);
+    if (!(await customerMayAct(ctx, who))) throw new AppError('ACCOUNT_SUSPENDED');
     const s = await ctx.sessions.create(who);
     await ctx.audit.write({ actor: `customer:${who.customerId}`, action: 'self.login', customerId: who.customerId, accountId: who.accountId });
     return { ...s, accountId: who.accountId };
