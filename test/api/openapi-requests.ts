@@ -79,6 +79,11 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined';
 }
 
+/** A path segment; a lone surrogate cannot be encoded, so it is sent as the bytes of one (invalid UTF-8). */
+function encodePath(s: string): string {
+  try { return encodeURIComponent(s); } catch { return '%ED%A0%80'; }
+}
+
 /** JSON with a key repeated (the second one wins in JSON.parse). */
 function duplicateKeys(v: unknown): string {
   if (!v || typeof v !== 'object' || Array.isArray(v) || Object.keys(v).length === 0) return '{"amount":1,"amount":1000000000000}';
@@ -100,7 +105,7 @@ export function requestFor(ops: Operation[], ids: Ids): fc.Arbitrary<FuzzRequest
       let url = op.path;
       pathParams.forEach((p, i) => {
         const v = pv[i];
-        const segment = typeof v === 'string' && /^%|^\.\.|^x{300}$/.test(v) ? v : encodeURIComponent(text(v));
+        const segment = typeof v === 'string' && /^%|^\.\.|^x{300}$/.test(v) ? v : encodePath(text(v));
         url = url.replace(`{${p.name}}`, segment);
       });
       const qs = new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, text(v)])).toString();

@@ -134,7 +134,7 @@ describe('customers and accounts', () => {
       expect(['VALIDATION_FAILED', 'INVALID_CLI']).toContain(body(r).code);
     }
     const notJson = await h.call('POST', '/v1/customers', { payload: '{"name":', headers: { 'content-type': 'application/json' } });
-    expectProblem(expect, notJson, 400, 'VALIDATION_FAILED', 'the body is not valid JSON');
+    expectProblem(expect, notJson, 400, 'INVALID_BODY', 'the body is not valid JSON');
     expect(await snapshot(h.s)).toBe(before);
   });
 
