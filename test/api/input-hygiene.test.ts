@@ -65,9 +65,9 @@ describe('web forms', () => {
 });
 
 describe('URLs and headers', () => {
-  it('an undecodable URL is answered as problem+json', async () => {
-    const r = await h.call('GET', '/v1/accounts/%zz');
-    expectProblem(expect, r, 400, 'VALIDATION_FAILED');
+  it('an undecodable URL and an over-long path parameter are answered as problem+json', async () => {
+    expectProblem(expect, await h.call('GET', '/v1/accounts/%zz'), 400, 'VALIDATION_FAILED');
+    expectProblem(expect, await h.call('GET', `/v1/carriers/${'x'.repeat(200)}`), 414, 'URI_TOO_LONG');
   });
 
   it('headers too large (431) are answered as problem+json on the socket', async () => {
