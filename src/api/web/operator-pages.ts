@@ -275,6 +275,8 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       <div class="grid">
       <section class="card" aria-labelledby="pin-h"><h2 id="pin-h">${c.pinTitle}</h2>
         ${post('pin', html``, c.pinIssue)}
+        <p class="muted">${c.compromisedIntro}</p>
+        ${post('compromised', html``, c.compromised)}
         <h3>${c.pinHistory}</h3>
         ${list(pins).length ? html`<ul class="rows">${list(pins).map((p) => html`<li>${t.common.created}: ${dateTimeText(t, p.createdAt)}${p.revokedAt ? html` · ${c.revoked}: ${dateTimeText(t, p.revokedAt)}` : ''}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
       </section>
@@ -358,6 +360,9 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     if (r.status >= 300 || typeof pin !== 'string') return back(reply, `/console/accounts/${id}`, outcome(r, 'common.error'));
     return accountPage(req, reply, op, id, { pin });
   });
+
+  action('compromised', 'Suspected compromise: revoke the PIN, the caller IDs registered at the IVR and the customer\'s sessions', [], async (req, reply, op, id) =>
+    back(reply, `/console/accounts/${id}`, outcome(await apiAs(req, op, 'POST', `/v1/accounts/${id}/compromised`), 'console.compromisedDone')));
 
   action('status', 'Suspend, resume or close the account', ['op'], async (req, reply, op, id) => {
     const what = field(req.body, 'op');
