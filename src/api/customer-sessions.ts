@@ -20,6 +20,10 @@ export interface Session { accountId: number; customerId: number }
 export interface SessionOptions { namespace: string; ttlSeconds: number; maxFailures: number; maxFailuresPerSource: number; windowSeconds: number }
 
 const TOKEN = /^st_[A-Za-z0-9_-]{43}$/;
+/** Clears the username's count; gives the address its attempt back unless its window has already ended. */
+const GIVE_BACK = `redis.call('del', KEYS[1])
+if redis.call('exists', KEYS[2]) == 1 then redis.call('decr', KEYS[2]) end
+return 1`;
 const h = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 export class CustomerSessions {
@@ -77,7 +81,7 @@ export class CustomerSessions {
 
   /** A correct password: the username's count starts again and the address gets this attempt back. */
   async loginSucceeded(username: string, source: string): Promise<void> {
-    await this.redis.multi().del(this.userKey(username)).decr(this.srcKey(source)).exec();
+    await this.redis.eval(GIVE_BACK, 2, this.userKey(username), this.srcKey(source));
   }
 
   private userKey(username: string): string { return `${this.o.namespace}:api:login:user:${username.toLowerCase()}`; }
