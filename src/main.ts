@@ -47,7 +47,7 @@ export async function start(config: Config) {
   const redis = await connectRedis(config.redisUrl, 'softswitch');
   const writerRedis = await connectRedis(config.redisUrl, 'softswitch-ledger');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
-  const accounts = new AccountService(pool, balances, config.pinPepper);
+  const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
   const tariffs = new TariffRepository(pool);
 
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
@@ -60,7 +60,7 @@ export async function start(config: Config) {
   let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
   if (config.demoSeed) {
     demo = await seedDemo(pool, accounts, tariffs, balances, new ApiKeyStore(pool), {
-      pin: config.demoPin || generatePin(8),
+      pin: config.demoPin || generatePin(config.pinLength),
       password: config.demoPassword || randomBytes(9).toString('base64url'),
       sipPassword: config.demoSipPassword || randomBytes(9).toString('base64url'),
       realm: config.sipRealm,

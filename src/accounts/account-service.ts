@@ -4,7 +4,8 @@ import type { BalanceStore, AccountLimits } from '../billing/balance/balance-sto
 import { assertMicros } from '../billing/money.ts';
 import { AppError } from '../errors.ts';
 import { isE164 } from './e164.ts';
-import { generatePin, hashPassword, isValidPin, pinHmac, sipHa1, verifyPassword } from './secrets.ts';
+import { generatePin, hashPassword, isTrivialPin, isValidPin, pinHmac, sipHa1, verifyPassword } from './secrets.ts';
+import { passwordProblem } from './password-policy.ts';
 
 export type AccountKind = 'calling_account' | 'chatpin';
 export type AccountStatus = 'active' | 'suspended' | 'closed';
@@ -58,8 +59,19 @@ const ROW = `id, number, customer_id as "customerId", kind, status, currency, ta
  * Accounts, customers and their credentials in Postgres; every change to an account's limits or
  * status is pushed to the live balance store so authorisation sees it at once.
  */
+export interface AccountServiceOptions {
+  /** Digits of a system-assigned PIN (docs/security.md: the PIN space against the wrong-PIN budget). */
+  pinLength?: number;
+}
+
+export const DEFAULT_PIN_LENGTH = 12;
+
 export class AccountService {
-  constructor(private readonly pool: pg.Pool, private readonly balances: BalanceStore, private readonly pinPepper: string) {}
+  private readonly pinLength: number;
+
+  constructor(private readonly pool: pg.Pool, private readonly balances: BalanceStore, private readonly pinPepper: string, o: AccountServiceOptions = {}) {
+    this.pinLength = o.pinLength ?? DEFAULT_PIN_LENGTH;
+  }
 
   async createCustomer(c: NewCustomer): Promise<number> {
     if (typeof c.name !== 'string' || c.name.trim().length === 0 || c.name.length > 200) throw new AppError('VALIDATION_FAILED', 'name must be 1-200 characters');
@@ -79,7 +91,8 @@ export class AccountService {
     const cap = a.dailySpendCap == null ? null : assertMicros(a.dailySpendCap, 'dailySpendCap', { nonNegative: true });
     const maxCalls = a.maxConcurrentCalls ?? 2;
     if (!Number.isInteger(maxCalls) || maxCalls < 0 || maxCalls > 1000) throw new AppError('VALIDATION_FAILED', 'maxConcurrentCalls must be 0-1000');
-    if (a.password != null && a.password.length < 10) throw new AppError('VALIDATION_FAILED', 'password must be at least 10 characters');
+    const weak = a.password == null ? undefined : passwordProblem(a.password);
+    if (weak) throw new AppError('WEAK_PASSWORD', weak);
     const passwordHash = a.password ? await hashPassword(a.password) : null;
     const number = a.number ?? String(randomInt(10_000_000, 99_999_999)) + String(randomInt(0, 10));
     let account: Account;
@@ -112,17 +125,23 @@ export class AccountService {
     return rows[0];
   }
 
-  /** Issues a new PIN (revoking the account's previous one); the PIN is returned once and never stored. */
+  /**
+   * Issues a new PIN, assigned by the system (revoking the account's previous one and the caller
+   * IDs registered at the IVR with it); the PIN is returned once and never stored. A chosen `pin`
+   * is for fixtures and demo data only: no HTTP route or CLI command passes one, because an answer
+   * to "is this PIN free?" would tell a customer another account's PIN.
+   */
   async issuePin(accountId: number, pin?: string): Promise<string> {
-    if (pin !== undefined && !isValidPin(pin)) throw new AppError('INVALID_PIN');
+    if (pin !== undefined && (!isValidPin(pin) || isTrivialPin(pin))) throw new AppError('INVALID_PIN');
     await this.get(accountId);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const candidate = pin ?? generatePin(8);
+      const candidate = pin ?? this.randomPin();
       const client = await this.pool.connect();
       try {
         await client.query('begin');
         await client.query('update pins set revoked_at = now(), rotated_at = now() where account_id = $1 and revoked_at is null', [accountId]);
         await client.query('insert into pins (account_id, pin_hmac) values ($1, $2)', [accountId, pinHmac(this.pinPepper, candidate)]);
+        await revokeIvrClis(client, accountId);
         await client.query('commit');
         return candidate;
       } catch (err) {
@@ -133,7 +152,35 @@ export class AccountService {
         client.release();
       }
     }
-    throw new AppError('PIN_TAKEN', 'could not find a free PIN');
+    throw new Error('five random PINs in a row were in use: the PIN space is too small for the number of accounts');
+  }
+
+  private randomPin(): string {
+    for (;;) {
+      const p = generatePin(this.pinLength);
+      if (!isTrivialPin(p)) return p;
+    }
+  }
+
+  /**
+   * Suspected compromise: the PIN and the caller IDs registered at the IVR are revoked in one
+   * transaction (caller IDs an operator approved stay). The API also ends the account's sessions.
+   */
+  async revokeCredentials(accountId: number): Promise<{ pinRevoked: boolean; callerIdsRevoked: number }> {
+    await this.get(accountId);
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const { rowCount } = await client.query('update pins set revoked_at = now() where account_id = $1 and revoked_at is null', [accountId]);
+      const callerIdsRevoked = await revokeIvrClis(client, accountId);
+      await client.query('commit');
+      return { pinRevoked: (rowCount ?? 0) > 0, callerIdsRevoked };
+    } catch (err) {
+      await client.query('rollback');
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async findAccountByPin(pin: string): Promise<number | undefined> {
@@ -196,11 +243,9 @@ export class AccountService {
     return rows[0]!;
   }
 
-  /** Revokes the account's PIN (if any); returns whether one was active. */
+  /** Revokes the account's PIN (if any) and the caller IDs registered at the IVR with it; returns whether a PIN was active. */
   async revokePin(accountId: number): Promise<boolean> {
-    await this.get(accountId);
-    const { rowCount } = await this.pool.query('update pins set revoked_at = now() where account_id = $1 and revoked_at is null', [accountId]);
-    return (rowCount ?? 0) > 0;
+    return (await this.revokeCredentials(accountId)).pinRevoked;
   }
 
   /** Metadata of the account's PINs (never the PIN or its hash). */
@@ -262,10 +307,19 @@ export class AccountService {
   }
 
   async setPassword(accountId: number, password: string): Promise<void> {
-    if (password.length < 10 || password.length > 200) throw new AppError('VALIDATION_FAILED', 'password must be 10-200 characters');
+    const weak = passwordProblem(password);
+    if (weak) throw new AppError('WEAK_PASSWORD', weak);
     const { rowCount } = await this.pool.query('update accounts set password_hash = $2, updated_at = now() where id = $1', [accountId, await hashPassword(password)]);
     if (!rowCount) throw new AppError('UNKNOWN_ACCOUNT');
   }
+}
+
+/** Caller IDs registered at the IVR after a PIN login die with that PIN; pending ones are withdrawn. */
+async function revokeIvrClis(client: pg.PoolClient, accountId: number): Promise<number> {
+  const { rowCount } = await client.query("delete from authorised_clis where account_id = $1 and origin = 'ivr'", [accountId]);
+  await client.query(`update cli_requests set decision = 'withdrawn', decided_at = now(), decided_by = 'pin-change'
+    where account_id = $1 and origin = 'ivr' and decision is null`, [accountId]);
+  return rowCount ?? 0;
 }
 
 export function limitsOf(a: Account): AccountLimits {

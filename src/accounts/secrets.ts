@@ -14,6 +14,20 @@ export function pinHmac(pepper: string, pin: string): Buffer {
   return createHmac('sha256', pepper).update(`pin:${pin}`).digest();
 }
 
+/**
+ * A PIN anyone would try first: one digit repeated (000000), a run up or down (123456, 987654,
+ * wrapping 890123), or a short block repeated (121212, 123123, 12341234).
+ */
+export function isTrivialPin(pin: string): boolean {
+  const d = [...pin].map(Number);
+  const steps = new Set(d.slice(1).map((x, i) => (x - d[i]! + 10) % 10));
+  if (steps.size === 1 && (steps.has(0) || steps.has(1) || steps.has(9))) return true;
+  for (let block = 1; block <= pin.length / 2; block++) {
+    if (pin.length % block === 0 && pin.slice(0, block).repeat(pin.length / block) === pin) return true;
+  }
+  return false;
+}
+
 /** A random PIN of `length` digits with no leading zero (callers drop leading zeros on some phones). */
 export function generatePin(length = 8): string {
   let s = String(randomInt(1, 10));

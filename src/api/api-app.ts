@@ -17,8 +17,10 @@ import { scopeAllows } from '../accounts/api-keys.ts';
 import { AppError } from '../errors.ts';
 import { buildContext } from './api-context.ts';
 import type { ApiContext, ApiDeps, Principal } from './api-context.ts';
+import { registerStrictJson } from './json-body.ts';
+import { customerMayAct } from './customer-access.ts';
 import { createMetrics } from './metrics.ts';
-import { notFoundHandler, problemHandler } from './problem.ts';
+import { clientProblem, notFoundHandler, problemHandler } from './problem.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { callRoutes } from './routes/calls.ts';
 import { keyRoutes } from './routes/api-keys.ts';
@@ -49,10 +51,15 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
     trustProxy: deps.settings.trustProxy,
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
+    // errors before routing (a URL that cannot be decoded) and on the socket (431, 414, malformed
+    // HTTP) are problem+json too
+    frameworkErrors: (err, req, reply) => problemHandler(err, req, reply),
+    clientErrorHandler: clientProblem,
   });
   app.setValidatorCompiler(validators());
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler(notFoundHandler);
+  registerStrictJson(app);
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
   const metrics = createMetrics(ctx);
@@ -139,7 +146,12 @@ async function authenticate(ctx: ApiContext, req: FastifyRequest): Promise<Princ
   }
   if (token.startsWith('st_')) {
     const s = await ctx.sessions.get(token);
-    return s && { kind: 'customer', ...s, token, actor: `customer:${s.customerId}` };
+    if (!s) return undefined;
+    if (!(await customerMayAct(ctx, s))) {
+      await ctx.sessions.end(token);
+      return undefined;
+    }
+    return { kind: 'customer', ...s, token, actor: `customer:${s.customerId}` };
   }
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { AccountService } from '../accounts/account-service.ts';
 import { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { Scope } from '../accounts/api-keys.ts';
 import { AutoTopUp } from '../accounts/auto-topup.ts';
+import type { AutoTopUpLimits } from '../accounts/auto-topup.ts';
 import { CallRecords } from '../accounts/call-records.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import { Consents } from '../accounts/consents.ts';
@@ -48,6 +49,7 @@ export interface ApiSettings {
   trustProxy: boolean;
   session: { ttlSeconds: number; maxFailures: number; maxFailuresPerSource: number; windowSeconds: number };
   retention: RetentionPolicy;
+  autoTopUp: AutoTopUpLimits;
   balanceStreamIntervalMs?: number;   // how often the balance event stream looks for a change (default 1000)
 }
 
@@ -78,7 +80,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     records: new CallRecords(d.pool),
     cliRequests: new CliRequests(d.pool, d.accounts),
     consents: new Consents(d.pool),
-    autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.log.child({ component: 'auto-topup' })),
+    autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' })),
     restriction: new Restriction(d.pool, d.accounts),
     sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),
     audit: new AuditLog(d.pool),

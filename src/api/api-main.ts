@@ -7,7 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import { AccountService } from '../accounts/account-service.ts';
-import { TestPaymentProvider } from '../accounts/payments/test-payment-provider.ts';
+import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
@@ -24,6 +24,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
     durableBalanceCacheMs: config.durableBalanceCacheMs, trustProxy: config.apiTrustProxy,
     session: { ttlSeconds: config.sessionTtlSeconds, maxFailures: config.loginMaxFailures, maxFailuresPerSource: config.loginMaxFailuresPerSource, windowSeconds: config.loginWindowSeconds },
     retention: { cdrMonths: config.cdrRetentionMonths, contactYears: config.contactRetentionYears, paymentReferenceMonths: config.paymentReferenceRetentionMonths },
+    autoTopUp: { maxAmount: config.autoTopUpMaxAmount, maxThreshold: config.autoTopUpMaxThreshold, maxPerDay: config.autoTopUpMaxPerDay },
   };
 }
 
@@ -35,9 +36,9 @@ export async function startApi(config: Config) {
   const redis = new Redis(config.redisUrl, { connectionName: 'softswitch-api', lazyConnect: true, maxRetriesPerRequest: 3 });
   await redis.connect();
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
-  const accounts = new AccountService(pool, balances, config.pinPepper);
+  const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
   const { app, ctx } = await buildApi({
-    log, pool, redis, balances, accounts, tariffs: new TariffRepository(pool), payments: new TestPaymentProvider(), settings: apiSettingsOf(config),
+    log, pool, redis, balances, accounts, tariffs: new TariffRepository(pool), payments: paymentProviderFor(config), settings: apiSettingsOf(config),
   });
   await app.listen({ host: config.apiHost, port: config.apiPort });
   const address = app.server.address();
@@ -54,7 +55,7 @@ export async function startApi(config: Config) {
     }
     autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
   };
-  if (config.autoTopUpIntervalMs > 0) autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
+  if (config.autoTopUpIntervalMs > 0 && config.paymentProvider !== 'none') autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {

@@ -6,8 +6,12 @@ import type { Redis } from 'ioredis';
  *
  *   ns:api:session:<sha256(token)>   hash {acct, cust}, expires after the session lifetime
  *   ns:api:sessions:<account>        set of the account's session hashes (to end them all)
- *   ns:api:login:user:<username>     failed logins in the current window
- *   ns:api:login:src:<address>       failed logins from an address in the current window
+ *   ns:api:login:user:<username>     login attempts in the current window (reset by a success)
+ *   ns:api:login:src:<address>       login attempts from an address in the current window (a success gives its own back)
+ *
+ * The throttle counts an attempt before the password is checked, in one MULTI: however many
+ * requests arrive at once, at most `maxFailures` passwords per username (and `maxFailuresPerSource`
+ * per address) are checked per window.
  *
  * Tokens read `st_<43 chars>`; only their SHA-256 is a key, so a Redis dump holds no usable token.
  */
@@ -16,6 +20,10 @@ export interface Session { accountId: number; customerId: number }
 export interface SessionOptions { namespace: string; ttlSeconds: number; maxFailures: number; maxFailuresPerSource: number; windowSeconds: number }
 
 const TOKEN = /^st_[A-Za-z0-9_-]{43}$/;
+/** Clears the username's count; gives the address its attempt back unless its window has already ended. */
+const GIVE_BACK = `redis.call('del', KEYS[1])
+if redis.call('exists', KEYS[2]) == 1 then redis.call('decr', KEYS[2]) end
+return 1`;
 const h = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 export class CustomerSessions {
@@ -57,21 +65,23 @@ export class CustomerSessions {
     }
   }
 
-  /** Whether a login for this username from this address may be tried now. */
-  async loginAllowed(username: string, source: string): Promise<boolean> {
-    const [u, s] = await this.redis.mget(this.userKey(username), this.srcKey(source));
-    return Number(u ?? 0) < this.o.maxFailures && Number(s ?? 0) < this.o.maxFailuresPerSource;
-  }
-
-  async loginFailed(username: string, source: string): Promise<void> {
-    await this.redis.multi()
+  /**
+   * Counts a login attempt and says whether it may go on to the password check. Counted first and
+   * atomically, so parallel attempts cannot all pass a check made before any of them was counted.
+   */
+  async loginAttempt(username: string, source: string): Promise<boolean> {
+    const r = await this.redis.multi()
       .incr(this.userKey(username)).expire(this.userKey(username), this.o.windowSeconds, 'NX')
       .incr(this.srcKey(source)).expire(this.srcKey(source), this.o.windowSeconds, 'NX')
       .exec();
+    if (!r || r.some(([err]) => err)) throw new Error('login throttle: Redis transaction failed');
+    const [u, s] = [Number(r[0]![1]), Number(r[2]![1])];
+    return u <= this.o.maxFailures && s <= this.o.maxFailuresPerSource;
   }
 
-  async loginSucceeded(username: string): Promise<void> {
-    await this.redis.del(this.userKey(username));
+  /** A correct password: the username's count starts again and the address gets this attempt back. */
+  async loginSucceeded(username: string, source: string): Promise<void> {
+    await this.redis.eval(GIVE_BACK, 2, this.userKey(username), this.srcKey(source));
   }
 
   private userKey(username: string): string { return `${this.o.namespace}:api:login:user:${username.toLowerCase()}`; }

@@ -1,8 +1,11 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
 
-const BY_STATUS: Record<number, ErrorCode> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED' };
+const BY_STATUS: Record<number, ErrorCode> = {
+  401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 414: 'URI_TOO_LONG', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED', 431: 'HEADERS_TOO_LARGE',
+};
 
 /**
  * Every error leaves the API as application/problem+json (RFC 9457) with a stable code from the
@@ -29,6 +32,19 @@ export function problemHandler(err: FastifyError | AppError | Error, req: Fastif
   void reply.status(status).type('application/problem+json').send({
     type: `about:blank#${code}`, title: code, status, code, detail, instance: req.url.split('?')[0], ...(errors ? { errors } : {}),
   });
+}
+
+/**
+ * Errors Node's HTTP parser meets before there is a request (headers too large, URL too long,
+ * malformed HTTP): answered on the socket as problem+json, then the connection is closed.
+ */
+export function clientProblem(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) { socket.destroy(); return; }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_URI_TOO_LONG' || err.code === 'HPE_INVALID_URL' && /long/i.test(err.message) ? 414 : 400;
+  const code = status === 431 ? ERRORS.HEADERS_TOO_LARGE : status === 414 ? ERRORS.URI_TOO_LONG : ERRORS.VALIDATION_FAILED;
+  const body = JSON.stringify({ type: `about:blank#${code.code}`, title: code.code, status, code: code.code, detail: status === 400 ? 'the request is not valid HTTP' : code.message });
+  socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 414 ? 'URI Too Long' : 'Bad Request'}\r\nconnection: close\r\n`
+    + `content-type: application/problem+json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): void {

@@ -13,7 +13,7 @@ import type { AccountKind } from '../accounts/account-service.ts';
 import { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { Scope } from '../accounts/api-keys.ts';
 import { AutoTopUp } from '../accounts/auto-topup.ts';
-import { TestPaymentProvider } from '../accounts/payments/test-payment-provider.ts';
+import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { apiSettingsOf } from '../api/api-main.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
@@ -40,7 +40,8 @@ customers and accounts
                  [--daily-cap=AMOUNT] [--credit-floor=AMOUNT] [--number=N] [--username=U]
                                             create a calling account (balance 0)
   account show <account id>                 the account, its live and durable balance, its calls in progress
-  pin issue <account id> [--pin=DIGITS]     issue a PIN (the previous one stops working); shown only now
+  pin issue <account id>                    issue a random PIN (the previous one and the caller IDs registered
+                                            with it at the IVR stop working); shown only now
   topup <account id> <AMOUNT> --key=KEY [--reference=REF]
                                             credit AMOUNT (account currency, e.g. 5 or 12.50) exactly once per KEY
   caller-id add <account id> <+E164> [--verified]
@@ -141,7 +142,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: (n) => (n > 2 ? null : 200) });
   redis.on('error', () => { /* reported by the failing command */ });
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
-  const accounts = new AccountService(pool, store, config.pinPepper);
+  const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength });
   const ctx: Ctx = { config, pool, redis, store, accounts, out };
   const [sub, ...args] = rest;
   try {
@@ -161,10 +162,10 @@ async function run(argv: string[], json: boolean): Promise<number> {
         return await accountCommands(ctx, sub, args, parsed.options);
       case 'pin': {
         if (sub !== 'issue') throw new UsageError('pin: issue');
-        const o = new Options(parsed.options, ['pin']);
+        new Options(parsed.options, []);
         const [id] = words(args, 1, ['account id']);
         const accountId = parseId(id, 'account id');
-        const pin = await accounts.issuePin(accountId, o.string('pin'));
+        const pin = await accounts.issuePin(accountId);
         await new AuditLog(pool).write({ actor: ACTOR, action: 'pin.issue', accountId });
         out(`PIN for account ${accountId} (shown only now; the previous PIN no longer works):\n${pin}`, { accountId, pin });
         return 0;
@@ -319,7 +320,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'auto-topup': {
         new Options(parsed.options, []);
-        const r = await new AutoTopUp(pool, store, new TestPaymentProvider(), log).run();
+        const r = await new AutoTopUp(pool, store, paymentProviderFor(config), apiSettingsOf(config).autoTopUp, log).run();
         out(`${r.checked} accounts checked, ${r.charged} charged, ${r.failed} failed`, r);
         return r.failed ? 1 : 0;
       }

@@ -89,10 +89,15 @@ const SCHEMA = {
   apiKeyCacheMs: { env: 'API_KEY_CACHE_MS', kind: 'int', default: '5000', min: 0, max: 300000, doc: 'how long a verified API key is cached (a key revoked by the CLI stops working within this time)' },
   durableBalanceCacheMs: { env: 'DURABLE_BALANCE_CACHE_MS', kind: 'int', default: '1000', min: 0, max: 60000, doc: 'how long the API caches the Postgres balance shown beside the live one' },
   sessionTtlSeconds: { env: 'SESSION_TTL_SECONDS', kind: 'int', default: '900', min: 60, max: 86400, doc: 'lifetime of a self-care session token' },
-  loginMaxFailures: { env: 'LOGIN_MAX_FAILURES', kind: 'int', default: '5', min: 1, max: 1000, doc: 'failed self-care logins per username within the window before logins are refused' },
-  loginMaxFailuresPerSource: { env: 'LOGIN_MAX_FAILURES_PER_SOURCE', kind: 'int', default: '20', min: 1, max: 100000, doc: 'failed self-care logins per client address within the window before logins are refused' },
+  loginMaxFailures: { env: 'LOGIN_MAX_FAILURES', kind: 'int', default: '5', min: 1, max: 1000, doc: 'self-care login attempts per username within the window (counted before the password is checked; a success resets it)' },
+  loginMaxFailuresPerSource: { env: 'LOGIN_MAX_FAILURES_PER_SOURCE', kind: 'int', default: '20', min: 1, max: 100000, doc: 'failed self-care logins per client address within the window before logins are refused (counted before the password is checked)' },
   loginWindowSeconds: { env: 'LOGIN_WINDOW_SECONDS', kind: 'int', default: '900', min: 1, max: 86400, doc: 'window of the login throttle' },
-  paymentProvider: { env: 'PAYMENT_PROVIDER', kind: 'enum', default: 'test', values: ['test'], doc: 'payment provider for auto top-up (test: the local test provider)' },
+  deployment: { env: 'DEPLOYMENT', kind: 'enum', default: 'development', values: ['development', 'production'], doc: '`production` refuses settings that are only safe on a developer machine (`PAYMENT_PROVIDER=test`); `NODE_ENV=production` (set by the Dockerfile) counts as production too' },
+  pinLength: { env: 'PIN_LENGTH', kind: 'int', default: '12', min: 10, max: 12, doc: 'digits of a system-assigned PIN (10-12); docs/security.md has the arithmetic against the wrong-PIN budget' },
+  paymentProvider: { env: 'PAYMENT_PROVIDER', kind: 'enum', default: 'none', values: ['none', 'test'], doc: 'payment provider for auto top-up (`none`: auto top-up cannot be enabled; `test`: the local test provider, whose tokens credit money without charging anyone, refused in production)' },
+  autoTopUpMaxAmount: { env: 'AUTO_TOPUP_MAX_AMOUNT', kind: 'int', default: '100000000', min: 1, max: 1000000000000, doc: 'largest auto top-up charge a customer may set, in micro-units' },
+  autoTopUpMaxThreshold: { env: 'AUTO_TOPUP_MAX_THRESHOLD', kind: 'int', default: '50000000', min: 0, max: 1000000000000, doc: 'largest auto top-up threshold a customer may set, in micro-units' },
+  autoTopUpMaxPerDay: { env: 'AUTO_TOPUP_MAX_PER_DAY', kind: 'int', default: '200000000', min: 1, max: 1000000000000, doc: 'most an account is auto-charged in any 24 hours, in micro-units; further charges wait (the customer sees `daily limit reached`)' },
   autoTopUpIntervalMs: { env: 'AUTO_TOPUP_INTERVAL_MS', kind: 'int', default: '60000', min: 0, max: 86400000, doc: 'how often the API process checks auto top-up thresholds (0: never; the CLI can run it)' },
   cdrRetentionMonths: { env: 'CDR_RETENTION_MONTHS', kind: 'int', default: '12', min: 1, max: 240, doc: 'call records are kept this many months, then their monthly partition is dropped' },
   contactRetentionYears: { env: 'CONTACT_RETENTION_YEARS', kind: 'int', default: '6', min: 1, max: 50, doc: 'contact data of closed customers is erased this many years after closure' },
@@ -162,6 +167,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if ((out.registrarMinExpires as number) > (out.registrarMaxExpires as number)) problems.push('REGISTRAR_MIN_EXPIRES must not exceed REGISTRAR_MAX_EXPIRES');
     if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number)) problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
+    if (env.NODE_ENV === 'production') out.deployment = 'production';
+    if (out.deployment === 'production' && out.paymentProvider === 'test') {
+      problems.push('PAYMENT_PROVIDER=test is the local test provider (its tokens credit money without charging anyone) and is refused in production (DEPLOYMENT=production or NODE_ENV=production); use PAYMENT_PROVIDER=none until a real provider is configured');
+    }
+    if ((out.autoTopUpMaxAmount as number) > (out.autoTopUpMaxPerDay as number)) problems.push('AUTO_TOPUP_MAX_AMOUNT must not exceed AUTO_TOPUP_MAX_PER_DAY');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;

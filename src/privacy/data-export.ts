@@ -19,6 +19,7 @@ export interface PersonalDataExport {
   devices: Record<string, unknown>[];
   personalNumbers: Record<string, unknown>[];
   autoTopUps: Record<string, unknown>[];
+  autoTopUpCharges: Record<string, unknown>[];
   topUps: Record<string, unknown>[];
   ledgerEntries: Record<string, unknown>[];
   callRecords: Record<string, unknown>[];
@@ -34,12 +35,14 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
     from accounts where customer_id = $1 order by id`],
   ['pins', `select account_id as "accountId", created_at as "createdAt", rotated_at as "rotatedAt", revoked_at as "revokedAt"
     from pins where account_id = any($2) order by id`],
-  ['callerIds', `select account_id as "accountId", cli, verified_at as "verifiedAt", created_at as "createdAt" from authorised_clis where account_id = any($2) order by cli`],
-  ['callerIdRequests', `select account_id as "accountId", cli, requested_at as "requestedAt", decision, decided_at as "decidedAt" from cli_requests where account_id = any($2) order by id`],
+  ['callerIds', `select account_id as "accountId", cli, origin, verified_at as "verifiedAt", created_at as "createdAt" from authorised_clis where account_id = any($2) order by cli`],
+  ['callerIdRequests', `select account_id as "accountId", cli, origin, requested_at as "requestedAt", decision, decided_at as "decidedAt" from cli_requests where account_id = any($2) order by id`],
   ['devices', `select account_id as "accountId", username, realm, created_at as "createdAt" from sip_credentials where account_id = any($2) order by id`],
   ['personalNumbers', `select account_id as "accountId", number, sip_username as "sipUsername", created_at as "createdAt" from dids where account_id = any($2) order by number`],
   ['autoTopUps', `select account_id as "accountId", enabled, threshold, amount, provider, payment_token is not null as "hasPaymentToken",
       token_set_at as "tokenSetAt", last_charge_at as "lastChargeAt", last_result as "lastResult" from auto_topups where account_id = any($2)`],
+  ['autoTopUpCharges', `select account_id as "accountId", amount, result, provider_reference as "providerReference", at
+    from auto_topup_charges where account_id = any($2) order by id`],
   ['topUps', `select account_id as "accountId", idempotency_key as "idempotencyKey", amount, provider, provider_reference as "providerReference", created_at as "createdAt"
     from topups where account_id = any($2) order by created_at`],
   ['ledgerEntries', `select account_id as "accountId", event_id as "eventId", kind, amount, balance_after as "balanceAfter", reference, reason, occurred_at as "occurredAt"

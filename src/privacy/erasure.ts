@@ -42,6 +42,7 @@ export async function eraseCustomer(
     }
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);
     await db.query('update topups set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
+    await db.query('update auto_topup_charges set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     const unlinked = await db.query('update cdrs set account_id = null, device = null where account_id = any($1)', [accountIds]);
     result = {
       customerId, alreadyErased: rows[0].erased,

@@ -55,6 +55,7 @@ export async function closedCustomersDue(pool: pg.Pool, now: Date, years: number
 export async function dropExpiredPaymentReferences(pool: pg.Pool, now: Date, months: number, log?: Logger): Promise<{ topUps: number; tokens: number }> {
   const cutoff = monthsBefore(now, months);
   const t = await pool.query('update topups set provider_reference = null where provider_reference is not null and created_at < $1', [cutoff]);
+  await pool.query('update auto_topup_charges set provider_reference = null where provider_reference is not null and at < $1', [cutoff]);
   const k = await pool.query(
     `delete from auto_topups where account_id in (select id from accounts where status = 'closed' and closed_at < $1)`, [cutoff]);
   const r = { topUps: t.rowCount ?? 0, tokens: k.rowCount ?? 0 };

@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
+import { CliRequests } from '../accounts/cli-requests.ts';
 import type { CallCredit } from '../billing/credit/call-credit.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
 import { authenticateInvite } from './auth/authenticate-invite.ts';
@@ -183,16 +184,13 @@ export function createSipApp(deps: SipAppDeps) {
   // Who owns a caller ID (PIN-less login): read every time (a CLI just registered must work on the
   // next call), but the last answer still serves while Postgres is unreachable. PINs are not kept.
   const cliOwners = new RefreshingCache((cli: string) => deps.accounts.findAccountByCli(cli), { ttlMs: 0, now });
+  const cliRequests = new CliRequests(pool, deps.accounts);
   const ivrAccounts: AccessNumberDeps['accounts'] = {
     findAccountByPin: (pin) => deps.accounts.findAccountByPin(pin),
     findAccountByCli: (cli) => cliOwners.get(cli),
     get: (id) => accounts.get(id),
     listClis: (id) => deps.accounts.listClis(id),
-    addCli: async (id, cli, verified) => {
-      const r = await deps.accounts.addCli(id, cli, verified);
-      cliOwners.delete(cli);
-      return r;
-    },
+    requestCli: async (id, cli) => { await cliRequests.request(id, cli, 'ivr'); },
   };
   const media = deps.media?.(srf as unknown as UasFactory);
   const ivrSettings: IvrSettings = { ...DEFAULT_IVR_SETTINGS, ...s.ivr };

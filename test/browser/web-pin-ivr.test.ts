@@ -34,17 +34,16 @@ describe.skipIf(!hasChromium)('a PIN changed on the web page, used on an access-
     const h = suite.h;
     const dev = await h.device(2_000_000, { username: 'webpin_user', password: PASSWORD });
     const oldPin = await h.accountsSvc.issuePin(dev.account.id);
-    const newPin = '86420975';
 
     const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
     page.setDefaultTimeout(20_000);
     await customerLogin(page, base, 'webpin_user', PASSWORD);
     await page.goto(`${base}/my/security`);
     await page.fill('#currentPin', oldPin);
-    await page.fill('#newPin', newPin);
     await page.click('form[action="/my/pin"] button');
     await page.waitForSelector('[data-testid="new-pin"]');
-    expect(await page.textContent('[data-testid="new-pin"]')).toBe(newPin);
+    const newPin = (await page.textContent('[data-testid="new-pin"]'))!;
+    expect(newPin).toMatch(/^[1-9][0-9]{11}$/);
     await screenshot(page, 'customer-pin-changed');
 
     const c = await suite.dialIn(suite.freshCli());

@@ -6,6 +6,7 @@
  * the money invariant are checked.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CliRequests } from '../../src/accounts/cli-requests.ts';
 import { phraseBook } from '../../src/media/prompts/phrases.ts';
 import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import { ivrSuite, keyAt } from '../support/ivr-suite.ts';
@@ -25,7 +26,7 @@ beforeAll(() => { h = suite.h; });
 
 
 describe('access numbers: login', () => {
-  it('after a PIN login the caller registers the calling number (press 1); the next call from it logs in without a PIN', async () => {
+  it('after a PIN login the caller registers the calling number (press 1); it logs in PIN-less only once confirmed in self-care, and a PIN change revokes it', async () => {
     const dev = await account(1_000_000);
     const cli = freshCli();
     const c = await dialIn(cli);
@@ -34,12 +35,22 @@ describe('access numbers: login', () => {
     await c.expectHeard(['cli-registered'], { anywhere: true });
     await c.hangup();
     await h.waitIvrState(c.callId, IvrState.Ended);
+    // a PIN alone (perhaps leaked) does not make PIN-less access: the number waits for the password holder
+    expect(await h.accountsSvc.findAccountByCli(cli)).toBeUndefined();
+    const pending = await dialIn(cli);
+    await pending.waitPrompt('enter-pin');
+    await pending.hangup();
+    await h.waitIvrState(pending.callId, IvrState.Ended);
+    const requests = new CliRequests(h.s.pool, h.accountsSvc);
+    expect(await requests.confirm(dev.account.id, cli)).toBe('authorised');
     expect(await h.accountsSvc.findAccountByCli(cli)).toBe(dev.account.id);
     const again = await dialIn(cli);
     await again.expectHeard(['welcome', ...en.balance(1_000_000, 'GBP')]);
     expect(h.ivrStates.filter((e) => e.callId === again.callId).map((e) => e.state).slice(0, 2)).toEqual([IvrState.Welcome, IvrState.Balance]);
     await again.hangup();
     await h.waitIvrState(again.callId, IvrState.Ended);
+    await h.accountsSvc.issuePin(dev.account.id);
+    expect(await h.accountsSvc.findAccountByCli(cli)).toBeUndefined();
   });
 
   it('keys sent as SIP INFO (application/dtmf-relay) log in as RFC 4733 keys do', async () => {

@@ -28,7 +28,7 @@ describe('accounts: bad input is refused with a clear error and changes nothing'
 
   it('an unknown account', async () => {
     const before = await snapshot();
-    await expect(accountsOf(s).issuePin(424242, '123456')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(accountsOf(s).issuePin(424242, '583920')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
     await expect(accountsOf(s).addCli(424242, '+447700900999')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
     expect(await snapshot()).toEqual(before);
   });
@@ -64,7 +64,7 @@ describe('PINs', () => {
     const { rows } = await s.pool.query(`select encode(pin_hmac, 'hex') as h from pins where account_id = $1`, [a.id]);
     expect(JSON.stringify(rows)).not.toContain('73920184');
     const next = await svc.issuePin(a.id);
-    expect(next).toMatch(/^[1-9][0-9]{7}$/);
+    expect(next).toMatch(/^[1-9][0-9]{11}$/);
     expect(await svc.findAccountByPin('73920184')).toBeUndefined();
     expect(await svc.findAccountByPin(next)).toBe(a.id);
   });

@@ -6,7 +6,7 @@ import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import {
   account, accountIdParams, currency, customer, customerFields, customerIdParams, dateTime, decodeCursor, e164, encodeCursor, id, isId,
-  micros, nonNegativeMicros, nullableDateTime, page, pageQuery, pin,
+  micros, nonNegativeMicros, nullableDateTime, page, pageQuery,
 } from '../schemas.ts';
 import { audit } from './common.ts';
 
@@ -74,7 +74,10 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
     schema: { tags: TAG, summary: 'Close a customer and all their accounts (starts the contact-data retention period)', params: customerIdParams, response: { 200: customer } },
   }, async (req) => {
     await ctx.directory.get(req.params.customerId);
-    for (const a of await ctx.directory.accountsOf(req.params.customerId)) if (a.status !== 'closed') await ctx.accounts.setStatus(a.id, 'closed');
+    for (const a of await ctx.directory.accountsOf(req.params.customerId)) {
+      if (a.status !== 'closed') await ctx.accounts.setStatus(a.id, 'closed');
+      await ctx.sessions.endAll(a.id);
+    }
     await ctx.directory.markClosed(req.params.customerId);
     await audit(ctx, req, 'customer.close', { customerId: req.params.customerId });
     return ctx.directory.get(req.params.customerId);
@@ -165,26 +168,42 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const current = await ctx.accounts.get(req.params.accountId);
       if (current.status === 'closed' && status !== 'closed') throw new AppError('ACCOUNT_CLOSED');
       const a = current.status === status ? current : await ctx.accounts.setStatus(current.id, status as AccountStatus);
+      if (status !== 'active') await ctx.sessions.endAll(a.id);   // self-care sessions end with the account (a new login is refused)
       await audit(ctx, req, `account.${verb}`, { customerId: a.customerId, accountId: a.id });
       return a;
     });
   }
 
   // PINs: issued (shown once), rotated by issuing again, revoked; never readable afterwards.
-  app.post<{ Params: { accountId: number }; Body: { pin?: string } | undefined }>('/v1/accounts/:accountId/pin', {
+  app.post<{ Params: { accountId: number } }>('/v1/accounts/:accountId/pin', {
     config: { access: 'admin' },
     schema: {
-      tags: TAG, summary: 'Issue or rotate the account\'s PIN (the previous one is revoked). The PIN is in this response only.',
+      tags: TAG, summary: 'Issue or rotate the account\'s PIN, chosen at random (the previous one and the caller IDs registered with it at the IVR are revoked). The PIN is in this response only.',
       params: accountIdParams,
-      body: { type: 'object', additionalProperties: false, properties: { pin } },
+      body: { type: 'object', additionalProperties: false, properties: {} },
       response: { 201: { type: 'object', required: ['accountId', 'pin'], properties: { accountId: { type: 'integer' }, pin: { type: 'string' } } } },
     },
   }, async (req, reply) => {
     const a = await ctx.accounts.get(req.params.accountId);
     if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
-    const issued = await ctx.accounts.issuePin(a.id, req.body?.pin);
+    const issued = await ctx.accounts.issuePin(a.id);
     await audit(ctx, req, 'pin.issue', { customerId: a.customerId, accountId: a.id });
     return reply.status(201).send({ accountId: a.id, pin: issued });
+  });
+
+  app.post<{ Params: { accountId: number } }>('/v1/accounts/:accountId/compromised', {
+    config: { access: 'admin' },
+    schema: {
+      tags: TAG, summary: 'Suspected compromise: revoke the PIN and the caller IDs registered at the IVR, and end every self-care session (caller IDs an operator approved stay)',
+      params: accountIdParams,
+      response: { 200: { type: 'object', properties: { accountId: { type: 'integer' }, pinRevoked: { type: 'boolean' }, callerIdsRevoked: { type: 'integer' } } } },
+    },
+  }, async (req) => {
+    const a = await ctx.accounts.get(req.params.accountId);
+    const r = await ctx.accounts.revokeCredentials(a.id);
+    await ctx.sessions.endAll(a.id);
+    await audit(ctx, req, 'account.compromised', { customerId: a.customerId, accountId: a.id }, r);
+    return { accountId: a.id, ...r };
   });
 
   app.delete<{ Params: { accountId: number } }>('/v1/accounts/:accountId/pin', {

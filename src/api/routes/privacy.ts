@@ -16,7 +16,7 @@ export const exportSchema = {
   required: ['format', 'generatedAt', 'customer'],
   properties: {
     format: { type: 'string' }, generatedAt: { type: 'string' }, customer: { type: 'object', additionalProperties: true },
-    ...Object.fromEntries(['accounts', 'pins', 'callerIds', 'callerIdRequests', 'devices', 'personalNumbers', 'autoTopUps', 'topUps', 'ledgerEntries',
+    ...Object.fromEntries(['accounts', 'pins', 'callerIds', 'callerIdRequests', 'devices', 'personalNumbers', 'autoTopUps', 'autoTopUpCharges', 'topUps', 'ledgerEntries',
       'callRecords', 'consents', 'consentEvents', 'auditEntries'].map((k) => [k, { type: 'array', items: { type: 'object', additionalProperties: true } }])),
   },
 } as const;

@@ -5,9 +5,10 @@ import { AppError } from '../../errors.ts';
 import { exportPersonalData } from '../../privacy/data-export.ts';
 import { eraseCustomer } from '../../privacy/erasure.ts';
 import { customerOf } from '../api-context.ts';
+import { customerMayAct } from '../customer-access.ts';
 import type { ApiContext } from '../api-context.ts';
 import {
-  account, callRecord, cdrQuery, customer, customerFields, dateTime, e164, liveBalance, nonNegativeMicros, nullableDateTime, page, pin, positiveMicros,
+  account, callRecord, cdrQuery, customer, customerFields, dateTime, e164, liveBalance, nonNegativeMicros, nullableDateTime, page, positiveMicros,
 } from '../schemas.ts';
 import { rectify } from './accounts.ts';
 import { audit } from './common.ts';
@@ -39,13 +40,20 @@ const autoTopUp = {
   properties: {
     enabled: { type: 'boolean' }, threshold: { type: 'integer' }, amount: { type: 'integer' }, provider: { type: 'string' }, hasPaymentToken: { type: 'boolean' },
     tokenSetAt: nullableDateTime, lastChargeAt: nullableDateTime, lastResult: { type: ['string', 'null'] },
+    recentCharges: {
+      type: 'array', description: 'the last charge attempts, newest first (result: charged, declined, invalid_token, unavailable, credit_failed)',
+      items: { type: 'object', properties: { at: dateTime, amount: { type: 'integer' }, result: { type: 'string' } } },
+    },
   },
 } as const;
 const clis = {
   type: 'object',
   properties: {
     authorised: { type: 'array', items: { type: 'object', properties: { cli: { type: 'string' }, verifiedAt: nullableDateTime, createdAt: dateTime } } },
-    pending: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, cli: { type: 'string' }, requestedAt: dateTime } } },
+    pending: {
+      type: 'array', description: 'origin self_care: awaiting an operator; origin ivr: registered after a PIN login at the access number, awaiting my confirmation',
+      items: { type: 'object', properties: { id: { type: 'integer' }, cli: { type: 'string' }, origin: { type: 'string', enum: ['self_care', 'ivr'] }, requestedAt: dateTime } },
+    },
   },
 } as const;
 
@@ -63,13 +71,11 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   }, async (req) => {
     const { username, password: pw } = req.body;
-    if (!(await ctx.sessions.loginAllowed(username, req.ip))) throw new AppError('LOGIN_THROTTLED');
+    if (!(await ctx.sessions.loginAttempt(username, req.ip))) throw new AppError('LOGIN_THROTTLED');
     const who = await ctx.accounts.verifyLogin(username, pw);
-    if (!who) {
-      await ctx.sessions.loginFailed(username, req.ip);
-      throw new AppError('LOGIN_FAILED');
-    }
-    await ctx.sessions.loginSucceeded(username);
+    if (!who) throw new AppError('LOGIN_FAILED');
+    await ctx.sessions.loginSucceeded(username, req.ip);
+    if (!(await customerMayAct(ctx, who))) throw new AppError('ACCOUNT_SUSPENDED');
     const s = await ctx.sessions.create(who);
     await ctx.audit.write({ actor: `customer:${who.customerId}`, action: 'self.login', customerId: who.customerId, accountId: who.accountId });
     return { ...s, accountId: who.accountId };
@@ -126,11 +132,13 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     schema: { tags: TAG, summary: 'My calls as CSV', querystring: { type: 'object', additionalProperties: false, properties: cdrQuery }, response: csvResponse },
   }, async (req, reply) => sendCdrCsv(reply, ctx.records, { ...req.query, limit: 1000 }, customerOf(req).accountId, 'my-calls.csv'));
 
-  app.put<{ Body: { currentPin?: string; password?: string; newPin?: string } }>('/v1/self/pin', {
+  app.put<{ Body: { currentPin?: string; password?: string } }>('/v1/self/pin', {
     config: { access: 'customer' },
     schema: {
-      tags: TAG, summary: 'Change my PIN (current PIN or password required); the new PIN is in this response only',
-      body: { type: 'object', additionalProperties: false, properties: { currentPin: { type: 'string', maxLength: 12 }, password, newPin: pin } },
+      tags: TAG,
+      summary: 'Get a new random PIN (current PIN or password required); it is in this response only. The old PIN and the caller IDs registered with it at the IVR stop working',
+      description: 'PINs are assigned by the system, never chosen: an answer to "is this PIN free?" would tell a customer another account\'s PIN (docs/security.md).',
+      body: { type: 'object', additionalProperties: false, properties: { currentPin: { type: 'string', maxLength: 12 }, password } },
       response: { 200: { type: 'object', required: ['pin'], properties: { pin: { type: 'string' } } } },
     },
   }, async (req) => {
@@ -141,7 +149,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!proven) throw new AppError('WRONG_CREDENTIAL');
     const a = await ctx.accounts.get(me.accountId);
     if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
-    const issued = await ctx.accounts.issuePin(me.accountId, b.newPin);
+    const issued = await ctx.accounts.issuePin(me.accountId);
     await audit(ctx, req, 'pin.change', { customerId: me.customerId, accountId: me.accountId });
     return { pin: issued };
   });
@@ -149,8 +157,8 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.put<{ Body: { currentPassword: string; newPassword: string } }>('/v1/self/password', {
     config: { access: 'customer' },
     schema: {
-      tags: TAG, summary: 'Change my password (the current one is required); my other sessions end',
-      body: { type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false, properties: { currentPassword: password, newPassword: { type: 'string', minLength: 10, maxLength: 200 } } },
+      tags: TAG, summary: 'Change my password (the current one is required; trivial and common passwords are refused); my other sessions end',
+      body: { type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false, properties: { currentPassword: password, newPassword: { type: 'string', minLength: 1, maxLength: 200 } } },
       response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
     },
   }, async (req) => {
@@ -174,6 +182,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     config: { access: 'customer' },
     schema: {
       tags: TAG, summary: 'Ask for a caller ID to be authorised for PIN-less calls (an operator approves it)',
+      description: 'The answer is the same whether or not the number is held by another account: that is never revealed (docs/security.md).',
       body: { type: 'object', required: ['cli'], additionalProperties: false, properties: { cli: e164 } },
       response: { 202: { type: 'object', properties: { id: { type: 'integer' }, cli: { type: 'string' }, requestedAt: dateTime, status: { type: 'string', enum: ['pending_approval'] } } } },
     },
@@ -184,6 +193,23 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const r = await ctx.cliRequests.request(me.accountId, req.body.cli);
     await audit(ctx, req, 'cli.request', { customerId: me.customerId, accountId: me.accountId });
     return reply.status(202).send({ ...r, status: 'pending_approval' });
+  });
+
+  app.post<{ Params: { cli: string } }>('/v1/self/clis/:cli/confirm', {
+    config: { access: 'customer' },
+    schema: {
+      tags: TAG, summary: 'Confirm a caller ID registered at the access number after a PIN login; until then it does not log in PIN-less',
+      description: 'status authorised: PIN-less calls from it now work; pending_approval: an operator will look at it first.',
+      params: { type: 'object', required: ['cli'], additionalProperties: false, properties: { cli: e164 } },
+      response: { 200: { type: 'object', properties: { cli: { type: 'string' }, status: { type: 'string', enum: ['authorised', 'pending_approval'] } } } },
+    },
+  }, async (req) => {
+    const me = customerOf(req);
+    const a = await ctx.accounts.get(me.accountId);
+    if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
+    const status = await ctx.cliRequests.confirm(me.accountId, req.params.cli);
+    await audit(ctx, req, 'cli.confirm', { customerId: me.customerId, accountId: me.accountId }, { status });
+    return { cli: req.params.cli, status };
   });
 
   app.delete<{ Params: { cli: string } }>('/v1/self/clis/:cli', {

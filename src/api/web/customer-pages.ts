@@ -4,6 +4,8 @@
  * reach their own account. Where the API has no self-care route (SIP devices, top-up history),
  * the page reads the account of the session directly and writes the audit row itself.
  */
+import { AppError } from '../../errors.ts';
+import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BindingStore } from '../../sip/registrar/binding-store.ts';
 import { balanceView, streamBalanceView } from './balance-stream.ts';
@@ -192,7 +194,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
   app.get('/my/balance/events', pageRoute('Server-sent events: the live balance, formatted'), async (req, reply) => {
     const token = readCookies(req).get(CUSTOMER_COOKIE);
     const s = token ? await ctx.sessions.get(token) : undefined;
-    if (!token || !s) { securityHeaders(reply); return reply.status(401).type('text/plain').send('log in first'); }
+    if (!token || !s) { securityHeaders(reply); problemHandler(new AppError('UNAUTHENTICATED', 'log in first'), req, reply); return reply; }
     const t = T(req);
     streamBalanceView(ctx, reply, s.accountId, t.locale, async () => (await ctx.sessions.get(token)) !== undefined,
       async () => ({ liveCallsHtml: liveCallRows(t, await myLiveCalls(ctx, s.accountId)).map(String).join('') }));
@@ -253,7 +255,6 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           ${hidden(me.csrf)}
           <label for="currentPin">${s.currentPin}</label><input id="currentPin" name="currentPin" type="password" inputmode="numeric" autocomplete="off" maxlength="12">
           <label for="pinPassword">${s.orPassword}</label><input id="pinPassword" name="password" type="password" autocomplete="current-password" maxlength="200">
-          <label for="newPin">${s.newPin}</label><input id="newPin" name="newPin" type="password" inputmode="numeric" autocomplete="off" pattern="[0-9]{6,12}" maxlength="12">
           <button type="submit">${s.pinSubmit}</button>
         </form>
       </section>
@@ -262,7 +263,8 @@ export function customerPages(web: Web, app: FastifyInstance): void {
         <form method="post" action="/my/password" class="stack">
           ${hidden(me.csrf)}
           <label for="currentPassword">${s.currentPassword}</label><input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required maxlength="200">
-          <label for="newPassword">${s.newPassword}</label><input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required minlength="10" maxlength="200">
+          <label for="newPassword">${s.newPassword}</label><input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required minlength="10" maxlength="200" aria-describedby="pw-rule">
+          <p id="pw-rule" class="muted">${s.passwordRule}</p>
           <button type="submit">${s.pwSubmit}</button>
         </form>
       </section>`,
@@ -274,13 +276,12 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     return me ? securityPage(req, reply, me) : reply;
   });
 
-  app.post('/my/pin', formRoute('Change the PIN (current PIN or password); the new PIN is shown once', ['currentPin', 'password', 'newPin']), async (req, reply) => {
+  app.post('/my/pin', formRoute('Get a new random PIN (current PIN or password); it is shown once', ['currentPin', 'password']), async (req, reply) => {
     const me = await signedInForm(web, req, reply);
     if (!me) return reply;
     const t = T(req);
     const body: Record<string, string> = {};
-    for (const k of ['currentPin', 'password', 'newPin']) if (field(req.body, k)) body[k] = field(req.body, k);
-    if (body.newPin !== undefined && !/^[0-9]{6,12}$/.test(body.newPin)) return securityPage(req, reply, me, { error: t.security.badPin, status: 400 });
+    for (const k of ['currentPin', 'password']) if (field(req.body, k)) body[k] = field(req.body, k);
     const r = await callApi<{ pin: string }>(web, req, 'PUT', '/v1/self/pin', { bearer: me.token, body });
     if (r.status !== 200) return securityPage(req, reply, me, { error: r.status === 403 ? t.security.wrong : problemText(t, r), status: r.status === 403 ? 403 : 400 });
     return securityPage(req, reply, me, { pin: r.json.pin });
@@ -301,7 +302,8 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     if (!me) return reply;
     const t = T(req);
     const c = t.callerIds;
-    const r = await callApi<{ authorised: { cli: string; verifiedAt: string | null }[]; pending: { cli: string; requestedAt: string }[] }>(web, req, 'GET', '/v1/self/clis', { bearer: me.token });
+    const r = await callApi<{ authorised: { cli: string; verifiedAt: string | null }[]; pending: { cli: string; origin: string; requestedAt: string }[] }>(web, req, 'GET', '/v1/self/clis', { bearer: me.token });
+    const confirmForm = (cli: string) => html`<form method="post" action="/my/caller-ids/confirm" class="inline">${hidden(me.csrf)}<input type="hidden" name="cli" value="${cli}"><button type="submit" aria-label="${c.confirm} ${cli}">${c.confirm}</button></form>`;
     const removeForm = (cli: string, label: string) => html`<form method="post" action="/my/caller-ids/remove" class="inline" data-confirm="${t.common.confirm}">${hidden(me.csrf)}<input type="hidden" name="cli" value="${cli}"><button type="submit" class="secondary" aria-label="${label} ${cli}">${label}</button></form>`;
     return show(web, req, reply, me, '/my/caller-ids', {
       title: c.title,
@@ -310,7 +312,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
         ${r.json.authorised?.length ? html`<ul class="rows">${r.json.authorised.map((x) => html`<li><span>${x.cli}</span> <span class="muted">${c.verified}: ${dateTimeText(t, x.verifiedAt)}</span> ${removeForm(x.cli, t.common.remove)}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
       </section>
       <section aria-labelledby="pend-h"><h2 id="pend-h">${c.pending}</h2>
-        ${r.json.pending?.length ? html`<ul class="rows">${r.json.pending.map((x) => html`<li><span>${x.cli}</span> <span class="muted">${c.requested}: ${dateTimeText(t, x.requestedAt)}</span> ${removeForm(x.cli, c.withdraw)}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
+        ${r.json.pending?.length ? html`<ul class="rows">${r.json.pending.map((x) => html`<li><span>${x.cli}</span> <span class="muted">${x.origin === 'ivr' ? c.fromCall : c.requested}: ${dateTimeText(t, x.requestedAt)}</span> ${x.origin === 'ivr' ? confirmForm(x.cli) : ''} ${removeForm(x.cli, c.withdraw)}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
       </section>
       <section aria-labelledby="add-h" class="card"><h2 id="add-h">${c.add}</h2>
         <form method="post" action="/my/caller-ids" class="stack">${hidden(me.csrf)}
@@ -328,6 +330,16 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     if (!/^\+[1-9][0-9]{6,14}$/.test(cli)) return redirect(reply, withMessage('/my/caller-ids', 'callerIds.bad', 'e'));
     const r = await callApi(web, req, 'POST', '/v1/self/clis', { bearer: me.token, body: { cli } });
     return redirect(reply, r.status === 202 ? withMessage('/my/caller-ids', 'callerIds.requestedOk') : withMessage('/my/caller-ids', 'callerIds.refused', 'e'));
+  });
+
+  app.post('/my/caller-ids/confirm', formRoute('Confirm a caller ID registered from a call to the access number', ['cli']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const cli = field(req.body, 'cli');
+    if (!/^\+[1-9][0-9]{6,14}$/.test(cli)) return redirect(reply, withMessage('/my/caller-ids', 'callerIds.bad', 'e'));
+    const r = await callApi<{ status: string }>(web, req, 'POST', `/v1/self/clis/${encodeURIComponent(cli)}/confirm`, { bearer: me.token });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/caller-ids', 'callerIds.refused', 'e'));
+    return redirect(reply, withMessage('/my/caller-ids', r.json.status === 'authorised' ? 'callerIds.confirmed' : 'callerIds.requestedOk'));
   });
 
   app.post('/my/caller-ids/remove', formRoute('Remove a caller ID or withdraw a request', ['cli']), async (req, reply) => {
@@ -383,7 +395,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     if (!me) return reply;
     const t = T(req);
     const p = t.topups;
-    const auto = await callApi<{ enabled: boolean; threshold: number; amount: number; hasPaymentToken: boolean; lastChargeAt: string | null; lastResult: string | null }>(web, req, 'GET', '/v1/self/auto-topup', { bearer: me.token });
+    const auto = await callApi<{ enabled: boolean; threshold: number; amount: number; hasPaymentToken: boolean; lastChargeAt: string | null; lastResult: string | null; recentCharges?: { at: string; amount: number; result: string }[] }>(web, req, 'GET', '/v1/self/auto-topup', { bearer: me.token });
     const ledger = (await ctx.records.ledger(me.accountId, { limit: 100 })).filter((r) => r.kind !== 'call').slice(0, 50);
     await ctx.audit.write({ actor: `customer:${me.customerId}`, action: 'ledger.list', customerId: me.customerId, accountId: me.accountId });
     const a = auto.json;
@@ -397,7 +409,8 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           <label for="threshold">${p.threshold} (${me.currency})</label><input id="threshold" name="threshold" inputmode="decimal" required value="${major(a.threshold)}" maxlength="16">
           <label for="amount">${p.amountLabel} (${me.currency})</label><input id="amount" name="amount" inputmode="decimal" required value="${major(a.amount || undefined)}" maxlength="16">
           <label for="paymentToken">${p.token}</label><input id="paymentToken" name="paymentToken" autocomplete="off" maxlength="128">
-          <p class="muted">${p.hasToken}: ${a.hasPaymentToken ? t.common.yes : t.common.no}${a.lastChargeAt ? html` · ${p.lastCharge}: ${dateTimeText(t, a.lastChargeAt)} (${a.lastResult ?? ''})` : ''}</p>
+          <p class="muted">${p.hasToken}: ${a.hasPaymentToken ? t.common.yes : t.common.no}${a.lastChargeAt ? html` · ${p.lastCharge}: ${dateTimeText(t, a.lastChargeAt)}` : ''}${a.lastResult ? html` · ${p.lastResult}: ${a.lastResult}` : ''}</p>
+          ${a.recentCharges?.length ? html`<ul class="rows" aria-label="${p.attempts}">${a.recentCharges.map((x) => html`<li><span>${dateTimeText(t, x.at)}</span> <span class="num">${money(t, me, x.amount)}</span> <span class="muted">${x.result}</span></li>`)}</ul>` : ''}
           <button type="submit">${t.common.save}</button>
         </form>
       </section>

@@ -3,6 +3,8 @@
  * action goes through the account API with that key, so the key's scopes (read, billing, admin)
  * decide what works, and the API writes the audit rows (viewing a customer is audited there).
  */
+import { AppError } from '../../errors.ts';
+import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { balanceView, streamBalanceView } from './balance-stream.ts';
@@ -103,12 +105,10 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const pre = readCookies(req).get('ss_pre');
     if (!sameOrigin(req) || !csrfValid(pre, field(req.body, '_csrf'))) return redirect(reply, withMessage('/console/login', 'common.csrf', 'e'));
     const key = field(req.body, 'key').trim();
-    if (!(await ctx.sessions.loginAllowed(`console@${req.ip}`, req.ip))) return redirect(reply, withMessage('/console/login', 'console.loginFailed', 'e'));
+    if (!(await ctx.sessions.loginAttempt(`console@${req.ip}`, req.ip))) return redirect(reply, withMessage('/console/login', 'console.loginFailed', 'e'));
     const v = /^sk_[\x21-\x7e]{1,197}$/.test(key) ? await ctx.keys.verify(key) : undefined;
-    if (!v) {
-      await ctx.sessions.loginFailed(`console@${req.ip}`, req.ip);
-      return redirect(reply, withMessage('/console/login', 'console.loginFailed', 'e'));
-    }
+    if (!v) return redirect(reply, withMessage('/console/login', 'console.loginFailed', 'e'));
+    await ctx.sessions.loginSucceeded(`console@${req.ip}`, req.ip);
     const token = await web.operators.create({ apiKey: key, keyId: v.id, scopes: v.scopes });
     await ctx.audit.write({ actor: `apikey:${v.id}`, action: 'console.login' });
     setCookie(req, reply, OPERATOR_COOKIE, token, web.operators.ttl());
@@ -184,7 +184,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
   app.get('/console/events', pageRoute('Server-sent events: dashboard figures every second'), async (req, reply) => {
     const token = readCookies(req).get(OPERATOR_COOKIE);
     const s = await web.operators.get(token);
-    if (!token || !s) { securityHeaders(reply); return reply.status(401).type('text/plain').send('log in first'); }
+    if (!token || !s) { securityHeaders(reply); problemHandler(new AppError('UNAUTHENTICATED', 'log in first'), req, reply); return reply; }
     const op: Op = { token, csrf: '', ...s };
     reply.hijack();
     const res = reply.raw;
@@ -275,6 +275,8 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       <div class="grid">
       <section class="card" aria-labelledby="pin-h"><h2 id="pin-h">${c.pinTitle}</h2>
         ${post('pin', html``, c.pinIssue)}
+        <p class="muted">${c.compromisedIntro}</p>
+        ${post('compromised', html``, c.compromised)}
         <h3>${c.pinHistory}</h3>
         ${list(pins).length ? html`<ul class="rows">${list(pins).map((p) => html`<li>${t.common.created}: ${dateTimeText(t, p.createdAt)}${p.revokedAt ? html` · ${c.revoked}: ${dateTimeText(t, p.revokedAt)}` : ''}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
       </section>
@@ -317,7 +319,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const s = await web.operators.get(token);
     const id = accountIdOf(req);
     const probe = s && id ? await callApi(web, req, 'GET', `/v1/accounts/${id}/balance`, { bearer: s.apiKey }) : undefined;
-    if (!token || !s || !id || probe?.status !== 200) { securityHeaders(reply); return reply.status(probe?.status === 404 ? 404 : 401).type('text/plain').send('not available'); }
+    if (!token || !s || !id || probe?.status !== 200) { securityHeaders(reply); problemHandler(new AppError(probe?.status === 404 ? 'UNKNOWN_ACCOUNT' : 'UNAUTHENTICATED', 'not available'), req, reply); return reply; }
     streamBalanceView(ctx, reply, id, T(req).locale, async () => (await web.operators.get(token)) !== undefined);
   });
 
@@ -358,6 +360,9 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     if (r.status >= 300 || typeof pin !== 'string') return back(reply, `/console/accounts/${id}`, outcome(r, 'common.error'));
     return accountPage(req, reply, op, id, { pin });
   });
+
+  action('compromised', 'Suspected compromise: revoke the PIN, the caller IDs registered at the IVR and the customer\'s sessions', [], async (req, reply, op, id) =>
+    back(reply, `/console/accounts/${id}`, outcome(await apiAs(req, op, 'POST', `/v1/accounts/${id}/compromised`), 'console.compromisedDone')));
 
   action('status', 'Suspend, resume or close the account', ['op'], async (req, reply, op, id) => {
     const what = field(req.body, 'op');

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api-context.ts';
+import { AppError } from '../../errors.ts';
+import { notFoundHandler } from '../problem.ts';
 import { customerPages } from './customer-pages.ts';
 import { html } from './html.ts';
 import { parseMultipart } from './multipart.ts';
@@ -36,15 +38,19 @@ export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): P
       const parsed = parseMultipart(body as Buffer, String(req.headers['content-type']));
       done(null, parsed ?? {});
     });
-    scope.setErrorHandler((err, req, reply) => {
-      req.log.error({ err }, 'web page failed');
-      return sendPage(web, req, reply, { title: T(req).common.error, status: 500, body: html`<p><a href="/my">${T(req).common.backHome}</a></p>` });
+    // a malformed or oversized form is the visitor's mistake (4xx page); only a fault of ours is a 500
+    scope.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+      const status = err instanceof AppError ? err.spec.http : typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status >= 500) req.log.error({ err }, 'web page failed');
+      else req.log.info({ status, code: (err as { code?: string }).code }, 'web request refused');
+      const t = T(req);
+      return sendPage(web, req, reply, { title: status >= 500 ? t.common.error : t.common.badRequest, status, body: html`<p><a href="/my">${t.common.backHome}</a></p>` });
     });
 
     scope.get('/web/assets/:name', pageRoute('Static assets of the web pages (script and stylesheet)'), async (req, reply) => {
       const f = files.get((req.params as { name: string }).name);
       securityHeaders(reply);
-      if (!f) return reply.status(404).type('text/plain').send('not found');
+      if (!f) { notFoundHandler(req, reply); return reply; }
       return reply.header('cache-control', 'public, max-age=86400').type(f.type).send(f.body);
     });
 

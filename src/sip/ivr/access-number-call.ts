@@ -24,7 +24,10 @@ export interface AccessNumberDeps {
   srf: Pick<ForkSrf, 'createUAC'>;
   media: MediaServer;
   control: CallControl;
-  accounts: Pick<AccountService, 'findAccountByPin' | 'findAccountByCli' | 'addCli' | 'get' | 'listClis'>;
+  accounts: Pick<AccountService, 'findAccountByPin' | 'findAccountByCli' | 'get' | 'listClis'> & {
+    /** Records the calling number as awaiting the customer's confirmation in self-care (it does not log in PIN-less until then). */
+    requestCli(accountId: number, cli: string): Promise<void>;
+  };
   /** Live available credit (Redis), for the balance announcement. */
   balances: { get(accountId: number): Promise<{ available: number } | undefined> };
   lockout: PinLockout;
@@ -204,7 +207,11 @@ class IvrRun {
     return this.refuse('pin-incorrect');
   }
 
-  /** After a PIN login, the calling number may be registered for PIN-less login (press 1). */
+  /**
+   * After a PIN login, the calling number may be registered for PIN-less login (press 1). It is
+   * recorded as pending: the customer confirms it in self-care with the password, so a leaked PIN
+   * alone cannot become permanent PIN-less access; a PIN change revokes it (docs/security.md).
+   */
   private async offerCli(): Promise<IvrEventType> {
     const { cli, withheld } = this.f.identity;
     const a = this.account!;
@@ -216,12 +223,12 @@ class IvrRun {
     if (this.gone(r)) return 'hangup';
     if (r.kind !== 'digits' || r.digits !== '1') return 'done';
     try {
-      await this.d.accounts.addCli(a.id, cli, true);
+      await this.d.accounts.requestCli(a.id, cli);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'CLI_TAKEN') throw err;
+      if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err;
       return 'done';
     }
-    this.log.info({ accountId: a.id }, 'caller ID registered for PIN-less login');
+    this.log.info({ accountId: a.id }, 'caller ID registered for PIN-less login, awaiting confirmation in self-care');
     return this.say(['cli-registered']);
   }
 

@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+
+/**
+ * JSON bodies, stricter than JSON.parse: the bytes must be valid UTF-8 (a replacement character
+ * must never be stored in place of what was sent) and no object may repeat a key (JSON.parse
+ * keeps the last one, so `{"amount":1,"amount":1e12}` would read differently to a proxy or log
+ * than to us). Then Fastify's own parser (which refuses __proto__ and constructor keys).
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function registerStrictJson(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req: FastifyRequest, body: Buffer, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      done(new AppError('INVALID_BODY', 'the body is not valid UTF-8'), undefined);
+      return;
+    }
+    parse(req, text, (err, value) => {
+      if (err) { done(new AppError('INVALID_BODY', 'the body is not valid JSON'), undefined); return; }
+      const repeated = repeatedKey(text);
+      if (repeated !== undefined) { done(new AppError('INVALID_BODY', `the key ${JSON.stringify(repeated).slice(0, 70)} appears twice in one object`), undefined); return; }
+      done(null, value);
+    });
+  });
+}
+
+/** The first key repeated within one object of a (valid) JSON text, if any. */
+export function repeatedKey(text: string): string | undefined {
+  const frames: { keys: Set<string> | undefined; expectKey: boolean }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') frames.push({ keys: new Set(), expectKey: true });
+    else if (c === '[') frames.push({ keys: undefined, expectKey: false });
+    else if (c === '}' || c === ']') frames.pop();
+    else if (c === ',') { const f = frames.at(-1); if (f?.keys) f.expectKey = true; }
+    else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const f = frames.at(-1);
+      if (f?.keys && f.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (f.keys.has(key)) return key;
+        f.keys.add(key);
+        f.expectKey = false;
+      }
+      i = j;
+    }
+  }
+  return undefined;
+}

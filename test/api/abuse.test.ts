@@ -1,0 +1,139 @@
+/**
+ * Abuse scenarios against the account API, each written as an attacker would try it
+ * (docs/security.md maps each to its threat): the PIN and caller-ID oracles, the login-throttle
+ * race with real parallel HTTP requests, and free credit through auto top-up.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { body, expectProblem, harness } from './api-harness.ts';
+import type { Harness } from './api-harness.ts';
+
+let h: Harness;
+beforeAll(async () => { h = await harness('apiabuse', { autoTopUp: { maxAmount: 50_000_000, maxThreshold: 20_000_000, maxPerDay: 100_000_000 } }); });
+afterAll(async () => { await h?.close(); });
+
+const PASSWORD = 'correct horse battery';
+async function session(opts: { credit?: number } = {}) {
+  const c = await h.customerWithAccount(opts);
+  const r = await h.app.inject({ method: 'POST', url: '/v1/self/login', payload: { username: c.account.username, password: PASSWORD } });
+  expect(r.statusCode).toBe(200);
+  return { ...c, token: body(r).token as string };
+}
+/** What a response tells its reader: status, content type and body with per-request fields blanked. */
+function shape(r: { statusCode: number; headers: Record<string, unknown>; body: string }): string {
+  return JSON.stringify({ s: r.statusCode, t: r.headers['content-type'], b: r.body.replace(/"(id|requestedAt|pin)":("[^"]*"|[0-9]+)/g, '"$1":_').replace(/\+[0-9]+/g, '+N') });
+}
+
+describe('PIN oracle', () => {
+  it('a customer cannot learn whether a PIN belongs to another account: no route lets a customer choose a PIN', async () => {
+    const victim = await h.customerWithAccount();
+    const victimPin = await h.accounts.issuePin(victim.account.id);
+    const me = await session();
+    const taken = await h.call('PUT', '/v1/self/pin', { key: me.token, body: { password: PASSWORD, newPin: victimPin } });
+    const free = await h.call('PUT', '/v1/self/pin', { key: me.token, body: { password: PASSWORD, newPin: '928374651029' } });
+    expect(taken.statusCode).not.toBe(409);
+    expect(shape(taken)).toBe(shape(free));
+    expect(await h.accounts.findAccountByPin(victimPin)).toBe(victim.account.id);
+    // the PIN a customer gets is assigned by the system, long and shown once
+    const r = await h.call('PUT', '/v1/self/pin', { key: me.token, body: { password: PASSWORD } });
+    expect(r.statusCode).toBe(200);
+    const pin = body(r).pin as string;
+    expect(pin).toMatch(/^[1-9][0-9]{11}$/);
+    expect(await h.accounts.findAccountByPin(pin)).toBe(me.account.id);
+  });
+});
+
+describe('caller-ID oracle', () => {
+  it('asking for another account\'s caller ID answers exactly as for a free number, and does not authorise it', async () => {
+    const victim = await h.customerWithAccount();
+    await h.accounts.addCli(victim.account.id, '+447700955501', true);
+    const me = await session();
+    const taken = await h.call('POST', '/v1/self/clis', { key: me.token, body: { cli: '+447700955501' } });
+    const free = await h.call('POST', '/v1/self/clis', { key: me.token, body: { cli: '+447700955502' } });
+    expect(taken.statusCode).toBe(202);
+    expect(shape(taken)).toBe(shape(free));
+    expect(await h.accounts.findAccountByCli('+447700955501')).toBe(victim.account.id);
+    expect(await h.accounts.findAccountByCli('+447700955502')).toBeUndefined();
+    // an operator approving the claim on a number held elsewhere is told; the customer never is
+    const pending = body(await h.call('GET', '/v1/self/clis', { key: me.token })).pending as { id: number; cli: string }[];
+    const claim = pending.find((p) => p.cli === '+447700955501')!;
+    expectProblem(expect, await h.call('POST', `/v1/cli-requests/${claim.id}/approve`), 409, 'CLI_TAKEN');
+    expect(await h.accounts.findAccountByCli('+447700955501')).toBe(victim.account.id);
+  });
+
+  it('a caller ID registered at the IVR waits for confirmation in self-care, and a PIN change revokes it', async () => {
+    const me = await session();
+    await h.ctx.cliRequests.request(me.account.id, '+447700955511', 'ivr');
+    expect(await h.accounts.findAccountByCli('+447700955511')).toBeUndefined();        // pending: not PIN-less yet
+    const listed = body(await h.call('GET', '/v1/self/clis', { key: me.token }));
+    expect(listed.pending).toEqual([expect.objectContaining({ cli: '+447700955511', origin: 'ivr' })]);
+    const ok = await h.call('POST', '/v1/self/clis/%2B447700955511/confirm', { key: me.token });
+    expect(body(ok)).toMatchObject({ cli: '+447700955511', status: 'authorised' });
+    expect(await h.accounts.findAccountByCli('+447700955511')).toBe(me.account.id);
+    await h.accounts.addCli(me.account.id, '+447700955512', true);                   // an operator-approved one stays
+    expect((await h.call('PUT', '/v1/self/pin', { key: me.token, body: { password: PASSWORD } })).statusCode).toBe(200);
+    expect(await h.accounts.findAccountByCli('+447700955511')).toBeUndefined();
+    expect(await h.accounts.findAccountByCli('+447700955512')).toBe(me.account.id);
+  });
+
+  it('an operator marking an account compromised revokes its PIN, IVR-registered caller IDs and sessions', async () => {
+    const me = await session();
+    const pin = await h.accounts.issuePin(me.account.id);
+    await h.ctx.cliRequests.request(me.account.id, '+447700955521', 'ivr');
+    expect((await h.call('POST', '/v1/self/clis/%2B447700955521/confirm', { key: me.token })).statusCode).toBe(200);
+    const r = await h.call('POST', `/v1/accounts/${me.account.id}/compromised`);
+    expect(r.statusCode).toBe(200);
+    expect(body(r)).toEqual({ accountId: me.account.id, pinRevoked: true, callerIdsRevoked: 1 });
+    expect(await h.accounts.findAccountByPin(pin)).toBeUndefined();
+    expect(await h.accounts.findAccountByCli('+447700955521')).toBeUndefined();
+    expect((await h.call('GET', '/v1/self', { key: me.token })).statusCode).toBe(401);
+  });
+});
+
+describe('auto top-up: no free credit', () => {
+  it('amounts and thresholds above the operator\'s limits are refused and change nothing', async () => {
+    const me = await session();
+    for (const b of [{ threshold: 1e15, amount: 10_000_000 }, { threshold: 10_000_000, amount: 1e15 }, { threshold: 20_000_001, amount: 10_000_000 }, { threshold: 10_000_000, amount: 50_000_001 }]) {
+      expectProblem(expect, await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, paymentToken: 'tok_test_ok', ...b } }), 400, 'AUTO_TOPUP_LIMIT');
+    }
+    expect(body(await h.call('GET', '/v1/self/auto-topup', { key: me.token }))).toMatchObject({ enabled: false, hasPaymentToken: false });
+  });
+
+  it('charges stop at the daily limit however fast credit is spent; each attempt is recorded once', async () => {
+    const me = await session();
+    expect((await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, threshold: 20_000_000, amount: 40_000_000, paymentToken: 'tok_test_ok' } })).statusCode).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      await Promise.all([h.ctx.autoTopUp.runOne(me.account.id), h.ctx.autoTopUp.runOne(me.account.id)]);
+      const live = await h.s.store.get(me.account.id);
+      if (live!.available > 0) expect((await h.s.store.adjust(me.account.id, `spend-${me.account.id}-${i}`, -live!.available, 'spent')).ok).toBe(true);
+    }
+    const { rows } = await h.s.pool.query<{ amount: string; result: string }>('select amount, result from auto_topup_charges where account_id = $1 order by id', [me.account.id]);
+    expect(rows.map((r) => [Number(r.amount), r.result])).toEqual([[40_000_000, 'charged'], [40_000_000, 'charged']]);   // 100 a day: a third would pass it
+    expect([...h.payments.charges.keys()].filter((k) => k.startsWith(`auto-${me.account.id}-`))).toHaveLength(2);
+    expect((await h.s.store.get(me.account.id))!.available).toBe(0);
+    expect(body(await h.call('GET', '/v1/self/auto-topup', { key: me.token }))).toMatchObject({ enabled: true, lastResult: 'daily limit reached' });
+  });
+
+  it('a declined charge disables auto top-up and the customer sees why', async () => {
+    const me = await session();
+    expect((await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, threshold: 5_000_000, amount: 10_000_000, paymentToken: 'tok_test_decline' } })).statusCode).toBe(200);
+    expect(await h.ctx.autoTopUp.runOne(me.account.id)).toBe('failed');
+    expect(await h.ctx.autoTopUp.runOne(me.account.id)).toBe('skipped');
+    const seen = body(await h.call('GET', '/v1/self/auto-topup', { key: me.token }));
+    expect(seen).toMatchObject({ enabled: false, lastResult: 'failed: declined' });
+    expect(seen.recentCharges).toEqual([{ at: expect.any(String), amount: 10_000_000, result: 'declined' }]);
+  });
+});
+
+describe('login throttle', () => {
+  it('300 parallel wrong logins over real HTTP check at most the limit of passwords', async () => {
+    const c = await h.customerWithAccount();
+    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });   // closed with the harness
+    const results = await Promise.all(Array.from({ length: 300 }, () => fetch(`${address}/v1/self/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: c.account.username, password: 'wrong password' }),
+      }).then((r) => r.status)));
+    const checked = results.filter((s) => s === 401).length;
+    expect(results.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expect(checked).toBeLessThanOrEqual(5);
+    expect(checked).toBeGreaterThan(0);
+  }, 60_000);
+});
