@@ -74,7 +74,7 @@ export async function start(config: Config) {
   let subscriber: Redis | undefined;
   const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
-    const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds });
+    const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds, graceSeconds: config.reservationGraceSeconds });
     sip = createSipApp({
       log, pool, redis, accounts, tariffs, credit, balances, events: metrics.events,
       // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf

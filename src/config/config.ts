@@ -32,6 +32,7 @@ const SCHEMA = {
   ledgerClaimIdleMs: { env: 'LEDGER_CLAIM_IDLE_MS', kind: 'int', default: '30000', min: 100, max: 3600000, doc: 'pending events idle this long are reclaimed from a dead writer' },
   ledgerConsumer: { env: 'LEDGER_CONSUMER', kind: 'string', default: '', doc: 'consumer name of this ledger writer (default: host-pid)' },
   reservationSliceSeconds: { env: 'RESERVATION_SLICE_SECONDS', kind: 'int', default: '60', min: 6, max: 3600, doc: 'seconds of call time reserved per slice' },
+  reservationGraceSeconds: { env: 'RESERVATION_GRACE_SECONDS', kind: 'int', default: '15', min: 1, max: 600, doc: 'slack on every call reservation deadline beyond the moment its process next touches it (the sweeper settles a call only after it)' },
   maxCallSeconds: { env: 'MAX_CALL_SECONDS', kind: 'int', default: '14400', min: 60, max: 172800, doc: 'hard maximum duration of any call (stale-call guard)' },
   demoSeed: { env: 'DEMO_SEED', kind: 'bool', default: 'false', doc: 'create the demo customer and account at start' },
   demoPin: { env: 'DEMO_PIN', kind: 'string', default: '', doc: 'PIN of the demo account when it is created (random if empty)' },

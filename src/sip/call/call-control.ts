@@ -254,7 +254,7 @@ export class CallControl {
     this.stopKeepAlive(call);
     this.deps.onAnswered?.(call);
     // beside the reservation, what a sweeper needs to settle this call if this process dies
-    void this.deps.credit.answered(call.facts.accountId, call.facts.callId, rate, call.answerTime!, call.cdr())
+    void this.deps.credit.answered(call.facts.accountId, call.facts.callId, rate, call.answerTime!, coveredSeconds, call.cdr())
       .catch((err: Error) => log.warn({ err: err.message }, 'recording the answer for the sweeper failed'));
     let ended = false;
     let settled: Promise<void> = Promise.resolve();
@@ -274,7 +274,7 @@ export class CallControl {
       answeredAt: call.answerTime!, coveredSeconds, maxCallSeconds: this.deps.settings.maxCallSeconds,
       leadSeconds: this.deps.settings.extendLeadSeconds, warnSeconds: this.deps.settings.warnSeconds,
       ...(this.deps.timers ? { timers: this.deps.timers } : {}),
-      extend: (c) => this.deps.credit.extend(call.facts.accountId, call.facts.callId, rate, c),
+      extend: (c) => this.deps.credit.extend(call.facts.accountId, call.facts.callId, rate, call.answerTime!, c),
       ...(legs.warn ? { warn: (s: number) => { log.info({ secondsLeft: s }, 'warning the caller'); legs.warn!(s); } } : {}),
       cut: (reason) => {
         log.info({ reason }, 'ending call');
