@@ -4,8 +4,11 @@ import type { LedgerEvent } from './stream-event.ts';
 /**
  * Writes a batch of stream events to Postgres in one transaction: ledger entries (idempotent on
  * event id) and the durable balance they move, top-up records, and CDRs (idempotent on call id +
- * start time). Replaying a batch changes nothing.
+ * start time; a correction event's CDR replaces the call's earlier one). Replaying a batch changes nothing.
  */
+/** Event ids of an owner's settle that replaced a sweeper's (settle.lua): its CDR replaces the call's CDR. */
+const CORRECTION_PREFIX = 'resettle:';
+
 export class PostgresLedgerSink {
   private readonly months = new Set<string>();
 
@@ -52,7 +55,14 @@ export class PostgresLedgerSink {
           ],
         );
       }
-      if (cdrs.length > 0) await this.insertCdrs(client, cdrs);
+      const corrections = cdrs.filter((e) => e.eventId.startsWith(CORRECTION_PREFIX));
+      const firsts = cdrs.filter((e) => !e.eventId.startsWith(CORRECTION_PREFIX));
+      if (firsts.length > 0) await this.insertCdrs(client, firsts);
+      for (const e of corrections) {
+        // the owner's CDR replaces the sweeper's (whatever start time the sweeper could give it)
+        await client.query('delete from cdrs where call_id = $1 and account_id = $2', [e.cdr!.callId, e.accountId]);
+        await this.insertCdrs(client, [e]);
+      }
       await client.query('commit');
     } catch (err) {
       await client.query('rollback').catch(() => undefined);

@@ -58,8 +58,18 @@ function dialledNumberOf(factsJson: string | null): string | null {
   }
 }
 
+/**
+ * Who settles a call: its owner (the process that ran it, with the call's real facts) or a
+ * stale-call sweeper (which presumes the owner dead and settles from what Redis holds).
+ */
+export type SettledBy = 'owner' | 'sweeper';
+
+/**
+ * `correctedSweep`: a sweeper had settled this call while its owner was still running it; the
+ * owner's settle replaced that settlement (its cost, its CDR), and `debited` is the call's total.
+ */
 export type SettleResult =
-  | { ok: true; debited: number; unrecovered: number; balanceAfter: number; duplicate: boolean }
+  | { ok: true; debited: number; unrecovered: number; balanceAfter: number; duplicate: boolean; correctedSweep?: true }
   | { ok: false; reason: 'unknown_account' };
 
 export type CreditResult =
@@ -215,18 +225,20 @@ export class BalanceStore {
 
   /**
    * Settle a call exactly once with its final cost and CDR. A second settle of the same call id
-   * changes nothing and returns the first result with duplicate = true.
+   * changes nothing and returns the first result with duplicate = true, with one exception: the
+   * owner's settle after a sweeper's replaces the sweeper's (once), see settle.lua.
    */
-  async settle(accountId: number, cdr: CdrRecord): Promise<SettleResult> {
+  async settle(accountId: number, cdr: CdrRecord, by: SettledBy = 'owner'): Promise<SettleResult> {
     this.checkCall(cdr.callId);
     assertMicros(cdr.cost, 'cost', { nonNegative: true });
     const now = this.now();
     const r = await this.run('ssSettle', this.keys.account(accountId), this.keys.call(accountId, cdr.callId),
       this.keys.openCalls(this.keys.shardOf(accountId)), this.keys.stream(this.keys.shardOf(accountId)),
-      openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId);
+      openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId, by);
     if (r[0] === 'ok' || r[0] === 'duplicate') {
       return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
     }
+    if (r[0] === 'corrected') return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: false, correctedSweep: true };
     return { ok: false, reason: 'unknown_account' };
   }
 
