@@ -25,6 +25,7 @@ export const ERRORS = {
   TOO_MANY_CALLS: { code: 'TOO_MANY_CALLS', http: 429, sip: [486, 'Too Many Calls In Progress'], message: 'the concurrent-call limit is reached' },
   NO_RATE: { code: 'NO_RATE', http: 404, sip: [404, 'No Rate For Destination'], message: 'no rate for that destination' },
   DESTINATION_BLOCKED: { code: 'DESTINATION_BLOCKED', http: 403, sip: [403, 'Destination Blocked'], message: 'calls to that destination are not allowed' },
+  NO_ANSWER: { code: 'NO_ANSWER', http: 504, sip: [480, 'No Answer'], message: 'the callee was alerted and did not answer in time' },
   NO_ROUTE: { code: 'NO_ROUTE', http: 503, sip: [503, 'No Route To Destination'], message: 'no carrier route for that destination' },
   SERVICE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', http: 503, sip: [503, 'Service Unavailable'], message: 'a dependency is unavailable' },
   UNAUTHENTICATED: { code: 'UNAUTHENTICATED', http: 401, message: 'missing, unknown or expired credentials' },

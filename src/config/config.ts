@@ -47,7 +47,7 @@ const SCHEMA = {
   drachtioSecret: { env: 'DRACHTIO_SECRET', kind: 'secret', minLength: 8, doc: 'shared secret of the SIP server control connection' },
   sipNonceKey: { env: 'SIP_NONCE_KEY', kind: 'secret', minLength: 32, doc: 'key that signs digest nonces; the same on every app instance' },
   routingMode: { env: 'ROUTING_MODE', kind: 'enum', default: 'least_cost', values: ['least_cost', 'priority'], doc: 'carrier order: least cost (by buy rate) or gateway priority' },
-  noAnswerTimeoutSeconds: { env: 'NO_ANSWER_TIMEOUT_SECONDS', kind: 'int', default: '60', min: 5, max: 300, doc: 'ringing time per gateway before trying the next' },
+  noAnswerTimeoutSeconds: { env: 'NO_ANSWER_TIMEOUT_SECONDS', kind: 'int', default: '60', min: 5, max: 300, doc: 'time a gateway may take to answer: one that rang (180/183) that long is a no-answer (480, CDR no_answer); one that did not even ring is a failure and the next is tried' },
   creditExtendLeadSeconds: { env: 'CREDIT_EXTEND_LEAD_SECONDS', kind: 'int', default: '15', min: 1, max: 600, doc: 'extend a call reservation this long before it runs out' },
   creditWarnSeconds: { env: 'CREDIT_WARN_SECONDS', kind: 'int', default: '60', min: 0, max: 600, doc: 'warn a caller this long before credit runs out' },
   registrarMinExpires: { env: 'REGISTRAR_MIN_EXPIRES', kind: 'int', default: '60', min: 1, max: 86400, doc: 'shortest registration accepted (423 below)' },

@@ -55,8 +55,11 @@ export type DialOutcome<T> =
   /** Every route failed: the status to give the caller (the callee's own for 4xx/6xx, 503 when all gateways failed). */
   | { kind: 'failed'; status: number; reason: string };
 
-/** One try on one route. Call `sent` with a way to cancel the request once it is on the wire (starts the no-answer deadline). */
-export type DialAttempt<T> = (route: RouteAttempt, sent: (cancel: () => void) => void) => Promise<T>;
+/**
+ * One try on one route. Call `sent` with a way to cancel the request once it is on the wire (starts
+ * the no-answer deadline), and `ringing` when the route reports the callee alerted (180/183).
+ */
+export type DialAttempt<T> = (route: RouteAttempt, sent: (cancel: () => void) => void, ringing: () => void) => Promise<T>;
 
 /** How a supervised call's legs are hung up when the credit or the hard maximum runs out, and how the caller is warned. */
 export type CutReason = 'credit_exhausted' | 'max_duration' | 'hangup_requested' | 'signalling_lost';
@@ -186,7 +189,12 @@ export class CallControl {
     return [status, reason];
   }
 
-  /** Tries the routes in order until one answers, the caller gives up, or a failure is final. */
+  /**
+   * Tries the routes in order until one answers, the caller gives up, or a failure is final.
+   * A route that rang (180/183) until the no-answer deadline is a final "no answer" (480, CDR
+   * `no_answer`): the callee was alerted and did not answer, so no other carrier rings them again.
+   * One that did not even ring by then failed like a 408, and the next route is tried.
+   */
   async dial<T>(call: PrepaidCall, routes: readonly RouteAttempt[], attempt: DialAttempt<T>, cancelled: () => boolean, log: Logger): Promise<DialOutcome<T>> {
     let lastStatus = 503;
     let lastReason = 'Service Unavailable';
@@ -200,10 +208,11 @@ export class CallControl {
       call.carrier = route.carrierId;
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
+      let rang = false;
       try {
         const value = await attempt(route, (cancel) => {
           timer = setTimeout(() => { timedOut = true; try { cancel(); } catch { /* already final */ } }, this.deps.settings.noAnswerTimeoutMs);
-        });
+        }, () => { rang = true; });
         clearTimeout(timer);
         call.to(CallState.Answered);
         call.answerTime = Date.now();
@@ -215,8 +224,14 @@ export class CallControl {
         const status = timedOut ? 408 : statusOf(err);
         lastStatus = status;
         lastReason = (err as { reason?: string }).reason ?? (timedOut ? 'Request Timeout' : 'Failed');
-        log.info({ carrier: route.carrierId, gateway: route.gateway.id, status, attempt: i + 1 }, 'outbound attempt failed');
-        if (cancelled() || status === 487) return markCancelled();
+        log.info({ carrier: route.carrierId, gateway: route.gateway.id, status, attempt: i + 1, rang }, timedOut && rang ? 'no answer' : 'outbound attempt failed');
+        if (cancelled()) return markCancelled();
+        if (timedOut && rang) {
+          const [noAnswer, noAnswerReason] = sipStatusOf('NO_ANSWER');
+          call.sipCode = noAnswer; call.sipReason = noAnswerReason; call.disposition = 'no_answer';
+          return { kind: 'failed', status: noAnswer, reason: noAnswerReason };
+        }
+        if (status === 487) return markCancelled();
         if (!isRetryable(status)) break;
       }
     }

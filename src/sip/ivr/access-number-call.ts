@@ -285,13 +285,14 @@ class IvrRun {
     if (this.gone(await this.session.play(['connecting']))) { await this.d.control.settle(o.call, log); return 'hangup'; }
     // ringback while the carrier rings; bridging stops it
     void this.session.play(['tones/ringback'], { loop: true });
-    const outcome = await this.d.control.dial(o.call, o.auth.routes, (route, sent) => this.d.srf.createUAC(route.uri, {
+    const outcome = await this.d.control.dial(o.call, o.auth.routes, (route, sent, ringing) => this.d.srf.createUAC(route.uri, {
       localSdp: leg.localSdp,
       callingNumber: this.f.identity.withheld ? 'anonymous' : (this.f.identity.cli ?? 'anonymous'),
       ...(this.f.identity.withheld ? { headers: { Privacy: 'id' } } : {}),
       ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
     }, {
       cbRequest: (_err, r) => { this.pendingUac = r; sent(() => r.cancel()); },
+      cbProvisional: (p) => { if (p.status === 180 || p.status === 183) ringing(); },
     }), () => this.callerGone, log);
     this.pendingUac = undefined;
     if (outcome.kind === 'cancelled') { await this.d.control.settle(o.call, log); return 'hangup'; }
