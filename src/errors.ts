@@ -15,6 +15,8 @@ export const ERRORS = {
   UNKNOWN_ACCOUNT: { code: 'UNKNOWN_ACCOUNT', http: 404, sip: [404, 'Not Found'], message: 'no such account' },
   UNKNOWN_CUSTOMER: { code: 'UNKNOWN_CUSTOMER', http: 404, message: 'no such customer' },
   UNKNOWN_TARIFF: { code: 'UNKNOWN_TARIFF', http: 404, message: 'no such tariff' },
+  TARIFF_CURRENCY_MISMATCH: { code: 'TARIFF_CURRENCY_MISMATCH', http: 409, message: 'the tariff is priced in another currency than the account' },
+  TARIFF_CURRENCY_IN_USE: { code: 'TARIFF_CURRENCY_IN_USE', http: 409, message: 'accounts use the tariff; its currency cannot change' },
   CLI_TAKEN: { code: 'CLI_TAKEN', http: 409, message: 'that caller ID is registered to another account' },
   PIN_TAKEN: { code: 'PIN_TAKEN', http: 409, message: 'that PIN is not available' },
   IDEMPOTENCY_CONFLICT: { code: 'IDEMPOTENCY_CONFLICT', http: 409, message: 'the idempotency key was used for a different request' },

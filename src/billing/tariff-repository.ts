@@ -36,6 +36,7 @@ export class TariffRepository {
     const client = await this.pool.connect();
     try {
       await client.query('begin');
+      await this.checkCurrencyChange(client, tariffId, currency);
       await client.query(
         `insert into tariffs (id, name, currency) values ($1, $2, $3)
          on conflict (id) do update set name = excluded.name, currency = excluded.currency`, [tariffId, name, currency]);
@@ -52,12 +53,38 @@ export class TariffRepository {
       await client.query('commit');
     } catch (err) {
       await client.query('rollback');
+      // the foreign key accounts (tariff_id, currency) → tariffs: an account took the tariff meanwhile
+      if ((err as { code?: string; constraint?: string }).constraint === 'accounts_tariff_currency_fkey') {
+        throw new AppError('TARIFF_CURRENCY_IN_USE', `tariff ${tariffId} is in use by accounts of another currency than ${currency}; it cannot be re-imported in ${currency}`);
+      }
       throw err;
     } finally {
       client.release();
     }
     this.cache.delete(tariffId);
     return { imported: parsed.rates.length };
+  }
+
+  /**
+   * A tariff's currency may change only while no account uses it: an account's tariff is priced in
+   * the account's currency (migrations/0004_tariff_currency.sql holds the same rule). Locks the
+   * tariff's row for the rest of the import.
+   */
+  private async checkCurrencyChange(client: pg.PoolClient, tariffId: string, currency: string): Promise<void> {
+    const { rows } = await client.query<{ currency: string; accounts: number }>(
+      `select t.currency, (select count(*)::int from accounts a where a.tariff_id = t.id) as accounts
+         from tariffs t where t.id = $1 for update`, [tariffId]);
+    const current = rows[0];
+    if (current === undefined || current.currency === currency || current.accounts === 0) return;
+    const users = current.accounts === 1 ? '1 account uses it' : `${current.accounts} accounts use it`;
+    throw new AppError('TARIFF_CURRENCY_IN_USE', `tariff ${tariffId} is priced in ${current.currency} and ${users}; it cannot be re-imported in ${currency}`);
+  }
+
+  /** The tariff's currency; UNKNOWN_TARIFF when there is no such tariff. */
+  async currencyOf(tariffId: string): Promise<string> {
+    const { rows } = await this.pool.query<{ currency: string }>('select currency from tariffs where id = $1', [tariffId]);
+    if (rows[0] === undefined) throw new AppError('UNKNOWN_TARIFF', `no tariff ${tariffId}`);
+    return rows[0].currency;
   }
 
   async rates(tariffId: string): Promise<Rate[]> {

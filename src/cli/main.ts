@@ -40,6 +40,8 @@ customers and accounts
                  [--daily-cap=AMOUNT] [--credit-floor=AMOUNT] [--number=N] [--username=U]
                                             create a calling account (balance 0)
   account show <account id>                 the account, its live and durable balance, its calls in progress
+  account tariff <account id> <tariff id|none>
+                                            rate the account's calls by a tariff (it must be in the account's currency)
   pin issue <account id> [--pin=DIGITS]     issue a PIN (the previous one stops working); shown only now
   topup <account id> <AMOUNT> --key=KEY [--reference=REF]
                                             credit AMOUNT (account currency, e.g. 5 or 12.50) exactly once per KEY
@@ -51,7 +53,8 @@ calls
 money and data
   reconcile                                 write pending ledger events, then compare Redis and Postgres balances (exit 1 on any difference)
   rebuild-balances                          rebuild live balances in Redis from Postgres (keeps open reservations)
-  import-tariff <id> <name> <CUR> <file>    replace a tariff's rates with a CSV (all or nothing)
+  import-tariff <id> <name> <CUR> <file>    replace a tariff's rates with a CSV (all or nothing; the currency
+                                            cannot change while accounts use the tariff)
   export-tariff <id>                        print a tariff as CSV
   retention [cdrs|contacts|payments]... [--now=ISO]
                                             run the retention jobs (all by default); idempotent
@@ -118,7 +121,16 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
     ].join('\n'), { account: a, live: live ?? null, calls });
     return 0;
   }
-  throw new UsageError('account: create or show');
+  if (sub === 'tariff') {
+    new Options(opts, []);
+    const [id, tariff] = words(rest, 2, ['account id', 'tariff id or none']);
+    const tariffId = tariff === 'none' ? null : tariff!;
+    const a = await accounts.updateAccount(parseId(id, 'account id'), { tariffId });
+    await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.update', customerId: a.customerId, accountId: a.id });
+    out(a.tariffId === null ? `account ${a.id} now has no tariff (its calls are refused: no rate)` : `account ${a.id} now rated by tariff ${a.tariffId} (${a.currency})`, a);
+    return 0;
+  }
+  throw new UsageError('account: create, show or tariff');
 }
 
 async function run(argv: string[], json: boolean): Promise<number> {

@@ -97,6 +97,38 @@ describe('tariffs', () => {
   });
 });
 
+describe('tariff currency', () => {
+  const row = '44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered';
+  it('a GBP account cannot be given a EUR tariff, at creation or later, and nothing changes', async () => {
+    const repo = new TariffRepository(s.pool);
+    await repo.importCsv('cur-eur', 'Euro', 'EUR', `${HEADER}\n${row}\n`);
+    await repo.importCsv('cur-gbp', 'Sterling', 'GBP', `${HEADER}\n${row}\n`);
+    const a = await fundedAccount(s, 0);
+    const before = await snapshot();
+    await expect(accountsOf(s).updateAccount(a.id, { tariffId: 'cur-eur' })).rejects.toMatchObject({ code: 'TARIFF_CURRENCY_MISMATCH' });
+    await expect(accountsOf(s).createAccount({ customerId: a.customerId, currency: 'GBP', tariffId: 'cur-eur' })).rejects.toMatchObject({ code: 'TARIFF_CURRENCY_MISMATCH' });
+    expect(await snapshot()).toEqual(before);
+    expect((await accountsOf(s).updateAccount(a.id, { tariffId: 'cur-gbp' })).tariffId).toBe('cur-gbp');
+    // the database holds the rule too, whoever writes
+    await expect(s.pool.query(`update accounts set tariff_id = 'cur-eur' where id = $1`, [a.id])).rejects.toMatchObject({ code: '23503' });
+  });
+
+  it('re-importing a tariff in another currency is refused while accounts use it, allowed once none does', async () => {
+    const repo = new TariffRepository(s.pool);
+    await repo.importCsv('cur-used', 'Used', 'GBP', `${HEADER}\n${row}\n`);
+    const a = await fundedAccount(s, 0, { tariffId: 'cur-used' });
+    const before = await snapshot();
+    const err = await repo.importCsv('cur-used', 'Used', 'EUR', `${HEADER}\n${row}\n33,FR,0.02,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'TARIFF_CURRENCY_IN_USE', message: 'tariff cur-used is priced in GBP and 1 account uses it; it cannot be re-imported in EUR' });
+    expect(await snapshot()).toEqual(before);
+    expect((await s.pool.query(`select currency from tariffs where id = 'cur-used'`)).rows).toEqual([{ currency: 'GBP' }]);
+    expect(await repo.importCsv('cur-used', 'Used', 'GBP', `${HEADER}\n${row}\n`)).toEqual({ imported: 1 });   // same currency: fine
+    await accountsOf(s).updateAccount(a.id, { tariffId: null });
+    expect(await repo.importCsv('cur-used', 'Used', 'EUR', `${HEADER}\n${row}\n`)).toEqual({ imported: 1 });
+  });
+});
+
 describe('migrations', () => {
   it('are idempotent and create CDR partitions on demand', async () => {
     expect(await migrate(s.pool, s.schema)).toEqual([]);
