@@ -26,6 +26,7 @@ export const ERRORS = {
   DAILY_CAP_REACHED: { code: 'DAILY_CAP_REACHED', http: 402, sip: [403, 'Daily Spend Limit Reached'], message: 'the daily spend limit is reached' },
   TOO_MANY_CALLS: { code: 'TOO_MANY_CALLS', http: 429, sip: [486, 'Too Many Calls In Progress'], message: 'the concurrent-call limit is reached' },
   NO_RATE: { code: 'NO_RATE', http: 404, sip: [404, 'No Rate For Destination'], message: 'no rate for that destination' },
+  RATE_UNUSABLE: { code: 'RATE_UNUSABLE', http: 422, sip: [404, 'No Usable Rate For Destination'], message: 'the destination\'s rate cannot price a call (its cost overflows); the tariff must be fixed' },
   DESTINATION_BLOCKED: { code: 'DESTINATION_BLOCKED', http: 403, sip: [403, 'Destination Blocked'], message: 'calls to that destination are not allowed' },
   NO_ANSWER: { code: 'NO_ANSWER', http: 504, sip: [480, 'No Answer'], message: 'the callee was alerted and did not answer in time' },
   NO_ROUTE: { code: 'NO_ROUTE', http: 503, sip: [503, 'No Route To Destination'], message: 'no carrier route for that destination' },

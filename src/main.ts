@@ -48,7 +48,7 @@ export async function start(config: Config) {
   const writerRedis = await connectRedis(config.redisUrl, 'softswitch-ledger');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper);
-  const tariffs = new TariffRepository(pool);
+  const tariffs = new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds });
 
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
     streams: balances.keys.allStreams(), deadLetterStream: `${config.redisNamespace}:deadletter`,

@@ -37,7 +37,7 @@ export async function startApi(config: Config) {
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper);
   const { app, ctx } = await buildApi({
-    log, pool, redis, balances, accounts, tariffs: new TariffRepository(pool), payments: new TestPaymentProvider(), settings: apiSettingsOf(config),
+    log, pool, redis, balances, accounts, tariffs: new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds }), payments: new TestPaymentProvider(), settings: apiSettingsOf(config),
   });
   await app.listen({ host: config.apiHost, port: config.apiPort });
   const address = app.server.address();

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { RefreshingCache } from '../common/refreshing-cache.ts';
 import { AppError } from '../errors.ts';
+import { MAX_MICROS } from './money.ts';
 import { parseTariffCsv, Tariff, tariffToCsv } from './rating/index.ts';
 import type { Rate, TariffCsvError } from './rating/index.ts';
 
@@ -16,22 +17,29 @@ const toRate = (r: RateRow): Rate => ({
   effectiveFrom: r.effective_from, effectiveUntil: r.effective_until, connectionFeePolicy: r.connection_fee_policy,
 });
 
+/** MAX_CALL_SECONDS's default (src/config/config.ts). */
+const DEFAULT_MAX_CALL_SECONDS = 14_400;
+
 /** Tariffs (rate decks) in Postgres: all-or-nothing CSV import, export, and loading for lookup. */
 export class TariffRepository {
   private readonly cache: RefreshingCache<string, Tariff>;
 
-  constructor(private readonly pool: pg.Pool, cacheMs = 30_000) {
+  private readonly maxCallSeconds: number;
+
+  /** `maxCallSeconds` (MAX_CALL_SECONDS): every imported rate must be able to price a call this long. */
+  constructor(private readonly pool: pg.Pool, cacheMs = 30_000, opts: { maxCallSeconds?: number } = {}) {
+    this.maxCallSeconds = opts.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS;
     this.cache = new RefreshingCache(async (id) => new Tariff(id, await this.rates(id)), { ttlMs: cacheMs, maxEntries: 1_000 });
   }
 
   /**
    * Replaces the tariff's rates with the CSV's, in one transaction. Any error (by line and
-   * column) and nothing changes.
+   * column, including a rate that cannot price a call of MAX_CALL_SECONDS) and nothing changes.
    */
   async importCsv(tariffId: string, name: string, currency: string, csv: string): Promise<{ imported: number } | { errors: TariffCsvError[] }> {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(tariffId)) throw new AppError('VALIDATION_FAILED', 'tariff id must be 1-64 of [A-Za-z0-9_.-]');
     if (!/^[A-Z]{3}$/.test(currency)) throw new AppError('VALIDATION_FAILED', 'currency must be an ISO 4217 code');
-    const parsed = parseTariffCsv(csv);
+    const parsed = parseTariffCsv(csv, { maxCallSeconds: this.maxCallSeconds, maxMicros: MAX_MICROS });
     if (!parsed.ok) return { errors: parsed.errors };
     const client = await this.pool.connect();
     try {

@@ -272,7 +272,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
         const [id, name, currency, file] = words(rest, 4, ['tariff id', 'name', 'currency', 'file']);
         let csv: string;
         try { csv = await readFile(file!, 'utf8'); } catch (err) { throw new UsageError(`cannot read ${file}: ${(err as Error).message}`); }
-        const r = await new TariffRepository(pool).importCsv(id!, name!, currency!, csv);
+        const r = await new TariffRepository(pool, undefined, { maxCallSeconds: ctx.config.maxCallSeconds }).importCsv(id!, name!, currency!, csv);
         if ('errors' in r) {
           if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
           else process.stderr.write(`${r.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n')}\nnothing was imported\n`);

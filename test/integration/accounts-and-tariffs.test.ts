@@ -97,6 +97,30 @@ describe('tariffs', () => {
   });
 });
 
+describe('tariff limits', () => {
+  it('a rate whose cost for a call of MAX_CALL_SECONDS cannot be computed is refused, with its row and why; nothing is imported', async () => {
+    const repo = new TariffRepository(s.pool, 30_000, { maxCallSeconds: 14_400 });
+    const before = await snapshot();
+    const r = await repo.importCsv('limits', 'Limits', 'GBP', [HEADER,
+      '44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered',
+      '999,Never ratable,9007199254.740991,0,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+      '998,Fee beyond the largest amount,0.6,1000000000,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+      '997,Minimum beyond reason,0.6,0,9007199254740991,1,1,2026-01-01T00:00:00.000Z,,answered',
+      '996,Dear,1000000,0,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+    ].join('\n'));
+    expect(r).toEqual({ errors: [
+      { line: 3, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 9007199254.740991/min for 14400 billed seconds overflows the integer range' },
+      { line: 4, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) would cost 1000000144, more than the largest amount handled (1000000000): fee 1000000000 + 0.6/min for 14400 billed seconds' },
+      { line: 5, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 0.6/min for 9007199254740991 billed seconds overflows the integer range' },
+      { line: 6, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 1000000/min for 14400 billed seconds overflows the integer range' },
+    ] });
+    expect(await snapshot()).toEqual(before);
+    // a shorter maximum call makes the dear rate ratable
+    expect(await new TariffRepository(s.pool, 30_000, { maxCallSeconds: 3600 }).importCsv('limits', 'Limits', 'GBP', [HEADER,
+      '996,Dear,1000000,0,0,1,1,2026-01-01T00:00:00.000Z,,answered'].join('\n'))).toEqual({ imported: 1 });
+  });
+});
+
 describe('tariff currency', () => {
   const row = '44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered';
   it('a GBP account cannot be given a EUR tariff, at creation or later, and nothing changes', async () => {

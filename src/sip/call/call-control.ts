@@ -3,6 +3,8 @@ import type { Account } from '../../accounts/account-service.ts';
 import { normaliseNumber } from '../../accounts/e164.ts';
 import type { RefusalReason } from '../../billing/balance/balance-store.ts';
 import type { CallCredit } from '../../billing/credit/call-credit.ts';
+import { MAX_MICROS } from '../../billing/money.ts';
+import { maxCallCostProblem } from '../../billing/rating/index.ts';
 import type { Rate, Tariff } from '../../billing/rating/index.ts';
 import { sipStatusOf } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
@@ -170,6 +172,12 @@ export class CallControl {
     const rate = (await this.deps.tariff(account.tariffId)).lookup(destination, new Date(call.startTime));
     if (!rate) return { ok: false, code: 'NO_RATE' };
     call.rate = rate;
+    // a rate that cannot price the longest call (it slipped past the import's check) is refused, never a 500
+    const unratable = maxCallCostProblem(rate, this.deps.settings.maxCallSeconds, MAX_MICROS);
+    if (unratable !== undefined) {
+      log.error({ prefix: rate.prefix, tariffId: account.tariffId, problem: unratable }, 'rate cannot be applied; fix the tariff');
+      return { ok: false, code: 'RATE_UNUSABLE', detail: unratable };
+    }
 
     const auth = await this.deps.credit.authorise(account.id, call.facts.callId, rate);
     if (!auth.ok) return { ok: false, code: REFUSAL_CODE[auth.reason] };
