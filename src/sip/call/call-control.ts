@@ -282,7 +282,8 @@ export class CallControl {
     let ended = false;
     let settled: Promise<void> = Promise.resolve();
     const { callId, accountId } = call.facts;
-    const end = (disposition: string): Promise<void> => {
+    /** `endAt`: when the switch itself ended the call at a planned instant (the paid second), the CDR ends there. */
+    const end = (disposition: string, endAt?: number): Promise<void> => {
       if (ended) return settled;
       ended = true;
       timer.stop();
@@ -290,7 +291,7 @@ export class CallControl {
       if (byAccount?.get(accountId) === cutFromOutside) byAccount.delete(accountId);
       if (byAccount?.size === 0) this.live.delete(callId);
       call.disposition = disposition;
-      settled = this.settle(call, log);
+      settled = this.settle(call, log, endAt);
       return settled;
     };
     const timer = new CreditTimer({
@@ -299,10 +300,10 @@ export class CallControl {
       ...(this.deps.timers ? { timers: this.deps.timers } : {}),
       extend: (c) => this.deps.credit.extend(call.facts.accountId, call.facts.callId, rate, call.answerTime!, c),
       ...(legs.warn ? { warn: (s: number) => { log.info({ secondsLeft: s }, 'warning the caller'); legs.warn!(s); } } : {}),
-      cut: (reason) => {
+      cut: (reason, at) => {
         log.info({ reason }, 'ending call');
         legs.hangUp(reason);
-        void end(reason);
+        void end(reason, at);
       },
       onError: (err) => log.warn({ err: (err as Error).message }, 'extending the reservation failed'),
     });
@@ -321,10 +322,14 @@ export class CallControl {
     return { end, get ended() { return ended; } };
   }
 
-  /** Settles the call once (later calls do nothing); a failure leaves the reservation to the sweeper. */
-  async settle(call: PrepaidCall, log: Logger): Promise<void> {
+  /**
+   * Settles the call once (later calls do nothing); a failure leaves the reservation to the
+   * sweeper. It ends now, or at `endAt` when the switch cut it at a planned instant (never later than now).
+   */
+  async settle(call: PrepaidCall, log: Logger, endAt?: number): Promise<void> {
     this.stopKeepAlive(call);
-    if (!call.beginSettling(Date.now())) return;
+    const now = Date.now();
+    if (!call.beginSettling(endAt === undefined ? now : Math.min(now, endAt))) return;
     try {
       const r = await this.deps.credit.settle(call.facts.accountId, call.rate, call.cdr());
       call.to(CallState.Settled);
