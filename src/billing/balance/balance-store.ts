@@ -21,6 +21,7 @@ const SCRIPTS = {
   ssSyncAccount: { file: 'sync-account.lua', keys: 1 },
   ssAnswered: { file: 'answered.lua', keys: 2 },
   ssKeepAlive: { file: 'keep-alive.lua', keys: 2 },
+  ssIvrSession: { file: 'ivr-session.lua', keys: 2 },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -121,6 +122,22 @@ export interface CdrRecord {
   sipCode: number | null;
   sipReason: string | null;
   carrier: string | null;
+}
+
+/** One access-number session as it travels in the stream (JSON); times are epoch milliseconds. No money. */
+export interface IvrSessionRecord {
+  callId: string;
+  accountId: number | null;
+  accessNumber: string;
+  cli: string | null;
+  sourceIp: string | null;
+  carrier: string | null;
+  startTime: number;
+  endTime: number;
+  durationMs: number;
+  outcome: 'calls_placed' | 'pin_refused' | 'locked' | 'caller_hung_up' | 'no_destination' | 'refused' | 'ended';
+  pinAttempts: number;
+  calls: number;
 }
 
 export interface BalanceStoreOptions {
@@ -317,6 +334,15 @@ export class BalanceStore {
     const shard = this.keys.shardOfCallId(cdr.callId);
     const r = await this.run('ssCdrOnly', this.keys.cdrMarker(shard, cdr.callId), this.keys.stream(shard),
       cdr.callId, this.now(), JSON.stringify({ ...cdr, accountId: null, cost: 0 }), this.settledTtl);
+    return { duplicate: r[0] === 'duplicate' };
+  }
+
+  /** The record of an access-number session, exactly once per session (Call-ID); no balance changes. */
+  async recordIvrSession(session: IvrSessionRecord): Promise<{ duplicate: boolean }> {
+    this.checkCall(session.callId);
+    const shard = this.keys.shardOfCallId(session.callId);
+    const r = await this.run('ssIvrSession', this.keys.ivrSessionMarker(shard, session.callId), this.keys.stream(shard),
+      session.callId, this.now(), JSON.stringify(session), this.settledTtl);
     return { duplicate: r[0] === 'duplicate' };
   }
 
