@@ -21,6 +21,7 @@ import { ConfigError, describeSettings, loadConfig } from '../config/config.ts';
 import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
+import { IvrSessionRecords } from '../accounts/ivr-session-records.ts';
 import { AppError } from '../errors.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../ledger/postgres-ledger-sink.ts';
@@ -49,6 +50,9 @@ customers and accounts
                                             register a caller ID for PIN-less calls
 calls
   calls list [--account=ID]                 calls in progress (holding a credit reservation)
+  ivr-sessions [--from=ISO] [--to=ISO] [--access-number=+E164] [--account=ID] [--limit=N] [--totals]
+                                            access-number sessions, with or without a call placed (the access leg's time,
+                                            to reconcile a carrier's invoice); --totals: per access number and carrier
   calls hangup <call id> [--account=ID]     ask the SIP application holding the call to end it (it settles as usual)
 money and data
   reconcile                                 write pending ledger events, then compare Redis and Postgres balances (exit 1 on any difference)
@@ -82,6 +86,11 @@ function words(args: string[], count: number, names: string[]): string[] {
   if (args.length < count) throw new UsageError(`missing ${names.slice(args.length, count).join(', ')}`);
   if (args.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(args[names.length])}`);
   return args;
+}
+
+/** Milliseconds as whole seconds, rounded up, e.g. "95 s". */
+function formatSeconds(ms: number): string {
+  return `${Math.ceil(ms / 1000)} s`;
 }
 
 async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[], opts: Map<string, string | true>): Promise<number> {
@@ -143,7 +152,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
     out(describeSettings().map((s) => `${s.env.padEnd(34)} ${s.default ?? '(required)'}  ${s.doc}`).join('\n'), describeSettings());
     return 0;
   }
-  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup'];
+  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'ivr-sessions', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup'];
   if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
 
   const config = loadConfig();
@@ -241,6 +250,33 @@ async function run(argv: string[], json: boolean): Promise<number> {
           return 0;
         }
         throw new UsageError('calls: list or hangup');
+      }
+      case 'ivr-sessions': {
+        const o = new Options(parsed.options, ['from', 'to', 'access-number', 'account', 'limit', 'totals']);
+        words(rest, 0, []);
+        const instant = (name: string): Date | undefined => {
+          const v = o.string(name);
+          if (v === undefined) return undefined;
+          const d = new Date(v);
+          if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) throw new UsageError(`--${name} must be an ISO-8601 date or time`);
+          return d;
+        };
+        const accessNumber = o.string('access-number');
+        if (accessNumber !== undefined && !E164.test(accessNumber)) throw new UsageError('--access-number must be E.164 (+ and 7 to 15 digits)');
+        const from = instant('from'), to = instant('to'), accountId = o.int('account', 1);
+        const filter = { ...(from ? { from } : {}), ...(to ? { to } : {}), ...(accessNumber ? { accessNumber } : {}), ...(accountId ? { accountId } : {}) };
+        const records = new IvrSessionRecords(pool);
+        if (o.flag('totals')) {
+          const totals = await records.totals(filter);
+          out(totals.length === 0 ? 'no access-number sessions' : totals.map((t) =>
+            `${t.accessNumber}  carrier ${t.carrier ?? '-'}  ${t.sessions} sessions  ${formatSeconds(t.durationMs)} on the access leg  ${t.withoutCalls} without a call`).join('\n'), totals);
+          return 0;
+        }
+        const rows = await records.list({ ...filter, limit: o.int('limit', 1, 10_000) ?? 50 });
+        await new AuditLog(pool).writeMany(ACTOR, 'ivr_session.list', [...new Set(rows.map((r) => r.accountId))].map((a) => ({ customerId: null, accountId: a })), { records: rows.length });
+        out(rows.length === 0 ? 'no access-number sessions' : rows.map((r) =>
+          `${r.startTime.toISOString()}  ${r.accessNumber}  from ${r.cli ?? 'withheld'}  ${formatSeconds(r.durationMs)}  ${r.outcome}  account ${r.accountId ?? '-'}  calls ${r.calls}  PINs ${r.pinAttempts}  ${r.callId}`).join('\n'), rows);
+        return 0;
       }
       case 'migrate': {
         new Options(parsed.options, []);

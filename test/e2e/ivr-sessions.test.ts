@@ -3,9 +3,11 @@
  * caller who gives up), so the carrier's invoice for the access leg can be reconciled: one row in
  * ivr_sessions per session, how long the access leg was up and how it ended; nothing charged.
  */
+import { execFile } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import { ivrSuite, keyAt } from '../support/ivr-suite.ts';
+import { TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
 import type { SipAppHarness } from '../support/sip-app-harness.ts';
 
 const ACCESS = '+441632000300';
@@ -70,5 +72,33 @@ describe('access-number sessions', () => {
     expect(await sessionOf(loggedIn.callId)).toMatchObject({ outcome: 'caller_hung_up', pinAttempts: 1, calls: 0, accountId: dev.account.id });
     expect((await h.s.store.get(dev.account.id))!.balance).toBe(1_000_000);
     expect(await h.cdrs(dev.account.id)).toEqual([]);
+  });
+
+  it('an operator lists the sessions and their totals per access number and carrier with the CLI', async () => {
+    const c = await dialIn(freshCli());
+    await c.waitPrompt('enter-pin');
+    await c.hangup();
+    const row = await sessionOf(c.callId);
+    const env = {
+      ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: h.s.schema, REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: 'ivr_sessions_cli',
+      PIN_PEPPER: TEST_PEPPER, DRACHTIO_SECRET: 'cli-test-secret', SIP_NONCE_KEY: 'n'.repeat(32), LOG_LEVEL: 'silent',
+    };
+    const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+    const [list, totals] = await Promise.all([
+      cli(['ivr-sessions', `--access-number=${ACCESS}`, '--json']),
+      cli(['ivr-sessions', '--totals', `--access-number=${ACCESS}`]),
+    ]);
+    expect(list.code, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as { callId: string; outcome: string; durationMs: number }[];
+    expect(listed[0]).toMatchObject({ callId: c.callId, outcome: 'caller_hung_up', durationMs: row!.durationMs });
+    const { rows } = await h.s.pool.query<{ n: number; ms: number; none: number }>(
+      'select count(*)::int as n, sum(duration_ms)::float8 as ms, (count(*) filter (where calls = 0))::int as none from ivr_sessions where access_number = $1', [ACCESS]);
+    expect(listed).toHaveLength(rows[0]!.n);
+    expect(totals.code, totals.stderr).toBe(0);
+    expect(totals.stdout).toBe(`${ACCESS}  carrier carrier-a  ${rows[0]!.n} sessions  ${Math.ceil(rows[0]!.ms / 1000)} s on the access leg  ${rows[0]!.none} without a call\n`);
   });
 });
