@@ -96,6 +96,8 @@ const en = {
   problems: {
     ACCOUNT_CLOSED: 'The account is closed.', IDEMPOTENCY_CONFLICT: 'This request was already made with different values.', UNKNOWN_ACCOUNT: 'Unknown account.',
     FORBIDDEN: 'Not allowed.', UNKNOWN_CALL: 'The call has already ended.', CLI_TAKEN: 'That number belongs to another account.', VALIDATION_FAILED: 'Check the values entered.',
+    TARIFF_CURRENCY_IN_USE: 'Accounts use this tariff: its currency cannot change. Upload it in its own currency.',
+    TARIFF_CURRENCY_MISMATCH: 'That tariff is priced in another currency than the account.',
   } as Record<string, string>,
 };
 
