@@ -334,6 +334,7 @@ export class CallControl {
       const r = await this.deps.credit.settle(call.facts.accountId, call.rate, call.cdr());
       call.to(CallState.Settled);
       log.info({ disposition: call.disposition, result: r }, 'call settled');
+      if (r.ok && r.correctedSweep) log.warn({ cost: r.debited }, 'a sweeper had settled this live call; its settlement was replaced by this one');
       this.deps.onSettled?.(call, r);
     } catch (err) {
       // the reservation stays in Redis with its deadline: the sweeper settles it
