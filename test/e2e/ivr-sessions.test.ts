@@ -17,7 +17,7 @@ const suite = ivrSuite('ivrsessions', ACCESS, (base) => ({
   media: { portMin: base, portMax: base + 40 },
   ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, anonymousLockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
 }));
-const { dialIn, freshCli, account } = suite;
+const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;
 beforeAll(() => { h = suite.h; });
 
@@ -73,6 +73,21 @@ describe('access-number sessions', () => {
     expect((await h.s.store.get(dev.account.id))!.balance).toBe(1_000_000);
     expect(await h.cdrs(dev.account.id)).toEqual([]);
   });
+
+  it('a call placed from the IVR that rings unanswered: the caller hears call-failed, its CDR says no_answer 480, the session calls_placed', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    await h.accountsSvc.addCli(dev.account.id, cli, true);
+    const ringing = h.carrier(0, 'uas-ring-recv-cancel.xml', { timeoutSec: 30 });
+    const c = await dialIn(cli);
+    await keyAt(c, 'enter-destination', '00441632960001#');
+    await c.expectHeard(['call-failed', 'goodbye'], { anywhere: true, timeoutMs: 30_000 });
+    await c.waitBye();
+    const run = await ringing.done;
+    expect(run.errors, run.stdout.slice(-2000)).toBe('');
+    expect(await sessionOf(c.callId)).toMatchObject({ outcome: 'calls_placed', calls: 1, accountId: dev.account.id });
+    expect(await ivrCdrs(dev.account.id)).toEqual([expect.objectContaining({ disposition: 'no_answer', sipCode: 480, cost: 0 })]);
+  }, 60_000);
 
   it('an operator lists the sessions and their totals per access number and carrier with the CLI', async () => {
     const c = await dialIn(freshCli());

@@ -120,6 +120,6 @@ describe('reservation deadline (property)', () => {
         const r = await credit.settle(accountId, rate, { ...cdrFor(callId, accountId, 0), answerTime: answeredAt, endTime: end, durationMs: end - answeredAt, disposition: cut ?? 'answered' });
         expect(r).toMatchObject({ ok: true, duplicate: false });
         expect(await store.get(accountId)).toMatchObject({ reserved: 0, callsInProgress: 0 });
-      }), { numRuns: 300 });
+      }), { numRuns: 1000 });
   }, 120_000);
 });
