@@ -48,7 +48,7 @@ export async function start(config: Config) {
   const writerRedis = await connectRedis(config.redisUrl, 'softswitch-ledger');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
-  const tariffs = new TariffRepository(pool);
+  const tariffs = new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds });
 
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
     streams: balances.keys.allStreams(), deadLetterStream: `${config.redisNamespace}:deadletter`,
@@ -74,7 +74,7 @@ export async function start(config: Config) {
   let subscriber: Redis | undefined;
   const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
-    const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds });
+    const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds, graceSeconds: config.reservationGraceSeconds });
     sip = createSipApp({
       log, pool, redis, accounts, tariffs, credit, balances, events: metrics.events,
       // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf

@@ -95,6 +95,7 @@ export class AccountService {
     if (weak) throw new AppError('WEAK_PASSWORD', weak);
     const passwordHash = a.password ? await hashPassword(a.password) : null;
     const number = a.number ?? String(randomInt(10_000_000, 99_999_999)) + String(randomInt(0, 10));
+    if (a.tariffId != null) await this.checkTariffCurrency(a.tariffId, a.currency, 'the account');
     let account: Account;
     try {
       const { rows } = await this.pool.query<Account>(
@@ -229,6 +230,7 @@ export class AccountService {
     }
     const current = await this.get(accountId);
     if (current.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
+    if (ch.tariffId != null) await this.checkTariffCurrency(ch.tariffId, current.currency, `account ${accountId}`);
     let rows: Account[];
     try {
       ({ rows } = await this.pool.query<Account>(
@@ -241,6 +243,18 @@ export class AccountService {
     }
     await this.balances.syncAccount(limitsOf(rows[0]!));
     return rows[0]!;
+  }
+
+  /**
+   * An account's tariff is priced in the account's currency (there is no conversion rule): a
+   * tariff of another currency is refused with TARIFF_CURRENCY_MISMATCH, an unknown one with
+   * UNKNOWN_TARIFF. The foreign key accounts (tariff_id, currency) → tariffs holds it in the database too.
+   */
+  private async checkTariffCurrency(tariffId: string, currency: string, whose: string): Promise<void> {
+    const { rows } = await this.pool.query<{ currency: string }>('select currency from tariffs where id = $1', [tariffId]);
+    const tariff = rows[0];
+    if (tariff === undefined) throw new AppError('UNKNOWN_TARIFF', `no tariff ${tariffId}`);
+    if (tariff.currency !== currency) throw new AppError('TARIFF_CURRENCY_MISMATCH', `tariff ${tariffId} is priced in ${tariff.currency}; ${whose} is in ${currency}`);
   }
 
   /** Revokes the account's PIN (if any) and the caller IDs registered at the IVR with it; returns whether a PIN was active. */
@@ -328,6 +342,7 @@ export function limitsOf(a: Account): AccountLimits {
 
 function translatePg(err: unknown): unknown {
   const e = err as { code?: string; constraint?: string };
+  if (e.code === '23503' && e.constraint === 'accounts_tariff_currency_fkey') return new AppError('TARIFF_CURRENCY_MISMATCH', 'the tariff is priced in another currency than the account');
   if (e.code === '23503') return new AppError(e.constraint?.includes('tariff') ? 'UNKNOWN_TARIFF' : 'UNKNOWN_CUSTOMER');
   if (e.code === '23505') return new AppError('VALIDATION_FAILED', 'account number or username already in use');
   if (e.code === '23514') return new AppError('VALIDATION_FAILED', `constraint ${e.constraint ?? ''} violated`);

@@ -23,6 +23,7 @@ import { createMetrics } from './metrics.ts';
 import { clientProblem, notFoundHandler, problemHandler } from './problem.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { callRoutes } from './routes/calls.ts';
+import { ivrSessionRoutes } from './routes/ivr-sessions.ts';
 import { keyRoutes } from './routes/api-keys.ts';
 import { moneyRoutes } from './routes/money.ts';
 import { privacyRoutes } from './routes/privacy.ts';
@@ -118,6 +119,7 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   moneyRoutes(app, ctx);
   tariffRoutes(app, ctx);
   callRoutes(app, ctx);
+  ivrSessionRoutes(app, ctx);
   routingRoutes(app, ctx);
   privacyRoutes(app, ctx);
   selfCareRoutes(app, ctx);

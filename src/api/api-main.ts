@@ -38,7 +38,7 @@ export async function startApi(config: Config) {
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
   const { app, ctx } = await buildApi({
-    log, pool, redis, balances, accounts, tariffs: new TariffRepository(pool), payments: paymentProviderFor(config), settings: apiSettingsOf(config),
+    log, pool, redis, balances, accounts, tariffs: new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds }), payments: paymentProviderFor(config), settings: apiSettingsOf(config),
   });
   await app.listen({ host: config.apiHost, port: config.apiPort });
   const address = app.server.address();

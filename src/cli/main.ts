@@ -21,6 +21,7 @@ import { ConfigError, describeSettings, loadConfig } from '../config/config.ts';
 import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
+import { IvrSessionRecords } from '../accounts/ivr-session-records.ts';
 import { AppError } from '../errors.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../ledger/postgres-ledger-sink.ts';
@@ -40,6 +41,8 @@ customers and accounts
                  [--daily-cap=AMOUNT] [--credit-floor=AMOUNT] [--number=N] [--username=U]
                                             create a calling account (balance 0)
   account show <account id>                 the account, its live and durable balance, its calls in progress
+  account tariff <account id> <tariff id|none>
+                                            rate the account's calls by a tariff (it must be in the account's currency)
   pin issue <account id>                    issue a random PIN (the previous one and the caller IDs registered
                                             with it at the IVR stop working); shown only now
   topup <account id> <AMOUNT> --key=KEY [--reference=REF]
@@ -48,11 +51,15 @@ customers and accounts
                                             register a caller ID for PIN-less calls
 calls
   calls list [--account=ID]                 calls in progress (holding a credit reservation)
+  ivr-sessions [--from=ISO] [--to=ISO] [--access-number=+E164] [--account=ID] [--limit=N] [--totals]
+                                            access-number sessions, with or without a call placed (the access leg's time,
+                                            to reconcile a carrier's invoice); --totals: per access number and carrier
   calls hangup <call id> [--account=ID]     ask the SIP application holding the call to end it (it settles as usual)
 money and data
   reconcile                                 write pending ledger events, then compare Redis and Postgres balances (exit 1 on any difference)
   rebuild-balances                          rebuild live balances in Redis from Postgres (keeps open reservations)
-  import-tariff <id> <name> <CUR> <file>    replace a tariff's rates with a CSV (all or nothing)
+  import-tariff <id> <name> <CUR> <file>    replace a tariff's rates with a CSV (all or nothing; the currency
+                                            cannot change while accounts use the tariff)
   export-tariff <id>                        print a tariff as CSV
   retention [cdrs|contacts|payments]... [--now=ISO]
                                             run the retention jobs (all by default); idempotent
@@ -80,6 +87,11 @@ function words(args: string[], count: number, names: string[]): string[] {
   if (args.length < count) throw new UsageError(`missing ${names.slice(args.length, count).join(', ')}`);
   if (args.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(args[names.length])}`);
   return args;
+}
+
+/** Milliseconds as whole seconds, rounded up, e.g. "95 s". */
+function formatSeconds(ms: number): string {
+  return `${Math.ceil(ms / 1000)} s`;
 }
 
 async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[], opts: Map<string, string | true>): Promise<number> {
@@ -119,7 +131,16 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
     ].join('\n'), { account: a, live: live ?? null, calls });
     return 0;
   }
-  throw new UsageError('account: create or show');
+  if (sub === 'tariff') {
+    new Options(opts, []);
+    const [id, tariff] = words(rest, 2, ['account id', 'tariff id or none']);
+    const tariffId = tariff === 'none' ? null : tariff!;
+    const a = await accounts.updateAccount(parseId(id, 'account id'), { tariffId });
+    await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.update', customerId: a.customerId, accountId: a.id });
+    out(a.tariffId === null ? `account ${a.id} now has no tariff (its calls are refused: no rate)` : `account ${a.id} now rated by tariff ${a.tariffId} (${a.currency})`, a);
+    return 0;
+  }
+  throw new UsageError('account: create, show or tariff');
 }
 
 async function run(argv: string[], json: boolean): Promise<number> {
@@ -132,7 +153,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
     out(describeSettings().map((s) => `${s.env.padEnd(34)} ${s.default ?? '(required)'}  ${s.doc}`).join('\n'), describeSettings());
     return 0;
   }
-  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup'];
+  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'ivr-sessions', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup'];
   if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
 
   const config = loadConfig();
@@ -231,6 +252,33 @@ async function run(argv: string[], json: boolean): Promise<number> {
         }
         throw new UsageError('calls: list or hangup');
       }
+      case 'ivr-sessions': {
+        const o = new Options(parsed.options, ['from', 'to', 'access-number', 'account', 'limit', 'totals']);
+        words(rest, 0, []);
+        const instant = (name: string): Date | undefined => {
+          const v = o.string(name);
+          if (v === undefined) return undefined;
+          const d = new Date(v);
+          if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) throw new UsageError(`--${name} must be an ISO-8601 date or time`);
+          return d;
+        };
+        const accessNumber = o.string('access-number');
+        if (accessNumber !== undefined && !E164.test(accessNumber)) throw new UsageError('--access-number must be E.164 (+ and 7 to 15 digits)');
+        const from = instant('from'), to = instant('to'), accountId = o.int('account', 1);
+        const filter = { ...(from ? { from } : {}), ...(to ? { to } : {}), ...(accessNumber ? { accessNumber } : {}), ...(accountId ? { accountId } : {}) };
+        const records = new IvrSessionRecords(pool);
+        if (o.flag('totals')) {
+          const totals = await records.totals(filter);
+          out(totals.length === 0 ? 'no access-number sessions' : totals.map((t) =>
+            `${t.accessNumber}  carrier ${t.carrier ?? '-'}  ${t.sessions} sessions  ${formatSeconds(t.durationMs)} on the access leg  ${t.withoutCalls} without a call`).join('\n'), totals);
+          return 0;
+        }
+        const rows = await records.list({ ...filter, limit: o.int('limit', 1, 10_000) ?? 50 });
+        await new AuditLog(pool).writeMany(ACTOR, 'ivr_session.list', [...new Set(rows.map((r) => r.accountId))].map((a) => ({ customerId: null, accountId: a })), { records: rows.length });
+        out(rows.length === 0 ? 'no access-number sessions' : rows.map((r) =>
+          `${r.startTime.toISOString()}  ${r.accessNumber}  from ${r.cli ?? 'withheld'}  ${formatSeconds(r.durationMs)}  ${r.outcome}  account ${r.accountId ?? '-'}  calls ${r.calls}  PINs ${r.pinAttempts}  ${r.callId}`).join('\n'), rows);
+        return 0;
+      }
       case 'migrate': {
         new Options(parsed.options, []);
         const applied = await migrate(pool, config.databaseSchema);
@@ -261,7 +309,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
         const [id, name, currency, file] = words(rest, 4, ['tariff id', 'name', 'currency', 'file']);
         let csv: string;
         try { csv = await readFile(file!, 'utf8'); } catch (err) { throw new UsageError(`cannot read ${file}: ${(err as Error).message}`); }
-        const r = await new TariffRepository(pool).importCsv(id!, name!, currency!, csv);
+        const r = await new TariffRepository(pool, undefined, { maxCallSeconds: ctx.config.maxCallSeconds }).importCsv(id!, name!, currency!, csv);
         if ('errors' in r) {
           if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
           else process.stderr.write(`${r.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n')}\nnothing was imported\n`);

@@ -267,5 +267,6 @@ function isContentError(err: unknown): boolean {
 
 function flatten(e: LedgerEvent): string[] {
   return ['id', e.eventId, 'type', e.type, 'acct', String(e.accountId ?? ''), 'amount', String(e.amount),
-    'bal', String(e.balanceAfter), 'ref', e.reference, 'ts', String(e.occurredAt), 'cdr', e.cdr ? JSON.stringify(e.cdr) : ''];
+    'bal', String(e.balanceAfter), 'ref', e.reference, 'ts', String(e.occurredAt), 'cdr', e.cdr ? JSON.stringify(e.cdr) : '',
+    ...(e.session ? ['session', JSON.stringify(e.session)] : [])];
 }

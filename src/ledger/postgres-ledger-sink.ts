@@ -4,8 +4,12 @@ import type { LedgerEvent } from './stream-event.ts';
 /**
  * Writes a batch of stream events to Postgres in one transaction: ledger entries (idempotent on
  * event id) and the durable balance they move, top-up records, and CDRs (idempotent on call id +
- * start time). Replaying a batch changes nothing.
+ * start time; a correction event's CDR replaces the call's earlier one), and access-number sessions
+ * (idempotent on call id). Replaying a batch changes nothing.
  */
+/** Event ids of an owner's settle that replaced a sweeper's (settle.lua): its CDR replaces the call's CDR. */
+const CORRECTION_PREFIX = 'resettle:';
+
 export class PostgresLedgerSink {
   private readonly months = new Set<string>();
 
@@ -16,6 +20,7 @@ export class PostgresLedgerSink {
     const ledger = events.filter((e) => e.accountId !== null && (e.type !== 'call' || e.amount !== 0));
     const topups = events.filter((e) => e.type === 'topup');
     const cdrs = events.filter((e) => e.cdr !== null);
+    const sessions = events.filter((e) => e.session !== null);
     await this.ensurePartitions(cdrs);
     const client = await this.pool.connect();
     try {
@@ -52,7 +57,15 @@ export class PostgresLedgerSink {
           ],
         );
       }
-      if (cdrs.length > 0) await this.insertCdrs(client, cdrs);
+      const corrections = cdrs.filter((e) => e.eventId.startsWith(CORRECTION_PREFIX));
+      const firsts = cdrs.filter((e) => !e.eventId.startsWith(CORRECTION_PREFIX));
+      if (firsts.length > 0) await this.insertCdrs(client, firsts);
+      for (const e of corrections) {
+        // the owner's CDR replaces the sweeper's (whatever start time the sweeper could give it)
+        await client.query('delete from cdrs where call_id = $1 and account_id = $2', [e.cdr!.callId, e.accountId]);
+        await this.insertCdrs(client, [e]);
+      }
+      if (sessions.length > 0) await this.insertSessions(client, sessions);
       await client.query('commit');
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
@@ -86,6 +99,25 @@ export class PostgresLedgerSink {
                      $23::text[], $24::text[])
            as t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20, c21, c22, c23, c24)
        on conflict (call_id, start_time) do nothing`,
+      cols,
+    );
+  }
+
+  /** Access-number sessions, once per session (call id). */
+  private async insertSessions(client: pg.PoolClient, events: readonly LedgerEvent[]): Promise<void> {
+    const cols: unknown[][] = Array.from({ length: 13 }, () => []);
+    for (const e of events) {
+      const x = e.session!;
+      const row = [x.callId, e.eventId, x.accountId, x.accessNumber, x.cli, x.sourceIp, x.carrier, x.startTime, x.endTime, x.durationMs, x.outcome, x.pinAttempts, x.calls];
+      row.forEach((v, i) => cols[i]!.push(v ?? null));
+    }
+    await client.query(
+      `insert into ivr_sessions (call_id, event_id, account_id, access_number, cli, source_ip, carrier, start_time, end_time, duration_ms, outcome, pin_attempts, calls)
+       select c1, c2, c3, c4, c5, c6::inet, c7, to_timestamp(c8 / 1000.0), to_timestamp(c9 / 1000.0), c10, c11, c12, c13
+         from unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
+                     $10::bigint[], $11::text[], $12::int[], $13::int[])
+           as t(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)
+       on conflict (call_id) do nothing`,
       cols,
     );
   }

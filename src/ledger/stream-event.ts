@@ -1,11 +1,11 @@
-import type { CdrRecord } from '../billing/balance/balance-store.ts';
+import type { CdrRecord, IvrSessionRecord } from '../billing/balance/balance-store.ts';
 
 /** One event as the balance scripts append it to a shard stream (see src/billing/balance/lua). */
 export interface LedgerEvent {
   streamId: string;
   stream: string;
   eventId: string;                 // kind:key, globally unique, the idempotency key in Postgres
-  type: 'call' | 'topup' | 'adjust' | 'cdr';
+  type: 'call' | 'topup' | 'adjust' | 'cdr' | 'ivr_session';
   accountId: number | null;
   amount: number;                  // signed change to the balance, micro-units
   balanceAfter: number;
@@ -16,11 +16,13 @@ export interface LedgerEvent {
   providerReference: string;
   reason: string;
   cdr: CdrRecord | null;
+  /** An access-number session's record (type ivr_session). */
+  session: IvrSessionRecord | null;
 }
 
 export class MalformedEventError extends Error {}
 
-const TYPES = new Set(['call', 'topup', 'adjust', 'cdr']);
+const TYPES = new Set(['call', 'topup', 'adjust', 'cdr', 'ivr_session']);
 
 function intField(f: Map<string, string>, name: string, required = true): number {
   const v = f.get(name);
@@ -51,6 +53,15 @@ export function decodeEvent(stream: string, streamId: string, flat: string[]): L
       throw new MalformedEventError('cdr lacks callId/startTime/endTime');
     }
   }
+  let session: IvrSessionRecord | null = null;
+  const sessionJson = f.get('session');
+  if (sessionJson !== undefined && sessionJson !== '') {
+    try { session = JSON.parse(sessionJson) as IvrSessionRecord; } catch { throw new MalformedEventError('session is not JSON'); }
+    if (typeof session.callId !== 'string' || typeof session.accessNumber !== 'string' || !Number.isFinite(session.startTime) || !Number.isFinite(session.endTime)) {
+      throw new MalformedEventError('session lacks callId/accessNumber/startTime/endTime');
+    }
+  }
+  if (type === 'ivr_session' && session === null) throw new MalformedEventError('ivr_session without session');
   return {
     streamId, stream, eventId, type: type as LedgerEvent['type'],
     accountId: acct === '' ? null : intField(f, 'acct'),
@@ -63,5 +74,6 @@ export function decodeEvent(stream: string, streamId: string, flat: string[]): L
     providerReference: f.get('pref') ?? '',
     reason: f.get('reason') ?? '',
     cdr,
+    session,
   };
 }

@@ -23,6 +23,7 @@ export interface PersonalDataExport {
   topUps: Record<string, unknown>[];
   ledgerEntries: Record<string, unknown>[];
   callRecords: Record<string, unknown>[];
+  accessNumberSessions: Record<string, unknown>[];
   consents: Record<string, unknown>[];
   consentEvents: Record<string, unknown>[];
   auditEntries: Record<string, unknown>[];
@@ -52,6 +53,9 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
       duration_ms as "durationMs", billed_seconds as "billedSeconds", rate_prefix as "ratePrefix", price_per_minute as "pricePerMinute",
       cost, unrecovered, currency, disposition, sip_code as "sipCode", sip_reason as "sipReason", carrier
     from cdrs where account_id = any($2) order by start_time, call_id`],
+  ['accessNumberSessions', `select call_id as "callId", account_id as "accountId", access_number as "accessNumber", cli, host(source_ip) as "sourceIp",
+      carrier, start_time as "startTime", end_time as "endTime", duration_ms as "durationMs", outcome, pin_attempts as "pinAttempts", calls
+    from ivr_sessions where account_id = any($2) order by start_time, call_id`],
   ['consents', `select list, consented_at as "consentedAt", opted_out_at as "optedOutAt" from marketing_consents where customer_id = $1 order by list`],
   ['consentEvents', `select list, action, actor, at from consent_events where customer_id = $1 order by id`],
   ['auditEntries', `select at, actor, action, subject_account_id as "accountId", detail from audit_log

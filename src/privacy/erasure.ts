@@ -44,6 +44,7 @@ export async function eraseCustomer(
     await db.query('update topups set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     await db.query('update auto_topup_charges set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     const unlinked = await db.query('update cdrs set account_id = null, device = null where account_id = any($1)', [accountIds]);
+    await db.query('update ivr_sessions set account_id = null, cli = null where account_id = any($1)', [accountIds]);
     result = {
       customerId, alreadyErased: rows[0].erased,
       accountsClosed: accts.filter((a) => a.status !== 'closed').length, callRecordsUnlinked: unlinked.rowCount ?? 0,

@@ -9,7 +9,7 @@ import { AuditLog } from './audit-log.ts';
  *
  * - call records: monthly partitions of `cdrs` whose whole month is older than the retention
  *   period are dropped (a partition for month M is dropped once M's last instant is older than
- *   `months` months before now);
+ *   `months` months before now), and access-number session records older than `months` deleted;
  * - contact data of closed customers: erased `years` after closure (the erasure of eraseCustomer);
  * - payment references: the provider's reference on top-ups older than `months`, and the saved
  *   payment tokens of accounts closed longer than that, are removed.
@@ -44,6 +44,17 @@ export async function dropExpiredCdrPartitions(pool: pg.Pool, now: Date, months:
   }
   if (dropped.length) await new AuditLog(pool).write({ actor: 'retention', action: 'retention.cdr_partitions_dropped', detail: { partitions: dropped, months } });
   return dropped;
+}
+
+/** Access-number session records (ivr_sessions) are call records too: kept as long, then deleted. */
+export async function deleteExpiredIvrSessions(pool: pg.Pool, now: Date, months: number, log?: Logger): Promise<number> {
+  const r = await pool.query('delete from ivr_sessions where start_time < $1', [monthsBefore(now, months)]);
+  const n = r.rowCount ?? 0;
+  if (n > 0) {
+    log?.info({ sessions: n }, 'retention: access-number session records deleted');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.ivr_sessions_deleted', detail: { sessions: n, months } });
+  }
+  return n;
 }
 
 export async function closedCustomersDue(pool: pg.Pool, now: Date, years: number): Promise<number[]> {

@@ -15,6 +15,7 @@ import { e164FromUser } from '../accounts/e164.ts';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { AccountService } from '../accounts/account-service.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import type { CallCredit } from '../billing/credit/call-credit.ts';
@@ -86,8 +87,8 @@ export interface SipAppDeps {
    * endpoint answers callers with its createUAS). Without one, access-number calls get 503.
    */
   media?: (srf: UasFactory) => MediaServer;
-  /** Live available credit (the balance store), for the IVR's balance announcement. */
-  balances?: { get(accountId: number): Promise<{ available: number } | undefined> };
+  /** The balance store: live available credit for the IVR's balance announcement, and the record of each access-number session. */
+  balances?: Pick<BalanceStore, 'get' | 'recordIvrSession'>;
   /** Observers of call progress (metrics, tests); optional. */
   events?: CallEvents;
 }
@@ -197,6 +198,7 @@ export function createSipApp(deps: SipAppDeps) {
   const accessNumbers = media === undefined ? undefined : new AccessNumberCall({
     srf: srf as unknown as ForkSrf, media, control, accounts: ivrAccounts,
     balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
+    ...(deps.balances ? { sessions: deps.balances } : {}),
     lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, anonymousThreshold: ivrSettings.anonymousLockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
     settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
     ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),

@@ -115,3 +115,29 @@ describe('call records', () => {
     expect(rows[0].n).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe('access-number sessions', () => {
+  it('lists sessions newest first with cursors and filters, and totals access-leg time per access number and carrier', async () => {
+    const base = Date.UTC(2026, 10, 20, 9, 0, 0);
+    const session = (n: number, over: Record<string, unknown> = {}) => ({
+      callId: `ivr-api-${n}@carrier`, accountId: null, accessNumber: '+441632000900', cli: `+44770090090${n}`, sourceIp: '192.0.2.10', carrier: 'carrier-z',
+      startTime: base + n * 60_000, endTime: base + n * 60_000 + 20_000 + n, durationMs: 20_000 + n, outcome: 'pin_refused' as const, pinAttempts: 3, calls: 0, ...over,
+    });
+    await h.s.store.recordIvrSession(session(1));
+    await h.s.store.recordIvrSession(session(2, { outcome: 'calls_placed', calls: 2, pinAttempts: 1 }));
+    await h.s.store.recordIvrSession(session(3, { accessNumber: '+441632000901', outcome: 'caller_hung_up', pinAttempts: 0 }));
+    expect(await h.s.store.recordIvrSession(session(1))).toEqual({ duplicate: true });
+    await drain();
+    const first = body(await h.call('GET', '/v1/ivr-sessions?accessNumber=%2B441632000900&limit=1', { key: h.keys.read }));
+    expect((first.items as { callId: string }[]).map((x) => x.callId)).toEqual(['ivr-api-2@carrier']);
+    expect(first.items).toEqual([expect.objectContaining({ outcome: 'calls_placed', calls: 2, durationMs: 20_002, startTime: new Date(base + 120_000).toISOString(), sourceIp: '192.0.2.10' })]);
+    const second = body(await h.call('GET', `/v1/ivr-sessions?accessNumber=%2B441632000900&limit=1&cursor=${first.nextCursor as string}`));
+    expect((second.items as { callId: string }[]).map((x) => x.callId)).toEqual(['ivr-api-1@carrier']);
+    const totals = body(await h.call('GET', `/v1/ivr-sessions/totals?from=${new Date(base).toISOString()}`));
+    expect(totals.items).toEqual([
+      { accessNumber: '+441632000900', carrier: 'carrier-z', sessions: 2, durationMs: 40_003, withoutCalls: 1 },
+      { accessNumber: '+441632000901', carrier: 'carrier-z', sessions: 1, durationMs: 20_003, withoutCalls: 1 },
+    ]);
+    expectProblem(expect, await h.call('GET', '/v1/ivr-sessions?accessNumber=0800'), 400, 'VALIDATION_FAILED');
+  });
+});

@@ -271,6 +271,26 @@ describe('tariffs, routing data and live calls', () => {
     expect((body(await h.call('GET', '/v1/tariffs')).items as { id: string; rates: number }[]).find((t) => t.id === 'retail')?.rates).toBe(2);
   });
 
+  it('an account\'s tariff is in its currency: another currency is refused on assignment and on re-import while in use', async () => {
+    const c = await h.customerWithAccount();                               // a GBP account
+    expect((await h.call('PUT', '/v1/tariffs/gbp-api?name=GBP&currency=GBP', { payload: CSV, headers: { 'content-type': 'text/csv' } })).statusCode).toBe(200);
+    expect((await h.call('PUT', '/v1/tariffs/eur-api?name=EUR&currency=EUR', { payload: CSV, headers: { 'content-type': 'text/csv' } })).statusCode).toBe(200);
+    const before = await snapshot(h.s);
+    const wrong = await h.call('PATCH', `/v1/accounts/${c.account.id}`, { body: { tariffId: 'eur-api' } });
+    expectProblem(expect, wrong, 409, 'TARIFF_CURRENCY_MISMATCH');
+    expect(body(wrong).detail).toBe('tariff eur-api is priced in EUR; account ' + String(c.account.id) + ' is in GBP');
+    expectProblem(expect, await h.call('POST', '/v1/accounts', { body: { customerId: c.customerId, currency: 'GBP', tariffId: 'eur-api' } }), 409, 'TARIFF_CURRENCY_MISMATCH');
+    expect(await snapshot(h.s)).toBe(before);
+    expect(body(await h.call('PATCH', `/v1/accounts/${c.account.id}`, { body: { tariffId: 'gbp-api' } }))).toMatchObject({ tariffId: 'gbp-api' });
+    const before2 = await snapshot(h.s);
+    const reimport = await h.call('PUT', '/v1/tariffs/gbp-api?name=GBP&currency=EUR', { payload: CSV, headers: { 'content-type': 'text/csv' } });
+    expectProblem(expect, reimport, 409, 'TARIFF_CURRENCY_IN_USE');
+    expect(body(reimport).detail).toBe('tariff gbp-api is priced in GBP and 1 account uses it; it cannot be re-imported in EUR');
+    expect(await snapshot(h.s)).toBe(before2);
+    // unused, a tariff may change currency
+    expect((await h.call('PUT', '/v1/tariffs/eur-api?name=EUR&currency=USD', { payload: CSV, headers: { 'content-type': 'text/csv' } })).statusCode).toBe(200);
+  });
+
   it('carriers, gateways, access numbers and DIDs: create, read, replace, delete', async () => {
     const put = await h.call('PUT', '/v1/carriers/wholesale1', { body: { name: 'Wholesale One', prefixes: ['44'], addresses: ['192.0.2.0/24'] } });
     expect(put.statusCode).toBe(200);

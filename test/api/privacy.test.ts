@@ -33,6 +33,10 @@ async function richCustomer(tag: string) {
   await h.call('POST', `/v1/accounts/${a}/topups`, { body: { amount: 1_000_000, provider: 'test', providerReference: `payref-${tag}` }, headers: { 'idempotency-key': `${tag}-1` } });
   await h.s.store.reserve(a, `call-${tag}`, 0, 10_000, Date.now() + 60_000);
   await h.s.store.settle(a, cdrFor(`call-${tag}`, a, 5_000, { startTime: Date.now() - 60_000, device: `${tag}dev`, cli: '+447700966666' }));
+  await h.s.store.recordIvrSession({
+    callId: `ivr-${tag}`, accountId: a, accessNumber: '+441632000100', cli: '+447700966666', sourceIp: '192.0.2.1', carrier: 'c1',
+    startTime: Date.now() - 90_000, endTime: Date.now() - 60_000, durationMs: 30_000, outcome: 'calls_placed', pinAttempts: 1, calls: 1,
+  });
   await drain();
   await h.call('GET', `/v1/customers/${c.customerId}`);
   return { ...c, email, n: seq };
@@ -46,7 +50,7 @@ describe('export (access and portability)', () => {
     const doc = body(r);
     expect(doc.format).toBe('softswitch-personal-data/1');
     expect(doc.customer).toMatchObject({ id: c.customerId, email: c.email });
-    for (const k of ['accounts', 'pins', 'callerIds', 'callerIdRequests', 'devices', 'personalNumbers', 'autoTopUps', 'topUps', 'ledgerEntries', 'callRecords', 'consents', 'consentEvents', 'auditEntries']) {
+    for (const k of ['accounts', 'pins', 'callerIds', 'callerIdRequests', 'devices', 'personalNumbers', 'autoTopUps', 'topUps', 'ledgerEntries', 'callRecords', 'accessNumberSessions', 'consents', 'consentEvents', 'auditEntries']) {
       expect((doc[k] as unknown[]).length, `export section ${k} is empty`).toBeGreaterThan(0);
     }
     expect(r.body).not.toMatch(/pin_hmac|password_hash|ha1|tok_test_|scrypt\$/);
@@ -79,6 +83,8 @@ describe('erasure', () => {
     }
     const { rows: cdrs } = await h.s.pool.query('select account_id, device, cost from cdrs where call_id = $1', ['call-erasea']);
     expect(cdrs).toEqual([{ account_id: null, device: null, cost: 5_000 }]);
+    const { rows: sessions } = await h.s.pool.query('select account_id, cli, duration_ms::int as ms from ivr_sessions where call_id = $1', ['ivr-erasea']);
+    expect(sessions).toEqual([{ account_id: null, cli: null, ms: 30_000 }]);
     expect((await h.s.store.get(c.account.id))?.status).toBe('closed');
     expect((await h.s.pool.query('select count(*)::int as n from pins where account_id = $1', [c.account.id])).rows[0].n).toBe(0);
     expectProblem(expect, await h.app.inject({ method: 'POST', url: '/v1/self/login', payload: { username: 'erasea_user', password: 'correct horse battery' } }), 401, 'LOGIN_FAILED');
@@ -124,6 +130,9 @@ describe('retention', () => {
     await h.s.pool.query(`insert into cdrs (call_id, event_id, kind, start_time, end_time, duration_ms, billed_seconds, cost, disposition)
       values ('old', 'e-old', 'other', '2025-10-31T23:59:59Z', '2025-11-01T00:00:10Z', 0, 0, 0, 'failed'),
              ('kept', 'e-kept', 'other', '2025-11-01T00:00:00Z', '2025-11-01T00:00:10Z', 0, 0, 0, 'failed')`);
+    await h.s.pool.query(`insert into ivr_sessions (call_id, event_id, access_number, start_time, end_time, duration_ms, outcome, pin_attempts, calls)
+      values ('ivr-old', 'ivr:old', '+441632000100', '2025-11-15T11:59:59Z', '2025-11-15T12:00:10Z', 11000, 'pin_refused', 3, 0),
+             ('ivr-kept', 'ivr:kept', '+441632000100', '2025-11-15T12:00:01Z', '2025-11-15T12:00:10Z', 9000, 'caller_hung_up', 0, 0)`);
     const closed = await h.customerWithAccount({ username: 'longgone' });
     await h.call('POST', `/v1/customers/${closed.customerId}/close`);
     await h.s.pool.query("update customers set closed_at = '2020-06-01T00:00:00Z' where id = $1", [closed.customerId]);
@@ -136,6 +145,7 @@ describe('retention', () => {
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).toEqual(expect.arrayContaining(['cdrs_2025_11', 'cdrs_2026_11']));
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).not.toContain('cdrs_2025_10');
     expect((await h.s.pool.query("select call_id from cdrs where call_id in ('old', 'kept')")).rows).toEqual([{ call_id: 'kept' }]);
+    expect((await h.s.pool.query("select call_id from ivr_sessions where call_id in ('ivr-old', 'ivr-kept')")).rows).toEqual([{ call_id: 'ivr-kept' }]);
     expect((await h.ctx.directory.get(closed.customerId)).erasedAt).not.toBeNull();
     expect((await h.ctx.directory.get(recent.customerId)).erasedAt).toBeNull();
     expect(body(await h.call('POST', '/v1/retention/run', { body: { now: now.toISOString() } }))).toEqual({ droppedPartitions: [], erasedCustomers: [], paymentReferences: { topUps: 0, tokens: 0 } });

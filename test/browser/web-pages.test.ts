@@ -190,7 +190,7 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     await me.fill('#cli', '+447700900777');
     await Promise.all([me.waitForURL(/callerIds\.requestedOk/), me.click('form[action="/my/caller-ids"] button')]);
     expect(await me.textContent('main')).toContain('+447700900777');
-    for (const [path, name] of [['/console/cli-requests', 'console-cli-requests'], ['/console/calls', 'console-calls'], ['/console/tariffs', 'console-tariffs'], ['/console/routing', 'console-routing']] as const) {
+    for (const [path, name] of [['/console/cli-requests', 'console-cli-requests'], ['/console/calls', 'console-calls'], ['/console/access-sessions', 'console-access-sessions'], ['/console/tariffs', 'console-tariffs'], ['/console/routing', 'console-routing']] as const) {
       await visit(op, path, name);
     }
     await op.goto(`${base}/console/cli-requests`);

@@ -97,6 +97,62 @@ describe('tariffs', () => {
   });
 });
 
+describe('tariff limits', () => {
+  it('a rate whose cost for a call of MAX_CALL_SECONDS cannot be computed is refused, with its row and why; nothing is imported', async () => {
+    const repo = new TariffRepository(s.pool, 30_000, { maxCallSeconds: 14_400 });
+    const before = await snapshot();
+    const r = await repo.importCsv('limits', 'Limits', 'GBP', [HEADER,
+      '44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered',
+      '999,Never ratable,9007199254.740991,0,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+      '998,Fee beyond the largest amount,0.6,1000000000,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+      '997,Minimum beyond reason,0.6,0,9007199254740991,1,1,2026-01-01T00:00:00.000Z,,answered',
+      '996,Dear,1000000,0,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+    ].join('\n'));
+    expect(r).toEqual({ errors: [
+      { line: 3, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 9007199254.740991/min for 14400 billed seconds overflows the integer range' },
+      { line: 4, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) would cost 1000000144, more than the largest amount handled (1000000000): fee 1000000000 + 0.6/min for 14400 billed seconds' },
+      { line: 5, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 0.6/min for 9007199254740991 billed seconds overflows the integer range' },
+      { line: 6, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 1000000/min for 14400 billed seconds overflows the integer range' },
+    ] });
+    expect(await snapshot()).toEqual(before);
+    // a shorter maximum call makes the dear rate ratable
+    expect(await new TariffRepository(s.pool, 30_000, { maxCallSeconds: 3600 }).importCsv('limits', 'Limits', 'GBP', [HEADER,
+      '996,Dear,1000000,0,0,1,1,2026-01-01T00:00:00.000Z,,answered'].join('\n'))).toEqual({ imported: 1 });
+  });
+});
+
+describe('tariff currency', () => {
+  const row = '44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered';
+  it('a GBP account cannot be given a EUR tariff, at creation or later, and nothing changes', async () => {
+    const repo = new TariffRepository(s.pool);
+    await repo.importCsv('cur-eur', 'Euro', 'EUR', `${HEADER}\n${row}\n`);
+    await repo.importCsv('cur-gbp', 'Sterling', 'GBP', `${HEADER}\n${row}\n`);
+    const a = await fundedAccount(s, 0);
+    const before = await snapshot();
+    await expect(accountsOf(s).updateAccount(a.id, { tariffId: 'cur-eur' })).rejects.toMatchObject({ code: 'TARIFF_CURRENCY_MISMATCH' });
+    await expect(accountsOf(s).createAccount({ customerId: a.customerId, currency: 'GBP', tariffId: 'cur-eur' })).rejects.toMatchObject({ code: 'TARIFF_CURRENCY_MISMATCH' });
+    expect(await snapshot()).toEqual(before);
+    expect((await accountsOf(s).updateAccount(a.id, { tariffId: 'cur-gbp' })).tariffId).toBe('cur-gbp');
+    // the database holds the rule too, whoever writes
+    await expect(s.pool.query(`update accounts set tariff_id = 'cur-eur' where id = $1`, [a.id])).rejects.toMatchObject({ code: '23503' });
+  });
+
+  it('re-importing a tariff in another currency is refused while accounts use it, allowed once none does', async () => {
+    const repo = new TariffRepository(s.pool);
+    await repo.importCsv('cur-used', 'Used', 'GBP', `${HEADER}\n${row}\n`);
+    const a = await fundedAccount(s, 0, { tariffId: 'cur-used' });
+    const before = await snapshot();
+    const err = await repo.importCsv('cur-used', 'Used', 'EUR', `${HEADER}\n${row}\n33,FR,0.02,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'TARIFF_CURRENCY_IN_USE', message: 'tariff cur-used is priced in GBP and 1 account uses it; it cannot be re-imported in EUR' });
+    expect(await snapshot()).toEqual(before);
+    expect((await s.pool.query(`select currency from tariffs where id = 'cur-used'`)).rows).toEqual([{ currency: 'GBP' }]);
+    expect(await repo.importCsv('cur-used', 'Used', 'GBP', `${HEADER}\n${row}\n`)).toEqual({ imported: 1 });   // same currency: fine
+    await accountsOf(s).updateAccount(a.id, { tariffId: null });
+    expect(await repo.importCsv('cur-used', 'Used', 'EUR', `${HEADER}\n${row}\n`)).toEqual({ imported: 1 });
+  });
+});
+
 describe('migrations', () => {
   it('are idempotent and create CDR partitions on demand', async () => {
     expect(await migrate(s.pool, s.schema)).toEqual([]);

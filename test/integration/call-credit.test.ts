@@ -27,7 +27,7 @@ describe('a prepaid call from authorisation to CDR', () => {
     let covered = 60;
     const steps: number[] = [];
     for (;;) {
-      const r = await credit.extend(a.id, 'call-1', uk, covered);
+      const r = await credit.extend(a.id, 'call-1', uk, Date.now(), covered);
       if (!r.ok) break;
       covered = r.coveredSeconds;
       steps.push(covered);

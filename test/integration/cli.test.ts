@@ -177,6 +177,25 @@ describe('operator CLI', () => {
     expect(missing.stderr).toContain('cannot read');
   });
 
+  it('sets an account\'s tariff only in the account\'s currency, and refuses a currency change of a tariff in use', async () => {
+    const dir = tmpdir();
+    const file = path.join(dir, `cli-test-${process.pid}-good.csv`);
+    await writeFile(file, 'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy\n44,UK,0.6,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n');
+    expect((await cli(['import-tariff', 'T-GBP', 'Sterling', 'GBP', file])).code).toBe(0);
+    expect((await cli(['import-tariff', 'T-EUR', 'Euro', 'EUR', file])).code).toBe(0);
+    const wrong = await cli(['account', 'tariff', String(accountId), 'T-EUR', '--json']);
+    expect(wrong.code).toBe(1);
+    expect(errorOf(wrong)).toEqual({ code: 'TARIFF_CURRENCY_MISMATCH', message: `tariff T-EUR is priced in EUR; account ${accountId} is in GBP` });
+    const right = await cli(['account', 'tariff', String(accountId), 'T-GBP']);
+    expect(right.code, right.stderr).toBe(0);
+    expect(right.stdout).toBe(`account ${accountId} now rated by tariff T-GBP (GBP)\n`);
+    const change = await cli(['import-tariff', 'T-GBP', 'Sterling', 'EUR', file]);
+    expect(change.code).toBe(1);
+    expect(change.stderr).toContain('tariff T-GBP is priced in GBP and 1 account uses it; it cannot be re-imported in EUR');
+    const none = await cli(['account', 'tariff', String(accountId), 'none']);
+    expect(none.stdout).toBe(`account ${accountId} now has no tariff (its calls are refused: no rate)\n`);
+  });
+
   it('refuses bad usage and bad configuration with exit code 2 and says why', async () => {
     const [unknownCommand, unknownOption, missingArg, badConfig, help] = await Promise.all([
       cli(['frobnicate']),

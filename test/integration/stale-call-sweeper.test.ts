@@ -4,6 +4,7 @@ import { StaleCallSweeper } from '../../src/billing/credit/stale-call-sweeper.ts
 import type { Rate } from '../../src/billing/rating/index.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
+import { reconcile } from '../../src/ledger/reconcile.ts';
 import { cdrFor, fundedAccount } from '../support/fixtures.ts';
 import { setupServices } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
@@ -71,5 +72,33 @@ describe('stale-call sweeper', () => {
     expect(await credit.keepAlive(a.id, 'ringing-1')).toBe(false);      // settled: a late sign changes nothing
     expect(await s.redis.zscore(zset, member)).toBeNull();
     expect(await s.store.get(a.id)).toMatchObject({ balance: 1_000_000, reserved: 0, callsInProgress: 0 });
+  });
+
+  it('a call swept while its owner still ran it: the owner\'s later settle replaces the sweep (cost and CDR), once', async () => {
+    const a = await fundedAccount(s, 5_000_000);
+    const t0 = Date.now() - 100_000;                                   // answered 100 s ago, no extension since
+    const facts = { ...cdrFor('alive-1', a.id, 0), startTime: t0 - 3_000 };
+    await s.store.reserve(a.id, 'alive-1', 1, 200_000, t0 + 60_000);
+    await s.store.markAnswered(a.id, 'alive-1', t0, JSON.stringify(rate), JSON.stringify(facts), t0 + 60_000);
+    const wrong = new StaleCallSweeper(s.store, s.logger, { intervalMs: 1000, now: () => Date.now() });
+    expect(await wrong.sweep()).toBe(1);                                // presumed dead: 0 s, cost 0
+    expect((await s.store.get(a.id))!.balance).toBe(5_000_000);
+
+    const end = t0 + 100_000;
+    const ownerCdr = { ...facts, answerTime: t0, endTime: end, durationMs: 100_000, billedSeconds: 100, cost: 5_000 + 100_000, disposition: 'answered', sipCode: 200, sipReason: 'OK' };
+    expect(await s.store.settle(a.id, ownerCdr)).toEqual({ ok: true, debited: 105_000, unrecovered: 0, balanceAfter: 4_895_000, duplicate: false, correctedSweep: true });
+    expect(await s.store.settle(a.id, ownerCdr)).toEqual({ ok: true, debited: 105_000, unrecovered: 0, balanceAfter: 4_895_000, duplicate: true });
+    expect(await s.store.settle(a.id, { ...ownerCdr, cost: 0 }, 'sweeper')).toMatchObject({ duplicate: true, debited: 105_000 });
+    expect(await wrong.sweep()).toBe(0);
+    expect(await s.store.get(a.id)).toMatchObject({ balance: 4_895_000, reserved: 0, callsInProgress: 0, spentToday: 105_000 });
+
+    await new LedgerWriter(s.newRedis(), new PostgresLedgerSink(s.pool), { streams: s.store.keys.allStreams(), deadLetterStream: `${s.namespace}:dl`, logger: s.logger }).drain();
+    const { rows } = await s.pool.query<{ cost: string; disposition: string; billed_seconds: number }>(
+      `select cost::text, disposition, billed_seconds from cdrs where call_id = 'alive-1'`);
+    expect(rows).toEqual([{ cost: '105000', disposition: 'answered', billed_seconds: 100 }]);
+    const ledger = await s.pool.query<{ event_id: string; amount: string }>(
+      `select event_id, amount::text from ledger_entries where reference = 'alive-1' order by event_id`);
+    expect(ledger.rows).toEqual([{ event_id: `resettle:${a.id}:alive-1`, amount: '-105000' }]);
+    expect((await reconcile(s.pool, s.redis, s.store)).differences).toEqual([]);
   });
 });

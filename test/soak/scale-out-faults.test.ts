@@ -11,7 +11,7 @@ import { RATE_PER_SECOND, SoakHarness } from './soak-harness.ts';
 import type { Sipp } from './soak-harness.ts';
 
 const SLICE_S = 6;
-const GRACE_S = 15;               // deadline = last extension + one slice + 15 s
+const GRACE_S = 15;               // deadline = covered second + 15 s (on this per-second rate: last extension + 2 s lead + one slice + 15 s)
 const POSTGRES_DOWN_MS = Number(process.env.SOAK_POSTGRES_DOWN_MS ?? 12_000);
 
 let h: SoakHarness;

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import type { Account, NewAccount } from '../../src/accounts/account-service.ts';
 import { CallCredit } from '../../src/billing/credit/call-credit.ts';
+import { StaleCallSweeper } from '../../src/billing/credit/stale-call-sweeper.ts';
 import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
@@ -59,6 +60,10 @@ const TARIFF_CSV = [
 export interface HarnessOptions {
   sliceSeconds?: number;
   extendLeadSeconds?: number;
+  /** Slack on every reservation deadline (RESERVATION_GRACE_SECONDS; default 15). */
+  graceSeconds?: number;
+  /** Run a stale-call sweeper in the app this often (default: none). */
+  sweeperIntervalMs?: number;
   maxCallSeconds?: number;
   noAnswerTimeoutSeconds?: number;
   failureThreshold?: number;
@@ -156,13 +161,16 @@ export class SipAppHarness {
   readonly gatewayPorts: number[] = [];
   readonly accountIds: number[] = [];
   private app!: ReturnType<typeof createSipApp>;
+  private sweeper: StaleCallSweeper | undefined;
   private edgeRef!: TestEdge;
   private seq = 0;
 
   private constructor(readonly s: TestServices, readonly opts: HarnessOptions, readonly carrierIp: string) {
     this.accountsSvc = new AccountService(s.pool, s.store, TEST_PEPPER);
     this.tariffs = new TariffRepository(s.pool);
-    this.credit = new CallCredit(s.store, { sliceSeconds: opts.sliceSeconds ?? 6, maxCallSeconds: opts.maxCallSeconds ?? 60 });
+    this.credit = new CallCredit(s.store, {
+      sliceSeconds: opts.sliceSeconds ?? 6, maxCallSeconds: opts.maxCallSeconds ?? 60, ...(opts.graceSeconds !== undefined ? { graceSeconds: opts.graceSeconds } : {}),
+    });
     this.writer = new LedgerWriter(s.newRedis(), new PostgresLedgerSink(s.pool), {
       streams: s.store.keys.allStreams(), deadLetterStream: `${s.namespace}:deadletter`, logger: s.logger,
     });
@@ -206,6 +214,10 @@ export class SipAppHarness {
       },
     });
     await h.app.connect();
+    if (opts.sweeperIntervalMs !== undefined) {
+      h.sweeper = new StaleCallSweeper(s.store, logger, { intervalMs: opts.sweeperIntervalMs });
+      h.sweeper.start();
+    }
     return h;
   }
 
@@ -313,6 +325,7 @@ export class SipAppHarness {
   }
 
   async stop(): Promise<void> {
+    this.sweeper?.stop();
     await this.app.media?.close();
     this.app.stop();
     await this.edgeRef.stop();

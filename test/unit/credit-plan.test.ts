@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { secondsCovered, sliceCost } from '../../src/billing/credit/credit-plan.ts';
+import { answeredDeadline, coverAfterExtensionAtMost, secondsCovered, sliceCost } from '../../src/billing/credit/credit-plan.ts';
 import { callCost } from '../../src/billing/rating/index.ts';
 import type { Rate } from '../../src/billing/rating/index.ts';
 
@@ -29,5 +29,27 @@ describe('slice cost', () => {
         expect(money).toBe(callCost(r, held));
         expect(secondsCovered(r, money, 1_000_000)).toBeGreaterThanOrEqual(held);
       }));
+  });
+});
+
+describe('reservation deadline of an answered call', () => {
+  it('is the covered second plus the grace, from the answer', () => {
+    expect(answeredDeadline(1_000_000, 120, 15)).toBe(1_000_000 + 135_000);
+  });
+
+  it('the cover an extension can give is bounded from above without knowing the money held: never below the exact cover, at most one billing step above', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 5_000_000 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 600 }),
+      fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 50_000_000 }), fc.integer({ min: 0, max: 5_000_000 }),
+      (ppm, fee, minimum, initial, subsequent, held, want) => {
+        const r = rate({ pricePerMinute: ppm, connectionFee: fee, minimumSeconds: minimum, initialIncrement: initial, subsequentIncrement: subsequent });
+        const cap = 14_400;
+        const covered = secondsCovered(r, held, cap);
+        if (covered === 0 || covered >= cap) return;
+        const exact = secondsCovered(r, held + want, cap);
+        const bound = coverAfterExtensionAtMost(r, covered, want, cap);
+        expect(bound).toBeGreaterThanOrEqual(exact);
+        expect(bound - exact).toBeLessThanOrEqual(Math.max(initial, subsequent, minimum));
+      }), { numRuns: 3000 });
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  billableSecondsFromMs, callCost, ceilDiv, formatDecimalMicros, maxAffordableSeconds,
+  billableSecondsFromMs, callCost, ceilDiv, formatDecimalMicros, maxAffordableSeconds, maxCallCostProblem,
   parseDecimalMicros, type Rate,
 } from '../../src/billing/rating/index.ts';
 import { makeRate } from './rating-fixtures.ts';
@@ -104,5 +104,37 @@ describe('integer helpers', () => {
       const expected = whole * 1_000_000n + (fraction === '' ? 0n : BigInt(fraction.padEnd(6, '0')));
       expect(parseDecimalMicros(text)).toEqual({ ok: true, micros: Number(expected) });
     }));
+  });
+});
+
+describe('rates the import accepts for a maximum call duration', () => {
+  const wideRateArb: fc.Arbitrary<Rate> = fc.record({
+    pricePerMinute: fc.oneof(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+    connectionFee: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+    minimumSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+    initialIncrement: fc.oneof(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+    subsequentIncrement: fc.oneof(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+    connectionFeePolicy: fc.constantFrom('answered' as const, 'always' as const),
+  }).map((fields) => makeRate(fields));
+  const LIMIT = 1_000_000_000_000_000;
+
+  it('accepted: every call up to that duration is priced within the limit; refused: exactly when the exact cost, or a product on the way, is out of range', () => {
+    const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+    fc.assert(fc.property(wideRateArb, fc.integer({ min: 60, max: 172_800 }), fc.double({ min: 0, max: 1, noNaN: true }), (rate, max, share) => {
+      const d = BigInt(max);
+      const initial = BigInt(rate.initialIncrement);
+      const sub = BigInt(rate.subsequentIncrement);
+      let billed = d <= initial ? initial : initial + ((d - initial + sub - 1n) / sub) * sub;
+      if (billed < BigInt(rate.minimumSeconds)) billed = BigInt(rate.minimumSeconds);
+      const usage = BigInt(rate.pricePerMinute) * billed;
+      const exact = BigInt(rate.connectionFee) + (usage + 59n) / 60n;
+      const outOfRange = billed > SAFE || usage > SAFE || exact > SAFE || exact > BigInt(LIMIT);
+      const problem = maxCallCostProblem(rate, max, LIMIT);
+      expect(problem !== undefined).toBe(outOfRange);
+      if (problem === undefined) {
+        expect(BigInt(callCost(rate, max))).toBe(exact);
+        expect(callCost(rate, Math.floor(share * max))).toBeLessThanOrEqual(LIMIT);
+      }
+    }), { numRuns: 2000 });
   });
 });

@@ -8,6 +8,7 @@ const timers = { now: () => Date.now(), setTimeout: (fn: () => void, ms: number)
 
 describe('credit timer', () => {
   it('extends before the cover runs out, then warns and cuts at the last covered second', async () => {
+    const answeredAt = Date.now();
     const covers = [120, 150];
     const extend = vi.fn(async (_c: number) => (covers.length ? { ok: true, coveredSeconds: covers.shift()! } : { ok: false, coveredSeconds: 150 }));
     const cut = vi.fn();
@@ -21,10 +22,10 @@ describe('credit timer', () => {
     expect(extend).toHaveBeenCalledTimes(3);
     expect(warn).not.toHaveBeenCalled();
     expect(cut).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(9_749);                // t = 149.749 s
+    await vi.advanceTimersByTimeAsync(9_999);                // t = 149.999 s: the 150th second is paid for
     expect(cut).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(1);                    // t = 149.750 s
-    expect(cut).toHaveBeenCalledWith('credit_exhausted');
+    await vi.advanceTimersByTimeAsync(1);                    // t = 150.000 s: the paid second, not before
+    expect(cut).toHaveBeenCalledWith('credit_exhausted', answeredAt + 150_000);
   });
 
   it('warns warnSeconds before the cut when there is time to', async () => {
@@ -35,15 +36,18 @@ describe('credit timer', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(warn).toHaveBeenCalledWith(30);
     await vi.advanceTimersByTimeAsync(30_000);
-    expect(cut).toHaveBeenCalledWith('credit_exhausted');
+    expect(cut).toHaveBeenCalledWith('credit_exhausted', expect.any(Number));
   });
 
   it('cuts at the hard maximum duration whatever the credit', async () => {
     const cut = vi.fn();
     new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 100, leadSeconds: 10, warnSeconds: 5, extend: async () => ({ ok: true, coveredSeconds: 10_000 }), cut, timers });
-    await vi.advanceTimersByTimeAsync(100_000);
+    const answeredAt = Date.now();
+    await vi.advanceTimersByTimeAsync(99_999);
+    expect(cut).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
     expect(cut).toHaveBeenCalledTimes(1);
-    expect(cut).toHaveBeenCalledWith('max_duration');
+    expect(cut).toHaveBeenCalledWith('max_duration', answeredAt + 100_000);
   });
 
   it('keeps the cover it holds when the extension fails with an error, and stops cleanly', async () => {

@@ -17,7 +17,7 @@ export const exportSchema = {
   properties: {
     format: { type: 'string' }, generatedAt: { type: 'string' }, customer: { type: 'object', additionalProperties: true },
     ...Object.fromEntries(['accounts', 'pins', 'callerIds', 'callerIdRequests', 'devices', 'personalNumbers', 'autoTopUps', 'autoTopUpCharges', 'topUps', 'ledgerEntries',
-      'callRecords', 'consents', 'consentEvents', 'auditEntries'].map((k) => [k, { type: 'array', items: { type: 'object', additionalProperties: true } }])),
+      'callRecords', 'accessNumberSessions', 'consents', 'consentEvents', 'auditEntries'].map((k) => [k, { type: 'array', items: { type: 'object', additionalProperties: true } }])),
   },
 } as const;
 export const erasureSchema = { type: 'object', properties: { customerId: { type: 'integer' }, alreadyErased: { type: 'boolean' }, accountsClosed: { type: 'integer' }, callRecordsUnlinked: { type: 'integer' } } } as const;

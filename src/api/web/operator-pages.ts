@@ -30,7 +30,8 @@ function nav(t: Texts, op: Op, current: string): PageOpts['nav'] {
     label: n.label, current,
     items: [
       { href: '/console', label: n.dashboard }, { href: '/console/accounts', label: n.accounts }, { href: '/console/cli-requests', label: n.cliRequests },
-      { href: '/console/calls', label: n.calls }, { href: '/console/tariffs', label: n.tariffs }, { href: '/console/routing', label: n.routing },
+      { href: '/console/calls', label: n.calls }, { href: '/console/access-sessions', label: n.accessSessions }, { href: '/console/tariffs', label: n.tariffs },
+      { href: '/console/routing', label: n.routing },
     ],
     logout: { action: '/console/logout', label: n.logout, csrf: op.csrf },
   };
@@ -414,6 +415,26 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       title: c.liveCalls, ...(r.status !== 200 ? { error: problemText(t, r) } : {}),
       body: items.length ? table(c.liveCalls, [c.callId, c.account, c.state, c.started, c.reservedCol, t.common.actions], items.map((x) => html`<tr><td>${str(x.callId)}</td><td><a href="/console/accounts/${str(x.accountId)}">${str(x.accountId)}</a></td><td>${str(x.state)}</td><td>${dateTimeText(t, x.startedAt)}</td><td class="num">${str(x.reserved)}</td>
           <td><form method="post" action="/console/calls/hangup" class="inline" data-confirm="${t.common.confirm}">${hidden(op.csrf)}<input type="hidden" name="callId" value="${str(x.callId)}"><button type="submit" class="danger" aria-label="${c.hangup} ${str(x.callId)}">${c.hangup}</button></form></td></tr>`)) : html`<p>${t.console.noneActive}</p>`,
+    });
+  });
+
+  app.get('/console/access-sessions', pageRoute('Access-number sessions, with or without a call placed, and their access-leg time per carrier'), async (req, reply) => {
+    const op = await signedIn(web, req, reply);
+    if (!op) return reply;
+    const t = T(req);
+    const c = t.console;
+    const since = new Date(Date.now() - 31 * 86_400_000).toISOString();
+    const [totals, recent] = await Promise.all([
+      callApi<{ items: Row[] }>(web, req, 'GET', `/v1/ivr-sessions/totals?from=${encodeURIComponent(since)}`, { bearer: op.apiKey }),
+      callApi<{ items: Row[] }>(web, req, 'GET', '/v1/ivr-sessions?limit=50', { bearer: op.apiKey }),
+    ]);
+    const failed = [totals, recent].find((r) => r.status !== 200);
+    const list = (r: ApiResult<{ items: Row[] }>) => (r.status === 200 ? r.json.items : []);
+    return show(web, req, reply, op, '/console/access-sessions', {
+      title: c.accessSessions, ...(failed ? { error: problemText(t, failed) } : {}),
+      body: html`<p>${c.accessNote}</p>
+        ${list(totals).length ? table(c.accessTotals, [c.accessNumbers, c.carrierId, c.sessions, c.legTime, c.withoutCalls], list(totals).map((x) => html`<tr><td>${str(x.accessNumber)}</td><td>${str(x.carrier)}</td><td class="num">${str(x.sessions)}</td><td class="num">${durationText(x.durationMs)}</td><td class="num">${str(x.withoutCalls)}</td></tr>`), [2, 3, 4]) : html`<p>${t.common.none}</p>`}
+        ${list(recent).length ? table(c.accessRecent, [c.started, c.accessNumbers, c.caller, t.calls.duration, c.outcome, c.account, c.callsPlaced, c.pins], list(recent).map((x) => html`<tr><td>${dateTimeText(t, x.startTime)}</td><td>${str(x.accessNumber)}</td><td>${str(x.cli)}</td><td>${durationText(x.durationMs)}</td><td>${str(x.outcome)}</td><td>${x.accountId === null ? '' : html`<a href="/console/accounts/${str(x.accountId)}">${str(x.accountId)}</a>`}</td><td class="num">${str(x.calls)}</td><td class="num">${str(x.pinAttempts)}</td></tr>`), [6, 7]) : ''}`,
     });
   });
 

@@ -9,7 +9,7 @@ const en = {
   product: 'Prepaid calling',
   skip: 'Skip to content',
   nav: { label: 'Main', home: 'Home', calls: 'Calls', security: 'PIN and password', callerIds: 'Caller IDs', devices: 'SIP devices', topups: 'Top-ups', privacy: 'Privacy', logout: 'Log out' },
-  consoleNav: { label: 'Console', dashboard: 'Dashboard', accounts: 'Accounts', cliRequests: 'Caller-ID requests', calls: 'Live calls', tariffs: 'Tariffs', routing: 'Carriers and access numbers', logout: 'Log out' },
+  consoleNav: { label: 'Console', dashboard: 'Dashboard', accounts: 'Accounts', cliRequests: 'Caller-ID requests', calls: 'Live calls', accessSessions: 'Access-number sessions', tariffs: 'Tariffs', routing: 'Carriers and access numbers', logout: 'Log out' },
   common: {
     save: 'Save', yes: 'yes', no: 'no', none: 'None.', remove: 'Remove', search: 'Search', next: 'Next page', first: 'First page',
     status: 'Status', actions: 'Actions', created: 'Created', when: 'When', amount: 'Amount', balanceAfter: 'Balance after', reference: 'Reference', reason: 'Reason',
@@ -88,6 +88,9 @@ const en = {
     callsTitle: 'Last calls', ledgerTitle: 'Ledger', statusTitle: 'Account status', suspend: 'Suspend', resume: 'Resume', close: 'Close the account', statusChanged: 'Status changed.',
     cliRequests: 'Caller-ID requests', approve: 'Approve', reject: 'Reject', account: 'Account', decided: 'Request decided.', noRequests: 'No requests waiting.',
     liveCalls: 'Live calls', callId: 'Call ID', state: 'State', started: 'Started', hangup: 'Hang up', hungUp: 'Hang-up sent.', reservedCol: 'Reserved',
+    accessSessions: 'Access-number sessions', accessTotals: 'Access-leg time per access number and carrier (last 31 days)', accessRecent: 'Latest sessions',
+    accessNote: 'Every call a carrier delivered to an access number, with or without a call placed. No cost to customers; for reconciling carriers\' invoices.',
+    sessions: 'Sessions', legTime: 'Access-leg time', withoutCalls: 'Without a call', caller: 'Caller', outcome: 'Outcome', callsPlaced: 'Calls', pins: 'PINs keyed',
     tariffs: 'Tariffs', tariffId: 'Tariff ID', tariffName: 'Name', rates: 'Rates', download: 'Download CSV', upload: 'Upload a rate deck (CSV)', file: 'CSV file',
     uploaded: 'Tariff uploaded.', uploadErrors: 'The file was not imported. Fix these lines:', line: 'Line', problem: 'Problem',
     routing: 'Carriers and access numbers', carriers: 'Carriers', accessNumbers: 'Access numbers', gateways: 'Gateways', trusted: 'Trusted for caller ID', label: 'Label', language: 'Language', carrierId: 'Carrier', enabled: 'Enabled',
@@ -96,6 +99,8 @@ const en = {
   problems: {
     ACCOUNT_CLOSED: 'The account is closed.', IDEMPOTENCY_CONFLICT: 'This request was already made with different values.', UNKNOWN_ACCOUNT: 'Unknown account.',
     FORBIDDEN: 'Not allowed.', UNKNOWN_CALL: 'The call has already ended.', CLI_TAKEN: 'That number belongs to another account.', VALIDATION_FAILED: 'Check the values entered.',
+    TARIFF_CURRENCY_IN_USE: 'Accounts use this tariff: its currency cannot change. Upload it in its own currency.',
+    TARIFF_CURRENCY_MISMATCH: 'That tariff is priced in another currency than the account.',
   } as Record<string, string>,
 };
 

@@ -21,6 +21,7 @@ const SCRIPTS = {
   ssSyncAccount: { file: 'sync-account.lua', keys: 1 },
   ssAnswered: { file: 'answered.lua', keys: 2 },
   ssKeepAlive: { file: 'keep-alive.lua', keys: 2 },
+  ssIvrSession: { file: 'ivr-session.lua', keys: 2 },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -58,8 +59,18 @@ function dialledNumberOf(factsJson: string | null): string | null {
   }
 }
 
+/**
+ * Who settles a call: its owner (the process that ran it, with the call's real facts) or a
+ * stale-call sweeper (which presumes the owner dead and settles from what Redis holds).
+ */
+export type SettledBy = 'owner' | 'sweeper';
+
+/**
+ * `correctedSweep`: a sweeper had settled this call while its owner was still running it; the
+ * owner's settle replaced that settlement (its cost, its CDR), and `debited` is the call's total.
+ */
 export type SettleResult =
-  | { ok: true; debited: number; unrecovered: number; balanceAfter: number; duplicate: boolean }
+  | { ok: true; debited: number; unrecovered: number; balanceAfter: number; duplicate: boolean; correctedSweep?: true }
   | { ok: false; reason: 'unknown_account' };
 
 export type CreditResult =
@@ -111,6 +122,22 @@ export interface CdrRecord {
   sipCode: number | null;
   sipReason: string | null;
   carrier: string | null;
+}
+
+/** One access-number session as it travels in the stream (JSON); times are epoch milliseconds. No money. */
+export interface IvrSessionRecord {
+  callId: string;
+  accountId: number | null;
+  accessNumber: string;
+  cli: string | null;
+  sourceIp: string | null;
+  carrier: string | null;
+  startTime: number;
+  endTime: number;
+  durationMs: number;
+  outcome: 'calls_placed' | 'pin_refused' | 'locked' | 'caller_hung_up' | 'no_destination' | 'refused' | 'ended';
+  pinAttempts: number;
+  calls: number;
 }
 
 export interface BalanceStoreOptions {
@@ -215,18 +242,20 @@ export class BalanceStore {
 
   /**
    * Settle a call exactly once with its final cost and CDR. A second settle of the same call id
-   * changes nothing and returns the first result with duplicate = true.
+   * changes nothing and returns the first result with duplicate = true, with one exception: the
+   * owner's settle after a sweeper's replaces the sweeper's (once), see settle.lua.
    */
-  async settle(accountId: number, cdr: CdrRecord): Promise<SettleResult> {
+  async settle(accountId: number, cdr: CdrRecord, by: SettledBy = 'owner'): Promise<SettleResult> {
     this.checkCall(cdr.callId);
     assertMicros(cdr.cost, 'cost', { nonNegative: true });
     const now = this.now();
     const r = await this.run('ssSettle', this.keys.account(accountId), this.keys.call(accountId, cdr.callId),
       this.keys.openCalls(this.keys.shardOf(accountId)), this.keys.stream(this.keys.shardOf(accountId)),
-      openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId);
+      openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId, by);
     if (r[0] === 'ok' || r[0] === 'duplicate') {
       return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
     }
+    if (r[0] === 'corrected') return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: false, correctedSweep: true };
     return { ok: false, reason: 'unknown_account' };
   }
 
@@ -305,6 +334,15 @@ export class BalanceStore {
     const shard = this.keys.shardOfCallId(cdr.callId);
     const r = await this.run('ssCdrOnly', this.keys.cdrMarker(shard, cdr.callId), this.keys.stream(shard),
       cdr.callId, this.now(), JSON.stringify({ ...cdr, accountId: null, cost: 0 }), this.settledTtl);
+    return { duplicate: r[0] === 'duplicate' };
+  }
+
+  /** The record of an access-number session, exactly once per session (Call-ID); no balance changes. */
+  async recordIvrSession(session: IvrSessionRecord): Promise<{ duplicate: boolean }> {
+    this.checkCall(session.callId);
+    const shard = this.keys.shardOfCallId(session.callId);
+    const r = await this.run('ssIvrSession', this.keys.ivrSessionMarker(shard, session.callId), this.keys.stream(shard),
+      session.callId, this.now(), JSON.stringify(session), this.settledTtl);
     return { duplicate: r[0] === 'duplicate' };
   }
 

@@ -47,6 +47,10 @@ export class BalanceKeys {
     return `${this.tag(shard)}:cdr:${callId}`;
   }
 
+  ivrSessionMarker(shard: number, callId: string): string {
+    return `${this.tag(shard)}:ivr:${callId}`;
+  }
+
   stream(shard: number): string {
     return `${this.tag(shard)}:events`;
   }

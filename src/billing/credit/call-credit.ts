@@ -1,10 +1,10 @@
 import type { BalanceStore, CdrRecord, RefusalReason } from '../balance/balance-store.ts';
 import { billableSecondsFromMs, billedSeconds, callCost } from '../rating/index.ts';
 import type { Rate } from '../rating/index.ts';
-import { secondsCovered, sliceCost } from './credit-plan.ts';
+import { answeredDeadline, coverAfterExtensionAtMost, secondsCovered, sliceCost } from './credit-plan.ts';
 
-/** Slack on every reservation deadline (clock differences, a slow extension). */
-const DEADLINE_GRACE_SECONDS = 15;
+/** Default slack on every reservation deadline (clock differences, a slow extension): RESERVATION_GRACE_SECONDS. */
+const DEFAULT_GRACE_SECONDS = 15;
 
 export type Authorisation =
   | { ok: true; maxSeconds: number; coveredSeconds: number; reserved: number }
@@ -16,17 +16,25 @@ export type Authorisation =
  * Timers belong to the caller (the SIP call); this class only does the money.
  */
 export class CallCredit {
-  constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number }) {}
+  private readonly now: () => number;
+  private readonly graceSeconds: number;
+
+  constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number; graceSeconds?: number; now?: () => number }) {
+    this.now = opts.now ?? Date.now;
+    this.graceSeconds = opts.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+  }
 
   /**
-   * When an open reservation counts as abandoned if nobody touches it. An answered call moves
-   * its deadline at every extension, which comes one slice after the last; a call not answered
-   * yet (ringing, or its caller still in the IVR) is kept alive by its process every
-   * `keepAliveEveryMs`. So the deadline is one slice plus a grace period ahead, and a call whose
-   * process died is settled by a sweeper about one slice after its last sign of life, ringing or not.
+   * When an open reservation that is not answered yet counts as abandoned if nobody touches it.
+   * A call ringing, or whose caller is still in the IVR, is kept alive by its process every
+   * `keepAliveEveryMs` (at most a third of a slice), so one slice plus the grace ahead is always
+   * beyond the next sign of life, and a call whose process died is settled by a sweeper about one
+   * slice after its last one. An answered call's deadline follows its cover instead
+   * (answeredDeadline): its process touches it next at the extension, which can be much more
+   * than a slice away when the rate's increments round the covered time up.
    */
   private deadline(): number {
-    return Date.now() + (this.opts.sliceSeconds + DEADLINE_GRACE_SECONDS) * 1000;
+    return this.now() + (this.opts.sliceSeconds + this.graceSeconds) * 1000;
   }
 
   /** How often a process signals that its unanswered calls are alive (a third of the slice, at most 20 s). */
@@ -59,20 +67,27 @@ export class CallCredit {
     };
   }
 
-  /** Reserve the next slice; returns the seconds the call is now covered for (unchanged if refused). */
-  async extend(accountId: number, callId: string, rate: Rate, coveredSeconds: number): Promise<{ ok: boolean; coveredSeconds: number; reason?: RefusalReason }> {
+  /**
+   * Reserve the next slice of a call answered at `answeredAt`; returns the seconds the call is now
+   * covered for (unchanged if refused). The new deadline lies beyond the cover the slice can buy.
+   */
+  async extend(accountId: number, callId: string, rate: Rate, answeredAt: number, coveredSeconds: number): Promise<{ ok: boolean; coveredSeconds: number; reason?: RefusalReason }> {
     const { min, want } = sliceCost(rate, coveredSeconds, this.opts.sliceSeconds);
-    const r = await this.store.extend(accountId, callId, Math.max(min, 1), Math.max(want, 1), this.deadline());
+    const amount = Math.max(want, 1);
+    const coverAtMost = coverAfterExtensionAtMost(rate, coveredSeconds, amount, this.opts.maxCallSeconds);
+    const r = await this.store.extend(accountId, callId, Math.max(min, 1), amount, answeredDeadline(answeredAt, coverAtMost, this.graceSeconds));
     if (!r.ok) return { ok: false, coveredSeconds, reason: r.reason };
     return { ok: true, coveredSeconds: secondsCovered(rate, r.totalReserved, this.opts.maxCallSeconds) };
   }
 
   /**
    * The call was answered: record when, at which rate, and its CDR facts beside the reservation,
-   * so that if this process dies the sweeper (in any instance) can settle it.
+   * so that if this process dies the sweeper (in any instance) can settle it; its deadline now
+   * follows the cover (`coveredSeconds` from the answer).
    */
-  async answered(accountId: number, callId: string, rate: Rate, answeredAt: number, facts: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>): Promise<void> {
-    await this.store.markAnswered(accountId, callId, answeredAt, JSON.stringify(rate), JSON.stringify(facts), this.deadline());
+  async answered(accountId: number, callId: string, rate: Rate, answeredAt: number, coveredSeconds: number, facts: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>): Promise<void> {
+    const deadline = answeredDeadline(answeredAt, Math.min(coveredSeconds, this.opts.maxCallSeconds), this.graceSeconds);
+    await this.store.markAnswered(accountId, callId, answeredAt, JSON.stringify(rate), JSON.stringify(facts), deadline);
   }
 
   /** Rate the finished call and settle it (idempotent on the call id). */

@@ -51,7 +51,7 @@ export class StaleCallSweeper {
         ratePrefix: rate?.prefix ?? null, pricePerMinute: rate?.pricePerMinute ?? null,
         disposition: 'abandoned', sipCode: null, sipReason: 'settled by sweeper',
       };
-      const r = await this.store.settle(call.accountId, cdr);
+      const r = await this.store.settle(call.accountId, cdr, 'sweeper');
       if (r.ok && !r.duplicate) {
         settled++;
         this.log.warn({ callId, accountId: call.accountId, cost: cdr.cost }, 'abandoned call settled by the sweeper');

@@ -2,7 +2,7 @@
  * Cost of a call under one rate: the only place the billing rounding rules live.
  * Pure functions over integers; invalid arguments are bugs and throw a RangeError.
  */
-import { assertSafeInteger, ceilDiv, checkedAdd, checkedMul } from './money.ts';
+import { assertSafeInteger, ceilDiv, checkedAdd, checkedMul, formatDecimalMicros } from './money.ts';
 import { assertValidRate, type Rate } from './rate.ts';
 
 const MS_PER_SECOND = 1000;
@@ -92,4 +92,28 @@ export function maxAffordableSeconds(rate: Rate, availableMicros: number, capSec
   const subsequent = BigInt(rate.subsequentIncrement);
   const longest = initial + ((maxBilled - initial) / subsequent) * subsequent;
   return longest < BigInt(capSeconds) ? Number(longest) : capSeconds;
+}
+
+/**
+ * Why a call of `maxCallSeconds` on this rate could not be rated, or undefined when it can: its
+ * cost must be computable in safe integers and at most `limitMicros` (the largest amount the
+ * system handles). Cost grows with duration, so a rate that passes can rate every call the hard
+ * maximum allows. Tariff import refuses rates that fail; a call on one is refused, never a 500.
+ */
+export function maxCallCostProblem(rate: Rate, maxCallSeconds: number, limitMicros: number): string | undefined {
+  assertValidRate(rate);
+  assertSafeInteger(maxCallSeconds, 'max call seconds', 1);
+  let billed = 'an overflowing number of';
+  try { billed = String(billedSecondsUnchecked(rate, maxCallSeconds)); } catch { /* reported below */ }
+  const terms = `fee ${formatDecimalMicros(rate.connectionFee)} + ${formatDecimalMicros(rate.pricePerMinute)}/min for ${billed} billed seconds`;
+  let cost: number;
+  try {
+    cost = callCost(rate, maxCallSeconds);
+  } catch {
+    return `a call of ${maxCallSeconds} s (MAX_CALL_SECONDS) cannot be rated: ${terms} overflows the integer range`;
+  }
+  if (cost > limitMicros) {
+    return `a call of ${maxCallSeconds} s (MAX_CALL_SECONDS) would cost ${formatDecimalMicros(cost)}, more than the largest amount handled (${formatDecimalMicros(limitMicros)}): ${terms}`;
+  }
+  return undefined;
 }

@@ -6,6 +6,7 @@
  * column. Export writes the same format, so importing an export gives back the same rates.
  */
 import { readCsv, writeCsv } from './csv.ts';
+import { maxCallCostProblem } from './cost.ts';
 import { formatDecimalMicros, parseDecimalMicros } from './money.ts';
 import {
   assertValidRate, CONNECTION_FEE_POLICIES, DEFAULT_CONNECTION_FEE_POLICY, describeWindow,
@@ -126,7 +127,10 @@ function readHeader(fields: readonly string[]): { columns: TariffCsvColumn[] } |
   return errors.length > 0 ? { errors } : { columns };
 }
 
-function readRow(line: number, columns: readonly TariffCsvColumn[], fields: readonly string[], errors: TariffCsvError[]): Rate | undefined {
+/** What a rate must be able to price: a call of `maxCallSeconds` for at most `maxMicros`. */
+export interface TariffLimits { maxCallSeconds: number; maxMicros: number }
+
+function readRow(line: number, columns: readonly TariffCsvColumn[], fields: readonly string[], errors: TariffCsvError[], limits: TariffLimits | undefined): Rate | undefined {
   if (fields.length !== columns.length) {
     const column = fields.length < columns.length ? columns[fields.length] ?? '' : '';
     errors.push({ line, column, message: `expected ${columns.length} fields, found ${fields.length}` });
@@ -161,11 +165,17 @@ function readRow(line: number, columns: readonly TariffCsvColumn[], fields: read
     const column = COLUMN_OF_FIELD[problem.field];
     errors.push({ line, column, message: `${column} ${problem.message}` });
   }
+  if (errors.length > errorCount) return undefined;
+  const unratable = limits === undefined ? undefined : maxCallCostProblem(rate, limits.maxCallSeconds, limits.maxMicros);
+  if (unratable !== undefined) errors.push({ line, column: 'price_per_minute', message: unratable });
   return errors.length > errorCount ? undefined : rate;
 }
 
-/** Reads a tariff CSV; all-or-nothing. */
-export function parseTariffCsv(text: string): TariffCsvResult {
+/**
+ * Reads a tariff CSV; all-or-nothing. With `limits`, a row whose rate cannot price a call of the
+ * longest allowed duration (maxCallCostProblem) is an error on its line too.
+ */
+export function parseTariffCsv(text: string, limits?: TariffLimits): TariffCsvResult {
   if (typeof text !== 'string') throw new RangeError('tariff CSV must be a string');
   const read = readCsv(text);
   if (!read.ok) {
@@ -183,7 +193,7 @@ export function parseTariffCsv(text: string): TariffCsvResult {
   const rates: Rate[] = [];
   const lines: number[] = [];
   for (const row of rows) {
-    const rate = readRow(row.line, columns, row.fields, errors);
+    const rate = readRow(row.line, columns, row.fields, errors, limits);
     if (rate !== undefined) {
       rates.push(rate);
       lines.push(row.line);

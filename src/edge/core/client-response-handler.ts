@@ -35,6 +35,9 @@ export class ClientResponseHandler {
       record.heldCancel = undefined;
       send();
     }
+    // a CANCEL may go once any provisional arrived, 100 Trying included (RFC 3261 §9.1): one
+    // the app sends later must not be held for a 180 that may never come
+    if (status < 200 && !record.finalReceived) record.provisionalReceived = true;
     if (status === 100) return; // §5.6: never passed up
     const isInvite = method === 'INVITE';
     if (record.finalReceived) {

@@ -3,6 +3,8 @@ import type { Account } from '../../accounts/account-service.ts';
 import { normaliseNumber } from '../../accounts/e164.ts';
 import type { RefusalReason } from '../../billing/balance/balance-store.ts';
 import type { CallCredit } from '../../billing/credit/call-credit.ts';
+import { MAX_MICROS } from '../../billing/money.ts';
+import { maxCallCostProblem } from '../../billing/rating/index.ts';
 import type { Rate, Tariff } from '../../billing/rating/index.ts';
 import { sipStatusOf } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
@@ -55,8 +57,11 @@ export type DialOutcome<T> =
   /** Every route failed: the status to give the caller (the callee's own for 4xx/6xx, 503 when all gateways failed). */
   | { kind: 'failed'; status: number; reason: string };
 
-/** One try on one route. Call `sent` with a way to cancel the request once it is on the wire (starts the no-answer deadline). */
-export type DialAttempt<T> = (route: RouteAttempt, sent: (cancel: () => void) => void) => Promise<T>;
+/**
+ * One try on one route. Call `sent` with a way to cancel the request once it is on the wire (starts
+ * the no-answer deadline), and `ringing` when the route reports the callee alerted (180/183).
+ */
+export type DialAttempt<T> = (route: RouteAttempt, sent: (cancel: () => void) => void, ringing: () => void) => Promise<T>;
 
 /** How a supervised call's legs are hung up when the credit or the hard maximum runs out, and how the caller is warned. */
 export type CutReason = 'credit_exhausted' | 'max_duration' | 'hangup_requested' | 'signalling_lost';
@@ -167,6 +172,12 @@ export class CallControl {
     const rate = (await this.deps.tariff(account.tariffId)).lookup(destination, new Date(call.startTime));
     if (!rate) return { ok: false, code: 'NO_RATE' };
     call.rate = rate;
+    // a rate that cannot price the longest call (it slipped past the import's check) is refused, never a 500
+    const unratable = maxCallCostProblem(rate, this.deps.settings.maxCallSeconds, MAX_MICROS);
+    if (unratable !== undefined) {
+      log.error({ prefix: rate.prefix, tariffId: account.tariffId, problem: unratable }, 'rate cannot be applied; fix the tariff');
+      return { ok: false, code: 'RATE_UNUSABLE', detail: unratable };
+    }
 
     const auth = await this.deps.credit.authorise(account.id, call.facts.callId, rate);
     if (!auth.ok) return { ok: false, code: REFUSAL_CODE[auth.reason] };
@@ -186,7 +197,12 @@ export class CallControl {
     return [status, reason];
   }
 
-  /** Tries the routes in order until one answers, the caller gives up, or a failure is final. */
+  /**
+   * Tries the routes in order until one answers, the caller gives up, or a failure is final.
+   * A route that rang (180/183) until the no-answer deadline is a final "no answer" (480, CDR
+   * `no_answer`): the callee was alerted and did not answer, so no other carrier rings them again.
+   * One that did not even ring by then failed like a 408, and the next route is tried.
+   */
   async dial<T>(call: PrepaidCall, routes: readonly RouteAttempt[], attempt: DialAttempt<T>, cancelled: () => boolean, log: Logger): Promise<DialOutcome<T>> {
     let lastStatus = 503;
     let lastReason = 'Service Unavailable';
@@ -200,10 +216,11 @@ export class CallControl {
       call.carrier = route.carrierId;
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
+      let rang = false;
       try {
         const value = await attempt(route, (cancel) => {
           timer = setTimeout(() => { timedOut = true; try { cancel(); } catch { /* already final */ } }, this.deps.settings.noAnswerTimeoutMs);
-        });
+        }, () => { rang = true; });
         clearTimeout(timer);
         call.to(CallState.Answered);
         call.answerTime = Date.now();
@@ -215,8 +232,14 @@ export class CallControl {
         const status = timedOut ? 408 : statusOf(err);
         lastStatus = status;
         lastReason = (err as { reason?: string }).reason ?? (timedOut ? 'Request Timeout' : 'Failed');
-        log.info({ carrier: route.carrierId, gateway: route.gateway.id, status, attempt: i + 1 }, 'outbound attempt failed');
-        if (cancelled() || status === 487) return markCancelled();
+        log.info({ carrier: route.carrierId, gateway: route.gateway.id, status, attempt: i + 1, rang }, timedOut && rang ? 'no answer' : 'outbound attempt failed');
+        if (cancelled()) return markCancelled();
+        if (timedOut && rang) {
+          const [noAnswer, noAnswerReason] = sipStatusOf('NO_ANSWER');
+          call.sipCode = noAnswer; call.sipReason = noAnswerReason; call.disposition = 'no_answer';
+          return { kind: 'failed', status: noAnswer, reason: noAnswerReason };
+        }
+        if (status === 487) return markCancelled();
         if (!isRetryable(status)) break;
       }
     }
@@ -254,12 +277,13 @@ export class CallControl {
     this.stopKeepAlive(call);
     this.deps.onAnswered?.(call);
     // beside the reservation, what a sweeper needs to settle this call if this process dies
-    void this.deps.credit.answered(call.facts.accountId, call.facts.callId, rate, call.answerTime!, call.cdr())
+    void this.deps.credit.answered(call.facts.accountId, call.facts.callId, rate, call.answerTime!, coveredSeconds, call.cdr())
       .catch((err: Error) => log.warn({ err: err.message }, 'recording the answer for the sweeper failed'));
     let ended = false;
     let settled: Promise<void> = Promise.resolve();
     const { callId, accountId } = call.facts;
-    const end = (disposition: string): Promise<void> => {
+    /** `endAt`: when the switch itself ended the call at a planned instant (the paid second), the CDR ends there. */
+    const end = (disposition: string, endAt?: number): Promise<void> => {
       if (ended) return settled;
       ended = true;
       timer.stop();
@@ -267,19 +291,19 @@ export class CallControl {
       if (byAccount?.get(accountId) === cutFromOutside) byAccount.delete(accountId);
       if (byAccount?.size === 0) this.live.delete(callId);
       call.disposition = disposition;
-      settled = this.settle(call, log);
+      settled = this.settle(call, log, endAt);
       return settled;
     };
     const timer = new CreditTimer({
       answeredAt: call.answerTime!, coveredSeconds, maxCallSeconds: this.deps.settings.maxCallSeconds,
       leadSeconds: this.deps.settings.extendLeadSeconds, warnSeconds: this.deps.settings.warnSeconds,
       ...(this.deps.timers ? { timers: this.deps.timers } : {}),
-      extend: (c) => this.deps.credit.extend(call.facts.accountId, call.facts.callId, rate, c),
+      extend: (c) => this.deps.credit.extend(call.facts.accountId, call.facts.callId, rate, call.answerTime!, c),
       ...(legs.warn ? { warn: (s: number) => { log.info({ secondsLeft: s }, 'warning the caller'); legs.warn!(s); } } : {}),
-      cut: (reason) => {
+      cut: (reason, at) => {
         log.info({ reason }, 'ending call');
         legs.hangUp(reason);
-        void end(reason);
+        void end(reason, at);
       },
       onError: (err) => log.warn({ err: (err as Error).message }, 'extending the reservation failed'),
     });
@@ -298,14 +322,19 @@ export class CallControl {
     return { end, get ended() { return ended; } };
   }
 
-  /** Settles the call once (later calls do nothing); a failure leaves the reservation to the sweeper. */
-  async settle(call: PrepaidCall, log: Logger): Promise<void> {
+  /**
+   * Settles the call once (later calls do nothing); a failure leaves the reservation to the
+   * sweeper. It ends now, or at `endAt` when the switch cut it at a planned instant (never later than now).
+   */
+  async settle(call: PrepaidCall, log: Logger, endAt?: number): Promise<void> {
     this.stopKeepAlive(call);
-    if (!call.beginSettling(Date.now())) return;
+    const now = Date.now();
+    if (!call.beginSettling(endAt === undefined ? now : Math.min(now, endAt))) return;
     try {
       const r = await this.deps.credit.settle(call.facts.accountId, call.rate, call.cdr());
       call.to(CallState.Settled);
       log.info({ disposition: call.disposition, result: r }, 'call settled');
+      if (r.ok && r.correctedSweep) log.warn({ cost: r.debited }, 'a sweeper had settled this live call; its settlement was replaced by this one');
       this.deps.onSettled?.(call, r);
     } catch (err) {
       // the reservation stays in Redis with its deadline: the sweeper settles it

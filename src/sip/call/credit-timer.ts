@@ -5,9 +5,10 @@
  *                                        └─refused─▶ warn at covered − warn ─▶ cut at covered
  *   (and, whatever the credit, cut at the hard maximum duration)
  *
- * The cut fires `cutMarginMs` before the covered second (and before the hard maximum) so that the
- * billed duration (rounded up to whole seconds) is exactly the covered one and the balance lands
- * on the floor, not past it.
+ * The cut fires at the covered second itself (the caller has paid for all of it) and at the hard
+ * maximum itself, and `cut` is told that instant: the call ends there for billing, so the billed
+ * duration is exactly the covered one (not one second more for the milliseconds the BYE takes)
+ * and the balance lands on the floor, not past it.
  */
 export interface TimerPort {
   now(): number;
@@ -27,10 +28,10 @@ export interface CreditTimerOptions {
   maxCallSeconds: number;
   leadSeconds: number;        // extend this long before the cover runs out
   warnSeconds: number;        // warn this long before a cut for lack of credit
-  cutMarginMs?: number;
   extend: (coveredSeconds: number) => Promise<{ ok: boolean; coveredSeconds: number }>;
   warn?: (secondsLeft: number) => void;
-  cut: (reason: 'credit_exhausted' | 'max_duration') => void;
+  /** The call must end; `atMs` is the instant it ends for billing (the paid second or the hard maximum). */
+  cut: (reason: 'credit_exhausted' | 'max_duration', atMs: number) => void;
   timers?: TimerPort;
   onError?: (err: unknown) => void;
 }
@@ -40,14 +41,11 @@ export class CreditTimer {
   private handles: unknown[] = [];
   private stopped = false;
   private readonly t: TimerPort;
-  private readonly margin: number;
 
   constructor(private readonly o: CreditTimerOptions) {
     this.t = o.timers ?? realTimers;
     this.covered = Math.min(o.coveredSeconds, o.maxCallSeconds);
-    this.margin = o.cutMarginMs ?? 250;
-    // the hard limit too is cut a margin early, so that the billed duration is the limit itself
-    this.at(Math.max(0, o.maxCallSeconds * 1000 - this.margin), () => this.finish('max_duration'));
+    this.at(o.maxCallSeconds * 1000, () => this.finish('max_duration', o.maxCallSeconds * 1000));
     this.plan();
   }
 
@@ -86,11 +84,12 @@ export class CreditTimer {
     }
     const warnAt = (this.covered - this.o.warnSeconds) * 1000;
     if (this.o.warn && this.covered > this.o.warnSeconds) this.at(warnAt, () => this.o.warn!(this.o.warnSeconds));
-    this.at(Math.max(0, this.covered * 1000 - this.margin), () => this.finish('credit_exhausted'));
+    const cutAt = this.covered * 1000;
+    this.at(cutAt, () => this.finish('credit_exhausted', cutAt));
   }
 
-  private finish(reason: 'credit_exhausted' | 'max_duration'): void {
+  private finish(reason: 'credit_exhausted' | 'max_duration', offsetMs: number): void {
     this.stop();
-    this.o.cut(reason);
+    this.o.cut(reason, this.o.answeredAt + offsetMs);
   }
 }

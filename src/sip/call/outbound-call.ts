@@ -64,7 +64,7 @@ export class OutboundCall {
     }
     if (cancelled) { call.sipCode = 487; call.sipReason = 'Request Terminated'; call.disposition = 'cancelled'; return control.settle(call, log); }
 
-    const outcome = await control.dial(call, auth.routes, (route, sent) => {
+    const outcome = await control.dial(call, auth.routes, (route, sent, ringing) => {
       // a failed attempt's CANCEL forwarding must not outlive it
       req.removeAllListeners('cancel');
       req.on('cancel', onCancel);
@@ -77,6 +77,7 @@ export class OutboundCall {
           this.deps.onBLegSent?.(call, performance.now() - receivedAt);
           sent(() => uacReq.cancel());
         },
+        cbProvisional: (p) => { if (p.status === 180 || p.status === 183) ringing(); },
       });
     }, () => cancelled, log);
     if (outcome.kind === 'failed') res.send(outcome.status, outcome.reason);

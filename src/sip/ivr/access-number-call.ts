@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Account, AccountService } from '../../accounts/account-service.ts';
+import type { IvrSessionRecord } from '../../billing/balance/balance-store.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { MediaNotAcceptableError, MediaPortsExhaustedError } from '../../media/media-port.ts';
 import type { CollectResult, MediaLeg, MediaServer, MediaSession, PlayResult, Prompt } from '../../media/media-port.ts';
@@ -30,6 +31,8 @@ export interface AccessNumberDeps {
   };
   /** Live available credit (Redis), for the balance announcement. */
   balances: { get(accountId: number): Promise<{ available: number } | undefined> };
+  /** Where each session's record goes (the balance store's stream); none: not recorded. */
+  sessions?: { recordIvrSession(s: IvrSessionRecord): Promise<unknown> };
   lockout: PinLockout;
   settings: IvrSettings;
   log: Logger;
@@ -72,7 +75,7 @@ export class AccessNumberCall {
       }
       throw err;
     }
-    await new IvrRun(this.deps, session, facts, log).run();
+    await new IvrRun(this.deps, session, facts, log, Date.now()).run();
   }
 }
 
@@ -91,9 +94,12 @@ class IvrRun {
   private pendingUac: UacRequest | undefined;
   private interruptConnected: ((why: 'rtp-timeout' | 'caller-gone') => void) | undefined;
   private readonly phrases: PhraseBook;
+  /** For the session's record: PINs keyed, and the events the session went through. */
+  private pinAttempts = 0;
+  private readonly events = new Set<IvrEventType>();
 
   constructor(private readonly d: AccessNumberDeps, private readonly session: MediaSession, private readonly f: AccessCallFacts,
-    private readonly log: Logger) {
+    private readonly log: Logger, private readonly answeredAt: number) {
     this.phrases = phraseBook(f.language);
   }
 
@@ -112,6 +118,7 @@ class IvrRun {
       while (this.state !== IvrState.Ended) {
         this.d.onState?.(this.f.callId, this.state);
         const event: IvrEventType = this.callerGone && this.state !== IvrState.Connected ? 'hangup' : await this.act();
+        this.events.add(event);
         this.state = nextIvrState(this.state, event);
       }
     } finally {
@@ -121,7 +128,35 @@ class IvrRun {
         await this.d.control.settle(this.outbound.call, this.log);
       }
       await this.session.destroy();
+      await this.recordSession();
       this.d.onState?.(this.f.callId, IvrState.Ended);
+    }
+  }
+
+  /**
+   * The session's record (no cost to the customer): how long the carrier's access leg was up and
+   * how the session ended, so the carrier's invoice can be reconciled even for sessions that never
+   * placed a call. A failure to record is logged; it never disturbs the caller.
+   */
+  private async recordSession(): Promise<void> {
+    if (!this.d.sessions) return;
+    const endTime = Date.now();
+    const outcome: IvrSessionRecord['outcome'] = this.seq > 0 ? 'calls_placed'
+      : this.refusal === 'pin-locked' && this.events.has('refused') ? 'locked'
+        : this.refusal === 'pin-incorrect' && this.events.has('refused') ? 'pin_refused'
+          : this.events.has('refused') ? 'refused'
+            : this.events.has('hangup') ? 'caller_hung_up'
+              : this.events.has('no-destination') ? 'no_destination' : 'ended';
+    const record: IvrSessionRecord = {
+      callId: this.f.callId, accountId: this.account?.id ?? null, accessNumber: this.f.accessNumber,
+      cli: this.f.identity.withheld ? null : this.f.identity.cli, sourceIp: this.f.sourceIp, carrier: this.f.carrierId,
+      startTime: this.answeredAt, endTime, durationMs: Math.max(0, endTime - this.answeredAt), outcome, pinAttempts: this.pinAttempts, calls: this.seq,
+    };
+    try {
+      await this.d.sessions.recordIvrSession(record);
+      this.log.info({ outcome, durationMs: record.durationMs, calls: record.calls, pinAttempts: record.pinAttempts }, 'access-number session recorded');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, outcome, durationMs: record.durationMs }, 'recording the access-number session failed');
     }
   }
 
@@ -189,6 +224,7 @@ class IvrRun {
       });
       if (this.gone(r)) return 'hangup';
       if (r.kind !== 'digits') continue;
+      this.pinAttempts += 1;
       const accountId = await this.d.accounts.findAccountByPin(r.digits);
       if (accountId !== undefined) {
         if (await this.d.lockout.isLocked({ accountId })) return this.refuse('pin-locked');
@@ -292,13 +328,14 @@ class IvrRun {
     if (this.gone(await this.session.play(['connecting']))) { await this.d.control.settle(o.call, log); return 'hangup'; }
     // ringback while the carrier rings; bridging stops it
     void this.session.play(['tones/ringback'], { loop: true });
-    const outcome = await this.d.control.dial(o.call, o.auth.routes, (route, sent) => this.d.srf.createUAC(route.uri, {
+    const outcome = await this.d.control.dial(o.call, o.auth.routes, (route, sent, ringing) => this.d.srf.createUAC(route.uri, {
       localSdp: leg.localSdp,
       callingNumber: this.f.identity.withheld ? 'anonymous' : (this.f.identity.cli ?? 'anonymous'),
       ...(this.f.identity.withheld ? { headers: { Privacy: 'id' } } : {}),
       ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
     }, {
       cbRequest: (_err, r) => { this.pendingUac = r; sent(() => r.cancel()); },
+      cbProvisional: (p) => { if (p.status === 180 || p.status === 183) ringing(); },
     }), () => this.callerGone, log);
     this.pendingUac = undefined;
     if (outcome.kind === 'cancelled') { await this.d.control.settle(o.call, log); return 'hangup'; }

@@ -17,7 +17,9 @@ export function randomPort(): number {
  * carry no media, so a busy port for sipp's RTP echo is not an error of the call under test.
  */
 export function sippErrors(text: string): string {
-  const kept = text.split('\n').filter((l) => !/Unable to bind (audio|video) RTP socket/.test(l));
+  // not protocol errors: sipp's own media sockets, and sipp's scheduler running late on a loaded
+  // host (the minor watchdog; the major one still fails the run)
+  const kept = text.split('\n').filter((l) => !/Unable to bind (audio|video) RTP socket|Overload warning: the minor watchdog timer/.test(l));
   return kept.some((l) => l.trim() !== '' && !l.startsWith('The following events occurred')) ? kept.join('\n') : '';
 }
 

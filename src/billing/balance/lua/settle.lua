@@ -4,13 +4,37 @@
 -- A call that never reserved (failed, unanswered) settles too, with its CDR.
 -- New values are computed here and written with one HSET (the script is atomic, so no HINCRBY
 -- is needed), keeping the number of redis.call()s per settle small.
+-- A settle by the sweeper is provisional: it presumed the owning process dead. If the owner
+-- settles afterwards (it was alive after all), its facts win, once: the difference between its cost
+-- and what the sweeper debited is debited (or given back) under the same floor rule, and a
+-- correction event (id resettle:<member>) carries the owner's CDR, which replaces the sweeper's.
 -- KEYS: 1 account hash, 2 call hash, 3 open-calls zset, 4 event stream
 -- ARGV: 1 open-call member (account:call id), 2 account id, 3 cost, 4 day, 5 now ms, 6 CDR json,
---       7 settled-call ttl seconds, 8 call id
-local member, cost, day, now = ARGV[1], tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local c = redis.call('HMGET', KEYS[2], 'state', 'rsv', 'debit', 'unrec', 'balafter')
+--       7 settled-call ttl seconds, 8 call id, 9 who settles ('owner' or 'sweeper')
+local member, cost, day, now, by = ARGV[1], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[9]
+local c = redis.call('HMGET', KEYS[2], 'state', 'rsv', 'debit', 'unrec', 'balafter', 'by')
 local st = c[1]
-if st == 'settled' then return { 'duplicate', c[3], c[4], c[5] } end
+if st == 'settled' then
+  if c[6] ~= 'sweeper' or by ~= 'owner' then return { 'duplicate', c[3], c[4], c[5] } end
+  local a = acct_get(KEYS[1])
+  if not a then return { 'unknown_account' } end
+  local before = int(c[3])
+  local room = a.bal - a.floor - a.rsv
+  if room < 0 then room = 0 end
+  local total = cost
+  if total > before + room then total = before + room end
+  local delta = total - before
+  local unrec = cost - total
+  local bal = a.bal - delta
+  local spent = a.dayspent
+  if a.day == day then spent = spent + delta elseif delta > 0 then spent = delta else spent = 0 end
+  if spent < 0 then spent = 0 end
+  redis.call('HSET', KEYS[1], 'bal', s(bal), 'day', day, 'dayspent', s(spent))
+  redis.call('HSET', KEYS[2], 'by', 'owner', 'debit', s(total), 'unrec', s(unrec), 'balafter', s(bal))
+  redis.call('XADD', KEYS[4], '*', 'id', 'resettle:' .. member, 'type', 'call', 'acct', ARGV[2], 'amount', s(-delta),
+    'bal', s(bal), 'ref', ARGV[8], 'ts', now, 'unrec', s(unrec), 'cdr', ARGV[6])
+  return { 'corrected', s(total), s(unrec), s(bal) }
+end
 local a = acct_get(KEYS[1])
 if not a then return { 'unknown_account' } end
 local calls = a.calls
@@ -27,7 +51,7 @@ local bal = a.bal - debit
 local spent = debit
 if a.day == day then spent = a.dayspent + debit end
 redis.call('HSET', KEYS[1], 'bal', s(bal), 'rsv', s(a.rsv), 'calls', s(calls), 'day', day, 'dayspent', s(spent))
-redis.call('HSET', KEYS[2], 'acct', ARGV[2], 'state', 'settled', 'debit', s(debit), 'unrec', s(unrec), 'balafter', s(bal), 'rsv', '0')
+redis.call('HSET', KEYS[2], 'acct', ARGV[2], 'state', 'settled', 'debit', s(debit), 'unrec', s(unrec), 'balafter', s(bal), 'rsv', '0', 'by', by)
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[7]))
 if st == 'reserved' then redis.call('ZREM', KEYS[3], member) end
 redis.call('XADD', KEYS[4], '*', 'id', 'call:' .. member, 'type', 'call', 'acct', ARGV[2], 'amount', s(-debit),
