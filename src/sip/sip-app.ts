@@ -43,6 +43,8 @@ import { callerIdentity } from './ivr/caller-identity.ts';
 import type { IvrState } from './ivr/ivr-state.ts';
 import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
 import type { IvrSettings } from './ivr/ivr-settings.ts';
+import { PinBudget } from './ivr/pin-budget.ts';
+import type { PinBudgetName } from './ivr/pin-budget.ts';
 import { PinLockout } from './ivr/pin-lockout.ts';
 import { callIdOf } from './sip-types.ts';
 import { parseSipCommand, sipCommandsChannel } from './sip-commands.ts';
@@ -102,6 +104,12 @@ export interface CallEvents {
   invite?(): void;
   /** A SIP digest authentication failed (wrong password or unknown user). */
   authFailure?(): void;
+  /** A wrong PIN was keyed at an access number. */
+  wrongPin?(e: { callId: string; accessNumber: string; sourceIp: string }): void;
+  /** A wrong-PIN budget (per access number or per carrier source) has just been spent: the alert. */
+  pinBudgetExhausted?(e: { budget: PinBudgetName; accessNumber: string; sourceIp: string }): void;
+  /** A caller was refused PIN login because a wrong-PIN budget is spent. */
+  pinBudgetRefusal?(e: { budget: PinBudgetName; accessNumber: string; sourceIp: string }): void;
 }
 
 type FullRequest = SipRequest & B2bRequest & { readonly callingNumber?: string };
@@ -200,8 +208,14 @@ export function createSipApp(deps: SipAppDeps) {
     srf: srf as unknown as ForkSrf, media, control, accounts: ivrAccounts,
     balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
     lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, anonymousThreshold: ivrSettings.anonymousLockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
+    budget: new PinBudget(redis, {
+      namespace: s.namespace, perAccessNumber: ivrSettings.pinBudgetPerAccessNumber, perSource: ivrSettings.pinBudgetPerSource, windowMs: ivrSettings.pinBudgetWindowMs, now,
+    }),
     settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
     ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
+    ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
+    ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),
+    ...(deps.events?.pinBudgetRefusal ? { onPinBudgetRefusal: deps.events.pinBudgetRefusal.bind(deps.events) } : {}),
   });
   const didCall = new DidCall({
     srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,

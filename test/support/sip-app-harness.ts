@@ -148,6 +148,10 @@ export class SipAppHarness {
   readonly settled: PrepaidCall[] = [];
   /** Every IVR state entered, in order. */
   readonly ivrStates: { callId: string; state: IvrState }[] = [];
+  /** Every wrong PIN keyed at an access number, with the time it was found wrong. */
+  readonly wrongPins: { callId: string; accessNumber: string; sourceIp: string; at: number }[] = [];
+  /** Every time a wrong-PIN budget ran out. */
+  readonly pinBudgetExhausted: { budget: string; accessNumber: string; sourceIp: string }[] = [];
   readonly accountsSvc: AccountService;
   readonly tariffs: TariffRepository;
   readonly credit: CallCredit;
@@ -201,6 +205,8 @@ export class SipAppHarness {
       ...(opts.media ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) } : {}),
       events: {
         ivrState: (callId, state) => { h.ivrStates.push({ callId, state }); h.events.emit('ivr', callId, state); },
+        wrongPin: (e) => { h.wrongPins.push({ ...e, at: Date.now() }); h.events.emit('wrong-pin'); },
+        pinBudgetExhausted: (e) => { h.pinBudgetExhausted.push(e); },
         answered: (c) => { h.answered.push(c); h.events.emit('answered', c); },
         settled: (c) => { h.settled.push(c); h.events.emit('settled', c); },
       },
@@ -295,6 +301,22 @@ export class SipAppHarness {
   /** A sipp carrier UAS on gateway `i` (0 = first priority). */
   carrier(i: number, scenario: string, a: Partial<SippArgs> = {}): SippProc {
     return startAppSipp({ scenario, ip: this.carrierIp, port: this.gatewayPorts[i]!, timeoutSec: 20, ...a });
+  }
+
+  /** Resolves once `count` wrong PINs of `callId` have been counted. */
+  waitWrongPins(callId: string, count: number, timeoutMs = 20_000): Promise<void> {
+    const have = () => this.wrongPins.filter((w) => w.callId === callId).length >= count;
+    if (have()) return Promise.resolve();
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => { this.events.off('wrong-pin', on); rej(new Error(`timed out waiting for ${count} wrong PINs of ${callId}`)); }, timeoutMs);
+      const on = () => {
+        if (!have()) return;
+        clearTimeout(t);
+        this.events.off('wrong-pin', on);
+        res();
+      };
+      this.events.on('wrong-pin', on);
+    });
   }
 
   /** Resolves when the IVR of `callId` enters `state` (or has already). */
