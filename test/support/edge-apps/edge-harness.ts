@@ -3,7 +3,7 @@
  * RFC 3261 timers, so e2e test files run in parallel and never wait 32 s.
  */
 import Srf from 'drachtio-srf';
-import { buildEdgeConfig, type EdgeConfig, type EdgeTimers } from '../../../src/edge/config/edge-config.ts';
+import { buildEdgeConfig, type EdgeConfig, type EdgeTcpLimits, type EdgeTimers } from '../../../src/edge/config/edge-config.ts';
 import { EdgeServer } from '../../../src/edge/core/edge-server.ts';
 import { randomLoopback, randomPort } from './ports.ts';
 import type { SrfApp } from './srf-views.ts';
@@ -25,6 +25,7 @@ export interface TestEdgeOptions {
   readonly timers?: Partial<EdgeTimers>;
   readonly ip?: string;
   readonly rateLimitPerSource?: number;
+  readonly tcp?: Partial<EdgeTcpLimits>;
 }
 
 /** Short timers by default: T1 = 50 ms, so 64·T1 (Timer B/F/H) is 3.2 s. */
@@ -40,6 +41,7 @@ export async function startEdge(options: TestEdgeOptions = {}): Promise<TestEdge
       admin: { host: ip, port: 0, secret: SECRET },
       timers: { ...FAST_TIMERS, ...options.timers },
       rateLimitPerSource: options.rateLimitPerSource ?? 0,
+      ...(options.tcp ? { tcp: options.tcp } : {}),
       logLevel: 'silent',
     });
     const edge = new EdgeServer(config);
