@@ -106,6 +106,16 @@ describe('device calls', () => {
     expect(await lastCdr(dev)).toMatchObject({ disposition: 'refused', sipCode: 403, cost: 0, destination: '449098765432' });
   });
 
+  for (const dialled of ['+4409098765432', '004409098765432', '+44(0)9098765432', '+44-0-9098765432']) {
+    it(`a trunk 0 after the country code does not bypass the blocklist: ${dialled} is refused as 449098765432`, async () => {
+      const before = h.settled.length;
+      const caller = h.run({ scenario: 'device-call-refused.xml', service: dialled, user: dev.username, password: dev.password, vars: { status: '403', reason: 'Destination Blocked' } });
+      clean(await caller);
+      await h.waitSettled(before + 1);
+      expect(await lastCdr(dev)).toMatchObject({ disposition: 'refused', sipCode: 403, cost: 0, destination: '449098765432' });
+    });
+  }
+
   it('a destination without a rate is refused with 404', async () => {
     const before = h.settled.length;
     const caller = h.run({ scenario: 'device-call-refused.xml', service: '0033123456789', user: dev.username, password: dev.password, vars: { status: '404', reason: 'No Rate For Destination' } });
