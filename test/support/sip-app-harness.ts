@@ -120,6 +120,8 @@ export function startAppSipp(a: SippArgs): SippProc {
   ];
   if (a.rate !== undefined) args.push('-r', String(a.rate));
   for (const [k, v] of Object.entries({ user: a.user ?? 'nobody', expires: '3600', ...a.keys })) args.push('-key', k, v);
+  // sipp computes the digest over `remote_ip:remote_port` unless told the Request-URI; the app checks the digest's uri against it
+  if (a.remote) args.push('-auth_uri', `${a.service ?? 'service'}@${a.remote}`);
   if (a.extra) args.push(...a.extra);
   if (a.remote) args.push(a.remote);
   const child = spawnSipp({ ip: a.ip, port: a.port, args, cwd: dir });
