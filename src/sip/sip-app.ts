@@ -9,6 +9,7 @@
  *               no:  to an access number 403 (they are reached through carriers only)
  *                    | digest 407 → call rate → outbound prepaid call (rate, reserve, route, supervise, settle)
  *   OPTIONS:  200 (keep-alive)
+ *   failures: Redis or Postgres unreachable → 503 with Retry-After; a bug → 500
  */
 import Srf from 'drachtio-srf';
 import { e164FromUser } from '../accounts/e164.ts';
@@ -46,6 +47,7 @@ import type { IvrSettings } from './ivr/ivr-settings.ts';
 import { PinBudget } from './ivr/pin-budget.ts';
 import type { PinBudgetName } from './ivr/pin-budget.ts';
 import { PinLockout } from './ivr/pin-lockout.ts';
+import { answerFailure, answerMiddlewareFailures } from './dependency-failure.ts';
 import { callIdOf } from './sip-types.ts';
 import { parseSipCommand, sipCommandsChannel } from './sip-commands.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
@@ -242,11 +244,13 @@ export function createSipApp(deps: SipAppDeps) {
     deps.events?.invite?.();
     if (draining) { res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '5' } }); return; }
     inflight++;
-    handleInvite(req, res).finally(() => { inflight--; }).catch((err: unknown) => {
-      log.error({ callId: req.get('Call-ID'), err: (err as Error).stack }, 'INVITE handling failed');
-      try { res.send(500, 'Server Internal Error'); } catch { /* already answered */ }
-    });
+    // Redis or Postgres unreachable: 503 with Retry-After; anything else: 500, logged at error
+    handleInvite(req, res).finally(() => { inflight--; }).catch((err: unknown) => answerFailure(req, res, err, log));
   });
+  // a guard that could not reach Redis passes its error on: the same answer instead of drachtio-srf's default 500
+  const onGuardError = answerMiddlewareFailures(log) as unknown as SipMiddleware;
+  srf.use('register', onGuardError);
+  srf.use('invite', onGuardError);
 
   async function handleInvite(req: FullRequest, res: FullResponse): Promise<void> {
     const receivedAt = performance.now();

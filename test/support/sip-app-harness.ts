@@ -69,6 +69,8 @@ export interface HarnessOptions {
   /** The embedded media server for access-number calls (none: access numbers get 503). */
   media?: { portMin: number; portMax: number; rtpTimeoutMs?: number };
   ivr?: Partial<IvrSettings>;
+  /** Redis to use instead of the shared one (e.g. through a TcpProxy a test takes down). */
+  redisUrl?: string;
   /** Gateways of the one carrier, in priority order (lower first). Default two. */
   gateways?: number;
   logLevel?: string;
@@ -175,7 +177,7 @@ export class SipAppHarness {
   }
 
   static async start(label: string, opts: HarnessOptions = {}): Promise<SipAppHarness> {
-    const s = await setupServices(label);
+    const s = await setupServices(label, opts.redisUrl ? { redisUrl: opts.redisUrl } : {});
     const edge = await startEdge();
     const h = new SipAppHarness(s, opts, otherLoopback([edge.ip]));
     h.edgeRef = edge;
