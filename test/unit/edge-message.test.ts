@@ -292,6 +292,13 @@ describe('edge message: malformed input gives a typed error with a partial', () 
     }
   });
 
+  it('the version is read case-insensitively and written upper-case (RFC 3261 §7.1), for requests and responses', () => {
+    const req = parseMessage(INVITE.replace('SIP/2.0\r\n', 'sip/2.0\r\n'));
+    expect(req.ok && req.message.toString().split('\r\n')[0]).toMatch(/ SIP\/2\.0$/);
+    const res = parseMessage('sIp/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n');
+    expect(res.ok && res.message.toString().split('\r\n')[0]).toBe('SIP/2.0 200 OK');
+  });
+
   it('an unsupported SIP version is a 505', () => {
     const r = parseMessage(INVITE.replace('SIP/2.0\r\n', 'SIP/3.0\r\n'));
     expect(r.ok).toBe(false);

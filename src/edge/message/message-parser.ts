@@ -202,7 +202,8 @@ function parseStartLine(line: string): SipMessage | SipParseError {
     const status = codeText.length === 3 ? parseDecimal(codeText) : undefined;
     if (status === undefined || status < 100 || status > 699) return new SipParseError('BAD_START_LINE', 'Malformed status line');
     const reason = sp2 < 0 ? '' : line.slice(sp2 + 1);
-    return new SipResponse(status, reason, [], EMPTY, first);
+    // RFC 3261 §7.1: the version is case-insensitive on receipt, but sent upper-case (the app's parser accepts nothing else)
+    return new SipResponse(status, reason, [], EMPTY, 'SIP/2.0');
   }
   const sp2 = line.lastIndexOf(' ');
   if (sp2 <= sp1) return new SipParseError('BAD_START_LINE', 'Malformed request line');
@@ -216,7 +217,7 @@ function parseStartLine(line: string): SipMessage | SipParseError {
     }
     return new SipParseError('BAD_START_LINE', 'Malformed request line');
   }
-  return new SipRequest(first, uri, [], EMPTY, version);
+  return new SipRequest(first, uri, [], EMPTY, 'SIP/2.0');
 }
 
 /** Non-negative decimal of at most 9 digits, or undefined. */
