@@ -285,7 +285,8 @@ describe('edge message: malformed input gives a typed error with a partial', () 
   });
 
   it('garbage and bad start lines give no partial', () => {
-    for (const bad of ['', '\r\n\r\n', 'hello', 'INVITE\r\n\r\n', 'SIP/2.0 2000 OK\r\n\r\n', '\u0000\u0001\u0002 x y\r\n\r\n']) {
+    for (const bad of ['', '\r\n\r\n', 'hello', 'INVITE\r\n\r\n', 'SIP/2.0 2000 OK\r\n\r\n', '\u0000\u0001\u0002 x y\r\n\r\n',
+      'INVITE sip:a\tb@host SIP/2.0\r\n\r\n', 'INVITE sip:a@12\r7.0.0.1 SIP/2.0\r\n\r\n', 'INVITE sip:a\u007f@host SIP/2.0\r\n\r\n']) {
       const r = parseMessage(bad);
       expect(r.ok, JSON.stringify(bad)).toBe(false);
       if (!r.ok) expect(r.error.partial).toBeUndefined();
