@@ -102,6 +102,8 @@ export async function start(config: Config) {
           cliRegistration: config.ivrCliRegistration as 'off' | 'calling_account' | 'all', maxClis: config.ivrMaxClis,
           firstDigitMs: config.ivrFirstDigitSeconds * 1000, interDigitMs: config.ivrInterDigitSeconds * 1000,
           lockThreshold: config.ivrPinLockThreshold, anonymousLockThreshold: config.ivrPinLockAnonymousThreshold, lockWindowMs: config.ivrPinLockWindowSeconds * 1000, lockMs: config.ivrPinLockSeconds * 1000,
+          pinBudgetPerAccessNumber: config.ivrPinBudgetPerAccessNumber, pinBudgetPerSource: config.ivrPinBudgetPerSource,
+          pinBudgetWindowMs: config.ivrPinBudgetWindowSeconds * 1000, pinTarpitMs: config.ivrPinTarpitMs,
           warning: config.ivrWarning as 'prompt' | 'beep',
         },
         guards: { failureThreshold: config.authFailureThreshold, banSeconds: config.authBanSeconds, action: config.authBanAction as 'reject' | 'drop', accountCps: config.accountCpsLimit },

@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     const carrier = runSipp('uas-answer-recv-bye.xml', { calls, timeoutSec: duration + 60, ip: CARRIER_IP, port: CARRIER_PORT });
     const device = runSipp('device-call.xml', {
       rate, calls, timeoutSec: duration + 60, ip: IP, port: SIP_PORT + 3000, remote: `${IP}:${SIP_PORT}`,
-      extra: ['-key', 'user', users[0]!.user, '-au', users[0]!.user, '-ap', users[0]!.password, '-s', '00441632960001', '-d', String(hold)],
+      extra: ['-key', 'user', users[0]!.user, '-au', users[0]!.user, '-ap', users[0]!.password, '-s', '00441632960001', '-auth_uri', `00441632960001@${IP}:${SIP_PORT}`, '-d', String(hold)],
     });
     const dev = await device.done;
     carrier.child.kill('SIGTERM');

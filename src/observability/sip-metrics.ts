@@ -5,6 +5,7 @@ import type { CallEvents } from '../sip/sip-app.ts';
  * Prometheus metrics of the SIP application process (served at /metrics on its HTTP port):
  * INVITEs (rate() of it is calls per second), calls answered and finished by disposition,
  * refusals by reason (no credit, daily cap, limits, blocklist…), SIP authentication failures,
+ * wrong PINs at access numbers and the wrong-PIN budgets running out (the PIN-guessing alert),
  * calls in progress, and the process's own figures. The account API has its own (HTTP latency,
  * ledger-writer lag).
  */
@@ -16,11 +17,17 @@ export function createSipMetrics(callsInProgress: () => number) {
   const finished = new client.Counter({ name: 'softswitch_calls_finished_total', help: 'calls settled, by disposition', labelNames: ['kind', 'disposition'], registers: [registry] });
   const refused = new client.Counter({ name: 'softswitch_calls_refused_total', help: 'calls refused before they rang (reservation and screening refusals), by SIP reason', labelNames: ['reason'], registers: [registry] });
   const authFailures = new client.Counter({ name: 'softswitch_sip_auth_failures_total', help: 'SIP digest authentication failures', registers: [registry] });
+  const wrongPins = new client.Counter({ name: 'softswitch_ivr_wrong_pins_total', help: 'wrong PINs keyed at access numbers', registers: [registry] });
+  const budgetSpent = new client.Counter({ name: 'softswitch_ivr_pin_budget_exhausted_total', help: 'times a wrong-PIN budget was spent (alert on any increase: likely PIN guessing)', labelNames: ['budget'], registers: [registry] });
+  const budgetRefusals = new client.Counter({ name: 'softswitch_ivr_pin_budget_refusals_total', help: 'access-number callers refused PIN login because a wrong-PIN budget is spent', labelNames: ['budget'], registers: [registry] });
   const billed = new client.Counter({ name: 'softswitch_billed_micros_total', help: 'money charged for calls, micro-units', registers: [registry] });
   new client.Gauge({ name: 'softswitch_sip_calls_in_progress', help: 'calls this SIP app process is handling', registers: [registry], collect() { this.set(callsInProgress()); } });
   const events: CallEvents = {
     invite: () => invites.inc(),
     authFailure: () => authFailures.inc(),
+    wrongPin: () => wrongPins.inc(),
+    pinBudgetExhausted: (e) => budgetSpent.inc({ budget: e.budget }),
+    pinBudgetRefusal: (e) => budgetRefusals.inc({ budget: e.budget }),
     answered: (c) => answered.inc({ kind: c.facts.kind }),
     settled: (c, r) => {
       finished.inc({ kind: c.facts.kind, disposition: c.disposition });

@@ -9,6 +9,7 @@
  *               no:  to an access number 403 (they are reached through carriers only)
  *                    | digest 407 → call rate → outbound prepaid call (rate, reserve, route, supervise, settle)
  *   OPTIONS:  200 (keep-alive)
+ *   failures: Redis or Postgres unreachable → 503 with Retry-After; a bug → 500
  */
 import Srf from 'drachtio-srf';
 import { e164FromUser } from '../accounts/e164.ts';
@@ -45,7 +46,10 @@ import { callerIdentity } from './ivr/caller-identity.ts';
 import type { IvrState } from './ivr/ivr-state.ts';
 import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
 import type { IvrSettings } from './ivr/ivr-settings.ts';
+import { PinBudget } from './ivr/pin-budget.ts';
+import type { PinBudgetName } from './ivr/pin-budget.ts';
 import { PinLockout } from './ivr/pin-lockout.ts';
+import { answerFailure, answerMiddlewareFailures } from './dependency-failure.ts';
 import { callIdOf } from './sip-types.ts';
 import { parseSipCommand, sipCommandsChannel } from './sip-commands.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
@@ -104,6 +108,12 @@ export interface CallEvents {
   invite?(): void;
   /** A SIP digest authentication failed (wrong password or unknown user). */
   authFailure?(): void;
+  /** A wrong PIN was keyed at an access number. */
+  wrongPin?(e: { callId: string; accessNumber: string; sourceIp: string }): void;
+  /** A wrong-PIN budget (per access number or per carrier source) has just been spent: the alert. */
+  pinBudgetExhausted?(e: { budget: PinBudgetName; accessNumber: string; sourceIp: string }): void;
+  /** A caller was refused PIN login because a wrong-PIN budget is spent. */
+  pinBudgetRefusal?(e: { budget: PinBudgetName; accessNumber: string; sourceIp: string }): void;
 }
 
 type FullRequest = SipRequest & B2bRequest & { readonly callingNumber?: string };
@@ -200,8 +210,14 @@ export function createSipApp(deps: SipAppDeps) {
     balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
     ...(deps.balances ? { sessions: deps.balances } : {}),
     lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, anonymousThreshold: ivrSettings.anonymousLockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
+    budget: new PinBudget(redis, {
+      namespace: s.namespace, perAccessNumber: ivrSettings.pinBudgetPerAccessNumber, perSource: ivrSettings.pinBudgetPerSource, windowMs: ivrSettings.pinBudgetWindowMs, now,
+    }),
     settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
     ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
+    ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
+    ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),
+    ...(deps.events?.pinBudgetRefusal ? { onPinBudgetRefusal: deps.events.pinBudgetRefusal.bind(deps.events) } : {}),
   });
   const didCall = new DidCall({
     srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,
@@ -228,11 +244,13 @@ export function createSipApp(deps: SipAppDeps) {
     deps.events?.invite?.();
     if (draining) { res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '5' } }); return; }
     inflight++;
-    handleInvite(req, res).finally(() => { inflight--; }).catch((err: unknown) => {
-      log.error({ callId: req.get('Call-ID'), err: (err as Error).stack }, 'INVITE handling failed');
-      try { res.send(500, 'Server Internal Error'); } catch { /* already answered */ }
-    });
+    // Redis or Postgres unreachable: 503 with Retry-After; anything else: 500, logged at error
+    handleInvite(req, res).finally(() => { inflight--; }).catch((err: unknown) => answerFailure(req, res, err, log));
   });
+  // a guard that could not reach Redis passes its error on: the same answer instead of drachtio-srf's default 500
+  const onGuardError = answerMiddlewareFailures(log) as unknown as SipMiddleware;
+  srf.use('register', onGuardError);
+  srf.use('invite', onGuardError);
 
   async function handleInvite(req: FullRequest, res: FullResponse): Promise<void> {
     const receivedAt = performance.now();

@@ -20,7 +20,7 @@ const en = phraseBook('en');
 const suite = ivrSuite('ivrcalls', ACCESS, (base) => ({
     sliceSeconds: 6, extendLeadSeconds: 2, warnSeconds: 3, ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
     media: { portMin: base, portMax: base + 40 },
-    ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
+    ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000, pinTarpitMs: 200 },
   }));
 const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;

@@ -201,7 +201,7 @@ export class SoakHarness {
   /** Device calls to `service`: answered calls talk `holdMs` and hang up; refusals (486) end at once. */
   calls(d: Device, opts: { calls: number; rate?: number; holdMs: number; service?: string; timeoutSec?: number; limit?: number }): Sipp {
     return this.sipp(join(SCENARIOS, 'device-call-or-busy.xml'), this.edge.ip, undefined, [
-      '-s', opts.service ?? UK, '-au', d.username, '-ap', d.password, '-key', 'user', d.username,
+      '-s', opts.service ?? UK, '-auth_uri', `${opts.service ?? UK}@${this.edge.sipHostport}`, '-au', d.username, '-ap', d.password, '-key', 'user', d.username,
       '-m', String(opts.calls), '-r', String(opts.rate ?? 10), '-l', String(opts.limit ?? opts.calls), '-d', String(opts.holdMs),
       '-timeout', `${opts.timeoutSec ?? 60}s`, this.edge.sipHostport,
     ]);
@@ -210,7 +210,7 @@ export class SoakHarness {
   /** One INVITE challenged and acknowledged: the SIP server's round-robin moves on by one request. */
   shiftRoundRobin(d: Device): Promise<{ code: number | null; stdout: string; errors: string }> {
     return this.sipp(join(SCENARIOS, 'invite-challenge.xml'), this.edge.ip, undefined, [
-      '-s', UK, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1', '-timeout', '20s', this.edge.sipHostport,
+      '-s', UK, '-auth_uri', `${UK}@${this.edge.sipHostport}`, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1', '-timeout', '20s', this.edge.sipHostport,
     ]).done;
   }
 

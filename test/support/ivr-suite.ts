@@ -14,8 +14,8 @@ export interface IvrSuite {
   readonly access: string;
   /** A caller ID nobody has registered yet. */
   freshCli(): string;
-  /** A call from the carrier (or `ip`) to the access number. */
-  dialIn(from: string, opts?: { headers?: Record<string, string>; ip?: string }): Promise<IvrCaller>;
+  /** A call from the carrier (or `ip`) to the access number (or `to`). */
+  dialIn(from: string, opts?: { headers?: Record<string, string>; ip?: string; to?: string }): Promise<IvrCaller>;
   /** A funded account with SIP credentials and a PIN. */
   account(credit: number): Promise<Device & { pin: string }>;
   /** The account's CDRs in Postgres (after draining the streams), oldest first. */
@@ -53,7 +53,7 @@ export function ivrSuite(label: string, access: string, options: (mediaBase: num
     access,
     freshCli: () => `+4479009${String(process.pid % 100).padStart(2, '0')}${String(++cliSeq).padStart(3, '0')}`,
     async dialIn(from, opts = {}) {
-      const c = await IvrCaller.call({ ip: opts.ip ?? harness!.carrierIp, edge: harness!.remote, to: access, from, ...(opts.headers ? { headers: opts.headers } : {}) });
+      const c = await IvrCaller.call({ ip: opts.ip ?? harness!.carrierIp, edge: harness!.remote, to: opts.to ?? access, from, ...(opts.headers ? { headers: opts.headers } : {}) });
       callers.push(c);
       return c;
     },

@@ -74,6 +74,8 @@ export interface HarnessOptions {
   /** The embedded media server for access-number calls (none: access numbers get 503). */
   media?: { portMin: number; portMax: number; rtpTimeoutMs?: number };
   ivr?: Partial<IvrSettings>;
+  /** Redis to use instead of the shared one (e.g. through a TcpProxy a test takes down). */
+  redisUrl?: string;
   /** Gateways of the one carrier, in priority order (lower first). Default two. */
   gateways?: number;
   logLevel?: string;
@@ -125,6 +127,8 @@ export function startAppSipp(a: SippArgs): SippProc {
   ];
   if (a.rate !== undefined) args.push('-r', String(a.rate));
   for (const [k, v] of Object.entries({ user: a.user ?? 'nobody', expires: '3600', ...a.keys })) args.push('-key', k, v);
+  // sipp computes the digest over `remote_ip:remote_port` unless told the Request-URI; the app checks the digest's uri against it
+  if (a.remote) args.push('-auth_uri', `${a.service ?? 'service'}@${a.remote}`);
   if (a.extra) args.push(...a.extra);
   if (a.remote) args.push(a.remote);
   const child = spawnSipp({ ip: a.ip, port: a.port, args, cwd: dir });
@@ -153,6 +157,10 @@ export class SipAppHarness {
   readonly settled: PrepaidCall[] = [];
   /** Every IVR state entered, in order. */
   readonly ivrStates: { callId: string; state: IvrState }[] = [];
+  /** Every wrong PIN keyed at an access number, with the time it was found wrong. */
+  readonly wrongPins: { callId: string; accessNumber: string; sourceIp: string; at: number }[] = [];
+  /** Every time a wrong-PIN budget ran out. */
+  readonly pinBudgetExhausted: { budget: string; accessNumber: string; sourceIp: string }[] = [];
   readonly accountsSvc: AccountService;
   readonly tariffs: TariffRepository;
   readonly credit: CallCredit;
@@ -177,7 +185,7 @@ export class SipAppHarness {
   }
 
   static async start(label: string, opts: HarnessOptions = {}): Promise<SipAppHarness> {
-    const s = await setupServices(label);
+    const s = await setupServices(label, opts.redisUrl ? { redisUrl: opts.redisUrl } : {});
     const edge = await startEdge();
     const h = new SipAppHarness(s, opts, otherLoopback([edge.ip]));
     h.edgeRef = edge;
@@ -209,6 +217,8 @@ export class SipAppHarness {
       ...(opts.media ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) } : {}),
       events: {
         ivrState: (callId, state) => { h.ivrStates.push({ callId, state }); h.events.emit('ivr', callId, state); },
+        wrongPin: (e) => { h.wrongPins.push({ ...e, at: Date.now() }); h.events.emit('wrong-pin'); },
+        pinBudgetExhausted: (e) => { h.pinBudgetExhausted.push(e); },
         answered: (c) => { h.answered.push(c); h.events.emit('answered', c); },
         settled: (c) => { h.settled.push(c); h.events.emit('settled', c); },
       },
@@ -307,6 +317,22 @@ export class SipAppHarness {
   /** A sipp carrier UAS on gateway `i` (0 = first priority). */
   carrier(i: number, scenario: string, a: Partial<SippArgs> = {}): SippProc {
     return startAppSipp({ scenario, ip: this.carrierIp, port: this.gatewayPorts[i]!, timeoutSec: 20, ...a });
+  }
+
+  /** Resolves once `count` wrong PINs of `callId` have been counted. */
+  waitWrongPins(callId: string, count: number, timeoutMs = 20_000): Promise<void> {
+    const have = () => this.wrongPins.filter((w) => w.callId === callId).length >= count;
+    if (have()) return Promise.resolve();
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => { this.events.off('wrong-pin', on); rej(new Error(`timed out waiting for ${count} wrong PINs of ${callId}`)); }, timeoutMs);
+      const on = () => {
+        if (!have()) return;
+        clearTimeout(t);
+        this.events.off('wrong-pin', on);
+        res();
+      };
+      this.events.on('wrong-pin', on);
+    });
   }
 
   /** Resolves when the IVR of `callId` enters `state` (or has already). */

@@ -295,11 +295,19 @@ describe('edge message: malformed input gives a typed error with a partial', () 
   });
 
   it('garbage and bad start lines give no partial', () => {
-    for (const bad of ['', '\r\n\r\n', 'hello', 'INVITE\r\n\r\n', 'SIP/2.0 2000 OK\r\n\r\n', '\u0000\u0001\u0002 x y\r\n\r\n']) {
+    for (const bad of ['', '\r\n\r\n', 'hello', 'INVITE\r\n\r\n', 'SIP/2.0 2000 OK\r\n\r\n', '\u0000\u0001\u0002 x y\r\n\r\n',
+      'INVITE sip:a\tb@host SIP/2.0\r\n\r\n', 'INVITE sip:a@12\r7.0.0.1 SIP/2.0\r\n\r\n', 'INVITE sip:a\u007f@host SIP/2.0\r\n\r\n']) {
       const r = parseMessage(bad);
       expect(r.ok, JSON.stringify(bad)).toBe(false);
       if (!r.ok) expect(r.error.partial).toBeUndefined();
     }
+  });
+
+  it('the version is read case-insensitively and written upper-case (RFC 3261 §7.1), for requests and responses', () => {
+    const req = parseMessage(INVITE.replace('SIP/2.0\r\n', 'sip/2.0\r\n'));
+    expect(req.ok && req.message.toString().split('\r\n')[0]).toMatch(/ SIP\/2\.0$/);
+    const res = parseMessage('sIp/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n');
+    expect(res.ok && res.message.toString().split('\r\n')[0]).toBe('SIP/2.0 200 OK');
   });
 
   it('an unsupported SIP version is a 505', () => {

@@ -192,7 +192,7 @@ describe('edge transaction: stateless sending', () => {
     ackReq.prepend('Via', layer.viaFor(UDP_TARGET, 'z9hG4bKack'));
     expect((await layer.sendStateless(ackReq, UDP_TARGET)).ok).toBe(true);
     const incoming = sip(`OPTIONS sip:a@b SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKx;rport=5071
+Via: SIP/2.0/UDP 127.0.0.1:5072;branch=z9hG4bKx;rport=5070
 From: <sip:a@b>;tag=1
 To: <sip:a@b>
 Call-ID: s
@@ -201,6 +201,7 @@ CSeq: 1 OPTIONS
 `);
     if (incoming.kind !== 'request') throw new Error('fixture');
     await layer.respondStateless(incoming, UDP_SOURCE, createResponse(incoming, 503, { toTag: 'z' }));
-    expect(transport.sent.map((s) => s.target.port)).toEqual([5090, 5071]);
+    // rport: the packet's source port, not the sent-by port
+    expect(transport.sent.map((s) => s.target.port)).toEqual([5090, 5070]);
   });
 });

@@ -7,7 +7,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createResponse, parseMessage, type SipMessage, type SipParseError, type SipRequest } from '../../src/edge/message/index.ts';
-import { SipTransport, responseTarget, type SourceInfo, type TransportUser } from '../../src/edge/transport/index.ts';
+import { SipTransport, responseTarget, stampReceived, type SourceInfo, type TransportUser } from '../../src/edge/transport/index.ts';
 
 interface Received {
   message: SipMessage;
@@ -342,15 +342,32 @@ describe('edge transport: response target rules', () => {
   }
   it('UDP without rport: received address and sent-by port (default 5060)', () => {
     expect(responseTarget(topVia('SIP/2.0/UDP host.example;branch=z9hG4bK1').topVia, source)).toMatchObject({ protocol: 'udp', address: '192.0.2.7', port: 5060 });
-    expect(responseTarget(topVia('SIP/2.0/UDP host.example:5070;branch=z9hG4bK1;received=192.0.2.9').topVia, source)).toMatchObject({ address: '192.0.2.9', port: 5070 });
+  });
+  it('UDP: a received= or rport value the client wrote itself is never followed (no reflection)', () => {
+    expect(responseTarget(topVia('SIP/2.0/UDP host.example:5070;branch=z9hG4bK1;received=192.0.2.9').topVia, source)).toMatchObject({ address: '192.0.2.7', port: 5070 });
+    expect(responseTarget(topVia('SIP/2.0/UDP 192.0.2.7:5070;received=198.51.100.1;rport=41000;branch=z9hG4bK1').topVia, source)).toMatchObject({ address: '192.0.2.7', port: 40000 });
   });
   it('UDP with rport: the source port (RFC 3581 §4)', () => {
     expect(responseTarget(topVia('SIP/2.0/UDP host.example:5070;rport;branch=z9hG4bK1').topVia, source)).toMatchObject({ port: 40000 });
-    expect(responseTarget(topVia('SIP/2.0/UDP host.example:5070;rport=41000;branch=z9hG4bK1').topVia, source)).toMatchObject({ port: 41000 });
   });
   it('TCP: the request connection, else the sent-by port', () => {
     const tcp: SourceInfo = { ...source, protocol: 'tcp', connectionId: 12 };
     expect(responseTarget(topVia('SIP/2.0/TCP host.example:5070;branch=z9hG4bK1').topVia, tcp)).toMatchObject({ protocol: 'tcp', address: '192.0.2.7', port: 5070, connectionId: 12 });
+    expect(responseTarget(topVia('SIP/2.0/TCP host.example:5070;received=198.51.100.1;branch=z9hG4bK1').topVia, tcp)).toMatchObject({ address: '192.0.2.7' });
+  });
+  it('stamping (§18.2.1): received and rport are set from the packet, overwriting forged values', () => {
+    const cases: Array<[string, string]> = [
+      ['SIP/2.0/UDP host.example:5070;branch=z9hG4bK1', 'SIP/2.0/UDP host.example:5070;branch=z9hG4bK1;received=192.0.2.7;rport=40000'],
+      ['SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bK1;rport=40000'],
+      ['SIP/2.0/UDP 192.0.2.7:5070;received=198.51.100.1;rport=41000;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1'],
+      ['SIP/2.0/UDP host.example;received=198.51.100.1;branch=z9hG4bK1', 'SIP/2.0/UDP host.example;received=192.0.2.7;branch=z9hG4bK1;rport=40000'],
+      ['SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1'],
+    ];
+    for (const [before, after] of cases) {
+      const r = topVia(before);
+      stampReceived(r, source, true);
+      expect(r.get('via')).toBe(after);
+    }
   });
 });
 

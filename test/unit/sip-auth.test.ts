@@ -7,6 +7,7 @@ import { algorithmOf, digestResponse, sameDigest } from '../../src/sip/auth/dige
 import type { DigestAlgorithm } from '../../src/sip/auth/digest-algorithm.ts';
 import { DigestAuthenticator } from '../../src/sip/auth/digest-authenticator.ts';
 import { buildChallenges, repeatedHeader } from '../../src/sip/auth/digest-challenge.ts';
+import { digestUriMatches } from '../../src/sip/auth/digest-uri.ts';
 import { parseCredentials } from '../../src/sip/auth/digest-credentials-parser.ts';
 import { NonceIssuer } from '../../src/sip/auth/nonce-issuer.ts';
 import type { NonceUseTracker } from '../../src/sip/auth/nonce-use-tracker.ts';
@@ -236,6 +237,16 @@ describe('digest authenticator (fake clock, in-memory stores)', () => {
     expect(await auth.authenticate({ method: 'REGISTER', authorization: [`${md5}, ${sha}`] })).toMatchObject({ kind: 'authenticated', algorithm: 'SHA-256' });
   });
 
+  it('with the Request-URI given, a digest for another URI is malformed (400) and costs no nonce count; for its own URI it is accepted', async () => {
+    const { auth } = setup();
+    const ch = auth.challenge().challenges;
+    const forCheap = client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'MD5', uri: 'sip:0033123456789@sip.example' });
+    expect(await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:00449098765432@sip.example' }))
+      .toEqual({ kind: 'malformed', reason: 'uri does not match the Request-URI' });
+    expect((await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:0033123456789@SIP.example:5060;user=phone' })).kind).toBe('malformed');
+    expect(await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:0033123456789@SIP.example:5060' })).toMatchObject({ kind: 'authenticated' });
+  });
+
   it.each([
     ['no response', 'Digest username="alice", realm="sip.example", nonce="n", uri="sip:x"'],
     ['qop without nc', 'Digest username="alice", realm="sip.example", nonce="n", uri="sip:x", response="00", qop=auth, cnonce="c"'],
@@ -245,6 +256,25 @@ describe('digest authenticator (fake clock, in-memory stores)', () => {
   ])('reports malformed credentials (%s)', async (_name, value) => {
     const { auth } = setup();
     expect((await auth.authenticate(req(value))).kind).toBe('malformed');
+  });
+});
+
+describe('digest uri against the Request-URI (RFC 2617 §3.2.2.5, RFC 3261 §19.1.4)', () => {
+  it.each([
+    ['sip:+441632960001@sip.example', 'sip:+441632960001@sip.example', true],
+    ['sip:%2B441632960001@SIP.EXAMPLE', 'sip:+441632960001@sip.example', true],
+    ['sip:441632960001@sip.example:5060', 'sip:441632960001@sip.example', true],
+    ['sip:441632960001@sip.example;foo=bar', 'sip:441632960001@sip.example', true],
+    ['sip:441632960001@sip.example;user=phone', 'sip:441632960001@sip.example;user=phone', true],
+    ['sip:441632960001@sip.example', 'sip:449098765432@sip.example', false],
+    ['sip:sip.example', 'sip:441632960001@sip.example', false],
+    ['sip:441632960001@sip.example:5070', 'sip:441632960001@sip.example', false],
+    ['sips:441632960001@sip.example', 'sip:441632960001@sip.example', false],
+    ['sip:441632960001@sip.example;user=phone', 'sip:441632960001@sip.example', false],
+    ['sip:441632960001@other.example', 'sip:441632960001@sip.example', false],
+    ['garbage', 'sip:441632960001@sip.example', false],
+  ])('%s names %s: %s', (digestUri, requestUri, same) => {
+    expect(digestUriMatches(digestUri, requestUri)).toBe(same);
   });
 });
 

@@ -16,6 +16,9 @@
  *   EDGE_RATE_LIMIT_PER_SOURCE [--rate-limit]  messages per second per source IP, 0 = off (default 0)
  *   EDGE_SPAMMER_USER_AGENTS [--spammer-user-agents]  comma-separated User-Agent substrings answered
  *                        603 Decline by the edge (default: the list of sip-config/drachtio.conf.xml; empty = off)
+ *   EDGE_TCP_IDLE_TIMEOUT_MS [--tcp-idle-timeout]  close TCP connections with no traffic for this long, 0 = never (300000)
+ *   EDGE_TCP_MAX_CONNECTIONS_PER_SOURCE [--tcp-max-per-source]  inbound TCP connections per source IP (100)
+ *   EDGE_TCP_MAX_CONNECTIONS [--tcp-max-connections]  inbound TCP connections in all (4000)
  *   EDGE_LOG_LEVEL       [--log-level]         silent|error|warn|info|debug (default info)
  */
 
@@ -51,6 +54,20 @@ export interface SpammerRule {
 /** The scanners sip-config/drachtio.conf.xml lists, so the edge and drachtio-server answer alike. */
 export const DEFAULT_SPAMMER_USER_AGENTS: readonly string[] = ['sip-cli', 'sipcli', 'friendly-scanner', 'sipvicious', 'VaxSIPUserAgent'];
 
+/** Limits on TCP connections (a source holding idle connections must not exhaust descriptors). */
+export interface EdgeTcpLimits {
+  /**
+   * Close a connection (inbound or outbound) with no traffic either way for this long; 0 never.
+   * Above RFC 5626's keep-alive interval for connection-oriented flows (95–120 s), so a device that
+   * sends CRLF keep-alives keeps its connection.
+   */
+  readonly idleTimeoutMs: number;
+  /** Inbound connections one source IP may hold; a connection over it is closed at once. */
+  readonly maxConnectionsPerSource: number;
+  /** Inbound connections in all (keep it well below the process's descriptor limit). */
+  readonly maxConnections: number;
+}
+
 export interface EdgeConfig {
   readonly sip: readonly SipListen[];
   readonly externalIp: string;
@@ -62,6 +79,7 @@ export interface EdgeConfig {
   readonly rateLimitPerSource: number;
   /** Requests matching a rule get 603 Decline from the edge (spec §4.2 step 3). */
   readonly spammers: readonly SpammerRule[];
+  readonly tcp: EdgeTcpLimits;
   readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   /** Reported in R1 token 5; must look like `vX.Y.Z` ≥ v0.8.2 so srf pings (spec §2.1). */
   readonly version: string;
@@ -79,6 +97,7 @@ export const EDGE_DEFAULTS: EdgeConfig = Object.freeze({
   maxSipMessageBytes: 65535,
   rateLimitPerSource: 0,
   spammers: Object.freeze([Object.freeze({ header: 'user-agent' as const, values: Object.freeze([...DEFAULT_SPAMMER_USER_AGENTS]) })]),
+  tcp: Object.freeze({ idleTimeoutMs: 300_000, maxConnectionsPerSource: 100, maxConnections: 4000 }),
   logLevel: 'info' as const,
   version: 'v0.9.10-edge',
 });
@@ -110,6 +129,7 @@ export interface EdgeConfigInput {
   maxSipMessageBytes?: number;
   rateLimitPerSource?: number;
   spammers?: readonly SpammerRule[];
+  tcp?: Partial<EdgeTcpLimits>;
   logLevel?: EdgeConfig['logLevel'];
 }
 
@@ -124,6 +144,7 @@ export function buildEdgeConfig(input: EdgeConfigInput = {}): EdgeConfig {
     maxSipMessageBytes: input.maxSipMessageBytes ?? EDGE_DEFAULTS.maxSipMessageBytes,
     rateLimitPerSource: input.rateLimitPerSource ?? EDGE_DEFAULTS.rateLimitPerSource,
     spammers: input.spammers ?? EDGE_DEFAULTS.spammers,
+    tcp: { ...EDGE_DEFAULTS.tcp, ...input.tcp },
     logLevel: input.logLevel ?? EDGE_DEFAULTS.logLevel,
     version: EDGE_DEFAULTS.version,
   };
@@ -147,6 +168,10 @@ export function buildEdgeConfig(input: EdgeConfigInput = {}): EdgeConfig {
     if (!['user-agent', 'to', 'from'].includes(rule.header)) problems.push(`spammer rule header must be user-agent, to or from, got ${rule.header}`);
     if (rule.values.some((v) => v.length === 0)) problems.push('spammer values must not be empty strings');
   }
+  int('TCP idle timeout', cfg.tcp.idleTimeoutMs, 0, 86_400_000);
+  int('TCP connections per source', cfg.tcp.maxConnectionsPerSource, 1, 1_000_000);
+  int('TCP connections', cfg.tcp.maxConnections, 1, 1_000_000);
+  if (cfg.tcp.maxConnectionsPerSource > cfg.tcp.maxConnections) problems.push('TCP connections per source must not exceed TCP connections in all');
   if (!['silent', 'error', 'warn', 'info', 'debug'].includes(cfg.logLevel)) problems.push(`unknown log level ${cfg.logLevel}`);
   if (problems.length > 0) throw new EdgeConfigError(problems);
   return deepFreeze(cfg);
@@ -174,6 +199,9 @@ const FLAG_TO_ENV: Readonly<Record<string, string>> = {
   '--max-sip-bytes': 'EDGE_MAX_SIP_BYTES',
   '--rate-limit': 'EDGE_RATE_LIMIT_PER_SOURCE',
   '--spammer-user-agents': 'EDGE_SPAMMER_USER_AGENTS',
+  '--tcp-idle-timeout': 'EDGE_TCP_IDLE_TIMEOUT_MS',
+  '--tcp-max-per-source': 'EDGE_TCP_MAX_CONNECTIONS_PER_SOURCE',
+  '--tcp-max-connections': 'EDGE_TCP_MAX_CONNECTIONS',
   '--log-level': 'EDGE_LOG_LEVEL',
 };
 
@@ -189,11 +217,15 @@ export const EDGE_USAGE = `usage: softswitch-edge [options]
   --max-sip-bytes N            largest SIP message (default 65535)
   --rate-limit N               messages/s per source IP (0 = off)
   --spammer-user-agents A,B    User-Agent substrings answered 603 Decline ('' = none)
+  --tcp-idle-timeout MS        close TCP connections idle this long (default 300000, 0 = never)
+  --tcp-max-per-source N       inbound TCP connections per source IP (default 100)
+  --tcp-max-connections N      inbound TCP connections in all (default 4000)
   --log-level LEVEL            silent|error|warn|info|debug
 Every flag has an environment variable: EDGE_SIP_LISTEN, EDGE_EXTERNAL_IP, EDGE_ADMIN_HOST,
 EDGE_ADMIN_PORT, EDGE_SECRET (or DRACHTIO_SECRET), EDGE_T1_MS, EDGE_T2_MS, EDGE_T4_MS,
 EDGE_PENDING_TIMEOUT_MS, EDGE_MAX_FRAME_BYTES, EDGE_MAX_SIP_BYTES, EDGE_RATE_LIMIT_PER_SOURCE,
-EDGE_SPAMMER_USER_AGENTS, EDGE_LOG_LEVEL.`;
+EDGE_SPAMMER_USER_AGENTS, EDGE_TCP_IDLE_TIMEOUT_MS, EDGE_TCP_MAX_CONNECTIONS_PER_SOURCE,
+EDGE_TCP_MAX_CONNECTIONS, EDGE_LOG_LEVEL.`;
 
 /** Reads the environment and argv (CLI flags override variables) into a validated config. */
 export function loadEdgeConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[]): EdgeConfig {
@@ -260,6 +292,11 @@ export function loadEdgeConfig(env: Readonly<Record<string, string | undefined>>
     const agents = spammerAgents.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
     input.spammers = agents.length === 0 ? [] : [{ header: 'user-agent', values: agents }];
   }
+  const tcp: { idleTimeoutMs?: number; maxConnectionsPerSource?: number; maxConnections?: number } = {};
+  const idle = num('EDGE_TCP_IDLE_TIMEOUT_MS'); if (idle !== undefined) tcp.idleTimeoutMs = idle;
+  const perSource = num('EDGE_TCP_MAX_CONNECTIONS_PER_SOURCE'); if (perSource !== undefined) tcp.maxConnectionsPerSource = perSource;
+  const total = num('EDGE_TCP_MAX_CONNECTIONS'); if (total !== undefined) tcp.maxConnections = total;
+  input.tcp = tcp;
   if (values.EDGE_LOG_LEVEL) input.logLevel = values.EDGE_LOG_LEVEL as EdgeConfig['logLevel'];
   if (problems.length > 0) throw new EdgeConfigError(problems);
   return buildEdgeConfig(input);

@@ -56,6 +56,10 @@ export class EdgeServer {
       maxMessageSize: config.maxSipMessageBytes,
       rateLimiter: (source) => this.rateLimiter.allow(source),
       alwaysRport: true,
+      idleTimeoutMs: config.tcp.idleTimeoutMs,
+      maxInboundPerSource: config.tcp.maxConnectionsPerSource,
+      maxInbound: config.tcp.maxConnections,
+      onConnectionRefused: (remote, cap) => this.connectionRefused(remote, cap, log, clock),
     });
     const local = new LocalAddresses(this.transport);
     this.admin = new AdminServer({
@@ -93,6 +97,22 @@ export class EdgeServer {
     const clientResponses = new ClientResponseHandler(this.ctx);
     const requests = new UacRequestSender(this.ctx, clientResponses, terminator);
     this.admin.setHandler(new AppCommandRouter(this.ctx, new ResponseSender(this.ctx, terminator), requests, this.proxies));
+  }
+
+  private readonly refusalsLogged = new Map<string, number>();
+  private refusedConnections = 0;
+
+  /** A TCP connection closed for a cap: logged at warn at most once a minute per source (a flood would flood the log). */
+  private connectionRefused(remote: string, cap: 'per-source' | 'total', log: EdgeLogger, clock: Clock): void {
+    this.refusedConnections += 1;
+    const key = cap === 'total' ? '*' : remote;
+    const now = clock.now();
+    const last = this.refusalsLogged.get(key);
+    if (last !== undefined && now - last < 60_000) return;
+    if (this.refusalsLogged.size > 10_000) this.refusalsLogged.clear();
+    this.refusalsLogged.set(key, now);
+    const limit = cap === 'total' ? this.config.tcp.maxConnections : this.config.tcp.maxConnectionsPerSource;
+    log.warn('TCP connection refused: connection cap reached', { source: remote, cap, limit, refusedSoFar: this.refusedConnections });
   }
 
   /** Binds the SIP listening points, then the admin port. */

@@ -187,6 +187,14 @@ function stripCr(s: string, from: number, to: number): string {
   return to > from && s.charCodeAt(to - 1) === CR ? s.slice(from, to - 1) : s.slice(from, to);
 }
 
+function hasSpaceOrControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
 function isSipVersion(v: string): boolean {
   return v.length === 7 && v.toUpperCase() === 'SIP/2.0';
 }
@@ -202,13 +210,15 @@ function parseStartLine(line: string): SipMessage | SipParseError {
     const status = codeText.length === 3 ? parseDecimal(codeText) : undefined;
     if (status === undefined || status < 100 || status > 699) return new SipParseError('BAD_START_LINE', 'Malformed status line');
     const reason = sp2 < 0 ? '' : line.slice(sp2 + 1);
-    return new SipResponse(status, reason, [], EMPTY, first);
+    // RFC 3261 §7.1: the version is case-insensitive on receipt, but sent upper-case (the app's parser accepts nothing else)
+    return new SipResponse(status, reason, [], EMPTY, 'SIP/2.0');
   }
   const sp2 = line.lastIndexOf(' ');
   if (sp2 <= sp1) return new SipParseError('BAD_START_LINE', 'Malformed request line');
   const version = line.slice(sp2 + 1);
   const uri = line.slice(sp1 + 1, sp2);
-  if (!isToken(first) || uri.length === 0 || uri.indexOf(' ') >= 0) return new SipParseError('BAD_START_LINE', 'Malformed request line');
+  // RFC 3261 §25.1: a Request-URI holds no whitespace or control characters (a TAB or bare CR in it is not a URI the app could parse)
+  if (!isToken(first) || uri.length === 0 || hasSpaceOrControl(uri)) return new SipParseError('BAD_START_LINE', 'Malformed request line');
   if (!isSipVersion(version)) {
     if (version.slice(0, 4).toUpperCase() === 'SIP/') {
       const req = new SipRequest(first, uri, [], EMPTY, version);
@@ -216,7 +226,7 @@ function parseStartLine(line: string): SipMessage | SipParseError {
     }
     return new SipParseError('BAD_START_LINE', 'Malformed request line');
   }
-  return new SipRequest(first, uri, [], EMPTY, version);
+  return new SipRequest(first, uri, [], EMPTY, 'SIP/2.0');
 }
 
 /** Non-negative decimal of at most 9 digits, or undefined. */

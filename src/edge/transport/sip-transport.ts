@@ -10,7 +10,7 @@ import { networkInterfaces } from 'node:os';
 import type { RemoteInfo } from 'node:dgram';
 import { parseMessage, serialiseMessage, stripBrackets, type SipMessage } from '../message/index.ts';
 import { stampReceived } from './response-target.ts';
-import { TcpConnection } from './tcp-connection.ts';
+import { TcpConnection, unmapV4 } from './tcp-connection.ts';
 import { TcpEndpoint } from './tcp-endpoint.ts';
 import { UdpEndpoint } from './udp-endpoint.ts';
 import {
@@ -36,8 +36,14 @@ export interface SipTransportOptions {
   readonly rateLimiter?: RateLimiter;
   /** Outbound TCP connect timeout (default 5000 ms). */
   readonly connectTimeoutMs?: number;
-  /** Close TCP connections idle this long (default 0: never). */
+  /** Close TCP connections (inbound and outbound) with no traffic either way for this long (default 0: never). */
   readonly idleTimeoutMs?: number;
+  /** Inbound TCP connections one source IP may hold; a connection over it is closed at once (default: no cap). */
+  readonly maxInboundPerSource?: number;
+  /** Inbound TCP connections in all; a connection over it is closed at once (default: no cap). */
+  readonly maxInbound?: number;
+  /** Told about every inbound connection closed at once for a cap (for logs and metrics). */
+  readonly onConnectionRefused?: (remoteAddress: string, cap: 'per-source' | 'total') => void;
   /** Add `;rport=<port>` to the top Via of every received request, as the reference server does (default true). */
   readonly alwaysRport?: boolean;
   /**
@@ -58,6 +64,9 @@ export class SipTransport implements TransportPort {
   private readonly connections = new Map<number, TcpConnection>();
   /** `address|port` → open connection to that peer. */
   private readonly byPeer = new Map<string, TcpConnection>();
+  /** Inbound connections open, per remote address, and in all. */
+  private readonly inboundBySource = new Map<string, number>();
+  private inbound = 0;
   /** `address|port` → connect in progress. */
   private readonly connecting = new Map<string, Promise<TcpConnection | TransportError>>();
   private stopped = false;
@@ -110,7 +119,7 @@ export class SipTransport implements TransportPort {
       await endpoint.bind();
       return endpoint;
     }
-    const endpoint = new TcpEndpoint(point, (e, socket) => this.adopt(socket, e.listenPoint, false));
+    const endpoint = new TcpEndpoint(point, (e, socket) => this.admit(socket, e.listenPoint));
     await endpoint.listen();
     return endpoint;
   }
@@ -191,6 +200,35 @@ export class SipTransport implements TransportPort {
     const message = result.message;
     if (message.kind === 'request') stampReceived(message, source, this.options.alwaysRport ?? true);
     user.onMessage(message, source);
+  }
+
+  /**
+   * An inbound connection over a cap is closed before it is read from: one source holding many
+   * (idle) connections cannot take the descriptors every other caller needs.
+   */
+  private admit(socket: Socket, point: ListenPoint): void {
+    const remote = unmapV4(socket.remoteAddress ?? '');
+    const fromSource = this.inboundBySource.get(remote) ?? 0;
+    const cap = fromSource >= (this.options.maxInboundPerSource ?? Infinity) ? 'per-source'
+      : this.inbound >= (this.options.maxInbound ?? Infinity) ? 'total' : undefined;
+    if (cap !== undefined || this.stopped) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      if (cap !== undefined) this.options.onConnectionRefused?.(remote, cap);
+      return;
+    }
+    this.inboundBySource.set(remote, fromSource + 1);
+    this.inbound += 1;
+    let counted = true;
+    socket.once('close', () => {
+      if (!counted) return;
+      counted = false;
+      this.inbound -= 1;
+      const left = (this.inboundBySource.get(remote) ?? 1) - 1;
+      if (left > 0) this.inboundBySource.set(remote, left);
+      else this.inboundBySource.delete(remote);
+    });
+    this.adopt(socket, point, false);
   }
 
   private adopt(socket: Socket, point: ListenPoint, outbound: boolean): TcpConnection {

@@ -12,7 +12,7 @@ export type InviteIdentity = { accountId: number; username: string };
  */
 export async function authenticateInvite(req: SipRequest, res: SipResponse, auth: DigestAuthenticator, failures?: AuthFailureGuard): Promise<InviteIdentity | undefined> {
   const header = req.get('Proxy-Authorization');
-  const r = await auth.authenticate({ method: req.method, authorization: header === undefined ? [] : [header] });
+  const r = await auth.authenticate({ method: req.method, authorization: header === undefined ? [] : [header], requestUri: req.uri });
   switch (r.kind) {
     case 'authenticated':
       return { accountId: r.accountId, username: r.username };

@@ -4,6 +4,7 @@
  *
  *   no credentials for our realm ─────────────────────────▶ challenge
  *   malformed credentials ────────────────────────────────▶ malformed (400)
+ *   uri other than the Request-URI (when given) ──────────▶ malformed (400), nothing checked
  *   nonce not ours (bad MAC) ─────────────────────────────▶ challenge
  *   response wrong, or user unknown (same work, same answer) ▶ forbidden (403)
  *   response right, nonce expired ────────────────────────▶ challenge, stale=true
@@ -17,6 +18,7 @@ import { algorithmOf, digestLength, digestResponse, sameDigest } from './digest-
 import type { DigestAlgorithm } from './digest-algorithm.ts';
 import { buildChallenges } from './digest-challenge.ts';
 import type { CredentialStore } from './credential-store.ts';
+import { digestUriMatches } from './digest-uri.ts';
 import type { NonceIssuer } from './nonce-issuer.ts';
 import type { NonceUseTracker } from './nonce-use-tracker.ts';
 
@@ -24,6 +26,11 @@ export interface DigestRequest {
   method: string;
   /** Values of the Authorization (or Proxy-Authorization) header; empty when absent. */
   authorization: readonly string[];
+  /**
+   * The Request-URI: when given, the digest's `uri` must name it (RFC 2617 §3.2.2.5), so a digest
+   * made for one destination cannot authorise a call to another.
+   */
+  requestUri?: string;
 }
 
 export type AuthResult =
@@ -76,10 +83,10 @@ export class DigestAuthenticator {
       .sort((a, b) => (a.algorithm === 'SHA-256' ? 0 : 1) - (b.algorithm === 'SHA-256' ? 0 : 1));
     const chosen = supported[0];
     if (!chosen) return this.challenge();
-    return this.verify(req.method, chosen.c, chosen.algorithm);
+    return this.verify(req.method, chosen.c, chosen.algorithm, req.requestUri);
   }
 
-  private async verify(method: string, cred: DigestCredentials, algorithm: DigestAlgorithm): Promise<AuthResult> {
+  private async verify(method: string, cred: DigestCredentials, algorithm: DigestAlgorithm, requestUri: string | undefined): Promise<AuthResult> {
     const p = cred.params;
     const username = p.get('username');
     const nonce = p.get('nonce');
@@ -88,6 +95,7 @@ export class DigestAuthenticator {
     if (!username || !nonce || !uri || response === undefined) return { kind: 'malformed', reason: 'credentials lack username, nonce, uri or response' };
     if (username.length > 128 || uri.length > 1024) return { kind: 'malformed', reason: 'credentials too long' };
     if (!/^[0-9a-fA-F]*$/.test(response)) return { kind: 'malformed', reason: 'response is not hex' };
+    if (requestUri !== undefined && !digestUriMatches(uri, requestUri)) return { kind: 'malformed', reason: 'uri does not match the Request-URI' };
     if (p.get('userhash')?.toLowerCase() === 'true') return { kind: 'malformed', reason: 'userhash is not supported' };
     const qopParam = p.get('qop');
     let qop: { nc: string; cnonce: string } | undefined;

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Account } from '../../accounts/account-service.ts';
-import { normaliseNumber } from '../../accounts/e164.ts';
 import type { RefusalReason } from '../../billing/balance/balance-store.ts';
 import type { CallCredit } from '../../billing/credit/call-credit.ts';
 import { MAX_MICROS } from '../../billing/money.ts';
@@ -12,7 +11,7 @@ import { planRoutes } from '../routing/route-plan.ts';
 import type { Carrier, RouteAttempt, RoutingMode } from '../routing/route-plan.ts';
 import { CreditTimer } from './credit-timer.ts';
 import type { TimerPort } from './credit-timer.ts';
-import { dialPlanFor } from './dial-plans.ts';
+import { normaliseDialled } from './dialled-number.ts';
 import { CallState } from './prepaid-call.ts';
 import type { PrepaidCall } from './prepaid-call.ts';
 
@@ -162,9 +161,8 @@ export class CallControl {
 
   /** Screens, rates and authorises `dialled` for the account; on success the first slice is reserved (settle releases it). */
   async authorise(call: PrepaidCall, account: Account, dialled: string, log: Logger): Promise<Authorised | Refused> {
-    const e164 = normaliseNumber(dialled, dialPlanFor(account.country));
-    if (!e164) return { ok: false, code: 'VALIDATION_FAILED', detail: 'destination is not a diallable number' };
-    const destination = e164.slice(1);
+    const destination = normaliseDialled(dialled, account.country);
+    if (!destination) return { ok: false, code: 'VALIDATION_FAILED', detail: 'destination is not a diallable number' };
     call.destination = destination;
     if (account.status !== 'active') return { ok: false, code: account.status === 'closed' ? 'ACCOUNT_CLOSED' : 'ACCOUNT_SUSPENDED' };
     if (await this.deps.isBlocked(destination)) return { ok: false, code: 'DESTINATION_BLOCKED' };

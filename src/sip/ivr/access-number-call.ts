@@ -17,6 +17,7 @@ import type { CallerIdentity } from './caller-identity.ts';
 import { IvrState, nextIvrState } from './ivr-state.ts';
 import type { IvrEventType } from './ivr-state.ts';
 import type { IvrSettings } from './ivr-settings.ts';
+import type { PinAttemptOrigin, PinBudget, PinBudgetName } from './pin-budget.ts';
 import type { LockSubject, PinLockout } from './pin-lockout.ts';
 
 type UacDialog = SipDialog & { remote: { sdp: string } };
@@ -34,11 +35,23 @@ export interface AccessNumberDeps {
   /** Where each session's record goes (the balance store's stream); none: not recorded. */
   sessions?: { recordIvrSession(s: IvrSessionRecord): Promise<unknown> };
   lockout: PinLockout;
+  /** Wrong-PIN budgets per access number and per carrier source. */
+  budget: PinBudget;
   settings: IvrSettings;
   log: Logger;
+  /** Waits `ms` (the tarpit); default a timer. */
+  wait?: (ms: number) => Promise<void>;
   /** Each state the IVR enters (for tests and metrics). */
   onState?: (callId: string, state: IvrState) => void;
+  /** A wrong PIN was keyed (for metrics and tests); never carries the PIN. */
+  onWrongPin?: (e: PinAttemptOrigin & { callId: string }) => void;
+  /** A wrong-PIN budget has just been spent (the alert: logged at warn too). */
+  onPinBudgetExhausted?: (e: PinAttemptOrigin & { budget: PinBudgetName }) => void;
+  /** A caller was refused because a budget is spent. */
+  onPinBudgetRefusal?: (e: PinAttemptOrigin & { budget: PinBudgetName }) => void;
 }
+
+const timerWait = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /** One call to an access number, as it reached the app from a trusted carrier. */
 export interface AccessCallFacts {
@@ -210,7 +223,20 @@ class IvrRun {
       return 'cli-login';
     }
     if (await this.d.lockout.isLocked(this.callerSubject)) return this.refuse('pin-locked');
+    const spent = await this.d.budget.spent(this.origin);
+    if (spent !== undefined) return this.budgetRefusal(spent);
     return 'pin-needed';
+  }
+
+  private get origin(): PinAttemptOrigin {
+    return { accessNumber: this.f.accessNumber, sourceIp: this.f.sourceIp };
+  }
+
+  /** A spent wrong-PIN budget: the caller is told PIN login is locked; no PIN is checked. */
+  private budgetRefusal(budget: PinBudgetName): IvrEventType {
+    this.log.info({ budget, sourceIp: this.f.sourceIp, carrierId: this.f.carrierId }, 'wrong-PIN budget spent: PIN login refused');
+    this.d.onPinBudgetRefusal?.({ ...this.origin, budget });
+    return this.refuse('pin-locked');
   }
 
   private async pinEntry(): Promise<IvrEventType> {
@@ -225,8 +251,17 @@ class IvrRun {
       if (this.gone(r)) return 'hangup';
       if (r.kind !== 'digits') continue;
       this.pinAttempts += 1;
+      // the attempt is counted before the PIN is looked up, so parallel calls cannot exceed the budgets
+      const taken = await this.d.budget.take(this.origin);
+      if (!taken.ok) return this.budgetRefusal(taken.spent);
+      for (const budget of taken.nowSpent) {
+        this.log.warn({ budget, sourceIp: this.f.sourceIp, carrierId: this.f.carrierId, limit: budget === 'source' ? this.d.settings.pinBudgetPerSource : this.d.settings.pinBudgetPerAccessNumber },
+          'wrong-PIN budget spent: PIN login stops until the window slides (possible PIN guessing)');
+        this.d.onPinBudgetExhausted?.({ ...this.origin, budget });
+      }
       const accountId = await this.d.accounts.findAccountByPin(r.digits);
       if (accountId !== undefined) {
+        await this.d.budget.giveBack(this.origin, taken.ticket);
         if (await this.d.lockout.isLocked({ accountId })) return this.refuse('pin-locked');
         this.account = await this.d.accounts.get(accountId);
         this.byPin = true;
@@ -235,7 +270,11 @@ class IvrRun {
         return 'pin-accepted';
       }
       this.log.info({ attempt: attempt + 1 }, 'wrong PIN');
-      if (await this.d.lockout.fail(subjects)) {
+      this.d.onWrongPin?.({ ...this.origin, callId: this.f.callId });
+      const locked = await this.d.lockout.fail(subjects);
+      // the tarpit: silence before the next prompt slows every guessing channel down
+      await (this.d.wait ?? timerWait)(this.d.settings.pinTarpitMs);
+      if (locked) {
         this.log.warn({ cli }, 'too many wrong PINs: locked');
         return this.refuse('pin-locked');
       }

@@ -19,6 +19,16 @@ export interface IvrSettings {
   anonymousLockThreshold: number;
   lockWindowMs: number;
   lockMs: number;
+  /**
+   * Wrong PINs per access number, and per carrier source address, within the sliding window
+   * `pinBudgetWindowMs`; once either is spent, callers on that number (or from that source) are
+   * told the PIN service is locked and no PIN is checked. See docs/security.md for the arithmetic.
+   */
+  pinBudgetPerAccessNumber: number;
+  pinBudgetPerSource: number;
+  pinBudgetWindowMs: number;
+  /** Silence after a wrong PIN before the next prompt. */
+  pinTarpitMs: number;
   /** What is injected into a connected call before the credit runs out. */
   warning: 'prompt' | 'beep';
 }
@@ -35,5 +45,9 @@ export const DEFAULT_IVR_SETTINGS: IvrSettings = {
   anonymousLockThreshold: 20,
   lockWindowMs: 3_600_000,
   lockMs: 1_800_000,
+  pinBudgetPerAccessNumber: 200,
+  pinBudgetPerSource: 200,
+  pinBudgetWindowMs: 86_400_000,
+  pinTarpitMs: 2000,
   warning: 'prompt',
 };

@@ -5,7 +5,7 @@
  * (test/support/sip-server-under-test.ts).
  */
 import Srf from 'drachtio-srf';
-import { buildEdgeConfig, type EdgeConfig, type EdgeTimers } from '../../../src/edge/config/edge-config.ts';
+import { buildEdgeConfig, type EdgeConfig, type EdgeTcpLimits, type EdgeTimers } from '../../../src/edge/config/edge-config.ts';
 import { EdgeServer } from '../../../src/edge/core/edge-server.ts';
 import { startDrachtioServer } from '../drachtio-server-process.ts';
 import { SIP_SERVER } from '../sip-server-under-test.ts';
@@ -33,6 +33,7 @@ export interface TestEdgeOptions {
   readonly timers?: Partial<EdgeTimers>;
   readonly ip?: string;
   readonly rateLimitPerSource?: number;
+  readonly tcp?: Partial<EdgeTcpLimits>;
 }
 
 /** Short timers by default: T1 = 50 ms, so 64·T1 (Timer B/F/H) is 3.2 s. */
@@ -63,6 +64,7 @@ export async function startEdge(options: TestEdgeOptions = {}): Promise<TestEdge
       admin: { host: ip, port: 0, secret: SECRET },
       timers: { ...FAST_TIMERS, ...options.timers },
       rateLimitPerSource: options.rateLimitPerSource ?? 0,
+      ...(options.tcp ? { tcp: options.tcp } : {}),
       logLevel: 'silent',
     });
     const edge = new EdgeServer(config);
