@@ -35,6 +35,7 @@ import type { MoneyReport } from './money-report.ts';
 import { spawnSipp } from './sipp-process.ts';
 import type { SippRun } from './sipp-process.ts';
 import { setupServices, TEST_PEPPER } from './services.ts';
+import { TcpProxy } from './tcp-proxy.ts';
 import type { TestServices } from './services.ts';
 
 export const APP_SCENARIO_DIR = resolve(import.meta.dirname, '../sipp/app');
@@ -72,6 +73,11 @@ export interface HarnessOptions {
   /** Gateways of the one carrier, in priority order (lower first). Default two. */
   gateways?: number;
   logLevel?: string;
+  /**
+   * The app reaches the SIP server through a proxy that passes the server's frames on in batches
+   * every this many ms, so that the app reads several at once (an app whose event loop is busy).
+   */
+  appLinkBatchMs?: number;
 }
 
 export type { SippRun };
@@ -157,6 +163,7 @@ export class SipAppHarness {
   readonly accountIds: number[] = [];
   private app!: ReturnType<typeof createSipApp>;
   private edgeRef!: TestEdge;
+  private appLink: TcpProxy | undefined;
   private seq = 0;
 
   private constructor(readonly s: TestServices, readonly opts: HarnessOptions, readonly carrierIp: string) {
@@ -185,8 +192,13 @@ export class SipAppHarness {
     }
     await s.pool.query(`insert into destination_blocklist (prefix, reason) values ('4490', 'premium rate')`);
     const logger = opts.logLevel ? s.logger.child({}, { level: opts.logLevel }) : s.logger;
+    let drachtio = { host: edge.ip, port: edge.adminPort, secret: SECRET };
+    if (opts.appLinkBatchMs !== undefined) {
+      h.appLink = new TcpProxy(edge.ip, edge.adminPort, { batchMs: opts.appLinkBatchMs });
+      drachtio = { host: '127.0.0.1', port: await h.appLink.up(0), secret: SECRET };
+    }
     const settings: SipSettings = {
-      drachtio: { host: edge.ip, port: edge.adminPort, secret: SECRET },
+      drachtio,
       // sipp answers only the first challenge and knows only MD5; SHA-256 is tested with precomputed credentials
       realm: REALM, nonceKey: NONCE_KEY, digestAlgorithms: ['MD5', 'SHA-256'], namespace: s.namespace, routingMode: 'priority',
       noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5, maxCallSeconds: opts.maxCallSeconds ?? 60,
@@ -315,6 +327,7 @@ export class SipAppHarness {
   async stop(): Promise<void> {
     await this.app.media?.close();
     this.app.stop();
+    await this.appLink?.down();
     await this.edgeRef.stop();
     await this.s.teardown();
   }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Account } from '../../accounts/account-service.ts';
 import { cutReasonHeader } from './call-control.ts';
 import type { CallControl } from './call-control.ts';
+import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
 import { PrepaidCall } from './prepaid-call.ts';
 import type { CallFacts } from './prepaid-call.ts';
@@ -15,14 +16,16 @@ export interface B2bRequest {
 }
 export interface B2bResponse { send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void }
 export interface SipDialog {
+  readonly connected?: boolean;
   on(event: 'destroy', fn: () => void): void;
+  once(event: 'destroy', fn: () => void): unknown;
   destroy(opts?: { headers?: Record<string, string> }): Promise<unknown> | void;
   request(opts: { method: string }): Promise<{ status: number }>;
 }
 export interface UacRequest { cancel(opts?: unknown): void }
 export interface B2bSrf {
   createB2BUA(req: B2bRequest, res: B2bResponse, uri: string, opts: Record<string, unknown>,
-    cbs: { cbRequest?: (err: unknown, uacReq: UacRequest) => void; cbProvisional?: (res: { status: number }) => void }): Promise<{ uas: SipDialog; uac: SipDialog }>;
+    cbs: { cbRequest?: (err: unknown, uacReq: UacRequest) => void; cbProvisional?: (res: { status: number }) => void; cbFinalizedUac?: (uac: unknown) => void }): Promise<{ uas: SipDialog; uac: SipDialog }>;
 }
 
 export interface OutboundCallDeps {
@@ -68,6 +71,7 @@ export class OutboundCall {
       // a failed attempt's CANCEL forwarding must not outlive it
       req.removeAllListeners('cancel');
       req.on('cancel', onCancel);
+      let calleeAnswered = false;
       return this.deps.srf.createB2BUA(req, res, route.uri, {
         passFailure: false,
         proxyRequestHeaders: ['User-Agent'],
@@ -77,6 +81,17 @@ export class OutboundCall {
           this.deps.onBLegSent?.(call, performance.now() - receivedAt);
           sent(() => uacReq.cancel());
         },
+        cbFinalizedUac: () => { calleeAnswered = true; },
+      }).catch((err: unknown) => {
+        // The callee answered but the caller could not be: its INVITE transaction had already
+        // ended (a CANCEL that crossed the callee's 200 at the SIP server, which answered it 487
+        // itself; drachtio-srf drops a CANCEL that arrives after the app sent its 200). srf has
+        // sent the callee a BYE. The caller is gone: no other route is tried.
+        if (calleeAnswered && !cancelled) {
+          log.info({ err: (err as Error).message }, 'the caller cancelled as the callee answered');
+          cancelled = true;
+        }
+        throw err;
       });
     }, () => cancelled, log);
     if (outcome.kind === 'failed') res.send(outcome.status, outcome.reason);
@@ -91,7 +106,8 @@ export class OutboundCall {
       },
       stillUp: () => dialogStillUp(uac),
     }, log);
-    uas.on('destroy', () => { void Promise.resolve(uac.destroy()).catch(() => undefined); void supervision.end('answered'); });
-    uac.on('destroy', () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });
+    // either leg may already have ended (a BYE read together with the answer): see onDialogEnd
+    onDialogEnd(uas, () => { void Promise.resolve(uac.destroy()).catch(() => undefined); void supervision.end('answered'); });
+    onDialogEnd(uac, () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });
   }
 }

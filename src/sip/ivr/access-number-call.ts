@@ -13,6 +13,7 @@ import type { ForkSrf } from '../call/did-call.ts';
 import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from '../call/outbound-call.ts';
 import { CallState, PrepaidCall } from '../call/prepaid-call.ts';
 import type { CallerIdentity } from './caller-identity.ts';
+import { onDialogEnd } from '../call/dialog-end.ts';
 import { IvrState, nextIvrState } from './ivr-state.ts';
 import type { IvrEventType } from './ivr-state.ts';
 import type { IvrSettings } from './ivr-settings.ts';
@@ -340,7 +341,7 @@ class IvrRun {
         warn: () => { void this.session.inject(warning).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warning not injected')); },
         stillUp: () => dialogStillUp(uac),
       }, log);
-      uac.on('destroy', () => finish('far-end-hangup', 'answered'));
+      onDialogEnd(uac, () => finish('far-end-hangup', 'answered'));
       this.interruptConnected = (why) => {
         void Promise.resolve(uac.destroy(why === 'rtp-timeout' ? { headers: cutReasonHeader('rtp_timeout') } : undefined)).catch(() => undefined);
         finish('hangup', why === 'rtp-timeout' ? 'rtp_timeout' : 'answered');
