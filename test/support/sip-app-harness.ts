@@ -78,6 +78,8 @@ export interface HarnessOptions {
    * every this many ms, so that the app reads several at once (an app whose event loop is busy).
    */
   appLinkBatchMs?: number;
+  /** Call-state durability (answered calls' legs in Redis, orphans ended): keep-alive every this many seconds. */
+  keepAliveSeconds?: number;
 }
 
 export type { SippRun };
@@ -204,12 +206,13 @@ export class SipAppHarness {
       noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5, maxCallSeconds: opts.maxCallSeconds ?? 60,
       extendLeadSeconds: opts.extendLeadSeconds ?? 2, warnSeconds: opts.warnSeconds ?? 0,
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
+      ...(opts.keepAliveSeconds ? { durability: { keepAliveSeconds: opts.keepAliveSeconds, orphanAfterKeepAlives: 3 } } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
     h.app = createSipApp({
       settings, log: logger, pool: s.pool, redis: s.redis, accounts: h.accountsSvc, tariffs: h.tariffs, credit: h.credit,
-      balances: s.store,
+      balances: s.store, store: s.store,
       ...(opts.media ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) } : {}),
       events: {
         ivrState: (callId, state) => { h.ivrStates.push({ callId, state }); h.events.emit('ivr', callId, state); },

@@ -4,6 +4,10 @@ import { cutReasonHeader } from './call-control.ts';
 import type { CallControl } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
+import { sendBye } from './leg-ender.ts';
+import type { OutOfDialogSender } from './leg-ender.ts';
+import { calleeLegOf, callerLegOf } from './leg-state.ts';
+import type { CallLegs, SrfDialogView } from './leg-state.ts';
 import { PrepaidCall } from './prepaid-call.ts';
 import type { CallFacts } from './prepaid-call.ts';
 
@@ -29,7 +33,9 @@ export interface B2bSrf {
 }
 
 export interface OutboundCallDeps {
-  srf: B2bSrf;
+  srf: B2bSrf & OutOfDialogSender;
+  /** The SIP server this process is connected to (its hostport list), for the call's durable state. */
+  server?: () => string | undefined;
   /** The shared rating / authorisation / routing / supervision / settling steps. */
   control: CallControl;
   log: Logger;
@@ -98,16 +104,37 @@ export class OutboundCall {
     if (outcome.kind !== 'answered') return control.settle(call, log);
 
     const { uas, uac } = outcome.value;
+    const state = this.legsOf(uas, uac, log);
     const supervision = control.supervise(call, auth.rate, auth.coveredSeconds, {
       hangUp: (reason) => {
         const headers = cutReasonHeader(reason);
         void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
         void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
+        // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+        if (reason === 'signalling_lost' && state) {
+          for (const leg of [state.caller, state.callee]) {
+            void sendBye(this.deps.srf, leg, headers).then((status) => log.info({ status, leg: leg.callId }, 'BYE from dialog state answered'),
+              (err: Error) => log.warn({ err: err.message }, 'BYE from dialog state not sent'));
+          }
+        }
       },
       stillUp: () => dialogStillUp(uac),
+      ...(state ? { state } : {}),
     }, log);
     // either leg may already have ended (a BYE read together with the answer): see onDialogEnd
     onDialogEnd(uas, () => { void Promise.resolve(uac.destroy()).catch(() => undefined); void supervision.end('answered'); });
     onDialogEnd(uac, () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });
+  }
+
+  /** Both legs' dialog state, read from drachtio-srf's Dialog objects; undefined (logged) if they lack a field. */
+  private legsOf(uas: SipDialog, uac: SipDialog, log: Logger): CallLegs | undefined {
+    const server = this.deps.server?.();
+    if (server === undefined) return undefined;
+    try {
+      return { server, caller: callerLegOf(uas as unknown as SrfDialogView), callee: calleeLegOf(uac as unknown as SrfDialogView) };
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'the call\'s dialog state could not be read');
+      return undefined;
+    }
   }
 }
