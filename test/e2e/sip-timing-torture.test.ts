@@ -9,7 +9,7 @@
  * app reads several at once, as a busy app does (the answer's confirmation and the BYE after it in
  * one read is what lost BYEs on main). For every call: exactly one CDR; the billed duration within
  * a second of what the caller held; no carrier leg left up; and after each scenario the money
- * invariant and no open reservation.
+ * invariant, no open reservation and nothing left in the live-call registry.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
@@ -27,13 +27,15 @@ let dev: Device;
 
 beforeAll(async () => {
   // a long maximum: a lost BYE shows as a call still open, not as one cut by the hard limit
-  h = await SipAppHarness.start('torture', { appLinkBatchMs: 10, maxCallSeconds: 600, accountCps: 1000 });
+  h = await SipAppHarness.start('torture', { appLinkBatchMs: 10, maxCallSeconds: 600, accountCps: 1000, keepAliveSeconds: 1 });
   carrier = await TortureCarrier.listen(h.carrierIp, h.gatewayPorts[0]!);
   dev = await h.device(50_000_000, { maxConcurrentCalls: 500 });
 });
 afterAll(async () => { await carrier.close(); await h.stop(); });
 afterEach(async () => {
   expect(await h.s.store.listOpenCalls(dev.account.id)).toEqual([]);
+  // no answered call left in the live-call registry either (each was removed as it ended)
+  expect(await h.s.redis.zcard(`${h.s.namespace}:sip:live`)).toBe(0);
   await h.expectMoneyInvariant();
 });
 
