@@ -232,6 +232,7 @@ export function createSipApp(deps: SipAppDeps) {
     balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
     lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, anonymousThreshold: ivrSettings.anonymousLockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
     settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
+    server: () => server, sender: srf as unknown as OutOfDialogSender,
     ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
   });
   const didCall = new DidCall({

@@ -27,6 +27,7 @@ import type { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import type { IvrSettings } from '../../src/sip/ivr/ivr-settings.ts';
 import { createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
+import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { SECRET, startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
 import { randomPort } from './edge-apps/ports.ts';
@@ -225,6 +226,21 @@ export class SipAppHarness {
   }
 
   get edge(): TestEdge { return this.edgeRef; }
+
+  /**
+   * Stops the SIP server and starts a new one on its address and ports (it knows none of the old
+   * dialogs); resolves once the app has reconnected to it.
+   */
+  async restartEdge(): Promise<void> {
+    const old = this.edgeRef;
+    const srf = this.app.srf as unknown as { once(event: 'connect', fn: () => void): void };
+    const reconnected = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
+    await old.stop();
+    const edge = new EdgeServer({ ...old.config, admin: { ...old.config.admin, port: old.adminPort } });
+    await edge.start();
+    this.edgeRef = { ...old, edge, stop: () => edge.stop() };
+    await reconnected;
+  }
   get sip(): ReturnType<typeof createSipApp> { return this.app; }
   /** Loopback address devices send from (the edge's own; not a carrier address). */
   get deviceIp(): string { return this.edgeRef.ip; }

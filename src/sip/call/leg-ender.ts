@@ -1,4 +1,5 @@
-import type { LegState } from './leg-state.ts';
+import type { Logger } from 'pino';
+import type { CallLegs, LegState } from './leg-state.ts';
 
 /** The part of drachtio-srf that sends a request outside any Dialog object (Srf#request). */
 export interface OutOfDialogSender {
@@ -41,4 +42,12 @@ export async function sendBye(srf: OutOfDialogSender, leg: LegState, headers: Re
     const t = setTimeout(() => resolve(408), timeoutMs);
     req.on('response', (res) => { if (res.status >= 200) { clearTimeout(t); resolve(res.status); } });
   });
+}
+
+/** Sends both legs their BYE from stored state (a restarted SIP server no longer knows the dialogs); logs how each was answered. */
+export function byeBothLegs(srf: OutOfDialogSender, legs: CallLegs, headers: Record<string, string>, log: Logger): void {
+  for (const [name, leg] of [['caller', legs.caller], ['callee', legs.callee]] as const) {
+    void sendBye(srf, leg, headers).then((status) => log.info({ leg: name, status }, 'BYE from dialog state answered'),
+      (err: Error) => log.warn({ leg: name, err: err.message }, 'BYE from dialog state not sent'));
+  }
 }

@@ -117,3 +117,16 @@ export function parseLegState(v: unknown): LegState | undefined {
     remoteTarget: o.remoteTarget as string, routeSet: o.routeSet as string[], transport: o.transport as string, source: o.source as string,
   };
 }
+
+/**
+ * Both legs' state, read from drachtio-srf's Dialog objects (the caller's UAS dialog and the
+ * callee's UAC dialog); undefined when the SIP server is not known yet or a dialog lacks a field.
+ */
+export function readCallLegs(server: string | undefined, caller: unknown, callee: unknown): CallLegs | undefined {
+  if (server === undefined) return undefined;
+  try {
+    return { server, caller: callerLegOf(caller as SrfDialogView), callee: calleeLegOf(callee as SrfDialogView) };
+  } catch {
+    return undefined;
+  }
+}

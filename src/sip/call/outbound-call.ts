@@ -4,10 +4,9 @@ import { cutReasonHeader } from './call-control.ts';
 import type { CallControl } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
-import { sendBye } from './leg-ender.ts';
+import { byeBothLegs } from './leg-ender.ts';
 import type { OutOfDialogSender } from './leg-ender.ts';
-import { calleeLegOf, callerLegOf } from './leg-state.ts';
-import type { CallLegs, SrfDialogView } from './leg-state.ts';
+import { readCallLegs } from './leg-state.ts';
 import { PrepaidCall } from './prepaid-call.ts';
 import type { CallFacts } from './prepaid-call.ts';
 
@@ -104,19 +103,15 @@ export class OutboundCall {
     if (outcome.kind !== 'answered') return control.settle(call, log);
 
     const { uas, uac } = outcome.value;
-    const state = this.legsOf(uas, uac, log);
+    const state = readCallLegs(this.deps.server?.(), uas, uac);
+    if (!state && this.deps.server?.() !== undefined) log.warn('the call\'s dialog state could not be read: it cannot be ended by another process');
     const supervision = control.supervise(call, auth.rate, auth.coveredSeconds, {
       hangUp: (reason) => {
         const headers = cutReasonHeader(reason);
         void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
         void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
         // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
-        if (reason === 'signalling_lost' && state) {
-          for (const leg of [state.caller, state.callee]) {
-            void sendBye(this.deps.srf, leg, headers).then((status) => log.info({ status, leg: leg.callId }, 'BYE from dialog state answered'),
-              (err: Error) => log.warn({ err: err.message }, 'BYE from dialog state not sent'));
-          }
-        }
+        if (reason === 'signalling_lost' && state) byeBothLegs(this.deps.srf, state, headers, log);
       },
       stillUp: () => dialogStillUp(uac),
       ...(state ? { state } : {}),
@@ -126,15 +121,4 @@ export class OutboundCall {
     onDialogEnd(uac, () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });
   }
 
-  /** Both legs' dialog state, read from drachtio-srf's Dialog objects; undefined (logged) if they lack a field. */
-  private legsOf(uas: SipDialog, uac: SipDialog, log: Logger): CallLegs | undefined {
-    const server = this.deps.server?.();
-    if (server === undefined) return undefined;
-    try {
-      return { server, caller: callerLegOf(uas as unknown as SrfDialogView), callee: calleeLegOf(uac as unknown as SrfDialogView) };
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'the call\'s dialog state could not be read');
-      return undefined;
-    }
-  }
 }
