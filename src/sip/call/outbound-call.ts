@@ -120,5 +120,4 @@ export class OutboundCall {
     onDialogEnd(uas, () => { void Promise.resolve(uac.destroy()).catch(() => undefined); void supervision.end('answered'); });
     onDialogEnd(uac, () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });
   }
-
 }
