@@ -3,7 +3,7 @@
  * per second, over real SIP through the embedded edge:
  *
  *   BYE 0–50 ms after the ACK · BYE before the ACK (crossing the 200) · CANCEL crossing the 200 ·
- *   the carrier's BYE right after its 200 · a re-INVITE right after the ACK
+ *   the carrier's BYE right after its 200 · a re-INVITE right after the ACK, from either side
  *
  * The app reaches the edge through a proxy that passes the edge's frames on every 10 ms, so the
  * app reads several at once, as a busy app does (the answer's confirmation and the BYE after it in
@@ -114,6 +114,15 @@ describe('timing torture at 25 calls per second', () => {
     const results = await burst('carrier-bye');
     for (const r of results) expect(r).toMatchObject({ status: 200, endedBy: 'switch' });
     await expectBilledAsHeld(results);
+  });
+
+  it("the carrier's re-INVITE right after its ACK (while the B2BUA still holds the callee's requests), then a hang-up 1 s later", async () => {
+    const results = await burst('carrier-reinvite', () => ({ holdMs: 1000 }));
+    expect(results.every((r) => r.status === 200 && r.endedBy === 'caller')).toBe(true);
+    await expectBilledAsHeld(results);
+    const legs = [...carrier.legs.values()].filter((l) => l.scenario === 'carrier-reinvite');
+    expect(legs).toHaveLength(CALLS);
+    for (const l of legs) expect(l.reinviteStatus, l.callId).toBe(200);
   });
 
   it('a re-INVITE right after the ACK, then a hang-up 1 s later', async () => {

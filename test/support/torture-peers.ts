@@ -76,7 +76,7 @@ async function openSocket(ip: string, port = 0): Promise<Socket> {
   return sock;
 }
 
-export type TortureScenario = 'bye-after-ack' | 'bye-before-ack' | 'cancel-cross' | 'carrier-bye' | 'reinvite';
+export type TortureScenario = 'bye-after-ack' | 'bye-before-ack' | 'cancel-cross' | 'carrier-bye' | 'reinvite' | 'carrier-reinvite';
 
 export interface DeviceCallOptions {
   ip: string;
@@ -286,6 +286,12 @@ export class TortureDevice {
         if (await this.switchBye(o.holdMs ?? 0)) break;
         await hangUp();
         break;
+      case 'carrier-reinvite':
+        // the carrier re-INVITEs as soon as it has the ACK; the caller holds, then hangs up
+        this.ack(2);
+        if (await this.switchBye(o.holdMs ?? 0)) break;
+        await hangUp();
+        break;
       case 'reinvite': {
         this.ack(2);
         this.cseq += 1;
@@ -323,17 +329,20 @@ export interface CarrierLeg {
   byeReceived: boolean;
   byeSent: boolean;
   byeSentStatus: number;
+  /** Final status of the carrier's own re-INVITE (0 if none was sent or answered). */
+  reinviteStatus: number;
 }
 
 /**
  * A carrier gateway for many concurrent legs. Behaviour per leg comes from its User-Agent:
  * `torture/cancel-cross` answers 0–20 ms after its 180 (so the caller's CANCEL crosses the 200);
- * `torture/carrier-bye` hangs up 0–10 ms after the ACK; every other leg answers at once and waits
- * for the switch's BYE.
+ * `torture/carrier-bye` hangs up 0–10 ms after the ACK; `torture/carrier-reinvite` sends a re-INVITE
+ * as soon as the ACK is in (while the B2BUA may still be setting the call up); every other leg
+ * answers at once and waits for the switch's BYE.
  */
 export class TortureCarrier {
   readonly legs = new Map<string, CarrierLeg>();
-  private readonly pending = new Map<string, { invite: SipMsg; tag: string; final: boolean; timer?: NodeJS.Timeout }>();
+  private readonly pending = new Map<string, { invite: SipMsg; tag: string; final: boolean; timer?: NodeJS.Timeout; reinvited?: boolean }>();
 
   private constructor(private readonly sock: Socket) {
     sock.on('message', (buf, rinfo) => this.onMessage(parseSip(buf.toString()), rinfo.address, rinfo.port));
@@ -355,9 +364,12 @@ export class TortureCarrier {
     const callId = hdr(m, 'call-id');
     const status = statusOf(m);
     if (status > 0) {
-      if (cseqOf(m).method === 'BYE' && status >= 200) {
-        const leg = this.legs.get(callId);
-        if (leg) leg.byeSentStatus = status;
+      const leg = this.legs.get(callId);
+      if (cseqOf(m).method === 'BYE' && status >= 200 && leg) leg.byeSentStatus = status;
+      if (cseqOf(m).method === 'INVITE' && status >= 200 && leg && leg.reinviteStatus === 0) {
+        leg.reinviteStatus = status;
+        const p = this.pending.get(callId);
+        if (status < 300 && p) this.sendInDialog('ACK', p.invite, p.tag, address, port, cseqOf(m).n);
       }
       return;
     }
@@ -370,8 +382,8 @@ export class TortureCarrier {
         if (p) return;                                             // a retransmission
         const scenario = /torture\/([a-z-]+)/.exec(hdr(m, 'user-agent'))?.[1] ?? 'plain';
         const tag = randomBytes(4).toString('hex');
-        this.legs.set(callId, { callId, scenario, answered: false, cancelled: false, byeReceived: false, byeSent: false, byeSentStatus: 0 });
-        const entry: { invite: SipMsg; tag: string; final: boolean; timer?: NodeJS.Timeout } = { invite: m, tag, final: false };
+        this.legs.set(callId, { callId, scenario, answered: false, cancelled: false, byeReceived: false, byeSent: false, byeSentStatus: 0, reinviteStatus: 0 });
+        const entry: { invite: SipMsg; tag: string; final: boolean; timer?: NodeJS.Timeout; reinvited?: boolean } = { invite: m, tag, final: false };
         this.pending.set(callId, entry);
         reply(responseTo(m, 100, 'Trying'));
         reply(responseTo(m, 180, 'Ringing', { toTag: tag, contact: `sip:carrier@${this.local}` }));
@@ -396,7 +408,12 @@ export class TortureCarrier {
         return;
       }
       case 'ACK': {
-        if (!p || !leg || !leg.answered || leg.scenario !== 'carrier-bye' || leg.byeSent) return;
+        if (!p || !leg || !leg.answered) return;
+        if (leg.scenario === 'carrier-reinvite' && cseqOf(m).n === cseqOf(p.invite).n && !p.reinvited) {
+          p.reinvited = true;
+          this.sendInDialog('INVITE', p.invite, p.tag, address, port, 1, SDP(this.local.split(':')[0]!));
+        }
+        if (leg.scenario !== 'carrier-bye' || leg.byeSent) return;
         leg.byeSent = true;
         setTimeout(() => this.sendBye(p.invite, p.tag, address, port), randomInt(0, 11));
         return;
@@ -413,11 +430,18 @@ export class TortureCarrier {
 
   /** The carrier's own BYE: From is the INVITE's To with our tag, To is its From, sent to its Contact via the switch. */
   private sendBye(invite: SipMsg, tag: string, address: string, port: number): void {
+    this.sendInDialog('BYE', invite, tag, address, port, 2);
+  }
+
+  /** A request of ours in the leg's dialog (our CSeq space starts at 1: re-INVITE 1, its ACK 1, BYE 2). */
+  private sendInDialog(method: 'BYE' | 'INVITE' | 'ACK', invite: SipMsg, tag: string, address: string, port: number, cseq: number, body = ''): void {
     const lines = [
-      `BYE ${uriOf(hdr(invite, 'contact'))} SIP/2.0`, `Via: SIP/2.0/UDP ${this.local};branch=${branch()};rport`, 'Max-Forwards: 70',
-      `From: ${hdr(invite, 'to')};tag=${tag}`, `To: ${hdr(invite, 'from')}`, `Call-ID: ${hdr(invite, 'call-id')}`, 'CSeq: 1 BYE', 'Content-Length: 0',
+      `${method} ${uriOf(hdr(invite, 'contact'))} SIP/2.0`, `Via: SIP/2.0/UDP ${this.local};branch=${branch()};rport`, 'Max-Forwards: 70',
+      `From: ${hdr(invite, 'to')};tag=${tag}`, `To: ${hdr(invite, 'from')}`, `Call-ID: ${hdr(invite, 'call-id')}`, `CSeq: ${cseq} ${method}`,
+      ...(method === 'INVITE' ? [`Contact: <sip:carrier@${this.local}>`, 'Content-Type: application/sdp'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
     ];
-    this.sock.send(`${lines.join('\r\n')}\r\n\r\n`, port, address);
+    this.sock.send(`${lines.join('\r\n')}\r\n\r\n${body}`, port, address);
   }
 
   close(): Promise<void> {
