@@ -76,7 +76,7 @@ export async function start(config: Config) {
   if (config.sipEnabled) {
     const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds, graceSeconds: config.reservationGraceSeconds });
     sip = createSipApp({
-      log, pool, redis, accounts, tariffs, credit, balances, events: metrics.events,
+      log, pool, redis, accounts, tariffs, credit, balances, store: balances, events: metrics.events,
       // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf
       media: config.mediaServer === 'freeswitch'
         ? (srf) => connectFreeSwitch(srf, {
@@ -106,6 +106,7 @@ export async function start(config: Config) {
           pinBudgetWindowMs: config.ivrPinBudgetWindowSeconds * 1000, pinTarpitMs: config.ivrPinTarpitMs,
           warning: config.ivrWarning as 'prompt' | 'beep',
         },
+        durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3 },
         guards: { failureThreshold: config.authFailureThreshold, banSeconds: config.authBanSeconds, action: config.authBanAction as 'reject' | 'drop', accountCps: config.accountCpsLimit },
       },
     });

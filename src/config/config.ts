@@ -85,6 +85,7 @@ const SCHEMA = {
   ivrWarning: { env: 'IVR_WARNING', kind: 'enum', default: 'prompt', values: ['prompt', 'beep'], doc: 'access numbers: what is played into the call CREDIT_WARN_SECONDS before the credit runs out' },
   authBanAction: { env: 'AUTH_BAN_ACTION', kind: 'enum', default: 'reject', values: ['reject', 'drop'], doc: 'banned sources and scanners: 403 or silence' },
   shutdownDrainSeconds: { env: 'SHUTDOWN_DRAIN_SECONDS', kind: 'int', default: '30', min: 0, max: 86400, doc: 'on SIGTERM/SIGINT, how long calls in progress may go on before they are hung up and settled' },
+  callKeepAliveSeconds: { env: 'CALL_KEEPALIVE_SECONDS', kind: 'int', default: '5', min: 1, max: 60, doc: 'how often a SIP app process marks its answered calls alive in Redis; a call not marked for three times this is ended (BYE on both legs) and settled by another process' },
   sweeperIntervalSeconds: { env: 'SWEEPER_INTERVAL_SECONDS', kind: 'int', default: '15', min: 1, max: 3600, doc: 'how often abandoned calls (their process died) are looked for and settled' },
   accountCpsLimit: { env: 'ACCOUNT_CPS_LIMIT', kind: 'int', default: '5', min: 1, max: 10000, doc: 'new calls per second per account' },
   apiHost: { env: 'API_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the account API process listens on' },
@@ -171,6 +172,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if ((out.mediaRtpPortMin as number) + 2 > (out.mediaRtpPortMax as number)) problems.push('MEDIA_RTP_PORT_MIN must be at least 2 below MEDIA_RTP_PORT_MAX');
     if ((out.registrarMinExpires as number) > (out.registrarMaxExpires as number)) problems.push('REGISTRAR_MIN_EXPIRES must not exceed REGISTRAR_MAX_EXPIRES');
     if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number)) problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');
+    // an orphan is found (3 keep-alives missed) before its reservation lapses (slice + 15 s after its last keep-alive)
+    if (3 * (out.callKeepAliveSeconds as number) >= (out.reservationSliceSeconds as number) + 15) problems.push('CALL_KEEPALIVE_SECONDS must be below a third of RESERVATION_SLICE_SECONDS + 15');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
     if (env.NODE_ENV === 'production') out.deployment = 'production';
     if (out.deployment === 'production' && out.paymentProvider === 'test') {

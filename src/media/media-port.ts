@@ -143,6 +143,12 @@ export interface InfoRequest { get(name: string): string | undefined; readonly b
 export interface InfoResponse { send(status: number, reason?: string): void }
 
 export interface CallerDialog {
+  /**
+   * drachtio-srf sets this false as the dialog ends. It handles a BYE as soon as its frame is read,
+   * possibly before the session had attached its 'destroy' listener (the BYE read together with the
+   * confirmation of our 200): the session then looks here.
+   */
+  readonly connected?: boolean;
   on(event: 'destroy', fn: () => void): unknown;
   on(event: 'info', fn: (req: InfoRequest, res: InfoResponse) => void): unknown;
   destroy(): Promise<unknown> | unknown;

@@ -56,6 +56,12 @@ import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
 import { RefreshingCache } from '../common/refreshing-cache.ts';
 import { CallRateCounter } from '../observability/call-rate.ts';
 import { NumberDirectory } from './routing/number-directory.ts';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { settleOpenCallAt } from '../billing/credit/open-call-settlement.ts';
+import type { OutOfDialogSender } from './call/leg-ender.ts';
+import { LiveCallRegistry } from './call/live-call-registry.ts';
+import { OrphanReaper } from './call/orphan-reaper.ts';
 
 export interface SipSettings {
   drachtio: { host: string; port: number; secret: string };
@@ -75,6 +81,12 @@ export interface SipSettings {
   guards: { failureThreshold: number; banSeconds: number; action: 'reject' | 'drop'; accountCps: number };
   /** The access-number IVR (defaults: DEFAULT_IVR_SETTINGS). */
   ivr?: Partial<IvrSettings>;
+  /**
+   * Call-state durability: answered calls are kept in Redis with their legs' dialog state and a
+   * keep-alive every `keepAliveSeconds`; a call whose keep-alive is `orphanAfterKeepAlives` times
+   * that old has lost its process and is ended by this one (OrphanReaper). Needs `store`.
+   */
+  durability?: { keepAliveSeconds: number; orphanAfterKeepAlives: number };
 }
 
 export interface SipAppDeps {
@@ -95,6 +107,8 @@ export interface SipAppDeps {
   balances?: Pick<BalanceStore, 'get' | 'recordIvrSession'>;
   /** Observers of call progress (metrics, tests); optional. */
   events?: CallEvents;
+  /** The balance store: orphaned calls are settled from what it holds beside their reservation. */
+  store?: BalanceStore;
 }
 
 export interface CallEvents {
@@ -175,9 +189,24 @@ export function createSipApp(deps: SipAppDeps) {
   ];
 
   const { onBLegSent, ...settledAnswered } = observers(deps.events);
+  // call-state durability: this process's answered calls in Redis, and the ending of other processes' orphans
+  const self = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  let server: string | undefined;
+  const durability = s.durability && deps.store ? s.durability : undefined;
+  const registry = durability ? new LiveCallRegistry(redis, { namespace: s.namespace, maxCallSeconds: s.maxCallSeconds }) : undefined;
+  const store = deps.store;
+  const reaper = registry && durability && store ? new OrphanReaper({
+    registry, srf: srf as unknown as OutOfDialogSender, server: () => server, self, log: log.child({ component: 'sip.call.reaper' }),
+    settle: async (accountId, callId, endAt) => {
+      const r = await settleOpenCallAt(store, accountId, callId, endAt, { disposition: 'orphaned', sipReason: 'ended for a process that died' });
+      return r !== undefined && r.ok && !r.duplicate;
+    },
+    staleAfterMs: durability.keepAliveSeconds * durability.orphanAfterKeepAlives * 1000, intervalMs: durability.keepAliveSeconds * 1000,
+  }) : undefined;
   // one rating / authorisation / routing / supervision / settling path for device and access-number calls
   const control = new CallControl({
     credit: deps.credit, log: log.child({ component: 'sip.call' }),
+    ...(registry && durability ? { durable: { registry, owner: self, keepAliveMs: durability.keepAliveSeconds * 1000 } } : {}),
     tariff: (id) => deps.tariffs.load(id), carriers: () => carriers.carriers(), isBlocked: (d) => blocklist.isBlocked(d),
     ...settledAnswered,
     settings: {
@@ -186,7 +215,8 @@ export function createSipApp(deps: SipAppDeps) {
     },
   });
   const outbound = new OutboundCall({
-    srf: srf as unknown as B2bSrf, control, log: log.child({ component: 'sip.call.outbound' }), ...(onBLegSent ? { onBLegSent } : {}),
+    srf: srf as unknown as B2bSrf & OutOfDialogSender, control, log: log.child({ component: 'sip.call.outbound' }), ...(onBLegSent ? { onBLegSent } : {}),
+    server: () => server,
   });
   // Account facts (tariff, country, status) change rarely and the reservation script checks the
   // status atomically in Redis anyway, so the per-call Postgres read is cached for a few seconds.
@@ -214,6 +244,7 @@ export function createSipApp(deps: SipAppDeps) {
       namespace: s.namespace, perAccessNumber: ivrSettings.pinBudgetPerAccessNumber, perSource: ivrSettings.pinBudgetPerSource, windowMs: ivrSettings.pinBudgetWindowMs, now,
     }),
     settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
+    server: () => server, sender: srf as unknown as OutOfDialogSender,
     ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
     ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
     ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),
@@ -306,7 +337,8 @@ export function createSipApp(deps: SipAppDeps) {
         srf.once('error', onError);
         // every later 'connect' is drachtio-srf's reconnect: the server may have restarted and lost our dialogs
         let connectedBefore = false;
-        srf.on('connect', () => {
+        srf.on('connect', (_err: unknown, hostport: unknown) => {
+          if (typeof hostport === 'string' && hostport !== '') server = hostport;
           if (connectedBefore) {
             log.info('reconnected to the SIP server; checking the calls in progress');
             void control.checkAfterReconnect(log).catch((err: Error) => log.warn({ err: err.message }, 'checking calls after a reconnect failed'));
@@ -314,6 +346,7 @@ export function createSipApp(deps: SipAppDeps) {
           connectedBefore = true;
         });
         srf.connect({ host: s.drachtio.host, port: s.drachtio.port, secret: s.drachtio.secret });
+        reaper?.start();
         srf.on('error', (err: Error) => log.warn({ err: err.message }, 'SIP server connection error'));
       });
     },
@@ -345,7 +378,11 @@ export function createSipApp(deps: SipAppDeps) {
       return { cut };
     },
     get callsInProgress(): number { return control.liveCount + inflight; },
+    /** The ending of other processes' orphaned calls (when durability is on), for tests and operations. */
+    reaper,
     stop(): void {
+      reaper?.stop();
+      control.stop();
       // drachtio-srf throws when the connection is down (reconnecting): there is nothing to close then
       try { srf.disconnect(); } catch { /* not connected */ }
       void media?.close();

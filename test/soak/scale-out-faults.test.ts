@@ -1,7 +1,8 @@
 // Short fault suite (CI): two SIP application processes on one edge, sharing Redis and Postgres.
 //   1. an account's concurrent-call limit holds across both processes;
-//   2. Postgres goes away and one process is SIGKILLed while calls are up: the survivor's sweeper
-//      settles the dead process's calls about a slice after their last extension, its ledger
+//   2. Postgres goes away and one process is SIGKILLed while calls are up: the survivor ends the dead
+//      process's calls a few keep-alives later (BYE on both legs, settled up to the last keep-alive;
+//      its sweeper is the backstop a slice after that), its ledger
 //      writer writes every CDR once Postgres is back (reclaiming what the dead writer held);
 //   3. new calls keep flowing through the survivor;
 //   afterwards: one CDR per call, top-ups − Σ cost = balance in Redis and in Postgres, nothing reserved.
@@ -79,7 +80,7 @@ describe('two SIP application processes under faults', () => {
     placed.set(n.accountId, 3);
     expect(fresh.code, `${fresh.errors}\n${fresh.stdout.slice(-2000)}`).toBe(0);
 
-    // the killed process's calls: settled by the survivor's sweeper about a slice after their last extension
+    // the killed process's calls: ended and settled by the survivor (its reaper, or at the latest its sweeper)
     await h.until(async () => (await h.live(k.accountId)).length === 0, (SLICE_S + GRACE_S + 20) * 1000, 'the killed calls to be settled');
     expect(Date.now() - killedAt).toBeLessThan((SLICE_S + GRACE_S + 12) * 1000);
     for (const c of long) c.kill();
@@ -105,9 +106,9 @@ describe('two SIP application processes under faults', () => {
     expect((await h.money(fresh[0])).answeredCdrs).toBe(fresh[1]);
   }, 60_000);
 
-  // The sweeper charges an abandoned call from its answer to its last extension (the SIP app
-  // records the answer with CallCredit.answered).
-  it('charges the killed process\'s answered calls up to their last extension', async () => {
+  // An orphaned call is charged from its answer to its last keep-alive (the SIP app records the
+  // answer with CallCredit.answered and marks its answered calls alive every CALL_KEEPALIVE_SECONDS).
+  it('charges the killed process\'s answered calls up to their last keep-alive', async () => {
     expect(killedCalls.length).toBeGreaterThan(0);
     const { rows } = await h.s.pool.query<{ billed: number }>('select billed_seconds as billed from cdrs where call_id = any($1)', [killedCalls]);
     expect(rows).toHaveLength(killedCalls.length);

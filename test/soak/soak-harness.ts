@@ -207,6 +207,13 @@ export class SoakHarness {
     ]);
   }
 
+  /** One device call that stays up until the switch sends it a BYE (test/sipp/app/device-call-recv-bye.xml). */
+  callUntilBye(d: Device, timeoutSec = 60): Sipp {
+    return this.sipp(resolve(ROOT, 'test/sipp/app/device-call-recv-bye.xml'), this.edge.ip, undefined, [
+      '-s', UK, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1', '-timeout', `${timeoutSec}s`, this.edge.sipHostport,
+    ]);
+  }
+
   /** One INVITE challenged and acknowledged: the SIP server's round-robin moves on by one request. */
   shiftRoundRobin(d: Device): Promise<{ code: number | null; stdout: string; errors: string }> {
     return this.sipp(join(SCENARIOS, 'invite-challenge.xml'), this.edge.ip, undefined, [

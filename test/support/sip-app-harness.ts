@@ -28,6 +28,7 @@ import type { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import type { IvrSettings } from '../../src/sip/ivr/ivr-settings.ts';
 import { createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
+import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
 import { randomPort } from './edge-apps/ports.ts';
@@ -36,6 +37,7 @@ import type { MoneyReport } from './money-report.ts';
 import { spawnSipp } from './sipp-process.ts';
 import type { SippRun } from './sipp-process.ts';
 import { setupServices, TEST_PEPPER } from './services.ts';
+import { TcpProxy } from './tcp-proxy.ts';
 import type { TestServices } from './services.ts';
 
 export const APP_SCENARIO_DIR = resolve(import.meta.dirname, '../sipp/app');
@@ -79,6 +81,13 @@ export interface HarnessOptions {
   /** Gateways of the one carrier, in priority order (lower first). Default two. */
   gateways?: number;
   logLevel?: string;
+  /**
+   * The app reaches the SIP server through a proxy that passes the server's frames on in batches
+   * every this many ms, so that the app reads several at once (an app whose event loop is busy).
+   */
+  appLinkBatchMs?: number;
+  /** Call-state durability (answered calls' legs in Redis, orphans ended): keep-alive every this many seconds. */
+  keepAliveSeconds?: number;
 }
 
 export type { SippRun };
@@ -171,6 +180,7 @@ export class SipAppHarness {
   private app!: ReturnType<typeof createSipApp>;
   private sweeper: StaleCallSweeper | undefined;
   private edgeRef!: TestEdge;
+  private appLink: TcpProxy | undefined;
   private seq = 0;
 
   private constructor(readonly s: TestServices, readonly opts: HarnessOptions, readonly carrierIp: string) {
@@ -201,19 +211,25 @@ export class SipAppHarness {
     }
     await s.pool.query(`insert into destination_blocklist (prefix, reason) values ('4490', 'premium rate')`);
     const logger = opts.logLevel ? s.logger.child({}, { level: opts.logLevel }) : s.logger;
+    let drachtio = { host: edge.ip, port: edge.adminPort, secret: edge.secret };
+    if (opts.appLinkBatchMs !== undefined) {
+      h.appLink = new TcpProxy(edge.ip, edge.adminPort, { batchMs: opts.appLinkBatchMs });
+      drachtio = { host: '127.0.0.1', port: await h.appLink.up(0), secret: edge.secret };
+    }
     const settings: SipSettings = {
-      drachtio: { host: edge.ip, port: edge.adminPort, secret: edge.secret },
+      drachtio,
       // sipp answers only the first challenge and knows only MD5; SHA-256 is tested with precomputed credentials
       realm: REALM, nonceKey: NONCE_KEY, digestAlgorithms: ['MD5', 'SHA-256'], namespace: s.namespace, routingMode: 'priority',
       noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5, maxCallSeconds: opts.maxCallSeconds ?? 60,
       extendLeadSeconds: opts.extendLeadSeconds ?? 2, warnSeconds: opts.warnSeconds ?? 0,
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
+      ...(opts.keepAliveSeconds ? { durability: { keepAliveSeconds: opts.keepAliveSeconds, orphanAfterKeepAlives: 3 } } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
     h.app = createSipApp({
       settings, log: logger, pool: s.pool, redis: s.redis, accounts: h.accountsSvc, tariffs: h.tariffs, credit: h.credit,
-      balances: s.store,
+      balances: s.store, store: s.store,
       ...(opts.media ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) } : {}),
       events: {
         ivrState: (callId, state) => { h.ivrStates.push({ callId, state }); h.events.emit('ivr', callId, state); },
@@ -232,6 +248,23 @@ export class SipAppHarness {
   }
 
   get edge(): TestEdge { return this.edgeRef; }
+
+  /**
+   * Stops the SIP server and starts a new one on its address and ports (it knows none of the old
+   * dialogs); resolves once the app has reconnected to it.
+   */
+  async restartEdge(): Promise<void> {
+    const old = this.edgeRef;
+    const srf = this.app.srf as unknown as { once(event: 'connect', fn: () => void): void };
+    const reconnected = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
+    const config = old.config;
+    if (config === undefined) throw new Error('restarting the SIP server needs the embedded edge');
+    await old.stop();
+    const edge = new EdgeServer({ ...config, admin: { ...config.admin, port: old.adminPort } });
+    await edge.start();
+    this.edgeRef = { ...old, edge, stop: () => edge.stop() };
+    await reconnected;
+  }
   get sip(): ReturnType<typeof createSipApp> { return this.app; }
   /** Loopback address devices send from (the edge's own; not a carrier address). */
   get deviceIp(): string { return this.edgeRef.ip; }
@@ -354,6 +387,7 @@ export class SipAppHarness {
     this.sweeper?.stop();
     await this.app.media?.close();
     this.app.stop();
+    await this.appLink?.down();
     await this.edgeRef.stop();
     await this.s.teardown();
   }

@@ -1,9 +1,12 @@
 import net from 'node:net';
 
 /**
- * A loopback TCP proxy in front of a real server (Postgres here) that a test can take down and
- * bring back: `down()` refuses new connections and cuts the open ones, `pause()` keeps them open
- * but stops forwarding (a hung server), `up()` restores service.
+ * A loopback TCP proxy in front of a real server (Postgres, a SIP server's admin port) that a
+ * test can take down and bring back: `down()` refuses new connections and cuts the open ones,
+ * `pause()` keeps them open but stops forwarding (a hung server), `up()` restores service.
+ *
+ * With `batchMs`, what the server sends is held and passed on in one write every `batchMs`: the
+ * client then reads several messages at once, as a client whose event loop is busy does.
  */
 export class TcpProxy {
   private server: net.Server | undefined;
@@ -11,7 +14,7 @@ export class TcpProxy {
   private paused = false;
   port = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+  constructor(private readonly targetHost: string, private readonly targetPort: number, private readonly opts: { batchMs?: number } = {}) {}
 
   async up(port = this.port): Promise<number> {
     this.paused = false;
@@ -20,8 +23,18 @@ export class TcpProxy {
       const upstream = net.connect(this.targetPort, this.targetHost);
       this.sockets.add(client); this.sockets.add(upstream);
       const gate = (from: net.Socket, to: net.Socket) => from.on('data', (d) => { if (!this.paused) to.write(d); });
-      gate(client, upstream); gate(upstream, client);
-      const close = () => { client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream); };
+      gate(client, upstream);
+      let held: Buffer[] = [];
+      let flush: NodeJS.Timeout | undefined;
+      if (this.opts.batchMs === undefined) gate(upstream, client);
+      else {
+        upstream.on('data', (d: Buffer) => {
+          if (this.paused) return;
+          held.push(d);
+          flush ??= setTimeout(() => { flush = undefined; const all = Buffer.concat(held); held = []; client.write(all); }, this.opts.batchMs);
+        });
+      }
+      const close = () => { clearTimeout(flush); client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream); };
       client.on('error', close); upstream.on('error', close); client.on('close', close); upstream.on('close', close);
     });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -34,4 +34,9 @@ describe('configuration', () => {
   it('cross-checks the reservation slice against the maximum call duration', () => {
     expect(() => loadConfig({ ...base, RESERVATION_SLICE_SECONDS: '600', MAX_CALL_SECONDS: '300' })).toThrow(/RESERVATION_SLICE_SECONDS must be smaller/);
   });
+
+  it('cross-checks the call keep-alive against the reservation deadline: an orphan is found before its reservation lapses', () => {
+    expect(loadConfig({ ...base, RESERVATION_SLICE_SECONDS: '6', CREDIT_EXTEND_LEAD_SECONDS: '2', CALL_KEEPALIVE_SECONDS: '6' }).callKeepAliveSeconds).toBe(6);
+    expect(() => loadConfig({ ...base, RESERVATION_SLICE_SECONDS: '6', CREDIT_EXTEND_LEAD_SECONDS: '2', CALL_KEEPALIVE_SECONDS: '7' })).toThrow(/CALL_KEEPALIVE_SECONDS must be below/);
+  });
 });

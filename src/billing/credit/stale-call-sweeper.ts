@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { BalanceStore, CdrRecord } from '../balance/balance-store.ts';
-import { billableSecondsFromMs, billedSeconds, callCost } from '../rating/index.ts';
-import type { Rate } from '../rating/index.ts';
+import type { BalanceStore } from '../balance/balance-store.ts';
+import { cdrOfOpenCall } from './open-call-settlement.ts';
 
 /**
  * Settles calls whose process died: an open reservation past its deadline (a live call moves
@@ -33,35 +32,20 @@ export class StaleCallSweeper {
     const now = (this.opts.now ?? Date.now)();
     let settled = 0;
     for (const { shard, member } of await this.store.overdueCalls(now, 500)) {
-      const call = await this.store.openCall(shard, member);
-      if (!call) continue;
-      const callId = call.callId;
-      const rate = call.rateJson ? reviveRate(call.rateJson) : null;
-      const facts = call.factsJson ? (JSON.parse(call.factsJson) as Partial<CdrRecord>) : {};
-      const answeredAt = call.answeredAt;
-      const end = answeredAt === null ? call.created : Math.max(call.seenAt ?? answeredAt, answeredAt);
-      const d = answeredAt === null ? 0 : billableSecondsFromMs(end - answeredAt);
-      const cdr: CdrRecord = {
-        kind: 'other', cli: null, sourceIp: null, accessNumber: null, device: null, dialledNumber: null, destination: null, currency: null,
-        carrier: null, ...facts,
-        callId, accountId: call.accountId, startTime: facts.startTime ?? call.created, answerTime: answeredAt, endTime: end,
-        durationMs: answeredAt === null ? 0 : end - answeredAt,
-        billedSeconds: rate && answeredAt !== null ? billedSeconds(rate, d) : 0,
-        cost: rate && answeredAt !== null ? callCost(rate, d, true) : 0,
-        ratePrefix: rate?.prefix ?? null, pricePerMinute: rate?.pricePerMinute ?? null,
-        disposition: 'abandoned', sipCode: null, sipReason: 'settled by sweeper',
-      };
-      const r = await this.store.settle(call.accountId, cdr, 'sweeper');
-      if (r.ok && !r.duplicate) {
-        settled++;
-        this.log.warn({ callId, accountId: call.accountId, cost: cdr.cost }, 'abandoned call settled by the sweeper');
+      // one call that cannot be settled (a corrupt record) must not stop the others'
+      try {
+        const call = await this.store.openCall(shard, member);
+        if (!call) continue;
+        const cdr = cdrOfOpenCall(call, call.seenAt ?? call.answeredAt ?? call.created, { disposition: 'abandoned', sipReason: 'settled by sweeper' });
+        const r = await this.store.settle(call.accountId, cdr, 'sweeper');
+        if (r.ok && !r.duplicate) {
+          settled++;
+          this.log.warn({ callId: call.callId, accountId: call.accountId, cost: cdr.cost }, 'abandoned call settled by the sweeper');
+        }
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, shard, member }, 'an overdue call could not be settled');
       }
     }
     return settled;
   }
-}
-
-function reviveRate(json: string): Rate {
-  const r = JSON.parse(json) as Rate & { effectiveFrom: string; effectiveUntil: string | null };
-  return { ...r, effectiveFrom: new Date(r.effectiveFrom), effectiveUntil: r.effectiveUntil === null ? null : new Date(r.effectiveUntil) };
 }

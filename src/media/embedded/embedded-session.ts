@@ -95,6 +95,7 @@ export class EmbeddedSession implements MediaSession {
     caller.onPacket((p) => this.fromCaller(p));
     this.unsubscribe = host.clock.subscribe((_tick, at) => this.onTick(at));
     dialog.on('destroy', () => { void this.end('hangup'); });
+    if (dialog.connected === false) queueMicrotask(() => { void this.end('hangup'); });   // hung up before we listened
     dialog.on('info', (req, res) => {
       this.receiveInfo(req.get('Content-Type'), req.body);
       res.send(200);

@@ -89,6 +89,7 @@ class FreeSwitchSession implements MediaSession {
       void this.end('media-server-hangup');
     });
     dialog.on('destroy', () => { void this.end('caller-hangup'); });
+    if (dialog.connected === false) queueMicrotask(() => { void this.end('caller-hangup'); });   // hung up before we listened
     dialog.on('info', (req, res) => {
       this.receiveInfo(req.get('Content-Type'), req.body);
       res.send(200);

@@ -12,6 +12,8 @@ import type { Carrier, RouteAttempt, RoutingMode } from '../routing/route-plan.t
 import { CreditTimer } from './credit-timer.ts';
 import type { TimerPort } from './credit-timer.ts';
 import { normaliseDialled } from './dialled-number.ts';
+import type { CallLegs } from './leg-state.ts';
+import { LiveCallRegistry } from './live-call-registry.ts';
 import { CallState } from './prepaid-call.ts';
 import type { PrepaidCall } from './prepaid-call.ts';
 
@@ -45,6 +47,11 @@ export interface CallControlDeps {
   onAnswered?: (call: PrepaidCall) => void;
   /** Called with every finished call (for metrics and tests). */
   onSettled?: (call: PrepaidCall, result: unknown) => void;
+  /**
+   * Call-state durability: every answered call's legs are kept in this registry with a keep-alive
+   * every `keepAliveMs`, so that another process can end the call if this one dies (OrphanReaper).
+   */
+  durable?: { registry: LiveCallRegistry; owner: string; keepAliveMs: number };
 }
 
 export type Authorised = { ok: true; rate: Rate; maxSeconds: number; coveredSeconds: number; routes: RouteAttempt[] };
@@ -73,6 +80,8 @@ export interface SupervisedLegs {
    * when a restarted server no longer knows it, or the far end answers 481.
    */
   stillUp?(): Promise<boolean>;
+  /** What it takes to end both legs without their Dialog objects (kept in the registry while the call is up). */
+  state?: CallLegs;
 }
 
 /** How a supervised call is ended from outside, and asked whether its signalling survived. */
@@ -108,9 +117,37 @@ export class CallControl {
   private readonly live = new Map<string, Map<number, LiveCall>>();
   /** Sign-of-life timers of authorised calls not answered yet. */
   private readonly keepAlives = new Map<PrepaidCall, NodeJS.Timeout>();
+  /** Answered calls written to the live-call registry, by registry member. */
+  private readonly durableCalls = new Map<string, { accountId: number; callId: string }>();
+  private readonly durableTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: CallControlDeps) {}
+  constructor(private readonly deps: CallControlDeps) {
+    if (deps.durable) {
+      this.durableTimer = setInterval(() => { void this.keepAnsweredAlive(); }, deps.durable.keepAliveMs);
+      this.durableTimer.unref();
+    }
+  }
 
+  /** Stops the keep-alive of answered calls (the process is shutting down). */
+  stop(): void {
+    clearInterval(this.durableTimer);
+  }
+
+  /**
+   * The keep-alive of every answered call this process holds: its score in the live-call registry
+   * (what tells other processes that its owner lives) and, beside its reservation, the last moment
+   * it was known alive (what a sweeper or a reaper bills up to if this process dies), in one pass.
+   */
+  private async keepAnsweredAlive(): Promise<void> {
+    const d = this.deps.durable;
+    if (!d || this.durableCalls.size === 0) return;
+    try {
+      await d.registry.keepAlive([...this.durableCalls.keys()]);
+      await Promise.all([...this.durableCalls.values()].map((c) => this.deps.credit.keepAlive(c.accountId, c.callId)));
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, 'keeping answered calls alive failed');
+    }
+  }
   /**
    * Ends an answered call this process holds (BYE to its legs, settled as usual); false when it
    * holds no such call. With an account, only that account's call of that Call-ID.
@@ -280,11 +317,21 @@ export class CallControl {
     let ended = false;
     let settled: Promise<void> = Promise.resolve();
     const { callId, accountId } = call.facts;
+    const durable = this.deps.durable;
+    const member = LiveCallRegistry.member(accountId, callId);
+    if (durable && legs.state) {
+      this.durableCalls.set(member, { accountId, callId });
+      void durable.registry.record(accountId, callId, durable.owner, legs.state, call.answerTime!)
+        .catch((err: Error) => log.warn({ err: err.message }, 'recording the call\'s legs for other processes failed'));
+    }
     /** `endAt`: when the switch itself ended the call at a planned instant (the paid second), the CDR ends there. */
     const end = (disposition: string, endAt?: number): Promise<void> => {
       if (ended) return settled;
       ended = true;
       timer.stop();
+      if (durable && this.durableCalls.delete(member)) {
+        void durable.registry.remove(accountId, callId).catch((err: Error) => log.warn({ err: err.message }, 'removing the call from the live-call registry failed'));
+      }
       const byAccount = this.live.get(callId);
       if (byAccount?.get(accountId) === cutFromOutside) byAccount.delete(accountId);
       if (byAccount?.size === 0) this.live.delete(callId);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CallCredit } from '../../billing/credit/call-credit.ts';
 import type { Binding } from '../registrar/binding-store.ts';
+import { onDialogEnd } from './dialog-end.ts';
 import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from './outbound-call.ts';
 import { CallState, PrepaidCall } from './prepaid-call.ts';
 
@@ -100,8 +101,8 @@ export class DidCall {
     this.deps.onAnswered?.(call);
     let ended = false;
     const end = () => { if (!ended) { ended = true; void this.settle(call, log); } };
-    uas.on('destroy', () => { void Promise.resolve(uac!.destroy()).catch(() => undefined); end(); });
-    uac.on('destroy', () => { void Promise.resolve(uas.destroy()).catch(() => undefined); end(); });
+    onDialogEnd(uas, () => { void Promise.resolve(uac!.destroy()).catch(() => undefined); end(); });
+    onDialogEnd(uac, () => { void Promise.resolve(uas.destroy()).catch(() => undefined); end(); });
   }
 
   private async settle(call: PrepaidCall, log: Logger): Promise<void> {

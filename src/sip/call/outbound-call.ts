@@ -2,7 +2,11 @@ import type { Logger } from 'pino';
 import type { Account } from '../../accounts/account-service.ts';
 import { cutReasonHeader } from './call-control.ts';
 import type { CallControl } from './call-control.ts';
+import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
+import { byeBothLegs } from './leg-ender.ts';
+import type { OutOfDialogSender } from './leg-ender.ts';
+import { readCallLegs } from './leg-state.ts';
 import { PrepaidCall } from './prepaid-call.ts';
 import type { CallFacts } from './prepaid-call.ts';
 
@@ -15,18 +19,22 @@ export interface B2bRequest {
 }
 export interface B2bResponse { send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void }
 export interface SipDialog {
+  readonly connected?: boolean;
   on(event: 'destroy', fn: () => void): void;
+  once(event: 'destroy', fn: () => void): unknown;
   destroy(opts?: { headers?: Record<string, string> }): Promise<unknown> | void;
   request(opts: { method: string }): Promise<{ status: number }>;
 }
 export interface UacRequest { cancel(opts?: unknown): void }
 export interface B2bSrf {
   createB2BUA(req: B2bRequest, res: B2bResponse, uri: string, opts: Record<string, unknown>,
-    cbs: { cbRequest?: (err: unknown, uacReq: UacRequest) => void; cbProvisional?: (res: { status: number }) => void }): Promise<{ uas: SipDialog; uac: SipDialog }>;
+    cbs: { cbRequest?: (err: unknown, uacReq: UacRequest) => void; cbProvisional?: (res: { status: number }) => void; cbFinalizedUac?: (uac: unknown) => void }): Promise<{ uas: SipDialog; uac: SipDialog }>;
 }
 
 export interface OutboundCallDeps {
-  srf: B2bSrf;
+  srf: B2bSrf & OutOfDialogSender;
+  /** The SIP server this process is connected to (its hostport list), for the call's durable state. */
+  server?: () => string | undefined;
   /** The shared rating / authorisation / routing / supervision / settling steps. */
   control: CallControl;
   log: Logger;
@@ -68,6 +76,7 @@ export class OutboundCall {
       // a failed attempt's CANCEL forwarding must not outlive it
       req.removeAllListeners('cancel');
       req.on('cancel', onCancel);
+      let calleeAnswered = false;
       return this.deps.srf.createB2BUA(req, res, route.uri, {
         passFailure: false,
         proxyRequestHeaders: ['User-Agent'],
@@ -78,21 +87,38 @@ export class OutboundCall {
           sent(() => uacReq.cancel());
         },
         cbProvisional: (p) => { if (p.status === 180 || p.status === 183) ringing(); },
+        cbFinalizedUac: () => { calleeAnswered = true; },
+      }).catch((err: unknown) => {
+        // The callee answered but the caller could not be: its INVITE transaction had already
+        // ended (a CANCEL that crossed the callee's 200 at the SIP server, which answered it 487
+        // itself; drachtio-srf drops a CANCEL that arrives after the app sent its 200). srf has
+        // sent the callee a BYE. The caller is gone: no other route is tried.
+        if (calleeAnswered && !cancelled) {
+          log.info({ err: (err as Error).message }, 'the caller cancelled as the callee answered');
+          cancelled = true;
+        }
+        throw err;
       });
     }, () => cancelled, log);
     if (outcome.kind === 'failed') res.send(outcome.status, outcome.reason);
     if (outcome.kind !== 'answered') return control.settle(call, log);
 
     const { uas, uac } = outcome.value;
+    const state = readCallLegs(this.deps.server?.(), uas, uac);
+    if (!state && this.deps.server?.() !== undefined) log.warn('the call\'s dialog state could not be read: it cannot be ended by another process');
     const supervision = control.supervise(call, auth.rate, auth.coveredSeconds, {
       hangUp: (reason) => {
         const headers = cutReasonHeader(reason);
         void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
         void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
+        // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+        if (reason === 'signalling_lost' && state) byeBothLegs(this.deps.srf, state, headers, log);
       },
       stillUp: () => dialogStillUp(uac),
+      ...(state ? { state } : {}),
     }, log);
-    uas.on('destroy', () => { void Promise.resolve(uac.destroy()).catch(() => undefined); void supervision.end('answered'); });
-    uac.on('destroy', () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });
+    // either leg may already have ended (a BYE read together with the answer): see onDialogEnd
+    onDialogEnd(uas, () => { void Promise.resolve(uac.destroy()).catch(() => undefined); void supervision.end('answered'); });
+    onDialogEnd(uac, () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });
   }
 }

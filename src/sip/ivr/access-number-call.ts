@@ -14,6 +14,10 @@ import type { ForkSrf } from '../call/did-call.ts';
 import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from '../call/outbound-call.ts';
 import { CallState, PrepaidCall } from '../call/prepaid-call.ts';
 import type { CallerIdentity } from './caller-identity.ts';
+import { onDialogEnd } from '../call/dialog-end.ts';
+import { byeBothLegs } from '../call/leg-ender.ts';
+import type { OutOfDialogSender } from '../call/leg-ender.ts';
+import { readCallLegs } from '../call/leg-state.ts';
 import { IvrState, nextIvrState } from './ivr-state.ts';
 import type { IvrEventType } from './ivr-state.ts';
 import type { IvrSettings } from './ivr-settings.ts';
@@ -49,6 +53,13 @@ export interface AccessNumberDeps {
   onPinBudgetExhausted?: (e: PinAttemptOrigin & { budget: PinBudgetName }) => void;
   /** A caller was refused because a budget is spent. */
   onPinBudgetRefusal?: (e: PinAttemptOrigin & { budget: PinBudgetName }) => void;
+  /**
+   * Call-state durability: the SIP server this process is connected to, and a way to send a BYE
+   * outside a Dialog object. With both, a connected call's legs are kept in Redis (CallControl) and
+   * get a BYE from that state when the SIP server has lost them.
+   */
+  server?: () => string | undefined;
+  sender?: OutOfDialogSender;
 }
 
 const timerWait = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms); });
@@ -415,15 +426,20 @@ class IvrRun {
         // the leg's media is freed before anything else is played to the caller
         void supervision.end(disposition).then(() => this.session.release()).then(() => resolve(event), () => resolve('hangup'));
       };
+      // the caller's leg (answered by the media server) and the carrier's, for another process to end if this one dies
+      const state = readCallLegs(this.d.server?.(), this.session.dialog, uac);
       const supervision = this.d.control.supervise(o.call, o.auth.rate, o.auth.coveredSeconds, {
         hangUp: (reason) => {
           void Promise.resolve(uac.destroy({ headers: cutReasonHeader(reason) })).catch(() => undefined);
+          // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+          if (reason === 'signalling_lost' && state && this.d.sender) byeBothLegs(this.d.sender, state, cutReasonHeader(reason), log);
           queueMicrotask(() => finish('cut', reason));
         },
         warn: () => { void this.session.inject(warning).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warning not injected')); },
         stillUp: () => dialogStillUp(uac),
+        ...(state ? { state } : {}),
       }, log);
-      uac.on('destroy', () => finish('far-end-hangup', 'answered'));
+      onDialogEnd(uac, () => finish('far-end-hangup', 'answered'));
       this.interruptConnected = (why) => {
         void Promise.resolve(uac.destroy(why === 'rtp-timeout' ? { headers: cutReasonHeader('rtp_timeout') } : undefined)).catch(() => undefined);
         finish('hangup', why === 'rtp-timeout' ? 'rtp_timeout' : 'answered');

@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis';
+import { parseLegState } from './leg-state.ts';
+import type { CallLegs } from './leg-state.ts';
+
+/** An answered call as the registry keeps it. */
+export interface LiveCallRecord {
+  accountId: number;
+  callId: string;
+  /** The app process that supervises the call. */
+  owner: string;
+  legs: CallLegs;
+  answeredAt: number;
+  /** The owner's last keep-alive for this call (epoch ms). */
+  lastKeepAlive: number;
+}
+
+/**
+ * The answered calls of every app process, in Redis, with what it takes to end both legs from
+ * any process (see LegState) and each call's last keep-alive:
+ *
+ *   <ns>:sip:live                       sorted set: `<account id>:<call id>` scored by the last keep-alive
+ *   <ns>:sip:live:<account id>:<call id> hash: owner, legs (JSON), answered
+ *   <ns>:sip:reap:<account id>:<call id> a reaper's claim (SET NX, expires)
+ *
+ * The owner writes a call at the answer, moves its score at every keep-alive and removes it when
+ * the call ends. A call whose score stops moving belongs to a process that died: OrphanReaper
+ * ends it. Every key expires on its own after the longest possible call, so nothing is left behind.
+ */
+export class LiveCallRegistry {
+  private readonly index: string;
+
+  constructor(private readonly redis: Redis, private readonly opts: { namespace: string; maxCallSeconds: number }) {
+    this.index = `${opts.namespace}:sip:live`;
+  }
+
+  private key(member: string): string { return `${this.index}:${member}`; }
+  private get ttlMs(): number { return (this.opts.maxCallSeconds + 3600) * 1000; }
+
+  static member(accountId: number, callId: string): string { return `${accountId}:${callId}`; }
+
+  async record(accountId: number, callId: string, owner: string, legs: CallLegs, answeredAt: number, now = Date.now()): Promise<void> {
+    const member = LiveCallRegistry.member(accountId, callId);
+    await this.redis.multi()
+      .hset(this.key(member), 'owner', owner, 'legs', JSON.stringify(legs), 'answered', String(answeredAt))
+      .pexpire(this.key(member), this.ttlMs)
+      .zadd(this.index, now, member)
+      .exec();
+  }
+
+  /** A keep-alive for calls still recorded (ZADD XX: a call removed meanwhile is not brought back). */
+  async keepAlive(members: readonly string[], now = Date.now()): Promise<void> {
+    if (members.length === 0) return;
+    await this.redis.zadd(this.index, 'XX', ...members.flatMap((m) => [now, m]));
+  }
+
+  async remove(accountId: number, callId: string): Promise<void> {
+    const member = LiveCallRegistry.member(accountId, callId);
+    await this.redis.multi().zrem(this.index, member).del(this.key(member)).exec();
+  }
+
+  /** Calls whose last keep-alive is older than `before`, oldest first. */
+  async staleSince(before: number, limit = 100): Promise<string[]> {
+    return this.redis.zrangebyscore(this.index, '-inf', `(${before}`, 'LIMIT', 0, limit);
+  }
+
+  /** One call; undefined when it is gone or its record is unreadable (then it is dropped from the index). */
+  async get(member: string): Promise<LiveCallRecord | undefined> {
+    const i = member.indexOf(':');
+    const accountId = Number(member.slice(0, i));
+    const [[, fields], [, score]] = (await this.redis.multi().hgetall(this.key(member)).zscore(this.index, member).exec()) as [[unknown, Record<string, string>], [unknown, string | null]];
+    const legs = parseLegs(fields.legs);
+    if (i <= 0 || !Number.isSafeInteger(accountId) || !legs || score === null || !fields.owner) return undefined;
+    return { accountId, callId: member.slice(i + 1), owner: fields.owner, legs, answeredAt: Number(fields.answered), lastKeepAlive: Number(score) };
+  }
+
+  /** Only one process ends an orphan: the first to claim it (the claim lapses after `ttlMs`, for a reaper that dies meanwhile). */
+  async claim(member: string, reaper: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(`${this.opts.namespace}:sip:reap:${member}`, reaper, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async forget(member: string): Promise<void> {
+    await this.redis.multi().zrem(this.index, member).del(this.key(member)).exec();
+  }
+}
+
+function parseLegs(json: string | undefined): CallLegs | undefined {
+  if (!json) return undefined;
+  try {
+    const v = JSON.parse(json) as { server?: unknown; caller?: unknown; callee?: unknown };
+    const caller = parseLegState(v.caller);
+    const callee = parseLegState(v.callee);
+    if (typeof v.server !== 'string' || !caller || !callee) return undefined;
+    return { server: v.server, caller, callee };
+  } catch {
+    return undefined;
+  }
+}
