@@ -106,6 +106,31 @@ describe('access numbers: login', () => {
     expect(await ivrCdrs(dev.account.id)).toEqual([]);
   });
 
+  it('the right PIN of a locked account sounds exactly like a wrong one: no oracle for which PINs are real', async () => {
+    const dev = await account(1_000_000);
+    const cli = freshCli();
+    await h.accountsSvc.addCli(dev.account.id, cli, true);
+    // withheld, from the owner's number: wrong PINs count against the account too; the fourth locks it
+    const first = await dialIn(cli, { headers: { Privacy: 'id' } });
+    await keyAt(first, 'enter-pin', '11111111#');
+    await keyAt(first, 'pin-incorrect', '22222222#');
+    await keyAt(first, 'pin-incorrect', '33333333#');
+    await first.expectHeard(['pin-incorrect', 'goodbye'], { anywhere: true });
+    await first.waitBye();
+    const second = await dialIn(cli, { headers: { Privacy: 'id' } });
+    await keyAt(second, 'enter-pin', '44444444#');
+    await second.expectHeard(['pin-locked', 'goodbye'], { anywhere: true });
+    await second.waitBye();
+    // another caller keys the locked account's right PIN: told it is incorrect, as for any wrong PIN
+    const guesser = await dialIn(freshCli());
+    await keyAt(guesser, 'enter-pin', `${dev.pin}#`);
+    await guesser.waitPrompt('pin-incorrect');
+    await guesser.hangup();
+    await h.waitIvrState(guesser.callId, IvrState.Ended);
+    expect(h.ivrStates.filter((e) => e.callId === guesser.callId).map((e) => e.state)).not.toContain(IvrState.Refusal);
+    expect(await ivrCdrs(dev.account.id)).toEqual([]);
+  }, 60_000);
+
   it('callers with no caller ID share one count per access number: calling again and again does not give endless guesses', async () => {
     const first = await dialIn('anonymous');
     await keyAt(first, 'enter-pin', '11111111#');

@@ -271,9 +271,10 @@ class IvrRun {
         this.d.onPinBudgetExhausted?.({ ...this.origin, budget });
       }
       const accountId = await this.d.accounts.findAccountByPin(r.digits);
-      if (accountId !== undefined) {
+      // the right PIN of a locked account is treated as a wrong one, prompts, count and tarpit alike:
+      // answering "locked" would tell a guesser that the PIN is real (docs/security.md)
+      if (accountId !== undefined && !(await this.d.lockout.isLocked({ accountId }))) {
         await this.d.budget.giveBack(this.origin, taken.ticket);
-        if (await this.d.lockout.isLocked({ accountId })) return this.refuse('pin-locked');
         this.account = await this.d.accounts.get(accountId);
         this.byPin = true;
         if (cli) await this.d.lockout.succeeded({ cli });   // an anonymous success clears nothing: it is not one caller
