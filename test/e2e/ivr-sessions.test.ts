@@ -15,7 +15,7 @@ const ACCESS = '+441632000300';
 const suite = ivrSuite('ivrsessions', ACCESS, (base) => ({
   sliceSeconds: 6, extendLeadSeconds: 2,
   media: { portMin: base, portMax: base + 40 },
-  ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, anonymousLockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000 },
+  ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, anonymousLockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000, pinTarpitMs: 200 },
 }));
 const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;
@@ -56,7 +56,7 @@ describe('access-number sessions', () => {
     const third = await dialIn(cli);                            // locked: not even asked
     await third.waitBye();
     expect(await sessionOf(third.callId)).toMatchObject({ outcome: 'locked', pinAttempts: 0, calls: 0 });
-  });
+  }, 60_000);
 
   it('a caller who gives up at the PIN prompt, and one who logs in and hangs up before dialling: recorded, nothing charged', async () => {
     const gaveUp = await dialIn(freshCli());

@@ -210,7 +210,7 @@ export class SoakHarness {
   /** One device call that stays up until the switch sends it a BYE (test/sipp/app/device-call-recv-bye.xml). */
   callUntilBye(d: Device, timeoutSec = 60): Sipp {
     return this.sipp(resolve(ROOT, 'test/sipp/app/device-call-recv-bye.xml'), this.edge.ip, undefined, [
-      '-s', UK, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1', '-timeout', `${timeoutSec}s`, this.edge.sipHostport,
+      '-s', UK, '-auth_uri', `${UK}@${this.edge.sipHostport}`, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1', '-timeout', `${timeoutSec}s`, this.edge.sipHostport,
     ]);
   }
 
