@@ -51,7 +51,7 @@ describe('access numbers: login', () => {
     await h.waitIvrState(again.callId, IvrState.Ended);
     await h.accountsSvc.issuePin(dev.account.id);
     expect(await h.accountsSvc.findAccountByCli(cli)).toBeUndefined();
-  });
+  }, 60_000);
 
   it('keys sent as SIP INFO (application/dtmf-relay) log in as RFC 4733 keys do', async () => {
     const dev = await account(1_000_000);
@@ -104,7 +104,7 @@ describe('access numbers: login', () => {
     await h.waitIvrState(third.callId, IvrState.Ended);
     expect(h.ivrStates.filter((e) => e.callId === third.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.Refusal, IvrState.Goodbye, IvrState.Ended]);
     expect(await ivrCdrs(dev.account.id)).toEqual([]);
-  });
+  }, 60_000);
 
   it('the right PIN of a locked account sounds exactly like a wrong one: no oracle for which PINs are real', async () => {
     const dev = await account(1_000_000);
