@@ -32,7 +32,7 @@ function types(over: Partial<{ [K in keyof CallTypes]: Partial<CallType> }> = {}
 describe('admit-invite: counts INVITEs, refuses them while draining', () => {
   it('an admitted INVITE is in flight until its handling ends', () => {
     let invites = 0;
-    const admission = new InviteAdmission({ onInvite: () => { invites++; }, now: () => 42 });
+    const admission = new InviteAdmission({ onInvite: () => { invites++; }, elapsed: () => 42 });
     const req = fakeInvite(); const res = fakeResponse();
     let passed = false;
     admission.middleware(req, res, () => { passed = true; });

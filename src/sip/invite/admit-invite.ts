@@ -14,7 +14,11 @@ export class InviteAdmission {
   private isDraining = false;
   private count = 0;
 
-  constructor(private readonly opts: { onInvite?: () => void; now?: () => number } = {}) {}
+  /**
+   * `onInvite` sees every INVITE (calls per second); `elapsed` is the monotonic millisecond count
+   * an INVITE's arrival is stamped with for the b-leg latency metric (default performance.now).
+   */
+  constructor(private readonly opts: { onInvite?: () => void; elapsed?: () => number } = {}) {}
 
   /** From now on, new INVITEs are refused. */
   drain(): void { this.isDraining = true; }
@@ -26,7 +30,7 @@ export class InviteAdmission {
     this.opts.onInvite?.();
     if (this.isDraining) { sendSipError(res, 'SERVICE_UNAVAILABLE', { headers: { 'Retry-After': String(DRAINING_RETRY_AFTER_SECONDS) } }); return; }
     this.count++;
-    openInvite(req, (this.opts.now ?? performance.now.bind(performance))(), () => { this.count--; });
+    openInvite(req, (this.opts.elapsed ?? performance.now.bind(performance))(), () => { this.count--; });
     next();
   };
 }
