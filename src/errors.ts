@@ -34,8 +34,8 @@ export const ERRORS = {
   NO_ANSWER: { code: 'NO_ANSWER', http: 504, sip: [480, 'No Answer'], message: 'the callee was alerted and did not answer in time' },
   NO_ROUTE: { code: 'NO_ROUTE', http: 503, sip: [503, 'No Route To Destination'], message: 'no carrier route for that destination' },
   SERVICE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', http: 503, sip: [503, 'Service Unavailable'], message: 'a dependency is unavailable' },
-  UNAUTHENTICATED: { code: 'UNAUTHENTICATED', http: 401, message: 'missing, unknown or expired credentials' },
-  FORBIDDEN: { code: 'FORBIDDEN', http: 403, message: 'the credentials do not allow this request' },
+  UNAUTHENTICATED: { code: 'UNAUTHENTICATED', http: 401, sip: [401, 'Unauthorized'], message: 'missing, unknown or expired credentials' },
+  FORBIDDEN: { code: 'FORBIDDEN', http: 403, sip: [403, 'Forbidden'], message: 'the credentials do not allow this request' },
   RATE_LIMITED: { code: 'RATE_LIMITED', http: 429, message: 'too many requests; retry later' },
   LOGIN_FAILED: { code: 'LOGIN_FAILED', http: 401, message: 'wrong username or password' },
   LOGIN_THROTTLED: { code: 'LOGIN_THROTTLED', http: 429, message: 'too many failed logins; retry later' },
@@ -54,10 +54,29 @@ export const ERRORS = {
   INVALID_PAYMENT_TOKEN: { code: 'INVALID_PAYMENT_TOKEN', http: 400, message: 'not a payment-provider token (card numbers are never accepted)' },
   PAYMENT_DECLINED: { code: 'PAYMENT_DECLINED', http: 402, message: 'the payment provider declined the charge' },
   URI_TOO_LONG: { code: 'URI_TOO_LONG', http: 414, message: 'the request URL is too long' },
-  HEADERS_TOO_LARGE: { code: 'HEADERS_TOO_LARGE', http: 431, message: 'the request headers are too large' },
+  HEADERS_TOO_LARGE: { code: 'HEADERS_TOO_LARGE', http: 431, sip: [400, 'Headers Too Large'], message: 'the request headers are too large' },
   PAYLOAD_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', http: 413, message: 'the request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', http: 415, message: 'the request body has an unsupported content type' },
-  INTERNAL: { code: 'INTERNAL', http: 500, message: 'internal error' },
+  // SIP only: the SIP app's own refusals (their HTTP status is the nearest meaning, for logs and metrics)
+  BAD_CALL_ID: { code: 'BAD_CALL_ID', http: 400, sip: [400, 'Bad Call-ID'], message: 'the request has no usable Call-ID' },
+  BAD_REQUEST_URI: { code: 'BAD_REQUEST_URI', http: 400, sip: [400, 'Bad Request-URI'], message: 'the Request-URI carries no dialled number' },
+  MALFORMED_AUTHORIZATION: { code: 'MALFORMED_AUTHORIZATION', http: 400, sip: [400, 'Malformed Authorization Header'], message: 'the REGISTER\'s Authorization header cannot be parsed' },
+  MALFORMED_PROXY_AUTHORIZATION: { code: 'MALFORMED_PROXY_AUTHORIZATION', http: 400, sip: [400, 'Bad Proxy-Authorization'], message: 'the INVITE\'s Proxy-Authorization header cannot be parsed (the reason phrase says why)' },
+  PROXY_AUTHENTICATION_REQUIRED: { code: 'PROXY_AUTHENTICATION_REQUIRED', http: 401, sip: [407, 'Proxy Authentication Required'], message: 'a device\'s INVITE must carry digest credentials' },
+  ACCESS_NUMBER_VIA_CARRIER_ONLY: { code: 'ACCESS_NUMBER_VIA_CARRIER_ONLY', http: 403, sip: [403, 'Access Number Only Via Carrier'], message: 'access numbers are reached through carriers only' },
+  TOO_MANY_CONTACTS: { code: 'TOO_MANY_CONTACTS', http: 403, sip: [403, 'Too Many Contacts'], message: 'the registration would hold more contacts than allowed' },
+  NUMBER_NOT_FOUND: { code: 'NUMBER_NOT_FOUND', http: 404, sip: [404, 'Number Not Found'], message: 'a carrier\'s call is to no access number and no personal number' },
+  INTERVAL_TOO_BRIEF: { code: 'INTERVAL_TOO_BRIEF', http: 400, sip: [423, 'Interval Too Brief'], message: 'the registration expires sooner than the minimum' },
+  CALLEE_UNAVAILABLE: { code: 'CALLEE_UNAVAILABLE', http: 404, sip: [480, 'Temporarily Unavailable'], message: 'no device is registered for the personal number, or none answered' },
+  CALLEE_BUSY: { code: 'CALLEE_BUSY', http: 409, sip: [486, 'Busy Here'], message: 'the called devices are busy' },
+  CALL_CANCELLED: { code: 'CALL_CANCELLED', http: 409, sip: [487, 'Request Terminated'], message: 'the caller cancelled the call before it was answered' },
+  MEDIA_NOT_ACCEPTABLE: { code: 'MEDIA_NOT_ACCEPTABLE', http: 415, sip: [488, 'Not Acceptable Here'], message: 'the SDP offers nothing the media endpoint can use' },
+  REGISTRATION_OUT_OF_ORDER: { code: 'REGISTRATION_OUT_OF_ORDER', http: 409, sip: [500, 'Out Of Order Request'], message: 'a REGISTER with an older CSeq than the binding\'s last' },
+  CALL_RATE_LIMITED: { code: 'CALL_RATE_LIMITED', http: 429, sip: [503, 'Call Rate Limit Exceeded'], message: 'the account\'s new calls per second are above its limit' },
+  NO_MEDIA_SERVER: { code: 'NO_MEDIA_SERVER', http: 503, sip: [503, 'No Media Server'], message: 'access-number calls need a media server and none is configured' },
+  MEDIA_PORTS_EXHAUSTED: { code: 'MEDIA_PORTS_EXHAUSTED', http: 503, sip: [503, 'Media Ports Exhausted'], message: 'the media endpoint\'s RTP port range is used up' },
+  ALL_ROUTES_FAILED: { code: 'ALL_ROUTES_FAILED', http: 502, sip: [503, 'All Routes Failed'], message: 'every carrier route failed with a retryable status' },
+  INTERNAL: { code: 'INTERNAL', http: 500, sip: [500, 'Server Internal Error'], message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -67,6 +86,9 @@ export function sipStatusOf(code: ErrorCode): readonly [number, string] {
   const spec: ErrorSpec = ERRORS[code];
   return spec.sip ?? [403, 'Forbidden'];
 }
+
+/** The codes a SIP request can fail with (those with a SIP status and reason). */
+export type SipErrorCode = { [K in ErrorCode]: (typeof ERRORS)[K] extends { sip: readonly [number, string] } ? K : never }[ErrorCode];
 
 /** An expected failure carrying its registry entry (caught and turned into HTTP/SIP responses). */
 export class AppError extends Error {

@@ -23,7 +23,7 @@ import { createLogger } from './observability/logger.ts';
 import { createSipMetrics } from './observability/sip-metrics.ts';
 import { EmbeddedMediaServer } from './media/embedded/embedded-media-server.ts';
 import { connectFreeSwitch } from './media/freeswitch/connect-freeswitch.ts';
-import { createSipApp } from './sip/sip-app.ts';
+import { composeSipApp, createSipApp } from './sip/sip-app.ts';
 
 async function connectRedis(url: string, name: string): Promise<Redis> {
   const r = new Redis(url, { connectionName: name, lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(n * 200, 2000) });
@@ -75,7 +75,7 @@ export async function start(config: Config) {
   const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
     const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds, graceSeconds: config.reservationGraceSeconds });
-    sip = createSipApp({
+    sip = createSipApp(composeSipApp({
       log, pool, redis, accounts, tariffs, credit, balances, store: balances, events: metrics.events,
       // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf
       media: config.mediaServer === 'freeswitch'
@@ -109,7 +109,7 @@ export async function start(config: Config) {
         durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3 },
         guards: { failureThreshold: config.authFailureThreshold, banSeconds: config.authBanSeconds, action: config.authBanAction as 'reject' | 'drop', accountCps: config.accountCpsLimit },
       },
-    });
+    }));
     // not fatal: drachtio-srf keeps retrying until the SIP server answers
     sip.connect().catch((err: Error) => log.warn({ err: err.message }, 'SIP server not reachable yet; retrying'));
     subscriber = await connectRedis(config.redisUrl, 'softswitch-commands');

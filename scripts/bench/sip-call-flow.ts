@@ -28,7 +28,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
-import { createSipApp } from '../../src/sip/sip-app.ts';
+import { composeSipApp, createSipApp } from '../../src/sip/sip-app.ts';
 import { args, commandStats, CpuMeter, deleteNamespace, intArg, listArg, machine, processCpuSeconds, redisServer, round, statsDelta, summarise, writeJson } from './lib/measure.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const credit = new CallCredit(store, { sliceSeconds: 60, maxCallSeconds: 14_400 });
   const bLeg: number[] = [];
   let settled = 0;
-  const app = createSipApp({
+  const app = createSipApp(composeSipApp({
     log, pool, redis, accounts, tariffs, credit,
     settings: {
       drachtio: { host: IP, port: ADMIN_PORT, secret: SECRET }, realm: REALM, nonceKey: 'bench-nonce-key-0123456789abcdefghijkl',
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       guards: { failureThreshold: 1000, banSeconds: 60, action: 'reject', accountCps: 10_000 },
     },
     events: { bLegSent: (_c, ms) => { bLeg.push(ms); }, settled: () => { settled++; } },
-  });
+  }));
   await app.connect();
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
     streams: store.keys.allStreams(), deadLetterStream: `${namespace}:deadletter`, consumer: 'bench', logger: log,

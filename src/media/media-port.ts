@@ -18,6 +18,7 @@
  * resource errors (MediaPortsExhaustedError, which the SIP side turns into 503) are thrown.
  */
 import type { PromptName } from './prompts/catalog.ts';
+import { ERRORS } from '../errors.ts';
 
 /** A DTMF key. */
 export type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
@@ -161,8 +162,9 @@ export interface UasFactory {
 
 /** Thrown by answer() or createLeg() when the RTP port range is used up: answer the caller 503. */
 export class MediaPortsExhaustedError extends Error {
-  readonly sipStatus = 503 as const;
-  readonly sipReason = 'Media Ports Exhausted' as const;
+  readonly code = 'MEDIA_PORTS_EXHAUSTED' as const;
+  readonly sipStatus = ERRORS.MEDIA_PORTS_EXHAUSTED.sip[0];
+  readonly sipReason = ERRORS.MEDIA_PORTS_EXHAUSTED.sip[1];
   constructor(readonly range: readonly [number, number]) {
     super(`no free RTP port in ${range[0]}-${range[1]}`);
     this.name = 'MediaPortsExhaustedError';
@@ -171,8 +173,9 @@ export class MediaPortsExhaustedError extends Error {
 
 /** Thrown when the caller's SDP offers nothing the endpoint can use: answer 488. */
 export class MediaNotAcceptableError extends Error {
-  readonly sipStatus = 488 as const;
-  readonly sipReason = 'Not Acceptable Here' as const;
+  readonly code = 'MEDIA_NOT_ACCEPTABLE' as const;
+  readonly sipStatus = ERRORS.MEDIA_NOT_ACCEPTABLE.sip[0];
+  readonly sipReason = ERRORS.MEDIA_NOT_ACCEPTABLE.sip[1];
   constructor(detail: string) {
     super(detail);
     this.name = 'MediaNotAcceptableError';

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import type { CallEvents } from '../sip/sip-app.ts';
+import type { CallEvents } from '../sip/call-events.ts';
 
 /**
  * Prometheus metrics of the SIP application process (served at /metrics on its HTTP port):

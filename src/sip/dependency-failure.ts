@@ -32,7 +32,8 @@ export function answerFailure(req: SipRequest, res: SipResponse, err: unknown, l
     return;
   }
   log.error({ callId, method: req.method, err: (err as Error | undefined)?.stack ?? String(err) }, 'request handling failed');
-  send(res, 500, 'Server Internal Error');
+  const [status, reason] = sipStatusOf('INTERNAL');
+  send(res, status, reason);
 }
 
 function send(res: SipResponse, status: number, reason: string, headers?: Record<string, string>): void {

@@ -49,21 +49,20 @@ describe('stale-call sweeper', () => {
 
   it('a ringing call is kept alive by its process; once the signs stop it is swept one slice later at no cost', async () => {
     const a = await fundedAccount(s, 1_000_000);
-    const credit = new CallCredit(s.store, { sliceSeconds: 30, maxCallSeconds: 3600 });
+    const clock = { t: Date.now(), now(): number { return this.t; } };
+    const credit = new CallCredit(s.store, { sliceSeconds: 30, maxCallSeconds: 3600, clock });
     const member = `${a.id}:ringing-1`;
     const zset = s.store.keys.openCalls(s.store.keys.shardOf(a.id));
-    const before = Date.now();
     expect((await credit.authorise(a.id, 'ringing-1', rate)).ok).toBe(true);
     const first = Number(await s.redis.zscore(zset, member));
     // one slice plus the grace ahead, not minutes of ringing allowance
-    expect(first).toBeGreaterThanOrEqual(before + 45_000);
-    expect(first).toBeLessThanOrEqual(Date.now() + 45_000);
+    expect(first).toBe(clock.t + 45_000);
     expect(credit.keepAliveEveryMs).toBe(10_000);
 
-    await new Promise((r) => setTimeout(r, 20));
+    clock.t += credit.keepAliveEveryMs;                                 // the next sign of life, one period later
     expect(await credit.keepAlive(a.id, 'ringing-1')).toBe(true);
     const moved = Number(await s.redis.zscore(zset, member));
-    expect(moved).toBeGreaterThan(first);
+    expect(moved).toBe(first + 10_000);
 
     const sweeper = new StaleCallSweeper(s.store, s.logger, { intervalMs: 1000, now: () => moved - 1 });
     expect(await sweeper.sweep()).toBe(0);                              // still alive

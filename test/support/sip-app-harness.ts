@@ -26,7 +26,7 @@ import { EmbeddedMediaServer } from '../../src/media/embedded/embedded-media-ser
 import type { PrepaidCall } from '../../src/sip/call/prepaid-call.ts';
 import type { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import type { IvrSettings } from '../../src/sip/ivr/ivr-settings.ts';
-import { createSipApp } from '../../src/sip/sip-app.ts';
+import { composeSipApp, createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
 import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { startEdge } from './edge-apps/edge-harness.ts';
@@ -227,7 +227,7 @@ export class SipAppHarness {
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
-    h.app = createSipApp({
+    h.app = createSipApp(composeSipApp({
       settings, log: logger, pool: s.pool, redis: s.redis, accounts: h.accountsSvc, tariffs: h.tariffs, credit: h.credit,
       balances: s.store, store: s.store,
       ...(opts.media ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) } : {}),
@@ -238,7 +238,7 @@ export class SipAppHarness {
         answered: (c) => { h.answered.push(c); h.events.emit('answered', c); },
         settled: (c) => { h.settled.push(c); h.events.emit('settled', c); },
       },
-    });
+    }));
     await h.app.connect();
     if (opts.sweeperIntervalMs !== undefined) {
       h.sweeper = new StaleCallSweeper(s.store, logger, { intervalMs: opts.sweeperIntervalMs });

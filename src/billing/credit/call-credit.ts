@@ -2,6 +2,8 @@ import type { BalanceStore, CdrRecord, RefusalReason } from '../balance/balance-
 import { billableSecondsFromMs, billedSeconds, callCost } from '../rating/index.ts';
 import type { Rate } from '../rating/index.ts';
 import { answeredDeadline, coverAfterExtensionAtMost, secondsCovered, sliceCost } from './credit-plan.ts';
+import { realClock } from '../../common/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 
 /** Default slack on every reservation deadline (clock differences, a slow extension): RESERVATION_GRACE_SECONDS. */
 const DEFAULT_GRACE_SECONDS = 15;
@@ -19,8 +21,13 @@ export class CallCredit {
   private readonly now: () => number;
   private readonly graceSeconds: number;
 
-  constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number; graceSeconds?: number; now?: () => number }) {
-    this.now = opts.now ?? Date.now;
+  /**
+   * `clock` is the time source of the reservation deadlines (default: the process clock); `now`,
+   * a bare time function, is the older form of the same and wins when both are given.
+   */
+  constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number; graceSeconds?: number; now?: () => number; clock?: Pick<Clock, 'now'> }) {
+    const clock = opts.clock ?? realClock;
+    this.now = opts.now ?? (() => clock.now());
     this.graceSeconds = opts.graceSeconds ?? DEFAULT_GRACE_SECONDS;
   }
 

@@ -1,4 +1,5 @@
 import type { AuthFailureGuard } from '../guards/auth-failure-guard.ts';
+import { sendSipError } from '../sip-error.ts';
 import type { SipRequest, SipResponse } from '../sip-types.ts';
 import type { DigestAuthenticator } from './digest-authenticator.ts';
 import { repeatedHeader } from './digest-challenge.ts';
@@ -17,14 +18,14 @@ export async function authenticateInvite(req: SipRequest, res: SipResponse, auth
     case 'authenticated':
       return { accountId: r.accountId, username: r.username };
     case 'challenge':
-      res.send(407, 'Proxy Authentication Required', { headers: { 'Proxy-Authenticate': repeatedHeader('Proxy-Authenticate', r.challenges) } });
+      sendSipError(res, 'PROXY_AUTHENTICATION_REQUIRED', { headers: { 'Proxy-Authenticate': repeatedHeader('Proxy-Authenticate', r.challenges) } });
       return undefined;
     case 'forbidden':
       await failures?.recordFailure(req.source_address, r.username);
-      res.send(403, 'Forbidden');
+      sendSipError(res, 'FORBIDDEN');
       return undefined;
     case 'malformed':
-      res.send(400, `Bad Proxy-Authorization: ${r.reason}`.slice(0, 120));
+      sendSipError(res, 'MALFORMED_PROXY_AUTHORIZATION', { detail: r.reason });
       return undefined;
   }
 }

@@ -10,7 +10,8 @@ import type { ErrorCode } from '../../errors.ts';
 import { planRoutes } from '../routing/route-plan.ts';
 import type { Carrier, RouteAttempt, RoutingMode } from '../routing/route-plan.ts';
 import { CreditTimer } from './credit-timer.ts';
-import type { TimerPort } from './credit-timer.ts';
+import { realClock } from '../../common/clock.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { normaliseDialled } from './dialled-number.ts';
 import type { CallLegs } from './leg-state.ts';
 import { LiveCallRegistry } from './live-call-registry.ts';
@@ -35,7 +36,8 @@ export interface CallControlDeps {
   carriers(): Promise<Carrier[]>;
   isBlocked(destination: string): Promise<boolean>;
   log: Logger;
-  timers?: TimerPort;
+  /** The time source of the no-answer timeout, keep-alives, credit timers and settling (default: the process clock). */
+  clock?: Clock;
   settings: {
     routingMode: RoutingMode;
     noAnswerTimeoutMs: number;
@@ -116,21 +118,20 @@ export class CallControl {
   /** Answered calls this process supervises, by account and Call-ID: what ends each one on request. */
   private readonly live = new Map<string, Map<number, LiveCall>>();
   /** Sign-of-life timers of authorised calls not answered yet. */
-  private readonly keepAlives = new Map<PrepaidCall, NodeJS.Timeout>();
+  private readonly keepAlives = new Map<PrepaidCall, TimerHandle>();
   /** Answered calls written to the live-call registry, by registry member. */
   private readonly durableCalls = new Map<string, { accountId: number; callId: string }>();
-  private readonly durableTimer: NodeJS.Timeout | undefined;
+  private readonly durableTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: CallControlDeps) {
-    if (deps.durable) {
-      this.durableTimer = setInterval(() => { void this.keepAnsweredAlive(); }, deps.durable.keepAliveMs);
-      this.durableTimer.unref();
-    }
+    this.clock = deps.clock ?? realClock;
+    if (deps.durable) this.durableTimer = this.clock.setInterval(() => { void this.keepAnsweredAlive(); }, deps.durable.keepAliveMs);
   }
 
   /** Stops the keep-alive of answered calls (the process is shutting down). */
   stop(): void {
-    clearInterval(this.durableTimer);
+    if (this.durableTimer !== undefined) this.clock.clearInterval(this.durableTimer);
   }
 
   /**
@@ -242,28 +243,28 @@ export class CallControl {
     let lastStatus = 503;
     let lastReason = 'Service Unavailable';
     const markCancelled = (): DialOutcome<T> => {
-      call.sipCode = 487; call.sipReason = 'Request Terminated'; call.disposition = 'cancelled';
+      [call.sipCode, call.sipReason] = sipStatusOf('CALL_CANCELLED'); call.disposition = 'cancelled';
       return { kind: 'cancelled' };
     };
     for (const [i, route] of routes.entries()) {
       if (cancelled()) break;
       call.to(CallState.Ringing);
       call.carrier = route.carrierId;
-      let timer: NodeJS.Timeout | undefined;
+      let timer: TimerHandle | undefined;
       let timedOut = false;
       let rang = false;
       try {
         const value = await attempt(route, (cancel) => {
-          timer = setTimeout(() => { timedOut = true; try { cancel(); } catch { /* already final */ } }, this.deps.settings.noAnswerTimeoutMs);
+          timer = this.clock.setTimeout(() => { timedOut = true; try { cancel(); } catch { /* already final */ } }, this.deps.settings.noAnswerTimeoutMs);
         }, () => { rang = true; });
-        clearTimeout(timer);
+        if (timer !== undefined) this.clock.clearTimeout(timer);
         call.to(CallState.Answered);
-        call.answerTime = Date.now();
+        call.answerTime = this.clock.now();
         call.sipCode = 200; call.sipReason = 'OK'; call.disposition = 'answered';
         log.info({ carrier: route.carrierId, gateway: route.gateway.id }, 'call answered');
         return { kind: 'answered', value, route };
       } catch (err) {
-        clearTimeout(timer);
+        if (timer !== undefined) this.clock.clearTimeout(timer);
         const status = timedOut ? 408 : statusOf(err);
         lastStatus = status;
         lastReason = (err as { reason?: string }).reason ?? (timedOut ? 'Request Timeout' : 'Failed');
@@ -279,7 +280,7 @@ export class CallControl {
       }
     }
     if (cancelled()) return markCancelled();
-    const [status, reason] = isRetryable(lastStatus) ? [503, 'All Routes Failed'] : [lastStatus, lastReason];
+    const [status, reason] = isRetryable(lastStatus) ? sipStatusOf('ALL_ROUTES_FAILED') : [lastStatus, lastReason];
     call.sipCode = status; call.sipReason = reason; call.disposition = status === 486 || status === 600 ? 'busy' : 'failed';
     return { kind: 'failed', status, reason };
   }
@@ -292,18 +293,18 @@ export class CallControl {
    */
   private keepAlive(call: PrepaidCall, log: Logger): void {
     const { accountId, callId } = call.facts;
-    const until = Date.now() + KEEP_ALIVE_LIMIT_MS;
-    const timer = setInterval(() => {
-      if (Date.now() > until) { this.stopKeepAlive(call); return; }
+    const until = this.clock.now() + KEEP_ALIVE_LIMIT_MS;
+    const timer = this.clock.setInterval(() => {
+      if (this.clock.now() > until) { this.stopKeepAlive(call); return; }
       void this.deps.credit.keepAlive(accountId, callId).then((open) => { if (!open) this.stopKeepAlive(call); },
         (err: Error) => log.warn({ err: err.message }, 'keeping the reservation alive failed'));
     }, this.deps.credit.keepAliveEveryMs);
-    timer.unref();
     this.keepAlives.set(call, timer);
   }
 
   private stopKeepAlive(call: PrepaidCall): void {
-    clearInterval(this.keepAlives.get(call));
+    const timer = this.keepAlives.get(call);
+    if (timer !== undefined) this.clock.clearInterval(timer);
     this.keepAlives.delete(call);
   }
 
@@ -342,7 +343,7 @@ export class CallControl {
     const timer = new CreditTimer({
       answeredAt: call.answerTime!, coveredSeconds, maxCallSeconds: this.deps.settings.maxCallSeconds,
       leadSeconds: this.deps.settings.extendLeadSeconds, warnSeconds: this.deps.settings.warnSeconds,
-      ...(this.deps.timers ? { timers: this.deps.timers } : {}),
+      timers: this.clock,
       extend: (c) => this.deps.credit.extend(call.facts.accountId, call.facts.callId, rate, call.answerTime!, c),
       ...(legs.warn ? { warn: (s: number) => { log.info({ secondsLeft: s }, 'warning the caller'); legs.warn!(s); } } : {}),
       cut: (reason, at) => {
@@ -373,7 +374,7 @@ export class CallControl {
    */
   async settle(call: PrepaidCall, log: Logger, endAt?: number): Promise<void> {
     this.stopKeepAlive(call);
-    const now = Date.now();
+    const now = this.clock.now();
     if (!call.beginSettling(endAt === undefined ? now : Math.min(now, endAt))) return;
     try {
       const r = await this.deps.credit.settle(call.facts.accountId, call.rate, call.cdr());

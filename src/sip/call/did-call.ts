@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
 import type { CallCredit } from '../../billing/credit/call-credit.ts';
+import { realClock } from '../../common/clock.ts';
+import type { Clock } from '../../common/clock.ts';
+import { sipStatusOf } from '../../errors.ts';
+import { sendSipError } from '../sip-error.ts';
 import type { Binding } from '../registrar/binding-store.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from './outbound-call.ts';
@@ -15,6 +19,8 @@ export interface DidCallDeps {
   credit: CallCredit;
   log: Logger;
   ringTimeoutMs: number;
+  /** The time source of the ring timeout and the call's times (default: the process clock). */
+  clock?: Clock;
   /** Called when a call is answered and with every finished call (for metrics and tests). */
   onAnswered?: (call: PrepaidCall) => void;
   onSettled?: (call: PrepaidCall, result: unknown) => void;
@@ -34,19 +40,23 @@ export function forkTarget(b: Binding): { uri: string; proxy: string } {
  * B2BUA). 480 when no device is registered. The CDR is written on the account with cost 0.
  */
 export class DidCall {
-  constructor(private readonly deps: DidCallDeps) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: DidCallDeps) {
+    this.clock = deps.clock ?? realClock;
+  }
 
   async handle(req: B2bRequest, res: B2bResponse, did: { number: string; accountId: number; sipUsername: string | null },
     facts: { callId: string; cli: string | null; sourceIp: string | null; carrier: string | null }): Promise<void> {
     const log = this.deps.log.child({ callId: facts.callId, accountId: did.accountId });
     const call = new PrepaidCall({ callId: facts.callId, accountId: did.accountId, kind: 'did', cli: facts.cli, sourceIp: facts.sourceIp,
-      accessNumber: null, device: null, dialledNumber: did.number, currency: null }, Date.now());
+      accessNumber: null, device: null, dialledNumber: did.number, currency: null }, this.clock.now());
     call.destination = did.number.replace(/^\+/, '');
     call.carrier = facts.carrier;
     const bindings = await this.deps.bindingsFor(did.accountId, did.sipUsername);
     if (bindings.length === 0) {
-      res.send(480, 'Temporarily Unavailable');
-      call.sipCode = 480; call.sipReason = 'Temporarily Unavailable'; call.disposition = 'unavailable';
+      sendSipError(res, 'CALLEE_UNAVAILABLE');
+      [call.sipCode, call.sipReason] = sipStatusOf('CALLEE_UNAVAILABLE'); call.disposition = 'unavailable';
       return this.settle(call, log);
     }
     call.to(CallState.Reserved);
@@ -58,9 +68,9 @@ export class DidCall {
     req.on('cancel', () => {
       cancelled = true;
       for (const r of pending) { try { r.cancel(); } catch { /* already final */ } }
-      res.send(487, 'Request Terminated');
+      sendSipError(res, 'CALL_CANCELLED');
     });
-    const ringTimer = setTimeout(() => { for (const r of pending) { try { r.cancel(); } catch { /* final */ } } }, this.deps.ringTimeoutMs);
+    const ringTimer = this.clock.setTimeout(() => { for (const r of pending) { try { r.cancel(); } catch { /* final */ } } }, this.deps.ringTimeoutMs);
     const legs = bindings.map((b) => {
       const t = forkTarget(b);
       let mine: UacRequest | undefined;
@@ -81,21 +91,22 @@ export class DidCall {
     try {
       uac = await Promise.any(legs);
     } catch (agg) {
-      clearTimeout(ringTimer);
+      this.clock.clearTimeout(ringTimer);
       const statuses = ((agg as AggregateError).errors ?? []).map((e: unknown) => (e as { status?: number }).status ?? 500);
       if (!cancelled) {
         const busy = statuses.includes(486) || statuses.includes(600);
-        res.send(busy ? 486 : 480, busy ? 'Busy Here' : 'Temporarily Unavailable');
-        call.sipCode = busy ? 486 : 480; call.disposition = busy ? 'busy' : 'no_answer';
+        const refusal = busy ? 'CALLEE_BUSY' : 'CALLEE_UNAVAILABLE';
+        sendSipError(res, refusal);
+        call.sipCode = sipStatusOf(refusal)[0]; call.disposition = busy ? 'busy' : 'no_answer';
       } else {
         call.sipCode = 487; call.disposition = 'cancelled';
       }
       return this.settle(call, log);
     }
-    clearTimeout(ringTimer);
+    this.clock.clearTimeout(ringTimer);
     const uas = await this.deps.srf.createUAS(req, res, { localSdp: uac.remote.sdp });
     call.to(CallState.Answered);
-    call.answerTime = Date.now();
+    call.answerTime = this.clock.now();
     call.sipCode = 200; call.disposition = 'answered';
     log.info({ devices: bindings.length }, 'personal-number call answered');
     this.deps.onAnswered?.(call);
@@ -106,7 +117,7 @@ export class DidCall {
   }
 
   private async settle(call: PrepaidCall, log: Logger): Promise<void> {
-    if (!call.beginSettling(Date.now())) return;
+    if (!call.beginSettling(this.clock.now())) return;
     try {
       const r = await this.deps.credit.settle(call.facts.accountId, null, call.cdr());
       call.to(CallState.Settled);

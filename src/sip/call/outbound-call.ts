@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
 import type { Account } from '../../accounts/account-service.ts';
+import { realClock } from '../../common/clock.ts';
+import type { Clock } from '../../common/clock.ts';
+import { sipStatusOf } from '../../errors.ts';
 import { cutReasonHeader } from './call-control.ts';
 import type { CallControl } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
@@ -40,6 +43,8 @@ export interface OutboundCallDeps {
   log: Logger;
   /** Called when an outbound INVITE is handed to the SIP server, with the milliseconds since the caller's INVITE reached the app. */
   onBLegSent?: (call: PrepaidCall, sinceInviteMs: number) => void;
+  /** The time source of the call's start (default: the process clock). */
+  clock?: Clock;
 }
 
 /**
@@ -58,7 +63,7 @@ export class OutboundCall {
   async handle(req: B2bRequest, res: B2bResponse, account: Account, facts: Omit<CallFacts, 'accountId' | 'currency'>, dialled: string,
     receivedAt = performance.now()): Promise<void> {
     const { control } = this.deps;
-    const call = new PrepaidCall({ ...facts, accountId: account.id, currency: account.currency }, Date.now());
+    const call = new PrepaidCall({ ...facts, accountId: account.id, currency: account.currency }, (this.deps.clock ?? realClock).now());
     const log = this.deps.log.child({ callId: facts.callId, accountId: account.id });
     let cancelled = false;
     const onCancel = () => { cancelled = true; };
@@ -70,7 +75,7 @@ export class OutboundCall {
       res.send(status, reason);
       return control.settle(call, log);
     }
-    if (cancelled) { call.sipCode = 487; call.sipReason = 'Request Terminated'; call.disposition = 'cancelled'; return control.settle(call, log); }
+    if (cancelled) { [call.sipCode, call.sipReason] = sipStatusOf('CALL_CANCELLED'); call.disposition = 'cancelled'; return control.settle(call, log); }
 
     const outcome = await control.dial(call, auth.routes, (route, sent, ringing) => {
       // a failed attempt's CANCEL forwarding must not outlive it

@@ -3,6 +3,7 @@
  * scanner learns nothing, not even that a SIP server is there; the SIP server's transaction
  * simply times out). `onRefused` sees every refusal (for logs and metrics) before it happens.
  */
+import { sendSipError } from '../sip-error.ts';
 import type { SipRequest, SipResponse } from '../sip-types.ts';
 
 export type GuardAction = 'reject' | 'drop';
@@ -15,5 +16,5 @@ export interface RefusalOptions {
 
 export function refuse(req: SipRequest, res: SipResponse, opts: RefusalOptions, fallback: GuardAction, why: string): void {
   opts.onRefused?.(req, why);
-  if ((opts.action ?? fallback) === 'reject') res.send(403, 'Forbidden');
+  if ((opts.action ?? fallback) === 'reject') sendSipError(res, 'FORBIDDEN');
 }

@@ -3,6 +3,7 @@
  * buffer-overflow probes, header floods) with 400 before anything reads them. The body (SDP)
  * is not counted. Requests without the raw text (unit-test fakes) pass.
  */
+import { sendSipError } from '../sip-error.ts';
 import type { SipMiddleware, SipRequest } from '../sip-types.ts';
 
 /** Bytes of header section (start line and headers) allowed; real INVITEs stay well under 4 KB. */
@@ -18,7 +19,7 @@ export function refuseOversized(maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES, onRef
     const raw = req.raw;
     if (raw !== undefined && raw.length > maxHeaderBytes && headerBytes(raw) > maxHeaderBytes) {
       onRefused?.(req, `header section larger than ${maxHeaderBytes} bytes`);
-      res.send(400, 'Headers Too Large');
+      sendSipError(res, 'HEADERS_TOO_LARGE');
       return;
     }
     next();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Account, AccountService } from '../../accounts/account-service.ts';
 import type { IvrSessionRecord } from '../../billing/balance/balance-store.ts';
+import { sipStatusOf } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { MediaNotAcceptableError, MediaPortsExhaustedError } from '../../media/media-port.ts';
 import type { CollectResult, MediaLeg, MediaServer, MediaSession, PlayResult, Prompt } from '../../media/media-port.ts';
@@ -373,7 +374,7 @@ class IvrRun {
       if (this.callerGone) { await this.d.control.settle(o.call, log); return 'hangup'; }
       if (!(err instanceof MediaPortsExhaustedError)) throw err;
       log.warn({ err: err.message }, 'no media port for the outbound leg');
-      return this.failOutbound(503, 'Media Ports Exhausted');
+      return this.failOutbound(...sipStatusOf('MEDIA_PORTS_EXHAUSTED'));
     }
     const leg = o.leg;
     if (this.gone(await this.session.play(['connecting']))) { await this.d.control.settle(o.call, log); return 'hangup'; }
@@ -408,7 +409,7 @@ class IvrRun {
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'bridging the outbound leg failed');
       void Promise.resolve(uac.destroy()).catch(() => undefined);
-      return this.failOutbound(488, 'Not Acceptable Here');
+      return this.failOutbound(...sipStatusOf('MEDIA_NOT_ACCEPTABLE'));
     }
     return 'answered';
   }

@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import type { DigestAuthenticator } from '../auth/digest-authenticator.ts';
 import { repeatedHeader } from '../auth/digest-challenge.ts';
 import type { AuthFailureGuard } from '../guards/auth-failure-guard.ts';
+import { sendSipError } from '../sip-error.ts';
 import type { Binding, BindingStore, BindingUpdate, WhenFull } from './binding-store.ts';
 import type { NameAddr } from './contact-parser.ts';
 import { parseDeltaSeconds, readRegisterRequest } from './register-request.ts';
@@ -68,7 +69,7 @@ export function createRegisterHandler(opts: RegisterHandlerOptions): SipMiddlewa
     if (req.method !== 'REGISTER') { next(); return; }
     handle(opts, s, req, res).catch((err: unknown) => {
       opts.logger?.error({ err, callId: req.get('call-id') }, 'REGISTER failed');
-      res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '5' } });
+      sendSipError(res, 'SERVICE_UNAVAILABLE', { headers: { 'Retry-After': '5' } });
     });
   };
 }
@@ -82,24 +83,24 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
   const auth = await opts.authenticator.authenticate({ method: req.method, authorization: authorization === undefined ? [] : [authorization] });
   switch (auth.kind) {
     case 'challenge':
-      res.send(401, 'Unauthorized', { headers: { 'WWW-Authenticate': repeatedHeader('WWW-Authenticate', auth.challenges) } });
+      sendSipError(res, 'UNAUTHENTICATED', { headers: { 'WWW-Authenticate': repeatedHeader('WWW-Authenticate', auth.challenges) } });
       return;
     case 'malformed':
-      res.send(400, 'Malformed Authorization Header');
+      sendSipError(res, 'MALFORMED_AUTHORIZATION');
       return;
     case 'forbidden':
       await opts.failures?.recordFailure(req.source_address, auth.username);
       opts.logger?.info({ source: req.source_address, username: auth.username }, 'REGISTER authentication failed');
-      res.send(403, 'Forbidden');
+      sendSipError(res, 'FORBIDDEN');
       return;
     case 'authenticated':
       break;
   }
   if (opts.failures && (await opts.failures.check(req.source_address, auth.username)).kind === 'banned') {
-    res.send(403, 'Forbidden');
+    sendSipError(res, 'FORBIDDEN');
     return;
   }
-  if (r.toUser !== auth.username) { res.send(403, 'Forbidden'); return; }
+  if (r.toUser !== auth.username) { sendSipError(res, 'FORBIDDEN'); return; }
 
   const aor = `${auth.username}@${opts.authenticator.realm}`;
   const request = { callId: r.callId, cseq: r.cseq };
@@ -107,7 +108,7 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
 
   if (r.contacts === '*') {
     const out = await opts.bindings.removeAll(aor, request);
-    if (out.kind !== 'ok') { res.send(500, 'Out Of Order Request'); return; }
+    if (out.kind !== 'ok') { sendSipError(res, 'REGISTRATION_OUT_OF_ORDER'); return; }
     res.send(200, 'OK');
     return;
   }
@@ -116,18 +117,18 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
   for (const contact of r.contacts) {
     const seconds = expiryOf(contact, r, s);
     if (seconds > 0 && seconds < s.minExpires) {
-      res.send(423, 'Interval Too Brief', { headers: { 'Min-Expires': String(s.minExpires) } });
+      sendSipError(res, 'INTERVAL_TOO_BRIEF', { headers: { 'Min-Expires': String(s.minExpires) } });
       return;
     }
     const key = bindingKey(contact);
     const expiresAt = seconds === 0 ? 0 : now + seconds * 1000;
     updates.push({ key, expiresAt, binding: seconds === 0 ? undefined : toBinding(aor, key, contact, expiresAt, r, req, now, auth.accountId) });
   }
-  if (updates.filter((u) => u.expiresAt > 0).length > s.maxContacts) { res.send(403, 'Too Many Contacts'); return; }
+  if (updates.filter((u) => u.expiresAt > 0).length > s.maxContacts) { sendSipError(res, 'TOO_MANY_CONTACTS'); return; }
 
   const out = await opts.bindings.register(aor, request, updates, { maxContacts: s.maxContacts, whenFull: s.whenFull });
-  if (out.kind === 'out-of-order') { res.send(500, 'Out Of Order Request'); return; }
-  if (out.kind === 'too-many') { res.send(403, 'Too Many Contacts'); return; }
+  if (out.kind === 'out-of-order') { sendSipError(res, 'REGISTRATION_OUT_OF_ORDER'); return; }
+  if (out.kind === 'too-many') { sendSipError(res, 'TOO_MANY_CONTACTS'); return; }
   const headers: Record<string, string> = {};
   if (out.bindings.length > 0) headers.Contact = out.bindings.map((b) => contactValue(b, now)).join(', ');
   res.send(200, 'OK', { headers });

@@ -1,0 +1,271 @@
+/**
+ * The SIP application's composition: builds its collaborators (repositories, guards, the digest
+ * authenticator, the registrar, call control, the three call types, durability) from the
+ * process's connections and settings. The entry point (src/main.ts) calls it and hands the result
+ * to createSipApp (sip-app.ts), which only mounts the middleware lists.
+ */
+import Srf from 'drachtio-srf';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/account-service.ts';
+import { CliRequests } from '../accounts/cli-requests.ts';
+import type { BalanceStore } from '../billing/balance/balance-store.ts';
+import type { CallCredit } from '../billing/credit/call-credit.ts';
+import { settleOpenCallAt } from '../billing/credit/open-call-settlement.ts';
+import type { TariffRepository } from '../billing/tariff-repository.ts';
+import { realClock } from '../common/clock.ts';
+import type { Clock } from '../common/clock.ts';
+import { RefreshingCache } from '../common/refreshing-cache.ts';
+import type { MediaServer, UasFactory } from '../media/media-port.ts';
+import { CallRateCounter } from '../observability/call-rate.ts';
+import { authenticateInvite } from './auth/authenticate-invite.ts';
+import { createDigestAuthenticator } from './auth/create-digest-authenticator.ts';
+import type { DigestAlgorithm } from './auth/digest-algorithm.ts';
+import type { CallEvents } from './call-events.ts';
+import { CallControl } from './call/call-control.ts';
+import { DidCall } from './call/did-call.ts';
+import type { ForkSrf } from './call/did-call.ts';
+import type { OutOfDialogSender } from './call/leg-ender.ts';
+import { LiveCallRegistry } from './call/live-call-registry.ts';
+import { OrphanReaper } from './call/orphan-reaper.ts';
+import { OutboundCall } from './call/outbound-call.ts';
+import type { B2bSrf } from './call/outbound-call.ts';
+import type { PrepaidCall } from './call/prepaid-call.ts';
+import { AuthFailureGuard } from './guards/auth-failure-guard.ts';
+import { CallRateGuard } from './guards/call-rate-guard.ts';
+import { ScannerGuard } from './guards/scanner-guard.ts';
+import { AccessNumberCall } from './ivr/access-number-call.ts';
+import type { AccessNumberDeps } from './ivr/access-number-call.ts';
+import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
+import type { IvrSettings } from './ivr/ivr-settings.ts';
+import type { IvrState } from './ivr/ivr-state.ts';
+import { PinBudget } from './ivr/pin-budget.ts';
+import { PinLockout } from './ivr/pin-lockout.ts';
+import { accessNumberCallType } from './invite/access-number-call-type.ts';
+import { InviteAdmission } from './invite/admit-invite.ts';
+import type { CallTypes } from './invite/call-type.ts';
+import type { ClassifyPorts } from './invite/classify-invite.ts';
+import { deviceCallType } from './invite/device-call-type.ts';
+import { personalNumberCallType } from './invite/personal-number-call-type.ts';
+import type { RatePorts } from './invite/rate-calls.ts';
+import { BindingStore } from './registrar/binding-store.ts';
+import { createRegisterHandler } from './registrar/register-handler.ts';
+import { Blocklist } from './routing/blocklist.ts';
+import { CarrierRepository } from './routing/carrier-repository.ts';
+import { NumberDirectory } from './routing/number-directory.ts';
+import type { RoutingMode } from './routing/route-plan.ts';
+import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
+
+export interface SipSettings {
+  drachtio: { host: string; port: number; secret: string };
+  realm: string;
+  nonceKey: string;
+  /** Digest challenge order (default SHA-256, MD5); see DigestAuthenticatorOptions.algorithms. */
+  digestAlgorithms?: readonly DigestAlgorithm[];
+  namespace: string;
+  routingMode: RoutingMode;
+  noAnswerTimeoutSeconds: number;
+  maxCallSeconds: number;
+  extendLeadSeconds: number;
+  warnSeconds: number;
+  registrar: { minExpires: number; maxExpires: number; maxContacts: number };
+  /** Larger header sections are refused with 400 (default 8192 bytes). */
+  maxHeaderBytes?: number;
+  guards: { failureThreshold: number; banSeconds: number; action: 'reject' | 'drop'; accountCps: number };
+  /** The access-number IVR (defaults: DEFAULT_IVR_SETTINGS). */
+  ivr?: Partial<IvrSettings>;
+  /**
+   * Call-state durability: answered calls are kept in Redis with their legs' dialog state and a
+   * keep-alive every `keepAliveSeconds`; a call whose keep-alive is `orphanAfterKeepAlives` times
+   * that old has lost its process and is ended by this one (OrphanReaper). Needs `store`.
+   */
+  durability?: { keepAliveSeconds: number; orphanAfterKeepAlives: number };
+}
+
+export interface SipAppDeps {
+  settings: SipSettings;
+  log: Logger;
+  pool: pg.Pool;
+  redis: Redis;
+  accounts: AccountService;
+  tariffs: TariffRepository;
+  credit: CallCredit;
+  /** The time source of the guards, caches and call flows (default: the process clock). */
+  clock?: Clock;
+  /**
+   * The media server for the access-number IVR, made from the app's drachtio-srf (the embedded
+   * endpoint answers callers with its createUAS). Without one, access-number calls get 503.
+   */
+  media?: (srf: UasFactory) => MediaServer;
+  /** The balance store: live available credit for the IVR's balance announcement, and the record of each access-number session. */
+  balances?: Pick<BalanceStore, 'get' | 'recordIvrSession'>;
+  /** Observers of call progress (metrics, tests); optional. */
+  events?: CallEvents;
+  /** The balance store: orphaned calls are settled from what it holds beside their reservation. */
+  store?: BalanceStore;
+}
+
+/** The part of drachtio-srf's Srf this app uses (its bundled typings are incomplete). */
+export interface SrfApi {
+  use(verb: string, mw: SipMiddleware | SipErrorMiddleware | readonly (SipMiddleware | SipErrorMiddleware)[]): void;
+  connect(opts: { host: string; port: number; secret: string }): void;
+  disconnect(): void;
+  on(event: string, fn: (...a: never[]) => void): void;
+  once(event: string, fn: (...a: never[]) => void): void;
+  removeListener(event: string, fn: (...a: never[]) => void): void;
+}
+
+/** A drachtio-srf error middleware (four arguments): where a step's next(err) lands. */
+export type SipErrorMiddleware = (err: unknown, req: SipRequest, res: SipResponse, next: (err?: unknown) => void) => void;
+
+/** Everything createSipApp mounts and runs, built by composeSipApp. */
+export interface SipComponents {
+  settings: SipSettings;
+  log: Logger;
+  srf: SrfApi;
+  /** The SIP server this process is connected to (its hostport list, set on connect). */
+  server: { current: string | undefined };
+  bindings: BindingStore;
+  carriers: CarrierRepository;
+  blocklist: Blocklist;
+  numbers: ClassifyPorts;
+  scanners: ScannerGuard;
+  failures: AuthFailureGuard;
+  /** The REGISTER handler (digest 401, bindings). */
+  registrar: SipMiddleware;
+  admission: InviteAdmission;
+  rate: RatePorts;
+  callTypes: CallTypes;
+  control: CallControl;
+  outbound: OutboundCall;
+  /** The IVR's media server (when one was given). */
+  media: MediaServer | undefined;
+  /** The ending of other processes' orphaned calls (when durability is on). */
+  reaper: OrphanReaper | undefined;
+}
+
+const ACCOUNT_CACHE_MS = 5_000;
+
+function observers(e: CallEvents | undefined) {
+  return {
+    ...(e?.answered ? { onAnswered: (c: PrepaidCall) => e.answered!(c) } : {}),
+    ...(e?.settled ? { onSettled: (c: PrepaidCall, r: unknown) => e.settled!(c, r) } : {}),
+    ...(e?.bLegSent ? { onBLegSent: (c: PrepaidCall, ms: number) => e.bLegSent!(c, ms) } : {}),
+  };
+}
+
+export function composeSipApp(deps: SipAppDeps): SipComponents {
+  const { settings: s, log, pool, redis } = deps;
+  const clock = deps.clock ?? realClock;
+  const now = () => clock.now();
+  const srf = new Srf() as unknown as SrfApi;
+  const server: { current: string | undefined } = { current: undefined };
+  const currentServer = () => server.current;
+  const carriers = new CarrierRepository(pool, deps.tariffs);
+  const blocklist = new Blocklist(pool);
+  const authenticator = createDigestAuthenticator({ redis, pool, namespace: s.namespace, realm: s.realm, key: s.nonceKey, now,
+    ...(s.digestAlgorithms ? { algorithms: s.digestAlgorithms } : {}) });
+  const bindings = new BindingStore(redis, { namespace: s.namespace, now });
+  const callCounter = new CallRateCounter(redis, s.namespace);
+  const failures = new AuthFailureGuard(redis, {
+    namespace: s.namespace, windowMs: 60_000, sourceThreshold: s.guards.failureThreshold, usernameThreshold: 0, banMs: s.guards.banSeconds * 1000, now,
+    ...(deps.events?.authFailure ? { onFailure: () => deps.events!.authFailure!() } : {}),
+  });
+  const callRate = new CallRateGuard(redis, { namespace: s.namespace, limit: s.guards.accountCps, now });
+
+  const { onBLegSent, ...settledAnswered } = observers(deps.events);
+  // call-state durability: this process's answered calls in Redis, and the ending of other processes' orphans
+  const self = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const durability = s.durability && deps.store ? s.durability : undefined;
+  const registry = durability ? new LiveCallRegistry(redis, { namespace: s.namespace, maxCallSeconds: s.maxCallSeconds }) : undefined;
+  const store = deps.store;
+  const reaper = registry && durability && store ? new OrphanReaper({
+    registry, srf: srf as unknown as OutOfDialogSender, server: currentServer, self, log: log.child({ component: 'sip.call.reaper' }),
+    settle: async (accountId, callId, endAt) => {
+      const r = await settleOpenCallAt(store, accountId, callId, endAt, { disposition: 'orphaned', sipReason: 'ended for a process that died' });
+      return r !== undefined && r.ok && !r.duplicate;
+    },
+    staleAfterMs: durability.keepAliveSeconds * durability.orphanAfterKeepAlives * 1000, intervalMs: durability.keepAliveSeconds * 1000,
+  }) : undefined;
+  // one rating / authorisation / routing / supervision / settling path for device and access-number calls
+  const control = new CallControl({
+    credit: deps.credit, log: log.child({ component: 'sip.call' }), clock,
+    ...(registry && durability ? { durable: { registry, owner: self, keepAliveMs: durability.keepAliveSeconds * 1000 } } : {}),
+    tariff: (id) => deps.tariffs.load(id), carriers: () => carriers.carriers(), isBlocked: (d) => blocklist.isBlocked(d),
+    ...settledAnswered,
+    settings: {
+      routingMode: s.routingMode, noAnswerTimeoutMs: s.noAnswerTimeoutSeconds * 1000, maxCallSeconds: s.maxCallSeconds,
+      extendLeadSeconds: s.extendLeadSeconds, warnSeconds: s.warnSeconds,
+    },
+  });
+  const outbound = new OutboundCall({
+    srf: srf as unknown as B2bSrf & OutOfDialogSender, control, log: log.child({ component: 'sip.call.outbound' }), ...(onBLegSent ? { onBLegSent } : {}),
+    server: currentServer, clock,
+  });
+  // Account facts (tariff, country, status) change rarely and the reservation script checks the
+  // status atomically in Redis anyway, so the per-call Postgres read is cached for a few seconds.
+  const accounts = new RefreshingCache((accountId: number) => deps.accounts.get(accountId), { ttlMs: ACCOUNT_CACHE_MS, now });
+  const numbers = new NumberDirectory(pool, { cacheMs: ACCOUNT_CACHE_MS, now });
+  // Who owns a caller ID (PIN-less login): read every time (a CLI just registered must work on the
+  // next call), but the last answer still serves while Postgres is unreachable. PINs are not kept.
+  const cliOwners = new RefreshingCache((cli: string) => deps.accounts.findAccountByCli(cli), { ttlMs: 0, now });
+  const cliRequests = new CliRequests(pool, deps.accounts);
+  const ivrAccounts: AccessNumberDeps['accounts'] = {
+    findAccountByPin: (pin) => deps.accounts.findAccountByPin(pin),
+    findAccountByCli: (cli) => cliOwners.get(cli),
+    get: (id) => accounts.get(id),
+    listClis: (id) => deps.accounts.listClis(id),
+    requestCli: async (id, cli) => { await cliRequests.request(id, cli, 'ivr'); },
+  };
+  const media = deps.media?.(srf as unknown as UasFactory);
+  const ivrSettings: IvrSettings = { ...DEFAULT_IVR_SETTINGS, ...s.ivr };
+  const accessNumbers = media === undefined ? undefined : new AccessNumberCall({
+    srf: srf as unknown as ForkSrf, media, control, accounts: ivrAccounts,
+    balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
+    ...(deps.balances ? { sessions: deps.balances } : {}),
+    lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, anonymousThreshold: ivrSettings.anonymousLockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
+    budget: new PinBudget(redis, {
+      namespace: s.namespace, perAccessNumber: ivrSettings.pinBudgetPerAccessNumber, perSource: ivrSettings.pinBudgetPerSource, windowMs: ivrSettings.pinBudgetWindowMs, now,
+    }),
+    settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
+    server: currentServer, sender: srf as unknown as OutOfDialogSender,
+    ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
+    ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
+    ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),
+    ...(deps.events?.pinBudgetRefusal ? { onPinBudgetRefusal: deps.events.pinBudgetRefusal.bind(deps.events) } : {}),
+  });
+  const didCall = new DidCall({
+    srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000, clock,
+    ...observers(deps.events),
+    bindingsFor: async (accountId, sipUsername) => {
+      const users = await numbers.devicesOf(accountId, sipUsername);
+      return (await Promise.all(users.map((r) => bindings.bindingsOf(`${r.username}@${r.realm}`)))).flat();
+    },
+  });
+
+  return {
+    settings: s, log, srf, server, bindings, carriers, blocklist,
+    numbers: { carrierForAddress: (address) => carriers.carrierForAddress(address), accessNumber: (e164) => numbers.accessNumber(e164) },
+    scanners: new ScannerGuard(),
+    failures,
+    registrar: createRegisterHandler({
+      authenticator, bindings, failures, now, logger: log.child({ component: 'sip.registrar' }),
+      minExpires: s.registrar.minExpires, maxExpires: s.registrar.maxExpires, maxContacts: s.registrar.maxContacts,
+    }),
+    admission: new InviteAdmission(deps.events?.invite ? { onInvite: () => deps.events!.invite!() } : {}),
+    rate: { record: () => callCounter.record(), check: (accountId) => callRate.check(accountId) },
+    callTypes: {
+      'device': deviceCallType({
+        authenticate: (req, res) => authenticateInvite(req, res, authenticator, failures),
+        account: (id) => accounts.get(id),
+        outbound,
+      }),
+      'access-number': accessNumberCallType({ ivr: accessNumbers }),
+      'personal-number': personalNumberCallType({ personalNumber: (e164) => numbers.personalNumber(e164), did: didCall }),
+    },
+    control, outbound, media, reaper,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Decides what an INVITE is: from a carrier's address (by source address) or from a device, and
+ * to an access number or not. From a carrier: an access-number call, or else a personal-number
+ * call; from anywhere else: a device call (an access number called from a device is refused by
+ * the next guard, refuse-access-number-off-carrier.ts).
+ */
+import type { Logger } from 'pino';
+import { e164FromUser } from '../../accounts/e164.ts';
+import type { SipMiddleware } from '../sip-types.ts';
+import { userOf } from '../sip-uri.ts';
+import { inviteStep } from './invite-context.ts';
+import type { CallKind } from './invite-context.ts';
+
+/** What classifying reads: carriers by address, access numbers by number. */
+export interface ClassifyPorts {
+  carrierForAddress(address: string): Promise<string | undefined>;
+  accessNumber(e164: string): Promise<{ number: string; language: string } | undefined>;
+}
+
+export function classifyInvite(ports: ClassifyPorts, log: Logger): SipMiddleware {
+  return inviteStep(log, async (req, _res, context) => {
+    const carrier = await ports.carrierForAddress(req.source_address);
+    const called = e164FromUser(userOf(req.uri) ?? '');
+    const access = called === undefined ? undefined : await ports.accessNumber(called);
+    const kind: CallKind = carrier === undefined ? 'device' : access ? 'access-number' : 'personal-number';
+    context.kind = kind;
+    if (carrier !== undefined) context.carrier = carrier;
+    if (called !== undefined) context.called = called;
+    if (access) context.accessNumber = access;
+    return true;
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * A call from a carrier to a customer's personal number (DID): forked to the owner's registered
+ * devices. A number nobody owns: 404 Number Not Found.
+ */
+import type { DidCall } from '../call/did-call.ts';
+import { userOf } from '../sip-uri.ts';
+import type { CallType } from './call-type.ts';
+import { required } from './invite-context.ts';
+
+export interface PersonalNumberPorts {
+  /** The owner of a personal number, if it is one. */
+  personalNumber(e164: string): Promise<{ accountId: number; sipUsername: string | null } | undefined>;
+  did: Pick<DidCall, 'handle'>;
+}
+
+export function personalNumberCallType(ports: PersonalNumberPorts): CallType & { readonly kind: 'personal-number' } {
+  return {
+    kind: 'personal-number',
+    async accept(_req, context) {
+      const number = context.called;
+      const owner = number === undefined ? undefined : await ports.personalNumber(number);
+      if (!number || !owner) return 'NUMBER_NOT_FOUND';
+      context.personalNumber = { number, ...owner };
+      return undefined;
+    },
+    async route(req, res, context) {
+      await ports.did.handle(req, res, required(context.personalNumber, 'personal number'), {
+        callId: required(context.callId, 'Call-ID'), cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null,
+        sourceIp: req.source_address, carrier: required(context.carrier, 'carrier'),
+      });
+    },
+  };
+}

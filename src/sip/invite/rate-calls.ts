@@ -1,0 +1,31 @@
+/**
+ * Counts the call (calls per second, for metrics) and, for an authenticated caller, holds the
+ * account to its new-call rate: over it, 503 Call Rate Limit Exceeded with Retry-After: 1.
+ */
+import type { Logger } from 'pino';
+import { sendSipError } from '../sip-error.ts';
+import type { SipMiddleware } from '../sip-types.ts';
+import { inviteStep } from './invite-context.ts';
+
+/** Seconds a caller over its call rate is told to wait. */
+export const CALL_RATE_RETRY_AFTER_SECONDS = 1;
+
+export interface RatePorts {
+  /** Counts one new call (metrics). */
+  record(): void;
+  /** The account's new-call rate check (counts this call). */
+  check(accountId: number): Promise<{ kind: string }>;
+}
+
+export function rateCalls(ports: RatePorts, log: Logger): SipMiddleware {
+  return inviteStep(log, async (_req, res, context) => {
+    ports.record();
+    if (context.identity === undefined) return true;
+    const rate = await ports.check(context.identity.accountId);
+    if (rate.kind !== 'allowed') {
+      sendSipError(res, 'CALL_RATE_LIMITED', { headers: { 'Retry-After': String(CALL_RATE_RETRY_AFTER_SECONDS) } });
+      return false;
+    }
+    return true;
+  });
+}
