@@ -51,7 +51,7 @@ export async function start(config: Config) {
   const tariffs = new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds });
 
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
-    streams: balances.keys.allStreams(), deadLetterStream: `${config.redisNamespace}:deadletter`,
+    streams: balances.keys.allStreams(), deadLetterStream: balances.keys.deadLetters(),
     consumer: config.ledgerConsumer, batchSize: config.ledgerBatchSize, blockMs: config.ledgerBlockMs,
     claimIdleMs: config.ledgerClaimIdleMs, logger: log,
   });

@@ -11,12 +11,16 @@ import { CallRecords } from '../accounts/call-records.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import { Consents } from '../accounts/consents.ts';
 import { CustomerDirectory } from '../accounts/customer-directory.ts';
+import { LowBalances } from '../accounts/low-balances.ts';
 import type { PaymentProvider } from '../accounts/payments/payment-provider.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
+import { LedgerBacklog } from '../ledger/ledger-backlog.ts';
+import { CallRateCounter } from '../observability/call-rate.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { Restriction } from '../privacy/restriction.ts';
 import type { RetentionPolicy } from '../privacy/retention.ts';
+import { BindingStore } from '../sip/registrar/binding-store.ts';
 import { CustomerSessions } from './customer-sessions.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
@@ -69,6 +73,10 @@ export interface ApiContext extends ApiDeps {
   sessions: CustomerSessions;
   audit: AuditLog;
   limiter: RateLimiter;
+  ledgerBacklog: LedgerBacklog;           // unwritten ledger events and their age (dashboard, metrics)
+  callRate: CallRateCounter;              // new calls per second, counted by the SIP processes
+  lowBalances: LowBalances;
+  registrations: Pick<BindingStore, 'bindingsOf'>;   // SIP registrations, read-only here
   keyCache: Map<string, { id: string; scopes: Scope[]; until: number }>;
 }
 
@@ -85,6 +93,10 @@ export function buildContext(d: ApiDeps): ApiContext {
     sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),
     audit: new AuditLog(d.pool),
     limiter: new RateLimiter(d.settings.rateLimit),
+    ledgerBacklog: new LedgerBacklog(d.redis, d.balances.keys),
+    callRate: new CallRateCounter(d.redis, d.settings.namespace),
+    lowBalances: new LowBalances(d.pool),
+    registrations: new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() }),
     keyCache: new Map(),
   };
 }

@@ -288,7 +288,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
       case 'reconcile': {
         new Options(parsed.options, []);
         const writer = new LedgerWriter(redis.duplicate(), new PostgresLedgerSink(pool), {
-          streams: store.keys.allStreams(), deadLetterStream: `${config.redisNamespace}:deadletter`, consumer: 'reconcile', logger: log,
+          streams: store.keys.allStreams(), deadLetterStream: store.keys.deadLetters(), consumer: 'reconcile', logger: log,
         });
         const written = await writer.drain();
         const r = await reconcile(pool, redis, store);
