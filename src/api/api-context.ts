@@ -18,6 +18,7 @@ import type { TariffRepository } from '../billing/tariff-repository.ts';
 import { LedgerBacklog } from '../ledger/ledger-backlog.ts';
 import { CallRateCounter } from '../observability/call-rate.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
+import { RoutingData } from '../provisioning/routing-data.ts';
 import { Restriction } from '../privacy/restriction.ts';
 import type { RetentionPolicy } from '../privacy/retention.ts';
 import { BindingStore } from '../sip/registrar/binding-store.ts';
@@ -76,6 +77,7 @@ export interface ApiContext extends ApiDeps {
   ledgerBacklog: LedgerBacklog;           // unwritten ledger events and their age (dashboard, metrics)
   callRate: CallRateCounter;              // new calls per second, counted by the SIP processes
   lowBalances: LowBalances;
+  routing: RoutingData;                   // carriers, gateways, access numbers, DIDs
   registrations: Pick<BindingStore, 'bindingsOf'>;   // SIP registrations, read-only here
   keyCache: Map<string, { id: string; scopes: Scope[]; until: number }>;
 }
@@ -96,6 +98,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     ledgerBacklog: new LedgerBacklog(d.redis, d.balances.keys),
     callRate: new CallRateCounter(d.redis, d.settings.namespace),
     lowBalances: new LowBalances(d.pool),
+    routing: new RoutingData(d.pool, d.accounts),
     registrations: new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() }),
     keyCache: new Map(),
   };
