@@ -7,6 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import { AccountService } from '../accounts/account-service.ts';
+import { autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
@@ -15,6 +16,7 @@ import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
 import { createLogger } from '../observability/logger.ts';
+import { retentionPolicyOf } from '../privacy/retention.ts';
 import { buildApi } from './api-app.ts';
 import type { ApiSettings } from './api-context.ts';
 
@@ -23,8 +25,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
     namespace: config.redisNamespace, realm: config.sipRealm, rateLimit: config.apiRateLimit, apiKeyCacheMs: config.apiKeyCacheMs,
     durableBalanceCacheMs: config.durableBalanceCacheMs, trustProxy: config.apiTrustProxy,
     session: { ttlSeconds: config.sessionTtlSeconds, maxFailures: config.loginMaxFailures, maxFailuresPerSource: config.loginMaxFailuresPerSource, windowSeconds: config.loginWindowSeconds },
-    retention: { cdrMonths: config.cdrRetentionMonths, contactYears: config.contactRetentionYears, paymentReferenceMonths: config.paymentReferenceRetentionMonths },
-    autoTopUp: { maxAmount: config.autoTopUpMaxAmount, maxThreshold: config.autoTopUpMaxThreshold, maxPerDay: config.autoTopUpMaxPerDay },
+    retention: retentionPolicyOf(config), autoTopUp: autoTopUpLimitsOf(config),
   };
 }
 

@@ -12,9 +12,8 @@ import { AccountService } from '../accounts/account-service.ts';
 import type { AccountKind } from '../accounts/account-service.ts';
 import { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { Scope } from '../accounts/api-keys.ts';
-import { AutoTopUp } from '../accounts/auto-topup.ts';
+import { AutoTopUp, autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
-import { apiSettingsOf } from '../api/api-main.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
 import { ConfigError, describeSettings, loadConfig } from '../config/config.ts';
@@ -29,6 +28,7 @@ import { rebuildBalances, reconcile } from '../ledger/reconcile.ts';
 import { createLogger } from '../observability/logger.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { runRetention } from '../privacy/retention-jobs.ts';
+import { retentionPolicyOf } from '../privacy/retention.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
 import { listLiveCalls, publishHangup } from './live-calls.ts';
@@ -358,7 +358,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (Number.isNaN(now.getTime())) throw new UsageError('--now must be an ISO date-time');
         const unknown = jobs.filter((j) => !['cdrs', 'contacts', 'payments'].includes(j));
         if (unknown.length) throw new UsageError(`unknown retention job ${unknown.join(', ')} (jobs: cdrs, contacts, payments)`);
-        const r = await runRetention({ pool, log, accounts, balances: store, policy: apiSettingsOf(config).retention }, now, jobs, ACTOR);
+        const r = await runRetention({ pool, log, accounts, balances: store, policy: retentionPolicyOf(config) }, now, jobs, ACTOR);
         out([
           `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,
           `closed customers erased: ${r.erasedCustomers.length}`,
@@ -368,7 +368,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'auto-topup': {
         new Options(parsed.options, []);
-        const r = await new AutoTopUp(pool, store, paymentProviderFor(config), apiSettingsOf(config).autoTopUp, log).run();
+        const r = await new AutoTopUp(pool, store, paymentProviderFor(config), autoTopUpLimitsOf(config), log).run();
         out(`${r.checked} accounts checked, ${r.charged} charged, ${r.failed} failed`, r);
         return r.failed ? 1 : 0;
       }
