@@ -29,9 +29,11 @@ import { createLogger } from '../observability/logger.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { runRetention } from '../privacy/retention-jobs.ts';
 import { retentionPolicyOf } from '../privacy/retention.ts';
+import { RoutingData } from '../provisioning/routing-data.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
 import { listLiveCalls, publishHangup } from './live-calls.ts';
+import { accessNumberCommands, carrierCommands, didCommands, gatewayCommands } from './routing-commands.ts';
 
 const USAGE = `usage: softswitch <command> [--json]
 customers and accounts
@@ -69,6 +71,20 @@ access and settings
   api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin); the key is printed once
   api-key revoke <id>                       revoke an API key
   api-key list                              list API keys (never their secrets)
+routing
+  carrier list | show <id> | remove <id>    carriers with their prefixes, trusted addresses and gateways
+  carrier set <id> <name> [--tariff=ID|none] [--prefixes=P,...] [--addresses=CIDR,...] [--disabled]
+                                            create or replace a carrier (prefixes and addresses replaced; gateways stay)
+  gateway add <carrier id> <address> [--port=N] [--transport=udp|tcp] [--priority=N] [--weight=N]
+              [--tech-prefix=P] [--auth-username=U] [--auth-password=P] [--disabled]
+                                            add a gateway (the password is stored, never printed)
+  gateway remove <gateway id>               remove a gateway
+  access-number list | remove <+E164>       access numbers (the IVR's numbers)
+  access-number set <+E164> [--language=xx] [--description=TEXT]
+                                            create or replace an access number
+  did list [--account=ID] | release <+E164> personal numbers
+  did assign <+E164> <account id> [--username=U]
+                                            assign a personal number to an account (and one of its SIP usernames)
   settings                                  list the environment variables the service reads`;
 
 interface Ctx {
@@ -153,7 +169,8 @@ async function run(argv: string[], json: boolean): Promise<number> {
     out(describeSettings().map((s) => `${s.env.padEnd(34)} ${s.default ?? '(required)'}  ${s.doc}`).join('\n'), describeSettings());
     return 0;
   }
-  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'ivr-sessions', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup'];
+  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'ivr-sessions', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup',
+    'carrier', 'gateway', 'access-number', 'did'];
   if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
 
   const config = loadConfig();
@@ -165,6 +182,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength });
   const ctx: Ctx = { config, pool, redis, store, accounts, out };
+  const routingCtx = () => ({ routing: new RoutingData(pool, accounts), audit: new AuditLog(pool), actor: ACTOR, out });
   const [sub, ...args] = rest;
   try {
     switch (command) {
@@ -181,6 +199,14 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'account':
         return await accountCommands(ctx, sub, args, parsed.options);
+      case 'carrier':
+        return await carrierCommands(routingCtx(), sub, args, parsed.options);
+      case 'gateway':
+        return await gatewayCommands(routingCtx(), sub, args, parsed.options);
+      case 'access-number':
+        return await accessNumberCommands(routingCtx(), sub, args, parsed.options);
+      case 'did':
+        return await didCommands(routingCtx(), sub, args, parsed.options);
       case 'pin': {
         if (sub !== 'issue') throw new UsageError('pin: issue');
         new Options(parsed.options, []);
