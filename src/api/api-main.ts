@@ -5,11 +5,11 @@
  * API_HOST:API_PORT, applies pending migrations, and runs the auto top-up check every
  * AUTO_TOPUP_INTERVAL_MS. SIGINT/SIGTERM close it gracefully.
  */
-import { Redis } from 'ioredis';
 import { AccountService } from '../accounts/account-service.ts';
 import { autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
+import { connectRedis } from '../common/redis-connection.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import type { Config } from '../config/config.ts';
@@ -34,8 +34,7 @@ export async function startApi(config: Config) {
   const pool = createPool(config.databaseUrl, config.databaseSchema, 16);
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
   await migrate(pool, config.databaseSchema);
-  const redis = new Redis(config.redisUrl, { connectionName: 'softswitch-api', lazyConnect: true, maxRetriesPerRequest: 3 });
-  await redis.connect();
+  const redis = await connectRedis(config.redisUrl, 'softswitch-api');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
   const { app, ctx } = await buildApi({

@@ -6,7 +6,7 @@
  * --json prints one JSON document on stdout; on failure, {"error":{"code","message"}} on stderr.
  */
 import { readFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { AccountService } from '../accounts/account-service.ts';
 import type { AccountKind } from '../accounts/account-service.ts';
@@ -16,6 +16,7 @@ import { AutoTopUp, autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
+import { createRedis } from '../common/redis-connection.ts';
 import { ConfigError, describeSettings, loadConfig } from '../config/config.ts';
 import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
@@ -177,7 +178,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
   const log = createLogger(json ? 'silent' : 'warn');
   const pool = createPool(config.databaseUrl, config.databaseSchema, 4);
   pool.on('error', () => { /* reported by the failing query */ });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: (n) => (n > 2 ? null : 200) });
+  const redis = createRedis(config.redisUrl, 'softswitch-cli');
   redis.on('error', () => { /* reported by the failing command */ });
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength });
@@ -313,10 +314,13 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'reconcile': {
         new Options(parsed.options, []);
-        const writer = new LedgerWriter(redis.duplicate(), new PostgresLedgerSink(pool), {
+        const writerRedis = createRedis(config.redisUrl, 'softswitch-cli-ledger');
+        writerRedis.on('error', () => { /* reported by the failing command */ });
+        const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
           streams: store.keys.allStreams(), deadLetterStream: store.keys.deadLetters(), consumer: 'reconcile', logger: log,
         });
-        const written = await writer.drain();
+        let written: number;
+        try { written = await writer.drain(); } finally { writerRedis.disconnect(); }
         const r = await reconcile(pool, redis, store);
         out(r.differences.length === 0
           ? `${r.checked} accounts checked, ${written} pending events written first; Redis and Postgres agree`
