@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
+import type { AccountPorts } from '../accounts/account-ports.ts';
 import { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { Scope } from '../accounts/api-keys.ts';
 import { AutoTopUp } from '../accounts/auto-topup.ts';
@@ -39,7 +39,7 @@ export interface ApiDeps {
   pool: pg.Pool;
   redis: Redis;
   balances: BalanceStore;
-  accounts: AccountService;
+  accounts: AccountPorts;
   tariffs: TariffRepository;
   payments: PaymentProvider;
   settings: ApiSettings;

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { AccountService } from '../accounts/account-service.ts';
 import type { AccountKind } from '../accounts/account-service.ts';
+import type { AccountProvisioning, CallerIds, PinCredentials } from '../accounts/account-ports.ts';
 import { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { Scope } from '../accounts/api-keys.ts';
 import { AutoTopUp, autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
@@ -93,7 +94,7 @@ interface Ctx {
   pool: pg.Pool;
   redis: Redis;
   store: BalanceStore;
-  accounts: AccountService;
+  accounts: AccountProvisioning & Pick<PinCredentials, 'issuePin'> & Pick<CallerIds, 'addCli'>;
   out: (human: string, data: unknown) => void;
 }
 

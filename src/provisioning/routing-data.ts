@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { AccountLookup } from '../accounts/account-ports.ts';
 import type { Account } from '../accounts/account-service.ts';
 import { AppError } from '../errors.ts';
 
@@ -20,9 +21,6 @@ export interface GatewayInput {
 }
 export interface AccessNumber { number: string; language: string; description: string }
 export interface Did { number: string; accountId: number; sipUsername: string | null; createdAt: Date }
-
-/** The one account look-up a DID assignment needs. */
-export interface AccountLookup { get(accountId: number): Promise<Account> }
 
 const GATEWAY = `id, carrier_id as "carrierId", address, port, transport, priority, weight, tech_prefix as "techPrefix", enabled,
   auth_username as "authUsername", auth_password is not null as "hasAuthPassword"`;
