@@ -23,6 +23,7 @@ import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
 import { IvrSessionRecords } from '../accounts/ivr-session-records.ts';
+import { LiveCalls } from '../calls/live-calls.ts';
 import { AppError } from '../errors.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../ledger/postgres-ledger-sink.ts';
@@ -34,7 +35,6 @@ import { retentionPolicyOf } from '../privacy/retention.ts';
 import { RoutingData } from '../provisioning/routing-data.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
-import { listLiveCalls, publishHangup } from './live-calls.ts';
 import { accessNumberCommands, carrierCommands, didCommands, gatewayCommands } from './routing-commands.ts';
 
 const USAGE = `usage: softswitch <command> [--json]
@@ -138,7 +138,7 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
     const [id] = words(rest, 1, ['account id']);
     const a = await accounts.get(parseId(id, 'account id'));
     const live = await store.get(a.id);
-    const calls = await listLiveCalls(store, a.id);
+    const calls = await new LiveCalls(store, ctx.redis, ctx.config.redisNamespace).list(a.id);
     await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.read', customerId: a.customerId, accountId: a.id });
     out([
       `account ${a.id} (number ${a.number}), customer ${a.customerId}, ${a.status}, ${a.kind}, tariff ${a.tariffId ?? 'none'}`,
@@ -253,22 +253,23 @@ async function run(argv: string[], json: boolean): Promise<number> {
         return 0;
       }
       case 'calls': {
+        const liveCalls = new LiveCalls(store, redis, config.redisNamespace);
         const o = new Options(parsed.options, ['account']);
         const accountId = o.int('account', 1);
         if (sub === 'list') {
           words(args, 0, []);
-          const calls = await listLiveCalls(store, accountId);
+          const calls = await liveCalls.list(accountId);
           out(calls.length === 0 ? 'no calls in progress' : calls.map((c) =>
             `${c.callId}  account ${c.accountId ?? '-'}  ${c.answered ? 'answered  ' : 'setting up'}  reserved ${formatMicros(c.reserved)}  since ${c.startedAt ?? '?'}  until ${c.reservedUntil ?? '?'}`).join('\n'), calls);
           return 0;
         }
         if (sub === 'hangup') {
           const [callId] = words(args, 1, ['call id']);
-          const matches = (await listLiveCalls(store, accountId)).filter((c) => c.callId === callId);
+          const matches = (await liveCalls.list(accountId)).filter((c) => c.callId === callId);
           if (matches.length === 0) throw new AppError('UNKNOWN_CALL', `no call ${callId} in progress${accountId ? ` on account ${accountId}` : ''}`);
           if (matches.length > 1) throw new UsageError(`call id ${callId} is in progress on accounts ${matches.map((m) => m.accountId).join(', ')}: give --account=ID`);
           const call = matches[0]!;
-          const receivers = await publishHangup(redis, config.redisNamespace, call, ACTOR);
+          const receivers = await liveCalls.hangup(call, ACTOR);
           await new AuditLog(pool).write({ actor: ACTOR, action: 'call.hangup', accountId: call.accountId });
           if (receivers === 0) {
             process.stderr.write(json ? `${JSON.stringify({ error: { code: 'NO_SIP_APPLICATION', message: 'no SIP application process is listening for commands; the call was not hung up' } })}\n`
