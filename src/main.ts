@@ -3,7 +3,7 @@
  * Nothing below this file reads process.env or constructs another component's dependencies.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/account-service.ts';
 import { ApiKeyStore } from './accounts/api-keys.ts';
 import { generatePin } from './accounts/secrets.ts';
@@ -12,6 +12,7 @@ import { BalanceStore } from './billing/balance/balance-store.ts';
 import { CallCredit } from './billing/credit/call-credit.ts';
 import { StaleCallSweeper } from './billing/credit/stale-call-sweeper.ts';
 import { TariffRepository } from './billing/tariff-repository.ts';
+import { connectRedis } from './common/redis-connection.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import type { Config } from './config/config.ts';
 import { migrate } from './db/migrate.ts';
@@ -24,12 +25,6 @@ import { createSipMetrics } from './observability/sip-metrics.ts';
 import { EmbeddedMediaServer } from './media/embedded/embedded-media-server.ts';
 import { connectFreeSwitch } from './media/freeswitch/connect-freeswitch.ts';
 import { composeSipApp, createSipApp } from './sip/sip-app.ts';
-
-async function connectRedis(url: string, name: string): Promise<Redis> {
-  const r = new Redis(url, { connectionName: name, lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: (n) => Math.min(n * 200, 2000) });
-  await withDeadline(r.connect(), 5000, `Redis at ${url} did not answer within 5 s`);
-  return r;
-}
 
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let t: NodeJS.Timeout;
@@ -51,7 +46,7 @@ export async function start(config: Config) {
   const tariffs = new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds });
 
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
-    streams: balances.keys.allStreams(), deadLetterStream: `${config.redisNamespace}:deadletter`,
+    streams: balances.keys.allStreams(), deadLetterStream: balances.keys.deadLetters(),
     consumer: config.ledgerConsumer, batchSize: config.ledgerBatchSize, blockMs: config.ledgerBlockMs,
     claimIdleMs: config.ledgerClaimIdleMs, logger: log,
   });

@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts';
 import { isE164 } from './e164.ts';
 import { generatePin, hashPassword, isTrivialPin, isValidPin, pinHmac, sipHa1, verifyPassword } from './secrets.ts';
 import { passwordProblem } from './password-policy.ts';
+import type { AccountPorts } from './account-ports.ts';
 
 export type AccountKind = 'calling_account' | 'chatpin';
 export type AccountStatus = 'active' | 'suspended' | 'closed';
@@ -66,7 +67,7 @@ export interface AccountServiceOptions {
 
 export const DEFAULT_PIN_LENGTH = 12;
 
-export class AccountService {
+export class AccountService implements AccountPorts {
   private readonly pinLength: number;
 
   constructor(private readonly pool: pg.Pool, private readonly balances: BalanceStore, private readonly pinPepper: string, o: AccountServiceOptions = {}) {

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { assertMicros } from '../billing/money.ts';
+import type { Config } from '../config/config.ts';
 import { AppError } from '../errors.ts';
 import { looksLikeCardNumber } from './payments/payment-provider.ts';
 import type { PaymentProvider } from './payments/payment-provider.ts';
@@ -20,6 +21,11 @@ import type { PaymentProvider } from './payments/payment-provider.ts';
  *   (`lastResult`, `recentCharges`). Only 'unavailable' (the provider did not answer) leaves it on.
  */
 export interface AutoTopUpLimits { maxAmount: number; maxThreshold: number; maxPerDay: number }
+
+/** The auto top-up limits the settings give (the API and the CLI run the same check with them). */
+export function autoTopUpLimitsOf(config: Config): AutoTopUpLimits {
+  return { maxAmount: config.autoTopUpMaxAmount, maxThreshold: config.autoTopUpMaxThreshold, maxPerDay: config.autoTopUpMaxPerDay };
+}
 
 export interface AutoTopUpSettings {
   enabled: boolean; threshold: number; amount: number; provider: string; hasPaymentToken: boolean;

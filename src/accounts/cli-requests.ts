@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
-import type { AccountService } from './account-service.ts';
+import type { CallerIds } from './account-ports.ts';
 import { isE164 } from './e164.ts';
 
 /**
@@ -22,7 +22,7 @@ export interface CliRequest { id: number; accountId: number; cli: string; origin
 const ROW = 'id, account_id as "accountId", cli, origin, requested_at as "requestedAt", decision, decided_at as "decidedAt"';
 
 export class CliRequests {
-  constructor(private readonly pool: pg.Pool, private readonly accounts: AccountService) {}
+  constructor(private readonly pool: pg.Pool, private readonly accounts: Pick<CallerIds, 'listClis'>) {}
 
   async request(accountId: number, cli: string, origin: CliOrigin = 'self_care'): Promise<CliRequest> {
     if (!isE164(cli)) throw new AppError('INVALID_CLI');

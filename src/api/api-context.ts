@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
+import type { AccountPorts } from '../accounts/account-ports.ts';
 import { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { Scope } from '../accounts/api-keys.ts';
 import { AutoTopUp } from '../accounts/auto-topup.ts';
@@ -11,14 +11,27 @@ import { CallRecords } from '../accounts/call-records.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import { Consents } from '../accounts/consents.ts';
 import { CustomerDirectory } from '../accounts/customer-directory.ts';
+import { IvrSessionRecords } from '../accounts/ivr-session-records.ts';
+import { LowBalances } from '../accounts/low-balances.ts';
 import type { PaymentProvider } from '../accounts/payments/payment-provider.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
+import { LedgerBacklog } from '../ledger/ledger-backlog.ts';
+import { CallRateCounter } from '../observability/call-rate.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
+import { exportPersonalData } from '../privacy/data-export.ts';
+import type { PersonalDataExport } from '../privacy/data-export.ts';
+import { RoutingData } from '../provisioning/routing-data.ts';
 import { Restriction } from '../privacy/restriction.ts';
 import type { RetentionPolicy } from '../privacy/retention.ts';
+import { BindingStore } from '../sip/registrar/binding-store.ts';
+import { LiveCalls } from '../calls/live-calls.ts';
 import { CustomerSessions } from './customer-sessions.ts';
+import { OperatorSessions } from './operator-sessions.ts';
 import { RateLimiter } from './rate-limiter.ts';
+
+/** How long an operator console session lasts. */
+export const OPERATOR_SESSION_SECONDS = 8 * 3600;
 
 /** Who may call a route: anyone, a customer session, or an API key with this scope. */
 export type Access = 'public' | 'customer' | Scope;
@@ -34,7 +47,7 @@ export interface ApiDeps {
   pool: pg.Pool;
   redis: Redis;
   balances: BalanceStore;
-  accounts: AccountService;
+  accounts: AccountPorts;
   tariffs: TariffRepository;
   payments: PaymentProvider;
   settings: ApiSettings;
@@ -67,8 +80,18 @@ export interface ApiContext extends ApiDeps {
   autoTopUp: AutoTopUp;
   restriction: Restriction;
   sessions: CustomerSessions;
+  operatorSessions: OperatorSessions;     // operator console sessions
   audit: AuditLog;
   limiter: RateLimiter;
+  ledgerBacklog: LedgerBacklog;           // unwritten ledger events and their age (dashboard, metrics)
+  callRate: CallRateCounter;              // new calls per second, counted by the SIP processes
+  lowBalances: LowBalances;
+  ivrSessions: IvrSessionRecords;
+  personalData: { export(customerId: number): Promise<PersonalDataExport> };
+  dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>;   // readiness checks
+  liveCalls: LiveCalls;                   // calls in progress; hang-up commands to the SIP applications
+  routing: RoutingData;                   // carriers, gateways, access numbers, DIDs
+  registrations: Pick<BindingStore, 'bindingsOf'>;   // SIP registrations, read-only here
   keyCache: Map<string, { id: string; scopes: Scope[]; until: number }>;
 }
 
@@ -82,9 +105,19 @@ export function buildContext(d: ApiDeps): ApiContext {
     consents: new Consents(d.pool),
     autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' })),
     restriction: new Restriction(d.pool, d.accounts),
+    operatorSessions: new OperatorSessions(d.redis, d.settings.namespace, OPERATOR_SESSION_SECONDS),
     sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),
     audit: new AuditLog(d.pool),
     limiter: new RateLimiter(d.settings.rateLimit),
+    ledgerBacklog: new LedgerBacklog(d.redis, d.balances.keys),
+    callRate: new CallRateCounter(d.redis, d.settings.namespace),
+    lowBalances: new LowBalances(d.pool),
+    ivrSessions: new IvrSessionRecords(d.pool),
+    personalData: { export: (customerId) => exportPersonalData(d.pool, customerId) },
+    dependencies: { postgres: () => d.pool.query('select 1'), redis: () => d.redis.ping() },
+    liveCalls: new LiveCalls(d.balances, d.redis, d.settings.namespace),
+    routing: new RoutingData(d.pool, d.accounts),
+    registrations: new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() }),
     keyCache: new Map(),
   };
 }

@@ -5,16 +5,18 @@
  * API_HOST:API_PORT, applies pending migrations, and runs the auto top-up check every
  * AUTO_TOPUP_INTERVAL_MS. SIGINT/SIGTERM close it gracefully.
  */
-import { Redis } from 'ioredis';
 import { AccountService } from '../accounts/account-service.ts';
+import { autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
+import { connectRedis } from '../common/redis-connection.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
 import { createLogger } from '../observability/logger.ts';
+import { retentionPolicyOf } from '../privacy/retention.ts';
 import { buildApi } from './api-app.ts';
 import type { ApiSettings } from './api-context.ts';
 
@@ -23,8 +25,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
     namespace: config.redisNamespace, realm: config.sipRealm, rateLimit: config.apiRateLimit, apiKeyCacheMs: config.apiKeyCacheMs,
     durableBalanceCacheMs: config.durableBalanceCacheMs, trustProxy: config.apiTrustProxy,
     session: { ttlSeconds: config.sessionTtlSeconds, maxFailures: config.loginMaxFailures, maxFailuresPerSource: config.loginMaxFailuresPerSource, windowSeconds: config.loginWindowSeconds },
-    retention: { cdrMonths: config.cdrRetentionMonths, contactYears: config.contactRetentionYears, paymentReferenceMonths: config.paymentReferenceRetentionMonths },
-    autoTopUp: { maxAmount: config.autoTopUpMaxAmount, maxThreshold: config.autoTopUpMaxThreshold, maxPerDay: config.autoTopUpMaxPerDay },
+    retention: retentionPolicyOf(config), autoTopUp: autoTopUpLimitsOf(config),
   };
 }
 
@@ -33,8 +34,7 @@ export async function startApi(config: Config) {
   const pool = createPool(config.databaseUrl, config.databaseSchema, 16);
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
   await migrate(pool, config.databaseSchema);
-  const redis = new Redis(config.redisUrl, { connectionName: 'softswitch-api', lazyConnect: true, maxRetriesPerRequest: 3 });
-  await redis.connect();
+  const redis = await connectRedis(config.redisUrl, 'softswitch-api');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
   const { app, ctx } = await buildApi({

@@ -34,30 +34,15 @@ export function createMetrics(ctx: ApiContext): ApiMetrics {
   });
   new client.Gauge({
     name: 'softswitch_ledger_pending_events', help: 'balance events not yet written to Postgres (ledger-writer lag)', registers: [registry],
-    async collect() {
-      const p = ctx.redis.pipeline();
-      for (const st of keys.allStreams()) p.xlen(st);
-      const r = (await p.exec()) ?? [];
-      this.set(r.reduce((n, [, v]) => n + Number(v ?? 0), 0));
-    },
+    async collect() { this.set((await ctx.ledgerBacklog.figures()).pendingEvents); },
   });
   new client.Gauge({
     name: 'softswitch_ledger_lag_seconds', help: 'age of the oldest balance event not yet written to Postgres', registers: [registry],
-    async collect() {
-      const p = ctx.redis.pipeline();
-      for (const st of keys.allStreams()) p.xrange(st, '-', '+', 'COUNT', 1);
-      const r = (await p.exec()) ?? [];
-      let oldest = Infinity;
-      for (const [, v] of r) {
-        const first = (v as [string, string[]][] | null)?.[0]?.[0];
-        if (first) oldest = Math.min(oldest, Number(first.split('-')[0]));
-      }
-      this.set(oldest === Infinity ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
-    },
+    async collect() { this.set((await ctx.ledgerBacklog.figures()).lagSeconds); },
   });
   new client.Gauge({
     name: 'softswitch_ledger_dead_letters', help: 'events Postgres refused, kept in the dead-letter stream', registers: [registry],
-    async collect() { this.set(Number(await ctx.redis.xlen(`${ctx.settings.namespace}:deadletter`))); },
+    async collect() { this.set(await ctx.ledgerBacklog.deadLetters()); },
   });
   return { registry, httpDuration };
 }

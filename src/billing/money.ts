@@ -2,8 +2,9 @@
  * Money is integer micro-units (1e-6 of the account currency). These guards are the only place
  * that decides what a valid amount is; every amount from the network or the API passes one.
  */
-/** Largest amount accepted anywhere: 10^15 micro-units (a billion currency units). */
-export const MAX_MICROS = 1_000_000_000_000_000;
+import { MAX_MICROS } from '../common/money-text.ts';
+
+export { MAX_MICROS };
 
 export function isMicros(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && Math.abs(v) <= MAX_MICROS;
@@ -16,4 +17,4 @@ export function assertMicros(v: unknown, what: string, opts: { positive?: boolea
   return v;
 }
 
-// Decimal text <-> micro-units conversions live in ./rating/money.ts (parseDecimalMicros, formatDecimalMicros).
+// Decimal text <-> micro-units conversions live in src/common/money-text.ts.

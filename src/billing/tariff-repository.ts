@@ -89,6 +89,13 @@ export class TariffRepository {
   }
 
   /** The tariff's currency; UNKNOWN_TARIFF when there is no such tariff. */
+  /** Every tariff with its number of rates. */
+  async list(): Promise<{ id: string; name: string; currency: string; createdAt: Date; rates: number }[]> {
+    const { rows } = await this.pool.query<{ id: string; name: string; currency: string; createdAt: Date; rates: number }>(
+      `select t.id, t.name, t.currency, t.created_at as "createdAt", (select count(*)::int from rates r where r.tariff_id = t.id) as rates from tariffs t order by t.id`);
+    return rows;
+  }
+
   async currencyOf(tariffId: string): Promise<string> {
     const { rows } = await this.pool.query<{ currency: string }>('select currency from tariffs where id = $1', [tariffId]);
     if (rows[0] === undefined) throw new AppError('UNKNOWN_TARIFF', `no tariff ${tariffId}`);

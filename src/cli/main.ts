@@ -6,22 +6,24 @@
  * --json prints one JSON document on stdout; on failure, {"error":{"code","message"}} on stderr.
  */
 import { readFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { AccountService } from '../accounts/account-service.ts';
 import type { AccountKind } from '../accounts/account-service.ts';
+import type { AccountProvisioning, CallerIds, PinCredentials } from '../accounts/account-ports.ts';
 import { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { Scope } from '../accounts/api-keys.ts';
-import { AutoTopUp } from '../accounts/auto-topup.ts';
+import { AutoTopUp, autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
-import { apiSettingsOf } from '../api/api-main.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
+import { createRedis } from '../common/redis-connection.ts';
 import { ConfigError, describeSettings, loadConfig } from '../config/config.ts';
 import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
 import { IvrSessionRecords } from '../accounts/ivr-session-records.ts';
+import { LiveCalls } from '../calls/live-calls.ts';
 import { AppError } from '../errors.ts';
 import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../ledger/postgres-ledger-sink.ts';
@@ -29,9 +31,11 @@ import { rebuildBalances, reconcile } from '../ledger/reconcile.ts';
 import { createLogger } from '../observability/logger.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { runRetention } from '../privacy/retention-jobs.ts';
+import { retentionPolicyOf } from '../privacy/retention.ts';
+import { RoutingData } from '../provisioning/routing-data.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
-import { listLiveCalls, publishHangup } from './live-calls.ts';
+import { accessNumberCommands, carrierCommands, didCommands, gatewayCommands } from './routing-commands.ts';
 
 const USAGE = `usage: softswitch <command> [--json]
 customers and accounts
@@ -69,6 +73,20 @@ access and settings
   api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin); the key is printed once
   api-key revoke <id>                       revoke an API key
   api-key list                              list API keys (never their secrets)
+routing
+  carrier list | show <id> | remove <id>    carriers with their prefixes, trusted addresses and gateways
+  carrier set <id> <name> [--tariff=ID|none] [--prefixes=P,...] [--addresses=CIDR,...] [--disabled]
+                                            create or replace a carrier (prefixes and addresses replaced; gateways stay)
+  gateway add <carrier id> <address> [--port=N] [--transport=udp|tcp] [--priority=N] [--weight=N]
+              [--tech-prefix=P] [--auth-username=U] [--auth-password=P] [--disabled]
+                                            add a gateway (the password is stored, never printed)
+  gateway remove <gateway id>               remove a gateway
+  access-number list | remove <+E164>       access numbers (the IVR's numbers)
+  access-number set <+E164> [--language=xx] [--description=TEXT]
+                                            create or replace an access number
+  did list [--account=ID] | release <+E164> personal numbers
+  did assign <+E164> <account id> [--username=U]
+                                            assign a personal number to an account (and one of its SIP usernames)
   settings                                  list the environment variables the service reads`;
 
 interface Ctx {
@@ -76,7 +94,7 @@ interface Ctx {
   pool: pg.Pool;
   redis: Redis;
   store: BalanceStore;
-  accounts: AccountService;
+  accounts: AccountProvisioning & Pick<PinCredentials, 'issuePin'> & Pick<CallerIds, 'addCli'>;
   out: (human: string, data: unknown) => void;
 }
 
@@ -120,7 +138,7 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
     const [id] = words(rest, 1, ['account id']);
     const a = await accounts.get(parseId(id, 'account id'));
     const live = await store.get(a.id);
-    const calls = await listLiveCalls(store, a.id);
+    const calls = await new LiveCalls(store, ctx.redis, ctx.config.redisNamespace).list(a.id);
     await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.read', customerId: a.customerId, accountId: a.id });
     out([
       `account ${a.id} (number ${a.number}), customer ${a.customerId}, ${a.status}, ${a.kind}, tariff ${a.tariffId ?? 'none'}`,
@@ -153,18 +171,20 @@ async function run(argv: string[], json: boolean): Promise<number> {
     out(describeSettings().map((s) => `${s.env.padEnd(34)} ${s.default ?? '(required)'}  ${s.doc}`).join('\n'), describeSettings());
     return 0;
   }
-  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'ivr-sessions', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup'];
+  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'ivr-sessions', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup',
+    'carrier', 'gateway', 'access-number', 'did'];
   if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
 
   const config = loadConfig();
   const log = createLogger(json ? 'silent' : 'warn');
   const pool = createPool(config.databaseUrl, config.databaseSchema, 4);
   pool.on('error', () => { /* reported by the failing query */ });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: (n) => (n > 2 ? null : 200) });
+  const redis = createRedis(config.redisUrl, 'softswitch-cli');
   redis.on('error', () => { /* reported by the failing command */ });
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength });
   const ctx: Ctx = { config, pool, redis, store, accounts, out };
+  const routingCtx = () => ({ routing: new RoutingData(pool, accounts), audit: new AuditLog(pool), actor: ACTOR, out });
   const [sub, ...args] = rest;
   try {
     switch (command) {
@@ -181,6 +201,14 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'account':
         return await accountCommands(ctx, sub, args, parsed.options);
+      case 'carrier':
+        return await carrierCommands(routingCtx(), sub, args, parsed.options);
+      case 'gateway':
+        return await gatewayCommands(routingCtx(), sub, args, parsed.options);
+      case 'access-number':
+        return await accessNumberCommands(routingCtx(), sub, args, parsed.options);
+      case 'did':
+        return await didCommands(routingCtx(), sub, args, parsed.options);
       case 'pin': {
         if (sub !== 'issue') throw new UsageError('pin: issue');
         new Options(parsed.options, []);
@@ -225,22 +253,23 @@ async function run(argv: string[], json: boolean): Promise<number> {
         return 0;
       }
       case 'calls': {
+        const liveCalls = new LiveCalls(store, redis, config.redisNamespace);
         const o = new Options(parsed.options, ['account']);
         const accountId = o.int('account', 1);
         if (sub === 'list') {
           words(args, 0, []);
-          const calls = await listLiveCalls(store, accountId);
+          const calls = await liveCalls.list(accountId);
           out(calls.length === 0 ? 'no calls in progress' : calls.map((c) =>
             `${c.callId}  account ${c.accountId ?? '-'}  ${c.answered ? 'answered  ' : 'setting up'}  reserved ${formatMicros(c.reserved)}  since ${c.startedAt ?? '?'}  until ${c.reservedUntil ?? '?'}`).join('\n'), calls);
           return 0;
         }
         if (sub === 'hangup') {
           const [callId] = words(args, 1, ['call id']);
-          const matches = (await listLiveCalls(store, accountId)).filter((c) => c.callId === callId);
+          const matches = (await liveCalls.list(accountId)).filter((c) => c.callId === callId);
           if (matches.length === 0) throw new AppError('UNKNOWN_CALL', `no call ${callId} in progress${accountId ? ` on account ${accountId}` : ''}`);
           if (matches.length > 1) throw new UsageError(`call id ${callId} is in progress on accounts ${matches.map((m) => m.accountId).join(', ')}: give --account=ID`);
           const call = matches[0]!;
-          const receivers = await publishHangup(redis, config.redisNamespace, call, ACTOR);
+          const receivers = await liveCalls.hangup(call, ACTOR);
           await new AuditLog(pool).write({ actor: ACTOR, action: 'call.hangup', accountId: call.accountId });
           if (receivers === 0) {
             process.stderr.write(json ? `${JSON.stringify({ error: { code: 'NO_SIP_APPLICATION', message: 'no SIP application process is listening for commands; the call was not hung up' } })}\n`
@@ -287,10 +316,13 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'reconcile': {
         new Options(parsed.options, []);
-        const writer = new LedgerWriter(redis.duplicate(), new PostgresLedgerSink(pool), {
-          streams: store.keys.allStreams(), deadLetterStream: `${config.redisNamespace}:deadletter`, consumer: 'reconcile', logger: log,
+        const writerRedis = createRedis(config.redisUrl, 'softswitch-cli-ledger');
+        writerRedis.on('error', () => { /* reported by the failing command */ });
+        const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
+          streams: store.keys.allStreams(), deadLetterStream: store.keys.deadLetters(), consumer: 'reconcile', logger: log,
         });
-        const written = await writer.drain();
+        let written: number;
+        try { written = await writer.drain(); } finally { writerRedis.disconnect(); }
         const r = await reconcile(pool, redis, store);
         out(r.differences.length === 0
           ? `${r.checked} accounts checked, ${written} pending events written first; Redis and Postgres agree`
@@ -358,7 +390,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (Number.isNaN(now.getTime())) throw new UsageError('--now must be an ISO date-time');
         const unknown = jobs.filter((j) => !['cdrs', 'contacts', 'payments'].includes(j));
         if (unknown.length) throw new UsageError(`unknown retention job ${unknown.join(', ')} (jobs: cdrs, contacts, payments)`);
-        const r = await runRetention({ pool, log, accounts, balances: store, policy: apiSettingsOf(config).retention }, now, jobs, ACTOR);
+        const r = await runRetention({ pool, log, accounts, balances: store, policy: retentionPolicyOf(config) }, now, jobs, ACTOR);
         out([
           `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,
           `closed customers erased: ${r.erasedCustomers.length}`,
@@ -368,7 +400,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'auto-topup': {
         new Options(parsed.options, []);
-        const r = await new AutoTopUp(pool, store, paymentProviderFor(config), apiSettingsOf(config).autoTopUp, log).run();
+        const r = await new AutoTopUp(pool, store, paymentProviderFor(config), autoTopUpLimitsOf(config), log).run();
         out(`${r.checked} accounts checked, ${r.charged} charged, ${r.failed} failed`, r);
         return r.failed ? 1 : 0;
       }

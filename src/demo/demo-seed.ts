@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
-import type { AccountService } from '../accounts/account-service.ts';
+import type { AccountProvisioning, CallerIds, PinCredentials, SipCredentials } from '../accounts/account-ports.ts';
 import type { ApiKeyStore } from '../accounts/api-keys.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
@@ -30,7 +30,7 @@ export interface DemoResult {
  * The demo data set: a tariff, a customer with a funded calling account, a PIN, a registered
  * caller ID and SIP credentials. Created once; later starts find it and change nothing.
  */
-export async function seedDemo(pool: pg.Pool, accounts: AccountService, tariffs: TariffRepository, balances: BalanceStore, apiKeys: ApiKeyStore, secrets: { password: string; sipPassword: string; pin: string; realm: string }): Promise<DemoResult> {
+export async function seedDemo(pool: pg.Pool, accounts: AccountProvisioning & Pick<PinCredentials, 'issuePin'> & Pick<CallerIds, 'addCli'> & Pick<SipCredentials, 'setSipPassword'>, tariffs: TariffRepository, balances: BalanceStore, apiKeys: ApiKeyStore, secrets: { password: string; sipPassword: string; pin: string; realm: string }): Promise<DemoResult> {
   const { rows } = await pool.query<{ id: number }>('select id from accounts where number = $1', [DEMO.accountNumber]);
   if (rows[0]) return { created: false, accountId: rows[0].id };
   const csv = await readFile(new URL('./demo-tariff.csv', import.meta.url), 'utf8');

@@ -23,6 +23,14 @@ export class AuditLog {
       [e.actor, e.action, e.customerId ?? null, e.accountId ?? null, JSON.stringify(e.detail ?? {})]);
   }
 
+  /** Who accessed or changed a customer's data (the customer or any of its accounts), newest first, at most 1000 entries. */
+  async historyOf(customerId: number): Promise<{ at: Date; actor: string; action: string; accountId: number | null; detail: Record<string, unknown> }[]> {
+    const { rows } = await this.db.query(
+      `select at, actor, action, subject_account_id as "accountId", detail from audit_log
+        where subject_customer_id = $1 or subject_account_id in (select id from accounts where customer_id = $1) order by id desc limit 1000`, [customerId]);
+    return rows as { at: Date; actor: string; action: string; accountId: number | null; detail: Record<string, unknown> }[];
+  }
+
   /** One row per subject, in one statement (list and search routes touching many people). */
   async writeMany(actor: string, action: string, subjects: { customerId: number | null; accountId: number | null }[], detail: Record<string, unknown> = {}): Promise<void> {
     if (subjects.length === 0) return;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { limitsOf } from '../accounts/account-service.ts';
-import type { AccountService } from '../accounts/account-service.ts';
+import type { AccountLookup } from '../accounts/account-ports.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { AppError } from '../errors.ts';
 import { AuditLog } from './audit-log.ts';
@@ -18,7 +18,7 @@ import { AuditLog } from './audit-log.ts';
 export interface ErasureResult { customerId: number; alreadyErased: boolean; accountsClosed: number; callRecordsUnlinked: number }
 
 export async function eraseCustomer(
-  deps: { pool: pg.Pool; accounts: AccountService; balances: BalanceStore; endSessions?: (accountId: number) => Promise<void> },
+  deps: { pool: pg.Pool; accounts: AccountLookup; balances: BalanceStore; endSessions?: (accountId: number) => Promise<void> },
   customerId: number, actor: string, client?: pg.PoolClient,
 ): Promise<ErasureResult> {
   const db = client ?? await deps.pool.connect();

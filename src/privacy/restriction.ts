@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AccountService } from '../accounts/account-service.ts';
+import type { AccountProvisioning } from '../accounts/account-ports.ts';
 import { AppError } from '../errors.ts';
 import { AuditLog } from './audit-log.ts';
 
@@ -12,7 +12,7 @@ import { AuditLog } from './audit-log.ts';
 export interface RestrictionState { customerId: number; restrictedAt: Date | null; suspendedAccountIds: number[] }
 
 export class Restriction {
-  constructor(private readonly pool: pg.Pool, private readonly accounts: AccountService) {}
+  constructor(private readonly pool: pg.Pool, private readonly accounts: Pick<AccountProvisioning, 'get' | 'setStatus'>) {}
 
   async restrict(customerId: number, suspendAccounts: boolean, actor: string): Promise<RestrictionState> {
     const c = await this.state(customerId);

@@ -1,13 +1,13 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
+import type { AccountLookup } from '../accounts/account-ports.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { eraseCustomer } from './erasure.ts';
 import { closedCustomersDue, deleteExpiredIvrSessions, dropExpiredCdrPartitions, dropExpiredPaymentReferences } from './retention.ts';
 import type { RetentionPolicy } from './retention.ts';
 
 /** The retention jobs together, as the CLI (`softswitch retention`) and the API run them. */
-export interface RetentionDeps { pool: pg.Pool; log: Logger; accounts: AccountService; balances: BalanceStore; policy: RetentionPolicy; endSessions?: (accountId: number) => Promise<void> }
+export interface RetentionDeps { pool: pg.Pool; log: Logger; accounts: AccountLookup; balances: BalanceStore; policy: RetentionPolicy; endSessions?: (accountId: number) => Promise<void> }
 
 export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[], actor: string) {
   const p = ctx.policy;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Config } from '../config/config.ts';
 import { AuditLog } from './audit-log.ts';
 
 /**
@@ -15,6 +16,11 @@ import { AuditLog } from './audit-log.ts';
  *   payment tokens of accounts closed longer than that, are removed.
  */
 export interface RetentionPolicy { cdrMonths: number; contactYears: number; paymentReferenceMonths: number }
+
+/** The retention periods the settings give (the API and the CLI run the same jobs with them). */
+export function retentionPolicyOf(config: Config): RetentionPolicy {
+  return { cdrMonths: config.cdrRetentionMonths, contactYears: config.contactRetentionYears, paymentReferenceMonths: config.paymentReferenceRetentionMonths };
+}
 
 function monthsBefore(now: Date, months: number): Date {
   const d = new Date(now.getTime());

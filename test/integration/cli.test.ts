@@ -196,6 +196,73 @@ describe('operator CLI', () => {
     expect(none.stdout).toBe(`account ${accountId} now has no tariff (its calls are refused: no rate)\n`);
   });
 
+  it('manages carriers and their gateways without SQL: create, show, list, remove; a gateway password is never printed', async () => {
+    const set = await cli(['carrier', 'set', 'cli-carrier', 'Example Carrier', '--prefixes=44,33', '--addresses=192.0.2.10/32', '--json']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.json()).toEqual({ id: 'cli-carrier', name: 'Example Carrier', tariffId: null, enabled: true, prefixes: ['33', '44'], addresses: ['192.0.2.10/32'], gateways: [] });
+    const gw = await cli(['gateway', 'add', 'cli-carrier', 'gw1.example.net', '--port=5080', '--transport=tcp', '--priority=5', '--auth-username=trunk', '--auth-password=s3cret-pw', '--json']);
+    expect(gw.code, gw.stderr).toBe(0);
+    expect(gw.stdout).not.toContain('s3cret-pw');
+    const gateway = gw.json() as { id: number };
+    expect(gateway).toMatchObject({ carrierId: 'cli-carrier', address: 'gw1.example.net', port: 5080, transport: 'tcp', priority: 5, weight: 100, enabled: true, authUsername: 'trunk', hasAuthPassword: true });
+    const [show, list, noCarrier, badTransport, badPrefix] = await Promise.all([
+      cli(['carrier', 'show', 'cli-carrier']),
+      cli(['carrier', 'list', '--json']),
+      cli(['gateway', 'add', 'no-such-carrier', 'gw2.example.net', '--json']),
+      cli(['gateway', 'add', 'cli-carrier', 'gw2.example.net', '--transport=sctp']),
+      cli(['carrier', 'set', 'cli-carrier', 'Example Carrier', '--prefixes=4a']),
+    ]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain('carrier cli-carrier (Example Carrier), enabled, tariff none');
+    expect(show.stdout).toContain(`gateway ${gateway.id}  gw1.example.net:5080 tcp  priority 5 weight 100  auth trunk`);
+    expect(show.stdout).not.toContain('s3cret-pw');
+    expect((list.json() as { id: string }[]).map((c) => c.id)).toContain('cli-carrier');
+    expect(noCarrier.code).toBe(1);
+    expect(errorOf(noCarrier).code).toBe('UNKNOWN_CARRIER');
+    expect(badTransport.code).toBe(2);
+    expect(badTransport.stderr).toContain('--transport must be udp or tcp');
+    expect(badPrefix.code).toBe(2);
+    const { rows } = await s.pool.query('select auth_password from gateways where id = $1', [gateway.id]);
+    expect(rows[0].auth_password).toBe('s3cret-pw');
+
+    const rmGw = await cli(['gateway', 'remove', String(gateway.id)]);
+    expect(rmGw.code, rmGw.stderr).toBe(0);
+    const rm = await cli(['carrier', 'remove', 'cli-carrier']);
+    expect(rm.code, rm.stderr).toBe(0);
+    const [gone, gwGone] = await Promise.all([cli(['carrier', 'show', 'cli-carrier', '--json']), cli(['gateway', 'remove', String(gateway.id), '--json'])]);
+    expect(gone.code).toBe(1);
+    expect(errorOf(gone).code).toBe('UNKNOWN_CARRIER');
+    expect(errorOf(gwGone).code).toBe('UNKNOWN_GATEWAY');
+  });
+
+  it('manages access numbers and personal numbers (DIDs) without SQL', async () => {
+    const an = await cli(['access-number', 'set', '+442079460000', '--language=fr', '--description=London local', '--json']);
+    expect(an.code, an.stderr).toBe(0);
+    expect(an.json()).toEqual({ number: '+442079460000', language: 'fr', description: 'London local' });
+    const anList = await cli(['access-number', 'list']);
+    expect(anList.stdout).toContain('+442079460000  fr  London local');
+    const badNumber = await cli(['access-number', 'set', '02079460000']);
+    expect(badNumber.code).toBe(2);
+
+    const did = await cli(['did', 'assign', '+447700900555', String(accountId), '--username=alice.desk', '--json']);
+    expect(did.code, did.stderr).toBe(0);
+    expect(did.json()).toMatchObject({ number: '+447700900555', accountId, sipUsername: 'alice.desk' });
+    const [dids, unknownAccount] = await Promise.all([
+      cli(['did', 'list', `--account=${accountId}`]),
+      cli(['did', 'assign', '+447700900556', '999999', '--json']),
+    ]);
+    expect(dids.stdout).toContain(`+447700900555  account ${accountId}  alice.desk`);
+    expect(errorOf(unknownAccount).code).toBe('UNKNOWN_ACCOUNT');
+    const { rows: audit } = await s.pool.query("select actor from audit_log where action = 'did.assign' and subject_account_id = $1", [accountId]);
+    expect(audit.map((r) => r.actor)).toContain('cli');
+
+    expect((await cli(['did', 'release', '+447700900555'])).code).toBe(0);
+    expect((await cli(['access-number', 'remove', '+442079460000'])).code).toBe(0);
+    const [again, anAgain] = await Promise.all([cli(['did', 'release', '+447700900555', '--json']), cli(['access-number', 'remove', '+442079460000', '--json'])]);
+    expect(errorOf(again).code).toBe('UNKNOWN_NUMBER');
+    expect(errorOf(anAgain).code).toBe('UNKNOWN_NUMBER');
+  });
+
   it('refuses bad usage and bad configuration with exit code 2 and says why', async () => {
     const [unknownCommand, unknownOption, missingArg, badConfig, help] = await Promise.all([
       cli(['frobnicate']),
@@ -214,7 +281,8 @@ describe('operator CLI', () => {
     expect(badConfig.stderr).toContain('PIN_PEPPER must be at least 32 characters');
     expect(help.code).toBe(0);
     for (const c of ['customer create', 'account create', 'pin issue', 'topup', 'caller-id add', 'import-tariff', 'calls list', 'calls hangup',
-      'rebuild-balances', 'reconcile', 'retention', 'api-key create', 'api-key revoke']) expect(help.stdout).toContain(c);
+      'rebuild-balances', 'reconcile', 'retention', 'api-key create', 'api-key revoke',
+      'carrier set', 'gateway add', 'access-number set', 'did assign']) expect(help.stdout).toContain(c);
   });
 
   it('reports an unreachable Redis as a failure (exit 1), not a hang', async () => {

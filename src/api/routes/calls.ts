@@ -3,8 +3,6 @@ import { AppError } from '../../errors.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { id } from '../schemas.ts';
-import { sipCommandsChannel } from '../../sip/sip-commands.ts';
-import type { HangupCommand } from '../../sip/sip-commands.ts';
 import { audit } from './common.ts';
 
 const TAG = ['calls'];
@@ -16,16 +14,6 @@ const liveCall = {
   },
 } as const;
 
-interface LiveCall { callId: string; accountId: number | null; state: string; reserved: number; startedAt: Date | null; reservedUntil: Date | null }
-
-/** Every call holding a reservation, from the open-call index of each balance shard. */
-async function liveCalls(ctx: ApiContext, accountId?: number): Promise<LiveCall[]> {
-  return (await ctx.balances.listOpenCalls(accountId)).map((c) => ({
-    callId: c.callId, accountId: c.accountId, state: c.state, reserved: c.reserved,
-    startedAt: c.createdAt === null ? null : new Date(c.createdAt), reservedUntil: c.deadline === null ? null : new Date(c.deadline),
-  }));
-}
-
 /** Live calls (from Redis) and hanging one up (a command to the SIP application). */
 export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { accountId?: number } }>('/v1/calls', {
@@ -35,7 +23,7 @@ export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
       querystring: { type: 'object', additionalProperties: false, properties: { accountId: id } },
       response: { 200: { type: 'object', properties: { items: { type: 'array', items: liveCall } } } },
     },
-  }, async (req) => ({ items: await liveCalls(ctx, req.query.accountId) }));
+  }, async (req) => ({ items: await ctx.liveCalls.list(req.query.accountId) }));
 
   app.delete<{ Params: { callId: string } }>('/v1/calls/:callId', {
     config: { access: 'admin' },
@@ -45,10 +33,9 @@ export function callRoutes(app: FastifyInstance, ctx: ApiContext): void {
       response: { 202: { type: 'object', properties: { callId: { type: 'string' }, accountId: { type: ['integer', 'null'] }, receivers: { type: 'integer', description: 'SIP application instances that received the command' } } } },
     },
   }, async (req, reply) => {
-    const call = (await liveCalls(ctx)).find((c) => c.callId === req.params.callId);
+    const call = (await ctx.liveCalls.list()).find((c) => c.callId === req.params.callId);
     if (!call) throw new AppError('UNKNOWN_CALL');
-    const command: HangupCommand = { op: 'hangup', callId: call.callId, accountId: call.accountId, requestedBy: principalOf(req).actor, at: Date.now() };
-    const receivers = await ctx.redis.publish(sipCommandsChannel(ctx.settings.namespace), JSON.stringify(command));
+    const receivers = await ctx.liveCalls.hangup(call, principalOf(req).actor);
     await audit(ctx, req, 'call.hangup', { accountId: call.accountId });
     return reply.status(202).send({ callId: call.callId, accountId: call.accountId, receivers });
   });

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { IvrSessionRecords } from '../../accounts/ivr-session-records.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { dateTime, decodeCursor, e164, encodeCursor, id, isTimeKey, page, pageQuery } from '../schemas.ts';
@@ -39,7 +38,7 @@ const filterOf = (q: SessionQuery) => ({
  * number and carrier, to reconcile the carrier's invoice. No cost to customers.
  */
 export function ivrSessionRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const records = new IvrSessionRecords(ctx.pool);
+  const records = ctx.ivrSessions;
 
   app.get<{ Querystring: SessionQuery & { cursor?: string; limit: number } }>('/v1/ivr-sessions', {
     config: { access: 'read' },

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { LISTS } from '../../accounts/consents.ts';
 import type { MarketingList } from '../../accounts/consents.ts';
 import { AppError } from '../../errors.ts';
-import { exportPersonalData } from '../../privacy/data-export.ts';
 import { eraseCustomer } from '../../privacy/erasure.ts';
 import { runRetention } from '../../privacy/retention-jobs.ts';
 import { principalOf } from '../api-context.ts';
@@ -34,7 +33,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     config: { access: 'admin' },
     schema: { tags: TAG, summary: 'Everything held about the customer, as one JSON document (access, portability)', params: customerIdParams, response: { 200: exportSchema } },
   }, async (req) => {
-    const doc = await exportPersonalData(ctx.pool, req.params.customerId);
+    const doc = await ctx.personalData.export(req.params.customerId);
     await audit(ctx, req, 'customer.export', { customerId: req.params.customerId });
     return doc;
   });
@@ -89,10 +88,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   }, async (req) => {
     await ctx.directory.get(req.params.customerId);
-    const { rows } = await ctx.pool.query(
-      `select at, actor, action, subject_account_id as "accountId", detail from audit_log
-        where subject_customer_id = $1 or subject_account_id in (select id from accounts where customer_id = $1) order by id desc limit 1000`, [req.params.customerId]);
-    return { items: rows };
+    return { items: await ctx.audit.historyOf(req.params.customerId) };
   });
 
   app.post<{ Body: { jobs?: ('cdrs' | 'contacts' | 'payments')[]; now?: string } }>('/v1/retention/run', {

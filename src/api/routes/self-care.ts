@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { MarketingList } from '../../accounts/consents.ts';
 import type { CustomerChanges } from '../../accounts/customer-directory.ts';
 import { AppError } from '../../errors.ts';
-import { exportPersonalData } from '../../privacy/data-export.ts';
 import { eraseCustomer } from '../../privacy/erasure.ts';
 import { customerOf } from '../api-context.ts';
 import { customerMayAct } from '../customer-access.ts';
@@ -270,7 +269,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     schema: { tags: TAG, summary: 'Everything held about me, as one JSON document', response: { 200: exportSchema } },
   }, async (req) => {
     const me = customerOf(req);
-    const doc = await exportPersonalData(ctx.pool, me.customerId);
+    const doc = await ctx.personalData.export(me.customerId);
     await audit(ctx, req, 'customer.export', { customerId: me.customerId });
     return doc;
   });

@@ -22,7 +22,7 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext, metrics: Api
     const run = async (name: string, f: () => Promise<unknown>) => {
       try { await f(); checks[name] = 'ok'; } catch (err) { checks[name] = (err as Error).message; }
     };
-    await Promise.all([run('postgres', () => ctx.pool.query('select 1')), run('redis', () => ctx.redis.ping())]);
+    await Promise.all(Object.entries(ctx.dependencies).map(([name, check]) => run(name, check)));
     const ok = Object.values(checks).every((v) => v === 'ok');
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   });

@@ -24,9 +24,7 @@ export function tariffRoutes(app: FastifyInstance, ctx: ApiContext): void {
       response: { 200: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, currency: { type: 'string' }, rates: { type: 'integer' }, createdAt: dateTime } } } } } },
     },
   }, async () => {
-    const { rows } = await ctx.pool.query(
-      `select t.id, t.name, t.currency, t.created_at as "createdAt", (select count(*)::int from rates r where r.tariff_id = t.id) as rates from tariffs t order by t.id`);
-    return { items: rows };
+    return { items: await ctx.tariffs.list() };
   });
 
   app.put<{ Params: { tariffId: string }; Querystring: { name: string; currency: string }; Body: string }>('/v1/tariffs/:tariffId', {

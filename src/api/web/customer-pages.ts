@@ -7,7 +7,6 @@
 import { AppError } from '../../errors.ts';
 import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BindingStore } from '../../sip/registrar/binding-store.ts';
 import { balanceView, streamBalanceView } from './balance-stream.ts';
 import { html } from './html.ts';
 import type { Html } from './html.ts';
@@ -351,8 +350,6 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     return redirect(reply, withMessage('/my/caller-ids', 'callerIds.removed'));
   });
 
-  const bindings = new BindingStore(ctx.redis, { namespace: ctx.settings.namespace, now: () => Date.now() });
-
   app.get('/my/devices', pageRoute('SIP devices: usernames, registration status, new SIP password'), async (req, reply) => {
     const me = await signedIn(web, req, reply);
     if (!me) return reply;
@@ -360,7 +357,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const d = t.devices;
     const creds = await ctx.accounts.listSipCredentials(me.accountId);
     await ctx.audit.write({ actor: `customer:${me.customerId}`, action: 'sip_credentials.list', customerId: me.customerId, accountId: me.accountId });
-    const rows = await Promise.all(creds.map(async (c) => ({ ...c, bindings: await bindings.bindingsOf(`${c.username}@${c.realm}`) })));
+    const rows = await Promise.all(creds.map(async (c) => ({ ...c, bindings: await ctx.registrations.bindingsOf(`${c.username}@${c.realm}`) })));
     return show(web, req, reply, me, '/my/devices', {
       title: d.title,
       body: html`<p>${d.intro}</p>

@@ -17,7 +17,6 @@ import {
 } from './web-kit.ts';
 import type { ApiResult, PageOpts, Web } from './web-kit.ts';
 import { clearCookie, csrfFor, csrfValid, preSession, readCookies, sameOrigin, securityHeaders, setCookie } from './web-security.ts';
-import { CallRateCounter } from '../../observability/call-rate.ts';
 
 export const OPERATOR_COOKIE = 'ss_op';
 
@@ -85,7 +84,6 @@ function outcome(r: ApiResult, okId: string): { id: string; kind: 'm' | 'e' } {
 
 export function operatorPages(web: Web, app: FastifyInstance): void {
   const { ctx } = web;
-  const callRate = new CallRateCounter(ctx.redis, ctx.settings.namespace);
   const back = (reply: FastifyReply, path: string, o: { id: string; kind: 'm' | 'e' }) => redirect(reply, withMessage(path, o.id, o.kind));
 
   app.get('/console/login', pageRoute('Operator console login (API key)'), async (req, reply) => {
@@ -130,26 +128,14 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const t = T(req);
     const calls = await callApi<{ items: Row[] }>(web, req, 'GET', '/v1/calls', { bearer: op.apiKey });
     const items = calls.json.items ?? [];
-    const keys = ctx.balances.keys;
-    const p = ctx.redis.pipeline();
-    for (const st of keys.allStreams()) { p.xlen(st); p.xrange(st, '-', '+', 'COUNT', 1); }
-    const r = (await p.exec()) ?? [];
-    let pending = 0;
-    let oldest = Infinity;
-    for (let i = 0; i < r.length; i += 2) {
-      pending += Number(r[i]?.[1] ?? 0);
-      const first = (r[i + 1]?.[1] as [string, string[]][] | null)?.[0]?.[0];
-      if (first) oldest = Math.min(oldest, Number(first.split('-')[0]));
-    }
+    const backlog = await ctx.ledgerBacklog.figures();
     const accountIds = [...new Set(items.map((c) => Number(c.accountId)).filter((n) => n > 0))].slice(0, 20);
     const active = await Promise.all(accountIds.map(async (id) => ({ id, ...(await balanceView(ctx, id, t.locale).catch(() => ({ available: '?', callsInProgress: '?' }))) })));
     // a table scan: on page load only, never from the once-a-second stream
-    const { rows: low } = withLow ? await ctx.pool.query<{ id: number; number: string; balance: string; currency: string; creditFloor: string }>(
-      `select id, number, balance, currency, credit_floor as "creditFloor" from accounts
-        where status = 'active' and balance - credit_floor < 1000000 order by balance - credit_floor limit 10`) : { rows: [] };
-    const cps = await callRate.perSecond(10);
+    const low = withLow ? await ctx.lowBalances.list(10) : [];
+    const cps = await ctx.callRate.perSecond(10);
     return {
-      callsInProgress: String(items.length), callsPerSecond: cps.toFixed(1), ledgerPending: String(pending), ledgerLag: oldest === Infinity ? '0' : String(Math.max(0, Math.round((Date.now() - oldest) / 1000))),
+      callsInProgress: String(items.length), callsPerSecond: cps.toFixed(1), ledgerPending: String(backlog.pendingEvents), ledgerLag: String(Math.round(backlog.lagSeconds)),
       active: active.map((a) => ({ id: a.id, available: a.available, calls: a.callsInProgress })),
       low: low.map((a) => ({ id: a.id, number: a.number, balance: formatMoney(BigInt(a.balance), a.currency, t.locale) })),
     };

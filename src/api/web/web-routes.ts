@@ -13,20 +13,16 @@ import { customerPages } from './customer-pages.ts';
 import { html } from './html.ts';
 import { parseMultipart } from './multipart.ts';
 import { operatorPages } from './operator-pages.ts';
-import { OperatorSessions } from './operator-sessions.ts';
 import { T, pageRoute, sendPage } from './web-kit.ts';
 import type { Web } from './web-kit.ts';
 import { securityHeaders } from './web-security.ts';
-
-/** How long an operator console session lasts. */
-export const OPERATOR_SESSION_SECONDS = 8 * 3600;
 
 const ASSETS: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
 
 export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(new URL(`./assets/${name}`, import.meta.url)) }]));
   const assetVersion = createHash('sha256').update(Buffer.concat([...files.values()].map((f) => f.body))).digest('hex').slice(0, 12);
-  const web: Web = { app, ctx, operators: new OperatorSessions(ctx.redis, ctx.settings.namespace, OPERATOR_SESSION_SECONDS), assetVersion };
+  const web: Web = { app, ctx, operators: ctx.operatorSessions, assetVersion };
 
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {

@@ -59,6 +59,11 @@ export class BalanceKeys {
     return Array.from({ length: this.shards }, (_, i) => this.stream(i));
   }
 
+  /** The stream the ledger writer moves events Postgres refused to (one per namespace, not sharded). */
+  deadLetters(): string {
+    return `${this.namespace}:deadletter`;
+  }
+
   /** Shard for calls with no account: spread by call id so one stream does not take them all. */
   shardOfCallId(callId: string): number {
     let h = 0;

@@ -2,6 +2,7 @@
  * Integer arithmetic for money and durations. Every value here is a JS number restricted to
  * safe integers (Number.isSafeInteger); no floating-point result is ever used for money.
  */
+import { formatAmount, parseAmount } from '../../common/money-text.ts';
 
 /** Throws a RangeError unless `value` is a safe integer >= `min`. */
 export function assertSafeInteger(value: number, name: string, min = 0): void {
@@ -44,45 +45,21 @@ export function ceilDiv(a: number, b: number): number {
   return remainder === 0 ? quotient : quotient + 1;
 }
 
-const MICROS_DIGITS = 6;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 /** Result of reading a decimal amount: micro-units or the reason it was refused. */
 export type MicrosParse = { ok: true; micros: number } | { ok: false; message: string };
 
 /**
- * Reads a decimal amount in currency units ("0.0125", "3", "12.5") as integer micro-units by
- * string manipulation: the integer digits and the fraction padded to 6 digits are concatenated
- * and read as one integer. Refuses signs, exponents, more than 6 decimals, empty parts
- * ("1.", ".5") and anything that is not a plain decimal.
+ * Reads a decimal amount in currency units ("0.0125", "3", "12.5") as integer micro-units, by the
+ * one money-text rule (src/common/money-text.ts): no sign, no exponent, up to 6 decimals, no
+ * empty parts ("1.", ".5"). A rate may be as large as a safe integer of micro-units.
  */
 export function parseDecimalMicros(text: string): MicrosParse {
-  if (text === '') return { ok: false, message: 'is required' };
-  if (text.startsWith('-')) return { ok: false, message: `must not be negative, got "${text}"` };
-  if (/[eE]/.test(text)) return { ok: false, message: `exponent notation is not allowed, got "${text}"` };
-  const match = /^([0-9]+)(?:\.([0-9]+))?$/.exec(text);
-  if (match === null) {
-    return { ok: false, message: `must be a decimal amount like 0.0125 (digits, optional '.' and up to 6 decimals), got "${text}"` };
-  }
-  const whole = match[1] ?? '';
-  const fraction = match[2] ?? '';
-  if (fraction.length > MICROS_DIGITS) {
-    return { ok: false, message: `has more than ${MICROS_DIGITS} decimals, got "${text}"` };
-  }
-  const digits = whole + fraction.padEnd(MICROS_DIGITS, '0');
-  const micros = BigInt(digits);
-  if (micros > MAX_SAFE) return { ok: false, message: `is too large, got "${text}"` };
-  return { ok: true, micros: Number(micros) };
+  const read = parseAmount(text, { max: Number.MAX_SAFE_INTEGER });
+  return read.ok ? { ok: true, micros: read.micros } : { ok: false, message: read.message };
 }
 
-/**
- * Writes integer micro-units as a decimal amount in currency units with no trailing zeros
- * ("0.0125", "3"), by string manipulation; the inverse of parseDecimalMicros.
- */
+/** Writes integer micro-units as a decimal amount in currency units with no trailing zeros ("0.0125", "3"); the inverse of parseDecimalMicros. */
 export function formatDecimalMicros(micros: number): string {
   assertSafeInteger(micros, 'amount', 0);
-  const digits = String(micros).padStart(MICROS_DIGITS + 1, '0');
-  const whole = digits.slice(0, -MICROS_DIGITS);
-  const fraction = digits.slice(-MICROS_DIGITS).replace(/0+$/, '');
-  return fraction === '' ? whole : `${whole}.${fraction}`;
+  return formatAmount(micros);
 }

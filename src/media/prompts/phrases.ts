@@ -9,9 +9,9 @@
  * than they have. A language pack provides a PhraseBook; English (British usage: "two hundred
  * and five") is the one built in.
  */
+import { minorUnitDigits, minorUnitsOf } from '../../common/money-text.ts';
 import type { PromptName } from './catalog.ts';
 
-const MICRO = 1_000_000;
 
 /** How a currency is spoken: minor-unit digits and the singular/plural words. */
 export interface CurrencyWords {
@@ -92,20 +92,18 @@ function enNumber(n: number): PromptName[] {
 }
 
 const EN_CURRENCIES: Readonly<Record<string, CurrencyWords>> = Object.freeze({
-  GBP: { minorDigits: 2, major: ['currency/pound', 'currency/pounds'], minor: ['currency/penny', 'currency/pence'] },
-  USD: { minorDigits: 2, major: ['currency/dollar', 'currency/dollars'], minor: ['currency/cent', 'currency/cents'] },
-  EUR: { minorDigits: 2, major: ['currency/euro', 'currency/euros'], minor: ['currency/cent', 'currency/cents'] },
+  GBP: { minorDigits: minorUnitDigits('GBP'), major: ['currency/pound', 'currency/pounds'], minor: ['currency/penny', 'currency/pence'] },
+  USD: { minorDigits: minorUnitDigits('USD'), major: ['currency/dollar', 'currency/dollars'], minor: ['currency/cent', 'currency/cents'] },
+  EUR: { minorDigits: minorUnitDigits('EUR'), major: ['currency/euro', 'currency/euros'], minor: ['currency/cent', 'currency/cents'] },
 });
 
 /** Split micro-units into whole major and minor units, rounded towards zero. */
 export function splitAmount(micro: number, minorDigits: number): { negative: boolean; major: number; minor: number } {
   if (!Number.isSafeInteger(micro)) throw new RangeError(`amount must be a safe integer of micro-units, got ${micro}`);
   if (!Number.isInteger(minorDigits) || minorDigits < 0 || minorDigits > 6) throw new RangeError(`minorDigits must be 0..6, got ${minorDigits}`);
-  const negative = micro < 0;
-  const abs = negative ? -micro : micro;
-  const major = div(abs, MICRO);
-  const minor = div(abs % MICRO, 10 ** (6 - minorDigits));
-  return { negative, major, minor };
+  const units = minorUnitsOf(micro, minorDigits, 'toward-zero');
+  const scale = 10n ** BigInt(minorDigits);
+  return { negative: micro < 0, major: Number(units / scale), minor: Number(units % scale) };
 }
 
 function makeBook(language: string, number: (n: number) => PromptName[], currencies: Readonly<Record<string, CurrencyWords>>): PhraseBook {

@@ -1,6 +1,7 @@
 /**
  * Calls in progress, read from the open-call index of each balance shard (the same view as the
- * API's GET /v1/calls), and the hang-up command published to the SIP applications.
+ * API's GET /v1/calls), and the hang-up command published to the SIP applications; the API
+ * and the CLI both read and end calls through here.
  */
 import type { Redis } from 'ioredis';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
@@ -30,4 +31,18 @@ export async function listLiveCalls(store: BalanceStore, accountId?: number): Pr
 export async function publishHangup(redis: Redis, namespace: string, call: { callId: string; accountId: number | null }, requestedBy: string): Promise<number> {
   const command: HangupCommand = { op: 'hangup', callId: call.callId, accountId: call.accountId, requestedBy, at: Date.now() };
   return redis.publish(sipCommandsChannel(namespace), JSON.stringify(command));
+}
+
+/** Calls in progress and hanging one up, as the API and the CLI offer them. */
+export class LiveCalls {
+  constructor(private readonly balances: BalanceStore, private readonly redis: Redis, private readonly namespace: string) {}
+
+  list(accountId?: number): Promise<LiveCall[]> {
+    return listLiveCalls(this.balances, accountId);
+  }
+
+  /** Asks the SIP application holding the call to end it; returns how many SIP application processes received the command. */
+  hangup(call: { callId: string; accountId: number | null }, requestedBy: string): Promise<number> {
+    return publishHangup(this.redis, this.namespace, call, requestedBy);
+  }
 }

@@ -1,0 +1,35 @@
+import type { Redis } from 'ioredis';
+import type { BalanceKeys } from '../billing/balance/keys.ts';
+
+/** What the ledger writer has not yet written to Postgres: the shard streams hold exactly those events. */
+export interface LedgerBacklogFigures {
+  pendingEvents: number;
+  lagSeconds: number;   // age of the oldest unwritten event (0 when none), not rounded
+}
+
+/**
+ * The one reading of the ledger writer's backlog, for the operator dashboard and the metrics:
+ * pending events, the age of the oldest one (its stream id's milliseconds) and the dead letters.
+ */
+export class LedgerBacklog {
+  constructor(private readonly redis: Redis, private readonly keys: BalanceKeys, private readonly now: () => number = Date.now) {}
+
+  async figures(): Promise<LedgerBacklogFigures> {
+    const p = this.redis.pipeline();
+    for (const st of this.keys.allStreams()) { p.xlen(st); p.xrange(st, '-', '+', 'COUNT', 1); }
+    const r = (await p.exec()) ?? [];
+    let pendingEvents = 0;
+    let oldest = Infinity;
+    for (let i = 0; i < r.length; i += 2) {
+      pendingEvents += Number(r[i]?.[1] ?? 0);
+      const first = (r[i + 1]?.[1] as [string, string[]][] | null)?.[0]?.[0];
+      if (first) oldest = Math.min(oldest, Number(first.split('-')[0]));
+    }
+    return { pendingEvents, lagSeconds: oldest === Infinity ? 0 : Math.max(0, (this.now() - oldest) / 1000) };
+  }
+
+  /** Events Postgres refused, kept in the dead-letter stream. */
+  async deadLetters(): Promise<number> {
+    return Number(await this.redis.xlen(this.keys.deadLetters()));
+  }
+}
