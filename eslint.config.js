@@ -3,15 +3,32 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from './scripts/eslint/component-boundaries.js';
 
-const PROCESS_ENV = { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read process.env only in src/config (the composition root).' };
-const STORE_HANDLE = { selector: "MemberExpression[property.name=/^(pool|redis)$/]", message: 'Pages and routes call services: no Postgres pool or Redis connection here (docs/architecture.md, "Boundaries").' };
+const PROCESS_ENV = {
+  selector: "MemberExpression[object.name='process'][property.name='env']",
+  message: 'Read process.env only in src/config (the composition root).',
+};
+const STORE_HANDLE = {
+  selector: 'MemberExpression[property.name=/^(pool|redis)$/]',
+  message: 'Pages and routes call services: no Postgres pool or Redis connection here (docs/architecture.md, "Boundaries").',
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+      },
+    },
     plugins: { local: boundaries },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -46,18 +63,18 @@ export default tseslint.config(
     ignores: [
       // Today's pages and routes that still use ctx.pool / ctx.redis themselves. They move behind services
       // (issue 20, item 2); delete each line as its file stops, and the rule covers it.
-      'src/api/web/operator-pages.ts',    // stream lag, call rate and low-balance SQL
-      'src/api/web/customer-pages.ts',    // BindingStore on ctx.redis
-      'src/api/web/web-routes.ts',        // OperatorSessions on ctx.redis
+      'src/api/web/operator-pages.ts', // stream lag, call rate and low-balance SQL
+      'src/api/web/customer-pages.ts', // BindingStore on ctx.redis
+      'src/api/web/web-routes.ts', // OperatorSessions on ctx.redis
       'src/api/web/operator-sessions.ts', // the operator session store itself (a service living among the pages)
-      'src/api/routes/common.ts',         // balance SQL
-      'src/api/routes/ivr-sessions.ts',   // IvrSessionRecords on ctx.pool
-      'src/api/routes/routing-data.ts',   // carriers, gateways, access numbers, DIDs in SQL
-      'src/api/routes/self-care.ts',      // exportPersonalData(ctx.pool)
-      'src/api/routes/privacy.ts',        // exportPersonalData(ctx.pool), SQL
-      'src/api/routes/tariffs.ts',        // SQL
-      'src/api/routes/system.ts',         // readiness pings Postgres and Redis
-      'src/api/routes/calls.ts',          // publishes the hangup command on Redis
+      'src/api/routes/common.ts', // balance SQL
+      'src/api/routes/ivr-sessions.ts', // IvrSessionRecords on ctx.pool
+      'src/api/routes/routing-data.ts', // carriers, gateways, access numbers, DIDs in SQL
+      'src/api/routes/self-care.ts', // exportPersonalData(ctx.pool)
+      'src/api/routes/privacy.ts', // exportPersonalData(ctx.pool), SQL
+      'src/api/routes/tariffs.ts', // SQL
+      'src/api/routes/system.ts', // readiness pings Postgres and Redis
+      'src/api/routes/calls.ts', // publishes the hangup command on Redis
     ],
     rules: { 'no-restricted-syntax': ['error', PROCESS_ENV, STORE_HANDLE] },
   },

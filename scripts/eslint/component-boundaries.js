@@ -22,30 +22,66 @@ import path from 'node:path';
 export const BOUNDARIES = [
   { from: 'src/edge', allowOnly: ['src/edge'], why: 'the embedded SIP server is its own process and imports nothing from the rest of src' },
   // The edge's own layers (docs/architecture.md, "Layers"): each imports only the layers to its left.
-  { from: 'src/edge/message', allowOnly: ['src/edge/message'], why: 'the SIP codec is the edge\'s lowest layer' },
+  { from: 'src/edge/message', allowOnly: ['src/edge/message'], why: "the SIP codec is the edge's lowest layer" },
   { from: 'src/edge/transport', allowOnly: ['src/edge/transport', 'src/edge/message'], why: 'edge layers import only the layers below them' },
-  { from: 'src/edge/transaction', allowOnly: ['src/edge/transaction', 'src/edge/transport', 'src/edge/message'], why: 'edge layers import only the layers below them' },
-  { from: 'src/edge/dialog', allowOnly: ['src/edge/dialog', 'src/edge/transaction', 'src/edge/transport', 'src/edge/message'], why: 'edge layers import only the layers below them' },
+  {
+    from: 'src/edge/transaction',
+    allowOnly: ['src/edge/transaction', 'src/edge/transport', 'src/edge/message'],
+    why: 'edge layers import only the layers below them',
+  },
+  {
+    from: 'src/edge/dialog',
+    allowOnly: ['src/edge/dialog', 'src/edge/transaction', 'src/edge/transport', 'src/edge/message'],
+    why: 'edge layers import only the layers below them',
+  },
   { from: 'src/edge/wire', allowOnly: ['src/edge/wire', 'src/edge/message'], why: 'the wire protocol does not depend on the SIP layers' },
-  { from: 'src/billing', deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/media'], why: 'billing is used by the SIP app and the API, and knows neither SIP nor HTTP' },
+  {
+    from: 'src/billing',
+    deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/media'],
+    why: 'billing is used by the SIP app and the API, and knows neither SIP nor HTTP',
+  },
   { from: 'src/ledger', deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/media'], why: 'the ledger writer knows neither SIP nor HTTP' },
-  { from: 'src/accounts', deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/media'], why: 'accounts are used by the SIP app and the API, and know neither SIP nor HTTP' },
-  { from: 'src/observability', deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts'], why: 'observability is imported by the SIP app and the API; importing them back makes a cycle' },
-  { from: 'src/common', deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/billing', 'src/accounts', 'src/ledger', 'src/media', 'src/db'], why: 'src/common holds leaf utilities every component may use' },
-  { from: 'src/config', deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/billing', 'src/accounts', 'src/ledger', 'src/media', 'src/db'], why: 'configuration is read by every component and depends on none' },
-  { from: 'src/media', deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/billing', 'src/accounts', 'src/ledger', 'src/db'], why: 'the media port is a leaf the SIP app drives' },
+  {
+    from: 'src/accounts',
+    deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/media'],
+    why: 'accounts are used by the SIP app and the API, and know neither SIP nor HTTP',
+  },
+  {
+    from: 'src/observability',
+    deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts'],
+    why: 'observability is imported by the SIP app and the API; importing them back makes a cycle',
+  },
+  {
+    from: 'src/common',
+    deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/billing', 'src/accounts', 'src/ledger', 'src/media', 'src/db'],
+    why: 'src/common holds leaf utilities every component may use',
+  },
+  {
+    from: 'src/config',
+    deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/billing', 'src/accounts', 'src/ledger', 'src/media', 'src/db'],
+    why: 'configuration is read by every component and depends on none',
+  },
+  {
+    from: 'src/media',
+    deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/billing', 'src/accounts', 'src/ledger', 'src/db'],
+    why: 'the media port is a leaf the SIP app drives',
+  },
   { from: 'src/errors.ts', allowOnly: ['src/errors.ts'], why: 'the error registry is a leaf every component imports' },
   {
     from: 'src/api/web',
     deny: ['pg', 'ioredis', 'src/db', 'src/sip', 'src/edge', 'src/ledger', 'src/billing/balance/keys.ts', 'src/billing/balance/lua'],
     except: [
       // Pages that build a Redis-backed store themselves; they move behind services (issue 20, item 2) and leave this list.
-      'src/api/web/customer-pages.ts',      // builds a BindingStore (src/sip/registrar) for the registered-devices page
-      'src/api/web/operator-sessions.ts',   // the operator session store takes a Redis connection
+      'src/api/web/customer-pages.ts', // builds a BindingStore (src/sip/registrar) for the registered-devices page
+      'src/api/web/operator-sessions.ts', // the operator session store takes a Redis connection
     ],
     why: 'pages call services; Redis, SQL and the SIP app are behind them',
   },
-  { from: 'src/api/routes', deny: ['pg', 'ioredis', 'src/db', 'src/edge', 'src/ledger', 'src/billing/balance/lua'], why: 'routes call services; Redis and SQL are behind them' },
+  {
+    from: 'src/api/routes',
+    deny: ['pg', 'ioredis', 'src/db', 'src/edge', 'src/ledger', 'src/billing/balance/lua'],
+    why: 'routes call services; Redis and SQL are behind them',
+  },
 ];
 
 /** @param {string} p @param {string} prefix */
@@ -79,7 +115,10 @@ const componentBoundaries = {
       if (typeof source !== 'string') return;
       const relative = source.startsWith('.');
       const target = relative
-        ? path.relative(root, path.resolve(path.dirname(context.filename), source)).split(path.sep).join('/')
+        ? path
+            .relative(root, path.resolve(path.dirname(context.filename), source))
+            .split(path.sep)
+            .join('/')
         : packageOf(source);
       const inProject = relative && !target.startsWith('..');
       for (const b of governing) {
@@ -91,9 +130,13 @@ const componentBoundaries = {
     }
     return {
       ImportDeclaration: (node) => check(node, node.source.value),
-      ExportNamedDeclaration: (node) => { if (node.source) check(node, node.source.value); },
+      ExportNamedDeclaration: (node) => {
+        if (node.source) check(node, node.source.value);
+      },
       ExportAllDeclaration: (node) => check(node, node.source.value),
-      ImportExpression: (node) => { if (node.source.type === 'Literal') check(node, node.source.value); },
+      ImportExpression: (node) => {
+        if (node.source.type === 'Literal') check(node, node.source.value);
+      },
     };
   },
 };

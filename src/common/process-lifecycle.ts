@@ -55,7 +55,10 @@ export function runAppProcess<P extends RunningProcess>(app: AppProcess<P>): voi
   let signalled: string | undefined;
   const stop = (p: P, signal: string) => {
     p.log.info({ signal }, app.signalMessage);
-    void p.stop().then(() => process.exit(0), () => process.exit(1));
+    void p.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   for (const signal of STOP_SIGNALS) {
     process.once(signal, () => {
@@ -64,12 +67,18 @@ export function runAppProcess<P extends RunningProcess>(app: AppProcess<P>): voi
       if (running) stop(running, signal);
     });
   }
-  app.start(config).then((started) => {
-    running = started;
-    if (signalled !== undefined) { stop(started, signalled); return; }
-    app.started?.(started, config);
-  }, (err: Error) => {
-    process.stderr.write(`${app.name} failed to start: ${err.message}\n`);
-    process.exit(1);
-  });
+  app.start(config).then(
+    (started) => {
+      running = started;
+      if (signalled !== undefined) {
+        stop(started, signalled);
+        return;
+      }
+      app.started?.(started, config);
+    },
+    (err: Error) => {
+      process.stderr.write(`${app.name} failed to start: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -17,12 +17,15 @@ interface Child {
 
 function run(mode: string, env: Record<string, string> = {}): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/lifecycle-child.ts', mode], {
-    env: { ...process.env, ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
   const waiting: { event: string; resolve: (l: Record<string, unknown>) => void }[] = [];
   let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += String(d); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += String(d);
+  });
   createInterface({ input: child.stdout }).on('line', (text) => {
     const line = JSON.parse(text) as Record<string, unknown>;
     lines.push(line);
@@ -32,14 +35,20 @@ function run(mode: string, env: Record<string, string> = {}): Child {
   const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
   void exit.then(() => clearTimeout(timeout));
   return {
-    lines, stderr: () => err, exit,
+    lines,
+    stderr: () => err,
+    exit,
     kill: (signal) => child.kill(signal),
-    next: (event) => new Promise((resolve, reject) => {
-      const seen = lines.find((l) => l.event === event);
-      if (seen) { resolve(seen); return; }
-      waiting.push({ event, resolve });
-      void exit.then((code) => reject(new Error(`exited ${code} before ${event}: ${err}`)));
-    }),
+    next: (event) =>
+      new Promise((resolve, reject) => {
+        const seen = lines.find((l) => l.event === event);
+        if (seen) {
+          resolve(seen);
+          return;
+        }
+        waiting.push({ event, resolve });
+        void exit.then((code) => reject(new Error(`exited ${code} before ${event}: ${err}`)));
+      }),
   };
 }
 

@@ -7,17 +7,21 @@ import boundaries from '../../scripts/eslint/component-boundaries.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const linter = new Linter({ configType: 'flat', cwd: root });
-const config: Linter.Config[] = [{
-  files: ['**/*.ts'],
-  languageOptions: { parser: tseslint.parser as Linter.Parser },
-  plugins: { local: boundaries as { rules: Record<string, never> } },
-  rules: { 'local/component-boundaries': 'error' },
-}];
+const config: Linter.Config[] = [
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser as Linter.Parser },
+    plugins: { local: boundaries as { rules: Record<string, never> } },
+    rules: { 'local/component-boundaries': 'error' },
+  },
+];
 
 /** The boundary messages eslint gives for `code` written in `file` (relative to the repository root). */
 function refusals(file: string, code: string): string[] {
-  return linter.verify(code, config, { filename: path.join(root, file) })
-    .map((m) => { if (m.ruleId !== 'local/component-boundaries') throw new Error(m.message); return m.message; });
+  return linter.verify(code, config, { filename: path.join(root, file) }).map((m) => {
+    if (m.ruleId !== 'local/component-boundaries') throw new Error(m.message);
+    return m.message;
+  });
 }
 
 describe('component boundaries', () => {
@@ -40,7 +44,8 @@ describe('component boundaries', () => {
       "export { x } from '../../api/problem.ts';",
       "export * from '../../edge/core/edge-server.ts';",
       "const m = await import('../../sip/sip-app.ts');",
-    ]) expect(refusals('src/billing/credit/x.ts', code), code).toHaveLength(1);
+    ])
+      expect(refusals('src/billing/credit/x.ts', code), code).toHaveLength(1);
     // A relative path is judged by where it leads: this one stays inside billing.
     expect(refusals('src/billing/credit/x.ts', "import { x } from '../sip/helper.ts';")).toEqual([]);
     expect(refusals('src/billing/credit/x.ts', "import { a } from '../balance/balance-store.ts';\nimport { b } from '../../errors.ts';")).toEqual([]);
@@ -54,7 +59,8 @@ describe('component boundaries', () => {
 
   it('pages import services, not pg, ioredis or the SIP app; the allow-listed files are exempt until they move', () => {
     expect(refusals('src/api/web/new-page.ts', "import type { Redis } from 'ioredis';\nimport pg from 'pg';")).toEqual([
-      expect.stringContaining("must not import 'ioredis'"), expect.stringContaining("must not import 'pg'"),
+      expect.stringContaining("must not import 'ioredis'"),
+      expect.stringContaining("must not import 'pg'"),
     ]);
     expect(refusals('src/api/web/new-page.ts', "import { BindingStore } from '../../sip/registrar/binding-store.ts';")).toHaveLength(1);
     expect(refusals('src/api/web/new-page.ts', "import { CustomerDirectory } from '../../accounts/customer-directory.ts';")).toEqual([]);
