@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-services.sh
 echo "== tsc --noEmit"; npx tsc --noEmit
-echo "== eslint"; npx eslint .
+echo "== eslint (style, type-aware promise rules, component boundaries)"; npx eslint .
 echo "== vitest"; npx vitest run "$@"

@@ -13,7 +13,7 @@ import { CallCredit } from './billing/credit/call-credit.ts';
 import { StaleCallSweeper } from './billing/credit/stale-call-sweeper.ts';
 import { TariffRepository } from './billing/tariff-repository.ts';
 import { connectRedis } from './common/redis-connection.ts';
-import { ConfigError, loadConfig } from './config/config.ts';
+import { isEntryModule, runAppProcess } from './common/process-lifecycle.ts';
 import type { Config } from './config/config.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
@@ -164,28 +164,9 @@ function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo']>, co
   process.stdout.write(`\n${lines.join('\n')}\n  customer pages:    ${api}/my   operator console: ${api}/console (log in with an API key)\n  API documentation: ${api}/docs\n  readiness:         curl -s http://${config.httpHost}:${config.httpPort}/ready\n\n`);
 }
 
-const isEntry = import.meta.url === `file://${process.argv[1]}`;
-if (isEntry) {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  start(config).then((app) => {
-    if (app.demo) printDemo(app.demo, config);
-    const onSignal = (sig: string) => {
-      app.log.info({ signal: sig }, 'signal received');
-      void app.stop().then(() => process.exit(0), () => process.exit(1));
-    };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-  }, (err: Error) => {
-    process.stderr.write(`softswitch failed to start: ${err.message}\n`);
-    process.exit(1);
+if (isEntryModule(import.meta.url)) {
+  runAppProcess({
+    name: 'softswitch', start, signalMessage: 'signal received',
+    started: (app, config) => { if (app.demo) printDemo(app.demo, config); },
   });
 }

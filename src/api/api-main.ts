@@ -11,7 +11,7 @@ import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { connectRedis } from '../common/redis-connection.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { isEntryModule, runAppProcess } from '../common/process-lifecycle.ts';
 import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
@@ -67,24 +67,6 @@ export async function startApi(config: Config) {
   return { app, port, log, stop };
 }
 
-const isEntry = import.meta.url === `file://${process.argv[1]}`;
-if (isEntry) {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) { process.stderr.write(`${err.message}\n`); process.exit(2); }
-    throw err;
-  }
-  startApi(config).then((api) => {
-    const onSignal = (signal: string) => {
-      api.log.info({ signal }, 'account API shutting down');
-      void api.stop().then(() => process.exit(0), () => process.exit(1));
-    };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-  }, (err: Error) => {
-    process.stderr.write(`account API failed to start: ${err.message}\n`);
-    process.exit(1);
-  });
+if (isEntryModule(import.meta.url)) {
+  runAppProcess({ name: 'account API', start: startApi, signalMessage: 'account API shutting down' });
 }

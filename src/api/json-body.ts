@@ -20,7 +20,8 @@ export function registerStrictJson(app: FastifyInstance): void {
       done(new AppError('INVALID_BODY', 'the body is not valid UTF-8'), undefined);
       return;
     }
-    parse(req, text, (err, value) => {
+    // Fastify's parser in callback form: it reports through the callback, its return value carries nothing.
+    void parse(req, text, (err, value) => {
       if (err) { done(new AppError('INVALID_BODY', 'the body is not valid JSON'), undefined); return; }
       const repeated = repeatedKey(text);
       if (repeated !== undefined) { done(new AppError('INVALID_BODY', `the key ${JSON.stringify(repeated).slice(0, 70)} appears twice in one object`), undefined); return; }

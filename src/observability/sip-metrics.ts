@@ -1,5 +1,25 @@
 import client from 'prom-client';
-import type { CallEvents } from '../sip/call-events.ts';
+
+/**
+ * What the metrics read of a call. Declared here, not imported from the SIP app, so observability does not
+ * depend on the app that depends on it: the app's `CallEvents` accepts this (its calls carry more).
+ */
+export interface ObservedCall {
+  readonly facts: { readonly kind: string };
+  readonly disposition: string;
+  readonly sipReason: string | null;
+}
+
+/** The SIP app's events the metrics count (a subset of its `CallEvents`). */
+export interface MetricEvents {
+  invite(): void;
+  authFailure(): void;
+  wrongPin(): void;
+  pinBudgetExhausted(e: { budget: string }): void;
+  pinBudgetRefusal(e: { budget: string }): void;
+  answered(call: ObservedCall): void;
+  settled(call: ObservedCall, result: unknown): void;
+}
 
 /**
  * Prometheus metrics of the SIP application process (served at /metrics on its HTTP port):
@@ -22,7 +42,7 @@ export function createSipMetrics(callsInProgress: () => number) {
   const budgetRefusals = new client.Counter({ name: 'softswitch_ivr_pin_budget_refusals_total', help: 'access-number callers refused PIN login because a wrong-PIN budget is spent', labelNames: ['budget'], registers: [registry] });
   const billed = new client.Counter({ name: 'softswitch_billed_micros_total', help: 'money charged for calls, micro-units', registers: [registry] });
   new client.Gauge({ name: 'softswitch_sip_calls_in_progress', help: 'calls this SIP app process is handling', registers: [registry], collect() { this.set(callsInProgress()); } });
-  const events: CallEvents = {
+  const events: MetricEvents = {
     invite: () => invites.inc(),
     authFailure: () => authFailures.inc(),
     wrongPin: () => wrongPins.inc(),

@@ -32,7 +32,9 @@ export class AuditLog {
   }
 
   /** One row per subject, in one statement (list and search routes touching many people). */
-  async writeMany(actor: string, action: string, subjects: { customerId: number | null; accountId: number | null }[], detail: Record<string, unknown> = {}): Promise<void> {
+  async writeMany(
+    actor: string, action: string, subjects: { customerId: number | null; accountId: number | null }[], detail: Record<string, unknown> = {},
+  ): Promise<void> {
     if (subjects.length === 0) return;
     await this.db.query(
       `insert into audit_log (actor, action, subject_customer_id, subject_account_id, detail)

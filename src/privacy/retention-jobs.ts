@@ -7,11 +7,16 @@ import { closedCustomersDue, deleteExpiredIvrSessions, dropExpiredCdrPartitions,
 import type { RetentionPolicy } from './retention.ts';
 
 /** The retention jobs together, as the CLI (`softswitch retention`) and the API run them. */
-export interface RetentionDeps { pool: pg.Pool; log: Logger; accounts: AccountLookup; balances: BalanceStore; policy: RetentionPolicy; endSessions?: (accountId: number) => Promise<void> }
+export interface RetentionDeps {
+  pool: pg.Pool; log: Logger; accounts: AccountLookup; balances: BalanceStore; policy: RetentionPolicy;
+  endSessions?: (accountId: number) => Promise<void>;
+}
 
 export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[], actor: string) {
   const p = ctx.policy;
-  const out: { droppedPartitions: string[]; erasedCustomers: number[]; paymentReferences: { topUps: number; tokens: number } } = { droppedPartitions: [], erasedCustomers: [], paymentReferences: { topUps: 0, tokens: 0 } };
+  const out: { droppedPartitions: string[]; erasedCustomers: number[]; paymentReferences: { topUps: number; tokens: number } } = {
+    droppedPartitions: [], erasedCustomers: [], paymentReferences: { topUps: 0, tokens: 0 },
+  };
   if (jobs.includes('cdrs')) {
     out.droppedPartitions = await dropExpiredCdrPartitions(ctx.pool, now, p.cdrMonths, ctx.log);
     await deleteExpiredIvrSessions(ctx.pool, now, p.cdrMonths, ctx.log);

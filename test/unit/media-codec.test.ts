@@ -63,7 +63,9 @@ describe('G.711', () => {
 
 describe('RTP packets', () => {
   it('encode then decode gives the header and payload back', () => {
-    fc.assert(fc.property(fc.boolean(), fc.integer({ min: 0, max: 127 }).filter((pt) => pt < 72 || pt > 76), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ maxLength: 200 }),
+    fc.assert(fc.property(
+      fc.boolean(), fc.integer({ min: 0, max: 127 }).filter((pt) => pt < 72 || pt > 76), fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ maxLength: 200 }),
       (marker, payloadType, sequence, timestamp, ssrc, payload) => {
         const p = decodeRtp(encodeRtp({ marker, payloadType, sequence, timestamp, ssrc }, payload));
         expect(p).toMatchObject({ marker, payloadType, sequence, timestamp, ssrc });

@@ -7,7 +7,9 @@ import { PortAllocator } from '../../src/media/embedded/port-allocator.ts';
 import { MediaPortsExhaustedError } from '../../src/media/media-port.ts';
 import { nextSessionState, SessionState } from '../../src/media/embedded/embedded-session.ts';
 
-const fakeClock: ClockPort = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+const fakeClock: ClockPort = {
+  now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
 
 describe('pacing clock (fake timers)', () => {
   afterEach(() => { vi.useRealTimers(); });

@@ -144,7 +144,10 @@ class MemoryCredentials implements CredentialStore {
   }
 }
 
-function client(challengeValues: string[], o: { username: string; password: string; realm: string; algorithm: DigestAlgorithm; nc?: number; qop?: boolean; uri?: string }): string {
+function client(
+  challengeValues: string[],
+  o: { username: string; password: string; realm: string; algorithm: DigestAlgorithm; nc?: number; qop?: boolean; uri?: string },
+): string {
   const parsed = parseCredentials(challengeValues);
   if (!parsed.ok) throw new Error(parsed.reason);
   const ch = parsed.credentials.find((c) => c.params.get('algorithm') === o.algorithm)!;

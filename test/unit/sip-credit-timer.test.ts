@@ -4,7 +4,9 @@ import { CreditTimer } from '../../src/sip/call/credit-timer.ts';
 beforeEach(() => { vi.useFakeTimers({ now: 1_000_000 }); });
 afterEach(() => { vi.useRealTimers(); });
 
-const timers = { now: () => Date.now(), setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+const timers = {
+  now: () => Date.now(), setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+};
 
 describe('credit timer', () => {
   it('extends before the cover runs out, then warns and cuts at the last covered second', async () => {
@@ -30,7 +32,10 @@ describe('credit timer', () => {
 
   it('warns warnSeconds before the cut when there is time to', async () => {
     const cut = vi.fn(); const warn = vi.fn();
-    new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 120, maxCallSeconds: 14_400, leadSeconds: 60, warnSeconds: 30, extend: async () => ({ ok: false, coveredSeconds: 120 }), warn, cut, timers });
+    new CreditTimer({
+      answeredAt: Date.now(), coveredSeconds: 120, maxCallSeconds: 14_400, leadSeconds: 60, warnSeconds: 30,
+      extend: async () => ({ ok: false, coveredSeconds: 120 }), warn, cut, timers,
+    });
     await vi.advanceTimersByTimeAsync(89_999);
     expect(warn).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(1);
@@ -41,7 +46,10 @@ describe('credit timer', () => {
 
   it('cuts at the hard maximum duration whatever the credit', async () => {
     const cut = vi.fn();
-    new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 100, leadSeconds: 10, warnSeconds: 5, extend: async () => ({ ok: true, coveredSeconds: 10_000 }), cut, timers });
+    new CreditTimer({
+      answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 100, leadSeconds: 10, warnSeconds: 5,
+      extend: async () => ({ ok: true, coveredSeconds: 10_000 }), cut, timers,
+    });
     const answeredAt = Date.now();
     await vi.advanceTimersByTimeAsync(99_999);
     expect(cut).not.toHaveBeenCalled();

@@ -37,7 +37,10 @@ export class DialogTerminator {
     }).catch((err: unknown) => this.ctx.log.error('unsolicited BYE failed', { err: String(err) }));
   }
 
-  private async send(dialog: EdgeDialog, bye: ReturnType<typeof createInDialogRequest>): Promise<{ meta: { bytes: number; proto: string; address: string; port: number }; text: string } | undefined> {
+  private async send(
+    dialog: EdgeDialog,
+    bye: ReturnType<typeof createInDialogRequest>,
+  ): Promise<{ meta: { bytes: number; proto: string; address: string; port: number }; text: string } | undefined> {
     const resolved = await this.ctx.resolver.resolve(nextHopUri(dialog), dialog.transport);
     if (!resolved.ok) return undefined;
     const txn = this.ctx.layer.sendRequest(bye, resolved.target, IGNORE_RESPONSES);

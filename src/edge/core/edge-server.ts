@@ -52,7 +52,9 @@ export class EdgeServer {
     const log = options.log ?? new EdgeLogger('edge', config.logLevel);
     this.rateLimiter = new RateLimiterHook(config.rateLimitPerSource, clock);
     this.transport = new SipTransport({
-      listen: config.sip.map((l) => ({ protocol: l.protocol, address: l.host, port: l.port, ...(config.externalIp ? { externalAddress: config.externalIp } : {}) })),
+      listen: config.sip.map((l) => ({
+        protocol: l.protocol, address: l.host, port: l.port, ...(config.externalIp ? { externalAddress: config.externalIp } : {}),
+      })),
       maxMessageSize: config.maxSipMessageBytes,
       rateLimiter: (source) => this.rateLimiter.allow(source),
       alwaysRport: true,

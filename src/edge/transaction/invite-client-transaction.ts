@@ -7,7 +7,8 @@
  */
 import { createAckForNon2xx, type SipRequest, type SipResponse } from '../message/index.ts';
 import type { SendResult, SourceInfo, Target, TransportError } from '../transport/index.ts';
-import { TimerSet, type TransactionContext } from './transaction-context.ts';
+import { BaseTransaction } from './base-transaction.ts';
+import type { TransactionContext } from './transaction-context.ts';
 import { TransactionStateError } from './transaction-state-error.ts';
 import type { ClientTransaction, ClientTransactionUser } from './transaction-user.ts';
 
@@ -93,45 +94,31 @@ export function ictTransition(state: IctState, event: IctEvent): IctState {
 
 type IctTimer = 'A' | 'B' | 'C' | 'D' | 'M';
 
-export class InviteClientTransaction implements ClientTransaction {
+export class InviteClientTransaction extends BaseTransaction<IctState, IctTimer> implements ClientTransaction {
   readonly kind = 'ict' as const;
-  readonly id: string;
   readonly request: SipRequest;
   readonly target: Target;
   readonly branch: string;
   readonly sent: Promise<SendResult>;
-  private currentState = IctState.Calling;
-  private readonly ctx: TransactionContext;
   private readonly user: ClientTransactionUser;
-  private readonly timers: TimerSet<IctTimer>;
   private readonly reliable: boolean;
   private retransmitInterval: number;
   private ack: SipRequest | undefined;
   private timedOut = false;
 
   constructor(id: string, branch: string, request: SipRequest, target: Target, ctx: TransactionContext, user: ClientTransactionUser) {
-    this.id = id;
+    super(id, ctx, { initial: IctState.Calling, terminated: IctState.Terminated, server: false, transition: ictTransition });
     this.branch = branch;
     this.request = request;
     this.target = target;
-    this.ctx = ctx;
     this.user = user;
     this.reliable = target.protocol !== 'udp';
-    this.timers = new TimerSet(ctx.clock);
     this.retransmitInterval = ctx.timers.T1;
     // §17.1.1.2: "If an unreliable transport is being used, the client transaction MUST start
     // timer A with a value of T1." "the client transaction MUST start timer B with a value of 64*T1".
     if (!this.reliable) this.timers.start('A', this.retransmitInterval, () => this.onTimerA());
     this.timers.start('B', ctx.timers.B, () => this.onTimerB());
     this.sent = this.transmit(request);
-  }
-
-  get state(): IctState {
-    return this.currentState;
-  }
-
-  get terminated(): boolean {
-    return this.currentState === IctState.Terminated;
   }
 
   receiveResponse(response: SipResponse, source: SourceInfo): void {
@@ -227,23 +214,19 @@ export class InviteClientTransaction implements ClientTransaction {
     return result;
   }
 
-  /** §17.1.4: a transport failure is reported to the TU (which treats it as 503) and ends the transaction. */
-  private onTransportError(error: TransportError): void {
-    if (this.currentState !== IctState.Calling && this.currentState !== IctState.Proceeding) return;
-    this.currentState = ictTransition(this.currentState, 'transportError');
-    this.timers.clear();
+  /**
+   * §17.1.4: a transport failure is reported to the TU (which treats it as 503) and ends the transaction,
+   * while no final response is in (Calling, Proceeding).
+   */
+  protected override transportErrorApplies(): boolean {
+    return this.currentState === IctState.Calling || this.currentState === IctState.Proceeding;
+  }
+
+  protected override notifyTransportError(error: TransportError): void {
     this.user.onTransportError(this, error);
-    this.terminate();
   }
 
-  dispose(): void {
-    this.timers.clear();
-    this.currentState = IctState.Terminated;
-  }
-
-  private terminate(): void {
-    this.timers.clear();
-    this.ctx.forget(this.id, false);
+  protected override notifyTerminated(): void {
     this.user.onTerminated?.(this);
   }
 }

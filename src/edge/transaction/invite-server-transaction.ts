@@ -7,7 +7,8 @@
  */
 import { createResponse, type SipRequest, type SipResponse } from '../message/index.ts';
 import { responseTarget, type SendResult, type SourceInfo, type Target, type TransportError } from '../transport/index.ts';
-import { TimerSet, type TransactionContext } from './transaction-context.ts';
+import { BaseTransaction } from './base-transaction.ts';
+import type { TransactionContext } from './transaction-context.ts';
 import { TransactionStateError } from './transaction-state-error.ts';
 import type { ServerTransaction, TransactionUser } from './transaction-user.ts';
 
@@ -90,31 +91,25 @@ export function istTransition(state: IstState, event: IstEvent): IstState {
 
 type IstTimer = 'G' | 'H' | 'I' | 'L' | 'NoFinal';
 
-export class InviteServerTransaction implements ServerTransaction {
+export class InviteServerTransaction extends BaseTransaction<IstState, IstTimer> implements ServerTransaction {
   readonly kind = 'ist' as const;
-  readonly id: string;
   readonly request: SipRequest;
   readonly source: SourceInfo;
-  private currentState = IstState.Proceeding;
   private last: SipResponse | undefined;
   /** Last provisional the TU sent (the automatic 100 is not re-sent). */
   private lastFromTu: SipResponse | undefined;
   private readonly target: Target;
-  private readonly ctx: TransactionContext;
   private readonly user: TransactionUser;
-  private readonly timers: TimerSet<IstTimer>;
   private readonly reliable: boolean;
   private retransmitInterval: number;
 
   constructor(id: string, request: SipRequest, source: SourceInfo, ctx: TransactionContext, user: TransactionUser) {
-    this.id = id;
+    super(id, ctx, { initial: IstState.Proceeding, terminated: IstState.Terminated, server: true, transition: istTransition });
     this.request = request;
     this.source = source;
-    this.ctx = ctx;
     this.user = user;
     this.reliable = source.protocol !== 'udp';
     this.target = responseTarget(request.topVia, source);
-    this.timers = new TimerSet(ctx.clock);
     this.retransmitInterval = ctx.timers.T1;
     this.timers.start('NoFinal', ctx.timers.serverNoFinal, () => this.onNoFinal());
     // §17.2.1: "the server transaction MUST generate a 100 (Trying) response unless it knows
@@ -127,20 +122,12 @@ export class InviteServerTransaction implements ServerTransaction {
     }
   }
 
-  get state(): IstState {
-    return this.currentState;
-  }
-
   get lastResponse(): SipResponse | undefined {
     return this.last;
   }
 
   get finalSent(): boolean {
     return this.last !== undefined && this.last.status >= 200;
-  }
-
-  get terminated(): boolean {
-    return this.currentState === IstState.Terminated;
   }
 
   /** A retransmitted INVITE. */
@@ -233,22 +220,12 @@ export class InviteServerTransaction implements ServerTransaction {
     return result;
   }
 
-  /** §17.2.4: a transport failure is reported to the TU and ends the transaction. */
-  private onTransportError(error: TransportError): void {
-    if (this.terminated) return;
-    this.currentState = istTransition(this.currentState, 'transportError');
+  protected override notifyTransportError(error: TransportError): void {
+    // §17.2.4: a transport failure is reported to the TU and ends the transaction.
     this.user.onServerTransportError(this, error);
-    this.terminate();
   }
 
-  dispose(): void {
-    this.timers.clear();
-    this.currentState = IstState.Terminated;
-  }
-
-  private terminate(): void {
-    this.timers.clear();
-    this.ctx.forget(this.id, true);
+  protected override notifyTerminated(): void {
     this.user.onServerTerminated(this);
   }
 }

@@ -3,7 +3,8 @@
  */
 import type { SipRequest, SipResponse } from '../message/index.ts';
 import type { SendResult, SourceInfo, Target, TransportError } from '../transport/index.ts';
-import { TimerSet, type TransactionContext } from './transaction-context.ts';
+import { BaseTransaction } from './base-transaction.ts';
+import type { TransactionContext } from './transaction-context.ts';
 import { TransactionStateError } from './transaction-state-error.ts';
 import type { ClientTransaction, ClientTransactionUser } from './transaction-user.ts';
 
@@ -68,43 +69,29 @@ export function nictTransition(state: NictState, event: NictEvent): NictState {
 
 type NictTimer = 'E' | 'F' | 'K';
 
-export class NonInviteClientTransaction implements ClientTransaction {
+export class NonInviteClientTransaction extends BaseTransaction<NictState, NictTimer> implements ClientTransaction {
   readonly kind = 'nict' as const;
-  readonly id: string;
   readonly request: SipRequest;
   readonly target: Target;
   readonly branch: string;
   readonly sent: Promise<SendResult>;
-  private currentState = NictState.Trying;
-  private readonly ctx: TransactionContext;
   private readonly user: ClientTransactionUser;
-  private readonly timers: TimerSet<NictTimer>;
   private readonly reliable: boolean;
   private retransmitInterval: number;
 
   constructor(id: string, branch: string, request: SipRequest, target: Target, ctx: TransactionContext, user: ClientTransactionUser) {
-    this.id = id;
+    super(id, ctx, { initial: NictState.Trying, terminated: NictState.Terminated, server: false, transition: nictTransition });
     this.branch = branch;
     this.request = request;
     this.target = target;
-    this.ctx = ctx;
     this.user = user;
     this.reliable = target.protocol !== 'udp';
-    this.timers = new TimerSet(ctx.clock);
     this.retransmitInterval = ctx.timers.T1;
     // §17.1.2.2: "If an unreliable transport is in use, the client transaction MUST set timer E
     // to fire in T1 seconds." "the client transaction MUST set timer F to fire in 64*T1 seconds."
     if (!this.reliable) this.timers.start('E', this.retransmitInterval, () => this.onTimerE());
     this.timers.start('F', ctx.timers.F, () => this.onTimerF());
     this.sent = this.transmit();
-  }
-
-  get state(): NictState {
-    return this.currentState;
-  }
-
-  get terminated(): boolean {
-    return this.currentState === NictState.Terminated;
   }
 
   receiveResponse(response: SipResponse, source: SourceInfo): void {
@@ -158,23 +145,19 @@ export class NonInviteClientTransaction implements ClientTransaction {
     return result;
   }
 
-  /** §17.1.4: a transport failure is reported to the TU (which treats it as 503) and ends the transaction. */
-  private onTransportError(error: TransportError): void {
-    if (this.terminated || this.currentState === NictState.Completed) return;
-    this.currentState = nictTransition(this.currentState, 'transportError');
-    this.timers.clear();
+  /**
+   * §17.1.4: a transport failure is reported to the TU (which treats it as 503) and ends the transaction;
+   * once a final response is in (Completed), it is ignored.
+   */
+  protected override transportErrorApplies(): boolean {
+    return !this.terminated && this.currentState !== NictState.Completed;
+  }
+
+  protected override notifyTransportError(error: TransportError): void {
     this.user.onTransportError(this, error);
-    this.terminate();
   }
 
-  dispose(): void {
-    this.timers.clear();
-    this.currentState = NictState.Terminated;
-  }
-
-  private terminate(): void {
-    this.timers.clear();
-    this.ctx.forget(this.id, false);
+  protected override notifyTerminated(): void {
     this.user.onTerminated?.(this);
   }
 }

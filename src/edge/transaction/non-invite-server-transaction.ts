@@ -3,7 +3,8 @@
  */
 import type { SipRequest, SipResponse } from '../message/index.ts';
 import { responseTarget, type SendResult, type SourceInfo, type Target, type TransportError } from '../transport/index.ts';
-import { TimerSet, type TransactionContext } from './transaction-context.ts';
+import { BaseTransaction } from './base-transaction.ts';
+import type { TransactionContext } from './transaction-context.ts';
 import { TransactionStateError } from './transaction-state-error.ts';
 import type { ServerTransaction, TransactionUser } from './transaction-user.ts';
 
@@ -65,31 +66,21 @@ export function nistTransition(state: NistState, event: NistEvent): NistState {
 
 type NistTimer = 'J' | 'NoFinal';
 
-export class NonInviteServerTransaction implements ServerTransaction {
+export class NonInviteServerTransaction extends BaseTransaction<NistState, NistTimer> implements ServerTransaction {
   readonly kind = 'nist' as const;
-  readonly id: string;
   readonly request: SipRequest;
   readonly source: SourceInfo;
-  private currentState = NistState.Trying;
   private last: SipResponse | undefined;
   private readonly target: Target;
-  private readonly ctx: TransactionContext;
   private readonly user: TransactionUser;
-  private readonly timers: TimerSet<NistTimer>;
 
   constructor(id: string, request: SipRequest, source: SourceInfo, ctx: TransactionContext, user: TransactionUser) {
-    this.id = id;
+    super(id, ctx, { initial: NistState.Trying, terminated: NistState.Terminated, server: true, transition: nistTransition });
     this.request = request;
     this.source = source;
-    this.ctx = ctx;
     this.user = user;
     this.target = responseTarget(request.topVia, source);
-    this.timers = new TimerSet(ctx.clock);
     this.timers.start('NoFinal', ctx.timers.serverNoFinal, () => this.onNoFinal());
-  }
-
-  get state(): NistState {
-    return this.currentState;
   }
 
   get lastResponse(): SipResponse | undefined {
@@ -98,10 +89,6 @@ export class NonInviteServerTransaction implements ServerTransaction {
 
   get finalSent(): boolean {
     return this.currentState === NistState.Completed || (this.last !== undefined && this.last.status >= 200);
-  }
-
-  get terminated(): boolean {
-    return this.currentState === NistState.Terminated;
   }
 
   /** A retransmission of the request (§17.2.2: resend the last response, if any). */
@@ -144,23 +131,12 @@ export class NonInviteServerTransaction implements ServerTransaction {
     this.terminate();
   }
 
-  /** §17.2.4: inform the TU of a transport failure; the transaction ends. */
-  private onTransportError(error: TransportError): void {
-    if (this.terminated) return;
-    this.currentState = nistTransition(this.currentState, 'transportError');
+  protected override notifyTransportError(error: TransportError): void {
+    // §17.2.4: inform the TU of a transport failure; the transaction ends.
     this.user.onServerTransportError(this, error);
-    this.terminate();
   }
 
-  /** Stop timers without callbacks (layer shutdown). */
-  dispose(): void {
-    this.timers.clear();
-    this.currentState = NistState.Terminated;
-  }
-
-  private terminate(): void {
-    this.timers.clear();
-    this.ctx.forget(this.id, true);
+  protected override notifyTerminated(): void {
     this.user.onServerTerminated(this);
   }
 }

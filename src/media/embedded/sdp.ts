@@ -159,7 +159,9 @@ export function buildSdp(b: SdpBuild): string {
 /** Our answer to a peer's offer (the negotiated codec only, and telephone-event when offered). */
 export function buildAnswer(offer: Negotiated, address: string, port: number): string {
   const direction: Direction = offer.send && offer.receive ? 'sendrecv' : offer.send ? 'sendonly' : offer.receive ? 'recvonly' : 'inactive';
-  return buildSdp({ address, port, codecs: [{ codec: offer.codec, pt: offer.codecPt }], ...(offer.eventPt === undefined ? {} : { eventPt: offer.eventPt }), direction });
+  return buildSdp({
+    address, port, codecs: [{ codec: offer.codec, pt: offer.codecPt }], ...(offer.eventPt === undefined ? {} : { eventPt: offer.eventPt }), direction,
+  });
 }
 
 /** Our offer: the preferred codec first, then the other law, and telephone-event 101. */

@@ -293,7 +293,8 @@ export class FreeSwitchMediaServer implements MediaServer {
     const { endpoint, dialog } = await this.opts.ms.connectCaller(req, res, opts.headers === undefined ? {} : { headers: opts.headers });
     const timeout = this.opts.rtpTimeoutMs ?? 30_000;
     const language = opts.language ?? this.opts.language ?? 'en';
-    const session = new FreeSwitchSession(randomUUID(), dialog, endpoint, this.opts.ms, (p) => fsFiles(this.opts.soundsDir, language, p), timeout, (s) => { this.sessions.delete(s); });
+    const files = (p: readonly Prompt[]) => fsFiles(this.opts.soundsDir, language, p);
+    const session = new FreeSwitchSession(randomUUID(), dialog, endpoint, this.opts.ms, files, timeout, (s) => { this.sessions.delete(s); });
     this.sessions.add(session);
     if (timeout > 0) {
       try {
