@@ -40,8 +40,7 @@ export const MAX_BATCH_OPS = 200;
 function batchScript(): string {
   const ops = Object.entries(BATCHED).map(([code, name]) =>
     `local function op_${code}(KEYS, ARGV)\n${readFileSync(new URL(SCRIPTS[name].file, LUA_DIR), 'utf8')}\nend`);
-  const table = `local OPS = { ${Object.keys(BATCHED).map((c) => `${c} = op_${c}`).join(', ')} }\n`
-    + `local NKEYS = { ${Object.entries(BATCHED).map(([c, name]) => `${c} = ${SCRIPTS[name].keys}`).join(', ')} }`;
+  const table = `local OPS = { ${Object.keys(BATCHED).map((c) => `${c} = op_${c}`).join(', ')} }`;
   return `${COMMON}\n${ops.join('\n')}\n${table}\n${readFileSync(new URL('batch.lua', LUA_DIR), 'utf8')}`;
 }
 
@@ -241,14 +240,15 @@ export class BalanceStore {
 
   private flush(): void {
     this.flushScheduled = false;
-    const queues = [...this.queues.values()];
+    const queues = [...this.queues];
     this.queues.clear();
-    for (const q of queues) {
-      for (let i = 0; i < q.length; i += MAX_BATCH_OPS) this.send(q.slice(i, i + MAX_BATCH_OPS));
+    for (const [shard, q] of queues) {
+      for (let i = 0; i < q.length; i += MAX_BATCH_OPS) this.send(q.slice(i, i + MAX_BATCH_OPS), shard);
     }
   }
 
-  private send(ops: QueuedOp[]): void {
+  /** One batch of one shard: its open-call index and stream once, then each op's account and call keys. */
+  private send(ops: QueuedOp[], shard: number): void {
     this.batchStats.scriptCalls++;
     this.batchStats.operations += ops.length;
     if (ops.length === 1) {
@@ -256,10 +256,10 @@ export class BalanceStore {
       this.run(BATCHED[o.code], ...o.keys, ...o.args).then(o.resolve, o.reject);
       return;
     }
-    const keys: string[] = [];
+    const keys: string[] = [this.keys.openCalls(shard), this.keys.stream(shard)];
     const argv: (string | number)[] = [];
     for (const o of ops) {
-      keys.push(...o.keys);
+      keys.push(o.keys[0]!, o.keys[1]!);
       argv.push(o.code, o.args.length, ...o.args);
     }
     const call = (this.redis as unknown as { ssBatch(...a: (string | number)[]): Promise<(string | number)[][]> }).ssBatch(keys.length, ...keys, ...argv);
