@@ -5,6 +5,7 @@
  * API_HOST:API_PORT, applies pending migrations, and runs the auto top-up check every
  * AUTO_TOPUP_INTERVAL_MS. SIGINT/SIGTERM close it gracefully.
  */
+import cluster from 'node:cluster';
 import { Redis } from 'ioredis';
 import { AccountService } from '../accounts/account-service.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
@@ -76,7 +77,13 @@ if (isEntry) {
     if (err instanceof ConfigError) { process.stderr.write(`${err.message}\n`); process.exit(2); }
     throw err;
   }
+  if (config.apiProcesses > 1 && cluster.isPrimary) superviseWorkers(config.apiProcesses);
+  else runOne(config);
+}
+
+function runOne(config: Config): void {
   startApi(config).then((api) => {
+    if (cluster.isWorker) process.send?.({ listening: api.port });
     const onSignal = (signal: string) => {
       api.log.info({ signal }, 'account API shutting down');
       void api.stop().then(() => process.exit(0), () => process.exit(1));
@@ -87,4 +94,37 @@ if (isEntry) {
     process.stderr.write(`account API failed to start: ${err.message}\n`);
     process.exit(1);
   });
+}
+
+/**
+ * API_PROCESSES > 1: this process only supervises; the workers share API_PORT through node:cluster
+ * (the primary hands each new connection to the next worker). Workers start one after another (the
+ * first applies migrations); one that dies is replaced; SIGTERM/SIGINT stop them all, then this.
+ */
+function superviseWorkers(count: number): void {
+  let stopping = false;
+  let live = 0;
+  const fork = (): Promise<void> => new Promise((resolve) => {
+    const w = cluster.fork();
+    live++;
+    w.on('message', (m: { listening?: number }) => { if (m.listening !== undefined) resolve(); });
+    w.on('exit', (code, signal) => {
+      resolve();
+      live--;
+      if (stopping) {
+        if (live === 0) process.exit(0);
+        return;
+      }
+      process.stderr.write(`account API worker ${w.process.pid ?? '?'} exited (${signal ?? code}); starting another\n`);
+      setTimeout(() => void fork(), 1000);
+    });
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    if (live === 0) process.exit(0);
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  void (async () => { for (let i = 0; i < count && !stopping; i++) await fork(); })();
 }

@@ -89,6 +89,7 @@ const SCHEMA = {
   accountCpsLimit: { env: 'ACCOUNT_CPS_LIMIT', kind: 'int', default: '5', min: 1, max: 10000, doc: 'new calls per second per account' },
   apiHost: { env: 'API_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the account API process listens on' },
   apiPort: { env: 'API_PORT', kind: 'int', default: '8081', min: 0, max: 65535, doc: 'port of the account API process (0: any free port)' },
+  apiProcesses: { env: 'API_PROCESSES', kind: 'int', default: '1', min: 1, max: 64, doc: 'account API worker processes sharing API_PORT (node:cluster); each has its own key cache, rate limit and durable-balance cache' },
   apiTrustProxy: { env: 'API_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'take the client address from X-Forwarded-For (only behind a trusted proxy)' },
   apiRateLimit: { env: 'API_RATE_LIMIT', kind: 'int', default: '100', min: 1, max: 1000000, doc: 'requests per second per API key (per API process; bursts up to twice this)' },
   apiKeyCacheMs: { env: 'API_KEY_CACHE_MS', kind: 'int', default: '5000', min: 0, max: 300000, doc: 'how long a verified API key is cached (a key revoked by the CLI stops working within this time)' },
