@@ -93,7 +93,7 @@ const SCHEMA = {
   apiTrustProxy: { env: 'API_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'take the client address from X-Forwarded-For (only behind a trusted proxy)' },
   apiRateLimit: { env: 'API_RATE_LIMIT', kind: 'int', default: '100', min: 1, max: 1000000, doc: 'requests per second per API key (per API process; bursts up to twice this)' },
   apiKeyCacheMs: { env: 'API_KEY_CACHE_MS', kind: 'int', default: '5000', min: 0, max: 300000, doc: 'how long a verified API key is cached (a key revoked by the CLI stops working within this time)' },
-  durableBalanceCacheMs: { env: 'DURABLE_BALANCE_CACHE_MS', kind: 'int', default: '1000', min: 0, max: 60000, doc: 'how long the API caches the Postgres balance shown beside the live one' },
+  durableBalanceCacheMs: { env: 'DURABLE_BALANCE_CACHE_MS', kind: 'int', default: '5000', min: 0, max: 60000, doc: 'how long the API caches the Postgres balance shown beside the live one (it may lag the ledger by this long; the live figures never lag)' },
   sessionTtlSeconds: { env: 'SESSION_TTL_SECONDS', kind: 'int', default: '900', min: 60, max: 86400, doc: 'lifetime of a self-care session token' },
   loginMaxFailures: { env: 'LOGIN_MAX_FAILURES', kind: 'int', default: '5', min: 1, max: 1000, doc: 'self-care login attempts per username within the window (counted before the password is checked; a success resets it)' },
   loginMaxFailuresPerSource: { env: 'LOGIN_MAX_FAILURES_PER_SOURCE', kind: 'int', default: '20', min: 1, max: 100000, doc: 'failed self-care logins per client address within the window before logins are refused (counted before the password is checked)' },
