@@ -25,6 +25,7 @@
  *        [--accounts=1000] [--time-cap=60] [--configs=1:auto:1000,2:auto:1000,...]
  * Writes bench-results/balance-throughput.json.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -44,13 +45,15 @@ const TIME_CAP_S = intArg(a, 'time-cap', 60);
 const OPENING = 10_000_000_000;          // 10,000.00 per account in micro-units: never runs short
 const MIN = 1_000;                       // cost of the first billable unit
 const WANT = 600_000;                    // first slice reserved
-const DEFAULT_CONFIGS = '1:auto:1000,2:auto:1000,4:auto:1000,1:plain:1000,4:plain:1000,2:auto:100';
+const DEFAULT_CONFIGS = '1:plain:1000,1:plain:200,2:plain:1000,1:plain:1000:unbatched';
+const REFERENCE_REQUESTS = intArg(a, 'reference-requests', 100_000);
 
-interface Config { connections: number; mode: 'auto' | 'plain'; inFlight: number }
+interface Config { connections: number; mode: 'auto' | 'plain'; inFlight: number; batching: boolean }
 const CONFIGS: Config[] = (a.get('configs') ?? DEFAULT_CONFIGS).split(',').map((c) => {
-  const [k, mode, inFlight] = c.split(':');
+  const [k, mode, inFlight, batch] = c.split(':');
   if (mode !== 'auto' && mode !== 'plain') throw new RangeError(`bad config ${c}: mode is auto or plain`);
-  return { connections: Number(k), mode, inFlight: Number(inFlight) };
+  if (batch !== undefined && batch !== 'unbatched') throw new RangeError(`bad config ${c}: the fourth field is 'unbatched' or absent`);
+  return { connections: Number(k), mode, inFlight: Number(inFlight), batching: batch === undefined };
 });
 
 /** mulberry32: fixed-seed generator so every run draws the same accounts and costs. */
@@ -75,12 +78,12 @@ interface Env {
   pairsDone: number;
 }
 
-async function openEnv(connections: number, mode: Config['mode']): Promise<Env> {
+async function openEnv(connections: number, mode: Config['mode'], batching = true): Promise<Env> {
   const namespace = `bench:bal:${randomBytes(4).toString('hex')}`;
   const conns = Array.from({ length: connections }, (_, i) => new Redis(REDIS_URL, {
     enableAutoPipelining: mode === 'auto', maxRetriesPerRequest: 2, connectionName: `bench-balance-${i}`,
   }));
-  const stores = conns.map((r) => new BalanceStore(r, { namespace, shards: SHARDS }));
+  const stores = conns.map((r) => new BalanceStore(r, { namespace, shards: SHARDS, batching }));
   const admin = stores[0]!;
   const CHUNK = 200;
   for (let i = 0; i < ACCOUNTS; i += CHUNK) {
@@ -170,20 +173,23 @@ async function closeEnv(env: Env): Promise<number> {
 const SCRIPT_STATS = ['evalsha', 'eval', 'hget', 'hmget', 'hincrby', 'hset', 'expire', 'zadd', 'zrem', 'xadd'];
 
 async function runConfig(cfg: Config, redisPid: number | undefined, statsConn: Redis): Promise<Record<string, unknown>> {
-  const env = await openEnv(cfg.connections, cfg.mode);
+  const env = await openEnv(cfg.connections, cfg.mode, cfg.batching);
   try {
     await runPairs(env, 'warm', WARMUP, cfg.inFlight, null, TIME_CAP_S * 1000, 7);
     const lat = new Float64Array(PAIRS).fill(Number.NaN);
     const before = await commandStats(statsConn);
     const load = loadavg()[0]!;
+    const batch0 = env.stores.reduce((n, st) => n + st.batchStats.scriptCalls, 0);
     const cpu = new CpuMeter({ redis: redisPid });
     const done = await runPairs(env, 'pair', PAIRS, cfg.inFlight, lat, TIME_CAP_S * 1000, 11);
     const usage = cpu.stop();
+    const scriptCalls = env.stores.reduce((n, st) => n + st.batchStats.scriptCalls, 0) - batch0;
     const after = await commandStats(statsConn);
     const latencies = lat.filter((v) => !Number.isNaN(v));
     const check = await verify(env);
     const result = {
-      connections: cfg.connections, pipelining: cfg.mode, in_flight: cfg.inFlight,
+      connections: cfg.connections, pipelining: cfg.mode, in_flight: cfg.inFlight, batching: cfg.batching,
+      operations_per_script_call: round((2 * done) / scriptCalls, 1),
       pairs: done, capped: done < PAIRS, wall_s: usage.wall_s,
       pairs_per_s: Math.round(done / usage.wall_s),
       scripts_per_s: Math.round((2 * done) / usage.wall_s),
@@ -273,11 +279,68 @@ async function serverCost(statsConn: Redis, redisPid: number | undefined): Promi
   }
 }
 
+/**
+ * Redis's own ceiling for comparable scripts, with redis-benchmark in the same run: a reserve-like
+ * script (the five commands of reserve.lua: HGET, HMGET of the account, HSET account, HSET call,
+ * ZADD) and a pair-like script (every command of a reserve and a settle, twelve, the XADD carrying
+ * the same CDR JSON), each on a fresh call key per request (__rand_int__), 50 connections,
+ * pipelined 16 deep and unpipelined. Keys live under a throwaway namespace, deleted afterwards.
+ */
+const RESERVE_LIKE = `local st = redis.call('HGET', KEYS[2], 'state')
+local a = redis.call('HMGET', KEYS[1], 'bal', 'rsv', 'floor', 'maxcalls', 'cap', 'status', 'calls', 'day', 'dayspent')
+redis.call('HSET', KEYS[1], 'rsv', '600000', 'calls', '1')
+redis.call('HSET', KEYS[2], 'acct', '1', 'rsv', '600000', 'state', 'reserved', 'created', ARGV[2], 'deadline', ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return { 'ok', '600000', '1000' }`;
+const PAIR_LIKE = `${RESERVE_LIKE.slice(0, RESERVE_LIKE.lastIndexOf('return'))}
+local c = redis.call('HMGET', KEYS[2], 'state', 'rsv', 'debit', 'unrec', 'balafter', 'by')
+local b = redis.call('HMGET', KEYS[1], 'bal', 'rsv', 'floor', 'maxcalls', 'cap', 'status', 'calls', 'day', 'dayspent')
+redis.call('HSET', KEYS[1], 'bal', '1000', 'rsv', '0', 'calls', '0', 'day', '2026-11-26', 'dayspent', '5000')
+redis.call('HSET', KEYS[2], 'acct', '1', 'state', 'settled', 'debit', '5000', 'unrec', '0', 'balafter', '1000', 'rsv', '0', 'by', 'owner')
+redis.call('EXPIRE', KEYS[2], 604800)
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('XADD', KEYS[4], '*', 'id', 'call:' .. ARGV[1], 'type', 'call', 'acct', '1', 'amount', '-5000', 'bal', '1000', 'ref', ARGV[1], 'ts', ARGV[2], 'unrec', '0', 'cdr', ARGV[3])
+return { 'ok', '5000', '0', '1000' }`;
+
+async function redisBenchmarkReference(statsConn: Redis, redisPid: number | undefined): Promise<Record<string, unknown>> {
+  const url = new URL(REDIS_URL);
+  const ns = `bench:rb:${randomBytes(4).toString('hex')}`;
+  const cdrJson = JSON.stringify(benchCdr('rb-call-000000000000', 100_001, 5_000, Date.UTC(2026, 10, 26, 12, 0, 0)));
+  const out: Record<string, unknown> = {};
+  try {
+    for (const [name, lua] of [['reserve_like_5_commands', RESERVE_LIKE], ['pair_like_12_commands', PAIR_LIKE]] as const) {
+      const sha = String(await statsConn.script('LOAD', lua));
+      for (const pipeline of [16, 1]) {
+        const n = pipeline === 1 ? Math.round(REFERENCE_REQUESTS / 2) : REFERENCE_REQUESTS;
+        const cpu = new CpuMeter({ redis: redisPid });
+        const r = spawnSync('redis-benchmark', ['-h', url.hostname, '-p', url.port || '6379', '-n', String(n), '-c', '50', '-P', String(pipeline),
+          '-r', '1000000', '--csv', 'EVALSHA', sha, '4', `${ns}:{s0}:acct:__rand_int__`, `${ns}:{s0}:call:__rand_int__`, `${ns}:{s0}:open`,
+          `${ns}:{s0}:events`, '__rand_int__', '1764158400000', cdrJson], { encoding: 'utf8', timeout: 60_000 });
+        const usage = cpu.stop();
+        const line = r.stdout.trim().split('\n').pop() ?? '';
+        // the CSV row's first field is the whole command (CDR JSON included): read the seven numbers at its end
+        const rps = Number(/"([\d.]+)"(?:,"[\d.]+"){6}\s*$/.exec(line)?.[1] ?? Number.NaN);
+        out[`${name}_pipeline_${pipeline}`] = {
+          requests: n, per_s: Math.round(rps), cpu_us_per_call_redis: usage.redis ? round((usage.redis.cpu_s * 1e6) / n, 1) : null,
+          ...(Number.isNaN(rps) ? { error: (r.stderr || r.stdout || String(r.error)).slice(0, 300) } : {}),
+        };
+      }
+    }
+  } finally {
+    await deleteNamespace(statsConn, ns);
+  }
+  return out;
+}
+
+const refRate = (ref: Record<string, unknown>): number => (ref.reserve_like_5_commands_pipeline_16 as { per_s: number }).per_s;
+
 async function main(): Promise<void> {
   const statsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: 2, connectionName: 'bench-balance-stats' });
   const server = await redisServer(statsConn);
   const startedAt = new Date().toISOString();
   console.log(`balance-throughput: ${PAIRS} pairs (+${WARMUP} warm-up), ${ACCOUNTS} accounts, ${SHARDS} shards, redis ${server.version} pid ${server.pid ?? '?'}`);
+  const refBefore = await redisBenchmarkReference(statsConn, server.pid);
+  console.log(`  redis-benchmark (before): ${JSON.stringify(refBefore)}`);
   const runs: Record<string, unknown>[] = [];
   for (const cfg of CONFIGS) {
     const r = await runConfig(cfg, server.pid, statsConn);
@@ -286,7 +349,7 @@ async function main(): Promise<void> {
     const c = r.cpu as { node: { cores: number }; redis: { cores: number } | null };
     const ev = (r.server as Record<string, { usec_per_call: number }>).evalsha;
     const per = r.cpu_us_per_pair as { node: number; redis: number | null };
-    console.log(`  ${cfg.connections} conn ${cfg.mode.padEnd(5)} ${String(cfg.inFlight).padStart(4)} in flight: ${String(r.pairs_per_s).padStart(6)} pairs/s`
+    console.log(`  ${cfg.connections} conn ${cfg.mode.padEnd(5)} ${String(cfg.inFlight).padStart(4)} in flight ${cfg.batching ? 'batched  ' : 'unbatched'} (${r.operations_per_script_call} ops/call): ${String(r.pairs_per_s).padStart(6)} pairs/s`
       + `  p50 ${l.p50} ms p99 ${l.p99} ms  cpu node ${c.node.cores} redis ${c.redis?.cores ?? '?'}`
       + `  cpu µs/pair node ${per.node} redis ${per.redis ?? '?'}  evalsha ${ev?.usec_per_call ?? '?'} µs  verify ${(r.verify as { ok: boolean }).ok ? 'ok' : 'FAILED'}`);
   }
@@ -298,9 +361,13 @@ async function main(): Promise<void> {
     const cu = (p: unknown): string => JSON.stringify((p as { cpu_us_per_call: unknown }).cpu_us_per_call);
     console.log(`  evalsha µs per call (commandstats): reserve ${us(cost.reserve_only)}  settle ${us(cost.settle_only)};  cpu µs per call: reserve ${cu(cost.reserve_only)} settle ${cu(cost.settle_only)}`);
   }
+  const refAfter = await redisBenchmarkReference(statsConn, server.pid);
+  console.log(`  redis-benchmark (after): ${JSON.stringify(refAfter)}`);
   statsConn.disconnect();
   const best = runs.reduce((m, r) => ((r.pairs_per_s as number) > (m.pairs_per_s as number) ? r : m), runs[0]!);
   const allOk = runs.every((r) => (r.verify as { ok: boolean }).ok);
+  const reference = Math.max(refRate(refBefore), refRate(refAfter));
+  const ratio = (best.pairs_per_s as number) / reference;
   const output = {
     benchmark: 'balance-throughput',
     date: startedAt,
@@ -308,16 +375,23 @@ async function main(): Promise<void> {
     machine: machine(),
     redis: server,
     parameters: { pairs: PAIRS, warmup: WARMUP, accounts: ACCOUNTS, shards: SHARDS, time_cap_s: TIME_CAP_S, reserve_want: WANT, cost_range: [MIN, WANT] },
-    goal_pairs_per_s: 40_000,
-    best: { connections: best.connections, pipelining: best.pipelining, in_flight: best.in_flight, pairs_per_s: best.pairs_per_s },
-    goal_met: (best.pairs_per_s as number) >= 40_000,
+    goal: { pairs_per_s: 20_000, ratio_to_reference: 0.45 },
+    best: { connections: best.connections, pipelining: best.pipelining, in_flight: best.in_flight, batching: best.batching, pairs_per_s: best.pairs_per_s },
+    reference: {
+      description: 'redis-benchmark, EVALSHA of a reserve-like five-command script, 50 connections, pipelined 16 deep; the higher of the runs before and after the project\'s (see redis_benchmark for all)',
+      per_s: reference,
+    },
+    ratio: round(ratio, 3),
+    goal_met: (best.pairs_per_s as number) >= 20_000 && ratio >= 0.45,
+    redis_benchmark: { before: refBefore, after: refAfter },
+    loadavg_at_end: loadavg().map((v) => round(v, 2)),
     all_verified: allOk,
     runs,
     ceiling: ceil,
     server_cost: cost,
   };
   writeJson(OUTPUT, output);
-  console.log(`best ${best.pairs_per_s} pairs/s (${best.connections} conn, ${best.pipelining}); goal 40,000: ${output.goal_met ? 'met' : 'missed'}; verified: ${allOk}; wrote ${OUTPUT}`);
+  console.log(`best ${best.pairs_per_s} pairs/s (${best.connections} conn, ${best.pipelining}, ${best.batching ? 'batched' : 'unbatched'}); reference ${reference}/s; ratio ${round(ratio, 3)}; goal 20,000 and 0.45: ${output.goal_met ? 'met' : 'missed'}; verified: ${allOk}; wrote ${OUTPUT}`);
   if (!allOk) process.exitCode = 1;
 }
 

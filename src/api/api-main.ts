@@ -5,6 +5,7 @@
  * API_HOST:API_PORT, applies pending migrations, and runs the auto top-up check every
  * AUTO_TOPUP_INTERVAL_MS. SIGINT/SIGTERM close it gracefully.
  */
+import cluster from 'node:cluster';
 import { AccountService } from '../accounts/account-service.ts';
 import { autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
@@ -12,7 +13,7 @@ import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { connectRedis } from '../common/redis-connection.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
 import { isEntryModule, runAppProcess } from '../common/process-lifecycle.ts';
-import type { Config } from '../config/config.ts';
+import { loadConfig, type Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -68,5 +69,54 @@ export async function startApi(config: Config) {
 }
 
 if (isEntryModule(import.meta.url)) {
-  runAppProcess({ name: 'account API', start: startApi, signalMessage: 'account API shutting down' });
+  const processes = cluster.isPrimary ? configuredApiProcesses() : 1;
+  if (processes > 1) superviseWorkers(processes);
+  else {
+    runAppProcess({
+      name: 'account API', start: startApi, signalMessage: 'account API shutting down',
+      started: (api) => { if (cluster.isWorker) process.send?.({ listening: api.port }); },
+    });
+  }
+}
+
+/** API_PROCESSES; 1 when the configuration is bad (runAppProcess then reports it and exits 2). */
+function configuredApiProcesses(): number {
+  try {
+    return loadConfig().apiProcesses;
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * API_PROCESSES > 1: this process only supervises; the workers share API_PORT through node:cluster
+ * (the primary hands each new connection to the next worker). Workers start one after another (the
+ * first applies migrations); one that dies is replaced; SIGTERM/SIGINT stop them all, then this.
+ */
+function superviseWorkers(count: number): void {
+  let stopping = false;
+  let live = 0;
+  const fork = (): Promise<void> => new Promise((resolve) => {
+    const w = cluster.fork();
+    live++;
+    w.on('message', (m: { listening?: number }) => { if (m.listening !== undefined) resolve(); });
+    w.on('exit', (code, signal) => {
+      resolve();
+      live--;
+      if (stopping) {
+        if (live === 0) process.exit(0);
+        return;
+      }
+      process.stderr.write(`account API worker ${w.process.pid ?? '?'} exited (${signal ?? code}); starting another\n`);
+      setTimeout(() => void fork(), 1000);
+    });
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    if (live === 0) process.exit(0);
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  void (async () => { for (let i = 0; i < count && !stopping; i++) await fork(); })();
 }

@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { LedgerEvent } from './stream-event.ts';
 
 /**
@@ -6,12 +9,19 @@ import type { LedgerEvent } from './stream-event.ts';
  * event id) and the durable balance they move, top-up records, and CDRs (idempotent on call id +
  * start time; a correction event's CDR replaces the call's earlier one), and access-number sessions
  * (idempotent on call id). Replaying a batch changes nothing.
+ *
+ * The bulk of a batch (every ledger entry and every first CDR) travels as one `COPY ... FROM STDIN`
+ * into a session-local staging table, one row per event holding both, then two
+ * `INSERT ... SELECT ... ON CONFLICT DO NOTHING` statements move it into ledger_entries (with the
+ * balance update) and cdrs. The staging table is `on commit delete rows`: empty outside a batch.
  */
 /** Event ids of an owner's settle that replaced a sweeper's (settle.lua): its CDR replaces the call's CDR. */
 const CORRECTION_PREFIX = 'resettle:';
 
 export class PostgresLedgerSink {
   private readonly months = new Set<string>();
+  /** Connections whose session already has the staging table. */
+  private readonly staged = new WeakSet<object>();
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -24,25 +34,40 @@ export class PostgresLedgerSink {
     await this.ensurePartitions(cdrs);
     const client = await this.pool.connect();
     try {
+      await this.ensureStage(client);
       await client.query('begin');
-      if (ledger.length > 0) {
-        await client.query(
-          `with ins as (
-             insert into ledger_entries (event_id, account_id, kind, amount, balance_after, reference, reason, occurred_at)
-             select e, a, k, am, b, r, nullif(re, ''), to_timestamp(o / 1000.0)
-               from unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
-                           $8::bigint[]) as t(e, a, k, am, b, r, re, o)
-             on conflict (event_id) do nothing
-             returning account_id, amount)
-           update accounts a set balance = a.balance + d.delta, updated_at = now()
-             from (select account_id, sum(amount)::bigint as delta from ins group by account_id) d
-            where a.id = d.account_id`,
-          [
-            ledger.map((e) => e.eventId), ledger.map((e) => e.accountId), ledger.map((e) => e.type),
-            ledger.map((e) => e.amount), ledger.map((e) => e.balanceAfter), ledger.map((e) => e.reference),
-            ledger.map((e) => e.reason), ledger.map((e) => e.occurredAt),
-          ],
-        );
+      const firstCdr = (e: LedgerEvent): boolean => e.cdr !== null && !e.eventId.startsWith(CORRECTION_PREFIX);
+      const inLedger = new Set(ledger);
+      const staged = events.filter((e) => inLedger.has(e) || firstCdr(e));
+      if (staged.length > 0) {
+        await this.stage(client, staged, inLedger, firstCdr);
+        if (ledger.length > 0) {
+          await client.query(
+            `with ins as (
+               insert into ledger_entries (event_id, account_id, kind, amount, balance_after, reference, reason, occurred_at)
+               select event_id, account_id, kind, amount, balance_after, reference, nullif(reason, ''), to_timestamp(occurred_ms / 1000.0)
+                 from ledger_batch_stage where in_ledger
+               on conflict (event_id) do nothing
+               returning account_id, amount)
+             update accounts a set balance = a.balance + d.delta, updated_at = now()
+               from (select account_id, sum(amount)::bigint as delta from ins group by account_id) d
+              where a.id = d.account_id`,
+          );
+        }
+        if (staged.some(firstCdr)) {
+          await client.query(
+            `insert into cdrs (call_id, account_id, event_id, kind, cli, source_ip, access_number, device, dialled_number,
+                               destination, start_time, answer_time, end_time, duration_ms, billed_seconds, rate_prefix,
+                               price_per_minute, cost, unrecovered, currency, disposition, sip_code, sip_reason, carrier)
+             select c_call_id, c_account_id, event_id, c_kind, c_cli, c_source_ip::inet, c_access_number, c_device, c_dialled_number,
+                    c_destination, to_timestamp(c_start_ms / 1000.0),
+                    case when c_answer_ms is null then null else to_timestamp(c_answer_ms / 1000.0) end, to_timestamp(c_end_ms / 1000.0),
+                    c_duration_ms, c_billed_seconds, c_rate_prefix, c_price_per_minute, c_cost, c_unrecovered, c_currency,
+                    c_disposition, c_sip_code, c_sip_reason, c_carrier
+               from ledger_batch_stage where has_cdr
+             on conflict (call_id, start_time) do nothing`,
+          );
+        }
       }
       if (topups.length > 0) {
         await client.query(
@@ -58,8 +83,6 @@ export class PostgresLedgerSink {
         );
       }
       const corrections = cdrs.filter((e) => e.eventId.startsWith(CORRECTION_PREFIX));
-      const firsts = cdrs.filter((e) => !e.eventId.startsWith(CORRECTION_PREFIX));
-      if (firsts.length > 0) await this.insertCdrs(client, firsts);
       for (const e of corrections) {
         // the owner's CDR replaces the sweeper's (whatever start time the sweeper could give it)
         await client.query('delete from cdrs where call_id = $1 and account_id = $2', [e.cdr!.callId, e.accountId]);
@@ -73,6 +96,45 @@ export class PostgresLedgerSink {
     } finally {
       client.release();
     }
+  }
+
+  /** The session's staging table, created outside any transaction on a connection's first batch. */
+  private async ensureStage(client: pg.PoolClient): Promise<void> {
+    if (!this.staged.has(client)) {
+      await client.query(
+        `create temporary table if not exists ledger_batch_stage (
+           in_ledger boolean not null, event_id text not null, account_id bigint, kind text, amount bigint, balance_after bigint,
+           reference text, reason text, occurred_ms bigint,
+           has_cdr boolean not null, c_call_id text, c_account_id bigint, c_kind text, c_cli text, c_source_ip text,
+           c_access_number text, c_device text, c_dialled_number text, c_destination text, c_start_ms bigint, c_answer_ms bigint,
+           c_end_ms bigint, c_duration_ms bigint, c_billed_seconds int, c_rate_prefix text, c_price_per_minute bigint, c_cost bigint,
+           c_unrecovered bigint, c_currency text, c_disposition text, c_sip_code int, c_sip_reason text, c_carrier text
+         ) on commit delete rows`,
+      );
+      this.staged.add(client);
+    }
+  }
+
+  /** One COPY of the batch's rows into the session's staging table. */
+  private async stage(client: pg.PoolClient, events: readonly LedgerEvent[], inLedger: Set<LedgerEvent>, firstCdr: (e: LedgerEvent) => boolean): Promise<void> {
+    const lines: string[] = [];
+    for (const e of events) {
+      const row: unknown[] = inLedger.has(e)
+        ? ['t', e.eventId, e.accountId, e.type, e.amount, e.balanceAfter, e.reference, e.reason, e.occurredAt]
+        : ['f', e.eventId, null, null, null, null, null, null, null];
+      const c = firstCdr(e) ? e.cdr : null;
+      if (c) {
+        row.push('t', c.callId, c.accountId, c.kind, c.cli, c.sourceIp, c.accessNumber, c.device, c.dialledNumber, c.destination,
+          c.startTime, c.answerTime, c.endTime, c.durationMs, c.billedSeconds, c.ratePrefix, c.pricePerMinute, c.cost, e.unrecovered,
+          c.currency, c.disposition, c.sipCode, c.sipReason, c.carrier);
+      } else {
+        row.push('f');
+        for (let i = 0; i < 23; i++) row.push(null);
+      }
+      lines.push(row.map(copyField).join('\t'));
+    }
+    lines.push('');
+    await pipeline(Readable.from([lines.join('\n')]), client.query(copyFrom('copy ledger_batch_stage from stdin')));
   }
 
   private async insertCdrs(client: pg.PoolClient, events: readonly LedgerEvent[]): Promise<void> {
@@ -131,4 +193,13 @@ export class PostgresLedgerSink {
       this.months.add(month);
     }
   }
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value in COPY's text format: \N for null, backslash, tab, newline and carriage return escaped. */
+export function copyField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : text;
 }

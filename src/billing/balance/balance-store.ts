@@ -25,6 +25,36 @@ const SCRIPTS = {
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
+/**
+ * The call-path operations that auto-batch: calls issued in the same event-loop tick for one
+ * shard go to Redis as one `ssBatch` script call (batch.lua runs each in turn, each under pcall,
+ * and returns one result per operation). The op code is the first field of an operation in the
+ * batch's ARGV; see batch.lua for the layout.
+ */
+const BATCHED = { r: 'ssReserve', e: 'ssExtend', s: 'ssSettle', l: 'ssRelease' } as const satisfies Record<string, ScriptName>;
+type OpCode = keyof typeof BATCHED;
+/** Operations per batch script call at most: bounds how long one script holds Redis (~50 µs each here, so a few ms). */
+export const MAX_BATCH_OPS = 64;
+
+/** batch.lua with each batched script's body as a function of its own KEYS and ARGV. */
+function batchScript(): string {
+  const ops = Object.entries(BATCHED).map(([code, name]) =>
+    `local function op_${code}(KEYS, ARGV)\n${readFileSync(new URL(SCRIPTS[name].file, LUA_DIR), 'utf8')}\nend`);
+  const table = `local OPS = { ${Object.keys(BATCHED).map((c) => `${c} = op_${c}`).join(', ')} }`;
+  return `${COMMON}\n${ops.join('\n')}\n${table}\n${readFileSync(new URL('batch.lua', LUA_DIR), 'utf8')}`;
+}
+
+interface QueuedOp {
+  code: OpCode;
+  keys: string[];
+  args: (string | number)[];
+  resolve(r: (string | number)[]): void;
+  reject(err: Error): void;
+}
+
+/** A batched operation whose script raised an error; its neighbours in the batch are unaffected. */
+export class BalanceScriptError extends Error {}
+
 export type RefusalReason =
   | 'insufficient_credit' | 'daily_cap' | 'too_many_calls' | 'unknown_account'
   | 'account_suspended' | 'account_closed' | 'call_ended' | 'unknown_call';
@@ -147,6 +177,11 @@ export interface BalanceStoreOptions {
   /** How long settled-call and top-up markers are kept for idempotency. */
   settledTtlSeconds?: number;
   creditMarkerTtlSeconds?: number;
+  /**
+   * Auto-batching (default on): reserve, extend, settle and release calls issued in the same
+   * event-loop tick for one shard go as one script call (at most MAX_BATCH_OPS operations).
+   */
+  batching?: boolean;
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<(string | number)[]>;
@@ -161,12 +196,19 @@ export class BalanceStore {
   private readonly now: () => number;
   private readonly settledTtl: number;
   private readonly creditTtl: number;
+  private readonly batching: boolean;
+  private readonly queues = new Map<number, QueuedOp[]>();
+  private flushScheduled = false;
+  /** Script calls sent and operations they carried (for benchmarks and tests). */
+  readonly batchStats = { scriptCalls: 0, operations: 0 };
 
   constructor(private readonly redis: Redis, opts: BalanceStoreOptions) {
     this.keys = new BalanceKeys(opts.namespace, opts.shards);
     this.now = opts.now ?? Date.now;
     this.settledTtl = opts.settledTtlSeconds ?? 7 * 86400;
     this.creditTtl = opts.creditMarkerTtlSeconds ?? 400 * 86400;
+    this.batching = opts.batching ?? true;
+    if (!('ssBatch' in redis)) redis.defineCommand('ssBatch', { lua: batchScript() });
     for (const [name, s] of Object.entries(SCRIPTS)) {
       if (!(name in redis)) {
         redis.defineCommand(name, { numberOfKeys: s.keys, lua: `${COMMON}\n${readFileSync(new URL(s.file, LUA_DIR), 'utf8')}` });
@@ -176,6 +218,59 @@ export class BalanceStore {
 
   private run(name: ScriptName, ...args: (string | number)[]): Promise<(string | number)[]> {
     return (this.redis as unknown as Record<ScriptName, ScriptFn>)[name](...args);
+  }
+
+  /** A call-path operation: queued for this tick's batch of its shard, or run on its own. */
+  private op(code: OpCode, shard: number, keys: string[], args: (string | number)[]): Promise<(string | number)[]> {
+    if (!this.batching) {
+      this.batchStats.scriptCalls++;
+      this.batchStats.operations++;
+      return this.run(BATCHED[code], ...keys, ...args);
+    }
+    return new Promise((resolve, reject) => {
+      let q = this.queues.get(shard);
+      if (!q) { q = []; this.queues.set(shard, q); }
+      q.push({ code, keys, args, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const queues = [...this.queues];
+    this.queues.clear();
+    for (const [shard, q] of queues) {
+      for (let i = 0; i < q.length; i += MAX_BATCH_OPS) this.send(q.slice(i, i + MAX_BATCH_OPS), shard);
+    }
+  }
+
+  /** One batch of one shard: its open-call index and stream once, then each op's account and call keys. */
+  private send(ops: QueuedOp[], shard: number): void {
+    this.batchStats.scriptCalls++;
+    this.batchStats.operations += ops.length;
+    if (ops.length === 1) {
+      const o = ops[0]!;
+      this.run(BATCHED[o.code], ...o.keys, ...o.args).then(o.resolve, o.reject);
+      return;
+    }
+    const keys: string[] = [this.keys.openCalls(shard), this.keys.stream(shard)];
+    const argv: (string | number)[] = [];
+    for (const o of ops) {
+      keys.push(o.keys[0]!, o.keys[1]!);
+      argv.push(o.code, o.args.length, ...o.args);
+    }
+    const call = (this.redis as unknown as { ssBatch(...a: (string | number)[]): Promise<(string | number)[][]> }).ssBatch(keys.length, ...keys, ...argv);
+    call.then((results) => {
+      ops.forEach((o, i) => {
+        const r = results[i];
+        if (!Array.isArray(r)) o.reject(new BalanceScriptError(`balance batch returned no result for operation ${i}`));
+        else if (r[0] === 'script_error') o.reject(new BalanceScriptError(`${BATCHED[o.code]}: ${String(r[1])}`));
+        else o.resolve(r);
+      });
+    }, (err: Error) => { for (const o of ops) o.reject(err); });
   }
 
   /** Create or update the account's limits; its balance is set only when it is new, or when `rebuildBalance` is given. */
@@ -219,8 +314,9 @@ export class BalanceStore {
     assertMicros(want, 'want', { nonNegative: true });
     if (want < min) throw new RangeError('want must be >= min');
     const now = this.now();
-    const r = await this.run('ssReserve', this.keys.account(accountId), this.keys.call(accountId, callId),
-      this.keys.openCalls(this.keys.shardOf(accountId)), openCallMember(accountId, callId), accountId, min, want, isoDay(now), now, deadline);
+    const shard = this.keys.shardOf(accountId);
+    const r = await this.op('r', shard, [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
+      [openCallMember(accountId, callId), accountId, min, want, isoDay(now), now, deadline]);
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), available: num(r[2]), duplicate: false };
     if (r[0] === 'duplicate') return { ok: true, amount: num(r[1]), available: num(r[1]), duplicate: true };
     return { ok: false, reason: r[0] as RefusalReason, ...(r[1] !== undefined && /^\d+$/.test(String(r[1])) ? { available: num(r[1]) } : {}) };
@@ -231,8 +327,9 @@ export class BalanceStore {
     this.checkCall(callId);
     assertMicros(min, 'min', { nonNegative: true });
     assertMicros(want, 'want', { nonNegative: true });
-    const r = await this.run('ssExtend', this.keys.account(accountId), this.keys.call(accountId, callId),
-      this.keys.openCalls(this.keys.shardOf(accountId)), openCallMember(accountId, callId), min, want, isoDay(this.now()), deadline, this.now());
+    const shard = this.keys.shardOf(accountId);
+    const r = await this.op('e', shard, [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
+      [openCallMember(accountId, callId), min, want, isoDay(this.now()), deadline, this.now()]);
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), totalReserved: num(r[2]) };
     const out: ExtendResult = { ok: false, reason: r[0] as RefusalReason };
     if (r[1] !== undefined && /^\d+$/.test(String(r[1]))) out.totalReserved = num(r[1]);
@@ -249,9 +346,9 @@ export class BalanceStore {
     this.checkCall(cdr.callId);
     assertMicros(cdr.cost, 'cost', { nonNegative: true });
     const now = this.now();
-    const r = await this.run('ssSettle', this.keys.account(accountId), this.keys.call(accountId, cdr.callId),
-      this.keys.openCalls(this.keys.shardOf(accountId)), this.keys.stream(this.keys.shardOf(accountId)),
-      openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId, by);
+    const shard = this.keys.shardOf(accountId);
+    const r = await this.op('s', shard, [this.keys.account(accountId), this.keys.call(accountId, cdr.callId), this.keys.openCalls(shard), this.keys.stream(shard)],
+      [openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId, by]);
     if (r[0] === 'ok' || r[0] === 'duplicate') {
       return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
     }
@@ -322,8 +419,9 @@ export class BalanceStore {
   /** Give back an open call's reservation with no charge and no CDR. */
   async release(accountId: number, callId: string): Promise<{ released: number; duplicate: boolean } | { released: 0; unknown: true }> {
     this.checkCall(callId);
-    const r = await this.run('ssRelease', this.keys.account(accountId), this.keys.call(accountId, callId),
-      this.keys.openCalls(this.keys.shardOf(accountId)), openCallMember(accountId, callId), this.settledTtl);
+    const shard = this.keys.shardOf(accountId);
+    const r = await this.op('l', shard, [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
+      [openCallMember(accountId, callId), this.settledTtl]);
     if (r[0] === 'unknown_call') return { released: 0, unknown: true };
     return { released: r[0] === 'ok' ? num(r[1]) : 0, duplicate: r[0] === 'duplicate' };
   }
