@@ -9,9 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { phraseBook } from '../../src/media/prompts/phrases.ts';
 import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import { ivrSuite, keyAt } from '../support/ivr-suite.ts';
-import { RATE_PER_SECOND } from '../support/sip-app-harness.ts';
+import { clean, RATE_PER_SECOND } from '../support/sip-app-harness.ts';
 import type { SipAppHarness } from '../support/sip-app-harness.ts';
-import type { SippRun } from '../support/sip-app-harness.ts';
 
 const ACCESS = '+441632000100';
 const UK = '441632960001';
@@ -25,13 +24,6 @@ const suite = ivrSuite('ivrcalls', ACCESS, (base) => ({
 const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;
 beforeAll(() => { h = suite.h; });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 
 describe('access numbers: calls', () => {

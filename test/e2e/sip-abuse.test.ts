@@ -5,8 +5,8 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REALM, SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { clean, REALM, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
 
 const THRESHOLD = 4;
 let h: SipAppHarness;
@@ -26,13 +26,6 @@ afterEach(async () => {
   expect(h.settled).toEqual([]);
   expect(await h.sip.bindings.bindingsOf(`${dev.username}@${REALM}`)).toEqual([]);
 });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 /** A request written out in full; sipp fills in addresses, branch, tags and Call-ID. */
 function raw(lines: string[], status: string) {

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RATE_PER_SECOND, REALM, SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { clean, RATE_PER_SECOND, REALM, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
 
 const UK = '441632960001';
 let h: SipAppHarness;
@@ -19,13 +19,6 @@ beforeAll(async () => {
 });
 afterAll(async () => { await h.stop(); });
 afterEach(async () => { await h.expectMoneyInvariant(); });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 async function lastCdr(d: Device) {
   const rows = await h.cdrs(d.account.id);

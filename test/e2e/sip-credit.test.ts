@@ -4,8 +4,8 @@
  * calls on one account never spend more than it holds; the concurrent-call limit is enforced.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MINUTE_RATE, RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { clean, MINUTE_RATE, RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
 
 const UK = '441632960001';
 const UK_MOBILE = '447700900123';
@@ -16,13 +16,6 @@ afterAll(async () => { await h.stop(); });
 afterEach(async () => {
   await h.expectMoneyInvariant();
 });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 function call(d: Device, scenario: string, service: string, extra: { pauseMs?: number; vars?: Record<string, string> } = {}) {
   return h.sipp({ scenario, service, user: d.username, password: d.password, timeoutSec: 30, ...extra });

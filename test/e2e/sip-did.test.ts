@@ -5,8 +5,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomPort } from '../support/edge-apps/ports.ts';
-import { startAppSipp, SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { clean, SipAppHarness, startAppSipp } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
 
 const DID = '+441632000777';
 let h: SipAppHarness;
@@ -22,13 +22,6 @@ afterEach(async () => {
   const m = await h.money(dev.account.id);
   expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, duplicateCdrs: 0, redisBalance: 1_000_000, postgresBalance: 1_000_000, costs: 0 });
 });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 /** The carrier, calling from its trusted address. */
 function carrierCall(scenario: string, service: string, extra: { vars?: Record<string, string>; pauseMs?: number } = {}) {

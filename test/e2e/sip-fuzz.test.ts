@@ -19,8 +19,8 @@ import { edgeOf } from '../support/edge-apps/edge-harness.ts';
 import { randomLoopback } from '../support/edge-apps/ports.ts';
 import { onlyOnEdge } from '../support/sip-server-under-test.ts';
 import { fuzzMessage, Rng, type FuzzContext } from '../support/sip-fuzzer.ts';
-import { REALM, SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { clean, REALM, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
 
 const SEED = Number(process.env.SIP_FUZZ_SEED ?? 20261207);
 const UDP_MESSAGES = Number(process.env.SIP_FUZZ_UDP ?? 20_000);
@@ -63,13 +63,6 @@ afterAll(async () => {
   await h.stop();
 });
 afterEach(async () => { await h.expectMoneyInvariant(); });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 /** A UDP socket on `ip` that resolves waiters for a Call-ID's final response. */
 async function udpSocket(ip: string): Promise<{ socket: UdpSocket; local: string; answered(callId: string, timeoutMs: number): Promise<boolean>; received: () => number }> {

@@ -5,8 +5,8 @@
  * is a route failure, and the next one is tried. `failed` stays for routes that really failed.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { clean, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
 
 const UK = '441632960001';
 let h: SipAppHarness;
@@ -18,13 +18,6 @@ beforeAll(async () => {
 });
 afterAll(async () => { await h.stop(); });
 afterEach(async () => { await h.expectMoneyInvariant(); });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 async function lastCdr(d: Device) {
   const rows = await h.cdrs(d.account.id);

@@ -9,19 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { sipCommandsChannel } from '../../src/sip/sip-commands.ts';
 import type { HangupCommand } from '../../src/sip/sip-commands.ts';
-import { RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
-import type { SippRun } from '../support/sip-app-harness.ts';
+import { clean, RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
 import { TEST_REDIS_URL } from '../support/services.ts';
 import { onlyOnEdge } from '../support/sip-server-under-test.ts';
 
 const UK = '441632960001';
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 /** Stops the harness's SIP server and starts a new one on its ports; resolves once the app has reconnected. */
 async function restartEdge(h: SipAppHarness): Promise<EdgeServer> {

@@ -4,8 +4,7 @@
  * logged, and written as a refused CDR.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SipAppHarness } from '../support/sip-app-harness.ts';
-import type { SippRun } from '../support/sip-app-harness.ts';
+import { clean, SipAppHarness } from '../support/sip-app-harness.ts';
 
 let h: SipAppHarness;
 
@@ -17,13 +16,6 @@ beforeAll(async () => {
 });
 afterAll(async () => { await h.stop(); });
 afterEach(async () => { await h.expectMoneyInvariant(); });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 describe('rating limits', () => {
   it('a call to a rate whose cost overflows is refused 404 No Usable Rate, with a CDR, not a 500', async () => {

@@ -8,21 +8,14 @@ import { sipHa1 } from '../../src/accounts/secrets.ts';
 import { nonceIssuerFor } from '../../src/sip/auth/create-digest-authenticator.ts';
 import { digestResponse } from '../../src/sip/auth/digest-algorithm.ts';
 import type { DigestAlgorithm } from '../../src/sip/auth/digest-algorithm.ts';
-import { NONCE_KEY, REALM, SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { clean, NONCE_KEY, REALM, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
 import { randomPort } from '../support/edge-apps/ports.ts';
 
 let h: SipAppHarness;
 
 beforeAll(async () => { h = await SipAppHarness.start('sipregistrar'); });
 afterAll(async () => { await h.stop(); });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 const bindings = (d: Device) => h.sip.bindings.bindingsOf(`${d.username}@${REALM}`);
 

@@ -6,8 +6,8 @@
  * slice reserves covers far more than a slice.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SipAppHarness } from '../support/sip-app-harness.ts';
-import type { Device, SippRun } from '../support/sip-app-harness.ts';
+import { clean, SipAppHarness } from '../support/sip-app-harness.ts';
+import type { Device } from '../support/sip-app-harness.ts';
 
 const COARSE_TARIFF_CSV = [
   'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy',
@@ -27,13 +27,6 @@ beforeAll(async () => {
 });
 afterAll(async () => { await h.stop(); });
 afterEach(async () => { await h.expectMoneyInvariant(); });
-
-function clean(...runs: SippRun[]): void {
-  for (const r of runs) {
-    expect(r.errors, r.stdout.slice(-2000)).toBe('');
-    expect(r.code).toBe(0);
-  }
-}
 
 async function heldCall(dev: Device, service: string, holdMs: number): Promise<void> {
   const before = h.settled.length;

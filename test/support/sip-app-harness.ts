@@ -40,6 +40,14 @@ import { setupServices, TEST_PEPPER } from './services.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 import type { TestServices } from './services.ts';
 
+/** A sipp run ended cleanly: exit 0 and nothing in its error log (the tail of its output on failure). */
+export function clean(...runs: SippRun[]): void {
+  for (const r of runs) {
+    expect(r.errors, r.stdout.slice(-2000)).toBe('');
+    expect(r.code).toBe(0);
+  }
+}
+
 export const APP_SCENARIO_DIR = resolve(import.meta.dirname, '../sipp/app');
 export const REALM = 'sip.test';
 export const NONCE_KEY = 'sip-app-harness-nonce-key-0123456789abcdef';
