@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-services.sh
 echo "== tsc --noEmit"; npx tsc --noEmit
+echo "== prettier --check (formatting, width 160)"; npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "not formatted: run npm run format -- ."; exit 1; }
 echo "== eslint (style, type-aware promise rules, component boundaries)"; npx eslint .
 echo "== vitest"; npx vitest run "$@"

@@ -4,7 +4,12 @@
  * test/unit/errors.test.ts checks codes are unique, equal to their keys and documented in
  * docs/errors.md.
  */
-export interface ErrorSpec { code: string; http: number; sip?: [number, string]; message: string }
+export interface ErrorSpec {
+  code: string;
+  http: number;
+  sip?: [number, string];
+  message: string;
+}
 
 export const ERRORS = {
   VALIDATION_FAILED: { code: 'VALIDATION_FAILED', http: 400, sip: [400, 'Bad Request'], message: 'the request is not valid' },
@@ -12,7 +17,7 @@ export const ERRORS = {
   INVALID_PIN: { code: 'INVALID_PIN', http: 400, message: 'a PIN is 6 to 12 digits and not a trivial one (repeats, runs)' },
   WEAK_PASSWORD: { code: 'WEAK_PASSWORD', http: 400, message: 'the password is too short, too simple or too common' },
   INVALID_BODY: { code: 'INVALID_BODY', http: 400, message: 'the body is not valid JSON, not UTF-8, or repeats a key' },
-  AUTO_TOPUP_LIMIT: { code: 'AUTO_TOPUP_LIMIT', http: 400, message: 'the auto top-up amount or threshold is above the operator\'s limit' },
+  AUTO_TOPUP_LIMIT: { code: 'AUTO_TOPUP_LIMIT', http: 400, message: "the auto top-up amount or threshold is above the operator's limit" },
   INVALID_CLI: { code: 'INVALID_CLI', http: 400, message: 'a caller ID must be an E.164 number (+ and 7 to 15 digits)' },
   INVALID_TARIFF_CSV: { code: 'INVALID_TARIFF_CSV', http: 400, message: 'the tariff CSV has errors; nothing was imported' },
   UNKNOWN_ACCOUNT: { code: 'UNKNOWN_ACCOUNT', http: 404, sip: [404, 'Not Found'], message: 'no such account' },
@@ -29,7 +34,12 @@ export const ERRORS = {
   DAILY_CAP_REACHED: { code: 'DAILY_CAP_REACHED', http: 402, sip: [403, 'Daily Spend Limit Reached'], message: 'the daily spend limit is reached' },
   TOO_MANY_CALLS: { code: 'TOO_MANY_CALLS', http: 429, sip: [486, 'Too Many Calls In Progress'], message: 'the concurrent-call limit is reached' },
   NO_RATE: { code: 'NO_RATE', http: 404, sip: [404, 'No Rate For Destination'], message: 'no rate for that destination' },
-  RATE_UNUSABLE: { code: 'RATE_UNUSABLE', http: 422, sip: [404, 'No Usable Rate For Destination'], message: 'the destination\'s rate cannot price a call (its cost overflows); the tariff must be fixed' },
+  RATE_UNUSABLE: {
+    code: 'RATE_UNUSABLE',
+    http: 422,
+    sip: [404, 'No Usable Rate For Destination'],
+    message: "the destination's rate cannot price a call (its cost overflows); the tariff must be fixed",
+  },
   DESTINATION_BLOCKED: { code: 'DESTINATION_BLOCKED', http: 403, sip: [403, 'Destination Blocked'], message: 'calls to that destination are not allowed' },
   NO_ANSWER: { code: 'NO_ANSWER', http: 504, sip: [480, 'No Answer'], message: 'the callee was alerted and did not answer in time' },
   NO_ROUTE: { code: 'NO_ROUTE', http: 503, sip: [503, 'No Route To Destination'], message: 'no carrier route for that destination' },
@@ -50,7 +60,7 @@ export const ERRORS = {
   UNKNOWN_NUMBER: { code: 'UNKNOWN_NUMBER', http: 404, message: 'no such access number or DID' },
   IDEMPOTENCY_KEY_REQUIRED: { code: 'IDEMPOTENCY_KEY_REQUIRED', http: 400, message: 'an Idempotency-Key header (1-64 of [A-Za-z0-9_.:-]) is required' },
   ALREADY_EXISTS: { code: 'ALREADY_EXISTS', http: 409, message: 'the resource already exists' },
-  CUSTOMER_ERASED: { code: 'CUSTOMER_ERASED', http: 409, message: 'the customer\'s personal data was erased' },
+  CUSTOMER_ERASED: { code: 'CUSTOMER_ERASED', http: 409, message: "the customer's personal data was erased" },
   INVALID_PAYMENT_TOKEN: { code: 'INVALID_PAYMENT_TOKEN', http: 400, message: 'not a payment-provider token (card numbers are never accepted)' },
   PAYMENT_DECLINED: { code: 'PAYMENT_DECLINED', http: 402, message: 'the payment provider declined the charge' },
   URI_TOO_LONG: { code: 'URI_TOO_LONG', http: 414, message: 'the request URL is too long' },
@@ -60,21 +70,81 @@ export const ERRORS = {
   // SIP only: the SIP app's own refusals (their HTTP status is the nearest meaning, for logs and metrics)
   BAD_CALL_ID: { code: 'BAD_CALL_ID', http: 400, sip: [400, 'Bad Call-ID'], message: 'the request has no usable Call-ID' },
   BAD_REQUEST_URI: { code: 'BAD_REQUEST_URI', http: 400, sip: [400, 'Bad Request-URI'], message: 'the Request-URI carries no dialled number' },
-  MALFORMED_AUTHORIZATION: { code: 'MALFORMED_AUTHORIZATION', http: 400, sip: [400, 'Malformed Authorization Header'], message: 'the REGISTER\'s Authorization header cannot be parsed' },
-  MALFORMED_PROXY_AUTHORIZATION: { code: 'MALFORMED_PROXY_AUTHORIZATION', http: 400, sip: [400, 'Bad Proxy-Authorization'], message: 'the INVITE\'s Proxy-Authorization header cannot be parsed (the reason phrase says why)' },
-  PROXY_AUTHENTICATION_REQUIRED: { code: 'PROXY_AUTHENTICATION_REQUIRED', http: 401, sip: [407, 'Proxy Authentication Required'], message: 'a device\'s INVITE must carry digest credentials' },
-  ACCESS_NUMBER_VIA_CARRIER_ONLY: { code: 'ACCESS_NUMBER_VIA_CARRIER_ONLY', http: 403, sip: [403, 'Access Number Only Via Carrier'], message: 'access numbers are reached through carriers only' },
-  TOO_MANY_CONTACTS: { code: 'TOO_MANY_CONTACTS', http: 403, sip: [403, 'Too Many Contacts'], message: 'the registration would hold more contacts than allowed' },
-  NUMBER_NOT_FOUND: { code: 'NUMBER_NOT_FOUND', http: 404, sip: [404, 'Number Not Found'], message: 'a carrier\'s call is to no access number and no personal number' },
+  MALFORMED_AUTHORIZATION: {
+    code: 'MALFORMED_AUTHORIZATION',
+    http: 400,
+    sip: [400, 'Malformed Authorization Header'],
+    message: "the REGISTER's Authorization header cannot be parsed",
+  },
+  MALFORMED_PROXY_AUTHORIZATION: {
+    code: 'MALFORMED_PROXY_AUTHORIZATION',
+    http: 400,
+    sip: [400, 'Bad Proxy-Authorization'],
+    message: "the INVITE's Proxy-Authorization header cannot be parsed (the reason phrase says why)",
+  },
+  PROXY_AUTHENTICATION_REQUIRED: {
+    code: 'PROXY_AUTHENTICATION_REQUIRED',
+    http: 401,
+    sip: [407, 'Proxy Authentication Required'],
+    message: "a device's INVITE must carry digest credentials",
+  },
+  ACCESS_NUMBER_VIA_CARRIER_ONLY: {
+    code: 'ACCESS_NUMBER_VIA_CARRIER_ONLY',
+    http: 403,
+    sip: [403, 'Access Number Only Via Carrier'],
+    message: 'access numbers are reached through carriers only',
+  },
+  TOO_MANY_CONTACTS: {
+    code: 'TOO_MANY_CONTACTS',
+    http: 403,
+    sip: [403, 'Too Many Contacts'],
+    message: 'the registration would hold more contacts than allowed',
+  },
+  NUMBER_NOT_FOUND: {
+    code: 'NUMBER_NOT_FOUND',
+    http: 404,
+    sip: [404, 'Number Not Found'],
+    message: "a carrier's call is to no access number and no personal number",
+  },
   INTERVAL_TOO_BRIEF: { code: 'INTERVAL_TOO_BRIEF', http: 400, sip: [423, 'Interval Too Brief'], message: 'the registration expires sooner than the minimum' },
-  CALLEE_UNAVAILABLE: { code: 'CALLEE_UNAVAILABLE', http: 404, sip: [480, 'Temporarily Unavailable'], message: 'no device is registered for the personal number, or none answered' },
+  CALLEE_UNAVAILABLE: {
+    code: 'CALLEE_UNAVAILABLE',
+    http: 404,
+    sip: [480, 'Temporarily Unavailable'],
+    message: 'no device is registered for the personal number, or none answered',
+  },
   CALLEE_BUSY: { code: 'CALLEE_BUSY', http: 409, sip: [486, 'Busy Here'], message: 'the called devices are busy' },
   CALL_CANCELLED: { code: 'CALL_CANCELLED', http: 409, sip: [487, 'Request Terminated'], message: 'the caller cancelled the call before it was answered' },
-  MEDIA_NOT_ACCEPTABLE: { code: 'MEDIA_NOT_ACCEPTABLE', http: 415, sip: [488, 'Not Acceptable Here'], message: 'the SDP offers nothing the media endpoint can use' },
-  REGISTRATION_OUT_OF_ORDER: { code: 'REGISTRATION_OUT_OF_ORDER', http: 409, sip: [500, 'Out Of Order Request'], message: 'a REGISTER with an older CSeq than the binding\'s last' },
-  CALL_RATE_LIMITED: { code: 'CALL_RATE_LIMITED', http: 429, sip: [503, 'Call Rate Limit Exceeded'], message: 'the account\'s new calls per second are above its limit' },
-  NO_MEDIA_SERVER: { code: 'NO_MEDIA_SERVER', http: 503, sip: [503, 'No Media Server'], message: 'access-number calls need a media server and none is configured' },
-  MEDIA_PORTS_EXHAUSTED: { code: 'MEDIA_PORTS_EXHAUSTED', http: 503, sip: [503, 'Media Ports Exhausted'], message: 'the media endpoint\'s RTP port range is used up' },
+  MEDIA_NOT_ACCEPTABLE: {
+    code: 'MEDIA_NOT_ACCEPTABLE',
+    http: 415,
+    sip: [488, 'Not Acceptable Here'],
+    message: 'the SDP offers nothing the media endpoint can use',
+  },
+  REGISTRATION_OUT_OF_ORDER: {
+    code: 'REGISTRATION_OUT_OF_ORDER',
+    http: 409,
+    sip: [500, 'Out Of Order Request'],
+    message: "a REGISTER with an older CSeq than the binding's last",
+  },
+  CALL_RATE_LIMITED: {
+    code: 'CALL_RATE_LIMITED',
+    http: 429,
+    sip: [503, 'Call Rate Limit Exceeded'],
+    message: "the account's new calls per second are above its limit",
+  },
+  NO_MEDIA_SERVER: {
+    code: 'NO_MEDIA_SERVER',
+    http: 503,
+    sip: [503, 'No Media Server'],
+    message: 'access-number calls need a media server and none is configured',
+  },
+  MEDIA_PORTS_EXHAUSTED: {
+    code: 'MEDIA_PORTS_EXHAUSTED',
+    http: 503,
+    sip: [503, 'Media Ports Exhausted'],
+    message: "the media endpoint's RTP port range is used up",
+  },
   ALL_ROUTES_FAILED: { code: 'ALL_ROUTES_FAILED', http: 502, sip: [503, 'All Routes Failed'], message: 'every carrier route failed with a retryable status' },
   INTERNAL: { code: 'INTERNAL', http: 500, sip: [500, 'Server Internal Error'], message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
@@ -93,7 +163,11 @@ export type SipErrorCode = { [K in ErrorCode]: (typeof ERRORS)[K] extends { sip:
 /** An expected failure carrying its registry entry (caught and turned into HTTP/SIP responses). */
 export class AppError extends Error {
   readonly spec: ErrorSpec;
-  constructor(readonly code: ErrorCode, readonly detail?: string, readonly extra?: Record<string, unknown>) {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
     super(detail ?? ERRORS[code].message);
     this.name = 'AppError';
     this.spec = ERRORS[code];

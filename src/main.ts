@@ -28,7 +28,12 @@ import { composeSipApp, createSipApp } from './sip/sip-app.ts';
 
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(message)), ms); })]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      t = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
 }
 
 export async function start(config: Config) {
@@ -46,9 +51,13 @@ export async function start(config: Config) {
   const tariffs = new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds });
 
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
-    streams: balances.keys.allStreams(), deadLetterStream: balances.keys.deadLetters(),
-    consumer: config.ledgerConsumer, batchSize: config.ledgerBatchSize, blockMs: config.ledgerBlockMs,
-    claimIdleMs: config.ledgerClaimIdleMs, logger: log,
+    streams: balances.keys.allStreams(),
+    deadLetterStream: balances.keys.deadLetters(),
+    consumer: config.ledgerConsumer,
+    batchSize: config.ledgerBatchSize,
+    blockMs: config.ledgerBlockMs,
+    claimIdleMs: config.ledgerClaimIdleMs,
+    logger: log,
   });
   writer.start();
 
@@ -69,42 +78,86 @@ export async function start(config: Config) {
   let subscriber: Redis | undefined;
   const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
-    const credit = new CallCredit(balances, { sliceSeconds: config.reservationSliceSeconds, maxCallSeconds: config.maxCallSeconds, graceSeconds: config.reservationGraceSeconds });
-    sip = createSipApp(composeSipApp({
-      log, pool, redis, accounts, tariffs, credit, balances, store: balances, events: metrics.events,
-      // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf
-      media: config.mediaServer === 'freeswitch'
-        ? (srf) => connectFreeSwitch(srf, {
-          host: config.freeswitchHost, port: config.freeswitchEslPort, secret: config.freeswitchEslPassword,
-          listenAddress: config.freeswitchListenAddress, listenPort: config.freeswitchListenPort,
-          ...(config.freeswitchAdvertisedAddress ? { advertisedAddress: config.freeswitchAdvertisedAddress } : {}),
-          soundsDir: config.freeswitchSoundsDir, rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000,
-          onError: (err) => log.warn({ err: err.message }, 'FreeSWITCH not reachable; retrying'),
-        })
-        : (uas) => new EmbeddedMediaServer({
-          uas, address: config.mediaRtpAddress, portMin: config.mediaRtpPortMin, portMax: config.mediaRtpPortMax,
-          rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000, soundsDir: config.mediaSoundsDir,
-        }),
-      settings: {
-        drachtio: { host: config.drachtioHost, port: config.drachtioPort, secret: config.drachtioSecret },
-        realm: config.sipRealm, nonceKey: config.sipNonceKey, namespace: config.redisNamespace,
-        digestAlgorithms: config.sipDigestAlgorithms.split(',').map((a) => a.trim() as 'SHA-256' | 'MD5'), maxHeaderBytes: config.sipMaxHeaderBytes,
-        routingMode: config.routingMode as 'least_cost' | 'priority', noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,
-        maxCallSeconds: config.maxCallSeconds, extendLeadSeconds: config.creditExtendLeadSeconds, warnSeconds: config.creditWarnSeconds,
-        registrar: { minExpires: config.registrarMinExpires, maxExpires: config.registrarMaxExpires, maxContacts: config.registrarMaxContacts },
-        ivr: {
-          announceBalance: config.ivrAnnounceBalance, anotherCall: config.ivrAnotherCall,
-          cliRegistration: config.ivrCliRegistration as 'off' | 'calling_account' | 'all', maxClis: config.ivrMaxClis,
-          firstDigitMs: config.ivrFirstDigitSeconds * 1000, interDigitMs: config.ivrInterDigitSeconds * 1000,
-          lockThreshold: config.ivrPinLockThreshold, anonymousLockThreshold: config.ivrPinLockAnonymousThreshold, lockWindowMs: config.ivrPinLockWindowSeconds * 1000, lockMs: config.ivrPinLockSeconds * 1000,
-          pinBudgetPerAccessNumber: config.ivrPinBudgetPerAccessNumber, pinBudgetPerSource: config.ivrPinBudgetPerSource,
-          pinBudgetWindowMs: config.ivrPinBudgetWindowSeconds * 1000, pinTarpitMs: config.ivrPinTarpitMs,
-          warning: config.ivrWarning as 'prompt' | 'beep',
+    const credit = new CallCredit(balances, {
+      sliceSeconds: config.reservationSliceSeconds,
+      maxCallSeconds: config.maxCallSeconds,
+      graceSeconds: config.reservationGraceSeconds,
+    });
+    sip = createSipApp(
+      composeSipApp({
+        log,
+        pool,
+        redis,
+        accounts,
+        tariffs,
+        credit,
+        balances,
+        store: balances,
+        events: metrics.events,
+        // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf
+        media:
+          config.mediaServer === 'freeswitch'
+            ? (srf) =>
+                connectFreeSwitch(srf, {
+                  host: config.freeswitchHost,
+                  port: config.freeswitchEslPort,
+                  secret: config.freeswitchEslPassword,
+                  listenAddress: config.freeswitchListenAddress,
+                  listenPort: config.freeswitchListenPort,
+                  ...(config.freeswitchAdvertisedAddress ? { advertisedAddress: config.freeswitchAdvertisedAddress } : {}),
+                  soundsDir: config.freeswitchSoundsDir,
+                  rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000,
+                  onError: (err) => log.warn({ err: err.message }, 'FreeSWITCH not reachable; retrying'),
+                })
+            : (uas) =>
+                new EmbeddedMediaServer({
+                  uas,
+                  address: config.mediaRtpAddress,
+                  portMin: config.mediaRtpPortMin,
+                  portMax: config.mediaRtpPortMax,
+                  rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000,
+                  soundsDir: config.mediaSoundsDir,
+                }),
+        settings: {
+          drachtio: { host: config.drachtioHost, port: config.drachtioPort, secret: config.drachtioSecret },
+          realm: config.sipRealm,
+          nonceKey: config.sipNonceKey,
+          namespace: config.redisNamespace,
+          digestAlgorithms: config.sipDigestAlgorithms.split(',').map((a) => a.trim() as 'SHA-256' | 'MD5'),
+          maxHeaderBytes: config.sipMaxHeaderBytes,
+          routingMode: config.routingMode as 'least_cost' | 'priority',
+          noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,
+          maxCallSeconds: config.maxCallSeconds,
+          extendLeadSeconds: config.creditExtendLeadSeconds,
+          warnSeconds: config.creditWarnSeconds,
+          registrar: { minExpires: config.registrarMinExpires, maxExpires: config.registrarMaxExpires, maxContacts: config.registrarMaxContacts },
+          ivr: {
+            announceBalance: config.ivrAnnounceBalance,
+            anotherCall: config.ivrAnotherCall,
+            cliRegistration: config.ivrCliRegistration as 'off' | 'calling_account' | 'all',
+            maxClis: config.ivrMaxClis,
+            firstDigitMs: config.ivrFirstDigitSeconds * 1000,
+            interDigitMs: config.ivrInterDigitSeconds * 1000,
+            lockThreshold: config.ivrPinLockThreshold,
+            anonymousLockThreshold: config.ivrPinLockAnonymousThreshold,
+            lockWindowMs: config.ivrPinLockWindowSeconds * 1000,
+            lockMs: config.ivrPinLockSeconds * 1000,
+            pinBudgetPerAccessNumber: config.ivrPinBudgetPerAccessNumber,
+            pinBudgetPerSource: config.ivrPinBudgetPerSource,
+            pinBudgetWindowMs: config.ivrPinBudgetWindowSeconds * 1000,
+            pinTarpitMs: config.ivrPinTarpitMs,
+            warning: config.ivrWarning as 'prompt' | 'beep',
+          },
+          durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3 },
+          guards: {
+            failureThreshold: config.authFailureThreshold,
+            banSeconds: config.authBanSeconds,
+            action: config.authBanAction as 'reject' | 'drop',
+            accountCps: config.accountCpsLimit,
+          },
         },
-        durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3 },
-        guards: { failureThreshold: config.authFailureThreshold, banSeconds: config.authBanSeconds, action: config.authBanAction as 'reject' | 'drop', accountCps: config.accountCpsLimit },
-      },
-    }));
+      }),
+    );
     // not fatal: drachtio-srf keeps retrying until the SIP server answers
     sip.connect().catch((err: Error) => log.warn({ err: err.message }, 'SIP server not reachable yet; retrying'));
     subscriber = await connectRedis(config.redisUrl, 'softswitch-commands');
@@ -115,8 +168,12 @@ export async function start(config: Config) {
     logger: log,
     metrics: () => metrics.registry.metrics(),
     checks: {
-      postgres: async () => { await pool.query('select 1'); },
-      redis: async () => { await redis.ping(); },
+      postgres: async () => {
+        await pool.query('select 1');
+      },
+      redis: async () => {
+        await redis.ping();
+      },
     },
   });
   await http.listen({ host: config.httpHost, port: config.httpPort });
@@ -125,21 +182,22 @@ export async function start(config: Config) {
   log.info({ port }, 'softswitch started');
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    log.info('shutting down');
-    if (sip) {
-      log.info({ calls: sip.callsInProgress, deadlineSeconds: config.shutdownDrainSeconds }, 'draining calls');
-      await sip.drain(config.shutdownDrainSeconds * 1000);
-    }
-    sip?.stop();
-    subscriber?.disconnect();
-    sweeper.stop();
-    await http.close();
-    await writer.stop();
-    redis.disconnect();
-    writerRedis.disconnect();
-    await pool.end();
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('shutting down');
+      if (sip) {
+        log.info({ calls: sip.callsInProgress, deadlineSeconds: config.shutdownDrainSeconds }, 'draining calls');
+        await sip.drain(config.shutdownDrainSeconds * 1000);
+      }
+      sip?.stop();
+      subscriber?.disconnect();
+      sweeper.stop();
+      await http.close();
+      await writer.stop();
+      redis.disconnect();
+      writerRedis.disconnect();
+      await pool.end();
+    })());
   return { log, port, demo, stop, balances, accounts, pool };
 }
 
@@ -147,26 +205,32 @@ function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo']>, co
   const api = `http://${config.apiHost}:${config.apiPort}`;
   const lines = d.created
     ? [
-      `Demo account ${DEMO.accountNumber} created (id ${d.accountId}), balance 10.00 GBP. Shown once, note them:`,
-      `  self-care login:  ${DEMO.username} / ${d.password}`,
-      `  PIN:              ${d.pin}`,
-      `  caller ID registered for PIN-less calls: ${DEMO.cli}`,
-      `  SIP device:       ${DEMO.sipUsername} / ${d.sipPassword}  (realm ${config.sipRealm}; register to sip:127.0.0.1:5060)`,
-      `  access number:    ${DEMO.accessNumber} (from the demo carrier ${DEMO.carrier.address}); outbound calls go to a test carrier at ${DEMO.carrier.address}:${DEMO.carrier.port}: sipp -sn uas -i ${DEMO.carrier.address} -p ${DEMO.carrier.port}`,
-      `  operator API key: ${d.apiKey}`,
-      `  live balance:     curl -s -H "Authorization: Bearer ${d.apiKey}" ${api}/v1/accounts/${d.accountId}/balance`,
-      `  top up 5.00:      curl -s -X POST -H "Authorization: Bearer ${d.apiKey}" -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' -d '{"amount":5000000}' ${api}/v1/accounts/${d.accountId}/topups`,
-    ]
+        `Demo account ${DEMO.accountNumber} created (id ${d.accountId}), balance 10.00 GBP. Shown once, note them:`,
+        `  self-care login:  ${DEMO.username} / ${d.password}`,
+        `  PIN:              ${d.pin}`,
+        `  caller ID registered for PIN-less calls: ${DEMO.cli}`,
+        `  SIP device:       ${DEMO.sipUsername} / ${d.sipPassword}  (realm ${config.sipRealm}; register to sip:127.0.0.1:5060)`,
+        `  access number:    ${DEMO.accessNumber} (from the demo carrier ${DEMO.carrier.address}); outbound calls go to a test carrier at ${DEMO.carrier.address}:${DEMO.carrier.port}: sipp -sn uas -i ${DEMO.carrier.address} -p ${DEMO.carrier.port}`,
+        `  operator API key: ${d.apiKey}`,
+        `  live balance:     curl -s -H "Authorization: Bearer ${d.apiKey}" ${api}/v1/accounts/${d.accountId}/balance`,
+        `  top up 5.00:      curl -s -X POST -H "Authorization: Bearer ${d.apiKey}" -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' -d '{"amount":5000000}' ${api}/v1/accounts/${d.accountId}/topups`,
+      ]
     : [
-      `Demo account ${DEMO.accountNumber} exists (id ${d.accountId}); its PIN, passwords and API key were shown when it was created.`,
-      `  new API key: npm run -s cli -- api-key create mine billing`,
-    ];
-  process.stdout.write(`\n${lines.join('\n')}\n  customer pages:    ${api}/my   operator console: ${api}/console (log in with an API key)\n  API documentation: ${api}/docs\n  readiness:         curl -s http://${config.httpHost}:${config.httpPort}/ready\n\n`);
+        `Demo account ${DEMO.accountNumber} exists (id ${d.accountId}); its PIN, passwords and API key were shown when it was created.`,
+        `  new API key: npm run -s cli -- api-key create mine billing`,
+      ];
+  process.stdout.write(
+    `\n${lines.join('\n')}\n  customer pages:    ${api}/my   operator console: ${api}/console (log in with an API key)\n  API documentation: ${api}/docs\n  readiness:         curl -s http://${config.httpHost}:${config.httpPort}/ready\n\n`,
+  );
 }
 
 if (isEntryModule(import.meta.url)) {
   runAppProcess({
-    name: 'softswitch', start, signalMessage: 'signal received',
-    started: (app, config) => { if (app.demo) printDemo(app.demo, config); },
+    name: 'softswitch',
+    start,
+    signalMessage: 'signal received',
+    started: (app, config) => {
+      if (app.demo) printDemo(app.demo, config);
+    },
   });
 }

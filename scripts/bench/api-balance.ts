@@ -24,12 +24,16 @@ import { createPool } from '../../src/db/pool.ts';
 import { deleteNamespace } from '../../test/support/redis-namespace.ts';
 
 const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
-const seconds = arg('seconds', 10), connections = arg('connections', 64), nAccounts = arg('accounts', 1000);
+const seconds = arg('seconds', 10),
+  connections = arg('connections', 64),
+  nAccounts = arg('accounts', 1000);
 const processCounts = (process.argv.find((a) => a.startsWith('--processes='))?.split('=')[1] ?? '1,2').split(',').map(Number);
 const DB = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/softswitch_test';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const id = randomBytes(3).toString('hex');
-const schema = `bench_api_${id}`, namespace = `benchapi_${id}`, pepper = randomBytes(24).toString('hex');
+const schema = `bench_api_${id}`,
+  namespace = `benchapi_${id}`,
+  pepper = randomBytes(24).toString('hex');
 
 const pool = createPool(DB, schema, 4);
 const redis = new Redis(REDIS);
@@ -48,11 +52,19 @@ const key = (await new ApiKeyStore(pool).create('bench', ['read'], 'bench')).key
 await redis.set(`${namespace}:bare`, '{"balance":10000000}');
 
 /** Starts a server process; resolves with it and its port once `workers` lines announced it listening. */
-async function startProcess(args: string[], env: Record<string, string>, workers: number, portOf: (line: string) => number | undefined): Promise<{ child: ReturnType<typeof spawn>; port: number }> {
+async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  workers: number,
+  portOf: (line: string) => number | undefined,
+): Promise<{ child: ReturnType<typeof spawn>; port: number }> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let seen = 0;
   const port = await new Promise<number>((resolve) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => { const p = portOf(l); if (p !== undefined && ++seen === workers) resolve(p); });
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      const p = portOf(l);
+      if (p !== undefined && ++seen === workers) resolve(p);
+    });
   });
   return { child, port };
 }
@@ -65,10 +77,14 @@ async function stopProcess(child: ReturnType<typeof spawn>): Promise<void> {
 }
 
 let n = 0;
-const load = async (port: number, duration: number, headers: Record<string, string>) => autocannon({
-  url: `http://127.0.0.1:${port}`, connections, duration, headers,
-  requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/accounts/${ids[n++ % ids.length]}/balance` }) }],
-});
+const load = async (port: number, duration: number, headers: Record<string, string>) =>
+  autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration,
+    headers,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/accounts/${ids[n++ % ids.length]}/balance` }) }],
+  });
 
 /** 2 s warm-up, then `seconds` measured. */
 async function measure(port: number, headers: Record<string, string>) {
@@ -79,26 +95,59 @@ async function measure(port: number, headers: Record<string, string>) {
     loadavg1mBefore: Number(load1m.toFixed(2)),
     requestsPerSecond: { mean: r.requests.average, p50: r.requests.p50, min: r.requests.min },
     latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-    totalRequests: r.requests.total, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts,
+    totalRequests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
   };
 }
 
 async function reference(processes: number) {
-  const { child, port } = await startProcess(['--import', 'tsx', 'scripts/bench/lib/bare-fastify.ts'],
-    { REDIS_URL: REDIS, BARE_KEY: `${namespace}:bare`, BARE_PROCESSES: String(processes) }, processes,
-    (l) => { const m = /^\{"port":(\d+)/.exec(l); return m ? Number(m[1]) : undefined; });
-  try { return await measure(port, {}); } finally { await stopProcess(child); }
+  const { child, port } = await startProcess(
+    ['--import', 'tsx', 'scripts/bench/lib/bare-fastify.ts'],
+    { REDIS_URL: REDIS, BARE_KEY: `${namespace}:bare`, BARE_PROCESSES: String(processes) },
+    processes,
+    (l) => {
+      const m = /^\{"port":(\d+)/.exec(l);
+      return m ? Number(m[1]) : undefined;
+    },
+  );
+  try {
+    return await measure(port, {});
+  } finally {
+    await stopProcess(child);
+  }
 }
 
 async function project(processes: number) {
   const { child, port } = await startProcess(
-    [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profiles'] : []), '--import', 'tsx', 'src/api/api-main.ts'], {
-      DATABASE_URL: DB, DATABASE_SCHEMA: schema, REDIS_URL: REDIS, REDIS_NAMESPACE: namespace, REDIS_SHARDS: '16', PIN_PEPPER: pepper,
-      DRACHTIO_SECRET: 'bench-secret', SIP_NONCE_KEY: 'n'.repeat(32), API_PORT: '0', LOG_LEVEL: 'info', API_RATE_LIMIT: '1000000', AUTO_TOPUP_INTERVAL_MS: '0',
+    [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profiles'] : []), '--import', 'tsx', 'src/api/api-main.ts'],
+    {
+      DATABASE_URL: DB,
+      DATABASE_SCHEMA: schema,
+      REDIS_URL: REDIS,
+      REDIS_NAMESPACE: namespace,
+      REDIS_SHARDS: '16',
+      PIN_PEPPER: pepper,
+      DRACHTIO_SECRET: 'bench-secret',
+      SIP_NONCE_KEY: 'n'.repeat(32),
+      API_PORT: '0',
+      LOG_LEVEL: 'info',
+      API_RATE_LIMIT: '1000000',
+      AUTO_TOPUP_INTERVAL_MS: '0',
       API_PROCESSES: String(processes),
-    }, processes,
-    (l) => { const m = /"port":(\d+).*account API listening/.exec(l); return m ? Number(m[1]) : undefined; });
-  try { return await measure(port, { authorization: `Bearer ${key}` }); } finally { await stopProcess(child); }
+    },
+    processes,
+    (l) => {
+      const m = /"port":(\d+).*account API listening/.exec(l);
+      return m ? Number(m[1]) : undefined;
+    },
+  );
+  try {
+    return await measure(port, { authorization: `Bearer ${key}` });
+  } finally {
+    await stopProcess(child);
+  }
 }
 
 const runs = [];
@@ -109,16 +158,21 @@ for (const processes of processCounts) {
   const refRps = Math.max(before.requestsPerSecond.mean, after.requestsPerSecond.mean);
   const refP99 = Math.min(before.latencyMs.p99, after.latencyMs.p99);
   const run = {
-    processes, api, reference: { before, after, requestsPerSecond: refRps, p99Ms: refP99 },
+    processes,
+    api,
+    reference: { before, after, requestsPerSecond: refRps, p99Ms: refP99 },
     ratio: { requestsPerSecond: Number((api.requestsPerSecond.mean / refRps).toFixed(3)), p99: Number((api.latencyMs.p99 / Math.max(refP99, 1)).toFixed(2)) },
   };
   runs.push({ ...run, goalMet: run.ratio.requestsPerSecond >= 0.8 && run.ratio.p99 <= 1.5 && api.non2xx === 0 && api.errors === 0 });
-  process.stdout.write(`${processes} process(es): API ${api.requestsPerSecond.mean} req/s p99 ${api.latencyMs.p99} ms; bare Fastify + GET ${refRps} req/s p99 ${refP99} ms; `
-    + `ratio ${run.ratio.requestsPerSecond} req/s, ${run.ratio.p99}x p99; load ${api.loadavg1mBefore}\n`);
+  process.stdout.write(
+    `${processes} process(es): API ${api.requestsPerSecond.mean} req/s p99 ${api.latencyMs.p99} ms; bare Fastify + GET ${refRps} req/s p99 ${refP99} ms; ` +
+      `ratio ${run.ratio.requestsPerSecond} req/s, ${run.ratio.p99}x p99; load ${api.loadavg1mBefore}\n`,
+  );
 }
 
 const result = {
-  benchmark: 'api-balance', date: new Date().toISOString(),
+  benchmark: 'api-balance',
+  date: new Date().toISOString(),
   command: `npx tsx scripts/bench/api-balance.ts ${process.argv.slice(2).join(' ')}`.trim(),
   method: `GET /v1/accounts/:id/balance over ${nAccounts} accounts round-robin, API key auth, autocannon in the benchmark process on the same host, ${connections} connections, ${seconds} s after a 2 s warm-up; reference: bare Fastify + one ioredis GET, same settings, before and after`,
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', loadavgAtEnd: loadavg().map((v) => Number(v.toFixed(2))) },

@@ -31,7 +31,18 @@ import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import {
-  args, benchCdr, commandStats, CpuMeter, deleteNamespace, intArg, machine, redisServer, round, statsDelta, summarise, writeJson,
+  args,
+  benchCdr,
+  commandStats,
+  CpuMeter,
+  deleteNamespace,
+  intArg,
+  machine,
+  redisServer,
+  round,
+  statsDelta,
+  summarise,
+  writeJson,
 } from './lib/measure.ts';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,13 +53,18 @@ const WARMUP = intArg(a, 'warmup', 20_000);
 const ACCOUNTS = intArg(a, 'accounts', 1_000);
 const SHARDS = intArg(a, 'shards', 16);
 const TIME_CAP_S = intArg(a, 'time-cap', 60);
-const OPENING = 10_000_000_000;          // 10,000.00 per account in micro-units: never runs short
-const MIN = 1_000;                       // cost of the first billable unit
-const WANT = 600_000;                    // first slice reserved
+const OPENING = 10_000_000_000; // 10,000.00 per account in micro-units: never runs short
+const MIN = 1_000; // cost of the first billable unit
+const WANT = 600_000; // first slice reserved
 const DEFAULT_CONFIGS = '1:plain:1000,1:plain:200,2:plain:1000,1:plain:1000:unbatched';
 const REFERENCE_REQUESTS = intArg(a, 'reference-requests', 100_000);
 
-interface Config { connections: number; mode: 'auto' | 'plain'; inFlight: number; batching: boolean }
+interface Config {
+  connections: number;
+  mode: 'auto' | 'plain';
+  inFlight: number;
+  batching: boolean;
+}
 const CONFIGS: Config[] = (a.get('configs') ?? DEFAULT_CONFIGS).split(',').map((c) => {
   const [k, mode, inFlight, batch] = c.split(':');
   if (mode !== 'auto' && mode !== 'plain') throw new RangeError(`bad config ${c}: mode is auto or plain`);
@@ -74,25 +90,33 @@ interface Env {
   namespace: string;
   conns: Redis[];
   stores: BalanceStore[];
-  expectedCost: Float64Array;            // Σ cost per account index
+  expectedCost: Float64Array; // Σ cost per account index
   pairsDone: number;
 }
 
 async function openEnv(connections: number, mode: Config['mode'], batching = true): Promise<Env> {
   const namespace = `bench:bal:${randomBytes(4).toString('hex')}`;
-  const conns = Array.from({ length: connections }, (_, i) => new Redis(REDIS_URL, {
-    enableAutoPipelining: mode === 'auto', maxRetriesPerRequest: 2, connectionName: `bench-balance-${i}`,
-  }));
+  const conns = Array.from(
+    { length: connections },
+    (_, i) =>
+      new Redis(REDIS_URL, {
+        enableAutoPipelining: mode === 'auto',
+        maxRetriesPerRequest: 2,
+        connectionName: `bench-balance-${i}`,
+      }),
+  );
   const stores = conns.map((r) => new BalanceStore(r, { namespace, shards: SHARDS, batching }));
   const admin = stores[0]!;
   const CHUNK = 200;
   for (let i = 0; i < ACCOUNTS; i += CHUNK) {
-    await Promise.all(Array.from({ length: Math.min(CHUNK, ACCOUNTS - i) }, async (_, j) => {
-      const accountId = accountIdOf(i + j);
-      await admin.syncAccount({ accountId, creditFloor: 0, maxConcurrentCalls: 100_000, dailySpendCap: null, status: 'active' });
-      const r = await admin.topUp(accountId, `opening-${accountId}`, OPENING, 'bench', `ref-${accountId}`);
-      if (!r.ok) throw new Error(`top-up of ${accountId} failed: ${r.reason}`);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(CHUNK, ACCOUNTS - i) }, async (_, j) => {
+        const accountId = accountIdOf(i + j);
+        await admin.syncAccount({ accountId, creditFloor: 0, maxConcurrentCalls: 100_000, dailySpendCap: null, status: 'active' });
+        const r = await admin.topUp(accountId, `opening-${accountId}`, OPENING, 'bench', `ref-${accountId}`);
+        if (!r.ok) throw new Error(`top-up of ${accountId} failed: ${r.reason}`);
+      }),
+    );
   }
   return { namespace, conns, stores, expectedCost: new Float64Array(ACCOUNTS), pairsDone: 0 };
 }
@@ -112,7 +136,10 @@ async function runPairs(env: Env, label: string, count: number, inFlight: number
     const store = env.stores[w % k]!;
     for (;;) {
       const i = next++;
-      if (i >= count || (i % 256 === 0 && performance.now() - started > capMs)) { next = count; return; }
+      if (i >= count || (i % 256 === 0 && performance.now() - started > capMs)) {
+        next = count;
+        return;
+      }
       const idx = Math.floor(random() * ACCOUNTS);
       const cost = MIN + Math.floor(random() * (WANT - MIN + 1));
       const accountId = accountIdOf(idx);
@@ -136,7 +163,11 @@ async function runPairs(env: Env, label: string, count: number, inFlight: number
 async function verify(env: Env): Promise<Record<string, unknown>> {
   const redis = env.conns[0]!;
   const keys = env.stores[0]!.keys;
-  let balanceSum = 0, expectedSum = 0, mismatched = 0, reservedLeft = 0, callsLeft = 0;
+  let balanceSum = 0,
+    expectedSum = 0,
+    mismatched = 0,
+    reservedLeft = 0,
+    callsLeft = 0;
   const p = redis.pipeline();
   for (let i = 0; i < ACCOUNTS; i++) p.hmget(keys.account(accountIdOf(i)), 'bal', 'rsv', 'calls');
   const res = (await p.exec()) ?? [];
@@ -150,17 +181,24 @@ async function verify(env: Env): Promise<Record<string, unknown>> {
     reservedLeft += rsv!;
     callsLeft += calls!;
   });
-  let openCalls = 0, streamEntries = 0;
+  let openCalls = 0,
+    streamEntries = 0;
   for (let s = 0; s < SHARDS; s++) {
     openCalls += await redis.zcard(keys.openCalls(s));
     streamEntries += await redis.xlen(keys.stream(s));
   }
-  const ok = mismatched === 0 && balanceSum === expectedSum && reservedLeft === 0 && callsLeft === 0 && openCalls === 0
-    && streamEntries === ACCOUNTS + env.pairsDone;
+  const ok =
+    mismatched === 0 && balanceSum === expectedSum && reservedLeft === 0 && callsLeft === 0 && openCalls === 0 && streamEntries === ACCOUNTS + env.pairsDone;
   return {
-    ok, balance_sum: balanceSum, expected_balance_sum: expectedSum, accounts_mismatched: mismatched,
-    reserved_left: reservedLeft, calls_left: callsLeft, open_calls_left: openCalls,
-    stream_entries: streamEntries, expected_stream_entries: ACCOUNTS + env.pairsDone,
+    ok,
+    balance_sum: balanceSum,
+    expected_balance_sum: expectedSum,
+    accounts_mismatched: mismatched,
+    reserved_left: reservedLeft,
+    calls_left: callsLeft,
+    open_calls_left: openCalls,
+    stream_entries: streamEntries,
+    expected_stream_entries: ACCOUNTS + env.pairsDone,
   };
 }
 
@@ -188,9 +226,14 @@ async function runConfig(cfg: Config, redisPid: number | undefined, statsConn: R
     const latencies = lat.filter((v) => !Number.isNaN(v));
     const check = await verify(env);
     const result = {
-      connections: cfg.connections, pipelining: cfg.mode, in_flight: cfg.inFlight, batching: cfg.batching,
+      connections: cfg.connections,
+      pipelining: cfg.mode,
+      in_flight: cfg.inFlight,
+      batching: cfg.batching,
       operations_per_script_call: round((2 * done) / scriptCalls, 1),
-      pairs: done, capped: done < PAIRS, wall_s: usage.wall_s,
+      pairs: done,
+      capped: done < PAIRS,
+      wall_s: usage.wall_s,
       pairs_per_s: Math.round(done / usage.wall_s),
       scripts_per_s: Math.round((2 * done) / usage.wall_s),
       pair_latency_ms: summarise(latencies),
@@ -215,28 +258,34 @@ async function ceiling(redisPid: number | undefined): Promise<Record<string, unk
   const noop = 'return { "ok", ARGV[1], ARGV[2] }';
   redis.defineCommand('benchNoop', { numberOfKeys: 1, lua: noop });
   const call = (redis as unknown as { benchNoop(...x: (string | number)[]): Promise<string[]> }).benchNoop.bind(redis);
-  const count = PAIRS, inFlight = 1000;
+  const count = PAIRS,
+    inFlight = 1000;
   const cdrJson = JSON.stringify(benchCdr('x', 1, 1, 0));
   let next = 0;
   const lat = new Float64Array(count);
   const cpu = new CpuMeter({ redis: redisPid });
   const t = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= count) return;
-      const t0 = performance.now();
-      await call('bench:noop:{s0}', String(i), '1000');
-      await call('bench:noop:{s0}', String(i), cdrJson);
-      lat[i] = performance.now() - t0;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= count) return;
+        const t0 = performance.now();
+        await call('bench:noop:{s0}', String(i), '1000');
+        await call('bench:noop:{s0}', String(i), cdrJson);
+        lat[i] = performance.now() - t0;
+      }
+    }),
+  );
   const wall = (performance.now() - t) / 1000;
   const usage = cpu.stop();
   redis.disconnect();
   return {
     description: 'two trivial EVALSHA per pair (second carries the CDR JSON), 1 connection, auto-pipelining, 1000 in flight',
-    pairs: count, pairs_per_s: Math.round(count / wall), pair_latency_ms: summarise(lat), cpu: { node: usage.node, redis: usage.redis },
+    pairs: count,
+    pairs_per_s: Math.round(count / wall),
+    pair_latency_ms: summarise(lat),
+    cpu: { node: usage.node, redis: usage.redis },
     cpu_us_per_pair: { node: round((usage.node!.cpu_s * 1e6) / count, 1), redis: usage.redis ? round((usage.redis.cpu_s * 1e6) / count, 1) : null },
   };
 }
@@ -252,14 +301,21 @@ async function serverCost(statsConn: Redis, redisPid: number | undefined): Promi
     const cpu = new CpuMeter({ redis: redisPid });
     const t = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 1000 }, async () => {
-      for (;;) { const i = next++; if (i >= n) return; await fn(i); }
-    }));
+    await Promise.all(
+      Array.from({ length: 1000 }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= n) return;
+          await fn(i);
+        }
+      }),
+    );
     const wall = (performance.now() - t) / 1000;
     const usage = cpu.stop();
     const after = await commandStats(statsConn);
     return {
-      calls: n, per_s: Math.round(n / wall),
+      calls: n,
+      per_s: Math.round(n / wall),
       cpu_us_per_call: { node: round((usage.node!.cpu_s * 1e6) / n, 1), redis: usage.redis ? round((usage.redis.cpu_s * 1e6) / n, 1) : null },
       server: statsDelta(before, after, SCRIPT_STATS),
     };
@@ -308,20 +364,51 @@ async function redisBenchmarkReference(statsConn: Redis, redisPid: number | unde
   const cdrJson = JSON.stringify(benchCdr('rb-call-000000000000', 100_001, 5_000, Date.UTC(2026, 10, 26, 12, 0, 0)));
   const out: Record<string, unknown> = {};
   try {
-    for (const [name, lua] of [['reserve_like_5_commands', RESERVE_LIKE], ['pair_like_12_commands', PAIR_LIKE]] as const) {
+    for (const [name, lua] of [
+      ['reserve_like_5_commands', RESERVE_LIKE],
+      ['pair_like_12_commands', PAIR_LIKE],
+    ] as const) {
       const sha = String(await statsConn.script('LOAD', lua));
       for (const pipeline of [16, 1]) {
         const n = pipeline === 1 ? Math.round(REFERENCE_REQUESTS / 2) : REFERENCE_REQUESTS;
         const cpu = new CpuMeter({ redis: redisPid });
-        const r = spawnSync('redis-benchmark', ['-h', url.hostname, '-p', url.port || '6379', '-n', String(n), '-c', '50', '-P', String(pipeline),
-          '-r', '1000000', '--csv', 'EVALSHA', sha, '4', `${ns}:{s0}:acct:__rand_int__`, `${ns}:{s0}:call:__rand_int__`, `${ns}:{s0}:open`,
-          `${ns}:{s0}:events`, '__rand_int__', '1764158400000', cdrJson], { encoding: 'utf8', timeout: 60_000 });
+        const r = spawnSync(
+          'redis-benchmark',
+          [
+            '-h',
+            url.hostname,
+            '-p',
+            url.port || '6379',
+            '-n',
+            String(n),
+            '-c',
+            '50',
+            '-P',
+            String(pipeline),
+            '-r',
+            '1000000',
+            '--csv',
+            'EVALSHA',
+            sha,
+            '4',
+            `${ns}:{s0}:acct:__rand_int__`,
+            `${ns}:{s0}:call:__rand_int__`,
+            `${ns}:{s0}:open`,
+            `${ns}:{s0}:events`,
+            '__rand_int__',
+            '1764158400000',
+            cdrJson,
+          ],
+          { encoding: 'utf8', timeout: 60_000 },
+        );
         const usage = cpu.stop();
         const line = r.stdout.trim().split('\n').pop() ?? '';
         // the CSV row's first field is the whole command (CDR JSON included): read the seven numbers at its end
         const rps = Number(/"([\d.]+)"(?:,"[\d.]+"){6}\s*$/.exec(line)?.[1] ?? Number.NaN);
         out[`${name}_pipeline_${pipeline}`] = {
-          requests: n, per_s: Math.round(rps), cpu_us_per_call_redis: usage.redis ? round((usage.redis.cpu_s * 1e6) / n, 1) : null,
+          requests: n,
+          per_s: Math.round(rps),
+          cpu_us_per_call_redis: usage.redis ? round((usage.redis.cpu_s * 1e6) / n, 1) : null,
           ...(Number.isNaN(rps) ? { error: (r.stderr || r.stdout || String(r.error)).slice(0, 300) } : {}),
         };
       }
@@ -338,7 +425,9 @@ async function main(): Promise<void> {
   const statsConn = new Redis(REDIS_URL, { maxRetriesPerRequest: 2, connectionName: 'bench-balance-stats' });
   const server = await redisServer(statsConn);
   const startedAt = new Date().toISOString();
-  console.log(`balance-throughput: ${PAIRS} pairs (+${WARMUP} warm-up), ${ACCOUNTS} accounts, ${SHARDS} shards, redis ${server.version} pid ${server.pid ?? '?'}`);
+  console.log(
+    `balance-throughput: ${PAIRS} pairs (+${WARMUP} warm-up), ${ACCOUNTS} accounts, ${SHARDS} shards, redis ${server.version} pid ${server.pid ?? '?'}`,
+  );
   const refBefore = await redisBenchmarkReference(statsConn, server.pid);
   console.log(`  redis-benchmark (before): ${JSON.stringify(refBefore)}`);
   const runs: Record<string, unknown>[] = [];
@@ -349,17 +438,21 @@ async function main(): Promise<void> {
     const c = r.cpu as { node: { cores: number }; redis: { cores: number } | null };
     const ev = (r.server as Record<string, { usec_per_call: number }>).evalsha;
     const per = r.cpu_us_per_pair as { node: number; redis: number | null };
-    console.log(`  ${cfg.connections} conn ${cfg.mode.padEnd(5)} ${String(cfg.inFlight).padStart(4)} in flight ${cfg.batching ? 'batched  ' : 'unbatched'} (${r.operations_per_script_call} ops/call): ${String(r.pairs_per_s).padStart(6)} pairs/s`
-      + `  p50 ${l.p50} ms p99 ${l.p99} ms  cpu node ${c.node.cores} redis ${c.redis?.cores ?? '?'}`
-      + `  cpu µs/pair node ${per.node} redis ${per.redis ?? '?'}  evalsha ${ev?.usec_per_call ?? '?'} µs  verify ${(r.verify as { ok: boolean }).ok ? 'ok' : 'FAILED'}`);
+    console.log(
+      `  ${cfg.connections} conn ${cfg.mode.padEnd(5)} ${String(cfg.inFlight).padStart(4)} in flight ${cfg.batching ? 'batched  ' : 'unbatched'} (${r.operations_per_script_call} ops/call): ${String(r.pairs_per_s).padStart(6)} pairs/s` +
+        `  p50 ${l.p50} ms p99 ${l.p99} ms  cpu node ${c.node.cores} redis ${c.redis?.cores ?? '?'}` +
+        `  cpu µs/pair node ${per.node} redis ${per.redis ?? '?'}  evalsha ${ev?.usec_per_call ?? '?'} µs  verify ${(r.verify as { ok: boolean }).ok ? 'ok' : 'FAILED'}`,
+    );
   }
   const ceil = a.get('no-ceiling') ? null : await ceiling(server.pid);
   if (ceil) console.log(`  ceiling (trivial scripts): ${ceil.pairs_per_s} pairs/s  cpu µs/pair ${JSON.stringify(ceil.cpu_us_per_pair)}`);
   const cost = a.get('no-server-cost') ? null : await serverCost(statsConn, server.pid);
   if (cost) {
-    const us = (p: unknown): string => String(((p as { server: Record<string, { usec_per_call: number }> }).server.evalsha)?.usec_per_call ?? '?');
+    const us = (p: unknown): string => String((p as { server: Record<string, { usec_per_call: number }> }).server.evalsha?.usec_per_call ?? '?');
     const cu = (p: unknown): string => JSON.stringify((p as { cpu_us_per_call: unknown }).cpu_us_per_call);
-    console.log(`  evalsha µs per call (commandstats): reserve ${us(cost.reserve_only)}  settle ${us(cost.settle_only)};  cpu µs per call: reserve ${cu(cost.reserve_only)} settle ${cu(cost.settle_only)}`);
+    console.log(
+      `  evalsha µs per call (commandstats): reserve ${us(cost.reserve_only)}  settle ${us(cost.settle_only)};  cpu µs per call: reserve ${cu(cost.reserve_only)} settle ${cu(cost.settle_only)}`,
+    );
   }
   const refAfter = await redisBenchmarkReference(statsConn, server.pid);
   console.log(`  redis-benchmark (after): ${JSON.stringify(refAfter)}`);
@@ -378,7 +471,8 @@ async function main(): Promise<void> {
     goal: { pairs_per_s: 20_000, ratio_to_reference: 0.45 },
     best: { connections: best.connections, pipelining: best.pipelining, in_flight: best.in_flight, batching: best.batching, pairs_per_s: best.pairs_per_s },
     reference: {
-      description: 'redis-benchmark, EVALSHA of a reserve-like five-command script, 50 connections, pipelined 16 deep; the higher of the runs before and after the project\'s (see redis_benchmark for all)',
+      description:
+        "redis-benchmark, EVALSHA of a reserve-like five-command script, 50 connections, pipelined 16 deep; the higher of the runs before and after the project's (see redis_benchmark for all)",
       per_s: reference,
     },
     ratio: round(ratio, 3),
@@ -391,7 +485,9 @@ async function main(): Promise<void> {
     server_cost: cost,
   };
   writeJson(OUTPUT, output);
-  console.log(`best ${best.pairs_per_s} pairs/s (${best.connections} conn, ${best.pipelining}, ${best.batching ? 'batched' : 'unbatched'}); reference ${reference}/s; ratio ${round(ratio, 3)}; goal 20,000 and 0.45: ${output.goal_met ? 'met' : 'missed'}; verified: ${allOk}; wrote ${OUTPUT}`);
+  console.log(
+    `best ${best.pairs_per_s} pairs/s (${best.connections} conn, ${best.pipelining}, ${best.batching ? 'batched' : 'unbatched'}); reference ${reference}/s; ratio ${round(ratio, 3)}; goal 20,000 and 0.45: ${output.goal_met ? 'met' : 'missed'}; verified: ${allOk}; wrote ${OUTPUT}`,
+  );
   if (!allOk) process.exitCode = 1;
 }
 

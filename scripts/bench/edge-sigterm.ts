@@ -15,7 +15,10 @@ import { startSipp } from '../../test/support/edge-apps/sipp-runner.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => { const i = args.indexOf(name); return i >= 0 ? (args[i + 1] ?? dflt) : dflt; };
+const opt = (name: string, dflt: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
+};
 const transport = opt('--transport', 'udp') === 'tcp' ? 'tcp' : 'udp';
 const halfOpen = args.includes('--half-open');
 const runs = Math.min(20, Math.max(1, Number(opt('--runs', '5'))));
@@ -32,8 +35,25 @@ interface SrfLike {
 
 async function once(): Promise<number> {
   const sipPort = 25000 + Math.floor(Math.random() * 5000);
-  const edge = spawn(process.execPath, [join(ROOT, 'bin/softswitch-edge.js'), '--sip', `udp/${IP}:${sipPort}`, '--sip', `tcp/${IP}:${sipPort}`,
-    '--admin-host', IP, '--admin-port', '0', '--secret', 'bench', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const edge = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin/softswitch-edge.js'),
+      '--sip',
+      `udp/${IP}:${sipPort}`,
+      '--sip',
+      `tcp/${IP}:${sipPort}`,
+      '--admin-host',
+      IP,
+      '--admin-port',
+      '0',
+      '--secret',
+      'bench',
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const guard = setTimeout(() => edge.kill('SIGKILL'), 20_000);
   const adminPort = await new Promise<number>((res, rej) => {
     let out = '';
@@ -46,11 +66,16 @@ async function once(): Promise<number> {
   });
   const srf = new Srf() as unknown as SrfLike;
   srf.on('error', () => undefined);
-  await new Promise<void>((res) => { srf.once('connect', () => res()); srf.connect({ host: IP, port: adminPort, secret: 'bench' }); });
+  await new Promise<void>((res) => {
+    srf.once('connect', () => res());
+    srf.connect({ host: IP, port: adminPort, secret: 'bench' });
+  });
   let peer: Socket | undefined;
   if (halfOpen) peer = connect({ host: IP, port: adminPort, allowHalfOpen: true });
   const up = new Promise<void>((res) => {
-    srf.invite((req, res2) => { void srf.createUAS(req, res2, { localSdp: SDP }).then((d) => d.on('ack', () => res())); });
+    srf.invite((req, res2) => {
+      void srf.createUAS(req, res2, { localSdp: SDP }).then((d) => d.on('ack', () => res()));
+    });
   });
   const caller = startSipp({ scenario: 'uac-recv-bye.xml', localIp: IP, remote: `${IP}:${sipPort}`, transport, timeoutSec: 20 });
   await up;

@@ -15,7 +15,10 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => { const i = args.indexOf(name); return i >= 0 ? (args[i + 1] ?? dflt) : dflt; };
+const opt = (name: string, dflt: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
+};
 const rates = opt('--rates', '500').split(',').map(Number);
 const duration = Number(opt('--duration', '60'));
 const hold = Number(opt('--hold', '5000'));
@@ -39,38 +42,103 @@ function rssKb(pid: number): number {
 function waitLine(child: ChildProcess, text: string): Promise<void> {
   return new Promise((res, rej) => {
     let buf = '';
-    child.stdout?.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes(text)) res(); });
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes(text)) res();
+    });
     child.on('exit', (code) => rej(new Error(`exited ${code} before "${text}"`)));
   });
 }
 
 async function startEdge(profDir?: string): Promise<ChildProcess> {
-  const nodeArgs = ['--import', 'tsx', ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), 'src/edge/bin/main.ts',
-    '--sip', `udp/${IP}:${SIP_PORT}`, '--sip', `tcp/${IP}:${SIP_PORT}`, '--admin-host', IP, '--admin-port', String(ADMIN_PORT),
-    '--secret', SECRET, '--log-level', 'error'];
+  const nodeArgs = [
+    '--import',
+    'tsx',
+    ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
+    'src/edge/bin/main.ts',
+    '--sip',
+    `udp/${IP}:${SIP_PORT}`,
+    '--sip',
+    `tcp/${IP}:${SIP_PORT}`,
+    '--admin-host',
+    IP,
+    '--admin-port',
+    String(ADMIN_PORT),
+    '--secret',
+    SECRET,
+    '--log-level',
+    'error',
+  ];
   const edge = spawn(process.execPath, nodeArgs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   await waitLine(edge, 'edge-ready');
   return edge;
 }
 async function startApp(): Promise<ChildProcess> {
-  const app = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/edge-trivial-app.ts', IP, String(ADMIN_PORT), SECRET],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const app = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/edge-trivial-app.ts', IP, String(ADMIN_PORT), SECRET], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await waitLine(app, 'app-ready');
   return app;
 }
 function stop(child: ChildProcess): Promise<void> {
-  return new Promise((res) => { if (child.exitCode !== null) return res(); child.once('exit', () => res()); child.kill('SIGTERM'); });
+  return new Promise((res) => {
+    if (child.exitCode !== null) return res();
+    child.once('exit', () => res());
+    child.kill('SIGTERM');
+  });
 }
 
-interface SippStats { successful: number; failed: number; retransmissions: number; unexpected: number; wallSec: number; raw: Record<string, string> }
+interface SippStats {
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  unexpected: number;
+  wallSec: number;
+  raw: Record<string, string>;
+}
 
-function runSipp(scenario: string, rate: number, calls: number, timeoutSec: number, extra: string[] = [],
-  onStat?: (row: Record<string, string>) => void): Promise<SippStats> {
+function runSipp(
+  scenario: string,
+  rate: number,
+  calls: number,
+  timeoutSec: number,
+  extra: string[] = [],
+  onStat?: (row: Record<string, string>) => void,
+): Promise<SippStats> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-bench-'));
   const statFile = join(dir, 'stat.csv');
-  const a = ['-sf', join(ROOT, 'test/sipp/edge', scenario), '-i', IP, '-p', String(SIP_PORT + 2000), '-mp', String(SIP_PORT + 3000),
-    '-r', String(rate), '-m', String(calls), '-l', String(Math.max(calls, 1000)), '-timeout', `${timeoutSec}s`, '-nostdin', '-s', '1234',
-    '-trace_stat', '-stf', statFile, '-fd', '1', '-trace_err', '-error_file', join(dir, 'err.log'), ...extra, `${IP}:${SIP_PORT}`];
+  const a = [
+    '-sf',
+    join(ROOT, 'test/sipp/edge', scenario),
+    '-i',
+    IP,
+    '-p',
+    String(SIP_PORT + 2000),
+    '-mp',
+    String(SIP_PORT + 3000),
+    '-r',
+    String(rate),
+    '-m',
+    String(calls),
+    '-l',
+    String(Math.max(calls, 1000)),
+    '-timeout',
+    `${timeoutSec}s`,
+    '-nostdin',
+    '-s',
+    '1234',
+    '-trace_stat',
+    '-stf',
+    statFile,
+    '-fd',
+    '1',
+    '-trace_err',
+    '-error_file',
+    join(dir, 'err.log'),
+    ...extra,
+    `${IP}:${SIP_PORT}`,
+  ];
   const started = Date.now();
   const child = spawn('sipp', a, { cwd: dir, stdio: 'ignore' });
   let poll: ReturnType<typeof setInterval> | undefined;
@@ -82,14 +150,22 @@ function runSipp(scenario: string, rate: number, calls: number, timeoutSec: numb
     return Object.fromEntries(head.map((h, i) => [h, row[i] ?? '']));
   };
   if (onStat) poll = setInterval(() => onStat(lastRow()), 500);
-  return new Promise((res) => child.on('exit', () => {
-    if (poll) clearInterval(poll);
-    const row = lastRow();
-    const n = (k: string): number => Number(row[k] ?? 0);
-    const errLog = existsSync(join(dir, 'err.log')) ? readFileSync(join(dir, 'err.log'), 'utf8') : '';
-    res({ successful: n('SuccessfulCall(C)'), failed: n('FailedCall(C)'), retransmissions: n('Retransmissions(C)'),
-      unexpected: (errLog.match(/Aborting call|unexpected/gi) ?? []).length, wallSec: (Date.now() - started) / 1000, raw: row });
-  }));
+  return new Promise((res) =>
+    child.on('exit', () => {
+      if (poll) clearInterval(poll);
+      const row = lastRow();
+      const n = (k: string): number => Number(row[k] ?? 0);
+      const errLog = existsSync(join(dir, 'err.log')) ? readFileSync(join(dir, 'err.log'), 'utf8') : '';
+      res({
+        successful: n('SuccessfulCall(C)'),
+        failed: n('FailedCall(C)'),
+        retransmissions: n('Retransmissions(C)'),
+        unexpected: (errLog.match(/Aborting call|unexpected/gi) ?? []).length,
+        wallSec: (Date.now() - started) / 1000,
+        raw: row,
+      });
+    }),
+  );
 }
 
 async function throughput(rate: number): Promise<Record<string, unknown>> {
@@ -102,9 +178,20 @@ async function throughput(rate: number): Promise<Record<string, unknown>> {
   const appCpu = (cpuTicks(app.pid!) - a0) / CLK / stats.wallSec;
   await stop(app);
   await stop(edge);
-  const retransmissionsByMessage = Object.fromEntries(Object.entries(stats.raw).filter(([k, v]) => /Retrans/.test(k) && k !== 'Retransmissions(C)' && /\(C\)/.test(k) && Number(v) > 0));
-  const result = { rate, calls: rate * duration, ...stats, raw: undefined, retransmissionsByMessage, loadAverage: (await import('node:os')).loadavg()[0], edgeCpuCores: +edgeCpu.toFixed(3), appCpuCores: +appCpu.toFixed(3),
-    clean: stats.failed === 0 && stats.successful === rate * duration && stats.retransmissions === 0 };
+  const retransmissionsByMessage = Object.fromEntries(
+    Object.entries(stats.raw).filter(([k, v]) => /Retrans/.test(k) && k !== 'Retransmissions(C)' && /\(C\)/.test(k) && Number(v) > 0),
+  );
+  const result = {
+    rate,
+    calls: rate * duration,
+    ...stats,
+    raw: undefined,
+    retransmissionsByMessage,
+    loadAverage: (await import('node:os')).loadavg()[0],
+    edgeCpuCores: +edgeCpu.toFixed(3),
+    appCpuCores: +appCpu.toFixed(3),
+    clean: stats.failed === 0 && stats.successful === rate * duration && stats.retransmissions === 0,
+  };
   console.log(JSON.stringify(result));
   return result;
 }
@@ -124,8 +211,14 @@ async function heldCalls(): Promise<Record<string, unknown>> {
   });
   await stop(app);
   await stop(edge);
-  const result = { heldCalls: hold, peakConcurrent: peak, rssBeforeKb: before, rssAtHoldKb: atHold,
-    bytesPerDialog: atHold > 0 ? Math.round(((atHold - before) * 1024) / hold) : null, failed: stats.failed };
+  const result = {
+    heldCalls: hold,
+    peakConcurrent: peak,
+    rssBeforeKb: before,
+    rssAtHoldKb: atHold,
+    bytesPerDialog: atHold > 0 ? Math.round(((atHold - before) * 1024) / hold) : null,
+    failed: stats.failed,
+  };
   console.log(JSON.stringify(result));
   return result;
 }
@@ -138,7 +231,10 @@ async function cpuProfile(rate: number): Promise<Record<string, unknown>> {
   const stats = await runSipp('uac-bye.xml', rate, rate * 20, 50);
   await stop(app);
   await stop(edge);
-  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop();
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .pop();
   return { rate, seconds: 20, file: file ? join('bench-results/edge-profile', file) : null, failed: stats.failed };
 }
 
@@ -149,6 +245,6 @@ if (hold > 0) out.memory = await heldCalls();
 if (profile) out.profile = await cpuProfile(rates[0] ?? 500);
 mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
 const file = join(ROOT, 'bench-results', 'edge.json');
-const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> : {};
+const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
 writeFileSync(file, JSON.stringify({ ...previous, ...out }, null, 2) + '\n');
 console.log(`written ${file}`);

@@ -12,9 +12,14 @@ const srf = new Srf() as unknown as {
   invite(h: (req: unknown, res: unknown) => void): void;
   createUAS(req: unknown, res: unknown, o: Record<string, unknown>): Promise<unknown>;
 };
-srf.invite((req, res) => { srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined); });
+srf.invite((req, res) => {
+  srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined);
+});
 srf.on('connect', (err) => {
-  if (err) { process.stderr.write(`connect failed: ${String(err)}\n`); process.exit(1); }
+  if (err) {
+    process.stderr.write(`connect failed: ${String(err)}\n`);
+    process.exit(1);
+  }
   process.stdout.write('app-ready\n');
 });
 srf.on('error', () => undefined);

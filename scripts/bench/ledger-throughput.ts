@@ -44,7 +44,19 @@ import { copyField, PostgresLedgerSink } from '../../src/ledger/postgres-ledger-
 import { decodeEvent } from '../../src/ledger/stream-event.ts';
 import type { LedgerEvent } from '../../src/ledger/stream-event.ts';
 import {
-  args, benchCdr, CpuMeter, deleteNamespace, intArg, listArg, machine, processCpuSeconds, redisServer, round, sleep, summarise, writeJson,
+  args,
+  benchCdr,
+  CpuMeter,
+  deleteNamespace,
+  intArg,
+  listArg,
+  machine,
+  processCpuSeconds,
+  redisServer,
+  round,
+  sleep,
+  summarise,
+  writeJson,
 } from './lib/measure.ts';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -89,7 +101,11 @@ function kindOf(text: string): Stmt {
 function instrument(pool: pg.Pool): { times: Map<Stmt, number[]>; backendPids: Set<number> } {
   const times = new Map<Stmt, number[]>();
   const backendPids = new Set<number>();
-  const record = (k: Stmt, ms: number): void => { const l = times.get(k) ?? []; l.push(ms); times.set(k, l); };
+  const record = (k: Stmt, ms: number): void => {
+    const l = times.get(k) ?? [];
+    l.push(ms);
+    times.set(k, l);
+  };
   pool.on('connect', (client) => {
     const c = client as unknown as { processID?: number; query: (...x: unknown[]) => unknown };
     if (c.processID) backendPids.add(c.processID);
@@ -101,7 +117,10 @@ function instrument(pool: pg.Pool): { times: Map<Stmt, number[]>; backendPids: S
       const t = performance.now();
       const last = x[x.length - 1];
       if (typeof last === 'function') {
-        x[x.length - 1] = (...r: unknown[]): unknown => { record(k, performance.now() - t); return (last as (...q: unknown[]) => unknown)(...r); };
+        x[x.length - 1] = (...r: unknown[]): unknown => {
+          record(k, performance.now() - t);
+          return (last as (...q: unknown[]) => unknown)(...r);
+        };
         return original(...x);
       }
       const p = original(...x) as Promise<unknown> | undefined;
@@ -120,9 +139,36 @@ function copyTexts(events: readonly LedgerEvent[]): { ledger: string; cdrs: stri
   for (const e of events) {
     ledger.push([e.eventId, e.accountId, e.type, e.amount, e.balanceAfter, e.reference, e.reason || null, iso(e.occurredAt)].map(copyField).join('\t'));
     const c = e.cdr!;
-    cdrs.push([c.callId, c.accountId, e.eventId, c.kind, c.cli, c.sourceIp, c.accessNumber, c.device, c.dialledNumber, c.destination,
-      iso(c.startTime), iso(c.answerTime), iso(c.endTime), c.durationMs, c.billedSeconds, c.ratePrefix, c.pricePerMinute, c.cost,
-      e.unrecovered, c.currency, c.disposition, c.sipCode, c.sipReason, c.carrier].map(copyField).join('\t'));
+    cdrs.push(
+      [
+        c.callId,
+        c.accountId,
+        e.eventId,
+        c.kind,
+        c.cli,
+        c.sourceIp,
+        c.accessNumber,
+        c.device,
+        c.dialledNumber,
+        c.destination,
+        iso(c.startTime),
+        iso(c.answerTime),
+        iso(c.endTime),
+        c.durationMs,
+        c.billedSeconds,
+        c.ratePrefix,
+        c.pricePerMinute,
+        c.cost,
+        e.unrecovered,
+        c.currency,
+        c.disposition,
+        c.sipCode,
+        c.sipReason,
+        c.carrier,
+      ]
+        .map(copyField)
+        .join('\t'),
+    );
   }
   return { ledger: `${ledger.join('\n')}\n`, cdrs: `${cdrs.join('\n')}\n` };
 }
@@ -140,18 +186,34 @@ async function rawCopy(pool: pg.Pool, texts: { ledger: string; cdrs: string }, r
     const cpu0 = pids.reduce((t, pid) => t + (processCpuSeconds(pid) ?? 0), 0);
     const t0 = performance.now();
     await client.query('begin');
-    await pipeline(Readable.from([texts.ledger]), client.query(copyFrom(
-      'copy ledger_entries (event_id, account_id, kind, amount, balance_after, reference, reason, occurred_at) from stdin')));
-    await pipeline(Readable.from([texts.cdrs]), client.query(copyFrom(
-      `copy cdrs (call_id, account_id, event_id, kind, cli, source_ip, access_number, device, dialled_number, destination, start_time,
+    await pipeline(
+      Readable.from([texts.ledger]),
+      client.query(copyFrom('copy ledger_entries (event_id, account_id, kind, amount, balance_after, reference, reason, occurred_at) from stdin')),
+    );
+    await pipeline(
+      Readable.from([texts.cdrs]),
+      client.query(
+        copyFrom(
+          `copy cdrs (call_id, account_id, event_id, kind, cli, source_ip, access_number, device, dialled_number, destination, start_time,
                   answer_time, end_time, duration_ms, billed_seconds, rate_prefix, price_per_minute, cost, unrecovered, currency,
-                  disposition, sip_code, sip_reason, carrier) from stdin`)));
+                  disposition, sip_code, sip_reason, carrier) from stdin`,
+        ),
+      ),
+    );
     await client.query('commit');
     const wall = (performance.now() - t0) / 1000;
     const pgCpu = pids.reduce((t, pid) => t + (processCpuSeconds(pid) ?? 0), 0) - cpu0;
-    const { rows: [n] } = await client.query<{ l: number; c: number }>('select (select count(*) from ledger_entries)::bigint as l, (select count(*) from cdrs)::bigint as c');
+    const {
+      rows: [n],
+    } = await client.query<{ l: number; c: number }>('select (select count(*) from ledger_entries)::bigint as l, (select count(*) from cdrs)::bigint as c');
     if (n!.l !== rows || n!.c !== rows) throw new Error(`raw copy wrote ${n!.l} ledger rows and ${n!.c} CDRs, ${rows} expected`);
-    return { rows, wall_s: round(wall), rows_per_s: Math.round(rows / wall), cpu_us_per_row_postgres: round((pgCpu * 1e6) / rows, 1), loadavg_1m_before: round(loadavg()[0]!, 2) };
+    return {
+      rows,
+      wall_s: round(wall),
+      rows_per_s: Math.round(rows / wall),
+      cpu_us_per_row_postgres: round((pgCpu * 1e6) / rows, 1),
+      loadavg_1m_before: round(loadavg()[0]!, 2),
+    };
   } finally {
     client.release();
   }
@@ -175,41 +237,56 @@ async function runBatchSize(batchSize: number, redisPid: number | undefined): Pr
     await migrate(refPool, refSchema);
     let accounts: { id: number }[] = [];
     for (const p of [refPool, setupPool]) {
-      const { rows: [customer] } = await p.query<{ id: number }>(`insert into customers (name) values ('Bench Customer') returning id`);
+      const {
+        rows: [customer],
+      } = await p.query<{ id: number }>(`insert into customers (name) values ('Bench Customer') returning id`);
       ({ rows: accounts } = await p.query<{ id: number }>(
         `insert into accounts (number, customer_id, kind, currency, max_concurrent_calls)
          select (10000000 + g)::text, $1, 'calling_account', 'GBP', 1000 from generate_series(1, $2::int) g returning id`,
-        [customer!.id, ACCOUNTS]));
+        [customer!.id, ACCOUNTS],
+      ));
     }
     const ids = accounts.map((r) => r.id);
-    await Promise.all(ids.map(async (accountId) => {
-      await store.syncAccount({ accountId, creditFloor: 0, maxConcurrentCalls: 1000, dailySpendCap: null, status: 'active' });
-      const r = await store.topUp(accountId, `opening-${accountId}`, OPENING, 'bench', `ref-${accountId}`);
-      if (!r.ok) throw new Error(`top-up failed: ${r.reason}`);
-    }));
-    const pre = new LedgerWriter(writerRedis, new PostgresLedgerSink(setupPool), { streams, deadLetterStream, batchSize: 1000, logger, consumer: 'bench-setup' });
+    await Promise.all(
+      ids.map(async (accountId) => {
+        await store.syncAccount({ accountId, creditFloor: 0, maxConcurrentCalls: 1000, dailySpendCap: null, status: 'active' });
+        const r = await store.topUp(accountId, `opening-${accountId}`, OPENING, 'bench', `ref-${accountId}`);
+        if (!r.ok) throw new Error(`top-up failed: ${r.reason}`);
+      }),
+    );
+    const pre = new LedgerWriter(writerRedis, new PostgresLedgerSink(setupPool), {
+      streams,
+      deadLetterStream,
+      batchSize: 1000,
+      logger,
+      consumer: 'bench-setup',
+    });
     const preWritten = await pre.drain();
     if (preWritten !== ACCOUNTS) throw new Error(`opening top-ups: ${preWritten} written, ${ACCOUNTS} expected`);
 
     // Generate the settled calls into the streams.
     const expected = new Map<number, number>();
     const startTime = Date.UTC(2026, 10, 26, 12, 0, 0);
-    let next = 0, totalCost = 0;
+    let next = 0,
+      totalCost = 0;
     const gen = new CpuMeter({ redis: redisPid });
-    await Promise.all(Array.from({ length: 1000 }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= ROWS) return;
-        const accountId = ids[i % ids.length]!;
-        const cost = 1_000 + ((i * 7919) % 500_000);
-        const s = await store.settle(accountId, benchCdr(`ldg-${i}`, accountId, cost, startTime + i));
-        if (!s.ok || s.debited !== cost) throw new Error(`settle ldg-${i} failed`);
-        expected.set(accountId, (expected.get(accountId) ?? 0) + cost);
-        totalCost += cost;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 1000 }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= ROWS) return;
+          const accountId = ids[i % ids.length]!;
+          const cost = 1_000 + ((i * 7919) % 500_000);
+          const s = await store.settle(accountId, benchCdr(`ldg-${i}`, accountId, cost, startTime + i));
+          if (!s.ok || s.debited !== cost) throw new Error(`settle ldg-${i} failed`);
+          expected.set(accountId, (expected.get(accountId) ?? 0) + cost);
+          totalCost += cost;
+        }
+      }),
+    );
     const genUsage = gen.stop();
-    let streamBytes = 0, streamEntries = 0;
+    let streamBytes = 0,
+      streamEntries = 0;
     for (const s of streams) {
       streamBytes += Number((await redis.call('MEMORY', 'USAGE', s, 'SAMPLES', '0')) ?? 0);
       streamEntries += await redis.xlen(s);
@@ -233,14 +310,31 @@ async function runBatchSize(batchSize: number, redisPid: number | undefined): Pr
     const sink = new TimingSink(new PostgresLedgerSink(pool));
     // one writer per lane, each over its own shard streams (stream i in lane i mod lanes), its own Redis connection
     const laneRedis = Array.from({ length: LANES }, (_, l) => (l === 0 ? writerRedis : writerRedis.duplicate()));
-    const writers = laneRedis.map((r, l) => new LedgerWriter(r, sink, {
-      streams: streams.filter((_, i) => i % LANES === l), deadLetterStream, batchSize, logger, consumer: `bench-timed-${l}`,
-    }));
+    const writers = laneRedis.map(
+      (r, l) =>
+        new LedgerWriter(r, sink, {
+          streams: streams.filter((_, i) => i % LANES === l),
+          deadLetterStream,
+          batchSize,
+          logger,
+          consumer: `bench-timed-${l}`,
+        }),
+    );
     const writer = {
-      get written(): number { return writers.reduce((n, w) => n + w.written, 0); },
-      start(): void { for (const w of writers) w.start(); },
-      async stop(): Promise<void> { await Promise.all(writers.map((w) => w.stop())); },
-      async drain(): Promise<number> { let n = 0; for (const w of writers) n += await w.drain(); return n; },
+      get written(): number {
+        return writers.reduce((n, w) => n + w.written, 0);
+      },
+      start(): void {
+        for (const w of writers) w.start();
+      },
+      async stop(): Promise<void> {
+        await Promise.all(writers.map((w) => w.stop()));
+      },
+      async drain(): Promise<number> {
+        let n = 0;
+        for (const w of writers) n += await w.drain();
+        return n;
+      },
     };
     const load = loadavg()[0]!;
     const cpu = new CpuMeter({ redis: redisPid });
@@ -259,23 +353,39 @@ async function runBatchSize(batchSize: number, redisPid: number | undefined): Pr
 
     // Check the result in Postgres and Redis.
     const q = async <T extends pg.QueryResultRow>(sql: string, p: unknown[] = []): Promise<T> => (await pool.query<T>(sql, p)).rows[0]!;
-    const cdr = await q<{ n: number; cost: number; unrec: number }>('select count(*)::bigint as n, coalesce(sum(cost), 0)::bigint as cost, coalesce(sum(unrecovered), 0)::bigint as unrec from cdrs');
-    const led = await q<{ n: number; amount: number }>(`select count(*)::bigint as n, coalesce(sum(amount), 0)::bigint as amount from ledger_entries where kind = 'call'`);
+    const cdr = await q<{ n: number; cost: number; unrec: number }>(
+      'select count(*)::bigint as n, coalesce(sum(cost), 0)::bigint as cost, coalesce(sum(unrecovered), 0)::bigint as unrec from cdrs',
+    );
+    const led = await q<{ n: number; amount: number }>(
+      `select count(*)::bigint as n, coalesce(sum(amount), 0)::bigint as amount from ledger_entries where kind = 'call'`,
+    );
     const { rows: balances } = await pool.query<{ id: number; balance: number }>('select id, balance from accounts');
     const live = await Promise.all(balances.map((b) => redis.hget(store.keys.account(b.id), 'bal')));
-    let mismatched = 0, pgSum = 0;
+    let mismatched = 0,
+      pgSum = 0;
     balances.forEach((b, i) => {
       pgSum += b.balance;
       if (b.balance !== OPENING - (expected.get(b.id) ?? 0) || Number(live[i]) !== b.balance) mismatched++;
     });
-    let left = 0, pending = 0;
+    let left = 0,
+      pending = 0;
     for (const s of streams) {
       left += await redis.xlen(s);
       pending += Number(((await redis.xpending(s, 'ledger')) as unknown[])[0] ?? 0);
     }
     const dead = await redis.xlen(deadLetterStream);
-    const ok = cdr.n === ROWS && cdr.cost === totalCost && cdr.unrec === 0 && led.n === ROWS && led.amount === -totalCost
-      && mismatched === 0 && pgSum === ACCOUNTS * OPENING - totalCost && left === 0 && pending === 0 && dead === 0 && leftover === 0;
+    const ok =
+      cdr.n === ROWS &&
+      cdr.cost === totalCost &&
+      cdr.unrec === 0 &&
+      led.n === ROWS &&
+      led.amount === -totalCost &&
+      mismatched === 0 &&
+      pgSum === ACCOUNTS * OPENING - totalCost &&
+      left === 0 &&
+      pending === 0 &&
+      dead === 0 &&
+      leftover === 0;
     await pool.end();
 
     const stmt: Record<string, unknown> = {};
@@ -289,12 +399,19 @@ async function runBatchSize(batchSize: number, redisPid: number | undefined): Pr
       rows: written,
       capped: written < ROWS,
       generate: {
-        settles: ROWS, wall_s: genUsage.wall_s, per_s: Math.round(ROWS / genUsage.wall_s),
-        cpu: { node: genUsage.node, redis: genUsage.redis }, stream_entries: streamEntries, stream_mb: round(streamBytes / 2 ** 20, 1),
+        settles: ROWS,
+        wall_s: genUsage.wall_s,
+        per_s: Math.round(ROWS / genUsage.wall_s),
+        cpu: { node: genUsage.node, redis: genUsage.redis },
+        stream_entries: streamEntries,
+        stream_mb: round(streamBytes / 2 ** 20, 1),
       },
       reference: {
-        description: 'raw COPY FROM STDIN of the same rows into ledger_entries and cdrs (second schema, one transaction, text prepared beforehand); the higher of the runs before and after the writer',
-        rows_per_s: reference, before: refBefore, after: refAfter,
+        description:
+          'raw COPY FROM STDIN of the same rows into ledger_entries and cdrs (second schema, one transaction, text prepared beforehand); the higher of the runs before and after the writer',
+        rows_per_s: reference,
+        before: refBefore,
+        after: refAfter,
       },
       ratio: round(written / wall / reference, 3),
       write: {
@@ -307,7 +424,8 @@ async function runBatchSize(batchSize: number, redisPid: number | undefined): Pr
         redis_read_decode_ack_s: round(wall - sinkTotal),
         statements: stmt,
         cpu: {
-          node: usage.node, redis: usage.redis,
+          node: usage.node,
+          redis: usage.redis,
           postgres_backends: { cpu_s: round(pgCpu), cores: round(pgCpu / wall), pids: backendPids.size },
         },
         cpu_us_per_row: {
@@ -318,9 +436,19 @@ async function runBatchSize(batchSize: number, redisPid: number | undefined): Pr
         loadavg_1m_before: round(load, 2),
       },
       verify: {
-        ok, cdrs: cdr.n, cdr_cost_sum: cdr.cost, expected_cost_sum: totalCost, ledger_call_rows: led.n, ledger_call_sum: led.amount,
-        accounts_mismatched: mismatched, accounts_balance_sum: pgSum, expected_balance_sum: ACCOUNTS * OPENING - totalCost,
-        stream_entries_left: left, pending_left: pending, dead_letters: dead, drained_after_stop: leftover,
+        ok,
+        cdrs: cdr.n,
+        cdr_cost_sum: cdr.cost,
+        expected_cost_sum: totalCost,
+        ledger_call_rows: led.n,
+        ledger_call_sum: led.amount,
+        accounts_mismatched: mismatched,
+        accounts_balance_sum: pgSum,
+        expected_balance_sum: ACCOUNTS * OPENING - totalCost,
+        stream_entries_left: left,
+        pending_left: pending,
+        dead_letters: dead,
+        drained_after_stop: leftover,
       },
     };
   } finally {
@@ -354,16 +482,27 @@ async function main(): Promise<void> {
   probe.disconnect();
   const postgres = await postgresInfo();
   const startedAt = new Date().toISOString();
-  console.log(`ledger-throughput: ${ROWS} CDR rows per batch size, ${ACCOUNTS} accounts, ${SHARDS} shards; ${postgres.version?.split(' on ')[0]}, redis ${server.version}`);
+  console.log(
+    `ledger-throughput: ${ROWS} CDR rows per batch size, ${ACCOUNTS} accounts, ${SHARDS} shards; ${postgres.version?.split(' on ')[0]}, redis ${server.version}`,
+  );
   const runs: Record<string, unknown>[] = [];
   for (const batchSize of BATCH_SIZES) {
     const r = await runBatchSize(batchSize, server.pid);
     runs.push(r);
-    const w = r.write as { rows_per_s: number; batch_ms: { p50: number; p99: number }; events_per_batch: { mean: number }; cpu_us_per_row: Record<string, number | null>; postgres_transaction_s: number; wall_s: number };
+    const w = r.write as {
+      rows_per_s: number;
+      batch_ms: { p50: number; p99: number };
+      events_per_batch: { mean: number };
+      cpu_us_per_row: Record<string, number | null>;
+      postgres_transaction_s: number;
+      wall_s: number;
+    };
     const g = r.generate as { per_s: number };
-    console.log(`  batch ${String(batchSize).padStart(4)}: ${String(w.rows_per_s).padStart(6)} rows/s  raw COPY ${(r.reference as { rows_per_s: number }).rows_per_s} rows/s  ratio ${String(r.ratio)}  ${Math.round(w.events_per_batch.mean)} events/batch`
-      + `  batch p50 ${w.batch_ms.p50} ms p99 ${w.batch_ms.p99} ms  pg ${w.postgres_transaction_s}/${w.wall_s} s`
-      + `  cpu µs/row ${JSON.stringify(w.cpu_us_per_row)}  (generate ${g.per_s}/s)  verify ${(r.verify as { ok: boolean }).ok ? 'ok' : 'FAILED'}`);
+    console.log(
+      `  batch ${String(batchSize).padStart(4)}: ${String(w.rows_per_s).padStart(6)} rows/s  raw COPY ${(r.reference as { rows_per_s: number }).rows_per_s} rows/s  ratio ${String(r.ratio)}  ${Math.round(w.events_per_batch.mean)} events/batch` +
+        `  batch p50 ${w.batch_ms.p50} ms p99 ${w.batch_ms.p99} ms  pg ${w.postgres_transaction_s}/${w.wall_s} s` +
+        `  cpu µs/row ${JSON.stringify(w.cpu_us_per_row)}  (generate ${g.per_s}/s)  verify ${(r.verify as { ok: boolean }).ok ? 'ok' : 'FAILED'}`,
+    );
   }
   const best = runs.reduce((m, r) => ((r.write as { rows_per_s: number }).rows_per_s > (m.write as { rows_per_s: number }).rows_per_s ? r : m), runs[0]!);
   const bestRate = (best.write as { rows_per_s: number }).rows_per_s;
@@ -386,7 +525,9 @@ async function main(): Promise<void> {
     all_verified: allOk,
     runs,
   });
-  console.log(`best ${bestRate} rows/s (batch ${best.batch_size}), ratio to raw COPY ${bestRatio}; goal 20,000 and 0.5: ${bestRate >= 20_000 && bestRatio >= 0.5 ? 'met' : 'missed'}; verified: ${allOk}; wrote ${OUTPUT}`);
+  console.log(
+    `best ${bestRate} rows/s (batch ${best.batch_size}), ratio to raw COPY ${bestRatio}; goal 20,000 and 0.5: ${bestRate >= 20_000 && bestRatio >= 0.5 ? 'met' : 'missed'}; verified: ${allOk}; wrote ${OUTPUT}`,
+  );
   if (!allOk) process.exitCode = 1;
 }
 

@@ -30,7 +30,13 @@ const root = path.resolve(here, '../..');
 
 // ---------------------------------------------------------------- child: callers and carriers
 
-interface StreamStats { packets: number; lost: number; lastSeq: number | undefined; lastAt: number | undefined; dev: number[] }
+interface StreamStats {
+  packets: number;
+  lost: number;
+  lastSeq: number | undefined;
+  lastAt: number | undefined;
+  dev: number[];
+}
 
 function childMain(): void {
   const sockets: { socket: Socket; target?: { port: number }; seq: number; ts: number; measureJitter: boolean; stats: StreamStats }[] = [];
@@ -43,7 +49,13 @@ function childMain(): void {
       let pending = n;
       for (let i = 0; i < n; i++) {
         const socket = dgram.createSocket('udp4');
-        const entry = { socket, seq: 0, ts: 0, measureJitter: false, stats: { packets: 0, lost: 0, lastSeq: undefined, lastAt: undefined, dev: [] } as StreamStats };
+        const entry = {
+          socket,
+          seq: 0,
+          ts: 0,
+          measureJitter: false,
+          stats: { packets: 0, lost: 0, lastSeq: undefined, lastAt: undefined, dev: [] } as StreamStats,
+        };
         sockets.push(entry);
         socket.on('message', (msg) => {
           if (!measuring) return;
@@ -67,13 +79,23 @@ function childMain(): void {
       }
       if (n === 0) process.send?.({ cmd: 'opened', ports });
     } else if (m.cmd === 'targets') {
-      for (const t of m.targets ?? []) { const s = sockets[t.index]; if (s !== undefined) s.target = { port: t.port }; }
-      for (const j of m.jitter ?? []) { const s = sockets[j]; if (s !== undefined) s.measureJitter = true; }
+      for (const t of m.targets ?? []) {
+        const s = sockets[t.index];
+        if (s !== undefined) s.target = { port: t.port };
+      }
+      for (const j of m.jitter ?? []) {
+        const s = sockets[j];
+        if (s !== undefined) s.measureJitter = true;
+      }
       const payload = Buffer.alloc(160, 0x7f);
       sender ??= setInterval(() => {
         for (const s of sockets) {
           if (s.target === undefined) continue;
-          s.socket.send(encodeRtp({ marker: false, payloadType: 0, sequence: s.seq++ & 0xffff, timestamp: (s.ts += 160) >>> 0, ssrc: 42 }, payload), s.target.port, '127.0.0.1');
+          s.socket.send(
+            encodeRtp({ marker: false, payloadType: 0, sequence: s.seq++ & 0xffff, timestamp: (s.ts += 160) >>> 0, ssrc: 42 }, payload),
+            s.target.port,
+            '127.0.0.1',
+          );
         }
       }, 20);
       process.send?.({ cmd: 'sending' });
@@ -85,9 +107,13 @@ function childMain(): void {
       const dev: number[] = [];
       let packets = 0;
       let lost = 0;
-      for (const s of sockets) { packets += s.stats.packets; lost += s.stats.lost; if (s.measureJitter) dev.push(...s.stats.dev); }
+      for (const s of sockets) {
+        packets += s.stats.packets;
+        lost += s.stats.lost;
+        if (s.measureJitter) dev.push(...s.stats.dev);
+      }
       dev.sort((a, b) => a - b);
-      const pct = (p: number): number => dev.length === 0 ? 0 : dev[Math.min(dev.length - 1, Math.ceil((p / 100) * dev.length) - 1)] ?? 0;
+      const pct = (p: number): number => (dev.length === 0 ? 0 : (dev[Math.min(dev.length - 1, Math.ceil((p / 100) * dev.length) - 1)] ?? 0));
       process.send?.({ cmd: 'report', packets, lost, jitter: { p50: pct(50), p99: pct(99), p999: pct(99.9), max: dev.at(-1) ?? 0, samples: dev.length } });
     } else if (m.cmd === 'stop') {
       if (sender !== undefined) clearInterval(sender);
@@ -101,7 +127,12 @@ function childMain(): void {
 
 function ask<T>(child: ChildProcess, msg: object, reply: string): Promise<T> {
   return new Promise((resolve) => {
-    const on = (m: { cmd: string }): void => { if (m.cmd === reply) { child.off('message', on); resolve(m as T); } };
+    const on = (m: { cmd: string }): void => {
+      if (m.cmd === reply) {
+        child.off('message', on);
+        resolve(m as T);
+      }
+    };
     child.on('message', on);
     child.send(msg);
   });
@@ -110,16 +141,28 @@ function ask<T>(child: ChildProcess, msg: object, reply: string): Promise<T> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class NullDialog implements CallerDialog {
-  on(): this { return this; }
-  destroy(): Promise<void> { return Promise.resolve(); }
+  on(): this {
+    return this;
+  }
+  destroy(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 async function runStep(calls: number, seconds: number): Promise<Record<string, unknown>> {
   const child = fork(fileURLToPath(import.meta.url), ['--peers'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   let lastAnswer = '';
   const server = new EmbeddedMediaServer({
-    uas: { createUAS: (_req, _res, opts) => { lastAnswer = opts.localSdp; return Promise.resolve(new NullDialog()); } },
-    portMin: 40000, portMax: 40000 + calls * 4 + 10, soundsDir: path.join(root, 'freeswitch/sounds'), rtpTimeoutMs: 0,
+    uas: {
+      createUAS: (_req, _res, opts) => {
+        lastAnswer = opts.localSdp;
+        return Promise.resolve(new NullDialog());
+      },
+    },
+    portMin: 40000,
+    portMax: 40000 + calls * 4 + 10,
+    soundsDir: path.join(root, 'freeswitch/sounds'),
+    rtpTimeoutMs: 0,
   });
   const ivr = Math.ceil(calls / 2);
   const bridged = calls - ivr;
@@ -162,17 +205,26 @@ async function runStep(calls: number, seconds: number): Promise<Record<string, u
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const expected = Math.round(elapsed * 50 * (ivr + 2 * bridged));
   return {
-    calls, ivrCalls: ivr, bridgedCalls: bridged, seconds: Number(elapsed.toFixed(2)),
+    calls,
+    ivrCalls: ivr,
+    bridgedCalls: bridged,
+    seconds: Number(elapsed.toFixed(2)),
     mediaProcessCpuPercent: Number(((cpuSeconds / elapsed) * 100).toFixed(1)),
     cpuMsPerCallSecond: Number(((cpuSeconds * 1000) / (calls * elapsed)).toFixed(3)),
-    packetsReceived: report.packets, packetsExpected: expected, lost: report.lost,
+    packetsReceived: report.packets,
+    packetsExpected: expected,
+    lost: report.lost,
     promptJitterMs: Object.fromEntries(Object.entries(report.jitter).map(([key, v]) => [key, Number(v.toFixed(2))])),
-    clockMaxLatenessMs: Number(server.clock.stats.maxLatenessMs.toFixed(2)), clockSkippedTicks: server.clock.stats.skipped,
+    clockMaxLatenessMs: Number(server.clock.stats.maxLatenessMs.toFixed(2)),
+    clockSkippedTicks: server.clock.stats.skipped,
   };
 }
 
 async function main(): Promise<void> {
-  const arg = (name: string, def: string): string => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] ?? def : def; };
+  const arg = (name: string, def: string): string => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? (process.argv[i + 1] ?? def) : def;
+  };
   const steps = arg('--steps', '50,100,200,400,600,800').split(',').map(Number);
   const seconds = Number(arg('--seconds', '8'));
   const results: Record<string, unknown>[] = [];
@@ -186,10 +238,15 @@ async function main(): Promise<void> {
     capacity = n;
   }
   const out = {
-    benchmark: 'media-capacity', date: new Date().toISOString(), node: process.version,
-    cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg: loadavg(),
+    benchmark: 'media-capacity',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    loadavg: loadavg(),
     criterion: 'largest call count with prompt-stream p99 jitter ≤ 10 ms and no loss',
-    capacity, steps: results,
+    capacity,
+    steps: results,
   };
   mkdirSync(path.join(root, 'bench-results'), { recursive: true });
   writeFileSync(path.join(root, 'bench-results/media-capacity.json'), JSON.stringify(out, null, 2) + '\n');

@@ -49,7 +49,11 @@ function buildRates(): Rate[] {
   while (prefixes.size < PREFIXES) prefixes.add(String(integer(1, 9)) + digits(integer(1, 8)));
   const rates: Rate[] = [];
   const base = {
-    description: '', connectionFee: 0, minimumSeconds: 0, initialIncrement: 60, subsequentIncrement: 60,
+    description: '',
+    connectionFee: 0,
+    minimumSeconds: 0,
+    initialIncrement: 60,
+    subsequentIncrement: 60,
     connectionFeePolicy: 'answered' as const,
   };
   for (const prefix of prefixes) {
@@ -59,8 +63,11 @@ function buildRates(): Rate[] {
     starts.forEach((start, i) => {
       const next = starts[i + 1];
       rates.push({
-        ...base, prefix, pricePerMinute: integer(1_000, 500_000),
-        effectiveFrom: new Date(start), effectiveUntil: next === undefined ? null : new Date(next),
+        ...base,
+        prefix,
+        pricePerMinute: integer(1_000, 500_000),
+        effectiveFrom: new Date(start),
+        effectiveUntil: next === undefined ? null : new Date(next),
       });
     });
   }
@@ -140,16 +147,27 @@ const result = {
   node: process.version,
   cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
   load_average_1m: round(loadavg()[0] ?? 0, 2),
-  tariff: { prefixes: PREFIXES, rates: tariff.size, build_ms: round(Number(built - tariffStart) / 1e6, 1), generate_ms: round(Number(tariffStart - buildStart) / 1e6, 1) },
+  tariff: {
+    prefixes: PREFIXES,
+    rates: tariff.size,
+    build_ms: round(Number(built - tariffStart) / 1e6, 1),
+    generate_ms: round(Number(tariffStart - buildStart) / 1e6, 1),
+  },
   lookups: LOOKUPS,
   hit_rate: round(hits / (2 * LOOKUPS)),
   heap_used_mb: round(process.memoryUsage().heapUsed / 2 ** 20, 1),
   single_lookup_us: {
-    p50: us(percentile(single, 50)), p99: us(percentile(single, 99)), p999: us(percentile(single, 99.9)), max: us(percentile(single, 100)),
+    p50: us(percentile(single, 50)),
+    p99: us(percentile(single, 99)),
+    p999: us(percentile(single, 99.9)),
+    max: us(percentile(single, 100)),
   },
   timer_overhead_ns: { p50: percentile(overhead, 50), p99: percentile(overhead, 99) },
   batch_mean_us: {
-    batch_size: BATCH, p50: us(percentile(batches, 50)), p99: us(percentile(batches, 99)), max: us(percentile(batches, 100)),
+    batch_size: BATCH,
+    p50: us(percentile(batches, 50)),
+    p99: us(percentile(batches, 99)),
+    max: us(percentile(batches, 100)),
   },
   lookups_per_second: Math.round(LOOKUPS / (passNs / 1e9)),
   goal: { p99_us: 20, met: percentile(single, 99) <= 20_000 },

@@ -29,14 +29,28 @@ import { createPool } from '../../src/db/pool.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { composeSipApp, createSipApp } from '../../src/sip/sip-app.ts';
-import { args, commandStats, CpuMeter, deleteNamespace, intArg, listArg, machine, processCpuSeconds, redisServer, round, statsDelta, summarise, writeJson } from './lib/measure.ts';
+import {
+  args,
+  commandStats,
+  CpuMeter,
+  deleteNamespace,
+  intArg,
+  listArg,
+  machine,
+  processCpuSeconds,
+  redisServer,
+  round,
+  statsDelta,
+  summarise,
+  writeJson,
+} from './lib/measure.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const a = args();
 const rates = listArg(a, 'rates', [50, 100, 150]);
 const duration = intArg(a, 'duration', 30);
 const hold = intArg(a, 'hold', 1000);
-const accountCount = 1;                     // sipp 3.6 cannot take digest credentials from an -inf file: one device account
+const accountCount = 1; // sipp 3.6 cannot take digest credentials from an -inf file: one device account
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/softswitch_test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const IP = '127.0.0.1';
@@ -46,7 +60,7 @@ const ADMIN_PORT = SIP_PORT + 1000;
 const CARRIER_PORT = SIP_PORT + 2000;
 const SECRET = 'bench';
 const REALM = 'bench.sip';
-const CREDIT = 1_000_000_000;                 // 1000 GBP per account: never the limit here
+const CREDIT = 1_000_000_000; // 1000 GBP per account: never the limit here
 const TARIFF = [
   'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy',
   '44,UK,0.6,0,0,1,1,2020-01-01T00:00:00.000Z,,answered',
@@ -55,38 +69,100 @@ const TARIFF = [
 function waitLine(child: ChildProcess, text: string): Promise<void> {
   return new Promise((res, rej) => {
     let buf = '';
-    child.stdout?.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes(text)) res(); });
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes(text)) res();
+    });
     child.on('exit', (code) => rej(new Error(`exited ${code} before "${text}"`)));
   });
 }
 
 function postgresPids(): number[] {
-  try { return execSync('ps -C postgres -o pid=', { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter((n) => n > 0); } catch { return []; }
+  try {
+    return execSync('ps -C postgres -o pid=', { encoding: 'utf8' })
+      .split('\n')
+      .map((s) => Number(s.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
+  }
 }
 const cpuOf = (pids: number[]) => pids.reduce((s, p) => s + (processCpuSeconds(p) ?? 0), 0);
 
-interface SippOutcome { successful: number; failed: number; retransmissions: number; wallSec: number; setupMs: number[]; errors: string }
+interface SippOutcome {
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  wallSec: number;
+  setupMs: number[];
+  errors: string;
+}
 
-function runSipp(scenario: string, opts: { rate?: number; calls: number; timeoutSec: number; ip: string; port: number; remote?: string; extra?: string[] }): { done: Promise<SippOutcome>; child: ChildProcess } {
+function runSipp(
+  scenario: string,
+  opts: { rate?: number; calls: number; timeoutSec: number; ip: string; port: number; remote?: string; extra?: string[] },
+): { done: Promise<SippOutcome>; child: ChildProcess } {
   const dir = mkdtempSync(join(tmpdir(), 'sip-bench-'));
   const statFile = join(dir, 'stat.csv');
-  const argv = ['-sf', join(ROOT, 'test/sipp/app', scenario), '-i', opts.ip, '-p', String(opts.port), '-mp', String(opts.port + 100),
-    '-m', String(opts.calls), '-l', String(Math.max(opts.calls, 1000)), '-timeout', `${opts.timeoutSec}s`, '-nostdin',
-    '-trace_stat', '-stf', statFile, '-fd', '1', '-trace_err', '-error_file', join(dir, 'err.log'), '-trace_rtt', '-rtt_freq', '1',
-    ...(opts.rate ? ['-r', String(opts.rate)] : []), ...(opts.extra ?? []), ...(opts.remote ? [opts.remote] : [])];
+  const argv = [
+    '-sf',
+    join(ROOT, 'test/sipp/app', scenario),
+    '-i',
+    opts.ip,
+    '-p',
+    String(opts.port),
+    '-mp',
+    String(opts.port + 100),
+    '-m',
+    String(opts.calls),
+    '-l',
+    String(Math.max(opts.calls, 1000)),
+    '-timeout',
+    `${opts.timeoutSec}s`,
+    '-nostdin',
+    '-trace_stat',
+    '-stf',
+    statFile,
+    '-fd',
+    '1',
+    '-trace_err',
+    '-error_file',
+    join(dir, 'err.log'),
+    '-trace_rtt',
+    '-rtt_freq',
+    '1',
+    ...(opts.rate ? ['-r', String(opts.rate)] : []),
+    ...(opts.extra ?? []),
+    ...(opts.remote ? [opts.remote] : []),
+  ];
   const started = Date.now();
   const child = spawn('sipp', argv, { cwd: dir, stdio: 'ignore' });
-  const done = new Promise<SippOutcome>((res) => child.on('exit', () => {
-    const lines = existsSync(statFile) ? readFileSync(statFile, 'utf8').trim().split('\n') : [];
-    const head = (lines[0] ?? '').split(';');
-    const row = (lines[lines.length - 1] ?? '').split(';');
-    const stat = Object.fromEntries(head.map((h, i) => [h, row[i] ?? '']));
-    const n = (k: string): number => Number(stat[k] ?? 0);
-    const rttFile = execSync(`ls ${dir} | grep _rtt.csv || true`, { encoding: 'utf8' }).trim().split('\n')[0];
-    const setupMs = rttFile ? readFileSync(join(dir, rttFile), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(';')[1])).filter((v) => Number.isFinite(v)) : [];
-    res({ successful: n('SuccessfulCall(C)'), failed: n('FailedCall(C)'), retransmissions: n('Retransmissions(C)'), wallSec: (Date.now() - started) / 1000,
-      setupMs, errors: existsSync(join(dir, 'err.log')) ? readFileSync(join(dir, 'err.log'), 'utf8').slice(0, 2000) : '' });
-  }));
+  const done = new Promise<SippOutcome>((res) =>
+    child.on('exit', () => {
+      const lines = existsSync(statFile) ? readFileSync(statFile, 'utf8').trim().split('\n') : [];
+      const head = (lines[0] ?? '').split(';');
+      const row = (lines[lines.length - 1] ?? '').split(';');
+      const stat = Object.fromEntries(head.map((h, i) => [h, row[i] ?? '']));
+      const n = (k: string): number => Number(stat[k] ?? 0);
+      const rttFile = execSync(`ls ${dir} | grep _rtt.csv || true`, { encoding: 'utf8' }).trim().split('\n')[0];
+      const setupMs = rttFile
+        ? readFileSync(join(dir, rttFile), 'utf8')
+            .trim()
+            .split('\n')
+            .slice(1)
+            .map((l) => Number(l.split(';')[1]))
+            .filter((v) => Number.isFinite(v))
+        : [];
+      res({
+        successful: n('SuccessfulCall(C)'),
+        failed: n('FailedCall(C)'),
+        retransmissions: n('Retransmissions(C)'),
+        wallSec: (Date.now() - started) / 1000,
+        setupMs,
+        errors: existsSync(join(dir, 'err.log')) ? readFileSync(join(dir, 'err.log'), 'utf8').slice(0, 2000) : '',
+      });
+    }),
+  );
   return { done, child };
 }
 
@@ -119,26 +195,68 @@ async function main(): Promise<void> {
     accountIds.push(acct.id);
   }
 
-  const edge = spawn(process.execPath, ['--import', 'tsx', 'src/edge/bin/main.ts', '--sip', `udp/${IP}:${SIP_PORT}`, '--admin-host', IP,
-    '--admin-port', String(ADMIN_PORT), '--secret', SECRET, '--log-level', 'error'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const edge = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/edge/bin/main.ts',
+      '--sip',
+      `udp/${IP}:${SIP_PORT}`,
+      '--admin-host',
+      IP,
+      '--admin-port',
+      String(ADMIN_PORT),
+      '--secret',
+      SECRET,
+      '--log-level',
+      'error',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await waitLine(edge, 'edge-ready');
 
   const credit = new CallCredit(store, { sliceSeconds: 60, maxCallSeconds: 14_400 });
   const bLeg: number[] = [];
   let settled = 0;
-  const app = createSipApp(composeSipApp({
-    log, pool, redis, accounts, tariffs, credit,
-    settings: {
-      drachtio: { host: IP, port: ADMIN_PORT, secret: SECRET }, realm: REALM, nonceKey: 'bench-nonce-key-0123456789abcdefghijkl',
-      digestAlgorithms: ['MD5', 'SHA-256'], namespace, routingMode: 'priority', noAnswerTimeoutSeconds: 30, maxCallSeconds: 14_400,
-      extendLeadSeconds: 15, warnSeconds: 0, registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 5 },
-      guards: { failureThreshold: 1000, banSeconds: 60, action: 'reject', accountCps: 10_000 },
-    },
-    events: { bLegSent: (_c, ms) => { bLeg.push(ms); }, settled: () => { settled++; } },
-  }));
+  const app = createSipApp(
+    composeSipApp({
+      log,
+      pool,
+      redis,
+      accounts,
+      tariffs,
+      credit,
+      settings: {
+        drachtio: { host: IP, port: ADMIN_PORT, secret: SECRET },
+        realm: REALM,
+        nonceKey: 'bench-nonce-key-0123456789abcdefghijkl',
+        digestAlgorithms: ['MD5', 'SHA-256'],
+        namespace,
+        routingMode: 'priority',
+        noAnswerTimeoutSeconds: 30,
+        maxCallSeconds: 14_400,
+        extendLeadSeconds: 15,
+        warnSeconds: 0,
+        registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 5 },
+        guards: { failureThreshold: 1000, banSeconds: 60, action: 'reject', accountCps: 10_000 },
+      },
+      events: {
+        bLegSent: (_c, ms) => {
+          bLeg.push(ms);
+        },
+        settled: () => {
+          settled++;
+        },
+      },
+    }),
+  );
   await app.connect();
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
-    streams: store.keys.allStreams(), deadLetterStream: `${namespace}:deadletter`, consumer: 'bench', logger: log,
+    streams: store.keys.allStreams(),
+    deadLetterStream: `${namespace}:deadletter`,
+    consumer: 'bench',
+    logger: log,
   });
   writer.start();
   const redisInfo = await redisServer(redis);
@@ -154,13 +272,36 @@ async function main(): Promise<void> {
     const settledBefore = settled;
     eld.reset();
     const cmd0 = await commandStats(redis);
-    const pg0 = (await pool.query<{ xact_commit: string; tup_inserted: string }>('select xact_commit, tup_inserted from pg_stat_database where datname = current_database()')).rows[0]!;
+    const pg0 = (
+      await pool.query<{ xact_commit: string; tup_inserted: string }>(
+        'select xact_commit, tup_inserted from pg_stat_database where datname = current_database()',
+      )
+    ).rows[0]!;
     const pgCpu0 = cpuOf(pgPids);
     const cpu = new CpuMeter({ edge: edge.pid, redis: redisInfo.pid });
     const carrier = runSipp('uas-answer-recv-bye.xml', { calls, timeoutSec: duration + 60, ip: CARRIER_IP, port: CARRIER_PORT });
     const device = runSipp('device-call.xml', {
-      rate, calls, timeoutSec: duration + 60, ip: IP, port: SIP_PORT + 3000, remote: `${IP}:${SIP_PORT}`,
-      extra: ['-key', 'user', users[0]!.user, '-au', users[0]!.user, '-ap', users[0]!.password, '-s', '00441632960001', '-auth_uri', `00441632960001@${IP}:${SIP_PORT}`, '-d', String(hold)],
+      rate,
+      calls,
+      timeoutSec: duration + 60,
+      ip: IP,
+      port: SIP_PORT + 3000,
+      remote: `${IP}:${SIP_PORT}`,
+      extra: [
+        '-key',
+        'user',
+        users[0]!.user,
+        '-au',
+        users[0]!.user,
+        '-ap',
+        users[0]!.password,
+        '-s',
+        '00441632960001',
+        '-auth_uri',
+        `00441632960001@${IP}:${SIP_PORT}`,
+        '-d',
+        String(hold),
+      ],
     });
     const dev = await device.done;
     carrier.child.kill('SIGTERM');
@@ -170,19 +311,40 @@ async function main(): Promise<void> {
     while (settled - settledBefore < dev.successful + dev.failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const cpuUse = cpu.stop();
     const pgCpu = cpuOf(pgPids) - pgCpu0;
-    const pg1 = (await pool.query<{ xact_commit: string; tup_inserted: string }>('select xact_commit, tup_inserted from pg_stat_database where datname = current_database()')).rows[0]!;
+    const pg1 = (
+      await pool.query<{ xact_commit: string; tup_inserted: string }>(
+        'select xact_commit, tup_inserted from pg_stat_database where datname = current_database()',
+      )
+    ).rows[0]!;
     const cmds = statsDelta(cmd0, await commandStats(redis));
     const redisCalls = Object.values(cmds).reduce((s, c) => s + c.calls, 0);
     const r = {
-      rate, calls, successful: dev.successful, failed: dev.failed, success_pct: round((100 * dev.successful) / calls, 3),
-      retransmissions: dev.retransmissions, wall_s: round(dev.wallSec, 1), settled: settled - settledBefore,
+      rate,
+      calls,
+      successful: dev.successful,
+      failed: dev.failed,
+      success_pct: round((100 * dev.successful) / calls, 3),
+      retransmissions: dev.retransmissions,
+      wall_s: round(dev.wallSec, 1),
+      settled: settled - settledBefore,
       setup_ms_sipp: summarise(dev.setupMs, 1),
       invite_in_to_bleg_out_ms_app: summarise(bLeg, 3),
       event_loop_delay_ms: { p50: round(eld.percentile(50) / 1e6, 2), p99: round(eld.percentile(99) / 1e6, 2), max: round(eld.max / 1e6, 2) },
       cpu: { ...cpuUse, postgres: { cpu_s: round(pgCpu), cores: round(pgCpu / cpuUse.wall_s) } },
-      redis: { commands: redisCalls, per_call: round(redisCalls / Math.max(1, dev.successful), 1), top: Object.fromEntries(Object.entries(cmds).sort((x, y) => y[1].total_s - x[1].total_s).slice(0, 8)) },
+      redis: {
+        commands: redisCalls,
+        per_call: round(redisCalls / Math.max(1, dev.successful), 1),
+        top: Object.fromEntries(
+          Object.entries(cmds)
+            .sort((x, y) => y[1].total_s - x[1].total_s)
+            .slice(0, 8),
+        ),
+      },
       postgres: { transactions: Number(pg1.xact_commit) - Number(pg0.xact_commit), rows_inserted: Number(pg1.tup_inserted) - Number(pg0.tup_inserted) },
-      errors: dev.errors.split('\n').filter((l) => /^\d{4}-/.test(l)).slice(0, 5),
+      errors: dev.errors
+        .split('\n')
+        .filter((l) => /^\d{4}-/.test(l))
+        .slice(0, 5),
     };
     console.log(JSON.stringify(r));
     results.push(r);
@@ -190,29 +352,52 @@ async function main(): Promise<void> {
 
   await writer.drain();
   await writer.stop();
-  const { rows: [cdr] } = await pool.query<{ n: string; distinct_calls: string; cost: string }>('select count(*) as n, count(distinct call_id) as distinct_calls, coalesce(sum(cost), 0) as cost from cdrs');
+  const {
+    rows: [cdr],
+  } = await pool.query<{ n: string; distinct_calls: string; cost: string }>(
+    'select count(*) as n, count(distinct call_id) as distinct_calls, coalesce(sum(cost), 0) as cost from cdrs',
+  );
   const mismatches: unknown[] = [];
   for (const accountId of accountIds) {
     const live = await store.get(accountId);
-    const { rows: [m] } = await pool.query<{ topups: string; costs: string; balance: string }>(
+    const {
+      rows: [m],
+    } = await pool.query<{ topups: string; costs: string; balance: string }>(
       `select (select coalesce(sum(amount), 0) from topups where account_id = $1) as topups,
               (select coalesce(sum(cost - unrecovered), 0) from cdrs where account_id = $1) as costs,
-              (select balance from accounts where id = $1) as balance`, [accountId]);
+              (select balance from accounts where id = $1) as balance`,
+      [accountId],
+    );
     const expected = Number(m!.topups) - Number(m!.costs);
     if (!live || live.balance !== expected || Number(m!.balance) !== expected || live.reserved !== 0 || live.callsInProgress !== 0) {
       mismatches.push({ accountId, redis: live?.balance, postgres: Number(m!.balance), expected, reserved: live?.reserved, calls: live?.callsInProgress });
     }
   }
   const checks = {
-    calls_attempted: expectedCalls, cdrs: Number(cdr!.n), distinct_call_ids: Number(cdr!.distinct_calls), total_cost: Number(cdr!.cost),
+    calls_attempted: expectedCalls,
+    cdrs: Number(cdr!.n),
+    distinct_call_ids: Number(cdr!.distinct_calls),
+    total_cost: Number(cdr!.cost),
     every_call_one_cdr: Number(cdr!.n) === expectedCalls && Number(cdr!.distinct_calls) === expectedCalls,
-    money_invariant_holds: mismatches.length === 0, mismatches: mismatches.slice(0, 5),
+    money_invariant_holds: mismatches.length === 0,
+    mismatches: mismatches.slice(0, 5),
   };
   console.log(JSON.stringify(checks));
   writeJson(join(ROOT, 'bench-results/sip-call-flow.json'), {
-    benchmark: 'sip-call-flow', at: new Date().toISOString(), machine: machine(), redis: redisInfo,
-    settings: { rates, duration_s: duration, hold_ms: hold, accounts: accountCount, edge: 'own process (src/edge/bin/main.ts), UDP', app: 'this process (SIP app + ledger writer)' },
-    results, checks,
+    benchmark: 'sip-call-flow',
+    at: new Date().toISOString(),
+    machine: machine(),
+    redis: redisInfo,
+    settings: {
+      rates,
+      duration_s: duration,
+      hold_ms: hold,
+      accounts: accountCount,
+      edge: 'own process (src/edge/bin/main.ts), UDP',
+      app: 'this process (SIP app + ledger writer)',
+    },
+    results,
+    checks,
   });
 
   app.stop();
@@ -224,4 +409,10 @@ async function main(): Promise<void> {
   await pool.end();
 }
 
-main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -23,7 +23,10 @@ export interface DtmfPcapOptions {
   startUs?: number;
 }
 
-export interface TimedPacket { us: number; rtp: Buffer }
+export interface TimedPacket {
+  us: number;
+  rtp: Buffer;
+}
 
 /** The RTP packets for a key string, with their send times. */
 export function dtmfPackets(keys: string, opts: DtmfPcapOptions = {}): TimedPacket[] {
@@ -40,10 +43,19 @@ export function dtmfPackets(keys: string, opts: DtmfPcapOptions = {}): TimedPack
     const event = digitToEvent(k);
     const steps = keyMs / 20;
     for (let i = 0; i < steps; i++) {
-      out.push({ us, rtp: encodeRtp({ marker: i === 0, payloadType: pt, sequence: seq++, timestamp: ts, ssrc }, encodeTelephoneEvent({ event, end: false, volume: 10, duration: i * 160 })) });
+      out.push({
+        us,
+        rtp: encodeRtp(
+          { marker: i === 0, payloadType: pt, sequence: seq++, timestamp: ts, ssrc },
+          encodeTelephoneEvent({ event, end: false, volume: 10, duration: i * 160 }),
+        ),
+      });
       us += 20_000;
     }
-    const end = encodeRtp({ marker: false, payloadType: pt, sequence: seq++, timestamp: ts, ssrc }, encodeTelephoneEvent({ event, end: true, volume: 10, duration: steps * 160 }));
+    const end = encodeRtp(
+      { marker: false, payloadType: pt, sequence: seq++, timestamp: ts, ssrc },
+      encodeTelephoneEvent({ event, end: true, volume: 10, duration: steps * 160 }),
+    );
     for (let r = 0; r < 3; r++) out.push({ us: us + r * 50, rtp: end });
     us += gapMs * 1000;
     ts += (keyMs + gapMs) * 8;
@@ -131,9 +143,12 @@ function main(argv: string[]): void {
     return i >= 0 && rest[i + 1] !== undefined ? Number(rest[i + 1]) : undefined;
   };
   const o: DtmfPcapOptions = {};
-  const pt = opt('--pt'); if (pt !== undefined) o.payloadType = pt;
-  const ms = opt('--ms'); if (ms !== undefined) o.keyMs = ms;
-  const gap = opt('--gap'); if (gap !== undefined) o.gapMs = gap;
+  const pt = opt('--pt');
+  if (pt !== undefined) o.payloadType = pt;
+  const ms = opt('--ms');
+  if (ms !== undefined) o.keyMs = ms;
+  const gap = opt('--gap');
+  if (gap !== undefined) o.gapMs = gap;
   writeFileSync(file, toPcap(dtmfPackets(keys, o)));
   console.log(`${file}: ${keys}`);
 }

@@ -35,8 +35,10 @@ const holdS = Number(arg('hold', '20'));
 const faultEveryS = seconds(arg('fault-every', '5m'));
 const postgresDownS = Number(arg('postgres-down', '60'));
 const FAULTS = ['app', 'postgres', 'redis', 'edge'] as const;
-type Fault = typeof FAULTS[number];
-const faultList = arg('faults', FAULTS.join(',')).split(',').filter((f) => f !== '');
+type Fault = (typeof FAULTS)[number];
+const faultList = arg('faults', FAULTS.join(','))
+  .split(',')
+  .filter((f) => f !== '');
 for (const f of faultList) if (!(FAULTS as readonly string[]).includes(f)) throw new Error(`unknown fault ${f} (one of ${FAULTS.join(', ')})`);
 const faultsInTurn = faultList as Fault[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,8 +67,12 @@ async function main(): Promise<number> {
     // one account per 5 calls per second (sipp rates are whole calls per second)
     const devices = await Promise.all(Array.from({ length: Math.max(1, Math.floor(cps / 5)) }, () => h.device(1_000_000 * RATE_PER_SECOND, 1000)));
     const rate = Math.max(1, Math.round(cps / devices.length));
-    for (const d of devices) loads.push(h.calls(d, { calls: Math.ceil(durationS * rate), rate, holdMs: holdS * 1000, timeoutSec: durationS + holdS + 60, limit: 100_000 }));
-    const sampler = setInterval(() => rss.push({ at: Math.round((Date.now() - started) / 1000), rss: { ...h.rss(), 'runner+edge': Math.round(process.memoryUsage().rss / 1024) } }), 10_000);
+    for (const d of devices)
+      loads.push(h.calls(d, { calls: Math.ceil(durationS * rate), rate, holdMs: holdS * 1000, timeoutSec: durationS + holdS + 60, limit: 100_000 }));
+    const sampler = setInterval(
+      () => rss.push({ at: Math.round((Date.now() - started) / 1000), rss: { ...h.rss(), 'runner+edge': Math.round(process.memoryUsage().rss / 1024) } }),
+      10_000,
+    );
     let n = 0;
     while (Date.now() - started < durationS * 1000) {
       await sleep(Math.min(faultEveryS * 1000, durationS * 1000 - (Date.now() - started)));
@@ -98,9 +104,13 @@ async function main(): Promise<number> {
     await h.until(async () => (await h.live()).length === 0, 120_000, 'every call settled', 1000);
     await h.until(async () => (await h.unwritten()) === 0, 120_000, 'every event written', 1000);
     const money = await Promise.all(devices.map((d) => h.money(d.accountId)));
-    const broken = money.filter((m) => m.topUps - m.costs !== m.redisBalance || m.postgresBalance !== m.redisBalance || m.reserved !== 0 || m.callsInProgress !== 0 || m.duplicateCdrs !== 0);
+    const broken = money.filter(
+      (m) =>
+        m.topUps - m.costs !== m.redisBalance || m.postgresBalance !== m.redisBalance || m.reserved !== 0 || m.callsInProgress !== 0 || m.duplicateCdrs !== 0,
+    );
     // per process over its own life: first and last sample, peak, and growth (last − first)
-    const perProcess: Record<string, { firstAtS: number; lastAtS: number; firstKb: number; lastKb: number; maxKb: number; growthKb: number; samples: number }> = {};
+    const perProcess: Record<string, { firstAtS: number; lastAtS: number; firstKb: number; lastKb: number; maxKb: number; growthKb: number; samples: number }> =
+      {};
     for (const sample of rss) {
       for (const [name, kb] of Object.entries(sample.rss)) {
         const p = perProcess[name];
@@ -109,10 +119,16 @@ async function main(): Promise<number> {
       }
     }
     Object.assign(report, {
-      finishedAt: new Date().toISOString(), faults, sippExitCodes: results.map((r) => r.code),
-      deviceCalls: results.map((r) => sippTotals(r.stdout)).reduce((a, t) => ({ successful: a.successful + t.successful, failed: a.failed + t.failed }), { successful: 0, failed: 0 }),
-      cdrs: money.reduce((a, m) => a + m.cdrs, 0), answeredCdrs: money.reduce((a, m) => a + m.answeredCdrs, 0),
-      rssKb: perProcess, moneyInvariantBroken: broken,
+      finishedAt: new Date().toISOString(),
+      faults,
+      sippExitCodes: results.map((r) => r.code),
+      deviceCalls: results
+        .map((r) => sippTotals(r.stdout))
+        .reduce((a, t) => ({ successful: a.successful + t.successful, failed: a.failed + t.failed }), { successful: 0, failed: 0 }),
+      cdrs: money.reduce((a, m) => a + m.cdrs, 0),
+      answeredCdrs: money.reduce((a, m) => a + m.answeredCdrs, 0),
+      rssKb: perProcess,
+      moneyInvariantBroken: broken,
     });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     mkdirSync('bench-results', { recursive: true });
@@ -125,7 +141,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err: Error) => {
-  process.stderr.write(`soak failed: ${err.message}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`soak failed: ${err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -21,7 +21,10 @@ export interface AccountLookup {
 export interface AccountProvisioning extends AccountLookup {
   createCustomer(c: NewCustomer): Promise<number>;
   createAccount(a: NewAccount): Promise<Account>;
-  updateAccount(accountId: number, ch: { tariffId?: string | null; maxConcurrentCalls?: number; dailySpendCap?: number | null; creditFloor?: number }): Promise<Account>;
+  updateAccount(
+    accountId: number,
+    ch: { tariffId?: string | null; maxConcurrentCalls?: number; dailySpendCap?: number | null; creditFloor?: number },
+  ): Promise<Account>;
   setStatus(accountId: number, status: AccountStatus): Promise<Account>;
 }
 

@@ -22,7 +22,7 @@ export interface Account {
   maxConcurrentCalls: number;
   dailySpendCap: number | null;
   creditFloor: number;
-  balance: number;            // durable (Postgres) balance; the live one is in the BalanceStore
+  balance: number; // durable (Postgres) balance; the live one is in the BalanceStore
   country: string;
   username: string | null;
 }
@@ -70,18 +70,33 @@ export const DEFAULT_PIN_LENGTH = 12;
 export class AccountService implements AccountPorts {
   private readonly pinLength: number;
 
-  constructor(private readonly pool: pg.Pool, private readonly balances: BalanceStore, private readonly pinPepper: string, o: AccountServiceOptions = {}) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly balances: BalanceStore,
+    private readonly pinPepper: string,
+    o: AccountServiceOptions = {},
+  ) {
     this.pinLength = o.pinLength ?? DEFAULT_PIN_LENGTH;
   }
 
   async createCustomer(c: NewCustomer): Promise<number> {
-    if (typeof c.name !== 'string' || c.name.trim().length === 0 || c.name.length > 200) throw new AppError('VALIDATION_FAILED', 'name must be 1-200 characters');
+    if (typeof c.name !== 'string' || c.name.trim().length === 0 || c.name.length > 200)
+      throw new AppError('VALIDATION_FAILED', 'name must be 1-200 characters');
     if (c.email != null && !/^[^@\s]+@[^@\s]+$/.test(c.email)) throw new AppError('VALIDATION_FAILED', 'email is not valid');
     for (const p of c.phoneNumbers ?? []) if (!isE164(p)) throw new AppError('INVALID_CLI', `phone number ${p} is not E.164`);
     const { rows } = await this.pool.query<{ id: number }>(
       `insert into customers (name, email, address_line1, address_line2, city, postal_code, country, phone_numbers)
        values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
-      [c.name.trim(), c.email ?? null, c.addressLine1 ?? null, c.addressLine2 ?? null, c.city ?? null, c.postalCode ?? null, c.country ?? null, c.phoneNumbers ?? []],
+      [
+        c.name.trim(),
+        c.email ?? null,
+        c.addressLine1 ?? null,
+        c.addressLine2 ?? null,
+        c.city ?? null,
+        c.postalCode ?? null,
+        c.country ?? null,
+        c.phoneNumbers ?? [],
+      ],
     );
     return rows[0]!.id;
   }
@@ -102,7 +117,19 @@ export class AccountService implements AccountPorts {
       const { rows } = await this.pool.query<Account>(
         `insert into accounts (number, customer_id, kind, currency, tariff_id, max_concurrent_calls, daily_spend_cap, credit_floor, country, username, password_hash)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning ${ROW}`,
-        [number, a.customerId, a.kind ?? 'calling_account', a.currency, a.tariffId ?? null, maxCalls, cap, floor, a.country ?? 'GB', a.username ?? null, passwordHash],
+        [
+          number,
+          a.customerId,
+          a.kind ?? 'calling_account',
+          a.currency,
+          a.tariffId ?? null,
+          maxCalls,
+          cap,
+          floor,
+          a.country ?? 'GB',
+          a.username ?? null,
+          passwordHash,
+        ],
       );
       account = rows[0]!;
     } catch (err) {
@@ -121,7 +148,9 @@ export class AccountService implements AccountPorts {
   async setStatus(accountId: number, status: AccountStatus): Promise<Account> {
     const { rows } = await this.pool.query<Account>(
       `update accounts set status = $2, updated_at = now(), closed_at = case when $2 = 'closed' then now() else closed_at end
-       where id = $1 returning ${ROW}`, [accountId, status]);
+       where id = $1 returning ${ROW}`,
+      [accountId, status],
+    );
     if (!rows[0]) throw new AppError('UNKNOWN_ACCOUNT');
     await this.balances.syncAccount(limitsOf(rows[0]));
     return rows[0];
@@ -187,8 +216,9 @@ export class AccountService implements AccountPorts {
 
   async findAccountByPin(pin: string): Promise<number | undefined> {
     if (!isValidPin(pin)) return undefined;
-    const { rows } = await this.pool.query<{ accountId: number }>(
-      'select account_id as "accountId" from pins where pin_hmac = $1 and revoked_at is null', [pinHmac(this.pinPepper, pin)]);
+    const { rows } = await this.pool.query<{ accountId: number }>('select account_id as "accountId" from pins where pin_hmac = $1 and revoked_at is null', [
+      pinHmac(this.pinPepper, pin),
+    ]);
     return rows[0]?.accountId;
   }
 
@@ -219,11 +249,15 @@ export class AccountService implements AccountPorts {
       `insert into sip_credentials (account_id, username, realm, ha1_md5, ha1_sha256) values ($1, $2, $3, $4, $5)
        on conflict (username, realm) do update set ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256
        where sip_credentials.account_id = excluded.account_id`,
-      [accountId, username, realm, ha1.md5, ha1.sha256]);
+      [accountId, username, realm, ha1.md5, ha1.sha256],
+    );
   }
 
   /** Changes limits and tariff; the live store sees them at once. Unset fields stay as they are. */
-  async updateAccount(accountId: number, ch: { tariffId?: string | null; maxConcurrentCalls?: number; dailySpendCap?: number | null; creditFloor?: number }): Promise<Account> {
+  async updateAccount(
+    accountId: number,
+    ch: { tariffId?: string | null; maxConcurrentCalls?: number; dailySpendCap?: number | null; creditFloor?: number },
+  ): Promise<Account> {
     if (ch.creditFloor !== undefined) assertMicros(ch.creditFloor, 'creditFloor');
     if (ch.dailySpendCap != null) assertMicros(ch.dailySpendCap, 'dailySpendCap', { nonNegative: true });
     if (ch.maxConcurrentCalls !== undefined && (!Number.isInteger(ch.maxConcurrentCalls) || ch.maxConcurrentCalls < 0 || ch.maxConcurrentCalls > 1000)) {
@@ -237,8 +271,14 @@ export class AccountService implements AccountPorts {
       ({ rows } = await this.pool.query<Account>(
         `update accounts set tariff_id = $2, max_concurrent_calls = $3, daily_spend_cap = $4, credit_floor = $5, updated_at = now()
          where id = $1 returning ${ROW}`,
-        [accountId, ch.tariffId === undefined ? current.tariffId : ch.tariffId, ch.maxConcurrentCalls ?? current.maxConcurrentCalls,
-          ch.dailySpendCap === undefined ? current.dailySpendCap : ch.dailySpendCap, ch.creditFloor ?? current.creditFloor]));
+        [
+          accountId,
+          ch.tariffId === undefined ? current.tariffId : ch.tariffId,
+          ch.maxConcurrentCalls ?? current.maxConcurrentCalls,
+          ch.dailySpendCap === undefined ? current.dailySpendCap : ch.dailySpendCap,
+          ch.creditFloor ?? current.creditFloor,
+        ],
+      ));
     } catch (err) {
       throw translatePg(err);
     }
@@ -255,7 +295,8 @@ export class AccountService implements AccountPorts {
     const { rows } = await this.pool.query<{ currency: string }>('select currency from tariffs where id = $1', [tariffId]);
     const tariff = rows[0];
     if (tariff === undefined) throw new AppError('UNKNOWN_TARIFF', `no tariff ${tariffId}`);
-    if (tariff.currency !== currency) throw new AppError('TARIFF_CURRENCY_MISMATCH', `tariff ${tariffId} is priced in ${tariff.currency}; ${whose} is in ${currency}`);
+    if (tariff.currency !== currency)
+      throw new AppError('TARIFF_CURRENCY_MISMATCH', `tariff ${tariffId} is priced in ${tariff.currency}; ${whose} is in ${currency}`);
   }
 
   /** Revokes the account's PIN (if any) and the caller IDs registered at the IVR with it; returns whether a PIN was active. */
@@ -266,7 +307,9 @@ export class AccountService implements AccountPorts {
   /** Metadata of the account's PINs (never the PIN or its hash). */
   async pinHistory(accountId: number): Promise<{ createdAt: Date; revokedAt: Date | null }[]> {
     const { rows } = await this.pool.query<{ createdAt: Date; revokedAt: Date | null }>(
-      'select created_at as "createdAt", revoked_at as "revokedAt" from pins where account_id = $1 order by id', [accountId]);
+      'select created_at as "createdAt", revoked_at as "revokedAt" from pins where account_id = $1 order by id',
+      [accountId],
+    );
     return rows;
   }
 
@@ -276,7 +319,9 @@ export class AccountService implements AccountPorts {
 
   async listClis(accountId: number): Promise<{ cli: string; verifiedAt: Date | null; createdAt: Date }[]> {
     const { rows } = await this.pool.query<{ cli: string; verifiedAt: Date | null; createdAt: Date }>(
-      'select cli, verified_at as "verifiedAt", created_at as "createdAt" from authorised_clis where account_id = $1 order by created_at, cli', [accountId]);
+      'select cli, verified_at as "verifiedAt", created_at as "createdAt" from authorised_clis where account_id = $1 order by created_at, cli',
+      [accountId],
+    );
     return rows;
   }
 
@@ -287,7 +332,9 @@ export class AccountService implements AccountPorts {
 
   async listSipCredentials(accountId: number): Promise<{ username: string; realm: string; createdAt: Date }[]> {
     const { rows } = await this.pool.query<{ username: string; realm: string; createdAt: Date }>(
-      'select username, realm, created_at as "createdAt" from sip_credentials where account_id = $1 order by username', [accountId]);
+      'select username, realm, created_at as "createdAt" from sip_credentials where account_id = $1 order by username',
+      [accountId],
+    );
     return rows;
   }
 
@@ -298,18 +345,22 @@ export class AccountService implements AccountPorts {
 
   /** Whether a SIP username is free or already this account's (setSipPassword silently keeps other accounts' rows). */
   async sipUsernameOwner(username: string, realm: string): Promise<number | undefined> {
-    const { rows } = await this.pool.query<{ accountId: number }>(
-      'select account_id as "accountId" from sip_credentials where username = $1 and realm = $2', [username, realm]);
+    const { rows } = await this.pool.query<{ accountId: number }>('select account_id as "accountId" from sip_credentials where username = $1 and realm = $2', [
+      username,
+      realm,
+    ]);
     return rows[0]?.accountId;
   }
 
   /** Self-care login: the account id when username and password match an account that is not closed. */
   async verifyLogin(username: string, password: string): Promise<{ accountId: number; customerId: number } | undefined> {
     const { rows } = await this.pool.query<{ id: number; customerId: number; passwordHash: string | null; status: AccountStatus }>(
-      'select id, customer_id as "customerId", password_hash as "passwordHash", status from accounts where username = $1', [username]);
+      'select id, customer_id as "customerId", password_hash as "passwordHash", status from accounts where username = $1',
+      [username],
+    );
     const row = rows[0];
     if (!row || !row.passwordHash || row.status === 'closed') {
-      await hashPassword(password);   // same work either way: no timing hint that the username exists
+      await hashPassword(password); // same work either way: no timing hint that the username exists
       return undefined;
     }
     return (await verifyPassword(password, row.passwordHash)) ? { accountId: row.id, customerId: row.customerId } : undefined;
@@ -324,7 +375,10 @@ export class AccountService implements AccountPorts {
   async setPassword(accountId: number, password: string): Promise<void> {
     const weak = passwordProblem(password);
     if (weak) throw new AppError('WEAK_PASSWORD', weak);
-    const { rowCount } = await this.pool.query('update accounts set password_hash = $2, updated_at = now() where id = $1', [accountId, await hashPassword(password)]);
+    const { rowCount } = await this.pool.query('update accounts set password_hash = $2, updated_at = now() where id = $1', [
+      accountId,
+      await hashPassword(password),
+    ]);
     if (!rowCount) throw new AppError('UNKNOWN_ACCOUNT');
   }
 }
@@ -332,8 +386,11 @@ export class AccountService implements AccountPorts {
 /** Caller IDs registered at the IVR after a PIN login die with that PIN; pending ones are withdrawn. */
 async function revokeIvrClis(client: pg.PoolClient, accountId: number): Promise<number> {
   const { rowCount } = await client.query("delete from authorised_clis where account_id = $1 and origin = 'ivr'", [accountId]);
-  await client.query(`update cli_requests set decision = 'withdrawn', decided_at = now(), decided_by = 'pin-change'
-    where account_id = $1 and origin = 'ivr' and decision is null`, [accountId]);
+  await client.query(
+    `update cli_requests set decision = 'withdrawn', decided_at = now(), decided_by = 'pin-change'
+    where account_id = $1 and origin = 'ivr' and decision is null`,
+    [accountId],
+  );
   return rowCount ?? 0;
 }
 
@@ -343,7 +400,8 @@ export function limitsOf(a: Account): AccountLimits {
 
 function translatePg(err: unknown): unknown {
   const e = err as { code?: string; constraint?: string };
-  if (e.code === '23503' && e.constraint === 'accounts_tariff_currency_fkey') return new AppError('TARIFF_CURRENCY_MISMATCH', 'the tariff is priced in another currency than the account');
+  if (e.code === '23503' && e.constraint === 'accounts_tariff_currency_fkey')
+    return new AppError('TARIFF_CURRENCY_MISMATCH', 'the tariff is priced in another currency than the account');
   if (e.code === '23503') return new AppError(e.constraint?.includes('tariff') ? 'UNKNOWN_TARIFF' : 'UNKNOWN_CUSTOMER');
   if (e.code === '23505') return new AppError('VALIDATION_FAILED', 'account number or username already in use');
   if (e.code === '23514') return new AppError('VALIDATION_FAILED', `constraint ${e.constraint ?? ''} violated`);

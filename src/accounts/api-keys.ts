@@ -11,7 +11,14 @@ import { AppError } from '../errors.ts';
 export const SCOPES = ['read', 'billing', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export interface ApiKeyInfo { id: string; name: string; scopes: Scope[]; createdBy: string; createdAt: Date; revokedAt: Date | null }
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
 
 const KEY_FORMAT = /^sk_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const hashSecret = (secret: string): Buffer => createHash('sha256').update(secret).digest();
@@ -35,13 +42,15 @@ export class ApiKeyStore {
     const { rows } = await this.pool.query<ApiKeyInfo>(
       `insert into api_keys (id, name, scopes, secret_hash, created_by) values ($1, $2, $3, $4, $5)
        returning id, name, scopes, created_by as "createdBy", created_at as "createdAt", revoked_at as "revokedAt"`,
-      [id, name.trim(), [...new Set(scopes)], hashSecret(secret), createdBy]);
+      [id, name.trim(), [...new Set(scopes)], hashSecret(secret), createdBy],
+    );
     return { key: `sk_${id}_${secret}`, info: rows[0]! };
   }
 
   async list(): Promise<ApiKeyInfo[]> {
     const { rows } = await this.pool.query<ApiKeyInfo>(
-      `select id, name, scopes, created_by as "createdBy", created_at as "createdAt", revoked_at as "revokedAt" from api_keys order by created_at, id`);
+      `select id, name, scopes, created_by as "createdBy", created_at as "createdAt", revoked_at as "revokedAt" from api_keys order by created_at, id`,
+    );
     return rows;
   }
 
@@ -49,7 +58,9 @@ export class ApiKeyStore {
   async revoke(id: string): Promise<ApiKeyInfo> {
     const { rows } = await this.pool.query<ApiKeyInfo>(
       `update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1
-       returning id, name, scopes, created_by as "createdBy", created_at as "createdAt", revoked_at as "revokedAt"`, [id]);
+       returning id, name, scopes, created_by as "createdBy", created_at as "createdAt", revoked_at as "revokedAt"`,
+      [id],
+    );
     if (!rows[0]) throw new AppError('UNKNOWN_API_KEY');
     return rows[0];
   }
@@ -59,7 +70,9 @@ export class ApiKeyStore {
     const m = KEY_FORMAT.exec(key);
     if (!m) return undefined;
     const { rows } = await this.pool.query<{ scopes: Scope[]; secret_hash: Buffer }>(
-      'select scopes, secret_hash from api_keys where id = $1 and revoked_at is null', [m[1]]);
+      'select scopes, secret_hash from api_keys where id = $1 and revoked_at is null',
+      [m[1]],
+    );
     const row = rows[0];
     if (!row) return undefined;
     const got = hashSecret(m[2]!);

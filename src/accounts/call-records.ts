@@ -2,17 +2,55 @@ import type pg from 'pg';
 
 /** Reading call records (CDRs) and the money history of accounts, with keyset pagination. */
 export interface CallRecord {
-  callId: string; accountId: number | null; kind: string; cli: string | null; sourceIp: string | null;
-  accessNumber: string | null; device: string | null; dialledNumber: string | null; destination: string | null;
-  startTime: Date; answerTime: Date | null; endTime: Date; durationMs: number; billedSeconds: number;
-  ratePrefix: string | null; pricePerMinute: number | null; cost: number; unrecovered: number; currency: string | null;
-  disposition: string; sipCode: number | null; sipReason: string | null; carrier: string | null;
+  callId: string;
+  accountId: number | null;
+  kind: string;
+  cli: string | null;
+  sourceIp: string | null;
+  accessNumber: string | null;
+  device: string | null;
+  dialledNumber: string | null;
+  destination: string | null;
+  startTime: Date;
+  answerTime: Date | null;
+  endTime: Date;
+  durationMs: number;
+  billedSeconds: number;
+  ratePrefix: string | null;
+  pricePerMinute: number | null;
+  cost: number;
+  unrecovered: number;
+  currency: string | null;
+  disposition: string;
+  sipCode: number | null;
+  sipReason: string | null;
+  carrier: string | null;
 }
 
 export const CALL_RECORD_FIELDS: (keyof CallRecord)[] = [
-  'callId', 'accountId', 'kind', 'cli', 'sourceIp', 'accessNumber', 'device', 'dialledNumber', 'destination', 'startTime',
-  'answerTime', 'endTime', 'durationMs', 'billedSeconds', 'ratePrefix', 'pricePerMinute', 'cost', 'unrecovered', 'currency',
-  'disposition', 'sipCode', 'sipReason', 'carrier',
+  'callId',
+  'accountId',
+  'kind',
+  'cli',
+  'sourceIp',
+  'accessNumber',
+  'device',
+  'dialledNumber',
+  'destination',
+  'startTime',
+  'answerTime',
+  'endTime',
+  'durationMs',
+  'billedSeconds',
+  'ratePrefix',
+  'pricePerMinute',
+  'cost',
+  'unrecovered',
+  'currency',
+  'disposition',
+  'sipCode',
+  'sipReason',
+  'carrier',
 ];
 
 const CDR = `call_id as "callId", account_id as "accountId", kind, cli, host(source_ip) as "sourceIp", access_number as "accessNumber",
@@ -22,14 +60,22 @@ const CDR = `call_id as "callId", account_id as "accountId", kind, cli, host(sou
 
 export interface CdrFilter {
   accountId?: number;
-  from?: Date;                                // start_time >= from
-  to?: Date;                                  // start_time < to
-  number?: string;                            // caller ID, dialled number or destination (digits, with or without +)
-  after?: { startTime: number; callId: string };  // newest first: rows strictly older than this
+  from?: Date; // start_time >= from
+  to?: Date; // start_time < to
+  number?: string; // caller ID, dialled number or destination (digits, with or without +)
+  after?: { startTime: number; callId: string }; // newest first: rows strictly older than this
   limit: number;
 }
 
-export interface LedgerRow { eventId: string; kind: string; amount: number; balanceAfter: number; reference: string | null; reason: string | null; occurredAt: Date }
+export interface LedgerRow {
+  eventId: string;
+  kind: string;
+  amount: number;
+  balanceAfter: number;
+  reference: string | null;
+  reason: string | null;
+  occurredAt: Date;
+}
 
 export class CallRecords {
   constructor(private readonly pool: pg.Pool) {}
@@ -44,7 +90,8 @@ export class CallRecords {
           and ($4::text is null or cli = '+' || $4 or cli = $4 or dialled_number = $4 or dialled_number = '+' || $4 or destination = $4)
           and ($5::timestamptz is null or (start_time, call_id) < ($5, $6::text))
         order by start_time desc, call_id desc limit $7`,
-      [f.accountId ?? null, f.from ?? null, f.to ?? null, digits, f.after ? new Date(f.after.startTime) : null, f.after?.callId ?? '', f.limit]);
+      [f.accountId ?? null, f.from ?? null, f.to ?? null, digits, f.after ? new Date(f.after.startTime) : null, f.after?.callId ?? '', f.limit],
+    );
     return rows;
   }
 
@@ -65,7 +112,8 @@ export class CallRecords {
       `select event_id as "eventId", kind, amount, balance_after as "balanceAfter", reference, reason, occurred_at as "occurredAt"
          from ledger_entries where account_id = $1 and ($2::timestamptz is null or (occurred_at, event_id) < ($2, $3::text))
         order by occurred_at desc, event_id desc limit $4`,
-      [accountId, q.after ? new Date(q.after.occurredAt) : null, q.after?.eventId ?? '', q.limit]);
+      [accountId, q.after ? new Date(q.after.occurredAt) : null, q.after?.eventId ?? '', q.limit],
+    );
     return rows;
   }
 }

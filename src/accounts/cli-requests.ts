@@ -17,19 +17,34 @@ import { isE164 } from './e164.ts';
  * the PIN (AccountService.issuePin / revokeCredentials). Customers may withdraw a pending request.
  */
 export type CliOrigin = 'self_care' | 'ivr';
-export interface CliRequest { id: number; accountId: number; cli: string; origin: CliOrigin; requestedAt: Date; decision: string | null; decidedAt: Date | null }
+export interface CliRequest {
+  id: number;
+  accountId: number;
+  cli: string;
+  origin: CliOrigin;
+  requestedAt: Date;
+  decision: string | null;
+  decidedAt: Date | null;
+}
 
 const ROW = 'id, account_id as "accountId", cli, origin, requested_at as "requestedAt", decision, decided_at as "decidedAt"';
 
 export class CliRequests {
-  constructor(private readonly pool: pg.Pool, private readonly accounts: Pick<CallerIds, 'listClis'>) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly accounts: Pick<CallerIds, 'listClis'>,
+  ) {}
 
   async request(accountId: number, cli: string, origin: CliOrigin = 'self_care'): Promise<CliRequest> {
     if (!isE164(cli)) throw new AppError('INVALID_CLI');
     // only the account's own caller IDs are looked at: whether another account holds it is never said
     if ((await this.accounts.listClis(accountId)).some((c) => c.cli === cli)) throw new AppError('ALREADY_EXISTS', 'that caller ID is already yours');
     try {
-      const { rows } = await this.pool.query<CliRequest>(`insert into cli_requests (account_id, cli, origin) values ($1, $2, $3) returning ${ROW}`, [accountId, cli, origin]);
+      const { rows } = await this.pool.query<CliRequest>(`insert into cli_requests (account_id, cli, origin) values ($1, $2, $3) returning ${ROW}`, [
+        accountId,
+        cli,
+        origin,
+      ]);
       return rows[0]!;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError('ALREADY_EXISTS', 'that caller ID is already awaiting approval');
@@ -46,12 +61,19 @@ export class CliRequests {
     try {
       await client.query('begin');
       const { rows } = await client.query<CliRequest>(
-        `select ${ROW} from cli_requests where account_id = $1 and cli = $2 and origin = 'ivr' and decision is null for update`, [accountId, cli]);
+        `select ${ROW} from cli_requests where account_id = $1 and cli = $2 and origin = 'ivr' and decision is null for update`,
+        [accountId, cli],
+      );
       const r = rows[0];
       if (!r) throw new AppError('UNKNOWN_CLI_REQUEST', 'no caller ID registered at the access number awaits confirmation');
       const inserted = await client.query(
-        `insert into authorised_clis (cli, account_id, verified_at, origin) values ($1, $2, now(), 'ivr') on conflict (cli) do nothing`, [cli, accountId]);
-      if (inserted.rowCount === 0) { await client.query('commit'); return 'pending_approval'; }
+        `insert into authorised_clis (cli, account_id, verified_at, origin) values ($1, $2, now(), 'ivr') on conflict (cli) do nothing`,
+        [cli, accountId],
+      );
+      if (inserted.rowCount === 0) {
+        await client.query('commit');
+        return 'pending_approval';
+      }
       await client.query(`update cli_requests set decision = 'approved', decided_at = now(), decided_by = 'customer' where id = $1`, [r.id]);
       await client.query('commit');
       return 'authorised';
@@ -66,7 +88,8 @@ export class CliRequests {
   async pending(q: { accountId?: number; after?: number; limit: number }): Promise<CliRequest[]> {
     const { rows } = await this.pool.query<CliRequest>(
       `select ${ROW} from cli_requests where decision is null and id > $1 and ($2::bigint is null or account_id = $2) order by id limit $3`,
-      [q.after ?? 0, q.accountId ?? null, q.limit]);
+      [q.after ?? 0, q.accountId ?? null, q.limit],
+    );
     return rows;
   }
 
@@ -76,7 +99,9 @@ export class CliRequests {
     try {
       await client.query('begin');
       const { rows } = await client.query<CliRequest>(
-        `update cli_requests set decision = $2, decided_at = now(), decided_by = $3 where id = $1 and decision is null returning ${ROW}`, [id, decision, actor]);
+        `update cli_requests set decision = $2, decided_at = now(), decided_by = $3 where id = $1 and decision is null returning ${ROW}`,
+        [id, decision, actor],
+      );
       const r = rows[0];
       if (!r) throw new AppError('UNKNOWN_CLI_REQUEST');
       if (decision === 'approved') {
@@ -100,7 +125,9 @@ export class CliRequests {
 
   async withdraw(accountId: number, cli: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `update cli_requests set decision = 'withdrawn', decided_at = now(), decided_by = 'customer' where account_id = $1 and cli = $2 and decision is null`, [accountId, cli]);
+      `update cli_requests set decision = 'withdrawn', decided_at = now(), decided_by = 'customer' where account_id = $1 and cli = $2 and decision is null`,
+      [accountId, cli],
+    );
     return (rowCount ?? 0) > 0;
   }
 

@@ -9,17 +9,25 @@ import { AppError } from '../errors.ts';
 export const LISTS = ['customer', 'potential_customer'] as const;
 export type MarketingList = (typeof LISTS)[number];
 
-export interface ConsentState { list: MarketingList; optedIn: boolean; consentedAt: Date | null; optedOutAt: Date | null }
+export interface ConsentState {
+  list: MarketingList;
+  optedIn: boolean;
+  consentedAt: Date | null;
+  optedOutAt: Date | null;
+}
 
 export class Consents {
   constructor(private readonly pool: pg.Pool) {}
 
   async of(customerId: number): Promise<ConsentState[]> {
     const { rows } = await this.pool.query<{ list: MarketingList; consentedAt: Date | null; optedOutAt: Date | null }>(
-      'select list, consented_at as "consentedAt", opted_out_at as "optedOutAt" from marketing_consents where customer_id = $1', [customerId]);
+      'select list, consented_at as "consentedAt", opted_out_at as "optedOutAt" from marketing_consents where customer_id = $1',
+      [customerId],
+    );
     return LISTS.map((list) => {
       const r = rows.find((x) => x.list === list);
-      const consentedAt = r?.consentedAt ?? null, optedOutAt = r?.optedOutAt ?? null;
+      const consentedAt = r?.consentedAt ?? null,
+        optedOutAt = r?.optedOutAt ?? null;
       return { list, optedIn: consentedAt !== null && (optedOutAt === null || optedOutAt < consentedAt), consentedAt, optedOutAt };
     });
   }
@@ -27,7 +35,9 @@ export class Consents {
   async set(customerId: number, list: MarketingList, optIn: boolean, actor: string): Promise<ConsentState[]> {
     if (!LISTS.includes(list)) throw new AppError('VALIDATION_FAILED', `list must be one of ${LISTS.join(', ')}`);
     const { rows } = await this.pool.query<{ restricted: boolean; erased: boolean }>(
-      'select restricted_at is not null as restricted, erased_at is not null as erased from customers where id = $1', [customerId]);
+      'select restricted_at is not null as restricted, erased_at is not null as erased from customers where id = $1',
+      [customerId],
+    );
     const c = rows[0];
     if (!c) throw new AppError('UNKNOWN_CUSTOMER');
     if (optIn && c.erased) throw new AppError('CUSTOMER_ERASED');
@@ -39,7 +49,8 @@ export class Consents {
        on conflict (customer_id, list) do update set
          consented_at = case when $5 then now() else marketing_consents.consented_at end,
          opted_out_at = case when not $5 then now() else marketing_consents.opted_out_at end`,
-      [customerId, list, optIn ? 'opt_in' : 'opt_out', actor, optIn]);
+      [customerId, list, optIn ? 'opt_in' : 'opt_out', actor, optIn],
+    );
     return this.of(customerId);
   }
 
@@ -48,7 +59,9 @@ export class Consents {
     const { rows } = await this.pool.query<{ customerId: number; email: string }>(
       `select c.id as "customerId", c.email from marketing_consents m join customers c on c.id = m.customer_id
         where m.list = $1 and m.consented_at is not null and (m.opted_out_at is null or m.opted_out_at < m.consented_at)
-          and c.email is not null and c.restricted_at is null and c.erased_at is null order by c.id`, [list]);
+          and c.email is not null and c.restricted_at is null and c.erased_at is null order by c.id`,
+      [list],
+    );
     return rows;
   }
 }

@@ -33,11 +33,25 @@ const ACCOUNT = `a.id, a.number, a.customer_id as "customerId", a.kind, a.status
   a.balance, a.country, a.username`;
 
 const COLUMNS: Record<keyof CustomerChanges, string> = {
-  name: 'name', email: 'email', addressLine1: 'address_line1', addressLine2: 'address_line2', city: 'city',
-  postalCode: 'postal_code', country: 'country', phoneNumbers: 'phone_numbers',
+  name: 'name',
+  email: 'email',
+  addressLine1: 'address_line1',
+  addressLine2: 'address_line2',
+  city: 'city',
+  postalCode: 'postal_code',
+  country: 'country',
+  phoneNumbers: 'phone_numbers',
 };
 
-export interface AccountSearch { number?: string; email?: string; cli?: string; sipUsername?: string; customerId?: number; after?: number; limit: number }
+export interface AccountSearch {
+  number?: string;
+  email?: string;
+  cli?: string;
+  sipUsername?: string;
+  customerId?: number;
+  after?: number;
+  limit: number;
+}
 
 export class CustomerDirectory {
   constructor(private readonly pool: pg.Pool) {}
@@ -51,7 +65,8 @@ export class CustomerDirectory {
   async search(q: { email?: string; after?: number; limit: number }): Promise<Customer[]> {
     const { rows } = await this.pool.query<Customer>(
       `select ${CUSTOMER} from customers where id > $1 and ($2::text is null or lower(email) = lower($2)) order by id limit $3`,
-      [q.after ?? 0, q.email ?? null, q.limit]);
+      [q.after ?? 0, q.email ?? null, q.limit],
+    );
     return rows;
   }
 
@@ -66,7 +81,8 @@ export class CustomerDirectory {
     try {
       const { rows } = await this.pool.query<Customer>(
         `update customers set ${sets.join(', ')}, updated_at = now()${changed.includes('email') ? ', email_verified_at = null' : ''} where id = $1 returning ${CUSTOMER}`,
-        [customerId, ...changed.map((k) => (k === 'name' ? (ch.name as string).trim() : ch[k]))]);
+        [customerId, ...changed.map((k) => (k === 'name' ? (ch.name as string).trim() : ch[k]))],
+      );
       return { customer: rows[0]!, changed };
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError('ALREADY_EXISTS', 'another customer has that e-mail address');
@@ -89,7 +105,8 @@ export class CustomerDirectory {
           and ($5::text is null or exists (select 1 from sip_credentials s where s.account_id = a.id and s.username = $5))
           and ($6::bigint is null or a.customer_id = $6)
         order by a.id limit $7`,
-      [q.after ?? 0, q.number ?? null, q.email ?? null, q.cli ?? null, q.sipUsername ?? null, q.customerId ?? null, q.limit]);
+      [q.after ?? 0, q.number ?? null, q.email ?? null, q.cli ?? null, q.sipUsername ?? null, q.customerId ?? null, q.limit],
+    );
     return rows;
   }
 
@@ -108,7 +125,8 @@ export class CustomerDirectory {
 }
 
 export function validateChanges(ch: CustomerChanges): void {
-  if (ch.name !== undefined && (typeof ch.name !== 'string' || ch.name.trim().length === 0 || ch.name.length > 200)) throw new AppError('VALIDATION_FAILED', 'name must be 1-200 characters');
+  if (ch.name !== undefined && (typeof ch.name !== 'string' || ch.name.trim().length === 0 || ch.name.length > 200))
+    throw new AppError('VALIDATION_FAILED', 'name must be 1-200 characters');
   if (ch.email != null && !/^[^@\s]+@[^@\s]+$/.test(ch.email)) throw new AppError('VALIDATION_FAILED', 'email is not valid');
   if (ch.country != null && !/^[A-Z]{2}$/.test(ch.country)) throw new AppError('VALIDATION_FAILED', 'country must be an ISO 3166 alpha-2 code');
   for (const p of ch.phoneNumbers ?? []) if (!isE164(p)) throw new AppError('INVALID_CLI', 'phone numbers must be E.164');

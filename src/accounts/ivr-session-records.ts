@@ -6,19 +6,35 @@ import type pg from 'pg';
  * operator reconciles the carrier's invoice for the access legs against. No cost to customers.
  */
 export interface IvrSessionRow {
-  callId: string; accountId: number | null; accessNumber: string; cli: string | null; sourceIp: string | null; carrier: string | null;
-  startTime: Date; endTime: Date; durationMs: number; outcome: string; pinAttempts: number; calls: number;
+  callId: string;
+  accountId: number | null;
+  accessNumber: string;
+  cli: string | null;
+  sourceIp: string | null;
+  carrier: string | null;
+  startTime: Date;
+  endTime: Date;
+  durationMs: number;
+  outcome: string;
+  pinAttempts: number;
+  calls: number;
 }
 
 /** Per access number and carrier: sessions, access-leg time, and those that placed no call. */
-export interface IvrSessionTotals { accessNumber: string; carrier: string | null; sessions: number; durationMs: number; withoutCalls: number }
+export interface IvrSessionTotals {
+  accessNumber: string;
+  carrier: string | null;
+  sessions: number;
+  durationMs: number;
+  withoutCalls: number;
+}
 
 export interface IvrSessionFilter {
-  from?: Date;                                     // start_time >= from
-  to?: Date;                                       // start_time < to
+  from?: Date; // start_time >= from
+  to?: Date; // start_time < to
   accessNumber?: string;
   accountId?: number;
-  after?: { startTime: number; callId: string };   // newest first: rows strictly older than this
+  after?: { startTime: number; callId: string }; // newest first: rows strictly older than this
   limit: number;
 }
 
@@ -36,7 +52,8 @@ export class IvrSessionRecords {
       `select ${ROW} from ivr_sessions where ${WHERE}
           and ($5::timestamptz is null or (start_time, call_id) < ($5, $6::text))
         order by start_time desc, call_id desc limit $7`,
-      [...params(f), f.after ? new Date(f.after.startTime) : null, f.after?.callId ?? '', f.limit]);
+      [...params(f), f.after ? new Date(f.after.startTime) : null, f.after?.callId ?? '', f.limit],
+    );
     return rows;
   }
 
@@ -44,7 +61,9 @@ export class IvrSessionRecords {
     const { rows } = await this.pool.query<IvrSessionTotals>(
       `select access_number as "accessNumber", carrier, count(*)::int as sessions, coalesce(sum(duration_ms), 0)::float8 as "durationMs",
               (count(*) filter (where calls = 0))::int as "withoutCalls"
-         from ivr_sessions where ${WHERE} group by access_number, carrier order by access_number, carrier`, params(f));
+         from ivr_sessions where ${WHERE} group by access_number, carrier order by access_number, carrier`,
+      params(f),
+    );
     return rows;
   }
 }

@@ -1,6 +1,12 @@
 import type pg from 'pg';
 
-export interface LowBalanceAccount { id: number; number: string; balance: string; currency: string; creditFloor: string }
+export interface LowBalanceAccount {
+  id: number;
+  number: string;
+  balance: string;
+  currency: string;
+  creditFloor: string;
+}
 
 /** Active accounts closest to their credit floor (durable balances), for the operator dashboard. */
 export class LowBalances {
@@ -10,7 +16,9 @@ export class LowBalances {
   async list(limit: number): Promise<LowBalanceAccount[]> {
     const { rows } = await this.pool.query<LowBalanceAccount>(
       `select id, number, balance, currency, credit_floor as "creditFloor" from accounts
-        where status = 'active' and balance - credit_floor < 1000000 order by balance - credit_floor limit $1`, [limit]);
+        where status = 'active' and balance - credit_floor < 1000000 order by balance - credit_floor limit $1`,
+      [limit],
+    );
     return rows;
   }
 }

@@ -34,13 +34,12 @@ import { tariffRoutes } from './routes/tariffs.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
 
-
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function validators() {
   const common = { strict: false, allErrors: false, useDefaults: true, removeAdditional: false } as const;
-  const body = addFormats(new Ajv({ ...common, coerceTypes: false }));         // JSON bodies: "100" is not 100
-  const other = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));      // params, query and headers are text
+  const body = addFormats(new Ajv({ ...common, coerceTypes: false })); // JSON bodies: "100" is not 100
+  const other = addFormats(new Ajv({ ...common, coerceTypes: 'array' })); // params, query and headers are text
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body : other).compile(schema);
 }
 
@@ -76,9 +75,10 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
 
   const routes: { method: string; url: string; access: string }[] = [];
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...route.config, access: 'public' };   // the rendered OpenAPI document
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, access: 'public' }; // the rendered OpenAPI document
     const access = route.config?.access;
-    for (const method of [route.method].flat()) if (method !== 'HEAD' && access && !route.url.startsWith('/docs')) routes.push({ method, url: route.url, access });
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD' && access && !route.url.startsWith('/docs')) routes.push({ method, url: route.url, access });
     const schema = (route.schema ??= {}) as Record<string, unknown>;
     schema.response = { ...(schema.response as object | undefined), '4xx': problem, '5xx': problem };
     if (access && access !== 'public') {
@@ -107,7 +107,12 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Softswitch account API', version: '1.0.0', description: 'Operators (API keys) and customers (self-care sessions). Money is integer micro-units (1e-6 of the currency). Errors are application/problem+json with stable codes.' },
+      info: {
+        title: 'Softswitch account API',
+        version: '1.0.0',
+        description:
+          'Operators (API keys) and customers (self-care sessions). Money is integer micro-units (1e-6 of the currency). Errors are application/problem+json with stable codes.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API key (sk_...) or a self-care session token (st_...)' } } },
     },
   });

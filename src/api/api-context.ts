@@ -37,8 +37,12 @@ export const OPERATOR_SESSION_SECONDS = 8 * 3600;
 export type Access = 'public' | 'customer' | Scope;
 
 declare module 'fastify' {
-  interface FastifyContextConfig { access?: Access }
-  interface FastifyRequest { principal?: Principal }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
 }
 
 /** What the composition root hands the API. */
@@ -63,7 +67,7 @@ export interface ApiSettings {
   session: { ttlSeconds: number; maxFailures: number; maxFailuresPerSource: number; windowSeconds: number };
   retention: RetentionPolicy;
   autoTopUp: AutoTopUpLimits;
-  balanceStreamIntervalMs?: number;   // how often the balance event stream looks for a change (default 1000)
+  balanceStreamIntervalMs?: number; // how often the balance event stream looks for a change (default 1000)
 }
 
 export type Principal =
@@ -80,18 +84,18 @@ export interface ApiContext extends ApiDeps {
   autoTopUp: AutoTopUp;
   restriction: Restriction;
   sessions: CustomerSessions;
-  operatorSessions: OperatorSessions;     // operator console sessions
+  operatorSessions: OperatorSessions; // operator console sessions
   audit: AuditLog;
   limiter: RateLimiter;
-  ledgerBacklog: LedgerBacklog;           // unwritten ledger events and their age (dashboard, metrics)
-  callRate: CallRateCounter;              // new calls per second, counted by the SIP processes
+  ledgerBacklog: LedgerBacklog; // unwritten ledger events and their age (dashboard, metrics)
+  callRate: CallRateCounter; // new calls per second, counted by the SIP processes
   lowBalances: LowBalances;
   ivrSessions: IvrSessionRecords;
   personalData: { export(customerId: number): Promise<PersonalDataExport> };
-  dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>;   // readiness checks
-  liveCalls: LiveCalls;                   // calls in progress; hang-up commands to the SIP applications
-  routing: RoutingData;                   // carriers, gateways, access numbers, DIDs
-  registrations: Pick<BindingStore, 'bindingsOf'>;   // SIP registrations, read-only here
+  dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>; // readiness checks
+  liveCalls: LiveCalls; // calls in progress; hang-up commands to the SIP applications
+  routing: RoutingData; // carriers, gateways, access numbers, DIDs
+  registrations: Pick<BindingStore, 'bindingsOf'>; // SIP registrations, read-only here
   keyCache: Map<string, { id: string; scopes: Scope[]; until: number }>;
 }
 

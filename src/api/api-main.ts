@@ -23,10 +23,20 @@ import type { ApiSettings } from './api-context.ts';
 
 export function apiSettingsOf(config: Config): ApiSettings {
   return {
-    namespace: config.redisNamespace, realm: config.sipRealm, rateLimit: config.apiRateLimit, apiKeyCacheMs: config.apiKeyCacheMs,
-    durableBalanceCacheMs: config.durableBalanceCacheMs, trustProxy: config.apiTrustProxy,
-    session: { ttlSeconds: config.sessionTtlSeconds, maxFailures: config.loginMaxFailures, maxFailuresPerSource: config.loginMaxFailuresPerSource, windowSeconds: config.loginWindowSeconds },
-    retention: retentionPolicyOf(config), autoTopUp: autoTopUpLimitsOf(config),
+    namespace: config.redisNamespace,
+    realm: config.sipRealm,
+    rateLimit: config.apiRateLimit,
+    apiKeyCacheMs: config.apiKeyCacheMs,
+    durableBalanceCacheMs: config.durableBalanceCacheMs,
+    trustProxy: config.apiTrustProxy,
+    session: {
+      ttlSeconds: config.sessionTtlSeconds,
+      maxFailures: config.loginMaxFailures,
+      maxFailuresPerSource: config.loginMaxFailuresPerSource,
+      windowSeconds: config.loginWindowSeconds,
+    },
+    retention: retentionPolicyOf(config),
+    autoTopUp: autoTopUpLimitsOf(config),
   };
 }
 
@@ -39,7 +49,14 @@ export async function startApi(config: Config) {
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
   const { app, ctx } = await buildApi({
-    log, pool, redis, balances, accounts, tariffs: new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds }), payments: paymentProviderFor(config), settings: apiSettingsOf(config),
+    log,
+    pool,
+    redis,
+    balances,
+    accounts,
+    tariffs: new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds }),
+    payments: paymentProviderFor(config),
+    settings: apiSettingsOf(config),
   });
   await app.listen({ host: config.apiHost, port: config.apiPort });
   const address = app.server.address();
@@ -59,12 +76,13 @@ export async function startApi(config: Config) {
   if (config.autoTopUpIntervalMs > 0 && config.paymentProvider !== 'none') autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    if (autoTimer) clearTimeout(autoTimer);
-    await app.close();
-    redis.disconnect();
-    await pool.end();
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (autoTimer) clearTimeout(autoTimer);
+      await app.close();
+      redis.disconnect();
+      await pool.end();
+    })());
   return { app, port, log, stop };
 }
 
@@ -73,8 +91,12 @@ if (isEntryModule(import.meta.url)) {
   if (processes > 1) superviseWorkers(processes);
   else {
     runAppProcess({
-      name: 'account API', start: startApi, signalMessage: 'account API shutting down',
-      started: (api) => { if (cluster.isWorker) process.send?.({ listening: api.port }); },
+      name: 'account API',
+      start: startApi,
+      signalMessage: 'account API shutting down',
+      started: (api) => {
+        if (cluster.isWorker) process.send?.({ listening: api.port });
+      },
     });
   }
 }
@@ -96,21 +118,24 @@ function configuredApiProcesses(): number {
 function superviseWorkers(count: number): void {
   let stopping = false;
   let live = 0;
-  const fork = (): Promise<void> => new Promise((resolve) => {
-    const w = cluster.fork();
-    live++;
-    w.on('message', (m: { listening?: number }) => { if (m.listening !== undefined) resolve(); });
-    w.on('exit', (code, signal) => {
-      resolve();
-      live--;
-      if (stopping) {
-        if (live === 0) process.exit(0);
-        return;
-      }
-      process.stderr.write(`account API worker ${w.process.pid ?? '?'} exited (${signal ?? code}); starting another\n`);
-      setTimeout(() => void fork(), 1000);
+  const fork = (): Promise<void> =>
+    new Promise((resolve) => {
+      const w = cluster.fork();
+      live++;
+      w.on('message', (m: { listening?: number }) => {
+        if (m.listening !== undefined) resolve();
+      });
+      w.on('exit', (code, signal) => {
+        resolve();
+        live--;
+        if (stopping) {
+          if (live === 0) process.exit(0);
+          return;
+        }
+        process.stderr.write(`account API worker ${w.process.pid ?? '?'} exited (${signal ?? code}); starting another\n`);
+        setTimeout(() => void fork(), 1000);
+      });
     });
-  });
   const stop = (signal: NodeJS.Signals) => {
     stopping = true;
     if (live === 0) process.exit(0);
@@ -118,5 +143,7 @@ function superviseWorkers(count: number): void {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  void (async () => { for (let i = 0; i < count && !stopping; i++) await fork(); })();
+  void (async () => {
+    for (let i = 0; i < count && !stopping; i++) await fork();
+  })();
 }

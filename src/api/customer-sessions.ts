@@ -15,9 +15,18 @@ import type { Redis } from 'ioredis';
  *
  * Tokens read `st_<43 chars>`; only their SHA-256 is a key, so a Redis dump holds no usable token.
  */
-export interface Session { accountId: number; customerId: number }
+export interface Session {
+  accountId: number;
+  customerId: number;
+}
 
-export interface SessionOptions { namespace: string; ttlSeconds: number; maxFailures: number; maxFailuresPerSource: number; windowSeconds: number }
+export interface SessionOptions {
+  namespace: string;
+  ttlSeconds: number;
+  maxFailures: number;
+  maxFailuresPerSource: number;
+  windowSeconds: number;
+}
 
 const TOKEN = /^st_[A-Za-z0-9_-]{43}$/;
 /** Clears the username's count; gives the address its attempt back unless its window has already ended. */
@@ -27,16 +36,26 @@ return 1`;
 const h = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 export class CustomerSessions {
-  constructor(private readonly redis: Redis, private readonly o: SessionOptions) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly o: SessionOptions,
+  ) {}
 
-  private key(token: string): string { return `${this.o.namespace}:api:session:${h(token)}`; }
-  private index(accountId: number): string { return `${this.o.namespace}:api:sessions:${accountId}`; }
+  private key(token: string): string {
+    return `${this.o.namespace}:api:session:${h(token)}`;
+  }
+  private index(accountId: number): string {
+    return `${this.o.namespace}:api:sessions:${accountId}`;
+  }
 
   async create(s: Session): Promise<{ token: string; expiresAt: Date }> {
     const token = `st_${randomBytes(32).toString('base64url')}`;
-    await this.redis.multi()
-      .hset(this.key(token), 'acct', s.accountId, 'cust', s.customerId).expire(this.key(token), this.o.ttlSeconds)
-      .sadd(this.index(s.accountId), h(token)).expire(this.index(s.accountId), this.o.ttlSeconds)
+    await this.redis
+      .multi()
+      .hset(this.key(token), 'acct', s.accountId, 'cust', s.customerId)
+      .expire(this.key(token), this.o.ttlSeconds)
+      .sadd(this.index(s.accountId), h(token))
+      .expire(this.index(s.accountId), this.o.ttlSeconds)
       .exec();
     return { token, expiresAt: new Date(Date.now() + this.o.ttlSeconds * 1000) };
   }
@@ -70,9 +89,12 @@ export class CustomerSessions {
    * atomically, so parallel attempts cannot all pass a check made before any of them was counted.
    */
   async loginAttempt(username: string, source: string): Promise<boolean> {
-    const r = await this.redis.multi()
-      .incr(this.userKey(username)).expire(this.userKey(username), this.o.windowSeconds, 'NX')
-      .incr(this.srcKey(source)).expire(this.srcKey(source), this.o.windowSeconds, 'NX')
+    const r = await this.redis
+      .multi()
+      .incr(this.userKey(username))
+      .expire(this.userKey(username), this.o.windowSeconds, 'NX')
+      .incr(this.srcKey(source))
+      .expire(this.srcKey(source), this.o.windowSeconds, 'NX')
       .exec();
     if (!r || r.some(([err]) => err)) throw new Error('login throttle: Redis transaction failed');
     const [u, s] = [Number(r[0]![1]), Number(r[2]![1])];
@@ -84,6 +106,10 @@ export class CustomerSessions {
     await this.redis.eval(GIVE_BACK, 2, this.userKey(username), this.srcKey(source));
   }
 
-  private userKey(username: string): string { return `${this.o.namespace}:api:login:user:${username.toLowerCase()}`; }
-  private srcKey(source: string): string { return `${this.o.namespace}:api:login:src:${source}`; }
+  private userKey(username: string): string {
+    return `${this.o.namespace}:api:login:user:${username.toLowerCase()}`;
+  }
+  private srcKey(source: string): string {
+    return `${this.o.namespace}:api:login:src:${source}`;
+  }
 }

@@ -7,7 +7,7 @@ export interface HttpDeps {
   logger: Logger;
   /** Prometheus text exposition of the process's metrics. */
   metrics?: () => Promise<string>;
-  checks: Record<string, () => Promise<void>>;   // readiness checks by name
+  checks: Record<string, () => Promise<void>>; // readiness checks by name
 }
 
 /**
@@ -17,7 +17,9 @@ export interface HttpDeps {
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger });
   app.setErrorHandler(problemHandler);
-  app.setNotFoundHandler((req, reply) => problemHandler(Object.assign(new Error(`no route ${req.method} ${req.url}`), { statusCode: 404, code: 'NOT_FOUND' }), req, reply));
+  app.setNotFoundHandler((req, reply) =>
+    problemHandler(Object.assign(new Error(`no route ${req.method} ${req.url}`), { statusCode: 404, code: 'NOT_FOUND' }), req, reply),
+  );
 
   app.get('/health', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
 
@@ -25,7 +27,13 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     const results: Record<string, string> = {};
     let ok = true;
     for (const [name, check] of Object.entries(deps.checks)) {
-      try { await check(); results[name] = 'ok'; } catch (err) { ok = false; results[name] = (err as Error).message; }
+      try {
+        await check();
+        results[name] = 'ok';
+      } catch (err) {
+        ok = false;
+        results[name] = (err as Error).message;
+      }
     }
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks: results });
   });

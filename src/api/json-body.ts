@@ -22,9 +22,15 @@ export function registerStrictJson(app: FastifyInstance): void {
     }
     // Fastify's parser in callback form: it reports through the callback, its return value carries nothing.
     void parse(req, text, (err, value) => {
-      if (err) { done(new AppError('INVALID_BODY', 'the body is not valid JSON'), undefined); return; }
+      if (err) {
+        done(new AppError('INVALID_BODY', 'the body is not valid JSON'), undefined);
+        return;
+      }
       const repeated = repeatedKey(text);
-      if (repeated !== undefined) { done(new AppError('INVALID_BODY', `the key ${JSON.stringify(repeated).slice(0, 70)} appears twice in one object`), undefined); return; }
+      if (repeated !== undefined) {
+        done(new AppError('INVALID_BODY', `the key ${JSON.stringify(repeated).slice(0, 70)} appears twice in one object`), undefined);
+        return;
+      }
       done(null, value);
     });
   });
@@ -38,8 +44,10 @@ export function repeatedKey(text: string): string | undefined {
     if (c === '{') frames.push({ keys: new Set(), expectKey: true });
     else if (c === '[') frames.push({ keys: undefined, expectKey: false });
     else if (c === '}' || c === ']') frames.pop();
-    else if (c === ',') { const f = frames.at(-1); if (f?.keys) f.expectKey = true; }
-    else if (c === '"') {
+    else if (c === ',') {
+      const f = frames.at(-1);
+      if (f?.keys) f.expectKey = true;
+    } else if (c === '"') {
       let j = i + 1;
       while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
       const f = frames.at(-1);

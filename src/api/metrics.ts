@@ -19,12 +19,16 @@ export function createMetrics(ctx: ApiContext): ApiMetrics {
   client.collectDefaultMetrics({ register: registry, prefix: 'softswitch_api_' });
   const keys = ctx.balances.keys;
   const httpDuration = new client.Histogram({
-    name: 'softswitch_http_request_duration_seconds', help: 'HTTP request latency of the account API',
-    labelNames: ['method', 'route', 'status'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    name: 'softswitch_http_request_duration_seconds',
+    help: 'HTTP request latency of the account API',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
   new client.Gauge({
-    name: 'softswitch_calls_in_progress', help: 'calls holding a credit reservation (all SIP app instances)', registers: [registry],
+    name: 'softswitch_calls_in_progress',
+    help: 'calls holding a credit reservation (all SIP app instances)',
+    registers: [registry],
     async collect() {
       const p = ctx.redis.pipeline();
       for (let s = 0; s < keys.shards; s++) p.zcard(keys.openCalls(s));
@@ -33,16 +37,28 @@ export function createMetrics(ctx: ApiContext): ApiMetrics {
     },
   });
   new client.Gauge({
-    name: 'softswitch_ledger_pending_events', help: 'balance events not yet written to Postgres (ledger-writer lag)', registers: [registry],
-    async collect() { this.set((await ctx.ledgerBacklog.figures()).pendingEvents); },
+    name: 'softswitch_ledger_pending_events',
+    help: 'balance events not yet written to Postgres (ledger-writer lag)',
+    registers: [registry],
+    async collect() {
+      this.set((await ctx.ledgerBacklog.figures()).pendingEvents);
+    },
   });
   new client.Gauge({
-    name: 'softswitch_ledger_lag_seconds', help: 'age of the oldest balance event not yet written to Postgres', registers: [registry],
-    async collect() { this.set((await ctx.ledgerBacklog.figures()).lagSeconds); },
+    name: 'softswitch_ledger_lag_seconds',
+    help: 'age of the oldest balance event not yet written to Postgres',
+    registers: [registry],
+    async collect() {
+      this.set((await ctx.ledgerBacklog.figures()).lagSeconds);
+    },
   });
   new client.Gauge({
-    name: 'softswitch_ledger_dead_letters', help: 'events Postgres refused, kept in the dead-letter stream', registers: [registry],
-    async collect() { this.set(await ctx.ledgerBacklog.deadLetters()); },
+    name: 'softswitch_ledger_dead_letters',
+    help: 'events Postgres refused, kept in the dead-letter stream',
+    registers: [registry],
+    async collect() {
+      this.set(await ctx.ledgerBacklog.deadLetters());
+    },
   });
   return { registry, httpDuration };
 }

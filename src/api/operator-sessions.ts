@@ -15,12 +15,22 @@ import type { Redis } from 'ioredis';
 const TOKEN = /^ow_[A-Za-z0-9_-]{43}$/;
 const sha = (label: string, v: string): Buffer => createHash('sha256').update(`${label}\0${v}`).digest();
 
-export interface OperatorSession { apiKey: string; keyId: string; scopes: string[] }
+export interface OperatorSession {
+  apiKey: string;
+  keyId: string;
+  scopes: string[];
+}
 
 export class OperatorSessions {
-  constructor(private readonly redis: Redis, private readonly namespace: string, private readonly ttlSeconds: number) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace: string,
+    private readonly ttlSeconds: number,
+  ) {}
 
-  private key(token: string): string { return `${this.namespace}:web:op:${sha('id', token).toString('hex')}`; }
+  private key(token: string): string {
+    return `${this.namespace}:web:op:${sha('id', token).toString('hex')}`;
+  }
 
   async create(s: OperatorSession): Promise<string> {
     const token = `ow_${randomBytes(32).toString('base64url')}`;
@@ -50,5 +60,7 @@ export class OperatorSessions {
     if (token && TOKEN.test(token)) await this.redis.del(this.key(token));
   }
 
-  ttl(): number { return this.ttlSeconds; }
+  ttl(): number {
+    return this.ttlSeconds;
+  }
 }

@@ -6,7 +6,10 @@
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(private readonly rate: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly rate: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Takes one token; returns 0 when allowed, else the seconds until one is available. */
   take(key: string): number {
@@ -16,7 +19,10 @@ export class RateLimiter {
     b.tokens = Math.min(cap, b.tokens + ((t - b.at) / 1000) * this.rate);
     b.at = t;
     this.buckets.set(key, b);
-    if (b.tokens >= 1) { b.tokens -= 1; return 0; }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
     if (this.buckets.size > 10_000) this.prune(t);
     return Math.max(1, Math.ceil((1 - b.tokens) / this.rate));
   }

@@ -21,8 +21,12 @@ export const problem = {
   description: 'RFC 9457 problem details with a stable code (docs/errors.md)',
   required: ['type', 'title', 'status', 'code', 'detail'],
   properties: {
-    type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, code: { type: 'string' },
-    detail: { type: 'string' }, instance: { type: 'string' },
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    code: { type: 'string' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
     errors: { type: 'array', items: { type: 'object', additionalProperties: true } },
   },
 } as const;
@@ -31,32 +35,55 @@ export const accountIdParams = { type: 'object', required: ['accountId'], additi
 export const customerIdParams = { type: 'object', required: ['customerId'], additionalProperties: false, properties: { customerId: id } } as const;
 
 export const pageQuery = {
-  cursor: { type: 'string', maxLength: 500, description: 'opaque cursor from the previous page\'s nextCursor' },
+  cursor: { type: 'string', maxLength: 500, description: "opaque cursor from the previous page's nextCursor" },
   limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
 } as const;
 
 export function page(items: object) {
-  return { type: 'object', required: ['items', 'nextCursor'], properties: { items: { type: 'array', items }, nextCursor: { type: ['string', 'null'] } } } as const;
+  return {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: { items: { type: 'array', items }, nextCursor: { type: ['string', 'null'] } },
+  } as const;
 }
 
 export const account = {
   type: 'object',
   properties: {
-    id: { type: 'integer' }, number: { type: 'string' }, customerId: { type: 'integer' }, kind: { type: 'string', enum: ['calling_account', 'chatpin'] },
-    status: { type: 'string', enum: ['active', 'suspended', 'closed'] }, currency: { type: 'string' }, tariffId: { type: ['string', 'null'] },
-    maxConcurrentCalls: { type: 'integer' }, dailySpendCap: { type: ['integer', 'null'] }, creditFloor: { type: 'integer' },
-    balance: { type: 'integer', description: 'durable (Postgres) balance in micro-units' }, country: { type: 'string' }, username: { type: ['string', 'null'] },
+    id: { type: 'integer' },
+    number: { type: 'string' },
+    customerId: { type: 'integer' },
+    kind: { type: 'string', enum: ['calling_account', 'chatpin'] },
+    status: { type: 'string', enum: ['active', 'suspended', 'closed'] },
+    currency: { type: 'string' },
+    tariffId: { type: ['string', 'null'] },
+    maxConcurrentCalls: { type: 'integer' },
+    dailySpendCap: { type: ['integer', 'null'] },
+    creditFloor: { type: 'integer' },
+    balance: { type: 'integer', description: 'durable (Postgres) balance in micro-units' },
+    country: { type: 'string' },
+    username: { type: ['string', 'null'] },
   },
 } as const;
 
 export const customer = {
   type: 'object',
   properties: {
-    id: { type: 'integer' }, name: { type: 'string' }, email: { type: ['string', 'null'] }, addressLine1: { type: ['string', 'null'] },
-    addressLine2: { type: ['string', 'null'] }, city: { type: ['string', 'null'] }, postalCode: { type: ['string', 'null'] },
-    country: { type: ['string', 'null'] }, phoneNumbers: { type: 'array', items: { type: 'string' } },
-    emailVerifiedAt: nullableDateTime, restrictedAt: nullableDateTime, erasedAt: nullableDateTime, closedAt: nullableDateTime,
-    createdAt: dateTime, updatedAt: dateTime,
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    email: { type: ['string', 'null'] },
+    addressLine1: { type: ['string', 'null'] },
+    addressLine2: { type: ['string', 'null'] },
+    city: { type: ['string', 'null'] },
+    postalCode: { type: ['string', 'null'] },
+    country: { type: ['string', 'null'] },
+    phoneNumbers: { type: 'array', items: { type: 'string' } },
+    emailVerifiedAt: nullableDateTime,
+    restrictedAt: nullableDateTime,
+    erasedAt: nullableDateTime,
+    closedAt: nullableDateTime,
+    createdAt: dateTime,
+    updatedAt: dateTime,
   },
 } as const;
 
@@ -75,8 +102,15 @@ export const liveBalance = {
   type: 'object',
   required: ['accountId', 'currency', 'balance', 'reserved', 'available', 'callsInProgress', 'durableBalance'],
   properties: {
-    accountId: { type: 'integer' }, currency: { type: 'string' }, balance: { type: 'integer' }, reserved: { type: 'integer' }, available: { type: 'integer' },
-    callsInProgress: { type: 'integer' }, spentToday: { type: 'integer' }, creditFloor: { type: 'integer' }, status: { type: 'string' },
+    accountId: { type: 'integer' },
+    currency: { type: 'string' },
+    balance: { type: 'integer' },
+    reserved: { type: 'integer' },
+    available: { type: 'integer' },
+    callsInProgress: { type: 'integer' },
+    spentToday: { type: 'integer' },
+    creditFloor: { type: 'integer' },
+    status: { type: 'string' },
     durableBalance: { type: ['integer', 'null'], description: 'the Postgres balance (may lag the live one by unwritten ledger events)' },
     unit: { type: 'string', enum: ['micro'] },
   },
@@ -85,12 +119,29 @@ export const liveBalance = {
 export const callRecord = {
   type: 'object',
   properties: {
-    callId: { type: 'string' }, accountId: { type: ['integer', 'null'] }, kind: { type: 'string' }, cli: { type: ['string', 'null'] },
-    sourceIp: { type: ['string', 'null'] }, accessNumber: { type: ['string', 'null'] }, device: { type: ['string', 'null'] },
-    dialledNumber: { type: ['string', 'null'] }, destination: { type: ['string', 'null'] }, startTime: dateTime, answerTime: nullableDateTime,
-    endTime: dateTime, durationMs: { type: 'integer' }, billedSeconds: { type: 'integer' }, ratePrefix: { type: ['string', 'null'] },
-    pricePerMinute: { type: ['integer', 'null'] }, cost: { type: 'integer' }, unrecovered: { type: 'integer' }, currency: { type: ['string', 'null'] },
-    disposition: { type: 'string' }, sipCode: { type: ['integer', 'null'] }, sipReason: { type: ['string', 'null'] }, carrier: { type: ['string', 'null'] },
+    callId: { type: 'string' },
+    accountId: { type: ['integer', 'null'] },
+    kind: { type: 'string' },
+    cli: { type: ['string', 'null'] },
+    sourceIp: { type: ['string', 'null'] },
+    accessNumber: { type: ['string', 'null'] },
+    device: { type: ['string', 'null'] },
+    dialledNumber: { type: ['string', 'null'] },
+    destination: { type: ['string', 'null'] },
+    startTime: dateTime,
+    answerTime: nullableDateTime,
+    endTime: dateTime,
+    durationMs: { type: 'integer' },
+    billedSeconds: { type: 'integer' },
+    ratePrefix: { type: ['string', 'null'] },
+    pricePerMinute: { type: ['integer', 'null'] },
+    cost: { type: 'integer' },
+    unrecovered: { type: 'integer' },
+    currency: { type: ['string', 'null'] },
+    disposition: { type: 'string' },
+    sipCode: { type: ['integer', 'null'] },
+    sipReason: { type: ['string', 'null'] },
+    carrier: { type: ['string', 'null'] },
   },
 } as const;
 
@@ -112,7 +163,9 @@ export function decodeCursor<T>(s: string | undefined, check: (v: unknown) => v 
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
     if (check(v)) return v;
-  } catch { /* falls through */ }
+  } catch {
+    /* falls through */
+  }
   throw new AppError('VALIDATION_FAILED', 'cursor is not valid');
 }
 

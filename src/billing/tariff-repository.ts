@@ -6,15 +6,29 @@ import { parseTariffCsv, Tariff, tariffToCsv } from './rating/index.ts';
 import type { Rate, TariffCsvError } from './rating/index.ts';
 
 interface RateRow {
-  prefix: string; description: string; price_per_minute: number; connection_fee: number; minimum_seconds: number;
-  initial_increment: number; subsequent_increment: number; effective_from: Date; effective_until: Date | null;
+  prefix: string;
+  description: string;
+  price_per_minute: number;
+  connection_fee: number;
+  minimum_seconds: number;
+  initial_increment: number;
+  subsequent_increment: number;
+  effective_from: Date;
+  effective_until: Date | null;
   connection_fee_policy: 'answered' | 'always';
 }
 
 const toRate = (r: RateRow): Rate => ({
-  prefix: r.prefix, description: r.description, pricePerMinute: r.price_per_minute, connectionFee: r.connection_fee,
-  minimumSeconds: r.minimum_seconds, initialIncrement: r.initial_increment, subsequentIncrement: r.subsequent_increment,
-  effectiveFrom: r.effective_from, effectiveUntil: r.effective_until, connectionFeePolicy: r.connection_fee_policy,
+  prefix: r.prefix,
+  description: r.description,
+  pricePerMinute: r.price_per_minute,
+  connectionFee: r.connection_fee,
+  minimumSeconds: r.minimum_seconds,
+  initialIncrement: r.initial_increment,
+  subsequentIncrement: r.subsequent_increment,
+  effectiveFrom: r.effective_from,
+  effectiveUntil: r.effective_until,
+  connectionFeePolicy: r.connection_fee_policy,
 });
 
 /** MAX_CALL_SECONDS's default (src/config/config.ts). */
@@ -27,7 +41,11 @@ export class TariffRepository {
   private readonly maxCallSeconds: number;
 
   /** `maxCallSeconds` (MAX_CALL_SECONDS): every imported rate must be able to price a call this long. */
-  constructor(private readonly pool: pg.Pool, cacheMs = 30_000, opts: { maxCallSeconds?: number } = {}) {
+  constructor(
+    private readonly pool: pg.Pool,
+    cacheMs = 30_000,
+    opts: { maxCallSeconds?: number } = {},
+  ) {
     this.maxCallSeconds = opts.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS;
     this.cache = new RefreshingCache(async (id) => new Tariff(id, await this.rates(id)), { ttlMs: cacheMs, maxEntries: 1_000 });
   }
@@ -47,7 +65,9 @@ export class TariffRepository {
       await this.checkCurrencyChange(client, tariffId, currency);
       await client.query(
         `insert into tariffs (id, name, currency) values ($1, $2, $3)
-         on conflict (id) do update set name = excluded.name, currency = excluded.currency`, [tariffId, name, currency]);
+         on conflict (id) do update set name = excluded.name, currency = excluded.currency`,
+        [tariffId, name, currency],
+      );
       await client.query('delete from rates where tariff_id = $1', [tariffId]);
       const r = parsed.rates;
       await client.query(
@@ -55,15 +75,29 @@ export class TariffRepository {
                             initial_increment, subsequent_increment, effective_from, effective_until, connection_fee_policy)
          select $1, * from unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::int[],
                                   $9::timestamptz[], $10::timestamptz[], $11::text[])`,
-        [tariffId, r.map((x) => x.prefix), r.map((x) => x.description), r.map((x) => x.pricePerMinute), r.map((x) => x.connectionFee),
-          r.map((x) => x.minimumSeconds), r.map((x) => x.initialIncrement), r.map((x) => x.subsequentIncrement),
-          r.map((x) => x.effectiveFrom), r.map((x) => x.effectiveUntil), r.map((x) => x.connectionFeePolicy)]);
+        [
+          tariffId,
+          r.map((x) => x.prefix),
+          r.map((x) => x.description),
+          r.map((x) => x.pricePerMinute),
+          r.map((x) => x.connectionFee),
+          r.map((x) => x.minimumSeconds),
+          r.map((x) => x.initialIncrement),
+          r.map((x) => x.subsequentIncrement),
+          r.map((x) => x.effectiveFrom),
+          r.map((x) => x.effectiveUntil),
+          r.map((x) => x.connectionFeePolicy),
+        ],
+      );
       await client.query('commit');
     } catch (err) {
       await client.query('rollback');
       // the foreign key accounts (tariff_id, currency) → tariffs: an account took the tariff meanwhile
       if ((err as { code?: string; constraint?: string }).constraint === 'accounts_tariff_currency_fkey') {
-        throw new AppError('TARIFF_CURRENCY_IN_USE', `tariff ${tariffId} is in use by accounts of another currency than ${currency}; it cannot be re-imported in ${currency}`);
+        throw new AppError(
+          'TARIFF_CURRENCY_IN_USE',
+          `tariff ${tariffId} is in use by accounts of another currency than ${currency}; it cannot be re-imported in ${currency}`,
+        );
       }
       throw err;
     } finally {
@@ -81,7 +115,9 @@ export class TariffRepository {
   private async checkCurrencyChange(client: pg.PoolClient, tariffId: string, currency: string): Promise<void> {
     const { rows } = await client.query<{ currency: string; accounts: number }>(
       `select t.currency, (select count(*)::int from accounts a where a.tariff_id = t.id) as accounts
-         from tariffs t where t.id = $1 for update`, [tariffId]);
+         from tariffs t where t.id = $1 for update`,
+      [tariffId],
+    );
     const current = rows[0];
     if (current === undefined || current.currency === currency || current.accounts === 0) return;
     const users = current.accounts === 1 ? '1 account uses it' : `${current.accounts} accounts use it`;
@@ -92,7 +128,8 @@ export class TariffRepository {
   /** Every tariff with its number of rates. */
   async list(): Promise<{ id: string; name: string; currency: string; createdAt: Date; rates: number }[]> {
     const { rows } = await this.pool.query<{ id: string; name: string; currency: string; createdAt: Date; rates: number }>(
-      `select t.id, t.name, t.currency, t.created_at as "createdAt", (select count(*)::int from rates r where r.tariff_id = t.id) as rates from tariffs t order by t.id`);
+      `select t.id, t.name, t.currency, t.created_at as "createdAt", (select count(*)::int from rates r where r.tariff_id = t.id) as rates from tariffs t order by t.id`,
+    );
     return rows;
   }
 
@@ -108,7 +145,9 @@ export class TariffRepository {
     const { rows } = await this.pool.query<RateRow>(
       `select prefix, description, price_per_minute, connection_fee, minimum_seconds, initial_increment,
               subsequent_increment, effective_from, effective_until, connection_fee_policy
-         from rates where tariff_id = $1 order by prefix, effective_from`, [tariffId]);
+         from rates where tariff_id = $1 order by prefix, effective_from`,
+      [tariffId],
+    );
     return rows.map(toRate);
   }
 

@@ -22,8 +22,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export async function listLiveCalls(store: BalanceStore, accountId?: number): Promise<LiveCall[]> {
   return (await store.listOpenCalls(accountId)).map((c) => ({
-    callId: c.callId, accountId: c.accountId, state: c.state, reserved: c.reserved, answered: c.answeredAt !== null,
-    startedAt: iso(c.createdAt), reservedUntil: iso(c.deadline),
+    callId: c.callId,
+    accountId: c.accountId,
+    state: c.state,
+    reserved: c.reserved,
+    answered: c.answeredAt !== null,
+    startedAt: iso(c.createdAt),
+    reservedUntil: iso(c.deadline),
   }));
 }
 
@@ -35,7 +40,11 @@ export async function publishHangup(redis: Redis, namespace: string, call: { cal
 
 /** Calls in progress and hanging one up, as the API and the CLI offer them. */
 export class LiveCalls {
-  constructor(private readonly balances: BalanceStore, private readonly redis: Redis, private readonly namespace: string) {}
+  constructor(
+    private readonly balances: BalanceStore,
+    private readonly redis: Redis,
+    private readonly namespace: string,
+  ) {}
 
   list(accountId?: number): Promise<LiveCall[]> {
     return listLiveCalls(this.balances, accountId);

@@ -22,14 +22,20 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let onlyWords = false;
   for (const a of argv) {
     if (onlyWords || !a.startsWith('--') || a === '--') {
-      if (a === '--' && !onlyWords) { onlyWords = true; continue; }
+      if (a === '--' && !onlyWords) {
+        onlyWords = true;
+        continue;
+      }
       words.push(a);
       continue;
     }
     const eq = a.indexOf('=');
     const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
     if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new UsageError(`bad option ${a}`);
-    if (name === 'json' && eq < 0) { json = true; continue; }
+    if (name === 'json' && eq < 0) {
+      json = true;
+      continue;
+    }
     if (options.has(name)) throw new UsageError(`--${name} given twice`);
     options.set(name, eq < 0 ? true : a.slice(eq + 1));
   }
@@ -38,8 +44,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
 /** Options of one command: refuses unknown ones; typed getters with clear messages. */
 export class Options {
-  constructor(private readonly opts: Map<string, string | true>, allowed: readonly string[]) {
-    for (const name of opts.keys()) if (!allowed.includes(name)) throw new UsageError(`unknown option --${name}${allowed.length ? ` (this command takes ${allowed.map((o) => `--${o}`).join(', ')})` : ''}`);
+  constructor(
+    private readonly opts: Map<string, string | true>,
+    allowed: readonly string[],
+  ) {
+    for (const name of opts.keys())
+      if (!allowed.includes(name))
+        throw new UsageError(`unknown option --${name}${allowed.length ? ` (this command takes ${allowed.map((o) => `--${o}`).join(', ')})` : ''}`);
   }
 
   string(name: string): string | undefined {

@@ -124,13 +124,21 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
     const number = o.string('number');
     if (number !== undefined && !/^\d{4,20}$/.test(number)) throw new UsageError('--number must be 4-20 digits');
     const a = await accounts.createAccount({
-      customerId: parseId(customer, 'customer id'), currency: currency!, kind: kind as AccountKind, tariffId: o.string('tariff') ?? null,
-      maxConcurrentCalls: o.int('max-calls', 0, 1000), dailySpendCap: cap === undefined ? null : parseMajorAmount(cap, '--daily-cap', { allowZero: true }),
+      customerId: parseId(customer, 'customer id'),
+      currency: currency!,
+      kind: kind as AccountKind,
+      tariffId: o.string('tariff') ?? null,
+      maxConcurrentCalls: o.int('max-calls', 0, 1000),
+      dailySpendCap: cap === undefined ? null : parseMajorAmount(cap, '--daily-cap', { allowZero: true }),
       creditFloor: floor === undefined ? 0 : parseMajorAmount(floor, '--credit-floor', { allowNegative: true, allowZero: true }),
-      number, username: o.string('username') ?? null,
+      number,
+      username: o.string('username') ?? null,
     });
     await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.create', customerId: a.customerId, accountId: a.id });
-    out(`account ${a.id} (number ${a.number}) created for customer ${a.customerId}: ${a.currency}, tariff ${a.tariffId ?? 'none'}, at most ${a.maxConcurrentCalls} calls at once`, a);
+    out(
+      `account ${a.id} (number ${a.number}) created for customer ${a.customerId}: ${a.currency}, tariff ${a.tariffId ?? 'none'}, at most ${a.maxConcurrentCalls} calls at once`,
+      a,
+    );
     return 0;
   }
   if (sub === 'show') {
@@ -140,13 +148,16 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
     const live = await store.get(a.id);
     const calls = await new LiveCalls(store, ctx.redis, ctx.config.redisNamespace).list(a.id);
     await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.read', customerId: a.customerId, accountId: a.id });
-    out([
-      `account ${a.id} (number ${a.number}), customer ${a.customerId}, ${a.status}, ${a.kind}, tariff ${a.tariffId ?? 'none'}`,
-      `  live balance     ${live ? `${formatMicros(live.balance)} ${a.currency} (available ${formatMicros(live.available)}, reserved ${formatMicros(live.reserved)})` : 'not in Redis (run rebuild-balances)'}`,
-      `  durable balance  ${formatMicros(a.balance)} ${a.currency} (Postgres; behind the live one by what the ledger writer has not written yet)`,
-      `  limits           ${a.maxConcurrentCalls} calls at once, daily cap ${a.dailySpendCap === null ? 'none' : formatMicros(a.dailySpendCap)}, credit floor ${formatMicros(a.creditFloor)}`,
-      `  calls now        ${calls.length}${calls.map((c) => `\n    ${c.callId}  ${c.answered ? 'answered' : 'setting up'}  reserved ${formatMicros(c.reserved)}`).join('')}`,
-    ].join('\n'), { account: a, live: live ?? null, calls });
+    out(
+      [
+        `account ${a.id} (number ${a.number}), customer ${a.customerId}, ${a.status}, ${a.kind}, tariff ${a.tariffId ?? 'none'}`,
+        `  live balance     ${live ? `${formatMicros(live.balance)} ${a.currency} (available ${formatMicros(live.available)}, reserved ${formatMicros(live.reserved)})` : 'not in Redis (run rebuild-balances)'}`,
+        `  durable balance  ${formatMicros(a.balance)} ${a.currency} (Postgres; behind the live one by what the ledger writer has not written yet)`,
+        `  limits           ${a.maxConcurrentCalls} calls at once, daily cap ${a.dailySpendCap === null ? 'none' : formatMicros(a.dailySpendCap)}, credit floor ${formatMicros(a.creditFloor)}`,
+        `  calls now        ${calls.length}${calls.map((c) => `\n    ${c.callId}  ${c.answered ? 'answered' : 'setting up'}  reserved ${formatMicros(c.reserved)}`).join('')}`,
+      ].join('\n'),
+      { account: a, live: live ?? null, calls },
+    );
     return 0;
   }
   if (sub === 'tariff') {
@@ -155,7 +166,12 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
     const tariffId = tariff === 'none' ? null : tariff!;
     const a = await accounts.updateAccount(parseId(id, 'account id'), { tariffId });
     await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.update', customerId: a.customerId, accountId: a.id });
-    out(a.tariffId === null ? `account ${a.id} now has no tariff (its calls are refused: no rate)` : `account ${a.id} now rated by tariff ${a.tariffId} (${a.currency})`, a);
+    out(
+      a.tariffId === null
+        ? `account ${a.id} now has no tariff (its calls are refused: no rate)`
+        : `account ${a.id} now rated by tariff ${a.tariffId} (${a.currency})`,
+      a,
+    );
     return 0;
   }
   throw new UsageError('account: create, show or tariff');
@@ -165,22 +181,53 @@ async function run(argv: string[], json: boolean): Promise<number> {
   const parsed = parseArgs(argv);
   const [command, ...rest] = parsed.words;
   const out = (human: string, data: unknown) => process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
-  if (!command || command === 'help' || parsed.options.has('help')) { process.stdout.write(`${USAGE}\n`); return command || parsed.options.has('help') ? 0 : 2; }
+  if (!command || command === 'help' || parsed.options.has('help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return command || parsed.options.has('help') ? 0 : 2;
+  }
   if (command === 'settings') {
     new Options(parsed.options, []);
-    out(describeSettings().map((s) => `${s.env.padEnd(34)} ${s.default ?? '(required)'}  ${s.doc}`).join('\n'), describeSettings());
+    out(
+      describeSettings()
+        .map((s) => `${s.env.padEnd(34)} ${s.default ?? '(required)'}  ${s.doc}`)
+        .join('\n'),
+      describeSettings(),
+    );
     return 0;
   }
-  const known = ['customer', 'account', 'pin', 'topup', 'caller-id', 'calls', 'ivr-sessions', 'migrate', 'reconcile', 'rebuild-balances', 'import-tariff', 'export-tariff', 'api-key', 'retention', 'auto-topup',
-    'carrier', 'gateway', 'access-number', 'did'];
+  const known = [
+    'customer',
+    'account',
+    'pin',
+    'topup',
+    'caller-id',
+    'calls',
+    'ivr-sessions',
+    'migrate',
+    'reconcile',
+    'rebuild-balances',
+    'import-tariff',
+    'export-tariff',
+    'api-key',
+    'retention',
+    'auto-topup',
+    'carrier',
+    'gateway',
+    'access-number',
+    'did',
+  ];
   if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
 
   const config = loadConfig();
   const log = createLogger(json ? 'silent' : 'warn');
   const pool = createPool(config.databaseUrl, config.databaseSchema, 4);
-  pool.on('error', () => { /* reported by the failing query */ });
+  pool.on('error', () => {
+    /* reported by the failing query */
+  });
   const redis = createRedis(config.redisUrl, 'softswitch-cli');
-  redis.on('error', () => { /* reported by the failing command */ });
+  redis.on('error', () => {
+    /* reported by the failing command */
+  });
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength });
   const ctx: Ctx = { config, pool, redis, store, accounts, out };
@@ -194,7 +241,12 @@ async function run(argv: string[], json: boolean): Promise<number> {
         const [name] = words(args, 1, ['name']);
         const country = o.string('country');
         if (country !== undefined && !/^[A-Z]{2}$/.test(country)) throw new UsageError('--country must be an ISO 3166 code such as GB');
-        const id = await accounts.createCustomer({ name: name!, email: o.string('email') ?? null, phoneNumbers: o.string('phone')?.split(',') ?? [], country: country ?? null });
+        const id = await accounts.createCustomer({
+          name: name!,
+          email: o.string('email') ?? null,
+          phoneNumbers: o.string('phone')?.split(',') ?? [],
+          country: country ?? null,
+        });
         await new AuditLog(pool).write({ actor: ACTOR, action: 'customer.create', customerId: id });
         out(`customer ${id} created`, { customerId: id });
         return 0;
@@ -231,13 +283,18 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (reference.length > 128 || /\s/.test(reference)) throw new UsageError('--reference must be at most 128 characters without spaces');
         const a = await accounts.get(accountId);
         const r = await store.topUp(accountId, `cli-${accountId}-${key}`, amount, 'operator', reference);
-        if (!r.ok) throw new AppError(r.reason === 'account_closed' ? 'ACCOUNT_CLOSED' : r.reason === 'unknown_account' ? 'UNKNOWN_ACCOUNT' : 'IDEMPOTENCY_CONFLICT',
-          r.reason === 'idempotency_conflict' ? `key ${key} was already used for a different amount` : undefined);
+        if (!r.ok)
+          throw new AppError(
+            r.reason === 'account_closed' ? 'ACCOUNT_CLOSED' : r.reason === 'unknown_account' ? 'UNKNOWN_ACCOUNT' : 'IDEMPOTENCY_CONFLICT',
+            r.reason === 'idempotency_conflict' ? `key ${key} was already used for a different amount` : undefined,
+          );
         if (!r.duplicate) await new AuditLog(pool).write({ actor: ACTOR, action: 'topup', customerId: a.customerId, accountId, detail: { amount } });
-        out(r.duplicate
-          ? `top-up ${key} was already credited; nothing changed. Balance ${formatMicros(r.balanceAfter)} ${a.currency}`
-          : `${formatMicros(amount)} ${a.currency} credited to account ${accountId}; balance ${formatMicros(r.balanceAfter)} ${a.currency}`,
-        { accountId, amount, currency: a.currency, balanceAfter: r.balanceAfter, key, replayed: r.duplicate });
+        out(
+          r.duplicate
+            ? `top-up ${key} was already credited; nothing changed. Balance ${formatMicros(r.balanceAfter)} ${a.currency}`
+            : `${formatMicros(amount)} ${a.currency} credited to account ${accountId}; balance ${formatMicros(r.balanceAfter)} ${a.currency}`,
+          { accountId, amount, currency: a.currency, balanceAfter: r.balanceAfter, key, replayed: r.duplicate },
+        );
         return 0;
       }
       case 'caller-id': {
@@ -259,24 +316,41 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (sub === 'list') {
           words(args, 0, []);
           const calls = await liveCalls.list(accountId);
-          out(calls.length === 0 ? 'no calls in progress' : calls.map((c) =>
-            `${c.callId}  account ${c.accountId ?? '-'}  ${c.answered ? 'answered  ' : 'setting up'}  reserved ${formatMicros(c.reserved)}  since ${c.startedAt ?? '?'}  until ${c.reservedUntil ?? '?'}`).join('\n'), calls);
+          out(
+            calls.length === 0
+              ? 'no calls in progress'
+              : calls
+                  .map(
+                    (c) =>
+                      `${c.callId}  account ${c.accountId ?? '-'}  ${c.answered ? 'answered  ' : 'setting up'}  reserved ${formatMicros(c.reserved)}  since ${c.startedAt ?? '?'}  until ${c.reservedUntil ?? '?'}`,
+                  )
+                  .join('\n'),
+            calls,
+          );
           return 0;
         }
         if (sub === 'hangup') {
           const [callId] = words(args, 1, ['call id']);
           const matches = (await liveCalls.list(accountId)).filter((c) => c.callId === callId);
           if (matches.length === 0) throw new AppError('UNKNOWN_CALL', `no call ${callId} in progress${accountId ? ` on account ${accountId}` : ''}`);
-          if (matches.length > 1) throw new UsageError(`call id ${callId} is in progress on accounts ${matches.map((m) => m.accountId).join(', ')}: give --account=ID`);
+          if (matches.length > 1)
+            throw new UsageError(`call id ${callId} is in progress on accounts ${matches.map((m) => m.accountId).join(', ')}: give --account=ID`);
           const call = matches[0]!;
           const receivers = await liveCalls.hangup(call, ACTOR);
           await new AuditLog(pool).write({ actor: ACTOR, action: 'call.hangup', accountId: call.accountId });
           if (receivers === 0) {
-            process.stderr.write(json ? `${JSON.stringify({ error: { code: 'NO_SIP_APPLICATION', message: 'no SIP application process is listening for commands; the call was not hung up' } })}\n`
-              : 'error: no SIP application process is listening for commands; the call was not hung up (the sweeper settles it once its reservation lapses)\n');
+            process.stderr.write(
+              json
+                ? `${JSON.stringify({ error: { code: 'NO_SIP_APPLICATION', message: 'no SIP application process is listening for commands; the call was not hung up' } })}\n`
+                : 'error: no SIP application process is listening for commands; the call was not hung up (the sweeper settles it once its reservation lapses)\n',
+            );
             return 1;
           }
-          out(`hang-up of ${callId} sent to ${receivers} SIP application process${receivers === 1 ? '' : 'es'}; the one holding the call ends and settles it`, { callId, accountId: call.accountId, receivers });
+          out(`hang-up of ${callId} sent to ${receivers} SIP application process${receivers === 1 ? '' : 'es'}; the one holding the call ends and settles it`, {
+            callId,
+            accountId: call.accountId,
+            receivers,
+          });
           return 0;
         }
         throw new UsageError('calls: list or hangup');
@@ -293,19 +367,44 @@ async function run(argv: string[], json: boolean): Promise<number> {
         };
         const accessNumber = o.string('access-number');
         if (accessNumber !== undefined && !E164.test(accessNumber)) throw new UsageError('--access-number must be E.164 (+ and 7 to 15 digits)');
-        const from = instant('from'), to = instant('to'), accountId = o.int('account', 1);
+        const from = instant('from'),
+          to = instant('to'),
+          accountId = o.int('account', 1);
         const filter = { ...(from ? { from } : {}), ...(to ? { to } : {}), ...(accessNumber ? { accessNumber } : {}), ...(accountId ? { accountId } : {}) };
         const records = new IvrSessionRecords(pool);
         if (o.flag('totals')) {
           const totals = await records.totals(filter);
-          out(totals.length === 0 ? 'no access-number sessions' : totals.map((t) =>
-            `${t.accessNumber}  carrier ${t.carrier ?? '-'}  ${t.sessions} sessions  ${formatSeconds(t.durationMs)} on the access leg  ${t.withoutCalls} without a call`).join('\n'), totals);
+          out(
+            totals.length === 0
+              ? 'no access-number sessions'
+              : totals
+                  .map(
+                    (t) =>
+                      `${t.accessNumber}  carrier ${t.carrier ?? '-'}  ${t.sessions} sessions  ${formatSeconds(t.durationMs)} on the access leg  ${t.withoutCalls} without a call`,
+                  )
+                  .join('\n'),
+            totals,
+          );
           return 0;
         }
         const rows = await records.list({ ...filter, limit: o.int('limit', 1, 10_000) ?? 50 });
-        await new AuditLog(pool).writeMany(ACTOR, 'ivr_session.list', [...new Set(rows.map((r) => r.accountId))].map((a) => ({ customerId: null, accountId: a })), { records: rows.length });
-        out(rows.length === 0 ? 'no access-number sessions' : rows.map((r) =>
-          `${r.startTime.toISOString()}  ${r.accessNumber}  from ${r.cli ?? 'withheld'}  ${formatSeconds(r.durationMs)}  ${r.outcome}  account ${r.accountId ?? '-'}  calls ${r.calls}  PINs ${r.pinAttempts}  ${r.callId}`).join('\n'), rows);
+        await new AuditLog(pool).writeMany(
+          ACTOR,
+          'ivr_session.list',
+          [...new Set(rows.map((r) => r.accountId))].map((a) => ({ customerId: null, accountId: a })),
+          { records: rows.length },
+        );
+        out(
+          rows.length === 0
+            ? 'no access-number sessions'
+            : rows
+                .map(
+                  (r) =>
+                    `${r.startTime.toISOString()}  ${r.accessNumber}  from ${r.cli ?? 'withheld'}  ${formatSeconds(r.durationMs)}  ${r.outcome}  account ${r.accountId ?? '-'}  calls ${r.calls}  PINs ${r.pinAttempts}  ${r.callId}`,
+                )
+                .join('\n'),
+          rows,
+        );
         return 0;
       }
       case 'migrate': {
@@ -317,17 +416,28 @@ async function run(argv: string[], json: boolean): Promise<number> {
       case 'reconcile': {
         new Options(parsed.options, []);
         const writerRedis = createRedis(config.redisUrl, 'softswitch-cli-ledger');
-        writerRedis.on('error', () => { /* reported by the failing command */ });
+        writerRedis.on('error', () => {
+          /* reported by the failing command */
+        });
         const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {
-          streams: store.keys.allStreams(), deadLetterStream: store.keys.deadLetters(), consumer: 'reconcile', logger: log,
+          streams: store.keys.allStreams(),
+          deadLetterStream: store.keys.deadLetters(),
+          consumer: 'reconcile',
+          logger: log,
         });
         let written: number;
-        try { written = await writer.drain(); } finally { writerRedis.disconnect(); }
+        try {
+          written = await writer.drain();
+        } finally {
+          writerRedis.disconnect();
+        }
         const r = await reconcile(pool, redis, store);
-        out(r.differences.length === 0
-          ? `${r.checked} accounts checked, ${written} pending events written first; Redis and Postgres agree`
-          : `${r.differences.length} of ${r.checked} accounts differ:\n${r.differences.map((d) => `  account ${d.accountId}: redis ${d.redis} postgres ${d.postgres} unwritten ${d.unwritten}`).join('\n')}`,
-        { ...r, written });
+        out(
+          r.differences.length === 0
+            ? `${r.checked} accounts checked, ${written} pending events written first; Redis and Postgres agree`
+            : `${r.differences.length} of ${r.checked} accounts differ:\n${r.differences.map((d) => `  account ${d.accountId}: redis ${d.redis} postgres ${d.postgres} unwritten ${d.unwritten}`).join('\n')}`,
+          { ...r, written },
+        );
         return r.differences.length === 0 ? 0 : 1;
       }
       case 'rebuild-balances': {
@@ -340,7 +450,11 @@ async function run(argv: string[], json: boolean): Promise<number> {
         new Options(parsed.options, []);
         const [id, name, currency, file] = words(rest, 4, ['tariff id', 'name', 'currency', 'file']);
         let csv: string;
-        try { csv = await readFile(file!, 'utf8'); } catch (err) { throw new UsageError(`cannot read ${file}: ${(err as Error).message}`); }
+        try {
+          csv = await readFile(file!, 'utf8');
+        } catch (err) {
+          throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+        }
         const r = await new TariffRepository(pool, undefined, { maxCallSeconds: ctx.config.maxCallSeconds }).importCsv(id!, name!, currency!, csv);
         if ('errors' in r) {
           if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -377,7 +491,12 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (sub === 'list') {
           words(args, 0, []);
           const all = await keys.list();
-          out(all.map((k) => `${k.id}  ${k.name.padEnd(24)} ${k.scopes.join(',').padEnd(18)} ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`).join('\n'), all);
+          out(
+            all
+              .map((k) => `${k.id}  ${k.name.padEnd(24)} ${k.scopes.join(',').padEnd(18)} ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}`)
+              .join('\n'),
+            all,
+          );
           return 0;
         }
         throw new UsageError('api-key: create, revoke or list');
@@ -391,11 +510,14 @@ async function run(argv: string[], json: boolean): Promise<number> {
         const unknown = jobs.filter((j) => !['cdrs', 'contacts', 'payments'].includes(j));
         if (unknown.length) throw new UsageError(`unknown retention job ${unknown.join(', ')} (jobs: cdrs, contacts, payments)`);
         const r = await runRetention({ pool, log, accounts, balances: store, policy: retentionPolicyOf(config) }, now, jobs, ACTOR);
-        out([
-          `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,
-          `closed customers erased: ${r.erasedCustomers.length}`,
-          `payment references dropped: ${r.paymentReferences.topUps} top-ups, ${r.paymentReferences.tokens} saved tokens`,
-        ].join('\n'), r);
+        out(
+          [
+            `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,
+            `closed customers erased: ${r.erasedCustomers.length}`,
+            `payment references dropped: ${r.paymentReferences.topUps} top-ups, ${r.paymentReferences.tokens} saved tokens`,
+          ].join('\n'),
+          r,
+        );
         return 0;
       }
       case 'auto-topup': {
@@ -419,7 +541,12 @@ function describeFailure(err: unknown): { code: string; message: string; exit: n
   if (err instanceof ConfigError) return { code: 'CONFIGURATION', message: err.message, exit: 2 };
   if (err instanceof AppError) return { code: err.code, message: err.message, exit: 1 };
   const e = err as { code?: string; message?: string; address?: string; port?: number };
-  if (e.code === 'ECONNREFUSED' || e.code === 'ETIMEDOUT' || e.code === 'ENOTFOUND' || /Connection is closed|max retries|Reached the max retries/i.test(e.message ?? '')) {
+  if (
+    e.code === 'ECONNREFUSED' ||
+    e.code === 'ETIMEDOUT' ||
+    e.code === 'ENOTFOUND' ||
+    /Connection is closed|max retries|Reached the max retries/i.test(e.message ?? '')
+  ) {
     return { code: 'UNAVAILABLE', message: `a dependency is not reachable (${e.message ?? e.code}); check REDIS_URL and DATABASE_URL`, exit: 1 };
   }
   if (err instanceof RangeError) return { code: 'VALIDATION_FAILED', message: err.message, exit: 1 };
@@ -428,9 +555,15 @@ function describeFailure(err: unknown): { code: string; message: string; exit: n
 
 const argv = process.argv.slice(2);
 const json = argv.includes('--json');
-run(argv, json).then((code) => process.exit(code), (err: unknown) => {
-  const f = describeFailure(err);
-  if (json) process.stderr.write(`${JSON.stringify({ error: { code: f.code, message: f.message } })}\n`);
-  else process.stderr.write(`error: ${f.code === 'USAGE' || f.code === 'CONFIGURATION' || f.code === 'UNAVAILABLE' || f.code === 'INTERNAL' ? '' : `${f.code}: `}${f.message}\n${f.code === 'USAGE' ? 'run softswitch help for the commands\n' : ''}`);
-  process.exit(f.exit);
-});
+run(argv, json).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const f = describeFailure(err);
+    if (json) process.stderr.write(`${JSON.stringify({ error: { code: f.code, message: f.message } })}\n`);
+    else
+      process.stderr.write(
+        `error: ${f.code === 'USAGE' || f.code === 'CONFIGURATION' || f.code === 'UNAVAILABLE' || f.code === 'INTERNAL' ? '' : `${f.code}: `}${f.message}\n${f.code === 'USAGE' ? 'run softswitch help for the commands\n' : ''}`,
+      );
+    process.exit(f.exit);
+  },
+);

@@ -38,8 +38,10 @@ function list(text: string | undefined, re: RegExp, what: string, max: number): 
 }
 
 function gatewayLine(g: Gateway): string {
-  return `gateway ${g.id}  ${g.address}:${g.port} ${g.transport}  priority ${g.priority} weight ${g.weight}`
-    + `${g.techPrefix ? `  tech prefix ${g.techPrefix}` : ''}${g.authUsername ? `  auth ${g.authUsername}` : ''}${g.enabled ? '' : '  disabled'}`;
+  return (
+    `gateway ${g.id}  ${g.address}:${g.port} ${g.transport}  priority ${g.priority} weight ${g.weight}` +
+    `${g.techPrefix ? `  tech prefix ${g.techPrefix}` : ''}${g.authUsername ? `  auth ${g.authUsername}` : ''}${g.enabled ? '' : '  disabled'}`
+  );
 }
 
 function carrierText(c: Carrier): string {
@@ -73,7 +75,8 @@ export async function carrierCommands(ctx: RoutingCommandContext, sub: string | 
     if (name!.length > 200) throw new UsageError('name: at most 200 characters');
     const tariff = o.string('tariff');
     const c = await routing.putCarrier(matching(id, CARRIER_ID, 'carrier id'), {
-      name: name!, enabled: !o.flag('disabled'),
+      name: name!,
+      enabled: !o.flag('disabled'),
       tariffId: tariff === undefined || tariff === 'none' ? null : matching(tariff, CARRIER_ID, '--tariff'),
       prefixes: list(o.string('prefixes'), /^[0-9]{0,15}$/, '--prefixes', 10_000),
       addresses: list(o.string('addresses'), /^[0-9a-fA-F:.]{2,45}(\/[0-9]{1,3})?$/, '--addresses', 1000),
@@ -101,12 +104,18 @@ export async function gatewayCommands(ctx: RoutingCommandContext, sub: string | 
     const techPrefix = o.string('tech-prefix');
     const authUsername = o.string('auth-username');
     const authPassword = o.string('auth-password');
-    if ((authUsername?.length ?? 0) > 128 || (authPassword?.length ?? 0) > 128) throw new UsageError('--auth-username and --auth-password: at most 128 characters');
+    if ((authUsername?.length ?? 0) > 128 || (authPassword?.length ?? 0) > 128)
+      throw new UsageError('--auth-username and --auth-password: at most 128 characters');
     const g = await routing.addGateway(matching(carrierId, CARRIER_ID, 'carrier id'), {
       address: matching(address, /^[A-Za-z0-9.:-]{1,255}$/, 'address'),
-      port: o.int('port', 1, 65535), transport, priority: o.int('priority', 0, 1_000_000), weight: o.int('weight', 1, 1000),
+      port: o.int('port', 1, 65535),
+      transport,
+      priority: o.int('priority', 0, 1_000_000),
+      weight: o.int('weight', 1, 1000),
       techPrefix: techPrefix === undefined ? undefined : matching(techPrefix, /^[0-9#*]{0,16}$/, '--tech-prefix'),
-      enabled: !o.flag('disabled'), authUsername: authUsername ?? null, authPassword: authPassword ?? null,
+      enabled: !o.flag('disabled'),
+      authUsername: authUsername ?? null,
+      authPassword: authPassword ?? null,
     });
     out(`${gatewayLine(g)} added to carrier ${g.carrierId}`, g);
     return 0;
@@ -122,7 +131,12 @@ export async function gatewayCommands(ctx: RoutingCommandContext, sub: string | 
   throw new UsageError('gateway: add or remove');
 }
 
-export async function accessNumberCommands(ctx: RoutingCommandContext, sub: string | undefined, args: string[], opts: Map<string, string | true>): Promise<number> {
+export async function accessNumberCommands(
+  ctx: RoutingCommandContext,
+  sub: string | undefined,
+  args: string[],
+  opts: Map<string, string | true>,
+): Promise<number> {
   const { routing, out } = ctx;
   if (sub === 'list') {
     new Options(opts, []);
@@ -138,7 +152,8 @@ export async function accessNumberCommands(ctx: RoutingCommandContext, sub: stri
     const description = o.string('description');
     if ((description?.length ?? 0) > 200) throw new UsageError('--description: at most 200 characters');
     const a = await routing.putAccessNumber(matching(number, E164, 'access number'), {
-      language: language === undefined ? undefined : matching(language, /^[a-z]{2}(-[A-Z]{2})?$/, '--language'), description,
+      language: language === undefined ? undefined : matching(language, /^[a-z]{2}(-[A-Z]{2})?$/, '--language'),
+      description,
     });
     out(`access number ${a.number}: language ${a.language}${a.description ? `, ${a.description}` : ''}`, a);
     return 0;
@@ -166,8 +181,11 @@ export async function didCommands(ctx: RoutingCommandContext, sub: string | unde
     const o = new Options(opts, ['username']);
     const [number, id] = words(args, 2, ['number', 'account id']);
     const username = o.string('username');
-    const { did, account } = await routing.assignDid(matching(number, E164, 'number'), parseId(id, 'account id'),
-      username === undefined ? null : matching(username, /^[A-Za-z0-9_.-]{3,64}$/, '--username'));
+    const { did, account } = await routing.assignDid(
+      matching(number, E164, 'number'),
+      parseId(id, 'account id'),
+      username === undefined ? null : matching(username, /^[A-Za-z0-9_.-]{3,64}$/, '--username'),
+    );
     await ctx.audit.write({ actor: ctx.actor, action: 'did.assign', customerId: account.customerId, accountId: account.id });
     out(`${did.number} assigned to account ${did.accountId}${did.sipUsername ? ` (rings ${did.sipUsername})` : ''}`, did);
     return 0;

@@ -18,15 +18,15 @@ export const MAX_MICROS = 1_000_000_000_000_000;
 
 const DECIMALS = 6;
 const MICROS = 1_000_000n;
-const LONGEST = 64;   // longer text is refused before any BigInt is built from it
+const LONGEST = 64; // longer text is refused before any BigInt is built from it
 
 export type AmountRefusal = 'empty' | 'negative' | 'exponent' | 'syntax' | 'decimals' | 'too_large' | 'zero';
 export type AmountRead = { ok: true; micros: number } | { ok: false; reason: AmountRefusal; message: string };
 
 export interface AmountRule {
-  negative?: boolean;   // allow "-" (default: refused)
-  zero?: boolean;       // allow 0 (default: allowed)
-  max?: number;         // largest magnitude in micro-units (default MAX_MICROS; at most Number.MAX_SAFE_INTEGER)
+  negative?: boolean; // allow "-" (default: refused)
+  zero?: boolean; // allow 0 (default: allowed)
+  max?: number; // largest magnitude in micro-units (default MAX_MICROS; at most Number.MAX_SAFE_INTEGER)
 }
 
 function refuse(reason: AmountRefusal, message: string): AmountRead {
@@ -81,7 +81,7 @@ export function minorUnitsOf(micros: number | bigint, digits: number, rounding: 
   if (!Number.isInteger(digits) || digits < 0 || digits > DECIMALS) throw new RangeError(`minor-unit digits must be 0..${DECIMALS}, got ${digits}`);
   const m = BigInt(micros);
   const abs = m < 0n ? -m : m;
-  const step = 10n ** BigInt(DECIMALS - digits);   // micro-units per minor unit
+  const step = 10n ** BigInt(DECIMALS - digits); // micro-units per minor unit
   return rounding === 'toward-zero' ? abs / step : (abs + step / 2n) / step;
 }
 

@@ -15,7 +15,10 @@ export const REDIS_CONNECT_DEADLINE_MS = 5000;
 
 function optionsFor(name: string): RedisOptions {
   return {
-    connectionName: name, lazyConnect: true, connectTimeout: REDIS_CONNECT_DEADLINE_MS, maxRetriesPerRequest: 3,
+    connectionName: name,
+    lazyConnect: true,
+    connectTimeout: REDIS_CONNECT_DEADLINE_MS,
+    maxRetriesPerRequest: 3,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
   };
 }
@@ -28,14 +31,19 @@ export function createRedis(url: string, name: string): Redis {
 /** A connection opened now; fails (and stops retrying) when Redis does not answer within the deadline. */
 export async function connectRedis(url: string, name: string): Promise<Redis> {
   const r = createRedis(url, name);
-  const duringConnect = () => { /* the failed connect() reports it */ };
+  const duringConnect = () => {
+    /* the failed connect() reports it */
+  };
   r.on('error', duringConnect);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       r.connect(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Redis at ${hostOf(url)} did not answer within ${REDIS_CONNECT_DEADLINE_MS / 1000} s`)), REDIS_CONNECT_DEADLINE_MS);
+        timer = setTimeout(
+          () => reject(new Error(`Redis at ${hostOf(url)} did not answer within ${REDIS_CONNECT_DEADLINE_MS / 1000} s`)),
+          REDIS_CONNECT_DEADLINE_MS,
+        );
       }),
     ]);
   } catch (err) {
@@ -50,5 +58,9 @@ export async function connectRedis(url: string, name: string): Promise<Redis> {
 
 /** host:port of a Redis URL, never its password. */
 function hostOf(url: string): string {
-  try { return new URL(url).host; } catch { return 'the configured address'; }
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'the configured address';
+  }
 }

@@ -21,7 +21,10 @@ export interface RefreshingCacheOptions {
   readonly staleOnError?: (err: unknown) => boolean;
 }
 
-interface Entry<V> { readonly value: V; readonly loadedAt: number }
+interface Entry<V> {
+  readonly value: V;
+  readonly loadedAt: number;
+}
 
 export class RefreshingCache<K, V> {
   private readonly entries = new Map<K, Entry<V>>();
@@ -32,7 +35,10 @@ export class RefreshingCache<K, V> {
   /** Bumped by delete and clear: a load started before them must not store what it read. */
   private generation = 0;
 
-  constructor(private readonly load: (key: K) => Promise<V>, private readonly opts: RefreshingCacheOptions) {
+  constructor(
+    private readonly load: (key: K) => Promise<V>,
+    private readonly opts: RefreshingCacheOptions,
+  ) {
     this.maxEntries = opts.maxEntries ?? 10_000;
     this.now = opts.now ?? Date.now;
     this.staleOnError = opts.staleOnError ?? ((err) => !(err instanceof AppError));
@@ -46,14 +52,21 @@ export class RefreshingCache<K, V> {
     if (inFlight) return inFlight;
     const loadedAt = this.now();
     const generation = this.generation;
-    const p = this.load(key).then((value) => {
-      if (generation === this.generation) this.store(key, { value, loadedAt });
-      return value;
-    }, (err: unknown) => {
-      const last = this.entries.get(key);
-      if (last && this.staleOnError(err)) return last.value;
-      throw err;
-    }).finally(() => { if (this.pending.get(key) === p) this.pending.delete(key); });
+    const p = this.load(key)
+      .then(
+        (value) => {
+          if (generation === this.generation) this.store(key, { value, loadedAt });
+          return value;
+        },
+        (err: unknown) => {
+          const last = this.entries.get(key);
+          if (last && this.staleOnError(err)) return last.value;
+          throw err;
+        },
+      )
+      .finally(() => {
+        if (this.pending.get(key) === p) this.pending.delete(key);
+      });
     this.pending.set(key, p);
     return p;
   }

@@ -22,93 +22,416 @@ const SCHEMA = {
   databaseSchema: { env: 'DATABASE_SCHEMA', kind: 'string', default: 'public', doc: 'PostgreSQL schema holding the tables' },
   redisUrl: { env: 'REDIS_URL', kind: 'url', default: 'redis://127.0.0.1:6379', doc: 'Redis connection string' },
   redisNamespace: { env: 'REDIS_NAMESPACE', kind: 'string', default: 'ss', doc: 'prefix of every Redis key' },
-  redisShards: { env: 'REDIS_SHARDS', kind: 'int', default: '16', min: 1, max: 1024, doc: 'number of balance shards (hash tags); fixed for the life of a deployment' },
+  redisShards: {
+    env: 'REDIS_SHARDS',
+    kind: 'int',
+    default: '16',
+    min: 1,
+    max: 1024,
+    doc: 'number of balance shards (hash tags); fixed for the life of a deployment',
+  },
   httpHost: { env: 'HTTP_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the HTTP server listens on' },
   httpPort: { env: 'HTTP_PORT', kind: 'int', default: '8080', min: 0, max: 65535, doc: 'HTTP port' },
   logLevel: { env: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level' },
   pinPepper: { env: 'PIN_PEPPER', kind: 'secret', minLength: 32, doc: 'server-side key for PIN HMACs (at least 32 characters); never in the repo' },
   ledgerBatchSize: { env: 'LEDGER_BATCH_SIZE', kind: 'int', default: '1000', min: 1, max: 20000, doc: 'events per ledger-writer batch' },
   ledgerBlockMs: { env: 'LEDGER_BLOCK_MS', kind: 'int', default: '1000', min: 10, max: 60000, doc: 'how long the ledger writer blocks waiting for events' },
-  ledgerClaimIdleMs: { env: 'LEDGER_CLAIM_IDLE_MS', kind: 'int', default: '30000', min: 100, max: 3600000, doc: 'pending events idle this long are reclaimed from a dead writer' },
+  ledgerClaimIdleMs: {
+    env: 'LEDGER_CLAIM_IDLE_MS',
+    kind: 'int',
+    default: '30000',
+    min: 100,
+    max: 3600000,
+    doc: 'pending events idle this long are reclaimed from a dead writer',
+  },
   ledgerConsumer: { env: 'LEDGER_CONSUMER', kind: 'string', default: '', doc: 'consumer name of this ledger writer (default: host-pid)' },
   reservationSliceSeconds: { env: 'RESERVATION_SLICE_SECONDS', kind: 'int', default: '60', min: 6, max: 3600, doc: 'seconds of call time reserved per slice' },
-  reservationGraceSeconds: { env: 'RESERVATION_GRACE_SECONDS', kind: 'int', default: '15', min: 1, max: 600, doc: 'slack on every call reservation deadline beyond the moment its process next touches it (the sweeper settles a call only after it)' },
+  reservationGraceSeconds: {
+    env: 'RESERVATION_GRACE_SECONDS',
+    kind: 'int',
+    default: '15',
+    min: 1,
+    max: 600,
+    doc: 'slack on every call reservation deadline beyond the moment its process next touches it (the sweeper settles a call only after it)',
+  },
   maxCallSeconds: { env: 'MAX_CALL_SECONDS', kind: 'int', default: '14400', min: 60, max: 172800, doc: 'hard maximum duration of any call (stale-call guard)' },
   demoSeed: { env: 'DEMO_SEED', kind: 'bool', default: 'false', doc: 'create the demo customer and account at start' },
   demoPin: { env: 'DEMO_PIN', kind: 'string', default: '', doc: 'PIN of the demo account when it is created (random if empty)' },
   demoPassword: { env: 'DEMO_PASSWORD', kind: 'string', default: '', doc: 'self-care password of the demo account when it is created (random if empty)' },
   demoSipPassword: { env: 'DEMO_SIP_PASSWORD', kind: 'string', default: '', doc: 'SIP password of the demo device when it is created (random if empty)' },
   sipRealm: { env: 'SIP_REALM', kind: 'string', default: 'softswitch.local', doc: 'SIP digest realm' },
-  sipDigestAlgorithms: { env: 'SIP_DIGEST_ALGORITHMS', kind: 'string', default: 'SHA-256,MD5', doc: 'digest algorithms offered in challenges, in order (SHA-256, MD5); some devices answer only the first' },
+  sipDigestAlgorithms: {
+    env: 'SIP_DIGEST_ALGORITHMS',
+    kind: 'string',
+    default: 'SHA-256,MD5',
+    doc: 'digest algorithms offered in challenges, in order (SHA-256, MD5); some devices answer only the first',
+  },
   sipMaxHeaderBytes: { env: 'SIP_MAX_HEADER_BYTES', kind: 'int', default: '8192', min: 1024, max: 65535, doc: 'requests with a larger header section get 400' },
   sipEnabled: { env: 'SIP_ENABLED', kind: 'bool', default: 'true', doc: 'run the SIP application (connects to the SIP server)' },
   drachtioHost: { env: 'DRACHTIO_HOST', kind: 'string', default: '127.0.0.1', doc: 'SIP server (drachtio-server or the embedded edge) control address' },
   drachtioPort: { env: 'DRACHTIO_PORT', kind: 'int', default: '9022', min: 1, max: 65535, doc: 'SIP server control port' },
   drachtioSecret: { env: 'DRACHTIO_SECRET', kind: 'secret', minLength: 8, doc: 'shared secret of the SIP server control connection' },
   sipNonceKey: { env: 'SIP_NONCE_KEY', kind: 'secret', minLength: 32, doc: 'key that signs digest nonces; the same on every app instance' },
-  routingMode: { env: 'ROUTING_MODE', kind: 'enum', default: 'least_cost', values: ['least_cost', 'priority'], doc: 'carrier order: least cost (by buy rate) or gateway priority' },
-  noAnswerTimeoutSeconds: { env: 'NO_ANSWER_TIMEOUT_SECONDS', kind: 'int', default: '60', min: 5, max: 300, doc: 'time a gateway may take to answer: one that rang (180/183) that long is a no-answer (480, CDR no_answer); one that did not even ring is a failure and the next is tried' },
-  creditExtendLeadSeconds: { env: 'CREDIT_EXTEND_LEAD_SECONDS', kind: 'int', default: '15', min: 1, max: 600, doc: 'extend a call reservation this long before it runs out' },
+  routingMode: {
+    env: 'ROUTING_MODE',
+    kind: 'enum',
+    default: 'least_cost',
+    values: ['least_cost', 'priority'],
+    doc: 'carrier order: least cost (by buy rate) or gateway priority',
+  },
+  noAnswerTimeoutSeconds: {
+    env: 'NO_ANSWER_TIMEOUT_SECONDS',
+    kind: 'int',
+    default: '60',
+    min: 5,
+    max: 300,
+    doc: 'time a gateway may take to answer: one that rang (180/183) that long is a no-answer (480, CDR no_answer); one that did not even ring is a failure and the next is tried',
+  },
+  creditExtendLeadSeconds: {
+    env: 'CREDIT_EXTEND_LEAD_SECONDS',
+    kind: 'int',
+    default: '15',
+    min: 1,
+    max: 600,
+    doc: 'extend a call reservation this long before it runs out',
+  },
   creditWarnSeconds: { env: 'CREDIT_WARN_SECONDS', kind: 'int', default: '60', min: 0, max: 600, doc: 'warn a caller this long before credit runs out' },
   registrarMinExpires: { env: 'REGISTRAR_MIN_EXPIRES', kind: 'int', default: '60', min: 1, max: 86400, doc: 'shortest registration accepted (423 below)' },
   registrarMaxExpires: { env: 'REGISTRAR_MAX_EXPIRES', kind: 'int', default: '3600', min: 60, max: 604800, doc: 'longest registration granted' },
   registrarMaxContacts: { env: 'REGISTRAR_MAX_CONTACTS', kind: 'int', default: '5', min: 1, max: 100, doc: 'registered contacts per SIP user' },
-  authFailureThreshold: { env: 'AUTH_FAILURE_THRESHOLD', kind: 'int', default: '10', min: 1, max: 10000, doc: 'SIP authentication failures per source per minute before a ban' },
+  authFailureThreshold: {
+    env: 'AUTH_FAILURE_THRESHOLD',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 10000,
+    doc: 'SIP authentication failures per source per minute before a ban',
+  },
   authBanSeconds: { env: 'AUTH_BAN_SECONDS', kind: 'int', default: '900', min: 1, max: 604800, doc: 'how long a banned source is refused' },
-  mediaServer: { env: 'MEDIA_SERVER', kind: 'enum', default: 'embedded', values: ['embedded', 'freeswitch'], doc: 'media for access-number calls: the embedded RTP endpoint or FreeSWITCH through drachtio-fsmrf' },
+  mediaServer: {
+    env: 'MEDIA_SERVER',
+    kind: 'enum',
+    default: 'embedded',
+    values: ['embedded', 'freeswitch'],
+    doc: 'media for access-number calls: the embedded RTP endpoint or FreeSWITCH through drachtio-fsmrf',
+  },
   freeswitchHost: { env: 'FREESWITCH_HOST', kind: 'string', default: '127.0.0.1', doc: 'FreeSWITCH event socket address (MEDIA_SERVER=freeswitch)' },
   freeswitchEslPort: { env: 'FREESWITCH_ESL_PORT', kind: 'int', default: '8021', min: 1, max: 65535, doc: 'FreeSWITCH event socket port' },
-  freeswitchEslPassword: { env: 'FREESWITCH_ESL_PASSWORD', kind: 'string', default: '', doc: 'FreeSWITCH event socket password (required with MEDIA_SERVER=freeswitch)' },
-  freeswitchListenAddress: { env: 'FREESWITCH_LISTEN_ADDRESS', kind: 'string', default: '0.0.0.0', doc: 'where the app accepts FreeSWITCH outbound event-socket connections' },
-  freeswitchListenPort: { env: 'FREESWITCH_LISTEN_PORT', kind: 'int', default: '8085', min: 0, max: 65535, doc: 'port for FreeSWITCH outbound event-socket connections' },
-  freeswitchAdvertisedAddress: { env: 'FREESWITCH_ADVERTISED_ADDRESS', kind: 'string', default: '', doc: 'address FreeSWITCH uses to reach the app (default: the listen address)' },
-  freeswitchSoundsDir: { env: 'FREESWITCH_SOUNDS_DIR', kind: 'string', default: '/usr/share/freeswitch/sounds', doc: 'the prompts folder as FreeSWITCH sees it (holds <language>/prepaid/*.wav)' },
-  mediaRtpAddress: { env: 'MEDIA_RTP_ADDRESS', kind: 'string', default: '127.0.0.1', doc: 'address the embedded media server binds RTP to and advertises in SDP' },
-  mediaRtpPortMin: { env: 'MEDIA_RTP_PORT_MIN', kind: 'int', default: '20000', min: 1024, max: 65534, doc: 'lowest RTP port of the embedded media server (even ports are used)' },
-  mediaRtpPortMax: { env: 'MEDIA_RTP_PORT_MAX', kind: 'int', default: '29999', min: 1025, max: 65535, doc: 'highest RTP port of the embedded media server; a full range answers callers 503' },
-  mediaRtpTimeoutSeconds: { env: 'MEDIA_RTP_TIMEOUT_SECONDS', kind: 'int', default: '30', min: 0, max: 3600, doc: 'no RTP from a side this long hangs an access-number call up and settles it (0: never)' },
+  freeswitchEslPassword: {
+    env: 'FREESWITCH_ESL_PASSWORD',
+    kind: 'string',
+    default: '',
+    doc: 'FreeSWITCH event socket password (required with MEDIA_SERVER=freeswitch)',
+  },
+  freeswitchListenAddress: {
+    env: 'FREESWITCH_LISTEN_ADDRESS',
+    kind: 'string',
+    default: '0.0.0.0',
+    doc: 'where the app accepts FreeSWITCH outbound event-socket connections',
+  },
+  freeswitchListenPort: {
+    env: 'FREESWITCH_LISTEN_PORT',
+    kind: 'int',
+    default: '8085',
+    min: 0,
+    max: 65535,
+    doc: 'port for FreeSWITCH outbound event-socket connections',
+  },
+  freeswitchAdvertisedAddress: {
+    env: 'FREESWITCH_ADVERTISED_ADDRESS',
+    kind: 'string',
+    default: '',
+    doc: 'address FreeSWITCH uses to reach the app (default: the listen address)',
+  },
+  freeswitchSoundsDir: {
+    env: 'FREESWITCH_SOUNDS_DIR',
+    kind: 'string',
+    default: '/usr/share/freeswitch/sounds',
+    doc: 'the prompts folder as FreeSWITCH sees it (holds <language>/prepaid/*.wav)',
+  },
+  mediaRtpAddress: {
+    env: 'MEDIA_RTP_ADDRESS',
+    kind: 'string',
+    default: '127.0.0.1',
+    doc: 'address the embedded media server binds RTP to and advertises in SDP',
+  },
+  mediaRtpPortMin: {
+    env: 'MEDIA_RTP_PORT_MIN',
+    kind: 'int',
+    default: '20000',
+    min: 1024,
+    max: 65534,
+    doc: 'lowest RTP port of the embedded media server (even ports are used)',
+  },
+  mediaRtpPortMax: {
+    env: 'MEDIA_RTP_PORT_MAX',
+    kind: 'int',
+    default: '29999',
+    min: 1025,
+    max: 65535,
+    doc: 'highest RTP port of the embedded media server; a full range answers callers 503',
+  },
+  mediaRtpTimeoutSeconds: {
+    env: 'MEDIA_RTP_TIMEOUT_SECONDS',
+    kind: 'int',
+    default: '30',
+    min: 0,
+    max: 3600,
+    doc: 'no RTP from a side this long hangs an access-number call up and settles it (0: never)',
+  },
   mediaSoundsDir: { env: 'MEDIA_SOUNDS_DIR', kind: 'string', default: 'freeswitch/sounds', doc: 'folder holding <language>/prepaid/*.wav prompts' },
   ivrAnnounceBalance: { env: 'IVR_ANNOUNCE_BALANCE', kind: 'bool', default: 'true', doc: 'access numbers: say the balance after login' },
-  ivrAnotherCall: { env: 'IVR_ANOTHER_CALL', kind: 'bool', default: 'true', doc: 'access numbers: after the far end hangs up, offer another call without logging in again' },
-  ivrCliRegistration: { env: 'IVR_CLI_REGISTRATION', kind: 'enum', default: 'calling_account', values: ['off', 'calling_account', 'all'], doc: 'which accounts may register the calling number for PIN-less login from the IVR after a PIN login' },
-  ivrMaxClis: { env: 'IVR_MAX_CLIS', kind: 'int', default: '5', min: 1, max: 100, doc: 'the IVR offers to register a caller ID only while the account holds fewer than this' },
-  ivrFirstDigitSeconds: { env: 'IVR_FIRST_DIGIT_SECONDS', kind: 'int', default: '8', min: 1, max: 60, doc: 'access numbers: wait for the first key of a PIN or number' },
+  ivrAnotherCall: {
+    env: 'IVR_ANOTHER_CALL',
+    kind: 'bool',
+    default: 'true',
+    doc: 'access numbers: after the far end hangs up, offer another call without logging in again',
+  },
+  ivrCliRegistration: {
+    env: 'IVR_CLI_REGISTRATION',
+    kind: 'enum',
+    default: 'calling_account',
+    values: ['off', 'calling_account', 'all'],
+    doc: 'which accounts may register the calling number for PIN-less login from the IVR after a PIN login',
+  },
+  ivrMaxClis: {
+    env: 'IVR_MAX_CLIS',
+    kind: 'int',
+    default: '5',
+    min: 1,
+    max: 100,
+    doc: 'the IVR offers to register a caller ID only while the account holds fewer than this',
+  },
+  ivrFirstDigitSeconds: {
+    env: 'IVR_FIRST_DIGIT_SECONDS',
+    kind: 'int',
+    default: '8',
+    min: 1,
+    max: 60,
+    doc: 'access numbers: wait for the first key of a PIN or number',
+  },
   ivrInterDigitSeconds: { env: 'IVR_INTER_DIGIT_SECONDS', kind: 'int', default: '4', min: 1, max: 30, doc: 'access numbers: wait between keys' },
-  ivrPinLockThreshold: { env: 'IVR_PIN_LOCK_THRESHOLD', kind: 'int', default: '5', min: 1, max: 1000, doc: 'wrong PINs per caller ID (and per account) within the window before the lock' },
-  ivrPinLockAnonymousThreshold: { env: 'IVR_PIN_LOCK_ANONYMOUS_THRESHOLD', kind: 'int', default: '20', min: 1, max: 100000, doc: 'wrong PINs within the window from callers with no caller ID, per access number, before such callers are locked out' },
-  ivrPinLockWindowSeconds: { env: 'IVR_PIN_LOCK_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window in which wrong PINs are counted' },
-  ivrPinLockSeconds: { env: 'IVR_PIN_LOCK_SECONDS', kind: 'int', default: '1800', min: 1, max: 604800, doc: 'how long a caller ID (or account) stays locked after too many wrong PINs' },
-  ivrPinBudgetPerAccessNumber: { env: 'IVR_PIN_BUDGET_PER_ACCESS_NUMBER', kind: 'int', default: '200', min: 1, max: 1000000, doc: 'wrong PINs per access number within the budget window (sliding); once spent, PIN login on that number is refused and an alert raised (docs/security.md: the arithmetic)' },
-  ivrPinBudgetPerSource: { env: 'IVR_PIN_BUDGET_PER_SOURCE', kind: 'int', default: '200', min: 1, max: 1000000, doc: 'wrong PINs per carrier source address within the budget window (sliding); once spent, PIN login for calls from that address is refused and an alert raised' },
-  ivrPinBudgetWindowSeconds: { env: 'IVR_PIN_BUDGET_WINDOW_SECONDS', kind: 'int', default: '86400', min: 60, max: 2592000, doc: 'sliding window of the wrong-PIN budgets' },
+  ivrPinLockThreshold: {
+    env: 'IVR_PIN_LOCK_THRESHOLD',
+    kind: 'int',
+    default: '5',
+    min: 1,
+    max: 1000,
+    doc: 'wrong PINs per caller ID (and per account) within the window before the lock',
+  },
+  ivrPinLockAnonymousThreshold: {
+    env: 'IVR_PIN_LOCK_ANONYMOUS_THRESHOLD',
+    kind: 'int',
+    default: '20',
+    min: 1,
+    max: 100000,
+    doc: 'wrong PINs within the window from callers with no caller ID, per access number, before such callers are locked out',
+  },
+  ivrPinLockWindowSeconds: {
+    env: 'IVR_PIN_LOCK_WINDOW_SECONDS',
+    kind: 'int',
+    default: '3600',
+    min: 1,
+    max: 604800,
+    doc: 'window in which wrong PINs are counted',
+  },
+  ivrPinLockSeconds: {
+    env: 'IVR_PIN_LOCK_SECONDS',
+    kind: 'int',
+    default: '1800',
+    min: 1,
+    max: 604800,
+    doc: 'how long a caller ID (or account) stays locked after too many wrong PINs',
+  },
+  ivrPinBudgetPerAccessNumber: {
+    env: 'IVR_PIN_BUDGET_PER_ACCESS_NUMBER',
+    kind: 'int',
+    default: '200',
+    min: 1,
+    max: 1000000,
+    doc: 'wrong PINs per access number within the budget window (sliding); once spent, PIN login on that number is refused and an alert raised (docs/security.md: the arithmetic)',
+  },
+  ivrPinBudgetPerSource: {
+    env: 'IVR_PIN_BUDGET_PER_SOURCE',
+    kind: 'int',
+    default: '200',
+    min: 1,
+    max: 1000000,
+    doc: 'wrong PINs per carrier source address within the budget window (sliding); once spent, PIN login for calls from that address is refused and an alert raised',
+  },
+  ivrPinBudgetWindowSeconds: {
+    env: 'IVR_PIN_BUDGET_WINDOW_SECONDS',
+    kind: 'int',
+    default: '86400',
+    min: 60,
+    max: 2592000,
+    doc: 'sliding window of the wrong-PIN budgets',
+  },
   ivrPinTarpitMs: { env: 'IVR_PIN_TARPIT_MS', kind: 'int', default: '2000', min: 0, max: 30000, doc: 'silence after a wrong PIN before the next prompt' },
-  ivrWarning: { env: 'IVR_WARNING', kind: 'enum', default: 'prompt', values: ['prompt', 'beep'], doc: 'access numbers: what is played into the call CREDIT_WARN_SECONDS before the credit runs out' },
+  ivrWarning: {
+    env: 'IVR_WARNING',
+    kind: 'enum',
+    default: 'prompt',
+    values: ['prompt', 'beep'],
+    doc: 'access numbers: what is played into the call CREDIT_WARN_SECONDS before the credit runs out',
+  },
   authBanAction: { env: 'AUTH_BAN_ACTION', kind: 'enum', default: 'reject', values: ['reject', 'drop'], doc: 'banned sources and scanners: 403 or silence' },
-  shutdownDrainSeconds: { env: 'SHUTDOWN_DRAIN_SECONDS', kind: 'int', default: '30', min: 0, max: 86400, doc: 'on SIGTERM/SIGINT, how long calls in progress may go on before they are hung up and settled' },
-  callKeepAliveSeconds: { env: 'CALL_KEEPALIVE_SECONDS', kind: 'int', default: '5', min: 1, max: 60, doc: 'how often a SIP app process marks its answered calls alive in Redis; a call not marked for three times this is ended (BYE on both legs) and settled by another process' },
-  sweeperIntervalSeconds: { env: 'SWEEPER_INTERVAL_SECONDS', kind: 'int', default: '15', min: 1, max: 3600, doc: 'how often abandoned calls (their process died) are looked for and settled' },
+  shutdownDrainSeconds: {
+    env: 'SHUTDOWN_DRAIN_SECONDS',
+    kind: 'int',
+    default: '30',
+    min: 0,
+    max: 86400,
+    doc: 'on SIGTERM/SIGINT, how long calls in progress may go on before they are hung up and settled',
+  },
+  callKeepAliveSeconds: {
+    env: 'CALL_KEEPALIVE_SECONDS',
+    kind: 'int',
+    default: '5',
+    min: 1,
+    max: 60,
+    doc: 'how often a SIP app process marks its answered calls alive in Redis; a call not marked for three times this is ended (BYE on both legs) and settled by another process',
+  },
+  sweeperIntervalSeconds: {
+    env: 'SWEEPER_INTERVAL_SECONDS',
+    kind: 'int',
+    default: '15',
+    min: 1,
+    max: 3600,
+    doc: 'how often abandoned calls (their process died) are looked for and settled',
+  },
   accountCpsLimit: { env: 'ACCOUNT_CPS_LIMIT', kind: 'int', default: '5', min: 1, max: 10000, doc: 'new calls per second per account' },
   apiHost: { env: 'API_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the account API process listens on' },
   apiPort: { env: 'API_PORT', kind: 'int', default: '8081', min: 0, max: 65535, doc: 'port of the account API process (0: any free port)' },
-  apiProcesses: { env: 'API_PROCESSES', kind: 'int', default: '1', min: 1, max: 64, doc: 'account API worker processes sharing API_PORT (node:cluster); each has its own key cache, rate limit and durable-balance cache' },
+  apiProcesses: {
+    env: 'API_PROCESSES',
+    kind: 'int',
+    default: '1',
+    min: 1,
+    max: 64,
+    doc: 'account API worker processes sharing API_PORT (node:cluster); each has its own key cache, rate limit and durable-balance cache',
+  },
   apiTrustProxy: { env: 'API_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'take the client address from X-Forwarded-For (only behind a trusted proxy)' },
-  apiRateLimit: { env: 'API_RATE_LIMIT', kind: 'int', default: '100', min: 1, max: 1000000, doc: 'requests per second per API key (per API process; bursts up to twice this)' },
-  apiKeyCacheMs: { env: 'API_KEY_CACHE_MS', kind: 'int', default: '5000', min: 0, max: 300000, doc: 'how long a verified API key is cached (a key revoked by the CLI stops working within this time)' },
-  durableBalanceCacheMs: { env: 'DURABLE_BALANCE_CACHE_MS', kind: 'int', default: '5000', min: 0, max: 60000, doc: 'how long the API caches the Postgres balance shown beside the live one (it may lag the ledger by this long; the live figures never lag)' },
+  apiRateLimit: {
+    env: 'API_RATE_LIMIT',
+    kind: 'int',
+    default: '100',
+    min: 1,
+    max: 1000000,
+    doc: 'requests per second per API key (per API process; bursts up to twice this)',
+  },
+  apiKeyCacheMs: {
+    env: 'API_KEY_CACHE_MS',
+    kind: 'int',
+    default: '5000',
+    min: 0,
+    max: 300000,
+    doc: 'how long a verified API key is cached (a key revoked by the CLI stops working within this time)',
+  },
+  durableBalanceCacheMs: {
+    env: 'DURABLE_BALANCE_CACHE_MS',
+    kind: 'int',
+    default: '5000',
+    min: 0,
+    max: 60000,
+    doc: 'how long the API caches the Postgres balance shown beside the live one (it may lag the ledger by this long; the live figures never lag)',
+  },
   sessionTtlSeconds: { env: 'SESSION_TTL_SECONDS', kind: 'int', default: '900', min: 60, max: 86400, doc: 'lifetime of a self-care session token' },
-  loginMaxFailures: { env: 'LOGIN_MAX_FAILURES', kind: 'int', default: '5', min: 1, max: 1000, doc: 'self-care login attempts per username within the window (counted before the password is checked; a success resets it)' },
-  loginMaxFailuresPerSource: { env: 'LOGIN_MAX_FAILURES_PER_SOURCE', kind: 'int', default: '20', min: 1, max: 100000, doc: 'failed self-care logins per client address within the window before logins are refused (counted before the password is checked)' },
+  loginMaxFailures: {
+    env: 'LOGIN_MAX_FAILURES',
+    kind: 'int',
+    default: '5',
+    min: 1,
+    max: 1000,
+    doc: 'self-care login attempts per username within the window (counted before the password is checked; a success resets it)',
+  },
+  loginMaxFailuresPerSource: {
+    env: 'LOGIN_MAX_FAILURES_PER_SOURCE',
+    kind: 'int',
+    default: '20',
+    min: 1,
+    max: 100000,
+    doc: 'failed self-care logins per client address within the window before logins are refused (counted before the password is checked)',
+  },
   loginWindowSeconds: { env: 'LOGIN_WINDOW_SECONDS', kind: 'int', default: '900', min: 1, max: 86400, doc: 'window of the login throttle' },
-  deployment: { env: 'DEPLOYMENT', kind: 'enum', default: 'development', values: ['development', 'production'], doc: '`production` refuses settings that are only safe on a developer machine (`PAYMENT_PROVIDER=test`); `NODE_ENV=production` (set by the Dockerfile) counts as production too' },
-  pinLength: { env: 'PIN_LENGTH', kind: 'int', default: '12', min: 10, max: 12, doc: 'digits of a system-assigned PIN (10-12); docs/security.md has the arithmetic against the wrong-PIN budget' },
-  paymentProvider: { env: 'PAYMENT_PROVIDER', kind: 'enum', default: 'none', values: ['none', 'test'], doc: 'payment provider for auto top-up (`none`: auto top-up cannot be enabled; `test`: the local test provider, whose tokens credit money without charging anyone, refused in production)' },
-  autoTopUpMaxAmount: { env: 'AUTO_TOPUP_MAX_AMOUNT', kind: 'int', default: '100000000', min: 1, max: 1000000000000, doc: 'largest auto top-up charge a customer may set, in micro-units' },
-  autoTopUpMaxThreshold: { env: 'AUTO_TOPUP_MAX_THRESHOLD', kind: 'int', default: '50000000', min: 0, max: 1000000000000, doc: 'largest auto top-up threshold a customer may set, in micro-units' },
-  autoTopUpMaxPerDay: { env: 'AUTO_TOPUP_MAX_PER_DAY', kind: 'int', default: '200000000', min: 1, max: 1000000000000, doc: 'most an account is auto-charged in any 24 hours, in micro-units; further charges wait (the customer sees `daily limit reached`)' },
-  autoTopUpIntervalMs: { env: 'AUTO_TOPUP_INTERVAL_MS', kind: 'int', default: '60000', min: 0, max: 86400000, doc: 'how often the API process checks auto top-up thresholds (0: never; the CLI can run it)' },
-  cdrRetentionMonths: { env: 'CDR_RETENTION_MONTHS', kind: 'int', default: '12', min: 1, max: 240, doc: 'call records are kept this many months, then their monthly partition is dropped' },
-  contactRetentionYears: { env: 'CONTACT_RETENTION_YEARS', kind: 'int', default: '6', min: 1, max: 50, doc: 'contact data of closed customers is erased this many years after closure' },
-  paymentReferenceRetentionMonths: { env: 'PAYMENT_REFERENCE_RETENTION_MONTHS', kind: 'int', default: '24', min: 1, max: 240, doc: 'payment-provider references of top-ups are dropped after this many months' },
+  deployment: {
+    env: 'DEPLOYMENT',
+    kind: 'enum',
+    default: 'development',
+    values: ['development', 'production'],
+    doc: '`production` refuses settings that are only safe on a developer machine (`PAYMENT_PROVIDER=test`); `NODE_ENV=production` (set by the Dockerfile) counts as production too',
+  },
+  pinLength: {
+    env: 'PIN_LENGTH',
+    kind: 'int',
+    default: '12',
+    min: 10,
+    max: 12,
+    doc: 'digits of a system-assigned PIN (10-12); docs/security.md has the arithmetic against the wrong-PIN budget',
+  },
+  paymentProvider: {
+    env: 'PAYMENT_PROVIDER',
+    kind: 'enum',
+    default: 'none',
+    values: ['none', 'test'],
+    doc: 'payment provider for auto top-up (`none`: auto top-up cannot be enabled; `test`: the local test provider, whose tokens credit money without charging anyone, refused in production)',
+  },
+  autoTopUpMaxAmount: {
+    env: 'AUTO_TOPUP_MAX_AMOUNT',
+    kind: 'int',
+    default: '100000000',
+    min: 1,
+    max: 1000000000000,
+    doc: 'largest auto top-up charge a customer may set, in micro-units',
+  },
+  autoTopUpMaxThreshold: {
+    env: 'AUTO_TOPUP_MAX_THRESHOLD',
+    kind: 'int',
+    default: '50000000',
+    min: 0,
+    max: 1000000000000,
+    doc: 'largest auto top-up threshold a customer may set, in micro-units',
+  },
+  autoTopUpMaxPerDay: {
+    env: 'AUTO_TOPUP_MAX_PER_DAY',
+    kind: 'int',
+    default: '200000000',
+    min: 1,
+    max: 1000000000000,
+    doc: 'most an account is auto-charged in any 24 hours, in micro-units; further charges wait (the customer sees `daily limit reached`)',
+  },
+  autoTopUpIntervalMs: {
+    env: 'AUTO_TOPUP_INTERVAL_MS',
+    kind: 'int',
+    default: '60000',
+    min: 0,
+    max: 86400000,
+    doc: 'how often the API process checks auto top-up thresholds (0: never; the CLI can run it)',
+  },
+  cdrRetentionMonths: {
+    env: 'CDR_RETENTION_MONTHS',
+    kind: 'int',
+    default: '12',
+    min: 1,
+    max: 240,
+    doc: 'call records are kept this many months, then their monthly partition is dropped',
+  },
+  contactRetentionYears: {
+    env: 'CONTACT_RETENTION_YEARS',
+    kind: 'int',
+    default: '6',
+    min: 1,
+    max: 50,
+    doc: 'contact data of closed customers is erased this many years after closure',
+  },
+  paymentReferenceRetentionMonths: {
+    env: 'PAYMENT_REFERENCE_RETENTION_MONTHS',
+    kind: 'int',
+    default: '24',
+    min: 1,
+    max: 240,
+    doc: 'payment-provider references of top-ups are dropped after this many months',
+  },
 } as const satisfies Record<string, Setting>;
 
 type Schema = typeof SCHEMA;
@@ -130,7 +453,10 @@ function parseOne(s: Setting, raw: string | undefined, problems: string[]): stri
   }
   switch (s.kind) {
     case 'int': {
-      if (!/^-?\d+$/.test(value)) { problems.push(`${s.env}=${JSON.stringify(value)} is not an integer`); return undefined; }
+      if (!/^-?\d+$/.test(value)) {
+        problems.push(`${s.env}=${JSON.stringify(value)} is not an integer`);
+        return undefined;
+      }
       const n = Number(value);
       if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) {
         problems.push(`${s.env}=${n} is out of range [${s.min}, ${s.max}]`);
@@ -139,16 +465,30 @@ function parseOne(s: Setting, raw: string | undefined, problems: string[]): stri
       return n;
     }
     case 'bool':
-      if (!['true', 'false', '1', '0'].includes(value)) { problems.push(`${s.env} must be true or false`); return undefined; }
+      if (!['true', 'false', '1', '0'].includes(value)) {
+        problems.push(`${s.env} must be true or false`);
+        return undefined;
+      }
       return value === 'true' || value === '1';
     case 'url':
-      try { new URL(value); } catch { problems.push(`${s.env} is not a valid URL`); return undefined; }
+      try {
+        new URL(value);
+      } catch {
+        problems.push(`${s.env} is not a valid URL`);
+        return undefined;
+      }
       return value;
     case 'enum':
-      if (!s.values?.includes(value)) { problems.push(`${s.env}=${JSON.stringify(value)} must be one of ${s.values?.join(', ')}`); return undefined; }
+      if (!s.values?.includes(value)) {
+        problems.push(`${s.env}=${JSON.stringify(value)} must be one of ${s.values?.join(', ')}`);
+        return undefined;
+      }
       return value;
     case 'secret':
-      if (s.minLength !== undefined && value.length < s.minLength) { problems.push(`${s.env} must be at least ${s.minLength} characters`); return undefined; }
+      if (s.minLength !== undefined && value.length < s.minLength) {
+        problems.push(`${s.env} must be at least ${s.minLength} characters`);
+        return undefined;
+      }
       return value;
     default:
       return value;
@@ -167,18 +507,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push('RESERVATION_SLICE_SECONDS must be smaller than MAX_CALL_SECONDS');
     }
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(out.redisNamespace as string)) problems.push('REDIS_NAMESPACE must be 1-32 characters of [A-Za-z0-9_-]');
-    const algs = String(out.sipDigestAlgorithms).split(',').map((a) => a.trim());
-    if (algs.length === 0 || algs.some((a) => a !== 'SHA-256' && a !== 'MD5') || new Set(algs).size !== algs.length) problems.push('SIP_DIGEST_ALGORITHMS must list SHA-256 and/or MD5, comma-separated, each once');
-    if (out.mediaServer === 'freeswitch' && String(out.freeswitchEslPassword).length < 8) problems.push('FREESWITCH_ESL_PASSWORD (at least 8 characters) is required with MEDIA_SERVER=freeswitch');
+    const algs = String(out.sipDigestAlgorithms)
+      .split(',')
+      .map((a) => a.trim());
+    if (algs.length === 0 || algs.some((a) => a !== 'SHA-256' && a !== 'MD5') || new Set(algs).size !== algs.length)
+      problems.push('SIP_DIGEST_ALGORITHMS must list SHA-256 and/or MD5, comma-separated, each once');
+    if (out.mediaServer === 'freeswitch' && String(out.freeswitchEslPassword).length < 8)
+      problems.push('FREESWITCH_ESL_PASSWORD (at least 8 characters) is required with MEDIA_SERVER=freeswitch');
     if ((out.mediaRtpPortMin as number) + 2 > (out.mediaRtpPortMax as number)) problems.push('MEDIA_RTP_PORT_MIN must be at least 2 below MEDIA_RTP_PORT_MAX');
     if ((out.registrarMinExpires as number) > (out.registrarMaxExpires as number)) problems.push('REGISTRAR_MIN_EXPIRES must not exceed REGISTRAR_MAX_EXPIRES');
-    if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number)) problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');
+    if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number))
+      problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');
     // an orphan is found (3 keep-alives missed) before its reservation lapses (slice + 15 s after its last keep-alive)
-    if (3 * (out.callKeepAliveSeconds as number) >= (out.reservationSliceSeconds as number) + 15) problems.push('CALL_KEEPALIVE_SECONDS must be below a third of RESERVATION_SLICE_SECONDS + 15');
+    if (3 * (out.callKeepAliveSeconds as number) >= (out.reservationSliceSeconds as number) + 15)
+      problems.push('CALL_KEEPALIVE_SECONDS must be below a third of RESERVATION_SLICE_SECONDS + 15');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
     if (env.NODE_ENV === 'production') out.deployment = 'production';
     if (out.deployment === 'production' && out.paymentProvider === 'test') {
-      problems.push('PAYMENT_PROVIDER=test is the local test provider (its tokens credit money without charging anyone) and is refused in production (DEPLOYMENT=production or NODE_ENV=production); use PAYMENT_PROVIDER=none until a real provider is configured');
+      problems.push(
+        'PAYMENT_PROVIDER=test is the local test provider (its tokens credit money without charging anyone) and is refused in production (DEPLOYMENT=production or NODE_ENV=production); use PAYMENT_PROVIDER=none until a real provider is configured',
+      );
     }
     if ((out.autoTopUpMaxAmount as number) > (out.autoTopUpMaxPerDay as number)) problems.push('AUTO_TOPUP_MAX_AMOUNT must not exceed AUTO_TOPUP_MAX_PER_DAY');
   }

@@ -5,7 +5,12 @@ import type pg from 'pg';
 
 export const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 
-export interface Migration { version: number; name: string; sql: string; checksum: string }
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  checksum: string;
+}
 
 export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();

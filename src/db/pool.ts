@@ -25,6 +25,8 @@ export function createPool(databaseUrl: string, schema: string, max = 10): pg.Po
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30000,
   });
-  pool.on('connect', (client) => { client.on('error', () => undefined); });
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 }

@@ -4,7 +4,7 @@ import type { BalanceKeys } from '../billing/balance/keys.ts';
 /** What the ledger writer has not yet written to Postgres: the shard streams hold exactly those events. */
 export interface LedgerBacklogFigures {
   pendingEvents: number;
-  lagSeconds: number;   // age of the oldest unwritten event (0 when none), not rounded
+  lagSeconds: number; // age of the oldest unwritten event (0 when none), not rounded
 }
 
 /**
@@ -12,11 +12,18 @@ export interface LedgerBacklogFigures {
  * pending events, the age of the oldest one (its stream id's milliseconds) and the dead letters.
  */
 export class LedgerBacklog {
-  constructor(private readonly redis: Redis, private readonly keys: BalanceKeys, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: BalanceKeys,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async figures(): Promise<LedgerBacklogFigures> {
     const p = this.redis.pipeline();
-    for (const st of this.keys.allStreams()) { p.xlen(st); p.xrange(st, '-', '+', 'COUNT', 1); }
+    for (const st of this.keys.allStreams()) {
+      p.xlen(st);
+      p.xrange(st, '-', '+', 'COUNT', 1);
+    }
     const r = (await p.exec()) ?? [];
     let pendingEvents = 0;
     let oldest = Infinity;

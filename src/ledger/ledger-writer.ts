@@ -10,13 +10,13 @@ export interface LedgerSink {
 }
 
 export interface LedgerWriterOptions {
-  streams: string[];                 // the shard streams to drain
-  deadLetterStream: string;          // events that can never be written go here, never dropped
+  streams: string[]; // the shard streams to drain
+  deadLetterStream: string; // events that can never be written go here, never dropped
   group?: string;
   consumer?: string;
   batchSize?: number;
   blockMs?: number;
-  claimIdleMs?: number;              // pending entries idle this long belong to a dead writer
+  claimIdleMs?: number; // pending entries idle this long belong to a dead writer
   maxBackoffMs?: number;
   logger: Logger;
 }
@@ -54,7 +54,7 @@ export class LedgerWriter {
   written = 0;
 
   constructor(
-    private readonly redis: Redis,          // a connection of its own: XREADGROUP BLOCK holds it
+    private readonly redis: Redis, // a connection of its own: XREADGROUP BLOCK holds it
     private readonly sink: LedgerSink,
     private readonly opts: LedgerWriterOptions,
   ) {
@@ -98,7 +98,7 @@ export class LedgerWriter {
    */
   private async run(): Promise<void> {
     await this.ensureGroups();
-    let recovering = true;                       // first, whatever this consumer left pending
+    let recovering = true; // first, whatever this consumer left pending
     let inflight: Promise<void> | undefined;
     let failed: unknown;
     while (this.running) {
@@ -122,7 +122,14 @@ export class LedgerWriter {
           throw err;
         }
         if (entries.length === 0) continue;
-        inflight = this.writeBatch(entries).then(() => { this.failures = 0; }, (err: unknown) => { failed = err; });
+        inflight = this.writeBatch(entries).then(
+          () => {
+            this.failures = 0;
+          },
+          (err: unknown) => {
+            failed = err;
+          },
+        );
       } catch (err) {
         this.failures++;
         const delay = Math.min(this.maxBackoffMs, 100 * 2 ** Math.min(this.failures, 10));
@@ -138,7 +145,7 @@ export class LedgerWriter {
    * ones. Returns how many events were written. `block` lets the new-entry read wait.
    */
   async step(block = false): Promise<number> {
-    let entries = await this.read('0', false);                     // ours, delivered but not acked
+    let entries = await this.read('0', false); // ours, delivered but not acked
     if (entries.length === 0 && Date.now() - this.lastClaim >= Math.min(this.claimIdleMs, 5000)) {
       this.lastClaim = Date.now();
       entries = await this.claimIdle();
@@ -172,7 +179,7 @@ export class LedgerWriter {
     const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', this.perStream];
     if (block) args.push('BLOCK', this.blockMs);
     args.push('STREAMS', ...streams, ...streams.map(() => id));
-    const res = (await (this.redis as unknown as { xreadgroup(...a: (string | number)[]): Promise<RawEntries> }).xreadgroup(...args));
+    const res = await (this.redis as unknown as { xreadgroup(...a: (string | number)[]): Promise<RawEntries> }).xreadgroup(...args);
     return this.decodeAll(res);
   }
 
@@ -190,7 +197,8 @@ export class LedgerWriter {
     const out: LedgerEvent[] = [];
     for (const [stream, entries] of res ?? []) {
       for (const [id, fields] of entries) {
-        if (fields === null) {                                        // deleted while pending
+        if (fields === null) {
+          // deleted while pending
           await this.redis.xack(stream, this.group, id);
           continue;
         }
@@ -209,7 +217,7 @@ export class LedgerWriter {
     try {
       await this.sink.write(events);
     } catch (err) {
-      if (!isContentError(err)) throw err;                             // unreachable: retry later
+      if (!isContentError(err)) throw err; // unreachable: retry later
       this.log.error({ err: (err as Error).message, count: events.length }, 'batch rejected; isolating the bad event');
       for (const e of events) {
         try {
@@ -237,14 +245,15 @@ export class LedgerWriter {
     const p = this.redis.multi();
     for (const [s, ids] of byStream) {
       p.xack(s, this.group, ...ids);
-      p.xdel(s, ...ids);                 // written events leave the stream: what remains is unwritten
+      p.xdel(s, ...ids); // written events leave the stream: what remains is unwritten
     }
     await p.exec();
   }
 
   private async deadLetter(stream: string, id: string, fields: string[], why: string): Promise<void> {
     this.log.error({ stream, id, why }, 'event moved to the dead-letter stream');
-    await this.redis.multi()
+    await this.redis
+      .multi()
       .xadd(this.opts.deadLetterStream, '*', 'stream', stream, 'sid', id, 'why', why, ...fields)
       .xack(stream, this.group, id)
       .xdel(stream, id)
@@ -254,7 +263,10 @@ export class LedgerWriter {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
-      this.stopWake = () => { clearTimeout(t); resolve(); };
+      this.stopWake = () => {
+        clearTimeout(t);
+        resolve();
+      };
     });
   }
 }
@@ -266,7 +278,23 @@ function isContentError(err: unknown): boolean {
 }
 
 function flatten(e: LedgerEvent): string[] {
-  return ['id', e.eventId, 'type', e.type, 'acct', String(e.accountId ?? ''), 'amount', String(e.amount),
-    'bal', String(e.balanceAfter), 'ref', e.reference, 'ts', String(e.occurredAt), 'cdr', e.cdr ? JSON.stringify(e.cdr) : '',
-    ...(e.session ? ['session', JSON.stringify(e.session)] : [])];
+  return [
+    'id',
+    e.eventId,
+    'type',
+    e.type,
+    'acct',
+    String(e.accountId ?? ''),
+    'amount',
+    String(e.amount),
+    'bal',
+    String(e.balanceAfter),
+    'ref',
+    e.reference,
+    'ts',
+    String(e.occurredAt),
+    'cdr',
+    e.cdr ? JSON.stringify(e.cdr) : '',
+    ...(e.session ? ['session', JSON.stringify(e.session)] : []),
+  ];
 }

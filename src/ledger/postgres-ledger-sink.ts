@@ -76,8 +76,12 @@ export class PostgresLedgerSink {
              from unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[]) as t(k, a, am, p, r, e, o)
            on conflict (idempotency_key) do nothing`,
           [
-            topups.map((e) => e.reference), topups.map((e) => e.accountId), topups.map((e) => e.amount),
-            topups.map((e) => e.provider), topups.map((e) => e.providerReference), topups.map((e) => e.eventId),
+            topups.map((e) => e.reference),
+            topups.map((e) => e.accountId),
+            topups.map((e) => e.amount),
+            topups.map((e) => e.provider),
+            topups.map((e) => e.providerReference),
+            topups.map((e) => e.eventId),
             topups.map((e) => e.occurredAt),
           ],
         );
@@ -124,9 +128,32 @@ export class PostgresLedgerSink {
         : ['f', e.eventId, null, null, null, null, null, null, null];
       const c = firstCdr(e) ? e.cdr : null;
       if (c) {
-        row.push('t', c.callId, c.accountId, c.kind, c.cli, c.sourceIp, c.accessNumber, c.device, c.dialledNumber, c.destination,
-          c.startTime, c.answerTime, c.endTime, c.durationMs, c.billedSeconds, c.ratePrefix, c.pricePerMinute, c.cost, e.unrecovered,
-          c.currency, c.disposition, c.sipCode, c.sipReason, c.carrier);
+        row.push(
+          't',
+          c.callId,
+          c.accountId,
+          c.kind,
+          c.cli,
+          c.sourceIp,
+          c.accessNumber,
+          c.device,
+          c.dialledNumber,
+          c.destination,
+          c.startTime,
+          c.answerTime,
+          c.endTime,
+          c.durationMs,
+          c.billedSeconds,
+          c.ratePrefix,
+          c.pricePerMinute,
+          c.cost,
+          e.unrecovered,
+          c.currency,
+          c.disposition,
+          c.sipCode,
+          c.sipReason,
+          c.carrier,
+        );
       } else {
         row.push('f');
         for (let i = 0; i < 23; i++) row.push(null);
@@ -142,9 +169,30 @@ export class PostgresLedgerSink {
     for (const e of events) {
       const c = e.cdr!;
       const row = [
-        c.callId, c.accountId, e.eventId, c.kind, c.cli, c.sourceIp, c.accessNumber, c.device, c.dialledNumber,
-        c.destination, c.startTime, c.answerTime, c.endTime, c.durationMs, c.billedSeconds, c.ratePrefix,
-        c.pricePerMinute, c.cost, e.unrecovered, c.currency, c.disposition, c.sipCode, c.sipReason, c.carrier,
+        c.callId,
+        c.accountId,
+        e.eventId,
+        c.kind,
+        c.cli,
+        c.sourceIp,
+        c.accessNumber,
+        c.device,
+        c.dialledNumber,
+        c.destination,
+        c.startTime,
+        c.answerTime,
+        c.endTime,
+        c.durationMs,
+        c.billedSeconds,
+        c.ratePrefix,
+        c.pricePerMinute,
+        c.cost,
+        e.unrecovered,
+        c.currency,
+        c.disposition,
+        c.sipCode,
+        c.sipReason,
+        c.carrier,
       ];
       row.forEach((v, i) => cols[i]!.push(v ?? null));
     }
@@ -170,7 +218,21 @@ export class PostgresLedgerSink {
     const cols: unknown[][] = Array.from({ length: 13 }, () => []);
     for (const e of events) {
       const x = e.session!;
-      const row = [x.callId, e.eventId, x.accountId, x.accessNumber, x.cli, x.sourceIp, x.carrier, x.startTime, x.endTime, x.durationMs, x.outcome, x.pinAttempts, x.calls];
+      const row = [
+        x.callId,
+        e.eventId,
+        x.accountId,
+        x.accessNumber,
+        x.cli,
+        x.sourceIp,
+        x.carrier,
+        x.startTime,
+        x.endTime,
+        x.durationMs,
+        x.outcome,
+        x.pinAttempts,
+        x.calls,
+      ];
       row.forEach((v, i) => cols[i]!.push(v ?? null));
     }
     await client.query(

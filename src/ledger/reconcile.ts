@@ -3,7 +3,12 @@ import type pg from 'pg';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { decodeEvent } from './stream-event.ts';
 
-export interface BalanceDifference { accountId: number; redis: number | null; postgres: number; unwritten: number }
+export interface BalanceDifference {
+  accountId: number;
+  redis: number | null;
+  postgres: number;
+  unwritten: number;
+}
 
 /** Balance changes still in the streams (not yet in Postgres), per account. */
 export async function unwrittenDeltas(redis: Redis, store: BalanceStore): Promise<Map<number, number>> {
@@ -61,14 +66,25 @@ export async function rebuildBalances(pool: pg.Pool, redis: Redis, store: Balanc
   const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const { rows: spent } = await pool.query<{ accountId: number; spent: string }>(
     `select account_id as "accountId", (-sum(amount))::text as spent from ledger_entries
-      where kind = 'call' and occurred_at >= $1 group by account_id`, [dayStart]);
+      where kind = 'call' and occurred_at >= $1 group by account_id`,
+    [dayStart],
+  );
   const spentBy = new Map(spent.map((r) => [r.accountId, Number(r.spent)]));
   let n = 0;
   let after = 0;
   for (;;) {
-    const { rows } = await pool.query<{ id: number; balance: number; floor: number; maxCalls: number; cap: number | null; status: 'active' | 'suspended' | 'closed' }>(
+    const { rows } = await pool.query<{
+      id: number;
+      balance: number;
+      floor: number;
+      maxCalls: number;
+      cap: number | null;
+      status: 'active' | 'suspended' | 'closed';
+    }>(
       `select id, balance, credit_floor as floor, max_concurrent_calls as "maxCalls", daily_spend_cap as cap, status
-         from accounts where id > $1 order by id limit 1000`, [after]);
+         from accounts where id > $1 order by id limit 1000`,
+      [after],
+    );
     if (rows.length === 0) break;
     for (const r of rows) {
       const o = open.get(r.id) ?? { reserved: 0, calls: 0 };

@@ -4,13 +4,13 @@ import type { CdrRecord, IvrSessionRecord } from '../billing/balance/balance-sto
 export interface LedgerEvent {
   streamId: string;
   stream: string;
-  eventId: string;                 // kind:key, globally unique, the idempotency key in Postgres
+  eventId: string; // kind:key, globally unique, the idempotency key in Postgres
   type: 'call' | 'topup' | 'adjust' | 'cdr' | 'ivr_session';
   accountId: number | null;
-  amount: number;                  // signed change to the balance, micro-units
+  amount: number; // signed change to the balance, micro-units
   balanceAfter: number;
   reference: string;
-  occurredAt: number;              // epoch ms
+  occurredAt: number; // epoch ms
   unrecovered: number;
   provider: string;
   providerReference: string;
@@ -48,7 +48,11 @@ export function decodeEvent(stream: string, streamId: string, flat: string[]): L
   let cdr: CdrRecord | null = null;
   const cdrJson = f.get('cdr');
   if (cdrJson !== undefined) {
-    try { cdr = JSON.parse(cdrJson) as CdrRecord; } catch { throw new MalformedEventError('cdr is not JSON'); }
+    try {
+      cdr = JSON.parse(cdrJson) as CdrRecord;
+    } catch {
+      throw new MalformedEventError('cdr is not JSON');
+    }
     if (typeof cdr.callId !== 'string' || !Number.isFinite(cdr.startTime) || !Number.isFinite(cdr.endTime)) {
       throw new MalformedEventError('cdr lacks callId/startTime/endTime');
     }
@@ -56,14 +60,26 @@ export function decodeEvent(stream: string, streamId: string, flat: string[]): L
   let session: IvrSessionRecord | null = null;
   const sessionJson = f.get('session');
   if (sessionJson !== undefined && sessionJson !== '') {
-    try { session = JSON.parse(sessionJson) as IvrSessionRecord; } catch { throw new MalformedEventError('session is not JSON'); }
-    if (typeof session.callId !== 'string' || typeof session.accessNumber !== 'string' || !Number.isFinite(session.startTime) || !Number.isFinite(session.endTime)) {
+    try {
+      session = JSON.parse(sessionJson) as IvrSessionRecord;
+    } catch {
+      throw new MalformedEventError('session is not JSON');
+    }
+    if (
+      typeof session.callId !== 'string' ||
+      typeof session.accessNumber !== 'string' ||
+      !Number.isFinite(session.startTime) ||
+      !Number.isFinite(session.endTime)
+    ) {
       throw new MalformedEventError('session lacks callId/accessNumber/startTime/endTime');
     }
   }
   if (type === 'ivr_session' && session === null) throw new MalformedEventError('ivr_session without session');
   return {
-    streamId, stream, eventId, type: type as LedgerEvent['type'],
+    streamId,
+    stream,
+    eventId,
+    type: type as LedgerEvent['type'],
     accountId: acct === '' ? null : intField(f, 'acct'),
     amount: intField(f, 'amount'),
     balanceAfter: intField(f, 'bal'),

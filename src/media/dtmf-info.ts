@@ -8,7 +8,10 @@
 import { isDigit } from './media-port.ts';
 import type { Digit } from './media-port.ts';
 
-export interface InfoDtmf { digit: Digit; durationMs?: number }
+export interface InfoDtmf {
+  digit: Digit;
+  durationMs?: number;
+}
 
 /** The key in an INFO body, or undefined when it is not a DTMF INFO (or names no valid key). */
 export function parseDtmfInfo(contentType: string | undefined, body: string | undefined): InfoDtmf | undefined {

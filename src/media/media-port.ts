@@ -60,15 +60,15 @@ export interface CollectOptions {
   retryPrompts?: readonly Prompt[];
 }
 
-export type CollectResult =
-  | { kind: 'digits'; digits: string; terminator?: string }
-  | { kind: 'timeout' }
-  | { kind: 'stopped' }
-  | { kind: 'hangup' };
+export type CollectResult = { kind: 'digits'; digits: string; terminator?: string } | { kind: 'timeout' } | { kind: 'stopped' } | { kind: 'hangup' };
 
 export type DtmfSource = 'rfc4733' | 'info' | 'media-server';
 
-export interface DtmfEvent { digit: Digit; source: DtmfSource; durationMs?: number }
+export interface DtmfEvent {
+  digit: Digit;
+  source: DtmfSource;
+  durationMs?: number;
+}
 
 /** Which side of the session went quiet. */
 export type MediaLegName = 'caller' | 'outbound';
@@ -138,10 +138,17 @@ export interface InviteRequest {
   readonly body?: string;
   get(name: string): string | undefined;
 }
-export interface InviteResponse { send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void }
+export interface InviteResponse {
+  send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
+}
 
-export interface InfoRequest { get(name: string): string | undefined; readonly body?: string }
-export interface InfoResponse { send(status: number, reason?: string): void }
+export interface InfoRequest {
+  get(name: string): string | undefined;
+  readonly body?: string;
+}
+export interface InfoResponse {
+  send(status: number, reason?: string): void;
+}
 
 export interface CallerDialog {
   /**

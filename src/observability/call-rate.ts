@@ -10,7 +10,10 @@ const KEEP_SECONDS = 120;
  * tag, so a window is one MGET on Redis Cluster too.
  */
 export class CallRateCounter {
-  constructor(private readonly redis: Redis, private readonly namespace: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace: string,
+  ) {}
 
   private key(second: number): string {
     return `${this.namespace}:{stats}:calls:${second}`;
@@ -19,7 +22,12 @@ export class CallRateCounter {
   /** Counts one new call (fire and forget: a lost count never holds up or fails a call). */
   record(now = Date.now()): void {
     const key = this.key(Math.floor(now / 1000));
-    this.redis.pipeline().incr(key).expire(key, KEEP_SECONDS).exec().catch(() => undefined);
+    this.redis
+      .pipeline()
+      .incr(key)
+      .expire(key, KEEP_SECONDS)
+      .exec()
+      .catch(() => undefined);
   }
 
   /** Calls per second over the last `windowSeconds` whole seconds (the current, partial one left out). */

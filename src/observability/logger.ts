@@ -9,7 +9,20 @@ export function createLogger(level: string, name = 'softswitch'): Logger {
     name,
     level,
     redact: {
-      paths: ['pin', '*.pin', 'password', '*.password', 'pinPepper', '*.pinPepper', 'ha1', '*.ha1', 'authorization', '*.authorization', 'req.headers.authorization', 'req.headers.cookie'],
+      paths: [
+        'pin',
+        '*.pin',
+        'password',
+        '*.password',
+        'pinPepper',
+        '*.pinPepper',
+        'ha1',
+        '*.ha1',
+        'authorization',
+        '*.authorization',
+        'req.headers.authorization',
+        'req.headers.cookie',
+      ],
       censor: '[redacted]',
     },
   });

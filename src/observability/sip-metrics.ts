@@ -32,16 +32,47 @@ export interface MetricEvents {
 export function createSipMetrics(callsInProgress: () => number) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'softswitch_sip_' });
-  const invites = new client.Counter({ name: 'softswitch_sip_invites_total', help: 'INVITEs that reached the app (new calls and challenges)', registers: [registry] });
+  const invites = new client.Counter({
+    name: 'softswitch_sip_invites_total',
+    help: 'INVITEs that reached the app (new calls and challenges)',
+    registers: [registry],
+  });
   const answered = new client.Counter({ name: 'softswitch_calls_answered_total', help: 'calls answered', labelNames: ['kind'], registers: [registry] });
-  const finished = new client.Counter({ name: 'softswitch_calls_finished_total', help: 'calls settled, by disposition', labelNames: ['kind', 'disposition'], registers: [registry] });
-  const refused = new client.Counter({ name: 'softswitch_calls_refused_total', help: 'calls refused before they rang (reservation and screening refusals), by SIP reason', labelNames: ['reason'], registers: [registry] });
+  const finished = new client.Counter({
+    name: 'softswitch_calls_finished_total',
+    help: 'calls settled, by disposition',
+    labelNames: ['kind', 'disposition'],
+    registers: [registry],
+  });
+  const refused = new client.Counter({
+    name: 'softswitch_calls_refused_total',
+    help: 'calls refused before they rang (reservation and screening refusals), by SIP reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const authFailures = new client.Counter({ name: 'softswitch_sip_auth_failures_total', help: 'SIP digest authentication failures', registers: [registry] });
   const wrongPins = new client.Counter({ name: 'softswitch_ivr_wrong_pins_total', help: 'wrong PINs keyed at access numbers', registers: [registry] });
-  const budgetSpent = new client.Counter({ name: 'softswitch_ivr_pin_budget_exhausted_total', help: 'times a wrong-PIN budget was spent (alert on any increase: likely PIN guessing)', labelNames: ['budget'], registers: [registry] });
-  const budgetRefusals = new client.Counter({ name: 'softswitch_ivr_pin_budget_refusals_total', help: 'access-number callers refused PIN login because a wrong-PIN budget is spent', labelNames: ['budget'], registers: [registry] });
+  const budgetSpent = new client.Counter({
+    name: 'softswitch_ivr_pin_budget_exhausted_total',
+    help: 'times a wrong-PIN budget was spent (alert on any increase: likely PIN guessing)',
+    labelNames: ['budget'],
+    registers: [registry],
+  });
+  const budgetRefusals = new client.Counter({
+    name: 'softswitch_ivr_pin_budget_refusals_total',
+    help: 'access-number callers refused PIN login because a wrong-PIN budget is spent',
+    labelNames: ['budget'],
+    registers: [registry],
+  });
   const billed = new client.Counter({ name: 'softswitch_billed_micros_total', help: 'money charged for calls, micro-units', registers: [registry] });
-  new client.Gauge({ name: 'softswitch_sip_calls_in_progress', help: 'calls this SIP app process is handling', registers: [registry], collect() { this.set(callsInProgress()); } });
+  new client.Gauge({
+    name: 'softswitch_sip_calls_in_progress',
+    help: 'calls this SIP app process is handling',
+    registers: [registry],
+    collect() {
+      this.set(callsInProgress());
+    },
+  });
   const events: MetricEvents = {
     invite: () => invites.inc(),
     authFailure: () => authFailures.inc(),

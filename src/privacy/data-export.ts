@@ -30,36 +30,72 @@ export interface PersonalDataExport {
 }
 
 const SECTIONS: [keyof PersonalDataExport, string][] = [
-  ['accounts', `select id, number, kind, status, currency, tariff_id as "tariffId", max_concurrent_calls as "maxConcurrentCalls",
+  [
+    'accounts',
+    `select id, number, kind, status, currency, tariff_id as "tariffId", max_concurrent_calls as "maxConcurrentCalls",
       daily_spend_cap as "dailySpendCap", credit_floor as "creditFloor", balance, country, username,
       password_hash is not null as "hasPassword", created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt"
-    from accounts where customer_id = $1 order by id`],
-  ['pins', `select account_id as "accountId", created_at as "createdAt", rotated_at as "rotatedAt", revoked_at as "revokedAt"
-    from pins where account_id = any($2) order by id`],
-  ['callerIds', `select account_id as "accountId", cli, origin, verified_at as "verifiedAt", created_at as "createdAt" from authorised_clis where account_id = any($2) order by cli`],
-  ['callerIdRequests', `select account_id as "accountId", cli, origin, requested_at as "requestedAt", decision, decided_at as "decidedAt" from cli_requests where account_id = any($2) order by id`],
+    from accounts where customer_id = $1 order by id`,
+  ],
+  [
+    'pins',
+    `select account_id as "accountId", created_at as "createdAt", rotated_at as "rotatedAt", revoked_at as "revokedAt"
+    from pins where account_id = any($2) order by id`,
+  ],
+  [
+    'callerIds',
+    `select account_id as "accountId", cli, origin, verified_at as "verifiedAt", created_at as "createdAt" from authorised_clis where account_id = any($2) order by cli`,
+  ],
+  [
+    'callerIdRequests',
+    `select account_id as "accountId", cli, origin, requested_at as "requestedAt", decision, decided_at as "decidedAt" from cli_requests where account_id = any($2) order by id`,
+  ],
   ['devices', `select account_id as "accountId", username, realm, created_at as "createdAt" from sip_credentials where account_id = any($2) order by id`],
-  ['personalNumbers', `select account_id as "accountId", number, sip_username as "sipUsername", created_at as "createdAt" from dids where account_id = any($2) order by number`],
-  ['autoTopUps', `select account_id as "accountId", enabled, threshold, amount, provider, payment_token is not null as "hasPaymentToken",
-      token_set_at as "tokenSetAt", last_charge_at as "lastChargeAt", last_result as "lastResult" from auto_topups where account_id = any($2)`],
-  ['autoTopUpCharges', `select account_id as "accountId", amount, result, provider_reference as "providerReference", at
-    from auto_topup_charges where account_id = any($2) order by id`],
-  ['topUps', `select account_id as "accountId", idempotency_key as "idempotencyKey", amount, provider, provider_reference as "providerReference", created_at as "createdAt"
-    from topups where account_id = any($2) order by created_at`],
-  ['ledgerEntries', `select account_id as "accountId", event_id as "eventId", kind, amount, balance_after as "balanceAfter", reference, reason, occurred_at as "occurredAt"
-    from ledger_entries where account_id = any($2) order by occurred_at, event_id`],
-  ['callRecords', `select call_id as "callId", account_id as "accountId", kind, cli, host(source_ip) as "sourceIp", access_number as "accessNumber", device,
+  [
+    'personalNumbers',
+    `select account_id as "accountId", number, sip_username as "sipUsername", created_at as "createdAt" from dids where account_id = any($2) order by number`,
+  ],
+  [
+    'autoTopUps',
+    `select account_id as "accountId", enabled, threshold, amount, provider, payment_token is not null as "hasPaymentToken",
+      token_set_at as "tokenSetAt", last_charge_at as "lastChargeAt", last_result as "lastResult" from auto_topups where account_id = any($2)`,
+  ],
+  [
+    'autoTopUpCharges',
+    `select account_id as "accountId", amount, result, provider_reference as "providerReference", at
+    from auto_topup_charges where account_id = any($2) order by id`,
+  ],
+  [
+    'topUps',
+    `select account_id as "accountId", idempotency_key as "idempotencyKey", amount, provider, provider_reference as "providerReference", created_at as "createdAt"
+    from topups where account_id = any($2) order by created_at`,
+  ],
+  [
+    'ledgerEntries',
+    `select account_id as "accountId", event_id as "eventId", kind, amount, balance_after as "balanceAfter", reference, reason, occurred_at as "occurredAt"
+    from ledger_entries where account_id = any($2) order by occurred_at, event_id`,
+  ],
+  [
+    'callRecords',
+    `select call_id as "callId", account_id as "accountId", kind, cli, host(source_ip) as "sourceIp", access_number as "accessNumber", device,
       dialled_number as "dialledNumber", destination, start_time as "startTime", answer_time as "answerTime", end_time as "endTime",
       duration_ms as "durationMs", billed_seconds as "billedSeconds", rate_prefix as "ratePrefix", price_per_minute as "pricePerMinute",
       cost, unrecovered, currency, disposition, sip_code as "sipCode", sip_reason as "sipReason", carrier
-    from cdrs where account_id = any($2) order by start_time, call_id`],
-  ['accessNumberSessions', `select call_id as "callId", account_id as "accountId", access_number as "accessNumber", cli, host(source_ip) as "sourceIp",
+    from cdrs where account_id = any($2) order by start_time, call_id`,
+  ],
+  [
+    'accessNumberSessions',
+    `select call_id as "callId", account_id as "accountId", access_number as "accessNumber", cli, host(source_ip) as "sourceIp",
       carrier, start_time as "startTime", end_time as "endTime", duration_ms as "durationMs", outcome, pin_attempts as "pinAttempts", calls
-    from ivr_sessions where account_id = any($2) order by start_time, call_id`],
+    from ivr_sessions where account_id = any($2) order by start_time, call_id`,
+  ],
   ['consents', `select list, consented_at as "consentedAt", opted_out_at as "optedOutAt" from marketing_consents where customer_id = $1 order by list`],
   ['consentEvents', `select list, action, actor, at from consent_events where customer_id = $1 order by id`],
-  ['auditEntries', `select at, actor, action, subject_account_id as "accountId", detail from audit_log
-    where subject_customer_id = $1 or subject_account_id = any($2) order by id`],
+  [
+    'auditEntries',
+    `select at, actor, action, subject_account_id as "accountId", detail from audit_log
+    where subject_customer_id = $1 or subject_account_id = any($2) order by id`,
+  ],
 ];
 
 export async function exportPersonalData(pool: pg.Pool, customerId: number, now = new Date()): Promise<PersonalDataExport> {
@@ -67,7 +103,9 @@ export async function exportPersonalData(pool: pg.Pool, customerId: number, now 
     `select id, name, email, address_line1 as "addressLine1", address_line2 as "addressLine2", city, postal_code as "postalCode", country,
             phone_numbers as "phoneNumbers", email_verified_at as "emailVerifiedAt", restricted_at as "restrictedAt", erased_at as "erasedAt",
             closed_at as "closedAt", created_at as "createdAt", updated_at as "updatedAt"
-       from customers where id = $1`, [customerId]);
+       from customers where id = $1`,
+    [customerId],
+  );
   if (!c[0]) throw new AppError('UNKNOWN_CUSTOMER');
   const { rows: ids } = await pool.query<{ id: number }>('select id from accounts where customer_id = $1', [customerId]);
   const accountIds = ids.map((r) => r.id);

@@ -15,13 +15,20 @@ import { AuditLog } from './audit-log.ts';
  * live store learns the accounts are closed and their self-care sessions are ended.
  * Idempotent: erasing an erased customer changes nothing more.
  */
-export interface ErasureResult { customerId: number; alreadyErased: boolean; accountsClosed: number; callRecordsUnlinked: number }
+export interface ErasureResult {
+  customerId: number;
+  alreadyErased: boolean;
+  accountsClosed: number;
+  callRecordsUnlinked: number;
+}
 
 export async function eraseCustomer(
   deps: { pool: pg.Pool; accounts: AccountLookup; balances: BalanceStore; endSessions?: (accountId: number) => Promise<void> },
-  customerId: number, actor: string, client?: pg.PoolClient,
+  customerId: number,
+  actor: string,
+  client?: pg.PoolClient,
 ): Promise<ErasureResult> {
-  const db = client ?? await deps.pool.connect();
+  const db = client ?? (await deps.pool.connect());
   let result: ErasureResult;
   let accountIds: number[];
   try {
@@ -33,10 +40,14 @@ export async function eraseCustomer(
     await db.query(
       `update customers set name = 'erased', email = null, address_line1 = null, address_line2 = null, city = null, postal_code = null,
          country = null, phone_numbers = '{}', email_verified_at = null, restriction_suspended = '{}',
-         erased_at = coalesce(erased_at, now()), closed_at = coalesce(closed_at, now()), updated_at = now() where id = $1`, [customerId]);
+         erased_at = coalesce(erased_at, now()), closed_at = coalesce(closed_at, now()), updated_at = now() where id = $1`,
+      [customerId],
+    );
     await db.query(
       `update accounts set status = 'closed', closed_at = coalesce(closed_at, now()), username = null, password_hash = null, updated_at = now()
-        where customer_id = $1`, [customerId]);
+        where customer_id = $1`,
+      [customerId],
+    );
     for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups']) {
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
@@ -46,8 +57,10 @@ export async function eraseCustomer(
     const unlinked = await db.query('update cdrs set account_id = null, device = null where account_id = any($1)', [accountIds]);
     await db.query('update ivr_sessions set account_id = null, cli = null where account_id = any($1)', [accountIds]);
     result = {
-      customerId, alreadyErased: rows[0].erased,
-      accountsClosed: accts.filter((a) => a.status !== 'closed').length, callRecordsUnlinked: unlinked.rowCount ?? 0,
+      customerId,
+      alreadyErased: rows[0].erased,
+      accountsClosed: accts.filter((a) => a.status !== 'closed').length,
+      callRecordsUnlinked: unlinked.rowCount ?? 0,
     };
     await new AuditLog(db).write({ actor, action: 'customer.erase', customerId, detail: { ...result } });
     await db.query('commit');
@@ -63,4 +76,3 @@ export async function eraseCustomer(
   }
   return result;
 }
-

@@ -9,10 +9,17 @@ import { AuditLog } from './audit-log.ts';
  * their active accounts are suspended too; lifting the restriction resumes exactly the accounts
  * it suspended. Both directions are idempotent.
  */
-export interface RestrictionState { customerId: number; restrictedAt: Date | null; suspendedAccountIds: number[] }
+export interface RestrictionState {
+  customerId: number;
+  restrictedAt: Date | null;
+  suspendedAccountIds: number[];
+}
 
 export class Restriction {
-  constructor(private readonly pool: pg.Pool, private readonly accounts: Pick<AccountProvisioning, 'get' | 'setStatus'>) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly accounts: Pick<AccountProvisioning, 'get' | 'setStatus'>,
+  ) {}
 
   async restrict(customerId: number, suspendAccounts: boolean, actor: string): Promise<RestrictionState> {
     const c = await this.state(customerId);
@@ -27,7 +34,8 @@ export class Restriction {
     }
     const { rows } = await this.pool.query<{ restrictedAt: Date }>(
       'update customers set restricted_at = coalesce(restricted_at, now()), restriction_suspended = $2, updated_at = now() where id = $1 returning restricted_at as "restrictedAt"',
-      [customerId, suspended]);
+      [customerId, suspended],
+    );
     await new AuditLog(this.pool).write({ actor, action: 'customer.restrict', customerId, detail: { suspendAccounts, suspended: suspended.length } });
     return { customerId, restrictedAt: rows[0]!.restrictedAt, suspendedAccountIds: suspended };
   }
@@ -50,7 +58,9 @@ export class Restriction {
 
   private async state(customerId: number): Promise<{ restrictedAt: Date | null; suspendedAccountIds: number[]; erased: boolean }> {
     const { rows } = await this.pool.query<{ restrictedAt: Date | null; suspendedAccountIds: number[]; erased: boolean }>(
-      'select restricted_at as "restrictedAt", restriction_suspended as "suspendedAccountIds", erased_at is not null as erased from customers where id = $1', [customerId]);
+      'select restricted_at as "restrictedAt", restriction_suspended as "suspendedAccountIds", erased_at is not null as erased from customers where id = $1',
+      [customerId],
+    );
     if (!rows[0]) throw new AppError('UNKNOWN_CUSTOMER');
     return rows[0];
   }

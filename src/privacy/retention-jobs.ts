@@ -8,14 +8,20 @@ import type { RetentionPolicy } from './retention.ts';
 
 /** The retention jobs together, as the CLI (`softswitch retention`) and the API run them. */
 export interface RetentionDeps {
-  pool: pg.Pool; log: Logger; accounts: AccountLookup; balances: BalanceStore; policy: RetentionPolicy;
+  pool: pg.Pool;
+  log: Logger;
+  accounts: AccountLookup;
+  balances: BalanceStore;
+  policy: RetentionPolicy;
   endSessions?: (accountId: number) => Promise<void>;
 }
 
 export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[], actor: string) {
   const p = ctx.policy;
   const out: { droppedPartitions: string[]; erasedCustomers: number[]; paymentReferences: { topUps: number; tokens: number } } = {
-    droppedPartitions: [], erasedCustomers: [], paymentReferences: { topUps: 0, tokens: 0 },
+    droppedPartitions: [],
+    erasedCustomers: [],
+    paymentReferences: { topUps: 0, tokens: 0 },
   };
   if (jobs.includes('cdrs')) {
     out.droppedPartitions = await dropExpiredCdrPartitions(ctx.pool, now, p.cdrMonths, ctx.log);
@@ -25,7 +31,7 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
     for (const id of await closedCustomersDue(ctx.pool, now, p.contactYears)) {
       await eraseCustomer(ctx, id, `retention(${actor})`);
       out.erasedCustomers.push(id);
-      ctx.log.info({ customerId: id }, 'retention: closed customer\'s contact data erased');
+      ctx.log.info({ customerId: id }, "retention: closed customer's contact data erased");
     }
   }
   if (jobs.includes('payments')) out.paymentReferences = await dropExpiredPaymentReferences(ctx.pool, now, p.paymentReferenceMonths, ctx.log);

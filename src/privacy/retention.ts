@@ -15,7 +15,11 @@ import { AuditLog } from './audit-log.ts';
  * - payment references: the provider's reference on top-ups older than `months`, and the saved
  *   payment tokens of accounts closed longer than that, are removed.
  */
-export interface RetentionPolicy { cdrMonths: number; contactYears: number; paymentReferenceMonths: number }
+export interface RetentionPolicy {
+  cdrMonths: number;
+  contactYears: number;
+  paymentReferenceMonths: number;
+}
 
 /** The retention periods the settings give (the API and the CLI run the same jobs with them). */
 export function retentionPolicyOf(config: Config): RetentionPolicy {
@@ -31,7 +35,8 @@ function monthsBefore(now: Date, months: number): Date {
 export async function cdrPartitions(pool: pg.Pool): Promise<{ name: string; monthStart: Date }[]> {
   const { rows } = await pool.query<{ name: string }>(
     `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
-       join pg_namespace n on n.oid = p.relnamespace where p.relname = 'cdrs' and n.nspname = current_schema() order by c.relname`);
+       join pg_namespace n on n.oid = p.relnamespace where p.relname = 'cdrs' and n.nspname = current_schema() order by c.relname`,
+  );
   return rows.flatMap((r) => {
     const m = /^cdrs_(\d{4})_(\d{2})$/.exec(r.name);
     return m ? [{ name: r.name, monthStart: new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)) }] : [];
@@ -48,7 +53,8 @@ export async function dropExpiredCdrPartitions(pool: pg.Pool, now: Date, months:
     dropped.push(p.name);
     log?.info({ partition: p.name }, 'retention: call-record partition dropped');
   }
-  if (dropped.length) await new AuditLog(pool).write({ actor: 'retention', action: 'retention.cdr_partitions_dropped', detail: { partitions: dropped, months } });
+  if (dropped.length)
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.cdr_partitions_dropped', detail: { partitions: dropped, months } });
   return dropped;
 }
 
@@ -65,7 +71,9 @@ export async function deleteExpiredIvrSessions(pool: pg.Pool, now: Date, months:
 
 export async function closedCustomersDue(pool: pg.Pool, now: Date, years: number): Promise<number[]> {
   const { rows } = await pool.query<{ id: number }>(
-    'select id from customers where closed_at is not null and erased_at is null and closed_at < $1 order by id', [monthsBefore(now, years * 12)]);
+    'select id from customers where closed_at is not null and erased_at is null and closed_at < $1 order by id',
+    [monthsBefore(now, years * 12)],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -73,8 +81,7 @@ export async function dropExpiredPaymentReferences(pool: pg.Pool, now: Date, mon
   const cutoff = monthsBefore(now, months);
   const t = await pool.query('update topups set provider_reference = null where provider_reference is not null and created_at < $1', [cutoff]);
   await pool.query('update auto_topup_charges set provider_reference = null where provider_reference is not null and at < $1', [cutoff]);
-  const k = await pool.query(
-    `delete from auto_topups where account_id in (select id from accounts where status = 'closed' and closed_at < $1)`, [cutoff]);
+  const k = await pool.query(`delete from auto_topups where account_id in (select id from accounts where status = 'closed' and closed_at < $1)`, [cutoff]);
   const r = { topUps: t.rowCount ?? 0, tokens: k.rowCount ?? 0 };
   if (r.topUps || r.tokens) {
     log?.info(r, 'retention: payment references dropped');

@@ -10,17 +10,56 @@ import { AppError } from '../errors.ts';
  */
 
 export interface Gateway {
-  id: number; carrierId: string; address: string; port: number; transport: string; priority: number; weight: number; techPrefix: string; enabled: boolean;
-  authUsername: string | null; hasAuthPassword: boolean;
+  id: number;
+  carrierId: string;
+  address: string;
+  port: number;
+  transport: string;
+  priority: number;
+  weight: number;
+  techPrefix: string;
+  enabled: boolean;
+  authUsername: string | null;
+  hasAuthPassword: boolean;
 }
-export interface Carrier { id: string; name: string; tariffId: string | null; enabled: boolean; prefixes: string[]; addresses: string[]; gateways: Gateway[] }
-export interface CarrierInput { name: string; tariffId?: string | null; enabled?: boolean; prefixes?: string[]; addresses?: string[] }
+export interface Carrier {
+  id: string;
+  name: string;
+  tariffId: string | null;
+  enabled: boolean;
+  prefixes: string[];
+  addresses: string[];
+  gateways: Gateway[];
+}
+export interface CarrierInput {
+  name: string;
+  tariffId?: string | null;
+  enabled?: boolean;
+  prefixes?: string[];
+  addresses?: string[];
+}
 export interface GatewayInput {
-  address: string; port?: number; transport?: 'udp' | 'tcp'; priority?: number; weight?: number; techPrefix?: string; enabled?: boolean;
-  authUsername?: string | null; authPassword?: string | null;
+  address: string;
+  port?: number;
+  transport?: 'udp' | 'tcp';
+  priority?: number;
+  weight?: number;
+  techPrefix?: string;
+  enabled?: boolean;
+  authUsername?: string | null;
+  authPassword?: string | null;
 }
-export interface AccessNumber { number: string; language: string; description: string }
-export interface Did { number: string; accountId: number; sipUsername: string | null; createdAt: Date }
+export interface AccessNumber {
+  number: string;
+  language: string;
+  description: string;
+}
+export interface Did {
+  number: string;
+  accountId: number;
+  sipUsername: string | null;
+  createdAt: Date;
+}
 
 const GATEWAY = `id, carrier_id as "carrierId", address, port, transport, priority, weight, tech_prefix as "techPrefix", enabled,
   auth_username as "authUsername", auth_password is not null as "hasAuthPassword"`;
@@ -29,18 +68,24 @@ const DID = 'number, account_id as "accountId", sip_username as "sipUsername", c
 /** A Postgres refusal as the registry error it means (a missing reference, a duplicate, a bad value). */
 function pgError(err: unknown): unknown {
   const e = err as { code?: string; constraint?: string };
-  if (e.code === '23503') return new AppError(e.constraint?.includes('tariff') ? 'UNKNOWN_TARIFF' : e.constraint?.includes('account') ? 'UNKNOWN_ACCOUNT' : 'UNKNOWN_CARRIER');
+  if (e.code === '23503')
+    return new AppError(e.constraint?.includes('tariff') ? 'UNKNOWN_TARIFF' : e.constraint?.includes('account') ? 'UNKNOWN_ACCOUNT' : 'UNKNOWN_CARRIER');
   if (e.code === '23505') return new AppError('ALREADY_EXISTS');
   if (e.code === '22P02' || e.code === '23514') return new AppError('VALIDATION_FAILED', 'a value is not valid');
   return err;
 }
 
 export class RoutingData {
-  constructor(private readonly pool: pg.Pool, private readonly accounts: AccountLookup) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly accounts: AccountLookup,
+  ) {}
 
   async carrier(carrierId: string): Promise<Carrier> {
     const { rows } = await this.pool.query<{ id: string; name: string; tariffId: string | null; enabled: boolean }>(
-      'select id, name, tariff_id as "tariffId", enabled from carriers where id = $1', [carrierId]);
+      'select id, name, tariff_id as "tariffId", enabled from carriers where id = $1',
+      [carrierId],
+    );
     if (!rows[0]) throw new AppError('UNKNOWN_CARRIER');
     const [p, a, g] = await Promise.all([
       this.pool.query<{ prefix: string }>('select prefix from carrier_prefixes where carrier_id = $1 order by prefix', [carrierId]),
@@ -63,7 +108,8 @@ export class RoutingData {
       await client.query(
         `insert into carriers (id, name, tariff_id, enabled) values ($1, $2, $3, $4)
          on conflict (id) do update set name = excluded.name, tariff_id = excluded.tariff_id, enabled = excluded.enabled`,
-        [carrierId, b.name, b.tariffId ?? null, b.enabled ?? true]);
+        [carrierId, b.name, b.tariffId ?? null, b.enabled ?? true],
+      );
       await client.query('delete from carrier_prefixes where carrier_id = $1', [carrierId]);
       await client.query('insert into carrier_prefixes (carrier_id, prefix) select $1, unnest($2::text[])', [carrierId, b.prefixes ?? ['']]);
       await client.query('delete from carrier_addresses where carrier_id = $1', [carrierId]);
@@ -90,7 +136,19 @@ export class RoutingData {
       const { rows } = await this.pool.query<Gateway>(
         `insert into gateways (carrier_id, address, port, transport, priority, weight, tech_prefix, enabled, auth_username, auth_password)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning ${GATEWAY}`,
-        [carrierId, b.address, b.port ?? 5060, b.transport ?? 'udp', b.priority ?? 10, b.weight ?? 100, b.techPrefix ?? '', b.enabled ?? true, b.authUsername ?? null, b.authPassword ?? null]);
+        [
+          carrierId,
+          b.address,
+          b.port ?? 5060,
+          b.transport ?? 'udp',
+          b.priority ?? 10,
+          b.weight ?? 100,
+          b.techPrefix ?? '',
+          b.enabled ?? true,
+          b.authUsername ?? null,
+          b.authPassword ?? null,
+        ],
+      );
       return rows[0]!;
     } catch (err) {
       throw pgError(err);
@@ -110,7 +168,8 @@ export class RoutingData {
     const { rows } = await this.pool.query<AccessNumber>(
       `insert into access_numbers (number, language, description) values ($1, $2, $3)
        on conflict (number) do update set language = excluded.language, description = excluded.description returning number, language, description`,
-      [number, b.language ?? 'en', b.description ?? '']);
+      [number, b.language ?? 'en', b.description ?? ''],
+    );
     return rows[0]!;
   }
 
@@ -130,7 +189,8 @@ export class RoutingData {
     const { rows } = await this.pool.query<Did>(
       `insert into dids (number, account_id, sip_username) values ($1, $2, $3)
        on conflict (number) do update set account_id = excluded.account_id, sip_username = excluded.sip_username returning ${DID}`,
-      [number, account.id, sipUsername]);
+      [number, account.id, sipUsername],
+    );
     return { did: rows[0]!, account };
   }
 

@@ -166,12 +166,24 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
   const currentServer = () => server.current;
   const carriers = new CarrierRepository(pool, deps.tariffs);
   const blocklist = new Blocklist(pool);
-  const authenticator = createDigestAuthenticator({ redis, pool, namespace: s.namespace, realm: s.realm, key: s.nonceKey, now,
-    ...(s.digestAlgorithms ? { algorithms: s.digestAlgorithms } : {}) });
+  const authenticator = createDigestAuthenticator({
+    redis,
+    pool,
+    namespace: s.namespace,
+    realm: s.realm,
+    key: s.nonceKey,
+    now,
+    ...(s.digestAlgorithms ? { algorithms: s.digestAlgorithms } : {}),
+  });
   const bindings = new BindingStore(redis, { namespace: s.namespace, now });
   const callCounter = new CallRateCounter(redis, s.namespace);
   const failures = new AuthFailureGuard(redis, {
-    namespace: s.namespace, windowMs: 60_000, sourceThreshold: s.guards.failureThreshold, usernameThreshold: 0, banMs: s.guards.banSeconds * 1000, now,
+    namespace: s.namespace,
+    windowMs: 60_000,
+    sourceThreshold: s.guards.failureThreshold,
+    usernameThreshold: 0,
+    banMs: s.guards.banSeconds * 1000,
+    now,
     ...(deps.events?.authFailure ? { onFailure: () => deps.events!.authFailure!() } : {}),
   });
   const callRate = new CallRateGuard(redis, { namespace: s.namespace, limit: s.guards.accountCps, now });
@@ -182,28 +194,47 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
   const durability = s.durability && deps.store ? s.durability : undefined;
   const registry = durability ? new LiveCallRegistry(redis, { namespace: s.namespace, maxCallSeconds: s.maxCallSeconds }) : undefined;
   const store = deps.store;
-  const reaper = registry && durability && store ? new OrphanReaper({
-    registry, srf: srf as unknown as OutOfDialogSender, server: currentServer, self, log: log.child({ component: 'sip.call.reaper' }),
-    settle: async (accountId, callId, endAt) => {
-      const r = await settleOpenCallAt(store, accountId, callId, endAt, { disposition: 'orphaned', sipReason: 'ended for a process that died' });
-      return r !== undefined && r.ok && !r.duplicate;
-    },
-    staleAfterMs: durability.keepAliveSeconds * durability.orphanAfterKeepAlives * 1000, intervalMs: durability.keepAliveSeconds * 1000,
-  }) : undefined;
+  const reaper =
+    registry && durability && store
+      ? new OrphanReaper({
+          registry,
+          srf: srf as unknown as OutOfDialogSender,
+          server: currentServer,
+          self,
+          log: log.child({ component: 'sip.call.reaper' }),
+          settle: async (accountId, callId, endAt) => {
+            const r = await settleOpenCallAt(store, accountId, callId, endAt, { disposition: 'orphaned', sipReason: 'ended for a process that died' });
+            return r !== undefined && r.ok && !r.duplicate;
+          },
+          staleAfterMs: durability.keepAliveSeconds * durability.orphanAfterKeepAlives * 1000,
+          intervalMs: durability.keepAliveSeconds * 1000,
+        })
+      : undefined;
   // one rating / authorisation / routing / supervision / settling path for device and access-number calls
   const control = new CallControl({
-    credit: deps.credit, log: log.child({ component: 'sip.call' }), clock,
+    credit: deps.credit,
+    log: log.child({ component: 'sip.call' }),
+    clock,
     ...(registry && durability ? { durable: { registry, owner: self, keepAliveMs: durability.keepAliveSeconds * 1000 } } : {}),
-    tariff: (id) => deps.tariffs.load(id), carriers: () => carriers.carriers(), isBlocked: (d) => blocklist.isBlocked(d),
+    tariff: (id) => deps.tariffs.load(id),
+    carriers: () => carriers.carriers(),
+    isBlocked: (d) => blocklist.isBlocked(d),
     ...settledAnswered,
     settings: {
-      routingMode: s.routingMode, noAnswerTimeoutMs: s.noAnswerTimeoutSeconds * 1000, maxCallSeconds: s.maxCallSeconds,
-      extendLeadSeconds: s.extendLeadSeconds, warnSeconds: s.warnSeconds,
+      routingMode: s.routingMode,
+      noAnswerTimeoutMs: s.noAnswerTimeoutSeconds * 1000,
+      maxCallSeconds: s.maxCallSeconds,
+      extendLeadSeconds: s.extendLeadSeconds,
+      warnSeconds: s.warnSeconds,
     },
   });
   const outbound = new OutboundCall({
-    srf: srf as unknown as B2bSrf & OutOfDialogSender, control, log: log.child({ component: 'sip.call.outbound' }), ...(onBLegSent ? { onBLegSent } : {}),
-    server: currentServer, clock,
+    srf: srf as unknown as B2bSrf & OutOfDialogSender,
+    control,
+    log: log.child({ component: 'sip.call.outbound' }),
+    ...(onBLegSent ? { onBLegSent } : {}),
+    server: currentServer,
+    clock,
   });
   // Account facts (tariff, country, status) change rarely and the reservation script checks the
   // status atomically in Redis anyway, so the per-call Postgres read is cached for a few seconds.
@@ -218,27 +249,51 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     findAccountByCli: (cli) => cliOwners.get(cli),
     get: (id) => accounts.get(id),
     listClis: (id) => deps.accounts.listClis(id),
-    requestCli: async (id, cli) => { await cliRequests.request(id, cli, 'ivr'); },
+    requestCli: async (id, cli) => {
+      await cliRequests.request(id, cli, 'ivr');
+    },
   };
   const media = deps.media?.(srf as unknown as UasFactory);
   const ivrSettings: IvrSettings = { ...DEFAULT_IVR_SETTINGS, ...s.ivr };
-  const accessNumbers = media === undefined ? undefined : new AccessNumberCall({
-    srf: srf as unknown as ForkSrf, media, control, accounts: ivrAccounts,
-    balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
-    ...(deps.balances ? { sessions: deps.balances } : {}),
-    lockout: new PinLockout(redis, { namespace: s.namespace, threshold: ivrSettings.lockThreshold, anonymousThreshold: ivrSettings.anonymousLockThreshold, windowMs: ivrSettings.lockWindowMs, lockMs: ivrSettings.lockMs }),
-    budget: new PinBudget(redis, {
-      namespace: s.namespace, perAccessNumber: ivrSettings.pinBudgetPerAccessNumber, perSource: ivrSettings.pinBudgetPerSource, windowMs: ivrSettings.pinBudgetWindowMs, now,
-    }),
-    settings: ivrSettings, log: log.child({ component: 'sip.ivr' }),
-    server: currentServer, sender: srf as unknown as OutOfDialogSender,
-    ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
-    ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
-    ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),
-    ...(deps.events?.pinBudgetRefusal ? { onPinBudgetRefusal: deps.events.pinBudgetRefusal.bind(deps.events) } : {}),
-  });
+  const accessNumbers =
+    media === undefined
+      ? undefined
+      : new AccessNumberCall({
+          srf: srf as unknown as ForkSrf,
+          media,
+          control,
+          accounts: ivrAccounts,
+          balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
+          ...(deps.balances ? { sessions: deps.balances } : {}),
+          lockout: new PinLockout(redis, {
+            namespace: s.namespace,
+            threshold: ivrSettings.lockThreshold,
+            anonymousThreshold: ivrSettings.anonymousLockThreshold,
+            windowMs: ivrSettings.lockWindowMs,
+            lockMs: ivrSettings.lockMs,
+          }),
+          budget: new PinBudget(redis, {
+            namespace: s.namespace,
+            perAccessNumber: ivrSettings.pinBudgetPerAccessNumber,
+            perSource: ivrSettings.pinBudgetPerSource,
+            windowMs: ivrSettings.pinBudgetWindowMs,
+            now,
+          }),
+          settings: ivrSettings,
+          log: log.child({ component: 'sip.ivr' }),
+          server: currentServer,
+          sender: srf as unknown as OutOfDialogSender,
+          ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
+          ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
+          ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),
+          ...(deps.events?.pinBudgetRefusal ? { onPinBudgetRefusal: deps.events.pinBudgetRefusal.bind(deps.events) } : {}),
+        });
   const didCall = new DidCall({
-    srf: srf as unknown as ForkSrf, credit: deps.credit, log: log.child({ component: 'sip.call.did' }), ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000, clock,
+    srf: srf as unknown as ForkSrf,
+    credit: deps.credit,
+    log: log.child({ component: 'sip.call.did' }),
+    ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,
+    clock,
     ...observers(deps.events),
     bindingsFor: async (accountId, sipUsername) => {
       const users = await numbers.devicesOf(accountId, sipUsername);
@@ -247,18 +302,30 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
   });
 
   return {
-    settings: s, log, srf, server, bindings, carriers, blocklist,
+    settings: s,
+    log,
+    srf,
+    server,
+    bindings,
+    carriers,
+    blocklist,
     numbers: { carrierForAddress: (address) => carriers.carrierForAddress(address), accessNumber: (e164) => numbers.accessNumber(e164) },
     scanners: new ScannerGuard(),
     failures,
     registrar: createRegisterHandler({
-      authenticator, bindings, failures, now, logger: log.child({ component: 'sip.registrar' }),
-      minExpires: s.registrar.minExpires, maxExpires: s.registrar.maxExpires, maxContacts: s.registrar.maxContacts,
+      authenticator,
+      bindings,
+      failures,
+      now,
+      logger: log.child({ component: 'sip.registrar' }),
+      minExpires: s.registrar.minExpires,
+      maxExpires: s.registrar.maxExpires,
+      maxContacts: s.registrar.maxContacts,
     }),
     admission: new InviteAdmission(deps.events?.invite ? { onInvite: () => deps.events!.invite!() } : {}),
     rate: { record: () => callCounter.record(), check: (accountId) => callRate.check(accountId) },
     callTypes: {
-      'device': deviceCallType({
+      device: deviceCallType({
         authenticate: (req, res) => authenticateInvite(req, res, authenticator, failures),
         account: (id) => accounts.get(id),
         outbound,
@@ -266,6 +333,9 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       'access-number': accessNumberCallType({ ivr: accessNumbers }),
       'personal-number': personalNumberCallType({ personalNumber: (e164) => numbers.personalNumber(e164), did: didCall }),
     },
-    control, outbound, media, reaper,
+    control,
+    outbound,
+    media,
+    reaper,
   };
 }

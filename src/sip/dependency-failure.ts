@@ -11,7 +11,8 @@ import type { SipRequest, SipResponse } from './sip-types.ts';
 export const RETRY_AFTER_SECONDS = 5;
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
-const UNREACHABLE_MESSAGES = /Connection is closed|Stream isn't writeable|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+const UNREACHABLE_MESSAGES =
+  /Connection is closed|Stream isn't writeable|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 /** Is `err` a dependency (Redis, Postgres) being unreachable, rather than a bug? */
 export function isDependencyUnavailable(err: unknown): boolean {
@@ -40,7 +41,9 @@ function send(res: SipResponse, status: number, reason: string, headers?: Record
   if ((res as { finalResponseSent?: boolean }).finalResponseSent === true) return;
   try {
     res.send(status, reason, headers ? { headers } : undefined);
-  } catch { /* a final response went out already */ }
+  } catch {
+    /* a final response went out already */
+  }
 }
 
 /**
@@ -48,5 +51,7 @@ function send(res: SipResponse, status: number, reason: string, headers?: Record
  * drachtio-srf's default 500.
  */
 export function answerMiddlewareFailures(log: Logger): (err: unknown, req: SipRequest, res: SipResponse, next: (err?: unknown) => void) => void {
-  return (err, req, res, _next) => { answerFailure(req, res, err, log); };
+  return (err, req, res, _next) => {
+    answerFailure(req, res, err, log);
+  };
 }

@@ -35,7 +35,9 @@ export type { CallEvents } from './call-events.ts';
 export { userOf } from './sip-uri.ts';
 
 /** OPTIONS keep-alives (from the SIP server, a load balancer or a carrier) are answered 200. */
-const answerKeepAlive: SipMiddleware = (_req, res) => { res.send(200); };
+const answerKeepAlive: SipMiddleware = (_req, res) => {
+  res.send(200);
+};
 
 export function createSipApp(c: SipComponents) {
   const { settings: s, log, srf, control, outbound, media, reaper, admission, callTypes } = c;
@@ -73,8 +75,15 @@ export function createSipApp(c: SipComponents) {
     /** Connects to the SIP server; drachtio-srf reconnects by itself when the connection drops. */
     connect(): Promise<void> {
       return new Promise((resolve, reject) => {
-        const onError = (err: Error) => { srf.removeListener('connect', onConnect); reject(err); };
-        const onConnect = () => { srf.removeListener('error', onError); log.info({ server: `${s.drachtio.host}:${s.drachtio.port}` }, 'connected to the SIP server'); resolve(); };
+        const onError = (err: Error) => {
+          srf.removeListener('connect', onConnect);
+          reject(err);
+        };
+        const onConnect = () => {
+          srf.removeListener('error', onError);
+          log.info({ server: `${s.drachtio.host}:${s.drachtio.port}` }, 'connected to the SIP server');
+          resolve();
+        };
         srf.once('connect', onConnect);
         srf.once('error', onError);
         // every later 'connect' is drachtio-srf's reconnect: the server may have restarted and lost our dialogs
@@ -98,7 +107,10 @@ export function createSipApp(c: SipComponents) {
       subscriber.on('message', (ch: string, message: string) => {
         if (ch !== channel) return;
         const cmd = parseSipCommand(message);
-        if (!cmd) { log.warn({ channel }, 'unknown SIP command ignored'); return; }
+        if (!cmd) {
+          log.warn({ channel }, 'unknown SIP command ignored');
+          return;
+        }
         const done = outbound.hangup(cmd.callId, cmd.accountId);
         if (done) log.info({ callId: cmd.callId, accountId: cmd.accountId, requestedBy: cmd.requestedBy }, 'call hung up on request');
       });
@@ -120,14 +132,20 @@ export function createSipApp(c: SipComponents) {
       if (cut > 0) log.warn({ cut }, 'calls still up at the shutdown deadline were hung up and settled');
       return { cut };
     },
-    get callsInProgress(): number { return control.liveCount + admission.inflight; },
+    get callsInProgress(): number {
+      return control.liveCount + admission.inflight;
+    },
     /** The ending of other processes' orphaned calls (when durability is on), for tests and operations. */
     reaper,
     stop(): void {
       reaper?.stop();
       control.stop();
       // drachtio-srf throws when the connection is down (reconnecting): there is nothing to close then
-      try { srf.disconnect(); } catch { /* not connected */ }
+      try {
+        srf.disconnect();
+      } catch {
+        /* not connected */
+      }
       void media?.close();
     },
   };

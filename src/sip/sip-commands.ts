@@ -20,7 +20,7 @@ export interface HangupCommand {
   callId: string;
   accountId: number | null;
   requestedBy: string;
-  at: number;                 // epoch ms
+  at: number; // epoch ms
 }
 
 export type SipCommand = HangupCommand;
@@ -28,12 +28,21 @@ export type SipCommand = HangupCommand;
 /** Parses a message from the channel; undefined for anything that is not a known command. */
 export function parseSipCommand(message: string): SipCommand | undefined {
   let v: unknown;
-  try { v = JSON.parse(message); } catch { return undefined; }
+  try {
+    v = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
   if (typeof v !== 'object' || v === null) return undefined;
   const c = v as Record<string, unknown>;
   if (c.op === 'hangup' && typeof c.callId === 'string' && c.callId.length > 0) {
-    return { op: 'hangup', callId: c.callId, accountId: typeof c.accountId === 'number' ? c.accountId : null,
-      requestedBy: typeof c.requestedBy === 'string' ? c.requestedBy : '', at: typeof c.at === 'number' ? c.at : 0 };
+    return {
+      op: 'hangup',
+      callId: c.callId,
+      accountId: typeof c.accountId === 'number' ? c.accountId : null,
+      requestedBy: typeof c.requestedBy === 'string' ? c.requestedBy : '',
+      at: typeof c.at === 'number' ? c.at : 0,
+    };
   }
   return undefined;
 }

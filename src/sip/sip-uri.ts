@@ -3,5 +3,9 @@ export function userOf(uri: string): string | undefined {
   const m = /^(?:sips?:([^@;?]+)@|tel:([^;?]+))/i.exec(uri);
   const user = m?.[1] ?? m?.[2];
   if (user === undefined) return undefined;
-  try { return decodeURIComponent(user); } catch { return undefined; }   // a malformed escape: no usable number
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return undefined;
+  } // a malformed escape: no usable number
 }

@@ -8,8 +8,12 @@ import { body, expectProblem, harness } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
 
 let h: Harness;
-beforeAll(async () => { h = await harness('apiabuse', { autoTopUp: { maxAmount: 50_000_000, maxThreshold: 20_000_000, maxPerDay: 100_000_000 } }); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await harness('apiabuse', { autoTopUp: { maxAmount: 50_000_000, maxThreshold: 20_000_000, maxPerDay: 100_000_000 } });
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 const PASSWORD = 'correct horse battery';
 async function session(opts: { credit?: number } = {}) {
@@ -20,7 +24,11 @@ async function session(opts: { credit?: number } = {}) {
 }
 /** What a response tells its reader: status, content type and body with per-request fields blanked. */
 function shape(r: { statusCode: number; headers: Record<string, unknown>; body: string }): string {
-  return JSON.stringify({ s: r.statusCode, t: r.headers['content-type'], b: r.body.replace(/"(id|requestedAt|pin)":("[^"]*"|[0-9]+)/g, '"$1":_').replace(/\+[0-9]+/g, '+N') });
+  return JSON.stringify({
+    s: r.statusCode,
+    t: r.headers['content-type'],
+    b: r.body.replace(/"(id|requestedAt|pin)":("[^"]*"|[0-9]+)/g, '"$1":_').replace(/\+[0-9]+/g, '+N'),
+  });
 }
 
 describe('PIN oracle', () => {
@@ -43,7 +51,7 @@ describe('PIN oracle', () => {
 });
 
 describe('caller-ID oracle', () => {
-  it('asking for another account\'s caller ID answers exactly as for a free number, and does not authorise it', async () => {
+  it("asking for another account's caller ID answers exactly as for a free number, and does not authorise it", async () => {
     const victim = await h.customerWithAccount();
     await h.accounts.addCli(victim.account.id, '+447700955501', true);
     const me = await session();
@@ -63,13 +71,13 @@ describe('caller-ID oracle', () => {
   it('a caller ID registered at the IVR waits for confirmation in self-care, and a PIN change revokes it', async () => {
     const me = await session();
     await h.ctx.cliRequests.request(me.account.id, '+447700955511', 'ivr');
-    expect(await h.accounts.findAccountByCli('+447700955511')).toBeUndefined();        // pending: not PIN-less yet
+    expect(await h.accounts.findAccountByCli('+447700955511')).toBeUndefined(); // pending: not PIN-less yet
     const listed = body(await h.call('GET', '/v1/self/clis', { key: me.token }));
     expect(listed.pending).toEqual([expect.objectContaining({ cli: '+447700955511', origin: 'ivr' })]);
     const ok = await h.call('POST', '/v1/self/clis/%2B447700955511/confirm', { key: me.token });
     expect(body(ok)).toMatchObject({ cli: '+447700955511', status: 'authorised' });
     expect(await h.accounts.findAccountByCli('+447700955511')).toBe(me.account.id);
-    await h.accounts.addCli(me.account.id, '+447700955512', true);                   // an operator-approved one stays
+    await h.accounts.addCli(me.account.id, '+447700955512', true); // an operator-approved one stays
     expect((await h.call('PUT', '/v1/self/pin', { key: me.token, body: { password: PASSWORD } })).statusCode).toBe(200);
     expect(await h.accounts.findAccountByCli('+447700955511')).toBeUndefined();
     expect(await h.accounts.findAccountByCli('+447700955512')).toBe(me.account.id);
@@ -90,24 +98,47 @@ describe('caller-ID oracle', () => {
 });
 
 describe('auto top-up: no free credit', () => {
-  it('amounts and thresholds above the operator\'s limits are refused and change nothing', async () => {
+  it("amounts and thresholds above the operator's limits are refused and change nothing", async () => {
     const me = await session();
-    for (const b of [{ threshold: 1e15, amount: 10_000_000 }, { threshold: 10_000_000, amount: 1e15 }, { threshold: 20_000_001, amount: 10_000_000 }, { threshold: 10_000_000, amount: 50_000_001 }]) {
-      expectProblem(expect, await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, paymentToken: 'tok_test_ok', ...b } }), 400, 'AUTO_TOPUP_LIMIT');
+    for (const b of [
+      { threshold: 1e15, amount: 10_000_000 },
+      { threshold: 10_000_000, amount: 1e15 },
+      { threshold: 20_000_001, amount: 10_000_000 },
+      { threshold: 10_000_000, amount: 50_000_001 },
+    ]) {
+      expectProblem(
+        expect,
+        await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, paymentToken: 'tok_test_ok', ...b } }),
+        400,
+        'AUTO_TOPUP_LIMIT',
+      );
     }
     expect(body(await h.call('GET', '/v1/self/auto-topup', { key: me.token }))).toMatchObject({ enabled: false, hasPaymentToken: false });
   });
 
   it('charges stop at the daily limit however fast credit is spent; each attempt is recorded once', async () => {
     const me = await session();
-    expect((await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, threshold: 20_000_000, amount: 40_000_000, paymentToken: 'tok_test_ok' } })).statusCode).toBe(200);
+    expect(
+      (
+        await h.call('PUT', '/v1/self/auto-topup', {
+          key: me.token,
+          body: { enabled: true, threshold: 20_000_000, amount: 40_000_000, paymentToken: 'tok_test_ok' },
+        })
+      ).statusCode,
+    ).toBe(200);
     for (let i = 0; i < 5; i++) {
       await Promise.all([h.ctx.autoTopUp.runOne(me.account.id), h.ctx.autoTopUp.runOne(me.account.id)]);
       const live = await h.s.store.get(me.account.id);
       if (live!.available > 0) expect((await h.s.store.adjust(me.account.id, `spend-${me.account.id}-${i}`, -live!.available, 'spent')).ok).toBe(true);
     }
-    const { rows } = await h.s.pool.query<{ amount: string; result: string }>('select amount, result from auto_topup_charges where account_id = $1 order by id', [me.account.id]);
-    expect(rows.map((r) => [Number(r.amount), r.result])).toEqual([[40_000_000, 'charged'], [40_000_000, 'charged']]);   // 100 a day: a third would pass it
+    const { rows } = await h.s.pool.query<{ amount: string; result: string }>(
+      'select amount, result from auto_topup_charges where account_id = $1 order by id',
+      [me.account.id],
+    );
+    expect(rows.map((r) => [Number(r.amount), r.result])).toEqual([
+      [40_000_000, 'charged'],
+      [40_000_000, 'charged'],
+    ]); // 100 a day: a third would pass it
     expect([...h.payments.charges.keys()].filter((k) => k.startsWith(`auto-${me.account.id}-`))).toHaveLength(2);
     expect((await h.s.store.get(me.account.id))!.available).toBe(0);
     expect(body(await h.call('GET', '/v1/self/auto-topup', { key: me.token }))).toMatchObject({ enabled: true, lastResult: 'daily limit reached' });
@@ -115,7 +146,14 @@ describe('auto top-up: no free credit', () => {
 
   it('a declined charge disables auto top-up and the customer sees why', async () => {
     const me = await session();
-    expect((await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, threshold: 5_000_000, amount: 10_000_000, paymentToken: 'tok_test_decline' } })).statusCode).toBe(200);
+    expect(
+      (
+        await h.call('PUT', '/v1/self/auto-topup', {
+          key: me.token,
+          body: { enabled: true, threshold: 5_000_000, amount: 10_000_000, paymentToken: 'tok_test_decline' },
+        })
+      ).statusCode,
+    ).toBe(200);
     expect(await h.ctx.autoTopUp.runOne(me.account.id)).toBe('failed');
     expect(await h.ctx.autoTopUp.runOne(me.account.id)).toBe('skipped');
     const seen = body(await h.call('GET', '/v1/self/auto-topup', { key: me.token }));
@@ -127,10 +165,16 @@ describe('auto top-up: no free credit', () => {
 describe('login throttle', () => {
   it('300 parallel wrong logins over real HTTP check at most the limit of passwords', async () => {
     const c = await h.customerWithAccount();
-    const address = await h.app.listen({ host: '127.0.0.1', port: 0 });   // closed with the harness
-    const results = await Promise.all(Array.from({ length: 300 }, () => fetch(`${address}/v1/self/login`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: c.account.username, password: 'wrong password' }),
-      }).then((r) => r.status)));
+    const address = await h.app.listen({ host: '127.0.0.1', port: 0 }); // closed with the harness
+    const results = await Promise.all(
+      Array.from({ length: 300 }, () =>
+        fetch(`${address}/v1/self/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: c.account.username, password: 'wrong password' }),
+        }).then((r) => r.status),
+      ),
+    );
     const checked = results.filter((s) => s === 401).length;
     expect(results.filter((s) => s !== 401 && s !== 429)).toEqual([]);
     expect(checked).toBeLessThanOrEqual(5);

@@ -23,7 +23,11 @@ export interface Harness {
   payments: TestPaymentProvider;
   keys: { admin: string; billing: string; read: string };
   logs: string[];
-  call(method: string, url: string, opts?: { key?: string | null; body?: unknown; headers?: Record<string, string>; payload?: string }): Promise<LightMyRequestResponse>;
+  call(
+    method: string,
+    url: string,
+    opts?: { key?: string | null; body?: unknown; headers?: Record<string, string>; payload?: string },
+  ): Promise<LightMyRequestResponse>;
   directoryEmail(customerId: number): Promise<string>;
   customerWithAccount(opts?: { username?: string; password?: string; email?: string; credit?: number }): Promise<{ customerId: number; account: Account }>;
   close(): Promise<void>;
@@ -34,7 +38,12 @@ export const JSON_TYPE = 'application/json; charset=utf-8';
 
 export function testSettings(namespace: string, over: Partial<ApiSettings> = {}): ApiSettings {
   return {
-    namespace, realm: 'test.local', rateLimit: 100_000, apiKeyCacheMs: 0, durableBalanceCacheMs: 0, trustProxy: false,
+    namespace,
+    realm: 'test.local',
+    rateLimit: 100_000,
+    apiKeyCacheMs: 0,
+    durableBalanceCacheMs: 0,
+    trustProxy: false,
     session: { ttlSeconds: 900, maxFailures: 5, maxFailuresPerSource: 20, windowSeconds: 900 },
     retention: { cdrMonths: 12, contactYears: 6, paymentReferenceMonths: 24 },
     autoTopUp: { maxAmount: 100_000_000, maxThreshold: 50_000_000, maxPerDay: 200_000_000 },
@@ -46,12 +55,24 @@ export function testSettings(namespace: string, over: Partial<ApiSettings> = {})
 export async function harness(label: string, over: Partial<ApiSettings> = {}): Promise<Harness> {
   const s = await setupServices(label);
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   const log = pino({ level: 'trace' }, sink);
   const accounts = new AccountService(s.pool, s.store, TEST_PEPPER);
   const payments = new TestPaymentProvider();
   const { app, ctx, routes } = await buildApi({
-    log, pool: s.pool, redis: s.redis, balances: s.store, accounts, tariffs: new TariffRepository(s.pool), payments, settings: testSettings(s.namespace, over),
+    log,
+    pool: s.pool,
+    redis: s.redis,
+    balances: s.store,
+    accounts,
+    tariffs: new TariffRepository(s.pool),
+    payments,
+    settings: testSettings(s.namespace, over),
   });
   await app.ready();
   const keys = {
@@ -61,21 +82,52 @@ export async function harness(label: string, over: Partial<ApiSettings> = {}): P
   };
   let n = 0;
   const h: Harness = {
-    s, app, routes, ctx, accounts, payments, keys, logs,
+    s,
+    app,
+    routes,
+    ctx,
+    accounts,
+    payments,
+    keys,
+    logs,
     call(method, url, o = {}) {
       const key = o.key === undefined ? keys.admin : o.key;
       const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...o.headers };
-      return app.inject({ method: method as 'GET', url, headers, ...(o.body !== undefined ? { payload: o.body as object } : {}), ...(o.payload !== undefined ? { payload: o.payload } : {}) });
+      return app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        ...(o.body !== undefined ? { payload: o.body as object } : {}),
+        ...(o.payload !== undefined ? { payload: o.payload } : {}),
+      });
     },
     async customerWithAccount(o = {}) {
       n++;
-      const customerId = await accounts.createCustomer({ name: `Customer ${n}`, email: o.email ?? `c${n}-${s.id}@example.invalid`, addressLine1: `${n} High Street`, city: 'Leeds', postalCode: 'LS1 1AA', country: 'GB', phoneNumbers: [`+4477009${String(n).padStart(5, '0')}`] });
-      const account = await accounts.createAccount({ customerId, currency: 'GBP', username: o.username ?? `user${n}_${s.id}`.slice(0, 64), password: o.password ?? 'correct horse battery' });
+      const customerId = await accounts.createCustomer({
+        name: `Customer ${n}`,
+        email: o.email ?? `c${n}-${s.id}@example.invalid`,
+        addressLine1: `${n} High Street`,
+        city: 'Leeds',
+        postalCode: 'LS1 1AA',
+        country: 'GB',
+        phoneNumbers: [`+4477009${String(n).padStart(5, '0')}`],
+      });
+      const account = await accounts.createAccount({
+        customerId,
+        currency: 'GBP',
+        username: o.username ?? `user${n}_${s.id}`.slice(0, 64),
+        password: o.password ?? 'correct horse battery',
+      });
       if (o.credit) await s.store.topUp(account.id, `open-${account.id}`, o.credit, 'test', `ref-open-${account.id}`);
       return { customerId, account };
     },
-    async directoryEmail(customerId) { return (await ctx.directory.get(customerId)).email ?? ''; },
-    async close() { await app.close(); await s.teardown(); },
+    async directoryEmail(customerId) {
+      return (await ctx.directory.get(customerId)).email ?? '';
+    },
+    async close() {
+      await app.close();
+      await s.teardown();
+    },
   };
   return h;
 }
@@ -85,17 +137,49 @@ export function body(r: LightMyRequestResponse): Record<string, unknown> {
 }
 
 /** Asserts a problem+json response: status, content type and the exact body (detail as given, or any string). */
-export function expectProblem(expect: (v: unknown) => { toBe(x: unknown): void; toEqual(x: unknown): void }, r: LightMyRequestResponse, status: number, code: string, detail?: string): void {
+export function expectProblem(
+  expect: (v: unknown) => { toBe(x: unknown): void; toEqual(x: unknown): void },
+  r: LightMyRequestResponse,
+  status: number,
+  code: string,
+  detail?: string,
+): void {
   expect(r.statusCode).toBe(status);
   expect(r.headers['content-type']).toBe(PROBLEM);
   const b = r.json() as Record<string, unknown>;
   expect({ ...b, detail: detail === undefined ? typeof b.detail : b.detail, errors: undefined }).toEqual({
-    type: `about:blank#${code}`, title: code, status, code, detail: detail ?? 'string', instance: r.raw.req.url?.split('?')[0], errors: undefined,
+    type: `about:blank#${code}`,
+    title: code,
+    status,
+    code,
+    detail: detail ?? 'string',
+    instance: r.raw.req.url?.split('?')[0],
+    errors: undefined,
   });
 }
 
 /** Every row of every table in the file's schema, for "nothing changed" checks. */
-export async function snapshot(s: TestServices, tables = ['customers', 'accounts', 'pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'topups', 'auto_topups', 'marketing_consents', 'api_keys', 'carriers', 'gateways', 'dids', 'access_numbers', 'tariffs', 'rates']): Promise<string> {
+export async function snapshot(
+  s: TestServices,
+  tables = [
+    'customers',
+    'accounts',
+    'pins',
+    'authorised_clis',
+    'cli_requests',
+    'sip_credentials',
+    'topups',
+    'auto_topups',
+    'marketing_consents',
+    'api_keys',
+    'carriers',
+    'gateways',
+    'dids',
+    'access_numbers',
+    'tariffs',
+    'rates',
+  ],
+): Promise<string> {
   const out: Record<string, unknown> = {};
   for (const t of tables) out[t] = (await s.pool.query(`select * from ${t} order by 1`)).rows;
   return JSON.stringify(out);

@@ -13,9 +13,14 @@ beforeAll(async () => {
   h = await harness('hotpath', { apiKeyCacheMs: 60_000, durableBalanceCacheMs: 60_000 });
   const pool = h.s.pool as unknown as { query: (...a: unknown[]) => unknown };
   const original = pool.query.bind(h.s.pool);
-  pool.query = (...a: unknown[]) => { queries++; return original(...a); };
+  pool.query = (...a: unknown[]) => {
+    queries++;
+    return original(...a);
+  };
 });
-afterAll(async () => { await h.close(); });
+afterAll(async () => {
+  await h.close();
+});
 
 const body = (r: { body: string }) => JSON.parse(r.body) as Record<string, unknown>;
 
@@ -46,7 +51,7 @@ describe('live-balance hot path', () => {
       const c = await short.customerWithAccount({ credit: 1_000 });
       expect(body(await short.call('GET', `/v1/accounts/${c.account.id}/balance`)).durableBalance).toBe(0);
       await short.s.pool.query('update accounts set balance = 1000 where id = $1', [c.account.id]);
-      expect(body(await short.call('GET', `/v1/accounts/${c.account.id}/balance`)).durableBalance).toBe(0);   // still cached
+      expect(body(await short.call('GET', `/v1/accounts/${c.account.id}/balance`)).durableBalance).toBe(0); // still cached
       await new Promise((r) => setTimeout(r, 400));
       expect(body(await short.call('GET', `/v1/accounts/${c.account.id}/balance`)).durableBalance).toBe(1_000);
     } finally {
@@ -56,7 +61,11 @@ describe('live-balance hot path', () => {
 
   it('caches the durable balance for 5 s by default', () => {
     const config = loadConfig({
-      DATABASE_URL: 'postgres://x@127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1:6379', PIN_PEPPER: 'p'.repeat(40), DRACHTIO_SECRET: 'secret-secret', SIP_NONCE_KEY: 'n'.repeat(32),
+      DATABASE_URL: 'postgres://x@127.0.0.1/x',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      PIN_PEPPER: 'p'.repeat(40),
+      DRACHTIO_SECRET: 'secret-secret',
+      SIP_NONCE_KEY: 'n'.repeat(32),
     });
     expect(config.durableBalanceCacheMs).toBe(5_000);
   });

@@ -17,17 +17,40 @@ import type { FuzzRequest, Ids } from './openapi-requests.ts';
 const RUNS = Number(process.env.HTTP_FUZZ_RUNS ?? 5000);
 const SEED = process.env.HTTP_FUZZ_SEED === undefined ? undefined : Number(process.env.HTTP_FUZZ_SEED);
 /** Tables a refused request must not change (the audit log and sessions are allowed to record the attempt). */
-const TABLES = ['customers', 'accounts', 'pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'topups', 'auto_topups', 'auto_topup_charges', 'marketing_consents',
-  'api_keys', 'carriers', 'gateways', 'dids', 'access_numbers', 'tariffs', 'rates', 'ledger_entries'];
+const TABLES = [
+  'customers',
+  'accounts',
+  'pins',
+  'authorised_clis',
+  'cli_requests',
+  'sip_credentials',
+  'topups',
+  'auto_topups',
+  'auto_topup_charges',
+  'marketing_consents',
+  'api_keys',
+  'carriers',
+  'gateways',
+  'dids',
+  'access_numbers',
+  'tariffs',
+  'rates',
+  'ledger_entries',
+];
 
 let h: Harness;
 let ids: Ids;
 let token = '';
 beforeAll(async () => {
-  h = await harness('apifuzz', { rateLimit: 1_000_000, session: { ttlSeconds: 900, maxFailures: 1_000_000, maxFailuresPerSource: 1_000_000, windowSeconds: 900 } });
+  h = await harness('apifuzz', {
+    rateLimit: 1_000_000,
+    session: { ttlSeconds: 900, maxFailures: 1_000_000, maxFailuresPerSource: 1_000_000, windowSeconds: 900 },
+  });
   await freshTarget();
 });
-afterAll(async () => { await h?.close(); });
+afterAll(async () => {
+  await h?.close();
+});
 
 /** A customer with credit and a session: replaced now and then, since the fuzzer may close, erase or log it out. */
 async function freshTarget(): Promise<void> {
@@ -47,10 +70,16 @@ async function digest(): Promise<string> {
 
 function credential(r: FuzzRequest): Record<string, string> {
   switch (r.principal) {
-    case 'admin': case 'billing': case 'read': return { authorization: `Bearer ${h.keys[r.principal]}` };
-    case 'customer': return { authorization: `Bearer ${token}` };
-    case 'garbage': return { authorization: 'Bearer sk_000000000000_not-a-key' };
-    case 'none': return {};
+    case 'admin':
+    case 'billing':
+    case 'read':
+      return { authorization: `Bearer ${h.keys[r.principal]}` };
+    case 'customer':
+      return { authorization: `Bearer ${token}` };
+    case 'garbage':
+      return { authorization: 'Bearer sk_000000000000_not-a-key' };
+    case 'none':
+      return {};
   }
 }
 
@@ -62,24 +91,40 @@ describe('HTTP fuzzer over the OpenAPI document', () => {
     expect(ops.length).toBeGreaterThan(100);
     const seen = new Set<string>();
     let n = 0;
-    const property = fc.asyncProperty(requestFor(ops, { get accountId() { return ids.accountId; }, get customerId() { return ids.customerId; }, get otherAccountId() { return ids.otherAccountId; }, get cli() { return ids.cli; } }), async (req) => {
-      if (++n % 500 === 0) await freshTarget();
-      const stream = /\/events$/.test(req.route);
-      const headers = { ...req.headers, ...(stream ? {} : credential(req)) };
-      const before = await digest();
-      const r = await h.app.inject({ method: req.method as 'GET', url: req.url, headers, ...(req.payload !== undefined ? { payload: req.payload } : {}) });
-      seen.add(req.route);
-      const what = `${req.method} ${req.url.slice(0, 200)} as ${req.principal} ${JSON.stringify(req.headers)} ${(req.payload ?? '').toString().slice(0, 300)} -> ${r.statusCode} ${r.body.slice(0, 300)}`;
-      expect(r.statusCode, what).toBeLessThan(500);
-      if (r.statusCode >= 400) {
-        const web = req.tags.includes('web') && String(r.headers['content-type']).startsWith('text/html');
-        if (!web) {
-          expect(r.headers['content-type'], what).toBe(PROBLEM);
-          expect(r.json(), what).toMatchObject({ status: r.statusCode, code: expect.any(String), type: expect.stringMatching(/^about:blank#/) });
+    const property = fc.asyncProperty(
+      requestFor(ops, {
+        get accountId() {
+          return ids.accountId;
+        },
+        get customerId() {
+          return ids.customerId;
+        },
+        get otherAccountId() {
+          return ids.otherAccountId;
+        },
+        get cli() {
+          return ids.cli;
+        },
+      }),
+      async (req) => {
+        if (++n % 500 === 0) await freshTarget();
+        const stream = /\/events$/.test(req.route);
+        const headers = { ...req.headers, ...(stream ? {} : credential(req)) };
+        const before = await digest();
+        const r = await h.app.inject({ method: req.method as 'GET', url: req.url, headers, ...(req.payload !== undefined ? { payload: req.payload } : {}) });
+        seen.add(req.route);
+        const what = `${req.method} ${req.url.slice(0, 200)} as ${req.principal} ${JSON.stringify(req.headers)} ${(req.payload ?? '').toString().slice(0, 300)} -> ${r.statusCode} ${r.body.slice(0, 300)}`;
+        expect(r.statusCode, what).toBeLessThan(500);
+        if (r.statusCode >= 400) {
+          const web = req.tags.includes('web') && String(r.headers['content-type']).startsWith('text/html');
+          if (!web) {
+            expect(r.headers['content-type'], what).toBe(PROBLEM);
+            expect(r.json(), what).toMatchObject({ status: r.statusCode, code: expect.any(String), type: expect.stringMatching(/^about:blank#/) });
+          }
+          expect(await digest(), `refused but changed data: ${what}`).toBe(before);
         }
-        expect(await digest(), `refused but changed data: ${what}`).toBe(before);
-      }
-    });
+      },
+    );
     await fc.assert(property, { numRuns: RUNS, endOnFailure: true, ...(SEED === undefined ? {} : { seed: SEED }) });
     expect(seen.size / ops.length, `routes reached: ${seen.size} of ${ops.length}`).toBeGreaterThan(0.9);
   }, 600_000);

@@ -3,8 +3,12 @@ import { body, expectProblem, harness, JSON_TYPE, snapshot } from './api-harness
 import type { Harness } from './api-harness.ts';
 
 let h: Harness;
-beforeAll(async () => { h = await harness('apiops'); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await harness('apiops');
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 describe('authentication, scopes and rate limits', () => {
   it('a route without credentials is 401 with a Bearer challenge, whatever the body', async () => {
@@ -34,7 +38,7 @@ describe('authentication, scopes and rate limits', () => {
     for (const row of rows) for (const k of Object.values(h.keys)) expect(k).not.toContain(row.secret_hash.toString('base64url'));
   });
 
-  it('a key without the route\'s scope is 403; a customer session on an operator route is 403', async () => {
+  it("a key without the route's scope is 403; a customer session on an operator route is 403", async () => {
     expectProblem(expect, await h.call('POST', '/v1/customers', { key: h.keys.read, body: { name: 'X' } }), 403, 'FORBIDDEN', 'this route needs scope admin');
     expectProblem(expect, await h.call('POST', '/v1/customers', { key: h.keys.billing, body: { name: 'X' } }), 403, 'FORBIDDEN');
     const c = await h.customerWithAccount({ password: 'pass-word-123' });
@@ -46,8 +50,14 @@ describe('authentication, scopes and rate limits', () => {
   it('billing scope can read and credit but not administer', async () => {
     const c = await h.customerWithAccount();
     expect((await h.call('GET', `/v1/accounts/${c.account.id}/balance`, { key: h.keys.billing })).statusCode).toBe(200);
-    expect((await h.call('POST', `/v1/accounts/${c.account.id}/topups`, { key: h.keys.billing, body: { amount: 1 }, headers: { 'idempotency-key': 'scope-1' } })).statusCode).toBe(201);
-    expect((await h.call('POST', `/v1/accounts/${c.account.id}/topups`, { key: h.keys.read, body: { amount: 1 }, headers: { 'idempotency-key': 'scope-2' } })).statusCode).toBe(403);
+    expect(
+      (await h.call('POST', `/v1/accounts/${c.account.id}/topups`, { key: h.keys.billing, body: { amount: 1 }, headers: { 'idempotency-key': 'scope-1' } }))
+        .statusCode,
+    ).toBe(201);
+    expect(
+      (await h.call('POST', `/v1/accounts/${c.account.id}/topups`, { key: h.keys.read, body: { amount: 1 }, headers: { 'idempotency-key': 'scope-2' } }))
+        .statusCode,
+    ).toBe(403);
     expect((await h.call('POST', `/v1/accounts/${c.account.id}/suspend`, { key: h.keys.billing })).statusCode).toBe(403);
   });
 
@@ -68,7 +78,9 @@ describe('authentication, scopes and rate limits', () => {
 
 describe('customers and accounts', () => {
   it('creates, reads, searches and pages customers; every read is audited', async () => {
-    const r = await h.call('POST', '/v1/customers', { body: { name: 'Ada Lovelace', email: 'ada@example.invalid', country: 'GB', phoneNumbers: ['+447700900555'] } });
+    const r = await h.call('POST', '/v1/customers', {
+      body: { name: 'Ada Lovelace', email: 'ada@example.invalid', country: 'GB', phoneNumbers: ['+447700900555'] },
+    });
     expect(r.statusCode).toBe(201);
     expect(r.headers['content-type']).toBe(JSON_TYPE);
     const c = body(r);
@@ -179,8 +191,10 @@ describe('customers and accounts', () => {
     await h.accounts.setSipPassword(c.account.id, 'searchme', 'test.local', 'a long sip password');
     expect((body(await h.call('GET', '/v1/accounts?cli=%2B447700911111')).items as { id: number }[]).map((x) => x.id)).toEqual([c.account.id]);
     expect((body(await h.call('GET', '/v1/accounts?sipUsername=searchme')).items as { id: number }[]).map((x) => x.id)).toEqual([c.account.id]);
-    const email = (await h.directoryEmail(c.customerId));
-    expect((body(await h.call('GET', `/v1/accounts?email=${encodeURIComponent(email)}`)).items as { id: number }[]).map((x) => x.id).sort()).toEqual([c.account.id, a.id as number].sort());
+    const email = await h.directoryEmail(c.customerId);
+    expect((body(await h.call('GET', `/v1/accounts?email=${encodeURIComponent(email)}`)).items as { id: number }[]).map((x) => x.id).sort()).toEqual(
+      [c.account.id, a.id as number].sort(),
+    );
     const u = await h.call('PATCH', `/v1/accounts/${a.id as number}`, { body: { dailySpendCap: 5_000_000, creditFloor: -1_000_000 } });
     expect(body(u)).toMatchObject({ dailySpendCap: 5_000_000, creditFloor: -1_000_000 });
     expect((await h.s.store.get(a.id as number))?.creditFloor).toBe(-1_000_000);
@@ -232,7 +246,7 @@ describe('PINs, caller IDs and SIP credentials', () => {
     expect(await h.accounts.findAccountByCli('+447700922222')).toBeUndefined();
   });
 
-  it('a SIP password is stored as HA1 only; another account\'s username is refused', async () => {
+  it("a SIP password is stored as HA1 only; another account's username is refused", async () => {
     const c = await h.customerWithAccount();
     const r = await h.call('PUT', `/v1/accounts/${c.account.id}/sip-credentials/bob1000`, { body: { password: 'sip secret 12345' } });
     expect(r.statusCode).toBe(200);
@@ -240,7 +254,12 @@ describe('PINs, caller IDs and SIP credentials', () => {
     const { rows } = await h.s.pool.query('select * from sip_credentials where username = $1', ['bob1000']);
     expect(JSON.stringify(rows)).not.toContain('sip secret');
     const other = await h.customerWithAccount();
-    expectProblem(expect, await h.call('PUT', `/v1/accounts/${other.account.id}/sip-credentials/bob1000`, { body: { password: 'sip secret 67890' } }), 409, 'ALREADY_EXISTS');
+    expectProblem(
+      expect,
+      await h.call('PUT', `/v1/accounts/${other.account.id}/sip-credentials/bob1000`, { body: { password: 'sip secret 67890' } }),
+      409,
+      'ALREADY_EXISTS',
+    );
     expect((body(await h.call('GET', `/v1/accounts/${c.account.id}/sip-credentials`)).items as unknown[]).length).toBe(1);
     expect(body(await h.call('DELETE', `/v1/accounts/${c.account.id}/sip-credentials/bob1000`))).toEqual({ removed: true });
     expect(h.logs.join('')).not.toContain('sip secret');
@@ -248,22 +267,34 @@ describe('PINs, caller IDs and SIP credentials', () => {
 });
 
 describe('tariffs, routing data and live calls', () => {
-  const CSV = 'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy\n44,UK,0.010000,0,0,60,60,2026-01-01T00:00:00Z,,answered\n4477,UK mobile,0.050000,0,0,30,6,2026-01-01T00:00:00Z,,answered\n';
+  const CSV =
+    'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy\n44,UK,0.010000,0,0,60,60,2026-01-01T00:00:00Z,,answered\n4477,UK mobile,0.050000,0,0,30,6,2026-01-01T00:00:00Z,,answered\n';
 
   it('uploads a tariff CSV, lists rates with effective dates, downloads it; a bad CSV changes nothing', async () => {
-    const up = await h.call('PUT', '/v1/tariffs/retail?name=Retail&currency=GBP', { payload: CSV, headers: { 'content-type': 'text/csv' }, key: h.keys.billing });
+    const up = await h.call('PUT', '/v1/tariffs/retail?name=Retail&currency=GBP', {
+      payload: CSV,
+      headers: { 'content-type': 'text/csv' },
+      key: h.keys.billing,
+    });
     expect(up.statusCode).toBe(200);
     expect(body(up)).toEqual({ tariffId: 'retail', imported: 2 });
     const rates = body(await h.call('GET', '/v1/tariffs/retail/rates?at=2026-06-01T00:00:00Z'));
-    expect((rates.items as { prefix: string; pricePerMinute: number; effectiveFrom: string }[]).map((r) => [r.prefix, r.pricePerMinute, r.effectiveFrom]))
-      .toEqual([['44', 10_000, '2026-01-01T00:00:00.000Z'], ['4477', 50_000, '2026-01-01T00:00:00.000Z']]);
+    expect(
+      (rates.items as { prefix: string; pricePerMinute: number; effectiveFrom: string }[]).map((r) => [r.prefix, r.pricePerMinute, r.effectiveFrom]),
+    ).toEqual([
+      ['44', 10_000, '2026-01-01T00:00:00.000Z'],
+      ['4477', 50_000, '2026-01-01T00:00:00.000Z'],
+    ]);
     expect((body(await h.call('GET', '/v1/tariffs/retail/rates?at=2025-06-01T00:00:00Z')).items as unknown[]).length).toBe(0);
     const down = await h.call('GET', '/v1/tariffs/retail/csv');
     expect(down.statusCode).toBe(200);
     expect(down.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(down.body).toContain('4477');
     const before = await snapshot(h.s);
-    const bad = await h.call('PUT', '/v1/tariffs/retail?name=Retail&currency=GBP', { payload: `${CSV}abc,bad,x,0,0,60,60,2026-01-01T00:00:00Z,,answered\n`, headers: { 'content-type': 'text/csv' } });
+    const bad = await h.call('PUT', '/v1/tariffs/retail?name=Retail&currency=GBP', {
+      payload: `${CSV}abc,bad,x,0,0,60,60,2026-01-01T00:00:00Z,,answered\n`,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(bad.statusCode).toBe(400);
     expect(body(bad)).toMatchObject({ code: 'INVALID_TARIFF_CSV', errors: expect.arrayContaining([expect.objectContaining({ line: 4 })]) });
     expect((await h.call('PUT', '/v1/tariffs/retail?name=Retail&currency=GBP', { body: { csv: CSV } })).statusCode).toBe(415);
@@ -271,15 +302,20 @@ describe('tariffs, routing data and live calls', () => {
     expect((body(await h.call('GET', '/v1/tariffs')).items as { id: string; rates: number }[]).find((t) => t.id === 'retail')?.rates).toBe(2);
   });
 
-  it('an account\'s tariff is in its currency: another currency is refused on assignment and on re-import while in use', async () => {
-    const c = await h.customerWithAccount();                               // a GBP account
+  it("an account's tariff is in its currency: another currency is refused on assignment and on re-import while in use", async () => {
+    const c = await h.customerWithAccount(); // a GBP account
     expect((await h.call('PUT', '/v1/tariffs/gbp-api?name=GBP&currency=GBP', { payload: CSV, headers: { 'content-type': 'text/csv' } })).statusCode).toBe(200);
     expect((await h.call('PUT', '/v1/tariffs/eur-api?name=EUR&currency=EUR', { payload: CSV, headers: { 'content-type': 'text/csv' } })).statusCode).toBe(200);
     const before = await snapshot(h.s);
     const wrong = await h.call('PATCH', `/v1/accounts/${c.account.id}`, { body: { tariffId: 'eur-api' } });
     expectProblem(expect, wrong, 409, 'TARIFF_CURRENCY_MISMATCH');
     expect(body(wrong).detail).toBe('tariff eur-api is priced in EUR; account ' + String(c.account.id) + ' is in GBP');
-    expectProblem(expect, await h.call('POST', '/v1/accounts', { body: { customerId: c.customerId, currency: 'GBP', tariffId: 'eur-api' } }), 409, 'TARIFF_CURRENCY_MISMATCH');
+    expectProblem(
+      expect,
+      await h.call('POST', '/v1/accounts', { body: { customerId: c.customerId, currency: 'GBP', tariffId: 'eur-api' } }),
+      409,
+      'TARIFF_CURRENCY_MISMATCH',
+    );
     expect(await snapshot(h.s)).toBe(before);
     expect(body(await h.call('PATCH', `/v1/accounts/${c.account.id}`, { body: { tariffId: 'gbp-api' } }))).toMatchObject({ tariffId: 'gbp-api' });
     const before2 = await snapshot(h.s);
@@ -295,7 +331,9 @@ describe('tariffs, routing data and live calls', () => {
     const put = await h.call('PUT', '/v1/carriers/wholesale1', { body: { name: 'Wholesale One', prefixes: ['44'], addresses: ['192.0.2.0/24'] } });
     expect(put.statusCode).toBe(200);
     expect(body(put)).toMatchObject({ id: 'wholesale1', prefixes: ['44'], addresses: ['192.0.2.0/24'], gateways: [] });
-    const gw = await h.call('POST', '/v1/carriers/wholesale1/gateways', { body: { address: '192.0.2.10', port: 5080, authUsername: 'u', authPassword: 'gateway-secret' } });
+    const gw = await h.call('POST', '/v1/carriers/wholesale1/gateways', {
+      body: { address: '192.0.2.10', port: 5080, authUsername: 'u', authPassword: 'gateway-secret' },
+    });
     expect(gw.statusCode).toBe(201);
     expect(body(gw)).toMatchObject({ address: '192.0.2.10', port: 5080, hasAuthPassword: true });
     expect(gw.body).not.toContain('gateway-secret');
@@ -304,7 +342,11 @@ describe('tariffs, routing data and live calls', () => {
     expect(body(await h.call('DELETE', `/v1/gateways/${body(gw).id as number}`))).toEqual({ removed: true });
     expect(body(await h.call('DELETE', '/v1/carriers/wholesale1'))).toEqual({ removed: true });
 
-    expect(body(await h.call('PUT', '/v1/access-numbers/%2B442079460000', { body: { language: 'en', description: 'London' } }))).toEqual({ number: '+442079460000', language: 'en', description: 'London' });
+    expect(body(await h.call('PUT', '/v1/access-numbers/%2B442079460000', { body: { language: 'en', description: 'London' } }))).toEqual({
+      number: '+442079460000',
+      language: 'en',
+      description: 'London',
+    });
     expect((body(await h.call('GET', '/v1/access-numbers')).items as unknown[]).length).toBe(1);
     expect(body(await h.call('DELETE', '/v1/access-numbers/%2B442079460000'))).toEqual({ removed: true });
 
@@ -321,7 +363,16 @@ describe('tariffs, routing data and live calls', () => {
     const res = await h.s.store.reserve(c.account.id, 'live-call-1@test', 1000, 100_000, Date.now() + 60_000);
     expect(res.ok).toBe(true);
     const list = body(await h.call('GET', `/v1/calls?accountId=${c.account.id}`, { key: h.keys.read }));
-    expect(list.items).toEqual([{ callId: 'live-call-1@test', accountId: c.account.id, state: 'reserved', reserved: 100_000, startedAt: expect.any(String), reservedUntil: expect.any(String) }]);
+    expect(list.items).toEqual([
+      {
+        callId: 'live-call-1@test',
+        accountId: c.account.id,
+        state: 'reserved',
+        reserved: 100_000,
+        startedAt: expect.any(String),
+        reservedUntil: expect.any(String),
+      },
+    ]);
     const sub = h.s.newRedis();
     const got = new Promise<string>((resolve) => sub.on('message', (_ch, m: string) => resolve(m)));
     await sub.subscribe(`${h.s.namespace}:sip:commands`);
@@ -329,7 +380,13 @@ describe('tariffs, routing data and live calls', () => {
     const r = await h.call('DELETE', '/v1/calls/live-call-1@test');
     expect(r.statusCode).toBe(202);
     expect(body(r)).toEqual({ callId: 'live-call-1@test', accountId: c.account.id, receivers: 1 });
-    expect(JSON.parse(await got)).toEqual({ op: 'hangup', callId: 'live-call-1@test', accountId: c.account.id, requestedBy: expect.stringMatching(/^apikey:/), at: expect.any(Number) });
+    expect(JSON.parse(await got)).toEqual({
+      op: 'hangup',
+      callId: 'live-call-1@test',
+      accountId: c.account.id,
+      requestedBy: expect.stringMatching(/^apikey:/),
+      at: expect.any(Number),
+    });
   });
 });
 
@@ -343,9 +400,18 @@ describe('OpenAPI', () => {
       const p = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
       const op = paths[p]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${r.url} missing from OpenAPI`).toBeDefined();
-      expect(Object.keys(op!.responses).some((s) => /^2/.test(s)), `${r.method} ${r.url} has no success response schema`).toBe(true);
+      expect(
+        Object.keys(op!.responses).some((s) => /^2/.test(s)),
+        `${r.method} ${r.url} has no success response schema`,
+      ).toBe(true);
       expect(op!.responses['4XX'] ?? op!.responses['4xx'], `${r.method} ${r.url} lacks the problem schema`).toBeDefined();
-      if (['POST', 'PUT', 'PATCH'].includes(r.method) && !r.url.endsWith('/logout') && !/\/(suspend|resume|close|approve|reject|erasure|compromised|confirm)$/.test(r.url) && r.url !== '/v1/accounts/:accountId/pin' && !r.url.startsWith('/v1/customers/:customerId/erasure')) {
+      if (
+        ['POST', 'PUT', 'PATCH'].includes(r.method) &&
+        !r.url.endsWith('/logout') &&
+        !/\/(suspend|resume|close|approve|reject|erasure|compromised|confirm)$/.test(r.url) &&
+        r.url !== '/v1/accounts/:accountId/pin' &&
+        !r.url.startsWith('/v1/customers/:customerId/erasure')
+      ) {
         expect(op!.requestBody, `${r.method} ${r.url} lacks a body schema`).toBeDefined();
       }
     }
@@ -362,6 +428,12 @@ describe('OpenAPI', () => {
     expect(body(await h.call('GET', '/ready', { key: null }))).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
     const m = await h.call('GET', '/metrics', { key: null });
     expect(m.statusCode).toBe(200);
-    for (const name of ['softswitch_calls_in_progress', 'softswitch_ledger_pending_events', 'softswitch_ledger_lag_seconds', 'softswitch_http_request_duration_seconds_bucket']) expect(m.body).toContain(name);
+    for (const name of [
+      'softswitch_calls_in_progress',
+      'softswitch_ledger_pending_events',
+      'softswitch_ledger_lag_seconds',
+      'softswitch_http_request_duration_seconds_bucket',
+    ])
+      expect(m.body).toContain(name);
   });
 });

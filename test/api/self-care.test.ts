@@ -3,8 +3,12 @@ import { body, expectProblem, harness, JSON_TYPE, snapshot } from './api-harness
 import type { Harness } from './api-harness.ts';
 
 let h: Harness;
-beforeAll(async () => { h = await harness('apiself'); });
-afterAll(async () => { await h?.close(); });
+beforeAll(async () => {
+  h = await harness('apiself');
+});
+afterAll(async () => {
+  await h?.close();
+});
 
 const PASSWORD = 'correct horse battery';
 async function login(username: string | null, password = PASSWORD, ip = '203.0.113.9') {
@@ -50,7 +54,9 @@ describe('own data only', () => {
     expect(self).toMatchObject({ customer: { id: me.customerId }, account: { id: me.account.id } });
     expect(body(await h.call('GET', '/v1/self/balance', { key: me.token }))).toMatchObject({ accountId: me.account.id, balance: 3_000_000, currency: 'GBP' });
     expect(body(await h.call('PATCH', '/v1/self', { key: me.token, body: { city: 'Bath' } }))).toMatchObject({ id: me.customerId, city: 'Bath' });
-    const { rows } = await h.s.pool.query("select actor, detail from audit_log where action = 'customer.rectify' and subject_customer_id = $1", [me.customerId]);
+    const { rows } = await h.s.pool.query("select actor, detail from audit_log where action = 'customer.rectify' and subject_customer_id = $1", [
+      me.customerId,
+    ]);
     expect(rows).toEqual([{ actor: `customer:${me.customerId}`, detail: { fields: ['city'] } }]);
     expect(body(await h.call('GET', '/v1/self/cdrs', { key: me.token }))).toEqual({ items: [], nextCursor: null });
     const csv = await h.call('GET', '/v1/self/cdrs/export', { key: me.token });
@@ -64,7 +70,9 @@ describe('own data only', () => {
     const t0 = Date.now();
     expect((await h.s.store.reserve(me.account.id, 'live-self-1', 1, 10_000, t0 + 60_000)).ok).toBe(true);
     expect((await h.s.store.reserve(other.account.id, 'live-other-1', 1, 10_000, t0 + 60_000)).ok).toBe(true);
-    expect(body(await h.call('GET', '/v1/self/calls/live', { key: me.token }))).toEqual({ items: [{ state: 'ringing', dialledNumber: null, startedAt: expect.any(String), answeredAt: null }] });
+    expect(body(await h.call('GET', '/v1/self/calls/live', { key: me.token }))).toEqual({
+      items: [{ state: 'ringing', dialledNumber: null, startedAt: expect.any(String), answeredAt: null }],
+    });
     await h.s.store.markAnswered(me.account.id, 'live-self-1', t0 + 1_000, '{}', JSON.stringify({ dialledNumber: '00441632960001' }), t0 + 60_000);
     expect(body(await h.call('GET', '/v1/self/calls/live', { key: me.token }))).toEqual({
       items: [{ state: 'answered', dialledNumber: '00441632960001', startedAt: expect.any(String), answeredAt: new Date(t0 + 1_000).toISOString() }],
@@ -74,7 +82,7 @@ describe('own data only', () => {
     expect(body(await h.call('GET', '/v1/self/calls/live', { key: me.token }))).toEqual({ items: [] });
   });
 
-  it('a customer cannot reach another customer\'s data through any route', async () => {
+  it("a customer cannot reach another customer's data through any route", async () => {
     const a = await session();
     const b = await session();
     await h.accounts.addCli(b.account.id, '+447700933333', true);
@@ -83,14 +91,19 @@ describe('own data only', () => {
     expect(await h.accounts.findAccountByCli('+447700933333')).toBe(b.account.id);
     // every operator route refuses a customer token, with B's ids or any other
     for (const r of h.routes.filter((x) => x.access !== 'public' && x.access !== 'customer')) {
-      const url = r.url.replace(':accountId', String(b.account.id)).replace(':customerId', String(b.customerId)).replace(/:[A-Za-z]+/g, '1');
+      const url = r.url
+        .replace(':accountId', String(b.account.id))
+        .replace(':customerId', String(b.customerId))
+        .replace(/:[A-Za-z]+/g, '1');
       const res = await h.call(r.method, url, { key: a.token, body: {} });
       expect(`${r.method} ${url} ${res.statusCode}`).toBe(`${r.method} ${url} 403`);
     }
     // and what A sees is A's
     const seen = JSON.stringify([
-      body(await h.call('GET', '/v1/self', { key: a.token })), body(await h.call('GET', '/v1/self/export', { key: a.token })),
-      body(await h.call('GET', '/v1/self/clis', { key: a.token })), body(await h.call('GET', '/v1/self/balance', { key: a.token })),
+      body(await h.call('GET', '/v1/self', { key: a.token })),
+      body(await h.call('GET', '/v1/self/export', { key: a.token })),
+      body(await h.call('GET', '/v1/self/clis', { key: a.token })),
+      body(await h.call('GET', '/v1/self/balance', { key: a.token })),
     ]);
     expect(seen).not.toContain(String(b.account.username));
     expect(seen).not.toContain('+447700933333');
@@ -123,9 +136,21 @@ describe('credentials', () => {
   it('changes the password only with the current one, and ends the other sessions', async () => {
     const me = await session();
     const second = body(await login(me.account.username)).token as string;
-    expectProblem(expect, await h.call('PUT', '/v1/self/password', { key: me.token, body: { currentPassword: 'not it', newPassword: 'a brand new password' } }), 403, 'WRONG_CREDENTIAL');
-    expectProblem(expect, await h.call('PUT', '/v1/self/password', { key: me.token, body: { currentPassword: PASSWORD, newPassword: 'short' } }), 400, 'WEAK_PASSWORD');
-    expect(body(await h.call('PUT', '/v1/self/password', { key: me.token, body: { currentPassword: PASSWORD, newPassword: 'a brand new password' } }))).toEqual({ ok: true });
+    expectProblem(
+      expect,
+      await h.call('PUT', '/v1/self/password', { key: me.token, body: { currentPassword: 'not it', newPassword: 'a brand new password' } }),
+      403,
+      'WRONG_CREDENTIAL',
+    );
+    expectProblem(
+      expect,
+      await h.call('PUT', '/v1/self/password', { key: me.token, body: { currentPassword: PASSWORD, newPassword: 'short' } }),
+      400,
+      'WEAK_PASSWORD',
+    );
+    expect(body(await h.call('PUT', '/v1/self/password', { key: me.token, body: { currentPassword: PASSWORD, newPassword: 'a brand new password' } }))).toEqual(
+      { ok: true },
+    );
     expect((await h.call('GET', '/v1/self', { key: me.token })).statusCode).toBe(200);
     expect((await h.call('GET', '/v1/self', { key: second })).statusCode).toBe(401);
     expect((await login(me.account.username, 'a brand new password')).statusCode).toBe(200);
@@ -154,10 +179,26 @@ describe('caller IDs, auto top-up and marketing', () => {
   it('auto top-up takes a provider token (never a card number) and charges below the threshold once', async () => {
     const me = await session({ credit: 500_000 });
     const before = await snapshot(h.s);
-    expectProblem(expect, await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, threshold: 1_000_000, amount: 5_000_000, paymentToken: '4111 1111 1111 1111' } }), 400, 'INVALID_PAYMENT_TOKEN');
-    expectProblem(expect, await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, threshold: 1_000_000, amount: 5_000_000 } }), 400, 'VALIDATION_FAILED');
+    expectProblem(
+      expect,
+      await h.call('PUT', '/v1/self/auto-topup', {
+        key: me.token,
+        body: { enabled: true, threshold: 1_000_000, amount: 5_000_000, paymentToken: '4111 1111 1111 1111' },
+      }),
+      400,
+      'INVALID_PAYMENT_TOKEN',
+    );
+    expectProblem(
+      expect,
+      await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, threshold: 1_000_000, amount: 5_000_000 } }),
+      400,
+      'VALIDATION_FAILED',
+    );
     expect(await snapshot(h.s)).toBe(before);
-    const r = await h.call('PUT', '/v1/self/auto-topup', { key: me.token, body: { enabled: true, threshold: 1_000_000, amount: 5_000_000, paymentToken: 'tok_test_ok' } });
+    const r = await h.call('PUT', '/v1/self/auto-topup', {
+      key: me.token,
+      body: { enabled: true, threshold: 1_000_000, amount: 5_000_000, paymentToken: 'tok_test_ok' },
+    });
     expect(body(r)).toMatchObject({ enabled: true, threshold: 1_000_000, amount: 5_000_000, provider: 'test', hasPaymentToken: true });
     expect(r.body).not.toContain('tok_test_ok');
     expect(await h.ctx.autoTopUp.run()).toMatchObject({ charged: 1 });

@@ -30,7 +30,12 @@ export async function launch(): Promise<Browser> {
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-export interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
 
 /** Serious and critical axe-core violations on the page as it is now. */
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
@@ -39,7 +44,9 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
     const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
     return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
   });
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+  return r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
@@ -50,8 +57,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** The account API and web pages over a SIP app harness's Postgres schema and Redis namespace, on a free port. */
 export async function serveApiFor(h: SipAppHarness): Promise<{ base: string; close: () => Promise<void> }> {
   const { app } = await buildApi({
-    log: pino({ level: 'silent' }), pool: h.s.pool, redis: h.s.redis, balances: h.s.store, accounts: h.accountsSvc,
-    tariffs: new TariffRepository(h.s.pool), payments: new TestPaymentProvider(), settings: testSettings(h.s.namespace),
+    log: pino({ level: 'silent' }),
+    pool: h.s.pool,
+    redis: h.s.redis,
+    balances: h.s.store,
+    accounts: h.accountsSvc,
+    tariffs: new TariffRepository(h.s.pool),
+    payments: new TestPaymentProvider(),
+    settings: testSettings(h.s.namespace),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };

@@ -3,8 +3,17 @@ import { formatMoney, microsToDecimal, parseAmount } from '../../src/api/web/mon
 
 describe('money on the web pages', () => {
   it.each([
-    [0, 2, '0.00'], [1, 2, '0.00'], [4_999, 2, '0.00'], [5_000, 2, '0.01'], [3_765_433, 2, '3.77'], [3_764_999, 2, '3.76'],
-    [-5_000, 2, '-0.01'], [-4_999, 2, '0.00'], [1_500_000, 0, '2'], [1_234_567, 3, '1.235'], [999_999_999_999_999, 2, '1000000000.00'],
+    [0, 2, '0.00'],
+    [1, 2, '0.00'],
+    [4_999, 2, '0.00'],
+    [5_000, 2, '0.01'],
+    [3_765_433, 2, '3.77'],
+    [3_764_999, 2, '3.76'],
+    [-5_000, 2, '-0.01'],
+    [-4_999, 2, '0.00'],
+    [1_500_000, 0, '2'],
+    [1_234_567, 3, '1.235'],
+    [999_999_999_999_999, 2, '1000000000.00'],
     [1_000_000_000_000_000, 6, '1000000000.000000'],
   ])('%i micro-units with %i decimals is %s (half away from zero)', (micros, digits, want) => {
     expect(microsToDecimal(micros, digits)).toBe(want);
@@ -14,7 +23,7 @@ describe('money on the web pages', () => {
     expect(formatMoney(3_765_433, 'GBP', 'en-GB')).toBe('£3.77');
     expect(formatMoney(-1_234_567, 'EUR', 'en-GB')).toBe('-€1.23');
     expect(formatMoney(1_500_000, 'JPY', 'en-GB')).toBe('JP¥2');
-    expect(formatMoney(1_234_567, 'KWD', 'en-GB').replace(/\s/g, ' ')).toBe('KWD 1.235');   // ICU puts a no-break space there
+    expect(formatMoney(1_234_567, 'KWD', 'en-GB').replace(/\s/g, ' ')).toBe('KWD 1.235'); // ICU puts a no-break space there
     expect(formatMoney(999_999_999_999_999, 'GBP', 'en-GB')).toBe('£1,000,000,000.00');
   });
 

@@ -34,7 +34,10 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
 
   async function drain(): Promise<void> {
     await new LedgerWriter(h.s.newRedis(), new PostgresLedgerSink(h.s.pool), {
-      streams: h.s.store.keys.allStreams(), deadLetterStream: `${h.s.namespace}:deadletter`, consumer: 'web', logger: h.s.logger,
+      streams: h.s.store.keys.allStreams(),
+      deadLetterStream: `${h.s.namespace}:deadletter`,
+      consumer: 'web',
+      logger: h.s.logger,
     }).drain();
   }
 
@@ -49,7 +52,13 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
   const available = (page: Page) => page.locator('[data-field="available"]').first();
   /** Waits until a live field shows exactly this text (updated by the page's event stream). */
   const fieldIs = (page: Page, name: string, text: string) =>
-    page.waitForFunction(([n, t]) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(`[data-field="${n}"]`)?.textContent === t, [name, text] as const);
+    page.waitForFunction(
+      ([n, t]) =>
+        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+          `[data-field="${n}"]`,
+        )?.textContent === t,
+      [name, text] as const,
+    );
 
   beforeAll(async () => {
     h = await harness('webpages');
@@ -65,7 +74,10 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     me = await customerCtx.newPage();
     op = await operatorCtx.newPage();
     for (const p of [me, op]) p.setDefaultTimeout(15_000);
-    for (const p of [me, op]) p.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
+    for (const p of [me, op])
+      p.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+      });
   }, 60_000);
 
   afterAll(async () => {
@@ -98,7 +110,7 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     expect(r.ok).toBe(true);
     await fieldIs(me, 'callsInProgress', '1');
     await h.s.store.settle(a.account.id, cdrFor(callId, a.account.id, 1_234_567, { startTime: start, dialledNumber: '00441632960001', currency: 'GBP' }));
-    await fieldIs(me, 'available', '£3.77');   // 5.000000 - 1.234567 = 3.765433, shown rounded
+    await fieldIs(me, 'available', '£3.77'); // 5.000000 - 1.234567 = 3.765433, shown rounded
     await drain();
     await visit(me, '/my/calls', 'customer-calls');
     expect(await me.textContent('table')).toContain('00441632960001');
@@ -121,11 +133,21 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     expect(await op.textContent('[data-field="callsInProgress"]')).toBe('0');
     expect(await op.textContent('[data-field="callsPerSecond"]')).toBe('0.0');
     const counter = new CallRateCounter(h.s.redis, h.s.namespace);
-    for (let i = 0; i < 20; i++) counter.record(Date.now() - 2_000);   // as the SIP apps count new calls
-    await op.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-field="callsPerSecond"]')?.textContent === '2.0');
+    for (let i = 0; i < 20; i++) counter.record(Date.now() - 2_000); // as the SIP apps count new calls
+    await op.waitForFunction(
+      () =>
+        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+          '[data-field="callsPerSecond"]',
+        )?.textContent === '2.0',
+    );
     const dashCall = `web-dash-${a.account.id}`;
     expect((await h.s.store.reserve(a.account.id, dashCall, 0, 100_000, Date.now() + 60_000)).ok).toBe(true);
-    await op.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#act-h + .table-wrap tbody')?.textContent?.includes('£3.67') === true);
+    await op.waitForFunction(
+      () =>
+        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
+          .querySelector('#act-h + .table-wrap tbody')
+          ?.textContent?.includes('£3.67') === true,
+    );
     expect(await op.textContent('[data-field="callsInProgress"]')).toBe('1');
     axeReport['console-dashboard'] = await seriousViolations(op);
     await screenshot(op, 'console-dashboard');
@@ -141,14 +163,16 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     await op.fill('#topup-amount', '2.50');
     await Promise.all([op.waitForURL(/m=console\.topupDone/), op.click('form[action$="/topup"] button')]);
     await fieldIs(me, 'available', '£6.27');
-    const audit = await h.s.pool.query<{ actor: string }>(`select actor from audit_log where action = 'customer.read' and subject_customer_id = $1`, [a.customerId]);
+    const audit = await h.s.pool.query<{ actor: string }>(`select actor from audit_log where action = 'customer.read' and subject_customer_id = $1`, [
+      a.customerId,
+    ]);
     expect(audit.rows.map((r) => r.actor)).toContain(`apikey:${(await h.ctx.keys.verify(h.keys.admin))!.id}`);
   });
 
   let newPin = '';
   it('the customer gets a new random PIN: the new one finds the account, the old one does not', async () => {
     await visit(me, '/my/security', 'customer-security');
-    expect(await me.$('#newPin')).toBeNull();                      // PINs are never chosen (docs/security.md)
+    expect(await me.$('#newPin')).toBeNull(); // PINs are never chosen (docs/security.md)
     await me.fill('#currentPin', '246810');
     await me.click('form[action="/my/pin"] button');
     await me.waitForSelector('[data-testid="new-pin"]');
@@ -163,7 +187,11 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     const noToken = await api.post(`${base}/my/pin`, { form: { currentPin: newPin }, maxRedirects: 0 });
     expect(noToken.status()).toBe(403);
     const csrf = await me.getAttribute('form[action="/my/pin"] input[name=_csrf]', 'value');
-    const otherSite = await api.post(`${base}/my/pin`, { form: { _csrf: csrf!, currentPin: newPin }, headers: { origin: 'http://evil.example' }, maxRedirects: 0 });
+    const otherSite = await api.post(`${base}/my/pin`, {
+      form: { _csrf: csrf!, currentPin: newPin },
+      headers: { origin: 'http://evil.example' },
+      maxRedirects: 0,
+    });
     expect(otherSite.status()).toBe(403);
     expect(await h.accounts.findAccountByPin(newPin)).toBe(a.account.id);
     // a customer cannot remove another customer's caller ID, nor reach the console
@@ -183,14 +211,25 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
   });
 
   it('every other page renders, passes axe-core and runs no inline script', { timeout: 90_000 }, async () => {
-    for (const [path, name] of [['/my/caller-ids', 'customer-caller-ids'], ['/my/devices', 'customer-devices'], ['/my/top-ups', 'customer-top-ups'], ['/my/privacy', 'customer-privacy']] as const) {
+    for (const [path, name] of [
+      ['/my/caller-ids', 'customer-caller-ids'],
+      ['/my/devices', 'customer-devices'],
+      ['/my/top-ups', 'customer-top-ups'],
+      ['/my/privacy', 'customer-privacy'],
+    ] as const) {
       await visit(me, path, name);
     }
     await me.goto(`${base}/my/caller-ids`);
     await me.fill('#cli', '+447700900777');
     await Promise.all([me.waitForURL(/callerIds\.requestedOk/), me.click('form[action="/my/caller-ids"] button')]);
     expect(await me.textContent('main')).toContain('+447700900777');
-    for (const [path, name] of [['/console/cli-requests', 'console-cli-requests'], ['/console/calls', 'console-calls'], ['/console/access-sessions', 'console-access-sessions'], ['/console/tariffs', 'console-tariffs'], ['/console/routing', 'console-routing']] as const) {
+    for (const [path, name] of [
+      ['/console/cli-requests', 'console-cli-requests'],
+      ['/console/calls', 'console-calls'],
+      ['/console/access-sessions', 'console-access-sessions'],
+      ['/console/tariffs', 'console-tariffs'],
+      ['/console/routing', 'console-routing'],
+    ] as const) {
       await visit(op, path, name);
     }
     await op.goto(`${base}/console/cli-requests`);

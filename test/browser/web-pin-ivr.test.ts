@@ -49,9 +49,14 @@ describe.skipIf(!hasChromium)('a PIN changed on the web page, used on an access-
     const c = await suite.dialIn(suite.freshCli());
     await keyAt(c, 'enter-pin', `${oldPin}#`);
     await keyAt(c, 'pin-incorrect', `${newPin}#`);
-    await c.waitPrompt('register-cli');                           // logged in: offered to register the number
+    await c.waitPrompt('register-cli'); // logged in: offered to register the number
     await c.hangup();
     await h.waitIvrState(c.callId, IvrState.Ended);
-    expect(h.ivrStates.filter((e) => e.callId === c.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.PinEntry, IvrState.OfferCli, IvrState.Ended]);
+    expect(h.ivrStates.filter((e) => e.callId === c.callId).map((e) => e.state)).toEqual([
+      IvrState.Welcome,
+      IvrState.PinEntry,
+      IvrState.OfferCli,
+      IvrState.Ended,
+    ]);
   });
 });

@@ -40,15 +40,27 @@ describe.skipIf(!hasChromium)('a SIP call seen on the web page', () => {
     expect(await page.textContent('[data-field="available"]')).toBe('£5.00');
 
     const liveCallsShow = (text: string) =>
-      page.waitForFunction((t) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-live-calls]')?.textContent?.startsWith(t) === true, text);
+      page.waitForFunction(
+        (t) =>
+          (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
+            .querySelector('[data-live-calls]')
+            ?.textContent?.startsWith(t) === true,
+        text,
+      );
     const fieldIs = (name: string, text: string) =>
-      page.waitForFunction(([n, t]) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(`[data-field="${n}"]`)?.textContent === t, [name, text] as const);
+      page.waitForFunction(
+        ([n, t]) =>
+          (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+            `[data-field="${n}"]`,
+          )?.textContent === t,
+        [name, text] as const,
+      );
 
     const before = h.settled.length;
     const carrier = h.carrier(0, 'uas-answer-recv-bye.xml');
     const caller = h.run({ scenario: 'device-call.xml', service: `00${UK}`, user: dev.username, password: dev.password, pauseMs: 2500 });
     await fieldIs('callsInProgress', '1');
-    await liveCallsShow(`00${UK}Talking`);                       // the number dialled, answered
+    await liveCallsShow(`00${UK}Talking`); // the number dialled, answered
     await screenshot(page, 'customer-home-during-sip-call');
     const [run, carrierRun] = await Promise.all([caller, carrier.done]);
     expect([run.code, carrierRun.code]).toEqual([0, 0]);

@@ -16,7 +16,8 @@ beforeAll(async () => {
   edge = await startEdge();
   srf = await connectApp(edge);
   srf.invite((req, res) => {
-    srf.createB2BUA(req, res, `sip:bob@${edge.ip}:${bPort}`, { localSdpB: asRequest(req).body, ...extraOpts })
+    srf
+      .createB2BUA(req, res, `sip:bob@${edge.ip}:${bPort}`, { localSdpB: asRequest(req).body, ...extraOpts })
       .then(({ uas, uac }) => {
         const a = asDialog(uas);
         const b = asDialog(uac);
@@ -26,11 +27,14 @@ beforeAll(async () => {
       .catch(() => undefined);
   });
 });
-afterAll(async () => { srf.disconnect(); await edge.stop(); });
+afterAll(async () => {
+  srf.disconnect();
+  await edge.stop();
+});
 
 async function call(aScenario: string, bScenario: string, opts: Record<string, unknown> = {}): Promise<[SippResult, SippResult]> {
   extraOpts = opts;
-  const b = startSipp({ scenario: bScenario, localIp: edge.ip, timeoutSec: 15 });   // a random port, retried if taken
+  const b = startSipp({ scenario: bScenario, localIp: edge.ip, timeoutSec: 15 }); // a random port, retried if taken
   await b.listening;
   bPort = b.localPort;
   const a = runSipp({ scenario: aScenario, localIp: edge.ip, remote: edge.sipHostport, timeoutSec: 15 });
@@ -53,7 +57,7 @@ describe('edge B2BUA', () => {
     expectClean(await call('uac-recv-bye.xml', 'uas-answer-send-bye.xml'));
   });
 
-  it('late SDP: offer in B\'s 200, answer in A\'s ACK relayed to B', async () => {
+  it("late SDP: offer in B's 200, answer in A's ACK relayed to B", async () => {
     expectClean(await call('uac-late-sdp.xml', 'uas-late-sdp.xml'));
   });
 

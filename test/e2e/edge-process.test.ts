@@ -31,8 +31,25 @@ async function spawnEdge(): Promise<EdgeProcess> {
   const ip = randomLoopback();
   for (let attempt = 0; attempt < 5; attempt++) {
     const sipPort = randomPort();
-    const child = spawn(process.execPath, [BIN, '--sip', `udp/${ip}:${sipPort}`, '--sip', `tcp/${ip}:${sipPort}`,
-      '--admin-host', ip, '--admin-port', '0', '--secret', SECRET, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        '--sip',
+        `udp/${ip}:${sipPort}`,
+        '--sip',
+        `tcp/${ip}:${sipPort}`,
+        '--admin-host',
+        ip,
+        '--admin-port',
+        '0',
+        '--secret',
+        SECRET,
+        '--log-level',
+        'error',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
     let out = '';
     const ready = await new Promise<number | undefined>((res) => {
@@ -52,7 +69,7 @@ async function connectApp(edge: EdgeProcess): Promise<SrfApp> {
   const srf = new Srf();
   await new Promise<void>((res, rej) => {
     srf.once('connect', (err: unknown) => (err ? rej(err instanceof Error ? err : new Error(String(err))) : res()));
-    void srf.connect({ host: edge.ip, port: edge.adminPort, secret: SECRET });   // the outcome arrives as 'connect'
+    void srf.connect({ host: edge.ip, port: edge.adminPort, secret: SECRET }); // the outcome arrives as 'connect'
   });
   srf.on('error', () => undefined);
   return srf as unknown as SrfApp;
@@ -62,7 +79,10 @@ async function connectApp(edge: EdgeProcess): Promise<SrfApp> {
 function halfOpenPeer(edge: EdgeProcess): Promise<{ socket: Socket; ended: Promise<void> }> {
   return new Promise((res, rej) => {
     const socket = connect({ host: edge.ip, port: edge.adminPort, allowHalfOpen: true }, () => {
-      const ended = new Promise<void>((r) => { socket.once('end', () => r()); socket.once('close', () => r()); });
+      const ended = new Promise<void>((r) => {
+        socket.once('end', () => r());
+        socket.once('close', () => r());
+      });
       res({ socket, ended });
     });
     socket.once('error', rej);
@@ -70,12 +90,16 @@ function halfOpenPeer(edge: EdgeProcess): Promise<{ socket: Socket; ended: Promi
 }
 
 const cleanups: Array<() => void> = [];
-afterEach(() => { for (const c of cleanups.splice(0)) c(); });
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
 
 describe.skipIf(onlyOnEdge).each(['udp', 'tcp'] as const)('edge process SIGTERM with a call up (%s)', (transport) => {
   it('exits with status 0 at once: no drain, no wait for a peer that holds its connection open', async () => {
     const edge = await spawnEdge();
-    cleanups.push(() => { if (edge.child.exitCode === null) edge.child.kill('SIGKILL'); });
+    cleanups.push(() => {
+      if (edge.child.exitCode === null) edge.child.kill('SIGKILL');
+    });
     const srf = await connectApp(edge);
     const peer = await halfOpenPeer(edge);
     cleanups.push(() => peer.socket.destroy());

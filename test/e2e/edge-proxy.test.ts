@@ -27,13 +27,16 @@ let outcome: Promise<ProxyResult | Error> = Promise.resolve(new Error('no call y
 
 beforeAll(async () => {
   edge = await startEdge();
-  srf = await connectApp(edge) as ProxySrf;
+  srf = (await connectApp(edge)) as ProxySrf;
   srf.invite((req) => {
     const p = nextPlans.shift() ?? plan;
     outcome = srf.proxyRequest(req, p.destinations, p.opts).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   });
 });
-afterAll(async () => { srf.disconnect(); await edge.stop(); });
+afterAll(async () => {
+  srf.disconnect();
+  await edge.stop();
+});
 
 function expectClean(...runs: SippResult[]): void {
   for (const run of runs) {
@@ -61,7 +64,7 @@ async function proxied(): Promise<ProxyResult> {
 }
 
 describe.each(['udp', 'tcp'] as const)('edge proxy, caller over %s', (transport) => {
-  it('remainInDialog: Record-Route added; the caller\'s ACK and BYE are routed through the edge to the callee', async () => {
+  it("remainInDialog: Record-Route added; the caller's ACK and BYE are routed through the edge to the callee", async () => {
     const b = await target('uas-proxy-rr.xml');
     plan = { destinations: [uri(b)], opts: { remainInDialog: true } };
     expectClean(await caller('uac-proxy-rr.xml', transport), await b.done);
@@ -90,7 +93,7 @@ describe('edge proxy: targets and forking', () => {
     expect(r.responses.flatMap((x) => x.msgs.map((m) => m.status))).toEqual([302, 200]);
   });
 
-  it('without followRedirects the 302 is the caller\'s final response', async () => {
+  it("without followRedirects the 302 is the caller's final response", async () => {
     const c = await target('uas-302.xml', ['-key', 'b_port', '9']);
     plan = { destinations: [uri(c)], opts: {} };
     expectClean(await caller('uac-expect-302.xml'), await c.done);
@@ -149,7 +152,10 @@ describe('edge proxy: targets and forking', () => {
   it('a 407 from a target ends the search; the retry with credentials goes to that target alone (§7 step 2)', async () => {
     const b = await target('uas-answer-no-rr.xml'); // never reached: the search stops at the challenge
     const c = await target('uas-407-then-200.xml');
-    nextPlans = [{ destinations: [uri(c), uri(b)], opts: {} }, { destinations: [uri(b)], opts: {} }];
+    nextPlans = [
+      { destinations: [uri(c), uri(b)], opts: {} },
+      { destinations: [uri(b)], opts: {} },
+    ];
     try {
       expectClean(await caller('uac-proxy-auth.xml'), await c.done);
       const r = await proxied();

@@ -24,7 +24,10 @@ beforeAll(async () => {
   srf = await connectApp(edge);
   srf.invite((req, res) => onInvite(req, res));
 });
-afterAll(async () => { srf.disconnect(); await edge.stop(); });
+afterAll(async () => {
+  srf.disconnect();
+  await edge.stop();
+});
 
 function expectClean(...runs: SippResult[]): void {
   for (const run of runs) {
@@ -46,7 +49,8 @@ function holdAndResume(dialog: DialogView): Promise<string[]> {
 function b2bua(): Promise<{ a: DialogView; b: DialogView }> {
   const d = deferred<{ a: DialogView; b: DialogView }>();
   onInvite = (req, res) => {
-    srf.createB2BUA(req, res, `sip:bob@${edge.ip}:${bPort}`, { localSdpB: asRequest(req).body })
+    srf
+      .createB2BUA(req, res, `sip:bob@${edge.ip}:${bPort}`, { localSdpB: asRequest(req).body })
       .then(({ uas, uac }) => {
         const a = asDialog(uas);
         const b = asDialog(uac);
@@ -90,17 +94,20 @@ describe.each(['udp', 'tcp'] as const)('edge re-INVITE and ACK over %s', (transp
 
   it('B2BUA: hold and resume towards the carrier (B leg, edge is UAC)', async () => {
     const legs = b2bua();
-    const held = legs.then(({ a, b }) => new Promise<string[]>((resolve, reject) => {
-      a.on('ack', () => {
-        (async () => [await b.modify(HOLD_SDP), await b.modify(RESUME_SDP)])().then(resolve, reject);
-      });
-    }));
+    const held = legs.then(
+      ({ a, b }) =>
+        new Promise<string[]>((resolve, reject) => {
+          a.on('ack', () => {
+            (async () => [await b.modify(HOLD_SDP), await b.modify(RESUME_SDP)])().then(resolve, reject);
+          });
+        }),
+    );
     const runs = await callThroughB2bua('uac-recv-bye.xml', 'uas-answer-recv-reinvites-send-bye.xml', transport);
     expectClean(...runs);
     expect(await held).toHaveLength(2);
   });
 
-  it('fnAck on the 200 to the caller\'s re-INVITE is called with the ACK', async () => {
+  it("fnAck on the 200 to the caller's re-INVITE is called with the ACK", async () => {
     const acked = deferred<RequestView>();
     onInvite = (req, res) => {
       void srf.createUAS(req, res, { localSdp: SDP }).then((dlg) => {
@@ -116,13 +123,18 @@ describe.each(['udp', 'tcp'] as const)('edge re-INVITE and ACK over %s', (transp
     expect(ack.get('CSeq')).toBe('3 ACK');
   });
 
-  it('B2BUA: an INFO from B sent before A\'s ACK reaches the app only after A\'s ACK (srf queue)', async () => {
+  it("B2BUA: an INFO from B sent before A's ACK reaches the app only after A's ACK (srf queue)", async () => {
     const events: string[] = [];
     const legs = b2bua();
     void legs.then(({ a, b }) => {
       a.on('ack', () => events.push('A ack'));
       // Then the app hangs up: A's and B's BYEs end both sipp scenarios.
-      b.on('info', (_req, res) => { events.push('B info'); res.send(200); void a.destroy(); void b.destroy(); });
+      b.on('info', (_req, res) => {
+        events.push('B info');
+        res.send(200);
+        void a.destroy();
+        void b.destroy();
+      });
     });
     const runs = await callThroughB2bua('uac-slow-ack-recv-bye.xml', 'uas-answer-send-info-recv-bye.xml', transport);
     expectClean(...runs);

@@ -15,10 +15,19 @@ let delivered = 0;
 beforeAll(async () => {
   edge = await startEdge();
   srf = await connectApp(edge);
-  srf.invite((_req, res) => { delivered++; asResponse(res).send(403); });
-  srf.options((_req, res) => { delivered++; asResponse(res).send(200); });
+  srf.invite((_req, res) => {
+    delivered++;
+    asResponse(res).send(403);
+  });
+  srf.options((_req, res) => {
+    delivered++;
+    asResponse(res).send(200);
+  });
 });
-afterAll(async () => { srf.disconnect(); await edge.stop(); });
+afterAll(async () => {
+  srf.disconnect();
+  await edge.stop();
+});
 
 describe.each(['udp', 'tcp'] as const)('edge scanner filter over %s', (transport) => {
   it.each(['uac-scanner-expect-603.xml', 'uac-scanner-options-expect-603.xml'])('%s: 603 Decline from the edge, nothing delivered', async (scenario) => {

@@ -15,10 +15,18 @@ const PER_SOURCE = 50;
 const TOTAL = 80;
 const IDLE_MS = 1500;
 
-interface Client { socket: Socket; closed: boolean; closedAt: number; data: string; connected: Promise<boolean> }
+interface Client {
+  socket: Socket;
+  closed: boolean;
+  closedAt: number;
+  data: string;
+  connected: Promise<boolean>;
+}
 
 const opened: Client[] = [];
-afterEach(() => { while (opened.length > 0) opened.pop()!.socket.destroy(); });
+afterEach(() => {
+  while (opened.length > 0) opened.pop()!.socket.destroy();
+});
 
 /** A TCP connection from `ip` to the edge; `connected` resolves false if it could not connect. */
 function open(edge: TestEdge, ip: string): Client {
@@ -29,8 +37,13 @@ function open(edge: TestEdge, ip: string): Client {
     socket.once('error', () => resolve(false));
   });
   socket.on('error', () => undefined);
-  socket.on('data', (d: Buffer) => { c.data += d.toString(); });
-  socket.on('close', () => { c.closed = true; c.closedAt = Date.now(); });
+  socket.on('data', (d: Buffer) => {
+    c.data += d.toString();
+  });
+  socket.on('close', () => {
+    c.closed = true;
+    c.closedAt = Date.now();
+  });
   opened.push(c);
   return c;
 }
@@ -40,9 +53,11 @@ let seq = 0;
 async function options(edge: TestEdge, c: Client, timeoutMs = 5000): Promise<number> {
   const callId = `tcp-limit-${++seq}`;
   const { address, port } = c.socket.address() as { address: string; port: number };
-  c.socket.write(`OPTIONS sip:${edge.sipHostport} SIP/2.0\r\nVia: SIP/2.0/TCP ${address}:${port};branch=z9hG4bK${callId}\r\n`
-    + `From: <sip:probe@${address}>;tag=${callId}\r\nTo: <sip:${edge.sipHostport}>\r\nCall-ID: ${callId}\r\nCSeq: 1 OPTIONS\r\n`
-    + `Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n`);
+  c.socket.write(
+    `OPTIONS sip:${edge.sipHostport} SIP/2.0\r\nVia: SIP/2.0/TCP ${address}:${port};branch=z9hG4bK${callId}\r\n` +
+      `From: <sip:probe@${address}>;tag=${callId}\r\nTo: <sip:${edge.sipHostport}>\r\nCall-ID: ${callId}\r\nCSeq: 1 OPTIONS\r\n` +
+      `Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+  );
   const pattern = new RegExp(`^SIP/2\\.0 (\\d{3})[^\\r]*\\r\\n(?:[^\\r]+\\r\\n)*?Call-ID: ${callId}\\r\\n`, 'm');
   await until(() => pattern.test(c.data) || c.closed, timeoutMs, `an answer to ${callId}`);
   const m = pattern.exec(c.data);
@@ -53,11 +68,18 @@ async function options(edge: TestEdge, c: Client, timeoutMs = 5000): Promise<num
 /** Two distinct loopback addresses other than the edge's. */
 function sources(edge: TestEdge, n: number): string[] {
   const out: string[] = [];
-  while (out.length < n) { const ip = randomLoopback(); if (ip !== edge.ip && !out.includes(ip)) out.push(ip); }
+  while (out.length < n) {
+    const ip = randomLoopback();
+    if (ip !== edge.ip && !out.includes(ip)) out.push(ip);
+  }
   return out;
 }
 
-async function edgeWithApp(tcp: { idleTimeoutMs?: number; maxConnectionsPerSource?: number; maxConnections?: number }): Promise<{ edge: TestEdge; srf: SrfApp }> {
+async function edgeWithApp(tcp: {
+  idleTimeoutMs?: number;
+  maxConnectionsPerSource?: number;
+  maxConnections?: number;
+}): Promise<{ edge: TestEdge; srf: SrfApp }> {
   const edge = await startEdge({ tcp });
   const srf = await connectApp(edge);
   srf.options((_req, res) => asResponse(res).send(200));
@@ -67,8 +89,13 @@ async function edgeWithApp(tcp: { idleTimeoutMs?: number; maxConnectionsPerSourc
 describe.skipIf(onlyOnEdge)('edge TCP: connection caps', () => {
   let edge: TestEdge;
   let srf: SrfApp;
-  beforeAll(async () => { ({ edge, srf } = await edgeWithApp({ maxConnectionsPerSource: PER_SOURCE, maxConnections: TOTAL, idleTimeoutMs: 60_000 })); });
-  afterAll(async () => { srf.disconnect(); await edge.stop(); });
+  beforeAll(async () => {
+    ({ edge, srf } = await edgeWithApp({ maxConnectionsPerSource: PER_SOURCE, maxConnections: TOTAL, idleTimeoutMs: 60_000 }));
+  });
+  afterAll(async () => {
+    srf.disconnect();
+    await edge.stop();
+  });
 
   it(`one source opening ${PER_SOURCE + 10} idle connections keeps ${PER_SOURCE}: the rest are closed; another source is still answered`, async () => {
     const [flooder, other] = sources(edge, 2) as [string, string];
@@ -114,8 +141,13 @@ describe.skipIf(onlyOnEdge)('edge TCP: connection caps', () => {
 describe.skipIf(onlyOnEdge)('edge TCP: idle timeout', () => {
   let edge: TestEdge;
   let srf: SrfApp;
-  beforeAll(async () => { ({ edge, srf } = await edgeWithApp({ idleTimeoutMs: IDLE_MS })); });
-  afterAll(async () => { srf.disconnect(); await edge.stop(); });
+  beforeAll(async () => {
+    ({ edge, srf } = await edgeWithApp({ idleTimeoutMs: IDLE_MS }));
+  });
+  afterAll(async () => {
+    srf.disconnect();
+    await edge.stop();
+  });
 
   it('a connection idle for the timeout is closed by the edge; one that keeps talking stays open past it, then is closed once silent', async () => {
     const [ip] = sources(edge, 1) as [string];

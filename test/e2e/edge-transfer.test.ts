@@ -69,7 +69,10 @@ beforeAll(async () => {
     });
   });
 });
-afterAll(async () => { srf.disconnect(); await edge.stop(); });
+afterAll(async () => {
+  srf.disconnect();
+  await edge.stop();
+});
 
 function expectClean(...runs: SippResult[]): void {
   for (const run of runs) {
@@ -82,13 +85,21 @@ describe.each(['udp', 'tcp'] as const)('edge attended transfer (REFER with Repla
   it('call 2 is re-INVITEd and ACKed, the transferor gets 202 and NOTIFY 200, both calls end', async () => {
     const secondCallId = `transfer-${transport}-${Date.now()}@${edge.ip}`;
     const second = startSipp({
-      scenario: 'uac-transfer-target.xml', localIp: edge.ip, remote: edge.sipHostport, transport, timeoutSec: 20,
+      scenario: 'uac-transfer-target.xml',
+      localIp: edge.ip,
+      remote: edge.sipHostport,
+      transport,
+      timeoutSec: 20,
       extraArgs: ['-cid_str', secondCallId],
     });
     const replaced = await call(secondCallId).dialog;
     const replaces = encodeURIComponent(`${replaced.sip.callId};to-tag=${replaced.sip.localTag};from-tag=${replaced.sip.remoteTag}`);
     const transferor = await runSipp({
-      scenario: 'uac-transfer-transferor.xml', localIp: edge.ip, remote: edge.sipHostport, transport, timeoutSec: 20,
+      scenario: 'uac-transfer-transferor.xml',
+      localIp: edge.ip,
+      remote: edge.sipHostport,
+      transport,
+      timeoutSec: 20,
       extraArgs: ['-key', 'replaces', replaces],
     });
     expectClean(transferor, await second.done);

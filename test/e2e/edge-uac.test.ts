@@ -10,16 +10,21 @@ import { onlyOnEdge } from '../support/sip-server-under-test.ts';
 
 let edge: TestEdge;
 let srf: SrfApp;
-beforeAll(async () => { edge = await startEdge(); srf = await connectApp(edge); });
-afterAll(async () => { srf.disconnect(); await edge.stop(); });
+beforeAll(async () => {
+  edge = await startEdge();
+  srf = await connectApp(edge);
+});
+afterAll(async () => {
+  srf.disconnect();
+  await edge.stop();
+});
 
 async function callee(scenario: string, transport: 'udp' | 'tcp' = 'udp'): Promise<SippProcess> {
   const p = startSipp({ scenario, localIp: edge.ip, timeoutSec: 15, transport });
   await p.listening;
   return p;
 }
-const uri = (p: SippProcess, transport: 'udp' | 'tcp' = 'udp'): string =>
-  `sip:bob@${edge.ip}:${p.localPort}${transport === 'tcp' ? ';transport=tcp' : ''}`;
+const uri = (p: SippProcess, transport: 'udp' | 'tcp' = 'udp'): string => `sip:bob@${edge.ip}:${p.localPort}${transport === 'tcp' ? ';transport=tcp' : ''}`;
 
 async function ok(p: SippProcess): Promise<void> {
   const r = await p.done;
@@ -56,32 +61,48 @@ describe('edge UAC', () => {
     await ok(p);
   });
 
-  it('createUAC failure (404): rejected; the app\'s ACK is refused and never sent', async () => {
+  it("createUAC failure (404): rejected; the app's ACK is refused and never sent", async () => {
     const p = await callee('uas-404.xml');
-    const err = await srf.createUAC(uri(p), { localSdp: SDP }).then(() => undefined, (e: unknown) => e as { status?: number });
+    const err = await srf.createUAC(uri(p), { localSdp: SDP }).then(
+      () => undefined,
+      (e: unknown) => e as { status?: number },
+    );
     expect(err?.status).toBe(404);
     await ok(p);
   });
 
-  it('CANCEL of the app\'s INVITE after a provisional: 487 delivered', async () => {
+  it("CANCEL of the app's INVITE after a provisional: 487 delivered", async () => {
     const p = await callee('uas-cancel.xml');
     let sent: unknown;
-    const err = await srf.createUAC(uri(p), { localSdp: SDP }, {
-      cbRequest: (_err: unknown, req: unknown) => { sent = req; },
-      cbProvisional: () => { (sent as { cancel(): void }).cancel(); },
-    }).then(() => undefined, (e: unknown) => e as { status?: number });
+    const err = await srf
+      .createUAC(
+        uri(p),
+        { localSdp: SDP },
+        {
+          cbRequest: (_err: unknown, req: unknown) => {
+            sent = req;
+          },
+          cbProvisional: () => {
+            (sent as { cancel(): void }).cancel();
+          },
+        },
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e as { status?: number },
+      );
     expect(err?.status).toBe(487);
     await ok(p);
   });
 
-  it('digest on INVITE answered by srf\'s digest client', async () => {
+  it("digest on INVITE answered by srf's digest client", async () => {
     const p = await callee('uas-auth-invite.xml');
     const dialog = asDialog(await srf.createUAC(uri(p), { localSdp: SDP, auth: { username: 'bob', password: 'secret' } }));
     await dialog.destroy();
     await ok(p);
   });
 
-  it('digest on REGISTER answered by srf\'s digest client', async () => {
+  it("digest on REGISTER answered by srf's digest client", async () => {
     const p = await callee('uas-auth-register.xml');
     const req = await srf.request(uri(p), {
       method: 'REGISTER',
@@ -104,7 +125,9 @@ describe('edge UAC', () => {
     const hole = createSocket('udp4');
     await new Promise<void>((resolve) => hole.bind(0, edge.ip, () => resolve()));
     let received = 0;
-    hole.on('message', () => { received++; });
+    hole.on('message', () => {
+      received++;
+    });
     try {
       const started = Date.now();
       const req = await srf.request(`sip:dead@${edge.ip}:${hole.address().port}`, { method: 'OPTIONS' });
@@ -117,7 +140,7 @@ describe('edge UAC', () => {
     }
   });
 
-  it('the app\'s request reaches the callee with the @localhost substitution (callingNumber)', async () => {
+  it("the app's request reaches the callee with the @localhost substitution (callingNumber)", async () => {
     const p = await callee('uas-answer-recv-bye.xml');
     const dialog = asDialog(await srf.createUAC(uri(p), { localSdp: SDP, callingNumber: '4930555' }));
     expect(dialog.local.contact).toContain(`4930555@${edge.sipHostport}`);
@@ -128,7 +151,17 @@ describe('edge UAC', () => {
   it('the request echo carries what srf reads (From tag, Contact, Call-ID)', async () => {
     const p = await callee('uas-answer-recv-bye.xml');
     let sent: unknown;
-    const dialog = asDialog(await srf.createUAC(uri(p), { localSdp: SDP }, { cbRequest: (_err: unknown, req: unknown) => { sent = req; } }));
+    const dialog = asDialog(
+      await srf.createUAC(
+        uri(p),
+        { localSdp: SDP },
+        {
+          cbRequest: (_err: unknown, req: unknown) => {
+            sent = req;
+          },
+        },
+      ),
+    );
     const r = asRequest(sent);
     expect(r.get('From')).toMatch(/;tag=[A-Za-z0-9]{13}$/);
     expect(r.get('Contact')).toBe(`<sip:${edge.sipHostport}>`);

@@ -16,7 +16,10 @@ let acks = 0;
 beforeAll(async () => {
   edge = await startEdge();
   srf = await connectApp(edge);
-  srf.use((req, _res, next) => { if (asRequest(req).method === 'ACK') acks++; next(); });
+  srf.use((req, _res, next) => {
+    if (asRequest(req).method === 'ACK') acks++;
+    next();
+  });
   srf.invite((req, res) => onInvite(req, res));
   srf.options((_req, res) => asResponse(res).send(200, { headers: { Allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO' } }));
   srf.register((req, res) => {
@@ -27,14 +30,19 @@ beforeAll(async () => {
     asResponse(res).send(200, { headers: { Contact: `${r.get('Contact')};expires=3600`, Expires: '3600' } });
   });
 });
-afterAll(async () => { srf.disconnect(); await edge.stop(); });
+afterAll(async () => {
+  srf.disconnect();
+  await edge.stop();
+});
 
 const sipp = (scenario: string, extra: Partial<Parameters<typeof runSipp>[0]> = {}) =>
   runSipp({ scenario, localIp: edge.ip, remote: edge.sipHostport, timeoutSec: 15, ...extra });
 
 function answer(): Promise<DialogView> {
   const d = deferred<DialogView>();
-  onInvite = (req, res) => { void srf.createUAS(req, res, { localSdp: SDP }).then((dlg) => d.resolve(asDialog(dlg))); };
+  onInvite = (req, res) => {
+    void srf.createUAS(req, res, { localSdp: SDP }).then((dlg) => d.resolve(asDialog(dlg)));
+  };
   return d.promise;
 }
 
@@ -53,8 +61,10 @@ describe('edge UAS', () => {
     if (edge.kind === 'edge') await until(() => edgeOf(edge).stats.dialogs === 0, 2000, 'dialog removed');
   });
 
-  it('basic call, the app hangs up; its BYE carries the caller\'s INVITE CSeq + 1 (E.25)', async () => {
-    onInvite = (req, res) => { void srf.createUAS(req, res, { localSdp: SDP }).then((d) => setImmediate(() => void asDialog(d).destroy())); };
+  it("basic call, the app hangs up; its BYE carries the caller's INVITE CSeq + 1 (E.25)", async () => {
+    onInvite = (req, res) => {
+      void srf.createUAS(req, res, { localSdp: SDP }).then((d) => setImmediate(() => void asDialog(d).destroy()));
+    };
     const result = await sipp('uac-cseq100-recv-bye.xml');
     expect(result.errors).toBe('');
     expect(result.code).toBe(0);
@@ -137,8 +147,14 @@ describe('edge UAS', () => {
     onInvite = (req, res) => {
       void srf.createUAS(req, res, { localSdp: SDP }).then((d) => {
         const dlg = asDialog(d);
-        dlg.on('info', (_r, s) => { events.push('info'); s.send(200); });
-        dlg.on('modify', (_r, s) => { events.push('modify'); s.send(200, { body: SDP }); });
+        dlg.on('info', (_r, s) => {
+          events.push('info');
+          s.send(200);
+        });
+        dlg.on('modify', (_r, s) => {
+          events.push('modify');
+          s.send(200, { body: SDP });
+        });
       });
     };
     const result = await sipp('uac-info-reinvite.xml');
@@ -173,7 +189,9 @@ describe('edge UAS', () => {
   });
 
   it('packet loss on UDP (sipp -lost 10) is absorbed by retransmissions', async () => {
-    onInvite = (req, res) => { void srf.createUAS(req, res, { localSdp: SDP }); };
+    onInvite = (req, res) => {
+      void srf.createUAS(req, res, { localSdp: SDP });
+    };
     const result = await sipp('uac-bye.xml', { calls: 20, rate: 20, lostPercent: 10, timeoutSec: 40, extraArgs: ['-recv_timeout', '20000'] });
     expect(result.code).toBe(0);
   }, 45_000);
@@ -197,7 +215,9 @@ describe('edge UAS without an app for INVITE', () => {
     const app2 = await connectApp(own);
     try {
       const established = deferred<string>();
-      app1.invite((req, res) => { void app1.createUAS(req, res, { localSdp: SDP }).then((d) => established.resolve(asDialog(d).sip.callId)); });
+      app1.invite((req, res) => {
+        void app1.createUAS(req, res, { localSdp: SDP }).then((d) => established.resolve(asDialog(d).sip.callId));
+      });
       const caller = startSipp({ scenario: 'uac-bye-expect-481.xml', localIp: own.ip, remote: own.sipHostport, timeoutSec: 15 });
       const callId = await established.promise;
       app1.disconnect();
@@ -208,7 +228,9 @@ describe('edge UAS without an app for INVITE', () => {
       const result = await caller.done;
       expect(result.errors).toBe('');
       expect(result.code).toBe(0);
-      app2.invite((req, res) => { void app2.createUAS(req, res, { localSdp: SDP }); });
+      app2.invite((req, res) => {
+        void app2.createUAS(req, res, { localSdp: SDP });
+      });
       const next = await runSipp({ scenario: 'uac-bye.xml', localIp: own.ip, remote: own.sipHostport, timeoutSec: 10 });
       expect(next.errors).toBe('');
       expect(next.code).toBe(0);

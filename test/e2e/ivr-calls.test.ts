@@ -17,18 +17,22 @@ const UK = '441632960001';
 const en = phraseBook('en');
 
 const suite = ivrSuite('ivrcalls', ACCESS, (base) => ({
-    sliceSeconds: 6, extendLeadSeconds: 2, warnSeconds: 3, ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
-    media: { portMin: base, portMax: base + 40 },
-    ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000, pinTarpitMs: 200 },
-  }));
+  sliceSeconds: 6,
+  extendLeadSeconds: 2,
+  warnSeconds: 3,
+  ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
+  media: { portMin: base, portMax: base + 40 },
+  ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000, pinTarpitMs: 200 },
+}));
 const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;
-beforeAll(() => { h = suite.h; });
-
+beforeAll(() => {
+  h = suite.h;
+});
 
 describe('access numbers: calls', () => {
   it('PIN-less: a registered caller ID from the carrier hears welcome, balance, the destination prompt, the minutes, and is bridged; CDR names the access number and caller ID', async () => {
-    const dev = await account(1_000_000);                       // £1.00: 100 s at 0.60/min
+    const dev = await account(1_000_000); // £1.00: 100 s at 0.60/min
     const cli = freshCli();
     await h.accountsSvc.addCli(dev.account.id, cli, true);
     const before = h.settled.length;
@@ -45,7 +49,15 @@ describe('access numbers: calls', () => {
     await h.waitSettled(before + 1);
     await h.waitIvrState(c.callId, IvrState.Ended);
     const [cdr] = await ivrCdrs(dev.account.id);
-    expect(cdr).toMatchObject({ callId: c.callId, kind: 'access_number', disposition: 'answered', cli, accessNumber: ACCESS, dialledNumber: `00${UK}`, sipCode: 200 });
+    expect(cdr).toMatchObject({
+      callId: c.callId,
+      kind: 'access_number',
+      disposition: 'answered',
+      cli,
+      accessNumber: ACCESS,
+      dialledNumber: `00${UK}`,
+      sipCode: 200,
+    });
     expect(cdr!.cost).toBe(cdr!.billedSeconds * RATE_PER_SECOND);
   });
 
@@ -57,11 +69,11 @@ describe('access numbers: calls', () => {
     const c = await dialIn(cli);
     await c.expectHeard(['welcome']);
     await keyAt(c, 'enter-pin', '99999999#');
-    await keyAt(c, 'pin-incorrect', `${dev.pin}#`, true);      // each packet twice: every key still counts once
-    await keyAt(c, 'register-cli', '2');                        // not now
+    await keyAt(c, 'pin-incorrect', `${dev.pin}#`, true); // each packet twice: every key still counts once
+    await keyAt(c, 'register-cli', '2'); // not now
     await keyAt(c, 'enter-destination', `00${UK}#`);
     await h.waitIvrState(c.callId, IvrState.Connected);
-    await keyAt(c, 'another-call', '1');                        // the carrier hung up: another call
+    await keyAt(c, 'another-call', '1'); // the carrier hung up: another call
     await keyAt(c, 'enter-destination', `00${UK}#`);
     await h.waitSettled(before + 2);
     await c.waitPrompt('another-call');
@@ -70,13 +82,14 @@ describe('access numbers: calls', () => {
     await h.waitIvrState(c.callId, IvrState.Ended);
     const cdrs = await ivrCdrs(dev.account.id);
     expect(cdrs.map((r) => [r.callId, r.disposition, r.kind, r.cli])).toEqual([
-      [c.callId, 'answered', 'access_number', cli], [`${c.callId}/2`, 'answered', 'access_number', cli],
+      [c.callId, 'answered', 'access_number', cli],
+      [`${c.callId}/2`, 'answered', 'access_number', cli],
     ]);
     expect(await h.accountsSvc.findAccountByCli(cli)).toBeUndefined();
   });
 
   it('a warning is injected before the credit runs out and the call is cut at the affordable second', async () => {
-    const dev = await account(9 * RATE_PER_SECOND);             // 9 s: a 6 s slice, then 3 s more; warned 3 s before the end
+    const dev = await account(9 * RATE_PER_SECOND); // 9 s: a 6 s slice, then 3 s more; warned 3 s before the end
     const cli = freshCli();
     await h.accountsSvc.addCli(dev.account.id, cli, true);
     const before = h.settled.length;
@@ -96,28 +109,36 @@ describe('access numbers: calls', () => {
   });
 
   it('insufficient credit, unknown destination, blocked destination and carrier failure: each its own prompt, a clean hangup and a CDR', async () => {
-    const cases: { credit: number; dial: string; prompt: 'insufficient-credit' | 'unknown-destination' | 'destination-not-allowed' | 'call-failed'; code: number }[] = [
+    const cases: {
+      credit: number;
+      dial: string;
+      prompt: 'insufficient-credit' | 'unknown-destination' | 'destination-not-allowed' | 'call-failed';
+      code: number;
+    }[] = [
       { credit: 0, dial: `00${UK}`, prompt: 'insufficient-credit', code: 402 },
       { credit: 1_000_000, dial: '0033123456789', prompt: 'unknown-destination', code: 404 },
       { credit: 1_000_000, dial: '00449012345678', prompt: 'destination-not-allowed', code: 403 },
       { credit: 1_000_000, dial: `00${UK}`, prompt: 'call-failed', code: 503 },
     ];
     // the four callers at once (their CDRs are on four accounts)
-    await Promise.all(cases.map(async (k) => {
-      const dev = await account(k.credit);
-      const cli = freshCli();
-      await h.accountsSvc.addCli(dev.account.id, cli, true);
-      const gateways = k.prompt === 'call-failed'
-        ? [0, 1].map((i) => h.carrier(i, 'uas-refuse.xml', { vars: { status: '503', reason: 'Service Unavailable' }, timeoutSec: 20 }))
-        : [];
-      const c = await dialIn(cli);
-      await keyAt(c, 'enter-destination', `${k.dial}#`);
-      await c.expectHeard([k.prompt, 'goodbye'], { anywhere: true });
-      await c.waitBye();
-      for (const g of gateways) clean(await g.done);
-      await h.waitIvrState(c.callId, IvrState.Ended);
-      const [cdr] = await ivrCdrs(dev.account.id);
-      expect(cdr, k.prompt).toMatchObject({ kind: 'access_number', sipCode: k.code, cost: 0, cli, accessNumber: ACCESS, dialledNumber: k.dial });
-    }));
+    await Promise.all(
+      cases.map(async (k) => {
+        const dev = await account(k.credit);
+        const cli = freshCli();
+        await h.accountsSvc.addCli(dev.account.id, cli, true);
+        const gateways =
+          k.prompt === 'call-failed'
+            ? [0, 1].map((i) => h.carrier(i, 'uas-refuse.xml', { vars: { status: '503', reason: 'Service Unavailable' }, timeoutSec: 20 }))
+            : [];
+        const c = await dialIn(cli);
+        await keyAt(c, 'enter-destination', `${k.dial}#`);
+        await c.expectHeard([k.prompt, 'goodbye'], { anywhere: true });
+        await c.waitBye();
+        for (const g of gateways) clean(await g.done);
+        await h.waitIvrState(c.callId, IvrState.Ended);
+        const [cdr] = await ivrCdrs(dev.account.id);
+        expect(cdr, k.prompt).toMatchObject({ kind: 'access_number', sipCode: k.code, cost: 0, cli, accessNumber: ACCESS, dialledNumber: k.dial });
+      }),
+    );
   }, 60_000);
 });

@@ -16,14 +16,18 @@ const ACCESS = '+441632000100';
 const en = phraseBook('en');
 
 const suite = ivrSuite('ivrlogin', ACCESS, (base) => ({
-    sliceSeconds: 6, extendLeadSeconds: 2, warnSeconds: 3, ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
-    media: { portMin: base, portMax: base + 40 },
-    ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, anonymousLockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000, pinTarpitMs: 200 },
-  }));
+  sliceSeconds: 6,
+  extendLeadSeconds: 2,
+  warnSeconds: 3,
+  ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
+  media: { portMin: base, portMax: base + 40 },
+  ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, anonymousLockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000, pinTarpitMs: 200 },
+}));
 const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;
-beforeAll(() => { h = suite.h; });
-
+beforeAll(() => {
+  h = suite.h;
+});
 
 describe('access numbers: login', () => {
   it('after a PIN login the caller registers the calling number (press 1); it logs in PIN-less only once confirmed in self-care, and a PIN change revokes it', async () => {
@@ -46,7 +50,12 @@ describe('access numbers: login', () => {
     expect(await h.accountsSvc.findAccountByCli(cli)).toBe(dev.account.id);
     const again = await dialIn(cli);
     await again.expectHeard(['welcome', ...en.balance(1_000_000, 'GBP')]);
-    expect(h.ivrStates.filter((e) => e.callId === again.callId).map((e) => e.state).slice(0, 2)).toEqual([IvrState.Welcome, IvrState.Balance]);
+    expect(
+      h.ivrStates
+        .filter((e) => e.callId === again.callId)
+        .map((e) => e.state)
+        .slice(0, 2),
+    ).toEqual([IvrState.Welcome, IvrState.Balance]);
     await again.hangup();
     await h.waitIvrState(again.callId, IvrState.Ended);
     await h.accountsSvc.issuePin(dev.account.id);
@@ -62,7 +71,12 @@ describe('access numbers: login', () => {
     await c.waitPrompt('register-cli');
     await c.hangup();
     await h.waitIvrState(c.callId, IvrState.Ended);
-    expect(h.ivrStates.filter((e) => e.callId === c.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.PinEntry, IvrState.OfferCli, IvrState.Ended]);
+    expect(h.ivrStates.filter((e) => e.callId === c.callId).map((e) => e.state)).toEqual([
+      IvrState.Welcome,
+      IvrState.PinEntry,
+      IvrState.OfferCli,
+      IvrState.Ended,
+    ]);
   });
 
   it('a withheld caller ID (Privacy: id) is asked for a PIN even when it is registered', async () => {
@@ -94,15 +108,20 @@ describe('access numbers: login', () => {
     await keyAt(first, 'pin-incorrect', '33333333#');
     await first.expectHeard(['pin-incorrect', 'goodbye'], { anywhere: true });
     await first.waitBye();
-    const second = await dialIn(cli);                           // the fourth wrong PIN reaches the threshold
+    const second = await dialIn(cli); // the fourth wrong PIN reaches the threshold
     await keyAt(second, 'enter-pin', '44444444#');
     await second.expectHeard(['pin-locked', 'goodbye'], { anywhere: true });
     await second.waitBye();
-    const third = await dialIn(cli);                            // locked: not even asked
+    const third = await dialIn(cli); // locked: not even asked
     await third.expectHeard(['welcome', 'pin-locked', 'goodbye']);
     await third.waitBye();
     await h.waitIvrState(third.callId, IvrState.Ended);
-    expect(h.ivrStates.filter((e) => e.callId === third.callId).map((e) => e.state)).toEqual([IvrState.Welcome, IvrState.Refusal, IvrState.Goodbye, IvrState.Ended]);
+    expect(h.ivrStates.filter((e) => e.callId === third.callId).map((e) => e.state)).toEqual([
+      IvrState.Welcome,
+      IvrState.Refusal,
+      IvrState.Goodbye,
+      IvrState.Ended,
+    ]);
     expect(await ivrCdrs(dev.account.id)).toEqual([]);
   }, 60_000);
 
@@ -138,14 +157,14 @@ describe('access numbers: login', () => {
     await keyAt(first, 'pin-incorrect', '33333333#');
     await first.expectHeard(['pin-incorrect', 'goodbye'], { anywhere: true });
     await first.waitBye();
-    const second = await dialIn('anonymous');                   // another anonymous caller: the fourth wrong PIN locks them all out
+    const second = await dialIn('anonymous'); // another anonymous caller: the fourth wrong PIN locks them all out
     await keyAt(second, 'enter-pin', '44444444#');
     await second.expectHeard(['pin-locked', 'goodbye'], { anywhere: true });
     await second.waitBye();
     const third = await dialIn('anonymous');
     await third.expectHeard(['welcome', 'pin-locked', 'goodbye']);
     await third.waitBye();
-    const withNumber = await dialIn(freshCli());                // a caller who shows a number is still asked for a PIN
+    const withNumber = await dialIn(freshCli()); // a caller who shows a number is still asked for a PIN
     await withNumber.expectHeard(['welcome', 'enter-pin'], { anywhere: true });
     await withNumber.hangup();
   }, 60_000);

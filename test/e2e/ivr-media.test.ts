@@ -13,13 +13,16 @@ const ACCESS = '+441632000200';
 const UK = '441632960001';
 
 const suite = ivrSuite('ivrmedia', ACCESS, (base) => ({
-    sliceSeconds: 6, extendLeadSeconds: 2,
-    media: { portMin: base, portMax: base + 3, rtpTimeoutMs: 1500 },     // even ports base, base+2: one caller and one outbound leg
-    ivr: { firstDigitMs: 4000, interDigitMs: 1500 },
-  }));
+  sliceSeconds: 6,
+  extendLeadSeconds: 2,
+  media: { portMin: base, portMax: base + 3, rtpTimeoutMs: 1500 }, // even ports base, base+2: one caller and one outbound leg
+  ivr: { firstDigitMs: 4000, interDigitMs: 1500 },
+}));
 const { dialIn } = suite;
 let h: SipAppHarness;
-beforeAll(() => { h = suite.h; });
+beforeAll(() => {
+  h = suite.h;
+});
 
 describe('access numbers: media limits', () => {
   it('a bridged call whose RTP stops is hung up on both sides and settled; with the port range in use the next caller gets 503, and nothing leaks', async () => {
@@ -37,7 +40,7 @@ describe('access numbers: media limits', () => {
     const refused = await dialIn('+447700900556');
     expect([refused.status, refused.reason]).toEqual([503, 'Media Ports Exhausted']);
 
-    c.stopAudio();                                     // the caller goes silent (the sipp carrier sends no RTP either)
+    c.stopAudio(); // the caller goes silent (the sipp carrier sends no RTP either)
     await c.waitBye(10_000);
     const run = await carrier.done;
     expect(run.errors, run.stdout.slice(-2000)).toBe('');
@@ -64,7 +67,7 @@ describe('access numbers: media limits', () => {
       await c.waitPrompt('enter-destination');
       c.press(`00${UK}#`);
       await h.waitIvrState(c.callId, IvrState.Connected);
-      await new Promise((r) => setTimeout(r, 1000));             // talk a little
+      await new Promise((r) => setTimeout(r, 1000)); // talk a little
       await h.restartEdge();
       await c.waitBye(10_000);
       const run = await carrier.done;

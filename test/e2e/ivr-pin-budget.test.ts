@@ -24,8 +24,16 @@ const suite = ivrSuite('ivrbudget', ACCESS, (base) => ({
   ...(process.env.IVR_TEST_LOG ? { logLevel: 'info' } : {}),
   media: { portMin: base, portMax: base + 40 },
   ivr: {
-    firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, anonymousLockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000,
-    pinBudgetPerSource: PER_SOURCE, pinBudgetPerAccessNumber: PER_ACCESS_NUMBER, pinBudgetWindowMs: 600_000, pinTarpitMs: TARPIT_MS,
+    firstDigitMs: 4000,
+    interDigitMs: 1500,
+    lockThreshold: 4,
+    anonymousLockThreshold: 4,
+    lockWindowMs: 600_000,
+    lockMs: 600_000,
+    pinBudgetPerSource: PER_SOURCE,
+    pinBudgetPerAccessNumber: PER_ACCESS_NUMBER,
+    pinBudgetWindowMs: 600_000,
+    pinTarpitMs: TARPIT_MS,
   },
 }));
 const { dialIn, freshCli, account } = suite;
@@ -40,7 +48,15 @@ beforeAll(async () => {
     await h.s.pool.query(`insert into access_numbers (number, language, description) values ($1, 'en', 'test access number')`, [n]);
   }
   const taken = [h.carrierIp, h.deviceIp];
-  const pick = (): string => { for (;;) { const ip = `127.0.0.${2 + Math.floor(Math.random() * 248)}`; if (!taken.includes(ip)) { taken.push(ip); return ip; } } };
+  const pick = (): string => {
+    for (;;) {
+      const ip = `127.0.0.${2 + Math.floor(Math.random() * 248)}`;
+      if (!taken.includes(ip)) {
+        taken.push(ip);
+        return ip;
+      }
+    }
+  };
   sourceB = pick();
   sourceC = pick();
   for (const ip of [sourceB, sourceC]) await h.s.pool.query(`insert into carrier_addresses (carrier_id, network) values ('carrier-a', $1)`, [`${ip}/32`]);

@@ -13,15 +13,28 @@ import type { SipAppHarness } from '../support/sip-app-harness.ts';
 const ACCESS = '+441632000300';
 
 const suite = ivrSuite('ivrsessions', ACCESS, (base) => ({
-  sliceSeconds: 6, extendLeadSeconds: 2,
+  sliceSeconds: 6,
+  extendLeadSeconds: 2,
   media: { portMin: base, portMax: base + 40 },
   ivr: { firstDigitMs: 4000, interDigitMs: 1500, lockThreshold: 4, anonymousLockThreshold: 4, lockWindowMs: 600_000, lockMs: 600_000, pinTarpitMs: 200 },
 }));
 const { dialIn, freshCli, account, ivrCdrs } = suite;
 let h: SipAppHarness;
-beforeAll(() => { h = suite.h; });
+beforeAll(() => {
+  h = suite.h;
+});
 
-interface SessionRow { callId: string; accountId: number | null; accessNumber: string; cli: string | null; carrier: string | null; outcome: string; pinAttempts: number; calls: number; durationMs: number }
+interface SessionRow {
+  callId: string;
+  accountId: number | null;
+  accessNumber: string;
+  cli: string | null;
+  carrier: string | null;
+  outcome: string;
+  pinAttempts: number;
+  calls: number;
+  durationMs: number;
+}
 
 async function sessionOf(callId: string): Promise<SessionRow | undefined> {
   await h.waitIvrState(callId, IvrState.Ended);
@@ -29,7 +42,9 @@ async function sessionOf(callId: string): Promise<SessionRow | undefined> {
   const { rows } = await h.s.pool.query<SessionRow>(
     `select call_id as "callId", account_id::int as "accountId", access_number as "accessNumber", cli, carrier, outcome,
             pin_attempts as "pinAttempts", calls, duration_ms::int as "durationMs"
-       from ivr_sessions where call_id = $1`, [callId]);
+       from ivr_sessions where call_id = $1`,
+    [callId],
+  );
   return rows[0];
 }
 
@@ -48,12 +63,12 @@ describe('access-number sessions', () => {
     expect(one!.durationMs).toBeGreaterThan(0);
     expect(one!.durationMs).toBeLessThanOrEqual(held + 1000);
 
-    const second = await dialIn(cli);                           // the fourth wrong PIN locks the caller ID
+    const second = await dialIn(cli); // the fourth wrong PIN locks the caller ID
     await keyAt(second, 'enter-pin', '44444444#');
     await second.waitBye();
     expect(await sessionOf(second.callId)).toMatchObject({ outcome: 'locked', pinAttempts: 1, calls: 0, accountId: null });
 
-    const third = await dialIn(cli);                            // locked: not even asked
+    const third = await dialIn(cli); // locked: not even asked
     await third.waitBye();
     expect(await sessionOf(third.callId)).toMatchObject({ outcome: 'locked', pinAttempts: 0, calls: 0 });
   }, 60_000);
@@ -95,14 +110,22 @@ describe('access-number sessions', () => {
     await c.hangup();
     const row = await sessionOf(c.callId);
     const env = {
-      ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: h.s.schema, REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: 'ivr_sessions_cli',
-      PIN_PEPPER: TEST_PEPPER, DRACHTIO_SECRET: 'cli-test-secret', SIP_NONCE_KEY: 'n'.repeat(32), LOG_LEVEL: 'silent',
+      ...process.env,
+      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_SCHEMA: h.s.schema,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_NAMESPACE: 'ivr_sessions_cli',
+      PIN_PEPPER: TEST_PEPPER,
+      DRACHTIO_SECRET: 'cli-test-secret',
+      SIP_NONCE_KEY: 'n'.repeat(32),
+      LOG_LEVEL: 'silent',
     };
-    const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+        });
       });
-    });
     const [list, totals] = await Promise.all([
       cli(['ivr-sessions', `--access-number=${ACCESS}`, '--json']),
       cli(['ivr-sessions', '--totals', `--access-number=${ACCESS}`]),
@@ -111,9 +134,13 @@ describe('access-number sessions', () => {
     const listed = JSON.parse(list.stdout) as { callId: string; outcome: string; durationMs: number }[];
     expect(listed[0]).toMatchObject({ callId: c.callId, outcome: 'caller_hung_up', durationMs: row!.durationMs });
     const { rows } = await h.s.pool.query<{ n: number; ms: number; none: number }>(
-      'select count(*)::int as n, sum(duration_ms)::float8 as ms, (count(*) filter (where calls = 0))::int as none from ivr_sessions where access_number = $1', [ACCESS]);
+      'select count(*)::int as n, sum(duration_ms)::float8 as ms, (count(*) filter (where calls = 0))::int as none from ivr_sessions where access_number = $1',
+      [ACCESS],
+    );
     expect(listed).toHaveLength(rows[0]!.n);
     expect(totals.code, totals.stderr).toBe(0);
-    expect(totals.stdout).toBe(`${ACCESS}  carrier carrier-a  ${rows[0]!.n} sessions  ${Math.ceil(rows[0]!.ms / 1000)} s on the access leg  ${rows[0]!.none} without a call\n`);
+    expect(totals.stdout).toBe(
+      `${ACCESS}  carrier carrier-a  ${rows[0]!.n} sessions  ${Math.ceil(rows[0]!.ms / 1000)} s on the access leg  ${rows[0]!.none} without a call\n`,
+    );
   });
 });

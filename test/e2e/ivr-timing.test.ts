@@ -12,21 +12,27 @@ import type { SipAppHarness } from '../support/sip-app-harness.ts';
 const ACCESS = '+441632000300';
 
 const suite = ivrSuite('ivrtiming', ACCESS, (base) => ({
-  sliceSeconds: 6, extendLeadSeconds: 2, appLinkBatchMs: 10,
+  sliceSeconds: 6,
+  extendLeadSeconds: 2,
+  appLinkBatchMs: 10,
   media: { portMin: base, portMax: base + 41, rtpTimeoutMs: 30_000 },
 }));
 let h: SipAppHarness;
-beforeAll(() => { h = suite.h; });
+beforeAll(() => {
+  h = suite.h;
+});
 
 describe('access numbers: a caller hanging up right after the ACK', () => {
   it('every IVR session ends at the BYE, none is left to the RTP timeout', async () => {
     const calls = [];
     for (let i = 0; i < 10; i++) {
-      calls.push(suite.dialIn(`+44790090${String(1000 + i)}`).then(async (c) => {
-        expect(c.status).toBe(200);
-        await c.hangup();
-        return c;
-      }));
+      calls.push(
+        suite.dialIn(`+44790090${String(1000 + i)}`).then(async (c) => {
+          expect(c.status).toBe(200);
+          await c.hangup();
+          return c;
+        }),
+      );
       await new Promise((r) => setTimeout(r, 50));
     }
     const callers = await Promise.all(calls);

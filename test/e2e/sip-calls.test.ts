@@ -17,8 +17,12 @@ beforeAll(async () => {
   h = await SipAppHarness.start('sipcalls');
   dev = await h.device(5_000_000);
 });
-afterAll(async () => { await h.stop(); });
-afterEach(async () => { await h.expectMoneyInvariant(); });
+afterAll(async () => {
+  await h.stop();
+});
+afterEach(async () => {
+  await h.expectMoneyInvariant();
+});
 
 async function lastCdr(d: Device) {
   const rows = await h.cdrs(d.account.id);
@@ -33,7 +37,15 @@ describe('device calls', () => {
     clean(await caller, await carrier.done);
     await h.waitSettled(before + 1);
     const cdr = await lastCdr(dev);
-    expect(cdr).toMatchObject({ kind: 'device', disposition: 'answered', sipCode: 200, destination: UK, carrier: 'carrier-a', device: dev.username, ratePrefix: '44' });
+    expect(cdr).toMatchObject({
+      kind: 'device',
+      disposition: 'answered',
+      sipCode: 200,
+      destination: UK,
+      carrier: 'carrier-a',
+      device: dev.username,
+      ratePrefix: '44',
+    });
     expect(cdr.billedSeconds).toBeGreaterThanOrEqual(3);
     expect(cdr.billedSeconds).toBeLessThanOrEqual(4);
     expect(cdr.cost).toBe(cdr.billedSeconds * RATE_PER_SECOND);
@@ -65,7 +77,13 @@ describe('device calls', () => {
   it('486 from the carrier is passed to the caller and not retried', async () => {
     const before = h.settled.length;
     const carrier = h.carrier(0, 'uas-refuse.xml', { vars: { status: '486', reason: 'Busy Here' } });
-    const caller = h.run({ scenario: 'device-call-refused.xml', service: `00${UK}`, user: dev.username, password: dev.password, vars: { status: '486', reason: 'Busy Here' } });
+    const caller = h.run({
+      scenario: 'device-call-refused.xml',
+      service: `00${UK}`,
+      user: dev.username,
+      password: dev.password,
+      vars: { status: '486', reason: 'Busy Here' },
+    });
     clean(await caller, await carrier.done);
     await h.waitSettled(before + 1);
     expect(await lastCdr(dev)).toMatchObject({ disposition: 'busy', sipCode: 486, cost: 0 });
@@ -87,7 +105,13 @@ describe('device calls', () => {
     const before = h.settled.length;
     const first = h.carrier(0, 'uas-refuse.xml', { vars: { status: '503', reason: 'Service Unavailable' } });
     const second = h.carrier(1, 'uas-refuse.xml', { vars: { status: '500', reason: 'Server Internal Error' } });
-    const caller = h.run({ scenario: 'device-call-refused.xml', service: `00${UK}`, user: dev.username, password: dev.password, vars: { status: '503', reason: 'All Routes Failed' } });
+    const caller = h.run({
+      scenario: 'device-call-refused.xml',
+      service: `00${UK}`,
+      user: dev.username,
+      password: dev.password,
+      vars: { status: '503', reason: 'All Routes Failed' },
+    });
     clean(await caller, await first.done, await second.done);
     await h.waitSettled(before + 1);
     expect(await lastCdr(dev)).toMatchObject({ disposition: 'failed', sipCode: 503, cost: 0 });
@@ -95,7 +119,13 @@ describe('device calls', () => {
 
   it('a blocklisted destination is refused before any carrier is tried', async () => {
     const before = h.settled.length;
-    const caller = h.run({ scenario: 'device-call-refused.xml', service: '00449098765432', user: dev.username, password: dev.password, vars: { status: '403', reason: 'Destination Blocked' } });
+    const caller = h.run({
+      scenario: 'device-call-refused.xml',
+      service: '00449098765432',
+      user: dev.username,
+      password: dev.password,
+      vars: { status: '403', reason: 'Destination Blocked' },
+    });
     clean(await caller);
     await h.waitSettled(before + 1);
     expect(await lastCdr(dev)).toMatchObject({ disposition: 'refused', sipCode: 403, cost: 0, destination: '449098765432' });
@@ -104,7 +134,13 @@ describe('device calls', () => {
   for (const dialled of ['+4409098765432', '004409098765432', '+44(0)9098765432', '+44-0-9098765432']) {
     it(`a trunk 0 after the country code does not bypass the blocklist: ${dialled} is refused as 449098765432`, async () => {
       const before = h.settled.length;
-      const caller = h.run({ scenario: 'device-call-refused.xml', service: dialled, user: dev.username, password: dev.password, vars: { status: '403', reason: 'Destination Blocked' } });
+      const caller = h.run({
+        scenario: 'device-call-refused.xml',
+        service: dialled,
+        user: dev.username,
+        password: dev.password,
+        vars: { status: '403', reason: 'Destination Blocked' },
+      });
       clean(await caller);
       await h.waitSettled(before + 1);
       expect(await lastCdr(dev)).toMatchObject({ disposition: 'refused', sipCode: 403, cost: 0, destination: '449098765432' });
@@ -113,7 +149,13 @@ describe('device calls', () => {
 
   it('a destination without a rate is refused with 404', async () => {
     const before = h.settled.length;
-    const caller = h.run({ scenario: 'device-call-refused.xml', service: '0033123456789', user: dev.username, password: dev.password, vars: { status: '404', reason: 'No Rate For Destination' } });
+    const caller = h.run({
+      scenario: 'device-call-refused.xml',
+      service: '0033123456789',
+      user: dev.username,
+      password: dev.password,
+      vars: { status: '404', reason: 'No Rate For Destination' },
+    });
     clean(await caller);
     await h.waitSettled(before + 1);
     expect(await lastCdr(dev)).toMatchObject({ disposition: 'refused', sipCode: 404, cost: 0 });
@@ -121,7 +163,13 @@ describe('device calls', () => {
 
   it('a wrong password on INVITE gets 403 and no call', async () => {
     const before = h.settled.length;
-    const caller = h.run({ scenario: 'device-call-refused.xml', service: `00${UK}`, user: dev.username, password: 'wrong-password-123', vars: { status: '403', reason: 'Forbidden' } });
+    const caller = h.run({
+      scenario: 'device-call-refused.xml',
+      service: `00${UK}`,
+      user: dev.username,
+      password: 'wrong-password-123',
+      vars: { status: '403', reason: 'Forbidden' },
+    });
     clean(await caller);
     expect(h.settled.length).toBe(before);
   });
@@ -148,8 +196,12 @@ async function inviteWithDigest(d: Device, o: { challengeUri: string; requestUri
       const via = /^Via: (.*)$/m.exec(text)?.[1] ?? '';
       const to = /^To: (.*)$/m.exec(text)?.[1] ?? '';
       const cseq = /^CSeq: (\d+)/m.exec(text)?.[1] ?? '1';
-      socket.send(`ACK ${cseq === '1' ? o.challengeUri : o.requestUri} SIP/2.0\r\nVia: ${via}\r\nFrom: <sip:${d.username}@${REALM}>;tag=f${callId}\r\nTo: ${to}\r\n`
-        + `Call-ID: ${callId}\r\nCSeq: ${cseq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, Number(port), ip);
+      socket.send(
+        `ACK ${cseq === '1' ? o.challengeUri : o.requestUri} SIP/2.0\r\nVia: ${via}\r\nFrom: <sip:${d.username}@${REALM}>;tag=f${callId}\r\nTo: ${to}\r\n` +
+          `Call-ID: ${callId}\r\nCSeq: ${cseq} ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+        Number(port),
+        ip,
+      );
     }
     waiters.shift()?.();
   });
@@ -159,13 +211,18 @@ async function inviteWithDigest(d: Device, o: { challengeUri: string; requestUri
       const m = got.find((t) => /^SIP\/2\.0 [2-6]\d\d/.test(t) && new RegExp(`CSeq: ${cseq} INVITE`).test(t));
       if (m) return m;
       if (Date.now() > deadline) throw new Error(`no final response to CSeq ${cseq}`);
-      await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 200); });
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
     }
   };
-  const invite = (uri: string, cseq: number, auth?: string): string => `INVITE ${uri} SIP/2.0\r\n`
-    + `Via: SIP/2.0/UDP ${local};rport;branch=z9hG4bK${callId}${cseq}\r\nFrom: <sip:${d.username}@${REALM}>;tag=f${callId}\r\n`
-    + `To: <${uri}>\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} INVITE\r\nContact: <sip:${d.username}@${local}>\r\nMax-Forwards: 70\r\n`
-    + (auth ? `Proxy-Authorization: ${auth}\r\n` : '') + 'Content-Length: 0\r\n\r\n';
+  const invite = (uri: string, cseq: number, auth?: string): string =>
+    `INVITE ${uri} SIP/2.0\r\n` +
+    `Via: SIP/2.0/UDP ${local};rport;branch=z9hG4bK${callId}${cseq}\r\nFrom: <sip:${d.username}@${REALM}>;tag=f${callId}\r\n` +
+    `To: <${uri}>\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} INVITE\r\nContact: <sip:${d.username}@${local}>\r\nMax-Forwards: 70\r\n` +
+    (auth ? `Proxy-Authorization: ${auth}\r\n` : '') +
+    'Content-Length: 0\r\n\r\n';
   try {
     socket.send(invite(o.challengeUri, 1), Number(port), ip);
     const challenge = await final(1);
@@ -176,8 +233,16 @@ async function inviteWithDigest(d: Device, o: { challengeUri: string; requestUri
     const ha1 = hash(`${d.username}:${REALM}:${d.password}`);
     const cnonce = 'c0ffee';
     const response = hash(`${ha1}:${nonce}:00000001:${cnonce}:auth:${hash(`INVITE:${o.digestUri}`)}`);
-    socket.send(invite(o.requestUri, 2, `Digest username="${d.username}", realm="${REALM}", nonce="${nonce}", uri="${o.digestUri}", `
-      + `response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}"`), Number(port), ip);
+    socket.send(
+      invite(
+        o.requestUri,
+        2,
+        `Digest username="${d.username}", realm="${REALM}", nonce="${nonce}", uri="${o.digestUri}", ` +
+          `response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}"`,
+      ),
+      Number(port),
+      ip,
+    );
     return /^SIP\/2\.0 (\d{3} [^\r]*)/.exec(await final(2))![1]!;
   } finally {
     socket.close();
@@ -186,11 +251,11 @@ async function inviteWithDigest(d: Device, o: { challengeUri: string; requestUri
 
 describe('device calls: the digest covers the Request-URI', () => {
   it('a digest computed for another Request-URI is refused 400 and places no call; the same digest for its own URI is accepted', async () => {
-    const cheap = `sip:0033123456789@${h.remote}`;         // no rate: an authenticated call to it is refused 404, at no cost
+    const cheap = `sip:0033123456789@${h.remote}`; // no rate: an authenticated call to it is refused 404, at no cost
     const premium = `sip:00${UK}@${h.remote}`;
     const before = h.settled.length;
     expect(await inviteWithDigest(dev, { challengeUri: cheap, requestUri: premium, digestUri: cheap })).toMatch(/^400 /);
-    expect(h.settled.length).toBe(before);                // nothing authorised, reserved or settled
+    expect(h.settled.length).toBe(before); // nothing authorised, reserved or settled
     // control: the digest itself was right
     expect(await inviteWithDigest(dev, { challengeUri: cheap, requestUri: cheap, digestUri: cheap })).toBe('404 No Rate For Destination');
     await h.waitSettled(before + 1);

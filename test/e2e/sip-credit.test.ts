@@ -11,8 +11,12 @@ const UK = '441632960001';
 const UK_MOBILE = '447700900123';
 let h: SipAppHarness;
 
-beforeAll(async () => { h = await SipAppHarness.start('sipcredit', { sliceSeconds: 6, extendLeadSeconds: 2 }); });
-afterAll(async () => { await h.stop(); });
+beforeAll(async () => {
+  h = await SipAppHarness.start('sipcredit', { sliceSeconds: 6, extendLeadSeconds: 2 });
+});
+afterAll(async () => {
+  await h.stop();
+});
 afterEach(async () => {
   await h.expectMoneyInvariant();
 });
@@ -23,7 +27,7 @@ function call(d: Device, scenario: string, service: string, extra: { pauseMs?: n
 
 describe('credit control', () => {
   it('a call that runs out of credit is cut by BYE at the affordable second; the balance lands on the floor', async () => {
-    const dev = await h.device(9 * RATE_PER_SECOND);          // 9 s: a 6 s slice, then an extension of 3 s
+    const dev = await h.device(9 * RATE_PER_SECOND); // 9 s: a 6 s slice, then an extension of 3 s
     const before = h.settled.length;
     const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 30 });
     const caller = call(dev, 'device-call-recv-bye.xml', `00${UK}`);
@@ -37,7 +41,7 @@ describe('credit control', () => {
   });
 
   it('two simultaneous calls on one account never spend more than it holds (per-second rate)', async () => {
-    const dev = await h.device(12 * RATE_PER_SECOND);         // two first slices of 6 s use it all
+    const dev = await h.device(12 * RATE_PER_SECOND); // two first slices of 6 s use it all
     const before = h.settled.length;
     const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { calls: 2, timeoutSec: 30 });
     const a = call(dev, 'device-call-recv-bye.xml', `00${UK}`);
@@ -61,7 +65,10 @@ describe('credit control', () => {
     clean(await second.done, await first.done, await carrier.done);
     await h.waitSettled(before + 2);
     const cdrs = await h.cdrs(dev.account.id);
-    expect(cdrs.map((c) => [c.disposition, c.cost])).toEqual([['answered', MINUTE_RATE], ['refused', 0]]);
+    expect(cdrs.map((c) => [c.disposition, c.cost])).toEqual([
+      ['answered', MINUTE_RATE],
+      ['refused', 0],
+    ]);
     expect((await h.s.store.get(dev.account.id))!.balance).toBe(0);
   });
 

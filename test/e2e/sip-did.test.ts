@@ -17,7 +17,9 @@ beforeAll(async () => {
   dev = await h.device(1_000_000);
   await h.s.pool.query('insert into dids (number, account_id) values ($1, $2)', [DID, dev.account.id]);
 });
-afterAll(async () => { await h.stop(); });
+afterAll(async () => {
+  await h.stop();
+});
 afterEach(async () => {
   const m = await h.money(dev.account.id);
   expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, duplicateCdrs: 0, redisBalance: 1_000_000, postgresBalance: 1_000_000, costs: 0 });
@@ -58,7 +60,13 @@ describe('calls to a personal number', () => {
   });
 
   it('the same INVITE from an untrusted address is challenged like any device (407)', async () => {
-    const r = await h.run({ scenario: 'device-call-refused.xml', service: DID, user: 'nobody', password: 'nothing-at-all', vars: { status: '403', reason: 'Forbidden' } });
+    const r = await h.run({
+      scenario: 'device-call-refused.xml',
+      service: DID,
+      user: 'nobody',
+      password: 'nothing-at-all',
+      vars: { status: '403', reason: 'Forbidden' },
+    });
     clean(r);
   });
 });

@@ -49,7 +49,9 @@ function memory(): { heapMb: number; rssMb: number } {
 let h: SipAppHarness;
 let dev: Device;
 const uncaught: unknown[] = [];
-const onUncaught = (err: unknown): void => { uncaught.push(err); };
+const onUncaught = (err: unknown): void => {
+  uncaught.push(err);
+};
 
 beforeAll(async () => {
   process.on('uncaughtException', onUncaught);
@@ -62,10 +64,14 @@ afterAll(async () => {
   process.off('unhandledRejection', onUncaught);
   await h.stop();
 });
-afterEach(async () => { await h.expectMoneyInvariant(); });
+afterEach(async () => {
+  await h.expectMoneyInvariant();
+});
 
 /** A UDP socket on `ip` that resolves waiters for a Call-ID's final response. */
-async function udpSocket(ip: string): Promise<{ socket: UdpSocket; local: string; answered(callId: string, timeoutMs: number): Promise<boolean>; received: () => number }> {
+async function udpSocket(
+  ip: string,
+): Promise<{ socket: UdpSocket; local: string; answered(callId: string, timeoutMs: number): Promise<boolean>; received: () => number }> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, ip, () => resolve()));
   const waiting = new Map<string, () => void>();
@@ -78,11 +84,21 @@ async function udpSocket(ip: string): Promise<{ socket: UdpSocket; local: string
     if (callId !== undefined) waiting.get(callId)?.();
   });
   return {
-    socket, local: `${ip}:${socket.address().port}`, received: () => received,
-    answered: (callId, timeoutMs) => new Promise((resolve) => {
-      const t = setTimeout(() => { waiting.delete(callId); resolve(false); }, timeoutMs);
-      waiting.set(callId, () => { clearTimeout(t); waiting.delete(callId); resolve(true); });
-    }),
+    socket,
+    local: `${ip}:${socket.address().port}`,
+    received: () => received,
+    answered: (callId, timeoutMs) =>
+      new Promise((resolve) => {
+        const t = setTimeout(() => {
+          waiting.delete(callId);
+          resolve(false);
+        }, timeoutMs);
+        waiting.set(callId, () => {
+          clearTimeout(t);
+          waiting.delete(callId);
+          resolve(true);
+        });
+      }),
   };
 }
 
@@ -99,8 +115,9 @@ function options(local: string, proto: 'UDP' | 'TCP'): { callId: string; text: s
   const callId = `fuzz-probe-${++seq}`;
   return {
     callId,
-    text: `OPTIONS sip:${h.remote} SIP/2.0\r\nVia: SIP/2.0/${proto} ${local};rport;branch=z9hG4bK${callId}\r\nMax-Forwards: 70\r\n`
-      + `From: <sip:probe@${REALM}>;tag=${callId}\r\nTo: <sip:${h.remote}>\r\nCall-ID: ${callId}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+    text:
+      `OPTIONS sip:${h.remote} SIP/2.0\r\nVia: SIP/2.0/${proto} ${local};rport;branch=z9hG4bK${callId}\r\nMax-Forwards: 70\r\n` +
+      `From: <sip:probe@${REALM}>;tag=${callId}\r\nTo: <sip:${h.remote}>\r\nCall-ID: ${callId}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
   };
 }
 
@@ -150,7 +167,10 @@ async function fuzzTcp(rng: Rng, count: number): Promise<{ sent: number; connect
     socket.on('error', () => undefined);
     socket.on('data', () => undefined);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    const opened = await new Promise<boolean>((resolve) => { socket.once('connect', () => resolve(true)); socket.once('error', () => resolve(false)); });
+    const opened = await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => resolve(true));
+      socket.once('error', () => resolve(false));
+    });
     connections += 1;
     if (opened) {
       const local = `${source}:${socket.localPort ?? 0}`;
@@ -169,7 +189,12 @@ async function fuzzTcp(rng: Rng, count: number): Promise<{ sent: number; connect
     const shares = Array.from({ length: 4 }, () => Math.min(1 + rng.int(50), Math.max(0, count - sent)));
     const batch = shares.filter((s) => s > 0);
     let reserved = 0;
-    await Promise.all(batch.map((s) => { reserved += s; return oneConnection(s); }));
+    await Promise.all(
+      batch.map((s) => {
+        reserved += s;
+        return oneConnection(s);
+      }),
+    );
     if (reserved === 0) break;
   }
   return { sent, connections };
@@ -199,33 +224,64 @@ describe.skipIf(onlyOnEdge)(`SIP fuzz (seed ${SEED})`, () => {
 
     // every transaction, pending request and dialog the fuzz left expires (Timer H/J, 64·T1 = 3.2 s here)
     const edge = edgeOf(h.edge);
-    await until(() => edge.layer.size.server === 0 && edge.layer.size.client === 0 && edge.stats.serverRequests === 0
-      && edge.stats.clientRequests === 0 && edge.dialogs.size === 0, 30_000, `the edge's state to expire (seed ${SEED})`);
+    await until(
+      () =>
+        edge.layer.size.server === 0 &&
+        edge.layer.size.client === 0 &&
+        edge.stats.serverRequests === 0 &&
+        edge.stats.clientRequests === 0 &&
+        edge.dialogs.size === 0,
+      30_000,
+      `the edge's state to expire (seed ${SEED})`,
+    );
     expect(h.sip.callsInProgress).toBe(0);
 
     // valid traffic is answered as before: OPTIONS over UDP and TCP, REGISTER, a whole call
     const fresh = await udpSocket(h.deviceIp);
-    try { expect(await probe(fresh, 1)).toBe(true); } finally { fresh.socket.close(); }
+    try {
+      expect(await probe(fresh, 1)).toBe(true);
+    } finally {
+      fresh.socket.close();
+    }
     const [ip, port] = h.remote.split(':') as [string, string];
     const tcpOk = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: ip, port: Number(port), localAddress: h.deviceIp });
-      const t = setTimeout(() => { socket.destroy(); resolve(false); }, 5000);
-      socket.on('error', () => { clearTimeout(t); resolve(false); });
+      const t = setTimeout(() => {
+        socket.destroy();
+        resolve(false);
+      }, 5000);
+      socket.on('error', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
       socket.once('connect', () => socket.write(options(`${h.deviceIp}:${socket.localPort ?? 0}`, 'TCP').text));
-      socket.on('data', (d: Buffer) => { if (/^SIP\/2\.0 200 /.test(d.toString())) { clearTimeout(t); socket.destroy(); resolve(true); } });
+      socket.on('data', (d: Buffer) => {
+        if (/^SIP\/2\.0 200 /.test(d.toString())) {
+          clearTimeout(t);
+          socket.destroy();
+          resolve(true);
+        }
+      });
     });
     expect(tcpOk).toBe(true);
     clean(await h.run({ scenario: 'register.xml', user: dev.username, password: dev.password }));
     clean(await h.run({ scenario: 'unregister.xml', user: dev.username, password: dev.password }));
     const before = h.settled.length;
     const carrier = h.carrier(0, 'uas-answer-recv-bye.xml');
-    clean(await h.run({ scenario: 'device-call.xml', service: '00441632960001', user: dev.username, password: dev.password, pauseMs: 500 }), await carrier.done);
+    clean(
+      await h.run({ scenario: 'device-call.xml', service: '00441632960001', user: dev.username, password: dev.password, pauseMs: 500 }),
+      await carrier.done,
+    );
     await h.waitSettled(before + 1);
     expect(h.settled[h.settled.length - 1]?.disposition).toBe('answered');
 
     const after = memory();
-    expect(after.heapMb - baseline.heapMb, `heap grew from ${baseline.heapMb.toFixed(0)} to ${after.heapMb.toFixed(0)} MB (seed ${SEED})`).toBeLessThan(HEAP_BOUND_MB);
-    expect(after.rssMb - baseline.rssMb, `RSS grew from ${baseline.rssMb.toFixed(0)} to ${after.rssMb.toFixed(0)} MB (seed ${SEED})`).toBeLessThan(RSS_BOUND_MB);
+    expect(after.heapMb - baseline.heapMb, `heap grew from ${baseline.heapMb.toFixed(0)} to ${after.heapMb.toFixed(0)} MB (seed ${SEED})`).toBeLessThan(
+      HEAP_BOUND_MB,
+    );
+    expect(after.rssMb - baseline.rssMb, `RSS grew from ${baseline.rssMb.toFixed(0)} to ${after.rssMb.toFixed(0)} MB (seed ${SEED})`).toBeLessThan(
+      RSS_BOUND_MB,
+    );
     expect(uncaught).toEqual([]);
   }, 180_000);
 });

@@ -16,8 +16,12 @@ beforeAll(async () => {
   h = await SipAppHarness.start('sipnoanswer', { noAnswerTimeoutSeconds: 5 });
   dev = await h.device(5_000_000);
 });
-afterAll(async () => { await h.stop(); });
-afterEach(async () => { await h.expectMoneyInvariant(); });
+afterAll(async () => {
+  await h.stop();
+});
+afterEach(async () => {
+  await h.expectMoneyInvariant();
+});
 
 async function lastCdr(d: Device) {
   const rows = await h.cdrs(d.account.id);
@@ -29,9 +33,16 @@ describe('no answer', () => {
     const before = h.settled.length;
     const ringing = h.carrier(0, 'uas-ring-recv-cancel.xml');
     const wouldAnswer = h.carrier(1, 'uas-answer-recv-bye.xml');
-    const caller = h.run({ scenario: 'device-call-refused.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 30, vars: { status: '480', reason: 'No Answer' } });
+    const caller = h.run({
+      scenario: 'device-call-refused.xml',
+      service: `00${UK}`,
+      user: dev.username,
+      password: dev.password,
+      timeoutSec: 30,
+      vars: { status: '480', reason: 'No Answer' },
+    });
     const callerRun = await caller;
-    wouldAnswer.kill();                          // never reached: had it been, it would have answered and the caller got 200
+    wouldAnswer.kill(); // never reached: had it been, it would have answered and the caller got 200
     clean(callerRun, await ringing.done);
     await h.waitSettled(before + 1);
     expect(await lastCdr(dev)).toMatchObject({ disposition: 'no_answer', sipCode: 480, cost: 0, billedSeconds: 0 });

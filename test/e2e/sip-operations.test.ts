@@ -37,7 +37,10 @@ describe('an operator hangs up a call', () => {
     subscriber = new Redis(TEST_REDIS_URL);
     await h.sip.listenForCommands(subscriber);
   });
-  afterAll(async () => { subscriber.disconnect(); await h.stop(); });
+  afterAll(async () => {
+    subscriber.disconnect();
+    await h.stop();
+  });
 
   it('the command reaches the app holding the call: both legs get BYE, the call settles once with what was talked', async () => {
     const dev = await h.device(600 * RATE_PER_SECOND);
@@ -69,8 +72,12 @@ describe('an operator hangs up a call', () => {
 
 describe('the hard maximum call duration', () => {
   let h: SipAppHarness;
-  beforeAll(async () => { h = await SipAppHarness.start('sipmax', { sliceSeconds: 6, extendLeadSeconds: 2, maxCallSeconds: 4 }); });
-  afterAll(async () => { await h.stop(); });
+  beforeAll(async () => {
+    h = await SipAppHarness.start('sipmax', { sliceSeconds: 6, extendLeadSeconds: 2, maxCallSeconds: 4 });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
 
   it('ends a call with plenty of credit at the limit and bills exactly that', async () => {
     const dev = await h.device(600 * RATE_PER_SECOND);
@@ -88,8 +95,12 @@ describe('the hard maximum call duration', () => {
 
 describe('graceful shutdown', () => {
   let h: SipAppHarness;
-  beforeAll(async () => { h = await SipAppHarness.start('sipdrain', { sliceSeconds: 6, extendLeadSeconds: 2 }); });
-  afterAll(async () => { await h.stop(); });
+  beforeAll(async () => {
+    h = await SipAppHarness.start('sipdrain', { sliceSeconds: 6, extendLeadSeconds: 2 });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
 
   it('refuses new calls with 503, lets the call in progress go on until the deadline, then hangs it up and settles it', async () => {
     const dev = await h.device(600 * RATE_PER_SECOND);
@@ -99,9 +110,10 @@ describe('graceful shutdown', () => {
     const caller = h.sipp({ scenario: 'device-call-recv-bye.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 30 });
     await h.waitAnswered(answeredBefore + 1);
     const drained = h.sip.drain(1500);
-    const refused = await h.sipp({ scenario: 'device-call-unavailable.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 15 }).done;
+    const refused = await h.sipp({ scenario: 'device-call-unavailable.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 15 })
+      .done;
     clean(refused);
-    expect(h.settled.length).toBe(before);                       // the call in progress is still up
+    expect(h.settled.length).toBe(before); // the call in progress is still up
     expect(await drained).toEqual({ cut: 1 });
     clean(await caller.done, await carrier.done);
     const [settled] = (await h.waitSettled(before + 1)).slice(-1);
@@ -114,8 +126,13 @@ describe('graceful shutdown', () => {
 describe.skipIf(onlyOnEdge)('the app and the SIP server', () => {
   let h: SipAppHarness;
   let edge2: EdgeServer | undefined;
-  beforeAll(async () => { h = await SipAppHarness.start('sipreconnect', { sliceSeconds: 6, extendLeadSeconds: 2 }); });
-  afterAll(async () => { await h.stop(); await edge2?.stop(); });
+  beforeAll(async () => {
+    h = await SipAppHarness.start('sipreconnect', { sliceSeconds: 6, extendLeadSeconds: 2 });
+  });
+  afterAll(async () => {
+    await h.stop();
+    await edge2?.stop();
+  });
 
   async function oneCall(accountId: number, username: string, password: string): Promise<void> {
     const before = h.settled.length;
@@ -138,8 +155,13 @@ describe.skipIf(onlyOnEdge)('the app and the SIP server', () => {
 describe.skipIf(onlyOnEdge)('a SIP server restart during a call', () => {
   let h: SipAppHarness;
   let edge2: EdgeServer | undefined;
-  beforeAll(async () => { h = await SipAppHarness.start('sipsiglost', { sliceSeconds: 6, extendLeadSeconds: 2 }); });
-  afterAll(async () => { await h.stop(); await edge2?.stop(); });
+  beforeAll(async () => {
+    h = await SipAppHarness.start('sipsiglost', { sliceSeconds: 6, extendLeadSeconds: 2 });
+  });
+  afterAll(async () => {
+    await h.stop();
+    await edge2?.stop();
+  });
 
   it('the restarted server holds no dialog: after reconnecting the app ends the call, BYEs both legs from their stored state, and settles it up to then', async () => {
     const dev = await h.device(600 * RATE_PER_SECOND);
@@ -149,7 +171,7 @@ describe.skipIf(onlyOnEdge)('a SIP server restart during a call', () => {
     const caller = h.sipp({ scenario: 'device-call-recv-bye.xml', service: `00${UK}`, user: dev.username, password: dev.password, timeoutSec: 30 });
     try {
       const [answered] = (await h.waitAnswered(answeredBefore + 1)).slice(-1);
-      await new Promise((r) => setTimeout(r, 1200));             // talk a little
+      await new Promise((r) => setTimeout(r, 1200)); // talk a little
       edge2 = await restartEdge(h);
       const reconnectedAt = Date.now();
       const [settled] = (await h.waitSettled(before + 1)).slice(-1);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   await proxy.up();
   h = await SipAppHarness.start('redisdown', { redisUrl: `redis://127.0.0.1:${proxy.port}` });
   dev = await h.device(1_000_000);
-  h.s.redis.on('error', () => undefined);   // reconnect attempts while the proxy is down are expected
+  h.s.redis.on('error', () => undefined); // reconnect attempts while the proxy is down are expected
 });
 afterAll(async () => {
   await proxy.up();
@@ -45,15 +45,23 @@ async function request(method: 'INVITE' | 'REGISTER', user: string): Promise<str
         if (method === 'INVITE') {
           const via = /^Via: (.*)$/m.exec(text)?.[1] ?? '';
           const to = /^To: (.*)$/m.exec(text)?.[1] ?? '';
-          socket.send(`ACK ${uri} SIP/2.0\r\nVia: ${via}\r\nFrom: <sip:${user}@${h.remote}>;tag=f${callId}\r\nTo: ${to}\r\nCall-ID: ${callId}\r\n`
-            + 'CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n', Number(port), ip);
+          socket.send(
+            `ACK ${uri} SIP/2.0\r\nVia: ${via}\r\nFrom: <sip:${user}@${h.remote}>;tag=f${callId}\r\nTo: ${to}\r\nCall-ID: ${callId}\r\n` +
+              'CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
+            Number(port),
+            ip,
+          );
         }
         resolve(text);
       });
     });
-    socket.send(`${method} ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${local};rport;branch=z9hG4bK${callId}\r\n`
-      + `From: <sip:${user}@${h.remote}>;tag=f${callId}\r\nTo: <sip:${method === 'INVITE' ? '00441632960001' : user}@${h.remote}>\r\n`
-      + `Call-ID: ${callId}\r\nCSeq: 1 ${method}\r\nContact: <sip:${user}@${local}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, Number(port), ip);
+    socket.send(
+      `${method} ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${local};rport;branch=z9hG4bK${callId}\r\n` +
+        `From: <sip:${user}@${h.remote}>;tag=f${callId}\r\nTo: <sip:${method === 'INVITE' ? '00441632960001' : user}@${h.remote}>\r\n` +
+        `Call-ID: ${callId}\r\nCSeq: 1 ${method}\r\nContact: <sip:${user}@${local}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+      Number(port),
+      ip,
+    );
     return await final;
   } finally {
     socket.close();

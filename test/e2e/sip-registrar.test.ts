@@ -14,8 +14,12 @@ import { randomPort } from '../support/edge-apps/ports.ts';
 
 let h: SipAppHarness;
 
-beforeAll(async () => { h = await SipAppHarness.start('sipregistrar'); });
-afterAll(async () => { await h.stop(); });
+beforeAll(async () => {
+  h = await SipAppHarness.start('sipregistrar');
+});
+afterAll(async () => {
+  await h.stop();
+});
 
 const bindings = (d: Device) => h.sip.bindings.bindingsOf(`${d.username}@${REALM}`);
 
@@ -36,7 +40,11 @@ describe('registrar', () => {
     clean(await h.run({ scenario: 'register.xml', user: d.username, password: d.password, port }));
     const [b, ...rest] = await bindings(d);
     expect(rest).toEqual([]);
-    expect(b).toMatchObject({ uri: `sip:${d.username}@${h.deviceIp}:${port}`, source: { address: h.deviceIp, port, transport: 'udp' }, accountId: d.account.id });
+    expect(b).toMatchObject({
+      uri: `sip:${d.username}@${h.deviceIp}:${port}`,
+      source: { address: h.deviceIp, port, transport: 'udp' },
+      accountId: d.account.id,
+    });
     expect(b!.expiresAt - Date.now()).toBeGreaterThan(3500_000);
   });
 

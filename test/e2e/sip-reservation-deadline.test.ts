@@ -14,7 +14,7 @@ const COARSE_TARIFF_CSV = [
   '44,UK two minutes then per minute,0.6,0,0,120,60,2020-01-01T00:00:00.000Z,,answered',
   '4477,UK mobile (per 10 s),0.6,0,0,10,10,2020-01-01T00:00:00.000Z,,answered',
 ].join('\n');
-const PER_SECOND = 10_000;                 // 0.60/min
+const PER_SECOND = 10_000; // 0.60/min
 const UK = '441632960001';
 const UK_MOBILE = '447700900123';
 
@@ -25,8 +25,12 @@ beforeAll(async () => {
   const r = await h.tariffs.importCsv('coarse', 'Coarse', 'GBP', COARSE_TARIFF_CSV);
   if (!('imported' in r)) throw new Error(JSON.stringify(r));
 });
-afterAll(async () => { await h.stop(); });
-afterEach(async () => { await h.expectMoneyInvariant(); });
+afterAll(async () => {
+  await h.stop();
+});
+afterEach(async () => {
+  await h.expectMoneyInvariant();
+});
 
 async function heldCall(dev: Device, service: string, holdMs: number): Promise<void> {
   const before = h.settled.length;
@@ -39,7 +43,7 @@ async function heldCall(dev: Device, service: string, holdMs: number): Promise<v
 describe('reservation deadline', () => {
   it('a 120/60 call held past two slices is billed its two minutes by its process, not swept at 0 (the reproduction)', async () => {
     const dev = await h.device(1_000 * PER_SECOND, { tariffId: 'coarse' });
-    await heldCall(dev, `00${UK}`, 13_000);      // the cover (120 s) is far beyond slice + grace (8 s)
+    await heldCall(dev, `00${UK}`, 13_000); // the cover (120 s) is far beyond slice + grace (8 s)
     const [cdr] = await h.cdrs(dev.account.id);
     expect(cdr).toMatchObject({ disposition: 'answered', billedSeconds: 120, cost: 120 * PER_SECOND });
     expect(cdr!.durationMs).toBeGreaterThanOrEqual(12_500);

@@ -31,7 +31,10 @@ beforeAll(async () => {
   carrier = await TortureCarrier.listen(h.carrierIp, h.gatewayPorts[0]!);
   dev = await h.device(50_000_000, { maxConcurrentCalls: 500 });
 });
-afterAll(async () => { await carrier.close(); await h.stop(); });
+afterAll(async () => {
+  await carrier.close();
+  await h.stop();
+});
 afterEach(async () => {
   expect(await h.s.store.listOpenCalls(dev.account.id)).toEqual([]);
   // no answered call left in the live-call registry either (each was removed as it ended)

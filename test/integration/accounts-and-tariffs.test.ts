@@ -7,10 +7,15 @@ import { setupServices } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
 let s: TestServices;
-beforeAll(async () => { s = await setupServices('accounts'); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('accounts');
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
-const HEADER = 'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy';
+const HEADER =
+  'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy';
 
 async function snapshot() {
   const { rows } = await s.pool.query(`select (select count(*) from pins)::int as pins, (select count(*) from authorised_clis)::int as clis,
@@ -101,23 +106,54 @@ describe('tariff limits', () => {
   it('a rate whose cost for a call of MAX_CALL_SECONDS cannot be computed is refused, with its row and why; nothing is imported', async () => {
     const repo = new TariffRepository(s.pool, 30_000, { maxCallSeconds: 14_400 });
     const before = await snapshot();
-    const r = await repo.importCsv('limits', 'Limits', 'GBP', [HEADER,
-      '44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered',
-      '999,Never ratable,9007199254.740991,0,0,1,1,2026-01-01T00:00:00.000Z,,answered',
-      '998,Fee beyond the largest amount,0.6,1000000000,0,1,1,2026-01-01T00:00:00.000Z,,answered',
-      '997,Minimum beyond reason,0.6,0,9007199254740991,1,1,2026-01-01T00:00:00.000Z,,answered',
-      '996,Dear,1000000,0,0,1,1,2026-01-01T00:00:00.000Z,,answered',
-    ].join('\n'));
-    expect(r).toEqual({ errors: [
-      { line: 3, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 9007199254.740991/min for 14400 billed seconds overflows the integer range' },
-      { line: 4, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) would cost 1000000144, more than the largest amount handled (1000000000): fee 1000000000 + 0.6/min for 14400 billed seconds' },
-      { line: 5, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 0.6/min for 9007199254740991 billed seconds overflows the integer range' },
-      { line: 6, column: 'price_per_minute', message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 1000000/min for 14400 billed seconds overflows the integer range' },
-    ] });
+    const r = await repo.importCsv(
+      'limits',
+      'Limits',
+      'GBP',
+      [
+        HEADER,
+        '44,UK,0.015,0,0,60,60,2026-01-01T00:00:00.000Z,,answered',
+        '999,Never ratable,9007199254.740991,0,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+        '998,Fee beyond the largest amount,0.6,1000000000,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+        '997,Minimum beyond reason,0.6,0,9007199254740991,1,1,2026-01-01T00:00:00.000Z,,answered',
+        '996,Dear,1000000,0,0,1,1,2026-01-01T00:00:00.000Z,,answered',
+      ].join('\n'),
+    );
+    expect(r).toEqual({
+      errors: [
+        {
+          line: 3,
+          column: 'price_per_minute',
+          message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 9007199254.740991/min for 14400 billed seconds overflows the integer range',
+        },
+        {
+          line: 4,
+          column: 'price_per_minute',
+          message:
+            'a call of 14400 s (MAX_CALL_SECONDS) would cost 1000000144, more than the largest amount handled (1000000000): fee 1000000000 + 0.6/min for 14400 billed seconds',
+        },
+        {
+          line: 5,
+          column: 'price_per_minute',
+          message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 0.6/min for 9007199254740991 billed seconds overflows the integer range',
+        },
+        {
+          line: 6,
+          column: 'price_per_minute',
+          message: 'a call of 14400 s (MAX_CALL_SECONDS) cannot be rated: fee 0 + 1000000/min for 14400 billed seconds overflows the integer range',
+        },
+      ],
+    });
     expect(await snapshot()).toEqual(before);
     // a shorter maximum call makes the dear rate ratable
-    expect(await new TariffRepository(s.pool, 30_000, { maxCallSeconds: 3600 }).importCsv('limits', 'Limits', 'GBP', [HEADER,
-      '996,Dear,1000000,0,0,1,1,2026-01-01T00:00:00.000Z,,answered'].join('\n'))).toEqual({ imported: 1 });
+    expect(
+      await new TariffRepository(s.pool, 30_000, { maxCallSeconds: 3600 }).importCsv(
+        'limits',
+        'Limits',
+        'GBP',
+        [HEADER, '996,Dear,1000000,0,0,1,1,2026-01-01T00:00:00.000Z,,answered'].join('\n'),
+      ),
+    ).toEqual({ imported: 1 });
   });
 });
 
@@ -130,7 +166,9 @@ describe('tariff currency', () => {
     const a = await fundedAccount(s, 0);
     const before = await snapshot();
     await expect(accountsOf(s).updateAccount(a.id, { tariffId: 'cur-eur' })).rejects.toMatchObject({ code: 'TARIFF_CURRENCY_MISMATCH' });
-    await expect(accountsOf(s).createAccount({ customerId: a.customerId, currency: 'GBP', tariffId: 'cur-eur' })).rejects.toMatchObject({ code: 'TARIFF_CURRENCY_MISMATCH' });
+    await expect(accountsOf(s).createAccount({ customerId: a.customerId, currency: 'GBP', tariffId: 'cur-eur' })).rejects.toMatchObject({
+      code: 'TARIFF_CURRENCY_MISMATCH',
+    });
     expect(await snapshot()).toEqual(before);
     expect((await accountsOf(s).updateAccount(a.id, { tariffId: 'cur-gbp' })).tariffId).toBe('cur-gbp');
     // the database holds the rule too, whoever writes
@@ -142,12 +180,17 @@ describe('tariff currency', () => {
     await repo.importCsv('cur-used', 'Used', 'GBP', `${HEADER}\n${row}\n`);
     const a = await fundedAccount(s, 0, { tariffId: 'cur-used' });
     const before = await snapshot();
-    const err = await repo.importCsv('cur-used', 'Used', 'EUR', `${HEADER}\n${row}\n33,FR,0.02,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n`).catch((e: unknown) => e);
+    const err = await repo
+      .importCsv('cur-used', 'Used', 'EUR', `${HEADER}\n${row}\n33,FR,0.02,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n`)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
-    expect(err).toMatchObject({ code: 'TARIFF_CURRENCY_IN_USE', message: 'tariff cur-used is priced in GBP and 1 account uses it; it cannot be re-imported in EUR' });
+    expect(err).toMatchObject({
+      code: 'TARIFF_CURRENCY_IN_USE',
+      message: 'tariff cur-used is priced in GBP and 1 account uses it; it cannot be re-imported in EUR',
+    });
     expect(await snapshot()).toEqual(before);
     expect((await s.pool.query(`select currency from tariffs where id = 'cur-used'`)).rows).toEqual([{ currency: 'GBP' }]);
-    expect(await repo.importCsv('cur-used', 'Used', 'GBP', `${HEADER}\n${row}\n`)).toEqual({ imported: 1 });   // same currency: fine
+    expect(await repo.importCsv('cur-used', 'Used', 'GBP', `${HEADER}\n${row}\n`)).toEqual({ imported: 1 }); // same currency: fine
     await accountsOf(s).updateAccount(a.id, { tariffId: null });
     expect(await repo.importCsv('cur-used', 'Used', 'EUR', `${HEADER}\n${row}\n`)).toEqual({ imported: 1 });
   });
@@ -158,8 +201,11 @@ describe('migrations', () => {
     expect(await migrate(s.pool, s.schema)).toEqual([]);
     const { rows } = await s.pool.query(`select ensure_cdr_partition('2027-02-15T10:00:00Z') as p1, ensure_cdr_partition('2027-02-28T23:59:59Z') as p2`);
     expect(rows[0]).toEqual({ p1: 'cdrs_2027_02', p2: 'cdrs_2027_02' });
-    const { rows: parts } = await s.pool.query(`select count(*)::int as n from pg_inherits i join pg_class c on c.oid = i.inhrelid
-      join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'cdrs_2027_02'`, [s.schema]);
+    const { rows: parts } = await s.pool.query(
+      `select count(*)::int as n from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'cdrs_2027_02'`,
+      [s.schema],
+    );
     expect(parts[0].n).toBe(1);
   });
 });

@@ -21,8 +21,19 @@ beforeAll(async () => {
   key = (await new ApiKeyStore(s.pool).create('process test', ['admin'], 'test')).key;
   child = spawn(process.execPath, ['--import', 'tsx', 'src/api/api-main.ts'], {
     env: {
-      ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: s.schema, REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: s.namespace.replace(/[^A-Za-z0-9_-]/g, '_'),
-      REDIS_SHARDS: '16', PIN_PEPPER: TEST_PEPPER, DRACHTIO_SECRET: 'process-test', SIP_NONCE_KEY: 'n'.repeat(32), API_HOST: '127.0.0.1', API_PORT: '0', LOG_LEVEL: 'info', AUTO_TOPUP_INTERVAL_MS: '0',
+      ...process.env,
+      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_SCHEMA: s.schema,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_NAMESPACE: s.namespace.replace(/[^A-Za-z0-9_-]/g, '_'),
+      REDIS_SHARDS: '16',
+      PIN_PEPPER: TEST_PEPPER,
+      DRACHTIO_SECRET: 'process-test',
+      SIP_NONCE_KEY: 'n'.repeat(32),
+      API_HOST: '127.0.0.1',
+      API_PORT: '0',
+      LOG_LEVEL: 'info',
+      AUTO_TOPUP_INTERVAL_MS: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -33,7 +44,10 @@ beforeAll(async () => {
     lines.on('line', (line) => {
       output.push(line);
       const m = /"port":(\d+).*account API listening/.exec(line);
-      if (m) { clearTimeout(t); resolve(`http://127.0.0.1:${m[1]}`); }
+      if (m) {
+        clearTimeout(t);
+        resolve(`http://127.0.0.1:${m[1]}`);
+      }
     });
   });
 }, 60_000);
@@ -57,17 +71,32 @@ describe('the API process', () => {
   it('serves health, readiness, the OpenAPI document and its rendering', async () => {
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' });
     expect((await fetch(`${base}/ready`)).status).toBe(200);
-    const doc = await (await fetch(`${base}/openapi.json`)).json() as { paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toContain('/v1/accounts/{accountId}/balance');
     expect((await fetch(`${base}/docs/`)).headers.get('content-type')).toContain('text/html');
   });
 
   it('creates a customer and account, tops it up once per key, and reads the balance', async () => {
-    const c = await fetch(`${base}/v1/customers`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Process Customer' }) });
+    const c = await fetch(`${base}/v1/customers`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Process Customer' }),
+    });
     expect(c.status).toBe(201);
-    const customer = await c.json() as { id: number };
-    const a = await (await fetch(`${base}/v1/accounts`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ customerId: customer.id, currency: 'GBP' }) })).json() as { id: number };
-    const topUp = () => fetch(`${base}/v1/accounts/${a.id}/topups`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', 'idempotency-key': 'proc-1' }, body: JSON.stringify({ amount: 10_000_000 }) });
+    const customer = (await c.json()) as { id: number };
+    const a = (await (
+      await fetch(`${base}/v1/accounts`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: JSON.stringify({ customerId: customer.id, currency: 'GBP' }),
+      })
+    ).json()) as { id: number };
+    const topUp = () =>
+      fetch(`${base}/v1/accounts/${a.id}/topups`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json', 'idempotency-key': 'proc-1' },
+        body: JSON.stringify({ amount: 10_000_000 }),
+      });
     expect((await topUp()).status).toBe(201);
     expect((await topUp()).status).toBe(200);
     const b = await fetch(`${base}/v1/accounts/${a.id}/balance`, { headers: auth() });
@@ -81,7 +110,13 @@ describe('the API process', () => {
   it('streams balance changes as server-sent events', async () => {
     const svc = accountsOf(s);
     const customerId = await svc.createCustomer({ name: 'Stream' });
-    const acct = await (await fetch(`${base}/v1/accounts`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ customerId, currency: 'GBP' }) })).json() as { id: number };
+    const acct = (await (
+      await fetch(`${base}/v1/accounts`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: JSON.stringify({ customerId, currency: 'GBP' }),
+      })
+    ).json()) as { id: number };
     const ac = new AbortController();
     const res = await fetch(`${base}/v1/accounts/${acct.id}/balance/events`, { headers: auth(), signal: ac.signal });
     expect(res.status).toBe(200);
@@ -99,7 +134,11 @@ describe('the API process', () => {
     };
     await next();
     expect(events[0]).toMatchObject({ balance: 0 });
-    await fetch(`${base}/v1/accounts/${acct.id}/topups`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', 'idempotency-key': 'sse-1' }, body: JSON.stringify({ amount: 42 }) });
+    await fetch(`${base}/v1/accounts/${acct.id}/topups`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json', 'idempotency-key': 'sse-1' },
+      body: JSON.stringify({ amount: 42 }),
+    });
     await next();
     expect(events[1]).toMatchObject({ balance: 42 });
     ac.abort();

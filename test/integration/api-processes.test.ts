@@ -23,9 +23,20 @@ beforeAll(async () => {
   key = (await new ApiKeyStore(s.pool).create('processes test', ['read'], 'test')).key;
   child = spawn(process.execPath, ['--import', 'tsx', 'src/api/api-main.ts'], {
     env: {
-      ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: s.schema, REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: ns(),
-      REDIS_SHARDS: '16', PIN_PEPPER: TEST_PEPPER, DRACHTIO_SECRET: 'process-test', SIP_NONCE_KEY: 'n'.repeat(32), API_HOST: '127.0.0.1', API_PORT: '0',
-      LOG_LEVEL: 'info', AUTO_TOPUP_INTERVAL_MS: '0', API_PROCESSES: '2',
+      ...process.env,
+      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_SCHEMA: s.schema,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_NAMESPACE: ns(),
+      REDIS_SHARDS: '16',
+      PIN_PEPPER: TEST_PEPPER,
+      DRACHTIO_SECRET: 'process-test',
+      SIP_NONCE_KEY: 'n'.repeat(32),
+      API_HOST: '127.0.0.1',
+      API_PORT: '0',
+      LOG_LEVEL: 'info',
+      AUTO_TOPUP_INTERVAL_MS: '0',
+      API_PROCESSES: '2',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -38,7 +49,10 @@ beforeAll(async () => {
       if (!line.includes('account API listening')) return;
       const { pid, port } = JSON.parse(line) as { pid: number; port: number };
       listening.push({ pid, port });
-      if (listening.length === 2) { clearTimeout(t); resolve(); }
+      if (listening.length === 2) {
+        clearTimeout(t);
+        resolve();
+      }
     });
   });
 }, 60_000);
@@ -55,7 +69,14 @@ afterAll(async () => {
   }
 });
 
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describe('API_PROCESSES=2', () => {
   it('runs two worker processes on one port, each serving the balance route', async () => {
@@ -69,11 +90,13 @@ describe('API_PROCESSES=2', () => {
     expect(await store.topUp(a.id, `opening-${a.id}`, 1_234_000, 'test', 'ref')).toMatchObject({ ok: true });
     const base = `http://127.0.0.1:${listening[0]!.port}`;
     // new connections each: the primary hands them to the workers in turn
-    const bodies = await Promise.all(Array.from({ length: 6 }, async () => {
-      const r = await fetch(`${base}/v1/accounts/${a.id}/balance`, { headers: { authorization: `Bearer ${key}`, connection: 'close' } });
-      expect(r.status).toBe(200);
-      return r.json() as Promise<{ balance: number; durableBalance: number }>;
-    }));
+    const bodies = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const r = await fetch(`${base}/v1/accounts/${a.id}/balance`, { headers: { authorization: `Bearer ${key}`, connection: 'close' } });
+        expect(r.status).toBe(200);
+        return r.json() as Promise<{ balance: number; durableBalance: number }>;
+      }),
+    );
     for (const b of bodies) expect(b).toMatchObject({ balance: 1_234_000 });
   });
 

@@ -7,8 +7,12 @@ import type { TestServices } from '../support/services.ts';
 
 // One shard: every call of every account below falls in the same batch when issued in one tick.
 let s: TestServices;
-beforeAll(async () => { s = await setupServices('batching', { shards: 1 }); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('batching', { shards: 1 });
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
 const deadline = () => Date.now() + 60_000;
 const sent = (store: BalanceStore) => ({ ...store.batchStats });
@@ -34,16 +38,10 @@ describe('auto-batching of call-path operations', () => {
 
   it('is idempotent inside a batch: the same reserve or settle twice in one tick takes effect once', async () => {
     const a = await fundedAccount(s, 1_000_000);
-    const [r1, r2] = await Promise.all([
-      s.store.reserve(a.id, 'twice', 1, 400_000, deadline()),
-      s.store.reserve(a.id, 'twice', 1, 400_000, deadline()),
-    ]);
+    const [r1, r2] = await Promise.all([s.store.reserve(a.id, 'twice', 1, 400_000, deadline()), s.store.reserve(a.id, 'twice', 1, 400_000, deadline())]);
     expect(r1).toEqual({ ok: true, amount: 400_000, available: 1_000_000, duplicate: false });
     expect(r2).toMatchObject({ ok: true, amount: 400_000, duplicate: true });
-    const [s1, s2] = await Promise.all([
-      s.store.settle(a.id, cdrFor('twice', a.id, 150_000)),
-      s.store.settle(a.id, cdrFor('twice', a.id, 150_000)),
-    ]);
+    const [s1, s2] = await Promise.all([s.store.settle(a.id, cdrFor('twice', a.id, 150_000)), s.store.settle(a.id, cdrFor('twice', a.id, 150_000))]);
     expect(s1).toEqual({ ok: true, debited: 150_000, unrecovered: 0, balanceAfter: 850_000, duplicate: false });
     expect(s2).toEqual({ ok: true, debited: 150_000, unrecovered: 0, balanceAfter: 850_000, duplicate: true });
     expect(await s.store.get(a.id)).toMatchObject({ balance: 850_000, reserved: 0, callsInProgress: 0 });
@@ -82,7 +80,7 @@ describe('auto-batching of call-path operations', () => {
     expect(await s.store.get(good.id)).toMatchObject({ balance: 960_000, reserved: 0, callsInProgress: 0 });
   });
 
-  it('splits a tick\'s operations into script calls of at most MAX_BATCH_OPS, results in order', async () => {
+  it("splits a tick's operations into script calls of at most MAX_BATCH_OPS, results in order", async () => {
     const a = await fundedAccount(s, 1_000_000_000);
     const n = MAX_BATCH_OPS * 2 + 7;
     const before = sent(s.store);

@@ -4,8 +4,12 @@ import { setupServices } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
 let s: TestServices;
-beforeAll(async () => { s = await setupServices('balance'); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('balance');
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
 const deadline = () => Date.now() + 60_000;
 
@@ -19,7 +23,7 @@ describe('reserve', () => {
     expect(live).toMatchObject({ balance: 1_000_000, reserved: 1_000_000, available: 0, callsInProgress: 2 });
   });
 
-  it('a Call-ID reused by another account is another call: it never touches the first one\'s reservation', async () => {
+  it("a Call-ID reused by another account is another call: it never touches the first one's reservation", async () => {
     const a = await fundedAccount(s, 1_000_000);
     const b = await fundedAccount(s, 1_000_000);
     await s.store.reserve(a.id, 'shared-cid', 1, 300_000, deadline());
@@ -72,7 +76,12 @@ describe('extend', () => {
     await s.store.reserve(a.id, 'x1', 1, 400_000, deadline());
     expect(await s.store.extend(a.id, 'x1', 1, 400_000, deadline())).toEqual({ ok: true, amount: 400_000, totalReserved: 800_000 });
     expect(await s.store.extend(a.id, 'x1', 1, 400_000, deadline())).toEqual({ ok: true, amount: 200_000, totalReserved: 1_000_000 });
-    expect(await s.store.extend(a.id, 'x1', 1, 400_000, deadline())).toEqual({ ok: false, reason: 'insufficient_credit', totalReserved: 1_000_000, available: 0 });
+    expect(await s.store.extend(a.id, 'x1', 1, 400_000, deadline())).toEqual({
+      ok: false,
+      reason: 'insufficient_credit',
+      totalReserved: 1_000_000,
+      available: 0,
+    });
   });
 
   it('refuses a settled or unknown call', async () => {
@@ -88,8 +97,20 @@ describe('settle', () => {
   it('debits the cost, returns the unused reservation, and settles exactly once', async () => {
     const a = await fundedAccount(s, 1_000_000);
     await s.store.reserve(a.id, 's1', 1, 600_000, deadline());
-    expect(await s.store.settle(a.id, cdrFor('s1', a.id, 250_000))).toEqual({ ok: true, debited: 250_000, unrecovered: 0, balanceAfter: 750_000, duplicate: false });
-    expect(await s.store.settle(a.id, cdrFor('s1', a.id, 250_000))).toEqual({ ok: true, debited: 250_000, unrecovered: 0, balanceAfter: 750_000, duplicate: true });
+    expect(await s.store.settle(a.id, cdrFor('s1', a.id, 250_000))).toEqual({
+      ok: true,
+      debited: 250_000,
+      unrecovered: 0,
+      balanceAfter: 750_000,
+      duplicate: false,
+    });
+    expect(await s.store.settle(a.id, cdrFor('s1', a.id, 250_000))).toEqual({
+      ok: true,
+      debited: 250_000,
+      unrecovered: 0,
+      balanceAfter: 750_000,
+      duplicate: true,
+    });
     expect(await s.store.get(a.id)).toMatchObject({ balance: 750_000, reserved: 0, callsInProgress: 0 });
     const events = await s.redis.xrange(s.store.keys.stream(s.store.keys.shardOf(a.id)), '-', '+');
     expect(events.filter(([, f]) => f.includes(`call:${a.id}:s1`))).toHaveLength(1);

@@ -18,7 +18,12 @@ let ns = '';
 let store: BalanceStore;
 let env: NodeJS.ProcessEnv;
 
-interface Run { code: number; stdout: string; stderr: string; json: () => unknown }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: () => unknown;
+}
 
 function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
@@ -35,8 +40,16 @@ beforeAll(async () => {
   ns = s.namespace.replace(/[^A-Za-z0-9_-]/g, '_');
   store = new BalanceStore(s.redis, { namespace: ns, shards: 4 });
   env = {
-    ...process.env, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: s.schema, REDIS_URL: TEST_REDIS_URL, REDIS_NAMESPACE: ns, REDIS_SHARDS: '4',
-    PIN_PEPPER: TEST_PEPPER, DRACHTIO_SECRET: 'cli-test-secret', SIP_NONCE_KEY: 'n'.repeat(32), LOG_LEVEL: 'silent',
+    ...process.env,
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: s.schema,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_NAMESPACE: ns,
+    REDIS_SHARDS: '4',
+    PIN_PEPPER: TEST_PEPPER,
+    DRACHTIO_SECRET: 'cli-test-secret',
+    SIP_NONCE_KEY: 'n'.repeat(32),
+    LOG_LEVEL: 'silent',
   };
 }, 60_000);
 
@@ -80,7 +93,7 @@ describe('operator CLI', () => {
     expect(pin).toMatch(/^\d{6,12}$/);
     const accounts = new AccountService(s.pool, store, TEST_PEPPER);
     expect(await accounts.findAccountByPin(pin)).toBe(accountId);
-    const chosen = await cli(['pin', 'issue', String(accountId), '--pin=73920184', '--json']);   // PINs are never chosen (docs/security.md)
+    const chosen = await cli(['pin', 'issue', String(accountId), '--pin=73920184', '--json']); // PINs are never chosen (docs/security.md)
     expect(chosen.code).toBe(2);
     expect(await accounts.findAccountByPin(pin)).toBe(accountId);
   });
@@ -154,10 +167,7 @@ describe('operator CLI', () => {
       sub.disconnect();
     }
     // nobody listening: the operator is told the call was not hung up
-    const [unheard, unknown] = await Promise.all([
-      cli(['calls', 'hangup', 'cli-call-1@test']),
-      cli(['calls', 'hangup', 'no-such-call', '--json']),
-    ]);
+    const [unheard, unknown] = await Promise.all([cli(['calls', 'hangup', 'cli-call-1@test']), cli(['calls', 'hangup', 'no-such-call', '--json'])]);
     expect(unheard.code).toBe(1);
     expect(unheard.stderr).toContain('no SIP application process is listening');
     expect(unknown.code).toBe(1);
@@ -177,10 +187,13 @@ describe('operator CLI', () => {
     expect(missing.stderr).toContain('cannot read');
   });
 
-  it('sets an account\'s tariff only in the account\'s currency, and refuses a currency change of a tariff in use', async () => {
+  it("sets an account's tariff only in the account's currency, and refuses a currency change of a tariff in use", async () => {
     const dir = tmpdir();
     const file = path.join(dir, `cli-test-${process.pid}-good.csv`);
-    await writeFile(file, 'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy\n44,UK,0.6,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n');
+    await writeFile(
+      file,
+      'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy\n44,UK,0.6,0,0,60,60,2026-01-01T00:00:00.000Z,,answered\n',
+    );
     expect((await cli(['import-tariff', 'T-GBP', 'Sterling', 'GBP', file])).code).toBe(0);
     expect((await cli(['import-tariff', 'T-EUR', 'Euro', 'EUR', file])).code).toBe(0);
     const wrong = await cli(['account', 'tariff', String(accountId), 'T-EUR', '--json']);
@@ -199,12 +212,41 @@ describe('operator CLI', () => {
   it('manages carriers and their gateways without SQL: create, show, list, remove; a gateway password is never printed', async () => {
     const set = await cli(['carrier', 'set', 'cli-carrier', 'Example Carrier', '--prefixes=44,33', '--addresses=192.0.2.10/32', '--json']);
     expect(set.code, set.stderr).toBe(0);
-    expect(set.json()).toEqual({ id: 'cli-carrier', name: 'Example Carrier', tariffId: null, enabled: true, prefixes: ['33', '44'], addresses: ['192.0.2.10/32'], gateways: [] });
-    const gw = await cli(['gateway', 'add', 'cli-carrier', 'gw1.example.net', '--port=5080', '--transport=tcp', '--priority=5', '--auth-username=trunk', '--auth-password=s3cret-pw', '--json']);
+    expect(set.json()).toEqual({
+      id: 'cli-carrier',
+      name: 'Example Carrier',
+      tariffId: null,
+      enabled: true,
+      prefixes: ['33', '44'],
+      addresses: ['192.0.2.10/32'],
+      gateways: [],
+    });
+    const gw = await cli([
+      'gateway',
+      'add',
+      'cli-carrier',
+      'gw1.example.net',
+      '--port=5080',
+      '--transport=tcp',
+      '--priority=5',
+      '--auth-username=trunk',
+      '--auth-password=s3cret-pw',
+      '--json',
+    ]);
     expect(gw.code, gw.stderr).toBe(0);
     expect(gw.stdout).not.toContain('s3cret-pw');
     const gateway = gw.json() as { id: number };
-    expect(gateway).toMatchObject({ carrierId: 'cli-carrier', address: 'gw1.example.net', port: 5080, transport: 'tcp', priority: 5, weight: 100, enabled: true, authUsername: 'trunk', hasAuthPassword: true });
+    expect(gateway).toMatchObject({
+      carrierId: 'cli-carrier',
+      address: 'gw1.example.net',
+      port: 5080,
+      transport: 'tcp',
+      priority: 5,
+      weight: 100,
+      enabled: true,
+      authUsername: 'trunk',
+      hasAuthPassword: true,
+    });
     const [show, list, noCarrier, badTransport, badPrefix] = await Promise.all([
       cli(['carrier', 'show', 'cli-carrier']),
       cli(['carrier', 'list', '--json']),
@@ -258,7 +300,10 @@ describe('operator CLI', () => {
 
     expect((await cli(['did', 'release', '+447700900555'])).code).toBe(0);
     expect((await cli(['access-number', 'remove', '+442079460000'])).code).toBe(0);
-    const [again, anAgain] = await Promise.all([cli(['did', 'release', '+447700900555', '--json']), cli(['access-number', 'remove', '+442079460000', '--json'])]);
+    const [again, anAgain] = await Promise.all([
+      cli(['did', 'release', '+447700900555', '--json']),
+      cli(['access-number', 'remove', '+442079460000', '--json']),
+    ]);
     expect(errorOf(again).code).toBe('UNKNOWN_NUMBER');
     expect(errorOf(anAgain).code).toBe('UNKNOWN_NUMBER');
   });
@@ -280,9 +325,26 @@ describe('operator CLI', () => {
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toContain('PIN_PEPPER must be at least 32 characters');
     expect(help.code).toBe(0);
-    for (const c of ['customer create', 'account create', 'pin issue', 'topup', 'caller-id add', 'import-tariff', 'calls list', 'calls hangup',
-      'rebuild-balances', 'reconcile', 'retention', 'api-key create', 'api-key revoke',
-      'carrier set', 'gateway add', 'access-number set', 'did assign']) expect(help.stdout).toContain(c);
+    for (const c of [
+      'customer create',
+      'account create',
+      'pin issue',
+      'topup',
+      'caller-id add',
+      'import-tariff',
+      'calls list',
+      'calls hangup',
+      'rebuild-balances',
+      'reconcile',
+      'retention',
+      'api-key create',
+      'api-key revoke',
+      'carrier set',
+      'gateway add',
+      'access-number set',
+      'did assign',
+    ])
+      expect(help.stdout).toContain(c);
   });
 
   it('reports an unreachable Redis as a failure (exit 1), not a hang', async () => {

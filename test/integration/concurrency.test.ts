@@ -8,8 +8,12 @@ import { setupServices, TEST_REDIS_URL } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
 let s: TestServices;
-beforeAll(async () => { s = await setupServices('concurrency'); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('concurrency');
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
 describe('two hundred calls racing for one balance', () => {
   it('only the affordable ones reserve, the floor holds, and after settling Redis and Postgres agree to the micro-unit', async () => {
@@ -19,8 +23,9 @@ describe('two hundred calls racing for one balance', () => {
     // eight independent connections, as from several app processes
     const conns = Array.from({ length: 8 }, () => new Redis(TEST_REDIS_URL));
     const stores = conns.map((r) => new BalanceStore(r, { namespace: s.namespace, shards: s.store.keys.shards }));
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) =>
-      stores[i % stores.length]!.reserve(a.id, `race-${i}`, slice, slice, Date.now() + 60_000)));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => stores[i % stores.length]!.reserve(a.id, `race-${i}`, slice, slice, Date.now() + 60_000)),
+    );
     const won = results.map((r, i) => (r.ok ? i : -1)).filter((i) => i >= 0);
     expect(won).toHaveLength(50);
     expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'insufficient_credit')).toBe(true);
@@ -30,7 +35,11 @@ describe('two hundred calls racing for one balance', () => {
 
     // settle everything concurrently (the losers as failed calls), with two top-ups racing in
     const costOf = (i: number) => (won.includes(i) ? 1 + ((i * 7919) % slice) : 0);
-    const topups = [s.store.topUp(a.id, 'race-top-1', 250_000, 'p', 'r1'), s.store.topUp(a.id, 'race-top-2', 750_000, 'p', 'r2'), s.store.topUp(a.id, 'race-top-1', 250_000, 'p', 'r1')];
+    const topups = [
+      s.store.topUp(a.id, 'race-top-1', 250_000, 'p', 'r1'),
+      s.store.topUp(a.id, 'race-top-2', 750_000, 'p', 'r2'),
+      s.store.topUp(a.id, 'race-top-1', 250_000, 'p', 'r1'),
+    ];
     const settles = Array.from({ length: 200 }, (_, i) => stores[(i + 3) % stores.length]!.settle(a.id, cdrFor(`race-${i}`, a.id, costOf(i))));
     const settled = await Promise.all([...settles, ...settles.slice(0, 20).map((_, i) => stores[i % 8]!.settle(a.id, cdrFor(`race-${i}`, a.id, costOf(i))))]);
     await Promise.all(topups);
@@ -41,7 +50,11 @@ describe('two hundred calls racing for one balance', () => {
     expect(await s.store.get(a.id)).toMatchObject({ balance: expected, reserved: 0, callsInProgress: 0 });
 
     const writer = new LedgerWriter(s.newRedis(), new PostgresLedgerSink(s.pool), {
-      streams: s.store.keys.allStreams(), deadLetterStream: `${s.namespace}:dl`, consumer: 'c', logger: s.logger, batchSize: 64,
+      streams: s.store.keys.allStreams(),
+      deadLetterStream: `${s.namespace}:dl`,
+      consumer: 'c',
+      logger: s.logger,
+      batchSize: 64,
     });
     await writer.drain();
     const { rows } = await s.pool.query<{ balance: number; ledger: string; cdrs: string; cost: string }>(
@@ -49,7 +62,9 @@ describe('two hundred calls racing for one balance', () => {
               (select sum(amount) from ledger_entries where account_id = $1)::text as ledger,
               (select count(*) from cdrs where account_id = $1)::text as cdrs,
               (select sum(cost) from cdrs where account_id = $1)::text as cost
-         from accounts where id = $1`, [a.id]);
+         from accounts where id = $1`,
+      [a.id],
+    );
     expect(rows[0]).toEqual({ balance: expected, ledger: String(expected), cdrs: '200', cost: String(totalCost) });
     for (const c of conns) c.disconnect();
   });

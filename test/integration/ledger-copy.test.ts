@@ -9,13 +9,22 @@ import { setupServices, TEST_DATABASE_URL } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
 let s: TestServices;
-beforeAll(async () => { s = await setupServices('ledgercopy'); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('ledgercopy');
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
 function writerFor(sink = new PostgresLedgerSink(s.pool)) {
   return new LedgerWriter(s.newRedis(), sink, {
-    streams: s.store.keys.allStreams(), deadLetterStream: `${s.namespace}:deadletter`, consumer: 'copy',
-    blockMs: 50, claimIdleMs: 200, maxBackoffMs: 200, logger: s.logger,
+    streams: s.store.keys.allStreams(),
+    deadLetterStream: `${s.namespace}:deadletter`,
+    consumer: 'copy',
+    blockMs: 50,
+    claimIdleMs: 200,
+    maxBackoffMs: 200,
+    logger: s.logger,
   });
 }
 
@@ -32,7 +41,9 @@ async function counts(accountId: number) {
   const { rows } = await s.pool.query<{ cdrs: string; ledger: string; balance: number }>(
     `select (select count(*) from cdrs where account_id = $1)::text as cdrs,
             (select count(*) from ledger_entries where account_id = $1)::text as ledger,
-            (select balance from accounts where id = $1) as balance`, [accountId]);
+            (select balance from accounts where id = $1) as balance`,
+    [accountId],
+  );
   return { cdrs: Number(rows[0]!.cdrs), ledger: Number(rows[0]!.ledger), balance: rows[0]!.balance };
 }
 
@@ -45,7 +56,7 @@ describe('ledger sink bulk path (COPY into a staging table)', () => {
       const original = c.query.bind(client);
       c.query = (...x: unknown[]): unknown => {
         const q = x[0] as string | { text?: string };
-        statements.push((typeof q === 'string' ? q : q.text ?? '').trim().split(/\s+/)[0]!.toLowerCase());
+        statements.push((typeof q === 'string' ? q : (q.text ?? '')).trim().split(/\s+/)[0]!.toLowerCase());
         return original(...x);
       };
     });

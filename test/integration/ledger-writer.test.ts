@@ -10,13 +10,23 @@ import type { TestServices } from '../support/services.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
 let s: TestServices;
-beforeAll(async () => { s = await setupServices('ledger'); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('ledger');
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
 function writerFor(pool = s.pool, consumer = 'w1', extra: Partial<ConstructorParameters<typeof LedgerWriter>[2]> = {}) {
   return new LedgerWriter(s.newRedis(), new PostgresLedgerSink(pool), {
-    streams: s.store.keys.allStreams(), deadLetterStream: `${s.namespace}:deadletter`, consumer,
-    blockMs: 50, claimIdleMs: 200, maxBackoffMs: 200, logger: s.logger, ...extra,
+    streams: s.store.keys.allStreams(),
+    deadLetterStream: `${s.namespace}:deadletter`,
+    consumer,
+    blockMs: 50,
+    claimIdleMs: 200,
+    maxBackoffMs: 200,
+    logger: s.logger,
+    ...extra,
   });
 }
 
@@ -24,7 +34,9 @@ async function counts(accountId: number) {
   const { rows } = await s.pool.query<{ cdrs: string; ledger: string; balance: number }>(
     `select (select count(*) from cdrs where account_id = $1)::text as cdrs,
             (select count(*) from ledger_entries where account_id = $1)::text as ledger,
-            (select balance from accounts where id = $1) as balance`, [accountId]);
+            (select balance from accounts where id = $1) as balance`,
+    [accountId],
+  );
   return { cdrs: Number(rows[0]!.cdrs), ledger: Number(rows[0]!.ledger), balance: rows[0]!.balance };
 }
 
@@ -41,7 +53,7 @@ describe('ledger writer', () => {
     await settleCalls(a.id, 'once', 10, 100_000);
     await s.store.settle(a.id, cdrFor('once-failed', a.id, 0));
     const w = writerFor();
-    expect(await w.drain()).toBe(12);               // opening top-up + 10 calls + 1 failed call
+    expect(await w.drain()).toBe(12); // opening top-up + 10 calls + 1 failed call
     expect(await counts(a.id)).toEqual({ cdrs: 11, ledger: 11, balance: 9_000_000 });
     expect((await s.store.get(a.id))!.balance).toBe(9_000_000);
     const { rows } = await s.pool.query('select amount, provider, provider_reference from topups where account_id = $1', [a.id]);
@@ -54,7 +66,7 @@ describe('ledger writer', () => {
     const stream = s.store.keys.stream(s.store.keys.shardOf(a.id));
     const copies = (await s.redis.xrange(stream, '-', '+')).filter(([, f]) => f.includes(String(a.id)));
     await writerFor().drain();
-    for (const [, fields] of copies) await s.redis.xadd(stream, '*', ...fields);   // the same events again
+    for (const [, fields] of copies) await s.redis.xadd(stream, '*', ...fields); // the same events again
     await writerFor().drain();
     expect(await counts(a.id)).toEqual({ cdrs: 3, ledger: 4, balance: 700_000 });
   });
@@ -64,19 +76,23 @@ describe('ledger writer', () => {
     await writerFor().drain();
     const proxy = new TcpProxy('127.0.0.1', Number(new URL(TEST_DATABASE_URL).port || 5432));
     const port = await proxy.up();
-    await proxy.down();                                                // Postgres unreachable
-    const url = new URL(TEST_DATABASE_URL); url.port = String(port);
+    await proxy.down(); // Postgres unreachable
+    const url = new URL(TEST_DATABASE_URL);
+    url.port = String(port);
     const deadPool = createPool(url.toString(), s.schema, 2);
     deadPool.on('error', () => undefined);
     const w = writerFor(deadPool, 'w-dead');
     w.start();
     await settleCalls(a.id, 'down', 20, 50_000);
-    await vi.waitFor(async () => {
-      const info = await s.redis.xpending(s.store.keys.stream(s.store.keys.shardOf(a.id)), 'ledger');
-      expect(Number(info[0])).toBeGreaterThan(0);                      // delivered, not written
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      async () => {
+        const info = await s.redis.xpending(s.store.keys.stream(s.store.keys.shardOf(a.id)), 'ledger');
+        expect(Number(info[0])).toBeGreaterThan(0); // delivered, not written
+      },
+      { timeout: 5000 },
+    );
     expect(await counts(a.id)).toMatchObject({ cdrs: 0 });
-    await proxy.up(port);                                              // Postgres back
+    await proxy.up(port); // Postgres back
     await vi.waitFor(async () => expect((await counts(a.id)).cdrs).toBe(20), { timeout: 15_000, interval: 100 });
     await w.stop();
     await deadPool.end();
@@ -90,23 +106,41 @@ describe('ledger writer', () => {
     await settleCalls(a.id, 'kill', 30, 10_000);
     const proxy = new TcpProxy('127.0.0.1', Number(new URL(TEST_DATABASE_URL).port || 5432));
     const port = await proxy.up();
-    proxy.pause();                                                     // Postgres hangs mid-batch
-    const url = new URL(TEST_DATABASE_URL); url.port = String(port);
+    proxy.pause(); // Postgres hangs mid-batch
+    const url = new URL(TEST_DATABASE_URL);
+    url.port = String(port);
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/ledger-writer-child.ts'], {
-      env: { ...process.env, DATABASE_URL: url.toString(), SCHEMA: s.schema, NAMESPACE: s.namespace, SHARDS: String(s.store.keys.shards), REDIS_URL: TEST_REDIS_URL, CONSUMER: 'victim' },
+      env: {
+        ...process.env,
+        DATABASE_URL: url.toString(),
+        SCHEMA: s.schema,
+        NAMESPACE: s.namespace,
+        SHARDS: String(s.store.keys.shards),
+        REDIS_URL: TEST_REDIS_URL,
+        CONSUMER: 'victim',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const stream = s.store.keys.stream(s.store.keys.shardOf(a.id));
-    await vi.waitFor(async () => {
-      const pending = await s.redis.xpending(stream, 'ledger', '-', '+', 100, 'victim');
-      expect(pending.length).toBe(30);
-    }, { timeout: 15_000, interval: 100 });
+    await vi.waitFor(
+      async () => {
+        const pending = await s.redis.xpending(stream, 'ledger', '-', '+', 100, 'victim');
+        expect(pending.length).toBe(30);
+      },
+      { timeout: 15_000, interval: 100 },
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     await proxy.down();
     expect((await counts(a.id)).cdrs).toBe(0);
     const survivor = writerFor(s.pool, 'survivor', { claimIdleMs: 100 });
-    await vi.waitFor(async () => { await survivor.drain(); expect((await counts(a.id)).cdrs).toBe(30); }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        await survivor.drain();
+        expect((await counts(a.id)).cdrs).toBe(30);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
     expect(await counts(a.id)).toEqual({ cdrs: 30, ledger: 31, balance: 4_700_000 });
     expect(Number((await s.redis.xpending(stream, 'ledger'))[0])).toBe(0);
   });

@@ -56,7 +56,12 @@ describe('embedded endpoint over loopback', () => {
     const got = caller.received;
     expect(got).toHaveLength(frames);
     expect(caller.audio(0).subarray(0, file.length).equals(file)).toBe(true);
-    expect(caller.audio(0).subarray(file.length).every((b) => b === 0xff)).toBe(true);
+    expect(
+      caller
+        .audio(0)
+        .subarray(file.length)
+        .every((b) => b === 0xff),
+    ).toBe(true);
     got.forEach((p, i) => {
       if (i === 0) return;
       const prev = got[i - 1];
@@ -130,7 +135,9 @@ describe('embedded endpoint over loopback', () => {
     const wrong = caller.sdp().replace(`m=audio ${caller.port} `, 'm=audio 9 ');
     const { session } = await call(server, uas, caller, wrong);
     caller.sendAudio(0); // the caller's NAT opens; the endpoint learns the real address
-    await new Promise<void>((resolve) => { setImmediate(resolve); });
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    });
     const playing = session.play(['tones/beep']);
     await caller.waitFor((r) => r.length >= 5);
     expect(caller.received[0]?.payloadType).toBe(0);
@@ -182,15 +189,16 @@ describe('embedded endpoint over loopback', () => {
     const caller = await peer();
     const { session } = await call(server, uas, caller);
     const seen: string[] = [];
-    const next = (): Promise<void> => new Promise((resolve) => {
-      const fn = (e: { leg: string; silentMs: number }): void => {
-        seen.push(e.leg);
-        expect(e.silentMs).toBeGreaterThanOrEqual(200);
-        session.off('rtp-timeout', fn);
-        resolve();
-      };
-      session.on('rtp-timeout', fn);
-    });
+    const next = (): Promise<void> =>
+      new Promise((resolve) => {
+        const fn = (e: { leg: string; silentMs: number }): void => {
+          seen.push(e.leg);
+          expect(e.silentMs).toBeGreaterThanOrEqual(200);
+          session.off('rtp-timeout', fn);
+          resolve();
+        };
+        session.on('rtp-timeout', fn);
+      });
     await next();
     expect(seen).toEqual(['caller']);
     caller.sendAudio(0);
@@ -201,7 +209,10 @@ describe('embedded endpoint over loopback', () => {
     await session.bridge(leg);
     const both = new Set<string>();
     await new Promise<void>((resolve) => {
-      session.on('rtp-timeout', (e) => { both.add(e.leg); if (both.has('outbound')) resolve(); });
+      session.on('rtp-timeout', (e) => {
+        both.add(e.leg);
+        if (both.has('outbound')) resolve();
+      });
       caller.sendAudio(0);
     });
     expect(both.has('outbound')).toBe(true);
@@ -245,7 +256,7 @@ describe('embedded endpoint over loopback', () => {
   it('every socket is closed after destroy and after a caller hangup: the same ports bind again', async () => {
     const { server, uas } = await setup({ portMax: MIN + 4 });
     const sessions: { session: MediaSession; dialog: FakeDialog }[] = [];
-    for (let i = 0; i < 2; i++) sessions.push((await call(server, uas, await peer())));
+    for (let i = 0; i < 2; i++) sessions.push(await call(server, uas, await peer()));
     await sessions[0]?.session.createLeg();
     expect(server.ports.used).toBe(3);
     const ended = new Promise<void>((resolve) => sessions[1]?.session.on('ended', () => resolve()));
@@ -255,7 +266,10 @@ describe('embedded endpoint over loopback', () => {
     expect(server.ports.used).toBe(0);
     for (const port of [MIN, MIN + 2, MIN + 4]) {
       const s = dgram.createSocket('udp4');
-      await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(port, '127.0.0.1', () => resolve()); });
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(port, '127.0.0.1', () => resolve());
+      });
       await new Promise<void>((resolve) => s.close(() => resolve()));
     }
   });

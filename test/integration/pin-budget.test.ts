@@ -12,8 +12,12 @@ const clock = { now: Date.UTC(2026, 1, 1) };
 let s: TestServices;
 let seq = 0;
 
-beforeAll(async () => { s = await setupServices('pinbudget'); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('pinbudget');
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
 function budget(perAccessNumber: number, perSource: number, windowMs = 60_000): PinBudget {
   return new PinBudget(s.redis, { namespace: `${s.namespace}:${++seq}`, perAccessNumber, perSource, windowMs, now: () => clock.now });
@@ -44,16 +48,19 @@ describe('wrong-PIN budgets', () => {
     const b = budget(3, 100, 60_000);
     const at = { accessNumber: '+441', sourceIp: '192.0.2.9' };
     const start = clock.now;
-    for (const offset of [0, 20_000, 40_000]) { clock.now = start + offset; expect((await b.take(at)).ok).toBe(true); }
+    for (const offset of [0, 20_000, 40_000]) {
+      clock.now = start + offset;
+      expect((await b.take(at)).ok).toBe(true);
+    }
     clock.now = start + 59_999;
     expect(await b.spent(at)).toBe('access_number');
-    clock.now = start + 60_000;                    // the first attempt has left the window: one unit free
+    clock.now = start + 60_000; // the first attempt has left the window: one unit free
     expect((await b.take(at)).ok).toBe(true);
     expect((await b.take(at)).ok).toBe(false);
-    clock.now = start + 99_999;                    // the attempt at 20 s has left; those at 40 s and 60 s are inside
+    clock.now = start + 99_999; // the attempt at 20 s has left; those at 40 s and 60 s are inside
     expect((await b.take(at)).ok).toBe(true);
     expect((await b.take(at)).ok).toBe(false);
-    clock.now = start + 100_000;                   // the one at 40 s has left too
+    clock.now = start + 100_000; // the one at 40 s has left too
     expect((await b.take(at)).ok).toBe(true);
     expect((await b.take(at)).ok).toBe(false);
   });
@@ -64,8 +71,8 @@ describe('wrong-PIN budgets', () => {
     const right = await b.take(at);
     if (!right.ok) throw new Error('expected a unit');
     await b.giveBack(at, right.ticket);
-    expect((await b.take(at)).ok).toBe(true);      // wrong: kept
-    expect((await b.take(at)).ok).toBe(true);      // wrong: kept, budget spent
+    expect((await b.take(at)).ok).toBe(true); // wrong: kept
+    expect((await b.take(at)).ok).toBe(true); // wrong: kept, budget spent
     expect((await b.take(at)).ok).toBe(false);
   });
 

@@ -16,14 +16,19 @@ describe('Redis connection factory', () => {
   });
 
   it('fails to start when nothing listens, naming the host and not the password', async () => {
-    const err = await connectRedis('redis://:s3cret-pw@127.0.0.1:1', 'softswitch-test-refused').then(() => undefined, (e: unknown) => e as Error);
+    const err = await connectRedis('redis://:s3cret-pw@127.0.0.1:1', 'softswitch-test-refused').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err!.message).not.toContain('s3cret-pw');
   });
 
   it('a lazy connection fails a command after its retries instead of hanging', async () => {
     const r = createRedis('redis://127.0.0.1:1', 'softswitch-test-lazy');
-    r.on('error', () => { /* expected: nothing listens */ });
+    r.on('error', () => {
+      /* expected: nothing listens */
+    });
     try {
       await expect(r.ping()).rejects.toThrow(/max retries/i);
     } finally {

@@ -26,14 +26,21 @@ import type { TestServices } from '../support/services.ts';
 class VirtualClock implements TimerPort {
   private seq = 0;
   private readonly pending = new Map<number, { at: number; fn: () => void }>();
-  constructor(public t: number, private readonly lagMs: number) {}
-  now(): number { return this.t; }
+  constructor(
+    public t: number,
+    private readonly lagMs: number,
+  ) {}
+  now(): number {
+    return this.t;
+  }
   setTimeout(fn: () => void, ms: number): unknown {
     const id = ++this.seq;
     this.pending.set(id, { at: ms > 0 ? this.t + ms + this.lagMs : this.t, fn });
     return id;
   }
-  clearTimeout(handle: unknown): void { this.pending.delete(handle as number); }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
   /** Removes and returns the earliest pending timer. */
   takeNext(): { at: number; fn: () => void } | undefined {
     let best: [number, { at: number; fn: () => void }] | undefined;
@@ -51,8 +58,12 @@ class VirtualClock implements TimerPort {
 
 let s: TestServices;
 let nextAccount = 1;
-beforeAll(async () => { s = await setupServices('deadlineprop'); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('deadlineprop');
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
 const tariffShape = fc.record({
   pricePerMinute: fc.oneof(fc.integer({ min: 0, max: 5_000_000 }), fc.constantFrom(600_000, 1)),
@@ -63,68 +74,99 @@ const tariffShape = fc.record({
   connectionFeePolicy: fc.constantFrom('answered' as const, 'always' as const),
 });
 
-const settings = fc.integer({ min: 6, max: 3600 }).chain((slice) => fc.record({
-  slice: fc.constant(slice),
-  lead: fc.integer({ min: 1, max: slice - 1 }),
-  grace: fc.integer({ min: 1, max: 60 }),
-  maxCall: fc.integer({ min: slice + 1, max: 14_400 }),
-}));
+const settings = fc.integer({ min: 6, max: 3600 }).chain((slice) =>
+  fc.record({
+    slice: fc.constant(slice),
+    lead: fc.integer({ min: 1, max: slice - 1 }),
+    grace: fc.integer({ min: 1, max: 60 }),
+    maxCall: fc.integer({ min: slice + 1, max: 14_400 }),
+  }),
+);
 
 describe('reservation deadline (property)', () => {
   it('no live call is ever overdue, whatever the slice, lead, grace, increments, minimum, fee, credit and duration', async () => {
-    await fc.assert(fc.asyncProperty(
-      tariffShape, settings,
-      fc.integer({ min: 1, max: 200_000_000 }),      // the account's credit (micro-units)
-      fc.double({ min: 0, max: 1, noNaN: true }),    // how long the caller holds, as a share of what the run allows
-      fc.double({ min: 0, max: 1, noNaN: true }),    // how late each timer fires, as a share of the grace
-      fc.double({ min: 0, max: 1, noNaN: true }),    // how long it rang, as a share of the keep-alive interval
-      async (shape, set, creditMicros, holdShare, lagShare, ringShare) => {
-        const rate: Rate = { prefix: '44', description: '', effectiveFrom: new Date(0), effectiveUntil: null, ...shape };
-        const lagMs = Math.floor(lagShare * (set.grace * 1000 - 1));
-        const clock = new VirtualClock(Date.UTC(2026, 11, 1, 12, 0, 0), lagMs);
-        // a namespace per run, so that a failing run's open call never disturbs the next (fast-check's shrinking re-runs)
-        const store = new BalanceStore(s.redis, { namespace: `${s.namespace}:run${nextAccount}`, shards: 4, now: () => clock.t });
-        const credit = new CallCredit(store, { sliceSeconds: set.slice, maxCallSeconds: set.maxCall, graceSeconds: set.grace, now: () => clock.t });
-        const sweeper = new StaleCallSweeper(store, s.logger, { intervalMs: 1000, now: () => clock.t });
-        const accountId = nextAccount++;
-        await store.syncAccount({ accountId, creditFloor: 0, maxConcurrentCalls: 10, dailySpendCap: null, status: 'active' }, { openingBalance: creditMicros });
-        const callId = `prop-${accountId}`;
-        const auth = await credit.authorise(accountId, callId, rate);
-        if (!auth.ok) return;                                   // not even the first unit affordable: no call
+    await fc.assert(
+      fc.asyncProperty(
+        tariffShape,
+        settings,
+        fc.integer({ min: 1, max: 200_000_000 }), // the account's credit (micro-units)
+        fc.double({ min: 0, max: 1, noNaN: true }), // how long the caller holds, as a share of what the run allows
+        fc.double({ min: 0, max: 1, noNaN: true }), // how late each timer fires, as a share of the grace
+        fc.double({ min: 0, max: 1, noNaN: true }), // how long it rang, as a share of the keep-alive interval
+        async (shape, set, creditMicros, holdShare, lagShare, ringShare) => {
+          const rate: Rate = { prefix: '44', description: '', effectiveFrom: new Date(0), effectiveUntil: null, ...shape };
+          const lagMs = Math.floor(lagShare * (set.grace * 1000 - 1));
+          const clock = new VirtualClock(Date.UTC(2026, 11, 1, 12, 0, 0), lagMs);
+          // a namespace per run, so that a failing run's open call never disturbs the next (fast-check's shrinking re-runs)
+          const store = new BalanceStore(s.redis, { namespace: `${s.namespace}:run${nextAccount}`, shards: 4, now: () => clock.t });
+          const credit = new CallCredit(store, { sliceSeconds: set.slice, maxCallSeconds: set.maxCall, graceSeconds: set.grace, now: () => clock.t });
+          const sweeper = new StaleCallSweeper(store, s.logger, { intervalMs: 1000, now: () => clock.t });
+          const accountId = nextAccount++;
+          await store.syncAccount(
+            { accountId, creditFloor: 0, maxConcurrentCalls: 10, dailySpendCap: null, status: 'active' },
+            { openingBalance: creditMicros },
+          );
+          const callId = `prop-${accountId}`;
+          const auth = await credit.authorise(accountId, callId, rate);
+          if (!auth.ok) return; // not even the first unit affordable: no call
 
-        clock.t += Math.floor(ringShare * credit.keepAliveEveryMs);
-        expect(await sweeper.sweep()).toBe(0);                  // answered before the next keep-alive was due
-        const answeredAt = clock.t;
-        await credit.answered(accountId, callId, rate, answeredAt, auth.coveredSeconds, cdrFor(callId, accountId, 0));
+          clock.t += Math.floor(ringShare * credit.keepAliveEveryMs);
+          expect(await sweeper.sweep()).toBe(0); // answered before the next keep-alive was due
+          const answeredAt = clock.t;
+          await credit.answered(accountId, callId, rate, answeredAt, auth.coveredSeconds, cdrFor(callId, accountId, 0));
 
-        const holdMs = 1 + Math.floor(holdShare * Math.min(set.maxCall, 40 * set.slice) * 1000);
-        let inflight: Promise<unknown> = Promise.resolve();
-        let cut: string | undefined;
-        const timer = new CreditTimer({
-          answeredAt, coveredSeconds: auth.coveredSeconds, maxCallSeconds: set.maxCall, leadSeconds: set.lead, warnSeconds: 0, timers: clock,
-          extend: (c) => { const p = credit.extend(accountId, callId, rate, answeredAt, c); inflight = p; return p; },
-          cut: (reason) => { cut = reason; },
-        });
-        let end: number;
-        for (;;) {
-          const fireAt = clock.peekAt();
-          if (answeredAt + holdMs <= fireAt) {                  // the caller hangs up first
-            clock.t = answeredAt + holdMs;
-            expect(await sweeper.sweep()).toBe(0);
-            timer.stop();
-            end = clock.t;
-            break;
+          const holdMs = 1 + Math.floor(holdShare * Math.min(set.maxCall, 40 * set.slice) * 1000);
+          let inflight: Promise<unknown> = Promise.resolve();
+          let cut: string | undefined;
+          const timer = new CreditTimer({
+            answeredAt,
+            coveredSeconds: auth.coveredSeconds,
+            maxCallSeconds: set.maxCall,
+            leadSeconds: set.lead,
+            warnSeconds: 0,
+            timers: clock,
+            extend: (c) => {
+              const p = credit.extend(accountId, callId, rate, answeredAt, c);
+              inflight = p;
+              return p;
+            },
+            cut: (reason) => {
+              cut = reason;
+            },
+          });
+          let end: number;
+          for (;;) {
+            const fireAt = clock.peekAt();
+            if (answeredAt + holdMs <= fireAt) {
+              // the caller hangs up first
+              clock.t = answeredAt + holdMs;
+              expect(await sweeper.sweep()).toBe(0);
+              timer.stop();
+              end = clock.t;
+              break;
+            }
+            clock.t = fireAt;
+            expect(await sweeper.sweep(), `swept before the owner's timer at +${fireAt - answeredAt} ms`).toBe(0);
+            clock.takeNext()!.fn();
+            await inflight;
+            await new Promise((r) => setImmediate(r)); // the timer's continuation after the extension
+            if (cut !== undefined) {
+              end = clock.t;
+              break;
+            }
           }
-          clock.t = fireAt;
-          expect(await sweeper.sweep(), `swept before the owner's timer at +${fireAt - answeredAt} ms`).toBe(0);
-          clock.takeNext()!.fn();
-          await inflight;
-          await new Promise((r) => setImmediate(r));            // the timer's continuation after the extension
-          if (cut !== undefined) { end = clock.t; break; }
-        }
-        const r = await credit.settle(accountId, rate, { ...cdrFor(callId, accountId, 0), answerTime: answeredAt, endTime: end, durationMs: end - answeredAt, disposition: cut ?? 'answered' });
-        expect(r).toMatchObject({ ok: true, duplicate: false });
-        expect(await store.get(accountId)).toMatchObject({ reserved: 0, callsInProgress: 0 });
-      }), { numRuns: 1000, ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {}) });
+          const r = await credit.settle(accountId, rate, {
+            ...cdrFor(callId, accountId, 0),
+            answerTime: answeredAt,
+            endTime: end,
+            durationMs: end - answeredAt,
+            disposition: cut ?? 'answered',
+          });
+          expect(r).toMatchObject({ ok: true, duplicate: false });
+          expect(await store.get(accountId)).toMatchObject({ reserved: 0, callsInProgress: 0 });
+        },
+      ),
+      { numRuns: 1000, ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {}) },
+    );
   }, 120_000);
 });

@@ -18,10 +18,19 @@ const now = () => clock.now;
 let s: TestServices;
 let seq = 0;
 
-beforeAll(async () => { s = await setupServices('sipguards'); });
-afterAll(async () => { await s.teardown(); });
+beforeAll(async () => {
+  s = await setupServices('sipguards');
+});
+afterAll(async () => {
+  await s.teardown();
+});
 
-interface Reply { status: number | undefined; reason?: string | undefined; passed: boolean; refused?: string }
+interface Reply {
+  status: number | undefined;
+  reason?: string | undefined;
+  passed: boolean;
+  refused?: string;
+}
 
 /** Where guards report refusals; a dropped request settles run() through it. */
 let onRefused: ((why: string) => void) | undefined;
@@ -32,23 +41,41 @@ function run(chain: SipMiddleware[], req: SipRequest): Promise<Reply> {
   return new Promise((resolve, reject) => {
     // A refusal that answers calls send() right after onRefused; one that drops never does.
     onRefused = (why) => queueMicrotask(() => resolve({ status: undefined, passed: false, refused: why }));
-    const res = { send(status: number, reason?: string, _opts?: SipSendOptions) { resolve({ status, reason, passed: false }); } };
-    const step = (i: number) => (err?: unknown): void => {
-      if (err) { reject(err); return; }
-      const mw = chain[i];
-      if (!mw) { resolve({ status: undefined, passed: true }); return; }
-      mw(req, res, step(i + 1));
+    const res = {
+      send(status: number, reason?: string, _opts?: SipSendOptions) {
+        resolve({ status, reason, passed: false });
+      },
     };
+    const step =
+      (i: number) =>
+      (err?: unknown): void => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        const mw = chain[i];
+        if (!mw) {
+          resolve({ status: undefined, passed: true });
+          return;
+        }
+        mw(req, res, step(i + 1));
+      };
     step(0)();
   });
 }
 
 function request(o: { source: string; user?: string; userAgent?: string; authorization?: string; cseq?: number }): SipRequest {
   const user = o.user ?? 'someone';
-  const h = new Map<string, string>(Object.entries({
-    to: `<sip:${user}@${REALM}>`, from: `<sip:${user}@${REALM}>;tag=1`, 'call-id': `g-${user}-${o.source}`, cseq: `${o.cseq ?? 1} REGISTER`,
-    contact: `<sip:${user}@${o.source}:5060>`, 'user-agent': o.userAgent ?? 'Phone/1',
-  }));
+  const h = new Map<string, string>(
+    Object.entries({
+      to: `<sip:${user}@${REALM}>`,
+      from: `<sip:${user}@${REALM}>;tag=1`,
+      'call-id': `g-${user}-${o.source}`,
+      cseq: `${o.cseq ?? 1} REGISTER`,
+      contact: `<sip:${user}@${o.source}:5060>`,
+      'user-agent': o.userAgent ?? 'Phone/1',
+    }),
+  );
   if (o.authorization) h.set('authorization', o.authorization);
   return { method: 'REGISTER', uri: `sip:${REALM}`, source_address: o.source, source_port: 5060, protocol: 'udp', get: (n) => h.get(n.toLowerCase()) };
 }
@@ -57,7 +84,15 @@ const wrongAuth = (user: string) =>
   `Digest username="${user}", realm="${REALM}", nonce="__NONCE__", uri="sip:${REALM}", response="${'0'.repeat(64)}", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="c"`;
 
 function guard(over: Partial<AuthFailureGuardOptions> = {}): AuthFailureGuard {
-  return new AuthFailureGuard(s.redis, { namespace: `${s.namespace}:${++seq}`, windowMs: 60_000, sourceThreshold: 5, usernameThreshold: 20, banMs: 600_000, now, ...over });
+  return new AuthFailureGuard(s.redis, {
+    namespace: `${s.namespace}:${++seq}`,
+    windowMs: 60_000,
+    sourceThreshold: 5,
+    usernameThreshold: 20,
+    banMs: 600_000,
+    now,
+    ...over,
+  });
 }
 
 describe('auth-failure guard', () => {
@@ -107,7 +142,14 @@ describe('auth-failure guard', () => {
     const a = await fundedAccount(s, 0);
     await accountsOf(s).setSipPassword(a.id, 'target', REALM, 'a very good password');
     const failures = guard({ sourceThreshold: 3 });
-    const authenticator = createDigestAuthenticator({ redis: s.redis, pool: s.pool, namespace: s.namespace, realm: REALM, key: 'guards-test-key-0123456789abcdefgh', now });
+    const authenticator = createDigestAuthenticator({
+      redis: s.redis,
+      pool: s.pool,
+      namespace: s.namespace,
+      realm: REALM,
+      key: 'guards-test-key-0123456789abcdefgh',
+      now,
+    });
     const register = createRegisterHandler({ authenticator, bindings: new BindingStore(s.redis, { namespace: s.namespace, now }), failures, now });
     const chain = [refuseScanners(new ScannerGuard(), refusal), refuseBannedSources(failures, { ...refusal, action: 'reject' }), register];
     const silent = [refuseBannedSources(failures, { ...refusal, action: 'drop' }), register];
@@ -117,11 +159,18 @@ describe('auth-failure guard', () => {
       const challenge = await run(chain, request({ source: attacker, user: 'target' }));
       expect(challenge.status).toBe(401);
       const nonce = authenticator.challenge().challenges[0]!.match(/nonce="([^"]+)"/)![1]!;
-      const guess = await run(chain, request({ source: attacker, user: 'target', cseq: 2 + i, authorization: wrongAuth('target').replace('__NONCE__', nonce) }));
+      const guess = await run(
+        chain,
+        request({ source: attacker, user: 'target', cseq: 2 + i, authorization: wrongAuth('target').replace('__NONCE__', nonce) }),
+      );
       expect(guess).toMatchObject({ status: 403, reason: 'Forbidden' });
     }
     expect(await run(chain, request({ source: attacker, user: 'target' }))).toMatchObject({ status: 403 });
-    expect(await run(silent, request({ source: attacker, user: 'target' }))).toMatchObject({ status: undefined, passed: false, refused: expect.stringMatching(/^source banned until/) });
+    expect(await run(silent, request({ source: attacker, user: 'target' }))).toMatchObject({
+      status: undefined,
+      passed: false,
+      refused: expect.stringMatching(/^source banned until/),
+    });
     expect((await run(chain, request({ source: '203.0.113.67', user: 'target' }))).status).toBe(401);
     clock.now += 600_000;
     expect((await run(chain, request({ source: attacker, user: 'target' }))).status).toBe(401);
@@ -131,12 +180,20 @@ describe('auth-failure guard', () => {
 describe('scanner guard', () => {
   it.each(['friendly-scanner', 'sipvicious 0.3.4', 'SIPCLI/v1.8', 'VaxSIPUserAgent/3.1', 'Friendly-Scanner'])('refuses %s', async (ua) => {
     expect(new ScannerGuard().check(ua).kind).toBe('scanner');
-    expect(await run([refuseScanners(new ScannerGuard(), { ...refusal, action: 'reject' })], request({ source: '192.0.2.50', userAgent: ua }))).toMatchObject({ status: 403 });
-    expect(await run([refuseScanners(new ScannerGuard(), refusal)], request({ source: '192.0.2.50', userAgent: ua }))).toMatchObject({ status: undefined, passed: false, refused: expect.stringMatching(/^scanner user agent/) });
+    expect(await run([refuseScanners(new ScannerGuard(), { ...refusal, action: 'reject' })], request({ source: '192.0.2.50', userAgent: ua }))).toMatchObject({
+      status: 403,
+    });
+    expect(await run([refuseScanners(new ScannerGuard(), refusal)], request({ source: '192.0.2.50', userAgent: ua }))).toMatchObject({
+      status: undefined,
+      passed: false,
+      refused: expect.stringMatching(/^scanner user agent/),
+    });
   });
 
   it('lets ordinary devices through, and takes a configured list', async () => {
-    expect(await run([refuseScanners(new ScannerGuard(), refusal)], request({ source: '192.0.2.51', userAgent: 'Grandstream HT801 1.0.53.2' }))).toMatchObject({ passed: true });
+    expect(await run([refuseScanners(new ScannerGuard(), refusal)], request({ source: '192.0.2.51', userAgent: 'Grandstream HT801 1.0.53.2' }))).toMatchObject({
+      passed: true,
+    });
     const custom = new ScannerGuard(['evilbot']);
     expect(custom.check('EvilBot/2').kind).toBe('scanner');
     expect(custom.check('friendly-scanner').kind).toBe('allowed');

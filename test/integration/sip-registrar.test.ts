@@ -28,8 +28,15 @@ let handler: SipMiddleware;
 let userSeq = 0;
 
 function makeHandler(over: Partial<RegisterHandlerOptions> = {}): SipMiddleware {
-  const authenticator = createDigestAuthenticator({ redis: s.redis, pool: s.pool, namespace: s.namespace, realm: REALM,
-    key: 'registrar-test-key-0123456789abcdef', credentialCacheMs: 0, now });
+  const authenticator = createDigestAuthenticator({
+    redis: s.redis,
+    pool: s.pool,
+    namespace: s.namespace,
+    realm: REALM,
+    key: 'registrar-test-key-0123456789abcdef',
+    credentialCacheMs: 0,
+    now,
+  });
   return createRegisterHandler({ authenticator, bindings: store, minExpires: 60, maxExpires: 3600, defaultExpires: 1800, maxContacts: 3, now, ...over });
 }
 
@@ -38,15 +45,28 @@ beforeAll(async () => {
   store = new BindingStore(s.redis, { namespace: s.namespace, now });
   handler = makeHandler();
 });
-afterAll(async () => { await s.teardown(); });
+afterAll(async () => {
+  await s.teardown();
+});
 
-interface Reply { status: number; reason: string | undefined; headers: Record<string, string>; passed: boolean }
+interface Reply {
+  status: number;
+  reason: string | undefined;
+  headers: Record<string, string>;
+  passed: boolean;
+}
 
 function call(h: SipMiddleware, req: SipRequest): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    h(req, {
-      send(status: number, reason?: string, opts?: SipSendOptions) { resolve({ status, reason, headers: opts?.headers ?? {}, passed: false }); },
-    }, (err?: unknown) => (err ? reject(err) : resolve({ status: 0, reason: undefined, headers: {}, passed: true })));
+    h(
+      req,
+      {
+        send(status: number, reason?: string, opts?: SipSendOptions) {
+          resolve({ status, reason, headers: opts?.headers ?? {}, passed: false });
+        },
+      },
+      (err?: unknown) => (err ? reject(err) : resolve({ status: 0, reason: undefined, headers: {}, passed: true })),
+    );
   });
 }
 
@@ -65,7 +85,9 @@ interface Msg {
 
 function registerRequest(m: Msg): SipRequest {
   const headers = new Map<string, string>();
-  const set = (k: string, v: string | undefined) => { if (v !== undefined) headers.set(k.toLowerCase(), v); };
+  const set = (k: string, v: string | undefined) => {
+    if (v !== undefined) headers.set(k.toLowerCase(), v);
+  };
   set('To', `<sip:${m.toUser ?? m.user}@${REALM}>`);
   set('From', `<sip:${m.user}@${REALM}>;tag=f1`);
   set('Call-ID', m.callId ?? `cid-${m.user}`);
@@ -74,8 +96,14 @@ function registerRequest(m: Msg): SipRequest {
   set('Expires', m.expires);
   set('Authorization', m.authorization);
   set('User-Agent', m.userAgent ?? 'TestPhone/2.1');
-  return { method: 'REGISTER', uri: `sip:${REALM}`, source_address: m.source ?? '203.0.113.5', source_port: m.sourcePort ?? 40123, protocol: 'udp',
-    get: (n) => headers.get(n.toLowerCase()) };
+  return {
+    method: 'REGISTER',
+    uri: `sip:${REALM}`,
+    source_address: m.source ?? '203.0.113.5',
+    source_port: m.sourcePort ?? 40123,
+    protocol: 'udp',
+    get: (n) => headers.get(n.toLowerCase()),
+  };
 }
 
 function challengesOf(reply: Reply): string[] {
@@ -93,7 +121,14 @@ function authorization(challenges: string[], o: { user: string; password: string
   const ha1 = sipHa1(o.user, REALM, o.password);
   const nc = (o.nc ?? 1).toString(16).padStart(8, '0');
   const uri = `sip:${REALM}`;
-  const response = digestResponse({ algorithm, ha1: algorithm === 'MD5' ? ha1.md5 : ha1.sha256, method: 'REGISTER', uri, nonce, qop: { nc, cnonce: 'abcdef01' } });
+  const response = digestResponse({
+    algorithm,
+    ha1: algorithm === 'MD5' ? ha1.md5 : ha1.sha256,
+    method: 'REGISTER',
+    uri,
+    nonce,
+    qop: { nc, cnonce: 'abcdef01' },
+  });
   return `Digest username="${o.user}", realm="${REALM}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=${nc}, cnonce="abcdef01"`;
 }
 
@@ -130,8 +165,17 @@ describe('REGISTER with digest authentication', () => {
     expect(md5.status).toBe(200);
 
     const [b] = await store.bindingsOf(aor(user));
-    expect(b).toMatchObject({ aor: aor(user), uri: 'sip:a@192.168.1.20:5060', accountId, callId: `cid-${user}`, cseq: 21,
-      source: { address: '203.0.113.5', port: 40123, transport: 'udp' }, userAgent: 'TestPhone/2.1', registeredAt: clock.now, expiresAt: clock.now + 600_000 });
+    expect(b).toMatchObject({
+      aor: aor(user),
+      uri: 'sip:a@192.168.1.20:5060',
+      accountId,
+      callId: `cid-${user}`,
+      cseq: 21,
+      source: { address: '203.0.113.5', port: 40123, transport: 'udp' },
+      userAgent: 'TestPhone/2.1',
+      registeredAt: clock.now,
+      expiresAt: clock.now + 600_000,
+    });
   });
 
   it('answers a wrong password and an unknown user identically, and stores nothing', async () => {
@@ -147,10 +191,16 @@ describe('REGISTER with digest authentication', () => {
     const { user } = await newUser();
     const first = await call(handler, registerRequest({ user, cseq: 1, contact: '<sip:a@10.0.0.2>' }));
     clock.now += 301_000;
-    const late = await call(handler, registerRequest({ user, cseq: 2, contact: '<sip:a@10.0.0.2>', authorization: authorization(challengesOf(first), { user, password: PASSWORD }) }));
+    const late = await call(
+      handler,
+      registerRequest({ user, cseq: 2, contact: '<sip:a@10.0.0.2>', authorization: authorization(challengesOf(first), { user, password: PASSWORD }) }),
+    );
     expect(late.status).toBe(401);
     expect(challengesOf(late).every((c) => c.endsWith('stale=true'))).toBe(true);
-    const retry = await call(handler, registerRequest({ user, cseq: 3, contact: '<sip:a@10.0.0.2>', authorization: authorization(challengesOf(late), { user, password: PASSWORD }) }));
+    const retry = await call(
+      handler,
+      registerRequest({ user, cseq: 3, contact: '<sip:a@10.0.0.2>', authorization: authorization(challengesOf(late), { user, password: PASSWORD }) }),
+    );
     expect(retry.status).toBe(200);
   });
 
@@ -162,14 +212,20 @@ describe('REGISTER with digest authentication', () => {
     expect((await call(handler, req)).status).toBe(200);
     const before = await store.bindingsOf(aor(user));
     clock.now += 1000;
-    const replay = await call(handler, registerRequest({ user, cseq: 3, contact: '<sip:a@10.0.0.3>', expires: '0', authorization: authorization(ch, { user, password: PASSWORD }) }));
+    const replay = await call(
+      handler,
+      registerRequest({ user, cseq: 3, contact: '<sip:a@10.0.0.3>', expires: '0', authorization: authorization(ch, { user, password: PASSWORD }) }),
+    );
     expect(replay.status).toBe(401);
     expect(await store.bindingsOf(aor(user))).toEqual(before);
-    const next = await call(handler, registerRequest({ user, cseq: 4, contact: '<sip:a@10.0.0.3>', expires: '600', authorization: authorization(ch, { user, password: PASSWORD, nc: 2 }) }));
+    const next = await call(
+      handler,
+      registerRequest({ user, cseq: 4, contact: '<sip:a@10.0.0.3>', expires: '600', authorization: authorization(ch, { user, password: PASSWORD, nc: 2 }) }),
+    );
     expect(next.status).toBe(200);
   });
 
-  it('refuses to register another user\'s AOR with valid credentials', async () => {
+  it("refuses to register another user's AOR with valid credentials", async () => {
     const { user } = await newUser();
     const other = await newUser();
     expect(await register({ user, toUser: other.user, cseq: 1, contact: '<sip:a@10.0.0.4>' })).toMatchObject({ status: 403 });
@@ -180,8 +236,11 @@ describe('REGISTER with digest authentication', () => {
 describe('REGISTER: expiry and bindings', () => {
   it('a too-brief expiry gets 423 with Min-Expires and stores nothing', async () => {
     const { user } = await newUser();
-    expect(await register({ user, cseq: 1, contact: '<sip:a@10.0.1.1>', expires: '30' }))
-      .toMatchObject({ status: 423, reason: 'Interval Too Brief', headers: { 'Min-Expires': '60' } });
+    expect(await register({ user, cseq: 1, contact: '<sip:a@10.0.1.1>', expires: '30' })).toMatchObject({
+      status: 423,
+      reason: 'Interval Too Brief',
+      headers: { 'Min-Expires': '60' },
+    });
     expect(await register({ user, cseq: 5, contact: '<sip:a@10.0.1.1>;expires=59', expires: '600' })).toMatchObject({ status: 423 });
     expect(await store.bindingsOf(aor(user))).toEqual([]);
   });
@@ -236,14 +295,20 @@ describe('REGISTER: expiry and bindings', () => {
     const r = await register({ user, cseq: 1, contact: '<sip:d@10.0.1.6>', expires: '600', callId: 'c-d' });
     expect(r.status).toBe(200);
     expect((await store.bindingsOf(aor(user))).map((b) => b.uri).sort()).toEqual(['sip:a@10.0.1.6', 'sip:c@10.0.1.6', 'sip:d@10.0.1.6']);
-    expect(await register({ user, cseq: 9, contact: '<sip:e@h>, <sip:f@h>, <sip:g@h>, <sip:h@h>' })).toMatchObject({ status: 403, reason: 'Too Many Contacts' });
+    expect(await register({ user, cseq: 9, contact: '<sip:e@h>, <sip:f@h>, <sip:g@h>, <sip:h@h>' })).toMatchObject({
+      status: 403,
+      reason: 'Too Many Contacts',
+    });
   });
 
   it('with whenFull=reject a binding beyond the limit gets 403 and changes nothing', async () => {
     const strict = makeHandler({ maxContacts: 1, whenFull: 'reject' });
     const { user } = await newUser();
     expect((await register({ user, cseq: 1, contact: '<sip:a@10.0.1.7>', expires: '600', callId: 'x1' }, strict)).status).toBe(200);
-    expect(await register({ user, cseq: 1, contact: '<sip:b@10.0.1.7>', expires: '600', callId: 'x2' }, strict)).toMatchObject({ status: 403, reason: 'Too Many Contacts' });
+    expect(await register({ user, cseq: 1, contact: '<sip:b@10.0.1.7>', expires: '600', callId: 'x2' }, strict)).toMatchObject({
+      status: 403,
+      reason: 'Too Many Contacts',
+    });
     expect((await store.bindingsOf(aor(user))).map((b) => b.uri)).toEqual(['sip:a@10.0.1.7']);
   });
 
@@ -261,7 +326,15 @@ describe('REGISTER: expiry and bindings', () => {
     const { user } = await newUser();
     const inst = ';+sip.instance="<urn:uuid:00000000-0000-1000-8000-000000000001>"';
     await register({ user, cseq: 1, contact: `<sip:a@192.168.0.10:5060>${inst}`, expires: '600', source: '198.51.100.1', sourcePort: 1111 });
-    const r = await register({ user, cseq: 1, contact: `<sip:a@192.168.0.10:5060>${inst}`, expires: '600', source: '198.51.100.2', sourcePort: 2222, callId: 'after-reboot' });
+    const r = await register({
+      user,
+      cseq: 1,
+      contact: `<sip:a@192.168.0.10:5060>${inst}`,
+      expires: '600',
+      source: '198.51.100.2',
+      sourcePort: 2222,
+      callId: 'after-reboot',
+    });
     expect(r.headers.Contact).toBe(`<sip:a@192.168.0.10:5060>${inst};expires=600`);
     const bs = await store.bindingsOf(aor(user));
     expect(bs.map((b) => b.source)).toEqual([{ address: '198.51.100.2', port: 2222, transport: 'udp' }]);
@@ -280,7 +353,10 @@ describe('REGISTER: bad requests', () => {
 
   it('a malformed Authorization header gets 400', async () => {
     const { user } = await newUser();
-    expect(await call(handler, registerRequest({ user, cseq: 1, contact: '<sip:a@h>', authorization: 'Digest username="x' }))).toMatchObject({ status: 400, reason: 'Malformed Authorization Header' });
+    expect(await call(handler, registerRequest({ user, cseq: 1, contact: '<sip:a@h>', authorization: 'Digest username="x' }))).toMatchObject({
+      status: 400,
+      reason: 'Malformed Authorization Header',
+    });
   });
 
   it('passes requests other than REGISTER to the next middleware', async () => {

@@ -11,17 +11,24 @@ let h: SoakHarness;
 /** Waits for a call answered by any app process that is not in `seen`; resolves with its process and Call-ID. */
 async function nextAnswered(seen: Set<string>): Promise<{ owner: string; callId: string }> {
   let found: { owner: string; callId: string } | undefined;
-  await h.until(async () => {
-    for (const [owner, ids] of h.answeredBy()) for (const callId of ids) if (!seen.has(callId)) found = { owner, callId };
-    return found !== undefined;
-  }, 20_000, 'the call to be answered', 50);
+  await h.until(
+    async () => {
+      for (const [owner, ids] of h.answeredBy()) for (const callId of ids) if (!seen.has(callId)) found = { owner, callId };
+      return found !== undefined;
+    },
+    20_000,
+    'the call to be answered',
+    50,
+  );
   seen.add(found!.callId);
   return found!;
 }
 
 async function cdrOf(callId: string) {
   const { rows } = await h.s.pool.query<{ disposition: string; billed: number; cost: string; durationMs: number }>(
-    'select disposition, billed_seconds as billed, cost, duration_ms::int as "durationMs" from cdrs where call_id = $1', [callId]);
+    'select disposition, billed_seconds as billed, cost, duration_ms::int as "durationMs" from cdrs where call_id = $1',
+    [callId],
+  );
   return rows;
 }
 
@@ -32,7 +39,9 @@ beforeAll(async () => {
   await Promise.all([h.startApp('app-1'), h.startApp('app-2')]);
 }, 90_000);
 
-afterAll(async () => { await h?.stop(); }, 60_000);
+afterAll(async () => {
+  await h?.stop();
+}, 60_000);
 
 it('kill -9 of the process holding an answered call: both legs get a BYE, the call is billed up to its last keep-alive', async () => {
   const d = await h.device(600 * RATE_PER_SECOND, 2);

@@ -31,7 +31,7 @@ afterAll(async () => {
 describe('Redis crashes and restarts with AOF', () => {
   it('loses no money, no reservation and no CDR; open calls settle once afterwards', async () => {
     const redis = new Redis(server.url, { maxRetriesPerRequest: 20 });
-    redis.on('error', () => undefined);                 // refused while the server is down: ioredis reconnects
+    redis.on('error', () => undefined); // refused while the server is down: ioredis reconnects
     const store = new BalanceStore(redis, { namespace: s.namespace, shards: 4 });
     const accounts = new AccountService(s.pool, store, TEST_PEPPER);
     const customerId = await accounts.createCustomer({ name: 'Restart' });
@@ -46,17 +46,21 @@ describe('Redis crashes and restarts with AOF', () => {
     await server.crash();
     await server.start();
 
-    expect(await store.get(a.id)).toEqual(before);                                   // live money and the open reservation
-    expect(await store.settle(a.id, cdrFor('c1', a.id, 40_000))).toMatchObject({ duplicate: true });   // settled markers kept
+    expect(await store.get(a.id)).toEqual(before); // live money and the open reservation
+    expect(await store.settle(a.id, cdrFor('c1', a.id, 40_000))).toMatchObject({ duplicate: true }); // settled markers kept
     expect(await store.settle(a.id, cdrFor('c3', a.id, 10_000))).toMatchObject({ ok: true, debited: 10_000, duplicate: false });
     expect(await store.get(a.id)).toMatchObject({ balance: 925_000, reserved: 0, callsInProgress: 0 });
 
     const writer = new LedgerWriter(redis.duplicate(), new PostgresLedgerSink(s.pool), {
-      streams: store.keys.allStreams(), deadLetterStream: `${s.namespace}:dl`, logger: s.logger,
+      streams: store.keys.allStreams(),
+      deadLetterStream: `${s.namespace}:dl`,
+      logger: s.logger,
     });
     await writer.drain();
     const { rows } = await s.pool.query<{ cdrs: string; balance: number }>(
-      `select (select count(*) from cdrs where account_id = $1)::text as cdrs, (select balance from accounts where id = $1) as balance`, [a.id]);
+      `select (select count(*) from cdrs where account_id = $1)::text as cdrs, (select balance from accounts where id = $1) as balance`,
+      [a.id],
+    );
     expect(rows[0]).toEqual({ cdrs: '3', balance: 925_000 });
     expect((await reconcile(s.pool, redis, store)).differences).toEqual([]);
     redis.disconnect();

@@ -12,7 +12,7 @@ import { RATE_PER_SECOND, SoakHarness } from './soak-harness.ts';
 import type { Sipp } from './soak-harness.ts';
 
 const SLICE_S = 6;
-const GRACE_S = 15;               // deadline = covered second + 15 s (on this per-second rate: last extension + 2 s lead + one slice + 15 s)
+const GRACE_S = 15; // deadline = covered second + 15 s (on this per-second rate: last extension + 2 s lead + one slice + 15 s)
 const POSTGRES_DOWN_MS = Number(process.env.SOAK_POSTGRES_DOWN_MS ?? 12_000);
 
 let h: SoakHarness;
@@ -43,7 +43,7 @@ describe('two SIP application processes under faults', () => {
     expect((await h.money(d.accountId)).answeredCdrs).toBe(2);
   }, 60_000);
 
-  it('settles a killed process\'s calls through the survivor while Postgres is down, and new calls keep flowing', async () => {
+  it("settles a killed process's calls through the survivor while Postgres is down, and new calls keep flowing", async () => {
     const k = await h.device(3600 * RATE_PER_SECOND, 10);
     placed.set(k.accountId, 4);
     // four calls; an extra challenged INVITE after each one moves the SIP server's round-robin on,
@@ -108,7 +108,7 @@ describe('two SIP application processes under faults', () => {
 
   // An orphaned call is charged from its answer to its last keep-alive (the SIP app records the
   // answer with CallCredit.answered and marks its answered calls alive every CALL_KEEPALIVE_SECONDS).
-  it('charges the killed process\'s answered calls up to their last keep-alive', async () => {
+  it("charges the killed process's answered calls up to their last keep-alive", async () => {
     expect(killedCalls.length).toBeGreaterThan(0);
     const { rows } = await h.s.pool.query<{ billed: number }>('select billed_seconds as billed from cdrs where call_id = any($1)', [killedCalls]);
     expect(rows).toHaveLength(killedCalls.length);

@@ -50,7 +50,13 @@ const TARIFF_CSV = [
 /** The app's configuration wants a secret of at least 8 characters. */
 export const SECRET = 'soak-edge-secret';
 
-export interface SoakEdge { readonly ip: string; readonly sipPort: number; readonly adminPort: number; readonly sipHostport: string; stop(): Promise<void> }
+export interface SoakEdge {
+  readonly ip: string;
+  readonly sipPort: number;
+  readonly adminPort: number;
+  readonly sipHostport: string;
+  stop(): Promise<void>;
+}
 
 /**
  * An edge on a random loopback address and free ports, short transaction timers; or, to restart
@@ -61,17 +67,25 @@ export async function startSoakEdge(at?: { ip: string; sipPort: number; adminPor
   let lastError: unknown;
   for (let attempt = 0; attempt < (at ? 50 : 20); attempt++) {
     const port = at?.sipPort ?? randomPort();
-    const edge = new EdgeServer(buildEdgeConfig({
-      sip: [{ protocol: 'udp', host: ip, port }, { protocol: 'tcp', host: ip, port }],
-      admin: { host: ip, port: at?.adminPort ?? 0, secret: SECRET }, timers: FAST_TIMERS, rateLimitPerSource: 0, logLevel: 'silent',
-    }));
+    const edge = new EdgeServer(
+      buildEdgeConfig({
+        sip: [
+          { protocol: 'udp', host: ip, port },
+          { protocol: 'tcp', host: ip, port },
+        ],
+        admin: { host: ip, port: at?.adminPort ?? 0, secret: SECRET },
+        timers: FAST_TIMERS,
+        rateLimitPerSource: 0,
+        logLevel: 'silent',
+      }),
+    );
     try {
       const addresses = await edge.start();
       return { ip, sipPort: port, adminPort: addresses.admin.port, sipHostport: `${ip}:${port}`, stop: () => edge.stop() };
     } catch (err) {
       lastError = err;
       await edge.stop().catch(() => undefined);
-      if (at) await new Promise((r) => setTimeout(r, 100));   // the old sockets may take a moment to go
+      if (at) await new Promise((r) => setTimeout(r, 100)); // the old sockets may take a moment to go
     }
   }
   throw new Error(`could not start the edge: ${String(lastError)}`);
@@ -86,9 +100,16 @@ export interface AppProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export interface Device { accountId: number; username: string; password: string }
+export interface Device {
+  accountId: number;
+  username: string;
+  password: string;
+}
 
-export interface Sipp { readonly done: Promise<{ code: number | null; stdout: string; errors: string }>; kill(): void }
+export interface Sipp {
+  readonly done: Promise<{ code: number | null; stdout: string; errors: string }>;
+  kill(): void;
+}
 
 export type MoneyCheck = MoneyReport;
 
@@ -106,13 +127,22 @@ export class SoakHarness {
   readonly accounts: AccountService;
   private seq = 0;
 
-  private constructor(readonly s: TestServices, private currentEdge: SoakEdge, readonly pgProxy: TcpProxy, readonly namespace: string,
-    readonly carrierIp: string, readonly appEnv: Record<string, string>, readonly redisServer: PrivateRedis | undefined) {
+  private constructor(
+    readonly s: TestServices,
+    private currentEdge: SoakEdge,
+    readonly pgProxy: TcpProxy,
+    readonly namespace: string,
+    readonly carrierIp: string,
+    readonly appEnv: Record<string, string>,
+    readonly redisServer: PrivateRedis | undefined,
+  ) {
     this.store = new BalanceStore(s.redis, { namespace, shards: 4 });
     this.accounts = new AccountService(s.pool, this.store, TEST_PEPPER);
   }
 
-  get edge(): SoakEdge { return this.currentEdge; }
+  get edge(): SoakEdge {
+    return this.currentEdge;
+  }
 
   /**
    * `ownRedis`: the run gets a Redis of its own (AOF, appendfsync always) that restartRedis() can
@@ -133,12 +163,33 @@ export class SoakHarness {
     proxied.port = String(proxy.port);
     const carrierIp = loopbackNot([edge.ip]);
     const appEnv = {
-      DATABASE_URL: proxied.toString(), DATABASE_SCHEMA: s.schema, REDIS_URL: redisUrl, REDIS_NAMESPACE: namespace, REDIS_SHARDS: '4',
-      PIN_PEPPER: TEST_PEPPER, SIP_NONCE_KEY: 'soak-nonce-key-0123456789-abcdefghijkl', SIP_REALM: REALM, SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
-      DRACHTIO_HOST: edge.ip, DRACHTIO_PORT: String(edge.adminPort), DRACHTIO_SECRET: SECRET, SIP_ENABLED: 'true',
-      HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', LOG_LEVEL: 'info', ROUTING_MODE: 'priority', NO_ANSWER_TIMEOUT_SECONDS: '5',
-      RESERVATION_SLICE_SECONDS: '6', CREDIT_EXTEND_LEAD_SECONDS: '2', CREDIT_WARN_SECONDS: '0', MAX_CALL_SECONDS: '600',
-      SWEEPER_INTERVAL_SECONDS: '1', LEDGER_CLAIM_IDLE_MS: '2000', LEDGER_BLOCK_MS: '200', ACCOUNT_CPS_LIMIT: '1000', AUTH_FAILURE_THRESHOLD: '10000',
+      DATABASE_URL: proxied.toString(),
+      DATABASE_SCHEMA: s.schema,
+      REDIS_URL: redisUrl,
+      REDIS_NAMESPACE: namespace,
+      REDIS_SHARDS: '4',
+      PIN_PEPPER: TEST_PEPPER,
+      SIP_NONCE_KEY: 'soak-nonce-key-0123456789-abcdefghijkl',
+      SIP_REALM: REALM,
+      SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+      DRACHTIO_HOST: edge.ip,
+      DRACHTIO_PORT: String(edge.adminPort),
+      DRACHTIO_SECRET: SECRET,
+      SIP_ENABLED: 'true',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+      ROUTING_MODE: 'priority',
+      NO_ANSWER_TIMEOUT_SECONDS: '5',
+      RESERVATION_SLICE_SECONDS: '6',
+      CREDIT_EXTEND_LEAD_SECONDS: '2',
+      CREDIT_WARN_SECONDS: '0',
+      MAX_CALL_SECONDS: '600',
+      SWEEPER_INTERVAL_SECONDS: '1',
+      LEDGER_CLAIM_IDLE_MS: '2000',
+      LEDGER_BLOCK_MS: '200',
+      ACCOUNT_CPS_LIMIT: '1000',
+      AUTH_FAILURE_THRESHOLD: '10000',
       ...env,
     };
     const h = new SoakHarness(s, edge, proxy, namespace, carrierIp, appEnv, redisServer);
@@ -154,7 +205,9 @@ export class SoakHarness {
   /** Starts one SIP application process and waits until it is connected to the edge. */
   async startApp(name: string, env: Record<string, string> = {}): Promise<AppProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT, env: { ...process.env, ...this.appEnv, LEDGER_CONSUMER: name, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      env: { ...process.env, ...this.appEnv, LEDGER_CONSUMER: name, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log: string[] = [];
     const logFile = process.env.SOAK_LOG_DIR ? join(process.env.SOAK_LOG_DIR, `${name}.log`) : undefined;
@@ -168,13 +221,24 @@ export class SoakHarness {
     const exited = new Promise<void>((res) => child.once('exit', () => res()));
     const connected = new Promise<void>((res, rej) => {
       const t = setTimeout(() => rej(new Error(`${name} did not connect within 45 s:\n${log.slice(-20).join('\n')}`)), 45_000);
-      const check = (line: string) => { if (line.includes('connected to the SIP server')) { clearTimeout(t); res(); } };
+      const check = (line: string) => {
+        if (line.includes('connected to the SIP server')) {
+          clearTimeout(t);
+          res();
+        }
+      };
       createInterface({ input: child.stdout! }).on('line', check);
-      void exited.then(() => { clearTimeout(t); rej(new Error(`${name} exited:\n${log.slice(-20).join('\n')}`)); });
+      void exited.then(() => {
+        clearTimeout(t);
+        rej(new Error(`${name} exited:\n${log.slice(-20).join('\n')}`));
+      });
     });
     connected.catch(() => undefined);
     const app: AppProcess = {
-      name, child, log, connected,
+      name,
+      child,
+      log,
+      connected,
       async kill(signal: NodeJS.Signals = 'SIGKILL') {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill(signal);
@@ -201,29 +265,80 @@ export class SoakHarness {
   /** Device calls to `service`: answered calls talk `holdMs` and hang up; refusals (486) end at once. */
   calls(d: Device, opts: { calls: number; rate?: number; holdMs: number; service?: string; timeoutSec?: number; limit?: number }): Sipp {
     return this.sipp(join(SCENARIOS, 'device-call-or-busy.xml'), this.edge.ip, undefined, [
-      '-s', opts.service ?? UK, '-auth_uri', `${opts.service ?? UK}@${this.edge.sipHostport}`, '-au', d.username, '-ap', d.password, '-key', 'user', d.username,
-      '-m', String(opts.calls), '-r', String(opts.rate ?? 10), '-l', String(opts.limit ?? opts.calls), '-d', String(opts.holdMs),
-      '-timeout', `${opts.timeoutSec ?? 60}s`, this.edge.sipHostport,
+      '-s',
+      opts.service ?? UK,
+      '-auth_uri',
+      `${opts.service ?? UK}@${this.edge.sipHostport}`,
+      '-au',
+      d.username,
+      '-ap',
+      d.password,
+      '-key',
+      'user',
+      d.username,
+      '-m',
+      String(opts.calls),
+      '-r',
+      String(opts.rate ?? 10),
+      '-l',
+      String(opts.limit ?? opts.calls),
+      '-d',
+      String(opts.holdMs),
+      '-timeout',
+      `${opts.timeoutSec ?? 60}s`,
+      this.edge.sipHostport,
     ]);
   }
 
   /** One device call that stays up until the switch sends it a BYE (test/sipp/app/device-call-recv-bye.xml). */
   callUntilBye(d: Device, timeoutSec = 60): Sipp {
     return this.sipp(resolve(ROOT, 'test/sipp/app/device-call-recv-bye.xml'), this.edge.ip, undefined, [
-      '-s', UK, '-auth_uri', `${UK}@${this.edge.sipHostport}`, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1', '-timeout', `${timeoutSec}s`, this.edge.sipHostport,
+      '-s',
+      UK,
+      '-auth_uri',
+      `${UK}@${this.edge.sipHostport}`,
+      '-au',
+      d.username,
+      '-ap',
+      d.password,
+      '-key',
+      'user',
+      d.username,
+      '-m',
+      '1',
+      '-timeout',
+      `${timeoutSec}s`,
+      this.edge.sipHostport,
     ]);
   }
 
   /** One INVITE challenged and acknowledged: the SIP server's round-robin moves on by one request. */
   shiftRoundRobin(d: Device): Promise<{ code: number | null; stdout: string; errors: string }> {
     return this.sipp(join(SCENARIOS, 'invite-challenge.xml'), this.edge.ip, undefined, [
-      '-s', UK, '-auth_uri', `${UK}@${this.edge.sipHostport}`, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1', '-timeout', '20s', this.edge.sipHostport,
+      '-s',
+      UK,
+      '-auth_uri',
+      `${UK}@${this.edge.sipHostport}`,
+      '-au',
+      d.username,
+      '-ap',
+      d.password,
+      '-key',
+      'user',
+      d.username,
+      '-m',
+      '1',
+      '-timeout',
+      '20s',
+      this.edge.sipHostport,
     ]).done;
   }
 
   /** Call-IDs each app process logged as answered. */
   answeredBy(): Map<string, string[]> {
-    return new Map(this.apps.map((a) => [a.name, a.log.filter((l) => l.includes('"msg":"call answered"')).map((l) => (JSON.parse(l) as { callId: string }).callId)]));
+    return new Map(
+      this.apps.map((a) => [a.name, a.log.filter((l) => l.includes('"msg":"call answered"')).map((l) => (JSON.parse(l) as { callId: string }).callId)]),
+    );
   }
 
   /** The carrier gateway: answers every call and waits for its BYE. */
@@ -273,7 +388,9 @@ export class SoakHarness {
       try {
         const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${a.child.pid}/status`, 'utf8'));
         if (m) out[a.name] = Number(m[1]);
-      } catch { /* exited meanwhile */ }
+      } catch {
+        /* exited meanwhile */
+      }
     }
     return out;
   }

@@ -54,8 +54,14 @@ async function acceptsConnections(host: string, port: number, exited: () => bool
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline && !exited()) {
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host, port }, () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => { socket.destroy(); resolve(false); });
+      const socket = connect({ host, port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        resolve(false);
+      });
     });
     if (ok) return true;
     await new Promise((r) => setTimeout(r, 50));
@@ -64,12 +70,16 @@ async function acceptsConnections(host: string, port: number, exited: () => bool
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {
-  return () => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(kill); resolve(); });
-    child.kill('SIGTERM');
-  });
+  return () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
 }
 
 export async function startDrachtioServer(bin: string, secret: string): Promise<DrachtioServer> {
@@ -83,11 +93,19 @@ export async function startDrachtioServer(bin: string, secret: string): Promise<
     writeFileSync(file, configXml(ip, sipPort, adminPort, secret));
     const child = spawn(bin, ['-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let exited = false;
-    child.once('exit', () => { exited = true; });
-    child.once('error', () => { exited = true; });
+    child.once('exit', () => {
+      exited = true;
+    });
+    child.once('error', () => {
+      exited = true;
+    });
     let output = '';
-    child.stdout?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
-    child.stderr?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
+    child.stdout?.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-4000);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-4000);
+    });
     if (await acceptsConnections(ip, adminPort, () => exited)) {
       return { ip, sipPort, adminPort, secret, stop: stopper(child) };
     }

@@ -23,11 +23,28 @@ export async function fundedAccount(s: TestServices, credit: number, opts: Parti
 export function cdrFor(callId: string, accountId: number | null, cost: number, over: Partial<CdrRecord> = {}): CdrRecord {
   const start = over.startTime ?? Date.UTC(2026, 10, 26, 12, 0, 0);
   return {
-    callId, accountId, kind: 'device', cli: '+447700900123', sourceIp: '127.0.0.1', accessNumber: null,
-    device: 'alice', dialledNumber: '00441632960001', destination: '441632960001',
-    startTime: start, answerTime: cost > 0 ? start + 2000 : null, endTime: start + 62_000, durationMs: cost > 0 ? 60_000 : 0,
-    billedSeconds: cost > 0 ? 60 : 0, ratePrefix: '44', pricePerMinute: cost, cost, currency: 'GBP',
-    disposition: cost > 0 ? 'answered' : 'failed', sipCode: cost > 0 ? 200 : 486, sipReason: cost > 0 ? 'OK' : 'Busy Here', carrier: 'test-carrier',
+    callId,
+    accountId,
+    kind: 'device',
+    cli: '+447700900123',
+    sourceIp: '127.0.0.1',
+    accessNumber: null,
+    device: 'alice',
+    dialledNumber: '00441632960001',
+    destination: '441632960001',
+    startTime: start,
+    answerTime: cost > 0 ? start + 2000 : null,
+    endTime: start + 62_000,
+    durationMs: cost > 0 ? 60_000 : 0,
+    billedSeconds: cost > 0 ? 60 : 0,
+    ratePrefix: '44',
+    pricePerMinute: cost,
+    cost,
+    currency: 'GBP',
+    disposition: cost > 0 ? 'answered' : 'failed',
+    sipCode: cost > 0 ? 200 : 486,
+    sipReason: cost > 0 ? 'OK' : 'Busy Here',
+    carrier: 'test-carrier',
     ...over,
   };
 }

@@ -10,22 +10,39 @@ import type { SipMiddleware } from '../../src/sip/sip-types.ts';
 
 export const silentLog = pino({ level: 'silent' });
 
-export interface Sent { status: number; reason: string | undefined; headers: Record<string, string> | undefined }
+export interface Sent {
+  status: number;
+  reason: string | undefined;
+  headers: Record<string, string> | undefined;
+}
 
 /** An INVITE from a device (Call-ID `call-1@device` unless `headers` says otherwise; undefined removes a header). */
 export function fakeInvite(over: { uri?: string; source?: string; headers?: Record<string, string | undefined> } = {}): InviteRequest {
-  const headers = new Map(Object.entries({ 'call-id': 'call-1@device', ...over.headers })
-    .filter((e): e is [string, string] => e[1] !== undefined).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers = new Map(
+    Object.entries({ 'call-id': 'call-1@device', ...over.headers })
+      .filter((e): e is [string, string] => e[1] !== undefined)
+      .map(([k, v]) => [k.toLowerCase(), v]),
+  );
   return {
-    method: 'INVITE', uri: over.uri ?? 'sip:441632960001@switch.test', source_address: over.source ?? '192.0.2.10', source_port: 5060, protocol: 'udp',
+    method: 'INVITE',
+    uri: over.uri ?? 'sip:441632960001@switch.test',
+    source_address: over.source ?? '192.0.2.10',
+    source_port: 5060,
+    protocol: 'udp',
     get: (name: string) => headers.get(name.toLowerCase()),
-    on: () => undefined, removeAllListeners: () => undefined,
+    on: () => undefined,
+    removeAllListeners: () => undefined,
   };
 }
 
 export function fakeResponse(): InviteResponse & { sent: Sent[] } {
   const sent: Sent[] = [];
-  return { sent, send: (status, reason, opts) => { sent.push({ status, reason, headers: opts?.headers }); } };
+  return {
+    sent,
+    send: (status, reason, opts) => {
+      sent.push({ status, reason, headers: opts?.headers });
+    },
+  };
 }
 
 export type StepOutcome = 'next' | 'answered' | 'finished';
@@ -35,11 +52,20 @@ export type StepOutcome = 'next' | 'answered' | 'finished';
  * passed the INVITE on, 'answered' when it ended the INVITE's handling having sent a final
  * response, 'finished' when it ended it without one (handed to a call flow).
  */
-export function runStep(mw: SipMiddleware, req: InviteRequest, res: InviteResponse & { sent: Sent[] }, context: Partial<InviteContext> = {}): Promise<{ outcome: StepOutcome; context: InviteContext }> {
+export function runStep(
+  mw: SipMiddleware,
+  req: InviteRequest,
+  res: InviteResponse & { sent: Sent[] },
+  context: Partial<InviteContext> = {},
+): Promise<{ outcome: StepOutcome; context: InviteContext }> {
   return new Promise((resolve) => {
     // a failure ends the handling just before it is answered (dependency-failure.ts): look after both
-    const ended = () => { setImmediate(() => resolve({ outcome: res.sent.length > 0 ? 'answered' : 'finished', context: ctx })); };
+    const ended = () => {
+      setImmediate(() => resolve({ outcome: res.sent.length > 0 ? 'answered' : 'finished', context: ctx }));
+    };
     const ctx: InviteContext = Object.assign(openInvite(req, 0, ended), context);
-    mw(req, res, (err?: unknown) => { if (err === undefined) resolve({ outcome: 'next', context: ctx }); });
+    mw(req, res, (err?: unknown) => {
+      if (err === undefined) resolve({ outcome: 'next', context: ctx });
+    });
   });
 }

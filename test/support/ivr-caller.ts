@@ -25,7 +25,11 @@ export function promptAudio(prompts: readonly Prompt[]): Buffer {
   return Buffer.concat(store.frames('en', prompts, 'PCMU'));
 }
 
-interface SipMessage { first: string; headers: Map<string, string[]>; body: string }
+interface SipMessage {
+  first: string;
+  headers: Map<string, string[]>;
+  body: string;
+}
 
 function parse(text: string): SipMessage {
   const [head = '', body = ''] = text.split('\r\n\r\n', 2);
@@ -69,7 +73,11 @@ export class IvrCaller {
   private audioTimer: NodeJS.Timeout | undefined;
   private cursor = 0;
 
-  private constructor(private readonly sip: Socket, readonly rtp: RtpPeer, private readonly o: IvrCallOptions) {
+  private constructor(
+    private readonly sip: Socket,
+    readonly rtp: RtpPeer,
+    private readonly o: IvrCallOptions,
+  ) {
     sip.on('message', (buf) => this.onMessage(parse(buf.toString())));
   }
 
@@ -92,8 +100,12 @@ export class IvrCaller {
     return c;
   }
 
-  private get sipAddress(): { address: string; port: number } { return this.sip.address(); }
-  private branch(): string { return `z9hG4bK${randomBytes(6).toString('hex')}`; }
+  private get sipAddress(): { address: string; port: number } {
+    return this.sip.address();
+  }
+  private branch(): string {
+    return `z9hG4bK${randomBytes(6).toString('hex')}`;
+  }
 
   private request(method: string, uri: string, branch: string, body = '', extra: Record<string, string> = {}, cseq = this.cseq): string {
     const { address, port } = this.sipAddress;
@@ -140,8 +152,15 @@ export class IvrCaller {
     }
     // a request from the switch: answer 200 (BYE, INFO, OPTIONS)
     const method = m.first.split(' ')[0] ?? '';
-    const res = ['SIP/2.0 200 OK', ...(m.headers.get('via') ?? []).map((v) => `Via: ${v}`), `From: ${h1(m, 'from')}`, `To: ${h1(m, 'to')}`,
-      `Call-ID: ${h1(m, 'call-id')}`, `CSeq: ${h1(m, 'cseq')}`, 'Content-Length: 0'].join('\r\n');
+    const res = [
+      'SIP/2.0 200 OK',
+      ...(m.headers.get('via') ?? []).map((v) => `Via: ${v}`),
+      `From: ${h1(m, 'from')}`,
+      `To: ${h1(m, 'to')}`,
+      `Call-ID: ${h1(m, 'call-id')}`,
+      `CSeq: ${h1(m, 'cseq')}`,
+      'Content-Length: 0',
+    ].join('\r\n');
     this.send(`${res}\r\n\r\n`);
     if (method === 'BYE') {
       this.stopAudio();
@@ -153,15 +172,29 @@ export class IvrCaller {
 
   private next(pred: (m: SipMessage) => boolean, timeoutMs: number): Promise<SipMessage> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { this.events.off('message', on); reject(new Error(`${this.callId}: no matching SIP message in ${timeoutMs} ms`)); }, timeoutMs);
-      const on = (m: SipMessage) => { if (!pred(m)) return; clearTimeout(t); this.events.off('message', on); resolve(m); };
+      const t = setTimeout(() => {
+        this.events.off('message', on);
+        reject(new Error(`${this.callId}: no matching SIP message in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const on = (m: SipMessage) => {
+        if (!pred(m)) return;
+        clearTimeout(t);
+        this.events.off('message', on);
+        resolve(m);
+      };
       this.events.on('message', on);
     });
   }
 
   /** Sends a 20 ms silence frame every 20 ms (a live caller), until stopAudio or hangup. */
   startAudio(): void {
-    this.audioTimer ??= setInterval(() => { try { this.rtp.sendAudio(0); } catch { /* socket closed */ } }, 20);
+    this.audioTimer ??= setInterval(() => {
+      try {
+        this.rtp.sendAudio(0);
+      } catch {
+        /* socket closed */
+      }
+    }, 20);
   }
 
   /** The caller goes quiet (no RTP at all). */
@@ -218,7 +251,9 @@ export class IvrCaller {
     // the loudest frame (most mu-law bytes of large magnitude) and the next identify the prompt
     const loud = (f: Buffer) => f.reduce((n, b) => n + ((b & 0x7f) < 0x30 ? 1 : 0), 0);
     let best = 0;
-    frames.forEach((f, i) => { if (i < frames.length - 1 && loud(f) > loud(frames[best]!)) best = i; });
+    frames.forEach((f, i) => {
+      if (i < frames.length - 1 && loud(f) > loud(frames[best]!)) best = i;
+    });
     const marker = Buffer.concat(frames.slice(best, best + 2));
     await this.rtp.waitFor(() => this.heard().indexOf(marker, this.cursor) >= 0, timeoutMs);
   }
@@ -232,8 +267,14 @@ export class IvrCaller {
   async waitBye(timeoutMs = 20_000): Promise<{ reason: string }> {
     if (this.bye) return this.bye;
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => { this.events.off('bye', on); reject(new Error(`${this.callId}: no BYE in ${timeoutMs} ms`)); }, timeoutMs);
-      const on = () => { clearTimeout(t); resolve(); };
+      const t = setTimeout(() => {
+        this.events.off('bye', on);
+        reject(new Error(`${this.callId}: no BYE in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const on = () => {
+        clearTimeout(t);
+        resolve();
+      };
       this.events.once('bye', on);
     });
     return this.bye!;

@@ -22,7 +22,17 @@ export interface IvrSuite {
   ivrCdrs(accountId: number): Promise<IvrCdr[]>;
 }
 
-export interface IvrCdr { callId: string; kind: string; disposition: string; cli: string | null; accessNumber: string | null; dialledNumber: string | null; billedSeconds: number; cost: number; sipCode: number | null }
+export interface IvrCdr {
+  callId: string;
+  kind: string;
+  disposition: string;
+  cli: string | null;
+  accessNumber: string | null;
+  dialledNumber: string | null;
+  billedSeconds: number;
+  cost: number;
+  sipCode: number | null;
+}
 
 /** Waits for a collect's prompt to start, then keys (the keys stop the prompt). */
 export async function keyAt(c: IvrCaller, prompt: Parameters<IvrCaller['waitPrompt']>[0], keys: string, duplicate = false): Promise<void> {
@@ -49,11 +59,19 @@ export function ivrSuite(label: string, access: string, options: (mediaBase: num
     expect(harness!.sip.media?.sessionCount).toBe(0);
   });
   const suite: IvrSuite = {
-    get h() { return harness!; },
+    get h() {
+      return harness!;
+    },
     access,
     freshCli: () => `+4479009${String(process.pid % 100).padStart(2, '0')}${String(++cliSeq).padStart(3, '0')}`,
     async dialIn(from, opts = {}) {
-      const c = await IvrCaller.call({ ip: opts.ip ?? harness!.carrierIp, edge: harness!.remote, to: opts.to ?? access, from, ...(opts.headers ? { headers: opts.headers } : {}) });
+      const c = await IvrCaller.call({
+        ip: opts.ip ?? harness!.carrierIp,
+        edge: harness!.remote,
+        to: opts.to ?? access,
+        from,
+        ...(opts.headers ? { headers: opts.headers } : {}),
+      });
       callers.push(c);
       return c;
     },
@@ -62,7 +80,9 @@ export function ivrSuite(label: string, access: string, options: (mediaBase: num
       const { rows } = await harness!.s.pool.query<IvrCdr>(
         `select call_id as "callId", kind, disposition, cli, access_number as "accessNumber", dialled_number as "dialledNumber",
                 billed_seconds as "billedSeconds", cost::int as cost, sip_code as "sipCode"
-           from cdrs where account_id = $1 order by start_time`, [accountId]);
+           from cdrs where account_id = $1 order by start_time`,
+        [accountId],
+      );
       return rows;
     },
     async account(credit) {

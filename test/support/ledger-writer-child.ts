@@ -11,8 +11,11 @@ const keys = new BalanceKeys(env.NAMESPACE!, Number(env.SHARDS));
 const pool = createPool(env.DATABASE_URL!, env.SCHEMA!, 2);
 const redis = new Redis(env.REDIS_URL!);
 const writer = new LedgerWriter(redis, new PostgresLedgerSink(pool), {
-  streams: keys.allStreams(), deadLetterStream: `${env.NAMESPACE}:deadletter`, consumer: env.CONSUMER!,
-  batchSize: Number(env.BATCH ?? 1000), logger: pino({ level: 'silent' }),
+  streams: keys.allStreams(),
+  deadLetterStream: `${env.NAMESPACE}:deadletter`,
+  consumer: env.CONSUMER!,
+  batchSize: Number(env.BATCH ?? 1000),
+  logger: pino({ level: 'silent' }),
 });
 writer.start();
 process.stdout.write('started\n');

@@ -4,20 +4,37 @@
  */
 import type { Clock, TimerHandle } from '../../src/common/clock.ts';
 
-interface Timer { id: number; at: number; every: number | undefined; fn: () => void }
+interface Timer {
+  id: number;
+  at: number;
+  every: number | undefined;
+  fn: () => void;
+}
 
 export class ManualClock implements Clock {
   private timers: Timer[] = [];
   private nextId = 1;
   constructor(public t = Date.UTC(2026, 0, 1)) {}
 
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): TimerHandle { return this.add(fn, ms, undefined); }
-  setInterval(fn: () => void, ms: number): TimerHandle { return this.add(fn, ms, ms); }
-  clearTimeout(handle: TimerHandle): void { this.timers = this.timers.filter((x) => x.id !== handle); }
-  clearInterval(handle: TimerHandle): void { this.clearTimeout(handle); }
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.add(fn, ms, undefined);
+  }
+  setInterval(fn: () => void, ms: number): TimerHandle {
+    return this.add(fn, ms, ms);
+  }
+  clearTimeout(handle: TimerHandle): void {
+    this.timers = this.timers.filter((x) => x.id !== handle);
+  }
+  clearInterval(handle: TimerHandle): void {
+    this.clearTimeout(handle);
+  }
   /** Timers still pending. */
-  get pending(): number { return this.timers.length; }
+  get pending(): number {
+    return this.timers.length;
+  }
 
   advance(ms: number): void {
     const until = this.t + ms;

@@ -21,7 +21,9 @@ export class PrivateRedis {
   /** `appendfsync`: `always` loses nothing acknowledged in a crash; production's `everysec` up to a second. */
   constructor(private readonly appendfsync: 'always' | 'everysec' = 'always') {}
 
-  get url(): string { return `redis://127.0.0.1:${this.port}`; }
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
 
   /** Starts the server (again, after a crash: it reloads its AOF) and waits until it answers PING. */
   async start(): Promise<void> {
@@ -39,14 +41,37 @@ export class PrivateRedis {
   }
 
   private async startOnce(): Promise<void> {
-    const server = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--appendonly', 'yes',
-      '--appendfsync', this.appendfsync, '--save', '', '--dir', this.dir, '--logfile', join(this.dir, 'redis.log')], { stdio: 'ignore' });
+    const server = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        this.appendfsync,
+        '--save',
+        '',
+        '--dir',
+        this.dir,
+        '--logfile',
+        join(this.dir, 'redis.log'),
+      ],
+      { stdio: 'ignore' },
+    );
     this.server = server;
     const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
       for (let i = 0; i < 100 && server.exitCode === null; i++) {
-        try { await probe.connect(); if ((await probe.ping()) === 'PONG') return; } catch { /* not yet */ }
+        try {
+          await probe.connect();
+          if ((await probe.ping()) === 'PONG') return;
+        } catch {
+          /* not yet */
+        }
         probe.disconnect();
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -30,7 +30,10 @@ export interface TestServices {
 
 export async function setupServices(label: string, opts: { shards?: number; now?: () => number; redisUrl?: string } = {}): Promise<TestServices> {
   const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
-  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const id = `${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const schema = `t_${id}`;
   const namespace = `t:${id}`;
   const pool = createPool(TEST_DATABASE_URL, schema, 8);
@@ -40,8 +43,18 @@ export async function setupServices(label: string, opts: { shards?: number; now?
   const store = new BalanceStore(redis, { namespace, shards: opts.shards ?? 4, ...(opts.now ? { now: opts.now } : {}) });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   return {
-    id, schema, namespace, pool, redis, store, logger,
-    newRedis() { const r = new Redis(redisUrl, { maxRetriesPerRequest: 2 }); extra.push(r); return r; },
+    id,
+    schema,
+    namespace,
+    pool,
+    redis,
+    store,
+    logger,
+    newRedis() {
+      const r = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+      extra.push(r);
+      return r;
+    },
     async teardown() {
       await deleteNamespace(redis, namespace);
       for (const r of extra) r.disconnect();

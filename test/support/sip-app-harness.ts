@@ -137,10 +137,21 @@ export function startAppSipp(a: SippArgs): SippProc {
   const file = join(dir, a.scenario);
   writeFileSync(file, xml);
   const args = [
-    '-sf', file,
-    '-m', String(a.calls ?? 1), '-timeout', `${a.timeoutSec ?? 20}s`, '-timeout_error',
-    '-s', a.service ?? 'service', '-au', a.user ?? 'nobody', '-ap', a.password ?? 'nothing',
-    '-d', String(a.pauseMs ?? 1000),
+    '-sf',
+    file,
+    '-m',
+    String(a.calls ?? 1),
+    '-timeout',
+    `${a.timeoutSec ?? 20}s`,
+    '-timeout_error',
+    '-s',
+    a.service ?? 'service',
+    '-au',
+    a.user ?? 'nobody',
+    '-ap',
+    a.password ?? 'nothing',
+    '-d',
+    String(a.pauseMs ?? 1000),
   ];
   if (a.rate !== undefined) args.push('-r', String(a.rate));
   for (const [k, v] of Object.entries({ user: a.user ?? 'nobody', expires: '3600', ...a.keys })) args.push('-key', k, v);
@@ -149,7 +160,13 @@ export function startAppSipp(a: SippArgs): SippProc {
   if (a.extra) args.push(...a.extra);
   if (a.remote) args.push(a.remote);
   const child = spawnSipp({ ip: a.ip, port: a.port, args, cwd: dir });
-  return { get port() { return child.port; }, done: child.done, kill: () => child.kill() };
+  return {
+    get port() {
+      return child.port;
+    },
+    done: child.done,
+    kill: () => child.kill(),
+  };
 }
 
 export function runAppSipp(a: SippArgs): Promise<SippRun> {
@@ -164,7 +181,11 @@ function otherLoopback(taken: readonly string[]): string {
   }
 }
 
-export interface Device { account: Account; username: string; password: string }
+export interface Device {
+  account: Account;
+  username: string;
+  password: string;
+}
 
 export type { MoneyReport };
 
@@ -191,14 +212,22 @@ export class SipAppHarness {
   private appLink: TcpProxy | undefined;
   private seq = 0;
 
-  private constructor(readonly s: TestServices, readonly opts: HarnessOptions, readonly carrierIp: string) {
+  private constructor(
+    readonly s: TestServices,
+    readonly opts: HarnessOptions,
+    readonly carrierIp: string,
+  ) {
     this.accountsSvc = new AccountService(s.pool, s.store, TEST_PEPPER);
     this.tariffs = new TariffRepository(s.pool);
     this.credit = new CallCredit(s.store, {
-      sliceSeconds: opts.sliceSeconds ?? 6, maxCallSeconds: opts.maxCallSeconds ?? 60, ...(opts.graceSeconds !== undefined ? { graceSeconds: opts.graceSeconds } : {}),
+      sliceSeconds: opts.sliceSeconds ?? 6,
+      maxCallSeconds: opts.maxCallSeconds ?? 60,
+      ...(opts.graceSeconds !== undefined ? { graceSeconds: opts.graceSeconds } : {}),
     });
     this.writer = new LedgerWriter(s.newRedis(), new PostgresLedgerSink(s.pool), {
-      streams: s.store.keys.allStreams(), deadLetterStream: `${s.namespace}:deadletter`, logger: s.logger,
+      streams: s.store.keys.allStreams(),
+      deadLetterStream: `${s.namespace}:deadletter`,
+      logger: s.logger,
     });
   }
 
@@ -227,26 +256,57 @@ export class SipAppHarness {
     const settings: SipSettings = {
       drachtio,
       // sipp answers only the first challenge and knows only MD5; SHA-256 is tested with precomputed credentials
-      realm: REALM, nonceKey: NONCE_KEY, digestAlgorithms: ['MD5', 'SHA-256'], namespace: s.namespace, routingMode: 'priority',
-      noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5, maxCallSeconds: opts.maxCallSeconds ?? 60,
-      extendLeadSeconds: opts.extendLeadSeconds ?? 2, warnSeconds: opts.warnSeconds ?? 0,
+      realm: REALM,
+      nonceKey: NONCE_KEY,
+      digestAlgorithms: ['MD5', 'SHA-256'],
+      namespace: s.namespace,
+      routingMode: 'priority',
+      noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5,
+      maxCallSeconds: opts.maxCallSeconds ?? 60,
+      extendLeadSeconds: opts.extendLeadSeconds ?? 2,
+      warnSeconds: opts.warnSeconds ?? 0,
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
       ...(opts.keepAliveSeconds ? { durability: { keepAliveSeconds: opts.keepAliveSeconds, orphanAfterKeepAlives: 3 } } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
-    h.app = createSipApp(composeSipApp({
-      settings, log: logger, pool: s.pool, redis: s.redis, accounts: h.accountsSvc, tariffs: h.tariffs, credit: h.credit,
-      balances: s.store, store: s.store,
-      ...(opts.media ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) } : {}),
-      events: {
-        ivrState: (callId, state) => { h.ivrStates.push({ callId, state }); h.events.emit('ivr', callId, state); },
-        wrongPin: (e) => { h.wrongPins.push({ ...e, at: Date.now() }); h.events.emit('wrong-pin'); },
-        pinBudgetExhausted: (e) => { h.pinBudgetExhausted.push(e); },
-        answered: (c) => { h.answered.push(c); h.events.emit('answered', c); },
-        settled: (c) => { h.settled.push(c); h.events.emit('settled', c); },
-      },
-    }));
+    h.app = createSipApp(
+      composeSipApp({
+        settings,
+        log: logger,
+        pool: s.pool,
+        redis: s.redis,
+        accounts: h.accountsSvc,
+        tariffs: h.tariffs,
+        credit: h.credit,
+        balances: s.store,
+        store: s.store,
+        ...(opts.media
+          ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) }
+          : {}),
+        events: {
+          ivrState: (callId, state) => {
+            h.ivrStates.push({ callId, state });
+            h.events.emit('ivr', callId, state);
+          },
+          wrongPin: (e) => {
+            h.wrongPins.push({ ...e, at: Date.now() });
+            h.events.emit('wrong-pin');
+          },
+          pinBudgetExhausted: (e) => {
+            h.pinBudgetExhausted.push(e);
+          },
+          answered: (c) => {
+            h.answered.push(c);
+            h.events.emit('answered', c);
+          },
+          settled: (c) => {
+            h.settled.push(c);
+            h.events.emit('settled', c);
+          },
+        },
+      }),
+    );
     await h.app.connect();
     if (opts.sweeperIntervalMs !== undefined) {
       h.sweeper = new StaleCallSweeper(s.store, logger, { intervalMs: opts.sweeperIntervalMs });
@@ -255,7 +315,9 @@ export class SipAppHarness {
     return h;
   }
 
-  get edge(): TestEdge { return this.edgeRef; }
+  get edge(): TestEdge {
+    return this.edgeRef;
+  }
 
   /**
    * Stops the SIP server and starts a new one on its address and ports (it knows none of the old
@@ -273,10 +335,16 @@ export class SipAppHarness {
     this.edgeRef = { ...old, edge, stop: () => edge.stop() };
     await reconnected;
   }
-  get sip(): ReturnType<typeof createSipApp> { return this.app; }
+  get sip(): ReturnType<typeof createSipApp> {
+    return this.app;
+  }
   /** Loopback address devices send from (the edge's own; not a carrier address). */
-  get deviceIp(): string { return this.edgeRef.ip; }
-  get remote(): string { return this.edgeRef.sipHostport; }
+  get deviceIp(): string {
+    return this.edgeRef.ip;
+  }
+  get remote(): string {
+    return this.edgeRef.sipHostport;
+  }
 
   /** An account on the retail tariff with SIP credentials, funded by a top-up of `credit` micro-units. */
   async device(credit: number, over: Partial<NewAccount> = {}): Promise<Device> {
@@ -305,7 +373,10 @@ export class SipAppHarness {
   private waitFor(event: string, list: PrepaidCall[], count: number, timeoutMs: number): Promise<PrepaidCall[]> {
     if (list.length >= count) return Promise.resolve(list.slice());
     return new Promise((res, rej) => {
-      const t = setTimeout(() => { this.events.off(event, on); rej(new Error(`timed out waiting for ${count} ${event} calls (have ${list.length})`)); }, timeoutMs);
+      const t = setTimeout(() => {
+        this.events.off(event, on);
+        rej(new Error(`timed out waiting for ${count} ${event} calls (have ${list.length})`));
+      }, timeoutMs);
       const on = () => {
         if (list.length < count) return;
         clearTimeout(t);
@@ -342,7 +413,9 @@ export class SipAppHarness {
     const { rows } = await this.s.pool.query<CdrRow>(
       `select call_id as "callId", kind, disposition, sip_code as "sipCode", billed_seconds as "billedSeconds", duration_ms::int as "durationMs",
               cost::bigint as cost, destination, carrier, device, host(source_ip) as "sourceIp", dialled_number as "dialledNumber", rate_prefix as "ratePrefix"
-         from cdrs where account_id = $1 order by start_time`, [accountId]);
+         from cdrs where account_id = $1 order by start_time`,
+      [accountId],
+    );
     return rows.map((r) => ({ ...r, cost: Number(r.cost) }));
   }
 
@@ -365,7 +438,10 @@ export class SipAppHarness {
     const have = () => this.wrongPins.filter((w) => w.callId === callId).length >= count;
     if (have()) return Promise.resolve();
     return new Promise((res, rej) => {
-      const t = setTimeout(() => { this.events.off('wrong-pin', on); rej(new Error(`timed out waiting for ${count} wrong PINs of ${callId}`)); }, timeoutMs);
+      const t = setTimeout(() => {
+        this.events.off('wrong-pin', on);
+        rej(new Error(`timed out waiting for ${count} wrong PINs of ${callId}`));
+      }, timeoutMs);
       const on = () => {
         if (!have()) return;
         clearTimeout(t);
@@ -380,7 +456,10 @@ export class SipAppHarness {
   waitIvrState(callId: string, state: IvrState, timeoutMs = 20_000): Promise<void> {
     if (this.ivrStates.some((e) => e.callId === callId && e.state === state)) return Promise.resolve();
     return new Promise((res, rej) => {
-      const t = setTimeout(() => { this.events.off('ivr', on); rej(new Error(`timed out waiting for IVR ${callId} to reach ${state}`)); }, timeoutMs);
+      const t = setTimeout(() => {
+        this.events.off('ivr', on);
+        rej(new Error(`timed out waiting for IVR ${callId} to reach ${state}`));
+      }, timeoutMs);
       const on = (id: string, st: IvrState) => {
         if (id !== callId || st !== state) return;
         clearTimeout(t);
@@ -402,6 +481,17 @@ export class SipAppHarness {
 }
 
 export interface CdrRow {
-  callId: string; kind: string; disposition: string; sipCode: number | null; billedSeconds: number; durationMs: number; cost: number;
-  destination: string | null; carrier: string | null; device: string | null; sourceIp: string | null; dialledNumber: string | null; ratePrefix: string | null;
+  callId: string;
+  kind: string;
+  disposition: string;
+  sipCode: number | null;
+  billedSeconds: number;
+  durationMs: number;
+  cost: number;
+  destination: string | null;
+  carrier: string | null;
+  device: string | null;
+  sourceIp: string | null;
+  dialledNumber: string | null;
+  ratePrefix: string | null;
 }

@@ -11,7 +11,9 @@
 /** mulberry32: small, fast, and the same sequence for the same seed on every platform. */
 export class Rng {
   private state: number;
-  constructor(seed: number) { this.state = seed >>> 0; }
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
@@ -19,9 +21,15 @@ export class Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
-  int(n: number): number { return Math.floor(this.next() * n); }
-  chance(p: number): boolean { return this.next() < p; }
-  pick<T>(items: readonly T[]): T { return items[this.int(items.length)]!; }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
 }
 
 /** Where the messages claim to come from and go to. */
@@ -35,8 +43,9 @@ export interface FuzzContext {
   realm: string;
 }
 
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8 101\r\n'
-  + 'a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n';
+const SDP =
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8 101\r\n' +
+  'a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n';
 
 const NUMBERS = ['00441632960001', '+441632960001', '0044909876543', '441632000100', '+4409098765432', 'anonymous', '*99#', ''];
 
@@ -44,8 +53,14 @@ function request(rng: Rng, c: FuzzContext, method: string): string {
   const id = rng.int(1e9).toString(36);
   const number = rng.pick(NUMBERS);
   const uri = method === 'REGISTER' ? `sip:${c.edge}` : `sip:${number}@${c.edge}`;
-  const body = method === 'INVITE' || (method === 'UPDATE' && rng.chance(0.5)) ? SDP
-    : method === 'INFO' ? 'Signal=5\r\nDuration=160\r\n' : method === 'MESSAGE' ? 'hello' : '';
+  const body =
+    method === 'INVITE' || (method === 'UPDATE' && rng.chance(0.5))
+      ? SDP
+      : method === 'INFO'
+        ? 'Signal=5\r\nDuration=160\r\n'
+        : method === 'MESSAGE'
+          ? 'hello'
+          : '';
   const lines = [
     `${method} ${uri} SIP/2.0`,
     `Via: SIP/2.0/UDP ${c.local};rport;branch=z9hG4bK${id}`,
@@ -60,8 +75,10 @@ function request(rng: Rng, c: FuzzContext, method: string): string {
   if (rng.chance(0.3)) lines.push(`P-Asserted-Identity: <sip:${rng.pick(NUMBERS)}@carrier>`);
   if (rng.chance(0.2)) lines.push('Privacy: id');
   if (rng.chance(0.3)) {
-    lines.push(`${method === 'REGISTER' ? 'Authorization' : 'Proxy-Authorization'}: Digest username="${c.user}", realm="${c.realm}", `
-      + `nonce="${id}${'0'.repeat(rng.int(40))}", uri="${uri}", response="${'a'.repeat(32)}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${id}"`);
+    lines.push(
+      `${method === 'REGISTER' ? 'Authorization' : 'Proxy-Authorization'}: Digest username="${c.user}", realm="${c.realm}", ` +
+        `nonce="${id}${'0'.repeat(rng.int(40))}", uri="${uri}", response="${'a'.repeat(32)}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${id}"`,
+    );
   }
   if (method === 'REGISTER' && rng.chance(0.3)) lines.push('Expires: 0');
   if (method === 'SUBSCRIBE' || method === 'NOTIFY') lines.push('Event: presence');
@@ -77,20 +94,40 @@ function response(rng: Rng, c: FuzzContext): string {
   const status = rng.pick(['100 Trying', '180 Ringing', '183 Session Progress', '200 OK', '401 Unauthorized', '486 Busy Here', '503 Service Unavailable']);
   const method = rng.pick(['INVITE', 'BYE', 'OPTIONS', 'REGISTER', 'CANCEL']);
   const body = status.startsWith('200') && method === 'INVITE' ? SDP : '';
-  return [
-    `SIP/2.0 ${status}`,
-    `Via: SIP/2.0/UDP ${c.edge};branch=z9hG4bK${id};rport=5060`,
-    `From: <sip:${c.user}@${c.realm}>;tag=${id}f`,
-    `To: <sip:x@${c.realm}>;tag=${id}t`,
-    `Call-ID: ${id}@fuzz`,
-    `CSeq: 1 ${method}`,
-    `Contact: <sip:x@${c.local}>`,
-    ...(body ? ['Content-Type: application/sdp'] : []),
-    `Content-Length: ${Buffer.byteLength(body)}`,
-  ].join('\r\n') + `\r\n\r\n${body}`;
+  return (
+    [
+      `SIP/2.0 ${status}`,
+      `Via: SIP/2.0/UDP ${c.edge};branch=z9hG4bK${id};rport=5060`,
+      `From: <sip:${c.user}@${c.realm}>;tag=${id}f`,
+      `To: <sip:x@${c.realm}>;tag=${id}t`,
+      `Call-ID: ${id}@fuzz`,
+      `CSeq: 1 ${method}`,
+      `Contact: <sip:x@${c.local}>`,
+      ...(body ? ['Content-Type: application/sdp'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+    ].join('\r\n') + `\r\n\r\n${body}`
+  );
 }
 
-const METHODS = ['INVITE', 'INVITE', 'INVITE', 'REGISTER', 'REGISTER', 'OPTIONS', 'BYE', 'CANCEL', 'ACK', 'INFO', 'PRACK', 'UPDATE', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'PUBLISH'];
+const METHODS = [
+  'INVITE',
+  'INVITE',
+  'INVITE',
+  'REGISTER',
+  'REGISTER',
+  'OPTIONS',
+  'BYE',
+  'CANCEL',
+  'ACK',
+  'INFO',
+  'PRACK',
+  'UPDATE',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'MESSAGE',
+  'REFER',
+  'PUBLISH',
+];
 
 /** A well-formed message (request or, one time in ten, a stray response). */
 export function seedMessage(rng: Rng, c: FuzzContext): string {
@@ -98,16 +135,65 @@ export function seedMessage(rng: Rng, c: FuzzContext): string {
 }
 
 const HOSTILE_VALUES = [
-  '', ' ', '-1', '0', '00000000000000000000001', '4294967296', '18446744073709551616', '99999999999999999999999999',
-  '1.5', 'NaN', '"unterminated', '<sip:@>', '<>', '<<<<>>>>', ';;;;', ',,,,', '\\', '%', '%00', '%zz', '\0', '\0\0\0',
-  'sip:', 'sip:@', `sip:${'a'.repeat(300)}@x`, `<sip:x@[::1>`, 'SIP/2.0/UDP', 'SIP/2.0/UDP :0', 'SIP/2.0/UDP [::1]:99999;branch=',
-  'Digest', 'Digest username=', 'Digest ,,,,', `Digest realm="${'r'.repeat(2000)}"`, 'Basic YWxhZGRpbjpvcGVuc2VzYW1l',
-  '\u{1D11E}\u{1D11E}', 'é', '\u202e', '\ud800', 'a\tb', 'x'.repeat(4000), '1 INVITE', '4294967296 INVITE', '-5 BYE', '1 FOO',
+  '',
+  ' ',
+  '-1',
+  '0',
+  '00000000000000000000001',
+  '4294967296',
+  '18446744073709551616',
+  '99999999999999999999999999',
+  '1.5',
+  'NaN',
+  '"unterminated',
+  '<sip:@>',
+  '<>',
+  '<<<<>>>>',
+  ';;;;',
+  ',,,,',
+  '\\',
+  '%',
+  '%00',
+  '%zz',
+  '\0',
+  '\0\0\0',
+  'sip:',
+  'sip:@',
+  `sip:${'a'.repeat(300)}@x`,
+  `<sip:x@[::1>`,
+  'SIP/2.0/UDP',
+  'SIP/2.0/UDP :0',
+  'SIP/2.0/UDP [::1]:99999;branch=',
+  'Digest',
+  'Digest username=',
+  'Digest ,,,,',
+  `Digest realm="${'r'.repeat(2000)}"`,
+  'Basic YWxhZGRpbjpvcGVuc2VzYW1l',
+  '\u{1D11E}\u{1D11E}',
+  'é',
+  '\u202e',
+  '\ud800',
+  'a\tb',
+  'x'.repeat(4000),
+  '1 INVITE',
+  '4294967296 INVITE',
+  '-5 BYE',
+  '1 FOO',
 ];
 
 const INVALID_UTF8 = [Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xff, 0xfe]), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80])];
 
-const COMPACT: Record<string, string> = { via: 'v', from: 'f', to: 't', 'call-id': 'i', 'content-length': 'l', 'content-type': 'c', contact: 'm', supported: 'k', subject: 's' };
+const COMPACT: Record<string, string> = {
+  via: 'v',
+  from: 'f',
+  to: 't',
+  'call-id': 'i',
+  'content-length': 'l',
+  'content-type': 'c',
+  contact: 'm',
+  supported: 'k',
+  subject: 's',
+};
 
 function splitLines(msg: string): { head: string[]; body: string } {
   const end = msg.indexOf('\r\n\r\n');
@@ -121,7 +207,8 @@ function join(head: string[], body: string): string {
 
 type Mutation = (rng: Rng, msg: Buffer, c: FuzzContext) => Buffer;
 
-const textual = (f: (rng: Rng, head: string[], body: string, c: FuzzContext) => string): Mutation =>
+const textual =
+  (f: (rng: Rng, head: string[], body: string, c: FuzzContext) => string): Mutation =>
   (rng, msg, c) => {
     const { head, body } = splitLines(msg.toString('latin1'));
     return Buffer.from(f(rng, head, body, c), 'latin1');
@@ -140,7 +227,9 @@ const MUTATIONS: readonly Mutation[] = [
   // interesting bytes inserted
   (rng, msg) => {
     const at = rng.int(msg.length + 1);
-    const bytes = rng.chance(0.3) ? rng.pick(INVALID_UTF8) : Buffer.from(rng.pick(['\0', '\r', '\n', '\r\n', ':', ';', '<', '>', '"', '\\', '%', ',', ' ', '\t', '\r\n\r\n', '\r\n ']), 'latin1');
+    const bytes = rng.chance(0.3)
+      ? rng.pick(INVALID_UTF8)
+      : Buffer.from(rng.pick(['\0', '\r', '\n', '\r\n', ':', ';', '<', '>', '"', '\\', '%', ',', ' ', '\t', '\r\n\r\n', '\r\n ']), 'latin1');
     return Buffer.concat([msg.subarray(0, at), bytes, msg.subarray(at)]);
   },
   // a range cut out
@@ -214,7 +303,11 @@ const MUTATIONS: readonly Mutation[] = [
     return join(head, body);
   }),
   // bare LF or CR line ends
-  (rng, msg) => Buffer.from(msg.toString('latin1').replace(/\r\n/g, () => (rng.chance(0.5) ? rng.pick(['\n', '\r']) : '\r\n')), 'latin1'),
+  (rng, msg) =>
+    Buffer.from(
+      msg.toString('latin1').replace(/\r\n/g, () => (rng.chance(0.5) ? rng.pick(['\n', '\r']) : '\r\n')),
+      'latin1',
+    ),
   // a header repeated many times (Via loops, Record-Route sets, Contact lists)
   textual((rng, head, body) => {
     const i = 1 + rng.int(Math.max(1, head.length - 1));
@@ -226,13 +319,24 @@ const MUTATIONS: readonly Mutation[] = [
   }),
   // a huge header
   textual((rng, head, body) => {
-    head.splice(1 + rng.int(Math.max(1, head.length - 1)), 0, `${rng.pick(['Subject', 'X-Pad', 'Via', 'Route', 'Contact', 'Authorization'])}: ${'z'.repeat(1000 + rng.int(40_000))}`);
+    head.splice(
+      1 + rng.int(Math.max(1, head.length - 1)),
+      0,
+      `${rng.pick(['Subject', 'X-Pad', 'Via', 'Route', 'Contact', 'Authorization'])}: ${'z'.repeat(1000 + rng.int(40_000))}`,
+    );
     return join(head, body);
   }),
   // two messages in one datagram
   (rng, msg, c) => Buffer.concat([msg, Buffer.from(seedMessage(rng, c), 'latin1')]),
   // the body replaced with garbage
-  textual((rng, head, body) => join(head, rng.chance(0.5) ? body.replace(/\r\n/g, '\n').slice(0, rng.int(body.length + 1)) : 'm=audio -1 RTP/AVP 999999\r\nc=IN IP4 300.300.300.300\r\n'.repeat(1 + rng.int(50)))),
+  textual((rng, head, body) =>
+    join(
+      head,
+      rng.chance(0.5)
+        ? body.replace(/\r\n/g, '\n').slice(0, rng.int(body.length + 1))
+        : 'm=audio -1 RTP/AVP 999999\r\nc=IN IP4 300.300.300.300\r\n'.repeat(1 + rng.int(50)),
+    ),
+  ),
 ];
 
 /** One seed message with one to four mutations; a few per cent pass unmutated (valid traffic mixed in). */

@@ -52,7 +52,10 @@ export function chooseSipServer(env: Readonly<Record<string, string | undefined>
     if (sip === undefined) return { kind: 'unavailable', reason: 'DRACHTIO_ADMIN needs DRACHTIO_SIP=host:port (the SIP address of that server)' };
     return { kind: 'drachtio', admin, sip, secret: env.DRACHTIO_SECRET ?? 'cymru' };
   }
-  return { kind: 'unavailable', reason: 'TEST_SIP_SERVER=drachtio needs DRACHTIO_BIN (a drachtio binary) or DRACHTIO_ADMIN and DRACHTIO_SIP (a running server)' };
+  return {
+    kind: 'unavailable',
+    reason: 'TEST_SIP_SERVER=drachtio needs DRACHTIO_BIN (a drachtio binary) or DRACHTIO_ADMIN and DRACHTIO_SIP (a running server)',
+  };
 }
 
 export const SIP_SERVER: SipServerChoice = chooseSipServer(process.env);

@@ -55,35 +55,71 @@ export function spawnSipp(opts: SippSpawnOptions): SippChild {
   let exited = false;
   let childPid: number | undefined;
 
-  const attempt = (tries: number): Promise<SippRun> => new Promise<SippRun>((resolveRun) => {
-    const errorFile = join(cwd, `errors-${tries}.log`);
-    const child = spawn('sipp', [
-      '-i', opts.ip, '-p', String(port), '-mp', String(randomPort()),
-      '-t', transport === 'tcp' ? 't1' : 'u1', '-nostdin', '-trace_err', '-error_file', errorFile,
-      ...opts.args,
-    ], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    childPid = child.pid;
-    kill = () => { killed = true; if (child.exitCode === null) child.kill('SIGKILL'); };
-    let stdout = '';
-    const collect = (d: Buffer) => { stdout += d.toString(); if (stdout.length > 200_000) stdout = stdout.slice(-100_000); };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', (err) => resolveRun({ code: -1, errors: String(err), stdout }));
-    child.on('exit', (code) => {
-      if (code === SIPP_BIND_ERROR && opts.port === undefined && tries < BIND_TRIES && !killed) {
-        port = randomPort();
-        resolveRun(attempt(tries + 1));
-        return;
-      }
-      const text = existsSync(errorFile) ? readFileSync(errorFile, 'utf8') : '';
-      resolveRun({ code, errors: opts.rawErrors ? text : sippErrors(text), stdout });
+  const attempt = (tries: number): Promise<SippRun> =>
+    new Promise<SippRun>((resolveRun) => {
+      const errorFile = join(cwd, `errors-${tries}.log`);
+      const child = spawn(
+        'sipp',
+        [
+          '-i',
+          opts.ip,
+          '-p',
+          String(port),
+          '-mp',
+          String(randomPort()),
+          '-t',
+          transport === 'tcp' ? 't1' : 'u1',
+          '-nostdin',
+          '-trace_err',
+          '-error_file',
+          errorFile,
+          ...opts.args,
+        ],
+        { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      childPid = child.pid;
+      kill = () => {
+        killed = true;
+        if (child.exitCode === null) child.kill('SIGKILL');
+      };
+      let stdout = '';
+      const collect = (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.length > 200_000) stdout = stdout.slice(-100_000);
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.on('error', (err) => resolveRun({ code: -1, errors: String(err), stdout }));
+      child.on('exit', (code) => {
+        if (code === SIPP_BIND_ERROR && opts.port === undefined && tries < BIND_TRIES && !killed) {
+          port = randomPort();
+          resolveRun(attempt(tries + 1));
+          return;
+        }
+        const text = existsSync(errorFile) ? readFileSync(errorFile, 'utf8') : '';
+        resolveRun({ code, errors: opts.rawErrors ? text : sippErrors(text), stdout });
+      });
     });
-  });
 
   const done = attempt(1);
-  void done.then(() => { exited = true; });
-  const listening = waitBound(opts.ip, () => port, transport, () => childPid, () => exited);
-  return { get port() { return port; }, listening, done, kill: () => kill() };
+  void done.then(() => {
+    exited = true;
+  });
+  const listening = waitBound(
+    opts.ip,
+    () => port,
+    transport,
+    () => childPid,
+    () => exited,
+  );
+  return {
+    get port() {
+      return port;
+    },
+    listening,
+    done,
+    kill: () => kill(),
+  };
 }
 
 /**
@@ -103,7 +139,13 @@ async function waitBound(ip: string, port: () => number, transport: 'udp' | 'tcp
 
 function boundBy(pid: number, ip: string, port: number, transport: 'udp' | 'tcp'): boolean {
   const want = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const addr = ip.includes(':') ? null : ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
+  const addr = ip.includes(':')
+    ? null
+    : ip
+        .split('.')
+        .map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0'))
+        .reverse()
+        .join('');
   const inodes = new Set<string>();
   for (const table of transport === 'udp' ? ['/proc/net/udp', '/proc/net/udp6'] : ['/proc/net/tcp', '/proc/net/tcp6']) {
     if (!existsSync(table)) continue;
@@ -111,7 +153,7 @@ function boundBy(pid: number, ip: string, port: number, transport: 'udp' | 'tcp'
       const f = line.trim().split(/\s+/);
       const local = f[1];
       if (!local?.endsWith(want)) continue;
-      if (transport === 'tcp' && f[3] !== '0A') continue;                 // LISTEN
+      if (transport === 'tcp' && f[3] !== '0A') continue; // LISTEN
       const host = local.slice(0, -want.length);
       if (addr === null || host === addr || /^0+$/.test(host)) inodes.add(f[9] ?? '');
     }
@@ -122,10 +164,16 @@ function boundBy(pid: number, ip: string, port: number, transport: 'udp' | 'tcp'
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSafe(`/proc/${pid}/fd/${fd}`));
       if (m && inodes.has(m[1]!)) return true;
     }
-  } catch { /* the process is gone */ }
+  } catch {
+    /* the process is gone */
+  }
   return false;
 }
 
 function readlinkSafe(path: string): string {
-  try { return readlinkSync(path); } catch { return ''; }
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
 }

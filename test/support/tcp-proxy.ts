@@ -14,15 +14,23 @@ export class TcpProxy {
   private paused = false;
   port = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number, private readonly opts: { batchMs?: number } = {}) {}
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+    private readonly opts: { batchMs?: number } = {},
+  ) {}
 
   async up(port = this.port): Promise<number> {
     this.paused = false;
     if (this.server) return this.port;
     const server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, this.targetHost);
-      this.sockets.add(client); this.sockets.add(upstream);
-      const gate = (from: net.Socket, to: net.Socket) => from.on('data', (d) => { if (!this.paused) to.write(d); });
+      this.sockets.add(client);
+      this.sockets.add(upstream);
+      const gate = (from: net.Socket, to: net.Socket) =>
+        from.on('data', (d) => {
+          if (!this.paused) to.write(d);
+        });
       gate(client, upstream);
       let held: Buffer[] = [];
       let flush: NodeJS.Timeout | undefined;
@@ -31,11 +39,25 @@ export class TcpProxy {
         upstream.on('data', (d: Buffer) => {
           if (this.paused) return;
           held.push(d);
-          flush ??= setTimeout(() => { flush = undefined; const all = Buffer.concat(held); held = []; client.write(all); }, this.opts.batchMs);
+          flush ??= setTimeout(() => {
+            flush = undefined;
+            const all = Buffer.concat(held);
+            held = [];
+            client.write(all);
+          }, this.opts.batchMs);
         });
       }
-      const close = () => { clearTimeout(flush); client.destroy(); upstream.destroy(); this.sockets.delete(client); this.sockets.delete(upstream); };
-      client.on('error', close); upstream.on('error', close); client.on('close', close); upstream.on('close', close);
+      const close = () => {
+        clearTimeout(flush);
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', close);
+      upstream.on('error', close);
+      client.on('close', close);
+      upstream.on('close', close);
     });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     this.server = server;
@@ -43,7 +65,9 @@ export class TcpProxy {
     return this.port;
   }
 
-  pause(): void { this.paused = true; }
+  pause(): void {
+    this.paused = true;
+  }
 
   async down(): Promise<void> {
     const s = this.server;

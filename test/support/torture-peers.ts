@@ -18,7 +18,11 @@ import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 
-export interface SipMsg { first: string; headers: Map<string, string[]>; body: string }
+export interface SipMsg {
+  first: string;
+  headers: Map<string, string[]>;
+  body: string;
+}
 
 export function parseSip(text: string): SipMsg {
   const cut = text.indexOf('\r\n\r\n');
@@ -37,7 +41,7 @@ export function parseSip(text: string): SipMsg {
 
 export const hdr = (m: SipMsg, name: string): string => m.headers.get(name)?.[0] ?? '';
 const statusOf = (m: SipMsg): number => (m.first.startsWith('SIP/2.0 ') ? Number(m.first.slice(8, 11)) : 0);
-const methodOf = (m: SipMsg): string => (m.first.startsWith('SIP/2.0') ? '' : m.first.split(' ')[0] ?? '');
+const methodOf = (m: SipMsg): string => (m.first.startsWith('SIP/2.0') ? '' : (m.first.split(' ')[0] ?? ''));
 const cseqOf = (m: SipMsg): { n: number; method: string } => {
   const [n = '0', method = ''] = hdr(m, 'cseq').split(/\s+/);
   return { n: Number(n), method };
@@ -48,7 +52,8 @@ const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const branch = (): string => `z9hG4bK${randomBytes(6).toString('hex')}`;
 
-const SDP = (ip: string) => ['v=0', `o=torture 1 1 IN IP4 ${ip}`, 's=-', `c=IN IP4 ${ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+const SDP = (ip: string) =>
+  ['v=0', `o=torture 1 1 IN IP4 ${ip}`, 's=-', `c=IN IP4 ${ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
 
 /** A response to `req` (Via, From, To, Call-ID, CSeq copied; a To-tag added when `toTag` is given). */
 function responseTo(req: SipMsg, status: number, reason: string, opts: { toTag?: string; contact?: string; body?: string } = {}): string {
@@ -71,7 +76,10 @@ async function openSocket(ip: string, port = 0): Promise<Socket> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
-    sock.bind(port, ip, () => { sock.off('error', reject); resolve(); });
+    sock.bind(port, ip, () => {
+      sock.off('error', reject);
+      resolve();
+    });
   });
   return sock;
 }
@@ -120,7 +128,10 @@ export class TortureDevice {
   private byeFromSwitchAt = 0;
   private readonly acked = new Set<number>();
 
-  private constructor(private readonly sock: Socket, private readonly o: DeviceCallOptions) {
+  private constructor(
+    private readonly sock: Socket,
+    private readonly o: DeviceCallOptions,
+  ) {
     sock.on('message', (buf) => this.onMessage(parseSip(buf.toString())));
   }
 
@@ -133,8 +144,13 @@ export class TortureDevice {
     }
   }
 
-  private get local(): string { const a = this.sock.address(); return `${a.address}:${a.port}`; }
-  private get ruri(): string { return `sip:${this.o.dial}@${this.o.edge}`; }
+  private get local(): string {
+    const a = this.sock.address();
+    return `${a.address}:${a.port}`;
+  }
+  private get ruri(): string {
+    return `sip:${this.o.dial}@${this.o.edge}`;
+  }
 
   private send(text: string): void {
     const [host = '', port = '0'] = this.o.edge.split(':');
@@ -173,8 +189,16 @@ export class TortureDevice {
         } else {
           // a failure is ACKed in its own transaction (same branch, same To)
           const to = hdr(m, 'to');
-          const lines = [`ACK ${this.ruri} SIP/2.0`, `Via: ${(m.headers.get('via') ?? [])[0] ?? ''}`, 'Max-Forwards: 70',
-            `From: ${hdr(m, 'from')}`, `To: ${to}`, `Call-ID: ${this.callId}`, `CSeq: ${n} ACK`, 'Content-Length: 0'];
+          const lines = [
+            `ACK ${this.ruri} SIP/2.0`,
+            `Via: ${(m.headers.get('via') ?? [])[0] ?? ''}`,
+            'Max-Forwards: 70',
+            `From: ${hdr(m, 'from')}`,
+            `To: ${to}`,
+            `Call-ID: ${this.callId}`,
+            `CSeq: ${n} ACK`,
+            'Content-Length: 0',
+          ];
           this.send(`${lines.join('\r\n')}\r\n\r\n`);
         }
       }
@@ -192,8 +216,16 @@ export class TortureDevice {
 
   private response(pred: (m: SipMsg) => boolean, timeoutMs: number, what: string): Promise<SipMsg> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { this.events.off('response', on); reject(new Error(`${this.callId} (${this.o.scenario}): no ${what} in ${timeoutMs} ms`)); }, timeoutMs);
-      const on = (m: SipMsg) => { if (!pred(m)) return; clearTimeout(t); this.events.off('response', on); resolve(m); };
+      const t = setTimeout(() => {
+        this.events.off('response', on);
+        reject(new Error(`${this.callId} (${this.o.scenario}): no ${what} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const on = (m: SipMsg) => {
+        if (!pred(m)) return;
+        clearTimeout(t);
+        this.events.off('response', on);
+        resolve(m);
+      };
       this.events.on('response', on);
     });
   }
@@ -205,8 +237,14 @@ export class TortureDevice {
   private switchBye(timeoutMs: number): Promise<boolean> {
     if (this.byeFromSwitchAt > 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.events.off('bye', on); resolve(false); }, timeoutMs);
-      const on = () => { clearTimeout(t); resolve(true); };
+      const t = setTimeout(() => {
+        this.events.off('bye', on);
+        resolve(false);
+      }, timeoutMs);
+      const on = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
       this.events.once('bye', on);
     });
   }
@@ -232,7 +270,10 @@ export class TortureDevice {
     const challenged = this.final(1, timeoutMs);
     this.send(this.request('INVITE', { uri: this.ruri, cseq: 1, body: SDP(o.ip) }));
     const c = await challenged;
-    if (statusOf(c) !== 407) { result.status = statusOf(c); return result; }
+    if (statusOf(c) !== 407) {
+      result.status = statusOf(c);
+      return result;
+    }
     const challenge = (c.headers.get('proxy-authenticate') ?? []).find((v) => /algorithm=MD5/i.test(v)) ?? '';
     const param = (name: string) => new RegExp(`${name}="?([^",]+)"?`).exec(challenge)?.[1] ?? '';
     const realm = param('realm');
@@ -253,8 +294,16 @@ export class TortureDevice {
       await ringing;
       await sleep(o.cancelAfterMs ?? 0);
       // CANCEL: same Request-URI, Call-ID, From, CSeq number and branch as the INVITE; no To-tag
-      const lines = [`CANCEL ${this.ruri} SIP/2.0`, `Via: SIP/2.0/UDP ${this.local};branch=${this.inviteBranch};rport`, 'Max-Forwards: 70',
-        `From: <sip:${o.user}@${o.edge}>;tag=${this.tag}`, `To: <sip:${o.dial}@${o.edge}>`, `Call-ID: ${this.callId}`, 'CSeq: 2 CANCEL', 'Content-Length: 0'];
+      const lines = [
+        `CANCEL ${this.ruri} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${this.local};branch=${this.inviteBranch};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:${o.user}@${o.edge}>;tag=${this.tag}`,
+        `To: <sip:${o.dial}@${o.edge}>`,
+        `Call-ID: ${this.callId}`,
+        'CSeq: 2 CANCEL',
+        'Content-Length: 0',
+      ];
       this.send(`${lines.join('\r\n')}\r\n\r\n`);
     }
     const f = await final;
@@ -352,7 +401,10 @@ export class TortureCarrier {
     return new TortureCarrier(await openSocket(ip, port));
   }
 
-  private get local(): string { const a = this.sock.address(); return `${a.address}:${a.port}`; }
+  private get local(): string {
+    const a = this.sock.address();
+    return `${a.address}:${a.port}`;
+  }
 
   /** Answered legs still up (neither side has ended them). */
   openLegs(): CarrierLeg[] {
@@ -378,8 +430,11 @@ export class TortureCarrier {
     const p = this.pending.get(callId);
     switch (method) {
       case 'INVITE': {
-        if (tagOf(hdr(m, 'to'))) { reply(responseTo(m, 200, 'OK', { contact: `sip:carrier@${this.local}`, body: SDP(this.local.split(':')[0]!) })); return; }
-        if (p) return;                                             // a retransmission
+        if (tagOf(hdr(m, 'to'))) {
+          reply(responseTo(m, 200, 'OK', { contact: `sip:carrier@${this.local}`, body: SDP(this.local.split(':')[0]!) }));
+          return;
+        }
+        if (p) return; // a retransmission
         const scenario = /torture\/([a-z-]+)/.exec(hdr(m, 'user-agent'))?.[1] ?? 'plain';
         const tag = randomBytes(4).toString('hex');
         this.legs.set(callId, { callId, scenario, answered: false, cancelled: false, byeReceived: false, byeSent: false, byeSentStatus: 0, reinviteStatus: 0 });
@@ -436,8 +491,13 @@ export class TortureCarrier {
   /** A request of ours in the leg's dialog (our CSeq space starts at 1: re-INVITE 1, its ACK 1, BYE 2). */
   private sendInDialog(method: 'BYE' | 'INVITE' | 'ACK', invite: SipMsg, tag: string, address: string, port: number, cseq: number, body = ''): void {
     const lines = [
-      `${method} ${uriOf(hdr(invite, 'contact'))} SIP/2.0`, `Via: SIP/2.0/UDP ${this.local};branch=${branch()};rport`, 'Max-Forwards: 70',
-      `From: ${hdr(invite, 'to')};tag=${tag}`, `To: ${hdr(invite, 'from')}`, `Call-ID: ${hdr(invite, 'call-id')}`, `CSeq: ${cseq} ${method}`,
+      `${method} ${uriOf(hdr(invite, 'contact'))} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${this.local};branch=${branch()};rport`,
+      'Max-Forwards: 70',
+      `From: ${hdr(invite, 'to')};tag=${tag}`,
+      `To: ${hdr(invite, 'from')}`,
+      `Call-ID: ${hdr(invite, 'call-id')}`,
+      `CSeq: ${cseq} ${method}`,
       ...(method === 'INVITE' ? [`Contact: <sip:carrier@${this.local}>`, 'Content-Type: application/sdp'] : []),
       `Content-Length: ${Buffer.byteLength(body)}`,
     ];

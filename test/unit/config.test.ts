@@ -37,6 +37,8 @@ describe('configuration', () => {
 
   it('cross-checks the call keep-alive against the reservation deadline: an orphan is found before its reservation lapses', () => {
     expect(loadConfig({ ...base, RESERVATION_SLICE_SECONDS: '6', CREDIT_EXTEND_LEAD_SECONDS: '2', CALL_KEEPALIVE_SECONDS: '6' }).callKeepAliveSeconds).toBe(6);
-    expect(() => loadConfig({ ...base, RESERVATION_SLICE_SECONDS: '6', CREDIT_EXTEND_LEAD_SECONDS: '2', CALL_KEEPALIVE_SECONDS: '7' })).toThrow(/CALL_KEEPALIVE_SECONDS must be below/);
+    expect(() => loadConfig({ ...base, RESERVATION_SLICE_SECONDS: '6', CREDIT_EXTEND_LEAD_SECONDS: '2', CALL_KEEPALIVE_SECONDS: '7' })).toThrow(
+      /CALL_KEEPALIVE_SECONDS must be below/,
+    );
   });
 });

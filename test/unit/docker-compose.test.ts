@@ -63,14 +63,16 @@ const settings = describeSettings();
 const settingNames = new Set(settings.map((s) => s.env));
 
 const commandOf = (s: Service): string[] => (Array.isArray(s.command) ? s.command : (s.command ?? '').split(/\s+/).filter(Boolean));
-const envOf = (s: Service): Record<string, string> =>
-  Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
+const envOf = (s: Service): Record<string, string> => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
 /** Services running this repository's code (the image built from the Dockerfile). */
 const appServices = Object.entries(services).filter(([, s]) => commandOf(s).some((c) => c.startsWith('src/') && c.endsWith('.ts')));
 const entryOf = (s: Service) => commandOf(s).find((c) => c.startsWith('src/'))!;
 const sipApps = appServices.filter(([, s]) => entryOf(s) === 'src/main.ts' && envOf(s).SIP_ENABLED === 'true');
 const ipOf = (s: Service) => (Array.isArray(s.networks) || !s.networks ? undefined : Object.values(s.networks).find((n) => n?.ipv4_address)?.ipv4_address);
-const argAfter = (args: string[], flag: string) => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined; };
+const argAfter = (args: string[], flag: string) => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 
 function ipv4ToInt(ip: string): number {
   return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
@@ -87,7 +89,12 @@ function freeswitchVars(xml: string): Map<string, string> {
 }
 /** Host paths of bind mounts (./x:/y[:ro]). */
 function bindMounts(s: Service): { source: string; target: string }[] {
-  return (s.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => { const [source, target] = v.split(':'); return { source: source!, target: target! }; });
+  return (s.volumes ?? [])
+    .filter((v) => v.startsWith('./'))
+    .map((v) => {
+      const [source, target] = v.split(':');
+      return { source: source!, target: target! };
+    });
 }
 
 describe('docker-compose.yml', () => {
@@ -181,7 +188,7 @@ describe('docker-compose.yml', () => {
       expect(env.MEDIA_SERVER, name).toBe('freeswitch');
       expect(env.FREESWITCH_HOST, name).toBe('freeswitch');
       expect(env.FREESWITCH_ESL_PASSWORD, name).toBe(SAMPLE_ENV.FREESWITCH_ESL_PASSWORD);
-      expect(env.FREESWITCH_ADVERTISED_ADDRESS, name).toBe(name);           // FreeSWITCH reaches the app by its service name
+      expect(env.FREESWITCH_ADVERTISED_ADDRESS, name).toBe(name); // FreeSWITCH reaches the app by its service name
       expect(env.FREESWITCH_SOUNDS_DIR, name).toBe(sounds?.target);
     }
   });
@@ -228,7 +235,7 @@ describe('docker-compose.yml', () => {
     const subnet = compose.networks!.voip!.ipam!.config![0]!;
     expect(vars.get('mrf_sip_ip')).toBe(fsIp);
     expect(vars.get('mrf_rtp_ip')).toBe(fsIp);
-    expect(vars.get('mrf_ext_rtp_ip')).toBe(SAMPLE_ENV.SIP_PUBLIC_IP);       // callers are told the public address
+    expect(vars.get('mrf_ext_rtp_ip')).toBe(SAMPLE_ENV.SIP_PUBLIC_IP); // callers are told the public address
     expect(inCidr(drachtioIp, vars.get('drachtio_cidr')!)).toBe(true);
     expect(inCidr(ipOf(services.redis!) ?? '172.28.0.200', vars.get('drachtio_cidr')!)).toBe(false);
     // the app services get dynamic addresses from ip_range: all must be allowed on the event socket

@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type {
-  SipRequest} from '../../src/edge/message/index.ts';
+import type { SipRequest } from '../../src/edge/message/index.ts';
 import {
-  createAckForNon2xx, createCancel, createResponse, generateBranch, generateCallId, generateTag, randomToken,
-  parseCSeq, parseMessage, parseNameAddr, parseUri, parseVia, serialiseMessage, splitHeaderValues, SipResponse, canFormResponse, reasonPhrase, type SipMessage,
+  createAckForNon2xx,
+  createCancel,
+  createResponse,
+  generateBranch,
+  generateCallId,
+  generateTag,
+  randomToken,
+  parseCSeq,
+  parseMessage,
+  parseNameAddr,
+  parseUri,
+  parseVia,
+  serialiseMessage,
+  splitHeaderValues,
+  SipResponse,
+  canFormResponse,
+  reasonPhrase,
+  type SipMessage,
 } from '../../src/edge/message/index.ts';
 
 const CRLF = '\r\n';
@@ -55,7 +70,18 @@ describe('edge message: start line and basic headers', () => {
   });
 
   it('parses a status line with a multi-word reason', () => {
-    const res = parseOk(lines('SIP/2.0 481 Call/Transaction Does Not Exist', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>;tag=2', 'Call-ID: x', 'CSeq: 1 BYE', '', ''));
+    const res = parseOk(
+      lines(
+        'SIP/2.0 481 Call/Transaction Does Not Exist',
+        'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:c@d>;tag=2',
+        'Call-ID: x',
+        'CSeq: 1 BYE',
+        '',
+        '',
+      ),
+    );
     expect(res.kind).toBe('response');
     if (res.kind !== 'response') return;
     expect(res.status).toBe(481);
@@ -70,18 +96,43 @@ describe('edge message: start line and basic headers', () => {
   });
 
   it('expands every compact header name', () => {
-    const req = parseRequest(lines(
-      'MESSAGE sip:bob@example.com SIP/2.0',
-      'v: SIP/2.0/UDP h:5060;branch=z9hG4bKa',
-      'f: <sip:a@b>;tag=1', 't: <sip:bob@example.com>', 'i: cid', 'CSeq: 1 MESSAGE',
-      'm: <sip:a@h>', 'c: text/plain', 'k: 100rel', 's: hello', 'e: gzip', 'o: presence',
-      'u: talk', 'r: <sip:x@y>', 'b: <sip:z@y>', 'l: 2', '', 'hi',
-    ));
+    const req = parseRequest(
+      lines(
+        'MESSAGE sip:bob@example.com SIP/2.0',
+        'v: SIP/2.0/UDP h:5060;branch=z9hG4bKa',
+        'f: <sip:a@b>;tag=1',
+        't: <sip:bob@example.com>',
+        'i: cid',
+        'CSeq: 1 MESSAGE',
+        'm: <sip:a@h>',
+        'c: text/plain',
+        'k: 100rel',
+        's: hello',
+        'e: gzip',
+        'o: presence',
+        'u: talk',
+        'r: <sip:x@y>',
+        'b: <sip:z@y>',
+        'l: 2',
+        '',
+        'hi',
+      ),
+    );
     for (const [name, value] of [
-      ['Via', 'SIP/2.0/UDP h:5060;branch=z9hG4bKa'], ['From', '<sip:a@b>;tag=1'], ['To', '<sip:bob@example.com>'],
-      ['Call-ID', 'cid'], ['Contact', '<sip:a@h>'], ['Content-Type', 'text/plain'], ['Supported', '100rel'],
-      ['Subject', 'hello'], ['Content-Encoding', 'gzip'], ['Event', 'presence'], ['Allow-Events', 'talk'],
-      ['Refer-To', '<sip:x@y>'], ['Referred-By', '<sip:z@y>'], ['Content-Length', '2'],
+      ['Via', 'SIP/2.0/UDP h:5060;branch=z9hG4bKa'],
+      ['From', '<sip:a@b>;tag=1'],
+      ['To', '<sip:bob@example.com>'],
+      ['Call-ID', 'cid'],
+      ['Contact', '<sip:a@h>'],
+      ['Content-Type', 'text/plain'],
+      ['Supported', '100rel'],
+      ['Subject', 'hello'],
+      ['Content-Encoding', 'gzip'],
+      ['Event', 'presence'],
+      ['Allow-Events', 'talk'],
+      ['Refer-To', '<sip:x@y>'],
+      ['Referred-By', '<sip:z@y>'],
+      ['Content-Length', '2'],
     ] as const) {
       expect(req.get(name), name).toBe(value);
     }
@@ -96,27 +147,41 @@ describe('edge message: start line and basic headers', () => {
   });
 
   it('unfolds folded header lines', () => {
-    const req = parseRequest(lines(
-      'OPTIONS sip:a@b SIP/2.0',
-      'Via: SIP/2.0/UDP h;branch=z9hG4bKf',
-      'Subject: I know you\'re there,',
-      '   pick up the phone',
-      '\tand talk to me!',
-      'From: <sip:a@b>;tag=1', 'To: <sip:a@b>', 'Call-ID: f', 'CSeq: 8 OPTIONS', '', '',
-    ));
-    expect(req.get('subject')).toBe('I know you\'re there, pick up the phone and talk to me!');
+    const req = parseRequest(
+      lines(
+        'OPTIONS sip:a@b SIP/2.0',
+        'Via: SIP/2.0/UDP h;branch=z9hG4bKf',
+        "Subject: I know you're there,",
+        '   pick up the phone',
+        '\tand talk to me!',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:a@b>',
+        'Call-ID: f',
+        'CSeq: 8 OPTIONS',
+        '',
+        '',
+      ),
+    );
+    expect(req.get('subject')).toBe("I know you're there, pick up the phone and talk to me!");
   });
 
   it('keeps repeated headers in order and splits list values, not inside quotes or <>', () => {
-    const req = parseRequest(lines(
-      'INVITE sip:a@b SIP/2.0',
-      'Via: SIP/2.0/UDP p1:5060;branch=z9hG4bK1, SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bK2',
-      'Via: SIP/2.0/UDP p3;branch=z9hG4bK3;received=192.0.2.1;rport=5999',
-      'Route: <sip:r1;lr>,<sip:r2,x;lr>',
-      'Contact: "Doe, John" <sip:j@h>;q=0.5, <sip:k@h>',
-      'WWW-Authenticate: Digest realm="a,b", nonce="n"',
-      'From: <sip:a@b>;tag=1', 'To: <sip:a@b>', 'Call-ID: l', 'CSeq: 1 INVITE', '', '',
-    ));
+    const req = parseRequest(
+      lines(
+        'INVITE sip:a@b SIP/2.0',
+        'Via: SIP/2.0/UDP p1:5060;branch=z9hG4bK1, SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bK2',
+        'Via: SIP/2.0/UDP p3;branch=z9hG4bK3;received=192.0.2.1;rport=5999',
+        'Route: <sip:r1;lr>,<sip:r2,x;lr>',
+        'Contact: "Doe, John" <sip:j@h>;q=0.5, <sip:k@h>',
+        'WWW-Authenticate: Digest realm="a,b", nonce="n"',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:a@b>',
+        'Call-ID: l',
+        'CSeq: 1 INVITE',
+        '',
+        '',
+      ),
+    );
     expect(req.vias.map((v) => v.branch)).toEqual(['z9hG4bK1', 'z9hG4bK2', 'z9hG4bK3']);
     expect(req.vias[1]?.host).toBe('[2001:db8::1]');
     expect(req.vias[1]?.transport).toBe('TCP');
@@ -179,7 +244,15 @@ describe('edge message: grammar of individual headers', () => {
 
   it('parses Via with branch, received and rport (RFC 3581)', () => {
     const v = parseVia('SIP / 2.0 / udp 10.0.0.1:5060 ;branch=z9hG4bK776;received=192.0.2.4;rport=6000');
-    expect(v).toMatchObject({ protocolName: 'SIP/2.0', transport: 'UDP', host: '10.0.0.1', port: 5060, branch: 'z9hG4bK776', received: '192.0.2.4', rport: 6000 });
+    expect(v).toMatchObject({
+      protocolName: 'SIP/2.0',
+      transport: 'UDP',
+      host: '10.0.0.1',
+      port: 5060,
+      branch: 'z9hG4bK776',
+      received: '192.0.2.4',
+      rport: 6000,
+    });
     expect(parseVia('SIP/2.0/TCP h;rport;branch=z9hG4bKx')?.rport).toBeNull();
     expect(parseVia('SIP/2.0/UDP h;branch=z9hG4bKx')?.rport).toBeUndefined();
     expect(parseVia('SIP/2.0/UDP [::1]:5080;branch=z9hG4bKy')).toMatchObject({ host: '[::1]', port: 5080 });
@@ -230,7 +303,9 @@ describe('edge message: bodies, UTF-8 and Content-Length', () => {
   });
 
   it('lenient mode takes the whole rest as body and does not require headers', () => {
-    const r = parseMessage('MESSAGE sip:bob@127.0.0.1:5178 SIP/2.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n\r\nhéllo wörld ✓', { lenient: true });
+    const r = parseMessage('MESSAGE sip:bob@127.0.0.1:5178 SIP/2.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n\r\nhéllo wörld ✓', {
+      lenient: true,
+    });
     expect(r.ok).toBe(true);
     if (r.ok) {
       expect(r.message.bodyText).toBe('héllo wörld ✓');
@@ -266,7 +341,7 @@ describe('edge message: malformed input gives a typed error with a partial', () 
     });
   }
 
-  it('an ACK with `CSeq: <n> INVITE` is accepted, as the reference\'s stack does', () => {
+  it("an ACK with `CSeq: <n> INVITE` is accepted, as the reference's stack does", () => {
     const r = parseMessage(INVITE.replace('INVITE sip:', 'ACK sip:'));
     expect(r.ok).toBe(true);
     if (!r.ok || r.message.kind !== 'request') throw new Error('expected a request');
@@ -295,8 +370,17 @@ describe('edge message: malformed input gives a typed error with a partial', () 
   });
 
   it('garbage and bad start lines give no partial', () => {
-    for (const bad of ['', '\r\n\r\n', 'hello', 'INVITE\r\n\r\n', 'SIP/2.0 2000 OK\r\n\r\n', '\u0000\u0001\u0002 x y\r\n\r\n',
-      'INVITE sip:a\tb@host SIP/2.0\r\n\r\n', 'INVITE sip:a@12\r7.0.0.1 SIP/2.0\r\n\r\n', 'INVITE sip:a\u007f@host SIP/2.0\r\n\r\n']) {
+    for (const bad of [
+      '',
+      '\r\n\r\n',
+      'hello',
+      'INVITE\r\n\r\n',
+      'SIP/2.0 2000 OK\r\n\r\n',
+      '\u0000\u0001\u0002 x y\r\n\r\n',
+      'INVITE sip:a\tb@host SIP/2.0\r\n\r\n',
+      'INVITE sip:a@12\r7.0.0.1 SIP/2.0\r\n\r\n',
+      'INVITE sip:a\u007f@host SIP/2.0\r\n\r\n',
+    ]) {
       const r = parseMessage(bad);
       expect(r.ok, JSON.stringify(bad)).toBe(false);
       if (!r.ok) expect(r.error.partial).toBeUndefined();
@@ -306,7 +390,9 @@ describe('edge message: malformed input gives a typed error with a partial', () 
   it('the version is read case-insensitively and written upper-case (RFC 3261 §7.1), for requests and responses', () => {
     const req = parseMessage(INVITE.replace('SIP/2.0\r\n', 'sip/2.0\r\n'));
     expect(req.ok && req.message.toString().split('\r\n')[0]).toMatch(/ SIP\/2\.0$/);
-    const res = parseMessage('sIp/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n');
+    const res = parseMessage(
+      'sIp/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n',
+    );
     expect(res.ok && res.message.toString().split('\r\n')[0]).toBe('SIP/2.0 200 OK');
   });
 
@@ -324,34 +410,56 @@ describe('edge message: malformed input gives a typed error with a partial', () 
 
 describe('edge message: builders and identifiers', () => {
   it('createResponse copies Via, From, To, Call-ID and CSeq and adds a To-tag above 100', () => {
-    const req = parseRequest(lines(
-      'INVITE sip:a@b SIP/2.0',
-      'Via: SIP/2.0/UDP p1;branch=z9hG4bK1;rport=5060, SIP/2.0/UDP p2;branch=z9hG4bK2',
-      'Via: SIP/2.0/UDP p3;branch=z9hG4bK3',
-      'Record-Route: <sip:rr;lr>',
-      'From: <sip:a@b>;tag=1', 'To: <sip:a@b>', 'Call-ID: c', 'CSeq: 5 INVITE', 'Timestamp: 54', '', '',
-    ));
+    const req = parseRequest(
+      lines(
+        'INVITE sip:a@b SIP/2.0',
+        'Via: SIP/2.0/UDP p1;branch=z9hG4bK1;rport=5060, SIP/2.0/UDP p2;branch=z9hG4bK2',
+        'Via: SIP/2.0/UDP p3;branch=z9hG4bK3',
+        'Record-Route: <sip:rr;lr>',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:a@b>',
+        'Call-ID: c',
+        'CSeq: 5 INVITE',
+        'Timestamp: 54',
+        '',
+        '',
+      ),
+    );
     const ringing = createResponse(req, 180, { toTag: 'abc', copyRecordRoute: true });
     expect(ringing.headers.map((h) => `${h.name}: ${h.value}`)).toEqual([
       'Via: SIP/2.0/UDP p1;branch=z9hG4bK1;rport=5060, SIP/2.0/UDP p2;branch=z9hG4bK2',
       'Via: SIP/2.0/UDP p3;branch=z9hG4bK3',
-      'From: <sip:a@b>;tag=1', 'To: <sip:a@b>;tag=abc', 'Call-ID: c', 'CSeq: 5 INVITE', 'Record-Route: <sip:rr;lr>',
+      'From: <sip:a@b>;tag=1',
+      'To: <sip:a@b>;tag=abc',
+      'Call-ID: c',
+      'CSeq: 5 INVITE',
+      'Record-Route: <sip:rr;lr>',
     ]);
     expect(ringing.reason).toBe('Ringing');
     const trying = createResponse(req, 100, { toTag: 'abc' });
     expect(trying.get('to')).toBe('<sip:a@b>');
     expect(trying.get('timestamp')).toBe('54');
-    const tagged = parseRequest(lines('BYE sip:a@b SIP/2.0', 'Via: SIP/2.0/UDP p;branch=z9hG4bK9', 'From: <sip:a@b>;tag=1', 'To: <sip:a@b>;tag=old', 'Call-ID: c', 'CSeq: 6 BYE', '', ''));
+    const tagged = parseRequest(
+      lines('BYE sip:a@b SIP/2.0', 'Via: SIP/2.0/UDP p;branch=z9hG4bK9', 'From: <sip:a@b>;tag=1', 'To: <sip:a@b>;tag=old', 'Call-ID: c', 'CSeq: 6 BYE', '', ''),
+    );
     expect(createResponse(tagged, 200, { toTag: 'new' }).toTag).toBe('old');
   });
 
   it('createCancel and createAckForNon2xx follow §9.1 and §17.1.1.3', () => {
-    const invite = parseRequest(lines(
-      'INVITE sip:bob@b SIP/2.0',
-      'Via: SIP/2.0/UDP me:5060;rport;branch=z9hG4bKabc',
-      'Route: <sip:proxy;lr>',
-      'From: <sip:a@b>;tag=1', 'To: <sip:bob@b>', 'Call-ID: c', 'CSeq: 7 INVITE', 'Contact: <sip:me>', '', '',
-    ));
+    const invite = parseRequest(
+      lines(
+        'INVITE sip:bob@b SIP/2.0',
+        'Via: SIP/2.0/UDP me:5060;rport;branch=z9hG4bKabc',
+        'Route: <sip:proxy;lr>',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:bob@b>',
+        'Call-ID: c',
+        'CSeq: 7 INVITE',
+        'Contact: <sip:me>',
+        '',
+        '',
+      ),
+    );
     const cancel = createCancel(invite);
     expect(cancel.method).toBe('CANCEL');
     expect(cancel.uri).toBe('sip:bob@b');

@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createCancel, createResponse, type SipRequest, type SipResponse } from '../../src/edge/message/index.ts';
 import { TransportError, type Target } from '../../src/edge/transport/index.ts';
 import { IctState, NictState, TransactionLayer, type ClientTransaction } from '../../src/edge/transaction/index.ts';
-import {
-  ManualClock, RecordingClientUser, RecordingTransport, RecordingTu, UDP_SOURCE, flush, responseTo, sip,
-} from './edge-transaction-fixtures.ts';
+import { ManualClock, RecordingClientUser, RecordingTransport, RecordingTu, UDP_SOURCE, flush, responseTo, sip } from './edge-transaction-fixtures.ts';
 
 const UDP_TARGET: Target = { protocol: 'udp', address: '127.0.0.1', port: 5090 };
 const TCP_TARGET: Target = { protocol: 'tcp', address: '127.0.0.1', port: 5090 };
@@ -19,7 +17,8 @@ function setup(): { clock: ManualClock; transport: RecordingTransport; tu: Recor
 }
 
 function outgoing(method: string): SipRequest {
-  const m = sip(`${method} sip:bob@127.0.0.1:5090 SIP/2.0
+  const m = sip(
+    `${method} sip:bob@127.0.0.1:5090 SIP/2.0
 Max-Forwards: 70
 From: <sip:127.0.0.1:5080>;tag=ourtag
 To: <sip:bob@127.0.0.1:5090>
@@ -27,7 +26,8 @@ Call-ID: out-1
 CSeq: 10 ${method}
 Content-Length: 0
 
-`.replace('Max-Forwards: 70\n', 'Via: SIP/2.0/UDP placeholder;branch=z9hG4bKremove\nMax-Forwards: 70\n'));
+`.replace('Max-Forwards: 70\n', 'Via: SIP/2.0/UDP placeholder;branch=z9hG4bKremove\nMax-Forwards: 70\n'),
+  );
   if (m.kind !== 'request') throw new Error('not a request');
   m.remove('via');
   return m;

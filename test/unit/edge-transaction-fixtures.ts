@@ -1,10 +1,8 @@
 /** Test doubles for the transaction layer: a hand-driven clock and a recording transport. */
 import { parseMessage, serialiseMessage, type SipMessage, type SipRequest, type SipResponse, type SipParseError } from '../../src/edge/message/index.ts';
-import type { TransportError} from '../../src/edge/transport/index.ts';
+import type { TransportError } from '../../src/edge/transport/index.ts';
 import { type ListenPoint, type SendResult, type SourceInfo, type Target, type TransportPort } from '../../src/edge/transport/index.ts';
-import type {
-  Clock, ClientTransaction, ClientTransactionUser, ServerTransaction, TimeoutTimer, TransactionUser,
-} from '../../src/edge/transaction/index.ts';
+import type { Clock, ClientTransaction, ClientTransactionUser, ServerTransaction, TimeoutTimer, TransactionUser } from '../../src/edge/transaction/index.ts';
 
 interface Scheduled {
   at: number;
@@ -176,8 +174,22 @@ export class RecordingClientUser implements ClientTransactionUser {
   }
 }
 
-export const UDP_SOURCE: SourceInfo = { protocol: 'udp', remoteAddress: '127.0.0.1', remotePort: 5070, localAddress: '127.0.0.1', localPort: 5080, connectionId: 0 };
-export const TCP_SOURCE: SourceInfo = { protocol: 'tcp', remoteAddress: '127.0.0.1', remotePort: 40001, localAddress: '127.0.0.1', localPort: 5080, connectionId: 7 };
+export const UDP_SOURCE: SourceInfo = {
+  protocol: 'udp',
+  remoteAddress: '127.0.0.1',
+  remotePort: 5070,
+  localAddress: '127.0.0.1',
+  localPort: 5080,
+  connectionId: 0,
+};
+export const TCP_SOURCE: SourceInfo = {
+  protocol: 'tcp',
+  remoteAddress: '127.0.0.1',
+  remotePort: 40001,
+  localAddress: '127.0.0.1',
+  localPort: 5080,
+  connectionId: 7,
+};
 
 /** Parse a message written with \n line ends; throws on failure. */
 export function sip(text: string): SipMessage {

@@ -26,7 +26,10 @@ function when(condition: () => boolean): Promise<void> {
   });
 }
 
-async function edge(listen: ConstructorParameters<typeof SipTransport>[0]['listen'], counter?: { n: number }): Promise<{ transport: SipTransport; layer: TransactionLayer; tu: RecordingTu }> {
+async function edge(
+  listen: ConstructorParameters<typeof SipTransport>[0]['listen'],
+  counter?: { n: number },
+): Promise<{ transport: SipTransport; layer: TransactionLayer; tu: RecordingTu }> {
   const transport = new SipTransport({
     listen,
     rateLimiter: () => {
@@ -55,7 +58,10 @@ class UdpPeer {
     });
   }
   async next(): Promise<SipResponse> {
-    while (this.inbox.length === 0) await new Promise<void>((resolve) => { this.waiter = resolve; });
+    while (this.inbox.length === 0)
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
     const r = parseMessage(this.inbox.shift() as Buffer);
     if (!r.ok || r.message.kind !== 'response') throw new Error('expected a response');
     return r.message;
@@ -72,7 +78,8 @@ const INVITE = [
   'Contact: <sip:peer@127.0.0.1:PORT>',
   'Max-Forwards: 70',
   'Content-Length: 0',
-  '', '',
+  '',
+  '',
 ].join('\r\n');
 
 describe('edge transaction over loopback sockets', () => {
@@ -102,7 +109,10 @@ describe('edge transaction over loopback sockets', () => {
     expect(busy.status).toBe(486);
     expect(busy.toTag).toBe('edge-tag');
     expect(busy.topVia?.rport).toBe(socket.address().port);
-    const ackText = text.replace('INVITE sip', 'ACK sip').replace('CSeq: 1 INVITE', 'CSeq: 1 ACK').replace('To: <sip:1234@127.0.0.1>', 'To: <sip:1234@127.0.0.1>;tag=edge-tag');
+    const ackText = text
+      .replace('INVITE sip', 'ACK sip')
+      .replace('CSeq: 1 INVITE', 'CSeq: 1 ACK')
+      .replace('To: <sip:1234@127.0.0.1>', 'To: <sip:1234@127.0.0.1>;tag=edge-tag');
     socket.send(ackText, edgePort, '127.0.0.1');
     await when(() => txn.state === IstState.Confirmed);
     expect(tu.of('ack')).toHaveLength(0);
@@ -127,15 +137,22 @@ describe('edge transaction over loopback sockets', () => {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     const request = new SipRequest('OPTIONS', `sip:peer@127.0.0.1:${port};transport=tcp`);
-    request.append('Max-Forwards', '70').append('From', '<sip:edge@127.0.0.1>;tag=e1').append('To', `<sip:peer@127.0.0.1:${port}>`)
-      .append('Call-ID', 'tcp-out-1').append('CSeq', '1 OPTIONS');
+    request
+      .append('Max-Forwards', '70')
+      .append('From', '<sip:edge@127.0.0.1>;tag=e1')
+      .append('To', `<sip:peer@127.0.0.1:${port}>`)
+      .append('Call-ID', 'tcp-out-1')
+      .append('CSeq', '1 OPTIONS');
     const user = new RecordingClientUser();
     const done = new Promise<void>((resolve) => {
       const original = user.onResponse.bind(user);

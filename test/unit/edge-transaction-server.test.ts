@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createResponse, parseMessage } from '../../src/edge/message/index.ts';
 import { TransportError } from '../../src/edge/transport/index.ts';
 import { IstState, NistState, TransactionLayer, TransactionStateError, type ServerTransaction } from '../../src/edge/transaction/index.ts';
-import {
-  ManualClock, RecordingTransport, RecordingTu, TCP_SOURCE, UDP_SOURCE, ack, flush, invite, nonInvite, sip,
-} from './edge-transaction-fixtures.ts';
+import { ManualClock, RecordingTransport, RecordingTu, TCP_SOURCE, UDP_SOURCE, ack, flush, invite, nonInvite, sip } from './edge-transaction-fixtures.ts';
 
 function setup(options: { autoTrying?: boolean } = {}): { clock: ManualClock; transport: RecordingTransport; tu: RecordingTu; layer: TransactionLayer } {
   const clock = new ManualClock();
@@ -38,7 +36,7 @@ describe('edge transaction: INVITE server transaction', () => {
     expect(onlyTxn(tu).state).toBe(IstState.Proceeding);
   });
 
-  it('absorbs INVITE retransmissions while only the automatic 100 exists, then re-sends the TU\'s last provisional', async () => {
+  it("absorbs INVITE retransmissions while only the automatic 100 exists, then re-sends the TU's last provisional", async () => {
     const { transport, tu, layer } = setup();
     layer.onMessage(invite(), UDP_SOURCE);
     layer.onMessage(invite(), UDP_SOURCE);
@@ -166,7 +164,12 @@ describe('edge transaction: CANCEL and ACK matching (§9.2, §17.2.3)', () => {
     layer.onMessage(nonInvite('CANCEL', { branch: 'z9hG4bKinv1' }), UDP_SOURCE);
     await flush();
     expect(tu.of('cancel')).toHaveLength(1);
-    expect(transport.sent.map((s) => s.message.kind === 'response' ? `${s.message.status} ${s.message.cseq?.method}` : '')).toEqual(['100 INVITE', '200 CANCEL', '487 INVITE', '200 CANCEL']);
+    expect(transport.sent.map((s) => (s.message.kind === 'response' ? `${s.message.status} ${s.message.cseq?.method}` : ''))).toEqual([
+      '100 INVITE',
+      '200 CANCEL',
+      '487 INVITE',
+      '200 CANCEL',
+    ]);
   });
 
   it('a CANCEL that matches nothing is reported without an INVITE', () => {
@@ -266,7 +269,9 @@ Max-Forwards: 70
 
   it('drops what cannot be answered (no Call-ID, or an ACK)', async () => {
     const { transport, tu, layer } = setup();
-    const noCallId = parseMessage('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 OPTIONS\r\n\r\n');
+    const noCallId = parseMessage(
+      'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 OPTIONS\r\n\r\n',
+    );
     const badAck = parseMessage(ack().toString().replace('Max-Forwards: 70', 'Max-Forwards: x'));
     for (const r of [noCallId, badAck]) {
       if (r.ok) throw new Error('expected a parse error');

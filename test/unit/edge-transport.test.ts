@@ -46,9 +46,11 @@ class Recorder implements TransportUser {
 function request(callId: string, opts: { proto?: string; host?: string; body?: string; method?: string } = {}): string {
   const body = opts.body ?? '';
   const method = opts.method ?? 'OPTIONS';
-  return `${method} sip:edge@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/${opts.proto ?? 'UDP'} ${opts.host ?? '127.0.0.1:5999'};branch=z9hG4bK${callId}\r\n`
-    + `From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:edge@127.0.0.1>\r\nCall-ID: ${callId}\r\nCSeq: 1 ${method}\r\nMax-Forwards: 70\r\n`
-    + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return (
+    `${method} sip:edge@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/${opts.proto ?? 'UDP'} ${opts.host ?? '127.0.0.1:5999'};branch=z9hG4bK${callId}\r\n` +
+    `From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:edge@127.0.0.1>\r\nCall-ID: ${callId}\r\nCSeq: 1 ${method}\r\nMax-Forwards: 70\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -56,7 +58,10 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-async function startTransport(listen: ConstructorParameters<typeof SipTransport>[0]['listen'], extra: Partial<ConstructorParameters<typeof SipTransport>[0]> = {}): Promise<{ transport: SipTransport; user: Recorder }> {
+async function startTransport(
+  listen: ConstructorParameters<typeof SipTransport>[0]['listen'],
+  extra: Partial<ConstructorParameters<typeof SipTransport>[0]> = {},
+): Promise<{ transport: SipTransport; user: Recorder }> {
   const transport = new SipTransport({ listen, ...extra });
   const user = new Recorder();
   await transport.start(user);
@@ -108,7 +113,10 @@ function closed(s: Socket): Promise<void> {
 }
 
 describe('edge transport: UDP', () => {
-  for (const [family, address, type] of [['IPv4', '127.0.0.1', 'udp4'], ['IPv6', '::1', 'udp6']] as const) {
+  for (const [family, address, type] of [
+    ['IPv4', '127.0.0.1', 'udp4'],
+    ['IPv6', '::1', 'udp6'],
+  ] as const) {
     it(`receives a request and answers it to the source (${family}, §18.2.2, RFC 3581)`, async () => {
       const { transport, user } = await startTransport([{ protocol: 'udp', address, port: 0 }]);
       const point = transport.listenPoints()[0];
@@ -120,7 +128,14 @@ describe('edge transport: UDP', () => {
       await user.until(1);
       const got = user.messages[0];
       if (got === undefined || got.message.kind !== 'request') throw new Error('no request');
-      expect(got.source).toEqual({ protocol: 'udp', remoteAddress: address, remotePort: client.address().port, localAddress: address, localPort: point.port, connectionId: 0 });
+      expect(got.source).toEqual({
+        protocol: 'udp',
+        remoteAddress: address,
+        remotePort: client.address().port,
+        localAddress: address,
+        localPort: point.port,
+        connectionId: 0,
+      });
       // §18.2.1 received= when the sent-by host differs; rport filled as the reference server does.
       const top = got.message.topVia;
       expect(top?.rport).toBe(client.address().port);
@@ -172,18 +187,30 @@ describe('edge transport: UDP', () => {
     const { transport } = await startTransport([{ protocol: 'udp', address: '127.0.0.1', port: 0 }], { maxMessageSize: 1000 });
     const msg = parseMessage(request('x'));
     if (!msg.ok) throw new Error('bad fixture');
-    expect(await transport.send(msg.message, { protocol: 'udp', address: 'example.com', port: 5060 })).toMatchObject({ ok: false, error: { code: 'SEND_FAILED' } });
+    expect(await transport.send(msg.message, { protocol: 'udp', address: 'example.com', port: 5060 })).toMatchObject({
+      ok: false,
+      error: { code: 'SEND_FAILED' },
+    });
     expect(await transport.send(msg.message, { protocol: 'udp', address: '::1', port: 5060 })).toMatchObject({ ok: false, error: { code: 'NO_TRANSPORT' } });
-    expect(await transport.send(msg.message, { protocol: 'tcp', address: '127.0.0.1', port: 5060 })).toMatchObject({ ok: false, error: { code: 'NO_TRANSPORT' } });
+    expect(await transport.send(msg.message, { protocol: 'tcp', address: '127.0.0.1', port: 5060 })).toMatchObject({
+      ok: false,
+      error: { code: 'NO_TRANSPORT' },
+    });
     msg.message.setBody('x'.repeat(2000));
     expect(await transport.send(msg.message, { protocol: 'udp', address: '127.0.0.1', port: 5060 })).toMatchObject({ ok: false, error: { code: 'TOO_LARGE' } });
   });
 });
 
 describe('edge transport: TCP', () => {
-  for (const [family, address] of [['IPv4', '127.0.0.1'], ['IPv6', '::1']] as const) {
+  for (const [family, address] of [
+    ['IPv4', '127.0.0.1'],
+    ['IPv6', '::1'],
+  ] as const) {
     it(`frames a request written one byte at a time and answers on the same connection (${family})`, async () => {
-      const { transport, user } = await startTransport([{ protocol: 'udp', address, port: 0 }, { protocol: 'tcp', address, port: 0 }]);
+      const { transport, user } = await startTransport([
+        { protocol: 'udp', address, port: 0 },
+        { protocol: 'tcp', address, port: 0 },
+      ]);
       const [udp, tcp] = transport.listenPoints();
       expect(tcp?.port).toBe(udp?.port);
       const client = await tcpClient(address, tcp?.port ?? 0);
@@ -280,13 +307,24 @@ describe('edge transport: outbound TCP', () => {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, address, () => resolve()));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
     const address_ = server.address();
     const port = typeof address_ === 'object' && address_ !== null ? address_.port : 0;
-    return { server, port, sockets, received: () => new Promise<string>((resolve) => { pending = resolve; }) };
+    return {
+      server,
+      port,
+      sockets,
+      received: () =>
+        new Promise<string>((resolve) => {
+          pending = resolve;
+        }),
+    };
   }
 
   for (const address of ['127.0.0.1', '::1']) {
@@ -305,9 +343,16 @@ describe('edge transport: outbound TCP', () => {
       expect(peer.sockets).toHaveLength(1);
       expect(r1.ok && r2.ok && r1.destination.connectionId === r2.destination.connectionId).toBe(true);
       // The peer answers on the same connection; the source is the outbound connection.
-      peer.sockets[0]?.write(`SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP x;branch=z9hG4bKout1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: out1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+      peer.sockets[0]?.write(
+        `SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP x;branch=z9hG4bKout1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: out1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+      );
       await user.until(1);
-      expect(user.messages[0]?.source).toMatchObject({ protocol: 'tcp', remoteAddress: address, remotePort: peer.port, connectionId: r1.ok ? r1.destination.connectionId : -1 });
+      expect(user.messages[0]?.source).toMatchObject({
+        protocol: 'tcp',
+        remoteAddress: address,
+        remotePort: peer.port,
+        connectionId: r1.ok ? r1.destination.connectionId : -1,
+      });
     });
   }
 
@@ -341,27 +386,48 @@ describe('edge transport: response target rules', () => {
     return r.message;
   }
   it('UDP without rport: received address and sent-by port (default 5060)', () => {
-    expect(responseTarget(topVia('SIP/2.0/UDP host.example;branch=z9hG4bK1').topVia, source)).toMatchObject({ protocol: 'udp', address: '192.0.2.7', port: 5060 });
+    expect(responseTarget(topVia('SIP/2.0/UDP host.example;branch=z9hG4bK1').topVia, source)).toMatchObject({
+      protocol: 'udp',
+      address: '192.0.2.7',
+      port: 5060,
+    });
   });
   it('UDP: a received= or rport value the client wrote itself is never followed (no reflection)', () => {
-    expect(responseTarget(topVia('SIP/2.0/UDP host.example:5070;branch=z9hG4bK1;received=192.0.2.9').topVia, source)).toMatchObject({ address: '192.0.2.7', port: 5070 });
-    expect(responseTarget(topVia('SIP/2.0/UDP 192.0.2.7:5070;received=198.51.100.1;rport=41000;branch=z9hG4bK1').topVia, source)).toMatchObject({ address: '192.0.2.7', port: 40000 });
+    expect(responseTarget(topVia('SIP/2.0/UDP host.example:5070;branch=z9hG4bK1;received=192.0.2.9').topVia, source)).toMatchObject({
+      address: '192.0.2.7',
+      port: 5070,
+    });
+    expect(responseTarget(topVia('SIP/2.0/UDP 192.0.2.7:5070;received=198.51.100.1;rport=41000;branch=z9hG4bK1').topVia, source)).toMatchObject({
+      address: '192.0.2.7',
+      port: 40000,
+    });
   });
   it('UDP with rport: the source port (RFC 3581 §4)', () => {
     expect(responseTarget(topVia('SIP/2.0/UDP host.example:5070;rport;branch=z9hG4bK1').topVia, source)).toMatchObject({ port: 40000 });
   });
   it('TCP: the request connection, else the sent-by port', () => {
     const tcp: SourceInfo = { ...source, protocol: 'tcp', connectionId: 12 };
-    expect(responseTarget(topVia('SIP/2.0/TCP host.example:5070;branch=z9hG4bK1').topVia, tcp)).toMatchObject({ protocol: 'tcp', address: '192.0.2.7', port: 5070, connectionId: 12 });
+    expect(responseTarget(topVia('SIP/2.0/TCP host.example:5070;branch=z9hG4bK1').topVia, tcp)).toMatchObject({
+      protocol: 'tcp',
+      address: '192.0.2.7',
+      port: 5070,
+      connectionId: 12,
+    });
     expect(responseTarget(topVia('SIP/2.0/TCP host.example:5070;received=198.51.100.1;branch=z9hG4bK1').topVia, tcp)).toMatchObject({ address: '192.0.2.7' });
   });
   it('stamping (§18.2.1): received and rport are set from the packet, overwriting forged values', () => {
     const cases: Array<[string, string]> = [
       ['SIP/2.0/UDP host.example:5070;branch=z9hG4bK1', 'SIP/2.0/UDP host.example:5070;branch=z9hG4bK1;received=192.0.2.7;rport=40000'],
       ['SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bK1;rport=40000'],
-      ['SIP/2.0/UDP 192.0.2.7:5070;received=198.51.100.1;rport=41000;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1'],
+      [
+        'SIP/2.0/UDP 192.0.2.7:5070;received=198.51.100.1;rport=41000;branch=z9hG4bK1',
+        'SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1',
+      ],
       ['SIP/2.0/UDP host.example;received=198.51.100.1;branch=z9hG4bK1', 'SIP/2.0/UDP host.example;received=192.0.2.7;branch=z9hG4bK1;rport=40000'],
-      ['SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1'],
+      [
+        'SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1',
+        'SIP/2.0/UDP 192.0.2.7:5070;received=192.0.2.7;rport=40000;branch=z9hG4bK1',
+      ],
     ];
     for (const [before, after] of cases) {
       const r = topVia(before);

@@ -48,7 +48,12 @@ describe('edge wire: app command parser (§1.3)', () => {
   });
   it('parses sip commands with the optional routeUri and the body after the first CRLF', () => {
     expect(parseAppCommand('m|sip|||sip:127.0.0.1:5177\r\nOPTIONS sip:b SIP/2.0\r\n\r\n')).toEqual({
-      type: 'sip', msgId: 'm', txnId: '', dialogId: '', routeUri: 'sip:127.0.0.1:5177', message: 'OPTIONS sip:b SIP/2.0\r\n\r\n',
+      type: 'sip',
+      msgId: 'm',
+      txnId: '',
+      dialogId: '',
+      routeUri: 'sip:127.0.0.1:5177',
+      message: 'OPTIONS sip:b SIP/2.0\r\n\r\n',
     });
   });
   it('rejects one-token payloads and unknown types', () => {

@@ -53,24 +53,33 @@ describe('G.711', () => {
     }
   });
   it('law-to-law maps keep the sign and roughly the level', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), (c) => {
-      const viaA = ALAW_TO_LINEAR[ULAW_TO_ALAW[c] ?? 0] ?? 0;
-      const orig = ULAW_TO_LINEAR[c] ?? 0;
-      return Math.abs(viaA - orig) <= Math.max(16, Math.abs(orig) / 8);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), (c) => {
+        const viaA = ALAW_TO_LINEAR[ULAW_TO_ALAW[c] ?? 0] ?? 0;
+        const orig = ULAW_TO_LINEAR[c] ?? 0;
+        return Math.abs(viaA - orig) <= Math.max(16, Math.abs(orig) / 8);
+      }),
+    );
   });
 });
 
 describe('RTP packets', () => {
   it('encode then decode gives the header and payload back', () => {
-    fc.assert(fc.property(
-      fc.boolean(), fc.integer({ min: 0, max: 127 }).filter((pt) => pt < 72 || pt > 76), fc.integer({ min: 0, max: 0xffff }),
-      fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ maxLength: 200 }),
-      (marker, payloadType, sequence, timestamp, ssrc, payload) => {
-        const p = decodeRtp(encodeRtp({ marker, payloadType, sequence, timestamp, ssrc }, payload));
-        expect(p).toMatchObject({ marker, payloadType, sequence, timestamp, ssrc });
-        expect([...(p?.payload ?? [])]).toEqual([...payload]);
-      }));
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 0, max: 127 }).filter((pt) => pt < 72 || pt > 76),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.uint8Array({ maxLength: 200 }),
+        (marker, payloadType, sequence, timestamp, ssrc, payload) => {
+          const p = decodeRtp(encodeRtp({ marker, payloadType, sequence, timestamp, ssrc }, payload));
+          expect(p).toMatchObject({ marker, payloadType, sequence, timestamp, ssrc });
+          expect([...(p?.payload ?? [])]).toEqual([...payload]);
+        },
+      ),
+    );
   });
 
   it('skips CSRCs, the header extension and padding', () => {
@@ -99,8 +108,7 @@ describe('RFC 4733 telephone-events', () => {
 
   it('a key held over several packets with three redundant end packets counts once', () => {
     const rx = new TelephoneEventReceiver();
-    const keys = [pkt(5, false, 160), pkt(5, false, 320), pkt(5, true, 480), pkt(5, true, 480), pkt(5, true, 480)]
-      .map((p) => rx.receive(1, 8000, p)?.digit);
+    const keys = [pkt(5, false, 160), pkt(5, false, 320), pkt(5, true, 480), pkt(5, true, 480), pkt(5, true, 480)].map((p) => rx.receive(1, 8000, p)?.digit);
     expect(keys).toEqual(['5', undefined, undefined, undefined, undefined]);
     expect(rx.durationMs(1, 8000, '5')).toBe(60);
   });
@@ -108,10 +116,11 @@ describe('RFC 4733 telephone-events', () => {
   it('duplicated packets count once; the same key again with a new timestamp counts again', () => {
     const rx = new TelephoneEventReceiver();
     const got: string[] = [];
-    for (const ts of [100, 100, 900, 900]) for (const p of [pkt(1, false, 160), pkt(1, true, 320)]) {
-      const k = rx.receive(7, ts, p);
-      if (k !== undefined) got.push(k.digit);
-    }
+    for (const ts of [100, 100, 900, 900])
+      for (const p of [pkt(1, false, 160), pkt(1, true, 320)]) {
+        const k = rx.receive(7, ts, p);
+        if (k !== undefined) got.push(k.digit);
+      }
     expect(got).toEqual(['1', '1']);
   });
 
@@ -179,8 +188,18 @@ describe('SIP INFO DTMF bodies', () => {
 
 describe('SDP offer/answer', () => {
   const offer = [
-    'v=0', 'o=caller 1 1 IN IP4 10.0.0.1', 's=-', 'c=IN IP4 10.0.0.1', 't=0 0',
-    'm=audio 40000 RTP/AVP 18 8 0 96', 'a=rtpmap:18 G729/8000', 'a=rtpmap:96 telephone-event/8000', 'a=fmtp:96 0-15', 'a=ptime:20', 'a=sendrecv', '',
+    'v=0',
+    'o=caller 1 1 IN IP4 10.0.0.1',
+    's=-',
+    'c=IN IP4 10.0.0.1',
+    't=0 0',
+    'm=audio 40000 RTP/AVP 18 8 0 96',
+    'a=rtpmap:18 G729/8000',
+    'a=rtpmap:96 telephone-event/8000',
+    'a=fmtp:96 0-15',
+    'a=ptime:20',
+    'a=sendrecv',
+    '',
   ].join('\r\n');
 
   it('picks the first G.711 law the offer lists and its telephone-event payload type', () => {

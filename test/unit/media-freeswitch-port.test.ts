@@ -33,17 +33,27 @@ async function fsHarness(): Promise<MediaHarness & { fake: FakeFsMediaServer }> 
       return {
         session,
         caller: {
-          press(keys) { for (const k of keys) ep.press(k); },
-          info(key) { dialog.info(key === '2' ? 'application/dtmf' : 'application/dtmf-relay', key === '2' ? '2' : `Signal=${key}\r\nDuration=160\r\n`); },
+          press(keys) {
+            for (const k of keys) ep.press(k);
+          },
+          info(key) {
+            dialog.info(key === '2' ? 'application/dtmf' : 'application/dtmf-relay', key === '2' ? '2' : `Signal=${key}\r\nDuration=160\r\n`);
+          },
           expectHeard(prompts) {
             const heard = ep.heard.slice(consumed).map(toPrompt);
             consumed = ep.heard.length;
             expect(heard).toEqual(prompts);
             return Promise.resolve();
           },
-          hangup() { dialog.hangup(); },
-          get dialogDestroyed() { return dialog.destroyed; },
-          carrierAnswer() { return Promise.resolve('v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 5000 RTP/AVP 0\r\n'); },
+          hangup() {
+            dialog.hangup();
+          },
+          get dialogDestroyed() {
+            return dialog.destroyed;
+          },
+          carrierAnswer() {
+            return Promise.resolve('v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 5000 RTP/AVP 0\r\n');
+          },
         },
       };
     },
@@ -55,7 +65,11 @@ mediaPortContract('FreeSWITCH adapter (fake drachtio-fsmrf)', fsHarness);
 
 describe('FreeSWITCH adapter: what it asks of FreeSWITCH', () => {
   it('maps prompts to files under the sounds folder, silence to silence_stream, lists to file_string', () => {
-    expect(fsFiles('/s', 'en', ['welcome', { silenceMs: 300 }, 'numbers/12'])).toEqual(['/s/en/prepaid/welcome.wav', 'silence_stream://300', '/s/en/prepaid/numbers/12.wav']);
+    expect(fsFiles('/s', 'en', ['welcome', { silenceMs: 300 }, 'numbers/12'])).toEqual([
+      '/s/en/prepaid/welcome.wav',
+      'silence_stream://300',
+      '/s/en/prepaid/numbers/12.wav',
+    ]);
     expect(fsFileString(['/a.wav', '/b.wav'])).toBe('file_string:///a.wav!/b.wav');
     expect(fsFileString(['/a.wav'])).toBe('/a.wav');
   });
@@ -95,7 +109,12 @@ describe('FreeSWITCH adapter: what it asks of FreeSWITCH', () => {
     const { session } = await h.call();
     const seen: string[] = [];
     session.on('rtp-timeout', (e) => seen.push(`timeout:${e.leg}`));
-    const ended = new Promise<void>((resolve) => session.on('ended', (e) => { seen.push(`ended:${e.reason}`); resolve(); }));
+    const ended = new Promise<void>((resolve) =>
+      session.on('ended', (e) => {
+        seen.push(`ended:${e.reason}`);
+        resolve();
+      }),
+    );
     (h.fake.endpoints[0] as FakeFsEndpoint).hangupFromServer('MEDIA_TIMEOUT');
     await ended;
     expect(seen).toEqual(['timeout:caller', 'ended:media-server-hangup']);

@@ -11,12 +11,24 @@ const n = (...xs: (number | string)[]): string[] => xs.map((x) => (typeof x === 
 
 describe('phrase assembler: numbers (British English)', () => {
   it.each([
-    [0, n(0)], [7, n(7)], [13, n(13)], [20, n(20)], [34, n(30, 4)], [99, n(90, 9)],
-    [100, n(1, 'numbers/hundred')], [105, n(1, 'numbers/hundred', 'and', 5)], [250, n(2, 'numbers/hundred', 'and', 50)],
-    [1000, n(1, 'numbers/thousand')], [1005, n(1, 'numbers/thousand', 'and', 5)],
+    [0, n(0)],
+    [7, n(7)],
+    [13, n(13)],
+    [20, n(20)],
+    [34, n(30, 4)],
+    [99, n(90, 9)],
+    [100, n(1, 'numbers/hundred')],
+    [105, n(1, 'numbers/hundred', 'and', 5)],
+    [250, n(2, 'numbers/hundred', 'and', 50)],
+    [1000, n(1, 'numbers/thousand')],
+    [1005, n(1, 'numbers/thousand', 'and', 5)],
     [1234, n(1, 'numbers/thousand', 2, 'numbers/hundred', 'and', 30, 4)],
-    [20_000, n(20, 'numbers/thousand')], [1_000_001, n(1, 'numbers/million', 'and', 1)],
-    [999_999_999, n(9, 'numbers/hundred', 'and', 90, 9, 'numbers/million', 9, 'numbers/hundred', 'and', 90, 9, 'numbers/thousand', 9, 'numbers/hundred', 'and', 90, 9)],
+    [20_000, n(20, 'numbers/thousand')],
+    [1_000_001, n(1, 'numbers/million', 'and', 1)],
+    [
+      999_999_999,
+      n(9, 'numbers/hundred', 'and', 90, 9, 'numbers/million', 9, 'numbers/hundred', 'and', 90, 9, 'numbers/thousand', 9, 'numbers/hundred', 'and', 90, 9),
+    ],
   ])('%d', (value, want) => {
     expect(ENGLISH.number(value)).toEqual(want);
   });
@@ -45,11 +57,13 @@ describe('phrase assembler: balances in micro-units', () => {
 
   it('splits with integers only, exactly, up to the largest safe amount', () => {
     expect(splitAmount(Number.MAX_SAFE_INTEGER, 2)).toEqual({ negative: false, major: 9_007_199_254, minor: 74 });
-    fc.assert(fc.property(fc.integer({ min: -1e15, max: 1e15 }), (micro) => {
-      const { negative, major, minor } = splitAmount(micro, 2);
-      const abs = Math.abs(micro);
-      return negative === micro < 0 && major * 1_000_000 + minor * 10_000 <= abs && abs - (major * 1_000_000 + minor * 10_000) < 10_000;
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: -1e15, max: 1e15 }), (micro) => {
+        const { negative, major, minor } = splitAmount(micro, 2);
+        const abs = Math.abs(micro);
+        return negative === micro < 0 && major * 1_000_000 + minor * 10_000 <= abs && abs - (major * 1_000_000 + minor * 10_000) < 10_000;
+      }),
+    );
     expect(() => splitAmount(0.5, 2)).toThrow(RangeError);
   });
 
@@ -65,16 +79,20 @@ describe('phrase assembler: balances in micro-units', () => {
 
   it('every fragment the assembler can produce is in the catalog', () => {
     const names = new Set<string>(PROMPT_NAMES);
-    fc.assert(fc.property(fc.integer({ min: -1e14, max: 1e14 }), fc.constantFrom('GBP', 'USD', 'EUR'), fc.integer({ min: 0, max: 1e6 }), (micro, cur, mins) => {
-      return [...ENGLISH.balance(micro, cur), ...ENGLISH.minutes(mins)].every((f) => names.has(f));
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: -1e14, max: 1e14 }), fc.constantFrom('GBP', 'USD', 'EUR'), fc.integer({ min: 0, max: 1e6 }), (micro, cur, mins) => {
+        return [...ENGLISH.balance(micro, cur), ...ENGLISH.minutes(mins)].every((f) => names.has(f));
+      }),
+    );
   });
 });
 
 describe('prompt files', () => {
   it('the catalog, the phrase list and the files agree, and every file is 8 kHz mono G.711', () => {
     const tsv = readFileSync(path.resolve(import.meta.dirname, '../../scripts/prompts/phrases-en.tsv'), 'utf8')
-      .split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split('\t')[0]);
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.split('\t')[0]);
     expect(PROMPT_NAMES.filter((p) => !p.startsWith('tones/'))).toEqual(tsv);
     const onDisk: string[] = [];
     const walk = (dir: string, prefix: string): void => {

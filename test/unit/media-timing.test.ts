@@ -8,11 +8,15 @@ import { MediaPortsExhaustedError } from '../../src/media/media-port.ts';
 import { nextSessionState, SessionState } from '../../src/media/embedded/embedded-session.ts';
 
 const fakeClock: ClockPort = {
-  now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
 describe('pacing clock (fake timers)', () => {
-  afterEach(() => { vi.useRealTimers(); });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it('ticks every 20 ms against the start time, so a late timer does not push later ticks', () => {
     vi.useFakeTimers({ now: 0 });
@@ -61,7 +65,9 @@ describe('pacing clock (fake timers)', () => {
 });
 
 describe('digit entry (one try of collect)', () => {
-  afterEach(() => { vi.useRealTimers(); });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   const rules = { min: 2, max: 4, terminators: '#', firstDigitMs: 5000, interDigitMs: 2000 };
 
   it('the first key while prompting stops the prompt; the terminator completes', async () => {

@@ -32,7 +32,9 @@ describe('test payment provider in production', () => {
   it('the account API process refuses to start, exit code 2, naming the setting', async () => {
     const env = { PATH: process.env.PATH, ...base, PAYMENT_PROVIDER: 'test', DEPLOYMENT: 'production', API_PORT: '0' };
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, ['--import', 'tsx', 'src/api/api-main.ts'], { env, timeout: 30_000 }, (_err, _out, stderr) => resolve({ code: child.exitCode, stderr }));
+      const child = execFile(process.execPath, ['--import', 'tsx', 'src/api/api-main.ts'], { env, timeout: 30_000 }, (_err, _out, stderr) =>
+        resolve({ code: child.exitCode, stderr }),
+      );
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(REFUSED);

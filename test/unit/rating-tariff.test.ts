@@ -65,11 +65,13 @@ describe('effective windows', () => {
   });
 
   it('finds the right window among many for one prefix', () => {
-    const months: Rate[] = Array.from({ length: 24 }, (_, i) => makeRate({
-      pricePerMinute: i,
-      effectiveFrom: new Date(Date.UTC(2024, i, 1)),
-      effectiveUntil: new Date(Date.UTC(2024, i + 1, 1)),
-    }));
+    const months: Rate[] = Array.from({ length: 24 }, (_, i) =>
+      makeRate({
+        pricePerMinute: i,
+        effectiveFrom: new Date(Date.UTC(2024, i, 1)),
+        effectiveUntil: new Date(Date.UTC(2024, i + 1, 1)),
+      }),
+    );
     const monthly = new Tariff('monthly', months.reverse());
     for (let i = 0; i < 24; i++) {
       expect(monthly.lookup('44', new Date(Date.UTC(2024, i, 15)))?.pricePerMinute).toBe(i);
@@ -90,20 +92,23 @@ describe('ties on one prefix', () => {
   });
 
   it('rejects an open-ended window that overlaps a later one, naming the prefix and both windows', () => {
-    const construct = (): Tariff => new Tariff('retail', [
-      makeRate({ prefix: '33', effectiveFrom: jan }),
-      makeRate({ prefix: '33', effectiveFrom: feb, effectiveUntil: mar }),
-    ]);
+    const construct = (): Tariff =>
+      new Tariff('retail', [makeRate({ prefix: '33', effectiveFrom: jan }), makeRate({ prefix: '33', effectiveFrom: feb, effectiveUntil: mar })]);
     expect(construct).toThrow(TariffConflictError);
-    expect(construct).toThrow(/tariff "retail": prefix 33 has overlapping effective windows \[2025-01-01T00:00:00\.000Z, open-ended\) \(rate #1\) and \[2025-02-01T00:00:00\.000Z, 2025-03-01T00:00:00\.000Z\) \(rate #2\)/);
+    expect(construct).toThrow(
+      /tariff "retail": prefix 33 has overlapping effective windows \[2025-01-01T00:00:00\.000Z, open-ended\) \(rate #1\) and \[2025-02-01T00:00:00\.000Z, 2025-03-01T00:00:00\.000Z\) \(rate #2\)/,
+    );
   });
 
   it('rejects a window nested inside an earlier, longer one', () => {
-    expect(() => new Tariff('t', [
-      makeRate({ effectiveFrom: jan, effectiveUntil: mar }),
-      makeRate({ effectiveFrom: at('2024-06-01T00:00:00.000Z'), effectiveUntil: at('2025-12-01T00:00:00.000Z') }),
-      makeRate({ effectiveFrom: feb, effectiveUntil: at('2025-02-02T00:00:00.000Z') }),
-    ])).toThrow(TariffConflictError);
+    expect(
+      () =>
+        new Tariff('t', [
+          makeRate({ effectiveFrom: jan, effectiveUntil: mar }),
+          makeRate({ effectiveFrom: at('2024-06-01T00:00:00.000Z'), effectiveUntil: at('2025-12-01T00:00:00.000Z') }),
+          makeRate({ effectiveFrom: feb, effectiveUntil: at('2025-02-02T00:00:00.000Z') }),
+        ]),
+    ).toThrow(TariffConflictError);
   });
 
   it('accepts windows that touch (until of one = from of the next)', () => {

@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import {
-  billableSecondsFromMs, billedSeconds, callCost, maxAffordableSeconds,
-} from '../../src/billing/rating/index.ts';
+import { billableSecondsFromMs, billedSeconds, callCost, maxAffordableSeconds } from '../../src/billing/rating/index.ts';
 import { makeRate } from './rating-fixtures.ts';
 
 describe('answered milliseconds round up to whole seconds', () => {
   it.each([
-    [0, 0], [1, 1], [999, 1], [1000, 1], [1001, 2], [59_999, 60], [60_000, 60], [60_001, 61],
+    [0, 0],
+    [1, 1],
+    [999, 1],
+    [1000, 1],
+    [1001, 2],
+    [59_999, 60],
+    [60_000, 60],
+    [60_001, 61],
   ])('%i ms bills as %i s', (ms, seconds) => {
     expect(billableSecondsFromMs(ms)).toBe(seconds);
   });
@@ -85,7 +90,11 @@ describe('minimum billed seconds', () => {
   });
 
   it.each([
-    [1, 90], [60, 90], [61, 120], [90, 120], [121, 180],
+    [1, 90],
+    [60, 90],
+    [61, 120],
+    [90, 120],
+    [121, 180],
   ])('a 60/60 rate with a 90 s minimum bills a %i s call as %i s', (d, billed) => {
     expect(billedSeconds(makeRate({ minimumSeconds: 90 }), d)).toBe(billed);
   });
@@ -153,7 +162,10 @@ describe('bad arguments are bugs and throw a RangeError', () => {
   });
 
   it.each([
-    [-1, 60], [1.5, 60], [100, -1], [100, 0.5],
+    [-1, 60],
+    [1.5, 60],
+    [100, -1],
+    [100, 0.5],
   ])('maxAffordableSeconds with available %s and cap %s', (available, cap) => {
     expect(() => maxAffordableSeconds(rate, available, cap)).toThrow(RangeError);
   });

@@ -10,7 +10,7 @@ function source() {
     version: 1,
     load: async (key: string): Promise<string> => {
       s.loads++;
-      const version = s.version;   // what the source held when the read started
+      const version = s.version; // what the source held when the read started
       await Promise.resolve();
       if (s.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       if (s.missing.has(key)) throw new AppError('UNKNOWN_TARIFF');
@@ -72,9 +72,12 @@ describe('refreshing cache', () => {
   it('holds at most maxEntries keys, dropping the oldest', async () => {
     const src = source();
     const cache = new RefreshingCache(src.load, { ttlMs: 60_000, maxEntries: 2 });
-    await cache.get('a'); await cache.get('b'); await cache.get('c');
+    await cache.get('a');
+    await cache.get('b');
+    await cache.get('c');
     expect(src.loads).toBe(3);
-    await cache.get('c'); await cache.get('b');
+    await cache.get('c');
+    await cache.get('b');
     expect(src.loads).toBe(3);
     await cache.get('a');
     expect(src.loads).toBe(4);

@@ -17,7 +17,11 @@ describe('PINs', () => {
     expect(pinHmac('k'.repeat(32), '123456').toString('hex')).not.toContain('123456');
   });
   it('generated PINs are valid and have no leading zero', () => {
-    for (let i = 0; i < 200; i++) { const p = generatePin(8); expect(isValidPin(p)).toBe(true); expect(p[0]).not.toBe('0'); }
+    for (let i = 0; i < 200; i++) {
+      const p = generatePin(8);
+      expect(isValidPin(p)).toBe(true);
+      expect(p[0]).not.toBe('0');
+    }
   });
 });
 
@@ -38,8 +42,13 @@ describe('numbers', () => {
   const gb = { countryCode: '44', internationalPrefix: '00', trunkPrefix: '0' };
   const us = { countryCode: '1', internationalPrefix: '011', trunkPrefix: '1' };
   it.each([
-    ['+44 20 7946 0018', gb, '+442079460018'], ['00441632960001', gb, '+441632960001'], ['07700 900123', gb, '+447700900123'],
-    ['011 33 1 23 45 67 89', us, '+33123456789'], ['12025550123', us, '+12025550123'], ['123', gb, undefined], ['+0123456789', gb, undefined],
+    ['+44 20 7946 0018', gb, '+442079460018'],
+    ['00441632960001', gb, '+441632960001'],
+    ['07700 900123', gb, '+447700900123'],
+    ['011 33 1 23 45 67 89', us, '+33123456789'],
+    ['12025550123', us, '+12025550123'],
+    ['123', gb, undefined],
+    ['+0123456789', gb, undefined],
   ])('%s → %s', (raw, plan, want) => expect(normaliseNumber(raw, plan)).toBe(want));
   it('E.164 accepts + and 7 to 15 digits not starting with 0', () => {
     expect(isE164('+4420794600')).toBe(true);
@@ -50,10 +59,13 @@ describe('numbers', () => {
 
 describe('money guards', () => {
   it('accept exactly the safe integers within the limit', () => {
-    fc.assert(fc.property(fc.double(), (v) => {
-      const ok = Number.isSafeInteger(v) && Math.abs(v) <= 1e15;
-      if (ok) expect(assertMicros(v, 'x')).toBe(v); else expect(() => assertMicros(v, 'x')).toThrow(RangeError);
-    }));
+    fc.assert(
+      fc.property(fc.double(), (v) => {
+        const ok = Number.isSafeInteger(v) && Math.abs(v) <= 1e15;
+        if (ok) expect(assertMicros(v, 'x')).toBe(v);
+        else expect(() => assertMicros(v, 'x')).toThrow(RangeError);
+      }),
+    );
     expect(() => assertMicros(-1, 'x', { nonNegative: true })).toThrow(/must not be negative/);
     expect(() => assertMicros(0, 'x', { positive: true })).toThrow(/must be positive/);
   });

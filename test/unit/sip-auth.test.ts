@@ -16,7 +16,9 @@ const KEY = 'k'.repeat(32);
 
 describe('digest credentials parser', () => {
   it('reads quoted strings with escapes, tokens and case-insensitive names', () => {
-    const r = parseCredentials(['Digest USERNAME="bo\\"b", Realm="sip.example", nonce="abc", uri="sip:sip.example", response="0a1b", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="x,y"']);
+    const r = parseCredentials([
+      'Digest USERNAME="bo\\"b", Realm="sip.example", nonce="abc", uri="sip:sip.example", response="0a1b", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="x,y"',
+    ]);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const c = r.credentials[0]!;
@@ -32,7 +34,11 @@ describe('digest credentials parser', () => {
     const r = parseCredentials(['digest username="a", realm="r1", Basic x=1', 'DIGEST username="b",realm="r2"']);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.credentials.map((c) => [c.scheme, c.params.get('username') ?? c.params.get('x')])).toEqual([['digest', 'a'], ['basic', '1'], ['digest', 'b']]);
+    expect(r.credentials.map((c) => [c.scheme, c.params.get('username') ?? c.params.get('x')])).toEqual([
+      ['digest', 'a'],
+      ['basic', '1'],
+      ['digest', 'b'],
+    ]);
   });
 
   it.each([
@@ -51,31 +57,55 @@ describe('digest credentials parser', () => {
 });
 
 describe('digest computation (RFC 7616 §3.9.1 and RFC 2617 §3.5 vectors)', () => {
-  const rfc7616 = { username: 'Mufasa', realm: 'http-auth@example.org', password: 'Circle of Life', uri: '/dir/index.html',
-    nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v', cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ' };
+  const rfc7616 = {
+    username: 'Mufasa',
+    realm: 'http-auth@example.org',
+    password: 'Circle of Life',
+    uri: '/dir/index.html',
+    nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
+    cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
+  };
 
   it.each([
     ['MD5', '8ca523f5e9506fed4657c9700eebdbec'],
     ['SHA-256', '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1'],
   ] as const)('RFC 7616 %s', (algorithm, expected) => {
     const ha1 = sipHa1(rfc7616.username, rfc7616.realm, rfc7616.password);
-    const got = digestResponse({ algorithm, ha1: algorithm === 'MD5' ? ha1.md5 : ha1.sha256, method: 'GET', uri: rfc7616.uri,
-      nonce: rfc7616.nonce, qop: { nc: '00000001', cnonce: rfc7616.cnonce } });
+    const got = digestResponse({
+      algorithm,
+      ha1: algorithm === 'MD5' ? ha1.md5 : ha1.sha256,
+      method: 'GET',
+      uri: rfc7616.uri,
+      nonce: rfc7616.nonce,
+      qop: { nc: '00000001', cnonce: rfc7616.cnonce },
+    });
     expect(got).toBe(expected);
   });
 
   it('RFC 2617 MD5', () => {
     const ha1 = sipHa1('Mufasa', 'testrealm@host.com', 'Circle Of Life').md5;
-    expect(digestResponse({ algorithm: 'MD5', ha1, method: 'GET', uri: '/dir/index.html', nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093',
-      qop: { nc: '00000001', cnonce: '0a4f113b' } })).toBe('6629fae49393a05397450978507c4ef1');
+    expect(
+      digestResponse({
+        algorithm: 'MD5',
+        ha1,
+        method: 'GET',
+        uri: '/dir/index.html',
+        nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093',
+        qop: { nc: '00000001', cnonce: '0a4f113b' },
+      }),
+    ).toBe('6629fae49393a05397450978507c4ef1');
   });
 
   it.each(['MD5', 'SHA-256'] as const)('the same vector as a SIP REGISTER (%s), with and without qop', (algorithm) => {
-    const h = (s: string) => createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(s).digest('hex');
+    const h = (s: string) =>
+      createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+        .update(s)
+        .digest('hex');
     const ha1 = h(`Mufasa:${rfc7616.realm}:Circle of Life`);
     const ha2 = h('REGISTER:sip:example.org');
-    expect(digestResponse({ algorithm, ha1, method: 'REGISTER', uri: 'sip:example.org', nonce: rfc7616.nonce, qop: { nc: '00000001', cnonce: rfc7616.cnonce } }))
-      .toBe(h(`${ha1}:${rfc7616.nonce}:00000001:${rfc7616.cnonce}:auth:${ha2}`));
+    expect(
+      digestResponse({ algorithm, ha1, method: 'REGISTER', uri: 'sip:example.org', nonce: rfc7616.nonce, qop: { nc: '00000001', cnonce: rfc7616.cnonce } }),
+    ).toBe(h(`${ha1}:${rfc7616.nonce}:00000001:${rfc7616.cnonce}:auth:${ha2}`));
     expect(digestResponse({ algorithm, ha1, method: 'REGISTER', uri: 'sip:example.org', nonce: rfc7616.nonce })).toBe(h(`${ha1}:${rfc7616.nonce}:${ha2}`));
   });
 
@@ -156,9 +186,18 @@ function client(
   const uri = o.uri ?? `sip:${o.realm}`;
   const nc = (o.nc ?? 1).toString(16).padStart(8, '0');
   const qop = o.qop === false ? undefined : { nc, cnonce: 'c0ffee' };
-  const response = digestResponse({ algorithm: o.algorithm, ha1: o.algorithm === 'MD5' ? ha1.md5 : ha1.sha256, method: 'REGISTER', uri, nonce, ...(qop ? { qop } : {}) });
-  return `Digest username="${o.username}", realm="${o.realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${o.algorithm}` +
-    (qop ? `, qop=auth, nc=${nc}, cnonce="c0ffee"` : '');
+  const response = digestResponse({
+    algorithm: o.algorithm,
+    ha1: o.algorithm === 'MD5' ? ha1.md5 : ha1.sha256,
+    method: 'REGISTER',
+    uri,
+    nonce,
+    ...(qop ? { qop } : {}),
+  });
+  return (
+    `Digest username="${o.username}", realm="${o.realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${o.algorithm}` +
+    (qop ? `, qop=auth, nc=${nc}, cnonce="c0ffee"` : '')
+  );
 }
 
 describe('digest authenticator (fake clock, in-memory stores)', () => {
@@ -168,8 +207,13 @@ describe('digest authenticator (fake clock, in-memory stores)', () => {
     const clock = { now: 10_000_000 };
     const credentials = new MemoryCredentials(new Map([['alice', { accountId: 7, ha1Md5: ha1.md5, ha1Sha256: ha1.sha256 }]]));
     const uses = new MemoryNonceUses();
-    const auth = new DigestAuthenticator({ realm, credentials, nonceUses: uses, dummyKey: KEY,
-      nonces: new NonceIssuer({ key: KEY, lifetimeMs: 300_000, now: () => clock.now }) });
+    const auth = new DigestAuthenticator({
+      realm,
+      credentials,
+      nonceUses: uses,
+      dummyKey: KEY,
+      nonces: new NonceIssuer({ key: KEY, lifetimeMs: 300_000, now: () => clock.now }),
+    });
     return { clock, auth, uses, credentials };
   }
   const req = (authorization: string) => ({ method: 'REGISTER', authorization: [authorization] });
@@ -201,7 +245,10 @@ describe('digest authenticator (fake clock, in-memory stores)', () => {
     const { auth, clock } = setup();
     const ch = auth.challenge().challenges;
     clock.now += 300_001;
-    expect(await auth.authenticate(req(client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'MD5' })))).toMatchObject({ kind: 'challenge', stale: true });
+    expect(await auth.authenticate(req(client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'MD5' })))).toMatchObject({
+      kind: 'challenge',
+      stale: true,
+    });
     expect(await auth.authenticate(req(client(ch, { username: 'alice', password: 'nope', realm, algorithm: 'MD5' })))).toMatchObject({ kind: 'forbidden' });
   });
 
@@ -211,8 +258,12 @@ describe('digest authenticator (fake clock, in-memory stores)', () => {
     const first = client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'SHA-256', nc: 1 });
     expect((await auth.authenticate(req(first))).kind).toBe('authenticated');
     expect(await auth.authenticate(req(first))).toMatchObject({ kind: 'challenge', stale: true });
-    expect((await auth.authenticate(req(client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'SHA-256', nc: 3 })))).kind).toBe('authenticated');
-    expect((await auth.authenticate(req(client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'SHA-256', nc: 2 })))).kind).toBe('challenge');
+    expect((await auth.authenticate(req(client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'SHA-256', nc: 3 })))).kind).toBe(
+      'authenticated',
+    );
+    expect((await auth.authenticate(req(client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'SHA-256', nc: 2 })))).kind).toBe(
+      'challenge',
+    );
   });
 
   it('without qop a nonce is single-use', async () => {
@@ -244,10 +295,16 @@ describe('digest authenticator (fake clock, in-memory stores)', () => {
     const { auth } = setup();
     const ch = auth.challenge().challenges;
     const forCheap = client(ch, { username: 'alice', password: 'correct horse', realm, algorithm: 'MD5', uri: 'sip:0033123456789@sip.example' });
-    expect(await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:00449098765432@sip.example' }))
-      .toEqual({ kind: 'malformed', reason: 'uri does not match the Request-URI' });
-    expect((await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:0033123456789@SIP.example:5060;user=phone' })).kind).toBe('malformed');
-    expect(await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:0033123456789@SIP.example:5060' })).toMatchObject({ kind: 'authenticated' });
+    expect(await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:00449098765432@sip.example' })).toEqual({
+      kind: 'malformed',
+      reason: 'uri does not match the Request-URI',
+    });
+    expect((await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:0033123456789@SIP.example:5060;user=phone' })).kind).toBe(
+      'malformed',
+    );
+    expect(await auth.authenticate({ method: 'REGISTER', authorization: [forCheap], requestUri: 'sip:0033123456789@SIP.example:5060' })).toMatchObject({
+      kind: 'authenticated',
+    });
   });
 
   it.each([

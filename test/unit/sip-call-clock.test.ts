@@ -15,37 +15,60 @@ const NO_ANSWER_MS = 30_000;
 
 function control(clock: ManualClock): CallControl {
   return new CallControl({
-    credit: {} as CallCredit, log, clock,
-    tariff: () => Promise.reject(new Error('not used')), carriers: () => Promise.resolve([]), isBlocked: () => Promise.resolve(false),
+    credit: {} as CallCredit,
+    log,
+    clock,
+    tariff: () => Promise.reject(new Error('not used')),
+    carriers: () => Promise.resolve([]),
+    isBlocked: () => Promise.resolve(false),
     settings: { routingMode: 'priority', noAnswerTimeoutMs: NO_ANSWER_MS, maxCallSeconds: 3600, extendLeadSeconds: 10, warnSeconds: 0 },
   });
 }
 
 function ringingCall(clock: ManualClock): PrepaidCall {
-  const call = new PrepaidCall({ callId: 'c-1', accountId: 1, kind: 'device', cli: null, sourceIp: null, accessNumber: null, device: 'alice', dialledNumber: '441632960001', currency: 'GBP' }, clock.now());
+  const call = new PrepaidCall(
+    {
+      callId: 'c-1',
+      accountId: 1,
+      kind: 'device',
+      cli: null,
+      sourceIp: null,
+      accessNumber: null,
+      device: 'alice',
+      dialledNumber: '441632960001',
+      currency: 'GBP',
+    },
+    clock.now(),
+  );
   call.to(CallState.Reserved);
   return call;
 }
 
 const route = (carrierId: string): RouteAttempt => ({
-  carrierId, buyRate: undefined, uri: `sip:441632960001@${carrierId}.test`,
+  carrierId,
+  buyRate: undefined,
+  uri: `sip:441632960001@${carrierId}.test`,
   gateway: { id: 1, carrierId, address: '192.0.2.1', port: 5060, transport: 'udp', priority: 1 } as RouteAttempt['gateway'],
 });
 
 /** One outbound attempt the test controls: it may ring, and a CANCEL (the deadline's) fails it 487 as a carrier would. */
 function attempts(tried: string[], behaviour: (carrierId: string) => { ring: boolean }) {
   const answers = new Map<string, (value: string) => void>();
-  const attempt = (r: RouteAttempt, sent: (cancel: () => void) => void, ringing: () => void) => new Promise<string>((resolve, reject) => {
-    tried.push(r.carrierId);
-    answers.set(r.carrierId, resolve);
-    sent(() => reject(Object.assign(new Error('cancelled'), { status: 487, reason: 'Request Terminated' })));
-    if (behaviour(r.carrierId).ring) ringing();
-  });
+  const attempt = (r: RouteAttempt, sent: (cancel: () => void) => void, ringing: () => void) =>
+    new Promise<string>((resolve, reject) => {
+      tried.push(r.carrierId);
+      answers.set(r.carrierId, resolve);
+      sent(() => reject(Object.assign(new Error('cancelled'), { status: 487, reason: 'Request Terminated' })));
+      if (behaviour(r.carrierId).ring) ringing();
+    });
   return { attempt, answer: (carrierId: string) => answers.get(carrierId)!(`dialog-${carrierId}`) };
 }
 
 /** Lets the dialling loop reach its next await (each attempt is started after a microtask or two). */
-const settle = () => new Promise<void>((resolve) => { setImmediate(resolve); });
+const settle = () =>
+  new Promise<void>((resolve) => {
+    setImmediate(resolve);
+  });
 
 describe('call control on the injected clock', () => {
   it('a route that rang until the no-answer deadline is a final 480 No Answer at that very millisecond; no other carrier rings the callee', async () => {
@@ -58,7 +81,7 @@ describe('call control on the injected clock', () => {
     clock.advance(NO_ANSWER_MS - 1);
     await settle();
     expect(tried).toEqual(['a']);
-    expect(clock.pending).toBe(1);                                  // still ringing one millisecond before the deadline
+    expect(clock.pending).toBe(1); // still ringing one millisecond before the deadline
     clock.advance(1);
     expect(await outcome).toEqual({ kind: 'failed', status: 480, reason: 'No Answer' });
     expect(tried).toEqual(['a']);

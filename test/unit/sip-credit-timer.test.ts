@@ -1,11 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CreditTimer } from '../../src/sip/call/credit-timer.ts';
 
-beforeEach(() => { vi.useFakeTimers({ now: 1_000_000 }); });
-afterEach(() => { vi.useRealTimers(); });
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const timers = {
-  now: () => Date.now(), setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+  now: () => Date.now(),
+  setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+  clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
 };
 
 describe('credit timer', () => {
@@ -18,23 +24,31 @@ describe('credit timer', () => {
     new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 14_400, leadSeconds: 10, warnSeconds: 30, extend, warn, cut, timers });
     await vi.advanceTimersByTimeAsync(50_000);
     expect(extend).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(60_000);               // t = 110 s
+    await vi.advanceTimersByTimeAsync(60_000); // t = 110 s
     expect(extend).toHaveBeenCalledTimes(2);
-    await vi.advanceTimersByTimeAsync(30_000);               // t = 140 s: refused at 140
+    await vi.advanceTimersByTimeAsync(30_000); // t = 140 s: refused at 140
     expect(extend).toHaveBeenCalledTimes(3);
     expect(warn).not.toHaveBeenCalled();
     expect(cut).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(9_999);                // t = 149.999 s: the 150th second is paid for
+    await vi.advanceTimersByTimeAsync(9_999); // t = 149.999 s: the 150th second is paid for
     expect(cut).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(1);                    // t = 150.000 s: the paid second, not before
+    await vi.advanceTimersByTimeAsync(1); // t = 150.000 s: the paid second, not before
     expect(cut).toHaveBeenCalledWith('credit_exhausted', answeredAt + 150_000);
   });
 
   it('warns warnSeconds before the cut when there is time to', async () => {
-    const cut = vi.fn(); const warn = vi.fn();
+    const cut = vi.fn();
+    const warn = vi.fn();
     new CreditTimer({
-      answeredAt: Date.now(), coveredSeconds: 120, maxCallSeconds: 14_400, leadSeconds: 60, warnSeconds: 30,
-      extend: async () => ({ ok: false, coveredSeconds: 120 }), warn, cut, timers,
+      answeredAt: Date.now(),
+      coveredSeconds: 120,
+      maxCallSeconds: 14_400,
+      leadSeconds: 60,
+      warnSeconds: 30,
+      extend: async () => ({ ok: false, coveredSeconds: 120 }),
+      warn,
+      cut,
+      timers,
     });
     await vi.advanceTimersByTimeAsync(89_999);
     expect(warn).not.toHaveBeenCalled();
@@ -47,8 +61,14 @@ describe('credit timer', () => {
   it('cuts at the hard maximum duration whatever the credit', async () => {
     const cut = vi.fn();
     new CreditTimer({
-      answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 100, leadSeconds: 10, warnSeconds: 5,
-      extend: async () => ({ ok: true, coveredSeconds: 10_000 }), cut, timers,
+      answeredAt: Date.now(),
+      coveredSeconds: 60,
+      maxCallSeconds: 100,
+      leadSeconds: 10,
+      warnSeconds: 5,
+      extend: async () => ({ ok: true, coveredSeconds: 10_000 }),
+      cut,
+      timers,
     });
     const answeredAt = Date.now();
     await vi.advanceTimersByTimeAsync(99_999);
@@ -59,8 +79,21 @@ describe('credit timer', () => {
   });
 
   it('keeps the cover it holds when the extension fails with an error, and stops cleanly', async () => {
-    const cut = vi.fn(); const onError = vi.fn();
-    const t = new CreditTimer({ answeredAt: Date.now(), coveredSeconds: 60, maxCallSeconds: 1000, leadSeconds: 10, warnSeconds: 5, extend: async () => { throw new Error('redis down'); }, cut, onError, timers });
+    const cut = vi.fn();
+    const onError = vi.fn();
+    const t = new CreditTimer({
+      answeredAt: Date.now(),
+      coveredSeconds: 60,
+      maxCallSeconds: 1000,
+      leadSeconds: 10,
+      warnSeconds: 5,
+      extend: async () => {
+        throw new Error('redis down');
+      },
+      cut,
+      onError,
+      timers,
+    });
     await vi.advanceTimersByTimeAsync(50_000);
     expect(onError).toHaveBeenCalled();
     t.stop();

@@ -23,19 +23,34 @@ const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.
 
 function types(over: Partial<{ [K in keyof CallTypes]: Partial<CallType> }> = {}): CallTypes & { routed: string[] } {
   const routed: string[] = [];
-  const make = <K extends keyof CallTypes>(kind: K): CallTypes[K] => ({
-    kind, accept: () => Promise.resolve(undefined), route: () => { routed.push(kind); return Promise.resolve(); }, ...over[kind],
-  }) as CallTypes[K];
-  return { 'device': make('device'), 'access-number': make('access-number'), 'personal-number': make('personal-number'), routed };
+  const make = <K extends keyof CallTypes>(kind: K): CallTypes[K] =>
+    ({
+      kind,
+      accept: () => Promise.resolve(undefined),
+      route: () => {
+        routed.push(kind);
+        return Promise.resolve();
+      },
+      ...over[kind],
+    }) as CallTypes[K];
+  return { device: make('device'), 'access-number': make('access-number'), 'personal-number': make('personal-number'), routed };
 }
 
 describe('admit-invite: counts INVITEs, refuses them while draining', () => {
   it('an admitted INVITE is in flight until its handling ends', () => {
     let invites = 0;
-    const admission = new InviteAdmission({ onInvite: () => { invites++; }, elapsed: () => 42 });
-    const req = fakeInvite(); const res = fakeResponse();
+    const admission = new InviteAdmission({
+      onInvite: () => {
+        invites++;
+      },
+      elapsed: () => 42,
+    });
+    const req = fakeInvite();
+    const res = fakeResponse();
     let passed = false;
-    admission.middleware(req, res, () => { passed = true; });
+    admission.middleware(req, res, () => {
+      passed = true;
+    });
     expect(passed).toBe(true);
     expect(invites).toBe(1);
     expect(admission.inflight).toBe(1);
@@ -43,27 +58,42 @@ describe('admit-invite: counts INVITEs, refuses them while draining', () => {
   });
   it('while draining: 503 Service Unavailable with Retry-After: 5, counted as an INVITE but not in flight', () => {
     let invites = 0;
-    const admission = new InviteAdmission({ onInvite: () => { invites++; } });
+    const admission = new InviteAdmission({
+      onInvite: () => {
+        invites++;
+      },
+    });
     admission.drain();
     const res = fakeResponse();
-    admission.middleware(fakeInvite(), res, () => { throw new Error('must not pass'); });
+    admission.middleware(fakeInvite(), res, () => {
+      throw new Error('must not pass');
+    });
     expect(res.sent).toEqual([{ status: 503, reason: 'Service Unavailable', headers: { 'Retry-After': '5' } }]);
     expect(invites).toBe(1);
     expect(admission.inflight).toBe(0);
   });
   it('a step that ends the handling takes the INVITE out of flight, once', async () => {
     const admission = new InviteAdmission();
-    const req = fakeInvite({ headers: { 'call-id': '' } }); const res = fakeResponse();
+    const req = fakeInvite({ headers: { 'call-id': '' } });
+    const res = fakeResponse();
     admission.middleware(req, res, () => undefined);
     expect(admission.inflight).toBe(1);
-    await new Promise<void>((resolve) => { requireCallId(silentLog)(req, res, () => undefined); setImmediate(resolve); });
+    await new Promise<void>((resolve) => {
+      requireCallId(silentLog)(req, res, () => undefined);
+      setImmediate(resolve);
+    });
     expect(res.sent.map((s) => s.status)).toEqual([400]);
     expect(admission.inflight).toBe(0);
   });
 });
 
 describe('require-call-id: every call is keyed by its Call-ID', () => {
-  it.each([['absent', undefined], ['empty', ''], ['with a space', 'a b@host'], ['longer than 256', 'x'.repeat(257)]])('%s: 400 Bad Call-ID', async (_name, id) => {
+  it.each([
+    ['absent', undefined],
+    ['empty', ''],
+    ['with a space', 'a b@host'],
+    ['longer than 256', 'x'.repeat(257)],
+  ])('%s: 400 Bad Call-ID', async (_name, id) => {
     const res = fakeResponse();
     const r = await runStep(requireCallId(silentLog), fakeInvite({ headers: { 'call-id': id } }), res);
     expect(r.outcome).toBe('answered');
@@ -114,22 +144,44 @@ describe('refuse-access-number-off-carrier: access numbers are reached through c
     expect(res.sent).toEqual([{ status: 403, reason: 'Access Number Only Via Carrier', headers: undefined }]);
   });
   it('an access number from a carrier, or another number from a device, passes', async () => {
-    expect((await runStep(refuseAccessNumberOffCarrier(silentLog), fakeInvite(), fakeResponse(),
-      { kind: 'access-number', carrier: 'carrier-a', accessNumber: { number: ACCESS, language: 'en' } })).outcome).toBe('next');
+    expect(
+      (
+        await runStep(refuseAccessNumberOffCarrier(silentLog), fakeInvite(), fakeResponse(), {
+          kind: 'access-number',
+          carrier: 'carrier-a',
+          accessNumber: { number: ACCESS, language: 'en' },
+        })
+      ).outcome,
+    ).toBe('next');
     expect((await runStep(refuseAccessNumberOffCarrier(silentLog), fakeInvite(), fakeResponse(), { kind: 'device' })).outcome).toBe('next');
   });
 });
 
-describe('accept-call: the call type\'s own refusals', () => {
+describe("accept-call: the call type's own refusals", () => {
   it('a refusal is answered from the registry and ends the INVITE', async () => {
     const res = fakeResponse();
-    const r = await runStep(acceptCall(types({ 'access-number': { accept: () => Promise.resolve('NO_MEDIA_SERVER') } }), silentLog), fakeInvite(), res, { kind: 'access-number' });
+    const r = await runStep(acceptCall(types({ 'access-number': { accept: () => Promise.resolve('NO_MEDIA_SERVER') } }), silentLog), fakeInvite(), res, {
+      kind: 'access-number',
+    });
     expect(r.outcome).toBe('answered');
     expect(res.sent).toEqual([{ status: 503, reason: 'No Media Server', headers: undefined }]);
   });
   it('only the classified type is asked', async () => {
     const asked: string[] = [];
-    const t = types({ 'device': { accept: () => { asked.push('device'); return Promise.resolve(undefined); } }, 'personal-number': { accept: () => { asked.push('personal'); return Promise.resolve('NUMBER_NOT_FOUND'); } } });
+    const t = types({
+      device: {
+        accept: () => {
+          asked.push('device');
+          return Promise.resolve(undefined);
+        },
+      },
+      'personal-number': {
+        accept: () => {
+          asked.push('personal');
+          return Promise.resolve('NUMBER_NOT_FOUND');
+        },
+      },
+    });
     expect((await runStep(acceptCall(t, silentLog), fakeInvite(), fakeResponse(), { kind: 'device' })).outcome).toBe('next');
     expect(asked).toEqual(['device']);
   });
@@ -138,7 +190,14 @@ describe('accept-call: the call type\'s own refusals', () => {
 describe('authenticate-caller: only call types that authenticate', () => {
   it('a type that answered the request itself (407 challenge) ends the INVITE', async () => {
     const res = fakeResponse();
-    const t = types({ device: { authenticate: (_req, r) => { r.send(407, 'Proxy Authentication Required'); return Promise.resolve(undefined); } } });
+    const t = types({
+      device: {
+        authenticate: (_req, r) => {
+          r.send(407, 'Proxy Authentication Required');
+          return Promise.resolve(undefined);
+        },
+      },
+    });
     const r = await runStep(authenticateCaller(t, silentLog), fakeInvite(), res, { kind: 'device' });
     expect(r.outcome).toBe('answered');
     expect(res.sent.map((s) => s.status)).toEqual([407]);
@@ -157,26 +216,53 @@ describe('authenticate-caller: only call types that authenticate', () => {
 });
 
 describe('rate-calls: every call counted, authenticated callers held to their rate', () => {
-  it('over the account\'s rate: 503 Call Rate Limit Exceeded with Retry-After: 1', async () => {
-    let recorded = 0; const checked: number[] = [];
+  it("over the account's rate: 503 Call Rate Limit Exceeded with Retry-After: 1", async () => {
+    let recorded = 0;
+    const checked: number[] = [];
     const res = fakeResponse();
-    const r = await runStep(rateCalls({ record: () => { recorded++; }, check: (id) => { checked.push(id); return Promise.resolve({ kind: 'limited' }); } }, silentLog),
-      fakeInvite(), res, { kind: 'device', identity: { accountId: 9, username: 'bob' } });
+    const r = await runStep(
+      rateCalls(
+        {
+          record: () => {
+            recorded++;
+          },
+          check: (id) => {
+            checked.push(id);
+            return Promise.resolve({ kind: 'limited' });
+          },
+        },
+        silentLog,
+      ),
+      fakeInvite(),
+      res,
+      { kind: 'device', identity: { accountId: 9, username: 'bob' } },
+    );
     expect(r.outcome).toBe('answered');
     expect(res.sent).toEqual([{ status: 503, reason: 'Call Rate Limit Exceeded', headers: { 'Retry-After': '1' } }]);
     expect([recorded, checked]).toEqual([1, [9]]);
   });
   it('within the rate, or without an authenticated caller, the call passes (and is counted)', async () => {
-    let recorded = 0; let checks = 0;
-    const ports = { record: () => { recorded++; }, check: () => { checks++; return Promise.resolve({ kind: 'allowed' }); } };
-    expect((await runStep(rateCalls(ports, silentLog), fakeInvite(), fakeResponse(), { kind: 'device', identity: { accountId: 9, username: 'bob' } })).outcome).toBe('next');
+    let recorded = 0;
+    let checks = 0;
+    const ports = {
+      record: () => {
+        recorded++;
+      },
+      check: () => {
+        checks++;
+        return Promise.resolve({ kind: 'allowed' });
+      },
+    };
+    expect(
+      (await runStep(rateCalls(ports, silentLog), fakeInvite(), fakeResponse(), { kind: 'device', identity: { accountId: 9, username: 'bob' } })).outcome,
+    ).toBe('next');
     expect((await runStep(rateCalls(ports, silentLog), fakeInvite(), fakeResponse(), { kind: 'access-number' })).outcome).toBe('next');
     expect([recorded, checks]).toEqual([2, 1]);
   });
 });
 
 describe('route-call: the classified call type carries the call', () => {
-  it('hands the call to its type and ends the INVITE\'s handling', async () => {
+  it("hands the call to its type and ends the INVITE's handling", async () => {
     const t = types();
     const r = await runStep(routeCall(t, silentLog), fakeInvite(), fakeResponse(), { kind: 'personal-number' });
     expect(r.outcome).toBe('finished');
@@ -184,7 +270,9 @@ describe('route-call: the classified call type carries the call', () => {
   });
   it('a bug in a call flow: 500 Server Internal Error', async () => {
     const res = fakeResponse();
-    const r = await runStep(routeCall(types({ device: { route: () => Promise.reject(new TypeError('boom')) } }), silentLog), fakeInvite(), res, { kind: 'device' });
+    const r = await runStep(routeCall(types({ device: { route: () => Promise.reject(new TypeError('boom')) } }), silentLog), fakeInvite(), res, {
+      kind: 'device',
+    });
     expect(r.outcome).toBe('answered');
     expect(res.sent).toEqual([{ status: 500, reason: 'Server Internal Error', headers: undefined }]);
   });

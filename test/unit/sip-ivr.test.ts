@@ -10,7 +10,10 @@ describe('IVR state machine', () => {
     const events: IvrEventType[] = ['cli-login', 'done', 'destination', 'authorised', 'answered', 'far-end-hangup', 'done', 'done'];
     let s: IvrState = IvrState.Welcome;
     const seen: IvrState[] = [s];
-    for (const e of events) { s = nextIvrState(s, e); seen.push(s); }
+    for (const e of events) {
+      s = nextIvrState(s, e);
+      seen.push(s);
+    }
     expect(seen).toEqual(['welcome', 'balance', 'destination', 'authorising', 'dialling', 'connected', 'another-call', 'goodbye', 'ended']);
   });
   it('PIN path with a refusal: welcome → pin-entry → offer-cli → balance → destination → authorising → refusal → goodbye', () => {
@@ -35,18 +38,26 @@ describe('caller identity', () => {
     [{ From: '<sip:+447700900123@carrier>;tag=1' }, { cli: '+447700900123', withheld: false }],
     [{ From: '"Bob" <sip:447700900123@carrier>;tag=1' }, { cli: '+447700900123', withheld: false }],
     [{ From: '<sip:anonymous@anonymous.invalid>;tag=1' }, { cli: null, withheld: true }],
-    [{ From: '<sip:+447700900123@carrier>;tag=1', Privacy: 'id' }, { cli: '+447700900123', withheld: true }],
-    [{ From: '<sip:anonymous@anonymous.invalid>;tag=1', 'P-Asserted-Identity': '<sip:+447700900999@carrier>', Privacy: 'id' }, { cli: '+447700900999', withheld: true }],
+    [
+      { From: '<sip:+447700900123@carrier>;tag=1', Privacy: 'id' },
+      { cli: '+447700900123', withheld: true },
+    ],
+    [
+      { From: '<sip:anonymous@anonymous.invalid>;tag=1', 'P-Asserted-Identity': '<sip:+447700900999@carrier>', Privacy: 'id' },
+      { cli: '+447700900999', withheld: true },
+    ],
     [{ From: '<sip:alice@carrier>;tag=1' }, { cli: null, withheld: false }],
     [{ From: '<sip:%E0%A4%A@carrier>;tag=1' }, { cli: null, withheld: false }],
     [{}, { cli: null, withheld: true }],
   ])('%o → %o', (headers, want) => expect(id(headers)).toEqual(want));
 
   it('never throws on any header text', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), fc.string(), (from, pai, privacy) => {
-      const r = id({ From: from, 'P-Asserted-Identity': pai, Privacy: privacy });
-      expect(r.cli === null || /^\+[1-9][0-9]{6,14}$/.test(r.cli)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), (from, pai, privacy) => {
+        const r = id({ From: from, 'P-Asserted-Identity': pai, Privacy: privacy });
+        expect(r.cli === null || /^\+[1-9][0-9]{6,14}$/.test(r.cli)).toBe(true);
+      }),
+    );
   });
 });
 

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createSipMetrics } from '../../src/observability/sip-metrics.ts';
 import type { PrepaidCall } from '../../src/sip/call/prepaid-call.ts';
 
-const call = (kind: string, disposition: string, sipReason: string | null = null) =>
-  ({ facts: { kind }, disposition, sipReason }) as unknown as PrepaidCall;
+const call = (kind: string, disposition: string, sipReason: string | null = null) => ({ facts: { kind }, disposition, sipReason }) as unknown as PrepaidCall;
 
 describe('SIP application metrics', () => {
   it('count INVITEs, answers, finished and refused calls by reason, auth failures, money billed, and calls in progress', async () => {

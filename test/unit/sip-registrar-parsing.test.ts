@@ -6,7 +6,9 @@ import type { SipRequest } from '../../src/sip/sip-types.ts';
 
 describe('contact parser', () => {
   it('reads a name-addr with display name, URI parameters and quoted header parameters', () => {
-    const r = parseContactHeader('"Alice, \\"A\\"" <sip:alice@192.0.2.10:5062;transport=tcp>;expires=60;q=0.5;+sip.instance="<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>"');
+    const r = parseContactHeader(
+      '"Alice, \\"A\\"" <sip:alice@192.0.2.10:5062;transport=tcp>;expires=60;q=0.5;+sip.instance="<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>"',
+    );
     expect(r.ok).toBe(true);
     if (!r.ok || r.value === '*') return;
     const c = r.value[0]!;
@@ -20,7 +22,10 @@ describe('contact parser', () => {
   it('reads several contacts, bare addr-specs (parameters belong to the header) and *', () => {
     const r = parseContactHeader('sip:a@h1;expires=30, <sips:b@[2001:db8::1]:5061>,sip:c@h3');
     expect(r.ok && r.value !== '*' && r.value.map((c) => [c.uri, c.params.get('expires')])).toEqual([
-      ['sip:a@h1', '30'], ['sips:b@[2001:db8::1]:5061', undefined], ['sip:c@h3', undefined]]);
+      ['sip:a@h1', '30'],
+      ['sips:b@[2001:db8::1]:5061', undefined],
+      ['sip:c@h3', undefined],
+    ]);
     expect(parseContactHeader(' * ')).toEqual({ ok: true, value: '*' });
   });
 
@@ -57,17 +62,35 @@ describe('contact parser', () => {
 });
 
 function request(headers: Record<string, string | undefined>, method = 'REGISTER'): SipRequest {
-  const h = new Map(Object.entries(headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k.toLowerCase(), v!]));
+  const h = new Map(
+    Object.entries(headers)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k.toLowerCase(), v!]),
+  );
   return { method, uri: 'sip:sip.example', source_address: '198.51.100.7', source_port: 5060, protocol: 'udp', get: (n) => h.get(n.toLowerCase()) };
 }
 
-const GOOD = { To: '<sip:alice@sip.example>', From: '<sip:alice@sip.example>;tag=1', 'Call-ID': 'abc@host', CSeq: '1 REGISTER', Contact: '<sip:alice@192.0.2.1:5060>', Expires: '600', 'User-Agent': 'Phone/1.0' };
+const GOOD = {
+  To: '<sip:alice@sip.example>',
+  From: '<sip:alice@sip.example>;tag=1',
+  'Call-ID': 'abc@host',
+  CSeq: '1 REGISTER',
+  Contact: '<sip:alice@192.0.2.1:5060>',
+  Expires: '600',
+  'User-Agent': 'Phone/1.0',
+};
 
 describe('REGISTER request reading', () => {
   it('reads a well-formed REGISTER', () => {
     const r = readRegisterRequest(request(GOOD));
     expect(r.ok && { ...r.value, contacts: r.value.contacts === '*' ? '*' : r.value.contacts.length }).toEqual({
-      toUser: 'alice', callId: 'abc@host', cseq: 1, expires: 600, contacts: 1, userAgent: 'Phone/1.0' });
+      toUser: 'alice',
+      callId: 'abc@host',
+      cseq: 1,
+      expires: 600,
+      contacts: 1,
+      userAgent: 'Phone/1.0',
+    });
   });
 
   it('a REGISTER without Contact is a query', () => {

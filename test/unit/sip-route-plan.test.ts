@@ -3,7 +3,15 @@ import { planRoutes, weightedOrder } from '../../src/sip/routing/route-plan.ts';
 import type { Carrier, Gateway } from '../../src/sip/routing/route-plan.ts';
 
 const gw = (id: number, carrierId: string, over: Partial<Gateway> = {}): Gateway => ({
-  id, carrierId, address: `127.0.0.${id}`, port: 5060, transport: 'udp', priority: 10, weight: 100, techPrefix: '', ...over,
+  id,
+  carrierId,
+  address: `127.0.0.${id}`,
+  port: 5060,
+  transport: 'udp',
+  priority: 10,
+  weight: 100,
+  techPrefix: '',
+  ...over,
 });
 
 describe('route plan', () => {
@@ -29,9 +37,15 @@ describe('route plan', () => {
     expect(planRoutes([dear], '44abc', 'priority')).toEqual([]);
   });
   it('spreads equal gateways in proportion to weight', () => {
-    const items = [{ id: 'a', weight: 300 }, { id: 'b', weight: 100 }];
+    const items = [
+      { id: 'a', weight: 300 },
+      { id: 'b', weight: 100 },
+    ];
     let first = 0;
-    for (let i = 0; i < 4000; i++) { const r = (i + 0.5) / 4000; if (weightedOrder(items, () => r)[0]!.id === 'a') first++; }
+    for (let i = 0; i < 4000; i++) {
+      const r = (i + 0.5) / 4000;
+      if (weightedOrder(items, () => r)[0]!.id === 'a') first++;
+    }
     expect(first).toBe(3000);
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseTariffCsv, tariffToCsv, type Rate, type TariffCsvResult } from '../../src/billing/rating/index.ts';
 import { makeRate } from './rating-fixtures.ts';
 
-const HEADER = 'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy';
+const HEADER =
+  'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy';
 const UK = '44,United Kingdom,0.0125,0.05,0,60,60,2025-01-01T00:00:00.000Z,,answered';
 
 function ratesOf(result: TariffCsvResult): Rate[] {
@@ -19,22 +20,29 @@ function errorsOf(result: TariffCsvResult): { line: number; column: string; mess
 describe('importing a tariff CSV', () => {
   it('reads amounts as micro-units and dates as UTC instants', () => {
     const rates = ratesOf(parseTariffCsv(`${HEADER}\n${UK}\n`));
-    expect(rates).toEqual([{
-      prefix: '44',
-      description: 'United Kingdom',
-      pricePerMinute: 12_500,
-      connectionFee: 50_000,
-      minimumSeconds: 0,
-      initialIncrement: 60,
-      subsequentIncrement: 60,
-      effectiveFrom: new Date('2025-01-01T00:00:00.000Z'),
-      effectiveUntil: null,
-      connectionFeePolicy: 'answered',
-    }]);
+    expect(rates).toEqual([
+      {
+        prefix: '44',
+        description: 'United Kingdom',
+        pricePerMinute: 12_500,
+        connectionFee: 50_000,
+        minimumSeconds: 0,
+        initialIncrement: 60,
+        subsequentIncrement: 60,
+        effectiveFrom: new Date('2025-01-01T00:00:00.000Z'),
+        effectiveUntil: null,
+        connectionFeePolicy: 'answered',
+      },
+    ]);
   });
 
   it.each([
-    ['0', 0], ['3', 3_000_000], ['0.000001', 1], ['0.1', 100_000], ['12.345678', 12_345_678], ['007.5', 7_500_000],
+    ['0', 0],
+    ['3', 3_000_000],
+    ['0.000001', 1],
+    ['0.1', 100_000],
+    ['12.345678', 12_345_678],
+    ['007.5', 7_500_000],
     ['9007199254.740991', Number.MAX_SAFE_INTEGER],
   ])('reads the amount %s as %i micro-units', (text, micros) => {
     const rates = ratesOf(parseTariffCsv(`${HEADER}\n44,,${text},${text},0,1,1,2025-01-01,,\n`));
@@ -60,21 +68,29 @@ describe('importing a tariff CSV', () => {
   });
 
   it('accepts the columns in any order, CRLF line ends, a byte-order mark and blank lines', () => {
-    const text = '\uFEFFconnection_fee_policy,effective_until,effective_from,subsequent_increment,initial_increment,minimum_seconds,connection_fee,price_per_minute,description,prefix\r\n' +
+    const text =
+      '\uFEFFconnection_fee_policy,effective_until,effective_from,subsequent_increment,initial_increment,minimum_seconds,connection_fee,price_per_minute,description,prefix\r\n' +
       '\r\nalways,2026-01-01,2025-01-01,6,30,10,0.01,0.2,"Paris, fixed",331\r\n';
     const rates = ratesOf(parseTariffCsv(text));
-    expect(rates).toEqual([makeRate({
-      prefix: '331', description: 'Paris, fixed', pricePerMinute: 200_000, connectionFee: 10_000, minimumSeconds: 10,
-      initialIncrement: 30, subsequentIncrement: 6, effectiveFrom: new Date('2025-01-01T00:00:00.000Z'),
-      effectiveUntil: new Date('2026-01-01T00:00:00.000Z'), connectionFeePolicy: 'always',
-    })]);
+    expect(rates).toEqual([
+      makeRate({
+        prefix: '331',
+        description: 'Paris, fixed',
+        pricePerMinute: 200_000,
+        connectionFee: 10_000,
+        minimumSeconds: 10,
+        initialIncrement: 30,
+        subsequentIncrement: 6,
+        effectiveFrom: new Date('2025-01-01T00:00:00.000Z'),
+        effectiveUntil: new Date('2026-01-01T00:00:00.000Z'),
+        connectionFeePolicy: 'always',
+      }),
+    ]);
   });
 
   it('counts lines inside quoted multi-line descriptions when naming an error line', () => {
     const text = `${HEADER}\r\n44,"United\r\nKingdom ""UK""",0.01,0,0,60,60,2025-01-01,,\r\n33,France,0.01,0,0,60,60,someday,,\r\n`;
-    expect(errorsOf(parseTariffCsv(text))).toEqual([
-      { line: 4, column: 'effective_from', message: expect.stringContaining('"someday"') },
-    ]);
+    expect(errorsOf(parseTariffCsv(text))).toEqual([{ line: 4, column: 'effective_from', message: expect.stringContaining('"someday"') }]);
   });
 
   it('accepts a header with no rates as an empty tariff', () => {
@@ -85,11 +101,20 @@ describe('importing a tariff CSV', () => {
 describe('a bad tariff CSV gives errors by line and column and no rates', () => {
   const row = (cells: Partial<Record<string, string>>): string => {
     const base: Record<string, string> = {
-      prefix: '44', description: 'UK', price_per_minute: '0.01', connection_fee: '0', minimum_seconds: '0',
-      initial_increment: '60', subsequent_increment: '60', effective_from: '2025-01-01T00:00:00.000Z',
-      effective_until: '', connection_fee_policy: 'answered',
+      prefix: '44',
+      description: 'UK',
+      price_per_minute: '0.01',
+      connection_fee: '0',
+      minimum_seconds: '0',
+      initial_increment: '60',
+      subsequent_increment: '60',
+      effective_from: '2025-01-01T00:00:00.000Z',
+      effective_until: '',
+      connection_fee_policy: 'answered',
     };
-    return HEADER.split(',').map((column) => cells[column] ?? base[column]).join(',');
+    return HEADER.split(',')
+      .map((column) => cells[column] ?? base[column])
+      .join(',');
   };
 
   it.each([
@@ -155,15 +180,11 @@ describe('a bad tariff CSV gives errors by line and column and no rates', () => 
 
   it('refuses a row with a missing field, naming the first missing column', () => {
     const short = row({}).split(',').slice(0, 8).join(',');
-    expect(errorsOf(parseTariffCsv(`${HEADER}\n${short}\n`))).toEqual([
-      { line: 2, column: 'effective_until', message: 'expected 10 fields, found 8' },
-    ]);
+    expect(errorsOf(parseTariffCsv(`${HEADER}\n${short}\n`))).toEqual([{ line: 2, column: 'effective_until', message: 'expected 10 fields, found 8' }]);
   });
 
   it('refuses a row with an extra field', () => {
-    expect(errorsOf(parseTariffCsv(`${HEADER}\n${row({})},extra\n`))).toEqual([
-      { line: 2, column: '', message: 'expected 10 fields, found 11' },
-    ]);
+    expect(errorsOf(parseTariffCsv(`${HEADER}\n${row({})},extra\n`))).toEqual([{ line: 2, column: '', message: 'expected 10 fields, found 11' }]);
   });
 
   it('refuses an unclosed quote at the line where it opens', () => {
@@ -178,11 +199,13 @@ describe('a bad tariff CSV gives errors by line and column and no rates', () => 
 
   it('refuses a duplicate prefix and window, naming both lines', () => {
     const text = `${HEADER}\n${row({})}\n${row({ prefix: '33' })}\n${row({ description: 'again' })}\n`;
-    expect(errorsOf(parseTariffCsv(text))).toEqual([{
-      line: 4,
-      column: 'effective_from',
-      message: 'prefix 44 window [2025-01-01T00:00:00.000Z, open-ended) overlaps [2025-01-01T00:00:00.000Z, open-ended) on line 2',
-    }]);
+    expect(errorsOf(parseTariffCsv(text))).toEqual([
+      {
+        line: 4,
+        column: 'effective_from',
+        message: 'prefix 44 window [2025-01-01T00:00:00.000Z, open-ended) overlaps [2025-01-01T00:00:00.000Z, open-ended) on line 2',
+      },
+    ]);
   });
 
   it('refuses overlapping windows of one prefix and accepts touching ones', () => {
@@ -196,7 +219,10 @@ describe('a bad tariff CSV gives errors by line and column and no rates', () => 
   it('reports every error of every row at once, in line order', () => {
     const text = `${HEADER}\n${row({ price_per_minute: '-1', connection_fee_policy: 'never' })}\n${row({ prefix: '33' })}\n${row({ prefix: 'x1', initial_increment: '0' })}\n`;
     expect(errorsOf(parseTariffCsv(text)).map(({ line, column }) => `${line}:${column}`)).toEqual([
-      '2:price_per_minute', '2:connection_fee_policy', '4:prefix', '4:initial_increment',
+      '2:price_per_minute',
+      '2:connection_fee_policy',
+      '4:prefix',
+      '4:initial_increment',
     ]);
   });
 });
@@ -206,14 +232,21 @@ describe('exporting a tariff CSV', () => {
     const csv = tariffToCsv([
       makeRate({ pricePerMinute: 12_500, connectionFee: 50_000 }),
       makeRate({
-        prefix: '331', description: 'Paris, "fixed"', pricePerMinute: 3_000_000, connectionFee: 1, minimumSeconds: 10,
-        initialIncrement: 30, subsequentIncrement: 6, effectiveUntil: new Date('2026-01-01T00:00:00.000Z'), connectionFeePolicy: 'always',
+        prefix: '331',
+        description: 'Paris, "fixed"',
+        pricePerMinute: 3_000_000,
+        connectionFee: 1,
+        minimumSeconds: 10,
+        initialIncrement: 30,
+        subsequentIncrement: 6,
+        effectiveUntil: new Date('2026-01-01T00:00:00.000Z'),
+        connectionFeePolicy: 'always',
       }),
     ]);
     expect(csv).toBe(
       `${HEADER}\n` +
-      '44,United Kingdom,0.0125,0.05,0,60,60,2024-01-01T00:00:00.000Z,,answered\n' +
-      '331,"Paris, ""fixed""",3,0.000001,10,30,6,2024-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,always\n',
+        '44,United Kingdom,0.0125,0.05,0,60,60,2024-01-01T00:00:00.000Z,,answered\n' +
+        '331,"Paris, ""fixed""",3,0.000001,10,30,6,2024-01-01T00:00:00.000Z,2026-01-01T00:00:00.000Z,always\n',
     );
   });
 

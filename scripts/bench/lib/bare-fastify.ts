@@ -12,7 +12,10 @@ import { Redis } from 'ioredis';
 const processes = Number(process.env.BARE_PROCESSES ?? 1);
 if (processes > 1 && cluster.isPrimary) {
   for (let i = 0; i < processes; i++) cluster.fork();
-  process.once('SIGTERM', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM'); process.exit(0); });
+  process.once('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    process.exit(0);
+  });
 } else {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const key = process.env.BARE_KEY ?? 'bench:bare';
@@ -21,5 +24,10 @@ if (processes > 1 && cluster.isPrimary) {
   await app.listen({ host: '127.0.0.1', port: Number(process.env.BARE_PORT ?? 0) });
   const address = app.server.address();
   process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0, pid: process.pid })}\n`);
-  process.once('SIGTERM', () => { void app.close().then(() => { redis.disconnect(); process.exit(0); }); });
+  process.once('SIGTERM', () => {
+    void app.close().then(() => {
+      redis.disconnect();
+      process.exit(0);
+    });
+  });
 }

@@ -36,7 +36,11 @@ export function summarise(values: Float64Array | number[], places = 3): { count:
 let clockTicks: number | undefined;
 function ticksPerSecond(): number {
   if (clockTicks === undefined) {
-    try { clockTicks = Number(execSync('getconf CLK_TCK', { encoding: 'utf8' }).trim()) || 100; } catch { clockTicks = 100; }
+    try {
+      clockTicks = Number(execSync('getconf CLK_TCK', { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
   }
   return clockTicks;
 }
@@ -83,7 +87,11 @@ export class CpuMeter {
 }
 
 function tryExec(cmd: string): string | null {
-  try { return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; }
+  try {
+    return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
 }
 
 export function machine(): Record<string, unknown> {
@@ -118,7 +126,11 @@ export async function commandStats(redis: Redis): Promise<CommandStats> {
 }
 
 /** Per-command calls and µs per call between two snapshots (server-wide: includes any other client's traffic). */
-export function statsDelta(before: CommandStats, after: CommandStats, only?: string[]): Record<string, { calls: number; usec_per_call: number; total_s: number }> {
+export function statsDelta(
+  before: CommandStats,
+  after: CommandStats,
+  only?: string[],
+): Record<string, { calls: number; usec_per_call: number; total_s: number }> {
   const out: Record<string, { calls: number; usec_per_call: number; total_s: number }> = {};
   for (const [name, a] of after) {
     if (only && !only.includes(name)) continue;
@@ -135,11 +147,28 @@ export { deleteNamespace } from '../../../test/support/redis-namespace.ts';
 /** A plausible answered-call CDR (about 500 bytes of JSON, like production ones). */
 export function benchCdr(callId: string, accountId: number, cost: number, startTime: number): CdrRecord {
   return {
-    callId, accountId, kind: 'device', cli: '+447700900123', sourceIp: '192.0.2.10', accessNumber: null,
-    device: 'bench-device', dialledNumber: '00441632960001', destination: '441632960001',
-    startTime, answerTime: startTime + 2000, endTime: startTime + 62_000, durationMs: 60_000,
-    billedSeconds: 60, ratePrefix: '44', pricePerMinute: cost, cost, currency: 'GBP',
-    disposition: 'answered', sipCode: 200, sipReason: 'OK', carrier: 'bench-carrier',
+    callId,
+    accountId,
+    kind: 'device',
+    cli: '+447700900123',
+    sourceIp: '192.0.2.10',
+    accessNumber: null,
+    device: 'bench-device',
+    dialledNumber: '00441632960001',
+    destination: '441632960001',
+    startTime,
+    answerTime: startTime + 2000,
+    endTime: startTime + 62_000,
+    durationMs: 60_000,
+    billedSeconds: 60,
+    ratePrefix: '44',
+    pricePerMinute: cost,
+    cost,
+    currency: 'GBP',
+    disposition: 'answered',
+    sipCode: 200,
+    sipReason: 'OK',
+    carrier: 'bench-carrier',
   };
 }
 

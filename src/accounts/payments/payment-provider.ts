@@ -3,9 +3,7 @@
  * and the references of charges; card numbers never reach us (the provider's own page or SDK
  * collects them and hands back a token).
  */
-export type ChargeResult =
-  | { ok: true; reference: string }
-  | { ok: false; reason: 'declined' | 'invalid_token' | 'unavailable' };
+export type ChargeResult = { ok: true; reference: string } | { ok: false; reason: 'declined' | 'invalid_token' | 'unavailable' };
 
 export interface PaymentProvider {
   readonly name: string;

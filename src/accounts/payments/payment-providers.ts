@@ -4,8 +4,12 @@ import { TestPaymentProvider } from './test-payment-provider.ts';
 /** No payment provider: no token is valid, so auto top-up cannot be enabled, and nothing is charged. */
 export class NoPaymentProvider implements PaymentProvider {
   readonly name = 'none';
-  async validToken(): Promise<boolean> { return false; }
-  async charge(): Promise<ChargeResult> { return { ok: false, reason: 'unavailable' }; }
+  async validToken(): Promise<boolean> {
+    return false;
+  }
+  async charge(): Promise<ChargeResult> {
+    return { ok: false, reason: 'unavailable' };
+  }
 }
 
 /**

@@ -2,10 +2,14 @@ import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import type { FastifyRequest } from 'fastify';
 
-
-
 /** Writes one audit row for a request touching a person's data. */
-export async function audit(ctx: ApiContext, req: FastifyRequest, action: string, subject: { customerId?: number | null; accountId?: number | null }, detail: Record<string, unknown> = {}): Promise<void> {
+export async function audit(
+  ctx: ApiContext,
+  req: FastifyRequest,
+  action: string,
+  subject: { customerId?: number | null; accountId?: number | null },
+  detail: Record<string, unknown> = {},
+): Promise<void> {
   await ctx.audit.write({ actor: principalOf(req).actor, action, ...subject, detail });
 }
 
@@ -14,7 +18,10 @@ const durableCache = new WeakMap<ApiContext, Map<number, { balance: number; curr
 
 export async function durableOf(ctx: ApiContext, accountId: number): Promise<{ balance: number; currency: string } | undefined> {
   let cache = durableCache.get(ctx);
-  if (!cache) { cache = new Map(); durableCache.set(ctx, cache); }
+  if (!cache) {
+    cache = new Map();
+    durableCache.set(ctx, cache);
+  }
   const now = Date.now();
   const hit = cache.get(accountId);
   if (hit && hit.until > now) return hit;

@@ -8,9 +8,17 @@ const TAG = ['calls'];
 const session = {
   type: 'object',
   properties: {
-    callId: { type: 'string' }, accountId: { type: ['integer', 'null'] }, accessNumber: { type: 'string' }, cli: { type: ['string', 'null'] },
-    sourceIp: { type: ['string', 'null'] }, carrier: { type: ['string', 'null'] }, startTime: dateTime, endTime: dateTime,
-    durationMs: { type: 'integer' }, pinAttempts: { type: 'integer' }, calls: { type: 'integer', description: 'calls placed in the session (each has its CDR)' },
+    callId: { type: 'string' },
+    accountId: { type: ['integer', 'null'] },
+    accessNumber: { type: 'string' },
+    cli: { type: ['string', 'null'] },
+    sourceIp: { type: ['string', 'null'] },
+    carrier: { type: ['string', 'null'] },
+    startTime: dateTime,
+    endTime: dateTime,
+    durationMs: { type: 'integer' },
+    pinAttempts: { type: 'integer' },
+    calls: { type: 'integer', description: 'calls placed in the session (each has its CDR)' },
     outcome: { type: 'string', enum: ['calls_placed', 'pin_refused', 'locked', 'caller_hung_up', 'no_destination', 'refused', 'ended'] },
   },
 } as const;
@@ -18,18 +26,28 @@ const session = {
 const totals = {
   type: 'object',
   properties: {
-    accessNumber: { type: 'string' }, carrier: { type: ['string', 'null'] }, sessions: { type: 'integer' }, durationMs: { type: 'integer' },
+    accessNumber: { type: 'string' },
+    carrier: { type: ['string', 'null'] },
+    sessions: { type: 'integer' },
+    durationMs: { type: 'integer' },
     withoutCalls: { type: 'integer', description: 'sessions that placed no call (wrong PINs, lockouts, callers who gave up)' },
   },
 } as const;
 
 const filter = { from: dateTime, to: dateTime, accessNumber: e164, accountId: id } as const;
 
-interface SessionQuery { from?: string; to?: string; accessNumber?: string; accountId?: number }
+interface SessionQuery {
+  from?: string;
+  to?: string;
+  accessNumber?: string;
+  accountId?: number;
+}
 
 const filterOf = (q: SessionQuery) => ({
-  ...(q.from ? { from: new Date(q.from) } : {}), ...(q.to ? { to: new Date(q.to) } : {}),
-  ...(q.accessNumber ? { accessNumber: q.accessNumber } : {}), ...(q.accountId ? { accountId: q.accountId } : {}),
+  ...(q.from ? { from: new Date(q.from) } : {}),
+  ...(q.to ? { to: new Date(q.to) } : {}),
+  ...(q.accessNumber ? { accessNumber: q.accessNumber } : {}),
+  ...(q.accountId ? { accountId: q.accountId } : {}),
 });
 
 /**
@@ -40,28 +58,42 @@ const filterOf = (q: SessionQuery) => ({
 export function ivrSessionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const records = ctx.ivrSessions;
 
-  app.get<{ Querystring: SessionQuery & { cursor?: string; limit: number } }>('/v1/ivr-sessions', {
-    config: { access: 'read' },
-    schema: {
-      tags: TAG, summary: 'Access-number sessions, newest first (with or without a call placed)',
-      querystring: { type: 'object', additionalProperties: false, properties: { ...filter, ...pageQuery } },
-      response: { 200: page(session) },
+  app.get<{ Querystring: SessionQuery & { cursor?: string; limit: number } }>(
+    '/v1/ivr-sessions',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: TAG,
+        summary: 'Access-number sessions, newest first (with or without a call placed)',
+        querystring: { type: 'object', additionalProperties: false, properties: { ...filter, ...pageQuery } },
+        response: { 200: page(session) },
+      },
     },
-  }, async (req) => {
-    const after = decodeCursor(req.query.cursor, isTimeKey);
-    const rows = await records.list({ ...filterOf(req.query), ...(after ? { after: { startTime: after[0], callId: after[1] } } : {}), limit: req.query.limit });
-    const accounts = [...new Set(rows.map((r) => r.accountId))].map((accountId) => ({ customerId: null, accountId }));
-    await ctx.audit.writeMany(principalOf(req).actor, 'ivr_session.list', accounts, { records: rows.length });
-    const last = rows.at(-1);
-    return { items: rows, nextCursor: rows.length === req.query.limit && last ? encodeCursor([last.startTime.getTime(), last.callId]) : null };
-  });
+    async (req) => {
+      const after = decodeCursor(req.query.cursor, isTimeKey);
+      const rows = await records.list({
+        ...filterOf(req.query),
+        ...(after ? { after: { startTime: after[0], callId: after[1] } } : {}),
+        limit: req.query.limit,
+      });
+      const accounts = [...new Set(rows.map((r) => r.accountId))].map((accountId) => ({ customerId: null, accountId }));
+      await ctx.audit.writeMany(principalOf(req).actor, 'ivr_session.list', accounts, { records: rows.length });
+      const last = rows.at(-1);
+      return { items: rows, nextCursor: rows.length === req.query.limit && last ? encodeCursor([last.startTime.getTime(), last.callId]) : null };
+    },
+  );
 
-  app.get<{ Querystring: SessionQuery }>('/v1/ivr-sessions/totals', {
-    config: { access: 'read' },
-    schema: {
-      tags: TAG, summary: 'Access-leg time per access number and carrier (to reconcile a carrier\'s invoice)',
-      querystring: { type: 'object', additionalProperties: false, properties: filter },
-      response: { 200: { type: 'object', properties: { items: { type: 'array', items: totals } } } },
+  app.get<{ Querystring: SessionQuery }>(
+    '/v1/ivr-sessions/totals',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: TAG,
+        summary: "Access-leg time per access number and carrier (to reconcile a carrier's invoice)",
+        querystring: { type: 'object', additionalProperties: false, properties: filter },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: totals } } } },
+      },
     },
-  }, async (req) => ({ items: await records.totals(filterOf(req.query)) }));
+    async (req) => ({ items: await records.totals(filterOf(req.query)) }),
+  );
 }

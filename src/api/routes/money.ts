@@ -6,7 +6,19 @@ import { AppError } from '../../errors.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import {
-  accountIdParams, callRecord, cdrQuery, dateTime, decodeCursor, encodeCursor, id, isTimeKey, liveBalance, micros, page, pageQuery, positiveMicros,
+  accountIdParams,
+  callRecord,
+  cdrQuery,
+  dateTime,
+  decodeCursor,
+  encodeCursor,
+  id,
+  isTimeKey,
+  liveBalance,
+  micros,
+  page,
+  pageQuery,
+  positiveMicros,
 } from '../schemas.ts';
 import { audit, durableOf } from './common.ts';
 
@@ -14,16 +26,30 @@ const TAG = ['money'];
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 const credit = {
-  type: 'object', required: ['accountId', 'amount', 'currency', 'balanceAfter', 'replayed'],
+  type: 'object',
+  required: ['accountId', 'amount', 'currency', 'balanceAfter', 'replayed'],
   properties: {
-    accountId: { type: 'integer' }, amount: { type: 'integer' }, currency: { type: 'string' }, balanceAfter: { type: 'integer' },
-    idempotencyKey: { type: 'string' }, adjustmentId: { type: 'string' }, replayed: { type: 'boolean', description: 'true when this repeats an earlier request: nothing was credited again' },
+    accountId: { type: 'integer' },
+    amount: { type: 'integer' },
+    currency: { type: 'string' },
+    balanceAfter: { type: 'integer' },
+    idempotencyKey: { type: 'string' },
+    adjustmentId: { type: 'string' },
+    replayed: { type: 'boolean', description: 'true when this repeats an earlier request: nothing was credited again' },
   },
 } as const;
 
 const ledgerRow = {
   type: 'object',
-  properties: { eventId: { type: 'string' }, kind: { type: 'string' }, amount: { type: 'integer' }, balanceAfter: { type: 'integer' }, reference: { type: ['string', 'null'] }, reason: { type: ['string', 'null'] }, occurredAt: dateTime },
+  properties: {
+    eventId: { type: 'string' },
+    kind: { type: 'string' },
+    amount: { type: 'integer' },
+    balanceAfter: { type: 'integer' },
+    reference: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'] },
+    occurredAt: dateTime,
+  },
 } as const;
 
 /** The live balance (Redis) with the durable figure (Postgres) beside it. */
@@ -67,103 +93,175 @@ const csvResponse = { 200: { description: 'CSV, one call record per line, newest
 
 /** Operators: balances, top-ups, adjustments, ledger history, call records. */
 export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Params: { accountId: number } }>('/v1/accounts/:accountId/balance', {
-    config: { access: 'read' },
-    schema: { tags: TAG, summary: 'Live balance from Redis, with the durable Postgres balance', params: accountIdParams, response: { 200: liveBalance } },
-  }, async (req) => balanceOf(ctx, req.params.accountId));
-
-  app.get<{ Params: { accountId: number } }>('/v1/accounts/:accountId/balance/events', {
-    config: { access: 'read' },
-    schema: {
-      tags: TAG, summary: 'Server-sent events: a `balance` event with the live balance now and at every change', params: accountIdParams,
-      response: { 200: { description: 'text/event-stream of `balance` events (data: the live balance as JSON)', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+  app.get<{ Params: { accountId: number } }>(
+    '/v1/accounts/:accountId/balance',
+    {
+      config: { access: 'read' },
+      schema: { tags: TAG, summary: 'Live balance from Redis, with the durable Postgres balance', params: accountIdParams, response: { 200: liveBalance } },
     },
-  }, async (req, reply) => {
-    await balanceOf(ctx, req.params.accountId);   // 404 before the stream starts
-    streamBalance(ctx, req.params.accountId, reply);
-  });
+    async (req) => balanceOf(ctx, req.params.accountId),
+  );
 
-  app.post<{ Params: { accountId: number }; Headers: { 'idempotency-key'?: string }; Body: { amount: number; provider?: string; providerReference?: string } }>('/v1/accounts/:accountId/topups', {
-    config: { access: 'billing' },
-    schema: {
-      tags: TAG, summary: 'Credit a top-up, exactly once per Idempotency-Key', params: accountIdParams,
-      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', description: 'required: 1-64 of [A-Za-z0-9_.:-]; a repeat with the same key and amount changes nothing' } } },
-      body: {
-        type: 'object', required: ['amount'], additionalProperties: false,
-        properties: { amount: positiveMicros, provider: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$' }, providerReference: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' } },
+  app.get<{ Params: { accountId: number } }>(
+    '/v1/accounts/:accountId/balance/events',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: TAG,
+        summary: 'Server-sent events: a `balance` event with the live balance now and at every change',
+        params: accountIdParams,
+        response: {
+          200: {
+            description: 'text/event-stream of `balance` events (data: the live balance as JSON)',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+        },
       },
-      response: { 201: credit, 200: credit },
     },
-  }, async (req, reply) => {
-    const key = req.headers['idempotency-key'];
-    if (key === undefined || !IDEMPOTENCY_KEY.test(key)) throw new AppError('IDEMPOTENCY_KEY_REQUIRED');
-    const a = await ctx.accounts.get(req.params.accountId);
-    const r = await ctx.balances.topUp(a.id, `api-${a.id}-${key}`, req.body.amount, req.body.provider ?? 'operator', req.body.providerReference ?? '');
-    if (!r.ok) throw new AppError(r.reason === 'account_closed' ? 'ACCOUNT_CLOSED' : r.reason === 'unknown_account' ? 'UNKNOWN_ACCOUNT' : 'IDEMPOTENCY_CONFLICT');
-    if (!r.duplicate) await audit(ctx, req, 'topup', { customerId: a.customerId, accountId: a.id }, { amount: req.body.amount });
-    return reply.status(r.duplicate ? 200 : 201).send({ accountId: a.id, amount: req.body.amount, currency: a.currency, balanceAfter: r.balanceAfter, idempotencyKey: key, replayed: r.duplicate });
-  });
+    async (req, reply) => {
+      await balanceOf(ctx, req.params.accountId); // 404 before the stream starts
+      streamBalance(ctx, req.params.accountId, reply);
+    },
+  );
 
-  app.post<{ Params: { accountId: number }; Body: { adjustmentId: string; amount: number; reason: string } }>('/v1/accounts/:accountId/adjustments', {
-    config: { access: 'billing' },
-    schema: {
-      tags: TAG, summary: 'A signed adjustment with a reason, exactly once per adjustmentId', params: accountIdParams,
-      body: {
-        type: 'object', required: ['adjustmentId', 'amount', 'reason'], additionalProperties: false,
-        properties: { adjustmentId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' }, amount: { ...micros, not: { const: 0 } }, reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' } },
+  app.post<{ Params: { accountId: number }; Headers: { 'idempotency-key'?: string }; Body: { amount: number; provider?: string; providerReference?: string } }>(
+    '/v1/accounts/:accountId/topups',
+    {
+      config: { access: 'billing' },
+      schema: {
+        tags: TAG,
+        summary: 'Credit a top-up, exactly once per Idempotency-Key',
+        params: accountIdParams,
+        headers: {
+          type: 'object',
+          properties: {
+            'idempotency-key': { type: 'string', description: 'required: 1-64 of [A-Za-z0-9_.:-]; a repeat with the same key and amount changes nothing' },
+          },
+        },
+        body: {
+          type: 'object',
+          required: ['amount'],
+          additionalProperties: false,
+          properties: {
+            amount: positiveMicros,
+            provider: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$' },
+            providerReference: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+          },
+        },
+        response: { 201: credit, 200: credit },
       },
-      response: { 201: credit, 200: credit },
     },
-  }, async (req, reply) => {
-    const a = await ctx.accounts.get(req.params.accountId);
-    const r = await ctx.balances.adjust(a.id, `api-${a.id}-${req.body.adjustmentId}`, req.body.amount, req.body.reason);
-    if (!r.ok) throw new AppError(r.reason === 'account_closed' ? 'ACCOUNT_CLOSED' : r.reason === 'unknown_account' ? 'UNKNOWN_ACCOUNT' : 'IDEMPOTENCY_CONFLICT');
-    if (!r.duplicate) await audit(ctx, req, 'adjustment', { customerId: a.customerId, accountId: a.id }, { amount: req.body.amount });
-    return reply.status(r.duplicate ? 200 : 201).send({ accountId: a.id, amount: req.body.amount, currency: a.currency, balanceAfter: r.balanceAfter, adjustmentId: req.body.adjustmentId, replayed: r.duplicate });
-  });
+    async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      if (key === undefined || !IDEMPOTENCY_KEY.test(key)) throw new AppError('IDEMPOTENCY_KEY_REQUIRED');
+      const a = await ctx.accounts.get(req.params.accountId);
+      const r = await ctx.balances.topUp(a.id, `api-${a.id}-${key}`, req.body.amount, req.body.provider ?? 'operator', req.body.providerReference ?? '');
+      if (!r.ok)
+        throw new AppError(r.reason === 'account_closed' ? 'ACCOUNT_CLOSED' : r.reason === 'unknown_account' ? 'UNKNOWN_ACCOUNT' : 'IDEMPOTENCY_CONFLICT');
+      if (!r.duplicate) await audit(ctx, req, 'topup', { customerId: a.customerId, accountId: a.id }, { amount: req.body.amount });
+      return reply
+        .status(r.duplicate ? 200 : 201)
+        .send({ accountId: a.id, amount: req.body.amount, currency: a.currency, balanceAfter: r.balanceAfter, idempotencyKey: key, replayed: r.duplicate });
+    },
+  );
 
-  app.get<{ Params: { accountId: number }; Querystring: { cursor?: string; limit: number } }>('/v1/accounts/:accountId/ledger', {
-    config: { access: 'read' },
-    schema: {
-      tags: TAG, summary: 'Ledger history (as written to Postgres), newest first', params: accountIdParams,
-      querystring: { type: 'object', additionalProperties: false, properties: pageQuery }, response: { 200: page(ledgerRow) },
+  app.post<{ Params: { accountId: number }; Body: { adjustmentId: string; amount: number; reason: string } }>(
+    '/v1/accounts/:accountId/adjustments',
+    {
+      config: { access: 'billing' },
+      schema: {
+        tags: TAG,
+        summary: 'A signed adjustment with a reason, exactly once per adjustmentId',
+        params: accountIdParams,
+        body: {
+          type: 'object',
+          required: ['adjustmentId', 'amount', 'reason'],
+          additionalProperties: false,
+          properties: {
+            adjustmentId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+            amount: { ...micros, not: { const: 0 } },
+            reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' },
+          },
+        },
+        response: { 201: credit, 200: credit },
+      },
     },
-  }, async (req) => {
-    const a = await ctx.accounts.get(req.params.accountId);
-    const after = decodeCursor(req.query.cursor, isTimeKey);
-    const rows = await ctx.records.ledger(a.id, { ...(after ? { after: { occurredAt: after[0], eventId: after[1] } } : {}), limit: req.query.limit });
-    await audit(ctx, req, 'ledger.list', { customerId: a.customerId, accountId: a.id });
-    const last = rows.at(-1);
-    return { items: rows, nextCursor: rows.length === req.query.limit && last ? encodeCursor([last.occurredAt.getTime(), last.eventId]) : null };
-  });
+    async (req, reply) => {
+      const a = await ctx.accounts.get(req.params.accountId);
+      const r = await ctx.balances.adjust(a.id, `api-${a.id}-${req.body.adjustmentId}`, req.body.amount, req.body.reason);
+      if (!r.ok)
+        throw new AppError(r.reason === 'account_closed' ? 'ACCOUNT_CLOSED' : r.reason === 'unknown_account' ? 'UNKNOWN_ACCOUNT' : 'IDEMPOTENCY_CONFLICT');
+      if (!r.duplicate) await audit(ctx, req, 'adjustment', { customerId: a.customerId, accountId: a.id }, { amount: req.body.amount });
+      return reply.status(r.duplicate ? 200 : 201).send({
+        accountId: a.id,
+        amount: req.body.amount,
+        currency: a.currency,
+        balanceAfter: r.balanceAfter,
+        adjustmentId: req.body.adjustmentId,
+        replayed: r.duplicate,
+      });
+    },
+  );
 
-  app.get<{ Querystring: CdrQuery & { accountId?: number } }>('/v1/cdrs', {
-    config: { access: 'read' },
-    schema: {
-      tags: TAG, summary: 'Call records by account, time range and number, newest first',
-      querystring: { ...cdrQuerySchema, properties: { ...cdrQuerySchema.properties, accountId: id } },
-      response: { 200: page(callRecord) },
+  app.get<{ Params: { accountId: number }; Querystring: { cursor?: string; limit: number } }>(
+    '/v1/accounts/:accountId/ledger',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: TAG,
+        summary: 'Ledger history (as written to Postgres), newest first',
+        params: accountIdParams,
+        querystring: { type: 'object', additionalProperties: false, properties: pageQuery },
+        response: { 200: page(ledgerRow) },
+      },
     },
-  }, async (req) => {
-    if (req.query.accountId) await ctx.accounts.get(req.query.accountId);
-    const r = await listCdrs(ctx.records, req.query, req.query.accountId);
-    const accounts = [...new Set(r.items.map((c) => c.accountId))].map((accountId) => ({ customerId: null, accountId }));
-    await ctx.audit.writeMany(principalOf(req).actor, 'cdr.list', accounts, { records: r.items.length });
-    return r;
-  });
+    async (req) => {
+      const a = await ctx.accounts.get(req.params.accountId);
+      const after = decodeCursor(req.query.cursor, isTimeKey);
+      const rows = await ctx.records.ledger(a.id, { ...(after ? { after: { occurredAt: after[0], eventId: after[1] } } : {}), limit: req.query.limit });
+      await audit(ctx, req, 'ledger.list', { customerId: a.customerId, accountId: a.id });
+      const last = rows.at(-1);
+      return { items: rows, nextCursor: rows.length === req.query.limit && last ? encodeCursor([last.occurredAt.getTime(), last.eventId]) : null };
+    },
+  );
 
-  app.get<{ Querystring: Omit<CdrQuery, 'limit' | 'cursor'> & { accountId?: number } }>('/v1/cdrs/export', {
-    config: { access: 'read' },
-    schema: {
-      tags: TAG, summary: 'Call records as CSV, streamed',
-      querystring: { type: 'object', additionalProperties: false, properties: { ...cdrQuery, accountId: id } },
-      response: csvResponse,
+  app.get<{ Querystring: CdrQuery & { accountId?: number } }>(
+    '/v1/cdrs',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: TAG,
+        summary: 'Call records by account, time range and number, newest first',
+        querystring: { ...cdrQuerySchema, properties: { ...cdrQuerySchema.properties, accountId: id } },
+        response: { 200: page(callRecord) },
+      },
     },
-  }, async (req, reply) => {
-    if (req.query.accountId) await ctx.accounts.get(req.query.accountId);
-    await audit(ctx, req, 'cdr.export', { accountId: req.query.accountId ?? null }, { filter: Object.keys(req.query) });
-    return sendCdrCsv(reply, ctx.records, { ...req.query, limit: 1000 }, req.query.accountId, 'cdrs.csv');
-  });
+    async (req) => {
+      if (req.query.accountId) await ctx.accounts.get(req.query.accountId);
+      const r = await listCdrs(ctx.records, req.query, req.query.accountId);
+      const accounts = [...new Set(r.items.map((c) => c.accountId))].map((accountId) => ({ customerId: null, accountId }));
+      await ctx.audit.writeMany(principalOf(req).actor, 'cdr.list', accounts, { records: r.items.length });
+      return r;
+    },
+  );
+
+  app.get<{ Querystring: Omit<CdrQuery, 'limit' | 'cursor'> & { accountId?: number } }>(
+    '/v1/cdrs/export',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: TAG,
+        summary: 'Call records as CSV, streamed',
+        querystring: { type: 'object', additionalProperties: false, properties: { ...cdrQuery, accountId: id } },
+        response: csvResponse,
+      },
+    },
+    async (req, reply) => {
+      if (req.query.accountId) await ctx.accounts.get(req.query.accountId);
+      await audit(ctx, req, 'cdr.export', { accountId: req.query.accountId ?? null }, { filter: Object.keys(req.query) });
+      return sendCdrCsv(reply, ctx.records, { ...req.query, limit: 1000 }, req.query.accountId, 'cdrs.csv');
+    },
+  );
 }
 
 export { csvResponse };
@@ -183,8 +281,14 @@ export function streamBalance(ctx: ApiContext, accountId: number, reply: Fastify
       const b = await balanceOf(ctx, accountId);
       const { durableBalance: _d, ...live } = b;
       const json = JSON.stringify(live);
-      if (json !== last) { last = json; idle = 0; res.write(`event: balance\ndata: ${json}\n\n`); }
-      else if ((idle += interval) >= 15_000) { idle = 0; res.write(': keep-alive\n\n'); }
+      if (json !== last) {
+        last = json;
+        idle = 0;
+        res.write(`event: balance\ndata: ${json}\n\n`);
+      } else if ((idle += interval) >= 15_000) {
+        idle = 0;
+        res.write(': keep-alive\n\n');
+      }
     } catch (err) {
       res.write(`event: error\ndata: ${JSON.stringify({ code: err instanceof AppError ? err.code : 'INTERNAL' })}\n\n`);
       stop();
@@ -194,7 +298,10 @@ export function streamBalance(ctx: ApiContext, accountId: number, reply: Fastify
     if (!stopped) timer = setTimeout(() => void tick(), interval);
   };
   let timer: NodeJS.Timeout | undefined;
-  const stop = () => { stopped = true; if (timer) clearTimeout(timer); };
+  const stop = () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
   res.on('close', stop);
   void tick();
 }

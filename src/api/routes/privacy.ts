@@ -11,107 +11,234 @@ import { audit } from './common.ts';
 
 const TAG = ['data protection'];
 export const exportSchema = {
-  type: 'object', description: 'everything held about the customer (softswitch-personal-data/1)',
+  type: 'object',
+  description: 'everything held about the customer (softswitch-personal-data/1)',
   required: ['format', 'generatedAt', 'customer'],
   properties: {
-    format: { type: 'string' }, generatedAt: { type: 'string' }, customer: { type: 'object', additionalProperties: true },
-    ...Object.fromEntries(['accounts', 'pins', 'callerIds', 'callerIdRequests', 'devices', 'personalNumbers', 'autoTopUps', 'autoTopUpCharges', 'topUps', 'ledgerEntries',
-      'callRecords', 'accessNumberSessions', 'consents', 'consentEvents', 'auditEntries'].map((k) => [k, { type: 'array', items: { type: 'object', additionalProperties: true } }])),
+    format: { type: 'string' },
+    generatedAt: { type: 'string' },
+    customer: { type: 'object', additionalProperties: true },
+    ...Object.fromEntries(
+      [
+        'accounts',
+        'pins',
+        'callerIds',
+        'callerIdRequests',
+        'devices',
+        'personalNumbers',
+        'autoTopUps',
+        'autoTopUpCharges',
+        'topUps',
+        'ledgerEntries',
+        'callRecords',
+        'accessNumberSessions',
+        'consents',
+        'consentEvents',
+        'auditEntries',
+      ].map((k) => [k, { type: 'array', items: { type: 'object', additionalProperties: true } }]),
+    ),
   },
 } as const;
-export const erasureSchema = { type: 'object', properties: { customerId: { type: 'integer' }, alreadyErased: { type: 'boolean' }, accountsClosed: { type: 'integer' }, callRecordsUnlinked: { type: 'integer' } } } as const;
-export const restrictionSchema = { type: 'object', properties: { customerId: { type: 'integer' }, restrictedAt: nullableDateTime, suspendedAccountIds: { type: 'array', items: { type: 'integer' } } } } as const;
+export const erasureSchema = {
+  type: 'object',
+  properties: {
+    customerId: { type: 'integer' },
+    alreadyErased: { type: 'boolean' },
+    accountsClosed: { type: 'integer' },
+    callRecordsUnlinked: { type: 'integer' },
+  },
+} as const;
+export const restrictionSchema = {
+  type: 'object',
+  properties: { customerId: { type: 'integer' }, restrictedAt: nullableDateTime, suspendedAccountIds: { type: 'array', items: { type: 'integer' } } },
+} as const;
 export const consentsSchema = {
   type: 'object',
-  properties: { items: { type: 'array', items: { type: 'object', properties: { list: { type: 'string' }, optedIn: { type: 'boolean' }, consentedAt: nullableDateTime, optedOutAt: nullableDateTime } } } },
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { list: { type: 'string' }, optedIn: { type: 'boolean' }, consentedAt: nullableDateTime, optedOutAt: nullableDateTime },
+      },
+    },
+  },
 } as const;
-export const listParams = { type: 'object', required: ['list'], additionalProperties: false, properties: { list: { type: 'string', enum: [...LISTS] } } } as const;
+export const listParams = {
+  type: 'object',
+  required: ['list'],
+  additionalProperties: false,
+  properties: { list: { type: 'string', enum: [...LISTS] } },
+} as const;
 
 /** Data-protection requests handled by operators, and the retention jobs. */
 export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Params: { customerId: number } }>('/v1/customers/:customerId/export', {
-    config: { access: 'admin' },
-    schema: { tags: TAG, summary: 'Everything held about the customer, as one JSON document (access, portability)', params: customerIdParams, response: { 200: exportSchema } },
-  }, async (req) => {
-    const doc = await ctx.personalData.export(req.params.customerId);
-    await audit(ctx, req, 'customer.export', { customerId: req.params.customerId });
-    return doc;
-  });
-
-  app.post<{ Params: { customerId: number } }>('/v1/customers/:customerId/erasure', {
-    config: { access: 'admin' },
-    schema: { tags: TAG, summary: 'Erase the customer\'s personal data (call records kept, unlinked, until their retention ends)', params: customerIdParams, response: { 200: erasureSchema } },
-  }, async (req) => eraseCustomer({ ...ctx, endSessions: (id) => ctx.sessions.endAll(id) }, req.params.customerId, principalOf(req).actor));
-
-  app.get<{ Params: { customerId: number } }>('/v1/customers/:customerId/restriction', {
-    config: { access: 'read' },
-    schema: { tags: TAG, summary: 'Whether processing is restricted', params: customerIdParams, response: { 200: restrictionSchema } },
-  }, async (req) => ctx.restriction.get(req.params.customerId));
-
-  app.post<{ Params: { customerId: number }; Body: { suspendAccounts?: boolean } }>('/v1/customers/:customerId/restriction', {
-    config: { access: 'admin' },
-    schema: {
-      tags: TAG, summary: 'Restrict processing: no marketing; the accounts are suspended too when asked', params: customerIdParams,
-      body: { type: 'object', additionalProperties: false, properties: { suspendAccounts: { type: 'boolean', default: false } } },
-      response: { 200: restrictionSchema },
-    },
-  }, async (req) => ctx.restriction.restrict(req.params.customerId, req.body.suspendAccounts ?? false, principalOf(req).actor));
-
-  app.delete<{ Params: { customerId: number } }>('/v1/customers/:customerId/restriction', {
-    config: { access: 'admin' },
-    schema: { tags: TAG, summary: 'Lift the restriction (accounts it suspended are resumed)', params: customerIdParams, response: { 200: restrictionSchema } },
-  }, async (req) => ctx.restriction.lift(req.params.customerId, principalOf(req).actor));
-
-  app.get<{ Params: { customerId: number } }>('/v1/customers/:customerId/consents', {
-    config: { access: 'read' },
-    schema: { tags: TAG, summary: 'Marketing consent per e-mail list', params: customerIdParams, response: { 200: consentsSchema } },
-  }, async (req) => {
-    await ctx.directory.get(req.params.customerId);
-    return { items: await ctx.consents.of(req.params.customerId) };
-  });
-
-  app.put<{ Params: { customerId: number; list: MarketingList }; Body: { optedIn: boolean } }>('/v1/customers/:customerId/consents/:list', {
-    config: { access: 'admin' },
-    schema: {
-      tags: TAG, summary: 'Record an opt-in or opt-out (kept with its time as evidence)',
-      params: { ...customerIdParams, required: ['customerId', 'list'], properties: { ...customerIdParams.properties, ...listParams.properties } },
-      body: { type: 'object', required: ['optedIn'], additionalProperties: false, properties: { optedIn: { type: 'boolean' } } },
-      response: { 200: consentsSchema },
-    },
-  }, async (req) => ({ items: await ctx.consents.set(req.params.customerId, req.params.list, req.body.optedIn, principalOf(req).actor) }));
-
-  app.get<{ Params: { customerId: number } }>('/v1/customers/:customerId/audit', {
-    config: { access: 'admin' },
-    schema: {
-      tags: TAG, summary: 'Who accessed or changed this customer\'s data', params: customerIdParams,
-      response: { 200: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { at: dateTime, actor: { type: 'string' }, action: { type: 'string' }, accountId: { type: ['integer', 'null'] }, detail: { type: 'object', additionalProperties: true } } } } } } },
-    },
-  }, async (req) => {
-    await ctx.directory.get(req.params.customerId);
-    return { items: await ctx.audit.historyOf(req.params.customerId) };
-  });
-
-  app.post<{ Body: { jobs?: ('cdrs' | 'contacts' | 'payments')[]; now?: string } }>('/v1/retention/run', {
-    config: { access: 'admin' },
-    schema: {
-      tags: TAG, summary: 'Run the retention jobs now (the same as `softswitch retention`)',
-      body: {
-        type: 'object', additionalProperties: false,
-        properties: { jobs: { type: 'array', uniqueItems: true, items: { type: 'string', enum: ['cdrs', 'contacts', 'payments'] } }, now: dateTime },
+  app.get<{ Params: { customerId: number } }>(
+    '/v1/customers/:customerId/export',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: 'Everything held about the customer, as one JSON document (access, portability)',
+        params: customerIdParams,
+        response: { 200: exportSchema },
       },
-      response: { 200: retentionSchema },
     },
-  }, async (req) => {
-    const now = req.body.now ? new Date(req.body.now) : new Date();
-    if (now.getTime() > Date.now() + 60_000) throw new AppError('VALIDATION_FAILED', 'now may not be in the future');
-    return runRetention({ ...ctx, policy: ctx.settings.retention, endSessions: (id) => ctx.sessions.endAll(id) }, now, req.body.jobs ?? ['cdrs', 'contacts', 'payments'], principalOf(req).actor);
-  });
+    async (req) => {
+      const doc = await ctx.personalData.export(req.params.customerId);
+      await audit(ctx, req, 'customer.export', { customerId: req.params.customerId });
+      return doc;
+    },
+  );
+
+  app.post<{ Params: { customerId: number } }>(
+    '/v1/customers/:customerId/erasure',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: "Erase the customer's personal data (call records kept, unlinked, until their retention ends)",
+        params: customerIdParams,
+        response: { 200: erasureSchema },
+      },
+    },
+    async (req) => eraseCustomer({ ...ctx, endSessions: (id) => ctx.sessions.endAll(id) }, req.params.customerId, principalOf(req).actor),
+  );
+
+  app.get<{ Params: { customerId: number } }>(
+    '/v1/customers/:customerId/restriction',
+    {
+      config: { access: 'read' },
+      schema: { tags: TAG, summary: 'Whether processing is restricted', params: customerIdParams, response: { 200: restrictionSchema } },
+    },
+    async (req) => ctx.restriction.get(req.params.customerId),
+  );
+
+  app.post<{ Params: { customerId: number }; Body: { suspendAccounts?: boolean } }>(
+    '/v1/customers/:customerId/restriction',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: 'Restrict processing: no marketing; the accounts are suspended too when asked',
+        params: customerIdParams,
+        body: { type: 'object', additionalProperties: false, properties: { suspendAccounts: { type: 'boolean', default: false } } },
+        response: { 200: restrictionSchema },
+      },
+    },
+    async (req) => ctx.restriction.restrict(req.params.customerId, req.body.suspendAccounts ?? false, principalOf(req).actor),
+  );
+
+  app.delete<{ Params: { customerId: number } }>(
+    '/v1/customers/:customerId/restriction',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: 'Lift the restriction (accounts it suspended are resumed)',
+        params: customerIdParams,
+        response: { 200: restrictionSchema },
+      },
+    },
+    async (req) => ctx.restriction.lift(req.params.customerId, principalOf(req).actor),
+  );
+
+  app.get<{ Params: { customerId: number } }>(
+    '/v1/customers/:customerId/consents',
+    {
+      config: { access: 'read' },
+      schema: { tags: TAG, summary: 'Marketing consent per e-mail list', params: customerIdParams, response: { 200: consentsSchema } },
+    },
+    async (req) => {
+      await ctx.directory.get(req.params.customerId);
+      return { items: await ctx.consents.of(req.params.customerId) };
+    },
+  );
+
+  app.put<{ Params: { customerId: number; list: MarketingList }; Body: { optedIn: boolean } }>(
+    '/v1/customers/:customerId/consents/:list',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: 'Record an opt-in or opt-out (kept with its time as evidence)',
+        params: { ...customerIdParams, required: ['customerId', 'list'], properties: { ...customerIdParams.properties, ...listParams.properties } },
+        body: { type: 'object', required: ['optedIn'], additionalProperties: false, properties: { optedIn: { type: 'boolean' } } },
+        response: { 200: consentsSchema },
+      },
+    },
+    async (req) => ({ items: await ctx.consents.set(req.params.customerId, req.params.list, req.body.optedIn, principalOf(req).actor) }),
+  );
+
+  app.get<{ Params: { customerId: number } }>(
+    '/v1/customers/:customerId/audit',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: "Who accessed or changed this customer's data",
+        params: customerIdParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    at: dateTime,
+                    actor: { type: 'string' },
+                    action: { type: 'string' },
+                    accountId: { type: ['integer', 'null'] },
+                    detail: { type: 'object', additionalProperties: true },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      await ctx.directory.get(req.params.customerId);
+      return { items: await ctx.audit.historyOf(req.params.customerId) };
+    },
+  );
+
+  app.post<{ Body: { jobs?: ('cdrs' | 'contacts' | 'payments')[]; now?: string } }>(
+    '/v1/retention/run',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: 'Run the retention jobs now (the same as `softswitch retention`)',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { jobs: { type: 'array', uniqueItems: true, items: { type: 'string', enum: ['cdrs', 'contacts', 'payments'] } }, now: dateTime },
+        },
+        response: { 200: retentionSchema },
+      },
+    },
+    async (req) => {
+      const now = req.body.now ? new Date(req.body.now) : new Date();
+      if (now.getTime() > Date.now() + 60_000) throw new AppError('VALIDATION_FAILED', 'now may not be in the future');
+      return runRetention(
+        { ...ctx, policy: ctx.settings.retention, endSessions: (id) => ctx.sessions.endAll(id) },
+        now,
+        req.body.jobs ?? ['cdrs', 'contacts', 'payments'],
+        principalOf(req).actor,
+      );
+    },
+  );
 }
 
 export const retentionSchema = {
   type: 'object',
   properties: {
-    droppedPartitions: { type: 'array', items: { type: 'string' } }, erasedCustomers: { type: 'array', items: { type: 'integer' } },
+    droppedPartitions: { type: 'array', items: { type: 'string' } },
+    erasedCustomers: { type: 'array', items: { type: 'integer' } },
     paymentReferences: { type: 'object', properties: { topUps: { type: 'integer' }, tokens: { type: 'integer' } } },
   },
 } as const;

@@ -4,7 +4,9 @@
  */
 export class Html {
   constructor(readonly text: string) {}
-  toString(): string { return this.text; }
+  toString(): string {
+    return this.text;
+  }
 }
 
 type Part = Html | string | number | bigint | boolean | null | undefined | readonly Part[];
@@ -24,7 +26,9 @@ function render(p: Part): string {
 
 export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   let out = strings[0] ?? '';
-  values.forEach((v, i) => { out += render(v) + (strings[i + 1] ?? ''); });
+  values.forEach((v, i) => {
+    out += render(v) + (strings[i + 1] ?? '');
+  });
   return new Html(out);
 }
 

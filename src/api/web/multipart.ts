@@ -14,7 +14,7 @@ export function parseMultipart(body: Buffer, contentType: string): Record<string
     if (body.subarray(start, start + 2).toString() === '--') break;
     const next = body.indexOf(delimiter, start);
     if (next === -1) break;
-    const part = body.subarray(start + 2, next - 2);           // skip CRLF after the delimiter and before the next
+    const part = body.subarray(start + 2, next - 2); // skip CRLF after the delimiter and before the next
     const headerEnd = part.indexOf('\r\n\r\n');
     if (headerEnd !== -1) {
       const headers = part.subarray(0, headerEnd).toString('utf8');

@@ -21,7 +21,10 @@ const ASSETS: Record<string, string> = { 'app.js': 'text/javascript; charset=utf
 
 export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(new URL(`./assets/${name}`, import.meta.url)) }]));
-  const assetVersion = createHash('sha256').update(Buffer.concat([...files.values()].map((f) => f.body))).digest('hex').slice(0, 12);
+  const assetVersion = createHash('sha256')
+    .update(Buffer.concat([...files.values()].map((f) => f.body)))
+    .digest('hex')
+    .slice(0, 12);
   const web: Web = { app, ctx, operators: ctx.operatorSessions, assetVersion };
 
   await app.register(async (scope) => {
@@ -36,17 +39,25 @@ export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): P
     });
     // a malformed or oversized form is the visitor's mistake (4xx page); only a fault of ours is a 500
     scope.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-      const status = err instanceof AppError ? err.spec.http : typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      const status =
+        err instanceof AppError ? err.spec.http : typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status >= 500) req.log.error({ err }, 'web page failed');
       else req.log.info({ status, code: (err as { code?: string }).code }, 'web request refused');
       const t = T(req);
-      return sendPage(web, req, reply, { title: status >= 500 ? t.common.error : t.common.badRequest, status, body: html`<p><a href="/my">${t.common.backHome}</a></p>` });
+      return sendPage(web, req, reply, {
+        title: status >= 500 ? t.common.error : t.common.badRequest,
+        status,
+        body: html`<p><a href="/my">${t.common.backHome}</a></p>`,
+      });
     });
 
     scope.get('/web/assets/:name', pageRoute('Static assets of the web pages (script and stylesheet)'), async (req, reply) => {
       const f = files.get((req.params as { name: string }).name);
       securityHeaders(reply);
-      if (!f) { notFoundHandler(req, reply); return reply; }
+      if (!f) {
+        notFoundHandler(req, reply);
+        return reply;
+      }
       return reply.header('cache-control', 'public, max-age=86400').type(f.type).send(f.body);
     });
 

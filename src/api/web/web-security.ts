@@ -15,8 +15,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'",
-  "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
 ].join('; ');
 
 export function securityHeaders(reply: FastifyReply): void {
@@ -24,7 +30,7 @@ export function securityHeaders(reply: FastifyReply): void {
     'content-security-policy': CSP,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'same-origin',   // no-referrer would make browsers send "Origin: null" on our own form posts
+    'referrer-policy': 'same-origin', // no-referrer would make browsers send "Origin: null" on our own form posts
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
     'permissions-policy': 'camera=(), microphone=(), geolocation=()',
@@ -51,7 +57,7 @@ export function isHttps(req: FastifyRequest): boolean {
 export function setCookie(req: FastifyRequest, reply: FastifyReply, name: string, value: string, maxAgeSeconds: number): void {
   const flags = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
   if (isHttps(req)) flags.push('Secure');
-  void reply.header('set-cookie', flags.join('; '));   // Fastify appends Set-Cookie headers
+  void reply.header('set-cookie', flags.join('; ')); // Fastify appends Set-Cookie headers
 }
 
 export function clearCookie(req: FastifyRequest, reply: FastifyReply, name: string): void {

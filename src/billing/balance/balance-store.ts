@@ -38,9 +38,12 @@ export const MAX_BATCH_OPS = 64;
 
 /** batch.lua with each batched script's body as a function of its own KEYS and ARGV. */
 function batchScript(): string {
-  const ops = Object.entries(BATCHED).map(([code, name]) =>
-    `local function op_${code}(KEYS, ARGV)\n${readFileSync(new URL(SCRIPTS[name].file, LUA_DIR), 'utf8')}\nend`);
-  const table = `local OPS = { ${Object.keys(BATCHED).map((c) => `${c} = op_${c}`).join(', ')} }`;
+  const ops = Object.entries(BATCHED).map(
+    ([code, name]) => `local function op_${code}(KEYS, ARGV)\n${readFileSync(new URL(SCRIPTS[name].file, LUA_DIR), 'utf8')}\nend`,
+  );
+  const table = `local OPS = { ${Object.keys(BATCHED)
+    .map((c) => `${c} = op_${c}`)
+    .join(', ')} }`;
   return `${COMMON}\n${ops.join('\n')}\n${table}\n${readFileSync(new URL('batch.lua', LUA_DIR), 'utf8')}`;
 }
 
@@ -56,16 +59,12 @@ interface QueuedOp {
 export class BalanceScriptError extends Error {}
 
 export type RefusalReason =
-  | 'insufficient_credit' | 'daily_cap' | 'too_many_calls' | 'unknown_account'
-  | 'account_suspended' | 'account_closed' | 'call_ended' | 'unknown_call';
+  'insufficient_credit' | 'daily_cap' | 'too_many_calls' | 'unknown_account' | 'account_suspended' | 'account_closed' | 'call_ended' | 'unknown_call';
 
-export type ReserveResult =
-  | { ok: true; amount: number; available: number; duplicate: boolean }
-  | { ok: false; reason: RefusalReason; available?: number };
+export type ReserveResult = { ok: true; amount: number; available: number; duplicate: boolean } | { ok: false; reason: RefusalReason; available?: number };
 
 export type ExtendResult =
-  | { ok: true; amount: number; totalReserved: number }
-  | { ok: false; reason: RefusalReason; totalReserved?: number; available?: number };
+  { ok: true; amount: number; totalReserved: number } | { ok: false; reason: RefusalReason; totalReserved?: number; available?: number };
 
 /** A call holding a reservation, as listOpenCalls reads it (times in epoch ms). */
 export interface OpenCallView {
@@ -104,8 +103,7 @@ export type SettleResult =
   | { ok: false; reason: 'unknown_account' };
 
 export type CreditResult =
-  | { ok: true; balanceAfter: number; duplicate: boolean }
-  | { ok: false; reason: 'unknown_account' | 'account_closed' | 'idempotency_conflict' };
+  { ok: true; balanceAfter: number; duplicate: boolean } | { ok: false; reason: 'unknown_account' | 'account_closed' | 'idempotency_conflict' };
 
 export interface AccountLimits {
   accountId: number;
@@ -115,7 +113,12 @@ export interface AccountLimits {
   status: 'active' | 'suspended' | 'closed';
 }
 
-export interface RebuildState { balance: number; reserved: number; openCalls: number; spentToday: number }
+export interface RebuildState {
+  balance: number;
+  reserved: number;
+  openCalls: number;
+  spentToday: number;
+}
 
 export interface LiveBalance {
   accountId: number;
@@ -202,7 +205,10 @@ export class BalanceStore {
   /** Script calls sent and operations they carried (for benchmarks and tests). */
   readonly batchStats = { scriptCalls: 0, operations: 0 };
 
-  constructor(private readonly redis: Redis, opts: BalanceStoreOptions) {
+  constructor(
+    private readonly redis: Redis,
+    opts: BalanceStoreOptions,
+  ) {
     this.keys = new BalanceKeys(opts.namespace, opts.shards);
     this.now = opts.now ?? Date.now;
     this.settledTtl = opts.settledTtlSeconds ?? 7 * 86400;
@@ -229,7 +235,10 @@ export class BalanceStore {
     }
     return new Promise((resolve, reject) => {
       let q = this.queues.get(shard);
-      if (!q) { q = []; this.queues.set(shard, q); }
+      if (!q) {
+        q = [];
+        this.queues.set(shard, q);
+      }
       q.push({ code, keys, args, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -263,14 +272,19 @@ export class BalanceStore {
       argv.push(o.code, o.args.length, ...o.args);
     }
     const call = (this.redis as unknown as { ssBatch(...a: (string | number)[]): Promise<(string | number)[][]> }).ssBatch(keys.length, ...keys, ...argv);
-    call.then((results) => {
-      ops.forEach((o, i) => {
-        const r = results[i];
-        if (!Array.isArray(r)) o.reject(new BalanceScriptError(`balance batch returned no result for operation ${i}`));
-        else if (r[0] === 'script_error') o.reject(new BalanceScriptError(`${BATCHED[o.code]}: ${String(r[1])}`));
-        else o.resolve(r);
-      });
-    }, (err: Error) => { for (const o of ops) o.reject(err); });
+    call.then(
+      (results) => {
+        ops.forEach((o, i) => {
+          const r = results[i];
+          if (!Array.isArray(r)) o.reject(new BalanceScriptError(`balance batch returned no result for operation ${i}`));
+          else if (r[0] === 'script_error') o.reject(new BalanceScriptError(`${BATCHED[o.code]}: ${String(r[1])}`));
+          else o.resolve(r);
+        });
+      },
+      (err: Error) => {
+        for (const o of ops) o.reject(err);
+      },
+    );
   }
 
   /** Create or update the account's limits; its balance is set only when it is new, or when `rebuildBalance` is given. */
@@ -279,9 +293,20 @@ export class BalanceStore {
     if (l.dailySpendCap !== null) assertMicros(l.dailySpendCap, 'dailySpendCap', { nonNegative: true });
     const rb = opts.rebuild;
     const bal = assertMicros(rb?.balance ?? opts.openingBalance ?? 0, 'balance');
-    const [r] = await this.run('ssSyncAccount', this.keys.account(l.accountId),
-      l.creditFloor, l.maxConcurrentCalls, l.dailySpendCap ?? -1, l.status, bal, rb ? '1' : '0',
-      rb?.reserved ?? 0, rb?.openCalls ?? 0, isoDay(this.now()), rb?.spentToday ?? 0);
+    const [r] = await this.run(
+      'ssSyncAccount',
+      this.keys.account(l.accountId),
+      l.creditFloor,
+      l.maxConcurrentCalls,
+      l.dailySpendCap ?? -1,
+      l.status,
+      bal,
+      rb ? '1' : '0',
+      rb?.reserved ?? 0,
+      rb?.openCalls ?? 0,
+      isoDay(this.now()),
+      rb?.spentToday ?? 0,
+    );
     return r as 'created' | 'updated' | 'rebuilt';
   }
 
@@ -315,8 +340,12 @@ export class BalanceStore {
     if (want < min) throw new RangeError('want must be >= min');
     const now = this.now();
     const shard = this.keys.shardOf(accountId);
-    const r = await this.op('r', shard, [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
-      [openCallMember(accountId, callId), accountId, min, want, isoDay(now), now, deadline]);
+    const r = await this.op(
+      'r',
+      shard,
+      [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
+      [openCallMember(accountId, callId), accountId, min, want, isoDay(now), now, deadline],
+    );
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), available: num(r[2]), duplicate: false };
     if (r[0] === 'duplicate') return { ok: true, amount: num(r[1]), available: num(r[1]), duplicate: true };
     return { ok: false, reason: r[0] as RefusalReason, ...(r[1] !== undefined && /^\d+$/.test(String(r[1])) ? { available: num(r[1]) } : {}) };
@@ -328,8 +357,12 @@ export class BalanceStore {
     assertMicros(min, 'min', { nonNegative: true });
     assertMicros(want, 'want', { nonNegative: true });
     const shard = this.keys.shardOf(accountId);
-    const r = await this.op('e', shard, [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
-      [openCallMember(accountId, callId), min, want, isoDay(this.now()), deadline, this.now()]);
+    const r = await this.op(
+      'e',
+      shard,
+      [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
+      [openCallMember(accountId, callId), min, want, isoDay(this.now()), deadline, this.now()],
+    );
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), totalReserved: num(r[2]) };
     const out: ExtendResult = { ok: false, reason: r[0] as RefusalReason };
     if (r[1] !== undefined && /^\d+$/.test(String(r[1]))) out.totalReserved = num(r[1]);
@@ -347,8 +380,12 @@ export class BalanceStore {
     assertMicros(cdr.cost, 'cost', { nonNegative: true });
     const now = this.now();
     const shard = this.keys.shardOf(accountId);
-    const r = await this.op('s', shard, [this.keys.account(accountId), this.keys.call(accountId, cdr.callId), this.keys.openCalls(shard), this.keys.stream(shard)],
-      [openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId, by]);
+    const r = await this.op(
+      's',
+      shard,
+      [this.keys.account(accountId), this.keys.call(accountId, cdr.callId), this.keys.openCalls(shard), this.keys.stream(shard)],
+      [openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId, by],
+    );
     if (r[0] === 'ok' || r[0] === 'duplicate') {
       return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
     }
@@ -359,8 +396,16 @@ export class BalanceStore {
   /** Records an open call's answer, rate and CDR facts, so a sweeper can settle it if its process dies. */
   async markAnswered(accountId: number, callId: string, answeredAt: number, rateJson: string, factsJson: string, deadline: number): Promise<boolean> {
     this.checkCall(callId);
-    const r = await this.run('ssAnswered', this.keys.call(accountId, callId), this.keys.openCalls(this.keys.shardOf(accountId)),
-      answeredAt, rateJson, factsJson, openCallMember(accountId, callId), deadline);
+    const r = await this.run(
+      'ssAnswered',
+      this.keys.call(accountId, callId),
+      this.keys.openCalls(this.keys.shardOf(accountId)),
+      answeredAt,
+      rateJson,
+      factsJson,
+      openCallMember(accountId, callId),
+      deadline,
+    );
     return r[0] === 'ok';
   }
 
@@ -370,21 +415,54 @@ export class BalanceStore {
    */
   async keepAlive(accountId: number, callId: string, deadline: number): Promise<boolean> {
     this.checkCall(callId);
-    const r = await this.run('ssKeepAlive', this.keys.call(accountId, callId), this.keys.openCalls(this.keys.shardOf(accountId)),
-      openCallMember(accountId, callId), deadline, this.now());
+    const r = await this.run(
+      'ssKeepAlive',
+      this.keys.call(accountId, callId),
+      this.keys.openCalls(this.keys.shardOf(accountId)),
+      openCallMember(accountId, callId),
+      deadline,
+      this.now(),
+    );
     return r[0] === 'ok';
   }
 
   /** The sweeper's view of an open call (undefined once settled or released). */
-  async openCall(shard: number, member: string): Promise<{ accountId: number; callId: string; answeredAt: number | null; seenAt: number | null; created: number; rateJson: string | null; factsJson: string | null } | undefined> {
+  async openCall(
+    shard: number,
+    member: string,
+  ): Promise<
+    | {
+        accountId: number;
+        callId: string;
+        answeredAt: number | null;
+        seenAt: number | null;
+        created: number;
+        rateJson: string | null;
+        factsJson: string | null;
+      }
+    | undefined
+  > {
     const id = parseOpenCallMember(member);
     if (!id) return undefined;
-    const [state, acct, answered, seen, created, rate, facts] = await this.redis.hmget(this.keys.callInShard(shard, member),
-      'state', 'acct', 'answered', 'seen', 'created', 'rate', 'facts');
+    const [state, acct, answered, seen, created, rate, facts] = await this.redis.hmget(
+      this.keys.callInShard(shard, member),
+      'state',
+      'acct',
+      'answered',
+      'seen',
+      'created',
+      'rate',
+      'facts',
+    );
     if (state !== 'reserved' || acct === null) return undefined;
     return {
-      accountId: id.accountId, callId: id.callId, answeredAt: answered === null ? null : Number(answered), seenAt: seen === null ? null : Number(seen),
-      created: Number(created ?? 0), rateJson: rate ?? null, factsJson: facts ?? null,
+      accountId: id.accountId,
+      callId: id.callId,
+      answeredAt: answered === null ? null : Number(answered),
+      seenAt: seen === null ? null : Number(seen),
+      created: Number(created ?? 0),
+      rateJson: rate ?? null,
+      factsJson: facts ?? null,
     };
   }
 
@@ -407,8 +485,13 @@ export class BalanceStore {
         const acct = v[0] === null ? null : Number(v[0]);
         if (accountId !== undefined && acct !== accountId) return;
         out.push({
-          callId: parseOpenCallMember(member)?.callId ?? member, accountId: acct, state: v[2] ?? 'unknown', reserved: Number(v[1] ?? 0),
-          createdAt: v[3] ? Number(v[3]) : null, deadline: v[4] ? Number(v[4]) : null, answeredAt: v[5] ? Number(v[5]) : null,
+          callId: parseOpenCallMember(member)?.callId ?? member,
+          accountId: acct,
+          state: v[2] ?? 'unknown',
+          reserved: Number(v[1] ?? 0),
+          createdAt: v[3] ? Number(v[3]) : null,
+          deadline: v[4] ? Number(v[4]) : null,
+          answeredAt: v[5] ? Number(v[5]) : null,
           dialledNumber: dialledNumberOf(v[6] ?? null),
         });
       });
@@ -420,8 +503,12 @@ export class BalanceStore {
   async release(accountId: number, callId: string): Promise<{ released: number; duplicate: boolean } | { released: 0; unknown: true }> {
     this.checkCall(callId);
     const shard = this.keys.shardOf(accountId);
-    const r = await this.op('l', shard, [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
-      [openCallMember(accountId, callId), this.settledTtl]);
+    const r = await this.op(
+      'l',
+      shard,
+      [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
+      [openCallMember(accountId, callId), this.settledTtl],
+    );
     if (r[0] === 'unknown_call') return { released: 0, unknown: true };
     return { released: r[0] === 'ok' ? num(r[1]) : 0, duplicate: r[0] === 'duplicate' };
   }
@@ -430,8 +517,15 @@ export class BalanceStore {
   async recordCdr(cdr: CdrRecord): Promise<{ duplicate: boolean }> {
     this.checkCall(cdr.callId);
     const shard = this.keys.shardOfCallId(cdr.callId);
-    const r = await this.run('ssCdrOnly', this.keys.cdrMarker(shard, cdr.callId), this.keys.stream(shard),
-      cdr.callId, this.now(), JSON.stringify({ ...cdr, accountId: null, cost: 0 }), this.settledTtl);
+    const r = await this.run(
+      'ssCdrOnly',
+      this.keys.cdrMarker(shard, cdr.callId),
+      this.keys.stream(shard),
+      cdr.callId,
+      this.now(),
+      JSON.stringify({ ...cdr, accountId: null, cost: 0 }),
+      this.settledTtl,
+    );
     return { duplicate: r[0] === 'duplicate' };
   }
 
@@ -439,8 +533,15 @@ export class BalanceStore {
   async recordIvrSession(session: IvrSessionRecord): Promise<{ duplicate: boolean }> {
     this.checkCall(session.callId);
     const shard = this.keys.shardOfCallId(session.callId);
-    const r = await this.run('ssIvrSession', this.keys.ivrSessionMarker(shard, session.callId), this.keys.stream(shard),
-      session.callId, this.now(), JSON.stringify(session), this.settledTtl);
+    const r = await this.run(
+      'ssIvrSession',
+      this.keys.ivrSessionMarker(shard, session.callId),
+      this.keys.stream(shard),
+      session.callId,
+      this.now(),
+      JSON.stringify(session),
+      this.settledTtl,
+    );
     return { duplicate: r[0] === 'duplicate' };
   }
 
@@ -458,11 +559,32 @@ export class BalanceStore {
     return this.credit('adjust', accountId, adjustmentId, amount, '', '', reason);
   }
 
-  private async credit(kind: 'topup' | 'adjust', accountId: number, key: string, amount: number, provider: string, ref: string, reason: string): Promise<CreditResult> {
+  private async credit(
+    kind: 'topup' | 'adjust',
+    accountId: number,
+    key: string,
+    amount: number,
+    provider: string,
+    ref: string,
+    reason: string,
+  ): Promise<CreditResult> {
     if (!IDEM_KEY.test(key)) throw new RangeError('idempotency key must be 1-128 printable characters without spaces');
     const shard = this.keys.shardOf(accountId);
-    const r = await this.run('ssCredit', this.keys.account(accountId), this.keys.creditMarker(accountId, kind, key), this.keys.stream(shard),
-      kind, key, accountId, amount, this.now(), this.creditTtl, provider, ref, reason);
+    const r = await this.run(
+      'ssCredit',
+      this.keys.account(accountId),
+      this.keys.creditMarker(accountId, kind, key),
+      this.keys.stream(shard),
+      kind,
+      key,
+      accountId,
+      amount,
+      this.now(),
+      this.creditTtl,
+      provider,
+      ref,
+      reason,
+    );
     if (r[0] === 'ok') return { ok: true, balanceAfter: num(r[1]), duplicate: false };
     if (r[0] === 'duplicate') return { ok: true, balanceAfter: num(r[1]), duplicate: true };
     return { ok: false, reason: r[0] as 'unknown_account' | 'account_closed' | 'idempotency_conflict' };
@@ -471,9 +593,14 @@ export class BalanceStore {
   async get(accountId: number): Promise<LiveBalance | undefined> {
     const v = await this.redis.hmget(this.keys.account(accountId), 'bal', 'rsv', 'floor', 'calls', 'day', 'dayspent', 'status');
     if (v[0] === null) return undefined;
-    const balance = num(v[0] ?? 0), reserved = num(v[1] ?? 0), floor = num(v[2] ?? 0);
+    const balance = num(v[0] ?? 0),
+      reserved = num(v[1] ?? 0),
+      floor = num(v[2] ?? 0);
     return {
-      accountId, balance, reserved, creditFloor: floor,
+      accountId,
+      balance,
+      reserved,
+      creditFloor: floor,
       available: balance - reserved - floor,
       callsInProgress: num(v[3] ?? 0),
       spentToday: v[4] === isoDay(this.now()) ? num(v[5] ?? 0) : 0,

@@ -6,7 +6,10 @@
  * the same atomic script in Redis Cluster; a fixed set of shards keeps both. See docs/architecture.md.
  */
 export class BalanceKeys {
-  constructor(readonly namespace: string, readonly shards: number) {
+  constructor(
+    readonly namespace: string,
+    readonly shards: number,
+  ) {
     if (!Number.isInteger(shards) || shards < 1) throw new RangeError('shards must be a positive integer');
   }
 

@@ -8,9 +8,7 @@ import type { Clock } from '../../common/clock.ts';
 /** Default slack on every reservation deadline (clock differences, a slow extension): RESERVATION_GRACE_SECONDS. */
 const DEFAULT_GRACE_SECONDS = 15;
 
-export type Authorisation =
-  | { ok: true; maxSeconds: number; coveredSeconds: number; reserved: number }
-  | { ok: false; reason: RefusalReason; maxSeconds: 0 };
+export type Authorisation = { ok: true; maxSeconds: number; coveredSeconds: number; reserved: number } | { ok: false; reason: RefusalReason; maxSeconds: 0 };
 
 /**
  * Per-call credit control over the balance store:
@@ -25,7 +23,10 @@ export class CallCredit {
    * `clock` is the time source of the reservation deadlines (default: the process clock); `now`,
    * a bare time function, is the older form of the same and wins when both are given.
    */
-  constructor(private readonly store: BalanceStore, private readonly opts: { sliceSeconds: number; maxCallSeconds: number; graceSeconds?: number; now?: () => number; clock?: Pick<Clock, 'now'> }) {
+  constructor(
+    private readonly store: BalanceStore,
+    private readonly opts: { sliceSeconds: number; maxCallSeconds: number; graceSeconds?: number; now?: () => number; clock?: Pick<Clock, 'now'> },
+  ) {
     const clock = opts.clock ?? realClock;
     this.now = opts.now ?? (() => clock.now());
     this.graceSeconds = opts.graceSeconds ?? DEFAULT_GRACE_SECONDS;
@@ -46,7 +47,7 @@ export class CallCredit {
 
   /** How often a process signals that its unanswered calls are alive (a third of the slice, at most 20 s). */
   get keepAliveEveryMs(): number {
-    return Math.min(20_000, Math.max(1_000, Math.floor(this.opts.sliceSeconds * 1000 / 3)));
+    return Math.min(20_000, Math.max(1_000, Math.floor((this.opts.sliceSeconds * 1000) / 3)));
   }
 
   /** A sign of life for an authorised call that is not answered yet; false once it is settled. */
@@ -78,7 +79,13 @@ export class CallCredit {
    * Reserve the next slice of a call answered at `answeredAt`; returns the seconds the call is now
    * covered for (unchanged if refused). The new deadline lies beyond the cover the slice can buy.
    */
-  async extend(accountId: number, callId: string, rate: Rate, answeredAt: number, coveredSeconds: number): Promise<{ ok: boolean; coveredSeconds: number; reason?: RefusalReason }> {
+  async extend(
+    accountId: number,
+    callId: string,
+    rate: Rate,
+    answeredAt: number,
+    coveredSeconds: number,
+  ): Promise<{ ok: boolean; coveredSeconds: number; reason?: RefusalReason }> {
     const { min, want } = sliceCost(rate, coveredSeconds, this.opts.sliceSeconds);
     const amount = Math.max(want, 1);
     const coverAtMost = coverAfterExtensionAtMost(rate, coveredSeconds, amount, this.opts.maxCallSeconds);
@@ -92,7 +99,14 @@ export class CallCredit {
    * so that if this process dies the sweeper (in any instance) can settle it; its deadline now
    * follows the cover (`coveredSeconds` from the answer).
    */
-  async answered(accountId: number, callId: string, rate: Rate, answeredAt: number, coveredSeconds: number, facts: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>): Promise<void> {
+  async answered(
+    accountId: number,
+    callId: string,
+    rate: Rate,
+    answeredAt: number,
+    coveredSeconds: number,
+    facts: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>,
+  ): Promise<void> {
     const deadline = answeredDeadline(answeredAt, Math.min(coveredSeconds, this.opts.maxCallSeconds), this.graceSeconds);
     await this.store.markAnswered(accountId, callId, answeredAt, JSON.stringify(rate), JSON.stringify(facts), deadline);
   }

@@ -44,6 +44,6 @@ export function answeredDeadline(answeredAt: number, coveredSeconds: number, gra
 export function coverAfterExtensionAtMost(rate: Rate, coveredSeconds: number, want: number, capSeconds: number): number {
   if (coveredSeconds >= capSeconds) return capSeconds;
   const below = callCost(rate, coveredSeconds + 1) - 1;
-  if (!Number.isSafeInteger(below + want)) return capSeconds;   // beyond any amount: the cap bounds the cover
+  if (!Number.isSafeInteger(below + want)) return capSeconds; // beyond any amount: the cap bounds the cover
   return Math.max(coveredSeconds, secondsCovered(rate, below + want, capSeconds));
 }

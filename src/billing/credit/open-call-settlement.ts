@@ -7,7 +7,10 @@ import type { Rate } from '../rating/index.ts';
 export type OpenCallRecord = NonNullable<Awaited<ReturnType<BalanceStore['openCall']>>>;
 
 /** How a call settled by another process than its owner ends. */
-export interface OpenCallOutcome { disposition: string; sipReason: string }
+export interface OpenCallOutcome {
+  disposition: string;
+  sipReason: string;
+}
 
 /**
  * The CDR of an open call settled by a process that is not its owner (the owner is presumed dead):
@@ -23,14 +26,29 @@ export function cdrOfOpenCall(call: OpenCallRecord, endAt: number, outcome: Open
   const d = answeredAt === null ? 0 : billableSecondsFromMs(end - answeredAt);
   const charged = rate !== null && answeredAt !== null;
   return {
-    kind: 'other', cli: null, sourceIp: null, accessNumber: null, device: null, dialledNumber: null, destination: null, currency: null,
-    carrier: null, ...facts,
-    callId: call.callId, accountId: call.accountId, startTime: facts.startTime ?? call.created, answerTime: answeredAt, endTime: end,
+    kind: 'other',
+    cli: null,
+    sourceIp: null,
+    accessNumber: null,
+    device: null,
+    dialledNumber: null,
+    destination: null,
+    currency: null,
+    carrier: null,
+    ...facts,
+    callId: call.callId,
+    accountId: call.accountId,
+    startTime: facts.startTime ?? call.created,
+    answerTime: answeredAt,
+    endTime: end,
     durationMs: answeredAt === null ? 0 : end - answeredAt,
     billedSeconds: charged ? billedSeconds(rate, d) : 0,
     cost: charged ? callCost(rate, d, true) : 0,
-    ratePrefix: rate?.prefix ?? null, pricePerMinute: rate?.pricePerMinute ?? null,
-    disposition: outcome.disposition, sipCode: null, sipReason: outcome.sipReason,
+    ratePrefix: rate?.prefix ?? null,
+    pricePerMinute: rate?.pricePerMinute ?? null,
+    disposition: outcome.disposition,
+    sipCode: null,
+    sipReason: outcome.sipReason,
   };
 }
 
@@ -41,8 +59,13 @@ export function cdrOfOpenCall(call: OpenCallRecord, endAt: number, outcome: Open
  * with its own facts (settle.lua). Idempotent like every settle. `{ ok: false }` only for an
  * unknown account; `undefined` when the call is no longer open (settled already).
  */
-export async function settleOpenCallAt(store: BalanceStore, accountId: number, callId: string, endAt: number,
-  outcome: OpenCallOutcome): Promise<SettleResult | undefined> {
+export async function settleOpenCallAt(
+  store: BalanceStore,
+  accountId: number,
+  callId: string,
+  endAt: number,
+  outcome: OpenCallOutcome,
+): Promise<SettleResult | undefined> {
   const call = await store.openCall(store.keys.shardOf(accountId), openCallMember(accountId, callId));
   if (!call) return undefined;
   return store.settle(accountId, cdrOfOpenCall(call, endAt, outcome), 'sweeper');

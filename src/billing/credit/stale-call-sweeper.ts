@@ -13,18 +13,28 @@ export class StaleCallSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
 
-  constructor(private readonly store: BalanceStore, private readonly log: Logger, private readonly opts: { intervalMs: number; now?: () => number }) {}
+  constructor(
+    private readonly store: BalanceStore,
+    private readonly log: Logger,
+    private readonly opts: { intervalMs: number; now?: () => number },
+  ) {}
 
   start(): void {
-    this.timer = setInterval(() => { void this.sweep().catch((err: Error) => this.log.warn({ err: err.message }, 'sweep failed')); }, this.opts.intervalMs);
+    this.timer = setInterval(() => {
+      void this.sweep().catch((err: Error) => this.log.warn({ err: err.message }, 'sweep failed'));
+    }, this.opts.intervalMs);
     this.timer.unref();
   }
 
-  stop(): void { clearInterval(this.timer); }
+  stop(): void {
+    clearInterval(this.timer);
+  }
 
   /** One pass; returns how many calls it settled. Overlapping calls share one pass. */
   sweep(): Promise<number> {
-    this.running ??= this.pass().finally(() => { this.running = undefined; });
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 

@@ -30,9 +30,7 @@ export function billedSeconds(rate: Rate, answeredSeconds: number): number {
 function billedSecondsUnchecked(rate: Rate, d: number): number {
   if (d === 0) return 0;
   const initial = rate.initialIncrement;
-  const stepped = d <= initial
-    ? initial
-    : checkedAdd(initial, checkedMul(ceilDiv(d - initial, rate.subsequentIncrement), rate.subsequentIncrement));
+  const stepped = d <= initial ? initial : checkedAdd(initial, checkedMul(ceilDiv(d - initial, rate.subsequentIncrement), rate.subsequentIncrement));
   return Math.max(stepped, rate.minimumSeconds);
 }
 
@@ -104,7 +102,11 @@ export function maxCallCostProblem(rate: Rate, maxCallSeconds: number, limitMicr
   assertValidRate(rate);
   assertSafeInteger(maxCallSeconds, 'max call seconds', 1);
   let billed = 'an overflowing number of';
-  try { billed = String(billedSecondsUnchecked(rate, maxCallSeconds)); } catch { /* reported below */ }
+  try {
+    billed = String(billedSecondsUnchecked(rate, maxCallSeconds));
+  } catch {
+    /* reported below */
+  }
   const terms = `fee ${formatDecimalMicros(rate.connectionFee)} + ${formatDecimalMicros(rate.pricePerMinute)}/min for ${billed} billed seconds`;
   let cost: number;
   try {

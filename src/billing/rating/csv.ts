@@ -19,9 +19,7 @@ export interface CsvRecord {
   fields: string[];
 }
 
-export type CsvRead =
-  | { ok: true; records: CsvRecord[] }
-  | { ok: false; line: number; fieldIndex: number; message: string };
+export type CsvRead = { ok: true; records: CsvRecord[] } | { ok: false; line: number; fieldIndex: number; message: string };
 
 export function readCsv(input: string): CsvRead {
   const text = input.startsWith('\uFEFF') ? input.slice(1) : input;

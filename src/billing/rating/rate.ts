@@ -90,7 +90,10 @@ export function rateProblems(rate: Rate): RateProblem[] {
     const untilProblem = instantProblem('effectiveUntil', rate.effectiveUntil);
     push(untilProblem);
     if (fromProblem === undefined && untilProblem === undefined && rate.effectiveUntil.getTime() <= rate.effectiveFrom.getTime()) {
-      push({ field: 'effectiveUntil', message: `must be later than effective_from (${rate.effectiveFrom.toISOString()}), got ${rate.effectiveUntil.toISOString()}` });
+      push({
+        field: 'effectiveUntil',
+        message: `must be later than effective_from (${rate.effectiveFrom.toISOString()}), got ${rate.effectiveUntil.toISOString()}`,
+      });
     }
   }
   if (!CONNECTION_FEE_POLICIES.includes(rate.connectionFeePolicy)) {
@@ -142,9 +145,7 @@ export function findWindowConflicts(rates: readonly Rate[]): WindowConflict[] {
   const conflicts: WindowConflict[] = [];
   for (const indices of byPrefix.values()) {
     if (indices.length < 2) continue;
-    const sorted = indices
-      .map((index) => ({ index, ...windowOf(rates[index] as Rate) }))
-      .sort((a, b) => a.from - b.from || a.index - b.index);
+    const sorted = indices.map((index) => ({ index, ...windowOf(rates[index] as Rate) })).sort((a, b) => a.from - b.from || a.index - b.index);
     let widest = sorted[0];
     for (let i = 1; i < sorted.length; i++) {
       const current = sorted[i];

@@ -9,8 +9,14 @@ import { readCsv, writeCsv } from './csv.ts';
 import { maxCallCostProblem } from './cost.ts';
 import { formatDecimalMicros, parseDecimalMicros } from './money.ts';
 import {
-  assertValidRate, CONNECTION_FEE_POLICIES, DEFAULT_CONNECTION_FEE_POLICY, describeWindow,
-  findWindowConflicts, rateProblems, type ConnectionFeePolicy, type Rate,
+  assertValidRate,
+  CONNECTION_FEE_POLICIES,
+  DEFAULT_CONNECTION_FEE_POLICY,
+  describeWindow,
+  findWindowConflicts,
+  rateProblems,
+  type ConnectionFeePolicy,
+  type Rate,
 } from './rate.ts';
 
 export const TARIFF_CSV_COLUMNS = [
@@ -92,8 +98,7 @@ function readInstant(text: string): FieldRead<Date> {
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s, millis));
   // Date.UTC maps years 0..99 to 1900..1999; setUTCFullYear restores the year as written.
   date.setUTCFullYear(y, mo - 1, d);
-  const valid = h <= 23 && mi <= 59 && s <= 59 &&
-    date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+  const valid = h <= 23 && mi <= 59 && s <= 59 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
   if (!valid) return { ok: false, message: `is not a real date and time, got "${text}"` };
   return { ok: true, value: date };
 }
@@ -128,11 +133,20 @@ function readHeader(fields: readonly string[]): { columns: TariffCsvColumn[] } |
 }
 
 /** What a rate must be able to price: a call of `maxCallSeconds` for at most `maxMicros`. */
-export interface TariffLimits { maxCallSeconds: number; maxMicros: number }
+export interface TariffLimits {
+  maxCallSeconds: number;
+  maxMicros: number;
+}
 
-function readRow(line: number, columns: readonly TariffCsvColumn[], fields: readonly string[], errors: TariffCsvError[], limits: TariffLimits | undefined): Rate | undefined {
+function readRow(
+  line: number,
+  columns: readonly TariffCsvColumn[],
+  fields: readonly string[],
+  errors: TariffCsvError[],
+  limits: TariffLimits | undefined,
+): Rate | undefined {
   if (fields.length !== columns.length) {
-    const column = fields.length < columns.length ? columns[fields.length] ?? '' : '';
+    const column = fields.length < columns.length ? (columns[fields.length] ?? '') : '';
     errors.push({ line, column, message: `expected ${columns.length} fields, found ${fields.length}` });
     return undefined;
   }
@@ -145,9 +159,11 @@ function readRow(line: number, columns: readonly TariffCsvColumn[], fields: read
     errors.push({ line, column, message: `${column} ${result.message}` });
     return fallback;
   }
-  const prefix = field('prefix', (text) => (
-    /^[0-9]{1,15}$/.test(text) ? { ok: true, value: text } : { ok: false, message: `must be 1 to 15 digits (E.164 without '+'), got "${text}"` }
-  ), '');
+  const prefix = field(
+    'prefix',
+    (text) => (/^[0-9]{1,15}$/.test(text) ? { ok: true, value: text } : { ok: false, message: `must be 1 to 15 digits (E.164 without '+'), got "${text}"` }),
+    '',
+  );
   const rate: Rate = {
     prefix,
     description: cells.get('description') ?? '',

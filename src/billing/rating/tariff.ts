@@ -7,9 +7,7 @@
  * steps, no string slicing or hashing) and keeps the deepest node whose windows contain the
  * instant; its cost does not grow with the number of rates.
  */
-import {
-  assertValidRate, describeWindow, findWindowConflicts, windowOf, type Rate,
-} from './rate.ts';
+import { assertValidRate, describeWindow, findWindowConflicts, windowOf, type Rate } from './rate.ts';
 
 interface Window {
   from: number;
@@ -67,7 +65,7 @@ export class Tariff {
       const second = rates[conflict.second] as Rate;
       throw new TariffConflictError(
         `tariff "${id}": prefix ${first.prefix} has overlapping effective windows ` +
-        `${describeWindow(first)} (rate #${conflict.first + 1}) and ${describeWindow(second)} (rate #${conflict.second + 1})`,
+          `${describeWindow(first)} (rate #${conflict.first + 1}) and ${describeWindow(second)} (rate #${conflict.second + 1})`,
       );
     }
     this.id = id;

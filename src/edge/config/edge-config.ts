@@ -279,23 +279,36 @@ export function loadEdgeConfig(env: Readonly<Record<string, string | undefined>>
   if (values.EDGE_SECRET !== undefined) admin.secret = values.EDGE_SECRET;
   input.admin = admin;
   const timers: { t1Ms?: number; t2Ms?: number; t4Ms?: number; pendingRequestMs?: number } = {};
-  const t1 = num('EDGE_T1_MS'); if (t1 !== undefined) timers.t1Ms = t1;
-  const t2 = num('EDGE_T2_MS'); if (t2 !== undefined) timers.t2Ms = t2;
-  const t4 = num('EDGE_T4_MS'); if (t4 !== undefined) timers.t4Ms = t4;
-  const pt = num('EDGE_PENDING_TIMEOUT_MS'); if (pt !== undefined) timers.pendingRequestMs = pt;
+  const t1 = num('EDGE_T1_MS');
+  if (t1 !== undefined) timers.t1Ms = t1;
+  const t2 = num('EDGE_T2_MS');
+  if (t2 !== undefined) timers.t2Ms = t2;
+  const t4 = num('EDGE_T4_MS');
+  if (t4 !== undefined) timers.t4Ms = t4;
+  const pt = num('EDGE_PENDING_TIMEOUT_MS');
+  if (pt !== undefined) timers.pendingRequestMs = pt;
   input.timers = timers;
-  const mfb = num('EDGE_MAX_FRAME_BYTES'); if (mfb !== undefined) input.maxFrameBytes = mfb;
-  const msb = num('EDGE_MAX_SIP_BYTES'); if (msb !== undefined) input.maxSipMessageBytes = msb;
-  const rl = num('EDGE_RATE_LIMIT_PER_SOURCE'); if (rl !== undefined) input.rateLimitPerSource = rl;
+  const mfb = num('EDGE_MAX_FRAME_BYTES');
+  if (mfb !== undefined) input.maxFrameBytes = mfb;
+  const msb = num('EDGE_MAX_SIP_BYTES');
+  if (msb !== undefined) input.maxSipMessageBytes = msb;
+  const rl = num('EDGE_RATE_LIMIT_PER_SOURCE');
+  if (rl !== undefined) input.rateLimitPerSource = rl;
   const spammerAgents = values.EDGE_SPAMMER_USER_AGENTS;
   if (spammerAgents !== undefined) {
-    const agents = spammerAgents.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+    const agents = spammerAgents
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v.length > 0);
     input.spammers = agents.length === 0 ? [] : [{ header: 'user-agent', values: agents }];
   }
   const tcp: { idleTimeoutMs?: number; maxConnectionsPerSource?: number; maxConnections?: number } = {};
-  const idle = num('EDGE_TCP_IDLE_TIMEOUT_MS'); if (idle !== undefined) tcp.idleTimeoutMs = idle;
-  const perSource = num('EDGE_TCP_MAX_CONNECTIONS_PER_SOURCE'); if (perSource !== undefined) tcp.maxConnectionsPerSource = perSource;
-  const total = num('EDGE_TCP_MAX_CONNECTIONS'); if (total !== undefined) tcp.maxConnections = total;
+  const idle = num('EDGE_TCP_IDLE_TIMEOUT_MS');
+  if (idle !== undefined) tcp.idleTimeoutMs = idle;
+  const perSource = num('EDGE_TCP_MAX_CONNECTIONS_PER_SOURCE');
+  if (perSource !== undefined) tcp.maxConnectionsPerSource = perSource;
+  const total = num('EDGE_TCP_MAX_CONNECTIONS');
+  if (total !== undefined) tcp.maxConnections = total;
   input.tcp = tcp;
   if (values.EDGE_LOG_LEVEL) input.logLevel = values.EDGE_LOG_LEVEL as EdgeConfig['logLevel'];
   if (problems.length > 0) throw new EdgeConfigError(problems);

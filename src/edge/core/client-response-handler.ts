@@ -59,9 +59,15 @@ export class ClientResponseHandler {
       if (method === 'UPDATE' && status < 300) dialog.refreshTarget(response);
     }
     if (!record.owner.isOpen) return;
-    record.owner.send(sipPayload('network',
-      { bytes: response.wireLength, proto: source.protocol, address: source.remoteAddress, port: source.remotePort },
-      record.txnId, record.dialogId, messageText(response)));
+    record.owner.send(
+      sipPayload(
+        'network',
+        { bytes: response.wireLength, proto: source.protocol, address: source.remoteAddress, port: source.remotePort },
+        record.txnId,
+        record.dialogId,
+        messageText(response),
+      ),
+    );
   }
 
   private trackInviteDialog(record: ClientRequestRecord, response: SipResponse, transaction: ClientTransaction, source: SourceInfo): void {
@@ -78,12 +84,21 @@ export class ClientResponseHandler {
     if (dialog === undefined && (ok || reliable) && response.toTag !== undefined) {
       const req = transaction.request;
       dialog = new Dialog({
-        role: 'uac', callId: req.callId ?? '', localTag: req.fromTag ?? '', remoteTag: response.toTag,
-        localParty: withoutTag(req.get('from') ?? ''), remoteParty: withoutTag(req.get('to') ?? ''), idTag: req.fromTag ?? '',
-        localSeq: req.cseq?.seq ?? 0, remoteSeq: undefined,
+        role: 'uac',
+        callId: req.callId ?? '',
+        localTag: req.fromTag ?? '',
+        remoteTag: response.toTag,
+        localParty: withoutTag(req.get('from') ?? ''),
+        remoteParty: withoutTag(req.get('to') ?? ''),
+        idTag: req.fromTag ?? '',
+        localSeq: req.cseq?.seq ?? 0,
+        remoteSeq: undefined,
         remoteTarget: contactUri(response.get('contact') ?? '') ?? req.uri,
-        routeSet: response.getAll('record-route').reverse(), localContact: req.get('contact') ?? '',
-        transport: { protocol: source.protocol, connectionId: source.connectionId }, owner: record.owner, inviteTxnId: record.txnId,
+        routeSet: response.getAll('record-route').reverse(),
+        localContact: req.get('contact') ?? '',
+        transport: { protocol: source.protocol, connectionId: source.connectionId },
+        owner: record.owner,
+        inviteTxnId: record.txnId,
       });
       this.ctx.dialogs.get(dialog.id)?.transition(DialogState.Terminated);
       this.ctx.dialogs.add(dialog);
@@ -111,7 +126,8 @@ export class ClientResponseHandler {
     }
     if (!record.owner.isOpen) return;
     const response = createResponse(transaction.request, status, { toTag: generateTag() });
-    record.owner.send(sipPayload('network', { bytes: 0, proto: transaction.target.protocol, address: '', port: 0 },
-      record.txnId, record.dialogId, messageText(response)));
+    record.owner.send(
+      sipPayload('network', { bytes: 0, proto: transaction.target.protocol, address: '', port: 0 }, record.txnId, record.dialogId, messageText(response)),
+    );
   }
 }

@@ -29,12 +29,16 @@ export class DialogTerminator {
     const fill = notifyApp && owner.isOpen ? owner.reserve() : undefined;
     dialog.awaitingAck?.stop();
     this.ctx.dialogs.remove(dialog);
-    void this.send(dialog, bye).then((sent) => {
-      if (fill === undefined) return;
-      if (sent === undefined) return fill(sipPayload('application', { bytes: 0, proto: dialog.transport.protocol, address: '', port: 0 },
-        'unsolicited', dialog.id, messageText(bye)));
-      fill(sipPayload('application', sent.meta, 'unsolicited', dialog.id, sent.text));
-    }).catch((err: unknown) => this.ctx.log.error('unsolicited BYE failed', { err: String(err) }));
+    void this.send(dialog, bye)
+      .then((sent) => {
+        if (fill === undefined) return;
+        if (sent === undefined)
+          return fill(
+            sipPayload('application', { bytes: 0, proto: dialog.transport.protocol, address: '', port: 0 }, 'unsolicited', dialog.id, messageText(bye)),
+          );
+        fill(sipPayload('application', sent.meta, 'unsolicited', dialog.id, sent.text));
+      })
+      .catch((err: unknown) => this.ctx.log.error('unsolicited BYE failed', { err: String(err) }));
   }
 
   private async send(

@@ -22,10 +22,18 @@ export class EdgeLogger {
     return RANK[level] <= RANK[this.level];
   }
 
-  error(msg: string, fields?: Record<string, unknown>): void { this.write('error', msg, fields); }
-  warn(msg: string, fields?: Record<string, unknown>): void { this.write('warn', msg, fields); }
-  info(msg: string, fields?: Record<string, unknown>): void { this.write('info', msg, fields); }
-  debug(msg: string, fields?: Record<string, unknown>): void { this.write('debug', msg, fields); }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.write('error', msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.write('warn', msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.write('info', msg, fields);
+  }
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.write('debug', msg, fields);
+  }
 
   private write(level: Exclude<EdgeLogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void {
     if (!this.enabled(level)) return;

@@ -47,13 +47,19 @@ export class EdgeServer {
   private readonly proxies: ProxyController;
   private started = false;
 
-  constructor(private readonly config: EdgeConfig, options: EdgeServerOptions = {}) {
+  constructor(
+    private readonly config: EdgeConfig,
+    options: EdgeServerOptions = {},
+  ) {
     const clock = options.clock ?? systemClock;
     const log = options.log ?? new EdgeLogger('edge', config.logLevel);
     this.rateLimiter = new RateLimiterHook(config.rateLimitPerSource, clock);
     this.transport = new SipTransport({
       listen: config.sip.map((l) => ({
-        protocol: l.protocol, address: l.host, port: l.port, ...(config.externalIp ? { externalAddress: config.externalIp } : {}),
+        protocol: l.protocol,
+        address: l.host,
+        port: l.port,
+        ...(config.externalIp ? { externalAddress: config.externalIp } : {}),
       })),
       maxMessageSize: config.maxSipMessageBytes,
       rateLimiter: (source) => this.rateLimiter.allow(source),
@@ -66,8 +72,12 @@ export class EdgeServer {
     const local = new LocalAddresses(this.transport);
     this.admin = new AdminServer({
       secret: config.admin.secret,
-      get hostports() { return local.hostports(true); },
-      get localHostports() { return local.hostports(false); },
+      get hostports() {
+        return local.hostports(true);
+      },
+      get localHostports() {
+        return local.hostports(false);
+      },
       version: config.version,
       maxFrameBytes: config.maxFrameBytes,
     });
@@ -88,9 +98,17 @@ export class EdgeServer {
       timers: { T1: t.t1Ms, T2: t.t2Ms, T4: t.t4Ms, serverNoFinal: Math.max(t.pendingRequestMs, 64 * t.t1Ms) + 1000 },
     });
     this.ctx = {
-      config, log, transport: this.transport, layer: this.layer, clock, dialogs: this.dialogs,
-      serverRequests: new ServerRequestTable(clock), clientRequests: new ClientRequestTable(),
-      routes: this.admin.routes, resolver: new NextHopResolver(this.transport), local,
+      config,
+      log,
+      transport: this.transport,
+      layer: this.layer,
+      clock,
+      dialogs: this.dialogs,
+      serverRequests: new ServerRequestTable(clock),
+      clientRequests: new ClientRequestTable(),
+      routes: this.admin.routes,
+      resolver: new NextHopResolver(this.transport),
+      local,
     };
     const terminator = new DialogTerminator(this.ctx);
     this.proxies = new ProxyController(this.ctx);

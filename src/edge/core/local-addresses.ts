@@ -12,9 +12,9 @@ export class LocalAddresses {
   /** The listening point for a protocol and family (IPv4 first when the family is not known). */
   listenPoint(protocol: TransportProtocol, family?: 4 | 6): ListenPoint | undefined {
     const points = this.transport.listenPoints();
-    return points.find((p) => p.protocol === protocol && (family === undefined || p.family === family))
-      ?? points.find((p) => p.protocol === protocol)
-      ?? points[0];
+    return (
+      points.find((p) => p.protocol === protocol && (family === undefined || p.family === family)) ?? points.find((p) => p.protocol === protocol) ?? points[0]
+    );
   }
 
   hostport(lp: ListenPoint): string {
@@ -29,7 +29,8 @@ export class LocalAddresses {
 
   /** R1 token 4 / 6: `tcp/127.0.0.1:5180,udp/127.0.0.1:5180`. */
   hostports(external: boolean): string {
-    return this.transport.listenPoints()
+    return this.transport
+      .listenPoints()
       .map((lp) => `${lp.protocol}/${bracketHost(external ? lp.advertisedAddress : lp.address)}:${lp.port}`)
       .join(',');
   }

@@ -19,7 +19,11 @@ import type { ServerRequestRecord } from './server-request-table.ts';
 const DELIVERABLE = new Set(['INVITE', 'REGISTER', 'MESSAGE', 'OPTIONS', 'INFO', 'NOTIFY', 'SUBSCRIBE', 'PUBLISH']);
 
 export class NetworkRequestRouter implements TransactionUser {
-  constructor(private readonly ctx: EdgeContext, private readonly terminator: DialogTerminator, private readonly proxies: ProxyController) {}
+  constructor(
+    private readonly ctx: EdgeContext,
+    private readonly terminator: DialogTerminator,
+    private readonly proxies: ProxyController,
+  ) {}
 
   /**
    * Before a server transaction exists, in the reference's order: §4.2 step 3, a request outside
@@ -70,8 +74,18 @@ export class NetworkRequestRouter implements TransactionUser {
     if (owner === undefined) return this.reply(transaction, 503);
     const txnId = randomUUID();
     const record: ServerRequestRecord = {
-      txnId, transaction, request, source, owner, origin: 'new', dialog: undefined, localTag: undefined,
-      answered: false, reliable: new Map(), nextRSeq: 1, deadline: undefined,
+      txnId,
+      transaction,
+      request,
+      source,
+      owner,
+      origin: 'new',
+      dialog: undefined,
+      localTag: undefined,
+      answered: false,
+      reliable: new Map(),
+      nextRSeq: 1,
+      deadline: undefined,
     };
     // §4.3 step 6/7: pending until the app's first response, a CANCEL, or 64 s (then dropped silently).
     this.ctx.serverRequests.add(record, this.ctx.config.timers.pendingRequestMs, (r) => this.onPendingExpired(r));
@@ -101,8 +115,18 @@ export class NetworkRequestRouter implements TransactionUser {
       dialog.refreshTarget(request);
     }
     const record: ServerRequestRecord = {
-      txnId, transaction, request, source, owner, origin: 'in-dialog', dialog: reportedDialog,
-      localTag: dialog.localTag, answered: false, reliable: new Map(), nextRSeq: 1, deadline: undefined,
+      txnId,
+      transaction,
+      request,
+      source,
+      owner,
+      origin: 'in-dialog',
+      dialog: reportedDialog,
+      localTag: dialog.localTag,
+      answered: false,
+      reliable: new Map(),
+      nextRSeq: 1,
+      deadline: undefined,
     };
     // §9.2: an in-dialog request the app never answers is destroyed after 32 s (64·T1) with 500.
     this.ctx.serverRequests.add(record, 64 * this.ctx.config.timers.t1Ms, (r) => {
@@ -169,8 +193,7 @@ export class NetworkRequestRouter implements TransactionUser {
       owner.send(sipPayload('network', meta(cancel, source), record.txnId, '', messageText(cancel)));
     } else {
       // (b) in progress: INVITE's txnId and the dialogId; bytes of the INVITE (E.7).
-      owner.send(sipPayload('network', { ...meta(cancel, source), bytes: record.request.wireLength }, record.txnId,
-        dialog?.id ?? '', messageText(cancel)));
+      owner.send(sipPayload('network', { ...meta(cancel, source), bytes: record.request.wireLength }, record.txnId, dialog?.id ?? '', messageText(cancel)));
     }
   }
 
@@ -241,4 +264,3 @@ function registerProblem(request: SipRequest): string | undefined {
   }
   return undefined;
 }
-

@@ -9,14 +9,15 @@ import { isIP } from 'node:net';
 import { parseUri, stripBrackets } from '../message/index.ts';
 import type { ListenPoint, Target, TransportPort, TransportProtocol } from '../transport/index.ts';
 
-export type Resolution =
-  | { readonly ok: true; readonly target: Target; readonly listen: ListenPoint }
-  | { readonly ok: false; readonly reason: string };
+export type Resolution = { readonly ok: true; readonly target: Target; readonly listen: ListenPoint } | { readonly ok: false; readonly reason: string };
 
 export const NOT_AVAILABLE = 'requested protocol/transport not available';
 
 export class NextHopResolver {
-  constructor(private readonly transport: TransportPort, private readonly lookupTimeoutMs = 5000) {}
+  constructor(
+    private readonly transport: TransportPort,
+    private readonly lookupTimeoutMs = 5000,
+  ) {}
 
   /** The parsed URI's host is one of our own listening addresses on the same port. */
   isSelf(uriText: string): boolean {
@@ -48,15 +49,18 @@ export class NextHopResolver {
     const listen = this.transport.listenPoints().find((lp) => lp.protocol === protocol && lp.family === family);
     if (listen === undefined) return { ok: false, reason: NOT_AVAILABLE };
     const port = uri.port ?? 5060;
-    const target: Target = preferred !== undefined && preferred.protocol === protocol && preferred.connectionId > 0
-      ? { protocol, address, port, connectionId: preferred.connectionId }
-      : { protocol, address, port };
+    const target: Target =
+      preferred !== undefined && preferred.protocol === protocol && preferred.connectionId > 0
+        ? { protocol, address, port, connectionId: preferred.connectionId }
+        : { protocol, address, port };
     return { ok: true, target, listen };
   }
 
   private async lookup(host: string): Promise<{ address: string; family: number } | undefined> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), this.lookupTimeoutMs); });
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.lookupTimeoutMs);
+    });
     try {
       return await Promise.race([lookup(host).catch(() => undefined), deadline]);
     } finally {

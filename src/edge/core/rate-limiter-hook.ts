@@ -17,7 +17,10 @@ export class RateLimiterHook {
   private readonly buckets = new Map<string, Bucket>();
   private policy: RatePolicy | undefined;
 
-  constructor(private readonly limit: number, private readonly clock: Clock) {}
+  constructor(
+    private readonly limit: number,
+    private readonly clock: Clock,
+  ) {}
 
   /** Replaces the built-in token bucket with a custom decision (return false to drop). */
   setPolicy(policy: RatePolicy | undefined): void {

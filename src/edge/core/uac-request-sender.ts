@@ -4,9 +4,7 @@
  * answered R6 with a fresh txnId and the request exactly as sent, or NOK.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  createCancel, generateBranch, generateCallId, generateTag, parseUri, SipRequest, bracketHost, type SipHeader,
-} from '../message/index.ts';
+import { createCancel, generateBranch, generateCallId, generateTag, parseUri, SipRequest, bracketHost, type SipHeader } from '../message/index.ts';
 import type { ListenPoint, Target } from '../transport/index.ts';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.ts';
 import { createInDialogRequest, nextHopUri } from '../dialog/in-dialog-request.ts';
@@ -52,11 +50,14 @@ export class UacRequestSender {
     const hostport = this.ctx.local.hostport(lp);
     const method = app.method;
     const headers: SipHeader[] = [];
-    const put = (name: string, value: string): void => { headers.push({ name, key: name.toLowerCase(), value }); };
+    const put = (name: string, value: string): void => {
+      headers.push({ name, key: name.toLowerCase(), value });
+    };
     put('Max-Forwards', app.get('max-forwards') ?? '70');
     // From: the app's (after @localhost substitution); a tag it carries is kept (digest retry, §10).
     const appFrom = app.get('from');
-    let from = appFrom === undefined ? `<sip:${hostport}${lp.protocol === 'tcp' ? ';transport=tcp' : ''}>` : substituteLocalhost('from', appFrom, hostport, true);
+    let from =
+      appFrom === undefined ? `<sip:${hostport}${lp.protocol === 'tcp' ? ';transport=tcp' : ''}>` : substituteLocalhost('from', appFrom, hostport, true);
     if (!/;\s*tag=/i.test(from.slice(Math.max(0, from.lastIndexOf('>'))))) from += `;tag=${generateTag()}`;
     put('From', from);
     const appTo = app.get('to');
@@ -82,7 +83,8 @@ export class UacRequestSender {
       return conn.send(failurePayload(msgId, 'NOK', app.method === 'ACK' ? ACK_NOT_SENT : 'Server error: unable to find dialog for dialog id provided'));
     }
     if (app.method === 'ACK') return this.sendAck(conn, msgId, dialog, app);
-    if (app.body.length > 0 && !app.has('content-type') && !isSdp(app.body)) return conn.send(failurePayload(msgId, 'NOK', 'Server error: missing content-type'));
+    if (app.body.length > 0 && !app.has('content-type') && !isSdp(app.body))
+      return conn.send(failurePayload(msgId, 'NOK', 'Server error: missing content-type'));
     const method = app.method;
     // Request-URI: the remote target when the app wrote `placeholder` (srf always does).
     const requestUri = app.uri.includes('placeholder') ? dialog.remoteTarget : app.uri;
@@ -120,9 +122,13 @@ export class UacRequestSender {
     this.setBody(ack, app);
     const target = resolved.target;
     const result = await this.ctx.layer.sendStateless(ack, target);
-    dialog.resendAck = () => { void this.ctx.layer.sendStateless(ack, target); };
+    dialog.resendAck = () => {
+      void this.ctx.layer.sendStateless(ack, target);
+    };
     // Timer D: answer 2xx retransmissions for 64·T1, then forget the ACK.
-    this.ctx.clock.setTimeout(() => { if (!dialog.isTerminated) dialog.resendAck = undefined; }, 64 * this.ctx.config.timers.t1Ms);
+    this.ctx.clock.setTimeout(() => {
+      if (!dialog.isTerminated) dialog.resendAck = undefined;
+    }, 64 * this.ctx.config.timers.t1Ms);
     const sent = messageBytes(ack);
     fill(requestSentPayload(msgId, this.meta(result.ok ? result.bytes : sent.bytes, target, resolved.listen), randomUUID(), sent.text));
     // §4.8: the app cancelled but a 2xx crossed the CANCEL: ACK it, then BYE.
@@ -142,15 +148,25 @@ export class UacRequestSender {
     const sent = messageBytes(cancel);
     const lp = this.ctx.local.listenPoint(invite.target.protocol, invite.target.address.includes(':') ? 6 : 4);
     conn.send(requestSentPayload(msgId, this.meta(sent.bytes, invite.target, lp), randomUUID(), sent.text));
-    const send = (): void => { this.ctx.layer.sendRequest(cancel, invite.target, IGNORE, { via: 'keep' }); };
+    const send = (): void => {
+      this.ctx.layer.sendRequest(cancel, invite.target, IGNORE, { via: 'keep' });
+    };
     if (record.provisionalReceived) send();
     else record.heldCancel = send;
   }
 
   private newRecord(txnId: string, owner: AppConnection, request: SipRequest, dialogId: string, dialog: EdgeDialog | undefined): ClientRequestRecord {
     return {
-      txnId, owner, request, transaction: undefined, dialogId, dialog,
-      provisionalReceived: false, finalReceived: false, cancelled: false, heldCancel: undefined,
+      txnId,
+      owner,
+      request,
+      transaction: undefined,
+      dialogId,
+      dialog,
+      provisionalReceived: false,
+      finalReceived: false,
+      cancelled: false,
+      heldCancel: undefined,
     };
   }
 
@@ -178,9 +194,7 @@ export class UacRequestSender {
   /** §5.2 (E.11, E.18): UDP `…;rport;branch=…`, TCP without rport. */
   private via(lp: ListenPoint): string {
     const sentBy = `${bracketHost(lp.advertisedAddress)}:${lp.port}`;
-    return lp.protocol === 'udp'
-      ? `SIP/2.0/UDP ${sentBy};rport;branch=${generateBranch()}`
-      : `SIP/2.0/TCP ${sentBy};branch=${generateBranch()}`;
+    return lp.protocol === 'udp' ? `SIP/2.0/UDP ${sentBy};rport;branch=${generateBranch()}` : `SIP/2.0/TCP ${sentBy};branch=${generateBranch()}`;
   }
 
   /** Body and Content-Type: SDP is detected when the app gave no Content-Type (§5). */

@@ -52,9 +52,11 @@ export class DialogTable<O extends DialogOwner = DialogOwner> {
    * our tag is its From-tag, the peer's its To-tag. A UAC dialog is named by our tag, a UAS
    * dialog by the peer's.
    */
-  findForResponse(
-    response: { readonly callId: string | undefined; readonly fromTag: string | undefined; readonly toTag: string | undefined },
-  ): Dialog<O> | undefined {
+  findForResponse(response: {
+    readonly callId: string | undefined;
+    readonly fromTag: string | undefined;
+    readonly toTag: string | undefined;
+  }): Dialog<O> | undefined {
     const { callId, fromTag, toTag } = response;
     if (callId === undefined || fromTag === undefined) return undefined;
     const uac = this.byId.get(dialogIdOf(callId, fromTag));

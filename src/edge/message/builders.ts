@@ -67,8 +67,7 @@ export function createResponse(request: SipRequest, status: number, options: Res
 /** Whether a (possibly partial) request carries what createResponse needs for a valid response. */
 export function canFormResponse(request: SipRequest): boolean {
   // A missing To is tolerated: the 400 that says so names the Request-URI in its To (createResponse).
-  return request.topVia !== undefined && request.from !== undefined
-    && request.callId !== undefined && request.callId.length > 0 && request.cseq !== undefined;
+  return request.topVia !== undefined && request.from !== undefined && request.callId !== undefined && request.callId.length > 0 && request.cseq !== undefined;
 }
 
 /** Append `;tag=<tag>` to a From/To value. */

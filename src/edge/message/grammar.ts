@@ -38,8 +38,16 @@ function isAlpha(c: number): boolean {
 export function isTokenChar(c: number): boolean {
   if (isAlpha(c) || isDigit(c)) return true;
   switch (c) {
-    case 0x2d: case 0x2e: case 0x21: case 0x25: case 0x2a: case 0x5f:
-    case 0x2b: case 0x60: case 0x27: case 0x7e:
+    case 0x2d:
+    case 0x2e:
+    case 0x21:
+    case 0x25:
+    case 0x2a:
+    case 0x5f:
+    case 0x2b:
+    case 0x60:
+    case 0x27:
+    case 0x7e:
       return true;
     default:
       return false;
@@ -313,7 +321,10 @@ export function parseNameAddr(text: string): NameAddr | undefined {
   } else {
     for (let k = i; k < end; k++) {
       const c = text.charCodeAt(k);
-      if (c === LT) { lt = k; break; }
+      if (c === LT) {
+        lt = k;
+        break;
+      }
       if (c === SEMI || c === DQUOTE || c === GT) break;
     }
     if (lt >= 0) {

@@ -18,8 +18,19 @@ export { parseMessage, findHeaderEnd, type ParseOptions, type ParseResult, type 
 export { serialiseMessage, serialiseHead } from './serialise.ts';
 export { canonicalHeaderName, headerKey, isListHeader } from './header-names.ts';
 export {
-  bracketHost, isToken, parseCSeq, parseNameAddr, parseParams, parseUri, parseVia, serialiseNameAddr,
-  serialiseParams, serialiseUri, serialiseVia, splitHeaderValues, stripBrackets,
+  bracketHost,
+  isToken,
+  parseCSeq,
+  parseNameAddr,
+  parseParams,
+  parseUri,
+  parseVia,
+  serialiseNameAddr,
+  serialiseParams,
+  serialiseUri,
+  serialiseVia,
+  splitHeaderValues,
+  stripBrackets,
 } from './grammar.ts';
 export { addTag, canFormResponse, createAckForNon2xx, createCancel, createResponse, type ResponseOptions } from './builders.ts';
 export { BRANCH_MAGIC_COOKIE, generateBranch, generateCallId, generateTag, randomToken } from './identifiers.ts';

@@ -16,9 +16,7 @@ import type { SipHeader } from './types.ts';
 
 export type SipMessage = SipRequest | SipResponse;
 
-export type ParseResult =
-  | { readonly ok: true; readonly message: SipMessage }
-  | { readonly ok: false; readonly error: SipParseError };
+export type ParseResult = { readonly ok: true; readonly message: SipMessage } | { readonly ok: false; readonly error: SipParseError };
 
 export interface ParseOptions {
   /**
@@ -283,9 +281,13 @@ function checkMandatory(m: SipMessage): [SipParseErrorCode, string] | undefined 
 
 function displayName(key: string): string {
   switch (key) {
-    case 'call-id': return 'Call-ID';
-    case 'cseq': return 'CSeq';
-    case 'max-forwards': return 'Max-Forwards';
-    default: return key.charAt(0).toUpperCase() + key.slice(1);
+    case 'call-id':
+      return 'Call-ID';
+    case 'cseq':
+      return 'CSeq';
+    case 'max-forwards':
+      return 'Max-Forwards';
+    default:
+      return key.charAt(0).toUpperCase() + key.slice(1);
   }
 }

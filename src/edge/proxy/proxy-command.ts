@@ -38,7 +38,10 @@ export function parseProxyTimeout(text: string): number {
 
 export function parseProxyCommand(tokens: readonly string[], body: string): ProxyOptions {
   const tok = (i: number): string => tokens[i] ?? '';
-  const destinations = tokens.slice(6).map((d) => d.trim()).filter((d) => d.length > 0);
+  const destinations = tokens
+    .slice(6)
+    .map((d) => d.trim())
+    .filter((d) => d.length > 0);
   let headers: SipHeader[] = [];
   if (body.trim().length > 0) {
     const parsed = parseMessage(body.endsWith('\r\n\r\n') ? body : `${body.replace(/(\r\n)*$/, '')}\r\n\r\n`, { lenient: true });

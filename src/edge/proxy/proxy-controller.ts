@@ -51,8 +51,16 @@ export class ProxyController {
     // §7 step 2: credentials answering a challenge go to the target that challenged, alone.
     const challenger = this.challenges.targetFor(request);
     const options = challenger === undefined ? parsed : { ...parsed, destinations: [challenger] };
-    const core = new ProxyCore(this.ctx, transaction, request, conn, msgId, options, () => this.cores.delete(transaction.id),
-      (response, target) => this.challenges.remember(response, target));
+    const core = new ProxyCore(
+      this.ctx,
+      transaction,
+      request,
+      conn,
+      msgId,
+      options,
+      () => this.cores.delete(transaction.id),
+      (response, target) => this.challenges.remember(response, target),
+    );
     this.cores.set(transaction.id, core);
     let started = false;
     try {
@@ -124,7 +132,10 @@ export class ProxyController {
     }
     // §16.11: the branch is derived from the incoming one, so retransmissions and the CANCEL of
     // a forwarded INVITE carry the same branch downstream.
-    const branch = `z9hG4bK${createHash('sha1').update(request.topVia?.branch ?? request.callId ?? '').digest('hex').slice(0, 24)}`;
+    const branch = `z9hG4bK${createHash('sha1')
+      .update(request.topVia?.branch ?? request.callId ?? '')
+      .digest('hex')
+      .slice(0, 24)}`;
     copy.prepend('Via', this.ctx.layer.viaFor(resolved.target, branch));
     await this.ctx.layer.sendStateless(copy, resolved.target);
   }

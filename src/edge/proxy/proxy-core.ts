@@ -149,13 +149,17 @@ export class ProxyCore {
 
   private userFor(b: Branch): ClientTransactionUser {
     return {
-      onResponse: (response, transaction, source) => { void this.onResponse(b, response, transaction, source); },
+      onResponse: (response, transaction, source) => {
+        void this.onResponse(b, response, transaction, source);
+      },
       onTimeout: (_transaction, timer) => {
         // §16.8: Timer C (a provisional, then no final for 185 s) CANCELs the branch.
         if (timer === 'C' && b.state === 'proceeding') this.sendCancel(b);
         void this.onNoAnswer(b);
       },
-      onTransportError: () => { void this.onNoAnswer(b); },
+      onTransportError: () => {
+        void this.onNoAnswer(b);
+      },
     };
   }
 
@@ -234,7 +238,10 @@ export class ProxyCore {
   }
 
   private addRedirectTargets(b: Branch, response: SipResponse): void {
-    const contacts = response.getAll('contact').map((c) => contactUri(c)).filter((u): u is string => u !== undefined);
+    const contacts = response
+      .getAll('contact')
+      .map((c) => contactUri(c))
+      .filter((u): u is string => u !== undefined);
     const at = this.branches.indexOf(b);
     this.branches.splice(at + 1, 0, ...contacts.map((c) => newBranch(c)));
   }
@@ -252,10 +259,18 @@ export class ProxyCore {
   private cancelBranch(b: Branch): void {
     this.clearProvisionalTimer(b);
     switch (b.state) {
-      case 'not-started': b.state = 'gone'; break;
-      case 'calling': b.state = 'abandoned'; break;
-      case 'proceeding': b.state = 'abandoned'; this.sendCancel(b); break;
-      default: break;
+      case 'not-started':
+        b.state = 'gone';
+        break;
+      case 'calling':
+        b.state = 'abandoned';
+        break;
+      case 'proceeding':
+        b.state = 'abandoned';
+        this.sendCancel(b);
+        break;
+      default:
+        break;
     }
   }
 
@@ -317,8 +332,13 @@ export class ProxyCore {
   /** R9: one final response from a target (only with fullResponse). */
   private report(response: SipResponse, source: SourceInfo): void {
     if (!this.options.fullResponse || !this.app.isOpen) return;
-    this.app.send(responsePayload(this.appMsgId, ['OK', 'network', String(response.wireLength), source.protocol,
-      source.remoteAddress, String(source.remotePort), stackTime(), '', '', 'continue'], messageText(response)));
+    this.app.send(
+      responsePayload(
+        this.appMsgId,
+        ['OK', 'network', String(response.wireLength), source.protocol, source.remoteAddress, String(source.remotePort), stackTime(), '', '', 'continue'],
+        messageText(response),
+      ),
+    );
   }
 
   /** R10, once. */

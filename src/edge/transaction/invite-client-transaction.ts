@@ -20,9 +20,7 @@ export enum IctState {
   Terminated = 'Terminated',
 }
 
-export type IctEvent =
-  | 'provisional' | 'success' | 'failure'
-  | 'timerA' | 'timerB' | 'timerC' | 'timerD' | 'timerM' | 'transportError';
+export type IctEvent = 'provisional' | 'success' | 'failure' | 'timerA' | 'timerB' | 'timerC' | 'timerD' | 'timerM' | 'transportError';
 
 /*
  *                              | INVITE from TU, send INVITE
@@ -55,35 +53,60 @@ export function ictTransition(state: IctState, event: IctEvent): IctState {
   switch (state) {
     case IctState.Calling:
       switch (event) {
-        case 'timerA': return IctState.Calling;
-        case 'provisional': return IctState.Proceeding;
-        case 'success': return IctState.Accepted;
-        case 'failure': return IctState.Completed;
-        case 'timerB': case 'transportError': return IctState.Terminated;
-        default: break;
+        case 'timerA':
+          return IctState.Calling;
+        case 'provisional':
+          return IctState.Proceeding;
+        case 'success':
+          return IctState.Accepted;
+        case 'failure':
+          return IctState.Completed;
+        case 'timerB':
+        case 'transportError':
+          return IctState.Terminated;
+        default:
+          break;
       }
       break;
     case IctState.Proceeding:
       switch (event) {
-        case 'provisional': case 'timerC': return IctState.Proceeding;
-        case 'success': return IctState.Accepted;
-        case 'failure': return IctState.Completed;
-        case 'timerB': case 'transportError': return IctState.Terminated;
-        default: break;
+        case 'provisional':
+        case 'timerC':
+          return IctState.Proceeding;
+        case 'success':
+          return IctState.Accepted;
+        case 'failure':
+          return IctState.Completed;
+        case 'timerB':
+        case 'transportError':
+          return IctState.Terminated;
+        default:
+          break;
       }
       break;
     case IctState.Completed:
       switch (event) {
-        case 'failure': case 'provisional': case 'success': return IctState.Completed;
-        case 'timerD': case 'transportError': return IctState.Terminated;
-        default: break;
+        case 'failure':
+        case 'provisional':
+        case 'success':
+          return IctState.Completed;
+        case 'timerD':
+        case 'transportError':
+          return IctState.Terminated;
+        default:
+          break;
       }
       break;
     case IctState.Accepted:
       switch (event) {
-        case 'success': case 'provisional': case 'failure': return IctState.Accepted;
-        case 'timerM': return IctState.Terminated;
-        default: break;
+        case 'success':
+        case 'provisional':
+        case 'failure':
+          return IctState.Accepted;
+        case 'timerM':
+          return IctState.Terminated;
+        default:
+          break;
       }
       break;
     case IctState.Terminated:

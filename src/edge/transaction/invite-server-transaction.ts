@@ -20,9 +20,7 @@ export enum IstState {
   Terminated = 'Terminated',
 }
 
-export type IstEvent =
-  | 'invite' | 'provisional' | 'success' | 'failure' | 'ack'
-  | 'timerG' | 'timerH' | 'timerI' | 'timerL' | 'noFinal' | 'transportError';
+export type IstEvent = 'invite' | 'provisional' | 'success' | 'failure' | 'ack' | 'timerG' | 'timerH' | 'timerI' | 'timerL' | 'noFinal' | 'transportError';
 
 /*
  *                                |INVITE: pass to TU, send 100 Trying
@@ -54,33 +52,58 @@ export function istTransition(state: IstState, event: IstEvent): IstState {
   switch (state) {
     case IstState.Proceeding:
       switch (event) {
-        case 'invite': case 'provisional': case 'ack': return IstState.Proceeding;
-        case 'success': return IstState.Accepted;
-        case 'failure': return IstState.Completed;
-        case 'noFinal': case 'transportError': return IstState.Terminated;
-        default: break;
+        case 'invite':
+        case 'provisional':
+        case 'ack':
+          return IstState.Proceeding;
+        case 'success':
+          return IstState.Accepted;
+        case 'failure':
+          return IstState.Completed;
+        case 'noFinal':
+        case 'transportError':
+          return IstState.Terminated;
+        default:
+          break;
       }
       break;
     case IstState.Completed:
       switch (event) {
-        case 'invite': case 'timerG': return IstState.Completed;
-        case 'ack': return IstState.Confirmed;
-        case 'timerH': case 'transportError': return IstState.Terminated;
-        default: break;
+        case 'invite':
+        case 'timerG':
+          return IstState.Completed;
+        case 'ack':
+          return IstState.Confirmed;
+        case 'timerH':
+        case 'transportError':
+          return IstState.Terminated;
+        default:
+          break;
       }
       break;
     case IstState.Confirmed:
       switch (event) {
-        case 'invite': case 'ack': return IstState.Confirmed;
-        case 'timerI': case 'transportError': return IstState.Terminated;
-        default: break;
+        case 'invite':
+        case 'ack':
+          return IstState.Confirmed;
+        case 'timerI':
+        case 'transportError':
+          return IstState.Terminated;
+        default:
+          break;
       }
       break;
     case IstState.Accepted:
       switch (event) {
-        case 'invite': case 'ack': case 'success': return IstState.Accepted;
-        case 'timerL': case 'transportError': return IstState.Terminated;
-        default: break;
+        case 'invite':
+        case 'ack':
+        case 'success':
+          return IstState.Accepted;
+        case 'timerL':
+        case 'transportError':
+          return IstState.Terminated;
+        default:
+          break;
       }
       break;
     case IstState.Terminated:

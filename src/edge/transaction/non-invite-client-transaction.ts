@@ -118,9 +118,7 @@ export class NonInviteClientTransaction extends BaseTransaction<NictState, NictT
     if (this.currentState !== NictState.Trying && this.currentState !== NictState.Proceeding) return;
     this.currentState = nictTransition(this.currentState, 'timerE');
     void this.transmit();
-    this.retransmitInterval = this.currentState === NictState.Proceeding
-      ? this.ctx.timers.T2
-      : Math.min(2 * this.retransmitInterval, this.ctx.timers.T2);
+    this.retransmitInterval = this.currentState === NictState.Proceeding ? this.ctx.timers.T2 : Math.min(2 * this.retransmitInterval, this.ctx.timers.T2);
     this.timers.start('E', this.retransmitInterval, () => this.onTimerE());
   }
 

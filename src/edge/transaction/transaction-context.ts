@@ -26,10 +26,13 @@ export class TimerSet<Name extends string> {
   /** (Re)start timer `name`. */
   start(name: Name, ms: number, fire: () => void): void {
     this.stop(name);
-    this.handles.set(name, this.clock.setTimeout(() => {
-      this.handles.delete(name);
-      fire();
-    }, ms));
+    this.handles.set(
+      name,
+      this.clock.setTimeout(() => {
+        this.handles.delete(name);
+        fire();
+      }, ms),
+    );
   }
 
   stop(name: Name): void {

@@ -4,8 +4,17 @@
  * stateless messages. It is the transport's user.
  */
 import {
-  BRANCH_MAGIC_COOKIE, bracketHost, canFormResponse, createResponse, generateBranch, generateTag, stripBrackets,
-  type SipMessage, type SipParseError, type SipRequest, type SipResponse,
+  BRANCH_MAGIC_COOKIE,
+  bracketHost,
+  canFormResponse,
+  createResponse,
+  generateBranch,
+  generateTag,
+  stripBrackets,
+  type SipMessage,
+  type SipParseError,
+  type SipRequest,
+  type SipResponse,
 } from '../message/index.ts';
 import { responseTarget, type ListenPoint, type SendResult, type SourceInfo, type Target, type TransportPort, type TransportUser } from '../transport/index.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -117,9 +126,10 @@ export class TransactionLayer implements TransportUser {
       this.user.onCancel(request, source, cancelTxn, invite instanceof InviteServerTransaction && !invite.terminated ? invite : undefined);
       return;
     }
-    const txn = method === 'INVITE'
-      ? new InviteServerTransaction(key, request, source, this.ctx, this.user)
-      : new NonInviteServerTransaction(key, request, source, this.ctx, this.user);
+    const txn =
+      method === 'INVITE'
+        ? new InviteServerTransaction(key, request, source, this.ctx, this.user)
+        : new NonInviteServerTransaction(key, request, source, this.ctx, this.user);
     if (!txn.terminated) this.servers.set(key, txn);
     this.user.onRequest(txn, request, source);
   }
@@ -153,9 +163,10 @@ export class TransactionLayer implements TransportUser {
       branch = top;
     }
     const key = clientKey(branch, request.method);
-    const txn = request.method === 'INVITE'
-      ? new InviteClientTransaction(key, branch, request, target, this.ctx, user)
-      : new NonInviteClientTransaction(key, branch, request, target, this.ctx, user);
+    const txn =
+      request.method === 'INVITE'
+        ? new InviteClientTransaction(key, branch, request, target, this.ctx, user)
+        : new NonInviteClientTransaction(key, branch, request, target, this.ctx, user);
     if (!txn.terminated) this.clients.set(key, txn);
     return txn;
   }
@@ -169,9 +180,7 @@ export class TransactionLayer implements TransportUser {
     const point = this.listenPointFor(target);
     const host = point !== undefined ? bracketHost(point.advertisedAddress) : bracketHost(stripBrackets(target.address));
     const port = point?.port ?? 5060;
-    return target.protocol === 'udp'
-      ? `SIP/2.0/UDP ${host}:${port};rport;branch=${branch}`
-      : `SIP/2.0/TCP ${host}:${port};branch=${branch}`;
+    return target.protocol === 'udp' ? `SIP/2.0/UDP ${host}:${port};rport;branch=${branch}` : `SIP/2.0/TCP ${host}:${port};branch=${branch}`;
   }
 
   /** The listening point a message to `target` leaves from. */

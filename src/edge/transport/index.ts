@@ -7,9 +7,7 @@
  *   await transport.send(message, target) // SendResult, never rejects
  *   responseTarget(request.topVia, source) → Target   (§18.2.2, RFC 3581)
  */
-export type {
-  ListenPoint, RateLimiter, SendResult, SourceInfo, Target, TransportErrorCode, TransportPort, TransportProtocol, TransportUser,
-} from './types.ts';
+export type { ListenPoint, RateLimiter, SendResult, SourceInfo, Target, TransportErrorCode, TransportPort, TransportProtocol, TransportUser } from './types.ts';
 export { TransportError } from './types.ts';
 export { SipTransport, type ListenConfig, type SipTransportOptions } from './sip-transport.ts';
 export { responseTarget, stampReceived } from './response-target.ts';

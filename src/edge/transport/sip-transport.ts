@@ -14,8 +14,15 @@ import { TcpConnection, unmapV4 } from './tcp-connection.ts';
 import { TcpEndpoint } from './tcp-endpoint.ts';
 import { UdpEndpoint } from './udp-endpoint.ts';
 import {
-  TransportError, type ListenPoint, type RateLimiter, type SendResult, type SourceInfo, type Target,
-  type TransportPort, type TransportProtocol, type TransportUser,
+  TransportError,
+  type ListenPoint,
+  type RateLimiter,
+  type SendResult,
+  type SourceInfo,
+  type Target,
+  type TransportPort,
+  type TransportProtocol,
+  type TransportUser,
 } from './types.ts';
 
 export interface ListenConfig {
@@ -209,8 +216,8 @@ export class SipTransport implements TransportPort {
   private admit(socket: Socket, point: ListenPoint): void {
     const remote = unmapV4(socket.remoteAddress ?? '');
     const fromSource = this.inboundBySource.get(remote) ?? 0;
-    const cap = fromSource >= (this.options.maxInboundPerSource ?? Infinity) ? 'per-source'
-      : this.inbound >= (this.options.maxInbound ?? Infinity) ? 'total' : undefined;
+    const cap =
+      fromSource >= (this.options.maxInboundPerSource ?? Infinity) ? 'per-source' : this.inbound >= (this.options.maxInbound ?? Infinity) ? 'total' : undefined;
     if (cap !== undefined || this.stopped) {
       socket.on('error', () => undefined);
       socket.destroy();

@@ -45,7 +45,8 @@ export class TcpConnection {
       for (const event of this.framer.push(chunk)) {
         if (this.closed) return;
         if (event.type === 'message') events.onFrame(this, event.data);
-        else if (event.type === 'ping') void this.write(Buffer.from('\r\n'));   // resolves with the error, never rejects
+        else if (event.type === 'ping')
+          void this.write(Buffer.from('\r\n')); // resolves with the error, never rejects
         else socket.destroy();
       }
     });

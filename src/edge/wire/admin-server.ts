@@ -52,7 +52,9 @@ export class AdminServer {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        server.on('error', () => { /* accept errors are per-connection */ });
+        server.on('error', () => {
+          /* accept errors are per-connection */
+        });
         const addr = server.address();
         if (addr === null || typeof addr === 'string') return reject(new Error('admin server has no address'));
         resolve({ address: addr.address, port: addr.port });

@@ -34,12 +34,18 @@ export class AppConnection {
   private flushScheduled = false;
   private closed = false;
 
-  constructor(private readonly socket: Socket, maxFrameBytes: number, private readonly events: AppConnectionEvents) {
+  constructor(
+    private readonly socket: Socket,
+    maxFrameBytes: number,
+    private readonly events: AppConnectionEvents,
+  ) {
     this.decoder = new FrameDecoder(maxFrameBytes);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 45_000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => { /* 'close' follows */ });
+    socket.on('error', () => {
+      /* 'close' follows */
+    });
     socket.on('close', () => this.onSocketClose());
   }
 
@@ -109,7 +115,9 @@ export class AppConnection {
     const socket = this.socket;
     this.close();
     if (socket.destroyed) return;
-    const destroy = (): void => { socket.destroy(); };
+    const destroy = (): void => {
+      socket.destroy();
+    };
     socket.once('finish', destroy);
     setTimeout(destroy, TERMINATE_GRACE_MS).unref();
   }

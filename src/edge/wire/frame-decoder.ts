@@ -8,8 +8,7 @@
  * error: the reference drops the connection (E.3 `abc#hello`), and so does the caller on `error`.
  */
 export type DecodeResult =
-  | { readonly kind: 'frames'; readonly payloads: readonly string[] }
-  | { readonly kind: 'error'; readonly reason: string; readonly payloads: readonly string[] };
+  { readonly kind: 'frames'; readonly payloads: readonly string[] } | { readonly kind: 'error'; readonly reason: string; readonly payloads: readonly string[] };
 
 const HASH = 0x23;
 const DIGIT_0 = 0x30;

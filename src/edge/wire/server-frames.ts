@@ -38,18 +38,22 @@ export interface WireMeta {
  * R6 (§1.6): `OK|application|<bytes>|<proto>|<addr>|<port>|<time>|<txnId>|Msg sent:|` + CRLF + request as sent.
  */
 export function requestSentPayload(appMsgId: string, meta: WireMeta, txnId: string, sent: string): string {
-  return responsePayload(appMsgId,
+  return responsePayload(
+    appMsgId,
     ['OK', 'application', String(meta.bytes), meta.proto, meta.address, String(meta.port), stackTime(), txnId, 'Msg sent:', ''],
-    sent);
+    sent,
+  );
 }
 
 /**
  * R7 (§1.6): `OK|application|<bytes>|<proto>|<addr>|<port>|<time>|<txnId>|<dialogId>||Msg sent:|` + CRLF + response as sent.
  */
 export function responseSentPayload(appMsgId: string, meta: WireMeta, txnId: string, dialogId: string, sent: string): string {
-  return responsePayload(appMsgId,
+  return responsePayload(
+    appMsgId,
     ['OK', 'application', String(meta.bytes), meta.proto, meta.address, String(meta.port), stackTime(), txnId, dialogId, '', 'Msg sent:', ''],
-    sent);
+    sent,
+  );
 }
 
 /** R8 / R5: `NOK|<reason>` (SIP-level failure) or `NO|<reason>` (parser failure, then close). */
@@ -62,8 +66,10 @@ export function failurePayload(appMsgId: string, status: 'NO' | 'NOK', reason: s
  * `<id>|sip|network|<bytes>|<proto>|<srcAddr>|<srcPort>|<time>|<txnId>||<rcvAddr>|<rcvPort>|`
  */
 export function newRequestPayload(meta: WireMeta, txnId: string, receivedOn: { address: string; port: number }, message: string): string {
-  return `${newMessageId()}|sip|network|${meta.bytes}|${meta.proto}|${meta.address}|${meta.port}|${stackTime()}|${txnId}||` +
-    `${receivedOn.address}|${receivedOn.port}|${CRLF}${message}`;
+  return (
+    `${newMessageId()}|sip|network|${meta.bytes}|${meta.proto}|${meta.address}|${meta.port}|${stackTime()}|${txnId}||` +
+    `${receivedOn.address}|${receivedOn.port}|${CRLF}${message}`
+  );
 }
 
 /**
@@ -72,6 +78,5 @@ export function newRequestPayload(meta: WireMeta, txnId: string, receivedOn: { a
  * `<id>|sip|<source>|<bytes>|<proto>|<addr>|<port>|<time>|<txnId>|<dialogId>|`
  */
 export function sipPayload(source: 'network' | 'application', meta: WireMeta, txnId: string, dialogId: string, message: string): string {
-  return `${newMessageId()}|sip|${source}|${meta.bytes}|${meta.proto}|${meta.address}|${meta.port}|${stackTime()}|${txnId}|${dialogId}|` +
-    `${CRLF}${message}`;
+  return `${newMessageId()}|sip|${source}|${meta.bytes}|${meta.proto}|${meta.address}|${meta.port}|${stackTime()}|${txnId}|${dialogId}|` + `${CRLF}${message}`;
 }

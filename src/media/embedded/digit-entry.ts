@@ -13,7 +13,12 @@
 import type { ClockPort } from './pacing-clock.ts';
 import type { Digit } from '../media-port.ts';
 
-export enum EntryState { Prompting = 'prompting', WaitingFirst = 'waiting-first', Collecting = 'collecting', Done = 'done' }
+export enum EntryState {
+  Prompting = 'prompting',
+  WaitingFirst = 'waiting-first',
+  Collecting = 'collecting',
+  Done = 'done',
+}
 
 export type EntryOutcome = { ok: true; digits: string; terminator?: string } | { ok: false };
 
@@ -32,11 +37,16 @@ export class DigitEntry {
   private settle!: (o: EntryOutcome) => void;
   readonly outcome: Promise<EntryOutcome>;
 
-  constructor(private readonly rules: EntryRules, private readonly clock: Pick<ClockPort, 'setTimeout' | 'clearTimeout'>) {
+  constructor(
+    private readonly rules: EntryRules,
+    private readonly clock: Pick<ClockPort, 'setTimeout' | 'clearTimeout'>,
+  ) {
     if (!Number.isInteger(rules.min) || !Number.isInteger(rules.max) || rules.min < 0 || rules.max < 1 || rules.min > rules.max) {
       throw new RangeError(`bad digit counts min=${rules.min} max=${rules.max}`);
     }
-    this.outcome = new Promise((resolve) => { this.settle = resolve; });
+    this.outcome = new Promise((resolve) => {
+      this.settle = resolve;
+    });
   }
 
   /** A key arrived. Returns true when it should stop the prompt (the first key while prompting). */

@@ -3,9 +3,7 @@
  * any configured local address; ports from a range; one shared pacing clock for all sessions.
  */
 import { randomUUID } from 'node:crypto';
-import type {
-  AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory,
-} from '../media-port.ts';
+import type { AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
 import { MediaNotAcceptableError } from '../media-port.ts';
 import { EmbeddedSession } from './embedded-session.ts';
 import type { SessionHost } from './embedded-session.ts';
@@ -51,7 +49,9 @@ export class EmbeddedMediaServer implements MediaServer {
       rtpTimeoutMs: opts.rtpTimeoutMs ?? 30_000,
       openLeg: () => this.openLeg(),
       closeLeg: (leg) => this.closeLeg(leg),
-      ended: (s) => { this.sessions.delete(s); },
+      ended: (s) => {
+        this.sessions.delete(s);
+      },
     };
   }
 

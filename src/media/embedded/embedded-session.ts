@@ -13,8 +13,17 @@
  */
 import { EventEmitter } from 'node:events';
 import type {
-  CallerDialog, CollectOptions, CollectResult, Digit, DtmfSource, MediaLeg, MediaSession, MediaSessionEvents,
-  PlayOptions, PlayResult, Prompt,
+  CallerDialog,
+  CollectOptions,
+  CollectResult,
+  Digit,
+  DtmfSource,
+  MediaLeg,
+  MediaSession,
+  MediaSessionEvents,
+  PlayOptions,
+  PlayResult,
+  Prompt,
 } from '../media-port.ts';
 import { DigitEntry } from './digit-entry.ts';
 import { parseDtmfInfo } from '../dtmf-info.ts';
@@ -27,7 +36,11 @@ import { buildOffer, negotiate, parseSdp, SdpError } from './sdp.ts';
 import { MediaNotAcceptableError } from '../media-port.ts';
 import { TelephoneEventReceiver } from './telephone-event.ts';
 
-export enum SessionState { Idle = 'idle', Bridged = 'bridged', Ended = 'ended' }
+export enum SessionState {
+  Idle = 'idle',
+  Bridged = 'bridged',
+  Ended = 'ended',
+}
 
 const TRANSITIONS: Record<SessionState, readonly SessionState[]> = {
   [SessionState.Idle]: [SessionState.Bridged, SessionState.Ended],
@@ -60,7 +73,10 @@ interface Player {
 }
 
 class EmbeddedLeg implements MediaLeg {
-  constructor(readonly rtp: RtpLeg, readonly localSdp: string) {}
+  constructor(
+    readonly rtp: RtpLeg,
+    readonly localSdp: string,
+  ) {}
 
   setRemoteSdp(sdp: string): Promise<void> {
     try {
@@ -94,8 +110,13 @@ export class EmbeddedSession implements MediaSession {
   ) {
     caller.onPacket((p) => this.fromCaller(p));
     this.unsubscribe = host.clock.subscribe((_tick, at) => this.onTick(at));
-    dialog.on('destroy', () => { void this.end('hangup'); });
-    if (dialog.connected === false) queueMicrotask(() => { void this.end('hangup'); });   // hung up before we listened
+    dialog.on('destroy', () => {
+      void this.end('hangup');
+    });
+    if (dialog.connected === false)
+      queueMicrotask(() => {
+        void this.end('hangup');
+      }); // hung up before we listened
     dialog.on('info', (req, res) => {
       this.receiveInfo(req.get('Content-Type'), req.body);
       res.send(200);
@@ -140,8 +161,11 @@ export class EmbeddedSession implements MediaSession {
     };
     this.cancelOp = cancel;
     const rules = {
-      min: opts.min, max: opts.max, terminators: opts.terminators ?? '#',
-      firstDigitMs: opts.firstDigitMs, interDigitMs: opts.interDigitMs,
+      min: opts.min,
+      max: opts.max,
+      terminators: opts.terminators ?? '#',
+      firstDigitMs: opts.firstDigitMs,
+      interDigitMs: opts.interDigitMs,
     };
     const tries = 1 + (opts.retries ?? 0);
     try {
@@ -159,7 +183,9 @@ export class EmbeddedSession implements MediaSession {
         if (cancelled !== undefined) return { kind: cancelled };
         if (outcome.ok) {
           this.stopPlayer({ kind: 'stopped' });
-          return outcome.terminator === undefined ? { kind: 'digits', digits: outcome.digits } : { kind: 'digits', digits: outcome.digits, terminator: outcome.terminator };
+          return outcome.terminator === undefined
+            ? { kind: 'digits', digits: outcome.digits }
+            : { kind: 'digits', digits: outcome.digits, terminator: outcome.terminator };
         }
         this.stopPlayer({ kind: 'stopped' });
         if (t + 1 < tries && (opts.retryPrompts?.length ?? 0) > 0) {

@@ -22,10 +22,17 @@ export class RtpLeg {
   private handler: PacketHandler | undefined;
   private closed = false;
 
-  constructor(readonly socket: Socket, readonly port: number, readonly address: string, private readonly now: () => number) {
+  constructor(
+    readonly socket: Socket,
+    readonly port: number,
+    readonly address: string,
+    private readonly now: () => number,
+  ) {
     this.lastRxAt = now();
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-    socket.on('error', () => { /* ICMP errors on send to a closed peer port: ignore */ });
+    socket.on('error', () => {
+      /* ICMP errors on send to a closed peer port: ignore */
+    });
   }
 
   onPacket(fn: PacketHandler | undefined): void {

@@ -45,13 +45,18 @@ export function parseSdp(sdp: string): SdpMedia {
     const type = line[0];
     const value = line.slice(2);
     if (type === 'm') {
-      if (media !== undefined) { done = true; continue; }
+      if (media !== undefined) {
+        done = true;
+        continue;
+      }
       const m = /^audio (\d+)(?:\/\d+)? (\S+) ([\d ]+)$/.exec(value);
       if (m === null) continue; // not audio: skip until an audio m= line
       media = {
-        address: '', port: Number(m[1]),
+        address: '',
+        port: Number(m[1]),
         payloadTypes: (m[3] ?? '').trim().split(/\s+/).map(Number),
-        rtpmap: new Map(), direction: 'sendrecv',
+        rtpmap: new Map(),
+        direction: 'sendrecv',
       };
       for (const pt of media.payloadTypes) {
         const s = STATIC.get(pt);
@@ -69,7 +74,10 @@ export function parseSdp(sdp: string): SdpMedia {
         continue;
       }
       const ptime = /^ptime:(\d+)/.exec(value);
-      if (ptime !== null) { media.ptime = Number(ptime[1]); continue; }
+      if (ptime !== null) {
+        media.ptime = Number(ptime[1]);
+        continue;
+      }
       if (value === 'sendrecv' || value === 'sendonly' || value === 'recvonly' || value === 'inactive') media.direction = value;
     }
   }
@@ -119,7 +127,10 @@ export function negotiate(media: SdpMedia, accept: readonly Codec[] = ['PCMU', '
   // The peer's direction is from its side: its sendonly means we only receive.
   const d = media.direction;
   return {
-    codec, codecPt, remoteAddress: media.address, remotePort: media.port,
+    codec,
+    codecPt,
+    remoteAddress: media.address,
+    remotePort: media.port,
     send: d === 'sendrecv' || d === 'recvonly',
     receive: d === 'sendrecv' || d === 'sendonly',
     ...(eventPt === undefined ? {} : { eventPt }),
@@ -160,7 +171,11 @@ export function buildSdp(b: SdpBuild): string {
 export function buildAnswer(offer: Negotiated, address: string, port: number): string {
   const direction: Direction = offer.send && offer.receive ? 'sendrecv' : offer.send ? 'sendonly' : offer.receive ? 'recvonly' : 'inactive';
   return buildSdp({
-    address, port, codecs: [{ codec: offer.codec, pt: offer.codecPt }], ...(offer.eventPt === undefined ? {} : { eventPt: offer.eventPt }), direction,
+    address,
+    port,
+    codecs: [{ codec: offer.codec, pt: offer.codecPt }],
+    ...(offer.eventPt === undefined ? {} : { eventPt: offer.eventPt }),
+    direction,
   });
 }
 

@@ -45,7 +45,10 @@ export function encodeTelephoneEvent(e: TelephoneEvent): Buffer {
   return b;
 }
 
-export interface ReceivedKey { digit: Digit; timestamp: number }
+export interface ReceivedKey {
+  digit: Digit;
+  timestamp: number;
+}
 
 /** Remembers the last few event timestamps per SSRC so every key is reported exactly once. */
 export class TelephoneEventReceiver {

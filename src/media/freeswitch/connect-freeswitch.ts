@@ -18,7 +18,9 @@ export interface FreeSwitchConnection {
   onError?: (err: Error) => void;
 }
 
-interface MrfConstructor { new (srf: unknown): { connect(opts: Record<string, unknown>): Promise<FsMediaServer> } }
+interface MrfConstructor {
+  new (srf: unknown): { connect(opts: Record<string, unknown>): Promise<FsMediaServer> };
+}
 
 /**
  * The FreeSWITCH media server behind the media port, connected through drachtio-fsmrf. The
@@ -35,7 +37,11 @@ export function connectFreeSwitch(srf: unknown, c: FreeSwitchConnection): MediaS
     for (;;) {
       try {
         const ms = await mrf.connect({
-          address: c.host, port: c.port, secret: c.secret, listenAddress: c.listenAddress, listenPort: c.listenPort,
+          address: c.host,
+          port: c.port,
+          secret: c.secret,
+          listenAddress: c.listenAddress,
+          listenPort: c.listenPort,
           ...(c.advertisedAddress ? { advertisedAddress: c.advertisedAddress } : {}),
         });
         server = new FreeSwitchMediaServer({ ms, soundsDir: c.soundsDir, rtpTimeoutMs: c.rtpTimeoutMs });
@@ -51,9 +57,14 @@ export function connectFreeSwitch(srf: unknown, c: FreeSwitchConnection): MediaS
   ready.catch(() => undefined);
   return {
     async answer(req: InviteRequest, res: InviteResponse, opts?: AnswerOptions): Promise<MediaSession> {
-      return (server ?? await ready).answer(req, res, opts);
+      return (server ?? (await ready)).answer(req, res, opts);
     },
-    get sessionCount() { return server?.sessionCount ?? 0; },
-    async close() { closed = true; await server?.close(); },
+    get sessionCount() {
+      return server?.sessionCount ?? 0;
+    },
+    async close() {
+      closed = true;
+      await server?.close();
+    },
   };
 }

@@ -18,8 +18,19 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type {
-  AnswerOptions, CallerDialog, CollectOptions, CollectResult, InviteRequest, InviteResponse, MediaLeg, MediaServer,
-  MediaSession, MediaSessionEvents, PlayOptions, PlayResult, Prompt,
+  AnswerOptions,
+  CallerDialog,
+  CollectOptions,
+  CollectResult,
+  InviteRequest,
+  InviteResponse,
+  MediaLeg,
+  MediaServer,
+  MediaSession,
+  MediaSessionEvents,
+  PlayOptions,
+  PlayResult,
+  Prompt,
 } from '../media-port.ts';
 import { isDigit } from '../media-port.ts';
 import { promptPath } from '../prompts/catalog.ts';
@@ -47,7 +58,11 @@ export function fsFileString(files: readonly string[]): string {
   return `file_string://${files.join('!')}`;
 }
 
-enum FsState { Idle = 'idle', Bridged = 'bridged', Ended = 'ended' }
+enum FsState {
+  Idle = 'idle',
+  Bridged = 'bridged',
+  Ended = 'ended',
+}
 
 class FsLeg implements MediaLeg {
   constructor(readonly endpoint: FsEndpoint) {}
@@ -81,15 +96,23 @@ class FreeSwitchSession implements MediaSession {
       const digit = e.dtmf.toUpperCase();
       if (!isDigit(digit)) return;
       const durationMs = e.duration === undefined ? undefined : Number(e.duration) / 8;
-      this.events.emit('dtmf', durationMs === undefined || !Number.isFinite(durationMs) ? { digit, source: 'media-server' } : { digit, source: 'media-server', durationMs });
+      this.events.emit(
+        'dtmf',
+        durationMs === undefined || !Number.isFinite(durationMs) ? { digit, source: 'media-server' } : { digit, source: 'media-server', durationMs },
+      );
       this.interrupt?.(digit);
     });
     ep.on('destroy', (e) => {
       if (e.reason === 'MEDIA_TIMEOUT') this.events.emit('rtp-timeout', { leg: 'caller', silentMs: this.rtpTimeoutMs });
       void this.end('media-server-hangup');
     });
-    dialog.on('destroy', () => { void this.end('caller-hangup'); });
-    if (dialog.connected === false) queueMicrotask(() => { void this.end('caller-hangup'); });   // hung up before we listened
+    dialog.on('destroy', () => {
+      void this.end('caller-hangup');
+    });
+    if (dialog.connected === false)
+      queueMicrotask(() => {
+        void this.end('caller-hangup');
+      }); // hung up before we listened
     dialog.on('info', (req, res) => {
       this.receiveInfo(req.get('Content-Type'), req.body);
       res.send(200);
@@ -175,23 +198,28 @@ class FreeSwitchSession implements MediaSession {
         if (r === 'stopped') void this.breakMedia();
       };
       this.cancelOp = cancel;
-      this.ep.playCollect({
-        file,
-        min: opts.min,
-        max: opts.max,
-        tries: 1 + (opts.retries ?? 0),
-        timeout: opts.firstDigitMs,
-        digitTimeout: opts.interDigitMs,
-        terminators: opts.terminators ?? '#',
-        invalidFile: retryFiles.length === 0 ? 'silence_stream://250' : fsFileString(this.files(retryFiles)),
-        regexp: '^[0-9*#ABCD]+$',
-      }).then((r) => {
-        if (this.isEnded()) return settle({ kind: 'hangup' });
-        const digits = r.digits ?? '';
-        if (digits === '') return settle({ kind: 'timeout' });
-        const t = r.terminatorUsed;
-        settle(t === undefined || t === '' ? { kind: 'digits', digits } : { kind: 'digits', digits, terminator: t });
-      }, () => settle({ kind: 'hangup' }));
+      this.ep
+        .playCollect({
+          file,
+          min: opts.min,
+          max: opts.max,
+          tries: 1 + (opts.retries ?? 0),
+          timeout: opts.firstDigitMs,
+          digitTimeout: opts.interDigitMs,
+          terminators: opts.terminators ?? '#',
+          invalidFile: retryFiles.length === 0 ? 'silence_stream://250' : fsFileString(this.files(retryFiles)),
+          regexp: '^[0-9*#ABCD]+$',
+        })
+        .then(
+          (r) => {
+            if (this.isEnded()) return settle({ kind: 'hangup' });
+            const digits = r.digits ?? '';
+            if (digits === '') return settle({ kind: 'timeout' });
+            const t = r.terminatorUsed;
+            settle(t === undefined || t === '' ? { kind: 'digits', digits } : { kind: 'digits', digits, terminator: t });
+          },
+          () => settle({ kind: 'hangup' }),
+        );
     });
   }
 
@@ -265,7 +293,11 @@ class FreeSwitchSession implements MediaSession {
       const leg = this.leg;
       this.leg = undefined;
       const quietly = async (f: () => unknown): Promise<void> => {
-        try { await f(); } catch { /* already gone */ }
+        try {
+          await f();
+        } catch {
+          /* already gone */
+        }
       };
       this.ep.removeAllListeners('destroy');
       await Promise.all([
@@ -294,7 +326,9 @@ export class FreeSwitchMediaServer implements MediaServer {
     const timeout = this.opts.rtpTimeoutMs ?? 30_000;
     const language = opts.language ?? this.opts.language ?? 'en';
     const files = (p: readonly Prompt[]) => fsFiles(this.opts.soundsDir, language, p);
-    const session = new FreeSwitchSession(randomUUID(), dialog, endpoint, this.opts.ms, files, timeout, (s) => { this.sessions.delete(s); });
+    const session = new FreeSwitchSession(randomUUID(), dialog, endpoint, this.opts.ms, files, timeout, (s) => {
+      this.sessions.delete(s);
+    });
     this.sessions.add(session);
     if (timeout > 0) {
       try {

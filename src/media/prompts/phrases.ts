@@ -12,7 +12,6 @@
 import { minorUnitDigits, minorUnitsOf } from '../../common/money-text.ts';
 import type { PromptName } from './catalog.ts';
 
-
 /** How a currency is spoken: minor-unit digits and the singular/plural words. */
 export interface CurrencyWords {
   minorDigits: number;
@@ -43,11 +42,38 @@ function div(a: number, b: number): number {
 }
 
 const UNITS: readonly PromptName[] = [
-  'numbers/0', 'numbers/1', 'numbers/2', 'numbers/3', 'numbers/4', 'numbers/5', 'numbers/6', 'numbers/7', 'numbers/8', 'numbers/9',
-  'numbers/10', 'numbers/11', 'numbers/12', 'numbers/13', 'numbers/14', 'numbers/15', 'numbers/16', 'numbers/17', 'numbers/18', 'numbers/19',
+  'numbers/0',
+  'numbers/1',
+  'numbers/2',
+  'numbers/3',
+  'numbers/4',
+  'numbers/5',
+  'numbers/6',
+  'numbers/7',
+  'numbers/8',
+  'numbers/9',
+  'numbers/10',
+  'numbers/11',
+  'numbers/12',
+  'numbers/13',
+  'numbers/14',
+  'numbers/15',
+  'numbers/16',
+  'numbers/17',
+  'numbers/18',
+  'numbers/19',
 ];
 const TENS: readonly (PromptName | undefined)[] = [
-  undefined, undefined, 'numbers/20', 'numbers/30', 'numbers/40', 'numbers/50', 'numbers/60', 'numbers/70', 'numbers/80', 'numbers/90',
+  undefined,
+  undefined,
+  'numbers/20',
+  'numbers/30',
+  'numbers/40',
+  'numbers/50',
+  'numbers/60',
+  'numbers/70',
+  'numbers/80',
+  'numbers/90',
 ];
 
 function at<T>(list: readonly (T | undefined)[], i: number): T {

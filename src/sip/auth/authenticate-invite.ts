@@ -11,7 +11,12 @@ export type InviteIdentity = { accountId: number; username: string };
  * Resolves with the caller's identity, or undefined once it has answered the request itself
  * (challenge, 403 counted as an authentication failure, or 400 for malformed credentials).
  */
-export async function authenticateInvite(req: SipRequest, res: SipResponse, auth: DigestAuthenticator, failures?: AuthFailureGuard): Promise<InviteIdentity | undefined> {
+export async function authenticateInvite(
+  req: SipRequest,
+  res: SipResponse,
+  auth: DigestAuthenticator,
+  failures?: AuthFailureGuard,
+): Promise<InviteIdentity | undefined> {
   const header = req.get('Proxy-Authorization');
   const r = await auth.authenticate({ method: req.method, authorization: header === undefined ? [] : [header], requestUri: req.uri });
   switch (r.kind) {

@@ -16,10 +16,13 @@ export class CachedCredentialStore implements CredentialStore {
   private readonly cache: RefreshingCache<string, SipCredentials | undefined>;
 
   constructor(inner: CredentialStore, opts: CachedCredentialStoreOptions) {
-    this.cache = new RefreshingCache((key) => {
-      const [realm = '', username = ''] = key.split('\u0000');
-      return inner.findCredentials(username, realm);
-    }, { ...opts, staleOnError: () => true });
+    this.cache = new RefreshingCache(
+      (key) => {
+        const [realm = '', username = ''] = key.split('\u0000');
+        return inner.findCredentials(username, realm);
+      },
+      { ...opts, staleOnError: () => true },
+    );
   }
 
   findCredentials(username: string, realm: string): Promise<SipCredentials | undefined> {

@@ -20,7 +20,9 @@ export function algorithmOf(param: string | undefined): DigestAlgorithm | undefi
 }
 
 export function digestHash(algorithm: DigestAlgorithm, data: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(data, 'utf8').digest('hex');
+  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+    .update(data, 'utf8')
+    .digest('hex');
 }
 
 /** The hex length of a digest of this algorithm. */

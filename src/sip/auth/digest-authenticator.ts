@@ -65,9 +65,16 @@ export class DigestAuthenticator {
 
   /** A fresh challenge (401/407 header values). */
   challenge(stale = false): AuthResult & { kind: 'challenge' } {
-    return { kind: 'challenge', stale, challenges: buildChallenges({
-      realm: this.opts.realm, nonce: this.opts.nonces.issue(this.opts.realm), stale, ...(this.opts.algorithms ? { algorithms: this.opts.algorithms } : {}),
-    }) };
+    return {
+      kind: 'challenge',
+      stale,
+      challenges: buildChallenges({
+        realm: this.opts.realm,
+        nonce: this.opts.nonces.issue(this.opts.realm),
+        stale,
+        ...(this.opts.algorithms ? { algorithms: this.opts.algorithms } : {}),
+      }),
+    };
   }
 
   async authenticate(req: DigestRequest): Promise<AuthResult> {

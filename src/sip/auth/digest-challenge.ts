@@ -19,8 +19,9 @@ export function quote(value: string): string {
 
 /** The challenge header values, one per algorithm, most preferred first. */
 export function buildChallenges(input: ChallengeInput): string[] {
-  return (input.algorithms ?? OFFERED_ALGORITHMS).map((algorithm) =>
-    `Digest realm=${quote(input.realm)}, nonce=${quote(input.nonce)}, algorithm=${algorithm}, qop="auth"${input.stale ? ', stale=true' : ''}`);
+  return (input.algorithms ?? OFFERED_ALGORITHMS).map(
+    (algorithm) => `Digest realm=${quote(input.realm)}, nonce=${quote(input.nonce)}, algorithm=${algorithm}, qop="auth"${input.stale ? ', stale=true' : ''}`,
+  );
 }
 
 /**

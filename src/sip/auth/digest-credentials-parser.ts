@@ -19,9 +19,7 @@ export interface OtherCredentials {
   readonly params: ReadonlyMap<string, string>;
 }
 
-export type CredentialsParseResult =
-  | { ok: true; credentials: (DigestCredentials | OtherCredentials)[] }
-  | { ok: false; reason: string };
+export type CredentialsParseResult = { ok: true; credentials: (DigestCredentials | OtherCredentials)[] } | { ok: false; reason: string };
 
 const MAX_VALUE_LENGTH = 8192;
 const MAX_PARAMS = 32;
@@ -41,9 +39,15 @@ export function parseCredentials(values: readonly string[]): CredentialsParseRes
 class Cursor {
   i = 0;
   constructor(readonly s: string) {}
-  get done(): boolean { return this.i >= this.s.length; }
-  peek(): string { return this.s[this.i] ?? ''; }
-  skipLws(): void { while (!this.done && /[ \t\r\n]/.test(this.peek())) this.i++; }
+  get done(): boolean {
+    return this.i >= this.s.length;
+  }
+  peek(): string {
+    return this.s[this.i] ?? '';
+  }
+  skipLws(): void {
+    while (!this.done && /[ \t\r\n]/.test(this.peek())) this.i++;
+  }
   token(): string {
     const start = this.i;
     while (!this.done && TOKEN.test(this.peek())) this.i++;
@@ -111,7 +115,10 @@ function quoted(c: Cursor): string | undefined {
   let out = '';
   while (!c.done) {
     const ch = c.peek();
-    if (ch === '"') { c.i++; return out; }
+    if (ch === '"') {
+      c.i++;
+      return out;
+    }
     if (ch === '\\') {
       c.i++;
       if (c.done) return undefined;

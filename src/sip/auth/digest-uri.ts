@@ -12,10 +12,20 @@
  */
 const COMPARED_PARAMS = ['user', 'ttl', 'method', 'maddr', 'transport'] as const;
 
-interface UriParts { scheme: string; user: string; host: string; port: number; params: Map<string, string> }
+interface UriParts {
+  scheme: string;
+  user: string;
+  host: string;
+  port: number;
+  params: Map<string, string>;
+}
 
 function decode(s: string): string | undefined {
-  try { return decodeURIComponent(s); } catch { return undefined; }
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }
 
 function parts(uri: string): UriParts | undefined {

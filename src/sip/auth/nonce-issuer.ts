@@ -21,10 +21,7 @@ export interface NonceIssuerOptions {
   random?: (n: number) => Buffer;
 }
 
-export type NonceCheck =
-  | { kind: 'valid'; issuedAt: number; remainingMs: number }
-  | { kind: 'expired'; issuedAt: number }
-  | { kind: 'invalid' };
+export type NonceCheck = { kind: 'valid'; issuedAt: number; remainingMs: number } | { kind: 'expired'; issuedAt: number } | { kind: 'invalid' };
 
 export class NonceIssuer {
   private readonly key: Buffer;

@@ -24,7 +24,10 @@ type WithScript = Redis & { sipNonceUse(key: string, nc: string, ttl: string): P
 export class RedisNonceUseTracker implements NonceUseTracker {
   private readonly redis: WithScript;
 
-  constructor(redis: Redis, private readonly namespace: string) {
+  constructor(
+    redis: Redis,
+    private readonly namespace: string,
+  ) {
     if (!('sipNonceUse' in redis)) redis.defineCommand('sipNonceUse', { numberOfKeys: 1, lua: SCRIPT });
     this.redis = redis as WithScript;
   }

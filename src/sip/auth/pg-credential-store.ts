@@ -10,7 +10,8 @@ export class PgCredentialStore implements CredentialStore {
       `select c.account_id as "accountId", c.ha1_md5 as "ha1Md5", c.ha1_sha256 as "ha1Sha256"
          from sip_credentials c join accounts a on a.id = c.account_id
         where c.username = $1 and c.realm = $2 and a.status <> 'closed'`,
-      [username, realm]);
+      [username, realm],
+    );
     const row = rows[0];
     return row ? { accountId: Number(row.accountId), ha1Md5: row.ha1Md5, ha1Sha256: row.ha1Sha256 } : undefined;
   }

@@ -87,7 +87,10 @@ export interface SupervisedLegs {
 }
 
 /** How a supervised call is ended from outside, and asked whether its signalling survived. */
-interface LiveCall { cut(reason: Extract<CutReason, 'hangup_requested' | 'signalling_lost'>): void; stillUp?: () => Promise<boolean> }
+interface LiveCall {
+  cut(reason: Extract<CutReason, 'hangup_requested' | 'signalling_lost'>): void;
+  stillUp?: () => Promise<boolean>;
+}
 
 export interface Supervision {
   /** The call ended (a BYE, a media timeout…): stop the timers and settle once. Later calls do nothing. */
@@ -96,9 +99,14 @@ export interface Supervision {
 }
 
 const REFUSAL_CODE: Record<RefusalReason, ErrorCode> = {
-  insufficient_credit: 'INSUFFICIENT_CREDIT', daily_cap: 'DAILY_CAP_REACHED', too_many_calls: 'TOO_MANY_CALLS',
-  unknown_account: 'UNKNOWN_ACCOUNT', account_suspended: 'ACCOUNT_SUSPENDED', account_closed: 'ACCOUNT_CLOSED',
-  call_ended: 'SERVICE_UNAVAILABLE', unknown_call: 'SERVICE_UNAVAILABLE',
+  insufficient_credit: 'INSUFFICIENT_CREDIT',
+  daily_cap: 'DAILY_CAP_REACHED',
+  too_many_calls: 'TOO_MANY_CALLS',
+  unknown_account: 'UNKNOWN_ACCOUNT',
+  account_suspended: 'ACCOUNT_SUSPENDED',
+  account_closed: 'ACCOUNT_CLOSED',
+  call_ended: 'SERVICE_UNAVAILABLE',
+  unknown_call: 'SERVICE_UNAVAILABLE',
 };
 
 /** Final responses that mean "try the next gateway" (RFC 3261 §16.7 style serial forking). */
@@ -126,7 +134,10 @@ export class CallControl {
 
   constructor(private readonly deps: CallControlDeps) {
     this.clock = deps.clock ?? realClock;
-    if (deps.durable) this.durableTimer = this.clock.setInterval(() => { void this.keepAnsweredAlive(); }, deps.durable.keepAliveMs);
+    if (deps.durable)
+      this.durableTimer = this.clock.setInterval(() => {
+        void this.keepAnsweredAlive();
+      }, deps.durable.keepAliveMs);
   }
 
   /** Stops the keep-alive of answered calls (the process is shutting down). */
@@ -168,12 +179,14 @@ export class CallControl {
    * the credit or the hard maximum stops them. Resolves with how many were ended.
    */
   async checkAfterReconnect(log: Logger): Promise<number> {
-    const lost = await Promise.all(this.allLive().map(async (c) => {
-      if (!c.stillUp) return false;
-      const up = await c.stillUp().catch(() => false);
-      if (!up) c.cut('signalling_lost');
-      return !up;
-    }));
+    const lost = await Promise.all(
+      this.allLive().map(async (c) => {
+        if (!c.stillUp) return false;
+        const up = await c.stillUp().catch(() => false);
+        if (!up) c.cut('signalling_lost');
+        return !up;
+      }),
+    );
     const n = lost.filter(Boolean).length;
     if (n > 0) log.warn({ calls: n }, 'calls whose dialogs the SIP server no longer holds were ended and settled');
     return n;
@@ -229,7 +242,9 @@ export class CallControl {
   refused(call: PrepaidCall, code: ErrorCode, log: Logger, detail?: string): [number, string] {
     const [status, reason] = sipStatusOf(code);
     log.info({ code, detail }, 'call refused');
-    call.sipCode = status; call.sipReason = reason; call.disposition = 'refused';
+    call.sipCode = status;
+    call.sipReason = reason;
+    call.disposition = 'refused';
     return [status, reason];
   }
 
@@ -243,7 +258,8 @@ export class CallControl {
     let lastStatus = 503;
     let lastReason = 'Service Unavailable';
     const markCancelled = (): DialOutcome<T> => {
-      [call.sipCode, call.sipReason] = sipStatusOf('CALL_CANCELLED'); call.disposition = 'cancelled';
+      [call.sipCode, call.sipReason] = sipStatusOf('CALL_CANCELLED');
+      call.disposition = 'cancelled';
       return { kind: 'cancelled' };
     };
     for (const [i, route] of routes.entries()) {
@@ -254,13 +270,28 @@ export class CallControl {
       let timedOut = false;
       let rang = false;
       try {
-        const value = await attempt(route, (cancel) => {
-          timer = this.clock.setTimeout(() => { timedOut = true; try { cancel(); } catch { /* already final */ } }, this.deps.settings.noAnswerTimeoutMs);
-        }, () => { rang = true; });
+        const value = await attempt(
+          route,
+          (cancel) => {
+            timer = this.clock.setTimeout(() => {
+              timedOut = true;
+              try {
+                cancel();
+              } catch {
+                /* already final */
+              }
+            }, this.deps.settings.noAnswerTimeoutMs);
+          },
+          () => {
+            rang = true;
+          },
+        );
         if (timer !== undefined) this.clock.clearTimeout(timer);
         call.to(CallState.Answered);
         call.answerTime = this.clock.now();
-        call.sipCode = 200; call.sipReason = 'OK'; call.disposition = 'answered';
+        call.sipCode = 200;
+        call.sipReason = 'OK';
+        call.disposition = 'answered';
         log.info({ carrier: route.carrierId, gateway: route.gateway.id }, 'call answered');
         return { kind: 'answered', value, route };
       } catch (err) {
@@ -268,11 +299,16 @@ export class CallControl {
         const status = timedOut ? 408 : statusOf(err);
         lastStatus = status;
         lastReason = (err as { reason?: string }).reason ?? (timedOut ? 'Request Timeout' : 'Failed');
-        log.info({ carrier: route.carrierId, gateway: route.gateway.id, status, attempt: i + 1, rang }, timedOut && rang ? 'no answer' : 'outbound attempt failed');
+        log.info(
+          { carrier: route.carrierId, gateway: route.gateway.id, status, attempt: i + 1, rang },
+          timedOut && rang ? 'no answer' : 'outbound attempt failed',
+        );
         if (cancelled()) return markCancelled();
         if (timedOut && rang) {
           const [noAnswer, noAnswerReason] = sipStatusOf('NO_ANSWER');
-          call.sipCode = noAnswer; call.sipReason = noAnswerReason; call.disposition = 'no_answer';
+          call.sipCode = noAnswer;
+          call.sipReason = noAnswerReason;
+          call.disposition = 'no_answer';
           return { kind: 'failed', status: noAnswer, reason: noAnswerReason };
         }
         if (status === 487) return markCancelled();
@@ -281,7 +317,9 @@ export class CallControl {
     }
     if (cancelled()) return markCancelled();
     const [status, reason] = isRetryable(lastStatus) ? sipStatusOf('ALL_ROUTES_FAILED') : [lastStatus, lastReason];
-    call.sipCode = status; call.sipReason = reason; call.disposition = status === 486 || status === 600 ? 'busy' : 'failed';
+    call.sipCode = status;
+    call.sipReason = reason;
+    call.disposition = status === 486 || status === 600 ? 'busy' : 'failed';
     return { kind: 'failed', status, reason };
   }
 
@@ -295,9 +333,16 @@ export class CallControl {
     const { accountId, callId } = call.facts;
     const until = this.clock.now() + KEEP_ALIVE_LIMIT_MS;
     const timer = this.clock.setInterval(() => {
-      if (this.clock.now() > until) { this.stopKeepAlive(call); return; }
-      void this.deps.credit.keepAlive(accountId, callId).then((open) => { if (!open) this.stopKeepAlive(call); },
-        (err: Error) => log.warn({ err: err.message }, 'keeping the reservation alive failed'));
+      if (this.clock.now() > until) {
+        this.stopKeepAlive(call);
+        return;
+      }
+      void this.deps.credit.keepAlive(accountId, callId).then(
+        (open) => {
+          if (!open) this.stopKeepAlive(call);
+        },
+        (err: Error) => log.warn({ err: err.message }, 'keeping the reservation alive failed'),
+      );
     }, this.deps.credit.keepAliveEveryMs);
     this.keepAlives.set(call, timer);
   }
@@ -313,7 +358,8 @@ export class CallControl {
     this.stopKeepAlive(call);
     this.deps.onAnswered?.(call);
     // beside the reservation, what a sweeper needs to settle this call if this process dies
-    void this.deps.credit.answered(call.facts.accountId, call.facts.callId, rate, call.answerTime!, coveredSeconds, call.cdr())
+    void this.deps.credit
+      .answered(call.facts.accountId, call.facts.callId, rate, call.answerTime!, coveredSeconds, call.cdr())
       .catch((err: Error) => log.warn({ err: err.message }, 'recording the answer for the sweeper failed'));
     let ended = false;
     let settled: Promise<void> = Promise.resolve();
@@ -322,8 +368,9 @@ export class CallControl {
     const member = LiveCallRegistry.member(accountId, callId);
     if (durable && legs.state) {
       this.durableCalls.set(member, { accountId, callId });
-      void durable.registry.record(accountId, callId, durable.owner, legs.state, call.answerTime!)
-        .catch((err: Error) => log.warn({ err: err.message }, 'recording the call\'s legs for other processes failed'));
+      void durable.registry
+        .record(accountId, callId, durable.owner, legs.state, call.answerTime!)
+        .catch((err: Error) => log.warn({ err: err.message }, "recording the call's legs for other processes failed"));
     }
     /** `endAt`: when the switch itself ended the call at a planned instant (the paid second), the CDR ends there. */
     const end = (disposition: string, endAt?: number): Promise<void> => {
@@ -331,7 +378,9 @@ export class CallControl {
       ended = true;
       timer.stop();
       if (durable && this.durableCalls.delete(member)) {
-        void durable.registry.remove(accountId, callId).catch((err: Error) => log.warn({ err: err.message }, 'removing the call from the live-call registry failed'));
+        void durable.registry
+          .remove(accountId, callId)
+          .catch((err: Error) => log.warn({ err: err.message }, 'removing the call from the live-call registry failed'));
       }
       const byAccount = this.live.get(callId);
       if (byAccount?.get(accountId) === cutFromOutside) byAccount.delete(accountId);
@@ -341,11 +390,21 @@ export class CallControl {
       return settled;
     };
     const timer = new CreditTimer({
-      answeredAt: call.answerTime!, coveredSeconds, maxCallSeconds: this.deps.settings.maxCallSeconds,
-      leadSeconds: this.deps.settings.extendLeadSeconds, warnSeconds: this.deps.settings.warnSeconds,
+      answeredAt: call.answerTime!,
+      coveredSeconds,
+      maxCallSeconds: this.deps.settings.maxCallSeconds,
+      leadSeconds: this.deps.settings.extendLeadSeconds,
+      warnSeconds: this.deps.settings.warnSeconds,
       timers: this.clock,
       extend: (c) => this.deps.credit.extend(call.facts.accountId, call.facts.callId, rate, call.answerTime!, c),
-      ...(legs.warn ? { warn: (s: number) => { log.info({ secondsLeft: s }, 'warning the caller'); legs.warn!(s); } } : {}),
+      ...(legs.warn
+        ? {
+            warn: (s: number) => {
+              log.info({ secondsLeft: s }, 'warning the caller');
+              legs.warn!(s);
+            },
+          }
+        : {}),
       cut: (reason, at) => {
         log.info({ reason }, 'ending call');
         legs.hangUp(reason);
@@ -365,7 +424,12 @@ export class CallControl {
     const byAccount = this.live.get(callId) ?? new Map<number, LiveCall>();
     byAccount.set(accountId, cutFromOutside);
     this.live.set(callId, byAccount);
-    return { end, get ended() { return ended; } };
+    return {
+      end,
+      get ended() {
+        return ended;
+      },
+    };
   }
 
   /**

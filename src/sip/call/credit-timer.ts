@@ -26,8 +26,8 @@ export interface CreditTimerOptions {
   answeredAt: number;
   coveredSeconds: number;
   maxCallSeconds: number;
-  leadSeconds: number;        // extend this long before the cover runs out
-  warnSeconds: number;        // warn this long before a cut for lack of credit
+  leadSeconds: number; // extend this long before the cover runs out
+  warnSeconds: number; // warn this long before a cut for lack of credit
   extend: (coveredSeconds: number) => Promise<{ ok: boolean; coveredSeconds: number }>;
   warn?: (secondsLeft: number) => void;
   /** The call must end; `atMs` is the instant it ends for billing (the paid second or the hard maximum). */
@@ -49,7 +49,9 @@ export class CreditTimer {
     this.plan();
   }
 
-  get coveredSeconds(): number { return this.covered; }
+  get coveredSeconds(): number {
+    return this.covered;
+  }
 
   stop(): void {
     this.stopped = true;
@@ -59,11 +61,15 @@ export class CreditTimer {
 
   private at(offsetMs: number, fn: () => void): void {
     const delay = Math.max(0, this.o.answeredAt + offsetMs - this.t.now());
-    this.handles.push(this.t.setTimeout(() => { if (!this.stopped) fn(); }, delay));
+    this.handles.push(
+      this.t.setTimeout(() => {
+        if (!this.stopped) fn();
+      }, delay),
+    );
   }
 
   private plan(): void {
-    if (this.covered >= this.o.maxCallSeconds) return;       // the hard limit comes first
+    if (this.covered >= this.o.maxCallSeconds) return; // the hard limit comes first
     const extendAt = Math.max(0, this.covered - this.o.leadSeconds) * 1000;
     this.at(extendAt, () => void this.tryExtend());
   }
@@ -74,7 +80,7 @@ export class CreditTimer {
       r = await this.o.extend(this.covered);
     } catch (err) {
       this.o.onError?.(err);
-      r = { ok: false, coveredSeconds: this.covered };        // Redis unreachable: keep the cover we hold
+      r = { ok: false, coveredSeconds: this.covered }; // Redis unreachable: keep the cover we hold
     }
     if (this.stopped) return;
     if (r.ok && r.coveredSeconds > this.covered) {

@@ -1,5 +1,9 @@
 /** How subscribers of a country dial: country calling code, international and trunk prefixes. */
-export interface DialPlan { countryCode: string; internationalPrefix: string; trunkPrefix: string }
+export interface DialPlan {
+  countryCode: string;
+  internationalPrefix: string;
+  trunkPrefix: string;
+}
 
 export const DIAL_PLANS: Readonly<Record<string, DialPlan>> = {
   GB: { countryCode: '44', internationalPrefix: '00', trunkPrefix: '0' },

@@ -32,6 +32,10 @@ export function normaliseDialled(dialled: string, accountCountry: string): strin
 }
 
 /** Country code → national trunk prefix, for the countries whose national numbers never start with it; longest code first. */
-const TRUNK_PREFIXES: ReadonlyArray<readonly [string, string]> = [...new Map(
-  Object.values(DIAL_PLANS).filter((p) => p.countryCode !== '' && p.trunkPrefix !== '').map((p) => [p.countryCode, p.trunkPrefix] as const),
-)].sort((a, b) => b[0].length - a[0].length);
+const TRUNK_PREFIXES: ReadonlyArray<readonly [string, string]> = [
+  ...new Map(
+    Object.values(DIAL_PLANS)
+      .filter((p) => p.countryCode !== '' && p.trunkPrefix !== '')
+      .map((p) => [p.countryCode, p.trunkPrefix] as const),
+  ),
+].sort((a, b) => b[0].length - a[0].length);

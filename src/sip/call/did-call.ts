@@ -10,7 +10,11 @@ import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from './outbound-
 import { CallState, PrepaidCall } from './prepaid-call.ts';
 
 export interface ForkSrf {
-  createUAC(uri: string, opts: Record<string, unknown>, cbs: { cbRequest?: (err: unknown, req: UacRequest) => void; cbProvisional?: (res: { status: number; body?: string }) => void }): Promise<SipDialog & { remote: { sdp: string } }>;
+  createUAC(
+    uri: string,
+    opts: Record<string, unknown>,
+    cbs: { cbRequest?: (err: unknown, req: UacRequest) => void; cbProvisional?: (res: { status: number; body?: string }) => void },
+  ): Promise<SipDialog & { remote: { sdp: string } }>;
   createUAS(req: B2bRequest, res: B2bResponse, opts: { localSdp: string }): Promise<SipDialog>;
 }
 
@@ -46,17 +50,34 @@ export class DidCall {
     this.clock = deps.clock ?? realClock;
   }
 
-  async handle(req: B2bRequest, res: B2bResponse, did: { number: string; accountId: number; sipUsername: string | null },
-    facts: { callId: string; cli: string | null; sourceIp: string | null; carrier: string | null }): Promise<void> {
+  async handle(
+    req: B2bRequest,
+    res: B2bResponse,
+    did: { number: string; accountId: number; sipUsername: string | null },
+    facts: { callId: string; cli: string | null; sourceIp: string | null; carrier: string | null },
+  ): Promise<void> {
     const log = this.deps.log.child({ callId: facts.callId, accountId: did.accountId });
-    const call = new PrepaidCall({ callId: facts.callId, accountId: did.accountId, kind: 'did', cli: facts.cli, sourceIp: facts.sourceIp,
-      accessNumber: null, device: null, dialledNumber: did.number, currency: null }, this.clock.now());
+    const call = new PrepaidCall(
+      {
+        callId: facts.callId,
+        accountId: did.accountId,
+        kind: 'did',
+        cli: facts.cli,
+        sourceIp: facts.sourceIp,
+        accessNumber: null,
+        device: null,
+        dialledNumber: did.number,
+        currency: null,
+      },
+      this.clock.now(),
+    );
     call.destination = did.number.replace(/^\+/, '');
     call.carrier = facts.carrier;
     const bindings = await this.deps.bindingsFor(did.accountId, did.sipUsername);
     if (bindings.length === 0) {
       sendSipError(res, 'CALLEE_UNAVAILABLE');
-      [call.sipCode, call.sipReason] = sipStatusOf('CALLEE_UNAVAILABLE'); call.disposition = 'unavailable';
+      [call.sipCode, call.sipReason] = sipStatusOf('CALLEE_UNAVAILABLE');
+      call.disposition = 'unavailable';
       return this.settle(call, log);
     }
     call.to(CallState.Reserved);
@@ -67,25 +88,66 @@ export class DidCall {
     let ringing = false;
     req.on('cancel', () => {
       cancelled = true;
-      for (const r of pending) { try { r.cancel(); } catch { /* already final */ } }
+      for (const r of pending) {
+        try {
+          r.cancel();
+        } catch {
+          /* already final */
+        }
+      }
       sendSipError(res, 'CALL_CANCELLED');
     });
-    const ringTimer = this.clock.setTimeout(() => { for (const r of pending) { try { r.cancel(); } catch { /* final */ } } }, this.deps.ringTimeoutMs);
+    const ringTimer = this.clock.setTimeout(() => {
+      for (const r of pending) {
+        try {
+          r.cancel();
+        } catch {
+          /* final */
+        }
+      }
+    }, this.deps.ringTimeoutMs);
     const legs = bindings.map((b) => {
       const t = forkTarget(b);
       let mine: UacRequest | undefined;
-      return this.deps.srf.createUAC(t.uri, { proxy: t.proxy, localSdp: req.body, callingNumber: facts.cli ?? 'anonymous' }, {
-        cbRequest: (_err, r) => { mine = r; pending.add(r); },
-        cbProvisional: (p) => {
-          if (!ringing && !answered && !cancelled && (p.status === 180 || p.status === 183)) { ringing = true; res.send(180, 'Ringing'); }
-        },
-      }).then((dialog) => {
-        if (mine) pending.delete(mine);
-        if (answered || cancelled) { void Promise.resolve(dialog.destroy()).catch(() => undefined); throw new Error('lost the race'); }
-        answered = true;
-        for (const r of pending) { try { r.cancel(); } catch { /* final */ } }
-        return dialog;
-      }, (err: unknown) => { if (mine) pending.delete(mine); throw err; });
+      return this.deps.srf
+        .createUAC(
+          t.uri,
+          { proxy: t.proxy, localSdp: req.body, callingNumber: facts.cli ?? 'anonymous' },
+          {
+            cbRequest: (_err, r) => {
+              mine = r;
+              pending.add(r);
+            },
+            cbProvisional: (p) => {
+              if (!ringing && !answered && !cancelled && (p.status === 180 || p.status === 183)) {
+                ringing = true;
+                res.send(180, 'Ringing');
+              }
+            },
+          },
+        )
+        .then(
+          (dialog) => {
+            if (mine) pending.delete(mine);
+            if (answered || cancelled) {
+              void Promise.resolve(dialog.destroy()).catch(() => undefined);
+              throw new Error('lost the race');
+            }
+            answered = true;
+            for (const r of pending) {
+              try {
+                r.cancel();
+              } catch {
+                /* final */
+              }
+            }
+            return dialog;
+          },
+          (err: unknown) => {
+            if (mine) pending.delete(mine);
+            throw err;
+          },
+        );
     });
     let uac: (SipDialog & { remote: { sdp: string } }) | undefined;
     try {
@@ -97,9 +159,11 @@ export class DidCall {
         const busy = statuses.includes(486) || statuses.includes(600);
         const refusal = busy ? 'CALLEE_BUSY' : 'CALLEE_UNAVAILABLE';
         sendSipError(res, refusal);
-        call.sipCode = sipStatusOf(refusal)[0]; call.disposition = busy ? 'busy' : 'no_answer';
+        call.sipCode = sipStatusOf(refusal)[0];
+        call.disposition = busy ? 'busy' : 'no_answer';
       } else {
-        call.sipCode = 487; call.disposition = 'cancelled';
+        call.sipCode = 487;
+        call.disposition = 'cancelled';
       }
       return this.settle(call, log);
     }
@@ -107,13 +171,25 @@ export class DidCall {
     const uas = await this.deps.srf.createUAS(req, res, { localSdp: uac.remote.sdp });
     call.to(CallState.Answered);
     call.answerTime = this.clock.now();
-    call.sipCode = 200; call.disposition = 'answered';
+    call.sipCode = 200;
+    call.disposition = 'answered';
     log.info({ devices: bindings.length }, 'personal-number call answered');
     this.deps.onAnswered?.(call);
     let ended = false;
-    const end = () => { if (!ended) { ended = true; void this.settle(call, log); } };
-    onDialogEnd(uas, () => { void Promise.resolve(uac!.destroy()).catch(() => undefined); end(); });
-    onDialogEnd(uac, () => { void Promise.resolve(uas.destroy()).catch(() => undefined); end(); });
+    const end = () => {
+      if (!ended) {
+        ended = true;
+        void this.settle(call, log);
+      }
+    };
+    onDialogEnd(uas, () => {
+      void Promise.resolve(uac!.destroy()).catch(() => undefined);
+      end();
+    });
+    onDialogEnd(uac, () => {
+      void Promise.resolve(uas.destroy()).catch(() => undefined);
+      end();
+    });
   }
 
   private async settle(call: PrepaidCall, log: Logger): Promise<void> {

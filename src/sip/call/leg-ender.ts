@@ -5,7 +5,9 @@ import type { CallLegs, LegState } from './leg-state.ts';
 export interface OutOfDialogSender {
   request(uri: string, opts: { method: string; proxy?: string; headers: Record<string, string> }): Promise<RequestInFlight>;
 }
-interface RequestInFlight { on(event: 'response', fn: (res: { status: number }) => void): unknown }
+interface RequestInFlight {
+  on(event: 'response', fn: (res: { status: number }) => void): unknown;
+}
 
 /**
  * The next hop for a request in the dialog: the first Record-Route entry, else the address the
@@ -40,14 +42,24 @@ export async function sendBye(srf: OutOfDialogSender, leg: LegState, headers: Re
   });
   return new Promise<number>((resolve) => {
     const t = setTimeout(() => resolve(408), timeoutMs);
-    req.on('response', (res) => { if (res.status >= 200) { clearTimeout(t); resolve(res.status); } });
+    req.on('response', (res) => {
+      if (res.status >= 200) {
+        clearTimeout(t);
+        resolve(res.status);
+      }
+    });
   });
 }
 
 /** Sends both legs their BYE from stored state (a restarted SIP server no longer knows the dialogs); logs how each was answered. */
 export function byeBothLegs(srf: OutOfDialogSender, legs: CallLegs, headers: Record<string, string>, log: Logger): void {
-  for (const [name, leg] of [['caller', legs.caller], ['callee', legs.callee]] as const) {
-    void sendBye(srf, leg, headers).then((status) => log.info({ leg: name, status }, 'BYE from dialog state answered'),
-      (err: Error) => log.warn({ leg: name, err: err.message }, 'BYE from dialog state not sent'));
+  for (const [name, leg] of [
+    ['caller', legs.caller],
+    ['callee', legs.callee],
+  ] as const) {
+    void sendBye(srf, leg, headers).then(
+      (status) => log.info({ leg: name, status }, 'BYE from dialog state answered'),
+      (err: Error) => log.warn({ leg: name, err: err.message }, 'BYE from dialog state not sent'),
+    );
   }
 }

@@ -25,7 +25,11 @@ export interface LegState {
 }
 
 /** Both legs of a B2BUA call and the SIP server (its `hostport` list as it announces it) that holds their dialogs. */
-export interface CallLegs { server: string; caller: LegState; callee: LegState }
+export interface CallLegs {
+  server: string;
+  caller: LegState;
+  callee: LegState;
+}
 
 /** The parts of drachtio-srf's request / response and Dialog objects a leg's state is read from. */
 export interface SrfMessageView {
@@ -53,7 +57,10 @@ export function splitNameAddrs(value: string | undefined): string[] {
     if (c === '"' && value[i - 1] !== '\\') quoted = !quoted;
     else if (!quoted && c === '<') depth++;
     else if (!quoted && c === '>') depth--;
-    else if (!quoted && depth === 0 && c === ',') { out.push(value.slice(start, i).trim()); start = i + 1; }
+    else if (!quoted && depth === 0 && c === ',') {
+      out.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
   }
   out.push(value.slice(start).trim());
   return out.filter((v) => v !== '');
@@ -113,8 +120,14 @@ export function parseLegState(v: unknown): LegState | undefined {
   if (!['callId', 'local', 'remote', 'remoteTarget', 'transport', 'source'].every(str)) return undefined;
   if (!Number.isSafeInteger(o.cseq) || !Array.isArray(o.routeSet) || !o.routeSet.every((r) => typeof r === 'string')) return undefined;
   return {
-    callId: o.callId as string, local: o.local as string, remote: o.remote as string, cseq: o.cseq as number,
-    remoteTarget: o.remoteTarget as string, routeSet: o.routeSet as string[], transport: o.transport as string, source: o.source as string,
+    callId: o.callId as string,
+    local: o.local as string,
+    remote: o.remote as string,
+    cseq: o.cseq as number,
+    remoteTarget: o.remoteTarget as string,
+    routeSet: o.routeSet as string[],
+    transport: o.transport as string,
+    source: o.source as string,
   };
 }
 

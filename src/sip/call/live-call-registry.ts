@@ -29,18 +29,28 @@ export interface LiveCallRecord {
 export class LiveCallRegistry {
   private readonly index: string;
 
-  constructor(private readonly redis: Redis, private readonly opts: { namespace: string; maxCallSeconds: number }) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: { namespace: string; maxCallSeconds: number },
+  ) {
     this.index = `${opts.namespace}:sip:live`;
   }
 
-  private key(member: string): string { return `${this.index}:${member}`; }
-  private get ttlMs(): number { return (this.opts.maxCallSeconds + 3600) * 1000; }
+  private key(member: string): string {
+    return `${this.index}:${member}`;
+  }
+  private get ttlMs(): number {
+    return (this.opts.maxCallSeconds + 3600) * 1000;
+  }
 
-  static member(accountId: number, callId: string): string { return `${accountId}:${callId}`; }
+  static member(accountId: number, callId: string): string {
+    return `${accountId}:${callId}`;
+  }
 
   async record(accountId: number, callId: string, owner: string, legs: CallLegs, answeredAt: number, now = Date.now()): Promise<void> {
     const member = LiveCallRegistry.member(accountId, callId);
-    await this.redis.multi()
+    await this.redis
+      .multi()
       .hset(this.key(member), 'owner', owner, 'legs', JSON.stringify(legs), 'answered', String(answeredAt))
       .pexpire(this.key(member), this.ttlMs)
       .zadd(this.index, now, member)
@@ -67,7 +77,10 @@ export class LiveCallRegistry {
   async get(member: string): Promise<LiveCallRecord | undefined> {
     const i = member.indexOf(':');
     const accountId = Number(member.slice(0, i));
-    const [[, fields], [, score]] = (await this.redis.multi().hgetall(this.key(member)).zscore(this.index, member).exec()) as [[unknown, Record<string, string>], [unknown, string | null]];
+    const [[, fields], [, score]] = (await this.redis.multi().hgetall(this.key(member)).zscore(this.index, member).exec()) as [
+      [unknown, Record<string, string>],
+      [unknown, string | null],
+    ];
     const legs = parseLegs(fields.legs);
     if (i <= 0 || !Number.isSafeInteger(accountId) || !legs || score === null || !fields.owner) return undefined;
     return { accountId, callId: member.slice(i + 1), owner: fields.owner, legs, answeredAt: Number(fields.answered), lastKeepAlive: Number(score) };

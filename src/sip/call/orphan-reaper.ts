@@ -37,15 +37,21 @@ export class OrphanReaper {
   constructor(private readonly d: OrphanReaperDeps) {}
 
   start(): void {
-    this.timer = setInterval(() => { void this.reap().catch((err: Error) => this.d.log.warn({ err: err.message }, 'looking for orphaned calls failed')); }, this.d.intervalMs);
+    this.timer = setInterval(() => {
+      void this.reap().catch((err: Error) => this.d.log.warn({ err: err.message }, 'looking for orphaned calls failed'));
+    }, this.d.intervalMs);
     this.timer.unref();
   }
 
-  stop(): void { clearInterval(this.timer); }
+  stop(): void {
+    clearInterval(this.timer);
+  }
 
   /** One pass; resolves with how many orphans it ended. Overlapping calls share one pass. */
   reap(): Promise<number> {
-    this.running ??= this.pass().finally(() => { this.running = undefined; });
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
@@ -56,18 +62,29 @@ export class OrphanReaper {
     let ended = 0;
     for (const member of await this.d.registry.staleSince(now - this.d.staleAfterMs)) {
       const call = await this.d.registry.get(member);
-      if (!call) { await this.d.registry.forget(member); continue; }
+      if (!call) {
+        await this.d.registry.forget(member);
+        continue;
+      }
       if (call.owner === this.d.self || call.legs.server !== server) continue;
       if (!(await this.d.registry.claim(member, this.d.self, 30_000))) continue;
       const log = this.d.log.child({ callId: call.callId, accountId: call.accountId });
       const headers = cutReasonHeader('signalling_lost');
-      const [caller, callee] = await Promise.all([call.legs.caller, call.legs.callee].map((leg) =>
-        sendBye(this.d.srf, leg, headers).catch((err: Error) => { log.warn({ err: err.message }, 'BYE to an orphaned leg not sent'); return 0; })));
+      const [caller, callee] = await Promise.all(
+        [call.legs.caller, call.legs.callee].map((leg) =>
+          sendBye(this.d.srf, leg, headers).catch((err: Error) => {
+            log.warn({ err: err.message }, 'BYE to an orphaned leg not sent');
+            return 0;
+          }),
+        ),
+      );
       const settled = await this.d.settle(call.accountId, call.callId, call.lastKeepAlive);
       await this.d.registry.forget(member);
       ended++;
-      log.warn({ owner: call.owner, lastKeepAlive: new Date(call.lastKeepAlive).toISOString(), callerBye: caller, calleeBye: callee, settled },
-        'orphaned call ended: both legs sent BYE, settled up to its last keep-alive');
+      log.warn(
+        { owner: call.owner, lastKeepAlive: new Date(call.lastKeepAlive).toISOString(), callerBye: caller, calleeBye: callee, settled },
+        'orphaned call ended: both legs sent BYE, settled up to its last keep-alive',
+      );
     }
     return ended;
   }

@@ -20,7 +20,9 @@ export interface B2bRequest {
   on(event: 'cancel', fn: (req: unknown) => void): void;
   removeAllListeners(event: string): void;
 }
-export interface B2bResponse { send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void }
+export interface B2bResponse {
+  send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): void;
+}
 export interface SipDialog {
   readonly connected?: boolean;
   on(event: 'destroy', fn: () => void): void;
@@ -28,10 +30,17 @@ export interface SipDialog {
   destroy(opts?: { headers?: Record<string, string> }): Promise<unknown> | void;
   request(opts: { method: string }): Promise<{ status: number }>;
 }
-export interface UacRequest { cancel(opts?: unknown): void }
+export interface UacRequest {
+  cancel(opts?: unknown): void;
+}
 export interface B2bSrf {
-  createB2BUA(req: B2bRequest, res: B2bResponse, uri: string, opts: Record<string, unknown>,
-    cbs: { cbRequest?: (err: unknown, uacReq: UacRequest) => void; cbProvisional?: (res: { status: number }) => void; cbFinalizedUac?: (uac: unknown) => void }): Promise<{ uas: SipDialog; uac: SipDialog }>;
+  createB2BUA(
+    req: B2bRequest,
+    res: B2bResponse,
+    uri: string,
+    opts: Record<string, unknown>,
+    cbs: { cbRequest?: (err: unknown, uacReq: UacRequest) => void; cbProvisional?: (res: { status: number }) => void; cbFinalizedUac?: (uac: unknown) => void },
+  ): Promise<{ uas: SipDialog; uac: SipDialog }>;
 }
 
 export interface OutboundCallDeps {
@@ -60,13 +69,21 @@ export class OutboundCall {
     return this.deps.control.hangup(callId, accountId);
   }
 
-  async handle(req: B2bRequest, res: B2bResponse, account: Account, facts: Omit<CallFacts, 'accountId' | 'currency'>, dialled: string,
-    receivedAt = performance.now()): Promise<void> {
+  async handle(
+    req: B2bRequest,
+    res: B2bResponse,
+    account: Account,
+    facts: Omit<CallFacts, 'accountId' | 'currency'>,
+    dialled: string,
+    receivedAt = performance.now(),
+  ): Promise<void> {
     const { control } = this.deps;
     const call = new PrepaidCall({ ...facts, accountId: account.id, currency: account.currency }, (this.deps.clock ?? realClock).now());
     const log = this.deps.log.child({ callId: facts.callId, accountId: account.id });
     let cancelled = false;
-    const onCancel = () => { cancelled = true; };
+    const onCancel = () => {
+      cancelled = true;
+    };
     req.on('cancel', onCancel);
 
     const auth = await control.authorise(call, account, dialled, log);
@@ -75,55 +92,89 @@ export class OutboundCall {
       res.send(status, reason);
       return control.settle(call, log);
     }
-    if (cancelled) { [call.sipCode, call.sipReason] = sipStatusOf('CALL_CANCELLED'); call.disposition = 'cancelled'; return control.settle(call, log); }
+    if (cancelled) {
+      [call.sipCode, call.sipReason] = sipStatusOf('CALL_CANCELLED');
+      call.disposition = 'cancelled';
+      return control.settle(call, log);
+    }
 
-    const outcome = await control.dial(call, auth.routes, (route, sent, ringing) => {
-      // a failed attempt's CANCEL forwarding must not outlive it
-      req.removeAllListeners('cancel');
-      req.on('cancel', onCancel);
-      let calleeAnswered = false;
-      return this.deps.srf.createB2BUA(req, res, route.uri, {
-        passFailure: false,
-        proxyRequestHeaders: ['User-Agent'],
-        ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
-      }, {
-        cbRequest: (_err, uacReq) => {
-          this.deps.onBLegSent?.(call, performance.now() - receivedAt);
-          sent(() => uacReq.cancel());
-        },
-        cbProvisional: (p) => { if (p.status === 180 || p.status === 183) ringing(); },
-        cbFinalizedUac: () => { calleeAnswered = true; },
-      }).catch((err: unknown) => {
-        // The callee answered but the caller could not be: its INVITE transaction had already
-        // ended (a CANCEL that crossed the callee's 200 at the SIP server, which answered it 487
-        // itself; drachtio-srf drops a CANCEL that arrives after the app sent its 200). srf has
-        // sent the callee a BYE. The caller is gone: no other route is tried.
-        if (calleeAnswered && !cancelled) {
-          log.info({ err: (err as Error).message }, 'the caller cancelled as the callee answered');
-          cancelled = true;
-        }
-        throw err;
-      });
-    }, () => cancelled, log);
+    const outcome = await control.dial(
+      call,
+      auth.routes,
+      (route, sent, ringing) => {
+        // a failed attempt's CANCEL forwarding must not outlive it
+        req.removeAllListeners('cancel');
+        req.on('cancel', onCancel);
+        let calleeAnswered = false;
+        return this.deps.srf
+          .createB2BUA(
+            req,
+            res,
+            route.uri,
+            {
+              passFailure: false,
+              proxyRequestHeaders: ['User-Agent'],
+              ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
+            },
+            {
+              cbRequest: (_err, uacReq) => {
+                this.deps.onBLegSent?.(call, performance.now() - receivedAt);
+                sent(() => uacReq.cancel());
+              },
+              cbProvisional: (p) => {
+                if (p.status === 180 || p.status === 183) ringing();
+              },
+              cbFinalizedUac: () => {
+                calleeAnswered = true;
+              },
+            },
+          )
+          .catch((err: unknown) => {
+            // The callee answered but the caller could not be: its INVITE transaction had already
+            // ended (a CANCEL that crossed the callee's 200 at the SIP server, which answered it 487
+            // itself; drachtio-srf drops a CANCEL that arrives after the app sent its 200). srf has
+            // sent the callee a BYE. The caller is gone: no other route is tried.
+            if (calleeAnswered && !cancelled) {
+              log.info({ err: (err as Error).message }, 'the caller cancelled as the callee answered');
+              cancelled = true;
+            }
+            throw err;
+          });
+      },
+      () => cancelled,
+      log,
+    );
     if (outcome.kind === 'failed') res.send(outcome.status, outcome.reason);
     if (outcome.kind !== 'answered') return control.settle(call, log);
 
     const { uas, uac } = outcome.value;
     const state = readCallLegs(this.deps.server?.(), uas, uac);
-    if (!state && this.deps.server?.() !== undefined) log.warn('the call\'s dialog state could not be read: it cannot be ended by another process');
-    const supervision = control.supervise(call, auth.rate, auth.coveredSeconds, {
-      hangUp: (reason) => {
-        const headers = cutReasonHeader(reason);
-        void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
-        void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
-        // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
-        if (reason === 'signalling_lost' && state) byeBothLegs(this.deps.srf, state, headers, log);
+    if (!state && this.deps.server?.() !== undefined) log.warn("the call's dialog state could not be read: it cannot be ended by another process");
+    const supervision = control.supervise(
+      call,
+      auth.rate,
+      auth.coveredSeconds,
+      {
+        hangUp: (reason) => {
+          const headers = cutReasonHeader(reason);
+          void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
+          void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
+          // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+          if (reason === 'signalling_lost' && state) byeBothLegs(this.deps.srf, state, headers, log);
+        },
+        stillUp: () => dialogStillUp(uac),
+        ...(state ? { state } : {}),
       },
-      stillUp: () => dialogStillUp(uac),
-      ...(state ? { state } : {}),
-    }, log);
+      log,
+    );
     // either leg may already have ended (a BYE read together with the answer): see onDialogEnd
-    onDialogEnd(uas, () => { void Promise.resolve(uac.destroy()).catch(() => undefined); void supervision.end('answered'); });
-    onDialogEnd(uac, () => { void Promise.resolve(uas.destroy()).catch(() => undefined); void supervision.end('answered'); });
+    onDialogEnd(uas, () => {
+      void Promise.resolve(uac.destroy()).catch(() => undefined);
+      void supervision.end('answered');
+    });
+    onDialogEnd(uac, () => {
+      void Promise.resolve(uas.destroy()).catch(() => undefined);
+      void supervision.end('answered');
+    });
   }
 }

@@ -12,7 +12,14 @@ import type { Rate } from '../../billing/rating/index.ts';
  * `settle` can only happen once: the first caller takes the call to `settling`; any later one
  * finds it there and does nothing (the Redis script is idempotent as well, across processes).
  */
-export enum CallState { Authorising = 'authorising', Reserved = 'reserved', Ringing = 'ringing', Answered = 'answered', Settling = 'settling', Settled = 'settled' }
+export enum CallState {
+  Authorising = 'authorising',
+  Reserved = 'reserved',
+  Ringing = 'ringing',
+  Answered = 'answered',
+  Settling = 'settling',
+  Settled = 'settled',
+}
 
 const NEXT: Record<CallState, readonly CallState[]> = {
   [CallState.Authorising]: [CallState.Reserved, CallState.Settling],
@@ -49,7 +56,10 @@ export class PrepaidCall {
   sipReason: string | null = null;
   disposition = 'failed';
 
-  constructor(readonly facts: CallFacts, now: number) {
+  constructor(
+    readonly facts: CallFacts,
+    now: number,
+  ) {
     this.startTime = now;
   }
 

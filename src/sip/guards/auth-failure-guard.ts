@@ -49,9 +49,7 @@ export interface AuthFailureGuardOptions {
   onFailure?: (source: string, username: string | undefined) => void;
 }
 
-export type BanCheck =
-  | { kind: 'allowed' }
-  | { kind: 'banned'; scope: 'source' | 'username'; until: number };
+export type BanCheck = { kind: 'allowed' } | { kind: 'banned'; scope: 'source' | 'username'; until: number };
 
 export interface FailureOutcome {
   sourceFailures: number;
@@ -69,7 +67,10 @@ export class AuthFailureGuard {
   private readonly redis: WithScripts;
   private readonly exempt: Set<string>;
 
-  constructor(redis: Redis, private readonly opts: AuthFailureGuardOptions) {
+  constructor(
+    redis: Redis,
+    private readonly opts: AuthFailureGuardOptions,
+  ) {
     if (!Number.isInteger(opts.windowMs) || opts.windowMs < 1) throw new RangeError('windowMs must be a positive integer');
     if (!Number.isInteger(opts.sourceThreshold) || opts.sourceThreshold < 1) throw new RangeError('sourceThreshold must be >= 1');
     if (!Number.isInteger(opts.usernameThreshold) || opts.usernameThreshold < 0) throw new RangeError('usernameThreshold must be >= 0');
@@ -106,12 +107,24 @@ export class AuthFailureGuard {
     const windowTtl = String(this.opts.windowMs * 2);
     const banTtl = String(this.opts.banMs + 60_000);
     const [sourceFailures, sourceBanned] = await this.redis.sipGuardRecord(
-      this.key('src', source, `n:${window}`), this.key('src', source, 'ban'), windowTtl, String(this.opts.sourceThreshold), String(until), banTtl);
+      this.key('src', source, `n:${window}`),
+      this.key('src', source, 'ban'),
+      windowTtl,
+      String(this.opts.sourceThreshold),
+      String(until),
+      banTtl,
+    );
     let usernameFailures = 0;
     let userLocked = 0;
     if (username !== undefined && this.opts.usernameThreshold > 0) {
       [usernameFailures, userLocked] = await this.redis.sipGuardRecord(
-        this.key('user', username, `n:${window}`), this.key('user', username, 'ban'), windowTtl, String(this.opts.usernameThreshold), String(until), banTtl);
+        this.key('user', username, `n:${window}`),
+        this.key('user', username, 'ban'),
+        windowTtl,
+        String(this.opts.usernameThreshold),
+        String(until),
+        banTtl,
+      );
       if (userLocked === 1 && sourceBanned === 0) await this.redis.sipGuardBan(this.key('src', source, 'ban'), String(until), banTtl);
     }
     return { sourceFailures, usernameFailures, banned: sourceBanned === 1 || userLocked === 1 };

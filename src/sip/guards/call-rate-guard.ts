@@ -19,9 +19,7 @@ export interface CallRateGuardOptions {
   now: () => number;
 }
 
-export type CallRateCheck =
-  | { kind: 'allowed'; count: number }
-  | { kind: 'limited'; count: number; retryAfterMs: number };
+export type CallRateCheck = { kind: 'allowed'; count: number } | { kind: 'limited'; count: number; retryAfterMs: number };
 
 type WithScript = Redis & { sipCallRate(key: string, ttl: string): Promise<number> };
 
@@ -29,7 +27,10 @@ export class CallRateGuard {
   private readonly redis: WithScript;
   private readonly windowMs: number;
 
-  constructor(redis: Redis, private readonly opts: CallRateGuardOptions) {
+  constructor(
+    redis: Redis,
+    private readonly opts: CallRateGuardOptions,
+  ) {
     if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new RangeError('limit must be a positive integer');
     this.windowMs = opts.windowMs ?? 1000;
     if (!Number.isInteger(this.windowMs) || this.windowMs < 1) throw new RangeError('windowMs must be a positive integer');

@@ -4,8 +4,18 @@ import type { RefusalOptions } from './guard-action.ts';
 import type { SipMiddleware } from '../sip-types.ts';
 
 export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
-  'friendly-scanner', 'sipvicious', 'sipcli', 'vaxsipuseragent', 'sip-scan', 'sipscan',
-  'sundayddr', 'iwar', 'pplsip', 'smap', 'sipsak-scan', 'voip-scan',
+  'friendly-scanner',
+  'sipvicious',
+  'sipcli',
+  'vaxsipuseragent',
+  'sip-scan',
+  'sipscan',
+  'sundayddr',
+  'iwar',
+  'pplsip',
+  'smap',
+  'sipsak-scan',
+  'voip-scan',
 ];
 
 export type ScannerCheck = { kind: 'allowed' } | { kind: 'scanner'; match: string };

@@ -8,7 +8,10 @@ import { inviteStep, required } from './invite-context.ts';
 export function acceptCall(types: CallTypes, log: Logger): SipMiddleware {
   return inviteStep(log, async (req, res, context) => {
     const refusal = await types[required(context.kind, 'call kind')].accept(req, context);
-    if (refusal !== undefined) { sendSipError(res, refusal); return false; }
+    if (refusal !== undefined) {
+      sendSipError(res, refusal);
+      return false;
+    }
     return true;
   });
 }

@@ -21,8 +21,12 @@ export function accessNumberCallType(ports: AccessNumberPorts): CallType & { rea
     async route(req, res, context) {
       const access = required(context.accessNumber, 'access number');
       await required(ports.ivr, 'media server').handle(req, res, {
-        callId: required(context.callId, 'Call-ID'), accessNumber: access.number, language: access.language, sourceIp: req.source_address,
-        carrierId: required(context.carrier, 'carrier'), identity: callerIdentity((name) => req.get(name)),
+        callId: required(context.callId, 'Call-ID'),
+        accessNumber: access.number,
+        language: access.language,
+        sourceIp: req.source_address,
+        carrierId: required(context.carrier, 'carrier'),
+        identity: callerIdentity((name) => req.get(name)),
       });
     },
   };

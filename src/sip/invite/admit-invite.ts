@@ -21,16 +21,27 @@ export class InviteAdmission {
   constructor(private readonly opts: { onInvite?: () => void; elapsed?: () => number } = {}) {}
 
   /** From now on, new INVITEs are refused. */
-  drain(): void { this.isDraining = true; }
-  get draining(): boolean { return this.isDraining; }
+  drain(): void {
+    this.isDraining = true;
+  }
+  get draining(): boolean {
+    return this.isDraining;
+  }
   /** INVITEs admitted whose handling has not ended yet. */
-  get inflight(): number { return this.count; }
+  get inflight(): number {
+    return this.count;
+  }
 
   readonly middleware: SipMiddleware = (req, res, next) => {
     this.opts.onInvite?.();
-    if (this.isDraining) { sendSipError(res, 'SERVICE_UNAVAILABLE', { headers: { 'Retry-After': String(DRAINING_RETRY_AFTER_SECONDS) } }); return; }
+    if (this.isDraining) {
+      sendSipError(res, 'SERVICE_UNAVAILABLE', { headers: { 'Retry-After': String(DRAINING_RETRY_AFTER_SECONDS) } });
+      return;
+    }
     this.count++;
-    openInvite(req, (this.opts.elapsed ?? performance.now.bind(performance))(), () => { this.count--; });
+    openInvite(req, (this.opts.elapsed ?? performance.now.bind(performance))(), () => {
+      this.count--;
+    });
     next();
   };
 }

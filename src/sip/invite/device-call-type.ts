@@ -28,12 +28,27 @@ export function deviceCallType(ports: DeviceCallPorts): CallType & { readonly ki
     async route(req, res, context) {
       const id = required(context.identity, 'caller identity');
       const dialled = userOf(req.uri);
-      if (!dialled) { sendSipError(res, 'BAD_REQUEST_URI'); return; }
+      if (!dialled) {
+        sendSipError(res, 'BAD_REQUEST_URI');
+        return;
+      }
       const account = await ports.account(id.accountId);
-      await ports.outbound.handle(req, res, account, {
-        callId: required(context.callId, 'Call-ID'), kind: 'device', cli: e164FromUser(req.callingNumber ?? '') ?? null, sourceIp: req.source_address,
-        accessNumber: null, device: id.username, dialledNumber: dialled,
-      }, dialled, context.receivedAt);
+      await ports.outbound.handle(
+        req,
+        res,
+        account,
+        {
+          callId: required(context.callId, 'Call-ID'),
+          kind: 'device',
+          cli: e164FromUser(req.callingNumber ?? '') ?? null,
+          sourceIp: req.source_address,
+          accessNumber: null,
+          device: id.username,
+          dialledNumber: dialled,
+        },
+        dialled,
+        context.receivedAt,
+      );
     },
   };
 }

@@ -35,7 +35,10 @@ export interface InviteContext {
   identity?: InviteIdentity;
 }
 
-interface Entry { context: InviteContext; finish: () => void }
+interface Entry {
+  context: InviteContext;
+  finish: () => void;
+}
 
 const open = new WeakMap<object, Entry>();
 
@@ -43,7 +46,15 @@ const open = new WeakMap<object, Entry>();
 export function openInvite(req: SipRequest, receivedAt: number, finish: () => void): InviteContext {
   let finished = false;
   const context: InviteContext = { receivedAt };
-  open.set(req, { context, finish: () => { if (!finished) { finished = true; finish(); } } });
+  open.set(req, {
+    context,
+    finish: () => {
+      if (!finished) {
+        finished = true;
+        finish();
+      }
+    },
+  });
   return context;
 }
 
@@ -75,11 +86,20 @@ export type InviteStep = (req: InviteRequest, res: InviteResponse, context: Invi
 export function inviteStep(log: Logger, step: InviteStep): SipMiddleware {
   return (req, res, next) => {
     const entry = entryOf(req);
-    const failed = (err: unknown) => { entry.finish(); answerFailure(req, res, err, log); };
+    const failed = (err: unknown) => {
+      entry.finish();
+      answerFailure(req, res, err, log);
+    };
     let outcome: boolean | Promise<boolean>;
     try {
       outcome = step(req as InviteRequest, res as InviteResponse, entry.context);
-    } catch (err) { failed(err); return; }
-    void Promise.resolve(outcome).then((go) => { if (go) next(); else entry.finish(); }, failed);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    void Promise.resolve(outcome).then((go) => {
+      if (go) next();
+      else entry.finish();
+    }, failed);
   };
 }

@@ -25,8 +25,10 @@ export function personalNumberCallType(ports: PersonalNumberPorts): CallType & {
     },
     async route(req, res, context) {
       await ports.did.handle(req, res, required(context.personalNumber, 'personal number'), {
-        callId: required(context.callId, 'Call-ID'), cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null,
-        sourceIp: req.source_address, carrier: required(context.carrier, 'carrier'),
+        callId: required(context.callId, 'Call-ID'),
+        cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null,
+        sourceIp: req.source_address,
+        carrier: required(context.carrier, 'carrier'),
       });
     },
   };

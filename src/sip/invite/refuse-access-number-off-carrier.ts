@@ -10,7 +10,10 @@ import { inviteStep } from './invite-context.ts';
 
 export function refuseAccessNumberOffCarrier(log: Logger): SipMiddleware {
   return inviteStep(log, (_req, res, context) => {
-    if (context.accessNumber && context.carrier === undefined) { sendSipError(res, 'ACCESS_NUMBER_VIA_CARRIER_ONLY'); return false; }
+    if (context.accessNumber && context.carrier === undefined) {
+      sendSipError(res, 'ACCESS_NUMBER_VIA_CARRIER_ONLY');
+      return false;
+    }
     return true;
   });
 }

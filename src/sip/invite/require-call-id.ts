@@ -8,7 +8,10 @@ import { inviteStep } from './invite-context.ts';
 export function requireCallId(log: Logger): SipMiddleware {
   return inviteStep(log, (req, res, context) => {
     const callId = callIdOf(req);
-    if (!callId) { sendSipError(res, 'BAD_CALL_ID'); return false; }
+    if (!callId) {
+      sendSipError(res, 'BAD_CALL_ID');
+      return false;
+    }
     context.callId = callId;
     return true;
   });

@@ -63,7 +63,10 @@ export interface AccessNumberDeps {
   sender?: OutOfDialogSender;
 }
 
-const timerWait = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms); });
+const timerWait = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
 
 /** One call to an access number, as it reached the app from a trusted carrier. */
 export interface AccessCallFacts {
@@ -105,7 +108,12 @@ export class AccessNumberCall {
 }
 
 /** What the current outbound call holds while it is dialled and connected. */
-interface Outbound { call: PrepaidCall; auth: Authorised; leg?: MediaLeg; uac?: UacDialog }
+interface Outbound {
+  call: PrepaidCall;
+  auth: Authorised;
+  leg?: MediaLeg;
+  uac?: UacDialog;
+}
 
 class IvrRun {
   private state = IvrState.Welcome;
@@ -123,21 +131,33 @@ class IvrRun {
   private pinAttempts = 0;
   private readonly events = new Set<IvrEventType>();
 
-  constructor(private readonly d: AccessNumberDeps, private readonly session: MediaSession, private readonly f: AccessCallFacts,
-    private readonly log: Logger, private readonly answeredAt: number) {
+  constructor(
+    private readonly d: AccessNumberDeps,
+    private readonly session: MediaSession,
+    private readonly f: AccessCallFacts,
+    private readonly log: Logger,
+    private readonly answeredAt: number,
+  ) {
     this.phrases = phraseBook(f.language);
   }
 
   async run(): Promise<void> {
     this.session.on('ended', () => {
       this.callerGone = true;
-      try { this.pendingUac?.cancel(); } catch { /* already final */ }
+      try {
+        this.pendingUac?.cancel();
+      } catch {
+        /* already final */
+      }
       this.interruptConnected?.('caller-gone');
     });
     this.session.on('rtp-timeout', (e) => {
       this.log.info({ leg: e.leg, silentMs: e.silentMs }, 'RTP timeout: hanging up');
       if (this.interruptConnected) this.interruptConnected('rtp-timeout');
-      else { this.callerGone = true; void this.session.destroy(); }
+      else {
+        this.callerGone = true;
+        void this.session.destroy();
+      }
     });
     try {
       while (this.state !== IvrState.Ended) {
@@ -166,16 +186,33 @@ class IvrRun {
   private async recordSession(): Promise<void> {
     if (!this.d.sessions) return;
     const endTime = Date.now();
-    const outcome: IvrSessionRecord['outcome'] = this.seq > 0 ? 'calls_placed'
-      : this.refusal === 'pin-locked' && this.events.has('refused') ? 'locked'
-        : this.refusal === 'pin-incorrect' && this.events.has('refused') ? 'pin_refused'
-          : this.events.has('refused') ? 'refused'
-            : this.events.has('hangup') ? 'caller_hung_up'
-              : this.events.has('no-destination') ? 'no_destination' : 'ended';
+    const outcome: IvrSessionRecord['outcome'] =
+      this.seq > 0
+        ? 'calls_placed'
+        : this.refusal === 'pin-locked' && this.events.has('refused')
+          ? 'locked'
+          : this.refusal === 'pin-incorrect' && this.events.has('refused')
+            ? 'pin_refused'
+            : this.events.has('refused')
+              ? 'refused'
+              : this.events.has('hangup')
+                ? 'caller_hung_up'
+                : this.events.has('no-destination')
+                  ? 'no_destination'
+                  : 'ended';
     const record: IvrSessionRecord = {
-      callId: this.f.callId, accountId: this.account?.id ?? null, accessNumber: this.f.accessNumber,
-      cli: this.f.identity.withheld ? null : this.f.identity.cli, sourceIp: this.f.sourceIp, carrier: this.f.carrierId,
-      startTime: this.answeredAt, endTime, durationMs: Math.max(0, endTime - this.answeredAt), outcome, pinAttempts: this.pinAttempts, calls: this.seq,
+      callId: this.f.callId,
+      accountId: this.account?.id ?? null,
+      accessNumber: this.f.accessNumber,
+      cli: this.f.identity.withheld ? null : this.f.identity.cli,
+      sourceIp: this.f.sourceIp,
+      carrier: this.f.carrierId,
+      startTime: this.answeredAt,
+      endTime,
+      durationMs: Math.max(0, endTime - this.answeredAt),
+      outcome,
+      pinAttempts: this.pinAttempts,
+      calls: this.seq,
     };
     try {
       await this.d.sessions.recordIvrSession(record);
@@ -187,18 +224,30 @@ class IvrRun {
 
   private act(): Promise<IvrEventType> {
     switch (this.state) {
-      case IvrState.Welcome: return this.welcome();
-      case IvrState.PinEntry: return this.pinEntry();
-      case IvrState.OfferCli: return this.offerCli();
-      case IvrState.Balance: return this.balance();
-      case IvrState.Destination: return this.destinationEntry();
-      case IvrState.Authorising: return this.authorise();
-      case IvrState.Dialling: return this.dial();
-      case IvrState.Connected: return this.connected();
-      case IvrState.AnotherCall: return this.anotherCall();
-      case IvrState.Refusal: return this.say([this.refusal]);
-      case IvrState.Goodbye: return this.say(['goodbye']);
-      case IvrState.Ended: throw new Error('the IVR has ended');
+      case IvrState.Welcome:
+        return this.welcome();
+      case IvrState.PinEntry:
+        return this.pinEntry();
+      case IvrState.OfferCli:
+        return this.offerCli();
+      case IvrState.Balance:
+        return this.balance();
+      case IvrState.Destination:
+        return this.destinationEntry();
+      case IvrState.Authorising:
+        return this.authorise();
+      case IvrState.Dialling:
+        return this.dial();
+      case IvrState.Connected:
+        return this.connected();
+      case IvrState.AnotherCall:
+        return this.anotherCall();
+      case IvrState.Refusal:
+        return this.say([this.refusal]);
+      case IvrState.Goodbye:
+        return this.say(['goodbye']);
+      case IvrState.Ended:
+        throw new Error('the IVR has ended');
     }
   }
 
@@ -257,7 +306,11 @@ class IvrRun {
     const subjects: LockSubject[] = [this.callerSubject, ...(owner === undefined ? [] : [{ accountId: owner }])];
     for (let attempt = 0; attempt < this.d.settings.pinTries; attempt++) {
       const r = await this.session.collect({
-        min: 6, max: 12, terminators: '#', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs,
+        min: 6,
+        max: 12,
+        terminators: '#',
+        firstDigitMs: this.d.settings.firstDigitMs,
+        interDigitMs: this.d.settings.interDigitMs,
         prompts: attempt === 0 ? ['enter-pin'] : ['pin-incorrect', 'enter-pin'],
       });
       if (this.gone(r)) return 'hangup';
@@ -267,8 +320,15 @@ class IvrRun {
       const taken = await this.d.budget.take(this.origin);
       if (!taken.ok) return this.budgetRefusal(taken.spent);
       for (const budget of taken.nowSpent) {
-        this.log.warn({ budget, sourceIp: this.f.sourceIp, carrierId: this.f.carrierId, limit: budget === 'source' ? this.d.settings.pinBudgetPerSource : this.d.settings.pinBudgetPerAccessNumber },
-          'wrong-PIN budget spent: PIN login stops until the window slides (possible PIN guessing)');
+        this.log.warn(
+          {
+            budget,
+            sourceIp: this.f.sourceIp,
+            carrierId: this.f.carrierId,
+            limit: budget === 'source' ? this.d.settings.pinBudgetPerSource : this.d.settings.pinBudgetPerAccessNumber,
+          },
+          'wrong-PIN budget spent: PIN login stops until the window slides (possible PIN guessing)',
+        );
         this.d.onPinBudgetExhausted?.({ ...this.origin, budget });
       }
       const accountId = await this.d.accounts.findAccountByPin(r.digits);
@@ -278,7 +338,7 @@ class IvrRun {
         await this.d.budget.giveBack(this.origin, taken.ticket);
         this.account = await this.d.accounts.get(accountId);
         this.byPin = true;
-        if (cli) await this.d.lockout.succeeded({ cli });   // an anonymous success clears nothing: it is not one caller
+        if (cli) await this.d.lockout.succeeded({ cli }); // an anonymous success clears nothing: it is not one caller
         this.log.info({ accountId }, 'logged in by PIN');
         return 'pin-accepted';
       }
@@ -307,7 +367,14 @@ class IvrRun {
     if (!this.byPin || !allowed || !cli || withheld || a.status !== 'active') return 'done';
     if ((await this.d.accounts.findAccountByCli(cli)) !== undefined) return 'done';
     if ((await this.d.accounts.listClis(a.id)).length >= this.d.settings.maxClis) return 'done';
-    const r = await this.session.collect({ min: 1, max: 1, terminators: '', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs, prompts: ['register-cli'] });
+    const r = await this.session.collect({
+      min: 1,
+      max: 1,
+      terminators: '',
+      firstDigitMs: this.d.settings.firstDigitMs,
+      interDigitMs: this.d.settings.interDigitMs,
+      prompts: ['register-cli'],
+    });
     if (this.gone(r)) return 'hangup';
     if (r.kind !== 'digits' || r.digits !== '1') return 'done';
     try {
@@ -328,8 +395,13 @@ class IvrRun {
 
   private async destinationEntry(): Promise<IvrEventType> {
     const r = await this.session.collect({
-      min: 3, max: 20, terminators: '#', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs,
-      retries: 1, prompts: ['enter-destination'],
+      min: 3,
+      max: 20,
+      terminators: '#',
+      firstDigitMs: this.d.settings.firstDigitMs,
+      interDigitMs: this.d.settings.interDigitMs,
+      retries: 1,
+      prompts: ['enter-destination'],
     });
     if (this.gone(r)) return 'hangup';
     if (r.kind !== 'digits') return 'no-destination';
@@ -341,10 +413,20 @@ class IvrRun {
     const a = this.account!;
     this.seq += 1;
     const callId = this.seq === 1 ? this.f.callId : `${this.f.callId}/${this.seq}`;
-    const call = new PrepaidCall({
-      callId, accountId: a.id, kind: 'access_number', cli: this.f.identity.cli, sourceIp: this.f.sourceIp, accessNumber: this.f.accessNumber,
-      device: null, dialledNumber: this.destination, currency: a.currency,
-    }, Date.now());
+    const call = new PrepaidCall(
+      {
+        callId,
+        accountId: a.id,
+        kind: 'access_number',
+        cli: this.f.identity.cli,
+        sourceIp: this.f.sourceIp,
+        accessNumber: this.f.accessNumber,
+        device: null,
+        dialledNumber: this.destination,
+        currency: a.currency,
+      },
+      Date.now(),
+    );
     const log = this.log.child({ callId, accountId: a.id });
     const auth = await this.d.control.authorise(call, a, this.destination, log);
     if (!auth.ok) {
@@ -359,7 +441,9 @@ class IvrRun {
 
   private async failOutbound(status: number, reason: string): Promise<IvrEventType> {
     const o = this.outbound!;
-    o.call.sipCode = status; o.call.sipReason = reason; o.call.disposition = 'failed';
+    o.call.sipCode = status;
+    o.call.sipReason = reason;
+    o.call.disposition = 'failed';
     await this.d.control.settle(o.call, this.log);
     await this.session.release();
     return this.refuse('call-failed');
@@ -371,26 +455,51 @@ class IvrRun {
     try {
       o.leg = await this.session.createLeg();
     } catch (err) {
-      if (this.callerGone) { await this.d.control.settle(o.call, log); return 'hangup'; }
+      if (this.callerGone) {
+        await this.d.control.settle(o.call, log);
+        return 'hangup';
+      }
       if (!(err instanceof MediaPortsExhaustedError)) throw err;
       log.warn({ err: err.message }, 'no media port for the outbound leg');
       return this.failOutbound(...sipStatusOf('MEDIA_PORTS_EXHAUSTED'));
     }
     const leg = o.leg;
-    if (this.gone(await this.session.play(['connecting']))) { await this.d.control.settle(o.call, log); return 'hangup'; }
+    if (this.gone(await this.session.play(['connecting']))) {
+      await this.d.control.settle(o.call, log);
+      return 'hangup';
+    }
     // ringback while the carrier rings; bridging stops it
     void this.session.play(['tones/ringback'], { loop: true });
-    const outcome = await this.d.control.dial(o.call, o.auth.routes, (route, sent, ringing) => this.d.srf.createUAC(route.uri, {
-      localSdp: leg.localSdp,
-      callingNumber: this.f.identity.withheld ? 'anonymous' : (this.f.identity.cli ?? 'anonymous'),
-      ...(this.f.identity.withheld ? { headers: { Privacy: 'id' } } : {}),
-      ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
-    }, {
-      cbRequest: (_err, r) => { this.pendingUac = r; sent(() => r.cancel()); },
-      cbProvisional: (p) => { if (p.status === 180 || p.status === 183) ringing(); },
-    }), () => this.callerGone, log);
+    const outcome = await this.d.control.dial(
+      o.call,
+      o.auth.routes,
+      (route, sent, ringing) =>
+        this.d.srf.createUAC(
+          route.uri,
+          {
+            localSdp: leg.localSdp,
+            callingNumber: this.f.identity.withheld ? 'anonymous' : (this.f.identity.cli ?? 'anonymous'),
+            ...(this.f.identity.withheld ? { headers: { Privacy: 'id' } } : {}),
+            ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
+          },
+          {
+            cbRequest: (_err, r) => {
+              this.pendingUac = r;
+              sent(() => r.cancel());
+            },
+            cbProvisional: (p) => {
+              if (p.status === 180 || p.status === 183) ringing();
+            },
+          },
+        ),
+      () => this.callerGone,
+      log,
+    );
     this.pendingUac = undefined;
-    if (outcome.kind === 'cancelled') { await this.d.control.settle(o.call, log); return 'hangup'; }
+    if (outcome.kind === 'cancelled') {
+      await this.d.control.settle(o.call, log);
+      return 'hangup';
+    }
     if (outcome.kind === 'failed') {
       await this.d.control.settle(o.call, log);
       await this.session.release();
@@ -426,21 +535,35 @@ class IvrRun {
         finished = true;
         this.interruptConnected = undefined;
         // the leg's media is freed before anything else is played to the caller
-        void supervision.end(disposition).then(() => this.session.release()).then(() => resolve(event), () => resolve('hangup'));
+        void supervision
+          .end(disposition)
+          .then(() => this.session.release())
+          .then(
+            () => resolve(event),
+            () => resolve('hangup'),
+          );
       };
       // the caller's leg (answered by the media server) and the carrier's, for another process to end if this one dies
       const state = readCallLegs(this.d.server?.(), this.session.dialog, uac);
-      const supervision = this.d.control.supervise(o.call, o.auth.rate, o.auth.coveredSeconds, {
-        hangUp: (reason) => {
-          void Promise.resolve(uac.destroy({ headers: cutReasonHeader(reason) })).catch(() => undefined);
-          // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
-          if (reason === 'signalling_lost' && state && this.d.sender) byeBothLegs(this.d.sender, state, cutReasonHeader(reason), log);
-          queueMicrotask(() => finish('cut', reason));
+      const supervision = this.d.control.supervise(
+        o.call,
+        o.auth.rate,
+        o.auth.coveredSeconds,
+        {
+          hangUp: (reason) => {
+            void Promise.resolve(uac.destroy({ headers: cutReasonHeader(reason) })).catch(() => undefined);
+            // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+            if (reason === 'signalling_lost' && state && this.d.sender) byeBothLegs(this.d.sender, state, cutReasonHeader(reason), log);
+            queueMicrotask(() => finish('cut', reason));
+          },
+          warn: () => {
+            void this.session.inject(warning).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warning not injected'));
+          },
+          stillUp: () => dialogStillUp(uac),
+          ...(state ? { state } : {}),
         },
-        warn: () => { void this.session.inject(warning).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warning not injected')); },
-        stillUp: () => dialogStillUp(uac),
-        ...(state ? { state } : {}),
-      }, log);
+        log,
+      );
       onDialogEnd(uac, () => finish('far-end-hangup', 'answered'));
       this.interruptConnected = (why) => {
         void Promise.resolve(uac.destroy(why === 'rtp-timeout' ? { headers: cutReasonHeader('rtp_timeout') } : undefined)).catch(() => undefined);
@@ -454,7 +577,14 @@ class IvrRun {
     this.outbound = undefined;
     await this.session.release();
     if (!this.d.settings.anotherCall || this.callerGone) return this.callerGone ? 'hangup' : 'done';
-    const r = await this.session.collect({ min: 1, max: 1, terminators: '', firstDigitMs: this.d.settings.firstDigitMs, interDigitMs: this.d.settings.interDigitMs, prompts: ['another-call'] });
+    const r = await this.session.collect({
+      min: 1,
+      max: 1,
+      terminators: '',
+      firstDigitMs: this.d.settings.firstDigitMs,
+      interDigitMs: this.d.settings.interDigitMs,
+      prompts: ['another-call'],
+    });
     if (this.gone(r)) return 'hangup';
     return r.kind === 'digits' && r.digits === '1' ? 'another' : 'done';
   }

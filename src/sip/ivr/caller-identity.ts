@@ -13,7 +13,11 @@ export interface CallerIdentity {
 
 /** Percent-decoding that never throws: a malformed escape leaves the text as it came. */
 function safeDecode(s: string): string {
-  try { return decodeURIComponent(s); } catch { return s; }
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 function userOfNameAddr(value: string | undefined): string | undefined {

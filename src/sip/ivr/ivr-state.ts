@@ -43,8 +43,19 @@ export enum IvrState {
 }
 
 export type IvrEventType =
-  | 'cli-login' | 'pin-needed' | 'pin-accepted' | 'refused' | 'done' | 'destination' | 'no-destination'
-  | 'authorised' | 'answered' | 'far-end-hangup' | 'cut' | 'another' | 'hangup';
+  | 'cli-login'
+  | 'pin-needed'
+  | 'pin-accepted'
+  | 'refused'
+  | 'done'
+  | 'destination'
+  | 'no-destination'
+  | 'authorised'
+  | 'answered'
+  | 'far-end-hangup'
+  | 'cut'
+  | 'another'
+  | 'hangup';
 
 const NEXT: Record<IvrState, Partial<Record<IvrEventType, IvrState>>> = {
   [IvrState.Welcome]: { 'cli-login': IvrState.Balance, 'pin-needed': IvrState.PinEntry, refused: IvrState.Refusal },

@@ -50,16 +50,21 @@ export interface PinBudgetOptions {
 }
 
 /** Where the attempt comes from: the access number dialled and the carrier address it arrived from. */
-export interface PinAttemptOrigin { accessNumber: string; sourceIp: string }
+export interface PinAttemptOrigin {
+  accessNumber: string;
+  sourceIp: string;
+}
 
 export type PinBudgetTake =
-  | { ok: true; ticket: string; /** this attempt spent the last unit of these budgets */ nowSpent: PinBudgetName[] }
-  | { ok: false; spent: PinBudgetName };
+  { ok: true; ticket: string; /** this attempt spent the last unit of these budgets */ nowSpent: PinBudgetName[] } | { ok: false; spent: PinBudgetName };
 
 export class PinBudget {
   private readonly now: () => number;
 
-  constructor(private readonly redis: Redis, private readonly o: PinBudgetOptions) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly o: PinBudgetOptions,
+  ) {
     this.now = o.now ?? Date.now;
   }
 
@@ -70,7 +75,11 @@ export class PinBudget {
 
   private async run(origin: PinAttemptOrigin, member: string): Promise<[number, number, number]> {
     const [an, src] = this.keys(origin);
-    const r = await this.redis.eval(TAKE, 2, an, src, this.now(), this.o.windowMs, this.o.perAccessNumber, this.o.perSource, member) as [number, number, number];
+    const r = (await this.redis.eval(TAKE, 2, an, src, this.now(), this.o.windowMs, this.o.perAccessNumber, this.o.perSource, member)) as [
+      number,
+      number,
+      number,
+    ];
     return r;
   }
 

@@ -21,10 +21,19 @@ return 0`;
 
 export type LockSubject = { cli: string } | { accountId: number } | { anonymousOn: string };
 
-export interface PinLockoutOptions { namespace: string; threshold: number; anonymousThreshold: number; windowMs: number; lockMs: number }
+export interface PinLockoutOptions {
+  namespace: string;
+  threshold: number;
+  anonymousThreshold: number;
+  windowMs: number;
+  lockMs: number;
+}
 
 export class PinLockout {
-  constructor(private readonly redis: Redis, private readonly o: PinLockoutOptions) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly o: PinLockoutOptions,
+  ) {}
 
   private keys(s: LockSubject): [fails: string, lock: string] {
     const tag = 'cli' in s ? `{ivrpin:cli:${s.cli}}` : 'accountId' in s ? `{ivrpin:acct:${s.accountId}}` : `{ivrpin:anon:${s.anonymousOn}}`;

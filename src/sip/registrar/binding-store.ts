@@ -44,10 +44,7 @@ export interface BindingUpdate {
   binding: Binding | undefined;
 }
 
-export type RegisterOutcome =
-  | { kind: 'ok'; bindings: Binding[] }
-  | { kind: 'out-of-order' }
-  | { kind: 'too-many' };
+export type RegisterOutcome = { kind: 'ok'; bindings: Binding[] } | { kind: 'out-of-order' } | { kind: 'too-many' };
 
 export type WhenFull = 'replace-oldest' | 'reject';
 
@@ -146,14 +143,21 @@ type WithScript = Redis & { sipRegister(hash: string, index: string, ...args: st
 export class BindingStore {
   private readonly redis: WithScript;
 
-  constructor(redis: Redis, private readonly opts: BindingStoreOptions) {
+  constructor(
+    redis: Redis,
+    private readonly opts: BindingStoreOptions,
+  ) {
     if (!('sipRegister' in redis)) redis.defineCommand('sipRegister', { numberOfKeys: 2, lua: SCRIPT });
     this.redis = redis as WithScript;
   }
 
   /** Applies one REGISTER's contacts atomically (see the file comment). */
-  async register(aor: string, request: { callId: string; cseq: number }, updates: readonly BindingUpdate[],
-    limit: { maxContacts: number; whenFull: WhenFull }): Promise<RegisterOutcome> {
+  async register(
+    aor: string,
+    request: { callId: string; cseq: number },
+    updates: readonly BindingUpdate[],
+    limit: { maxContacts: number; whenFull: WhenFull },
+  ): Promise<RegisterOutcome> {
     const args: string[] = [];
     for (const u of updates) args.push(u.key, String(u.expiresAt), u.expiresAt === 0 ? '' : JSON.stringify(u.binding));
     return this.run(aor, request, 'update', updates.length, limit, args);
@@ -173,13 +177,32 @@ export class BindingStore {
     return values.flatMap((v) => (v === null ? [] : [JSON.parse(v) as Binding])).filter((b) => b.expiresAt > now);
   }
 
-  private async run(aor: string, request: { callId: string; cseq: number }, mode: 'update' | 'star', n: number,
-    limit: { maxContacts: number; whenFull: WhenFull }, args: string[]): Promise<RegisterOutcome> {
-    const r = await this.redis.sipRegister(this.hashKey(aor), this.indexKey(aor),
-      String(this.opts.now()), request.callId, String(request.cseq), String(limit.maxContacts), limit.whenFull, mode, String(n), ...args);
+  private async run(
+    aor: string,
+    request: { callId: string; cseq: number },
+    mode: 'update' | 'star',
+    n: number,
+    limit: { maxContacts: number; whenFull: WhenFull },
+    args: string[],
+  ): Promise<RegisterOutcome> {
+    const r = await this.redis.sipRegister(
+      this.hashKey(aor),
+      this.indexKey(aor),
+      String(this.opts.now()),
+      request.callId,
+      String(request.cseq),
+      String(limit.maxContacts),
+      limit.whenFull,
+      mode,
+      String(n),
+      ...args,
+    );
     if (r[0] === 'out-of-order') return { kind: 'out-of-order' };
     if (r[0] === 'too-many') return { kind: 'too-many' };
-    const bindings = r.slice(1).map((j) => JSON.parse(j) as Binding).sort((a, b) => a.expiresAt - b.expiresAt);
+    const bindings = r
+      .slice(1)
+      .map((j) => JSON.parse(j) as Binding)
+      .sort((a, b) => a.expiresAt - b.expiresAt);
     return { kind: 'ok', bindings };
   }
 

@@ -39,14 +39,25 @@ function splitTop(s: string, sep: string): string[] | undefined {
     const ch = s[i]!;
     if (inQuote) {
       cur += ch;
-      if (ch === '\\' && i + 1 < s.length) { cur += s[++i]; continue; }
+      if (ch === '\\' && i + 1 < s.length) {
+        cur += s[++i];
+        continue;
+      }
       if (ch === '"') inQuote = false;
       continue;
     }
     if (ch === '"') inQuote = true;
-    else if (ch === '<') { if (inAngle) return undefined; inAngle = true; }
-    else if (ch === '>') { if (!inAngle) return undefined; inAngle = false; }
-    else if (ch === sep && !inAngle) { out.push(cur); cur = ''; continue; }
+    else if (ch === '<') {
+      if (inAngle) return undefined;
+      inAngle = true;
+    } else if (ch === '>') {
+      if (!inAngle) return undefined;
+      inAngle = false;
+    } else if (ch === sep && !inAngle) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
     cur += ch;
   }
   if (inQuote || inAngle) return undefined;

@@ -50,7 +50,13 @@ export interface RegisterHandlerOptions {
   logger?: RegistrarLogger;
 }
 
-interface Settings { minExpires: number; maxExpires: number; defaultExpires: number; maxContacts: number; whenFull: WhenFull }
+interface Settings {
+  minExpires: number;
+  maxExpires: number;
+  defaultExpires: number;
+  maxContacts: number;
+  whenFull: WhenFull;
+}
 
 export function createRegisterHandler(opts: RegisterHandlerOptions): SipMiddleware {
   const s: Settings = {
@@ -66,7 +72,10 @@ export function createRegisterHandler(opts: RegisterHandlerOptions): SipMiddlewa
   if (!Number.isInteger(s.maxContacts) || s.maxContacts < 1) throw new RangeError('maxContacts must be a positive integer');
 
   return (req, res, next) => {
-    if (req.method !== 'REGISTER') { next(); return; }
+    if (req.method !== 'REGISTER') {
+      next();
+      return;
+    }
     handle(opts, s, req, res).catch((err: unknown) => {
       opts.logger?.error({ err, callId: req.get('call-id') }, 'REGISTER failed');
       sendSipError(res, 'SERVICE_UNAVAILABLE', { headers: { 'Retry-After': '5' } });
@@ -76,7 +85,10 @@ export function createRegisterHandler(opts: RegisterHandlerOptions): SipMiddlewa
 
 async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest, res: SipResponse): Promise<void> {
   const parsed = readRegisterRequest(req);
-  if (!parsed.ok) { res.send(400, parsed.reason); return; }
+  if (!parsed.ok) {
+    res.send(400, parsed.reason);
+    return;
+  }
   const r = parsed.value;
 
   const authorization = req.get('authorization');
@@ -100,7 +112,10 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
     sendSipError(res, 'FORBIDDEN');
     return;
   }
-  if (r.toUser !== auth.username) { sendSipError(res, 'FORBIDDEN'); return; }
+  if (r.toUser !== auth.username) {
+    sendSipError(res, 'FORBIDDEN');
+    return;
+  }
 
   const aor = `${auth.username}@${opts.authenticator.realm}`;
   const request = { callId: r.callId, cseq: r.cseq };
@@ -108,7 +123,10 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
 
   if (r.contacts === '*') {
     const out = await opts.bindings.removeAll(aor, request);
-    if (out.kind !== 'ok') { sendSipError(res, 'REGISTRATION_OUT_OF_ORDER'); return; }
+    if (out.kind !== 'ok') {
+      sendSipError(res, 'REGISTRATION_OUT_OF_ORDER');
+      return;
+    }
     res.send(200, 'OK');
     return;
   }
@@ -124,11 +142,20 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
     const expiresAt = seconds === 0 ? 0 : now + seconds * 1000;
     updates.push({ key, expiresAt, binding: seconds === 0 ? undefined : toBinding(aor, key, contact, expiresAt, r, req, now, auth.accountId) });
   }
-  if (updates.filter((u) => u.expiresAt > 0).length > s.maxContacts) { sendSipError(res, 'TOO_MANY_CONTACTS'); return; }
+  if (updates.filter((u) => u.expiresAt > 0).length > s.maxContacts) {
+    sendSipError(res, 'TOO_MANY_CONTACTS');
+    return;
+  }
 
   const out = await opts.bindings.register(aor, request, updates, { maxContacts: s.maxContacts, whenFull: s.whenFull });
-  if (out.kind === 'out-of-order') { sendSipError(res, 'REGISTRATION_OUT_OF_ORDER'); return; }
-  if (out.kind === 'too-many') { sendSipError(res, 'TOO_MANY_CONTACTS'); return; }
+  if (out.kind === 'out-of-order') {
+    sendSipError(res, 'REGISTRATION_OUT_OF_ORDER');
+    return;
+  }
+  if (out.kind === 'too-many') {
+    sendSipError(res, 'TOO_MANY_CONTACTS');
+    return;
+  }
   const headers: Record<string, string> = {};
   if (out.bindings.length > 0) headers.Contact = out.bindings.map((b) => contactValue(b, now)).join(', ');
   res.send(200, 'OK', { headers });
@@ -151,13 +178,28 @@ export function bindingKey(contact: NameAddr): string {
   return `u:${u.scheme}:${userPart}${u.host}${afterHost}`;
 }
 
-function toBinding(aor: string, key: string, contact: NameAddr, expiresAt: number, r: RegisterRequest, req: SipRequest, now: number, accountId: number): Binding {
+function toBinding(
+  aor: string,
+  key: string,
+  contact: NameAddr,
+  expiresAt: number,
+  r: RegisterRequest,
+  req: SipRequest,
+  now: number,
+  accountId: number,
+): Binding {
   return {
-    aor, key, uri: contact.uri,
+    aor,
+    key,
+    uri: contact.uri,
     params: contact.rawParams.filter((p) => !/^expires\s*(=|$)/i.test(p)),
-    expiresAt, callId: r.callId, cseq: r.cseq,
+    expiresAt,
+    callId: r.callId,
+    cseq: r.cseq,
     source: { address: req.source_address, port: req.source_port, transport: req.protocol },
-    userAgent: r.userAgent, registeredAt: now, accountId,
+    userAgent: r.userAgent,
+    registeredAt: now,
+    accountId,
   };
 }
 

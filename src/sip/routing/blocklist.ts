@@ -1,7 +1,10 @@
 import type pg from 'pg';
 import { RefreshingCache } from '../../common/refreshing-cache.ts';
 
-interface PrefixSet { prefixes: Set<string>; maxLen: number }
+interface PrefixSet {
+  prefixes: Set<string>;
+  maxLen: number;
+}
 
 /**
  * Destination prefixes nobody may call (premium-rate, known fraud ranges), reloaded every
@@ -10,11 +13,17 @@ interface PrefixSet { prefixes: Set<string>; maxLen: number }
 export class Blocklist {
   private readonly cache: RefreshingCache<'all', PrefixSet>;
 
-  constructor(private readonly pool: pg.Pool, cacheMs = 30_000) {
-    this.cache = new RefreshingCache(async () => {
-      const { rows } = await this.pool.query<{ prefix: string }>('select prefix from destination_blocklist');
-      return { prefixes: new Set(rows.map((r) => r.prefix)), maxLen: Math.max(0, ...rows.map((r) => r.prefix.length)) };
-    }, { ttlMs: cacheMs });
+  constructor(
+    private readonly pool: pg.Pool,
+    cacheMs = 30_000,
+  ) {
+    this.cache = new RefreshingCache(
+      async () => {
+        const { rows } = await this.pool.query<{ prefix: string }>('select prefix from destination_blocklist');
+        return { prefixes: new Set(rows.map((r) => r.prefix)), maxLen: Math.max(0, ...rows.map((r) => r.prefix.length)) };
+      },
+      { ttlMs: cacheMs },
+    );
   }
 
   async isBlocked(destination: string): Promise<boolean> {
@@ -23,5 +32,7 @@ export class Blocklist {
     return false;
   }
 
-  invalidate(): void { this.cache.clear(); }
+  invalidate(): void {
+    this.cache.clear();
+  }
 }

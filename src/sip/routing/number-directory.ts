@@ -1,9 +1,18 @@
 import type pg from 'pg';
 import { RefreshingCache } from '../../common/refreshing-cache.ts';
 
-export interface AccessNumber { number: string; language: string }
-export interface PersonalNumber { accountId: number; sipUsername: string | null }
-export interface DeviceUser { username: string; realm: string }
+export interface AccessNumber {
+  number: string;
+  language: string;
+}
+export interface PersonalNumber {
+  accountId: number;
+  sipUsername: string | null;
+}
+export interface DeviceUser {
+  username: string;
+  realm: string;
+}
 
 /**
  * The numbers carriers deliver to us: access numbers (to the IVR) and personal numbers (DIDs, to
@@ -17,21 +26,33 @@ export class NumberDirectory {
   private readonly devices: RefreshingCache<string, DeviceUser[]>;
 
   constructor(pool: pg.Pool, opts: { cacheMs: number; now?: () => number }) {
-    this.access = new RefreshingCache(async () => {
-      const { rows } = await pool.query<AccessNumber>('select number, language from access_numbers');
-      return new Map(rows.map((r) => [r.number, r]));
-    }, { ttlMs: opts.cacheMs, now: opts.now });
-    this.dids = new RefreshingCache(async (number) => {
-      const { rows } = await pool.query<PersonalNumber>(
-        'select account_id as "accountId", sip_username as "sipUsername" from dids where number = $1', [number]);
-      return rows[0];
-    }, { ttlMs: opts.cacheMs, now: opts.now });
-    this.devices = new RefreshingCache(async (key) => {
-      const [accountId, sipUsername] = JSON.parse(key) as [number, string | null];
-      const { rows } = await pool.query<DeviceUser>(
-        'select username, realm from sip_credentials where account_id = $1 and ($2::text is null or username = $2)', [accountId, sipUsername]);
-      return rows;
-    }, { ttlMs: opts.cacheMs, now: opts.now });
+    this.access = new RefreshingCache(
+      async () => {
+        const { rows } = await pool.query<AccessNumber>('select number, language from access_numbers');
+        return new Map(rows.map((r) => [r.number, r]));
+      },
+      { ttlMs: opts.cacheMs, now: opts.now },
+    );
+    this.dids = new RefreshingCache(
+      async (number) => {
+        const { rows } = await pool.query<PersonalNumber>('select account_id as "accountId", sip_username as "sipUsername" from dids where number = $1', [
+          number,
+        ]);
+        return rows[0];
+      },
+      { ttlMs: opts.cacheMs, now: opts.now },
+    );
+    this.devices = new RefreshingCache(
+      async (key) => {
+        const [accountId, sipUsername] = JSON.parse(key) as [number, string | null];
+        const { rows } = await pool.query<DeviceUser>(
+          'select username, realm from sip_credentials where account_id = $1 and ($2::text is null or username = $2)',
+          [accountId, sipUsername],
+        );
+        return rows;
+      },
+      { ttlMs: opts.cacheMs, now: opts.now },
+    );
   }
 
   /** The access number `e164` (an IVR entry point), if it is one. */

@@ -10,15 +10,15 @@ export interface Gateway {
   address: string;
   port: number;
   transport: 'udp' | 'tcp';
-  priority: number;                 // lower first
-  weight: number;                   // share among equal priority
+  priority: number; // lower first
+  weight: number; // share among equal priority
   techPrefix: string;
   auth?: { username: string; password: string };
 }
 
 export interface Carrier {
   id: string;
-  prefixes: string[];               // '' = all destinations
+  prefixes: string[]; // '' = all destinations
   gateways: Gateway[];
   /** Buy price per minute (micro-units) for a destination, if the carrier has a tariff with a rate for it. */
   buyRate?: (destination: string) => number | undefined;
@@ -26,7 +26,12 @@ export interface Carrier {
 
 export type RoutingMode = 'least_cost' | 'priority';
 
-export interface RouteAttempt { gateway: Gateway; carrierId: string; buyRate: number | undefined; uri: string }
+export interface RouteAttempt {
+  gateway: Gateway;
+  carrierId: string;
+  buyRate: number | undefined;
+  uri: string;
+}
 
 function longestMatch(prefixes: readonly string[], destination: string): number {
   let best = -1;
@@ -42,7 +47,10 @@ export function weightedOrder<T extends { weight: number }>(items: readonly T[],
     const total = pool.reduce((s, g) => s + g.weight, 0);
     let pick = random() * total;
     let i = 0;
-    for (; i < pool.length - 1; i++) { pick -= pool[i]!.weight; if (pick < 0) break; }
+    for (; i < pool.length - 1; i++) {
+      pick -= pool[i]!.weight;
+      if (pick < 0) break;
+    }
     out.push(pool.splice(i, 1)[0]!);
   }
   return out;

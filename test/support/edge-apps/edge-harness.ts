@@ -50,17 +50,40 @@ export async function startEdge(options: TestEdgeOptions = {}): Promise<TestEdge
   if (SIP_SERVER.kind === 'drachtio') {
     if ('bin' in SIP_SERVER) {
       const d = await startDrachtioServer(SIP_SERVER.bin, SECRET);
-      return { kind: 'drachtio', edge: undefined, config: undefined, ip: d.ip, sipPort: d.sipPort, adminPort: d.adminPort, secret: d.secret, sipHostport: `${d.ip}:${d.sipPort}`, stop: () => d.stop() };
+      return {
+        kind: 'drachtio',
+        edge: undefined,
+        config: undefined,
+        ip: d.ip,
+        sipPort: d.sipPort,
+        adminPort: d.adminPort,
+        secret: d.secret,
+        sipHostport: `${d.ip}:${d.sipPort}`,
+        stop: () => d.stop(),
+      };
     }
     const { admin, sip, secret } = SIP_SERVER;
-    return { kind: 'drachtio', edge: undefined, config: undefined, ip: sip.host, sipPort: sip.port, adminPort: admin.port, secret, sipHostport: `${sip.host}:${sip.port}`, stop: () => Promise.resolve() };
+    return {
+      kind: 'drachtio',
+      edge: undefined,
+      config: undefined,
+      ip: sip.host,
+      sipPort: sip.port,
+      adminPort: admin.port,
+      secret,
+      sipHostport: `${sip.host}:${sip.port}`,
+      stop: () => Promise.resolve(),
+    };
   }
   const ip = options.ip ?? randomLoopback();
   let lastError: unknown;
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = randomPort();
     const config = buildEdgeConfig({
-      sip: [{ protocol: 'udp', host: ip, port }, { protocol: 'tcp', host: ip, port }],
+      sip: [
+        { protocol: 'udp', host: ip, port },
+        { protocol: 'tcp', host: ip, port },
+      ],
       admin: { host: ip, port: 0, secret: SECRET },
       timers: { ...FAST_TIMERS, ...options.timers },
       rateLimitPerSource: options.rateLimitPerSource ?? 0,
@@ -71,7 +94,14 @@ export async function startEdge(options: TestEdgeOptions = {}): Promise<TestEdge
     try {
       const addresses = await edge.start();
       return {
-        kind: 'edge', edge, config, ip, sipPort: port, adminPort: addresses.admin.port, secret: SECRET, sipHostport: `${ip}:${port}`,
+        kind: 'edge',
+        edge,
+        config,
+        ip,
+        sipPort: port,
+        adminPort: addresses.admin.port,
+        secret: SECRET,
+        sipHostport: `${ip}:${port}`,
         stop: () => edge.stop(),
       };
     } catch (err) {
@@ -87,7 +117,7 @@ export async function connectApp(edge: TestEdge): Promise<SrfApp> {
   const srf = new Srf();
   await new Promise<void>((resolve, reject) => {
     srf.once('connect', (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-    void srf.connect({ host: edge.ip, port: edge.adminPort, secret: edge.secret });   // the outcome arrives as 'connect'
+    void srf.connect({ host: edge.ip, port: edge.adminPort, secret: edge.secret }); // the outcome arrives as 'connect'
   });
   return srf as unknown as SrfApp;
 }
@@ -104,6 +134,8 @@ export async function until(predicate: () => boolean, timeoutMs = 5000, what = '
 /** A promise with its resolve function, for events a test waits for. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => { resolve = r; });
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }

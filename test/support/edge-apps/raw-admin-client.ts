@@ -27,7 +27,13 @@ export class RawAdminClient {
       }
       this.wake();
     });
-    this.closedPromise = new Promise((resolve) => socket.on('close', () => { this.closed = true; this.wake(); resolve(); }));
+    this.closedPromise = new Promise((resolve) =>
+      socket.on('close', () => {
+        this.closed = true;
+        this.wake();
+        resolve();
+      }),
+    );
     socket.on('error', () => undefined);
   }
 
@@ -63,7 +69,10 @@ export class RawAdminClient {
       if (left <= 0) throw new Error('timed out waiting for a frame');
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(t); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
   }

@@ -41,18 +41,29 @@ export type SippProcess = Omit<SippChild, 'port'> & { readonly localPort: number
 
 export function startSipp(opts: SippOptions): SippProcess {
   const args = [
-    '-sf', join(SCENARIO_DIR, opts.scenario),
-    '-m', String(opts.calls ?? 1),
-    '-timeout', `${opts.timeoutSec ?? 20}s`,
+    '-sf',
+    join(SCENARIO_DIR, opts.scenario),
+    '-m',
+    String(opts.calls ?? 1),
+    '-timeout',
+    `${opts.timeoutSec ?? 20}s`,
     '-timeout_error',
-    '-s', opts.service ?? '1234',
+    '-s',
+    opts.service ?? '1234',
   ];
   if (opts.rate !== undefined) args.push('-r', String(opts.rate));
   if (opts.lostPercent !== undefined) args.push('-lost', String(opts.lostPercent));
   if (opts.extraArgs) args.push(...opts.extraArgs);
   if (opts.remote) args.push(opts.remote);
   const child = spawnSipp({ ip: opts.localIp, port: opts.localPort, transport: opts.transport, args, cwd: mkdtempSync(join(tmpdir(), 'edge-sipp-')) });
-  return { get localPort() { return child.port; }, done: child.done, listening: child.listening, kill: () => child.kill() };
+  return {
+    get localPort() {
+      return child.port;
+    },
+    done: child.done,
+    listening: child.listening,
+    kill: () => child.kill(),
+  };
 }
 
 /** Runs a scenario to completion. */

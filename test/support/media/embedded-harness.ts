@@ -13,7 +13,11 @@ import { RtpPeer } from './rtp-peer.ts';
 
 export const SOUNDS_DIR = path.resolve(import.meta.dirname, '../../../freeswitch/sounds');
 
-export async function embeddedHarness(portMin: number, portMax: number, extra: Partial<EmbeddedMediaOptions> = {}): Promise<MediaHarness & { embedded: EmbeddedMediaServer; uas: FakeUas; peers: RtpPeer[] }> {
+export async function embeddedHarness(
+  portMin: number,
+  portMax: number,
+  extra: Partial<EmbeddedMediaOptions> = {},
+): Promise<MediaHarness & { embedded: EmbeddedMediaServer; uas: FakeUas; peers: RtpPeer[] }> {
   const uas = new FakeUas();
   const server = new EmbeddedMediaServer({ uas, portMin, portMax, soundsDir: SOUNDS_DIR, rtpTimeoutMs: 0, ...extra });
   const store = new PromptStore(SOUNDS_DIR);
@@ -52,8 +56,12 @@ export async function embeddedHarness(portMin: number, portMax: number, extra: P
             throw new Error(`heard ${got.length} bytes differing from the expected ${expected.length}`);
           }
         },
-        hangup() { dialog.hangup(); },
-        get dialogDestroyed() { return dialog.destroyed; },
+        hangup() {
+          dialog.hangup();
+        },
+        get dialogDestroyed() {
+          return dialog.destroyed;
+        },
         async carrierAnswer(offer) {
           const carrier = await RtpPeer.open();
           peers.push(carrier);

@@ -23,7 +23,11 @@ export class FakeDialog extends EventEmitter implements CallerDialog {
   /** The caller sends INFO. */
   info(contentType: string, body: string): void {
     const req: InfoRequest = { body, get: (n) => (n.toLowerCase() === 'content-type' ? contentType : undefined) };
-    const res: InfoResponse = { send: (status) => { this.infoReplies.push(status); } };
+    const res: InfoResponse = {
+      send: (status) => {
+        this.infoReplies.push(status);
+      },
+    };
     this.emit('info', req, res);
   }
 }
@@ -41,6 +45,11 @@ export function fakeInvite(sdp: string | undefined): { req: InviteRequest; res: 
   const sent: number[] = [];
   return {
     req: { ...(sdp === undefined ? {} : { body: sdp }), get: () => undefined },
-    res: { sent, send: (status: number) => { sent.push(status); } },
+    res: {
+      sent,
+      send: (status: number) => {
+        sent.push(status);
+      },
+    },
   };
 }

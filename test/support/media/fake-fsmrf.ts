@@ -17,7 +17,9 @@ let uuids = 0;
 
 export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
   readonly uuid = `fs-${++uuids}`;
-  readonly local = { sdp: `v=0\r\no=FreeSWITCH 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${20000 + uuids * 2} RTP/AVP 0 8 101\r\n` };
+  readonly local = {
+    sdp: `v=0\r\no=FreeSWITCH 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${20000 + uuids * 2} RTP/AVP 0 8 101\r\n`,
+  };
   /** Every file played, in order (prompts, pagd prompts, invalid files). */
   readonly heard: string[] = [];
   readonly broadcasts: string[] = [];
@@ -39,8 +41,14 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
     const ms = silence !== null ? Number(silence[1]) : this.fileMs;
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
-      function done(): void { clearTimeout(t); resolve(); }
-      this.stopPlayback = () => { this.stopPlayback = undefined; done(); };
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.stopPlayback = () => {
+        this.stopPlayback = undefined;
+        done();
+      };
     });
   }
 
@@ -51,10 +59,16 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
       let wasBroken = false;
       const p = this.playOne(f);
       const stop = this.stopPlayback;
-      this.stopPlayback = () => { wasBroken = true; stop?.(); };
+      this.stopPlayback = () => {
+        wasBroken = true;
+        stop?.();
+      };
       await p;
       this.stopPlayback = undefined;
-      if (wasBroken) { broken = true; break; }
+      if (wasBroken) {
+        broken = true;
+        break;
+      }
     }
     return !broken;
   }
@@ -69,7 +83,10 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
     this.assertAlive();
     const files = (f: string): string[] => (f.startsWith('file_string://') ? f.slice('file_string://'.length).split('!') : [f]);
     for (let t = 0; t < opts.tries; t++) {
-      const entry = new DigitEntry({ min: opts.min, max: opts.max, terminators: opts.terminators, firstDigitMs: opts.timeout, interDigitMs: opts.digitTimeout }, realClock);
+      const entry = new DigitEntry(
+        { min: opts.min, max: opts.max, terminators: opts.terminators, firstDigitMs: opts.timeout, interDigitMs: opts.digitTimeout },
+        realClock,
+      );
       this.entry = entry;
       void this.playFiles(files(opts.file)).then(() => entry.promptEnded());
       const outcome = await entry.outcome;

@@ -33,8 +33,12 @@ function endedPromise(session: MediaSession): Promise<{ reason: string }> {
 export function mediaPortContract(name: string, makeHarness: () => Promise<MediaHarness>): void {
   describe(`media port contract: ${name}`, () => {
     let h: MediaHarness;
-    beforeEach(async () => { h = await makeHarness(); });
-    afterEach(async () => { await h.close(); });
+    beforeEach(async () => {
+      h = await makeHarness();
+    });
+    afterEach(async () => {
+      await h.close();
+    });
 
     it('plays a prompt list to the end and the caller hears it', async () => {
       const { session, caller } = await h.call();
@@ -97,7 +101,15 @@ export function mediaPortContract(name: string, makeHarness: () => Promise<Media
 
     it('no key at all: each try plays the prompts and the retry prompt, then a timeout', async () => {
       const { session, caller } = await h.call();
-      const r = await session.collect({ min: 1, max: 4, firstDigitMs: 100, interDigitMs: 100, retries: 1, prompts: ['tones/beep'], retryPrompts: [{ silenceMs: 60 }] });
+      const r = await session.collect({
+        min: 1,
+        max: 4,
+        firstDigitMs: 100,
+        interDigitMs: 100,
+        retries: 1,
+        prompts: ['tones/beep'],
+        retryPrompts: [{ silenceMs: 60 }],
+      });
       expect(r).toEqual({ kind: 'timeout' });
       await caller.expectHeard(['tones/beep', { silenceMs: 60 }, 'tones/beep']);
       await session.destroy();

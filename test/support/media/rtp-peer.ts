@@ -12,7 +12,10 @@ import { parseSdp, buildSdp } from '../../../src/media/embedded/sdp.ts';
 import { digitToEvent, encodeTelephoneEvent } from '../../../src/media/embedded/telephone-event.ts';
 import type { Digit } from '../../../src/media/media-port.ts';
 
-export interface Received extends RtpPacket { at: number; from: { address: string; port: number } }
+export interface Received extends RtpPacket {
+  at: number;
+  from: { address: string; port: number };
+}
 
 export class RtpPeer {
   readonly received: Received[] = [];
@@ -22,7 +25,10 @@ export class RtpPeer {
   private ts = 50_000;
   readonly ssrc = 0x1234abcd;
 
-  private constructor(readonly socket: Socket, readonly port: number) {
+  private constructor(
+    readonly socket: Socket,
+    readonly port: number,
+  ) {
     socket.on('message', (msg, rinfo) => {
       const pkt = decodeRtp(msg);
       if (pkt === undefined) return;
@@ -40,7 +46,12 @@ export class RtpPeer {
   /** An SDP offer (or answer) from this peer. */
   sdp(codecs: ('PCMU' | 'PCMA')[] = ['PCMU', 'PCMA'], eventPt: number | undefined = 101): string {
     const pts = { PCMU: 0, PCMA: 8 };
-    return buildSdp({ address: '127.0.0.1', port: this.port, codecs: codecs.map((c) => ({ codec: c, pt: pts[c] })), ...(eventPt === undefined ? {} : { eventPt }) });
+    return buildSdp({
+      address: '127.0.0.1',
+      port: this.port,
+      codecs: codecs.map((c) => ({ codec: c, pt: pts[c] })),
+      ...(eventPt === undefined ? {} : { eventPt }),
+    });
   }
 
   /** Send to the address in the other side's SDP. */
@@ -51,7 +62,10 @@ export class RtpPeer {
 
   send(pt: number, payload: Buffer, opts: { marker?: boolean; timestamp?: number; seq?: number } = {}): void {
     if (this.remote === undefined) throw new Error('peer has no remote');
-    const pkt = encodeRtp({ marker: opts.marker ?? false, payloadType: pt, sequence: opts.seq ?? this.seq++, timestamp: opts.timestamp ?? this.ts, ssrc: this.ssrc }, payload);
+    const pkt = encodeRtp(
+      { marker: opts.marker ?? false, payloadType: pt, sequence: opts.seq ?? this.seq++, timestamp: opts.timestamp ?? this.ts, ssrc: this.ssrc },
+      payload,
+    );
     this.socket.send(pkt, this.remote.port, this.remote.address);
   }
 
