@@ -131,9 +131,11 @@ describe.each(['udp', 'tcp'] as const)('edge re-INVITE and ACK over %s', (transp
       // Then the app hangs up: A's and B's BYEs end both sipp scenarios.
       b.on('info', (_req, res) => {
         events.push('B info');
-        res.send(200);
-        void a.destroy();
-        void b.destroy();
+        // hang up once the 200 is on the wire: a BYE sent at once may overtake it (two transactions)
+        res.send(200, {}, () => {
+          void a.destroy();
+          void b.destroy();
+        });
       });
     });
     const runs = await callThroughB2bua('uac-slow-ack-recv-bye.xml', 'uas-answer-send-info-recv-bye.xml', transport);

@@ -56,6 +56,8 @@ beforeAll(async () => {
           const replaced = await target.dialog;
           // The Replaces tags are the transferor's view of call 2: our tag is its to-tag.
           if (replaced.sip.localTag !== replaces.toTag || replaced.sip.remoteTag !== replaces.fromTag) throw new Error('Replaces tags do not match call 2');
+          // listen before the NOTIFY: the transferor's BYE follows its 200 at once and may be read with it
+          dialog.on('destroy', () => void replaced.destroy());
           const answer = await replaced.modify(TRANSFERRED_SDP);
           transfers.push({ replaced: replaces.callId, reanswered: answer });
           await dialog.request({
@@ -63,7 +65,6 @@ beforeAll(async () => {
             headers: { Event: 'refer', 'Subscription-State': 'terminated;reason=noresource', 'Content-Type': 'message/sipfrag;version=2.0' },
             body: 'SIP/2.0 200 OK\r\n',
           });
-          dialog.on('destroy', () => void replaced.destroy());
         })().catch(() => undefined);
       });
     });
