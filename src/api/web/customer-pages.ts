@@ -102,55 +102,21 @@ const money = (t: Texts, me: Me, micros: unknown): string => formatMoney(Number(
 
 function callsTable(t: Texts, me: Me, items: Record<string, unknown>[], empty = t.calls.none): Html {
   if (items.length === 0) return html`<p>${empty}</p>`;
-  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${t.calls.caption}">
-    <table>
-      <caption>
-        ${t.calls.caption}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">${t.calls.start}</th>
-          <th scope="col">${t.calls.dialled}</th>
-          <th scope="col">${t.calls.cli}</th>
-          <th scope="col">${t.calls.duration}</th>
-          <th scope="col" class="num">${t.calls.cost}</th>
-          <th scope="col">${t.calls.result}</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${items.map(
-          (c) =>
-            html`<tr>
-              <td>${dateTimeText(t, c.startTime)}</td>
-              <td>${c.dialledNumber as string}</td>
-              <td>${c.cli as string}</td>
-              <td>${durationText(c.durationMs)}</td>
-              <td class="num">${money(t, me, c.cost)}</td>
-              <td>${c.disposition as string}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-  </div>`;
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${t.calls.caption}"><table>
+    <caption>${t.calls.caption}</caption>
+    <thead><tr><th scope="col">${t.calls.start}</th><th scope="col">${t.calls.dialled}</th><th scope="col">${t.calls.cli}</th><th scope="col">${t.calls.duration}</th><th scope="col" class="num">${t.calls.cost}</th><th scope="col">${t.calls.result}</th></tr></thead>
+    <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.startTime)}</td><td>${c.dialledNumber as string}</td><td>${c.cli as string}</td><td>${durationText(c.durationMs)}</td><td class="num">${money(t, me, c.cost)}</td><td>${c.disposition as string}</td></tr>`)}</tbody>
+  </table></div>`;
 }
 
 type MyLiveCall = Awaited<ReturnType<typeof myLiveCalls>>[number];
 
 /** Rows of the calls-in-progress table (also sent, rendered and escaped here, by the live stream). */
 function liveCallRows(t: Texts, calls: readonly MyLiveCall[]): Html[] {
-  if (calls.length === 0)
-    return [
-      html`<tr>
-        <td colspan="3">${t.home.noLiveCalls}</td>
-      </tr>`,
-    ];
+  if (calls.length === 0) return [html`<tr><td colspan="3">${t.home.noLiveCalls}</td></tr>`];
   return calls.map(
     (c) =>
-      html`<tr>
-        <td>${c.dialledNumber ?? ''}</td>
-        <td>${c.state === 'answered' ? t.home.answered : t.home.ringing}</td>
-        <td>${dateTimeText(t, c.answeredAt ?? c.startedAt)}</td>
-      </tr>`,
+      html`<tr><td>${c.dialledNumber ?? ''}</td><td>${c.state === 'answered' ? t.home.answered : t.home.ringing}</td><td>${dateTimeText(t, c.answeredAt ?? c.startedAt)}</td></tr>`,
   );
 }
 
@@ -188,13 +154,12 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       notice: message(t, q.m),
       error: message(t, q.e),
       body: html`<p>${t.login.intro}</p>
-        <form method="post" action="/my/login" class="stack">
-          ${hidden(csrfFor(pre))}
-          <label for="username">${t.login.username}</label><input id="username" name="username" autocomplete="username" required maxlength="64" />
-          <label for="password">${t.login.password}</label
-          ><input id="password" name="password" type="password" autocomplete="current-password" required maxlength="200" />
-          <button type="submit">${t.login.submit}</button>
-        </form>`,
+      <form method="post" action="/my/login" class="stack">
+        ${hidden(csrfFor(pre))}
+        <label for="username">${t.login.username}</label><input id="username" name="username" autocomplete="username" required maxlength="64">
+        <label for="password">${t.login.password}</label><input id="password" name="password" type="password" autocomplete="current-password" required maxlength="200">
+        <button type="submit">${t.login.submit}</button>
+      </form>`,
     });
   });
 
@@ -232,49 +197,32 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     ]);
     return show(web, req, reply, me, '/my', {
       title: t.home.title,
-      body: html` <section aria-labelledby="bal-h" class="card" data-balance-stream="/my/balance/events">
-          <h2 id="bal-h">${t.home.balance} <span class="live-dot" aria-hidden="true"></span></h2>
-          <dl class="facts">
-            <dt>${t.home.account}</dt>
-            <dd>${me.number}</dd>
-            <dt>${t.home.available}</dt>
-            <dd class="big" data-field="available" aria-live="polite">${b.available}</dd>
-            <dt>${t.home.balance}</dt>
-            <dd data-field="balance">${b.balance}</dd>
-            <dt>${t.home.reserved}</dt>
-            <dd data-field="reserved">${b.reserved}</dd>
-            <dt>${t.home.callsInProgress}</dt>
-            <dd data-field="callsInProgress">${b.callsInProgress}</dd>
-            <dt>${t.home.status}</dt>
-            <dd data-field="status">${b.status}</dd>
-          </dl>
-          <p class="hint">${t.common.liveHint}</p>
-        </section>
-        <section aria-labelledby="live-h">
-          <h2 id="live-h">${t.home.callsInProgress}</h2>
-          <div class="table-wrap" tabindex="0" role="region" aria-label="${t.home.callsInProgress}">
-            <table>
-              <caption>
-                ${t.home.callsInProgress}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">${t.home.liveNumber}</th>
-                  <th scope="col">${t.home.liveState}</th>
-                  <th scope="col">${t.home.liveSince}</th>
-                </tr>
-              </thead>
-              <tbody data-live-calls>
-                ${liveCallRows(t, live)}
-              </tbody>
-            </table>
-          </div>
-        </section>
-        <section aria-labelledby="last-h">
-          <h2 id="last-h">${t.home.lastCalls}</h2>
-          ${callsTable(t, me, calls.json.items ?? [], t.home.noCalls)}
-          <p><a href="/my/calls">${t.home.allCalls}</a></p>
-        </section>`,
+      body: html`
+      <section aria-labelledby="bal-h" class="card" data-balance-stream="/my/balance/events">
+        <h2 id="bal-h">${t.home.balance} <span class="live-dot" aria-hidden="true"></span></h2>
+        <dl class="facts">
+          <dt>${t.home.account}</dt><dd>${me.number}</dd>
+          <dt>${t.home.available}</dt><dd class="big" data-field="available" aria-live="polite">${b.available}</dd>
+          <dt>${t.home.balance}</dt><dd data-field="balance">${b.balance}</dd>
+          <dt>${t.home.reserved}</dt><dd data-field="reserved">${b.reserved}</dd>
+          <dt>${t.home.callsInProgress}</dt><dd data-field="callsInProgress">${b.callsInProgress}</dd>
+          <dt>${t.home.status}</dt><dd data-field="status">${b.status}</dd>
+        </dl>
+        <p class="hint">${t.common.liveHint}</p>
+      </section>
+      <section aria-labelledby="live-h">
+        <h2 id="live-h">${t.home.callsInProgress}</h2>
+        <div class="table-wrap" tabindex="0" role="region" aria-label="${t.home.callsInProgress}"><table>
+          <caption>${t.home.callsInProgress}</caption>
+          <thead><tr><th scope="col">${t.home.liveNumber}</th><th scope="col">${t.home.liveState}</th><th scope="col">${t.home.liveSince}</th></tr></thead>
+          <tbody data-live-calls>${liveCallRows(t, live)}</tbody>
+        </table></div>
+      </section>
+      <section aria-labelledby="last-h">
+        <h2 id="last-h">${t.home.lastCalls}</h2>
+        ${callsTable(t, me, calls.json.items ?? [], t.home.noCalls)}
+        <p><a href="/my/calls">${t.home.allCalls}</a></p>
+      </section>`,
     });
   });
 
@@ -320,18 +268,19 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       title: t.calls.title,
       error: f.ok && (!r || r.status === 200) ? undefined : t.calls.badFilter,
       status: f.ok ? 200 : 400,
-      body: html` <form method="get" action="/my/calls" class="filters">
-          <div><label for="from">${t.calls.from}</label><input id="from" name="from" type="date" value="${f.values.from}" /></div>
-          <div><label for="to">${t.calls.to}</label><input id="to" name="to" type="date" value="${f.values.to}" /></div>
-          <div><label for="number">${t.calls.number}</label><input id="number" name="number" inputmode="tel" value="${f.values.number}" maxlength="17" /></div>
-          <button type="submit">${t.calls.filter}</button>
-        </form>
-        <p><a class="button" href="/my/calls.csv${filterQs.size ? `?${filterQs}` : ''}" download>${t.calls.csv}</a></p>
-        ${r && r.status === 200 ? callsTable(t, me, r.json.items) : ''}
-        <nav class="pager" aria-label="${t.calls.title}">
-          ${cursor ? html`<a href="/my/calls${filterQs.size ? `?${filterQs}` : ''}">${t.common.first}</a>` : ''}
-          ${next ? html`<a href="${next}" rel="next">${t.common.next}</a>` : ''}
-        </nav>`,
+      body: html`
+      <form method="get" action="/my/calls" class="filters">
+        <div><label for="from">${t.calls.from}</label><input id="from" name="from" type="date" value="${f.values.from}"></div>
+        <div><label for="to">${t.calls.to}</label><input id="to" name="to" type="date" value="${f.values.to}"></div>
+        <div><label for="number">${t.calls.number}</label><input id="number" name="number" inputmode="tel" value="${f.values.number}" maxlength="17"></div>
+        <button type="submit">${t.calls.filter}</button>
+      </form>
+      <p><a class="button" href="/my/calls.csv${filterQs.size ? `?${filterQs}` : ''}" download>${t.calls.csv}</a></p>
+      ${r && r.status === 200 ? callsTable(t, me, r.json.items) : ''}
+      <nav class="pager" aria-label="${t.calls.title}">
+        ${cursor ? html`<a href="/my/calls${filterQs.size ? `?${filterQs}` : ''}">${t.common.first}</a>` : ''}
+        ${next ? html`<a href="${next}" rel="next">${t.common.next}</a>` : ''}
+      </nav>`,
     });
   });
 
@@ -352,47 +301,28 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       title: s.title,
       status: extra.status ?? 200,
       ...(extra.error ? { error: extra.error } : {}),
-      body: html` ${
-          extra.pin
-            ? html`<div class="card once" role="status">
-                <p>${s.newPinIs} <strong class="secret" data-testid="new-pin">${extra.pin}</strong></p>
-                <p>${s.pinOnce}</p>
-              </div>`
-            : ''
-        }
-        <section aria-labelledby="pin-h" class="card">
-          <h2 id="pin-h">${s.pinTitle}</h2>
-          <p>${s.pinIntro}</p>
-          <form method="post" action="/my/pin" class="stack">
-            ${hidden(me.csrf)}
-            <label for="currentPin">${s.currentPin}</label
-            ><input id="currentPin" name="currentPin" type="password" inputmode="numeric" autocomplete="off" maxlength="12" />
-            <label for="pinPassword">${s.orPassword}</label
-            ><input id="pinPassword" name="password" type="password" autocomplete="current-password" maxlength="200" />
-            <button type="submit">${s.pinSubmit}</button>
-          </form>
-        </section>
-        <section aria-labelledby="pw-h" class="card">
-          <h2 id="pw-h">${s.pwTitle}</h2>
-          <form method="post" action="/my/password" class="stack">
-            ${hidden(me.csrf)}
-            <label for="currentPassword">${s.currentPassword}</label
-            ><input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required maxlength="200" />
-            <label for="newPassword">${s.newPassword}</label
-            ><input
-              id="newPassword"
-              name="newPassword"
-              type="password"
-              autocomplete="new-password"
-              required
-              minlength="10"
-              maxlength="200"
-              aria-describedby="pw-rule"
-            />
-            <p id="pw-rule" class="muted">${s.passwordRule}</p>
-            <button type="submit">${s.pwSubmit}</button>
-          </form>
-        </section>`,
+      body: html`
+      ${extra.pin ? html`<div class="card once" role="status"><p>${s.newPinIs} <strong class="secret" data-testid="new-pin">${extra.pin}</strong></p><p>${s.pinOnce}</p></div>` : ''}
+      <section aria-labelledby="pin-h" class="card">
+        <h2 id="pin-h">${s.pinTitle}</h2>
+        <p>${s.pinIntro}</p>
+        <form method="post" action="/my/pin" class="stack">
+          ${hidden(me.csrf)}
+          <label for="currentPin">${s.currentPin}</label><input id="currentPin" name="currentPin" type="password" inputmode="numeric" autocomplete="off" maxlength="12">
+          <label for="pinPassword">${s.orPassword}</label><input id="pinPassword" name="password" type="password" autocomplete="current-password" maxlength="200">
+          <button type="submit">${s.pinSubmit}</button>
+        </form>
+      </section>
+      <section aria-labelledby="pw-h" class="card">
+        <h2 id="pw-h">${s.pwTitle}</h2>
+        <form method="post" action="/my/password" class="stack">
+          ${hidden(me.csrf)}
+          <label for="currentPassword">${s.currentPassword}</label><input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required maxlength="200">
+          <label for="newPassword">${s.newPassword}</label><input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required minlength="10" maxlength="200" aria-describedby="pw-rule">
+          <p id="pw-rule" class="muted">${s.passwordRule}</p>
+          <button type="submit">${s.pwSubmit}</button>
+        </form>
+      </section>`,
     });
   };
 
@@ -439,46 +369,24 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       { bearer: me.token },
     );
     const confirmForm = (cli: string) =>
-      html`<form method="post" action="/my/caller-ids/confirm" class="inline">
-        ${hidden(me.csrf)}<input type="hidden" name="cli" value="${cli}" /><button type="submit" aria-label="${c.confirm} ${cli}">${c.confirm}</button>
-      </form>`;
+      html`<form method="post" action="/my/caller-ids/confirm" class="inline">${hidden(me.csrf)}<input type="hidden" name="cli" value="${cli}"><button type="submit" aria-label="${c.confirm} ${cli}">${c.confirm}</button></form>`;
     const removeForm = (cli: string, label: string) =>
-      html`<form method="post" action="/my/caller-ids/remove" class="inline" data-confirm="${t.common.confirm}">
-        ${hidden(me.csrf)}<input type="hidden" name="cli" value="${cli}" /><button type="submit" class="secondary" aria-label="${label} ${cli}">
-          ${label}
-        </button>
-      </form>`;
+      html`<form method="post" action="/my/caller-ids/remove" class="inline" data-confirm="${t.common.confirm}">${hidden(me.csrf)}<input type="hidden" name="cli" value="${cli}"><button type="submit" class="secondary" aria-label="${label} ${cli}">${label}</button></form>`;
     return show(web, req, reply, me, '/my/caller-ids', {
       title: c.title,
       body: html`<p>${c.intro}</p>
-        <section aria-labelledby="auth-h">
-          <h2 id="auth-h">${c.authorised}</h2>
-          ${
-            r.json.authorised?.length
-              ? html`<ul class="rows">
-                  ${r.json.authorised.map((x) => html`<li><span>${x.cli}</span> <span class="muted">${c.verified}: ${dateTimeText(t, x.verifiedAt)}</span> ${removeForm(x.cli, t.common.remove)}</li>`)}
-                </ul>`
-              : html`<p>${t.common.none}</p>`
-          }
-        </section>
-        <section aria-labelledby="pend-h">
-          <h2 id="pend-h">${c.pending}</h2>
-          ${
-            r.json.pending?.length
-              ? html`<ul class="rows">
-                  ${r.json.pending.map((x) => html`<li><span>${x.cli}</span> <span class="muted">${x.origin === 'ivr' ? c.fromCall : c.requested}: ${dateTimeText(t, x.requestedAt)}</span> ${x.origin === 'ivr' ? confirmForm(x.cli) : ''} ${removeForm(x.cli, c.withdraw)}</li>`)}
-                </ul>`
-              : html`<p>${t.common.none}</p>`
-          }
-        </section>
-        <section aria-labelledby="add-h" class="card">
-          <h2 id="add-h">${c.add}</h2>
-          <form method="post" action="/my/caller-ids" class="stack">
-            ${hidden(me.csrf)} <label for="cli">${c.number}</label
-            ><input id="cli" name="cli" inputmode="tel" required pattern="\\+[1-9][0-9]{6,14}" maxlength="16" autocomplete="tel" />
-            <button type="submit">${c.add}</button>
-          </form>
-        </section>`,
+      <section aria-labelledby="auth-h"><h2 id="auth-h">${c.authorised}</h2>
+        ${r.json.authorised?.length ? html`<ul class="rows">${r.json.authorised.map((x) => html`<li><span>${x.cli}</span> <span class="muted">${c.verified}: ${dateTimeText(t, x.verifiedAt)}</span> ${removeForm(x.cli, t.common.remove)}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
+      </section>
+      <section aria-labelledby="pend-h"><h2 id="pend-h">${c.pending}</h2>
+        ${r.json.pending?.length ? html`<ul class="rows">${r.json.pending.map((x) => html`<li><span>${x.cli}</span> <span class="muted">${x.origin === 'ivr' ? c.fromCall : c.requested}: ${dateTimeText(t, x.requestedAt)}</span> ${x.origin === 'ivr' ? confirmForm(x.cli) : ''} ${removeForm(x.cli, c.withdraw)}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
+      </section>
+      <section aria-labelledby="add-h" class="card"><h2 id="add-h">${c.add}</h2>
+        <form method="post" action="/my/caller-ids" class="stack">${hidden(me.csrf)}
+          <label for="cli">${c.number}</label><input id="cli" name="cli" inputmode="tel" required pattern="\\+[1-9][0-9]{6,14}" maxlength="16" autocomplete="tel">
+          <button type="submit">${c.add}</button>
+        </form>
+      </section>`,
     });
   });
 
@@ -521,34 +429,22 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     return show(web, req, reply, me, '/my/devices', {
       title: d.title,
       body: html`<p>${d.intro}</p>
-        ${
-          rows.length === 0
-            ? html`<p>${d.none}</p>`
-            : rows.map(
-                (c, i) =>
-                  html` <section class="card" aria-labelledby="dev-${i}">
-                    <h2 id="dev-${i}">${c.username}</h2>
-                    <dl class="facts">
-                      <dt>${d.realm}</dt>
-                      <dd>${c.realm}</dd>
-                      <dt>${d.registered}</dt>
-                      <dd>${c.bindings.length ? `${t.common.yes} (${c.bindings.length})` : d.notRegistered}</dd>
-                    </dl>
-                    ${
-                      c.bindings.length
-                        ? html`<ul class="rows">
-                            ${c.bindings.map((b) => html`<li>${b.userAgent ?? b.uri} <span class="muted">${d.expires}: ${dateTimeText(t, new Date(b.expiresAt).toISOString())}</span></li>`)}
-                          </ul>`
-                        : ''
-                    }
-                    <form method="post" action="/my/devices/password" class="stack">
-                      ${hidden(me.csrf)}<input type="hidden" name="username" value="${c.username}" /> <label for="sip-pw-${i}">${d.newPassword}</label
-                      ><input id="sip-pw-${i}" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="128" />
-                      <button type="submit">${d.setPassword}</button>
-                    </form>
-                  </section>`,
-              )
-        }`,
+      ${
+        rows.length === 0
+          ? html`<p>${d.none}</p>`
+          : rows.map(
+              (c, i) => html`
+        <section class="card" aria-labelledby="dev-${i}">
+          <h2 id="dev-${i}">${c.username}</h2>
+          <dl class="facts"><dt>${d.realm}</dt><dd>${c.realm}</dd><dt>${d.registered}</dt><dd>${c.bindings.length ? `${t.common.yes} (${c.bindings.length})` : d.notRegistered}</dd></dl>
+          ${c.bindings.length ? html`<ul class="rows">${c.bindings.map((b) => html`<li>${b.userAgent ?? b.uri} <span class="muted">${d.expires}: ${dateTimeText(t, new Date(b.expiresAt).toISOString())}</span></li>`)}</ul>` : ''}
+          <form method="post" action="/my/devices/password" class="stack">${hidden(me.csrf)}<input type="hidden" name="username" value="${c.username}">
+            <label for="sip-pw-${i}">${d.newPassword}</label><input id="sip-pw-${i}" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="128">
+            <button type="submit">${d.setPassword}</button>
+          </form>
+        </section>`,
+            )
+      }`,
     });
   });
 
@@ -585,66 +481,27 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const major = (m: number | undefined) => (m === undefined ? '' : microsToDecimal(m, minorDigits(me.currency)));
     return show(web, req, reply, me, '/my/top-ups', {
       title: p.title,
-      body: html` <section class="card" aria-labelledby="auto-h">
-          <h2 id="auto-h">${p.autoTitle}</h2>
-          <p>${p.autoIntro}</p>
-          <form method="post" action="/my/auto-topup" class="stack">
-            ${hidden(me.csrf)}
-            <div class="check">
-              <input id="enabled" name="enabled" type="checkbox" value="on" ${a.enabled ? html` checked` : ''} /><label for="enabled">${p.enabled}</label>
-            </div>
-            <label for="threshold">${p.threshold} (${me.currency})</label
-            ><input id="threshold" name="threshold" inputmode="decimal" required value="${major(a.threshold)}" maxlength="16" />
-            <label for="amount">${p.amountLabel} (${me.currency})</label
-            ><input id="amount" name="amount" inputmode="decimal" required value="${major(a.amount || undefined)}" maxlength="16" />
-            <label for="paymentToken">${p.token}</label><input id="paymentToken" name="paymentToken" autocomplete="off" maxlength="128" />
-            <p class="muted">
-              ${p.hasToken}:
-              ${a.hasPaymentToken ? t.common.yes : t.common.no}${a.lastChargeAt ? html` · ${p.lastCharge}: ${dateTimeText(t, a.lastChargeAt)}` : ''}${a.lastResult ? html` · ${p.lastResult}: ${a.lastResult}` : ''}
-            </p>
-            ${
-              a.recentCharges?.length
-                ? html`<ul class="rows" aria-label="${p.attempts}">
-                    ${a.recentCharges.map((x) => html`<li><span>${dateTimeText(t, x.at)}</span> <span class="num">${money(t, me, x.amount)}</span> <span class="muted">${x.result}</span></li>`)}
-                  </ul>`
-                : ''
-            }
-            <button type="submit">${t.common.save}</button>
-          </form>
-        </section>
-        <section aria-labelledby="hist-h">
-          <h2 id="hist-h">${p.history}</h2>
-          ${
-            ledger.length === 0
-              ? html`<p>${p.none}</p>`
-              : html`<div class="table-wrap" tabindex="0" role="region" aria-label="${p.history}">
-                  <table>
-                    <caption>
-                      ${p.history}
-                    </caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">${t.common.when}</th>
-                        <th scope="col">${p.kind}</th>
-                        <th scope="col" class="num">${t.common.amount}</th>
-                        <th scope="col" class="num">${t.common.balanceAfter}</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${ledger.map(
-                        (r) =>
-                          html`<tr>
-                            <td>${dateTimeText(t, r.occurredAt)}</td>
-                            <td>${r.kind}</td>
-                            <td class="num">${money(t, me, r.amount)}</td>
-                            <td class="num">${money(t, me, r.balanceAfter)}</td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>
-                </div>`
-          }
-        </section>`,
+      body: html`
+      <section class="card" aria-labelledby="auto-h"><h2 id="auto-h">${p.autoTitle}</h2><p>${p.autoIntro}</p>
+        <form method="post" action="/my/auto-topup" class="stack">${hidden(me.csrf)}
+          <div class="check"><input id="enabled" name="enabled" type="checkbox" value="on"${a.enabled ? html` checked` : ''}><label for="enabled">${p.enabled}</label></div>
+          <label for="threshold">${p.threshold} (${me.currency})</label><input id="threshold" name="threshold" inputmode="decimal" required value="${major(a.threshold)}" maxlength="16">
+          <label for="amount">${p.amountLabel} (${me.currency})</label><input id="amount" name="amount" inputmode="decimal" required value="${major(a.amount || undefined)}" maxlength="16">
+          <label for="paymentToken">${p.token}</label><input id="paymentToken" name="paymentToken" autocomplete="off" maxlength="128">
+          <p class="muted">${p.hasToken}: ${a.hasPaymentToken ? t.common.yes : t.common.no}${a.lastChargeAt ? html` · ${p.lastCharge}: ${dateTimeText(t, a.lastChargeAt)}` : ''}${a.lastResult ? html` · ${p.lastResult}: ${a.lastResult}` : ''}</p>
+          ${a.recentCharges?.length ? html`<ul class="rows" aria-label="${p.attempts}">${a.recentCharges.map((x) => html`<li><span>${dateTimeText(t, x.at)}</span> <span class="num">${money(t, me, x.amount)}</span> <span class="muted">${x.result}</span></li>`)}</ul>` : ''}
+          <button type="submit">${t.common.save}</button>
+        </form>
+      </section>
+      <section aria-labelledby="hist-h"><h2 id="hist-h">${p.history}</h2>
+        ${
+          ledger.length === 0
+            ? html`<p>${p.none}</p>`
+            : html`<div class="table-wrap" tabindex="0" role="region" aria-label="${p.history}"><table><caption>${p.history}</caption>
+          <thead><tr><th scope="col">${t.common.when}</th><th scope="col">${p.kind}</th><th scope="col" class="num">${t.common.amount}</th><th scope="col" class="num">${t.common.balanceAfter}</th></tr></thead>
+          <tbody>${ledger.map((r) => html`<tr><td>${dateTimeText(t, r.occurredAt)}</td><td>${r.kind}</td><td class="num">${money(t, me, r.amount)}</td><td class="num">${money(t, me, r.balanceAfter)}</td></tr>`)}</tbody></table></div>`
+        }
+      </section>`,
     });
   });
 
@@ -674,49 +531,29 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const restricted = Boolean(restriction.json.restrictedAt);
     return show(web, req, reply, me, '/my/privacy', {
       title: p.title,
-      body: html` <section class="card" aria-labelledby="prefs-h">
-          <h2 id="prefs-h">${p.prefs}</h2>
-          <p>${p.prefsIntro}</p>
-          <form method="post" action="/my/consents" class="stack">
-            ${hidden(me.csrf)}
-            <fieldset>
-              <legend>${p.prefs}</legend>
-              ${(consents.json.items ?? []).map((c) => html`<div class="check"><input type="checkbox" id="list-${c.list}" name="${c.list}" value="on" ${c.optedIn ? html` checked` : ''} /><label for="list-${c.list}">${p.lists[c.list] ?? c.list}</label></div>`)}
-            </fieldset>
-            <button type="submit">${t.common.save}</button>
-          </form>
-        </section>
-        <section class="card" aria-labelledby="export-h">
-          <h2 id="export-h">${p.exportTitle}</h2>
-          <p>${p.exportIntro}</p>
-          <p><a class="button" href="/my/export" download>${p.exportButton}</a></p>
-        </section>
-        <section class="card" aria-labelledby="restrict-h">
-          <h2 id="restrict-h">${p.restrictTitle}</h2>
-          <p>${p.restrictIntro}</p>
-          ${
-            restricted
-              ? html`<p><strong>${p.restricted}</strong></p>
-                  <form method="post" action="/my/restriction/lift">${hidden(me.csrf)}<button type="submit">${p.liftButton}</button></form>`
-              : html`<form method="post" action="/my/restriction" class="stack">
-                  ${hidden(me.csrf)}
-                  <div class="check">
-                    <input type="checkbox" id="suspendAccount" name="suspendAccount" value="on" /><label for="suspendAccount">${p.suspendToo}</label>
-                  </div>
-                  <button type="submit">${p.restrictButton}</button>
-                </form>`
-          }
-        </section>
-        <section class="card danger" aria-labelledby="erase-h">
-          <h2 id="erase-h">${p.eraseTitle}</h2>
-          <p>${p.eraseIntro}</p>
-          <p>${p.keep}</p>
-          <form method="post" action="/my/erasure" class="stack" data-confirm="${t.common.confirm}">
-            ${hidden(me.csrf)} <label for="erase-pw">${p.erasePassword}</label
-            ><input id="erase-pw" name="password" type="password" autocomplete="current-password" required maxlength="200" />
-            <button type="submit" class="danger">${p.eraseButton}</button>
-          </form>
-        </section>`,
+      body: html`
+      <section class="card" aria-labelledby="prefs-h"><h2 id="prefs-h">${p.prefs}</h2><p>${p.prefsIntro}</p>
+        <form method="post" action="/my/consents" class="stack">${hidden(me.csrf)}
+          <fieldset><legend>${p.prefs}</legend>
+          ${(consents.json.items ?? []).map((c) => html`<div class="check"><input type="checkbox" id="list-${c.list}" name="${c.list}" value="on"${c.optedIn ? html` checked` : ''}><label for="list-${c.list}">${p.lists[c.list] ?? c.list}</label></div>`)}
+          </fieldset>
+          <button type="submit">${t.common.save}</button>
+        </form>
+      </section>
+      <section class="card" aria-labelledby="export-h"><h2 id="export-h">${p.exportTitle}</h2><p>${p.exportIntro}</p><p><a class="button" href="/my/export" download>${p.exportButton}</a></p></section>
+      <section class="card" aria-labelledby="restrict-h"><h2 id="restrict-h">${p.restrictTitle}</h2><p>${p.restrictIntro}</p>
+        ${
+          restricted
+            ? html`<p><strong>${p.restricted}</strong></p><form method="post" action="/my/restriction/lift">${hidden(me.csrf)}<button type="submit">${p.liftButton}</button></form>`
+            : html`<form method="post" action="/my/restriction" class="stack">${hidden(me.csrf)}<div class="check"><input type="checkbox" id="suspendAccount" name="suspendAccount" value="on"><label for="suspendAccount">${p.suspendToo}</label></div><button type="submit">${p.restrictButton}</button></form>`
+        }
+      </section>
+      <section class="card danger" aria-labelledby="erase-h"><h2 id="erase-h">${p.eraseTitle}</h2><p>${p.eraseIntro}</p><p>${p.keep}</p>
+        <form method="post" action="/my/erasure" class="stack" data-confirm="${t.common.confirm}">${hidden(me.csrf)}
+          <label for="erase-pw">${p.erasePassword}</label><input id="erase-pw" name="password" type="password" autocomplete="current-password" required maxlength="200">
+          <button type="submit" class="danger">${p.eraseButton}</button>
+        </form>
+      </section>`,
     });
   });
 

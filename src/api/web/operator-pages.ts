@@ -89,21 +89,9 @@ function show(web: Web, req: FastifyRequest, reply: FastifyReply, op: Op, curren
 }
 
 function table(caption: string, head: string[], rows: Html[], numeric: number[] = []): Html {
-  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${caption}">
-    <table>
-      <caption>
-        ${caption}
-      </caption>
-      <thead>
-        <tr>
-          ${head.map((h, i) => html`<th scope="col" ${numeric.includes(i) ? html` class="num"` : ''}>${h}</th>`)}
-        </tr>
-      </thead>
-      <tbody>
-        ${rows}
-      </tbody>
-    </table>
-  </div>`;
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${caption}"><table><caption>${caption}</caption>
+    <thead><tr>${head.map((h, i) => html`<th scope="col"${numeric.includes(i) ? html` class="num"` : ''}>${h}</th>`)}</tr></thead>
+    <tbody>${rows}</tbody></table></div>`;
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
@@ -133,11 +121,10 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       notice: message(t, q.m),
       error: message(t, q.e),
       body: html`<p>${t.console.loginIntro}</p>
-        <form method="post" action="/console/login" class="stack">
-          ${hidden(csrfFor(pre))} <label for="key">${t.console.key}</label
-          ><input id="key" name="key" type="password" autocomplete="off" required maxlength="200" />
-          <button type="submit">${t.login.submit}</button>
-        </form>`,
+      <form method="post" action="/console/login" class="stack">${hidden(csrfFor(pre))}
+        <label for="key">${t.console.key}</label><input id="key" name="key" type="password" autocomplete="off" required maxlength="200">
+        <button type="submit">${t.login.submit}</button>
+      </form>`,
     });
   });
 
@@ -189,12 +176,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
 
   const activeRows = (d: Pick<Awaited<ReturnType<typeof dashboard>>, 'active'>) =>
     d.active.map(
-      (a) =>
-        html`<tr>
-          <td><a href="/console/accounts/${a.id}">${a.id}</a></td>
-          <td class="num">${a.available}</td>
-          <td class="num">${a.calls}</td>
-        </tr>`,
+      (a) => html`<tr><td><a href="/console/accounts/${a.id}">${a.id}</a></td><td class="num">${a.available}</td><td class="num">${a.calls}</td></tr>`,
     );
 
   app.get('/console', pageRoute('Operator dashboard: calls in progress, calls per second, balances, ledger-writer lag'), async (req, reply) => {
@@ -206,41 +188,28 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     return show(web, req, reply, op, '/console', {
       title: c.dashboard,
       body: html`<div data-dashboard-stream="/console/events">
-        <dl class="facts card">
-          <dt>${c.callsInProgress}</dt>
-          <dd class="big" data-field="callsInProgress">${d.callsInProgress}</dd>
-          <dt>${c.callsPerSecond}</dt>
-          <dd data-field="callsPerSecond">${d.callsPerSecond}</dd>
-          <dt>${c.ledgerPending}</dt>
-          <dd data-field="ledgerPending">${d.ledgerPending}</dd>
-          <dt>${c.ledgerLag}</dt>
-          <dd data-field="ledgerLag">${d.ledgerLag}</dd>
-        </dl>
-        <p class="hint">${t.common.liveHint}</p>
-        <section aria-labelledby="act-h">
-          <h2 id="act-h">${c.activeAccounts}</h2>
-          ${table(c.activeAccounts, [c.account, c.available, c.callsInProgress], [html`${activeRows(d)}`], [1, 2])}
-        </section>
-        <section aria-labelledby="low-h">
-          <h2 id="low-h">${c.lowAccounts}</h2>
-          ${
-            d.low.length
-              ? table(
-                  c.lowAccounts,
-                  [c.number, c.balance],
-                  d.low.map(
-                    (a) =>
-                      html`<tr>
-                        <td><a href="/console/accounts/${a.id}">${a.number}</a></td>
-                        <td class="num">${a.balance}</td>
-                      </tr>`,
-                  ),
-                  [1],
-                )
-              : html`<p>${t.common.none}</p>`
-          }
-        </section>
-      </div>`,
+      <dl class="facts card">
+        <dt>${c.callsInProgress}</dt><dd class="big" data-field="callsInProgress">${d.callsInProgress}</dd>
+        <dt>${c.callsPerSecond}</dt><dd data-field="callsPerSecond">${d.callsPerSecond}</dd>
+        <dt>${c.ledgerPending}</dt><dd data-field="ledgerPending">${d.ledgerPending}</dd>
+        <dt>${c.ledgerLag}</dt><dd data-field="ledgerLag">${d.ledgerLag}</dd>
+      </dl>
+      <p class="hint">${t.common.liveHint}</p>
+      <section aria-labelledby="act-h"><h2 id="act-h">${c.activeAccounts}</h2>
+        ${table(c.activeAccounts, [c.account, c.available, c.callsInProgress], [html`${activeRows(d)}`], [1, 2])}
+      </section>
+      <section aria-labelledby="low-h"><h2 id="low-h">${c.lowAccounts}</h2>
+        ${
+          d.low.length
+            ? table(
+                c.lowAccounts,
+                [c.number, c.balance],
+                d.low.map((a) => html`<tr><td><a href="/console/accounts/${a.id}">${a.number}</a></td><td class="num">${a.balance}</td></tr>`),
+                [1],
+              )
+            : html`<p>${t.common.none}</p>`
+        }
+      </section></div>`,
     });
   });
 
@@ -306,34 +275,24 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       title: c.searchTitle,
       ...(r && r.status !== 200 ? { error: problemText(t, r) } : {}),
       body: html`<form method="get" action="/console/accounts" class="filters">
-          <div>
-            <label for="by">${c.searchBy}</label
-            ><select id="by" name="by">
-              ${options.map(([v, l]) => html`<option value="${v}" ${v === by ? html` selected` : ''}>${l}</option>`)}
-            </select>
-          </div>
-          <div><label for="q">${c.query}</label><input id="q" name="q" value="${text}" required maxlength="254" /></div>
-          <button type="submit">${t.common.search}</button>
-        </form>
-        ${
-          r?.status === 200
-            ? r.json.items.length
-              ? table(
-                  c.results,
-                  [c.number, c.customer, t.common.status, c.currency],
-                  r.json.items.map(
-                    (a) =>
-                      html`<tr>
-                        <td><a href="/console/accounts/${str(a.id)}">${str(a.number)}</a></td>
-                        <td>${str(a.customerId)}</td>
-                        <td>${str(a.status)}</td>
-                        <td>${str(a.currency)}</td>
-                      </tr>`,
-                  ),
-                )
-              : html`<p>${c.noResults}</p>`
-            : ''
-        }`,
+        <div><label for="by">${c.searchBy}</label><select id="by" name="by">${options.map(([v, l]) => html`<option value="${v}"${v === by ? html` selected` : ''}>${l}</option>`)}</select></div>
+        <div><label for="q">${c.query}</label><input id="q" name="q" value="${text}" required maxlength="254"></div>
+        <button type="submit">${t.common.search}</button>
+      </form>
+      ${
+        r?.status === 200
+          ? r.json.items.length
+            ? table(
+                c.results,
+                [c.number, c.customer, t.common.status, c.currency],
+                r.json.items.map(
+                  (a) =>
+                    html`<tr><td><a href="/console/accounts/${str(a.id)}">${str(a.number)}</a></td><td>${str(a.customerId)}</td><td>${str(a.status)}</td><td>${str(a.currency)}</td></tr>`,
+                ),
+              )
+            : html`<p>${c.noResults}</p>`
+          : ''
+      }`,
     });
   });
 
@@ -368,177 +327,96 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const list = (x: ApiResult<{ items: Row[] }>) => (x.status === 200 ? (x.json.items ?? []) : []);
     return show(web, req, reply, op, '/console/accounts', {
       title: `${c.accountTitle} ${str(acct.number)}`,
-      body: html` ${
-          extra.pin
-            ? html`<div class="card once" role="status">
-                <p>${c.pinIs} <strong class="secret" data-testid="new-pin">${extra.pin}</strong></p>
-                <p>${c.pinOnce}</p>
-              </div>`
-            : ''
+      body: html`
+      ${extra.pin ? html`<div class="card once" role="status"><p>${c.pinIs} <strong class="secret" data-testid="new-pin">${extra.pin}</strong></p><p>${c.pinOnce}</p></div>` : ''}
+      <div class="grid">
+      <section class="card" aria-labelledby="cust-h"><h2 id="cust-h">${c.customerData}</h2>
+        ${
+          cust.status === 200
+            ? html`<dl class="facts"><dt>${c.name}</dt><dd>${str(cu.name)}</dd><dt>${c.email}</dt><dd>${str(cu.email)}</dd>
+          <dt>${c.address}</dt><dd>${[cu.addressLine1, cu.addressLine2, cu.postalCode, cu.city, cu.country].filter(Boolean).map(str).join(', ')}</dd>
+          <dt>${c.phones}</dt><dd>${((cu.phoneNumbers as string[] | undefined) ?? []).join(', ')}</dd></dl><p class="hint">${c.auditNote}</p>`
+            : html`<p>${c.forbidden}</p>`
         }
-        <div class="grid">
-          <section class="card" aria-labelledby="cust-h">
-            <h2 id="cust-h">${c.customerData}</h2>
-            ${
-              cust.status === 200
-                ? html`<dl class="facts">
-                      <dt>${c.name}</dt>
-                      <dd>${str(cu.name)}</dd>
-                      <dt>${c.email}</dt>
-                      <dd>${str(cu.email)}</dd>
-                      <dt>${c.address}</dt>
-                      <dd>${[cu.addressLine1, cu.addressLine2, cu.postalCode, cu.city, cu.country].filter(Boolean).map(str).join(', ')}</dd>
-                      <dt>${c.phones}</dt>
-                      <dd>${((cu.phoneNumbers as string[] | undefined) ?? []).join(', ')}</dd>
-                    </dl>
-                    <p class="hint">${c.auditNote}</p>`
-                : html`<p>${c.forbidden}</p>`
-            }
-          </section>
-          <section class="card" aria-labelledby="bal-h" data-balance-stream="${base}/balance/events">
-            <h2 id="bal-h">${c.balance}</h2>
-            <dl class="facts">
-              <dt>${c.available}</dt>
-              <dd class="big" data-field="available" aria-live="polite">${bal.available}</dd>
-              <dt>${c.balance}</dt>
-              <dd data-field="balance">${bal.balance}</dd>
-              <dt>${c.reserved}</dt>
-              <dd data-field="reserved">${bal.reserved}</dd>
-              <dt>${c.callsInProgress}</dt>
-              <dd data-field="callsInProgress">${bal.callsInProgress}</dd>
-              <dt>${t.common.status}</dt>
-              <dd data-field="status">${str(acct.status)}</dd>
-            </dl>
-          </section>
+      </section>
+      <section class="card" aria-labelledby="bal-h" data-balance-stream="${base}/balance/events"><h2 id="bal-h">${c.balance}</h2>
+        <dl class="facts"><dt>${c.available}</dt><dd class="big" data-field="available" aria-live="polite">${bal.available}</dd><dt>${c.balance}</dt><dd data-field="balance">${bal.balance}</dd>
+          <dt>${c.reserved}</dt><dd data-field="reserved">${bal.reserved}</dd><dt>${c.callsInProgress}</dt><dd data-field="callsInProgress">${bal.callsInProgress}</dd>
+          <dt>${t.common.status}</dt><dd data-field="status">${str(acct.status)}</dd></dl>
+      </section>
+      </div>
+      <div class="grid">
+      <section class="card" aria-labelledby="top-h"><h2 id="top-h">${c.topupTitle}</h2>
+        ${post('topup', html`<input type="hidden" name="requestId" value="${randomUUID()}"><label for="topup-amount">${c.topupAmount} (${cur})</label><input id="topup-amount" name="amount" inputmode="decimal" required maxlength="16">`, c.topupTitle)}
+      </section>
+      <section class="card" aria-labelledby="adj-h"><h2 id="adj-h">${c.adjustTitle}</h2>
+        ${post(
+          'adjust',
+          html`<input type="hidden" name="requestId" value="${randomUUID()}"><label for="adj-amount">${c.adjustAmount} (${cur})</label><input id="adj-amount" name="amount" inputmode="decimal" required maxlength="17">
+          <label for="adj-reason">${c.adjustReason}</label><input id="adj-reason" name="reason" required maxlength="500">`,
+          c.adjustTitle,
+        )}
+      </section>
+      </div>
+      <div class="grid">
+      <section class="card" aria-labelledby="pin-h"><h2 id="pin-h">${c.pinTitle}</h2>
+        ${post('pin', html``, c.pinIssue)}
+        <p class="muted">${c.compromisedIntro}</p>
+        ${post('compromised', html``, c.compromised)}
+        <h3>${c.pinHistory}</h3>
+        ${list(pins).length ? html`<ul class="rows">${list(pins).map((p) => html`<li>${t.common.created}: ${dateTimeText(t, p.createdAt)}${p.revokedAt ? html` · ${c.revoked}: ${dateTimeText(t, p.revokedAt)}` : ''}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
+      </section>
+      <section class="card" aria-labelledby="st-h"><h2 id="st-h">${c.statusTitle}</h2>
+        <div class="row">
+        ${acct.status === 'active' ? post('status', html`<input type="hidden" name="op" value="suspend">`, c.suspend) : ''}
+        ${acct.status === 'suspended' ? post('status', html`<input type="hidden" name="op" value="resume">`, c.resume) : ''}
+        ${acct.status !== 'closed' ? html`<form method="post" action="${base}/status" class="stack" data-confirm="${t.common.confirm}">${hidden(op.csrf)}<input type="hidden" name="op" value="close"><button type="submit" class="danger">${c.close}</button></form>` : ''}
         </div>
-        <div class="grid">
-          <section class="card" aria-labelledby="top-h">
-            <h2 id="top-h">${c.topupTitle}</h2>
-            ${post('topup', html`<input type="hidden" name="requestId" value="${randomUUID()}" /><label for="topup-amount">${c.topupAmount} (${cur})</label><input id="topup-amount" name="amount" inputmode="decimal" required maxlength="16" />`, c.topupTitle)}
-          </section>
-          <section class="card" aria-labelledby="adj-h">
-            <h2 id="adj-h">${c.adjustTitle}</h2>
-            ${post(
-              'adjust',
-              html`<input type="hidden" name="requestId" value="${randomUUID()}" /><label for="adj-amount">${c.adjustAmount} (${cur})</label
-                ><input id="adj-amount" name="amount" inputmode="decimal" required maxlength="17" /> <label for="adj-reason">${c.adjustReason}</label
-                ><input id="adj-reason" name="reason" required maxlength="500" />`,
-              c.adjustTitle,
-            )}
-          </section>
-        </div>
-        <div class="grid">
-          <section class="card" aria-labelledby="pin-h">
-            <h2 id="pin-h">${c.pinTitle}</h2>
-            ${post('pin', html``, c.pinIssue)}
-            <p class="muted">${c.compromisedIntro}</p>
-            ${post('compromised', html``, c.compromised)}
-            <h3>${c.pinHistory}</h3>
-            ${
-              list(pins).length
-                ? html`<ul class="rows">
-                    ${list(pins).map((p) => html`<li>${t.common.created}: ${dateTimeText(t, p.createdAt)}${p.revokedAt ? html` · ${c.revoked}: ${dateTimeText(t, p.revokedAt)}` : ''}</li>`)}
-                  </ul>`
-                : html`<p>${t.common.none}</p>`
-            }
-          </section>
-          <section class="card" aria-labelledby="st-h">
-            <h2 id="st-h">${c.statusTitle}</h2>
-            <div class="row">
-              ${acct.status === 'active' ? post('status', html`<input type="hidden" name="op" value="suspend" />`, c.suspend) : ''}
-              ${acct.status === 'suspended' ? post('status', html`<input type="hidden" name="op" value="resume" />`, c.resume) : ''}
-              ${acct.status !== 'closed' ? html`<form method="post" action="${base}/status" class="stack" data-confirm="${t.common.confirm}">${hidden(op.csrf)}<input type="hidden" name="op" value="close" /><button type="submit" class="danger">${c.close}</button></form>` : ''}
-            </div>
-          </section>
-        </div>
-        <section class="card" aria-labelledby="cli-h">
-          <h2 id="cli-h">${c.clisTitle}</h2>
-          ${
-            list(clis).length
-              ? html`<ul class="rows">
-                  ${list(clis).map(
-                    (x) =>
-                      html`<li>
-                        ${str(x.cli)}
-                        <form method="post" action="${base}/clis/remove" class="inline">
-                          ${hidden(op.csrf)}<input type="hidden" name="cli" value="${str(x.cli)}" /><button
-                            type="submit"
-                            class="secondary"
-                            aria-label="${t.common.remove} ${str(x.cli)}"
-                          >
-                            ${t.common.remove}
-                          </button>
-                        </form>
-                      </li>`,
-                  )}
-                </ul>`
-              : html`<p>${t.common.none}</p>`
-          }
-          ${post('clis', html`<label for="new-cli">${c.addCli}</label><input id="new-cli" name="cli" inputmode="tel" required pattern="\\+[1-9][0-9]{6,14}" maxlength="16" />`, c.addCli)}
-        </section>
-        <section class="card" aria-labelledby="sip-h">
-          <h2 id="sip-h">${c.devicesTitle}</h2>
-          ${
-            list(sip).length
-              ? html`<ul class="rows">
-                  ${list(sip).map((x) => html`<li>${str(x.username)}@${str(x.realm)}</li>`)}
-                </ul>`
-              : html`<p>${t.common.none}</p>`
-          }
-          ${post(
-            'sip',
-            html`<label for="sip-user">${c.sipUser}</label
-              ><input id="sip-user" name="username" required pattern="[A-Za-z0-9_.\\-]{1,64}" maxlength="64" autocomplete="off" />
-              <label for="sip-pass">${c.sipPassword}</label
-              ><input id="sip-pass" name="password" type="password" required minlength="10" maxlength="128" autocomplete="new-password" />`,
-            c.setSip,
-          )}
-        </section>
-        <section aria-labelledby="calls-h">
-          <h2 id="calls-h">${c.callsTitle}</h2>
-          ${
-            list(cdrs).length
-              ? table(
-                  c.callsTitle,
-                  [t.calls.start, t.calls.dialled, t.calls.cli, t.calls.duration, t.calls.cost, t.calls.result],
-                  list(cdrs).map(
-                    (x) =>
-                      html`<tr>
-                        <td>${dateTimeText(t, x.startTime)}</td>
-                        <td>${str(x.dialledNumber)}</td>
-                        <td>${str(x.cli)}</td>
-                        <td>${durationText(x.durationMs)}</td>
-                        <td class="num">${m(x.cost)}</td>
-                        <td>${str(x.disposition)}</td>
-                      </tr>`,
-                  ),
-                  [4],
-                )
-              : html`<p>${t.calls.none}</p>`
-          }
-        </section>
-        <section aria-labelledby="led-h">
-          <h2 id="led-h">${c.ledgerTitle}</h2>
-          ${
-            list(ledger).length
-              ? table(
-                  c.ledgerTitle,
-                  [t.common.when, t.topups.kind, t.common.amount, t.common.balanceAfter, t.common.reason],
-                  list(ledger).map(
-                    (x) =>
-                      html`<tr>
-                        <td>${dateTimeText(t, x.occurredAt)}</td>
-                        <td>${str(x.kind)}</td>
-                        <td class="num">${m(x.amount)}</td>
-                        <td class="num">${m(x.balanceAfter)}</td>
-                        <td>${str(x.reason)}</td>
-                      </tr>`,
-                  ),
-                  [2, 3],
-                )
-              : html`<p>${t.common.none}</p>`
-          }
-        </section>`,
+      </section>
+      </div>
+      <section class="card" aria-labelledby="cli-h"><h2 id="cli-h">${c.clisTitle}</h2>
+        ${list(clis).length ? html`<ul class="rows">${list(clis).map((x) => html`<li>${str(x.cli)} <form method="post" action="${base}/clis/remove" class="inline">${hidden(op.csrf)}<input type="hidden" name="cli" value="${str(x.cli)}"><button type="submit" class="secondary" aria-label="${t.common.remove} ${str(x.cli)}">${t.common.remove}</button></form></li>`)}</ul>` : html`<p>${t.common.none}</p>`}
+        ${post('clis', html`<label for="new-cli">${c.addCli}</label><input id="new-cli" name="cli" inputmode="tel" required pattern="\\+[1-9][0-9]{6,14}" maxlength="16">`, c.addCli)}
+      </section>
+      <section class="card" aria-labelledby="sip-h"><h2 id="sip-h">${c.devicesTitle}</h2>
+        ${list(sip).length ? html`<ul class="rows">${list(sip).map((x) => html`<li>${str(x.username)}@${str(x.realm)}</li>`)}</ul>` : html`<p>${t.common.none}</p>`}
+        ${post(
+          'sip',
+          html`<label for="sip-user">${c.sipUser}</label><input id="sip-user" name="username" required pattern="[A-Za-z0-9_.\\-]{1,64}" maxlength="64" autocomplete="off">
+          <label for="sip-pass">${c.sipPassword}</label><input id="sip-pass" name="password" type="password" required minlength="10" maxlength="128" autocomplete="new-password">`,
+          c.setSip,
+        )}
+      </section>
+      <section aria-labelledby="calls-h"><h2 id="calls-h">${c.callsTitle}</h2>
+        ${
+          list(cdrs).length
+            ? table(
+                c.callsTitle,
+                [t.calls.start, t.calls.dialled, t.calls.cli, t.calls.duration, t.calls.cost, t.calls.result],
+                list(cdrs).map(
+                  (x) =>
+                    html`<tr><td>${dateTimeText(t, x.startTime)}</td><td>${str(x.dialledNumber)}</td><td>${str(x.cli)}</td><td>${durationText(x.durationMs)}</td><td class="num">${m(x.cost)}</td><td>${str(x.disposition)}</td></tr>`,
+                ),
+                [4],
+              )
+            : html`<p>${t.calls.none}</p>`
+        }
+      </section>
+      <section aria-labelledby="led-h"><h2 id="led-h">${c.ledgerTitle}</h2>
+        ${
+          list(ledger).length
+            ? table(
+                c.ledgerTitle,
+                [t.common.when, t.topups.kind, t.common.amount, t.common.balanceAfter, t.common.reason],
+                list(ledger).map(
+                  (x) =>
+                    html`<tr><td>${dateTimeText(t, x.occurredAt)}</td><td>${str(x.kind)}</td><td class="num">${m(x.amount)}</td><td class="num">${m(x.balanceAfter)}</td><td>${str(x.reason)}</td></tr>`,
+                ),
+                [2, 3],
+              )
+            : html`<p>${t.common.none}</p>`
+        }
+      </section>`,
     });
   };
 
@@ -657,9 +535,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const r = await callApi<{ items: Row[] }>(web, req, 'GET', '/v1/cli-requests?limit=100', { bearer: op.apiKey });
     const items = r.status === 200 ? r.json.items : [];
     const decide = (x: Row, verb: 'approve' | 'reject', label: string) =>
-      html`<form method="post" action="/console/cli-requests/${str(x.id)}/${verb}" class="inline">
-        ${hidden(op.csrf)}<button type="submit" ${verb === 'reject' ? html` class="secondary"` : ''} aria-label="${label} ${str(x.cli)}">${label}</button>
-      </form>`;
+      html`<form method="post" action="/console/cli-requests/${str(x.id)}/${verb}" class="inline">${hidden(op.csrf)}<button type="submit"${verb === 'reject' ? html` class="secondary"` : ''} aria-label="${label} ${str(x.cli)}">${label}</button></form>`;
     return show(web, req, reply, op, '/console/cli-requests', {
       title: c.cliRequests,
       ...(r.status !== 200 ? { error: problemText(t, r) } : {}),
@@ -669,12 +545,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
             [c.account, t.calls.cli, t.callerIds.requested, t.common.actions],
             items.map(
               (x) =>
-                html`<tr>
-                  <td><a href="/console/accounts/${str(x.accountId)}">${str(x.accountId)}</a></td>
-                  <td>${str(x.cli)}</td>
-                  <td>${dateTimeText(t, x.requestedAt)}</td>
-                  <td>${decide(x, 'approve', c.approve)} ${decide(x, 'reject', c.reject)}</td>
-                </tr>`,
+                html`<tr><td><a href="/console/accounts/${str(x.accountId)}">${str(x.accountId)}</a></td><td>${str(x.cli)}</td><td>${dateTimeText(t, x.requestedAt)}</td><td>${decide(x, 'approve', c.approve)} ${decide(x, 'reject', c.reject)}</td></tr>`,
             ),
           )
         : html`<p>${c.noRequests}</p>`,
@@ -710,25 +581,10 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
             c.liveCalls,
             [c.callId, c.account, c.state, c.started, c.reservedCol, t.common.actions],
             items.map(
-              (x) =>
-                html`<tr>
-                  <td>${str(x.callId)}</td>
-                  <td><a href="/console/accounts/${str(x.accountId)}">${str(x.accountId)}</a></td>
-                  <td>${str(x.state)}</td>
-                  <td>${dateTimeText(t, x.startedAt)}</td>
-                  <td class="num">${str(x.reserved)}</td>
-                  <td>
-                    <form method="post" action="/console/calls/hangup" class="inline" data-confirm="${t.common.confirm}">
-                      ${hidden(op.csrf)}<input type="hidden" name="callId" value="${str(x.callId)}" /><button
-                        type="submit"
-                        class="danger"
-                        aria-label="${c.hangup} ${str(x.callId)}"
-                      >
-                        ${c.hangup}
-                      </button>
-                    </form>
-                  </td>
-                </tr>`,
+              (
+                x,
+              ) => html`<tr><td>${str(x.callId)}</td><td><a href="/console/accounts/${str(x.accountId)}">${str(x.accountId)}</a></td><td>${str(x.state)}</td><td>${dateTimeText(t, x.startedAt)}</td><td class="num">${str(x.reserved)}</td>
+          <td><form method="post" action="/console/calls/hangup" class="inline" data-confirm="${t.common.confirm}">${hidden(op.csrf)}<input type="hidden" name="callId" value="${str(x.callId)}"><button type="submit" class="danger" aria-label="${c.hangup} ${str(x.callId)}">${c.hangup}</button></form></td></tr>`,
             ),
           )
         : html`<p>${t.console.noneActive}</p>`,
@@ -754,47 +610,32 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
         title: c.accessSessions,
         ...(failed ? { error: problemText(t, failed) } : {}),
         body: html`<p>${c.accessNote}</p>
-          ${
-            list(totals).length
-              ? table(
-                  c.accessTotals,
-                  [c.accessNumbers, c.carrierId, c.sessions, c.legTime, c.withoutCalls],
-                  list(totals).map(
-                    (x) =>
-                      html`<tr>
-                        <td>${str(x.accessNumber)}</td>
-                        <td>${str(x.carrier)}</td>
-                        <td class="num">${str(x.sessions)}</td>
-                        <td class="num">${durationText(x.durationMs)}</td>
-                        <td class="num">${str(x.withoutCalls)}</td>
-                      </tr>`,
-                  ),
-                  [2, 3, 4],
-                )
-              : html`<p>${t.common.none}</p>`
-          }
-          ${
-            list(recent).length
-              ? table(
-                  c.accessRecent,
-                  [c.started, c.accessNumbers, c.caller, t.calls.duration, c.outcome, c.account, c.callsPlaced, c.pins],
-                  list(recent).map(
-                    (x) =>
-                      html`<tr>
-                        <td>${dateTimeText(t, x.startTime)}</td>
-                        <td>${str(x.accessNumber)}</td>
-                        <td>${str(x.cli)}</td>
-                        <td>${durationText(x.durationMs)}</td>
-                        <td>${str(x.outcome)}</td>
-                        <td>${x.accountId === null ? '' : html`<a href="/console/accounts/${str(x.accountId)}">${str(x.accountId)}</a>`}</td>
-                        <td class="num">${str(x.calls)}</td>
-                        <td class="num">${str(x.pinAttempts)}</td>
-                      </tr>`,
-                  ),
-                  [6, 7],
-                )
-              : ''
-          }`,
+        ${
+          list(totals).length
+            ? table(
+                c.accessTotals,
+                [c.accessNumbers, c.carrierId, c.sessions, c.legTime, c.withoutCalls],
+                list(totals).map(
+                  (x) =>
+                    html`<tr><td>${str(x.accessNumber)}</td><td>${str(x.carrier)}</td><td class="num">${str(x.sessions)}</td><td class="num">${durationText(x.durationMs)}</td><td class="num">${str(x.withoutCalls)}</td></tr>`,
+                ),
+                [2, 3, 4],
+              )
+            : html`<p>${t.common.none}</p>`
+        }
+        ${
+          list(recent).length
+            ? table(
+                c.accessRecent,
+                [c.started, c.accessNumbers, c.caller, t.calls.duration, c.outcome, c.account, c.callsPlaced, c.pins],
+                list(recent).map(
+                  (x) =>
+                    html`<tr><td>${dateTimeText(t, x.startTime)}</td><td>${str(x.accessNumber)}</td><td>${str(x.cli)}</td><td>${durationText(x.durationMs)}</td><td>${str(x.outcome)}</td><td>${x.accountId === null ? '' : html`<a href="/console/accounts/${str(x.accountId)}">${str(x.accountId)}</a>`}</td><td class="num">${str(x.calls)}</td><td class="num">${str(x.pinAttempts)}</td></tr>`,
+                ),
+                [6, 7],
+              )
+            : ''
+        }`,
       });
     },
   );
@@ -816,52 +657,40 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       title: c.tariffs,
       status: extra.status ?? 200,
       ...(extra.errors ? { error: c.uploadErrors } : {}),
-      body: html` ${
-          extra.errors
-            ? table(
-                c.uploadErrors,
-                [c.line, c.problem],
-                extra.errors.slice(0, 200).map(
-                  (e) =>
-                    html`<tr>
-                      <td>${str(e.line)}</td>
-                      <td>${[e.column, e.message ?? e.error ?? e.reason].filter(Boolean).map(str).join(': ')}</td>
-                    </tr>`,
-                ),
-              )
-            : ''
-        }
-        ${
-          items.length
-            ? table(
-                c.tariffs,
-                [c.tariffId, c.tariffName, c.currency, c.rates, t.common.actions],
-                items.map(
-                  (x) =>
-                    html`<tr>
-                      <td>${str(x.id)}</td>
-                      <td>${str(x.name)}</td>
-                      <td>${str(x.currency)}</td>
-                      <td class="num">${str(x.rates)}</td>
-                      <td>
-                        <a href="/console/tariffs/${encodeURIComponent(str(x.id))}.csv" download>${c.download}<span class="sr-only"> ${str(x.id)}</span></a>
-                      </td>
-                    </tr>`,
-                ),
-                [3],
-              )
-            : html`<p>${t.common.none}</p>`
-        }
-        <section class="card" aria-labelledby="up-h">
-          <h2 id="up-h">${c.upload}</h2>
-          <form method="post" action="/console/tariffs" enctype="multipart/form-data" class="stack">
-            ${hidden(op.csrf)} <label for="tid">${c.tariffId}</label><input id="tid" name="tariffId" required pattern="[A-Za-z0-9_.\\-]{1,64}" maxlength="64" />
-            <label for="tname">${c.tariffName}</label><input id="tname" name="name" required maxlength="200" /> <label for="tcur">${c.currency}</label
-            ><input id="tcur" name="currency" required pattern="[A-Z]{3}" maxlength="3" value="GBP" /> <label for="tfile">${c.file}</label
-            ><input id="tfile" name="file" type="file" accept=".csv,text/csv" required />
-            <button type="submit">${c.upload}</button>
-          </form>
-        </section>`,
+      body: html`
+      ${
+        extra.errors
+          ? table(
+              c.uploadErrors,
+              [c.line, c.problem],
+              extra.errors
+                .slice(0, 200)
+                .map((e) => html`<tr><td>${str(e.line)}</td><td>${[e.column, e.message ?? e.error ?? e.reason].filter(Boolean).map(str).join(': ')}</td></tr>`),
+            )
+          : ''
+      }
+      ${
+        items.length
+          ? table(
+              c.tariffs,
+              [c.tariffId, c.tariffName, c.currency, c.rates, t.common.actions],
+              items.map(
+                (x) =>
+                  html`<tr><td>${str(x.id)}</td><td>${str(x.name)}</td><td>${str(x.currency)}</td><td class="num">${str(x.rates)}</td><td><a href="/console/tariffs/${encodeURIComponent(str(x.id))}.csv" download>${c.download}<span class="sr-only"> ${str(x.id)}</span></a></td></tr>`,
+              ),
+              [3],
+            )
+          : html`<p>${t.common.none}</p>`
+      }
+      <section class="card" aria-labelledby="up-h"><h2 id="up-h">${c.upload}</h2>
+        <form method="post" action="/console/tariffs" enctype="multipart/form-data" class="stack">${hidden(op.csrf)}
+          <label for="tid">${c.tariffId}</label><input id="tid" name="tariffId" required pattern="[A-Za-z0-9_.\\-]{1,64}" maxlength="64">
+          <label for="tname">${c.tariffName}</label><input id="tname" name="name" required maxlength="200">
+          <label for="tcur">${c.currency}</label><input id="tcur" name="currency" required pattern="[A-Z]{3}" maxlength="3" value="GBP">
+          <label for="tfile">${c.file}</label><input id="tfile" name="file" type="file" accept=".csv,text/csv" required>
+          <button type="submit">${c.upload}</button>
+        </form>
+      </section>`,
     });
   };
 
@@ -934,46 +763,31 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const ns = numbers.status === 200 ? (numbers.json.items ?? []) : [];
     return show(web, req, reply, op, '/console/routing', {
       title: c.routing,
-      body: html`<section aria-labelledby="car-h">
-          <h2 id="car-h">${c.carriers}</h2>
-          ${
-            cs.length
-              ? table(
-                  c.carriers,
-                  [c.carrierId, c.tariffName, c.enabled, c.gateways, c.trusted],
-                  cs.map(
-                    (x) =>
-                      html`<tr>
-                        <td>${str(x.id)}</td>
-                        <td>${str(x.name)}</td>
-                        <td>${x.enabled ? t.common.yes : t.common.no}</td>
-                        <td>${((x.gateways as Row[] | undefined) ?? []).map((g) => str(g.address ?? g.host ?? g.uri)).join(', ')}</td>
-                        <td>${((x.addresses as string[] | undefined) ?? []).join(', ')}</td>
-                      </tr>`,
-                  ),
-                )
-              : html`<p>${t.common.none}</p>`
-          }
-        </section>
-        <section aria-labelledby="acc-h">
-          <h2 id="acc-h">${c.accessNumbers}</h2>
-          ${
-            ns.length
-              ? table(
-                  c.accessNumbers,
-                  [c.number, c.language, c.label],
-                  ns.map(
-                    (x) =>
-                      html`<tr>
-                        <td>${str(x.number)}</td>
-                        <td>${str(x.language)}</td>
-                        <td>${str(x.description)}</td>
-                      </tr>`,
-                  ),
-                )
-              : html`<p>${t.common.none}</p>`
-          }
-        </section>`,
+      body: html`<section aria-labelledby="car-h"><h2 id="car-h">${c.carriers}</h2>
+        ${
+          cs.length
+            ? table(
+                c.carriers,
+                [c.carrierId, c.tariffName, c.enabled, c.gateways, c.trusted],
+                cs.map(
+                  (x) => html`<tr><td>${str(x.id)}</td><td>${str(x.name)}</td><td>${x.enabled ? t.common.yes : t.common.no}</td>
+          <td>${((x.gateways as Row[] | undefined) ?? []).map((g) => str(g.address ?? g.host ?? g.uri)).join(', ')}</td><td>${((x.addresses as string[] | undefined) ?? []).join(', ')}</td></tr>`,
+                ),
+              )
+            : html`<p>${t.common.none}</p>`
+        }
+      </section>
+      <section aria-labelledby="acc-h"><h2 id="acc-h">${c.accessNumbers}</h2>
+        ${
+          ns.length
+            ? table(
+                c.accessNumbers,
+                [c.number, c.language, c.label],
+                ns.map((x) => html`<tr><td>${str(x.number)}</td><td>${str(x.language)}</td><td>${str(x.description)}</td></tr>`),
+              )
+            : html`<p>${t.common.none}</p>`
+        }
+      </section>`,
     });
   });
 }

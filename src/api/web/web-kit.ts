@@ -77,38 +77,32 @@ export function sendPage(web: Web, req: FastifyRequest, reply: FastifyReply, o: 
   securityHeaders(reply);
   const nav =
     o.nav &&
-    html` <nav aria-label="${o.nav.label}">
-      <ul>
-        ${o.nav.items.map((i) => html`<li><a href="${i.href}" ${i.href === o.nav!.current ? html` aria-current="page"` : ''}>${i.label}</a></li>`)}
-        <li>
-          <form method="post" action="${o.nav.logout.action}" class="inline">
-            <input type="hidden" name="_csrf" value="${o.nav.logout.csrf}" /><button type="submit" class="link">${o.nav.logout.label}</button>
-          </form>
-        </li>
-      </ul>
-    </nav>`;
+    html`
+    <nav aria-label="${o.nav.label}"><ul>
+      ${o.nav.items.map((i) => html`<li><a href="${i.href}"${i.href === o.nav!.current ? html` aria-current="page"` : ''}>${i.label}</a></li>`)}
+      <li><form method="post" action="${o.nav.logout.action}" class="inline"><input type="hidden" name="_csrf" value="${o.nav.logout.csrf}"><button type="submit" class="link">${o.nav.logout.label}</button></form></li>
+    </ul></nav>`;
   const doc = html`<!doctype html>
-    <html lang="${t.lang}">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${o.title} · ${t.product}</title>
-        <link rel="stylesheet" href="/web/assets/app.css?v=${web.assetVersion}" />
-        <script src="/web/assets/app.js?v=${web.assetVersion}" defer></script>
-      </head>
-      <body>
-        <a class="skip" href="#main">${t.skip}</a>
-        <header>
-          <p class="brand">${t.product}</p>
-          ${nav}
-        </header>
-        <main id="main" tabindex="-1">
-          <h1>${o.title}</h1>
-          ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''} ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
-          ${o.body}
-        </main>
-      </body>
-    </html> `;
+<html lang="${t.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${o.title} · ${t.product}</title>
+<link rel="stylesheet" href="/web/assets/app.css?v=${web.assetVersion}">
+<script src="/web/assets/app.js?v=${web.assetVersion}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">${t.skip}</a>
+<header><p class="brand">${t.product}</p>${nav}</header>
+<main id="main" tabindex="-1">
+<h1>${o.title}</h1>
+${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
+${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
+${o.body}
+</main>
+</body>
+</html>
+`;
   return reply
     .status(o.status ?? 200)
     .type('text/html; charset=utf-8')
@@ -124,7 +118,7 @@ export function withMessage(path: string, id: string, kind: 'm' | 'e' = 'm'): st
   return `${path}${path.includes('?') ? '&' : '?'}${kind}=${encodeURIComponent(id)}`;
 }
 
-export const hidden = (csrf: string): Html => html`<input type="hidden" name="_csrf" value="${csrf}" />`;
+export const hidden = (csrf: string): Html => html`<input type="hidden" name="_csrf" value="${csrf}">`;
 
 /** Route options for a page or form route: public to the API's access hook (the page checks its own cookie), documented under "web". */
 const pageResponses: Record<string, unknown> = {
