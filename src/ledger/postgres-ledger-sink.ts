@@ -128,32 +128,7 @@ export class PostgresLedgerSink {
         : ['f', e.eventId, null, null, null, null, null, null, null];
       const c = firstCdr(e) ? e.cdr : null;
       if (c) {
-        row.push(
-          't',
-          c.callId,
-          c.accountId,
-          c.kind,
-          c.cli,
-          c.sourceIp,
-          c.accessNumber,
-          c.device,
-          c.dialledNumber,
-          c.destination,
-          c.startTime,
-          c.answerTime,
-          c.endTime,
-          c.durationMs,
-          c.billedSeconds,
-          c.ratePrefix,
-          c.pricePerMinute,
-          c.cost,
-          e.unrecovered,
-          c.currency,
-          c.disposition,
-          c.sipCode,
-          c.sipReason,
-          c.carrier,
-        );
+        row.push('t', ...cdrValues(e, c));
       } else {
         row.push('f');
         for (let i = 0; i < 23; i++) row.push(null);
@@ -167,33 +142,8 @@ export class PostgresLedgerSink {
   private async insertCdrs(client: pg.PoolClient, events: readonly LedgerEvent[]): Promise<void> {
     const cols: unknown[][] = Array.from({ length: 24 }, () => []);
     for (const e of events) {
-      const c = e.cdr!;
-      const row = [
-        c.callId,
-        c.accountId,
-        e.eventId,
-        c.kind,
-        c.cli,
-        c.sourceIp,
-        c.accessNumber,
-        c.device,
-        c.dialledNumber,
-        c.destination,
-        c.startTime,
-        c.answerTime,
-        c.endTime,
-        c.durationMs,
-        c.billedSeconds,
-        c.ratePrefix,
-        c.pricePerMinute,
-        c.cost,
-        e.unrecovered,
-        c.currency,
-        c.disposition,
-        c.sipCode,
-        c.sipReason,
-        c.carrier,
-      ];
+      const [callId, accountId, ...rest] = cdrValues(e, e.cdr!);
+      const row = [callId, accountId, e.eventId, ...rest];
       row.forEach((v, i) => cols[i]!.push(v ?? null));
     }
     await client.query(
@@ -264,4 +214,33 @@ export function copyField(v: unknown): string {
   if (v === null || v === undefined) return '\\N';
   const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!) : text;
+}
+
+/** A CDR's columns in table order (call_id, account_id, then kind … carrier), without event_id: one list for the COPY and the INSERT paths. */
+function cdrValues(e: LedgerEvent, c: NonNullable<LedgerEvent['cdr']>): unknown[] {
+  return [
+    c.callId,
+    c.accountId,
+    c.kind,
+    c.cli,
+    c.sourceIp,
+    c.accessNumber,
+    c.device,
+    c.dialledNumber,
+    c.destination,
+    c.startTime,
+    c.answerTime,
+    c.endTime,
+    c.durationMs,
+    c.billedSeconds,
+    c.ratePrefix,
+    c.pricePerMinute,
+    c.cost,
+    e.unrecovered,
+    c.currency,
+    c.disposition,
+    c.sipCode,
+    c.sipReason,
+    c.carrier,
+  ];
 }
