@@ -23,6 +23,8 @@ import { PostgresLedgerSink } from './ledger/postgres-ledger-sink.ts';
 import { createLogger } from './observability/logger.ts';
 import { createSipMetrics } from './observability/sip-metrics.ts';
 import { EmbeddedMediaServer } from './media/embedded/embedded-media-server.ts';
+import { PromptStore } from './media/embedded/prompt-store.ts';
+import type { MediaObserver } from './media/prompts/prompt-check.ts';
 import { connectFreeSwitch } from './media/freeswitch/connect-freeswitch.ts';
 import { composeSipApp, createSipApp } from './sip/sip-app.ts';
 
@@ -78,6 +80,14 @@ export async function start(config: Config) {
   let subscriber: Redis | undefined;
   const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
+    // a prompt missing at start-up would fail every call that reaches it: refuse to start instead
+    if (config.mediaServer === 'embedded') await new PromptStore(config.mediaSoundsDir).check();
+    const mediaObserver: MediaObserver = {
+      promptMissing: (e) => {
+        log.error({ component: 'media', server: e.server, files: e.files, mediaSessionId: e.sessionId }, 'prompt missing: skipped, the rest played');
+        metrics.promptMissing(e.server);
+      },
+    };
     const credit = new CallCredit(balances, {
       sliceSeconds: config.reservationSliceSeconds,
       maxCallSeconds: config.maxCallSeconds,
@@ -107,7 +117,13 @@ export async function start(config: Config) {
                   ...(config.freeswitchAdvertisedAddress ? { advertisedAddress: config.freeswitchAdvertisedAddress } : {}),
                   soundsDir: config.freeswitchSoundsDir,
                   rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000,
+                  observer: mediaObserver,
                   onError: (err) => log.warn({ err: err.message }, 'FreeSWITCH not reachable; retrying'),
+                  onFatal: (err) => {
+                    log.fatal({ err: err.message }, 'FreeSWITCH cannot play the prompts: stopping');
+                    process.stderr.write(`softswitch failed to start: ${err.message}\n`);
+                    process.exit(1);
+                  },
                 })
             : (uas) =>
                 new EmbeddedMediaServer({
@@ -117,6 +133,7 @@ export async function start(config: Config) {
                   portMax: config.mediaRtpPortMax,
                   rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000,
                   soundsDir: config.mediaSoundsDir,
+                  observer: mediaObserver,
                 }),
         settings: {
           drachtio: { host: config.drachtioHost, port: config.drachtioPort, secret: config.drachtioSecret },

@@ -127,7 +127,7 @@ const SCHEMA = {
     env: 'FREESWITCH_LISTEN_ADDRESS',
     kind: 'string',
     default: '0.0.0.0',
-    doc: 'where the app accepts FreeSWITCH outbound event-socket connections',
+    doc: 'where the app accepts FreeSWITCH outbound event-socket connections (FreeSWITCH is told FREESWITCH_ADVERTISED_ADDRESS, never a wildcard)',
   },
   freeswitchListenPort: {
     env: 'FREESWITCH_LISTEN_PORT',
@@ -141,13 +141,13 @@ const SCHEMA = {
     env: 'FREESWITCH_ADVERTISED_ADDRESS',
     kind: 'string',
     default: '',
-    doc: 'address FreeSWITCH uses to reach the app (default: the listen address)',
+    doc: "address FreeSWITCH connects back to (default: the listen address, or when that is a wildcard this process's own address on the route to FreeSWITCH, so each replica advertises itself)",
   },
   freeswitchSoundsDir: {
     env: 'FREESWITCH_SOUNDS_DIR',
     kind: 'string',
-    default: '/usr/share/freeswitch/sounds',
-    doc: 'the prompts folder as FreeSWITCH sees it (holds <language>/prepaid/*.wav)',
+    default: '/usr/share/freeswitch/sounds/softswitch',
+    doc: 'the prompts folder as FreeSWITCH sees it (holds <language>/prepaid/*.wav; softswitch_sounds in freeswitch/conf/vars.xml); checked at start-up',
   },
   mediaRtpAddress: {
     env: 'MEDIA_RTP_ADDRESS',
@@ -515,6 +515,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (out.mediaServer === 'freeswitch' && String(out.freeswitchEslPassword).length < 8)
       problems.push('FREESWITCH_ESL_PASSWORD (at least 8 characters) is required with MEDIA_SERVER=freeswitch');
     if ((out.mediaRtpPortMin as number) + 2 > (out.mediaRtpPortMax as number)) problems.push('MEDIA_RTP_PORT_MIN must be at least 2 below MEDIA_RTP_PORT_MAX');
+    if (['0.0.0.0', '::'].includes(String(out.freeswitchAdvertisedAddress).trim()))
+      problems.push(
+        "FREESWITCH_ADVERTISED_ADDRESS must be an address FreeSWITCH can connect to, not a wildcard (leave it empty to use this process's own address)",
+      );
     if ((out.registrarMinExpires as number) > (out.registrarMaxExpires as number)) problems.push('REGISTRAR_MIN_EXPIRES must not exceed REGISTRAR_MAX_EXPIRES');
     if ((out.creditExtendLeadSeconds as number) >= (out.reservationSliceSeconds as number))
       problems.push('CREDIT_EXTEND_LEAD_SECONDS must be smaller than RESERVATION_SLICE_SECONDS');

@@ -65,6 +65,12 @@ export function createSipMetrics(callsInProgress: () => number) {
     registers: [registry],
   });
   const billed = new client.Counter({ name: 'softswitch_billed_micros_total', help: 'money charged for calls, micro-units', registers: [registry] });
+  const promptsMissing = new client.Counter({
+    name: 'softswitch_media_prompts_missing_total',
+    help: 'prompts the media server could not play (file missing where it looks; alert on any increase)',
+    labelNames: ['server'],
+    registers: [registry],
+  });
   new client.Gauge({
     name: 'softswitch_sip_calls_in_progress',
     help: 'calls this SIP app process is handling',
@@ -87,5 +93,5 @@ export function createSipMetrics(callsInProgress: () => number) {
       if (typeof debited === 'number' && debited > 0) billed.inc(debited);
     },
   };
-  return { registry, events };
+  return { registry, events, promptMissing: (server: string) => promptsMissing.inc({ server }) };
 }

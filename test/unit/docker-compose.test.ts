@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { describeSettings, loadConfig } from '../../src/config/config.ts';
+import { advertisedAddressFor, isWildcardAddress } from '../../src/media/freeswitch/connect-freeswitch.ts';
+import { preprocessVariables } from '../support/media/freeswitch-config.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');
@@ -83,9 +85,9 @@ function inCidr(ip: string, cidr: string): boolean {
   const start = Math.floor(ipv4ToInt(base!) / size) * size;
   return ipv4ToInt(ip) >= start && ipv4ToInt(ip) < start + size;
 }
-/** `<X-PRE-PROCESS cmd="set" data="name=value"/>` lines of a FreeSWITCH vars file. */
-function freeswitchVars(xml: string): Map<string, string> {
-  return new Map([...xml.matchAll(/cmd="set"\s+data="([^=]+)=([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+/** `<X-PRE-PROCESS cmd="set|env-set" data="name=value"/>` lines of a FreeSWITCH vars file, env-set read from `env`. */
+function freeswitchVars(xml: string, env: Record<string, string | undefined> = {}): Map<string, string> {
+  return preprocessVariables(xml, env);
 }
 /** Host paths of bind mounts (./x:/y[:ro]). */
 function bindMounts(s: Service): { source: string; target: string }[] {
@@ -188,9 +190,31 @@ describe('docker-compose.yml', () => {
       expect(env.MEDIA_SERVER, name).toBe('freeswitch');
       expect(env.FREESWITCH_HOST, name).toBe('freeswitch');
       expect(env.FREESWITCH_ESL_PASSWORD, name).toBe(SAMPLE_ENV.FREESWITCH_ESL_PASSWORD);
-      expect(env.FREESWITCH_ADVERTISED_ADDRESS, name).toBe(name); // FreeSWITCH reaches the app by its service name
       expect(env.FREESWITCH_SOUNDS_DIR, name).toBe(sounds?.target);
     }
+  });
+
+  it('has each app replica advertise its own address to FreeSWITCH, never the shared service name or a wildcard', async () => {
+    const names = new Set(Object.keys(services));
+    for (const [name, s] of sipApps) {
+      const env = envOf(s);
+      // `--scale app=2`: a service name resolves to any replica, so FreeSWITCH's outbound socket could reach the wrong one
+      expect(env.FREESWITCH_ADVERTISED_ADDRESS, `${name} must not advertise a fixed address`).toBeUndefined();
+      expect(ipOf(s), `${name} must not have a fixed address (it is scaled)`).toBeUndefined();
+      expect(isWildcardAddress(env.FREESWITCH_LISTEN_ADDRESS ?? '')).toBe(true);
+      // what the process tells FreeSWITCH then: its own address on the route to FreeSWITCH (here: loopback)
+      const advertised = await advertisedAddressFor({
+        listenAddress: env.FREESWITCH_LISTEN_ADDRESS!,
+        host: '127.0.0.1',
+        port: Number(env.FREESWITCH_ESL_PORT),
+      });
+      expect(advertised).toBe('127.0.0.1');
+      expect(names.has(advertised)).toBe(false);
+    }
+    // and the event-socket ACL admits every address a replica can get
+    const vars = freeswitchVars(compose.configs!['freeswitch-vars']!.content!);
+    const range = compose.networks!.voip!.ipam!.config![0]!.ip_range!;
+    expect(inCidr(range.split('/')[0]!, vars.get('app_cidr')!)).toBe(true);
   });
 
   it('starts drachtio-server with the mounted sip-config, SIP on 5060 UDP and TCP, and the public address', () => {
@@ -223,10 +247,11 @@ describe('docker-compose.yml', () => {
     const conf = mounts.find((m) => m.source === './freeswitch/conf');
     expect(conf?.target).toBe('/usr/local/freeswitch/conf');
     expect(argAfter(commandOf(s), '-conf')).toBe(conf!.target);
-    const base = freeswitchVars(read('freeswitch/conf/vars.xml'));
+    const fsEnv = envOf(s);
+    const base = freeswitchVars(read('freeswitch/conf/vars.xml'), fsEnv);
     const cfg = s.configs?.find((c) => c.target === `${conf!.target}/vars.xml`);
     expect(cfg, 'vars.xml override').toBeDefined();
-    const vars = freeswitchVars(compose.configs![cfg!.source]!.content!);
+    const vars = freeswitchVars(compose.configs![cfg!.source]!.content!, fsEnv);
     // the override sets every variable the repository's configuration uses, and no other
     expect([...vars.keys()].sort()).toEqual([...base.keys()].sort());
 
@@ -243,7 +268,10 @@ describe('docker-compose.yml', () => {
     expect(inCidr(rangeBase!, vars.get('app_cidr')!)).toBe(true);
     expect(inCidr(fsIp, subnet.subnet) && inCidr(drachtioIp, subnet.subnet)).toBe(true);
     expect(inCidr(fsIp, subnet.ip_range!) || inCidr(drachtioIp, subnet.ip_range!)).toBe(false);
+    // the event-socket password reaches FreeSWITCH from its environment, never written into a file
     expect(vars.get('esl_password')).toBe(SAMPLE_ENV.FREESWITCH_ESL_PASSWORD);
+    expect(base.get('esl_password')).toBe(SAMPLE_ENV.FREESWITCH_ESL_PASSWORD);
+    expect(compose.configs![cfg!.source]!.content!).not.toContain(SAMPLE_ENV.FREESWITCH_ESL_PASSWORD);
     // prompts where the configuration says they are
     const sounds = mounts.find((m) => m.source === './freeswitch/sounds');
     expect(sounds?.target).toBe(vars.get('softswitch_sounds'));

@@ -1,11 +1,17 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FreeSwitchMediaServer, fsFiles, fsFileString } from '../../src/media/freeswitch/freeswitch-media-server.ts';
+import { FreeSwitchMediaServer, fsFiles, fsFileString, fsTerminators, MEDIA_TIMEOUT_HEADER } from '../../src/media/freeswitch/freeswitch-media-server.ts';
+import { MediaNotAcceptableError } from '../../src/media/media-port.ts';
 import type { Prompt } from '../../src/media/media-port.ts';
-import { fakeInvite } from '../support/media/fake-dialog.ts';
+import { promptPath } from '../../src/media/prompts/catalog.ts';
+import { copySounds } from '../support/media/embedded-harness.ts';
+import { fakeInvite, FakeUas } from '../support/media/fake-dialog.ts';
+import type { FakeDialog } from '../support/media/fake-dialog.ts';
 import { FakeFsMediaServer } from '../support/media/fake-fsmrf.ts';
 import type { FakeFsEndpoint } from '../support/media/fake-fsmrf.ts';
 import { mediaPortContract } from '../support/media/media-port-contract.ts';
-import type { MediaHarness } from '../support/media/media-port-contract.ts';
+import type { HarnessOptions, MediaHarness } from '../support/media/media-port-contract.ts';
 
 const SOUNDS = '/usr/share/freeswitch/sounds/softswitch';
 
@@ -17,18 +23,32 @@ function toPrompt(file: string): Prompt {
   return m[1] as Prompt;
 }
 
-async function fsHarness(): Promise<MediaHarness & { fake: FakeFsMediaServer }> {
-  const fake = new FakeFsMediaServer(60);
-  const server = new FreeSwitchMediaServer({ ms: fake, soundsDir: SOUNDS, rtpTimeoutMs: 20_000 });
+async function fsHarness(opts: HarnessOptions = {}): Promise<MediaHarness & { fake: FakeFsMediaServer; uas: FakeUas }> {
+  const localSounds = copySounds();
+  const fake = new FakeFsMediaServer({ fileMs: 60, sounds: { fsDir: SOUNDS, localDir: localSounds } });
+  const uas = new FakeUas();
+  const missing: MediaHarness['missing'] = [];
+  const server = new FreeSwitchMediaServer({
+    ms: fake,
+    uas,
+    soundsDir: SOUNDS,
+    rtpTimeoutMs: opts.rtpTimeoutMs ?? 20_000,
+    observer: { promptMissing: (e) => missing.push(e) },
+  });
   return {
     server,
     fake,
+    uas,
+    missing,
+    removePrompt(name) {
+      rmSync(path.join(localSounds, promptPath('en', name)));
+    },
+    checkPrompts: () => server.checkPrompts(),
     async call() {
       const { req, res } = fakeInvite('v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0 101\r\n');
       const session = await server.answer(req, res);
       const ep = fake.endpoints.at(-1) as FakeFsEndpoint;
-      const dialog = fake.dialogs.at(-1);
-      if (dialog === undefined) throw new Error('no dialog');
+      const dialog = (uas.dialogs.at(-1) ?? fake.dialogs.at(-1)) as FakeDialog; // (fake.dialogs: drachtio-fsmrf's connectCaller)
       let consumed = 0;
       return {
         session,
@@ -54,10 +74,16 @@ async function fsHarness(): Promise<MediaHarness & { fake: FakeFsMediaServer }> 
           carrierAnswer() {
             return Promise.resolve('v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 5000 RTP/AVP 0\r\n');
           },
+          talk(on) {
+            ep.setPeerSending(on);
+          },
         },
       };
     },
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      rmSync(localSounds, { recursive: true, force: true });
+    },
   };
 }
 
@@ -74,11 +100,10 @@ describe('FreeSWITCH adapter: what it asks of FreeSWITCH', () => {
     expect(fsFileString(['/a.wav'])).toBe('/a.wav');
   });
 
-  it('sets media_timeout on answer, bridges with uuid_bridge, warns with uuid_broadcast to the caller leg, parks on release', async () => {
+  it('bridges with uuid_bridge, warns with uuid_broadcast to the caller leg, parks on release', async () => {
     const h = await fsHarness();
     const { session } = await h.call();
     const caller = h.fake.endpoints[0] as FakeFsEndpoint;
-    expect(caller.vars.get('media_timeout')).toBe('20000');
     const leg = await session.createLeg();
     const outbound = h.fake.endpoints[1] as FakeFsEndpoint;
     expect(leg.localSdp).toBe(outbound.local.sdp);
@@ -118,7 +143,65 @@ describe('FreeSWITCH adapter: what it asks of FreeSWITCH', () => {
     (h.fake.endpoints[0] as FakeFsEndpoint).hangupFromServer('MEDIA_TIMEOUT');
     await ended;
     expect(seen).toEqual(['timeout:caller', 'ended:media-server-hangup']);
-    expect(h.fake.dialogs[0]?.destroyed).toBe(true);
+    expect(h.uas.dialogs[0]?.destroyed).toBe(true);
+    await h.close();
+  });
+
+  it('the RTP timeout reaches FreeSWITCH before the answer: X-Media-Timeout on the INVITEs for the caller and for the carrier leg, media_timeout set by the dialplan', async () => {
+    const h = await fsHarness({ rtpTimeoutMs: 5000 });
+    const { session } = await h.call();
+    const leg = await session.createLeg();
+    const [caller, outbound] = h.fake.endpoints as [FakeFsEndpoint, FakeFsEndpoint];
+    for (const ep of [caller, outbound]) {
+      expect(ep.invite.headers[MEDIA_TIMEOUT_HEADER]).toBe('5000');
+      expect(ep.mediaTimeoutMs).toBe(5000); // what the RTP session took at the answer
+    }
+    // the caller's 200 OK does not carry it
+    expect(h.uas.dialogs[0]).toBeDefined();
+    expect(leg.localSdp).toBe(outbound.local.sdp);
+    await h.close();
+  });
+
+  it('no RTP timeout configured: no header, no media_timeout', async () => {
+    const h = await fsHarness({ rtpTimeoutMs: 0 });
+    await h.call();
+    const ep = h.fake.endpoints[0] as FakeFsEndpoint;
+    expect(ep.invite.headers).toEqual({});
+    expect(ep.mediaTimeoutMs).toBe(0);
+    await h.close();
+  });
+
+  it('the offer the carrier receives is one plain RTP/AVP line: no SRTP line, no a=crypto, well under one UDP datagram', async () => {
+    const h = await fsHarness();
+    const { session } = await h.call();
+    const leg = await session.createLeg();
+    const mLines = leg.localSdp.split(/\r?\n/).filter((l) => l.startsWith('m='));
+    expect(mLines).toHaveLength(1);
+    expect(mLines[0]).toMatch(/^m=audio \d+ RTP\/AVP /);
+    expect(leg.localSdp).not.toMatch(/a=crypto|RTP\/SAVP/);
+    expect(Buffer.byteLength(leg.localSdp)).toBeLessThan(600);
+    await h.close();
+  });
+
+  it('an empty terminator list is sent as "none" (drachtio-fsmrf would turn it into #)', () => {
+    expect(fsTerminators('')).toBe('none');
+    expect(fsTerminators(undefined)).toBe('#');
+    expect(fsTerminators('#*')).toBe('#*');
+  });
+
+  it('refuses a late offer (no SDP) with 488, as the embedded endpoint does, and creates nothing', async () => {
+    const h = await fsHarness();
+    const { req, res } = fakeInvite(undefined);
+    await expect(h.server.answer(req, res)).rejects.toBeInstanceOf(MediaNotAcceptableError);
+    expect(h.fake.endpoints).toHaveLength(0);
+    await h.close();
+  });
+
+  it('the start-up check asks FreeSWITCH for every prompt of the catalogue with file_exists', async () => {
+    const h = await fsHarness();
+    await h.checkPrompts();
+    expect(h.fake.apis).toContain(`file_exists ${SOUNDS}/en/prepaid/welcome.wav`);
+    expect(h.fake.apis.filter((a) => a.startsWith('file_exists '))).toHaveLength(66);
     await h.close();
   });
 });

@@ -10,6 +10,8 @@ import type { SessionHost } from './embedded-session.ts';
 import { PacingClock } from './pacing-clock.ts';
 import { PortAllocator } from './port-allocator.ts';
 import { PromptStore } from './prompt-store.ts';
+import { silentObserver } from '../prompts/prompt-check.ts';
+import type { MediaObserver } from '../prompts/prompt-check.ts';
 import { RtpLeg } from './rtp-leg.ts';
 import { buildAnswer, negotiate, parseSdp, SdpError } from './sdp.ts';
 import type { Negotiated } from './sdp.ts';
@@ -28,6 +30,8 @@ export interface EmbeddedMediaOptions {
   rtpTimeoutMs?: number;
   /** Shared pacing clock (tests pass one with a fake ClockPort). */
   clock?: PacingClock;
+  /** Told about prompts that cannot be played (skipped; the rest of the list plays). */
+  observer?: MediaObserver;
 }
 
 export class EmbeddedMediaServer implements MediaServer {
@@ -47,12 +51,18 @@ export class EmbeddedMediaServer implements MediaServer {
       clock: this.clock,
       prompts: this.prompts,
       rtpTimeoutMs: opts.rtpTimeoutMs ?? 30_000,
+      observer: opts.observer ?? silentObserver,
       openLeg: () => this.openLeg(),
       closeLeg: (leg) => this.closeLeg(leg),
       ended: (s) => {
         this.sessions.delete(s);
       },
     };
+  }
+
+  /** The start-up check of the prompt catalogue (MissingPromptsError when a file is missing). */
+  checkPrompts(languages: readonly string[] = [this.opts.language ?? 'en']): Promise<void> {
+    return this.prompts.check(languages);
   }
 
   get sessionCount(): number {

@@ -29,6 +29,7 @@ import { DigitEntry } from './digit-entry.ts';
 import { parseDtmfInfo } from '../dtmf-info.ts';
 import { ALAW_TO_ULAW, ULAW_TO_ALAW, mapBytes } from './g711.ts';
 import type { PacingClock } from './pacing-clock.ts';
+import type { MediaObserver } from '../prompts/prompt-check.ts';
 import type { PromptStore } from './prompt-store.ts';
 import type { RtpLeg } from './rtp-leg.ts';
 import type { RtpPacket } from './rtp-packet.ts';
@@ -58,6 +59,7 @@ export interface SessionHost {
   clock: PacingClock;
   prompts: PromptStore;
   rtpTimeoutMs: number;
+  observer: MediaObserver;
   /** A new RTP leg on a free port (throws MediaPortsExhaustedError). */
   openLeg(): Promise<RtpLeg>;
   closeLeg(leg: RtpLeg): Promise<void>;
@@ -222,7 +224,8 @@ export class EmbeddedSession implements MediaSession {
   private startPlayer(prompts: readonly Prompt[], interruptible: boolean, loop: boolean, finish: (r: PlayResult) => void): void {
     this.stopPlayer({ kind: 'stopped' });
     const codec = this.caller.negotiated?.codec ?? 'PCMU';
-    const frames = this.host.prompts.frames(this.language, prompts, codec);
+    const { frames, missing } = this.host.prompts.playable(this.language, prompts, codec);
+    if (missing.length > 0) this.host.observer.promptMissing({ server: 'embedded', files: missing, sessionId: this.id });
     if (frames.length === 0) {
       finish({ kind: 'done' });
       return;

@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
-import type { AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession } from '../media-port.ts';
+import dgram from 'node:dgram';
+import type { AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
+import { MissingPromptsError } from '../prompts/prompt-check.ts';
+import type { MediaObserver } from '../prompts/prompt-check.ts';
 import { FreeSwitchMediaServer } from './freeswitch-media-server.ts';
 import type { FsMediaServer } from './fsmrf-types.ts';
 
@@ -8,26 +11,68 @@ export interface FreeSwitchConnection {
   host: string;
   port: number;
   secret: string;
-  /** Where this app listens for FreeSWITCH's outbound event-socket connections, and the address FreeSWITCH should use for it. */
+  /** Where this app listens for FreeSWITCH's outbound event-socket connections. */
   listenAddress: string;
   listenPort: number;
+  /** The address FreeSWITCH calls back on (default: this process's own address towards FreeSWITCH). */
   advertisedAddress?: string;
   /** The sounds folder as FreeSWITCH sees it. */
   soundsDir: string;
   rtpTimeoutMs: number;
+  observer?: MediaObserver;
   onError?: (err: Error) => void;
+  /** A fault retrying cannot cure (prompts missing on the FreeSWITCH host): the process should stop. */
+  onFatal?: (err: Error) => void;
 }
 
 interface MrfConstructor {
   new (srf: unknown): { connect(opts: Record<string, unknown>): Promise<FsMediaServer> };
 }
 
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+export function isWildcardAddress(address: string): boolean {
+  return WILDCARDS.has(address.trim());
+}
+
+/**
+ * This process's own address on the route to `host` (a connected UDP socket: nothing is sent).
+ * With several app processes behind one service name, each one tells FreeSWITCH its own address.
+ */
+export async function localAddressTowards(host: string, port: number): Promise<string> {
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(port, host, () => resolve());
+    });
+    return socket.address().address;
+  } finally {
+    socket.close();
+  }
+}
+
+/**
+ * The address FreeSWITCH is told to connect back to (`socket <address>:<port> async full`): the
+ * configured one; else the listen address when it names one; else this process's address towards
+ * FreeSWITCH. Never a wildcard: FreeSWITCH cannot connect to 0.0.0.0 on another host.
+ */
+export async function advertisedAddressFor(c: Pick<FreeSwitchConnection, 'advertisedAddress' | 'listenAddress' | 'host' | 'port'>): Promise<string> {
+  if (c.advertisedAddress !== undefined && c.advertisedAddress !== '') {
+    if (isWildcardAddress(c.advertisedAddress)) throw new Error(`FreeSWITCH cannot connect back to the wildcard address ${c.advertisedAddress}`);
+    return c.advertisedAddress;
+  }
+  if (!isWildcardAddress(c.listenAddress)) return c.listenAddress;
+  return localAddressTowards(c.host, c.port);
+}
+
 /**
  * The FreeSWITCH media server behind the media port, connected through drachtio-fsmrf. The
  * connection is made at once and retried with backoff; callers arriving before it is up wait
- * for it (and get 503 from the SIP side if it fails).
+ * for it (and get 503 from the SIP side if it fails). Once connected, the prompt catalogue is
+ * checked on the FreeSWITCH host: a missing prompt is fatal (onFatal), not retried.
  */
-export function connectFreeSwitch(srf: unknown, c: FreeSwitchConnection): MediaServer {
+export function connectFreeSwitch(srf: UasFactory, c: FreeSwitchConnection): MediaServer {
   const Mrf = createRequire(import.meta.url)('drachtio-fsmrf') as MrfConstructor;
   const mrf = new Mrf(srf);
   let server: FreeSwitchMediaServer | undefined;
@@ -42,11 +87,23 @@ export function connectFreeSwitch(srf: unknown, c: FreeSwitchConnection): MediaS
           secret: c.secret,
           listenAddress: c.listenAddress,
           listenPort: c.listenPort,
-          ...(c.advertisedAddress ? { advertisedAddress: c.advertisedAddress } : {}),
+          advertisedAddress: await advertisedAddressFor(c),
         });
-        server = new FreeSwitchMediaServer({ ms, soundsDir: c.soundsDir, rtpTimeoutMs: c.rtpTimeoutMs });
+        const candidate = new FreeSwitchMediaServer({
+          ms,
+          uas: srf,
+          soundsDir: c.soundsDir,
+          rtpTimeoutMs: c.rtpTimeoutMs,
+          ...(c.observer ? { observer: c.observer } : {}),
+        });
+        await candidate.checkPrompts();
+        server = candidate;
         return server;
       } catch (err) {
+        if (err instanceof MissingPromptsError) {
+          c.onFatal?.(err);
+          throw err;
+        }
         c.onError?.(err as Error);
         if (closed) throw err;
         await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** Math.min(attempt++, 5))));

@@ -3,14 +3,20 @@
  *
  * | port                 | FreeSWITCH                                                              |
  * |----------------------|-------------------------------------------------------------------------|
- * | answer               | MediaServer#connectCaller (FS answers with its SDP), media_timeout set  |
+ * | answer               | MediaServer#createEndpoint(caller SDP), then the caller answered (createUAS) |
  * | play                 | Endpoint#play (file list); interruptible: first DTMF event → uuid_break |
- * | collect              | Endpoint#playCollect (play_and_get_digits)                              |
+ * | collect              | Endpoint#playCollect (play_and_get_digits); no terminator → 'none'      |
  * | createLeg / leg SDP  | MediaServer#createEndpoint (3pcc: FS offers) / Endpoint#modify(answer)  |
  * | bridge / release     | uuid_bridge / uuid_transfer to park, then the leg's endpoint destroyed  |
  * | inject               | uuid_broadcast <uuid> <files> aleg                                      |
  * | receiveInfo          | uuid_recv_dtmf (the key enters FS as if received on the channel)       |
  * | rtp-timeout          | FS hangs up with MEDIA_TIMEOUT → reported, then the session ends        |
+ * | missing prompt       | "File Not Found" → reported to the observer (file_exists finds which)   |
+ *
+ * The RTP timeout: FreeSWITCH reads `media_timeout` when a channel's RTP starts, so setting it on a
+ * live channel does nothing. Every INVITE to FreeSWITCH (the caller's endpoint and each outbound
+ * leg's) carries `X-Media-Timeout: <ms>`, and the shipped dialplan sets `media_timeout` from it
+ * before `answer` (freeswitch/conf/dialplan/drachtio_mrf.xml).
  *
  * The caller's INFO reaches this process (the caller's dialog is ours), so INFO DTMF is passed
  * into FreeSWITCH with uuid_recv_dtmf; RFC 4733 keys arrive in FreeSWITCH directly.
@@ -20,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import type {
   AnswerOptions,
   CallerDialog,
+  UasFactory,
   CollectOptions,
   CollectResult,
   InviteRequest,
@@ -32,19 +39,62 @@ import type {
   PlayResult,
   Prompt,
 } from '../media-port.ts';
-import { isDigit } from '../media-port.ts';
+import { isDigit, MediaNotAcceptableError } from '../media-port.ts';
 import { promptPath } from '../prompts/catalog.ts';
+import { assertPromptCatalogue, silentObserver } from '../prompts/prompt-check.ts';
+import type { MediaObserver } from '../prompts/prompt-check.ts';
 import { parseDtmfInfo } from '../dtmf-info.ts';
 import type { FsEndpoint, FsMediaServer } from './fsmrf-types.ts';
+
+/** The INVITE header the shipped dialplan turns into `media_timeout` (ms) before it answers. */
+export const MEDIA_TIMEOUT_HEADER = 'X-Media-Timeout';
 
 export interface FreeSwitchMediaOptions {
   /** A connected drachtio-fsmrf MediaServer (mrf.connect(...)). */
   ms: FsMediaServer;
+  /** drachtio-srf (its createUAS answers the caller with FreeSWITCH's SDP). */
+  uas: UasFactory;
   /** The sounds folder as FreeSWITCH sees it (holds <lang>/prepaid/*.wav). */
   soundsDir: string;
   language?: string;
   /** FreeSWITCH media_timeout in ms (0 disables). Default 30 s. */
   rtpTimeoutMs?: number;
+  observer?: MediaObserver;
+}
+
+/** The terminator argument of play_and_get_digits: fsmrf turns an empty one into '#', so "no terminator" is 'none' (no key matches it). */
+export function fsTerminators(terminators: string | undefined): string {
+  const t = terminators ?? '#';
+  return t === '' ? 'none' : t;
+}
+
+/** Whether an SDP offer needs a DTLS handshake (WebRTC): not for this media path. */
+function needsDtls(sdp: string): boolean {
+  return /^m=audio \d+ UDP\/TLS\//m.test(sdp) || /^a=fingerprint:/m.test(sdp);
+}
+
+/** Files of a list that FreeSWITCH does not find (asked with file_exists); the whole list when it cannot say. */
+async function notFound(ms: FsMediaServer, files: readonly string[]): Promise<string[]> {
+  const real = files.filter((f) => !/^[a-z_]+:\/\//.test(f));
+  try {
+    const found = await Promise.all(real.map(async (f) => String(await ms.api(`file_exists ${f}`)).trim() === 'true'));
+    const missing = real.filter((_f, i) => !found[i]);
+    return missing.length > 0 ? missing : real;
+  } catch {
+    return real;
+  }
+}
+
+/**
+ * The start-up check: every prompt of the catalogue exists where FreeSWITCH reads it (asked over
+ * the event socket with file_exists). Throws MissingPromptsError naming what is missing.
+ */
+export async function checkFreeSwitchPrompts(ms: FsMediaServer, soundsDir: string, languages: readonly string[] = ['en']): Promise<void> {
+  await assertPromptCatalogue(
+    `${soundsDir} (on the FreeSWITCH host)`,
+    async (p) => String(await ms.api(`file_exists ${soundsDir}/${p}`)).trim() === 'true',
+    languages,
+  );
 }
 
 /** FreeSWITCH file strings for prompts. */
@@ -90,6 +140,8 @@ class FreeSwitchSession implements MediaSession {
     private readonly ms: FsMediaServer,
     private readonly files: (prompts: readonly Prompt[]) => string[],
     private readonly rtpTimeoutMs: number,
+    private readonly inviteHeaders: Record<string, string>,
+    private readonly observer: MediaObserver,
     private readonly onEnded: (s: FreeSwitchSession) => void,
   ) {
     ep.on('dtmf', (e) => {
@@ -168,7 +220,13 @@ class FreeSwitchSession implements MediaSession {
       void (async () => {
         try {
           do {
-            await this.ep.play(files);
+            try {
+              await this.ep.play(files);
+            } catch (err) {
+              // a missing file: FreeSWITCH played the rest of the list; report it and go on
+              if (this.isEnded() || (err as Error).message !== 'File Not Found') throw err;
+              this.reportMissing(files);
+            }
           } while (opts.loop === true && !settled && !this.isEnded());
           settle(this.isEnded() ? { kind: 'hangup' } : { kind: 'done' });
         } catch {
@@ -176,6 +234,10 @@ class FreeSwitchSession implements MediaSession {
         }
       })();
     });
+  }
+
+  private reportMissing(files: readonly string[]): void {
+    void notFound(this.ms, files).then((missing) => this.observer.promptMissing({ server: 'freeswitch', files: missing, sessionId: this.id }));
   }
 
   async collect(opts: CollectOptions): Promise<CollectResult> {
@@ -206,7 +268,7 @@ class FreeSwitchSession implements MediaSession {
           tries: 1 + (opts.retries ?? 0),
           timeout: opts.firstDigitMs,
           digitTimeout: opts.interDigitMs,
-          terminators: opts.terminators ?? '#',
+          terminators: fsTerminators(opts.terminators),
           invalidFile: retryFiles.length === 0 ? 'silence_stream://250' : fsFileString(this.files(retryFiles)),
           regexp: '^[0-9*#ABCD]+$',
         })
@@ -233,12 +295,12 @@ class FreeSwitchSession implements MediaSession {
   async createLeg(): Promise<MediaLeg> {
     if (this.state === FsState.Ended) throw new Error('media session: createLeg after end');
     if (this.leg !== undefined) throw new Error('media session: an outbound leg already exists (release it first)');
-    const endpoint = await this.ms.createEndpoint();
+    // 3pcc (FreeSWITCH offers); the dialplan sets media_timeout from the header before it answers
+    const endpoint = await this.ms.createEndpoint({ headers: this.inviteHeaders });
     if (this.isEnded()) {
       await endpoint.destroy();
       throw new Error('media session: ended while opening a leg');
     }
-    if (this.rtpTimeoutMs > 0) await endpoint.set('media_timeout', String(this.rtpTimeoutMs));
     endpoint.on('destroy', (e) => {
       if (e.reason === 'MEDIA_TIMEOUT') this.events.emit('rtp-timeout', { leg: 'outbound', silentMs: this.rtpTimeoutMs });
     });
@@ -321,22 +383,38 @@ export class FreeSwitchMediaServer implements MediaServer {
     return this.sessions.size;
   }
 
+  /** Headers of every INVITE to FreeSWITCH: the RTP timeout the dialplan applies before answering. */
+  private inviteHeaders(): Record<string, string> {
+    const timeout = this.opts.rtpTimeoutMs ?? 30_000;
+    return timeout > 0 ? { [MEDIA_TIMEOUT_HEADER]: String(timeout) } : {};
+  }
+
+  /** The start-up check of the prompt catalogue (MissingPromptsError when FreeSWITCH lacks one). */
+  checkPrompts(languages: readonly string[] = [this.opts.language ?? 'en']): Promise<void> {
+    return checkFreeSwitchPrompts(this.opts.ms, this.opts.soundsDir, languages);
+  }
+
   async answer(req: InviteRequest, res: InviteResponse, opts: AnswerOptions = {}): Promise<MediaSession> {
-    const { endpoint, dialog } = await this.opts.ms.connectCaller(req, res, opts.headers === undefined ? {} : { headers: opts.headers });
+    const offer = req.body;
+    if (offer === undefined || offer.trim() === '') throw new MediaNotAcceptableError('no SDP offer (late offer is not supported)');
+    if (needsDtls(offer)) throw new MediaNotAcceptableError('DTLS-SRTP offers are not supported');
+    const headers = this.inviteHeaders();
+    // drachtio-fsmrf's connectCaller would put the same headers on the caller's 200 OK: do its two steps here
+    const endpoint = await this.opts.ms.createEndpoint({ remoteSdp: offer, headers });
+    let dialog: CallerDialog;
+    try {
+      dialog = await this.opts.uas.createUAS(req, res, { localSdp: endpoint.local.sdp, ...(opts.headers === undefined ? {} : { headers: opts.headers }) });
+    } catch (err) {
+      await Promise.resolve(endpoint.destroy()).catch(() => undefined);
+      throw err;
+    }
     const timeout = this.opts.rtpTimeoutMs ?? 30_000;
     const language = opts.language ?? this.opts.language ?? 'en';
     const files = (p: readonly Prompt[]) => fsFiles(this.opts.soundsDir, language, p);
-    const session = new FreeSwitchSession(randomUUID(), dialog, endpoint, this.opts.ms, files, timeout, (s) => {
+    const session = new FreeSwitchSession(randomUUID(), dialog, endpoint, this.opts.ms, files, timeout, headers, this.opts.observer ?? silentObserver, (s) => {
       this.sessions.delete(s);
     });
     this.sessions.add(session);
-    if (timeout > 0) {
-      try {
-        await endpoint.set('media_timeout', String(timeout));
-      } catch {
-        // the caller hung up already: the session ends by its events
-      }
-    }
     return session;
   }
 

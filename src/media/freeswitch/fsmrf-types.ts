@@ -2,7 +2,6 @@
  * The slice of drachtio-fsmrf (4.1.x) the adapter uses. Its MediaServer and Endpoint satisfy
  * these structurally; unit tests pass fakes.
  */
-import type { CallerDialog, InviteRequest, InviteResponse } from '../media-port.ts';
 
 export interface FsPlayCollectOptions {
   file: string;
@@ -39,7 +38,14 @@ export interface FsEndpoint {
   removeAllListeners(event?: string): unknown;
 }
 
+/** MediaServer#createEndpoint options: the far end's SDP (none: 3pcc, FreeSWITCH offers) and headers for the INVITE to FreeSWITCH. */
+export interface FsEndpointOptions {
+  remoteSdp?: string;
+  headers?: Record<string, string>;
+}
+
 export interface FsMediaServer {
-  connectCaller(req: InviteRequest, res: InviteResponse, opts?: { headers?: Record<string, string> }): Promise<{ endpoint: FsEndpoint; dialog: CallerDialog }>;
-  createEndpoint(opts?: Record<string, unknown>): Promise<FsEndpoint>;
+  createEndpoint(opts?: FsEndpointOptions): Promise<FsEndpoint>;
+  /** A FreeSWITCH API command over the inbound event socket; resolves with the reply's body. */
+  api(command: string): Promise<unknown>;
 }

@@ -1,4 +1,6 @@
 /** The contract harness for the embedded endpoint: a real RTP peer on loopback as the caller. */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedMediaServer } from '../../../src/media/embedded/embedded-media-server.ts';
 import type { EmbeddedMediaOptions } from '../../../src/media/embedded/embedded-media-server.ts';
@@ -8,25 +10,50 @@ import { isDigit } from '../../../src/media/media-port.ts';
 import type { MediaSession, Prompt } from '../../../src/media/media-port.ts';
 import { fakeInvite, FakeUas } from './fake-dialog.ts';
 import type { FakeDialog } from './fake-dialog.ts';
-import type { MediaHarness, SimulatedCaller } from './media-port-contract.ts';
+import type { HarnessOptions, MediaHarness, SimulatedCaller } from './media-port-contract.ts';
+import { promptPath } from '../../../src/media/prompts/catalog.ts';
 import { RtpPeer } from './rtp-peer.ts';
 
 export const SOUNDS_DIR = path.resolve(import.meta.dirname, '../../../freeswitch/sounds');
+
+/** A private copy of the prompts (so a test can remove one). */
+export function copySounds(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sounds-'));
+  cpSync(SOUNDS_DIR, dir, { recursive: true });
+  return dir;
+}
 
 export async function embeddedHarness(
   portMin: number,
   portMax: number,
   extra: Partial<EmbeddedMediaOptions> = {},
+  opts: HarnessOptions = {},
 ): Promise<MediaHarness & { embedded: EmbeddedMediaServer; uas: FakeUas; peers: RtpPeer[] }> {
   const uas = new FakeUas();
-  const server = new EmbeddedMediaServer({ uas, portMin, portMax, soundsDir: SOUNDS_DIR, rtpTimeoutMs: 0, ...extra });
+  const soundsDir = copySounds();
+  const missing: MediaHarness['missing'] = [];
+  const server = new EmbeddedMediaServer({
+    uas,
+    portMin,
+    portMax,
+    soundsDir,
+    rtpTimeoutMs: opts.rtpTimeoutMs ?? 0,
+    observer: { promptMissing: (e) => missing.push(e) },
+    ...extra,
+  });
   const store = new PromptStore(SOUNDS_DIR);
   const peers: RtpPeer[] = [];
+  const talkers = new Set<NodeJS.Timeout>();
   return {
     server,
     embedded: server,
     uas,
     peers,
+    missing,
+    removePrompt(name) {
+      rmSync(path.join(soundsDir, promptPath('en', name)));
+    },
+    checkPrompts: () => server.checkPrompts(),
     async call() {
       const peer = await RtpPeer.open();
       peers.push(peer);
@@ -62,6 +89,17 @@ export async function embeddedHarness(
         get dialogDestroyed() {
           return dialog.destroyed;
         },
+        talk(on) {
+          for (const t of talkers) clearInterval(t);
+          talkers.clear();
+          if (!on) return;
+          let frames = 0;
+          const t = setInterval(() => {
+            if (++frames > 3000) clearInterval(t); // at most 60 s of audio
+            peer.sendAudio(0);
+          }, 20);
+          talkers.add(t);
+        },
         async carrierAnswer(offer) {
           const carrier = await RtpPeer.open();
           peers.push(carrier);
@@ -72,8 +110,10 @@ export async function embeddedHarness(
       return { session, caller };
     },
     async close() {
+      for (const t of talkers) clearInterval(t);
       await server.close();
       await Promise.all(peers.map((p) => p.close()));
+      rmSync(soundsDir, { recursive: true, force: true });
     },
   };
 }

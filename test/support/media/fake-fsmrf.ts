@@ -1,44 +1,135 @@
 /**
- * A fake drachtio-fsmrf MediaServer/Endpoint that behaves like FreeSWITCH for what the adapter
- * uses: playback takes time and can be broken (uuid_break), play_and_get_digits follows
- * FreeSWITCH's rules (flush, prompt stopped by the first key, first-digit and inter-digit
- * timeouts, terminators, tries, invalid file), keys arrive as DTMF events, uuid_recv_dtmf
- * injects a key, uuid_broadcast and uuid_bridge are recorded.
+ * A fake drachtio-fsmrf MediaServer/Endpoint that behaves like FreeSWITCH 1.10 with the shipped
+ * configuration (freeswitch/conf, read by ./freeswitch-config.ts) for what the adapter uses:
+ *
+ * - each INVITE runs the drachtio_mrf dialplan extension: `set` actions (with `${sip_h_X-…}` taken
+ *   from the INVITE's headers) before `answer`; `media_timeout` counts only when set before the
+ *   answer (the RTP session reads it when it starts: a later `Endpoint#set` is logged and ignored);
+ *   channel variables fall back to the global ones;
+ * - the SDP FreeSWITCH offers for a 3pcc endpoint: an RTP/SAVP line with a=crypto lines before the
+ *   RTP/AVP line unless `rtp_secure_media` is `forbidden`;
+ * - RTP timeout: an endpoint whose far end sends nothing for media_timeout ms (counted from the
+ *   moment it has the far end's SDP) hangs up with MEDIA_TIMEOUT;
+ * - playback takes time and can be broken (uuid_break); a file list sleeps `playback_sleep_val`
+ *   (default 250 ms) between files; a missing file is skipped, and when the last file of the list
+ *   is missing fsmrf rejects with "File Not Found" (FreeSWITCH's playback result is that of the
+ *   last file);
+ * - play_and_get_digits rules (flush, prompt stopped by the first key, first-digit and
+ *   inter-digit timeouts, terminators, tries, invalid file), with fsmrf's defaulting of an empty
+ *   terminator list to '#'; keys arrive as DTMF events; uuid_recv_dtmf injects a key;
+ *   uuid_broadcast and uuid_bridge are recorded; `file_exists` answers from the local sounds copy.
  */
+import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { DigitEntry } from '../../../src/media/embedded/digit-entry.ts';
 import { realClock } from '../../../src/media/embedded/pacing-clock.ts';
-import type { FsEndpoint, FsMediaServer, FsPlayCollectOptions, FsPlayCollectResult } from '../../../src/media/freeswitch/fsmrf-types.ts';
+import type { FsEndpoint, FsEndpointOptions, FsMediaServer, FsPlayCollectOptions, FsPlayCollectResult } from '../../../src/media/freeswitch/fsmrf-types.ts';
 import { isDigit } from '../../../src/media/media-port.ts';
 import type { InviteRequest, InviteResponse } from '../../../src/media/media-port.ts';
 import { FakeDialog } from './fake-dialog.ts';
+import { loadShippedFsConfig } from './freeswitch-config.ts';
+import type { FsShippedConfig } from './freeswitch-config.ts';
 
 let uuids = 0;
 
+export interface FakeFsOptions {
+  /** How long each prompt file plays (ms). Default 60. */
+  fileMs?: number;
+  /** The FreeSWITCH configuration the channels run through. Default: the shipped freeswitch/conf. */
+  config?: FsShippedConfig;
+  /** FreeSWITCH's sounds folder and the local folder holding the same files (for missing files and file_exists). */
+  sounds?: { fsDir: string; localDir: string };
+}
+
+const CRYPTO_SUITES = [
+  'AEAD_AES_256_GCM_8',
+  'AEAD_AES_256_GCM',
+  'AEAD_AES_128_GCM_8',
+  'AEAD_AES_128_GCM',
+  'AES_256_CM_HMAC_SHA1_80',
+  'AES_192_CM_HMAC_SHA1_80',
+  'AES_CM_128_HMAC_SHA1_80',
+  'AES_256_CM_HMAC_SHA1_32',
+  'AES_192_CM_HMAC_SHA1_32',
+  'AES_CM_128_HMAC_SHA1_32',
+  'AES_CM_128_NULL_AUTH',
+];
+
 export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
   readonly uuid = `fs-${++uuids}`;
-  readonly local = {
-    sdp: `v=0\r\no=FreeSWITCH 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${20000 + uuids * 2} RTP/AVP 0 8 101\r\n`,
-  };
-  /** Every file played, in order (prompts, pagd prompts, invalid files). */
+  readonly local: { sdp: string };
+  /** Every file played, in order (prompts, pagd prompts, invalid files, and the sleeps between files as silence_stream). */
   readonly heard: string[] = [];
   readonly broadcasts: string[] = [];
+  /** Channel variables (dialplan `set`, then Endpoint#set). */
   readonly vars = new Map<string, string>();
   readonly apis: string[] = [];
+  /** media_timeout as the RTP session took it at the answer (ms; 0: none). */
+  readonly mediaTimeoutMs: number;
   remoteSdp: string | undefined;
   bridgedWith: FakeFsEndpoint | undefined;
   destroyed = false;
+  /** Whether the far end is sending RTP. */
+  private peerSending = false;
+  private silenceTimer: NodeJS.Timeout | undefined;
   private stopPlayback: (() => void) | undefined;
   private entry: DigitEntry | undefined;
 
-  constructor(private readonly fileMs: number) {
+  constructor(
+    private readonly server: FakeFsMediaServer,
+    readonly invite: { remoteSdp?: string; headers: Record<string, string> },
+  ) {
     super();
+    const port = 20000 + uuids * 2;
+    for (const action of server.config.fsmrfActions) {
+      if (action.application === 'set') {
+        const eq = action.data.indexOf('=');
+        const name = action.data.slice(0, eq);
+        const value = action.data.slice(eq + 1).replace(/\$\{sip_h_([^}]+)\}/g, (_m, h: string) => invite.headers[h] ?? '');
+        if (value === '') this.vars.delete(name);
+        else this.vars.set(name, value);
+      } else if (action.application === 'answer') break;
+    }
+    this.mediaTimeoutMs = Number(this.variable('media_timeout') ?? 0) || 0;
+    const plain = `m=audio ${port} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n`;
+    const head = `v=0\r\no=FreeSWITCH 1 1 IN IP4 127.0.0.1\r\ns=FreeSWITCH\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n`;
+    if (invite.remoteSdp === undefined && this.variable('rtp_secure_media') !== 'forbidden') {
+      const crypto = CRYPTO_SUITES.map((s, i) => `a=crypto:${i + 1} ${s} inline:${'k'.repeat(s.includes('256') ? 60 : 40)}\r\n`).join('');
+      this.local = { sdp: `${head}m=audio ${port} RTP/SAVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n${crypto}${plain}` };
+    } else {
+      this.local = { sdp: head + plain };
+    }
+    if (invite.remoteSdp !== undefined) this.mediaStarts(invite.remoteSdp);
+  }
+
+  /** A channel variable, falling back to the global one (as FreeSWITCH does). */
+  variable(name: string): string | undefined {
+    return this.vars.get(name) ?? this.server.config.globals.get(name);
+  }
+
+  /** The far end starts or stops sending RTP. */
+  setPeerSending(on: boolean): void {
+    this.peerSending = on;
+    this.armSilence();
+  }
+
+  private mediaStarts(remoteSdp: string): void {
+    this.remoteSdp = remoteSdp;
+    this.armSilence();
+  }
+
+  private armSilence(): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
+    if (this.destroyed || this.remoteSdp === undefined || this.peerSending || this.mediaTimeoutMs <= 0) return;
+    this.silenceTimer = setTimeout(() => this.hangupFromServer('MEDIA_TIMEOUT'), this.mediaTimeoutMs);
+    this.silenceTimer.unref();
   }
 
   private playOne(file: string): Promise<void> {
     this.heard.push(file);
     const silence = /^silence_stream:\/\/(\d+)/.exec(file);
-    const ms = silence !== null ? Number(silence[1]) : this.fileMs;
+    const ms = silence !== null ? Number(silence[1]) : this.server.fileMs;
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
       function done(): void {
@@ -52,41 +143,45 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
     });
   }
 
-  /** Plays files until done or broken; returns false when broken. */
-  private async playFiles(files: string[]): Promise<boolean> {
-    let broken = false;
-    for (const f of files) {
+  /** Plays files until done or broken (missing files skipped); returns how it ended and whether the last file was found. */
+  private async playFiles(files: string[], sleepMs = 0): Promise<{ broken: boolean; lastFound: boolean }> {
+    let lastFound = true;
+    for (const [i, f] of files.entries()) {
       let wasBroken = false;
-      const p = this.playOne(f);
-      const stop = this.stopPlayback;
-      this.stopPlayback = () => {
-        wasBroken = true;
-        stop?.();
-      };
-      await p;
-      this.stopPlayback = undefined;
-      if (wasBroken) {
-        broken = true;
-        break;
+      const parts = i > 0 && sleepMs > 0 ? [`silence_stream://${sleepMs}`, f] : [f];
+      for (const part of parts) {
+        lastFound = this.server.exists(part);
+        if (!lastFound) continue;
+        const p = this.playOne(part);
+        const stop = this.stopPlayback;
+        this.stopPlayback = () => {
+          wasBroken = true;
+          stop?.();
+        };
+        await p;
+        this.stopPlayback = undefined;
+        if (wasBroken) return { broken: true, lastFound };
       }
     }
-    return !broken;
+    return { broken: false, lastFound };
   }
 
   async play(file: string | string[]): Promise<unknown> {
     this.assertAlive();
-    await this.playFiles(Array.isArray(file) ? file : [file]);
+    const files = Array.isArray(file) ? file : [file];
+    // fsmrf sets playback_delimiter for a list; FreeSWITCH then sleeps playback_sleep_val between the files
+    const sleepMs = files.length > 1 ? Number(this.variable('playback_sleep_val') ?? 250) : 0;
+    const r = await this.playFiles(files, sleepMs);
+    if (!r.broken && !r.lastFound) throw new Error('File Not Found');
     return {};
   }
 
   async playCollect(opts: FsPlayCollectOptions): Promise<FsPlayCollectResult> {
     this.assertAlive();
+    const terminators = opts.terminators || '#'; // drachtio-fsmrf's default for an empty list
     const files = (f: string): string[] => (f.startsWith('file_string://') ? f.slice('file_string://'.length).split('!') : [f]);
     for (let t = 0; t < opts.tries; t++) {
-      const entry = new DigitEntry(
-        { min: opts.min, max: opts.max, terminators: opts.terminators, firstDigitMs: opts.timeout, interDigitMs: opts.digitTimeout },
-        realClock,
-      );
+      const entry = new DigitEntry({ min: opts.min, max: opts.max, terminators, firstDigitMs: opts.timeout, interDigitMs: opts.digitTimeout }, realClock);
       this.entry = entry;
       void this.playFiles(files(opts.file)).then(() => entry.promptEnded());
       const outcome = await entry.outcome;
@@ -142,12 +237,13 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
   }
 
   modify(sdp: string): Promise<unknown> {
-    this.remoteSdp = sdp;
+    this.mediaStarts(sdp);
     return Promise.resolve({});
   }
 
   destroy(): Promise<unknown> {
     this.destroyed = true;
+    clearTimeout(this.silenceTimer);
     this.stopPlayback?.();
     this.entry?.cancel();
     return Promise.resolve();
@@ -155,7 +251,9 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
 
   /** FreeSWITCH hangs the channel up (e.g. MEDIA_TIMEOUT). */
   hangupFromServer(reason: string): void {
+    if (this.destroyed) return;
     this.destroyed = true;
+    clearTimeout(this.silenceTimer);
     this.stopPlayback?.();
     this.entry?.cancel();
     this.emit('destroy', { reason });
@@ -169,20 +267,51 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
 export class FakeFsMediaServer implements FsMediaServer {
   readonly endpoints: FakeFsEndpoint[] = [];
   readonly dialogs: FakeDialog[] = [];
-  constructor(private readonly fileMs = 60) {}
+  readonly apis: string[] = [];
+  readonly config: FsShippedConfig;
+  readonly fileMs: number;
+  private readonly sounds: { fsDir: string; localDir: string } | undefined;
 
-  connectCaller(req: InviteRequest, _res: InviteResponse): Promise<{ endpoint: FakeFsEndpoint; dialog: FakeDialog }> {
-    const endpoint = new FakeFsEndpoint(this.fileMs);
-    endpoint.remoteSdp = req.body;
-    const dialog = new FakeDialog(endpoint.local.sdp);
-    this.endpoints.push(endpoint);
-    this.dialogs.push(dialog);
-    return Promise.resolve({ endpoint, dialog });
+  constructor(opts: FakeFsOptions = {}) {
+    this.fileMs = opts.fileMs ?? 60;
+    this.config = opts.config ?? loadShippedFsConfig();
+    this.sounds = opts.sounds;
   }
 
-  createEndpoint(): Promise<FakeFsEndpoint> {
-    const endpoint = new FakeFsEndpoint(this.fileMs);
+  /** Whether FreeSWITCH finds a file (streams always play; files outside the mapped sounds folder are assumed present). */
+  exists(file: string): boolean {
+    if (/^[a-z_]+:\/\//.test(file) || this.sounds === undefined || !file.startsWith(`${this.sounds.fsDir}/`)) return true;
+    return existsSync(this.sounds.localDir + file.slice(this.sounds.fsDir.length));
+  }
+
+  createEndpoint(opts: FsEndpointOptions = {}): Promise<FakeFsEndpoint> {
+    const endpoint = new FakeFsEndpoint(this, {
+      ...(opts.remoteSdp === undefined ? {} : { remoteSdp: opts.remoteSdp }),
+      headers: { ...(opts.headers ?? {}) },
+    });
     this.endpoints.push(endpoint);
     return Promise.resolve(endpoint);
+  }
+
+  /** drachtio-fsmrf's connectCaller: an endpoint for the caller's SDP, then the caller answered (the same headers on both). */
+  async connectCaller(
+    req: InviteRequest,
+    _res: InviteResponse,
+    opts: { headers?: Record<string, string> } = {},
+  ): Promise<{ endpoint: FakeFsEndpoint; dialog: FakeDialog }> {
+    const endpoint = await this.createEndpoint({
+      ...(req.body === undefined ? {} : { remoteSdp: req.body }),
+      ...(opts.headers ? { headers: opts.headers } : {}),
+    });
+    const dialog = new FakeDialog(endpoint.local.sdp);
+    this.dialogs.push(dialog);
+    return { endpoint, dialog };
+  }
+
+  api(command: string): Promise<string> {
+    this.apis.push(command);
+    const [cmd, ...rest] = command.split(' ');
+    if (cmd === 'file_exists') return Promise.resolve(this.exists(rest.join(' ')) ? 'true' : 'false');
+    return Promise.resolve('-ERR unknown command');
   }
 }

@@ -5,7 +5,9 @@
  * caller heard, hangup.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MediaServer, MediaSession, Prompt } from '../../../src/media/media-port.ts';
+import type { MediaServer, MediaSession, MediaSessionEvents, Prompt } from '../../../src/media/media-port.ts';
+import type { PromptName } from '../../../src/media/prompts/catalog.ts';
+import { MissingPromptsError } from '../../../src/media/prompts/prompt-check.ts';
 
 export interface SimulatedCaller {
   /** Keys pressed in the media (RFC 4733 for the embedded endpoint, DTMF on the channel for FreeSWITCH). */
@@ -16,21 +18,58 @@ export interface SimulatedCaller {
   expectHeard(prompts: readonly Prompt[]): Promise<void>;
   hangup(): void;
   readonly dialogDestroyed: boolean;
-  /** An SDP answer from a carrier to the leg's offer. */
+  /** An SDP answer from a carrier to the leg's offer. The carrier sends no RTP. */
   carrierAnswer(offer: string): Promise<string>;
+  /** The caller starts (true) or stops (false) sending RTP. */
+  talk(on: boolean): void;
+}
+
+export interface HarnessOptions {
+  /** The media server's RTP timeout (ms). Default: long enough not to fire in a test. */
+  rtpTimeoutMs?: number;
 }
 
 export interface MediaHarness {
   server: MediaServer;
   call(): Promise<{ session: MediaSession; caller: SimulatedCaller }>;
+  /** Deletes a prompt's file where the media server reads it (after the server started). */
+  removePrompt(name: PromptName): void;
+  /** The server's start-up check of the prompt catalogue. */
+  checkPrompts(): Promise<void>;
+  /** What the server reported to its observer as missing prompts. */
+  readonly missing: { server: string; files: readonly string[] }[];
   close(): Promise<void>;
+}
+
+/** The next event of a kind, or a failure after `ms` (so a missing event fails the test instead of hanging it). */
+function nextEvent<E extends keyof MediaSessionEvents>(session: MediaSession, event: E, ms = 5000): Promise<Parameters<MediaSessionEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      session.off(event, fn);
+      reject(new Error(`no ${event} event within ${ms} ms`));
+    }, ms);
+    const fn = ((e: Parameters<MediaSessionEvents[E]>[0]) => {
+      clearTimeout(timer);
+      session.off(event, fn);
+      resolve(e);
+    }) as MediaSessionEvents[E];
+    session.on(event, fn);
+  });
+}
+
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function endedPromise(session: MediaSession): Promise<{ reason: string }> {
   return new Promise((resolve) => session.on('ended', resolve));
 }
 
-export function mediaPortContract(name: string, makeHarness: () => Promise<MediaHarness>): void {
+export function mediaPortContract(name: string, makeHarness: (opts?: HarnessOptions) => Promise<MediaHarness>): void {
   describe(`media port contract: ${name}`, () => {
     let h: MediaHarness;
     beforeEach(async () => {
@@ -73,6 +112,81 @@ export function mediaPortContract(name: string, makeHarness: () => Promise<Media
       caller.press('123456#');
       expect(await collecting).toEqual({ kind: 'digits', digits: '123456', terminator: '#' });
       await session.destroy();
+    });
+
+    it('with no terminators, # is a key like any other (one-key menus)', async () => {
+      const { session, caller } = await h.call();
+      const collecting = session.collect({ min: 1, max: 1, terminators: '', firstDigitMs: 5000, interDigitMs: 3000 });
+      caller.press('#');
+      expect(await collecting).toEqual({ kind: 'digits', digits: '#' });
+      await session.destroy();
+    });
+
+    it('prompt fragments play back to back, without a gap between them (spoken amounts)', async () => {
+      const { session, caller } = await h.call();
+      expect(await session.play(['you-have', 'numbers/20', 'numbers/1', 'time/minutes'])).toEqual({ kind: 'done' });
+      await caller.expectHeard(['you-have', 'numbers/20', 'numbers/1', 'time/minutes']);
+      await session.destroy();
+    });
+
+    it('a missing prompt: the start-up check refuses, naming the file; in a call it is reported with its file and the call goes on', async () => {
+      h.removePrompt('tones/beep');
+      const refused = await h.checkPrompts().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toBeInstanceOf(MissingPromptsError);
+      expect((refused as MissingPromptsError).missing).toEqual(['en/prepaid/tones/beep.wav']);
+      expect((refused as Error).message).toMatch(/1 prompt file\(s\) missing under .+: en\/prepaid\/tones\/beep\.wav/);
+
+      const { session, caller } = await h.call();
+      expect(await session.play([{ silenceMs: 40 }, 'tones/beep'])).toEqual({ kind: 'done' });
+      await caller.expectHeard([{ silenceMs: 40 }]);
+      await until(() => h.missing.length > 0);
+      expect(h.missing[0]?.files).toEqual([expect.stringMatching(/\/en\/prepaid\/tones\/beep\.wav$/)]);
+      // the caller is still there: keys are collected as usual
+      const collecting = session.collect({ min: 1, max: 1, firstDigitMs: 5000, interDigitMs: 3000, prompts: ['tones/beep'] });
+      caller.press('3');
+      expect(await collecting).toEqual({ kind: 'digits', digits: '3' });
+      await session.destroy();
+    });
+
+    it('the start-up check passes when every prompt is there', async () => {
+      await expect(h.checkPrompts()).resolves.toBeUndefined();
+    });
+
+    it('RTP timeout after the bridge: caller and carrier both silent is reported', async () => {
+      const t = await makeHarness({ rtpTimeoutMs: 300 });
+      try {
+        const { session, caller } = await t.call();
+        const timedOut = nextEvent(session, 'rtp-timeout');
+        const leg = await session.createLeg();
+        await leg.setRemoteSdp(await caller.carrierAnswer(leg.localSdp));
+        await session.bridge(leg);
+        expect(['caller', 'outbound']).toContain((await timedOut).leg);
+        await session.destroy();
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('RTP timeout after the bridge: a carrier that sends nothing while the caller talks is reported for the outbound leg', async () => {
+      const t = await makeHarness({ rtpTimeoutMs: 300 });
+      try {
+        const { session, caller } = await t.call();
+        caller.talk(true);
+        const timeouts: string[] = [];
+        session.on('rtp-timeout', (e) => timeouts.push(e.leg));
+        const leg = await session.createLeg();
+        await leg.setRemoteSdp(await caller.carrierAnswer(leg.localSdp));
+        await session.bridge(leg);
+        await until(() => timeouts.length > 0);
+        expect(timeouts).toEqual(['outbound']);
+        caller.talk(false);
+        await session.destroy();
+      } finally {
+        await t.close();
+      }
     });
 
     it('completes at max keys without a terminator', async () => {
