@@ -2,10 +2,20 @@
  * RFC 4733 DTMF as pcap files that sipp plays with <exec play_pcap_audio="...">, for any key
  * string. Each key: packets every 20 ms with growing duration (the first with the marker bit),
  * then the end packet three times (same sequence number, as the sip-tester recordings do), then
- * a gap before the next key. Ethernet / IPv4 / UDP framing; sipp rewrites addresses and ports.
+ * a gap before the next key. Ethernet / IPv4 / UDP framing; sipp rewrites addresses and ports but
+ * sends the RTP headers as they are in the file.
  *
- *   npx tsx scripts/prompts/dtmf-pcap.ts 123456# test/sipp/media/pin-123456.pcap [--pt 101] [--ms 100] [--gap 100]
+ * The RTP start values (sequence number, timestamp, SSRC) are random unless given (RFC 3550 5.1):
+ * two pcaps played in one call must not repeat them, or the receiver takes the second one's keys
+ * for duplicates of the first (the embedded endpoint) or for old packets (FreeSWITCH). Several
+ * key strings in one command are the pcaps of one call: one RTP stream, sequence numbers and
+ * timestamps continuing from one file to the next.
+ *
+ *   npx tsx scripts/prompts/dtmf-pcap.ts <keys> <out.pcap> [<keys> <out.pcap>…] [--pt 101] [--ms 100] [--gap 100]
+ *                                        [--seq N] [--ts N] [--ssrc N]
+ *   e.g. npx tsx scripts/prompts/dtmf-pcap.ts 123456# pin.pcap 4420# destination.pcap
  */
+import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { digitToEvent, encodeTelephoneEvent } from '../../src/media/embedded/telephone-event.ts';
@@ -18,9 +28,22 @@ export interface DtmfPcapOptions {
   keyMs?: number;
   /** Silence between keys (ms). Default 100. */
   gapMs?: number;
+  /** Sequence number of the first packet (0-65535). Default random. */
+  sequence?: number;
+  /** RTP timestamp of the first key (0-2^32-1). Default random. */
+  timestamp?: number;
+  /** Default random. */
   ssrc?: number;
   /** Capture time of the first packet (µs since the epoch). */
   startUs?: number;
+}
+
+/** Where a stream stands after a pcap: the next pcap of the same call starts here. */
+export interface StreamPosition {
+  sequence: number;
+  timestamp: number;
+  ssrc: number;
+  us: number;
 }
 
 export interface TimedPacket {
@@ -30,13 +53,34 @@ export interface TimedPacket {
 
 /** The RTP packets for a key string, with their send times. */
 export function dtmfPackets(keys: string, opts: DtmfPcapOptions = {}): TimedPacket[] {
+  return dtmfStream(keys, opts).packets;
+}
+
+/** The pcaps of one call, one per key string: one RTP stream (same SSRC) whose sequence numbers and timestamps go on from file to file. */
+export function dtmfCall(keyStrings: readonly string[], opts: DtmfPcapOptions = {}): TimedPacket[][] {
+  const out: TimedPacket[][] = [];
+  let o: DtmfPcapOptions = opts;
+  for (const keys of keyStrings) {
+    const { packets, next } = dtmfStream(keys, o);
+    out.push(packets);
+    o = { ...opts, sequence: next.sequence, timestamp: next.timestamp, ssrc: next.ssrc, startUs: next.us };
+  }
+  return out;
+}
+
+function dtmfStream(keys: string, opts: DtmfPcapOptions): { packets: TimedPacket[]; next: StreamPosition } {
   const pt = opts.payloadType ?? 101;
   const keyMs = Math.max(40, Math.round((opts.keyMs ?? 100) / 20) * 20);
   const gapMs = opts.gapMs ?? 100;
-  const ssrc = opts.ssrc ?? 0x0e05384e;
+  const ssrc = (opts.ssrc ?? randomInt(1, 2 ** 32 - 1)) >>> 0;
   let us = opts.startUs ?? 1_700_000_000_000_000;
-  let seq = 1000;
-  let ts = 8000;
+  let seq = (opts.sequence ?? randomInt(0, 65536)) & 0xffff;
+  let ts = (opts.timestamp ?? randomInt(0, 2 ** 32 - 1)) >>> 0;
+  const nextSeq = (): number => {
+    const s = seq;
+    seq = (seq + 1) & 0xffff;
+    return s;
+  };
   const out: TimedPacket[] = [];
   for (const k of keys) {
     if (!isDigit(k)) throw new Error(`not a DTMF key: ${k}`);
@@ -46,21 +90,21 @@ export function dtmfPackets(keys: string, opts: DtmfPcapOptions = {}): TimedPack
       out.push({
         us,
         rtp: encodeRtp(
-          { marker: i === 0, payloadType: pt, sequence: seq++, timestamp: ts, ssrc },
+          { marker: i === 0, payloadType: pt, sequence: nextSeq(), timestamp: ts, ssrc },
           encodeTelephoneEvent({ event, end: false, volume: 10, duration: i * 160 }),
         ),
       });
       us += 20_000;
     }
     const end = encodeRtp(
-      { marker: false, payloadType: pt, sequence: seq++, timestamp: ts, ssrc },
+      { marker: false, payloadType: pt, sequence: nextSeq(), timestamp: ts, ssrc },
       encodeTelephoneEvent({ event, end: true, volume: 10, duration: steps * 160 }),
     );
     for (let r = 0; r < 3; r++) out.push({ us: us + r * 50, rtp: end });
     us += gapMs * 1000;
-    ts += (keyMs + gapMs) * 8;
+    ts = (ts + (keyMs + gapMs) * 8) >>> 0;
   }
-  return out;
+  return { packets: out, next: { sequence: seq, timestamp: ts, ssrc, us } };
 }
 
 function ipChecksum(h: Buffer): number {
@@ -133,24 +177,42 @@ export function readPcapUdpPayloads(buf: Buffer): Buffer[] {
 }
 
 function main(argv: string[]): void {
-  const [keys, file, ...rest] = argv;
-  if (keys === undefined || file === undefined) {
-    console.error('usage: dtmf-pcap.ts <keys> <out.pcap> [--pt 101] [--ms 100] [--gap 100]');
+  const flags = new Map<string, number>();
+  const pairs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) flags.set(a, Number(argv[++i]));
+    else pairs.push(a);
+  }
+  if (pairs.length === 0 || pairs.length % 2 !== 0 || [...flags.values()].some((v) => !Number.isInteger(v) || v < 0)) {
+    console.error('usage: dtmf-pcap.ts <keys> <out.pcap> [<keys> <out.pcap>…] [--pt 101] [--ms 100] [--gap 100] [--seq N] [--ts N] [--ssrc N]');
     process.exit(2);
   }
-  const opt = (name: string): number | undefined => {
-    const i = rest.indexOf(name);
-    return i >= 0 && rest[i + 1] !== undefined ? Number(rest[i + 1]) : undefined;
-  };
   const o: DtmfPcapOptions = {};
-  const pt = opt('--pt');
-  if (pt !== undefined) o.payloadType = pt;
-  const ms = opt('--ms');
-  if (ms !== undefined) o.keyMs = ms;
-  const gap = opt('--gap');
-  if (gap !== undefined) o.gapMs = gap;
-  writeFileSync(file, toPcap(dtmfPackets(keys, o)));
-  console.log(`${file}: ${keys}`);
+  const names: [string, keyof DtmfPcapOptions][] = [
+    ['--pt', 'payloadType'],
+    ['--ms', 'keyMs'],
+    ['--gap', 'gapMs'],
+    ['--seq', 'sequence'],
+    ['--ts', 'timestamp'],
+    ['--ssrc', 'ssrc'],
+  ];
+  for (const [flag, key] of names) {
+    const v = flags.get(flag);
+    if (v !== undefined) o[key] = v;
+  }
+  const keyStrings = pairs.filter((_p, i) => i % 2 === 0);
+  const files = pairs.filter((_p, i) => i % 2 === 1);
+  dtmfCall(keyStrings, o).forEach((packets, i) => {
+    const rtp = decodeRtpHeader(packets[0]?.rtp);
+    writeFileSync(files[i]!, toPcap(packets));
+    console.log(`${files[i]}: ${keyStrings[i]} (ssrc ${rtp.ssrc}, first sequence ${rtp.sequence}, first timestamp ${rtp.timestamp})`);
+  });
+}
+
+function decodeRtpHeader(b: Buffer | undefined): { ssrc: number; sequence: number; timestamp: number } {
+  if (b === undefined || b.length < 12) return { ssrc: 0, sequence: 0, timestamp: 0 };
+  return { sequence: b.readUInt16BE(2), timestamp: b.readUInt32BE(4), ssrc: b.readUInt32BE(8) };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main(process.argv.slice(2));
