@@ -25,7 +25,7 @@ export interface FreeSwitchConnection {
   onFatal?: (err: Error) => void;
 }
 
-interface MrfConstructor {
+export interface MrfConstructor {
   new (srf: unknown): { connect(opts: Record<string, unknown>): Promise<FsMediaServer> };
 }
 
@@ -72,8 +72,11 @@ export async function advertisedAddressFor(c: Pick<FreeSwitchConnection, 'advert
  * for it (and get 503 from the SIP side if it fails). Once connected, the prompt catalogue is
  * checked on the FreeSWITCH host: a missing prompt is fatal (onFatal), not retried.
  */
-export function connectFreeSwitch(srf: UasFactory, c: FreeSwitchConnection): MediaServer {
-  const Mrf = createRequire(import.meta.url)('drachtio-fsmrf') as MrfConstructor;
+export function connectFreeSwitch(
+  srf: UasFactory,
+  c: FreeSwitchConnection,
+  Mrf: MrfConstructor = createRequire(import.meta.url)('drachtio-fsmrf') as MrfConstructor,
+): MediaServer {
   const mrf = new Mrf(srf);
   let server: FreeSwitchMediaServer | undefined;
   let closed = false;
