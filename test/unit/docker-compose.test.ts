@@ -85,7 +85,7 @@ function inCidr(ip: string, cidr: string): boolean {
   const start = Math.floor(ipv4ToInt(base!) / size) * size;
   return ipv4ToInt(ip) >= start && ipv4ToInt(ip) < start + size;
 }
-/** `<X-PRE-PROCESS cmd="set|env-set" data="name=value"/>` lines of a FreeSWITCH vars file, env-set read from `env`. */
+/** The variables a FreeSWITCH vars file sets (`set`, `exec-set … printenv NAME` read from `env`). */
 function freeswitchVars(xml: string, env: Record<string, string | undefined> = {}): Map<string, string> {
   return preprocessVariables(xml, env);
 }

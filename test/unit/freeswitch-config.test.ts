@@ -55,6 +55,8 @@ describe('freeswitch/conf: what the app and real carriers need', () => {
 
   it('takes the event-socket password from the environment: no default password in the files', () => {
     expect(cfg.globals.get('esl_password')).toBe('from-the-environment');
+    // without the variable: the random core_uuid of that start (fail closed), never a known word
+    expect(loadShippedFsConfig({ env: {} }).globals.get('esl_password')).toBe('random-uuid-of-this-start');
     const es = readFileSync(path.join(FS_CONF_DIR, 'autoload_configs/event_socket.conf.xml'), 'utf8');
     expect(es).toContain('value="$${esl_password}"');
     for (const file of allConfFiles()) expect(readFileSync(file, 'utf8'), file).not.toMatch(/ClueCon/i);

@@ -1,6 +1,6 @@
 /**
  * The shipped FreeSWITCH configuration (freeswitch/conf) read the way FreeSWITCH reads it, for the
- * tests that cannot run FreeSWITCH: the global variables (vars.xml `set` / `env-set`, switch.conf.xml
+ * tests that cannot run FreeSWITCH: the global variables (vars.xml `set` / `exec-set`, switch.conf.xml
  * `<variables>`), the drachtio_mrf dialplan extension's actions, the profile's parameters, the loaded
  * modules and the RTP port range. The fake fsmrf runs a channel through this dialplan, so what the
  * files say is what the adapter's tests see.
@@ -16,7 +16,7 @@ export interface DialplanAction {
 }
 
 export interface FsShippedConfig {
-  /** Global variables after the preprocessor: vars.xml `set` and `env-set`, then switch.conf.xml `<variables>`. */
+  /** Global variables after the preprocessor: vars.xml `set` and `exec-set`, then switch.conf.xml `<variables>`. */
   globals: Map<string, string>;
   /** The actions of the extension that takes drachtio-fsmrf's INVITEs, in order. */
   fsmrfActions: DialplanAction[];
@@ -34,17 +34,27 @@ function uncomment(xml: string): string {
   return xml.replace(/<!--[\s\S]*?-->/g, '');
 }
 
-/** `<X-PRE-PROCESS cmd="set|env-set" data="name=value"/>` in order; env-set reads `$NAME` from `env`. */
+/** Variables FreeSWITCH computes before reading vars.xml (the ones the shipped files use). */
+const COMPUTED = { core_uuid: 'random-uuid-of-this-start' };
+
+/**
+ * `<X-PRE-PROCESS cmd="set|exec-set" data="name=value"/>` in order, as FreeSWITCH 1.10's preprocessor
+ * runs them: `set` expands `$${}`; `exec-set` sets the command's output, when there is any (only
+ * `printenv NAME` is modelled, reading `env`; any other command fails the test).
+ */
 export function preprocessVariables(xml: string, env: Record<string, string | undefined>): Map<string, string> {
-  const vars = new Map<string, string>();
-  for (const m of uncomment(xml).matchAll(/<X-PRE-PROCESS\s+cmd="(set|env-set)"\s+data="([^=]+)=([^"]*)"\s*\/>/g)) {
+  const vars = new Map<string, string>(Object.entries(COMPUTED));
+  for (const m of uncomment(xml).matchAll(/<X-PRE-PROCESS\s+cmd="([a-z-]+)"\s+data="([^=]+)=([^"]*)"\s*\/>/g)) {
     const [, cmd, name, raw] = m as unknown as [string, string, string, string];
     if (cmd === 'set') vars.set(name, expand(raw, vars));
-    else {
-      const value = raw.startsWith('$') ? env[raw.slice(1)] : raw;
-      if (value !== undefined) vars.set(name, value);
-    }
+    else if (cmd === 'exec-set') {
+      const printenv = /^printenv ([A-Za-z_][A-Za-z0-9_]*)$/.exec(raw.trim());
+      if (printenv === null) throw new Error(`exec-set command not modelled: ${raw}`);
+      const value = env[printenv[1]!];
+      if (value !== undefined && value !== '') vars.set(name, value);
+    } else throw new Error(`X-PRE-PROCESS cmd="${cmd}" is not one FreeSWITCH 1.10 runs as a variable`);
   }
+  for (const k of Object.keys(COMPUTED)) vars.delete(k);
   return vars;
 }
 
