@@ -25,4 +25,14 @@ describe('SIP application metrics', () => {
     expect(text).toContain('softswitch_billed_micros_total 24000');
     expect(text).toContain('softswitch_sip_calls_in_progress 2');
   });
+
+  it('count prompts the media server could not play, by server', async () => {
+    const m = createSipMetrics(() => 0);
+    m.promptMissing('freeswitch');
+    m.promptMissing('freeswitch');
+    m.promptMissing('embedded');
+    const text = await m.registry.metrics();
+    expect(text).toContain('softswitch_media_prompts_missing_total{server="freeswitch"} 2');
+    expect(text).toContain('softswitch_media_prompts_missing_total{server="embedded"} 1');
+  });
 });
