@@ -39,6 +39,9 @@ function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T>
 }
 
 export async function start(config: Config) {
+  // a prompt missing would fail every access-number call that reaches it: refuse to start instead, before
+  // touching anything (FreeSWITCH's prompts are checked on its host once connected)
+  if (config.sipEnabled && config.mediaServer === 'embedded') await new PromptStore(config.mediaSoundsDir).check();
   const log = createLogger(config.logLevel);
   const pool = createPool(config.databaseUrl, config.databaseSchema);
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
@@ -80,8 +83,6 @@ export async function start(config: Config) {
   let subscriber: Redis | undefined;
   const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
-    // a prompt missing at start-up would fail every call that reaches it: refuse to start instead
-    if (config.mediaServer === 'embedded') await new PromptStore(config.mediaSoundsDir).check();
     const mediaObserver: MediaObserver = {
       promptMissing: (e) => {
         log.error({ component: 'media', server: e.server, files: e.files, mediaSessionId: e.sessionId }, 'prompt missing: skipped, the rest played');

@@ -19,7 +19,7 @@ export class MissingPromptsError extends Error {
     const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
     super(
       `${missing.length} prompt file(s) missing under ${where}: ${shown}${more}. ` +
-        'Install freeswitch/sounds there (or point the sounds-folder setting at where they are) before starting.',
+        'Install freeswitch/sounds there, or set MEDIA_SOUNDS_DIR (embedded media) / FREESWITCH_SOUNDS_DIR (FreeSWITCH) to where they are.',
     );
     this.name = 'MissingPromptsError';
   }
