@@ -36,6 +36,7 @@ import { RoutingData } from '../provisioning/routing-data.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
 import { accessNumberCommands, carrierCommands, didCommands, gatewayCommands } from './routing-commands.ts';
+import { cardNumberRefusal, containsCardNumber } from '../common/card-number.ts';
 
 const USAGE = `usage: softswitch <command> [--json]
 customers and accounts
@@ -281,6 +282,8 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(key)) throw new UsageError('--key must be 1-64 of [A-Za-z0-9_.:-]');
         const reference = o.string('reference') ?? '';
         if (reference.length > 128 || /\s/.test(reference)) throw new UsageError('--reference must be at most 128 characters without spaces');
+        if (containsCardNumber(reference) || containsCardNumber(key))
+          throw new UsageError(cardNumberRefusal(containsCardNumber(key) ? '--key' : '--reference'));
         const a = await accounts.get(accountId);
         const r = await store.topUp(accountId, `cli-${accountId}-${key}`, amount, 'operator', reference);
         if (!r.ok)

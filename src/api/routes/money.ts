@@ -21,6 +21,7 @@ import {
   positiveMicros,
 } from '../schemas.ts';
 import { audit, durableOf } from './common.ts';
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['money'];
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -144,8 +145,8 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           properties: {
             amount: positiveMicros,
-            provider: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$' },
-            providerReference: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+            provider: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$', ...NO_CARD_NUMBER },
+            providerReference: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$', ...NO_CARD_NUMBER },
           },
         },
         response: { 201: credit, 200: credit },
@@ -178,9 +179,9 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           required: ['adjustmentId', 'amount', 'reason'],
           additionalProperties: false,
           properties: {
-            adjustmentId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+            adjustmentId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$', ...NO_CARD_NUMBER },
             amount: { ...micros, not: { const: 0 } },
-            reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' },
+            reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S', ...NO_CARD_NUMBER },
           },
         },
         response: { 201: credit, 200: credit },
