@@ -517,6 +517,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
           [
             `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,
             `closed customers erased: ${r.erasedCustomers.length}`,
+            `late call records of erased customers unlinked: ${r.lateCallRecordsUnlinked}`,
             `payment references dropped: ${r.paymentReferences.topUps} top-ups, ${r.paymentReferences.tokens} saved tokens`,
           ].join('\n'),
           r,

@@ -239,6 +239,7 @@ export const retentionSchema = {
   properties: {
     droppedPartitions: { type: 'array', items: { type: 'string' } },
     erasedCustomers: { type: 'array', items: { type: 'integer' } },
+    lateCallRecordsUnlinked: { type: 'integer', description: 'call records of erased customers written after their erasure, unlinked now' },
     paymentReferences: { type: 'object', properties: { topUps: { type: 'integer' }, tokens: { type: 'integer' } } },
   },
 } as const;
