@@ -61,6 +61,11 @@ export const ERRORS = {
   IDEMPOTENCY_KEY_REQUIRED: { code: 'IDEMPOTENCY_KEY_REQUIRED', http: 400, message: 'an Idempotency-Key header (1-64 of [A-Za-z0-9_.:-]) is required' },
   ALREADY_EXISTS: { code: 'ALREADY_EXISTS', http: 409, message: 'the resource already exists' },
   CUSTOMER_ERASED: { code: 'CUSTOMER_ERASED', http: 409, message: "the customer's personal data was erased" },
+  CONSENT_BY_PERSON_ONLY: {
+    code: 'CONSENT_BY_PERSON_ONLY',
+    http: 403,
+    message: 'only the customer can opt in to an e-mail list; an operator may only record an opt-out',
+  },
   CARD_NUMBER_REFUSED: {
     code: 'CARD_NUMBER_REFUSED',
     http: 400,

@@ -36,7 +36,7 @@ async function richCustomer(tag: string) {
   await h.accounts.setSipPassword(a, `${tag}dev`, 'test.local', 'device password 1');
   await h.s.pool.query('insert into dids (number, account_id) values ($1, $2)', [`+44163296055${seq}`, a]);
   await h.ctx.autoTopUp.set(a, { enabled: true, threshold: 1, amount: 1_000_000, paymentToken: `tok_test_${tag}` });
-  await h.ctx.consents.set(c.customerId, 'customer', true, 'test');
+  await h.ctx.consents.set(c.customerId, 'customer', true, 'test', 'person');
   await h.call('POST', `/v1/accounts/${a}/topups`, {
     body: { amount: 1_000_000, provider: 'test', providerReference: `payref-${tag}` },
     headers: { 'idempotency-key': `${tag}-1` },
@@ -184,7 +184,7 @@ describe('erasure', () => {
 describe('restriction', () => {
   it('pauses marketing and, when chosen, suspends the accounts; lifting resumes exactly those', async () => {
     const c = await h.customerWithAccount({ username: 'restrictme' });
-    await h.ctx.consents.set(c.customerId, 'customer', true, 'test');
+    await h.ctx.consents.set(c.customerId, 'customer', true, 'test', 'person');
     const r = await h.call('POST', `/v1/customers/${c.customerId}/restriction`, { body: { suspendAccounts: true } });
     expect(body(r)).toMatchObject({ customerId: c.customerId, restrictedAt: expect.any(String), suspendedAccountIds: [c.account.id] });
     expect((await h.s.store.get(c.account.id))?.status).toBe('suspended');

@@ -161,13 +161,13 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       config: { access: 'admin' },
       schema: {
         tags: TAG,
-        summary: 'Record an opt-in or opt-out (kept with its time as evidence)',
+        summary: "Record a customer's opt-out (kept with its time as evidence); an opt-in is the customer's own act (403 CONSENT_BY_PERSON_ONLY)",
         params: { ...customerIdParams, required: ['customerId', 'list'], properties: { ...customerIdParams.properties, ...listParams.properties } },
         body: { type: 'object', required: ['optedIn'], additionalProperties: false, properties: { optedIn: { type: 'boolean' } } },
         response: { 200: consentsSchema },
       },
     },
-    async (req) => ({ items: await ctx.consents.set(req.params.customerId, req.params.list, req.body.optedIn, principalOf(req).actor) }),
+    async (req) => ({ items: await ctx.consents.set(req.params.customerId, req.params.list, req.body.optedIn, principalOf(req).actor, 'operator') }),
   );
 
   app.get<{ Params: { customerId: number } }>(

@@ -415,7 +415,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const me = customerOf(req);
-      return { items: await ctx.consents.set(me.customerId, req.params.list, req.body.optedIn, `customer:${me.customerId}`) };
+      return { items: await ctx.consents.set(me.customerId, req.params.list, req.body.optedIn, `customer:${me.customerId}`, 'person') };
     },
   );
 
