@@ -37,6 +37,8 @@ import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
 import { accessNumberCommands, carrierCommands, didCommands, gatewayCommands } from './routing-commands.ts';
 import { cardNumberRefusal, containsCardNumber } from '../common/card-number.ts';
+import { userInfo } from 'node:os';
+import { cliActor } from '../privacy/audit-log.ts';
 
 const USAGE = `usage: softswitch <command> [--json]
 customers and accounts
@@ -100,7 +102,16 @@ interface Ctx {
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
-const ACTOR = 'cli';
+/** Set from the configuration before any command runs (cliActor). */
+let ACTOR = 'cli';
+
+function loginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid-${process.getuid?.() ?? 'unknown'}`; // no passwd entry (a container's arbitrary uid)
+  }
+}
 
 function words(args: string[], count: number, names: string[]): string[] {
   if (args.length < count) throw new UsageError(`missing ${names.slice(args.length, count).join(', ')}`);
@@ -220,6 +231,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
   if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
 
   const config = loadConfig();
+  ACTOR = cliActor({ operator: config.cliOperator, sudoUser: config.sudoUser, login: loginName() });
   const log = createLogger(json ? 'silent' : 'warn');
   const pool = createPool(config.databaseUrl, config.databaseSchema, 4);
   pool.on('error', () => {

@@ -6,7 +6,7 @@ import { eraseCustomer } from '../../privacy/erasure.ts';
 import { runRetention } from '../../privacy/retention-jobs.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
-import { customerIdParams, dateTime, nullableDateTime } from '../schemas.ts';
+import { customerIdParams, dateTime, decodeCursor, encodeCursor, isId, nullableDateTime, page, pageQuery } from '../schemas.ts';
 import { audit } from './common.ts';
 
 const TAG = ['data protection'];
@@ -170,39 +170,47 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => ({ items: await ctx.consents.set(req.params.customerId, req.params.list, req.body.optedIn, principalOf(req).actor, 'operator') }),
   );
 
-  app.get<{ Params: { customerId: number } }>(
+  app.get<{ Params: { customerId: number }; Querystring: { from?: string; to?: string; cursor?: string; limit: number } }>(
     '/v1/customers/:customerId/audit',
     {
       config: { access: 'admin' },
       schema: {
         tags: TAG,
-        summary: "Who accessed or changed this customer's data",
+        summary: "Who accessed or changed this customer's data, newest first, by time range (reading this trail is recorded in it too)",
         params: customerIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: { ...dateTime, description: 'entries at or after' }, to: { ...dateTime, description: 'entries before' }, ...pageQuery },
+        },
         response: {
-          200: {
+          200: page({
             type: 'object',
             properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    at: dateTime,
-                    actor: { type: 'string' },
-                    action: { type: 'string' },
-                    accountId: { type: ['integer', 'null'] },
-                    detail: { type: 'object', additionalProperties: true },
-                  },
-                },
-              },
+              at: dateTime,
+              actor: { type: 'string' },
+              action: { type: 'string' },
+              accountId: { type: ['integer', 'null'] },
+              detail: { type: 'object', additionalProperties: true },
             },
-          },
+          }),
         },
       },
     },
     async (req) => {
-      await ctx.directory.get(req.params.customerId);
-      return { items: await ctx.audit.historyOf(req.params.customerId) };
+      const customerId = req.params.customerId;
+      await ctx.directory.get(customerId);
+      const { from, to, cursor, limit } = req.query;
+      const before = decodeCursor(cursor, isId);
+      await audit(ctx, req, 'audit.read', { customerId }, { ...(from ? { from } : {}), ...(to ? { to } : {}) });
+      const items = await ctx.audit.historyOf(customerId, {
+        ...(from ? { from: new Date(from) } : {}),
+        ...(to ? { to: new Date(to) } : {}),
+        ...(before !== undefined ? { before } : {}),
+        limit,
+      });
+      const last = items.at(-1);
+      return { items, nextCursor: items.length === limit && last ? encodeCursor(last.id) : null };
     },
   );
 
