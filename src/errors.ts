@@ -61,6 +61,16 @@ export const ERRORS = {
   IDEMPOTENCY_KEY_REQUIRED: { code: 'IDEMPOTENCY_KEY_REQUIRED', http: 400, message: 'an Idempotency-Key header (1-64 of [A-Za-z0-9_.:-]) is required' },
   ALREADY_EXISTS: { code: 'ALREADY_EXISTS', http: 409, message: 'the resource already exists' },
   CUSTOMER_ERASED: { code: 'CUSTOMER_ERASED', http: 409, message: "the customer's personal data was erased" },
+  CONSENT_BY_PERSON_ONLY: {
+    code: 'CONSENT_BY_PERSON_ONLY',
+    http: 403,
+    message: 'only the customer can opt in to an e-mail list; an operator may only record an opt-out',
+  },
+  CARD_NUMBER_REFUSED: {
+    code: 'CARD_NUMBER_REFUSED',
+    http: 400,
+    message: 'a field holds what looks like a payment card number; the service keeps no card data',
+  },
   INVALID_PAYMENT_TOKEN: { code: 'INVALID_PAYMENT_TOKEN', http: 400, message: 'not a payment-provider token (card numbers are never accepted)' },
   PAYMENT_DECLINED: { code: 'PAYMENT_DECLINED', http: 402, message: 'the payment provider declined the charge' },
   URI_TOO_LONG: { code: 'URI_TOO_LONG', http: 414, message: 'the request URL is too long' },

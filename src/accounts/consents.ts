@@ -4,8 +4,12 @@ import { AppError } from '../errors.ts';
 /**
  * Marketing consent per e-mail list. The current state is in marketing_consents; every change is
  * also appended to consent_events (who, what, when) as evidence. Opting out is always possible;
- * opting in is refused while processing is restricted or after erasure.
+ * opting in is refused while processing is restricted or after erasure, and is the person's own
+ * act: an operator may record an opt-out for a customer, never an opt-in.
  */
+
+/** Who changes a consent: the person themselves (self-care) or an operator on their behalf. */
+export type ConsentBy = 'person' | 'operator';
 export const LISTS = ['customer', 'potential_customer'] as const;
 export type MarketingList = (typeof LISTS)[number];
 
@@ -32,8 +36,9 @@ export class Consents {
     });
   }
 
-  async set(customerId: number, list: MarketingList, optIn: boolean, actor: string): Promise<ConsentState[]> {
+  async set(customerId: number, list: MarketingList, optIn: boolean, actor: string, by: ConsentBy): Promise<ConsentState[]> {
     if (!LISTS.includes(list)) throw new AppError('VALIDATION_FAILED', `list must be one of ${LISTS.join(', ')}`);
+    if (optIn && by !== 'person') throw new AppError('CONSENT_BY_PERSON_ONLY');
     const { rows } = await this.pool.query<{ restricted: boolean; erased: boolean }>(
       'select restricted_at is not null as restricted, erased_at is not null as erased from customers where id = $1',
       [customerId],

@@ -33,13 +33,14 @@ import { systemRoutes } from './routes/system.ts';
 import { tariffRoutes } from './routes/tariffs.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
+import { addCardNumberKeyword } from './card-number-keyword.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function validators() {
   const common = { strict: false, allErrors: false, useDefaults: true, removeAdditional: false } as const;
-  const body = addFormats(new Ajv({ ...common, coerceTypes: false })); // JSON bodies: "100" is not 100
-  const other = addFormats(new Ajv({ ...common, coerceTypes: 'array' })); // params, query and headers are text
+  const body = addCardNumberKeyword(addFormats(new Ajv({ ...common, coerceTypes: false }))); // JSON bodies: "100" is not 100
+  const other = addCardNumberKeyword(addFormats(new Ajv({ ...common, coerceTypes: 'array' }))); // params, query and headers are text
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body : other).compile(schema);
 }
 

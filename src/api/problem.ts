@@ -32,7 +32,8 @@ export function problemHandler(err: FastifyError | AppError | Error, req: Fastif
     if (typeof err.extra?.retryAfter === 'number') void reply.header('retry-after', String(err.extra.retryAfter));
   } else if (fe.validation) {
     status = 400;
-    code = ERRORS.VALIDATION_FAILED.code;
+    // a card number gets its own code: a client can tell the user exactly what to change
+    code = fe.validation.some((v) => v.keyword === 'noCardNumber') ? ERRORS.CARD_NUMBER_REFUSED.code : ERRORS.VALIDATION_FAILED.code;
     detail = err.message;
   } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     status = fe.statusCode;

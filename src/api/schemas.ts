@@ -3,6 +3,7 @@
  * account currency), bounded by ±10^15 like everywhere else (src/billing/money.ts).
  */
 import { AppError } from '../errors.ts';
+import { NO_CARD_NUMBER } from './card-number-keyword.ts';
 
 export const MAX_MICROS = 1_000_000_000_000_000;
 
@@ -88,12 +89,12 @@ export const customer = {
 } as const;
 
 export const customerFields = {
-  name: { type: 'string', minLength: 1, maxLength: 200 },
-  email: { type: ['string', 'null'], maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' },
-  addressLine1: { type: ['string', 'null'], maxLength: 200 },
-  addressLine2: { type: ['string', 'null'], maxLength: 200 },
-  city: { type: ['string', 'null'], maxLength: 100 },
-  postalCode: { type: ['string', 'null'], maxLength: 20 },
+  name: { type: 'string', minLength: 1, maxLength: 200, ...NO_CARD_NUMBER },
+  email: { type: ['string', 'null'], maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$', ...NO_CARD_NUMBER },
+  addressLine1: { type: ['string', 'null'], maxLength: 200, ...NO_CARD_NUMBER },
+  addressLine2: { type: ['string', 'null'], maxLength: 200, ...NO_CARD_NUMBER },
+  city: { type: ['string', 'null'], maxLength: 100, ...NO_CARD_NUMBER },
+  postalCode: { type: ['string', 'null'], maxLength: 20, ...NO_CARD_NUMBER },
   country: { type: ['string', 'null'], pattern: '^[A-Z]{2}$' },
   phoneNumbers: { type: 'array', maxItems: 10, items: e164 },
 } as const;

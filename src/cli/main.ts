@@ -36,6 +36,9 @@ import { RoutingData } from '../provisioning/routing-data.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
 import { accessNumberCommands, carrierCommands, didCommands, gatewayCommands } from './routing-commands.ts';
+import { cardNumberRefusal, containsCardNumber } from '../common/card-number.ts';
+import { userInfo } from 'node:os';
+import { cliActor } from '../privacy/audit-log.ts';
 
 const USAGE = `usage: softswitch <command> [--json]
 customers and accounts
@@ -99,7 +102,16 @@ interface Ctx {
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
-const ACTOR = 'cli';
+/** Set from the configuration before any command runs (cliActor). */
+let ACTOR = 'cli';
+
+function loginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid-${process.getuid?.() ?? 'unknown'}`; // no passwd entry (a container's arbitrary uid)
+  }
+}
 
 function words(args: string[], count: number, names: string[]): string[] {
   if (args.length < count) throw new UsageError(`missing ${names.slice(args.length, count).join(', ')}`);
@@ -219,6 +231,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
   if (!known.includes(command)) throw new UsageError(`unknown command ${command}`);
 
   const config = loadConfig();
+  ACTOR = cliActor({ operator: config.cliOperator, sudoUser: config.sudoUser, login: loginName() });
   const log = createLogger(json ? 'silent' : 'warn');
   const pool = createPool(config.databaseUrl, config.databaseSchema, 4);
   pool.on('error', () => {
@@ -281,6 +294,8 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(key)) throw new UsageError('--key must be 1-64 of [A-Za-z0-9_.:-]');
         const reference = o.string('reference') ?? '';
         if (reference.length > 128 || /\s/.test(reference)) throw new UsageError('--reference must be at most 128 characters without spaces');
+        if (containsCardNumber(reference) || containsCardNumber(key))
+          throw new UsageError(cardNumberRefusal(containsCardNumber(key) ? '--key' : '--reference'));
         const a = await accounts.get(accountId);
         const r = await store.topUp(accountId, `cli-${accountId}-${key}`, amount, 'operator', reference);
         if (!r.ok)
@@ -514,6 +529,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
           [
             `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,
             `closed customers erased: ${r.erasedCustomers.length}`,
+            `late call records of erased customers unlinked: ${r.lateCallRecordsUnlinked}`,
             `payment references dropped: ${r.paymentReferences.topUps} top-ups, ${r.paymentReferences.tokens} saved tokens`,
           ].join('\n'),
           r,

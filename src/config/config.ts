@@ -22,6 +22,13 @@ const SCHEMA = {
   databaseSchema: { env: 'DATABASE_SCHEMA', kind: 'string', default: 'public', doc: 'PostgreSQL schema holding the tables' },
   redisUrl: { env: 'REDIS_URL', kind: 'url', default: 'redis://127.0.0.1:6379', doc: 'Redis connection string' },
   redisNamespace: { env: 'REDIS_NAMESPACE', kind: 'string', default: 'ss', doc: 'prefix of every Redis key' },
+  cliOperator: {
+    env: 'SOFTSWITCH_OPERATOR',
+    kind: 'string',
+    default: '',
+    doc: "the operator's name the CLI records in the audit log (`cli:<name>`); unset: the login that ran it",
+  },
+  sudoUser: { env: 'SUDO_USER', kind: 'string', default: '', doc: 'set by sudo: the login that ran the CLI through it (its audit actor)' },
   redisShards: {
     env: 'REDIS_SHARDS',
     kind: 'int',

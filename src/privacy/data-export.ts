@@ -107,6 +107,7 @@ export async function exportPersonalData(pool: pg.Pool, customerId: number, now 
     [customerId],
   );
   if (!c[0]) throw new AppError('UNKNOWN_CUSTOMER');
+  if (c[0].erasedAt !== null) throw new AppError('CUSTOMER_ERASED'); // nothing left to give, and nothing to tie back
   const { rows: ids } = await pool.query<{ id: number }>('select id from accounts where customer_id = $1', [customerId]);
   const accountIds = ids.map((r) => r.id);
   const out: Record<string, unknown> = { format: EXPORT_FORMAT, generatedAt: now.toISOString(), customer: c[0] };

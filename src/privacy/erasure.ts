@@ -9,9 +9,11 @@ import { AuditLog } from './audit-log.ts';
  * Right to erasure. In one transaction: contact data overwritten (name 'erased', everything
  * else null), the customer's accounts closed and stripped of username and password, PINs,
  * caller IDs, caller-ID requests, SIP credentials, personal numbers, auto top-up tokens and
- * consents deleted, payment references dropped. Call records are kept (the law requires them for
- * their retention period) but unlinked: account id and device name are cleared, so nothing
- * leads from a record to the person; they go when their monthly partition is dropped. Then the
+ * consents deleted, payment references dropped. Call records and access-number sessions are kept
+ * (the law requires them for their retention period) but unlinked: account, device, caller ID and
+ * source address cleared, call and event ids replaced by random ones, and the ledger's call
+ * entries stop naming their calls, so no join leads from a kept record to the person
+ * (docs/privacy.md); they go when their retention ends. Then the
  * live store learns the accounts are closed and their self-care sessions are ended.
  * Idempotent: erasing an erased customer changes nothing more.
  */
@@ -54,8 +56,24 @@ export async function eraseCustomer(
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);
     await db.query('update topups set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     await db.query('update auto_topup_charges set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
-    const unlinked = await db.query('update cdrs set account_id = null, device = null where account_id = any($1)', [accountIds]);
-    await db.query('update ivr_sessions set account_id = null, cli = null where account_id = any($1)', [accountIds]);
+    // Kept for their legal period, with nothing that leads back: no account, device, caller ID or
+    // source address, and new random ids (call ids embed the caller's address; the ledger joined
+    // on them). The ledger keeps the money, no longer naming the calls.
+    const unlinked = await db.query(
+      `update cdrs set call_id = 'erased-' || gen_random_uuid(), event_id = 'erased-' || gen_random_uuid(),
+         account_id = null, device = null, cli = null, source_ip = null where account_id = any($1)`,
+      [accountIds],
+    );
+    await db.query(
+      `update ivr_sessions set call_id = 'erased-' || gen_random_uuid(), event_id = 'erased-' || gen_random_uuid(),
+         account_id = null, cli = null, source_ip = null where account_id = any($1)`,
+      [accountIds],
+    );
+    await db.query(
+      `update ledger_entries set event_id = 'erased-' || gen_random_uuid(), reference = null
+        where account_id = any($1) and kind = 'call' and event_id not like 'erased-%'`,
+      [accountIds],
+    );
     result = {
       customerId,
       alreadyErased: rows[0].erased,

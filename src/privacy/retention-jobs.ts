@@ -18,9 +18,15 @@ export interface RetentionDeps {
 
 export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[], actor: string) {
   const p = ctx.policy;
-  const out: { droppedPartitions: string[]; erasedCustomers: number[]; paymentReferences: { topUps: number; tokens: number } } = {
+  const out: {
+    droppedPartitions: string[];
+    erasedCustomers: number[];
+    lateCallRecordsUnlinked: number;
+    paymentReferences: { topUps: number; tokens: number };
+  } = {
     droppedPartitions: [],
     erasedCustomers: [],
+    lateCallRecordsUnlinked: 0,
     paymentReferences: { topUps: 0, tokens: 0 },
   };
   if (jobs.includes('cdrs')) {
@@ -33,6 +39,11 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
       out.erasedCustomers.push(id);
       ctx.log.info({ customerId: id }, "retention: closed customer's contact data erased");
     }
+    // call records of erased customers written after their erasure (a call that ended, or a ledger
+    // event that was written, afterwards) are unlinked the same way
+    const { rows } = await ctx.pool.query<{ n: number }>('select unlink_erased_calls() as n');
+    out.lateCallRecordsUnlinked = rows[0]?.n ?? 0;
+    if (out.lateCallRecordsUnlinked > 0) ctx.log.info({ count: out.lateCallRecordsUnlinked }, 'retention: late call records of erased customers unlinked');
   }
   if (jobs.includes('payments')) out.paymentReferences = await dropExpiredPaymentReferences(ctx.pool, now, p.paymentReferenceMonths, ctx.log);
   return out;

@@ -186,7 +186,7 @@ describe('caller IDs, auto top-up and marketing', () => {
         body: { enabled: true, threshold: 1_000_000, amount: 5_000_000, paymentToken: '4111 1111 1111 1111' },
       }),
       400,
-      'INVALID_PAYMENT_TOKEN',
+      'CARD_NUMBER_REFUSED',
     );
     expectProblem(
       expect,

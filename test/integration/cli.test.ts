@@ -50,6 +50,7 @@ beforeAll(async () => {
     DRACHTIO_SECRET: 'cli-test-secret',
     SIP_NONCE_KEY: 'n'.repeat(32),
     LOG_LEVEL: 'silent',
+    SOFTSWITCH_OPERATOR: 'ops-test',
   };
 }, 60_000);
 
@@ -162,7 +163,7 @@ describe('operator CLI', () => {
       expect(hang.code, hang.stderr).toBe(0);
       expect(hang.json()).toEqual({ callId: 'cli-call-1@test', accountId, receivers: 1 });
       await expect.poll(() => received.length).toBe(1);
-      expect(parseSipCommand(received[0]!)).toMatchObject({ op: 'hangup', callId: 'cli-call-1@test', accountId, requestedBy: 'cli' });
+      expect(parseSipCommand(received[0]!)).toMatchObject({ op: 'hangup', callId: 'cli-call-1@test', accountId, requestedBy: 'cli:ops-test' });
     } finally {
       sub.disconnect();
     }
@@ -296,7 +297,7 @@ describe('operator CLI', () => {
     expect(dids.stdout).toContain(`+447700900555  account ${accountId}  alice.desk`);
     expect(errorOf(unknownAccount).code).toBe('UNKNOWN_ACCOUNT');
     const { rows: audit } = await s.pool.query("select actor from audit_log where action = 'did.assign' and subject_account_id = $1", [accountId]);
-    expect(audit.map((r) => r.actor)).toContain('cli');
+    expect(audit.map((r) => r.actor)).toContain('cli:ops-test'); // the operator, not just "cli"
 
     expect((await cli(['did', 'release', '+447700900555'])).code).toBe(0);
     expect((await cli(['access-number', 'remove', '+442079460000'])).code).toBe(0);

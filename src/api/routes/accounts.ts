@@ -24,6 +24,7 @@ import {
   pageQuery,
 } from '../schemas.ts';
 import { audit } from './common.ts';
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['accounts'];
 const cli = { type: 'object', properties: { cli: { type: 'string' }, verifiedAt: nullableDateTime, createdAt: dateTime } } as const;
@@ -191,14 +192,14 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
             customerId: id,
             kind: { type: 'string', enum: ['calling_account', 'chatpin'] },
             currency,
-            tariffId: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+            tariffId: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.-]{1,64}$', ...NO_CARD_NUMBER },
             maxConcurrentCalls: { type: 'integer', minimum: 0, maximum: 1000 },
             dailySpendCap: { ...nonNegativeMicros, type: ['integer', 'null'] },
             creditFloor: micros,
             country: { type: 'string', pattern: '^[A-Z]{2}$' },
-            username: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.@-]{3,64}$' },
+            username: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.@-]{3,64}$', ...NO_CARD_NUMBER },
             password: { ...password, type: ['string', 'null'] },
-            number: { type: 'string', pattern: '^[0-9]{6,16}$' },
+            number: { type: 'string', pattern: '^[0-9]{6,16}$', ...NO_CARD_NUMBER },
           },
         },
         response: { 201: account },
@@ -278,7 +279,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
           minProperties: 1,
           additionalProperties: false,
           properties: {
-            tariffId: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+            tariffId: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.-]{1,64}$', ...NO_CARD_NUMBER },
             maxConcurrentCalls: { type: 'integer', minimum: 0, maximum: 1000 },
             dailySpendCap: { ...nonNegativeMicros, type: ['integer', 'null'] },
             creditFloor: micros,

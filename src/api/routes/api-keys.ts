@@ -4,6 +4,7 @@ import type { Scope } from '../../accounts/api-keys.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { dateTime, nullableDateTime } from '../schemas.ts';
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['api keys'];
 const keyInfo = {
@@ -44,7 +45,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           required: ['name', 'scopes'],
           additionalProperties: false,
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S' },
+            name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S', ...NO_CARD_NUMBER },
             scopes: { type: 'array', minItems: 1, maxItems: 3, uniqueItems: true, items: { type: 'string', enum: [...SCOPES] } },
           },
         },

@@ -21,6 +21,7 @@ import {
   positiveMicros,
 } from '../schemas.ts';
 import { audit, durableOf } from './common.ts';
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['money'];
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -78,12 +79,43 @@ export async function listCdrs(records: CallRecords, q: CdrQuery, accountId: num
   return { items: rows, nextCursor: rows.length === q.limit && last ? encodeCursor([last.startTime.getTime(), last.callId]) : null };
 }
 
-/** Streams matching CDRs as CSV, a page at a time. */
-export function sendCdrCsv(reply: FastifyReply, records: CallRecords, q: CdrQuery, accountId: number | undefined, filename: string): FastifyReply {
+/**
+ * Streams matching CDRs as CSV, a page at a time. `touched` learns the accounts whose records were
+ * given out, each once, every 1,000 records and at the end (also when the client goes away), so an
+ * unfiltered export is in the audit trail of every customer it reached.
+ */
+export function sendCdrCsv(
+  reply: FastifyReply,
+  records: CallRecords,
+  q: CdrQuery,
+  accountId: number | undefined,
+  filename: string,
+  touched?: (accountIds: number[]) => Promise<void>,
+): FastifyReply {
   const { after: _after, ...f } = cdrFilter(q, accountId);
+  const seen = new Set<number>();
+  let fresh: number[] = [];
+  const flush = async () => {
+    if (fresh.length === 0 || touched === undefined) return;
+    const ids = fresh;
+    fresh = [];
+    await touched(ids);
+  };
   async function* lines() {
-    yield cdrCsvHeader();
-    for await (const r of records.stream(f)) yield cdrCsvLine(r);
+    try {
+      yield cdrCsvHeader();
+      let n = 0;
+      for await (const r of records.stream(f)) {
+        if (r.accountId !== null && !seen.has(r.accountId)) {
+          seen.add(r.accountId);
+          fresh.push(r.accountId);
+        }
+        yield cdrCsvLine(r);
+        if (++n % 1000 === 0) await flush();
+      }
+    } finally {
+      await flush();
+    }
   }
   return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(Readable.from(lines()));
 }
@@ -144,8 +176,8 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           properties: {
             amount: positiveMicros,
-            provider: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$' },
-            providerReference: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+            provider: { type: 'string', pattern: '^[a-z0-9_-]{1,32}$', ...NO_CARD_NUMBER },
+            providerReference: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$', ...NO_CARD_NUMBER },
           },
         },
         response: { 201: credit, 200: credit },
@@ -178,9 +210,9 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           required: ['adjustmentId', 'amount', 'reason'],
           additionalProperties: false,
           properties: {
-            adjustmentId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+            adjustmentId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$', ...NO_CARD_NUMBER },
             amount: { ...micros, not: { const: 0 } },
-            reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' },
+            reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S', ...NO_CARD_NUMBER },
           },
         },
         response: { 201: credit, 200: credit },
@@ -258,8 +290,18 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => {
       if (req.query.accountId) await ctx.accounts.get(req.query.accountId);
-      await audit(ctx, req, 'cdr.export', { accountId: req.query.accountId ?? null }, { filter: Object.keys(req.query) });
-      return sendCdrCsv(reply, ctx.records, { ...req.query, limit: 1000 }, req.query.accountId, 'cdrs.csv');
+      const actor = principalOf(req).actor;
+      const filter = Object.keys(req.query);
+      await audit(ctx, req, 'cdr.export', {}, { filter, ...(req.query.accountId ? { accountId: req.query.accountId } : {}) }); // who asked, even for none
+      // one entry per account whose records went out, as they go out
+      return sendCdrCsv(reply, ctx.records, { ...req.query, limit: 1000 }, req.query.accountId, 'cdrs.csv', (ids) =>
+        ctx.audit.writeMany(
+          actor,
+          'cdr.export',
+          ids.map((id) => ({ customerId: null, accountId: id })),
+          { filter },
+        ),
+      );
     },
   );
 }

@@ -6,7 +6,7 @@ import { eraseCustomer } from '../../privacy/erasure.ts';
 import { runRetention } from '../../privacy/retention-jobs.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
-import { customerIdParams, dateTime, nullableDateTime } from '../schemas.ts';
+import { customerIdParams, dateTime, decodeCursor, encodeCursor, isId, nullableDateTime, page, pageQuery } from '../schemas.ts';
 import { audit } from './common.ts';
 
 const TAG = ['data protection'];
@@ -161,48 +161,56 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       config: { access: 'admin' },
       schema: {
         tags: TAG,
-        summary: 'Record an opt-in or opt-out (kept with its time as evidence)',
+        summary: "Record a customer's opt-out (kept with its time as evidence); an opt-in is the customer's own act (403 CONSENT_BY_PERSON_ONLY)",
         params: { ...customerIdParams, required: ['customerId', 'list'], properties: { ...customerIdParams.properties, ...listParams.properties } },
         body: { type: 'object', required: ['optedIn'], additionalProperties: false, properties: { optedIn: { type: 'boolean' } } },
         response: { 200: consentsSchema },
       },
     },
-    async (req) => ({ items: await ctx.consents.set(req.params.customerId, req.params.list, req.body.optedIn, principalOf(req).actor) }),
+    async (req) => ({ items: await ctx.consents.set(req.params.customerId, req.params.list, req.body.optedIn, principalOf(req).actor, 'operator') }),
   );
 
-  app.get<{ Params: { customerId: number } }>(
+  app.get<{ Params: { customerId: number }; Querystring: { from?: string; to?: string; cursor?: string; limit: number } }>(
     '/v1/customers/:customerId/audit',
     {
       config: { access: 'admin' },
       schema: {
         tags: TAG,
-        summary: "Who accessed or changed this customer's data",
+        summary: "Who accessed or changed this customer's data, newest first, by time range (reading this trail is recorded in it too)",
         params: customerIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { from: { ...dateTime, description: 'entries at or after' }, to: { ...dateTime, description: 'entries before' }, ...pageQuery },
+        },
         response: {
-          200: {
+          200: page({
             type: 'object',
             properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    at: dateTime,
-                    actor: { type: 'string' },
-                    action: { type: 'string' },
-                    accountId: { type: ['integer', 'null'] },
-                    detail: { type: 'object', additionalProperties: true },
-                  },
-                },
-              },
+              at: dateTime,
+              actor: { type: 'string' },
+              action: { type: 'string' },
+              accountId: { type: ['integer', 'null'] },
+              detail: { type: 'object', additionalProperties: true },
             },
-          },
+          }),
         },
       },
     },
     async (req) => {
-      await ctx.directory.get(req.params.customerId);
-      return { items: await ctx.audit.historyOf(req.params.customerId) };
+      const customerId = req.params.customerId;
+      await ctx.directory.get(customerId);
+      const { from, to, cursor, limit } = req.query;
+      const before = decodeCursor(cursor, isId);
+      await audit(ctx, req, 'audit.read', { customerId }, { ...(from ? { from } : {}), ...(to ? { to } : {}) });
+      const items = await ctx.audit.historyOf(customerId, {
+        ...(from ? { from: new Date(from) } : {}),
+        ...(to ? { to: new Date(to) } : {}),
+        ...(before !== undefined ? { before } : {}),
+        limit,
+      });
+      const last = items.at(-1);
+      return { items, nextCursor: items.length === limit && last ? encodeCursor(last.id) : null };
     },
   );
 
@@ -239,6 +247,7 @@ export const retentionSchema = {
   properties: {
     droppedPartitions: { type: 'array', items: { type: 'string' } },
     erasedCustomers: { type: 'array', items: { type: 'integer' } },
+    lateCallRecordsUnlinked: { type: 'integer', description: 'call records of erased customers written after their erasure, unlinked now' },
     paymentReferences: { type: 'object', properties: { topUps: { type: 'integer' }, tokens: { type: 'integer' } } },
   },
 } as const;

@@ -3,6 +3,7 @@ import type { CarrierInput, GatewayInput } from '../../provisioning/routing-data
 import type { ApiContext } from '../api-context.ts';
 import { dateTime, e164, id } from '../schemas.ts';
 import { audit } from './common.ts';
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['routing'];
 const carrierIdParams = {
@@ -81,8 +82,8 @@ export function routingRoutes(app: FastifyInstance, ctx: ApiContext): void {
           required: ['name'],
           additionalProperties: false,
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: 200 },
-            tariffId: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+            name: { type: 'string', minLength: 1, maxLength: 200, ...NO_CARD_NUMBER },
+            tariffId: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.-]{1,64}$', ...NO_CARD_NUMBER },
             enabled: { type: 'boolean' },
             prefixes: { type: 'array', maxItems: 10000, uniqueItems: true, items: { type: 'string', pattern: '^[0-9]{0,15}$' } },
             addresses: { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: '^[0-9a-fA-F:.]{2,45}(/[0-9]{1,3})?$' } },
@@ -119,14 +120,14 @@ export function routingRoutes(app: FastifyInstance, ctx: ApiContext): void {
           required: ['address'],
           additionalProperties: false,
           properties: {
-            address: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.:-]+$' },
+            address: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.:-]+$', ...NO_CARD_NUMBER },
             port: { type: 'integer', minimum: 1, maximum: 65535 },
             transport: { type: 'string', enum: ['udp', 'tcp'] },
             priority: { type: 'integer', minimum: 0, maximum: 1000000 },
             weight: { type: 'integer', minimum: 1, maximum: 1000 },
             techPrefix: { type: 'string', pattern: '^[0-9#*]{0,16}$' },
             enabled: { type: 'boolean' },
-            authUsername: { type: ['string', 'null'], maxLength: 128 },
+            authUsername: { type: ['string', 'null'], maxLength: 128, ...NO_CARD_NUMBER },
             authPassword: { type: ['string', 'null'], maxLength: 128 },
           },
         },
@@ -174,7 +175,7 @@ export function routingRoutes(app: FastifyInstance, ctx: ApiContext): void {
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { language: { type: 'string', pattern: '^[a-z]{2}(-[A-Z]{2})?$' }, description: { type: 'string', maxLength: 200 } },
+          properties: { language: { type: 'string', pattern: '^[a-z]{2}(-[A-Z]{2})?$' }, description: { type: 'string', maxLength: 200, ...NO_CARD_NUMBER } },
         },
         response: { 200: accessNumber },
       },
@@ -224,7 +225,7 @@ export function routingRoutes(app: FastifyInstance, ctx: ApiContext): void {
           type: 'object',
           required: ['accountId'],
           additionalProperties: false,
-          properties: { accountId: id, sipUsername: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.-]{3,64}$' } },
+          properties: { accountId: id, sipUsername: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_.-]{3,64}$', ...NO_CARD_NUMBER } },
         },
         response: { 200: did },
       },

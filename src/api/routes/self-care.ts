@@ -25,6 +25,7 @@ import { audit } from './common.ts';
 import { balanceOf, cdrQuerySchema, csvResponse, listCdrs, sendCdrCsv } from './money.ts';
 import type { CdrQuery } from './money.ts';
 import { consentsSchema, erasureSchema, exportSchema, listParams, restrictionSchema } from './privacy.ts';
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['self-care'];
 const myLiveCall = {
@@ -96,7 +97,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
           type: 'object',
           required: ['username', 'password'],
           additionalProperties: false,
-          properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password },
+          properties: { username: { type: 'string', minLength: 1, maxLength: 64, ...NO_CARD_NUMBER }, password },
         },
         response: {
           200: {
@@ -365,7 +366,13 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
             enabled: { type: 'boolean' },
             threshold: nonNegativeMicros,
             amount: positiveMicros,
-            paymentToken: { type: 'string', minLength: 1, maxLength: 128, description: 'a token from the payment provider; card numbers are refused' },
+            paymentToken: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 128,
+              description: 'a token from the payment provider; card numbers are refused',
+              ...NO_CARD_NUMBER,
+            },
           },
         },
         response: { 200: autoTopUp },
@@ -408,7 +415,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const me = customerOf(req);
-      return { items: await ctx.consents.set(me.customerId, req.params.list, req.body.optedIn, `customer:${me.customerId}`) };
+      return { items: await ctx.consents.set(me.customerId, req.params.list, req.body.optedIn, `customer:${me.customerId}`, 'person') };
     },
   );
 

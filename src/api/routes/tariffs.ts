@@ -3,6 +3,7 @@ import { AppError } from '../../errors.ts';
 import type { ApiContext } from '../api-context.ts';
 import { currency, dateTime, nullableDateTime } from '../schemas.ts';
 import { csvResponse } from './money.ts';
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['tariffs'];
 const tariffIdParams = {
@@ -76,7 +77,7 @@ export function tariffRoutes(app: FastifyInstance, ctx: ApiContext): void {
           type: 'object',
           required: ['name', 'currency'],
           additionalProperties: false,
-          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, currency },
+          properties: { name: { type: 'string', minLength: 1, maxLength: 200, ...NO_CARD_NUMBER }, currency },
         },
         body: { content: { 'text/csv': { schema: { type: 'string', minLength: 1 } } } },
         response: { 200: { type: 'object', properties: { tariffId: { type: 'string' }, imported: { type: 'integer' } } } },

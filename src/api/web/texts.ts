@@ -323,6 +323,7 @@ const en = {
     UNKNOWN_CALL: 'The call has already ended.',
     CLI_TAKEN: 'That number belongs to another account.',
     VALIDATION_FAILED: 'Check the values entered.',
+    CARD_NUMBER_REFUSED: 'That looks like a card number. We never keep card data: enter the payment reference or token instead.',
     TARIFF_CURRENCY_IN_USE: 'Accounts use this tariff: its currency cannot change. Upload it in its own currency.',
     TARIFF_CURRENCY_MISMATCH: 'That tariff is priced in another currency than the account.',
   } as Record<string, string>,

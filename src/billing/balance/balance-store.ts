@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { assertMicros } from '../money.ts';
 import { BalanceKeys, openCallMember, parseOpenCallMember } from './keys.ts';
+import { cardNumberRefusal, containsCardNumber } from '../../common/card-number.ts';
 
 /**
  * The live balance store: every operation is one Lua script, atomic and idempotent, and every
@@ -569,6 +570,15 @@ export class BalanceStore {
     reason: string,
   ): Promise<CreditResult> {
     if (!IDEM_KEY.test(key)) throw new RangeError('idempotency key must be 1-128 printable characters without spaces');
+    // the ledger keeps these for years: never a card number among them (the API and CLI say so first)
+    for (const [field, text] of [
+      ['idempotency key', key],
+      ['provider', provider],
+      ['provider reference', ref],
+      ['reason', reason],
+    ] as const) {
+      if (containsCardNumber(text)) throw new RangeError(cardNumberRefusal(field));
+    }
     const shard = this.keys.shardOf(accountId);
     const r = await this.run(
       'ssCredit',
