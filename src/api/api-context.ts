@@ -95,7 +95,7 @@ export interface ApiContext extends ApiDeps {
   dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>; // readiness checks
   liveCalls: LiveCalls; // calls in progress; hang-up commands to the SIP applications
   routing: RoutingData; // carriers, gateways, access numbers, DIDs
-  registrations: Pick<BindingStore, 'bindingsOf'>; // SIP registrations, read-only here
+  registrations: Pick<BindingStore, 'bindingsOf' | 'forget'>; // SIP registrations: read, and dropped at erasure
   keyCache: Map<string, { id: string; scopes: Scope[]; until: number }>;
 }
 

@@ -39,6 +39,7 @@ import { accessNumberCommands, carrierCommands, didCommands, gatewayCommands } f
 import { cardNumberRefusal, containsCardNumber } from '../common/card-number.ts';
 import { userInfo } from 'node:os';
 import { cliActor } from '../privacy/audit-log.ts';
+import { BindingStore } from '../sip/registrar/binding-store.ts';
 
 const USAGE = `usage: softswitch <command> [--json]
 customers and accounts
@@ -524,7 +525,8 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (Number.isNaN(now.getTime())) throw new UsageError('--now must be an ISO date-time');
         const unknown = jobs.filter((j) => !['cdrs', 'contacts', 'payments'].includes(j));
         if (unknown.length) throw new UsageError(`unknown retention job ${unknown.join(', ')} (jobs: cdrs, contacts, payments)`);
-        const r = await runRetention({ pool, log, accounts, balances: store, policy: retentionPolicyOf(config) }, now, jobs, ACTOR);
+        const registrations = new BindingStore(redis, { namespace: config.redisNamespace, now: () => Date.now() });
+        const r = await runRetention({ pool, log, accounts, balances: store, policy: retentionPolicyOf(config), registrations }, now, jobs, ACTOR);
         out(
           [
             `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,

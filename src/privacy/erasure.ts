@@ -25,7 +25,14 @@ export interface ErasureResult {
 }
 
 export async function eraseCustomer(
-  deps: { pool: pg.Pool; accounts: AccountLookup; balances: BalanceStore; endSessions?: (accountId: number) => Promise<void> },
+  deps: {
+    pool: pg.Pool;
+    accounts: AccountLookup;
+    balances: BalanceStore;
+    endSessions?: (accountId: number) => Promise<void>;
+    /** The SIP registrar's bindings (contact address, User-Agent) of an address of record `user@realm`. */
+    registrations?: { forget(aor: string): Promise<void> };
+  },
   customerId: number,
   actor: string,
   client?: pg.PoolClient,
@@ -33,6 +40,7 @@ export async function eraseCustomer(
   const db = client ?? (await deps.pool.connect());
   let result: ErasureResult;
   let accountIds: number[];
+  let aors: string[] = [];
   try {
     await db.query('begin');
     const { rows } = await db.query<{ erased: boolean }>('select erased_at is not null as erased from customers where id = $1 for update', [customerId]);
@@ -50,6 +58,10 @@ export async function eraseCustomer(
         where customer_id = $1`,
       [customerId],
     );
+    const { rows: devices } = await db.query<{ aor: string }>("select username || '@' || realm as aor from sip_credentials where account_id = any($1)", [
+      accountIds,
+    ]);
+    aors = devices.map((d) => d.aor);
     for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups']) {
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
@@ -88,6 +100,7 @@ export async function eraseCustomer(
   } finally {
     if (!client) (db as pg.PoolClient).release();
   }
+  for (const aor of aors) await deps.registrations?.forget(aor); // the devices' live registrations go too
   for (const id of accountIds) {
     await deps.balances.syncAccount(limitsOf(await deps.accounts.get(id)));
     await deps.endSessions?.(id);

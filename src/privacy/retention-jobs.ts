@@ -14,6 +14,7 @@ export interface RetentionDeps {
   balances: BalanceStore;
   policy: RetentionPolicy;
   endSessions?: (accountId: number) => Promise<void>;
+  registrations?: { forget(aor: string): Promise<void> };
 }
 
 export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[], actor: string) {

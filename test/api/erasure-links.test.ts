@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
+import { BindingStore } from '../../src/sip/registrar/binding-store.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { cdrFor } from '../support/fixtures.ts';
 import { body, harness } from './api-harness.ts';
@@ -125,5 +126,45 @@ describe('customers erased before this rule', () => {
     for (const id of ['+447700944444', '198.51.100.10', 'oldphone', ...old.callIds.slice(0, 2)]) expect(dump.includes(id), id).toBe(false);
     for (const id of ['+447700955555', '198.51.100.11', ...other.callIds.slice(0, 2)]) expect(dump.includes(id), id).toBe(true);
     expect((await h.s.pool.query<{ n: number }>('select unlink_erased_calls() as n')).rows[0]!.n).toBe(0);
+  });
+});
+
+describe('live data in Redis', () => {
+  it("erasure drops the customer's SIP registrations (contact address, User-Agent) at once, and no one else's", async () => {
+    const gone = await h.customerWithAccount();
+    const kept = await h.customerWithAccount();
+    const devices = [
+      { account: gone.account.id, user: 'regerase1', ip: '203.0.113.50' },
+      { account: kept.account.id, user: 'regkeep1', ip: '203.0.113.51' },
+    ];
+    const store = new BindingStore(h.s.redis, { namespace: h.s.namespace, now: () => Date.now() });
+    for (const d of devices) {
+      await h.accounts.setSipPassword(d.account, d.user, 'test.local', 'device password 1');
+      const aor = `${d.user}@test.local`;
+      const binding = {
+        aor,
+        key: `sip:${d.user}@${d.ip}`,
+        uri: `sip:${d.user}@${d.ip}:5060`,
+        params: [],
+        expiresAt: Date.now() + 3_600_000,
+        callId: `reg-${d.user}`,
+        cseq: 1,
+        source: { address: d.ip, port: 5060, transport: 'udp' },
+        userAgent: 'Test Phone 1.0',
+        registeredAt: Date.now(),
+        accountId: d.account,
+      };
+      await store.register(aor, { callId: binding.callId, cseq: 1 }, [{ key: binding.key, expiresAt: binding.expiresAt, binding }], {
+        maxContacts: 5,
+        whenFull: 'replace-oldest',
+      });
+    }
+    expect(await store.bindingsOf('regerase1@test.local')).toHaveLength(1);
+    expect((await h.call('POST', `/v1/customers/${gone.customerId}/erasure`)).statusCode).toBe(200);
+    expect(await store.bindingsOf('regerase1@test.local')).toEqual([]);
+    const keys = await h.s.redis.keys(`${h.s.namespace}:*`);
+    const values = await Promise.all(keys.map(async (k) => ((await h.s.redis.type(k)) === 'hash' ? JSON.stringify(await h.s.redis.hgetall(k)) : '')));
+    expect(values.join('\n')).not.toContain('203.0.113.50');
+    expect(await store.bindingsOf('regkeep1@test.local')).toHaveLength(1);
   });
 });

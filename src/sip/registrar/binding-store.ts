@@ -168,6 +168,11 @@ export class BindingStore {
     return this.run(aor, request, 'star', 0, { maxContacts: 0, whenFull: 'replace-oldest' }, []);
   }
 
+  /** Drops every binding of an AOR at once, whatever its Call-ID and CSeq (erasure of the person, not a REGISTER). */
+  async forget(aor: string): Promise<void> {
+    await this.redis.del(this.hashKey(aor), this.indexKey(aor));
+  }
+
   /** The live bindings of an AOR, soonest-expiring first. Expired ones are never returned. */
   async bindingsOf(aor: string): Promise<Binding[]> {
     const now = this.opts.now();

@@ -51,7 +51,10 @@ local bal = a.bal - debit
 local spent = debit
 if a.day == day then spent = a.dayspent + debit end
 redis.call('HSET', KEYS[1], 'bal', s(bal), 'rsv', s(a.rsv), 'calls', s(calls), 'day', day, 'dayspent', s(spent))
-redis.call('HSET', KEYS[2], 'acct', ARGV[2], 'state', 'settled', 'debit', s(debit), 'unrec', s(unrec), 'balafter', s(bal), 'rsv', '0', 'by', by)
+-- the open call's facts (caller ID, source address, device, dialled number) and rate were kept for
+-- the sweeper only: blanked here in the same HSET, so the settled hash holds no personal data
+redis.call('HSET', KEYS[2], 'acct', ARGV[2], 'state', 'settled', 'debit', s(debit), 'unrec', s(unrec), 'balafter', s(bal), 'rsv', '0', 'by', by,
+  'facts', '', 'rate', '')
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[7]))
 if st == 'reserved' then redis.call('ZREM', KEYS[3], member) end
 redis.call('XADD', KEYS[4], '*', 'id', 'call:' .. member, 'type', 'call', 'acct', ARGV[2], 'amount', s(-debit),
