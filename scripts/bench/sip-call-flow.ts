@@ -10,11 +10,19 @@
  * edge / app / Redis / Postgres, Redis commands and Postgres transactions. Afterwards checks the
  * money invariant per account and that every call has exactly one CDR.
  *
+ * Redis is counted twice: round trips the app makes (on its own client: a script call or a pipeline
+ * is one), the ledger writer's apart, and the server's INFO commandstats (every command, those
+ * scripts run included, and every client's). With --profile=DIR each rate's run is CPU-profiled
+ * (V8 sampling profiler through node:inspector, as `--cpu-prof` does, but only while calls run):
+ * DIR/sip-app-<rate>cps.cpuprofile, summarised by group into the JSON.
+ *
  * Usage: tsx scripts/bench/sip-call-flow.ts [--rates 50,100,150] [--duration 30] [--hold 1000]
- * Writes bench-results/sip-call-flow.json. Needs Redis and Postgres as for the tests.
+ *          [--profile DIR] [--log-level warn] [--out bench-results/sip-call-flow.json]
+ * Writes the JSON named by --out. Needs Redis and Postgres as for the tests.
  */
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -44,12 +52,17 @@ import {
   summarise,
   writeJson,
 } from './lib/measure.ts';
+import { summariseProfile } from './lib/profile-summary.ts';
+import { countRoundTrips } from './lib/round-trips.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const a = args();
 const rates = listArg(a, 'rates', [50, 100, 150]);
 const duration = intArg(a, 'duration', 30);
 const hold = intArg(a, 'hold', 1000);
+const profileDir = a.get('profile');
+const logLevel = a.get('log-level') ?? 'warn';
+const outFile = resolve(a.get('out') ?? 'bench-results/sip-call-flow.json');
 const accountCount = 1; // sipp 3.6 cannot take digest credentials from an -inf file: one device account
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/softswitch_test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -170,11 +183,14 @@ async function main(): Promise<void> {
   const id = `sipbench_${process.pid}`;
   const schema = `b_${id}`;
   const namespace = `bench:${id}`;
-  const log = pino({ level: 'warn' });
+  // log lines go to /dev/null: their cost is measured, not the terminal's
+  const log = pino({ level: logLevel }, pino.destination({ dest: '/dev/null', sync: false }));
   const pool = createPool(DATABASE_URL, schema, 10);
   await migrate(pool, schema);
   const redis = new Redis(REDIS_URL);
   const writerRedis = new Redis(REDIS_URL);
+  const appTrips = countRoundTrips(redis);
+  const writerTrips = countRoundTrips(writerRedis);
   const store = new BalanceStore(redis, { namespace, shards: 16 });
   const accounts = new AccountService(pool, store, 'bench-pepper-0123456789-abcdefghijkl');
   const tariffs = new TariffRepository(pool);
@@ -278,6 +294,15 @@ async function main(): Promise<void> {
       )
     ).rows[0]!;
     const pgCpu0 = cpuOf(pgPids);
+    appTrips.reset();
+    writerTrips.reset();
+    const profiler = profileDir ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+      await profiler.post('Profiler.start');
+    }
     const cpu = new CpuMeter({ edge: edge.pid, redis: redisInfo.pid });
     const carrier = runSipp('uas-answer-recv-bye.xml', { calls, timeoutSec: duration + 60, ip: CARRIER_IP, port: CARRIER_PORT });
     const device = runSipp('device-call.xml', {
@@ -310,6 +335,17 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (settled - settledBefore < dev.successful + dev.failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const cpuUse = cpu.stop();
+    let profile: unknown;
+    if (profiler && profileDir) {
+      const { profile: p } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      mkdirSync(profileDir, { recursive: true });
+      const file = join(profileDir, `sip-app-${rate}cps.cpuprofile`);
+      writeFileSync(file, JSON.stringify(p));
+      const summary = summariseProfile(p as Parameters<typeof summariseProfile>[0], 20);
+      profile = { file, ...summary };
+    }
+    const trips = { app: appTrips.total, ledger_writer: writerTrips.total, app_commands: Object.fromEntries(appTrips.commands) };
     const pgCpu = cpuOf(pgPids) - pgCpu0;
     const pg1 = (
       await pool.query<{ xact_commit: string; tup_inserted: string }>(
@@ -331,6 +367,18 @@ async function main(): Promise<void> {
       invite_in_to_bleg_out_ms_app: summarise(bLeg, 3),
       event_loop_delay_ms: { p50: round(eld.percentile(50) / 1e6, 2), p99: round(eld.percentile(99) / 1e6, 2), max: round(eld.max / 1e6, 2) },
       cpu: { ...cpuUse, postgres: { cpu_s: round(pgCpu), cores: round(pgCpu / cpuUse.wall_s) } },
+      // the app process also runs the ledger writer (as src/main.ts does); the profile splits them
+      app_cpu_ms_per_call: round((1000 * (cpuUse.node?.cpu_s ?? 0)) / Math.max(1, dev.successful + dev.failed), 2),
+      redis_round_trips_per_call: {
+        app: round(trips.app / Math.max(1, dev.successful + dev.failed), 2),
+        ledger_writer: round(trips.ledger_writer / Math.max(1, dev.successful + dev.failed), 2),
+        app_commands_per_call: Object.fromEntries(
+          Object.entries(trips.app_commands)
+            .sort((x, y) => y[1] - x[1])
+            .map(([k, v]) => [k, round(v / Math.max(1, dev.successful + dev.failed), 2)]),
+        ),
+      },
+      ...(profile ? { profile } : {}),
       redis: {
         commands: redisCalls,
         per_call: round(redisCalls / Math.max(1, dev.successful), 1),
@@ -383,7 +431,7 @@ async function main(): Promise<void> {
     mismatches: mismatches.slice(0, 5),
   };
   console.log(JSON.stringify(checks));
-  writeJson(join(ROOT, 'bench-results/sip-call-flow.json'), {
+  writeJson(outFile, {
     benchmark: 'sip-call-flow',
     at: new Date().toISOString(),
     machine: machine(),
@@ -393,6 +441,7 @@ async function main(): Promise<void> {
       duration_s: duration,
       hold_ms: hold,
       accounts: accountCount,
+      log_level: logLevel,
       edge: 'own process (src/edge/bin/main.ts), UDP',
       app: 'this process (SIP app + ledger writer)',
     },
