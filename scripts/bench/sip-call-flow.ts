@@ -17,7 +17,9 @@
  * DIR/sip-app-<rate>cps.cpuprofile, summarised by group into the JSON.
  *
  * Usage: tsx scripts/bench/sip-call-flow.ts [--rates 50,100,150] [--duration 30] [--hold 1000]
- *          [--profile DIR] [--log-level warn] [--out bench-results/sip-call-flow.json]
+ *          [--profile DIR] [--log-level warn] [--reference 1] [--out bench-results/sip-call-flow.json]
+ * --reference 1 (default) runs, after each rate, the same calls through a bare drachtio-srf B2BUA
+ * (see reference()), the floor the app's CPU per call is compared with; 0 skips it.
  * Writes the JSON named by --out. Needs Redis and Postgres as for the tests.
  */
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
@@ -27,13 +29,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { CallCredit } from '../../src/billing/credit/call-credit.ts';
 import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { composeSipApp, createSipApp } from '../../src/sip/sip-app.ts';
@@ -62,6 +64,7 @@ const duration = intArg(a, 'duration', 30);
 const hold = intArg(a, 'hold', 1000);
 const profileDir = a.get('profile');
 const logLevel = a.get('log-level') ?? 'warn';
+const withReference = (a.get('reference') ?? '1') !== '0';
 const outFile = resolve(a.get('out') ?? 'bench-results/sip-call-flow.json');
 const accountCount = 1; // sipp 3.6 cannot take digest credentials from an -inf file: one device account
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/softswitch_test';
@@ -179,12 +182,101 @@ function runSipp(
   return { done, child };
 }
 
+function startEdge(sipPort: number, adminPort: number): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/edge/bin/main.ts',
+      '--sip',
+      `udp/${IP}:${sipPort}`,
+      '--admin-host',
+      IP,
+      '--admin-port',
+      String(adminPort),
+      '--secret',
+      SECRET,
+      '--log-level',
+      'error',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+}
+
+function deviceCall(rate: number, calls: number, sipPort: number, user: { user: string; password: string }) {
+  return runSipp('device-call.xml', {
+    rate,
+    calls,
+    timeoutSec: duration + 60,
+    ip: IP,
+    port: SIP_PORT + 3000,
+    remote: `${IP}:${sipPort}`,
+    extra: [
+      '-key',
+      'user',
+      user.user,
+      '-au',
+      user.user,
+      '-ap',
+      user.password,
+      '-s',
+      '00441632960001',
+      '-auth_uri',
+      `00441632960001@${IP}:${sipPort}`,
+      '-d',
+      String(hold),
+    ],
+  });
+}
+
+/**
+ * The same-run reference: the same sipp device and carrier, through an edge of its own, to a bare
+ * drachtio-srf B2BUA in a process of its own (lib/bare-b2bua-app.ts): drachtio-srf's floor for
+ * this call flow. Its CPU per call is what the project's app is compared with.
+ */
+async function reference(rate: number): Promise<Record<string, unknown>> {
+  const sipPort = SIP_PORT + 4000;
+  const adminPort = SIP_PORT + 5000;
+  const edge = startEdge(sipPort, adminPort);
+  await waitLine(edge, 'edge-ready');
+  const app = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench/lib/bare-b2bua-app.ts', IP, String(adminPort), SECRET, `sip:${CARRIER_IP}:${CARRIER_PORT}`],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await waitLine(app, 'app-ready');
+  const calls = rate * duration;
+  const cpu = new CpuMeter({ app: app.pid, edge: edge.pid });
+  const carrier = runSipp('uas-answer-recv-bye.xml', { calls, timeoutSec: duration + 60, ip: CARRIER_IP, port: CARRIER_PORT });
+  const dev = await deviceCall(rate, calls, sipPort, { user: 'bench', password: 'bench' }).done;
+  carrier.child.kill('SIGTERM');
+  await carrier.done;
+  await new Promise((r) => setTimeout(r, 500)); // the last BYEs' answers
+  const use = cpu.stop();
+  app.kill('SIGTERM');
+  edge.kill('SIGTERM');
+  const appCpu = (use.app as { cpu_s: number } | null)?.cpu_s ?? 0;
+  const r = {
+    what: 'bare drachtio-srf B2BUA (lib/bare-b2bua-app.ts): 407, createB2BUA, BYE; no Redis, Postgres or logging',
+    rate,
+    calls,
+    successful: dev.successful,
+    failed: dev.failed,
+    cpu: { wall_s: use.wall_s, app: use.app, edge: use.edge },
+    app_cpu_ms_per_call: round((1000 * appCpu) / Math.max(1, dev.successful + dev.failed), 2),
+    setup_ms_sipp: summarise(dev.setupMs, 1),
+  };
+  console.log(JSON.stringify({ reference: r }));
+  return r;
+}
+
 async function main(): Promise<void> {
   const id = `sipbench_${process.pid}`;
   const schema = `b_${id}`;
   const namespace = `bench:${id}`;
-  // log lines go to /dev/null: their cost is measured, not the terminal's
-  const log = pino({ level: logLevel }, pino.destination({ dest: '/dev/null', sync: false }));
+  // the app's own logger (src/main.ts's), its lines to /dev/null: their cost is measured, not the terminal's
+  const log = createLogger(logLevel, 'softswitch', { dest: '/dev/null' });
   const pool = createPool(DATABASE_URL, schema, 10);
   await migrate(pool, schema);
   const redis = new Redis(REDIS_URL);
@@ -211,25 +303,7 @@ async function main(): Promise<void> {
     accountIds.push(acct.id);
   }
 
-  const edge = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/edge/bin/main.ts',
-      '--sip',
-      `udp/${IP}:${SIP_PORT}`,
-      '--admin-host',
-      IP,
-      '--admin-port',
-      String(ADMIN_PORT),
-      '--secret',
-      SECRET,
-      '--log-level',
-      'error',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const edge = startEdge(SIP_PORT, ADMIN_PORT);
   await waitLine(edge, 'edge-ready');
 
   const credit = new CallCredit(store, { sliceSeconds: 60, maxCallSeconds: 14_400 });
@@ -305,29 +379,7 @@ async function main(): Promise<void> {
     }
     const cpu = new CpuMeter({ edge: edge.pid, redis: redisInfo.pid });
     const carrier = runSipp('uas-answer-recv-bye.xml', { calls, timeoutSec: duration + 60, ip: CARRIER_IP, port: CARRIER_PORT });
-    const device = runSipp('device-call.xml', {
-      rate,
-      calls,
-      timeoutSec: duration + 60,
-      ip: IP,
-      port: SIP_PORT + 3000,
-      remote: `${IP}:${SIP_PORT}`,
-      extra: [
-        '-key',
-        'user',
-        users[0]!.user,
-        '-au',
-        users[0]!.user,
-        '-ap',
-        users[0]!.password,
-        '-s',
-        '00441632960001',
-        '-auth_uri',
-        `00441632960001@${IP}:${SIP_PORT}`,
-        '-d',
-        String(hold),
-      ],
-    });
+    const device = deviceCall(rate, calls, SIP_PORT, users[0]!);
     const dev = await device.done;
     carrier.child.kill('SIGTERM');
     await carrier.done;
@@ -395,6 +447,11 @@ async function main(): Promise<void> {
         .slice(0, 5),
     };
     console.log(JSON.stringify(r));
+    if (withReference) {
+      const ref = await reference(rate);
+      const refMs = ref.app_cpu_ms_per_call as number;
+      Object.assign(r, { reference: ref, app_cpu_ratio_to_reference: round(r.app_cpu_ms_per_call / Math.max(0.001, refMs), 2) });
+    }
     results.push(r);
   }
 
