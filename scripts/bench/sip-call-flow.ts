@@ -23,9 +23,8 @@
  * Writes the JSON named by --out. Needs Redis and Postgres as for the tests.
  */
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
@@ -56,6 +55,7 @@ import {
 } from './lib/measure.ts';
 import { summariseProfile } from './lib/profile-summary.ts';
 import { countRoundTrips } from './lib/round-trips.ts';
+import { runSipp, waitLine } from './lib/sipp.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const a = args();
@@ -82,17 +82,6 @@ const TARIFF = [
   '44,UK,0.6,0,0,1,1,2020-01-01T00:00:00.000Z,,answered',
 ].join('\n');
 
-function waitLine(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((res, rej) => {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes(text)) res();
-    });
-    child.on('exit', (code) => rej(new Error(`exited ${code} before "${text}"`)));
-  });
-}
-
 function postgresPids(): number[] {
   try {
     return execSync('ps -C postgres -o pid=', { encoding: 'utf8' })
@@ -104,83 +93,6 @@ function postgresPids(): number[] {
   }
 }
 const cpuOf = (pids: number[]) => pids.reduce((s, p) => s + (processCpuSeconds(p) ?? 0), 0);
-
-interface SippOutcome {
-  successful: number;
-  failed: number;
-  retransmissions: number;
-  wallSec: number;
-  setupMs: number[];
-  errors: string;
-}
-
-function runSipp(
-  scenario: string,
-  opts: { rate?: number; calls: number; timeoutSec: number; ip: string; port: number; remote?: string; extra?: string[] },
-): { done: Promise<SippOutcome>; child: ChildProcess } {
-  const dir = mkdtempSync(join(tmpdir(), 'sip-bench-'));
-  const statFile = join(dir, 'stat.csv');
-  const argv = [
-    '-sf',
-    join(ROOT, 'test/sipp/app', scenario),
-    '-i',
-    opts.ip,
-    '-p',
-    String(opts.port),
-    '-mp',
-    String(opts.port + 100),
-    '-m',
-    String(opts.calls),
-    '-l',
-    String(Math.max(opts.calls, 1000)),
-    '-timeout',
-    `${opts.timeoutSec}s`,
-    '-nostdin',
-    '-trace_stat',
-    '-stf',
-    statFile,
-    '-fd',
-    '1',
-    '-trace_err',
-    '-error_file',
-    join(dir, 'err.log'),
-    '-trace_rtt',
-    '-rtt_freq',
-    '1',
-    ...(opts.rate ? ['-r', String(opts.rate)] : []),
-    ...(opts.extra ?? []),
-    ...(opts.remote ? [opts.remote] : []),
-  ];
-  const started = Date.now();
-  const child = spawn('sipp', argv, { cwd: dir, stdio: 'ignore' });
-  const done = new Promise<SippOutcome>((res) =>
-    child.on('exit', () => {
-      const lines = existsSync(statFile) ? readFileSync(statFile, 'utf8').trim().split('\n') : [];
-      const head = (lines[0] ?? '').split(';');
-      const row = (lines[lines.length - 1] ?? '').split(';');
-      const stat = Object.fromEntries(head.map((h, i) => [h, row[i] ?? '']));
-      const n = (k: string): number => Number(stat[k] ?? 0);
-      const rttFile = execSync(`ls ${dir} | grep _rtt.csv || true`, { encoding: 'utf8' }).trim().split('\n')[0];
-      const setupMs = rttFile
-        ? readFileSync(join(dir, rttFile), 'utf8')
-            .trim()
-            .split('\n')
-            .slice(1)
-            .map((l) => Number(l.split(';')[1]))
-            .filter((v) => Number.isFinite(v))
-        : [];
-      res({
-        successful: n('SuccessfulCall(C)'),
-        failed: n('FailedCall(C)'),
-        retransmissions: n('Retransmissions(C)'),
-        wallSec: (Date.now() - started) / 1000,
-        setupMs,
-        errors: existsSync(join(dir, 'err.log')) ? readFileSync(join(dir, 'err.log'), 'utf8').slice(0, 2000) : '',
-      });
-    }),
-  );
-  return { done, child };
-}
 
 function startEdge(sipPort: number, adminPort: number): ChildProcess {
   return spawn(
