@@ -15,13 +15,16 @@
  * and after the run: every call one CDR, the money invariant, no call cut for credit.
  *
  * Usage: tsx --expose-gc scripts/bench/sip-hold.ts [--calls 10000] [--rate 100] [--hold 170]
- *          [--out bench-results/sip-hold.json]
+ *          [--out bench-results/sip-hold.json] [--heap-snapshot FILE]
+ * --heap-snapshot writes the app's heap (v8.writeHeapSnapshot) in the middle of the plateau: what
+ * each held call keeps (the snapshot of 10,000 calls is large; 1,000 tell the same).
  * Loopback only; every SIPp run bounded by -m and -timeout. Needs Redis and Postgres as for the tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { Redis } from 'ioredis';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
@@ -44,6 +47,7 @@ const target = intArg(a, 'calls', 10_000);
 const rate = intArg(a, 'rate', 100);
 const holdS = intArg(a, 'hold', Math.ceil(target / rate) + 70);
 const outFile = resolve(a.get('out') ?? 'bench-results/sip-hold.json');
+const heapSnapshot = a.get('heap-snapshot');
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/softswitch_test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const IP = '127.0.0.1';
@@ -256,6 +260,7 @@ async function main(): Promise<void> {
   while (Date.now() < plateauEnd) {
     await sleep(5_000);
     if (samples.length === 2) gc?.();
+    if (samples.length === 3 && heapSnapshot) writeHeapSnapshot(heapSnapshot);
     const m = process.memoryUsage();
     samples.push({
       at_s: round((Date.now() - started) / 1000, 1),
