@@ -23,7 +23,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { Redis } from 'ioredis';
 import { AccountService } from '../../src/accounts/account-service.ts';
@@ -256,10 +256,15 @@ async function main(): Promise<void> {
   const ramp = { s: round((Date.now() - started) / 1000, 1), cpu: rampCpu.stop() };
   const samples: { at_s: number; calls: number; app_rss: number; app_heap: number; edge_rss: number }[] = [];
   eld.enable();
+  // garbage-collection pauses while holding (what a long event-loop stall usually is)
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const plateauCpu = new CpuMeter({ edge: edge.pid, redis: redisInfo.pid });
   while (Date.now() < plateauEnd) {
     await sleep(5_000);
-    if (samples.length === 2) gc?.();
     if (samples.length === 3 && heapSnapshot) writeHeapSnapshot(heapSnapshot);
     const m = process.memoryUsage();
     samples.push({
@@ -272,6 +277,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(samples.at(-1)));
   }
   eld.disable();
+  gcObserver.disconnect();
   const plateau = { s: samples.length * 5, cpu: plateauCpu.stop() };
   const out = await run.done;
   carrier.child.kill('SIGTERM');
@@ -334,6 +340,13 @@ async function main(): Promise<void> {
       app_rss: perCall(appRss - idle.app_rss),
       app_heap: perCall(appHeap - idle.app_heap),
       edge_rss: perCall(edgeRss - idle.edge_rss),
+    },
+    gc_pauses_ms_plateau: {
+      ...summarise(gcPauses, 2),
+      total: round(
+        gcPauses.reduce((x, y) => x + y, 0),
+        1,
+      ),
     },
     event_loop_delay_ms_plateau: { p50: round(eld.percentile(50) / 1e6, 2), p99: round(eld.percentile(99) / 1e6, 2), max: round(eld.max / 1e6, 2) },
     timer_lateness_ms: summarise(late, 2),
