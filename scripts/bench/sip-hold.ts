@@ -72,6 +72,11 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+function memoryNow(edgePid: number): { app_rss: number; app_heap: number; edge_rss: number } {
+  const m = process.memoryUsage();
+  return { app_rss: m.rss, app_heap: m.heapUsed, edge_rss: rssOf(edgePid) };
+}
+
 /** The process clock, with how late each timer fired (ms past its due time) recorded. */
 function latenessClock(late: number[]): Clock {
   return {
@@ -247,7 +252,7 @@ async function main(): Promise<void> {
   const run = device(target, rate, holdS * 1000, user);
   const rampCpu = new CpuMeter({ edge: edge.pid });
   // the plateau begins when every call is answered (or the ramp is long over) and ends before the first hang-up
-  const plateauEnd = started + holdS * 1000 - 5_000;
+  const plateauEnd = started + holdS * 1000 - 12_000;
   let peak = 0;
   while (Date.now() < plateauEnd && app.callsInProgress < target) {
     peak = Math.max(peak, app.callsInProgress);
@@ -279,6 +284,11 @@ async function main(): Promise<void> {
   eld.disable();
   gcObserver.disconnect();
   const plateau = { s: samples.length * 5, cpu: plateauCpu.stop() };
+  // what the held calls keep: memory after a full collection, still before the first hang-up (the
+  // samples above include garbage not yet collected, as much as V8 lets the heap grow)
+  gc?.();
+  const afterGc = { at_s: round((Date.now() - started) / 1000, 1), calls: app.callsInProgress, ...memoryNow(edge.pid!) };
+  console.log(JSON.stringify({ afterGc }));
   const out = await run.done;
   carrier.child.kill('SIGTERM');
   await carrier.done;
@@ -287,11 +297,8 @@ async function main(): Promise<void> {
   await writer.drain();
   await writer.stop();
 
-  const held = Math.min(...samples.map((s) => s.calls));
+  const held = Math.min(afterGc.calls, ...samples.map((s) => s.calls));
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
-  const appRss = median(samples.map((s) => s.app_rss));
-  const edgeRss = median(samples.map((s) => s.edge_rss));
-  const appHeap = median(samples.map((s) => s.app_heap));
   const perCall = (bytes: number) => round(bytes / Math.max(1, held) / 1024, 2);
   const {
     rows: [cdr],
@@ -336,10 +343,18 @@ async function main(): Promise<void> {
     plateau,
     idle,
     samples,
+    after_gc: afterGc,
+    // after a full collection: what the held calls keep (the edge is not collected by us: its RSS as it is)
     memory_per_call_kb: {
-      app_rss: perCall(appRss - idle.app_rss),
-      app_heap: perCall(appHeap - idle.app_heap),
-      edge_rss: perCall(edgeRss - idle.edge_rss),
+      app_rss: perCall(afterGc.app_rss - idle.app_rss),
+      app_heap: perCall(afterGc.app_heap - idle.app_heap),
+      edge_rss: perCall(afterGc.edge_rss - idle.edge_rss),
+    },
+    // while holding, collections left to V8: the median sample, garbage included
+    memory_per_call_kb_uncollected: {
+      app_rss: perCall(median(samples.map((s) => s.app_rss)) - idle.app_rss),
+      app_heap: perCall(median(samples.map((s) => s.app_heap)) - idle.app_heap),
+      edge_rss: perCall(median(samples.map((s) => s.edge_rss)) - idle.edge_rss),
     },
     gc_pauses_ms_plateau: {
       ...summarise(gcPauses, 2),
