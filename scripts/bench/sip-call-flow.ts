@@ -10,22 +10,31 @@
  * edge / app / Redis / Postgres, Redis commands and Postgres transactions. Afterwards checks the
  * money invariant per account and that every call has exactly one CDR.
  *
+ * Redis is counted twice: round trips the app makes (on its own client: a script call or a pipeline
+ * is one), the ledger writer's apart, and the server's INFO commandstats (every command, those
+ * scripts run included, and every client's). With --profile=DIR each rate's run is CPU-profiled
+ * (V8 sampling profiler through node:inspector, as `--cpu-prof` does, but only while calls run):
+ * DIR/sip-app-<rate>cps.cpuprofile, summarised by group into the JSON.
+ *
  * Usage: tsx scripts/bench/sip-call-flow.ts [--rates 50,100,150] [--duration 30] [--hold 1000]
- * Writes bench-results/sip-call-flow.json. Needs Redis and Postgres as for the tests.
+ *          [--profile DIR] [--log-level warn] [--reference 1] [--out bench-results/sip-call-flow.json]
+ * --reference 1 (default) runs, after each rate, the same calls through a bare drachtio-srf B2BUA
+ * (see reference()), the floor the app's CPU per call is compared with; 0 skips it.
+ * Writes the JSON named by --out. Needs Redis and Postgres as for the tests.
  */
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { CallCredit } from '../../src/billing/credit/call-credit.ts';
 import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { composeSipApp, createSipApp } from '../../src/sip/sip-app.ts';
@@ -44,12 +53,19 @@ import {
   summarise,
   writeJson,
 } from './lib/measure.ts';
+import { summariseProfile } from './lib/profile-summary.ts';
+import { countRoundTrips } from './lib/round-trips.ts';
+import { runSipp, waitLine } from './lib/sipp.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const a = args();
 const rates = listArg(a, 'rates', [50, 100, 150]);
 const duration = intArg(a, 'duration', 30);
 const hold = intArg(a, 'hold', 1000);
+const profileDir = a.get('profile');
+const logLevel = a.get('log-level') ?? 'warn';
+const withReference = (a.get('reference') ?? '1') !== '0';
+const outFile = resolve(a.get('out') ?? 'bench-results/sip-call-flow.json');
 const accountCount = 1; // sipp 3.6 cannot take digest credentials from an -inf file: one device account
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/softswitch_test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -66,17 +82,6 @@ const TARIFF = [
   '44,UK,0.6,0,0,1,1,2020-01-01T00:00:00.000Z,,answered',
 ].join('\n');
 
-function waitLine(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((res, rej) => {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes(text)) res();
-    });
-    child.on('exit', (code) => rej(new Error(`exited ${code} before "${text}"`)));
-  });
-}
-
 function postgresPids(): number[] {
   try {
     return execSync('ps -C postgres -o pid=', { encoding: 'utf8' })
@@ -89,92 +94,107 @@ function postgresPids(): number[] {
 }
 const cpuOf = (pids: number[]) => pids.reduce((s, p) => s + (processCpuSeconds(p) ?? 0), 0);
 
-interface SippOutcome {
-  successful: number;
-  failed: number;
-  retransmissions: number;
-  wallSec: number;
-  setupMs: number[];
-  errors: string;
+function startEdge(sipPort: number, adminPort: number): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/edge/bin/main.ts',
+      '--sip',
+      `udp/${IP}:${sipPort}`,
+      '--admin-host',
+      IP,
+      '--admin-port',
+      String(adminPort),
+      '--secret',
+      SECRET,
+      '--log-level',
+      'error',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
 }
 
-function runSipp(
-  scenario: string,
-  opts: { rate?: number; calls: number; timeoutSec: number; ip: string; port: number; remote?: string; extra?: string[] },
-): { done: Promise<SippOutcome>; child: ChildProcess } {
-  const dir = mkdtempSync(join(tmpdir(), 'sip-bench-'));
-  const statFile = join(dir, 'stat.csv');
-  const argv = [
-    '-sf',
-    join(ROOT, 'test/sipp/app', scenario),
-    '-i',
-    opts.ip,
-    '-p',
-    String(opts.port),
-    '-mp',
-    String(opts.port + 100),
-    '-m',
-    String(opts.calls),
-    '-l',
-    String(Math.max(opts.calls, 1000)),
-    '-timeout',
-    `${opts.timeoutSec}s`,
-    '-nostdin',
-    '-trace_stat',
-    '-stf',
-    statFile,
-    '-fd',
-    '1',
-    '-trace_err',
-    '-error_file',
-    join(dir, 'err.log'),
-    '-trace_rtt',
-    '-rtt_freq',
-    '1',
-    ...(opts.rate ? ['-r', String(opts.rate)] : []),
-    ...(opts.extra ?? []),
-    ...(opts.remote ? [opts.remote] : []),
-  ];
-  const started = Date.now();
-  const child = spawn('sipp', argv, { cwd: dir, stdio: 'ignore' });
-  const done = new Promise<SippOutcome>((res) =>
-    child.on('exit', () => {
-      const lines = existsSync(statFile) ? readFileSync(statFile, 'utf8').trim().split('\n') : [];
-      const head = (lines[0] ?? '').split(';');
-      const row = (lines[lines.length - 1] ?? '').split(';');
-      const stat = Object.fromEntries(head.map((h, i) => [h, row[i] ?? '']));
-      const n = (k: string): number => Number(stat[k] ?? 0);
-      const rttFile = execSync(`ls ${dir} | grep _rtt.csv || true`, { encoding: 'utf8' }).trim().split('\n')[0];
-      const setupMs = rttFile
-        ? readFileSync(join(dir, rttFile), 'utf8')
-            .trim()
-            .split('\n')
-            .slice(1)
-            .map((l) => Number(l.split(';')[1]))
-            .filter((v) => Number.isFinite(v))
-        : [];
-      res({
-        successful: n('SuccessfulCall(C)'),
-        failed: n('FailedCall(C)'),
-        retransmissions: n('Retransmissions(C)'),
-        wallSec: (Date.now() - started) / 1000,
-        setupMs,
-        errors: existsSync(join(dir, 'err.log')) ? readFileSync(join(dir, 'err.log'), 'utf8').slice(0, 2000) : '',
-      });
-    }),
+function deviceCall(rate: number, calls: number, sipPort: number, user: { user: string; password: string }) {
+  return runSipp('device-call.xml', {
+    rate,
+    calls,
+    timeoutSec: duration + 60,
+    ip: IP,
+    port: SIP_PORT + 3000,
+    remote: `${IP}:${sipPort}`,
+    extra: [
+      '-key',
+      'user',
+      user.user,
+      '-au',
+      user.user,
+      '-ap',
+      user.password,
+      '-s',
+      '00441632960001',
+      '-auth_uri',
+      `00441632960001@${IP}:${sipPort}`,
+      '-d',
+      String(hold),
+    ],
+  });
+}
+
+/**
+ * The same-run reference: the same sipp device and carrier, through an edge of its own, to a bare
+ * drachtio-srf B2BUA in a process of its own (lib/bare-b2bua-app.ts): drachtio-srf's floor for
+ * this call flow. Its CPU per call is what the project's app is compared with.
+ */
+async function reference(rate: number): Promise<Record<string, unknown>> {
+  const sipPort = SIP_PORT + 4000;
+  const adminPort = SIP_PORT + 5000;
+  const edge = startEdge(sipPort, adminPort);
+  await waitLine(edge, 'edge-ready');
+  const app = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench/lib/bare-b2bua-app.ts', IP, String(adminPort), SECRET, `sip:${CARRIER_IP}:${CARRIER_PORT}`],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  return { done, child };
+  await waitLine(app, 'app-ready');
+  const calls = rate * duration;
+  const cpu = new CpuMeter({ app: app.pid, edge: edge.pid });
+  const carrier = runSipp('uas-answer-recv-bye.xml', { calls, timeoutSec: duration + 60, ip: CARRIER_IP, port: CARRIER_PORT });
+  const dev = await deviceCall(rate, calls, sipPort, { user: 'bench', password: 'bench' }).done;
+  carrier.child.kill('SIGTERM');
+  await carrier.done;
+  await new Promise((r) => setTimeout(r, 500)); // the last BYEs' answers
+  const use = cpu.stop();
+  app.kill('SIGTERM');
+  edge.kill('SIGTERM');
+  const appCpu = (use.app as { cpu_s: number } | null)?.cpu_s ?? 0;
+  const r = {
+    what: 'bare drachtio-srf B2BUA (lib/bare-b2bua-app.ts): 407, createB2BUA, BYE; no Redis, Postgres or logging',
+    rate,
+    calls,
+    successful: dev.successful,
+    failed: dev.failed,
+    cpu: { wall_s: use.wall_s, app: use.app, edge: use.edge },
+    app_cpu_ms_per_call: round((1000 * appCpu) / Math.max(1, dev.successful + dev.failed), 2),
+    setup_ms_sipp: summarise(dev.setupMs, 1),
+  };
+  console.log(JSON.stringify({ reference: r }));
+  return r;
 }
 
 async function main(): Promise<void> {
   const id = `sipbench_${process.pid}`;
   const schema = `b_${id}`;
   const namespace = `bench:${id}`;
-  const log = pino({ level: 'warn' });
+  // the app's own logger (src/main.ts's), its lines to /dev/null: their cost is measured, not the terminal's
+  const log = createLogger(logLevel, 'softswitch', { dest: '/dev/null' });
   const pool = createPool(DATABASE_URL, schema, 10);
   await migrate(pool, schema);
   const redis = new Redis(REDIS_URL);
   const writerRedis = new Redis(REDIS_URL);
+  const appTrips = countRoundTrips(redis);
+  const writerTrips = countRoundTrips(writerRedis);
   const store = new BalanceStore(redis, { namespace, shards: 16 });
   const accounts = new AccountService(pool, store, 'bench-pepper-0123456789-abcdefghijkl');
   const tariffs = new TariffRepository(pool);
@@ -195,25 +215,7 @@ async function main(): Promise<void> {
     accountIds.push(acct.id);
   }
 
-  const edge = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/edge/bin/main.ts',
-      '--sip',
-      `udp/${IP}:${SIP_PORT}`,
-      '--admin-host',
-      IP,
-      '--admin-port',
-      String(ADMIN_PORT),
-      '--secret',
-      SECRET,
-      '--log-level',
-      'error',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const edge = startEdge(SIP_PORT, ADMIN_PORT);
   await waitLine(edge, 'edge-ready');
 
   const credit = new CallCredit(store, { sliceSeconds: 60, maxCallSeconds: 14_400 });
@@ -278,31 +280,18 @@ async function main(): Promise<void> {
       )
     ).rows[0]!;
     const pgCpu0 = cpuOf(pgPids);
+    appTrips.reset();
+    writerTrips.reset();
+    const profiler = profileDir ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+      await profiler.post('Profiler.start');
+    }
     const cpu = new CpuMeter({ edge: edge.pid, redis: redisInfo.pid });
     const carrier = runSipp('uas-answer-recv-bye.xml', { calls, timeoutSec: duration + 60, ip: CARRIER_IP, port: CARRIER_PORT });
-    const device = runSipp('device-call.xml', {
-      rate,
-      calls,
-      timeoutSec: duration + 60,
-      ip: IP,
-      port: SIP_PORT + 3000,
-      remote: `${IP}:${SIP_PORT}`,
-      extra: [
-        '-key',
-        'user',
-        users[0]!.user,
-        '-au',
-        users[0]!.user,
-        '-ap',
-        users[0]!.password,
-        '-s',
-        '00441632960001',
-        '-auth_uri',
-        `00441632960001@${IP}:${SIP_PORT}`,
-        '-d',
-        String(hold),
-      ],
-    });
+    const device = deviceCall(rate, calls, SIP_PORT, users[0]!);
     const dev = await device.done;
     carrier.child.kill('SIGTERM');
     await carrier.done;
@@ -310,6 +299,17 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (settled - settledBefore < dev.successful + dev.failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const cpuUse = cpu.stop();
+    let profile: unknown;
+    if (profiler && profileDir) {
+      const { profile: p } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      mkdirSync(profileDir, { recursive: true });
+      const file = join(profileDir, `sip-app-${rate}cps.cpuprofile`);
+      writeFileSync(file, JSON.stringify(p));
+      const summary = summariseProfile(p as Parameters<typeof summariseProfile>[0], 20);
+      profile = { file, ...summary };
+    }
+    const trips = { app: appTrips.total, ledger_writer: writerTrips.total, app_commands: Object.fromEntries(appTrips.commands) };
     const pgCpu = cpuOf(pgPids) - pgCpu0;
     const pg1 = (
       await pool.query<{ xact_commit: string; tup_inserted: string }>(
@@ -331,6 +331,18 @@ async function main(): Promise<void> {
       invite_in_to_bleg_out_ms_app: summarise(bLeg, 3),
       event_loop_delay_ms: { p50: round(eld.percentile(50) / 1e6, 2), p99: round(eld.percentile(99) / 1e6, 2), max: round(eld.max / 1e6, 2) },
       cpu: { ...cpuUse, postgres: { cpu_s: round(pgCpu), cores: round(pgCpu / cpuUse.wall_s) } },
+      // the app process also runs the ledger writer (as src/main.ts does); the profile splits them
+      app_cpu_ms_per_call: round((1000 * (cpuUse.node?.cpu_s ?? 0)) / Math.max(1, dev.successful + dev.failed), 2),
+      redis_round_trips_per_call: {
+        app: round(trips.app / Math.max(1, dev.successful + dev.failed), 2),
+        ledger_writer: round(trips.ledger_writer / Math.max(1, dev.successful + dev.failed), 2),
+        app_commands_per_call: Object.fromEntries(
+          Object.entries(trips.app_commands)
+            .sort((x, y) => y[1] - x[1])
+            .map(([k, v]) => [k, round(v / Math.max(1, dev.successful + dev.failed), 2)]),
+        ),
+      },
+      ...(profile ? { profile } : {}),
       redis: {
         commands: redisCalls,
         per_call: round(redisCalls / Math.max(1, dev.successful), 1),
@@ -347,6 +359,11 @@ async function main(): Promise<void> {
         .slice(0, 5),
     };
     console.log(JSON.stringify(r));
+    if (withReference) {
+      const ref = await reference(rate);
+      const refMs = ref.app_cpu_ms_per_call as number;
+      Object.assign(r, { reference: ref, app_cpu_ratio_to_reference: round(r.app_cpu_ms_per_call / Math.max(0.001, refMs), 2) });
+    }
     results.push(r);
   }
 
@@ -383,7 +400,7 @@ async function main(): Promise<void> {
     mismatches: mismatches.slice(0, 5),
   };
   console.log(JSON.stringify(checks));
-  writeJson(join(ROOT, 'bench-results/sip-call-flow.json'), {
+  writeJson(outFile, {
     benchmark: 'sip-call-flow',
     at: new Date().toISOString(),
     machine: machine(),
@@ -393,6 +410,7 @@ async function main(): Promise<void> {
       duration_s: duration,
       hold_ms: hold,
       accounts: accountCount,
+      log_level: logLevel,
       edge: 'own process (src/edge/bin/main.ts), UDP',
       app: 'this process (SIP app + ledger writer)',
     },

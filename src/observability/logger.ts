@@ -3,9 +3,14 @@ import type { Logger } from 'pino';
 
 export type { Logger };
 
+export interface LoggerOptions {
+  /** Where lines go: a file descriptor or a path (default: standard output). */
+  dest?: number | string;
+}
+
 /** Root logger. Secrets are redacted by path wherever they might appear. */
-export function createLogger(level: string, name = 'softswitch'): Logger {
-  return pino({
+export function createLogger(level: string, name = 'softswitch', opts: LoggerOptions = {}): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     redact: {
@@ -25,5 +30,10 @@ export function createLogger(level: string, name = 'softswitch'): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  // pino's own destination: standard output, written asynchronously line by line (a slow reader
+  // does not stall the event loop) and flushed when the process exits; another file the same way.
+  // Buffering lines into larger writes measured no cheaper (docs/performance-sip.md): pino's
+  // serialisation is the cost, not the write.
+  return opts.dest === undefined ? pino(options) : pino(options, pino.destination({ dest: opts.dest, sync: false }));
 }

@@ -100,4 +100,42 @@ describe('credit timer', () => {
     await vi.advanceTimersByTimeAsync(2_000_000);
     expect(cut).not.toHaveBeenCalled();
   });
+
+  it('holds only the timers still pending: a call extended for hours keeps two, not one per slice (memory per held call)', async () => {
+    const pending = new Set<unknown>();
+    const cleared: unknown[] = [];
+    const counting = {
+      now: () => Date.now(),
+      setTimeout: (fn: () => void, ms: number) => {
+        const h: NodeJS.Timeout = setTimeout(() => {
+          pending.delete(h);
+          fn();
+        }, ms);
+        pending.add(h);
+        return h;
+      },
+      clearTimeout: (h: unknown) => {
+        cleared.push(h);
+        pending.delete(h);
+        clearTimeout(h as NodeJS.Timeout);
+      },
+    };
+    let covered = 60;
+    const t = new CreditTimer({
+      answeredAt: Date.now(),
+      coveredSeconds: covered,
+      maxCallSeconds: 14_400,
+      leadSeconds: 15,
+      warnSeconds: 0,
+      extend: async () => ({ ok: true, coveredSeconds: (covered += 60) }),
+      cut: vi.fn(),
+      timers: counting,
+    });
+    await vi.advanceTimersByTimeAsync(3 * 3600_000); // three hours: 180 extensions
+    expect(covered).toBeGreaterThan(3 * 3600);
+    expect(pending.size).toBe(2); // the next extension and the hard maximum
+    t.stop();
+    expect(cleared).toHaveLength(2); // stop() clears what is pending, not every timer the call ever had
+    expect(pending.size).toBe(0);
+  });
 });

@@ -38,7 +38,8 @@ export interface CreditTimerOptions {
 
 export class CreditTimer {
   private covered: number;
-  private handles: unknown[] = [];
+  /** Timers still pending: a fired one is dropped, so a call held for hours keeps two, not one per slice. */
+  private readonly handles = new Set<unknown>();
   private stopped = false;
   private readonly t: TimerPort;
 
@@ -56,16 +57,16 @@ export class CreditTimer {
   stop(): void {
     this.stopped = true;
     for (const h of this.handles) this.t.clearTimeout(h);
-    this.handles = [];
+    this.handles.clear();
   }
 
   private at(offsetMs: number, fn: () => void): void {
     const delay = Math.max(0, this.o.answeredAt + offsetMs - this.t.now());
-    this.handles.push(
-      this.t.setTimeout(() => {
-        if (!this.stopped) fn();
-      }, delay),
-    );
+    const handle = this.t.setTimeout(() => {
+      this.handles.delete(handle);
+      if (!this.stopped) fn();
+    }, delay);
+    this.handles.add(handle);
   }
 
   private plan(): void {
