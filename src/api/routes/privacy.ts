@@ -246,6 +246,7 @@ export const retentionSchema = {
   type: 'object',
   properties: {
     droppedPartitions: { type: 'array', items: { type: 'string' } },
+    cdrRowsDeleted: { type: 'integer', description: 'call records of the month straddling the cutoff deleted row by row' },
     erasedCustomers: { type: 'array', items: { type: 'integer' } },
     lateCallRecordsUnlinked: { type: 'integer', description: 'call records of erased customers written after their erasure, unlinked now' },
     paymentReferences: { type: 'object', properties: { topUps: { type: 'integer' }, tokens: { type: 'integer' } } },
