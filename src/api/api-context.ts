@@ -29,6 +29,8 @@ import { LiveCalls } from '../calls/live-calls.ts';
 import { CustomerSessions } from './customer-sessions.ts';
 import { OperatorSessions } from './operator-sessions.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { lastRetentionRun } from '../privacy/retention-scheduler.ts';
+import type { RetentionRunStatus } from '../privacy/retention-scheduler.ts';
 
 /** How long an operator console session lasts. */
 export const OPERATOR_SESSION_SECONDS = 8 * 3600;
@@ -66,6 +68,8 @@ export interface ApiSettings {
   trustProxy: boolean;
   session: { ttlSeconds: number; maxFailures: number; maxFailuresPerSource: number; windowSeconds: number };
   retention: RetentionPolicy;
+  /** How often the retention jobs run by themselves (0: only by hand). */
+  retentionIntervalHours?: number;
   autoTopUp: AutoTopUpLimits;
   balanceStreamIntervalMs?: number; // how often the balance event stream looks for a change (default 1000)
 }
@@ -76,6 +80,8 @@ export type Principal =
 
 /** The services the routes use, built once per API instance. */
 export interface ApiContext extends ApiDeps {
+  /** The last scheduled retention run (src/privacy/retention-scheduler.ts). */
+  lastRetentionRun: () => Promise<RetentionRunStatus | undefined>;
   keys: ApiKeyStore;
   directory: CustomerDirectory;
   records: CallRecords;
@@ -102,6 +108,7 @@ export interface ApiContext extends ApiDeps {
 export function buildContext(d: ApiDeps): ApiContext {
   return {
     ...d,
+    lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),
     keys: new ApiKeyStore(d.pool),
     directory: new CustomerDirectory(d.pool),
     records: new CallRecords(d.pool),

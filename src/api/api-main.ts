@@ -18,6 +18,9 @@ import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
 import { createLogger } from '../observability/logger.ts';
 import { retentionPolicyOf } from '../privacy/retention.ts';
+import { runRetention } from '../privacy/retention-jobs.ts';
+import { RetentionScheduler } from '../privacy/retention-scheduler.ts';
+import { realClock } from '../common/clock.ts';
 import { buildApi } from './api-app.ts';
 import type { ApiSettings } from './api-context.ts';
 
@@ -36,6 +39,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
       windowSeconds: config.loginWindowSeconds,
     },
     retention: retentionPolicyOf(config),
+    retentionIntervalHours: config.retentionIntervalHours,
     autoTopUp: autoTopUpLimitsOf(config),
   };
 }
@@ -75,9 +79,29 @@ export async function startApi(config: Config) {
   };
   if (config.autoTopUpIntervalMs > 0 && config.paymentProvider !== 'none') autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
 
+  // retention by itself: every API process checks, one at a time runs (RetentionScheduler)
+  const retention =
+    config.retentionIntervalHours > 0
+      ? new RetentionScheduler(
+          redis,
+          (now) =>
+            runRetention(
+              { ...ctx, policy: ctx.settings.retention, endSessions: (id) => ctx.sessions.endAll(id) },
+              now,
+              ['cdrs', 'contacts', 'payments'],
+              'schedule',
+            ),
+          realClock,
+          log.child({ component: 'retention' }),
+          { namespace: config.redisNamespace, intervalMs: config.retentionIntervalHours * 3_600_000, checkMs: 10 * 60_000, lockMs: 30 * 60_000 },
+        )
+      : undefined;
+  retention?.start();
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      retention?.stop();
       if (autoTimer) clearTimeout(autoTimer);
       await app.close();
       redis.disconnect();

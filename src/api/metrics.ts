@@ -60,5 +60,16 @@ export function createMetrics(ctx: ApiContext): ApiMetrics {
       this.set(await ctx.ledgerBacklog.deadLetters());
     },
   });
+  new client.Gauge({
+    name: 'softswitch_retention_last_run_timestamp_seconds',
+    help: 'when the last scheduled retention run started (0: never)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    async collect() {
+      const last = await ctx.lastRetentionRun();
+      this.reset();
+      if (last !== undefined) this.set({ outcome: last.ok ? 'ok' : 'failed' }, last.at / 1000);
+    },
+  });
   return { registry, httpDuration };
 }

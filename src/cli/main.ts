@@ -529,7 +529,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
         const r = await runRetention({ pool, log, accounts, balances: store, policy: retentionPolicyOf(config), registrations }, now, jobs, ACTOR);
         out(
           [
-            `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}`,
+            `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}; records deleted from the oldest month: ${r.cdrRowsDeleted}`,
             `closed customers erased: ${r.erasedCustomers.length}`,
             `late call records of erased customers unlinked: ${r.lateCallRecordsUnlinked}`,
             `payment references dropped: ${r.paymentReferences.topUps} top-ups, ${r.paymentReferences.tokens} saved tokens`,

@@ -415,13 +415,21 @@ const SCHEMA = {
     max: 86400000,
     doc: 'how often the API process checks auto top-up thresholds (0: never; the CLI can run it)',
   },
+  retentionIntervalHours: {
+    env: 'RETENTION_INTERVAL_HOURS',
+    kind: 'int',
+    default: '24',
+    min: 0,
+    max: 8760,
+    doc: 'the retention jobs run by themselves this often (one account API process at a time, under a Redis lock); 0: only by hand',
+  },
   cdrRetentionMonths: {
     env: 'CDR_RETENTION_MONTHS',
     kind: 'int',
     default: '12',
     min: 1,
     max: 240,
-    doc: 'call records are kept this many months, then their monthly partition is dropped',
+    doc: 'call records are kept this many months to the day (whole months go with their partition, the rest row by row)',
   },
   contactRetentionYears: {
     env: 'CONTACT_RETENTION_YEARS',

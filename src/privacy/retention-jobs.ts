@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AccountLookup } from '../accounts/account-ports.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { eraseCustomer } from './erasure.ts';
-import { closedCustomersDue, deleteExpiredIvrSessions, dropExpiredCdrPartitions, dropExpiredPaymentReferences } from './retention.ts';
+import { closedCustomersDue, deleteExpiredCdrRows, deleteExpiredIvrSessions, dropExpiredCdrPartitions, dropExpiredPaymentReferences } from './retention.ts';
 import type { RetentionPolicy } from './retention.ts';
 
 /** The retention jobs together, as the CLI (`softswitch retention`) and the API run them. */
@@ -21,17 +21,20 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
   const p = ctx.policy;
   const out: {
     droppedPartitions: string[];
+    cdrRowsDeleted: number;
     erasedCustomers: number[];
     lateCallRecordsUnlinked: number;
     paymentReferences: { topUps: number; tokens: number };
   } = {
     droppedPartitions: [],
+    cdrRowsDeleted: 0,
     erasedCustomers: [],
     lateCallRecordsUnlinked: 0,
     paymentReferences: { topUps: 0, tokens: 0 },
   };
   if (jobs.includes('cdrs')) {
     out.droppedPartitions = await dropExpiredCdrPartitions(ctx.pool, now, p.cdrMonths, ctx.log);
+    out.cdrRowsDeleted = await deleteExpiredCdrRows(ctx.pool, now, p.cdrMonths, ctx.log);
     await deleteExpiredIvrSessions(ctx.pool, now, p.cdrMonths, ctx.log);
   }
   if (jobs.includes('contacts')) {

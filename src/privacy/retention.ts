@@ -8,9 +8,9 @@ import { AuditLog } from './audit-log.ts';
  * the audit log, and runnable by hand (`softswitch retention ...`). `now` is a parameter so the
  * jobs can be tested against any date.
  *
- * - call records: monthly partitions of `cdrs` whose whole month is older than the retention
- *   period are dropped (a partition for month M is dropped once M's last instant is older than
- *   `months` months before now), and access-number session records older than `months` deleted;
+ * - call records: kept `months` months to the day: monthly partitions of `cdrs` whose whole month
+ *   is older are dropped, then the older rows of the month straddling the cutoff deleted; access-
+ *   number session records older than `months` deleted;
  * - contact data of closed customers: erased `years` after closure (the erasure of eraseCustomer);
  * - payment references: the provider's reference on top-ups older than `months`, and the saved
  *   payment tokens of accounts closed longer than that, are removed.
@@ -56,6 +56,21 @@ export async function dropExpiredCdrPartitions(pool: pg.Pool, now: Date, months:
   if (dropped.length)
     await new AuditLog(pool).write({ actor: 'retention', action: 'retention.cdr_partitions_dropped', detail: { partitions: dropped, months } });
   return dropped;
+}
+
+/**
+ * Call records older than `months` months to the day: whole monthly partitions go with
+ * dropExpiredCdrPartitions; this deletes what is left of the oldest month row by row (only the
+ * partition straddling the cutoff is scanned), so no record outlives the period by up to a month.
+ */
+export async function deleteExpiredCdrRows(pool: pg.Pool, now: Date, months: number, log?: Logger): Promise<number> {
+  const r = await pool.query('delete from cdrs where start_time < $1', [monthsBefore(now, months)]);
+  const n = r.rowCount ?? 0;
+  if (n > 0) {
+    log?.info({ records: n }, 'retention: call records deleted');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.cdr_rows_deleted', detail: { records: n, months } });
+  }
+  return n;
 }
 
 /** Access-number session records (ivr_sessions) are call records too: kept as long, then deleted. */

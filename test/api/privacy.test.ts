@@ -205,13 +205,14 @@ describe('restriction', () => {
 });
 
 describe('retention', () => {
-  it('drops exactly the call-record partitions older than 12 months, erases long-closed customers, drops old payment references; idempotent', async () => {
+  it('drops call records older than 12 months to the day (whole partitions, then rows), erases long-closed customers, drops old payment references; idempotent', async () => {
     const now = new Date(Date.UTC(2026, 10, 15, 12, 0, 0)); // in the past: the API refuses a future `now`
     for (const month of ['2025-09-10', '2025-10-31', '2025-11-01', '2025-11-20', '2026-11-01'])
       await h.s.pool.query('select ensure_cdr_partition($1)', [`${month}T12:00:00Z`]);
     await h.s.pool.query(`insert into cdrs (call_id, event_id, kind, start_time, end_time, duration_ms, billed_seconds, cost, disposition)
       values ('old', 'e-old', 'other', '2025-10-31T23:59:59Z', '2025-11-01T00:00:10Z', 0, 0, 0, 'failed'),
-             ('kept', 'e-kept', 'other', '2025-11-01T00:00:00Z', '2025-11-01T00:00:10Z', 0, 0, 0, 'failed')`);
+             ('month-old', 'e-month-old', 'other', '2025-11-15T11:59:59Z', '2025-11-15T12:00:10Z', 0, 0, 0, 'failed'),
+             ('kept', 'e-kept', 'other', '2025-11-15T12:00:01Z', '2025-11-15T12:00:10Z', 0, 0, 0, 'failed')`);
     await h.s.pool.query(`insert into ivr_sessions (call_id, event_id, access_number, start_time, end_time, duration_ms, outcome, pin_attempts, calls)
       values ('ivr-old', 'ivr:old', '+441632000100', '2025-11-15T11:59:59Z', '2025-11-15T12:00:10Z', 11000, 'pin_refused', 3, 0),
              ('ivr-kept', 'ivr:kept', '+441632000100', '2025-11-15T12:00:01Z', '2025-11-15T12:00:10Z', 9000, 'caller_hung_up', 0, 0)`);
@@ -227,18 +228,21 @@ describe('retention', () => {
     expect(run.statusCode).toBe(200);
     expect(body(run)).toEqual({
       droppedPartitions: ['cdrs_2025_09', 'cdrs_2025_10'],
+      cdrRowsDeleted: 1,
       erasedCustomers: [closed.customerId],
       lateCallRecordsUnlinked: 0,
       paymentReferences: { topUps: 1, tokens: 0 },
     });
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).toEqual(expect.arrayContaining(['cdrs_2025_11', 'cdrs_2026_11']));
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).not.toContain('cdrs_2025_10');
-    expect((await h.s.pool.query("select call_id from cdrs where call_id in ('old', 'kept')")).rows).toEqual([{ call_id: 'kept' }]);
+    // 12 months to the day: whole months go with their partition, the rest of the oldest month row by row
+    expect((await h.s.pool.query("select call_id from cdrs where call_id in ('old', 'month-old', 'kept')")).rows).toEqual([{ call_id: 'kept' }]);
     expect((await h.s.pool.query("select call_id from ivr_sessions where call_id in ('ivr-old', 'ivr-kept')")).rows).toEqual([{ call_id: 'ivr-kept' }]);
     expect((await h.ctx.directory.get(closed.customerId)).erasedAt).not.toBeNull();
     expect((await h.ctx.directory.get(recent.customerId)).erasedAt).toBeNull();
     expect(body(await h.call('POST', '/v1/retention/run', { body: { now: now.toISOString() } }))).toEqual({
       droppedPartitions: [],
+      cdrRowsDeleted: 0,
       erasedCustomers: [],
       lateCallRecordsUnlinked: 0,
       paymentReferences: { topUps: 0, tokens: 0 },

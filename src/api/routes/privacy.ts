@@ -214,6 +214,36 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
+  app.get(
+    '/v1/retention',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: 'The last scheduled retention run (RETENTION_INTERVAL_HOURS): when, how long, what it removed, or its error',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              intervalHours: { type: 'integer' },
+              last: {
+                type: ['object', 'null'],
+                properties: { at: dateTime, durationMs: { type: 'integer' }, ok: { type: 'boolean' }, result: retentionSchema, error: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    async () => {
+      const last = await ctx.lastRetentionRun();
+      return {
+        intervalHours: ctx.settings.retentionIntervalHours ?? 0,
+        last: last === undefined ? null : { ...last, at: new Date(last.at).toISOString() },
+      };
+    },
+  );
+
   app.post<{ Body: { jobs?: ('cdrs' | 'contacts' | 'payments')[]; now?: string } }>(
     '/v1/retention/run',
     {
@@ -246,6 +276,7 @@ export const retentionSchema = {
   type: 'object',
   properties: {
     droppedPartitions: { type: 'array', items: { type: 'string' } },
+    cdrRowsDeleted: { type: 'integer', description: 'call records of the month straddling the cutoff deleted row by row' },
     erasedCustomers: { type: 'array', items: { type: 'integer' } },
     lateCallRecordsUnlinked: { type: 'integer', description: 'call records of erased customers written after their erasure, unlinked now' },
     paymentReferences: { type: 'object', properties: { topUps: { type: 'integer' }, tokens: { type: 'integer' } } },
