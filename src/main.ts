@@ -42,7 +42,7 @@ export async function start(config: Config) {
   // a prompt missing would fail every access-number call that reaches it: refuse to start instead, before
   // touching anything (FreeSWITCH's prompts are checked on its host once connected)
   if (config.sipEnabled && config.mediaServer === 'embedded') await new PromptStore(config.mediaSoundsDir).check();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, 'softswitch', { personalData: config.logPersonalData === 'full' ? 'full' : 'mask' });
   const pool = createPool(config.databaseUrl, config.databaseSchema);
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
   await withDeadline(pool.query('select 1'), 5000, `Postgres at ${new URL(config.databaseUrl).host} did not answer within 5 s`);

@@ -45,7 +45,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
 }
 
 export async function startApi(config: Config) {
-  const log = createLogger(config.logLevel, 'softswitch-api');
+  const log = createLogger(config.logLevel, 'softswitch-api', { personalData: config.logPersonalData === 'full' ? 'full' : 'mask' });
   const pool = createPool(config.databaseUrl, config.databaseSchema, 16);
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
   await migrate(pool, config.databaseSchema);

@@ -39,6 +39,13 @@ const SCHEMA = {
   },
   httpHost: { env: 'HTTP_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the HTTP server listens on' },
   httpPort: { env: 'HTTP_PORT', kind: 'int', default: '8080', min: 0, max: 65535, doc: 'HTTP port' },
+  logPersonalData: {
+    env: 'LOG_PERSONAL_DATA',
+    kind: 'enum',
+    default: 'mask',
+    values: ['mask', 'full'],
+    doc: 'personal values in log fields (numbers, addresses, user names, addresses inside call ids): masked, or in full for a debugging session',
+  },
   logLevel: { env: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level' },
   pinPepper: { env: 'PIN_PEPPER', kind: 'secret', minLength: 32, doc: 'server-side key for PIN HMACs (at least 32 characters); never in the repo' },
   ledgerBatchSize: { env: 'LEDGER_BATCH_SIZE', kind: 'int', default: '1000', min: 1, max: 20000, doc: 'events per ledger-writer batch' },

@@ -1,14 +1,17 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
+import { personalDataSerializers } from './log-privacy.ts';
 
 export type { Logger };
 
 export interface LoggerOptions {
   /** Where lines go: a file descriptor or a path (default: standard output). */
   dest?: number | string;
+  /** `mask` (default): personal values in log fields masked (log-privacy.ts); `full`: as they are. */
+  personalData?: 'mask' | 'full';
 }
 
-/** Root logger. Secrets are redacted by path wherever they might appear. */
+/** Root logger. Secrets are redacted by path wherever they might appear; personal data masked unless `personalData: 'full'`. */
 export function createLogger(level: string, name = 'softswitch', opts: LoggerOptions = {}): Logger {
   const options: pino.LoggerOptions = {
     name,
@@ -30,6 +33,7 @@ export function createLogger(level: string, name = 'softswitch', opts: LoggerOpt
       ],
       censor: '[redacted]',
     },
+    ...(opts.personalData === 'full' ? {} : { serializers: personalDataSerializers() }),
   };
   // pino's own destination: standard output, written asynchronously line by line (a slow reader
   // does not stall the event loop) and flushed when the process exits; another file the same way.
