@@ -123,7 +123,9 @@ export class AutoTopUp {
   /** One account: charge and credit once if it is below its threshold and within the limits. */
   async runOne(accountId: number): Promise<'charged' | 'failed' | 'skipped' | 'limited'> {
     const live = await this.balances.get(accountId);
-    if (!live || live.status === 'closed') return 'skipped';
+    // only an account that may call is charged: a suspended one (by an operator, or by the
+    // customer's restriction of processing) or a closed one never touches the stored card
+    if (!live || live.status !== 'active') return 'skipped';
     const client = await this.pool.connect();
     try {
       await client.query('begin');

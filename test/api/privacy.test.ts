@@ -202,6 +202,20 @@ describe('restriction', () => {
     expect(body(await h.call('POST', '/v1/self/restriction', { key: token, body: {} }))).toMatchObject({ suspendedAccountIds: [] });
     expect((await h.s.store.get(c.account.id))?.status).toBe('active');
   });
+
+  it('a suspended account is never charged by auto top-up, however low its balance', async () => {
+    const c = await h.customerWithAccount({ username: 'restrictpay', credit: 0 });
+    await h.ctx.autoTopUp.set(c.account.id, { enabled: true, threshold: 5_000_000, amount: 1_000_000, paymentToken: 'tok_test_restrictpay' });
+    await h.call('POST', `/v1/customers/${c.customerId}/restriction`, { body: { suspendAccounts: true } });
+    expect((await h.s.store.get(c.account.id))?.status).toBe('suspended');
+    expect(await h.ctx.autoTopUp.runOne(c.account.id)).toBe('skipped');
+    const { rows } = await h.s.pool.query('select 1 from auto_topup_charges where account_id = $1', [c.account.id]);
+    expect(rows).toEqual([]);
+    expect((await h.s.store.get(c.account.id))?.balance).toBe(0);
+    // lifted: the account is active again and the next run charges it
+    await h.call('DELETE', `/v1/customers/${c.customerId}/restriction`);
+    expect(await h.ctx.autoTopUp.runOne(c.account.id)).toBe('charged');
+  });
 });
 
 describe('retention', () => {

@@ -189,12 +189,32 @@ describe('edge UAS', () => {
   });
 
   it('packet loss on UDP (sipp -lost 10) is absorbed by retransmissions', async () => {
-    onInvite = (req, res) => {
-      void srf.createUAS(req, res, { localSdp: SDP });
-    };
-    const result = await sipp('uac-bye.xml', { calls: 20, rate: 20, lostPercent: 10, timeoutSec: 40, extraArgs: ['-recv_timeout', '20000'] });
-    // sipp's losses are random and unseeded: on a failure, its error log says which message went unanswered
-    expect(result.code, `sipp errors:\n${result.errors}\n${result.stdout.slice(-2000)}`).toBe(0);
+    // Both ends on the RFC's T1 of 500 ms (sipp retransmits from 500 ms, doubling): on the shared
+    // edge's 50 ms T1, Timer J (64·T1 = 3.2 s) ended the BYE's server transaction before sipp's
+    // third retransmission (7.5 s after the first send) when two of its 200s were lost, and that
+    // retransmission was answered 481.
+    const own = await startEdge({ timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, pendingRequestMs: 64_000 } });
+    const app = await connectApp(own);
+    try {
+      app.invite((req, res) => {
+        void app.createUAS(req, res, { localSdp: SDP });
+      });
+      const result = await runSipp({
+        scenario: 'uac-bye.xml',
+        localIp: own.ip,
+        remote: own.sipHostport,
+        calls: 20,
+        rate: 20,
+        lostPercent: 10,
+        timeoutSec: 40,
+        extraArgs: ['-recv_timeout', '20000'],
+      });
+      // sipp's losses are random and unseeded: on a failure, its error log says which message went unanswered
+      expect(result.code, `sipp errors:\n${result.errors}\n${result.stdout.slice(-2000)}`).toBe(0);
+    } finally {
+      app.disconnect();
+      await own.stop();
+    }
   }, 45_000);
 });
 

@@ -179,6 +179,8 @@ export class SoakHarness {
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       LOG_LEVEL: 'info',
+      // the tests find each process's calls by the Call-IDs it logs; masked, they name no call
+      LOG_PERSONAL_DATA: 'full',
       ROUTING_MODE: 'priority',
       NO_ANSWER_TIMEOUT_SECONDS: '5',
       RESERVATION_SLICE_SECONDS: '6',

@@ -185,7 +185,8 @@ const en = {
     exportIntro: 'One file with everything we hold about you (JSON).',
     exportButton: 'Download my data',
     restrictTitle: 'Restrict processing',
-    restrictIntro: 'We stop marketing and use your data only where the law requires. You can also suspend your account while the restriction lasts.',
+    restrictIntro:
+      'We stop marketing and use your data only where the law requires. You can also suspend your account while the restriction lasts: it then makes no calls and your card is not charged for automatic top-ups.',
     restricted: 'Processing of your data is restricted.',
     suspendToo: 'Suspend my account as well',
     restrictButton: 'Restrict processing',
