@@ -60,11 +60,6 @@ export default tseslint.config(
   {
     // Pages and routes reach Postgres and Redis only through services (the import side is in the boundary table).
     files: ['src/api/web/**', 'src/api/routes/**'],
-    ignores: [
-      // The one route helper that still reads Postgres itself: the durable balance beside the live one (durableOf).
-      // Delete this line once it moves behind a service, and the rule covers it.
-      'src/api/routes/common.ts',
-    ],
     rules: { 'no-restricted-syntax': ['error', PROCESS_ENV, STORE_HANDLE] },
   },
   {

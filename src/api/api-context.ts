@@ -1,3 +1,4 @@
+import { DurableBalances } from '../accounts/durable-balances.ts';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -101,6 +102,7 @@ export interface ApiContext extends ApiDeps {
   dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>; // readiness checks
   liveCalls: LiveCalls; // calls in progress; hang-up commands to the SIP applications
   routing: RoutingData; // carriers, gateways, access numbers, DIDs
+  durableBalances: DurableBalances; // the ledger's balance beside the live one, cached briefly
   registrations: Pick<BindingStore, 'bindingsOf' | 'forget'>; // SIP registrations: read, and dropped at erasure
   keyCache: Map<string, { id: string; scopes: Scope[]; until: number }>;
 }
@@ -128,6 +130,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     dependencies: { postgres: () => d.pool.query('select 1'), redis: () => d.redis.ping() },
     liveCalls: new LiveCalls(d.balances, d.redis, d.settings.namespace),
     routing: new RoutingData(d.pool, d.accounts),
+    durableBalances: new DurableBalances(d.pool, d.settings.durableBalanceCacheMs),
     registrations: new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() }),
     keyCache: new Map(),
   };

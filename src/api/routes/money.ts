@@ -20,7 +20,7 @@ import {
   pageQuery,
   positiveMicros,
 } from '../schemas.ts';
-import { audit, durableOf } from './common.ts';
+import { audit } from './common.ts';
 import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['money'];
@@ -55,7 +55,7 @@ const ledgerRow = {
 
 /** The live balance (Redis) with the durable figure (Postgres) beside it. */
 export async function balanceOf(ctx: ApiContext, accountId: number) {
-  const [live, durable] = await Promise.all([ctx.balances.get(accountId), durableOf(ctx, accountId)]);
+  const [live, durable] = await Promise.all([ctx.balances.get(accountId), ctx.durableBalances.get(accountId)]);
   if (!live || !durable) throw new AppError('UNKNOWN_ACCOUNT');
   return { ...live, currency: durable.currency, durableBalance: durable.balance, unit: 'micro' };
 }
