@@ -28,10 +28,12 @@ let outcome: Promise<ProxyResult | Error> = Promise.resolve(new Error('no call y
 beforeAll(async () => {
   edge = await startEdge();
   srf = (await connectApp(edge)) as ProxySrf;
-  srf.invite((req) => {
+  const proxy = (req: unknown): void => {
     const p = nextPlans.shift() ?? plan;
     outcome = srf.proxyRequest(req, p.destinations, p.opts).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-  });
+  };
+  srf.invite(proxy);
+  srf.register(proxy);
 });
 afterAll(async () => {
   srf.disconnect();
@@ -72,6 +74,15 @@ describe.each(['udp', 'tcp'] as const)('edge proxy, caller over %s', (transport)
     expect(r.connected).toBe(true);
     expect(r.finalStatus).toBe(200);
     if (edge.kind === 'edge') expect(edgeOf(edge).stats.dialogs).toBe(0); // a proxy keeps no dialog of its own
+  });
+
+  it('a REGISTER with remainInDialog: the registrar gets Path and Require: path, the caller its 200', async () => {
+    const registrar = await target('uas-register-path.xml', [], transport);
+    plan = { destinations: [uri(registrar, transport)], opts: { remainInDialog: true } };
+    expectClean(await caller('uac-register-proxied.xml', transport), await registrar.done);
+    const r = await proxied();
+    expect(r.connected).toBe(true);
+    expect(r.finalStatus).toBe(200);
   });
 
   it('without remainInDialog: no Record-Route, the edge is out of the dialog', async () => {
