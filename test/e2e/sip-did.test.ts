@@ -35,7 +35,15 @@ describe('calls to a personal number', () => {
     const before = h.settled.length;
     clean(await carrierCall('did-call-refused.xml', DID, { vars: { status: '480' } }));
     await h.waitSettled(before + 1);
-    expect((await h.cdrs(dev.account.id)).at(-1)).toMatchObject({ kind: 'did', disposition: 'unavailable', sipCode: 480, cost: 0 });
+    expect((await h.cdrs(dev.account.id)).at(-1)).toMatchObject({
+      kind: 'did',
+      disposition: 'unavailable',
+      sipCode: 480,
+      sipReason: 'Temporarily Unavailable',
+      cost: 0,
+      cli: '+447700900555',
+      device: null,
+    });
   });
 
   it('forks to two registered devices: one answers, the other gets CANCEL', async () => {
@@ -45,14 +53,44 @@ describe('calls to a personal number', () => {
     clean(await h.run({ scenario: 'register.xml', user: dev.username, password: dev.password, port: p2 }));
     expect(await h.sip.bindings.bindingsOf(`${dev.username}@sip.test`)).toHaveLength(2);
     const before = h.settled.length;
-    const answers = h.sipp({ scenario: 'uas-answer-recv-bye.xml', port: p1, remote: undefined });
+    // the answering device checks that it is shown the caller's number (From: "…" <sip:+447700900555@…>)
+    const answers = h.sipp({ scenario: 'device-answer-caller-id.xml', port: p1, remote: undefined, vars: { cli: '+447700900555' } });
     const rings = h.sipp({ scenario: 'uas-ring-recv-cancel.xml', port: p2, remote: undefined });
     const carrier = carrierCall('did-call.xml', DID, { pauseMs: 1000 });
     clean(await carrier, await answers.done, await rings.done);
     await h.waitSettled(before + 1);
     const cdr = (await h.cdrs(dev.account.id)).at(-1);
-    expect(cdr).toMatchObject({ kind: 'did', disposition: 'answered', sipCode: 200, cost: 0, carrier: 'carrier-a', sourceIp: h.carrierIp, dialledNumber: DID });
+    expect(cdr).toMatchObject({
+      kind: 'did',
+      disposition: 'answered',
+      sipCode: 200,
+      sipReason: 'OK',
+      cost: 0,
+      carrier: 'carrier-a',
+      sourceIp: h.carrierIp,
+      dialledNumber: DID,
+      cli: '+447700900555',
+      device: dev.username,
+    });
     expect(cdr!.durationMs).toBeGreaterThanOrEqual(900);
+  });
+
+  it('the only device is busy: 486 to the carrier, the CDR says busy with the reason', async () => {
+    const p = randomPort();
+    clean(await h.run({ scenario: 'register.xml', user: dev.username, password: dev.password, port: p }));
+    const before = h.settled.length;
+    const busy = h.sipp({ scenario: 'uas-refuse.xml', port: p, remote: undefined, vars: { status: '486', reason: 'Busy Here' } });
+    clean(await carrierCall('did-call-refused.xml', DID, { vars: { status: '486' } }), await busy.done);
+    await h.waitSettled(before + 1);
+    expect((await h.cdrs(dev.account.id)).at(-1)).toMatchObject({
+      kind: 'did',
+      disposition: 'busy',
+      sipCode: 486,
+      sipReason: 'Busy Here',
+      cli: '+447700900555',
+      device: null,
+    });
+    clean(await h.run({ scenario: 'unregister.xml', user: dev.username, password: dev.password, port: p }));
   });
 
   it('a number nobody has gets 404 from the carrier side', async () => {

@@ -412,7 +412,7 @@ export class SipAppHarness {
     await this.drain();
     const { rows } = await this.s.pool.query<CdrRow>(
       `select call_id as "callId", kind, disposition, sip_code as "sipCode", billed_seconds as "billedSeconds", duration_ms::int as "durationMs",
-              cost::bigint as cost, destination, carrier, device, host(source_ip) as "sourceIp", dialled_number as "dialledNumber", rate_prefix as "ratePrefix"
+              cost::bigint as cost, destination, carrier, device, cli, sip_reason as "sipReason", host(source_ip) as "sourceIp", dialled_number as "dialledNumber", rate_prefix as "ratePrefix"
          from cdrs where account_id = $1 order by start_time`,
       [accountId],
     );
@@ -491,6 +491,8 @@ export interface CdrRow {
   destination: string | null;
   carrier: string | null;
   device: string | null;
+  cli: string | null;
+  sipReason: string | null;
   sourceIp: string | null;
   dialledNumber: string | null;
   ratePrefix: string | null;

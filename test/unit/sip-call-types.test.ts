@@ -116,6 +116,25 @@ describe('personal-number calls', () => {
       ],
     ]);
   });
+  it.each([
+    ['a name-addr with a display name and a tag', '"Alice Smith" <sip:+441632960999@carrier.test>;tag=a1b2'],
+    ['a name-addr without a display name', '<sip:441632960999@carrier.test;user=phone>;tag=x'],
+    ['a tel URI', '<tel:+441632960999>;tag=x'],
+  ])('keep the caller ID from %s', async (_name, from) => {
+    routed.length = 0;
+    const ctx = context({ kind: 'personal-number', carrier: 'carrier-a', called: '+441632960555' });
+    expect(await type.accept(fakeInvite(), ctx)).toBeUndefined();
+    await type.route(fakeInvite({ source: '198.51.100.7', headers: { From: from } }), fakeResponse(), ctx);
+    expect(routed[0]![1]).toMatchObject({ cli: '+441632960999' });
+  });
+  it('an anonymous or withheld caller has no caller ID', async () => {
+    routed.length = 0;
+    const ctx = context({ kind: 'personal-number', carrier: 'carrier-a', called: '+441632960555' });
+    await type.accept(fakeInvite(), ctx);
+    await type.route(fakeInvite({ headers: { From: '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=1' } }), fakeResponse(), ctx);
+    await type.route(fakeInvite({ headers: { From: '<sip:+441632960999@carrier.test>;tag=1', Privacy: 'id' } }), fakeResponse(), ctx);
+    expect(routed.map((r) => (r[1] as { cli: unknown }).cli)).toEqual([null, null]);
+  });
 });
 
 describe('one interface', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseContactHeader, parseNameAddr, parseSipUri } from '../../src/sip/registrar/contact-parser.ts';
+import { addressOf, parseContactHeader, parseNameAddr, parseSipUri, uriUser } from '../../src/sip/sip-address.ts';
 import { bindingKey } from '../../src/sip/registrar/register-handler.ts';
 import { readRegisterRequest } from '../../src/sip/registrar/register-request.ts';
 import type { SipRequest } from '../../src/sip/sip-types.ts';
@@ -115,5 +115,29 @@ describe('REGISTER request reading', () => {
     ['Contact * without Expires 0', { Contact: '*' }, 'Contact * Requires Expires 0'],
   ])('refuses a missing or bad %s', (_name, over, reason) => {
     expect(readRegisterRequest(request({ ...GOOD, ...over }))).toEqual({ ok: false, reason });
+  });
+});
+
+describe('the user of an address (From, To, P-Asserted-Identity) and of a Request-URI', () => {
+  it.each([
+    ['"Alice" <sip:+441632960999@carrier.test>;tag=a1', '+441632960999'],
+    ['"sip:evil@x.test" <sip:+441632960999@carrier.test>;tag=a1', '+441632960999'],
+    ['Alice <sips:alice@switch.test;transport=tls>', 'alice'],
+    ['<tel:+441632960999;phone-context=x>;tag=1', '+441632960999'],
+    ['sip:%2B441632960999@carrier.test;tag=1', '+441632960999'],
+    ['sip:alice:secret@switch.test', 'alice'],
+    ['<sip:switch.test>;tag=1', undefined],
+    ['"unterminated <sip:a@b>', undefined],
+  ])('%s → %s', (value, user) => {
+    expect(addressOf(value)?.user).toBe(user);
+  });
+  it.each([
+    ['sip:+441632960999@switch.test;user=phone', '+441632960999'],
+    ['tel:00441632960999', '00441632960999'],
+    ['sip:switch.test', undefined],
+    ['sip:%E0%A4%A@switch.test', undefined],
+    ['http://x', undefined],
+  ])('Request-URI %s → %s', (uri, user) => {
+    expect(uriUser(uri)).toBe(user);
   });
 });

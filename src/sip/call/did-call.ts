@@ -38,6 +38,11 @@ export function forkTarget(b: Binding): { uri: string; proxy: string } {
   return { uri: b.uri, proxy: `sip:${host}:${b.source.port};transport=${b.source.transport.toLowerCase()}` };
 }
 
+/** The device a binding stands for, as CDRs name devices: the SIP username of its address of record. */
+export function deviceOf(b: Binding): string {
+  return b.aor.split('@')[0]!;
+}
+
 /**
  * A call from a carrier to a personal number: ring every registered device at once; the first to
  * answer gets the call and the others are CANCELled (RFC 3261 §16.7 parallel forking, done as a
@@ -106,6 +111,7 @@ export class DidCall {
         }
       }
     }, this.deps.ringTimeoutMs);
+    let answeredBy: Binding | undefined;
     const legs = bindings.map((b) => {
       const t = forkTarget(b);
       let mine: UacRequest | undefined;
@@ -134,6 +140,7 @@ export class DidCall {
               throw new Error('lost the race');
             }
             answered = true;
+            answeredBy = b;
             for (const r of pending) {
               try {
                 r.cancel();
@@ -159,10 +166,11 @@ export class DidCall {
         const busy = statuses.includes(486) || statuses.includes(600);
         const refusal = busy ? 'CALLEE_BUSY' : 'CALLEE_UNAVAILABLE';
         sendSipError(res, refusal);
-        call.sipCode = sipStatusOf(refusal)[0];
+        [call.sipCode, call.sipReason] = sipStatusOf(refusal);
         call.disposition = busy ? 'busy' : 'no_answer';
       } else {
         call.sipCode = 487;
+        call.sipReason = 'Request Terminated';
         call.disposition = 'cancelled';
       }
       return this.settle(call, log);
@@ -172,8 +180,10 @@ export class DidCall {
     call.to(CallState.Answered);
     call.answerTime = this.clock.now();
     call.sipCode = 200;
+    call.sipReason = 'OK';
     call.disposition = 'answered';
-    log.info({ devices: bindings.length }, 'personal-number call answered');
+    call.answeredBy = answeredBy === undefined ? null : deviceOf(answeredBy);
+    log.info({ devices: bindings.length, userAgent: answeredBy?.userAgent }, 'personal-number call answered');
     this.deps.onAnswered?.(call);
     let ended = false;
     const end = () => {

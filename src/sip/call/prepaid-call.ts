@@ -55,6 +55,8 @@ export class PrepaidCall {
   sipCode: number | null = null;
   sipReason: string | null = null;
   disposition = 'failed';
+  /** The device that answered, when it is known only at answer (personal-number calls fork to several). */
+  answeredBy: string | null = null;
 
   constructor(
     readonly facts: CallFacts,
@@ -81,6 +83,7 @@ export class PrepaidCall {
     const end = this.endTime ?? this.startTime;
     return {
       ...this.facts,
+      device: this.facts.device ?? this.answeredBy,
       destination: this.destination,
       startTime: this.startTime,
       answerTime: this.answerTime,

@@ -3,7 +3,8 @@
  * devices. A number nobody owns: 404 Number Not Found.
  */
 import type { DidCall } from '../call/did-call.ts';
-import { userOf } from '../sip-uri.ts';
+import { callerIdentity } from '../ivr/caller-identity.ts';
+import type { CallerIdentity } from '../ivr/caller-identity.ts';
 import type { CallType } from './call-type.ts';
 import { required } from './invite-context.ts';
 
@@ -11,6 +12,11 @@ export interface PersonalNumberPorts {
   /** The owner of a personal number, if it is one. */
   personalNumber(e164: string): Promise<{ accountId: number; sipUsername: string | null } | undefined>;
   did: Pick<DidCall, 'handle'>;
+}
+
+/** The caller ID the subscriber's device and CDR get: none when the caller withheld it (RFC 3323). */
+function presentedCli(id: CallerIdentity): string | null {
+  return id.withheld ? null : id.cli;
 }
 
 export function personalNumberCallType(ports: PersonalNumberPorts): CallType & { readonly kind: 'personal-number' } {
@@ -26,7 +32,7 @@ export function personalNumberCallType(ports: PersonalNumberPorts): CallType & {
     async route(req, res, context) {
       await ports.did.handle(req, res, required(context.personalNumber, 'personal number'), {
         callId: required(context.callId, 'Call-ID'),
-        cli: userOf(req.get('From') ?? '')?.replace(/^([^+])/, '+$1') ?? null,
+        cli: presentedCli(callerIdentity((name) => req.get(name))),
         sourceIp: req.source_address,
         carrier: required(context.carrier, 'carrier'),
       });

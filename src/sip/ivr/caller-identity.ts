@@ -1,4 +1,5 @@
 import { e164FromUser } from '../../accounts/e164.ts';
+import { addressOf } from '../sip-address.ts';
 
 /**
  * Who is calling an access number, as the carrier presented it: the caller ID (E.164, from
@@ -11,19 +12,9 @@ export interface CallerIdentity {
   withheld: boolean;
 }
 
-/** Percent-decoding that never throws: a malformed escape leaves the text as it came. */
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
 function userOfNameAddr(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const m = /<?(?:sips?|tel):([^@;>?]+)/i.exec(value);
-  return m?.[1] === undefined ? undefined : safeDecode(m[1]);
+  const a = addressOf(value);
+  return a?.user ?? a?.rawUser;
 }
 
 const asE164 = (user: string | undefined): string | null => e164FromUser(user) ?? null;

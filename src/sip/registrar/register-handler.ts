@@ -21,7 +21,7 @@ import { repeatedHeader } from '../auth/digest-challenge.ts';
 import type { AuthFailureGuard } from '../guards/auth-failure-guard.ts';
 import { sendSipError } from '../sip-error.ts';
 import type { Binding, BindingStore, BindingUpdate, WhenFull } from './binding-store.ts';
-import type { NameAddr } from './contact-parser.ts';
+import type { NameAddr } from '../sip-address.ts';
 import { parseDeltaSeconds, readRegisterRequest } from './register-request.ts';
 import type { RegisterRequest } from './register-request.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from '../sip-types.ts';

@@ -3,8 +3,8 @@
  * To (the address of record), From, Call-ID, CSeq, Expires and Contact. Any defect gives
  * a reason phrase for a 400 reply; nothing is changed for a bad request.
  */
-import { parseContactHeader, parseNameAddr } from './contact-parser.ts';
-import type { NameAddr, ParseResult } from './contact-parser.ts';
+import { parseContactHeader, parseNameAddr } from '../sip-address.ts';
+import type { NameAddr, ParseResult } from '../sip-address.ts';
 import type { SipRequest } from '../sip-types.ts';
 
 export interface RegisterRequest {

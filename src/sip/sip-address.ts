@@ -1,8 +1,10 @@
 /**
- * Parser of SIP name-addr / addr-spec header values (Contact, To, From; RFC 3261 §20.10,
- * §25.1): `"Name" <sip:u@h;transport=tcp>;expires=60;+sip.instance="<urn:uuid:…>"`, a bare
- * `sip:u@h;expires=60` (the parameters are then header parameters), several comma-separated
- * values, and `*`. Never throws; a malformed value gives a reason for the 400 reply.
+ * The SIP app's one parser of SIP addresses: name-addr / addr-spec header values (Contact, To,
+ * From, P-Asserted-Identity; RFC 3261 §20.10, §25.1): `"Name" <sip:u@h;transport=tcp>;tag=1;
+ * +sip.instance="<urn:uuid:…>"`, a bare `sip:u@h;expires=60` (the parameters are then header
+ * parameters), several comma-separated values, and `*`; and the user part of a Request-URI or
+ * address (`sip:`, `sips:`, `tel:` RFC 3966). Never throws; a malformed value gives a reason for
+ * the 400 reply.
  */
 
 export interface SipUri {
@@ -103,38 +105,86 @@ function parseParams(text: string): ParseResult<{ params: Map<string, string>; r
   return { ok: true, value: { params, raw } };
 }
 
-/** Parses one name-addr or addr-spec with its header parameters. */
-export function parseNameAddr(element: string): ParseResult<NameAddr> {
+interface AddressParts {
+  displayName: string | undefined;
+  uri: string;
+  rest: string;
+}
+
+/** Splits one name-addr or addr-spec into display name, URI and the header parameters' text. */
+function splitAddress(element: string): ParseResult<AddressParts> {
   const s = element.trim();
   if (s === '') return { ok: false, reason: 'empty address' };
-  let displayName: string | undefined;
-  let uri: string;
-  let rest: string;
   const lt = findUnquoted(s, '<');
-  if (lt >= 0) {
-    const gt = s.indexOf('>', lt);
-    if (gt < 0) return { ok: false, reason: 'missing >' };
-    const name = s.slice(0, lt).trim();
-    if (name.startsWith('"')) {
-      if (!/^"(?:[^"\\]|\\.)*"$/.test(name)) return { ok: false, reason: 'bad display name' };
-      displayName = name.slice(1, -1).replace(/\\(.)/g, '$1');
-    } else if (name !== '') {
-      if (!/^[A-Za-z0-9\-.!%*_+`'~]+(?:\s+[A-Za-z0-9\-.!%*_+`'~]+)*$/.test(name)) return { ok: false, reason: 'bad display name' };
-      displayName = name;
-    }
-    uri = s.slice(lt + 1, gt).trim();
-    rest = s.slice(gt + 1);
-  } else {
+  if (lt < 0) {
     const semi = s.indexOf(';');
-    uri = semi < 0 ? s : s.slice(0, semi);
-    rest = semi < 0 ? '' : s.slice(semi);
+    const uri = semi < 0 ? s : s.slice(0, semi);
     if (uri.includes('?')) return { ok: false, reason: 'a URI with headers must be in angle brackets' };
+    return { ok: true, value: { displayName: undefined, uri, rest: semi < 0 ? '' : s.slice(semi) } };
   }
+  const gt = s.indexOf('>', lt);
+  if (gt < 0) return { ok: false, reason: 'missing >' };
+  const name = s.slice(0, lt).trim();
+  let displayName: string | undefined;
+  if (name.startsWith('"')) {
+    if (!/^"(?:[^"\\]|\\.)*"$/.test(name)) return { ok: false, reason: 'bad display name' };
+    displayName = name.slice(1, -1).replace(/\\(.)/g, '$1');
+  } else if (name !== '') {
+    if (!/^[A-Za-z0-9\-.!%*_+`'~]+(?:\s+[A-Za-z0-9\-.!%*_+`'~]+)*$/.test(name)) return { ok: false, reason: 'bad display name' };
+    displayName = name;
+  }
+  return { ok: true, value: { displayName, uri: s.slice(lt + 1, gt).trim(), rest: s.slice(gt + 1) } };
+}
+
+/** Parses one name-addr or addr-spec with its header parameters. */
+export function parseNameAddr(element: string): ParseResult<NameAddr> {
+  const parts = splitAddress(element);
+  if (!parts.ok) return parts;
+  const { displayName, uri, rest } = parts.value;
   const parsedUri = parseSipUri(uri);
   if (!parsedUri.ok) return parsedUri;
   const params = parseParams(rest);
   if (!params.ok) return params;
   return { ok: true, value: { displayName, uri, parsedUri: parsedUri.value, params: params.value.params, rawParams: params.value.raw } };
+}
+
+/** Percent-decoding that never throws: undefined for a malformed escape. */
+function decodeUser(user: string): string | undefined {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The user part of a `sip:`/`sips:` URI (without a `:password`), or the number of a `tel:` URI,
+ * percent-decoded; undefined when there is none or the URI is malformed.
+ */
+export function uriUser(uri: string): string | undefined {
+  const raw = rawUriUser(uri);
+  return raw === undefined ? undefined : decodeUser(raw);
+}
+
+/** The user part as written (not decoded). */
+function rawUriUser(uri: string): string | undefined {
+  const tel = /^tel:([^;?]+)(?:[;?].*)?$/i.exec(uri.trim());
+  if (tel) return tel[1]!;
+  const sip = parseSipUri(uri.trim());
+  return sip.ok ? sip.value.user?.split(':')[0] : undefined;
+}
+
+/**
+ * A From / To / P-Asserted-Identity value (the first address of a list): its display name and the
+ * user part of its URI, decoded (`user`; undefined when absent or malformed) and as written.
+ */
+export function addressOf(value: string | undefined): { displayName: string | undefined; user: string | undefined; rawUser: string | undefined } | undefined {
+  if (value === undefined) return undefined;
+  const elements = splitTop(value, ',');
+  const parts = elements === undefined ? undefined : splitAddress(elements[0]!);
+  if (!parts?.ok) return undefined;
+  const rawUser = rawUriUser(parts.value.uri);
+  return { displayName: parts.value.displayName, user: rawUser === undefined ? undefined : decodeUser(rawUser), rawUser };
 }
 
 function findUnquoted(s: string, ch: string): number {
