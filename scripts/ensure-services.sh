@@ -11,6 +11,8 @@ PGPORT=${PGPORT:-5432}
 PGUSER=${PGUSER:-postgres}
 DBS=${SOFTSWITCH_DATABASES:-"softswitch softswitch_test"}
 WANT_SIPP=${WANT_SIPP:-1}
+# linphone's console client (linphonec), the second real SIP client of the tests (test/e2e/sip-real-clients.test.ts)
+WANT_LINPHONE=${WANT_LINPHONE:-1}
 
 log() { printf '[services] %s\n' "$*" >&2; }
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -36,6 +38,7 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v pg_isready >/dev/null || need+=(postgresql postgresql-client)
 if ! command -v pg_ctlcluster >/dev/null && ! pg_ok 2>/dev/null; then need+=(postgresql); fi
 [ "$WANT_SIPP" = 1 ] && ! command -v sipp >/dev/null && need+=(sip-tester)
+[ "$WANT_LINPHONE" = 1 ] && ! command -v linphonec >/dev/null && need+=(linphone-cli)
 [ ${#need[@]} -gt 0 ] && apt_install $(printf '%s\n' "${need[@]}" | sort -u)
 
 if ! redis_ok; then

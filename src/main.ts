@@ -27,6 +27,7 @@ import { PromptStore } from './media/embedded/prompt-store.ts';
 import type { MediaObserver } from './media/prompts/prompt-check.ts';
 import { connectFreeSwitch } from './media/freeswitch/connect-freeswitch.ts';
 import { composeSipApp, createSipApp } from './sip/sip-app.ts';
+import { parseUserAgentList } from './sip/auth/digest-offer.ts';
 
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let t: NodeJS.Timeout;
@@ -142,6 +143,7 @@ export async function start(config: Config) {
           nonceKey: config.sipNonceKey,
           namespace: config.redisNamespace,
           digestAlgorithms: config.sipDigestAlgorithms.split(',').map((a) => a.trim() as 'SHA-256' | 'MD5'),
+          digestSha256UserAgents: parseUserAgentList(config.sipDigestSha256UserAgents),
           maxHeaderBytes: config.sipMaxHeaderBytes,
           routingMode: config.routingMode as 'least_cost' | 'priority',
           noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,

@@ -77,8 +77,14 @@ const SCHEMA = {
   sipDigestAlgorithms: {
     env: 'SIP_DIGEST_ALGORITHMS',
     kind: 'string',
-    default: 'SHA-256,MD5',
-    doc: 'digest algorithms offered in challenges, in order (SHA-256, MD5); some devices answer only the first',
+    default: 'MD5',
+    doc: 'digest algorithms offered to every client, in order (SHA-256, MD5); MD5 alone by default, as some clients give up on a challenge naming an algorithm they lack and sipp answers only the first',
+  },
+  sipDigestSha256UserAgents: {
+    env: 'SIP_DIGEST_SHA256_USER_AGENTS',
+    kind: 'string',
+    default: '',
+    doc: 'comma-separated User-Agent substrings (case-insensitive) of clients known to answer SHA-256 digest: they are challenged with SHA-256 first, then MD5',
   },
   sipMaxHeaderBytes: { env: 'SIP_MAX_HEADER_BYTES', kind: 'int', default: '8192', min: 1024, max: 65535, doc: 'requests with a larger header section get 400' },
   sipEnabled: { env: 'SIP_ENABLED', kind: 'bool', default: 'true', doc: 'run the SIP application (connects to the SIP server)' },

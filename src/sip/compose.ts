@@ -65,6 +65,8 @@ export interface SipSettings {
   nonceKey: string;
   /** Digest challenge order (default SHA-256, MD5); see DigestAuthenticatorOptions.algorithms. */
   digestAlgorithms?: readonly DigestAlgorithm[];
+  /** User-Agent substrings of clients also offered SHA-256 (SIP_DIGEST_SHA256_USER_AGENTS). */
+  digestSha256UserAgents?: readonly string[];
   namespace: string;
   routingMode: RoutingMode;
   noAnswerTimeoutSeconds: number;
@@ -174,6 +176,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     key: s.nonceKey,
     now,
     ...(s.digestAlgorithms ? { algorithms: s.digestAlgorithms } : {}),
+    ...(s.digestSha256UserAgents ? { sha256UserAgents: s.digestSha256UserAgents } : {}),
   });
   const bindings = new BindingStore(redis, { namespace: s.namespace, now });
   const callCounter = new CallRateCounter(redis, s.namespace);

@@ -35,6 +35,7 @@ function makeHandler(over: Partial<RegisterHandlerOptions> = {}): SipMiddleware 
     realm: REALM,
     key: 'registrar-test-key-0123456789abcdef',
     credentialCacheMs: 0,
+    sha256UserAgents: ['TestPhone'],
     now,
   });
   return createRegisterHandler({ authenticator, bindings: store, minExpires: 60, maxExpires: 3600, defaultExpires: 1800, maxContacts: 3, now, ...over });
@@ -150,7 +151,27 @@ async function newUser(): Promise<{ user: string; accountId: number }> {
 const aor = (user: string) => `${user}@${REALM}`;
 
 describe('REGISTER with digest authentication', () => {
-  it('is challenged with SHA-256 then MD5, and registers with the right password (both algorithms)', async () => {
+  it('a client not known to answer SHA-256 is challenged with MD5 alone, and registers with it', async () => {
+    const { user } = await newUser();
+    const first = await call(
+      handler,
+      registerRequest({ user, cseq: 1, contact: '<sip:a@192.168.1.20:5060>', expires: '600', userAgent: 'Linphone/5.2.0 (belle-sip/5.2.0)' }),
+    );
+    expect(first.status).toBe(401);
+    const ch = challengesOf(first);
+    expect(ch).toEqual([expect.stringMatching(/algorithm=MD5, qop="auth"$/)]);
+    const ok = await register({
+      user,
+      cseq: 10,
+      contact: '<sip:a@192.168.1.20:5060>',
+      expires: '600',
+      algorithm: 'MD5',
+      userAgent: 'Linphone/5.2.0 (belle-sip/5.2.0)',
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('a client listed as answering SHA-256 is challenged with SHA-256 then MD5, and registers with the right password (both algorithms)', async () => {
     const { user, accountId } = await newUser();
     const first = await call(handler, registerRequest({ user, cseq: 1, contact: '<sip:a@192.168.1.20:5060>', expires: '600' }));
     expect(first.status).toBe(401);

@@ -68,6 +68,8 @@ const TARIFF_CSV = [
 ].join('\n');
 
 export interface HarnessOptions {
+  /** SIP_DIGEST_SHA256_USER_AGENTS (default none: MD5 alone for every client). */
+  digestSha256UserAgents?: string[];
   sliceSeconds?: number;
   extendLeadSeconds?: number;
   /** Slack on every reservation deadline (RESERVATION_GRACE_SECONDS; default 15). */
@@ -255,10 +257,11 @@ export class SipAppHarness {
     }
     const settings: SipSettings = {
       drachtio,
-      // sipp answers only the first challenge and knows only MD5; SHA-256 is tested with precomputed credentials
+      // the default challenge (MD5 alone), as a fresh install has it; sipp knows only MD5, SHA-256
+      // is tested with precomputed credentials (accepted whatever was offered)
       realm: REALM,
       nonceKey: NONCE_KEY,
-      digestAlgorithms: ['MD5', 'SHA-256'],
+      ...(opts.digestSha256UserAgents ? { digestSha256UserAgents: opts.digestSha256UserAgents } : {}),
       namespace: s.namespace,
       routingMode: 'priority',
       noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5,

@@ -11,6 +11,13 @@ describe('configuration', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('challenges with MD5 alone by default (every client answers it); SHA-256 only for the listed User-Agents', () => {
+    const c = loadConfig(base);
+    expect(c.sipDigestAlgorithms).toBe('MD5');
+    expect(c.sipDigestSha256UserAgents).toBe('');
+    expect(loadConfig({ ...base, SIP_DIGEST_SHA256_USER_AGENTS: 'Zoiper, Acme Phone/2' }).sipDigestSha256UserAgents).toBe('Zoiper, Acme Phone/2');
+  });
+
   it('stops with a message naming a missing secret', () => {
     expect(() => loadConfig({})).toThrow(/PIN_PEPPER is required/);
   });

@@ -7,6 +7,7 @@ import { algorithmOf, digestResponse, sameDigest } from '../../src/sip/auth/dige
 import type { DigestAlgorithm } from '../../src/sip/auth/digest-algorithm.ts';
 import { DigestAuthenticator } from '../../src/sip/auth/digest-authenticator.ts';
 import { buildChallenges, repeatedHeader } from '../../src/sip/auth/digest-challenge.ts';
+import { algorithmsFor, parseUserAgentList } from '../../src/sip/auth/digest-offer.ts';
 import { digestUriMatches } from '../../src/sip/auth/digest-uri.ts';
 import { parseCredentials } from '../../src/sip/auth/digest-credentials-parser.ts';
 import { NonceIssuer } from '../../src/sip/auth/nonce-issuer.ts';
@@ -122,13 +123,17 @@ describe('digest computation (RFC 7616 §3.9.1 and RFC 2617 §3.5 vectors)', () 
 });
 
 describe('challenges', () => {
+  it('offer MD5 alone by default: a client that meets an algorithm it lacks may give up on the whole 401', () => {
+    expect(buildChallenges({ realm: 'sip.example', nonce: 'N', stale: false })).toEqual(['Digest realm="sip.example", nonce="N", algorithm=MD5, qop="auth"']);
+  });
+
   it('offer SHA-256 first, then MD5, with qop="auth" and stale only when asked', () => {
-    const c = buildChallenges({ realm: 'sip.example', nonce: 'N', stale: false });
+    const c = buildChallenges({ realm: 'sip.example', nonce: 'N', stale: false, algorithms: ['SHA-256', 'MD5'] });
     expect(c).toEqual([
       'Digest realm="sip.example", nonce="N", algorithm=SHA-256, qop="auth"',
       'Digest realm="sip.example", nonce="N", algorithm=MD5, qop="auth"',
     ]);
-    expect(buildChallenges({ realm: 'r', nonce: 'N', stale: true })[0]).toMatch(/, stale=true$/);
+    expect(buildChallenges({ realm: 'r', nonce: 'N', stale: true, algorithms: ['SHA-256', 'MD5'] })[0]).toMatch(/, stale=true$/);
     expect(repeatedHeader('WWW-Authenticate', c)).toBe(`${c[0]}\r\nWWW-Authenticate: ${c[1]}`);
   });
 });
@@ -200,6 +205,25 @@ function client(
   );
 }
 
+describe('algorithms offered per client', () => {
+  const offer = { algorithms: ['MD5'] as const, sha256UserAgents: ['Zoiper', 'acme phone/2'] };
+  it.each([
+    ['a client not listed', 'Linphone/5.2.0 (belle-sip/5.2.0)', ['MD5']],
+    ['no User-Agent', undefined, ['MD5']],
+    ['a listed client (substring, any case)', 'Acme Phone/2.4.1', ['SHA-256', 'MD5']],
+    ['another listed client', 'Z 5.6.2 Zoiper rv2.10', ['SHA-256', 'MD5']],
+  ])('%s: %j', (_name, userAgent, algorithms) => {
+    expect(algorithmsFor(offer, userAgent)).toEqual(algorithms);
+  });
+  it('SHA-256 already offered to all stays as configured', () => {
+    expect(algorithmsFor({ algorithms: ['MD5', 'SHA-256'], sha256UserAgents: ['Zoiper'] }, 'Zoiper')).toEqual(['MD5', 'SHA-256']);
+  });
+  it('parses the setting: comma-separated, blanks dropped', () => {
+    expect(parseUserAgentList(' Zoiper, ,Acme Phone/2 ')).toEqual(['Zoiper', 'Acme Phone/2']);
+    expect(parseUserAgentList('')).toEqual([]);
+  });
+});
+
 describe('digest authenticator (fake clock, in-memory stores)', () => {
   const realm = 'sip.example';
   const ha1 = sipHa1('alice', realm, 'correct horse');
@@ -213,6 +237,7 @@ describe('digest authenticator (fake clock, in-memory stores)', () => {
       nonceUses: uses,
       dummyKey: KEY,
       nonces: new NonceIssuer({ key: KEY, lifetimeMs: 300_000, now: () => clock.now }),
+      algorithms: ['SHA-256', 'MD5'],
     });
     return { clock, auth, uses, credentials };
   }
@@ -222,6 +247,25 @@ describe('digest authenticator (fake clock, in-memory stores)', () => {
     const { auth } = setup();
     const r = await auth.authenticate({ method: 'REGISTER', authorization: [] });
     expect(r).toMatchObject({ kind: 'challenge', stale: false });
+  });
+
+  it('challenges with MD5 alone, and with SHA-256 first only a User-Agent listed as answering it', async () => {
+    const auth = new DigestAuthenticator({
+      realm,
+      credentials: new MemoryCredentials(new Map()),
+      nonceUses: new MemoryNonceUses(),
+      dummyKey: KEY,
+      nonces: new NonceIssuer({ key: KEY, lifetimeMs: 300_000, now: () => 1 }),
+      algorithms: ['MD5'],
+      sha256UserAgents: ['Zoiper'],
+    });
+    const algs = async (userAgent: string | undefined) => {
+      const r = await auth.authenticate({ method: 'REGISTER', authorization: [], ...(userAgent === undefined ? {} : { userAgent }) });
+      return r.kind === 'challenge' ? r.challenges.map((c) => /algorithm=([A-Z0-9-]+)/.exec(c)![1]) : r.kind;
+    };
+    expect(await algs(undefined)).toEqual(['MD5']);
+    expect(await algs('Linphone/5.2.0')).toEqual(['MD5']);
+    expect(await algs('Z 5.6.2 v2.10.20.2 Zoiper')).toEqual(['SHA-256', 'MD5']);
   });
 
   it.each(['SHA-256', 'MD5'] as const)('accepts the right password with %s', async (algorithm) => {

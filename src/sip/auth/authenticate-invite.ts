@@ -18,7 +18,13 @@ export async function authenticateInvite(
   failures?: AuthFailureGuard,
 ): Promise<InviteIdentity | undefined> {
   const header = req.get('Proxy-Authorization');
-  const r = await auth.authenticate({ method: req.method, authorization: header === undefined ? [] : [header], requestUri: req.uri });
+  const userAgent = req.get('User-Agent');
+  const r = await auth.authenticate({
+    method: req.method,
+    authorization: header === undefined ? [] : [header],
+    requestUri: req.uri,
+    ...(userAgent === undefined ? {} : { userAgent }),
+  });
   switch (r.kind) {
     case 'authenticated':
       return { accountId: r.accountId, username: r.username };

@@ -20,8 +20,10 @@ export interface DigestAuthOptions {
   nonceLifetimeMs?: number;
   /** Default 30 000; 0 disables caching. */
   credentialCacheMs?: number;
-  /** Challenge order; default SHA-256, MD5. */
+  /** Challenge order; default MD5 alone. */
   algorithms?: readonly DigestAlgorithm[];
+  /** User-Agent substrings of clients also offered SHA-256. */
+  sha256UserAgents?: readonly string[];
   now: () => number;
 }
 
@@ -40,5 +42,6 @@ export function createDigestAuthenticator(o: DigestAuthOptions): DigestAuthentic
     nonceUses: new RedisNonceUseTracker(o.redis, o.namespace),
     dummyKey: `dummy:${o.key}`,
     ...(o.algorithms ? { algorithms: o.algorithms } : {}),
+    ...(o.sha256UserAgents ? { sha256UserAgents: o.sha256UserAgents } : {}),
   });
 }

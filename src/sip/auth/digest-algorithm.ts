@@ -7,8 +7,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
-/** The algorithms offered, most preferred first (RFC 7616 §3.7: the client picks the first it supports). */
-export const OFFERED_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+/**
+ * The algorithms offered by default: MD5 alone, which every client answers (see digest-offer.ts
+ * for SHA-256 to the clients known to answer it). Accepted are both, whatever was offered.
+ */
+export const OFFERED_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5'];
 
 /** Maps the `algorithm` parameter (case-insensitive; absent = MD5) to an algorithm we support. */
 export function algorithmOf(param: string | undefined): DigestAlgorithm | undefined {

@@ -14,9 +14,10 @@
 import { createHmac } from 'node:crypto';
 import { parseCredentials } from './digest-credentials-parser.ts';
 import type { DigestCredentials } from './digest-credentials-parser.ts';
-import { algorithmOf, digestLength, digestResponse, sameDigest } from './digest-algorithm.ts';
+import { algorithmOf, digestLength, digestResponse, OFFERED_ALGORITHMS, sameDigest } from './digest-algorithm.ts';
 import type { DigestAlgorithm } from './digest-algorithm.ts';
 import { buildChallenges } from './digest-challenge.ts';
+import { algorithmsFor } from './digest-offer.ts';
 import type { CredentialStore } from './credential-store.ts';
 import { digestUriMatches } from './digest-uri.ts';
 import type { NonceIssuer } from './nonce-issuer.ts';
@@ -31,6 +32,8 @@ export interface DigestRequest {
    * made for one destination cannot authorise a call to another.
    */
   requestUri?: string;
+  /** The client's User-Agent: picks the algorithms of a challenge (digest-offer.ts). */
+  userAgent?: string;
 }
 
 export type AuthResult =
@@ -47,11 +50,13 @@ export interface DigestAuthenticatorOptions {
   /** Key for the dummy HA1 of unknown users (so their digest costs the same work). */
   dummyKey: string | Buffer;
   /**
-   * Algorithms challenged with, in order (default SHA-256, MD5). Many devices answer only the
-   * first challenge and fail on SHA-256; listing MD5 first serves them. Credentials with any
-   * supported algorithm are accepted whatever this says.
+   * Algorithms challenged with, in order (default MD5 alone: some clients give up on a response
+   * naming an algorithm they lack, sipp answers only the first). Credentials with any supported
+   * algorithm are accepted whatever this says.
    */
   algorithms?: readonly DigestAlgorithm[];
+  /** User-Agent substrings of clients also offered SHA-256 (first). */
+  sha256UserAgents?: readonly string[];
 }
 
 const NC = /^[0-9a-fA-F]{8}$/;
@@ -63,8 +68,9 @@ export class DigestAuthenticator {
     return this.opts.realm;
   }
 
-  /** A fresh challenge (401/407 header values). */
-  challenge(stale = false): AuthResult & { kind: 'challenge' } {
+  /** A fresh challenge (401/407 header values) for a client with this User-Agent. */
+  challenge(stale = false, userAgent?: string): AuthResult & { kind: 'challenge' } {
+    const offer = { algorithms: this.opts.algorithms ?? OFFERED_ALGORITHMS, sha256UserAgents: this.opts.sha256UserAgents ?? [] };
     return {
       kind: 'challenge',
       stale,
@@ -72,28 +78,35 @@ export class DigestAuthenticator {
         realm: this.opts.realm,
         nonce: this.opts.nonces.issue(this.opts.realm),
         stale,
-        ...(this.opts.algorithms ? { algorithms: this.opts.algorithms } : {}),
+        algorithms: algorithmsFor(offer, userAgent),
       }),
     };
   }
 
   async authenticate(req: DigestRequest): Promise<AuthResult> {
-    if (req.authorization.length === 0) return this.challenge();
+    const ua = req.userAgent;
+    if (req.authorization.length === 0) return this.challenge(false, ua);
     const parsed = parseCredentials(req.authorization);
     if (!parsed.ok) return { kind: 'malformed', reason: parsed.reason };
     const ours = parsed.credentials.filter((c): c is DigestCredentials => c.scheme === 'digest' && c.params.get('realm') === this.opts.realm);
-    if (ours.length === 0) return this.challenge();
+    if (ours.length === 0) return this.challenge(false, ua);
     // Prefer a credential whose algorithm we support, SHA-256 first.
     const supported = ours
       .map((c) => ({ c, algorithm: algorithmOf(c.params.get('algorithm')) }))
       .filter((x): x is { c: DigestCredentials; algorithm: DigestAlgorithm } => x.algorithm !== undefined)
       .sort((a, b) => (a.algorithm === 'SHA-256' ? 0 : 1) - (b.algorithm === 'SHA-256' ? 0 : 1));
     const chosen = supported[0];
-    if (!chosen) return this.challenge();
-    return this.verify(req.method, chosen.c, chosen.algorithm, req.requestUri);
+    if (!chosen) return this.challenge(false, ua);
+    return this.verify(req.method, chosen.c, chosen.algorithm, req.requestUri, ua);
   }
 
-  private async verify(method: string, cred: DigestCredentials, algorithm: DigestAlgorithm, requestUri: string | undefined): Promise<AuthResult> {
+  private async verify(
+    method: string,
+    cred: DigestCredentials,
+    algorithm: DigestAlgorithm,
+    requestUri: string | undefined,
+    ua: string | undefined,
+  ): Promise<AuthResult> {
     const p = cred.params;
     const username = p.get('username');
     const nonce = p.get('nonce');
@@ -118,7 +131,7 @@ export class DigestAuthenticator {
     }
 
     const nonceCheck = this.opts.nonces.check(this.opts.realm, nonce);
-    if (nonceCheck.kind === 'invalid') return this.challenge();
+    if (nonceCheck.kind === 'invalid') return this.challenge(false, ua);
 
     const stored = await this.opts.credentials.findCredentials(username, this.opts.realm);
     // Unknown users cost the same digest as known ones, against a per-user dummy HA1.
@@ -127,9 +140,9 @@ export class DigestAuthenticator {
     const right = response.length === digestLength(algorithm) && sameDigest(expected, response);
     if (!right || !stored) return { kind: 'forbidden', username };
 
-    if (nonceCheck.kind === 'expired') return this.challenge(true);
+    if (nonceCheck.kind === 'expired') return this.challenge(true, ua);
     const fresh = await this.opts.nonceUses.accept(nonce, count, nonceCheck.remainingMs);
-    if (!fresh) return this.challenge(true);
+    if (!fresh) return this.challenge(true, ua);
     return { kind: 'authenticated', accountId: stored.accountId, username, algorithm };
   }
 

@@ -1,6 +1,6 @@
 /**
  * WWW-Authenticate / Proxy-Authenticate challenges (RFC 7616 §3.3, RFC 8760): one challenge
- * per offered algorithm, SHA-256 first, each with qop="auth" and the same nonce.
+ * per offered algorithm, in the order given (SHA-256 before MD5 when both), each with qop="auth" and the same nonce.
  */
 import { OFFERED_ALGORITHMS } from './digest-algorithm.ts';
 import type { DigestAlgorithm } from './digest-algorithm.ts';

@@ -92,7 +92,12 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
   const r = parsed.value;
 
   const authorization = req.get('authorization');
-  const auth = await opts.authenticator.authenticate({ method: req.method, authorization: authorization === undefined ? [] : [authorization] });
+  const userAgent = req.get('user-agent');
+  const auth = await opts.authenticator.authenticate({
+    method: req.method,
+    authorization: authorization === undefined ? [] : [authorization],
+    ...(userAgent === undefined ? {} : { userAgent }),
+  });
   switch (auth.kind) {
     case 'challenge':
       sendSipError(res, 'UNAUTHENTICATED', { headers: { 'WWW-Authenticate': repeatedHeader('WWW-Authenticate', auth.challenges) } });
