@@ -110,6 +110,30 @@ export const ERRORS = {
     sip: [403, 'Too Many Contacts'],
     message: 'the registration would hold more contacts than allowed',
   },
+  EMERGENCY_NOT_SUPPORTED: {
+    code: 'EMERGENCY_NOT_SUPPORTED',
+    http: 404,
+    sip: [404, 'Emergency Calls Not Supported'],
+    message: 'an emergency number was dialled: emergency calls cannot be placed through this service',
+  },
+  SHORT_CODE_NOT_SUPPORTED: {
+    code: 'SHORT_CODE_NOT_SUPPORTED',
+    http: 404,
+    sip: [404, 'Short Codes Not Supported'],
+    message: 'a short code or service code was dialled; only full numbers can be called',
+  },
+  ADDRESS_INCOMPLETE: {
+    code: 'ADDRESS_INCOMPLETE',
+    http: 400,
+    sip: [484, 'Address Incomplete'],
+    message: 'the dialled number is too short to be complete (an area code or country code is missing)',
+  },
+  NOT_A_PHONE_NUMBER: {
+    code: 'NOT_A_PHONE_NUMBER',
+    http: 404,
+    sip: [404, 'Not A Phone Number'],
+    message: 'what was dialled is not a phone number that can be called',
+  },
   NUMBER_NOT_FOUND: {
     code: 'NUMBER_NOT_FOUND',
     http: 404,

@@ -53,7 +53,7 @@ export async function start(config: Config) {
   const redis = await connectRedis(config.redisUrl, 'softswitch');
   const writerRedis = await connectRedis(config.redisUrl, 'softswitch-ledger');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
-  const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
+  const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength, defaultCountry: config.defaultAccountCountry });
   const tariffs = new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds });
 
   const writer = new LedgerWriter(writerRedis, new PostgresLedgerSink(pool), {

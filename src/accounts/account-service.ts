@@ -63,12 +63,15 @@ const ROW = `id, number, customer_id as "customerId", kind, status, currency, ta
 export interface AccountServiceOptions {
   /** Digits of a system-assigned PIN (docs/security.md: the PIN space against the wrong-PIN budget). */
   pinLength?: number;
+  /** Country (ISO 3166 alpha-2) of accounts created without one: their dialling plan (DEFAULT_ACCOUNT_COUNTRY). */
+  defaultCountry?: string;
 }
 
 export const DEFAULT_PIN_LENGTH = 12;
 
 export class AccountService implements AccountPorts {
   private readonly pinLength: number;
+  private readonly defaultCountry: string;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -77,6 +80,7 @@ export class AccountService implements AccountPorts {
     o: AccountServiceOptions = {},
   ) {
     this.pinLength = o.pinLength ?? DEFAULT_PIN_LENGTH;
+    this.defaultCountry = o.defaultCountry ?? 'GB';
   }
 
   async createCustomer(c: NewCustomer): Promise<number> {
@@ -103,6 +107,7 @@ export class AccountService implements AccountPorts {
 
   async createAccount(a: NewAccount): Promise<Account> {
     if (!/^[A-Z]{3}$/.test(a.currency)) throw new AppError('VALIDATION_FAILED', 'currency must be an ISO 4217 code');
+    if (a.country != null && !/^[A-Z]{2}$/.test(a.country)) throw new AppError('VALIDATION_FAILED', 'country must be an ISO 3166 alpha-2 code (GB, US…)');
     const floor = assertMicros(a.creditFloor ?? 0, 'creditFloor');
     const cap = a.dailySpendCap == null ? null : assertMicros(a.dailySpendCap, 'dailySpendCap', { nonNegative: true });
     const maxCalls = a.maxConcurrentCalls ?? 2;
@@ -126,7 +131,7 @@ export class AccountService implements AccountPorts {
           maxCalls,
           cap,
           floor,
-          a.country ?? 'GB',
+          a.country ?? this.defaultCountry,
           a.username ?? null,
           passwordHash,
         ],

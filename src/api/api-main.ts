@@ -51,7 +51,7 @@ export async function startApi(config: Config) {
   await migrate(pool, config.databaseSchema);
   const redis = await connectRedis(config.redisUrl, 'softswitch-api');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
-  const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength });
+  const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength, defaultCountry: config.defaultAccountCountry });
   const { app, ctx } = await buildApi({
     log,
     pool,

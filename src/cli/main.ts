@@ -243,7 +243,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
     /* reported by the failing command */
   });
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
-  const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength });
+  const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength, defaultCountry: config.defaultAccountCountry });
   const ctx: Ctx = { config, pool, redis, store, accounts, out };
   const routingCtx = () => ({ routing: new RoutingData(pool, accounts), audit: new AuditLog(pool), actor: ACTOR, out });
   const [sub, ...args] = rest;

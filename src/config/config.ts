@@ -73,6 +73,12 @@ const SCHEMA = {
   demoPin: { env: 'DEMO_PIN', kind: 'string', default: '', doc: 'PIN of the demo account when it is created (random if empty)' },
   demoPassword: { env: 'DEMO_PASSWORD', kind: 'string', default: '', doc: 'self-care password of the demo account when it is created (random if empty)' },
   demoSipPassword: { env: 'DEMO_SIP_PASSWORD', kind: 'string', default: '', doc: 'SIP password of the demo device when it is created (random if empty)' },
+  defaultAccountCountry: {
+    env: 'DEFAULT_ACCOUNT_COUNTRY',
+    kind: 'string',
+    default: 'GB',
+    doc: "country (ISO 3166 alpha-2) of accounts created without one: how their subscribers' national numbers are read (README: the dialling plan)",
+  },
   sipRealm: { env: 'SIP_REALM', kind: 'string', default: 'softswitch.local', doc: 'SIP digest realm' },
   sipDigestAlgorithms: {
     env: 'SIP_DIGEST_ALGORITHMS',
@@ -534,6 +540,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if ((out.reservationSliceSeconds as number) >= (out.maxCallSeconds as number)) {
       problems.push('RESERVATION_SLICE_SECONDS must be smaller than MAX_CALL_SECONDS');
     }
+    if (!/^[A-Z]{2}$/.test(String(out.defaultAccountCountry))) problems.push('DEFAULT_ACCOUNT_COUNTRY must be an ISO 3166 alpha-2 code such as GB or US');
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(out.redisNamespace as string)) problems.push('REDIS_NAMESPACE must be 1-32 characters of [A-Za-z0-9_-]');
     const algs = String(out.sipDigestAlgorithms)
       .split(',')

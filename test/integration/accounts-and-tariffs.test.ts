@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountService } from '../../src/accounts/account-service.ts';
 import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { AppError } from '../../src/errors.ts';
@@ -56,7 +57,15 @@ describe('accounts: bad input is refused with a clear error and changes nothing'
     await expect(svc.createAccount({ customerId, currency: 'GBP', tariffId: 'nope' })).rejects.toMatchObject({ code: 'UNKNOWN_TARIFF' });
     await expect(svc.createAccount({ customerId, currency: 'gbp' })).rejects.toBeInstanceOf(AppError);
     await expect(svc.createAccount({ customerId, currency: 'GBP', creditFloor: 0.5 })).rejects.toThrow(RangeError);
+    await expect(svc.createAccount({ customerId, currency: 'GBP', country: 'gb' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("an account's country (its dialling plan) defaults to the configured one", async () => {
+    const svc = new AccountService(s.pool, s.store, 'p'.repeat(32), { defaultCountry: 'ES' });
+    const customerId = await svc.createCustomer({ name: 'Country Default' });
+    expect((await svc.createAccount({ customerId, currency: 'EUR' })).country).toBe('ES');
+    expect((await svc.createAccount({ customerId, currency: 'EUR', country: 'IT' })).country).toBe('IT');
   });
 });
 

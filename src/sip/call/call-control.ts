@@ -12,7 +12,7 @@ import type { Carrier, RouteAttempt, RoutingMode } from '../routing/route-plan.t
 import { CreditTimer } from './credit-timer.ts';
 import { realClock } from '../../common/clock.ts';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
-import { normaliseDialled } from './dialled-number.ts';
+import { readDialled } from './dialled-number.ts';
 import type { CallLegs } from './leg-state.ts';
 import { LiveCallRegistry } from './live-call-registry.ts';
 import { CallState } from './prepaid-call.ts';
@@ -212,8 +212,9 @@ export class CallControl {
 
   /** Screens, rates and authorises `dialled` for the account; on success the first slice is reserved (settle releases it). */
   async authorise(call: PrepaidCall, account: Account, dialled: string, log: Logger): Promise<Authorised | Refused> {
-    const destination = normaliseDialled(dialled, account.country);
-    if (!destination) return { ok: false, code: 'VALIDATION_FAILED', detail: 'destination is not a diallable number' };
+    const read = readDialled(dialled, account.country);
+    if (!read.ok) return { ok: false, code: read.code, detail: read.detail };
+    const destination = read.destination;
     call.destination = destination;
     if (account.status !== 'active') return { ok: false, code: account.status === 'closed' ? 'ACCOUNT_CLOSED' : 'ACCOUNT_SUSPENDED' };
     if (await this.deps.isBlocked(destination)) return { ok: false, code: 'DESTINATION_BLOCKED' };

@@ -1,5 +1,61 @@
-import { normaliseNumber } from '../../accounts/e164.ts';
 import { DIAL_PLANS, dialPlanFor } from './dial-plans.ts';
+import type { DialPlan } from './dial-plans.ts';
+
+/** Why a dialled string is no destination: each has its SIP status (404 or 484) and reason phrase (src/errors.ts). */
+export type DiallingRefusal = 'EMERGENCY_NOT_SUPPORTED' | 'SHORT_CODE_NOT_SUPPORTED' | 'ADDRESS_INCOMPLETE' | 'NOT_A_PHONE_NUMBER';
+
+export type Dialled = { ok: true; destination: string } | { ok: false; code: DiallingRefusal; detail: string };
+
+/** Dialled anywhere: the numbers phones treat as emergency numbers whatever the network. */
+const EMERGENCY_EVERYWHERE = ['112', '911', '999'];
+/** A number written without '+' or a prefix and shorter than this is not read as E.164. */
+const MIN_BARE_E164 = 10;
+
+const refuse = (code: DiallingRefusal, detail: string): Dialled => ({ ok: false, code, detail });
+
+/**
+ * A number as a subscriber dials it, read with the dialling plan of the account's country
+ * (dial-plans.ts): `+447700900123`, `00447700900123` (the international prefix), `07700900123`
+ * (national, trunk prefix), `447700900123` (E.164 without '+': 10 digits or more), national
+ * numbers without a trunk prefix where the country has none (Spain, Italy) and NANP's ten digits.
+ * Emergency numbers, short codes and service codes (`*44#`) are refused, each with its reason;
+ * a number too short to be complete is `ADDRESS_INCOMPLETE` (484). Separators ` ().-` are ignored.
+ */
+export function readDialled(dialled: string, accountCountry: string): Dialled {
+  const s = dialled.replace(/[\s().-]/g, '');
+  if (s === '' || !/^\+?[0-9*#]+$/.test(s)) return refuse('NOT_A_PHONE_NUMBER', 'only digits, with an optional leading +, can be dialled');
+  if (/[*#]/.test(s)) return refuse('SHORT_CODE_NOT_SUPPORTED', 'service codes (* and #) are not supported');
+  const plan = dialPlanFor(accountCountry);
+  if (!s.startsWith('+')) {
+    if (EMERGENCY_EVERYWHERE.includes(s) || (plan.emergency ?? []).includes(s))
+      return refuse('EMERGENCY_NOT_SUPPORTED', `${s} is an emergency number: call it from a mobile or landline phone`);
+    if (s.length <= 6) return refuse('SHORT_CODE_NOT_SUPPORTED', 'short codes are not supported: dial the full number');
+  }
+  const e164 = toE164(s, plan);
+  if (typeof e164 !== 'string') return e164;
+  if (e164.length > 15) return refuse('NOT_A_PHONE_NUMBER', 'longer than an international number can be (15 digits)');
+  if (!/^[1-9]/.test(e164)) return refuse('NOT_A_PHONE_NUMBER', 'no country code starts with 0');
+  const known = Object.values(DIAL_PLANS).find((p) => p.countryCode !== '' && e164.startsWith(p.countryCode));
+  const national = known ? e164.length - known.countryCode.length : e164.length;
+  if (e164.length < 7 || national < (known?.minNational ?? 4)) return refuse('ADDRESS_INCOMPLETE', 'the number is too short: dial it with its area code');
+  const destination = withoutInnerTrunkPrefix(e164);
+  if (destination === undefined) return refuse('NOT_A_PHONE_NUMBER', 'a trunk prefix written twice after the country code');
+  return { ok: true, destination };
+}
+
+/** E.164 digits (no '+') of a cleaned dialled string, or the refusal. */
+function toE164(s: string, plan: DialPlan): string | Dialled {
+  if (s.startsWith('+')) return s.slice(1);
+  if (plan.internationalPrefix && s.startsWith(plan.internationalPrefix)) return s.slice(plan.internationalPrefix.length);
+  if (plan.trunkPrefix && s.startsWith(plan.trunkPrefix)) {
+    if (plan.countryCode === '') return refuse('NOT_A_PHONE_NUMBER', "the account's country has no dialling plan here: dial the number with +");
+    return `${plan.countryCode}${s.slice(plan.trunkPrefix.length)}`;
+  }
+  if (plan.countryCode !== '' && plan.trunkPrefix === '' && !s.startsWith(plan.countryCode)) return `${plan.countryCode}${s}`;
+  if (plan.countryCode === '1' && s.length === 10) return `1${s}`;
+  if (s.length < MIN_BARE_E164) return refuse('ADDRESS_INCOMPLETE', 'the number is incomplete: dial it with its area code, or with + and the country code');
+  return s;
+}
 
 /**
  * The one place a dialled number becomes the destination that is screened (blocklist), rated,
@@ -16,9 +72,12 @@ import { DIAL_PLANS, dialPlanFor } from './dial-plans.ts';
  * countries not in DIAL_PLANS.
  */
 export function normaliseDialled(dialled: string, accountCountry: string): string | undefined {
-  const e164 = normaliseNumber(dialled, dialPlanFor(accountCountry));
-  if (e164 === undefined) return undefined;
-  const digits = e164.slice(1);
+  const r = readDialled(dialled, accountCountry);
+  return r.ok ? r.destination : undefined;
+}
+
+/** E.164 digits with a national trunk prefix after the country code removed (see normaliseDialled); undefined when written twice. */
+function withoutInnerTrunkPrefix(digits: string): string | undefined {
   for (const [countryCode, trunkPrefix] of TRUNK_PREFIXES) {
     if (!digits.startsWith(countryCode)) continue;
     let national = digits.slice(countryCode.length);

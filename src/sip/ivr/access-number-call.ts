@@ -82,6 +82,10 @@ const REFUSAL_PROMPT: Partial<Record<ErrorCode, PromptName>> = {
   INSUFFICIENT_CREDIT: 'insufficient-credit',
   DAILY_CAP_REACHED: 'insufficient-credit',
   VALIDATION_FAILED: 'unknown-destination',
+  NOT_A_PHONE_NUMBER: 'unknown-destination',
+  ADDRESS_INCOMPLETE: 'unknown-destination',
+  SHORT_CODE_NOT_SUPPORTED: 'unknown-destination',
+  EMERGENCY_NOT_SUPPORTED: 'unknown-destination',
   NO_RATE: 'unknown-destination',
   DESTINATION_BLOCKED: 'destination-not-allowed',
 };
