@@ -17,10 +17,11 @@ import { isEntryModule, runAppProcess } from './common/process-lifecycle.ts';
 import type { Config } from './config/config.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
-import { DEMO, seedDemo } from './demo/demo-seed.ts';
+import { seedDemo } from './demo/demo-seed.ts';
 import { LedgerWriter } from './ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from './ledger/postgres-ledger-sink.ts';
 import { createLogger } from './observability/logger.ts';
+import { bannerLines, whenAnswering } from './demo/demo-banner.ts';
 import { createSipMetrics } from './observability/sip-metrics.ts';
 import { EmbeddedMediaServer } from './media/embedded/embedded-media-server.ts';
 import { PromptStore } from './media/embedded/prompt-store.ts';
@@ -221,27 +222,20 @@ export async function start(config: Config) {
   return { log, port, demo, stop, balances, accounts, pool };
 }
 
-function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo']>, config: Config): void {
+/** The demo banner, once the account API (its own process) answers: every URL in it then works. */
+async function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo']>, config: Config): Promise<void> {
   const api = `http://${config.apiHost}:${config.apiPort}`;
-  const lines = d.created
-    ? [
-        `Demo account ${DEMO.accountNumber} created (id ${d.accountId}), balance 10.00 GBP. Shown once, note them:`,
-        `  self-care login:  ${DEMO.username} / ${d.password}`,
-        `  PIN:              ${d.pin}`,
-        `  caller ID registered for PIN-less calls: ${DEMO.cli}`,
-        `  SIP device:       ${DEMO.sipUsername} / ${d.sipPassword}  (realm ${config.sipRealm}; register to sip:127.0.0.1:5060)`,
-        `  access number:    ${DEMO.accessNumber} (from the demo carrier ${DEMO.carrier.address}); outbound calls go to a test carrier at ${DEMO.carrier.address}:${DEMO.carrier.port}: sipp -sn uas -i ${DEMO.carrier.address} -p ${DEMO.carrier.port}`,
-        `  operator API key: ${d.apiKey}`,
-        `  live balance:     curl -s -H "Authorization: Bearer ${d.apiKey}" ${api}/v1/accounts/${d.accountId}/balance`,
-        `  top up 5.00:      curl -s -X POST -H "Authorization: Bearer ${d.apiKey}" -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' -d '{"amount":5000000}' ${api}/v1/accounts/${d.accountId}/topups`,
-      ]
-    : [
-        `Demo account ${DEMO.accountNumber} exists (id ${d.accountId}); its PIN, passwords and API key were shown when it was created.`,
-        `  new API key: npm run -s cli -- api-key create mine billing`,
-      ];
-  process.stdout.write(
-    `\n${lines.join('\n')}\n  customer pages:    ${api}/my   operator console: ${api}/console (log in with an API key)\n  API documentation: ${api}/docs\n  readiness:         curl -s http://${config.httpHost}:${config.httpPort}/ready\n\n`,
-  );
+  const answering = await whenAnswering(`${api}/health`, 60_000);
+  const lines = bannerLines(d, {
+    apiHost: config.apiHost,
+    apiPort: config.apiPort,
+    httpHost: config.httpHost,
+    httpPort: config.httpPort,
+    sipRealm: config.sipRealm,
+    sip: '127.0.0.1:5060',
+  });
+  if (!answering) lines.unshift(`The account API at ${api} did not answer within 60 s: its URLs below work once it does.`);
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 
 if (isEntryModule(import.meta.url)) {
@@ -250,7 +244,7 @@ if (isEntryModule(import.meta.url)) {
     start,
     signalMessage: 'signal received',
     started: (app, config) => {
-      if (app.demo) printDemo(app.demo, config);
+      if (app.demo) void printDemo(app.demo, config);
     },
   });
 }

@@ -15,7 +15,7 @@ export interface HttpDeps {
  * orchestrators. The account API runs as its own process (src/api/api-main.ts).
  */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger });
+  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'health' }) as FastifyBaseLogger });
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler((req, reply) =>
     problemHandler(Object.assign(new Error(`no route ${req.method} ${req.url}`), { statusCode: 404, code: 'NOT_FOUND' }), req, reply),

@@ -10,7 +10,10 @@ const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
 
 type V = [number, number, number];
 const parse = (v: string): V => {
-  const [a = 0, b = 0, c = 0] = v.replace(/^v/, '').split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : 0));
+  const [a = 0, b = 0, c = 0] = v
+    .replace(/^v/, '')
+    .split('.')
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : 0));
   return [a, b, c];
 };
 const cmp = (x: V, y: V) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
