@@ -4,6 +4,7 @@
  * reach their own account. Where the API has no self-care route (SIP devices, top-up history),
  * the page reads the account of the session directly and writes the audit row itself.
  */
+import { callerIdText, callResultText } from './call-cells.ts';
 import { AppError } from '../../errors.ts';
 import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -105,7 +106,7 @@ function callsTable(t: Texts, me: Me, items: Record<string, unknown>[], empty = 
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${t.calls.caption}"><table>
     <caption>${t.calls.caption}</caption>
     <thead><tr><th scope="col">${t.calls.start}</th><th scope="col">${t.calls.dialled}</th><th scope="col">${t.calls.cli}</th><th scope="col">${t.calls.duration}</th><th scope="col" class="num">${t.calls.cost}</th><th scope="col">${t.calls.result}</th></tr></thead>
-    <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.startTime)}</td><td>${c.dialledNumber as string}</td><td>${c.cli as string}</td><td>${durationText(c.durationMs)}</td><td class="num">${money(t, me, c.cost)}</td><td>${c.disposition as string}</td></tr>`)}</tbody>
+    <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.startTime)}</td><td>${c.dialledNumber as string}</td><td>${callerIdText(t, c)}</td><td>${durationText(c.durationMs)}</td><td class="num">${money(t, me, c.cost)}</td><td>${callResultText(t, c)}</td></tr>`)}</tbody>
   </table></div>`;
 }
 
@@ -213,7 +214,6 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       <section aria-labelledby="live-h">
         <h2 id="live-h">${t.home.callsInProgress}</h2>
         <div class="table-wrap" tabindex="0" role="region" aria-label="${t.home.callsInProgress}"><table>
-          <caption>${t.home.callsInProgress}</caption>
           <thead><tr><th scope="col">${t.home.liveNumber}</th><th scope="col">${t.home.liveState}</th><th scope="col">${t.home.liveSince}</th></tr></thead>
           <tbody data-live-calls>${liveCallRows(t, live)}</tbody>
         </table></div>
@@ -497,7 +497,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
         ${
           ledger.length === 0
             ? html`<p>${p.none}</p>`
-            : html`<div class="table-wrap" tabindex="0" role="region" aria-label="${p.history}"><table><caption>${p.history}</caption>
+            : html`<div class="table-wrap" tabindex="0" role="region" aria-label="${p.history}"><table>
           <thead><tr><th scope="col">${t.common.when}</th><th scope="col">${p.kind}</th><th scope="col" class="num">${t.common.amount}</th><th scope="col" class="num">${t.common.balanceAfter}</th></tr></thead>
           <tbody>${ledger.map((r) => html`<tr><td>${dateTimeText(t, r.occurredAt)}</td><td>${r.kind}</td><td class="num">${money(t, me, r.amount)}</td><td class="num">${money(t, me, r.balanceAfter)}</td></tr>`)}</tbody></table></div>`
         }

@@ -88,10 +88,14 @@ function show(web: Web, req: FastifyRequest, reply: FastifyReply, op: Op, curren
   return sendPage(web, req, reply, { notice: message(t, q.m), error: message(t, q.e), ...o, nav: nav(t, op, current) });
 }
 
+const EMPTY_TABLE = 'None yet.';
+
+/** A table; with no rows, one row that says so (never an empty grid). */
 function table(caption: string, head: string[], rows: Html[], numeric: number[] = []): Html {
+  const body = rows.length === 0 ? [html`<tr><td colspan="${String(head.length)}">${EMPTY_TABLE}</td></tr>`] : rows;
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${caption}"><table><caption>${caption}</caption>
     <thead><tr>${head.map((h, i) => html`<th scope="col"${numeric.includes(i) ? html` class="num"` : ''}>${h}</th>`)}</tr></thead>
-    <tbody>${rows}</tbody></table></div>`;
+    <tbody>${body}</tbody></table></div>`;
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
@@ -174,10 +178,13 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     };
   };
 
+  // also sent, rendered, by the dashboard's live refresh: an empty list is a row that says so
   const activeRows = (d: Pick<Awaited<ReturnType<typeof dashboard>>, 'active'>) =>
-    d.active.map(
-      (a) => html`<tr><td><a href="/console/accounts/${a.id}">${a.id}</a></td><td class="num">${a.available}</td><td class="num">${a.calls}</td></tr>`,
-    );
+    d.active.length === 0
+      ? [html`<tr><td colspan="3">${EMPTY_TABLE}</td></tr>`]
+      : d.active.map(
+          (a) => html`<tr><td><a href="/console/accounts/${a.id}">${a.id}</a></td><td class="num">${a.available}</td><td class="num">${a.calls}</td></tr>`,
+        );
 
   app.get('/console', pageRoute('Operator dashboard: calls in progress, calls per second, balances, ledger-writer lag'), async (req, reply) => {
     const op = await signedIn(web, req, reply);

@@ -88,6 +88,7 @@ export function sendPage(web: Web, req: FastifyRequest, reply: FastifyReply, o: 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} · ${t.product}</title>
+<link rel="icon" href="/web/assets/favicon.svg?v=${web.assetVersion}" type="image/svg+xml">
 <link rel="stylesheet" href="/web/assets/app.css?v=${web.assetVersion}">
 <script src="/web/assets/app.js?v=${web.assetVersion}" defer></script>
 </head>

@@ -17,7 +17,11 @@ import { T, pageRoute, sendPage } from './web-kit.ts';
 import type { Web } from './web-kit.ts';
 import { securityHeaders } from './web-security.ts';
 
-const ASSETS: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+const ASSETS: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
+};
 
 export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(new URL(`./assets/${name}`, import.meta.url)) }]));
@@ -61,6 +65,8 @@ export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): P
       return reply.header('cache-control', 'public, max-age=86400').type(f.type).send(f.body);
     });
 
+    // browsers ask for /favicon.ico whatever the page links to
+    scope.get('/favicon.ico', pageRoute('The icon of the web pages'), async (_req, reply) => reply.redirect(`/web/assets/favicon.svg?v=${assetVersion}`, 301));
     scope.get('/my/', pageRoute('Customer pages'), async (_req, reply) => reply.redirect('/my', 303));
     customerPages(web, scope);
     operatorPages(web, scope);
