@@ -151,6 +151,7 @@ export async function start(config: Config) {
           maxCallSeconds: config.maxCallSeconds,
           extendLeadSeconds: config.creditExtendLeadSeconds,
           warnSeconds: config.creditWarnSeconds,
+          minCallSeconds: config.creditMinCallSeconds,
           registrar: { minExpires: config.registrarMinExpires, maxExpires: config.registrarMaxExpires, maxContacts: config.registrarMaxContacts },
           ivr: {
             announceBalance: config.ivrAnnounceBalance,

@@ -73,6 +73,8 @@ export interface SipSettings {
   maxCallSeconds: number;
   extendLeadSeconds: number;
   warnSeconds: number;
+  /** CREDIT_MIN_CALL_SECONDS: calls the credit cannot carry this long are refused (default 0: any). */
+  minCallSeconds?: number;
   registrar: { minExpires: number; maxExpires: number; maxContacts: number };
   /** Larger header sections are refused with 400 (default 8192 bytes). */
   maxHeaderBytes?: number;
@@ -229,6 +231,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       maxCallSeconds: s.maxCallSeconds,
       extendLeadSeconds: s.extendLeadSeconds,
       warnSeconds: s.warnSeconds,
+      ...(s.minCallSeconds ? { minCallSeconds: s.minCallSeconds } : {}),
     },
   });
   const outbound = new OutboundCall({

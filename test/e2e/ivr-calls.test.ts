@@ -42,7 +42,7 @@ describe('access numbers: calls', () => {
     // the whole greeting, exactly as the prompt files say it, with nothing between
     await c.expectHeard(['welcome', ...en.balance(1_000_000, 'GBP'), 'enter-destination']);
     c.press(`00${UK}#`);
-    await c.expectHeard([...en.minutes(1), 'connecting']);
+    await c.expectHeard([...en.remaining(100), 'connecting']);
     await h.waitIvrState(c.callId, IvrState.Connected);
     await c.hangup();
     clean(await carrier.done);
@@ -96,9 +96,11 @@ describe('access numbers: calls', () => {
     const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { timeoutSec: 30 });
     const c = await dialIn(cli);
     await keyAt(c, 'enter-destination', `00${UK}#`);
-    await c.expectHeard([...en.minutes(0), 'connecting'], { anywhere: true });
+    // the real time, not "0 minutes" and not "one minute remaining"
+    await c.expectHeard([...en.remaining(9), 'connecting'], { anywhere: true });
+    expect(en.remaining(9)).toEqual(['you-have', 'numbers/9', 'time/seconds']);
     await h.waitIvrState(c.callId, IvrState.Connected);
-    await c.expectHeard(['one-minute-remaining'], { anywhere: true, timeoutMs: 15_000 });
+    await c.expectHeard(en.remaining(3), { anywhere: true, timeoutMs: 15_000 });
     await c.expectHeard(['goodbye'], { anywhere: true, timeoutMs: 15_000 });
     await c.waitBye();
     clean(await carrier.done);

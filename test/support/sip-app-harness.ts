@@ -83,6 +83,7 @@ export interface HarnessOptions {
   accountCps?: number;
   /** Seconds before a cut for lack of credit at which the caller is warned (default 0: no warning). */
   warnSeconds?: number;
+  minCallSeconds?: number;
   /** The embedded media server for access-number calls (none: access numbers get 503). */
   media?: { portMin: number; portMax: number; rtpTimeoutMs?: number };
   ivr?: Partial<IvrSettings>;
@@ -268,6 +269,7 @@ export class SipAppHarness {
       maxCallSeconds: opts.maxCallSeconds ?? 60,
       extendLeadSeconds: opts.extendLeadSeconds ?? 2,
       warnSeconds: opts.warnSeconds ?? 0,
+      ...(opts.minCallSeconds ? { minCallSeconds: opts.minCallSeconds } : {}),
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
       ...(opts.keepAliveSeconds ? { durability: { keepAliveSeconds: opts.keepAliveSeconds, orphanAfterKeepAlives: 3 } } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },

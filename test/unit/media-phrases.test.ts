@@ -73,6 +73,14 @@ describe('phrase assembler: balances in micro-units', () => {
     expect(ENGLISH.minutes(0)).toEqual(['you-have', ...n(0), 'time/minutes']);
   });
 
+  it('time remaining says the real time: whole minutes from a minute up, seconds under a minute (never "0 minutes")', () => {
+    expect(ENGLISH.remaining(150)).toEqual(['you-have', ...n(2), 'time/minutes']);
+    expect(ENGLISH.remaining(60)).toEqual(['you-have', ...n(1), 'time/minute']);
+    expect(ENGLISH.remaining(45)).toEqual(['you-have', ...n(40, 5), 'time/seconds']);
+    expect(ENGLISH.remaining(1)).toEqual(['you-have', ...n(1), 'time/second']);
+    expect(ENGLISH.remaining(30.7)).toEqual(['you-have', ...n(30), 'time/seconds']);
+  });
+
   it('a language without a book falls back to English', () => {
     expect(phraseBook('xx')).toBe(ENGLISH);
   });

@@ -30,6 +30,8 @@ export interface PhraseBook {
   balance(micro: number, currency: string): PromptName[];
   /** "you have 34 minutes". */
   minutes(minutes: number): PromptName[];
+  /** Time left, as it is: "you have 2 minutes" from a minute up (whole minutes), "you have 45 seconds" under one. */
+  remaining(seconds: number): PromptName[];
 }
 
 function checkWhole(n: number, what: string, max: number): void {
@@ -157,6 +159,12 @@ function makeBook(language: string, number: (n: number) => PromptName[], currenc
     minutes: (minutes: number): PromptName[] => {
       checkWhole(minutes, 'minutes', 1_000_000_000);
       return ['you-have', ...number(minutes), plural(minutes, ['time/minute', 'time/minutes'])];
+    },
+    remaining: (seconds: number): PromptName[] => {
+      const s = Math.max(0, Math.floor(seconds));
+      checkWhole(s, 'seconds', 1_000_000_000);
+      if (s >= 60) return ['you-have', ...number(div(s, 60)), plural(div(s, 60), ['time/minute', 'time/minutes'])];
+      return ['you-have', ...number(s), plural(s, ['time/second', 'time/seconds'])];
     },
   });
 }

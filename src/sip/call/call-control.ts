@@ -44,6 +44,8 @@ export interface CallControlDeps {
     maxCallSeconds: number;
     extendLeadSeconds: number;
     warnSeconds: number;
+    /** Calls the credit cannot carry this long are refused (402 Insufficient Credit) instead of connected (0: any). */
+    minCallSeconds?: number;
   };
   /** Called when a call is answered (for metrics and tests). */
   onAnswered?: (call: PrepaidCall) => void;
@@ -233,6 +235,8 @@ export class CallControl {
     if (!auth.ok) return { ok: false, code: REFUSAL_CODE[auth.reason] };
     call.to(CallState.Reserved);
     this.keepAlive(call, log);
+    const minimum = this.deps.settings.minCallSeconds ?? 0;
+    if (auth.maxSeconds < minimum) return { ok: false, code: 'INSUFFICIENT_CREDIT', detail: `credit for ${auth.maxSeconds} s, below the ${minimum} s minimum` };
     log.info({ destination, prefix: rate.prefix, maxSeconds: auth.maxSeconds }, 'call authorised');
     const routes = planRoutes(await this.deps.carriers(), destination, this.deps.settings.routingMode);
     if (routes.length === 0) return { ok: false, code: 'NO_ROUTE' };

@@ -440,7 +440,7 @@ class IvrRun {
     }
     this.outbound = { call, auth };
     if (this.callerGone) return 'hangup';
-    return this.say(this.phrases.minutes(Math.floor(auth.maxSeconds / 60))).then((e) => (e === 'done' ? 'authorised' : e));
+    return this.say(this.phrases.remaining(auth.maxSeconds)).then((e) => (e === 'done' ? 'authorised' : e));
   }
 
   private async failOutbound(status: number, reason: string): Promise<IvrEventType> {
@@ -531,7 +531,8 @@ class IvrRun {
     const o = this.outbound!;
     const uac = o.uac!;
     const log = this.log.child({ callId: o.call.facts.callId });
-    const warning: Prompt[] = this.d.settings.warning === 'beep' ? ['tones/beep'] : ['one-minute-remaining'];
+    // the warning says the time really left (CREDIT_WARN_SECONDS before the cut, or less when the credit was shorter)
+    const warning = (secondsLeft: number): Prompt[] => (this.d.settings.warning === 'beep' ? ['tones/beep'] : this.phrases.remaining(secondsLeft));
     return new Promise<IvrEventType>((resolve) => {
       let finished = false;
       const finish = (event: IvrEventType, disposition: string) => {
@@ -560,8 +561,8 @@ class IvrRun {
             if (reason === 'signalling_lost' && state && this.d.sender) byeBothLegs(this.d.sender, state, cutReasonHeader(reason), log);
             queueMicrotask(() => finish('cut', reason));
           },
-          warn: () => {
-            void this.session.inject(warning).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warning not injected'));
+          warn: (secondsLeft: number) => {
+            void this.session.inject(warning(secondsLeft)).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'warning not injected'));
           },
           stillUp: () => dialogStillUp(uac),
           ...(state ? { state } : {}),
