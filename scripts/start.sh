@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
-WANT_SIPP=0 SOFTSWITCH_DATABASES=softswitch scripts/ensure-services.sh
+WANT_SIPP=0 WANT_LINPHONE=0 SOFTSWITCH_DATABASES=softswitch scripts/ensure-services.sh
 . scripts/local-env.sh
 export DEMO_SEED=${DEMO_SEED:-true}
 export LOG_LEVEL=${LOG_LEVEL:-info}
