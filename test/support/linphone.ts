@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -102,7 +102,7 @@ export class Linphone {
       const timer = setInterval(check, 50);
       const deadline = setTimeout(() => {
         clearInterval(timer);
-        reject(new Error(`linphonec: no ${re} within ${timeoutMs} ms; output ends:\n${this.out.slice(-3000)}`));
+        reject(new Error(`linphonec: no ${re} within ${timeoutMs} ms; output ends:\n${this.out.slice(-2000)}\nits SIP log ends:\n${this.logTail()}`));
       }, timeoutMs);
       check();
     });
@@ -120,17 +120,26 @@ export class Linphone {
       this.send('states proxies');
       const m = await this.waitFor(/LinphoneRegistration(Ok|Failed|Cleared)/, 5_000, from).catch(() => undefined);
       if (m?.[1] === 'Ok') return;
-      if (m && m[1] !== undefined) throw new Error(`linphonec: registration ${m[1]}; see ${join(this.home, 'linphone.log')}`);
+      if (m && m[1] !== undefined) throw new Error(`linphonec: registration ${m[1]}; its SIP log ends:\n${this.logTail()}`);
       await new Promise((r) => setTimeout(r, 300));
     }
-    throw new Error(`linphonec: not registered within ${timeoutMs} ms; see ${join(this.home, 'linphone.log')}`);
+    throw new Error(`linphonec: not registered within ${timeoutMs} ms; its SIP log ends:\n${this.logTail()}`);
   }
 
+  /** The end of linphone's own log (SIP messages and state changes). */
+  logTail(chars = 4000): string {
+    const file = join(this.home, 'linphone.log');
+    return existsSync(file) ? readFileSync(file, 'utf8').slice(-chars) : '(no log)';
+  }
+
+  /** Quits (killed after 5 s) and removes its home directory. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.send('quit');
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await this.exited;
-    clearTimeout(killer);
+    if (this.child.exitCode === null) {
+      this.send('quit');
+      const killer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+      await this.exited;
+      clearTimeout(killer);
+    }
+    rmSync(this.home, { recursive: true, force: true });
   }
 }
