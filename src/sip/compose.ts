@@ -4,6 +4,7 @@
  * process's connections and settings. The entry point (src/main.ts) calls it and hands the result
  * to createSipApp (sip-app.ts), which only mounts the middleware lists.
  */
+import { normaliseDialled } from './call/dialled-number.ts';
 import Srf from 'drachtio-srf';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -335,6 +336,16 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
         authenticate: (req, res) => authenticateInvite(req, res, authenticator, failures),
         account: (id) => accounts.get(id),
         outbound,
+        onNet: {
+          callee: async (dialled, account) => {
+            const destination = normaliseDialled(dialled, account.country);
+            if (destination === undefined) return undefined;
+            const owner = await numbers.personalNumber(`+${destination}`);
+            return owner && { number: `+${destination}`, ...owner };
+          },
+          personalNumberOf: (accountId) => numbers.personalNumberOf(accountId),
+          did: didCall,
+        },
       }),
       'access-number': accessNumberCallType({ ivr: accessNumbers }),
       'personal-number': personalNumberCallType({ personalNumber: (e164) => numbers.personalNumber(e164), did: didCall }),

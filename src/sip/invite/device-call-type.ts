@@ -5,6 +5,7 @@
 import { e164FromUser } from '../../accounts/e164.ts';
 import type { Account } from '../../accounts/account-service.ts';
 import type { InviteIdentity } from '../auth/authenticate-invite.ts';
+import type { DidCall } from '../call/did-call.ts';
 import type { OutboundCall } from '../call/outbound-call.ts';
 import { sendSipError } from '../sip-error.ts';
 import { userOf } from '../sip-uri.ts';
@@ -18,6 +19,16 @@ export interface DeviceCallPorts {
   /** The caller's account (cached for a few seconds). */
   account(accountId: number): Promise<Account>;
   outbound: Pick<OutboundCall, 'handle'>;
+  /**
+   * On-net calls: the subscriber whose personal number `dialled` is (read with the caller's
+   * dialling plan), with the caller's own personal number for the caller ID; undefined when it is
+   * nobody's. Such calls ring that subscriber's devices (`did`), never a carrier, and are free.
+   */
+  onNet?: {
+    callee(dialled: string, account: Account): Promise<{ number: string; accountId: number; sipUsername: string | null } | undefined>;
+    personalNumberOf(accountId: number): Promise<string | undefined>;
+    did: Pick<DidCall, 'handle'>;
+  };
 }
 
 export function deviceCallType(ports: DeviceCallPorts): CallType & { readonly kind: 'device' } {
@@ -33,6 +44,17 @@ export function deviceCallType(ports: DeviceCallPorts): CallType & { readonly ki
         return;
       }
       const account = await ports.account(id.accountId);
+      const callee = await ports.onNet?.callee(dialled, account);
+      if (ports.onNet && callee) {
+        const own = await ports.onNet.personalNumberOf(account.id);
+        await ports.onNet.did.handle(req, res, callee, {
+          callId: required(context.callId, 'Call-ID'),
+          cli: own ?? e164FromUser(req.callingNumber ?? '') ?? null,
+          sourceIp: req.source_address,
+          carrier: null,
+        });
+        return;
+      }
       await ports.outbound.handle(
         req,
         res,

@@ -25,7 +25,10 @@ export class NumberDirectory {
   private readonly dids: RefreshingCache<string, PersonalNumber | undefined>;
   private readonly devices: RefreshingCache<string, DeviceUser[]>;
 
-  constructor(pool: pg.Pool, opts: { cacheMs: number; now?: () => number }) {
+  constructor(
+    private readonly pool: pg.Pool,
+    opts: { cacheMs: number; now?: () => number },
+  ) {
     this.access = new RefreshingCache(
       async () => {
         const { rows } = await pool.query<AccessNumber>('select number, language from access_numbers');
@@ -63,6 +66,12 @@ export class NumberDirectory {
   /** The account a personal number `e164` belongs to, if any. */
   personalNumber(e164: string): Promise<PersonalNumber | undefined> {
     return this.dids.get(e164);
+  }
+
+  /** A personal number of `accountId` (the lowest, when it has several), for the caller ID of its on-net calls. */
+  async personalNumberOf(accountId: number): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ number: string }>('select number from dids where account_id = $1 order by number limit 1', [accountId]);
+    return rows[0]?.number;
   }
 
   /** The SIP users a personal number of `accountId` rings: the one it names, or all the account's. */
