@@ -168,7 +168,29 @@ export class DidCall {
       return this.settle(call, log);
     }
     this.clock.clearTimeout(ringTimer);
-    const uas = await this.deps.srf.createUAS(req, res, { localSdp: uac.remote.sdp });
+    let uas: SipDialog;
+    try {
+      uas = await this.deps.srf.createUAS(req, res, { localSdp: uac.remote.sdp });
+    } catch (err) {
+      // The carrier could not be answered: its CANCEL crossed the device's 200 (the SIP server
+      // answered it 487 itself and refused our late 200 as a response to a transaction it no longer
+      // has, or srf reported the CANCEL first). The device that answered is hung up and the call
+      // recorded once, as the carrier ended it.
+      const status = (err as { status?: unknown } | undefined)?.status;
+      // srf rejects with the SIP server's refusal text (a string) or an Error
+      const why = typeof err === 'string' ? err : (err as Error | undefined)?.message;
+      void Promise.resolve(uac.destroy()).catch(() => undefined);
+      if (cancelled || status === 487 || /unknown transaction/i.test(why ?? '')) {
+        log.info({ err: why }, 'the carrier cancelled as the device answered; the device was hung up');
+        call.sipCode = 487;
+        call.disposition = 'cancelled';
+      } else {
+        log.warn({ err: why }, 'the carrier could not be answered; the device was hung up');
+        call.sipCode = typeof status === 'number' ? status : 500;
+        call.disposition = 'failed';
+      }
+      return this.settle(call, log);
+    }
     call.to(CallState.Answered);
     call.answerTime = this.clock.now();
     call.sipCode = 200;
