@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { CallCredit } from '../../billing/credit/call-credit.ts';
 import { realClock } from '../../common/clock.ts';
-import type { Clock } from '../../common/clock.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { sipStatusOf } from '../../errors.ts';
 import { sendSipError } from '../sip-error.ts';
 import type { Binding } from '../registrar/binding-store.ts';
 import { onDialogEnd } from './dialog-end.ts';
+import { readCallLegs } from './leg-state.ts';
+import { LiveCallRegistry } from './live-call-registry.ts';
 import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from './outbound-call.ts';
 import { CallState, PrepaidCall } from './prepaid-call.ts';
 
@@ -30,6 +32,13 @@ export interface DidCallDeps {
   onSettled?: (call: PrepaidCall, result: unknown) => void;
   /** The live bindings of the account's devices the number rings. */
   bindingsFor(accountId: number, sipUsername: string | null): Promise<Binding[]>;
+  /**
+   * Call-state durability, as for device calls: an answered call's legs and CDR facts are kept in
+   * the live-call registry with a keep-alive every `keepAliveMs`, so that if this process dies
+   * another one sends both legs a BYE and writes the CDR (OrphanReaper). `server`: the SIP server
+   * this process is connected to.
+   */
+  durable?: { registry: LiveCallRegistry; owner: string; keepAliveMs: number; server(): string | undefined };
 }
 
 /** Where to send a request for a binding: its Contact, through the address it registered from (NAT). */
@@ -197,10 +206,12 @@ export class DidCall {
     call.disposition = 'answered';
     log.info({ devices: bindings.length }, 'personal-number call answered');
     this.deps.onAnswered?.(call);
+    const keepAlive = this.keepDurable(call, uas, uac, log);
     let ended = false;
     const end = () => {
       if (!ended) {
         ended = true;
+        keepAlive?.();
         void this.settle(call, log);
       }
     };
@@ -212,6 +223,35 @@ export class DidCall {
       void Promise.resolve(uas.destroy()).catch(() => undefined);
       end();
     });
+  }
+
+  /**
+   * Writes the answered call to the live-call registry (its legs, its CDR facts) and keeps it alive
+   * there; returns what removes it when the call ends (undefined without durability, or when the
+   * dialogs' state cannot be read).
+   */
+  private keepDurable(call: PrepaidCall, uas: unknown, uac: unknown, log: Logger): (() => void) | undefined {
+    const d = this.deps.durable;
+    const state = d ? readCallLegs(d.server(), uas, uac) : undefined;
+    if (!d || !state) {
+      if (d) log.warn("the call's dialog state could not be read: it cannot be ended by another process");
+      return undefined;
+    }
+    const { accountId, callId } = call.facts;
+    const member = LiveCallRegistry.member(accountId, callId);
+    const recorded = d.registry
+      .record(accountId, callId, d.owner, state, call.answerTime!, undefined, JSON.stringify(call.cdr()))
+      .catch((err: Error) => log.warn({ err: err.message }, "recording the call's legs for other processes failed"));
+    const timer: TimerHandle = this.clock.setInterval(() => {
+      void d.registry.keepAlive([member]).catch((err: Error) => log.warn({ err: err.message }, 'keeping the call alive failed'));
+    }, d.keepAliveMs);
+    return () => {
+      this.clock.clearInterval(timer);
+      // after the record is written, so a call that ends at once is not left behind as an orphan
+      void recorded
+        .then(() => d.registry.remove(accountId, callId))
+        .catch((err: Error) => log.warn({ err: err.message }, 'removing the call from the live-call registry failed'));
+    };
   }
 
   private async settle(call: PrepaidCall, log: Logger): Promise<void> {
