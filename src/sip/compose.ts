@@ -294,7 +294,10 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
         });
   const didCall = new DidCall({
     srf: srf as unknown as ForkSrf,
-    ...(registry && durability ? { durable: { registry, owner: self, keepAliveMs: durability.keepAliveSeconds * 1000, server: currentServer } } : {}),
+    control,
+    sender: srf as unknown as OutOfDialogSender,
+    server: currentServer,
+    ...(registry && durability ? { durable: { registry, owner: self, keepAliveMs: durability.keepAliveSeconds * 1000 } } : {}),
     credit: deps.credit,
     log: log.child({ component: 'sip.call.did' }),
     ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,

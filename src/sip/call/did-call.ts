@@ -5,8 +5,14 @@ import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { sipStatusOf } from '../../errors.ts';
 import { sendSipError } from '../sip-error.ts';
 import type { Binding } from '../registrar/binding-store.ts';
+import { cutReasonHeader } from './call-control.ts';
+import type { CallControl } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
+import { dialogStillUp } from './dialog-probe.ts';
+import { byeBothLegs } from './leg-ender.ts';
+import type { OutOfDialogSender } from './leg-ender.ts';
 import { readCallLegs } from './leg-state.ts';
+import type { CallLegs } from './leg-state.ts';
 import { LiveCallRegistry } from './live-call-registry.ts';
 import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from './outbound-call.ts';
 import { CallState, PrepaidCall } from './prepaid-call.ts';
@@ -35,10 +41,18 @@ export interface DidCallDeps {
   /**
    * Call-state durability, as for device calls: an answered call's legs and CDR facts are kept in
    * the live-call registry with a keep-alive every `keepAliveMs`, so that if this process dies
-   * another one sends both legs a BYE and writes the CDR (OrphanReaper). `server`: the SIP server
-   * this process is connected to.
+   * another one sends both legs a BYE and writes the CDR (OrphanReaper).
    */
-  durable?: { registry: LiveCallRegistry; owner: string; keepAliveMs: number; server(): string | undefined };
+  durable?: { registry: LiveCallRegistry; owner: string; keepAliveMs: number };
+  /** The SIP server this process is connected to (its hostport list), for the call's stored legs. */
+  server?: () => string | undefined;
+  /**
+   * The calls this process holds: an answered call joins them, so that an operator's hang-up, the
+   * check after a reconnect to the SIP server and the shutdown's drain reach it too.
+   */
+  control?: Pick<CallControl, 'track'>;
+  /** Sends a BYE outside any Dialog object (after a SIP server restart, from the legs' stored state). */
+  sender?: OutOfDialogSender;
 }
 
 /** Where to send a request for a binding: its Contact, through the address it registered from (NAT). */
@@ -206,15 +220,31 @@ export class DidCall {
     call.disposition = 'answered';
     log.info({ devices: bindings.length }, 'personal-number call answered');
     this.deps.onAnswered?.(call);
-    const keepAlive = this.keepDurable(call, uas, uac, log);
+    const state = readCallLegs(this.deps.server?.(), uas, uac);
+    const keepAlive = this.keepDurable(call, state, log);
     let ended = false;
-    const end = () => {
+    const end = (disposition?: string) => {
       if (!ended) {
         ended = true;
         keepAlive?.();
+        untrack?.();
+        if (disposition !== undefined) call.disposition = disposition;
         void this.settle(call, log);
       }
     };
+    const untrack = this.deps.control?.track(facts.callId, did.accountId, {
+      cut: (reason) => {
+        if (ended) return;
+        log.info({ reason }, reason === 'signalling_lost' ? 'ending call: the SIP server lost its dialog' : 'ending call on request');
+        const headers = cutReasonHeader(reason);
+        void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
+        void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
+        // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+        if (reason === 'signalling_lost' && state && this.deps.sender) byeBothLegs(this.deps.sender, state, headers, log);
+        end(reason);
+      },
+      stillUp: () => dialogStillUp(uac),
+    });
     onDialogEnd(uas, () => {
       void Promise.resolve(uac!.destroy()).catch(() => undefined);
       end();
@@ -230,9 +260,8 @@ export class DidCall {
    * there; returns what removes it when the call ends (undefined without durability, or when the
    * dialogs' state cannot be read).
    */
-  private keepDurable(call: PrepaidCall, uas: unknown, uac: unknown, log: Logger): (() => void) | undefined {
+  private keepDurable(call: PrepaidCall, state: CallLegs | undefined, log: Logger): (() => void) | undefined {
     const d = this.deps.durable;
-    const state = d ? readCallLegs(d.server(), uas, uac) : undefined;
     if (!d || !state) {
       if (d) log.warn("the call's dialog state could not be read: it cannot be ended by another process");
       return undefined;
