@@ -129,6 +129,35 @@ it('kill -9 of the only process: the process started after it ends the call it l
   }
 }, 120_000);
 
+it('kill -9, then the caller hangs up before any process has ended the call: its BYE gets 481, the carrier still gets a BYE, billed up to the last keep-alive', async () => {
+  if (h.apps.filter((a) => a.child.exitCode === null && a.child.signalCode === null).length < 2) await h.startApp('app-4');
+  const d = await h.device(600 * RATE_PER_SECOND, 2);
+  const carrier = h.carrier(1, 40);
+  // the caller hangs up 3 s after the answer, 1 s after the kill and before the orphan is found (3 keep-alives)
+  const caller = h.callHangingUp(d, 3000, 481, 40);
+  try {
+    const { owner, callId } = await nextAnswered(seen);
+    await new Promise((r) => setTimeout(r, 2000));
+    await h.apps.find((a) => a.name === owner)!.kill('SIGKILL');
+    const [c, a] = await Promise.all([carrier.done, caller.done]);
+    expect(a.code, `caller: ${a.errors}\n${a.stdout.slice(-1500)}`).toBe(0);
+    expect(c.code, `carrier: ${c.errors}\n${c.stdout.slice(-1500)}`).toBe(0);
+    await h.until(async () => (await h.money(d.accountId)).cdrs === 1, 30_000, 'the CDR to reach Postgres');
+    const [cdr] = await cdrOf(callId);
+    expect(cdr!.disposition).toBe('orphaned');
+    expect(cdr!.durationMs).toBeGreaterThan((2 - KEEPALIVE_S - 0.5) * 1000);
+    expect(cdr!.durationMs).toBeLessThanOrEqual(2500);
+    expect(Number(cdr!.cost)).toBe(cdr!.billed * RATE_PER_SECOND);
+    const m = await h.money(d.accountId);
+    expect(m).toMatchObject({ reserved: 0, callsInProgress: 0, duplicateCdrs: 0 });
+    expect(m.topUps - m.costs).toBe(m.redisBalance);
+    expect(await h.live(d.accountId)).toEqual([]);
+  } finally {
+    carrier.kill();
+    caller.kill();
+  }
+}, 120_000);
+
 it('kill -9 of the process holding an answered call to a personal number: the carrier and the device get a BYE, its CDR runs to the last keep-alive', async () => {
   const apps = h.apps.filter((a) => a.child.exitCode === null && a.child.signalCode === null);
   if (apps.length < 2) await h.startApp('app-3');
