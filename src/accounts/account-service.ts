@@ -313,8 +313,14 @@ export class AccountService implements AccountPorts {
     return rows;
   }
 
+  /** Looks at this account's PIN only: another account's PIN and a free one take the same path (no row either way). */
   async pinMatches(accountId: number, pin: string): Promise<boolean> {
-    return isValidPin(pin) && (await this.findAccountByPin(pin)) === accountId;
+    if (!isValidPin(pin)) return false;
+    const { rowCount } = await this.pool.query('select 1 from pins where account_id = $1 and pin_hmac = $2 and revoked_at is null', [
+      accountId,
+      pinHmac(this.pinPepper, pin),
+    ]);
+    return (rowCount ?? 0) > 0;
   }
 
   async listClis(accountId: number): Promise<{ cli: string; verifiedAt: Date | null; createdAt: Date }[]> {

@@ -163,6 +163,30 @@ describe('auto top-up: no free credit', () => {
 });
 
 describe('login throttle', () => {
+  it('a session gives no extra password guesses: the password or PIN entered on session routes counts towards the login throttle', async () => {
+    const me = await session();
+    const pin = await h.accounts.issuePin(me.account.id);
+    const wrong = [
+      () => h.call('PUT', '/v1/self/password', { key: me.token, body: { currentPassword: 'wrong password 1', newPassword: 'a brand new password' } }),
+      () => h.call('PUT', '/v1/self/pin', { key: me.token, body: { password: 'wrong password 2' } }),
+      () => h.call('PUT', '/v1/self/pin', { key: me.token, body: { currentPin: '928374651029' } }),
+      () => h.call('POST', '/v1/self/erasure', { key: me.token, body: { password: 'wrong password 3' } }),
+      () => h.call('PUT', '/v1/self/password', { key: me.token, body: { currentPassword: 'wrong password 4', newPassword: 'a brand new password' } }),
+    ];
+    for (const attempt of wrong) expectProblem(expect, await attempt(), 403, 'WRONG_CREDENTIAL'); // the limit is 5
+    // the sixth is not checked, the right password included, and the login is throttled as well
+    expectProblem(expect, await h.call('PUT', '/v1/self/pin', { key: me.token, body: { password: PASSWORD } }), 429, 'LOGIN_THROTTLED');
+    expectProblem(expect, await h.call('PUT', '/v1/self/pin', { key: me.token, body: { currentPin: pin } }), 429, 'LOGIN_THROTTLED');
+    expectProblem(
+      expect,
+      await h.app.inject({ method: 'POST', url: '/v1/self/login', payload: { username: me.account.username, password: PASSWORD } }),
+      429,
+      'LOGIN_THROTTLED',
+    );
+    expect(await h.accounts.findAccountByPin(pin)).toBe(me.account.id);
+    expect((await h.call('GET', '/v1/self', { key: me.token })).statusCode).toBe(200);
+  });
+
   it('300 parallel wrong logins over real HTTP check at most the limit of passwords', async () => {
     const c = await h.customerWithAccount();
     const address = await h.app.listen({ host: '127.0.0.1', port: 0 }); // closed with the harness

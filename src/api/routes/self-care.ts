@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MarketingList } from '../../accounts/consents.ts';
 import type { CustomerChanges } from '../../accounts/customer-directory.ts';
 import { AppError } from '../../errors.ts';
@@ -80,6 +80,19 @@ const clis = {
     },
   },
 } as const;
+
+/**
+ * A password or PIN entered within a session (to change the PIN or the password, or to erase):
+ * counted towards the login throttle of the account's username and of the address before it is
+ * checked, so a session (perhaps stolen) gives no more guesses at the password than the login does.
+ */
+async function proveCredential(ctx: ApiContext, req: FastifyRequest, check: () => Promise<boolean>): Promise<void> {
+  const me = customerOf(req);
+  const username = (await ctx.accounts.get(me.accountId)).username ?? `account:${me.accountId}`;
+  if (!(await ctx.sessions.loginAttempt(username, req.ip))) throw new AppError('LOGIN_THROTTLED');
+  if (!(await check())) throw new AppError('WRONG_CREDENTIAL');
+  await ctx.sessions.loginSucceeded(username, req.ip);
+}
 
 /**
  * Customers: log in with the account's username and password, then act on their own account
@@ -224,10 +237,13 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const me = customerOf(req);
       const b = req.body;
-      const proven =
-        (b.currentPin !== undefined && (await ctx.accounts.pinMatches(me.accountId, b.currentPin))) ||
-        (b.password !== undefined && (await ctx.accounts.passwordMatches(me.accountId, b.password)));
-      if (!proven) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(
+        ctx,
+        req,
+        async () =>
+          (b.currentPin !== undefined && (await ctx.accounts.pinMatches(me.accountId, b.currentPin))) ||
+          (b.password !== undefined && (await ctx.accounts.passwordMatches(me.accountId, b.password))),
+      );
       const a = await ctx.accounts.get(me.accountId);
       if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
       const issued = await ctx.accounts.issuePin(me.accountId);
@@ -254,7 +270,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const me = customerOf(req);
-      if (!(await ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword))) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword));
       await ctx.accounts.setPassword(me.accountId, req.body.newPassword);
       await ctx.sessions.endAll(me.accountId, me.token);
       await audit(ctx, req, 'password.change', { customerId: me.customerId, accountId: me.accountId });
@@ -446,7 +462,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const me = customerOf(req);
-      if (!(await ctx.accounts.passwordMatches(me.accountId, req.body.password))) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.password));
       return eraseCustomer({ ...ctx, endSessions: (id) => ctx.sessions.endAll(id) }, me.customerId, me.actor);
     },
   );
