@@ -48,6 +48,18 @@ describe('PIN oracle', () => {
     expect(pin).toMatch(/^[1-9][0-9]{11}$/);
     expect(await h.accounts.findAccountByPin(pin)).toBe(me.account.id);
   });
+
+  it("another account's PIN given as my current PIN is refused exactly as a PIN nobody has", async () => {
+    const victim = await h.customerWithAccount();
+    const victimPin = await h.accounts.issuePin(victim.account.id);
+    const me = await session();
+    await h.accounts.issuePin(me.account.id);
+    const theirs = await h.call('PUT', '/v1/self/pin', { key: me.token, body: { currentPin: victimPin } });
+    const nobodys = await h.call('PUT', '/v1/self/pin', { key: me.token, body: { currentPin: '928374651029' } });
+    expectProblem(expect, theirs, 403, 'WRONG_CREDENTIAL');
+    expect(shape(theirs)).toBe(shape(nobodys));
+    expect(await h.accounts.findAccountByPin(victimPin)).toBe(victim.account.id);
+  });
 });
 
 describe('caller-ID oracle', () => {
@@ -160,6 +172,54 @@ describe('auto top-up: no free credit', () => {
     expect(seen).toMatchObject({ enabled: false, lastResult: 'failed: declined' });
     expect(seen.recentCharges).toEqual([{ at: expect.any(String), amount: 10_000_000, result: 'declined' }]);
   });
+});
+
+describe('login oracle', () => {
+  it('an unknown username, a wrong password, a closed account and one without a password answer alike: status, headers, body and time', async () => {
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const kinds = {
+      wrongPassword: async () => (await h.customerWithAccount()).account.username!,
+      unknown: async () => `nobody_${Math.random().toString(36).slice(2, 10)}`,
+      closed: async () => {
+        const c = await h.customerWithAccount();
+        await h.accounts.setStatus(c.account.id, 'closed');
+        return c.account.username!;
+      },
+      noPassword: async () => {
+        const customerId = await h.accounts.createCustomer({ name: 'No password' });
+        const username = `nopw_${Math.random().toString(36).slice(2, 10)}`;
+        await h.accounts.createAccount({ customerId, currency: 'GBP', username });
+        return username;
+      },
+    };
+    const times: Record<string, number[]> = {};
+    const shapes = new Set<string>();
+    let source = 0;
+    for (let round = 0; round < 7; round++) {
+      for (const [kind, make] of Object.entries(kinds)) {
+        const username = await make();
+        const t0 = process.hrtime.bigint();
+        const r = await h.app.inject({
+          method: 'POST',
+          url: '/v1/self/login',
+          remoteAddress: `10.12.0.${++source}`, // one attempt per address: the throttle is not what is measured
+          payload: { username, password: 'not the password' },
+        });
+        (times[kind] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e6);
+        const headers = Object.fromEntries(Object.entries(r.headers).filter(([k]) => !['date', 'x-request-id'].includes(k)));
+        shapes.add(JSON.stringify({ s: r.statusCode, headers, b: r.body }));
+      }
+    }
+    expect([...shapes], 'every failure answers the same').toHaveLength(1);
+    expect(JSON.parse([...shapes][0]!)).toMatchObject({ s: 401 });
+    // the password hash dominates: a path that skipped it would answer in a few milliseconds
+    const reference = median(times.wrongPassword!);
+    for (const [kind, xs] of Object.entries(times)) {
+      const ratio = median(xs) / reference;
+      expect(ratio, `${kind}: ${median(xs).toFixed(1)} ms against ${reference.toFixed(1)} ms for a wrong password`).toBeGreaterThan(0.5);
+      expect(ratio, `${kind}: ${median(xs).toFixed(1)} ms against ${reference.toFixed(1)} ms for a wrong password`).toBeLessThan(2);
+    }
+  }, 60_000);
 });
 
 describe('login throttle', () => {
