@@ -171,6 +171,20 @@ describe('auto top-up: no free credit', () => {
     const seen = body(await h.call('GET', '/v1/self/auto-topup', { key: me.token }));
     expect(seen).toMatchObject({ enabled: false, lastResult: 'failed: declined' });
     expect(seen.recentCharges).toEqual([{ at: expect.any(String), amount: 10_000_000, result: 'declined' }]);
+    // the customer is told on the home page, not only on the top-up page; operators see it counted
+    const home = await h.app.inject({ method: 'GET', url: '/my', headers: { cookie: `ss_sess=${me.token}` } });
+    expect(home.statusCode).toBe(200);
+    expect(home.body).toMatch(/<[^>]+role="alert"[^>]*>[^]*Automatic top-up was turned off[^]*declined/);
+    expect(home.body).toContain('href="/my/top-ups"');
+    const metrics = await h.call('GET', '/metrics', { key: null });
+    expect(metrics.body).toMatch(/^softswitch_auto_topup_charges_total\{result="declined"\} 1$/m);
+  });
+
+  it('the home page says nothing of auto top-up while it works', async () => {
+    const me = await session();
+    const home = await h.app.inject({ method: 'GET', url: '/my', headers: { cookie: `ss_sess=${me.token}` } });
+    expect(home.statusCode).toBe(200);
+    expect(home.body).not.toContain('Automatic top-up was turned off');
   });
 });
 

@@ -190,14 +190,20 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const me = await signedIn(web, req, reply);
     if (!me) return reply;
     const t = T(req);
-    const [b, calls, live] = await Promise.all([
+    const [b, calls, live, auto] = await Promise.all([
       balanceView(ctx, me.accountId, t.locale),
       callApi<{ items: Record<string, unknown>[] }>(web, req, 'GET', '/v1/self/cdrs?limit=5', { bearer: me.token }),
       myLiveCalls(ctx, me.accountId),
+      callApi<{ enabled: boolean; recentCharges?: { at: string; result: string }[] }>(web, req, 'GET', '/v1/self/auto-topup', { bearer: me.token }),
     ]);
+    // a refused charge turned auto top-up off: said here, where the customer looks first (for two weeks, or until it is on again)
+    const refused = auto.status === 200 && !auto.json.enabled ? auto.json.recentCharges?.[0] : undefined;
+    const autoOff =
+      refused && ['declined', 'invalid_token'].includes(refused.result) && Date.now() - Date.parse(refused.at) < 14 * 86_400_000 ? refused : undefined;
     return show(web, req, reply, me, '/my', {
       title: t.home.title,
       body: html`
+      ${autoOff ? html`<div class="card" role="alert"><p>${t.home.autoOff} (${dateTimeText(t, autoOff.at)}, ${autoOff.result}). <a href="/my/top-ups">${t.home.autoOffAction}</a>.</p></div>` : ''}
       <section aria-labelledby="bal-h" class="card" data-balance-stream="/my/balance/events">
         <h2 id="bal-h">${t.home.balance} <span class="live-dot" aria-hidden="true"></span></h2>
         <dl class="facts">

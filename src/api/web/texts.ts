@@ -83,6 +83,8 @@ const en = {
     ringing: 'Ringing',
     answered: 'Talking',
     noLiveCalls: 'None right now.',
+    autoOff: 'Automatic top-up was turned off: the last charge was refused',
+    autoOffAction: 'Check your payment method and turn it on again',
   },
   calls: {
     title: 'Call history',
