@@ -4,6 +4,7 @@
  * race with real parallel HTTP requests, and free credit through auto top-up.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csrfFor } from '../../src/api/web/web-security.ts';
 import { body, expectProblem, harness } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
 
@@ -188,6 +189,75 @@ describe('auto top-up: no free credit', () => {
   });
 });
 
+describe('device (SIP) passwords', () => {
+  const ha1 = async (username: string) =>
+    (await h.s.pool.query<{ ha1: string }>('select ha1_sha256 as ha1 from sip_credentials where username = $1', [username])).rows[0]?.ha1;
+
+  it('trivial and common SIP passwords are refused: a device password is guessed over SIP from any number of addresses', async () => {
+    const c = await h.customerWithAccount();
+    for (const password of ['aaaaaaaaaa', 'password123', '1234567890', 'qwertyuiop'])
+      expectProblem(
+        expect,
+        await h.call('PUT', `/v1/accounts/${c.account.id}/sip-credentials/weak${c.account.id}`, { body: { password } }),
+        400,
+        'WEAK_PASSWORD',
+      );
+    expect(await h.accounts.listSipCredentials(c.account.id)).toEqual([]);
+  });
+
+  it('a session alone cannot set a SIP password: the account password is asked for and counted like a login', async () => {
+    const me = await session();
+    const user = `sip${me.account.id}`;
+    await h.accounts.setSipPassword(me.account.id, user, 'test.local', 'device password 1');
+    const before = await ha1(user);
+    // the self-care page: a new SIP password without the account password changes nothing
+    const page = await h.app.inject({
+      method: 'POST',
+      url: '/my/devices/password',
+      headers: { cookie: `ss_sess=${me.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _csrf: csrfFor(me.token), username: user, password: 'a new device password' }).toString(),
+    });
+    expect(page.statusCode).toBeLessThan(500);
+    expect(await ha1(user)).toBe(before);
+    const url = `/v1/self/sip-credentials/${user}`;
+    expectProblem(expect, await h.call('PUT', url, { key: me.token, body: { password: 'a new device password' } }), 400, 'VALIDATION_FAILED');
+    expectProblem(
+      expect,
+      await h.call('PUT', url, { key: me.token, body: { currentPassword: 'wrong password', password: 'a new device password' } }),
+      403,
+      'WRONG_CREDENTIAL',
+    );
+    expectProblem(expect, await h.call('PUT', url, { key: me.token, body: { currentPassword: PASSWORD, password: 'aaaaaaaaaa' } }), 400, 'WEAK_PASSWORD');
+    expect(await ha1(user)).toBe(before);
+    // another account's SIP username is answered as one that does not exist
+    const other = await h.customerWithAccount();
+    await h.accounts.setSipPassword(other.account.id, `sip${other.account.id}`, 'test.local', 'device password 2');
+    const theirs = await h.call('PUT', `/v1/self/sip-credentials/sip${other.account.id}`, {
+      key: me.token,
+      body: { currentPassword: PASSWORD, password: 'a new device password' },
+    });
+    const nobodys = await h.call('PUT', '/v1/self/sip-credentials/nobody-here', {
+      key: me.token,
+      body: { currentPassword: PASSWORD, password: 'a new device password' },
+    });
+    expectProblem(expect, theirs, 404, 'NOT_FOUND');
+    const blank = (r: typeof theirs) => shape(r).replace(/\\"instance\\":\\"[^\\]*\\"/, 'instance'); // the request's own URL
+    expect(blank(theirs)).toBe(blank(nobodys));
+    const ok = await h.call('PUT', url, { key: me.token, body: { currentPassword: PASSWORD, password: 'a new device password' } });
+    expect(ok.statusCode).toBe(200);
+    expect(await ha1(user)).not.toBe(before);
+    // the same on the page, with the account password
+    const again = await h.app.inject({
+      method: 'POST',
+      url: '/my/devices/password',
+      headers: { cookie: `ss_sess=${me.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _csrf: csrfFor(me.token), username: user, currentPassword: PASSWORD, password: 'another device password' }).toString(),
+    });
+    expect(again.statusCode).toBe(303);
+    expect(again.headers.location).toContain('/my/devices');
+  });
+});
+
 describe('login oracle', () => {
   it('an unknown username, a wrong password, a closed account and one without a password answer alike: status, headers, body and time', async () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -236,6 +306,7 @@ describe('login oracle', () => {
   }, 60_000);
 });
 
+// last: the race leaves the harness's address throttled for the window
 describe('login throttle', () => {
   it('a session gives no extra password guesses: the password or PIN entered on session routes counts towards the login throttle', async () => {
     const me = await session();

@@ -82,7 +82,7 @@ const clis = {
 } as const;
 
 /**
- * A password or PIN entered within a session (to change the PIN or the password, or to erase):
+ * A password or PIN entered within a session (to change the PIN, the password or a SIP password, or to erase):
  * counted towards the login throttle of the account's username and of the address before it is
  * checked, so a session (perhaps stolen) gives no more guesses at the password than the login does.
  */
@@ -275,6 +275,42 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
       await ctx.sessions.endAll(me.accountId, me.token);
       await audit(ctx, req, 'password.change', { customerId: me.customerId, accountId: me.accountId });
       return { ok: true };
+    },
+  );
+
+  app.put<{ Params: { username: string }; Body: { currentPassword: string; password: string } }>(
+    '/v1/self/sip-credentials/:username',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: TAG,
+        summary: 'Set a new password for one of my SIP usernames (my account password required; trivial and common passwords are refused)',
+        description: "Another account's SIP username is answered as one that does not exist.",
+        params: {
+          type: 'object',
+          required: ['username'],
+          additionalProperties: false,
+          properties: { username: { type: 'string', pattern: '^[A-Za-z0-9_.-]{3,64}$' } },
+        },
+        body: {
+          type: 'object',
+          required: ['currentPassword', 'password'],
+          additionalProperties: false,
+          properties: { currentPassword: password, password: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: { type: 'object', properties: { username: { type: 'string' }, realm: { type: 'string' } } } },
+      },
+    },
+    async (req) => {
+      const me = customerOf(req);
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword));
+      const cred = (await ctx.accounts.listSipCredentials(me.accountId)).find((c) => c.username === req.params.username);
+      if (!cred) throw new AppError('NOT_FOUND', 'no such SIP username on this account');
+      const a = await ctx.accounts.get(me.accountId);
+      if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
+      await ctx.accounts.setSipPassword(me.accountId, cred.username, cred.realm, req.body.password);
+      await audit(ctx, req, 'sip_credentials.set', { customerId: me.customerId, accountId: me.accountId });
+      return { username: cred.username, realm: cred.realm };
     },
   );
 
