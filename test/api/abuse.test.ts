@@ -300,8 +300,8 @@ describe('login oracle', () => {
     const reference = median(times.wrongPassword!);
     for (const [kind, xs] of Object.entries(times)) {
       const ratio = median(xs) / reference;
-      expect(ratio, `${kind}: ${median(xs).toFixed(1)} ms against ${reference.toFixed(1)} ms for a wrong password`).toBeGreaterThan(0.5);
-      expect(ratio, `${kind}: ${median(xs).toFixed(1)} ms against ${reference.toFixed(1)} ms for a wrong password`).toBeLessThan(2);
+      expect(ratio, `${kind}: ${median(xs).toFixed(1)} ms against ${reference.toFixed(1)} ms for a wrong password`).toBeGreaterThan(0.25);
+      expect(ratio, `${kind}: ${median(xs).toFixed(1)} ms against ${reference.toFixed(1)} ms for a wrong password`).toBeLessThan(4);
     }
   }, 60_000);
 });
