@@ -28,10 +28,12 @@ let outcome: Promise<ProxyResult | Error> = Promise.resolve(new Error('no call y
 beforeAll(async () => {
   edge = await startEdge();
   srf = (await connectApp(edge)) as ProxySrf;
-  srf.invite((req) => {
+  const proxy = (req: unknown): void => {
     const p = nextPlans.shift() ?? plan;
     outcome = srf.proxyRequest(req, p.destinations, p.opts).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-  });
+  };
+  srf.invite(proxy);
+  srf.register(proxy);
 });
 afterAll(async () => {
   srf.disconnect();
@@ -45,8 +47,8 @@ function expectClean(...runs: SippResult[]): void {
   }
 }
 
-async function target(scenario: string, extraArgs: string[] = []): Promise<SippProcess> {
-  const t = startSipp({ scenario, localIp: edge.ip, timeoutSec: 15, extraArgs });
+async function target(scenario: string, extraArgs: string[] = [], transport: 'udp' | 'tcp' = 'udp'): Promise<SippProcess> {
+  const t = startSipp({ scenario, localIp: edge.ip, timeoutSec: 15, extraArgs, transport });
   await t.listening;
   return t;
 }
@@ -74,6 +76,15 @@ describe.each(['udp', 'tcp'] as const)('edge proxy, caller over %s', (transport)
     if (edge.kind === 'edge') expect(edgeOf(edge).stats.dialogs).toBe(0); // a proxy keeps no dialog of its own
   });
 
+  it('a REGISTER with remainInDialog: the registrar gets Path and Require: path, the caller its 200', async () => {
+    const registrar = await target('uas-register-path.xml', [], transport);
+    plan = { destinations: [uri(registrar, transport)], opts: { remainInDialog: true } };
+    expectClean(await caller('uac-register-proxied.xml', transport), await registrar.done);
+    const r = await proxied();
+    expect(r.connected).toBe(true);
+    expect(r.finalStatus).toBe(200);
+  });
+
   it('without remainInDialog: no Record-Route, the edge is out of the dialog', async () => {
     const b = await target('uas-answer-no-rr.xml');
     plan = { destinations: [uri(b)], opts: {} };
@@ -82,82 +93,86 @@ describe.each(['udp', 'tcp'] as const)('edge proxy, caller over %s', (transport)
   });
 });
 
-describe('edge proxy: targets and forking', () => {
+describe.each(['udp', 'tcp'] as const)('edge proxy: targets and forking over %s (caller and targets)', (transport) => {
+  const callee = (scenario: string, extraArgs: string[] = []): Promise<SippProcess> => target(scenario, extraArgs, transport);
+  const at = (t: SippProcess): string => uri(t, transport);
+  const call = (scenario: string): Promise<SippResult> => caller(scenario, transport);
+
   it('followRedirects: a 302 from the first target is followed to its Contact', async () => {
-    const b = await target('uas-answer-no-rr.xml');
-    const c = await target('uas-302.xml', ['-key', 'b_port', String(b.localPort)]);
-    plan = { destinations: [uri(c)], opts: { followRedirects: true } };
-    expectClean(await caller('uac-proxy-norr.xml'), await c.done, await b.done);
+    const b = await callee('uas-answer-no-rr.xml');
+    const c = await callee('uas-302.xml', ['-key', 'b_port', String(b.localPort)]);
+    plan = { destinations: [at(c)], opts: { followRedirects: true } };
+    expectClean(await call('uac-proxy-norr.xml'), await c.done, await b.done);
     const r = await proxied();
     expect(r.connected).toBe(true);
     expect(r.responses.flatMap((x) => x.msgs.map((m) => m.status))).toEqual([302, 200]);
   });
 
   it("without followRedirects the 302 is the caller's final response", async () => {
-    const c = await target('uas-302.xml', ['-key', 'b_port', '9']);
-    plan = { destinations: [uri(c)], opts: {} };
-    expectClean(await caller('uac-expect-302.xml'), await c.done);
+    const c = await callee('uas-302.xml', ['-key', 'b_port', '9']);
+    plan = { destinations: [at(c)], opts: {} };
+    expectClean(await call('uac-expect-302.xml'), await c.done);
     const r = await proxied();
     expect(r.connected).toBe(false);
     expect(r.finalStatus).toBe(302);
   });
 
   it('serial forking: the first target answers 486, the second 200', async () => {
-    const c = await target('uas-486.xml');
-    const b = await target('uas-answer-no-rr.xml');
-    plan = { destinations: [uri(c), uri(b)], opts: {} };
-    expectClean(await caller('uac-proxy-norr.xml'), await c.done, await b.done);
+    const c = await callee('uas-486.xml');
+    const b = await callee('uas-answer-no-rr.xml');
+    plan = { destinations: [at(c), at(b)], opts: {} };
+    expectClean(await call('uac-proxy-norr.xml'), await c.done, await b.done);
     const r = await proxied();
     expect(r.connected).toBe(true);
     expect(r.responses.flatMap((x) => x.msgs.map((m) => m.status))).toEqual([486, 200]);
   });
 
   it('serial forking, every target fails: the best failure (486 over 503) goes to the caller', async () => {
-    const c = await target('uas-503.xml');
-    const d = await target('uas-486.xml');
-    plan = { destinations: [uri(c), uri(d)], opts: {} };
-    expectClean(await caller('uac-expect-486.xml'), await c.done, await d.done);
+    const c = await callee('uas-503.xml');
+    const d = await callee('uas-486.xml');
+    plan = { destinations: [at(c), at(d)], opts: {} };
+    expectClean(await call('uac-expect-486.xml'), await c.done, await d.done);
     const r = await proxied();
     expect(r.connected).toBe(false);
     expect(r.finalStatus).toBe(486);
   });
 
   it('simultaneous forking: both targets get the INVITE; the ringing one is CANCELled when the other answers', async () => {
-    const c = await target('uas-cancel.xml');
-    const b = await target('uas-answer-no-rr.xml');
-    plan = { destinations: [uri(c), uri(b)], opts: { forking: 'simultaneous' } };
-    expectClean(await caller('uac-proxy-norr.xml'), await c.done, await b.done);
+    const c = await callee('uas-cancel.xml');
+    const b = await callee('uas-answer-no-rr.xml');
+    plan = { destinations: [at(c), at(b)], opts: { forking: 'simultaneous' } };
+    expectClean(await call('uac-proxy-norr.xml'), await c.done, await b.done);
     expect((await proxied()).connected).toBe(true);
   });
 
   it('the caller CANCELs while the target rings: 200 and 487 to the caller, CANCEL to the target', async () => {
-    const c = await target('uas-cancel.xml');
-    plan = { destinations: [uri(c)], opts: {} };
-    expectClean(await caller('uac-cancel-after-180.xml'), await c.done);
+    const c = await callee('uas-cancel.xml');
+    plan = { destinations: [at(c)], opts: {} };
+    expectClean(await call('uac-cancel-after-180.xml'), await c.done);
     const r = await proxied();
     expect(r.connected).toBe(false);
     expect(r.finalStatus).toBe(487);
   });
 
   it('provisionalTimeout: a target silent past the timeout is given up and the next one tried', async () => {
-    const c = await target('uas-silent.xml');
-    const b = await target('uas-answer-no-rr.xml');
-    plan = { destinations: [uri(c), uri(b)], opts: { provisionalTimeout: '200ms' } };
-    expectClean(await caller('uac-proxy-norr.xml'), await c.done, await b.done);
+    const c = await callee('uas-silent.xml');
+    const b = await callee('uas-answer-no-rr.xml');
+    plan = { destinations: [at(c), at(b)], opts: { provisionalTimeout: '200ms' } };
+    expectClean(await call('uac-proxy-norr.xml'), await c.done, await b.done);
     const r = await proxied();
     expect(r.connected).toBe(true);
     expect(r.responses.flatMap((x) => x.msgs.map((m) => m.status))).toEqual([200]);
   });
 
   it('a 407 from a target ends the search; the retry with credentials goes to that target alone (§7 step 2)', async () => {
-    const b = await target('uas-answer-no-rr.xml'); // never reached: the search stops at the challenge
-    const c = await target('uas-407-then-200.xml');
+    const b = await callee('uas-answer-no-rr.xml'); // never reached: the search stops at the challenge
+    const c = await callee('uas-407-then-200.xml');
     nextPlans = [
-      { destinations: [uri(c), uri(b)], opts: {} },
-      { destinations: [uri(b)], opts: {} },
+      { destinations: [at(c), at(b)], opts: {} },
+      { destinations: [at(b)], opts: {} },
     ];
     try {
-      expectClean(await caller('uac-proxy-auth.xml'), await c.done);
+      expectClean(await call('uac-proxy-auth.xml'), await c.done);
       const r = await proxied();
       expect(r.connected).toBe(true);
       expect(r.responses.flatMap((x) => x.msgs.map((m) => m.status))).toEqual([200]);
@@ -169,7 +184,7 @@ describe('edge proxy: targets and forking', () => {
 
   it('no target can be tried: the caller still gets a final response (500) and the app NOK', async () => {
     plan = { destinations: [`sip:bob@${edge.ip}:5999;transport=sctp`], opts: {} };
-    expectClean(await caller('uac-expect-500.xml'));
+    expectClean(await call('uac-expect-500.xml'));
     const r = await outcome;
     expect(r).toBeInstanceOf(Error);
     expect(String(r)).toContain('error proxying request');

@@ -1,6 +1,6 @@
 /**
  * re-INVITEs and ACKs as drachtio-server handles them: the app's re-INVITE on a dialog where the
- * edge is UAS (hold/resume towards the caller), on either leg of a B2BUA, `fnAck` on the 200 to a
+ * edge is UAS (hold/resume towards the caller; a retransmitted 200 ACKed again), on either leg of a B2BUA, `fnAck` on the 200 to a
  * caller's re-INVITE, requests from B queued by srf until A's ACK, and an ACK that carries
  * `CSeq: N INVITE`. Over UDP and TCP.
  */
@@ -82,6 +82,20 @@ describe.each(['udp', 'tcp'] as const)('edge re-INVITE and ACK over %s', (transp
     const sdps = await answers.promise;
     expect(sdps).toHaveLength(2);
     for (const sdp of sdps) expect(sdp).toContain('m=audio');
+  });
+
+  it('a retransmission of the 200 to its re-INVITE (edge is UAS) is ACKed again, as the first', async () => {
+    const answered = deferred<Promise<string>>();
+    onInvite = (req, res) => {
+      void srf.createUAS(req, res, { localSdp: SDP }).then((dlg) => {
+        const d = asDialog(dlg);
+        // then an INFO, before the caller re-sends the 200 (see the scenario)
+        d.on('ack', () => answered.resolve(d.modify(HOLD_SDP).then(async (sdp) => (await d.request({ method: 'INFO' }), sdp))));
+      });
+    };
+    const caller = await runSipp({ scenario: 'uac-recv-reinvite-resend-200.xml', localIp: edge.ip, remote: edge.sipHostport, transport, timeoutSec: 15 });
+    expectClean(caller);
+    expect(await answered.promise).toContain('m=audio');
   });
 
   it('B2BUA: hold and resume towards the caller (A leg, edge is UAS)', async () => {

@@ -60,7 +60,9 @@ afterAll(async () => {
   await s.teardown();
 });
 
-describe('operator CLI', () => {
+// Each command is a fresh Node process compiling TypeScript (tsx): a second or two alone, ten on a
+// loaded 2-core machine; a test running seven of them needs more than the default 30 s.
+describe('operator CLI', { timeout: 180_000 }, () => {
   let customerId = 0;
   let accountId = 0;
   let otherAccountId = 0;

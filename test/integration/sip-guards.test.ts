@@ -111,13 +111,23 @@ describe('auth-failure guard', () => {
     expect(await g.check('192.0.2.1')).toEqual({ kind: 'allowed' });
   });
 
-  it('counts in fixed windows: failures spread over windows do not ban', async () => {
+  it('counts over a sliding window: failures a whole window apart do not add up', async () => {
     const g = guard();
     clock.now = Date.UTC(2026, 1, 1, 11, 0, 0);
     for (let i = 0; i < 4; i++) await g.recordFailure('192.0.2.3', 'x');
     clock.now += 60_000;
     for (let i = 0; i < 4; i++) expect((await g.recordFailure('192.0.2.3', 'x')).banned).toBe(false);
     expect((await g.check('192.0.2.3')).kind).toBe('allowed');
+  });
+
+  it('failures on both sides of a minute boundary add up (fixed windows let 2 × (threshold − 1) guesses through)', async () => {
+    const g = guard();
+    clock.now = Date.UTC(2026, 1, 1, 11, 59, 59, 900);
+    for (let i = 0; i < 2; i++) expect((await g.recordFailure('192.0.2.4', 'x')).banned).toBe(false);
+    clock.now = Date.UTC(2026, 1, 1, 12, 0, 0, 100);
+    for (let i = 0; i < 2; i++) expect((await g.recordFailure('192.0.2.4', 'x')).banned).toBe(false);
+    expect(await g.recordFailure('192.0.2.4', 'x')).toMatchObject({ sourceFailures: 5, banned: true });
+    expect((await g.check('192.0.2.4')).kind).toBe('banned');
   });
 
   it('locks a username attacked from many addresses, and bans the address that tripped it', async () => {

@@ -94,6 +94,8 @@ export interface HarnessOptions {
    * every this many ms, so that the app reads several at once (an app whose event loop is busy).
    */
   appLinkBatchMs?: number;
+  /** The app reaches the SIP server through a proxy that delays what the app sends by this many ms (the app's answers reach the server late). */
+  appLinkSendDelayMs?: number;
   /** Call-state durability (answered calls' legs in Redis, orphans ended): keep-alive every this many seconds. */
   keepAliveSeconds?: number;
 }
@@ -249,8 +251,11 @@ export class SipAppHarness {
     await s.pool.query(`insert into destination_blocklist (prefix, reason) values ('4490', 'premium rate')`);
     const logger = opts.logLevel ? s.logger.child({}, { level: opts.logLevel }) : s.logger;
     let drachtio = { host: edge.ip, port: edge.adminPort, secret: edge.secret };
-    if (opts.appLinkBatchMs !== undefined) {
-      h.appLink = new TcpProxy(edge.ip, edge.adminPort, { batchMs: opts.appLinkBatchMs });
+    if (opts.appLinkBatchMs !== undefined || opts.appLinkSendDelayMs !== undefined) {
+      h.appLink = new TcpProxy(edge.ip, edge.adminPort, {
+        ...(opts.appLinkBatchMs !== undefined ? { batchMs: opts.appLinkBatchMs } : {}),
+        ...(opts.appLinkSendDelayMs !== undefined ? { clientDelayMs: opts.appLinkSendDelayMs } : {}),
+      });
       drachtio = { host: '127.0.0.1', port: await h.appLink.up(0), secret: edge.secret };
     }
     const settings: SipSettings = {

@@ -1,10 +1,11 @@
 /**
- * Counts SIP authentication failures per source address and per username in Redis (fixed
- * windows) and bans for a cool-down once a threshold is reached:
+ * Counts SIP authentication failures per source address and per username in Redis (a sliding
+ * window: the failures of the last `windowMs`, whenever they fall) and bans for a cool-down once a
+ * threshold is reached:
  *
- *   - a source (IP address) with `sourceThreshold` failures in one window is banned: every
+ *   - a source (IP address) with `sourceThreshold` failures within one window is banned: every
  *     request from it is refused (403 or silence) until the ban ends;
- *   - a username with `usernameThreshold` failures in one window (a brute force spread over many
+ *   - a username with `usernameThreshold` failures within one window (a brute force spread over many
  *     addresses) is locked: authentication as that user is refused from any source until the
  *     lock ends, and the source that tripped it is banned too. A lock lets an attacker keep a
  *     user out for the cool-down, the same trade-off as a PIN lockout; 0 disables it.
@@ -13,14 +14,21 @@
  * collects the keys), so bans behave identically under a fake clock. Source keys and username
  * keys carry their own hash tags: each script touches one cluster slot.
  */
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { refuse } from './guard-action.ts';
 import type { RefusalOptions } from './guard-action.ts';
 import type { SipMiddleware } from '../sip-types.ts';
 
+// A sliding window: one sorted-set member per failure, scored by its time; those older than the
+// window are dropped before counting. (Fixed windows let 2 × (threshold − 1) guesses through
+// around each boundary.) The set is deleted when it bans, so it never holds more than the threshold.
 const RECORD = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local now = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[6]))
+redis.call('ZADD', KEYS[1], now, ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local n = redis.call('ZCARD', KEYS[1])
 local threshold = tonumber(ARGV[2])
 if threshold > 0 and n >= threshold then
   redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
@@ -34,9 +42,9 @@ const BAN = `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1`;
 
 export interface AuthFailureGuardOptions {
   namespace: string;
-  /** Length of a counting window (ms). */
+  /** Length of the sliding counting window (ms). */
   windowMs: number;
-  /** Failures from one address within a window that ban it; >= 1. */
+  /** Failures from one address within any window's span that ban it; >= 1. */
   sourceThreshold: number;
   /** Failures for one username within a window that lock it; 0 = never lock usernames. */
   usernameThreshold: number;
@@ -59,7 +67,17 @@ export interface FailureOutcome {
 }
 
 type WithScripts = Redis & {
-  sipGuardRecord(counter: string, ban: string, windowTtl: string, threshold: string, until: string, banTtl: string): Promise<[number, number]>;
+  sipGuardRecord(
+    failures: string,
+    ban: string,
+    windowTtl: string,
+    threshold: string,
+    until: string,
+    banTtl: string,
+    now: string,
+    windowMs: string,
+    member: string,
+  ): Promise<[number, number]>;
   sipGuardBan(ban: string, until: string, banTtl: string): Promise<number>;
 };
 
@@ -101,29 +119,32 @@ export class AuthFailureGuard {
     if (this.exempt.has(source)) return { sourceFailures: 0, usernameFailures: 0, banned: false };
     this.opts.onFailure?.(source, username);
     const now = this.opts.now();
-    const window = Math.floor(now / this.opts.windowMs);
     const until = now + this.opts.banMs;
+    const member = `${now}:${randomBytes(6).toString('hex')}`;
+    const windowArgs = [String(now), String(this.opts.windowMs), member] as const;
     // Real-time TTLs only collect keys: generous, so a fake clock never sees a key vanish early.
     const windowTtl = String(this.opts.windowMs * 2);
     const banTtl = String(this.opts.banMs + 60_000);
     const [sourceFailures, sourceBanned] = await this.redis.sipGuardRecord(
-      this.key('src', source, `n:${window}`),
+      this.key('src', source, 'failures'),
       this.key('src', source, 'ban'),
       windowTtl,
       String(this.opts.sourceThreshold),
       String(until),
       banTtl,
+      ...windowArgs,
     );
     let usernameFailures = 0;
     let userLocked = 0;
     if (username !== undefined && this.opts.usernameThreshold > 0) {
       [usernameFailures, userLocked] = await this.redis.sipGuardRecord(
-        this.key('user', username, `n:${window}`),
+        this.key('user', username, 'failures'),
         this.key('user', username, 'ban'),
         windowTtl,
         String(this.opts.usernameThreshold),
         String(until),
         banTtl,
+        ...windowArgs,
       );
       if (userLocked === 1 && sourceBanned === 0) await this.redis.sipGuardBan(this.key('src', source, 'ban'), String(until), banTtl);
     }
