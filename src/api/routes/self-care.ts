@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MarketingList } from '../../accounts/consents.ts';
 import type { CustomerChanges } from '../../accounts/customer-directory.ts';
 import { AppError } from '../../errors.ts';
@@ -80,6 +80,19 @@ const clis = {
     },
   },
 } as const;
+
+/**
+ * A password or PIN entered within a session (to change the PIN, the password or a SIP password, or to erase):
+ * counted towards the login throttle of the account's username and of the address before it is
+ * checked, so a session (perhaps stolen) gives no more guesses at the password than the login does.
+ */
+async function proveCredential(ctx: ApiContext, req: FastifyRequest, check: () => Promise<boolean>): Promise<void> {
+  const me = customerOf(req);
+  const username = (await ctx.accounts.get(me.accountId)).username ?? `account:${me.accountId}`;
+  if (!(await ctx.sessions.loginAttempt(username, req.ip))) throw new AppError('LOGIN_THROTTLED');
+  if (!(await check())) throw new AppError('WRONG_CREDENTIAL');
+  await ctx.sessions.loginSucceeded(username, req.ip);
+}
 
 /**
  * Customers: log in with the account's username and password, then act on their own account
@@ -224,10 +237,13 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const me = customerOf(req);
       const b = req.body;
-      const proven =
-        (b.currentPin !== undefined && (await ctx.accounts.pinMatches(me.accountId, b.currentPin))) ||
-        (b.password !== undefined && (await ctx.accounts.passwordMatches(me.accountId, b.password)));
-      if (!proven) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(
+        ctx,
+        req,
+        async () =>
+          (b.currentPin !== undefined && (await ctx.accounts.pinMatches(me.accountId, b.currentPin))) ||
+          (b.password !== undefined && (await ctx.accounts.passwordMatches(me.accountId, b.password))),
+      );
       const a = await ctx.accounts.get(me.accountId);
       if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
       const issued = await ctx.accounts.issuePin(me.accountId);
@@ -254,11 +270,47 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const me = customerOf(req);
-      if (!(await ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword))) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword));
       await ctx.accounts.setPassword(me.accountId, req.body.newPassword);
       await ctx.sessions.endAll(me.accountId, me.token);
       await audit(ctx, req, 'password.change', { customerId: me.customerId, accountId: me.accountId });
       return { ok: true };
+    },
+  );
+
+  app.put<{ Params: { username: string }; Body: { currentPassword: string; password: string } }>(
+    '/v1/self/sip-credentials/:username',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: TAG,
+        summary: 'Set a new password for one of my SIP usernames (my account password required; trivial and common passwords are refused)',
+        description: "Another account's SIP username is answered as one that does not exist.",
+        params: {
+          type: 'object',
+          required: ['username'],
+          additionalProperties: false,
+          properties: { username: { type: 'string', pattern: '^[A-Za-z0-9_.-]{3,64}$' } },
+        },
+        body: {
+          type: 'object',
+          required: ['currentPassword', 'password'],
+          additionalProperties: false,
+          properties: { currentPassword: password, password: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: { type: 'object', properties: { username: { type: 'string' }, realm: { type: 'string' } } } },
+      },
+    },
+    async (req) => {
+      const me = customerOf(req);
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword));
+      const cred = (await ctx.accounts.listSipCredentials(me.accountId)).find((c) => c.username === req.params.username);
+      if (!cred) throw new AppError('NOT_FOUND', 'no such SIP username on this account');
+      const a = await ctx.accounts.get(me.accountId);
+      if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
+      await ctx.accounts.setSipPassword(me.accountId, cred.username, cred.realm, req.body.password);
+      await audit(ctx, req, 'sip_credentials.set', { customerId: me.customerId, accountId: me.accountId });
+      return { username: cred.username, realm: cred.realm };
     },
   );
 
@@ -446,7 +498,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const me = customerOf(req);
-      if (!(await ctx.accounts.passwordMatches(me.accountId, req.body.password))) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.password));
       return eraseCustomer({ ...ctx, endSessions: (id) => ctx.sessions.endAll(id) }, me.customerId, me.actor);
     },
   );

@@ -190,14 +190,20 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const me = await signedIn(web, req, reply);
     if (!me) return reply;
     const t = T(req);
-    const [b, calls, live] = await Promise.all([
+    const [b, calls, live, auto] = await Promise.all([
       balanceView(ctx, me.accountId, t.locale),
       callApi<{ items: Record<string, unknown>[] }>(web, req, 'GET', '/v1/self/cdrs?limit=5', { bearer: me.token }),
       myLiveCalls(ctx, me.accountId),
+      callApi<{ enabled: boolean; recentCharges?: { at: string; result: string }[] }>(web, req, 'GET', '/v1/self/auto-topup', { bearer: me.token }),
     ]);
+    // a refused charge turned auto top-up off: said here, where the customer looks first (for two weeks, or until it is on again)
+    const refused = auto.status === 200 && !auto.json.enabled ? auto.json.recentCharges?.[0] : undefined;
+    const autoOff =
+      refused && ['declined', 'invalid_token'].includes(refused.result) && Date.now() - Date.parse(refused.at) < 14 * 86_400_000 ? refused : undefined;
     return show(web, req, reply, me, '/my', {
       title: t.home.title,
       body: html`
+      ${autoOff ? html`<div class="card" role="alert"><p>${t.home.autoOff} (${dateTimeText(t, autoOff.at)}, ${autoOff.result}). <a href="/my/top-ups">${t.home.autoOffAction}</a>.</p></div>` : ''}
       <section aria-labelledby="bal-h" class="card" data-balance-stream="/my/balance/events">
         <h2 id="bal-h">${t.home.balance} <span class="live-dot" aria-hidden="true"></span></h2>
         <dl class="facts">
@@ -440,6 +446,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           ${c.bindings.length ? html`<ul class="rows">${c.bindings.map((b) => html`<li>${b.userAgent ?? b.uri} <span class="muted">${d.expires}: ${dateTimeText(t, new Date(b.expiresAt).toISOString())}</span></li>`)}</ul>` : ''}
           <form method="post" action="/my/devices/password" class="stack">${hidden(me.csrf)}<input type="hidden" name="username" value="${c.username}">
             <label for="sip-pw-${i}">${d.newPassword}</label><input id="sip-pw-${i}" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="128">
+            <label for="sip-cur-${i}">${d.currentPassword}</label><input id="sip-cur-${i}" name="currentPassword" type="password" autocomplete="current-password" required maxlength="200">
             <button type="submit">${d.setPassword}</button>
           </form>
         </section>`,
@@ -448,18 +455,25 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     });
   });
 
-  app.post('/my/devices/password', formRoute('Set a new SIP password for one of my SIP usernames', ['username', 'password']), async (req, reply) => {
-    const me = await signedInForm(web, req, reply);
-    if (!me) return reply;
-    const username = field(req.body, 'username');
-    const password = field(req.body, 'password');
-    const cred = (await ctx.accounts.listSipCredentials(me.accountId)).find((c) => c.username === username);
-    if (!cred) return redirect(reply, withMessage('/my/devices', 'common.error', 'e'));
-    if (password.length < 10 || password.length > 128) return redirect(reply, withMessage('/my/devices', 'devices.badPassword', 'e'));
-    await ctx.accounts.setSipPassword(me.accountId, cred.username, cred.realm, password);
-    await ctx.audit.write({ actor: `customer:${me.customerId}`, action: 'sip_credentials.set', customerId: me.customerId, accountId: me.accountId });
-    return redirect(reply, withMessage('/my/devices', 'devices.passwordSet'));
-  });
+  app.post(
+    '/my/devices/password',
+    formRoute('Set a new SIP password for one of my SIP usernames (with my account password)', ['username', 'password', 'currentPassword']),
+    async (req, reply) => {
+      const me = await signedInForm(web, req, reply);
+      if (!me) return reply;
+      const username = field(req.body, 'username');
+      const password = field(req.body, 'password');
+      if (!/^[A-Za-z0-9_.-]{3,64}$/.test(username)) return redirect(reply, withMessage('/my/devices', 'common.error', 'e'));
+      if (password.length < 10 || password.length > 128) return redirect(reply, withMessage('/my/devices', 'devices.badPassword', 'e'));
+      const r = await callApi(web, req, 'PUT', `/v1/self/sip-credentials/${username}`, {
+        bearer: me.token,
+        body: { currentPassword: field(req.body, 'currentPassword') || ' ', password },
+      });
+      if (r.status === 200) return redirect(reply, withMessage('/my/devices', 'devices.passwordSet'));
+      const why = r.status === 403 || r.status === 429 ? 'devices.wrongPassword' : r.status === 400 ? 'devices.badPassword' : 'common.error';
+      return redirect(reply, withMessage('/my/devices', why, 'e'));
+    },
+  );
 
   app.get('/my/top-ups', pageRoute('Automatic top-up settings and top-up history'), async (req, reply) => {
     const me = await signedIn(web, req, reply);

@@ -83,6 +83,8 @@ const en = {
     ringing: 'Ringing',
     answered: 'Talking',
     noLiveCalls: 'None right now.',
+    autoOff: 'Automatic top-up was turned off: the last charge was refused',
+    autoOffAction: 'Check your payment method and turn it on again',
   },
   calls: {
     title: 'Call history',
@@ -150,10 +152,12 @@ const en = {
     expires: 'Until',
     notRegistered: 'Not registered',
     newPassword: 'New SIP password (at least 10 characters)',
+    currentPassword: 'Your account password',
     setPassword: 'Set password',
     passwordSet: 'The SIP password was changed. Enter it in your device.',
     none: 'You have no SIP devices. Ask us to set one up.',
-    badPassword: 'The SIP password must have at least 10 characters.',
+    badPassword: 'The SIP password must have at least 10 characters and not be a common password, a run like abcdefghij, or one character repeated.',
+    wrongPassword: 'Your account password is wrong, or there were too many attempts: wait a few minutes and try again.',
   },
   topups: {
     title: 'Top-ups',
