@@ -66,6 +66,13 @@ export const ERRORS = {
     http: 403,
     message: 'only the customer can opt in to an e-mail list; an operator may only record an opt-out',
   },
+  VERIFICATION_FAILED: { code: 'VERIFICATION_FAILED', http: 400, message: 'the verification code is wrong, used or expired' },
+  NOTHING_TO_VERIFY: { code: 'NOTHING_TO_VERIFY', http: 409, message: 'the customer has no unverified or pending e-mail address' },
+  REAUTHENTICATION_REQUIRED: {
+    code: 'REAUTHENTICATION_REQUIRED',
+    http: 403,
+    message: 'enter your password again: this needs a password entered in the last few minutes',
+  },
   CARD_NUMBER_REFUSED: {
     code: 'CARD_NUMBER_REFUSED',
     http: 400,

@@ -15,6 +15,8 @@ export interface Customer {
   country: string | null;
   phoneNumbers: string[];
   emailVerifiedAt: Date | null;
+  /** A new address the customer entered, waiting for its verification (src/accounts/email-verification.ts). */
+  pendingEmail: string | null;
   restrictedAt: Date | null;
   erasedAt: Date | null;
   closedAt: Date | null;
@@ -26,6 +28,7 @@ export type CustomerChanges = Partial<Pick<Customer, 'name' | 'email' | 'address
 
 const CUSTOMER = `id, name, email, address_line1 as "addressLine1", address_line2 as "addressLine2", city,
   postal_code as "postalCode", country, phone_numbers as "phoneNumbers", email_verified_at as "emailVerifiedAt",
+  (select v.email from email_verifications v where v.customer_id = customers.id and v.expires_at > now()) as "pendingEmail",
   restricted_at as "restrictedAt", erased_at as "erasedAt", closed_at as "closedAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
 const ACCOUNT = `a.id, a.number, a.customer_id as "customerId", a.kind, a.status, a.currency, a.tariff_id as "tariffId",

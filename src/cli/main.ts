@@ -29,6 +29,7 @@ import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../ledger/postgres-ledger-sink.ts';
 import { rebuildBalances, reconcile } from '../ledger/reconcile.ts';
 import { createLogger } from '../observability/logger.ts';
+import { EmailVerification } from '../accounts/email-verification.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { runRetention } from '../privacy/retention-jobs.ts';
 import { retentionPolicyOf } from '../privacy/retention.ts';
@@ -45,6 +46,8 @@ const USAGE = `usage: softswitch <command> [--json]
 customers and accounts
   customer create <name> [--email=E] [--phone=+E164[,+E164...]] [--country=CC]
                                             create a customer; prints its id
+  customer email-code <customer id>         a verification code for the customer's pending or unverified
+                                            e-mail address, to e-mail to it by hand (shown once)
   account create <customer id> <CUR> [--tariff=ID] [--kind=calling_account|chatpin] [--max-calls=N]
                  [--daily-cap=AMOUNT] [--credit-floor=AMOUNT] [--number=N] [--username=U]
                                             create a calling account (balance 0)
@@ -250,7 +253,18 @@ async function run(argv: string[], json: boolean): Promise<number> {
   try {
     switch (command) {
       case 'customer': {
-        if (sub !== 'create') throw new UsageError('customer: create');
+        if (sub === 'email-code') {
+          // a verification code for the customer's pending or unverified address, to e-mail to it
+          // by hand until the mail path sends codes itself (docs/privacy.md); printed once, never logged
+          new Options(parsed.options, []);
+          const [id] = words(args, 1, ['customerId']);
+          if (!/^[1-9][0-9]{0,17}$/.test(id!)) throw new UsageError('customerId must be a positive integer');
+          const issued = await new EmailVerification(pool).issue(Number(id), ACTOR);
+          await new AuditLog(pool).write({ actor: ACTOR, action: 'email.verification_issued', customerId: Number(id) });
+          out(`verification code for ${issued.email}: ${issued.token}\nvalid until ${issued.expiresAt.toISOString()}; e-mail it to that address only`, issued);
+          return 0;
+        }
+        if (sub !== 'create') throw new UsageError('customer: create or email-code');
         const o = new Options(parsed.options, ['email', 'phone', 'country']);
         const [name] = words(args, 1, ['name']);
         const country = o.string('country');

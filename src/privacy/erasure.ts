@@ -66,6 +66,7 @@ export async function eraseCustomer(
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);
+    await db.query('delete from email_verifications where customer_id = $1', [customerId]); // a pending address and its token
     await db.query('update topups set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     await db.query('update auto_topup_charges set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     // Kept for their legal period, with nothing that leads back: no account, device, caller ID or

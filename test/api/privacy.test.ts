@@ -184,6 +184,7 @@ describe('erasure', () => {
 describe('restriction', () => {
   it('pauses marketing and, when chosen, suspends the accounts; lifting resumes exactly those', async () => {
     const c = await h.customerWithAccount({ username: 'restrictme' });
+    await h.verifyEmail(c.customerId);
     await h.ctx.consents.set(c.customerId, 'customer', true, 'test', 'person');
     const r = await h.call('POST', `/v1/customers/${c.customerId}/restriction`, { body: { suspendAccounts: true } });
     expect(body(r)).toMatchObject({ customerId: c.customerId, restrictedAt: expect.any(String), suspendedAccountIds: [c.account.id] });

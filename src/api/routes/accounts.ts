@@ -590,6 +590,10 @@ export async function rectify(
   onChanged: (fields: string[]) => Promise<void>,
 ): Promise<Customer> {
   const { customer: c, changed } = await ctx.directory.update(customerId, changes);
+  if (changed.includes('email')) {
+    // a changed address is unverified (the directory clears the date); a pending one is superseded
+    await ctx.emailVerification.cancel(customerId);
+  }
   await onChanged(changed);
-  return c;
+  return changed.includes('email') ? ctx.directory.get(customerId) : c;
 }

@@ -92,6 +92,33 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   );
 
   app.post<{ Params: { customerId: number } }>(
+    '/v1/customers/:customerId/email-verification',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: "Issue a verification code for the customer's pending (or unverified) e-mail address, to send to that address",
+        description:
+          'Until the mail path sends codes itself, an operator sends this code from the service mailbox to the address; the customer enters it ' +
+          'on the self-care page. The code is in this answer only (never logged, stored hashed), single use, valid 24 hours; a new one replaces it.',
+        params: customerIdParams,
+        response: {
+          201: {
+            type: 'object',
+            required: ['email', 'token', 'expiresAt'],
+            properties: { email: { type: 'string' }, token: { type: 'string' }, expiresAt: dateTime },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const issued = await ctx.emailVerification.issue(req.params.customerId, principalOf(req).actor);
+      await audit(ctx, req, 'email.verification_issued', { customerId: req.params.customerId });
+      return reply.status(201).send(issued);
+    },
+  );
+
+  app.post<{ Params: { customerId: number } }>(
     '/v1/customers/:customerId/erasure',
     {
       config: { access: 'admin' },

@@ -296,7 +296,13 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     });
   });
 
-  const accountPage = async (req: FastifyRequest, reply: FastifyReply, op: Op, accountId: number, extra: { pin?: string } = {}) => {
+  const accountPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    op: Op,
+    accountId: number,
+    extra: { pin?: string; emailCode?: { email: string; token: string } } = {},
+  ) => {
     const t = T(req);
     const c = t.console;
     const get = <X = Row>(url: string) => callApi<X>(web, req, 'GET', url, { bearer: op.apiKey });
@@ -329,13 +335,15 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       title: `${c.accountTitle} ${str(acct.number)}`,
       body: html`
       ${extra.pin ? html`<div class="card once" role="status"><p>${c.pinIs} <strong class="secret" data-testid="new-pin">${extra.pin}</strong></p><p>${c.pinOnce}</p></div>` : ''}
+      ${extra.emailCode ? html`<div class="card once" role="status"><p>${c.emailCodeIs} <strong>${extra.emailCode.email}</strong>: <strong class="secret" data-testid="email-code">${extra.emailCode.token}</strong></p><p>${c.emailCodeOnce}</p></div>` : ''}
       <div class="grid">
       <section class="card" aria-labelledby="cust-h"><h2 id="cust-h">${c.customerData}</h2>
         ${
           cust.status === 200
-            ? html`<dl class="facts"><dt>${c.name}</dt><dd>${str(cu.name)}</dd><dt>${c.email}</dt><dd>${str(cu.email)}</dd>
+            ? html`<dl class="facts"><dt>${c.name}</dt><dd>${str(cu.name)}</dd><dt>${c.email}</dt><dd>${str(cu.email)} (${cu.emailVerifiedAt ? c.emailVerified : c.emailUnverified})${cu.pendingEmail ? html`<br>${c.emailPending}: ${str(cu.pendingEmail)}` : ''}</dd>
           <dt>${c.address}</dt><dd>${[cu.addressLine1, cu.addressLine2, cu.postalCode, cu.city, cu.country].filter(Boolean).map(str).join(', ')}</dd>
-          <dt>${c.phones}</dt><dd>${((cu.phoneNumbers as string[] | undefined) ?? []).join(', ')}</dd></dl><p class="hint">${c.auditNote}</p>`
+          <dt>${c.phones}</dt><dd>${((cu.phoneNumbers as string[] | undefined) ?? []).join(', ')}</dd></dl><p class="hint">${c.auditNote}</p>
+          ${cu.pendingEmail || (cu.email && !cu.emailVerifiedAt) ? post('email-code', html`<p class="muted">${c.emailCodeIntro}</p>`, c.emailCodeButton) : ''}`
             : html`<p>${c.forbidden}</p>`
         }
       </section>
@@ -482,6 +490,14 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const pin = (r.json as { pin?: unknown }).pin;
     if (r.status >= 300 || typeof pin !== 'string') return back(reply, `/console/accounts/${id}`, outcome(r, 'common.error'));
     return accountPage(req, reply, op, id, { pin });
+  });
+
+  action('email-code', "Issue a verification code for the customer's pending or unverified e-mail address (shown once)", [], async (req, reply, op, id) => {
+    const a = await callApi<{ customerId?: number }>(web, req, 'GET', `/v1/accounts/${id}`, { bearer: op.apiKey });
+    const r = a.status === 200 ? await apiAs(req, op, 'POST', `/v1/customers/${String(a.json.customerId)}/email-verification`, {}) : a;
+    const { email, token } = r.json as { email?: unknown; token?: unknown };
+    if (r.status >= 300 || typeof email !== 'string' || typeof token !== 'string') return back(reply, `/console/accounts/${id}`, outcome(r, 'common.error'));
+    return accountPage(req, reply, op, id, { emailCode: { email, token } });
   });
 
   action(
