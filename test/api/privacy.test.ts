@@ -247,6 +247,11 @@ describe('retention', () => {
       erasedCustomers: [closed.customerId],
       lateCallRecordsUnlinked: 0,
       paymentReferences: { topUps: 1, tokens: 0 },
+      ivrSessionsDeleted: 1,
+      ledgerCallsUnnamed: 0,
+      ledgerEntriesFolded: 0,
+      auditEntriesDeleted: 0,
+      consentEventsDeleted: 0,
     });
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).toEqual(expect.arrayContaining(['cdrs_2025_11', 'cdrs_2026_11']));
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).not.toContain('cdrs_2025_10');
@@ -261,6 +266,11 @@ describe('retention', () => {
       erasedCustomers: [],
       lateCallRecordsUnlinked: 0,
       paymentReferences: { topUps: 0, tokens: 0 },
+      ivrSessionsDeleted: 0,
+      ledgerCallsUnnamed: 0,
+      ledgerEntriesFolded: 0,
+      auditEntriesDeleted: 0,
+      consentEventsDeleted: 0,
     });
     expectProblem(expect, await h.call('POST', '/v1/retention/run', { key: h.keys.billing, body: {} }), 403, 'FORBIDDEN');
     expectProblem(expect, await h.call('POST', '/v1/retention/run', { body: { jobs: ['everything'] } }), 400, 'VALIDATION_FAILED');

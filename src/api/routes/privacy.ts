@@ -3,7 +3,8 @@ import { LISTS } from '../../accounts/consents.ts';
 import type { MarketingList } from '../../accounts/consents.ts';
 import { AppError } from '../../errors.ts';
 import { eraseCustomer } from '../../privacy/erasure.ts';
-import { runRetention } from '../../privacy/retention-jobs.ts';
+import { RETENTION_JOBS, runRetention } from '../../privacy/retention-jobs.ts';
+import type { RetentionJob } from '../../privacy/retention-jobs.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { customerIdParams, dateTime, decodeCursor, encodeCursor, isId, nullableDateTime, page, pageQuery } from '../schemas.ts';
@@ -271,7 +272,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.post<{ Body: { jobs?: ('cdrs' | 'contacts' | 'payments')[]; now?: string } }>(
+  app.post<{ Body: { jobs?: RetentionJob[]; now?: string } }>(
     '/v1/retention/run',
     {
       config: { access: 'admin' },
@@ -281,7 +282,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { jobs: { type: 'array', uniqueItems: true, items: { type: 'string', enum: ['cdrs', 'contacts', 'payments'] } }, now: dateTime },
+          properties: { jobs: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...RETENTION_JOBS] } }, now: dateTime },
         },
         response: { 200: retentionSchema },
       },
@@ -292,7 +293,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return runRetention(
         { ...ctx, policy: ctx.settings.retention, endSessions: (id) => ctx.sessions.endAll(id) },
         now,
-        req.body.jobs ?? ['cdrs', 'contacts', 'payments'],
+        req.body.jobs ?? [...RETENTION_JOBS],
         principalOf(req).actor,
       );
     },
@@ -307,5 +308,10 @@ export const retentionSchema = {
     erasedCustomers: { type: 'array', items: { type: 'integer' } },
     lateCallRecordsUnlinked: { type: 'integer', description: 'call records of erased customers written after their erasure, unlinked now' },
     paymentReferences: { type: 'object', properties: { topUps: { type: 'integer' }, tokens: { type: 'integer' } } },
+    ivrSessionsDeleted: { type: 'integer', description: 'access-number session records older than the call-record period' },
+    ledgerCallsUnnamed: { type: 'integer', description: 'ledger call entries that stopped naming their call (its record is gone)' },
+    ledgerEntriesFolded: { type: 'integer', description: 'ledger entries older than LEDGER_RETENTION_YEARS folded into one opening entry per account' },
+    auditEntriesDeleted: { type: 'integer' },
+    consentEventsDeleted: { type: 'integer' },
   },
 } as const;

@@ -185,6 +185,28 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const t = T(req);
     const c = t.console;
     const d = await dashboard(req, op, true);
+    const ret = await callApi<{
+      intervalHours?: number;
+      last?: { at: string; durationMs: number; ok: boolean; result?: Record<string, unknown>; error?: string } | null;
+    }>(web, req, 'GET', '/v1/retention', { bearer: op.apiKey });
+    const last = ret.json.last;
+    const removed = (r: Record<string, unknown> = {}) =>
+      Object.entries(r)
+        .map(
+          ([k, v]) =>
+            [k, Array.isArray(v) ? v.length : typeof v === 'object' && v ? Object.values(v).reduce((s: number, x) => s + Number(x), 0) : Number(v)] as const,
+        )
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ') || t.common.none;
+    const retention =
+      ret.status !== 200
+        ? html`<p>${c.forbidden}</p>`
+        : !last
+          ? html`<p data-testid="retention-last">${c.retentionNever} (${c.retentionEvery} ${ret.json.intervalHours ?? 0} h)</p>`
+          : html`<dl class="facts" data-testid="retention-last"><dt>${c.retentionAt}</dt><dd>${dateTimeText(t, last.at)}</dd>
+            <dt>${t.common.status}</dt><dd>${last.ok ? c.retentionOk : html`<strong>${c.retentionFailed}</strong>: ${last.error ?? ''}`}</dd>
+            <dt>${c.retentionRemoved}</dt><dd>${removed(last.result)}</dd><dt>${c.retentionEvery}</dt><dd>${ret.json.intervalHours ?? 0} h</dd></dl>`;
     return show(web, req, reply, op, '/console', {
       title: c.dashboard,
       body: html`<div data-dashboard-stream="/console/events">
@@ -209,7 +231,8 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
               )
             : html`<p>${t.common.none}</p>`
         }
-      </section></div>`,
+      </section>
+      <section aria-labelledby="ret-h"><h2 id="ret-h">${c.retentionTitle}</h2>${retention}</section></div>`,
     });
   });
 

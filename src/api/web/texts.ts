@@ -248,6 +248,13 @@ const en = {
     emailVerified: 'verified',
     emailUnverified: 'not verified',
     emailPending: 'New address waiting for verification',
+    retentionTitle: 'Retention',
+    retentionNever: 'No scheduled retention run yet',
+    retentionAt: 'Last run',
+    retentionOk: 'completed',
+    retentionFailed: 'failed (retried at the next check)',
+    retentionRemoved: 'Removed',
+    retentionEvery: 'Runs every',
     emailCodeIntro:
       'Until an address is verified it gets no marketing and nothing personal. Issue a code, e-mail it from the service mailbox to that address (never read it out or send it elsewhere); the customer enters it under Privacy.',
     emailCodeButton: 'Issue an e-mail verification code',
