@@ -73,6 +73,11 @@ export const ERRORS = {
     http: 403,
     message: 'enter your password again: this needs a password entered in the last few minutes',
   },
+  PURPOSE_REQUIRED: {
+    code: 'PURPOSE_REQUIRED',
+    http: 403,
+    message: "the customer's processing is restricted: state the purpose of this read (X-Purpose: customer_request, legal_claim or lawful_request)",
+  },
   CARD_NUMBER_REFUSED: {
     code: 'CARD_NUMBER_REFUSED',
     http: 400,

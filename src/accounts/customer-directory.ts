@@ -65,10 +65,12 @@ export class CustomerDirectory {
     return rows[0];
   }
 
-  async search(q: { email?: string; after?: number; limit: number }): Promise<Customer[]> {
+  /** `withoutRestricted`: leave out customers whose processing is restricted (a read with no stated purpose). */
+  async search(q: { email?: string; after?: number; limit: number; withoutRestricted?: boolean }): Promise<Customer[]> {
     const { rows } = await this.pool.query<Customer>(
-      `select ${CUSTOMER} from customers where id > $1 and ($2::text is null or lower(email) = lower($2)) order by id limit $3`,
-      [q.after ?? 0, q.email ?? null, q.limit],
+      `select ${CUSTOMER} from customers where id > $1 and ($2::text is null or lower(email) = lower($2))
+          and (not $4 or restricted_at is null) order by id limit $3`,
+      [q.after ?? 0, q.email ?? null, q.limit, q.withoutRestricted ?? false],
     );
     return rows;
   }

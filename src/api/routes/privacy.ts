@@ -8,7 +8,7 @@ import type { RetentionJob } from '../../privacy/retention-jobs.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { customerIdParams, dateTime, decodeCursor, encodeCursor, isId, nullableDateTime, page, pageQuery } from '../schemas.ts';
-import { audit } from './common.ts';
+import { audit, mayRead } from './common.ts';
 
 const TAG = ['data protection'];
 export const exportSchema = {
@@ -86,6 +86,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => {
+      await mayRead(ctx, req, { customerId: req.params.customerId });
       const doc = await ctx.personalData.export(req.params.customerId);
       await audit(ctx, req, 'customer.export', { customerId: req.params.customerId });
       return doc;

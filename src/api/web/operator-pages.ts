@@ -4,6 +4,8 @@
  * decide what works, and the API writes the audit rows (viewing a customer is audited there).
  */
 import { AppError } from '../../errors.ts';
+import { PURPOSES } from '../../privacy/restriction.ts';
+import type { Purpose } from '../../privacy/restriction.ts';
 import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -328,7 +330,10 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
   ) => {
     const t = T(req);
     const c = t.console;
-    const get = <X = Row>(url: string) => callApi<X>(web, req, 'GET', url, { bearer: op.apiKey });
+    // a restricted customer's data is shown only for a stated purpose (docs/privacy.md › Restriction)
+    const q = req.query as Record<string, unknown> | undefined;
+    const purpose = (PURPOSES as readonly string[]).includes(String(q?.purpose ?? '')) ? String(q!.purpose) : undefined;
+    const get = <X = Row>(url: string) => callApi<X>(web, req, 'GET', url, { bearer: op.apiKey, ...(purpose ? { headers: { 'x-purpose': purpose } } : {}) });
     const a = await get(`/v1/accounts/${accountId}`);
     if (a.status !== 200)
       return show(web, req, reply, op, '/console/accounts', {
@@ -351,12 +356,23 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     ]);
     const cu = cust.json;
     const base = `/console/accounts/${accountId}`;
+    const restricted = cust.status === 403 && cu.code === 'PURPOSE_REQUIRED';
     const post = (action: string, body: Html, label: string, cls = '') =>
       html`<form method="post" action="${base}/${action}" class="stack ${cls}">${hidden(op.csrf)}${body}<button type="submit">${label}</button></form>`;
     const list = (x: ApiResult<{ items: Row[] }>) => (x.status === 200 ? (x.json.items ?? []) : []);
     return show(web, req, reply, op, '/console/accounts', {
       title: `${c.accountTitle} ${str(acct.number)}`,
       body: html`
+      ${
+        restricted
+          ? html`<div class="card" role="alert" data-testid="restricted"><p><strong>${c.restrictedNotice}</strong></p>
+          <form method="get" action="${base}" class="stack"><label for="purpose">${c.purposeLabel}</label>
+          <select id="purpose" name="purpose" required>${PURPOSES.map((p) => html`<option value="${p}">${c.purposes[p]}</option>`)}</select>
+          <button type="submit">${c.purposeButton}</button></form></div>`
+          : purpose
+            ? html`<p class="hint" role="status">${c.purposeStated}: ${c.purposes[purpose as Purpose]}</p>`
+            : ''
+      }
       ${extra.pin ? html`<div class="card once" role="status"><p>${c.pinIs} <strong class="secret" data-testid="new-pin">${extra.pin}</strong></p><p>${c.pinOnce}</p></div>` : ''}
       ${extra.emailCode ? html`<div class="card once" role="status"><p>${c.emailCodeIs} <strong>${extra.emailCode.email}</strong>: <strong class="secret" data-testid="email-code">${extra.emailCode.token}</strong></p><p>${c.emailCodeOnce}</p></div>` : ''}
       <div class="grid">

@@ -198,7 +198,7 @@ const en = {
     emailCodeWrong: 'That code is wrong, used or expired.',
     restrictTitle: 'Restrict processing',
     restrictIntro:
-      'We stop marketing and use your data only where the law requires. You can also suspend your account while the restriction lasts: it then makes no calls and your card is not charged for automatic top-ups.',
+      'While processing is restricted we send you no marketing e-mails, and our staff look at your details, calls and payments only at your own request, for a legal claim (such as a billing dispute) or when the law obliges us; each look is recorded. We still keep your data for its legal periods (call records 12 months). If your account stays active you can still call and top up, and those calls are recorded and billed as usual. If you suspend it as well, it makes no calls and your card is not charged for automatic top-ups. Either way you can log in, download your data and lift the restriction.',
     restricted: 'Processing of your data is restricted.',
     suspendToo: 'Suspend my account as well',
     restrictButton: 'Restrict processing',
@@ -248,6 +248,16 @@ const en = {
     emailVerified: 'verified',
     emailUnverified: 'not verified',
     emailPending: 'New address waiting for verification',
+    restrictedNotice:
+      'This customer has restricted the processing of their data. Their details, caller IDs, devices, calls and ledger are shown only for one of these purposes, which is recorded in the audit log.',
+    purposeLabel: 'Purpose',
+    purposeButton: 'Show the data for this purpose',
+    purposeStated: 'Shown for the purpose',
+    purposes: {
+      customer_request: "the customer's own request",
+      legal_claim: 'a legal claim (e.g. a billing dispute)',
+      lawful_request: 'a request the law obliges us to answer',
+    },
     retentionTitle: 'Retention',
     retentionNever: 'No scheduled retention run yet',
     retentionAt: 'Last run',
