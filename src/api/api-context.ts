@@ -113,6 +113,7 @@ export interface ApiContext extends ApiDeps {
 }
 
 export function buildContext(d: ApiDeps): ApiContext {
+  const registrations = new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() });
   return {
     ...d,
     lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),
@@ -132,12 +133,12 @@ export function buildContext(d: ApiDeps): ApiContext {
     callRate: new CallRateCounter(d.redis, d.settings.namespace),
     lowBalances: new LowBalances(d.pool),
     ivrSessions: new IvrSessionRecords(d.pool),
-    personalData: { export: (customerId) => exportPersonalData(d.pool, customerId) },
+    personalData: { export: (customerId) => exportPersonalData(d.pool, customerId, new Date(), registrations) },
     dependencies: { postgres: () => d.pool.query('select 1'), redis: () => d.redis.ping() },
     liveCalls: new LiveCalls(d.balances, d.redis, d.settings.namespace),
     routing: new RoutingData(d.pool, d.accounts),
     durableBalances: new DurableBalances(d.pool, d.settings.durableBalanceCacheMs),
-    registrations: new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() }),
+    registrations,
     keyCache: new Map(),
   };
 }

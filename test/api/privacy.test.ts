@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { cdrPartitions } from '../../src/privacy/retention.ts';
+import { BindingStore } from '../../src/sip/registrar/binding-store.ts';
 import { cdrFor } from '../support/fixtures.ts';
 import { body, expectProblem, harness } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
@@ -96,6 +97,53 @@ describe('export (access and portability)', () => {
       c.customerId,
     ]);
     expect(rows[0].n).toBe(2);
+  });
+});
+
+describe('export of live data', () => {
+  it("includes the live SIP registrations of the customer's devices (contact, User-Agent, source, expiry), and no one else's", async () => {
+    const c = await h.customerWithAccount({ username: 'regexport_user' });
+    const other = await h.customerWithAccount();
+    const store = new BindingStore(h.s.redis, { namespace: h.s.namespace, now: () => Date.now() });
+    const expiresAt = Date.now() + 3_600_000;
+    for (const [account, user, ip] of [
+      [c.account.id, 'regexport1', '203.0.113.60'],
+      [other.account.id, 'regexport2', '203.0.113.61'],
+    ] as const) {
+      await h.accounts.setSipPassword(account, user, 'test.local', 'device password 1');
+      const aor = `${user}@test.local`;
+      const binding = {
+        aor,
+        key: `sip:${user}@${ip}`,
+        uri: `sip:${user}@${ip}:5062;transport=udp`,
+        params: [],
+        expiresAt,
+        callId: `reg-${user}`,
+        cseq: 1,
+        source: { address: ip, port: 5062, transport: 'udp' },
+        userAgent: 'Export Phone 2.1',
+        registeredAt: Date.now(),
+        accountId: account,
+      };
+      await store.register(aor, { callId: binding.callId, cseq: 1 }, [{ key: binding.key, expiresAt, binding }], {
+        maxContacts: 5,
+        whenFull: 'replace-oldest',
+      });
+    }
+    const doc = body(await h.call('GET', `/v1/customers/${c.customerId}/export`));
+    expect(doc.registrations).toEqual([
+      {
+        accountId: c.account.id,
+        device: 'regexport1@test.local',
+        contact: 'sip:regexport1@203.0.113.60:5062;transport=udp',
+        userAgent: 'Export Phone 2.1',
+        sourceAddress: '203.0.113.60:5062',
+        transport: 'udp',
+        registeredAt: expect.any(String),
+        expiresAt: new Date(expiresAt).toISOString(),
+      },
+    ]);
+    expect(JSON.stringify(doc)).not.toContain('203.0.113.61');
   });
 });
 

@@ -36,6 +36,7 @@ export const exportSchema = {
         'consents',
         'consentEvents',
         'auditEntries',
+        'registrations',
       ].map((k) => [k, { type: 'array', items: { type: 'object', additionalProperties: true } }]),
     ),
   },
