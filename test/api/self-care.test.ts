@@ -209,6 +209,7 @@ describe('caller IDs, auto top-up and marketing', () => {
 
   it('opts in and out per list with timestamps kept as evidence', async () => {
     const me = await session();
+    await h.verifyEmail(me.customerId);
     const r = body(await h.call('PUT', '/v1/self/consents/customer', { key: me.token, body: { optedIn: true } }));
     expect(r.items).toEqual([
       { list: 'customer', optedIn: true, consentedAt: expect.any(String), optedOutAt: null },

@@ -89,6 +89,18 @@ describe('operator CLI', { timeout: 180_000 }, () => {
     expect((await store.get(accountId))?.balance).toBe(0);
   });
 
+  it('issues an e-mail verification code for the unverified address, once, audited with the operator', async () => {
+    const r = await cli(['customer', 'email-code', String(customerId), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const issued = r.json() as { email: string; token: string };
+    expect(issued.email).toBe('billing@example.com');
+    expect(issued.token).toMatch(/^ev_/);
+    const { rows } = await s.pool.query('select token_hash from email_verifications where customer_id = $1', [customerId]);
+    expect(rows[0].token_hash).not.toContain(issued.token);
+    const audit = await s.pool.query("select actor from audit_log where action = 'email.verification_issued' and subject_customer_id = $1", [customerId]);
+    expect(audit.rows.map((x) => x.actor)).toEqual(['cli:ops-test']);
+  });
+
   it('issues a PIN that finds the account, shown once', async () => {
     const r = await cli(['pin', 'issue', String(accountId), '--json']);
     expect(r.code, r.stderr).toBe(0);

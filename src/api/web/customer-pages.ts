@@ -538,11 +538,16 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     if (!me) return reply;
     const t = T(req);
     const p = t.privacy;
-    const [consents, restriction] = await Promise.all([
+    const [consents, restriction, self] = await Promise.all([
       callApi<{ items: { list: string; optedIn: boolean }[] }>(web, req, 'GET', '/v1/self/consents', { bearer: me.token }),
       callApi<{ restrictedAt: string | null }>(web, req, 'GET', '/v1/self/restriction', { bearer: me.token }),
+      callApi<{ customer?: { email?: string | null; emailVerifiedAt?: string | null; pendingEmail?: string | null } }>(web, req, 'GET', '/v1/self', {
+        bearer: me.token,
+      }),
     ]);
     const restricted = Boolean(restriction.json.restrictedAt);
+    const who = self.json.customer ?? {};
+    const unverified = Boolean(who.pendingEmail) || (Boolean(who.email) && !who.emailVerifiedAt);
     return show(web, req, reply, me, '/my/privacy', {
       title: p.title,
       body: html`
@@ -554,7 +559,23 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           <button type="submit">${t.common.save}</button>
         </form>
       </section>
-      <section class="card" aria-labelledby="export-h"><h2 id="export-h">${p.exportTitle}</h2><p>${p.exportIntro}</p><p><a class="button" href="/my/export" download>${p.exportButton}</a></p></section>
+      <section class="card" aria-labelledby="email-h"><h2 id="email-h">${p.emailTitle}</h2>
+        <p>${who.email ?? t.common.none} (${who.emailVerifiedAt ? p.emailVerified : p.emailUnverified})</p>
+        ${who.pendingEmail ? html`<p>${p.emailPending}: <strong>${who.pendingEmail}</strong></p>` : ''}
+        ${
+          unverified
+            ? html`<p>${p.emailCodeIntro}</p><form method="post" action="/my/email/verify" class="stack">${hidden(me.csrf)}
+          <label for="email-code">${p.emailCode}</label><input id="email-code" name="token" required maxlength="100" autocomplete="one-time-code">
+          <button type="submit">${p.emailVerifyButton}</button></form>`
+            : ''
+        }
+      </section>
+      <section class="card" aria-labelledby="export-h"><h2 id="export-h">${p.exportTitle}</h2><p>${p.exportIntro}</p>
+        <form method="post" action="/my/export" class="stack">${hidden(me.csrf)}
+          <label for="export-pw">${p.exportPassword}</label><input id="export-pw" name="password" type="password" autocomplete="current-password" required maxlength="200">
+          <button type="submit">${p.exportButton}</button>
+        </form>
+      </section>
       <section class="card" aria-labelledby="restrict-h"><h2 id="restrict-h">${p.restrictTitle}</h2><p>${p.restrictIntro}</p>
         ${
           restricted
@@ -582,12 +603,32 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     return redirect(reply, ok ? withMessage('/my/privacy', 'privacy.savedPrefs') : withMessage('/my/privacy', 'common.error', 'e'));
   });
 
-  app.get('/my/export', pageRoute('Download my data (JSON)'), async (req, reply) => {
+  app.get('/my/export', pageRoute('Download my data (JSON) within five minutes of logging in; later, the password is asked again'), async (req, reply) => {
     const me = await signedIn(web, req, reply);
     if (!me) return reply;
     const r = await callApi(web, req, 'GET', '/v1/self/export', { bearer: me.token });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/privacy', 'privacy.exportPasswordNeeded', 'e'));
     securityHeaders(reply);
     return reply.status(r.status).type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="my-data.json"').send(r.text);
+  });
+
+  app.post('/my/export', formRoute('Download my data (JSON); the password is entered again', ['password']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const r = await callApi(web, req, 'POST', '/v1/self/export', { bearer: me.token, body: { password: field(req.body, 'password') || ' ' } });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/privacy', 'security.wrong', 'e'));
+    securityHeaders(reply);
+    return reply.status(200).type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="my-data.json"').send(r.text);
+  });
+
+  app.post('/my/email/verify', formRoute('Confirm my e-mail address with the code sent to it', ['token']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const r = await callApi(web, req, 'POST', '/v1/self/email/verify', { bearer: me.token, body: { token: field(req.body, 'token').trim() || ' ' } });
+    return redirect(
+      reply,
+      r.status === 200 ? withMessage('/my/privacy', 'privacy.emailVerifiedOk') : withMessage('/my/privacy', 'privacy.emailCodeWrong', 'e'),
+    );
   });
 
   app.post('/my/restriction', formRoute('Restrict processing of my data', ['suspendAccount']), async (req, reply) => {
