@@ -66,6 +66,18 @@ export const ERRORS = {
     http: 403,
     message: 'only the customer can opt in to an e-mail list; an operator may only record an opt-out',
   },
+  VERIFICATION_FAILED: { code: 'VERIFICATION_FAILED', http: 400, message: 'the verification code is wrong, used or expired' },
+  NOTHING_TO_VERIFY: { code: 'NOTHING_TO_VERIFY', http: 409, message: 'the customer has no unverified or pending e-mail address' },
+  REAUTHENTICATION_REQUIRED: {
+    code: 'REAUTHENTICATION_REQUIRED',
+    http: 403,
+    message: 'enter your password again: this needs a password entered in the last few minutes',
+  },
+  PURPOSE_REQUIRED: {
+    code: 'PURPOSE_REQUIRED',
+    http: 403,
+    message: "the customer's processing is restricted: state the purpose of this read (X-Purpose: customer_request, legal_claim or lawful_request)",
+  },
   CARD_NUMBER_REFUSED: {
     code: 'CARD_NUMBER_REFUSED',
     http: 400,

@@ -247,7 +247,9 @@ export class AccountService implements AccountPorts {
   /** Sets a SIP password: only its HA1 digests are stored. */
   async setSipPassword(accountId: number, username: string, realm: string, password: string): Promise<void> {
     if (!/^[A-Za-z0-9_.-]{3,64}$/.test(username)) throw new AppError('VALIDATION_FAILED', 'SIP username must be 3-64 of [A-Za-z0-9_.-]');
-    if (password.length < 10) throw new AppError('VALIDATION_FAILED', 'SIP password must be at least 10 characters');
+    // a device password is guessed over SIP from any number of addresses: the same policy as account passwords
+    const weak = passwordProblem(password);
+    if (weak) throw new AppError('WEAK_PASSWORD', `SIP password: ${weak}`);
     await this.get(accountId);
     const ha1 = sipHa1(username, realm, password);
     await this.pool.query(
@@ -318,8 +320,14 @@ export class AccountService implements AccountPorts {
     return rows;
   }
 
+  /** Looks at this account's PIN only: another account's PIN and a free one take the same path (no row either way). */
   async pinMatches(accountId: number, pin: string): Promise<boolean> {
-    return isValidPin(pin) && (await this.findAccountByPin(pin)) === accountId;
+    if (!isValidPin(pin)) return false;
+    const { rowCount } = await this.pool.query('select 1 from pins where account_id = $1 and pin_hmac = $2 and revoked_at is null', [
+      accountId,
+      pinHmac(this.pinPepper, pin),
+    ]);
+    return (rowCount ?? 0) > 0;
   }
 
   async listClis(accountId: number): Promise<{ cli: string; verifiedAt: Date | null; createdAt: Date }[]> {

@@ -17,8 +17,10 @@ import type { PaymentProvider } from './payments/payment-provider.ts';
  * - each attempt has an idempotency key (`auto-<account>-<n>`) used with the provider and for the
  *   credit, and is recorded once in auto_topup_charges whatever its result; a crash between
  *   charge and credit is repaired by the next run without charging twice;
- * - a decline (or an invalid token) disables auto top-up; the customer sees it in the settings
- *   (`lastResult`, `recentCharges`). Only 'unavailable' (the provider did not answer) leaves it on.
+ * - a decline (or an invalid token) disables auto top-up; the customer is told on the self-care
+ *   home page and sees it in the settings (`lastResult`, `recentCharges`); every attempt is counted
+ *   in `softswitch_auto_topup_charges_total{result}`. Only 'unavailable' (the provider did not
+ *   answer) leaves it on.
  */
 export interface AutoTopUpLimits {
   maxAmount: number;
@@ -47,7 +49,12 @@ const ROW = `enabled, threshold, amount, provider, payment_token is not null as 
   last_charge_at as "lastChargeAt", last_result as "lastResult"`;
 const RECENT = 10;
 
+/** What a charge attempt came to, as recorded in auto_topup_charges. */
+export type ChargeOutcome = 'charged' | 'declined' | 'invalid_token' | 'unavailable' | 'credit_failed';
+
 export class AutoTopUp {
+  private observer: ((result: ChargeOutcome) => void) | undefined;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly balances: BalanceStore,
@@ -55,6 +62,11 @@ export class AutoTopUp {
     private readonly limits: AutoTopUpLimits,
     private readonly log?: Logger,
   ) {}
+
+  /** Told of every recorded charge attempt (the metrics count them). */
+  observe(fn: (result: ChargeOutcome) => void): void {
+    this.observer = fn;
+  }
 
   async get(accountId: number): Promise<AutoTopUpSettings> {
     const { rows } = await this.pool.query<Omit<AutoTopUpSettings, 'recentCharges'>>(`select ${ROW} from auto_topups where account_id = $1`, [accountId]);
@@ -170,6 +182,7 @@ export class AutoTopUp {
           charge.reason === 'unavailable',
         ]);
         await client.query('commit');
+        this.observer?.(charge.reason);
         this.log?.info(
           { accountId, reason: charge.reason },
           charge.reason === 'unavailable' ? 'auto top-up charge not answered' : 'auto top-up charge refused; auto top-up disabled',
@@ -177,7 +190,7 @@ export class AutoTopUp {
         return 'failed';
       }
       const credit = await this.balances.topUp(accountId, key, amount, this.provider.name, charge.reference);
-      const result = credit.ok ? 'charged' : 'credit_failed';
+      const result: ChargeOutcome = credit.ok ? 'charged' : 'credit_failed';
       await client.query(
         `insert into auto_topup_charges (account_id, attempt_key, amount, result, provider_reference) values ($1, $2, $3, $4, $5)
         on conflict (attempt_key) do nothing`,
@@ -188,6 +201,7 @@ export class AutoTopUp {
         credit.ok ? 'charged' : `failed: ${credit.reason}`,
       ]);
       await client.query('commit');
+      this.observer?.(result);
       this.log?.info({ accountId, amount }, 'auto top-up charged');
       return credit.ok ? 'charged' : 'failed';
     } catch (err) {

@@ -64,6 +64,8 @@ export interface CdrFilter {
   to?: Date; // start_time < to
   number?: string; // caller ID, dialled number or destination (digits, with or without +)
   after?: { startTime: number; callId: string }; // newest first: rows strictly older than this
+  /** Leave out the records of customers whose processing is restricted (a bulk read with no stated purpose). */
+  withoutRestricted?: boolean;
   limit: number;
 }
 
@@ -89,8 +91,18 @@ export class CallRecords {
           and ($3::timestamptz is null or start_time < $3)
           and ($4::text is null or cli = '+' || $4 or cli = $4 or dialled_number = $4 or dialled_number = '+' || $4 or destination = $4)
           and ($5::timestamptz is null or (start_time, call_id) < ($5, $6::text))
+          and (not $8 or account_id is null or not exists (select 1 from accounts ra join customers rc on rc.id = ra.customer_id where ra.id = cdrs.account_id and rc.restricted_at is not null))
         order by start_time desc, call_id desc limit $7`,
-      [f.accountId ?? null, f.from ?? null, f.to ?? null, digits, f.after ? new Date(f.after.startTime) : null, f.after?.callId ?? '', f.limit],
+      [
+        f.accountId ?? null,
+        f.from ?? null,
+        f.to ?? null,
+        digits,
+        f.after ? new Date(f.after.startTime) : null,
+        f.after?.callId ?? '',
+        f.limit,
+        f.withoutRestricted ?? false,
+      ],
     );
     return rows;
   }

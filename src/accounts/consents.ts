@@ -59,12 +59,12 @@ export class Consents {
     return this.of(customerId);
   }
 
-  /** Who may be e-mailed on a list now: opted in, not opted out since, not restricted, not erased. */
+  /** Who may be e-mailed on a list now: opted in, not opted out since, address verified, not restricted, not erased. */
   async recipients(list: MarketingList): Promise<{ customerId: number; email: string }[]> {
     const { rows } = await this.pool.query<{ customerId: number; email: string }>(
       `select c.id as "customerId", c.email from marketing_consents m join customers c on c.id = m.customer_id
         where m.list = $1 and m.consented_at is not null and (m.opted_out_at is null or m.opted_out_at < m.consented_at)
-          and c.email is not null and c.restricted_at is null and c.erased_at is null order by c.id`,
+          and c.email is not null and c.email_verified_at is not null and c.restricted_at is null and c.erased_at is null order by c.id`,
       [list],
     );
     return rows;

@@ -15,6 +15,8 @@ export interface Customer {
   country: string | null;
   phoneNumbers: string[];
   emailVerifiedAt: Date | null;
+  /** A new address the customer entered, waiting for its verification (src/accounts/email-verification.ts). */
+  pendingEmail: string | null;
   restrictedAt: Date | null;
   erasedAt: Date | null;
   closedAt: Date | null;
@@ -26,6 +28,7 @@ export type CustomerChanges = Partial<Pick<Customer, 'name' | 'email' | 'address
 
 const CUSTOMER = `id, name, email, address_line1 as "addressLine1", address_line2 as "addressLine2", city,
   postal_code as "postalCode", country, phone_numbers as "phoneNumbers", email_verified_at as "emailVerifiedAt",
+  (select v.email from email_verifications v where v.customer_id = customers.id and v.expires_at > now()) as "pendingEmail",
   restricted_at as "restrictedAt", erased_at as "erasedAt", closed_at as "closedAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
 const ACCOUNT = `a.id, a.number, a.customer_id as "customerId", a.kind, a.status, a.currency, a.tariff_id as "tariffId",
@@ -62,10 +65,12 @@ export class CustomerDirectory {
     return rows[0];
   }
 
-  async search(q: { email?: string; after?: number; limit: number }): Promise<Customer[]> {
+  /** `withoutRestricted`: leave out customers whose processing is restricted (a read with no stated purpose). */
+  async search(q: { email?: string; after?: number; limit: number; withoutRestricted?: boolean }): Promise<Customer[]> {
     const { rows } = await this.pool.query<Customer>(
-      `select ${CUSTOMER} from customers where id > $1 and ($2::text is null or lower(email) = lower($2)) order by id limit $3`,
-      [q.after ?? 0, q.email ?? null, q.limit],
+      `select ${CUSTOMER} from customers where id > $1 and ($2::text is null or lower(email) = lower($2))
+          and (not $4 or restricted_at is null) order by id limit $3`,
+      [q.after ?? 0, q.email ?? null, q.limit, q.withoutRestricted ?? false],
     );
     return rows;
   }

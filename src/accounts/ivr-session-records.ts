@@ -35,6 +35,8 @@ export interface IvrSessionFilter {
   accessNumber?: string;
   accountId?: number;
   after?: { startTime: number; callId: string }; // newest first: rows strictly older than this
+  /** Leave out the sessions of customers whose processing is restricted (a bulk read with no stated purpose). */
+  withoutRestricted?: boolean;
   limit: number;
 }
 
@@ -51,8 +53,9 @@ export class IvrSessionRecords {
     const { rows } = await this.pool.query<IvrSessionRow>(
       `select ${ROW} from ivr_sessions where ${WHERE}
           and ($5::timestamptz is null or (start_time, call_id) < ($5, $6::text))
+          and (not $8 or account_id is null or not exists (select 1 from accounts ra join customers rc on rc.id = ra.customer_id where ra.id = ivr_sessions.account_id and rc.restricted_at is not null))
         order by start_time desc, call_id desc limit $7`,
-      [...params(f), f.after ? new Date(f.after.startTime) : null, f.after?.callId ?? '', f.limit],
+      [...params(f), f.after ? new Date(f.after.startTime) : null, f.after?.callId ?? '', f.limit, f.withoutRestricted ?? false],
     );
     return rows;
   }

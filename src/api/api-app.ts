@@ -17,7 +17,7 @@ import { scopeAllows } from '../accounts/api-keys.ts';
 import { AppError } from '../errors.ts';
 import { buildContext } from './api-context.ts';
 import type { ApiContext, ApiDeps, Principal } from './api-context.ts';
-import { registerStrictJson } from './json-body.ts';
+import { NUL_REFUSAL, registerStrictJson } from './json-body.ts';
 import { customerMayAct } from './customer-access.ts';
 import { createMetrics } from './metrics.ts';
 import { clientProblem, notFoundHandler, problemHandler } from './problem.ts';
@@ -61,7 +61,13 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerStrictJson(app);
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) =>
+    String(body).includes('\u0000') ? done(new AppError('INVALID_BODY', NUL_REFUSAL), undefined) : done(null, body),
+  );
+  // a NUL in a path or query (%00) would reach Postgres as text, which cannot hold it
+  app.addHook('onRequest', async (req) => {
+    if (/%00/i.test(req.url)) throw new AppError('VALIDATION_FAILED', 'a NUL character (%00) cannot be part of a URL');
+  });
 
   const metrics = createMetrics(ctx);
   app.addHook('onResponse', async (req, reply) => {

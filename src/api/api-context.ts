@@ -12,6 +12,8 @@ import { CallRecords } from '../accounts/call-records.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import { Consents } from '../accounts/consents.ts';
 import { CustomerDirectory } from '../accounts/customer-directory.ts';
+import { EmailVerification } from '../accounts/email-verification.ts';
+import type { VerificationMailer } from '../accounts/email-verification.ts';
 import { IvrSessionRecords } from '../accounts/ivr-session-records.ts';
 import { LowBalances } from '../accounts/low-balances.ts';
 import type { PaymentProvider } from '../accounts/payments/payment-provider.ts';
@@ -58,6 +60,8 @@ export interface ApiDeps {
   tariffs: TariffRepository;
   payments: PaymentProvider;
   settings: ApiSettings;
+  /** Sends e-mail verification codes; until the mail path exists, operators send them (docs/privacy.md). */
+  mailer?: VerificationMailer;
 }
 
 export interface ApiSettings {
@@ -77,7 +81,7 @@ export interface ApiSettings {
 
 export type Principal =
   | { kind: 'operator'; keyId: string; scopes: Scope[]; actor: string }
-  | { kind: 'customer'; accountId: number; customerId: number; token: string; actor: string };
+  | { kind: 'customer'; accountId: number; customerId: number; token: string; actor: string; authAt: number };
 
 /** The services the routes use, built once per API instance. */
 export interface ApiContext extends ApiDeps {
@@ -88,6 +92,7 @@ export interface ApiContext extends ApiDeps {
   records: CallRecords;
   cliRequests: CliRequests;
   consents: Consents;
+  emailVerification: EmailVerification;
   autoTopUp: AutoTopUp;
   restriction: Restriction;
   sessions: CustomerSessions;
@@ -108,6 +113,7 @@ export interface ApiContext extends ApiDeps {
 }
 
 export function buildContext(d: ApiDeps): ApiContext {
+  const registrations = new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() });
   return {
     ...d,
     lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),
@@ -116,6 +122,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     records: new CallRecords(d.pool),
     cliRequests: new CliRequests(d.pool, d.accounts),
     consents: new Consents(d.pool),
+    emailVerification: new EmailVerification(d.pool, d.mailer),
     autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' })),
     restriction: new Restriction(d.pool, d.accounts),
     operatorSessions: new OperatorSessions(d.redis, d.settings.namespace, OPERATOR_SESSION_SECONDS),
@@ -126,12 +133,12 @@ export function buildContext(d: ApiDeps): ApiContext {
     callRate: new CallRateCounter(d.redis, d.settings.namespace),
     lowBalances: new LowBalances(d.pool),
     ivrSessions: new IvrSessionRecords(d.pool),
-    personalData: { export: (customerId) => exportPersonalData(d.pool, customerId) },
+    personalData: { export: (customerId) => exportPersonalData(d.pool, customerId, new Date(), registrations) },
     dependencies: { postgres: () => d.pool.query('select 1'), redis: () => d.redis.ping() },
     liveCalls: new LiveCalls(d.balances, d.redis, d.settings.namespace),
     routing: new RoutingData(d.pool, d.accounts),
     durableBalances: new DurableBalances(d.pool, d.settings.durableBalanceCacheMs),
-    registrations: new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() }),
+    registrations,
     keyCache: new Map(),
   };
 }

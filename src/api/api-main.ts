@@ -18,7 +18,7 @@ import { migrate } from '../db/migrate.ts';
 import { createPool } from '../db/pool.ts';
 import { createLogger } from '../observability/logger.ts';
 import { retentionPolicyOf } from '../privacy/retention.ts';
-import { runRetention } from '../privacy/retention-jobs.ts';
+import { RETENTION_JOBS, runRetention } from '../privacy/retention-jobs.ts';
 import { RetentionScheduler } from '../privacy/retention-scheduler.ts';
 import { realClock } from '../common/clock.ts';
 import { buildApi } from './api-app.ts';
@@ -84,13 +84,7 @@ export async function startApi(config: Config) {
     config.retentionIntervalHours > 0
       ? new RetentionScheduler(
           redis,
-          (now) =>
-            runRetention(
-              { ...ctx, policy: ctx.settings.retention, endSessions: (id) => ctx.sessions.endAll(id) },
-              now,
-              ['cdrs', 'contacts', 'payments'],
-              'schedule',
-            ),
+          (now) => runRetention({ ...ctx, policy: ctx.settings.retention, endSessions: (id) => ctx.sessions.endAll(id) }, now, [...RETENTION_JOBS], 'schedule'),
           realClock,
           log.child({ component: 'retention' }),
           { namespace: config.redisNamespace, intervalMs: config.retentionIntervalHours * 3_600_000, checkMs: 10 * 60_000, lockMs: 30 * 60_000 },

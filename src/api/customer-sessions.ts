@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 /**
  * Self-care sessions and the login throttle, in Redis (so every API process shares them).
  *
- *   ns:api:session:<sha256(token)>   hash {acct, cust}, expires after the session lifetime
+ *   ns:api:session:<sha256(token)>   hash {acct, cust, auth (ms: password last entered)}, expires after the session lifetime
  *   ns:api:sessions:<account>        set of the account's session hashes (to end them all)
  *   ns:api:login:user:<username>     login attempts in the current window (reset by a success)
  *   ns:api:login:src:<address>       login attempts from an address in the current window (a success gives its own back)
@@ -18,6 +18,11 @@ import type { Redis } from 'ioredis';
 export interface Session {
   accountId: number;
   customerId: number;
+}
+
+/** A session and when its password was last entered (at login, or again for a sensitive request). */
+export interface LiveSession extends Session {
+  authAt: number;
 }
 
 export interface SessionOptions {
@@ -52,7 +57,7 @@ export class CustomerSessions {
     const token = `st_${randomBytes(32).toString('base64url')}`;
     await this.redis
       .multi()
-      .hset(this.key(token), 'acct', s.accountId, 'cust', s.customerId)
+      .hset(this.key(token), 'acct', s.accountId, 'cust', s.customerId, 'auth', Date.now())
       .expire(this.key(token), this.o.ttlSeconds)
       .sadd(this.index(s.accountId), h(token))
       .expire(this.index(s.accountId), this.o.ttlSeconds)
@@ -60,11 +65,17 @@ export class CustomerSessions {
     return { token, expiresAt: new Date(Date.now() + this.o.ttlSeconds * 1000) };
   }
 
-  async get(token: string): Promise<Session | undefined> {
+  async get(token: string): Promise<LiveSession | undefined> {
     if (!TOKEN.test(token)) return undefined;
-    const [acct, cust] = await this.redis.hmget(this.key(token), 'acct', 'cust');
+    const [acct, cust, auth] = await this.redis.hmget(this.key(token), 'acct', 'cust', 'auth');
     if (acct == null || cust == null) return undefined;
-    return { accountId: Number(acct), customerId: Number(cust) };
+    return { accountId: Number(acct), customerId: Number(cust), authAt: Number(auth ?? 0) };
+  }
+
+  /** The password was entered again in this session (it counts as fresh for a few minutes). */
+  async reauthenticated(token: string): Promise<void> {
+    const key = this.key(token);
+    await this.redis.eval("if redis.call('exists', KEYS[1]) == 1 then redis.call('hset', KEYS[1], 'auth', ARGV[1]) end return 1", 1, key, Date.now());
   }
 
   async end(token: string): Promise<void> {

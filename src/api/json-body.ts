@@ -5,7 +5,8 @@ import { AppError } from '../errors.ts';
  * JSON bodies, stricter than JSON.parse: the bytes must be valid UTF-8 (a replacement character
  * must never be stored in place of what was sent) and no object may repeat a key (JSON.parse
  * keeps the last one, so `{"amount":1,"amount":1e12}` would read differently to a proxy or log
- * than to us). Then Fastify's own parser (which refuses __proto__ and constructor keys).
+ * than to us), and no string may hold U+0000 (Postgres text cannot store it: it was a 500). Then
+ * Fastify's own parser (which refuses __proto__ and constructor keys).
  */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -31,9 +32,23 @@ export function registerStrictJson(app: FastifyInstance): void {
         done(new AppError('INVALID_BODY', `the key ${JSON.stringify(repeated).slice(0, 70)} appears twice in one object`), undefined);
         return;
       }
+      if (holdsNul(value)) {
+        done(new AppError('INVALID_BODY', NUL_REFUSAL), undefined);
+        return;
+      }
       done(null, value);
     });
   });
+}
+
+export const NUL_REFUSAL = 'a NUL character (U+0000) is refused: nothing can store it';
+
+/** Does any string in a parsed JSON value, key or value, hold U+0000 (which Postgres text cannot store)? */
+export function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v));
+  return false;
 }
 
 /** The first key repeated within one object of a (valid) JSON text, if any. */

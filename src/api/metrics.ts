@@ -71,5 +71,12 @@ export function createMetrics(ctx: ApiContext): ApiMetrics {
       if (last !== undefined) this.set({ outcome: last.ok ? 'ok' : 'failed' }, last.at / 1000);
     },
   });
+  const charges = new client.Counter({
+    name: 'softswitch_auto_topup_charges_total',
+    help: 'auto top-up charge attempts made by this process, by result (declined, invalid_token: auto top-up turned off)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  ctx.autoTopUp.observe((result) => charges.inc({ result }));
   return { registry, httpDuration };
 }

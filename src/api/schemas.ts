@@ -80,6 +80,7 @@ export const customer = {
     country: { type: ['string', 'null'] },
     phoneNumbers: { type: 'array', items: { type: 'string' } },
     emailVerifiedAt: nullableDateTime,
+    pendingEmail: { type: ['string', 'null'], description: 'a new address waiting for its verification code; the old one stays in use until then' },
     restrictedAt: nullableDateTime,
     erasedAt: nullableDateTime,
     closedAt: nullableDateTime,

@@ -29,8 +29,9 @@ import { LedgerWriter } from '../ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../ledger/postgres-ledger-sink.ts';
 import { rebuildBalances, reconcile } from '../ledger/reconcile.ts';
 import { createLogger } from '../observability/logger.ts';
+import { EmailVerification } from '../accounts/email-verification.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
-import { runRetention } from '../privacy/retention-jobs.ts';
+import { RETENTION_JOBS, runRetention } from '../privacy/retention-jobs.ts';
 import { retentionPolicyOf } from '../privacy/retention.ts';
 import { RoutingData } from '../provisioning/routing-data.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
@@ -45,6 +46,8 @@ const USAGE = `usage: softswitch <command> [--json]
 customers and accounts
   customer create <name> [--email=E] [--phone=+E164[,+E164...]] [--country=CC]
                                             create a customer; prints its id
+  customer email-code <customer id>         a verification code for the customer's pending or unverified
+                                            e-mail address, to e-mail to it by hand (shown once)
   account create <customer id> <CUR> [--tariff=ID] [--kind=calling_account|chatpin] [--max-calls=N]
                  [--daily-cap=AMOUNT] [--credit-floor=AMOUNT] [--number=N] [--username=U]
                                             create a calling account (balance 0)
@@ -69,7 +72,7 @@ money and data
   import-tariff <id> <name> <CUR> <file>    replace a tariff's rates with a CSV (all or nothing; the currency
                                             cannot change while accounts use the tariff)
   export-tariff <id>                        print a tariff as CSV
-  retention [cdrs|contacts|payments]... [--now=ISO]
+  retention [cdrs|contacts|payments|ledger|audit|consents]... [--now=ISO]
                                             run the retention jobs (all by default); idempotent
   auto-topup                                charge and credit accounts below their auto top-up threshold once
   migrate                                   apply pending database migrations
@@ -250,7 +253,18 @@ async function run(argv: string[], json: boolean): Promise<number> {
   try {
     switch (command) {
       case 'customer': {
-        if (sub !== 'create') throw new UsageError('customer: create');
+        if (sub === 'email-code') {
+          // a verification code for the customer's pending or unverified address, to e-mail to it
+          // by hand until the mail path sends codes itself (docs/privacy.md); printed once, never logged
+          new Options(parsed.options, []);
+          const [id] = words(args, 1, ['customerId']);
+          if (!/^[1-9][0-9]{0,17}$/.test(id!)) throw new UsageError('customerId must be a positive integer');
+          const issued = await new EmailVerification(pool).issue(Number(id), ACTOR);
+          await new AuditLog(pool).write({ actor: ACTOR, action: 'email.verification_issued', customerId: Number(id) });
+          out(`verification code for ${issued.email}: ${issued.token}\nvalid until ${issued.expiresAt.toISOString()}; e-mail it to that address only`, issued);
+          return 0;
+        }
+        if (sub !== 'create') throw new UsageError('customer: create or email-code');
         const o = new Options(parsed.options, ['email', 'phone', 'country']);
         const [name] = words(args, 1, ['name']);
         const country = o.string('country');
@@ -519,12 +533,12 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'retention': {
         const o = new Options(parsed.options, ['now']);
-        const jobs = rest.length ? rest : ['cdrs', 'contacts', 'payments'];
+        const jobs: string[] = rest.length ? rest : [...RETENTION_JOBS];
         const nowArg = o.string('now');
         const now = nowArg ? new Date(nowArg) : new Date();
         if (Number.isNaN(now.getTime())) throw new UsageError('--now must be an ISO date-time');
-        const unknown = jobs.filter((j) => !['cdrs', 'contacts', 'payments'].includes(j));
-        if (unknown.length) throw new UsageError(`unknown retention job ${unknown.join(', ')} (jobs: cdrs, contacts, payments)`);
+        const unknown = jobs.filter((j) => !(RETENTION_JOBS as readonly string[]).includes(j));
+        if (unknown.length) throw new UsageError(`unknown retention job ${unknown.join(', ')} (jobs: ${RETENTION_JOBS.join(', ')})`);
         const registrations = new BindingStore(redis, { namespace: config.redisNamespace, now: () => Date.now() });
         const r = await runRetention({ pool, log, accounts, balances: store, policy: retentionPolicyOf(config), registrations }, now, jobs, ACTOR);
         out(
@@ -533,6 +547,8 @@ async function run(argv: string[], json: boolean): Promise<number> {
             `closed customers erased: ${r.erasedCustomers.length}`,
             `late call records of erased customers unlinked: ${r.lateCallRecordsUnlinked}`,
             `payment references dropped: ${r.paymentReferences.topUps} top-ups, ${r.paymentReferences.tokens} saved tokens`,
+            `access-number session records deleted: ${r.ivrSessionsDeleted}; ledger call entries unnamed: ${r.ledgerCallsUnnamed}; ledger entries folded: ${r.ledgerEntriesFolded}`,
+            `audit-log entries deleted: ${r.auditEntriesDeleted}; consent events deleted: ${r.consentEventsDeleted}`,
           ].join('\n'),
           r,
         );

@@ -474,6 +474,30 @@ const SCHEMA = {
     max: 240,
     doc: 'payment-provider references of top-ups are dropped after this many months',
   },
+  ledgerRetentionYears: {
+    env: 'LEDGER_RETENTION_YEARS',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 50,
+    doc: "ledger entries older than this are folded into one opening entry per account (the balance still adds up); a call's entry stops naming its call once the call record is gone",
+  },
+  auditRetentionYears: {
+    env: 'AUDIT_RETENTION_YEARS',
+    kind: 'int',
+    default: '6',
+    min: 1,
+    max: 50,
+    doc: 'audit-log entries (who read or changed personal data) are deleted after this many years',
+  },
+  consentEventRetentionYears: {
+    env: 'CONSENT_EVENT_RETENTION_YEARS',
+    kind: 'int',
+    default: '6',
+    min: 1,
+    max: 50,
+    doc: "consent history older than this is deleted, except each list's latest change of a customer not erased (the evidence of the current state)",
+  },
 } as const satisfies Record<string, Setting>;
 
 type Schema = typeof SCHEMA;

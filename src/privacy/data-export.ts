@@ -27,6 +27,17 @@ export interface PersonalDataExport {
   consents: Record<string, unknown>[];
   consentEvents: Record<string, unknown>[];
   auditEntries: Record<string, unknown>[];
+  /** The live SIP registrations of the customer's devices (from the registrar's store in Redis). */
+  registrations: Record<string, unknown>[];
+}
+
+/** Where the registrar keeps the live registrations of an address of record `user@realm`. */
+export interface RegistrationSource {
+  bindingsOf(
+    aor: string,
+  ): Promise<
+    { uri: string; userAgent: string | undefined; expiresAt: number; registeredAt: number; source: { address: string; port: number; transport: string } }[]
+  >;
 }
 
 const SECTIONS: [keyof PersonalDataExport, string][] = [
@@ -98,7 +109,7 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
   ],
 ];
 
-export async function exportPersonalData(pool: pg.Pool, customerId: number, now = new Date()): Promise<PersonalDataExport> {
+export async function exportPersonalData(pool: pg.Pool, customerId: number, now = new Date(), registrations?: RegistrationSource): Promise<PersonalDataExport> {
   const { rows: c } = await pool.query<Record<string, unknown>>(
     `select id, name, email, address_line1 as "addressLine1", address_line2 as "addressLine2", city, postal_code as "postalCode", country,
             phone_numbers as "phoneNumbers", email_verified_at as "emailVerifiedAt", restricted_at as "restrictedAt", erased_at as "erasedAt",
@@ -116,5 +127,23 @@ export async function exportPersonalData(pool: pg.Pool, customerId: number, now 
     const { rows } = await pool.query(`with subject as (select $1::bigint as customer_id, $2::bigint[] as account_ids) ${sql}`, [customerId, accountIds]);
     out[key] = rows;
   }
+  // live registrations: contact, User-Agent, where they came from, when they lapse
+  const live: Record<string, unknown>[] = [];
+  for (const d of out.devices as { username: string; realm: string; accountId: number }[]) {
+    const device = `${d.username}@${d.realm}`;
+    for (const b of (await registrations?.bindingsOf(device)) ?? []) {
+      live.push({
+        accountId: d.accountId,
+        device,
+        contact: b.uri,
+        userAgent: b.userAgent ?? null,
+        sourceAddress: `${b.source.address}:${b.source.port}`,
+        transport: b.source.transport,
+        registeredAt: new Date(b.registeredAt).toISOString(),
+        expiresAt: new Date(b.expiresAt).toISOString(),
+      });
+    }
+  }
+  out.registrations = live;
   return out as unknown as PersonalDataExport;
 }

@@ -41,6 +41,7 @@ export async function eraseCustomer(
   let result: ErasureResult;
   let accountIds: number[];
   let aors: string[] = [];
+  let ivrCallIds: string[] = [];
   try {
     await db.query('begin');
     const { rows } = await db.query<{ erased: boolean }>('select erased_at is not null as erased from customers where id = $1 for update', [customerId]);
@@ -66,6 +67,7 @@ export async function eraseCustomer(
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);
+    await db.query('delete from email_verifications where customer_id = $1', [customerId]); // a pending address and its token
     await db.query('update topups set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     await db.query('update auto_topup_charges set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     // Kept for their legal period, with nothing that leads back: no account, device, caller ID or
@@ -76,6 +78,8 @@ export async function eraseCustomer(
          account_id = null, device = null, cli = null, source_ip = null where account_id = any($1)`,
       [accountIds],
     );
+    const { rows: ivr } = await db.query<{ callId: string }>('select call_id as "callId" from ivr_sessions where account_id = any($1)', [accountIds]);
+    ivrCallIds = ivr.map((r) => r.callId);
     await db.query(
       `update ivr_sessions set call_id = 'erased-' || gen_random_uuid(), event_id = 'erased-' || gen_random_uuid(),
          account_id = null, cli = null, source_ip = null where account_id = any($1)`,
@@ -103,6 +107,8 @@ export async function eraseCustomer(
   for (const aor of aors) await deps.registrations?.forget(aor); // the devices' live registrations go too
   for (const id of accountIds) {
     await deps.balances.syncAccount(limitsOf(await deps.accounts.get(id)));
+    // settled calls' hashes name the call (and so often the caller's address): dropped now, not in 7 days
+    await deps.balances.forgetCalls(id, ivrCallIds);
     await deps.endSessions?.(id);
   }
   return result;

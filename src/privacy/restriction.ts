@@ -9,6 +9,14 @@ import { AuditLog } from './audit-log.ts';
  * their active accounts are suspended too; lifting the restriction resumes exactly the accounts
  * it suspended. Both directions are idempotent.
  */
+/**
+ * While processing is restricted, an operator reads the customer's personal data only for one of
+ * these purposes, stated with the read (API header `X-Purpose`) and kept in the audit trail: the
+ * customer's own request, a legal claim (a billing dispute), a request the law obliges us to answer.
+ */
+export const PURPOSES = ['customer_request', 'legal_claim', 'lawful_request'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
 export interface RestrictionState {
   customerId: number;
   restrictedAt: Date | null;

@@ -3,8 +3,22 @@ import type { Logger } from 'pino';
 import type { AccountLookup } from '../accounts/account-ports.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { eraseCustomer } from './erasure.ts';
-import { closedCustomersDue, deleteExpiredCdrRows, deleteExpiredIvrSessions, dropExpiredCdrPartitions, dropExpiredPaymentReferences } from './retention.ts';
+import {
+  closedCustomersDue,
+  deleteExpiredCdrRows,
+  deleteExpiredIvrSessions,
+  deleteOldAuditEntries,
+  deleteOldConsentEvents,
+  dropExpiredCdrPartitions,
+  dropExpiredPaymentReferences,
+  foldOldLedgerEntries,
+  unnameOldLedgerCalls,
+} from './retention.ts';
 import type { RetentionPolicy } from './retention.ts';
+
+/** Every retention job, in the order they run; a scheduled run does them all. */
+export const RETENTION_JOBS = ['cdrs', 'contacts', 'payments', 'ledger', 'audit', 'consents'] as const;
+export type RetentionJob = (typeof RETENTION_JOBS)[number];
 
 /** The retention jobs together, as the CLI (`softswitch retention`) and the API run them. */
 export interface RetentionDeps {
@@ -25,17 +39,28 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
     erasedCustomers: number[];
     lateCallRecordsUnlinked: number;
     paymentReferences: { topUps: number; tokens: number };
+    ivrSessionsDeleted: number;
+    ledgerCallsUnnamed: number;
+    ledgerEntriesFolded: number;
+    auditEntriesDeleted: number;
+    consentEventsDeleted: number;
   } = {
     droppedPartitions: [],
     cdrRowsDeleted: 0,
     erasedCustomers: [],
     lateCallRecordsUnlinked: 0,
     paymentReferences: { topUps: 0, tokens: 0 },
+    ivrSessionsDeleted: 0,
+    ledgerCallsUnnamed: 0,
+    ledgerEntriesFolded: 0,
+    auditEntriesDeleted: 0,
+    consentEventsDeleted: 0,
   };
   if (jobs.includes('cdrs')) {
     out.droppedPartitions = await dropExpiredCdrPartitions(ctx.pool, now, p.cdrMonths, ctx.log);
     out.cdrRowsDeleted = await deleteExpiredCdrRows(ctx.pool, now, p.cdrMonths, ctx.log);
-    await deleteExpiredIvrSessions(ctx.pool, now, p.cdrMonths, ctx.log);
+    out.ivrSessionsDeleted = await deleteExpiredIvrSessions(ctx.pool, now, p.cdrMonths, ctx.log);
+    out.ledgerCallsUnnamed = await unnameOldLedgerCalls(ctx.pool, now, p.cdrMonths, ctx.log);
   }
   if (jobs.includes('contacts')) {
     for (const id of await closedCustomersDue(ctx.pool, now, p.contactYears)) {
@@ -50,5 +75,8 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
     if (out.lateCallRecordsUnlinked > 0) ctx.log.info({ count: out.lateCallRecordsUnlinked }, 'retention: late call records of erased customers unlinked');
   }
   if (jobs.includes('payments')) out.paymentReferences = await dropExpiredPaymentReferences(ctx.pool, now, p.paymentReferenceMonths, ctx.log);
+  if (jobs.includes('ledger')) out.ledgerEntriesFolded = await foldOldLedgerEntries(ctx.pool, now, p.ledgerYears, ctx.log);
+  if (jobs.includes('consents')) out.consentEventsDeleted = await deleteOldConsentEvents(ctx.pool, now, p.consentEventYears, ctx.log);
+  if (jobs.includes('audit')) out.auditEntriesDeleted = await deleteOldAuditEntries(ctx.pool, now, p.auditYears, ctx.log);
   return out;
 }

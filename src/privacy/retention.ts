@@ -13,17 +13,32 @@ import { AuditLog } from './audit-log.ts';
  *   number session records older than `months` deleted;
  * - contact data of closed customers: erased `years` after closure (the erasure of eraseCustomer);
  * - payment references: the provider's reference on top-ups older than `months`, and the saved
- *   payment tokens of accounts closed longer than that, are removed.
+ *   payment tokens of accounts closed longer than that, are removed;
+ * - ledger entries: a call's entry stops naming its call (reference, event id) when the call record
+ *   goes; entries older than `ledgerYears` are folded into one opening entry per account;
+ * - audit log: entries older than `auditYears` deleted;
+ * - consent history: events older than `consentEventYears` deleted, except each list's latest of a
+ *   customer not erased.
  */
 export interface RetentionPolicy {
   cdrMonths: number;
   contactYears: number;
   paymentReferenceMonths: number;
+  ledgerYears: number;
+  auditYears: number;
+  consentEventYears: number;
 }
 
 /** The retention periods the settings give (the API and the CLI run the same jobs with them). */
 export function retentionPolicyOf(config: Config): RetentionPolicy {
-  return { cdrMonths: config.cdrRetentionMonths, contactYears: config.contactRetentionYears, paymentReferenceMonths: config.paymentReferenceRetentionMonths };
+  return {
+    cdrMonths: config.cdrRetentionMonths,
+    contactYears: config.contactRetentionYears,
+    paymentReferenceMonths: config.paymentReferenceRetentionMonths,
+    ledgerYears: config.ledgerRetentionYears,
+    auditYears: config.auditRetentionYears,
+    consentEventYears: config.consentEventRetentionYears,
+  };
 }
 
 function monthsBefore(now: Date, months: number): Date {
@@ -103,4 +118,87 @@ export async function dropExpiredPaymentReferences(pool: pg.Pool, now: Date, mon
     await new AuditLog(pool).write({ actor: 'retention', action: 'retention.payment_references_dropped', detail: { ...r, months } });
   }
   return r;
+}
+
+/**
+ * Ledger call entries name their call (reference = call id, event id `call:<account>:<call id>`),
+ * and a call id often ends in the caller's address. Once the call record itself is gone (the same
+ * cutoff as the call records), the entry keeps its amount and time but no longer names the call.
+ */
+export async function unnameOldLedgerCalls(pool: pg.Pool, now: Date, months: number, log?: Logger): Promise<number> {
+  const r = await pool.query(
+    `update ledger_entries set event_id = 'call-' || gen_random_uuid(), reference = null
+      where kind = 'call' and occurred_at < $1 and event_id not like 'call-%' and event_id not like 'erased-%'`,
+    [monthsBefore(now, months)],
+  );
+  const n = r.rowCount ?? 0;
+  if (n > 0) {
+    log?.info({ entries: n }, 'retention: ledger call entries no longer name their calls');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.ledger_calls_unnamed', detail: { entries: n, months } });
+  }
+  return n;
+}
+
+/**
+ * Ledger entries older than `years` years: per account, folded into one `opening` entry with their
+ * sum and the balance after the last of them, so the remaining entries still add up to the
+ * balance. An account whose only old entry is such an opening entry is left alone (idempotent).
+ */
+export async function foldOldLedgerEntries(pool: pg.Pool, now: Date, years: number, log?: Logger): Promise<number> {
+  const cutoff = monthsBefore(now, years * 12);
+  const { rows } = await pool.query<{ folded: string }>(
+    `with old as (
+       select account_id, sum(amount) as amount, max(occurred_at) as last_at, count(*) as n from ledger_entries
+        where occurred_at < $1 group by account_id having count(*) > 1 or bool_or(kind <> 'opening')
+     ), last as (
+       select distinct on (l.account_id) l.account_id, l.balance_after from ledger_entries l join old using (account_id)
+        where l.occurred_at < $1 order by l.account_id, l.occurred_at desc, l.written_at desc, l.event_id desc
+     ), gone as (
+       delete from ledger_entries l using old where l.account_id = old.account_id and l.occurred_at < $1 returning 1
+     ), added as (
+       insert into ledger_entries (event_id, account_id, kind, amount, balance_after, reason, occurred_at)
+       select 'opening-' || gen_random_uuid(), old.account_id, 'opening', old.amount, last.balance_after,
+              'carried forward: entries before ' || to_char($1::timestamptz at time zone 'UTC', 'YYYY-MM-DD'), old.last_at
+         from old join last using (account_id)
+       returning 1
+     )
+     select (select count(*) from gone)::text as folded`,
+    [cutoff],
+  );
+  const n = Number(rows[0]?.folded ?? 0);
+  if (n > 0) {
+    log?.info({ entries: n }, 'retention: old ledger entries folded into opening entries');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.ledger_folded', detail: { entries: n, years } });
+  }
+  return n;
+}
+
+/** Audit-log entries older than `years` years are deleted (the deletion itself is a new entry). */
+export async function deleteOldAuditEntries(pool: pg.Pool, now: Date, years: number, log?: Logger): Promise<number> {
+  const r = await pool.query('delete from audit_log where at < $1', [monthsBefore(now, years * 12)]);
+  const n = r.rowCount ?? 0;
+  if (n > 0) {
+    log?.info({ entries: n }, 'retention: audit-log entries deleted');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.audit_deleted', detail: { entries: n, years } });
+  }
+  return n;
+}
+
+/**
+ * Consent history older than `years` years is deleted, except each list's latest event of a
+ * customer not erased: that one is the evidence of the consent (or opt-out) still relied on.
+ */
+export async function deleteOldConsentEvents(pool: pg.Pool, now: Date, years: number, log?: Logger): Promise<number> {
+  const r = await pool.query(
+    `delete from consent_events e where e.at < $1 and (
+       exists (select 1 from customers c where c.id = e.customer_id and c.erased_at is not null)
+       or exists (select 1 from consent_events n where n.customer_id = e.customer_id and n.list = e.list and (n.at, n.id) > (e.at, e.id)))`,
+    [monthsBefore(now, years * 12)],
+  );
+  const n = r.rowCount ?? 0;
+  if (n > 0) {
+    log?.info({ events: n }, 'retention: consent events deleted');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.consent_events_deleted', detail: { events: n, years } });
+  }
+  return n;
 }

@@ -15,7 +15,7 @@ import type { AccountService } from '../accounts/account-service.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { CallCredit } from '../billing/credit/call-credit.ts';
-import { settleOpenCallAt } from '../billing/credit/open-call-settlement.ts';
+import { settleOpenCallAt, settleUnreservedCallAt } from '../billing/credit/open-call-settlement.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
 import { realClock } from '../common/clock.ts';
 import type { Clock } from '../common/clock.ts';
@@ -208,8 +208,12 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
           server: currentServer,
           self,
           log: log.child({ component: 'sip.call.reaper' }),
-          settle: async (accountId, callId, endAt) => {
-            const r = await settleOpenCallAt(store, accountId, callId, endAt, { disposition: 'orphaned', sipReason: 'ended for a process that died' });
+          settle: async (call, endAt) => {
+            const outcome = { disposition: 'orphaned', sipReason: 'ended for a process that died' };
+            const r =
+              call.cdr === undefined
+                ? await settleOpenCallAt(store, call.accountId, call.callId, endAt, outcome)
+                : await settleUnreservedCallAt(store, call.accountId, call.callId, call.cdr, endAt, outcome);
             return r !== undefined && r.ok && !r.duplicate;
           },
           staleAfterMs: durability.keepAliveSeconds * durability.orphanAfterKeepAlives * 1000,
@@ -297,6 +301,10 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
         });
   const didCall = new DidCall({
     srf: srf as unknown as ForkSrf,
+    control,
+    sender: srf as unknown as OutOfDialogSender,
+    server: currentServer,
+    ...(registry && durability ? { durable: { registry, owner: self, keepAliveMs: durability.keepAliveSeconds * 1000 } } : {}),
     credit: deps.credit,
     log: log.child({ component: 'sip.call.did' }),
     ringTimeoutMs: s.noAnswerTimeoutSeconds * 1000,

@@ -10,6 +10,7 @@ import type { Account } from '../../src/accounts/account-service.ts';
 import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-provider.ts';
 import { buildApi } from '../../src/api/api-app.ts';
 import type { ApiContext, ApiSettings } from '../../src/api/api-context.ts';
+import type { VerificationMailer } from '../../src/accounts/email-verification.ts';
 import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { setupServices, TEST_PEPPER } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
@@ -29,6 +30,8 @@ export interface Harness {
     opts?: { key?: string | null; body?: unknown; headers?: Record<string, string>; payload?: string },
   ): Promise<LightMyRequestResponse>;
   directoryEmail(customerId: number): Promise<string>;
+  /** Verifies the customer's address the way an operator and the customer do (a code issued, then entered). */
+  verifyEmail(customerId: number): Promise<void>;
   customerWithAccount(opts?: { username?: string; password?: string; email?: string; credit?: number }): Promise<{ customerId: number; account: Account }>;
   close(): Promise<void>;
 }
@@ -45,14 +48,14 @@ export function testSettings(namespace: string, over: Partial<ApiSettings> = {})
     durableBalanceCacheMs: 0,
     trustProxy: false,
     session: { ttlSeconds: 900, maxFailures: 5, maxFailuresPerSource: 20, windowSeconds: 900 },
-    retention: { cdrMonths: 12, contactYears: 6, paymentReferenceMonths: 24 },
+    retention: { cdrMonths: 12, contactYears: 6, paymentReferenceMonths: 24, ledgerYears: 10, auditYears: 6, consentEventYears: 6 },
     autoTopUp: { maxAmount: 100_000_000, maxThreshold: 50_000_000, maxPerDay: 200_000_000 },
     balanceStreamIntervalMs: 50,
     ...over,
   };
 }
 
-export async function harness(label: string, over: Partial<ApiSettings> = {}): Promise<Harness> {
+export async function harness(label: string, over: Partial<ApiSettings> = {}, deps: { mailer?: VerificationMailer } = {}): Promise<Harness> {
   const s = await setupServices(label);
   const logs: string[] = [];
   const sink = new Writable({
@@ -73,6 +76,7 @@ export async function harness(label: string, over: Partial<ApiSettings> = {}): P
     tariffs: new TariffRepository(s.pool),
     payments,
     settings: testSettings(s.namespace, over),
+    ...deps,
   });
   await app.ready();
   const keys = {
@@ -120,6 +124,10 @@ export async function harness(label: string, over: Partial<ApiSettings> = {}): P
       });
       if (o.credit) await s.store.topUp(account.id, `open-${account.id}`, o.credit, 'test', `ref-open-${account.id}`);
       return { customerId, account };
+    },
+    async verifyEmail(customerId) {
+      const { token } = await ctx.emailVerification.issue(customerId, 'test');
+      await ctx.emailVerification.confirm(customerId, token);
     },
     async directoryEmail(customerId) {
       return (await ctx.directory.get(customerId)).email ?? '';

@@ -89,6 +89,7 @@ describe('the API refuses card numbers where a reference or free text goes', () 
       authPassword: "a carrier's secret for its gateway",
       currentPin: 'a secret: checked, never stored',
       pin: 'a secret: only its keyed hash is stored',
+      token: 'a secret (an e-mail verification code): compared by its hash, never stored',
       phoneNumbers: 'E.164, at most 15 digits after a +',
       cli: 'E.164, at most 15 digits after a +',
       prefixes: 'a dialling prefix of at most 15 digits',

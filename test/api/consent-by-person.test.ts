@@ -45,6 +45,7 @@ describe('consent comes from the person', () => {
 
   it('an operator may record an opt-out; the customer opts back in themselves', async () => {
     const me = await customerSession();
+    await h.verifyEmail(me.customerId);
     expect((await h.call('PUT', '/v1/self/consents/customer', { key: me.token, body: { optedIn: true } })).statusCode).toBe(200);
     const out = await h.call('PUT', `/v1/customers/${me.customerId}/consents/customer`, { body: { optedIn: false } });
     expect(out.statusCode).toBe(200);

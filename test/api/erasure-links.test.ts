@@ -130,6 +130,20 @@ describe('customers erased before this rule', () => {
 });
 
 describe('live data in Redis', () => {
+  it("erasure drops the settled calls' hashes and access-number markers (their keys name the call ids); an open call keeps its hash", async () => {
+    const gone = await customerWithCalls('redisgone', '+447700966666', '198.51.100.12');
+    const kept = await customerWithCalls('rediskept', '+447700977777', '198.51.100.13');
+    const openCall = 'redisgone-open@198.51.100.12';
+    await h.s.store.reserve(gone.account.id, openCall, 0, 10_000, Date.now() + 60_000);
+    const keyNames = async () => (await h.s.redis.keys(`${h.s.namespace}:*`)).join('\n');
+    for (const id of gone.callIds) expect(await keyNames()).toContain(id); // the reproduction: kept 7 days after settling
+    expect((await h.call('POST', `/v1/customers/${gone.customerId}/erasure`)).statusCode).toBe(200);
+    const after = await keyNames();
+    for (const id of gone.callIds) expect(after, id).not.toContain(id);
+    expect(after).toContain(openCall); // the settle still needs it, and blanks its facts
+    for (const id of kept.callIds) expect(after, id).toContain(id);
+  });
+
   it("erasure drops the customer's SIP registrations (contact address, User-Agent) at once, and no one else's", async () => {
     const gone = await h.customerWithAccount();
     const kept = await h.customerWithAccount();

@@ -67,6 +67,26 @@ describe('JSON bodies', () => {
   });
 });
 
+describe('NUL characters', () => {
+  it('a NUL character (U+0000) anywhere in a JSON body, a query or a path is refused with 400, never a 500, and changes nothing', async () => {
+    const before = await snapshot(h.s);
+    const login = await h.app.inject({ method: 'POST', url: '/v1/self/login', payload: { username: 'a\u0000b', password: 'some password' } });
+    expectProblem(expect, login, 400, 'INVALID_BODY');
+    expectProblem(expect, await h.call('POST', '/v1/customers', { body: { name: 'Ann\u0000' } }), 400, 'INVALID_BODY');
+    expectProblem(expect, await h.call('POST', '/v1/customers', { body: { name: 'Ann', phoneNumbers: [], ['x\u0000']: 1 } }), 400, 'INVALID_BODY');
+    expectProblem(expect, await h.call('GET', '/v1/customers?email=a%00b@example.invalid'), 400, 'VALIDATION_FAILED');
+    expectProblem(expect, await h.call('GET', '/v1/carriers/a%00b'), 400, 'VALIDATION_FAILED');
+    const form = await h.app.inject({
+      method: 'POST',
+      url: '/my/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'username=a%00b&password=some+password',
+    });
+    expect(form.statusCode).toBeLessThan(500);
+    expect(await snapshot(h.s)).toBe(before);
+  });
+});
+
 describe('web forms', () => {
   it('a malformed or oversized body on a form route is a 4xx page, never a 500', async () => {
     const bad = await h.app.inject({ method: 'POST', url: '/my/login', headers: { 'content-type': 'application/json' }, payload: '{"username": ' });

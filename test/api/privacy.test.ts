@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { cdrPartitions } from '../../src/privacy/retention.ts';
+import { BindingStore } from '../../src/sip/registrar/binding-store.ts';
 import { cdrFor } from '../support/fixtures.ts';
 import { body, expectProblem, harness } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
@@ -99,6 +100,53 @@ describe('export (access and portability)', () => {
   });
 });
 
+describe('export of live data', () => {
+  it("includes the live SIP registrations of the customer's devices (contact, User-Agent, source, expiry), and no one else's", async () => {
+    const c = await h.customerWithAccount({ username: 'regexport_user' });
+    const other = await h.customerWithAccount();
+    const store = new BindingStore(h.s.redis, { namespace: h.s.namespace, now: () => Date.now() });
+    const expiresAt = Date.now() + 3_600_000;
+    for (const [account, user, ip] of [
+      [c.account.id, 'regexport1', '203.0.113.60'],
+      [other.account.id, 'regexport2', '203.0.113.61'],
+    ] as const) {
+      await h.accounts.setSipPassword(account, user, 'test.local', 'device password 1');
+      const aor = `${user}@test.local`;
+      const binding = {
+        aor,
+        key: `sip:${user}@${ip}`,
+        uri: `sip:${user}@${ip}:5062;transport=udp`,
+        params: [],
+        expiresAt,
+        callId: `reg-${user}`,
+        cseq: 1,
+        source: { address: ip, port: 5062, transport: 'udp' },
+        userAgent: 'Export Phone 2.1',
+        registeredAt: Date.now(),
+        accountId: account,
+      };
+      await store.register(aor, { callId: binding.callId, cseq: 1 }, [{ key: binding.key, expiresAt, binding }], {
+        maxContacts: 5,
+        whenFull: 'replace-oldest',
+      });
+    }
+    const doc = body(await h.call('GET', `/v1/customers/${c.customerId}/export`));
+    expect(doc.registrations).toEqual([
+      {
+        accountId: c.account.id,
+        device: 'regexport1@test.local',
+        contact: 'sip:regexport1@203.0.113.60:5062;transport=udp',
+        userAgent: 'Export Phone 2.1',
+        sourceAddress: '203.0.113.60:5062',
+        transport: 'udp',
+        registeredAt: expect.any(String),
+        expiresAt: new Date(expiresAt).toISOString(),
+      },
+    ]);
+    expect(JSON.stringify(doc)).not.toContain('203.0.113.61');
+  });
+});
+
 describe('erasure', () => {
   it('leaves no personal data in any table, keeps call records unlinked, closes and revokes everything; idempotent', async () => {
     const c = await richCustomer('erasea');
@@ -184,6 +232,7 @@ describe('erasure', () => {
 describe('restriction', () => {
   it('pauses marketing and, when chosen, suspends the accounts; lifting resumes exactly those', async () => {
     const c = await h.customerWithAccount({ username: 'restrictme' });
+    await h.verifyEmail(c.customerId);
     await h.ctx.consents.set(c.customerId, 'customer', true, 'test', 'person');
     const r = await h.call('POST', `/v1/customers/${c.customerId}/restriction`, { body: { suspendAccounts: true } });
     expect(body(r)).toMatchObject({ customerId: c.customerId, restrictedAt: expect.any(String), suspendedAccountIds: [c.account.id] });
@@ -246,6 +295,11 @@ describe('retention', () => {
       erasedCustomers: [closed.customerId],
       lateCallRecordsUnlinked: 0,
       paymentReferences: { topUps: 1, tokens: 0 },
+      ivrSessionsDeleted: 1,
+      ledgerCallsUnnamed: 0,
+      ledgerEntriesFolded: 0,
+      auditEntriesDeleted: 0,
+      consentEventsDeleted: 0,
     });
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).toEqual(expect.arrayContaining(['cdrs_2025_11', 'cdrs_2026_11']));
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).not.toContain('cdrs_2025_10');
@@ -260,6 +314,11 @@ describe('retention', () => {
       erasedCustomers: [],
       lateCallRecordsUnlinked: 0,
       paymentReferences: { topUps: 0, tokens: 0 },
+      ivrSessionsDeleted: 0,
+      ledgerCallsUnnamed: 0,
+      ledgerEntriesFolded: 0,
+      auditEntriesDeleted: 0,
+      consentEventsDeleted: 0,
     });
     expectProblem(expect, await h.call('POST', '/v1/retention/run', { key: h.keys.billing, body: {} }), 403, 'FORBIDDEN');
     expectProblem(expect, await h.call('POST', '/v1/retention/run', { body: { jobs: ['everything'] } }), 400, 'VALIDATION_FAILED');

@@ -37,4 +37,41 @@ describe('retention status', () => {
     expect(metrics.body).toMatch(/softswitch_retention_last_run_timestamp_seconds\{outcome="ok"\} \d+/);
     expect((await h.call('GET', '/v1/retention', { key: h.keys.read })).statusCode).toBe(403);
   });
+
+  it("the operator console's dashboard shows the last run, what it removed, and a failure", async () => {
+    const console = await consoleSession(h.keys.admin);
+    const page = await h.app.inject({ method: 'GET', url: '/console', headers: { cookie: console } });
+    expect(page.statusCode).toBe(200);
+    const shown = /data-testid="retention-last">([\s\S]*?)<\/(dl|p)>/.exec(page.body)?.[1] ?? '';
+    expect(shown).toContain('completed');
+    expect(shown).toContain('droppedPartitions: 1');
+    const failing = new RetentionScheduler(
+      h.s.redis,
+      async () => {
+        throw new Error('postgres went away');
+      },
+      realClock,
+      pino({ level: 'silent' }),
+      { namespace: h.s.namespace, intervalMs: 0, checkMs: 600_000, lockMs: 60_000 },
+    );
+    await failing.runIfDue();
+    const after = await h.app.inject({ method: 'GET', url: '/console', headers: { cookie: console } });
+    expect(/data-testid="retention-last">([\s\S]*?)<\/dl>/.exec(after.body)?.[1]).toContain('postgres went away');
+  });
 });
+
+async function consoleSession(key: string): Promise<string> {
+  const page = await h.app.inject({ method: 'GET', url: '/console/login' });
+  const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+  const r = await h.app.inject({
+    method: 'POST',
+    url: '/console/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    payload: `_csrf=${csrf}&key=${key}`,
+  });
+  return ([] as string[])
+    .concat(r.headers['set-cookie'] as string[])
+    .find((x) => x.startsWith('ss_op'))!
+    .split(';')[0]!;
+}

@@ -44,7 +44,7 @@ describe('login', () => {
     const d = await h.customerWithAccount();
     expectProblem(expect, await login(d.account.username, PASSWORD, '192.0.2.77'), 429, 'LOGIN_THROTTLED');
     expect((await login(d.account.username, PASSWORD, '192.0.2.78')).statusCode).toBe(200);
-  });
+  }, 120_000); // 27 password checks, each a deliberately slow hash: seconds on a loaded machine
 });
 
 describe('own data only', () => {
@@ -209,6 +209,7 @@ describe('caller IDs, auto top-up and marketing', () => {
 
   it('opts in and out per list with timestamps kept as evidence', async () => {
     const me = await session();
+    await h.verifyEmail(me.customerId);
     const r = body(await h.call('PUT', '/v1/self/consents/customer', { key: me.token, body: { optedIn: true } }));
     expect(r.items).toEqual([
       { list: 'customer', optedIn: true, consentedAt: expect.any(String), optedOutAt: null },

@@ -150,6 +150,22 @@ describe('access numbers: login', () => {
     expect(await ivrCdrs(dev.account.id)).toEqual([]);
   }, 60_000);
 
+  it('the right PIN of a suspended or closed account sounds exactly like a wrong one: no oracle for PINs that cannot call', async () => {
+    for (const status of ['suspended', 'closed'] as const) {
+      const dev = await account(1_000_000);
+      await h.accountsSvc.setStatus(dev.account.id, status);
+      const guesser = await dialIn(freshCli());
+      await keyAt(guesser, 'enter-pin', `${dev.pin}#`);
+      await guesser.waitPrompt('pin-incorrect');
+      await guesser.hangup();
+      await h.waitIvrState(guesser.callId, IvrState.Ended);
+      const states = h.ivrStates.filter((e) => e.callId === guesser.callId).map((e) => e.state);
+      expect(states, status).not.toContain(IvrState.Balance);
+      expect(states, status).not.toContain(IvrState.Destination);
+      expect(await ivrCdrs(dev.account.id)).toEqual([]);
+    }
+  }, 60_000);
+
   it('callers with no caller ID share one count per access number: calling again and again does not give endless guesses', async () => {
     const first = await dialIn('anonymous');
     await keyAt(first, 'enter-pin', '11111111#');

@@ -108,3 +108,42 @@ describe('calls to a personal number', () => {
     clean(r);
   });
 });
+
+describe('a CANCEL crossing the answer of a personal-number call', () => {
+  // The app's messages reach the SIP server 200 ms late, so the carrier's CANCEL (300 ms after its
+  // INVITE) reaches the server after the device has answered the app (at ~200 ms) and before the
+  // app's 200 to the carrier (at ~400 ms): the server answers 487 itself and refuses the late 200.
+  let h2: SipAppHarness;
+  beforeAll(async () => {
+    h2 = await SipAppHarness.start('sipdidcross', { appLinkSendDelayMs: 200 });
+    // the app's registration of the methods it handles reaches the server late too
+    await new Promise((r) => setTimeout(r, 600));
+  });
+  afterAll(async () => {
+    await h2.stop();
+  });
+
+  it('the device that answered gets a BYE, the carrier its 487, and the call one CDR (cancelled, cost 0)', async () => {
+    const d = await h2.device(1_000_000);
+    await h2.s.pool.query('insert into dids (number, account_id) values ($1, $2)', ['+441632000778', d.account.id]);
+    const port = randomPort();
+    clean(await h2.run({ scenario: 'register.xml', user: d.username, password: d.password, port }));
+    const before = h2.settled.length;
+    // the device answers at once and waits for the BYE that must end its leg
+    const device = h2.sipp({ scenario: 'uas-answer-recv-bye.xml', port, remote: undefined, timeoutSec: 15 });
+    const carrier = startAppSipp({
+      scenario: 'did-call-cancel.xml',
+      ip: h2.carrierIp,
+      remote: h2.remote,
+      service: '+441632000778',
+      pauseMs: 300,
+      timeoutSec: 15,
+    });
+    clean(await carrier.done, await device.done);
+    await h2.waitSettled(before + 1, 5000);
+    const cdrs = await h2.cdrs(d.account.id);
+    expect(cdrs).toHaveLength(1);
+    expect(cdrs[0]).toMatchObject({ kind: 'did', disposition: 'cancelled', sipCode: 487, cost: 0 });
+    expect(await h2.money(d.account.id)).toMatchObject({ reserved: 0, callsInProgress: 0, duplicateCdrs: 0, costs: 0 });
+  });
+});

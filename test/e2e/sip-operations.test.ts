@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import { sipCommandsChannel } from '../../src/sip/sip-commands.ts';
 import type { HangupCommand } from '../../src/sip/sip-commands.ts';
-import { clean, RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
+import { randomPort } from '../support/edge-apps/ports.ts';
+import { clean, RATE_PER_SECOND, SipAppHarness, startAppSipp } from '../support/sip-app-harness.ts';
 import { TEST_REDIS_URL } from '../support/services.ts';
 import { onlyOnEdge } from '../support/sip-server-under-test.ts';
 
@@ -191,6 +192,48 @@ describe.skipIf(onlyOnEdge)('a SIP server restart during a call', () => {
     } finally {
       caller.kill();
       carrier.kill();
+    }
+  });
+});
+
+describe.skipIf(onlyOnEdge)('a SIP server restart during a call to a personal number', () => {
+  let h: SipAppHarness;
+  let edge2: EdgeServer | undefined;
+  beforeAll(async () => {
+    h = await SipAppHarness.start('sipdidlost');
+  });
+  afterAll(async () => {
+    await h.stop();
+    await edge2?.stop();
+  });
+
+  it('after reconnecting the app ends the call: the carrier and the device get a BYE from the stored state, one CDR signalling_lost at cost 0', async () => {
+    const dev = await h.device(1_000_000);
+    const did = '+441632000780';
+    await h.s.pool.query('insert into dids (number, account_id) values ($1, $2)', [did, dev.account.id]);
+    const port = randomPort();
+    clean(await h.run({ scenario: 'register.xml', user: dev.username, password: dev.password, port }));
+    const before = h.settled.length;
+    const answeredBefore = h.answered.length;
+    const device = h.sipp({ scenario: 'uas-answer-recv-bye.xml', port, remote: undefined, timeoutSec: 30 });
+    const carrier = startAppSipp({ scenario: 'did-call-recv-bye.xml', ip: h.carrierIp, remote: h.remote, service: did, timeoutSec: 30 });
+    try {
+      const [answered] = (await h.waitAnswered(answeredBefore + 1)).slice(-1);
+      await new Promise((r) => setTimeout(r, 1200)); // talk a little
+      edge2 = await restartEdge(h);
+      const [settled] = (await h.waitSettled(before + 1)).slice(-1);
+      expect(settled!.facts.callId).toBe(answered!.facts.callId);
+      expect(settled!.disposition).toBe('signalling_lost');
+      const cdrs = await h.cdrs(dev.account.id);
+      expect(cdrs).toHaveLength(1);
+      expect(cdrs[0]).toMatchObject({ kind: 'did', disposition: 'signalling_lost', cost: 0 });
+      expect(cdrs[0]!.durationMs).toBeGreaterThanOrEqual(1000);
+      expect(h.sip.callsInProgress).toBe(0);
+      // the restarted server knew neither dialog: the carrier and the device still got their BYE
+      clean(await carrier.done, await device.done);
+    } finally {
+      carrier.kill();
+      device.kill();
     }
   });
 });

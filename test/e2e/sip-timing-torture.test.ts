@@ -119,6 +119,12 @@ describe('timing torture at 25 calls per second', () => {
     await expectBilledAsHeld(results);
   });
 
+  it("the carrier's BYE sent with its 200, before the switch's ACK reaches it: the caller gets a BYE, billed for what was held", async () => {
+    const results = await burst('carrier-bye-before-ack');
+    for (const r of results) expect(r).toMatchObject({ status: 200, endedBy: 'switch' });
+    await expectBilledAsHeld(results);
+  });
+
   it("the carrier's re-INVITE right after its ACK (while the B2BUA still holds the callee's requests), then a hang-up 1 s later", async () => {
     const results = await burst('carrier-reinvite', () => ({ holdMs: 1000 }));
     expect(results.every((r) => r.status === 200 && r.endedBy === 'caller')).toBe(true);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallRateCounter } from '../../src/observability/call-rate.ts';
+import { Redis } from 'ioredis';
+import { PrivateRedis } from '../support/private-redis.ts';
 import { setupServices } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
@@ -31,22 +33,33 @@ describe('calls per second across processes', () => {
   });
 
   it('gathers a burst of calls in memory and adds them to Redis in one pipeline, one INCRBY per second counted', async () => {
-    const t = 1_800_000_100_000;
-    const counter = new CallRateCounter(s.redis, s.namespace, 60_000); // flushed by hand below
-    const sent: string[] = [];
-    const monitor = await s.newRedis().monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() !== 'get' && args[1]?.startsWith(`${s.namespace}:{stats}:calls:`)) sent.push(args[0]!.toLowerCase());
-    });
-    for (let i = 0; i < 150; i++) counter.record(t + (i < 100 ? 100 : 1_100));
-    await s.redis.ping();
-    expect(await s.redis.get(`${s.namespace}:{stats}:calls:${t / 1000}`)).toBeNull(); // nothing sent yet
-    counter.flush();
-    await s.redis.ping();
-    await expect.poll(() => sent.length).toBe(4);
-    expect(sent).toEqual(['incrby', 'expire', 'incrby', 'expire']);
-    monitor.disconnect();
-    expect(await s.redis.mget(`${s.namespace}:{stats}:calls:${t / 1000}`, `${s.namespace}:{stats}:calls:${t / 1000 + 1}`)).toEqual(['100', '50']);
-    expect(await counter.perSecond(2, t + 2_500)).toBe(75);
+    // MONITOR on a Redis of this test's own: on the shared one it streams every other test file's
+    // commands too, and ioredis can take a monitor line for a reply under that load
+    // ("Command queue state error").
+    const server = new PrivateRedis('everysec');
+    await server.start();
+    const redis = new Redis(server.url);
+    const monitor = await new Redis(server.url).monitor();
+    try {
+      const t = 1_800_000_100_000;
+      const counter = new CallRateCounter(redis, s.namespace, 60_000); // flushed by hand below
+      const sent: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]?.toLowerCase() !== 'get' && args[1]?.startsWith(`${s.namespace}:{stats}:calls:`)) sent.push(args[0]!.toLowerCase());
+      });
+      for (let i = 0; i < 150; i++) counter.record(t + (i < 100 ? 100 : 1_100));
+      await redis.ping();
+      expect(await redis.get(`${s.namespace}:{stats}:calls:${t / 1000}`)).toBeNull(); // nothing sent yet
+      counter.flush();
+      await redis.ping();
+      await expect.poll(() => sent.length).toBe(4);
+      expect(sent).toEqual(['incrby', 'expire', 'incrby', 'expire']);
+      expect(await redis.mget(`${s.namespace}:{stats}:calls:${t / 1000}`, `${s.namespace}:{stats}:calls:${t / 1000 + 1}`)).toEqual(['100', '50']);
+      expect(await counter.perSecond(2, t + 2_500)).toBe(75);
+    } finally {
+      monitor.disconnect();
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });

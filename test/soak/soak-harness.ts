@@ -348,10 +348,34 @@ export class SoakHarness {
     return this.sipp(CARRIER_SCENARIO, this.carrierIp, this.gatewayPort, ['-m', String(calls), '-l', '100000', '-timeout', `${timeoutSec}s`]);
   }
 
-  private sipp(scenario: string, ip: string, port: number | undefined, args: string[]): Sipp {
+  /**
+   * One device call (test/sipp/app/device-call.xml) whose caller hangs up `holdMs` after the answer
+   * and expects `byeStatus` to its BYE (481 when the process holding the call is gone).
+   */
+  callHangingUp(d: Device, holdMs: number, byeStatus: number, timeoutSec = 60): Sipp {
+    const expectBye = (xml: string) => {
+      const at = xml.lastIndexOf('<recv response="200"/>');
+      return `${xml.slice(0, at)}<recv response="${byeStatus}"/>${xml.slice(at + '<recv response="200"/>'.length)}`;
+    };
+    return this.sipp(
+      resolve(ROOT, 'test/sipp/app/device-call.xml'),
+      this.edge.ip,
+      undefined,
+      ['-s', UK, '-auth_uri', `${UK}@${this.edge.sipHostport}`, '-au', d.username, '-ap', d.password, '-key', 'user', d.username, '-m', '1'].concat([
+        '-d',
+        String(holdMs),
+        '-timeout',
+        `${timeoutSec}s`,
+        this.edge.sipHostport,
+      ]),
+      expectBye,
+    );
+  }
+
+  private sipp(scenario: string, ip: string, port: number | undefined, args: string[], edit: (xml: string) => string = (x) => x): Sipp {
     const dir = mkdtempSync(join(tmpdir(), 'soak-sipp-'));
     const file = join(dir, 'scenario.xml');
-    writeFileSync(file, readFileSync(scenario, 'utf8'));
+    writeFileSync(file, edit(readFileSync(scenario, 'utf8')));
     const child = spawnSipp({ ip, port, args: ['-sf', file, '-timeout_error', ...args], cwd: dir, rawErrors: true });
     return { done: child.done, kill: () => child.kill() };
   }

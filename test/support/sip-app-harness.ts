@@ -10,6 +10,7 @@
  *
  * Every wait is for an event (a call answered or settled, sipp exiting), bounded by a deadline.
  */
+import type { Logger } from 'pino';
 import { expect } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -92,11 +93,15 @@ export interface HarnessOptions {
   /** Gateways of the one carrier, in priority order (lower first). Default two. */
   gateways?: number;
   logLevel?: string;
+  /** The app's logger instead of the services' (e.g. the production logger writing to a file a test reads). */
+  log?: Logger;
   /**
    * The app reaches the SIP server through a proxy that passes the server's frames on in batches
    * every this many ms, so that the app reads several at once (an app whose event loop is busy).
    */
   appLinkBatchMs?: number;
+  /** The app reaches the SIP server through a proxy that delays what the app sends by this many ms (the app's answers reach the server late). */
+  appLinkSendDelayMs?: number;
   /** Call-state durability (answered calls' legs in Redis, orphans ended): keep-alive every this many seconds. */
   keepAliveSeconds?: number;
 }
@@ -250,10 +255,13 @@ export class SipAppHarness {
       await s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, $4)', ['carrier-a', h.carrierIp, port, 10 * (i + 1)]);
     }
     await s.pool.query(`insert into destination_blocklist (prefix, reason) values ('4490', 'premium rate')`);
-    const logger = opts.logLevel ? s.logger.child({}, { level: opts.logLevel }) : s.logger;
+    const logger = opts.log ?? (opts.logLevel ? s.logger.child({}, { level: opts.logLevel }) : s.logger);
     let drachtio = { host: edge.ip, port: edge.adminPort, secret: edge.secret };
-    if (opts.appLinkBatchMs !== undefined) {
-      h.appLink = new TcpProxy(edge.ip, edge.adminPort, { batchMs: opts.appLinkBatchMs });
+    if (opts.appLinkBatchMs !== undefined || opts.appLinkSendDelayMs !== undefined) {
+      h.appLink = new TcpProxy(edge.ip, edge.adminPort, {
+        ...(opts.appLinkBatchMs !== undefined ? { batchMs: opts.appLinkBatchMs } : {}),
+        ...(opts.appLinkSendDelayMs !== undefined ? { clientDelayMs: opts.appLinkSendDelayMs } : {}),
+      });
       drachtio = { host: '127.0.0.1', port: await h.appLink.up(0), secret: edge.secret };
     }
     const settings: SipSettings = {

@@ -7,6 +7,9 @@ import net from 'node:net';
  *
  * With `batchMs`, what the server sends is held and passed on in one write every `batchMs`: the
  * client then reads several messages at once, as a client whose event loop is busy does.
+ *
+ * With `clientDelayMs`, what the client sends reaches the server that much later (in order): the
+ * server sees the client's answers late, as from a client far away or slow to write.
  */
 export class TcpProxy {
   private server: net.Server | undefined;
@@ -17,7 +20,7 @@ export class TcpProxy {
   constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
-    private readonly opts: { batchMs?: number } = {},
+    private readonly opts: { batchMs?: number; clientDelayMs?: number } = {},
   ) {}
 
   async up(port = this.port): Promise<number> {
@@ -31,7 +34,12 @@ export class TcpProxy {
         from.on('data', (d) => {
           if (!this.paused) to.write(d);
         });
-      gate(client, upstream);
+      const delay = this.opts.clientDelayMs;
+      if (delay === undefined) gate(client, upstream);
+      else
+        client.on('data', (d: Buffer) => {
+          if (!this.paused) setTimeout(() => upstream.write(d), delay);
+        });
       let held: Buffer[] = [];
       let flush: NodeJS.Timeout | undefined;
       if (this.opts.batchMs === undefined) gate(upstream, client);

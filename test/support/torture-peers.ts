@@ -84,7 +84,7 @@ async function openSocket(ip: string, port = 0): Promise<Socket> {
   return sock;
 }
 
-export type TortureScenario = 'bye-after-ack' | 'bye-before-ack' | 'cancel-cross' | 'carrier-bye' | 'reinvite' | 'carrier-reinvite';
+export type TortureScenario = 'bye-after-ack' | 'bye-before-ack' | 'cancel-cross' | 'carrier-bye' | 'carrier-bye-before-ack' | 'reinvite' | 'carrier-reinvite';
 
 export interface DeviceCallOptions {
   ip: string;
@@ -355,9 +355,10 @@ export class TortureDevice {
       }
       case 'cancel-cross':
       case 'carrier-bye':
+      case 'carrier-bye-before-ack':
         // the switch ends the call (CANCEL after its 200, or the carrier's BYE); the caller waits for that BYE
         this.ack(2);
-        if (!(await this.switchBye(o.scenario === 'carrier-bye' ? 5000 : 2000))) await hangUp();
+        if (!(await this.switchBye(o.scenario === 'cancel-cross' ? 2000 : 5000))) await hangUp();
         break;
     }
     if (result.endedBy === null && this.byeFromSwitchAt > 0) {
@@ -385,7 +386,9 @@ export interface CarrierLeg {
 /**
  * A carrier gateway for many concurrent legs. Behaviour per leg comes from its User-Agent:
  * `torture/cancel-cross` answers 0–20 ms after its 180 (so the caller's CANCEL crosses the 200);
- * `torture/carrier-bye` hangs up 0–10 ms after the ACK; `torture/carrier-reinvite` sends a re-INVITE
+ * `torture/carrier-bye` hangs up 0–10 ms after the ACK; `torture/carrier-bye-before-ack` sends its BYE
+ * with its 200, before the switch's ACK can reach it (RFC 3261 §15 asks a callee to wait for the
+ * ACK; a carrier that does not must not leave the caller up); `torture/carrier-reinvite` sends a re-INVITE
  * as soon as the ACK is in (while the B2BUA may still be setting the call up); every other leg
  * answers at once and waits for the switch's BYE.
  */
@@ -450,6 +453,11 @@ export class TortureCarrier {
         };
         if (scenario === 'cancel-cross') entry.timer = setTimeout(answer, randomInt(0, 21));
         else answer();
+        if (scenario === 'carrier-bye-before-ack') {
+          // the BYE leaves in the same instant as the 200: the switch reads both before it ACKs
+          this.legs.get(callId)!.byeSent = true;
+          this.sendBye(m, tag, address, port);
+        }
         return;
       }
       case 'CANCEL': {

@@ -23,7 +23,7 @@ import {
   page,
   pageQuery,
 } from '../schemas.ts';
-import { audit } from './common.ts';
+import { audit, mayRead, statedPurpose, withoutRestricted } from './common.ts';
 import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['accounts'];
@@ -80,12 +80,17 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const after = decodeCursor(req.query.cursor, isId);
-      const rows = await ctx.directory.search({ ...(req.query.email ? { email: req.query.email } : {}), ...(after ? { after } : {}), limit: req.query.limit });
+      const rows = await ctx.directory.search({
+        ...(req.query.email ? { email: req.query.email } : {}),
+        ...(after ? { after } : {}),
+        limit: req.query.limit,
+        withoutRestricted: withoutRestricted(req),
+      });
       await ctx.audit.writeMany(
         principalOf(req).actor,
         'customer.list',
         rows.map((c) => ({ customerId: c.id, accountId: null })),
-        { search: req.query.email ? ['email'] : [] },
+        { search: req.query.email ? ['email'] : [], ...(statedPurpose(req) ? { purpose: statedPurpose(req) } : {}) },
       );
       return { items: rows, nextCursor: nextCursor(rows, req.query.limit) };
     },
@@ -99,6 +104,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const c = await ctx.directory.get(req.params.customerId);
+      await mayRead(ctx, req, { customerId: c.id });
       await audit(ctx, req, 'customer.read', { customerId: c.id });
       return c;
     },
@@ -418,6 +424,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const a = await ctx.accounts.get(req.params.accountId);
+      await mayRead(ctx, req, { customerId: a.customerId });
       await audit(ctx, req, 'cli.list', { customerId: a.customerId, accountId: a.id });
       return { items: await ctx.accounts.listClis(a.id) };
     },
@@ -534,6 +541,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const a = await ctx.accounts.get(req.params.accountId);
+      await mayRead(ctx, req, { customerId: a.customerId });
       await audit(ctx, req, 'sip_credential.list', { customerId: a.customerId, accountId: a.id });
       return { items: await ctx.accounts.listSipCredentials(a.id) };
     },
@@ -590,6 +598,10 @@ export async function rectify(
   onChanged: (fields: string[]) => Promise<void>,
 ): Promise<Customer> {
   const { customer: c, changed } = await ctx.directory.update(customerId, changes);
+  if (changed.includes('email')) {
+    // a changed address is unverified (the directory clears the date); a pending one is superseded
+    await ctx.emailVerification.cancel(customerId);
+  }
   await onChanged(changed);
-  return c;
+  return changed.includes('email') ? ctx.directory.get(customerId) : c;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
+import { mayRead, statedPurpose, withoutRestricted } from './common.ts';
 import { dateTime, decodeCursor, e164, encodeCursor, id, isTimeKey, page, pageQuery } from '../schemas.ts';
 
 const TAG = ['calls'];
@@ -71,13 +72,16 @@ export function ivrSessionRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const after = decodeCursor(req.query.cursor, isTimeKey);
+      if (req.query.accountId) await mayRead(ctx, req, { customerId: (await ctx.accounts.get(req.query.accountId)).customerId });
       const rows = await records.list({
         ...filterOf(req.query),
         ...(after ? { after: { startTime: after[0], callId: after[1] } } : {}),
         limit: req.query.limit,
+        withoutRestricted: withoutRestricted(req),
       });
       const accounts = [...new Set(rows.map((r) => r.accountId))].map((accountId) => ({ customerId: null, accountId }));
-      await ctx.audit.writeMany(principalOf(req).actor, 'ivr_session.list', accounts, { records: rows.length });
+      const purpose = statedPurpose(req);
+      await ctx.audit.writeMany(principalOf(req).actor, 'ivr_session.list', accounts, { records: rows.length, ...(purpose ? { purpose } : {}) });
       const last = rows.at(-1);
       return { items: rows, nextCursor: rows.length === req.query.limit && last ? encodeCursor([last.startTime.getTime(), last.callId]) : null };
     },

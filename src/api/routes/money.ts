@@ -20,7 +20,7 @@ import {
   pageQuery,
   positiveMicros,
 } from '../schemas.ts';
-import { audit } from './common.ts';
+import { audit, mayRead, statedPurpose, withoutRestricted } from './common.ts';
 import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['money'];
@@ -73,8 +73,8 @@ export function cdrFilter(q: CdrQuery, accountId: number | undefined): Omit<CdrF
   return f;
 }
 
-export async function listCdrs(records: CallRecords, q: CdrQuery, accountId: number | undefined) {
-  const rows = await records.list({ ...cdrFilter(q, accountId), limit: q.limit });
+export async function listCdrs(records: CallRecords, q: CdrQuery, accountId: number | undefined, withoutRestricted = false) {
+  const rows = await records.list({ ...cdrFilter(q, accountId), limit: q.limit, withoutRestricted });
   const last = rows.at(-1);
   return { items: rows, nextCursor: rows.length === q.limit && last ? encodeCursor([last.startTime.getTime(), last.callId]) : null };
 }
@@ -91,8 +91,10 @@ export function sendCdrCsv(
   accountId: number | undefined,
   filename: string,
   touched?: (accountIds: number[]) => Promise<void>,
+  withoutRestricted = false,
 ): FastifyReply {
-  const { after: _after, ...f } = cdrFilter(q, accountId);
+  const { after: _after, ...rest } = cdrFilter(q, accountId);
+  const f = { ...rest, withoutRestricted };
   const seen = new Set<number>();
   let fresh: number[] = [];
   const flush = async () => {
@@ -249,6 +251,7 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const a = await ctx.accounts.get(req.params.accountId);
+      await mayRead(ctx, req, { customerId: a.customerId });
       const after = decodeCursor(req.query.cursor, isTimeKey);
       const rows = await ctx.records.ledger(a.id, { ...(after ? { after: { occurredAt: after[0], eventId: after[1] } } : {}), limit: req.query.limit });
       await audit(ctx, req, 'ledger.list', { customerId: a.customerId, accountId: a.id });
@@ -269,10 +272,11 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => {
-      if (req.query.accountId) await ctx.accounts.get(req.query.accountId);
-      const r = await listCdrs(ctx.records, req.query, req.query.accountId);
+      if (req.query.accountId) await mayRead(ctx, req, { customerId: (await ctx.accounts.get(req.query.accountId)).customerId });
+      const r = await listCdrs(ctx.records, req.query, req.query.accountId, withoutRestricted(req));
       const accounts = [...new Set(r.items.map((c) => c.accountId))].map((accountId) => ({ customerId: null, accountId }));
-      await ctx.audit.writeMany(principalOf(req).actor, 'cdr.list', accounts, { records: r.items.length });
+      const purpose = statedPurpose(req);
+      await ctx.audit.writeMany(principalOf(req).actor, 'cdr.list', accounts, { records: r.items.length, ...(purpose ? { purpose } : {}) });
       return r;
     },
   );
@@ -289,18 +293,26 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
-      if (req.query.accountId) await ctx.accounts.get(req.query.accountId);
+      if (req.query.accountId) await mayRead(ctx, req, { customerId: (await ctx.accounts.get(req.query.accountId)).customerId });
       const actor = principalOf(req).actor;
       const filter = Object.keys(req.query);
+      const purpose = statedPurpose(req);
       await audit(ctx, req, 'cdr.export', {}, { filter, ...(req.query.accountId ? { accountId: req.query.accountId } : {}) }); // who asked, even for none
       // one entry per account whose records went out, as they go out
-      return sendCdrCsv(reply, ctx.records, { ...req.query, limit: 1000 }, req.query.accountId, 'cdrs.csv', (ids) =>
-        ctx.audit.writeMany(
-          actor,
-          'cdr.export',
-          ids.map((id) => ({ customerId: null, accountId: id })),
-          { filter },
-        ),
+      return sendCdrCsv(
+        reply,
+        ctx.records,
+        { ...req.query, limit: 1000 },
+        req.query.accountId,
+        'cdrs.csv',
+        (ids) =>
+          ctx.audit.writeMany(
+            actor,
+            'cdr.export',
+            ids.map((id) => ({ customerId: null, accountId: id })),
+            { filter, ...(purpose ? { purpose } : {}) },
+          ),
+        withoutRestricted(req),
       );
     },
   );

@@ -3,11 +3,12 @@ import { LISTS } from '../../accounts/consents.ts';
 import type { MarketingList } from '../../accounts/consents.ts';
 import { AppError } from '../../errors.ts';
 import { eraseCustomer } from '../../privacy/erasure.ts';
-import { runRetention } from '../../privacy/retention-jobs.ts';
+import { RETENTION_JOBS, runRetention } from '../../privacy/retention-jobs.ts';
+import type { RetentionJob } from '../../privacy/retention-jobs.ts';
 import { principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { customerIdParams, dateTime, decodeCursor, encodeCursor, isId, nullableDateTime, page, pageQuery } from '../schemas.ts';
-import { audit } from './common.ts';
+import { audit, mayRead } from './common.ts';
 
 const TAG = ['data protection'];
 export const exportSchema = {
@@ -35,6 +36,7 @@ export const exportSchema = {
         'consents',
         'consentEvents',
         'auditEntries',
+        'registrations',
       ].map((k) => [k, { type: 'array', items: { type: 'object', additionalProperties: true } }]),
     ),
   },
@@ -85,9 +87,37 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => {
+      await mayRead(ctx, req, { customerId: req.params.customerId });
       const doc = await ctx.personalData.export(req.params.customerId);
       await audit(ctx, req, 'customer.export', { customerId: req.params.customerId });
       return doc;
+    },
+  );
+
+  app.post<{ Params: { customerId: number } }>(
+    '/v1/customers/:customerId/email-verification',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: "Issue a verification code for the customer's pending (or unverified) e-mail address, to send to that address",
+        description:
+          'Until the mail path sends codes itself, an operator sends this code from the service mailbox to the address; the customer enters it ' +
+          'on the self-care page. The code is in this answer only (never logged, stored hashed), single use, valid 24 hours; a new one replaces it.',
+        params: customerIdParams,
+        response: {
+          201: {
+            type: 'object',
+            required: ['email', 'token', 'expiresAt'],
+            properties: { email: { type: 'string' }, token: { type: 'string' }, expiresAt: dateTime },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const issued = await ctx.emailVerification.issue(req.params.customerId, principalOf(req).actor);
+      await audit(ctx, req, 'email.verification_issued', { customerId: req.params.customerId });
+      return reply.status(201).send(issued);
     },
   );
 
@@ -244,7 +274,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.post<{ Body: { jobs?: ('cdrs' | 'contacts' | 'payments')[]; now?: string } }>(
+  app.post<{ Body: { jobs?: RetentionJob[]; now?: string } }>(
     '/v1/retention/run',
     {
       config: { access: 'admin' },
@@ -254,7 +284,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { jobs: { type: 'array', uniqueItems: true, items: { type: 'string', enum: ['cdrs', 'contacts', 'payments'] } }, now: dateTime },
+          properties: { jobs: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...RETENTION_JOBS] } }, now: dateTime },
         },
         response: { 200: retentionSchema },
       },
@@ -265,7 +295,7 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return runRetention(
         { ...ctx, policy: ctx.settings.retention, endSessions: (id) => ctx.sessions.endAll(id) },
         now,
-        req.body.jobs ?? ['cdrs', 'contacts', 'payments'],
+        req.body.jobs ?? [...RETENTION_JOBS],
         principalOf(req).actor,
       );
     },
@@ -280,5 +310,10 @@ export const retentionSchema = {
     erasedCustomers: { type: 'array', items: { type: 'integer' } },
     lateCallRecordsUnlinked: { type: 'integer', description: 'call records of erased customers written after their erasure, unlinked now' },
     paymentReferences: { type: 'object', properties: { topUps: { type: 'integer' }, tokens: { type: 'integer' } } },
+    ivrSessionsDeleted: { type: 'integer', description: 'access-number session records older than the call-record period' },
+    ledgerCallsUnnamed: { type: 'integer', description: 'ledger call entries that stopped naming their call (its record is gone)' },
+    ledgerEntriesFolded: { type: 'integer', description: 'ledger entries older than LEDGER_RETENTION_YEARS folded into one opening entry per account' },
+    auditEntriesDeleted: { type: 'integer' },
+    consentEventsDeleted: { type: 'integer' },
   },
 } as const;

@@ -1,6 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MarketingList } from '../../accounts/consents.ts';
+import { validateChanges } from '../../accounts/customer-directory.ts';
 import type { CustomerChanges } from '../../accounts/customer-directory.ts';
+import type { PendingEmail } from '../../accounts/email-verification.ts';
 import { AppError } from '../../errors.ts';
 import { eraseCustomer } from '../../privacy/erasure.ts';
 import { customerOf } from '../api-context.ts';
@@ -28,6 +30,8 @@ import { consentsSchema, erasureSchema, exportSchema, listParams, restrictionSch
 import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 
 const TAG = ['self-care'];
+/** How long a password entered at login or again counts as fresh for the personal-data export. */
+export const REAUTH_SECONDS = 300;
 const myLiveCall = {
   type: 'object',
   properties: {
@@ -82,10 +86,31 @@ const clis = {
 } as const;
 
 /**
+ * A password or PIN entered within a session (to change the PIN, the password or a SIP password, or to erase):
+ * counted towards the login throttle of the account's username and of the address before it is
+ * checked, so a session (perhaps stolen) gives no more guesses at the password than the login does.
+ */
+async function proveCredential(ctx: ApiContext, req: FastifyRequest, check: () => Promise<boolean>): Promise<void> {
+  const me = customerOf(req);
+  const username = (await ctx.accounts.get(me.accountId)).username ?? `account:${me.accountId}`;
+  if (!(await ctx.sessions.loginAttempt(username, req.ip))) throw new AppError('LOGIN_THROTTLED');
+  if (!(await check())) throw new AppError('WRONG_CREDENTIAL');
+  await ctx.sessions.loginSucceeded(username, req.ip);
+}
+
+/**
  * Customers: log in with the account's username and password, then act on their own account
  * only. No route takes an account or customer id: the session decides whose data it is.
  */
 export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  /** The export goes only to this session, and only with a freshly entered password (docs/privacy.md). */
+  const exportMine = async (req: FastifyRequest) => {
+    const me = customerOf(req);
+    const doc = await ctx.personalData.export(me.customerId);
+    await audit(ctx, req, 'customer.export', { customerId: me.customerId });
+    return doc;
+  };
+
   app.post<{ Body: { username: string; password: string } }>(
     '/v1/self/login',
     {
@@ -151,14 +176,51 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
       config: { access: 'customer' },
       schema: {
         tags: TAG,
-        summary: 'Correct my contact data (rectification; audited)',
+        summary: 'Correct my contact data (rectification; audited). A new e-mail address waits for its verification code (pendingEmail)',
+        description:
+          'A new address does not replace the current one until it is confirmed with POST /v1/self/email/verify and the code sent to it ' +
+          '(emailDelivery sent: by e-mail; by_support: the service sends it on request, docs/privacy.md). Removing the address (null) takes effect at once.',
         body: { type: 'object', minProperties: 1, additionalProperties: false, properties: customerFields },
+        response: {
+          200: { ...customer, properties: { ...customer.properties, emailDelivery: { type: 'string', enum: ['sent', 'by_support'] } } },
+        },
+      },
+    },
+    async (req) => {
+      const me = customerOf(req);
+      const { email, ...rest } = req.body;
+      const current = await ctx.directory.get(me.customerId);
+      if (current.erasedAt) throw new AppError('CUSTOMER_ERASED');
+      validateChanges(req.body);
+      const immediate: CustomerChanges = email === null ? { ...rest, email: null } : rest;
+      if (Object.keys(immediate).length > 0) {
+        await rectify(ctx, me.customerId, immediate, (fields) => audit(ctx, req, 'customer.rectify', { customerId: me.customerId }, { fields }));
+      }
+      let emailDelivery: PendingEmail['delivery'] | undefined;
+      if (typeof email === 'string' && !(email.toLowerCase() === current.email?.toLowerCase() && current.emailVerifiedAt)) {
+        emailDelivery = (await ctx.emailVerification.request(me.customerId, email, me.actor)).delivery;
+        await audit(ctx, req, 'email.change_requested', { customerId: me.customerId }, { delivery: emailDelivery });
+      }
+      return { ...(await ctx.directory.get(me.customerId)), ...(emailDelivery ? { emailDelivery } : {}) };
+    },
+  );
+
+  app.post<{ Body: { token: string } }>(
+    '/v1/self/email/verify',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: TAG,
+        summary: 'Confirm my new (or unverified) e-mail address with the code sent to it; single use, valid 24 hours',
+        body: { type: 'object', required: ['token'], additionalProperties: false, properties: { token: { type: 'string', minLength: 1, maxLength: 100 } } },
         response: { 200: customer },
       },
     },
     async (req) => {
       const me = customerOf(req);
-      return rectify(ctx, me.customerId, req.body, (fields) => audit(ctx, req, 'customer.rectify', { customerId: me.customerId }, { fields }));
+      await ctx.emailVerification.confirm(me.customerId, req.body.token.trim());
+      await audit(ctx, req, 'email.verified', { customerId: me.customerId });
+      return ctx.directory.get(me.customerId);
     },
   );
 
@@ -224,10 +286,13 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const me = customerOf(req);
       const b = req.body;
-      const proven =
-        (b.currentPin !== undefined && (await ctx.accounts.pinMatches(me.accountId, b.currentPin))) ||
-        (b.password !== undefined && (await ctx.accounts.passwordMatches(me.accountId, b.password)));
-      if (!proven) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(
+        ctx,
+        req,
+        async () =>
+          (b.currentPin !== undefined && (await ctx.accounts.pinMatches(me.accountId, b.currentPin))) ||
+          (b.password !== undefined && (await ctx.accounts.passwordMatches(me.accountId, b.password))),
+      );
       const a = await ctx.accounts.get(me.accountId);
       if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
       const issued = await ctx.accounts.issuePin(me.accountId);
@@ -254,11 +319,47 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const me = customerOf(req);
-      if (!(await ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword))) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword));
       await ctx.accounts.setPassword(me.accountId, req.body.newPassword);
       await ctx.sessions.endAll(me.accountId, me.token);
       await audit(ctx, req, 'password.change', { customerId: me.customerId, accountId: me.accountId });
       return { ok: true };
+    },
+  );
+
+  app.put<{ Params: { username: string }; Body: { currentPassword: string; password: string } }>(
+    '/v1/self/sip-credentials/:username',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: TAG,
+        summary: 'Set a new password for one of my SIP usernames (my account password required; trivial and common passwords are refused)',
+        description: "Another account's SIP username is answered as one that does not exist.",
+        params: {
+          type: 'object',
+          required: ['username'],
+          additionalProperties: false,
+          properties: { username: { type: 'string', pattern: '^[A-Za-z0-9_.-]{3,64}$' } },
+        },
+        body: {
+          type: 'object',
+          required: ['currentPassword', 'password'],
+          additionalProperties: false,
+          properties: { currentPassword: password, password: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: { type: 'object', properties: { username: { type: 'string' }, realm: { type: 'string' } } } },
+      },
+    },
+    async (req) => {
+      const me = customerOf(req);
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.currentPassword));
+      const cred = (await ctx.accounts.listSipCredentials(me.accountId)).find((c) => c.username === req.params.username);
+      if (!cred) throw new AppError('NOT_FOUND', 'no such SIP username on this account');
+      const a = await ctx.accounts.get(me.accountId);
+      if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
+      await ctx.accounts.setSipPassword(me.accountId, cred.username, cred.realm, req.body.password);
+      await audit(ctx, req, 'sip_credentials.set', { customerId: me.customerId, accountId: me.accountId });
+      return { username: cred.username, realm: cred.realm };
     },
   );
 
@@ -423,13 +524,38 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/self/export',
     {
       config: { access: 'customer' },
-      schema: { tags: TAG, summary: 'Everything held about me, as one JSON document', response: { 200: exportSchema } },
+      schema: {
+        tags: TAG,
+        summary: `Everything held about me, as one JSON document; only within ${REAUTH_SECONDS / 60} minutes of entering my password (login or POST)`,
+        response: { 200: exportSchema },
+      },
     },
     async (req) => {
       const me = customerOf(req);
-      const doc = await ctx.personalData.export(me.customerId);
-      await audit(ctx, req, 'customer.export', { customerId: me.customerId });
-      return doc;
+      if (Date.now() - me.authAt > REAUTH_SECONDS * 1000) throw new AppError('REAUTHENTICATION_REQUIRED');
+      return exportMine(req);
+    },
+  );
+
+  app.post<{ Body: { password: string } }>(
+    '/v1/self/export',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: TAG,
+        summary: 'Everything held about me, as one JSON document (password entered again; counts towards the login throttle)',
+        body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },
+        response: { 200: exportSchema },
+      },
+    },
+    async (req) => {
+      const me = customerOf(req);
+      const username = (await ctx.accounts.get(me.accountId)).username ?? `account:${me.accountId}`;
+      if (!(await ctx.sessions.loginAttempt(username, req.ip))) throw new AppError('LOGIN_THROTTLED');
+      if (!(await ctx.accounts.passwordMatches(me.accountId, req.body.password))) throw new AppError('WRONG_CREDENTIAL');
+      await ctx.sessions.loginSucceeded(username, req.ip);
+      await ctx.sessions.reauthenticated(me.token);
+      return exportMine(req);
     },
   );
 
@@ -446,7 +572,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const me = customerOf(req);
-      if (!(await ctx.accounts.passwordMatches(me.accountId, req.body.password))) throw new AppError('WRONG_CREDENTIAL');
+      await proveCredential(ctx, req, () => ctx.accounts.passwordMatches(me.accountId, req.body.password));
       return eraseCustomer({ ...ctx, endSessions: (id) => ctx.sessions.endAll(id) }, me.customerId, me.actor);
     },
   );

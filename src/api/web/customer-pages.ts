@@ -191,14 +191,20 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const me = await signedIn(web, req, reply);
     if (!me) return reply;
     const t = T(req);
-    const [b, calls, live] = await Promise.all([
+    const [b, calls, live, auto] = await Promise.all([
       balanceView(ctx, me.accountId, t.locale),
       callApi<{ items: Record<string, unknown>[] }>(web, req, 'GET', '/v1/self/cdrs?limit=5', { bearer: me.token }),
       myLiveCalls(ctx, me.accountId),
+      callApi<{ enabled: boolean; recentCharges?: { at: string; result: string }[] }>(web, req, 'GET', '/v1/self/auto-topup', { bearer: me.token }),
     ]);
+    // a refused charge turned auto top-up off: said here, where the customer looks first (for two weeks, or until it is on again)
+    const refused = auto.status === 200 && !auto.json.enabled ? auto.json.recentCharges?.[0] : undefined;
+    const autoOff =
+      refused && ['declined', 'invalid_token'].includes(refused.result) && Date.now() - Date.parse(refused.at) < 14 * 86_400_000 ? refused : undefined;
     return show(web, req, reply, me, '/my', {
       title: t.home.title,
       body: html`
+      ${autoOff ? html`<div class="card" role="alert"><p>${t.home.autoOff} (${dateTimeText(t, autoOff.at)}, ${autoOff.result}). <a href="/my/top-ups">${t.home.autoOffAction}</a>.</p></div>` : ''}
       <section aria-labelledby="bal-h" class="card" data-balance-stream="/my/balance/events">
         <h2 id="bal-h">${t.home.balance} <span class="live-dot" aria-hidden="true"></span></h2>
         <dl class="facts">
@@ -440,6 +446,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           ${c.bindings.length ? html`<ul class="rows">${c.bindings.map((b) => html`<li>${b.userAgent ?? b.uri} <span class="muted">${d.expires}: ${dateTimeText(t, new Date(b.expiresAt).toISOString())}</span></li>`)}</ul>` : ''}
           <form method="post" action="/my/devices/password" class="stack">${hidden(me.csrf)}<input type="hidden" name="username" value="${c.username}">
             <label for="sip-pw-${i}">${d.newPassword}</label><input id="sip-pw-${i}" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="128">
+            <label for="sip-cur-${i}">${d.currentPassword}</label><input id="sip-cur-${i}" name="currentPassword" type="password" autocomplete="current-password" required maxlength="200">
             <button type="submit">${d.setPassword}</button>
           </form>
         </section>`,
@@ -448,18 +455,25 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     });
   });
 
-  app.post('/my/devices/password', formRoute('Set a new SIP password for one of my SIP usernames', ['username', 'password']), async (req, reply) => {
-    const me = await signedInForm(web, req, reply);
-    if (!me) return reply;
-    const username = field(req.body, 'username');
-    const password = field(req.body, 'password');
-    const cred = (await ctx.accounts.listSipCredentials(me.accountId)).find((c) => c.username === username);
-    if (!cred) return redirect(reply, withMessage('/my/devices', 'common.error', 'e'));
-    if (password.length < 10 || password.length > 128) return redirect(reply, withMessage('/my/devices', 'devices.badPassword', 'e'));
-    await ctx.accounts.setSipPassword(me.accountId, cred.username, cred.realm, password);
-    await ctx.audit.write({ actor: `customer:${me.customerId}`, action: 'sip_credentials.set', customerId: me.customerId, accountId: me.accountId });
-    return redirect(reply, withMessage('/my/devices', 'devices.passwordSet'));
-  });
+  app.post(
+    '/my/devices/password',
+    formRoute('Set a new SIP password for one of my SIP usernames (with my account password)', ['username', 'password', 'currentPassword']),
+    async (req, reply) => {
+      const me = await signedInForm(web, req, reply);
+      if (!me) return reply;
+      const username = field(req.body, 'username');
+      const password = field(req.body, 'password');
+      if (!/^[A-Za-z0-9_.-]{3,64}$/.test(username)) return redirect(reply, withMessage('/my/devices', 'common.error', 'e'));
+      if (password.length < 10 || password.length > 128) return redirect(reply, withMessage('/my/devices', 'devices.badPassword', 'e'));
+      const r = await callApi(web, req, 'PUT', `/v1/self/sip-credentials/${username}`, {
+        bearer: me.token,
+        body: { currentPassword: field(req.body, 'currentPassword') || ' ', password },
+      });
+      if (r.status === 200) return redirect(reply, withMessage('/my/devices', 'devices.passwordSet'));
+      const why = r.status === 403 || r.status === 429 ? 'devices.wrongPassword' : r.status === 400 ? 'devices.badPassword' : 'common.error';
+      return redirect(reply, withMessage('/my/devices', why, 'e'));
+    },
+  );
 
   app.get('/my/top-ups', pageRoute('Automatic top-up settings and top-up history'), async (req, reply) => {
     const me = await signedIn(web, req, reply);
@@ -524,11 +538,16 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     if (!me) return reply;
     const t = T(req);
     const p = t.privacy;
-    const [consents, restriction] = await Promise.all([
+    const [consents, restriction, self] = await Promise.all([
       callApi<{ items: { list: string; optedIn: boolean }[] }>(web, req, 'GET', '/v1/self/consents', { bearer: me.token }),
       callApi<{ restrictedAt: string | null }>(web, req, 'GET', '/v1/self/restriction', { bearer: me.token }),
+      callApi<{ customer?: { email?: string | null; emailVerifiedAt?: string | null; pendingEmail?: string | null } }>(web, req, 'GET', '/v1/self', {
+        bearer: me.token,
+      }),
     ]);
     const restricted = Boolean(restriction.json.restrictedAt);
+    const who = self.json.customer ?? {};
+    const unverified = Boolean(who.pendingEmail) || (Boolean(who.email) && !who.emailVerifiedAt);
     return show(web, req, reply, me, '/my/privacy', {
       title: p.title,
       body: html`
@@ -540,7 +559,23 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           <button type="submit">${t.common.save}</button>
         </form>
       </section>
-      <section class="card" aria-labelledby="export-h"><h2 id="export-h">${p.exportTitle}</h2><p>${p.exportIntro}</p><p><a class="button" href="/my/export" download>${p.exportButton}</a></p></section>
+      <section class="card" aria-labelledby="email-h"><h2 id="email-h">${p.emailTitle}</h2>
+        <p>${who.email ?? t.common.none} (${who.emailVerifiedAt ? p.emailVerified : p.emailUnverified})</p>
+        ${who.pendingEmail ? html`<p>${p.emailPending}: <strong>${who.pendingEmail}</strong></p>` : ''}
+        ${
+          unverified
+            ? html`<p>${p.emailCodeIntro}</p><form method="post" action="/my/email/verify" class="stack">${hidden(me.csrf)}
+          <label for="email-code">${p.emailCode}</label><input id="email-code" name="token" required maxlength="100" autocomplete="one-time-code">
+          <button type="submit">${p.emailVerifyButton}</button></form>`
+            : ''
+        }
+      </section>
+      <section class="card" aria-labelledby="export-h"><h2 id="export-h">${p.exportTitle}</h2><p>${p.exportIntro}</p>
+        <form method="post" action="/my/export" class="stack">${hidden(me.csrf)}
+          <label for="export-pw">${p.exportPassword}</label><input id="export-pw" name="password" type="password" autocomplete="current-password" required maxlength="200">
+          <button type="submit">${p.exportButton}</button>
+        </form>
+      </section>
       <section class="card" aria-labelledby="restrict-h"><h2 id="restrict-h">${p.restrictTitle}</h2><p>${p.restrictIntro}</p>
         ${
           restricted
@@ -568,12 +603,32 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     return redirect(reply, ok ? withMessage('/my/privacy', 'privacy.savedPrefs') : withMessage('/my/privacy', 'common.error', 'e'));
   });
 
-  app.get('/my/export', pageRoute('Download my data (JSON)'), async (req, reply) => {
+  app.get('/my/export', pageRoute('Download my data (JSON) within five minutes of logging in; later, the password is asked again'), async (req, reply) => {
     const me = await signedIn(web, req, reply);
     if (!me) return reply;
     const r = await callApi(web, req, 'GET', '/v1/self/export', { bearer: me.token });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/privacy', 'privacy.exportPasswordNeeded', 'e'));
     securityHeaders(reply);
     return reply.status(r.status).type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="my-data.json"').send(r.text);
+  });
+
+  app.post('/my/export', formRoute('Download my data (JSON); the password is entered again', ['password']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const r = await callApi(web, req, 'POST', '/v1/self/export', { bearer: me.token, body: { password: field(req.body, 'password') || ' ' } });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/privacy', 'security.wrong', 'e'));
+    securityHeaders(reply);
+    return reply.status(200).type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="my-data.json"').send(r.text);
+  });
+
+  app.post('/my/email/verify', formRoute('Confirm my e-mail address with the code sent to it', ['token']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const r = await callApi(web, req, 'POST', '/v1/self/email/verify', { bearer: me.token, body: { token: field(req.body, 'token').trim() || ' ' } });
+    return redirect(
+      reply,
+      r.status === 200 ? withMessage('/my/privacy', 'privacy.emailVerifiedOk') : withMessage('/my/privacy', 'privacy.emailCodeWrong', 'e'),
+    );
   });
 
   app.post('/my/restriction', formRoute('Restrict processing of my data', ['suspendAccount']), async (req, reply) => {

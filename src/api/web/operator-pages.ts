@@ -4,6 +4,8 @@
  * decide what works, and the API writes the audit rows (viewing a customer is audited there).
  */
 import { AppError } from '../../errors.ts';
+import { PURPOSES } from '../../privacy/restriction.ts';
+import type { Purpose } from '../../privacy/restriction.ts';
 import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -192,6 +194,28 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const t = T(req);
     const c = t.console;
     const d = await dashboard(req, op, true);
+    const ret = await callApi<{
+      intervalHours?: number;
+      last?: { at: string; durationMs: number; ok: boolean; result?: Record<string, unknown>; error?: string } | null;
+    }>(web, req, 'GET', '/v1/retention', { bearer: op.apiKey });
+    const last = ret.json.last;
+    const removed = (r: Record<string, unknown> = {}) =>
+      Object.entries(r)
+        .map(
+          ([k, v]) =>
+            [k, Array.isArray(v) ? v.length : typeof v === 'object' && v ? Object.values(v).reduce((s: number, x) => s + Number(x), 0) : Number(v)] as const,
+        )
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ') || t.common.none;
+    const retention =
+      ret.status !== 200
+        ? html`<p>${c.forbidden}</p>`
+        : !last
+          ? html`<p data-testid="retention-last">${c.retentionNever} (${c.retentionEvery} ${ret.json.intervalHours ?? 0} h)</p>`
+          : html`<dl class="facts" data-testid="retention-last"><dt>${c.retentionAt}</dt><dd>${dateTimeText(t, last.at)}</dd>
+            <dt>${t.common.status}</dt><dd>${last.ok ? c.retentionOk : html`<strong>${c.retentionFailed}</strong>: ${last.error ?? ''}`}</dd>
+            <dt>${c.retentionRemoved}</dt><dd>${removed(last.result)}</dd><dt>${c.retentionEvery}</dt><dd>${ret.json.intervalHours ?? 0} h</dd></dl>`;
     return show(web, req, reply, op, '/console', {
       title: c.dashboard,
       body: html`<div data-dashboard-stream="/console/events">
@@ -216,7 +240,8 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
               )
             : html`<p>${t.common.none}</p>`
         }
-      </section></div>`,
+      </section>
+      <section aria-labelledby="ret-h"><h2 id="ret-h">${c.retentionTitle}</h2>${retention}</section></div>`,
     });
   });
 
@@ -303,10 +328,19 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     });
   });
 
-  const accountPage = async (req: FastifyRequest, reply: FastifyReply, op: Op, accountId: number, extra: { pin?: string } = {}) => {
+  const accountPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    op: Op,
+    accountId: number,
+    extra: { pin?: string; emailCode?: { email: string; token: string } } = {},
+  ) => {
     const t = T(req);
     const c = t.console;
-    const get = <X = Row>(url: string) => callApi<X>(web, req, 'GET', url, { bearer: op.apiKey });
+    // a restricted customer's data is shown only for a stated purpose (docs/privacy.md › Restriction)
+    const q = req.query as Record<string, unknown> | undefined;
+    const purpose = (PURPOSES as readonly string[]).includes(String(q?.purpose ?? '')) ? String(q!.purpose) : undefined;
+    const get = <X = Row>(url: string) => callApi<X>(web, req, 'GET', url, { bearer: op.apiKey, ...(purpose ? { headers: { 'x-purpose': purpose } } : {}) });
     const a = await get(`/v1/accounts/${accountId}`);
     if (a.status !== 200)
       return show(web, req, reply, op, '/console/accounts', {
@@ -329,20 +363,33 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     ]);
     const cu = cust.json;
     const base = `/console/accounts/${accountId}`;
+    const restricted = cust.status === 403 && cu.code === 'PURPOSE_REQUIRED';
     const post = (action: string, body: Html, label: string, cls = '') =>
       html`<form method="post" action="${base}/${action}" class="stack ${cls}">${hidden(op.csrf)}${body}<button type="submit">${label}</button></form>`;
     const list = (x: ApiResult<{ items: Row[] }>) => (x.status === 200 ? (x.json.items ?? []) : []);
     return show(web, req, reply, op, '/console/accounts', {
       title: `${c.accountTitle} ${str(acct.number)}`,
       body: html`
+      ${
+        restricted
+          ? html`<div class="card" role="alert" data-testid="restricted"><p><strong>${c.restrictedNotice}</strong></p>
+          <form method="get" action="${base}" class="stack"><label for="purpose">${c.purposeLabel}</label>
+          <select id="purpose" name="purpose" required>${PURPOSES.map((p) => html`<option value="${p}">${c.purposes[p]}</option>`)}</select>
+          <button type="submit">${c.purposeButton}</button></form></div>`
+          : purpose
+            ? html`<p class="hint" role="status">${c.purposeStated}: ${c.purposes[purpose as Purpose]}</p>`
+            : ''
+      }
       ${extra.pin ? html`<div class="card once" role="status"><p>${c.pinIs} <strong class="secret" data-testid="new-pin">${extra.pin}</strong></p><p>${c.pinOnce}</p></div>` : ''}
+      ${extra.emailCode ? html`<div class="card once" role="status"><p>${c.emailCodeIs} <strong>${extra.emailCode.email}</strong>: <strong class="secret" data-testid="email-code">${extra.emailCode.token}</strong></p><p>${c.emailCodeOnce}</p></div>` : ''}
       <div class="grid">
       <section class="card" aria-labelledby="cust-h"><h2 id="cust-h">${c.customerData}</h2>
         ${
           cust.status === 200
-            ? html`<dl class="facts"><dt>${c.name}</dt><dd>${str(cu.name)}</dd><dt>${c.email}</dt><dd>${str(cu.email)}</dd>
+            ? html`<dl class="facts"><dt>${c.name}</dt><dd>${str(cu.name)}</dd><dt>${c.email}</dt><dd>${str(cu.email)} (${cu.emailVerifiedAt ? c.emailVerified : c.emailUnverified})${cu.pendingEmail ? html`<br>${c.emailPending}: ${str(cu.pendingEmail)}` : ''}</dd>
           <dt>${c.address}</dt><dd>${[cu.addressLine1, cu.addressLine2, cu.postalCode, cu.city, cu.country].filter(Boolean).map(str).join(', ')}</dd>
-          <dt>${c.phones}</dt><dd>${((cu.phoneNumbers as string[] | undefined) ?? []).join(', ')}</dd></dl><p class="hint">${c.auditNote}</p>`
+          <dt>${c.phones}</dt><dd>${((cu.phoneNumbers as string[] | undefined) ?? []).join(', ')}</dd></dl><p class="hint">${c.auditNote}</p>
+          ${cu.pendingEmail || (cu.email && !cu.emailVerifiedAt) ? post('email-code', html`<p class="muted">${c.emailCodeIntro}</p>`, c.emailCodeButton) : ''}`
             : html`<p>${c.forbidden}</p>`
         }
       </section>
@@ -489,6 +536,14 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const pin = (r.json as { pin?: unknown }).pin;
     if (r.status >= 300 || typeof pin !== 'string') return back(reply, `/console/accounts/${id}`, outcome(r, 'common.error'));
     return accountPage(req, reply, op, id, { pin });
+  });
+
+  action('email-code', "Issue a verification code for the customer's pending or unverified e-mail address (shown once)", [], async (req, reply, op, id) => {
+    const a = await callApi<{ customerId?: number }>(web, req, 'GET', `/v1/accounts/${id}`, { bearer: op.apiKey });
+    const r = a.status === 200 ? await apiAs(req, op, 'POST', `/v1/customers/${String(a.json.customerId)}/email-verification`, {}) : a;
+    const { email, token } = r.json as { email?: unknown; token?: unknown };
+    if (r.status >= 300 || typeof email !== 'string' || typeof token !== 'string') return back(reply, `/console/accounts/${id}`, outcome(r, 'common.error'));
+    return accountPage(req, reply, op, id, { emailCode: { email, token } });
   });
 
   action(

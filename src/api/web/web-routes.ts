@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../api-context.ts';
 import { AppError } from '../../errors.ts';
+import { NUL_REFUSAL } from '../json-body.ts';
 import { notFoundHandler } from '../problem.ts';
 import { customerPages } from './customer-pages.ts';
 import { html } from './html.ts';
@@ -35,7 +36,8 @@ export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): P
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
       const out: Record<string, string> = {};
       for (const [k, v] of new URLSearchParams(String(body))) if (!(k in out)) out[k] = v;
-      done(null, out);
+      if (Object.entries(out).some(([k, v]) => k.includes('\u0000') || v.includes('\u0000'))) done(new AppError('INVALID_BODY', NUL_REFUSAL), undefined);
+      else done(null, out);
     });
     scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: 20 * 1024 * 1024 }, (req, body, done) => {
       const parsed = parseMultipart(body as Buffer, String(req.headers['content-type']));

@@ -468,6 +468,31 @@ export class BalanceStore {
   }
 
   /**
+   * Erasure: drops the settled-call hashes of the account (their keys name the call id, which often
+   * ends in the caller's address) and the access-number session markers of `ivrCallIds`. Calls
+   * still open keep their hash: the settle needs it, and blanks its facts. Returns the keys dropped.
+   * A settle repeated for a dropped call would not be recognised as a repeat; erasure closes the
+   * account first, and an owner repeats a settle only within seconds of the call.
+   */
+  async forgetCalls(accountId: number, ivrCallIds: string[] = []): Promise<number> {
+    const shard = this.keys.shardOf(accountId);
+    const open = new Set((await this.listOpenCalls(accountId)).map((c) => this.keys.call(accountId, c.callId)));
+    const prefix = this.keys.callInShard(shard, `${accountId}:`);
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+    const drop: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const k of found) if (k.startsWith(prefix) && !open.has(k)) drop.push(k);
+    } while (cursor !== '0');
+    for (const id of ivrCallIds) drop.push(this.keys.ivrSessionMarker(this.keys.shardOfCallId(id), id));
+    let n = 0;
+    for (const k of drop) n += await this.redis.del(k);
+    return n;
+  }
+
+  /**
    * Calls holding a reservation (ringing or answered), from the open-call index of every shard,
    * or of the account's shard only; oldest first. The dialled number is known once answered.
    */

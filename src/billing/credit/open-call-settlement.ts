@@ -71,6 +71,45 @@ export async function settleOpenCallAt(
   return store.settle(accountId, cdrOfOpenCall(call, endAt, outcome), 'sweeper');
 }
 
+/**
+ * Settles an answered call that holds no reservation (a call to a personal number, cost 0) from its
+ * CDR facts as at the answer (`factsJson`), ending at `endAt` (never before the answer): for such a
+ * call whose owning process died (OrphanReaper). Settled as `sweeper`, like settleOpenCallAt; a
+ * second settle is a duplicate. `undefined` when the facts are unreadable or name another call.
+ */
+export async function settleUnreservedCallAt(
+  store: BalanceStore,
+  accountId: number,
+  callId: string,
+  factsJson: string,
+  endAt: number,
+  outcome: OpenCallOutcome,
+): Promise<SettleResult | undefined> {
+  let facts: Omit<CdrRecord, 'billedSeconds' | 'cost' | 'ratePrefix' | 'pricePerMinute'>;
+  try {
+    facts = JSON.parse(factsJson) as typeof facts;
+  } catch {
+    return undefined;
+  }
+  if (facts.callId !== callId || facts.accountId !== accountId || typeof facts.answerTime !== 'number') return undefined;
+  const end = Math.max(endAt, facts.answerTime);
+  return store.settle(
+    accountId,
+    {
+      ...facts,
+      endTime: end,
+      durationMs: end - facts.answerTime,
+      billedSeconds: 0,
+      cost: 0,
+      ratePrefix: null,
+      pricePerMinute: null,
+      disposition: outcome.disposition,
+      sipReason: outcome.sipReason,
+    },
+    'sweeper',
+  );
+}
+
 function reviveRate(json: string): Rate {
   const r = JSON.parse(json) as Rate & { effectiveFrom: string; effectiveUntil: string | null };
   return { ...r, effectiveFrom: new Date(r.effectiveFrom), effectiveUntil: r.effectiveUntil === null ? null : new Date(r.effectiveUntil) };

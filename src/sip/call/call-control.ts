@@ -89,7 +89,7 @@ export interface SupervisedLegs {
 }
 
 /** How a supervised call is ended from outside, and asked whether its signalling survived. */
-interface LiveCall {
+export interface LiveCall {
   cut(reason: Extract<CutReason, 'hangup_requested' | 'signalling_lost'>): void;
   stillUp?: () => Promise<boolean>;
 }
@@ -192,6 +192,23 @@ export class CallControl {
     const n = lost.filter(Boolean).length;
     if (n > 0) log.warn({ calls: n }, 'calls whose dialogs the SIP server no longer holds were ended and settled');
     return n;
+  }
+
+  /**
+   * An answered call that CallControl does not supervise itself (a call to a personal number: no
+   * credit to control) joins the calls this process holds: an operator's hang-up, the check after a
+   * reconnect to the SIP server and the shutdown's drain reach it like the others. Returns what
+   * removes it when it ends.
+   */
+  track(callId: string, accountId: number, call: LiveCall): () => void {
+    const byAccount = this.live.get(callId) ?? new Map<number, LiveCall>();
+    byAccount.set(accountId, call);
+    this.live.set(callId, byAccount);
+    return () => {
+      const mine = this.live.get(callId);
+      if (mine?.get(accountId) === call) mine.delete(accountId);
+      if (mine?.size === 0) this.live.delete(callId);
+    };
   }
 
   /** Answered calls this process supervises now. */

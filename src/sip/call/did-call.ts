@@ -1,11 +1,19 @@
 import type { Logger } from 'pino';
 import type { CallCredit } from '../../billing/credit/call-credit.ts';
 import { realClock } from '../../common/clock.ts';
-import type { Clock } from '../../common/clock.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { sipStatusOf } from '../../errors.ts';
 import { sendSipError } from '../sip-error.ts';
 import type { Binding } from '../registrar/binding-store.ts';
+import { cutReasonHeader } from './call-control.ts';
+import type { CallControl } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
+import { dialogStillUp } from './dialog-probe.ts';
+import { byeBothLegs } from './leg-ender.ts';
+import type { OutOfDialogSender } from './leg-ender.ts';
+import { readCallLegs } from './leg-state.ts';
+import type { CallLegs } from './leg-state.ts';
+import { LiveCallRegistry } from './live-call-registry.ts';
 import type { B2bRequest, B2bResponse, SipDialog, UacRequest } from './outbound-call.ts';
 import { CallState, PrepaidCall } from './prepaid-call.ts';
 
@@ -30,6 +38,21 @@ export interface DidCallDeps {
   onSettled?: (call: PrepaidCall, result: unknown) => void;
   /** The live bindings of the account's devices the number rings. */
   bindingsFor(accountId: number, sipUsername: string | null): Promise<Binding[]>;
+  /**
+   * Call-state durability, as for device calls: an answered call's legs and CDR facts are kept in
+   * the live-call registry with a keep-alive every `keepAliveMs`, so that if this process dies
+   * another one sends both legs a BYE and writes the CDR (OrphanReaper).
+   */
+  durable?: { registry: LiveCallRegistry; owner: string; keepAliveMs: number };
+  /** The SIP server this process is connected to (its hostport list), for the call's stored legs. */
+  server?: () => string | undefined;
+  /**
+   * The calls this process holds: an answered call joins them, so that an operator's hang-up, the
+   * check after a reconnect to the SIP server and the shutdown's drain reach it too.
+   */
+  control?: Pick<CallControl, 'track'>;
+  /** Sends a BYE outside any Dialog object (after a SIP server restart, from the legs' stored state). */
+  sender?: OutOfDialogSender;
 }
 
 /** Where to send a request for a binding: its Contact, through the address it registered from (NAT). */
@@ -176,7 +199,29 @@ export class DidCall {
       return this.settle(call, log);
     }
     this.clock.clearTimeout(ringTimer);
-    const uas = await this.deps.srf.createUAS(req, res, { localSdp: uac.remote.sdp });
+    let uas: SipDialog;
+    try {
+      uas = await this.deps.srf.createUAS(req, res, { localSdp: uac.remote.sdp });
+    } catch (err) {
+      // The carrier could not be answered: its CANCEL crossed the device's 200 (the SIP server
+      // answered it 487 itself and refused our late 200 as a response to a transaction it no longer
+      // has, or srf reported the CANCEL first). The device that answered is hung up and the call
+      // recorded once, as the carrier ended it.
+      const status = (err as { status?: unknown } | undefined)?.status;
+      // srf rejects with the SIP server's refusal text (a string) or an Error
+      const why = typeof err === 'string' ? err : (err as Error | undefined)?.message;
+      void Promise.resolve(uac.destroy()).catch(() => undefined);
+      if (cancelled || status === 487 || /unknown transaction/i.test(why ?? '')) {
+        log.info({ err: why }, 'the carrier cancelled as the device answered; the device was hung up');
+        call.sipCode = 487;
+        call.disposition = 'cancelled';
+      } else {
+        log.warn({ err: why }, 'the carrier could not be answered; the device was hung up');
+        call.sipCode = typeof status === 'number' ? status : 500;
+        call.disposition = 'failed';
+      }
+      return this.settle(call, log);
+    }
     call.to(CallState.Answered);
     call.answerTime = this.clock.now();
     call.sipCode = 200;
@@ -185,13 +230,31 @@ export class DidCall {
     call.answeredBy = answeredBy === undefined ? null : deviceOf(answeredBy);
     log.info({ devices: bindings.length, userAgent: answeredBy?.userAgent }, 'personal-number call answered');
     this.deps.onAnswered?.(call);
+    const state = readCallLegs(this.deps.server?.(), uas, uac);
+    const keepAlive = this.keepDurable(call, state, log);
     let ended = false;
-    const end = () => {
+    const end = (disposition?: string) => {
       if (!ended) {
         ended = true;
+        keepAlive?.();
+        untrack?.();
+        if (disposition !== undefined) call.disposition = disposition;
         void this.settle(call, log);
       }
     };
+    const untrack = this.deps.control?.track(facts.callId, did.accountId, {
+      cut: (reason) => {
+        if (ended) return;
+        log.info({ reason }, reason === 'signalling_lost' ? 'ending call: the SIP server lost its dialog' : 'ending call on request');
+        const headers = cutReasonHeader(reason);
+        void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
+        void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
+        // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+        if (reason === 'signalling_lost' && state && this.deps.sender) byeBothLegs(this.deps.sender, state, headers, log);
+        end(reason);
+      },
+      stillUp: () => dialogStillUp(uac),
+    });
     onDialogEnd(uas, () => {
       void Promise.resolve(uac!.destroy()).catch(() => undefined);
       end();
@@ -200,6 +263,34 @@ export class DidCall {
       void Promise.resolve(uas.destroy()).catch(() => undefined);
       end();
     });
+  }
+
+  /**
+   * Writes the answered call to the live-call registry (its legs, its CDR facts) and keeps it alive
+   * there; returns what removes it when the call ends (undefined without durability, or when the
+   * dialogs' state cannot be read).
+   */
+  private keepDurable(call: PrepaidCall, state: CallLegs | undefined, log: Logger): (() => void) | undefined {
+    const d = this.deps.durable;
+    if (!d || !state) {
+      if (d) log.warn("the call's dialog state could not be read: it cannot be ended by another process");
+      return undefined;
+    }
+    const { accountId, callId } = call.facts;
+    const member = LiveCallRegistry.member(accountId, callId);
+    const recorded = d.registry
+      .record(accountId, callId, d.owner, state, call.answerTime!, undefined, JSON.stringify(call.cdr()))
+      .catch((err: Error) => log.warn({ err: err.message }, "recording the call's legs for other processes failed"));
+    const timer: TimerHandle = this.clock.setInterval(() => {
+      void d.registry.keepAlive([member]).catch((err: Error) => log.warn({ err: err.message }, 'keeping the call alive failed'));
+    }, d.keepAliveMs);
+    return () => {
+      this.clock.clearInterval(timer);
+      // after the record is written, so a call that ends at once is not left behind as an orphan
+      void recorded
+        .then(() => d.registry.remove(accountId, callId))
+        .catch((err: Error) => log.warn({ err: err.message }, 'removing the call from the live-call registry failed'));
+    };
   }
 
   private async settle(call: PrepaidCall, log: Logger): Promise<void> {

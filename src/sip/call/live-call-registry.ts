@@ -12,6 +12,12 @@ export interface LiveCallRecord {
   answeredAt: number;
   /** The owner's last keep-alive for this call (epoch ms). */
   lastKeepAlive: number;
+  /**
+   * For a call that holds no reservation (a call to a personal number): its CDR facts as at the
+   * answer (JSON), from which the process that ends the orphan writes its CDR. Absent for calls
+   * with a reservation, whose facts are kept beside it.
+   */
+  cdr?: string;
 }
 
 /**
@@ -19,7 +25,8 @@ export interface LiveCallRecord {
  * any process (see LegState) and each call's last keep-alive:
  *
  *   <ns>:sip:live                       sorted set: `<account id>:<call id>` scored by the last keep-alive
- *   <ns>:sip:live:<account id>:<call id> hash: owner, legs (JSON), answered
+ *   <ns>:sip:live:<account id>:<call id> hash: owner, legs (JSON), answered, and for a call without
+ *                                        a reservation (personal number) cdr: its CDR facts (JSON)
  *   <ns>:sip:reap:<account id>:<call id> a reaper's claim (SET NX, expires)
  *
  * The owner writes a call at the answer, moves its score at every keep-alive and removes it when
@@ -47,11 +54,12 @@ export class LiveCallRegistry {
     return `${accountId}:${callId}`;
   }
 
-  async record(accountId: number, callId: string, owner: string, legs: CallLegs, answeredAt: number, now = Date.now()): Promise<void> {
+  async record(accountId: number, callId: string, owner: string, legs: CallLegs, answeredAt: number, now = Date.now(), cdr?: string): Promise<void> {
     const member = LiveCallRegistry.member(accountId, callId);
+    const fields = ['owner', owner, 'legs', JSON.stringify(legs), 'answered', String(answeredAt), ...(cdr === undefined ? [] : ['cdr', cdr])];
     await this.redis
       .multi()
-      .hset(this.key(member), 'owner', owner, 'legs', JSON.stringify(legs), 'answered', String(answeredAt))
+      .hset(this.key(member), ...fields)
       .pexpire(this.key(member), this.ttlMs)
       .zadd(this.index, now, member)
       .exec();
@@ -83,7 +91,15 @@ export class LiveCallRegistry {
     ];
     const legs = parseLegs(fields.legs);
     if (i <= 0 || !Number.isSafeInteger(accountId) || !legs || score === null || !fields.owner) return undefined;
-    return { accountId, callId: member.slice(i + 1), owner: fields.owner, legs, answeredAt: Number(fields.answered), lastKeepAlive: Number(score) };
+    return {
+      accountId,
+      callId: member.slice(i + 1),
+      owner: fields.owner,
+      legs,
+      answeredAt: Number(fields.answered),
+      lastKeepAlive: Number(score),
+      ...(fields.cdr ? { cdr: fields.cdr } : {}),
+    };
   }
 
   /** Only one process ends an orphan: the first to claim it (the claim lapses after `ttlMs`, for a reaper that dies meanwhile). */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { cutReasonHeader } from './call-control.ts';
 import { sendBye } from './leg-ender.ts';
 import type { OutOfDialogSender } from './leg-ender.ts';
-import type { LiveCallRegistry } from './live-call-registry.ts';
+import type { LiveCallRecord, LiveCallRegistry } from './live-call-registry.ts';
 
 export interface OrphanReaperDeps {
   registry: LiveCallRegistry;
@@ -12,8 +12,11 @@ export interface OrphanReaperDeps {
   server(): string | undefined;
   /** This process: its own calls are never orphans to it. */
   self: string;
-  /** Settles the call up to `endAt` (its last keep-alive); idempotent. Resolves false when it was settled already. */
-  settle(accountId: number, callId: string, endAt: number): Promise<boolean>;
+  /**
+   * Settles the call up to `endAt` (its last keep-alive): from its reservation, or for a call without
+   * one (`call.cdr`, a personal-number call) by writing its CDR. Idempotent; false when it was settled already.
+   */
+  settle(call: LiveCallRecord, endAt: number): Promise<boolean>;
   log: Logger;
   /** A call whose keep-alive is older than this is an orphan. */
   staleAfterMs: number;
@@ -78,7 +81,7 @@ export class OrphanReaper {
           }),
         ),
       );
-      const settled = await this.d.settle(call.accountId, call.callId, call.lastKeepAlive);
+      const settled = await this.d.settle(call, call.lastKeepAlive);
       await this.d.registry.forget(member);
       ended++;
       log.warn(

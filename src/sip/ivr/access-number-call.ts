@@ -335,15 +335,13 @@ class IvrRun {
         );
         this.d.onPinBudgetExhausted?.({ ...this.origin, budget });
       }
-      const accountId = await this.d.accounts.findAccountByPin(r.digits);
-      // the right PIN of a locked account is treated as a wrong one, prompts, count and tarpit alike:
-      // answering "locked" would tell a guesser that the PIN is real (docs/security.md)
-      if (accountId !== undefined && !(await this.d.lockout.isLocked({ accountId }))) {
+      const account = await this.pinAccount(r.digits);
+      if (account) {
         await this.d.budget.giveBack(this.origin, taken.ticket);
-        this.account = await this.d.accounts.get(accountId);
+        this.account = account;
         this.byPin = true;
         if (cli) await this.d.lockout.succeeded({ cli }); // an anonymous success clears nothing: it is not one caller
-        this.log.info({ accountId }, 'logged in by PIN');
+        this.log.info({ accountId: account.id }, 'logged in by PIN');
         return 'pin-accepted';
       }
       this.log.info({ attempt: attempt + 1 }, 'wrong PIN');
@@ -357,6 +355,21 @@ class IvrRun {
       }
     }
     return this.refuse('pin-incorrect');
+  }
+
+  /**
+   * The account a PIN logs in to: only an active, unlocked one. The right PIN of a locked,
+   * suspended or closed account is treated as a wrong one, prompts, count and tarpit alike: any
+   * other answer would tell a guesser that the PIN is real (docs/security.md). The lock is looked
+   * up for every PIN keyed, real or not (the account, when there is one, at the same time).
+   */
+  private async pinAccount(pin: string): Promise<Account | undefined> {
+    const accountId = await this.d.accounts.findAccountByPin(pin);
+    const [locked, account] = await Promise.all([
+      this.d.lockout.isLocked({ accountId: accountId ?? 0 }),
+      accountId === undefined ? undefined : this.d.accounts.get(accountId),
+    ]);
+    return account && account.status === 'active' && !locked ? account : undefined;
   }
 
   /**
