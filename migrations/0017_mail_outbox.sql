@@ -25,3 +25,14 @@ create table mail_outbox (
 );
 create index mail_outbox_due on mail_outbox (next_attempt_at) where status = 'queued';
 create index mail_outbox_customer on mail_outbox (customer_id) where customer_id is not null;
+
+-- Low-balance warnings: the customer's threshold per account; `below` records that the live
+-- balance is under it and the warning of this crossing was queued (crossings counts them, and
+-- names each warning's mail), so one crossing mails once and rising above re-arms it.
+create table low_balance_alerts (
+  account_id  bigint primary key references accounts(id) on delete cascade,
+  threshold   bigint not null check (threshold > 0),
+  below       boolean not null default false,
+  crossings   integer not null default 0,
+  updated_at  timestamptz not null default now()
+);

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import { AppError } from '../errors.ts';
 import { looksLikeCardNumber } from './payments/payment-provider.ts';
 import type { PaymentProvider } from './payments/payment-provider.ts';
+import type { AccountNotices } from './account-notices.ts';
 
 /**
  * Auto top-up: when an account's available credit falls below its threshold, charge the saved
@@ -54,6 +55,8 @@ export class AutoTopUp {
     private readonly provider: PaymentProvider,
     private readonly limits: AutoTopUpLimits,
     private readonly log?: Logger,
+    /** The customer's mails: charged, or declined (and so switched off). */
+    private readonly notices?: Pick<AccountNotices, 'autoTopUp'>,
   ) {}
 
   async get(accountId: number): Promise<AutoTopUpSettings> {
@@ -174,6 +177,7 @@ export class AutoTopUp {
           { accountId, reason: charge.reason },
           charge.reason === 'unavailable' ? 'auto top-up charge not answered' : 'auto top-up charge refused; auto top-up disabled',
         );
+        if (charge.reason !== 'unavailable') await this.notices?.autoTopUp(accountId, key, amount, { ok: false, reason: charge.reason.replace('_', ' ') });
         return 'failed';
       }
       const credit = await this.balances.topUp(accountId, key, amount, this.provider.name, charge.reference);
@@ -189,6 +193,7 @@ export class AutoTopUp {
       ]);
       await client.query('commit');
       this.log?.info({ accountId, amount }, 'auto top-up charged');
+      if (credit.ok) await this.notices?.autoTopUp(accountId, key, amount, { ok: true });
       return credit.ok ? 'charged' : 'failed';
     } catch (err) {
       await client.query('rollback').catch(() => undefined);

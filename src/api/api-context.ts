@@ -14,6 +14,12 @@ import { Consents } from '../accounts/consents.ts';
 import { CustomerDirectory } from '../accounts/customer-directory.ts';
 import { IvrSessionRecords } from '../accounts/ivr-session-records.ts';
 import { LowBalances } from '../accounts/low-balances.ts';
+import { AccountNotices } from '../accounts/account-notices.ts';
+import { LowBalanceAlerts } from '../accounts/low-balance-alerts.ts';
+import { Mailer } from '../mail/mailer.ts';
+import { MailOutbox } from '../mail/outbox.ts';
+import type { RetryPolicy } from '../mail/outbox.ts';
+import { DEFAULT_RETRY } from '../mail/mail-settings.ts';
 import type { PaymentProvider } from '../accounts/payments/payment-provider.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
@@ -73,6 +79,8 @@ export interface ApiSettings {
   retentionIntervalHours?: number;
   autoTopUp: AutoTopUpLimits;
   balanceStreamIntervalMs?: number; // how often the balance event stream looks for a change (default 1000)
+  /** E-mail: where the links in mails point, and the outbox's retry policy (defaults: local pages, DEFAULT_RETRY). */
+  mail?: { linkBaseUrl: string; retry: RetryPolicy };
 }
 
 export type Principal =
@@ -97,6 +105,10 @@ export interface ApiContext extends ApiDeps {
   ledgerBacklog: LedgerBacklog; // unwritten ledger events and their age (dashboard, metrics)
   callRate: CallRateCounter; // new calls per second, counted by the SIP processes
   lowBalances: LowBalances;
+  outbox: MailOutbox; // the durable mail outbox (figures for the console and metrics)
+  mailer: Mailer; // every mail the service sends: template + enqueue
+  notices: AccountNotices; // an account's events as mails to its customer
+  lowBalanceAlerts: LowBalanceAlerts; // per-account low-balance thresholds and their warnings
   ivrSessions: IvrSessionRecords;
   personalData: { export(customerId: number): Promise<PersonalDataExport> };
   dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>; // readiness checks
@@ -108,15 +120,22 @@ export interface ApiContext extends ApiDeps {
 }
 
 export function buildContext(d: ApiDeps): ApiContext {
+  const outbox = new MailOutbox(d.pool, d.settings.mail?.retry ?? DEFAULT_RETRY);
+  const mailer = new Mailer(outbox, { linkBaseUrl: d.settings.mail?.linkBaseUrl ?? 'http://127.0.0.1:8081' });
+  const notices = new AccountNotices(d.pool, mailer, d.log.child({ component: 'mail' }));
   return {
     ...d,
+    outbox,
+    mailer,
+    notices,
+    lowBalanceAlerts: new LowBalanceAlerts(d.pool, d.balances, notices),
     lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),
     keys: new ApiKeyStore(d.pool),
     directory: new CustomerDirectory(d.pool),
     records: new CallRecords(d.pool),
     cliRequests: new CliRequests(d.pool, d.accounts),
     consents: new Consents(d.pool),
-    autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' })),
+    autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' }), notices),
     restriction: new Restriction(d.pool, d.accounts),
     operatorSessions: new OperatorSessions(d.redis, d.settings.namespace, OPERATOR_SESSION_SECONDS),
     sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),

@@ -484,6 +484,14 @@ const SCHEMA = {
     doc: 'public address of the self-care pages, the start of every link in a mail',
   },
   mailPollMs: { env: 'MAIL_POLL_MS', kind: 'int', default: '2000', min: 50, max: 600000, doc: 'how often the outbox worker looks for mail that is due' },
+  lowBalanceCheckMs: {
+    env: 'LOW_BALANCE_CHECK_MS',
+    kind: 'int',
+    default: '60000',
+    min: 0,
+    max: 86400000,
+    doc: 'how often the API process compares live balances with the customers’ low-balance thresholds (0: never)',
+  },
   mailBatchSize: { env: 'MAIL_BATCH_SIZE', kind: 'int', default: '20', min: 1, max: 1000, doc: 'mails the outbox worker claims at a time' },
   mailRetryBaseSeconds: {
     env: 'MAIL_RETRY_BASE_SECONDS',

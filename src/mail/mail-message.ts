@@ -31,11 +31,20 @@ export interface OutgoingMail extends RenderedMail {
   headers: Record<string, string>;
 }
 
+/** Any C0 control character, DEL, or a Unicode line or paragraph separator. */
+function hasControl(s: string): boolean {
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
 const ADDRESS = /^[^@\s<>,;"'()\\[\]:]+@[^@\s<>,;"'()\\[\]:]+\.[^@\s<>,;"'()\\[\]:]+$/;
 
 /** One plain address (`user@host.tld`), at most 254 characters; no display name, list or group. */
 export function isSingleAddress(s: string): boolean {
-  return s.length <= 254 && ADDRESS.test(s) && !/[\u0000-\u001f\u007f]/.test(s);
+  return s.length <= 254 && ADDRESS.test(s) && !hasControl(s);
 }
 
 export function assertSingleAddress(s: string): void {
@@ -44,7 +53,17 @@ export function assertSingleAddress(s: string): void {
 
 /** Removes line breaks and other control characters from text bound for a header (a subject). */
 export function headerSafe(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  let out = '';
+  let gap = false;
+  for (const ch of s) {
+    if (hasControl(ch)) gap = true;
+    else {
+      if (gap) out += ' ';
+      gap = false;
+      out += ch;
+    }
+  }
+  return out.trim();
 }
 
 const HEADER_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
@@ -54,6 +73,6 @@ const RESERVED = new Set(['to', 'from', 'cc', 'bcc', 'subject', 'sender', 'reply
 export function checkHeaders(h: Record<string, string>): void {
   for (const [name, value] of Object.entries(h)) {
     if (!HEADER_NAME.test(name) || RESERVED.has(name.toLowerCase())) throw new Error(`header ${JSON.stringify(name)} may not be set by a template`);
-    if (/[\r\n\u0000]/.test(value)) throw new Error(`header ${name} holds a line break`);
+    if (hasControl(value)) throw new Error(`header ${name} holds a line break`);
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { MarketingList } from '../../accounts/consents.ts';
 import type { CustomerChanges } from '../../accounts/customer-directory.ts';
@@ -232,6 +233,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
       const issued = await ctx.accounts.issuePin(me.accountId);
       await audit(ctx, req, 'pin.change', { customerId: me.customerId, accountId: me.accountId });
+      await ctx.notices.credentialChanged(me.accountId, 'PIN', randomUUID());
       return { pin: issued };
     },
   );
@@ -258,6 +260,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
       await ctx.accounts.setPassword(me.accountId, req.body.newPassword);
       await ctx.sessions.endAll(me.accountId, me.token);
       await audit(ctx, req, 'password.change', { customerId: me.customerId, accountId: me.accountId });
+      await ctx.notices.credentialChanged(me.accountId, 'password', randomUUID());
       return { ok: true };
     },
   );
@@ -389,6 +392,41 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
         { enabled: req.body.enabled, tokenChanged: req.body.paymentToken !== undefined },
       );
       return s;
+    },
+  );
+
+  const lowBalanceAlert = {
+    type: 'object',
+    required: ['threshold'],
+    properties: {
+      threshold: { anyOf: [positiveMicros, { type: 'null' }], description: 'warn by e-mail when available credit falls below this (null: never)' },
+    },
+  } as const;
+  app.get(
+    '/v1/self/low-balance-alert',
+    {
+      config: { access: 'customer' },
+      schema: { tags: TAG, summary: 'My low-balance warning threshold', response: { 200: lowBalanceAlert } },
+    },
+    async (req) => ctx.lowBalanceAlerts.get(customerOf(req).accountId),
+  );
+
+  app.put<{ Body: { threshold: number | null } }>(
+    '/v1/self/low-balance-alert',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: TAG,
+        summary: 'Be warned by e-mail, once per crossing, when my available credit falls below a threshold (null: no warning)',
+        body: { ...lowBalanceAlert, additionalProperties: false },
+        response: { 200: lowBalanceAlert },
+      },
+    },
+    async (req) => {
+      const me = customerOf(req);
+      const r = await ctx.lowBalanceAlerts.set(me.accountId, req.body.threshold);
+      await audit(ctx, req, 'low_balance_alert.set', { customerId: me.customerId, accountId: me.accountId }, { threshold: req.body.threshold });
+      return r;
     },
   );
 
