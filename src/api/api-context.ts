@@ -17,6 +17,8 @@ import { LowBalances } from '../accounts/low-balances.ts';
 import { AccountNotices } from '../accounts/account-notices.ts';
 import { LowBalanceAlerts } from '../accounts/low-balance-alerts.ts';
 import { Mailer } from '../mail/mailer.ts';
+import { Vouchers } from '../accounts/vouchers.ts';
+import { VoucherThrottle } from './voucher-throttle.ts';
 import { MailOutbox } from '../mail/outbox.ts';
 import type { RetryPolicy } from '../mail/outbox.ts';
 import { DEFAULT_RETRY } from '../mail/mail-settings.ts';
@@ -81,6 +83,8 @@ export interface ApiSettings {
   balanceStreamIntervalMs?: number; // how often the balance event stream looks for a change (default 1000)
   /** E-mail: where the links in mails point, and the outbox's retry policy (defaults: local pages, DEFAULT_RETRY). */
   mail?: { linkBaseUrl: string; retry: RetryPolicy };
+  /** Vouchers: the key of the code hashes (derived from PIN_PEPPER) and the redemption throttle. */
+  vouchers: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
 }
 
 export type Principal =
@@ -109,6 +113,8 @@ export interface ApiContext extends ApiDeps {
   mailer: Mailer; // every mail the service sends: template + enqueue
   notices: AccountNotices; // an account's events as mails to its customer
   lowBalanceAlerts: LowBalanceAlerts; // per-account low-balance thresholds and their warnings
+  vouchers: Vouchers; // voucher batches and redemption
+  voucherThrottle: VoucherThrottle; // redemption attempts per account and per address
   ivrSessions: IvrSessionRecords;
   personalData: { export(customerId: number): Promise<PersonalDataExport> };
   dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>; // readiness checks
@@ -129,6 +135,8 @@ export function buildContext(d: ApiDeps): ApiContext {
     mailer,
     notices,
     lowBalanceAlerts: new LowBalanceAlerts(d.pool, d.balances, notices),
+    vouchers: new Vouchers(d.pool, d.balances, d.settings.vouchers.key),
+    voucherThrottle: new VoucherThrottle(d.redis, { namespace: d.settings.namespace, ...d.settings.vouchers }),
     lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),
     keys: new ApiKeyStore(d.pool),
     directory: new CustomerDirectory(d.pool),

@@ -22,6 +22,7 @@ import { runRetention } from '../privacy/retention-jobs.ts';
 import { RetentionScheduler } from '../privacy/retention-scheduler.ts';
 import { realClock } from '../common/clock.ts';
 import { mailSettingsOf } from '../mail/mail-settings.ts';
+import { voucherKeyOf } from '../accounts/vouchers.ts';
 import { OutboxWorker } from '../mail/outbox-worker.ts';
 import { SmtpTransport } from '../mail/smtp-transport.ts';
 import { buildApi } from './api-app.ts';
@@ -45,6 +46,12 @@ export function apiSettingsOf(config: Config): ApiSettings {
     retentionIntervalHours: config.retentionIntervalHours,
     autoTopUp: autoTopUpLimitsOf(config),
     mail: { linkBaseUrl: mailSettingsOf(config).linkBaseUrl, retry: mailSettingsOf(config).retry },
+    vouchers: {
+      key: voucherKeyOf(config.pinPepper),
+      maxPerAccount: config.voucherMaxAttempts,
+      maxPerSource: config.voucherMaxAttemptsPerSource,
+      windowSeconds: config.voucherWindowSeconds,
+    },
   };
 }
 

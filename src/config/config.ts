@@ -454,6 +454,23 @@ const SCHEMA = {
     max: 240,
     doc: 'payment-provider references of top-ups are dropped after this many months',
   },
+  voucherMaxAttempts: {
+    env: 'VOUCHER_MAX_ATTEMPTS',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 10000,
+    doc: 'voucher redemption attempts per account within the window (counted before the code is looked up; a success gives its attempt back)',
+  },
+  voucherMaxAttemptsPerSource: {
+    env: 'VOUCHER_MAX_ATTEMPTS_PER_SOURCE',
+    kind: 'int',
+    default: '30',
+    min: 1,
+    max: 100000,
+    doc: 'voucher redemption attempts per client address within the window',
+  },
+  voucherWindowSeconds: { env: 'VOUCHER_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window of the voucher throttle' },
   smtpHost: {
     env: 'SMTP_HOST',
     kind: 'string',
