@@ -206,3 +206,41 @@ describe('voucher batches and redemption', () => {
     expect(rows[0].n).toBe(1);
   });
 });
+
+describe('the self-care page', () => {
+  const form = 'application/x-www-form-urlencoded';
+  it('redeems a code from the top-ups page (CSRF-protected form) and tells refusals and typos apart from success', async () => {
+    const { codes } = await createBatch({ count: 1, value: 2_000_000 });
+    const c = await h.customerWithAccount({ username: 'webvoucher' });
+    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
+    const pre = String(login.headers['set-cookie']).split(';')[0]!;
+    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
+    const ok = await h.app.inject({
+      method: 'POST',
+      url: '/my/login',
+      headers: { 'content-type': form, cookie: pre },
+      payload: `_csrf=${csrf0}&username=webvoucher&password=correct+horse+battery`,
+    });
+    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const page = await h.app.inject({ method: 'GET', url: '/my/top-ups', headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('action="/my/voucher"');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const post = (code: string, token = csrf) =>
+      h.app.inject({
+        method: 'POST',
+        url: '/my/voucher',
+        headers: { 'content-type': form, cookie },
+        payload: `_csrf=${token}&code=${encodeURIComponent(code)}`,
+      });
+    const forged = await post(codes[0]!, 'forged');
+    expect(forged.statusCode).toBe(403);
+    expect((await h.s.store.get(c.account.id))?.balance).toBe(0);
+    expect((await post(codes[0]!.replace(/(\d{4})(?=\d)/g, '$1 '))).headers.location).toBe('/my/top-ups?m=topups.voucherOk');
+    expect((await h.s.store.get(c.account.id))?.balance).toBe(2_000_000);
+    expect((await post(codes[0]!)).headers.location).toBe('/my/top-ups?e=topups.voucherRefused');
+    expect((await post('9123')).headers.location).toBe('/my/top-ups?e=topups.voucherTypo');
+    const shown = await h.app.inject({ method: 'GET', url: '/my/top-ups?e=topups.voucherRefused', headers: { cookie } });
+    expect(shown.body).toContain('This voucher cannot be redeemed');
+  });
+});

@@ -493,6 +493,12 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           <button type="submit">${t.common.save}</button>
         </form>
       </section>
+      <section class="card" aria-labelledby="voucher-h"><h2 id="voucher-h">${p.voucherTitle}</h2><p>${p.voucherIntro}</p>
+        <form method="post" action="/my/voucher" class="stack">${hidden(me.csrf)}
+          <label for="code">${p.voucherCode}</label><input id="code" name="code" inputmode="numeric" autocomplete="off" required maxlength="39">
+          <button type="submit">${p.voucherRedeem}</button>
+        </form>
+      </section>
       <section aria-labelledby="hist-h"><h2 id="hist-h">${p.history}</h2>
         ${
           ledger.length === 0
@@ -517,6 +523,24 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       body: { enabled: field(req.body, 'enabled') === 'on', threshold, amount, ...(token ? { paymentToken: token } : {}) },
     });
     return redirect(reply, r.status === 200 ? withMessage('/my/top-ups', 'topups.saved') : withMessage('/my/top-ups', 'topups.bad', 'e'));
+  });
+
+  app.post('/my/voucher', formRoute('Redeem a voucher code', ['code']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const code = field(req.body, 'code').trim().slice(0, 39);
+    const r = /^9[0-9 -]{19,38}$/.test(code)
+      ? await callApi<{ code?: string }>(web, req, 'POST', '/v1/self/vouchers', { bearer: me.token, body: { code } })
+      : { status: 400, json: { code: 'INVALID_VOUCHER_CODE' } };
+    const outcome =
+      r.status === 200
+        ? 'topups.voucherOk'
+        : r.status === 429
+          ? 'topups.voucherThrottled'
+          : r.json.code === 'VOUCHER_NOT_REDEEMABLE'
+            ? 'topups.voucherRefused'
+            : 'topups.voucherTypo';
+    return redirect(reply, withMessage('/my/top-ups', outcome, r.status === 200 ? 'm' : 'e'));
   });
 
   app.get('/my/privacy', pageRoute('Marketing preferences and data rights'), async (req, reply) => {
