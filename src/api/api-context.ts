@@ -18,6 +18,8 @@ import { AccountNotices } from '../accounts/account-notices.ts';
 import { LowBalanceAlerts } from '../accounts/low-balance-alerts.ts';
 import { Mailer } from '../mail/mailer.ts';
 import { Vouchers } from '../accounts/vouchers.ts';
+import { MailingLists } from '../accounts/mailing-lists.ts';
+import { createHmac } from 'node:crypto';
 import { VoucherThrottle } from './voucher-throttle.ts';
 import { MailOutbox } from '../mail/outbox.ts';
 import type { RetryPolicy } from '../mail/outbox.ts';
@@ -114,6 +116,7 @@ export interface ApiContext extends ApiDeps {
   notices: AccountNotices; // an account's events as mails to its customer
   lowBalanceAlerts: LowBalanceAlerts; // per-account low-balance thresholds and their warnings
   vouchers: Vouchers; // voucher batches and redemption
+  mailingLists: MailingLists; // messages to a list's consenting recipients; one-click unsubscribe
   voucherThrottle: VoucherThrottle; // redemption attempts per account and per address
   ivrSessions: IvrSessionRecords;
   personalData: { export(customerId: number): Promise<PersonalDataExport> };
@@ -129,6 +132,7 @@ export function buildContext(d: ApiDeps): ApiContext {
   const outbox = new MailOutbox(d.pool, d.settings.mail?.retry ?? DEFAULT_RETRY);
   const mailer = new Mailer(outbox, { linkBaseUrl: d.settings.mail?.linkBaseUrl ?? 'http://127.0.0.1:8081' });
   const notices = new AccountNotices(d.pool, mailer, d.log.child({ component: 'mail' }));
+  const consents = new Consents(d.pool);
   return {
     ...d,
     outbox,
@@ -136,13 +140,14 @@ export function buildContext(d: ApiDeps): ApiContext {
     notices,
     lowBalanceAlerts: new LowBalanceAlerts(d.pool, d.balances, notices),
     vouchers: new Vouchers(d.pool, d.balances, d.settings.vouchers.key),
+    mailingLists: new MailingLists(consents, mailer, createHmac('sha256', d.settings.vouchers.key).update('unsubscribe links').digest('hex')),
     voucherThrottle: new VoucherThrottle(d.redis, { namespace: d.settings.namespace, ...d.settings.vouchers }),
     lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),
     keys: new ApiKeyStore(d.pool),
     directory: new CustomerDirectory(d.pool),
     records: new CallRecords(d.pool),
     cliRequests: new CliRequests(d.pool, d.accounts),
-    consents: new Consents(d.pool),
+    consents,
     autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' }), notices),
     restriction: new Restriction(d.pool, d.accounts),
     operatorSessions: new OperatorSessions(d.redis, d.settings.namespace, OPERATOR_SESSION_SECONDS),

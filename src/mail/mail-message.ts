@@ -15,6 +15,7 @@ export const MAIL_TEMPLATES = [
   'auto_topup_declined',
   'credential_changed',
   'data_export_ready',
+  'list_message',
 ] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 

@@ -31,13 +31,28 @@ export class Mailer {
     return u.toString();
   }
 
-  private queue<T extends MailTemplate>(template: T, key: string, r: Recipient, data: TemplateData[T]): Promise<{ id: number; queued: boolean }> {
+  private queue<T extends MailTemplate>(
+    template: T,
+    key: string,
+    r: Recipient,
+    data: TemplateData[T],
+    headers?: Record<string, string>,
+  ): Promise<{ id: number; queued: boolean }> {
     return this.outbox.enqueue({
       key,
       template,
       to: r.to,
       ...(r.customerId !== undefined ? { customerId: r.customerId } : {}),
       mail: renderMail(template, data),
+      ...(headers ? { headers } : {}),
+    });
+  }
+
+  /** A message to a mailing list's recipient, with RFC 8058 one-click unsubscribe headers. */
+  listMessage(r: Recipient, key: string, d: TemplateData['list_message']) {
+    return this.queue('list_message', `list:${key}`, r, d, {
+      'List-Unsubscribe': `<${new URL(d.unsubscribeLink).toString()}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     });
   }
 

@@ -26,6 +26,7 @@ export interface TemplateData {
   auto_topup_declined: { accountNumber: string; amount: Money; reason: string; selfCareUrl: string };
   credential_changed: { accountNumber: string; what: 'PIN' | 'password' | 'SIP password'; at: Date };
   data_export_ready: { link: string; expiresAt?: Date };
+  list_message: { subject: string; text: string; unsubscribeLink: string };
 }
 
 type Block = string | { link: string; label: string } | { items: string[] } | { facts: [string, string][] };
@@ -127,6 +128,14 @@ const TEMPLATES: { [T in MailTemplate]: (d: TemplateData[T]) => RenderedMail } =
       'The copy of your personal data you asked for is ready.',
       { link: d.link, label: 'Download it in self-care (you will be asked to log in)' },
       ...(d.expiresAt ? [`It can be fetched until ${when(d.expiresAt)}.`] : []),
+    ]),
+  list_message: (d) =>
+    compose(d.subject, [
+      ...d.text
+        .split(/\r?\n\s*\r?\n/)
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
+      { link: d.unsubscribeLink, label: 'Unsubscribe from these e-mails (one click)' },
     ]),
 };
 

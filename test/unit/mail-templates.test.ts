@@ -22,6 +22,11 @@ const SAMPLES: { [T in (typeof MAIL_TEMPLATES)[number]]: TemplateData[T] } = {
   auto_topup_declined: { accountNumber: '700100', amount: gbp(5_000_000), reason: EVIL, selfCareUrl: 'https://s.example.test/my' },
   credential_changed: { accountNumber: '700100', what: 'PIN', at },
   data_export_ready: { link: 'https://s.example.test/my/privacy' },
+  list_message: {
+    subject: 'December offers',
+    text: `First paragraph ${EVIL}.\n\nSecond.`,
+    unsubscribeLink: 'https://s.example.test/unsubscribe?t=1.customer.x',
+  },
 };
 
 describe('mail templates', () => {
