@@ -85,6 +85,30 @@ export class AccountNotices {
     });
   }
 
+  /** The welcome mail: account number, user name, access numbers and a one-time link to choose the password (issued only when there is an address). */
+  async welcome(accountId: number, accessNumbers: string[], issueLink: () => Promise<{ token: string; expiresAt: Date }>): Promise<void> {
+    await this.send('welcome', { accountId }, async () => {
+      const c = await this.contactOf(accountId);
+      if (!c) return;
+      const { rows } = await this.pool.query<{ name: string; username: string | null }>(
+        'select c.name, a.username from accounts a join customers c on c.id = a.customer_id where a.id = $1',
+        [accountId],
+      );
+      const link = await issueLink();
+      await this.mailer.welcome(
+        { to: c.email, customerId: c.customerId },
+        {
+          name: rows[0]?.name ?? '',
+          accountNumber: c.number,
+          ...(rows[0]?.username ? { username: rows[0].username } : {}),
+          accessNumbers,
+          setPasswordLink: this.mailer.link('/my/set-password', { token: link.token }),
+          linkExpiresAt: link.expiresAt,
+        },
+      );
+    });
+  }
+
   async dataExportReady(customerId: number, eventId: string): Promise<void> {
     await this.send('data export ready', { customerId }, async () => {
       const { rows } = await this.pool.query<{ email: string | null }>('select email from customers where id = $1 and erased_at is null', [customerId]);

@@ -19,7 +19,15 @@ export interface Money {
 /** The facts each template needs. */
 export interface TemplateData {
   email_verification: { code: string; link: string; expiresAt: Date };
-  welcome: { name: string; accountNumber: string; accessNumbers: string[]; setPasswordLink: string; linkExpiresAt: Date; selfCareUrl: string };
+  welcome: {
+    name: string;
+    accountNumber: string;
+    username?: string;
+    accessNumbers: string[];
+    setPasswordLink: string;
+    linkExpiresAt: Date;
+    selfCareUrl: string;
+  };
   topup_receipt: { accountNumber: string; amount: Money; balance?: Money; reference: string; at: Date };
   low_balance: { accountNumber: string; available: Money; threshold: Money; selfCareUrl: string };
   auto_topup_charged: { accountNumber: string; amount: Money; at: Date };
@@ -79,7 +87,12 @@ const TEMPLATES: { [T in MailTemplate]: (d: TemplateData[T]) => RenderedMail } =
     compose(`Welcome, ${d.name}: your calling account ${d.accountNumber}`, [
       `Hello ${headerSafe(d.name)},`,
       'your prepaid calling account is open.',
-      { facts: [['Account number', d.accountNumber]] },
+      {
+        facts: [
+          ['Account number', d.accountNumber],
+          ['Self-care user name', d.username ?? d.accountNumber],
+        ],
+      },
       d.accessNumbers.length
         ? 'Call one of these access numbers, enter your PIN, then the number you want to reach:'
         : 'Your access numbers are shown in self-care.',

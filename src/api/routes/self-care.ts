@@ -238,6 +238,32 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
+  app.post<{ Body: { token: string; newPassword: string } }>(
+    '/v1/self/password-link',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: TAG,
+        summary: "Choose my password with the one-time link of my welcome mail (the link's token); answers the user name to log in with",
+        body: {
+          type: 'object',
+          required: ['token', 'newPassword'],
+          additionalProperties: false,
+          properties: { token: { type: 'string', pattern: '^pl_[A-Za-z0-9_-]{43}$' }, newPassword: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: { type: 'object', required: ['username'], properties: { username: { type: 'string' } } } },
+      },
+    },
+    async (req) => {
+      const r = await ctx.passwordLinks.use(req.body.token, req.body.newPassword);
+      await ctx.sessions.endAll(r.accountId);
+      const a = await ctx.accounts.get(r.accountId);
+      await ctx.audit.write({ actor: `link:${r.accountId}`, action: 'password.set_by_link', customerId: a.customerId, accountId: r.accountId });
+      await ctx.notices.credentialChanged(r.accountId, 'password', randomUUID());
+      return { username: r.username };
+    },
+  );
+
   app.put<{ Body: { currentPassword: string; newPassword: string } }>(
     '/v1/self/password',
     {

@@ -178,6 +178,36 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     return redirect(reply, '/my');
   });
 
+  app.get('/my/set-password', pageRoute('Choose my password with the one-time link of my welcome mail'), async (req, reply) => {
+    const pre = preSession(req, reply);
+    const q = req.query as Record<string, unknown>;
+    const token = typeof q.token === 'string' && /^pl_[A-Za-z0-9_-]{43}$/.test(q.token) ? q.token : '';
+    return sendPage(web, req, reply, {
+      title: 'Choose your password',
+      error: message(T(req), q.e),
+      body: token
+        ? html`<p>Choose the password for self-care. The link works once.</p>
+      <form method="post" action="/my/set-password" class="stack">
+        ${hidden(csrfFor(pre))}<input type="hidden" name="token" value="${token}">
+        <label for="newPassword">New password</label><input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required maxlength="200">
+        <button type="submit">Save</button>
+      </form>`
+        : html`<p>This link is not valid. Ask for a new one from support.</p>`,
+    });
+  });
+
+  app.post('/my/set-password', formRoute('Choose my password with a one-time link', ['token', 'newPassword']), async (req, reply) => {
+    const pre = readCookies(req).get('ss_pre');
+    const token = field(req.body, 'token');
+    const back = `/my/set-password?token=${encodeURIComponent(token)}`;
+    if (!sameOrigin(req) || !csrfValid(pre, field(req.body, '_csrf'))) return redirect(reply, withMessage(back, 'common.csrf', 'e'));
+    const r = await callApi<{ username?: string; code?: string }>(web, req, 'POST', '/v1/self/password-link', {
+      body: { token, newPassword: field(req.body, 'newPassword').slice(0, 200) },
+    });
+    if (r.status === 200) return redirect(reply, withMessage('/my/login', 'login.passwordSet'));
+    return redirect(reply, withMessage(back, r.json.code === 'WEAK_PASSWORD' ? 'login.weakPassword' : 'login.linkInvalid', 'e'));
+  });
+
   app.post('/my/logout', formRoute('Customer logout', []), async (req, reply) => {
     const me = await signedInForm(web, req, reply);
     if (!me) return reply;

@@ -65,6 +65,9 @@ const en = {
     submit: 'Log in',
     failed: 'Login failed. Check your username and password, or wait a few minutes and try again.',
     loggedOut: 'You have logged out.',
+    passwordSet: 'Your password is set. Log in with the user name from your welcome mail.',
+    weakPassword: 'That password is too short, too simple or too common. Choose another.',
+    linkInvalid: 'This link is not valid: it may have been used or have expired. Ask support for a new one.',
   },
   home: {
     title: 'Your account',
