@@ -32,7 +32,7 @@ import { selfCareRoutes } from './routes/self-care.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tariffRoutes } from './routes/tariffs.ts';
 import { voucherRoutes } from './routes/vouchers.ts';
-import { mailingListRoutes } from './routes/mailing-lists.ts';
+import { mailingListRoutes, mailOutboxRoutes } from './routes/mailing-lists.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
 import { addCardNumberKeyword } from './card-number-keyword.ts';
@@ -128,6 +128,7 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   tariffRoutes(app, ctx);
   voucherRoutes(app, ctx);
   mailingListRoutes(app, ctx);
+  mailOutboxRoutes(app, ctx);
   callRoutes(app, ctx);
   ivrSessionRoutes(app, ctx);
   routingRoutes(app, ctx);

@@ -66,7 +66,7 @@ export async function eraseCustomer(
       accountIds,
     ]);
     aors = devices.map((d) => d.aor);
-    for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups', 'low_balance_alerts']) {
+    for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups', 'low_balance_alerts', 'password_links']) {
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);

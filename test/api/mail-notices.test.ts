@@ -76,6 +76,9 @@ describe('mails of an account’s events', () => {
     expect(got.parsed.text).toContain('Balance after: 12.50 GBP');
     expect(got.parsed.from?.text).toBe('noreply@softswitch.test');
     expect((await mailsTo(me.email))[0]!.status).toBe('sent');
+    const view = body(await h.call('GET', '/v1/mail/outbox', { key: h.keys.read }));
+    expect(view).toMatchObject({ sent: 1, failed: 0, recent: [expect.objectContaining({ template: 'topup_receipt', status: 'sent', attempts: 1 })] });
+    expect(JSON.stringify(view)).not.toContain(me.email);
   });
 
   it('a new PIN and a new password each mail the customer, and the mail never holds the PIN', async () => {

@@ -37,3 +37,46 @@ export function mailingListRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 }
+
+/** The mail outbox for operators: how many mails wait, went, failed; the latest without their content. */
+export function mailOutboxRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get(
+    '/v1/mail/outbox',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['system'],
+        summary:
+          'The mail outbox: queued, sent and failed counts, the age of the oldest waiting mail, and the latest 50 mails (template, status, attempts, error; no address or body)',
+        response: {
+          200: {
+            type: 'object',
+            required: ['queued', 'sent', 'failed', 'oldestQueuedSeconds', 'recent'],
+            properties: {
+              queued: { type: 'integer' },
+              sent: { type: 'integer' },
+              failed: { type: 'integer' },
+              oldestQueuedSeconds: { type: 'number' },
+              recent: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'integer' },
+                    template: { type: 'string' },
+                    status: { type: 'string' },
+                    attempts: { type: 'integer' },
+                    createdAt: { type: 'string', format: 'date-time' },
+                    sentAt: { type: ['string', 'null'], format: 'date-time' },
+                    lastError: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async () => ({ ...(await ctx.outbox.figures()), recent: await ctx.outbox.recent(50) }),
+  );
+}
