@@ -85,6 +85,17 @@ export const ERRORS = {
   },
   INVALID_PAYMENT_TOKEN: { code: 'INVALID_PAYMENT_TOKEN', http: 400, message: 'not a payment-provider token (card numbers are never accepted)' },
   PAYMENT_DECLINED: { code: 'PAYMENT_DECLINED', http: 402, message: 'the payment provider declined the charge' },
+  INVALID_VOUCHER_CODE: {
+    code: 'INVALID_VOUCHER_CODE',
+    http: 400,
+    message: 'that is not a voucher code: 20 digits starting with 9 (check for a typo)',
+  },
+  VOUCHER_NOT_REDEEMABLE: {
+    code: 'VOUCHER_NOT_REDEEMABLE',
+    http: 422,
+    message: 'the voucher cannot be redeemed: it is unknown, already used, expired, withdrawn, or in another currency than the account',
+  },
+  VOUCHER_THROTTLED: { code: 'VOUCHER_THROTTLED', http: 429, message: 'too many voucher attempts; retry later' },
   URI_TOO_LONG: { code: 'URI_TOO_LONG', http: 414, message: 'the request URL is too long' },
   HEADERS_TOO_LARGE: { code: 'HEADERS_TOO_LARGE', http: 431, sip: [400, 'Headers Too Large'], message: 'the request headers are too large' },
   PAYLOAD_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', http: 413, message: 'the request body is too large' },

@@ -66,6 +66,11 @@ export const BOUNDARIES = [
     deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/billing', 'src/accounts', 'src/ledger', 'src/db'],
     why: 'the media port is a leaf the SIP app drives',
   },
+  {
+    from: 'src/mail',
+    deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/media', 'src/billing', 'src/accounts', 'src/ledger', 'src/privacy'],
+    why: 'the mail outbox renders and sends what it is given; accounts, privacy and the API call it, never the other way',
+  },
   { from: 'src/errors.ts', allowOnly: ['src/errors.ts'], why: 'the error registry is a leaf every component imports' },
   {
     from: 'src/api/web',

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import { AppError } from '../errors.ts';
 import { looksLikeCardNumber } from './payments/payment-provider.ts';
 import type { PaymentProvider } from './payments/payment-provider.ts';
+import type { AccountNotices } from './account-notices.ts';
 
 /**
  * Auto top-up: when an account's available credit falls below its threshold, charge the saved
@@ -61,6 +62,8 @@ export class AutoTopUp {
     private readonly provider: PaymentProvider,
     private readonly limits: AutoTopUpLimits,
     private readonly log?: Logger,
+    /** The customer's mails: charged, or declined (and so switched off). */
+    private readonly notices?: Pick<AccountNotices, 'autoTopUp'>,
   ) {}
 
   /** Told of every recorded charge attempt (the metrics count them). */
@@ -187,6 +190,7 @@ export class AutoTopUp {
           { accountId, reason: charge.reason },
           charge.reason === 'unavailable' ? 'auto top-up charge not answered' : 'auto top-up charge refused; auto top-up disabled',
         );
+        if (charge.reason !== 'unavailable') await this.notices?.autoTopUp(accountId, key, amount, { ok: false, reason: charge.reason.replace('_', ' ') });
         return 'failed';
       }
       const credit = await this.balances.topUp(accountId, key, amount, this.provider.name, charge.reference);
@@ -203,6 +207,7 @@ export class AutoTopUp {
       await client.query('commit');
       this.observer?.(result);
       this.log?.info({ accountId, amount }, 'auto top-up charged');
+      if (credit.ok) await this.notices?.autoTopUp(accountId, key, amount, { ok: true });
       return credit.ok ? 'charged' : 'failed';
     } catch (err) {
       await client.query('rollback').catch(() => undefined);

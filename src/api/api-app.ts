@@ -31,6 +31,8 @@ import { routingRoutes } from './routes/routing-data.ts';
 import { selfCareRoutes } from './routes/self-care.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tariffRoutes } from './routes/tariffs.ts';
+import { voucherRoutes } from './routes/vouchers.ts';
+import { mailingListRoutes, mailOutboxRoutes } from './routes/mailing-lists.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
 import { addCardNumberKeyword } from './card-number-keyword.ts';
@@ -130,6 +132,9 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   accountRoutes(app, ctx);
   moneyRoutes(app, ctx);
   tariffRoutes(app, ctx);
+  voucherRoutes(app, ctx);
+  mailingListRoutes(app, ctx);
+  mailOutboxRoutes(app, ctx);
   callRoutes(app, ctx);
   ivrSessionRoutes(app, ctx);
   routingRoutes(app, ctx);

@@ -16,6 +16,17 @@ import { EmailVerification } from '../accounts/email-verification.ts';
 import type { VerificationMailer } from '../accounts/email-verification.ts';
 import { IvrSessionRecords } from '../accounts/ivr-session-records.ts';
 import { LowBalances } from '../accounts/low-balances.ts';
+import { AccountNotices } from '../accounts/account-notices.ts';
+import { LowBalanceAlerts } from '../accounts/low-balance-alerts.ts';
+import { Mailer } from '../mail/mailer.ts';
+import { Vouchers } from '../accounts/vouchers.ts';
+import { MailingLists } from '../accounts/mailing-lists.ts';
+import { PasswordLinks } from '../accounts/password-links.ts';
+import { createHmac } from 'node:crypto';
+import { VoucherThrottle } from './voucher-throttle.ts';
+import { MailOutbox } from '../mail/outbox.ts';
+import type { RetryPolicy } from '../mail/outbox.ts';
+import { DEFAULT_RETRY } from '../mail/mail-settings.ts';
 import type { PaymentProvider } from '../accounts/payments/payment-provider.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
@@ -77,6 +88,11 @@ export interface ApiSettings {
   retentionIntervalHours?: number;
   autoTopUp: AutoTopUpLimits;
   balanceStreamIntervalMs?: number; // how often the balance event stream looks for a change (default 1000)
+  /** E-mail: where the links in mails point, and the outbox's retry policy (defaults: local pages, DEFAULT_RETRY). */
+  mail?: { linkBaseUrl: string; retry: RetryPolicy; sending?: boolean };
+  // sending: an SMTP server is configured, so e-mail verification codes go out by mail (else operators send them)
+  /** Vouchers: the key of the code hashes (derived from PIN_PEPPER) and the redemption throttle. */
+  vouchers: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
 }
 
 export type Principal =
@@ -102,6 +118,14 @@ export interface ApiContext extends ApiDeps {
   ledgerBacklog: LedgerBacklog; // unwritten ledger events and their age (dashboard, metrics)
   callRate: CallRateCounter; // new calls per second, counted by the SIP processes
   lowBalances: LowBalances;
+  outbox: MailOutbox; // the durable mail outbox (figures for the console and metrics)
+  mailer: Mailer; // every mail the service sends: template + enqueue
+  notices: AccountNotices; // an account's events as mails to its customer
+  lowBalanceAlerts: LowBalanceAlerts; // per-account low-balance thresholds and their warnings
+  vouchers: Vouchers; // voucher batches and redemption
+  passwordLinks: PasswordLinks; // one-time links to choose the self-care password (welcome mail)
+  mailingLists: MailingLists; // messages to a list's consenting recipients; one-click unsubscribe
+  voucherThrottle: VoucherThrottle; // redemption attempts per account and per address
   ivrSessions: IvrSessionRecords;
   personalData: { export(customerId: number): Promise<PersonalDataExport> };
   dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>; // readiness checks
@@ -114,16 +138,28 @@ export interface ApiContext extends ApiDeps {
 
 export function buildContext(d: ApiDeps): ApiContext {
   const registrations = new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() });
+  const outbox = new MailOutbox(d.pool, d.settings.mail?.retry ?? DEFAULT_RETRY);
+  const mailer = new Mailer(outbox, { linkBaseUrl: d.settings.mail?.linkBaseUrl ?? 'http://127.0.0.1:8081' });
+  const notices = new AccountNotices(d.pool, mailer, d.log.child({ component: 'mail' }));
+  const consents = new Consents(d.pool);
   return {
     ...d,
+    outbox,
+    mailer,
+    notices,
+    lowBalanceAlerts: new LowBalanceAlerts(d.pool, d.balances, notices),
+    vouchers: new Vouchers(d.pool, d.balances, d.settings.vouchers.key),
+    passwordLinks: new PasswordLinks(d.pool, d.accounts),
+    mailingLists: new MailingLists(consents, mailer, createHmac('sha256', d.settings.vouchers.key).update('unsubscribe links').digest('hex')),
+    voucherThrottle: new VoucherThrottle(d.redis, { namespace: d.settings.namespace, ...d.settings.vouchers }),
     lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),
     keys: new ApiKeyStore(d.pool),
     directory: new CustomerDirectory(d.pool),
     records: new CallRecords(d.pool),
     cliRequests: new CliRequests(d.pool, d.accounts),
-    consents: new Consents(d.pool),
-    emailVerification: new EmailVerification(d.pool, d.mailer),
-    autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' })),
+    consents,
+    emailVerification: new EmailVerification(d.pool, d.settings.mail?.sending ? mailer : d.mailer),
+    autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' }), notices),
     restriction: new Restriction(d.pool, d.accounts),
     operatorSessions: new OperatorSessions(d.redis, d.settings.namespace, OPERATOR_SESSION_SECONDS),
     sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),

@@ -21,6 +21,10 @@ import { retentionPolicyOf } from '../privacy/retention.ts';
 import { RETENTION_JOBS, runRetention } from '../privacy/retention-jobs.ts';
 import { RetentionScheduler } from '../privacy/retention-scheduler.ts';
 import { realClock } from '../common/clock.ts';
+import { mailSettingsOf } from '../mail/mail-settings.ts';
+import { voucherKeyOf } from '../accounts/vouchers.ts';
+import { OutboxWorker } from '../mail/outbox-worker.ts';
+import { SmtpTransport } from '../mail/smtp-transport.ts';
 import { buildApi } from './api-app.ts';
 import type { ApiSettings } from './api-context.ts';
 
@@ -41,6 +45,13 @@ export function apiSettingsOf(config: Config): ApiSettings {
     retention: retentionPolicyOf(config),
     retentionIntervalHours: config.retentionIntervalHours,
     autoTopUp: autoTopUpLimitsOf(config),
+    mail: { linkBaseUrl: mailSettingsOf(config).linkBaseUrl, retry: mailSettingsOf(config).retry, sending: mailSettingsOf(config).sending },
+    vouchers: {
+      key: voucherKeyOf(config.pinPepper),
+      maxPerAccount: config.voucherMaxAttempts,
+      maxPerSource: config.voucherMaxAttemptsPerSource,
+      windowSeconds: config.voucherWindowSeconds,
+    },
   };
 }
 
@@ -79,6 +90,28 @@ export async function startApi(config: Config) {
   };
   if (config.autoTopUpIntervalMs > 0 && config.paymentProvider !== 'none') autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
 
+  // e-mail: every API process works the outbox (claims are leased rows, so each mail goes once)
+  const mail = mailSettingsOf(config);
+  const mailWorker = mail.sending
+    ? new OutboxWorker(ctx.outbox, new SmtpTransport(mail.smtp), { pollMs: mail.pollMs, batchSize: mail.batchSize }, log.child({ component: 'mail' }))
+    : undefined;
+  if (mailWorker) {
+    mailWorker.start();
+    log.info({ host: mail.smtp.host, port: mail.smtp.port, security: mail.smtp.security }, 'mail outbox worker started');
+  } else log.warn('SMTP_HOST is empty: mails are queued in the outbox and not sent');
+
+  let lowTimer: NodeJS.Timeout | undefined;
+  const lowBalances = async () => {
+    try {
+      const r = await ctx.lowBalanceAlerts.run();
+      if (r.warned) log.info(r, 'low-balance warnings queued');
+    } catch (err) {
+      log.error({ err }, 'low-balance check failed');
+    }
+    lowTimer = setTimeout(() => void lowBalances(), config.lowBalanceCheckMs);
+  };
+  if (config.lowBalanceCheckMs > 0) lowTimer = setTimeout(() => void lowBalances(), config.lowBalanceCheckMs);
+
   // retention by itself: every API process checks, one at a time runs (RetentionScheduler)
   const retention =
     config.retentionIntervalHours > 0
@@ -97,6 +130,8 @@ export async function startApi(config: Config) {
     (stopping ??= (async () => {
       retention?.stop();
       if (autoTimer) clearTimeout(autoTimer);
+      if (lowTimer) clearTimeout(lowTimer);
+      await mailWorker?.stop();
       await app.close();
       redis.disconnect();
       await pool.end();

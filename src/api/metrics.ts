@@ -78,5 +78,23 @@ export function createMetrics(ctx: ApiContext): ApiMetrics {
     registers: [registry],
   });
   ctx.autoTopUp.observe((result) => charges.inc({ result }));
+  new client.Gauge({
+    name: 'softswitch_mail_outbox_messages',
+    help: 'mails in the outbox by status (queued: waiting or being retried; failed: given up, see the console)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const f = await ctx.outbox.figures();
+      for (const status of ['queued', 'sent', 'failed'] as const) this.set({ status }, f[status]);
+    },
+  });
+  new client.Gauge({
+    name: 'softswitch_mail_outbox_oldest_queued_seconds',
+    help: 'age of the oldest mail still waiting to be sent (a mail server outage shows here)',
+    registers: [registry],
+    async collect() {
+      this.set((await ctx.outbox.figures()).oldestQueuedSeconds);
+    },
+  });
   return { registry, httpDuration };
 }

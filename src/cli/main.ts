@@ -38,6 +38,8 @@ import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
 import { accessNumberCommands, carrierCommands, didCommands, gatewayCommands } from './routing-commands.ts';
 import { cardNumberRefusal, containsCardNumber } from '../common/card-number.ts';
+import { voucherCommands } from './voucher-commands.ts';
+import { Vouchers, voucherKeyOf } from '../accounts/vouchers.ts';
 import { userInfo } from 'node:os';
 import { cliActor } from '../privacy/audit-log.ts';
 import { BindingStore } from '../sip/registrar/binding-store.ts';
@@ -75,6 +77,10 @@ money and data
   retention [cdrs|contacts|payments|ledger|audit|consents]... [--now=ISO]
                                             run the retention jobs (all by default); idempotent
   auto-topup                                charge and credit accounts below their auto top-up threshold once
+  voucher create <name> <count> <AMOUNT> <CUR> --expires=ISO
+                                            create a batch of voucher codes; prints them as CSV, the only time they exist
+  voucher list | disable <batch id>         voucher batches (never their codes); withdraw a batch (its unused codes stop working)
+  voucher redeem <account id> <code>        redeem a code for a customer (once; the same refusal for every unusable code)
   migrate                                   apply pending database migrations
 access and settings
   api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin); the key is printed once
@@ -227,6 +233,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
     'api-key',
     'retention',
     'auto-topup',
+    'voucher',
     'carrier',
     'gateway',
     'access-number',
@@ -554,6 +561,21 @@ async function run(argv: string[], json: boolean): Promise<number> {
         );
         return 0;
       }
+      case 'voucher':
+        return await voucherCommands(
+          {
+            vouchers: new Vouchers(pool, store, voucherKeyOf(config.pinPepper)),
+            accounts,
+            audit: new AuditLog(pool),
+            actor: ACTOR,
+            out,
+            write: (t) => process.stdout.write(t),
+            json,
+          },
+          sub,
+          args,
+          parsed.options,
+        );
       case 'auto-topup': {
         new Options(parsed.options, []);
         const r = await new AutoTopUp(pool, store, paymentProviderFor(config), autoTopUpLimitsOf(config), log).run();

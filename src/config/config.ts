@@ -498,6 +498,86 @@ const SCHEMA = {
     max: 50,
     doc: "consent history older than this is deleted, except each list's latest change of a customer not erased (the evidence of the current state)",
   },
+  voucherMaxAttempts: {
+    env: 'VOUCHER_MAX_ATTEMPTS',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 10000,
+    doc: 'voucher redemption attempts per account within the window (counted before the code is looked up; a success gives its attempt back)',
+  },
+  voucherMaxAttemptsPerSource: {
+    env: 'VOUCHER_MAX_ATTEMPTS_PER_SOURCE',
+    kind: 'int',
+    default: '30',
+    min: 1,
+    max: 100000,
+    doc: 'voucher redemption attempts per client address within the window',
+  },
+  voucherWindowSeconds: { env: 'VOUCHER_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window of the voucher throttle' },
+  smtpHost: {
+    env: 'SMTP_HOST',
+    kind: 'string',
+    default: '',
+    doc: 'SMTP server that takes outgoing mail (empty: mails wait in the outbox and nothing is sent; `npm start` sets its local capture)',
+  },
+  smtpPort: { env: 'SMTP_PORT', kind: 'int', default: '587', min: 1, max: 65535, doc: 'SMTP server port' },
+  smtpSecurity: {
+    env: 'SMTP_SECURITY',
+    kind: 'enum',
+    default: 'starttls',
+    values: ['starttls', 'tls', 'none'],
+    doc: '`starttls`: plain connection upgraded with STARTTLS, refused if the server does not offer it; `tls`: TLS from the first byte (port 465); `none`: no TLS (in production only to a relay on loopback)',
+  },
+  smtpTlsRejectUnauthorized: { env: 'SMTP_TLS_REJECT_UNAUTHORIZED', kind: 'bool', default: 'true', doc: "check the SMTP server's certificate" },
+  smtpUser: { env: 'SMTP_USER', kind: 'string', default: '', doc: 'SMTP AUTH user name (empty: no authentication)' },
+  smtpPassword: { env: 'SMTP_PASSWORD', kind: 'string', default: '', doc: 'SMTP AUTH password (with SMTP_USER); never logged' },
+  mailFrom: {
+    env: 'MAIL_FROM',
+    kind: 'string',
+    default: 'Prepaid calling <noreply@softswitch.local>',
+    doc: 'From address of every mail (`Name <address>` or an address)',
+  },
+  mailLinkBaseUrl: {
+    env: 'MAIL_LINK_BASE_URL',
+    kind: 'url',
+    default: 'http://127.0.0.1:8081',
+    doc: 'public address of the self-care pages, the start of every link in a mail',
+  },
+  mailPollMs: { env: 'MAIL_POLL_MS', kind: 'int', default: '2000', min: 50, max: 600000, doc: 'how often the outbox worker looks for mail that is due' },
+  lowBalanceCheckMs: {
+    env: 'LOW_BALANCE_CHECK_MS',
+    kind: 'int',
+    default: '60000',
+    min: 0,
+    max: 86400000,
+    doc: 'how often the API process compares live balances with the customers’ low-balance thresholds (0: never)',
+  },
+  mailBatchSize: { env: 'MAIL_BATCH_SIZE', kind: 'int', default: '20', min: 1, max: 1000, doc: 'mails the outbox worker claims at a time' },
+  mailRetryBaseSeconds: {
+    env: 'MAIL_RETRY_BASE_SECONDS',
+    kind: 'int',
+    default: '30',
+    min: 1,
+    max: 86400,
+    doc: 'wait before the first retry of a mail the server did not take; doubled after each further failure',
+  },
+  mailRetryMaxSeconds: {
+    env: 'MAIL_RETRY_MAX_SECONDS',
+    kind: 'int',
+    default: '3600',
+    min: 1,
+    max: 86400,
+    doc: 'longest wait between two attempts of one mail',
+  },
+  mailMaxAttempts: {
+    env: 'MAIL_MAX_ATTEMPTS',
+    kind: 'int',
+    default: '40',
+    min: 1,
+    max: 1000,
+    doc: 'attempts before a mail is marked failed (an outage is survived for about MAIL_RETRY_MAX_SECONDS × this); a permanent refusal (5xx) fails it at once',
+  },
 } as const satisfies Record<string, Setting>;
 
 type Schema = typeof SCHEMA;
@@ -600,6 +680,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
     if ((out.autoTopUpMaxAmount as number) > (out.autoTopUpMaxPerDay as number)) problems.push('AUTO_TOPUP_MAX_AMOUNT must not exceed AUTO_TOPUP_MAX_PER_DAY');
+    if (out.deployment === 'production' && out.smtpSecurity === 'none' && !['', '127.0.0.1', '::1', 'localhost'].includes(String(out.smtpHost)))
+      problems.push(
+        'SMTP_SECURITY=none sends mail (with one-time links) in clear over the network and is refused in production unless SMTP_HOST is a loopback relay',
+      );
+    if (/[\r\n]/.test(String(out.mailFrom)) || !/^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(String(out.mailFrom).trim()))
+      problems.push('MAIL_FROM must be one address, `Name <user@host>` or `user@host`');
+    if ((out.mailRetryBaseSeconds as number) > (out.mailRetryMaxSeconds as number))
+      problems.push('MAIL_RETRY_BASE_SECONDS must not exceed MAIL_RETRY_MAX_SECONDS');
+    if (String(out.smtpUser) !== '' && String(out.smtpPassword) === '') problems.push('SMTP_PASSWORD is required with SMTP_USER');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;

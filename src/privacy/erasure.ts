@@ -4,12 +4,14 @@ import type { AccountLookup } from '../accounts/account-ports.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { AppError } from '../errors.ts';
 import { AuditLog } from './audit-log.ts';
+import { eraseMailsOf } from '../mail/outbox.ts';
 
 /**
  * Right to erasure. In one transaction: contact data overwritten (name 'erased', everything
  * else null), the customer's accounts closed and stripped of username and password, PINs,
  * caller IDs, caller-ID requests, SIP credentials, personal numbers, auto top-up tokens and
- * consents deleted, payment references dropped. Call records and access-number sessions are kept
+ * consents deleted, payment references dropped, the mails to them (queued or sent) stripped of
+ * address, subject and bodies (queued ones are never sent). Call records and access-number sessions are kept
  * (the law requires them for their retention period) but unlinked: account, device, caller ID and
  * source address cleared, call and event ids replaced by random ones, and the ledger's call
  * entries stop naming their calls, so no join leads from a kept record to the person
@@ -48,6 +50,8 @@ export async function eraseCustomer(
     if (!rows[0]) throw new AppError('UNKNOWN_CUSTOMER');
     const { rows: accts } = await db.query<{ id: number; status: string }>('select id, status from accounts where customer_id = $1 for update', [customerId]);
     accountIds = accts.map((a) => a.id);
+    const { rows: before } = await db.query<{ email: string | null }>('select email from customers where id = $1', [customerId]);
+    await eraseMailsOf(db, customerId, before[0]?.email ?? null); // queued mails never go; sent ones keep no address or body
     await db.query(
       `update customers set name = 'erased', email = null, address_line1 = null, address_line2 = null, city = null, postal_code = null,
          country = null, phone_numbers = '{}', email_verified_at = null, restriction_suspended = '{}',
@@ -63,7 +67,7 @@ export async function eraseCustomer(
       accountIds,
     ]);
     aors = devices.map((d) => d.aor);
-    for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups']) {
+    for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups', 'low_balance_alerts', 'password_links']) {
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);

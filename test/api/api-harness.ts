@@ -51,6 +51,7 @@ export function testSettings(namespace: string, over: Partial<ApiSettings> = {})
     retention: { cdrMonths: 12, contactYears: 6, paymentReferenceMonths: 24, ledgerYears: 10, auditYears: 6, consentEventYears: 6 },
     autoTopUp: { maxAmount: 100_000_000, maxThreshold: 50_000_000, maxPerDay: 200_000_000 },
     balanceStreamIntervalMs: 50,
+    vouchers: { key: 'test-voucher-key-0123456789-abcdefghijklmnop', maxPerAccount: 10, maxPerSource: 30, windowSeconds: 3600 },
     ...over,
   };
 }

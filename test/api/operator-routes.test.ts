@@ -408,7 +408,7 @@ describe('OpenAPI', () => {
       if (
         ['POST', 'PUT', 'PATCH'].includes(r.method) &&
         !r.url.endsWith('/logout') &&
-        !/\/(suspend|resume|close|approve|reject|erasure|compromised|confirm|email-verification)$/.test(r.url) &&
+        !/\/(suspend|resume|close|approve|reject|erasure|compromised|confirm|email-verification|disable)$/.test(r.url) &&
         r.url !== '/v1/accounts/:accountId/pin' &&
         !r.url.startsWith('/v1/customers/:customerId/erasure')
       ) {

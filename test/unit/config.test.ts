@@ -48,4 +48,17 @@ describe('configuration', () => {
       /CALL_KEEPALIVE_SECONDS must be below/,
     );
   });
+
+  it('e-mail settings: one From address with no line break, TLS required off loopback in production, a password with a user', () => {
+    const c = loadConfig(base);
+    expect([c.smtpHost, c.smtpSecurity, c.mailFrom]).toEqual(['', 'starttls', 'Prepaid calling <noreply@softswitch.local>']);
+    expect(() => loadConfig({ ...base, MAIL_FROM: 'a@b.example\r\nBcc: c@d.example' })).toThrow(/MAIL_FROM must be one address/);
+    expect(() => loadConfig({ ...base, MAIL_FROM: 'a@b.example, c@d.example' })).toThrow(/MAIL_FROM must be one address/);
+    expect(loadConfig({ ...base, MAIL_FROM: 'noreply@calls.example' }).mailFrom).toBe('noreply@calls.example');
+    const prod = { ...base, DEPLOYMENT: 'production', SMTP_SECURITY: 'none' };
+    expect(() => loadConfig({ ...prod, SMTP_HOST: 'smtp.example.net' })).toThrow(/SMTP_SECURITY=none/);
+    expect(loadConfig({ ...prod, SMTP_HOST: '127.0.0.1' }).smtpSecurity).toBe('none');
+    expect(() => loadConfig({ ...base, SMTP_USER: 'relay' })).toThrow(/SMTP_PASSWORD is required/);
+    expect(() => loadConfig({ ...base, MAIL_RETRY_BASE_SECONDS: '600', MAIL_RETRY_MAX_SECONDS: '60' })).toThrow(/MAIL_RETRY_BASE_SECONDS/);
+  });
 });

@@ -216,6 +216,9 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (c.erasedAt || c.closedAt) throw new AppError(c.erasedAt ? 'CUSTOMER_ERASED' : 'ACCOUNT_CLOSED', 'the customer is closed');
       const a = await ctx.accounts.createAccount(req.body);
       await audit(ctx, req, 'account.create', { customerId: a.customerId, accountId: a.id });
+      // the welcome mail: no password in it, a one-time link to choose one
+      const accessNumbers = (await ctx.routing.accessNumbers()).map((n) => n.number);
+      await ctx.notices.welcome(a.id, accessNumbers, (sentTo) => ctx.passwordLinks.issue(a.id, sentTo));
       return reply.status(201).send(a);
     },
   );

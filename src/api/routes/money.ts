@@ -193,6 +193,8 @@ export function moneyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (!r.ok)
         throw new AppError(r.reason === 'account_closed' ? 'ACCOUNT_CLOSED' : r.reason === 'unknown_account' ? 'UNKNOWN_ACCOUNT' : 'IDEMPOTENCY_CONFLICT');
       if (!r.duplicate) await audit(ctx, req, 'topup', { customerId: a.customerId, accountId: a.id }, { amount: req.body.amount });
+      // the receipt is keyed by the top-up: a replay after a lost answer queues no second one
+      await ctx.notices.topUp(a.id, `api-${a.id}-${key}`, req.body.amount, req.body.providerReference ?? '', r.balanceAfter);
       return reply
         .status(r.duplicate ? 200 : 201)
         .send({ accountId: a.id, amount: req.body.amount, currency: a.currency, balanceAfter: r.balanceAfter, idempotencyKey: key, replayed: r.duplicate });

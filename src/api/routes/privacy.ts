@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { LISTS } from '../../accounts/consents.ts';
 import type { MarketingList } from '../../accounts/consents.ts';
@@ -90,6 +91,8 @@ export function privacyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       await mayRead(ctx, req, { customerId: req.params.customerId });
       const doc = await ctx.personalData.export(req.params.customerId);
       await audit(ctx, req, 'customer.export', { customerId: req.params.customerId });
+      // an access request an operator answers: the customer learns the copy is ready in self-care
+      await ctx.notices.dataExportReady(req.params.customerId, randomUUID());
       return doc;
     },
   );

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MarketingList } from '../../accounts/consents.ts';
 import { validateChanges } from '../../accounts/customer-directory.ts';
@@ -297,7 +298,34 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (a.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
       const issued = await ctx.accounts.issuePin(me.accountId);
       await audit(ctx, req, 'pin.change', { customerId: me.customerId, accountId: me.accountId });
+      await ctx.notices.credentialChanged(me.accountId, 'PIN', randomUUID());
       return { pin: issued };
+    },
+  );
+
+  app.post<{ Body: { token: string; newPassword: string } }>(
+    '/v1/self/password-link',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: TAG,
+        summary: "Choose my password with the one-time link of my welcome mail (the link's token); answers the user name to log in with",
+        body: {
+          type: 'object',
+          required: ['token', 'newPassword'],
+          additionalProperties: false,
+          properties: { token: { type: 'string', pattern: '^pl_[A-Za-z0-9_-]{43}$' }, newPassword: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: { type: 'object', required: ['username'], properties: { username: { type: 'string' } } } },
+      },
+    },
+    async (req) => {
+      const r = await ctx.passwordLinks.use(req.body.token, req.body.newPassword);
+      await ctx.sessions.endAll(r.accountId);
+      const a = await ctx.accounts.get(r.accountId);
+      await ctx.audit.write({ actor: `link:${r.accountId}`, action: 'password.set_by_link', customerId: a.customerId, accountId: r.accountId });
+      await ctx.notices.credentialChanged(r.accountId, 'password', randomUUID());
+      return { username: r.username };
     },
   );
 
@@ -323,6 +351,7 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
       await ctx.accounts.setPassword(me.accountId, req.body.newPassword);
       await ctx.sessions.endAll(me.accountId, me.token);
       await audit(ctx, req, 'password.change', { customerId: me.customerId, accountId: me.accountId });
+      await ctx.notices.credentialChanged(me.accountId, 'password', randomUUID());
       return { ok: true };
     },
   );
@@ -490,6 +519,41 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
         { enabled: req.body.enabled, tokenChanged: req.body.paymentToken !== undefined },
       );
       return s;
+    },
+  );
+
+  const lowBalanceAlert = {
+    type: 'object',
+    required: ['threshold'],
+    properties: {
+      threshold: { anyOf: [positiveMicros, { type: 'null' }], description: 'warn by e-mail when available credit falls below this (null: never)' },
+    },
+  } as const;
+  app.get(
+    '/v1/self/low-balance-alert',
+    {
+      config: { access: 'customer' },
+      schema: { tags: TAG, summary: 'My low-balance warning threshold', response: { 200: lowBalanceAlert } },
+    },
+    async (req) => ctx.lowBalanceAlerts.get(customerOf(req).accountId),
+  );
+
+  app.put<{ Body: { threshold: number | null } }>(
+    '/v1/self/low-balance-alert',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: TAG,
+        summary: 'Be warned by e-mail, once per crossing, when my available credit falls below a threshold (null: no warning)',
+        body: { ...lowBalanceAlert, additionalProperties: false },
+        response: { 200: lowBalanceAlert },
+      },
+    },
+    async (req) => {
+      const me = customerOf(req);
+      const r = await ctx.lowBalanceAlerts.set(me.accountId, req.body.threshold);
+      await audit(ctx, req, 'low_balance_alert.set', { customerId: me.customerId, accountId: me.accountId }, { threshold: req.body.threshold });
+      return r;
     },
   );
 

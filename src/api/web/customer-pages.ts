@@ -179,6 +179,36 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     return redirect(reply, '/my');
   });
 
+  app.get('/my/set-password', pageRoute('Choose my password with the one-time link of my welcome mail'), async (req, reply) => {
+    const pre = preSession(req, reply);
+    const q = req.query as Record<string, unknown>;
+    const token = typeof q.token === 'string' && /^pl_[A-Za-z0-9_-]{43}$/.test(q.token) ? q.token : '';
+    return sendPage(web, req, reply, {
+      title: 'Choose your password',
+      error: message(T(req), q.e),
+      body: token
+        ? html`<p>Choose the password for self-care. The link works once.</p>
+      <form method="post" action="/my/set-password" class="stack">
+        ${hidden(csrfFor(pre))}<input type="hidden" name="token" value="${token}">
+        <label for="newPassword">New password</label><input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required maxlength="200">
+        <button type="submit">Save</button>
+      </form>`
+        : html`<p>This link is not valid. Ask for a new one from support.</p>`,
+    });
+  });
+
+  app.post('/my/set-password', formRoute('Choose my password with a one-time link', ['token', 'newPassword']), async (req, reply) => {
+    const pre = readCookies(req).get('ss_pre');
+    const token = field(req.body, 'token');
+    const back = `/my/set-password?token=${encodeURIComponent(token)}`;
+    if (!sameOrigin(req) || !csrfValid(pre, field(req.body, '_csrf'))) return redirect(reply, withMessage(back, 'common.csrf', 'e'));
+    const r = await callApi<{ username?: string; code?: string }>(web, req, 'POST', '/v1/self/password-link', {
+      body: { token, newPassword: field(req.body, 'newPassword').slice(0, 200) },
+    });
+    if (r.status === 200) return redirect(reply, withMessage('/my/login', 'login.passwordSet'));
+    return redirect(reply, withMessage(back, r.json.code === 'WEAK_PASSWORD' ? 'login.weakPassword' : 'login.linkInvalid', 'e'));
+  });
+
   app.post('/my/logout', formRoute('Customer logout', []), async (req, reply) => {
     const me = await signedInForm(web, req, reply);
     if (!me) return reply;
@@ -507,6 +537,12 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           <button type="submit">${t.common.save}</button>
         </form>
       </section>
+      <section class="card" aria-labelledby="voucher-h"><h2 id="voucher-h">${p.voucherTitle}</h2><p>${p.voucherIntro}</p>
+        <form method="post" action="/my/voucher" class="stack">${hidden(me.csrf)}
+          <label for="code">${p.voucherCode}</label><input id="code" name="code" inputmode="numeric" autocomplete="off" required maxlength="39">
+          <button type="submit">${p.voucherRedeem}</button>
+        </form>
+      </section>
       <section aria-labelledby="hist-h"><h2 id="hist-h">${p.history}</h2>
         ${
           ledger.length === 0
@@ -531,6 +567,24 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       body: { enabled: field(req.body, 'enabled') === 'on', threshold, amount, ...(token ? { paymentToken: token } : {}) },
     });
     return redirect(reply, r.status === 200 ? withMessage('/my/top-ups', 'topups.saved') : withMessage('/my/top-ups', 'topups.bad', 'e'));
+  });
+
+  app.post('/my/voucher', formRoute('Redeem a voucher code', ['code']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const code = field(req.body, 'code').trim().slice(0, 39);
+    const r = /^9[0-9 -]{19,38}$/.test(code)
+      ? await callApi<{ code?: string }>(web, req, 'POST', '/v1/self/vouchers', { bearer: me.token, body: { code } })
+      : { status: 400, json: { code: 'INVALID_VOUCHER_CODE' } };
+    const outcome =
+      r.status === 200
+        ? 'topups.voucherOk'
+        : r.status === 429
+          ? 'topups.voucherThrottled'
+          : r.json.code === 'VOUCHER_NOT_REDEEMABLE'
+            ? 'topups.voucherRefused'
+            : 'topups.voucherTypo';
+    return redirect(reply, withMessage('/my/top-ups', outcome, r.status === 200 ? 'm' : 'e'));
   });
 
   app.get('/my/privacy', pageRoute('Marketing preferences and data rights'), async (req, reply) => {

@@ -17,6 +17,7 @@ import { operatorPages } from './operator-pages.ts';
 import { T, pageRoute, sendPage } from './web-kit.ts';
 import type { Web } from './web-kit.ts';
 import { securityHeaders } from './web-security.ts';
+import { unsubscribePages } from './unsubscribe-pages.ts';
 
 const ASSETS: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
@@ -72,5 +73,6 @@ export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): P
     scope.get('/my/', pageRoute('Customer pages'), async (_req, reply) => reply.redirect('/my', 303));
     customerPages(web, scope);
     operatorPages(web, scope);
+    unsubscribePages(web, scope);
   });
 }

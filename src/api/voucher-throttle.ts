@@ -1,0 +1,44 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * The voucher throttle, in Redis (shared by every API process), as the login throttle:
+ *
+ *   ns:api:voucher:acct:<account>   attempts on the account in the current window
+ *   ns:api:voucher:src:<address>    attempts from the address in the current window
+ *
+ * An attempt is counted before the code is looked up, both counters in one MULTI, so however many
+ * requests arrive at once at most `maxPerAccount` codes per account (and `maxPerSource` per
+ * address) are tried per window. A redeemed code gives its attempt back.
+ */
+export interface VoucherThrottleOptions {
+  namespace: string;
+  maxPerAccount: number;
+  maxPerSource: number;
+  windowSeconds: number;
+}
+
+const GIVE_BACK = `for i = 1, 2 do if redis.call('exists', KEYS[i]) == 1 then redis.call('decr', KEYS[i]) end end
+return 1`;
+
+export class VoucherThrottle {
+  constructor(
+    private readonly redis: Redis,
+    private readonly o: VoucherThrottleOptions,
+  ) {}
+
+  private keys(accountId: number, source: string): [string, string] {
+    return [`${this.o.namespace}:api:voucher:acct:${accountId}`, `${this.o.namespace}:api:voucher:src:${source}`];
+  }
+
+  /** Counts an attempt; false when the account or the address has used up its window. */
+  async attempt(accountId: number, source: string): Promise<boolean> {
+    const [a, s] = this.keys(accountId, source);
+    const r = await this.redis.multi().incr(a).expire(a, this.o.windowSeconds, 'NX').incr(s).expire(s, this.o.windowSeconds, 'NX').exec();
+    if (!r || r.some(([err]) => err)) throw new Error('voucher throttle: Redis transaction failed');
+    return Number(r[0]![1]) <= this.o.maxPerAccount && Number(r[2]![1]) <= this.o.maxPerSource;
+  }
+
+  async succeeded(accountId: number, source: string): Promise<void> {
+    await this.redis.eval(GIVE_BACK, 2, ...this.keys(accountId, source));
+  }
+}
