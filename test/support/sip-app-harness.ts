@@ -29,6 +29,7 @@ import type { IvrSettings } from '../../src/sip/ivr/ivr-settings.ts';
 import { composeSipApp, createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
 import { EdgeServer } from '../../src/edge/core/edge-server.ts';
+import type { EdgeTimers } from '../../src/edge/config/edge-config.ts';
 import { startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
 import { randomPort } from './edge-apps/ports.ts';
@@ -96,6 +97,8 @@ export interface HarnessOptions {
   appLinkBatchMs?: number;
   /** Call-state durability (answered calls' legs in Redis, orphans ended): keep-alive every this many seconds. */
   keepAliveSeconds?: number;
+  /** Timers of the embedded SIP server instead of the short test ones (FAST_TIMERS: T1 = 50 ms). */
+  edgeTimers?: Partial<EdgeTimers>;
 }
 
 export type { SippRun };
@@ -233,7 +236,7 @@ export class SipAppHarness {
 
   static async start(label: string, opts: HarnessOptions = {}): Promise<SipAppHarness> {
     const s = await setupServices(label, opts.redisUrl ? { redisUrl: opts.redisUrl } : {});
-    const edge = await startEdge();
+    const edge = await startEdge(opts.edgeTimers ? { timers: opts.edgeTimers } : {});
     const h = new SipAppHarness(s, opts, otherLoopback([edge.ip]));
     h.edgeRef = edge;
     const imported = await h.tariffs.importCsv('retail', 'Retail', 'GBP', TARIFF_CSV);
