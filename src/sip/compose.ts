@@ -55,6 +55,7 @@ import { BindingStore } from './registrar/binding-store.ts';
 import { createRegisterHandler } from './registrar/register-handler.ts';
 import { Blocklist } from './routing/blocklist.ts';
 import { CarrierRepository } from './routing/carrier-repository.ts';
+import { refusalRecorder } from './guards/refusal-record.ts';
 import { NumberDirectory } from './routing/number-directory.ts';
 import type { RoutingMode } from './routing/route-plan.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
@@ -323,7 +324,16 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       maxContacts: s.registrar.maxContacts,
     }),
     admission: new InviteAdmission(deps.events?.invite ? { onInvite: () => deps.events!.invite!() } : {}),
-    rate: { record: () => callCounter.record(), check: (accountId) => callRate.check(accountId) },
+    rate: {
+      record: () => callCounter.record(),
+      check: (accountId) => callRate.check(accountId),
+      refused: refusalRecorder({
+        currency: async (id) => (await accounts.get(id)).currency,
+        control,
+        clock,
+        log: log.child({ component: 'sip.guards' }),
+      }),
+    },
     callTypes: {
       device: deviceCallType({
         authenticate: (req, res) => authenticateInvite(req, res, authenticator, failures),
