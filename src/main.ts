@@ -180,6 +180,7 @@ export async function start(config: Config) {
     sip.connect().catch((err: Error) => log.warn({ err: err.message }, 'SIP server not reachable yet; retrying'));
     subscriber = await connectRedis(config.redisUrl, 'softswitch-commands');
     await sip.listenForCommands(subscriber);
+    await sip.listenForChanges(subscriber);
   }
 
   const http = buildHttpServer({

@@ -22,6 +22,7 @@ import { CallRateCounter } from '../observability/call-rate.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { exportPersonalData } from '../privacy/data-export.ts';
 import type { PersonalDataExport } from '../privacy/data-export.ts';
+import { ChangeNotices, notifier } from '../common/change-notices.ts';
 import { RoutingData } from '../provisioning/routing-data.ts';
 import { Restriction } from '../privacy/restriction.ts';
 import type { RetentionPolicy } from '../privacy/retention.ts';
@@ -129,7 +130,13 @@ export function buildContext(d: ApiDeps): ApiContext {
     personalData: { export: (customerId) => exportPersonalData(d.pool, customerId) },
     dependencies: { postgres: () => d.pool.query('select 1'), redis: () => d.redis.ping() },
     liveCalls: new LiveCalls(d.balances, d.redis, d.settings.namespace),
-    routing: new RoutingData(d.pool, d.accounts),
+    routing: new RoutingData(
+      d.pool,
+      d.accounts,
+      notifier(new ChangeNotices(d.redis, d.settings.namespace), (err, topic) =>
+        d.log.warn({ err: err.message, topic }, 'change notice not published: SIP processes see the change when their cache expires'),
+      ),
+    ),
     durableBalances: new DurableBalances(d.pool, d.settings.durableBalanceCacheMs),
     registrations: new BindingStore(d.redis, { namespace: d.settings.namespace, now: () => Date.now() }),
     keyCache: new Map(),

@@ -56,6 +56,7 @@ import { createRegisterHandler } from './registrar/register-handler.ts';
 import { Blocklist } from './routing/blocklist.ts';
 import { CarrierRepository } from './routing/carrier-repository.ts';
 import { refusalRecorder } from './guards/refusal-record.ts';
+import type { RoutingCaches } from './routing/routing-changes.ts';
 import { NumberDirectory } from './routing/number-directory.ts';
 import type { RoutingMode } from './routing/route-plan.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
@@ -133,6 +134,8 @@ export interface SipComponents {
   carriers: CarrierRepository;
   blocklist: Blocklist;
   numbers: ClassifyPorts;
+  /** Every cache an operator change can make stale (routing/routing-changes.ts). */
+  routingCaches: RoutingCaches;
   scanners: ScannerGuard;
   failures: AuthFailureGuard;
   /** The REGISTER handler (digest 401, bindings). */
@@ -310,6 +313,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     bindings,
     carriers,
     blocklist,
+    routingCaches: { carriers, blocklist, numbers, tariffs: deps.tariffs },
     numbers: { carrierForAddress: (address) => carriers.carrierForAddress(address), accessNumber: (e164) => numbers.accessNumber(e164) },
     scanners: new ScannerGuard(),
     failures,
