@@ -145,6 +145,15 @@ export async function start(config: Config) {
           maxHeaderBytes: config.sipMaxHeaderBytes,
           routingMode: config.routingMode as 'least_cost' | 'priority',
           noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,
+          ...(config.gatewayProbeIntervalSeconds > 0
+            ? {
+                gatewayHealth: {
+                  intervalSeconds: config.gatewayProbeIntervalSeconds,
+                  probeTimeoutSeconds: config.gatewayProbeTimeoutSeconds,
+                  downAfter: config.gatewayDownAfterProbes,
+                },
+              }
+            : {}),
           maxCallSeconds: config.maxCallSeconds,
           extendLeadSeconds: config.creditExtendLeadSeconds,
           warnSeconds: config.creditWarnSeconds,

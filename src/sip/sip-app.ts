@@ -99,6 +99,7 @@ export function createSipApp(c: SipComponents) {
         });
         srf.connect({ host: s.drachtio.host, port: s.drachtio.port, secret: s.drachtio.secret });
         reaper?.start();
+        c.gatewayHealth?.start();
         srf.on('error', (err: Error) => log.warn({ err: err.message }, 'SIP server connection error'));
       });
     },
@@ -144,6 +145,7 @@ export function createSipApp(c: SipComponents) {
     reaper,
     stop(): void {
       reaper?.stop();
+      c.gatewayHealth?.stop();
       control.stop();
       // drachtio-srf throws when the connection is down (reconnecting): there is nothing to close then
       try {

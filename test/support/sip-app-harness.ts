@@ -99,6 +99,8 @@ export interface HarnessOptions {
   keepAliveSeconds?: number;
   /** Timers of the embedded SIP server instead of the short test ones (FAST_TIMERS: T1 = 50 ms). */
   edgeTimers?: Partial<EdgeTimers>;
+  /** Gateway health probes (default: none). */
+  gatewayHealth?: SipSettings['gatewayHealth'];
 }
 
 export type { SippRun };
@@ -269,6 +271,7 @@ export class SipAppHarness {
       extendLeadSeconds: opts.extendLeadSeconds ?? 2,
       warnSeconds: opts.warnSeconds ?? 0,
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
+      ...(opts.gatewayHealth ? { gatewayHealth: opts.gatewayHealth } : {}),
       ...(opts.keepAliveSeconds ? { durability: { keepAliveSeconds: opts.keepAliveSeconds, orphanAfterKeepAlives: 3 } } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
