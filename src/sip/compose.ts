@@ -57,6 +57,7 @@ import { Blocklist } from './routing/blocklist.ts';
 import { CarrierRepository } from './routing/carrier-repository.ts';
 import { refusalRecorder } from './guards/refusal-record.ts';
 import type { RoutingCaches } from './routing/routing-changes.ts';
+import type { GatewayAttempt } from './call/call-control.ts';
 import { GatewayHealth, optionsProbe } from './routing/gateway-health.ts';
 import { NumberDirectory } from './routing/number-directory.ts';
 import type { RoutingMode } from './routing/route-plan.ts';
@@ -163,6 +164,8 @@ function observers(e: CallEvents | undefined) {
     ...(e?.answered ? { onAnswered: (c: PrepaidCall) => e.answered!(c) } : {}),
     ...(e?.settled ? { onSettled: (c: PrepaidCall, r: unknown) => e.settled!(c, r) } : {}),
     ...(e?.bLegSent ? { onBLegSent: (c: PrepaidCall, ms: number) => e.bLegSent!(c, ms) } : {}),
+    ...(e?.gatewayAttempt ? { onGatewayAttempt: (a: GatewayAttempt) => e.gatewayAttempt!(a) } : {}),
+    ...(e?.gatewayCallEnded ? { onGatewayCallEnded: (a: { gatewayId: number; carrierId: string; seconds: number }) => e.gatewayCallEnded!(a) } : {}),
   };
 }
 

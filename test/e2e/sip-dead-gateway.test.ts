@@ -5,6 +5,7 @@
  * gateway is tried. Both kinds of dead: a closed UDP port and a socket that reads and never answers.
  */
 import { createSocket } from 'node:dgram';
+import { createSipMetrics } from '../../src/observability/sip-metrics.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clean, SipAppHarness } from '../support/sip-app-harness.ts';
 import type { Device } from '../support/sip-app-harness.ts';

@@ -24,6 +24,7 @@ import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { EmbeddedMediaServer } from '../../src/media/embedded/embedded-media-server.ts';
 import type { PrepaidCall } from '../../src/sip/call/prepaid-call.ts';
+import type { GatewayAttempt } from '../../src/sip/call/call-control.ts';
 import type { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import type { IvrSettings } from '../../src/sip/ivr/ivr-settings.ts';
 import { composeSipApp, createSipApp } from '../../src/sip/sip-app.ts';
@@ -198,6 +199,8 @@ export class SipAppHarness {
   readonly events = new EventEmitter();
   readonly answered: PrepaidCall[] = [];
   readonly settled: PrepaidCall[] = [];
+  /** Every gateway attempt and every answered call's seconds per gateway, in order. */
+  readonly gatewayEvents: (({ kind: 'attempt' } & GatewayAttempt) | { kind: 'ended'; gatewayId: number; carrierId: string; seconds: number })[] = [];
   /** Every IVR state entered, in order. */
   readonly ivrStates: { callId: string; state: IvrState }[] = [];
   /** Every wrong PIN keyed at an access number, with the time it was found wrong. */
@@ -306,6 +309,8 @@ export class SipAppHarness {
             h.answered.push(c);
             h.events.emit('answered', c);
           },
+          gatewayAttempt: (a) => h.gatewayEvents.push({ kind: 'attempt', ...a }),
+          gatewayCallEnded: (e) => h.gatewayEvents.push({ kind: 'ended', ...e }),
           settled: (c) => {
             h.settled.push(c);
             h.events.emit('settled', c);
