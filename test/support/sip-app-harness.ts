@@ -215,6 +215,8 @@ export class SipAppHarness {
   readonly gatewayPorts: number[] = [];
   readonly accountIds: number[] = [];
   private app!: ReturnType<typeof createSipApp>;
+  private appDeps!: Parameters<typeof composeSipApp>[0];
+  private readonly extraApps: ReturnType<typeof createSipApp>[] = [];
   private sweeper: StaleCallSweeper | undefined;
   private edgeRef!: TestEdge;
   private appLink: TcpProxy | undefined;
@@ -279,45 +281,44 @@ export class SipAppHarness {
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
-    h.app = createSipApp(
-      composeSipApp({
-        settings,
-        log: logger,
-        pool: s.pool,
-        redis: s.redis,
-        accounts: h.accountsSvc,
-        tariffs: h.tariffs,
-        credit: h.credit,
-        balances: s.store,
-        store: s.store,
-        ...(opts.media
-          ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) }
-          : {}),
-        events: {
-          ivrState: (callId, state) => {
-            h.ivrStates.push({ callId, state });
-            h.events.emit('ivr', callId, state);
-          },
-          wrongPin: (e) => {
-            h.wrongPins.push({ ...e, at: Date.now() });
-            h.events.emit('wrong-pin');
-          },
-          pinBudgetExhausted: (e) => {
-            h.pinBudgetExhausted.push(e);
-          },
-          answered: (c) => {
-            h.answered.push(c);
-            h.events.emit('answered', c);
-          },
-          gatewayAttempt: (a) => h.gatewayEvents.push({ kind: 'attempt', ...a }),
-          gatewayCallEnded: (e) => h.gatewayEvents.push({ kind: 'ended', ...e }),
-          settled: (c) => {
-            h.settled.push(c);
-            h.events.emit('settled', c);
-          },
+    h.appDeps = {
+      settings,
+      log: logger,
+      pool: s.pool,
+      redis: s.redis,
+      accounts: h.accountsSvc,
+      tariffs: h.tariffs,
+      credit: h.credit,
+      balances: s.store,
+      store: s.store,
+      ...(opts.media
+        ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) }
+        : {}),
+      events: {
+        ivrState: (callId, state) => {
+          h.ivrStates.push({ callId, state });
+          h.events.emit('ivr', callId, state);
         },
-      }),
-    );
+        wrongPin: (e) => {
+          h.wrongPins.push({ ...e, at: Date.now() });
+          h.events.emit('wrong-pin');
+        },
+        pinBudgetExhausted: (e) => {
+          h.pinBudgetExhausted.push(e);
+        },
+        answered: (c) => {
+          h.answered.push(c);
+          h.events.emit('answered', c);
+        },
+        gatewayAttempt: (a) => h.gatewayEvents.push({ kind: 'attempt', ...a }),
+        gatewayCallEnded: (e) => h.gatewayEvents.push({ kind: 'ended', ...e }),
+        settled: (c) => {
+          h.settled.push(c);
+          h.events.emit('settled', c);
+        },
+      },
+    };
+    h.app = createSipApp(composeSipApp(h.appDeps));
     await h.app.connect();
     if (opts.sweeperIntervalMs !== undefined) {
       h.sweeper = new StaleCallSweeper(s.store, logger, { intervalMs: opts.sweeperIntervalMs });
@@ -481,8 +482,33 @@ export class SipAppHarness {
     });
   }
 
+  /**
+   * Another SIP app process on the same SIP server, Postgres and Redis (its own caches and
+   * guards): its answered and settled calls count in `answered`/`settled` as well, and in the
+   * returned list of its own answered calls.
+   */
+  async addApp(): Promise<{ answered: PrepaidCall[] }> {
+    const answered: PrepaidCall[] = [];
+    const app = createSipApp(
+      composeSipApp({
+        ...this.appDeps,
+        events: {
+          ...this.appDeps.events,
+          answered: (c) => {
+            answered.push(c);
+            this.appDeps.events!.answered!(c);
+          },
+        },
+      }),
+    );
+    await app.connect();
+    this.extraApps.push(app);
+    return { answered };
+  }
+
   async stop(): Promise<void> {
     this.sweeper?.stop();
+    for (const app of this.extraApps) app.stop();
     await this.app.media?.close();
     this.app.stop();
     await this.appLink?.down();
