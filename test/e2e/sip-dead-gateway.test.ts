@@ -52,9 +52,27 @@ describe('dead gateways', () => {
   it.skipIf(ONLY_DRACHTIO)(
     'a closed UDP port: the next gateway answers within the provisional timeout',
     async () => {
+      const from = h.gatewayEvents.length;
       const elapsed = await callViaSecondGateway();
       expect(elapsed).toBeGreaterThanOrEqual(PROVISIONAL_TIMEOUT_MS - 200);
       expect(elapsed).toBeLessThan(PROVISIONAL_TIMEOUT_MS + 4000);
+      // per-gateway metrics: the dead one failed with 408, the next answered with its post-dial delay, then its call's seconds
+      const events = h.gatewayEvents.slice(from);
+      expect(events).toMatchObject([
+        { kind: 'attempt', gatewayId: 1, result: 'failed', status: 408 },
+        { kind: 'attempt', gatewayId: 2, result: 'answered', status: 200 },
+        { kind: 'ended', gatewayId: 2 },
+      ]);
+      const metrics = createSipMetrics(() => 0);
+      for (const e of events) {
+        if (e.kind === 'attempt') metrics.events.gatewayAttempt(e);
+        else metrics.events.gatewayCallEnded(e);
+      }
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('softswitch_gateway_failures_total{carrier="carrier-a",gateway="1",status="408"} 1');
+      expect(text).toContain('softswitch_gateway_attempts_total{carrier="carrier-a",gateway="2",result="answered"} 1');
+      expect(text).toMatch(/softswitch_gateway_post_dial_delay_seconds_count\{carrier="carrier-a",gateway="2"\} 1/);
+      expect(text).toMatch(/softswitch_gateway_answered_seconds_total\{carrier="carrier-a",gateway="2"\} 0\.[1-9]/);
     },
     90_000,
   );

@@ -27,18 +27,31 @@ afterEach(async () => {
 
 describe('load spread over app processes', () => {
   // drachtio-server hands out INVITEs strictly in turn (docs/operations.md)
-  it.skipIf(SIP_SERVER.kind === 'drachtio')(`${CALLS} device calls over two processes: each answers between 40 % and 60 %`, async () => {
-    const second = await h.addApp();
-    const before = h.answered.length;
-    const settledBefore = h.settled.length;
-    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { calls: CALLS, timeoutSec: 60 });
-    const run = await h.run({ scenario: 'device-call.xml', service: `00${UK}`, user: dev.username, password: dev.password, pauseMs: 200, calls: CALLS, rate: 5, timeoutSec: 60 });
-    clean(run, await carrier.done);
-    await h.waitSettled(settledBefore + CALLS, 30_000);
-    const total = h.answered.length - before;
-    expect(total).toBe(CALLS);
-    const onSecond = second.answered.length;
-    expect(onSecond).toBeGreaterThanOrEqual(CALLS * 0.4);
-    expect(onSecond).toBeLessThanOrEqual(CALLS * 0.6);
-  }, 120_000);
+  it.skipIf(SIP_SERVER.kind === 'drachtio')(
+    `${CALLS} device calls over two processes: each answers between 40 % and 60 %`,
+    async () => {
+      const second = await h.addApp();
+      const before = h.answered.length;
+      const settledBefore = h.settled.length;
+      const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { calls: CALLS, timeoutSec: 60 });
+      const run = await h.run({
+        scenario: 'device-call.xml',
+        service: `00${UK}`,
+        user: dev.username,
+        password: dev.password,
+        pauseMs: 200,
+        calls: CALLS,
+        rate: 5,
+        timeoutSec: 60,
+      });
+      clean(run, await carrier.done);
+      await h.waitSettled(settledBefore + CALLS, 30_000);
+      const total = h.answered.length - before;
+      expect(total).toBe(CALLS);
+      const onSecond = second.answered.length;
+      expect(onSecond).toBeGreaterThanOrEqual(CALLS * 0.4);
+      expect(onSecond).toBeLessThanOrEqual(CALLS * 0.6);
+    },
+    120_000,
+  );
 });
