@@ -54,4 +54,30 @@ describe('load spread over app processes', () => {
     },
     120_000,
   );
+
+  it.skipIf(SIP_SERVER.kind === 'drachtio')(
+    '21 device calls over three processes: 7 each',
+    async () => {
+      // the second process of the test above is still connected
+      const third = await h.addApp();
+      const before = h.answered.length;
+      const settledBefore = h.settled.length;
+      const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { calls: 21, timeoutSec: 60 });
+      const run = await h.run({
+        scenario: 'device-call.xml',
+        service: `00${UK}`,
+        user: dev.username,
+        password: dev.password,
+        pauseMs: 200,
+        calls: 21,
+        rate: 5,
+        timeoutSec: 60,
+      });
+      clean(run, await carrier.done);
+      await h.waitSettled(settledBefore + 21, 30_000);
+      expect(h.answered.length - before).toBe(21);
+      expect(third.answered.length).toBe(7);
+    },
+    120_000,
+  );
 });
