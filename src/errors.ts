@@ -187,7 +187,8 @@ export const ERRORS = {
   CALL_RATE_LIMITED: {
     code: 'CALL_RATE_LIMITED',
     http: 429,
-    sip: [503, 'Call Rate Limit Exceeded'],
+    // 4xx, not 503: a policy refusal must not make the device fail over to another server (RFC 3263 §4.3)
+    sip: [480, 'Call Rate Limit Exceeded'],
     message: "the account's new calls per second are above its limit",
   },
   NO_MEDIA_SERVER: {

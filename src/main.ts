@@ -148,6 +148,15 @@ export async function start(config: Config) {
           maxHeaderBytes: config.sipMaxHeaderBytes,
           routingMode: config.routingMode as 'least_cost' | 'priority',
           noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,
+          ...(config.gatewayProbeIntervalSeconds > 0
+            ? {
+                gatewayHealth: {
+                  intervalSeconds: config.gatewayProbeIntervalSeconds,
+                  probeTimeoutSeconds: config.gatewayProbeTimeoutSeconds,
+                  downAfter: config.gatewayDownAfterProbes,
+                },
+              }
+            : {}),
           maxCallSeconds: config.maxCallSeconds,
           extendLeadSeconds: config.creditExtendLeadSeconds,
           warnSeconds: config.creditWarnSeconds,
@@ -184,6 +193,7 @@ export async function start(config: Config) {
     sip.connect().catch((err: Error) => log.warn({ err: err.message }, 'SIP server not reachable yet; retrying'));
     subscriber = await connectRedis(config.redisUrl, 'softswitch-commands');
     await sip.listenForCommands(subscriber);
+    await sip.listenForChanges(subscriber);
   }
 
   const http = buildHttpServer({

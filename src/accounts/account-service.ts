@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import type { BalanceStore, AccountLimits } from '../billing/balance/balance-store.ts';
 import { assertMicros } from '../billing/money.ts';
+import { timeZoneOfCountry } from '../billing/balance/account-day.ts';
 import { AppError } from '../errors.ts';
 import { isE164 } from './e164.ts';
 import { generatePin, hashPassword, isTrivialPin, isValidPin, pinHmac, sipHa1, verifyPassword } from './secrets.ts';
@@ -408,7 +409,14 @@ async function revokeIvrClis(client: pg.PoolClient, accountId: number): Promise<
 }
 
 export function limitsOf(a: Account): AccountLimits {
-  return { accountId: a.id, creditFloor: a.creditFloor, maxConcurrentCalls: a.maxConcurrentCalls, dailySpendCap: a.dailySpendCap, status: a.status };
+  return {
+    accountId: a.id,
+    creditFloor: a.creditFloor,
+    maxConcurrentCalls: a.maxConcurrentCalls,
+    dailySpendCap: a.dailySpendCap,
+    status: a.status,
+    timeZone: timeZoneOfCountry(a.country),
+  };
 }
 
 function translatePg(err: unknown): unknown {

@@ -35,7 +35,9 @@ import { CallRateCounter } from '../observability/call-rate.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { exportPersonalData } from '../privacy/data-export.ts';
 import type { PersonalDataExport } from '../privacy/data-export.ts';
+import { ChangeNotices, notifier } from '../common/change-notices.ts';
 import { RoutingData } from '../provisioning/routing-data.ts';
+import { GatewayHealthView } from '../provisioning/gateway-health-view.ts';
 import { Restriction } from '../privacy/restriction.ts';
 import type { RetentionPolicy } from '../privacy/retention.ts';
 import { BindingStore } from '../sip/registrar/binding-store.ts';
@@ -131,6 +133,7 @@ export interface ApiContext extends ApiDeps {
   dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>; // readiness checks
   liveCalls: LiveCalls; // calls in progress; hang-up commands to the SIP applications
   routing: RoutingData; // carriers, gateways, access numbers, DIDs
+  gatewayHealth: GatewayHealthView; // gateway probes as the SIP app processes recorded them
   durableBalances: DurableBalances; // the ledger's balance beside the live one, cached briefly
   registrations: Pick<BindingStore, 'bindingsOf' | 'forget'>; // SIP registrations: read, and dropped at erasure
   keyCache: Map<string, { id: string; scopes: Scope[]; until: number }>;
@@ -172,7 +175,14 @@ export function buildContext(d: ApiDeps): ApiContext {
     personalData: { export: (customerId) => exportPersonalData(d.pool, customerId, new Date(), registrations) },
     dependencies: { postgres: () => d.pool.query('select 1'), redis: () => d.redis.ping() },
     liveCalls: new LiveCalls(d.balances, d.redis, d.settings.namespace),
-    routing: new RoutingData(d.pool, d.accounts),
+    routing: new RoutingData(
+      d.pool,
+      d.accounts,
+      notifier(new ChangeNotices(d.redis, d.settings.namespace), (err, topic) =>
+        d.log.warn({ err: err.message, topic }, 'change notice not published: SIP processes see the change when their cache expires'),
+      ),
+    ),
+    gatewayHealth: new GatewayHealthView(d.redis, d.settings.namespace),
     durableBalances: new DurableBalances(d.pool, d.settings.durableBalanceCacheMs),
     registrations,
     keyCache: new Map(),

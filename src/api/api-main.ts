@@ -11,6 +11,7 @@ import { autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
 import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { connectRedis } from '../common/redis-connection.ts';
+import { ChangeNotices, notifier } from '../common/change-notices.ts';
 import { TariffRepository } from '../billing/tariff-repository.ts';
 import { isEntryModule, runAppProcess } from '../common/process-lifecycle.ts';
 import { loadConfig, type Config } from '../config/config.ts';
@@ -69,7 +70,12 @@ export async function startApi(config: Config) {
     redis,
     balances,
     accounts,
-    tariffs: new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds }),
+    tariffs: new TariffRepository(pool, undefined, {
+      maxCallSeconds: config.maxCallSeconds,
+      notify: notifier(new ChangeNotices(redis, config.redisNamespace), (err, topic) =>
+        log.warn({ err: err.message, topic }, 'change notice not published: SIP processes see the change when their cache expires'),
+      ),
+    }),
     payments: paymentProviderFor(config),
     settings: apiSettingsOf(config),
   });

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { RefreshingCache } from '../common/refreshing-cache.ts';
+import type { NotifyChange } from '../common/change-notices.ts';
 import { AppError } from '../errors.ts';
 import { MAX_MICROS } from './money.ts';
 import { parseTariffCsv, Tariff, tariffToCsv } from './rating/index.ts';
@@ -39,14 +40,17 @@ export class TariffRepository {
   private readonly cache: RefreshingCache<string, Tariff>;
 
   private readonly maxCallSeconds: number;
+  /** Pushes a re-import to the SIP app processes (common/change-notices.ts); must not throw. */
+  private readonly notify: NotifyChange;
 
   /** `maxCallSeconds` (MAX_CALL_SECONDS): every imported rate must be able to price a call this long. */
   constructor(
     private readonly pool: pg.Pool,
     cacheMs = 30_000,
-    opts: { maxCallSeconds?: number } = {},
+    opts: { maxCallSeconds?: number; notify?: NotifyChange } = {},
   ) {
     this.maxCallSeconds = opts.maxCallSeconds ?? DEFAULT_MAX_CALL_SECONDS;
+    this.notify = opts.notify ?? (() => Promise.resolve());
     this.cache = new RefreshingCache(async (id) => new Tariff(id, await this.rates(id)), { ttlMs: cacheMs, maxEntries: 1_000 });
   }
 
@@ -104,6 +108,7 @@ export class TariffRepository {
       client.release();
     }
     this.cache.delete(tariffId);
+    await this.notify('tariffs', tariffId);
     return { imported: parsed.rates.length };
   }
 
@@ -161,5 +166,11 @@ export class TariffRepository {
    */
   load(tariffId: string): Promise<Tariff> {
     return this.cache.get(tariffId);
+  }
+
+  /** Drops the cached copy of one tariff, or of all (a change notice from another process). */
+  invalidate(tariffId?: string): void {
+    if (tariffId === undefined) this.cache.clear();
+    else this.cache.delete(tariffId);
   }
 }

@@ -33,6 +33,7 @@ import { EmailVerification } from '../accounts/email-verification.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { RETENTION_JOBS, runRetention } from '../privacy/retention-jobs.ts';
 import { retentionPolicyOf } from '../privacy/retention.ts';
+import { ChangeNotices, notifier } from '../common/change-notices.ts';
 import { RoutingData } from '../provisioning/routing-data.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
@@ -255,7 +256,10 @@ async function run(argv: string[], json: boolean): Promise<number> {
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength, defaultCountry: config.defaultAccountCountry });
   const ctx: Ctx = { config, pool, redis, store, accounts, out };
-  const routingCtx = () => ({ routing: new RoutingData(pool, accounts), audit: new AuditLog(pool), actor: ACTOR, out });
+  const notify = notifier(new ChangeNotices(redis, config.redisNamespace), (err, topic) =>
+    log.warn({ err: err.message, topic }, 'change notice not published: SIP processes see the change when their cache expires'),
+  );
+  const routingCtx = () => ({ routing: new RoutingData(pool, accounts, notify), audit: new AuditLog(pool), actor: ACTOR, out });
   const [sub, ...args] = rest;
   try {
     switch (command) {
@@ -492,7 +496,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
         } catch (err) {
           throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
         }
-        const r = await new TariffRepository(pool, undefined, { maxCallSeconds: ctx.config.maxCallSeconds }).importCsv(id!, name!, currency!, csv);
+        const r = await new TariffRepository(pool, undefined, { maxCallSeconds: ctx.config.maxCallSeconds, notify }).importCsv(id!, name!, currency!, csv);
         if ('errors' in r) {
           if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
           else process.stderr.write(`${r.errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`).join('\n')}\nnothing was imported\n`);

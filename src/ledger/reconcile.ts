@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { dayIn, timeZoneOfCountry } from '../billing/balance/account-day.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { decodeEvent } from './stream-event.ts';
 
@@ -63,13 +64,25 @@ export async function reconcile(pool: pg.Pool, redis: Redis, store: BalanceStore
 export async function rebuildBalances(pool: pg.Pool, redis: Redis, store: BalanceStore, now = new Date()): Promise<number> {
   const unwritten = await unwrittenDeltas(redis, store);
   const open = await store.openReservations();
-  const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  const { rows: spent } = await pool.query<{ accountId: number; spent: string }>(
-    `select account_id as "accountId", (-sum(amount))::text as spent from ledger_entries
-      where kind = 'call' and occurred_at >= $1 group by account_id`,
-    [dayStart],
+  // today's spend is counted from midnight in each account's time zone (account-day.ts): the last
+  // 50 hours of call debits in quarter-hour buckets (every zone offset is a multiple of 15 minutes),
+  // each bucket kept when it falls on the account's today
+  const { rows: spent } = await pool.query<{ accountId: number; bucket: string; spent: string }>(
+    `select account_id as "accountId", (floor(extract(epoch from occurred_at) / 900) * 900000)::bigint::text as bucket,
+            (-sum(amount))::text as spent
+       from ledger_entries where kind = 'call' and occurred_at >= $1 group by 1, 2`,
+    [new Date(now.getTime() - 50 * 3_600_000)],
   );
-  const spentBy = new Map(spent.map((r) => [r.accountId, Number(r.spent)]));
+  const spentByBucket = new Map<number, { bucket: number; spent: number }[]>();
+  for (const r of spent) {
+    const list = spentByBucket.get(r.accountId) ?? [];
+    list.push({ bucket: Number(r.bucket), spent: Number(r.spent) });
+    spentByBucket.set(r.accountId, list);
+  }
+  const spentToday = (accountId: number, zone: string): number => {
+    const today = dayIn(now.getTime(), zone);
+    return (spentByBucket.get(accountId) ?? []).filter((b) => dayIn(b.bucket, zone) === today).reduce((sum, b) => sum + b.spent, 0);
+  };
   let n = 0;
   let after = 0;
   for (;;) {
@@ -80,17 +93,19 @@ export async function rebuildBalances(pool: pg.Pool, redis: Redis, store: Balanc
       maxCalls: number;
       cap: number | null;
       status: 'active' | 'suspended' | 'closed';
+      country: string | null;
     }>(
-      `select id, balance, credit_floor as floor, max_concurrent_calls as "maxCalls", daily_spend_cap as cap, status
+      `select id, balance, credit_floor as floor, max_concurrent_calls as "maxCalls", daily_spend_cap as cap, status, country
          from accounts where id > $1 order by id limit 1000`,
       [after],
     );
     if (rows.length === 0) break;
     for (const r of rows) {
       const o = open.get(r.id) ?? { reserved: 0, calls: 0 };
+      const timeZone = timeZoneOfCountry(r.country);
       await store.syncAccount(
-        { accountId: r.id, creditFloor: r.floor, maxConcurrentCalls: r.maxCalls, dailySpendCap: r.cap, status: r.status },
-        { rebuild: { balance: r.balance + (unwritten.get(r.id) ?? 0), reserved: o.reserved, openCalls: o.calls, spentToday: spentBy.get(r.id) ?? 0 } },
+        { accountId: r.id, creditFloor: r.floor, maxConcurrentCalls: r.maxCalls, dailySpendCap: r.cap, status: r.status, timeZone },
+        { rebuild: { balance: r.balance + (unwritten.get(r.id) ?? 0), reserved: o.reserved, openCalls: o.calls, spentToday: spentToday(r.id, timeZone) } },
       );
       n++;
     }

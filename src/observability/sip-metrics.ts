@@ -19,6 +19,8 @@ export interface MetricEvents {
   pinBudgetRefusal(e: { budget: string }): void;
   answered(call: ObservedCall): void;
   settled(call: ObservedCall, result: unknown): void;
+  gatewayAttempt(e: { gatewayId: number; carrierId: string; result: string; status: number; postDialDelayMs?: number }): void;
+  gatewayCallEnded(e: { gatewayId: number; carrierId: string; seconds: number }): void;
 }
 
 /**
@@ -79,7 +81,41 @@ export function createSipMetrics(callsInProgress: () => number) {
       this.set(callsInProgress());
     },
   });
+  // per gateway: ASR = answered / attempts, ACD = answered seconds / answered, post-dial delay, failures by status
+  const gwLabels = ['carrier', 'gateway'];
+  const gwAttempts = new client.Counter({
+    name: 'softswitch_gateway_attempts_total',
+    help: 'outbound attempts per gateway by result (answered, failed, no_answer, cancelled)',
+    labelNames: [...gwLabels, 'result'],
+    registers: [registry],
+  });
+  const gwFailures = new client.Counter({
+    name: 'softswitch_gateway_failures_total',
+    help: 'failed outbound attempts per gateway by final SIP status (408 includes no response at all)',
+    labelNames: [...gwLabels, 'status'],
+    registers: [registry],
+  });
+  const gwPdd = new client.Histogram({
+    name: 'softswitch_gateway_post_dial_delay_seconds',
+    help: 'INVITE sent to the gateway until it rang (180/183) or answered',
+    labelNames: gwLabels,
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30],
+    registers: [registry],
+  });
+  const gwSeconds = new client.Counter({
+    name: 'softswitch_gateway_answered_seconds_total',
+    help: 'seconds of answered calls per gateway (ACD = this / attempts{result="answered"})',
+    labelNames: gwLabels,
+    registers: [registry],
+  });
   const events: MetricEvents = {
+    gatewayAttempt: (e) => {
+      const l = { carrier: e.carrierId, gateway: String(e.gatewayId) };
+      gwAttempts.inc({ ...l, result: e.result });
+      if (e.result === 'failed') gwFailures.inc({ ...l, status: String(e.status) });
+      if (e.postDialDelayMs !== undefined) gwPdd.observe(l, e.postDialDelayMs / 1000);
+    },
+    gatewayCallEnded: (e) => gwSeconds.inc({ carrier: e.carrierId, gateway: String(e.gatewayId) }, e.seconds),
     invite: () => invites.inc(),
     authFailure: () => authFailures.inc(),
     wrongPin: () => wrongPins.inc(),

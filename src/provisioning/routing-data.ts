@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { AccountLookup } from '../accounts/account-ports.ts';
 import type { Account } from '../accounts/account-service.ts';
 import { AppError } from '../errors.ts';
+import type { NotifyChange } from '../common/change-notices.ts';
 
 /**
  * Carriers and their gateways, access numbers and personal numbers (DIDs): the reference data
@@ -76,9 +77,11 @@ function pgError(err: unknown): unknown {
 }
 
 export class RoutingData {
+  /** `notify` pushes each change to the SIP app processes (common/change-notices.ts); it must not throw. */
   constructor(
     private readonly pool: pg.Pool,
     private readonly accounts: AccountLookup,
+    private readonly notify: NotifyChange = () => Promise.resolve(),
   ) {}
 
   async carrier(carrierId: string): Promise<Carrier> {
@@ -121,6 +124,7 @@ export class RoutingData {
     } finally {
       client.release();
     }
+    await this.notify('carriers', carrierId);
     return this.carrier(carrierId);
   }
 
@@ -128,6 +132,7 @@ export class RoutingData {
   async removeCarrier(carrierId: string): Promise<void> {
     const { rowCount } = await this.pool.query('delete from carriers where id = $1', [carrierId]);
     if (!rowCount) throw new AppError('UNKNOWN_CARRIER');
+    await this.notify('carriers', carrierId);
   }
 
   /** Adds a gateway; an auth password is stored for outbound challenges and never returned. */
@@ -149,6 +154,7 @@ export class RoutingData {
           b.authPassword ?? null,
         ],
       );
+      await this.notify('gateways', carrierId);
       return rows[0]!;
     } catch (err) {
       throw pgError(err);
@@ -158,6 +164,7 @@ export class RoutingData {
   async removeGateway(gatewayId: number): Promise<void> {
     const { rowCount } = await this.pool.query('delete from gateways where id = $1', [gatewayId]);
     if (!rowCount) throw new AppError('UNKNOWN_GATEWAY');
+    await this.notify('gateways');
   }
 
   async accessNumbers(): Promise<AccessNumber[]> {
@@ -170,12 +177,14 @@ export class RoutingData {
        on conflict (number) do update set language = excluded.language, description = excluded.description returning number, language, description`,
       [number, b.language ?? 'en', b.description ?? ''],
     );
+    await this.notify('access_numbers', number);
     return rows[0]!;
   }
 
   async removeAccessNumber(number: string): Promise<void> {
     const { rowCount } = await this.pool.query('delete from access_numbers where number = $1', [number]);
     if (!rowCount) throw new AppError('UNKNOWN_NUMBER');
+    await this.notify('access_numbers', number);
   }
 
   async dids(accountId?: number): Promise<Did[]> {
@@ -191,11 +200,13 @@ export class RoutingData {
        on conflict (number) do update set account_id = excluded.account_id, sip_username = excluded.sip_username returning ${DID}`,
       [number, account.id, sipUsername],
     );
+    await this.notify('dids', number);
     return { did: rows[0]!, account };
   }
 
   async releaseDid(number: string): Promise<void> {
     const { rowCount } = await this.pool.query('delete from dids where number = $1', [number]);
     if (!rowCount) throw new AppError('UNKNOWN_NUMBER');
+    await this.notify('dids', number);
   }
 }

@@ -1,3 +1,4 @@
+import type { GatewayAttempt } from './call/call-control.ts';
 import type { PrepaidCall } from './call/prepaid-call.ts';
 import type { IvrState } from './ivr/ivr-state.ts';
 import type { PinBudgetName } from './ivr/pin-budget.ts';
@@ -10,6 +11,10 @@ export interface CallEvents {
   bLegSent?(call: PrepaidCall, sinceInviteMs: number): void;
   /** An access-number caller's IVR entered a state. */
   ivrState?(callId: string, state: IvrState): void;
+  /** A gateway attempt ended (per-gateway ASR, post-dial delay, failures by status). */
+  gatewayAttempt?(e: GatewayAttempt): void;
+  /** A call answered by a gateway ended after `seconds` (per-gateway ACD). */
+  gatewayCallEnded?(e: { gatewayId: number; carrierId: string; seconds: number }): void;
   /** A new INVITE reached the app (calls per second). */
   invite?(): void;
   /** A SIP digest authentication failed (wrong password or unknown user). */

@@ -56,6 +56,10 @@ import { BindingStore } from './registrar/binding-store.ts';
 import { createRegisterHandler } from './registrar/register-handler.ts';
 import { Blocklist } from './routing/blocklist.ts';
 import { CarrierRepository } from './routing/carrier-repository.ts';
+import { refusalRecorder } from './guards/refusal-record.ts';
+import type { RoutingCaches } from './routing/routing-changes.ts';
+import type { GatewayAttempt } from './call/call-control.ts';
+import { GatewayHealth, optionsProbe } from './routing/gateway-health.ts';
 import { NumberDirectory } from './routing/number-directory.ts';
 import type { RoutingMode } from './routing/route-plan.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
@@ -82,6 +86,8 @@ export interface SipSettings {
   guards: { failureThreshold: number; banSeconds: number; action: 'reject' | 'drop'; accountCps: number };
   /** The access-number IVR (defaults: DEFAULT_IVR_SETTINGS). */
   ivr?: Partial<IvrSettings>;
+  /** Gateway health probes (routing/gateway-health.ts); none: every gateway is taken as up. */
+  gatewayHealth?: { intervalSeconds: number; probeTimeoutSeconds: number; downAfter: number };
   /**
    * Call-state durability: answered calls are kept in Redis with their legs' dialog state and a
    * keep-alive every `keepAliveSeconds`; a call whose keep-alive is `orphanAfterKeepAlives` times
@@ -137,6 +143,10 @@ export interface SipComponents {
   carriers: CarrierRepository;
   blocklist: Blocklist;
   numbers: ClassifyPorts;
+  /** Every cache an operator change can make stale (routing/routing-changes.ts). */
+  routingCaches: RoutingCaches;
+  /** Gateway probes, when configured; started with the SIP server connection. */
+  gatewayHealth: GatewayHealth | undefined;
   scanners: ScannerGuard;
   failures: AuthFailureGuard;
   /** The REGISTER handler (digest 401, bindings). */
@@ -159,6 +169,8 @@ function observers(e: CallEvents | undefined) {
     ...(e?.answered ? { onAnswered: (c: PrepaidCall) => e.answered!(c) } : {}),
     ...(e?.settled ? { onSettled: (c: PrepaidCall, r: unknown) => e.settled!(c, r) } : {}),
     ...(e?.bLegSent ? { onBLegSent: (c: PrepaidCall, ms: number) => e.bLegSent!(c, ms) } : {}),
+    ...(e?.gatewayAttempt ? { onGatewayAttempt: (a: GatewayAttempt) => e.gatewayAttempt!(a) } : {}),
+    ...(e?.gatewayCallEnded ? { onGatewayCallEnded: (a: { gatewayId: number; carrierId: string; seconds: number }) => e.gatewayCallEnded!(a) } : {}),
   };
 }
 
@@ -220,6 +232,16 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
           intervalMs: durability.keepAliveSeconds * 1000,
         })
       : undefined;
+  const gatewayHealth = s.gatewayHealth
+    ? new GatewayHealth(() => carriers.carriers(), optionsProbe(srf as unknown as Parameters<typeof optionsProbe>[0]), redis, {
+        namespace: s.namespace,
+        intervalMs: s.gatewayHealth.intervalSeconds * 1000,
+        probeTimeoutMs: s.gatewayHealth.probeTimeoutSeconds * 1000,
+        downAfter: s.gatewayHealth.downAfter,
+        clock,
+        log: log.child({ component: 'sip.routing.health' }),
+      })
+    : undefined;
   // one rating / authorisation / routing / supervision / settling path for device and access-number calls
   const control = new CallControl({
     credit: deps.credit,
@@ -227,7 +249,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     clock,
     ...(registry && durability ? { durable: { registry, owner: self, keepAliveMs: durability.keepAliveSeconds * 1000 } } : {}),
     tariff: (id) => deps.tariffs.load(id),
-    carriers: () => carriers.carriers(),
+    carriers: async () => (gatewayHealth ? gatewayHealth.usable(await carriers.carriers()) : carriers.carriers()),
     isBlocked: (d) => blocklist.isBlocked(d),
     ...settledAnswered,
     settings: {
@@ -324,6 +346,8 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     bindings,
     carriers,
     blocklist,
+    routingCaches: { carriers, blocklist, numbers, tariffs: deps.tariffs },
+    gatewayHealth,
     numbers: { carrierForAddress: (address) => carriers.carrierForAddress(address), accessNumber: (e164) => numbers.accessNumber(e164) },
     scanners: new ScannerGuard(),
     failures,
@@ -338,7 +362,16 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       maxContacts: s.registrar.maxContacts,
     }),
     admission: new InviteAdmission(deps.events?.invite ? { onInvite: () => deps.events!.invite!() } : {}),
-    rate: { record: () => callCounter.record(), check: (accountId) => callRate.check(accountId) },
+    rate: {
+      record: () => callCounter.record(),
+      check: (accountId) => callRate.check(accountId),
+      refused: refusalRecorder({
+        currency: async (id) => (await accounts.get(id)).currency,
+        control,
+        clock,
+        log: log.child({ component: 'sip.guards' }),
+      }),
+    },
     callTypes: {
       device: deviceCallType({
         authenticate: (req, res) => authenticateInvite(req, res, authenticator, failures),

@@ -18,6 +18,7 @@ import { acceptCall } from './invite/accept-call.ts';
 import { authenticateCaller } from './invite/authenticate-caller.ts';
 import { classifyInvite } from './invite/classify-invite.ts';
 import { rateCalls } from './invite/rate-calls.ts';
+import { listenForRoutingChanges } from './routing/routing-changes.ts';
 import { refuseAccessNumberOffCarrier } from './invite/refuse-access-number-off-carrier.ts';
 import { requireCallId } from './invite/require-call-id.ts';
 import { routeCall } from './invite/route-call.ts';
@@ -98,6 +99,7 @@ export function createSipApp(c: SipComponents) {
         });
         srf.connect({ host: s.drachtio.host, port: s.drachtio.port, secret: s.drachtio.secret });
         reaper?.start();
+        c.gatewayHealth?.start();
         srf.on('error', (err: Error) => log.warn({ err: err.message }, 'SIP server connection error'));
       });
     },
@@ -115,6 +117,10 @@ export function createSipApp(c: SipComponents) {
         if (done) log.info({ callId: cmd.callId, accountId: cmd.accountId, requestedBy: cmd.requestedBy }, 'call hung up on request');
       });
       await subscriber.subscribe(channel);
+    },
+    /** Operator changes to routing data (Redis pub/sub): every instance drops the cached copies at once. */
+    listenForChanges(subscriber: Redis): Promise<void> {
+      return listenForRoutingChanges(subscriber, s.namespace, c.routingCaches, log.child({ component: 'sip.routing' }));
     },
     /**
      * Stops taking calls (new INVITEs get 503 with Retry-After, so that the SIP server or the caller
@@ -139,6 +145,7 @@ export function createSipApp(c: SipComponents) {
     reaper,
     stop(): void {
       reaper?.stop();
+      c.gatewayHealth?.stop();
       control.stop();
       // drachtio-srf throws when the connection is down (reconnecting): there is nothing to close then
       try {

@@ -25,11 +25,13 @@ import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { EmbeddedMediaServer } from '../../src/media/embedded/embedded-media-server.ts';
 import type { PrepaidCall } from '../../src/sip/call/prepaid-call.ts';
+import type { GatewayAttempt } from '../../src/sip/call/call-control.ts';
 import type { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import type { IvrSettings } from '../../src/sip/ivr/ivr-settings.ts';
 import { composeSipApp, createSipApp } from '../../src/sip/sip-app.ts';
 import type { SipSettings } from '../../src/sip/sip-app.ts';
 import { EdgeServer } from '../../src/edge/core/edge-server.ts';
+import type { EdgeTimers } from '../../src/edge/config/edge-config.ts';
 import { startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
 import { randomPort } from './edge-apps/ports.ts';
@@ -104,6 +106,10 @@ export interface HarnessOptions {
   appLinkSendDelayMs?: number;
   /** Call-state durability (answered calls' legs in Redis, orphans ended): keep-alive every this many seconds. */
   keepAliveSeconds?: number;
+  /** Timers of the embedded SIP server instead of the short test ones (FAST_TIMERS: T1 = 50 ms). */
+  edgeTimers?: Partial<EdgeTimers>;
+  /** Gateway health probes (default: none). */
+  gatewayHealth?: SipSettings['gatewayHealth'];
 }
 
 export type { SippRun };
@@ -201,6 +207,8 @@ export class SipAppHarness {
   readonly events = new EventEmitter();
   readonly answered: PrepaidCall[] = [];
   readonly settled: PrepaidCall[] = [];
+  /** Every gateway attempt and every answered call's seconds per gateway, in order. */
+  readonly gatewayEvents: (({ kind: 'attempt' } & GatewayAttempt) | { kind: 'ended'; gatewayId: number; carrierId: string; seconds: number })[] = [];
   /** Every IVR state entered, in order. */
   readonly ivrStates: { callId: string; state: IvrState }[] = [];
   /** Every wrong PIN keyed at an access number, with the time it was found wrong. */
@@ -215,6 +223,8 @@ export class SipAppHarness {
   readonly gatewayPorts: number[] = [];
   readonly accountIds: number[] = [];
   private app!: ReturnType<typeof createSipApp>;
+  private appDeps!: Parameters<typeof composeSipApp>[0];
+  private readonly extraApps: ReturnType<typeof createSipApp>[] = [];
   private sweeper: StaleCallSweeper | undefined;
   private edgeRef!: TestEdge;
   private appLink: TcpProxy | undefined;
@@ -241,7 +251,7 @@ export class SipAppHarness {
 
   static async start(label: string, opts: HarnessOptions = {}): Promise<SipAppHarness> {
     const s = await setupServices(label, opts.redisUrl ? { redisUrl: opts.redisUrl } : {});
-    const edge = await startEdge();
+    const edge = await startEdge(opts.edgeTimers ? { timers: opts.edgeTimers } : {});
     const h = new SipAppHarness(s, opts, otherLoopback([edge.ip]));
     h.edgeRef = edge;
     const imported = await h.tariffs.importCsv('retail', 'Retail', 'GBP', TARIFF_CSV);
@@ -279,47 +289,49 @@ export class SipAppHarness {
       warnSeconds: opts.warnSeconds ?? 0,
       ...(opts.minCallSeconds ? { minCallSeconds: opts.minCallSeconds } : {}),
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
+      ...(opts.gatewayHealth ? { gatewayHealth: opts.gatewayHealth } : {}),
       ...(opts.keepAliveSeconds ? { durability: { keepAliveSeconds: opts.keepAliveSeconds, orphanAfterKeepAlives: 3 } } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
-    h.app = createSipApp(
-      composeSipApp({
-        settings,
-        log: logger,
-        pool: s.pool,
-        redis: s.redis,
-        accounts: h.accountsSvc,
-        tariffs: h.tariffs,
-        credit: h.credit,
-        balances: s.store,
-        store: s.store,
-        ...(opts.media
-          ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) }
-          : {}),
-        events: {
-          ivrState: (callId, state) => {
-            h.ivrStates.push({ callId, state });
-            h.events.emit('ivr', callId, state);
-          },
-          wrongPin: (e) => {
-            h.wrongPins.push({ ...e, at: Date.now() });
-            h.events.emit('wrong-pin');
-          },
-          pinBudgetExhausted: (e) => {
-            h.pinBudgetExhausted.push(e);
-          },
-          answered: (c) => {
-            h.answered.push(c);
-            h.events.emit('answered', c);
-          },
-          settled: (c) => {
-            h.settled.push(c);
-            h.events.emit('settled', c);
-          },
+    h.appDeps = {
+      settings,
+      log: logger,
+      pool: s.pool,
+      redis: s.redis,
+      accounts: h.accountsSvc,
+      tariffs: h.tariffs,
+      credit: h.credit,
+      balances: s.store,
+      store: s.store,
+      ...(opts.media
+        ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) }
+        : {}),
+      events: {
+        ivrState: (callId, state) => {
+          h.ivrStates.push({ callId, state });
+          h.events.emit('ivr', callId, state);
         },
-      }),
-    );
+        wrongPin: (e) => {
+          h.wrongPins.push({ ...e, at: Date.now() });
+          h.events.emit('wrong-pin');
+        },
+        pinBudgetExhausted: (e) => {
+          h.pinBudgetExhausted.push(e);
+        },
+        answered: (c) => {
+          h.answered.push(c);
+          h.events.emit('answered', c);
+        },
+        gatewayAttempt: (a) => h.gatewayEvents.push({ kind: 'attempt', ...a }),
+        gatewayCallEnded: (e) => h.gatewayEvents.push({ kind: 'ended', ...e }),
+        settled: (c) => {
+          h.settled.push(c);
+          h.events.emit('settled', c);
+        },
+      },
+    };
+    h.app = createSipApp(composeSipApp(h.appDeps));
     await h.app.connect();
     if (opts.sweeperIntervalMs !== undefined) {
       h.sweeper = new StaleCallSweeper(s.store, logger, { intervalMs: opts.sweeperIntervalMs });
@@ -483,8 +495,33 @@ export class SipAppHarness {
     });
   }
 
+  /**
+   * Another SIP app process on the same SIP server, Postgres and Redis (its own caches and
+   * guards): its answered and settled calls count in `answered`/`settled` as well, and in the
+   * returned list of its own answered calls.
+   */
+  async addApp(): Promise<{ answered: PrepaidCall[] }> {
+    const answered: PrepaidCall[] = [];
+    const app = createSipApp(
+      composeSipApp({
+        ...this.appDeps,
+        events: {
+          ...this.appDeps.events,
+          answered: (c) => {
+            answered.push(c);
+            this.appDeps.events!.answered!(c);
+          },
+        },
+      }),
+    );
+    await app.connect();
+    this.extraApps.push(app);
+    return { answered };
+  }
+
   async stop(): Promise<void> {
     this.sweeper?.stop();
+    for (const app of this.extraApps) app.stop();
     await this.app.media?.close();
     this.app.stop();
     await this.appLink?.down();

@@ -121,6 +121,36 @@ describe('edge transaction: INVITE client transaction', () => {
     expect(user.statuses()).toEqual([180, 487]);
   });
 
+  it('provisional timeout (timer P): no response at all for 3 s is reported once, retransmissions stop, Timer B still ends it', async () => {
+    const { clock, transport, layer, user } = setup();
+    layer.sendRequest(outgoing('INVITE'), UDP_TARGET, user, { provisionalTimeoutMs: 3000 });
+    await clock.advance(2999);
+    expect(user.events).toEqual([]);
+    await clock.advance(1);
+    expect(user.events).toEqual([{ type: 'timeout', timer: 'P' }]);
+    await clock.advance(29_000);
+    expect(transport.times((m) => m.kind === 'request')).toEqual([0, 500, 1500]);
+    expect(user.events).toEqual([{ type: 'timeout', timer: 'P' }, { type: 'terminated' }]);
+    expect(layer.size.client).toBe(0);
+  });
+
+  it('provisional timeout: a 100 Trying in time stops it; a provisional after it is still passed up and guarded by Timer B', async () => {
+    const { clock, layer, user } = setup();
+    const txn = layer.sendRequest(outgoing('INVITE'), UDP_TARGET, user, { provisionalTimeoutMs: 3000 });
+    layer.onMessage(answer(txn, 100), UDP_SOURCE);
+    await clock.advance(10_000);
+    expect(user.events.filter((e) => e.type === 'timeout')).toEqual([]);
+
+    const late = setup();
+    const t2 = late.layer.sendRequest(outgoing('INVITE'), UDP_TARGET, late.user, { provisionalTimeoutMs: 3000 });
+    await late.clock.advance(3000);
+    late.layer.onMessage(answer(t2, 180), UDP_SOURCE);
+    await flush();
+    expect(late.user.statuses()).toEqual([180]);
+    await late.clock.advance(32_000);
+    expect(late.layer.size.client).toBe(0);
+  });
+
   it('reports a transport failure on the first send (§17.1.4)', async () => {
     const { transport, layer, user } = setup();
     transport.failWith = new TransportError('CONNECT_FAILED', 'refused');

@@ -216,9 +216,10 @@ describe('authenticate-caller: only call types that authenticate', () => {
 });
 
 describe('rate-calls: every call counted, authenticated callers held to their rate', () => {
-  it("over the account's rate: 503 Call Rate Limit Exceeded with Retry-After: 1", async () => {
+  it("over the account's rate: 480 Call Rate Limit Exceeded with Retry-After: 1 (no failover to another server), the refusal recorded", async () => {
     let recorded = 0;
     const checked: number[] = [];
+    const refusals: unknown[] = [];
     const res = fakeResponse();
     const r = await runStep(
       rateCalls(
@@ -230,6 +231,10 @@ describe('rate-calls: every call counted, authenticated callers held to their ra
             checked.push(id);
             return Promise.resolve({ kind: 'limited' });
           },
+          refused: (_req, context, code) => {
+            refusals.push([context.identity?.accountId, code]);
+            return Promise.resolve();
+          },
         },
         silentLog,
       ),
@@ -238,8 +243,9 @@ describe('rate-calls: every call counted, authenticated callers held to their ra
       { kind: 'device', identity: { accountId: 9, username: 'bob' } },
     );
     expect(r.outcome).toBe('answered');
-    expect(res.sent).toEqual([{ status: 503, reason: 'Call Rate Limit Exceeded', headers: { 'Retry-After': '1' } }]);
+    expect(res.sent).toEqual([{ status: 480, reason: 'Call Rate Limit Exceeded', headers: { 'Retry-After': '1' } }]);
     expect([recorded, checked]).toEqual([1, [9]]);
+    expect(refusals).toEqual([[9, 'CALL_RATE_LIMITED']]);
   });
   it('within the rate, or without an authenticated caller, the call passes (and is counted)', async () => {
     let recorded = 0;

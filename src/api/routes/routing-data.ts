@@ -154,6 +154,48 @@ export function routingRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
+  const health = {
+    type: 'object',
+    properties: {
+      gatewayId: { type: 'integer' },
+      carrierId: { type: 'string' },
+      address: { type: 'string' },
+      port: { type: 'integer' },
+      up: { type: 'boolean' },
+      since: { type: 'integer' },
+      lastProbeAt: { type: 'integer' },
+      lastStatus: { type: 'integer' },
+      failures: { type: 'integer' },
+    },
+  } as const;
+  const transition = {
+    type: 'object',
+    properties: {
+      gatewayId: { type: 'integer' },
+      carrierId: { type: 'string' },
+      up: { type: 'boolean' },
+      at: { type: 'integer' },
+      lastStatus: { type: 'integer' },
+    },
+  } as const;
+  app.get(
+    '/v1/gateways/health',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: TAG,
+        summary: 'Gateway health from the OPTIONS probes: each gateway up or down (down ones are skipped by calls), and the last transitions, newest first',
+        response: {
+          200: {
+            type: 'object',
+            properties: { items: { type: 'array', items: health }, history: { type: 'array', items: transition } },
+          },
+        },
+      },
+    },
+    async () => ({ items: await ctx.gatewayHealth.states(), history: await ctx.gatewayHealth.history() }),
+  );
+
   const accessNumber = { type: 'object', properties: { number: { type: 'string' }, language: { type: 'string' }, description: { type: 'string' } } } as const;
   app.get(
     '/v1/access-numbers',

@@ -817,11 +817,13 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     if (!op) return reply;
     const t = T(req);
     const c = t.console;
-    const [carriers, numbers] = await Promise.all([
+    const [carriers, numbers, health] = await Promise.all([
       callApi<{ items: Row[] }>(web, req, 'GET', '/v1/carriers', { bearer: op.apiKey }),
       callApi<{ items: Row[] }>(web, req, 'GET', '/v1/access-numbers', { bearer: op.apiKey }),
+      callApi<{ items: Row[] }>(web, req, 'GET', '/v1/gateways/health', { bearer: op.apiKey }),
     ]);
     const cs = carriers.status === 200 ? (carriers.json.items ?? []) : [];
+    const hs = health.status === 200 ? (health.json.items ?? []) : [];
     const ns = numbers.status === 200 ? (numbers.json.items ?? []) : [];
     return show(web, req, reply, op, '/console/routing', {
       title: c.routing,
@@ -834,6 +836,20 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
                 cs.map(
                   (x) => html`<tr><td>${str(x.id)}</td><td>${str(x.name)}</td><td>${x.enabled ? t.common.yes : t.common.no}</td>
           <td>${((x.gateways as Row[] | undefined) ?? []).map((g) => str(g.address ?? g.host ?? g.uri)).join(', ')}</td><td>${((x.addresses as string[] | undefined) ?? []).join(', ')}</td></tr>`,
+                ),
+              )
+            : html`<p>${t.common.none}</p>`
+        }
+      </section>
+      <section aria-labelledby="gwh-h"><h2 id="gwh-h">${c.gatewayHealth}</h2>
+        ${
+          hs.length
+            ? table(
+                c.gatewayHealth,
+                [c.carrierId, c.gateways, c.gatewayState, c.gatewaySince, c.gatewayLastProbe],
+                hs.map(
+                  (x) => html`<tr><td>${str(x.carrierId)}</td><td>${str(x.address)}:${str(x.port)}</td><td>${x.up ? c.gatewayUp : c.gatewayDown}</td>
+          <td>${new Date(Number(x.since)).toISOString()}</td><td>${x.lastStatus === undefined ? c.noAnswer : str(x.lastStatus)}</td></tr>`,
                 ),
               )
             : html`<p>${t.common.none}</p>`

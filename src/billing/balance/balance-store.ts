@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { assertMicros } from '../money.ts';
 import { BalanceKeys, openCallMember, parseOpenCallMember } from './keys.ts';
 import { cardNumberRefusal, containsCardNumber } from '../../common/card-number.ts';
+import { dayIn } from './account-day.ts';
 
 /**
  * The live balance store: every operation is one Lua script, atomic and idempotent, and every
@@ -112,6 +113,8 @@ export interface AccountLimits {
   maxConcurrentCalls: number;
   dailySpendCap: number | null;
   status: 'active' | 'suspended' | 'closed';
+  /** IANA zone whose midnight resets the daily spend (default UTC); see account-day.ts. */
+  timeZone?: string;
 }
 
 export interface RebuildState {
@@ -190,7 +193,8 @@ export interface BalanceStoreOptions {
 
 type ScriptFn = (...args: (string | number)[]) => Promise<(string | number)[]>;
 
-const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+/** How long a process trusts the time zone it read from an account's hash (a change of country reaches it within this). */
+const ZONE_CACHE_MS = 60_000;
 const num = (v: string | number | undefined): number => Number(v ?? 0);
 const CALL_ID = /^[\x21-\x7e]{1,256}$/;
 const IDEM_KEY = /^[\x21-\x7e]{1,128}$/;
@@ -202,6 +206,8 @@ export class BalanceStore {
   private readonly creditTtl: number;
   private readonly batching: boolean;
   private readonly queues = new Map<number, QueuedOp[]>();
+  /** Each account's time zone as last read or written here (daily spend cap day, account-day.ts). */
+  private readonly zones = new Map<number, { zone: string; at: number }>();
   private flushScheduled = false;
   /** Script calls sent and operations they carried (for benchmarks and tests). */
   readonly batchStats = { scriptCalls: 0, operations: 0 };
@@ -305,9 +311,11 @@ export class BalanceStore {
       rb ? '1' : '0',
       rb?.reserved ?? 0,
       rb?.openCalls ?? 0,
-      isoDay(this.now()),
+      dayIn(this.now(), l.timeZone ?? 'UTC'),
       rb?.spentToday ?? 0,
+      l.timeZone ?? 'UTC',
     );
+    this.zones.set(l.accountId, { zone: l.timeZone ?? 'UTC', at: this.now() });
     return r as 'created' | 'updated' | 'rebuilt';
   }
 
@@ -345,7 +353,7 @@ export class BalanceStore {
       'r',
       shard,
       [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
-      [openCallMember(accountId, callId), accountId, min, want, isoDay(now), now, deadline],
+      [openCallMember(accountId, callId), accountId, min, want, await this.dayOf(accountId, now), now, deadline],
     );
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), available: num(r[2]), duplicate: false };
     if (r[0] === 'duplicate') return { ok: true, amount: num(r[1]), available: num(r[1]), duplicate: true };
@@ -362,7 +370,7 @@ export class BalanceStore {
       'e',
       shard,
       [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
-      [openCallMember(accountId, callId), min, want, isoDay(this.now()), deadline, this.now()],
+      [openCallMember(accountId, callId), min, want, await this.dayOf(accountId, this.now()), deadline, this.now()],
     );
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), totalReserved: num(r[2]) };
     const out: ExtendResult = { ok: false, reason: r[0] as RefusalReason };
@@ -385,7 +393,17 @@ export class BalanceStore {
       's',
       shard,
       [this.keys.account(accountId), this.keys.call(accountId, cdr.callId), this.keys.openCalls(shard), this.keys.stream(shard)],
-      [openCallMember(accountId, cdr.callId), accountId, cdr.cost, isoDay(now), now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId, by],
+      [
+        openCallMember(accountId, cdr.callId),
+        accountId,
+        cdr.cost,
+        await this.dayOf(accountId, now),
+        now,
+        JSON.stringify({ ...cdr, accountId }),
+        this.settledTtl,
+        cdr.callId,
+        by,
+      ],
     );
     if (r[0] === 'ok' || r[0] === 'duplicate') {
       return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
@@ -625,6 +643,18 @@ export class BalanceStore {
     return { ok: false, reason: r[0] as 'unknown_account' | 'account_closed' | 'idempotency_conflict' };
   }
 
+  /** The account's day at `ms` in its time zone (written to its hash by syncAccount; read once a minute per process). */
+  private async dayOf(accountId: number, ms: number): Promise<string> {
+    let z = this.zones.get(accountId);
+    if (z === undefined || this.now() - z.at > ZONE_CACHE_MS) {
+      const zone = (await this.redis.hget(this.keys.account(accountId), 'tz')) ?? 'UTC';
+      z = { zone, at: this.now() };
+      if (this.zones.size >= 100_000) this.zones.clear();
+      this.zones.set(accountId, z);
+    }
+    return dayIn(ms, z.zone);
+  }
+
   async get(accountId: number): Promise<LiveBalance | undefined> {
     const v = await this.redis.hmget(this.keys.account(accountId), 'bal', 'rsv', 'floor', 'calls', 'day', 'dayspent', 'status');
     if (v[0] === null) return undefined;
@@ -638,7 +668,7 @@ export class BalanceStore {
       creditFloor: floor,
       available: balance - reserved - floor,
       callsInProgress: num(v[3] ?? 0),
-      spentToday: v[4] === isoDay(this.now()) ? num(v[5] ?? 0) : 0,
+      spentToday: v[4] === (await this.dayOf(accountId, this.now())) ? num(v[5] ?? 0) : 0,
       status: v[6] ?? 'active',
     };
   }

@@ -11,6 +11,8 @@
  *   EDGE_SECRET / DRACHTIO_SECRET [--secret]  shared secret (default `admin`, as drachtio-server)
  *   EDGE_T1_MS, EDGE_T2_MS, EDGE_T4_MS [--t1 --t2 --t4]  RFC 3261 timers (500/4000/5000)
  *   EDGE_PENDING_TIMEOUT_MS [--pending-timeout]  how long a delivered request waits for the app (64000, §4.3)
+ *   EDGE_INVITE_PROVISIONAL_TIMEOUT_MS [--invite-provisional-timeout]  an app's INVITE that hears nothing, not even
+ *                        100 Trying, this long is given up: 408 to the app, no more retransmissions (3000; 0 = off)
  *   EDGE_MAX_FRAME_BYTES [--max-frame-bytes]   largest admin frame accepted (1 MiB)
  *   EDGE_MAX_SIP_BYTES   [--max-sip-bytes]     largest SIP message accepted (65535)
  *   EDGE_RATE_LIMIT_PER_SOURCE [--rate-limit]  messages per second per source IP, 0 = off (default 0)
@@ -39,6 +41,13 @@ export interface EdgeTimers {
   readonly t4Ms: number;
   /** Spec §4.3 step 7: a delivered request not answered by the app is forgotten after this (64 s). */
   readonly pendingRequestMs: number;
+  /**
+   * A proxy's `fr_timer`: an INVITE the app sends outside a dialog that gets no response at all
+   * (not even 100 Trying) this long is given up: the app gets 408 at once instead of at Timer B
+   * (32 s), retransmissions stop, and a late answer is CANCELled or ACKed and BYEd. 0 = off (as
+   * drachtio-server).
+   */
+  readonly inviteProvisionalMs: number;
 }
 
 /**
@@ -92,7 +101,7 @@ export const EDGE_DEFAULTS: EdgeConfig = Object.freeze({
   ]),
   externalIp: '',
   admin: Object.freeze({ host: '127.0.0.1', port: 9022, secret: 'admin' }),
-  timers: Object.freeze({ t1Ms: 500, t2Ms: 4000, t4Ms: 5000, pendingRequestMs: 64_000 }),
+  timers: Object.freeze({ t1Ms: 500, t2Ms: 4000, t4Ms: 5000, pendingRequestMs: 64_000, inviteProvisionalMs: 3000 }),
   maxFrameBytes: 1024 * 1024,
   maxSipMessageBytes: 65535,
   rateLimitPerSource: 0,
@@ -160,6 +169,7 @@ export function buildEdgeConfig(input: EdgeConfigInput = {}): EdgeConfig {
   int('T2', timers.t2Ms, 1, 600_000);
   int('T4', timers.t4Ms, 1, 600_000);
   int('pending request timeout', timers.pendingRequestMs, 1, 3_600_000);
+  int('INVITE provisional timeout', timers.inviteProvisionalMs, 0, 600_000);
   if (timers.t2Ms < timers.t1Ms) problems.push('T2 must not be smaller than T1');
   int('max frame bytes', cfg.maxFrameBytes, 65536, 16 * 1024 * 1024);
   int('max SIP message bytes', cfg.maxSipMessageBytes, 1024, 1024 * 1024);
@@ -195,6 +205,7 @@ const FLAG_TO_ENV: Readonly<Record<string, string>> = {
   '--t2': 'EDGE_T2_MS',
   '--t4': 'EDGE_T4_MS',
   '--pending-timeout': 'EDGE_PENDING_TIMEOUT_MS',
+  '--invite-provisional-timeout': 'EDGE_INVITE_PROVISIONAL_TIMEOUT_MS',
   '--max-frame-bytes': 'EDGE_MAX_FRAME_BYTES',
   '--max-sip-bytes': 'EDGE_MAX_SIP_BYTES',
   '--rate-limit': 'EDGE_RATE_LIMIT_PER_SOURCE',
@@ -213,6 +224,7 @@ export const EDGE_USAGE = `usage: softswitch-edge [options]
   --secret SECRET              shared secret of the control port
   --t1 MS --t2 MS --t4 MS      RFC 3261 timers
   --pending-timeout MS         how long a request waits for the app (default 64000)
+  --invite-provisional-timeout MS  give up an app's INVITE with no response at all (default 3000, 0 = off)
   --max-frame-bytes N          largest control frame (default 1048576)
   --max-sip-bytes N            largest SIP message (default 65535)
   --rate-limit N               messages/s per source IP (0 = off)
@@ -223,7 +235,7 @@ export const EDGE_USAGE = `usage: softswitch-edge [options]
   --log-level LEVEL            silent|error|warn|info|debug
 Every flag has an environment variable: EDGE_SIP_LISTEN, EDGE_EXTERNAL_IP, EDGE_ADMIN_HOST,
 EDGE_ADMIN_PORT, EDGE_SECRET (or DRACHTIO_SECRET), EDGE_T1_MS, EDGE_T2_MS, EDGE_T4_MS,
-EDGE_PENDING_TIMEOUT_MS, EDGE_MAX_FRAME_BYTES, EDGE_MAX_SIP_BYTES, EDGE_RATE_LIMIT_PER_SOURCE,
+EDGE_PENDING_TIMEOUT_MS, EDGE_INVITE_PROVISIONAL_TIMEOUT_MS, EDGE_MAX_FRAME_BYTES, EDGE_MAX_SIP_BYTES, EDGE_RATE_LIMIT_PER_SOURCE,
 EDGE_SPAMMER_USER_AGENTS, EDGE_TCP_IDLE_TIMEOUT_MS, EDGE_TCP_MAX_CONNECTIONS_PER_SOURCE,
 EDGE_TCP_MAX_CONNECTIONS, EDGE_LOG_LEVEL.`;
 
@@ -278,7 +290,7 @@ export function loadEdgeConfig(env: Readonly<Record<string, string | undefined>>
   if (adminPort !== undefined) admin.port = adminPort;
   if (values.EDGE_SECRET !== undefined) admin.secret = values.EDGE_SECRET;
   input.admin = admin;
-  const timers: { t1Ms?: number; t2Ms?: number; t4Ms?: number; pendingRequestMs?: number } = {};
+  const timers: { t1Ms?: number; t2Ms?: number; t4Ms?: number; pendingRequestMs?: number; inviteProvisionalMs?: number } = {};
   const t1 = num('EDGE_T1_MS');
   if (t1 !== undefined) timers.t1Ms = t1;
   const t2 = num('EDGE_T2_MS');
@@ -287,6 +299,8 @@ export function loadEdgeConfig(env: Readonly<Record<string, string | undefined>>
   if (t4 !== undefined) timers.t4Ms = t4;
   const pt = num('EDGE_PENDING_TIMEOUT_MS');
   if (pt !== undefined) timers.pendingRequestMs = pt;
+  const ipt = num('EDGE_INVITE_PROVISIONAL_TIMEOUT_MS');
+  if (ipt !== undefined) timers.inviteProvisionalMs = ipt;
   input.timers = timers;
   const mfb = num('EDGE_MAX_FRAME_BYTES');
   if (mfb !== undefined) input.maxFrameBytes = mfb;

@@ -23,6 +23,11 @@ export interface ClientRequestRecord {
   cancelled: boolean;
   /** CANCEL held until a provisional arrives (RFC 3261 §9.1). */
   heldCancel: (() => void) | undefined;
+  /**
+   * An INVITE given up for want of any response (provisional timeout, the app was told 408): a
+   * late provisional is CANCELled, a late 2xx ACKed and BYEd, nothing reaches the app.
+   */
+  abandoned?: boolean;
 }
 
 export class ClientRequestTable {

@@ -14,9 +14,14 @@ import type { ClientRequestRecord } from './client-request-table.ts';
 import type { EdgeContext } from './edge-context.ts';
 import { withoutTag } from './header-rules.ts';
 import { messageText } from './message-text.ts';
+import { AbandonedInvites } from './abandoned-invite.ts';
 
 export class ClientResponseHandler {
-  constructor(private readonly ctx: EdgeContext) {}
+  private readonly abandoned: AbandonedInvites;
+
+  constructor(private readonly ctx: EdgeContext) {
+    this.abandoned = new AbandonedInvites(ctx);
+  }
 
   userFor(record: ClientRequestRecord): ClientTransactionUser {
     return {
@@ -28,6 +33,7 @@ export class ClientResponseHandler {
   }
 
   private onResponse(record: ClientRequestRecord, response: SipResponse, transaction: ClientTransaction, source: SourceInfo): void {
+    if (record.abandoned === true) return this.abandoned.onLateResponse(record, response, transaction, source);
     const status = response.status;
     const method = record.request.method;
     if (status < 200 && record.heldCancel !== undefined) {
@@ -114,10 +120,11 @@ export class ClientResponseHandler {
     }
   }
 
-  /** Timer B/C/F → 408, transport failure → 503, both delivered like real responses (§5.6). */
-  private onGenerated(record: ClientRequestRecord, transaction: ClientTransaction, status: 408 | 503, _timer?: TimeoutTimer): void {
+  /** Timer B/C/F/P → 408, transport failure → 503, both delivered like real responses (§5.6). */
+  private onGenerated(record: ClientRequestRecord, transaction: ClientTransaction, status: 408 | 503, timer?: TimeoutTimer): void {
     if (record.finalReceived) return;
     record.finalReceived = true;
+    if (timer === 'P') record.abandoned = true;
     record.heldCancel = undefined;
     this.ctx.clientRequests.remove(record);
     const dialog = record.dialog;

@@ -70,7 +70,11 @@ export class NetworkRequestRouter implements TransactionUser {
       return this.reply(transaction, 405);
     }
     // §3.3: round-robin among connections that registered the lower-cased method; none → 503.
-    const owner = this.ctx.routes.choose(request.method.toLowerCase());
+    // An INVITE stays with the connection its Call-ID went to (the challenged INVITE and its retry).
+    const owner =
+      request.method === 'INVITE'
+        ? this.ctx.routes.choose('invite', request.callId, this.ctx.clock.now())
+        : this.ctx.routes.choose(request.method.toLowerCase());
     if (owner === undefined) return this.reply(transaction, 503);
     const txnId = randomUUID();
     const record: ServerRequestRecord = {

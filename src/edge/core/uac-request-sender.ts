@@ -174,7 +174,8 @@ export class UacRequestSender {
     this.ctx.clientRequests.add(record);
     let transaction: ClientTransaction;
     try {
-      transaction = this.ctx.layer.sendRequest(record.request, target, this.responses.userFor(record));
+      const provisionalTimeoutMs = record.request.method === 'INVITE' && record.dialog === undefined ? this.ctx.config.timers.inviteProvisionalMs : 0;
+      transaction = this.ctx.layer.sendRequest(record.request, target, this.responses.userFor(record), { provisionalTimeoutMs });
     } catch (err) {
       this.ctx.clientRequests.remove(record);
       return fill(failurePayload(record.txnId === '' ? msgId : msgId, 'NOK', `Server error: ${String(err)}`));

@@ -115,7 +115,7 @@ export function ictTransition(state: IctState, event: IctEvent): IctState {
   throw new TransactionStateError('INVITE client transaction', state, event);
 }
 
-type IctTimer = 'A' | 'B' | 'C' | 'D' | 'M';
+type IctTimer = 'A' | 'B' | 'C' | 'D' | 'M' | 'P';
 
 export class InviteClientTransaction extends BaseTransaction<IctState, IctTimer> implements ClientTransaction {
   readonly kind = 'ict' as const;
@@ -129,7 +129,13 @@ export class InviteClientTransaction extends BaseTransaction<IctState, IctTimer>
   private ack: SipRequest | undefined;
   private timedOut = false;
 
-  constructor(id: string, branch: string, request: SipRequest, target: Target, ctx: TransactionContext, user: ClientTransactionUser) {
+  /**
+   * `provisionalTimeoutMs` (not in RFC 3261; a proxy's `fr_timer`): when no response at all, not
+   * even 100 Trying, arrives this long after the INVITE, the TU is told (timer `P`, it answers 408),
+   * retransmissions stop, and the transaction stays until Timer B only to absorb a late response
+   * (no CANCEL is owed without a provisional, RFC 3261 §9.1). 0 or absent: off.
+   */
+  constructor(id: string, branch: string, request: SipRequest, target: Target, ctx: TransactionContext, user: ClientTransactionUser, provisionalTimeoutMs = 0) {
     super(id, ctx, { initial: IctState.Calling, terminated: IctState.Terminated, server: false, transition: ictTransition });
     this.branch = branch;
     this.request = request;
@@ -141,6 +147,7 @@ export class InviteClientTransaction extends BaseTransaction<IctState, IctTimer>
     // timer A with a value of T1." "the client transaction MUST start timer B with a value of 64*T1".
     if (!this.reliable) this.timers.start('A', this.retransmitInterval, () => this.onTimerA());
     this.timers.start('B', ctx.timers.B, () => this.onTimerB());
+    if (provisionalTimeoutMs > 0 && provisionalTimeoutMs < ctx.timers.B) this.timers.start('P', provisionalTimeoutMs, () => this.onTimerP());
     this.sent = this.transmit(request);
   }
 
@@ -155,9 +162,12 @@ export class InviteClientTransaction extends BaseTransaction<IctState, IctTimer>
       case IctState.Proceeding:
         this.timers.stop('A');
         this.timers.stop('B');
+        this.timers.stop('P');
         if (event === 'provisional') {
           // Timer C is (re)started by every provisional response (§16.6 step 11, §16.7 step 2).
           if (!this.timedOut) this.timers.start('C', this.ctx.timers.C, () => this.onTimerC());
+          // the TU already gave up (Timer C or P) and CANCELs: Timer B guards the wait for the 487
+          else this.timers.start('B', this.ctx.timers.B, () => this.onTimerB());
         } else {
           this.timers.stop('C');
         }
@@ -200,6 +210,14 @@ export class InviteClientTransaction extends BaseTransaction<IctState, IctTimer>
     this.timers.clear();
     if (!this.timedOut) this.user.onTimeout(this, 'B');
     this.terminate();
+  }
+
+  /** Timer P: nothing heard from the target yet; stop retransmitting and tell the TU (see the constructor). */
+  private onTimerP(): void {
+    if (this.currentState !== IctState.Calling || this.timedOut) return;
+    this.timedOut = true;
+    this.timers.stop('A');
+    this.user.onTimeout(this, 'P');
   }
 
   /**

@@ -42,6 +42,8 @@ export interface SendRequestOptions {
    * which must carry the INVITE's branch, §9.1).
    */
   readonly via?: 'add' | 'keep';
+  /** INVITE only: give up when not even 100 Trying arrived this long after sending (see InviteClientTransaction). */
+  readonly provisionalTimeoutMs?: number;
 }
 
 type AnyServer = InviteServerTransaction | NonInviteServerTransaction;
@@ -165,7 +167,7 @@ export class TransactionLayer implements TransportUser {
     const key = clientKey(branch, request.method);
     const txn =
       request.method === 'INVITE'
-        ? new InviteClientTransaction(key, branch, request, target, this.ctx, user)
+        ? new InviteClientTransaction(key, branch, request, target, this.ctx, user, options.provisionalTimeoutMs)
         : new NonInviteClientTransaction(key, branch, request, target, this.ctx, user);
     if (!txn.terminated) this.clients.set(key, txn);
     return txn;

@@ -60,7 +60,8 @@ export interface ClientTransaction {
 }
 
 /** Which RFC timer ended a transaction without a response. */
-export type TimeoutTimer = 'B' | 'C' | 'F' | 'H' | 'NoFinal';
+/** `P`: no response at all to an INVITE within its provisional timeout (see InviteClientTransaction). */
+export type TimeoutTimer = 'B' | 'C' | 'F' | 'H' | 'P' | 'NoFinal';
 
 /** Reports about one client transaction (given to TransactionLayer.sendRequest). */
 export interface ClientTransactionUser {

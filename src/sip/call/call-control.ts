@@ -51,11 +51,23 @@ export interface CallControlDeps {
   onAnswered?: (call: PrepaidCall) => void;
   /** Called with every finished call (for metrics and tests). */
   onSettled?: (call: PrepaidCall, result: unknown) => void;
+  /** Called after every gateway attempt, and with an answered call's seconds when it ends (per-gateway metrics). */
+  onGatewayAttempt?: (e: GatewayAttempt) => void;
+  onGatewayCallEnded?: (e: { gatewayId: number; carrierId: string; seconds: number }) => void;
   /**
    * Call-state durability: every answered call's legs are kept in this registry with a keep-alive
    * every `keepAliveMs`, so that another process can end the call if this one dies (OrphanReaper).
    */
   durable?: { registry: LiveCallRegistry; owner: string; keepAliveMs: number };
+}
+
+/** One try of one gateway: how it ended, its final status, and the post-dial delay (INVITE sent → 180/183 or answer). */
+export interface GatewayAttempt {
+  gatewayId: number;
+  carrierId: string;
+  result: 'answered' | 'failed' | 'no_answer' | 'cancelled';
+  status: number;
+  postDialDelayMs?: number;
 }
 
 export type Authorised = { ok: true; rate: Rate; maxSeconds: number; coveredSeconds: number; routes: RouteAttempt[] };
@@ -127,6 +139,8 @@ const KEEP_ALIVE_LIMIT_MS = 15 * 60_000;
 export class CallControl {
   /** Answered calls this process supervises, by account and Call-ID: what ends each one on request. */
   private readonly live = new Map<string, Map<number, LiveCall>>();
+  /** The route each answered call went over, until it is settled (its seconds count for that gateway). */
+  private readonly answeredVia = new WeakMap<PrepaidCall, RouteAttempt>();
   /** Sign-of-life timers of authorised calls not answered yet. */
   private readonly keepAlives = new Map<PrepaidCall, TimerHandle>();
   /** Answered calls written to the live-call registry, by registry member. */
@@ -291,10 +305,21 @@ export class CallControl {
       let timer: TimerHandle | undefined;
       let timedOut = false;
       let rang = false;
+      let sentAt: number | undefined;
+      let pdd: number | undefined;
+      const report = (result: GatewayAttempt['result'], status: number) =>
+        this.deps.onGatewayAttempt?.({
+          gatewayId: route.gateway.id,
+          carrierId: route.carrierId,
+          result,
+          status,
+          ...(pdd !== undefined ? { postDialDelayMs: pdd } : {}),
+        });
       try {
         const value = await attempt(
           route,
           (cancel) => {
+            sentAt = this.clock.now();
             timer = this.clock.setTimeout(() => {
               timedOut = true;
               try {
@@ -305,10 +330,14 @@ export class CallControl {
             }, this.deps.settings.noAnswerTimeoutMs);
           },
           () => {
+            if (!rang && sentAt !== undefined) pdd = this.clock.now() - sentAt;
             rang = true;
           },
         );
         if (timer !== undefined) this.clock.clearTimeout(timer);
+        if (pdd === undefined && sentAt !== undefined) pdd = this.clock.now() - sentAt;
+        report('answered', 200);
+        this.answeredVia.set(call, route);
         call.to(CallState.Answered);
         call.answerTime = this.clock.now();
         call.sipCode = 200;
@@ -325,6 +354,7 @@ export class CallControl {
           { carrier: route.carrierId, gateway: route.gateway.id, status, attempt: i + 1, rang },
           timedOut && rang ? 'no answer' : 'outbound attempt failed',
         );
+        report(cancelled() || status === 487 ? 'cancelled' : timedOut && rang ? 'no_answer' : 'failed', status);
         if (cancelled()) return markCancelled();
         if (timedOut && rang) {
           const [noAnswer, noAnswerReason] = sipStatusOf('NO_ANSWER');
@@ -466,6 +496,11 @@ export class CallControl {
       const r = await this.deps.credit.settle(call.facts.accountId, call.rate, call.cdr());
       call.to(CallState.Settled);
       log.info({ disposition: call.disposition, result: r }, 'call settled');
+      const via = this.answeredVia.get(call);
+      if (via && call.answerTime !== null && call.endTime !== null) {
+        this.answeredVia.delete(call);
+        this.deps.onGatewayCallEnded?.({ gatewayId: via.gateway.id, carrierId: via.carrierId, seconds: Math.max(0, call.endTime - call.answerTime) / 1000 });
+      }
       if (r.ok && r.correctedSweep) log.warn({ cost: r.debited }, 'a sweeper had settled this live call; its settlement was replaced by this one');
       this.deps.onSettled?.(call, r);
     } catch (err) {

@@ -58,6 +58,13 @@ export class NumberDirectory {
     );
   }
 
+  /** Drops the cached access numbers, personal numbers and their devices (an operator change). */
+  invalidate(): void {
+    this.access.clear();
+    this.dids.clear();
+    this.devices.clear();
+  }
+
   /** The access number `e164` (an IVR entry point), if it is one. */
   async accessNumber(e164: string): Promise<AccessNumber | undefined> {
     return (await this.access.get('all')).get(e164);
