@@ -5,8 +5,6 @@
  * erasure of the mails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxWorker } from '../../src/mail/outbox-worker.ts';
-import { SmtpTransport } from '../../src/mail/smtp-transport.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 import { body, harness } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
@@ -39,21 +37,7 @@ async function mailsTo(email: string) {
 }
 
 async function deliver(): Promise<void> {
-  const worker = new OutboxWorker(
-    h.ctx.outbox,
-    new SmtpTransport({
-      host: '127.0.0.1',
-      port: sink.port,
-      security: 'none',
-      rejectUnauthorized: true,
-      user: '',
-      password: '',
-      from: 'noreply@softswitch.test',
-    }),
-    { pollMs: 50, batchSize: 50 },
-  );
-  await worker.runOnce();
-  await worker.stop();
+  await sink.deliver(h.ctx.outbox);
 }
 
 describe('mails of an account’s events', () => {

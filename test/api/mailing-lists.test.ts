@@ -4,8 +4,6 @@
  * changes nothing, a forged token nothing either; the next send skips the person.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxWorker } from '../../src/mail/outbox-worker.ts';
-import { SmtpTransport } from '../../src/mail/smtp-transport.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 import { body, expectProblem, harness } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
@@ -22,13 +20,7 @@ afterAll(async () => {
 });
 
 async function deliver(): Promise<void> {
-  const worker = new OutboxWorker(
-    h.ctx.outbox,
-    new SmtpTransport({ host: '127.0.0.1', port: sink.port, security: 'none', rejectUnauthorized: true, user: '', password: '', from: 'news@softswitch.test' }),
-    { pollMs: 50, batchSize: 50 },
-  );
-  await worker.runOnce();
-  await worker.stop();
+  await sink.deliver(h.ctx.outbox, 'news@softswitch.test');
 }
 
 describe('mailing lists that honour opt-out', () => {

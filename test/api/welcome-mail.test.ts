@@ -3,8 +3,6 @@
  * and the access numbers, and no password: a one-time link to choose one, which works once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxWorker } from '../../src/mail/outbox-worker.ts';
-import { SmtpTransport } from '../../src/mail/smtp-transport.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 import { body, expectProblem, harness } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
@@ -31,21 +29,7 @@ describe('welcome mail', () => {
     const number = body(a).number as string;
 
     const before = sink.received.length;
-    const worker = new OutboxWorker(
-      h.ctx.outbox,
-      new SmtpTransport({
-        host: '127.0.0.1',
-        port: sink.port,
-        security: 'none',
-        rejectUnauthorized: true,
-        user: '',
-        password: '',
-        from: 'hello@softswitch.test',
-      }),
-      { pollMs: 50, batchSize: 50 },
-    );
-    await worker.runOnce();
-    await worker.stop();
+    await sink.deliver(h.ctx.outbox, 'hello@softswitch.test');
     await sink.waitFor(before + 1);
     const m = sink.received.slice(before).find((x) => x.envelopeTo[0] === 'wendy@example.test')!;
     expect(m.parsed.subject).toBe(`Welcome, Wendy Welcome: your calling account ${number}`);

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backoffSeconds, eraseMailsOf, MailOutbox } from '../../src/mail/outbox.ts';
 import { OutboxWorker } from '../../src/mail/outbox-worker.ts';
 import { Mailer } from '../../src/mail/mailer.ts';
-import { SmtpTransport } from '../../src/mail/smtp-transport.ts';
 import { renderMail } from '../../src/mail/templates.ts';
 import { setupServices } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
@@ -22,16 +21,7 @@ afterAll(async () => {
 });
 
 function transport() {
-  return new SmtpTransport({
-    host: '127.0.0.1',
-    port: sink.port,
-    security: 'none',
-    rejectUnauthorized: true,
-    user: '',
-    password: '',
-    from: 'Prepaid calling <noreply@softswitch.test>',
-    timeoutMs: 5000,
-  });
+  return sink.transport('Prepaid calling <noreply@softswitch.test>', 5000);
 }
 
 async function row(id: number) {

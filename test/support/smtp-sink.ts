@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import type { ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { MailOutbox } from '../../src/mail/outbox.ts';
+import { OutboxWorker } from '../../src/mail/outbox-worker.ts';
+import { SmtpTransport } from '../../src/mail/smtp-transport.ts';
 
 export interface Received {
   envelopeTo: string[];
@@ -25,6 +28,27 @@ export class SmtpSink {
   private server: SMTPServer | undefined;
   private waiters: { n: number; resolve: () => void }[] = [];
   port = 0;
+
+  /** The project's SMTP transport pointed at this sink (plain SMTP on loopback, no login). */
+  transport(from = 'noreply@softswitch.test', timeoutMs?: number): SmtpTransport {
+    return new SmtpTransport({
+      host: '127.0.0.1',
+      port: this.port,
+      security: 'none',
+      rejectUnauthorized: true,
+      user: '',
+      password: '',
+      from,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
+  }
+
+  /** Works the outbox once through this sink, as an API process's worker would. */
+  async deliver(outbox: MailOutbox, from?: string): Promise<void> {
+    const worker = new OutboxWorker(outbox, this.transport(from), { pollMs: 50, batchSize: 50 });
+    await worker.runOnce();
+    await worker.stop();
+  }
 
   async start(port = this.port): Promise<this> {
     this.server = new SMTPServer({

@@ -8,11 +8,11 @@
 import { createCancel, generateBranch, type SipResponse } from '../message/index.ts';
 import type { SourceInfo } from '../transport/index.ts';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.ts';
-import { Dialog, contactUri } from '../dialog/dialog.ts';
+
 import { createInDialogRequest, nextHopUri } from '../dialog/in-dialog-request.ts';
 import type { ClientRequestRecord } from './client-request-table.ts';
 import type { EdgeContext } from './edge-context.ts';
-import { withoutTag } from './header-rules.ts';
+import { uacDialogOf } from './uac-dialog.ts';
 
 const IGNORE: ClientTransactionUser = {
   onResponse: () => undefined,
@@ -40,23 +40,7 @@ export class AbandonedInvites {
 
   private async ackAndBye(record: ClientRequestRecord, response: SipResponse, transaction: ClientTransaction, source: SourceInfo): Promise<void> {
     const req = transaction.request;
-    const dialog = new Dialog({
-      role: 'uac',
-      callId: req.callId ?? '',
-      localTag: req.fromTag ?? '',
-      remoteTag: response.toTag ?? '',
-      localParty: withoutTag(req.get('from') ?? ''),
-      remoteParty: withoutTag(req.get('to') ?? ''),
-      idTag: req.fromTag ?? '',
-      localSeq: req.cseq?.seq ?? 0,
-      remoteSeq: undefined,
-      remoteTarget: contactUri(response.get('contact') ?? '') ?? req.uri,
-      routeSet: response.getAll('record-route').reverse(),
-      localContact: req.get('contact') ?? '',
-      transport: { protocol: source.protocol, connectionId: source.connectionId },
-      owner: record.owner,
-      inviteTxnId: '',
-    });
+    const dialog = uacDialogOf(req, response, source, record.owner, '');
     const resolved = await this.ctx.resolver.resolve(nextHopUri(dialog), dialog.transport);
     if (!resolved.ok) return;
     const ack = createInDialogRequest(dialog, 'ACK', req.cseq?.seq ?? 0);

@@ -8,11 +8,11 @@
 import { createResponse, generateTag, type SipResponse } from '../message/index.ts';
 import type { SourceInfo } from '../transport/index.ts';
 import type { ClientTransaction, ClientTransactionUser, TimeoutTimer } from '../transaction/index.ts';
-import { Dialog, DialogState, contactUri } from '../dialog/dialog.ts';
+import { DialogState } from '../dialog/dialog.ts';
 import { sipPayload } from '../wire/server-frames.ts';
 import type { ClientRequestRecord } from './client-request-table.ts';
 import type { EdgeContext } from './edge-context.ts';
-import { withoutTag } from './header-rules.ts';
+import { uacDialogOf } from './uac-dialog.ts';
 import { messageText } from './message-text.ts';
 import { AbandonedInvites } from './abandoned-invite.ts';
 
@@ -89,23 +89,7 @@ export class ClientResponseHandler {
     const ok = status >= 200;
     if (dialog === undefined && (ok || reliable) && response.toTag !== undefined) {
       const req = transaction.request;
-      dialog = new Dialog({
-        role: 'uac',
-        callId: req.callId ?? '',
-        localTag: req.fromTag ?? '',
-        remoteTag: response.toTag,
-        localParty: withoutTag(req.get('from') ?? ''),
-        remoteParty: withoutTag(req.get('to') ?? ''),
-        idTag: req.fromTag ?? '',
-        localSeq: req.cseq?.seq ?? 0,
-        remoteSeq: undefined,
-        remoteTarget: contactUri(response.get('contact') ?? '') ?? req.uri,
-        routeSet: response.getAll('record-route').reverse(),
-        localContact: req.get('contact') ?? '',
-        transport: { protocol: source.protocol, connectionId: source.connectionId },
-        owner: record.owner,
-        inviteTxnId: record.txnId,
-      });
+      dialog = uacDialogOf(req, response, source, record.owner, record.txnId);
       this.ctx.dialogs.get(dialog.id)?.transition(DialogState.Terminated);
       this.ctx.dialogs.add(dialog);
       record.dialog = dialog;
