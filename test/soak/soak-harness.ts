@@ -181,6 +181,9 @@ export class SoakHarness {
       LOG_LEVEL: 'info',
       // the tests find each process's calls by the Call-IDs it logs; masked, they name no call
       LOG_PERSONAL_DATA: 'full',
+      // the carriers are sipp call scenarios started per test: an OPTIONS probe would be an unexpected
+      // message that ends one (gateway health has its own test, test/e2e/sip-gateway-health.test.ts)
+      GATEWAY_PROBE_INTERVAL_SECONDS: '0',
       ROUTING_MODE: 'priority',
       NO_ANSWER_TIMEOUT_SECONDS: '5',
       RESERVATION_SLICE_SECONDS: '6',
