@@ -28,9 +28,9 @@ export interface BannerSettings {
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The test carrier: a sipp UAS on the demo carrier's gateway address, answering every call. */
+/** The test carrier: a sipp UAS on the demo carrier's gateway address, answering every call (-aa: and the gateway probes' OPTIONS). */
 export function carrierCommand(): string {
-  return `sipp -sn uas -i ${DEMO.carrier.address} -p ${DEMO.carrier.port}`;
+  return `sipp -sn uas -aa -i ${DEMO.carrier.address} -p ${DEMO.carrier.port}`;
 }
 
 /** The demo device: sipp dials FIRST_CALL.dialled with the demo SIP credentials (digest MD5), talks 5 s, hangs up. */

@@ -13,7 +13,7 @@ export const DEMO = {
   sipUsername: 'demo1000',
   credit: 10_000_000, // 10.00 GBP in micro-units
   accessNumber: '+442071230000',
-  // a local test carrier: run one with `sipp -sn uas -i 127.0.0.2 -p 5080`; calls from 127.0.0.2 count as carrier calls
+  // a local test carrier: run one with `sipp -sn uas -aa -i 127.0.0.2 -p 5080`; calls from 127.0.0.2 count as carrier calls
   carrier: { id: 'demo-carrier', address: '127.0.0.2', port: 5080 },
 } as const;
 

@@ -24,7 +24,7 @@ describe('the npm start banner: a first call that works as printed', () => {
   it('gives the carrier command, the device command with the SIP password quoted for the shell, and the CDR request', () => {
     const text = bannerLines(created, settings).join('\n');
     expect(text).toContain(carrierCommand());
-    expect(carrierCommand()).toBe('sipp -sn uas -i 127.0.0.2 -p 5080');
+    expect(carrierCommand()).toBe('sipp -sn uas -aa -i 127.0.0.2 -p 5080');
     expect(deviceCommand('127.0.0.1:5060', "s'ip")).toContain(`-ap 's'\\''ip'`);
     expect(text).toContain(deviceCommand('127.0.0.1:5060', "s'ip"));
     expect(text).toContain(`'http://127.0.0.1:8081/v1/cdrs?accountId=7'`);
