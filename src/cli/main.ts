@@ -559,7 +559,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
             `late call records of erased customers unlinked: ${r.lateCallRecordsUnlinked}`,
             `payment references dropped: ${r.paymentReferences.topUps} top-ups, ${r.paymentReferences.tokens} saved tokens`,
             `access-number session records deleted: ${r.ivrSessionsDeleted}; ledger call entries unnamed: ${r.ledgerCallsUnnamed}; ledger entries folded: ${r.ledgerEntriesFolded}`,
-            `audit-log entries deleted: ${r.auditEntriesDeleted}; consent events deleted: ${r.consentEventsDeleted}`,
+            `audit-log entries deleted: ${r.auditEntriesDeleted}; consent events deleted: ${r.consentEventsDeleted}; mails deleted: ${r.mailsDeleted}`,
           ].join('\n'),
           r,
         );

@@ -522,6 +522,15 @@ const SCHEMA = {
     max: 50,
     doc: "consent history older than this is deleted, except each list's latest change of a customer not erased (the evidence of the current state)",
   },
+  mailRetentionMonths: {
+    env: 'MAIL_RETENTION_MONTHS',
+    kind: 'int',
+    default: '24',
+    min: 1,
+    max: 120,
+    doc: 'mails sent (or given up on) longer ago than this are deleted with their address and bodies; mails still waiting are kept',
+  },
+
   voucherMaxAttempts: {
     env: 'VOUCHER_MAX_ATTEMPTS',
     kind: 'int',

@@ -9,6 +9,7 @@ import {
   deleteExpiredIvrSessions,
   deleteOldAuditEntries,
   deleteOldConsentEvents,
+  deleteOldMails,
   dropExpiredCdrPartitions,
   dropExpiredPaymentReferences,
   foldOldLedgerEntries,
@@ -17,7 +18,7 @@ import {
 import type { RetentionPolicy } from './retention.ts';
 
 /** Every retention job, in the order they run; a scheduled run does them all. */
-export const RETENTION_JOBS = ['cdrs', 'contacts', 'payments', 'ledger', 'audit', 'consents'] as const;
+export const RETENTION_JOBS = ['cdrs', 'contacts', 'payments', 'ledger', 'audit', 'consents', 'mail'] as const;
 export type RetentionJob = (typeof RETENTION_JOBS)[number];
 
 /** The retention jobs together, as the CLI (`softswitch retention`) and the API run them. */
@@ -44,6 +45,7 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
     ledgerEntriesFolded: number;
     auditEntriesDeleted: number;
     consentEventsDeleted: number;
+    mailsDeleted: number;
   } = {
     droppedPartitions: [],
     cdrRowsDeleted: 0,
@@ -55,6 +57,7 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
     ledgerEntriesFolded: 0,
     auditEntriesDeleted: 0,
     consentEventsDeleted: 0,
+    mailsDeleted: 0,
   };
   if (jobs.includes('cdrs')) {
     out.droppedPartitions = await dropExpiredCdrPartitions(ctx.pool, now, p.cdrMonths, ctx.log);
@@ -78,5 +81,6 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
   if (jobs.includes('ledger')) out.ledgerEntriesFolded = await foldOldLedgerEntries(ctx.pool, now, p.ledgerYears, ctx.log);
   if (jobs.includes('consents')) out.consentEventsDeleted = await deleteOldConsentEvents(ctx.pool, now, p.consentEventYears, ctx.log);
   if (jobs.includes('audit')) out.auditEntriesDeleted = await deleteOldAuditEntries(ctx.pool, now, p.auditYears, ctx.log);
+  if (jobs.includes('mail')) out.mailsDeleted = await deleteOldMails(ctx.pool, now, p.mailMonths, ctx.log);
   return out;
 }

@@ -27,6 +27,7 @@ export interface RetentionPolicy {
   ledgerYears: number;
   auditYears: number;
   consentEventYears: number;
+  mailMonths: number;
 }
 
 /** The retention periods the settings give (the API and the CLI run the same jobs with them). */
@@ -38,6 +39,7 @@ export function retentionPolicyOf(config: Config): RetentionPolicy {
     ledgerYears: config.ledgerRetentionYears,
     auditYears: config.auditRetentionYears,
     consentEventYears: config.consentEventRetentionYears,
+    mailMonths: config.mailRetentionMonths,
   };
 }
 
@@ -199,6 +201,23 @@ export async function deleteOldConsentEvents(pool: pg.Pool, now: Date, years: nu
   if (n > 0) {
     log?.info({ events: n }, 'retention: consent events deleted');
     await new AuditLog(pool).write({ actor: 'retention', action: 'retention.consent_events_deleted', detail: { events: n, years } });
+  }
+  return n;
+}
+
+/**
+ * Mails sent or given up on more than `months` months ago are deleted with their address and
+ * bodies (the outbox is the record of what we told whom; a receipt's figures stay in the ledger).
+ * Mails still waiting are never deleted here.
+ */
+export async function deleteOldMails(pool: pg.Pool, now: Date, months: number, log?: Logger): Promise<number> {
+  const r = await pool.query(`delete from mail_outbox where status in ('sent', 'failed', 'erased') and coalesce(sent_at, created_at) < $1`, [
+    monthsBefore(now, months),
+  ]);
+  const n = r.rowCount ?? 0;
+  if (n > 0) {
+    log?.info({ mails: n }, 'retention: old mails deleted');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.mails_deleted', detail: { mails: n, months } });
   }
   return n;
 }

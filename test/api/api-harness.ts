@@ -48,7 +48,7 @@ export function testSettings(namespace: string, over: Partial<ApiSettings> = {})
     durableBalanceCacheMs: 0,
     trustProxy: false,
     session: { ttlSeconds: 900, maxFailures: 5, maxFailuresPerSource: 20, windowSeconds: 900 },
-    retention: { cdrMonths: 12, contactYears: 6, paymentReferenceMonths: 24, ledgerYears: 10, auditYears: 6, consentEventYears: 6 },
+    retention: { cdrMonths: 12, contactYears: 6, paymentReferenceMonths: 24, ledgerYears: 10, auditYears: 6, consentEventYears: 6, mailMonths: 24 },
     autoTopUp: { maxAmount: 100_000_000, maxThreshold: 50_000_000, maxPerDay: 200_000_000 },
     balanceStreamIntervalMs: 50,
     vouchers: { key: 'test-voucher-key-0123456789-abcdefghijklmnop', maxPerAccount: 10, maxPerSource: 30, windowSeconds: 3600 },

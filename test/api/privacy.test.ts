@@ -300,6 +300,7 @@ describe('retention', () => {
       ledgerEntriesFolded: 0,
       auditEntriesDeleted: 0,
       consentEventsDeleted: 0,
+      mailsDeleted: 0,
     });
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).toEqual(expect.arrayContaining(['cdrs_2025_11', 'cdrs_2026_11']));
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).not.toContain('cdrs_2025_10');
@@ -319,6 +320,7 @@ describe('retention', () => {
       ledgerEntriesFolded: 0,
       auditEntriesDeleted: 0,
       consentEventsDeleted: 0,
+      mailsDeleted: 0,
     });
     expectProblem(expect, await h.call('POST', '/v1/retention/run', { key: h.keys.billing, body: {} }), 403, 'FORBIDDEN');
     expectProblem(expect, await h.call('POST', '/v1/retention/run', { body: { jobs: ['everything'] } }), 400, 'VALIDATION_FAILED');

@@ -110,6 +110,23 @@ describe('retention of the audit log and the consent history', () => {
     expect(await run(['audit', 'consents'])).toMatchObject({ auditEntriesDeleted: 0, consentEventsDeleted: 0 });
   });
 
+  it('deletes mails sent or given up on more than MAIL_RETENTION_MONTHS ago, with their address and bodies; never a mail still waiting', async () => {
+    const mail = async (key: string, status: string, at: string) =>
+      h.s.pool.query(
+        `insert into mail_outbox (idempotency_key, template, recipient, subject, body_text, status, created_at, sent_at)
+         values ($1, 'topup_receipt', 'old.mail@example.test', 'Receipt', 'body', $2, $3, case when $2 = 'sent' then $3::timestamptz end)`,
+        [key, status, at],
+      );
+    await mail('ret-sent-old', 'sent', ago(2, 0, 1));
+    await mail('ret-failed-old', 'failed', ago(2, 1));
+    await mail('ret-sent-kept', 'sent', ago(1, 11));
+    await mail('ret-queued-old', 'queued', ago(3));
+    expect(await run(['mail'])).toMatchObject({ mailsDeleted: 2 });
+    const { rows } = await h.s.pool.query("select idempotency_key from mail_outbox where idempotency_key like 'ret-%' order by idempotency_key");
+    expect(rows.map((r) => r.idempotency_key)).toEqual(['ret-queued-old', 'ret-sent-kept']);
+    expect(await run(['mail'])).toMatchObject({ mailsDeleted: 0 });
+  });
+
   it('a scheduled run does every job', async () => {
     expect(Object.keys(await run())).toEqual([
       'droppedPartitions',
@@ -122,6 +139,7 @@ describe('retention of the audit log and the consent history', () => {
       'ledgerEntriesFolded',
       'auditEntriesDeleted',
       'consentEventsDeleted',
+      'mailsDeleted',
     ]);
   });
 });

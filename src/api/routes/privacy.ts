@@ -318,5 +318,6 @@ export const retentionSchema = {
     ledgerEntriesFolded: { type: 'integer', description: 'ledger entries older than LEDGER_RETENTION_YEARS folded into one opening entry per account' },
     auditEntriesDeleted: { type: 'integer' },
     consentEventsDeleted: { type: 'integer' },
+    mailsDeleted: { type: 'integer', description: 'mails sent (or given up on) more than MAIL_RETENTION_MONTHS ago, deleted with address and bodies' },
   },
 } as const;
