@@ -1,11 +1,11 @@
 // The voucher commands of the operator CLI, run as an operator runs them, against this file's own
 // Postgres schema and Redis namespace: create (CSV once), list, redeem (once), withdraw.
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { deleteNamespace } from '../support/redis-namespace.ts';
-import { setupServices, TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
+import { cliEnvironment, runCli } from '../support/cli-process.ts';
+import { setupServices, TEST_PEPPER } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
 let s: TestServices;
@@ -13,31 +13,12 @@ let ns = '';
 let store: BalanceStore;
 let env: NodeJS.ProcessEnv;
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(env, args);
 
 beforeAll(async () => {
   s = await setupServices('clivoucher', { shards: 4 });
-  ns = s.namespace.replace(/[^A-Za-z0-9_-]/g, '_');
+  ({ env, namespace: ns } = cliEnvironment(s));
   store = new BalanceStore(s.redis, { namespace: ns, shards: 4 });
-  env = {
-    ...process.env,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: s.schema,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_NAMESPACE: ns,
-    REDIS_SHARDS: '4',
-    PIN_PEPPER: TEST_PEPPER,
-    DRACHTIO_SECRET: 'cli-test-secret',
-    SIP_NONCE_KEY: 'n'.repeat(32),
-    LOG_LEVEL: 'silent',
-    SOFTSWITCH_OPERATOR: 'ops-test',
-  };
 }, 60_000);
 
 afterAll(async () => {

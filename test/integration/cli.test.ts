@@ -1,6 +1,5 @@
 // The operator CLI run as an operator runs it (node --import tsx src/cli/main.ts), against this
 // file's own Postgres schema and Redis namespace: outputs, --json, error messages and exit codes.
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,8 +8,9 @@ import { Redis } from 'ioredis';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { parseSipCommand, sipCommandsChannel } from '../../src/sip/sip-commands.ts';
+import { cliEnvironment, runCli, type CliRun } from '../support/cli-process.ts';
 import { deleteNamespace } from '../support/redis-namespace.ts';
-import { setupServices, TEST_DATABASE_URL, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
+import { setupServices, TEST_PEPPER, TEST_REDIS_URL } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
 let s: TestServices;
@@ -18,40 +18,14 @@ let ns = '';
 let store: BalanceStore;
 let env: NodeJS.ProcessEnv;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: () => unknown;
-}
-
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...env, ...extraEnv }, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as unknown });
-    });
-  });
-}
+type Run = CliRun;
+const cli = (args: string[], extraEnv: Record<string, string> = {}): Promise<Run> => runCli(env, args, extraEnv);
 const errorOf = (r: Run) => (JSON.parse(r.stderr) as { error: { code: string; message: string } }).error;
 
 beforeAll(async () => {
   s = await setupServices('cli', { shards: 4 });
-  ns = s.namespace.replace(/[^A-Za-z0-9_-]/g, '_');
+  ({ env, namespace: ns } = cliEnvironment(s));
   store = new BalanceStore(s.redis, { namespace: ns, shards: 4 });
-  env = {
-    ...process.env,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: s.schema,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_NAMESPACE: ns,
-    REDIS_SHARDS: '4',
-    PIN_PEPPER: TEST_PEPPER,
-    DRACHTIO_SECRET: 'cli-test-secret',
-    SIP_NONCE_KEY: 'n'.repeat(32),
-    LOG_LEVEL: 'silent',
-    SOFTSWITCH_OPERATOR: 'ops-test',
-  };
 }, 60_000);
 
 afterAll(async () => {

@@ -9,8 +9,8 @@ import { AppError } from '../../errors.ts';
 import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { balanceView, streamBalanceView } from './balance-stream.ts';
-import { html } from './html.ts';
-import type { Html } from './html.ts';
+import { html } from '../../common/html.ts';
+import type { Html } from '../../common/html.ts';
 import { formatMoney, microsToDecimal, minorDigits, parseAmount } from './money-format.ts';
 import type { Texts } from './texts.ts';
 import {

@@ -10,8 +10,8 @@ import { problemHandler } from '../problem.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { balanceView, streamBalanceView } from './balance-stream.ts';
-import { html } from './html.ts';
-import type { Html } from './html.ts';
+import { html } from '../../common/html.ts';
+import type { Html } from '../../common/html.ts';
 import { formatMoney, parseAmount } from './money-format.ts';
 import type { Texts } from './texts.ts';
 import {

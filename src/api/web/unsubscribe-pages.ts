@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
-import { html } from './html.ts';
+import { html } from '../../common/html.ts';
 import { pageRoute, sendPage } from './web-kit.ts';
 import type { Web } from './web-kit.ts';
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../api-context.ts';
-import { Html, html } from './html.ts';
+import { Html, html } from '../../common/html.ts';
 import type { OperatorSessions } from '../operator-sessions.ts';
 import { securityHeaders } from './web-security.ts';
 import type { Texts } from './texts.ts';

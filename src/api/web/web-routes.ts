@@ -11,7 +11,7 @@ import { AppError } from '../../errors.ts';
 import { NUL_REFUSAL } from '../json-body.ts';
 import { notFoundHandler } from '../problem.ts';
 import { customerPages } from './customer-pages.ts';
-import { html } from './html.ts';
+import { html } from '../../common/html.ts';
 import { parseMultipart } from './multipart.ts';
 import { operatorPages } from './operator-pages.ts';
 import { T, pageRoute, sendPage } from './web-kit.ts';
