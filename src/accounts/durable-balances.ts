@@ -22,6 +22,7 @@ export class DurableBalances {
   private loadedAt = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<void> | undefined;
   private readonly now: () => number;
+  private readonly maxEntries: number;
 
   /** `ttlMs` 0 reads Postgres every time. */
   constructor(
@@ -32,8 +33,6 @@ export class DurableBalances {
     this.now = opts.now ?? Date.now;
     this.maxEntries = opts.maxEntries ?? 100_000;
   }
-
-  private readonly maxEntries: number;
 
   async get(accountId: number): Promise<DurableBalance | undefined> {
     if (this.ttlMs <= 0) {
@@ -55,7 +54,10 @@ export class DurableBalances {
   }
 
   private remember(accountId: number, v: DurableBalance | undefined): void {
-    if (this.entries.size >= this.maxEntries && !this.entries.has(accountId)) this.entries.clear();
+    if (this.entries.size >= this.maxEntries && !this.entries.has(accountId)) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value); // the account read first goes first
+    }
     this.entries.set(accountId, v);
   }
 

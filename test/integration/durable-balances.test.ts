@@ -54,6 +54,18 @@ describe('durable balances cache', () => {
     expect(await d.get(999_999_999)).toBeUndefined();
   });
 
+  it('holds at most maxEntries accounts: the one read first goes first', async () => {
+    const { pool, c } = countingPool();
+    const d = new DurableBalances(pool, 60_000, { maxEntries: 3 });
+    for (const id of ids.slice(0, 4)) await d.get(id);
+    expect(c.queries).toBe(4);
+    await d.get(ids[3]!);
+    await d.get(ids[1]!);
+    expect(c.queries).toBe(4);
+    await d.get(ids[0]!);
+    expect(c.queries).toBe(5);
+  });
+
   it('answers with the last figures while Postgres is unreachable', async () => {
     const { pool, c } = countingPool();
     let clock = 0;
