@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -22,6 +22,7 @@ import { BalanceStore } from '../../src/billing/balance/balance-store.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { deleteNamespace } from '../../test/support/redis-namespace.ts';
+import { processCpuSeconds, redisServer } from './lib/measure.ts';
 
 const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
 const seconds = arg('seconds', 10),
@@ -86,13 +87,35 @@ const load = async (port: number, duration: number, headers: Record<string, stri
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/accounts/${ids[n++ % ids.length]}/balance` }) }],
   });
 
-/** 2 s warm-up, then `seconds` measured. */
-async function measure(port: number, headers: Record<string, string>) {
+/** The pid and its descendants (the server's cluster workers). */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const tid of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.push(...processTree(Number(tid)));
+  } catch {
+    // gone, or no /proc
+  }
+  return out;
+}
+const treeCpuSeconds = (pid: number): number => processTree(pid).reduce((sum, p) => sum + (processCpuSeconds(p) ?? 0), 0);
+const redisPid = (await redisServer(redis)).pid;
+
+/**
+ * 2 s warm-up, then `seconds` measured. CPU per request: the server's processes (all of them) and
+ * redis-server over the measured run (redis-server's is server-wide: any other client's work counts).
+ */
+async function measure(port: number, headers: Record<string, string>, serverPid: number) {
   await load(port, 2, headers);
   const load1m = loadavg()[0]!;
+  const cpu0 = treeCpuSeconds(serverPid);
+  const redis0 = redisPid === undefined ? undefined : processCpuSeconds(redisPid);
   const r = await load(port, seconds, headers);
+  const cpu1 = treeCpuSeconds(serverPid);
+  const redis1 = redisPid === undefined ? undefined : processCpuSeconds(redisPid);
+  const per = (s: number) => Number(((s * 1e6) / Math.max(r.requests.total, 1)).toFixed(1));
   return {
     loadavg1mBefore: Number(load1m.toFixed(2)),
+    cpuUsPerRequest: { server: per(cpu1 - cpu0), redis: redis0 === undefined || redis1 === undefined ? null : per(redis1 - redis0) },
     requestsPerSecond: { mean: r.requests.average, p50: r.requests.p50, min: r.requests.min },
     latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
     totalRequests: r.requests.total,
@@ -113,7 +136,7 @@ async function reference(processes: number) {
     },
   );
   try {
-    return await measure(port, {});
+    return await measure(port, {}, child.pid!);
   } finally {
     await stopProcess(child);
   }
@@ -144,7 +167,7 @@ async function project(processes: number) {
     },
   );
   try {
-    return await measure(port, { authorization: `Bearer ${key}` });
+    return await measure(port, { authorization: `Bearer ${key}` }, child.pid!);
   } finally {
     await stopProcess(child);
   }
@@ -161,12 +184,17 @@ for (const processes of processCounts) {
     processes,
     api,
     reference: { before, after, requestsPerSecond: refRps, p99Ms: refP99 },
-    ratio: { requestsPerSecond: Number((api.requestsPerSecond.mean / refRps).toFixed(3)), p99: Number((api.latencyMs.p99 / Math.max(refP99, 1)).toFixed(2)) },
+    ratio: {
+      requestsPerSecond: Number((api.requestsPerSecond.mean / refRps).toFixed(3)),
+      p99: Number((api.latencyMs.p99 / Math.max(refP99, 1)).toFixed(2)),
+      // server CPU per request against the reference's lower figure: what the route's own work costs, load aside
+      cpuPerRequest: Number((api.cpuUsPerRequest.server / Math.max(Math.min(before.cpuUsPerRequest.server, after.cpuUsPerRequest.server), 0.1)).toFixed(2)),
+    },
   };
   runs.push({ ...run, goalMet: run.ratio.requestsPerSecond >= 0.8 && run.ratio.p99 <= 1.5 && api.non2xx === 0 && api.errors === 0 });
   process.stdout.write(
     `${processes} process(es): API ${api.requestsPerSecond.mean} req/s p99 ${api.latencyMs.p99} ms; bare Fastify + GET ${refRps} req/s p99 ${refP99} ms; ` +
-      `ratio ${run.ratio.requestsPerSecond} req/s, ${run.ratio.p99}x p99; load ${api.loadavg1mBefore}\n`,
+      `ratio ${run.ratio.requestsPerSecond} req/s, ${run.ratio.p99}x p99; CPU µs/request server ${api.cpuUsPerRequest.server} (reference ${before.cpuUsPerRequest.server}, ${after.cpuUsPerRequest.server}); load ${api.loadavg1mBefore}\n`,
   );
 }
 

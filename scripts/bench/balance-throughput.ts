@@ -244,12 +244,31 @@ async function runConfig(cfg: Config, redisPid: number | undefined, statsConn: R
       },
       loadavg_1m_before: round(load, 2),
       server: statsDelta(before, after, SCRIPT_STATS),
+      redis_commands_per_pair: commandsPerPair(statsDelta(before, after), done),
       verify: check,
     };
     return result;
   } finally {
     await closeEnv(env);
   }
+}
+
+/**
+ * Redis commands per pair from the commandstats delta (server-wide): script calls (EVALSHA/EVAL,
+ * each a round trip unless batched), commands run inside the scripts, and any other command (a
+ * read outside the scripts is a round trip of its own).
+ */
+function commandsPerPair(d: Record<string, { calls: number }>, pairs: number): Record<string, number> {
+  let scripts = 0,
+    inside = 0,
+    other = 0;
+  const INSIDE = new Set(['hmget', 'hset', 'hincrby', 'expire', 'zadd', 'zrem', 'xadd']);
+  for (const [name, { calls }] of Object.entries(d)) {
+    if (name === 'evalsha' || name === 'eval') scripts += calls;
+    else if (INSIDE.has(name) || name === 'hget') inside += calls;
+    else if (name !== 'info') other += calls;
+  }
+  return { script_calls: round(scripts / pairs, 3), inside_scripts: round(inside / pairs, 3), other: round(other / pairs, 3) };
 }
 
 /** Same loop with a trivial one-key script: what the client, protocol and event loop allow. */

@@ -374,7 +374,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     },
     callTypes: {
       device: deviceCallType({
-        authenticate: (req, res) => authenticateInvite(req, res, authenticator, failures),
+        authenticate: (req, res) => authenticateInvite(req, res, authenticator, failures, callRate),
         account: (id) => accounts.get(id),
         outbound,
         onNet: {

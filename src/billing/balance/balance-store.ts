@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { assertMicros } from '../money.ts';
 import { BalanceKeys, openCallMember, parseOpenCallMember } from './keys.ts';
 import { cardNumberRefusal, containsCardNumber } from '../../common/card-number.ts';
-import { dayIn } from './account-day.ts';
+import { dayAtOffset, dayIn, zoneOffset } from './account-day.ts';
 
 /**
  * The live balance store: every operation is one Lua script, atomic and idempotent, and every
@@ -24,6 +24,7 @@ const SCRIPTS = {
   ssAnswered: { file: 'answered.lua', keys: 2 },
   ssKeepAlive: { file: 'keep-alive.lua', keys: 2 },
   ssIvrSession: { file: 'ivr-session.lua', keys: 2 },
+  ssZone: { file: 'zone.lua', keys: 1 },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -193,8 +194,6 @@ export interface BalanceStoreOptions {
 
 type ScriptFn = (...args: (string | number)[]) => Promise<(string | number)[]>;
 
-/** How long a process trusts the time zone it read from an account's hash (a change of country reaches it within this). */
-const ZONE_CACHE_MS = 60_000;
 const num = (v: string | number | undefined): number => Number(v ?? 0);
 const CALL_ID = /^[\x21-\x7e]{1,256}$/;
 const IDEM_KEY = /^[\x21-\x7e]{1,128}$/;
@@ -206,8 +205,6 @@ export class BalanceStore {
   private readonly creditTtl: number;
   private readonly batching: boolean;
   private readonly queues = new Map<number, QueuedOp[]>();
-  /** Each account's time zone as last read or written here (daily spend cap day, account-day.ts). */
-  private readonly zones = new Map<number, { zone: string; at: number }>();
   private flushScheduled = false;
   /** Script calls sent and operations they carried (for benchmarks and tests). */
   readonly batchStats = { scriptCalls: 0, operations: 0 };
@@ -300,6 +297,9 @@ export class BalanceStore {
     if (l.dailySpendCap !== null) assertMicros(l.dailySpendCap, 'dailySpendCap', { nonNegative: true });
     const rb = opts.rebuild;
     const bal = assertMicros(rb?.balance ?? opts.openingBalance ?? 0, 'balance');
+    const zone = l.timeZone ?? 'UTC';
+    const now = this.now();
+    const z = zoneOffset(now, zone);
     const [r] = await this.run(
       'ssSyncAccount',
       this.keys.account(l.accountId),
@@ -311,11 +311,12 @@ export class BalanceStore {
       rb ? '1' : '0',
       rb?.reserved ?? 0,
       rb?.openCalls ?? 0,
-      dayIn(this.now(), l.timeZone ?? 'UTC'),
+      dayIn(now, zone),
       rb?.spentToday ?? 0,
-      l.timeZone ?? 'UTC',
+      zone,
+      z.offsetMs,
+      z.until,
     );
-    this.zones.set(l.accountId, { zone: l.timeZone ?? 'UTC', at: this.now() });
     return r as 'created' | 'updated' | 'rebuilt';
   }
 
@@ -349,11 +350,12 @@ export class BalanceStore {
     if (want < min) throw new RangeError('want must be >= min');
     const now = this.now();
     const shard = this.keys.shardOf(accountId);
-    const r = await this.op(
+    const r = await this.zonedOp(
+      accountId,
       'r',
       shard,
       [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
-      [openCallMember(accountId, callId), accountId, min, want, await this.dayOf(accountId, now), now, deadline],
+      [openCallMember(accountId, callId), accountId, min, want, now, deadline],
     );
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), available: num(r[2]), duplicate: false };
     if (r[0] === 'duplicate') return { ok: true, amount: num(r[1]), available: num(r[1]), duplicate: true };
@@ -366,11 +368,12 @@ export class BalanceStore {
     assertMicros(min, 'min', { nonNegative: true });
     assertMicros(want, 'want', { nonNegative: true });
     const shard = this.keys.shardOf(accountId);
-    const r = await this.op(
+    const r = await this.zonedOp(
+      accountId,
       'e',
       shard,
       [this.keys.account(accountId), this.keys.call(accountId, callId), this.keys.openCalls(shard)],
-      [openCallMember(accountId, callId), min, want, await this.dayOf(accountId, this.now()), deadline, this.now()],
+      [openCallMember(accountId, callId), min, want, deadline, this.now()],
     );
     if (r[0] === 'ok') return { ok: true, amount: num(r[1]), totalReserved: num(r[2]) };
     const out: ExtendResult = { ok: false, reason: r[0] as RefusalReason };
@@ -389,21 +392,12 @@ export class BalanceStore {
     assertMicros(cdr.cost, 'cost', { nonNegative: true });
     const now = this.now();
     const shard = this.keys.shardOf(accountId);
-    const r = await this.op(
+    const r = await this.zonedOp(
+      accountId,
       's',
       shard,
       [this.keys.account(accountId), this.keys.call(accountId, cdr.callId), this.keys.openCalls(shard), this.keys.stream(shard)],
-      [
-        openCallMember(accountId, cdr.callId),
-        accountId,
-        cdr.cost,
-        await this.dayOf(accountId, now),
-        now,
-        JSON.stringify({ ...cdr, accountId }),
-        this.settledTtl,
-        cdr.callId,
-        by,
-      ],
+      [openCallMember(accountId, cdr.callId), accountId, cdr.cost, now, JSON.stringify({ ...cdr, accountId }), this.settledTtl, cdr.callId, by],
     );
     if (r[0] === 'ok' || r[0] === 'duplicate') {
       return { ok: true, debited: num(r[1]), unrecovered: num(r[2]), balanceAfter: num(r[3]), duplicate: r[0] === 'duplicate' };
@@ -643,20 +637,33 @@ export class BalanceStore {
     return { ok: false, reason: r[0] as 'unknown_account' | 'account_closed' | 'idempotency_conflict' };
   }
 
-  /** The account's day at `ms` in its time zone (written to its hash by syncAccount; read once a minute per process). */
-  private async dayOf(accountId: number, ms: number): Promise<string> {
-    let z = this.zones.get(accountId);
-    if (z === undefined || this.now() - z.at > ZONE_CACHE_MS) {
-      const zone = (await this.redis.hget(this.keys.account(accountId), 'tz')) ?? 'UTC';
-      z = { zone, at: this.now() };
-      if (this.zones.size >= 100_000) this.zones.clear();
-      this.zones.set(accountId, z);
+  /**
+   * A reserve, extend or settle, which derives the account's day from the UTC offset in its hash. When
+   * the zone's next offset change has passed (or no offset was stored), the script changes nothing
+   * and returns 'zone_stale' with the zone: the new offset is stored and the operation runs again.
+   * (Twice a year per account in a zone with daylight saving, once a year or so otherwise.)
+   */
+  private async zonedOp(accountId: number, code: OpCode, shard: number, keys: string[], args: (string | number)[]): Promise<(string | number)[]> {
+    let r = await this.op(code, shard, keys, args);
+    for (let tries = 0; r[0] === 'zone_stale' && tries < 3; tries++) {
+      const zone = String(r[1] ?? 'UTC');
+      const z = zoneOffset(this.now(), zone);
+      await this.run('ssZone', this.keys.account(accountId), zone, z.offsetMs, z.until);
+      r = await this.op(code, shard, keys, args);
     }
-    return dayIn(ms, z.zone);
+    if (r[0] === 'zone_stale') throw new BalanceScriptError(`the UTC offset of account ${accountId}'s time zone could not be stored`);
+    return r;
+  }
+
+  /** The account's day now, from the offset in its hash (as the scripts derive it), or from its zone once that has expired. */
+  private dayFromHash(tz: string | null, off: string | null, until: string | null): string {
+    const now = this.now();
+    if (off !== null && until !== null && now < Number(until)) return dayAtOffset(now, Number(off));
+    return dayIn(now, tz ?? 'UTC');
   }
 
   async get(accountId: number): Promise<LiveBalance | undefined> {
-    const v = await this.redis.hmget(this.keys.account(accountId), 'bal', 'rsv', 'floor', 'calls', 'day', 'dayspent', 'status');
+    const v = await this.redis.hmget(this.keys.account(accountId), 'bal', 'rsv', 'floor', 'calls', 'day', 'dayspent', 'status', 'tz', 'off', 'offuntil');
     if (v[0] === null) return undefined;
     const balance = num(v[0] ?? 0),
       reserved = num(v[1] ?? 0),
@@ -668,7 +675,7 @@ export class BalanceStore {
       creditFloor: floor,
       available: balance - reserved - floor,
       callsInProgress: num(v[3] ?? 0),
-      spentToday: v[4] === (await this.dayOf(accountId, this.now())) ? num(v[5] ?? 0) : 0,
+      spentToday: v[4] === this.dayFromHash(v[7] ?? null, v[8] ?? null, v[9] ?? null) ? num(v[5] ?? 0) : 0,
       status: v[6] ?? 'active',
     };
   }

@@ -21,7 +21,7 @@ import { algorithmsFor } from './digest-offer.ts';
 import type { CredentialStore } from './credential-store.ts';
 import { digestUriMatches } from './digest-uri.ts';
 import type { NonceIssuer } from './nonce-issuer.ts';
-import type { NonceUseTracker } from './nonce-use-tracker.ts';
+import type { CallCounter, NonceUseTracker } from './nonce-use-tracker.ts';
 
 export interface DigestRequest {
   method: string;
@@ -34,10 +34,15 @@ export interface DigestRequest {
   requestUri?: string;
   /** The client's User-Agent: picks the algorithms of a challenge (digest-offer.ts). */
   userAgent?: string;
+  /**
+   * A call-rate counter of the authenticated account, raised in the same step as the nonce count
+   * (one Redis round trip) when the request is authenticated; its new value is the result's `calls`.
+   */
+  countCall?: (accountId: number) => CallCounter;
 }
 
 export type AuthResult =
-  | { kind: 'authenticated'; accountId: number; username: string; algorithm: DigestAlgorithm }
+  | { kind: 'authenticated'; accountId: number; username: string; algorithm: DigestAlgorithm; calls?: number }
   | { kind: 'challenge'; stale: boolean; challenges: string[] }
   | { kind: 'forbidden'; username: string }
   | { kind: 'malformed'; reason: string };
@@ -97,7 +102,7 @@ export class DigestAuthenticator {
       .sort((a, b) => (a.algorithm === 'SHA-256' ? 0 : 1) - (b.algorithm === 'SHA-256' ? 0 : 1));
     const chosen = supported[0];
     if (!chosen) return this.challenge(false, ua);
-    return this.verify(req.method, chosen.c, chosen.algorithm, req.requestUri, ua);
+    return this.verify(req.method, chosen.c, chosen.algorithm, req.requestUri, ua, req.countCall);
   }
 
   private async verify(
@@ -106,6 +111,7 @@ export class DigestAuthenticator {
     algorithm: DigestAlgorithm,
     requestUri: string | undefined,
     ua: string | undefined,
+    countCall: DigestRequest['countCall'],
   ): Promise<AuthResult> {
     const p = cred.params;
     const username = p.get('username');
@@ -141,7 +147,13 @@ export class DigestAuthenticator {
     if (!right || !stored) return { kind: 'forbidden', username };
 
     if (nonceCheck.kind === 'expired') return this.challenge(true, ua);
-    const fresh = await this.opts.nonceUses.accept(nonce, count, nonceCheck.remainingMs);
+    const uses = this.opts.nonceUses;
+    if (countCall !== undefined && uses.acceptAndCount !== undefined) {
+      const r = await uses.acceptAndCount(nonce, count, nonceCheck.remainingMs, stored.accountId, countCall(stored.accountId));
+      if (!r.fresh) return this.challenge(true, ua);
+      return { kind: 'authenticated', accountId: stored.accountId, username, algorithm, calls: r.calls };
+    }
+    const fresh = await uses.accept(nonce, count, nonceCheck.remainingMs, stored.accountId);
     if (!fresh) return this.challenge(true, ua);
     return { kind: 'authenticated', accountId: stored.accountId, username, algorithm };
   }

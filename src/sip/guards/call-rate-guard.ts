@@ -38,13 +38,24 @@ export class CallRateGuard {
     this.redis = redis as WithScript;
   }
 
-  /** Counts one call attempt of the account and says whether it is within the limit. */
-  async check(accountId: number): Promise<CallRateCheck> {
+  /**
+   * The account's counter for the current window (its key carries the account's hash tag, like the
+   * nonce counts: nonce-use-tracker.ts raises both in one script) and the verdict on its new value.
+   */
+  windowOf(accountId: number): { key: string; ttlMs: number; verdict(count: number): CallRateCheck } {
     const now = this.opts.now();
     const window = Math.floor(now / this.windowMs);
-    const key = `${this.opts.namespace}:sip:cps:{acct:${accountId}}:${window}`;
-    const count = await this.redis.sipCallRate(key, String(this.windowMs * 2 + 1000));
-    if (count <= this.opts.limit) return { kind: 'allowed', count };
-    return { kind: 'limited', count, retryAfterMs: (window + 1) * this.windowMs - now };
+    return {
+      key: `${this.opts.namespace}:sip:cps:{acct:${accountId}}:${window}`,
+      ttlMs: this.windowMs * 2 + 1000,
+      verdict: (count) =>
+        count <= this.opts.limit ? { kind: 'allowed', count } : { kind: 'limited', count, retryAfterMs: (window + 1) * this.windowMs - now },
+    };
+  }
+
+  /** Counts one call attempt of the account and says whether it is within the limit. */
+  async check(accountId: number): Promise<CallRateCheck> {
+    const w = this.windowOf(accountId);
+    return w.verdict(await this.redis.sipCallRate(w.key, String(w.ttlMs)));
   }
 }

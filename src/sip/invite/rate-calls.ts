@@ -16,7 +16,7 @@ export const CALL_RATE_RETRY_AFTER_SECONDS = 1;
 export interface RatePorts {
   /** Counts one new call (metrics). */
   record(): void;
-  /** The account's new-call rate check (counts this call). */
+  /** The account's new-call rate check (counts this call), unless authentication counted it (identity.callRate). */
   check(accountId: number): Promise<{ kind: string }>;
   /** Records the refusal (guards/refusal-record.ts); optional. */
   refused?: RecordRefusal;
@@ -26,7 +26,8 @@ export function rateCalls(ports: RatePorts, log: Logger): SipMiddleware {
   return inviteStep(log, async (req, res, context) => {
     ports.record();
     if (context.identity === undefined) return true;
-    const rate = await ports.check(context.identity.accountId);
+    // counted already with the digest's nonce count (one round trip) when authentication did it
+    const rate = context.identity.callRate ?? (await ports.check(context.identity.accountId));
     if (rate.kind !== 'allowed') {
       sendSipError(res, 'CALL_RATE_LIMITED', { headers: { 'Retry-After': String(CALL_RATE_RETRY_AFTER_SECONDS) } });
       await ports.refused?.(req, context, 'CALL_RATE_LIMITED');

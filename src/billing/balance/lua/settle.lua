@@ -9,15 +9,17 @@
 -- and what the sweeper debited is debited (or given back) under the same floor rule, and a
 -- correction event (id resettle:<member>) carries the owner's CDR, which replaces the sweeper's.
 -- KEYS: 1 account hash, 2 call hash, 3 open-calls zset, 4 event stream
--- ARGV: 1 open-call member (account:call id), 2 account id, 3 cost, 4 day, 5 now ms, 6 CDR json,
---       7 settled-call ttl seconds, 8 call id, 9 who settles ('owner' or 'sweeper')
-local member, cost, day, now, by = ARGV[1], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[9]
+-- ARGV: 1 open-call member (account:call id), 2 account id, 3 cost, 4 now ms, 5 CDR json,
+--       6 settled-call ttl seconds, 7 call id, 8 who settles ('owner' or 'sweeper')
+local member, cost, now, by = ARGV[1], tonumber(ARGV[3]), ARGV[4], ARGV[8]
 local c = redis.call('HMGET', KEYS[2], 'state', 'rsv', 'debit', 'unrec', 'balafter', 'by')
 local st = c[1]
 if st == 'settled' then
   if c[6] ~= 'sweeper' or by ~= 'owner' then return { 'duplicate', c[3], c[4], c[5] } end
   local a = acct_get(KEYS[1])
   if not a then return { 'unknown_account' } end
+  local day = acct_day(a, now)
+  if not day then return { 'zone_stale', a.tz } end
   local before = int(c[3])
   local room = a.bal - a.floor - a.rsv
   if room < 0 then room = 0 end
@@ -32,11 +34,13 @@ if st == 'settled' then
   redis.call('HSET', KEYS[1], 'bal', s(bal), 'day', day, 'dayspent', s(spent))
   redis.call('HSET', KEYS[2], 'by', 'owner', 'debit', s(total), 'unrec', s(unrec), 'balafter', s(bal))
   redis.call('XADD', KEYS[4], '*', 'id', 'resettle:' .. member, 'type', 'call', 'acct', ARGV[2], 'amount', s(-delta),
-    'bal', s(bal), 'ref', ARGV[8], 'ts', now, 'unrec', s(unrec), 'cdr', ARGV[6])
+    'bal', s(bal), 'ref', ARGV[7], 'ts', now, 'unrec', s(unrec), 'cdr', ARGV[5])
   return { 'corrected', s(total), s(unrec), s(bal) }
 end
 local a = acct_get(KEYS[1])
 if not a then return { 'unknown_account' } end
+local day = acct_day(a, now)
+if not day then return { 'zone_stale', a.tz } end
 local calls = a.calls
 if st == 'reserved' then
   a.rsv = a.rsv - int(c[2])
@@ -55,8 +59,8 @@ redis.call('HSET', KEYS[1], 'bal', s(bal), 'rsv', s(a.rsv), 'calls', s(calls), '
 -- the sweeper only: blanked here in the same HSET, so the settled hash holds no personal data
 redis.call('HSET', KEYS[2], 'acct', ARGV[2], 'state', 'settled', 'debit', s(debit), 'unrec', s(unrec), 'balafter', s(bal), 'rsv', '0', 'by', by,
   'facts', '', 'rate', '')
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[7]))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[6]))
 if st == 'reserved' then redis.call('ZREM', KEYS[3], member) end
 redis.call('XADD', KEYS[4], '*', 'id', 'call:' .. member, 'type', 'call', 'acct', ARGV[2], 'amount', s(-debit),
-  'bal', s(bal), 'ref', ARGV[8], 'ts', now, 'unrec', s(unrec), 'cdr', ARGV[6])
+  'bal', s(bal), 'ref', ARGV[7], 'ts', now, 'unrec', s(unrec), 'cdr', ARGV[5])
 return { 'ok', s(debit), s(unrec), s(bal) }
