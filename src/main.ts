@@ -179,7 +179,7 @@ export async function start(config: Config) {
             pinTarpitMs: config.ivrPinTarpitMs,
             warning: config.ivrWarning as 'prompt' | 'beep',
           },
-          durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3 },
+          durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3, serverLostSeconds: config.sipServerLostSeconds },
           guards: {
             failureThreshold: config.authFailureThreshold,
             banSeconds: config.authBanSeconds,

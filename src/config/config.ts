@@ -350,6 +350,14 @@ const SCHEMA = {
     max: 60,
     doc: 'how often a SIP app process marks its answered calls alive in Redis; a call not marked for three times this is ended (BYE on both legs) and settled by another process',
   },
+  sipServerLostSeconds: {
+    env: 'SIP_SERVER_LOST_SECONDS',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 3600,
+    doc: 'how long a SIP app process waits for its lost SIP server to come back before it gives its calls up: it settles them up to the moment the connection was lost and leaves their legs to a process connected to a live SIP server, which sends both a BYE',
+  },
   sweeperIntervalSeconds: {
     env: 'SWEEPER_INTERVAL_SECONDS',
     kind: 'int',
