@@ -72,6 +72,8 @@ export interface SipSettings {
   digestAlgorithms?: readonly DigestAlgorithm[];
   /** User-Agent substrings of clients also offered SHA-256 (SIP_DIGEST_SHA256_USER_AGENTS). */
   digestSha256UserAgents?: readonly string[];
+  /** SIP proxies in front of the SIP server (addresses or CIDR networks): see guards/client-address.ts. */
+  trustedProxies?: readonly string[];
   namespace: string;
   routingMode: RoutingMode;
   noAnswerTimeoutSeconds: number;

@@ -29,6 +29,7 @@ import { DEFAULT_MAX_HEADER_BYTES, refuseOversized } from './guards/size-guard.t
 import { parseSipCommand, sipCommandsChannel } from './sip-commands.ts';
 import type { SipComponents, SipErrorMiddleware } from './compose.ts';
 import type { SipMiddleware, SipRequest } from './sip-types.ts';
+import { clientAddress, identifyClient, trustedProxyList } from './guards/client-address.ts';
 
 export { composeSipApp } from './compose.ts';
 export type { SipAppDeps, SipComponents, SipSettings } from './compose.ts';
@@ -42,11 +43,12 @@ const answerKeepAlive: SipMiddleware = (_req, res) => {
 
 export function createSipApp(c: SipComponents) {
   const { settings: s, log, srf, control, outbound, media, reaper, admission, callTypes } = c;
-  const onRefused = (req: SipRequest, why: string) => log.info({ source: req.source_address, why }, 'request refused by a guard');
+  const onRefused = (req: SipRequest, why: string) => log.info({ source: clientAddress(req), why }, 'request refused by a guard');
   // the SIP server connection, lost since `since`: after SIP_SERVER_LOST_SECONDS its calls are given up (CallControl.serverLost)
   let lost: { since: number; timer: NodeJS.Timeout } | undefined;
   let stopped = false;
   const guards: SipMiddleware[] = [
+    identifyClient(s.trustedProxies?.length ? trustedProxyList(s.trustedProxies) : undefined),
     refuseOversized(s.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, onRefused),
     refuseScanners(c.scanners, { action: s.guards.action, onRefused }),
     refuseBannedSources(c.failures, { action: s.guards.action, onRefused }),

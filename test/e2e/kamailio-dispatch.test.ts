@@ -10,6 +10,7 @@
  * - a server taken away: new calls go to the survivor (an INVITE the dead server does not answer
  *   fails over within 2 s, and the probes take the server out), and the money holds.
  */
+import { createSocket } from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomLoopback, randomPort } from '../support/edge-apps/ports.ts';
 import { KamailioProcess, kamailioUnavailable } from '../support/kamailio-process.ts';
@@ -27,15 +28,23 @@ let second: Awaited<ReturnType<SipAppHarness['addServer']>>;
 let kam: KamailioProcess;
 let dev: Device;
 const deviceIp = randomLoopback();
+const kamIp = otherLoopback([deviceIp]);
+
+function otherLoopback(taken: string[]): string {
+  for (;;) {
+    const ip = randomLoopback();
+    if (!taken.includes(ip)) return ip;
+  }
+}
 /** SIP_SERVER_LOST_SECONDS: how long an app waits for its SIP server to come back before it gives up its calls. */
 const SERVER_LOST_S = 2;
 const HOLD_MS = 15_000;
 
 describe.skipIf(unavailable !== undefined)('several SIP servers behind Kamailio', () => {
   beforeAll(async () => {
-    h = await SipAppHarness.start('kamailio', { keepAliveSeconds: 1, sipServerLostSeconds: SERVER_LOST_S });
+    h = await SipAppHarness.start('kamailio', { keepAliveSeconds: 1, sipServerLostSeconds: SERVER_LOST_S, trustedProxies: [kamIp] });
     second = await h.addServer();
-    kam = new KamailioProcess({ servers: [h.edge.sipHostport, second.edge.sipHostport], probeIntervalSeconds: 1 });
+    kam = new KamailioProcess({ ip: kamIp, servers: [h.edge.sipHostport, second.edge.sipHostport], probeIntervalSeconds: 1 });
     await kam.start();
     dev = await h.device(50_000_000);
     await h.s.pool.query('insert into dids (number, account_id) values ($1, $2)', [DID, dev.account.id]);
@@ -78,8 +87,11 @@ describe.skipIf(unavailable !== undefined)('several SIP servers behind Kamailio'
     expect(spread.first + spread.second).toBe(16);
     expect(spread.first, JSON.stringify(spread)).toBeGreaterThan(0);
     expect(spread.second, JSON.stringify(spread)).toBeGreaterThan(0);
+    await h.drain();
     const cdrs = (await h.cdrs(dev.account.id)).slice(-16);
     expect(cdrs.every((c) => c.disposition === 'answered' && c.billedSeconds > 0)).toBe(true);
+    // the device's own address, read from the Via below Kamailio's (SIP_TRUSTED_PROXIES), not Kamailio's
+    expect(new Set(cdrs.map((c) => c.sourceIp))).toEqual(new Set([deviceIp]));
   }, 90_000);
 
   it('reaches a device registered through Kamailio from a call entering at either server', async () => {
@@ -97,6 +109,48 @@ describe.skipIf(unavailable !== undefined)('several SIP servers behind Kamailio'
     }
     clean(await h.run({ scenario: 'unregister.xml', ip: deviceIp, port, remote: kam.hostport, user: dev.username, password: dev.password }));
   }, 60_000);
+
+  it("bans a guessing device by its own address, not the balancer's, and goes on serving the others", async () => {
+    const attacker = otherLoopback([deviceIp, kamIp, h.carrierIp]);
+    clean(
+      await h.run({
+        scenario: 'register-refused.xml',
+        ip: attacker,
+        remote: kam.hostport,
+        user: 'guesser',
+        password: 'guess-number-n',
+        calls: 5,
+        rate: 20,
+        vars: { status: '403' },
+      }),
+    );
+    // banned now: refused at once, without a challenge
+    clean(await h.run({ scenario: 'register-once.xml', ip: attacker, remote: kam.hostport, user: dev.username, vars: { status: '403' } }));
+    // every other device behind the same balancer still gets its challenge
+    clean(await h.run({ scenario: 'register-once.xml', ip: deviceIp, remote: kam.hostport, user: dev.username, vars: { status: '401' } }));
+  }, 60_000);
+
+  it('reaches a device behind NAT at the address it registered from (its Contact names a private one)', async () => {
+    const port = randomPort();
+    clean(await h.run({ scenario: 'register-behind-nat.xml', ip: deviceIp, port, remote: kam.hostport, user: dev.username, password: dev.password }));
+    const [binding] = await h.sip.bindings.bindingsOf(`${dev.username}@sip.test`);
+    // Kamailio recorded where the REGISTER really came from in the Contact (nathelper's alias)
+    expect(binding?.uri).toBe(`sip:${dev.username}@192.168.1.10:5062;alias=${deviceIp}~${port}~1`);
+    const before = h.settled.length;
+    const answers = h.sipp({ scenario: 'device-answer-behind-proxy.xml', ip: deviceIp, port, remote: undefined, vars: { cli: '+447700900555' } });
+    const carrier = startAppSipp({ scenario: 'did-call.xml', ip: h.carrierIp, remote: second.edge.sipHostport, service: DID, timeoutSec: 20, pauseMs: 500 });
+    clean(await carrier.done, await answers.done);
+    await h.waitSettled(before + 1);
+    expect((await h.cdrs(dev.account.id)).at(-1)).toMatchObject({ kind: 'did', disposition: 'answered', device: dev.username });
+  }, 60_000);
+
+  it('drops a flooding source (pike) and goes on answering others', async () => {
+    const flood = await udpBurst(kam.ip, kam.port, randomLoopback(), 1200);
+    expect(flood.sent).toBe(1200);
+    expect(flood.answered).toBeLessThan(700);
+    const calm = await udpBurst(kam.ip, kam.port, randomLoopback(), 20);
+    expect(calm.answered).toBe(20);
+  }, 30_000);
 
   // The server's dialogs die with it. Its app (still running) gives its calls up after
   // SIP_SERVER_LOST_SECONDS: it settles them and leaves their legs in the live-call registry, where
@@ -123,7 +177,7 @@ describe.skipIf(unavailable !== undefined)('several SIP servers behind Kamailio'
     });
     await h.waitAnswered(answeredBefore + calls, 20_000);
     const onSecond = second.answered.slice(onSecondBefore).map((c) => c.facts.callId);
-        expect(onSecond.length, 'calls on the server to be killed').toBeGreaterThan(0);
+    expect(onSecond.length, 'calls on the server to be killed').toBeGreaterThan(0);
     expect(onSecond.length, 'calls on the surviving server').toBeLessThan(calls);
     const killedAt = Date.now();
     await second.kill();
@@ -149,7 +203,10 @@ describe.skipIf(unavailable !== undefined)('several SIP servers behind Kamailio'
     // its retransmissions reach sipp as "dead call" events. Every call still ended with a BYE.
     expect(c.code, `${c.errors}\n${c.stdout.slice(-2000)}`).toBe(0); // sipp exits 0 only when every call succeeded
     const events = c.errors.split('\n').filter((l) => /^\d{4}-\d\d-\d\d\t/.test(l));
-    expect(events.filter((l) => !/Dead call .* received 'BYE /.test(l)), c.errors).toEqual([]);
+    expect(
+      events.filter((l) => !/Dead call .* received 'BYE /.test(l)),
+      c.errors,
+    ).toEqual([]);
     expect(d.errors.match(/unexpected BYE/g)?.length ?? 0, d.errors).toBe(onSecond.length);
     await h.waitSettled(settledBefore + calls, 30_000);
     await h.drain();
@@ -166,3 +223,34 @@ describe.skipIf(unavailable !== undefined)('several SIP servers behind Kamailio'
     expect(spread).toEqual({ first: 4, second: 0 });
   }, 120_000);
 });
+
+/** `count` OPTIONS to Kamailio itself from one source address, as fast as the socket takes them; how many got an answer within 1 s of the last. */
+async function udpBurst(host: string, port: number, from: string, count: number): Promise<{ sent: number; answered: number }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((res) => socket.bind(0, from, () => res()));
+  const local = socket.address();
+  let answered = 0;
+  socket.on('message', (m) => {
+    if (m.toString().startsWith('SIP/2.0 200')) answered++;
+  });
+  let sent = 0;
+  for (let i = 0; i < count; i++) {
+    const msg = [
+      `OPTIONS sip:${host}:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${local.address}:${local.port};branch=z9hG4bK-flood-${i}-${Date.now()}`,
+      `From: <sip:flood@${local.address}>;tag=f${i}`,
+      `To: <sip:${host}:${port}>`,
+      `Call-ID: flood-${i}-${local.port}@${local.address}`,
+      'CSeq: 1 OPTIONS',
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    await new Promise<void>((res, rej) => socket.send(msg, port, host, (err) => (err ? rej(err) : res())));
+    sent++;
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  socket.close();
+  return { sent, answered };
+}

@@ -23,6 +23,8 @@ export function kamailioUnavailable(): string | undefined {
 }
 
 export interface KamailioOptions {
+  /** Its loopback address (default: a random one). */
+  ip?: string;
   /** `host:port` of each SIP server (UDP), dispatcher set 1. */
   servers: string[];
   probeIntervalSeconds: number;
@@ -31,12 +33,14 @@ export interface KamailioOptions {
 }
 
 export class KamailioProcess {
-  readonly ip = randomLoopback();
+  readonly ip: string;
   readonly port = randomPort();
   readonly log: string[] = [];
   private child: ChildProcess | undefined;
 
-  constructor(private readonly o: KamailioOptions) {}
+  constructor(private readonly o: KamailioOptions) {
+    this.ip = o.ip ?? randomLoopback();
+  }
 
   get hostport(): string {
     return `${this.ip}:${this.port}`;

@@ -109,6 +109,8 @@ export interface HarnessOptions {
   keepAliveSeconds?: number;
   /** With durability: SIP_SERVER_LOST_SECONDS (default 10). */
   sipServerLostSeconds?: number;
+  /** SIP_TRUSTED_PROXIES. */
+  trustedProxies?: string[];
   /** Timers of the embedded SIP server instead of the short test ones (FAST_TIMERS: T1 = 50 ms). */
   edgeTimers?: Partial<EdgeTimers>;
   /** Gateway health probes (default: none). */
@@ -286,6 +288,7 @@ export class SipAppHarness {
       nonceKey: NONCE_KEY,
       ...(opts.digestSha256UserAgents ? { digestSha256UserAgents: opts.digestSha256UserAgents } : {}),
       namespace: s.namespace,
+      ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
       routingMode: 'priority',
       noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5,
       maxCallSeconds: opts.maxCallSeconds ?? 60,
@@ -537,7 +540,13 @@ export class SipAppHarness {
    * `kill()` takes it away the way a server dies (SIGKILL: no BYE, no goodbye on the app
    * connection); its app stays up and keeps trying to reconnect, as a real one would.
    */
-  async addServer(): Promise<{ edge: { ip: string; sipHostport: string }; sip: ReturnType<typeof createSipApp>; answered: PrepaidCall[]; settled: PrepaidCall[]; kill(): Promise<void> }> {
+  async addServer(): Promise<{
+    edge: { ip: string; sipHostport: string };
+    sip: ReturnType<typeof createSipApp>;
+    answered: PrepaidCall[];
+    settled: PrepaidCall[];
+    kill(): Promise<void>;
+  }> {
     const edge = await spawnEdgeProcess('second-server');
     const answered: PrepaidCall[] = [];
     const settled: PrepaidCall[] = [];

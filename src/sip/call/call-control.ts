@@ -246,7 +246,11 @@ export class CallControl {
       since,
     );
     for (const c of calls) c.cut('server_lost', since);
-    if (calls.length > 0) log.warn({ calls: calls.length, lostAt: new Date(since).toISOString() }, 'SIP server lost: its calls were settled up to the loss and handed over for their BYEs');
+    if (calls.length > 0)
+      log.warn(
+        { calls: calls.length, lostAt: new Date(since).toISOString() },
+        'SIP server lost: its calls were settled up to the loss and handed over for their BYEs',
+      );
     return calls.length;
   }
 
@@ -539,7 +543,11 @@ export class CallControl {
 export function cutReasonHeader(reason: CutReason | 'rtp_timeout'): Record<string, string> {
   // Q.850: 16 normal clearing (credit used up, operator hang-up), 41 temporary failure (media or signalling lost), 102 timer expiry (hard maximum)
   const cause =
-    reason === 'credit_exhausted' || reason === 'hangup_requested' ? 16 : reason === 'rtp_timeout' || reason === 'signalling_lost' || reason === 'server_lost' ? 41 : 102;
+    reason === 'credit_exhausted' || reason === 'hangup_requested'
+      ? 16
+      : reason === 'rtp_timeout' || reason === 'signalling_lost' || reason === 'server_lost'
+        ? 41
+        : 102;
   return { Reason: `Q.850;cause=${cause};text="${reason}"` };
 }
 

@@ -38,7 +38,8 @@ export interface LiveCallRecord {
  * The owner writes a call at the answer, moves its score at every keep-alive and removes it when
  * the call ends. A call whose score stops moving belongs to a process that died: OrphanReaper
  * ends it. A call its owner handed over (its SIP server lost) stays when the owner ends it, marked
- * released, for a process on a live SIP server to send its legs the BYEs. Every key expires on its own after the longest possible call, so nothing is left behind.
+ * released, for a process on a live SIP server to send its legs the BYEs. Every key expires on
+ * its own after the longest possible call, so nothing is left behind.
  */
 export class LiveCallRegistry {
   private readonly index: string;

@@ -26,7 +26,21 @@ export async function spawnEdgeProcess(secret: string, logLevel = 'error'): Prom
     const sipPort = randomPort();
     const child = spawn(
       process.execPath,
-      [BIN, '--sip', `udp/${ip}:${sipPort}`, '--sip', `tcp/${ip}:${sipPort}`, '--admin-host', ip, '--admin-port', '0', '--secret', secret, '--log-level', logLevel],
+      [
+        BIN,
+        '--sip',
+        `udp/${ip}:${sipPort}`,
+        '--sip',
+        `tcp/${ip}:${sipPort}`,
+        '--admin-host',
+        ip,
+        '--admin-port',
+        '0',
+        '--secret',
+        secret,
+        '--log-level',
+        logLevel,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
