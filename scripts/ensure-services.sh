@@ -13,6 +13,8 @@ DBS=${SOFTSWITCH_DATABASES:-"softswitch softswitch_test"}
 WANT_SIPP=${WANT_SIPP:-1}
 # linphone's console client (linphonec), the second real SIP client of the tests (test/e2e/sip-real-clients.test.ts)
 WANT_LINPHONE=${WANT_LINPHONE:-1}
+# Kamailio in front of several SIP servers (test/e2e/kamailio-dispatch.test.ts runs sip-config/kamailio/kamailio.cfg)
+WANT_KAMAILIO=${WANT_KAMAILIO:-1}
 
 log() { printf '[services] %s\n' "$*" >&2; }
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -39,7 +41,12 @@ command -v pg_isready >/dev/null || need+=(postgresql postgresql-client)
 if ! command -v pg_ctlcluster >/dev/null && ! pg_ok 2>/dev/null; then need+=(postgresql); fi
 [ "$WANT_SIPP" = 1 ] && ! command -v sipp >/dev/null && need+=(sip-tester)
 [ "$WANT_LINPHONE" = 1 ] && ! command -v linphonec >/dev/null && need+=(linphone-cli)
+[ "$WANT_KAMAILIO" = 1 ] && ! command -v kamailio >/dev/null && need+=(kamailio)
 [ ${#need[@]} -gt 0 ] && apt_install $(printf '%s\n' "${need[@]}" | sort -u)
+# the package's own service would take port 5060 on every address: the tests start their own
+if [[ " ${need[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
+  systemctl disable --now kamailio >/dev/null 2>&1 || true
+fi
 
 if ! redis_ok; then
   log "starting redis-server on $REDIS_HOST:$REDIS_PORT"

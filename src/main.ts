@@ -145,6 +145,10 @@ export async function start(config: Config) {
           namespace: config.redisNamespace,
           digestAlgorithms: config.sipDigestAlgorithms.split(',').map((a) => a.trim() as 'SHA-256' | 'MD5'),
           digestSha256UserAgents: parseUserAgentList(config.sipDigestSha256UserAgents),
+          trustedProxies: config.sipTrustedProxies
+            .split(',')
+            .map((e) => e.trim())
+            .filter((e) => e !== ''),
           maxHeaderBytes: config.sipMaxHeaderBytes,
           routingMode: config.routingMode as 'least_cost' | 'priority',
           noAnswerTimeoutSeconds: config.noAnswerTimeoutSeconds,
@@ -179,7 +183,7 @@ export async function start(config: Config) {
             pinTarpitMs: config.ivrPinTarpitMs,
             warning: config.ivrWarning as 'prompt' | 'beep',
           },
-          durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3 },
+          durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3, serverLostSeconds: config.sipServerLostSeconds },
           guards: {
             failureThreshold: config.authFailureThreshold,
             banSeconds: config.authBanSeconds,

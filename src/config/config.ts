@@ -3,6 +3,7 @@
  * process.env is read here and nowhere else (the composition root passes the result down).
  * A bad or missing variable stops the process with a message naming it.
  */
+import { isIP } from 'node:net';
 
 type Kind = 'string' | 'int' | 'url' | 'secret' | 'enum' | 'bool';
 
@@ -91,6 +92,12 @@ const SCHEMA = {
     kind: 'string',
     default: '',
     doc: 'comma-separated User-Agent substrings (case-insensitive) of clients known to answer SHA-256 digest: they are challenged with SHA-256 first, then MD5',
+  },
+  sipTrustedProxies: {
+    env: 'SIP_TRUSTED_PROXIES',
+    kind: 'string',
+    default: '',
+    doc: 'comma-separated addresses or CIDR networks of the SIP proxies in front of the SIP servers (e.g. Kamailio): for requests from them, the address judged by the guards, matched against carriers and recorded in CDRs is the one the proxy received the request from (the Via below its own)',
   },
   sipMaxHeaderBytes: { env: 'SIP_MAX_HEADER_BYTES', kind: 'int', default: '8192', min: 1024, max: 65535, doc: 'requests with a larger header section get 400' },
   sipEnabled: { env: 'SIP_ENABLED', kind: 'bool', default: 'true', doc: 'run the SIP application (connects to the SIP server)' },
@@ -349,6 +356,14 @@ const SCHEMA = {
     min: 1,
     max: 60,
     doc: 'how often a SIP app process marks its answered calls alive in Redis; a call not marked for three times this is ended (BYE on both legs) and settled by another process',
+  },
+  sipServerLostSeconds: {
+    env: 'SIP_SERVER_LOST_SECONDS',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 3600,
+    doc: 'how long a SIP app process waits for its lost SIP server to come back before it gives its calls up: it settles them up to the moment the connection was lost and leaves their legs to a process connected to a live SIP server, which sends both a BYE',
   },
   sweeperIntervalSeconds: {
     env: 'SWEEPER_INTERVAL_SECONDS',
@@ -706,6 +721,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (3 * (out.callKeepAliveSeconds as number) >= (out.reservationSliceSeconds as number) + 15)
       problems.push('CALL_KEEPALIVE_SECONDS must be below a third of RESERVATION_SLICE_SECONDS + 15');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
+    for (const entry of String(out.sipTrustedProxies)
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '')) {
+      const [address, bits] = entry.split('/');
+      const family = isIP(address ?? '');
+      if (family === 0 || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 6 ? 128 : 32))))
+        problems.push(`SIP_TRUSTED_PROXIES: ${entry} is not an address or CIDR network`);
+    }
     if (env.NODE_ENV === 'production') out.deployment = 'production';
     if (out.deployment === 'production' && out.paymentProvider === 'test') {
       problems.push(

@@ -72,6 +72,8 @@ export interface SipSettings {
   digestAlgorithms?: readonly DigestAlgorithm[];
   /** User-Agent substrings of clients also offered SHA-256 (SIP_DIGEST_SHA256_USER_AGENTS). */
   digestSha256UserAgents?: readonly string[];
+  /** SIP proxies in front of the SIP server (addresses or CIDR networks): see guards/client-address.ts. */
+  trustedProxies?: readonly string[];
   namespace: string;
   routingMode: RoutingMode;
   noAnswerTimeoutSeconds: number;
@@ -93,7 +95,16 @@ export interface SipSettings {
    * keep-alive every `keepAliveSeconds`; a call whose keep-alive is `orphanAfterKeepAlives` times
    * that old has lost its process and is ended by this one (OrphanReaper). Needs `store`.
    */
-  durability?: { keepAliveSeconds: number; orphanAfterKeepAlives: number };
+  durability?: {
+    keepAliveSeconds: number;
+    orphanAfterKeepAlives: number;
+    /**
+     * How long the connection to the SIP server may stay lost before this process gives its calls
+     * up (CallControl.serverLost; default 10): the server's dialogs died with it, or can no longer
+     * be reached from here.
+     */
+    serverLostSeconds?: number;
+  };
 }
 
 export interface SipAppDeps {
@@ -160,6 +171,8 @@ export interface SipComponents {
   media: MediaServer | undefined;
   /** The ending of other processes' orphaned calls (when durability is on). */
   reaper: OrphanReaper | undefined;
+  /** How long the SIP server connection may stay lost before this process gives its calls up (when durability is on). */
+  serverLostMs: number | undefined;
 }
 
 const ACCOUNT_CACHE_MS = 5_000;
@@ -395,5 +408,6 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     outbound,
     media,
     reaper,
+    serverLostMs: registry && durability ? (durability.serverLostSeconds ?? 10) * 1000 : undefined,
   };
 }

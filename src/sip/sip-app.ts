@@ -29,6 +29,7 @@ import { DEFAULT_MAX_HEADER_BYTES, refuseOversized } from './guards/size-guard.t
 import { parseSipCommand, sipCommandsChannel } from './sip-commands.ts';
 import type { SipComponents, SipErrorMiddleware } from './compose.ts';
 import type { SipMiddleware, SipRequest } from './sip-types.ts';
+import { clientAddress, identifyClient, trustedProxyList } from './guards/client-address.ts';
 
 export { composeSipApp } from './compose.ts';
 export type { SipAppDeps, SipComponents, SipSettings } from './compose.ts';
@@ -42,8 +43,12 @@ const answerKeepAlive: SipMiddleware = (_req, res) => {
 
 export function createSipApp(c: SipComponents) {
   const { settings: s, log, srf, control, outbound, media, reaper, admission, callTypes } = c;
-  const onRefused = (req: SipRequest, why: string) => log.info({ source: req.source_address, why }, 'request refused by a guard');
+  const onRefused = (req: SipRequest, why: string) => log.info({ source: clientAddress(req), why }, 'request refused by a guard');
+  // the SIP server connection, lost since `since`: after SIP_SERVER_LOST_SECONDS its calls are given up (CallControl.serverLost)
+  let lost: { since: number; timer: NodeJS.Timeout } | undefined;
+  let stopped = false;
   const guards: SipMiddleware[] = [
+    identifyClient(s.trustedProxies?.length ? trustedProxyList(s.trustedProxies) : undefined),
     refuseOversized(s.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, onRefused),
     refuseScanners(c.scanners, { action: s.guards.action, onRefused }),
     refuseBannedSources(c.failures, { action: s.guards.action, onRefused }),
@@ -89,7 +94,26 @@ export function createSipApp(c: SipComponents) {
         srf.once('error', onError);
         // every later 'connect' is drachtio-srf's reconnect: the server may have restarted and lost our dialogs
         let connectedBefore = false;
+        srf.on('close', () => {
+          // no reaper passes and no new calls' legs through a server this process is not connected to
+          c.server.current = undefined;
+          if (lost !== undefined || stopped || c.serverLostMs === undefined || !connectedBefore) return;
+          const since = Date.now();
+          log.warn({ giveUpAfterSeconds: c.serverLostMs / 1000 }, 'connection to the SIP server lost');
+          lost = {
+            since,
+            // (kept until the next connect, so that each reconnection attempt's 'close' does not start another wait)
+            timer: setTimeout(() => {
+              control.serverLost(since, log);
+            }, c.serverLostMs),
+          };
+          lost.timer.unref();
+        });
         srf.on('connect', (_err: unknown, hostport: unknown) => {
+          if (lost !== undefined) {
+            clearTimeout(lost.timer);
+            lost = undefined;
+          }
           if (typeof hostport === 'string' && hostport !== '') c.server.current = hostport;
           if (connectedBefore) {
             log.info('reconnected to the SIP server; checking the calls in progress');
@@ -144,6 +168,8 @@ export function createSipApp(c: SipComponents) {
     /** The ending of other processes' orphaned calls (when durability is on), for tests and operations. */
     reaper,
     stop(): void {
+      stopped = true;
+      clearTimeout(lost?.timer);
       reaper?.stop();
       c.gatewayHealth?.stop();
       control.stop();

@@ -10,6 +10,11 @@ export interface SipRequest {
   readonly source_address: string;
   readonly source_port: number;
   readonly protocol: string;
+  /**
+   * The address the request is judged by when it came through a trusted SIP proxy (set by
+   * identifyClient; read it with clientAddress()).
+   */
+  client_address?: string;
   /** The request as received (drachtio-srf keeps it); absent in unit-test fakes. */
   readonly raw?: string;
   /** A header's value (repeated headers joined by commas), or undefined when absent. Name is case-insensitive. */

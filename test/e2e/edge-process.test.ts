@@ -5,65 +5,18 @@
  * a connection. Asserted by behaviour, not by duration: the process exits while a call is up and
  * while an app connection is held half-open by a peer that never closes it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import Srf from 'drachtio-srf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred } from '../support/edge-apps/edge-harness.ts';
-import { randomLoopback, randomPort } from '../support/edge-apps/ports.ts';
+import { spawnEdgeProcess, type EdgeProcess } from '../support/edge-apps/edge-process.ts';
 import { startSipp, type SippProcess } from '../support/edge-apps/sipp-runner.ts';
 import { SDP, asDialog, type SrfApp } from '../support/edge-apps/srf-views.ts';
 import { onlyOnEdge } from '../support/sip-server-under-test.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/softswitch-edge.js');
 const SECRET = 'process-test';
 
-interface EdgeProcess {
-  readonly child: ChildProcess;
-  readonly ip: string;
-  readonly sipPort: number;
-  readonly adminPort: number;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function spawnEdge(): Promise<EdgeProcess> {
-  const ip = randomLoopback();
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const sipPort = randomPort();
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        '--sip',
-        `udp/${ip}:${sipPort}`,
-        '--sip',
-        `tcp/${ip}:${sipPort}`,
-        '--admin-host',
-        ip,
-        '--admin-port',
-        '0',
-        '--secret',
-        SECRET,
-        '--log-level',
-        'error',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
-    let out = '';
-    const ready = await new Promise<number | undefined>((res) => {
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /"admin":\{"address":"[^"]+","port":(\d+)\}/.exec(out);
-        if (m) res(Number(m[1]));
-      });
-      void exited.then(() => res(undefined));
-    });
-    if (ready !== undefined) return { child, ip, sipPort, adminPort: ready, exited };
-  }
-  throw new Error('could not start the edge process');
-}
+const spawnEdge = () => spawnEdgeProcess(SECRET);
 
 async function connectApp(edge: EdgeProcess): Promise<SrfApp> {
   const srf = new Srf();

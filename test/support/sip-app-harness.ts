@@ -34,6 +34,7 @@ import { EdgeServer } from '../../src/edge/core/edge-server.ts';
 import type { EdgeTimers } from '../../src/edge/config/edge-config.ts';
 import { startEdge } from './edge-apps/edge-harness.ts';
 import type { TestEdge } from './edge-apps/edge-harness.ts';
+import { spawnEdgeProcess } from './edge-apps/edge-process.ts';
 import { randomPort } from './edge-apps/ports.ts';
 import { moneyReport } from './money-report.ts';
 import type { MoneyReport } from './money-report.ts';
@@ -106,6 +107,10 @@ export interface HarnessOptions {
   appLinkSendDelayMs?: number;
   /** Call-state durability (answered calls' legs in Redis, orphans ended): keep-alive every this many seconds. */
   keepAliveSeconds?: number;
+  /** With durability: SIP_SERVER_LOST_SECONDS (default 10). */
+  sipServerLostSeconds?: number;
+  /** SIP_TRUSTED_PROXIES. */
+  trustedProxies?: string[];
   /** Timers of the embedded SIP server instead of the short test ones (FAST_TIMERS: T1 = 50 ms). */
   edgeTimers?: Partial<EdgeTimers>;
   /** Gateway health probes (default: none). */
@@ -225,6 +230,7 @@ export class SipAppHarness {
   private app!: ReturnType<typeof createSipApp>;
   private appDeps!: Parameters<typeof composeSipApp>[0];
   private readonly extraApps: ReturnType<typeof createSipApp>[] = [];
+  private readonly extraServers: (() => Promise<void>)[] = [];
   private sweeper: StaleCallSweeper | undefined;
   private edgeRef!: TestEdge;
   private appLink: TcpProxy | undefined;
@@ -282,6 +288,7 @@ export class SipAppHarness {
       nonceKey: NONCE_KEY,
       ...(opts.digestSha256UserAgents ? { digestSha256UserAgents: opts.digestSha256UserAgents } : {}),
       namespace: s.namespace,
+      ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
       routingMode: 'priority',
       noAnswerTimeoutSeconds: opts.noAnswerTimeoutSeconds ?? 5,
       maxCallSeconds: opts.maxCallSeconds ?? 60,
@@ -290,7 +297,15 @@ export class SipAppHarness {
       ...(opts.minCallSeconds ? { minCallSeconds: opts.minCallSeconds } : {}),
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
       ...(opts.gatewayHealth ? { gatewayHealth: opts.gatewayHealth } : {}),
-      ...(opts.keepAliveSeconds ? { durability: { keepAliveSeconds: opts.keepAliveSeconds, orphanAfterKeepAlives: 3 } } : {}),
+      ...(opts.keepAliveSeconds
+        ? {
+            durability: {
+              keepAliveSeconds: opts.keepAliveSeconds,
+              orphanAfterKeepAlives: 3,
+              ...(opts.sipServerLostSeconds ? { serverLostSeconds: opts.sipServerLostSeconds } : {}),
+            },
+          }
+        : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
@@ -519,9 +534,53 @@ export class SipAppHarness {
     return { answered };
   }
 
+  /**
+   * A second SIP server with an app of its own (same Redis, Postgres and settings), as several
+   * servers run behind a SIP load balancer. The server is the edge as its own process, so that
+   * `kill()` takes it away the way a server dies (SIGKILL: no BYE, no goodbye on the app
+   * connection); its app stays up and keeps trying to reconnect, as a real one would.
+   */
+  async addServer(): Promise<{
+    edge: { ip: string; sipHostport: string };
+    sip: ReturnType<typeof createSipApp>;
+    answered: PrepaidCall[];
+    settled: PrepaidCall[];
+    kill(): Promise<void>;
+  }> {
+    const edge = await spawnEdgeProcess('second-server');
+    const answered: PrepaidCall[] = [];
+    const settled: PrepaidCall[] = [];
+    const app = createSipApp(
+      composeSipApp({
+        ...this.appDeps,
+        settings: { ...this.appDeps.settings, drachtio: { host: edge.ip, port: edge.adminPort, secret: edge.secret } },
+        events: {
+          ...this.appDeps.events,
+          answered: (c) => {
+            answered.push(c);
+            this.appDeps.events!.answered!(c);
+          },
+          settled: (c, r) => {
+            settled.push(c);
+            this.appDeps.events!.settled!(c, r);
+          },
+        },
+      }),
+    );
+    await app.connect();
+    this.extraApps.push(app);
+    const kill = async () => {
+      if (edge.child.exitCode === null && edge.child.signalCode === null) edge.child.kill('SIGKILL');
+      await edge.exited;
+    };
+    this.extraServers.push(kill);
+    return { edge, sip: app, answered, settled, kill };
+  }
+
   async stop(): Promise<void> {
     this.sweeper?.stop();
     for (const app of this.extraApps) app.stop();
+    for (const kill of this.extraServers) await kill();
     await this.app.media?.close();
     this.app.stop();
     await this.appLink?.down();

@@ -4,6 +4,7 @@ import { sendSipError } from '../sip-error.ts';
 import type { SipRequest, SipResponse } from '../sip-types.ts';
 import type { DigestAuthenticator } from './digest-authenticator.ts';
 import { repeatedHeader } from './digest-challenge.ts';
+import { clientAddress } from '../guards/client-address.ts';
 
 /** `callRate`: the account's new-call rate, counted with the nonce (one round trip) when a guard was given. */
 export type InviteIdentity = { accountId: number; username: string; callRate?: CallRateCheck };
@@ -38,7 +39,7 @@ export async function authenticateInvite(
       sendSipError(res, 'PROXY_AUTHENTICATION_REQUIRED', { headers: { 'Proxy-Authenticate': repeatedHeader('Proxy-Authenticate', r.challenges) } });
       return undefined;
     case 'forbidden':
-      await failures?.recordFailure(req.source_address, r.username);
+      await failures?.recordFailure(clientAddress(req), r.username);
       sendSipError(res, 'FORBIDDEN');
       return undefined;
     case 'malformed':

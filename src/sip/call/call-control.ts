@@ -86,7 +86,12 @@ export type DialOutcome<T> =
 export type DialAttempt<T> = (route: RouteAttempt, sent: (cancel: () => void) => void, ringing: () => void) => Promise<T>;
 
 /** How a supervised call's legs are hung up when the credit or the hard maximum runs out, and how the caller is warned. */
-export type CutReason = 'credit_exhausted' | 'max_duration' | 'hangup_requested' | 'signalling_lost';
+/**
+ * `signalling_lost`: the SIP server no longer holds the call's dialogs (it restarted); `server_lost`:
+ * the connection to the SIP server stayed lost (SIP_SERVER_LOST_SECONDS), so this process can
+ * neither hear nor end the call and gives it up (CallControl.serverLost).
+ */
+export type CutReason = 'credit_exhausted' | 'max_duration' | 'hangup_requested' | 'signalling_lost' | 'server_lost';
 
 export interface SupervisedLegs {
   hangUp(reason: CutReason): void;
@@ -102,7 +107,8 @@ export interface SupervisedLegs {
 
 /** How a supervised call is ended from outside, and asked whether its signalling survived. */
 export interface LiveCall {
-  cut(reason: Extract<CutReason, 'hangup_requested' | 'signalling_lost'>): void;
+  /** `endAt`: the instant the call is known to have been lost (the CDR ends there; never later than now). */
+  cut(reason: Extract<CutReason, 'hangup_requested' | 'signalling_lost' | 'server_lost'>, endAt?: number): void;
   stillUp?: () => Promise<boolean>;
 }
 
@@ -223,6 +229,29 @@ export class CallControl {
       if (mine?.get(accountId) === call) mine.delete(accountId);
       if (mine?.size === 0) this.live.delete(callId);
     };
+  }
+
+  /**
+   * The connection to the SIP server has been lost since `since` and did not come back in time: the
+   * server died (its dialogs with it), or it cannot be reached from here. This process can no
+   * longer hear a BYE for its calls nor send one, so it ends each of them at `since` (settled,
+   * CDR `server_lost`) and hands their legs over in the live-call registry: a process connected
+   * to a live SIP server sends both legs a BYE built from their stored state (OrphanReaper).
+   * Returns how many calls it gave up.
+   */
+  serverLost(since: number, log: Logger): number {
+    const calls = this.allLive();
+    this.deps.durable?.registry.handOver(
+      [...this.live.entries()].flatMap(([callId, byAccount]) => [...byAccount.keys()].map((accountId) => LiveCallRegistry.member(accountId, callId))),
+      since,
+    );
+    for (const c of calls) c.cut('server_lost', since);
+    if (calls.length > 0)
+      log.warn(
+        { calls: calls.length, lostAt: new Date(since).toISOString() },
+        'SIP server lost: its calls were settled up to the loss and handed over for their BYEs',
+      );
+    return calls.length;
   }
 
   /** Answered calls this process supervises now. */
@@ -465,11 +494,11 @@ export class CallControl {
       onError: (err) => log.warn({ err: (err as Error).message }, 'extending the reservation failed'),
     });
     const cutFromOutside: LiveCall = {
-      cut: (reason) => {
+      cut: (reason, endAt) => {
         if (ended) return;
-        log.info({ reason }, reason === 'signalling_lost' ? 'ending call: the SIP server lost its dialog' : 'ending call on request');
+        log.info({ reason }, cutLogMessage(reason));
         legs.hangUp(reason);
-        void end(reason);
+        void end(reason, endAt);
       },
       ...(legs.stillUp ? { stillUp: () => legs.stillUp!() } : {}),
     };
@@ -513,6 +542,18 @@ export class CallControl {
 /** The Reason header (RFC 3326) for a call the switch ended. */
 export function cutReasonHeader(reason: CutReason | 'rtp_timeout'): Record<string, string> {
   // Q.850: 16 normal clearing (credit used up, operator hang-up), 41 temporary failure (media or signalling lost), 102 timer expiry (hard maximum)
-  const cause = reason === 'credit_exhausted' || reason === 'hangup_requested' ? 16 : reason === 'rtp_timeout' || reason === 'signalling_lost' ? 41 : 102;
+  const cause =
+    reason === 'credit_exhausted' || reason === 'hangup_requested'
+      ? 16
+      : reason === 'rtp_timeout' || reason === 'signalling_lost' || reason === 'server_lost'
+        ? 41
+        : 102;
   return { Reason: `Q.850;cause=${cause};text="${reason}"` };
+}
+
+/** The log line of a call ended from outside the call itself. */
+export function cutLogMessage(reason: Extract<CutReason, 'hangup_requested' | 'signalling_lost' | 'server_lost'>): string {
+  if (reason === 'signalling_lost') return 'ending call: the SIP server lost its dialog';
+  if (reason === 'server_lost') return 'ending call: the SIP server is lost';
+  return 'ending call on request';
 }

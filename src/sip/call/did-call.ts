@@ -5,7 +5,7 @@ import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { sipStatusOf } from '../../errors.ts';
 import { sendSipError } from '../sip-error.ts';
 import type { Binding } from '../registrar/binding-store.ts';
-import { cutReasonHeader } from './call-control.ts';
+import { cutLogMessage, cutReasonHeader } from './call-control.ts';
 import type { CallControl } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
@@ -245,7 +245,7 @@ export class DidCall {
     const untrack = this.deps.control?.track(facts.callId, did.accountId, {
       cut: (reason) => {
         if (ended) return;
-        log.info({ reason }, reason === 'signalling_lost' ? 'ending call: the SIP server lost its dialog' : 'ending call on request');
+        log.info({ reason }, cutLogMessage(reason));
         const headers = cutReasonHeader(reason);
         void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
         void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);

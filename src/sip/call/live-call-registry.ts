@@ -18,6 +18,11 @@ export interface LiveCallRecord {
    * with a reservation, whose facts are kept beside it.
    */
   cdr?: string;
+  /**
+   * When the owner gave the call up because it lost its SIP server (epoch ms): the owner settled
+   * it; any process connected to a live SIP server sends its legs the BYEs.
+   */
+  released?: number;
 }
 
 /**
@@ -26,15 +31,20 @@ export interface LiveCallRecord {
  *
  *   <ns>:sip:live                       sorted set: `<account id>:<call id>` scored by the last keep-alive
  *   <ns>:sip:live:<account id>:<call id> hash: owner, legs (JSON), answered, and for a call without
- *                                        a reservation (personal number) cdr: its CDR facts (JSON)
+ *                                        a reservation (personal number) cdr: its CDR facts (JSON);
+ *                                        released: when its owner lost its SIP server and gave it up
  *   <ns>:sip:reap:<account id>:<call id> a reaper's claim (SET NX, expires)
  *
  * The owner writes a call at the answer, moves its score at every keep-alive and removes it when
  * the call ends. A call whose score stops moving belongs to a process that died: OrphanReaper
- * ends it. Every key expires on its own after the longest possible call, so nothing is left behind.
+ * ends it. A call its owner handed over (its SIP server lost) stays when the owner ends it, marked
+ * released, for a process on a live SIP server to send its legs the BYEs. Every key expires on
+ * its own after the longest possible call, so nothing is left behind.
  */
 export class LiveCallRegistry {
   private readonly index: string;
+  /** Calls to keep (marked released) rather than remove when their owner ends them: member → when the server was lost. */
+  private readonly handedOver = new Map<string, number>();
 
   constructor(
     private readonly redis: Redis,
@@ -73,7 +83,22 @@ export class LiveCallRegistry {
 
   async remove(accountId: number, callId: string): Promise<void> {
     const member = LiveCallRegistry.member(accountId, callId);
+    const released = this.handedOver.get(member);
+    if (released !== undefined) {
+      this.handedOver.delete(member);
+      // the keep-alives stop with the call: it turns stale, and a reaper on a live server takes it
+      await this.redis.hset(this.key(member), 'released', String(released));
+      return;
+    }
     await this.redis.multi().zrem(this.index, member).del(this.key(member)).exec();
+  }
+
+  /**
+   * The owner lost its SIP server at `lostAt`: when it ends these calls, they stay in the registry
+   * marked released (see remove) instead of going.
+   */
+  handOver(members: readonly string[], lostAt: number): void {
+    for (const m of members) this.handedOver.set(m, lostAt);
   }
 
   /** Calls whose last keep-alive is older than `before`, oldest first. */
@@ -99,6 +124,7 @@ export class LiveCallRegistry {
       answeredAt: Number(fields.answered),
       lastKeepAlive: Number(score),
       ...(fields.cdr ? { cdr: fields.cdr } : {}),
+      ...(fields.released ? { released: Number(fields.released) } : {}),
     };
   }
 

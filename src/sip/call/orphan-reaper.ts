@@ -31,7 +31,10 @@ export interface OrphanReaperDeps {
  * server's dialogs outlive the app connection) claims it, sends a BYE on both legs built from the
  * stored dialog state, and settles it from the answer to its last keep-alive (disposition
  * `orphaned`). A call already settled by the stale-call sweeper still gets its BYEs. Calls held
- * by another SIP server are left to the processes connected to it.
+ * by another SIP server are left to the processes connected to it, except those their owner
+ * handed over because it lost that server (CallControl.serverLost): the owner settled them, and
+ * any reaper sends their legs the BYEs through its own server (a dead server's dialogs are gone,
+ * but the devices and carriers at their ends are not).
  */
 export class OrphanReaper {
   private timer: NodeJS.Timeout | undefined;
@@ -62,33 +65,53 @@ export class OrphanReaper {
     const server = this.d.server();
     if (server === undefined) return 0;
     const now = (this.d.now ?? Date.now)();
-    let ended = 0;
+    // each claimed call is ended on its own: a leg that does not answer its BYE (up to 64·T1) holds
+    // up only its own call, not every orphan after it
+    const ending: Promise<void>[] = [];
     for (const member of await this.d.registry.staleSince(now - this.d.staleAfterMs)) {
       const call = await this.d.registry.get(member);
       if (!call) {
         await this.d.registry.forget(member);
         continue;
       }
-      if (call.owner === this.d.self || call.legs.server !== server) continue;
+      // a call its owner handed over (it lost its SIP server) is ended through any live server,
+      // the owner's own included once it is back; other stale calls by a process on their server
+      if (call.released === undefined && (call.owner === this.d.self || call.legs.server !== server)) continue;
       if (!(await this.d.registry.claim(member, this.d.self, 30_000))) continue;
-      const log = this.d.log.child({ callId: call.callId, accountId: call.accountId });
-      const headers = cutReasonHeader('signalling_lost');
-      const [caller, callee] = await Promise.all(
-        [call.legs.caller, call.legs.callee].map((leg) =>
-          sendBye(this.d.srf, leg, headers).catch((err: Error) => {
-            log.warn({ err: err.message }, 'BYE to an orphaned leg not sent');
-            return 0;
-          }),
-        ),
+      ending.push(this.end(member, call));
+    }
+    await Promise.all(ending);
+    return ending.length;
+  }
+
+  /** Both legs a BYE, the call settled up to its last sign of life, its record gone. */
+  private async end(member: string, call: LiveCallRecord): Promise<void> {
+    const log = this.d.log.child({ callId: call.callId, accountId: call.accountId });
+    const headers = cutReasonHeader('signalling_lost');
+    const byes = Promise.all(
+      [call.legs.caller, call.legs.callee].map((leg) =>
+        sendBye(this.d.srf, leg, headers).catch((err: Error) => {
+          log.warn({ err: err.message }, 'BYE to an orphaned leg not sent');
+          return 0;
+        }),
+      ),
+    );
+    const endAt = call.released === undefined ? call.lastKeepAlive : Math.min(call.released, call.lastKeepAlive);
+    const settled = await this.d.settle(call, endAt).catch((err: Error) => {
+      log.error({ err: err.message }, 'settling an orphaned call failed; left to the sweeper');
+      return false;
+    });
+    await this.d.registry.forget(member);
+    const [caller, callee] = await byes;
+    if (call.released !== undefined)
+      log.warn(
+        { owner: call.owner, lostAt: new Date(call.released).toISOString(), callerBye: caller, calleeBye: callee, settled },
+        'handed-over call ended: both legs sent BYE (its owner lost its SIP server and settled it)',
       );
-      const settled = await this.d.settle(call, call.lastKeepAlive);
-      await this.d.registry.forget(member);
-      ended++;
+    else
       log.warn(
         { owner: call.owner, lastKeepAlive: new Date(call.lastKeepAlive).toISOString(), callerBye: caller, calleeBye: callee, settled },
         'orphaned call ended: both legs sent BYE, settled up to its last keep-alive',
       );
-    }
-    return ended;
   }
 }

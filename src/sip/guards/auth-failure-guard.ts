@@ -19,6 +19,7 @@ import type { Redis } from 'ioredis';
 import { refuse } from './guard-action.ts';
 import type { RefusalOptions } from './guard-action.ts';
 import type { SipMiddleware } from '../sip-types.ts';
+import { clientAddress } from './client-address.ts';
 
 // A sliding window: one sorted-set member per failure, scored by its time; those older than the
 // window are dropped before counting. (Fixed windows let 2 × (threshold − 1) guesses through
@@ -159,7 +160,7 @@ export class AuthFailureGuard {
 /** Middleware (answers 403 by default): `srf.use('register', [refuseBannedSources(guard), …])`. */
 export function refuseBannedSources(guard: AuthFailureGuard, opts: RefusalOptions = {}): SipMiddleware {
   return (req, res, next) => {
-    guard.check(req.source_address).then((r) => {
+    guard.check(clientAddress(req)).then((r) => {
       if (r.kind === 'banned') refuse(req, res, opts, 'reject', `source banned until ${new Date(r.until).toISOString()}`);
       else next();
     }, next);

@@ -12,6 +12,7 @@ import type { CallControl } from '../call/call-control.ts';
 import { PrepaidCall } from '../call/prepaid-call.ts';
 import type { InviteContext, InviteRequest } from '../invite/invite-context.ts';
 import { userOf } from '../sip-uri.ts';
+import { clientAddress } from './client-address.ts';
 
 export interface RefusalRecordDeps {
   /** The caller's account currency (the CDR's). */
@@ -36,7 +37,7 @@ export function refusalRecorder(deps: RefusalRecordDeps): RecordRefusal {
           accountId: identity.accountId,
           kind: 'device',
           cli: e164FromUser(req.callingNumber ?? '') ?? null,
-          sourceIp: req.source_address,
+          sourceIp: clientAddress(req),
           accessNumber: null,
           device: identity.username,
           dialledNumber: userOf(req.uri) ?? null,

@@ -8,6 +8,7 @@ import { callerIdentity } from '../ivr/caller-identity.ts';
 import type { CallType } from './call-type.ts';
 import { required } from './invite-context.ts';
 import type { InviteRequest, InviteResponse } from './invite-context.ts';
+import { clientAddress } from '../guards/client-address.ts';
 
 export interface AccessNumberPorts {
   /** The IVR (undefined when no media server is configured). */
@@ -24,7 +25,7 @@ export function accessNumberCallType(ports: AccessNumberPorts): CallType & { rea
         callId: required(context.callId, 'Call-ID'),
         accessNumber: access.number,
         language: access.language,
-        sourceIp: req.source_address,
+        sourceIp: clientAddress(req),
         carrierId: required(context.carrier, 'carrier'),
         identity: callerIdentity((name) => req.get(name)),
       });

@@ -10,6 +10,7 @@ import type { SipMiddleware } from '../sip-types.ts';
 import { userOf } from '../sip-uri.ts';
 import { inviteStep } from './invite-context.ts';
 import type { CallKind } from './invite-context.ts';
+import { clientAddress } from '../guards/client-address.ts';
 
 /** What classifying reads: carriers by address, access numbers by number. */
 export interface ClassifyPorts {
@@ -19,7 +20,7 @@ export interface ClassifyPorts {
 
 export function classifyInvite(ports: ClassifyPorts, log: Logger): SipMiddleware {
   return inviteStep(log, async (req, _res, context) => {
-    const carrier = await ports.carrierForAddress(req.source_address);
+    const carrier = await ports.carrierForAddress(clientAddress(req));
     const called = e164FromUser(userOf(req.uri) ?? '');
     const access = called === undefined ? undefined : await ports.accessNumber(called);
     const kind: CallKind = carrier === undefined ? 'device' : access ? 'access-number' : 'personal-number';

@@ -12,6 +12,7 @@ import { userOf } from '../sip-uri.ts';
 import type { CallType } from './call-type.ts';
 import { required } from './invite-context.ts';
 import type { InviteRequest, InviteResponse } from './invite-context.ts';
+import { clientAddress } from '../guards/client-address.ts';
 
 export interface DeviceCallPorts {
   /** Digest authentication of the INVITE (authenticate-invite.ts). */
@@ -50,7 +51,7 @@ export function deviceCallType(ports: DeviceCallPorts): CallType & { readonly ki
         await ports.onNet.did.handle(req, res, callee, {
           callId: required(context.callId, 'Call-ID'),
           cli: own ?? e164FromUser(req.callingNumber ?? '') ?? null,
-          sourceIp: req.source_address,
+          sourceIp: clientAddress(req),
           carrier: null,
         });
         return;
@@ -63,7 +64,7 @@ export function deviceCallType(ports: DeviceCallPorts): CallType & { readonly ki
           callId: required(context.callId, 'Call-ID'),
           kind: 'device',
           cli: e164FromUser(req.callingNumber ?? '') ?? null,
-          sourceIp: req.source_address,
+          sourceIp: clientAddress(req),
           accessNumber: null,
           device: id.username,
           dialledNumber: dialled,

@@ -7,6 +7,7 @@ import { callerIdentity } from '../ivr/caller-identity.ts';
 import type { CallerIdentity } from '../ivr/caller-identity.ts';
 import type { CallType } from './call-type.ts';
 import { required } from './invite-context.ts';
+import { clientAddress } from '../guards/client-address.ts';
 
 export interface PersonalNumberPorts {
   /** The owner of a personal number, if it is one. */
@@ -33,7 +34,7 @@ export function personalNumberCallType(ports: PersonalNumberPorts): CallType & {
       await ports.did.handle(req, res, required(context.personalNumber, 'personal number'), {
         callId: required(context.callId, 'Call-ID'),
         cli: presentedCli(callerIdentity((name) => req.get(name))),
-        sourceIp: req.source_address,
+        sourceIp: clientAddress(req),
         carrier: required(context.carrier, 'carrier'),
       });
     },

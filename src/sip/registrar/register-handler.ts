@@ -25,6 +25,7 @@ import type { NameAddr } from '../sip-address.ts';
 import { parseDeltaSeconds, readRegisterRequest } from './register-request.ts';
 import type { RegisterRequest } from './register-request.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from '../sip-types.ts';
+import { clientAddress } from '../guards/client-address.ts';
 
 export interface RegistrarLogger {
   info(obj: object, msg: string): void;
@@ -106,14 +107,14 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
       sendSipError(res, 'MALFORMED_AUTHORIZATION');
       return;
     case 'forbidden':
-      await opts.failures?.recordFailure(req.source_address, auth.username);
-      opts.logger?.info({ source: req.source_address, username: auth.username }, 'REGISTER authentication failed');
+      await opts.failures?.recordFailure(clientAddress(req), auth.username);
+      opts.logger?.info({ source: clientAddress(req), username: auth.username }, 'REGISTER authentication failed');
       sendSipError(res, 'FORBIDDEN');
       return;
     case 'authenticated':
       break;
   }
-  if (opts.failures && (await opts.failures.check(req.source_address, auth.username)).kind === 'banned') {
+  if (opts.failures && (await opts.failures.check(clientAddress(req), auth.username)).kind === 'banned') {
     sendSipError(res, 'FORBIDDEN');
     return;
   }
