@@ -1,4 +1,5 @@
 import type { AuthFailureGuard } from '../guards/auth-failure-guard.ts';
+import { addressOf } from '../sip-address.ts';
 import { sendSipError } from '../sip-error.ts';
 import type { SipRequest, SipResponse } from '../sip-types.ts';
 import type { DigestAuthenticator } from './digest-authenticator.ts';
@@ -19,11 +20,13 @@ export async function authenticateInvite(
 ): Promise<InviteIdentity | undefined> {
   const header = req.get('Proxy-Authorization');
   const userAgent = req.get('User-Agent');
+  const fromUser = addressOf(req.get('From'))?.rawUser;
   const r = await auth.authenticate({
     method: req.method,
     authorization: header === undefined ? [] : [header],
     requestUri: req.uri,
     ...(userAgent === undefined ? {} : { userAgent }),
+    ...(fromUser === undefined ? {} : { fromUser }),
   });
   switch (r.kind) {
     case 'authenticated':
