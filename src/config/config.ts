@@ -342,6 +342,13 @@ const SCHEMA = {
     doc: 'sliding window of the wrong-PIN budgets',
   },
   ivrPinTarpitMs: { env: 'IVR_PIN_TARPIT_MS', kind: 'int', default: '2000', min: 0, max: 30000, doc: 'silence after a wrong PIN before the next prompt' },
+  deviceCreditWarning: {
+    env: 'DEVICE_CREDIT_WARNING',
+    kind: 'enum',
+    default: 'message',
+    values: ['message', 'off'],
+    doc: 'device calls: an in-dialog SIP MESSAGE with the time left CREDIT_WARN_SECONDS before the credit runs out, or none',
+  },
   ivrWarning: {
     env: 'IVR_WARNING',
     kind: 'enum',

@@ -81,6 +81,8 @@ export interface SipSettings {
   warnSeconds: number;
   /** CREDIT_MIN_CALL_SECONDS: calls the credit cannot carry this long are refused (default 0: any). */
   minCallSeconds?: number;
+  /** How a device is warned before a cut for lack of credit (DEVICE_CREDIT_WARNING; default an in-dialog MESSAGE). */
+  deviceCreditWarning?: 'message' | 'off';
   /** The on-net rate (ON_NET_PRICE_PER_MINUTE micro-units, billed in ON_NET_INCREMENT_SECONDS); default free. */
   onNet?: { pricePerMinute: number; incrementSeconds: number };
   registrar: { minExpires: number; maxExpires: number; maxContacts: number };
@@ -266,6 +268,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
   });
   const outbound = new OutboundCall({
     srf: srf as unknown as B2bSrf & OutOfDialogSender,
+    warnByMessage: s.deviceCreditWarning !== 'off',
     control,
     log: log.child({ component: 'sip.call.outbound' }),
     ...(onBLegSent ? { onBLegSent } : {}),
@@ -345,6 +348,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     control,
     did: didCall,
     rate: onNetRate(s.onNet?.pricePerMinute ?? 0, s.onNet?.incrementSeconds ?? 60),
+    warnByMessage: s.deviceCreditWarning !== 'off',
     log: log.child({ component: 'sip.call.onnet' }),
     clock,
   });

@@ -9,6 +9,7 @@ import { cutReasonHeader } from './call-control.ts';
 import type { CallControl, CutReason } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
+import { sendCreditWarning } from './credit-warning-message.ts';
 import { byeBothLegs } from './leg-ender.ts';
 import type { OutOfDialogSender } from './leg-ender.ts';
 import { readCallLegs } from './leg-state.ts';
@@ -61,7 +62,10 @@ export interface DidCallDeps {
  */
 export interface CallerSide {
   /** The callee answered on `device`; returns what is called once when the call ends, however it ends. */
-  answered(device: string | null, legs: { hangUp(reason: CutReason): void; stillUp(): Promise<boolean>; state?: CallLegs }): { end(disposition: string): void };
+  answered(
+    device: string | null,
+    legs: { hangUp(reason: CutReason): void; stillUp(): Promise<boolean>; warn(secondsLeft: number): void; state?: CallLegs },
+  ): { end(disposition: string): void };
   /** The call ended unanswered (no device, busy, no answer, cancelled, failed). */
   unanswered(outcome: { sipCode: number | null; sipReason: string | null; disposition: string }): Promise<void>;
 }
@@ -280,7 +284,12 @@ export class DidCall {
       end(reason);
     };
     // an on-net call's caller pays: their credit supervision may cut both legs
-    const paying = caller?.answered(call.answeredBy, { hangUp: cut, stillUp: () => dialogStillUp(uac), ...(state ? { state } : {}) });
+    const paying = caller?.answered(call.answeredBy, {
+      hangUp: cut,
+      stillUp: () => dialogStillUp(uac),
+      warn: (s) => sendCreditWarning(uas, s, log),
+      ...(state ? { state } : {}),
+    });
     const untrack = this.deps.control?.track(facts.callId, did.accountId, { cut, stillUp: () => dialogStillUp(uac) });
     onDialogEnd(uas, () => {
       void Promise.resolve(uac!.destroy()).catch(() => undefined);

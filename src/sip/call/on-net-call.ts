@@ -29,6 +29,8 @@ export interface OnNetCallDeps {
   rate: Rate;
   log: Logger;
   clock?: Clock;
+  /** Warn the caller's device before a cut for lack of credit with an in-dialog MESSAGE (DEVICE_CREDIT_WARNING=message). */
+  warnByMessage?: boolean;
 }
 
 /** The prefix on-net CDRs carry as their rate's: no country code starts with 0, so no tariff's rate has it. */
@@ -105,7 +107,9 @@ export class OnNetCall {
           // the caller's CDR names its own device; the one that answered is where the call was carried
           call.carrier = device === null ? 'on-net' : `on-net:${device}`;
           log.info({ device }, 'on-net call answered');
-          const supervision = control.supervise(call, auth.rate, auth.coveredSeconds, legs, log);
+          // the warning before a cut goes to the caller's device as a MESSAGE, unless that is turned off
+          const supervised = this.deps.warnByMessage ? legs : { hangUp: legs.hangUp, stillUp: legs.stillUp, ...(legs.state ? { state: legs.state } : {}) };
+          const supervision = control.supervise(call, auth.rate, auth.coveredSeconds, supervised, log);
           // after the current step: a cut by the caller's own supervision settles first, at its planned second
           return { end: (disposition) => queueMicrotask(() => void supervision.end(disposition)) };
         },
