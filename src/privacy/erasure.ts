@@ -77,11 +77,11 @@ export async function eraseCustomer(
     const onNetNames = names.map((n) => n.name);
     if (onNetNames.length > 0)
       await db.query(
-        `update cdrs set cli = case when cli = any($1) then null else cli end,
-           dialled_number = case when dialled_number = any($1) then null else dialled_number end,
-           destination = case when destination = any($1) then null else destination end,
+        `update cdrs set cli = case when kind = 'did' and cli = any($1) then null else cli end,
+           dialled_number = case when carrier like 'on-net%' and dialled_number = any($1) then null else dialled_number end,
+           destination = case when carrier like 'on-net%' and destination = any($1) then null else destination end,
            carrier = case when carrier = any($2) then 'on-net' else carrier end
-         where cli = any($1) or dialled_number = any($1) or destination = any($1) or carrier = any($2)`,
+         where (kind = 'did' and cli = any($1)) or (carrier like 'on-net%' and (dialled_number = any($1) or destination = any($1))) or carrier = any($2)`,
         [onNetNames, onNetNames.map((n) => `on-net:${n}`)],
       );
     for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups', 'low_balance_alerts', 'password_links']) {

@@ -112,7 +112,10 @@ describe('erasure leaves no path back', () => {
     const calls = [
       { callId: `onnet-1-${a}`, dialledNumber: user, destination: user, carrier: `on-net:${user}`, cli: '+447700933333' },
       { callId: `onnet-2-${a}`, dialledNumber: gone.account.number, destination: gone.account.number, carrier: `on-net:${user}`, cli: '+447700933333' },
-      { callId: `onnet-3-${a}`, dialledNumber: '441632960001', destination: '441632960001', carrier: 'c1', cli: user },
+      // the other subscriber called by the erased one: shown the caller's username
+      { callId: `onnet-3-${a}`, kind: 'did' as const, dialledNumber: '+441632000404', destination: '441632000404', carrier: null, cli: user },
+      // a carrier call to a number that happens to equal the erased account number: untouched
+      { callId: `onnet-4-${a}`, dialledNumber: gone.account.number, destination: gone.account.number, carrier: 'c1', cli: '+447700933333' },
     ];
     for (const [i, c] of calls.entries()) {
       await h.s.store.reserve(a, c.callId, 0, 10_000, Date.now() + 60_000);
@@ -126,7 +129,8 @@ describe('erasure leaves no path back', () => {
     expect(rows).toEqual([
       { dialled_number: null, destination: null, carrier: 'on-net', cli: '+447700933333', cost: 5_000 },
       { dialled_number: null, destination: null, carrier: 'on-net', cli: '+447700933333', cost: 5_001 },
-      { dialled_number: '441632960001', destination: '441632960001', carrier: 'c1', cli: null, cost: 5_002 },
+      { dialled_number: '+441632000404', destination: '441632000404', carrier: null, cli: null, cost: 5_002 },
+      { dialled_number: gone.account.number, destination: gone.account.number, carrier: 'c1', cli: '+447700933333', cost: 5_003 },
     ]);
   });
 
