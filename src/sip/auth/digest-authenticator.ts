@@ -123,9 +123,8 @@ export class DigestAuthenticator {
     const chosen = supported[0];
     if (!chosen) return this.challengeFor(false, req);
     const result = await this.verify(req.method, chosen.c, chosen.algorithm, req);
-    if (result.kind === 'authenticated' && this.opts.memory) {
-      await this.opts.memory.answered(result.username, result.algorithm).catch(() => undefined);
-    }
+    // not awaited: what the device taught is written beside the request, adding no round trip to it
+    if (result.kind === 'authenticated' && this.opts.memory) void this.opts.memory.answered(result.username, result.algorithm).catch(() => undefined);
     return result;
   }
 
