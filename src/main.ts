@@ -165,6 +165,8 @@ export async function start(config: Config) {
           extendLeadSeconds: config.creditExtendLeadSeconds,
           warnSeconds: config.creditWarnSeconds,
           minCallSeconds: config.creditMinCallSeconds,
+          deviceCreditWarning: config.deviceCreditWarning as 'message' | 'off',
+          onNet: { pricePerMinute: config.onNetPricePerMinute, incrementSeconds: config.onNetIncrementSeconds },
           registrar: { minExpires: config.registrarMinExpires, maxExpires: config.registrarMaxExpires, maxContacts: config.registrarMaxContacts },
           ivr: {
             announceBalance: config.ivrAnnounceBalance,

@@ -12,7 +12,7 @@
  * AccountService implements all of them on one Postgres pool; the composition roots build it
  * once and hand each consumer the port it needs.
  */
-import type { Account, AccountStatus, NewAccount, NewCustomer } from './account-service.ts';
+import type { Account, AccountStatus, NewAccount, NewCustomer, SipDigestSetting } from './account-service.ts';
 
 export interface AccountLookup {
   get(accountId: number): Promise<Account>;
@@ -46,7 +46,8 @@ export interface CallerIds {
 
 export interface SipCredentials {
   setSipPassword(accountId: number, username: string, realm: string, password: string): Promise<void>;
-  listSipCredentials(accountId: number): Promise<{ username: string; realm: string; createdAt: Date }[]>;
+  listSipCredentials(accountId: number): Promise<{ username: string; realm: string; createdAt: Date; digestAlgorithms: SipDigestSetting }[]>;
+  setSipDigestAlgorithms(accountId: number, username: string, setting: SipDigestSetting): Promise<void>;
   removeSipCredential(accountId: number, username: string): Promise<void>;
   sipUsernameOwner(username: string, realm: string): Promise<number | undefined>;
 }

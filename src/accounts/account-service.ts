@@ -9,6 +9,9 @@ import { generatePin, hashPassword, isTrivialPin, isValidPin, pinHmac, sipHa1, v
 import { passwordProblem } from './password-policy.ts';
 import type { AccountPorts } from './account-ports.ts';
 
+/** A SIP username's digest challenge setting (see setSipDigestAlgorithms). */
+export const SIP_DIGEST_SETTINGS = ['auto', 'MD5', 'SHA-256,MD5'] as const;
+export type SipDigestSetting = (typeof SIP_DIGEST_SETTINGS)[number];
 export type AccountKind = 'calling_account' | 'chatpin';
 export type AccountStatus = 'active' | 'suspended' | 'closed';
 
@@ -344,12 +347,26 @@ export class AccountService implements AccountPorts {
     if (!rowCount) throw new AppError('UNKNOWN_CLI');
   }
 
-  async listSipCredentials(accountId: number): Promise<{ username: string; realm: string; createdAt: Date }[]> {
-    const { rows } = await this.pool.query<{ username: string; realm: string; createdAt: Date }>(
-      'select username, realm, created_at as "createdAt" from sip_credentials where account_id = $1 order by username',
+  async listSipCredentials(accountId: number): Promise<{ username: string; realm: string; createdAt: Date; digestAlgorithms: SipDigestSetting }[]> {
+    const { rows } = await this.pool.query<{ username: string; realm: string; createdAt: Date; digestAlgorithms: SipDigestSetting | null }>(
+      'select username, realm, created_at as "createdAt", digest_algorithms as "digestAlgorithms" from sip_credentials where account_id = $1 order by username',
       [accountId],
     );
-    return rows;
+    return rows.map((r) => ({ ...r, digestAlgorithms: r.digestAlgorithms ?? 'auto' }));
+  }
+
+  /**
+   * The digest challenge of one SIP username's device: 'MD5' (MD5 alone, for a device that fails on
+   * SHA-256), 'SHA-256,MD5' (SHA-256 first), or 'auto' (learned from its answers, else by User-Agent).
+   */
+  async setSipDigestAlgorithms(accountId: number, username: string, setting: SipDigestSetting): Promise<void> {
+    if (!SIP_DIGEST_SETTINGS.includes(setting)) throw new AppError('VALIDATION_FAILED', `digestAlgorithms must be one of ${SIP_DIGEST_SETTINGS.join(', ')}`);
+    const { rowCount } = await this.pool.query('update sip_credentials set digest_algorithms = $3 where account_id = $1 and username = $2', [
+      accountId,
+      username,
+      setting === 'auto' ? null : setting,
+    ]);
+    if (!rowCount) throw new AppError('NOT_FOUND', 'no such SIP username on this account');
   }
 
   async removeSipCredential(accountId: number, username: string): Promise<void> {

@@ -67,6 +67,23 @@ export async function eraseCustomer(
       accountIds,
     ]);
     aors = devices.map((d) => d.aor);
+    // on-net calls name a subscriber in the other party's call records: the SIP username or account
+    // number dialled (dialled_number, destination), the username shown as caller ID (cli), the
+    // device that answered (carrier 'on-net:<username>'); those are removed, the calls kept
+    const { rows: names } = await db.query<{ name: string }>(
+      'select username as name from sip_credentials where account_id = any($1) union select number from accounts where id = any($1)',
+      [accountIds],
+    );
+    const onNetNames = names.map((n) => n.name);
+    if (onNetNames.length > 0)
+      await db.query(
+        `update cdrs set cli = case when kind = 'did' and cli = any($1) then null else cli end,
+           dialled_number = case when carrier like 'on-net%' and dialled_number = any($1) then null else dialled_number end,
+           destination = case when carrier like 'on-net%' and destination = any($1) then null else destination end,
+           carrier = case when carrier = any($2) then 'on-net' else carrier end
+         where (kind = 'did' and cli = any($1)) or (carrier like 'on-net%' and (dialled_number = any($1) or destination = any($1))) or carrier = any($2)`,
+        [onNetNames, onNetNames.map((n) => `on-net:${n}`)],
+      );
     for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups', 'low_balance_alerts', 'password_links']) {
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }

@@ -4,7 +4,6 @@
  * process's connections and settings. The entry point (src/main.ts) calls it and hands the result
  * to createSipApp (sip-app.ts), which only mounts the middleware lists.
  */
-import { normaliseDialled } from './call/dialled-number.ts';
 import Srf from 'drachtio-srf';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -61,6 +60,8 @@ import type { RoutingCaches } from './routing/routing-changes.ts';
 import type { GatewayAttempt } from './call/call-control.ts';
 import { GatewayHealth, optionsProbe } from './routing/gateway-health.ts';
 import { NumberDirectory } from './routing/number-directory.ts';
+import { onNetCallee } from './routing/on-net-callee.ts';
+import { OnNetCall, onNetRate } from './call/on-net-call.ts';
 import type { RoutingMode } from './routing/route-plan.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from './sip-types.ts';
 
@@ -82,6 +83,10 @@ export interface SipSettings {
   warnSeconds: number;
   /** CREDIT_MIN_CALL_SECONDS: calls the credit cannot carry this long are refused (default 0: any). */
   minCallSeconds?: number;
+  /** How a device is warned before a cut for lack of credit (DEVICE_CREDIT_WARNING; default an in-dialog MESSAGE). */
+  deviceCreditWarning?: 'message' | 'off';
+  /** The on-net rate (ON_NET_PRICE_PER_MINUTE micro-units, billed in ON_NET_INCREMENT_SECONDS); default free. */
+  onNet?: { pricePerMinute: number; incrementSeconds: number };
   registrar: { minExpires: number; maxExpires: number; maxContacts: number };
   /** Larger header sections are refused with 400 (default 8192 bytes). */
   maxHeaderBytes?: number;
@@ -276,6 +281,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
   });
   const outbound = new OutboundCall({
     srf: srf as unknown as B2bSrf & OutOfDialogSender,
+    warnByMessage: s.deviceCreditWarning !== 'off',
     control,
     log: log.child({ component: 'sip.call.outbound' }),
     ...(onBLegSent ? { onBLegSent } : {}),
@@ -351,6 +357,15 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     },
   });
 
+  const onNet = new OnNetCall({
+    control,
+    did: didCall,
+    rate: onNetRate(s.onNet?.pricePerMinute ?? 0, s.onNet?.incrementSeconds ?? 60),
+    warnByMessage: s.deviceCreditWarning !== 'off',
+    log: log.child({ component: 'sip.call.onnet' }),
+    clock,
+  });
+
   return {
     settings: s,
     log,
@@ -391,14 +406,9 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
         account: (id) => accounts.get(id),
         outbound,
         onNet: {
-          callee: async (dialled, account) => {
-            const destination = normaliseDialled(dialled, account.country);
-            if (destination === undefined) return undefined;
-            const owner = await numbers.personalNumber(`+${destination}`);
-            return owner && { number: `+${destination}`, ...owner };
-          },
+          callee: (dialled, account) => onNetCallee(numbers, dialled, account.country),
           personalNumberOf: (accountId) => numbers.personalNumberOf(accountId),
-          did: didCall,
+          call: onNet,
         },
       }),
       'access-number': accessNumberCallType({ ivr: accessNumbers }),

@@ -258,6 +258,38 @@ describe('device (SIP) passwords', () => {
   });
 });
 
+describe("a device's digest challenge (digest_algorithms)", () => {
+  it('operators and the customer set it per SIP username; values outside the list, and usernames of other accounts, change nothing', async () => {
+    const me = await session();
+    const user = `dig${me.account.id}`;
+    await h.accounts.setSipPassword(me.account.id, user, 'test.local', 'device password 1');
+    const setting = async () => (await h.accounts.listSipCredentials(me.account.id)).find((c) => c.username === user)?.digestAlgorithms;
+    expect(await setting()).toBe('auto');
+    const op = await h.call('PUT', `/v1/accounts/${me.account.id}/sip-credentials/${user}/digest-algorithms`, { body: { digestAlgorithms: 'MD5' } });
+    expect(op.statusCode).toBe(200);
+    expect(await setting()).toBe('MD5');
+    const mine = await h.call('PUT', `/v1/self/sip-credentials/${user}/digest-algorithms`, { key: me.token, body: { digestAlgorithms: 'SHA-256,MD5' } });
+    expect(mine.statusCode).toBe(200);
+    expect(await setting()).toBe('SHA-256,MD5');
+    expectProblem(
+      expect,
+      await h.call('PUT', `/v1/self/sip-credentials/${user}/digest-algorithms`, { key: me.token, body: { digestAlgorithms: 'SHA-512' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    const other = await h.customerWithAccount();
+    await h.accounts.setSipPassword(other.account.id, `dig${other.account.id}`, 'test.local', 'device password 2');
+    expectProblem(
+      expect,
+      await h.call('PUT', `/v1/self/sip-credentials/dig${other.account.id}/digest-algorithms`, { key: me.token, body: { digestAlgorithms: 'MD5' } }),
+      404,
+      'NOT_FOUND',
+    );
+    expect((await h.accounts.listSipCredentials(other.account.id))[0]?.digestAlgorithms).toBe('auto');
+    expect(await setting()).toBe('SHA-256,MD5');
+  });
+});
+
 describe('login oracle', () => {
   it('an unknown username, a wrong password, a closed account and one without a password answer alike: status, headers, body and time', async () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -103,6 +103,37 @@ describe('erasure leaves no path back', () => {
     ]);
   });
 
+  it("on-net calls: the other party's call records keep no SIP username or account number of the erased subscriber", async () => {
+    const gone = await h.customerWithAccount({ credit: 0 });
+    const other = await h.customerWithAccount({ credit: 9_000_000 });
+    const user = `gonedesk${gone.account.id}`;
+    await h.accounts.setSipPassword(gone.account.id, user, 'test.local', 'device password 1');
+    const a = other.account.id;
+    const calls = [
+      { callId: `onnet-1-${a}`, dialledNumber: user, destination: user, carrier: `on-net:${user}`, cli: '+447700933333' },
+      { callId: `onnet-2-${a}`, dialledNumber: gone.account.number, destination: gone.account.number, carrier: `on-net:${user}`, cli: '+447700933333' },
+      // the other subscriber called by the erased one: shown the caller's username
+      { callId: `onnet-3-${a}`, kind: 'did' as const, dialledNumber: '+441632000404', destination: '441632000404', carrier: null, cli: user },
+      // a carrier call to a number that happens to equal the erased account number: untouched
+      { callId: `onnet-4-${a}`, dialledNumber: gone.account.number, destination: gone.account.number, carrier: 'c1', cli: '+447700933333' },
+    ];
+    for (const [i, c] of calls.entries()) {
+      await h.s.store.reserve(a, c.callId, 0, 10_000, Date.now() + 60_000);
+      await h.s.store.settle(a, cdrFor(c.callId, a, 5_000 + i, { startTime: Date.now() - (i + 1) * 60_000, ...c }));
+    }
+    await drain();
+    expect((await h.call('POST', `/v1/customers/${gone.customerId}/erasure`)).statusCode).toBe(200);
+    const { rows } = await h.s.pool.query('select dialled_number, destination, carrier, cli, cost::int as cost from cdrs where account_id = $1 order by cost', [
+      a,
+    ]);
+    expect(rows).toEqual([
+      { dialled_number: null, destination: null, carrier: 'on-net', cli: '+447700933333', cost: 5_000 },
+      { dialled_number: null, destination: null, carrier: 'on-net', cli: '+447700933333', cost: 5_001 },
+      { dialled_number: '+441632000404', destination: '441632000404', carrier: null, cli: null, cost: 5_002 },
+      { dialled_number: gone.account.number, destination: gone.account.number, carrier: 'c1', cli: '+447700933333', cost: 5_003 },
+    ]);
+  });
+
   it("an erased customer's data cannot be exported again", async () => {
     const c = await customerWithCalls('exp', '+447700933333', '198.51.100.9');
     expect((await h.call('POST', `/v1/customers/${c.customerId}/erasure`)).statusCode).toBe(200);

@@ -254,6 +254,53 @@ describe('REGISTER with digest authentication', () => {
   });
 });
 
+describe('REGISTER: SHA-256 learned per device, and the per-device setting', () => {
+  const LINPHONE = 'Linphone/5.2.0 (belle-sip/5.2.0)';
+  const contact = '<sip:a@192.168.1.20:5060>';
+  const algorithmsOffered = async (user: string, userAgent: string) =>
+    challengesOf(await call(handler, registerRequest({ user, cseq: 1, contact, expires: '600', userAgent }))).map((c) => /algorithm=([A-Z0-9-]+)/.exec(c)![1]);
+
+  it('a device that answered SHA-256 is offered SHA-256 first later whatever its User-Agent; answering MD5 again takes it back to MD5 alone', async () => {
+    const { user } = await newUser();
+    const other = await newUser();
+    expect(await algorithmsOffered(user, LINPHONE)).toEqual(['MD5']);
+    // offered SHA-256 for its listed User-Agent, it answers it
+    expect((await register({ user, cseq: 10, contact, expires: '600', userAgent: 'TestPhone/2.1' })).status).toBe(200);
+    expect(await algorithmsOffered(user, LINPHONE)).toEqual(['SHA-256', 'MD5']);
+    // learned per username: another device with that User-Agent is not affected
+    expect(await algorithmsOffered(other.user, LINPHONE)).toEqual(['MD5']);
+    // it answers MD5 although SHA-256 came first: no longer known to answer SHA-256
+    expect((await register({ user, cseq: 20, contact, expires: '600', algorithm: 'MD5', userAgent: LINPHONE })).status).toBe(200);
+    expect(await algorithmsOffered(user, LINPHONE)).toEqual(['MD5']);
+  });
+
+  it('a wrong SHA-256 answer teaches nothing', async () => {
+    const { user } = await newUser();
+    const r = await register({ user, cseq: 10, contact, expires: '600', password: 'not the password at all', userAgent: 'TestPhone/2.1' });
+    expect(r.status).toBe(403);
+    expect(await algorithmsOffered(user, LINPHONE)).toEqual(['MD5']);
+  });
+
+  it("the device's own setting wins over the User-Agent and what was learned; 'auto' goes back to them", async () => {
+    const { user, accountId } = await newUser();
+    await accountsOf(s).setSipDigestAlgorithms(accountId, user, 'MD5');
+    expect(await algorithmsOffered(user, 'TestPhone/2.1')).toEqual(['MD5']);
+    await accountsOf(s).setSipDigestAlgorithms(accountId, user, 'SHA-256,MD5');
+    expect(await algorithmsOffered(user, LINPHONE)).toEqual(['SHA-256', 'MD5']);
+    expect((await register({ user, cseq: 10, contact, expires: '600', userAgent: LINPHONE })).status).toBe(200);
+    await accountsOf(s).setSipDigestAlgorithms(accountId, user, 'auto');
+    // it answered SHA-256 under the setting: learned
+    expect(await algorithmsOffered(user, LINPHONE)).toEqual(['SHA-256', 'MD5']);
+    expect(await accountsOf(s).listSipCredentials(accountId)).toMatchObject([{ username: user, digestAlgorithms: 'auto' }]);
+    await expect(accountsOf(s).setSipDigestAlgorithms(accountId, 'nobody-here', 'MD5')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('an unknown username is challenged by its User-Agent alone', async () => {
+    expect(await algorithmsOffered('nobody-here', LINPHONE)).toEqual(['MD5']);
+    expect(await algorithmsOffered('nobody-here', 'TestPhone/2.1')).toEqual(['SHA-256', 'MD5']);
+  });
+});
+
 describe('REGISTER: expiry and bindings', () => {
   it('a too-brief expiry gets 423 with Min-Expires and stores nothing', async () => {
     const { user } = await newUser();

@@ -88,6 +88,8 @@ export interface HarnessOptions {
   /** Seconds before a cut for lack of credit at which the caller is warned (default 0: no warning). */
   warnSeconds?: number;
   minCallSeconds?: number;
+  /** The on-net rate (default: free, per minute). */
+  onNet?: { pricePerMinute: number; incrementSeconds: number };
   /** The embedded media server for access-number calls (none: access numbers get 503). */
   media?: { portMin: number; portMax: number; rtpTimeoutMs?: number };
   ivr?: Partial<IvrSettings>;
@@ -295,6 +297,7 @@ export class SipAppHarness {
       extendLeadSeconds: opts.extendLeadSeconds ?? 2,
       warnSeconds: opts.warnSeconds ?? 0,
       ...(opts.minCallSeconds ? { minCallSeconds: opts.minCallSeconds } : {}),
+      ...(opts.onNet ? { onNet: opts.onNet } : {}),
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
       ...(opts.gatewayHealth ? { gatewayHealth: opts.gatewayHealth } : {}),
       ...(opts.keepAliveSeconds

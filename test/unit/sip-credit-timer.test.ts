@@ -58,6 +58,25 @@ describe('credit timer', () => {
     expect(cut).toHaveBeenCalledWith('credit_exhausted', expect.any(Number));
   });
 
+  it('warnSeconds 0 gives no warning at all (not a "0 seconds left" at the cut)', async () => {
+    const cut = vi.fn();
+    const warn = vi.fn();
+    new CreditTimer({
+      answeredAt: Date.now(),
+      coveredSeconds: 10,
+      maxCallSeconds: 14_400,
+      leadSeconds: 5,
+      warnSeconds: 0,
+      extend: async () => ({ ok: false, coveredSeconds: 10 }),
+      warn,
+      cut,
+      timers,
+    });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(cut).toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+  });
+
   it('cuts at the hard maximum duration whatever the credit', async () => {
     const cut = vi.fn();
     new CreditTimer({

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AccountStatus } from '../../accounts/account-service.ts';
+import { SIP_DIGEST_SETTINGS } from '../../accounts/account-service.ts';
+import type { AccountStatus, SipDigestSetting } from '../../accounts/account-service.ts';
 import type { CustomerChanges, Customer } from '../../accounts/customer-directory.ts';
 import { AppError } from '../../errors.ts';
 import { principalOf } from '../api-context.ts';
@@ -40,6 +41,13 @@ const cliRequest = {
   },
 } as const;
 const sipUser = { type: 'string', pattern: '^[A-Za-z0-9_.-]{3,64}$' } as const;
+/** The body that sets a SIP username's digest challenge (AccountService.setSipDigestAlgorithms). */
+export const digestAlgorithmsBody = {
+  type: 'object',
+  required: ['digestAlgorithms'],
+  additionalProperties: false,
+  properties: { digestAlgorithms: { type: 'string', enum: [...SIP_DIGEST_SETTINGS] } },
+} as const;
 const password = { type: 'string', minLength: 10, maxLength: 200 } as const;
 
 /** Operators: customers, accounts, PINs, caller IDs and SIP credentials. */
@@ -536,7 +544,13 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
           200: {
             type: 'object',
             properties: {
-              items: { type: 'array', items: { type: 'object', properties: { username: { type: 'string' }, realm: { type: 'string' }, createdAt: dateTime } } },
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { username: { type: 'string' }, realm: { type: 'string' }, createdAt: dateTime, digestAlgorithms: { type: 'string' } },
+                },
+              },
             },
           },
         },
@@ -570,6 +584,28 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
       await ctx.accounts.setSipPassword(a.id, req.params.username, ctx.settings.realm, req.body.password);
       await audit(ctx, req, 'sip_credential.set', { customerId: a.customerId, accountId: a.id });
       return { username: req.params.username, realm: ctx.settings.realm };
+    },
+  );
+
+  app.put<{ Params: { accountId: number; username: string }; Body: { digestAlgorithms: SipDigestSetting } }>(
+    '/v1/accounts/:accountId/sip-credentials/:username/digest-algorithms',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAG,
+        summary: "Set the digest challenge of a SIP username's device",
+        description:
+          "'auto' (default): SHA-256 first once the device has answered it, or when its User-Agent is listed in SIP_DIGEST_SHA256_USER_AGENTS; else MD5 alone. 'MD5': MD5 alone (a device that fails on SHA-256). 'SHA-256,MD5': SHA-256 first.",
+        params: { type: 'object', required: ['accountId', 'username'], additionalProperties: false, properties: { accountId: id, username: sipUser } },
+        body: digestAlgorithmsBody,
+        response: { 200: { type: 'object', properties: { username: { type: 'string' }, digestAlgorithms: { type: 'string' } } } },
+      },
+    },
+    async (req) => {
+      const a = await ctx.accounts.get(req.params.accountId);
+      await ctx.accounts.setSipDigestAlgorithms(a.id, req.params.username, req.body.digestAlgorithms);
+      await audit(ctx, req, 'sip_credential.digest_algorithms', { customerId: a.customerId, accountId: a.id });
+      return { username: req.params.username, digestAlgorithms: req.body.digestAlgorithms };
     },
   );
 

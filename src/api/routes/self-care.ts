@@ -23,7 +23,8 @@ import {
   page,
   positiveMicros,
 } from '../schemas.ts';
-import { rectify } from './accounts.ts';
+import { digestAlgorithmsBody, rectify } from './accounts.ts';
+import type { SipDigestSetting } from '../../accounts/account-service.ts';
 import { audit } from './common.ts';
 import { balanceOf, cdrQuerySchema, csvResponse, listCdrs, sendCdrCsv } from './money.ts';
 import type { CdrQuery } from './money.ts';
@@ -389,6 +390,32 @@ export function selfCareRoutes(app: FastifyInstance, ctx: ApiContext): void {
       await ctx.accounts.setSipPassword(me.accountId, cred.username, cred.realm, req.body.password);
       await audit(ctx, req, 'sip_credentials.set', { customerId: me.customerId, accountId: me.accountId });
       return { username: cred.username, realm: cred.realm };
+    },
+  );
+
+  app.put<{ Params: { username: string }; Body: { digestAlgorithms: SipDigestSetting } }>(
+    '/v1/self/sip-credentials/:username/digest-algorithms',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: TAG,
+        summary: "Set the digest challenge of one of my devices ('auto', 'MD5' for a phone that fails on SHA-256, 'SHA-256,MD5')",
+        description: "Another account's SIP username is answered as one that does not exist.",
+        params: {
+          type: 'object',
+          required: ['username'],
+          additionalProperties: false,
+          properties: { username: { type: 'string', pattern: '^[A-Za-z0-9_.-]{3,64}$' } },
+        },
+        body: digestAlgorithmsBody,
+        response: { 200: { type: 'object', properties: { username: { type: 'string' }, digestAlgorithms: { type: 'string' } } } },
+      },
+    },
+    async (req) => {
+      const me = customerOf(req);
+      await ctx.accounts.setSipDigestAlgorithms(me.accountId, req.params.username, req.body.digestAlgorithms);
+      await audit(ctx, req, 'sip_credentials.digest_algorithms', { customerId: me.customerId, accountId: me.accountId });
+      return { username: req.params.username, digestAlgorithms: req.body.digestAlgorithms };
     },
   );
 

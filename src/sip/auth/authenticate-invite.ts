@@ -1,5 +1,6 @@
 import type { AuthFailureGuard } from '../guards/auth-failure-guard.ts';
 import type { CallRateCheck, CallRateGuard } from '../guards/call-rate-guard.ts';
+import { addressOf } from '../sip-address.ts';
 import { sendSipError } from '../sip-error.ts';
 import type { SipRequest, SipResponse } from '../sip-types.ts';
 import type { DigestAuthenticator } from './digest-authenticator.ts';
@@ -24,12 +25,14 @@ export async function authenticateInvite(
   const header = req.get('Proxy-Authorization');
   const userAgent = req.get('User-Agent');
   let window: ReturnType<CallRateGuard['windowOf']> | undefined;
+  const fromUser = addressOf(req.get('From'))?.rawUser;
   const r = await auth.authenticate({
     method: req.method,
     authorization: header === undefined ? [] : [header],
     requestUri: req.uri,
     ...(userAgent === undefined ? {} : { userAgent }),
     ...(callRate === undefined ? {} : { countCall: (accountId: number) => (window = callRate.windowOf(accountId)) }),
+    ...(fromUser === undefined ? {} : { fromUser }),
   });
   switch (r.kind) {
     case 'authenticated':

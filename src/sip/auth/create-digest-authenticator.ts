@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { CachedCredentialStore } from './cached-credential-store.ts';
 import type { DigestAlgorithm } from './digest-algorithm.ts';
 import { DigestAuthenticator } from './digest-authenticator.ts';
+import { RedisDigestMemory } from './digest-memory.ts';
 import { NonceIssuer } from './nonce-issuer.ts';
 import { RedisNonceUseTracker } from './nonce-use-tracker.ts';
 import { PgCredentialStore } from './pg-credential-store.ts';
@@ -43,5 +44,6 @@ export function createDigestAuthenticator(o: DigestAuthOptions): DigestAuthentic
     dummyKey: `dummy:${o.key}`,
     ...(o.algorithms ? { algorithms: o.algorithms } : {}),
     ...(o.sha256UserAgents ? { sha256UserAgents: o.sha256UserAgents } : {}),
+    memory: new RedisDigestMemory(o.redis, o.namespace),
   });
 }

@@ -17,7 +17,9 @@ import type { DigestCredentials } from './digest-credentials-parser.ts';
 import { algorithmOf, digestLength, digestResponse, OFFERED_ALGORITHMS, sameDigest } from './digest-algorithm.ts';
 import type { DigestAlgorithm } from './digest-algorithm.ts';
 import { buildChallenges } from './digest-challenge.ts';
-import { algorithmsFor } from './digest-offer.ts';
+import { algorithmsForDevice } from './digest-offer.ts';
+import type { DeviceDigest } from './digest-offer.ts';
+import type { DigestMemory } from './digest-memory.ts';
 import type { CredentialStore } from './credential-store.ts';
 import { digestUriMatches } from './digest-uri.ts';
 import type { NonceIssuer } from './nonce-issuer.ts';
@@ -39,6 +41,11 @@ export interface DigestRequest {
    * (one Redis round trip) when the request is authenticated; its new value is the result's `calls`.
    */
   countCall?: (accountId: number) => CallCounter;
+  /**
+   * The SIP username the request is from (its From user), before any credentials name it: its
+   * device's setting or what was learned of it picks the challenge.
+   */
+  fromUser?: string;
 }
 
 export type AuthResult =
@@ -62,6 +69,8 @@ export interface DigestAuthenticatorOptions {
   algorithms?: readonly DigestAlgorithm[];
   /** User-Agent substrings of clients also offered SHA-256 (first). */
   sha256UserAgents?: readonly string[];
+  /** What each device's last successful answer taught (SHA-256 or not); none: nothing is learned. */
+  memory?: DigestMemory;
 }
 
 const NC = /^[0-9a-fA-F]{8}$/;
@@ -73,8 +82,8 @@ export class DigestAuthenticator {
     return this.opts.realm;
   }
 
-  /** A fresh challenge (401/407 header values) for a client with this User-Agent. */
-  challenge(stale = false, userAgent?: string): AuthResult & { kind: 'challenge' } {
+  /** A fresh challenge (401/407 header values) for a client with this User-Agent (and what is known of its device). */
+  challenge(stale = false, userAgent?: string, device?: DeviceDigest): AuthResult & { kind: 'challenge' } {
     const offer = { algorithms: this.opts.algorithms ?? OFFERED_ALGORITHMS, sha256UserAgents: this.opts.sha256UserAgents ?? [] };
     return {
       kind: 'challenge',
@@ -83,36 +92,50 @@ export class DigestAuthenticator {
         realm: this.opts.realm,
         nonce: this.opts.nonces.issue(this.opts.realm),
         stale,
-        algorithms: algorithmsFor(offer, userAgent),
+        algorithms: algorithmsForDevice(offer, userAgent, device),
       }),
     };
   }
 
+  /** A challenge for the request's device: its setting, or what its last answer taught, else by User-Agent. */
+  private async challengeFor(stale: boolean, req: DigestRequest): Promise<AuthResult & { kind: 'challenge' }> {
+    return this.challenge(stale, req.userAgent, await this.deviceOf(req.fromUser));
+  }
+
+  private async deviceOf(username: string | undefined): Promise<DeviceDigest | undefined> {
+    if (username === undefined || username === '' || username.length > 128) return undefined;
+    const stored = await this.opts.credentials.findCredentials(username, this.opts.realm);
+    // only known usernames: an unknown one is challenged like any client (by User-Agent)
+    if (!stored) return undefined;
+    if (stored.digestAlgorithms) return { setting: stored.digestAlgorithms, answersSha256: false };
+    const memory = this.opts.memory;
+    // what was learned is an optimisation: with Redis away the User-Agent rule still applies
+    const answersSha256 = memory ? await memory.answersSha256(username).catch(() => false) : false;
+    return { answersSha256 };
+  }
+
   async authenticate(req: DigestRequest): Promise<AuthResult> {
-    const ua = req.userAgent;
-    if (req.authorization.length === 0) return this.challenge(false, ua);
+    if (req.authorization.length === 0) return this.challengeFor(false, req);
     const parsed = parseCredentials(req.authorization);
     if (!parsed.ok) return { kind: 'malformed', reason: parsed.reason };
     const ours = parsed.credentials.filter((c): c is DigestCredentials => c.scheme === 'digest' && c.params.get('realm') === this.opts.realm);
-    if (ours.length === 0) return this.challenge(false, ua);
+    if (ours.length === 0) return this.challengeFor(false, req);
     // Prefer a credential whose algorithm we support, SHA-256 first.
     const supported = ours
       .map((c) => ({ c, algorithm: algorithmOf(c.params.get('algorithm')) }))
       .filter((x): x is { c: DigestCredentials; algorithm: DigestAlgorithm } => x.algorithm !== undefined)
       .sort((a, b) => (a.algorithm === 'SHA-256' ? 0 : 1) - (b.algorithm === 'SHA-256' ? 0 : 1));
     const chosen = supported[0];
-    if (!chosen) return this.challenge(false, ua);
-    return this.verify(req.method, chosen.c, chosen.algorithm, req.requestUri, ua, req.countCall);
+    if (!chosen) return this.challengeFor(false, req);
+    const result = await this.verify(req.method, chosen.c, chosen.algorithm, req);
+    // not awaited: what the device taught is written beside the request, adding no round trip to it
+    if (result.kind === 'authenticated' && this.opts.memory) void this.opts.memory.answered(result.username, result.algorithm).catch(() => undefined);
+    return result;
   }
 
-  private async verify(
-    method: string,
-    cred: DigestCredentials,
-    algorithm: DigestAlgorithm,
-    requestUri: string | undefined,
-    ua: string | undefined,
-    countCall: DigestRequest['countCall'],
-  ): Promise<AuthResult> {
+  private async verify(method: string, cred: DigestCredentials, algorithm: DigestAlgorithm, req: DigestRequest): Promise<AuthResult> {
+    const requestUri = req.requestUri;
+    const countCall = req.countCall;
     const p = cred.params;
     const username = p.get('username');
     const nonce = p.get('nonce');
@@ -137,7 +160,7 @@ export class DigestAuthenticator {
     }
 
     const nonceCheck = this.opts.nonces.check(this.opts.realm, nonce);
-    if (nonceCheck.kind === 'invalid') return this.challenge(false, ua);
+    if (nonceCheck.kind === 'invalid') return this.challengeFor(false, { ...req, fromUser: username });
 
     const stored = await this.opts.credentials.findCredentials(username, this.opts.realm);
     // Unknown users cost the same digest as known ones, against a per-user dummy HA1.
@@ -146,15 +169,15 @@ export class DigestAuthenticator {
     const right = response.length === digestLength(algorithm) && sameDigest(expected, response);
     if (!right || !stored) return { kind: 'forbidden', username };
 
-    if (nonceCheck.kind === 'expired') return this.challenge(true, ua);
+    if (nonceCheck.kind === 'expired') return this.challengeFor(true, { ...req, fromUser: username });
     const uses = this.opts.nonceUses;
     if (countCall !== undefined && uses.acceptAndCount !== undefined) {
       const r = await uses.acceptAndCount(nonce, count, nonceCheck.remainingMs, stored.accountId, countCall(stored.accountId));
-      if (!r.fresh) return this.challenge(true, ua);
+      if (!r.fresh) return this.challengeFor(true, { ...req, fromUser: username });
       return { kind: 'authenticated', accountId: stored.accountId, username, algorithm, calls: r.calls };
     }
     const fresh = await uses.accept(nonce, count, nonceCheck.remainingMs, stored.accountId);
-    if (!fresh) return this.challenge(true, ua);
+    if (!fresh) return this.challengeFor(true, { ...req, fromUser: username });
     return { kind: 'authenticated', accountId: stored.accountId, username, algorithm };
   }
 

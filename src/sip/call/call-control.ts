@@ -303,6 +303,25 @@ export class CallControl {
     return { ok: true, rate, maxSeconds: auth.maxSeconds, coveredSeconds: auth.coveredSeconds, routes };
   }
 
+  /**
+   * Authorises an on-net call (to another subscriber's devices, never a carrier) at `rate`, the
+   * on-net rate: account status, then the reservation as for any call (so a priced on-net call is
+   * covered, extended and cut at exhaustion like the others), then the minimum call length.
+   */
+  async authoriseOnNet(call: PrepaidCall, account: Account, rate: Rate, log: Logger): Promise<Authorised | Refused> {
+    if (account.status !== 'active') return { ok: false, code: account.status === 'closed' ? 'ACCOUNT_CLOSED' : 'ACCOUNT_SUSPENDED' };
+    call.rate = rate;
+    const auth = await this.deps.credit.authorise(account.id, call.facts.callId, rate);
+    if (!auth.ok) return { ok: false, code: REFUSAL_CODE[auth.reason] };
+    call.to(CallState.Reserved);
+    this.keepAlive(call, log);
+    const minimum = this.deps.settings.minCallSeconds ?? 0;
+    if (rate.pricePerMinute > 0 && auth.maxSeconds < minimum)
+      return { ok: false, code: 'INSUFFICIENT_CREDIT', detail: `credit for ${auth.maxSeconds} s, below the ${minimum} s minimum` };
+    log.info({ destination: call.destination, maxSeconds: auth.maxSeconds }, 'on-net call authorised');
+    return { ok: true, rate, maxSeconds: auth.maxSeconds, coveredSeconds: auth.coveredSeconds, routes: [] };
+  }
+
   /** Records a refusal on the call (CDR facts) and gives the SIP status and reason for it. */
   refused(call: PrepaidCall, code: ErrorCode, log: Logger, detail?: string): [number, string] {
     const [status, reason] = sipStatusOf(code);
@@ -551,9 +570,10 @@ export function cutReasonHeader(reason: CutReason | 'rtp_timeout'): Record<strin
   return { Reason: `Q.850;cause=${cause};text="${reason}"` };
 }
 
-/** The log line of a call ended from outside the call itself. */
-export function cutLogMessage(reason: Extract<CutReason, 'hangup_requested' | 'signalling_lost' | 'server_lost'>): string {
+/** The log line of a call the switch ends. */
+export function cutLogMessage(reason: CutReason): string {
   if (reason === 'signalling_lost') return 'ending call: the SIP server lost its dialog';
   if (reason === 'server_lost') return 'ending call: the SIP server is lost';
-  return 'ending call on request';
+  if (reason === 'hangup_requested') return 'ending call on request';
+  return 'ending call';
 }

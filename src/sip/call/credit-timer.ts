@@ -90,7 +90,7 @@ export class CreditTimer {
       return;
     }
     const warnAt = (this.covered - this.o.warnSeconds) * 1000;
-    if (this.o.warn && this.covered > this.o.warnSeconds) this.at(warnAt, () => this.o.warn!(this.o.warnSeconds));
+    if (this.o.warn && this.o.warnSeconds > 0 && this.covered > this.o.warnSeconds) this.at(warnAt, () => this.o.warn!(this.o.warnSeconds));
     const cutAt = this.covered * 1000;
     this.at(cutAt, () => this.finish('credit_exhausted', cutAt));
   }

@@ -6,9 +6,10 @@ import { sipStatusOf } from '../../errors.ts';
 import { sendSipError } from '../sip-error.ts';
 import type { Binding } from '../registrar/binding-store.ts';
 import { cutLogMessage, cutReasonHeader } from './call-control.ts';
-import type { CallControl } from './call-control.ts';
+import type { CallControl, CutReason } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
+import { sendCreditWarning } from './credit-warning-message.ts';
 import { byeBothLegs } from './leg-ender.ts';
 import type { OutOfDialogSender } from './leg-ender.ts';
 import { readCallLegs } from './leg-state.ts';
@@ -55,6 +56,31 @@ export interface DidCallDeps {
   sender?: OutOfDialogSender;
 }
 
+/**
+ * The paying caller of an on-net call (on-net-call.ts): told when the callee's device answers
+ * (with what hangs both legs up, for the caller's credit supervision) and how the call ended.
+ */
+export interface CallerSide {
+  /** The callee answered on `device`; returns what is called once when the call ends, however it ends. */
+  answered(
+    device: string | null,
+    legs: { hangUp(reason: CutReason): void; stillUp(): Promise<boolean>; warn(secondsLeft: number): void; state?: CallLegs },
+  ): { end(disposition: string): void };
+  /** The call ended unanswered (no device, busy, no answer, cancelled, failed). */
+  unanswered(outcome: { sipCode: number | null; sipReason: string | null; disposition: string }): Promise<void>;
+}
+
+/** The subscriber a call rings: a personal number's account and device user, or an on-net callee. */
+export interface DidTarget {
+  /** What the callee's CDR records as dialled (a personal number, or the username or account number dialled). */
+  number: string;
+  accountId: number;
+  /** The SIP user to ring (null: all the account's). */
+  sipUsername: string | null;
+  /** When none of those is registered: the device user the callee's personal number rings instead (its normal routing). */
+  orElse?: string | null;
+}
+
 /** Where to send a request for a binding: its Contact, through the address it registered from (NAT). */
 export function forkTarget(b: Binding): { uri: string; proxy: string } {
   const host = b.source.address.includes(':') ? `[${b.source.address}]` : b.source.address;
@@ -81,8 +107,9 @@ export class DidCall {
   async handle(
     req: B2bRequest,
     res: B2bResponse,
-    did: { number: string; accountId: number; sipUsername: string | null },
-    facts: { callId: string; cli: string | null; sourceIp: string | null; carrier: string | null },
+    did: DidTarget,
+    facts: { callId: string; cli: string | null; sourceIp: string | null; carrier: string | null; startedAfter?: number },
+    caller?: CallerSide,
   ): Promise<void> {
     const log = this.deps.log.child({ callId: facts.callId, accountId: did.accountId });
     const call = new PrepaidCall(
@@ -97,16 +124,19 @@ export class DidCall {
         dialledNumber: did.number,
         currency: null,
       },
-      this.clock.now(),
+      // an on-net call's two CDRs share the Call-ID: the callee's starts after the caller's, never
+      // in the same millisecond (a CDR is unique by Call-ID and start time)
+      facts.startedAfter === undefined ? this.clock.now() : Math.max(this.clock.now(), facts.startedAfter + 1),
     );
     call.destination = did.number.replace(/^\+/, '');
     call.carrier = facts.carrier;
-    const bindings = await this.deps.bindingsFor(did.accountId, did.sipUsername);
+    let bindings = await this.deps.bindingsFor(did.accountId, did.sipUsername);
+    if (bindings.length === 0 && did.orElse !== undefined) bindings = await this.deps.bindingsFor(did.accountId, did.orElse);
     if (bindings.length === 0) {
       sendSipError(res, 'CALLEE_UNAVAILABLE');
       [call.sipCode, call.sipReason] = sipStatusOf('CALLEE_UNAVAILABLE');
       call.disposition = 'unavailable';
-      return this.settle(call, log);
+      return this.settle(call, log, caller);
     }
     call.to(CallState.Reserved);
     call.to(CallState.Ringing);
@@ -196,7 +226,7 @@ export class DidCall {
         call.sipReason = 'Request Terminated';
         call.disposition = 'cancelled';
       }
-      return this.settle(call, log);
+      return this.settle(call, log, caller);
     }
     this.clock.clearTimeout(ringTimer);
     let uas: SipDialog;
@@ -220,7 +250,7 @@ export class DidCall {
         call.sipCode = typeof status === 'number' ? status : 500;
         call.disposition = 'failed';
       }
-      return this.settle(call, log);
+      return this.settle(call, log, caller);
     }
     call.to(CallState.Answered);
     call.answerTime = this.clock.now();
@@ -239,22 +269,28 @@ export class DidCall {
         keepAlive?.();
         untrack?.();
         if (disposition !== undefined) call.disposition = disposition;
+        paying?.end(call.disposition);
         void this.settle(call, log);
       }
     };
-    const untrack = this.deps.control?.track(facts.callId, did.accountId, {
-      cut: (reason) => {
-        if (ended) return;
-        log.info({ reason }, cutLogMessage(reason));
-        const headers = cutReasonHeader(reason);
-        void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
-        void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
-        // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
-        if (reason === 'signalling_lost' && state && this.deps.sender) byeBothLegs(this.deps.sender, state, headers, log);
-        end(reason);
-      },
+    const cut = (reason: CutReason) => {
+      if (ended) return;
+      log.info({ reason }, cutLogMessage(reason));
+      const headers = cutReasonHeader(reason);
+      void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
+      void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
+      // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+      if (reason === 'signalling_lost' && state && this.deps.sender) byeBothLegs(this.deps.sender, state, headers, log);
+      end(reason);
+    };
+    // an on-net call's caller pays: their credit supervision may cut both legs
+    const paying = caller?.answered(call.answeredBy, {
+      hangUp: cut,
       stillUp: () => dialogStillUp(uac),
+      warn: (s) => sendCreditWarning(uas, s, log),
+      ...(state ? { state } : {}),
     });
+    const untrack = this.deps.control?.track(facts.callId, did.accountId, { cut, stillUp: () => dialogStillUp(uac) });
     onDialogEnd(uas, () => {
       void Promise.resolve(uac!.destroy()).catch(() => undefined);
       end();
@@ -293,7 +329,8 @@ export class DidCall {
     };
   }
 
-  private async settle(call: PrepaidCall, log: Logger): Promise<void> {
+  private async settle(call: PrepaidCall, log: Logger, caller?: CallerSide): Promise<void> {
+    if (caller) await caller.unanswered({ sipCode: call.sipCode, sipReason: call.sipReason, disposition: call.disposition });
     if (!call.beginSettling(this.clock.now())) return;
     try {
       const r = await this.deps.credit.settle(call.facts.accountId, null, call.cdr());

@@ -7,6 +7,7 @@ import { cutReasonHeader } from './call-control.ts';
 import type { CallControl } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
+import { sendCreditWarning } from './credit-warning-message.ts';
 import { byeBothLegs } from './leg-ender.ts';
 import type { OutOfDialogSender } from './leg-ender.ts';
 import { readCallLegs } from './leg-state.ts';
@@ -28,7 +29,7 @@ export interface SipDialog {
   on(event: 'destroy', fn: () => void): void;
   once(event: 'destroy', fn: () => void): unknown;
   destroy(opts?: { headers?: Record<string, string> }): Promise<unknown> | void;
-  request(opts: { method: string }): Promise<{ status: number }>;
+  request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number }>;
 }
 export interface UacRequest {
   cancel(opts?: unknown): void;
@@ -54,6 +55,8 @@ export interface OutboundCallDeps {
   onBLegSent?: (call: PrepaidCall, sinceInviteMs: number) => void;
   /** The time source of the call's start (default: the process clock). */
   clock?: Clock;
+  /** Warn the device before a cut for lack of credit with an in-dialog MESSAGE (DEVICE_CREDIT_WARNING=message). */
+  warnByMessage?: boolean;
 }
 
 /**
@@ -163,6 +166,7 @@ export class OutboundCall {
           if (reason === 'signalling_lost' && state) byeBothLegs(this.deps.srf, state, headers, log);
         },
         stillUp: () => dialogStillUp(uac),
+        ...(this.deps.warnByMessage ? { warn: (s: number) => sendCreditWarning(uas, s, log) } : {}),
         ...(state ? { state } : {}),
       },
       log,

@@ -1,11 +1,13 @@
 /**
  * A call placed by a registered device (not from a carrier's address): digest-authenticated, then
- * the outbound prepaid call (rate, reserve, route to a carrier, supervise, settle).
+ * either an on-net call to another subscriber or the outbound prepaid call (rate, reserve, route to
+ * a carrier, supervise, settle).
  */
 import { e164FromUser } from '../../accounts/e164.ts';
 import type { Account } from '../../accounts/account-service.ts';
 import type { InviteIdentity } from '../auth/authenticate-invite.ts';
-import type { DidCall } from '../call/did-call.ts';
+import type { DidTarget } from '../call/did-call.ts';
+import type { OnNetCall } from '../call/on-net-call.ts';
 import type { OutboundCall } from '../call/outbound-call.ts';
 import { sendSipError } from '../sip-error.ts';
 import { userOf } from '../sip-uri.ts';
@@ -14,6 +16,12 @@ import { required } from './invite-context.ts';
 import type { InviteRequest, InviteResponse } from './invite-context.ts';
 import { clientAddress } from '../guards/client-address.ts';
 
+/** Another subscriber a device dialled, and how the caller's CDR names them. */
+export interface OnNetCallee extends DidTarget {
+  /** Their personal number (E.164 digits), or the SIP username or account number dialled. */
+  destination: string;
+}
+
 export interface DeviceCallPorts {
   /** Digest authentication of the INVITE (authenticate-invite.ts). */
   authenticate(req: InviteRequest, res: InviteResponse): Promise<InviteIdentity | undefined>;
@@ -21,14 +29,15 @@ export interface DeviceCallPorts {
   account(accountId: number): Promise<Account>;
   outbound: Pick<OutboundCall, 'handle'>;
   /**
-   * On-net calls: the subscriber whose personal number `dialled` is (read with the caller's
-   * dialling plan), with the caller's own personal number for the caller ID; undefined when it is
-   * nobody's. Such calls ring that subscriber's devices (`did`), never a carrier, and are free.
+   * On-net calls: the subscriber `dialled` names (read with the caller's dialling plan; see
+   * docs/architecture.md, "On-net calls", for the precedence of numbers, usernames and account
+   * numbers), undefined when it is nobody. Such calls ring that subscriber's devices, never a
+   * carrier, at the on-net rate; the callee sees the caller's personal number, else their username.
    */
   onNet?: {
-    callee(dialled: string, account: Account): Promise<{ number: string; accountId: number; sipUsername: string | null } | undefined>;
+    callee(dialled: string, account: Account): Promise<OnNetCallee | undefined>;
     personalNumberOf(accountId: number): Promise<string | undefined>;
-    did: Pick<DidCall, 'handle'>;
+    call: Pick<OnNetCall, 'handle'>;
   };
 }
 
@@ -48,12 +57,21 @@ export function deviceCallType(ports: DeviceCallPorts): CallType & { readonly ki
       const callee = await ports.onNet?.callee(dialled, account);
       if (ports.onNet && callee) {
         const own = await ports.onNet.personalNumberOf(account.id);
-        await ports.onNet.did.handle(req, res, callee, {
-          callId: required(context.callId, 'Call-ID'),
-          cli: own ?? e164FromUser(req.callingNumber ?? '') ?? null,
-          sourceIp: clientAddress(req),
-          carrier: null,
-        });
+        const { destination, ...target } = callee;
+        await ports.onNet.call.handle(
+          req,
+          res,
+          account,
+          {
+            callId: required(context.callId, 'Call-ID'),
+            cli: own ?? id.username,
+            sourceIp: clientAddress(req),
+            device: id.username,
+            dialled,
+            destination,
+          },
+          target,
+        );
         return;
       }
       await ports.outbound.handle(

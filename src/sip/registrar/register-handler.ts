@@ -98,6 +98,7 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
     method: req.method,
     authorization: authorization === undefined ? [] : [authorization],
     ...(userAgent === undefined ? {} : { userAgent }),
+    fromUser: r.toUser,
   });
   switch (auth.kind) {
     case 'challenge':

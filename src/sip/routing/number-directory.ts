@@ -13,6 +13,11 @@ export interface DeviceUser {
   username: string;
   realm: string;
 }
+/** A subscriber named by one of their SIP usernames (`sipUsername` set) or by their account number (null: all their devices). */
+export interface Subscriber {
+  accountId: number;
+  sipUsername: string | null;
+}
 
 /**
  * The numbers carriers deliver to us: access numbers (to the IVR) and personal numbers (DIDs, to
@@ -24,6 +29,7 @@ export class NumberDirectory {
   private readonly access: RefreshingCache<'all', Map<string, AccessNumber>>;
   private readonly dids: RefreshingCache<string, PersonalNumber | undefined>;
   private readonly devices: RefreshingCache<string, DeviceUser[]>;
+  private readonly subscribers: RefreshingCache<string, Subscriber | undefined>;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -56,6 +62,24 @@ export class NumberDirectory {
       },
       { ttlMs: opts.cacheMs, now: opts.now },
     );
+    this.subscribers = new RefreshingCache(
+      async (name) => {
+        // a SIP username first (exact), then an account number (digits only); closed accounts are nobody
+        const { rows } = await pool.query<Subscriber & { byUsername: boolean }>(
+          `select * from (
+             select c.account_id as "accountId", c.username as "sipUsername", true as "byUsername"
+               from sip_credentials c join accounts a on a.id = c.account_id
+              where c.username = $1 and a.status <> 'closed'
+             union all
+             select id, null, false from accounts where number = $1 and status <> 'closed'
+           ) s order by "byUsername" desc limit 1`,
+          [name],
+        );
+        const r = rows[0];
+        return r && { accountId: Number(r.accountId), sipUsername: r.sipUsername };
+      },
+      { ttlMs: opts.cacheMs, now: opts.now },
+    );
   }
 
   /** Drops the cached access numbers, personal numbers and their devices (an operator change). */
@@ -63,6 +87,15 @@ export class NumberDirectory {
     this.access.clear();
     this.dids.clear();
     this.devices.clear();
+    this.subscribers.clear();
+  }
+
+  /**
+   * The subscriber `name` stands for when dialled: a SIP username (exactly as written) or else an
+   * account number; undefined when it is neither (see device-call-type.ts for when it is asked).
+   */
+  subscriber(name: string): Promise<Subscriber | undefined> {
+    return this.subscribers.get(name);
   }
 
   /** The access number `e164` (an IVR entry point), if it is one. */
