@@ -257,8 +257,20 @@ describe('REGISTER with digest authentication', () => {
 describe('REGISTER: SHA-256 learned per device, and the per-device setting', () => {
   const LINPHONE = 'Linphone/5.2.0 (belle-sip/5.2.0)';
   const contact = '<sip:a@192.168.1.20:5060>';
-  const algorithmsOffered = async (user: string, userAgent: string) =>
-    challengesOf(await call(handler, registerRequest({ user, cseq: 1, contact, expires: '600', userAgent }))).map((c) => /algorithm=([A-Z0-9-]+)/.exec(c)![1]);
+  const algorithmsOffered = async (user: string, userAgent: string, source?: string) =>
+    challengesOf(await call(handler, registerRequest({ user, cseq: 1, contact, expires: '600', userAgent, ...(source ? { source } : {}) }))).map(
+      (c) => /algorithm=([A-Z0-9-]+)/.exec(c)![1],
+    );
+
+  // learned per device means per username and the address it answered from: a prober elsewhere who
+  // names a username in its From cannot tell from the challenge that the username exists
+  it("what a device taught is not shown to anyone at another address: the challenge there is the User-Agent's", async () => {
+    const { user } = await newUser();
+    expect((await register({ user, cseq: 10, contact, expires: '600', userAgent: 'TestPhone/2.1' })).status).toBe(200);
+    expect(await algorithmsOffered(user, LINPHONE)).toEqual(['SHA-256', 'MD5']);
+    expect(await algorithmsOffered(user, LINPHONE, '198.51.100.9')).toEqual(['MD5']);
+    expect(await algorithmsOffered('nobody-here', LINPHONE, '198.51.100.9')).toEqual(['MD5']);
+  });
 
   it('a device that answered SHA-256 is offered SHA-256 first later whatever its User-Agent; answering MD5 again takes it back to MD5 alone', async () => {
     const { user } = await newUser();

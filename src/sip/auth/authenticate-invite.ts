@@ -33,6 +33,7 @@ export async function authenticateInvite(
     ...(userAgent === undefined ? {} : { userAgent }),
     ...(callRate === undefined ? {} : { countCall: (accountId: number) => (window = callRate.windowOf(accountId)) }),
     ...(fromUser === undefined ? {} : { fromUser }),
+    source: clientAddress(req),
   });
   switch (r.kind) {
     case 'authenticated':

@@ -46,6 +46,8 @@ export interface DigestRequest {
    * device's setting or what was learned of it picks the challenge.
    */
   fromUser?: string;
+  /** The address the request is judged by (guards/client-address.ts): what a device taught is kept per username and address. */
+  source?: string;
 }
 
 export type AuthResult =
@@ -99,10 +101,10 @@ export class DigestAuthenticator {
 
   /** A challenge for the request's device: its setting, or what its last answer taught, else by User-Agent. */
   private async challengeFor(stale: boolean, req: DigestRequest): Promise<AuthResult & { kind: 'challenge' }> {
-    return this.challenge(stale, req.userAgent, await this.deviceOf(req.fromUser));
+    return this.challenge(stale, req.userAgent, await this.deviceOf(req.fromUser, req.source));
   }
 
-  private async deviceOf(username: string | undefined): Promise<DeviceDigest | undefined> {
+  private async deviceOf(username: string | undefined, source: string | undefined): Promise<DeviceDigest | undefined> {
     if (username === undefined || username === '' || username.length > 128) return undefined;
     const stored = await this.opts.credentials.findCredentials(username, this.opts.realm);
     // only known usernames: an unknown one is challenged like any client (by User-Agent)
@@ -110,7 +112,7 @@ export class DigestAuthenticator {
     if (stored.digestAlgorithms) return { setting: stored.digestAlgorithms, answersSha256: false };
     const memory = this.opts.memory;
     // what was learned is an optimisation: with Redis away the User-Agent rule still applies
-    const answersSha256 = memory ? await memory.answersSha256(username).catch(() => false) : false;
+    const answersSha256 = memory && source !== undefined ? await memory.answersSha256(username, source).catch(() => false) : false;
     return { answersSha256 };
   }
 
@@ -129,7 +131,8 @@ export class DigestAuthenticator {
     if (!chosen) return this.challengeFor(false, req);
     const result = await this.verify(req.method, chosen.c, chosen.algorithm, req);
     // not awaited: what the device taught is written beside the request, adding no round trip to it
-    if (result.kind === 'authenticated' && this.opts.memory) void this.opts.memory.answered(result.username, result.algorithm).catch(() => undefined);
+    if (result.kind === 'authenticated' && this.opts.memory && req.source !== undefined)
+      void this.opts.memory.answered(result.username, req.source, result.algorithm).catch(() => undefined);
     return result;
   }
 

@@ -99,6 +99,7 @@ async function handle(opts: RegisterHandlerOptions, s: Settings, req: SipRequest
     authorization: authorization === undefined ? [] : [authorization],
     ...(userAgent === undefined ? {} : { userAgent }),
     fromUser: r.toUser,
+    source: clientAddress(req),
   });
   switch (auth.kind) {
     case 'challenge':
