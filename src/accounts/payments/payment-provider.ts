@@ -57,6 +57,8 @@ export interface CheckoutProvider {
   readonly name: string;
   /** Payment methods offered on the order form. */
   readonly methods: readonly string[];
+  /** The origin of its checkout pages (the order page's form may lead there); none when they are this service's own. */
+  readonly checkoutOrigin?: string;
   createCheckout(r: CheckoutRequest): Promise<Checkout>;
   /** Verifies the signature over the raw body and reads the event; throws AppError WEBHOOK_SIGNATURE_INVALID when it does not verify. */
   readEvent(rawBody: Buffer, signature: string | undefined): PaymentEvent;

@@ -27,6 +27,7 @@ type Session = Stripe.Checkout.Session;
 export class StripeCheckout implements CheckoutProvider {
   readonly name = 'stripe';
   readonly methods = ['card'] as const;
+  readonly checkoutOrigin = 'https://checkout.stripe.com';
   private readonly stripe: Stripe;
 
   constructor(private readonly settings: StripeSettings) {
