@@ -43,13 +43,13 @@ describe('order pages with the test provider', () => {
     const none = await harness('webordersnone');
     try {
       const r = await none.app.inject({ method: 'GET', url: '/order' });
-      expect(r.statusCode).toBe(503);
+      expect(r.statusCode).toBe(404);
       expect(r.body).toContain('Online orders are not available');
       const api = await none.call('POST', '/v1/orders', {
         key: null,
         body: { name: 'N', email: 'n@example.test', country: 'GB', amount: 10_000_000, paymentMethod: 'card' },
       });
-      expect(api.statusCode).toBe(503);
+      expect(api.statusCode).toBe(404);
       expect(api.json().code).toBe('ORDERS_UNAVAILABLE');
     } finally {
       await none.close();

@@ -66,7 +66,7 @@ export function orderPages(web: Web, app: FastifyInstance): void {
 
   const form = (req: FastifyRequest, reply: FastifyReply, o: { status?: number; error?: string; values?: Record<string, string> } = {}) => {
     const t = T(req);
-    if (!orders.available) return sendPage(web, req, reply, { title: t.order.title, status: 503, body: html`<p>${t.order.unavailable}</p>` });
+    if (!orders.available) return sendPage(web, req, reply, { title: t.order.title, status: 404, body: html`<p>${t.order.unavailable}</p>` });
     const pre = preSession(req, reply);
     const s = orders.settings;
     const v = o.values ?? {};
