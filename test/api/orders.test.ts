@@ -309,4 +309,16 @@ describe('online order paid through Stripe Checkout', () => {
     expect(await count(`select count(*)::int as n from payment_events where event_id = 'evt_retention_1'`)).toBe(0);
     expect((await orderStatus(o)).status).toBe('completed'); // the order itself stays (its account and credit are in the ledger)
   });
+  it("erasing the customer blanks the order's name, address and provider references", async () => {
+    const email = 'erase.me@example.test';
+    const o = await placeOrder(email);
+    await verify(o, email);
+    const sessionId = await checkout(o);
+    await webhook(sessionEvent('evt_erasure_1', 'checkout.session.completed', { id: sessionId, orderId: o.id }));
+    const { rows } = await h.s.pool.query<{ customerId: string }>('select customer_id as "customerId" from orders where id = $1', [o.id]);
+    const erased = await h.call('POST', `/v1/customers/${rows[0]!.customerId}/erasure`);
+    expect(erased.statusCode).toBe(200);
+    const after = await h.s.pool.query('select name, email, country, checkout_id, provider_reference from orders where id = $1', [o.id]);
+    expect(after.rows[0]).toEqual({ name: null, email: null, country: null, checkout_id: null, provider_reference: null });
+  });
 });
