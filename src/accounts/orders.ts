@@ -300,14 +300,19 @@ export class Orders {
     return outcome;
   }
 
-  /** A paid order: the account opened (once, under the row lock), credited once, the welcome mail queued, the order completed. */
+  /**
+   * A paid order: the account opened (once, under the row lock), credited once, the welcome mail
+   * queued, the order completed. A completion already running holds the row: this one returns at
+   * once (`skip locked`) rather than wait holding a pool connection, which the running one needs
+   * to open the account (waiting deliveries could otherwise take every connection).
+   */
   async complete(id: string): Promise<void> {
     const db = await this.d.pool.connect();
     let o: Row | undefined;
     try {
       await db.query('begin');
       const { rows } = await db.query<Row>(
-        `select ${COLUMNS} from orders o left join accounts a on a.id = o.account_id where o.id = $1 and o.status = 'paid' for update of o`,
+        `select ${COLUMNS} from orders o left join accounts a on a.id = o.account_id where o.id = $1 and o.status = 'paid' for update of o skip locked`,
         [id],
       );
       o = rows[0];

@@ -321,4 +321,26 @@ describe('online order paid through Stripe Checkout', () => {
     const after = await h.s.pool.query('select name, email, country, checkout_id, provider_reference from orders where id = $1', [o.id]);
     expect(after.rows[0]).toEqual({ name: null, email: null, country: null, checkout_id: null, provider_reference: null });
   });
+  it('the same event delivered five times at once credits once; the pay page lets its form lead to Stripe only', async () => {
+    const email = 'racer@example.test';
+    const o = await placeOrder(email, 30_000_000);
+    await verify(o, email);
+    const page = await h.app.inject({ method: 'GET', url: `/order/${o.id}`, headers: { cookie: `ss_order=${o.id}.${o.token}` } });
+    expect(page.headers['content-security-policy']).toContain("form-action 'self' https://checkout.stripe.com;");
+    const sessionId = await checkout(o);
+    const payload = sessionEvent('evt_race_1', 'checkout.session.completed', { id: sessionId, orderId: o.id, amount: 3000 });
+    const outcomes = (await Promise.all(Array.from({ length: 5 }, () => webhook(payload)))).map((r) => (r.json() as { outcome: string }).outcome);
+    expect(outcomes.sort()).toEqual(['completed', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    const st = await orderStatus(o);
+    expect(st.status).toBe('completed');
+    const { rows } = await h.s.pool.query<{ id: string; customerId: string }>('select id, customer_id as "customerId" from accounts where number = $1', [
+      st.accountNumber,
+    ]);
+    expect((await h.s.store.get(Number(rows[0]!.id)))!.balance).toBe(30_000_000);
+    expect(await count('select count(*)::int as n from accounts where customer_id = $1', [rows[0]!.customerId])).toBe(1);
+    expect(await count(`select count(*)::int as n from audit_log where action = 'topup' and actor = $1`, [`order:${o.id}`])).toBe(1);
+    // a completed order's page has no form leading elsewhere
+    const done = await h.app.inject({ method: 'GET', url: `/order/${o.id}`, headers: { cookie: `ss_order=${o.id}.${o.token}` } });
+    expect(done.headers['content-security-policy']).toContain("form-action 'self';");
+  });
 });
