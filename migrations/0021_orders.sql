@@ -18,6 +18,7 @@ create table orders (
   email_attempts     integer not null default 0,
   email_verified_at  timestamptz,
   checkout_id        text,
+  checkout_url       text,
   provider_reference text,
   customer_id        bigint references customers(id) on delete set null,
   account_id         bigint references accounts(id) on delete set null,

@@ -75,6 +75,8 @@ export interface OrderDeps {
 }
 
 export const MAX_CODE_ATTEMPTS = 5;
+/** Stripe's shortest checkout lifetime is 30 minutes; one more for the request's own time. */
+const CHECKOUT_MIN_MINUTES = 31;
 const ORDER_ID = /^ord_[A-Za-z0-9_-]{22}$/;
 const STATUS_TOKEN = /^ot_[A-Za-z0-9_-]{43}$/;
 const CODE = /^ev_[A-Za-z0-9_-]{43}$/;
@@ -93,6 +95,7 @@ interface Row {
   paymentMethod: string;
   provider: string;
   checkoutId: string | null;
+  checkoutUrl: string | null;
   providerReference: string | null;
   customerId: string | null;
   accountId: string | null;
@@ -102,7 +105,7 @@ interface Row {
 }
 
 const COLUMNS = `o.id, o.status, o.name, o.email, o.country, o.amount, o.currency, o.payment_method as "paymentMethod", o.provider,
-  o.checkout_id as "checkoutId", o.provider_reference as "providerReference", o.customer_id as "customerId", o.account_id as "accountId",
+  o.checkout_id as "checkoutId", o.checkout_url as "checkoutUrl", o.provider_reference as "providerReference", o.customer_id as "customerId", o.account_id as "accountId",
   o.created_at as "createdAt", o.expires_at as "expiresAt", a.number as "accountNumber"`;
 
 const view = (r: Row): OrderView => ({
@@ -198,6 +201,14 @@ export class Orders {
     if (!checkout) throw new AppError('ORDERS_UNAVAILABLE');
     const o = await this.find(id, statusToken);
     if (o.status !== 'awaiting_payment' || o.expiresAt.getTime() <= Date.now() || o.provider !== checkout.name || !o.email) throw new AppError('ORDER_STATE');
+    if (o.checkoutUrl) return { url: o.checkoutUrl }; // pressed again: the same checkout
+    // a checkout must stay open at least 30 minutes (Stripe's minimum): the order waits as long
+    const { rows } = await this.d.pool.query<{ expiresAt: Date }>(
+      `update orders set expires_at = greatest(expires_at, now() + interval '${CHECKOUT_MIN_MINUTES} minutes'), updated_at = now()
+        where id = $1 returning expires_at as "expiresAt"`,
+      [id],
+    );
+    const expiresAt = rows[0]!.expiresAt;
     let c;
     try {
       c = await checkout.createCheckout({
@@ -208,14 +219,14 @@ export class Orders {
         description: `Prepaid calling credit (order ${id.slice(4, 12)})`,
         successUrl: this.d.link(`/order/${id}?m=order.returned`),
         cancelUrl: this.d.link(`/order/${id}?m=order.cancelled`),
-        expiresAt: o.expiresAt,
+        expiresAt,
         idempotencyKey: `order-${id}-checkout`,
       });
     } catch (err) {
       this.d.log.error({ orderId: id, err: (err as Error).message }, 'the payment provider did not open a checkout');
       throw new AppError('PAYMENT_PROVIDER_FAILED');
     }
-    await this.d.pool.query('update orders set checkout_id = $2, updated_at = now() where id = $1', [id, c.id]);
+    await this.d.pool.query('update orders set checkout_id = $2, checkout_url = $3, updated_at = now() where id = $1', [id, c.id, c.url]);
     return { url: c.url };
   }
 
@@ -349,7 +360,7 @@ export class Orders {
       `update orders set status = 'expired', updated_at = now() where status in ('awaiting_email', 'awaiting_payment') and expires_at <= now()`,
     );
     await this.d.pool.query(
-      `update orders set name = null, email = null, email_code_hash = null, updated_at = now()
+      `update orders set name = null, email = null, email_code_hash = null, checkout_url = null, updated_at = now()
         where status in ('expired', 'failed') and expires_at <= now() and (name is not null or email is not null)`,
     );
     if (r.rowCount) this.d.log.info({ expired: r.rowCount }, 'unpaid orders expired');

@@ -54,7 +54,7 @@ export async function eraseCustomer(
     await eraseMailsOf(db, customerId, before[0]?.email ?? null); // queued mails never go; sent ones keep no address or body
     // online orders: the account's own and any other order placed with the customer's address
     await db.query(
-      `update orders set name = null, email = null, country = null, checkout_id = null, provider_reference = null, email_code_hash = null, updated_at = now()
+      `update orders set name = null, email = null, country = null, checkout_id = null, checkout_url = null, provider_reference = null, email_code_hash = null, updated_at = now()
         where customer_id = $1 or lower(email) = (select lower(email) from customers where id = $1)`,
       [customerId],
     );

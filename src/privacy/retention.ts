@@ -116,7 +116,7 @@ export async function dropExpiredPaymentReferences(pool: pg.Pool, now: Date, mon
   const k = await pool.query(`delete from auto_topups where account_id in (select id from accounts where status = 'closed' and closed_at < $1)`, [cutoff]);
   // online orders: the provider's checkout id and payment reference, and the record of its events
   const o = await pool.query(
-    `update orders set checkout_id = null, provider_reference = null, name = null, email = null, email_code_hash = null, updated_at = now()
+    `update orders set checkout_id = null, checkout_url = null, provider_reference = null, name = null, email = null, email_code_hash = null, updated_at = now()
       where created_at < $1 and (checkout_id is not null or provider_reference is not null or name is not null or email is not null)`,
     [cutoff],
   );

@@ -343,4 +343,18 @@ describe('online order paid through Stripe Checkout', () => {
     const done = await h.app.inject({ method: 'GET', url: `/order/${o.id}`, headers: { cookie: `ss_order=${o.id}.${o.token}` } });
     expect(done.headers['content-security-policy']).toContain("form-action 'self';");
   });
+  it('a checkout opened late in the order’s life still stays open 30 minutes (Stripe’s minimum), and the order waits as long', async () => {
+    const email = 'late.payer@example.test';
+    const o = await placeOrder(email);
+    await verify(o, email);
+    await h.s.pool.query(`update orders set expires_at = now() + interval '10 minutes' where id = $1`, [o.id]);
+    const before = fake.requests.length;
+    await checkout(o);
+    const sent = Number(fake.requests.at(-1)!.params.get('expires_at'));
+    expect(sent * 1000 - Date.now()).toBeGreaterThanOrEqual(30 * 60_000);
+    const { rows } = await h.s.pool.query<{ expiresAt: Date }>('select expires_at as "expiresAt" from orders where id = $1', [o.id]);
+    expect(Math.floor(rows[0]!.expiresAt.getTime() / 1000)).toBe(sent);
+    await checkout(o); // pressed again: the stored checkout, no second request to Stripe
+    expect(fake.requests.length).toBe(before + 1);
+  });
 });
