@@ -316,6 +316,12 @@ describe('online order paid through Stripe Checkout', () => {
     const sessionId = await checkout(o);
     await webhook(sessionEvent('evt_erasure_1', 'checkout.session.completed', { id: sessionId, orderId: o.id }));
     const { rows } = await h.s.pool.query<{ customerId: string }>('select customer_id as "customerId" from orders where id = $1', [o.id]);
+    // first the right of access: the export holds the order
+    const exported = await h.call('GET', `/v1/customers/${rows[0]!.customerId}/export`);
+    expect(exported.statusCode).toBe(200);
+    expect((body(exported).orders as Record<string, unknown>[]).map((x) => [x.id, x.email, x.amount, x.status])).toEqual([
+      [o.id, email, 20_000_000, 'completed'],
+    ]);
     const erased = await h.call('POST', `/v1/customers/${rows[0]!.customerId}/erasure`);
     expect(erased.statusCode).toBe(200);
     const after = await h.s.pool.query('select name, email, country, checkout_id, provider_reference from orders where id = $1', [o.id]);
