@@ -118,8 +118,10 @@ describe('order pages with the test provider', () => {
   });
 
   it('throttles orders per address (a bot filling the form gets a page, not a mail each)', async () => {
-    // three attempts of this address were counted above (the order and two codes); the window allows four
+    // two attempts of this address were counted above (the order and the well-formed code; a malformed code is refused by the schema first);
+    // the window allows four
     const base = { name: 'Bo Bot', email: 'bot@example.test', country: 'GB', amount: 10_000_000, paymentMethod: 'card' };
+    expect((await h.call('POST', '/v1/orders', { key: null, body: base })).statusCode).toBe(201);
     expect((await h.call('POST', '/v1/orders', { key: null, body: base })).statusCode).toBe(201);
     const fourth = await h.call('POST', '/v1/orders', { key: null, body: base });
     expect(fourth.statusCode).toBe(429);

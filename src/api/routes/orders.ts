@@ -96,7 +96,7 @@ export function orderRoutes(app: FastifyInstance, ctx: ApiContext): void {
           type: 'object',
           required: ['token', 'code'],
           additionalProperties: false,
-          properties: { token: statusToken, code: { type: 'string', maxLength: 100 } },
+          properties: { token: statusToken, code: { type: 'string', pattern: '^\\s*ev_[A-Za-z0-9_-]{43}\\s*$', description: 'the code from the mail' } },
         },
         response: { 200: order },
       },
@@ -140,6 +140,7 @@ export async function paymentWebhookRoutes(app: FastifyInstance, ctx: ApiContext
         config: { access: 'public' },
         schema: {
           tags: TAG,
+          body: { type: 'object', description: 'a Stripe event; the signature (Stripe-Signature header) covers its raw bytes' },
           summary: "Stripe's signed events (checkout.session.completed, .expired, .async_payment_succeeded, .async_payment_failed)",
           response: {
             200: { type: 'object', required: ['received', 'outcome'], properties: { received: { type: 'boolean' }, outcome: { type: 'string' } } },
