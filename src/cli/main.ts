@@ -165,7 +165,7 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
       username: o.string('username') ?? null,
     });
     await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.create', customerId: a.customerId, accountId: a.id });
-    // the welcome mail: no password in it, a one-time link to choose one (a customer without an address gets none)
+    // the welcome mail to a verified address: no password in it, a one-time link to choose one
     await ctx.welcome(a.id);
     out(
       `account ${a.id} (number ${a.number}) created for customer ${a.customerId}: ${a.currency}, tariff ${a.tariffId ?? 'none'}, at most ${a.maxConcurrentCalls} calls at once`,
@@ -271,7 +271,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
   const notices = new AccountNotices(pool, new Mailer(new MailOutbox(pool, mail.retry), { linkBaseUrl: mail.linkBaseUrl }), log.child({ component: 'mail' }));
   const welcome = async (accountId: number) => {
     const accessNumbers = (await new RoutingData(pool, accounts, notify).accessNumbers()).map((n) => n.number);
-    await notices.welcome(accountId, accessNumbers, (sentTo) => new PasswordLinks(pool, accounts).issue(accountId, sentTo));
+    await notices.welcome(accountId, accessNumbers, (sentTo) => new PasswordLinks(pool, accounts).issue(accountId, sentTo), { verifiedOnly: true });
   };
   const ctx: Ctx = { config, pool, redis, store, accounts, out, welcome };
   const routingCtx = () => ({ routing: new RoutingData(pool, accounts, notify), audit: new AuditLog(pool), actor: ACTOR, out });

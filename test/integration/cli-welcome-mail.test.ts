@@ -23,11 +23,17 @@ afterAll(async () => {
 });
 
 describe('operator CLI welcome mail', { timeout: 120_000 }, () => {
-  it('account create queues the welcome mail with a one-time password link for a customer with an address, none for one without', async () => {
+  it('account create queues the welcome mail with a one-time password link to a verified address, none to an unverified one', async () => {
     const extra = { MAIL_LINK_BASE_URL: 'https://selfcare.example.test' };
     const c = await runCli(env, ['customer', 'create', 'Carla Cli', '--email=carla@example.test', '--json'], extra);
     expect(c.code, c.stderr).toBe(0);
     const customerId = (c.json() as { customerId: number }).customerId;
+    // the address as the operator typed it: unverified, so no link that sets the password goes there
+    expect((await runCli(env, ['account', 'create', String(customerId), 'GBP'], extra)).code).toBe(0);
+    const early = await s.pool.query(`select 1 from mail_outbox where template = 'welcome' and customer_id = $1`, [customerId]);
+    expect(early.rowCount).toBe(0);
+    // the customer confirmed it (the e-mail code, self-care): the next account's welcome mail goes out
+    await s.pool.query('update customers set email_verified_at = now() where id = $1', [customerId]);
     const a = await runCli(env, ['account', 'create', String(customerId), 'GBP', '--json'], extra);
     expect(a.code, a.stderr).toBe(0);
     const number = (a.json() as { number: string }).number;
