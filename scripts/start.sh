@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 WANT_SIPP=0 WANT_LINPHONE=0 SOFTSWITCH_DATABASES=softswitch scripts/ensure-services.sh
 . scripts/local-env.sh
 export DEMO_SEED=${DEMO_SEED:-true}
+# the local test payment provider: /order works in the browser and nobody is charged (refused in production)
+export PAYMENT_PROVIDER=${PAYMENT_PROVIDER:-test}
 export LOG_LEVEL=${LOG_LEVEL:-info}
 export SIP_LISTEN=${SIP_LISTEN:-udp/127.0.0.1:5060,tcp/127.0.0.1:5060}
 export DRACHTIO_PORT=${DRACHTIO_PORT:-9022}

@@ -85,6 +85,11 @@ export const ERRORS = {
   },
   INVALID_PAYMENT_TOKEN: { code: 'INVALID_PAYMENT_TOKEN', http: 400, message: 'not a payment-provider token (card numbers are never accepted)' },
   PAYMENT_DECLINED: { code: 'PAYMENT_DECLINED', http: 402, message: 'the payment provider declined the charge' },
+  ORDERS_UNAVAILABLE: { code: 'ORDERS_UNAVAILABLE', http: 404, message: 'online orders are not available: no payment provider is configured' },
+  ORDER_STATE: { code: 'ORDER_STATE', http: 409, message: 'the order is not at that step (it may be paid, failed or expired)' },
+  ORDER_THROTTLED: { code: 'ORDER_THROTTLED', http: 429, message: 'too many orders from this address; retry later' },
+  PAYMENT_PROVIDER_FAILED: { code: 'PAYMENT_PROVIDER_FAILED', http: 502, message: 'the payment provider did not open a checkout; retry later' },
+  WEBHOOK_SIGNATURE_INVALID: { code: 'WEBHOOK_SIGNATURE_INVALID', http: 400, message: 'the webhook signature does not verify' },
   INVALID_VOUCHER_CODE: {
     code: 'INVALID_VOUCHER_CODE',
     http: 400,

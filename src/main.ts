@@ -250,6 +250,7 @@ async function printDemo(d: NonNullable<Awaited<ReturnType<typeof start>>['demo'
     httpPort: config.httpPort,
     sipRealm: config.sipRealm,
     sip: '127.0.0.1:5060',
+    paymentProvider: config.paymentProvider,
   });
   if (!answering) lines.unshift(`The account API at ${api} did not answer within 60 s: its URLs below work once it does.`);
   process.stdout.write(`\n${lines.join('\n')}\n\n`);

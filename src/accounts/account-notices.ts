@@ -86,10 +86,19 @@ export class AccountNotices {
     });
   }
 
-  /** The welcome mail: account number, user name, access numbers and a one-time link to choose the password (issued only when there is an address). */
-  async welcome(accountId: number, accessNumbers: string[], issueLink: (sentTo: string) => Promise<{ token: string; expiresAt: Date }>): Promise<void> {
+  /**
+   * The welcome mail: account number, user name, access numbers and a one-time link to choose the
+   * password (issued only when there is an address). `verifiedOnly`: only to a verified address
+   * (the CLI: an address an operator typed may be wrong, and the link sets the password).
+   */
+  async welcome(
+    accountId: number,
+    accessNumbers: string[],
+    issueLink: (sentTo: string) => Promise<{ token: string; expiresAt: Date }>,
+    o: { verifiedOnly?: boolean } = {},
+  ): Promise<void> {
     await this.send('welcome', { accountId }, async () => {
-      const c = await this.contactOf(accountId, true);
+      const c = await this.contactOf(accountId, !o.verifiedOnly);
       if (!c) return;
       const { rows } = await this.pool.query<{ name: string; username: string | null }>(
         'select c.name, a.username from accounts a join customers c on c.id = a.customer_id where a.id = $1',

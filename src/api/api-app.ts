@@ -32,6 +32,7 @@ import { selfCareRoutes } from './routes/self-care.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tariffRoutes } from './routes/tariffs.ts';
 import { voucherRoutes } from './routes/vouchers.ts';
+import { orderRoutes, paymentWebhookRoutes } from './routes/orders.ts';
 import { mailingListRoutes, mailOutboxRoutes } from './routes/mailing-lists.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
@@ -140,6 +141,8 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   routingRoutes(app, ctx);
   privacyRoutes(app, ctx);
   selfCareRoutes(app, ctx);
+  orderRoutes(app, ctx);
+  await paymentWebhookRoutes(app, ctx);
   await registerWebPages(app, ctx);
   return { app, ctx, routes };
 }

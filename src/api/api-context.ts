@@ -27,7 +27,10 @@ import { VoucherThrottle } from './voucher-throttle.ts';
 import { MailOutbox } from '../mail/outbox.ts';
 import type { RetryPolicy } from '../mail/outbox.ts';
 import { DEFAULT_RETRY } from '../mail/mail-settings.ts';
-import type { PaymentProvider } from '../accounts/payments/payment-provider.ts';
+import type { CheckoutProvider, PaymentProvider } from '../accounts/payments/payment-provider.ts';
+import { Orders } from '../accounts/orders.ts';
+import type { OrderSettings } from '../accounts/orders.ts';
+import { OrderThrottle } from './order-throttle.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { TariffRepository } from '../billing/tariff-repository.ts';
 import { LedgerBacklog } from '../ledger/ledger-backlog.ts';
@@ -72,6 +75,8 @@ export interface ApiDeps {
   accounts: AccountPorts;
   tariffs: TariffRepository;
   payments: PaymentProvider;
+  /** The checkout of online orders (PAYMENT_PROVIDER=stripe or test); none: orders are refused. */
+  checkout?: CheckoutProvider | undefined;
   settings: ApiSettings;
   /** Sends e-mail verification codes; until the mail path exists, operators send them (docs/privacy.md). */
   mailer?: VerificationMailer;
@@ -95,7 +100,11 @@ export interface ApiSettings {
   // sending: an SMTP server is configured, so e-mail verification codes go out by mail (else operators send them)
   /** Vouchers: the key of the code hashes (derived from PIN_PEPPER) and the redemption throttle. */
   vouchers: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
+  /** Online orders: currency, amount range, expiry, and the per-address throttle (defaults: DEFAULT_ORDERS). */
+  orders?: OrderSettings & { maxPerSource: number; windowSeconds: number };
 }
+
+export const DEFAULT_ORDERS = { currency: 'GBP', minAmount: 5_000_000, maxAmount: 100_000_000, expiryMinutes: 60, maxPerSource: 10, windowSeconds: 3600 };
 
 export type Principal =
   | { kind: 'operator'; keyId: string; scopes: Scope[]; actor: string }
@@ -128,6 +137,8 @@ export interface ApiContext extends ApiDeps {
   passwordLinks: PasswordLinks; // one-time links to choose the self-care password (welcome mail)
   mailingLists: MailingLists; // messages to a list's consenting recipients; one-click unsubscribe
   voucherThrottle: VoucherThrottle; // redemption attempts per account and per address
+  orders: Orders; // online orders: e-mail code, checkout, the provider's confirmation
+  orderThrottle: OrderThrottle; // orders and code attempts per address
   ivrSessions: IvrSessionRecords;
   personalData: { export(customerId: number): Promise<PersonalDataExport> };
   dependencies: Record<'postgres' | 'redis', () => Promise<unknown>>; // readiness checks
@@ -145,6 +156,31 @@ export function buildContext(d: ApiDeps): ApiContext {
   const mailer = new Mailer(outbox, { linkBaseUrl: d.settings.mail?.linkBaseUrl ?? 'http://127.0.0.1:8081' });
   const notices = new AccountNotices(d.pool, mailer, d.log.child({ component: 'mail' }));
   const consents = new Consents(d.pool);
+  const passwordLinks = new PasswordLinks(d.pool, d.accounts);
+  const routing = new RoutingData(
+    d.pool,
+    d.accounts,
+    notifier(new ChangeNotices(d.redis, d.settings.namespace), (err, topic) =>
+      d.log.warn({ err: err.message, topic }, 'change notice not published: SIP processes see the change when their cache expires'),
+    ),
+  );
+  const audit = new AuditLog(d.pool);
+  const orderSettings = d.settings.orders ?? DEFAULT_ORDERS;
+  const orders = new Orders({
+    pool: d.pool,
+    accounts: d.accounts,
+    balances: d.balances,
+    checkout: d.checkout,
+    settings: orderSettings,
+    sendCode: (m) => mailer.sendVerification(m),
+    link: (path) => mailer.link(path),
+    welcome: async (accountId) => {
+      const accessNumbers = (await routing.accessNumbers()).map((n) => n.number);
+      await notices.welcome(accountId, accessNumbers, (sentTo) => passwordLinks.issue(accountId, sentTo));
+    },
+    audit: (e) => audit.write(e),
+    log: d.log.child({ component: 'orders' }),
+  });
   return {
     ...d,
     outbox,
@@ -152,7 +188,9 @@ export function buildContext(d: ApiDeps): ApiContext {
     notices,
     lowBalanceAlerts: new LowBalanceAlerts(d.pool, d.balances, notices),
     vouchers: new Vouchers(d.pool, d.balances, d.settings.vouchers.key),
-    passwordLinks: new PasswordLinks(d.pool, d.accounts),
+    passwordLinks,
+    orders,
+    orderThrottle: new OrderThrottle(d.redis, { namespace: d.settings.namespace, ...orderSettings }),
     mailingLists: new MailingLists(consents, mailer, createHmac('sha256', d.settings.vouchers.key).update('unsubscribe links').digest('hex')),
     voucherThrottle: new VoucherThrottle(d.redis, { namespace: d.settings.namespace, ...d.settings.vouchers }),
     lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),
@@ -166,7 +204,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     restriction: new Restriction(d.pool, d.accounts),
     operatorSessions: new OperatorSessions(d.redis, d.settings.namespace, OPERATOR_SESSION_SECONDS),
     sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),
-    audit: new AuditLog(d.pool),
+    audit,
     limiter: new RateLimiter(d.settings.rateLimit),
     ledgerBacklog: new LedgerBacklog(d.redis, d.balances.keys),
     callRate: new CallRateCounter(d.redis, d.settings.namespace),
@@ -175,13 +213,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     personalData: { export: (customerId) => exportPersonalData(d.pool, customerId, new Date(), registrations) },
     dependencies: { postgres: () => d.pool.query('select 1'), redis: () => d.redis.ping() },
     liveCalls: new LiveCalls(d.balances, d.redis, d.settings.namespace),
-    routing: new RoutingData(
-      d.pool,
-      d.accounts,
-      notifier(new ChangeNotices(d.redis, d.settings.namespace), (err, topic) =>
-        d.log.warn({ err: err.message, topic }, 'change notice not published: SIP processes see the change when their cache expires'),
-      ),
-    ),
+    routing,
     gatewayHealth: new GatewayHealthView(d.redis, d.settings.namespace),
     durableBalances: new DurableBalances(d.pool, d.settings.durableBalanceCacheMs),
     registrations,

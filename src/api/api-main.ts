@@ -8,7 +8,7 @@
 import cluster from 'node:cluster';
 import { AccountService } from '../accounts/account-service.ts';
 import { autoTopUpLimitsOf } from '../accounts/auto-topup.ts';
-import { paymentProviderFor } from '../accounts/payments/payment-providers.ts';
+import { checkoutProviderFor, paymentProviderFor } from '../accounts/payments/payment-providers.ts';
 import { BalanceStore } from '../billing/balance/balance-store.ts';
 import { connectRedis } from '../common/redis-connection.ts';
 import { ChangeNotices, notifier } from '../common/change-notices.ts';
@@ -53,6 +53,14 @@ export function apiSettingsOf(config: Config): ApiSettings {
       maxPerSource: config.voucherMaxAttemptsPerSource,
       windowSeconds: config.voucherWindowSeconds,
     },
+    orders: {
+      currency: config.orderCurrency,
+      minAmount: config.orderMinAmount,
+      maxAmount: config.orderMaxAmount,
+      expiryMinutes: config.orderExpiryMinutes,
+      maxPerSource: config.orderMaxPerSource,
+      windowSeconds: config.orderWindowSeconds,
+    },
   };
 }
 
@@ -64,6 +72,7 @@ export async function startApi(config: Config) {
   const redis = await connectRedis(config.redisUrl, 'softswitch-api');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength, defaultCountry: config.defaultAccountCountry });
+  const payments = paymentProviderFor(config);
   const { app, ctx } = await buildApi({
     log,
     pool,
@@ -76,7 +85,8 @@ export async function startApi(config: Config) {
         log.warn({ err: err.message, topic }, 'change notice not published: SIP processes see the change when their cache expires'),
       ),
     }),
-    payments: paymentProviderFor(config),
+    payments,
+    checkout: checkoutProviderFor(config, payments),
     settings: apiSettingsOf(config),
   });
   await app.listen({ host: config.apiHost, port: config.apiPort });
@@ -95,6 +105,18 @@ export async function startApi(config: Config) {
     autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
   };
   if (config.autoTopUpIntervalMs > 0 && config.paymentProvider !== 'none') autoTimer = setTimeout(() => void autoTopUps(), config.autoTopUpIntervalMs);
+
+  // orders not paid in time expire (every API process runs it; the update is idempotent)
+  let orderTimer: NodeJS.Timeout | undefined;
+  const expireOrders = async () => {
+    try {
+      await ctx.orders.expire();
+    } catch (err) {
+      log.error({ err }, 'order expiry failed');
+    }
+    orderTimer = setTimeout(() => void expireOrders(), 60_000);
+  };
+  if (ctx.orders.available) orderTimer = setTimeout(() => void expireOrders(), 60_000);
 
   // e-mail: every API process works the outbox (claims are leased rows, so each mail goes once)
   const mail = mailSettingsOf(config);
@@ -137,6 +159,7 @@ export async function startApi(config: Config) {
       retention?.stop();
       if (autoTimer) clearTimeout(autoTimer);
       if (lowTimer) clearTimeout(lowTimer);
+      if (orderTimer) clearTimeout(orderTimer);
       await mailWorker?.stop();
       await app.close();
       redis.disconnect();

@@ -34,6 +34,11 @@ import { AuditLog } from '../privacy/audit-log.ts';
 import { RETENTION_JOBS, runRetention } from '../privacy/retention-jobs.ts';
 import { retentionPolicyOf } from '../privacy/retention.ts';
 import { ChangeNotices, notifier } from '../common/change-notices.ts';
+import { AccountNotices } from '../accounts/account-notices.ts';
+import { PasswordLinks } from '../accounts/password-links.ts';
+import { Mailer } from '../mail/mailer.ts';
+import { MailOutbox } from '../mail/outbox.ts';
+import { mailSettingsOf } from '../mail/mail-settings.ts';
 import { RoutingData } from '../provisioning/routing-data.ts';
 import { formatMicros, parseMajorAmount } from './amount.ts';
 import { Options, parseArgs, parseId, UsageError } from './args.ts';
@@ -110,6 +115,8 @@ interface Ctx {
   store: BalanceStore;
   accounts: AccountProvisioning & Pick<PinCredentials, 'issuePin'> & Pick<CallerIds, 'addCli'>;
   out: (human: string, data: unknown) => void;
+  /** Queues an account's welcome mail (as the API's account creation does); the API processes send it. */
+  welcome: (accountId: number) => Promise<void>;
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -158,6 +165,8 @@ async function accountCommands(ctx: Ctx, sub: string | undefined, rest: string[]
       username: o.string('username') ?? null,
     });
     await new AuditLog(ctx.pool).write({ actor: ACTOR, action: 'account.create', customerId: a.customerId, accountId: a.id });
+    // the welcome mail to a verified address: no password in it, a one-time link to choose one
+    await ctx.welcome(a.id);
     out(
       `account ${a.id} (number ${a.number}) created for customer ${a.customerId}: ${a.currency}, tariff ${a.tariffId ?? 'none'}, at most ${a.maxConcurrentCalls} calls at once`,
       a,
@@ -255,10 +264,16 @@ async function run(argv: string[], json: boolean): Promise<number> {
   });
   const store = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, store, config.pinPepper, { pinLength: config.pinLength, defaultCountry: config.defaultAccountCountry });
-  const ctx: Ctx = { config, pool, redis, store, accounts, out };
   const notify = notifier(new ChangeNotices(redis, config.redisNamespace), (err, topic) =>
     log.warn({ err: err.message, topic }, 'change notice not published: SIP processes see the change when their cache expires'),
   );
+  const mail = mailSettingsOf(config);
+  const notices = new AccountNotices(pool, new Mailer(new MailOutbox(pool, mail.retry), { linkBaseUrl: mail.linkBaseUrl }), log.child({ component: 'mail' }));
+  const welcome = async (accountId: number) => {
+    const accessNumbers = (await new RoutingData(pool, accounts, notify).accessNumbers()).map((n) => n.number);
+    await notices.welcome(accountId, accessNumbers, (sentTo) => new PasswordLinks(pool, accounts).issue(accountId, sentTo), { verifiedOnly: true });
+  };
+  const ctx: Ctx = { config, pool, redis, store, accounts, out, welcome };
   const routingCtx = () => ({ routing: new RoutingData(pool, accounts, notify), audit: new AuditLog(pool), actor: ACTOR, out });
   const [sub, ...args] = rest;
   try {

@@ -476,9 +476,55 @@ const SCHEMA = {
     env: 'PAYMENT_PROVIDER',
     kind: 'enum',
     default: 'none',
-    values: ['none', 'test'],
-    doc: 'payment provider for auto top-up (`none`: auto top-up cannot be enabled; `test`: the local test provider, whose tokens credit money without charging anyone, refused in production)',
+    values: ['none', 'test', 'stripe'],
+    doc: 'payment provider for online orders and auto top-up (`none`: neither; `stripe`: Stripe Checkout for orders (auto top-up stays off); `test`: the local test provider, whose tokens and pay page credit money without charging anyone, refused in production)',
   },
+  stripeSecretKey: {
+    env: 'STRIPE_SECRET_KEY',
+    kind: 'string',
+    default: '',
+    doc: 'Stripe secret API key (`sk_live_…`, or `sk_test_…` against Stripe’s test mode; a restricted `rk_` key with Checkout Sessions write works too); required with PAYMENT_PROVIDER=stripe; never logged',
+  },
+  stripeWebhookSecret: {
+    env: 'STRIPE_WEBHOOK_SECRET',
+    kind: 'string',
+    default: '',
+    doc: 'signing secret (`whsec_…`) of the Stripe webhook endpoint /v1/payments/stripe/webhook; required with PAYMENT_PROVIDER=stripe',
+  },
+  orderCurrency: { env: 'ORDER_CURRENCY', kind: 'string', default: 'GBP', doc: 'currency (ISO 4217) of accounts ordered online' },
+  orderMinAmount: {
+    env: 'ORDER_MIN_AMOUNT',
+    kind: 'int',
+    default: '5000000',
+    min: 1,
+    max: 1000000000000,
+    doc: 'smallest amount of an online order, in micro-units (a whole number of the currency’s minor units)',
+  },
+  orderMaxAmount: {
+    env: 'ORDER_MAX_AMOUNT',
+    kind: 'int',
+    default: '100000000',
+    min: 1,
+    max: 1000000000000,
+    doc: 'largest amount of an online order, in micro-units',
+  },
+  orderExpiryMinutes: {
+    env: 'ORDER_EXPIRY_MINUTES',
+    kind: 'int',
+    default: '60',
+    min: 30,
+    max: 1440,
+    doc: 'an order not paid this long after it was placed expires (its checkout closes at the same moment; Stripe allows 30 minutes to 24 hours)',
+  },
+  orderMaxPerSource: {
+    env: 'ORDER_MAX_PER_SOURCE',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 100000,
+    doc: 'orders (and e-mail code attempts) per client address within ORDER_WINDOW_SECONDS',
+  },
+  orderWindowSeconds: { env: 'ORDER_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window of the order throttle' },
   autoTopUpMaxAmount: {
     env: 'AUTO_TOPUP_MAX_AMOUNT',
     kind: 'int',
@@ -766,6 +812,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'PAYMENT_PROVIDER=test is the local test provider (its tokens credit money without charging anyone) and is refused in production (DEPLOYMENT=production or NODE_ENV=production); use PAYMENT_PROVIDER=none until a real provider is configured',
       );
     }
+    if (out.paymentProvider === 'stripe') {
+      if (!/^(sk|rk)_(live|test)_[A-Za-z0-9]{10,}$/.test(String(out.stripeSecretKey)))
+        problems.push('STRIPE_SECRET_KEY (sk_live_…, sk_test_… or rk_…) is required with PAYMENT_PROVIDER=stripe');
+      if (!/^whsec_[A-Za-z0-9+/=]{10,}$/.test(String(out.stripeWebhookSecret)))
+        problems.push('STRIPE_WEBHOOK_SECRET (whsec_…) is required with PAYMENT_PROVIDER=stripe');
+    }
+    if (!/^[A-Z]{3}$/.test(String(out.orderCurrency))) problems.push('ORDER_CURRENCY must be an ISO 4217 code such as GBP or EUR');
+    if ((out.orderMinAmount as number) > (out.orderMaxAmount as number)) problems.push('ORDER_MIN_AMOUNT must not exceed ORDER_MAX_AMOUNT');
     if ((out.autoTopUpMaxAmount as number) > (out.autoTopUpMaxPerDay as number)) problems.push('AUTO_TOPUP_MAX_AMOUNT must not exceed AUTO_TOPUP_MAX_PER_DAY');
     if (out.deployment === 'production' && out.smtpSecurity === 'none' && !['', '127.0.0.1', '::1', 'localhost'].includes(String(out.smtpHost)))
       problems.push(

@@ -24,6 +24,8 @@ export interface BannerSettings {
   sipRealm: string;
   /** host:port devices send SIP to. */
   sip: string;
+  /** PAYMENT_PROVIDER: with `test` (npm start) the order page works without charging anyone. */
+  paymentProvider?: string;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -72,6 +74,9 @@ export function bannerLines(d: DemoResult, s: BannerSettings): string[] {
   return [
     ...lines,
     `  customer pages:    ${api}/my   operator console: ${api}/console (log in with an API key)`,
+    ...(s.paymentProvider === 'test'
+      ? [`  order a demo account: ${api}/order (test payment provider: nobody is charged; the welcome mail lands in .data/mail)`]
+      : []),
     `  API documentation: ${api}/docs`,
     `  SIP application health (port ${s.httpPort}): curl -s http://${s.httpHost}:${s.httpPort}/ready`,
   ];

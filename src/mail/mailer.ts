@@ -59,11 +59,12 @@ export class Mailer {
   /**
    * The e-mail verification mail: the code to enter in self-care and the page to enter it on. Fits
    * the verification flow's `VerificationMailer` seam (`sendVerification({ to, token, expiresAt })`);
-   * one mail per token.
+   * one mail per token. `link`: the page to enter it on (an online order's page; default the self-care privacy page).
    */
-  async sendVerification(m: { to: string; token: string; expiresAt: Date; customerId?: number }): Promise<void> {
+  async sendVerification(m: { to: string; token: string; expiresAt: Date; customerId?: number; link?: string }): Promise<void> {
     const tokenId = createHash('sha256').update(m.token).digest('hex').slice(0, 32);
-    await this.queue('email_verification', `verify:${tokenId}`, m, { code: m.token, link: this.link('/my/privacy'), expiresAt: m.expiresAt });
+    const r: Recipient = { to: m.to, ...(m.customerId !== undefined ? { customerId: m.customerId } : {}) };
+    await this.queue('email_verification', `verify:${tokenId}`, r, { code: m.token, link: m.link ?? this.link('/my/privacy'), expiresAt: m.expiresAt });
   }
 
   /** Welcome: account number, access numbers and a one-time link to choose the password (built by the caller). */

@@ -21,6 +21,8 @@ export interface PersonalDataExport {
   autoTopUps: Record<string, unknown>[];
   autoTopUpCharges: Record<string, unknown>[];
   topUps: Record<string, unknown>[];
+  /** Online orders of the customer's accounts, or placed with the customer's address. */
+  orders: Record<string, unknown>[];
   ledgerEntries: Record<string, unknown>[];
   callRecords: Record<string, unknown>[];
   accessNumberSessions: Record<string, unknown>[];
@@ -80,6 +82,13 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
     'topUps',
     `select account_id as "accountId", idempotency_key as "idempotencyKey", amount, provider, provider_reference as "providerReference", created_at as "createdAt"
     from topups where account_id = any($2) order by created_at`,
+  ],
+  [
+    'orders',
+    `select id, status, name, email, country, amount, currency, payment_method as "paymentMethod", provider, provider_reference as "providerReference",
+      account_id as "accountId", created_at as "createdAt", paid_at as "paidAt", completed_at as "completedAt"
+    from orders where customer_id = $1 or account_id = any($2)
+       or (email is not null and lower(email) = (select lower(email) from customers where id = $1)) order by created_at`,
   ],
   [
     'ledgerEntries',

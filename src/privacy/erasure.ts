@@ -52,6 +52,12 @@ export async function eraseCustomer(
     accountIds = accts.map((a) => a.id);
     const { rows: before } = await db.query<{ email: string | null }>('select email from customers where id = $1', [customerId]);
     await eraseMailsOf(db, customerId, before[0]?.email ?? null); // queued mails never go; sent ones keep no address or body
+    // online orders: the account's own and any other order placed with the customer's address
+    await db.query(
+      `update orders set name = null, email = null, country = null, checkout_id = null, checkout_url = null, provider_reference = null, email_code_hash = null, updated_at = now()
+        where customer_id = $1 or lower(email) = (select lower(email) from customers where id = $1)`,
+      [customerId],
+    );
     await db.query(
       `update customers set name = 'erased', email = null, address_line1 = null, address_line2 = null, city = null, postal_code = null,
          country = null, phone_numbers = '{}', email_verified_at = null, restriction_suspended = '{}',

@@ -114,10 +114,19 @@ export async function dropExpiredPaymentReferences(pool: pg.Pool, now: Date, mon
   const t = await pool.query('update topups set provider_reference = null where provider_reference is not null and created_at < $1', [cutoff]);
   await pool.query('update auto_topup_charges set provider_reference = null where provider_reference is not null and at < $1', [cutoff]);
   const k = await pool.query(`delete from auto_topups where account_id in (select id from accounts where status = 'closed' and closed_at < $1)`, [cutoff]);
-  const r = { topUps: t.rowCount ?? 0, tokens: k.rowCount ?? 0 };
-  if (r.topUps || r.tokens) {
-    log?.info(r, 'retention: payment references dropped');
-    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.payment_references_dropped', detail: { ...r, months } });
+  // online orders: the provider's checkout id and payment reference, and the record of its events
+  const o = await pool.query(
+    `update orders set checkout_id = null, checkout_url = null, provider_reference = null, name = null, email = null, email_code_hash = null, updated_at = now()
+      where created_at < $1 and (checkout_id is not null or provider_reference is not null or name is not null or email is not null)`,
+    [cutoff],
+  );
+  const e = await pool.query('delete from payment_events where received_at < $1', [cutoff]);
+  // orders count with the top-ups (the reference of a payment either way)
+  const r = { topUps: (t.rowCount ?? 0) + (o.rowCount ?? 0), tokens: k.rowCount ?? 0 };
+  const events = e.rowCount ?? 0;
+  if (r.topUps || r.tokens || events) {
+    log?.info({ ...r, paymentEvents: events }, 'retention: payment references dropped');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.payment_references_dropped', detail: { ...r, paymentEvents: events, months } });
   }
   return r;
 }

@@ -11,6 +11,7 @@ import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-pr
 import { buildApi } from '../../src/api/api-app.ts';
 import type { ApiContext, ApiSettings } from '../../src/api/api-context.ts';
 import type { VerificationMailer } from '../../src/accounts/email-verification.ts';
+import type { CheckoutProvider } from '../../src/accounts/payments/payment-provider.ts';
 import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { setupServices, TEST_PEPPER } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
@@ -56,7 +57,11 @@ export function testSettings(namespace: string, over: Partial<ApiSettings> = {})
   };
 }
 
-export async function harness(label: string, over: Partial<ApiSettings> = {}, deps: { mailer?: VerificationMailer } = {}): Promise<Harness> {
+export async function harness(
+  label: string,
+  over: Partial<ApiSettings> = {},
+  deps: { mailer?: VerificationMailer; checkout?: CheckoutProvider } = {},
+): Promise<Harness> {
   const s = await setupServices(label);
   const logs: string[] = [];
   const sink = new Writable({

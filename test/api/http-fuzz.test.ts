@@ -8,6 +8,7 @@
  *   HTTP_FUZZ_SEED   the seed (default: random, printed on failure so a run can be replayed)
  */
 import fc from 'fast-check';
+import { TestPaymentProvider } from '../../src/accounts/payments/test-payment-provider.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness, PROBLEM } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
@@ -42,10 +43,15 @@ let h: Harness;
 let ids: Ids;
 let token = '';
 beforeAll(async () => {
-  h = await harness('apifuzz', {
-    rateLimit: 1_000_000,
-    session: { ttlSeconds: 900, maxFailures: 1_000_000, maxFailuresPerSource: 1_000_000, windowSeconds: 900 },
-  });
+  // with a checkout provider, so the order routes are fuzzed too
+  h = await harness(
+    'apifuzz',
+    {
+      rateLimit: 1_000_000,
+      session: { ttlSeconds: 900, maxFailures: 1_000_000, maxFailuresPerSource: 1_000_000, windowSeconds: 900 },
+    },
+    { checkout: new TestPaymentProvider() },
+  );
   await freshTarget();
 });
 afterAll(async () => {

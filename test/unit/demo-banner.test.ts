@@ -32,6 +32,14 @@ describe('the npm start banner: a first call that works as printed', () => {
     expect(text).toMatch(/health \(port 8080\): curl -s http:\/\/127\.0\.0\.1:8080\/ready/);
   });
 
+  it('points at the order page when the test payment provider is on (npm start), and not otherwise', () => {
+    const text = bannerLines(created, { ...settings, paymentProvider: 'test' }).join('\n');
+    expect(text).toContain(
+      'order a demo account: http://127.0.0.1:8081/order (test payment provider: nobody is charged; the welcome mail lands in .data/mail)',
+    );
+    expect(bannerLines(created, { ...settings, paymentProvider: 'none' }).join('\n')).not.toContain('/order');
+  });
+
   it('the device command names a scenario that exists', () => {
     const file = /-sf (\S+)/.exec(deviceCommand('127.0.0.1:5060', 'x'))![1]!;
     expect(() => readFileSync(new URL(`../../${file}`, import.meta.url))).not.toThrow();

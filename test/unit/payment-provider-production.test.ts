@@ -5,7 +5,8 @@
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
-import { NoPaymentProvider, paymentProviderFor } from '../../src/accounts/payments/payment-providers.ts';
+import { checkoutProviderFor, NoPaymentProvider, paymentProviderFor } from '../../src/accounts/payments/payment-providers.ts';
+import { StripeCheckout } from '../../src/accounts/payments/stripe-checkout.ts';
 
 const base = { PIN_PEPPER: 'x'.repeat(32), DRACHTIO_SECRET: 'cymru-secret', SIP_NONCE_KEY: 'n'.repeat(32) };
 const REFUSED = /PAYMENT_PROVIDER=test .* refused in production \(DEPLOYMENT=production or NODE_ENV=production\)/;
@@ -27,6 +28,24 @@ describe('test payment provider in production', () => {
     expect(await p.validToken('tok_test_ok')).toBe(false);
     expect(paymentProviderFor(loadConfig({ ...base, PAYMENT_PROVIDER: 'test' })).name).toBe('test');
     expect(() => paymentProviderFor({ paymentProvider: 'test', deployment: 'production' })).toThrow(/refused in production/);
+  });
+
+  it('online orders: the test checkout is refused in production, Stripe needs both keys, none offers no checkout', () => {
+    const stripe = { stripeSecretKey: '', stripeWebhookSecret: '' };
+    expect(() => checkoutProviderFor({ paymentProvider: 'test', deployment: 'production', ...stripe }, new NoPaymentProvider())).toThrow(
+      /refused in production/,
+    );
+    expect(checkoutProviderFor({ paymentProvider: 'none', deployment: 'development', ...stripe }, new NoPaymentProvider())).toBeUndefined();
+    const test = paymentProviderFor({ paymentProvider: 'test', deployment: 'development' });
+    expect(checkoutProviderFor({ paymentProvider: 'test', deployment: 'development', ...stripe }, test)).toBe(test);
+    expect(() => loadConfig({ ...base, PAYMENT_PROVIDER: 'stripe' })).toThrow(/STRIPE_SECRET_KEY .* is required[\s\S]*STRIPE_WEBHOOK_SECRET .* is required/);
+    const c = loadConfig({
+      ...base,
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_test_0123456789abcdef',
+      STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+    });
+    expect(checkoutProviderFor(c, paymentProviderFor(c))).toBeInstanceOf(StripeCheckout);
   });
 
   it('the account API process refuses to start, exit code 2, naming the setting', async () => {

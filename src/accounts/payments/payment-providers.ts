@@ -1,4 +1,5 @@
-import type { ChargeResult, PaymentProvider } from './payment-provider.ts';
+import type { ChargeResult, CheckoutProvider, PaymentProvider } from './payment-provider.ts';
+import { StripeCheckout } from './stripe-checkout.ts';
 import { TestPaymentProvider } from './test-payment-provider.ts';
 
 /** No payment provider: no token is valid, so auto top-up cannot be enabled, and nothing is charged. */
@@ -21,6 +22,23 @@ export function paymentProviderFor(config: { paymentProvider: 'none' | 'test' | 
     if (config.deployment === 'production') throw new Error('PAYMENT_PROVIDER=test is refused in production');
     return new TestPaymentProvider();
   }
-  if (config.paymentProvider === 'none') return new NoPaymentProvider();
+  if (config.paymentProvider === 'none' || config.paymentProvider === 'stripe') return new NoPaymentProvider(); // Stripe: orders only (no saved cards)
   throw new Error(`unknown payment provider ${config.paymentProvider}`);
+}
+
+/**
+ * The checkout provider of online orders: Stripe, the local test provider (the same instance as
+ * the auto top-up provider, so its pay page and its tokens are one provider), or none (orders
+ * are refused with ORDERS_UNAVAILABLE).
+ */
+export function checkoutProviderFor(
+  config: { paymentProvider: string; deployment: string; stripeSecretKey: string; stripeWebhookSecret: string },
+  payments: PaymentProvider,
+): CheckoutProvider | undefined {
+  if (config.paymentProvider === 'stripe') return new StripeCheckout({ secretKey: config.stripeSecretKey, webhookSecret: config.stripeWebhookSecret });
+  if (config.paymentProvider === 'test') {
+    if (config.deployment === 'production') throw new Error('PAYMENT_PROVIDER=test is refused in production');
+    return payments instanceof TestPaymentProvider ? payments : new TestPaymentProvider();
+  }
+  return undefined;
 }

@@ -31,6 +31,7 @@ export const exportSchema = {
         'autoTopUps',
         'autoTopUpCharges',
         'topUps',
+        'orders',
         'ledgerEntries',
         'callRecords',
         'accessNumberSessions',

@@ -70,11 +70,13 @@ export interface PageOpts {
   status?: number;
   notice?: string | undefined;
   error?: string | undefined;
+  /** Origins beyond this one the page's forms may lead to (CSP form-action). */
+  formAction?: readonly string[];
 }
 
 export function sendPage(web: Web, req: FastifyRequest, reply: FastifyReply, o: PageOpts): FastifyReply {
   const t = T(req);
-  securityHeaders(reply);
+  securityHeaders(reply, o.formAction ? { formAction: o.formAction } : {});
   const nav =
     o.nav &&
     html`

@@ -18,6 +18,7 @@ import { T, pageRoute, sendPage } from './web-kit.ts';
 import type { Web } from './web-kit.ts';
 import { securityHeaders } from './web-security.ts';
 import { unsubscribePages } from './unsubscribe-pages.ts';
+import { orderPages } from './order-pages.ts';
 
 const ASSETS: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
@@ -74,5 +75,6 @@ export async function registerWebPages(app: FastifyInstance, ctx: ApiContext): P
     customerPages(web, scope);
     operatorPages(web, scope);
     unsubscribePages(web, scope);
+    orderPages(web, scope);
   });
 }

@@ -25,9 +25,11 @@ export const CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-export function securityHeaders(reply: FastifyReply): void {
+/** `formAction`: other origins a form of this page may lead to (an order page's pay button redirects to the provider's checkout). */
+export function securityHeaders(reply: FastifyReply, o: { formAction?: readonly string[] } = {}): void {
+  const csp = o.formAction?.length ? CSP.replace("form-action 'self'", `form-action 'self' ${o.formAction.join(' ')}`) : CSP;
   void reply.headers({
-    'content-security-policy': CSP,
+    'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'same-origin', // no-referrer would make browsers send "Origin: null" on our own form posts
