@@ -23,7 +23,7 @@ import { Vouchers } from '../accounts/vouchers.ts';
 import { MailingLists } from '../accounts/mailing-lists.ts';
 import { PasswordLinks } from '../accounts/password-links.ts';
 import { createHmac } from 'node:crypto';
-import { VoucherThrottle } from './voucher-throttle.ts';
+import { VoucherThrottle } from '../accounts/voucher-throttle.ts';
 import { MailOutbox } from '../mail/outbox.ts';
 import type { RetryPolicy } from '../mail/outbox.ts';
 import { DEFAULT_RETRY } from '../mail/mail-settings.ts';

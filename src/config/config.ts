@@ -326,6 +326,24 @@ const SCHEMA = {
     doc: 'sliding window of the wrong-PIN budgets',
   },
   ivrPinTarpitMs: { env: 'IVR_PIN_TARPIT_MS', kind: 'int', default: '2000', min: 0, max: 30000, doc: 'silence after a wrong PIN before the next prompt' },
+  ivrMenuHints: {
+    env: 'IVR_MENU_HINTS',
+    kind: 'bool',
+    default: 'true',
+    doc: 'access numbers: after the destination prompt, say how to use a speed dial (* n #) and a voucher (9)',
+  },
+  ivrVoucherTopUp: {
+    env: 'IVR_VOUCHER_TOPUP',
+    kind: 'bool',
+    default: 'true',
+    doc: 'access numbers: 9 at the destination prompt tops the account up with a voucher code (counted with VOUCHER_MAX_ATTEMPTS)',
+  },
+  speedDialPrefix: {
+    env: 'SPEED_DIAL_PREFIX',
+    kind: 'string',
+    default: '*',
+    doc: 'what a device dials before a speed dial position (1-99): `*` makes *1 … *99; one to three of * and #, or * and # then digits',
+  },
   ivrWarning: {
     env: 'IVR_WARNING',
     kind: 'enum',
@@ -705,6 +723,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // an orphan is found (3 keep-alives missed) before its reservation lapses (slice + 15 s after its last keep-alive)
     if (3 * (out.callKeepAliveSeconds as number) >= (out.reservationSliceSeconds as number) + 15)
       problems.push('CALL_KEEPALIVE_SECONDS must be below a third of RESERVATION_SLICE_SECONDS + 15');
+    if (!/^[*#]{1,3}[0-9]{0,2}$/.test(String(out.speedDialPrefix)))
+      problems.push('SPEED_DIAL_PREFIX must start with * or # (one to three of them), then at most two digits, e.g. * or *0 or ##');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
     if (env.NODE_ENV === 'production') out.deployment = 'production';
     if (out.deployment === 'production' && out.paymentProvider === 'test') {

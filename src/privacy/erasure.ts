@@ -67,7 +67,17 @@ export async function eraseCustomer(
       accountIds,
     ]);
     aors = devices.map((d) => d.aor);
-    for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups', 'low_balance_alerts', 'password_links']) {
+    for (const table of [
+      'pins',
+      'authorised_clis',
+      'cli_requests',
+      'sip_credentials',
+      'dids',
+      'auto_topups',
+      'low_balance_alerts',
+      'password_links',
+      'speed_dials',
+    ]) {
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);
