@@ -32,6 +32,7 @@ import { selfCareRoutes } from './routes/self-care.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tariffRoutes } from './routes/tariffs.ts';
 import { voucherRoutes } from './routes/vouchers.ts';
+import { speedDialRoutes } from './routes/speed-dials.ts';
 import { mailingListRoutes, mailOutboxRoutes } from './routes/mailing-lists.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
@@ -133,6 +134,7 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   moneyRoutes(app, ctx);
   tariffRoutes(app, ctx);
   voucherRoutes(app, ctx);
+  speedDialRoutes(app, ctx);
   mailingListRoutes(app, ctx);
   mailOutboxRoutes(app, ctx);
   callRoutes(app, ctx);

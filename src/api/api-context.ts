@@ -20,6 +20,8 @@ import { AccountNotices } from '../accounts/account-notices.ts';
 import { LowBalanceAlerts } from '../accounts/low-balance-alerts.ts';
 import { Mailer } from '../mail/mailer.ts';
 import { Vouchers } from '../accounts/vouchers.ts';
+import { SpeedDials } from '../accounts/speed-dials.ts';
+import { normaliseDialled } from '../sip/call/dialled-number.ts';
 import { MailingLists } from '../accounts/mailing-lists.ts';
 import { PasswordLinks } from '../accounts/password-links.ts';
 import { createHmac } from 'node:crypto';
@@ -125,6 +127,7 @@ export interface ApiContext extends ApiDeps {
   notices: AccountNotices; // an account's events as mails to its customer
   lowBalanceAlerts: LowBalanceAlerts; // per-account low-balance thresholds and their warnings
   vouchers: Vouchers; // voucher batches and redemption
+  speedDials: SpeedDials; // an account's speed dials (numbers read with its dialling plan)
   passwordLinks: PasswordLinks; // one-time links to choose the self-care password (welcome mail)
   mailingLists: MailingLists; // messages to a list's consenting recipients; one-click unsubscribe
   voucherThrottle: VoucherThrottle; // redemption attempts per account and per address
@@ -152,6 +155,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     notices,
     lowBalanceAlerts: new LowBalanceAlerts(d.pool, d.balances, notices),
     vouchers: new Vouchers(d.pool, d.balances, d.settings.vouchers.key),
+    speedDials: new SpeedDials(d.pool, normaliseDialled),
     passwordLinks: new PasswordLinks(d.pool, d.accounts),
     mailingLists: new MailingLists(consents, mailer, createHmac('sha256', d.settings.vouchers.key).update('unsubscribe links').digest('hex')),
     voucherThrottle: new VoucherThrottle(d.redis, { namespace: d.settings.namespace, ...d.settings.vouchers }),

@@ -28,6 +28,7 @@ export const exportSchema = {
         'callerIdRequests',
         'devices',
         'personalNumbers',
+        'speedDials',
         'autoTopUps',
         'autoTopUpCharges',
         'topUps',
