@@ -27,6 +27,13 @@ export const ERRORS = {
   INVALID_TARIFF_CSV: { code: 'INVALID_TARIFF_CSV', http: 400, message: 'the tariff CSV has errors; nothing was imported' },
   UNKNOWN_ACCOUNT: { code: 'UNKNOWN_ACCOUNT', http: 404, sip: [404, 'Not Found'], message: 'no such account' },
   UNKNOWN_SPEED_DIAL: { code: 'UNKNOWN_SPEED_DIAL', http: 404, sip: [404, 'Speed Dial Not Set'], message: 'no speed dial is set at that position' },
+  INVALID_CALLBACK: { code: 'INVALID_CALLBACK', http: 400, message: 'a callback connects two different numbers that can be dialled' },
+  UNKNOWN_CALLBACK: { code: 'UNKNOWN_CALLBACK', http: 404, message: 'no such callback request' },
+  CALLBACK_LIMIT: {
+    code: 'CALLBACK_LIMIT',
+    http: 429,
+    message: 'too many callbacks within the hour for the account or to the number (CALLBACK_MAX_PER_HOUR, CALLBACK_MAX_PER_NUMBER_PER_HOUR)',
+  },
   UNKNOWN_CUSTOMER: { code: 'UNKNOWN_CUSTOMER', http: 404, message: 'no such customer' },
   UNKNOWN_TARIFF: { code: 'UNKNOWN_TARIFF', http: 404, message: 'no such tariff' },
   TARIFF_CURRENCY_MISMATCH: { code: 'TARIFF_CURRENCY_MISMATCH', http: 409, message: 'the tariff is priced in another currency than the account' },

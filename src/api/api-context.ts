@@ -21,7 +21,10 @@ import { LowBalanceAlerts } from '../accounts/low-balance-alerts.ts';
 import { Mailer } from '../mail/mailer.ts';
 import { Vouchers } from '../accounts/vouchers.ts';
 import { SpeedDials } from '../accounts/speed-dials.ts';
-import { normaliseDialled } from '../sip/call/dialled-number.ts';
+import { normaliseDialled, readDialled } from '../sip/call/dialled-number.ts';
+import { Blocklist } from '../sip/routing/blocklist.ts';
+import { CallbackRequests } from '../accounts/callbacks.ts';
+import { CallbackQueue } from '../accounts/callback-queue.ts';
 import { MailingLists } from '../accounts/mailing-lists.ts';
 import { PasswordLinks } from '../accounts/password-links.ts';
 import { createHmac } from 'node:crypto';
@@ -97,6 +100,8 @@ export interface ApiSettings {
   // sending: an SMTP server is configured, so e-mail verification codes go out by mail (else operators send them)
   /** Vouchers: the key of the code hashes (derived from PIN_PEPPER) and the redemption throttle. */
   vouchers: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
+  /** Callback requests: per account and per number, an hour (defaults 10 and 3). */
+  callbacks?: { maxPerHour: number; maxPerNumberPerHour: number };
 }
 
 export type Principal =
@@ -127,6 +132,7 @@ export interface ApiContext extends ApiDeps {
   notices: AccountNotices; // an account's events as mails to its customer
   lowBalanceAlerts: LowBalanceAlerts; // per-account low-balance thresholds and their warnings
   vouchers: Vouchers; // voucher batches and redemption
+  callbacks: CallbackRequests; // callback requests: screened, limited, queued for one SIP app process
   speedDials: SpeedDials; // an account's speed dials (numbers read with its dialling plan)
   passwordLinks: PasswordLinks; // one-time links to choose the self-care password (welcome mail)
   mailingLists: MailingLists; // messages to a list's consenting recipients; one-click unsubscribe
@@ -148,6 +154,7 @@ export function buildContext(d: ApiDeps): ApiContext {
   const mailer = new Mailer(outbox, { linkBaseUrl: d.settings.mail?.linkBaseUrl ?? 'http://127.0.0.1:8081' });
   const notices = new AccountNotices(d.pool, mailer, d.log.child({ component: 'mail' }));
   const consents = new Consents(d.pool);
+  const blocklist = new Blocklist(d.pool, 0); // read afresh: a callback request is rare, and a prefix blocked a moment ago must hold
   return {
     ...d,
     outbox,
@@ -156,6 +163,17 @@ export function buildContext(d: ApiDeps): ApiContext {
     lowBalanceAlerts: new LowBalanceAlerts(d.pool, d.balances, notices),
     vouchers: new Vouchers(d.pool, d.balances, d.settings.vouchers.key),
     speedDials: new SpeedDials(d.pool, normaliseDialled),
+    callbacks: new CallbackRequests(
+      d.pool,
+      d.redis,
+      new CallbackQueue(d.redis, d.settings.namespace),
+      { read: readDialled, isBlocked: (n) => blocklist.isBlocked(n) },
+      {
+        namespace: d.settings.namespace,
+        maxPerHour: d.settings.callbacks?.maxPerHour ?? 10,
+        maxPerNumberPerHour: d.settings.callbacks?.maxPerNumberPerHour ?? 3,
+      },
+    ),
     passwordLinks: new PasswordLinks(d.pool, d.accounts),
     mailingLists: new MailingLists(consents, mailer, createHmac('sha256', d.settings.vouchers.key).update('unsubscribe links').digest('hex')),
     voucherThrottle: new VoucherThrottle(d.redis, { namespace: d.settings.namespace, ...d.settings.vouchers }),

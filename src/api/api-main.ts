@@ -53,6 +53,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
       maxPerSource: config.voucherMaxAttemptsPerSource,
       windowSeconds: config.voucherWindowSeconds,
     },
+    callbacks: { maxPerHour: config.callbackMaxPerHour, maxPerNumberPerHour: config.callbackMaxPerNumberPerHour },
   };
 }
 

@@ -566,6 +566,22 @@ const SCHEMA = {
     doc: 'voucher redemption attempts per client address within the window',
   },
   voucherWindowSeconds: { env: 'VOUCHER_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window of the voucher throttle' },
+  callbackMaxPerHour: {
+    env: 'CALLBACK_MAX_PER_HOUR',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 10000,
+    doc: 'callback requests per account within an hour (self-care and operators; a refused request counts nothing)',
+  },
+  callbackMaxPerNumberPerHour: {
+    env: 'CALLBACK_MAX_PER_NUMBER_PER_HOUR',
+    kind: 'int',
+    default: '3',
+    min: 1,
+    max: 10000,
+    doc: 'callback requests ringing or connecting the same number within an hour, whatever the account',
+  },
   smtpHost: {
     env: 'SMTP_HOST',
     kind: 'string',

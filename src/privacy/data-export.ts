@@ -19,6 +19,7 @@ export interface PersonalDataExport {
   devices: Record<string, unknown>[];
   personalNumbers: Record<string, unknown>[];
   speedDials: Record<string, unknown>[];
+  callbacks: Record<string, unknown>[];
   autoTopUps: Record<string, unknown>[];
   autoTopUpCharges: Record<string, unknown>[];
   topUps: Record<string, unknown>[];
@@ -70,6 +71,11 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
   [
     'speedDials',
     `select account_id as "accountId", position, name, '+' || number as number, updated_at as "updatedAt" from speed_dials where account_id = any($2) order by account_id, position`,
+  ],
+  [
+    'callbacks',
+    `select account_id as "accountId", '+' || call_me as "callMe", '+' || connect_to as "connectTo", origin, status, reason, created_at as "createdAt"
+       from callback_requests where account_id = any($2) order by created_at`,
   ],
   [
     'autoTopUps',

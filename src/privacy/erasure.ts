@@ -77,6 +77,7 @@ export async function eraseCustomer(
       'low_balance_alerts',
       'password_links',
       'speed_dials',
+      'callback_requests',
     ]) {
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }

@@ -29,6 +29,7 @@ export const exportSchema = {
         'devices',
         'personalNumbers',
         'speedDials',
+        'callbacks',
         'autoTopUps',
         'autoTopUpCharges',
         'topUps',
