@@ -103,10 +103,12 @@ export class CallbackConsumer {
   /** New entries, waiting up to `blockMs` (0: do not wait). The connection is held while it blocks: give the consumer its own. */
   async readNew(blockMs: number): Promise<CallbackEntry[]> {
     await this.init();
-    const args: (string | number)[] = ['GROUP', CALLBACK_GROUP, this.consumer, 'COUNT', this.o.count ?? 10];
-    if (blockMs > 0) args.push('BLOCK', blockMs);
-    args.push('STREAMS', this.stream, '>');
-    const r = (await this.redis.call('XREADGROUP', ...args)) as StreamReply;
+    const count = this.o.count ?? 10;
+    const r = (
+      blockMs > 0
+        ? await this.redis.xreadgroup('GROUP', CALLBACK_GROUP, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.stream, '>')
+        : await this.redis.xreadgroup('GROUP', CALLBACK_GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.stream, '>')
+    ) as StreamReply;
     return r ? entriesOf(r.flatMap(([, rows]) => rows)) : [];
   }
 
