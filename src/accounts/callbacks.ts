@@ -43,6 +43,8 @@ export interface CallbackRequest {
 export type DialledReader = (dialled: string, country: string) => { ok: true; destination: string } | { ok: false; code: ErrorCode; detail: string };
 
 export interface CallbackLimits {
+  /** Requests are accepted at all (CALLBACK_ENABLED); when not, CALLBACK_UNAVAILABLE and nothing is stored. */
+  enabled: boolean;
   namespace: string;
   maxPerHour: number;
   maxPerNumberPerHour: number;
@@ -79,6 +81,7 @@ export class CallbackRequests {
 
   /** Validates, counts against the limits, stores and queues a request. */
   async request(account: { id: number; country: string; status: string }, callMe: string, connectTo: string, origin: CallbackOrigin): Promise<CallbackRequest> {
+    if (!this.limits.enabled) throw new AppError('CALLBACK_UNAVAILABLE');
     if (account.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
     if (account.status === 'suspended') throw new AppError('ACCOUNT_SUSPENDED');
     const a = await this.screen(callMe, account.country, 'callMe');

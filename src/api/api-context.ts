@@ -100,8 +100,8 @@ export interface ApiSettings {
   // sending: an SMTP server is configured, so e-mail verification codes go out by mail (else operators send them)
   /** Vouchers: the key of the code hashes (derived from PIN_PEPPER) and the redemption throttle. */
   vouchers: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
-  /** Callback requests: per account and per number, an hour (defaults 10 and 3). */
-  callbacks?: { maxPerHour: number; maxPerNumberPerHour: number };
+  /** Callback requests: accepted at all (default no), and how many per account and per number an hour (defaults 10 and 3). */
+  callbacks?: { enabled: boolean; maxPerHour: number; maxPerNumberPerHour: number };
 }
 
 export type Principal =
@@ -169,6 +169,7 @@ export function buildContext(d: ApiDeps): ApiContext {
       new CallbackQueue(d.redis, d.settings.namespace),
       { read: readDialled, isBlocked: (n) => blocklist.isBlocked(n) },
       {
+        enabled: d.settings.callbacks?.enabled ?? false,
         namespace: d.settings.namespace,
         maxPerHour: d.settings.callbacks?.maxPerHour ?? 10,
         maxPerNumberPerHour: d.settings.callbacks?.maxPerNumberPerHour ?? 3,

@@ -53,7 +53,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
       maxPerSource: config.voucherMaxAttemptsPerSource,
       windowSeconds: config.voucherWindowSeconds,
     },
-    callbacks: { maxPerHour: config.callbackMaxPerHour, maxPerNumberPerHour: config.callbackMaxPerNumberPerHour },
+    callbacks: { enabled: config.callbackEnabled, maxPerHour: config.callbackMaxPerHour, maxPerNumberPerHour: config.callbackMaxPerNumberPerHour },
   };
 }
 

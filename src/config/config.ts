@@ -566,6 +566,12 @@ const SCHEMA = {
     doc: 'voucher redemption attempts per client address within the window',
   },
   voucherWindowSeconds: { env: 'VOUCHER_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window of the voucher throttle' },
+  callbackEnabled: {
+    env: 'CALLBACK_ENABLED',
+    kind: 'bool',
+    default: 'false',
+    doc: 'accept callback requests (self-care and operators); off until the SIP app processes place them (docs/architecture.md, Callback)',
+  },
   callbackMaxPerHour: {
     env: 'CALLBACK_MAX_PER_HOUR',
     kind: 'int',

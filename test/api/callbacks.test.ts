@@ -11,7 +11,7 @@ import type { Harness } from './api-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await harness('apicallback', { callbacks: { maxPerHour: 4, maxPerNumberPerHour: 2 } });
+  h = await harness('apicallback', { callbacks: { enabled: true, maxPerHour: 4, maxPerNumberPerHour: 2 } });
 });
 afterAll(async () => {
   await h?.close();
@@ -93,6 +93,25 @@ describe('callbacks: self-care', () => {
       body: { callMe: '07700900401', connectTo: '+12125550401' },
     });
     expectProblem(expect, r, 409, 'ACCOUNT_CLOSED');
+  });
+});
+
+describe('callbacks: switched off', () => {
+  it('with CALLBACK_ENABLED off a request is refused with 503 and nothing is stored or queued', async () => {
+    const off = await harness('apicboff');
+    try {
+      const c = await off.customerWithAccount();
+      const r = await off.call('POST', `/v1/accounts/${c.account.id}/callbacks`, {
+        key: off.keys.admin,
+        body: { callMe: '+447700900601', connectTo: '+12125550601' },
+      });
+      expectProblem(expect, r, 503, 'CALLBACK_UNAVAILABLE');
+      expect(await off.s.redis.exists(callbackStreamKey(off.s.namespace))).toBe(0);
+      const { rows } = await off.s.pool.query('select count(*)::int as n from callback_requests');
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await off.close();
+    }
   });
 });
 
