@@ -53,6 +53,7 @@ function intake(name: string, placed: string[], opts: { claimIdleMs?: number; pl
         }),
       log,
       blockMs: 0,
+      maxAgeMs: 120_000,
     }),
   };
 }
@@ -123,10 +124,22 @@ describe('callback hand-over', () => {
     expect(await consumer.pending()).toBe(0);
   });
 
+  it('a request older than the maximum age when it is taken is marked failed (expired), not placed', async () => {
+    const old = await newRequest();
+    const fresh = await newRequest();
+    await s.pool.query("update callback_requests set created_at = now() - interval '3 minutes' where id = $1", [old.id]);
+    const placed: string[] = [];
+    const { intake: a, consumer } = intake('app-a', placed);
+    expect(await a.once()).toBe(1);
+    expect(placed).toEqual([fresh.id]);
+    expect(await requests.get(old.id)).toMatchObject({ status: 'failed', reason: 'expired before it could be placed' });
+    expect(await consumer.pending()).toBe(0);
+  });
+
   it('the loop blocks on the stream and places a request as it arrives', async () => {
     const placed: string[] = [];
     const consumer = new CallbackConsumer(s.newRedis(), s.namespace, 'app-loop', { claimIdleMs: 60_000 });
-    const loop = new CallbackIntake({ consumer, requests, place: async (r) => void placed.push(r.id), log, blockMs: 200 });
+    const loop = new CallbackIntake({ consumer, requests, place: async (r) => void placed.push(r.id), log, blockMs: 200, maxAgeMs: 120_000 });
     loop.start();
     const r = await newRequest();
     await expect.poll(() => placed, { timeout: 3000 }).toEqual([r.id]);

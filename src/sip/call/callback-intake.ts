@@ -10,6 +10,12 @@ export interface CallbackIntakeDeps {
   log: Logger;
   /** How long one read waits for new entries (the loop's pace while idle). */
   blockMs: number;
+  /**
+   * A request older than this when it is taken is not placed (status failed, "expired"): nobody
+   * is rung minutes after asking, e.g. when the SIP app processes were down for a while.
+   */
+  maxAgeMs: number;
+  now?: () => number;
 }
 
 /**
@@ -19,7 +25,8 @@ export interface CallbackIntakeDeps {
  * consumer's `claimIdleMs`): a request that process had not yet taken is placed here; one it had
  * taken and not finished ('placing', or a leg in progress) is never placed a second time, it is
  * marked failed (the legs it had up are ended and settled by the OrphanReaper from the live-call
- * registry). An entry whose request is unknown or already taken is acknowledged and skipped.
+ * registry). An entry whose request is unknown or already taken is acknowledged and skipped; a
+ * request older than `maxAgeMs` is marked failed ("expired") instead of being placed.
  */
 export class CallbackIntake {
   private stopped = true;
@@ -70,6 +77,12 @@ export class CallbackIntake {
         }
       }
       await this.d.consumer.ack(e.entry);
+      return false;
+    }
+    if ((this.d.now ?? Date.now)() - r.createdAt.getTime() > this.d.maxAgeMs) {
+      await this.d.requests.finish(r.id, 'failed', 'expired before it could be placed');
+      await this.d.consumer.ack(e.entry);
+      log.info('callback expired before it could be placed');
       return false;
     }
     try {
