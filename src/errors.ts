@@ -28,7 +28,7 @@ export const ERRORS = {
   UNKNOWN_ACCOUNT: { code: 'UNKNOWN_ACCOUNT', http: 404, sip: [404, 'Not Found'], message: 'no such account' },
   UNKNOWN_SPEED_DIAL: { code: 'UNKNOWN_SPEED_DIAL', http: 404, sip: [404, 'Speed Dial Not Set'], message: 'no speed dial is set at that position' },
   INVALID_CALLBACK: { code: 'INVALID_CALLBACK', http: 400, message: 'a callback connects two different numbers that can be dialled' },
-  CALLBACK_UNAVAILABLE: { code: 'CALLBACK_UNAVAILABLE', http: 503, message: 'callbacks are not offered (CALLBACK_ENABLED)' },
+  CALLBACK_UNAVAILABLE: { code: 'CALLBACK_UNAVAILABLE', http: 403, message: 'callbacks are not offered (CALLBACK_ENABLED)' },
   UNKNOWN_CALLBACK: { code: 'UNKNOWN_CALLBACK', http: 404, message: 'no such callback request' },
   CALLBACK_LIMIT: {
     code: 'CALLBACK_LIMIT',

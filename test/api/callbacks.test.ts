@@ -97,7 +97,7 @@ describe('callbacks: self-care', () => {
 });
 
 describe('callbacks: switched off', () => {
-  it('with CALLBACK_ENABLED off a request is refused with 503 and nothing is stored or queued', async () => {
+  it('with CALLBACK_ENABLED off a request is refused with 403 and nothing is stored or queued', async () => {
     const off = await harness('apicboff');
     try {
       const c = await off.customerWithAccount();
@@ -105,7 +105,7 @@ describe('callbacks: switched off', () => {
         key: off.keys.admin,
         body: { callMe: '+447700900601', connectTo: '+12125550601' },
       });
-      expectProblem(expect, r, 503, 'CALLBACK_UNAVAILABLE');
+      expectProblem(expect, r, 403, 'CALLBACK_UNAVAILABLE');
       expect(await off.s.redis.exists(callbackStreamKey(off.s.namespace))).toBe(0);
       const { rows } = await off.s.pool.query('select count(*)::int as n from callback_requests');
       expect(rows[0].n).toBe(0);
