@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
@@ -13,8 +14,9 @@ import type { CallbackQueue } from './callback-queue.ts';
  * Toll-fraud and harassment limits, in Redis (shared by every API process), one hour windows:
  *
  *   <ns>:callback:acct:<account>   requests by the account      (maxPerHour)
- *   <ns>:callback:num:<e164>       requests ringing or connecting the number, whatever the account
- *                                  (maxPerNumberPerHour)
+ *   <ns>:callback:num:<hmac>       requests ringing or connecting the number, whatever the account
+ *                                  (maxPerNumberPerHour); the key names a keyed hash of the number,
+ *                                  not the number (no phone number in Redis key names)
  *
  * All counters are checked and counted in one script, so concurrent requests cannot overshoot; a
  * refused request counts nothing. A request is stored ('queued') and then queued on the stream for
@@ -46,6 +48,8 @@ export interface CallbackLimits {
   /** Requests are accepted at all (CALLBACK_ENABLED); when not, CALLBACK_UNAVAILABLE and nothing is stored. */
   enabled: boolean;
   namespace: string;
+  /** Keys the hash of a number in its counter's name. */
+  key: string;
   maxPerHour: number;
   maxPerNumberPerHour: number;
 }
@@ -88,7 +92,7 @@ export class CallbackRequests {
     const b = await this.screen(connectTo, account.country, 'connectTo');
     if (a === b) throw new AppError('INVALID_CALLBACK', 'callMe and connectTo are the same number');
     const ns = this.limits.namespace;
-    const numbers = [...new Set([a, b])].map((n) => `${ns}:callback:num:${n}`);
+    const numbers = [...new Set([a, b])].map((n) => `${ns}:callback:num:${createHmac('sha256', this.limits.key).update(n).digest('hex').slice(0, 32)}`);
     const counted = Number(
       await this.redis.eval(
         COUNT,

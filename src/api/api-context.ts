@@ -170,6 +170,7 @@ export function buildContext(d: ApiDeps): ApiContext {
       { read: readDialled, isBlocked: (n) => blocklist.isBlocked(n) },
       {
         enabled: d.settings.callbacks?.enabled ?? false,
+        key: createHmac('sha256', d.settings.vouchers.key).update('callback numbers').digest('hex'),
         namespace: d.settings.namespace,
         maxPerHour: d.settings.callbacks?.maxPerHour ?? 10,
         maxPerNumberPerHour: d.settings.callbacks?.maxPerNumberPerHour ?? 3,

@@ -28,7 +28,7 @@ beforeAll(async () => {
     s.redis,
     new CallbackQueue(s.redis, s.namespace),
     { read: readDialled, isBlocked: async () => false },
-    { enabled: true, namespace: s.namespace, maxPerHour: 1000, maxPerNumberPerHour: 1000 },
+    { enabled: true, key: 'test-key', namespace: s.namespace, maxPerHour: 1000, maxPerNumberPerHour: 1000 },
   );
   accountId = (await fundedAccount(s, 10_000_000)).id;
 });
