@@ -2,6 +2,7 @@
  * Composition root: reads the configuration, builds every component and wires them together.
  * Nothing below this file reads process.env or constructs another component's dependencies.
  */
+import { voucherKeyOf } from './accounts/vouchers.ts';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/account-service.ts';
@@ -143,6 +144,17 @@ export async function start(config: Config) {
           realm: config.sipRealm,
           nonceKey: config.sipNonceKey,
           namespace: config.redisNamespace,
+          speedDialPrefix: config.speedDialPrefix,
+          ...(config.ivrVoucherTopUp
+            ? {
+                vouchers: {
+                  key: voucherKeyOf(config.pinPepper),
+                  maxPerAccount: config.voucherMaxAttempts,
+                  maxPerSource: config.voucherMaxAttemptsPerSource,
+                  windowSeconds: config.voucherWindowSeconds,
+                },
+              }
+            : {}),
           digestAlgorithms: config.sipDigestAlgorithms.split(',').map((a) => a.trim() as 'SHA-256' | 'MD5'),
           digestSha256UserAgents: parseUserAgentList(config.sipDigestSha256UserAgents),
           trustedProxies: config.sipTrustedProxies
@@ -183,6 +195,7 @@ export async function start(config: Config) {
             pinBudgetPerSource: config.ivrPinBudgetPerSource,
             pinBudgetWindowMs: config.ivrPinBudgetWindowSeconds * 1000,
             pinTarpitMs: config.ivrPinTarpitMs,
+            menuHints: config.ivrMenuHints,
             warning: config.ivrWarning as 'prompt' | 'beep',
           },
           durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3, serverLostSeconds: config.sipServerLostSeconds },

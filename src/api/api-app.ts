@@ -33,6 +33,8 @@ import { systemRoutes } from './routes/system.ts';
 import { tariffRoutes } from './routes/tariffs.ts';
 import { voucherRoutes } from './routes/vouchers.ts';
 import { orderRoutes, paymentWebhookRoutes } from './routes/orders.ts';
+import { speedDialRoutes } from './routes/speed-dials.ts';
+import { callbackRoutes } from './routes/callbacks.ts';
 import { mailingListRoutes, mailOutboxRoutes } from './routes/mailing-lists.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
@@ -134,6 +136,8 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   moneyRoutes(app, ctx);
   tariffRoutes(app, ctx);
   voucherRoutes(app, ctx);
+  speedDialRoutes(app, ctx);
+  callbackRoutes(app, ctx);
   mailingListRoutes(app, ctx);
   mailOutboxRoutes(app, ctx);
   callRoutes(app, ctx);

@@ -20,10 +20,15 @@ import { AccountNotices } from '../accounts/account-notices.ts';
 import { LowBalanceAlerts } from '../accounts/low-balance-alerts.ts';
 import { Mailer } from '../mail/mailer.ts';
 import { Vouchers } from '../accounts/vouchers.ts';
+import { SpeedDials } from '../accounts/speed-dials.ts';
+import { normaliseDialled, readDialled } from '../sip/call/dialled-number.ts';
+import { Blocklist } from '../sip/routing/blocklist.ts';
+import { CallbackRequests } from '../accounts/callbacks.ts';
+import { CallbackQueue } from '../accounts/callback-queue.ts';
 import { MailingLists } from '../accounts/mailing-lists.ts';
 import { PasswordLinks } from '../accounts/password-links.ts';
 import { createHmac } from 'node:crypto';
-import { VoucherThrottle } from './voucher-throttle.ts';
+import { VoucherThrottle } from '../accounts/voucher-throttle.ts';
 import { MailOutbox } from '../mail/outbox.ts';
 import type { RetryPolicy } from '../mail/outbox.ts';
 import { DEFAULT_RETRY } from '../mail/mail-settings.ts';
@@ -102,6 +107,8 @@ export interface ApiSettings {
   vouchers: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
   /** Online orders: currency, amount range, expiry, and the per-address throttle (defaults: DEFAULT_ORDERS). */
   orders?: OrderSettings & { maxPerSource: number; windowSeconds: number };
+  /** Callback requests: accepted at all (default no), and how many per account and per number an hour (defaults 10 and 3). */
+  callbacks?: { enabled: boolean; maxPerHour: number; maxPerNumberPerHour: number };
 }
 
 export const DEFAULT_ORDERS = { currency: 'GBP', minAmount: 5_000_000, maxAmount: 100_000_000, expiryMinutes: 60, maxPerSource: 10, windowSeconds: 3600 };
@@ -134,6 +141,8 @@ export interface ApiContext extends ApiDeps {
   notices: AccountNotices; // an account's events as mails to its customer
   lowBalanceAlerts: LowBalanceAlerts; // per-account low-balance thresholds and their warnings
   vouchers: Vouchers; // voucher batches and redemption
+  callbacks: CallbackRequests; // callback requests: screened, limited, queued for one SIP app process
+  speedDials: SpeedDials; // an account's speed dials (numbers read with its dialling plan)
   passwordLinks: PasswordLinks; // one-time links to choose the self-care password (welcome mail)
   mailingLists: MailingLists; // messages to a list's consenting recipients; one-click unsubscribe
   voucherThrottle: VoucherThrottle; // redemption attempts per account and per address
@@ -181,6 +190,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     audit: (e) => audit.write(e),
     log: d.log.child({ component: 'orders' }),
   });
+  const blocklist = new Blocklist(d.pool, 0); // read afresh: a callback request is rare, and a prefix blocked a moment ago must hold
   return {
     ...d,
     outbox,
@@ -191,6 +201,20 @@ export function buildContext(d: ApiDeps): ApiContext {
     passwordLinks,
     orders,
     orderThrottle: new OrderThrottle(d.redis, { namespace: d.settings.namespace, ...orderSettings }),
+    speedDials: new SpeedDials(d.pool, normaliseDialled),
+    callbacks: new CallbackRequests(
+      d.pool,
+      d.redis,
+      new CallbackQueue(d.redis, d.settings.namespace),
+      { read: readDialled, isBlocked: (n) => blocklist.isBlocked(n) },
+      {
+        enabled: d.settings.callbacks?.enabled ?? false,
+        key: createHmac('sha256', d.settings.vouchers.key).update('callback numbers').digest('hex'),
+        namespace: d.settings.namespace,
+        maxPerHour: d.settings.callbacks?.maxPerHour ?? 10,
+        maxPerNumberPerHour: d.settings.callbacks?.maxPerNumberPerHour ?? 3,
+      },
+    ),
     mailingLists: new MailingLists(consents, mailer, createHmac('sha256', d.settings.vouchers.key).update('unsubscribe links').digest('hex')),
     voucherThrottle: new VoucherThrottle(d.redis, { namespace: d.settings.namespace, ...d.settings.vouchers }),
     lastRetentionRun: () => lastRetentionRun(d.redis, d.settings.namespace),

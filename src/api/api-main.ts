@@ -61,6 +61,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
       maxPerSource: config.orderMaxPerSource,
       windowSeconds: config.orderWindowSeconds,
     },
+    callbacks: { enabled: config.callbackEnabled, maxPerHour: config.callbackMaxPerHour, maxPerNumberPerHour: config.callbackMaxPerNumberPerHour },
   };
 }
 

@@ -363,6 +363,24 @@ const SCHEMA = {
     values: ['message', 'off'],
     doc: 'device calls: an in-dialog SIP MESSAGE with the time left CREDIT_WARN_SECONDS before the credit runs out, or none',
   },
+  ivrMenuHints: {
+    env: 'IVR_MENU_HINTS',
+    kind: 'bool',
+    default: 'true',
+    doc: 'access numbers: after the destination prompt, say how to use a speed dial (* n #) and a voucher (9)',
+  },
+  ivrVoucherTopUp: {
+    env: 'IVR_VOUCHER_TOPUP',
+    kind: 'bool',
+    default: 'true',
+    doc: 'access numbers: 9 at the destination prompt tops the account up with a voucher code (counted with VOUCHER_MAX_ATTEMPTS)',
+  },
+  speedDialPrefix: {
+    env: 'SPEED_DIAL_PREFIX',
+    kind: 'string',
+    default: '*',
+    doc: 'what a device dials before a speed dial position (1-99): `*` makes *1 … *99; one to three of * and #, or * and # then digits',
+  },
   ivrWarning: {
     env: 'IVR_WARNING',
     kind: 'enum',
@@ -639,6 +657,28 @@ const SCHEMA = {
     doc: 'voucher redemption attempts per client address within the window',
   },
   voucherWindowSeconds: { env: 'VOUCHER_WINDOW_SECONDS', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'window of the voucher throttle' },
+  callbackEnabled: {
+    env: 'CALLBACK_ENABLED',
+    kind: 'bool',
+    default: 'false',
+    doc: 'accept callback requests (self-care and operators); off until the SIP app processes place them (docs/architecture.md, Callback)',
+  },
+  callbackMaxPerHour: {
+    env: 'CALLBACK_MAX_PER_HOUR',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 10000,
+    doc: 'callback requests per account within an hour (self-care and operators; a refused request counts nothing)',
+  },
+  callbackMaxPerNumberPerHour: {
+    env: 'CALLBACK_MAX_PER_NUMBER_PER_HOUR',
+    kind: 'int',
+    default: '3',
+    min: 1,
+    max: 10000,
+    doc: 'callback requests ringing or connecting the same number within an hour, whatever the account',
+  },
   smtpHost: {
     env: 'SMTP_HOST',
     kind: 'string',
@@ -796,6 +836,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // an orphan is found (3 keep-alives missed) before its reservation lapses (slice + 15 s after its last keep-alive)
     if (3 * (out.callKeepAliveSeconds as number) >= (out.reservationSliceSeconds as number) + 15)
       problems.push('CALL_KEEPALIVE_SECONDS must be below a third of RESERVATION_SLICE_SECONDS + 15');
+    if (!/^[*#]{1,3}[0-9]{0,2}$/.test(String(out.speedDialPrefix)))
+      problems.push('SPEED_DIAL_PREFIX must start with * or # (one to three of them), then at most two digits, e.g. * or *0 or ##');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(out.databaseSchema as string)) problems.push('DATABASE_SCHEMA must be a plain lower-case identifier');
     for (const entry of String(out.sipTrustedProxies)
       .split(',')

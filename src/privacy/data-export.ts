@@ -18,6 +18,8 @@ export interface PersonalDataExport {
   callerIdRequests: Record<string, unknown>[];
   devices: Record<string, unknown>[];
   personalNumbers: Record<string, unknown>[];
+  speedDials: Record<string, unknown>[];
+  callbacks: Record<string, unknown>[];
   autoTopUps: Record<string, unknown>[];
   autoTopUpCharges: Record<string, unknown>[];
   topUps: Record<string, unknown>[];
@@ -67,6 +69,15 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
   [
     'personalNumbers',
     `select account_id as "accountId", number, sip_username as "sipUsername", created_at as "createdAt" from dids where account_id = any($2) order by number`,
+  ],
+  [
+    'speedDials',
+    `select account_id as "accountId", position, name, '+' || number as number, updated_at as "updatedAt" from speed_dials where account_id = any($2) order by account_id, position`,
+  ],
+  [
+    'callbacks',
+    `select account_id as "accountId", '+' || call_me as "callMe", '+' || connect_to as "connectTo", origin, status, reason, created_at as "createdAt"
+       from callback_requests where account_id = any($2) order by created_at`,
   ],
   [
     'autoTopUps',

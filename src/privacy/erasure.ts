@@ -90,7 +90,18 @@ export async function eraseCustomer(
          where (kind = 'did' and cli = any($1)) or (carrier like 'on-net%' and (dialled_number = any($1) or destination = any($1))) or carrier = any($2)`,
         [onNetNames, onNetNames.map((n) => `on-net:${n}`)],
       );
-    for (const table of ['pins', 'authorised_clis', 'cli_requests', 'sip_credentials', 'dids', 'auto_topups', 'low_balance_alerts', 'password_links']) {
+    for (const table of [
+      'pins',
+      'authorised_clis',
+      'cli_requests',
+      'sip_credentials',
+      'dids',
+      'auto_topups',
+      'low_balance_alerts',
+      'password_links',
+      'speed_dials',
+      'callback_requests',
+    ]) {
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);

@@ -12,6 +12,9 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
+import { SpeedDials } from '../accounts/speed-dials.ts';
+import { VoucherThrottle } from '../accounts/voucher-throttle.ts';
+import { Vouchers } from '../accounts/vouchers.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import type { CallCredit } from '../billing/credit/call-credit.ts';
 import { settleOpenCallAt, settleUnreservedCallAt } from '../billing/credit/open-call-settlement.ts';
@@ -26,6 +29,7 @@ import { createDigestAuthenticator } from './auth/create-digest-authenticator.ts
 import type { DigestAlgorithm } from './auth/digest-algorithm.ts';
 import type { CallEvents } from './call-events.ts';
 import { CallControl } from './call/call-control.ts';
+import { normaliseDialled } from './call/dialled-number.ts';
 import { DidCall } from './call/did-call.ts';
 import type { ForkSrf } from './call/did-call.ts';
 import type { OutOfDialogSender } from './call/leg-ender.ts';
@@ -76,6 +80,10 @@ export interface SipSettings {
   /** SIP proxies in front of the SIP server (addresses or CIDR networks): see guards/client-address.ts. */
   trustedProxies?: readonly string[];
   namespace: string;
+  /** Voucher top-up at the access numbers (key 9): the code hash key and the attempt limits shared with self-care; none: not offered. */
+  vouchers?: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
+  /** What a device dials before a speed dial's position (SPEED_DIAL_PREFIX; default `*`: `*1` … `*99`). */
+  speedDialPrefix?: string;
   routingMode: RoutingMode;
   noAnswerTimeoutSeconds: number;
   maxCallSeconds: number;
@@ -296,6 +304,16 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
   // next call), but the last answer still serves while Postgres is unreachable. PINs are not kept.
   const cliOwners = new RefreshingCache((cli: string) => deps.accounts.findAccountByCli(cli), { ttlMs: 0, now });
   const cliRequests = new CliRequests(pool, deps.accounts);
+  // A speed dial just set must work on the next call: read every time, the last answer serving while Postgres is away.
+  const speedDialStore = new SpeedDials(pool, normaliseDialled);
+  const speedDials = new RefreshingCache(
+    async (key: string) => {
+      const [accountId, position] = key.split('/').map(Number);
+      return (await speedDialStore.get(accountId!, position!))?.number;
+    },
+    { ttlMs: 0, now },
+  );
+  const speedDialNumber = (accountId: number, position: number): Promise<string | undefined> => speedDials.get(`${accountId}/${position}`);
   const ivrAccounts: AccessNumberDeps['accounts'] = {
     findAccountByPin: (pin) => deps.accounts.findAccountByPin(pin),
     findAccountByCli: (cli) => cliOwners.get(cli),
@@ -306,6 +324,16 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     },
   };
   const media = deps.media?.(srf as unknown as UasFactory);
+  const ivrVouchers = ((): AccessNumberDeps['vouchers'] => {
+    if (!s.vouchers || !deps.store) return undefined;
+    const vouchers = new Vouchers(pool, deps.store, s.vouchers.key);
+    const throttle = new VoucherThrottle(redis, { namespace: s.namespace, ...s.vouchers });
+    return {
+      attempt: (accountId, source) => throttle.attempt(accountId, source),
+      succeeded: (accountId, source) => throttle.succeeded(accountId, source),
+      redeem: (account, code) => vouchers.redeem(account, code),
+    };
+  })();
   const ivrSettings: IvrSettings = { ...DEFAULT_IVR_SETTINGS, ...s.ivr };
   const accessNumbers =
     media === undefined
@@ -317,6 +345,8 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
           accounts: ivrAccounts,
           balances: deps.balances ?? { get: () => Promise.resolve(undefined) },
           ...(deps.balances ? { sessions: deps.balances } : {}),
+          speedDial: speedDialNumber,
+          ...(ivrVouchers ? { vouchers: ivrVouchers } : {}),
           lockout: new PinLockout(redis, {
             namespace: s.namespace,
             threshold: ivrSettings.lockThreshold,
@@ -405,6 +435,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
         authenticate: (req, res) => authenticateInvite(req, res, authenticator, failures, callRate),
         account: (id) => accounts.get(id),
         outbound,
+        speedDials: { prefix: s.speedDialPrefix ?? '*', number: speedDialNumber },
         onNet: {
           callee: (dialled, account) => onNetCallee(numbers, dialled, account.country),
           personalNumberOf: (accountId) => numbers.personalNumberOf(accountId),

@@ -42,6 +42,7 @@ async function richCustomer(tag: string) {
     body: { amount: 1_000_000, provider: 'test', providerReference: `payref-${tag}` },
     headers: { 'idempotency-key': `${tag}-1` },
   });
+  await h.ctx.speedDials.set({ id: a, country: 'GB' }, 4, `Dial ${tag}`, '02079460018');
   await h.s.store.reserve(a, `call-${tag}`, 0, 10_000, Date.now() + 60_000);
   await h.s.store.settle(a, cdrFor(`call-${tag}`, a, 5_000, { startTime: Date.now() - 60_000, device: `${tag}dev`, cli: '+447700966666' }));
   await h.s.store.recordIvrSession({
@@ -78,6 +79,7 @@ describe('export (access and portability)', () => {
       'callerIdRequests',
       'devices',
       'personalNumbers',
+      'speedDials',
       'autoTopUps',
       'topUps',
       'ledgerEntries',
@@ -175,6 +177,7 @@ describe('erasure', () => {
       `+44770095555${c.n}`,
       `+44163296055${c.n}`,
       'tok_test_erasea',
+      'Dial erasea',
     ];
     const r = await h.call('POST', `/v1/customers/${c.customerId}/erasure`);
     expect(r.statusCode).toBe(200);

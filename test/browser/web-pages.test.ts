@@ -223,6 +223,13 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     await me.fill('#cli', '+447700900777');
     await Promise.all([me.waitForURL(/callerIds\.requestedOk/), me.click('form[action="/my/caller-ids"] button')]);
     expect(await me.textContent('main')).toContain('+447700900777');
+    await me.goto(`${base}/my/speed-dials`);
+    await me.fill('#position', '7');
+    await me.fill('#name', 'Mum');
+    await me.fill('#number', '020 7946 0018');
+    await Promise.all([me.waitForURL(/speedDials\.saved/), me.click('form[action="/my/speed-dials"] button')]);
+    expect(await me.textContent('main')).toContain('+442079460018');
+    await visit(me, '/my/speed-dials', 'customer-speed-dials');
     for (const [path, name] of [
       ['/console/cli-requests', 'console-cli-requests'],
       ['/console/calls', 'console-calls'],

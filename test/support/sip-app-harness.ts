@@ -63,6 +63,8 @@ export const NONCE_KEY = 'sip-app-harness-nonce-key-0123456789abcdef';
  *   4490  UK premium  3.00/min (blocklisted)
  */
 export const RATE_PER_SECOND = 10_000;
+/** The voucher code key of the harness's app (a test makes batches with the same key). */
+export const VOUCHER_KEY = 'sip-app-harness-voucher-key-0123456789abcdef';
 export const MINUTE_RATE = 600_000;
 const TARIFF_CSV = [
   'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy',
@@ -115,6 +117,8 @@ export interface HarnessOptions {
   trustedProxies?: string[];
   /** Timers of the embedded SIP server instead of the short test ones (FAST_TIMERS: T1 = 50 ms). */
   edgeTimers?: Partial<EdgeTimers>;
+  /** Voucher top-up at the access numbers (key 9) with this many attempts per account and caller in the window (default: not offered). */
+  voucherAttempts?: number;
   /** Gateway health probes (default: none). */
   gatewayHealth?: SipSettings['gatewayHealth'];
 }
@@ -300,6 +304,9 @@ export class SipAppHarness {
       ...(opts.onNet ? { onNet: opts.onNet } : {}),
       ...(opts.ivr ? { ivr: opts.ivr } : {}),
       ...(opts.gatewayHealth ? { gatewayHealth: opts.gatewayHealth } : {}),
+      ...(opts.voucherAttempts
+        ? { vouchers: { key: VOUCHER_KEY, maxPerAccount: opts.voucherAttempts, maxPerSource: opts.voucherAttempts, windowSeconds: 3600 } }
+        : {}),
       ...(opts.keepAliveSeconds
         ? {
             durability: {

@@ -24,6 +24,13 @@ describe('IVR state machine', () => {
   it('another call goes back to the destination prompt without a new login', () => {
     expect(nextIvrState(IvrState.AnotherCall, 'another')).toBe(IvrState.Destination);
   });
+  it('voucher top-up: 9 at the destination prompt opens the voucher menu, which goes back to the destination prompt, or to a refusal when the attempts are used up', () => {
+    expect(nextIvrState(IvrState.Destination, 'voucher')).toBe(IvrState.Voucher);
+    expect(nextIvrState(IvrState.Voucher, 'done')).toBe(IvrState.Destination);
+    expect(nextIvrState(IvrState.Voucher, 'refused')).toBe(IvrState.Refusal);
+    expect(() => nextIvrState(IvrState.Voucher, 'destination')).toThrow(IllegalIvrTransition);
+    expect(() => nextIvrState(IvrState.Balance, 'voucher')).toThrow(IllegalIvrTransition);
+  });
   it('hang-up ends any state but ended; an event a state cannot take throws', () => {
     for (const st of Object.values(IvrState)) if (st !== IvrState.Ended) expect(nextIvrState(st, 'hangup')).toBe(IvrState.Ended);
     expect(() => nextIvrState(IvrState.Ended, 'hangup')).toThrow(IllegalIvrTransition);

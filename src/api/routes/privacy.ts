@@ -28,6 +28,8 @@ export const exportSchema = {
         'callerIdRequests',
         'devices',
         'personalNumbers',
+        'speedDials',
+        'callbacks',
         'autoTopUps',
         'autoTopUpCharges',
         'topUps',

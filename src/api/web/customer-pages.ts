@@ -44,6 +44,12 @@ interface Me {
   status: string;
 }
 
+interface SpeedDialItem {
+  position: number;
+  name: string;
+  number: string;
+}
+
 interface Account {
   id: number;
   number: string;
@@ -62,6 +68,7 @@ function nav(t: Texts, me: Me, current: string): PageOpts['nav'] {
       { href: '/my/calls', label: n.calls },
       { href: '/my/security', label: n.security },
       { href: '/my/caller-ids', label: n.callerIds },
+      { href: '/my/speed-dials', label: n.speedDials },
       { href: '/my/devices', label: n.devices },
       { href: '/my/top-ups', label: n.topups },
       { href: '/my/privacy', label: n.privacy },
@@ -101,12 +108,27 @@ function show(web: Web, req: FastifyRequest, reply: FastifyReply, me: Me, curren
 
 const money = (t: Texts, me: Me, micros: unknown): string => formatMoney(Number(micros ?? 0), me.currency, t.locale);
 
-function callsTable(t: Texts, me: Me, items: Record<string, unknown>[], empty = t.calls.none): Html {
+/**
+ * What the "number dialled" cell shows: a speed-dialled call (`*7` from a device, `*7#` keyed at an
+ * access number) by the speed dial's name beside the keys, when that speed dial still stands for
+ * the number the call went to; anything else as dialled.
+ */
+export function dialledText(c: Record<string, unknown>, speedDials: readonly SpeedDialItem[]): string {
+  const dialled = typeof c.dialledNumber === 'string' ? c.dialledNumber : '';
+  const m = /^[*#][*#0-9]*?([0-9]{1,2})$/.exec(dialled);
+  if (!m || typeof c.destination !== 'string') return dialled;
+  const digits = m[1]!;
+  const candidates = [Number(digits), ...(digits.length === 2 ? [Number(digits.slice(1))] : [])];
+  const d = speedDials.find((x) => candidates.includes(x.position) && x.number === `+${c.destination as string}`);
+  return d ? `${d.name} (${dialled})` : dialled;
+}
+
+function callsTable(t: Texts, me: Me, items: Record<string, unknown>[], empty = t.calls.none, speedDials: readonly SpeedDialItem[] = []): Html {
   if (items.length === 0) return html`<p>${empty}</p>`;
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${t.calls.caption}"><table>
     <caption>${t.calls.caption}</caption>
     <thead><tr><th scope="col">${t.calls.start}</th><th scope="col">${t.calls.dialled}</th><th scope="col">${t.calls.cli}</th><th scope="col">${t.calls.duration}</th><th scope="col" class="num">${t.calls.cost}</th><th scope="col">${t.calls.result}</th></tr></thead>
-    <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.startTime)}</td><td>${c.dialledNumber as string}</td><td>${callerIdText(t, c)}</td><td>${durationText(c.durationMs)}</td><td class="num">${money(t, me, c.cost)}</td><td>${callResultText(t, c)}</td></tr>`)}</tbody>
+    <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.startTime)}</td><td>${dialledText(c, speedDials)}</td><td>${callerIdText(t, c)}</td><td>${durationText(c.durationMs)}</td><td class="num">${money(t, me, c.cost)}</td><td>${callResultText(t, c)}</td></tr>`)}</tbody>
   </table></div>`;
 }
 
@@ -221,11 +243,12 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const me = await signedIn(web, req, reply);
     if (!me) return reply;
     const t = T(req);
-    const [b, calls, live, auto] = await Promise.all([
+    const [b, calls, live, auto, speedDials] = await Promise.all([
       balanceView(ctx, me.accountId, t.locale),
       callApi<{ items: Record<string, unknown>[] }>(web, req, 'GET', '/v1/self/cdrs?limit=5', { bearer: me.token }),
       myLiveCalls(ctx, me.accountId),
       callApi<{ enabled: boolean; recentCharges?: { at: string; result: string }[] }>(web, req, 'GET', '/v1/self/auto-topup', { bearer: me.token }),
+      callApi<{ items?: SpeedDialItem[] }>(web, req, 'GET', '/v1/self/speed-dials', { bearer: me.token }),
     ]);
     // a refused charge turned auto top-up off: said here, where the customer looks first (for two weeks, or until it is on again)
     const refused = auto.status === 200 && !auto.json.enabled ? auto.json.recentCharges?.[0] : undefined;
@@ -256,7 +279,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       </section>
       <section aria-labelledby="last-h">
         <h2 id="last-h">${t.home.lastCalls}</h2>
-        ${callsTable(t, me, calls.json.items ?? [], t.home.noCalls)}
+        ${callsTable(t, me, calls.json.items ?? [], t.home.noCalls, speedDials.json.items ?? [])}
         <p><a href="/my/calls">${t.home.allCalls}</a></p>
       </section>`,
     });
@@ -298,6 +321,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const r = f.ok
       ? await callApi<{ items: Record<string, unknown>[]; nextCursor: string | null }>(web, req, 'GET', `/v1/self/cdrs?${params}`, { bearer: me.token })
       : undefined;
+    const speedDials = await callApi<{ items?: SpeedDialItem[] }>(web, req, 'GET', '/v1/self/speed-dials', { bearer: me.token });
     const filterQs = new URLSearchParams(Object.entries(f.values).filter(([, v]) => v));
     const next = r?.json.nextCursor ? `/my/calls?${new URLSearchParams([...filterQs, ['cursor', r.json.nextCursor]])}` : undefined;
     return show(web, req, reply, me, '/my/calls', {
@@ -312,7 +336,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
         <button type="submit">${t.calls.filter}</button>
       </form>
       <p><a class="button" href="/my/calls.csv${filterQs.size ? `?${filterQs}` : ''}" download>${t.calls.csv}</a></p>
-      ${r && r.status === 200 ? callsTable(t, me, r.json.items) : ''}
+      ${r && r.status === 200 ? callsTable(t, me, r.json.items, t.calls.none, speedDials.json.items ?? []) : ''}
       <nav class="pager" aria-label="${t.calls.title}">
         ${cursor ? html`<a href="/my/calls${filterQs.size ? `?${filterQs}` : ''}">${t.common.first}</a>` : ''}
         ${next ? html`<a href="${next}" rel="next">${t.common.next}</a>` : ''}
@@ -452,6 +476,59 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     if (!/^\+[1-9][0-9]{6,14}$/.test(cli)) return redirect(reply, withMessage('/my/caller-ids', 'callerIds.bad', 'e'));
     await callApi(web, req, 'DELETE', `/v1/self/clis/${encodeURIComponent(cli)}`, { bearer: me.token });
     return redirect(reply, withMessage('/my/caller-ids', 'callerIds.removed'));
+  });
+
+  app.get('/my/speed-dials', pageRoute('Speed dials: list, add or replace, remove'), async (req, reply) => {
+    const me = await signedIn(web, req, reply);
+    if (!me) return reply;
+    const t = T(req);
+    const sd = t.speedDials;
+    const r = await callApi<{ items: SpeedDialItem[] }>(web, req, 'GET', '/v1/self/speed-dials', { bearer: me.token });
+    const removeForm = (d: SpeedDialItem) =>
+      html`<form method="post" action="/my/speed-dials/remove" class="inline" data-confirm="${t.common.confirm}">${hidden(me.csrf)}<input type="hidden" name="position" value="${String(d.position)}"><button type="submit" class="secondary" aria-label="${t.common.remove} ${d.name}">${t.common.remove}</button></form>`;
+    const items = r.json.items ?? [];
+    return show(web, req, reply, me, '/my/speed-dials', {
+      title: sd.title,
+      body: html`<p>${sd.intro}</p>
+      ${
+        items.length
+          ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${sd.caption}"><table>
+        <caption>${sd.caption}</caption>
+        <thead><tr><th scope="col">${sd.position}</th><th scope="col">${sd.name}</th><th scope="col">${sd.number}</th><th scope="col"></th></tr></thead>
+        <tbody>${items.map((d) => html`<tr><td>*${String(d.position)}</td><td>${d.name}</td><td>${d.number}</td><td>${removeForm(d)}</td></tr>`)}</tbody>
+      </table></div>`
+          : html`<p>${t.common.none}</p>`
+      }
+      <section aria-labelledby="add-h" class="card"><h2 id="add-h">${sd.add}</h2>
+        <form method="post" action="/my/speed-dials" class="stack">${hidden(me.csrf)}
+          <label for="position">${sd.position}</label><input id="position" name="position" inputmode="numeric" required pattern="[0-9]{1,2}" maxlength="2">
+          <label for="name">${sd.name}</label><input id="name" name="name" required maxlength="40">
+          <label for="number">${sd.number}</label><input id="number" name="number" inputmode="tel" required maxlength="24" autocomplete="tel">
+          <button type="submit">${sd.save}</button>
+        </form>
+      </section>`,
+    });
+  });
+
+  app.post('/my/speed-dials', formRoute('Add or replace a speed dial', ['position', 'name', 'number']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const position = field(req.body, 'position').trim();
+    const name = field(req.body, 'name').trim();
+    const number = field(req.body, 'number').trim();
+    if (!/^[0-9]{1,2}$/.test(position) || name.length < 1 || name.length > 40 || !/^\+?[0-9 ().-]{3,24}$/.test(number))
+      return redirect(reply, withMessage('/my/speed-dials', 'speedDials.bad', 'e'));
+    const r = await callApi(web, req, 'PUT', `/v1/self/speed-dials/${Number(position)}`, { bearer: me.token, body: { name, number } });
+    return redirect(reply, r.status === 200 ? withMessage('/my/speed-dials', 'speedDials.saved') : withMessage('/my/speed-dials', 'speedDials.bad', 'e'));
+  });
+
+  app.post('/my/speed-dials/remove', formRoute('Remove a speed dial', ['position']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const position = field(req.body, 'position');
+    if (!/^[0-9]{1,2}$/.test(position)) return redirect(reply, withMessage('/my/speed-dials', 'speedDials.bad', 'e'));
+    await callApi(web, req, 'DELETE', `/v1/self/speed-dials/${Number(position)}`, { bearer: me.token });
+    return redirect(reply, withMessage('/my/speed-dials', 'speedDials.removed'));
   });
 
   app.get('/my/devices', pageRoute('SIP devices: usernames, registration status, new SIP password'), async (req, reply) => {

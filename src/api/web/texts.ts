@@ -14,6 +14,7 @@ const en = {
     calls: 'Calls',
     security: 'PIN and password',
     callerIds: 'Caller IDs',
+    speedDials: 'Speed dials',
     devices: 'SIP devices',
     topups: 'Top-ups',
     privacy: 'Privacy',
@@ -154,6 +155,20 @@ const en = {
     fromCall: 'Registered from a call',
     confirm: 'Confirm',
     confirmed: 'The number is confirmed: it can call without a PIN.',
+  },
+  speedDials: {
+    title: 'Speed dials',
+    intro:
+      'Call a number you use often with a short code: from your SIP phone dial * and the position (for example *7); at an access number, after logging in, press *, the position, then #. Calls cost what a call to the number costs.',
+    position: 'Position (1 to 99)',
+    name: 'Name',
+    number: 'Number (as you would dial it, or + and the country code)',
+    save: 'Save speed dial',
+    caption: 'Your speed dials',
+    saved: 'The speed dial was saved.',
+    removed: 'The speed dial was removed.',
+    bad: 'Check the speed dial: a position from 1 to 99, a name of up to 40 characters, and a number that can be called.',
+    add: 'Add or replace a speed dial',
   },
   devices: {
     title: 'SIP devices',

@@ -5,6 +5,7 @@
  */
 import { e164FromUser } from '../../accounts/e164.ts';
 import type { Account } from '../../accounts/account-service.ts';
+import { speedDialDialled } from '../../accounts/speed-dials.ts';
 import type { InviteIdentity } from '../auth/authenticate-invite.ts';
 import type { DidTarget } from '../call/did-call.ts';
 import type { OnNetCall } from '../call/on-net-call.ts';
@@ -28,6 +29,11 @@ export interface DeviceCallPorts {
   /** The caller's account (cached for a few seconds). */
   account(accountId: number): Promise<Account>;
   outbound: Pick<OutboundCall, 'handle'>;
+  /**
+   * Speed dials: `prefix` (SPEED_DIAL_PREFIX, e.g. `*`) then 1–99 is the account's speed dial at
+   * that position; `number` is what it stands for (E.164 digits), undefined when none is set.
+   */
+  speedDials?: { prefix: string; number(accountId: number, position: number): Promise<string | undefined> };
   /**
    * On-net calls: the subscriber `dialled` names (read with the caller's dialling plan; see
    * docs/architecture.md, "On-net calls", for the precedence of numbers, usernames and account
@@ -54,7 +60,18 @@ export function deviceCallType(ports: DeviceCallPorts): CallType & { readonly ki
         return;
       }
       const account = await ports.account(id.accountId);
-      const callee = await ports.onNet?.callee(dialled, account);
+      // a speed dial is rated, routed and screened as the number it stands for; the CDR keeps what was dialled
+      const position = ports.speedDials && speedDialDialled(dialled, ports.speedDials.prefix);
+      let target = dialled;
+      if (ports.speedDials && position !== undefined) {
+        const number = await ports.speedDials.number(account.id, position);
+        if (number === undefined) {
+          sendSipError(res, 'UNKNOWN_SPEED_DIAL');
+          return;
+        }
+        target = `+${number}`;
+      }
+      const callee = await ports.onNet?.callee(target, account);
       if (ports.onNet && callee) {
         const own = await ports.onNet.personalNumberOf(account.id);
         const { destination, ...target } = callee;
@@ -87,7 +104,7 @@ export function deviceCallType(ports: DeviceCallPorts): CallType & { readonly ki
           device: id.username,
           dialledNumber: dialled,
         },
-        dialled,
+        target,
         context.receivedAt,
       );
     },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Account, AccountService } from '../../accounts/account-service.ts';
 import type { IvrSessionRecord } from '../../billing/balance/balance-store.ts';
+import { normaliseVoucherCode } from '../../accounts/vouchers.ts';
 import { sipStatusOf } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { MediaNotAcceptableError, MediaPortsExhaustedError } from '../../media/media-port.ts';
@@ -40,6 +41,18 @@ export interface AccessNumberDeps {
   /** Where each session's record goes (the balance store's stream); none: not recorded. */
   sessions?: { recordIvrSession(s: IvrSessionRecord): Promise<unknown> };
   lockout: PinLockout;
+  /** The account's speed dial at a position (1–99): the number it stands for (E.164 digits), undefined when none is set. */
+  speedDial?: (accountId: number, position: number) => Promise<string | undefined>;
+  /**
+   * Voucher top-up at the destination prompt (key 9). `attempt` counts a try on the account and
+   * the caller before the code is looked up (the same counters as self-care); `redeem` is the voucher
+   * service's single-use redemption. Without it, 9 is an ordinary (too short) entry.
+   */
+  vouchers?: {
+    attempt(accountId: number, source: string): Promise<boolean>;
+    succeeded(accountId: number, source: string): Promise<void>;
+    redeem(account: Account, code: string): Promise<{ ok: true; amount: number; balanceAfter: number } | { ok: false }>;
+  };
   /** Wrong-PIN budgets per access number and per carrier source. */
   budget: PinBudget;
   settings: IvrSettings;
@@ -88,7 +101,15 @@ const REFUSAL_PROMPT: Partial<Record<ErrorCode, PromptName>> = {
   EMERGENCY_NOT_SUPPORTED: 'unknown-destination',
   NO_RATE: 'unknown-destination',
   DESTINATION_BLOCKED: 'destination-not-allowed',
+  UNKNOWN_SPEED_DIAL: 'unknown-destination',
 };
+
+/** A speed dial keyed at the destination prompt: `*` and the position (1–99), before `#`. */
+const SPEED_DIAL_KEYS = /^\*([0-9]{1,2})$/;
+/** What the caller keys at the destination prompt for a voucher top-up. */
+const VOUCHER_KEY = '9';
+/** Voucher codes keyed per voucher menu before the caller is sent back to the destination prompt. */
+const VOUCHER_TRIES = 3;
 
 /** The IVR of the access numbers: answers the caller with the media server and runs the state machine (ivr-state.ts) until it ends. */
 export class AccessNumberCall {
@@ -246,6 +267,8 @@ class IvrRun {
         return this.connected();
       case IvrState.AnotherCall:
         return this.anotherCall();
+      case IvrState.Voucher:
+        return this.voucher();
       case IvrState.Refusal:
         return this.say([this.refusal]);
       case IvrState.Goodbye:
@@ -410,20 +433,66 @@ class IvrRun {
     return this.say(this.phrases.balance(Math.max(0, live?.available ?? 0), this.account!.currency));
   }
 
+  /**
+   * The destination: a number (3–20 keys), a speed dial (`*`, 1–99, `#`) or, when vouchers are
+   * offered, `9` alone for a top-up. Anything shorter is a failed try; two tries.
+   */
   private async destinationEntry(): Promise<IvrEventType> {
-    const r = await this.session.collect({
-      min: 3,
-      max: 20,
-      terminators: '#',
-      firstDigitMs: this.d.settings.firstDigitMs,
-      interDigitMs: this.d.settings.interDigitMs,
-      retries: 1,
-      prompts: ['enter-destination'],
-    });
-    if (this.gone(r)) return 'hangup';
-    if (r.kind !== 'digits') return 'no-destination';
-    this.destination = r.digits;
-    return 'destination';
+    const hints: Prompt[] = this.d.settings.menuHints ? ['destination-options'] : [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = await this.session.collect({
+        min: 1,
+        max: 20,
+        terminators: '#',
+        firstDigitMs: this.d.settings.firstDigitMs,
+        interDigitMs: this.d.settings.interDigitMs,
+        prompts: ['enter-destination', ...hints],
+      });
+      if (this.gone(r)) return 'hangup';
+      if (r.kind !== 'digits') continue;
+      if (r.digits === VOUCHER_KEY && this.d.vouchers) return 'voucher';
+      if (r.digits.length < 3 && !SPEED_DIAL_KEYS.test(r.digits)) continue;
+      this.destination = r.digits;
+      return 'destination';
+    }
+    return 'no-destination';
+  }
+
+  /**
+   * Voucher top-up: the 20-digit code and `#`, redeemed through the voucher service (single use,
+   * atomic with the credit). Every code keyed counts against the account's and the caller's voucher
+   * attempts before it is looked up (shared with self-care), a redeemed one gives its attempt back;
+   * attempts used up end the call (`voucher-locked`). The new balance is said after a top-up.
+   */
+  private async voucher(): Promise<IvrEventType> {
+    const v = this.d.vouchers!;
+    const a = this.account!;
+    const source = this.f.identity.cli && !this.f.identity.withheld ? `cli:${this.f.identity.cli}` : `access:${this.f.accessNumber}`;
+    for (let attempt = 0; attempt < VOUCHER_TRIES; attempt++) {
+      const r = await this.session.collect({
+        min: 20,
+        max: 20,
+        terminators: '#',
+        firstDigitMs: this.d.settings.firstDigitMs,
+        interDigitMs: this.d.settings.interDigitMs,
+        prompts: attempt === 0 ? ['enter-voucher'] : ['voucher-invalid', 'enter-voucher'],
+      });
+      if (this.gone(r)) return 'hangup';
+      if (r.kind !== 'digits') return this.say(['voucher-invalid']);
+      if (!(await v.attempt(a.id, source))) {
+        this.log.warn({ accountId: a.id }, 'voucher attempts used up at the access number');
+        return this.refuse('voucher-locked');
+      }
+      const code = normaliseVoucherCode(r.digits);
+      const redeemed = code === undefined ? { ok: false as const } : await v.redeem(a, code);
+      if (redeemed.ok) {
+        await v.succeeded(a.id, source);
+        this.log.info({ accountId: a.id, amount: redeemed.amount }, 'voucher redeemed at the access number');
+        return this.say(['voucher-accepted', ...this.phrases.balance(Math.max(0, redeemed.balanceAfter), a.currency)]);
+      }
+      this.log.info({ accountId: a.id, attempt: attempt + 1 }, 'voucher code refused at the access number');
+    }
+    return this.say(['voucher-invalid']);
   }
 
   private async authorise(): Promise<IvrEventType> {
@@ -445,7 +514,20 @@ class IvrRun {
       Date.now(),
     );
     const log = this.log.child({ callId, accountId: a.id });
-    const auth = await this.d.control.authorise(call, a, this.destination, log);
+    // a speed dial is screened, rated and routed as the number it stands for; the CDR keeps the keys
+    const speedDial = SPEED_DIAL_KEYS.exec(this.destination);
+    let target = this.destination;
+    if (speedDial) {
+      const position = Number(speedDial[1]);
+      const number = position >= 1 && this.d.speedDial ? await this.d.speedDial(a.id, position) : undefined;
+      if (number === undefined) {
+        this.d.control.refused(call, 'UNKNOWN_SPEED_DIAL', log, `no speed dial ${position}`);
+        await this.d.control.settle(call, log);
+        return this.refuse('unknown-destination');
+      }
+      target = `+${number}`;
+    }
+    const auth = await this.d.control.authorise(call, a, target, log);
     if (!auth.ok) {
       this.d.control.refused(call, auth.code, log, auth.detail);
       await this.d.control.settle(call, log);

@@ -29,6 +29,8 @@ export interface IvrSettings {
   pinBudgetWindowMs: number;
   /** Silence after a wrong PIN before the next prompt. */
   pinTarpitMs: number;
+  /** After the destination prompt, say the other options (speed dials; a voucher top-up with 9 when vouchers are offered). */
+  menuHints: boolean;
   /** What is injected into a connected call before the credit runs out. */
   warning: 'prompt' | 'beep';
 }
@@ -49,5 +51,6 @@ export const DEFAULT_IVR_SETTINGS: IvrSettings = {
   pinBudgetPerSource: 200,
   pinBudgetWindowMs: 86_400_000,
   pinTarpitMs: 2000,
+  menuHints: true,
   warning: 'prompt',
 };

@@ -26,6 +26,13 @@
  *   ended ◀── hangup (caller hung up, RTP timeout) from any state
  *
  * welcome may also go straight to refusal (`refused`: the caller ID is locked).
+ *
+ * At the destination prompt, `9` (alone) tops the account up with a voucher:
+ *
+ *   destination ── voucher ──▶ voucher ── done (redeemed: new balance said; or not) ──▶ destination
+ *                                 │ refused (voucher attempts used up)
+ *                                 ▼
+ *                               refusal
  */
 export enum IvrState {
   Welcome = 'welcome',
@@ -37,6 +44,7 @@ export enum IvrState {
   Dialling = 'dialling',
   Connected = 'connected',
   AnotherCall = 'another-call',
+  Voucher = 'voucher',
   Refusal = 'refusal',
   Goodbye = 'goodbye',
   Ended = 'ended',
@@ -50,6 +58,7 @@ export type IvrEventType =
   | 'done'
   | 'destination'
   | 'no-destination'
+  | 'voucher'
   | 'authorised'
   | 'answered'
   | 'far-end-hangup'
@@ -62,7 +71,8 @@ const NEXT: Record<IvrState, Partial<Record<IvrEventType, IvrState>>> = {
   [IvrState.PinEntry]: { 'pin-accepted': IvrState.OfferCli, refused: IvrState.Refusal },
   [IvrState.OfferCli]: { done: IvrState.Balance },
   [IvrState.Balance]: { done: IvrState.Destination },
-  [IvrState.Destination]: { destination: IvrState.Authorising, 'no-destination': IvrState.Goodbye },
+  [IvrState.Destination]: { destination: IvrState.Authorising, 'no-destination': IvrState.Goodbye, voucher: IvrState.Voucher },
+  [IvrState.Voucher]: { done: IvrState.Destination, refused: IvrState.Refusal },
   [IvrState.Authorising]: { authorised: IvrState.Dialling, refused: IvrState.Refusal },
   [IvrState.Dialling]: { answered: IvrState.Connected, refused: IvrState.Refusal },
   [IvrState.Connected]: { 'far-end-hangup': IvrState.AnotherCall, cut: IvrState.Goodbye },

@@ -1,0 +1,103 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CallbackOrigin, CallbackRequest } from '../../accounts/callbacks.ts';
+import { AppError } from '../../errors.ts';
+import { customerOf } from '../api-context.ts';
+import type { ApiContext } from '../api-context.ts';
+import { dateTime, id } from '../schemas.ts';
+import { audit, mayRead } from './common.ts';
+
+/**
+ * Callbacks: the platform calls `callMe` and, once answered, connects it to `connectTo`. Customers
+ * request their own under /v1/self/callbacks, operators an account's under
+ * /v1/accounts/:accountId/callbacks (audited). Numbers are written as the customer would dial them,
+ * or with + and the country code, and are screened like a device's call; limits per account and per
+ * number an hour (429). The request is queued for one SIP app process: 202 with its id, whose status
+ * the GET routes show.
+ */
+const phone = { type: 'string', minLength: 3, maxLength: 24, pattern: '^\\+?[0-9 ().-]+$', description: 'as dialled, or with + and the country code' } as const;
+const body = { type: 'object', required: ['callMe', 'connectTo'], additionalProperties: false, properties: { callMe: phone, connectTo: phone } } as const;
+const callback = {
+  type: 'object',
+  required: ['id', 'status', 'callMe', 'connectTo'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['queued', 'placing', 'calling-a', 'calling-b', 'connected', 'completed', 'failed'] },
+    reason: { type: ['string', 'null'] },
+    callMe: { type: 'string', description: 'E.164 with +' },
+    connectTo: { type: 'string', description: 'E.164 with +' },
+    origin: { type: 'string' },
+    legACallId: { type: ['string', 'null'], description: 'the CDR call id of the call to callMe' },
+    legBCallId: { type: ['string', 'null'], description: 'the CDR call id of the call to connectTo' },
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  },
+} as const;
+const uuid = { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' } as const;
+const selfParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: uuid } } as const;
+const accountOnly = { type: 'object', required: ['accountId'], additionalProperties: false, properties: { accountId: id } } as const;
+const accountParams = { type: 'object', required: ['accountId', 'id'], additionalProperties: false, properties: { accountId: id, id: uuid } } as const;
+
+const shown = (c: CallbackRequest) => ({
+  id: c.id,
+  status: c.status,
+  reason: c.reason,
+  callMe: `+${c.callMe}`,
+  connectTo: `+${c.connectTo}`,
+  origin: c.origin,
+  legACallId: c.legACallId,
+  legBCallId: c.legBCallId,
+  createdAt: c.createdAt.toISOString(),
+  updatedAt: c.updatedAt.toISOString(),
+});
+
+type Body = { callMe: string; connectTo: string };
+
+export function callbackRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const TAG = ['callbacks'];
+
+  const request = async (req: FastifyRequest, reply: FastifyReply, accountId: number, b: Body, origin: CallbackOrigin) => {
+    const a = await ctx.accounts.get(accountId);
+    const c = await ctx.callbacks.request(a, b.callMe, b.connectTo, origin);
+    await audit(ctx, req, 'callback.request', { customerId: a.customerId, accountId: a.id }, { callback: c.id });
+    return reply.code(202).send(shown(c));
+  };
+  const one = async (accountId: number, callbackId: string) => {
+    const c = await ctx.callbacks.get(callbackId.toLowerCase());
+    if (!c || c.accountId !== accountId) throw new AppError('UNKNOWN_CALLBACK');
+    return shown(c);
+  };
+
+  app.post<{ Body: Body }>(
+    '/v1/self/callbacks',
+    {
+      config: { access: 'customer' },
+      schema: { tags: ['self-care'], summary: 'Call me back and connect me to a number', body, response: { 202: callback } },
+    },
+    async (req, reply) => request(req, reply, customerOf(req).accountId, req.body, 'self-care'),
+  );
+  app.get<{ Params: { id: string } }>(
+    '/v1/self/callbacks/:id',
+    {
+      config: { access: 'customer' },
+      schema: { tags: ['self-care'], summary: 'One of my callback requests', params: selfParams, response: { 200: callback } },
+    },
+    async (req) => one(customerOf(req).accountId, req.params.id),
+  );
+  app.post<{ Params: { accountId: number }; Body: Body }>(
+    '/v1/accounts/:accountId/callbacks',
+    {
+      config: { access: 'admin' },
+      schema: { tags: TAG, summary: "Call an account's customer back and connect them to a number", params: accountOnly, body, response: { 202: callback } },
+    },
+    async (req, reply) => request(req, reply, req.params.accountId, req.body, 'operator'),
+  );
+  app.get<{ Params: { accountId: number; id: string } }>(
+    '/v1/accounts/:accountId/callbacks/:id',
+    { config: { access: 'read' }, schema: { tags: TAG, summary: "One of an account's callback requests", params: accountParams, response: { 200: callback } } },
+    async (req) => {
+      const a = await ctx.accounts.get(req.params.accountId);
+      await mayRead(ctx, req, { customerId: a.customerId });
+      return one(a.id, req.params.id);
+    },
+  );
+}

@@ -1,0 +1,143 @@
+/**
+ * Callback requests through the API: customers request their own, operators an account's
+ * (audited); both numbers are read with the account's dialling plan and screened like a device's
+ * call; limits per account and per number an hour (429); an accepted request is stored and queued
+ * on the stream the SIP app processes read.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callbackStreamKey } from '../../src/accounts/callback-queue.ts';
+import { body, expectProblem, harness, JSON_TYPE } from './api-harness.ts';
+import type { Harness } from './api-harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await harness('apicallback', { callbacks: { enabled: true, maxPerHour: 4, maxPerNumberPerHour: 2 } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function session() {
+  const c = await h.customerWithAccount({ password: 'correct horse battery' });
+  const r = await h.app.inject({ method: 'POST', url: '/v1/self/login', payload: { username: c.account.username, password: 'correct horse battery' } });
+  expect(r.statusCode).toBe(200);
+  return { ...c, token: body(r).token as string };
+}
+
+const queued = async () => (await h.s.redis.xrange(callbackStreamKey(h.s.namespace), '-', '+')).map(([, f]) => f[1]);
+
+describe('callbacks: self-care', () => {
+  it('accepts a request with 202, keeps both numbers as the dialling plan reads them, queues it once and shows its status', async () => {
+    const me = await session();
+    const r = await h.call('POST', '/v1/self/callbacks', { key: me.token, body: { callMe: '07700 900101', connectTo: '+1 (212) 555-0101' } });
+    expect(r.statusCode).toBe(202);
+    expect(r.headers['content-type']).toBe(JSON_TYPE);
+    const c = body(r);
+    expect(c).toMatchObject({ status: 'queued', callMe: '+447700900101', connectTo: '+12125550101', origin: 'self-care', legACallId: null, legBCallId: null });
+    expect((await queued()).filter((id) => id === c.id)).toHaveLength(1);
+    expect(body(await h.call('GET', `/v1/self/callbacks/${c.id as string}`, { key: me.token }))).toEqual(c);
+    const other = await session();
+    expectProblem(expect, await h.call('GET', `/v1/self/callbacks/${c.id as string}`, { key: other.token }), 404, 'UNKNOWN_CALLBACK');
+    expectProblem(expect, await h.call('GET', '/v1/self/callbacks/00000000-0000-0000-0000-000000000000', { key: me.token }), 404, 'UNKNOWN_CALLBACK');
+    expectProblem(
+      expect,
+      await h.call('POST', '/v1/self/callbacks', { key: null, body: { callMe: '07700900101', connectTo: '+12125550101' } }),
+      401,
+      'UNAUTHENTICATED',
+    );
+  });
+
+  it('refuses emergency, short, incomplete, blocked and identical numbers with problem+json; nothing is stored or queued', async () => {
+    const me = await session();
+    await h.s.pool.query("insert into destination_blocklist (prefix, reason) values ('4490', 'premium rate') on conflict do nothing");
+    const before = (await queued()).length;
+    for (const [b, status, code] of [
+      [{ callMe: '999', connectTo: '+12125550102' }, 404, 'EMERGENCY_NOT_SUPPORTED'],
+      [{ callMe: '07700900102', connectTo: '112' }, 404, 'EMERGENCY_NOT_SUPPORTED'],
+      [{ callMe: '07700900102', connectTo: '118118' }, 404, 'SHORT_CODE_NOT_SUPPORTED'],
+      [{ callMe: '07700900102', connectTo: '0207946' }, 400, 'ADDRESS_INCOMPLETE'],
+      [{ callMe: '07700900102', connectTo: '+44 (0) 90 7946 0018' }, 403, 'DESTINATION_BLOCKED'],
+      [{ callMe: '0907 946 0018', connectTo: '+12125550102' }, 403, 'DESTINATION_BLOCKED'],
+      [{ callMe: '07700900102', connectTo: '+447700900102' }, 400, 'INVALID_CALLBACK'],
+      [{ callMe: 'call me', connectTo: '+12125550102' }, 400, 'VALIDATION_FAILED'],
+      [{ callMe: '07700900102' }, 400, 'VALIDATION_FAILED'],
+      [{ callMe: '07700900102', connectTo: '+12125550102', extra: 1 }, 400, 'VALIDATION_FAILED'],
+    ] as const)
+      expectProblem(expect, await h.call('POST', '/v1/self/callbacks', { key: me.token, body: b }), status, code);
+    expect((await queued()).length).toBe(before);
+    const { rows } = await h.s.pool.query('select count(*)::int as n from callback_requests where account_id = $1', [me.account.id]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('limits requests per account an hour and per number an hour whatever the account (429); a refused request counts nothing', async () => {
+    const a = await session();
+    const req = (key: string, callMe: string, connectTo: string) => h.call('POST', '/v1/self/callbacks', { key, body: { callMe, connectTo } });
+    // per number (2 an hour): a third request ringing +447700900201 is refused, from another account too
+    expect((await req(a.token, '07700900201', '+12125550201')).statusCode).toBe(202);
+    expect((await req(a.token, '07700900201', '+12125550202')).statusCode).toBe(202);
+    const b = await session();
+    expectProblem(expect, await req(b.token, '07700900201', '+12125550203'), 429, 'CALLBACK_LIMIT');
+    expectProblem(expect, await req(b.token, '07700900209', '+447700900201'), 429, 'CALLBACK_LIMIT');
+    // per account (4 an hour): the refusals above did not count against b
+    for (let i = 0; i < 4; i++) expect((await req(b.token, `0770090030${i}`, `+1212555030${i}`)).statusCode).toBe(202);
+    expectProblem(expect, await req(b.token, '07700900305', '+12125550305'), 429, 'CALLBACK_LIMIT');
+    const { rows } = await h.s.pool.query('select count(*)::int as n from callback_requests where account_id = $1', [b.account.id]);
+    expect(rows[0].n).toBe(4);
+    // the counters name no phone number (a keyed hash of it)
+    const keys = await h.s.redis.keys(`${h.s.namespace}:callback:*`);
+    expect(keys.length).toBeGreaterThan(2);
+    for (const k of keys) expect(k).not.toMatch(/7700900|212555/);
+  });
+
+  it('a closed account cannot request a callback', async () => {
+    const me = await session();
+    await h.s.pool.query("update accounts set status = 'closed' where id = $1", [me.account.id]);
+    const r = await h.call('POST', `/v1/accounts/${me.account.id}/callbacks`, {
+      key: h.keys.admin,
+      body: { callMe: '07700900401', connectTo: '+12125550401' },
+    });
+    expectProblem(expect, r, 409, 'ACCOUNT_CLOSED');
+  });
+});
+
+describe('callbacks: switched off', () => {
+  it('with CALLBACK_ENABLED off a request is refused with 403 and nothing is stored or queued', async () => {
+    const off = await harness('apicboff');
+    try {
+      const c = await off.customerWithAccount();
+      const r = await off.call('POST', `/v1/accounts/${c.account.id}/callbacks`, {
+        key: off.keys.admin,
+        body: { callMe: '+447700900601', connectTo: '+12125550601' },
+      });
+      expectProblem(expect, r, 403, 'CALLBACK_UNAVAILABLE');
+      expect(await off.s.redis.exists(callbackStreamKey(off.s.namespace))).toBe(0);
+      const { rows } = await off.s.pool.query('select count(*)::int as n from callback_requests');
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe('callbacks: operators', () => {
+  it('an admin key requests a callback for an account (audited), a read key shows it and cannot request one', async () => {
+    const c = await h.customerWithAccount();
+    const url = `/v1/accounts/${c.account.id}/callbacks`;
+    const r = await h.call('POST', url, { key: h.keys.admin, body: { callMe: '+447700900501', connectTo: '+12125550501' } });
+    expect(r.statusCode).toBe(202);
+    const id = body(r).id as string;
+    expect(body(r)).toMatchObject({ origin: 'operator', status: 'queued' });
+    expect(body(await h.call('GET', `${url}/${id}`, { key: h.keys.read }))).toMatchObject({ id, callMe: '+447700900501' });
+    expectProblem(expect, await h.call('POST', url, { key: h.keys.read, body: { callMe: '+447700900502', connectTo: '+12125550502' } }), 403, 'FORBIDDEN');
+    const other = await h.customerWithAccount();
+    expectProblem(expect, await h.call('GET', `/v1/accounts/${other.account.id}/callbacks/${id}`, { key: h.keys.read }), 404, 'UNKNOWN_CALLBACK');
+    const { rows } = await h.s.pool.query('select action, detail from audit_log where subject_account_id = $1 order by id', [c.account.id]);
+    expect(rows).toEqual([{ action: 'callback.request', detail: { callback: id } }]);
+    expectProblem(
+      expect,
+      await h.call('POST', '/v1/accounts/999999999/callbacks', { key: h.keys.admin, body: { callMe: '+447700900503', connectTo: '+12125550503' } }),
+      404,
+      'UNKNOWN_ACCOUNT',
+    );
+  });
+});
