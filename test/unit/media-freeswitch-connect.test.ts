@@ -8,6 +8,7 @@ import { FakeUas } from '../support/media/fake-dialog.ts';
 import { FakeFsMediaServer } from '../support/media/fake-fsmrf.ts';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { PROMPT_NAMES } from '../../src/media/prompts/catalog.ts';
 
 const SOUNDS = '/usr/share/freeswitch/sounds/softswitch';
 
@@ -52,7 +53,7 @@ describe('connecting to FreeSWITCH', () => {
       const media = connectFreeSwitch(new FakeUas(), { ...base, onFatal: (e) => fatal.push(e) }, Mrf);
       const session = await media.answer({ body: 'v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n', get: () => undefined }, { send: () => undefined });
       expect(connects[0]).toMatchObject({ address: '127.0.0.1', port: 8021, listenAddress: '0.0.0.0', advertisedAddress: '127.0.0.1' });
-      expect(fake.apis.filter((a) => a.startsWith('file_exists ')).length).toBe(66);
+      expect(fake.apis.filter((a) => a.startsWith('file_exists ')).length).toBe(PROMPT_NAMES.length); // every prompt of the catalogue, once
       expect(fatal).toEqual([]);
       await session.destroy();
       await media.close();

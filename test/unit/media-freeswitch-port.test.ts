@@ -12,6 +12,7 @@ import { FakeFsMediaServer } from '../support/media/fake-fsmrf.ts';
 import type { FakeFsEndpoint } from '../support/media/fake-fsmrf.ts';
 import { mediaPortContract } from '../support/media/media-port-contract.ts';
 import type { HarnessOptions, MediaHarness } from '../support/media/media-port-contract.ts';
+import { PROMPT_NAMES } from '../../src/media/prompts/catalog.ts';
 
 const SOUNDS = '/usr/share/freeswitch/sounds/softswitch';
 
@@ -201,7 +202,7 @@ describe('FreeSWITCH adapter: what it asks of FreeSWITCH', () => {
     const h = await fsHarness();
     await h.checkPrompts();
     expect(h.fake.apis).toContain(`file_exists ${SOUNDS}/en/prepaid/welcome.wav`);
-    expect(h.fake.apis.filter((a) => a.startsWith('file_exists '))).toHaveLength(66);
+    expect(h.fake.apis.filter((a) => a.startsWith('file_exists '))).toHaveLength(PROMPT_NAMES.length); // every prompt of the catalogue, once
     await h.close();
   });
 });

@@ -1,3 +1,4 @@
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallbackOrigin, CallbackRequest } from '../../accounts/callbacks.ts';
 import { AppError } from '../../errors.ts';
@@ -14,7 +15,15 @@ import { audit, mayRead } from './common.ts';
  * number an hour (429). The request is queued for one SIP app process: 202 with its id, whose status
  * the GET routes show.
  */
-const phone = { type: 'string', minLength: 3, maxLength: 24, pattern: '^\\+?[0-9 ().-]+$', description: 'as dialled, or with + and the country code' } as const;
+// a card number typed as a number to call (without +) is refused like anywhere else; with + it is a telephone number
+const phone = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 24,
+  pattern: '^\\+?[0-9 ().-]+$',
+  description: 'as dialled, or with + and the country code',
+  ...NO_CARD_NUMBER,
+} as const;
 const body = { type: 'object', required: ['callMe', 'connectTo'], additionalProperties: false, properties: { callMe: phone, connectTo: phone } } as const;
 const callback = {
   type: 'object',

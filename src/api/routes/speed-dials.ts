@@ -1,3 +1,4 @@
+import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SpeedDial } from '../../accounts/speed-dials.ts';
 import { SPEED_DIAL_MAX, SPEED_DIAL_MIN, SPEED_DIAL_NAME_MAX } from '../../accounts/speed-dials.ts';
@@ -30,8 +31,16 @@ const body = {
   required: ['name', 'number'],
   additionalProperties: false,
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: SPEED_DIAL_NAME_MAX },
-    number: { type: 'string', minLength: 3, maxLength: 24, pattern: '^\\+?[0-9 ().-]+$', description: 'as dialled, or with + and the country code' },
+    name: { type: 'string', minLength: 1, maxLength: SPEED_DIAL_NAME_MAX, ...NO_CARD_NUMBER },
+    // a card number typed as a number to dial (without +) is refused like anywhere else; with + it is a telephone number
+    number: {
+      type: 'string',
+      minLength: 3,
+      maxLength: 24,
+      pattern: '^\\+?[0-9 ().-]+$',
+      description: 'as dialled, or with + and the country code',
+      ...NO_CARD_NUMBER,
+    },
   },
 } as const;
 const selfParams = { type: 'object', required: ['position'], additionalProperties: false, properties: { position } } as const;
