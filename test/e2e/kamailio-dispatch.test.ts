@@ -57,25 +57,31 @@ describe.skipIf(unavailable !== undefined)('several SIP servers behind Kamailio'
     await h.expectMoneyInvariant();
   });
 
-  /** Device calls through Kamailio; resolves with how many each server's app answered. */
-  async function deviceCalls(calls: number): Promise<{ first: number; second: number }> {
-    const answeredBefore = h.answered.length;
-    const secondBefore = second.answered.length;
-    const settledBefore = h.settled.length;
+  /** `calls` device calls through Kamailio to the carrier, each held `holdMs` (sipp runs, not awaited). */
+  function startDeviceCalls(calls: number, holdMs: number, rate: number) {
     const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { calls, timeoutSec: 60 });
-    const run = await h.run({
+    const devices = h.sipp({
       scenario: 'device-call.xml',
       ip: deviceIp,
       remote: kam.hostport,
       service: `00${UK}`,
       user: dev.username,
       password: dev.password,
-      pauseMs: 300,
+      pauseMs: holdMs,
       calls,
-      rate: 5,
+      rate,
       timeoutSec: 60,
     });
-    clean(run, await carrier.done);
+    return { carrier, devices };
+  }
+
+  /** Device calls through Kamailio; resolves with how many each server's app answered. */
+  async function deviceCalls(calls: number): Promise<{ first: number; second: number }> {
+    const answeredBefore = h.answered.length;
+    const secondBefore = second.answered.length;
+    const settledBefore = h.settled.length;
+    const { carrier, devices } = startDeviceCalls(calls, 300, 5);
+    clean(await devices.done, await carrier.done);
     await h.waitSettled(settledBefore + calls, 30_000);
     const total = h.answered.length - answeredBefore;
     const onSecond = second.answered.length - secondBefore;
@@ -162,19 +168,7 @@ describe.skipIf(unavailable !== undefined)('several SIP servers behind Kamailio'
     const answeredBefore = h.answered.length;
     const onSecondBefore = second.answered.length;
     const settledBefore = h.settled.length;
-    const carrier = h.carrier(0, 'uas-answer-recv-bye.xml', { calls, timeoutSec: 60 });
-    const devices = h.sipp({
-      scenario: 'device-call.xml',
-      ip: deviceIp,
-      remote: kam.hostport,
-      service: `00${UK}`,
-      user: dev.username,
-      password: dev.password,
-      pauseMs: HOLD_MS,
-      calls,
-      rate: 10,
-      timeoutSec: 60,
-    });
+    const { carrier, devices } = startDeviceCalls(calls, HOLD_MS, 10);
     await h.waitAnswered(answeredBefore + calls, 20_000);
     const onSecond = second.answered.slice(onSecondBefore).map((c) => c.facts.callId);
     expect(onSecond.length, 'calls on the server to be killed').toBeGreaterThan(0);
