@@ -11,6 +11,18 @@ export const micros = { type: 'integer', minimum: -MAX_MICROS, maximum: MAX_MICR
 export const positiveMicros = { type: 'integer', minimum: 1, maximum: MAX_MICROS, description: 'micro-units (1e-6 of the currency), > 0' } as const;
 export const nonNegativeMicros = { type: 'integer', minimum: 0, maximum: MAX_MICROS, description: 'micro-units (1e-6 of the currency), ≥ 0' } as const;
 export const id = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
+/**
+ * A telephone number as a person dials it (read later with the account's dialling plan). A card
+ * number typed there without + is refused like anywhere else; with + it is a telephone number.
+ */
+export const dialledNumber = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 24,
+  pattern: '^\\+?[0-9 ().-]+$',
+  description: 'as dialled, or with + and the country code',
+  ...NO_CARD_NUMBER,
+} as const;
 export const dateTime = { type: 'string', format: 'date-time' } as const;
 export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 export const e164 = { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164 number' } as const;

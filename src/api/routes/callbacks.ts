@@ -1,10 +1,9 @@
-import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallbackOrigin, CallbackRequest } from '../../accounts/callbacks.ts';
 import { AppError } from '../../errors.ts';
 import { customerOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
-import { dateTime, id } from '../schemas.ts';
+import { dateTime, dialledNumber, id } from '../schemas.ts';
 import { audit, mayRead } from './common.ts';
 
 /**
@@ -15,16 +14,12 @@ import { audit, mayRead } from './common.ts';
  * number an hour (429). The request is queued for one SIP app process: 202 with its id, whose status
  * the GET routes show.
  */
-// a card number typed as a number to call (without +) is refused like anywhere else; with + it is a telephone number
-const phone = {
-  type: 'string',
-  minLength: 3,
-  maxLength: 24,
-  pattern: '^\\+?[0-9 ().-]+$',
-  description: 'as dialled, or with + and the country code',
-  ...NO_CARD_NUMBER,
+const body = {
+  type: 'object',
+  required: ['callMe', 'connectTo'],
+  additionalProperties: false,
+  properties: { callMe: dialledNumber, connectTo: dialledNumber },
 } as const;
-const body = { type: 'object', required: ['callMe', 'connectTo'], additionalProperties: false, properties: { callMe: phone, connectTo: phone } } as const;
 const callback = {
   type: 'object',
   required: ['id', 'status', 'callMe', 'connectTo'],

@@ -5,7 +5,7 @@ import { SPEED_DIAL_MAX, SPEED_DIAL_MIN, SPEED_DIAL_NAME_MAX } from '../../accou
 import { AppError } from '../../errors.ts';
 import { customerOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
-import { dateTime, id } from '../schemas.ts';
+import { dateTime, dialledNumber, id } from '../schemas.ts';
 import { audit, mayRead } from './common.ts';
 
 /**
@@ -32,15 +32,7 @@ const body = {
   additionalProperties: false,
   properties: {
     name: { type: 'string', minLength: 1, maxLength: SPEED_DIAL_NAME_MAX, ...NO_CARD_NUMBER },
-    // a card number typed as a number to dial (without +) is refused like anywhere else; with + it is a telephone number
-    number: {
-      type: 'string',
-      minLength: 3,
-      maxLength: 24,
-      pattern: '^\\+?[0-9 ().-]+$',
-      description: 'as dialled, or with + and the country code',
-      ...NO_CARD_NUMBER,
-    },
+    number: dialledNumber,
   },
 } as const;
 const selfParams = { type: 'object', required: ['position'], additionalProperties: false, properties: { position } } as const;
