@@ -143,6 +143,22 @@ describe('callbacks', () => {
     expect((await h.money(dev.account.id)).redisBalance).toBe(1_000_000 - a!.cost);
   });
 
+  it('credit for leg A but not for leg B: refused before anything is dialled, nothing charged, the request failed', async () => {
+    const dev = await h.device(RATE_PER_SECOND);
+    const before = h.settled.length;
+    const attemptsBefore = h.gatewayEvents.filter((e) => e.kind === 'attempt').length;
+    const r = await request(dev);
+    await h.waitSettled(before + 2);
+    const done = await waitEnded(r.id);
+    expect(done.status).toBe('failed');
+    expect(done.reason).toBe('connectTo: INSUFFICIENT_CREDIT');
+    const { a, b } = legs(await h.cdrs(dev.account.id), r.id);
+    expect(a).toMatchObject({ disposition: 'cancelled', cost: 0, carrier: null });
+    expect(b).toMatchObject({ disposition: 'refused', sipCode: 402, cost: 0, carrier: null });
+    expect(h.gatewayEvents.filter((e) => e.kind === 'attempt').length).toBe(attemptsBefore);
+    expect((await h.money(dev.account.id)).redisBalance).toBe(RATE_PER_SECOND);
+  });
+
   it('the credit runs out: both legs are cut, the two legs together never cost more than the balance', async () => {
     const credit = 8 * RATE_PER_SECOND;
     const dev = await h.device(credit);
