@@ -108,6 +108,21 @@ describe('callbacks', () => {
     await expect.poll(() => h.s.redis.zcard(live)).toBe(0);
   });
 
+  it('the destination hangs up: the customer gets a BYE, the request completed', async () => {
+    const dev = await h.device(1_000_000);
+    const before = h.settled.length;
+    const phone = h.carrier(A, 'offerless-answer-recv-bye.xml');
+    const destination = h.carrier(B, 'uas-answer-send-bye.xml', { pauseMs: 1000 });
+    const r = await request(dev);
+    clean(await phone.done, await destination.done);
+    await h.waitSettled(before + 2);
+    expect((await waitEnded(r.id)).status).toBe('completed');
+    const { a, b } = legs(await h.cdrs(dev.account.id), r.id);
+    expect(a).toMatchObject({ disposition: 'answered', sipCode: 200 });
+    expect(b).toMatchObject({ disposition: 'answered', sipCode: 200 });
+    expect(b!.billedSeconds).toBeGreaterThanOrEqual(1);
+  });
+
   it('the customer busy: nothing dialled to the destination, nothing charged, the request failed', async () => {
     const dev = await h.device(1_000_000);
     const before = h.settled.length;

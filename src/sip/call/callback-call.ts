@@ -115,7 +115,9 @@ export class CallbackCall {
       (route, sent, ringing) =>
         this.deps.srf.createUAC(
           route.uri,
-          { noAck: true, callingNumber: r.connectTo, ...(route.gateway.auth ? { auth: route.gateway.auth } : {}) },
+          // the caller ID shown is never connectTo (a number the account was not shown to reach): the
+          // customer sees their own number; B sees callMe, the party that answered leg A
+          { noAck: true, callingNumber: r.callMe, ...(route.gateway.auth ? { auth: route.gateway.auth } : {}) },
           {
             cbRequest: (_err, req) => sent(() => req.cancel()),
             cbProvisional: (p) => {
