@@ -427,6 +427,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       requests,
       log: log.child({ component: 'sip.call.callback' }),
       server: currentServer,
+      sender: srf as unknown as OutOfDialogSender,
       clock,
     });
     return new CallbackIntake({

@@ -12,6 +12,7 @@ import type { CallbackRequest } from '../../src/accounts/callbacks.ts';
 import { readDialled } from '../../src/sip/call/dialled-number.ts';
 import { callbackCallIds } from '../../src/sip/call/callback-call.ts';
 import { randomPort } from '../support/edge-apps/ports.ts';
+import { onlyOnEdge } from '../support/sip-server-under-test.ts';
 import { clean, RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
 import type { CdrRow, Device } from '../support/sip-app-harness.ts';
 
@@ -193,5 +194,26 @@ describe('callbacks', () => {
     // cut at the paid second: at most a second of each leg's credit is left unused
     expect(m.redisBalance).toBeGreaterThanOrEqual(0);
     expect(m.redisBalance).toBeLessThanOrEqual(2 * RATE_PER_SECOND);
+  });
+
+  it.skipIf(onlyOnEdge)('the SIP server restarts while connected: both phones get a BYE from the stored legs, both legs settled', async () => {
+    const dev = await h.device(1_000_000);
+    const before = h.settled.length;
+    const phone = h.carrier(A, 'offerless-answer-recv-bye.xml', { timeoutSec: 15 });
+    const destination = h.carrier(B, 'uas-answer-recv-bye.xml', { timeoutSec: 15 });
+    try {
+      const r = await request(dev);
+      await waitStatus(r.id, 'connected');
+      await h.restartEdge();
+      await h.waitSettled(before + 2);
+      expect((await waitEnded(r.id)).status).toBe('completed');
+      const { a, b } = legs(await h.cdrs(dev.account.id), r.id);
+      expect([a!.disposition, b!.disposition]).toContain('signalling_lost');
+      // the restarted server knew neither dialog: both phones still got their BYE
+      clean(await phone.done, await destination.done);
+    } finally {
+      phone.kill();
+      destination.kill();
+    }
   });
 });

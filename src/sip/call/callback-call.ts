@@ -8,6 +8,8 @@ import { cutReasonHeader } from './call-control.ts';
 import type { CallControl, CutReason, Supervision } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
+import { byeBothLegs } from './leg-ender.ts';
+import type { OutOfDialogSender } from './leg-ender.ts';
 import { calleeLegOf } from './leg-state.ts';
 import type { CallLegs, SrfDialogView } from './leg-state.ts';
 import type { SipDialog, UacRequest } from './outbound-call.ts';
@@ -38,6 +40,8 @@ export interface CallbackCallDeps {
   log: Logger;
   /** The SIP server this process is connected to (its hostport list), for the legs' stored state. */
   server?: () => string | undefined;
+  /** Sends a BYE outside any Dialog object (after a SIP server restart, from the legs' stored state). */
+  sender?: OutOfDialogSender;
   clock?: Clock;
 }
 
@@ -141,6 +145,7 @@ export class CallbackCall {
     let pendingB: UacRequest | undefined;
     let over = false;
     let bridged = false;
+    let state: CallLegs | undefined = undefined;
     let supervisionB: Supervision | undefined = undefined;
     /**
      * Ends both legs (BYE each one up, CANCEL B if it still rings) and the supervisions, once. The
@@ -160,6 +165,8 @@ export class CallbackCall {
           /* already final */
         }
       }
+      // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
+      if (reason === 'signalling_lost' && headers && state && this.deps.sender) byeBothLegs(this.deps.sender, state, headers, log);
       if (by !== 'a') void supervisionA.end(reason ?? callA.disposition);
       if (by !== 'b') void supervisionB?.end(reason ?? callB.disposition);
       if (bridged) void requests.finish(r.id, 'completed').catch((err: Error) => log.warn({ err: err.message }, 'recording the callback as completed failed'));
@@ -230,7 +237,7 @@ export class CallbackCall {
       await control.settle(callB, logB);
       return requests.finish(r.id, 'failed', 'the credit ran out');
     }
-    const state = this.legsOf(dialogA, dialogB);
+    state = this.legsOf(dialogA, dialogB);
     supervisionB = control.supervise(
       callB,
       authB.rate,
