@@ -159,6 +159,26 @@ describe('callbacks', () => {
     expect((await h.money(dev.account.id)).redisBalance).toBe(1_000_000 - a!.cost);
   });
 
+  it('the destination does not answer: the customer is hung up at the no-answer deadline and billed the seconds they waited', async () => {
+    const dev = await h.device(1_000_000);
+    const before = h.settled.length;
+    const phone = h.carrier(A, 'offerless-answer-recv-bye.xml');
+    const destination = h.carrier(B, 'uas-ring-recv-cancel.xml');
+    const r = await request(dev);
+    clean(await phone.done, await destination.done);
+    await h.waitSettled(before + 2);
+    const done = await waitEnded(r.id);
+    expect(done).toMatchObject({ status: 'failed', reason: 'connectTo: 480 No Answer' });
+    const { a, b } = legs(await h.cdrs(dev.account.id), r.id);
+    // the no-answer deadline is 5 s: the customer's phone was off-hook that long
+    expect(a).toMatchObject({ disposition: 'answered', sipCode: 200 });
+    expect(a!.billedSeconds).toBeGreaterThanOrEqual(5);
+    expect(a!.billedSeconds).toBeLessThanOrEqual(7);
+    expect(a!.cost).toBe(a!.billedSeconds * RATE_PER_SECOND);
+    expect(b).toMatchObject({ disposition: 'no_answer', cost: 0, billedSeconds: 0 });
+    expect((await h.money(dev.account.id)).redisBalance).toBe(1_000_000 - a!.cost);
+  });
+
   it('credit for leg A but not for leg B: refused before anything is dialled, nothing charged, the request failed', async () => {
     const dev = await h.device(RATE_PER_SECOND);
     const before = h.settled.length;

@@ -534,6 +534,8 @@ export class SipAppHarness {
     const app = createSipApp(
       composeSipApp({
         ...this.appDeps,
+        // each process's callback intake blocks on its own connection
+        ...(this.opts.callback ? { callbackRedis: this.s.newRedis() } : {}),
         events: {
           ...this.appDeps.events,
           answered: (c) => {
