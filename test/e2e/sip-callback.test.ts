@@ -236,4 +236,26 @@ describe('callbacks', () => {
       destination.kill();
     }
   });
+
+  it('the process placing it dies while connected: another process ends both legs from the registry and settles both', async () => {
+    const dev = await h.device(1_000_000);
+    const phone = h.carrier(A, 'offerless-answer-recv-bye.xml', { timeoutSec: 20 });
+    const destination = h.carrier(B, 'uas-answer-recv-bye.xml', { timeoutSec: 20 });
+    try {
+      const r = await request(dev);
+      await waitStatus(r.id, 'connected');
+      await h.addApp();
+      // this process stops: no more keep-alives, no BYE, no settling from it
+      h.sip.stop();
+      clean(await phone.done, await destination.done);
+      const ids = callbackCallIds(r.id);
+      await expect.poll(async () => (await h.cdrs(dev.account.id)).filter((c) => c.callId === ids.a || c.callId === ids.b).length, { timeout: 15_000 }).toBe(2);
+      const { a, b } = legs(await h.cdrs(dev.account.id), r.id);
+      expect(a).toMatchObject({ disposition: 'orphaned' });
+      expect(b).toMatchObject({ disposition: 'orphaned' });
+    } finally {
+      phone.kill();
+      destination.kill();
+    }
+  });
 });
