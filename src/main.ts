@@ -84,6 +84,8 @@ export async function start(config: Config) {
 
   let sip: ReturnType<typeof createSipApp> | undefined;
   let subscriber: Redis | undefined;
+  // the callback intake's stream reads block: its own connection
+  const callbackRedis = config.sipEnabled && config.callbackEnabled ? await connectRedis(config.redisUrl, 'softswitch-callbacks') : undefined;
   const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
     const mediaObserver: MediaObserver = {
@@ -107,6 +109,7 @@ export async function start(config: Config) {
         credit,
         balances,
         store: balances,
+        ...(callbackRedis ? { callbackRedis } : {}),
         events: metrics.events,
         // access numbers: prompts and DTMF in the embedded RTP endpoint, or FreeSWITCH through drachtio-fsmrf
         media:
@@ -199,6 +202,7 @@ export async function start(config: Config) {
             warning: config.ivrWarning as 'prompt' | 'beep',
           },
           durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3, serverLostSeconds: config.sipServerLostSeconds },
+          ...(callbackRedis ? { callback: { blockMs: 5_000, claimIdleMs: 60_000, maxAgeMs: 120_000 } } : {}),
           guards: {
             failureThreshold: config.authFailureThreshold,
             banSeconds: config.authBanSeconds,
@@ -237,11 +241,13 @@ export async function start(config: Config) {
     (stopping ??= (async () => {
       log.info('shutting down');
       if (sip) {
+        await sip.stopCallbacks();
         log.info({ calls: sip.callsInProgress, deadlineSeconds: config.shutdownDrainSeconds }, 'draining calls');
         await sip.drain(config.shutdownDrainSeconds * 1000);
       }
       sip?.stop();
       subscriber?.disconnect();
+      callbackRedis?.disconnect();
       sweeper.stop();
       await http.close();
       await writer.stop();

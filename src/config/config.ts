@@ -661,7 +661,7 @@ const SCHEMA = {
     env: 'CALLBACK_ENABLED',
     kind: 'bool',
     default: 'false',
-    doc: 'accept callback requests (self-care and operators); off until the SIP app processes place them (docs/architecture.md, Callback)',
+    doc: 'accept callback requests (self-care and operators) and place them from every SIP app process (docs/architecture.md, Callback)',
   },
   callbackMaxPerHour: {
     env: 'CALLBACK_MAX_PER_HOUR',

@@ -108,6 +108,12 @@ export async function eraseCustomer(
     await db.query('delete from email_verifications where customer_id = $1', [customerId]); // a pending address and its token
     await db.query('update topups set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     await db.query('update auto_topup_charges set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
+    // a callback's leg A rang the customer's own phone (callback_requests.call_me): that number
+    // identifies them, so its record keeps none; leg B (the number they called) is kept like any call
+    await db.query(
+      `update cdrs set dialled_number = null, destination = null where account_id = any($1) and kind = 'callback' and call_id like 'callback-%-a'`,
+      [accountIds],
+    );
     // Kept for their legal period, with nothing that leads back: no account, device, caller ID or
     // source address, and new random ids (call ids embed the caller's address; the ledger joined
     // on them). The ledger keeps the money, no longer naming the calls.

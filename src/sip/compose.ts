@@ -11,6 +11,8 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
+import { CallbackConsumer, CallbackQueue } from '../accounts/callback-queue.ts';
+import { CallbackRequests } from '../accounts/callbacks.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import { SpeedDials } from '../accounts/speed-dials.ts';
 import { VoucherThrottle } from '../accounts/voucher-throttle.ts';
@@ -28,8 +30,11 @@ import { authenticateInvite } from './auth/authenticate-invite.ts';
 import { createDigestAuthenticator } from './auth/create-digest-authenticator.ts';
 import type { DigestAlgorithm } from './auth/digest-algorithm.ts';
 import type { CallEvents } from './call-events.ts';
+import { CallbackCall } from './call/callback-call.ts';
+import type { CallbackSrf } from './call/callback-call.ts';
+import { CallbackIntake } from './call/callback-intake.ts';
 import { CallControl } from './call/call-control.ts';
-import { normaliseDialled } from './call/dialled-number.ts';
+import { normaliseDialled, readDialled } from './call/dialled-number.ts';
 import { DidCall } from './call/did-call.ts';
 import type { ForkSrf } from './call/did-call.ts';
 import type { OutOfDialogSender } from './call/leg-ender.ts';
@@ -108,6 +113,11 @@ export interface SipSettings {
    * keep-alive every `keepAliveSeconds`; a call whose keep-alive is `orphanAfterKeepAlives` times
    * that old has lost its process and is ended by this one (OrphanReaper). Needs `store`.
    */
+  /**
+   * Callback placing (CALLBACK_ENABLED): this process reads the request stream as one consumer of
+   * its group (on `SipAppDeps.callbackRedis`) and places each request it takes (CallbackCall).
+   */
+  callback?: { blockMs: number; claimIdleMs: number; maxAgeMs: number };
   durability?: {
     keepAliveSeconds: number;
     orphanAfterKeepAlives: number;
@@ -141,6 +151,8 @@ export interface SipAppDeps {
   events?: CallEvents;
   /** The balance store: orphaned calls are settled from what it holds beside their reservation. */
   store?: BalanceStore;
+  /** The callback intake's own connection (its stream reads block); with `settings.callback`. */
+  callbackRedis?: Redis;
 }
 
 /** The part of drachtio-srf's Srf this app uses (its bundled typings are incomplete). */
@@ -184,6 +196,8 @@ export interface SipComponents {
   media: MediaServer | undefined;
   /** The ending of other processes' orphaned calls (when durability is on). */
   reaper: OrphanReaper | undefined;
+  /** The callback request reader and placer (when callbacks are on); started with the SIP server connection. */
+  callbacks: CallbackIntake | undefined;
   /** How long the SIP server connection may stay lost before this process gives its calls up (when durability is on). */
   serverLostMs: number | undefined;
 }
@@ -396,6 +410,37 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     clock,
   });
 
+  const callbacks = ((): CallbackIntake | undefined => {
+    if (!s.callback || !deps.callbackRedis) return undefined;
+    // this side only takes requests and records their progress: request() stays refused here
+    const requests = new CallbackRequests(
+      pool,
+      redis,
+      new CallbackQueue(redis, s.namespace),
+      { read: readDialled, isBlocked: (d) => blocklist.isBlocked(d) },
+      { enabled: false, namespace: s.namespace, key: '', maxPerHour: 0, maxPerNumberPerHour: 0 },
+    );
+    const placer = new CallbackCall({
+      srf: srf as unknown as CallbackSrf,
+      control,
+      account: (id) => accounts.get(id),
+      requests,
+      log: log.child({ component: 'sip.call.callback' }),
+      server: currentServer,
+      sender: srf as unknown as OutOfDialogSender,
+      clock,
+    });
+    return new CallbackIntake({
+      consumer: new CallbackConsumer(deps.callbackRedis, s.namespace, self, { claimIdleMs: s.callback.claimIdleMs }),
+      requests,
+      place: (r) => placer.place(r),
+      log: log.child({ component: 'sip.call.callback' }),
+      blockMs: s.callback.blockMs,
+      maxAgeMs: s.callback.maxAgeMs,
+      now,
+    });
+  })();
+
   return {
     settings: s,
     log,
@@ -449,6 +494,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     outbound,
     media,
     reaper,
+    callbacks,
     serverLostMs: registry && durability ? (durability.serverLostSeconds ?? 10) * 1000 : undefined,
   };
 }

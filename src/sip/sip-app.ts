@@ -124,6 +124,7 @@ export function createSipApp(c: SipComponents) {
         srf.connect({ host: s.drachtio.host, port: s.drachtio.port, secret: s.drachtio.secret });
         reaper?.start();
         c.gatewayHealth?.start();
+        c.callbacks?.start();
         srf.on('error', (err: Error) => log.warn({ err: err.message }, 'SIP server connection error'));
       });
     },
@@ -167,11 +168,16 @@ export function createSipApp(c: SipComponents) {
     },
     /** The ending of other processes' orphaned calls (when durability is on), for tests and operations. */
     reaper,
+    /** Stops reading callback requests; resolves once the read in progress returned (before its connection is closed). */
+    stopCallbacks(): Promise<void> {
+      return c.callbacks?.stop() ?? Promise.resolve();
+    },
     stop(): void {
       stopped = true;
       clearTimeout(lost?.timer);
       reaper?.stop();
       c.gatewayHealth?.stop();
+      void c.callbacks?.stop();
       control.stop();
       // drachtio-srf throws when the connection is down (reconnecting): there is nothing to close then
       try {

@@ -134,6 +134,30 @@ describe('erasure leaves no path back', () => {
     ]);
   });
 
+  it("callbacks: the leg that rang the erased customer's own phone keeps no number; the leg to the number they called is kept like any call", async () => {
+    const gone = await h.customerWithAccount({ credit: 9_000_000 });
+    const a = gone.account.id;
+    const legs = [
+      { callId: `callback-00000000-0000-4000-8000-${String(a).padStart(12, '0')}-a`, dialledNumber: '442071234567', destination: '442071234567' },
+      { callId: `callback-00000000-0000-4000-8000-${String(a).padStart(12, '0')}-b`, dialledNumber: '441611234567', destination: '441611234567' },
+    ];
+    const costs = [7_100 + a * 10, 7_101 + a * 10];
+    for (const [i, c] of legs.entries()) {
+      await h.s.store.reserve(a, c.callId, 0, 10_000, Date.now() + 60_000);
+      await h.s.store.settle(a, cdrFor(c.callId, a, costs[i]!, { startTime: Date.now() - (i + 1) * 60_000, kind: 'callback', cli: null, device: null, ...c }));
+    }
+    await drain();
+    expect((await h.call('POST', `/v1/customers/${gone.customerId}/erasure`)).statusCode).toBe(200);
+    const { rows } = await h.s.pool.query('select dialled_number, destination, cost::int as cost from cdrs where kind = $1 and cost = any($2) order by cost', [
+      'callback',
+      costs,
+    ]);
+    expect(rows).toEqual([
+      { dialled_number: null, destination: null, cost: costs[0] },
+      { dialled_number: '441611234567', destination: '441611234567', cost: costs[1] },
+    ]);
+  });
+
   it("an erased customer's data cannot be exported again", async () => {
     const c = await customerWithCalls('exp', '+447700933333', '198.51.100.9');
     expect((await h.call('POST', `/v1/customers/${c.customerId}/erasure`)).statusCode).toBe(200);

@@ -121,6 +121,8 @@ export interface HarnessOptions {
   voucherAttempts?: number;
   /** Gateway health probes (default: none). */
   gatewayHealth?: SipSettings['gatewayHealth'];
+  /** Place callback requests (CALLBACK_ENABLED): the intake reads the request stream on its own connection. */
+  callback?: boolean;
 }
 
 export type { SippRun };
@@ -316,6 +318,7 @@ export class SipAppHarness {
             },
           }
         : {}),
+      ...(opts.callback ? { callback: { blockMs: 200, claimIdleMs: 60_000, maxAgeMs: 120_000 } } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
@@ -329,6 +332,7 @@ export class SipAppHarness {
       credit: h.credit,
       balances: s.store,
       store: s.store,
+      ...(opts.callback ? { callbackRedis: s.newRedis() } : {}),
       ...(opts.media
         ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) }
         : {}),
@@ -530,6 +534,8 @@ export class SipAppHarness {
     const app = createSipApp(
       composeSipApp({
         ...this.appDeps,
+        // each process's callback intake blocks on its own connection
+        ...(this.opts.callback ? { callbackRedis: this.s.newRedis() } : {}),
         events: {
           ...this.appDeps.events,
           answered: (c) => {
@@ -589,6 +595,7 @@ export class SipAppHarness {
 
   async stop(): Promise<void> {
     this.sweeper?.stop();
+    await this.app.stopCallbacks();
     for (const app of this.extraApps) app.stop();
     for (const kill of this.extraServers) await kill();
     await this.app.media?.close();

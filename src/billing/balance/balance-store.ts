@@ -140,7 +140,7 @@ export interface LiveBalance {
 export interface CdrRecord {
   callId: string;
   accountId: number | null;
-  kind: 'device' | 'access_number' | 'did' | 'other';
+  kind: 'device' | 'access_number' | 'did' | 'other' | 'callback';
   cli: string | null;
   sourceIp: string | null;
   accessNumber: string | null;

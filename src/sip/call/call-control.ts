@@ -322,6 +322,21 @@ export class CallControl {
     return { ok: true, rate, maxSeconds: auth.maxSeconds, coveredSeconds: auth.coveredSeconds, routes: [] };
   }
 
+  /**
+   * Writes a supervised call's legs to the live-call registry (kept alive, removed when it ends),
+   * for a call whose legs are known only after its supervision began (a callback's leg A is billed
+   * from its answer, and bridged later). Does nothing without durability or once the call settles.
+   */
+  recordLegs(call: PrepaidCall, state: CallLegs, log: Logger): void {
+    const durable = this.deps.durable;
+    if (!durable || call.state !== CallState.Answered) return;
+    const { accountId, callId } = call.facts;
+    this.durableCalls.set(LiveCallRegistry.member(accountId, callId), { accountId, callId });
+    void durable.registry
+      .record(accountId, callId, durable.owner, state, call.answerTime!)
+      .catch((err: Error) => log.warn({ err: err.message }, "recording the call's legs for other processes failed"));
+  }
+
   /** Records a refusal on the call (CDR facts) and gives the SIP status and reason for it. */
   refused(call: PrepaidCall, code: ErrorCode, log: Logger, detail?: string): [number, string] {
     const [status, reason] = sipStatusOf(code);
@@ -466,12 +481,7 @@ export class CallControl {
     const { callId, accountId } = call.facts;
     const durable = this.deps.durable;
     const member = LiveCallRegistry.member(accountId, callId);
-    if (durable && legs.state) {
-      this.durableCalls.set(member, { accountId, callId });
-      void durable.registry
-        .record(accountId, callId, durable.owner, legs.state, call.answerTime!)
-        .catch((err: Error) => log.warn({ err: err.message }, "recording the call's legs for other processes failed"));
-    }
+    if (legs.state) this.recordLegs(call, legs.state, log);
     /** `endAt`: when the switch itself ended the call at a planned instant (the paid second), the CDR ends there. */
     const end = (disposition: string, endAt?: number): Promise<void> => {
       if (ended) return settled;
