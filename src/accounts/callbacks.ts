@@ -126,6 +126,15 @@ export class CallbackRequests {
     return rows[0];
   }
 
+  /** The account's most recent requests, newest first. */
+  async recent(accountId: number, limit: number): Promise<CallbackRequest[]> {
+    const { rows } = await this.pool.query<CallbackRequest>(
+      `select ${ROW} from callback_requests where account_id = $1 order by created_at desc, id desc limit $2`,
+      [accountId, Math.max(1, Math.min(100, Math.trunc(limit)))],
+    );
+    return rows;
+  }
+
   /**
    * Takes a queued request for placing: 'queued' → 'placing', once. Undefined when it was already
    * taken (delivered twice, or by another process) or is unknown: the caller acknowledges and skips.

@@ -79,6 +79,23 @@ export function callbackRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => request(req, reply, customerOf(req).accountId, req.body, 'self-care'),
   );
+  app.get<{ Querystring: { limit?: number } }>(
+    '/v1/self/callbacks',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: ['self-care'],
+        summary: 'My recent callback requests, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 20 } },
+        },
+        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: callback } } } },
+      },
+    },
+    async (req) => ({ items: (await ctx.callbacks.recent(customerOf(req).accountId, req.query.limit ?? 20)).map(shown) }),
+  );
   app.get<{ Params: { id: string } }>(
     '/v1/self/callbacks/:id',
     {
