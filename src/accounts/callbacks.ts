@@ -126,6 +126,20 @@ export class CallbackRequests {
     return rows[0];
   }
 
+  /** The number a call to a callback access number connects the account's caller to (E.164 digits), or null. */
+  async destination(accountId: number): Promise<string | null> {
+    const { rows } = await this.pool.query<{ d: string | null }>('select callback_destination as d from accounts where id = $1', [accountId]);
+    if (rows.length === 0) throw new AppError('UNKNOWN_ACCOUNT');
+    return rows[0]!.d;
+  }
+
+  /** Sets (screened like a request's `connectTo`) or clears the account's callback destination. */
+  async setDestination(account: { id: number; country: string }, dialled: string | null): Promise<string | null> {
+    const d = dialled === null ? null : await this.screen(dialled, account.country, 'number');
+    await this.pool.query('update accounts set callback_destination = $2 where id = $1', [account.id, d]);
+    return d;
+  }
+
   /** The account's most recent requests, newest first. */
   async recent(accountId: number, limit: number): Promise<CallbackRequest[]> {
     const { rows } = await this.pool.query<CallbackRequest>(

@@ -200,3 +200,48 @@ describe('callbacks: the list and the self-care page', () => {
     expect((await post('callMe=07700900819&connectTo=%2B12125550819')).headers.location).toBe('/my/callbacks?e=callbacks.limit');
   });
 });
+
+describe('callbacks: the destination a call to a callback number connects to', () => {
+  it('PUT /v1/self/callback-destination sets it as the dialling plan reads it, screened like a callback; null clears it', async () => {
+    const me = await session();
+    expect(body(await h.call('GET', '/v1/self/callback-destination', { key: me.token }))).toEqual({ number: null });
+    const put = await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: { number: '020 7946 0031' } });
+    expect(put.statusCode).toBe(200);
+    expect(body(put)).toEqual({ number: '+442079460031' });
+    expect(body(await h.call('GET', '/v1/self/callback-destination', { key: me.token }))).toEqual({ number: '+442079460031' });
+    const { rows } = await h.s.pool.query('select callback_destination from accounts where id = $1', [me.account.id]);
+    expect(rows[0].callback_destination).toBe('442079460031');
+    expectProblem(expect, await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: { number: '999' } }), 404, 'EMERGENCY_NOT_SUPPORTED');
+    expectProblem(expect, await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: { number: 'x' } }), 400, 'VALIDATION_FAILED');
+    expectProblem(expect, await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: {} }), 400, 'VALIDATION_FAILED');
+    expect(body(await h.call('GET', '/v1/self/callback-destination', { key: me.token }))).toEqual({ number: '+442079460031' });
+    expect(body(await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: { number: null } }))).toEqual({ number: null });
+    expect(body(await h.call('GET', '/v1/self/callback-destination', { key: me.token }))).toEqual({ number: null });
+    expectProblem(expect, await h.call('GET', '/v1/self/callback-destination', { key: null }), 401, 'UNAUTHENTICATED');
+  });
+
+  it('the callbacks page sets and clears the destination with the CSRF-protected form', async () => {
+    const form = 'application/x-www-form-urlencoded';
+    await h.customerWithAccount({ username: 'webcbdest' });
+    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
+    const pre = String(login.headers['set-cookie']).split(';')[0]!;
+    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
+    const ok = await h.app.inject({
+      method: 'POST',
+      url: '/my/login',
+      headers: { 'content-type': form, cookie: pre },
+      payload: `_csrf=${csrf0}&username=webcbdest&password=correct+horse+battery`,
+    });
+    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const page = await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const post = (payload: string, token = csrf) =>
+      h.app.inject({ method: 'POST', url: '/my/callbacks/destination', headers: { 'content-type': form, cookie }, payload: `_csrf=${token}&${payload}` });
+    expect((await post('destination=020+7946+0032', 'forged')).statusCode).toBe(403);
+    expect((await post('destination=999')).headers.location).toBe('/my/callbacks?e=callbacks.badDestination');
+    expect((await post('destination=020+7946+0032')).headers.location).toBe('/my/callbacks?m=callbacks.destinationSaved');
+    expect((await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } })).body).toContain('value="+442079460032"');
+    expect((await post('destination=')).headers.location).toBe('/my/callbacks?m=callbacks.destinationCleared');
+    expect((await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } })).body).not.toContain('+442079460032');
+  });
+});

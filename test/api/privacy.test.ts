@@ -43,6 +43,7 @@ async function richCustomer(tag: string) {
     headers: { 'idempotency-key': `${tag}-1` },
   });
   await h.ctx.speedDials.set({ id: a, country: 'GB' }, 4, `Dial ${tag}`, '02079460018');
+  await h.s.pool.query('update accounts set callback_destination = $2 where id = $1', [a, `44207946077${seq}`]);
   await h.s.store.reserve(a, `call-${tag}`, 0, 10_000, Date.now() + 60_000);
   await h.s.store.settle(a, cdrFor(`call-${tag}`, a, 5_000, { startTime: Date.now() - 60_000, device: `${tag}dev`, cli: '+447700966666' }));
   await h.s.store.recordIvrSession({
@@ -178,6 +179,7 @@ describe('erasure', () => {
       `+44163296055${c.n}`,
       'tok_test_erasea',
       'Dial erasea',
+      `44207946077${c.n}`,
     ];
     const r = await h.call('POST', `/v1/customers/${c.customerId}/erasure`);
     expect(r.statusCode).toBe(200);

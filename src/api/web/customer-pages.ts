@@ -547,6 +547,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const cb = t.callbacks;
     const r = await callApi<{ items?: CallbackItem[] }>(web, req, 'GET', '/v1/self/callbacks', { bearer: me.token });
     const items = r.json.items ?? [];
+    const dest = await callApi<{ number?: string | null }>(web, req, 'GET', '/v1/self/callback-destination', { bearer: me.token });
     return show(web, req, reply, me, '/my/callbacks', {
       title: cb.title,
       body: html`<p>${cb.intro}</p>
@@ -566,8 +567,26 @@ export function customerPages(web: Web, app: FastifyInstance): void {
         <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.createdAt)}</td><td>${c.callMe}</td><td>${c.connectTo}</td><td>${cb.statuses[c.status] ?? c.status}</td><td>${c.reason ?? ''}</td></tr>`)}</tbody>
       </table></div>`
           : html`<p>${t.common.none}</p>`
-      }`,
+      }
+      <section aria-labelledby="destination-h" class="card"><h2 id="destination-h">${cb.destinationHeading}</h2>
+        <p>${cb.destinationIntro}</p>
+        <form method="post" action="/my/callbacks/destination" class="stack">${hidden(me.csrf)}
+          <label for="destination">${cb.destination}</label><input id="destination" name="destination" inputmode="tel" maxlength="24" value="${dest.json.number ?? ''}" aria-describedby="destination-hint">
+          <p id="destination-hint" class="hint">${cb.numberHint}</p>
+          <button type="submit">${cb.saveDestination}</button>
+        </form>
+      </section>`,
     });
+  });
+
+  app.post('/my/callbacks/destination', formRoute('Set or clear the callback destination', ['destination']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const d = field(req.body, 'destination').trim();
+    if (d !== '' && !/^\+?[0-9 ().-]{3,24}$/.test(d)) return redirect(reply, withMessage('/my/callbacks', 'callbacks.badDestination', 'e'));
+    const r = await callApi(web, req, 'PUT', '/v1/self/callback-destination', { bearer: me.token, body: { number: d === '' ? null : d } });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/callbacks', 'callbacks.badDestination', 'e'));
+    return redirect(reply, withMessage('/my/callbacks', d === '' ? 'callbacks.destinationCleared' : 'callbacks.destinationSaved'));
   });
 
   app.post('/my/callbacks', formRoute('Request a callback', ['callMe', 'connectTo']), async (req, reply) => {

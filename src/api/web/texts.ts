@@ -198,6 +198,14 @@ const en = {
     limit: 'Too many callbacks in the last hour. Try again later.',
     unavailable: 'Callbacks are not available at the moment.',
     failed: 'The callback could not be requested. Try again later.',
+    destinationHeading: 'Callback by a call',
+    destinationIntro:
+      'Call one of our callback numbers from a caller ID registered to your account: we do not answer (the call costs you nothing), we call you back at that number and connect you to the number below.',
+    destination: 'Connect me to',
+    saveDestination: 'Save',
+    destinationSaved: 'The number was saved.',
+    destinationCleared: 'The number was cleared: calls to the callback numbers no longer call you back.',
+    badDestination: 'Check the number: a number that can be called, not an emergency or short code.',
   },
   devices: {
     title: 'SIP devices',
