@@ -56,6 +56,9 @@ export interface CallbackLimits {
 
 const WINDOW_SECONDS = 3600;
 
+/** The key of the number counters' hashes, the same in every process (API and SIP app): derived from the voucher key. */
+export const callbackKeyOf = (voucherKey: string): string => createHmac('sha256', voucherKey).update('callback numbers').digest('hex');
+
 const ROW = `id, account_id::int as "accountId", call_me as "callMe", connect_to as "connectTo", origin, status, reason,
   leg_a_call_id as "legACallId", leg_b_call_id as "legBCallId", created_at as "createdAt", updated_at as "updatedAt"`;
 

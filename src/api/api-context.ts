@@ -23,7 +23,7 @@ import { Vouchers } from '../accounts/vouchers.ts';
 import { SpeedDials } from '../accounts/speed-dials.ts';
 import { normaliseDialled, readDialled } from '../sip/call/dialled-number.ts';
 import { Blocklist } from '../sip/routing/blocklist.ts';
-import { CallbackRequests } from '../accounts/callbacks.ts';
+import { CallbackRequests, callbackKeyOf } from '../accounts/callbacks.ts';
 import { CallbackQueue } from '../accounts/callback-queue.ts';
 import { MailingLists } from '../accounts/mailing-lists.ts';
 import { PasswordLinks } from '../accounts/password-links.ts';
@@ -209,7 +209,7 @@ export function buildContext(d: ApiDeps): ApiContext {
       { read: readDialled, isBlocked: (n) => blocklist.isBlocked(n) },
       {
         enabled: d.settings.callbacks?.enabled ?? false,
-        key: createHmac('sha256', d.settings.vouchers.key).update('callback numbers').digest('hex'),
+        key: callbackKeyOf(d.settings.vouchers.key),
         namespace: d.settings.namespace,
         maxPerHour: d.settings.callbacks?.maxPerHour ?? 10,
         maxPerNumberPerHour: d.settings.callbacks?.maxPerNumberPerHour ?? 3,
