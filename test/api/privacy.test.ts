@@ -93,6 +93,7 @@ describe('export (access and portability)', () => {
       expect((doc[k] as unknown[]).length, `export section ${k} is empty`).toBeGreaterThan(0);
     }
     expect(r.body).not.toMatch(/pin_hmac|password_hash|ha1|tok_test_|scrypt\$/);
+    expect((doc.accounts as Record<string, unknown>[])[0]).toMatchObject({ callbackDestination: `+44207946077${c.n}` });
     const self = await h.app.inject({ method: 'POST', url: '/v1/self/login', payload: { username: 'exporta_user', password: 'correct horse battery' } });
     const mine = body(await h.call('GET', '/v1/self/export', { key: body(self).token as string }));
     expect(mine.callRecords).toEqual(doc.callRecords);
