@@ -7,9 +7,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callbackStreamKey } from '../../src/accounts/callback-queue.ts';
+import type { CallbackQueue } from '../../src/accounts/callback-queue.ts';
+import { CallbackRequests } from '../../src/accounts/callbacks.ts';
+import { readDialled } from '../../src/sip/call/dialled-number.ts';
 import { callbackCallIds } from '../../src/sip/call/callback-call.ts';
 import { randomPort } from '../support/edge-apps/ports.ts';
-import { clean, SipAppHarness, startAppSipp } from '../support/sip-app-harness.ts';
+import { CALLBACK_KEY, clean, SipAppHarness, startAppSipp } from '../support/sip-app-harness.ts';
 import type { Device } from '../support/sip-app-harness.ts';
 
 const CALLBACK_NUMBER = '+441632960200';
@@ -134,6 +137,28 @@ describe('callback by call', () => {
     await expect
       .poll(async () => (await h.cdrs(dev.account.id)).map((c) => [c.disposition, c.sipCode, c.sipReason, c.cost]))
       .toEqual([['refused', 486, 'Callback Limit', 0]]);
+  });
+});
+
+describe('callback by call: the per-number limit, shared with the API', () => {
+  it('requests the API made ringing the caller ID use up its hourly limit: the call gets 486 Callback Limit, nothing queued', async () => {
+    const dev = await customer('+442071234571', DESTINATION);
+    // another account's API requests to the same number (the harness's limit per number is 100)
+    const api = new CallbackRequests(
+      h.s.pool,
+      h.s.redis,
+      { add: () => Promise.resolve('0-1') } as unknown as CallbackQueue,
+      { read: readDialled, isBlocked: () => Promise.resolve(false) },
+      { enabled: true, namespace: h.s.namespace, key: CALLBACK_KEY, maxPerHour: 1000, maxPerNumberPerHour: 100 },
+    );
+    const other = await h.device(1_000_000);
+    for (let i = 0; i < 100; i++)
+      await api.request({ id: other.account.id, country: 'GB', status: 'active' }, '+442071234571', `+4416112340${String(i).padStart(2, '0')}`, 'self-care');
+    await h.s.pool.query("update callback_requests set status = 'failed', reason = 'test' where account_id = $1", [other.account.id]);
+    const before = await queued();
+    clean(await callIn(h, '+442071234571', '486', 'Callback Limit'));
+    expect(await queued()).toBe(before);
+    expect(await requestsOf(dev.account.id)).toEqual([]);
   });
 });
 
