@@ -107,8 +107,11 @@ export interface ApiSettings {
   vouchers: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
   /** Online orders: currency, amount range, expiry, and the per-address throttle (defaults: DEFAULT_ORDERS). */
   orders?: OrderSettings & { maxPerSource: number; windowSeconds: number };
-  /** Callback requests: accepted at all (default no), and how many per account and per number an hour (defaults 10 and 3). */
-  callbacks?: { enabled: boolean; maxPerHour: number; maxPerNumberPerHour: number };
+  /**
+   * Callback requests: accepted at all (default no), and how many per account and per number an
+   * hour (defaults 10 and 3); the callback access numbers (CALLBACK_ACCESS_NUMBERS) self-care shows.
+   */
+  callbacks?: { enabled: boolean; maxPerHour: number; maxPerNumberPerHour: number; accessNumbers?: readonly string[] };
 }
 
 export const DEFAULT_ORDERS = { currency: 'GBP', minAmount: 5_000_000, maxAmount: 100_000_000, expiryMinutes: 60, maxPerSource: 10, windowSeconds: 3600 };

@@ -11,7 +11,7 @@ import type { Harness } from './api-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await harness('apicallback', { callbacks: { enabled: true, maxPerHour: 4, maxPerNumberPerHour: 2 } });
+  h = await harness('apicallback', { callbacks: { enabled: true, maxPerHour: 4, maxPerNumberPerHour: 2, accessNumbers: ['+441632960200', '+441632960201'] } });
 });
 afterAll(async () => {
   await h?.close();
@@ -237,6 +237,9 @@ describe('callbacks: the destination a call to a callback number connects to', (
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
     const post = (payload: string, token = csrf) =>
       h.app.inject({ method: 'POST', url: '/my/callbacks/destination', headers: { 'content-type': form, cookie }, payload: `_csrf=${token}&${payload}` });
+    // the callback numbers to call are shown beside the destination
+    expect(page.body).toContain('+441632960200');
+    expect(page.body).toContain('+441632960201');
     expect((await post('destination=020+7946+0032', 'forged')).statusCode).toBe(403);
     expect((await post('destination=999')).headers.location).toBe('/my/callbacks?e=callbacks.badDestination');
     expect((await post('destination=020+7946+0032')).headers.location).toBe('/my/callbacks?m=callbacks.destinationSaved');

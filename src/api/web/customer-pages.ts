@@ -548,6 +548,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const r = await callApi<{ items?: CallbackItem[] }>(web, req, 'GET', '/v1/self/callbacks', { bearer: me.token });
     const items = r.json.items ?? [];
     const dest = await callApi<{ number?: string | null }>(web, req, 'GET', '/v1/self/callback-destination', { bearer: me.token });
+    const callbackNumbers = ctx.settings.callbacks?.enabled ? (ctx.settings.callbacks.accessNumbers ?? []) : [];
     return show(web, req, reply, me, '/my/callbacks', {
       title: cb.title,
       body: html`<p>${cb.intro}</p>
@@ -570,6 +571,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       }
       <section aria-labelledby="destination-h" class="card"><h2 id="destination-h">${cb.destinationHeading}</h2>
         <p>${cb.destinationIntro}</p>
+        ${callbackNumbers.length ? html`<p>${cb.callbackNumbers} ${callbackNumbers.join(', ')}</p>` : ''}
         <form method="post" action="/my/callbacks/destination" class="stack">${hidden(me.csrf)}
           <label for="destination">${cb.destination}</label><input id="destination" name="destination" inputmode="tel" maxlength="24" value="${dest.json.number ?? ''}" aria-describedby="destination-hint">
           <p id="destination-hint" class="hint">${cb.numberHint}</p>

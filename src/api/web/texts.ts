@@ -202,6 +202,7 @@ const en = {
     destinationIntro:
       'Call one of our callback numbers from a caller ID registered to your account: we do not answer (the call costs you nothing), we call you back at that number and connect you to the number below.',
     destination: 'Connect me to',
+    callbackNumbers: 'Callback numbers:',
     saveDestination: 'Save',
     destinationSaved: 'The number was saved.',
     destinationCleared: 'The number was cleared: calls to the callback numbers no longer call you back.',
