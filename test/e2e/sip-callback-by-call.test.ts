@@ -124,7 +124,7 @@ describe('callback by call', () => {
     expect(await requestsOf(dev.account.id)).toEqual([]);
     await expect
       .poll(async () => (await h.cdrs(dev.account.id)).map((c) => [c.kind, c.disposition, c.sipCode, c.sipReason, c.cost, c.cli]))
-      .toEqual([['callback', 'refused', 404, 'No Callback Destination', 0, '442071234569']]);
+      .toEqual([['callback', 'refused', 404, 'No Callback Destination', 0, '+442071234569']]);
   });
 
   it('over the hourly limits (the counters the API requests share): 486 Callback Limit, nothing queued, a refused CDR', async () => {

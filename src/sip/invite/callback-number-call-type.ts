@@ -62,7 +62,7 @@ export function callbackNumberCallType(ports: CallbackNumberPorts): CallType & {
         callId,
         accountId: account.id,
         kind: 'callback',
-        cli: cli.replace(/^\+/, ''),
+        cli,
         sourceIp: clientAddress(req),
         accessNumber: called,
         device: null,
