@@ -3,6 +3,7 @@
  * Nothing below this file reads process.env or constructs another component's dependencies.
  */
 import { voucherKeyOf } from './accounts/vouchers.ts';
+import { callbackKeyOf } from './accounts/callbacks.ts';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/account-service.ts';
@@ -202,7 +203,24 @@ export async function start(config: Config) {
             warning: config.ivrWarning as 'prompt' | 'beep',
           },
           durability: { keepAliveSeconds: config.callKeepAliveSeconds, orphanAfterKeepAlives: 3, serverLostSeconds: config.sipServerLostSeconds },
-          ...(callbackRedis ? { callback: { blockMs: 5_000, claimIdleMs: 60_000, maxAgeMs: 120_000 } } : {}),
+          ...(callbackRedis
+            ? {
+                callback: {
+                  blockMs: 5_000,
+                  claimIdleMs: 60_000,
+                  maxAgeMs: 120_000,
+                  limits: {
+                    key: callbackKeyOf(voucherKeyOf(config.pinPepper)),
+                    maxPerHour: config.callbackMaxPerHour,
+                    maxPerNumberPerHour: config.callbackMaxPerNumberPerHour,
+                  },
+                },
+              }
+            : {}),
+          callbackAccessNumbers: config.callbackAccessNumbers
+            .split(',')
+            .map((n) => n.trim())
+            .filter((n) => n !== ''),
           guards: {
             failureThreshold: config.authFailureThreshold,
             banSeconds: config.authBanSeconds,

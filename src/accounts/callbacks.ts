@@ -56,6 +56,9 @@ export interface CallbackLimits {
 
 const WINDOW_SECONDS = 3600;
 
+/** The key of the number counters' hashes, the same in every process (API and SIP app): derived from the voucher key. */
+export const callbackKeyOf = (voucherKey: string): string => createHmac('sha256', voucherKey).update('callback numbers').digest('hex');
+
 const ROW = `id, account_id::int as "accountId", call_me as "callMe", connect_to as "connectTo", origin, status, reason,
   leg_a_call_id as "legACallId", leg_b_call_id as "legBCallId", created_at as "createdAt", updated_at as "updatedAt"`;
 
@@ -124,6 +127,29 @@ export class CallbackRequests {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
     const { rows } = await this.pool.query<CallbackRequest>(`select ${ROW} from callback_requests where id = $1`, [id]);
     return rows[0];
+  }
+
+  /** The number a call to a callback access number connects the account's caller to (E.164 digits), or null. */
+  async destination(accountId: number): Promise<string | null> {
+    const { rows } = await this.pool.query<{ d: string | null }>('select callback_destination as d from accounts where id = $1', [accountId]);
+    if (rows.length === 0) throw new AppError('UNKNOWN_ACCOUNT');
+    return rows[0]!.d;
+  }
+
+  /** Sets (screened like a request's `connectTo`) or clears the account's callback destination. */
+  async setDestination(account: { id: number; country: string }, dialled: string | null): Promise<string | null> {
+    const d = dialled === null ? null : await this.screen(dialled, account.country, 'number');
+    await this.pool.query('update accounts set callback_destination = $2 where id = $1', [account.id, d]);
+    return d;
+  }
+
+  /** The account's most recent requests, newest first. */
+  async recent(accountId: number, limit: number): Promise<CallbackRequest[]> {
+    const { rows } = await this.pool.query<CallbackRequest>(
+      `select ${ROW} from callback_requests where account_id = $1 order by created_at desc, id desc limit $2`,
+      [accountId, Math.max(1, Math.min(100, Math.trunc(limit)))],
+    );
+    return rows;
   }
 
   /**

@@ -23,7 +23,7 @@ import { Vouchers } from '../accounts/vouchers.ts';
 import { SpeedDials } from '../accounts/speed-dials.ts';
 import { normaliseDialled, readDialled } from '../sip/call/dialled-number.ts';
 import { Blocklist } from '../sip/routing/blocklist.ts';
-import { CallbackRequests } from '../accounts/callbacks.ts';
+import { CallbackRequests, callbackKeyOf } from '../accounts/callbacks.ts';
 import { CallbackQueue } from '../accounts/callback-queue.ts';
 import { MailingLists } from '../accounts/mailing-lists.ts';
 import { PasswordLinks } from '../accounts/password-links.ts';
@@ -107,8 +107,11 @@ export interface ApiSettings {
   vouchers: { key: string; maxPerAccount: number; maxPerSource: number; windowSeconds: number };
   /** Online orders: currency, amount range, expiry, and the per-address throttle (defaults: DEFAULT_ORDERS). */
   orders?: OrderSettings & { maxPerSource: number; windowSeconds: number };
-  /** Callback requests: accepted at all (default no), and how many per account and per number an hour (defaults 10 and 3). */
-  callbacks?: { enabled: boolean; maxPerHour: number; maxPerNumberPerHour: number };
+  /**
+   * Callback requests: accepted at all (default no), and how many per account and per number an
+   * hour (defaults 10 and 3); the callback access numbers (CALLBACK_ACCESS_NUMBERS) self-care shows.
+   */
+  callbacks?: { enabled: boolean; maxPerHour: number; maxPerNumberPerHour: number; accessNumbers?: readonly string[] };
 }
 
 export const DEFAULT_ORDERS = { currency: 'GBP', minAmount: 5_000_000, maxAmount: 100_000_000, expiryMinutes: 60, maxPerSource: 10, windowSeconds: 3600 };
@@ -209,7 +212,7 @@ export function buildContext(d: ApiDeps): ApiContext {
       { read: readDialled, isBlocked: (n) => blocklist.isBlocked(n) },
       {
         enabled: d.settings.callbacks?.enabled ?? false,
-        key: createHmac('sha256', d.settings.vouchers.key).update('callback numbers').digest('hex'),
+        key: callbackKeyOf(d.settings.vouchers.key),
         namespace: d.settings.namespace,
         maxPerHour: d.settings.callbacks?.maxPerHour ?? 10,
         maxPerNumberPerHour: d.settings.callbacks?.maxPerNumberPerHour ?? 3,

@@ -61,7 +61,15 @@ export function apiSettingsOf(config: Config): ApiSettings {
       maxPerSource: config.orderMaxPerSource,
       windowSeconds: config.orderWindowSeconds,
     },
-    callbacks: { enabled: config.callbackEnabled, maxPerHour: config.callbackMaxPerHour, maxPerNumberPerHour: config.callbackMaxPerNumberPerHour },
+    callbacks: {
+      enabled: config.callbackEnabled,
+      maxPerHour: config.callbackMaxPerHour,
+      maxPerNumberPerHour: config.callbackMaxPerNumberPerHour,
+      accessNumbers: config.callbackAccessNumbers
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== ''),
+    },
   };
 }
 

@@ -679,6 +679,12 @@ const SCHEMA = {
     max: 10000,
     doc: 'callback requests ringing or connecting the same number within an hour, whatever the account',
   },
+  callbackAccessNumbers: {
+    env: 'CALLBACK_ACCESS_NUMBERS',
+    kind: 'string',
+    default: '',
+    doc: "comma-separated E.164 numbers (+ and digits) reached through carriers: a call to one from a caller ID registered to an account is refused with 486 Callback Scheduled (never answered) and the caller is called back and connected to the account's callback destination (docs/architecture.md, Callback)",
+  },
   smtpHost: {
     env: 'SMTP_HOST',
     kind: 'string',
@@ -848,6 +854,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (family === 0 || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 6 ? 128 : 32))))
         problems.push(`SIP_TRUSTED_PROXIES: ${entry} is not an address or CIDR network`);
     }
+    for (const n of String(out.callbackAccessNumbers)
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== ''))
+      if (!/^\+[1-9][0-9]{6,14}$/.test(n)) problems.push(`CALLBACK_ACCESS_NUMBERS: ${n} is not an E.164 number (+ and 7 to 15 digits)`);
     if (env.NODE_ENV === 'production') out.deployment = 'production';
     if (out.deployment === 'production' && out.paymentProvider === 'test') {
       problems.push(

@@ -49,7 +49,7 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
     'accounts',
     `select id, number, kind, status, currency, tariff_id as "tariffId", max_concurrent_calls as "maxConcurrentCalls",
       daily_spend_cap as "dailySpendCap", credit_floor as "creditFloor", balance, country, username,
-      password_hash is not null as "hasPassword", created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt"
+      password_hash is not null as "hasPassword", '+' || callback_destination as "callbackDestination", created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt"
     from accounts where customer_id = $1 order by id`,
   ],
   [

@@ -65,7 +65,7 @@ export async function eraseCustomer(
       [customerId],
     );
     await db.query(
-      `update accounts set status = 'closed', closed_at = coalesce(closed_at, now()), username = null, password_hash = null, updated_at = now()
+      `update accounts set status = 'closed', closed_at = coalesce(closed_at, now()), username = null, password_hash = null, callback_destination = null, updated_at = now()
         where customer_id = $1`,
       [customerId],
     );

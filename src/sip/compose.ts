@@ -59,6 +59,7 @@ import type { CallTypes } from './invite/call-type.ts';
 import type { ClassifyPorts } from './invite/classify-invite.ts';
 import { deviceCallType } from './invite/device-call-type.ts';
 import { personalNumberCallType } from './invite/personal-number-call-type.ts';
+import { callbackNumberCallType } from './invite/callback-number-call-type.ts';
 import type { RatePorts } from './invite/rate-calls.ts';
 import { BindingStore } from './registrar/binding-store.ts';
 import { createRegisterHandler } from './registrar/register-handler.ts';
@@ -117,7 +118,15 @@ export interface SipSettings {
    * Callback placing (CALLBACK_ENABLED): this process reads the request stream as one consumer of
    * its group (on `SipAppDeps.callbackRedis`) and places each request it takes (CallbackCall).
    */
-  callback?: { blockMs: number; claimIdleMs: number; maxAgeMs: number };
+  callback?: {
+    blockMs: number;
+    claimIdleMs: number;
+    maxAgeMs: number;
+    /** A call to a callback access number from a registered caller ID queues a request, counted as the API's are (callbackKeyOf). */
+    limits?: { key: string; maxPerHour: number; maxPerNumberPerHour: number };
+  };
+  /** CALLBACK_ACCESS_NUMBERS: carriers' calls to these (E.164 with '+') are callback-number calls. */
+  callbackAccessNumbers?: readonly string[];
   durability?: {
     keepAliveSeconds: number;
     orphanAfterKeepAlives: number;
@@ -410,16 +419,24 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     clock,
   });
 
+  // requests are made here only by calls to a callback access number (with `limits`); the intake takes them and records their progress
+  const limits = s.callback?.limits;
+  const requests = new CallbackRequests(
+    pool,
+    redis,
+    new CallbackQueue(redis, s.namespace),
+    { read: readDialled, isBlocked: (d) => blocklist.isBlocked(d) },
+    {
+      enabled: limits !== undefined,
+      namespace: s.namespace,
+      key: limits?.key ?? '',
+      maxPerHour: limits?.maxPerHour ?? 0,
+      maxPerNumberPerHour: limits?.maxPerNumberPerHour ?? 0,
+    },
+  );
+  const callbackNumbers = new Set(s.callbackAccessNumbers ?? []);
   const callbacks = ((): CallbackIntake | undefined => {
     if (!s.callback || !deps.callbackRedis) return undefined;
-    // this side only takes requests and records their progress: request() stays refused here
-    const requests = new CallbackRequests(
-      pool,
-      redis,
-      new CallbackQueue(redis, s.namespace),
-      { read: readDialled, isBlocked: (d) => blocklist.isBlocked(d) },
-      { enabled: false, namespace: s.namespace, key: '', maxPerHour: 0, maxPerNumberPerHour: 0 },
-    );
     const placer = new CallbackCall({
       srf: srf as unknown as CallbackSrf,
       control,
@@ -451,7 +468,11 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     blocklist,
     routingCaches: { carriers, blocklist, numbers, tariffs: deps.tariffs },
     gatewayHealth,
-    numbers: { carrierForAddress: (address) => carriers.carrierForAddress(address), accessNumber: (e164) => numbers.accessNumber(e164) },
+    numbers: {
+      carrierForAddress: (address) => carriers.carrierForAddress(address),
+      accessNumber: (e164) => numbers.accessNumber(e164),
+      callbackNumber: (e164) => callbackNumbers.has(e164),
+    },
     scanners: new ScannerGuard(),
     failures,
     registrar: createRegisterHandler({
@@ -489,6 +510,16 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       }),
       'access-number': accessNumberCallType({ ivr: accessNumbers }),
       'personal-number': personalNumberCallType({ personalNumber: (e164) => numbers.personalNumber(e164), did: didCall }),
+      'callback-number': callbackNumberCallType({
+        enabled: s.callback !== undefined && deps.callbackRedis !== undefined && limits !== undefined,
+        accountOfCli: (cli) => cliOwners.get(cli),
+        account: (id) => accounts.get(id),
+        destination: (id) => requests.destination(id),
+        request: (account, callMe, connectTo) => requests.request(account, callMe, connectTo, 'caller-id'),
+        control,
+        clock,
+        log: log.child({ component: 'sip.call.callback' }),
+      }),
     },
     control,
     outbound,

@@ -11,7 +11,7 @@ import type { Harness } from './api-harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await harness('apicallback', { callbacks: { enabled: true, maxPerHour: 4, maxPerNumberPerHour: 2 } });
+  h = await harness('apicallback', { callbacks: { enabled: true, maxPerHour: 4, maxPerNumberPerHour: 2, accessNumbers: ['+441632960200', '+441632960201'] } });
 });
 afterAll(async () => {
   await h?.close();
@@ -139,5 +139,112 @@ describe('callbacks: operators', () => {
       404,
       'UNKNOWN_ACCOUNT',
     );
+  });
+});
+
+describe('callbacks: the list and the self-care page', () => {
+  it("GET /v1/self/callbacks lists the account's own requests, newest first, at most `limit`", async () => {
+    const me = await session();
+    const other = await session();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await h.call('POST', '/v1/self/callbacks', { key: me.token, body: { callMe: `0770090070${i}`, connectTo: `+1212555070${i}` } });
+      expect(r.statusCode).toBe(202);
+      ids.push(body(r).id as string);
+    }
+    await h.call('POST', '/v1/self/callbacks', { key: other.token, body: { callMe: '07700900709', connectTo: '+12125550709' } });
+    const r = await h.call('GET', '/v1/self/callbacks', { key: me.token });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe(JSON_TYPE);
+    const items = body(r).items as Record<string, unknown>[];
+    expect(items.map((c) => c.id)).toEqual([...ids].reverse());
+    expect(items[0]).toMatchObject({ status: 'queued', callMe: '+447700900702', connectTo: '+12125550702', origin: 'self-care', reason: null });
+    expect((body(await h.call('GET', '/v1/self/callbacks?limit=2', { key: me.token })).items as unknown[]).length).toBe(2);
+    expectProblem(expect, await h.call('GET', '/v1/self/callbacks?limit=500', { key: me.token }), 400, 'VALIDATION_FAILED');
+    expectProblem(expect, await h.call('GET', '/v1/self/callbacks', { key: null }), 401, 'UNAUTHENTICATED');
+  });
+
+  it('the page requests a callback with the CSRF-protected form and lists requests with status and reason', async () => {
+    const form = 'application/x-www-form-urlencoded';
+    const c = await h.customerWithAccount({ username: 'webcallback' });
+    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
+    const pre = String(login.headers['set-cookie']).split(';')[0]!;
+    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
+    const ok = await h.app.inject({
+      method: 'POST',
+      url: '/my/login',
+      headers: { 'content-type': form, cookie: pre },
+      payload: `_csrf=${csrf0}&username=webcallback&password=correct+horse+battery`,
+    });
+    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const page = await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('href="/my/callbacks"');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const post = (payload: string, token = csrf) =>
+      h.app.inject({ method: 'POST', url: '/my/callbacks', headers: { 'content-type': form, cookie }, payload: `_csrf=${token}&${payload}` });
+    expect((await post('callMe=07700900801&connectTo=%2B12125550801', 'forged')).statusCode).toBe(403);
+    expect((await post('callMe=07700900801&connectTo=%2B12125550801')).headers.location).toBe('/my/callbacks?m=callbacks.requested');
+    expect((await post('callMe=07700900802&connectTo=999')).headers.location).toBe('/my/callbacks?e=callbacks.bad');
+    expect((await post('callMe=call+me&connectTo=%2B12125550802')).headers.location).toBe('/my/callbacks?e=callbacks.bad');
+    const { rows } = await h.s.pool.query<{ id: string }>('select id from callback_requests where account_id = $1', [c.account.id]);
+    expect(rows).toHaveLength(1);
+    await h.s.pool.query("update callback_requests set status = 'failed', reason = '<b>no answer</b>' where id = $1", [rows[0]!.id]);
+    const listed = await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } });
+    expect(listed.body).toContain('<td>+447700900801</td><td>+12125550801</td>');
+    expect(listed.body).toContain('&lt;b&gt;no answer&lt;/b&gt;');
+    expect(listed.headers['content-security-policy']).toBeDefined();
+    expect(listed.body).not.toMatch(/<script>(?!<\/script>)/);
+    // over the hourly limit (4 per account here): the page says so
+    for (let i = 2; i < 5; i++) await post(`callMe=0770090081${i}&connectTo=%2B1212555081${i}`);
+    expect((await post('callMe=07700900819&connectTo=%2B12125550819')).headers.location).toBe('/my/callbacks?e=callbacks.limit');
+  });
+});
+
+describe('callbacks: the destination a call to a callback number connects to', () => {
+  it('PUT /v1/self/callback-destination sets it as the dialling plan reads it, screened like a callback; null clears it', async () => {
+    const me = await session();
+    expect(body(await h.call('GET', '/v1/self/callback-destination', { key: me.token }))).toEqual({ number: null });
+    const put = await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: { number: '020 7946 0031' } });
+    expect(put.statusCode).toBe(200);
+    expect(body(put)).toEqual({ number: '+442079460031' });
+    expect(body(await h.call('GET', '/v1/self/callback-destination', { key: me.token }))).toEqual({ number: '+442079460031' });
+    const { rows } = await h.s.pool.query('select callback_destination from accounts where id = $1', [me.account.id]);
+    expect(rows[0].callback_destination).toBe('442079460031');
+    expectProblem(expect, await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: { number: '999' } }), 404, 'EMERGENCY_NOT_SUPPORTED');
+    expectProblem(expect, await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: { number: 'x' } }), 400, 'VALIDATION_FAILED');
+    expectProblem(expect, await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: {} }), 400, 'VALIDATION_FAILED');
+    expect(body(await h.call('GET', '/v1/self/callback-destination', { key: me.token }))).toEqual({ number: '+442079460031' });
+    expect(body(await h.call('PUT', '/v1/self/callback-destination', { key: me.token, body: { number: null } }))).toEqual({ number: null });
+    expect(body(await h.call('GET', '/v1/self/callback-destination', { key: me.token }))).toEqual({ number: null });
+    expectProblem(expect, await h.call('GET', '/v1/self/callback-destination', { key: null }), 401, 'UNAUTHENTICATED');
+  });
+
+  it('the callbacks page sets and clears the destination with the CSRF-protected form', async () => {
+    const form = 'application/x-www-form-urlencoded';
+    await h.customerWithAccount({ username: 'webcbdest' });
+    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
+    const pre = String(login.headers['set-cookie']).split(';')[0]!;
+    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
+    const ok = await h.app.inject({
+      method: 'POST',
+      url: '/my/login',
+      headers: { 'content-type': form, cookie: pre },
+      payload: `_csrf=${csrf0}&username=webcbdest&password=correct+horse+battery`,
+    });
+    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const page = await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const post = (payload: string, token = csrf) =>
+      h.app.inject({ method: 'POST', url: '/my/callbacks/destination', headers: { 'content-type': form, cookie }, payload: `_csrf=${token}&${payload}` });
+    // the callback numbers to call are shown beside the destination
+    expect(page.body).toContain('+441632960200');
+    expect(page.body).toContain('+441632960201');
+    expect((await post('destination=020+7946+0032', 'forged')).statusCode).toBe(403);
+    expect((await post('destination=999')).headers.location).toBe('/my/callbacks?e=callbacks.badDestination');
+    expect((await post('destination=020+7946+0032')).headers.location).toBe('/my/callbacks?m=callbacks.destinationSaved');
+    expect((await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } })).body).toContain('value="+442079460032"');
+    expect((await post('destination=')).headers.location).toBe('/my/callbacks?m=callbacks.destinationCleared');
+    expect((await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } })).body).not.toContain('+442079460032');
   });
 });

@@ -43,6 +43,7 @@ async function richCustomer(tag: string) {
     headers: { 'idempotency-key': `${tag}-1` },
   });
   await h.ctx.speedDials.set({ id: a, country: 'GB' }, 4, `Dial ${tag}`, '02079460018');
+  await h.s.pool.query('update accounts set callback_destination = $2 where id = $1', [a, `44207946077${seq}`]);
   await h.s.store.reserve(a, `call-${tag}`, 0, 10_000, Date.now() + 60_000);
   await h.s.store.settle(a, cdrFor(`call-${tag}`, a, 5_000, { startTime: Date.now() - 60_000, device: `${tag}dev`, cli: '+447700966666' }));
   await h.s.store.recordIvrSession({
@@ -92,6 +93,7 @@ describe('export (access and portability)', () => {
       expect((doc[k] as unknown[]).length, `export section ${k} is empty`).toBeGreaterThan(0);
     }
     expect(r.body).not.toMatch(/pin_hmac|password_hash|ha1|tok_test_|scrypt\$/);
+    expect((doc.accounts as Record<string, unknown>[])[0]).toMatchObject({ callbackDestination: `+44207946077${c.n}` });
     const self = await h.app.inject({ method: 'POST', url: '/v1/self/login', payload: { username: 'exporta_user', password: 'correct horse battery' } });
     const mine = body(await h.call('GET', '/v1/self/export', { key: body(self).token as string }));
     expect(mine.callRecords).toEqual(doc.callRecords);
@@ -178,6 +180,7 @@ describe('erasure', () => {
       `+44163296055${c.n}`,
       'tok_test_erasea',
       'Dial erasea',
+      `44207946077${c.n}`,
     ];
     const r = await h.call('POST', `/v1/customers/${c.customerId}/erasure`);
     expect(r.statusCode).toBe(200);

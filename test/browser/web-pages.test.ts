@@ -61,7 +61,7 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     );
 
   beforeAll(async () => {
-    h = await harness('webpages');
+    h = await harness('webpages', { callbacks: { enabled: true, maxPerHour: 5, maxPerNumberPerHour: 5 } });
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
     a = await h.customerWithAccount({ username: 'web_alice', password: PASSWORD, credit: 5_000_000 });
@@ -230,6 +230,12 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     await Promise.all([me.waitForURL(/speedDials\.saved/), me.click('form[action="/my/speed-dials"] button')]);
     expect(await me.textContent('main')).toContain('+442079460018');
     await visit(me, '/my/speed-dials', 'customer-speed-dials');
+    await me.goto(`${base}/my/callbacks`);
+    await me.fill('#callMe', '07700 900901');
+    await me.fill('#connectTo', '+1 212 555 0901');
+    await Promise.all([me.waitForURL(/callbacks\.requested/), me.click('form[action="/my/callbacks"] button')]);
+    expect(await me.textContent('main')).toContain('+12125550901');
+    await visit(me, '/my/callbacks', 'customer-callbacks');
     for (const [path, name] of [
       ['/console/cli-requests', 'console-cli-requests'],
       ['/console/calls', 'console-calls'],

@@ -65,6 +65,8 @@ export const NONCE_KEY = 'sip-app-harness-nonce-key-0123456789abcdef';
 export const RATE_PER_SECOND = 10_000;
 /** The voucher code key of the harness's app (a test makes batches with the same key). */
 export const VOUCHER_KEY = 'sip-app-harness-voucher-key-0123456789abcdef';
+/** The key of the callback number counters' hashes (callbackKeyOf in production). */
+export const CALLBACK_KEY = 'sip-app-harness-callback-key-0123456789abcdef';
 export const MINUTE_RATE = 600_000;
 const TARIFF_CSV = [
   'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy',
@@ -123,6 +125,10 @@ export interface HarnessOptions {
   gatewayHealth?: SipSettings['gatewayHealth'];
   /** Place callback requests (CALLBACK_ENABLED): the intake reads the request stream on its own connection. */
   callback?: boolean;
+  /** CALLBACK_ACCESS_NUMBERS (callback by call; with `callback`, requests counted with `callbackLimits`). */
+  callbackAccessNumbers?: string[];
+  /** CALLBACK_MAX_PER_HOUR / CALLBACK_MAX_PER_NUMBER_PER_HOUR of the requests made by calls (default 100 each). */
+  callbackLimits?: { maxPerHour: number; maxPerNumberPerHour: number };
 }
 
 export type { SippRun };
@@ -318,7 +324,17 @@ export class SipAppHarness {
             },
           }
         : {}),
-      ...(opts.callback ? { callback: { blockMs: 200, claimIdleMs: 60_000, maxAgeMs: 120_000 } } : {}),
+      ...(opts.callback
+        ? {
+            callback: {
+              blockMs: 200,
+              claimIdleMs: 60_000,
+              maxAgeMs: 120_000,
+              limits: { key: CALLBACK_KEY, maxPerHour: 100, maxPerNumberPerHour: 100, ...opts.callbackLimits },
+            },
+          }
+        : {}),
+      ...(opts.callbackAccessNumbers ? { callbackAccessNumbers: opts.callbackAccessNumbers } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };

@@ -38,6 +38,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...base, LEDGER_BATCH_SIZE: '1.5' })).toThrow(/LEDGER_BATCH_SIZE/);
   });
 
+  it('CALLBACK_ACCESS_NUMBERS: none by default; each entry an E.164 number with +', () => {
+    expect(loadConfig(base).callbackAccessNumbers).toBe('');
+    expect(loadConfig({ ...base, CALLBACK_ACCESS_NUMBERS: '+441632960200, +12125550100' }).callbackAccessNumbers).toBe('+441632960200, +12125550100');
+    expect(() => loadConfig({ ...base, CALLBACK_ACCESS_NUMBERS: '+441632960200,01632960201' })).toThrow(
+      /CALLBACK_ACCESS_NUMBERS: 01632960201 is not an E\.164 number/,
+    );
+  });
+
   it('cross-checks the reservation slice against the maximum call duration', () => {
     expect(() => loadConfig({ ...base, RESERVATION_SLICE_SECONDS: '600', MAX_CALL_SECONDS: '300' })).toThrow(/RESERVATION_SLICE_SECONDS must be smaller/);
   });

@@ -15,9 +15,11 @@ import { fakeInvite, fakeResponse, runStep, silentLog } from '../support/invite-
 
 const CARRIER_IP = '198.51.100.7';
 const ACCESS = '+441632960100';
+const CALLBACK_NUMBER = '+441632960200';
 const classifyPorts: ClassifyPorts = {
   carrierForAddress: (address) => Promise.resolve(address === CARRIER_IP ? 'carrier-a' : undefined),
   accessNumber: (e164) => Promise.resolve(e164 === ACCESS ? { number: ACCESS, language: 'en' } : undefined),
+  callbackNumber: (e164) => e164 === CALLBACK_NUMBER,
 };
 const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
@@ -33,7 +35,13 @@ function types(over: Partial<{ [K in keyof CallTypes]: Partial<CallType> }> = {}
       },
       ...over[kind],
     }) as CallTypes[K];
-  return { device: make('device'), 'access-number': make('access-number'), 'personal-number': make('personal-number'), routed };
+  return {
+    device: make('device'),
+    'access-number': make('access-number'),
+    'personal-number': make('personal-number'),
+    'callback-number': make('callback-number'),
+    routed,
+  };
 }
 
 describe('admit-invite: counts INVITEs, refuses them while draining', () => {
@@ -117,6 +125,16 @@ describe('classify-invite: device, access number or personal number, by carrier 
     expect(r.context).toMatchObject({ kind: 'personal-number', carrier: 'carrier-a', called: '+441632960555' });
     expect(r.context.accessNumber).toBeUndefined();
   });
+  it('from a carrier to a callback access number: a callback-number call; from a device: a device call marked for the next guard', async () => {
+    const r = await runStep(
+      classifyInvite(classifyPorts, silentLog),
+      fakeInvite({ source: CARRIER_IP, uri: `sip:${CALLBACK_NUMBER}@switch.test` }),
+      fakeResponse(),
+    );
+    expect(r.context).toMatchObject({ kind: 'callback-number', carrier: 'carrier-a', called: CALLBACK_NUMBER, callbackNumber: true });
+    const d = await runStep(classifyInvite(classifyPorts, silentLog), fakeInvite({ uri: `sip:${CALLBACK_NUMBER}@switch.test` }), fakeResponse());
+    expect(d.context).toMatchObject({ kind: 'device', callbackNumber: true });
+  });
   it('from anywhere else: a device call, even to an access number (refused by the next guard)', async () => {
     const r = await runStep(classifyInvite(classifyPorts, silentLog), fakeInvite({ uri: `sip:${ACCESS}@switch.test` }), fakeResponse());
     expect(r.context).toMatchObject({ kind: 'device', accessNumber: { number: ACCESS } });
@@ -140,6 +158,12 @@ describe('refuse-access-number-off-carrier: access numbers are reached through c
   it('an access number from a device: 403 Access Number Only Via Carrier', async () => {
     const res = fakeResponse();
     const r = await runStep(refuseAccessNumberOffCarrier(silentLog), fakeInvite(), res, { kind: 'device', accessNumber: { number: ACCESS, language: 'en' } });
+    expect(r.outcome).toBe('answered');
+    expect(res.sent).toEqual([{ status: 403, reason: 'Access Number Only Via Carrier', headers: undefined }]);
+  });
+  it('a callback access number from a device: 403 Access Number Only Via Carrier (a device cannot present a registered caller ID)', async () => {
+    const res = fakeResponse();
+    const r = await runStep(refuseAccessNumberOffCarrier(silentLog), fakeInvite(), res, { kind: 'device', callbackNumber: true });
     expect(r.outcome).toBe('answered');
     expect(res.sent).toEqual([{ status: 403, reason: 'Access Number Only Via Carrier', headers: undefined }]);
   });

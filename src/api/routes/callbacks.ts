@@ -79,6 +79,51 @@ export function callbackRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => request(req, reply, customerOf(req).accountId, req.body, 'self-care'),
   );
+  app.get<{ Querystring: { limit?: number } }>(
+    '/v1/self/callbacks',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: ['self-care'],
+        summary: 'My recent callback requests, newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 20 } },
+        },
+        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: callback } } } },
+      },
+    },
+    async (req) => ({ items: (await ctx.callbacks.recent(customerOf(req).accountId, req.query.limit ?? 20)).map(shown) }),
+  );
+  const destination = { type: 'object', required: ['number'], properties: { number: { type: ['string', 'null'], description: 'E.164 with +' } } } as const;
+  const plus = (d: string | null) => ({ number: d === null ? null : `+${d}` });
+  app.get(
+    '/v1/self/callback-destination',
+    {
+      config: { access: 'customer' },
+      schema: { tags: ['self-care'], summary: 'The number a call to a callback number connects me to', response: { 200: destination } },
+    },
+    async (req) => plus(await ctx.callbacks.destination(customerOf(req).accountId)),
+  );
+  app.put<{ Body: { number: string | null } }>(
+    '/v1/self/callback-destination',
+    {
+      config: { access: 'customer' },
+      schema: {
+        tags: ['self-care'],
+        summary: 'Set (or clear, with null) the number a call to a callback number connects me to',
+        body: { type: 'object', required: ['number'], additionalProperties: false, properties: { number: { anyOf: [dialledNumber, { type: 'null' }] } } },
+        response: { 200: destination },
+      },
+    },
+    async (req) => {
+      const a = await ctx.accounts.get(customerOf(req).accountId);
+      const d = await ctx.callbacks.setDestination(a, req.body.number);
+      await audit(ctx, req, 'callback.destination', { customerId: a.customerId, accountId: a.id }, { set: d !== null });
+      return plus(d);
+    },
+  );
   app.get<{ Params: { id: string } }>(
     '/v1/self/callbacks/:id',
     {

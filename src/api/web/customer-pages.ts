@@ -50,6 +50,14 @@ interface SpeedDialItem {
   number: string;
 }
 
+interface CallbackItem {
+  status: string;
+  reason: string | null;
+  callMe: string;
+  connectTo: string;
+  createdAt: string;
+}
+
 interface Account {
   id: number;
   number: string;
@@ -69,6 +77,7 @@ function nav(t: Texts, me: Me, current: string): PageOpts['nav'] {
       { href: '/my/security', label: n.security },
       { href: '/my/caller-ids', label: n.callerIds },
       { href: '/my/speed-dials', label: n.speedDials },
+      { href: '/my/callbacks', label: n.callbacks },
       { href: '/my/devices', label: n.devices },
       { href: '/my/top-ups', label: n.topups },
       { href: '/my/privacy', label: n.privacy },
@@ -529,6 +538,71 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     if (!/^[0-9]{1,2}$/.test(position)) return redirect(reply, withMessage('/my/speed-dials', 'speedDials.bad', 'e'));
     await callApi(web, req, 'DELETE', `/v1/self/speed-dials/${Number(position)}`, { bearer: me.token });
     return redirect(reply, withMessage('/my/speed-dials', 'speedDials.removed'));
+  });
+
+  app.get('/my/callbacks', pageRoute('Callbacks: request one, recent requests with status'), async (req, reply) => {
+    const me = await signedIn(web, req, reply);
+    if (!me) return reply;
+    const t = T(req);
+    const cb = t.callbacks;
+    const r = await callApi<{ items?: CallbackItem[] }>(web, req, 'GET', '/v1/self/callbacks', { bearer: me.token });
+    const items = r.json.items ?? [];
+    const dest = await callApi<{ number?: string | null }>(web, req, 'GET', '/v1/self/callback-destination', { bearer: me.token });
+    const callbackNumbers = ctx.settings.callbacks?.enabled ? (ctx.settings.callbacks.accessNumbers ?? []) : [];
+    return show(web, req, reply, me, '/my/callbacks', {
+      title: cb.title,
+      body: html`<p>${cb.intro}</p>
+      <section aria-labelledby="request-h" class="card"><h2 id="request-h">${cb.requestHeading}</h2>
+        <form method="post" action="/my/callbacks" class="stack">${hidden(me.csrf)}
+          <label for="callMe">${cb.callMe}</label><input id="callMe" name="callMe" inputmode="tel" required maxlength="24" autocomplete="tel" aria-describedby="number-hint">
+          <label for="connectTo">${cb.connectTo}</label><input id="connectTo" name="connectTo" inputmode="tel" required maxlength="24" aria-describedby="number-hint">
+          <p id="number-hint" class="hint">${cb.numberHint}</p>
+          <button type="submit">${cb.request}</button>
+        </form>
+      </section>
+      ${
+        items.length
+          ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${cb.caption}"><table>
+        <caption>${cb.caption}</caption>
+        <thead><tr><th scope="col">${cb.when}</th><th scope="col">${cb.callMe}</th><th scope="col">${cb.connectTo}</th><th scope="col">${cb.status}</th><th scope="col">${cb.reason}</th></tr></thead>
+        <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.createdAt)}</td><td>${c.callMe}</td><td>${c.connectTo}</td><td>${cb.statuses[c.status] ?? c.status}</td><td>${c.reason ?? ''}</td></tr>`)}</tbody>
+      </table></div>`
+          : html`<p>${t.common.none}</p>`
+      }
+      <section aria-labelledby="destination-h" class="card"><h2 id="destination-h">${cb.destinationHeading}</h2>
+        <p>${cb.destinationIntro}</p>
+        ${callbackNumbers.length ? html`<p>${cb.callbackNumbers} ${callbackNumbers.join(', ')}</p>` : ''}
+        <form method="post" action="/my/callbacks/destination" class="stack">${hidden(me.csrf)}
+          <label for="destination">${cb.destination}</label><input id="destination" name="destination" inputmode="tel" maxlength="24" value="${dest.json.number ?? ''}" aria-describedby="destination-hint">
+          <p id="destination-hint" class="hint">${cb.numberHint}</p>
+          <button type="submit">${cb.saveDestination}</button>
+        </form>
+      </section>`,
+    });
+  });
+
+  app.post('/my/callbacks/destination', formRoute('Set or clear the callback destination', ['destination']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const d = field(req.body, 'destination').trim();
+    if (d !== '' && !/^\+?[0-9 ().-]{3,24}$/.test(d)) return redirect(reply, withMessage('/my/callbacks', 'callbacks.badDestination', 'e'));
+    const r = await callApi(web, req, 'PUT', '/v1/self/callback-destination', { bearer: me.token, body: { number: d === '' ? null : d } });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/callbacks', 'callbacks.badDestination', 'e'));
+    return redirect(reply, withMessage('/my/callbacks', d === '' ? 'callbacks.destinationCleared' : 'callbacks.destinationSaved'));
+  });
+
+  app.post('/my/callbacks', formRoute('Request a callback', ['callMe', 'connectTo']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const callMe = field(req.body, 'callMe').trim();
+    const connectTo = field(req.body, 'connectTo').trim();
+    const number = /^\+?[0-9 ().-]{3,24}$/;
+    if (!number.test(callMe) || !number.test(connectTo)) return redirect(reply, withMessage('/my/callbacks', 'callbacks.bad', 'e'));
+    const r = await callApi<{ code?: string }>(web, req, 'POST', '/v1/self/callbacks', { bearer: me.token, body: { callMe, connectTo } });
+    if (r.status === 202) return redirect(reply, withMessage('/my/callbacks', 'callbacks.requested'));
+    const code = r.json.code;
+    const why = code === 'CALLBACK_LIMIT' ? 'limit' : code === 'CALLBACK_UNAVAILABLE' ? 'unavailable' : r.status >= 500 || r.status === 429 ? 'failed' : 'bad';
+    return redirect(reply, withMessage('/my/callbacks', `callbacks.${why}`, 'e'));
   });
 
   app.get('/my/devices', pageRoute('SIP devices: usernames, registration status, new SIP password'), async (req, reply) => {

@@ -1,8 +1,9 @@
 /**
  * Decides what an INVITE is: from a carrier's address (by source address) or from a device, and
- * to an access number or not. From a carrier: an access-number call, or else a personal-number
- * call; from anywhere else: a device call (an access number called from a device is refused by
- * the next guard, refuse-access-number-off-carrier.ts).
+ * to an access number or not. From a carrier: an access-number call, a callback-number call (a
+ * callback access number, CALLBACK_ACCESS_NUMBERS), or else a personal-number call; from anywhere
+ * else: a device call (an access or callback number called from a device is refused by the next
+ * guard, refuse-access-number-off-carrier.ts).
  */
 import type { Logger } from 'pino';
 import { e164FromUser } from '../../accounts/e164.ts';
@@ -16,6 +17,8 @@ import { clientAddress } from '../guards/client-address.ts';
 export interface ClassifyPorts {
   carrierForAddress(address: string): Promise<string | undefined>;
   accessNumber(e164: string): Promise<{ number: string; language: string } | undefined>;
+  /** A callback access number (E.164 with '+'). */
+  callbackNumber(e164: string): boolean;
 }
 
 export function classifyInvite(ports: ClassifyPorts, log: Logger): SipMiddleware {
@@ -23,8 +26,10 @@ export function classifyInvite(ports: ClassifyPorts, log: Logger): SipMiddleware
     const carrier = await ports.carrierForAddress(clientAddress(req));
     const called = e164FromUser(userOf(req.uri) ?? '');
     const access = called === undefined ? undefined : await ports.accessNumber(called);
-    const kind: CallKind = carrier === undefined ? 'device' : access ? 'access-number' : 'personal-number';
+    const callback = called !== undefined && ports.callbackNumber(called);
+    const kind: CallKind = carrier === undefined ? 'device' : access ? 'access-number' : callback ? 'callback-number' : 'personal-number';
     context.kind = kind;
+    if (callback) context.callbackNumber = true;
     if (carrier !== undefined) context.carrier = carrier;
     if (called !== undefined) context.called = called;
     if (access) context.accessNumber = access;

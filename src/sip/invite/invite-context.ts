@@ -10,7 +10,7 @@ import { answerFailure } from '../dependency-failure.ts';
 import type { SipMiddleware, SipRequest, SipResponse } from '../sip-types.ts';
 
 /** The call types an INVITE can be (call-type.ts). */
-export type CallKind = 'device' | 'access-number' | 'personal-number';
+export type CallKind = 'device' | 'access-number' | 'personal-number' | 'callback-number';
 
 /** An INVITE as drachtio-srf delivers it: what the middleware read and what the call flows need. */
 export type InviteRequest = SipRequest & B2bRequest & { readonly callingNumber?: string };
@@ -27,6 +27,8 @@ export interface InviteContext {
   carrier?: string;
   /** The called number (E.164 of the Request-URI's user part), when it is one. */
   called?: string;
+  /** The called number is a callback access number (CALLBACK_ACCESS_NUMBERS). */
+  callbackNumber?: boolean;
   /** The access number called, when it is one. */
   accessNumber?: { number: string; language: string };
   /** The personal number called and its owner (set by the personal-number call type). */
