@@ -214,7 +214,12 @@ export const ERRORS = {
     sip: [480, 'Temporarily Unavailable'],
     message: 'no device is registered for the personal number, or none answered',
   },
-  CALLEE_BUSY: { code: 'CALLEE_BUSY', http: 409, sip: [486, 'Busy Here'], message: 'the called devices are busy' },
+  CALLEE_BUSY: {
+    code: 'CALLEE_BUSY',
+    http: 409,
+    sip: [486, 'Busy Here'],
+    message: 'the called devices are busy; also what a caller to a callback access number hears, whatever became of the call',
+  },
   CALL_CANCELLED: { code: 'CALL_CANCELLED', http: 409, sip: [487, 'Request Terminated'], message: 'the caller cancelled the call before it was answered' },
   MEDIA_NOT_ACCEPTABLE: {
     code: 'MEDIA_NOT_ACCEPTABLE',

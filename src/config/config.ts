@@ -683,7 +683,7 @@ const SCHEMA = {
     env: 'CALLBACK_ACCESS_NUMBERS',
     kind: 'string',
     default: '',
-    doc: "comma-separated E.164 numbers (+ and digits) reached through carriers: a call to one from a caller ID registered to an account is refused with 486 Callback Scheduled (never answered) and the caller is called back and connected to the account's callback destination (docs/architecture.md, Callback)",
+    doc: "comma-separated E.164 numbers (+ and digits) reached through carriers: a call to one from a caller ID registered to an account is refused with 486 Busy Here (never answered) and the caller is called back and connected to the account's callback destination (docs/architecture.md, Callback)",
   },
   smtpHost: {
     env: 'SMTP_HOST',

@@ -1,9 +1,10 @@
 /**
  * Callback by call: a carrier's INVITE to a callback access number (CALLBACK_ACCESS_NUMBERS) from
- * a caller ID registered to an account is never answered: 486 Callback Scheduled, and a request
+ * a caller ID registered to an account is never answered: 486 Busy Here, and a request
  * (origin 'caller-id') calls that caller ID back (leg A on carrier A's gateway) and connects it to
  * the account's callback destination (leg B on carrier B's). Withheld, unregistered caller IDs, no
- * destination, over the limits, callbacks off: refused with a reason phrase, nothing queued.
+ * destination, over the limits: the same 486 Busy Here (whose caller ID it is must not show), nothing
+ * queued; withheld caller IDs and callbacks off: 403 with a reason phrase.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callbackStreamKey } from '../../src/accounts/callback-queue.ts';
@@ -70,12 +71,12 @@ const requestsOf = async (accountId: number) =>
 const queued = async () => h.s.redis.xlen(callbackStreamKey(h.s.namespace));
 
 describe('callback by call', () => {
-  it('a registered caller ID: 486 Callback Scheduled (never answered), then called back and connected to the destination', async () => {
+  it('a registered caller ID: 486 Busy Here (never answered), then called back and connected to the destination', async () => {
     const dev = await customer(CALLER, DESTINATION);
     const before = h.settled.length;
     const phone = h.carrier(A, 'offerless-answer-send-bye.xml', { pauseMs: 1000 });
     const destination = h.carrier(B, 'uas-answer-recv-bye.xml');
-    clean(await callIn(h, CALLER, '486', 'Callback Scheduled'));
+    clean(await callIn(h, CALLER, '486', 'Busy Here'));
     clean(await phone.done, await destination.done);
     await h.waitSettled(before + 2);
     const rows = await requestsOf(dev.account.id);
@@ -99,9 +100,9 @@ describe('callback by call', () => {
     ).toEqual([ids.a, ids.b].sort());
   });
 
-  it('an unregistered caller ID: 404 Caller ID Not Registered, nothing queued', async () => {
+  it('an unregistered caller ID: the same 486 Busy Here (no oracle for registered caller IDs), nothing queued', async () => {
     const before = await queued();
-    clean(await callIn(h, '+442079999001', '404', 'Caller ID Not Registered'));
+    clean(await callIn(h, '+442079999001', '486', 'Busy Here'));
     expect(await queued()).toBe(before);
     const { rows } = await h.s.pool.query("select count(*)::int as n from callback_requests where call_me = '442079999001'");
     expect(rows[0].n).toBe(0);
@@ -116,10 +117,10 @@ describe('callback by call', () => {
     expect(await requestsOf(dev.account.id)).toEqual([]);
   });
 
-  it('no callback destination set: 404 No Callback Destination, nothing queued, a refused CDR', async () => {
+  it('no callback destination set: the same 486 Busy Here, nothing queued, a refused CDR that says why', async () => {
     const dev = await customer('+442071234569', null);
     const before = await queued();
-    clean(await callIn(h, '+442071234569', '404', 'No Callback Destination'));
+    clean(await callIn(h, '+442071234569', '486', 'Busy Here'));
     expect(await queued()).toBe(before);
     expect(await requestsOf(dev.account.id)).toEqual([]);
     await expect
@@ -127,11 +128,11 @@ describe('callback by call', () => {
       .toEqual([['callback', 'refused', 404, 'No Callback Destination', 0, '+442071234569']]);
   });
 
-  it('over the hourly limits (the counters the API requests share): 486 Callback Limit, nothing queued, a refused CDR', async () => {
+  it('over the hourly limits (the counters the API requests share): the same 486 Busy Here, nothing queued, a refused CDR', async () => {
     const dev = await customer('+442071234570', DESTINATION);
     await h.s.redis.set(`${h.s.namespace}:callback:acct:${dev.account.id}`, '100', 'EX', 3600);
     const before = await queued();
-    clean(await callIn(h, '+442071234570', '486', 'Callback Limit'));
+    clean(await callIn(h, '+442071234570', '486', 'Busy Here'));
     expect(await queued()).toBe(before);
     expect(await requestsOf(dev.account.id)).toEqual([]);
     await expect
@@ -141,7 +142,7 @@ describe('callback by call', () => {
 });
 
 describe('callback by call: the per-number limit, shared with the API', () => {
-  it('requests the API made ringing the caller ID use up its hourly limit: the call gets 486 Callback Limit, nothing queued', async () => {
+  it('requests the API made ringing the caller ID use up its hourly limit: the call gets the same 486 Busy Here, nothing queued', async () => {
     const dev = await customer('+442071234571', DESTINATION);
     // another account's API requests to the same number (the harness's limit per number is 100)
     const api = new CallbackRequests(
@@ -156,7 +157,7 @@ describe('callback by call: the per-number limit, shared with the API', () => {
       await api.request({ id: other.account.id, country: 'GB', status: 'active' }, '+442071234571', `+4416112340${String(i).padStart(2, '0')}`, 'self-care');
     await h.s.pool.query("update callback_requests set status = 'failed', reason = 'test' where account_id = $1", [other.account.id]);
     const before = await queued();
-    clean(await callIn(h, '+442071234571', '486', 'Callback Limit'));
+    clean(await callIn(h, '+442071234571', '486', 'Busy Here'));
     expect(await queued()).toBe(before);
     expect(await requestsOf(dev.account.id)).toEqual([]);
   });

@@ -2,17 +2,18 @@
  * A call from a carrier to a callback access number (CALLBACK_ACCESS_NUMBERS): never answered, so
  * the caller pays the carrier nothing. When the caller ID (P-Asserted-Identity, else From) is
  * registered to an account that has set a callback destination, a callback request (origin
- * 'caller-id') is queued to call that caller ID back and connect it to the destination, and the
- * INVITE is refused with 486 Callback Scheduled; the SIP app process that takes the request places
- * it (CallbackCall). Otherwise it is refused and nothing is queued:
+ * 'caller-id') is queued to call that caller ID back and connect it to the destination; the SIP
+ * app process that takes the request places it (CallbackCall). Otherwise nothing is queued:
  *
  *   callbacks off (CALLBACK_ENABLED)           403 Callback Unavailable
  *   caller ID withheld or not a number         403 Caller ID Required
- *   caller ID registered to no account         404 Caller ID Not Registered
- *   no callback destination set                404 No Callback Destination      (CDR `refused`)
- *   over the hourly limits                     486 Callback Limit               (CDR `refused`)
- *   account closed / suspended, number refused the registry's status           (CDR `refused`)
+ *   scheduled                                  486 Busy Here
+ *   caller ID registered to no account         486 Busy Here   (logged)
+ *   no callback destination set                486 Busy Here   (CDR `refused`, NO_CALLBACK_DESTINATION)
+ *   over the hourly limits                     486 Busy Here   (CDR `refused`, CALLBACK_LIMIT)
+ *   account closed / suspended, number refused 486 Busy Here   (CDR `refused`, the registry's code)
  *
+ * One answer for every outcome that depends on whose caller ID it is (answerUniformly).
  * The request goes to the registered caller ID only: a caller presenting someone else's number
  * cannot choose where the call goes nor hear it; the per-account and per-number limits bound what
  * a spoofed caller ID can cost the owner.
@@ -20,13 +21,14 @@
 import type { Logger } from 'pino';
 import type { CallbackRequest } from '../../accounts/callbacks.ts';
 import type { Clock } from '../../common/clock.ts';
-import { AppError, sipStatusOf } from '../../errors.ts';
+import { AppError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { CallControl } from '../call/call-control.ts';
 import { PrepaidCall } from '../call/prepaid-call.ts';
 import { clientAddress } from '../guards/client-address.ts';
 import { callerIdentity } from '../ivr/caller-identity.ts';
 import { sendSipError } from '../sip-error.ts';
+import type { SipResponse } from '../sip-types.ts';
 import type { CallType } from './call-type.ts';
 import { required } from './invite-context.ts';
 import type { InviteRequest } from './invite-context.ts';
@@ -93,7 +95,7 @@ export function callbackNumberCallType(ports: CallbackNumberPorts): CallType & {
       const accountId = await ports.accountOfCli(cli);
       if (accountId === undefined) {
         ports.log.info({ callId, code: 'CALLER_ID_NOT_REGISTERED' }, 'callback by call refused');
-        sendSipError(res, 'CALLER_ID_NOT_REGISTERED');
+        answerUniformly(res);
         return;
       }
       const account = await ports.account(accountId);
@@ -105,7 +107,7 @@ export function callbackNumberCallType(ports: CallbackNumberPorts): CallType & {
         try {
           const r = await ports.request(account, cli, `+${destination}`);
           ports.log.info({ callId, accountId, callback: r.id }, 'callback by call queued');
-          sendSipError(res, 'CALLBACK_SCHEDULED');
+          answerUniformly(res);
           return;
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
@@ -113,9 +115,19 @@ export function callbackNumberCallType(ports: CallbackNumberPorts): CallType & {
           detail = err.detail;
         }
       }
-      const [status, reason] = sipStatusOf(refusal);
-      res.send(status, reason);
+      answerUniformly(res);
       await refuseRecorded(req, callId, account, cli, called, refusal, detail);
     },
   };
+}
+
+/**
+ * Whatever became of a call to a callback number from a presented caller ID — scheduled, caller ID
+ * registered to nobody, no destination set, over a limit — the caller hears the same `486 Busy
+ * Here`: a different answer would tell anyone presenting a caller ID (which a caller chooses)
+ * whether it is some account's registered one, and so whether it opens PIN-less calls. The refused
+ * call's CDR and the log say why; the customer sees the callback (or its absence) in self-care.
+ */
+function answerUniformly(res: SipResponse): void {
+  sendSipError(res, 'CALLEE_BUSY');
 }
