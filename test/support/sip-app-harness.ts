@@ -52,6 +52,22 @@ export function clean(...runs: SippRun[]): void {
   }
 }
 
+/**
+ * As clean(), but a BYE that reaches sipp after its call ended is allowed: with the short test
+ * timers (T1 = 50 ms) a loaded machine makes the SIP server retransmit a BYE whose 200 is still on
+ * its way, and sipp reports the copy as an event on a dead call. Anything else still fails.
+ */
+export function cleanButLateByes(...runs: SippRun[]): void {
+  for (const r of runs) {
+    const events = r.errors.split(/(?=\d{4}-\d\d-\d\d\t)/).filter((e) => /^\d{4}-\d\d-\d\d\t/.test(e));
+    expect(
+      events.filter((e) => !/Dead call .* received 'BYE /.test(e)),
+      r.stdout.slice(-2000),
+    ).toEqual([]);
+    expect(r.code).toBe(0);
+  }
+}
+
 export const APP_SCENARIO_DIR = resolve(import.meta.dirname, '../sipp/app');
 export const REALM = 'sip.test';
 export const NONCE_KEY = 'sip-app-harness-nonce-key-0123456789abcdef';
