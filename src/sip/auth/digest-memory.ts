@@ -6,8 +6,9 @@
  * exists. Kept in Redis (shared by every app process) for `ttlMs` after the last such answer; a
  * later answer with MD5 from that address forgets it (the device, or its settings, changed).
  *
- * Cost: one EXISTS per challenge to a known username. Forgetting costs a DEL only for devices this
- * process saw as learned in the last few minutes, not for every MD5 answer.
+ * Cost: one EXISTS per challenge to a known username. Remembering costs a SET at most once per
+ * device per process every few minutes, and forgetting a DEL only for devices this process saw as
+ * learned in the last few minutes, not one command for every answer.
  */
 import type { Redis } from 'ioredis';
 import type { DigestAlgorithm } from './digest-algorithm.ts';
@@ -50,7 +51,10 @@ export class RedisDigestMemory implements DigestMemory {
   async answered(username: string, address: string, algorithm: DigestAlgorithm): Promise<void> {
     const key = this.key(username, address);
     if (algorithm === 'SHA-256') {
+      // the 90-day memory needs no refresh on every call: at most once per SEEN_MS per process
+      const fresh = this.seen.get(key);
       this.remember(key);
+      if (fresh !== undefined && this.now() - fresh <= SEEN_MS) return;
       await this.redis.set(key, '1', 'PX', this.ttlMs);
       return;
     }
