@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -73,7 +73,7 @@ return 0`;
 export class CallbackRequests {
   constructor(
     private readonly pool: pg.Pool,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queue: CallbackQueue,
     private readonly ports: { read: DialledReader; isBlocked(destination: string): Promise<boolean> },
     private readonly limits: CallbackLimits,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 
 /**
  * The voucher throttle, in Redis (shared by every API process), as the login throttle:
@@ -22,7 +22,7 @@ return 1`;
 
 export class VoucherThrottle {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly o: VoucherThrottleOptions,
   ) {}
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 
 /**
  * Self-care sessions and the login throttle, in Redis (so every API process shares them).
@@ -42,7 +42,7 @@ const h = (token: string): string => createHash('sha256').update(token).digest('
 
 export class CustomerSessions {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly o: SessionOptions,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type { BalanceKeys } from '../billing/balance/keys.ts';
 
 /** What the ledger writer has not yet written to Postgres: the shard streams hold exactly those events. */
@@ -13,7 +13,7 @@ export interface LedgerBacklogFigures {
  */
 export class LedgerBacklog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: BalanceKeys,
     private readonly now: () => number = Date.now,
   ) {}

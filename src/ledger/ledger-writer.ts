@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type { Logger } from 'pino';
 import { decodeEvent, MalformedEventError } from './stream-event.ts';
 import type { LedgerEvent } from './stream-event.ts';
@@ -54,7 +54,7 @@ export class LedgerWriter {
   written = 0;
 
   constructor(
-    private readonly redis: Redis, // a connection of its own: XREADGROUP BLOCK holds it
+    private readonly redis: RedisClient, // a connection of its own: XREADGROUP BLOCK holds it
     private readonly sink: LedgerSink,
     private readonly opts: LedgerWriterOptions,
   ) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import { assertMicros } from '../money.ts';
 import { BalanceKeys, openCallMember, parseOpenCallMember } from './keys.ts';
 import { cardNumberRefusal, containsCardNumber } from '../../common/card-number.ts';
@@ -210,7 +210,7 @@ export class BalanceStore {
   readonly batchStats = { scriptCalls: 0, operations: 0 };
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     opts: BalanceStoreOptions,
   ) {
     this.keys = new BalanceKeys(opts.namespace, opts.shards);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import { parseLegState } from './leg-state.ts';
 import type { CallLegs } from './leg-state.ts';
 
@@ -47,7 +47,7 @@ export class LiveCallRegistry {
   private readonly handedOver = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: { namespace: string; maxCallSeconds: number },
   ) {
     this.index = `${opts.namespace}:sip:live`;

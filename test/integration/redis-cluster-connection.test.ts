@@ -1,0 +1,37 @@
+// REDIS_CLUSTER_NODES: the one connection factory opens ioredis's Cluster client on a real local
+// cluster (six nodes, three primaries), commands follow the slots, SCAN walks every primary.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster } from 'ioredis';
+import { connectRedis, isCluster, scanKeys } from '../../src/common/redis-connection.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { LocalRedisCluster } from '../support/redis-cluster.ts';
+
+const base = { PIN_PEPPER: 'x'.repeat(32), DRACHTIO_SECRET: 'cluster-secret', SIP_NONCE_KEY: 'n'.repeat(32) };
+const cluster = new LocalRedisCluster();
+beforeAll(() => cluster.start(), 60_000);
+afterAll(() => cluster.stop());
+
+describe('Redis connection factory on a Redis Cluster', () => {
+  it('REDIS_CLUSTER_NODES makes the configured connection a cluster client spread over every primary', async () => {
+    const config = loadConfig({ ...base, REDIS_CLUSTER_NODES: cluster.nodes.split(',').slice(0, 2).join(',') });
+    const r = await connectRedis(config, 'softswitch-test-cluster');
+    try {
+      expect(isCluster(r)).toBe(true);
+      expect(r).toBeInstanceOf(Cluster);
+      // keys of 32 hash tags land on all three primaries; each is read back through the client
+      const keys = Array.from({ length: 32 }, (_, i) => `t:cluster:{s${i}}:k`);
+      for (const k of keys) await r.set(k, k);
+      for (const k of keys) expect(await r.get(k)).toBe(k);
+      const owners = new Set(await Promise.all(keys.map((k) => cluster.primaryOf(k))));
+      expect(owners.size).toBe(3);
+      const found = new Set<string>();
+      await scanKeys(r, 't:cluster:*', (ks) => {
+        for (const k of ks) found.add(k);
+      });
+      expect([...found].sort()).toEqual([...keys].sort());
+      for (const k of keys) await r.del(k);
+    } finally {
+      r.disconnect();
+    }
+  });
+});
