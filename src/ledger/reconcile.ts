@@ -41,12 +41,11 @@ export async function reconcile(pool: pg.Pool, redis: RedisClient, store: Balanc
   for (;;) {
     const { rows } = await pool.query<{ id: number; balance: number }>('select id, balance from accounts where id > $1 order by id limit 1000', [after]);
     if (rows.length === 0) break;
-    const pipe = redis.pipeline();
-    for (const r of rows) pipe.hget(store.keys.account(r.id), 'bal');
-    const res = (await pipe.exec()) ?? [];
+    // one HGET per account, sent together (the accounts' shards are different cluster slots: no pipeline)
+    const res = await Promise.all(rows.map((r) => redis.hget(store.keys.account(r.id), 'bal')));
     rows.forEach((r, i) => {
       checked++;
-      const v = res[i]?.[1] as string | null | undefined;
+      const v = res[i];
       const live = v == null ? null : Number(v);
       const pending = unwritten.get(r.id) ?? 0;
       if (live !== r.balance + pending) differences.push({ accountId: r.id, redis: live, postgres: r.balance, unwritten: pending });
