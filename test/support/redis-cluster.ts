@@ -144,6 +144,28 @@ export class LocalRedisCluster {
     }
   }
 
+  /**
+   * After `killed` died: until every live node has noticed (no slot of theirs is served by it any
+   * more: its replica was promoted) and says cluster_state:ok. A node asked at once still says ok,
+   * as it has not yet missed the dead one for cluster-node-timeout.
+   */
+  async waitForFailover(killed: number, deadlineMs: number): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    for (;;) {
+      const ports = this.livePorts();
+      const views = await Promise.all(
+        ports.map((p) => this.onNode(p, async (r) => ({ info: (await r.cluster('INFO')) as string, slots: await r.cluster('SLOTS') }))),
+      );
+      const done = views.every(
+        (v) =>
+          v !== undefined && /cluster_state:ok/.test(v.info) && /cluster_slots_ok:16384/.test(v.info) && v.slots.every((range) => range[2]?.[1] !== killed),
+      );
+      if (done) return;
+      if (Date.now() > until) throw new Error(`no replica took over the slots of the node on port ${killed} within ${deadlineMs} ms`);
+      await sleep(20);
+    }
+  }
+
   /** Until every replica's link to its primary is up (a failover then has the primary's data). */
   private async waitForReplicas(deadlineMs: number): Promise<void> {
     const until = Date.now() + deadlineMs;
