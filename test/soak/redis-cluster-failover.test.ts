@@ -108,15 +108,18 @@ describe('SIP calls on a Redis Cluster', () => {
     await expectMoneyInvariant(d);
     const after = await h.money(d.accountId);
     const answered = after.answeredCdrs;
+    const answeredByApp = answerTimes().length - answeredBefore;
     const figures = {
       callsAttempted: CALLS,
       callsAnswered: answered,
-      callsRefused: CALLS - answered,
+      callsFailed: CALLS - answered,
       sippFailedCalls: totals.failed,
       killToClusterOkMs: okAfterMs,
       killToFirstAnsweredCallMs: firstCallAfterMs,
-      // Redis's balance against top-ups − Σ cost before reconcile: what the lost writes were worth
-      moneyLostMicros: before.topUps - before.costs - before.redisBalance,
+      // money lost: answered calls that left no billed CDR (a settle lost with the old primary and
+      // never swept), and Redis's balance against top-ups − Σ cost before reconcile
+      answeredCallsWithoutCdr: answeredByApp - answered,
+      balanceDifferenceMicros: before.topUps - before.costs - before.redisBalance,
       reconcileFoundDifference: reconciled.first !== 0,
     };
     process.stdout.write(`\nRedis Cluster failover: ${JSON.stringify(figures)}\n`);
