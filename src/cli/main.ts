@@ -620,7 +620,7 @@ function describeFailure(err: unknown): { code: string; message: string; exit: n
     e.code === 'ECONNREFUSED' ||
     e.code === 'ETIMEDOUT' ||
     e.code === 'ENOTFOUND' ||
-    /Connection is closed|max retries|Reached the max retries/i.test(e.message ?? '')
+    /Connection is closed|max retries|Reached the max retries|Too many Cluster redirections|Failed to refresh slots cache|^CLUSTERDOWN /i.test(e.message ?? '')
   ) {
     return { code: 'UNAVAILABLE', message: `a dependency is not reachable (${e.message ?? e.code}); check REDIS_URL and DATABASE_URL`, exit: 1 };
   }

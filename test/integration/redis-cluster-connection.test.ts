@@ -34,4 +34,16 @@ describe('Redis connection factory on a Redis Cluster', () => {
       r.disconnect();
     }
   });
+
+  it('fails to start when no cluster node answers, naming the nodes and not the password', async () => {
+    const err = await connectRedis(
+      { redisUrl: 'redis://:s3cret-pw@127.0.0.1:6379', redisClusterNodes: '127.0.0.1:1,127.0.0.1:2' },
+      'softswitch-test-refused',
+    ).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).not.toContain('s3cret-pw');
+  });
 });
