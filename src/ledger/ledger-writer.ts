@@ -257,7 +257,8 @@ export class LedgerWriter {
       ids.push(e.streamId);
       byStream.set(e.stream, ids);
     }
-    // one transaction per stream: each stream is one slot (a cluster refuses a transaction over several)
+    // written events leave the stream (what remains is unwritten); one transaction per stream: each
+    // stream is one slot, and a cluster refuses a transaction over several
     await Promise.all(
       [...byStream].map(([s, ids]) =>
         this.redis

@@ -1,6 +1,6 @@
 // REDIS_CLUSTER_NODES: the one connection factory opens ioredis's Cluster client on a real local
 // cluster (six nodes, three primaries), commands follow the slots, SCAN walks every primary.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cluster } from 'ioredis';
 import { connectRedis, isCluster, scanKeys } from '../../src/common/redis-connection.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -46,4 +46,32 @@ describe('Redis connection factory on a Redis Cluster', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err!.message).not.toContain('s3cret-pw');
   });
+
+  it('a subscriber whose node is killed subscribes again through another: hang-ups and change notices still arrive', async () => {
+    const sub = cluster.client('softswitch-test-sub');
+    const pub = cluster.client('softswitch-test-pub');
+    const got: string[] = [];
+    sub.on('message', (_channel: string, m: string) => got.push(m));
+    await sub.subscribe('t:cluster:commands');
+    await pub.publish('t:cluster:commands', 'before');
+    await vi.waitFor(() => expect(got).toEqual(['before']), { timeout: 5000, interval: 20 });
+    // the node holding the subscriber's connection (ioredis names it after the client)
+    let held: number | undefined;
+    for (const p of cluster.livePorts()) {
+      const list = await cluster.onNode(p, (r) => r.client('LIST') as Promise<string>);
+      if (list?.includes('(subscriber):softswitch-test-sub')) held = p;
+    }
+    expect(held).toBeDefined();
+    const wasPrimary = (await cluster.primaries()).includes(held!);
+    await cluster.kill(held!);
+    if (wasPrimary) await cluster.waitForFailover(held!, 30_000);
+    // published until one arrives: the subscriber is back once the client has noticed and resubscribed
+    await vi.waitFor(
+      async () => {
+        await pub.publish('t:cluster:commands', 'after');
+        expect(got).toContain('after');
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+  }, 60_000);
 });
