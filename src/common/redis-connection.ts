@@ -137,9 +137,9 @@ export async function scanKeys(r: RedisClient, pattern: string, onKeys: (keys: s
   }
 }
 
-/** The primaries of a cluster as the client knows them now (connecting first if it has not yet). */
+/** The primaries of a cluster as the client knows them now (once it is ready: its slot map loaded). */
 async function primariesOf(c: Cluster): Promise<Redis[]> {
-  if (c.status === 'wait') await c.connect();
+  if (c.status !== 'ready') await c.ping(); // connects a lazy client; waits in its queue until ready
   return c.nodes('master');
 }
 
