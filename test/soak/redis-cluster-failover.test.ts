@@ -8,7 +8,8 @@
  *   2. a primary (the one holding the calling account's balance shard) is killed with SIGKILL while
  *      calls arrive at a low rate: its replica is promoted; every call is answered or refused with a
  *      SIP error (none hangs); no call is left open; after `softswitch reconcile` (and
- *      `rebuild-balances` if it found a difference) top-ups − Σ cost = balance in Redis and Postgres.
+ *      `rebuild-balances` if it found a difference) top-ups − Σ cost = balance in Redis and Postgres;
+ *      the killed node started again rejoins as a replica and calls go on as before.
  *
  * Printed: calls attempted and failed during the failover, money lost, time from the kill to
  * cluster_state:ok and to the first call answered after the kill (docs/scaling.md keeps the figures).
@@ -124,5 +125,15 @@ describe('SIP calls on a Redis Cluster', () => {
     };
     process.stdout.write(`\nRedis Cluster failover: ${JSON.stringify(figures)}\n`);
     expect(answered).toBeGreaterThan(0);
+
+    // the old primary started again rejoins as a replica and takes the new primary's data: the money is unchanged
+    await cluster.restart(victim);
+    expect(await cluster.primaryOf(h.store.keys.account(d.accountId))).not.toBe(victim);
+    await expectMoneyInvariant(d);
+    const more = await h.calls(d, { calls: 2, rate: 2, holdMs: 1000, timeoutSec: 40 }).done;
+    expect(more.code, more.errors).toBe(0);
+    await h.until(async () => (await h.money(d.accountId)).answeredCdrs === answered + 2, 30_000, 'two more answered CDRs written');
+    await h.until(async () => (await h.live(d.accountId)).length === 0, 20_000, 'no call left open');
+    await expectMoneyInvariant(d);
   }, 300_000);
 });

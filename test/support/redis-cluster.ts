@@ -200,6 +200,21 @@ export class LocalRedisCluster {
     return out;
   }
 
+  /**
+   * Starts a killed node again on its port and directory (its AOF and nodes.conf): it rejoins the
+   * cluster, as a replica of whichever node took its slots. Resolves once its link to that primary is up.
+   */
+  async restart(port: number, deadlineMs = 30_000): Promise<void> {
+    await this.startNode(port);
+    const until = Date.now() + deadlineMs;
+    for (;;) {
+      const info = await this.onNode(port, (r) => r.info('replication'));
+      if (info && /role:slave/.test(info) && /master_link_status:up/.test(info)) return;
+      if (Date.now() > until) throw new Error(`the node on port ${port} did not rejoin as a replica within ${deadlineMs} ms`);
+      await sleep(100);
+    }
+  }
+
   /** SIGKILL one node: no shutdown, whatever its AOF had not written is gone. */
   async kill(port: number): Promise<void> {
     const p = this.procs.get(port);
