@@ -1,6 +1,7 @@
 // Every Redis use that names several keys in one command, MULTI, pipeline or script, on a single
 // Redis and on a real Redis Cluster (where keys of different slots in one of those are refused):
-// the live-call registry, the voucher and login throttles, customer sessions, erasure's scan of
+// the live-call registry, the voucher and login throttles, customer sessions, the wrong-PIN
+// lockout, erasure's scan of
 // settled calls, the ledger backlog, the keys written together (gateway health, callback
 // counters), and pub/sub reaching a subscriber connected to another node.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,6 +12,7 @@ import { publishHangup } from '../../src/calls/live-calls.ts';
 import { gatewayHealthKeys } from '../../src/common/gateway-health-state.ts';
 import { LedgerBacklog } from '../../src/ledger/ledger-backlog.ts';
 import { LiveCallRegistry } from '../../src/sip/call/live-call-registry.ts';
+import { PinLockout } from '../../src/sip/ivr/pin-lockout.ts';
 import type { CallLegs, LegState } from '../../src/sip/call/leg-state.ts';
 import { sipCommandsChannel } from '../../src/sip/sip-commands.ts';
 import { cdrFor, fundedAccount } from '../support/fixtures.ts';
@@ -87,6 +89,17 @@ describe.each(REDIS_KINDS)('on %s Redis', (redis) => {
     await s.store.reserve(a.id, 'still-open', 1, 10_000, Date.now() + 60_000);
     expect(await s.store.forgetCalls(a.id)).toBe(20);
     expect(await s.store.listOpenCalls(a.id)).toMatchObject([{ callId: 'still-open' }]);
+  });
+
+  it('wrong-PIN lockout: failures per caller ID and per account, each subject locked at its threshold', async () => {
+    const lockout = new PinLockout(s.redis, { namespace: s.namespace, threshold: 3, anonymousThreshold: 5, windowMs: 60_000, lockMs: 60_000 });
+    const subjects = [{ cli: '+447700900123' }, { accountId: 77 }];
+    expect(await lockout.fail(subjects)).toBe(false);
+    expect(await lockout.fail(subjects)).toBe(false);
+    await lockout.succeeded({ cli: '+447700900123' }); // the caller ID's count starts again, the account's does not
+    expect(await lockout.fail(subjects)).toBe(true);
+    expect(await lockout.isLocked({ accountId: 77 })).toBe(true);
+    expect(await lockout.isLocked({ cli: '+447700900123' })).toBe(false);
   });
 
   it('the ledger backlog counts the events of every shard stream', async () => {
