@@ -12,7 +12,8 @@
  * nodes (the rest are discovered from CLUSTER SLOTS); REDIS_URL then gives only the user, password
  * and TLS every node is reached with. A command for a slot whose primary is failing is retried
  * while the cluster promotes its replica (redirections are followed, the slot map is refreshed),
- * then fails. Code that holds a connection takes a `RedisClient`, either kind.
+ * then fails; with no node answering at all, a command fails after 3 reconnection attempts, as on
+ * a single server. Code that holds a connection takes a `RedisClient`, either kind.
  */
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
@@ -68,24 +69,56 @@ function nodeCredentials(url: string): Pick<RedisOptions, 'username' | 'password
   }
 }
 
-function clusterOptionsFor(name: string, url: string): ClusterOptions {
+/** Reconnection attempts a command waits through, as `maxRetriesPerRequest` on a single server. */
+const MAX_RECONNECTS_PER_COMMAND = 3;
+
+/**
+ * The cluster client keeps the commands it cannot send while no node answers in a queue of its
+ * own, which `maxRetriesPerRequest` (a per-node setting) does not bound: after the third failed
+ * reconnection in a row, each attempt fails what waits there (the same error as a single server's),
+ * and reconnecting goes on.
+ */
+function clusterRetry(cluster: () => Cluster | undefined): (attempt: number) => number {
+  return (attempt) => {
+    const c = cluster() as unknown as { flushQueue?: (err: Error) => void } | undefined;
+    if (attempt > MAX_RECONNECTS_PER_COMMAND && typeof c?.flushQueue === 'function') {
+      const err = new Error(`Reached the max retries per request limit (which is ${MAX_RECONNECTS_PER_COMMAND}): no Redis Cluster node answers`);
+      err.name = 'MaxRetriesPerRequestError';
+      c.flushQueue(err);
+    }
+    return retry(attempt);
+  };
+}
+
+function clusterOptionsFor(name: string, url: string, cluster: () => Cluster | undefined): ClusterOptions {
   return {
     lazyConnect: true,
-    clusterRetryStrategy: retry,
+    clusterRetryStrategy: clusterRetry(cluster),
     // a failing primary: its commands are retried every 200 ms up to 16 times (about 3 s, longer than
     // a replica's promotion with cluster-node-timeout 1000), then fail
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
     retryDelayOnTryAgain: 200,
     slotsRefreshTimeout: 2000,
-    redisOptions: { connectionName: name, connectTimeout: REDIS_CONNECT_DEADLINE_MS, maxRetriesPerRequest: 3, ...nodeCredentials(url) },
+    redisOptions: {
+      connectionName: name,
+      connectTimeout: REDIS_CONNECT_DEADLINE_MS,
+      maxRetriesPerRequest: MAX_RECONNECTS_PER_COMMAND,
+      ...nodeCredentials(url),
+    },
   };
 }
 
 /** A connection that opens on its first command. */
 export function createRedis(target: RedisTarget, name: string): RedisClient {
   const nodes = clusterNodesOf(target);
-  if (nodes.length > 0) return new Cluster(nodes, clusterOptionsFor(name, urlOf(target)));
+  if (nodes.length > 0) {
+    const cluster: Cluster = new Cluster(
+      nodes,
+      clusterOptionsFor(name, urlOf(target), () => cluster),
+    );
+    return cluster;
+  }
   return new Redis(urlOf(target), optionsFor(name));
 }
 

@@ -74,4 +74,12 @@ describe('Redis connection factory on a Redis Cluster', () => {
       { timeout: 20_000, interval: 250 },
     );
   }, 60_000);
+
+  // last: it takes the whole cluster down
+  it('with every node down, a command fails after its reconnection attempts instead of hanging', async () => {
+    const c = cluster.client('softswitch-test-down');
+    await c.set('t:cluster:{down}:k', '1');
+    for (const p of cluster.livePorts()) await cluster.kill(p);
+    await expect(c.get('t:cluster:{down}:k')).rejects.toThrow(/max retries/i);
+  }, 30_000);
 });
