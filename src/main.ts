@@ -5,7 +5,7 @@
 import { voucherKeyOf } from './accounts/vouchers.ts';
 import { callbackKeyOf } from './accounts/callbacks.ts';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './common/redis-connection.ts';
 import { AccountService } from './accounts/account-service.ts';
 import { ApiKeyStore } from './accounts/api-keys.ts';
 import { generatePin } from './accounts/secrets.ts';
@@ -53,8 +53,8 @@ export async function start(config: Config) {
   const applied = await migrate(pool, config.databaseSchema);
   log.info({ applied }, 'migrations applied');
 
-  const redis = await connectRedis(config.redisUrl, 'softswitch');
-  const writerRedis = await connectRedis(config.redisUrl, 'softswitch-ledger');
+  const redis = await connectRedis(config, 'softswitch');
+  const writerRedis = await connectRedis(config, 'softswitch-ledger');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength, defaultCountry: config.defaultAccountCountry });
   const tariffs = new TariffRepository(pool, undefined, { maxCallSeconds: config.maxCallSeconds });
@@ -84,9 +84,9 @@ export async function start(config: Config) {
   sweeper.start();
 
   let sip: ReturnType<typeof createSipApp> | undefined;
-  let subscriber: Redis | undefined;
+  let subscriber: RedisClient | undefined;
   // the callback intake's stream reads block: its own connection
-  const callbackRedis = config.sipEnabled && config.callbackEnabled ? await connectRedis(config.redisUrl, 'softswitch-callbacks') : undefined;
+  const callbackRedis = config.sipEnabled && config.callbackEnabled ? await connectRedis(config, 'softswitch-callbacks') : undefined;
   const metrics = createSipMetrics(() => sip?.callsInProgress ?? 0);
   if (config.sipEnabled) {
     const mediaObserver: MediaObserver = {
@@ -232,7 +232,7 @@ export async function start(config: Config) {
     );
     // not fatal: drachtio-srf keeps retrying until the SIP server answers
     sip.connect().catch((err: Error) => log.warn({ err: err.message }, 'SIP server not reachable yet; retrying'));
-    subscriber = await connectRedis(config.redisUrl, 'softswitch-commands');
+    subscriber = await connectRedis(config, 'softswitch-commands');
     await sip.listenForCommands(subscriber);
     await sip.listenForChanges(subscriber);
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 
 /**
  * The durable hand-over of callback requests from the API to exactly one SIP app process: a Redis
@@ -25,7 +25,7 @@ export interface CallbackEntry {
   id: string;
 }
 
-async function ensureGroup(redis: Redis, stream: string): Promise<void> {
+async function ensureGroup(redis: RedisClient, stream: string): Promise<void> {
   try {
     await redis.xgroup('CREATE', stream, CALLBACK_GROUP, '0', 'MKSTREAM');
   } catch (err) {
@@ -39,7 +39,7 @@ export class CallbackQueue {
   private readonly stream: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     namespace: string,
   ) {
     this.stream = callbackStreamKey(namespace);
@@ -73,7 +73,7 @@ export class CallbackConsumer {
   private readonly stream: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     namespace: string,
     readonly consumer: string,
     private readonly o: { claimIdleMs: number; count?: number },

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -13,12 +13,13 @@ import type { CallbackQueue } from './callback-queue.ts';
  *
  * Toll-fraud and harassment limits, in Redis (shared by every API process), one hour windows:
  *
- *   <ns>:callback:acct:<account>   requests by the account      (maxPerHour)
- *   <ns>:callback:num:<hmac>       requests ringing or connecting the number, whatever the account
+ *   <ns>:{callback}:acct:<account> requests by the account      (maxPerHour)
+ *   <ns>:{callback}:num:<hmac>     requests ringing or connecting the number, whatever the account
  *                                  (maxPerNumberPerHour); the key names a keyed hash of the number,
  *                                  not the number (no phone number in Redis key names)
  *
- * All counters are checked and counted in one script, so concurrent requests cannot overshoot; a
+ * All counters are checked and counted in one script, so concurrent requests cannot overshoot (one
+ * hash tag, so on a Redis Cluster they are one slot and one script may touch them all); a
  * refused request counts nothing. A request is stored ('queued') and then queued on the stream for
  * one SIP app process (callback-queue.ts); if the stream cannot take it the row is marked failed
  * and the caller gets 503, so no request is left waiting that nobody will place.
@@ -70,10 +71,14 @@ for i = 1, #KEYS do
 end
 return 0`;
 
+/** The callback counters (see above): one hash tag, one cluster slot. */
+export const callbackAccountCounterKey = (ns: string, accountId: number): string => `${ns}:{callback}:acct:${accountId}`;
+export const callbackNumberCounterKey = (ns: string, numberHash: string): string => `${ns}:{callback}:num:${numberHash}`;
+
 export class CallbackRequests {
   constructor(
     private readonly pool: pg.Pool,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queue: CallbackQueue,
     private readonly ports: { read: DialledReader; isBlocked(destination: string): Promise<boolean> },
     private readonly limits: CallbackLimits,
@@ -95,12 +100,12 @@ export class CallbackRequests {
     const b = await this.screen(connectTo, account.country, 'connectTo');
     if (a === b) throw new AppError('INVALID_CALLBACK', 'callMe and connectTo are the same number');
     const ns = this.limits.namespace;
-    const numbers = [...new Set([a, b])].map((n) => `${ns}:callback:num:${createHmac('sha256', this.limits.key).update(n).digest('hex').slice(0, 32)}`);
+    const numbers = [...new Set([a, b])].map((n) => callbackNumberCounterKey(ns, createHmac('sha256', this.limits.key).update(n).digest('hex').slice(0, 32)));
     const counted = Number(
       await this.redis.eval(
         COUNT,
         1 + numbers.length,
-        `${ns}:callback:acct:${account.id}`,
+        callbackAccountCounterKey(ns, account.id),
         ...numbers,
         this.limits.maxPerHour,
         this.limits.maxPerNumberPerHour,

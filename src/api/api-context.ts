@@ -1,6 +1,6 @@
 import { DurableBalances } from '../accounts/durable-balances.ts';
 import type { FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccountPorts } from '../accounts/account-ports.ts';
@@ -75,7 +75,7 @@ declare module 'fastify' {
 export interface ApiDeps {
   log: Logger;
   pool: pg.Pool;
-  redis: Redis;
+  redis: RedisClient;
   balances: BalanceStore;
   accounts: AccountPorts;
   tariffs: TariffRepository;

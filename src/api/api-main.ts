@@ -78,7 +78,7 @@ export async function startApi(config: Config) {
   const pool = createPool(config.databaseUrl, config.databaseSchema, 16);
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
   await migrate(pool, config.databaseSchema);
-  const redis = await connectRedis(config.redisUrl, 'softswitch-api');
+  const redis = await connectRedis(config, 'softswitch-api');
   const balances = new BalanceStore(redis, { namespace: config.redisNamespace, shards: config.redisShards });
   const accounts = new AccountService(pool, balances, config.pinPepper, { pinLength: config.pinLength, defaultCountry: config.defaultAccountCountry });
   const payments = paymentProviderFor(config);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 
 /**
  * Self-care sessions and the login throttle, in Redis (so every API process shares them).
@@ -35,14 +35,13 @@ export interface SessionOptions {
 
 const TOKEN = /^st_[A-Za-z0-9_-]{43}$/;
 /** Clears the username's count; gives the address its attempt back unless its window has already ended. */
-const GIVE_BACK = `redis.call('del', KEYS[1])
-if redis.call('exists', KEYS[2]) == 1 then redis.call('decr', KEYS[2]) end
+const GIVE_BACK = `if redis.call('exists', KEYS[1]) == 1 then redis.call('decr', KEYS[1]) end
 return 1`;
 const h = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 export class CustomerSessions {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly o: SessionOptions,
   ) {}
 
@@ -55,13 +54,11 @@ export class CustomerSessions {
 
   async create(s: Session): Promise<{ token: string; expiresAt: Date }> {
     const token = `st_${randomBytes(32).toString('base64url')}`;
-    await this.redis
-      .multi()
-      .hset(this.key(token), 'acct', s.accountId, 'cust', s.customerId, 'auth', Date.now())
-      .expire(this.key(token), this.o.ttlSeconds)
-      .sadd(this.index(s.accountId), h(token))
-      .expire(this.index(s.accountId), this.o.ttlSeconds)
-      .exec();
+    // the session and the account's index of sessions are in different cluster slots: one MULTI each
+    await Promise.all([
+      this.redis.multi().hset(this.key(token), 'acct', s.accountId, 'cust', s.customerId, 'auth', Date.now()).expire(this.key(token), this.o.ttlSeconds).exec(),
+      this.redis.multi().sadd(this.index(s.accountId), h(token)).expire(this.index(s.accountId), this.o.ttlSeconds).exec(),
+    ]);
     return { token, expiresAt: new Date(Date.now() + this.o.ttlSeconds * 1000) };
   }
 
@@ -90,7 +87,7 @@ export class CustomerSessions {
     const keepHash = keep ? h(keep) : undefined;
     const drop = hashes.filter((x) => x !== keepHash);
     if (drop.length) {
-      await this.redis.del(...drop.map((x) => `${this.o.namespace}:api:session:${x}`));
+      await Promise.all(drop.map((x) => this.redis.del(`${this.o.namespace}:api:session:${x}`))); // one slot each
       await this.redis.srem(this.index(accountId), ...drop);
     }
   }
@@ -100,21 +97,20 @@ export class CustomerSessions {
    * atomically, so parallel attempts cannot all pass a check made before any of them was counted.
    */
   async loginAttempt(username: string, source: string): Promise<boolean> {
-    const r = await this.redis
-      .multi()
-      .incr(this.userKey(username))
-      .expire(this.userKey(username), this.o.windowSeconds, 'NX')
-      .incr(this.srcKey(source))
-      .expire(this.srcKey(source), this.o.windowSeconds, 'NX')
-      .exec();
-    if (!r || r.some(([err]) => err)) throw new Error('login throttle: Redis transaction failed');
-    const [u, s] = [Number(r[0]![1]), Number(r[2]![1])];
+    // one MULTI per counter, sent together: the two counters are in different cluster slots
+    const [u, s] = await Promise.all([this.count(this.userKey(username)), this.count(this.srcKey(source))]);
     return u <= this.o.maxFailures && s <= this.o.maxFailuresPerSource;
+  }
+
+  private async count(key: string): Promise<number> {
+    const r = await this.redis.multi().incr(key).expire(key, this.o.windowSeconds, 'NX').exec();
+    if (!r || r.some(([err]) => err)) throw new Error('login throttle: Redis transaction failed');
+    return Number(r[0]![1]);
   }
 
   /** A correct password: the username's count starts again and the address gets this attempt back. */
   async loginSucceeded(username: string, source: string): Promise<void> {
-    await this.redis.eval(GIVE_BACK, 2, this.userKey(username), this.srcKey(source));
+    await Promise.all([this.redis.del(this.userKey(username)), this.redis.eval(GIVE_BACK, 1, this.srcKey(source))]);
   }
 
   private userKey(username: string): string {

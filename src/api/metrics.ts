@@ -30,10 +30,9 @@ export function createMetrics(ctx: ApiContext): ApiMetrics {
     help: 'calls holding a credit reservation (all SIP app instances)',
     registers: [registry],
     async collect() {
-      const p = ctx.redis.pipeline();
-      for (let s = 0; s < keys.shards; s++) p.zcard(keys.openCalls(s));
-      const r = (await p.exec()) ?? [];
-      this.set(r.reduce((n, [, v]) => n + Number(v ?? 0), 0));
+      // one ZCARD per shard, sent together (each shard is a cluster slot of its own: no pipeline)
+      const r = await Promise.all(Array.from({ length: keys.shards }, (_, s) => ctx.redis.zcard(keys.openCalls(s))));
+      this.set(r.reduce((n, v) => n + v, 0));
     },
   });
   new client.Gauge({

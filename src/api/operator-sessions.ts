@@ -10,7 +10,7 @@
  * (the API refuses it).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 
 const TOKEN = /^ow_[A-Za-z0-9_-]{43}$/;
 const sha = (label: string, v: string): Buffer => createHash('sha256').update(`${label}\0${v}`).digest();
@@ -23,7 +23,7 @@ export interface OperatorSession {
 
 export class OperatorSessions {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
     private readonly ttlSeconds: number,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 
 /**
  * The order throttle, in Redis (shared by every API process), as the voucher and login throttles:
@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
  */
 export class OrderThrottle {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly o: { namespace: string; maxPerSource: number; windowSeconds: number },
   ) {}
 

@@ -3,7 +3,7 @@
  * API's GET /v1/calls), and the hang-up command published to the SIP applications; the API
  * and the CLI both read and end calls through here.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { sipCommandsChannel } from '../sip/sip-commands.ts';
 import type { HangupCommand } from '../sip/sip-commands.ts';
@@ -33,7 +33,12 @@ export async function listLiveCalls(store: BalanceStore, accountId?: number): Pr
 }
 
 /** Publishes a hang-up; returns how many SIP application processes received it. */
-export async function publishHangup(redis: Redis, namespace: string, call: { callId: string; accountId: number | null }, requestedBy: string): Promise<number> {
+export async function publishHangup(
+  redis: RedisClient,
+  namespace: string,
+  call: { callId: string; accountId: number | null },
+  requestedBy: string,
+): Promise<number> {
   const command: HangupCommand = { op: 'hangup', callId: call.callId, accountId: call.accountId, requestedBy, at: Date.now() };
   return redis.publish(sipCommandsChannel(namespace), JSON.stringify(command));
 }
@@ -42,7 +47,7 @@ export async function publishHangup(redis: Redis, namespace: string, call: { cal
 export class LiveCalls {
   constructor(
     private readonly balances: BalanceStore,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {}
 

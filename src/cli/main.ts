@@ -6,7 +6,7 @@
  * --json prints one JSON document on stdout; on failure, {"error":{"code","message"}} on stderr.
  */
 import { readFile } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type pg from 'pg';
 import { AccountService } from '../accounts/account-service.ts';
 import type { AccountKind } from '../accounts/account-service.ts';
@@ -111,7 +111,7 @@ routing
 interface Ctx {
   config: Config;
   pool: pg.Pool;
-  redis: Redis;
+  redis: RedisClient;
   store: BalanceStore;
   accounts: AccountProvisioning & Pick<PinCredentials, 'issuePin'> & Pick<CallerIds, 'addCli'>;
   out: (human: string, data: unknown) => void;
@@ -258,7 +258,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
   pool.on('error', () => {
     /* reported by the failing query */
   });
-  const redis = createRedis(config.redisUrl, 'softswitch-cli');
+  const redis = createRedis(config, 'softswitch-cli');
   redis.on('error', () => {
     /* reported by the failing command */
   });
@@ -471,7 +471,7 @@ async function run(argv: string[], json: boolean): Promise<number> {
       }
       case 'reconcile': {
         new Options(parsed.options, []);
-        const writerRedis = createRedis(config.redisUrl, 'softswitch-cli-ledger');
+        const writerRedis = createRedis(config, 'softswitch-cli-ledger');
         writerRedis.on('error', () => {
           /* reported by the failing command */
         });
@@ -620,7 +620,7 @@ function describeFailure(err: unknown): { code: string; message: string; exit: n
     e.code === 'ECONNREFUSED' ||
     e.code === 'ETIMEDOUT' ||
     e.code === 'ENOTFOUND' ||
-    /Connection is closed|max retries|Reached the max retries/i.test(e.message ?? '')
+    /Connection is closed|max retries|Reached the max retries|Too many Cluster redirections|Failed to refresh slots cache|^CLUSTERDOWN /i.test(e.message ?? '')
   ) {
     return { code: 'UNAVAILABLE', message: `a dependency is not reachable (${e.message ?? e.code}); check REDIS_URL and DATABASE_URL`, exit: 1 };
   }

@@ -5,7 +5,7 @@
  * backstop for a notice that was lost (a subscriber that was disconnected clears everything when
  * it connects again).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 
 export const CHANGE_TOPICS = ['carriers', 'gateways', 'tariffs', 'blocklist', 'access_numbers', 'dids'] as const;
 export type ChangeTopic = (typeof CHANGE_TOPICS)[number];
@@ -34,7 +34,7 @@ export function parseChangeNotice(message: string): ChangeNotice | undefined {
 /** Publishes notices; a failure to publish is the caller's to log (the TTL still bounds the delay). */
 export class ChangeNotices {
   constructor(
-    private readonly redis: Pick<Redis, 'publish'>,
+    private readonly redis: Pick<RedisClient, 'publish'>,
     private readonly namespace: string,
   ) {}
 

@@ -29,5 +29,6 @@ export interface GatewayTransition {
 export const GATEWAY_HISTORY = 200;
 
 export function gatewayHealthKeys(namespace: string): { state: string; history: string } {
-  return { state: `${namespace}:gateway-health`, history: `${namespace}:gateway-health:history` };
+  // one hash tag: a state change and its history entry are written in one MULTI (one cluster slot)
+  return { state: `${namespace}:{gateway-health}`, history: `${namespace}:{gateway-health}:history` };
 }

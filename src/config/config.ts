@@ -23,6 +23,12 @@ const SCHEMA = {
   databaseSchema: { env: 'DATABASE_SCHEMA', kind: 'string', default: 'public', doc: 'PostgreSQL schema holding the tables' },
   redisUrl: { env: 'REDIS_URL', kind: 'url', default: 'redis://127.0.0.1:6379', doc: 'Redis connection string' },
   redisNamespace: { env: 'REDIS_NAMESPACE', kind: 'string', default: 'ss', doc: 'prefix of every Redis key' },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    kind: 'string',
+    default: '',
+    doc: 'Redis Cluster seed nodes, host:port,host:port,... (any reachable nodes; the rest are discovered); set: every process uses the cluster client and REDIS_URL supplies only the user, password and TLS; empty: the single Redis of REDIS_URL',
+  },
   cliOperator: {
     env: 'SOFTSWITCH_OPERATOR',
     kind: 'string',
@@ -824,6 +830,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     if (!/^[A-Z]{2}$/.test(String(out.defaultAccountCountry))) problems.push('DEFAULT_ACCOUNT_COUNTRY must be an ISO 3166 alpha-2 code such as GB or US');
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(out.redisNamespace as string)) problems.push('REDIS_NAMESPACE must be 1-32 characters of [A-Za-z0-9_-]');
+    for (const node of String(out.redisClusterNodes)
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== ''))
+      if (!/^[^\s:,]+:\d{1,5}$/.test(node) || Number(node.slice(node.lastIndexOf(':') + 1)) > 65535)
+        problems.push(`REDIS_CLUSTER_NODES: ${node} is not host:port`);
     const algs = String(out.sipDigestAlgorithms)
       .split(',')
       .map((a) => a.trim());

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type { BalanceKeys } from '../billing/balance/keys.ts';
 
 /** What the ledger writer has not yet written to Postgres: the shard streams hold exactly those events. */
@@ -13,23 +13,19 @@ export interface LedgerBacklogFigures {
  */
 export class LedgerBacklog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: BalanceKeys,
     private readonly now: () => number = Date.now,
   ) {}
 
   async figures(): Promise<LedgerBacklogFigures> {
-    const p = this.redis.pipeline();
-    for (const st of this.keys.allStreams()) {
-      p.xlen(st);
-      p.xrange(st, '-', '+', 'COUNT', 1);
-    }
-    const r = (await p.exec()) ?? [];
+    // per stream (each shard stream is a cluster slot of its own: no pipeline over them)
+    const r = await Promise.all(this.keys.allStreams().map((st) => Promise.all([this.redis.xlen(st), this.redis.xrange(st, '-', '+', 'COUNT', 1)])));
     let pendingEvents = 0;
     let oldest = Infinity;
-    for (let i = 0; i < r.length; i += 2) {
-      pendingEvents += Number(r[i]?.[1] ?? 0);
-      const first = (r[i + 1]?.[1] as [string, string[]][] | null)?.[0]?.[0];
+    for (const [len, head] of r) {
+      pendingEvents += Number(len);
+      const first = head[0]?.[0];
       if (first) oldest = Math.min(oldest, Number(first.split('-')[0]));
     }
     return { pendingEvents, lagSeconds: oldest === Infinity ? 0 : Math.max(0, (this.now() - oldest) / 1000) };

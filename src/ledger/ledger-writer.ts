@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import { isCluster } from '../common/redis-connection.ts';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type { Logger } from 'pino';
 import { decodeEvent, MalformedEventError } from './stream-event.ts';
 import type { LedgerEvent } from './stream-event.ts';
@@ -22,6 +23,9 @@ export interface LedgerWriterOptions {
 }
 
 type RawEntries = [string, [string, string[]][]][] | null;
+
+/** On a Redis Cluster, how often an idle writer looks for new events (it cannot block on several slots). */
+export const CLUSTER_POLL_MS = 100;
 
 /**
  * Moves balance events from the Redis shard streams into Postgres in batches.
@@ -54,7 +58,7 @@ export class LedgerWriter {
   written = 0;
 
   constructor(
-    private readonly redis: Redis, // a connection of its own: XREADGROUP BLOCK holds it
+    private readonly redis: RedisClient, // a connection of its own: XREADGROUP BLOCK holds it
     private readonly sink: LedgerSink,
     private readonly opts: LedgerWriterOptions,
   ) {
@@ -176,11 +180,22 @@ export class LedgerWriter {
   private async read(id: '0' | '>', block: boolean): Promise<LedgerEvent[]> {
     const streams = this.opts.streams;
     // COUNT applies to each stream: share the batch between them so a batch stays batchSize events
-    const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', this.perStream];
-    if (block) args.push('BLOCK', this.blockMs);
-    args.push('STREAMS', ...streams, ...streams.map(() => id));
-    const res = await (this.redis as unknown as { xreadgroup(...a: (string | number)[]): Promise<RawEntries> }).xreadgroup(...args);
-    return this.decodeAll(res);
+    const head: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', this.perStream];
+    const reader = this.redis as unknown as { xreadgroup(...a: (string | number)[]): Promise<RawEntries> };
+    const xreadgroup = (...a: (string | number)[]) => reader.xreadgroup(...a);
+    if (!isCluster(this.redis)) {
+      const args = [...head];
+      if (block) args.push('BLOCK', this.blockMs);
+      args.push('STREAMS', ...streams, ...streams.map(() => id));
+      return this.decodeAll(await xreadgroup(...args));
+    }
+    // Redis Cluster: each shard stream is a slot of its own and one XREADGROUP may name one slot
+    // only, so every stream is read by its own command (sent together); a blocking read would hold
+    // a node's connection for one stream, so waiting for new events is a short poll instead
+    const results = await Promise.all(streams.map((s) => xreadgroup(...head, 'STREAMS', s, id)));
+    const entries: NonNullable<RawEntries> = results.flatMap((r) => r ?? []);
+    if (block && entries.every(([, e]) => e.length === 0)) await this.sleep(Math.min(this.blockMs, CLUSTER_POLL_MS));
+    return this.decodeAll(entries);
   }
 
   private async claimIdle(idleMs = this.claimIdleMs): Promise<LedgerEvent[]> {
@@ -242,22 +257,28 @@ export class LedgerWriter {
       ids.push(e.streamId);
       byStream.set(e.stream, ids);
     }
-    const p = this.redis.multi();
-    for (const [s, ids] of byStream) {
-      p.xack(s, this.group, ...ids);
-      p.xdel(s, ...ids); // written events leave the stream: what remains is unwritten
-    }
-    await p.exec();
+    // written events leave the stream (what remains is unwritten); one transaction per stream: each
+    // stream is one slot, and a cluster refuses a transaction over several
+    await Promise.all(
+      [...byStream].map(([s, ids]) =>
+        this.redis
+          .multi()
+          .xack(s, this.group, ...ids)
+          .xdel(s, ...ids)
+          .exec(),
+      ),
+    );
   }
 
+  /**
+   * The dead-letter stream is not in the shard's slot, so the copy is added first and the entry then
+   * acknowledged and removed: a crash in between leaves the event in both, and its next delivery
+   * dead-letters it again (a second copy in the dead letters, never a lost one).
+   */
   private async deadLetter(stream: string, id: string, fields: string[], why: string): Promise<void> {
     this.log.error({ stream, id, why }, 'event moved to the dead-letter stream');
-    await this.redis
-      .multi()
-      .xadd(this.opts.deadLetterStream, '*', 'stream', stream, 'sid', id, 'why', why, ...fields)
-      .xack(stream, this.group, id)
-      .xdel(stream, id)
-      .exec();
+    await this.redis.xadd(this.opts.deadLetterStream, '*', 'stream', stream, 'sid', id, 'why', why, ...fields);
+    await this.redis.multi().xack(stream, this.group, id).xdel(stream, id).exec();
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type pg from 'pg';
 import { dayIn, timeZoneOfCountry } from '../billing/balance/account-day.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
@@ -12,7 +12,7 @@ export interface BalanceDifference {
 }
 
 /** Balance changes still in the streams (not yet in Postgres), per account. */
-export async function unwrittenDeltas(redis: Redis, store: BalanceStore): Promise<Map<number, number>> {
+export async function unwrittenDeltas(redis: RedisClient, store: BalanceStore): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   for (const stream of store.keys.allStreams()) {
     let start = '-';
@@ -33,7 +33,7 @@ export async function unwrittenDeltas(redis: Redis, store: BalanceStore): Promis
  * Compares every account's live Redis balance with its durable Postgres balance plus the
  * changes still on their way through the stream. Any difference is reported.
  */
-export async function reconcile(pool: pg.Pool, redis: Redis, store: BalanceStore): Promise<{ checked: number; differences: BalanceDifference[] }> {
+export async function reconcile(pool: pg.Pool, redis: RedisClient, store: BalanceStore): Promise<{ checked: number; differences: BalanceDifference[] }> {
   const unwritten = await unwrittenDeltas(redis, store);
   const differences: BalanceDifference[] = [];
   let checked = 0;
@@ -41,12 +41,11 @@ export async function reconcile(pool: pg.Pool, redis: Redis, store: BalanceStore
   for (;;) {
     const { rows } = await pool.query<{ id: number; balance: number }>('select id, balance from accounts where id > $1 order by id limit 1000', [after]);
     if (rows.length === 0) break;
-    const pipe = redis.pipeline();
-    for (const r of rows) pipe.hget(store.keys.account(r.id), 'bal');
-    const res = (await pipe.exec()) ?? [];
+    // one HGET per account, sent together (the accounts' shards are different cluster slots: no pipeline)
+    const res = await Promise.all(rows.map((r) => redis.hget(store.keys.account(r.id), 'bal')));
     rows.forEach((r, i) => {
       checked++;
-      const v = res[i]?.[1] as string | null | undefined;
+      const v = res[i];
       const live = v == null ? null : Number(v);
       const pending = unwritten.get(r.id) ?? 0;
       if (live !== r.balance + pending) differences.push({ accountId: r.id, redis: live, postgres: r.balance, unwritten: pending });
@@ -61,7 +60,7 @@ export async function reconcile(pool: pg.Pool, redis: Redis, store: BalanceStore
  * unwritten stream changes; open reservations are recounted from the open calls that still
  * exist; today's spend from today's ledger. Safe to run while calls are up.
  */
-export async function rebuildBalances(pool: pg.Pool, redis: Redis, store: BalanceStore, now = new Date()): Promise<number> {
+export async function rebuildBalances(pool: pg.Pool, redis: RedisClient, store: BalanceStore, now = new Date()): Promise<number> {
   const unwritten = await unwrittenDeltas(redis, store);
   const open = await store.openReservations();
   // today's spend is counted from midnight in each account's time zone (account-day.ts): the last

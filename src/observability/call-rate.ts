@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 
 /** How long a per-second count is kept. */
 const KEEP_SECONDS = 120;
@@ -21,7 +21,7 @@ export class CallRateCounter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
     private readonly flushMs = CALL_COUNT_FLUSH_MS,
   ) {}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../common/clock.ts';
 
@@ -30,7 +30,7 @@ export interface RetentionSchedulerOptions {
 }
 
 /** The last scheduled retention run of the installation (for the API, the console and the metrics). */
-export async function lastRetentionRun(redis: Pick<Redis, 'hgetall'>, namespace: string): Promise<RetentionRunStatus | undefined> {
+export async function lastRetentionRun(redis: Pick<RedisClient, 'hgetall'>, namespace: string): Promise<RetentionRunStatus | undefined> {
   const h = await redis.hgetall(`${namespace}:retention:last`);
   if (h.at === undefined) return undefined;
   return {
@@ -50,7 +50,7 @@ export class RetentionScheduler {
   private readonly id = randomUUID();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly run: (now: Date) => Promise<unknown>,
     private readonly clock: Clock,
     private readonly log: Logger,

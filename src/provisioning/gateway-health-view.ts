@@ -1,11 +1,11 @@
 /** Gateway health for the API and the console: what the SIP app processes last recorded in Redis. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import { gatewayHealthKeys } from '../common/gateway-health-state.ts';
 import type { GatewayState, GatewayTransition } from '../common/gateway-health-state.ts';
 
 export class GatewayHealthView {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
   ) {}
 

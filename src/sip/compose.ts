@@ -7,7 +7,7 @@
 import Srf from 'drachtio-srf';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
@@ -143,7 +143,7 @@ export interface SipAppDeps {
   settings: SipSettings;
   log: Logger;
   pool: pg.Pool;
-  redis: Redis;
+  redis: RedisClient;
   accounts: AccountService;
   tariffs: TariffRepository;
   credit: CallCredit;
@@ -161,7 +161,7 @@ export interface SipAppDeps {
   /** The balance store: orphaned calls are settled from what it holds beside their reservation. */
   store?: BalanceStore;
   /** The callback intake's own connection (its stream reads block); with `settings.callback`. */
-  callbackRedis?: Redis;
+  callbackRedis?: RedisClient;
 }
 
 /** The part of drachtio-srf's Srf this app uses (its bundled typings are incomplete). */

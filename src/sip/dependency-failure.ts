@@ -13,11 +13,14 @@ export const RETRY_AFTER_SECONDS = 5;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 const UNREACHABLE_MESSAGES =
   /Connection is closed|Stream isn't writeable|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+/** A Redis Cluster between a primary's failure and its replica's promotion (or with no slot map at all). */
+const CLUSTER_FAILING_OVER = /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN) |Too many Cluster redirections|Failed to refresh slots cache/;
 
 /** Is `err` a dependency (Redis, Postgres) being unreachable, rather than a bug? */
 export function isDependencyUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (err.name === 'MaxRetriesPerRequestError') return true;
+  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError') return true;
+  if (CLUSTER_FAILING_OVER.test(err.message)) return true;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
   return UNREACHABLE_MESSAGES.test(err.message);

@@ -13,7 +13,7 @@
  *   OPTIONS:  200 (keep-alive)
  *   failures: Redis or Postgres unreachable → 503 with Retry-After; a bug → 500
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../common/redis-connection.ts';
 import { acceptCall } from './invite/accept-call.ts';
 import { authenticateCaller } from './invite/authenticate-caller.ts';
 import { classifyInvite } from './invite/classify-invite.ts';
@@ -129,7 +129,7 @@ export function createSipApp(c: SipComponents) {
       });
     },
     /** Hang-up commands from the API (Redis pub/sub); every instance listens, the one holding the call acts. */
-    async listenForCommands(subscriber: Redis): Promise<void> {
+    async listenForCommands(subscriber: RedisClient): Promise<void> {
       const channel = sipCommandsChannel(s.namespace);
       subscriber.on('message', (ch: string, message: string) => {
         if (ch !== channel) return;
@@ -144,7 +144,7 @@ export function createSipApp(c: SipComponents) {
       await subscriber.subscribe(channel);
     },
     /** Operator changes to routing data (Redis pub/sub): every instance drops the cached copies at once. */
-    listenForChanges(subscriber: Redis): Promise<void> {
+    listenForChanges(subscriber: RedisClient): Promise<void> {
       return listenForRoutingChanges(subscriber, s.namespace, c.routingCaches, log.child({ component: 'sip.routing' }));
     },
     /**

@@ -84,7 +84,7 @@ describe('callbacks: self-care', () => {
     const { rows } = await h.s.pool.query('select count(*)::int as n from callback_requests where account_id = $1', [b.account.id]);
     expect(rows[0].n).toBe(4);
     // the counters name no phone number (a keyed hash of it)
-    const keys = await h.s.redis.keys(`${h.s.namespace}:callback:*`);
+    const keys = await h.s.redis.keys(`${h.s.namespace}:{callback}:*`);
     expect(keys.length).toBeGreaterThan(2);
     for (const k of keys) expect(k).not.toMatch(/7700900|212555/);
   });

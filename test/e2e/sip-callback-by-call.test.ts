@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callbackStreamKey } from '../../src/accounts/callback-queue.ts';
 import type { CallbackQueue } from '../../src/accounts/callback-queue.ts';
-import { CallbackRequests } from '../../src/accounts/callbacks.ts';
+import { callbackAccountCounterKey, CallbackRequests } from '../../src/accounts/callbacks.ts';
 import { readDialled } from '../../src/sip/call/dialled-number.ts';
 import { callbackCallIds } from '../../src/sip/call/callback-call.ts';
 import { randomPort } from '../support/edge-apps/ports.ts';
@@ -130,7 +130,7 @@ describe('callback by call', () => {
 
   it('over the hourly limits (the counters the API requests share): the same 486 Busy Here, nothing queued, a refused CDR', async () => {
     const dev = await customer('+442071234570', DESTINATION);
-    await h.s.redis.set(`${h.s.namespace}:callback:acct:${dev.account.id}`, '100', 'EX', 3600);
+    await h.s.redis.set(callbackAccountCounterKey(h.s.namespace, dev.account.id), '100', 'EX', 3600);
     const before = await queued();
     clean(await callIn(h, '+442071234570', '486', 'Busy Here'));
     expect(await queued()).toBe(before);

@@ -13,28 +13,13 @@ import type { CallbackRequest } from '../../src/accounts/callbacks.ts';
 import { readDialled } from '../../src/sip/call/dialled-number.ts';
 import { CallbackIntake } from '../../src/sip/call/callback-intake.ts';
 import { fundedAccount } from '../support/fixtures.ts';
-import { setupServices } from '../support/services.ts';
+import { REDIS_KINDS, setupServices } from '../support/services.ts';
 import type { TestServices } from '../support/services.ts';
 
 let s: TestServices;
 let requests: CallbackRequests;
 let accountId: number;
 const log = pino({ level: 'silent' });
-
-beforeAll(async () => {
-  s = await setupServices('cbhandover');
-  requests = new CallbackRequests(
-    s.pool,
-    s.redis,
-    new CallbackQueue(s.redis, s.namespace),
-    { read: readDialled, isBlocked: async () => false },
-    { enabled: true, key: 'test-key', namespace: s.namespace, maxPerHour: 1000, maxPerNumberPerHour: 1000 },
-  );
-  accountId = (await fundedAccount(s, 10_000_000)).id;
-});
-afterAll(async () => {
-  await s?.teardown();
-});
 
 let n = 0;
 const newRequest = () => requests.request({ id: accountId, country: 'GB', status: 'active' }, `0770090${String(1000 + n++)}`, '+12125550100', 'self-care');
@@ -60,89 +45,106 @@ function intake(name: string, placed: string[], opts: { claimIdleMs?: number; pl
 
 const statusOf = async (id: string) => (await requests.get(id))!.status;
 
-describe('callback hand-over', () => {
-  it('reads requests queued before any SIP app process ran, places each once, acknowledges them', async () => {
-    const queued = [await newRequest(), await newRequest()];
-    const placed: string[] = [];
-    const { intake: a, consumer } = intake('app-a', placed);
-    expect(await a.once()).toBe(2);
-    expect(placed).toEqual(queued.map((r) => r.id));
-    expect(await statusOf(queued[0]!.id)).toBe('placing');
-    expect(await consumer.pending()).toBe(0);
-    expect(await a.once()).toBe(0);
+describe.each(REDIS_KINDS)('on %s Redis', (redis) => {
+  beforeAll(async () => {
+    s = await setupServices('cbhandover', { redis });
+    requests = new CallbackRequests(
+      s.pool,
+      s.redis,
+      new CallbackQueue(s.redis, s.namespace),
+      { read: readDialled, isBlocked: async () => false },
+      { enabled: true, key: 'test-key', namespace: s.namespace, maxPerHour: 1000, maxPerNumberPerHour: 1000 },
+    );
+    accountId = (await fundedAccount(s, 10_000_000)).id;
+  });
+  afterAll(async () => {
+    await s?.teardown();
   });
 
-  it('two processes reading at once place every request exactly once between them', async () => {
-    const queued = await Promise.all(Array.from({ length: 20 }, () => newRequest()));
-    const placed: string[] = [];
-    const a = intake('app-a', placed).intake;
-    const b = intake('app-b', placed).intake;
-    let total = 0;
-    for (let i = 0; i < 5; i++) total += (await Promise.all([a.once(), b.once()])).reduce((x, y) => x + y, 0);
-    expect(total).toBe(20);
-    expect([...placed].sort()).toEqual(queued.map((r) => r.id).sort());
-  });
-
-  it('a request delivered twice (queued again) is placed once', async () => {
-    const r = await newRequest();
-    await new CallbackQueue(s.redis, s.namespace).add(r.id);
-    const placed: string[] = [];
-    const { intake: a, consumer } = intake('app-a', placed);
-    await a.once();
-    expect(placed).toEqual([r.id]);
-    expect(await consumer.pending()).toBe(0);
-  });
-
-  it("a dead process's entries are claimed: one it had not taken is placed, one it had taken is marked failed and not placed again", async () => {
-    const notTaken = await newRequest();
-    const taken = await newRequest();
-    // the process that dies: reads both entries (pending, unacknowledged), takes one, then stops
-    const dead = new CallbackConsumer(s.newRedis(), s.namespace, 'app-dead', { claimIdleMs: 60_000 });
-    const read = await dead.readNew(0);
-    expect(read.map((e) => e.id)).toEqual([notTaken.id, taken.id]);
-    await requests.take(taken.id, 'app-dead');
-    const placed: string[] = [];
-    const { intake: live, consumer } = intake('app-live', placed, { claimIdleMs: 200 });
-    expect(await live.once()).toBe(0); // not idle long enough yet
-    expect(await consumer.pending()).toBe(2);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await live.once()).toBe(1);
-    expect(placed).toEqual([notTaken.id]);
-    expect(await requests.get(taken.id)).toMatchObject({ status: 'failed', reason: 'the call server placing it stopped' });
-    expect(await consumer.pending()).toBe(0);
-  });
-
-  it('a request whose placing throws is marked failed and acknowledged, not retried', async () => {
-    const r = await newRequest();
-    const { intake: a, consumer } = intake('app-a', [], {
-      place: async () => {
-        throw new Error('no route');
-      },
+  describe('callback hand-over', () => {
+    it('reads requests queued before any SIP app process ran, places each once, acknowledges them', async () => {
+      const queued = [await newRequest(), await newRequest()];
+      const placed: string[] = [];
+      const { intake: a, consumer } = intake('app-a', placed);
+      expect(await a.once()).toBe(2);
+      expect(placed).toEqual(queued.map((r) => r.id));
+      expect(await statusOf(queued[0]!.id)).toBe('placing');
+      expect(await consumer.pending()).toBe(0);
+      expect(await a.once()).toBe(0);
     });
-    await a.once();
-    expect(await requests.get(r.id)).toMatchObject({ status: 'failed', reason: 'the call could not be placed' });
-    expect(await consumer.pending()).toBe(0);
-  });
 
-  it('a request older than the maximum age when it is taken is marked failed (expired), not placed', async () => {
-    const old = await newRequest();
-    const fresh = await newRequest();
-    await s.pool.query("update callback_requests set created_at = now() - interval '3 minutes' where id = $1", [old.id]);
-    const placed: string[] = [];
-    const { intake: a, consumer } = intake('app-a', placed);
-    expect(await a.once()).toBe(1);
-    expect(placed).toEqual([fresh.id]);
-    expect(await requests.get(old.id)).toMatchObject({ status: 'failed', reason: 'expired before it could be placed' });
-    expect(await consumer.pending()).toBe(0);
-  });
+    it('two processes reading at once place every request exactly once between them', async () => {
+      const queued = await Promise.all(Array.from({ length: 20 }, () => newRequest()));
+      const placed: string[] = [];
+      const a = intake('app-a', placed).intake;
+      const b = intake('app-b', placed).intake;
+      let total = 0;
+      for (let i = 0; i < 5; i++) total += (await Promise.all([a.once(), b.once()])).reduce((x, y) => x + y, 0);
+      expect(total).toBe(20);
+      expect([...placed].sort()).toEqual(queued.map((r) => r.id).sort());
+    });
 
-  it('the loop blocks on the stream and places a request as it arrives', async () => {
-    const placed: string[] = [];
-    const consumer = new CallbackConsumer(s.newRedis(), s.namespace, 'app-loop', { claimIdleMs: 60_000 });
-    const loop = new CallbackIntake({ consumer, requests, place: async (r) => void placed.push(r.id), log, blockMs: 200, maxAgeMs: 120_000 });
-    loop.start();
-    const r = await newRequest();
-    await expect.poll(() => placed, { timeout: 3000 }).toEqual([r.id]);
-    await loop.stop();
+    it('a request delivered twice (queued again) is placed once', async () => {
+      const r = await newRequest();
+      await new CallbackQueue(s.redis, s.namespace).add(r.id);
+      const placed: string[] = [];
+      const { intake: a, consumer } = intake('app-a', placed);
+      await a.once();
+      expect(placed).toEqual([r.id]);
+      expect(await consumer.pending()).toBe(0);
+    });
+
+    it("a dead process's entries are claimed: one it had not taken is placed, one it had taken is marked failed and not placed again", async () => {
+      const notTaken = await newRequest();
+      const taken = await newRequest();
+      // the process that dies: reads both entries (pending, unacknowledged), takes one, then stops
+      const dead = new CallbackConsumer(s.newRedis(), s.namespace, 'app-dead', { claimIdleMs: 60_000 });
+      const read = await dead.readNew(0);
+      expect(read.map((e) => e.id)).toEqual([notTaken.id, taken.id]);
+      await requests.take(taken.id, 'app-dead');
+      const placed: string[] = [];
+      const { intake: live, consumer } = intake('app-live', placed, { claimIdleMs: 200 });
+      expect(await live.once()).toBe(0); // not idle long enough yet
+      expect(await consumer.pending()).toBe(2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await live.once()).toBe(1);
+      expect(placed).toEqual([notTaken.id]);
+      expect(await requests.get(taken.id)).toMatchObject({ status: 'failed', reason: 'the call server placing it stopped' });
+      expect(await consumer.pending()).toBe(0);
+    });
+
+    it('a request whose placing throws is marked failed and acknowledged, not retried', async () => {
+      const r = await newRequest();
+      const { intake: a, consumer } = intake('app-a', [], {
+        place: async () => {
+          throw new Error('no route');
+        },
+      });
+      await a.once();
+      expect(await requests.get(r.id)).toMatchObject({ status: 'failed', reason: 'the call could not be placed' });
+      expect(await consumer.pending()).toBe(0);
+    });
+
+    it('a request older than the maximum age when it is taken is marked failed (expired), not placed', async () => {
+      const old = await newRequest();
+      const fresh = await newRequest();
+      await s.pool.query("update callback_requests set created_at = now() - interval '3 minutes' where id = $1", [old.id]);
+      const placed: string[] = [];
+      const { intake: a, consumer } = intake('app-a', placed);
+      expect(await a.once()).toBe(1);
+      expect(placed).toEqual([fresh.id]);
+      expect(await requests.get(old.id)).toMatchObject({ status: 'failed', reason: 'expired before it could be placed' });
+      expect(await consumer.pending()).toBe(0);
+    });
+
+    it('the loop blocks on the stream and places a request as it arrives', async () => {
+      const placed: string[] = [];
+      const consumer = new CallbackConsumer(s.newRedis(), s.namespace, 'app-loop', { claimIdleMs: 60_000 });
+      const loop = new CallbackIntake({ consumer, requests, place: async (r) => void placed.push(r.id), log, blockMs: 200, maxAgeMs: 120_000 });
+      loop.start();
+      const r = await newRequest();
+      await expect.poll(() => placed, { timeout: 3000 }).toEqual([r.id]);
+      await loop.stop();
+    });
   });
 });

@@ -148,11 +148,16 @@ export class SoakHarness {
    * `ownRedis`: the run gets a Redis of its own (AOF, appendfsync always) that restartRedis() can
    * crash and restart; otherwise the machine's shared test Redis.
    */
-  static async start(label: string, env: Record<string, string> = {}, opts: { ownRedis?: boolean } = {}): Promise<SoakHarness> {
+  static async start(label: string, env: Record<string, string> = {}, opts: { ownRedis?: boolean; cluster?: boolean } = {}): Promise<SoakHarness> {
     const redisServer = opts.ownRedis ? new PrivateRedis('always') : undefined;
     await redisServer?.start();
-    const redisUrl = redisServer?.url ?? TEST_REDIS_URL;
-    const s = await setupServices(label, { shards: 4, redisUrl });
+    const s = await setupServices(label, {
+      shards: 4,
+      ...(redisServer ? { redisUrl: redisServer.url } : {}),
+      ...(opts.cluster ? { redis: 'cluster' as const } : {}),
+    });
+    // on a cluster every process is given the nodes (REDIS_CLUSTER_NODES); REDIS_URL then names only credentials
+    const redisUrl = s.cluster?.target.redisUrl ?? redisServer?.url ?? TEST_REDIS_URL;
     const namespace = s.namespace.replace(/[^A-Za-z0-9_-]/g, '_');
     const edge = await startSoakEdge();
     const pg = new URL(TEST_DATABASE_URL);
@@ -166,6 +171,7 @@ export class SoakHarness {
       DATABASE_URL: proxied.toString(),
       DATABASE_SCHEMA: s.schema,
       REDIS_URL: redisUrl,
+      REDIS_CLUSTER_NODES: s.cluster?.nodes ?? '',
       REDIS_NAMESPACE: namespace,
       REDIS_SHARDS: '4',
       PIN_PEPPER: TEST_PEPPER,
@@ -268,8 +274,8 @@ export class SoakHarness {
   }
 
   /** Device calls to `service`: answered calls talk `holdMs` and hang up; refusals (486) end at once. */
-  calls(d: Device, opts: { calls: number; rate?: number; holdMs: number; service?: string; timeoutSec?: number; limit?: number }): Sipp {
-    return this.sipp(join(SCENARIOS, 'device-call-or-busy.xml'), this.edge.ip, undefined, [
+  calls(d: Device, opts: { calls: number; rate?: number; holdMs: number; service?: string; timeoutSec?: number; limit?: number; scenario?: string }): Sipp {
+    return this.sipp(join(SCENARIOS, opts.scenario ?? 'device-call-or-busy.xml'), this.edge.ip, undefined, [
       '-s',
       opts.service ?? UK,
       '-auth_uri',

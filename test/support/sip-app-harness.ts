@@ -41,6 +41,7 @@ import type { MoneyReport } from './money-report.ts';
 import { spawnSipp } from './sipp-process.ts';
 import type { SippRun } from './sipp-process.ts';
 import { setupServices, TEST_PEPPER } from './services.ts';
+import type { RedisKind } from './services.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 import type { TestServices } from './services.ts';
 
@@ -92,6 +93,8 @@ const TARIFF_CSV = [
 ].join('\n');
 
 export interface HarnessOptions {
+  /** The Redis the app and the test use: the shared single server (default) or a local Redis Cluster of the file's own. */
+  redis?: RedisKind;
   /** SIP_DIGEST_SHA256_USER_AGENTS (default none: MD5 alone for every client). */
   digestSha256UserAgents?: string[];
   sliceSeconds?: number;
@@ -286,7 +289,7 @@ export class SipAppHarness {
   }
 
   static async start(label: string, opts: HarnessOptions = {}): Promise<SipAppHarness> {
-    const s = await setupServices(label, opts.redisUrl ? { redisUrl: opts.redisUrl } : {});
+    const s = await setupServices(label, { ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}), ...(opts.redis ? { redis: opts.redis } : {}) });
     const edge = await startEdge(opts.edgeTimers ? { timers: opts.edgeTimers } : {});
     const h = new SipAppHarness(s, opts, otherLoopback([edge.ip]));
     h.edgeRef = edge;

@@ -18,6 +18,13 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, SIP_DIGEST_SHA256_USER_AGENTS: 'Zoiper, Acme Phone/2' }).sipDigestSha256UserAgents).toBe('Zoiper, Acme Phone/2');
   });
 
+  it('a single Redis is the default; REDIS_CLUSTER_NODES must list host:port entries', () => {
+    expect(loadConfig(base).redisClusterNodes).toBe('');
+    expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'redis-a:7000, 10.0.0.2:7001' }).redisClusterNodes).toBe('redis-a:7000, 10.0.0.2:7001');
+    expect(() => loadConfig({ ...base, REDIS_CLUSTER_NODES: '127.0.0.1:7000,redis-b' })).toThrow(/REDIS_CLUSTER_NODES: redis-b is not host:port/);
+    expect(() => loadConfig({ ...base, REDIS_CLUSTER_NODES: 'redis-a:70000' })).toThrow(/REDIS_CLUSTER_NODES: redis-a:70000 is not host:port/);
+  });
+
   it('stops with a message naming a missing secret', () => {
     expect(() => loadConfig({})).toThrow(/PIN_PEPPER is required/);
   });

@@ -12,6 +12,12 @@ describe('dependency failures (503 with Retry-After) told apart from bugs (500)'
     [coded('ETIMEDOUT'), true],
     [new Error('Connection terminated unexpectedly'), true],
     [new Error('timeout exceeded when trying to connect'), true],
+    // a Redis Cluster failing over: the primary gone, its replica not promoted yet
+    [new Error('Too many Cluster redirections. Last error: Error: Connection is closed.'), true],
+    [named('ReplyError', 'CLUSTERDOWN The cluster is down'), true],
+    [named('ReplyError', 'TRYAGAIN Multiple keys request during rehashing of slot'), true],
+    [named('ClusterAllFailedError', 'Failed to refresh slots cache.'), true],
+    [named('ReplyError', "CROSSSLOT Keys in request don't hash to the same slot"), false],
     [new TypeError("Cannot read properties of undefined (reading 'id')"), false],
     [new RangeError('amount must be an integer'), false],
     ['a string', false],

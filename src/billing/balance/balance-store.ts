@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { scanKeys } from '../../common/redis-connection.ts';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import { assertMicros } from '../money.ts';
 import { BalanceKeys, openCallMember, parseOpenCallMember } from './keys.ts';
 import { cardNumberRefusal, containsCardNumber } from '../../common/card-number.ts';
@@ -210,7 +211,7 @@ export class BalanceStore {
   readonly batchStats = { scriptCalls: 0, operations: 0 };
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     opts: BalanceStoreOptions,
   ) {
     this.keys = new BalanceKeys(opts.namespace, opts.shards);
@@ -491,14 +492,12 @@ export class BalanceStore {
     const open = new Set((await this.listOpenCalls(accountId)).map((c) => this.keys.call(accountId, c.callId)));
     const prefix = this.keys.callInShard(shard, `${accountId}:`);
     const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
-    const drop: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      for (const k of found) if (k.startsWith(prefix) && !open.has(k)) drop.push(k);
-    } while (cursor !== '0');
-    for (const id of ivrCallIds) drop.push(this.keys.ivrSessionMarker(this.keys.shardOfCallId(id), id));
+    const drop = new Set<string>();
+    // every primary of a cluster is walked (a SCAN reaches one node); a key reported twice is dropped once
+    await scanKeys(this.redis, pattern, (found) => {
+      for (const k of found) if (k.startsWith(prefix) && !open.has(k)) drop.add(k);
+    });
+    for (const id of ivrCallIds) drop.add(this.keys.ivrSessionMarker(this.keys.shardOfCallId(id), id));
     let n = 0;
     for (const k of drop) n += await this.redis.del(k);
     return n;

@@ -1,5 +1,5 @@
 /** Wires a DigestAuthenticator from its parts: Postgres credentials behind a cache, stateless nonces, Redis nonce counts. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import type pg from 'pg';
 import { CachedCredentialStore } from './cached-credential-store.ts';
 import type { DigestAlgorithm } from './digest-algorithm.ts';
@@ -10,7 +10,7 @@ import { RedisNonceUseTracker } from './nonce-use-tracker.ts';
 import { PgCredentialStore } from './pg-credential-store.ts';
 
 export interface DigestAuthOptions {
-  redis: Redis;
+  redis: RedisClient;
   pool: pg.Pool;
   /** Redis key prefix. */
   namespace: string;

@@ -10,7 +10,7 @@
  * device per process every few minutes, and forgetting a DEL only for devices this process saw as
  * learned in the last few minutes, not one command for every answer.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import type { DigestAlgorithm } from './digest-algorithm.ts';
 
 export interface DigestMemory {
@@ -31,7 +31,7 @@ export class RedisDigestMemory implements DigestMemory {
   private readonly seen = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
     private readonly ttlMs = DIGEST_MEMORY_TTL_MS,
     private readonly now: () => number = Date.now,

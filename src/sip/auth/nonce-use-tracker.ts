@@ -9,7 +9,7 @@
  * Cluster slot and go in one script call, one round trip (`acceptAndCount`). A replayed request
  * names the same username, so the same account and key.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 
 const SCRIPT = `
 local last = redis.call('GET', KEYS[1])
@@ -46,7 +46,7 @@ export interface NonceUseTracker {
   acceptAndCount?(nonce: string, nc: number, ttlMs: number, accountId: number, counter: CallCounter): Promise<{ fresh: boolean; calls: number }>;
 }
 
-type WithScript = Redis & {
+type WithScript = RedisClient & {
   sipNonceUse(key: string, nc: string, ttl: string): Promise<number>;
   sipNonceUseCount(key: string, counter: string, nc: string, ttl: string, counterTtl: string): Promise<[number, number]>;
 };
@@ -55,7 +55,7 @@ export class RedisNonceUseTracker implements NonceUseTracker {
   private readonly redis: WithScript;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly namespace: string,
   ) {
     if (!('sipNonceUse' in redis)) redis.defineCommand('sipNonceUse', { numberOfKeys: 1, lua: SCRIPT });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import { parseLegState } from './leg-state.ts';
 import type { CallLegs } from './leg-state.ts';
 
@@ -47,7 +47,7 @@ export class LiveCallRegistry {
   private readonly handedOver = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: { namespace: string; maxCallSeconds: number },
   ) {
     this.index = `${opts.namespace}:sip:live`;
@@ -67,12 +67,15 @@ export class LiveCallRegistry {
   async record(accountId: number, callId: string, owner: string, legs: CallLegs, answeredAt: number, now = Date.now(), cdr?: string): Promise<void> {
     const member = LiveCallRegistry.member(accountId, callId);
     const fields = ['owner', owner, 'legs', JSON.stringify(legs), 'answered', String(answeredAt), ...(cdr === undefined ? [] : ['cdr', cdr])];
+    // the hash first, then the index: a reaper never finds a member whose hash is not there yet. Two
+    // steps, not one MULTI: the hash and the index are in different cluster slots (a crash between
+    // them leaves a hash nobody indexed, which expires)
     await this.redis
       .multi()
       .hset(this.key(member), ...fields)
       .pexpire(this.key(member), this.ttlMs)
-      .zadd(this.index, now, member)
       .exec();
+    await this.redis.zadd(this.index, now, member);
   }
 
   /** A keep-alive for calls still recorded (ZADD XX: a call removed meanwhile is not brought back). */
@@ -90,7 +93,13 @@ export class LiveCallRegistry {
       await this.redis.hset(this.key(member), 'released', String(released));
       return;
     }
-    await this.redis.multi().zrem(this.index, member).del(this.key(member)).exec();
+    await this.drop(member);
+  }
+
+  /** Out of the index first, then the hash (two slots on a cluster: no MULTI over both). */
+  private async drop(member: string): Promise<void> {
+    await this.redis.zrem(this.index, member);
+    await this.redis.del(this.key(member));
   }
 
   /**
@@ -110,10 +119,8 @@ export class LiveCallRegistry {
   async get(member: string): Promise<LiveCallRecord | undefined> {
     const i = member.indexOf(':');
     const accountId = Number(member.slice(0, i));
-    const [[, fields], [, score]] = (await this.redis.multi().hgetall(this.key(member)).zscore(this.index, member).exec()) as [
-      [unknown, Record<string, string>],
-      [unknown, string | null],
-    ];
+    // sent together, not in one MULTI (two slots on a cluster); a call removed in between reads as gone
+    const [fields, score] = await Promise.all([this.redis.hgetall(this.key(member)), this.redis.zscore(this.index, member)]);
     const legs = parseLegs(fields.legs);
     if (i <= 0 || !Number.isSafeInteger(accountId) || !legs || score === null || !fields.owner) return undefined;
     return {
@@ -134,7 +141,7 @@ export class LiveCallRegistry {
   }
 
   async forget(member: string): Promise<void> {
-    await this.redis.multi().zrem(this.index, member).del(this.key(member)).exec();
+    await this.drop(member);
   }
 }
 

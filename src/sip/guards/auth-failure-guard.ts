@@ -15,7 +15,7 @@
  * keys carry their own hash tags: each script touches one cluster slot.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import { refuse } from './guard-action.ts';
 import type { RefusalOptions } from './guard-action.ts';
 import type { SipMiddleware } from '../sip-types.ts';
@@ -67,7 +67,7 @@ export interface FailureOutcome {
   banned: boolean;
 }
 
-type WithScripts = Redis & {
+type WithScripts = RedisClient & {
   sipGuardRecord(
     failures: string,
     ban: string,
@@ -87,7 +87,7 @@ export class AuthFailureGuard {
   private readonly exempt: Set<string>;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: AuthFailureGuardOptions,
   ) {
     if (!Number.isInteger(opts.windowMs) || opts.windowMs < 1) throw new RangeError('windowMs must be a positive integer');

@@ -2,7 +2,7 @@
  * Per-account call rate limit (calls per second): a counter per account and fixed window in
  * Redis, raised and checked by one script, so every app instance shares the limit.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 
 const SCRIPT = `
 local n = redis.call('INCR', KEYS[1])
@@ -21,14 +21,14 @@ export interface CallRateGuardOptions {
 
 export type CallRateCheck = { kind: 'allowed'; count: number } | { kind: 'limited'; count: number; retryAfterMs: number };
 
-type WithScript = Redis & { sipCallRate(key: string, ttl: string): Promise<number> };
+type WithScript = RedisClient & { sipCallRate(key: string, ttl: string): Promise<number> };
 
 export class CallRateGuard {
   private readonly redis: WithScript;
   private readonly windowMs: number;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: CallRateGuardOptions,
   ) {
     if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new RangeError('limit must be a positive integer');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 
 /**
  * Wrong-PIN budgets that a caller cannot rotate away: one per access number and one per carrier
@@ -62,7 +62,7 @@ export class PinBudget {
   private readonly now: () => number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly o: PinBudgetOptions,
   ) {
     this.now = o.now ?? Date.now;

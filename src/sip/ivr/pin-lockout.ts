@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 
 /**
  * Wrong PINs counted across calls in Redis, per caller ID and per account (the account the caller
@@ -31,7 +31,7 @@ export interface PinLockoutOptions {
 
 export class PinLockout {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly o: PinLockoutOptions,
   ) {}
 

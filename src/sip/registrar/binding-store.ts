@@ -15,7 +15,7 @@
  * this request (a re-flashed phone or a new NAT mapping does not lock the user out), `reject`
  * refuses the update (`too-many`) and changes nothing.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 
 export interface Binding {
   aor: string;
@@ -138,13 +138,13 @@ for _, json in ipairs(redis.call('HVALS', KEYS[1])) do table.insert(out, json) e
 return out
 `;
 
-type WithScript = Redis & { sipRegister(hash: string, index: string, ...args: string[]): Promise<string[]> };
+type WithScript = RedisClient & { sipRegister(hash: string, index: string, ...args: string[]): Promise<string[]> };
 
 export class BindingStore {
   private readonly redis: WithScript;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: BindingStoreOptions,
   ) {
     if (!('sipRegister' in redis)) redis.defineCommand('sipRegister', { numberOfKeys: 2, lua: SCRIPT });

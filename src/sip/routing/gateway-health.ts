@@ -10,7 +10,7 @@
  * list) for the API and the console; each process probes and decides for itself, and writes
  * what it saw.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
 import type { Carrier, Gateway } from './route-plan.ts';
@@ -43,7 +43,7 @@ export class GatewayHealth {
   constructor(
     private readonly carriers: () => Promise<Carrier[]>,
     private readonly probe: Probe,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: GatewayHealthOptions,
   ) {}
 

@@ -4,7 +4,7 @@
  * in every process. After the subscriber connection comes back, every routing cache is dropped
  * (notices sent while it was away are lost; the caches' TTL is the last backstop).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../common/redis-connection.ts';
 import type { Logger } from 'pino';
 import { changesChannel, parseChangeNotice } from '../../common/change-notices.ts';
 import type { ChangeNotice } from '../../common/change-notices.ts';
@@ -29,7 +29,7 @@ export function applyChange(caches: RoutingCaches, notice: ChangeNotice | 'all')
 }
 
 /** Subscribes `subscriber` (a connection in subscriber mode, shared with other channels) to the change notices. */
-export async function listenForRoutingChanges(subscriber: Redis, namespace: string, caches: RoutingCaches, log: Logger): Promise<void> {
+export async function listenForRoutingChanges(subscriber: RedisClient, namespace: string, caches: RoutingCaches, log: Logger): Promise<void> {
   const channel = changesChannel(namespace);
   subscriber.on('message', (ch: string, message: string) => {
     if (ch !== channel) return;
