@@ -10,11 +10,14 @@ const srf = new Srf() as unknown as {
   connect(o: Record<string, unknown>): void;
   on(e: string, cb: (...a: unknown[]) => void): void;
   invite(h: (req: unknown, res: unknown) => void): void;
+  options(h: (req: unknown, res: { send(status: number): void }) => void): void;
   createUAS(req: unknown, res: unknown, o: Record<string, unknown>): Promise<unknown>;
 };
 srf.invite((req, res) => {
   srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined);
 });
+// answers a proxy's health probes as the SIP application does (scripts/bench/kamailio-dispatch.ts)
+srf.options((_req, res) => res.send(200));
 srf.on('connect', (err) => {
   if (err) {
     process.stderr.write(`connect failed: ${String(err)}\n`);

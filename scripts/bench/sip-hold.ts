@@ -77,6 +77,23 @@ function memoryNow(edgePid: number): { app_rss: number; app_heap: number; edge_r
   return { app_rss: m.rss, app_heap: m.heapUsed, edge_rss: rssOf(edgePid) };
 }
 
+/** Keys under the namespace and the bytes Redis holds for them (MEMORY USAGE of each, all samples). */
+async function namespaceMemory(redis: Redis, namespace: string): Promise<{ keys: number; bytes: number }> {
+  let cursor = '0',
+    keys = 0,
+    bytes = 0;
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (batch.length === 0) continue;
+    const p = redis.pipeline();
+    for (const k of batch) p.memory('USAGE', k, 'SAMPLES', 0);
+    for (const [, v] of (await p.exec()) ?? []) bytes += Number(v ?? 0);
+    keys += batch.length;
+  } while (cursor !== '0');
+  return { keys, bytes };
+}
+
 /** The process clock, with how late each timer fired (ms past its due time) recorded. */
 function latenessClock(late: number[]): Clock {
   return {
@@ -240,7 +257,8 @@ async function main(): Promise<void> {
   await sleep(2000);
   gc?.();
   const idle = { app_rss: process.memoryUsage().rss, app_heap: process.memoryUsage().heapUsed, edge_rss: rssOf(edge.pid!) };
-  console.log(JSON.stringify({ warmup: warm.successful, idle }));
+  const redisIdle = await namespaceMemory(redis, namespace);
+  console.log(JSON.stringify({ warmup: warm.successful, idle, redisIdle }));
 
   // the run: `target` calls at `rate`, each held `holdS` seconds
   late.length = 0;
@@ -288,7 +306,8 @@ async function main(): Promise<void> {
   // samples above include garbage not yet collected, as much as V8 lets the heap grow)
   gc?.();
   const afterGc = { at_s: round((Date.now() - started) / 1000, 1), calls: app.callsInProgress, ...memoryNow(edge.pid!) };
-  console.log(JSON.stringify({ afterGc }));
+  const redisHeld = await namespaceMemory(redis, namespace);
+  console.log(JSON.stringify({ afterGc, redisHeld }));
   const out = await run.done;
   carrier.child.kill('SIGTERM');
   await carrier.done;
@@ -349,6 +368,14 @@ async function main(): Promise<void> {
       app_rss: perCall(afterGc.app_rss - idle.app_rss),
       app_heap: perCall(afterGc.app_heap - idle.app_heap),
       edge_rss: perCall(afterGc.edge_rss - idle.edge_rss),
+    },
+    // Redis: the keys of this run's namespace (account, reservations, live-call records, open-call
+    // indexes, streams) while every call is held, against after the warm-up
+    redis_per_call: {
+      kb: perCall(redisHeld.bytes - redisIdle.bytes),
+      keys: round((redisHeld.keys - redisIdle.keys) / Math.max(held, 1), 2),
+      idle: redisIdle,
+      held: redisHeld,
     },
     // while holding, collections left to V8: the median sample, garbage included
     memory_per_call_kb_uncollected: {

@@ -30,6 +30,8 @@ export interface KamailioOptions {
   probeIntervalSeconds: number;
   /** Requests per two seconds per source before pike drops them. */
   pikeDensity?: number;
+  /** SIP worker processes per transport (default 2). */
+  children?: number;
 }
 
 export class KamailioProcess {
@@ -40,6 +42,11 @@ export class KamailioProcess {
 
   constructor(private readonly o: KamailioOptions) {
     this.ip = o.ip ?? randomLoopback();
+  }
+
+  /** The main process's pid (it forks the workers), while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get hostport(): string {
@@ -58,7 +65,7 @@ export class KamailioProcess {
         `#!substdef "!SS_DISPATCHER_LIST!${join(dir, 'dispatcher.list')}!g"`,
         `#!substdef "!SS_PROBE_INTERVAL!${this.o.probeIntervalSeconds}!g"`,
         `#!substdef "!SS_PIKE_DENSITY!${this.o.pikeDensity ?? 400}!g"`,
-        `#!substdef "!SS_CHILDREN!2!g"`,
+        `#!substdef "!SS_CHILDREN!${this.o.children ?? 2}!g"`,
         '',
       ].join('\n'),
     );

@@ -3,17 +3,25 @@
  * the file, applies Compose's variable interpolation with a sample .env, and checks every service
  * against what the code, the mounted files and the other services expect.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { describeSettings, loadConfig } from '../../src/config/config.ts';
 import { advertisedAddressFor, isWildcardAddress } from '../../src/media/freeswitch/connect-freeswitch.ts';
-import { preprocessVariables } from '../support/media/freeswitch-config.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const read = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');
+import {
+  ROOT,
+  argAfter,
+  bindMounts,
+  commandOf,
+  envOf,
+  freeswitchVars,
+  inCidr,
+  interpolate,
+  ipOf,
+  loadCompose,
+  readRepoFile as read,
+} from '../support/compose-file.ts';
+import type { Service } from '../support/compose-file.ts';
 
 /** A sample .env: every secret docker-compose.yml asks for. */
 const SAMPLE_ENV: Record<string, string> = {
@@ -25,79 +33,15 @@ const SAMPLE_ENV: Record<string, string> = {
   SIP_PUBLIC_IP: '203.0.113.7',
 };
 
-/** Compose interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$. */
-function interpolate(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (m, name: string | undefined, colon: string, op: string, arg: string) => {
-    if (m === '$$') return '$';
-    const v = env[name!];
-    const unset = v === undefined || (colon === ':' && v === '');
-    if (!op) return v ?? '';
-    if (op === '-') return unset ? arg : v!;
-    if (unset) throw new Error(`required variable ${name}: ${arg}`);
-    return v!;
-  });
-}
-
-interface Service {
-  image?: string;
-  build?: unknown;
-  command?: string[] | string;
-  entrypoint?: string[];
-  environment?: Record<string, string | number | boolean>;
-  ports?: string[];
-  volumes?: string[];
-  configs?: { source: string; target: string }[];
-  networks?: string[] | Record<string, { ipv4_address?: string } | null>;
-  healthcheck?: { test: string[] };
-  depends_on?: Record<string, { condition: string }>;
-}
-interface ComposeFile {
-  services: Record<string, Service>;
-  configs?: Record<string, { content?: string; file?: string }>;
-  networks?: Record<string, { ipam?: { config?: { subnet: string; ip_range?: string }[] } }>;
-  volumes?: Record<string, unknown>;
-}
-
-const RAW = read('docker-compose.yml');
-const compose = parse(interpolate(RAW, SAMPLE_ENV), { merge: true }) as ComposeFile;
+const { raw: RAW, compose } = loadCompose('docker-compose.yml', SAMPLE_ENV);
 const services = compose.services;
 const settings = describeSettings();
 const settingNames = new Set(settings.map((s) => s.env));
 
-const commandOf = (s: Service): string[] => (Array.isArray(s.command) ? s.command : (s.command ?? '').split(/\s+/).filter(Boolean));
-const envOf = (s: Service): Record<string, string> => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
 /** Services running this repository's code (the image built from the Dockerfile). */
 const appServices = Object.entries(services).filter(([, s]) => commandOf(s).some((c) => c.startsWith('src/') && c.endsWith('.ts')));
 const entryOf = (s: Service) => commandOf(s).find((c) => c.startsWith('src/'))!;
 const sipApps = appServices.filter(([, s]) => entryOf(s) === 'src/main.ts' && envOf(s).SIP_ENABLED === 'true');
-const ipOf = (s: Service) => (Array.isArray(s.networks) || !s.networks ? undefined : Object.values(s.networks).find((n) => n?.ipv4_address)?.ipv4_address);
-const argAfter = (args: string[], flag: string) => {
-  const i = args.indexOf(flag);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-function inCidr(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const size = 2 ** (32 - Number(bits));
-  const start = Math.floor(ipv4ToInt(base!) / size) * size;
-  return ipv4ToInt(ip) >= start && ipv4ToInt(ip) < start + size;
-}
-/** The variables a FreeSWITCH vars file sets (`set`, `exec-set … printenv NAME` read from `env`). */
-function freeswitchVars(xml: string, env: Record<string, string | undefined> = {}): Map<string, string> {
-  return preprocessVariables(xml, env);
-}
-/** Host paths of bind mounts (./x:/y[:ro]). */
-function bindMounts(s: Service): { source: string; target: string }[] {
-  return (s.volumes ?? [])
-    .filter((v) => v.startsWith('./'))
-    .map((v) => {
-      const [source, target] = v.split(':');
-      return { source: source!, target: target! };
-    });
-}
 
 describe('docker-compose.yml', () => {
   it('has the production topology: drachtio-server, FreeSWITCH, Redis, Postgres, SIP app, ledger writer, API', () => {
