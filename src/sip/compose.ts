@@ -446,6 +446,8 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       server: currentServer,
       sender: srf as unknown as OutOfDialogSender,
       clock,
+      // menu requests run the access-number menu on leg A (prompts in the media server's default language)
+      ...(accessNumbers && media ? { menu: { media, run: (session, account, caller) => accessNumbers.menu(session, account, caller), language: 'en' } } : {}),
     });
     return new CallbackIntake({
       consumer: new CallbackConsumer(deps.callbackRedis, s.namespace, self, { claimIdleMs: s.callback.claimIdleMs }),
