@@ -122,6 +122,8 @@ export interface SipSettings {
     blockMs: number;
     claimIdleMs: number;
     maxAgeMs: number;
+    /** Requests placed at once by this process (CALLBACK_CONCURRENCY; default 10). */
+    concurrency?: number;
     /** A call to a callback access number from a registered caller ID queues a request, counted as the API's are (callbackKeyOf). */
     limits?: { key: string; maxPerHour: number; maxPerNumberPerHour: number };
   };
@@ -456,6 +458,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       log: log.child({ component: 'sip.call.callback' }),
       blockMs: s.callback.blockMs,
       maxAgeMs: s.callback.maxAgeMs,
+      ...(s.callback.concurrency === undefined ? {} : { concurrency: s.callback.concurrency }),
       now,
     });
   })();

@@ -33,6 +33,12 @@ beforeAll(async () => {
   const port = randomPort();
   h.gatewayPorts.push(port);
   await h.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', ['carrier-b', h.carrierIp, port]);
+  // a second customer's phone (44208…) on carrier-c (gateway 2)
+  await h.s.pool.query(`insert into carriers (id, name) values ('carrier-c', 'Carrier C')`);
+  await h.s.pool.query(`insert into carrier_prefixes (carrier_id, prefix) values ('carrier-c', '44208')`);
+  const portC = randomPort();
+  h.gatewayPorts.push(portC);
+  await h.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', ['carrier-c', h.carrierIp, portC]);
   requests = new CallbackRequests(
     h.s.pool,
     h.s.redis,
@@ -48,8 +54,8 @@ afterEach(async () => {
   await h.expectMoneyInvariant();
 });
 
-async function request(dev: Device): Promise<CallbackRequest> {
-  return requests.request({ id: dev.account.id, country: 'GB', status: 'active' }, CALL_ME, CONNECT_TO, 'self-care');
+async function request(dev: Device, callMe = CALL_ME): Promise<CallbackRequest> {
+  return requests.request({ id: dev.account.id, country: 'GB', status: 'active' }, callMe, CONNECT_TO, 'self-care');
 }
 
 async function waitEnded(id: string, timeoutMs = 20_000): Promise<CallbackRequest> {
@@ -107,6 +113,25 @@ describe('callbacks', () => {
     expect(m.redisBalance).toBe(1_000_000 - a!.cost - b!.cost);
     // nothing left in the live-call registry
     await expect.poll(() => h.s.redis.zcard(live)).toBe(0);
+  });
+
+  it('requests are placed side by side: a customer who does not answer holds up nobody; the next customer is connected while the first still rings', async () => {
+    const dev = await h.device(1_000_000);
+    const other = await h.device(1_000_000);
+    const before = h.settled.length;
+    const ringing = h.carrier(A, 'uas-ring-recv-cancel.xml');
+    const phone = h.carrier(2, 'offerless-answer-send-bye.xml', { pauseMs: 1000 });
+    const destination = h.carrier(B, 'uas-answer-recv-bye.xml');
+    const first = await request(dev);
+    await waitStatus(first.id, 'calling-a');
+    const second = await request(other, '+442081234567');
+    // the second is connected before the first customer's no-answer deadline (5 s) has passed
+    await waitStatus(second.id, 'connected');
+    expect((await requests.get(first.id))!.status).toBe('calling-a');
+    clean(await phone.done, await destination.done, await ringing.done);
+    await h.waitSettled(before + 4);
+    expect(await waitEnded(second.id)).toMatchObject({ status: 'completed' });
+    expect(await waitEnded(first.id)).toMatchObject({ status: 'failed', reason: 'callMe: 480 No Answer' });
   });
 
   it('the destination hangs up: the customer gets a BYE, the request completed', async () => {
