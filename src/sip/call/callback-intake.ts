@@ -29,9 +29,11 @@ export interface CallbackIntakeDeps {
  * each request ('queued' → 'placing', once: CallbackRequests.take) and places it, then acknowledges
  * the entry. Up to `concurrency` requests are placed side by side; the loop reads only as many
  * entries as there is room for, and keeps the entries being placed fresh (CallbackConsumer.touch,
- * every third of the claim time) so that a long placing is not taken for a dead process's. Before each read it claims the entries a dead process held (XAUTOCLAIM after the
- * consumer's `claimIdleMs`): a request that process had not yet taken is placed here; one it had
- * taken and not finished ('placing', or a leg in progress) is never placed a second time, it is
+ * every third of the claim time) so that a long placing is not taken for a dead process's.
+ *
+ * Before each read it claims the entries a dead process held (XAUTOCLAIM after the consumer's
+ * `claimIdleMs`): a request that process had not yet taken is placed here; one it had taken and
+ * not finished ('placing', or a leg in progress) is never placed a second time, it is
  * marked failed (the legs it had up are ended and settled by the OrphanReaper from the live-call
  * registry). An entry whose request is unknown or already taken is acknowledged and skipped; a
  * request older than `maxAgeMs` is marked failed ("expired") instead of being placed.
@@ -69,7 +71,8 @@ export class CallbackIntake {
       try {
         // full: wait for a placing to end before reading more
         if (this.placing.size >= this.limit) await Promise.race(this.placing.values());
-        else await this.read(this.d.blockMs);
+        // the placings go on by themselves (each acknowledges its entry; none rejects)
+        else void Promise.all(await this.read(this.d.blockMs));
       } catch (err) {
         this.d.log.warn({ err: (err as Error).message }, 'callback intake: reading the request stream failed');
         await new Promise((r) => setTimeout(r, Math.min(1000, this.d.blockMs || 1000)));
