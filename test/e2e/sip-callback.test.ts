@@ -115,23 +115,28 @@ describe('callbacks', () => {
     await expect.poll(() => h.s.redis.zcard(live)).toBe(0);
   });
 
-  it('requests are placed side by side: a customer who does not answer holds up nobody; the next customer is connected while the first still rings', async () => {
+  it('requests are placed side by side: the customer who answers at once is connected while the first one still rings; both connected, both completed', async () => {
     const dev = await h.device(1_000_000);
     const other = await h.device(1_000_000);
     const before = h.settled.length;
-    const ringing = h.carrier(A, 'uas-ring-recv-cancel.xml');
-    const phone = h.carrier(2, 'offerless-answer-send-bye.xml', { pauseMs: 1000 });
-    const destination = h.carrier(B, 'uas-answer-recv-bye.xml');
+    // the first customer's phone rings 3 s before it is answered, the second answers at once
+    const late = h.carrier(A, 'offerless-ring-answer-recv-bye.xml', { pauseMs: 3000 });
+    const quick = h.carrier(2, 'offerless-answer-recv-bye.xml');
+    const destinations = h.carrier(B, 'uas-answer-send-bye.xml', { calls: 2, pauseMs: 1000 });
     const first = await request(dev);
     await waitStatus(first.id, 'calling-a');
     const second = await request(other, '+442081234567');
-    // the second is connected before the first customer's no-answer deadline (5 s) has passed
     await waitStatus(second.id, 'connected');
+    // placing the second did not wait for the first customer to answer
     expect((await requests.get(first.id))!.status).toBe('calling-a');
-    clean(await phone.done, await destination.done, await ringing.done);
+    clean(await late.done, await quick.done, await destinations.done);
     await h.waitSettled(before + 4);
+    expect(await waitEnded(first.id)).toMatchObject({ status: 'completed' });
     expect(await waitEnded(second.id)).toMatchObject({ status: 'completed' });
-    expect(await waitEnded(first.id)).toMatchObject({ status: 'failed', reason: 'callMe: 480 No Answer' });
+    const a1 = legs(await h.cdrs(dev.account.id), first.id).a!;
+    const a2 = legs(await h.cdrs(other.account.id), second.id).a!;
+    expect([a1.disposition, a2.disposition]).toEqual(['answered', 'answered']);
+    expect(a2.carrier).toBe('carrier-c');
   });
 
   it('the destination hangs up: the customer gets a BYE, the request completed', async () => {
