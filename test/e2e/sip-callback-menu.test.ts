@@ -11,13 +11,14 @@ import { CallbackQueue } from '../../src/accounts/callback-queue.ts';
 import { CallbackRequests } from '../../src/accounts/callbacks.ts';
 import type { CallbackRequest } from '../../src/accounts/callbacks.ts';
 import { SpeedDials } from '../../src/accounts/speed-dials.ts';
+import { Vouchers } from '../../src/accounts/vouchers.ts';
 import { callbackCallIds } from '../../src/sip/call/callback-call.ts';
 import { normaliseDialled, readDialled } from '../../src/sip/call/dialled-number.ts';
 import { IvrState } from '../../src/sip/ivr/ivr-state.ts';
 import { randomPort } from '../support/edge-apps/ports.ts';
 import { IvrCaller } from '../support/ivr-caller.ts';
 import { keyAt } from '../support/ivr-suite.ts';
-import { clean, RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
+import { clean, RATE_PER_SECOND, SipAppHarness, VOUCHER_KEY } from '../support/sip-app-harness.ts';
 import type { CdrRow, Device } from '../support/sip-app-harness.ts';
 
 /** The customer's phone: carrier-a (gateway 0) carries 44207…; the destinations: carrier-b (gateway 1) carries 44161…. */
@@ -38,6 +39,7 @@ beforeAll(async () => {
     extendLeadSeconds: 2,
     keepAliveSeconds: 1,
     media: { portMin: base, portMax: base + 40 },
+    voucherAttempts: 3,
     ivr: { menuHints: false, firstDigitMs: 6000, interDigitMs: 1500 },
   });
   await h.s.pool.query(`update carrier_prefixes set prefix = '44207' where carrier_id = 'carrier-a'`);
@@ -182,6 +184,30 @@ describe('menu callbacks', () => {
     expect(a.cost).toBe(a.billedSeconds * RATE_PER_SECOND);
     expect((await h.money(dev.account.id)).redisBalance).toBe(1_000_000 - a.cost);
     await expect.poll(() => h.s.redis.zcard(live)).toBe(0);
+  });
+
+  it('a voucher from the menu: 9, the code and #; the account is topped up, the customer is back at the destination prompt', async () => {
+    const dev = await h.device(1_000_000);
+    const before = h.settled.length;
+    const vouchers = new Vouchers(h.s.pool, h.s.store, VOUCHER_KEY);
+    const { codes } = await vouchers.createBatch(
+      { name: 'menu callback test', count: 1, value: 5_000_000, currency: 'GBP', expiresAt: new Date(Date.now() + 86_400_000) },
+      'test',
+    );
+    const p = await phone();
+    const r = await menuRequest(dev);
+    const ids = callbackCallIds(r.id);
+    await p.waitAnswered();
+    await keyAt(p, 'enter-destination', '9');
+    await keyAt(p, 'enter-voucher', `${codes[0]!}#`);
+    await p.expectHeard(['voucher-accepted'], { anywhere: true });
+    await p.waitPrompt('enter-destination');
+    expect((await h.s.store.get(dev.account.id))!.balance).toBe(6_000_000);
+    await p.hangup();
+    await h.waitSettled(before + 1);
+    await h.waitIvrState(ids.a, IvrState.Ended);
+    const a = legOf(await h.cdrs(dev.account.id), ids.a)!;
+    expect((await h.money(dev.account.id)).redisBalance).toBe(6_000_000 - a.cost);
   });
 
   it('the credit runs out during leg B: both legs are cut, together never more than the balance', async () => {

@@ -209,6 +209,20 @@ describe('callbacks', () => {
     expect((await h.money(dev.account.id)).redisBalance).toBe(1_000_000 - a!.cost);
   });
 
+  it('a menu request to a call server without a media server: failed before anything is dialled, nothing charged', async () => {
+    const dev = await h.device(1_000_000);
+    const attemptsBefore = h.gatewayEvents.filter((e) => e.kind === 'attempt').length;
+    const r = await requests.request({ id: dev.account.id, country: 'GB', status: 'active' }, CALL_ME, null, 'self-care');
+    expect(await waitEnded(r.id)).toMatchObject({
+      status: 'failed',
+      reason: 'the menu is not offered by this call server (no media server)',
+      legACallId: null,
+    });
+    expect(h.gatewayEvents.filter((e) => e.kind === 'attempt').length).toBe(attemptsBefore);
+    expect(await h.cdrs(dev.account.id)).toEqual([]);
+    expect((await h.money(dev.account.id)).redisBalance).toBe(1_000_000);
+  });
+
   it('credit for leg A but not for leg B: refused before anything is dialled, nothing charged, the request failed', async () => {
     const dev = await h.device(RATE_PER_SECOND);
     const before = h.settled.length;
