@@ -7,7 +7,7 @@ import { sipStatusOf } from '../../errors.ts';
 import type { CallerDialog, MediaServer, MediaSession } from '../../media/media-port.ts';
 import type { MenuCaller } from '../ivr/access-number-call.ts';
 import { cutReasonHeader } from './call-control.ts';
-import type { CallControl, CutReason, Supervision } from './call-control.ts';
+import type { Authorised, CallControl, CutReason, Supervision } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
 import { byeBothLegs } from './leg-ender.ts';
@@ -16,7 +16,7 @@ import { calleeLegOf } from './leg-state.ts';
 import type { CallLegs, SrfDialogView } from './leg-state.ts';
 import type { SipDialog, UacRequest } from './outbound-call.ts';
 import { PrepaidCall } from './prepaid-call.ts';
-import type { Authorised } from './call-control.ts';
+import type { CallFacts } from './prepaid-call.ts';
 
 /** An answered offer-less INVITE (drachtio-srf createUAC with `noAck`): the far end's offer, and the ACK that carries our answer. */
 export interface UnacknowledgedLeg {
@@ -331,7 +331,7 @@ export class CallbackCall {
     if (over) {
       // A's cover ran out, or it was cut, while the media server answered
       await session.destroy();
-      return requests.finish(r.id, 'failed', 'the credit ran out');
+      return requests.finish(r.id, 'failed', 'callMe: ended as the menu started (the credit ran out or it was cut)');
     }
     const dialog = dialogA!;
     state = this.legOf(dialog);
@@ -341,7 +341,7 @@ export class CallbackCall {
     const caller: MenuCaller = {
       id: ids.a,
       language: menu.language,
-      callFacts: (seq, dialled, acct) => callbackLeg(acct, seq === 1 ? ids.b : `${ids.b}${seq}`, dialled, 0).facts,
+      callFacts: (seq, dialled, acct) => callbackFacts(acct, seq === 1 ? ids.b : `${ids.b}${seq}`, dialled),
       presented: { number: r.callMe, withheld: false },
       voucherSource: `cli:${r.callMe}`,
       callerLeg: () => calleeLegOf(dialog as unknown as SrfDialogView),
@@ -380,22 +380,24 @@ export class CallbackCall {
   }
 }
 
-/** One leg of a callback as a prepaid call of the account (kind 'callback'). */
+/** The CDR facts of one leg of a callback, a call of the account (kind 'callback'). */
+function callbackFacts(account: Account, callId: string, dialled: string): CallFacts {
+  return {
+    callId,
+    accountId: account.id,
+    kind: 'callback',
+    cli: null,
+    sourceIp: null,
+    accessNumber: null,
+    device: null,
+    dialledNumber: dialled,
+    currency: account.currency,
+  };
+}
+
+/** One leg of a callback as a prepaid call of the account. */
 function callbackLeg(account: Account, callId: string, dialled: string, start: number): PrepaidCall {
-  return new PrepaidCall(
-    {
-      callId,
-      accountId: account.id,
-      kind: 'callback',
-      cli: null,
-      sourceIp: null,
-      accessNumber: null,
-      device: null,
-      dialledNumber: dialled,
-      currency: account.currency,
-    },
-    start,
-  );
+  return new PrepaidCall(callbackFacts(account, callId, dialled), start);
 }
 
 /**

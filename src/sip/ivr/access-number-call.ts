@@ -596,7 +596,8 @@ class IvrRun {
       return this.refuse(REFUSAL_PROMPT[auth.code] ?? 'call-failed');
     }
     this.outbound = { call, auth };
-    await this.m.placing?.(callId);
+    if (this.m.placing)
+      await this.m.placing(callId).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'recording the call placed from the menu failed'));
     if (this.callerGone) return 'hangup';
     return this.say(this.phrases.remaining(auth.maxSeconds)).then((e) => (e === 'done' ? 'authorised' : e));
   }
