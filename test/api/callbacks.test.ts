@@ -140,6 +140,9 @@ describe('callbacks: the menu kind', () => {
     expect(body(r)).toMatchObject({ origin: 'operator', menu: true, connectTo: null });
     const { rows } = await h.s.pool.query('select action, detail from audit_log where subject_account_id = $1 order by id', [c.account.id]);
     expect(rows).toEqual([{ action: 'callback.request', detail: { callback: body(r).id, menu: true } }]);
+    // the customer's data export shows it as a menu request
+    const exported = body(await h.call('GET', `/v1/customers/${c.customerId}/export`));
+    expect(exported.callbacks).toEqual([expect.objectContaining({ callMe: '+447700900171', connectTo: null, menu: true })]);
   });
 });
 
