@@ -209,6 +209,7 @@ export async function start(config: Config) {
                   blockMs: 5_000,
                   claimIdleMs: 60_000,
                   maxAgeMs: 120_000,
+                  concurrency: config.callbackConcurrency,
                   limits: {
                     key: callbackKeyOf(voucherKeyOf(config.pinPepper)),
                     maxPerHour: config.callbackMaxPerHour,

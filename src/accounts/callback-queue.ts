@@ -87,10 +87,15 @@ export class CallbackConsumer {
     this.ready = true;
   }
 
-  /** Entries other consumers have held unacknowledged for longer than `claimIdleMs` (a process that died), now this consumer's. */
-  async claimStale(): Promise<CallbackEntry[]> {
+  /** How long an entry may stay unacknowledged and untouched before another consumer takes it over. */
+  get claimIdleMs(): number {
+    return this.o.claimIdleMs;
+  }
+
+  /** Entries other consumers have held unacknowledged for longer than `claimIdleMs` (a process that died), now this consumer's; at most `count`. */
+  async claimStale(count = this.o.count ?? 10): Promise<CallbackEntry[]> {
     await this.init();
-    const r = (await this.redis.xautoclaim(this.stream, CALLBACK_GROUP, this.consumer, this.o.claimIdleMs, '0', 'COUNT', this.o.count ?? 10)) as [
+    const r = (await this.redis.xautoclaim(this.stream, CALLBACK_GROUP, this.consumer, this.o.claimIdleMs, '0', 'COUNT', count)) as [
       string,
       [string, string[] | null][],
       string[]?,
@@ -100,16 +105,25 @@ export class CallbackConsumer {
     return entriesOf(r[1]);
   }
 
-  /** New entries, waiting up to `blockMs` (0: do not wait). The connection is held while it blocks: give the consumer its own. */
-  async readNew(blockMs: number): Promise<CallbackEntry[]> {
+  /** New entries (at most `count`), waiting up to `blockMs` (0: do not wait). The connection is held while it blocks: give the consumer its own. */
+  async readNew(blockMs: number, count = this.o.count ?? 10): Promise<CallbackEntry[]> {
     await this.init();
-    const count = this.o.count ?? 10;
     const r = (
       blockMs > 0
         ? await this.redis.xreadgroup('GROUP', CALLBACK_GROUP, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.stream, '>')
         : await this.redis.xreadgroup('GROUP', CALLBACK_GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.stream, '>')
     ) as StreamReply;
     return r ? entriesOf(r.flatMap(([, rows]) => rows)) : [];
+  }
+
+  /**
+   * Entries this consumer is still working on (a request being placed): their idle time starts
+   * again (XCLAIM to itself, JUSTID: the delivery count stays), so no other consumer takes them
+   * over as a dead process's while the placing goes on longer than `claimIdleMs`.
+   */
+  async touch(entries: readonly string[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.redis.call('XCLAIM', this.stream, CALLBACK_GROUP, this.consumer, '0', ...entries, 'JUSTID');
   }
 
   async ack(entry: string): Promise<void> {

@@ -32,7 +32,8 @@ export interface CallbackRequest {
   accountId: number;
   /** E.164 digits without '+'. */
   callMe: string;
-  connectTo: string;
+  /** Null: a menu request (the customer is put in the access-number menu, logged in as the account, and dials from there). */
+  connectTo: string | null;
   origin: CallbackOrigin;
   status: CallbackStatus;
   reason: string | null;
@@ -91,16 +92,27 @@ export class CallbackRequests {
     return r.destination;
   }
 
-  /** Validates, counts against the limits, stores and queues a request. */
-  async request(account: { id: number; country: string; status: string }, callMe: string, connectTo: string, origin: CallbackOrigin): Promise<CallbackRequest> {
+  /**
+   * Validates, counts against the limits, stores and queues a request. `connectTo` null: a menu
+   * request (leg A answered into the access-number menu, logged in as the account); only callMe
+   * is screened and counted then.
+   */
+  async request(
+    account: { id: number; country: string; status: string },
+    callMe: string,
+    connectTo: string | null,
+    origin: CallbackOrigin,
+  ): Promise<CallbackRequest> {
     if (!this.limits.enabled) throw new AppError('CALLBACK_UNAVAILABLE');
     if (account.status === 'closed') throw new AppError('ACCOUNT_CLOSED');
     if (account.status === 'suspended') throw new AppError('ACCOUNT_SUSPENDED');
     const a = await this.screen(callMe, account.country, 'callMe');
-    const b = await this.screen(connectTo, account.country, 'connectTo');
+    const b = connectTo === null ? null : await this.screen(connectTo, account.country, 'connectTo');
     if (a === b) throw new AppError('INVALID_CALLBACK', 'callMe and connectTo are the same number');
     const ns = this.limits.namespace;
-    const numbers = [...new Set([a, b])].map((n) => callbackNumberCounterKey(ns, createHmac('sha256', this.limits.key).update(n).digest('hex').slice(0, 32)));
+    const numbers = [...new Set(b === null ? [a] : [a, b])].map((n) =>
+      callbackNumberCounterKey(ns, createHmac('sha256', this.limits.key).update(n).digest('hex').slice(0, 32)),
+    );
     const counted = Number(
       await this.redis.eval(
         COUNT,

@@ -685,6 +685,14 @@ const SCHEMA = {
     max: 10000,
     doc: 'callback requests ringing or connecting the same number within an hour, whatever the account',
   },
+  callbackConcurrency: {
+    env: 'CALLBACK_CONCURRENCY',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 1000,
+    doc: 'callback requests one SIP app process places at once (a customer who does not answer holds up no other request; the rest wait in the stream)',
+  },
   callbackAccessNumbers: {
     env: 'CALLBACK_ACCESS_NUMBERS',
     kind: 'string',

@@ -126,6 +126,13 @@ export interface AnswerOptions {
 export interface MediaServer {
   /** Answer an INVITE with the media endpoint's SDP. Throws MediaPortsExhaustedError (→ 503) when no media port is free. */
   answer(req: InviteRequest, res: InviteResponse, opts?: AnswerOptions): Promise<MediaSession>;
+  /**
+   * Answer an offer that came back in the 200 to an INVITE sent without SDP (RFC 3725 flow I: a
+   * callback's leg A, the customer's phone offering): `acknowledge` sends the endpoint's answer in
+   * the ACK and resolves with that leg's dialog, which the session then owns as its caller's. The
+   * same errors as answer(); when `acknowledge` throws, the endpoint is freed and the error passed on.
+   */
+  answerOffer(offer: string, acknowledge: (localSdp: string) => Promise<CallerDialog>, opts?: Pick<AnswerOptions, 'language'>): Promise<MediaSession>;
   /** Sessions currently open. */
   readonly sessionCount: number;
   /** Destroy every session and release the server's resources. */

@@ -76,7 +76,7 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
   ],
   [
     'callbacks',
-    `select account_id as "accountId", '+' || call_me as "callMe", '+' || connect_to as "connectTo", origin, status, reason, created_at as "createdAt"
+    `select account_id as "accountId", '+' || call_me as "callMe", '+' || connect_to as "connectTo", connect_to is null as menu, origin, status, reason, created_at as "createdAt"
        from callback_requests where account_id = any($2) order by created_at`,
   ],
   [

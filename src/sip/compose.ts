@@ -122,6 +122,8 @@ export interface SipSettings {
     blockMs: number;
     claimIdleMs: number;
     maxAgeMs: number;
+    /** Requests placed at once by this process (CALLBACK_CONCURRENCY; default 10). */
+    concurrency?: number;
     /** A call to a callback access number from a registered caller ID queues a request, counted as the API's are (callbackKeyOf). */
     limits?: { key: string; maxPerHour: number; maxPerNumberPerHour: number };
   };
@@ -446,6 +448,8 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       server: currentServer,
       sender: srf as unknown as OutOfDialogSender,
       clock,
+      // menu requests run the access-number menu on leg A (prompts in the media server's default language)
+      ...(accessNumbers && media ? { menu: { media, run: (session, account, caller) => accessNumbers.menu(session, account, caller), language: 'en' } } : {}),
     });
     return new CallbackIntake({
       consumer: new CallbackConsumer(deps.callbackRedis, s.namespace, self, { claimIdleMs: s.callback.claimIdleMs }),
@@ -454,6 +458,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       log: log.child({ component: 'sip.call.callback' }),
       blockMs: s.callback.blockMs,
       maxAgeMs: s.callback.maxAgeMs,
+      ...(s.callback.concurrency === undefined ? {} : { concurrency: s.callback.concurrency }),
       now,
     });
   })();

@@ -100,6 +100,52 @@ describe('callbacks: self-care', () => {
   });
 });
 
+describe('callbacks: the menu kind', () => {
+  it('menu: true asks to be called and put in the access-number menu: 202, no connectTo, only callMe screened and counted', async () => {
+    const me = await session();
+    const r = await h.call('POST', '/v1/self/callbacks', { key: me.token, body: { callMe: '07700 900151', menu: true } });
+    expect(r.statusCode).toBe(202);
+    const c = body(r);
+    expect(c).toMatchObject({ status: 'queued', callMe: '+447700900151', connectTo: null, menu: true, origin: 'self-care' });
+    expect((await queued()).filter((id) => id === c.id)).toHaveLength(1);
+    expect(body(await h.call('GET', `/v1/self/callbacks/${c.id as string}`, { key: me.token }))).toEqual(c);
+    const listed = body(await h.call('GET', '/v1/self/callbacks', { key: me.token })).items as Record<string, unknown>[];
+    expect(listed[0]).toMatchObject({ id: c.id, menu: true, connectTo: null });
+    // a request with a destination says so too
+    const two = body(await h.call('POST', '/v1/self/callbacks', { key: me.token, body: { callMe: '07700900152', connectTo: '+12125550152', menu: false } }));
+    expect(two).toMatchObject({ menu: false, connectTo: '+12125550152' });
+  });
+
+  it('refuses a request that is both or neither kind, and a bad callMe, with problem+json; nothing stored or queued', async () => {
+    const me = await session();
+    const before = (await queued()).length;
+    for (const [b, status, code] of [
+      [{ callMe: '07700900161', connectTo: '+12125550161', menu: true }, 400, 'VALIDATION_FAILED'],
+      [{ callMe: '07700900161', menu: false }, 400, 'VALIDATION_FAILED'],
+      [{ callMe: '07700900161', menu: 'yes' }, 400, 'VALIDATION_FAILED'],
+      [{ menu: true }, 400, 'VALIDATION_FAILED'],
+      [{ callMe: '999', menu: true }, 404, 'EMERGENCY_NOT_SUPPORTED'],
+      [{ callMe: '0907 946 0018', menu: true }, 403, 'DESTINATION_BLOCKED'],
+    ] as const)
+      expectProblem(expect, await h.call('POST', '/v1/self/callbacks', { key: me.token, body: b }), status, code);
+    expect((await queued()).length).toBe(before);
+    const { rows } = await h.s.pool.query('select count(*)::int as n from callback_requests where account_id = $1', [me.account.id]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('an operator requests a menu callback for an account; the audit log says it is the menu kind', async () => {
+    const c = await h.customerWithAccount();
+    const r = await h.call('POST', `/v1/accounts/${c.account.id}/callbacks`, { key: h.keys.admin, body: { callMe: '+447700900171', menu: true } });
+    expect(r.statusCode).toBe(202);
+    expect(body(r)).toMatchObject({ origin: 'operator', menu: true, connectTo: null });
+    const { rows } = await h.s.pool.query('select action, detail from audit_log where subject_account_id = $1 order by id', [c.account.id]);
+    expect(rows).toEqual([{ action: 'callback.request', detail: { callback: body(r).id, menu: true } }]);
+    // the customer's data export shows it as a menu request
+    const exported = body(await h.call('GET', `/v1/customers/${c.customerId}/export`));
+    expect(exported.callbacks).toEqual([expect.objectContaining({ callMe: '+447700900171', connectTo: null, menu: true })]);
+  });
+});
+
 describe('callbacks: switched off', () => {
   it('with CALLBACK_ENABLED off a request is refused with 403 and nothing is stored or queued', async () => {
     const off = await harness('apicboff');
@@ -195,8 +241,14 @@ describe('callbacks: the list and the self-care page', () => {
     expect(listed.body).toContain('&lt;b&gt;no answer&lt;/b&gt;');
     expect(listed.headers['content-security-policy']).toBeDefined();
     expect(listed.body).not.toMatch(/<script>(?!<\/script>)/);
+    // the menu kind: the second form, callMe alone; listed with "Menu" in place of the number
+    expect(page.body).toContain('name="kind" value="menu"');
+    expect((await post('kind=menu&callMe=07700900803')).headers.location).toBe('/my/callbacks?m=callbacks.requested');
+    expect((await post('kind=menu&callMe=07700900804&connectTo=%2B12125550804')).headers.location).toBe('/my/callbacks?e=callbacks.bad');
+    const menuListed = await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } });
+    expect(menuListed.body).toContain('<td>+447700900803</td><td>Menu</td>');
     // over the hourly limit (4 per account here): the page says so
-    for (let i = 2; i < 5; i++) await post(`callMe=0770090081${i}&connectTo=%2B1212555081${i}`);
+    for (let i = 3; i < 5; i++) await post(`callMe=0770090081${i}&connectTo=%2B1212555081${i}`);
     expect((await post('callMe=07700900819&connectTo=%2B12125550819')).headers.location).toBe('/my/callbacks?e=callbacks.limit');
   });
 });

@@ -33,6 +33,12 @@ beforeAll(async () => {
   const port = randomPort();
   h.gatewayPorts.push(port);
   await h.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', ['carrier-b', h.carrierIp, port]);
+  // a second customer's phone (44208…) on carrier-c (gateway 2)
+  await h.s.pool.query(`insert into carriers (id, name) values ('carrier-c', 'Carrier C')`);
+  await h.s.pool.query(`insert into carrier_prefixes (carrier_id, prefix) values ('carrier-c', '44208')`);
+  const portC = randomPort();
+  h.gatewayPorts.push(portC);
+  await h.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', ['carrier-c', h.carrierIp, portC]);
   requests = new CallbackRequests(
     h.s.pool,
     h.s.redis,
@@ -48,8 +54,8 @@ afterEach(async () => {
   await h.expectMoneyInvariant();
 });
 
-async function request(dev: Device): Promise<CallbackRequest> {
-  return requests.request({ id: dev.account.id, country: 'GB', status: 'active' }, CALL_ME, CONNECT_TO, 'self-care');
+async function request(dev: Device, callMe = CALL_ME): Promise<CallbackRequest> {
+  return requests.request({ id: dev.account.id, country: 'GB', status: 'active' }, callMe, CONNECT_TO, 'self-care');
 }
 
 async function waitEnded(id: string, timeoutMs = 20_000): Promise<CallbackRequest> {
@@ -107,6 +113,30 @@ describe('callbacks', () => {
     expect(m.redisBalance).toBe(1_000_000 - a!.cost - b!.cost);
     // nothing left in the live-call registry
     await expect.poll(() => h.s.redis.zcard(live)).toBe(0);
+  });
+
+  it('requests are placed side by side: the customer who answers at once is connected while the first one still rings; both connected, both completed', async () => {
+    const dev = await h.device(1_000_000);
+    const other = await h.device(1_000_000);
+    const before = h.settled.length;
+    // the first customer's phone rings 3 s before it is answered, the second answers at once
+    const late = h.carrier(A, 'offerless-ring-answer-recv-bye.xml', { pauseMs: 3000 });
+    const quick = h.carrier(2, 'offerless-answer-recv-bye.xml');
+    const destinations = h.carrier(B, 'uas-answer-send-bye.xml', { calls: 2, pauseMs: 1000 });
+    const first = await request(dev);
+    await waitStatus(first.id, 'calling-a');
+    const second = await request(other, '+442081234567');
+    await waitStatus(second.id, 'connected');
+    // placing the second did not wait for the first customer to answer
+    expect((await requests.get(first.id))!.status).toBe('calling-a');
+    clean(await late.done, await quick.done, await destinations.done);
+    await h.waitSettled(before + 4);
+    expect(await waitEnded(first.id)).toMatchObject({ status: 'completed' });
+    expect(await waitEnded(second.id)).toMatchObject({ status: 'completed' });
+    const a1 = legs(await h.cdrs(dev.account.id), first.id).a!;
+    const a2 = legs(await h.cdrs(other.account.id), second.id).a!;
+    expect([a1.disposition, a2.disposition]).toEqual(['answered', 'answered']);
+    expect(a2.carrier).toBe('carrier-c');
   });
 
   it('the destination hangs up: the customer gets a BYE, the request completed', async () => {
@@ -177,6 +207,20 @@ describe('callbacks', () => {
     expect(a!.cost).toBe(a!.billedSeconds * RATE_PER_SECOND);
     expect(b).toMatchObject({ disposition: 'no_answer', cost: 0, billedSeconds: 0 });
     expect((await h.money(dev.account.id)).redisBalance).toBe(1_000_000 - a!.cost);
+  });
+
+  it('a menu request to a call server without a media server: failed before anything is dialled, nothing charged', async () => {
+    const dev = await h.device(1_000_000);
+    const attemptsBefore = h.gatewayEvents.filter((e) => e.kind === 'attempt').length;
+    const r = await requests.request({ id: dev.account.id, country: 'GB', status: 'active' }, CALL_ME, null, 'self-care');
+    expect(await waitEnded(r.id)).toMatchObject({
+      status: 'failed',
+      reason: 'the menu is not offered by this call server (no media server)',
+      legACallId: null,
+    });
+    expect(h.gatewayEvents.filter((e) => e.kind === 'attempt').length).toBe(attemptsBefore);
+    expect(await h.cdrs(dev.account.id)).toEqual([]);
+    expect((await h.money(dev.account.id)).redisBalance).toBe(1_000_000);
   });
 
   it('credit for leg A but not for leg B: refused before anything is dialled, nothing charged, the request failed', async () => {

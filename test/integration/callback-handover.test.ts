@@ -67,7 +67,8 @@ describe.each(REDIS_KINDS)('on %s Redis', (redis) => {
       const placed: string[] = [];
       const { intake: a, consumer } = intake('app-a', placed);
       expect(await a.once()).toBe(2);
-      expect(placed).toEqual(queued.map((r) => r.id));
+      // placed side by side: in any order
+      expect([...placed].sort()).toEqual(queued.map((r) => r.id).sort());
       expect(await statusOf(queued[0]!.id)).toBe('placing');
       expect(await consumer.pending()).toBe(0);
       expect(await a.once()).toBe(0);
@@ -135,6 +136,93 @@ describe.each(REDIS_KINDS)('on %s Redis', (redis) => {
       expect(placed).toEqual([fresh.id]);
       expect(await requests.get(old.id)).toMatchObject({ status: 'failed', reason: 'expired before it could be placed' });
       expect(await consumer.pending()).toBe(0);
+    });
+
+    it('places requests side by side: a customer who has not answered yet holds up nobody else; each entry acknowledged when its own placing ends', async () => {
+      const slow = await newRequest();
+      const quick = await newRequest();
+      const started: string[] = [];
+      let answer!: () => void;
+      const answered = new Promise<void>((r) => (answer = r));
+      const consumer = new CallbackConsumer(s.newRedis(), s.namespace, 'app-side', { claimIdleMs: 60_000 });
+      const loop = new CallbackIntake({
+        consumer,
+        requests,
+        place: async (r) => {
+          started.push(r.id);
+          if (r.id === slow.id) await answered; // leg A rings on
+        },
+        log,
+        blockMs: 200,
+        maxAgeMs: 120_000,
+        concurrency: 10,
+      });
+      loop.start();
+      await expect.poll(() => [...started].sort(), { timeout: 5000 }).toEqual([slow.id, quick.id].sort());
+      // the quick one is done and acknowledged while the slow one is still being placed
+      await expect.poll(() => consumer.pending(), { timeout: 5000 }).toBe(1);
+      answer();
+      await expect.poll(() => consumer.pending(), { timeout: 5000 }).toBe(0);
+      await loop.stop();
+    });
+
+    it('at most `concurrency` requests are placed at once; the rest wait in the stream, unread', async () => {
+      const queued = [await newRequest(), await newRequest(), await newRequest()];
+      const started: string[] = [];
+      const release: (() => void)[] = [];
+      const consumer = new CallbackConsumer(s.newRedis(), s.namespace, 'app-two', { claimIdleMs: 60_000 });
+      const loop = new CallbackIntake({
+        consumer,
+        requests,
+        place: (r) =>
+          new Promise<void>((done) => {
+            started.push(r.id);
+            release.push(done);
+          }),
+        log,
+        blockMs: 100,
+        maxAgeMs: 120_000,
+        concurrency: 2,
+      });
+      loop.start();
+      await expect.poll(() => started.length, { timeout: 5000 }).toBe(2);
+      // the third is not even read while two are being placed: only two entries are delivered
+      expect(await consumer.pending()).toBe(2);
+      release.shift()!();
+      await expect.poll(() => started.length, { timeout: 5000 }).toBe(3);
+      for (const r of release.splice(0)) r();
+      await expect.poll(() => consumer.pending(), { timeout: 5000 }).toBe(0);
+      expect([...started].sort()).toEqual(queued.map((r) => r.id).sort());
+      await loop.stop();
+    });
+
+    it("a request placed for longer than the claim time is not taken for a dead process's: its entry is kept fresh while it is placed", async () => {
+      const r = await newRequest();
+      let answer!: () => void;
+      const answered = new Promise<void>((res) => (answer = res));
+      const started: string[] = [];
+      const owner = new CallbackConsumer(s.newRedis(), s.namespace, 'app-owner', { claimIdleMs: 300 });
+      const loop = new CallbackIntake({
+        consumer: owner,
+        requests,
+        place: async (x) => {
+          started.push(x.id);
+          await answered;
+        },
+        log,
+        blockMs: 50,
+        maxAgeMs: 120_000,
+      });
+      loop.start();
+      await expect.poll(() => started, { timeout: 5000 }).toEqual([r.id]);
+      // another process looks for stale entries well after the claim time has passed
+      await new Promise((res) => setTimeout(res, 900));
+      const other = intake('app-other', [], { claimIdleMs: 300 });
+      expect(await other.intake.once()).toBe(0);
+      expect(await requests.get(r.id)).toMatchObject({ status: 'placing' });
+      answer();
+      await expect.poll(() => owner.pending(), { timeout: 5000 }).toBe(0);
+      await loop.stop();
     });
 
     it('the loop blocks on the stream and places a request as it arrives', async () => {

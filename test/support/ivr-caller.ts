@@ -59,7 +59,8 @@ export interface IvrCallOptions {
 }
 
 export class IvrCaller {
-  readonly callId = `ivr-${randomBytes(8).toString('hex')}`;
+  /** Ours when calling; the switch's when this phone answered its INVITE. */
+  callId = `ivr-${randomBytes(8).toString('hex')}`;
   /** Final response to the INVITE. */
   status = 0;
   reason = '';
@@ -72,13 +73,71 @@ export class IvrCaller {
   private cseq = 1;
   private audioTimer: NodeJS.Timeout | undefined;
   private cursor = 0;
+  /** Where requests and responses go: the edge, or (answering) where the INVITE came from. */
+  private peer: string;
+  /** The dialog's From and To as this side sends them, when it answered an INVITE instead of calling. */
+  private answeredAs: { from: string; to: string } | undefined;
 
   private constructor(
     private readonly sip: Socket,
     readonly rtp: RtpPeer,
     private readonly o: IvrCallOptions,
   ) {
-    sip.on('message', (buf) => this.onMessage(parse(buf.toString())));
+    this.peer = o.edge;
+    sip.on('message', (buf, rinfo) => this.onMessage(parse(buf.toString()), `${rinfo.address}:${rinfo.port}`));
+  }
+
+  /**
+   * A phone on a carrier's gateway address (`ip:port`) that the switch calls: it answers one INVITE
+   * without SDP with an offer (RFC 3725 flow I, a callback's leg A) and takes the answer from the
+   * ACK, then behaves as a caller (keys, prompts heard, hang-up). Resolves once listening;
+   * waitAnswered() resolves at the ACK.
+   */
+  static async answering(o: { ip: string; port: number }): Promise<IvrCaller> {
+    const sip = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sip.bind(o.port, o.ip, () => resolve()));
+    const rtp = await RtpPeer.open();
+    return new IvrCaller(sip, rtp, { ip: o.ip, edge: '', to: '', from: '' });
+  }
+
+  /** Answering: resolves once the switch's ACK (with its SDP answer) has come and audio flows. */
+  async waitAnswered(timeoutMs = 20_000): Promise<void> {
+    if (this.status === 200) return;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no INVITE answered and acknowledged in time')), timeoutMs);
+      this.events.once('answered', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private answerInvite(m: SipMessage, from: string): void {
+    this.peer = from;
+    this.callId = h1(m, 'call-id');
+    this.answeredAs = { from: `${h1(m, 'to')};tag=${this.tag}`, to: h1(m, 'from') };
+    this.remoteTarget = /<([^>]+)>/.exec(h1(m, 'contact'))?.[1] ?? '';
+    const { address, port } = this.sipAddress;
+    const body = this.rtp.sdp(['PCMU', 'PCMA']);
+    const ok = [
+      'SIP/2.0 200 OK',
+      ...(m.headers.get('via') ?? []).map((v) => `Via: ${v}`),
+      `From: ${h1(m, 'from')}`,
+      `To: ${this.answeredAs.from}`,
+      `Call-ID: ${this.callId}`,
+      `CSeq: ${h1(m, 'cseq')}`,
+      `Contact: <sip:phone@${address}:${port}>`,
+      'Content-Type: application/sdp',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+    ].join('\r\n');
+    // the 200 is sent again until the ACK comes (RFC 3261 §13.3.1.4)
+    let tries = 0;
+    const send = () => {
+      if (this.status === 200 || tries++ > 10) return;
+      this.send(`${ok}\r\n\r\n${body}`);
+      setTimeout(send, 250).unref();
+    };
+    send();
   }
 
   /** Places the call; resolves once the INVITE has a final response (RTP starts on 200). */
@@ -113,8 +172,8 @@ export class IvrCaller {
       `${method} ${uri} SIP/2.0`,
       `Via: SIP/2.0/UDP ${address}:${port};branch=${branch};rport`,
       'Max-Forwards: 70',
-      `From: <sip:${this.o.from}@${address}>;tag=${this.tag}`,
-      `To: <sip:${this.o.to}@${this.o.edge}>${this.remoteTag ? `;tag=${this.remoteTag}` : ''}`,
+      `From: ${this.answeredAs?.from ?? `<sip:${this.o.from}@${address}>;tag=${this.tag}`}`,
+      `To: ${this.answeredAs?.to ?? `<sip:${this.o.to}@${this.o.edge}>${this.remoteTag ? `;tag=${this.remoteTag}` : ''}`}`,
       `Call-ID: ${this.callId}`,
       `CSeq: ${cseq} ${method === 'ACK' ? 'ACK' : method}`,
       `Contact: <sip:caller@${address}:${port}>`,
@@ -126,11 +185,11 @@ export class IvrCaller {
   }
 
   private send(text: string): void {
-    const [host = '', port = '0'] = this.o.edge.split(':');
+    const [host = '', port = '0'] = this.peer.split(':');
     this.sip.send(text, Number(port), host);
   }
 
-  private onMessage(m: SipMessage): void {
+  private onMessage(m: SipMessage, from: string): void {
     if (m.first.startsWith('SIP/2.0')) {
       const code = Number(m.first.slice(8, 11));
       const cseq = h1(m, 'cseq');
@@ -150,8 +209,21 @@ export class IvrCaller {
       this.events.emit('message', m);
       return;
     }
-    // a request from the switch: answer 200 (BYE, INFO, OPTIONS)
+    // a request from the switch: answer 200 (BYE, INFO, OPTIONS); answering, the INVITE and its ACK
     const method = m.first.split(' ')[0] ?? '';
+    if (method === 'INVITE') {
+      if (this.answeredAs === undefined) this.answerInvite(m, from);
+      return;
+    }
+    if (method === 'ACK') {
+      if (this.status !== 200 && h1(m, 'call-id') === this.callId) {
+        this.status = 200;
+        this.rtp.useSdp(m.body);
+        this.startAudio();
+        this.events.emit('answered');
+      }
+      return;
+    }
     const res = [
       'SIP/2.0 200 OK',
       ...(m.headers.get('via') ?? []).map((v) => `Via: ${v}`),

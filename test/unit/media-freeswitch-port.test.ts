@@ -6,8 +6,7 @@ import { MediaNotAcceptableError } from '../../src/media/media-port.ts';
 import type { Prompt } from '../../src/media/media-port.ts';
 import { promptPath } from '../../src/media/prompts/catalog.ts';
 import { copySounds } from '../support/media/embedded-harness.ts';
-import { fakeInvite, FakeUas } from '../support/media/fake-dialog.ts';
-import type { FakeDialog } from '../support/media/fake-dialog.ts';
+import { FakeDialog, fakeInvite, FakeUas } from '../support/media/fake-dialog.ts';
 import { FakeFsMediaServer } from '../support/media/fake-fsmrf.ts';
 import type { FakeFsEndpoint } from '../support/media/fake-fsmrf.ts';
 import { mediaPortContract } from '../support/media/media-port-contract.ts';
@@ -195,6 +194,29 @@ describe('FreeSWITCH adapter: what it asks of FreeSWITCH', () => {
     const { req, res } = fakeInvite(undefined);
     await expect(h.server.answer(req, res)).rejects.toBeInstanceOf(MediaNotAcceptableError);
     expect(h.fake.endpoints).toHaveLength(0);
+    await h.close();
+  });
+
+  it('answerOffer (a callback leg A offering in its 200): FreeSWITCH answers the offer, the answer goes in the ACK, the leg is the caller; a failed ACK frees the endpoint', async () => {
+    const h = await fsHarness();
+    const offer = 'v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4002 RTP/AVP 0 101\r\n';
+    const acked: string[] = [];
+    const dialog = new FakeDialog('');
+    const session = await h.server.answerOffer(offer, (sdp) => {
+      acked.push(sdp);
+      return Promise.resolve(dialog);
+    });
+    const ep = h.fake.endpoints.at(-1)!;
+    expect(ep.remoteSdp).toBe(offer);
+    expect(acked).toEqual([ep.local.sdp]);
+    expect(session.dialog).toBe(dialog);
+    // the leg hanging up ends the session, as a caller's BYE does
+    const ended = new Promise((r) => session.on('ended', r));
+    dialog.hangup();
+    await ended;
+    await expect(h.server.answerOffer(offer, () => Promise.reject(new Error('ACK not sent')))).rejects.toThrow('ACK not sent');
+    expect(h.fake.endpoints.at(-1)!.destroyed).toBe(true);
+    await expect(h.server.answerOffer('', () => Promise.resolve(dialog))).rejects.toBeInstanceOf(MediaNotAcceptableError);
     await h.close();
   });
 

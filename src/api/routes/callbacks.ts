@@ -7,7 +7,9 @@ import { dateTime, dialledNumber, id } from '../schemas.ts';
 import { audit, mayRead } from './common.ts';
 
 /**
- * Callbacks: the platform calls `callMe` and, once answered, connects it to `connectTo`. Customers
+ * Callbacks: the platform calls `callMe` and, once answered, connects it to `connectTo`, or with
+ * `menu: true` (and no `connectTo`) puts the customer in the access-number menu, logged in as the
+ * account, to dial from there (each call placed from the menu billed as a leg of its own). Customers
  * request their own under /v1/self/callbacks, operators an account's under
  * /v1/accounts/:accountId/callbacks (audited). Numbers are written as the customer would dial them,
  * or with + and the country code, and are screened like a device's call; limits per account and per
@@ -16,22 +18,39 @@ import { audit, mayRead } from './common.ts';
  */
 const body = {
   type: 'object',
-  required: ['callMe', 'connectTo'],
+  required: ['callMe'],
   additionalProperties: false,
-  properties: { callMe: dialledNumber, connectTo: dialledNumber },
+  properties: {
+    callMe: dialledNumber,
+    connectTo: dialledNumber,
+    menu: {
+      type: 'boolean',
+      description:
+        'true, instead of connectTo: once answered, the customer is in the access-number menu logged in as the account (no PIN) and dials from there',
+    },
+  },
+  // exactly one kind: a number to connect to, or the menu
+  oneOf: [
+    { required: ['connectTo'], properties: { menu: { const: false } } },
+    { required: ['menu'], properties: { menu: { const: true } }, not: { required: ['connectTo'] } },
+  ],
 } as const;
 const callback = {
   type: 'object',
-  required: ['id', 'status', 'callMe', 'connectTo'],
+  required: ['id', 'status', 'callMe', 'connectTo', 'menu'],
   properties: {
     id: { type: 'string', format: 'uuid' },
     status: { type: 'string', enum: ['queued', 'placing', 'calling-a', 'calling-b', 'connected', 'completed', 'failed'] },
     reason: { type: ['string', 'null'] },
     callMe: { type: 'string', description: 'E.164 with +' },
-    connectTo: { type: 'string', description: 'E.164 with +' },
+    connectTo: { type: ['string', 'null'], description: 'E.164 with +; null for a menu request' },
+    menu: { type: 'boolean', description: 'the customer is put in the access-number menu instead of being connected to connectTo' },
     origin: { type: 'string' },
     legACallId: { type: ['string', 'null'], description: 'the CDR call id of the call to callMe' },
-    legBCallId: { type: ['string', 'null'], description: 'the CDR call id of the call to connectTo' },
+    legBCallId: {
+      type: ['string', 'null'],
+      description: 'the CDR call id of the call to connectTo; for a menu request, of the latest call placed from the menu (callback-<id>-b, -b2, …)',
+    },
     createdAt: dateTime,
     updatedAt: dateTime,
   },
@@ -46,7 +65,8 @@ const shown = (c: CallbackRequest) => ({
   status: c.status,
   reason: c.reason,
   callMe: `+${c.callMe}`,
-  connectTo: `+${c.connectTo}`,
+  connectTo: c.connectTo === null ? null : `+${c.connectTo}`,
+  menu: c.connectTo === null,
   origin: c.origin,
   legACallId: c.legACallId,
   legBCallId: c.legBCallId,
@@ -54,15 +74,22 @@ const shown = (c: CallbackRequest) => ({
   updatedAt: c.updatedAt.toISOString(),
 });
 
-type Body = { callMe: string; connectTo: string };
+type Body = { callMe: string; connectTo?: string; menu?: boolean };
 
 export function callbackRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const TAG = ['callbacks'];
 
   const request = async (req: FastifyRequest, reply: FastifyReply, accountId: number, b: Body, origin: CallbackOrigin) => {
     const a = await ctx.accounts.get(accountId);
-    const c = await ctx.callbacks.request(a, b.callMe, b.connectTo, origin);
-    await audit(ctx, req, 'callback.request', { customerId: a.customerId, accountId: a.id }, { callback: c.id });
+    // the schema admits exactly one kind: connectTo, or menu: true
+    const c = await ctx.callbacks.request(a, b.callMe, b.menu === true ? null : b.connectTo!, origin);
+    await audit(
+      ctx,
+      req,
+      'callback.request',
+      { customerId: a.customerId, accountId: a.id },
+      { callback: c.id, ...(c.connectTo === null ? { menu: true } : {}) },
+    );
     return reply.code(202).send(shown(c));
   };
   const one = async (accountId: number, callbackId: string) => {
@@ -75,7 +102,7 @@ export function callbackRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/self/callbacks',
     {
       config: { access: 'customer' },
-      schema: { tags: ['self-care'], summary: 'Call me back and connect me to a number', body, response: { 202: callback } },
+      schema: { tags: ['self-care'], summary: 'Call me back and connect me to a number, or give me the access-number menu', body, response: { 202: callback } },
     },
     async (req, reply) => request(req, reply, customerOf(req).accountId, req.body, 'self-care'),
   );
@@ -136,7 +163,13 @@ export function callbackRoutes(app: FastifyInstance, ctx: ApiContext): void {
     '/v1/accounts/:accountId/callbacks',
     {
       config: { access: 'admin' },
-      schema: { tags: TAG, summary: "Call an account's customer back and connect them to a number", params: accountOnly, body, response: { 202: callback } },
+      schema: {
+        tags: TAG,
+        summary: "Call an account's customer back and connect them to a number, or give them the access-number menu",
+        params: accountOnly,
+        body,
+        response: { 202: callback },
+      },
     },
     async (req, reply) => request(req, reply, req.params.accountId, req.body, 'operator'),
   );

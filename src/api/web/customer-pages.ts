@@ -54,7 +54,9 @@ interface CallbackItem {
   status: string;
   reason: string | null;
   callMe: string;
-  connectTo: string;
+  /** Null for a menu request. */
+  connectTo: string | null;
+  menu?: boolean;
   createdAt: string;
 }
 
@@ -560,12 +562,20 @@ export function customerPages(web: Web, app: FastifyInstance): void {
           <button type="submit">${cb.request}</button>
         </form>
       </section>
+      <section aria-labelledby="menu-h" class="card"><h2 id="menu-h">${cb.menuHeading}</h2>
+        <p>${cb.menuIntro}</p>
+        <form method="post" action="/my/callbacks" class="stack">${hidden(me.csrf)}<input type="hidden" name="kind" value="menu">
+          <label for="menuCallMe">${cb.callMe}</label><input id="menuCallMe" name="callMe" inputmode="tel" required maxlength="24" autocomplete="tel" aria-describedby="menu-hint">
+          <p id="menu-hint" class="hint">${cb.numberHint}</p>
+          <button type="submit">${cb.menuRequest}</button>
+        </form>
+      </section>
       ${
         items.length
           ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${cb.caption}"><table>
         <caption>${cb.caption}</caption>
         <thead><tr><th scope="col">${cb.when}</th><th scope="col">${cb.callMe}</th><th scope="col">${cb.connectTo}</th><th scope="col">${cb.status}</th><th scope="col">${cb.reason}</th></tr></thead>
-        <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.createdAt)}</td><td>${c.callMe}</td><td>${c.connectTo}</td><td>${cb.statuses[c.status] ?? c.status}</td><td>${c.reason ?? ''}</td></tr>`)}</tbody>
+        <tbody>${items.map((c) => html`<tr><td>${dateTimeText(t, c.createdAt)}</td><td>${c.callMe}</td><td>${c.connectTo ?? cb.menuShown}</td><td>${cb.statuses[c.status] ?? c.status}</td><td>${c.reason ?? ''}</td></tr>`)}</tbody>
       </table></div>`
           : html`<p>${t.common.none}</p>`
       }
@@ -591,14 +601,18 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     return redirect(reply, withMessage('/my/callbacks', d === '' ? 'callbacks.destinationCleared' : 'callbacks.destinationSaved'));
   });
 
-  app.post('/my/callbacks', formRoute('Request a callback', ['callMe', 'connectTo']), async (req, reply) => {
+  app.post('/my/callbacks', formRoute('Request a callback (kind=menu: call me and give me the menu)', ['callMe', 'connectTo', 'kind']), async (req, reply) => {
     const me = await signedInForm(web, req, reply);
     if (!me) return reply;
+    const menu = field(req.body, 'kind') === 'menu';
     const callMe = field(req.body, 'callMe').trim();
     const connectTo = field(req.body, 'connectTo').trim();
     const number = /^\+?[0-9 ().-]{3,24}$/;
-    if (!number.test(callMe) || !number.test(connectTo)) return redirect(reply, withMessage('/my/callbacks', 'callbacks.bad', 'e'));
-    const r = await callApi<{ code?: string }>(web, req, 'POST', '/v1/self/callbacks', { bearer: me.token, body: { callMe, connectTo } });
+    if (!number.test(callMe) || (menu ? connectTo !== '' : !number.test(connectTo))) return redirect(reply, withMessage('/my/callbacks', 'callbacks.bad', 'e'));
+    const r = await callApi<{ code?: string }>(web, req, 'POST', '/v1/self/callbacks', {
+      bearer: me.token,
+      body: menu ? { callMe, menu: true } : { callMe, connectTo },
+    });
     if (r.status === 202) return redirect(reply, withMessage('/my/callbacks', 'callbacks.requested'));
     const code = r.json.code;
     const why = code === 'CALLBACK_LIMIT' ? 'limit' : code === 'CALLBACK_UNAVAILABLE' ? 'unavailable' : r.status >= 500 || r.status === 429 ? 'failed' : 'bad';

@@ -204,6 +204,11 @@ const en = {
     destination: 'Connect me to',
     callbackNumbers: 'Callback numbers:',
     saveDestination: 'Save',
+    menuHeading: 'Call me and give me the menu',
+    menuIntro:
+      'We call you at the number you give; when you answer you are in our access-number menu, already logged in (no PIN): dial a number or a speed dial, hear your balance, top up with a voucher. You pay for the call to you and for each call you make from the menu. Whoever answers that phone can make calls on your credit, so give a number only you answer.',
+    menuRequest: 'Call me with the menu',
+    menuShown: 'Menu',
     destinationSaved: 'The number was saved.',
     destinationCleared: 'The number was cleared: calls to the callback numbers no longer call you back.',
     badDestination: 'Check the number: a number that can be called, not an emergency or short code.',

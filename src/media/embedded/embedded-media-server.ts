@@ -3,7 +3,7 @@
  * any configured local address; ports from a range; one shared pacing clock for all sessions.
  */
 import { randomUUID } from 'node:crypto';
-import type { AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
+import type { AnswerOptions, CallerDialog, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
 import { MediaNotAcceptableError } from '../media-port.ts';
 import { EmbeddedSession } from './embedded-session.ts';
 import type { SessionHost } from './embedded-session.ts';
@@ -69,11 +69,19 @@ export class EmbeddedMediaServer implements MediaServer {
     return this.sessions.size;
   }
 
-  async answer(req: InviteRequest, res: InviteResponse, opts: AnswerOptions = {}): Promise<MediaSession> {
+  answer(req: InviteRequest, res: InviteResponse, opts: AnswerOptions = {}): Promise<MediaSession> {
+    return this.answerOffer(
+      req.body ?? '',
+      (localSdp) => this.opts.uas.createUAS(req, res, { localSdp, ...(opts.headers === undefined ? {} : { headers: opts.headers }) }),
+      opts,
+    );
+  }
+
+  async answerOffer(sdp: string, acknowledge: (localSdp: string) => Promise<CallerDialog>, opts: Pick<AnswerOptions, 'language'> = {}): Promise<MediaSession> {
     let offer: Negotiated;
     try {
-      if (req.body === undefined || req.body.trim() === '') throw new SdpError('no SDP offer (late offer is not supported)');
-      offer = negotiate(parseSdp(req.body));
+      if (sdp.trim() === '') throw new SdpError('no SDP offer (late offer is not supported)');
+      offer = negotiate(parseSdp(sdp));
     } catch (err) {
       if (err instanceof SdpError) throw new MediaNotAcceptableError(err.message);
       throw err;
@@ -82,7 +90,7 @@ export class EmbeddedMediaServer implements MediaServer {
     leg.setNegotiated(offer);
     try {
       const localSdp = buildAnswer(offer, leg.address, leg.port);
-      const dialog = await this.opts.uas.createUAS(req, res, { localSdp, ...(opts.headers === undefined ? {} : { headers: opts.headers }) });
+      const dialog = await acknowledge(localSdp);
       const session = new EmbeddedSession(randomUUID(), dialog, leg, this.host, opts.language ?? this.opts.language ?? 'en');
       this.sessions.add(session);
       return session;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import dgram from 'node:dgram';
-import type { AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
+import type { AnswerOptions, CallerDialog, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
 import { MissingPromptsError } from '../prompts/prompt-check.ts';
 import type { MediaObserver } from '../prompts/prompt-check.ts';
 import { FreeSwitchMediaServer } from './freeswitch-media-server.ts';
@@ -118,6 +118,9 @@ export function connectFreeSwitch(
   return {
     async answer(req: InviteRequest, res: InviteResponse, opts?: AnswerOptions): Promise<MediaSession> {
       return (server ?? (await ready)).answer(req, res, opts);
+    },
+    async answerOffer(offer: string, acknowledge: (localSdp: string) => Promise<CallerDialog>, opts?: Pick<AnswerOptions, 'language'>): Promise<MediaSession> {
+      return (server ?? (await ready)).answerOffer(offer, acknowledge, opts);
     },
     get sessionCount() {
       return server?.sessionCount ?? 0;

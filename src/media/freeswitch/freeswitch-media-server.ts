@@ -394,16 +394,27 @@ export class FreeSwitchMediaServer implements MediaServer {
     return checkFreeSwitchPrompts(this.opts.ms, this.opts.soundsDir, languages);
   }
 
-  async answer(req: InviteRequest, res: InviteResponse, opts: AnswerOptions = {}): Promise<MediaSession> {
-    const offer = req.body;
-    if (offer === undefined || offer.trim() === '') throw new MediaNotAcceptableError('no SDP offer (late offer is not supported)');
+  answer(req: InviteRequest, res: InviteResponse, opts: AnswerOptions = {}): Promise<MediaSession> {
+    return this.answerOffer(
+      req.body ?? '',
+      (localSdp) => this.opts.uas.createUAS(req, res, { localSdp, ...(opts.headers === undefined ? {} : { headers: opts.headers }) }),
+      opts,
+    );
+  }
+
+  async answerOffer(
+    offer: string,
+    acknowledge: (localSdp: string) => Promise<CallerDialog>,
+    opts: Pick<AnswerOptions, 'language'> = {},
+  ): Promise<MediaSession> {
+    if (offer.trim() === '') throw new MediaNotAcceptableError('no SDP offer (late offer is not supported)');
     if (needsDtls(offer)) throw new MediaNotAcceptableError('DTLS-SRTP offers are not supported');
     const headers = this.inviteHeaders();
     // drachtio-fsmrf's connectCaller would put the same headers on the caller's 200 OK: do its two steps here
     const endpoint = await this.opts.ms.createEndpoint({ remoteSdp: offer, headers });
     let dialog: CallerDialog;
     try {
-      dialog = await this.opts.uas.createUAS(req, res, { localSdp: endpoint.local.sdp, ...(opts.headers === undefined ? {} : { headers: opts.headers }) });
+      dialog = await acknowledge(endpoint.local.sdp);
     } catch (err) {
       await Promise.resolve(endpoint.destroy()).catch(() => undefined);
       throw err;

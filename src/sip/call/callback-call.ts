@@ -4,8 +4,10 @@ import type { CallbackRequest, CallbackRequests } from '../../accounts/callbacks
 import { realClock } from '../../common/clock.ts';
 import type { Clock } from '../../common/clock.ts';
 import { sipStatusOf } from '../../errors.ts';
+import type { CallerDialog, MediaServer, MediaSession } from '../../media/media-port.ts';
+import type { MenuCaller } from '../ivr/access-number-call.ts';
 import { cutReasonHeader } from './call-control.ts';
-import type { CallControl, CutReason, Supervision } from './call-control.ts';
+import type { Authorised, CallControl, CutReason, Supervision } from './call-control.ts';
 import { onDialogEnd } from './dialog-end.ts';
 import { dialogStillUp } from './dialog-probe.ts';
 import { byeBothLegs } from './leg-ender.ts';
@@ -14,6 +16,7 @@ import { calleeLegOf } from './leg-state.ts';
 import type { CallLegs, SrfDialogView } from './leg-state.ts';
 import type { SipDialog, UacRequest } from './outbound-call.ts';
 import { PrepaidCall } from './prepaid-call.ts';
+import type { CallFacts } from './prepaid-call.ts';
 
 /** An answered offer-less INVITE (drachtio-srf createUAC with `noAck`): the far end's offer, and the ACK that carries our answer. */
 export interface UnacknowledgedLeg {
@@ -43,6 +46,17 @@ export interface CallbackCallDeps {
   /** Sends a BYE outside any Dialog object (after a SIP server restart, from the legs' stored state). */
   sender?: OutOfDialogSender;
   clock?: Clock;
+  /**
+   * Menu requests (no connectTo): the media server answers leg A's offer and the access-number
+   * menu runs on it, logged in as the account (AccessNumberCall.menu). Without it (no media
+   * server), a menu request fails before anything is dialled.
+   */
+  menu?: {
+    media: Pick<MediaServer, 'answerOffer'>;
+    run(session: MediaSession, account: Account, caller: MenuCaller): Promise<void>;
+    /** The prompts' language. */
+    language: string;
+  };
 }
 
 /** The CDR call ids of a request's two legs (each leg's reservation and CDR are its own). */
@@ -70,28 +84,14 @@ export class CallbackCall {
     this.clock = deps.clock ?? realClock;
   }
 
-  /** Resolves once the request is bridged ('connected') or has ended ('failed'). */
+  /** Resolves once the request is bridged ('connected'; a menu request: in the menu) or has ended ('failed'). */
   async place(r: CallbackRequest): Promise<void> {
     const { control, requests } = this.deps;
     const ids = callbackCallIds(r.id);
     const log = this.deps.log.child({ callback: r.id, accountId: r.accountId });
     const account = await this.deps.account(r.accountId);
-    const leg = (callId: string, dialled: string, start: number) =>
-      new PrepaidCall(
-        {
-          callId,
-          accountId: account.id,
-          kind: 'callback',
-          cli: null,
-          sourceIp: null,
-          accessNumber: null,
-          device: null,
-          dialledNumber: dialled,
-          currency: account.currency,
-        },
-        start,
-      );
-    const callA = leg(ids.a, r.callMe, this.clock.now());
+    if (r.connectTo === null && !this.deps.menu) return requests.finish(r.id, 'failed', 'the menu is not offered by this call server (no media server)');
+    const callA = callbackLeg(account, ids.a, r.callMe, this.clock.now());
     const logA = log.child({ callId: ids.a });
     const authA = await control.authorise(callA, account, r.callMe, logA);
     if (!authA.ok) {
@@ -99,8 +99,9 @@ export class CallbackCall {
       await control.settle(callA, logA);
       return requests.finish(r.id, 'failed', `callMe: ${authA.code}`);
     }
+    if (r.connectTo === null) return this.placeMenu(r, account, callA, authA, log);
     // a CDR is unique by call id and start time: leg B starts after leg A
-    const callB = leg(ids.b, r.connectTo, Math.max(this.clock.now(), callA.startTime + 1));
+    const callB = callbackLeg(account, ids.b, r.connectTo, Math.max(this.clock.now(), callA.startTime + 1));
     const logB = log.child({ callId: ids.b });
     const authB = await control.authorise(callB, account, r.connectTo, logB);
     if (!authB.ok) {
@@ -112,26 +113,7 @@ export class CallbackCall {
     }
     await requests.progress(r.id, 'calling-a', { a: ids.a, b: ids.b });
 
-    // leg A: an INVITE without SDP; its 200 carries the customer's phone's offer
-    const outcomeA = await control.dial(
-      callA,
-      authA.routes,
-      (route, sent, ringing) =>
-        this.deps.srf.createUAC(
-          route.uri,
-          // the caller ID shown is never connectTo (a number the account was not shown to reach): the
-          // customer sees their own number; B sees callMe, the party that answered leg A
-          { noAck: true, callingNumber: r.callMe, ...(route.gateway.auth ? { auth: route.gateway.auth } : {}) },
-          {
-            cbRequest: (_err, req) => sent(() => req.cancel()),
-            cbProvisional: (p) => {
-              if (p.status === 180 || p.status === 183) ringing();
-            },
-          },
-        ) as Promise<UnacknowledgedLeg>,
-      () => false,
-      logA,
-    );
+    const outcomeA = await this.dialA(r, callA, authA, logA);
     if (outcomeA.kind !== 'answered') {
       [callB.sipCode, callB.sipReason] = sipStatusOf('CALL_CANCELLED');
       callB.disposition = 'cancelled';
@@ -254,6 +236,139 @@ export class CallbackCall {
     onDialogEnd(dialogB, () => hangUpBoth(undefined));
   }
 
+  /**
+   * Leg A: an INVITE without SDP over callMe's routes; its 200 carries the customer's phone's offer.
+   * The caller ID shown is never connectTo (a number the account was not shown to reach): the
+   * customer sees their own number; B sees callMe, the party that answered leg A.
+   */
+  private dialA(r: CallbackRequest, callA: PrepaidCall, authA: Authorised, logA: Logger) {
+    return this.deps.control.dial(
+      callA,
+      authA.routes,
+      (route, sent, ringing) =>
+        this.deps.srf.createUAC(
+          route.uri,
+          { noAck: true, callingNumber: r.callMe, ...(route.gateway.auth ? { auth: route.gateway.auth } : {}) },
+          {
+            cbRequest: (_err, req) => sent(() => req.cancel()),
+            cbProvisional: (p) => {
+              if (p.status === 180 || p.status === 183) ringing();
+            },
+          },
+        ) as Promise<UnacknowledgedLeg>,
+      () => false,
+      logA,
+    );
+  }
+
+  /**
+   * A menu request: leg A as for any request (authorised and reserved before dialling, billed from
+   * its answer); the customer's offer is answered by the media server in A's ACK, and the
+   * access-number menu runs on the leg logged in as the account (no PIN: the request came from
+   * the authenticated customer or an operator). Each call placed from the menu is a leg B of its
+   * own (call ids `callback-<id>-b`, `-b2`, …; the request's leg B id names the latest), rated,
+   * reserved beside A's reservation, supervised and settled by the menu as an access-number
+   * call's. A's cover running out, an operator's hang-up or a lost SIP server end the menu and any
+   * leg B with it; the customer hanging up, or the menu ending, settles A for its answered seconds
+   * and completes the request. While up, A is in the live-call registry on its own (and with each
+   * leg B beside it), so another process's OrphanReaper ends and settles it if this one dies.
+   */
+  private async placeMenu(r: CallbackRequest, account: Account, callA: PrepaidCall, authA: Authorised, log: Logger): Promise<void> {
+    const { control, requests } = this.deps;
+    const menu = this.deps.menu!;
+    const ids = callbackCallIds(r.id);
+    const logA = log.child({ callId: ids.a });
+    await requests.progress(r.id, 'calling-a', { a: ids.a });
+    const outcomeA = await this.dialA(r, callA, authA, logA);
+    if (outcomeA.kind !== 'answered') {
+      await control.settle(callA, logA);
+      const why = outcomeA.kind === 'failed' ? `${outcomeA.status} ${outcomeA.reason}` : 'cancelled';
+      return requests.finish(r.id, 'failed', `callMe: ${why}`);
+    }
+    const a = outcomeA.value;
+    let dialogA: SipDialog | undefined;
+    let session: MediaSession | undefined;
+    let state: CallLegs | undefined = undefined;
+    let over = false;
+    /** The BYE that ends leg A carries the Reason of a cut (the session sends it when it is destroyed). */
+    let byeHeaders: Record<string, string> | undefined;
+    const hangUp = (reason: CutReason) => {
+      if (over) return;
+      over = true;
+      byeHeaders = cutReasonHeader(reason);
+      // the menu sees its caller gone and ends any leg B it holds (settled by its own supervision)
+      if (session) void session.destroy();
+      else if (dialogA) void Promise.resolve(dialogA.destroy({ headers: byeHeaders })).catch(() => undefined);
+      else void a.destroy().catch(() => undefined);
+      if (reason === 'signalling_lost' && state && this.deps.sender) byeBothLegs(this.deps.sender, state, byeHeaders, log);
+    };
+    // A is billed from its answer, menu time included: the customer's phone is off-hook
+    const supervisionA = control.supervise(
+      callA,
+      authA.rate,
+      authA.coveredSeconds,
+      { hangUp, stillUp: () => (dialogA ? dialogStillUp(dialogA) : Promise.resolve(true)) },
+      logA,
+    );
+    try {
+      session = await menu.media.answerOffer(
+        a.sdp,
+        async (localSdp) => {
+          const d = await a.ack(localSdp);
+          dialogA = d;
+          return callerDialogOf(d, () => byeHeaders);
+        },
+        { language: menu.language },
+      );
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'the menu could not be started: the customer is hung up');
+      over = true;
+      if (dialogA) void Promise.resolve(dialogA.destroy()).catch(() => undefined);
+      else void a.destroy().catch(() => undefined);
+      await supervisionA.end('answered');
+      return requests.finish(r.id, 'failed', 'callMe: the menu could not be started');
+    }
+    if (over) {
+      // A's cover ran out, or it was cut, while the media server answered
+      await session.destroy();
+      return requests.finish(r.id, 'failed', 'callMe: ended as the menu started (the credit ran out or it was cut)');
+    }
+    const dialog = dialogA!;
+    state = this.legOf(dialog);
+    if (state) control.recordLegs(callA, state, logA);
+    await requests.progress(r.id, 'connected');
+    log.info('callback answered into the menu');
+    const caller: MenuCaller = {
+      id: ids.a,
+      language: menu.language,
+      callFacts: (seq, dialled, acct) => callbackFacts(acct, seq === 1 ? ids.b : `${ids.b}${seq}`, dialled),
+      presented: { number: r.callMe, withheld: false },
+      voucherSource: `cli:${r.callMe}`,
+      callerLeg: () => calleeLegOf(dialog as unknown as SrfDialogView),
+      placing: (callId) => requests.progress(r.id, 'connected', { b: callId }),
+    };
+    void menu
+      .run(session, account, caller)
+      .catch((err: Error) => log.error({ err: err.message }, 'the callback menu failed'))
+      .then(async () => {
+        // the customer hung up, the menu said goodbye, or A was cut (then its supervision has settled it already)
+        await supervisionA.end('answered');
+        await requests.finish(r.id, 'completed');
+      })
+      .catch((err: Error) => log.warn({ err: err.message }, 'recording the callback as completed failed'));
+  }
+
+  /** Leg A alone (the customer in the menu), for the live-call registry. */
+  private legOf(a: SipDialog): CallLegs | undefined {
+    const server = this.deps.server?.();
+    if (server === undefined) return undefined;
+    try {
+      return { server, caller: calleeLegOf(a as unknown as SrfDialogView) };
+    } catch {
+      return undefined;
+    }
+  }
+
   private legsOf(a: SipDialog, b: SipDialog): CallLegs | undefined {
     const server = this.deps.server?.();
     if (server === undefined) return undefined;
@@ -263,4 +378,42 @@ export class CallbackCall {
       return undefined;
     }
   }
+}
+
+/** The CDR facts of one leg of a callback, a call of the account (kind 'callback'). */
+function callbackFacts(account: Account, callId: string, dialled: string): CallFacts {
+  return {
+    callId,
+    accountId: account.id,
+    kind: 'callback',
+    cli: null,
+    sourceIp: null,
+    accessNumber: null,
+    device: null,
+    dialledNumber: dialled,
+    currency: account.currency,
+  };
+}
+
+/** One leg of a callback as a prepaid call of the account. */
+function callbackLeg(account: Account, callId: string, dialled: string, start: number): PrepaidCall {
+  return new PrepaidCall(callbackFacts(account, callId, dialled), start);
+}
+
+/**
+ * Leg A's dialog as the media session's caller dialog: the session's BYE (when it is destroyed)
+ * carries the Reason of a cut, when there was one.
+ */
+function callerDialogOf(d: SipDialog, headers: () => Record<string, string> | undefined): CallerDialog {
+  const dialog = d as SipDialog & { on(event: string, fn: (...args: never[]) => void): unknown };
+  return {
+    get connected() {
+      return d.connected;
+    },
+    on: (event: string, fn: (...args: never[]) => void) => dialog.on(event, fn),
+    destroy: () => {
+      const h = headers();
+      return d.destroy(h ? { headers: h } : undefined);
+    },
+  } as CallerDialog;
 }

@@ -57,6 +57,7 @@ export function byeBothLegs(srf: OutOfDialogSender, legs: CallLegs, headers: Rec
     ['caller', legs.caller],
     ['callee', legs.callee],
   ] as const) {
+    if (leg === undefined) continue;
     void sendBye(srf, leg, headers).then(
       (status) => log.info({ leg: name, status }, 'BYE from dialog state answered'),
       (err: Error) => log.warn({ leg: name, err: err.message }, 'BYE from dialog state not sent'),

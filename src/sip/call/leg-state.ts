@@ -24,11 +24,15 @@ export interface LegState {
   source: string;
 }
 
-/** Both legs of a B2BUA call and the SIP server (its `hostport` list as it announces it) that holds their dialogs. */
+/**
+ * Both legs of a B2BUA call and the SIP server (its `hostport` list as it announces it) that holds
+ * their dialogs. No callee: a leg up on its own (a callback customer in the menu, answered by the
+ * media server, no call placed from it yet).
+ */
 export interface CallLegs {
   server: string;
   caller: LegState;
-  callee: LegState;
+  callee?: LegState;
 }
 
 /** The parts of drachtio-srf's request / response and Dialog objects a leg's state is read from. */

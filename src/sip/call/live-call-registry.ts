@@ -150,9 +150,10 @@ function parseLegs(json: string | undefined): CallLegs | undefined {
   try {
     const v = JSON.parse(json) as { server?: unknown; caller?: unknown; callee?: unknown };
     const caller = parseLegState(v.caller);
-    const callee = parseLegState(v.callee);
-    if (typeof v.server !== 'string' || !caller || !callee) return undefined;
-    return { server: v.server, caller, callee };
+    // a leg on its own (a callback customer in the menu) has no callee
+    const callee = v.callee === undefined ? undefined : parseLegState(v.callee);
+    if (typeof v.server !== 'string' || !caller || (v.callee !== undefined && !callee)) return undefined;
+    return { server: v.server, caller, ...(callee ? { callee } : {}) };
   } catch {
     return undefined;
   }

@@ -90,10 +90,12 @@ export class OrphanReaper {
     const headers = cutReasonHeader('signalling_lost');
     const byes = Promise.all(
       [call.legs.caller, call.legs.callee].map((leg) =>
-        sendBye(this.d.srf, leg, headers).catch((err: Error) => {
-          log.warn({ err: err.message }, 'BYE to an orphaned leg not sent');
-          return 0;
-        }),
+        leg === undefined
+          ? Promise.resolve(0)
+          : sendBye(this.d.srf, leg, headers).catch((err: Error) => {
+              log.warn({ err: err.message }, 'BYE to an orphaned leg not sent');
+              return 0;
+            }),
       ),
     );
     const endAt = call.released === undefined ? call.lastKeepAlive : Math.min(call.released, call.lastKeepAlive);

@@ -19,7 +19,9 @@ import type { CallerIdentity } from './caller-identity.ts';
 import { onDialogEnd } from '../call/dialog-end.ts';
 import { byeBothLegs } from '../call/leg-ender.ts';
 import type { OutOfDialogSender } from '../call/leg-ender.ts';
-import { readCallLegs } from '../call/leg-state.ts';
+import { calleeLegOf, callerLegOf } from '../call/leg-state.ts';
+import type { CallLegs, LegState, SrfDialogView } from '../call/leg-state.ts';
+import type { CallFacts } from '../call/prepaid-call.ts';
 import { IvrState, nextIvrState } from './ivr-state.ts';
 import type { IvrEventType } from './ivr-state.ts';
 import type { IvrSettings } from './ivr-settings.ts';
@@ -91,6 +93,51 @@ export interface AccessCallFacts {
   identity: CallerIdentity;
 }
 
+/**
+ * Who is in the menu and how the calls placed from it are recorded: a caller at an access number
+ * (after PIN or caller-ID login), or a callback customer whose phone the platform called (leg A,
+ * answered into the menu already logged in as the requesting account).
+ */
+export interface MenuCaller {
+  /** The id the IVR's states are reported under (onState). */
+  id: string;
+  language: string;
+  /** The CDR facts of the `seq`-th call placed from the menu (1, 2, …) to what was keyed. */
+  callFacts(seq: number, dialled: string, account: Account): CallFacts;
+  /** The caller ID the calls placed from the menu present; withheld: `anonymous` with Privacy: id. */
+  presented: { number: string | null; withheld: boolean };
+  /** What voucher attempts count against besides the account (shared with self-care's counters). */
+  voucherSource: string;
+  /** The caller's leg as stored in the live-call registry, read from the session's dialog. */
+  callerLeg(dialog: unknown): LegState;
+  /** Told each call placed from the menu before it is dialled (after it was authorised). */
+  placing?(callId: string): Promise<void>;
+}
+
+/** The menu's caller for a call to an access number. */
+function accessNumberCaller(f: AccessCallFacts): MenuCaller {
+  const { cli, withheld } = f.identity;
+  return {
+    id: f.callId,
+    language: f.language,
+    callFacts: (seq, dialled, a) => ({
+      callId: seq === 1 ? f.callId : `${f.callId}/${seq}`,
+      accountId: a.id,
+      kind: 'access_number',
+      cli,
+      sourceIp: f.sourceIp,
+      accessNumber: f.accessNumber,
+      device: null,
+      dialledNumber: dialled,
+      currency: a.currency,
+    }),
+    presented: { number: cli, withheld },
+    voucherSource: cli && !withheld ? `cli:${cli}` : `access:${f.accessNumber}`,
+    // the access leg is our UAS dialog
+    callerLeg: (dialog) => callerLegOf(dialog as SrfDialogView),
+  };
+}
+
 const REFUSAL_PROMPT: Partial<Record<ErrorCode, PromptName>> = {
   INSUFFICIENT_CREDIT: 'insufficient-credit',
   DAILY_CAP_REACHED: 'insufficient-credit',
@@ -128,7 +175,18 @@ export class AccessNumberCall {
       }
       throw err;
     }
-    await new IvrRun(this.deps, session, facts, log, Date.now()).run();
+    await new IvrRun(this.deps, session, accessNumberCaller(facts), log, Date.now(), { access: facts }).run();
+  }
+
+  /**
+   * The menu on a leg already answered by the media server (a callback's leg A) for an account
+   * already known (the request came from the authenticated customer or an operator): no welcome,
+   * no PIN; from the balance announcement on, everything as for an access-number caller after
+   * login. Resolves when the menu has ended and the session is destroyed.
+   */
+  async menu(session: MediaSession, account: Account, caller: MenuCaller): Promise<void> {
+    const log = this.deps.log.child({ callId: caller.id, accountId: account.id });
+    await new IvrRun(this.deps, session, caller, log, Date.now(), { account }).run();
   }
 }
 
@@ -141,8 +199,10 @@ interface Outbound {
 }
 
 class IvrRun {
-  private state = IvrState.Welcome;
+  private state: IvrState;
   private account: Account | undefined;
+  /** The access-number call (PIN login, caller-ID offer, session record); none for a menu entered logged in. */
+  private readonly access: AccessCallFacts | undefined;
   private byPin = false;
   private refusal: PromptName = 'call-failed';
   private destination = '';
@@ -159,11 +219,25 @@ class IvrRun {
   constructor(
     private readonly d: AccessNumberDeps,
     private readonly session: MediaSession,
-    private readonly f: AccessCallFacts,
+    private readonly m: MenuCaller,
     private readonly log: Logger,
     private readonly answeredAt: number,
+    entry: { access: AccessCallFacts } | { account: Account },
   ) {
-    this.phrases = phraseBook(f.language);
+    this.phrases = phraseBook(m.language);
+    if ('access' in entry) {
+      this.access = entry.access;
+      this.state = IvrState.Welcome;
+    } else {
+      this.account = entry.account;
+      this.state = IvrState.Balance;
+    }
+  }
+
+  /** The access-number call; only the login steps, which a menu entered logged in never reaches, ask for it. */
+  private get f(): AccessCallFacts {
+    if (!this.access) throw new Error('IVR: an access-number step in a menu entered logged in');
+    return this.access;
   }
 
   async run(): Promise<void> {
@@ -186,7 +260,7 @@ class IvrRun {
     });
     try {
       while (this.state !== IvrState.Ended) {
-        this.d.onState?.(this.f.callId, this.state);
+        this.d.onState?.(this.m.id, this.state);
         const event: IvrEventType = this.callerGone && this.state !== IvrState.Connected ? 'hangup' : await this.act();
         this.events.add(event);
         this.state = nextIvrState(this.state, event);
@@ -199,7 +273,7 @@ class IvrRun {
       }
       await this.session.destroy();
       await this.recordSession();
-      this.d.onState?.(this.f.callId, IvrState.Ended);
+      this.d.onState?.(this.m.id, IvrState.Ended);
     }
   }
 
@@ -209,7 +283,7 @@ class IvrRun {
    * placed a call. A failure to record is logged; it never disturbs the caller.
    */
   private async recordSession(): Promise<void> {
-    if (!this.d.sessions) return;
+    if (!this.d.sessions || !this.access) return;
     const endTime = Date.now();
     const outcome: IvrSessionRecord['outcome'] =
       this.seq > 0
@@ -467,7 +541,7 @@ class IvrRun {
   private async voucher(): Promise<IvrEventType> {
     const v = this.d.vouchers!;
     const a = this.account!;
-    const source = this.f.identity.cli && !this.f.identity.withheld ? `cli:${this.f.identity.cli}` : `access:${this.f.accessNumber}`;
+    const source = this.m.voucherSource;
     for (let attempt = 0; attempt < VOUCHER_TRIES; attempt++) {
       const r = await this.session.collect({
         min: 20,
@@ -498,21 +572,9 @@ class IvrRun {
   private async authorise(): Promise<IvrEventType> {
     const a = this.account!;
     this.seq += 1;
-    const callId = this.seq === 1 ? this.f.callId : `${this.f.callId}/${this.seq}`;
-    const call = new PrepaidCall(
-      {
-        callId,
-        accountId: a.id,
-        kind: 'access_number',
-        cli: this.f.identity.cli,
-        sourceIp: this.f.sourceIp,
-        accessNumber: this.f.accessNumber,
-        device: null,
-        dialledNumber: this.destination,
-        currency: a.currency,
-      },
-      Date.now(),
-    );
+    const facts = this.m.callFacts(this.seq, this.destination, a);
+    const callId = facts.callId;
+    const call = new PrepaidCall(facts, Date.now());
     const log = this.log.child({ callId, accountId: a.id });
     // a speed dial is screened, rated and routed as the number it stands for; the CDR keeps the keys
     const speedDial = SPEED_DIAL_KEYS.exec(this.destination);
@@ -534,6 +596,8 @@ class IvrRun {
       return this.refuse(REFUSAL_PROMPT[auth.code] ?? 'call-failed');
     }
     this.outbound = { call, auth };
+    if (this.m.placing)
+      await this.m.placing(callId).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'recording the call placed from the menu failed'));
     if (this.callerGone) return 'hangup';
     return this.say(this.phrases.remaining(auth.maxSeconds)).then((e) => (e === 'done' ? 'authorised' : e));
   }
@@ -577,8 +641,8 @@ class IvrRun {
           route.uri,
           {
             localSdp: leg.localSdp,
-            callingNumber: this.f.identity.withheld ? 'anonymous' : (this.f.identity.cli ?? 'anonymous'),
-            ...(this.f.identity.withheld ? { headers: { Privacy: 'id' } } : {}),
+            callingNumber: this.m.presented.withheld ? 'anonymous' : (this.m.presented.number ?? 'anonymous'),
+            ...(this.m.presented.withheld ? { headers: { Privacy: 'id' } } : {}),
             ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
           },
           {
@@ -644,7 +708,7 @@ class IvrRun {
           );
       };
       // the caller's leg (answered by the media server) and the carrier's, for another process to end if this one dies
-      const state = readCallLegs(this.d.server?.(), this.session.dialog, uac);
+      const state = this.legsWith(uac);
       const supervision = this.d.control.supervise(
         o.call,
         o.auth.rate,
@@ -671,6 +735,17 @@ class IvrRun {
       };
       if (this.callerGone) this.interruptConnected('caller-gone');
     });
+  }
+
+  /** The caller's leg and the outbound one, with the SIP server holding them; undefined when the server is not known yet or a dialog lacks a field. */
+  private legsWith(uac: unknown): CallLegs | undefined {
+    const server = this.d.server?.();
+    if (server === undefined) return undefined;
+    try {
+      return { server, caller: this.m.callerLeg(this.session.dialog), callee: calleeLegOf(uac as SrfDialogView) };
+    } catch {
+      return undefined;
+    }
   }
 
   private async anotherCall(): Promise<IvrEventType> {

@@ -27,6 +27,9 @@
  *
  * welcome may also go straight to refusal (`refused`: the caller ID is locked).
  *
+ * A menu entered already logged in (a menu callback's leg A: AccessNumberCall.menu) starts at
+ * balance; welcome, pin-entry and offer-cli are never reached.
+ *
  * At the destination prompt, `9` (alone) tops the account up with a voucher:
  *
  *   destination ── voucher ──▶ voucher ── done (redeemed: new balance said; or not) ──▶ destination
