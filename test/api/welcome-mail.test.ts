@@ -75,4 +75,15 @@ describe('welcome mail', () => {
     const { rows } = await h.s.pool.query('select email_verified_at from customers where id = $1', [customerId]);
     expect(rows).toEqual([{ email_verified_at: null }]);
   });
+
+  it('a link token that is not well-formed text (a lone surrogate in a JSON form post) is an invalid link, never a 500', async () => {
+    const r = await h.app.inject({
+      method: 'POST',
+      url: '/my/set-password',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"_csrf":"x","token":"\\ud800","newPassword":"violet staircase 1987"}',
+    });
+    expect(r.statusCode).toBe(303);
+    expect(r.headers.location).toMatch(/^\/my\/set-password\?token=%EF%BF%BD/);
+  });
 });

@@ -146,9 +146,13 @@ export function formRoute(summary: string, fields: string[]) {
   };
 }
 
+/**
+ * A form field as well-formed text: a JSON form post may carry a lone surrogate (`"\ud800"`), which
+ * no URL, header or database text can hold; it becomes U+FFFD, as a browser's form encoding does.
+ */
 export function field(body: unknown, name: string): string {
   const v = (body as Record<string, unknown> | undefined)?.[name];
-  return typeof v === 'string' ? v : '';
+  return typeof v === 'string' ? Buffer.from(v, 'utf8').toString('utf8') : '';
 }
 
 export function dateTimeText(t: Texts, v: unknown): string {

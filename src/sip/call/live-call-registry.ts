@@ -67,15 +67,20 @@ export class LiveCallRegistry {
   async record(accountId: number, callId: string, owner: string, legs: CallLegs, answeredAt: number, now = Date.now(), cdr?: string): Promise<void> {
     const member = LiveCallRegistry.member(accountId, callId);
     const fields = ['owner', owner, 'legs', JSON.stringify(legs), 'answered', String(answeredAt), ...(cdr === undefined ? [] : ['cdr', cdr])];
-    // the hash first, then the index: a reaper never finds a member whose hash is not there yet. Two
-    // steps, not one MULTI: the hash and the index are in different cluster slots (a crash between
-    // them leaves a hash nobody indexed, which expires)
-    await this.redis
-      .multi()
-      .hset(this.key(member), ...fields)
-      .pexpire(this.key(member), this.ttlMs)
-      .exec();
-    await this.redis.zadd(this.index, now, member);
+    // Not one MULTI: the hash and the index are in different cluster slots (a crash between the two
+    // writes leaves a hash nobody indexed, which expires). Both are sent in the same tick, the hash
+    // first, so a release() that follows is queued after both on each connection: waiting for the
+    // hash before sending the index would let a call ended meanwhile (a BYE right after the ACK)
+    // drop its entry before the ZADD, which would then leave it indexed for ever. An index entry
+    // read before its hash lands is fresh, so no reaper takes it for an orphan.
+    await Promise.all([
+      this.redis
+        .multi()
+        .hset(this.key(member), ...fields)
+        .pexpire(this.key(member), this.ttlMs)
+        .exec(),
+      this.redis.zadd(this.index, now, member),
+    ]);
   }
 
   /** A keep-alive for calls still recorded (ZADD XX: a call removed meanwhile is not brought back). */
@@ -98,8 +103,7 @@ export class LiveCallRegistry {
 
   /** Out of the index first, then the hash (two slots on a cluster: no MULTI over both). */
   private async drop(member: string): Promise<void> {
-    await this.redis.zrem(this.index, member);
-    await this.redis.del(this.key(member));
+    await Promise.all([this.redis.zrem(this.index, member), this.redis.del(this.key(member))]);
   }
 
   /**
