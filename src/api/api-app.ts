@@ -35,6 +35,7 @@ import { voucherRoutes } from './routes/vouchers.ts';
 import { orderRoutes, paymentWebhookRoutes } from './routes/orders.ts';
 import { speedDialRoutes } from './routes/speed-dials.ts';
 import { callbackRoutes } from './routes/callbacks.ts';
+import { recordingRoutes } from './routes/recordings.ts';
 import { mailingListRoutes, mailOutboxRoutes } from './routes/mailing-lists.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
@@ -138,6 +139,7 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   voucherRoutes(app, ctx);
   speedDialRoutes(app, ctx);
   callbackRoutes(app, ctx);
+  recordingRoutes(app, ctx);
   mailingListRoutes(app, ctx);
   mailOutboxRoutes(app, ctx);
   callRoutes(app, ctx);

@@ -11,6 +11,8 @@ import type { AutoTopUpLimits } from '../accounts/auto-topup.ts';
 import { CallRecords } from '../accounts/call-records.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import { Consents } from '../accounts/consents.ts';
+import { RecordingConsents } from '../accounts/recording-consent.ts';
+import { limitsOf } from '../accounts/account-service.ts';
 import { CustomerDirectory } from '../accounts/customer-directory.ts';
 import { EmailVerification } from '../accounts/email-verification.ts';
 import type { VerificationMailer } from '../accounts/email-verification.ts';
@@ -129,6 +131,7 @@ export interface ApiContext extends ApiDeps {
   records: CallRecords;
   cliRequests: CliRequests;
   consents: Consents;
+  recordingConsents: RecordingConsents; // call recording at the account holder's wish
   emailVerification: EmailVerification;
   autoTopUp: AutoTopUp;
   restriction: Restriction;
@@ -226,6 +229,7 @@ export function buildContext(d: ApiDeps): ApiContext {
     records: new CallRecords(d.pool),
     cliRequests: new CliRequests(d.pool, d.accounts),
     consents,
+    recordingConsents: new RecordingConsents(d.pool, async (id) => d.balances.syncAccount(limitsOf(await d.accounts.get(id)))),
     emailVerification: new EmailVerification(d.pool, d.settings.mail?.sending ? mailer : d.mailer),
     autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' }), notices),
     restriction: new Restriction(d.pool, d.accounts),

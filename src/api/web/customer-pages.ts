@@ -78,6 +78,7 @@ function nav(t: Texts, me: Me, current: string): PageOpts['nav'] {
       { href: '/my/caller-ids', label: n.callerIds },
       { href: '/my/speed-dials', label: n.speedDials },
       { href: '/my/callbacks', label: n.callbacks },
+      { href: '/my/recordings', label: n.recordings },
       { href: '/my/devices', label: n.devices },
       { href: '/my/top-ups', label: n.topups },
       { href: '/my/privacy', label: n.privacy },
@@ -589,6 +590,36 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const r = await callApi(web, req, 'PUT', '/v1/self/callback-destination', { bearer: me.token, body: { number: d === '' ? null : d } });
     if (r.status !== 200) return redirect(reply, withMessage('/my/callbacks', 'callbacks.badDestination', 'e'));
     return redirect(reply, withMessage('/my/callbacks', d === '' ? 'callbacks.destinationCleared' : 'callbacks.destinationSaved'));
+  });
+
+  app.get('/my/recordings', pageRoute('Call recording: my consent, and my recordings to play or download'), async (req, reply) => {
+    const me = await signedIn(web, req, reply);
+    if (!me) return reply;
+    const t = T(req);
+    const rt = t.recordings;
+    const c = await callApi<{ recording?: boolean }>(web, req, 'GET', '/v1/self/recording-consent', { bearer: me.token });
+    const on = c.json.recording === true;
+    return show(web, req, reply, me, '/my/recordings', {
+      title: rt.title,
+      body: html`<p>${rt.intro}</p>
+      <section aria-labelledby="consent-h" class="card"><h2 id="consent-h">${rt.consentHeading}</h2>
+        <p>${on ? rt.isOn : rt.isOff}</p>
+        <form method="post" action="/my/recordings/consent" class="stack">${hidden(me.csrf)}
+          <input type="hidden" name="recording" value="${on ? 'off' : 'on'}">
+          <button type="submit">${on ? rt.turnOff : rt.turnOn}</button>
+        </form>
+      </section>`,
+    });
+  });
+
+  app.post('/my/recordings/consent', formRoute('Turn the recording of my calls on or off', ['recording']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const v = field(req.body, 'recording');
+    if (v !== 'on' && v !== 'off') return redirect(reply, withMessage('/my/recordings', 'common.error', 'e'));
+    const r = await callApi(web, req, 'PUT', '/v1/self/recording-consent', { bearer: me.token, body: { recording: v === 'on' } });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/recordings', 'common.error', 'e'));
+    return redirect(reply, withMessage('/my/recordings', v === 'on' ? 'recordings.consentOn' : 'recordings.consentOff'));
   });
 
   app.post('/my/callbacks', formRoute('Request a callback', ['callMe', 'connectTo']), async (req, reply) => {
