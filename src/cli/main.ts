@@ -89,7 +89,7 @@ money and data
   voucher redeem <account id> <code>        redeem a code for a customer (once; the same refusal for every unusable code)
   migrate                                   apply pending database migrations
 access and settings
-  api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin); the key is printed once
+  api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin, recordings); the key is printed once
   api-key revoke <id>                       revoke an API key
   api-key list                              list API keys (never their secrets)
 routing
@@ -532,8 +532,8 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (sub === 'create') {
           const [name, scopes] = words(args, 2, ['name', 'scopes']);
           const list = scopes!.split(',');
-          const bad = list.filter((s) => !['read', 'billing', 'admin'].includes(s));
-          if (bad.length) throw new UsageError(`unknown scope ${bad.join(', ')} (scopes: read, billing, admin)`);
+          const bad = list.filter((s) => !['read', 'billing', 'admin', 'recordings'].includes(s));
+          if (bad.length) throw new UsageError(`unknown scope ${bad.join(', ')} (scopes: read, billing, admin, recordings)`);
           const { key, info } = await keys.create(name!, list as Scope[], ACTOR);
           out(`API key ${info.id} (${info.scopes.join(', ')}) created; it is shown only now:\n${key}`, { key, ...info });
           return 0;

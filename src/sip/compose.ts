@@ -6,7 +6,7 @@
  */
 import Srf from 'drachtio-srf';
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -26,6 +26,8 @@ import type { Clock } from '../common/clock.ts';
 import { RefreshingCache } from '../common/refreshing-cache.ts';
 import type { MediaServer, UasFactory } from '../media/media-port.ts';
 import { CallRateCounter } from '../observability/call-rate.ts';
+import { recordingKey } from '../recordings/recording-store.ts';
+import { RecordingFailures, Recordings } from '../recordings/recordings.ts';
 import { authenticateInvite } from './auth/authenticate-invite.ts';
 import { createDigestAuthenticator } from './auth/create-digest-authenticator.ts';
 import type { DigestAlgorithm } from './auth/digest-algorithm.ts';
@@ -47,7 +49,7 @@ import { AuthFailureGuard } from './guards/auth-failure-guard.ts';
 import { CallRateGuard } from './guards/call-rate-guard.ts';
 import { ScannerGuard } from './guards/scanner-guard.ts';
 import { AccessNumberCall } from './ivr/access-number-call.ts';
-import type { AccessNumberDeps } from './ivr/access-number-call.ts';
+import type { AccessNumberDeps, RecordingDeps } from './ivr/access-number-call.ts';
 import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
 import type { IvrSettings } from './ivr/ivr-settings.ts';
 import type { IvrState } from './ivr/ivr-state.ts';
@@ -127,6 +129,12 @@ export interface SipSettings {
   };
   /** CALLBACK_ACCESS_NUMBERS: carriers' calls to these (E.164 with '+') are callback-number calls. */
   callbackAccessNumbers?: readonly string[];
+  /**
+   * Call recording (docs/privacy.md › Call recording): access-number calls of accounts whose holder
+   * consented are recorded by the media server into its recording store; `announce`: the party
+   * called hears "this call may be recorded" first (RECORDING_ANNOUNCEMENT). None: never recorded.
+   */
+  recording?: { announce: boolean };
   durability?: {
     keepAliveSeconds: number;
     orphanAfterKeepAlives: number;
@@ -388,6 +396,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
           log: log.child({ component: 'sip.ivr' }),
           server: currentServer,
           sender: srf as unknown as OutOfDialogSender,
+          ...(s.recording && deps.store ? { recording: recordingDeps(s.recording, deps.store, pool, redis, s.namespace, log, deps.events) } : {}),
           ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
           ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
           ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),
@@ -527,5 +536,32 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     reaper,
     callbacks,
     serverLostMs: registry && durability ? (durability.serverLostSeconds ?? 10) * 1000 : undefined,
+  };
+}
+
+/** What the IVR records with: the consent flag in Redis, the records in Postgres, failures counted for the console and the metrics. */
+function recordingDeps(
+  settings: { announce: boolean },
+  store: Pick<BalanceStore, 'recordingConsent'>,
+  pool: pg.Pool,
+  redis: Redis,
+  namespace: string,
+  log: Logger,
+  events: CallEvents | undefined,
+): RecordingDeps {
+  const records = new Recordings(pool);
+  const failures = new RecordingFailures(redis, namespace);
+  return {
+    consented: (accountId) => store.recordingConsent(accountId),
+    announce: settings.announce,
+    keyFor: (at) => recordingKey(at, randomUUID()),
+    saved: async (r) => {
+      await records.add(r);
+      events?.recording?.({ callId: r.callId, outcome: 'stored' });
+    },
+    failed: (callId, cause) => {
+      events?.recording?.({ callId, outcome: 'failed', cause });
+      failures.record(cause).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'recording failure not counted in Redis'));
+    },
   };
 }

@@ -3,7 +3,7 @@
  * any configured local address; ports from a range; one shared pacing clock for all sessions.
  */
 import { randomUUID } from 'node:crypto';
-import type { AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
+import type { AnswerOptions, InviteRequest, InviteResponse, MediaServer, MediaSession, RecordingSink, UasFactory } from '../media-port.ts';
 import { MediaNotAcceptableError } from '../media-port.ts';
 import { EmbeddedSession } from './embedded-session.ts';
 import type { SessionHost } from './embedded-session.ts';
@@ -32,6 +32,8 @@ export interface EmbeddedMediaOptions {
   clock?: PacingClock;
   /** Told about prompts that cannot be played (skipped; the rest of the list plays). */
   observer?: MediaObserver;
+  /** Where call recordings are written (none: calls cannot be recorded). */
+  recordings?: RecordingSink;
 }
 
 export class EmbeddedMediaServer implements MediaServer {
@@ -57,6 +59,7 @@ export class EmbeddedMediaServer implements MediaServer {
       ended: (s) => {
         this.sessions.delete(s);
       },
+      ...(opts.recordings === undefined ? {} : { recordings: opts.recordings }),
     };
   }
 

@@ -5,7 +5,7 @@ import { normaliseVoucherCode } from '../../accounts/vouchers.ts';
 import { sipStatusOf } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { MediaNotAcceptableError, MediaPortsExhaustedError } from '../../media/media-port.ts';
-import type { CollectResult, MediaLeg, MediaServer, MediaSession, PlayResult, Prompt } from '../../media/media-port.ts';
+import type { CollectResult, MediaLeg, MediaServer, MediaSession, PlayResult, Prompt, Recording } from '../../media/media-port.ts';
 import type { PromptName } from '../../media/prompts/catalog.ts';
 import { phraseBook } from '../../media/prompts/phrases.ts';
 import type { PhraseBook } from '../../media/prompts/phrases.ts';
@@ -74,6 +74,22 @@ export interface AccessNumberDeps {
    */
   server?: () => string | undefined;
   sender?: OutOfDialogSender;
+  /** Call recording at the account holder's wish (docs/privacy.md › Call recording); none: never recorded. */
+  recording?: RecordingDeps;
+}
+
+/** What the IVR needs to record a connected call. Nothing here may hold up or fail the call. */
+export interface RecordingDeps {
+  /** The account holder's consent, read as the call is connected (the account's live-balance hash in Redis). */
+  consented(accountId: number): Promise<boolean>;
+  /** Play "this call may be recorded" to the party called before the two are connected. */
+  announce: boolean;
+  /** A new storage key for a recording made now. */
+  keyFor(at: Date): string;
+  /** The recording was closed: its record (linked to the call's CDR by call id and start). */
+  saved(r: { callId: string; callStart: Date; accountId: number; storageKey: string; sizeBytes: number; durationMs: number; sha256: string }): Promise<unknown>;
+  /** A recording could not be made, closed or recorded: logged by the IVR, counted here. */
+  failed(callId: string, cause: string): void;
 }
 
 const timerWait = (ms: number): Promise<void> =>
@@ -138,6 +154,8 @@ interface Outbound {
   auth: Authorised;
   leg?: MediaLeg;
   uac?: UacDialog;
+  /** The recording of this call, once asked for (it resolves undefined when it could not start). */
+  recording?: Promise<Recording | undefined>;
 }
 
 class IvrRun {
@@ -193,6 +211,7 @@ class IvrRun {
       }
     } finally {
       // a call still open (a bug, or the caller left between steps) is settled; the caller is hung up
+      if (this.outbound) this.closeRecording(this.outbound, this.log);
       if (this.outbound && this.outbound.call.state !== CallState.Settled && this.outbound.call.state !== CallState.Settling) {
         if (this.outbound.uac) void Promise.resolve(this.outbound.uac.destroy()).catch(() => undefined);
         await this.d.control.settle(this.outbound.call, this.log);
@@ -613,13 +632,68 @@ class IvrRun {
     }
     try {
       await leg.setRemoteSdp(uac.remote.sdp);
+      const record = await this.recordingWanted(o, log);
+      if (record && this.d.recording?.announce === true) await this.session.announce(leg, ['recording-notice']);
       await this.session.bridge(leg);
+      if (record) o.recording = this.startRecording(o, log);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'bridging the outbound leg failed');
       void Promise.resolve(uac.destroy()).catch(() => undefined);
       return this.failOutbound(...sipStatusOf('MEDIA_NOT_ACCEPTABLE'));
     }
     return 'answered';
+  }
+
+  /** Whether this call is to be recorded: the account holder's consent, read now (a failed read: not recorded, counted). */
+  private async recordingWanted(o: Outbound, log: Logger): Promise<boolean> {
+    const r = this.d.recording;
+    if (r === undefined) return false;
+    try {
+      return await r.consented(o.call.facts.accountId!);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'recording consent not readable: the call is not recorded');
+      r.failed(o.call.facts.callId, 'consent not readable');
+      return false;
+    }
+  }
+
+  private async startRecording(o: Outbound, log: Logger): Promise<Recording | undefined> {
+    const r = this.d.recording!;
+    try {
+      return await this.session.record(r.keyFor(new Date()));
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'call recording not started: the call goes on unrecorded');
+      r.failed(o.call.facts.callId, `not started: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Closes the call's recording and writes its record, in the background (the caller goes on at once). */
+  private closeRecording(o: Outbound, log: Logger): void {
+    const pending = o.recording;
+    const r = this.d.recording;
+    if (pending === undefined || r === undefined) return;
+    o.recording = undefined;
+    void (async () => {
+      const rec = await pending;
+      if (rec === undefined) return;
+      try {
+        const f = await rec.stop();
+        await r.saved({
+          callId: o.call.facts.callId,
+          callStart: new Date(o.call.startTime),
+          accountId: o.call.facts.accountId!,
+          storageKey: f.key,
+          sizeBytes: f.bytes,
+          durationMs: f.durationMs,
+          sha256: f.sha256,
+        });
+        log.info({ key: f.key, bytes: f.bytes, durationMs: f.durationMs }, 'call recorded');
+      } catch (err) {
+        log.error({ err: (err as Error).message, key: rec.key }, 'call recording not stored');
+        r.failed(o.call.facts.callId, `not stored: ${(err as Error).message}`);
+      }
+    })();
   }
 
   private connected(): Promise<IvrEventType> {
@@ -634,6 +708,7 @@ class IvrRun {
         if (finished) return;
         finished = true;
         this.interruptConnected = undefined;
+        this.closeRecording(o, log);
         // the leg's media is freed before anything else is played to the caller
         void supervision
           .end(disposition)
