@@ -28,6 +28,8 @@ export interface RetentionPolicy {
   auditYears: number;
   consentEventYears: number;
   mailMonths: number;
+  /** Call recordings are deleted (file and record) this many days after the call (default 90). */
+  recordingDays?: number;
 }
 
 /** The retention periods the settings give (the API and the CLI run the same jobs with them). */
@@ -40,6 +42,7 @@ export function retentionPolicyOf(config: Config): RetentionPolicy {
     auditYears: config.auditRetentionYears,
     consentEventYears: config.consentEventRetentionYears,
     mailMonths: config.mailRetentionMonths,
+    recordingDays: config.recordingRetentionDays,
   };
 }
 
