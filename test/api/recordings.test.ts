@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWav } from '../../src/media/embedded/wav.ts';
 import { recordingKey } from '../../src/recordings/recording-store.ts';
-import { body, expectProblem, harness, PROBLEM } from './api-harness.ts';
+import { body, consoleSession, expectProblem, harness, PROBLEM } from './api-harness.ts';
+import { RecordingFailures } from '../../src/recordings/recordings.ts';
 import type { Harness } from './api-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'api-recordings-'));
@@ -203,5 +204,17 @@ describe('call recordings: self-care', () => {
     const anon = await h.app.inject({ method: 'GET', url: `/my/recordings/${rec.id}/audio` });
     expect(anon.statusCode).toBe(303);
     expect(anon.headers.location).toBe('/my/login');
+  });
+});
+
+describe('call recordings: failures on the operator console', () => {
+  it('the dashboard shows how many recordings could not be stored, and the last cause', async () => {
+    const failures = new RecordingFailures(h.s.redis, h.s.namespace);
+    await failures.record('not started: ENOTDIR: not a directory');
+    const op = await consoleSession(h, h.keys.admin);
+    const page = await h.app.inject({ method: 'GET', url: '/console', headers: { cookie: op } });
+    const shown = /data-testid="recording-failures">([\s\S]*?)<\/dl>/.exec(page.body)?.[1] ?? '';
+    expect(shown).toContain('<dd>1</dd>');
+    expect(shown).toContain('not started: ENOTDIR: not a directory');
   });
 });
