@@ -61,6 +61,13 @@ export class RecordingConsents {
     return this.of(accountId);
   }
 
+  /** Turns recording off on every account of a customer that has it on (restriction of processing); how many. */
+  async offForCustomer(customerId: number, actor: string): Promise<number> {
+    const { rows } = await this.pool.query<{ id: number }>('select id from accounts where customer_id = $1 and recording_consent order by id', [customerId]);
+    for (const { id } of rows) await this.set(id, false, actor, 'operator');
+    return rows.length;
+  }
+
   /** The account's consent history, newest first (evidence for the holder and for operators). */
   async history(accountId: number, limit = 100): Promise<RecordingConsentEvent[]> {
     const { rows } = await this.pool.query<RecordingConsentEvent>(

@@ -179,6 +179,7 @@ export function buildContext(d: ApiDeps): ApiContext {
   const mailer = new Mailer(outbox, { linkBaseUrl: d.settings.mail?.linkBaseUrl ?? 'http://127.0.0.1:8081' });
   const notices = new AccountNotices(d.pool, mailer, d.log.child({ component: 'mail' }));
   const consents = new Consents(d.pool);
+  const recordingConsents = new RecordingConsents(d.pool, async (id) => d.balances.syncAccount(limitsOf(await d.accounts.get(id))));
   const passwordLinks = new PasswordLinks(d.pool, d.accounts);
   const routing = new RoutingData(
     d.pool,
@@ -240,10 +241,10 @@ export function buildContext(d: ApiDeps): ApiContext {
     recordings: new Recordings(d.pool),
     recordingStore: new DirectoryRecordingStore(d.settings.recordings?.dir ?? '.data/recordings'),
     recordingFailures: new RecordingFailures(d.redis, d.settings.namespace),
-    recordingConsents: new RecordingConsents(d.pool, async (id) => d.balances.syncAccount(limitsOf(await d.accounts.get(id)))),
+    recordingConsents,
     emailVerification: new EmailVerification(d.pool, d.settings.mail?.sending ? mailer : d.mailer),
     autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' }), notices),
-    restriction: new Restriction(d.pool, d.accounts),
+    restriction: new Restriction(d.pool, d.accounts, (customerId, actor) => recordingConsents.offForCustomer(customerId, actor)),
     operatorSessions: new OperatorSessions(d.redis, d.settings.namespace, OPERATOR_SESSION_SECONDS),
     sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),
     audit,

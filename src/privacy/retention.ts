@@ -233,3 +233,41 @@ export async function deleteOldMails(pool: pg.Pool, now: Date, months: number, l
   }
   return n;
 }
+
+/**
+ * Call recordings older than `days` days (from when the recording was made, at the call's end) are
+ * deleted: each file from the store, then its record. A file the store cannot delete keeps its
+ * record (logged), so the next run tries again; a file already gone is taken as deleted.
+ */
+export async function deleteExpiredRecordings(
+  pool: pg.Pool,
+  store: { delete(key: string): Promise<boolean> },
+  now: Date,
+  days: number,
+  log?: Logger,
+): Promise<number> {
+  const before = new Date(now.getTime() - days * 86_400_000);
+  let n = 0;
+  for (;;) {
+    const { rows } = await pool.query<{ id: string; key: string }>(
+      'select id, storage_key as key from call_recordings where created_at < $1 order by created_at limit 500',
+      [before],
+    );
+    const gone: string[] = [];
+    for (const r of rows) {
+      try {
+        await store.delete(r.key);
+        gone.push(r.id);
+      } catch (err) {
+        log?.error({ err: (err as Error).message, recordingId: r.id }, 'retention: recording file not deleted; its record is kept for the next run');
+      }
+    }
+    if (gone.length > 0) n += (await pool.query('delete from call_recordings where id = any($1::uuid[])', [gone])).rowCount ?? 0;
+    if (rows.length < 500 || gone.length === 0) break;
+  }
+  if (n > 0) {
+    log?.info({ recordings: n }, 'retention: call recordings deleted');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.recordings_deleted', detail: { recordings: n, days } });
+  }
+  return n;
+}

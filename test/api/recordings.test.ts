@@ -218,3 +218,75 @@ describe('call recordings: failures on the operator console', () => {
     expect(shown).toContain('not started: ENOTDIR: not a directory');
   });
 });
+
+describe('call recordings: retention and the privacy rights', () => {
+  const age = async (id: string, days: number) =>
+    h.s.pool.query('update call_recordings set created_at = now() - make_interval(days => $2) where id = $1', [id, days]);
+  const fileExists = async (key: string) => (await h.ctx.recordingStore.size(key)) !== undefined;
+
+  it('the retention job deletes recordings older than RECORDING_RETENTION_DAYS (90 by default), file and record; younger ones stay', async () => {
+    const me = await customerSession();
+    const old = await recorded(me.account.id);
+    const young = await recorded(me.account.id);
+    await age(old.id, 91);
+    await age(young.id, 89);
+    const r = await h.call('POST', '/v1/retention/run', { body: { jobs: ['recordings'] } });
+    expect(r.statusCode).toBe(200);
+    expect(body(r).recordingsDeleted).toBeGreaterThanOrEqual(1);
+    expect(await h.ctx.recordings.get(old.id)).toBeUndefined();
+    expect(await fileExists(old.storageKey)).toBe(false);
+    expect(await h.ctx.recordings.get(young.id)).toBeDefined();
+    expect(await fileExists(young.storageKey)).toBe(true);
+    const { rows } = await h.s.pool.query("select detail from audit_log where action = 'retention.recordings_deleted' order by id desc limit 1");
+    expect(rows[0].detail).toMatchObject({ days: 90 });
+  });
+
+  it('the data export lists the recordings (with where to fetch the audio) and the consent history', async () => {
+    const me = await customerSession();
+    await h.call('PUT', '/v1/self/recording-consent', { key: me.token, body: { recording: true } });
+    const rec = await recorded(me.account.id);
+    const ex = body(await h.call('GET', '/v1/self/export', { key: me.token }));
+    expect(ex.callRecordings).toEqual([
+      expect.objectContaining({ id: rec.id, callId: rec.callId, accountId: me.account.id, audio: `/v1/self/recordings/${rec.id}/audio` }),
+    ]);
+    expect(ex.recordingConsentEvents).toEqual([expect.objectContaining({ accountId: me.account.id, action: 'opt_in', actor: `customer:${me.customerId}` })]);
+    expect((ex.accounts as Record<string, unknown>[])[0]).toMatchObject({ recordingConsent: true });
+  });
+
+  it('erasure deletes the recordings (files and records) and the consent, and the SIP app sees recording off', async () => {
+    const me = await customerSession();
+    await h.call('PUT', '/v1/self/recording-consent', { key: me.token, body: { recording: true } });
+    const a = await recorded(me.account.id);
+    const b = await recorded(me.account.id);
+    const r = await h.call('POST', `/v1/customers/${me.customerId}/erasure`, { body: {} });
+    expect(r.statusCode).toBe(200);
+    expect(body(r).recordingsDeleted).toBe(2);
+    for (const x of [a, b]) {
+      expect(await h.ctx.recordings.get(x.id)).toBeUndefined();
+      expect(await fileExists(x.storageKey)).toBe(false);
+    }
+    expect((await h.s.pool.query('select count(*)::int as n from recording_consent_events where account_id = $1', [me.account.id])).rows[0].n).toBe(0);
+    expect(await h.s.store.recordingConsent(me.account.id)).toBe(false);
+  });
+
+  it('restriction turns recording off (evidence: an opt-out by whoever restricted) and refuses turning it on until lifted; recordings are kept', async () => {
+    const me = await customerSession();
+    await h.call('PUT', '/v1/self/recording-consent', { key: me.token, body: { recording: true } });
+    const rec = await recorded(me.account.id);
+    expect((await h.call('POST', `/v1/customers/${me.customerId}/restriction`, { body: {} })).statusCode).toBe(200);
+    expect(await h.s.store.recordingConsent(me.account.id)).toBe(false);
+    const { rows } = await h.s.pool.query('select action, actor from recording_consent_events where account_id = $1 order by id', [me.account.id]);
+    expect(rows.map((e) => e.action)).toEqual(['opt_in', 'opt_out']);
+    expect(rows[1].actor).toMatch(/^apikey:/);
+    expectProblem(
+      expect,
+      await h.call('PUT', '/v1/self/recording-consent', { key: me.token, body: { recording: true } }),
+      400,
+      'VALIDATION_FAILED',
+      'processing is restricted: lift the restriction before turning call recording on',
+    );
+    expect(await h.ctx.recordings.get(rec.id)).toBeDefined();
+    // the customer still hears their own
+    expect((await h.call('GET', `/v1/self/recordings/${rec.id}/audio`, { key: me.token })).statusCode).toBe(200);
+  });
+});
