@@ -10,8 +10,9 @@ import { eraseMailsOf } from '../mail/outbox.ts';
  * Right to erasure. In one transaction: contact data overwritten (name 'erased', everything
  * else null), the customer's accounts closed and stripped of username and password, PINs,
  * caller IDs, caller-ID requests, SIP credentials, personal numbers, auto top-up tokens and
- * consents deleted, call recordings (files and records) and the recording consent's evidence deleted, payment references dropped, the mails to them (queued or sent) stripped of
- * address, subject and bodies (queued ones are never sent). Call records and access-number sessions are kept
+ * consents deleted, call recordings (files and records) and the recording consent's evidence
+ * deleted, payment references dropped, the mails to them (queued or sent) stripped of address,
+ * subject and bodies (queued ones are never sent). Call records and access-number sessions are kept
  * (the law requires them for their retention period) but unlinked: account, device, caller ID and
  * source address cleared, call and event ids replaced by random ones, and the ledger's call
  * entries stop naming their calls, so no join leads from a kept record to the person
