@@ -32,7 +32,7 @@ export interface RetentionDeps {
   endSessions?: (accountId: number) => Promise<void>;
   registrations?: { forget(aor: string): Promise<void> };
   /** The call recordings' files (RECORDINGS_DIR): the recordings job and erasure delete from it. */
-  recordingStore?: { delete(key: string): Promise<boolean> };
+  recordingStore?: { delete(key: string): Promise<boolean>; sweep?(before: Date): Promise<number> };
 }
 
 export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[], actor: string) {

@@ -237,11 +237,13 @@ export async function deleteOldMails(pool: pg.Pool, now: Date, months: number, l
 /**
  * Call recordings older than `days` days (from when the recording was made, at the call's end) are
  * deleted: each file from the store, then its record. A file the store cannot delete keeps its
- * record (logged), so the next run tries again; a file already gone is taken as deleted.
+ * record (logged), so the next run tries again; a file already gone is taken as deleted. Then
+ * every file of a day more than three days before the cutoff goes, with or without a record (left by a
+ * process that died mid-call, or whose record could not be written).
  */
 export async function deleteExpiredRecordings(
   pool: pg.Pool,
-  store: { delete(key: string): Promise<boolean> },
+  store: { delete(key: string): Promise<boolean>; sweep?(before: Date): Promise<number> },
   now: Date,
   days: number,
   log?: Logger,
@@ -265,9 +267,13 @@ export async function deleteExpiredRecordings(
     if (gone.length > 0) n += (await pool.query('delete from call_recordings where id = any($1::uuid[])', [gone])).rowCount ?? 0;
     if (rows.length < 500 || gone.length === 0) break;
   }
-  if (n > 0) {
+  // files no record names (a process that died mid-call, a record that could not be written), of days wholly past the
+  // period: a recording is filed under the day it started, and a call lasts at most MAX_CALL_SECONDS (≤ 48 h)
+  const swept = (await store.sweep?.(new Date(before.getTime() - 3 * 86_400_000))) ?? 0;
+  if (swept > 0) log?.warn({ files: swept }, 'retention: recording files without a record deleted');
+  if (n > 0 || swept > 0) {
     log?.info({ recordings: n }, 'retention: call recordings deleted');
-    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.recordings_deleted', detail: { recordings: n, days } });
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.recordings_deleted', detail: { recordings: n, filesWithoutRecord: swept, days } });
   }
   return n;
 }

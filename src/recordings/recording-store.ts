@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { RecordingFile, RecordingSink } from '../media/media-port.ts';
@@ -28,6 +28,12 @@ export interface RecordingStore extends RecordingSink {
   delete(key: string): Promise<boolean>;
   create(key: string): Promise<RecordingFile>;
   describe(key: string): Promise<{ bytes: number; sha256: string }>;
+  /**
+   * Removes every file of a day before `before` (keys begin with the day: `<yyyy>/<mm>/<dd>/`),
+   * whether or not a record names it: what a process that died mid-call left (`.partial`), or a
+   * recording whose record could not be written. Returns how many files went.
+   */
+  sweep(before: Date): Promise<number>;
 }
 
 const KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}(\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}){0,7}$/;
@@ -189,5 +195,32 @@ export class DirectoryRecordingStore implements RecordingStore {
   async describe(key: string): Promise<{ bytes: number; sha256: string }> {
     const p = this.path(key);
     return { bytes: (await stat(p)).size, sha256: await sha256Of(p) };
+  }
+
+  async sweep(before: Date): Promise<number> {
+    const cutoff = before.toISOString().slice(0, 10);
+    const list = async (p: string): Promise<string[]> => {
+      try {
+        return (await readdir(p)).filter((n) => /^[0-9]+$/.test(n)).sort();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+    };
+    const count = async (p: string): Promise<number> => {
+      let n = 0;
+      for (const e of await readdir(p, { withFileTypes: true })) n += e.isDirectory() ? await count(join(p, e.name)) : 1;
+      return n;
+    };
+    let removed = 0;
+    for (const y of await list(this.dir))
+      for (const m of await list(join(this.dir, y)))
+        for (const d of await list(join(this.dir, y, m))) {
+          if (`${y}-${m}-${d}` >= cutoff) continue;
+          const p = join(this.dir, y, m, d);
+          removed += await count(p);
+          await rm(p, { recursive: true, force: true });
+        }
+    return removed;
   }
 }

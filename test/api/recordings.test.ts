@@ -241,6 +241,22 @@ describe('call recordings: retention and the privacy rights', () => {
     expect(rows[0].detail).toMatchObject({ days: 90 });
   });
 
+  it('the retention job also deletes files no record names (a process died mid-call) of days wholly past the period; recent ones stay', async () => {
+    const old = new Date(Date.now() - 100 * 86_400_000);
+    const recent = new Date(Date.now() - 10 * 86_400_000);
+    const orphan = recordingKey(old, randomUUID());
+    const partial = `${recordingKey(old, randomUUID())}.partial`;
+    const young = recordingKey(recent, randomUUID());
+    for (const k of [orphan, partial, young]) await h.ctx.recordingStore.put(k, Buffer.from('RIFF'));
+    const r = await h.call('POST', '/v1/retention/run', { body: { jobs: ['recordings'] } });
+    expect(r.statusCode).toBe(200);
+    expect(await fileExists(orphan)).toBe(false);
+    expect(await fileExists(partial)).toBe(false);
+    expect(await fileExists(young)).toBe(true);
+    const { rows } = await h.s.pool.query("select detail from audit_log where action = 'retention.recordings_deleted' order by id desc limit 1");
+    expect(rows[0].detail.filesWithoutRecord).toBeGreaterThanOrEqual(2);
+  });
+
   it('the data export lists the recordings (with where to fetch the audio) and the consent history', async () => {
     const me = await customerSession();
     await h.call('PUT', '/v1/self/recording-consent', { key: me.token, body: { recording: true } });
