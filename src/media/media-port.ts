@@ -175,6 +175,12 @@ export interface AnswerOptions {
 export interface MediaServer {
   /** Answer an INVITE with the media endpoint's SDP. Throws MediaPortsExhaustedError (→ 503) when no media port is free. */
   answer(req: InviteRequest, res: InviteResponse, opts?: AnswerOptions): Promise<MediaSession>;
+  /**
+   * A session for a caller that the B2BUA answers itself (a device call anchored for recording):
+   * the endpoint takes the caller's `offer` and gives `localSdp`, the answer to send in the caller's
+   * 200 once the far end has answered. No SIP is sent; destroy() frees it. Not every server offers it.
+   */
+  open?(offer: string, opts?: AnswerOptions): Promise<{ session: MediaSession; localSdp: string }>;
   /** Sessions currently open. */
   readonly sessionCount: number;
   /** Destroy every session and release the server's resources. */

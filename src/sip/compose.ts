@@ -49,7 +49,9 @@ import { AuthFailureGuard } from './guards/auth-failure-guard.ts';
 import { CallRateGuard } from './guards/call-rate-guard.ts';
 import { ScannerGuard } from './guards/scanner-guard.ts';
 import { AccessNumberCall } from './ivr/access-number-call.ts';
-import type { AccessNumberDeps, RecordingDeps } from './ivr/access-number-call.ts';
+import type { AccessNumberDeps } from './ivr/access-number-call.ts';
+import { CallRecorder } from './call/call-recording.ts';
+import type { RecordingDeps } from './call/call-recording.ts';
 import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
 import type { IvrSettings } from './ivr/ivr-settings.ts';
 import type { IvrState } from './ivr/ivr-state.ts';
@@ -318,7 +320,10 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       ...(s.minCallSeconds ? { minCallSeconds: s.minCallSeconds } : {}),
     },
   });
+  const media = deps.media?.(srf as unknown as UasFactory);
+  const recording = s.recording && deps.store ? recordingDeps(s.recording, deps.store, pool, redis, s.namespace, log, deps.events) : undefined;
   const outbound = new OutboundCall({
+    ...(recording && media?.open ? { recording: { media, recorder: new CallRecorder(recording) } } : {}),
     srf: srf as unknown as B2bSrf & OutOfDialogSender,
     warnByMessage: s.deviceCreditWarning !== 'off',
     control,
@@ -354,7 +359,6 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       await cliRequests.request(id, cli, 'ivr');
     },
   };
-  const media = deps.media?.(srf as unknown as UasFactory);
   const ivrVouchers = ((): AccessNumberDeps['vouchers'] => {
     if (!s.vouchers || !deps.store) return undefined;
     const vouchers = new Vouchers(pool, deps.store, s.vouchers.key);
@@ -396,7 +400,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
           log: log.child({ component: 'sip.ivr' }),
           server: currentServer,
           sender: srf as unknown as OutOfDialogSender,
-          ...(s.recording && deps.store ? { recording: recordingDeps(s.recording, deps.store, pool, redis, s.namespace, log, deps.events) } : {}),
+          ...(recording ? { recording } : {}),
           ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
           ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
           ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),

@@ -235,4 +235,50 @@ describe('call recording', () => {
     }
     expect(statSync(dir).isDirectory()).toBe(true);
   });
+
+  it('a device call of a consenting account is anchored through the media server and recorded; the party called hears the notice', async () => {
+    const dev = await account(1_000_000);
+    await consents.set(dev.account.id, true, `customer:${dev.account.customerId}`, 'person');
+    const other = await otherParty();
+    try {
+      const before = h.recordings.length;
+      const settled = h.settled.length;
+      // the device (sipp) sends no RTP: the left channel is silence; the party called says OTHER_HZ
+      const caller = h.run({ scenario: 'device-call.xml', service: `00${UK}`, user: dev.username, password: dev.password, pauseMs: 3000 });
+      clean(await caller, await other.done);
+      const [call] = (await h.waitSettled(settled + 1)).slice(-1);
+      expect(call!.disposition).toBe('answered');
+      const [event] = (await h.waitRecordings(before + 1)).slice(before);
+      expect(event).toMatchObject({ callId: call!.facts.callId, outcome: 'stored' });
+      expect(other.peer.audio(0).indexOf(promptAudio(['recording-notice']))).toBe(0);
+      const [row] = await rows(dev.account.id);
+      const wav = parseWav(readFileSync(join(dir, row!.key)));
+      expect(wav.channels).toBe(2);
+      const left = channel(wav.data, 0);
+      const right = channel(wav.data, 1);
+      expect(goertzel(right, OTHER_HZ)).toBeGreaterThan(1000);
+      expect(goertzel(right, OTHER_HZ)).toBeGreaterThan(100 * (goertzel(left, OTHER_HZ) + 1));
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('a device call of an account that did not consent keeps its media end to end: nothing from the media server, no recording', async () => {
+    const dev = await account(1_000_000);
+    const other = await otherParty();
+    try {
+      const before = h.recordings.length;
+      const settled = h.settled.length;
+      const files = filesIn(dir).length;
+      const caller = h.run({ scenario: 'device-call.xml', service: `00${UK}`, user: dev.username, password: dev.password, pauseMs: 1500 });
+      clean(await caller, await other.done);
+      await h.waitSettled(settled + 1);
+      expect(other.peer.received).toEqual([]); // the device's SDP went to the party called: no media server in between (sipp sends no RTP)
+      expect(h.recordings.length).toBe(before);
+      expect(filesIn(dir).length).toBe(files);
+      expect(await rows(dev.account.id)).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  });
 });

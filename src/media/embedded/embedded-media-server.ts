@@ -95,6 +95,23 @@ export class EmbeddedMediaServer implements MediaServer {
     }
   }
 
+  async open(offerSdp: string, opts: AnswerOptions = {}): Promise<{ session: MediaSession; localSdp: string }> {
+    let offer: Negotiated;
+    try {
+      offer = negotiate(parseSdp(offerSdp));
+    } catch (err) {
+      if (err instanceof SdpError) throw new MediaNotAcceptableError(err.message);
+      throw err;
+    }
+    const leg = await this.openLeg();
+    leg.setNegotiated(offer);
+    // the caller's dialog is the B2BUA's: nothing to hang up here
+    const detached = { connected: true, on: () => detached, destroy: () => undefined };
+    const session = new EmbeddedSession(randomUUID(), detached, leg, this.host, opts.language ?? this.opts.language ?? 'en');
+    this.sessions.add(session);
+    return { session, localSdp: buildAnswer(offer, leg.address, leg.port) };
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.sessions].map((s) => s.destroy()));
     await this.ports.closeAll();

@@ -20,6 +20,8 @@ import { onDialogEnd } from '../call/dialog-end.ts';
 import { byeBothLegs } from '../call/leg-ender.ts';
 import type { OutOfDialogSender } from '../call/leg-ender.ts';
 import { readCallLegs } from '../call/leg-state.ts';
+import { CallRecorder } from '../call/call-recording.ts';
+import type { RecordingDeps } from '../call/call-recording.ts';
 import { IvrState, nextIvrState } from './ivr-state.ts';
 import type { IvrEventType } from './ivr-state.ts';
 import type { IvrSettings } from './ivr-settings.ts';
@@ -76,20 +78,6 @@ export interface AccessNumberDeps {
   sender?: OutOfDialogSender;
   /** Call recording at the account holder's wish (docs/privacy.md › Call recording); none: never recorded. */
   recording?: RecordingDeps;
-}
-
-/** What the IVR needs to record a connected call. Nothing here may hold up or fail the call. */
-export interface RecordingDeps {
-  /** The account holder's consent, read as the call is connected (the account's live-balance hash in Redis). */
-  consented(accountId: number): Promise<boolean>;
-  /** Play "this call may be recorded" to the party called before the two are connected. */
-  announce: boolean;
-  /** A new storage key for a recording made now. */
-  keyFor(at: Date): string;
-  /** The recording was closed: its record (linked to the call's CDR by call id and start). */
-  saved(r: { callId: string; callStart: Date; accountId: number; storageKey: string; sizeBytes: number; durationMs: number; sha256: string }): Promise<unknown>;
-  /** A recording could not be made, closed or recorded: logged by the IVR, counted here. */
-  failed(callId: string, cause: string): void;
 }
 
 const timerWait = (ms: number): Promise<void> =>
@@ -170,6 +158,7 @@ class IvrRun {
   private pendingUac: UacRequest | undefined;
   private interruptConnected: ((why: 'rtp-timeout' | 'caller-gone') => void) | undefined;
   private readonly phrases: PhraseBook;
+  private readonly recorder: CallRecorder | undefined;
   /** For the session's record: PINs keyed, and the events the session went through. */
   private pinAttempts = 0;
   private readonly events = new Set<IvrEventType>();
@@ -182,6 +171,7 @@ class IvrRun {
     private readonly answeredAt: number,
   ) {
     this.phrases = phraseBook(f.language);
+    this.recorder = d.recording === undefined ? undefined : new CallRecorder(d.recording);
   }
 
   async run(): Promise<void> {
@@ -635,7 +625,7 @@ class IvrRun {
       const record = await this.recordingWanted(o, log);
       if (record && this.d.recording?.announce === true) await this.session.announce(leg, ['recording-notice']);
       await this.session.bridge(leg);
-      if (record) o.recording = this.startRecording(o, log);
+      if (record) o.recording = this.recorder!.start(this.session, o.call, log);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'bridging the outbound leg failed');
       void Promise.resolve(uac.destroy()).catch(() => undefined);
@@ -644,56 +634,15 @@ class IvrRun {
     return 'answered';
   }
 
-  /** Whether this call is to be recorded: the account holder's consent, read now (a failed read: not recorded, counted). */
   private async recordingWanted(o: Outbound, log: Logger): Promise<boolean> {
-    const r = this.d.recording;
-    if (r === undefined) return false;
-    try {
-      return await r.consented(o.call.facts.accountId!);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'recording consent not readable: the call is not recorded');
-      r.failed(o.call.facts.callId, 'consent not readable');
-      return false;
-    }
-  }
-
-  private async startRecording(o: Outbound, log: Logger): Promise<Recording | undefined> {
-    const r = this.d.recording!;
-    try {
-      return await this.session.record(r.keyFor(new Date()));
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'call recording not started: the call goes on unrecorded');
-      r.failed(o.call.facts.callId, `not started: ${(err as Error).message}`);
-      return undefined;
-    }
+    return this.recorder !== undefined && (await this.recorder.wanted(o.call, log));
   }
 
   /** Closes the call's recording and writes its record, in the background (the caller goes on at once). */
   private closeRecording(o: Outbound, log: Logger): void {
     const pending = o.recording;
-    const r = this.d.recording;
-    if (pending === undefined || r === undefined) return;
     o.recording = undefined;
-    void (async () => {
-      const rec = await pending;
-      if (rec === undefined) return;
-      try {
-        const f = await rec.stop();
-        await r.saved({
-          callId: o.call.facts.callId,
-          callStart: new Date(o.call.startTime),
-          accountId: o.call.facts.accountId!,
-          storageKey: f.key,
-          sizeBytes: f.bytes,
-          durationMs: f.durationMs,
-          sha256: f.sha256,
-        });
-        log.info({ key: f.key, bytes: f.bytes, durationMs: f.durationMs }, 'call recorded');
-      } catch (err) {
-        log.error({ err: (err as Error).message, key: rec.key }, 'call recording not stored');
-        r.failed(o.call.facts.callId, `not stored: ${(err as Error).message}`);
-      }
-    })();
+    this.recorder?.close(pending, o.call, log);
   }
 
   private connected(): Promise<IvrEventType> {
