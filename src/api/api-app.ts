@@ -4,7 +4,7 @@
  * /openapi.json rendered at /docs, errors as application/problem+json (src/api/problem.ts).
  *
  * Access is declared per route (`config.access`): 'public', 'customer', or the operator scope
- * the route needs ('read' | 'billing' | 'admin'). One onRequest hook enforces it before the
+ * the route needs ('read' | 'billing' | 'admin' | 'recordings'). One onRequest hook enforces it before the
  * body is even parsed, so a request without credentials gets 401 whatever else is wrong with it.
  */
 import fastifySwagger from '@fastify/swagger';
