@@ -297,4 +297,33 @@ describe('FreeSWITCH adapter: call recording', () => {
       await none.close();
     }
   });
+
+  it("a device call anchored for recording: open() gives FreeSWITCH's answer to the device's offer without any SIP; bridged and recorded like an access-number call", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-recordings-'));
+    const localSounds = copySounds();
+    const fake = new FakeFsMediaServer({ fileMs: 20, sounds: { fsDir: SOUNDS, localDir: localSounds } });
+    const uas = new FakeUas();
+    const server = new FreeSwitchMediaServer({ ms: fake, uas, soundsDir: SOUNDS, rtpTimeoutMs: 0, recordings: new DirectoryRecordingStore(dir) });
+    try {
+      const offer = 'v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4100 RTP/AVP 0 101\r\n';
+      const { session, localSdp } = await server.open(offer);
+      const device = fake.endpoints[0] as FakeFsEndpoint;
+      expect(device.remoteSdp).toBe(offer);
+      expect(localSdp).toBe(device.local.sdp);
+      expect(uas.dialogs).toEqual([]); // nothing answered: the B2BUA answers the device
+      const leg = await session.createLeg();
+      await leg.setRemoteSdp('v=0\r\nm=audio 6100 RTP/AVP 0\r\n');
+      await session.announce(leg, ['recording-notice']);
+      await session.bridge(leg);
+      const rec = await session.record('2026/12/08/dev.wav');
+      await new Promise((r) => setTimeout(r, 50));
+      await session.destroy();
+      expect((await rec.stop()).bytes).toBe(readFileSync(path.join(dir, '2026/12/08/dev.wav')).length);
+      expect(server.sessionCount).toBe(0);
+    } finally {
+      await server.close();
+      rmSync(localSounds, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -122,6 +122,9 @@ export function connectFreeSwitch(
     async answer(req: InviteRequest, res: InviteResponse, opts?: AnswerOptions): Promise<MediaSession> {
       return (server ?? (await ready)).answer(req, res, opts);
     },
+    async open(offer: string, opts?: AnswerOptions): Promise<{ session: MediaSession; localSdp: string }> {
+      return (server ?? (await ready)).open(offer, opts);
+    },
     get sessionCount() {
       return server?.sessionCount ?? 0;
     },
