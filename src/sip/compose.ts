@@ -564,8 +564,11 @@ function recordingDeps(
       events?.recording?.({ callId: r.callId, outcome: 'stored' });
     },
     failed: (callId, cause) => {
-      events?.recording?.({ callId, outcome: 'failed', cause });
-      failures.record(cause).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'recording failure not counted in Redis'));
+      // reported once the console's count has it (or could not be given it)
+      void failures
+        .record(cause)
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'recording failure not counted in Redis'))
+        .finally(() => events?.recording?.({ callId, outcome: 'failed', cause }));
     },
   };
 }
