@@ -54,6 +54,8 @@ export const ERRORS = {
     message: 'the account has set no callback destination (PUT /v1/self/callback-destination)',
   },
   UNKNOWN_CALLBACK: { code: 'UNKNOWN_CALLBACK', http: 404, message: 'no such callback request' },
+  UNKNOWN_RECORDING: { code: 'UNKNOWN_RECORDING', http: 404, message: 'no such call recording' },
+  RANGE_NOT_SATISFIABLE: { code: 'RANGE_NOT_SATISFIABLE', http: 416, message: 'the byte range is not one range within the file' },
   CALLBACK_LIMIT: {
     code: 'CALLBACK_LIMIT',
     http: 429,

@@ -29,6 +29,7 @@ import { EmbeddedMediaServer } from './media/embedded/embedded-media-server.ts';
 import { PromptStore } from './media/embedded/prompt-store.ts';
 import type { MediaObserver } from './media/prompts/prompt-check.ts';
 import { connectFreeSwitch } from './media/freeswitch/connect-freeswitch.ts';
+import { DirectoryRecordingStore } from './recordings/recording-store.ts';
 import { composeSipApp, createSipApp } from './sip/sip-app.ts';
 import { parseUserAgentList } from './sip/auth/digest-offer.ts';
 
@@ -95,6 +96,8 @@ export async function start(config: Config) {
         metrics.promptMissing(e.server);
       },
     };
+    // call recordings (at the account holder's wish): the media server writes them into this store
+    const recordings = new DirectoryRecordingStore(config.recordingsDir);
     const credit = new CallCredit(balances, {
       sliceSeconds: config.reservationSliceSeconds,
       maxCallSeconds: config.maxCallSeconds,
@@ -126,6 +129,7 @@ export async function start(config: Config) {
                   soundsDir: config.freeswitchSoundsDir,
                   rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000,
                   observer: mediaObserver,
+                  recordings,
                   onError: (err) => log.warn({ err: err.message }, 'FreeSWITCH not reachable; retrying'),
                   onFatal: (err) => {
                     log.fatal({ err: err.message }, 'FreeSWITCH cannot play the prompts: stopping');
@@ -142,6 +146,7 @@ export async function start(config: Config) {
                   rtpTimeoutMs: config.mediaRtpTimeoutSeconds * 1000,
                   soundsDir: config.mediaSoundsDir,
                   observer: mediaObserver,
+                  recordings,
                 }),
         settings: {
           drachtio: { host: config.drachtioHost, port: config.drachtioPort, secret: config.drachtioSecret },
@@ -149,6 +154,7 @@ export async function start(config: Config) {
           nonceKey: config.sipNonceKey,
           namespace: config.redisNamespace,
           speedDialPrefix: config.speedDialPrefix,
+          recording: { announce: config.recordingAnnouncement },
           ...(config.ivrVoucherTopUp
             ? {
                 vouchers: {

@@ -71,6 +71,11 @@ export const BOUNDARIES = [
     deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/media', 'src/billing', 'src/accounts', 'src/ledger', 'src/privacy'],
     why: 'the mail outbox renders and sends what it is given; accounts, privacy and the API call it, never the other way',
   },
+  {
+    from: 'src/recordings',
+    deny: ['src/sip', 'src/api', 'src/edge', 'src/cli', 'src/main.ts', 'src/billing', 'src/ledger', 'src/accounts', 'src/privacy'],
+    why: 'the recording store and records are used by the SIP app, the API and privacy; they know none of them',
+  },
   { from: 'src/errors.ts', allowOnly: ['src/errors.ts'], why: 'the error registry is a leaf every component imports' },
   {
     from: 'src/api/web',

@@ -29,6 +29,8 @@ export interface Account {
   balance: number; // durable (Postgres) balance; the live one is in the BalanceStore
   country: string;
   username: string | null;
+  /** The account holder has asked for their calls to be recorded (docs/privacy.md › Call recording). */
+  recordingConsent: boolean;
 }
 
 export interface NewCustomer {
@@ -58,7 +60,7 @@ export interface NewAccount {
 
 const ROW = `id, number, customer_id as "customerId", kind, status, currency, tariff_id as "tariffId",
   max_concurrent_calls as "maxConcurrentCalls", daily_spend_cap as "dailySpendCap", credit_floor as "creditFloor",
-  balance, country, username`;
+  balance, country, username, recording_consent as "recordingConsent"`;
 
 /**
  * Accounts, customers and their credentials in Postgres; every change to an account's limits or
@@ -433,6 +435,7 @@ export function limitsOf(a: Account): AccountLimits {
     dailySpendCap: a.dailySpendCap,
     status: a.status,
     timeZone: timeZoneOfCountry(a.country),
+    recording: a.recordingConsent,
   };
 }
 

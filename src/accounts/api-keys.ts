@@ -8,7 +8,7 @@ import { AppError } from '../errors.ts';
  * entropy, and would cost every request). Scopes: read (GET routes), billing (money and tariffs),
  * admin (everything, including keys and data-protection requests).
  */
-export const SCOPES = ['read', 'billing', 'admin'] as const;
+export const SCOPES = ['read', 'billing', 'admin', 'recordings'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKeyInfo {

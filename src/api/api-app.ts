@@ -4,7 +4,7 @@
  * /openapi.json rendered at /docs, errors as application/problem+json (src/api/problem.ts).
  *
  * Access is declared per route (`config.access`): 'public', 'customer', or the operator scope
- * the route needs ('read' | 'billing' | 'admin'). One onRequest hook enforces it before the
+ * the route needs ('read' | 'billing' | 'admin' | 'recordings'). One onRequest hook enforces it before the
  * body is even parsed, so a request without credentials gets 401 whatever else is wrong with it.
  */
 import fastifySwagger from '@fastify/swagger';
@@ -35,6 +35,7 @@ import { voucherRoutes } from './routes/vouchers.ts';
 import { orderRoutes, paymentWebhookRoutes } from './routes/orders.ts';
 import { speedDialRoutes } from './routes/speed-dials.ts';
 import { callbackRoutes } from './routes/callbacks.ts';
+import { recordingRoutes } from './routes/recordings.ts';
 import { mailingListRoutes, mailOutboxRoutes } from './routes/mailing-lists.ts';
 import { registerWebPages } from './web/web-routes.ts';
 import { problem } from './schemas.ts';
@@ -138,6 +139,7 @@ export async function buildApi(deps: ApiDeps): Promise<{ app: FastifyInstance; c
   voucherRoutes(app, ctx);
   speedDialRoutes(app, ctx);
   callbackRoutes(app, ctx);
+  recordingRoutes(app, ctx);
   mailingListRoutes(app, ctx);
   mailOutboxRoutes(app, ctx);
   callRoutes(app, ctx);

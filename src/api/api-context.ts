@@ -11,6 +11,11 @@ import type { AutoTopUpLimits } from '../accounts/auto-topup.ts';
 import { CallRecords } from '../accounts/call-records.ts';
 import { CliRequests } from '../accounts/cli-requests.ts';
 import { Consents } from '../accounts/consents.ts';
+import { RecordingConsents } from '../accounts/recording-consent.ts';
+import { limitsOf } from '../accounts/account-service.ts';
+import { DirectoryRecordingStore } from '../recordings/recording-store.ts';
+import type { RecordingStore } from '../recordings/recording-store.ts';
+import { RecordingFailures, Recordings } from '../recordings/recordings.ts';
 import { CustomerDirectory } from '../accounts/customer-directory.ts';
 import { EmailVerification } from '../accounts/email-verification.ts';
 import type { VerificationMailer } from '../accounts/email-verification.ts';
@@ -99,6 +104,8 @@ export interface ApiSettings {
   /** How often the retention jobs run by themselves (0: only by hand). */
   retentionIntervalHours?: number;
   autoTopUp: AutoTopUpLimits;
+  /** Call recordings: the store's directory (RECORDINGS_DIR; default .data/recordings). */
+  recordings?: { dir: string };
   balanceStreamIntervalMs?: number; // how often the balance event stream looks for a change (default 1000)
   /** E-mail: where the links in mails point, and the outbox's retry policy (defaults: local pages, DEFAULT_RETRY). */
   mail?: { linkBaseUrl: string; retry: RetryPolicy; sending?: boolean };
@@ -129,6 +136,10 @@ export interface ApiContext extends ApiDeps {
   records: CallRecords;
   cliRequests: CliRequests;
   consents: Consents;
+  recordingConsents: RecordingConsents; // call recording at the account holder's wish
+  recordings: Recordings; // call recordings' records (Postgres)
+  recordingStore: RecordingStore; // the recordings' files (RECORDINGS_DIR)
+  recordingFailures: RecordingFailures; // recordings the SIP app processes could not store (console)
   emailVerification: EmailVerification;
   autoTopUp: AutoTopUp;
   restriction: Restriction;
@@ -168,6 +179,7 @@ export function buildContext(d: ApiDeps): ApiContext {
   const mailer = new Mailer(outbox, { linkBaseUrl: d.settings.mail?.linkBaseUrl ?? 'http://127.0.0.1:8081' });
   const notices = new AccountNotices(d.pool, mailer, d.log.child({ component: 'mail' }));
   const consents = new Consents(d.pool);
+  const recordingConsents = new RecordingConsents(d.pool, async (id) => d.balances.syncAccount(limitsOf(await d.accounts.get(id))));
   const passwordLinks = new PasswordLinks(d.pool, d.accounts);
   const routing = new RoutingData(
     d.pool,
@@ -226,9 +238,13 @@ export function buildContext(d: ApiDeps): ApiContext {
     records: new CallRecords(d.pool),
     cliRequests: new CliRequests(d.pool, d.accounts),
     consents,
+    recordings: new Recordings(d.pool),
+    recordingStore: new DirectoryRecordingStore(d.settings.recordings?.dir ?? '.data/recordings'),
+    recordingFailures: new RecordingFailures(d.redis, d.settings.namespace),
+    recordingConsents,
     emailVerification: new EmailVerification(d.pool, d.settings.mail?.sending ? mailer : d.mailer),
     autoTopUp: new AutoTopUp(d.pool, d.balances, d.payments, d.settings.autoTopUp, d.log.child({ component: 'auto-topup' }), notices),
-    restriction: new Restriction(d.pool, d.accounts),
+    restriction: new Restriction(d.pool, d.accounts, (customerId, actor) => recordingConsents.offForCustomer(customerId, actor)),
     operatorSessions: new OperatorSessions(d.redis, d.settings.namespace, OPERATOR_SESSION_SECONDS),
     sessions: new CustomerSessions(d.redis, { namespace: d.settings.namespace, ...d.settings.session }),
     audit,

@@ -44,6 +44,7 @@ export function apiSettingsOf(config: Config): ApiSettings {
       windowSeconds: config.loginWindowSeconds,
     },
     retention: retentionPolicyOf(config),
+    recordings: { dir: config.recordingsDir },
     retentionIntervalHours: config.retentionIntervalHours,
     autoTopUp: autoTopUpLimitsOf(config),
     mail: { linkBaseUrl: mailSettingsOf(config).linkBaseUrl, retry: mailSettingsOf(config).retry, sending: mailSettingsOf(config).sending },

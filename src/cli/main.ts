@@ -32,6 +32,7 @@ import { createLogger } from '../observability/logger.ts';
 import { EmailVerification } from '../accounts/email-verification.ts';
 import { AuditLog } from '../privacy/audit-log.ts';
 import { RETENTION_JOBS, runRetention } from '../privacy/retention-jobs.ts';
+import { DirectoryRecordingStore } from '../recordings/recording-store.ts';
 import { retentionPolicyOf } from '../privacy/retention.ts';
 import { ChangeNotices, notifier } from '../common/change-notices.ts';
 import { AccountNotices } from '../accounts/account-notices.ts';
@@ -80,7 +81,7 @@ money and data
   import-tariff <id> <name> <CUR> <file>    replace a tariff's rates with a CSV (all or nothing; the currency
                                             cannot change while accounts use the tariff)
   export-tariff <id>                        print a tariff as CSV
-  retention [cdrs|contacts|payments|ledger|audit|consents]... [--now=ISO]
+  retention [cdrs|contacts|payments|ledger|audit|consents|mail|recordings]... [--now=ISO]
                                             run the retention jobs (all by default); idempotent
   auto-topup                                charge and credit accounts below their auto top-up threshold once
   voucher create <name> <count> <AMOUNT> <CUR> --expires=ISO
@@ -89,7 +90,7 @@ money and data
   voucher redeem <account id> <code>        redeem a code for a customer (once; the same refusal for every unusable code)
   migrate                                   apply pending database migrations
 access and settings
-  api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin); the key is printed once
+  api-key create <name> <scope,...>         create an API key (scopes: read, billing, admin, recordings); the key is printed once
   api-key revoke <id>                       revoke an API key
   api-key list                              list API keys (never their secrets)
 routing
@@ -532,8 +533,8 @@ async function run(argv: string[], json: boolean): Promise<number> {
         if (sub === 'create') {
           const [name, scopes] = words(args, 2, ['name', 'scopes']);
           const list = scopes!.split(',');
-          const bad = list.filter((s) => !['read', 'billing', 'admin'].includes(s));
-          if (bad.length) throw new UsageError(`unknown scope ${bad.join(', ')} (scopes: read, billing, admin)`);
+          const bad = list.filter((s) => !['read', 'billing', 'admin', 'recordings'].includes(s));
+          if (bad.length) throw new UsageError(`unknown scope ${bad.join(', ')} (scopes: read, billing, admin, recordings)`);
           const { key, info } = await keys.create(name!, list as Scope[], ACTOR);
           out(`API key ${info.id} (${info.scopes.join(', ')}) created; it is shown only now:\n${key}`, { key, ...info });
           return 0;
@@ -566,12 +567,19 @@ async function run(argv: string[], json: boolean): Promise<number> {
         const unknown = jobs.filter((j) => !(RETENTION_JOBS as readonly string[]).includes(j));
         if (unknown.length) throw new UsageError(`unknown retention job ${unknown.join(', ')} (jobs: ${RETENTION_JOBS.join(', ')})`);
         const registrations = new BindingStore(redis, { namespace: config.redisNamespace, now: () => Date.now() });
-        const r = await runRetention({ pool, log, accounts, balances: store, policy: retentionPolicyOf(config), registrations }, now, jobs, ACTOR);
+        const recordingStore = new DirectoryRecordingStore(config.recordingsDir);
+        const r = await runRetention(
+          { pool, log, accounts, balances: store, policy: retentionPolicyOf(config), registrations, recordingStore },
+          now,
+          jobs,
+          ACTOR,
+        );
         out(
           [
             `call-record partitions dropped: ${r.droppedPartitions.join(', ') || 'none'}; records deleted from the oldest month: ${r.cdrRowsDeleted}`,
             `closed customers erased: ${r.erasedCustomers.length}`,
             `late call records of erased customers unlinked: ${r.lateCallRecordsUnlinked}`,
+            `call recordings deleted: ${r.recordingsDeleted}`,
             `payment references dropped: ${r.paymentReferences.topUps} top-ups, ${r.paymentReferences.tokens} saved tokens`,
             `access-number session records deleted: ${r.ivrSessionsDeleted}; ledger call entries unnamed: ${r.ledgerCallsUnnamed}; ledger entries folded: ${r.ledgerEntriesFolded}`,
             `audit-log entries deleted: ${r.auditEntriesDeleted}; consent events deleted: ${r.consentEventsDeleted}; mails deleted: ${r.mailsDeleted}`,

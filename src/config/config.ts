@@ -699,6 +699,26 @@ const SCHEMA = {
     default: '',
     doc: "comma-separated E.164 numbers (+ and digits) reached through carriers: a call to one from a caller ID registered to an account is refused with 486 Busy Here (never answered) and the caller is called back and connected to the account's callback destination (docs/architecture.md, Callback)",
   },
+  recordingsDir: {
+    env: 'RECORDINGS_DIR',
+    kind: 'string',
+    default: '.data/recordings',
+    doc: 'directory the call recordings are stored in (SIP app processes write, the account API reads and erases; one directory shared by all of them and FreeSWITCH, see docs/privacy.md, Call recording)',
+  },
+  recordingAnnouncement: {
+    env: 'RECORDING_ANNOUNCEMENT',
+    kind: 'bool',
+    default: 'true',
+    doc: 'a recorded call plays "this call may be recorded" to the party called when it answers, before the two are connected',
+  },
+  recordingRetentionDays: {
+    env: 'RECORDING_RETENTION_DAYS',
+    kind: 'int',
+    default: '90',
+    min: 1,
+    max: 3650,
+    doc: 'call recordings (the file and its record) are deleted by the retention job this many days after the call',
+  },
   smtpHost: {
     env: 'SMTP_HOST',
     kind: 'string',

@@ -93,8 +93,9 @@ export async function rebuildBalances(pool: pg.Pool, redis: RedisClient, store: 
       cap: number | null;
       status: 'active' | 'suspended' | 'closed';
       country: string | null;
+      rec: boolean;
     }>(
-      `select id, balance, credit_floor as floor, max_concurrent_calls as "maxCalls", daily_spend_cap as cap, status, country
+      `select id, balance, credit_floor as floor, max_concurrent_calls as "maxCalls", daily_spend_cap as cap, status, country, recording_consent as rec
          from accounts where id > $1 order by id limit 1000`,
       [after],
     );
@@ -103,7 +104,7 @@ export async function rebuildBalances(pool: pg.Pool, redis: RedisClient, store: 
       const o = open.get(r.id) ?? { reserved: 0, calls: 0 };
       const timeZone = timeZoneOfCountry(r.country);
       await store.syncAccount(
-        { accountId: r.id, creditFloor: r.floor, maxConcurrentCalls: r.maxCalls, dailySpendCap: r.cap, status: r.status, timeZone },
+        { accountId: r.id, creditFloor: r.floor, maxConcurrentCalls: r.maxCalls, dailySpendCap: r.cap, status: r.status, timeZone, recording: r.rec },
         { rebuild: { balance: r.balance + (unwritten.get(r.id) ?? 0), reserved: o.reserved, openCalls: o.calls, spentToday: spentToday(r.id, timeZone) } },
       );
       n++;

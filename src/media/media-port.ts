@@ -107,12 +107,61 @@ export interface MediaSession {
   inject(prompts: readonly Prompt[]): Promise<void>;
   /** Disconnect and free the outbound leg's media; the caller stays on the session (for another call). */
   release(): Promise<void>;
+  /**
+   * Play to the party on the outbound leg only (before bridging: "this call may be recorded"); the
+   * caller hears nothing of it. Resolves when played, or at once when the session or leg is gone.
+   */
+  announce(leg: MediaLeg, prompts: readonly Prompt[]): Promise<void>;
+  /**
+   * Record the bridged call into one stereo WAV under `key` in the recording store (left: the
+   * caller, right: the outbound leg's party), until stop(), release() or the end of the session.
+   * Rejects when the store cannot take the file (the call goes on, unrecorded).
+   */
+  record(key: string): Promise<Recording>;
   /** A SIP INFO the caller sent in this dialog: DTMF bodies are consumed (returns true). Wired automatically by answer(). */
   receiveInfo(contentType: string | undefined, body: string | undefined): boolean;
   /** Hang up the caller (if still there) and free everything. Idempotent. */
   destroy(): Promise<void>;
   on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): void;
   off<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): void;
+}
+
+/**
+ * Where the recordings' bytes go: the recording store's writer (src/recordings implements it on a
+ * directory; FreeSWITCH writes into the same layout by itself). Keys are relative paths.
+ */
+export interface RecordingSink {
+  /** A new file for `key`. Rejects when the store cannot take it. */
+  create(key: string): Promise<RecordingFile>;
+  /** Where a media server that writes files itself (FreeSWITCH) puts `key`; undefined: it cannot. */
+  pathOf?(key: string): string | undefined;
+  /** Size and SHA-256 of a file a media server wrote itself under `key`. */
+  describe?(key: string): Promise<{ bytes: number; sha256: string }>;
+}
+
+/** A recording being written: bytes are appended after a header written last. */
+export interface RecordingFile {
+  /** Appends bytes (buffered; a write error is reported by finish()). */
+  append(chunk: Buffer): void;
+  /** Writes `header` at the start and makes the file visible under its key. Rejects on a storage failure (the file is dropped). */
+  finish(header: Buffer): Promise<{ bytes: number; sha256: string }>;
+  /** Drops what was written. */
+  abort(): Promise<void>;
+}
+
+/** A finished recording: its key in the store, size, length and SHA-256 of the file. */
+export interface RecordingFacts {
+  key: string;
+  bytes: number;
+  durationMs: number;
+  sha256: string;
+}
+
+/** A recording in progress. */
+export interface Recording {
+  readonly key: string;
+  /** Stops recording and closes the file (idempotent: later calls get the same outcome). Rejects on a storage failure. */
+  stop(): Promise<RecordingFacts>;
 }
 
 export interface AnswerOptions {
@@ -133,6 +182,12 @@ export interface MediaServer {
    * same errors as answer(); when `acknowledge` throws, the endpoint is freed and the error passed on.
    */
   answerOffer(offer: string, acknowledge: (localSdp: string) => Promise<CallerDialog>, opts?: Pick<AnswerOptions, 'language'>): Promise<MediaSession>;
+  /**
+   * A session for a caller that the B2BUA answers itself (a device call anchored for recording):
+   * the endpoint takes the caller's `offer` and gives `localSdp`, the answer to send in the caller's
+   * 200 once the far end has answered. No SIP is sent; destroy() frees it. Not every server offers it.
+   */
+  open?(offer: string, opts?: AnswerOptions): Promise<{ session: MediaSession; localSdp: string }>;
   /** Sessions currently open. */
   readonly sessionCount: number;
   /** Destroy every session and release the server's resources. */

@@ -21,6 +21,7 @@ export interface MetricEvents {
   settled(call: ObservedCall, result: unknown): void;
   gatewayAttempt(e: { gatewayId: number; carrierId: string; result: string; status: number; postDialDelayMs?: number }): void;
   gatewayCallEnded(e: { gatewayId: number; carrierId: string; seconds: number }): void;
+  recording(e: { outcome: string }): void;
 }
 
 /**
@@ -108,7 +109,14 @@ export function createSipMetrics(callsInProgress: () => number) {
     labelNames: gwLabels,
     registers: [registry],
   });
+  const recordings = new client.Counter({
+    name: 'softswitch_call_recordings_total',
+    help: 'call recordings by outcome: stored, or failed (not started, not stored: the call went on unrecorded; alert on any increase)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const events: MetricEvents = {
+    recording: (e) => recordings.inc({ outcome: e.outcome }),
     gatewayAttempt: (e) => {
       const l = { carrier: e.carrierId, gateway: String(e.gatewayId) };
       gwAttempts.inc({ ...l, result: e.result });

@@ -20,6 +20,10 @@ export interface PersonalDataExport {
   personalNumbers: Record<string, unknown>[];
   speedDials: Record<string, unknown>[];
   callbacks: Record<string, unknown>[];
+  /** Call recordings of the customer's accounts (the audio itself: self-care or GET /v1/self/recordings/{id}/audio). */
+  callRecordings: Record<string, unknown>[];
+  /** Every change of the accounts' call-recording consent. */
+  recordingConsentEvents: Record<string, unknown>[];
   autoTopUps: Record<string, unknown>[];
   autoTopUpCharges: Record<string, unknown>[];
   topUps: Record<string, unknown>[];
@@ -49,7 +53,8 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
     'accounts',
     `select id, number, kind, status, currency, tariff_id as "tariffId", max_concurrent_calls as "maxConcurrentCalls",
       daily_spend_cap as "dailySpendCap", credit_floor as "creditFloor", balance, country, username,
-      password_hash is not null as "hasPassword", '+' || callback_destination as "callbackDestination", created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt"
+      password_hash is not null as "hasPassword", '+' || callback_destination as "callbackDestination",
+      recording_consent as "recordingConsent", recording_consent_at as "recordingConsentAt", created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt"
     from accounts where customer_id = $1 order by id`,
   ],
   [
@@ -74,6 +79,13 @@ const SECTIONS: [keyof PersonalDataExport, string][] = [
     'speedDials',
     `select account_id as "accountId", position, name, '+' || number as number, updated_at as "updatedAt" from speed_dials where account_id = any($2) order by account_id, position`,
   ],
+  [
+    'callRecordings',
+    `select id, account_id as "accountId", call_id as "callId", call_start as "callStart", duration_ms as "durationMs", size_bytes as "sizeBytes",
+       sha256, created_at as "createdAt", '/v1/self/recordings/' || id || '/audio' as "audio"
+       from call_recordings where account_id = any($2) order by created_at`,
+  ],
+  ['recordingConsentEvents', `select account_id as "accountId", action, actor, at from recording_consent_events where account_id = any($2) order by id`],
   [
     'callbacks',
     `select account_id as "accountId", '+' || call_me as "callMe", '+' || connect_to as "connectTo", connect_to is null as menu, origin, status, reason, created_at as "createdAt"

@@ -10,8 +10,9 @@ import { eraseMailsOf } from '../mail/outbox.ts';
  * Right to erasure. In one transaction: contact data overwritten (name 'erased', everything
  * else null), the customer's accounts closed and stripped of username and password, PINs,
  * caller IDs, caller-ID requests, SIP credentials, personal numbers, auto top-up tokens and
- * consents deleted, payment references dropped, the mails to them (queued or sent) stripped of
- * address, subject and bodies (queued ones are never sent). Call records and access-number sessions are kept
+ * consents deleted, call recordings (files and records) and the recording consent's evidence
+ * deleted, payment references dropped, the mails to them (queued or sent) stripped of address,
+ * subject and bodies (queued ones are never sent). Call records and access-number sessions are kept
  * (the law requires them for their retention period) but unlinked: account, device, caller ID and
  * source address cleared, call and event ids replaced by random ones, and the ledger's call
  * entries stop naming their calls, so no join leads from a kept record to the person
@@ -24,6 +25,8 @@ export interface ErasureResult {
   alreadyErased: boolean;
   accountsClosed: number;
   callRecordsUnlinked: number;
+  /** Call recordings deleted, file and record. */
+  recordingsDeleted: number;
 }
 
 export async function eraseCustomer(
@@ -34,6 +37,8 @@ export async function eraseCustomer(
     endSessions?: (accountId: number) => Promise<void>;
     /** The SIP registrar's bindings (contact address, User-Agent) of an address of record `user@realm`. */
     registrations?: { forget(aor: string): Promise<void> };
+    /** The call recordings' files: deleted in the erasure's transaction (a file that cannot be deleted fails the erasure). */
+    recordingStore?: { delete(key: string): Promise<boolean> };
   },
   customerId: number,
   actor: string,
@@ -44,6 +49,7 @@ export async function eraseCustomer(
   let accountIds: number[];
   let aors: string[] = [];
   let ivrCallIds: string[] = [];
+  let recordingsDeleted = 0;
   try {
     await db.query('begin');
     const { rows } = await db.query<{ erased: boolean }>('select erased_at is not null as erased from customers where id = $1 for update', [customerId]);
@@ -105,6 +111,14 @@ export async function eraseCustomer(
       await db.query(`delete from ${table} where account_id = any($1)`, [accountIds]);
     }
     await db.query('delete from marketing_consents where customer_id = $1', [customerId]);
+    // call recordings: the records, and the files before the transaction commits (a file left
+    // behind fails the erasure, which can be run again); the consent's evidence goes too
+    const { rows: recs } = await db.query<{ key: string }>('delete from call_recordings where account_id = any($1) returning storage_key as key', [accountIds]);
+    if (recs.length > 0 && deps.recordingStore === undefined) throw new Error('call recordings to erase, but no recording store to erase them from');
+    for (const r of recs) await deps.recordingStore!.delete(r.key);
+    recordingsDeleted = recs.length;
+    await db.query('delete from recording_consent_events where account_id = any($1)', [accountIds]);
+    await db.query('update accounts set recording_consent = false, recording_consent_at = null where id = any($1)', [accountIds]);
     await db.query('delete from email_verifications where customer_id = $1', [customerId]); // a pending address and its token
     await db.query('update topups set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
     await db.query('update auto_topup_charges set provider_reference = null where account_id = any($1) and provider_reference is not null', [accountIds]);
@@ -139,6 +153,7 @@ export async function eraseCustomer(
       alreadyErased: rows[0].erased,
       accountsClosed: accts.filter((a) => a.status !== 'closed').length,
       callRecordsUnlinked: unlinked.rowCount ?? 0,
+      recordingsDeleted,
     };
     await new AuditLog(db).write({ actor, action: 'customer.erase', customerId, detail: { ...result } });
     await db.query('commit');

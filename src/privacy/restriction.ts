@@ -5,7 +5,8 @@ import { AuditLog } from './audit-log.ts';
 
 /**
  * Right to restriction: processing paused. While restricted_at is set the customer receives no
- * marketing (Consents.recipients skips them, opt-ins are refused). When the customer chooses,
+ * marketing (Consents.recipients skips them, opt-ins are refused) and no call is recorded (the
+ * recording consent of each account is turned off; turning it on is refused). When the customer chooses,
  * their active accounts are suspended too; lifting the restriction resumes exactly the accounts
  * it suspended. Both directions are idempotent.
  */
@@ -27,6 +28,8 @@ export class Restriction {
   constructor(
     private readonly pool: pg.Pool,
     private readonly accounts: Pick<AccountProvisioning, 'get' | 'setStatus'>,
+    /** Processing that stops with the restriction (call recording: turned off for each account, as an opt-out by `actor`). */
+    private readonly onRestrict?: (customerId: number, actor: string) => Promise<unknown>,
   ) {}
 
   async restrict(customerId: number, suspendAccounts: boolean, actor: string): Promise<RestrictionState> {
@@ -44,6 +47,7 @@ export class Restriction {
       'update customers set restricted_at = coalesce(restricted_at, now()), restriction_suspended = $2, updated_at = now() where id = $1 returning restricted_at as "restrictedAt"',
       [customerId, suspended],
     );
+    await this.onRestrict?.(customerId, actor);
     await new AuditLog(this.pool).write({ actor, action: 'customer.restrict', customerId, detail: { suspendAccounts, suspended: suspended.length } });
     return { customerId, restrictedAt: rows[0]!.restrictedAt, suspendedAccountIds: suspended };
   }

@@ -4,6 +4,7 @@ import type { AccountLookup } from '../accounts/account-ports.ts';
 import type { BalanceStore } from '../billing/balance/balance-store.ts';
 import { eraseCustomer } from './erasure.ts';
 import {
+  deleteExpiredRecordings,
   closedCustomersDue,
   deleteExpiredCdrRows,
   deleteExpiredIvrSessions,
@@ -18,7 +19,7 @@ import {
 import type { RetentionPolicy } from './retention.ts';
 
 /** Every retention job, in the order they run; a scheduled run does them all. */
-export const RETENTION_JOBS = ['cdrs', 'contacts', 'payments', 'ledger', 'audit', 'consents', 'mail'] as const;
+export const RETENTION_JOBS = ['cdrs', 'contacts', 'payments', 'ledger', 'audit', 'consents', 'mail', 'recordings'] as const;
 export type RetentionJob = (typeof RETENTION_JOBS)[number];
 
 /** The retention jobs together, as the CLI (`softswitch retention`) and the API run them. */
@@ -30,6 +31,8 @@ export interface RetentionDeps {
   policy: RetentionPolicy;
   endSessions?: (accountId: number) => Promise<void>;
   registrations?: { forget(aor: string): Promise<void> };
+  /** The call recordings' files (RECORDINGS_DIR): the recordings job and erasure delete from it. */
+  recordingStore?: { delete(key: string): Promise<boolean>; sweep?(before: Date): Promise<number> };
 }
 
 export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[], actor: string) {
@@ -46,6 +49,7 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
     auditEntriesDeleted: number;
     consentEventsDeleted: number;
     mailsDeleted: number;
+    recordingsDeleted: number;
   } = {
     droppedPartitions: [],
     cdrRowsDeleted: 0,
@@ -58,6 +62,7 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
     auditEntriesDeleted: 0,
     consentEventsDeleted: 0,
     mailsDeleted: 0,
+    recordingsDeleted: 0,
   };
   if (jobs.includes('cdrs')) {
     out.droppedPartitions = await dropExpiredCdrPartitions(ctx.pool, now, p.cdrMonths, ctx.log);
@@ -82,5 +87,9 @@ export async function runRetention(ctx: RetentionDeps, now: Date, jobs: string[]
   if (jobs.includes('consents')) out.consentEventsDeleted = await deleteOldConsentEvents(ctx.pool, now, p.consentEventYears, ctx.log);
   if (jobs.includes('audit')) out.auditEntriesDeleted = await deleteOldAuditEntries(ctx.pool, now, p.auditYears, ctx.log);
   if (jobs.includes('mail')) out.mailsDeleted = await deleteOldMails(ctx.pool, now, p.mailMonths, ctx.log);
+  if (jobs.includes('recordings')) {
+    if (ctx.recordingStore === undefined) ctx.log.warn('retention: no recording store given, call recordings not looked at');
+    else out.recordingsDeleted = await deleteExpiredRecordings(ctx.pool, ctx.recordingStore, now, p.recordingDays ?? 90, ctx.log);
+  }
   return out;
 }

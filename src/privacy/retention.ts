@@ -28,6 +28,8 @@ export interface RetentionPolicy {
   auditYears: number;
   consentEventYears: number;
   mailMonths: number;
+  /** Call recordings are deleted (file and record) this many days after the call (default 90). */
+  recordingDays?: number;
 }
 
 /** The retention periods the settings give (the API and the CLI run the same jobs with them). */
@@ -40,6 +42,7 @@ export function retentionPolicyOf(config: Config): RetentionPolicy {
     auditYears: config.auditRetentionYears,
     consentEventYears: config.consentEventRetentionYears,
     mailMonths: config.mailRetentionMonths,
+    recordingDays: config.recordingRetentionDays,
   };
 }
 
@@ -227,6 +230,50 @@ export async function deleteOldMails(pool: pg.Pool, now: Date, months: number, l
   if (n > 0) {
     log?.info({ mails: n }, 'retention: old mails deleted');
     await new AuditLog(pool).write({ actor: 'retention', action: 'retention.mails_deleted', detail: { mails: n, months } });
+  }
+  return n;
+}
+
+/**
+ * Call recordings older than `days` days (from when the recording was made, at the call's end) are
+ * deleted: each file from the store, then its record. A file the store cannot delete keeps its
+ * record (logged), so the next run tries again; a file already gone is taken as deleted. Then
+ * every file of a day more than three days before the cutoff goes, with or without a record (left by a
+ * process that died mid-call, or whose record could not be written).
+ */
+export async function deleteExpiredRecordings(
+  pool: pg.Pool,
+  store: { delete(key: string): Promise<boolean>; sweep?(before: Date): Promise<number> },
+  now: Date,
+  days: number,
+  log?: Logger,
+): Promise<number> {
+  const before = new Date(now.getTime() - days * 86_400_000);
+  let n = 0;
+  for (;;) {
+    const { rows } = await pool.query<{ id: string; key: string }>(
+      'select id, storage_key as key from call_recordings where created_at < $1 order by created_at limit 500',
+      [before],
+    );
+    const gone: string[] = [];
+    for (const r of rows) {
+      try {
+        await store.delete(r.key);
+        gone.push(r.id);
+      } catch (err) {
+        log?.error({ err: (err as Error).message, recordingId: r.id }, 'retention: recording file not deleted; its record is kept for the next run');
+      }
+    }
+    if (gone.length > 0) n += (await pool.query('delete from call_recordings where id = any($1::uuid[])', [gone])).rowCount ?? 0;
+    if (rows.length < 500 || gone.length === 0) break;
+  }
+  // files no record names (a process that died mid-call, a record that could not be written), of days wholly past the
+  // period: a recording is filed under the day it started, and a call lasts at most MAX_CALL_SECONDS (≤ 48 h)
+  const swept = (await store.sweep?.(new Date(before.getTime() - 3 * 86_400_000))) ?? 0;
+  if (swept > 0) log?.warn({ files: swept }, 'retention: recording files without a record deleted');
+  if (n > 0 || swept > 0) {
+    log?.info({ recordings: n }, 'retention: call recordings deleted');
+    await new AuditLog(pool).write({ actor: 'retention', action: 'retention.recordings_deleted', detail: { recordings: n, filesWithoutRecord: swept, days } });
   }
   return n;
 }

@@ -25,4 +25,6 @@ export interface CallEvents {
   pinBudgetExhausted?(e: { budget: PinBudgetName; accessNumber: string; sourceIp: string }): void;
   /** A caller was refused PIN login because a wrong-PIN budget is spent. */
   pinBudgetRefusal?(e: { budget: PinBudgetName; accessNumber: string; sourceIp: string }): void;
+  /** A call's recording was stored, or could not be made or stored (the call went on). */
+  recording?(e: { callId: string; outcome: 'stored' | 'failed'; cause?: string }): void;
 }

@@ -6,7 +6,7 @@
  */
 import Srf from 'drachtio-srf';
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { RedisClient } from '../common/redis-connection.ts';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -26,6 +26,8 @@ import type { Clock } from '../common/clock.ts';
 import { RefreshingCache } from '../common/refreshing-cache.ts';
 import type { MediaServer, UasFactory } from '../media/media-port.ts';
 import { CallRateCounter } from '../observability/call-rate.ts';
+import { recordingKey } from '../recordings/recording-store.ts';
+import { RecordingFailures, Recordings } from '../recordings/recordings.ts';
 import { authenticateInvite } from './auth/authenticate-invite.ts';
 import { createDigestAuthenticator } from './auth/create-digest-authenticator.ts';
 import type { DigestAlgorithm } from './auth/digest-algorithm.ts';
@@ -48,6 +50,8 @@ import { CallRateGuard } from './guards/call-rate-guard.ts';
 import { ScannerGuard } from './guards/scanner-guard.ts';
 import { AccessNumberCall } from './ivr/access-number-call.ts';
 import type { AccessNumberDeps } from './ivr/access-number-call.ts';
+import { CallRecorder } from './call/call-recording.ts';
+import type { RecordingDeps } from './call/call-recording.ts';
 import { DEFAULT_IVR_SETTINGS } from './ivr/ivr-settings.ts';
 import type { IvrSettings } from './ivr/ivr-settings.ts';
 import type { IvrState } from './ivr/ivr-state.ts';
@@ -129,6 +133,12 @@ export interface SipSettings {
   };
   /** CALLBACK_ACCESS_NUMBERS: carriers' calls to these (E.164 with '+') are callback-number calls. */
   callbackAccessNumbers?: readonly string[];
+  /**
+   * Call recording (docs/privacy.md › Call recording): access-number calls of accounts whose holder
+   * consented are recorded by the media server into its recording store; `announce`: the party
+   * called hears "this call may be recorded" first (RECORDING_ANNOUNCEMENT). None: never recorded.
+   */
+  recording?: { announce: boolean };
   durability?: {
     keepAliveSeconds: number;
     orphanAfterKeepAlives: number;
@@ -312,7 +322,10 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       ...(s.minCallSeconds ? { minCallSeconds: s.minCallSeconds } : {}),
     },
   });
+  const media = deps.media?.(srf as unknown as UasFactory);
+  const recording = s.recording && deps.store ? recordingDeps(s.recording, deps.store, pool, redis, s.namespace, log, deps.events) : undefined;
   const outbound = new OutboundCall({
+    ...(recording && media?.open ? { recording: { media, recorder: new CallRecorder(recording) } } : {}),
     srf: srf as unknown as B2bSrf & OutOfDialogSender,
     warnByMessage: s.deviceCreditWarning !== 'off',
     control,
@@ -348,7 +361,6 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
       await cliRequests.request(id, cli, 'ivr');
     },
   };
-  const media = deps.media?.(srf as unknown as UasFactory);
   const ivrVouchers = ((): AccessNumberDeps['vouchers'] => {
     if (!s.vouchers || !deps.store) return undefined;
     const vouchers = new Vouchers(pool, deps.store, s.vouchers.key);
@@ -390,6 +402,7 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
           log: log.child({ component: 'sip.ivr' }),
           server: currentServer,
           sender: srf as unknown as OutOfDialogSender,
+          ...(recording ? { recording } : {}),
           ...(deps.events?.ivrState ? { onState: (id: string, st: IvrState) => deps.events!.ivrState!(id, st) } : {}),
           ...(deps.events?.wrongPin ? { onWrongPin: deps.events.wrongPin.bind(deps.events) } : {}),
           ...(deps.events?.pinBudgetExhausted ? { onPinBudgetExhausted: deps.events.pinBudgetExhausted.bind(deps.events) } : {}),
@@ -532,5 +545,35 @@ export function composeSipApp(deps: SipAppDeps): SipComponents {
     reaper,
     callbacks,
     serverLostMs: registry && durability ? (durability.serverLostSeconds ?? 10) * 1000 : undefined,
+  };
+}
+
+/** What the IVR records with: the consent flag in Redis, the records in Postgres, failures counted for the console and the metrics. */
+function recordingDeps(
+  settings: { announce: boolean },
+  store: Pick<BalanceStore, 'recordingConsent'>,
+  pool: pg.Pool,
+  redis: RedisClient,
+  namespace: string,
+  log: Logger,
+  events: CallEvents | undefined,
+): RecordingDeps {
+  const records = new Recordings(pool);
+  const failures = new RecordingFailures(redis, namespace);
+  return {
+    consented: (accountId) => store.recordingConsent(accountId),
+    announce: settings.announce,
+    keyFor: (at) => recordingKey(at, randomUUID()),
+    saved: async (r) => {
+      await records.add(r);
+      events?.recording?.({ callId: r.callId, outcome: 'stored' });
+    },
+    failed: (callId, cause) => {
+      // reported once the console's count has it (or could not be given it)
+      void failures
+        .record(cause)
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'recording failure not counted in Redis'))
+        .finally(() => events?.recording?.({ callId, outcome: 'failed', cause }));
+    },
   };
 }

@@ -198,3 +198,20 @@ export async function snapshot(
   for (const t of tables) out[t] = (await s.pool.query(`select * from ${t} order by 1`)).rows;
   return JSON.stringify(out);
 }
+
+/** An operator console session (the ss_op cookie) signed in with an API key. */
+export async function consoleSession(h: Harness, key: string): Promise<string> {
+  const page = await h.app.inject({ method: 'GET', url: '/console/login' });
+  const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+  const r = await h.app.inject({
+    method: 'POST',
+    url: '/console/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    payload: `_csrf=${csrf}&key=${key}`,
+  });
+  return ([] as string[])
+    .concat(r.headers['set-cookie'] as string[])
+    .find((x) => x.startsWith('ss_op'))!
+    .split(';')[0]!;
+}

@@ -184,7 +184,7 @@ describe('erasure', () => {
     ];
     const r = await h.call('POST', `/v1/customers/${c.customerId}/erasure`);
     expect(r.statusCode).toBe(200);
-    expect(body(r)).toEqual({ customerId: c.customerId, alreadyErased: false, accountsClosed: 1, callRecordsUnlinked: 1 });
+    expect(body(r)).toEqual({ customerId: c.customerId, alreadyErased: false, accountsClosed: 1, callRecordsUnlinked: 1, recordingsDeleted: 0 });
     // every text-like column of every table in the schema
     const { rows: cols } = await h.s.pool.query<{ table_name: string; column_name: string }>(
       `select c.table_name, c.column_name from information_schema.columns c join information_schema.tables t using (table_schema, table_name)
@@ -307,6 +307,7 @@ describe('retention', () => {
       auditEntriesDeleted: 0,
       consentEventsDeleted: 0,
       mailsDeleted: 0,
+      recordingsDeleted: 0,
     });
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).toEqual(expect.arrayContaining(['cdrs_2025_11', 'cdrs_2026_11']));
     expect((await cdrPartitions(h.s.pool)).map((p) => p.name)).not.toContain('cdrs_2025_10');
@@ -327,6 +328,7 @@ describe('retention', () => {
       auditEntriesDeleted: 0,
       consentEventsDeleted: 0,
       mailsDeleted: 0,
+      recordingsDeleted: 0,
     });
     expectProblem(expect, await h.call('POST', '/v1/retention/run', { key: h.keys.billing, body: {} }), 403, 'FORBIDDEN');
     expectProblem(expect, await h.call('POST', '/v1/retention/run', { body: { jobs: ['everything'] } }), 400, 'VALIDATION_FAILED');

@@ -140,6 +140,7 @@ describe('retention of the audit log and the consent history', () => {
       'auditEntriesDeleted',
       'consentEventsDeleted',
       'mailsDeleted',
+      'recordingsDeleted',
     ]);
   });
 });

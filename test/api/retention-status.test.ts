@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/common/clock.ts';
 import { RetentionScheduler } from '../../src/privacy/retention-scheduler.ts';
-import { body, harness } from './api-harness.ts';
+import { body, consoleSession, harness } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
 
 let h: Harness;
@@ -39,7 +39,7 @@ describe('retention status', () => {
   });
 
   it("the operator console's dashboard shows the last run, what it removed, and a failure", async () => {
-    const console = await consoleSession(h.keys.admin);
+    const console = await consoleSession(h, h.keys.admin);
     const page = await h.app.inject({ method: 'GET', url: '/console', headers: { cookie: console } });
     expect(page.statusCode).toBe(200);
     const shown = /data-testid="retention-last">([\s\S]*?)<\/(dl|p)>/.exec(page.body)?.[1] ?? '';
@@ -59,19 +59,3 @@ describe('retention status', () => {
     expect(/data-testid="retention-last">([\s\S]*?)<\/dl>/.exec(after.body)?.[1]).toContain('postgres went away');
   });
 });
-
-async function consoleSession(key: string): Promise<string> {
-  const page = await h.app.inject({ method: 'GET', url: '/console/login' });
-  const cookie = String(page.headers['set-cookie']).split(';')[0]!;
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
-  const r = await h.app.inject({
-    method: 'POST',
-    url: '/console/login',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    payload: `_csrf=${csrf}&key=${key}`,
-  });
-  return ([] as string[])
-    .concat(r.headers['set-cookie'] as string[])
-    .find((x) => x.startsWith('ss_op'))!
-    .split(';')[0]!;
-}

@@ -3,7 +3,11 @@
  * Redis namespace). A call is settled through the BalanceStore exactly as the SIP app settles
  * one (reserve, then settle with its CDR), and the ledger writer moves the CDR to Postgres.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildWav } from '../../src/media/embedded/wav.ts';
+import { recordingKey } from '../../src/recordings/recording-store.ts';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +22,8 @@ import { hasChromium, launch, screenshot, seriousViolations } from './browser-su
 const PASSWORD = 'correct horse battery';
 
 if (!hasChromium) console.warn('web page tests skipped: /usr/bin/chromium is missing (apt-get install -y chromium; .ci/run installs it)');
+
+const recordingsDir = mkdtempSync(join(tmpdir(), 'web-recordings-'));
 
 describe.skipIf(!hasChromium)('web pages in a browser', () => {
   let h: Harness;
@@ -61,7 +67,7 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     );
 
   beforeAll(async () => {
-    h = await harness('webpages', { callbacks: { enabled: true, maxPerHour: 5, maxPerNumberPerHour: 5 } });
+    h = await harness('webpages', { callbacks: { enabled: true, maxPerHour: 5, maxPerNumberPerHour: 5 }, recordings: { dir: recordingsDir } });
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
     a = await h.customerWithAccount({ username: 'web_alice', password: PASSWORD, credit: 5_000_000 });
@@ -83,6 +89,7 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
+    rmSync(recordingsDir, { recursive: true, force: true });
   });
 
   it('a customer logs in and sees the balance in the account currency', async () => {
@@ -258,6 +265,57 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
     await screenshot(op, 'console-tariff-errors');
     expect(axeReport).toEqual(Object.fromEntries(Object.keys(axeReport).map((k) => [k, []])));
     expect(cspErrors).toEqual([]);
+  });
+
+  it('the recordings page turns recording on and plays a recording in its audio element (the browser reads the file by byte ranges)', async () => {
+    await me.goto(`${base}/my/recordings`);
+    await Promise.all([me.waitForURL(/recordings\.consentOn/), me.click('form[action="/my/recordings/consent"] button')]);
+    expect(await h.s.store.recordingConsent(a.account.id)).toBe(true);
+    // two seconds of a 440 Hz tone, as a recording of one of Alice's calls
+    const samples = Buffer.alloc(32_000 * 2);
+    for (let i = 0; i < samples.length / 4; i++) {
+      const v = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+      samples.writeInt16LE(v, i * 4);
+      samples.writeInt16LE(v, i * 4 + 2);
+    }
+    const wav = buildWav('pcm16', samples);
+    wav.writeUInt16LE(2, 22); // two channels
+    wav.writeUInt32LE(32_000, 28);
+    wav.writeUInt16LE(4, 32);
+    const key = recordingKey(new Date(), 'a0000000-0000-4000-8000-000000000001');
+    await h.ctx.recordingStore.put(key, wav);
+    await h.ctx.recordings.add({
+      callId: 'web-rec-1',
+      callStart: new Date(),
+      accountId: a.account.id,
+      storageKey: key,
+      sizeBytes: wav.length,
+      durationMs: 2000,
+      sha256: 'b'.repeat(64),
+    });
+    await visit(me, '/my/recordings', 'customer-recordings');
+    const duration = await me.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const el = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('audio') as {
+            duration: number;
+            preload: string;
+            addEventListener(e: string, f: () => void): void;
+            load(): void;
+          };
+          el.addEventListener('loadedmetadata', () => resolve(el.duration));
+          el.addEventListener('error', () => reject(new Error('the audio element could not load the recording')));
+          el.preload = 'metadata';
+          el.load();
+        }),
+    );
+    expect(duration).toBeCloseTo(2, 1);
+    expect(axeReport['customer-recordings']).toEqual([]);
+    expect(cspErrors).toEqual([]);
+    // every read the browser made is in the audit log, with the byte range it asked for
+    const played = await h.s.pool.query("select detail from audit_log where action = 'recording.play' and subject_account_id = $1", [a.account.id]);
+    expect(played.rows.length).toBeGreaterThan(0);
+    expect(played.rows.some((r: { detail: { range?: string } }) => r.detail.range?.startsWith('0-'))).toBe(true);
   });
 
   it('logging out ends the session', async () => {

@@ -12,6 +12,7 @@ import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import { encodeUlaw } from '../../src/media/embedded/g711.ts';
 import { PromptStore } from '../../src/media/embedded/prompt-store.ts';
 import { isDigit } from '../../src/media/media-port.ts';
 import type { Prompt } from '../../src/media/media-port.ts';
@@ -72,6 +73,8 @@ export class IvrCaller {
   private remoteTarget = '';
   private cseq = 1;
   private audioTimer: NodeJS.Timeout | undefined;
+  /** What the caller says: silence, or a steady tone (toneFrames). */
+  private tone: Iterator<Buffer, never> | undefined;
   private cursor = 0;
   /** Where requests and responses go: the edge, or (answering) where the INVITE came from. */
   private peer: string;
@@ -262,11 +265,16 @@ export class IvrCaller {
   startAudio(): void {
     this.audioTimer ??= setInterval(() => {
       try {
-        this.rtp.sendAudio(0);
+        this.rtp.sendAudio(0, this.tone?.next().value);
       } catch {
         /* socket closed */
       }
     }, 20);
+  }
+
+  /** From now on the caller's frames carry a sine of `hz` instead of silence (what a recording's left channel must hold). */
+  say(hz: number): void {
+    this.tone = toneFrames(hz);
   }
 
   /** The caller goes quiet (no RTP at all). */
@@ -366,5 +374,15 @@ export class IvrCaller {
     this.stopAudio();
     await this.rtp.close();
     await new Promise<void>((resolve) => this.sip.close(() => resolve()));
+  }
+}
+
+/** Successive 20 ms PCMU frames of a continuous sine (amplitude about a third of full scale). */
+export function* toneFrames(hz: number): Generator<Buffer, never> {
+  let n = 0;
+  for (;;) {
+    const f = Buffer.alloc(160);
+    for (let i = 0; i < 160; i++, n++) f[i] = encodeUlaw(Math.round(10000 * Math.sin((2 * Math.PI * hz * n) / 8000)));
+    yield f;
   }
 }

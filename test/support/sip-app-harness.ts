@@ -24,6 +24,7 @@ import { TariffRepository } from '../../src/billing/tariff-repository.ts';
 import { LedgerWriter } from '../../src/ledger/ledger-writer.ts';
 import { PostgresLedgerSink } from '../../src/ledger/postgres-ledger-sink.ts';
 import { EmbeddedMediaServer } from '../../src/media/embedded/embedded-media-server.ts';
+import { DirectoryRecordingStore } from '../../src/recordings/recording-store.ts';
 import type { PrepaidCall } from '../../src/sip/call/prepaid-call.ts';
 import type { GatewayAttempt } from '../../src/sip/call/call-control.ts';
 import type { IvrState } from '../../src/sip/ivr/ivr-state.ts';
@@ -115,6 +116,8 @@ export interface HarnessOptions {
   onNet?: { pricePerMinute: number; incrementSeconds: number };
   /** The embedded media server for access-number calls (none: access numbers get 503). */
   media?: { portMin: number; portMax: number; rtpTimeoutMs?: number };
+  /** Call recording into this directory (with `media`); `announce`: RECORDING_ANNOUNCEMENT (default false here). */
+  recording?: { dir: string; announce?: boolean };
   ivr?: Partial<IvrSettings>;
   /** Redis to use instead of the shared one (e.g. through a TcpProxy a test takes down). */
   redisUrl?: string;
@@ -245,6 +248,8 @@ export class SipAppHarness {
   readonly events = new EventEmitter();
   readonly answered: PrepaidCall[] = [];
   readonly settled: PrepaidCall[] = [];
+  /** Call recordings stored or failed, as the IVR reported them. */
+  readonly recordings: { callId: string; outcome: 'stored' | 'failed'; cause?: string }[] = [];
   /** Every gateway attempt and every answered call's seconds per gateway, in order. */
   readonly gatewayEvents: (({ kind: 'attempt' } & GatewayAttempt) | { kind: 'ended'; gatewayId: number; carrierId: string; seconds: number })[] = [];
   /** Every IVR state entered, in order. */
@@ -354,6 +359,7 @@ export class SipAppHarness {
           }
         : {}),
       ...(opts.callbackAccessNumbers ? { callbackAccessNumbers: opts.callbackAccessNumbers } : {}),
+      ...(opts.recording ? { recording: { announce: opts.recording.announce ?? false } } : {}),
       registrar: { minExpires: 60, maxExpires: 3600, maxContacts: 3 },
       guards: { failureThreshold: opts.failureThreshold ?? 5, banSeconds: opts.banSeconds ?? 60, action: 'reject', accountCps: opts.accountCps ?? 100 },
     };
@@ -369,7 +375,15 @@ export class SipAppHarness {
       store: s.store,
       ...(opts.callback ? { callbackRedis: s.newRedis() } : {}),
       ...(opts.media
-        ? { media: (uas) => new EmbeddedMediaServer({ uas, soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'), ...opts.media! }) }
+        ? {
+            media: (uas) =>
+              new EmbeddedMediaServer({
+                uas,
+                soundsDir: resolve(import.meta.dirname, '../../freeswitch/sounds'),
+                ...opts.media!,
+                ...(opts.recording ? { recordings: new DirectoryRecordingStore(opts.recording.dir) } : {}),
+              }),
+          }
         : {}),
       events: {
         ivrState: (callId, state) => {
@@ -392,6 +406,10 @@ export class SipAppHarness {
         settled: (c) => {
           h.settled.push(c);
           h.events.emit('settled', c);
+        },
+        recording: (e) => {
+          h.recordings.push(e);
+          h.events.emit('recording', e);
         },
       },
     };
@@ -459,7 +477,12 @@ export class SipAppHarness {
     return this.waitFor('answered', this.answered, count, timeoutMs);
   }
 
-  private waitFor(event: string, list: PrepaidCall[], count: number, timeoutMs: number): Promise<PrepaidCall[]> {
+  /** Waits until `count` recordings were stored or failed in all. */
+  waitRecordings(count: number, timeoutMs = 20_000): Promise<{ callId: string; outcome: 'stored' | 'failed'; cause?: string }[]> {
+    return this.waitFor('recording', this.recordings, count, timeoutMs);
+  }
+
+  private waitFor<T>(event: string, list: T[], count: number, timeoutMs: number): Promise<T[]> {
     if (list.length >= count) return Promise.resolve(list.slice());
     return new Promise((res, rej) => {
       const t = setTimeout(() => {

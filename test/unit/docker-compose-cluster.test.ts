@@ -215,6 +215,17 @@ describe('docker-compose.cluster.yml', () => {
     for (const s of [fs, ...drachtios.map(([, d]) => d), ...redisNodes.map(([, r]) => r)]) expect(inCidr(ipOf(s)!, network.ip_range!)).toBe(false);
   });
 
+  it('gives the SIP apps, the API and FreeSWITCH one recordings volume at the path the apps are given', () => {
+    const dir = envOf(services['app-a']!).RECORDINGS_DIR!;
+    expect(dir).toMatch(/^\//);
+    for (const name of ['app-a', 'app-b', 'api', 'freeswitch']) {
+      const s = services[name]!;
+      if (name !== 'freeswitch') expect(envOf(s).RECORDINGS_DIR, name).toBe(dir);
+      expect(s.volumes, name).toContain(`recordings:${dir}`);
+    }
+    expect(compose.volumes).toHaveProperty('recordings');
+  });
+
   it('takes every secret from .env and mounts only what exists in the repository', () => {
     for (const key of Object.keys(SAMPLE_ENV)) {
       const rest = { ...SAMPLE_ENV };

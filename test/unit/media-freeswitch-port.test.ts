@@ -1,4 +1,6 @@
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FreeSwitchMediaServer, fsFiles, fsFileString, fsTerminators, MEDIA_TIMEOUT_HEADER } from '../../src/media/freeswitch/freeswitch-media-server.ts';
@@ -12,6 +14,8 @@ import type { FakeFsEndpoint } from '../support/media/fake-fsmrf.ts';
 import { mediaPortContract } from '../support/media/media-port-contract.ts';
 import type { HarnessOptions, MediaHarness } from '../support/media/media-port-contract.ts';
 import { PROMPT_NAMES } from '../../src/media/prompts/catalog.ts';
+import { parseWav } from '../../src/media/embedded/wav.ts';
+import { DirectoryRecordingStore } from '../../src/recordings/recording-store.ts';
 
 const SOUNDS = '/usr/share/freeswitch/sounds/softswitch';
 
@@ -226,5 +230,122 @@ describe('FreeSWITCH adapter: what it asks of FreeSWITCH', () => {
     expect(h.fake.apis).toContain(`file_exists ${SOUNDS}/en/prepaid/welcome.wav`);
     expect(h.fake.apis.filter((a) => a.startsWith('file_exists '))).toHaveLength(PROMPT_NAMES.length); // every prompt of the catalogue, once
     await h.close();
+  });
+});
+
+describe('FreeSWITCH adapter: call recording', () => {
+  async function bridged(recordings?: DirectoryRecordingStore) {
+    const localSounds = copySounds();
+    const fake = new FakeFsMediaServer({ fileMs: 20, sounds: { fsDir: SOUNDS, localDir: localSounds } });
+    const uas = new FakeUas();
+    const server = new FreeSwitchMediaServer({ ms: fake, uas, soundsDir: SOUNDS, rtpTimeoutMs: 0, ...(recordings ? { recordings } : {}) });
+    const { req, res } = fakeInvite('v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0 101\r\n');
+    const session = await server.answer(req, res);
+    const caller = fake.endpoints[0] as FakeFsEndpoint;
+    const leg = await session.createLeg();
+    const outbound = fake.endpoints[1] as FakeFsEndpoint;
+    await leg.setRemoteSdp('v=0\r\nm=audio 6000 RTP/AVP 0\r\n');
+    return {
+      session,
+      leg,
+      caller,
+      outbound,
+      async close() {
+        await server.close();
+        rmSync(localSounds, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('the notice plays on the outbound leg only; the recording is RECORD_STEREO + uuid_record into the store, stopped on release, described from the store', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-recordings-'));
+    const store = new DirectoryRecordingStore(dir);
+    const c = await bridged(store);
+    try {
+      await c.session.announce(c.leg, ['recording-notice']);
+      expect(c.outbound.heard).toEqual([`${SOUNDS}/en/prepaid/recording-notice.wav`]);
+      expect(c.caller.heard).toEqual([]);
+      await expect(c.session.record('2026/12/08/a.wav')).rejects.toThrow(/not bridged/);
+      await c.session.bridge(c.leg);
+      const rec = await c.session.record('2026/12/08/a.wav');
+      const file = path.join(dir, '2026/12/08/a.wav');
+      expect(c.caller.variable('RECORD_STEREO')).toBe('true');
+      expect(c.caller.apis).toContain(`uuid_record ${c.caller.uuid} start ${file}`);
+      await new Promise((r) => setTimeout(r, 100));
+      await c.session.release();
+      expect(c.caller.apis).toContain(`uuid_record ${c.caller.uuid} stop ${file}`);
+      const facts = await rec.stop();
+      const bytes = readFileSync(file);
+      expect(facts).toMatchObject({ key: '2026/12/08/a.wav', bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+      expect(facts.durationMs).toBeGreaterThanOrEqual(100);
+      expect(parseWav(bytes).channels).toBe(2);
+      expect(await rec.stop()).toEqual(facts); // idempotent
+    } finally {
+      await c.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the caller hanging up closes the file (FreeSWITCH does); a store FreeSWITCH cannot write to, or none, refuses to record and the call goes on', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-recordings-'));
+    const c = await bridged(new DirectoryRecordingStore(dir));
+    try {
+      await c.session.bridge(c.leg);
+      const rec = await c.session.record('2026/12/08/b.wav');
+      await c.session.destroy();
+      expect((await rec.stop()).bytes).toBe(readFileSync(path.join(dir, '2026/12/08/b.wav')).length);
+    } finally {
+      await c.close();
+    }
+    // the directory is a file: uuid_record answers -ERR
+    rmSync(dir, { recursive: true, force: true });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(dir, 'x');
+    const blocked = await bridged(new DirectoryRecordingStore(dir));
+    try {
+      await blocked.session.bridge(blocked.leg);
+      await expect(blocked.session.record('2026/12/08/c.wav')).rejects.toThrow(/uuid_record: -ERR/);
+      await blocked.session.inject(['tones/beep']); // still bridged and working
+      expect(blocked.caller.bridgedWith).toBe(blocked.outbound);
+    } finally {
+      await blocked.close();
+      rmSync(dir, { force: true });
+    }
+    const none = await bridged();
+    try {
+      await none.session.bridge(none.leg);
+      await expect(none.session.record('2026/12/08/d.wav')).rejects.toThrow(/no recording store/);
+    } finally {
+      await none.close();
+    }
+  });
+
+  it("a device call anchored for recording: open() gives FreeSWITCH's answer to the device's offer without any SIP; bridged and recorded like an access-number call", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-recordings-'));
+    const localSounds = copySounds();
+    const fake = new FakeFsMediaServer({ fileMs: 20, sounds: { fsDir: SOUNDS, localDir: localSounds } });
+    const uas = new FakeUas();
+    const server = new FreeSwitchMediaServer({ ms: fake, uas, soundsDir: SOUNDS, rtpTimeoutMs: 0, recordings: new DirectoryRecordingStore(dir) });
+    try {
+      const offer = 'v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4100 RTP/AVP 0 101\r\n';
+      const { session, localSdp } = await server.open(offer);
+      const device = fake.endpoints[0] as FakeFsEndpoint;
+      expect(device.remoteSdp).toBe(offer);
+      expect(localSdp).toBe(device.local.sdp);
+      expect(uas.dialogs).toEqual([]); // nothing answered: the B2BUA answers the device
+      const leg = await session.createLeg();
+      await leg.setRemoteSdp('v=0\r\nm=audio 6100 RTP/AVP 0\r\n');
+      await session.announce(leg, ['recording-notice']);
+      await session.bridge(leg);
+      const rec = await session.record('2026/12/08/dev.wav');
+      await new Promise((r) => setTimeout(r, 50));
+      await session.destroy();
+      expect((await rec.stop()).bytes).toBe(readFileSync(path.join(dir, '2026/12/08/dev.wav')).length);
+      expect(server.sessionCount).toBe(0);
+    } finally {
+      await server.close();
+      rmSync(localSounds, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

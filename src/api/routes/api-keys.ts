@@ -46,7 +46,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           properties: {
             name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S', ...NO_CARD_NUMBER },
-            scopes: { type: 'array', minItems: 1, maxItems: 3, uniqueItems: true, items: { type: 'string', enum: [...SCOPES] } },
+            scopes: { type: 'array', minItems: 1, maxItems: 4, uniqueItems: true, items: { type: 'string', enum: [...SCOPES] } },
           },
         },
         response: { 201: { type: 'object', required: ['key'], properties: { key: { type: 'string' }, ...keyInfo.properties } } },

@@ -30,6 +30,8 @@ export const exportSchema = {
         'personalNumbers',
         'speedDials',
         'callbacks',
+        'callRecordings',
+        'recordingConsentEvents',
         'autoTopUps',
         'autoTopUpCharges',
         'topUps',
@@ -52,6 +54,7 @@ export const erasureSchema = {
     alreadyErased: { type: 'boolean' },
     accountsClosed: { type: 'integer' },
     callRecordsUnlinked: { type: 'integer' },
+    recordingsDeleted: { type: 'integer', description: 'call recordings deleted (file and record)' },
   },
 } as const;
 export const restrictionSchema = {
@@ -322,5 +325,6 @@ export const retentionSchema = {
     auditEntriesDeleted: { type: 'integer' },
     consentEventsDeleted: { type: 'integer' },
     mailsDeleted: { type: 'integer', description: 'mails sent (or given up on) more than MAIL_RETENTION_MONTHS ago, deleted with address and bodies' },
+    recordingsDeleted: { type: 'integer', description: 'call recordings (file and record) older than RECORDING_RETENTION_DAYS deleted' },
   },
 } as const;

@@ -80,6 +80,7 @@ function nav(t: Texts, me: Me, current: string): PageOpts['nav'] {
       { href: '/my/caller-ids', label: n.callerIds },
       { href: '/my/speed-dials', label: n.speedDials },
       { href: '/my/callbacks', label: n.callbacks },
+      { href: '/my/recordings', label: n.recordings },
       { href: '/my/devices', label: n.devices },
       { href: '/my/top-ups', label: n.topups },
       { href: '/my/privacy', label: n.privacy },
@@ -599,6 +600,87 @@ export function customerPages(web: Web, app: FastifyInstance): void {
     const r = await callApi(web, req, 'PUT', '/v1/self/callback-destination', { bearer: me.token, body: { number: d === '' ? null : d } });
     if (r.status !== 200) return redirect(reply, withMessage('/my/callbacks', 'callbacks.badDestination', 'e'));
     return redirect(reply, withMessage('/my/callbacks', d === '' ? 'callbacks.destinationCleared' : 'callbacks.destinationSaved'));
+  });
+
+  app.get('/my/recordings', pageRoute('Call recording: my consent, and my recordings to play or download'), async (req, reply) => {
+    const me = await signedIn(web, req, reply);
+    if (!me) return reply;
+    const t = T(req);
+    const rt = t.recordings;
+    const c = await callApi<{ recording?: boolean }>(web, req, 'GET', '/v1/self/recording-consent', { bearer: me.token });
+    const on = c.json.recording === true;
+    const list = await callApi<{ items?: { id: string; callStart: string; dialledNumber: string | null; durationMs: number }[] }>(
+      web,
+      req,
+      'GET',
+      '/v1/self/recordings',
+      { bearer: me.token },
+    );
+    const items = list.json.items ?? [];
+    return show(web, req, reply, me, '/my/recordings', {
+      title: rt.title,
+      body: html`<p>${rt.intro}</p>
+      <section aria-labelledby="consent-h" class="card"><h2 id="consent-h">${rt.consentHeading}</h2>
+        <p>${on ? rt.isOn : rt.isOff}</p>
+        <form method="post" action="/my/recordings/consent" class="stack">${hidden(me.csrf)}
+          <input type="hidden" name="recording" value="${on ? 'off' : 'on'}">
+          <button type="submit">${on ? rt.turnOff : rt.turnOn}</button>
+        </form>
+        <p class="hint">${rt.kept.replace('{days}', String(web.ctx.settings.retention.recordingDays ?? 90))}</p>
+      </section>
+      <section aria-labelledby="list-h"><h2 id="list-h">${rt.listHeading}</h2>
+      ${
+        items.length === 0
+          ? html`<p>${rt.none}</p>`
+          : html`<div class="table-wrap" tabindex="0" role="region" aria-label="${rt.caption}"><table>
+        <caption>${rt.caption}</caption>
+        <thead><tr><th scope="col">${rt.when}</th><th scope="col">${rt.number}</th><th scope="col">${rt.duration}</th><th scope="col">${rt.play}</th><th scope="col">${rt.download}</th></tr></thead>
+        <tbody>${items.map(
+          (r) =>
+            html`<tr><td>${dateTimeText(t, r.callStart)}</td><td>${r.dialledNumber ?? ''}</td><td>${durationText(r.durationMs)}</td><td><audio controls preload="none" src="/my/recordings/${r.id}/audio" aria-label="${rt.play} ${dateTimeText(t, r.callStart)}"></audio></td><td><a href="/my/recordings/${r.id}/audio?download=1" download>${rt.download}</a></td></tr>`,
+        )}</tbody>
+      </table></div>`
+      }
+      </section>`,
+    });
+  });
+
+  app.get(
+    '/my/recordings/:id/audio',
+    pageRoute('One of my recordings, to play (byte ranges) or, with ?download=1, to save', {
+      params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { download: { type: 'string', enum: ['1'] } } },
+    }),
+    async (req, reply) => {
+      const me = await signedIn(web, req, reply);
+      if (!me) return reply;
+      const { id } = req.params as { id: string };
+      const download = (req.query as { download?: string }).download === '1';
+      const range = req.headers.range;
+      const r = await web.app.inject({
+        method: 'GET',
+        url: `/v1/self/recordings/${id}/audio${download ? '?download=true' : ''}`,
+        headers: { authorization: `Bearer ${me.token}`, ...(range === undefined ? {} : { range }) },
+        remoteAddress: req.ip,
+      });
+      securityHeaders(reply);
+      for (const h of ['content-type', 'content-range', 'accept-ranges', 'content-disposition', 'content-length']) {
+        const v = r.headers[h];
+        if (v !== undefined) void reply.header(h, v);
+      }
+      void reply.header('cache-control', 'private, no-store');
+      return reply.code(r.statusCode).send(r.rawPayload);
+    },
+  );
+
+  app.post('/my/recordings/consent', formRoute('Turn the recording of my calls on or off', ['recording']), async (req, reply) => {
+    const me = await signedInForm(web, req, reply);
+    if (!me) return reply;
+    const v = field(req.body, 'recording');
+    if (v !== 'on' && v !== 'off') return redirect(reply, withMessage('/my/recordings', 'common.error', 'e'));
+    const r = await callApi(web, req, 'PUT', '/v1/self/recording-consent', { bearer: me.token, body: { recording: v === 'on' } });
+    if (r.status !== 200) return redirect(reply, withMessage('/my/recordings', 'common.error', 'e'));
+    return redirect(reply, withMessage('/my/recordings', v === 'on' ? 'recordings.consentOn' : 'recordings.consentOff'));
   });
 
   app.post('/my/callbacks', formRoute('Request a callback (kind=menu: call me and give me the menu)', ['callMe', 'connectTo', 'kind']), async (req, reply) => {

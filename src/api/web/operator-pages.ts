@@ -199,6 +199,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       last?: { at: string; durationMs: number; ok: boolean; result?: Record<string, unknown>; error?: string } | null;
     }>(web, req, 'GET', '/v1/retention', { bearer: op.apiKey });
     const last = ret.json.last;
+    const recFailures = await ctx.recordingFailures.read();
     const removed = (r: Record<string, unknown> = {}) =>
       Object.entries(r)
         .map(
@@ -241,7 +242,11 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
             : html`<p>${t.common.none}</p>`
         }
       </section>
-      <section aria-labelledby="ret-h"><h2 id="ret-h">${c.retentionTitle}</h2>${retention}</section></div>`,
+      <section aria-labelledby="ret-h"><h2 id="ret-h">${c.retentionTitle}</h2>${retention}</section>
+      <section aria-labelledby="rec-h"><h2 id="rec-h">${c.recordingsTitle}</h2>
+        <dl class="facts" data-testid="recording-failures"><dt>${c.recordingFailures}</dt><dd>${String(recFailures.count)}</dd>
+        ${recFailures.lastAt === null ? '' : html`<dt>${c.recordingLastFailure}</dt><dd>${dateTimeText(t, recFailures.lastAt.toISOString())}: ${recFailures.lastCause ?? ''}</dd>`}</dl>
+      </section></div>`,
     });
   });
 

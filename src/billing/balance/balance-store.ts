@@ -117,6 +117,8 @@ export interface AccountLimits {
   status: 'active' | 'suspended' | 'closed';
   /** IANA zone whose midnight resets the daily spend (default UTC); see account-day.ts. */
   timeZone?: string;
+  /** Record this account's calls (the holder's consent); the SIP app reads it at answer time. Left as it is when not given. */
+  recording?: boolean;
 }
 
 export interface RebuildState {
@@ -317,6 +319,7 @@ export class BalanceStore {
       zone,
       z.offsetMs,
       z.until,
+      l.recording === undefined ? '' : l.recording ? '1' : '0',
     );
     return r as 'created' | 'updated' | 'rebuilt';
   }
@@ -677,6 +680,11 @@ export class BalanceStore {
       spentToday: v[4] === this.dayFromHash(v[7] ?? null, v[8] ?? null, v[9] ?? null) ? num(v[5] ?? 0) : 0,
       status: v[6] ?? 'active',
     };
+  }
+
+  /** Whether the account holder has asked for their calls to be recorded (the `rec` field syncAccount keeps in step with Postgres). */
+  async recordingConsent(accountId: number): Promise<boolean> {
+    return (await this.redis.hget(this.keys.account(accountId), 'rec')) === '1';
   }
 
   /** Open calls whose reservation deadline has passed, per shard (for the stale-call sweeper). */

@@ -3,7 +3,7 @@
  * any configured local address; ports from a range; one shared pacing clock for all sessions.
  */
 import { randomUUID } from 'node:crypto';
-import type { AnswerOptions, CallerDialog, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
+import type { AnswerOptions, CallerDialog, InviteRequest, InviteResponse, MediaServer, MediaSession, RecordingSink, UasFactory } from '../media-port.ts';
 import { MediaNotAcceptableError } from '../media-port.ts';
 import { EmbeddedSession } from './embedded-session.ts';
 import type { SessionHost } from './embedded-session.ts';
@@ -32,6 +32,8 @@ export interface EmbeddedMediaOptions {
   clock?: PacingClock;
   /** Told about prompts that cannot be played (skipped; the rest of the list plays). */
   observer?: MediaObserver;
+  /** Where call recordings are written (none: calls cannot be recorded). */
+  recordings?: RecordingSink;
 }
 
 export class EmbeddedMediaServer implements MediaServer {
@@ -57,6 +59,7 @@ export class EmbeddedMediaServer implements MediaServer {
       ended: (s) => {
         this.sessions.delete(s);
       },
+      ...(opts.recordings === undefined ? {} : { recordings: opts.recordings }),
     };
   }
 
@@ -98,6 +101,23 @@ export class EmbeddedMediaServer implements MediaServer {
       await this.closeLeg(leg);
       throw err;
     }
+  }
+
+  async open(offerSdp: string, opts: AnswerOptions = {}): Promise<{ session: MediaSession; localSdp: string }> {
+    let offer: Negotiated;
+    try {
+      offer = negotiate(parseSdp(offerSdp));
+    } catch (err) {
+      if (err instanceof SdpError) throw new MediaNotAcceptableError(err.message);
+      throw err;
+    }
+    const leg = await this.openLeg();
+    leg.setNegotiated(offer);
+    // the caller's dialog is the B2BUA's: nothing to hang up here
+    const detached = { connected: true, on: () => detached, destroy: () => undefined };
+    const session = new EmbeddedSession(randomUUID(), detached, leg, this.host, opts.language ?? this.opts.language ?? 'en');
+    this.sessions.add(session);
+    return { session, localSdp: buildAnswer(offer, leg.address, leg.port) };
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,10 @@ import type {
   PlayOptions,
   PlayResult,
   Prompt,
+  Recording,
+  RecordingSink,
 } from '../media-port.ts';
+import { StereoRecorder } from './stereo-recorder.ts';
 import { DigitEntry } from './digit-entry.ts';
 import { parseDtmfInfo } from '../dtmf-info.ts';
 import { ALAW_TO_ULAW, ULAW_TO_ALAW, mapBytes } from './g711.ts';
@@ -64,6 +67,16 @@ export interface SessionHost {
   openLeg(): Promise<RtpLeg>;
   closeLeg(leg: RtpLeg): Promise<void>;
   ended(session: EmbeddedSession): void;
+  /** Where recordings are written; none: record() rejects. */
+  recordings?: RecordingSink;
+}
+
+/** Audio played to the outbound leg's party alone (the recording notice). */
+interface LegPlayer {
+  leg: EmbeddedLeg;
+  frames: Buffer[];
+  index: number;
+  done(): void;
 }
 
 interface Player {
@@ -102,6 +115,8 @@ export class EmbeddedSession implements MediaSession {
   private bridged: EmbeddedLeg | undefined;
   private readonly unsubscribe: () => void;
   private destroying: Promise<void> | undefined;
+  private legPlayer: LegPlayer | undefined;
+  private recorder: StereoRecorder | undefined;
 
   constructor(
     readonly id: string,
@@ -259,7 +274,61 @@ export class EmbeddedSession implements MediaSession {
         else this.stopPlayer({ kind: 'done' });
       }
     }
+    const lp = this.legPlayer;
+    if (lp !== undefined) {
+      const frame = lp.frames[lp.index];
+      const n = lp.leg.rtp.negotiated;
+      if (frame !== undefined && n !== undefined) lp.leg.rtp.send(lp.leg.rtp.stream.paced(n.codecPt, at), frame);
+      lp.index++;
+      if (lp.index >= lp.frames.length) this.stopLegPlayer();
+    }
+    this.recorder?.tick();
     this.checkTimeouts();
+  }
+
+  private stopLegPlayer(): void {
+    const lp = this.legPlayer;
+    this.legPlayer = undefined;
+    lp?.done();
+  }
+
+  // ---- the recording notice and the recording
+
+  announce(leg: MediaLeg, prompts: readonly Prompt[]): Promise<void> {
+    if (leg !== this.leg || !(leg instanceof EmbeddedLeg)) throw new Error('media session: announce to a leg this session did not create');
+    if (this.state === SessionState.Ended || leg.rtp.negotiated === undefined) return Promise.resolve();
+    this.stopLegPlayer();
+    const { frames, missing } = this.host.prompts.playable(this.language, prompts, leg.rtp.negotiated.codec);
+    if (missing.length > 0) this.host.observer.promptMissing({ server: 'embedded', files: missing, sessionId: this.id });
+    if (frames.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.legPlayer = { leg, frames, index: 0, done: resolve };
+    });
+  }
+
+  async record(key: string): Promise<Recording> {
+    if (this.state !== SessionState.Bridged) throw new Error('media session: record while not bridged');
+    if (this.recorder !== undefined && !this.recorder.stopped) throw new Error('media session: already recording');
+    const sink = this.host.recordings;
+    if (sink === undefined) throw new Error('media session: no recording store');
+    const file = await sink.create(key);
+    if (this.isEnded() || this.bridged === undefined) {
+      await file.abort();
+      throw new Error('media session: the call ended before the recording started');
+    }
+    const recorder = new StereoRecorder(key, file);
+    this.recorder = recorder;
+    return { key, stop: () => recorder.stop() };
+  }
+
+  /** The recording ends with the bridge (its holder's stop() gets the outcome). */
+  private stopRecording(): void {
+    const r = this.recorder;
+    this.recorder = undefined;
+    if (r !== undefined)
+      r.stop().catch(() => {
+        /* reported to whoever holds the recording */
+      });
   }
 
   private checkTimeouts(): void {
@@ -316,6 +385,8 @@ export class EmbeddedSession implements MediaSession {
   async release(): Promise<void> {
     const leg = this.leg;
     this.leg = undefined;
+    this.stopRecording();
+    this.stopLegPlayer();
     if (this.state === SessionState.Bridged) {
       this.stopPlayer({ kind: 'stopped' });
       this.bridged = undefined;
@@ -331,11 +402,15 @@ export class EmbeddedSession implements MediaSession {
       const key = this.dtmfIn.receive(pkt.ssrc, pkt.timestamp, pkt.payload);
       if (key !== undefined) this.onDigit(key.digit, 'rfc4733');
     }
+    if (this.recorder !== undefined && pkt.payloadType === n.codecPt) this.recorder.fromCaller(pkt.payload, n.codec);
     if (this.bridged !== undefined) this.relay(pkt, this.caller, this.bridged.rtp);
   }
 
   private fromOutbound(leg: EmbeddedLeg, pkt: RtpPacket): void {
-    if (this.bridged !== leg || this.player !== undefined) return; // not bridged yet, or a warning is playing to the caller
+    if (this.bridged !== leg) return; // not bridged yet
+    const n = leg.rtp.negotiated;
+    if (this.recorder !== undefined && n !== undefined && pkt.payloadType === n.codecPt) this.recorder.fromOther(pkt.payload, n.codec);
+    if (this.player !== undefined) return; // a warning is playing to the caller
     this.relay(pkt, leg.rtp, this.caller);
   }
 
@@ -369,6 +444,8 @@ export class EmbeddedSession implements MediaSession {
       this.stopOp(why === 'hangup' ? 'hangup' : 'stopped');
       this.state = nextSessionState(this.state, SessionState.Ended);
       this.unsubscribe();
+      this.stopRecording();
+      this.stopLegPlayer();
       this.bridged = undefined;
       const leg = this.leg;
       this.leg = undefined;

@@ -98,3 +98,25 @@ export function buildWav(encoding: WavEncoding, samples: Buffer, sampleRate = 80
   header.writeUInt32LE(samples.length, 40);
   return Buffer.concat([header, samples, Buffer.alloc(samples.length & 1)]);
 }
+
+/** The 44-byte header of a WAV file holding `dataBytes` of interleaved samples (recordings: 16-bit PCM, two channels). */
+export function wavHeader(encoding: WavEncoding, channels: number, dataBytes: number, sampleRate = 8000): Buffer {
+  const format = encoding === 'pcmu' ? FORMAT_ULAW : encoding === 'pcma' ? FORMAT_ALAW : FORMAT_PCM;
+  const bits = encoding === 'pcm16' ? 16 : 8;
+  const blockAlign = (channels * bits) / 8;
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + dataBytes, 4);
+  header.write('WAVE', 8, 'ascii');
+  header.write('fmt ', 12, 'ascii');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(format, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * blockAlign, 28);
+  header.writeUInt16LE(blockAlign, 32);
+  header.writeUInt16LE(bits, 34);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(dataBytes, 40);
+  return header;
+}

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import dgram from 'node:dgram';
-import type { AnswerOptions, CallerDialog, InviteRequest, InviteResponse, MediaServer, MediaSession, UasFactory } from '../media-port.ts';
+import type { AnswerOptions, CallerDialog, InviteRequest, InviteResponse, MediaServer, MediaSession, RecordingSink, UasFactory } from '../media-port.ts';
 import { MissingPromptsError } from '../prompts/prompt-check.ts';
 import type { MediaObserver } from '../prompts/prompt-check.ts';
 import { FreeSwitchMediaServer } from './freeswitch-media-server.ts';
@@ -20,6 +20,8 @@ export interface FreeSwitchConnection {
   soundsDir: string;
   rtpTimeoutMs: number;
   observer?: MediaObserver;
+  /** The recording store FreeSWITCH writes recordings into (a directory it shares with this process). */
+  recordings?: RecordingSink;
   onError?: (err: Error) => void;
   /** A fault retrying cannot cure (prompts missing on the FreeSWITCH host): the process should stop. */
   onFatal?: (err: Error) => void;
@@ -98,6 +100,7 @@ export function connectFreeSwitch(
           soundsDir: c.soundsDir,
           rtpTimeoutMs: c.rtpTimeoutMs,
           ...(c.observer ? { observer: c.observer } : {}),
+          ...(c.recordings ? { recordings: c.recordings } : {}),
         });
         await candidate.checkPrompts();
         server = candidate;
@@ -121,6 +124,9 @@ export function connectFreeSwitch(
     },
     async answerOffer(offer: string, acknowledge: (localSdp: string) => Promise<CallerDialog>, opts?: Pick<AnswerOptions, 'language'>): Promise<MediaSession> {
       return (server ?? (await ready)).answerOffer(offer, acknowledge, opts);
+    },
+    async open(offer: string, opts?: AnswerOptions): Promise<{ session: MediaSession; localSdp: string }> {
+      return (server ?? (await ready)).open(offer, opts);
     },
     get sessionCount() {
       return server?.sessionCount ?? 0;

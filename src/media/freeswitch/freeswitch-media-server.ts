@@ -12,6 +12,9 @@
  * | receiveInfo          | uuid_recv_dtmf (the key enters FS as if received on the channel)       |
  * | rtp-timeout          | FS hangs up with MEDIA_TIMEOUT → reported, then the session ends        |
  * | missing prompt       | "File Not Found" → reported to the observer (file_exists finds which)   |
+ * | announce             | Endpoint#play on the outbound leg's endpoint (before the bridge)        |
+ * | record               | RECORD_STEREO=true, uuid_record <uuid> start <file> on the caller's channel (left: what the caller sends, right: what they hear) |
+ * | recording stopped    | uuid_record <uuid> stop <file> (release), or FreeSWITCH closes it at hang-up; then its size and SHA-256 from the store |
  *
  * The RTP timeout: FreeSWITCH reads `media_timeout` when a channel's RTP starts, so setting it on a
  * live channel does nothing. Every INVITE to FreeSWITCH (the caller's endpoint and each outbound
@@ -38,6 +41,9 @@ import type {
   PlayOptions,
   PlayResult,
   Prompt,
+  Recording,
+  RecordingFacts,
+  RecordingSink,
 } from '../media-port.ts';
 import { isDigit, MediaNotAcceptableError } from '../media-port.ts';
 import { promptPath } from '../prompts/catalog.ts';
@@ -60,6 +66,11 @@ export interface FreeSwitchMediaOptions {
   /** FreeSWITCH media_timeout in ms (0 disables). Default 30 s. */
   rtpTimeoutMs?: number;
   observer?: MediaObserver;
+  /**
+   * The recording store: FreeSWITCH writes each recording itself at `pathOf(key)` (the store's
+   * directory as FreeSWITCH sees it: a shared volume), and the store then describes the file.
+   */
+  recordings?: RecordingSink;
 }
 
 /** The terminator argument of play_and_get_digits: fsmrf turns an empty one into '#', so "no terminator" is 'none' (no key matches it). */
@@ -132,6 +143,8 @@ class FreeSwitchSession implements MediaSession {
   private cancelOp: ((r: 'stopped' | 'hangup') => void) | undefined;
   private interrupt: ((digit: string) => void) | undefined;
   private ending: Promise<void> | undefined;
+  /** The recording in progress: its key, file as FreeSWITCH writes it, start, and the stop (once). */
+  private recording: { key: string; path: string; startedAt: number; stopping?: Promise<RecordingFacts> } | undefined;
 
   constructor(
     readonly id: string,
@@ -143,6 +156,7 @@ class FreeSwitchSession implements MediaSession {
     private readonly inviteHeaders: Record<string, string>,
     private readonly observer: MediaObserver,
     private readonly onEnded: (s: FreeSwitchSession) => void,
+    private readonly recordings?: RecordingSink,
   ) {
     ep.on('dtmf', (e) => {
       const digit = e.dtmf.toUpperCase();
@@ -321,9 +335,44 @@ class FreeSwitchSession implements MediaSession {
     await this.ep.api('uuid_broadcast', `${this.ep.uuid} ${fsFileString(this.files(prompts))} aleg`);
   }
 
+  async announce(leg: MediaLeg, prompts: readonly Prompt[]): Promise<void> {
+    if (leg !== this.leg || !(leg instanceof FsLeg)) throw new Error('media session: announce to a leg this session did not create');
+    if (this.state === FsState.Ended) return;
+    try {
+      await leg.endpoint.play(this.files(prompts));
+    } catch {
+      // a missing file or the leg gone: the call goes on
+    }
+  }
+
+  async record(key: string): Promise<Recording> {
+    if (this.state !== FsState.Bridged) throw new Error('media session: record while not bridged');
+    if (this.recording !== undefined && this.recording.stopping === undefined) throw new Error('media session: already recording');
+    const path = this.recordings?.pathOf?.(key);
+    if (path === undefined || this.recordings?.describe === undefined) throw new Error('media session: no recording store FreeSWITCH can write to');
+    await this.ep.set('RECORD_STEREO', 'true');
+    const reply = String(((await this.ep.api('uuid_record', `${this.ep.uuid} start ${path}`)) as { body?: unknown } | undefined)?.body ?? '');
+    if (reply.startsWith('-ERR')) throw new Error(`uuid_record: ${reply.trim()}`);
+    const r: { key: string; path: string; startedAt: number; stopping?: Promise<RecordingFacts> } = { key, path, startedAt: Date.now() };
+    this.recording = r;
+    return { key, stop: () => this.stopRecording(r) };
+  }
+
+  /** Stops the recording (uuid_record stop while the channel lives; FreeSWITCH closes the file itself at hang-up) and describes the file. */
+  private stopRecording(r: { key: string; path: string; startedAt: number; stopping?: Promise<RecordingFacts> }): Promise<RecordingFacts> {
+    r.stopping ??= (async () => {
+      const durationMs = Date.now() - r.startedAt;
+      if (!this.isEnded()) await this.ep.api('uuid_record', `${this.ep.uuid} stop ${r.path}`).catch(() => undefined);
+      const d = await this.recordings!.describe!(r.key);
+      return { key: r.key, bytes: d.bytes, sha256: d.sha256, durationMs };
+    })();
+    return r.stopping;
+  }
+
   async release(): Promise<void> {
     const leg = this.leg;
     this.leg = undefined;
+    if (this.recording !== undefined) this.stopRecording(this.recording).catch(() => undefined);
     if (this.state === FsState.Bridged) {
       this.state = FsState.Idle;
       try {
@@ -422,11 +471,49 @@ export class FreeSwitchMediaServer implements MediaServer {
     const timeout = this.opts.rtpTimeoutMs ?? 30_000;
     const language = opts.language ?? this.opts.language ?? 'en';
     const files = (p: readonly Prompt[]) => fsFiles(this.opts.soundsDir, language, p);
-    const session = new FreeSwitchSession(randomUUID(), dialog, endpoint, this.opts.ms, files, timeout, headers, this.opts.observer ?? silentObserver, (s) => {
-      this.sessions.delete(s);
-    });
+    const session = new FreeSwitchSession(
+      randomUUID(),
+      dialog,
+      endpoint,
+      this.opts.ms,
+      files,
+      timeout,
+      headers,
+      this.opts.observer ?? silentObserver,
+      (s) => {
+        this.sessions.delete(s);
+      },
+      this.opts.recordings,
+    );
     this.sessions.add(session);
     return session;
+  }
+
+  /** An endpoint for a caller the B2BUA answers itself (a device call anchored for recording): FreeSWITCH's answer to `offer` is `localSdp`. */
+  async open(offer: string, opts: AnswerOptions = {}): Promise<{ session: MediaSession; localSdp: string }> {
+    if (offer.trim() === '') throw new MediaNotAcceptableError('no SDP offer (late offer is not supported)');
+    if (needsDtls(offer)) throw new MediaNotAcceptableError('DTLS-SRTP offers are not supported');
+    const headers = this.inviteHeaders();
+    const endpoint = await this.opts.ms.createEndpoint({ remoteSdp: offer, headers });
+    // the caller's dialog is the B2BUA's: nothing to hang up here
+    const detached: CallerDialog = { connected: true, on: () => detached, destroy: () => undefined };
+    const language = opts.language ?? this.opts.language ?? 'en';
+    const session = new FreeSwitchSession(
+      randomUUID(),
+      detached,
+      endpoint,
+      this.opts.ms,
+      (p: readonly Prompt[]) => fsFiles(this.opts.soundsDir, language, p),
+      this.opts.rtpTimeoutMs ?? 30_000,
+      headers,
+      this.opts.observer ?? silentObserver,
+      (s) => {
+        this.sessions.delete(s);
+      },
+      this.opts.recordings,
+    );
+    this.sessions.add(session);
+    return { session, localSdp: endpoint.local.sdp };
   }
 
   async close(): Promise<void> {

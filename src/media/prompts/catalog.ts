@@ -42,6 +42,7 @@ export const PROMPT_NAMES = [
   'voucher-invalid',
   'voucher-locked',
   'goodbye',
+  'recording-notice',
   'numbers/0',
   'numbers/1',
   'numbers/2',

@@ -11,6 +11,8 @@ import { sendCreditWarning } from './credit-warning-message.ts';
 import { byeBothLegs } from './leg-ender.ts';
 import type { OutOfDialogSender } from './leg-ender.ts';
 import { readCallLegs } from './leg-state.ts';
+import type { MediaLeg, MediaServer, MediaSession, Recording } from '../../media/media-port.ts';
+import type { CallRecorder } from './call-recording.ts';
 import { PrepaidCall } from './prepaid-call.ts';
 import type { CallFacts } from './prepaid-call.ts';
 
@@ -57,6 +59,21 @@ export interface OutboundCallDeps {
   clock?: Clock;
   /** Warn the device before a cut for lack of credit with an in-dialog MESSAGE (DEVICE_CREDIT_WARNING=message). */
   warnByMessage?: boolean;
+  /**
+   * Call recording: a call of an account whose holder consented is anchored through the media
+   * server (the device is answered with the media server's SDP, the callee offered its leg's) and
+   * recorded from the answer; other calls keep their media end to end. None: never recorded.
+   */
+  recording?: { media: Pick<MediaServer, 'open'>; recorder: CallRecorder };
+}
+
+/** A device call's media through the media server (anchored for recording). */
+interface Anchor {
+  session: MediaSession;
+  leg: MediaLeg;
+  /** The answer for the device's offer (sent in its 200 once the callee answered). */
+  localSdp: string;
+  recording?: Promise<Recording | undefined>;
 }
 
 /**
@@ -100,6 +117,21 @@ export class OutboundCall {
       call.disposition = 'cancelled';
       return control.settle(call, log);
     }
+    const anchor = await this.anchor(req, call, log);
+    let bridged = false;
+    const anchored = anchor
+      ? {
+          localSdpB: anchor.leg.localSdp,
+          // the callee answered: the notice to them, then the device hears them through the media server
+          localSdpA: async (sdpB: string) => {
+            await anchor.leg.setRemoteSdp(sdpB);
+            if (this.deps.recording!.recorder.deps.announce) await anchor.session.announce(anchor.leg, ['recording-notice']);
+            await anchor.session.bridge(anchor.leg);
+            bridged = true;
+            return anchor.localSdp;
+          },
+        }
+      : {};
 
     const outcome = await control.dial(
       call,
@@ -117,6 +149,7 @@ export class OutboundCall {
             {
               passFailure: false,
               proxyRequestHeaders: ['User-Agent'],
+              ...anchored,
               ...(route.gateway.auth ? { auth: route.gateway.auth } : {}),
             },
             {
@@ -148,7 +181,18 @@ export class OutboundCall {
       log,
     );
     if (outcome.kind === 'failed') res.send(outcome.status, outcome.reason);
-    if (outcome.kind !== 'answered') return control.settle(call, log);
+    if (outcome.kind !== 'answered') {
+      if (anchor) void anchor.session.destroy();
+      return control.settle(call, log);
+    }
+    if (anchor && bridged) anchor.recording = this.deps.recording!.recorder.start(anchor.session, call, log);
+    let mediaFreed = false;
+    const freeMedia = () => {
+      if (!anchor || mediaFreed) return;
+      mediaFreed = true;
+      this.deps.recording!.recorder.close(anchor.recording, call, log);
+      void anchor.session.destroy();
+    };
 
     const { uas, uac } = outcome.value;
     const state = readCallLegs(this.deps.server?.(), uas, uac);
@@ -159,6 +203,7 @@ export class OutboundCall {
       auth.coveredSeconds,
       {
         hangUp: (reason) => {
+          freeMedia();
           const headers = cutReasonHeader(reason);
           void Promise.resolve(uas.destroy({ headers })).catch(() => undefined);
           void Promise.resolve(uac.destroy({ headers })).catch(() => undefined);
@@ -173,12 +218,33 @@ export class OutboundCall {
     );
     // either leg may already have ended (a BYE read together with the answer): see onDialogEnd
     onDialogEnd(uas, () => {
+      freeMedia();
       void Promise.resolve(uac.destroy()).catch(() => undefined);
       void supervision.end('answered');
     });
     onDialogEnd(uac, () => {
+      freeMedia();
       void Promise.resolve(uas.destroy()).catch(() => undefined);
       void supervision.end('answered');
     });
+  }
+
+  /** The call's media through the media server when it is to be recorded; undefined: media end to end (also when the media server cannot take it). */
+  private async anchor(req: B2bRequest, call: PrepaidCall, log: Logger): Promise<Anchor | undefined> {
+    const r = this.deps.recording;
+    const offer = (req as { body?: string }).body;
+    if (r === undefined || r.media.open === undefined || offer === undefined || offer.trim() === '') return undefined;
+    if (!(await r.recorder.wanted(call, log))) return undefined;
+    let session: MediaSession | undefined;
+    try {
+      const o = await r.media.open(offer);
+      session = o.session;
+      return { session, leg: await session.createLeg(), localSdp: o.localSdp };
+    } catch (err) {
+      if (session) void session.destroy();
+      log.warn({ err: (err as Error).message }, 'the call could not be anchored for recording: media end to end, unrecorded');
+      r.recorder.deps.failed(call.facts.callId, `not anchored: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 }

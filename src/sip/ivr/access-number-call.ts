@@ -5,7 +5,7 @@ import { normaliseVoucherCode } from '../../accounts/vouchers.ts';
 import { sipStatusOf } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { MediaNotAcceptableError, MediaPortsExhaustedError } from '../../media/media-port.ts';
-import type { CollectResult, MediaLeg, MediaServer, MediaSession, PlayResult, Prompt } from '../../media/media-port.ts';
+import type { CollectResult, MediaLeg, MediaServer, MediaSession, PlayResult, Prompt, Recording } from '../../media/media-port.ts';
 import type { PromptName } from '../../media/prompts/catalog.ts';
 import { phraseBook } from '../../media/prompts/phrases.ts';
 import type { PhraseBook } from '../../media/prompts/phrases.ts';
@@ -22,6 +22,8 @@ import type { OutOfDialogSender } from '../call/leg-ender.ts';
 import { calleeLegOf, callerLegOf } from '../call/leg-state.ts';
 import type { CallLegs, LegState, SrfDialogView } from '../call/leg-state.ts';
 import type { CallFacts } from '../call/prepaid-call.ts';
+import { CallRecorder } from '../call/call-recording.ts';
+import type { RecordingDeps } from '../call/call-recording.ts';
 import { IvrState, nextIvrState } from './ivr-state.ts';
 import type { IvrEventType } from './ivr-state.ts';
 import type { IvrSettings } from './ivr-settings.ts';
@@ -76,6 +78,8 @@ export interface AccessNumberDeps {
    */
   server?: () => string | undefined;
   sender?: OutOfDialogSender;
+  /** Call recording at the account holder's wish (docs/privacy.md › Call recording); none: never recorded. */
+  recording?: RecordingDeps;
 }
 
 const timerWait = (ms: number): Promise<void> =>
@@ -196,6 +200,8 @@ interface Outbound {
   auth: Authorised;
   leg?: MediaLeg;
   uac?: UacDialog;
+  /** The recording of this call, once asked for (it resolves undefined when it could not start). */
+  recording?: Promise<Recording | undefined>;
 }
 
 class IvrRun {
@@ -212,6 +218,7 @@ class IvrRun {
   private pendingUac: UacRequest | undefined;
   private interruptConnected: ((why: 'rtp-timeout' | 'caller-gone') => void) | undefined;
   private readonly phrases: PhraseBook;
+  private readonly recorder: CallRecorder | undefined;
   /** For the session's record: PINs keyed, and the events the session went through. */
   private pinAttempts = 0;
   private readonly events = new Set<IvrEventType>();
@@ -225,6 +232,7 @@ class IvrRun {
     entry: { access: AccessCallFacts } | { account: Account },
   ) {
     this.phrases = phraseBook(m.language);
+    this.recorder = d.recording === undefined ? undefined : new CallRecorder(d.recording);
     if ('access' in entry) {
       this.access = entry.access;
       this.state = IvrState.Welcome;
@@ -267,6 +275,7 @@ class IvrRun {
       }
     } finally {
       // a call still open (a bug, or the caller left between steps) is settled; the caller is hung up
+      if (this.outbound) this.closeRecording(this.outbound, this.log);
       if (this.outbound && this.outbound.call.state !== CallState.Settled && this.outbound.call.state !== CallState.Settling) {
         if (this.outbound.uac) void Promise.resolve(this.outbound.uac.destroy()).catch(() => undefined);
         await this.d.control.settle(this.outbound.call, this.log);
@@ -677,13 +686,27 @@ class IvrRun {
     }
     try {
       await leg.setRemoteSdp(uac.remote.sdp);
+      const record = await this.recordingWanted(o, log);
+      if (record && this.d.recording?.announce === true) await this.session.announce(leg, ['recording-notice']);
       await this.session.bridge(leg);
+      if (record) o.recording = this.recorder!.start(this.session, o.call, log);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'bridging the outbound leg failed');
       void Promise.resolve(uac.destroy()).catch(() => undefined);
       return this.failOutbound(...sipStatusOf('MEDIA_NOT_ACCEPTABLE'));
     }
     return 'answered';
+  }
+
+  private async recordingWanted(o: Outbound, log: Logger): Promise<boolean> {
+    return this.recorder !== undefined && (await this.recorder.wanted(o.call, log));
+  }
+
+  /** Closes the call's recording and writes its record, in the background (the caller goes on at once). */
+  private closeRecording(o: Outbound, log: Logger): void {
+    const pending = o.recording;
+    o.recording = undefined;
+    this.recorder?.close(pending, o.call, log);
   }
 
   private connected(): Promise<IvrEventType> {
@@ -698,6 +721,7 @@ class IvrRun {
         if (finished) return;
         finished = true;
         this.interruptConnected = undefined;
+        this.closeRecording(o, log);
         // the leg's media is freed before anything else is played to the caller
         void supervision
           .end(disposition)

@@ -17,9 +17,14 @@
  * - play_and_get_digits rules (flush, prompt stopped by the first key, first-digit and
  *   inter-digit timeouts, terminators, tries, invalid file), with fsmrf's defaulting of an empty
  *   terminator list to '#'; keys arrive as DTMF events; uuid_recv_dtmf injects a key;
- *   uuid_broadcast and uuid_bridge are recorded; `file_exists` answers from the local sounds copy.
+ *   uuid_broadcast and uuid_bridge are recorded; `file_exists` answers from the local sounds copy;
+ * - uuid_record <uuid> start <file>: FreeSWITCH opens the file at once (-ERR when it cannot) and
+ *   writes the channel's audio until `stop` or the hang-up: a WAV of 16-bit PCM at 8 kHz, two
+ *   channels when RECORD_STEREO is true (here: silence as long as the recording ran).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { wavHeader } from '../../../src/media/embedded/wav.ts';
 import { EventEmitter } from 'node:events';
 import { DigitEntry } from '../../../src/media/embedded/digit-entry.ts';
 import { realClock } from '../../../src/media/embedded/pacing-clock.ts';
@@ -68,6 +73,8 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
   readonly mediaTimeoutMs: number;
   remoteSdp: string | undefined;
   bridgedWith: FakeFsEndpoint | undefined;
+  /** Recordings running on this channel (uuid_record start), by file. */
+  readonly recordings = new Map<string, { startedAt: number; channels: number }>();
   destroyed = false;
   /** Whether the far end is sending RTP. */
   private peerSending = false;
@@ -212,6 +219,19 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
       for (const d of rest.join('')) this.press(d);
     } else if (command === 'uuid_broadcast') {
       this.broadcasts.push(rest.join(' '));
+    } else if (command === 'uuid_record') {
+      const [action, file = ''] = rest;
+      if (action === 'start') {
+        try {
+          mkdirSync(dirname(file), { recursive: true });
+          writeFileSync(file, wavHeader('pcm16', 1, 0));
+        } catch {
+          return { body: '-ERR Cannot record session!' };
+        }
+        this.recordings.set(file, { startedAt: Date.now(), channels: this.variable('RECORD_STEREO') === 'true' ? 2 : 1 });
+      } else if (action === 'stop') {
+        if (!this.closeRecording(file)) return { body: '-ERR Cannot stop record session!' };
+      }
     }
     return { body: '+OK' };
   }
@@ -241,7 +261,19 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
     return Promise.resolve({});
   }
 
+  /** Writes a recording's file as FreeSWITCH leaves it when it stops (false: no such recording). */
+  private closeRecording(file: string): boolean {
+    const r = this.recordings.get(file);
+    if (r === undefined) return false;
+    this.recordings.delete(file);
+    const samples = Math.round(((Date.now() - r.startedAt) * 8000) / 1000);
+    const data = Buffer.alloc(samples * 2 * r.channels);
+    writeFileSync(file, Buffer.concat([wavHeader('pcm16', r.channels, data.length), data]));
+    return true;
+  }
+
   destroy(): Promise<unknown> {
+    for (const file of [...this.recordings.keys()]) this.closeRecording(file);
     this.destroyed = true;
     clearTimeout(this.silenceTimer);
     this.stopPlayback?.();
@@ -252,6 +284,7 @@ export class FakeFsEndpoint extends EventEmitter implements FsEndpoint {
   /** FreeSWITCH hangs the channel up (e.g. MEDIA_TIMEOUT). */
   hangupFromServer(reason: string): void {
     if (this.destroyed) return;
+    for (const file of [...this.recordings.keys()]) this.closeRecording(file);
     this.destroyed = true;
     clearTimeout(this.silenceTimer);
     this.stopPlayback?.();
