@@ -199,6 +199,20 @@ export async function snapshot(
   return JSON.stringify(out);
 }
 
+/** A customer's self-care session: the cookies (the pre-login one and the session) of a login through the /my/login form. */
+export async function selfCareSession(h: Harness, username: string, password = 'correct horse battery'): Promise<string> {
+  const login = await h.app.inject({ method: 'GET', url: '/my/login' });
+  const pre = String(login.headers['set-cookie']).split(';')[0]!;
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
+  const ok = await h.app.inject({
+    method: 'POST',
+    url: '/my/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: pre },
+    payload: new URLSearchParams({ _csrf: csrf, username, password }).toString(),
+  });
+  return [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+}
+
 /** An operator console session (the ss_op cookie) signed in with an API key. */
 export async function consoleSession(h: Harness, key: string): Promise<string> {
   const page = await h.app.inject({ method: 'GET', url: '/console/login' });

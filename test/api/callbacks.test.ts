@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackStreamKey } from '../../src/accounts/callback-queue.ts';
-import { body, expectProblem, harness, JSON_TYPE } from './api-harness.ts';
+import { body, expectProblem, harness, JSON_TYPE, selfCareSession } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
 
 let h: Harness;
@@ -213,16 +213,7 @@ describe('callbacks: the list and the self-care page', () => {
   it('the page requests a callback with the CSRF-protected form and lists requests with status and reason', async () => {
     const form = 'application/x-www-form-urlencoded';
     const c = await h.customerWithAccount({ username: 'webcallback' });
-    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
-    const pre = String(login.headers['set-cookie']).split(';')[0]!;
-    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
-    const ok = await h.app.inject({
-      method: 'POST',
-      url: '/my/login',
-      headers: { 'content-type': form, cookie: pre },
-      payload: `_csrf=${csrf0}&username=webcallback&password=correct+horse+battery`,
-    });
-    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const cookie = await selfCareSession(h, 'webcallback');
     const page = await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('href="/my/callbacks"');
@@ -275,16 +266,7 @@ describe('callbacks: the destination a call to a callback number connects to', (
   it('the callbacks page sets and clears the destination with the CSRF-protected form', async () => {
     const form = 'application/x-www-form-urlencoded';
     await h.customerWithAccount({ username: 'webcbdest' });
-    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
-    const pre = String(login.headers['set-cookie']).split(';')[0]!;
-    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
-    const ok = await h.app.inject({
-      method: 'POST',
-      url: '/my/login',
-      headers: { 'content-type': form, cookie: pre },
-      payload: `_csrf=${csrf0}&username=webcbdest&password=correct+horse+battery`,
-    });
-    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const cookie = await selfCareSession(h, 'webcbdest');
     const page = await h.app.inject({ method: 'GET', url: '/my/callbacks', headers: { cookie } });
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
     const post = (payload: string, token = csrf) =>

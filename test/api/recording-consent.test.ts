@@ -4,7 +4,7 @@
  * evidence and audit-logged, and pushed to the flag the SIP app reads in Redis as it connects a call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { body, expectProblem, harness } from './api-harness.ts';
+import { body, expectProblem, harness, selfCareSession } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
 
 let h: Harness;
@@ -94,16 +94,7 @@ describe('call recording consent', () => {
   it('self-care: the recordings page turns it on and off with the CSRF-protected form', async () => {
     const form = 'application/x-www-form-urlencoded';
     const c = await h.customerWithAccount({ username: 'webrecconsent' });
-    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
-    const pre = String(login.headers['set-cookie']).split(';')[0]!;
-    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
-    const ok = await h.app.inject({
-      method: 'POST',
-      url: '/my/login',
-      headers: { 'content-type': form, cookie: pre },
-      payload: `_csrf=${csrf0}&username=webrecconsent&password=correct+horse+battery`,
-    });
-    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const cookie = await selfCareSession(h, 'webrecconsent');
     const page = await h.app.inject({ method: 'GET', url: '/my/recordings', headers: { cookie } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('href="/my/recordings"');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWav } from '../../src/media/embedded/wav.ts';
 import { recordingKey } from '../../src/recordings/recording-store.ts';
-import { body, consoleSession, expectProblem, harness, PROBLEM } from './api-harness.ts';
+import { body, consoleSession, expectProblem, harness, PROBLEM, selfCareSession } from './api-harness.ts';
 import { RecordingFailures } from '../../src/recordings/recordings.ts';
 import type { Harness } from './api-harness.ts';
 
@@ -173,19 +173,9 @@ describe('call recordings: operators', () => {
 
 describe('call recordings: self-care', () => {
   it('the recordings page lists them with an audio element and a download link; the audio route serves byte ranges to the signed-in customer only', async () => {
-    const form = 'application/x-www-form-urlencoded';
     const c = await h.customerWithAccount({ username: 'webrecordings' });
     const rec = await recorded(c.account.id);
-    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
-    const pre = String(login.headers['set-cookie']).split(';')[0]!;
-    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
-    const ok = await h.app.inject({
-      method: 'POST',
-      url: '/my/login',
-      headers: { 'content-type': form, cookie: pre },
-      payload: `_csrf=${csrf0}&username=webrecordings&password=correct+horse+battery`,
-    });
-    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const cookie = await selfCareSession(h, 'webrecordings');
     const page = await h.app.inject({ method: 'GET', url: '/my/recordings', headers: { cookie } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain(`<audio controls preload="none" src="/my/recordings/${rec.id}/audio"`);

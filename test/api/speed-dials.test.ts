@@ -4,7 +4,7 @@
  * changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { body, expectProblem, harness, JSON_TYPE } from './api-harness.ts';
+import { body, expectProblem, harness, JSON_TYPE, selfCareSession } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
 
 let h: Harness;
@@ -91,16 +91,7 @@ describe('speed dials: the self-care pages', () => {
   const form = 'application/x-www-form-urlencoded';
   it('adds and removes a speed dial with the CSRF-protected form; the calls page shows a speed-dialled call by its name', async () => {
     const c = await h.customerWithAccount({ username: 'webspeed' });
-    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
-    const pre = String(login.headers['set-cookie']).split(';')[0]!;
-    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
-    const ok = await h.app.inject({
-      method: 'POST',
-      url: '/my/login',
-      headers: { 'content-type': form, cookie: pre },
-      payload: `_csrf=${csrf0}&username=webspeed&password=correct+horse+battery`,
-    });
-    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const cookie = await selfCareSession(h, 'webspeed');
     const page = await h.app.inject({ method: 'GET', url: '/my/speed-dials', headers: { cookie } });
     expect(page.statusCode).toBe(200);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newVoucherCode, normaliseVoucherCode } from '../../src/accounts/vouchers.ts';
 import { containsCardNumber, luhnValid } from '../../src/common/card-number.ts';
-import { body, expectProblem, harness } from './api-harness.ts';
+import { body, expectProblem, harness, selfCareSession } from './api-harness.ts';
 import type { Harness } from './api-harness.ts';
 
 let h: Harness;
@@ -213,16 +213,7 @@ describe('the self-care page', () => {
   it('redeems a code from the top-ups page (CSRF-protected form) and tells refusals and typos apart from success', async () => {
     const { codes } = await createBatch({ count: 1, value: 2_000_000 });
     const c = await h.customerWithAccount({ username: 'webvoucher' });
-    const login = await h.app.inject({ method: 'GET', url: '/my/login' });
-    const pre = String(login.headers['set-cookie']).split(';')[0]!;
-    const csrf0 = /name="_csrf" value="([^"]+)"/.exec(login.body)![1]!;
-    const ok = await h.app.inject({
-      method: 'POST',
-      url: '/my/login',
-      headers: { 'content-type': form, cookie: pre },
-      payload: `_csrf=${csrf0}&username=webvoucher&password=correct+horse+battery`,
-    });
-    const cookie = [pre, ...[ok.headers['set-cookie']].flat().map((x) => String(x).split(';')[0])].join('; ');
+    const cookie = await selfCareSession(h, 'webvoucher');
     const page = await h.app.inject({ method: 'GET', url: '/my/top-ups', headers: { cookie } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('action="/my/voucher"');
