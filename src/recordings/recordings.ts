@@ -1,25 +1,6 @@
 import type pg from 'pg';
 import type { RedisClient } from '../common/redis-connection.ts';
 
-/**
- * Call recordings' records in Postgres (call_recordings, migration 0029): what the SIP app wrote,
- * for the customer's list, the operators' search by call, the data export, erasure and retention.
- * The bytes are in the RecordingStore under `storageKey`.
- */
-export interface RecordingRecord {
-  id: string;
-  callId: string;
-  callStart: Date;
-  accountId: number;
-  storageKey: string;
-  sizeBytes: number;
-  durationMs: number;
-  sha256: string;
-  createdAt: Date;
-  /** From the call's CDR, when it is written: the number dialled. */
-  dialledNumber?: string | null;
-}
-
 const COLUMNS = `r.id, r.call_id as "callId", r.call_start as "callStart", r.account_id::int as "accountId", r.storage_key as "storageKey",
   r.size_bytes::float8 as "sizeBytes", r.duration_ms::float8 as "durationMs", r.sha256, r.created_at as "createdAt"`;
 
@@ -33,6 +14,18 @@ export interface NewRecording {
   sha256: string;
 }
 
+export interface RecordingRecord extends NewRecording {
+  id: string;
+  createdAt: Date;
+  /** From the call's CDR, when it is written: the number dialled. */
+  dialledNumber?: string | null;
+}
+
+/**
+ * Call recordings' records in Postgres (call_recordings, migration 0029): what the SIP app wrote,
+ * for the customer's list, the operators' search by call, the data export, erasure and retention.
+ * The bytes are in the RecordingStore under `storageKey`.
+ */
 export class Recordings {
   constructor(private readonly pool: Pick<pg.Pool, 'query'>) {}
 

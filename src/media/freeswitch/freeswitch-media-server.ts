@@ -491,29 +491,18 @@ export class FreeSwitchMediaServer implements MediaServer {
 
   /** An endpoint for a caller the B2BUA answers itself (a device call anchored for recording): FreeSWITCH's answer to `offer` is `localSdp`. */
   async open(offer: string, opts: AnswerOptions = {}): Promise<{ session: MediaSession; localSdp: string }> {
-    if (offer.trim() === '') throw new MediaNotAcceptableError('no SDP offer (late offer is not supported)');
-    if (needsDtls(offer)) throw new MediaNotAcceptableError('DTLS-SRTP offers are not supported');
-    const headers = this.inviteHeaders();
-    const endpoint = await this.opts.ms.createEndpoint({ remoteSdp: offer, headers });
-    // the caller's dialog is the B2BUA's: nothing to hang up here
+    // the caller's dialog is the B2BUA's: nothing to hang up here, and no SIP to send
     const detached: CallerDialog = { connected: true, on: () => detached, destroy: () => undefined };
-    const language = opts.language ?? this.opts.language ?? 'en';
-    const session = new FreeSwitchSession(
-      randomUUID(),
-      detached,
-      endpoint,
-      this.opts.ms,
-      (p: readonly Prompt[]) => fsFiles(this.opts.soundsDir, language, p),
-      this.opts.rtpTimeoutMs ?? 30_000,
-      headers,
-      this.opts.observer ?? silentObserver,
-      (s) => {
-        this.sessions.delete(s);
+    let localSdp = '';
+    const session = await this.answerOffer(
+      offer,
+      async (sdp) => {
+        localSdp = sdp;
+        return detached;
       },
-      this.opts.recordings,
+      opts,
     );
-    this.sessions.add(session);
-    return { session, localSdp: endpoint.local.sdp };
+    return { session, localSdp };
   }
 
   async close(): Promise<void> {
