@@ -36,6 +36,18 @@ describe('credit timer', () => {
     expect(cut).toHaveBeenCalledWith('credit_exhausted', answeredAt + 150_000);
   });
 
+  it('says until when the call is paid only once the cover is final (an extension refused): a late cut or hang-up is billed no further', async () => {
+    const answeredAt = Date.now();
+    const covers = [120];
+    const extend = vi.fn(async (_c: number) => (covers.length ? { ok: true, coveredSeconds: covers.shift()! } : { ok: false, coveredSeconds: 120 }));
+    const timer = new CreditTimer({ answeredAt, coveredSeconds: 60, maxCallSeconds: 14_400, leadSeconds: 10, warnSeconds: 0, extend, cut: vi.fn(), timers });
+    expect(timer.paidUntilMs).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(50_000); // extended to 120: more may come
+    expect(timer.paidUntilMs).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(60_000); // refused at 110 s: the 120th second is the last paid
+    expect(timer.paidUntilMs).toBe(answeredAt + 120_000);
+  });
+
   it('warns warnSeconds before the cut when there is time to', async () => {
     const cut = vi.fn();
     const warn = vi.fn();

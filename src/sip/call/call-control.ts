@@ -94,7 +94,8 @@ export type DialAttempt<T> = (route: RouteAttempt, sent: (cancel: () => void) =>
 export type CutReason = 'credit_exhausted' | 'max_duration' | 'hangup_requested' | 'signalling_lost' | 'server_lost';
 
 export interface SupervisedLegs {
-  hangUp(reason: CutReason): void;
+  /** `at`: the instant the call ends for billing when the switch cut it at a planned one (the paid second). */
+  hangUp(reason: CutReason, at?: number): void;
   warn?(secondsLeft: number): void;
   /**
    * Whether the SIP server still holds the call's dialog (asked after a reconnect to it): false
@@ -114,7 +115,8 @@ export interface LiveCall {
 
 export interface Supervision {
   /** The call ended (a BYE, a media timeout…): stop the timers and settle once. Later calls do nothing. */
-  end(disposition: string): Promise<void>;
+  /** `endAt`: the call ended at a planned instant (a paired leg cut at its paid second); the CDR ends there, never later than now. */
+  end(disposition: string, endAt?: number): Promise<void>;
   readonly ended: boolean;
 }
 
@@ -496,7 +498,10 @@ export class CallControl {
       if (byAccount?.get(accountId) === cutFromOutside) byAccount.delete(accountId);
       if (byAccount?.size === 0) this.live.delete(callId);
       call.disposition = disposition;
-      settled = this.settle(call, log, endAt);
+      // once the cover is final (no extension to come), the call is never billed past it: a cut timer
+      // that fires late, or a hang-up that lands after the paid second, ends it there
+      const paidUntil = timer.paidUntilMs;
+      settled = this.settle(call, log, paidUntil === undefined ? endAt : Math.min(endAt ?? paidUntil, paidUntil));
       return settled;
     };
     const timer = new CreditTimer({
@@ -517,7 +522,7 @@ export class CallControl {
         : {}),
       cut: (reason, at) => {
         log.info({ reason }, 'ending call');
-        legs.hangUp(reason);
+        legs.hangUp(reason, at);
         void end(reason, at);
       },
       onError: (err) => log.warn({ err: (err as Error).message }, 'extending the reservation failed'),
@@ -526,7 +531,7 @@ export class CallControl {
       cut: (reason, endAt) => {
         if (ended) return;
         log.info({ reason }, cutLogMessage(reason));
-        legs.hangUp(reason);
+        legs.hangUp(reason, endAt);
         void end(reason, endAt);
       },
       ...(legs.stillUp ? { stillUp: () => legs.stillUp!() } : {}),

@@ -133,7 +133,8 @@ export class CallbackCall {
      * Ends both legs (BYE each one up, CANCEL B if it still rings) and the supervisions, once. The
      * supervision that cut (`by`) ends itself at its paid second; the other ends now.
      */
-    const hangUpBoth = (reason: CutReason | undefined, by?: 'a' | 'b') => {
+    /** `at`: the planned instant a leg was cut at (its paid second); the other leg ends there too. */
+    const hangUpBoth = (reason: CutReason | undefined, by?: 'a' | 'b', at?: number) => {
       if (over) return;
       over = true;
       const headers = reason === undefined ? undefined : cutReasonHeader(reason);
@@ -149,8 +150,8 @@ export class CallbackCall {
       }
       // a restarted SIP server no longer knows the dialogs: the BYEs are built from their state
       if (reason === 'signalling_lost' && headers && state && this.deps.sender) byeBothLegs(this.deps.sender, state, headers, log);
-      if (by !== 'a') void supervisionA.end(reason ?? callA.disposition);
-      if (by !== 'b') void supervisionB?.end(reason ?? callB.disposition);
+      if (by !== 'a') void supervisionA.end(reason ?? callA.disposition, at);
+      if (by !== 'b') void supervisionB?.end(reason ?? callB.disposition, at);
       if (bridged) void requests.finish(r.id, 'completed').catch((err: Error) => log.warn({ err: err.message }, 'recording the callback as completed failed'));
     };
     // A is billed from its answer: its cover is extended (or runs out) while B rings
@@ -158,7 +159,7 @@ export class CallbackCall {
       callA,
       authA.rate,
       authA.coveredSeconds,
-      { hangUp: (reason) => hangUpBoth(reason, 'a'), stillUp: () => (dialogA ? dialogStillUp(dialogA) : Promise.resolve(true)) },
+      { hangUp: (reason, at) => hangUpBoth(reason, 'a', at), stillUp: () => (dialogA ? dialogStillUp(dialogA) : Promise.resolve(true)) },
       logA,
     );
     await requests.progress(r.id, 'calling-b');
@@ -224,7 +225,7 @@ export class CallbackCall {
       callB,
       authB.rate,
       authB.coveredSeconds,
-      { hangUp: (reason) => hangUpBoth(reason, 'b'), stillUp: () => dialogStillUp(dialogB!), ...(state ? { state } : {}) },
+      { hangUp: (reason, at) => hangUpBoth(reason, 'b', at), stillUp: () => dialogStillUp(dialogB!), ...(state ? { state } : {}) },
       logB,
     );
     bridged = true;

@@ -42,6 +42,7 @@ export class CreditTimer {
   private readonly handles = new Set<unknown>();
   private stopped = false;
   private readonly t: TimerPort;
+  private finalUntil: number | undefined;
 
   constructor(private readonly o: CreditTimerOptions) {
     this.t = o.timers ?? realTimers;
@@ -52,6 +53,11 @@ export class CreditTimer {
 
   get coveredSeconds(): number {
     return this.covered;
+  }
+
+  /** The instant the call's cover ends for good (an extension was refused, or the hard maximum): no second after it is paid. */
+  get paidUntilMs(): number | undefined {
+    return this.finalUntil;
   }
 
   stop(): void {
@@ -92,6 +98,7 @@ export class CreditTimer {
     const warnAt = (this.covered - this.o.warnSeconds) * 1000;
     if (this.o.warn && this.o.warnSeconds > 0 && this.covered > this.o.warnSeconds) this.at(warnAt, () => this.o.warn!(this.o.warnSeconds));
     const cutAt = this.covered * 1000;
+    this.finalUntil = this.o.answeredAt + cutAt;
     this.at(cutAt, () => this.finish('credit_exhausted', cutAt));
   }
 
