@@ -1,7 +1,8 @@
 /**
  * The operator console under /console. An operator logs in with an API key; every page and
- * action goes through the account API with that key, so the key's scopes (read, billing, admin)
- * decide what works, and the API writes the audit rows (viewing a customer is audited there).
+ * action goes through the account API with that key, so the key's scopes (read, billing, admin,
+ * recordings) decide what works, and the API writes the audit rows (viewing a customer, finding
+ * and playing a recording are audited there).
  */
 import { AppError } from '../../errors.ts';
 import { scopeAllows } from '../../accounts/api-keys.ts';
