@@ -36,10 +36,13 @@ interface StreamStats {
   lastSeq: number | undefined;
   lastAt: number | undefined;
   dev: number[];
+  /** Sent → received through the media process, ms (streams whose sender stamps its payload). */
+  transit: number[];
 }
 
 function childMain(): void {
-  const sockets: { socket: Socket; target?: { port: number }; seq: number; ts: number; measureJitter: boolean; stats: StreamStats }[] = [];
+  const sockets: { socket: Socket; target?: { port: number }; seq: number; ts: number; measureJitter: boolean; measureTransit: boolean; stats: StreamStats }[] =
+    [];
   let measuring = false;
   let sender: ReturnType<typeof setInterval> | undefined;
   process.on('message', (m: { cmd: string; n?: number; targets?: { index: number; port: number }[]; jitter?: number[] }) => {
@@ -54,7 +57,8 @@ function childMain(): void {
           seq: 0,
           ts: 0,
           measureJitter: false,
-          stats: { packets: 0, lost: 0, lastSeq: undefined, lastAt: undefined, dev: [] } as StreamStats,
+          measureTransit: false,
+          stats: { packets: 0, lost: 0, lastSeq: undefined, lastAt: undefined, dev: [], transit: [] } as StreamStats,
         };
         sockets.push(entry);
         socket.on('message', (msg) => {
@@ -68,6 +72,10 @@ function childMain(): void {
             if (gap > 0 && gap < 1000) s.lost += gap;
             if (entry.measureJitter && s.lastAt !== undefined) s.dev.push(Math.abs(now - s.lastAt - 20));
           }
+          if (entry.measureTransit && p.payload.length >= 8) {
+            const transit = now - p.payload.readDoubleLE(0);
+            if (transit >= 0 && transit < 60_000) s.transit.push(transit);
+          }
           s.lastSeq = p.sequence;
           s.lastAt = now;
           s.packets++;
@@ -79,6 +87,8 @@ function childMain(): void {
       }
       if (n === 0) process.send?.({ cmd: 'opened', ports });
     } else if (m.cmd === 'targets') {
+      // --transit: every sender stamps its send time into the payload (a relay passes it on unchanged)
+      const stamp = process.argv.includes('--transit');
       for (const t of m.targets ?? []) {
         const s = sockets[t.index];
         if (s !== undefined) s.target = { port: t.port };
@@ -87,12 +97,18 @@ function childMain(): void {
         const s = sockets[j];
         if (s !== undefined) s.measureJitter = true;
       }
+      if (stamp) for (const s of sockets) s.measureTransit = true;
       const payload = Buffer.alloc(160, 0x7f);
       sender ??= setInterval(() => {
         for (const s of sockets) {
           if (s.target === undefined) continue;
+          let body = payload;
+          if (stamp) {
+            body = Buffer.from(payload);
+            body.writeDoubleLE(performance.now(), 0);
+          }
           s.socket.send(
-            encodeRtp({ marker: false, payloadType: 0, sequence: s.seq++ & 0xffff, timestamp: (s.ts += 160) >>> 0, ssrc: 42 }, payload),
+            encodeRtp({ marker: false, payloadType: 0, sequence: s.seq++ & 0xffff, timestamp: (s.ts += 160) >>> 0, ssrc: 42 }, body),
             s.target.port,
             '127.0.0.1',
           );
@@ -100,21 +116,26 @@ function childMain(): void {
       }, 20);
       process.send?.({ cmd: 'sending' });
     } else if (m.cmd === 'measure') {
-      for (const s of sockets) s.stats = { packets: 0, lost: 0, lastSeq: undefined, lastAt: undefined, dev: [] };
+      for (const s of sockets) s.stats = { packets: 0, lost: 0, lastSeq: undefined, lastAt: undefined, dev: [], transit: [] };
       measuring = true;
     } else if (m.cmd === 'report') {
       measuring = false;
       const dev: number[] = [];
+      const transit: number[] = [];
       let packets = 0;
       let lost = 0;
       for (const s of sockets) {
         packets += s.stats.packets;
         lost += s.stats.lost;
-        if (s.measureJitter) dev.push(...s.stats.dev);
+        for (const x of s.stats.dev) if (s.measureJitter) dev.push(x);
+        for (const x of s.stats.transit) transit.push(x);
       }
-      dev.sort((a, b) => a - b);
-      const pct = (p: number): number => (dev.length === 0 ? 0 : (dev[Math.min(dev.length - 1, Math.ceil((p / 100) * dev.length) - 1)] ?? 0));
-      process.send?.({ cmd: 'report', packets, lost, jitter: { p50: pct(50), p99: pct(99), p999: pct(99.9), max: dev.at(-1) ?? 0, samples: dev.length } });
+      const summary = (xs: number[]) => {
+        xs.sort((a, b) => a - b);
+        const pct = (p: number): number => (xs.length === 0 ? 0 : (xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? 0));
+        return { p50: pct(50), p99: pct(99), p999: pct(99.9), max: xs.at(-1) ?? 0, samples: xs.length };
+      };
+      process.send?.({ cmd: 'report', packets, lost, jitter: summary(dev), transit: summary(transit) });
     } else if (m.cmd === 'stop') {
       if (sender !== undefined) clearInterval(sender);
       for (const s of sockets) s.socket.close();

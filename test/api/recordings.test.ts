@@ -171,6 +171,135 @@ describe('call recordings: operators', () => {
   });
 });
 
+describe('call recordings: the operator console', () => {
+  /** A recorded call with its call record, so the account page lists it. */
+  async function recordedWithCdr(accountId: number) {
+    const callId = `conrec-${randomUUID()}`;
+    await h.s.pool.query('select ensure_cdr_partition(now())');
+    const rec = await recorded(accountId, callId);
+    await h.s.pool.query(
+      `insert into cdrs (call_id, account_id, event_id, kind, dialled_number, start_time, end_time, duration_ms, billed_seconds, cost, disposition)
+       values ($1, $2, $3, 'access_number', '+442079460123', $4, $4::timestamptz + interval '1 second', 1000, 1, 1000, 'answered')`,
+      [callId, accountId, `call:${accountId}:${callId}`, rec.callStart],
+    );
+    return rec;
+  }
+  const page = (cookie: string, url: string, headers: Record<string, string> = {}) => h.app.inject({ method: 'GET', url, headers: { cookie, ...headers } });
+
+  it("finds a call's recording by call id, plays it by byte ranges and downloads it with a recordings key; each access audited by the API", async () => {
+    const me = await customerSession();
+    const rec = await recordedWithCdr(me.account.id);
+    const op = await consoleSession(h, recordingsKey);
+    const form = await page(op, '/console/recordings');
+    expect(form.statusCode).toBe(200);
+    expect(form.body).toContain('<a href="/console/recordings" aria-current="page">');
+    expect(form.body).toContain('name="callId"');
+    const found = await page(op, `/console/recordings?callId=${encodeURIComponent(rec.callId)}`);
+    expect(found.statusCode).toBe(200);
+    expect(found.body).toContain(`<audio controls preload="none" src="/console/recordings/${rec.id}/audio"`);
+    expect(found.body).toContain(`href="/console/recordings/${rec.id}/audio?download=1" download`);
+    expect(found.body).toContain('+442079460123');
+    expect(found.headers['content-security-policy']).toContain("media-src 'self'");
+    const part = await page(op, `/console/recordings/${rec.id}/audio`, { range: 'bytes=0-9' });
+    expect(part.statusCode).toBe(206);
+    expect(part.headers['content-range']).toBe(`bytes 0-9/${rec.wav.length}`);
+    expect(part.headers['accept-ranges']).toBe('bytes');
+    expect(part.headers['cache-control']).toBe('private, no-store');
+    expect(part.rawPayload.equals(rec.wav.subarray(0, 10))).toBe(true);
+    const whole = await page(op, `/console/recordings/${rec.id}/audio`);
+    expect(whole.statusCode).toBe(200);
+    expect(whole.rawPayload.equals(rec.wav)).toBe(true);
+    expect((await page(op, `/console/recordings/${rec.id}/audio`, { range: `bytes=${rec.wav.length}-` })).statusCode).toBe(416);
+    const dl = await page(op, `/console/recordings/${rec.id}/audio?download=1`);
+    expect(dl.headers['content-disposition']).toBe(`attachment; filename="recording-${rec.id}.wav"`);
+    expect(dl.rawPayload.equals(rec.wav)).toBe(true);
+    const none = await page(op, `/console/recordings?callId=no-such-call`);
+    expect(none.body).toContain('data-testid="no-recording"');
+    // the API wrote the audit rows, with the console's key as actor
+    const keyActor = expect.stringMatching(/^apikey:/);
+    expect(await audits('recording.find', me.account.id)).toEqual([{ actor: keyActor, detail: { callId: rec.callId } }]);
+    expect(await audits('recording.play', me.account.id)).toEqual([
+      { actor: keyActor, detail: { recordingId: rec.id, callId: rec.callId, range: '0-9' } },
+      { actor: keyActor, detail: { recordingId: rec.id, callId: rec.callId } },
+      // the range outside the file is refused after the access is written
+      { actor: keyActor, detail: { recordingId: rec.id, callId: rec.callId } },
+    ]);
+    expect(await audits('recording.download', me.account.id)).toHaveLength(1);
+    // signed out: to the login page, no audio
+    const anon = await h.app.inject({ method: 'GET', url: `/console/recordings/${rec.id}/audio` });
+    expect(anon.statusCode).toBe(303);
+    expect(anon.headers.location).toBe('/console/login');
+  });
+
+  it('the account page links the calls that were recorded to their recording (admin key); the lookup of the account is audited', async () => {
+    const me = await customerSession();
+    const rec = await recordedWithCdr(me.account.id);
+    const op = await consoleSession(h, h.keys.admin);
+    const acct = await page(op, `/console/accounts/${me.account.id}`);
+    expect(acct.statusCode).toBe(200);
+    expect(acct.body).toContain(`href="/console/recordings?callId=${encodeURIComponent(rec.callId)}"`);
+    expect(acct.body).toContain('<a href="/console/recordings">Recordings</a>');
+    expect((await audits('recording.find', me.account.id)).map((a) => a.detail)).toEqual([{ count: 1 }]);
+  });
+
+  it('a key without the recordings scope sees no recording: no link, 403 for the page and for the audio; nothing played or audited', async () => {
+    const me = await customerSession();
+    const rec = await recordedWithCdr(me.account.id);
+    for (const key of [h.keys.read, h.keys.billing]) {
+      const op = await consoleSession(h, key);
+      const acct = await page(op, `/console/accounts/${me.account.id}`);
+      expect(acct.statusCode).toBe(200);
+      expect(acct.body).toContain('+442079460123'); // the call is listed…
+      expect(acct.body).not.toContain('/console/recordings'); // …with no recording link, and no menu entry
+      const lookup = await page(op, `/console/recordings?callId=${encodeURIComponent(rec.callId)}`);
+      expect(lookup.statusCode).toBe(403);
+      expect(lookup.body).not.toContain(rec.id);
+      const audio = await page(op, `/console/recordings/${rec.id}/audio`);
+      expect(audio.statusCode).toBe(403);
+      expect(audio.rawPayload.includes(rec.wav.subarray(44, 100))).toBe(false);
+    }
+    expect(await audits('recording.find', me.account.id)).toEqual([]);
+    expect(await audits('recording.play', me.account.id)).toEqual([]);
+  });
+
+  it("a restricted customer's recording: the console asks for the purpose, then plays it for that purpose, which the audit keeps", async () => {
+    const me = await customerSession();
+    const rec = await recordedWithCdr(me.account.id);
+    expect((await h.call('POST', `/v1/customers/${me.customerId}/restriction`, { body: {} })).statusCode).toBe(200);
+    const op = await consoleSession(h, recordingsKey);
+    const asked = await page(op, `/console/recordings?callId=${encodeURIComponent(rec.callId)}`);
+    expect(asked.statusCode).toBe(200);
+    expect(asked.body).toContain('data-testid="restricted"');
+    expect(asked.body).toContain(`<input type="hidden" name="callId" value="${rec.callId}">`);
+    expect(asked.body).not.toContain('<audio');
+    expect((await page(op, `/console/recordings/${rec.id}/audio`)).statusCode).toBe(403);
+    const shown = await page(op, `/console/recordings?callId=${encodeURIComponent(rec.callId)}&purpose=legal_claim`);
+    expect(shown.body).not.toContain('data-testid="restricted"');
+    expect(shown.body).toContain(`src="/console/recordings/${rec.id}/audio?purpose=legal_claim"`);
+    const played = await page(op, `/console/recordings/${rec.id}/audio?purpose=legal_claim`, { range: 'bytes=0-3' });
+    expect(played.statusCode).toBe(206);
+    expect(played.rawPayload.toString('ascii')).toBe('RIFF');
+    expect((await audits('recording.find', me.account.id)).map((a) => a.detail)).toEqual([{ callId: rec.callId, purpose: 'legal_claim' }]);
+    expect((await audits('recording.play', me.account.id)).map((a) => a.detail)).toEqual([
+      { recordingId: rec.id, callId: rec.callId, range: '0-3', purpose: 'legal_claim' },
+    ]);
+    // an unknown purpose is no purpose
+    expect((await page(op, `/console/recordings/${rec.id}/audio?purpose=marketing`)).statusCode).toBe(400);
+  });
+
+  it("the API lists an account's recordings for operators (recordings scope, audited); neither call id nor account is refused", async () => {
+    const me = await customerSession();
+    const a = await recorded(me.account.id);
+    const b = await recorded(me.account.id);
+    const r = await h.call('GET', `/v1/recordings?accountId=${me.account.id}`, { key: recordingsKey });
+    expect(r.statusCode).toBe(200);
+    expect((body(r).items as { id: string }[]).map((x) => x.id)).toEqual([b.id, a.id]);
+    expect((await audits('recording.find', me.account.id)).map((x) => x.detail)).toEqual([{ count: 2 }]);
+    expectProblem(expect, await h.call('GET', `/v1/recordings?accountId=${me.account.id}`, { key: h.keys.read }), 403, 'FORBIDDEN');
+    expectProblem(expect, await h.call('GET', '/v1/recordings', { key: recordingsKey }), 400, 'VALIDATION_FAILED');
+  });
+});
+
 describe('call recordings: self-care', () => {
   it('the recordings page lists them with an audio element and a download link; the audio route serves byte ranges to the signed-in customer only', async () => {
     const c = await h.customerWithAccount({ username: 'webrecordings' });

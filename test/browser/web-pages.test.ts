@@ -66,6 +66,24 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
       [name, text] as const,
     );
 
+  /** Loads the page's first audio element's metadata (the browser reads the file by byte ranges) and answers its duration in seconds. */
+  const audioDuration = (page: Page) =>
+    page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const el = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('audio') as {
+            duration: number;
+            preload: string;
+            addEventListener(e: string, f: () => void): void;
+            load(): void;
+          };
+          el.addEventListener('loadedmetadata', () => resolve(el.duration));
+          el.addEventListener('error', () => reject(new Error('the audio element could not load the recording')));
+          el.preload = 'metadata';
+          el.load();
+        }),
+    );
+
   beforeAll(async () => {
     h = await harness('webpages', { callbacks: { enabled: true, maxPerHour: 5, maxPerNumberPerHour: 5 }, recordings: { dir: recordingsDir } });
     await h.app.listen({ host: '127.0.0.1', port: 0 });
@@ -294,28 +312,28 @@ describe.skipIf(!hasChromium)('web pages in a browser', () => {
       sha256: 'b'.repeat(64),
     });
     await visit(me, '/my/recordings', 'customer-recordings');
-    const duration = await me.evaluate(
-      () =>
-        new Promise<number>((resolve, reject) => {
-          const el = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('audio') as {
-            duration: number;
-            preload: string;
-            addEventListener(e: string, f: () => void): void;
-            load(): void;
-          };
-          el.addEventListener('loadedmetadata', () => resolve(el.duration));
-          el.addEventListener('error', () => reject(new Error('the audio element could not load the recording')));
-          el.preload = 'metadata';
-          el.load();
-        }),
-    );
-    expect(duration).toBeCloseTo(2, 1);
+    expect(await audioDuration(me)).toBeCloseTo(2, 1);
     expect(axeReport['customer-recordings']).toEqual([]);
     expect(cspErrors).toEqual([]);
     // every read the browser made is in the audit log, with the byte range it asked for
     const played = await h.s.pool.query("select detail from audit_log where action = 'recording.play' and subject_account_id = $1", [a.account.id]);
     expect(played.rows.length).toBeGreaterThan(0);
     expect(played.rows.some((r: { detail: { range?: string } }) => r.detail.range?.startsWith('0-'))).toBe(true);
+  });
+
+  it("the operator console finds the call's recording by call id and Chromium plays it through the console (each read audited under the key)", async () => {
+    await visit(op, '/console/recordings?callId=web-rec-1', 'console-recordings');
+    const [rec] = await h.ctx.recordings.ofCall('web-rec-1');
+    expect(await op.getAttribute('audio', 'src')).toBe(`/console/recordings/${rec!.id}/audio`);
+    expect(await audioDuration(op)).toBeCloseTo(2, 1);
+    expect(axeReport['console-recordings']).toEqual([]);
+    expect(cspErrors).toEqual([]);
+    const keyId = (await h.ctx.keys.verify(h.keys.admin))!.id;
+    const played = await h.s.pool.query("select detail from audit_log where action = 'recording.play' and actor = $1 and subject_account_id = $2", [
+      `apikey:${keyId}`,
+      a.account.id,
+    ]);
+    expect(played.rows.length).toBeGreaterThan(0);
   });
 
   it('logging out ends the session', async () => {

@@ -7,7 +7,7 @@ import { customerOf, principalOf } from '../api-context.ts';
 import type { ApiContext } from '../api-context.ts';
 import { NO_CARD_NUMBER } from '../card-number-keyword.ts';
 import { dateTime, id } from '../schemas.ts';
-import { audit, mayRead } from './common.ts';
+import { audit, mayRead, statedPurpose } from './common.ts';
 
 /**
  * Call recording (docs/privacy.md › Call recording). The consent: the account holder turns it on
@@ -16,8 +16,9 @@ import { audit, mayRead } from './common.ts';
  * audit-logged.
  *
  * The recordings: a customer lists and plays (or downloads) their own under /v1/self/recordings;
- * operators with the `recordings` scope find a call's under /v1/recordings?callId=… and play them
- * (while processing is restricted, only with a stated purpose). The audio route answers HTTP range
+ * operators with the `recordings` scope find a call's under /v1/recordings?callId=… (or an
+ * account's, ?accountId=…) and play them (while processing is restricted, only with a stated
+ * purpose, kept in the audit entry). The audio route answers HTTP range
  * requests (206 with Content-Range; 416 for a range outside the file). Every list and every play
  * or download is audit-logged.
  */
@@ -226,30 +227,43 @@ export function recordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get<{ Querystring: { callId: string } }>(
+  app.get<{ Querystring: { callId?: string; accountId?: number; limit?: number } }>(
     '/v1/recordings',
     {
       config: { access: 'recordings' },
       schema: {
         tags: TAG,
-        summary: "A call's recordings (by its CDR call id)",
+        summary: "A call's recordings (by its CDR call id), or an account's, newest first (one of the two is required)",
         querystring: {
           type: 'object',
-          required: ['callId'],
           additionalProperties: false,
-          properties: { callId: { type: 'string', minLength: 1, maxLength: 256, ...NO_CARD_NUMBER } },
+          properties: {
+            callId: { type: 'string', minLength: 1, maxLength: 256, ...NO_CARD_NUMBER },
+            accountId: id,
+            limit: { type: 'integer', minimum: 1, maximum: 200, description: "an account's: at most this many (50)" },
+          },
         },
         response: { 200: recordingList },
       },
     },
     async (req) => {
-      const items = await ctx.recordings.ofCall(req.query.callId);
+      const { callId, accountId } = req.query;
+      const purpose = statedPurpose(req);
+      if (callId === undefined) {
+        if (accountId === undefined) throw new AppError('VALIDATION_FAILED', 'callId or accountId is required');
+        const a = await ctx.accounts.get(accountId);
+        await mayRead(ctx, req, { customerId: a.customerId });
+        const items = await ctx.recordings.ofAccount(a.id, req.query.limit ?? 50);
+        await audit(ctx, req, 'recording.find', { customerId: a.customerId, accountId: a.id }, { count: items.length });
+        return { items: items.map(shown) };
+      }
+      const items = (await ctx.recordings.ofCall(callId)).filter((r) => accountId === undefined || r.accountId === accountId);
       for (const r of items) await mayRead(ctx, req, { accountId: r.accountId });
       await ctx.audit.writeMany(
         principalOf(req).actor,
         'recording.find',
         items.map((r) => ({ customerId: null, accountId: r.accountId })),
-        { callId: req.query.callId },
+        { callId, ...(purpose ? { purpose } : {}) },
       );
       return { items: items.map(shown) };
     },

@@ -25,6 +25,7 @@ import {
   pageRoute,
   problemText,
   redirect,
+  relayAudio,
   sendPage,
   withMessage,
 } from './web-kit.ts';
@@ -656,20 +657,7 @@ export function customerPages(web: Web, app: FastifyInstance): void {
       if (!me) return reply;
       const { id } = req.params as { id: string };
       const download = (req.query as { download?: string }).download === '1';
-      const range = req.headers.range;
-      const r = await web.app.inject({
-        method: 'GET',
-        url: `/v1/self/recordings/${id}/audio${download ? '?download=true' : ''}`,
-        headers: { authorization: `Bearer ${me.token}`, ...(range === undefined ? {} : { range }) },
-        remoteAddress: req.ip,
-      });
-      securityHeaders(reply);
-      for (const h of ['content-type', 'content-range', 'accept-ranges', 'content-disposition', 'content-length']) {
-        const v = r.headers[h];
-        if (v !== undefined) void reply.header(h, v);
-      }
-      void reply.header('cache-control', 'private, no-store');
-      return reply.code(r.statusCode).send(r.rawPayload);
+      return relayAudio(web, req, reply, `/v1/self/recordings/${id}/audio${download ? '?download=true' : ''}`, { authorization: `Bearer ${me.token}` });
     },
   );
 

@@ -1,9 +1,12 @@
 /**
  * The operator console under /console. An operator logs in with an API key; every page and
- * action goes through the account API with that key, so the key's scopes (read, billing, admin)
- * decide what works, and the API writes the audit rows (viewing a customer is audited there).
+ * action goes through the account API with that key, so the key's scopes (read, billing, admin,
+ * recordings) decide what works, and the API writes the audit rows (viewing a customer, finding
+ * and playing a recording are audited there).
  */
 import { AppError } from '../../errors.ts';
+import { scopeAllows } from '../../accounts/api-keys.ts';
+import type { Scope } from '../../accounts/api-keys.ts';
 import { PURPOSES } from '../../privacy/restriction.ts';
 import type { Purpose } from '../../privacy/restriction.ts';
 import { problemHandler } from '../problem.ts';
@@ -26,6 +29,7 @@ import {
   pageRoute,
   problemText,
   redirect,
+  relayAudio,
   sendPage,
   withMessage,
 } from './web-kit.ts';
@@ -43,6 +47,9 @@ interface Op {
 }
 type Row = Record<string, unknown>;
 
+/** The key may hear recordings (the `recordings` scope, or admin); the API checks it again on every request. */
+const hearsRecordings = (op: Pick<Op, 'scopes'>): boolean => scopeAllows(op.scopes as Scope[], 'recordings');
+
 function nav(t: Texts, op: Op, current: string): PageOpts['nav'] {
   const n = t.consoleNav;
   return {
@@ -56,6 +63,7 @@ function nav(t: Texts, op: Op, current: string): PageOpts['nav'] {
       { href: '/console/access-sessions', label: n.accessSessions },
       { href: '/console/tariffs', label: n.tariffs },
       { href: '/console/routing', label: n.routing },
+      ...(hearsRecordings(op) ? [{ href: '/console/recordings', label: n.recordings }] : []),
     ],
     logout: { action: '/console/logout', label: n.logout, csrf: op.csrf },
   };
@@ -105,6 +113,27 @@ const accountIdOf = (req: FastifyRequest): number | undefined => {
   const v = Number((req.params as { accountId?: string }).accountId);
   return Number.isSafeInteger(v) && v > 0 ? v : undefined;
 };
+
+/** A purpose stated in the query string (`?purpose=`), if it is one an operator may read for. */
+const purposeOf = (req: FastifyRequest): Purpose | undefined => {
+  const v = String((req.query as Record<string, unknown> | undefined)?.purpose ?? '');
+  return (PURPOSES as readonly string[]).includes(v) ? (v as Purpose) : undefined;
+};
+
+/**
+ * A restricted customer's data is shown only for a stated purpose (docs/privacy.md › Restriction):
+ * the notice with the form that asks for it (a GET of `action` with `keep` and the purpose), or,
+ * once stated, the line that says which.
+ */
+function purposeNotice(t: Texts, restricted: boolean, purpose: Purpose | undefined, action: string, keep: Record<string, string> = {}): Html | '' {
+  const c = t.console;
+  if (restricted)
+    return html`<div class="card" role="alert" data-testid="restricted"><p><strong>${c.restrictedNotice}</strong></p>
+          <form method="get" action="${action}" class="stack">${Object.entries(keep).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}<label for="purpose">${c.purposeLabel}</label>
+          <select id="purpose" name="purpose" required>${PURPOSES.map((p) => html`<option value="${p}">${c.purposes[p]}</option>`)}</select>
+          <button type="submit">${c.purposeButton}</button></form></div>`;
+  return purpose ? html`<p class="hint" role="status">${c.purposeStated}: ${c.purposes[purpose]}</p>` : '';
+}
 
 /** Outcome of an API call for a form: a message id to show on the page redirected to. */
 function outcome(r: ApiResult, okId: string): { id: string; kind: 'm' | 'e' } {
@@ -343,8 +372,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const t = T(req);
     const c = t.console;
     // a restricted customer's data is shown only for a stated purpose (docs/privacy.md › Restriction)
-    const q = req.query as Record<string, unknown> | undefined;
-    const purpose = (PURPOSES as readonly string[]).includes(String(q?.purpose ?? '')) ? String(q!.purpose) : undefined;
+    const purpose = purposeOf(req);
     const get = <X = Row>(url: string) => callApi<X>(web, req, 'GET', url, { bearer: op.apiKey, ...(purpose ? { headers: { 'x-purpose': purpose } } : {}) });
     const a = await get(`/v1/accounts/${accountId}`);
     if (a.status !== 200)
@@ -357,7 +385,7 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const acct = a.json;
     const cur = str(acct.currency);
     const m = (v: unknown) => formatMoney(Number(v ?? 0), cur, t.locale);
-    const [cust, bal, pins, clis, sip, cdrs, ledger] = await Promise.all([
+    const [cust, bal, pins, clis, sip, cdrs, ledger, recs] = await Promise.all([
       get(`/v1/customers/${str(acct.customerId)}`),
       balanceView(ctx, accountId, t.locale),
       get<{ items: Row[] }>(`/v1/accounts/${accountId}/pins`),
@@ -365,6 +393,8 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
       get<{ items: Row[] }>(`/v1/accounts/${accountId}/sip-credentials`),
       get<{ items: Row[] }>(`/v1/cdrs?accountId=${accountId}&limit=10`),
       get<{ items: Row[] }>(`/v1/accounts/${accountId}/ledger?limit=10`),
+      // which of these calls were recorded: asked (and audited) only with a key that may hear them
+      hearsRecordings(op) ? get<{ items: Row[] }>(`/v1/recordings?accountId=${accountId}&limit=50`) : undefined,
     ]);
     const cu = cust.json;
     const base = `/console/accounts/${accountId}`;
@@ -372,19 +402,19 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     const post = (action: string, body: Html, label: string, cls = '') =>
       html`<form method="post" action="${base}/${action}" class="stack ${cls}">${hidden(op.csrf)}${body}<button type="submit">${label}</button></form>`;
     const list = (x: ApiResult<{ items: Row[] }>) => (x.status === 200 ? (x.json.items ?? []) : []);
+    const recorded = recs === undefined ? undefined : new Set(list(recs).map((x) => str(x.callId)));
+    const recordingCell = (x: Row) =>
+      recorded === undefined
+        ? ''
+        : html`<td>${
+            recorded.has(str(x.callId))
+              ? html`<a href="/console/recordings?${new URLSearchParams({ callId: str(x.callId), ...(purpose ? { purpose } : {}) }).toString()}">${c.recording}<span class="sr-only"> ${dateTimeText(t, x.startTime)}</span></a>`
+              : ''
+          }</td>`;
     return show(web, req, reply, op, '/console/accounts', {
       title: `${c.accountTitle} ${str(acct.number)}`,
       body: html`
-      ${
-        restricted
-          ? html`<div class="card" role="alert" data-testid="restricted"><p><strong>${c.restrictedNotice}</strong></p>
-          <form method="get" action="${base}" class="stack"><label for="purpose">${c.purposeLabel}</label>
-          <select id="purpose" name="purpose" required>${PURPOSES.map((p) => html`<option value="${p}">${c.purposes[p]}</option>`)}</select>
-          <button type="submit">${c.purposeButton}</button></form></div>`
-          : purpose
-            ? html`<p class="hint" role="status">${c.purposeStated}: ${c.purposes[purpose as Purpose]}</p>`
-            : ''
-      }
+      ${purposeNotice(t, restricted, purpose, base)}
       ${extra.pin ? html`<div class="card once" role="status"><p>${c.pinIs} <strong class="secret" data-testid="new-pin">${extra.pin}</strong></p><p>${c.pinOnce}</p></div>` : ''}
       ${extra.emailCode ? html`<div class="card once" role="status"><p>${c.emailCodeIs} <strong>${extra.emailCode.email}</strong>: <strong class="secret" data-testid="email-code">${extra.emailCode.token}</strong></p><p>${c.emailCodeOnce}</p></div>` : ''}
       <div class="grid">
@@ -451,10 +481,10 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
           list(cdrs).length
             ? table(
                 c.callsTitle,
-                [t.calls.start, t.calls.dialled, t.calls.cli, t.calls.duration, t.calls.cost, t.calls.result],
+                [t.calls.start, t.calls.dialled, t.calls.cli, t.calls.duration, t.calls.cost, t.calls.result, ...(recorded ? [c.recording] : [])],
                 list(cdrs).map(
                   (x) =>
-                    html`<tr><td>${dateTimeText(t, x.startTime)}</td><td>${str(x.dialledNumber)}</td><td>${str(x.cli)}</td><td>${durationText(x.durationMs)}</td><td class="num">${m(x.cost)}</td><td>${str(x.disposition)}</td></tr>`,
+                    html`<tr><td>${dateTimeText(t, x.startTime)}</td><td>${str(x.dialledNumber)}</td><td>${str(x.cli)}</td><td>${durationText(x.durationMs)}</td><td class="num">${m(x.cost)}</td><td>${str(x.disposition)}</td>${recordingCell(x)}</tr>`,
                 ),
                 [4],
               )
@@ -816,6 +846,97 @@ export function operatorPages(web: Web, app: FastifyInstance): void {
     if (r.status !== 200) return reply.status(r.status).type('text/plain; charset=utf-8').send(T(req).console.notFound);
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${m[1]}.csv"`).send(r.text);
   });
+
+  /** A key without the recordings scope gets no recordings page: 403, before any call to the API. */
+  const noRecordings = (req: FastifyRequest, reply: FastifyReply, op: Op) =>
+    show(web, req, reply, op, '/console/recordings', {
+      title: T(req).console.recordingsTitle,
+      status: 403,
+      error: T(req).console.recordingsNoScope,
+      body: html``,
+    });
+
+  app.get(
+    '/console/recordings',
+    pageRoute("Find a call's recordings by its call id, to play or download (recordings scope; a restricted customer's only for a stated purpose)", {
+      querystring: {
+        type: 'object',
+        properties: { callId: { type: 'string', maxLength: 256 }, purpose: { type: 'string', maxLength: 40 }, m: { type: 'string' }, e: { type: 'string' } },
+      },
+    }),
+    async (req, reply) => {
+      const op = await signedIn(web, req, reply);
+      if (!op) return reply;
+      if (!hearsRecordings(op)) return noRecordings(req, reply, op);
+      const t = T(req);
+      const c = t.console;
+      const rt = t.recordings;
+      const callId = str((req.query as Record<string, unknown>).callId).trim();
+      const purpose = purposeOf(req);
+      const r = callId
+        ? await callApi<{ items: Row[] }>(web, req, 'GET', `/v1/recordings?${new URLSearchParams({ callId })}`, {
+            bearer: op.apiKey,
+            ...(purpose ? { headers: { 'x-purpose': purpose } } : {}),
+          })
+        : undefined;
+      if (r?.status === 403 && (r.json as { code?: unknown }).code === 'FORBIDDEN') return noRecordings(req, reply, op);
+      const restricted = r?.status === 403 && (r.json as { code?: unknown }).code === 'PURPOSE_REQUIRED';
+      const items = r?.status === 200 ? r.json.items : [];
+      const audio = (id: string, download: boolean) => {
+        const q = new URLSearchParams({ ...(download ? { download: '1' } : {}), ...(purpose ? { purpose } : {}) }).toString();
+        return `/console/recordings/${id}/audio${q ? `?${q}` : ''}`;
+      };
+      return show(web, req, reply, op, '/console/recordings', {
+        title: c.recordingsFind,
+        ...(r && r.status !== 200 && !restricted ? { error: problemText(t, r) } : {}),
+        body: html`<p>${c.recordingsIntro}</p>
+        <form method="get" action="/console/recordings" class="filters">
+          <div><label for="callId">${c.recordingsCallId}</label><input id="callId" name="callId" value="${callId}" required maxlength="256" autocomplete="off"></div>
+          ${purpose ? html`<input type="hidden" name="purpose" value="${purpose}">` : ''}
+          <button type="submit">${t.common.search}</button>
+        </form>
+        ${callId ? purposeNotice(t, restricted, purpose, '/console/recordings', { callId }) : ''}
+        ${
+          r?.status !== 200
+            ? ''
+            : items.length === 0
+              ? html`<p data-testid="no-recording">${c.recordingsNone}</p>`
+              : table(
+                  c.recordingsTitle,
+                  [rt.when, c.account, rt.number, rt.duration, rt.play, rt.download],
+                  items.map((x) => {
+                    const id = str(x.id);
+                    return html`<tr><td>${dateTimeText(t, x.callStart)}</td><td><a href="/console/accounts/${str(x.accountId)}${purpose ? `?purpose=${purpose}` : ''}">${str(x.accountId)}</a></td><td>${str(x.dialledNumber)}</td><td>${durationText(x.durationMs)}</td>
+          <td><audio controls preload="none" src="${audio(id, false)}" aria-label="${rt.play} ${dateTimeText(t, x.callStart)}"></audio></td><td><a href="${audio(id, true)}" download>${rt.download}<span class="sr-only"> ${dateTimeText(t, x.callStart)}</span></a></td></tr>`;
+                  }),
+                )
+        }`,
+      });
+    },
+  );
+
+  app.get(
+    '/console/recordings/:id/audio',
+    pageRoute('A recording, to play (byte ranges) or, with ?download=1, to save; relayed from the API with the console key (and the purpose stated)', {
+      params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' } } },
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { download: { type: 'string', enum: ['1'] }, purpose: { type: 'string', enum: [...PURPOSES] } },
+      },
+    }),
+    async (req, reply) => {
+      const op = await signedIn(web, req, reply);
+      if (!op) return reply;
+      const { id } = req.params as { id: string };
+      const download = (req.query as { download?: string }).download === '1';
+      const purpose = purposeOf(req);
+      return relayAudio(web, req, reply, `/v1/recordings/${id}/audio${download ? '?download=true' : ''}`, {
+        authorization: `Bearer ${op.apiKey}`,
+        ...(purpose ? { 'x-purpose': purpose } : {}),
+      });
+    },
+  );
 
   app.get('/console/routing', pageRoute('Carriers and access numbers'), async (req, reply) => {
     const op = await signedIn(web, req, reply);

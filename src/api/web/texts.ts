@@ -31,6 +31,7 @@ const en = {
     accessSessions: 'Access-number sessions',
     tariffs: 'Tariffs',
     routing: 'Carriers and access numbers',
+    recordings: 'Recordings',
     logout: 'Log out',
   },
   common: {
@@ -366,6 +367,13 @@ const en = {
     },
     retentionTitle: 'Retention',
     recordingsTitle: 'Call recordings',
+    recordingsFind: 'Find a call recording',
+    recordingsIntro:
+      'Recordings exist only of calls of accounts whose holder turned recording on. Listen only to handle a complaint, a dispute or a legal request: every search, play and download is written to the audit log with your key.',
+    recordingsCallId: 'Call id (as on the call record)',
+    recordingsNone: 'No recording of this call.',
+    recordingsNoScope: 'This key may not hear recordings (it needs the recordings scope).',
+    recording: 'Recording',
     recordingFailures: 'Recordings not stored (the calls went on unrecorded)',
     recordingLastFailure: 'Last failure',
     retentionNever: 'No scheduled retention run yet',

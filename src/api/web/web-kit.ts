@@ -47,6 +47,23 @@ export async function callApi<T = Record<string, unknown>>(
   return { status: r.statusCode, json, text: r.body, headers: r.headers as Record<string, unknown> };
 }
 
+/**
+ * A recording's audio from the account API, relayed as it came: status (200, 206, 416, 403, 404…),
+ * body and the headers a player needs; the visitor's Range header is passed on, so the browser's
+ * audio element seeks by byte ranges. The API authorises and audits each request.
+ */
+export async function relayAudio(web: Web, req: FastifyRequest, reply: FastifyReply, url: string, headers: Record<string, string>): Promise<FastifyReply> {
+  const range = req.headers.range;
+  const r = await web.app.inject({ method: 'GET', url, headers: { ...headers, ...(range === undefined ? {} : { range }) }, remoteAddress: req.ip });
+  securityHeaders(reply);
+  for (const h of ['content-type', 'content-range', 'accept-ranges', 'content-disposition', 'content-length']) {
+    const v = r.headers[h];
+    if (v !== undefined) void reply.header(h, v);
+  }
+  void reply.header('cache-control', 'private, no-store');
+  return reply.code(r.statusCode).send(r.rawPayload);
+}
+
 export const T = (req: FastifyRequest): Texts => textsFor(req.headers['accept-language']);
 
 /** A message id from the query string (`?m=security.pwChanged`) to its text; unknown ids show nothing. */
