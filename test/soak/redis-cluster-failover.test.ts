@@ -122,6 +122,13 @@ describe('SIP calls on a Redis Cluster', () => {
       answeredCallsWithoutCdr: answeredByApp - answered,
       balanceDifferenceMicros: before.topUps - before.costs - before.redisBalance,
       reconcileFoundDifference: reconciled.first !== 0,
+      // what became of each call: CDRs by disposition and whether any second was billed
+      cdrs: (
+        await h.s.pool.query<{ disposition: string; billed: boolean; n: number }>(
+          'select disposition, billed_seconds > 0 as billed, count(*)::int as n from cdrs where account_id = $1 group by 1, 2 order by 1, 2',
+          [d.accountId],
+        )
+      ).rows.map((x) => `${x.disposition}${x.billed ? '' : ' (0 s)'}: ${x.n}`),
     };
     process.stdout.write(`\nRedis Cluster failover: ${JSON.stringify(figures)}\n`);
     expect(answered).toBeGreaterThan(0);
