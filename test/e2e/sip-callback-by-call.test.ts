@@ -12,7 +12,6 @@ import type { CallbackQueue } from '../../src/accounts/callback-queue.ts';
 import { callbackAccountCounterKey, CallbackRequests } from '../../src/accounts/callbacks.ts';
 import { readDialled } from '../../src/sip/call/dialled-number.ts';
 import { callbackCallIds } from '../../src/sip/call/callback-call.ts';
-import { randomPort } from '../support/edge-apps/ports.ts';
 import { CALLBACK_KEY, clean, SipAppHarness, startAppSipp } from '../support/sip-app-harness.ts';
 import type { Device } from '../support/sip-app-harness.ts';
 
@@ -35,11 +34,7 @@ beforeAll(async () => {
     keepAliveSeconds: 1,
   });
   await h.s.pool.query(`update carrier_prefixes set prefix = '44207' where carrier_id = 'carrier-a'`);
-  await h.s.pool.query(`insert into carriers (id, name) values ('carrier-b', 'Carrier B')`);
-  await h.s.pool.query(`insert into carrier_prefixes (carrier_id, prefix) values ('carrier-b', '44161')`);
-  const port = randomPort();
-  h.gatewayPorts.push(port);
-  await h.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', ['carrier-b', h.carrierIp, port]);
+  await h.addCarrier('carrier-b', 'Carrier B', '44161');
 });
 afterAll(async () => {
   await h?.stop();

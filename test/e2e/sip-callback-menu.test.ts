@@ -43,11 +43,7 @@ beforeAll(async () => {
     ivr: { menuHints: false, firstDigitMs: 6000, interDigitMs: 1500 },
   });
   await h.s.pool.query(`update carrier_prefixes set prefix = '44207' where carrier_id = 'carrier-a'`);
-  await h.s.pool.query(`insert into carriers (id, name) values ('carrier-b', 'Carrier B')`);
-  await h.s.pool.query(`insert into carrier_prefixes (carrier_id, prefix) values ('carrier-b', '44161')`);
-  const port = randomPort();
-  h.gatewayPorts.push(port);
-  await h.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', ['carrier-b', h.carrierIp, port]);
+  await h.addCarrier('carrier-b', 'Carrier B', '44161');
   requests = new CallbackRequests(
     h.s.pool,
     h.s.redis,

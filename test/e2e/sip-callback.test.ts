@@ -11,7 +11,6 @@ import { CallbackRequests } from '../../src/accounts/callbacks.ts';
 import type { CallbackRequest } from '../../src/accounts/callbacks.ts';
 import { readDialled } from '../../src/sip/call/dialled-number.ts';
 import { callbackCallIds } from '../../src/sip/call/callback-call.ts';
-import { randomPort } from '../support/edge-apps/ports.ts';
 import { onlyOnEdge } from '../support/sip-server-under-test.ts';
 import { clean, cleanButLateByes, RATE_PER_SECOND, SipAppHarness } from '../support/sip-app-harness.ts';
 import type { CdrRow, Device } from '../support/sip-app-harness.ts';
@@ -28,17 +27,9 @@ let requests: CallbackRequests;
 beforeAll(async () => {
   h = await SipAppHarness.start('sipcallback', { callback: true, gateways: 1, sliceSeconds: 2, extendLeadSeconds: 1, keepAliveSeconds: 1 });
   await h.s.pool.query(`update carrier_prefixes set prefix = '44207' where carrier_id = 'carrier-a'`);
-  await h.s.pool.query(`insert into carriers (id, name) values ('carrier-b', 'Carrier B')`);
-  await h.s.pool.query(`insert into carrier_prefixes (carrier_id, prefix) values ('carrier-b', '44161')`);
-  const port = randomPort();
-  h.gatewayPorts.push(port);
-  await h.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', ['carrier-b', h.carrierIp, port]);
+  await h.addCarrier('carrier-b', 'Carrier B', '44161');
   // a second customer's phone (44208…) on carrier-c (gateway 2)
-  await h.s.pool.query(`insert into carriers (id, name) values ('carrier-c', 'Carrier C')`);
-  await h.s.pool.query(`insert into carrier_prefixes (carrier_id, prefix) values ('carrier-c', '44208')`);
-  const portC = randomPort();
-  h.gatewayPorts.push(portC);
-  await h.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', ['carrier-c', h.carrierIp, portC]);
+  await h.addCarrier('carrier-c', 'Carrier C', '44208');
   requests = new CallbackRequests(
     h.s.pool,
     h.s.redis,

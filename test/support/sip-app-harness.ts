@@ -541,6 +541,19 @@ export class SipAppHarness {
   }
 
   /** A sipp carrier UAS on gateway `i` (0 = first priority). */
+
+  /**
+   * Another carrier for the numbers starting with `prefix`, with one gateway on carrierIp (its
+   * port appended to gatewayPorts: sipp answers it as `carrier(gatewayPorts.length - 1, …)`).
+   */
+  async addCarrier(id: string, name: string, prefix: string): Promise<number> {
+    await this.s.pool.query('insert into carriers (id, name) values ($1, $2)', [id, name]);
+    await this.s.pool.query('insert into carrier_prefixes (carrier_id, prefix) values ($1, $2)', [id, prefix]);
+    const port = randomPort();
+    this.gatewayPorts.push(port);
+    await this.s.pool.query('insert into gateways (carrier_id, address, port, priority) values ($1, $2, $3, 10)', [id, this.carrierIp, port]);
+    return port;
+  }
   carrier(i: number, scenario: string, a: Partial<SippArgs> = {}): SippProc {
     return startAppSipp({ scenario, ip: this.carrierIp, port: this.gatewayPorts[i]!, timeoutSec: 20, ...a });
   }
