@@ -127,7 +127,12 @@ async function measure(port: number, headers: Record<string, string>, serverPid:
 
 async function reference(processes: number) {
   const { child, port } = await startProcess(
-    ['--import', 'tsx', 'scripts/bench/lib/bare-fastify.ts'],
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profiles/reference'] : []),
+      '--import',
+      'tsx',
+      'scripts/bench/lib/bare-fastify.ts',
+    ],
     { REDIS_URL: REDIS, BARE_KEY: `${namespace}:bare`, BARE_PROCESSES: String(processes) },
     processes,
     (l) => {
@@ -144,7 +149,7 @@ async function reference(processes: number) {
 
 async function project(processes: number) {
   const { child, port } = await startProcess(
-    [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profiles'] : []), '--import', 'tsx', 'src/api/api-main.ts'],
+    [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profiles/api'] : []), '--import', 'tsx', 'src/api/api-main.ts'],
     {
       DATABASE_URL: DB,
       DATABASE_SCHEMA: schema,

@@ -76,7 +76,8 @@ const ADMIN_PORT = SIP_PORT + 1000;
 const CARRIER_PORT = SIP_PORT + 2000;
 const SECRET = 'bench';
 const REALM = 'bench.sip';
-const CREDIT = 1_000_000_000; // 1000 GBP per account: never the limit here
+// never the limit here: 1000 GBP, or 0.10 GBP per planned call for long runs (a call costs about 0.02)
+const CREDIT = Math.max(1_000_000_000, rates.reduce((n, r) => n + r * duration, 0) * 100_000);
 const TARIFF = [
   'prefix,description,price_per_minute,connection_fee,minimum_seconds,initial_increment,subsequent_increment,effective_from,effective_until,connection_fee_policy',
   '44,UK,0.6,0,0,1,1,2020-01-01T00:00:00.000Z,,answered',

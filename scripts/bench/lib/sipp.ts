@@ -1,10 +1,22 @@
 /** SIPp runs and child processes for the SIP benchmarks (sip-call-flow.ts, sip-hold.ts). */
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
+
+/** The first `bytes` of a file (sipp's error log can grow past what one string holds on a long run), or '' when there is none. */
+function fileStart(file: string, bytes: number): string {
+  if (!existsSync(file)) return '';
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0)).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Resolves once the child has printed `text` on its standard output. */
 export function waitLine(child: ChildProcess, text: string): Promise<void> {
@@ -88,7 +100,7 @@ export function runSipp(
         retransmissions: n('Retransmissions(C)'),
         wallSec: (Date.now() - started) / 1000,
         setupMs,
-        errors: existsSync(join(dir, 'err.log')) ? readFileSync(join(dir, 'err.log'), 'utf8').slice(0, 2000) : '',
+        errors: fileStart(join(dir, 'err.log'), 2000),
       });
     }),
   );
