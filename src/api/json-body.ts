@@ -36,12 +36,29 @@ export function registerStrictJson(app: FastifyInstance): void {
         done(new AppError('INVALID_BODY', NUL_REFUSAL), undefined);
         return;
       }
+      // only an escape (\ud800) can put a lone surrogate in the value: the text itself is valid UTF-8
+      if (ESCAPED_SURROGATE.test(text) && holdsLoneSurrogate(value)) {
+        done(new AppError('INVALID_BODY', LONE_SURROGATE_REFUSAL), undefined);
+        return;
+      }
       done(null, value);
     });
   });
 }
 
 export const NUL_REFUSAL = 'a NUL character (U+0000) is refused: nothing can store it';
+
+export const LONE_SURROGATE_REFUSAL = 'a string is not well-formed Unicode (a lone surrogate such as \\ud800): no mail, URL or database text can hold it';
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Does any string in a parsed JSON value, key or value, hold a surrogate that is not half of a pair? */
+export function holdsLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([k, v]) => LONE_SURROGATE.test(k) || holdsLoneSurrogate(v));
+  return false;
+}
 
 /** Does any string in a parsed JSON value, key or value, hold U+0000 (which Postgres text cannot store)? */
 export function holdsNul(value: unknown): boolean {

@@ -67,6 +67,23 @@ describe('JSON bodies', () => {
   });
 });
 
+describe('lone surrogates', () => {
+  it('a JSON string that is not well-formed Unicode (an escaped lone surrogate, key or value) is refused with 400 on API and form routes, never a 500, and changes nothing', async () => {
+    const before = await snapshot(h.s);
+    const post = (url: string, payload: string) =>
+      h.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${h.keys.admin}`, 'content-type': 'application/json' }, payload });
+    expectProblem(expect, await post('/v1/mailing-lists/potential_customer/messages', '{"subject":"\\ud800","text":"rTy"}'), 400, 'INVALID_BODY');
+    expectProblem(expect, await post('/v1/customers', '{"name":"Ann","phoneNumbers":[],"x\\udfff":1}'), 400, 'INVALID_BODY');
+    const form = await post('/my/set-password', '{"_csrf":"x","token":"\\ud800","newPassword":"violet staircase 1987"}');
+    expect(form.statusCode).toBe(400);
+    expect(await snapshot(h.s)).toBe(before);
+    // a pair, escaped or not, is one character and welcome
+    const ok = await post('/v1/customers', '{"name":"Ann \\ud83d\\ude00 😀","phoneNumbers":[]}');
+    expect(ok.statusCode).toBe(201);
+    expect(body(ok).name).toBe('Ann 😀 😀');
+  });
+});
+
 describe('NUL characters', () => {
   it('a NUL character (U+0000) anywhere in a JSON body, a query or a path is refused with 400, never a 500, and changes nothing', async () => {
     const before = await snapshot(h.s);
