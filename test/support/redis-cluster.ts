@@ -18,7 +18,6 @@ import type { Cluster } from 'ioredis';
 import { createRedis } from '../../src/common/redis-connection.ts';
 
 const run = promisify(execFile);
-const HOST = '127.0.0.1';
 export const CLUSTER_NODE_TIMEOUT_MS = 1000;
 
 export interface ClusterTarget {
@@ -30,18 +29,20 @@ export class LocalRedisCluster {
   private readonly dir = mkdtempSync(join(tmpdir(), 'softswitch-cluster-'));
   private readonly procs = new Map<number, ChildProcess>();
   private readonly clients: Cluster[] = [];
+  /** Cluster nodes on 127.0.0.1 (the start checks that the node answering is the process it started: parallel files pick ports at random). */
+  readonly host = '127.0.0.1';
   ports: number[] = [];
 
   constructor(private readonly size = 6) {}
 
   /** REDIS_CLUSTER_NODES for the processes under test: every node, comma-separated. */
   get nodes(): string {
-    return this.ports.map((p) => `${HOST}:${p}`).join(',');
+    return this.ports.map((p) => `${this.host}:${p}`).join(',');
   }
 
   /** What the configuration would hold (REDIS_URL gives no credentials here). */
   get target(): ClusterTarget {
-    return { redisUrl: `redis://${HOST}:${this.ports[0]}`, redisClusterNodes: this.nodes };
+    return { redisUrl: `redis://${this.host}:${this.ports[0]}`, redisClusterNodes: this.nodes };
   }
 
   /** The project's own cluster client (the connection factory), closed by stop(). */
@@ -65,9 +66,13 @@ export class LocalRedisCluster {
         if (tries >= 5) throw err;
       }
     }
-    const { stderr } = await run('redis-cli', ['--cluster', 'create', ...this.ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', '1', '--cluster-yes'], {
-      timeout: 30_000,
-    }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+    const { stderr } = await run(
+      'redis-cli',
+      ['--cluster', 'create', ...this.ports.map((p) => `${this.host}:${p}`), '--cluster-replicas', '1', '--cluster-yes'],
+      {
+        timeout: 30_000,
+      },
+    ).catch((err: Error & { stdout?: string; stderr?: string }) => {
       throw new Error(`redis-cli --cluster create failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
     });
     if (/ERR/.test(stderr)) throw new Error(`redis-cli --cluster create: ${stderr}`);
@@ -84,7 +89,7 @@ export class LocalRedisCluster {
         '--port',
         String(port),
         '--bind',
-        HOST,
+        this.host,
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
@@ -107,7 +112,8 @@ export class LocalRedisCluster {
     this.procs.set(port, p);
     for (let i = 0; i < 100; i++) {
       if (p.exitCode !== null) throw new Error(`redis-server on port ${port} exited (code ${p.exitCode}); see ${join(dir, 'redis.log')}`);
-      if ((await this.ping(port)) === 'PONG') return;
+      // the node that answers must be the one just started (its process id), not another's on the same port
+      if ((await this.onNode(port, (r) => r.info('server')))?.includes(`process_id:${p.pid}\r\n`)) return;
       await sleep(50);
     }
     throw new Error(`redis-server on port ${port} did not answer PING within 5 s`);
@@ -119,7 +125,7 @@ export class LocalRedisCluster {
 
   /** One command on one node, over a short-lived plain connection; undefined when it cannot be reached. */
   async onNode<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T | undefined> {
-    const r = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+    const r = new Redis({ host: this.host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
     r.on('error', () => undefined);
     try {
       await r.connect();
